@@ -1,0 +1,122 @@
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { fail } from "./errors.js";
+
+/** A tfjs backend cellrl can run on, fastest first. */
+export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+
+/** What `useBackend` chose and why it passed over the others. */
+export interface BackendInfo {
+  /** The backend now active. */
+  name: BackendName;
+  /** tfjs's own backend name ("tensorflow" for both tfjs-node flavours). */
+  tfName: string;
+  /** One line per backend not chosen: why. */
+  skipped: { name: BackendName; reason: string }[];
+  /** Extra facts (SIMD, threads, custom kernels). */
+  notes: string[];
+}
+
+/** Options for useBackend. */
+export interface UseBackendOptions {
+  /** Force one backend; fails with the reason when it is not available. Defaults to the fastest available. */
+  force?: BackendName;
+  /** Register cellrl's faster wasm kernels (matmul etc.) when running on wasm. Defaults to true. */
+  fastKernels?: boolean;
+}
+
+const ORDER: BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+const NODE_PKG: Record<string, string> = {
+  "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
+  tensorflow: "@tensorflow/tfjs-node",
+};
+
+let current: BackendInfo | null = null;
+let kernelInstaller: ((backendName: string) => string[]) | null = null;
+
+/** Let a module register extra kernels when a backend is chosen (used by the wasm matmul kernels). */
+export function onBackendReady(install: (backendName: string) => string[]): void {
+  kernelInstaller = install;
+}
+
+function tryNodeBackend(name: BackendName): string | null {
+  const pkg = NODE_PKG[name];
+  try {
+    require.resolve(pkg);
+  } catch {
+    return `${pkg} is not installed (optional; its install downloads libtensorflow, so cellrl never requires it)`;
+  }
+  try {
+    require(pkg);
+  } catch (e) {
+    return `${pkg} is installed but failed to load: ${(e as Error).message.split("\n")[0]}`;
+  }
+  if (!tf.findBackend("tensorflow")) return `${pkg} loaded but registered no "tensorflow" backend`;
+  if (name === "tensorflow-gpu") {
+    // tfjs-node-gpu silently runs on CPU when CUDA 11.2/cuDNN 8 libraries are missing; it cannot tell us, so say so.
+    return null;
+  }
+  return null;
+}
+
+/**
+ * Pick the fastest available tfjs backend (tfjs-node-gpu, tfjs-node, wasm, cpu), report the choice and why others
+ * were skipped. Call once before using tensors; `force` picks one explicitly.
+ * @example const info = await useBackend(); info.name // "wasm"
+ */
+export async function useBackend(options: UseBackendOptions = {}): Promise<BackendInfo> {
+  const { force, fastKernels = true } = options;
+  if (force !== undefined && !ORDER.includes(force))
+    fail("invalid_option", `useBackend: unknown backend ${JSON.stringify(force)} (known: ${ORDER.join(", ")}).`, {
+      got: force,
+      expected: ORDER,
+    }, useBackend);
+  const skipped: BackendInfo["skipped"] = [];
+  const notes: string[] = [];
+  const candidates = force ? [force] : ORDER;
+  for (const name of candidates) {
+    let reason: string | null = null;
+    if (name === "tensorflow-gpu" || name === "tensorflow") {
+      if (name === "tensorflow" && current?.name === "tensorflow-gpu") reason = "tensorflow-gpu already loaded";
+      else reason = tryNodeBackend(name);
+      if (name === "tensorflow-gpu" && reason === null) notes.push("tfjs-node-gpu targets CUDA 11.2 + cuDNN 8.1; on other CUDA versions it runs on the CPU");
+    }
+    if (reason === null) {
+      const tfName = name === "tensorflow-gpu" || name === "tensorflow" ? "tensorflow" : name;
+      try {
+        const ok = await tf.setBackend(tfName);
+        if (!ok) reason = `tf.setBackend("${tfName}") returned false`;
+        else await tf.ready();
+      } catch (e) {
+        reason = `failed to initialise: ${(e as Error).message.split("\n")[0]}`;
+      }
+      if (reason === null) {
+        if (tfName === "wasm") {
+          notes.push(`SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}; threads off (tfjs-wasm has none in Node)`);
+          if (fastKernels && kernelInstaller) notes.push(...kernelInstaller("wasm"));
+        }
+        tf.enableProdMode();
+        current = { name, tfName, skipped, notes };
+        return current;
+      }
+    }
+    skipped.push({ name, reason });
+  }
+  return fail(
+    "backend",
+    `useBackend: ${force ? `backend "${force}" is not available: ${skipped[0]?.reason}` : "no tfjs backend could start"}. ` +
+      `Use useBackend() without force to fall back to wasm or cpu.`,
+    { got: force },
+    useBackend,
+  );
+}
+
+/** The backend chosen by the last `useBackend()`, or null if it has not run. */
+export function backendInfo(): BackendInfo | null {
+  return current;
+}
+
+/** Make sure some backend is chosen (the default one), for code paths that need tensors. */
+export async function ensureBackend(): Promise<BackendInfo> {
+  return current ?? useBackend();
+}

@@ -1,0 +1,20 @@
+// cellrl public API. One export line per module, grouped by folder (imports point down the list, never up).
+
+// core
+export { CellrlError, type CellrlErrorCode, type CellrlErrorInfo } from "./core/errors.js";
+export { warn, warnings, resetWarnings, type WarningRecord } from "./core/warn.js";
+export { registry, type Registry, type RegistryEntry, type RegistryInfo } from "./core/registry.js";
+export { Rng, seed, globalRng, currentSeed, type RngState } from "./core/random.js";
+export { useBackend, backendInfo, ensureBackend, type BackendInfo, type BackendName, type UseBackendOptions } from "./core/backend.js";
+
+// kernel (display)
+export { display, displayHandle, clearOutput, displayTarget, printUpdatesToConsole, type DisplayHandle, type DisplayOptions } from "./kernel/display.js";
+export { toMimeBundle, tableBundle, textTable, escapeHtml, isDisplayable, type MimeBundle, type Displayable } from "./kernel/mime.js";
+export { figure, figureHtml, setPlotlyMode, resetPlotlyLibrary, type PlotlyFigure, type PlotlyMode } from "./kernel/plotly.js";
+export { progress, type Progress, type ProgressOptions } from "./kernel/progress.js";
+
+// Libraries used by cellrl, re-exported so a cell needs one import.
+export * as tf from "@tensorflow/tfjs";
+
+import { sealBuiltins } from "./core/registry.js";
+sealBuiltins();

@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { fail } from "../core/errors.js";
+import type { Displayable, MimeBundle } from "./mime.js";
+
+/** A Plotly figure as plain JSON: traces, layout, config (see plotly.js docs). */
+export interface PlotlyFigure {
+  data: Record<string, unknown>[];
+  layout?: Record<string, unknown>;
+  config?: Record<string, unknown>;
+}
+
+/**
+ * How figures carry plotly.js: "inline-once" (the library goes into the first figure of the kernel session, later
+ * figures reuse it), "inline-every" (each figure is self-contained) or "mime-only" (JupyterLab/VS Code render it;
+ * exported HTML shows the text fallback).
+ */
+export type PlotlyMode = "inline-once" | "inline-every" | "mime-only";
+
+let mode: PlotlyMode = "inline-once";
+let libraryEmitted = false;
+let librarySource: string | null = null;
+
+/** Choose how plotly.js is carried in outputs. Defaults to "inline-once". */
+export function setPlotlyMode(m: PlotlyMode): void {
+  if (!["inline-once", "inline-every", "mime-only"].includes(m))
+    fail("invalid_option", `setPlotlyMode: unknown mode ${JSON.stringify(m)} (known: inline-once, inline-every, mime-only).`);
+  mode = m;
+}
+
+/** Forget that plotly.js was inlined (call after restarting or clearing the notebook's first figure). */
+export function resetPlotlyLibrary(): void {
+  libraryEmitted = false;
+}
+
+function plotlySource(): string {
+  if (librarySource === null) {
+    const file = require.resolve("plotly.js-cartesian-dist-min/plotly-cartesian.min.js");
+    librarySource = readFileSync(file, "utf8");
+  }
+  return librarySource;
+}
+
+function libraryTag(): string {
+  // require.js pages (classic Notebook, nbconvert) would capture a UMD bundle as an anonymous module; hide `define`.
+  return `<script type="text/javascript">if (!window.Plotly) { (function () { var __def = window.define; window.define = undefined;\n` +
+    `try {\n${plotlySource()}\n} finally { window.define = __def; } }).call(window); }</script>`;
+}
+
+function json(x: unknown): string {
+  return JSON.stringify(x).replace(/</g, "\\u003c");
+}
+
+/** The HTML for one figure: a div plus a script that waits for plotly.js to be present. */
+export function figureHtml(fig: PlotlyFigure, options: { height?: number; withLibrary?: boolean } = {}): string {
+  const id = `cellrl-plot-${randomUUID()}`;
+  const height = options.height ?? Number((fig.layout as { height?: number } | undefined)?.height ?? 360);
+  const config = { responsive: true, displaylogo: false, ...(fig.config ?? {}) };
+  const lib = options.withLibrary ? libraryTag() : "";
+  return `${lib}<div id="${id}" class="cellrl-plot" style="width:100%;height:${height}px"></div>
+<script type="text/javascript">(function(){ var n=0; function draw(){ var el=document.getElementById("${id}"); if(!el) return;
+if (window.Plotly) window.Plotly.newPlot(el, ${json(fig.data)}, ${json(fig.layout ?? {})}, ${json(config)});
+else if (n++ < 100) setTimeout(draw, 50); else el.innerHTML = "<pre>plotly.js not loaded: re-run the notebook's first chart cell, or setPlotlyMode('inline-every')</pre>"; }
+draw(); })();</script>`;
+}
+
+/**
+ * A displayable Plotly figure: plotly JSON for JupyterLab/VS Code, HTML with plotly.js inlined (once per session)
+ * for Notebook 6 and exported HTML, and a text summary that carries `summary` (put the numbers there).
+ * @example display(figure({data: [{type: "scatter", y: [1, 3, 2]}]}, {summary: "reward 1 -> 2"}))
+ */
+export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): Displayable & { figure: PlotlyFigure } {
+  if (!fig || !Array.isArray(fig.data))
+    fail("invalid_input", "figure: expected {data: [...traces], layout?, config?} (data must be an array of Plotly traces).", {
+      path: ["data"],
+    }, figure);
+  return {
+    figure: fig,
+    toMimeBundle(): MimeBundle {
+      const title = (fig.layout as { title?: unknown } | undefined)?.title;
+      const titleText = typeof title === "string" ? title : (title as { text?: string } | undefined)?.text;
+      const text = `<Plotly figure${titleText ? ` "${titleText}"` : ""}: ${fig.data.length} trace(s)>` +
+        (options.summary ? `\n${options.summary}` : "");
+      const bundle: MimeBundle = { "text/plain": text, "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} } };
+      if (mode !== "mime-only") {
+        const withLibrary = mode === "inline-every" || !libraryEmitted;
+        bundle["text/html"] = figureHtml(fig, { withLibrary });
+        if (withLibrary) libraryEmitted = true;
+      }
+      return bundle;
+    },
+  };
+}
