@@ -13,8 +13,21 @@ export { toMimeBundle, tableBundle, textTable, escapeHtml, isDisplayable, type M
 export { figure, figureHtml, setPlotlyMode, resetPlotlyLibrary, type PlotlyFigure, type PlotlyMode } from "./kernel/plotly.js";
 export { progress, type Progress, type ProgressOptions } from "./kernel/progress.js";
 
+// folders, as namespaces: model.generate(...), reward.score(...), update.advantage(...), viz.tokenView(...)
+export * as model from "./model/index.js";
+export * as data from "./data/index.js";
+export * as tasks from "./tasks/index.js";
+export * as reward from "./reward/index.js";
+export * as rollout from "./rollout/index.js";
+export * as update from "./update/index.js";
+export * as distill from "./distill/index.js";
+export * as evals from "./eval/index.js";
+export * as viz from "./viz/index.js";
+export * as remote from "./remote/index.js";
+
 // Libraries used by cellrl, re-exported so a cell needs one import.
 export * as tf from "@tensorflow/tfjs";
+export * as aq from "arquero";
 
 import { sealBuiltins } from "./core/registry.js";
 sealBuiltins();

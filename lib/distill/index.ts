@@ -1,0 +1,2 @@
+// Public API of lib/distill (filled in by its module).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/eval (filled in by its module).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/model (filled in by its module).
+export {};

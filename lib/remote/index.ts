@@ -1,0 +1,2 @@
+// Public API of lib/remote (filled in by its module).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/reward (filled in by its module).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/rollout (filled in by its module).
+export {};

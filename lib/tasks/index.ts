@@ -1,0 +1,2 @@
+// Public API of lib/tasks (filled in by its module).
+export {};

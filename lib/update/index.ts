@@ -1,0 +1,2 @@
+// Public API of lib/update (filled in by its module).
+export {};

@@ -1,0 +1,2 @@
+// Public API of lib/viz (filled in by its module).
+export {};
