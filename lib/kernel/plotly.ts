@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { fail } from "../core/errors.js";
 import type { Displayable, MimeBundle } from "./mime.js";
+import { display, displayTarget } from "./display.js";
 
 /** A Plotly figure as plain JSON: traces, layout, config (see plotly.js docs). */
 export interface PlotlyFigure {
@@ -83,9 +84,15 @@ export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): D
         (options.summary ? `\n${options.summary}` : "");
       const bundle: MimeBundle = { "text/plain": text, "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} } };
       if (mode !== "mime-only") {
-        const withLibrary = mode === "inline-every" || !libraryEmitted;
+        let withLibrary = mode === "inline-every";
+        if (mode === "inline-once" && !libraryEmitted) {
+          // In a notebook the library goes out as its own output just before this figure, so figures that are later
+          // replaced in place (dashboards) never carry it and the saved notebook keeps exactly one copy.
+          if (displayTarget() !== "console") display({ "text/html": libraryTag(), "text/plain": "" });
+          else withLibrary = true;
+          libraryEmitted = true;
+        }
         bundle["text/html"] = figureHtml(fig, { withLibrary });
-        if (withLibrary) libraryEmitted = true;
       }
       return bundle;
     },
