@@ -1,2 +1,12 @@
-// Public API of lib/viz (filled in by its module).
-export {};
+// Public API of lib/viz: every function returns a Displayable (display it, or leave it as a cell's last value).
+export { View, stack } from "./view.js";
+export { css, diverging, sequential, textOn, type RGB } from "./color.js";
+export { num, visibleToken, badge, clip } from "./format.js";
+export { tokenView, tokenViewDefaults, type TokenSeries, type TokenScale, type TokenViewOptions } from "./token-view.js";
+export { histogram, heatmap, type HistogramOptions } from "./histogram.js";
+export { lineChart, type LineSeries } from "./line-chart.js";
+export { dashboard, liveDashboard, defaultPanels, type DashboardPanel, type DashboardOptions, type LiveDashboard, type MetricsRow } from "./dashboard.js";
+export { groupCard, type GroupSample, type GroupCardOptions } from "./group-card.js";
+export { samplesTable, type SamplesTableOptions } from "./samples-table.js";
+export { topkTable, type TokenCandidate, type TopkTableOptions } from "./topk-table.js";
+export { compareRuns, configDiff, type RunLog } from "./run-compare.js";

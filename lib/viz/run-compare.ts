@@ -1,0 +1,64 @@
+import { fail } from "../core/errors.js";
+import { escapeHtml, type Displayable } from "../kernel/mime.js";
+import { figure } from "../kernel/plotly.js";
+import { num } from "./format.js";
+import { stack, View } from "./view.js";
+
+/** A run to compare: a name, its config and its per-step metrics. */
+export interface RunLog {
+  name: string;
+  config?: Record<string, unknown>;
+  steps: readonly Record<string, unknown>[];
+}
+
+function flatten(obj: Record<string, unknown>, prefix = "", out: Record<string, string> = {}): Record<string, string> {
+  for (const [k, v] of Object.entries(obj ?? {})) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === "object" && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
+    else out[key] = JSON.stringify(v);
+  }
+  return out;
+}
+
+/** Config keys whose values differ between runs, with each run's value. */
+export function configDiff(runs: readonly RunLog[]): { key: string; values: string[] }[] {
+  const flats = runs.map((r) => flatten(r.config ?? {}));
+  const keys = [...new Set(flats.flatMap((f) => Object.keys(f)))].sort();
+  return keys.map((key) => ({ key, values: flats.map((f) => f[key] ?? "—") })).filter((d) => new Set(d.values).size > 1);
+}
+
+/**
+ * N runs overlaid: one chart per metric with a line per run, and a table of the config keys that differ.
+ * @example viz.compareRuns([runA, runB], {metrics: ["reward/mean", "update/kl"]})
+ */
+export function compareRuns(runs: readonly RunLog[], options: { metrics?: string[]; title?: string } = {}): Displayable {
+  if (!Array.isArray(runs) || runs.length === 0) fail("invalid_input", "viz.compareRuns: give at least one run {name, config, steps}.", {}, compareRuns);
+  const numericKeys: string[] = [];
+  for (const r of runs) for (const s of r.steps) for (const k of Object.keys(s)) if (typeof s[k] === "number" && k !== "step" && !numericKeys.includes(k)) numericKeys.push(k);
+  const metrics = options.metrics ?? numericKeys.filter((k) => /reward\/mean|accuracy|kl|entropy|loss/i.test(k)).slice(0, 6);
+  if (metrics.length === 0) fail("invalid_input", `viz.compareRuns: no metrics to draw (numeric keys: ${numericKeys.join(", ") || "none"}).`, {}, compareRuns);
+  const colors = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)"];
+  const cols = Math.min(3, metrics.length), rows = Math.ceil(metrics.length / cols);
+  const data: Record<string, unknown>[] = [];
+  const annotations: Record<string, unknown>[] = [];
+  metrics.forEach((m, i) => {
+    const ax = i === 0 ? "" : String(i + 1);
+    runs.forEach((r, j) => {
+      const pts: [number, number][] = [];
+      r.steps.forEach((s: Record<string, unknown>, t: number) => { const v = s[m]; if (typeof v === "number") pts.push([typeof s.step === "number" ? s.step : t, v]); });
+      data.push({ type: "scatter", mode: "lines", name: r.name, legendgroup: r.name, showlegend: i === 0, x: pts.map((p) => p[0]), y: pts.map((p) => p[1]),
+        line: { color: colors[j % colors.length] }, xaxis: `x${ax}`, yaxis: `y${ax}` });
+    });
+    annotations.push({ text: `<b>${m}</b>`, xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.15, showarrow: false });
+  });
+  const fig = figure({ data, layout: { height: 60 + 220 * rows, grid: { rows, columns: cols, pattern: "independent", ygap: 0.3 }, annotations,
+    margin: { l: 45, r: 15, t: 40, b: 30 }, title: options.title ? { text: options.title } : undefined } },
+    { summary: runs.map((r) => `${r.name}: ${metrics.map((m) => { const last = [...r.steps].reverse().find((s) => typeof s[m] === "number"); return `${m}=${num(last?.[m] as number)}`; }).join(" ")}`).join("\n") });
+  const diff = configDiff(runs);
+  const table = diff.length
+    ? `<table style="border-collapse:collapse;font-size:12px;color:rgb(0,0,0)"><tr><th style="text-align:left;padding:2px 6px">config key</th>${runs.map((r) => `<th style="text-align:left;padding:2px 6px">${escapeHtml(r.name)}</th>`).join("")}</tr>` +
+      diff.map((d) => `<tr><td style="padding:2px 6px;font-family:monospace">${escapeHtml(d.key)}</td>${d.values.map((v) => `<td style="padding:2px 6px;font-family:monospace">${escapeHtml(v)}</td>`).join("")}</tr>`).join("") + "</table>"
+    : `<div style="font-size:12px">The runs' configs are identical.</div>`;
+  const text = diff.length ? "config differences:\n" + diff.map((d) => `  ${d.key}: ${d.values.join(" | ")}`).join("\n") : "configs identical";
+  return stack([fig, new View(table, text)]);
+}
