@@ -10,3 +10,4 @@ export { groupCard, type GroupSample, type GroupCardOptions } from "./group-card
 export { samplesTable, type SamplesTableOptions } from "./samples-table.js";
 export { topkTable, type TokenCandidate, type TopkTableOptions } from "./topk-table.js";
 export { compareRuns, configDiff, type RunLog } from "./run-compare.js";
+export { passAtKCurve, accuracyBy, lengthVsCorrectness, letterConfusion, type ItemCounts } from "./eval-views.js";

@@ -82,3 +82,14 @@ test("compareRuns lists only differing config keys", () => {
   const b = viz.compareRuns([{ name: "a", steps: [{ "reward/mean": 0.1 }] }, { name: "b", steps: [{ "reward/mean": 0.3 }] }]).toMimeBundle();
   assert.match(b["text/plain"], /b: reward\/mean=0\.3/);
 });
+
+test("eval views compute pass@k, per-category accuracy and the letter confusion matrix", () => {
+  const b = viz.passAtKCurve([{ n: 4, c: 1 }, { n: 4, c: 0 }]).toMimeBundle();
+  assert.match(b["text/plain"], /pass@1=0\.125 pass@2=0\.25 pass@3=0\.375 pass@4=0\.5/);
+  assert.match(viz.accuracyBy([{ score: 1, s: "a" }, { score: 0, s: "a" }, { score: 1, s: "b" }], "s").toMimeBundle()["text/plain"], /a: 0\.5/);
+  assert.throws(() => viz.accuracyBy([{ score: 1 }], "level"), /no "level" field/);
+  const conf = viz.letterConfusion([{ gold: "A", pred: "A" }, { gold: "B", pred: null }]).toMimeBundle();
+  const z = (conf["application/vnd.plotly.v1+json"] as { data: { z: number[][] }[] }).data[0].z;
+  assert.deepEqual(z, [[1, 0, 0], [0, 0, 1], [0, 0, 0]]);
+  assert.match(viz.lengthVsCorrectness([{ length: 10, correct: true }, { length: 30, correct: false }]).toMimeBundle()["text/plain"], /correct: n=1 mean length 10/);
+});
