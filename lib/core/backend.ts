@@ -33,10 +33,15 @@ const NODE_PKG: Record<string, string> = {
 
 let current: BackendInfo | null = null;
 let kernelInstaller: ((backendName: string) => string[]) | null = null;
+let kernelUninstaller: ((backendName: string) => void) | null = null;
 
-/** Let a module register extra kernels when a backend is chosen (used by the wasm matmul kernels). */
-export function onBackendReady(install: (backendName: string) => string[]): void {
+/**
+ * Let a module register extra kernels when a backend is chosen (used by the wasm matmul kernels); `uninstall` runs
+ * when useBackend({fastKernels: false}) picks that backend, so the stock kernels come back.
+ */
+export function onBackendReady(install: (backendName: string) => string[], uninstall?: (backendName: string) => void): void {
   kernelInstaller = install;
+  kernelUninstaller = uninstall ?? null;
 }
 
 function tryNodeBackend(name: BackendName): string | null {
@@ -93,7 +98,10 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
       if (reason === null) {
         if (tfName === "wasm") {
           notes.push(`SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}; threads off (tfjs-wasm has none in Node)`);
+          // Loaded lazily: lib/core/kernels registers itself through onBackendReady (a static import would be circular).
+          if (fastKernels && !kernelInstaller) await import("./kernels/index.js");
           if (fastKernels && kernelInstaller) notes.push(...kernelInstaller("wasm"));
+          if (!fastKernels && kernelUninstaller) kernelUninstaller("wasm");
         }
         tf.enableProdMode();
         current = { name, tfName, skipped, notes };

@@ -1,0 +1,91 @@
+import * as tf from "@tensorflow/tfjs";
+import { warn } from "../warn.js";
+import { identityKernel } from "./identity.js";
+import { batchMatMulKernel, fusedMatMulKernel } from "./matmul.js";
+import { sliceKernel } from "./slice.js";
+import { availableBuilds, kernelInstance, resetKernelInstance, type WasmBackendInternals } from "./wasm-backend.js";
+
+/** Which fast kernels are registered on the wasm backend, and which matmul build they run. */
+export interface FastKernelState {
+  /** Kernel names currently replaced (BatchMatMul, _FusedMatMul, Identity, Slice), empty when off. */
+  kernels: string[];
+  /** "fma" (relaxed-SIMD fused multiply-add) or "simd"; null when the fast kernels are off. */
+  build: "fma" | "simd" | null;
+}
+
+/** Options for installFastKernels. */
+export interface InstallFastKernelsOptions {
+  /** Matmul build: "fma" when this V8 supports relaxed SIMD (falls back to "simd"), or force "simd". Defaults to "fma". */
+  build?: "fma" | "simd";
+  /** Kernels to replace. Defaults to all four. */
+  kernels?: string[];
+}
+
+const ALL = ["BatchMatMul", "_FusedMatMul", "Identity", "Slice"];
+const stock = new Map<string, tf.KernelConfig>();
+let state: FastKernelState = { kernels: [], build: null };
+
+function config(name: string, stockFunc: tf.KernelFunc): tf.KernelConfig {
+  const kernelFunc = (
+    name === "BatchMatMul" ? batchMatMulKernel
+    : name === "_FusedMatMul" ? fusedMatMulKernel
+    : name === "Identity" ? identityKernel
+    : (args: Parameters<typeof sliceKernel>[0]) => sliceKernel(args, stockFunc)
+  ) as unknown as tf.KernelFunc;
+  return { kernelName: name, backendName: "wasm", kernelFunc };
+}
+
+/**
+ * Replace the wasm backend's BatchMatMul, _FusedMatMul, Identity and Slice with cellrl's faster kernels (a SIMD
+ * matmul for every shape, copy-free Identity, in-heap Slice). useBackend() calls this on wasm; returns note lines.
+ * @example installFastKernels() // ["fast kernels: BatchMatMul, _FusedMatMul, Identity, Slice (matmul build fma)"]
+ */
+export function installFastKernels(options: InstallFastKernelsOptions = {}): string[] {
+  const { build = "fma", kernels = ALL } = options;
+  const unknown = kernels.filter((k) => !ALL.includes(k));
+  if (unknown.length) throw new Error(`core.installFastKernels: unknown kernel ${JSON.stringify(unknown[0])} (known: ${ALL.join(", ")}).`);
+  const be = tf.findBackend("wasm") as unknown as WasmBackendInternals | null;
+  if (!be) return ["fast kernels off: the wasm backend is not initialised"];
+  uninstallFastKernels();
+  let chosen: "fma" | "simd";
+  try {
+    const builds = availableBuilds();
+    chosen = build === "fma" && builds.includes("fma") ? "fma" : "simd";
+    resetKernelInstance(be);
+    kernelInstance(be, chosen);
+  } catch (e) {
+    const why = (e as Error).message;
+    warn("core/fastKernels", `core.useBackend: cellrl's fast wasm kernels could not load (${why}); using the stock tfjs kernels (about 10x slower training).`);
+    return [`fast kernels off: ${why}`];
+  }
+  for (const name of kernels) {
+    const orig = tf.getKernel(name, "wasm");
+    if (!orig) continue;
+    stock.set(name, orig);
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel(config(name, orig.kernelFunc));
+  }
+  state = { kernels: [...stock.keys()], build: chosen };
+  return [`fast kernels: ${state.kernels.join(", ")} (matmul build ${chosen}${chosen === "simd" && build === "fma" ? ": no relaxed SIMD in this V8" : ""})`];
+}
+
+/**
+ * Put the stock tfjs-wasm kernels back (useBackend({fastKernels: false}) calls this).
+ * @example uninstallFastKernels(); fastKernelState().kernels // []
+ */
+export function uninstallFastKernels(): void {
+  for (const [name, orig] of stock) {
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel(orig);
+  }
+  stock.clear();
+  state = { kernels: [], build: null };
+}
+
+/**
+ * Which fast kernels are active now.
+ * @example fastKernelState() // { kernels: ["BatchMatMul", ...], build: "fma" }
+ */
+export function fastKernelState(): FastKernelState {
+  return { kernels: [...state.kernels], build: state.build };
+}
