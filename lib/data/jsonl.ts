@@ -1,0 +1,172 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import * as zlib from "node:zlib";
+import { describe, fail } from "../core/errors.js";
+import { isGzip, readBytes, writeFileAtomic } from "./files.js";
+
+/** One parsed JSONL line and its 1-based line number in the file. */
+export interface JsonlLine<T = unknown> {
+  value: T;
+  line: number;
+}
+
+/** JSON.stringify replacer: bigints (parquet INT64) become numbers when exact, typed arrays become arrays. */
+export function jsonReplacer(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? Number(x) : x));
+  return v;
+}
+
+/**
+ * One JSONL line (no newline) for a value; bigints and typed arrays are converted (see jsonReplacer).
+ * @example data.toJsonLine({a: 1n}) // '{"a":1}'
+ */
+export function toJsonLine(value: unknown): string {
+  return JSON.stringify(value, jsonReplacer);
+}
+
+function parseLine(text: string, line: number, source: string, from: Function): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return fail("invalid_input", `data.readJsonl: line ${line} of ${source} is not valid JSON (${(e as Error).message}; got ${describe(text)}). Fix or delete that line; each line must hold one JSON object.`, {
+      path: ["line", line],
+      got: text.slice(0, 200),
+      cause: e,
+    }, from);
+  }
+}
+
+/**
+ * Parse JSONL text into {value, line} pairs: one JSON value per "\n"-separated line (not U+2028), blank lines skipped.
+ * @example data.parseJsonlLines('{"a":1}\n\n{"a":2}') // [{value: {a: 1}, line: 1}, {value: {a: 2}, line: 3}]
+ */
+export function parseJsonlLines<T = unknown>(text: string, options: { source?: string } = {}): JsonlLine<T>[] {
+  const { source = "the input" } = options;
+  const out: JsonlLine<T>[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const s = lines[i];
+    if (s.trim() === "") continue;
+    out.push({ value: parseLine(s, i + 1, source, parseJsonlLines) as T, line: i + 1 });
+  }
+  return out;
+}
+
+/**
+ * Parse JSONL text into values; errors name the line.
+ * @example data.parseJsonl('{"a":1}\n{"a":2}\n') // [{a: 1}, {a: 2}]
+ */
+export function parseJsonl<T = unknown>(text: string, options: { source?: string } = {}): T[] {
+  return parseJsonlLines<T>(text, options).map((l) => l.value);
+}
+
+/**
+ * Read a whole JSONL file (gzip or not) as {value, line} pairs.
+ * @example const lines = data.readJsonlLines("gen.jsonl"); lines[0].line // 1
+ */
+export function readJsonlLines<T = unknown>(file: string): JsonlLine<T>[] {
+  return parseJsonlLines<T>(Buffer.from(readBytes(file)).toString("utf8"), { source: path.basename(file) });
+}
+
+/**
+ * Read a whole JSONL file (gzip or not) into an array.
+ * @example const rows = data.readJsonl("datasets/math500.jsonl.gz")
+ */
+export function readJsonl<T = unknown>(file: string): T[] {
+  return readJsonlLines<T>(file).map((l) => l.value);
+}
+
+function openStream(file: string): NodeJS.ReadableStream {
+  let head: Buffer = Buffer.alloc(0);
+  try {
+    const fd = fs.openSync(file, "r");
+    head = Buffer.alloc(2);
+    const n = fs.readSync(fd, head, 0, 2, 0);
+    head = head.subarray(0, n);
+    fs.closeSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    fail(code === "ENOENT" ? "not_found" : "io", `data.streamJsonl: cannot open ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`, { got: file, cause: e });
+  }
+  const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+  return isGzip(head) ? raw.pipe(zlib.createGunzip()) : raw;
+}
+
+/**
+ * Stream a JSONL file (gzip or not) line by line without loading it whole; yields {value, line}.
+ * @example for await (const {value, line} of data.streamJsonl("big.jsonl.gz")) { ... }
+ */
+export async function* streamJsonl<T = unknown>(file: string): AsyncGenerator<JsonlLine<T>> {
+  const source = path.basename(file);
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
+  let line = 0;
+  for await (const chunk of openStream(file)) {
+    const text = rest + decoder.write(chunk as Buffer);
+    const parts = text.split("\n");
+    rest = parts.pop() as string;
+    for (const s of parts) {
+      line++;
+      if (s.trim() !== "") yield { value: parseLine(s, line, source, streamJsonl) as T, line };
+    }
+  }
+  rest += decoder.end();
+  if (rest.trim() !== "") yield { value: parseLine(rest, line + 1, source, streamJsonl) as T, line: line + 1 };
+}
+
+/**
+ * Write rows as JSONL atomically (temp + rename); gzips when the name ends in ".gz".
+ * @example data.writeJsonl("out/scored.jsonl", rows)
+ */
+export function writeJsonl(file: string, rows: Iterable<unknown>): void {
+  const parts: string[] = [];
+  for (const r of rows) parts.push(toJsonLine(r) + "\n");
+  writeFileAtomic(file, parts.join(""));
+}
+
+/** An open JSONL file that rows are appended to one at a time, each written through to the OS before `append` returns. */
+export interface JsonlAppender {
+  readonly path: string;
+  /** Rows written so far (including rows that were in the file when it was opened for appending). */
+  readonly count: number;
+  append(row: unknown): void;
+  /** fsync and close. */
+  close(): void;
+}
+
+/**
+ * Open a JSONL file for row-by-row writing (a crash loses at most the row being written). `append: true` keeps
+ * existing complete lines and cuts a torn last line; otherwise the file is truncated.
+ * @example const w = data.openJsonlAppender("out.partial.jsonl"); w.append(row); w.close()
+ */
+export function openJsonlAppender(file: string, options: { append?: boolean } = {}): JsonlAppender {
+  const { append = false } = options;
+  let count = 0;
+  if (append && fs.existsSync(file)) {
+    const buf = fs.readFileSync(file);
+    const end = buf.lastIndexOf(0x0a) + 1; // keep whole lines only: a kill mid-write leaves a torn tail
+    if (end < buf.length) fs.truncateSync(file, end);
+    for (let i = 0; i < end; i++) if (buf[i] === 0x0a) count++;
+  }
+  const fd = fs.openSync(file, append ? "a" : "w");
+  let open = true;
+  return {
+    path: file,
+    get count() {
+      return count;
+    },
+    append(row) {
+      if (!open) fail("io", `data.openJsonlAppender: ${file} is closed (got an append after close()). Open it again with {append: true}.`);
+      fs.writeSync(fd, toJsonLine(row) + "\n");
+      count++;
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    },
+  };
+}
