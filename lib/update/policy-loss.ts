@@ -1,0 +1,125 @@
+// The policy-loss dispatcher: validates once, broadcasts advantages, runs the variant, aggregates, and adds the KL and
+// entropy terms: loss = agg(ℓ_pg) + β·agg(kl) − coef·agg(H). Metrics are plain numbers (verl's actor/* under "update/").
+import * as tf from "@tensorflow/tfjs";
+import { describe, fail } from "../core/errors.js";
+import { lossAggs, policyLosses, type AggFn, type AggOptions, type KlEstimatorFn, type PolicyLossFn } from "./registries.js";
+import { asTensor, checkShape, detach, hostData, maskedMax, maskedMean, maskedMin, perToken, type TensorInput } from "./tensors.js";
+import { klEstimators } from "./registries.js";
+import "./aggregate.js";
+import "./kl.js";
+import "./loss/ppo-clip.js";
+import "./loss/gspo.js";
+import "./loss/cispo.js";
+
+/** Inputs of policyLoss, all per token [B, T] except `adv`. */
+export interface PolicyLossInputs {
+  /** log π_θ of the sampled tokens [B, T], computed under the gradient tape. */
+  logp: tf.Tensor;
+  /** log π_old of the same tokens [B, T] (rollout-time policy). Defaults to logp detached (ratio 1, on-policy). */
+  oldLogp?: TensorInput;
+  /** Advantage per sequence [B] (broadcast over tokens) or per token [B, T]. */
+  adv: TensorInput | ArrayLike<number>;
+  /** 1 on response tokens that count, 0 on padding and prompt [B, T]. */
+  mask: TensorInput;
+}
+
+/** KL term of the loss (verl use_kl_loss; TRL beta). */
+export interface KlLossOptions {
+  /** log π_ref of the sampled tokens [B, T] (a frozen reference model). */
+  refLogp: TensorInput;
+  /** β, the weight of the KL term (verl kl_loss_coef, TRL beta). Defaults to 0.001. */
+  beta?: number;
+  /** KL estimator: "k1" | "abs" | "k2" | "k3" | "k3+". Defaults to "k3" (verl low_var_kl). */
+  estimator?: string | KlEstimatorFn;
+}
+
+/** Options of policyLoss. */
+export interface PolicyLossOptions extends AggOptions {
+  /** ε, or [ε_low, ε_high] for clip-higher (verl clip_ratio_low/high; TRL epsilon/epsilon_high). Defaults to 0.2. */
+  clip?: number | [number, number];
+  /** Dual-clip constant c > 1 for negative advantages (verl clip_ratio_c); null turns it off. Defaults to 3. */
+  clipC?: number | null;
+  /** Aggregation mode or function. Defaults to "token-mean" ("seq-mean-token-mean" for gspo, as verl). */
+  agg?: string | AggFn;
+  /** KL-to-reference term, or null for none (the default). */
+  kl?: KlLossOptions | null;
+  /** Entropy bonus: per-token entropy [B, T] (differentiable, e.g. from model.logprobs) and its coefficient (verl entropy_coeff). Defaults to null. */
+  entropy?: { values: tf.Tensor; coef: number } | null;
+  [variantOption: string]: unknown;
+}
+export const policyLossDefaults = { clip: 0.2, clipC: 3 as number | null, agg: "token-mean", klBeta: 0.001, klEstimator: "k3" };
+
+/** What policyLoss returns: the scalar to minimise (caller disposes it) and metrics as numbers. */
+export interface PolicyLossResult {
+  loss: tf.Scalar;
+  metrics: Record<string, number>;
+}
+
+function clipBounds(clip: unknown): [number, number] {
+  const [lo, hi] = typeof clip === "number" ? [clip, clip] : Array.isArray(clip) && clip.length === 2 ? clip : [NaN, NaN];
+  if (!(lo >= 0 && lo < 1) || !(hi >= 0 && Number.isFinite(hi)))
+    fail("invalid_option", `update.policyLoss: options.clip is ${describe(clip)} (expected ε in [0, 1) or [ε_low, ε_high], e.g. [0.2, 0.28]).`, { path: ["options", "clip"], got: clip }, policyLoss);
+  return [lo, hi];
+}
+
+/**
+ * Policy-gradient loss by variant name: "ppo-clip" | "gspo" | "cispo" | "pg" | a registered name | a function.
+ * @returns {loss: Scalar, metrics: {"update/pgLoss", "update/clipFrac", "update/ratioMean", "update/approxKl", ...}}
+ * @example const {loss} = update.policyLoss("ppo-clip", {logp, oldLogp: old, adv: A, mask: ro.mask}, {clip: [0.2, 0.28], agg: "token-mean"})
+ */
+export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs, options: PolicyLossOptions = {}): PolicyLossResult {
+  const fn = policyLosses.get(name);
+  const { clip = policyLossDefaults.clip, clipC = policyLossDefaults.clipC, agg, kl = null, entropy = null, tokens, seqs, scaleFactor, ...rest } = options;
+  const [clipLow, clipHigh] = clipBounds(clip);
+  if (clipC !== null && !(typeof clipC === "number" && clipC > 1))
+    fail("invalid_option", `update.policyLoss: options.clipC must be a number > 1 or null (got ${describe(clipC)}). verl uses 3.`, { path: ["options", "clipC"] }, policyLoss);
+  const aggFn = lossAggs.get(agg ?? fn.defaultAgg ?? policyLossDefaults.agg);
+  const aggOpts: AggOptions = { tokens, seqs, scaleFactor };
+  if (!(inputs?.logp instanceof tf.Tensor))
+    fail("invalid_input", `update.policyLoss: inputs.logp must be the policy's per-token logprob tensor [B, T] (got ${describe(inputs?.logp)}).`, { path: ["inputs", "logp"] }, policyLoss);
+  const metrics: Record<string, number> = {};
+  const loss = tf.tidy(() => {
+    const logp = asTensor(inputs.logp, 2, "update.policyLoss", "inputs.logp") as tf.Tensor2D;
+    const shape = logp.shape as [number, number];
+    const mask = asTensor(inputs.mask, 2, "update.policyLoss", "inputs.mask") as tf.Tensor2D;
+    checkShape(mask, shape, "update.policyLoss", "inputs.mask", "inputs.logp");
+    const oldLogp = inputs.oldLogp === undefined ? detach(logp) : (asTensor(inputs.oldLogp, 2, "update.policyLoss", "inputs.oldLogp") as tf.Tensor2D);
+    checkShape(oldLogp, shape, "update.policyLoss", "inputs.oldLogp", "inputs.logp");
+    const adv = perToken(inputs.adv, shape, "update.policyLoss", "inputs.adv");
+    const out = fn({ logp, oldLogp, adv, mask }, { clipLow, clipHigh, clipC, ...rest });
+    checkShape(out.loss, shape, "update.policyLoss", `the "${typeof name === "string" ? name : fn.name}" variant's loss`, "inputs.logp");
+    const pgLoss = aggFn({ values: out.loss, mask }, aggOpts);
+    Object.assign(metrics, out.metrics ?? {});
+    metrics["update/pgLoss"] = pgLoss.dataSync()[0];
+    // Ratio statistics from data: ρ = exp(log π − log π_old), approx KL = mean(log π_old − log π) (verl actor/ppo_kl).
+    const d = hostData(logp.sub(oldLogp)), m = hostData(mask);
+    const ratio = d.map((x) => Math.exp(Math.max(-20, Math.min(20, x))));
+    metrics["update/ratioMean"] = maskedMean(ratio, m);
+    metrics["update/ratioMax"] = maskedMax(ratio, m);
+    metrics["update/ratioMin"] = maskedMin(ratio, m);
+    metrics["update/approxKl"] = -maskedMean(d, m);
+    let total: tf.Scalar = pgLoss;
+    if (kl) {
+      const beta = kl.beta ?? policyLossDefaults.klBeta;
+      if (!Number.isFinite(beta)) fail("invalid_option", `update.policyLoss: options.kl.beta must be a finite number (got ${describe(beta)}).`, { path: ["options", "kl", "beta"] }, policyLoss);
+      const refLogp = asTensor(kl.refLogp, 2, "update.policyLoss", "options.kl.refLogp");
+      checkShape(refLogp, shape, "update.policyLoss", "options.kl.refLogp", "inputs.logp");
+      const klTok = klEstimators.get(kl.estimator ?? policyLossDefaults.klEstimator)({ logp, refLogp }) as tf.Tensor2D;
+      const klLoss = aggFn({ values: klTok, mask }, aggOpts);
+      metrics["update/klLoss"] = klLoss.dataSync()[0];
+      metrics["update/klCoef"] = beta;
+      total = total.add(klLoss.mul(beta));
+    }
+    if (entropy) {
+      const H = asTensor(entropy.values, 2, "update.policyLoss", "options.entropy.values") as tf.Tensor2D;
+      checkShape(H, shape, "update.policyLoss", "options.entropy.values", "inputs.logp");
+      if (!Number.isFinite(entropy.coef)) fail("invalid_option", `update.policyLoss: options.entropy.coef must be a finite number (got ${describe(entropy.coef)}).`, { path: ["options", "entropy", "coef"] }, policyLoss);
+      const ent = aggFn({ values: H, mask }, aggOpts);
+      metrics["update/entropy"] = ent.dataSync()[0];
+      total = total.sub(ent.mul(entropy.coef));
+    }
+    metrics["update/loss"] = total.dataSync()[0];
+    return total;
+  });
+  return { loss, metrics };
+}

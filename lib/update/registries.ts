@@ -1,0 +1,64 @@
+// The registries of lib/update (verl's register-by-name pattern). Variants register themselves in their own files;
+// a notebook adds its own with e.g. `update.advantages.add("mine", fn)`.
+import type * as tf from "@tensorflow/tfjs";
+import { registry } from "../core/registry.js";
+
+/** What an advantage estimator receives: one outcome reward per completion and its group (prompt) index. */
+export interface AdvantageInputs {
+  /** Outcome reward per completion, [B]. */
+  rewards: Float32Array;
+  /** Group index per completion (0..nGroups-1), [B]. Completions of one prompt share an index. */
+  groups: Int32Array;
+  /** Response length per completion, [B]; estimators that whiten over tokens weight by it. Optional. */
+  lengths?: Float32Array;
+}
+/** An advantage estimator: rewards and groups in, one advantage per completion out. */
+export type AdvantageFn = (inputs: AdvantageInputs, options?: any) => Float32Array;
+
+/** Per-token inputs a policy-loss variant receives, all [B, T]; `adv` already broadcast over tokens. */
+export interface PolicyLossVariantInputs {
+  logp: tf.Tensor2D;
+  oldLogp: tf.Tensor2D;
+  adv: tf.Tensor2D;
+  mask: tf.Tensor2D;
+}
+/** The options a variant receives after normalisation (clip bounds split into low/high). */
+export interface PolicyLossVariantOptions {
+  clipLow: number;
+  clipHigh: number;
+  clipC: number | null;
+  [k: string]: unknown;
+}
+/** A variant's result: the per-token loss [B, T] (before masking and aggregation) and optional metrics. */
+export interface PolicyLossVariantResult {
+  loss: tf.Tensor2D;
+  metrics?: Record<string, number>;
+}
+/** A policy-loss variant ("ppo-clip", "gspo", "cispo", ...). It may carry a preferred aggregation mode. */
+export type PolicyLossFn = ((inputs: PolicyLossVariantInputs, options: PolicyLossVariantOptions) => PolicyLossVariantResult) & {
+  defaultAgg?: string;
+};
+
+/** A per-token KL estimator of KL(π‖π_ref) from the sampled tokens' logprobs, [B, T] → [B, T]. */
+export type KlEstimatorFn = (inputs: { logp: tf.Tensor; refLogp: tf.Tensor }) => tf.Tensor;
+
+/** Options every aggregation mode understands (global denominators for mini-batches). */
+export interface AggOptions {
+  /** Token count to divide by (token-mean); defaults to Σ mask. Pass the global count when micro-batching. */
+  tokens?: number;
+  /** Sequence count to divide by (seq-mean-*); defaults to B. */
+  seqs?: number;
+  /** The constant C of seq-mean-token-sum-norm; defaults to T (mask.shape[1]). */
+  scaleFactor?: number;
+}
+/** Loss aggregation: per-token values [B, T] and mask [B, T] to a scalar. */
+export type AggFn = (inputs: { values: tf.Tensor2D; mask: tf.Tensor2D }, options: AggOptions) => tf.Scalar;
+
+/** Advantage estimators by name ("grpo", "dr-grpo", "rloo", "reinforce-pp", "reinforce-pp-baseline"). */
+export const advantages = registry<AdvantageFn>("advantage estimator");
+/** Policy-loss variants by name ("ppo-clip", "gspo", "cispo", "pg"). */
+export const policyLosses = registry<PolicyLossFn>("policy loss");
+/** KL estimators by name ("k1", "abs", "k2", "k3", "k3+"). */
+export const klEstimators = registry<KlEstimatorFn>("kl estimator");
+/** Loss aggregation modes by name ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"). */
+export const lossAggs = registry<AggFn>("loss aggregation");
