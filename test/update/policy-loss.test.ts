@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { aggregate, policyLoss, policyLossDefaults, sftLoss } from "../../lib/update/index.js";
 import { Rng } from "../../lib/core/random.js";
-import { close, finiteDiff, setup } from "./setup.js";
+import { close, finiteDiff, setup, tidy } from "./setup.js";
 
 // B = 2 sequences, T = 3 tokens; the second sequence has 2 valid tokens.
 const OLD = [-1.0, -2.0, -0.5, -1.5, -0.7, -3.0];
@@ -48,7 +48,7 @@ describe("policy losses", () => {
     }
     const { value } = lossAndGrad("ppo-clip", LOGP, { clip: [lo, hi] });
     close(value, s / 5);
-    const m = tf.tidy(() => policyLoss("ppo-clip", { logp: t2(LOGP), oldLogp: t2(OLD), adv: ADV, mask: t2(MASK) }, { clip: [lo, hi] })).metrics;
+    const m = tidy(() => policyLoss("ppo-clip", { logp: t2(LOGP), oldLogp: t2(OLD), adv: ADV, mask: t2(MASK) }, { clip: [lo, hi] })).metrics;
     // token 1 (A>0, ρ = e^0.3 = 1.35 > 1.28) is clipped high; token 4 (A<0, ρ = e^-0.5 = 0.61 < 0.8) clipped low
     close([m["update/clipFracHigh"], m["update/clipFracLow"], m["update/clipFrac"]], [1 / 5, 1 / 5, 2 / 5]);
     close(m["update/ratioMax"], Math.exp(0.3));
@@ -76,7 +76,7 @@ describe("policy losses", () => {
     assert.equal(grad[3], 0);
     const off = lossAndGrad("ppo-clip", LOGP, { clipC: null }, old);
     close(off.grad[3], 4 / 5); // without dual-clip: d(−A·ρ)/dlogp = ρ = 4 (over 5 tokens)
-    const m = tf.tidy(() => policyLoss("ppo-clip", { logp: t2(LOGP), oldLogp: t2(old), adv: ADV, mask: t2(MASK) }).metrics);
+    const m = tidy(() => policyLoss("ppo-clip", { logp: t2(LOGP), oldLogp: t2(old), adv: ADV, mask: t2(MASK) }).metrics);
     close(m["update/dualClipFrac"], 1 / 5);
   });
 
@@ -134,8 +134,8 @@ describe("policy losses", () => {
 
   test("the entropy bonus subtracts coef·agg(H)", () => {
     const H = t2([1, 2, 3, 4, 5, 6]);
-    const with_ = tf.tidy(() => policyLoss("pg", { logp: t2(LOGP), adv: ADV, mask: t2(MASK) }, { entropy: { values: H, coef: 0.1 } }));
-    const without = tf.tidy(() => policyLoss("pg", { logp: t2(LOGP), adv: ADV, mask: t2(MASK) }));
+    const with_ = tidy(() => policyLoss("pg", { logp: t2(LOGP), adv: ADV, mask: t2(MASK) }, { entropy: { values: H, coef: 0.1 } }));
+    const without = tidy(() => policyLoss("pg", { logp: t2(LOGP), adv: ADV, mask: t2(MASK) }));
     close(with_.loss.dataSync()[0], without.loss.dataSync()[0] - 0.1 * (15 / 5));
     close(with_.metrics["update/entropy"], 3);
     tf.dispose([H, with_.loss, without.loss]);

@@ -28,3 +28,8 @@ export function finiteDiff(f: (x: Float32Array) => number, x: Float32Array, h = 
   }
   return g;
 }
+
+/** tf.tidy for functions that return objects holding tensors and plain numbers (tidy keeps the nested tensors). */
+export function tidy<T>(f: () => T): T {
+  return tf.tidy(f as unknown as () => tf.TensorContainer) as unknown as T;
+}
