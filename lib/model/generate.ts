@@ -1,0 +1,184 @@
+// Batched sampling with a KV cache: n samples per prompt, prompts of different lengths (left padding), temperature /
+// top-k / top-p / min-p / greedy, stop strings, stop token ids and EOS, max_new_tokens. One prefill forward over the
+// padded prompts, then one single-token forward per new token; the next-token distribution is built and sampled on
+// the host (see sampling.ts) from a per-row Rng forked from the caller's, so results replay under seed().
+import * as tf from "@tensorflow/tfjs";
+import { describe, fail } from "../core/errors.js";
+import { globalRng, Rng } from "../core/random.js";
+import { eosIds } from "./config.js";
+import type { LlamaModel } from "./llama.js";
+import { checkSampling, logSoftmax, sampleIndex, samplingDistribution, type SamplingOptions } from "./sampling.js";
+import type { Tokenizer } from "./tokenizer-types.js";
+
+/** Options of generate (HF / vLLM names for the sampling parameters). */
+export interface GenerateOptions extends SamplingOptions {
+  /** Most tokens to generate per sample. Defaults to 64. */
+  max_new_tokens?: number;
+  /** Samples per prompt (a group); rows are prompt-major: row = prompt * n + sample. Defaults to 1. */
+  n?: number;
+  /** Stop strings: generation of a row ends once its decoded text contains one (needs `tokenizer`). Defaults to []. */
+  stop?: string | string[];
+  /** More token ids that end a row (kept in the output, like EOS). Defaults to []. */
+  stop_token_ids?: number[];
+  /** Keep generating after EOS (for benchmarks). Defaults to false. */
+  ignore_eos?: boolean;
+  /** Keep the matched stop string at the end of `text`. Defaults to false (vLLM's default). */
+  include_stop_str_in_output?: boolean;
+  /** Encodes string prompts, decodes `text`, and gives EOS / PAD ids. Defaults to none (ids in, ids out). */
+  tokenizer?: Tokenizer;
+  /** Random stream. Defaults to `new Rng(seed)` when `seed` is given, else globalRng(). */
+  rng?: Rng;
+  /** Seed for a private Rng (same seed, same samples, whatever else used the global stream). */
+  seed?: number;
+}
+
+/** Defaults of generate's own options (sampling defaults are in sampling.ts). */
+export const defaults = { max_new_tokens: 64, n: 1, stop: [] as string[], stop_token_ids: [] as number[], ignore_eos: false, include_stop_str_in_output: false };
+
+/** Output of generate: one entry per row (prompt * n + sample). */
+export interface GenerateResult {
+  /** Prompt index of each row (the group id). */
+  group: number[];
+  /** Sample index of each row within its group. */
+  sample: number[];
+  /** Prompt token ids per row (unpadded). */
+  promptIds: number[][];
+  /** Generated token ids per row, including the EOS / stop token that ended it. */
+  ids: number[][];
+  /** Decoded responses (special tokens skipped, cut before a matched stop string) when a tokenizer was given. */
+  text?: string[];
+  /** log q(token) under the distribution actually sampled from (after temperature and filters; 0 for greedy). */
+  logprobs: number[][];
+  /** log p(token) under the model's raw distribution (temperature 1, no filters). */
+  rawLogprobs: number[][];
+  /** "stop" (EOS, stop id or stop string) or "length" (max_new_tokens reached). */
+  finishReason: ("stop" | "length")[];
+  /** What stopped the row: the stop string, the token id, or null for "length". */
+  stopReason: (string | number | null)[];
+  /** Number of generated tokens per row (= ids[i].length). */
+  lengths: number[];
+}
+
+/**
+ * Sample continuations of prompts (strings need options.tokenizer) with a KV cache.
+ * @example const out = model.generate(m, ["1+1="], { tokenizer: tok, n: 4, temperature: 1, max_new_tokens: 8 }); out.text
+ */
+export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number>[], options: GenerateOptions = {}): GenerateResult {
+  const sp = checkSampling(options, "model.generate", generate);
+  const o = { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof defaults & GenerateOptions;
+  const { tokenizer } = options;
+  const V = model.config.vocab_size;
+  const bad = (field: string, got: unknown, exp: string, fix: string): never =>
+    fail("invalid_option", `model.generate: ${field} is invalid (got ${describe(got)}; expected ${exp}). ${fix}.`, { path: [field], got, expected: exp }, generate);
+  if (!Number.isInteger(o.max_new_tokens) || o.max_new_tokens < 1) bad("max_new_tokens", o.max_new_tokens, "an integer >= 1", "Ask for at least one new token");
+  if (!Number.isInteger(o.n) || o.n < 1) bad("n", o.n, "an integer >= 1", "Use n: 1 for one sample per prompt");
+  const stops = typeof o.stop === "string" ? [o.stop] : o.stop;
+  if (!Array.isArray(stops) || stops.some((s) => typeof s !== "string" || s.length === 0)) bad("stop", o.stop, "non-empty strings", "Pass e.g. stop: [\"\\n\"]");
+  if (stops.length && !tokenizer) bad("stop", stops, "a tokenizer to decode with", "Pass options.tokenizer, or use stop_token_ids");
+  if (!Array.isArray(o.stop_token_ids) || o.stop_token_ids.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) bad("stop_token_ids", o.stop_token_ids, `ids in [0, ${V})`, "Use ids of the model's vocabulary");
+  if (tokenizer && tokenizer.vocabSize > V) bad("tokenizer", tokenizer.vocabSize, `vocabSize <= vocab_size (${V})`, "Build the model with vocab_size = tokenizer.vocabSize");
+  if (!Array.isArray(prompts) || prompts.length === 0) bad("prompts", prompts, "a non-empty array of strings or token-id arrays", "Wrap one prompt as [prompt]");
+
+  // --- prompts -> ids ---
+  const promptIds: number[][] = prompts.map((p, i) => {
+    let ids: number[];
+    if (typeof p === "string") {
+      if (!tokenizer) bad(`prompts[${i}]`, p, "token ids, or a tokenizer in options", "Pass options.tokenizer to encode string prompts");
+      ids = tokenizer!.encode(p);
+    } else ids = Array.from(p as ArrayLike<number>);
+    if (ids.length === 0) bad(`prompts[${i}]`, p, "at least one token", "Start the prompt with BOS or some text");
+    for (const t of ids) if (!Number.isInteger(t) || t < 0 || t >= V) bad(`prompts[${i}]`, t, `token ids in [0, ${V})`, "Check the tokenizer matches the model");
+    return ids;
+  });
+  const endIds = new Set<number>(o.stop_token_ids);
+  if (!o.ignore_eos) {
+    for (const e of eosIds(model.config)) endIds.add(e);
+    if (tokenizer?.eosTokenId !== undefined) endIds.add(tokenizer.eosTokenId);
+  }
+  const pad = tokenizer?.padTokenId ?? model.config.pad_token_id ?? tokenizer?.eosTokenId ?? 0;
+
+  // --- rows: prompt-major groups, left-padded to P ---
+  const n = o.n;
+  const R = prompts.length * n;
+  const P = Math.max(...promptIds.map((p) => p.length));
+  const maxNew = o.max_new_tokens;
+  const S = P + maxNew;
+  const longest = Math.max(...promptIds.map((p) => p.length)) + maxNew - 1;
+  if (longest > model.config.max_position_embeddings)
+    bad("max_new_tokens", maxNew, `prompt + max_new_tokens <= max_position_embeddings (${model.config.max_position_embeddings})`, `Lower max_new_tokens or shorten the longest prompt (${P} tokens)`);
+  const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng());
+  const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`)); // a row's draws never depend on others
+  const mask = new Int32Array(R * S);
+  const prefill: Int32Array[] = [];
+  const res: GenerateResult = { group: [], sample: [], promptIds: [], ids: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] };
+  for (let r = 0; r < R; r++) {
+    const g = Math.floor(r / n);
+    const ids = promptIds[g];
+    const row = new Int32Array(P).fill(pad);
+    row.set(ids, P - ids.length);
+    mask.fill(1, r * S + P - ids.length, r * S + P);
+    prefill.push(row);
+    res.group.push(g);
+    res.sample.push(r % n);
+    res.promptIds.push(ids.slice());
+    res.ids.push([]);
+    res.logprobs.push([]);
+    res.rawLogprobs.push([]);
+    res.finishReason.push("length");
+    res.stopReason.push(null);
+  }
+  const maskRows = (L: number) => Array.from({ length: R }, (_, r) => mask.subarray(r * S, r * S + L));
+  const maxStop = stops.reduce((a, s) => Math.max(a, s.length), 0);
+  const done = new Uint8Array(R);
+  let live = R;
+
+  // --- prefill, then one token per step ---
+  const cache = model.createCache(R, S);
+  try {
+    let { logits } = model.forward({ ids: prefill, attentionMask: maskRows(P) }, { cache, logits: "last" });
+    for (let step = 0; step < maxNew; step++) {
+      const all = logits.dataSync() as Float32Array; // [R, 1, V]
+      logits.dispose();
+      const next = new Int32Array(R).fill(pad);
+      for (let r = 0; r < R; r++) {
+        const u = rowRng[r].uniform(); // drawn even for finished rows: one draw per row per step
+        if (done[r]) continue;
+        const row = all.subarray(r * V, (r + 1) * V);
+        const q = samplingDistribution(row, sp);
+        const tok = sampleIndex(q, u);
+        next[r] = tok;
+        res.ids[r].push(tok);
+        res.logprobs[r].push(sp.temperature === 0 ? 0 : Math.log(q[tok]));
+        res.rawLogprobs[r].push(logSoftmax(row)[tok]);
+        let why: string | number | null = endIds.has(tok) ? tok : null;
+        if (why === null && maxStop > 0) {
+          // The last 2*maxStop+8 tokens decode to at least maxStop characters for any practical tokenizer.
+          const tail = tokenizer!.decode(res.ids[r].slice(-(2 * maxStop + 8)), { skipSpecialTokens: true });
+          why = stops.find((s) => tail.includes(s)) ?? null;
+        }
+        if (why !== null) {
+          res.finishReason[r] = "stop";
+          res.stopReason[r] = why;
+          done[r] = 1;
+          live--;
+        }
+      }
+      if (live === 0 || step === maxNew - 1) break;
+      for (let r = 0; r < R; r++) mask[r * S + P + step] = 1; // slot P+step holds each row's token (finished rows feed PAD, unused)
+      ({ logits } = model.forward({ ids: Array.from(next, (t) => [t]), attentionMask: maskRows(P + step + 1) }, { cache, logits: "last" }));
+    }
+  } finally {
+    cache.dispose();
+  }
+  for (let r = 0; r < R; r++) res.lengths.push(res.ids[r].length);
+  if (tokenizer) {
+    res.text = res.ids.map((ids, r) => {
+      const text = tokenizer.decode(ids, { skipSpecialTokens: true });
+      const why = res.stopReason[r];
+      if (typeof why !== "string") return text;
+      const at = text.indexOf(why);
+      return at < 0 ? text : text.slice(0, at + (o.include_stop_str_in_output ? why.length : 0));
+    });
+  }
+  return res;
+}

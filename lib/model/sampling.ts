@@ -1,0 +1,123 @@
+// The next-token distribution actually sampled from: temperature, then top-k, top-p, min-p (HF's warper order),
+// computed on the host in float64 from one row of logits, and an inverse-CDF draw from one Rng uniform.
+// Host-side on purpose: exact filters, deterministic under seed(), and a logits read per step costs ~40 us on wasm.
+import { fail } from "../core/errors.js";
+
+/** Sampling parameters, with vLLM / HF names so they pass unchanged to an OpenAI-compatible server. */
+export interface SamplingOptions {
+  /** Divide logits by this; 0 means greedy (argmax, lowest id on ties). Defaults to 1. */
+  temperature?: number;
+  /** Keep the k most likely tokens (ties with the k-th are kept); 0 or -1 is off. Defaults to 0. */
+  top_k?: number;
+  /** Keep the smallest most-likely set with mass >= top_p (nucleus); 1 is off. Defaults to 1. */
+  top_p?: number;
+  /** Drop tokens with p < min_p * p_max; 0 is off. Defaults to 0. */
+  min_p?: number;
+}
+
+/** Defaults of the sampling parameters. */
+export const defaults: Required<SamplingOptions> = { temperature: 1, top_k: 0, top_p: 1, min_p: 0 };
+
+/** Validate sampling parameters once (errors name the field and the accepted range). */
+export function checkSampling(o: SamplingOptions, where: string, from?: Function): Required<SamplingOptions> {
+  const r = { ...defaults, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Required<SamplingOptions>;
+  const bad = (f: string, v: unknown, exp: string, fix: string) =>
+    fail("invalid_option", `${where}: ${f} is invalid (got ${v}; expected ${exp}). ${fix}.`, { path: [f], got: v, expected: exp }, from);
+  if (!(r.temperature >= 0) || !Number.isFinite(r.temperature)) bad("temperature", r.temperature, ">= 0", "Use 0 for greedy decoding or e.g. 1");
+  if (!Number.isInteger(r.top_k) || r.top_k < -1) bad("top_k", r.top_k, "an integer >= 1, or 0 / -1 for off", "Use 0 to disable top-k");
+  if (!(r.top_p > 0 && r.top_p <= 1)) bad("top_p", r.top_p, "a number in (0, 1]", "Use 1 to disable nucleus sampling");
+  if (!(r.min_p >= 0 && r.min_p <= 1)) bad("min_p", r.min_p, "a number in [0, 1]", "Use 0 to disable min-p");
+  return r;
+}
+
+/** Index of the largest value (lowest index on ties). */
+export function argmax(x: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+  return best;
+}
+
+/**
+ * log softmax of one row of logits, in float64.
+ * @example logSoftmax([0, 0]) // [-0.693, -0.693]
+ */
+export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
+  let s = 0;
+  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i] - m);
+  const lse = m + Math.log(s);
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = logits[i] - lse;
+  return out;
+}
+
+/**
+ * The distribution sampled from, as probabilities over the vocabulary (0 for filtered tokens): softmax(logits / T)
+ * then top-k, top-p, min-p, each renormalising. Temperature 0 gives a one-hot at the argmax.
+ * @example samplingDistribution([2, 1, 0], { top_k: 2 }) // [0.731, 0.269, 0]
+ */
+export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions = {}): Float64Array {
+  const { temperature, top_k, top_p, min_p } = { ...defaults, ...options };
+  const V = logits.length;
+  const p = new Float64Array(V);
+  if (temperature === 0) {
+    p[argmax(logits)] = 1;
+    return p;
+  }
+  // softmax(logits / T)
+  let m = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[i] > m) m = logits[i];
+  let s = 0;
+  for (let i = 0; i < V; i++) s += p[i] = Math.exp((logits[i] - m) / temperature);
+  for (let i = 0; i < V; i++) p[i] /= s;
+  if (top_k > 0 && top_k < V) {
+    const kth = Float64Array.from(p).sort()[V - top_k]; // k-th largest probability (same order as logits)
+    keep(p, (x) => x >= kth);
+  }
+  if (top_p < 1) {
+    // Keep a token when the mass of the tokens strictly before it (descending) is < top_p (HF's TopPLogitsWarper).
+    const sorted = Float64Array.from(p).sort().reverse();
+    let cum = 0;
+    let threshold = 0;
+    for (let i = 0; i < V; i++) {
+      if (sorted[i] === 0) break;
+      threshold = sorted[i];
+      cum += sorted[i];
+      if (cum >= top_p) break;
+    }
+    keep(p, (x) => x >= threshold);
+  }
+  if (min_p > 0) {
+    let pmax = 0;
+    for (let i = 0; i < V; i++) if (p[i] > pmax) pmax = p[i];
+    keep(p, (x) => x >= min_p * pmax);
+  }
+  return p;
+}
+
+/** Zero the entries failing `ok` and renormalise (in place). */
+function keep(p: Float64Array, ok: (x: number) => boolean): void {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] > 0 && ok(p[i])) s += p[i];
+    else p[i] = 0;
+  }
+  for (let i = 0; i < p.length; i++) p[i] /= s;
+}
+
+/**
+ * Inverse-CDF draw: the first index whose cumulative probability exceeds u in [0, 1) (skips zero-probability ids).
+ * @example sampleIndex(Float64Array.from([0.5, 0.5]), 0.7) // 1
+ */
+export function sampleIndex(p: Float64Array, u: number): number {
+  let cum = 0;
+  let last = -1;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] <= 0) continue;
+    last = i;
+    cum += p[i];
+    if (u < cum) return i;
+  }
+  return last; // u within rounding of 1
+}
