@@ -1,0 +1,173 @@
+"use strict";
+// Runs cells with tslab's own compiler and executor, and reports what happened as data instead of console output.
+// tslab's executor takes a `console` ({log, error}) for exactly three things: the last expression's value (log),
+// a thrown error (error(e)) and TypeScript diagnostics (error("%s%d:%d - %s", ...)). Passing our own console,
+// plus a wrapper around the converter that keeps the structured diagnostics, gives the kernel everything it needs
+// for execute_result and the Jupyter error triple without copying tslab's code.
+const { AsyncLocalStorage } = require("node:async_hooks");
+const tslab = require("./tslab.js");
+const resolve = require("./resolve.js");
+const { diagnosticsError, exceptionError, interruptError, isInterrupt } = require("./errors.js");
+const { instrumentAwaits } = require("./await-guard.js");
+
+/** Per-cell context, visible to all async continuations of the cell (used to stop interrupted cells). */
+const cellContext = new AsyncLocalStorage();
+
+class Converters {
+  // Same shape as tslab's ConverterSetImpl (main.js, not exported): lazily created node/browser converters.
+  constructor(onConvert, onCompiling) {
+    this.onConvert = onConvert;
+    this.onCompiling = onCompiling;
+    this._node = null;
+    this._browser = null;
+  }
+  wrap(conv) {
+    const convert = conv.convert;
+    conv.convert = (prevDecl, src) => {
+      // The interrupt watchdog must never stop the compiler half-way (its watch program would be corrupt).
+      this.onCompiling(true);
+      try {
+        return this.onConvert(convert(prevDecl, src));
+      } finally {
+        this.onCompiling(false);
+      }
+    };
+    return conv;
+  }
+  get node() {
+    if (!this._node) this._node = this.wrap(tslab.converter().createConverter({ isJS: false, isBrowser: false }));
+    return this._node;
+  }
+  get browser() {
+    if (!this._browser) this._browser = this.wrap(tslab.converter().createConverter({ isJS: false, isBrowser: true }));
+    return this._browser;
+  }
+  close() {
+    this._node?.close();
+    this._browser?.close();
+  }
+}
+
+/**
+ * @typedef {{ename: string, evalue: string, traceback: string[]}} CellError
+ * @typedef {{status: "ok", hasValue: boolean, value?: unknown, warnings: string[]} | {status: "error", error: CellError, interrupted: boolean, warnings: string[]}} CellOutcome
+ */
+
+class CellRunner {
+  /** @param {{cwd?: string, guardAwaits?: boolean}} [options] */
+  constructor(options = {}) {
+    this.cwd = options.cwd ?? process.cwd();
+    this.guardAwaits = options.guardAwaits ?? true;
+    this.forwarded = false;
+    /** Captured while one cell runs. */
+    this.capture = { diagnostics: null, value: undefined, hasValue: false, errors: [] };
+    this.executor = null;
+    this.convs = null;
+    /** The context of the cell currently running (null between cells). */
+    this.current = null;
+    /** @type {((compiling: boolean) => void)[]} */
+    this.compilingListeners = [];
+  }
+
+  /** Load TypeScript and build the compiler (the slow part of kernel start, ~0.5-1 s). Idempotent. */
+  start() {
+    if (this.executor) return this;
+    this.forwarded = resolve.forwardCellrl(this.cwd, tslab.ts());
+    this.convs = new Converters((converted) => {
+      this.capture.diagnostics = converted.diagnostics?.length ? converted.diagnostics : null;
+      if (converted.output && this.guardAwaits)
+        converted.output = instrumentAwaits(converted.output, tslab.ts());
+      return converted;
+    }, (on) => {
+      for (const f of this.compilingListeners) f(on);
+    });
+    this.convs.node; // build the TypeScript watch program now, not in the first cell
+    const capture = () => this.capture;
+    this.executor = tslab.executor().createExecutor(this.cwd, this.convs, {
+      log(value) {
+        capture().value = value;
+        capture().hasValue = true;
+      },
+      error(...args) {
+        capture().errors.push(args);
+      },
+    });
+    // Cells call __tslab__.require (set by createExecutor); route `cellrl` to this repo when cwd lacks it.
+    const g = /** @type {any} */ (globalThis).__tslab__;
+    if (this.forwarded && g) g.require = resolve.wrapRequire(g.require);
+    return this;
+  }
+
+  /**
+   * Type-check and run one cell.
+   * @param {string} code
+   * @returns {Promise<CellOutcome>}
+   */
+  async run(code) {
+    this.start();
+    this.capture = { diagnostics: null, value: undefined, hasValue: false, errors: [] };
+    const ctx = { interrupted: false, how: "", count: 0 };
+    this.current = ctx;
+    let ok;
+    try {
+      ok = await cellContext.run(ctx, () => this.executor.execute(code));
+    } catch (e) {
+      // The executor catches cell errors itself; anything here is a kernel bug, reported like a cell error.
+      this.capture.errors.push([e]);
+      ok = false;
+    } finally {
+      this.current = null;
+    }
+    const { diagnostics, value, hasValue, errors } = this.capture;
+    const isDiagLine = (args) => typeof args[0] === "string" && args[0].startsWith("%s%d:%d");
+    const thrown = errors.filter((a) => !isDiagLine(a)).map((a) => a[0]);
+    // Diagnostics of `//@module` cells are printed but do not fail the cell (tslab semantics): pass them on as text.
+    const warnings = ok ? errors.filter(isDiagLine).map((a) => `${a[1]}${a[2]}:${a[3]} - ${a[4]}`) : [];
+    if (ok) return { status: "ok", hasValue, value, warnings };
+    if (ctx.interrupted || thrown.some(isInterrupt))
+      return { status: "error", error: interruptError(ctx.how || "SIGINT"), interrupted: true, warnings };
+    if (diagnostics) return { status: "error", error: diagnosticsError(diagnostics, code), interrupted: false, warnings };
+    if (thrown.length) return { status: "error", error: exceptionError(thrown[0]), interrupted: false, warnings };
+    return {
+      status: "error",
+      error: { ename: "Error", evalue: "the cell failed without an error message", traceback: errors.map((a) => a.join(" ")) },
+      interrupted: false,
+      warnings,
+    };
+  }
+
+  /**
+   * Stop the running cell: the awaited promise is rejected at once, and the cell's own continuations throw at their
+   * next `await` (the cell context is marked interrupted). Synchronous code is stopped by Node's breakOnSigint or the
+   * interrupt watchdog (interrupt.js).
+   * @param {string} how
+   */
+  interrupt(how) {
+    if (this.current) {
+      this.current.interrupted = true;
+      this.current.how = how;
+    }
+    this.executor?.interrupt();
+  }
+
+  /** True when the cell whose code is running now was interrupted (checked by instrumented awaits). */
+  static interruptedHere() {
+    return cellContext.getStore()?.interrupted === true;
+  }
+
+  complete(code, pos) {
+    this.start();
+    return this.executor.complete(code, pos);
+  }
+
+  inspect(code, pos) {
+    this.start();
+    return this.executor.inspect(code, pos);
+  }
+
+  close() {
+    this.executor?.close();
+  }
+}
+
+module.exports = { CellRunner, cellContext };

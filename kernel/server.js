@@ -1,0 +1,174 @@
+"use strict";
+// The ZeroMQ side of the kernel: tslab's ZmqServer (socket setup, heartbeat, receive loops) with the message
+// handling replaced. Differences from tslab 1.0.22:
+// - execute requests run one at a time, each wrapped in busy/idle, with execute_input and an execution_count;
+// - after a failed cell, only requests already queued are answered "aborted", and only when stop_on_error is true
+//   (tslab dropped every request arriving within 200 ms, even with stop_on_error false, i.e. --allow-errors);
+// - history, interrupt_request (control), comm_info (correct reply type), shutdown with exit.
+const wire = require("./wire.js");
+const tslab = require("./tslab.js");
+
+class CellrlServer extends tslab.jupyter().ZmqServer {
+  /**
+   * @param {import("./handler.js").CellrlHandler} handler
+   * @param {string} configPath the connection file Jupyter passes
+   * @param {{log?: (line: string) => void}} [options]
+   */
+  constructor(handler, configPath, options = {}) {
+    super(handler, configPath);
+    this.log = options.log ?? (() => {});
+    /** Serializes execute requests. */
+    this.execChain = Promise.resolve();
+    /** Sequence number of the last execute_request received / the last one to answer "aborted". */
+    this.received = 0;
+    this.abortThrough = 0;
+    this.executing = false;
+    /** @type {((executing: boolean) => void)[]} called when a cell starts / ends (interrupt watchdog). */
+    this.executingListeners = [];
+    this.closed = false;
+  }
+
+  setExecuting(on) {
+    this.executing = on;
+    for (const f of this.executingListeners) f(on);
+  }
+
+  send(sock, parent, msgType, content, metadata) {
+    if (this.closed) return;
+    sock.send(wire.encode(this.connInfo.key, wire.reply(parent, msgType, content, metadata)));
+  }
+
+  publish(parent, msgType, content) {
+    if (this.closed) return;
+    this.iopub.send(wire.encode(this.connInfo.key, wire.reply(parent, msgType, content), { iopub: true }));
+  }
+
+  publishStatus(state, parent) {
+    this.publish(parent, "status", { execution_state: state });
+  }
+
+  /** Entry point of tslab's receive loops (shell and control); not awaited there, so it must not throw. */
+  async handleShellMessage(sock, ...frames) {
+    let msg;
+    try {
+      msg = wire.decode(this.connInfo.key, frames);
+    } catch (e) {
+      this.log(`dropped a message: ${e instanceof Error ? e.message : e}`);
+      return;
+    }
+    const type = msg.header.msg_type;
+    if (type === "execute_request") {
+      const seq = ++this.received;
+      this.execChain = this.execChain.then(() => this.runExecute(sock, msg, seq));
+      return;
+    }
+    this.publishStatus("busy", msg);
+    let shutdown = false;
+    try {
+      shutdown = this.dispatch(sock, msg);
+    } catch (e) {
+      this.log(`${type} failed: ${e instanceof Error ? e.stack : e}`);
+      const reply = type.endsWith("_request") ? type.replace(/_request$/, "_reply") : null;
+      if (reply) this.send(sock, msg, reply, { status: "error", ename: "KernelError", evalue: String(e), traceback: [] });
+    } finally {
+      this.publishStatus("idle", msg);
+    }
+    if (shutdown) this.shutdown();
+  }
+
+  /** Answer one non-execute request; returns true for shutdown. */
+  dispatch(sock, msg) {
+    const h = this.handler;
+    const c = msg.content;
+    switch (msg.header.msg_type) {
+      case "kernel_info_request":
+        this.send(sock, msg, "kernel_info_reply", h.handleKernel());
+        return false;
+      case "is_complete_request":
+        this.send(sock, msg, "is_complete_reply", h.handleIsComplete(c));
+        return false;
+      case "inspect_request":
+        this.send(sock, msg, "inspect_reply", h.handleInspect(c));
+        return false;
+      case "complete_request":
+        this.send(sock, msg, "complete_reply", h.handleComplete(c));
+        return false;
+      case "history_request":
+        this.send(sock, msg, "history_reply", h.handleHistory(c));
+        return false;
+      case "comm_info_request":
+        this.send(sock, msg, "comm_info_reply", { status: "ok", comms: {} });
+        return false;
+      case "interrupt_request":
+        this.interrupt("interrupt_request");
+        this.send(sock, msg, "interrupt_reply", { status: "ok" });
+        return false;
+      case "shutdown_request":
+        this.send(sock, msg, "shutdown_reply", { status: "ok", restart: !!c.restart });
+        return true;
+      case "comm_open":
+      case "comm_msg":
+      case "comm_close":
+        // No comm targets (widgets) yet; ipykernel also ignores comms for unknown targets.
+        return false;
+      default:
+        this.log(`unsupported message type ${msg.header.msg_type}`);
+        return false;
+    }
+  }
+
+  async runExecute(sock, msg, seq) {
+    this.publishStatus("busy", msg);
+    try {
+      if (seq <= this.abortThrough) {
+        this.send(sock, msg, "execute_reply", { status: "aborted" }, { status: "aborted" });
+        return;
+      }
+      const io = {
+        stream: (name, text) => this.publish(msg, "stream", { name, text }),
+        publish: (type, content) => this.publish(msg, type, content),
+      };
+      this.setExecuting(true);
+      let content;
+      try {
+        content = await this.handler.execute(msg.content, io);
+      } catch (e) {
+        // A kernel bug, not a cell error: still answer so the front end does not hang.
+        this.log(`execute failed: ${e instanceof Error ? e.stack : e}`);
+        content = { status: "error", execution_count: this.handler.execCount, ename: "KernelError", evalue: String(e), traceback: [] };
+        io.publish("error", { ename: content.ename, evalue: content.evalue, traceback: [] });
+      } finally {
+        this.setExecuting(false);
+      }
+      this.send(sock, msg, "execute_reply", content, { status: content.status });
+      if (content.status === "error" && msg.content.stop_on_error !== false && !msg.content.silent) {
+        // Let requests already sent by the front end ("Run All") arrive, then abort those that were queued.
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setImmediate(r));
+        this.abortThrough = this.received;
+      }
+    } finally {
+      this.publishStatus("idle", msg);
+    }
+  }
+
+  interrupt(how) {
+    if (this.executing) this.handler.interrupt(how);
+  }
+
+  shutdown() {
+    if (this.closed) return;
+    // Give ZeroMQ a moment to flush the shutdown_reply and the idle status before closing the sockets.
+    setTimeout(() => {
+      try {
+        this.close();
+      } catch {
+        /* already closing */
+      }
+      this.closed = true;
+      process.exit(0);
+    }, 50);
+  }
+}
+
+module.exports = { CellrlServer };
