@@ -59,9 +59,17 @@ export function tableBundle(dt: ArqueroLike, options: { limit?: number } = {}): 
   return { "text/html": html, "text/plain": text };
 }
 
+/** True for a ready-made mime bundle: a plain object whose keys are all mime types, with a text/plain string. */
+export function isMimeBundle(x: unknown): x is MimeBundle {
+  if (typeof x !== "object" || x === null || Array.isArray(x) || Object.getPrototypeOf(x) !== Object.prototype) return false;
+  const keys = Object.keys(x);
+  return typeof (x as MimeBundle)["text/plain"] === "string" && keys.every((k) => /^[\w.+-]+\/[\w.+-]+$/.test(k));
+}
+
 /** Turn any value into a mime bundle: views and figures carry their own, arquero tables become HTML tables. */
 export function toMimeBundle(value: unknown): MimeBundle {
   if (isDisplayable(value)) return value.toMimeBundle();
+  if (isMimeBundle(value)) return value;
   if (isArqueroTable(value)) return tableBundle(value);
   if (typeof value === "string") return { "text/plain": value };
   return { "text/plain": inspect(value, { depth: 4, colors: false, maxArrayLength: 50 }) };
