@@ -1,7 +1,7 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { distillDefaults, distillLoss, localTeacher, type TeacherOutput } from "../../lib/distill/index.js";
+import { distillDefaults, distillLoss, localTeacher, type FullTeacherOutput, type TeacherOutput } from "../../lib/distill/index.js";
 import { LlamaModel } from "../../lib/model/llama.js";
 import { Rng } from "../../lib/core/random.js";
 import { close, finiteDiff, setup } from "../update/setup.js";
@@ -14,7 +14,7 @@ const jsdHand = (p: number[], q: number[], b: number) => { const m = p.map((pi, 
 const P = [0.5, 0.3, 0.2];
 const ZQ = [0.1, -0.4, 0.9];
 const Q = softmax(ZQ);
-const full = (p: number[]): TeacherOutput => ({ kind: "full", logprobs: tf.tensor3d([[p.map(Math.log)]]) });
+const full = (p: number[]): FullTeacherOutput => ({ kind: "full", logprobs: tf.tensor3d([[p.map(Math.log)]]) });
 function value(z: ArrayLike<number>, teacher: TeacherOutput, o: Record<string, unknown>, V = 3) {
   return tf.tidy(() => distillLoss({ student: tf.tensor3d(Array.from(z), [1, 1, V]), teacher, mask: [[1]] }, o).loss.dataSync()[0]);
 }
@@ -48,7 +48,7 @@ describe("distillation divergences", () => {
   });
   test("temperature divides both logit sets before the softmax", () => {
     const tz = [1, 0, -1];
-    const t: TeacherOutput = { kind: "full", logprobs: tf.tensor3d([[tz]]) };
+    const t: FullTeacherOutput = { kind: "full", logprobs: tf.tensor3d([[tz]]) };
     close(value(ZQ, t, { divergence: "forward-kl", temperature: 2 }), kl(softmax(tz.map((v) => v / 2)), softmax(ZQ.map((v) => v / 2))));
     t.logprobs.dispose();
   });
