@@ -78,7 +78,7 @@ export function readJsonl<T = unknown>(file: string): T[] {
   return readJsonlLines<T>(file).map((l) => l.value);
 }
 
-function openStream(file: string): NodeJS.ReadableStream {
+function openStream(file: string): AsyncIterable<unknown> {
   let head: Buffer = Buffer.alloc(0);
   try {
     const fd = fs.openSync(file, "r");
@@ -91,29 +91,36 @@ function openStream(file: string): NodeJS.ReadableStream {
     fail(code === "ENOENT" ? "not_found" : "io", `data.streamJsonl: cannot open ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`, { got: file, cause: e });
   }
   const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-  return isGzip(head) ? raw.pipe(zlib.createGunzip()) : raw;
+  return (isGzip(head) ? raw.pipe(zlib.createGunzip()) : raw) as AsyncIterable<unknown>;
 }
 
 /**
  * Stream a JSONL file (gzip or not) line by line without loading it whole; yields {value, line}.
  * @example for await (const {value, line} of data.streamJsonl("big.jsonl.gz")) { ... }
  */
-export async function* streamJsonl<T = unknown>(file: string): AsyncGenerator<JsonlLine<T>> {
-  const source = path.basename(file);
+export function streamJsonl<T = unknown>(file: string): AsyncGenerator<JsonlLine<T>> {
+  return streamJsonlFrom<T>(openStream(file), path.basename(file));
+}
+
+/**
+ * Parse JSONL from any byte stream (e.g. process.stdin), line by line; `source` names it in errors.
+ * @example for await (const {value} of data.streamJsonlFrom(process.stdin, "stdin")) { ... }
+ */
+export async function* streamJsonlFrom<T = unknown>(stream: AsyncIterable<unknown>, source = "the input"): AsyncGenerator<JsonlLine<T>> {
   const decoder = new StringDecoder("utf8");
   let rest = "";
   let line = 0;
-  for await (const chunk of openStream(file)) {
-    const text = rest + decoder.write(chunk as Buffer);
+  for await (const chunk of stream) {
+    const text = rest + (typeof chunk === "string" ? chunk : decoder.write(chunk as Buffer));
     const parts = text.split("\n");
     rest = parts.pop() as string;
     for (const s of parts) {
       line++;
-      if (s.trim() !== "") yield { value: parseLine(s, line, source, streamJsonl) as T, line };
+      if (s.trim() !== "") yield { value: parseLine(s, line, source, streamJsonlFrom) as T, line };
     }
   }
   rest += decoder.end();
-  if (rest.trim() !== "") yield { value: parseLine(rest, line + 1, source, streamJsonl) as T, line: line + 1 };
+  if (rest.trim() !== "") yield { value: parseLine(rest, line + 1, source, streamJsonlFrom) as T, line: line + 1 };
 }
 
 /**
@@ -129,26 +136,51 @@ export function writeJsonl(file: string, rows: Iterable<unknown>): void {
 /** An open JSONL file that rows are appended to one at a time, each written through to the OS before `append` returns. */
 export interface JsonlAppender {
   readonly path: string;
-  /** Rows written so far (including rows that were in the file when it was opened for appending). */
+  /** Rows in the file: kept from before (when appending) plus rows written since. */
   readonly count: number;
   append(row: unknown): void;
   /** fsync and close. */
   close(): void;
 }
 
+// Every gzip member this appender writes starts with these 10 bytes (deflate level 6, mtime 0, OS unix), so member
+// boundaries can be found again when resuming; a chance match inside compressed data would need 80 bits to agree.
+const MEMBER_HEADER = Buffer.from("1f8b0800000000000003", "hex");
+
+/** Byte length of the complete rows at the start of a partial file (a kill mid-write leaves a torn tail), and their count. */
+function completePrefix(buf: Buffer, gzip: boolean): { end: number; rows: number } {
+  if (!gzip) {
+    const end = buf.lastIndexOf(0x0a) + 1;
+    let rows = 0;
+    for (let i = 0; i < end; i++) if (buf[i] === 0x0a) rows++;
+    return { end, rows };
+  }
+  const starts: number[] = [];
+  for (let at = buf.indexOf(MEMBER_HEADER); at >= 0; at = buf.indexOf(MEMBER_HEADER, at + 1)) starts.push(at);
+  if (starts.length === 0 || starts[0] !== 0) return { end: 0, rows: 0 };
+  const last = starts[starts.length - 1];
+  try {
+    zlib.gunzipSync(buf.subarray(last));
+    return { end: buf.length, rows: starts.length };
+  } catch {
+    return { end: last, rows: starts.length - 1 };
+  }
+}
+
 /**
- * Open a JSONL file for row-by-row writing (a crash loses at most the row being written). `append: true` keeps
- * existing complete lines and cuts a torn last line; otherwise the file is truncated.
- * @example const w = data.openJsonlAppender("out.partial.jsonl"); w.append(row); w.close()
+ * Open a JSONL file for row-by-row writing, so a crash loses at most the row being written. `append: true` keeps the
+ * complete rows already there and cuts a torn last row; otherwise the file starts empty. `gzip: true` writes each row
+ * as its own gzip member (the file is still one valid .gz; nothing is ever on disk in plain text).
+ * @example const w = data.openJsonlAppender("out.partial.jsonl.gz", {gzip: true}); w.append(row); w.close()
  */
-export function openJsonlAppender(file: string, options: { append?: boolean } = {}): JsonlAppender {
-  const { append = false } = options;
+export function openJsonlAppender(file: string, options: { append?: boolean; gzip?: boolean } = {}): JsonlAppender {
+  const { append = false, gzip = false } = options;
   let count = 0;
   if (append && fs.existsSync(file)) {
     const buf = fs.readFileSync(file);
-    const end = buf.lastIndexOf(0x0a) + 1; // keep whole lines only: a kill mid-write leaves a torn tail
+    const { end, rows } = completePrefix(buf, gzip);
     if (end < buf.length) fs.truncateSync(file, end);
-    for (let i = 0; i < end; i++) if (buf[i] === 0x0a) count++;
+    count = rows;
   }
   const fd = fs.openSync(file, append ? "a" : "w");
   let open = true;
@@ -159,7 +191,8 @@ export function openJsonlAppender(file: string, options: { append?: boolean } = 
     },
     append(row) {
       if (!open) fail("io", `data.openJsonlAppender: ${file} is closed (got an append after close()). Open it again with {append: true}.`);
-      fs.writeSync(fd, toJsonLine(row) + "\n");
+      const line = Buffer.from(toJsonLine(row) + "\n", "utf8");
+      fs.writeSync(fd, gzip ? zlib.gzipSync(line, { level: 6 }) : line);
       count++;
     },
     close() {

@@ -1,0 +1,14 @@
+// The `cellrl` subcommands. Each lives in lib/cli/<name>.ts and exports `command: CliCommand`; it is loaded only
+// when run, so `cellrl --help` stays fast. To add one (e.g. eval, serve): write the file and add one line below.
+import { registry } from "../core/registry.js";
+import type { CliCommand } from "./command.js";
+
+/** Lazy loaders of the subcommands by name; `commands.rows()` lists them with their one-line summaries. */
+export const commands = registry<() => Promise<CliCommand>>("command");
+
+commands.add("grade-math", async () => (await import("./grade-math.js")).command, {
+  summary: "is a predicted math answer equal to the gold one? (--gold G --pred P, or --input F.jsonl)",
+});
+commands.add("score", async () => (await import("./score.js")).command, {
+  summary: "score every response of a records file in parallel; writes scores + details, prints mean@k per data_source",
+});

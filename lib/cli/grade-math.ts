@@ -1,0 +1,109 @@
+// `cellrl grade-math`: the math grader from a shell, on one pair or a JSONL stream of {gold, pred} pairs.
+import * as fs from "node:fs";
+import { describe, fail } from "../core/errors.js";
+import { openJsonlAppender, streamJsonl, streamJsonlFrom } from "../data/jsonl.js";
+import { tempPathFor } from "../data/files.js";
+import { intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+
+const usage = `Usage:
+  cellrl grade-math --gold G --pred P
+      Print true or false: is the answer P equal to the gold answer G under cellrl's math grader?
+  cellrl grade-math --input F.jsonl [--output O.jsonl]
+      F has one {"gold": ..., "pred": ...} per line (F may be .gz, or - for stdin). Writes one
+      {"gold", "pred", "equal"} line per input line, in the same order, to O (atomically) or to stdout as it goes.
+
+Options:
+  --gold G        gold answer (LaTeX or plain, e.g. "\\frac{1}{2}")
+  --pred P        predicted answer (an extracted answer, not a whole response)
+  --input F       JSONL of {gold, pred} pairs (numbers are accepted and read as text)
+  --output O      write results here instead of stdout
+  --limit N       stop after N pairs
+  -h, --help      this help`;
+
+type Grade = (gold: string, pred: string) => boolean;
+
+/** The reward engineer's gradeMath(gold, pred), whether it returns a boolean or {equal}. */
+function loadGradeMath(): Grade {
+  const mod = require("../reward/index.js") as Record<string, unknown>;
+  const fn = mod.gradeMath as ((g: string, p: string) => boolean | { equal: boolean }) | undefined;
+  if (typeof fn !== "function")
+    return fail("not_found", "cli.grade-math: this build of cellrl has no reward.gradeMath (got none in lib/reward). Rebuild cellrl (npm run build).");
+  return (g, p) => {
+    const r = fn(g, p);
+    return typeof r === "boolean" ? r : r.equal === true;
+  };
+}
+
+function answerText(v: unknown, field: string, line: number, source: string): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  return fail("invalid_input", `cli.grade-math: line ${line} of ${source}: field "${field}" ${v === undefined ? "is missing" : "is not a string"} (got ${describe(v)}; expected a string such as "\\\\frac{1}{2}"). Write each line as {"gold": "...", "pred": "..."}.`, {
+    path: ["line", line, field],
+    got: v,
+  });
+}
+
+async function gradeFile(input: string, output: string | undefined, limit: number | undefined): Promise<number> {
+  const grade = loadGradeMath();
+  const source = input === "-" ? "stdin" : input;
+  const lines = input === "-" ? streamJsonlFrom<Record<string, unknown>>(process.stdin, "stdin") : streamJsonl<Record<string, unknown>>(input);
+  const tmp = output !== undefined ? tempPathFor(output) : undefined;
+  const out = tmp !== undefined ? openJsonlAppender(tmp) : undefined;
+  let n = 0;
+  try {
+    for await (const { value, line } of lines) {
+      if (limit !== undefined && n >= limit) break;
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        fail("invalid_input", `cli.grade-math: line ${line} of ${source} is not an object (got ${describe(value)}; expected {"gold": ..., "pred": ...}). Fix that line.`, { path: ["line", line] });
+      const gold = answerText(value.gold, "gold", line, source);
+      const pred = answerText(value.pred, "pred", line, source);
+      const row = { gold: value.gold, pred: value.pred, equal: grade(gold, pred) };
+      if (out) out.append(row);
+      else if (!process.stdout.write(JSON.stringify(row) + "\n")) await new Promise((r) => process.stdout.once("drain", r));
+      n++;
+    }
+    if (out && tmp && output) {
+      out.close();
+      fs.renameSync(tmp, output);
+    }
+  } finally {
+    if (out && tmp && fs.existsSync(tmp)) {
+      out.close();
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+  if (output !== undefined) console.error(`graded ${n} pairs -> ${output}`);
+  return 0;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, help } = parseOptions(argv, {
+    gold: { type: "string" },
+    pred: { type: "string" },
+    input: { type: "string" },
+    output: { type: "string" },
+    limit: { type: "string" },
+  });
+  if (help) {
+    console.log(usage);
+    return 0;
+  }
+  const { gold, pred, input, output } = values as Record<string, string | undefined>;
+  const limit = intOption(values.limit, "--limit", { min: 0 });
+  if (input !== undefined) {
+    if (gold !== undefined || pred !== undefined) throw new UsageError("use either --input or --gold/--pred, not both");
+    return gradeFile(input, output, limit);
+  }
+  if (gold === undefined || pred === undefined) throw new UsageError(`${gold === undefined ? "--gold" : "--pred"} is missing; pass both --gold and --pred, or --input F.jsonl`);
+  if (output !== undefined || limit !== undefined) throw new UsageError("--output and --limit go with --input");
+  console.log(String(loadGradeMath()(gold, pred)));
+  return 0;
+}
+
+/** `cellrl grade-math`. */
+export const command: CliCommand = {
+  name: "grade-math",
+  summary: "is a predicted math answer equal to the gold one?",
+  usage,
+  run,
+};

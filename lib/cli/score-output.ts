@@ -1,0 +1,93 @@
+// Crash-safe output of `cellrl score`: scored rows go, in input order, into <output>.partial.jsonl.gz (one gzip member
+// per row, written through before the next row), with <output>.partial.json recording which input they belong to.
+// A rerun with the same input resumes after the last complete row; the final file is written by an atomic rename.
+import * as fs from "node:fs";
+import { pipeline } from "node:stream/promises";
+import * as zlib from "node:zlib";
+import { fail } from "../core/errors.js";
+import { formatOf, tempPathFor } from "../data/files.js";
+import { writeRecords } from "../data/io.js";
+import { openJsonlAppender, readJsonl, streamJsonl, type JsonlAppender } from "../data/jsonl.js";
+
+/** What identifies a scoring run, so a partial file is only resumed by the same job. */
+export interface RunKey {
+  input_sha256: string;
+  reward: string | null;
+  reward_module: string | null;
+}
+
+/** The partial output of a run: rows `0..done-1` are already scored and in the file. */
+export interface PartialOutput {
+  appender: JsonlAppender;
+  /** Rows already in the partial file when it was opened (resumed). */
+  done: number;
+  path: string;
+  metaPath: string;
+}
+
+/** Paths of the partial file and its metadata for an output path. */
+export function partialPaths(output: string): { path: string; metaPath: string } {
+  return { path: `${output}.partial.jsonl.gz`, metaPath: `${output}.partial.json` };
+}
+
+/**
+ * Open (or resume) the partial output for `output`. A partial file from a different input or reward is never
+ * overwritten silently: that fails, unless `restart` is set.
+ * @example const p = openPartial("out.jsonl", key, {restart: false}); p.appender.append(row)
+ */
+export function openPartial(output: string, key: RunKey, options: { restart?: boolean } = {}): PartialOutput {
+  const { path, metaPath } = partialPaths(output);
+  let resume = false;
+  if (fs.existsSync(path) && !options.restart) {
+    let meta: Partial<RunKey> = {};
+    try {
+      meta = JSON.parse(fs.readFileSync(metaPath, "utf8")) as Partial<RunKey>;
+    } catch {
+      // no readable metadata: treated as a different run below
+    }
+    const same = meta.input_sha256 === key.input_sha256 && (meta.reward ?? null) === key.reward && (meta.reward_module ?? null) === key.reward_module;
+    if (!same)
+      fail("invalid_input", `cli.score: ${path} holds a partial output of a different run (got input sha256 ${String(meta.input_sha256).slice(0, 12)}…, reward ${meta.reward ?? "routed"}; expected ${key.input_sha256.slice(0, 12)}…, reward ${key.reward ?? "routed"}). Pass --restart to discard it, or move it away.`, {
+        got: meta,
+        expected: key,
+      });
+    resume = true;
+  }
+  if (!resume) fs.writeFileSync(metaPath, JSON.stringify({ ...key, started: new Date().toISOString() }, null, 1) + "\n");
+  const appender = openJsonlAppender(path, { append: resume, gzip: true });
+  return { appender, done: appender.count, path, metaPath };
+}
+
+/** The rows already in a partial file (for the summary of a resumed run). */
+export function partialRows(p: PartialOutput): AsyncGenerator<{ value: Record<string, unknown>; line: number }> {
+  return streamJsonl<Record<string, unknown>>(p.path);
+}
+
+/**
+ * Close the partial file and turn it into `output` atomically (JSONL streamed; parquet / JSON / Arrow via memory),
+ * then remove the partial file and its metadata.
+ * @example await finishPartial(p, "scored.parquet")
+ */
+export async function finishPartial(p: PartialOutput, output: string): Promise<void> {
+  p.appender.close();
+  if (formatOf(output) === "jsonl") {
+    const tmp = tempPathFor(output);
+    try {
+      const src = fs.createReadStream(p.path).pipe(zlib.createGunzip());
+      const dst = fs.createWriteStream(tmp);
+      if (output.toLowerCase().endsWith(".gz")) await pipeline(src, zlib.createGzip({ level: 9 }), dst);
+      else await pipeline(src, dst);
+      const fd = fs.openSync(tmp, "r+");
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fs.renameSync(tmp, output);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      fail("io", `cli.score: cannot write ${output} (${(e as Error).message}); the scored rows are kept in ${p.path}.`, { cause: e });
+    }
+  } else {
+    writeRecords(output, readJsonl<Record<string, unknown>>(p.path));
+  }
+  fs.rmSync(p.path, { force: true });
+  fs.rmSync(p.metaPath, { force: true });
+}

@@ -1,0 +1,101 @@
+// A fixed pool of worker threads that score records, or an in-process scorer when workers = 0.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { fail } from "../core/errors.js";
+import { rowScorer, type RowResult, type RowScorerSettings } from "./score-row.js";
+
+/** Scores records somewhere (threads or this thread); `close` stops everything and rejects what is still queued. */
+export interface RowPool {
+  run(record: Record<string, unknown>): Promise<RowResult>;
+  close(): Promise<void>;
+}
+
+interface Task {
+  id: number;
+  record: Record<string, unknown>;
+  resolve: (r: RowResult) => void;
+  reject: (e: Error) => void;
+}
+
+// Compiled, the worker is score-worker.js next to this file. Under tsx (tests, development) it is the .ts source, which
+// a worker thread cannot load by itself: a small eval'd bootstrap registers tsx's require hook first.
+function startWorker(settings: RowScorerSettings): Worker {
+  const js = path.join(__dirname, "score-worker.js");
+  if (fs.existsSync(js)) return new Worker(js, { workerData: settings });
+  const ts = path.join(__dirname, "score-worker.ts");
+  const boot = `require(${JSON.stringify(require.resolve("tsx/cjs"))}); require(${JSON.stringify(ts)});`;
+  return new Worker(boot, { eval: true, workerData: settings });
+}
+
+/**
+ * Start `workers` scoring threads (0 = score in this thread, for debugging and tiny files).
+ * @example const pool = scorePool(4, {}); const r = await pool.run(record); await pool.close()
+ */
+export function scorePool(workers: number, settings: RowScorerSettings): RowPool {
+  if (workers === 0) {
+    const scoreRow = rowScorer(settings);
+    return { run: scoreRow, close: async () => undefined };
+  }
+  const queue: Task[] = [];
+  const busy = new Map<Worker, Task>();
+  const idle: Worker[] = [];
+  let closed = false;
+  let nextId = 0;
+  let broken: Error | null = null;
+
+  const dispatch = () => {
+    while (idle.length > 0 && queue.length > 0) {
+      const w = idle.pop() as Worker;
+      const t = queue.shift() as Task;
+      busy.set(w, t);
+      w.postMessage({ id: t.id, record: t.record });
+    }
+  };
+  const failAll = (e: Error) => {
+    broken = e;
+    for (const t of queue.splice(0)) t.reject(e);
+    for (const t of busy.values()) t.reject(e);
+    busy.clear();
+  };
+  const threads: Worker[] = [];
+  for (let i = 0; i < workers; i++) {
+    const w = startWorker(settings);
+    threads.push(w);
+    idle.push(w);
+    w.on("message", (msg: { id: number; result: RowResult }) => {
+      const t = busy.get(w);
+      busy.delete(w);
+      idle.push(w);
+      if (t && t.id === msg.id) t.resolve(msg.result);
+      dispatch();
+    });
+    w.on("error", (e) => {
+      if (!closed) failAll(new Error(`a scoring thread crashed: ${e.message}`));
+    });
+    w.on("exit", (code) => {
+      if (!closed && code !== 0) failAll(new Error(`a scoring thread exited with code ${code}`));
+    });
+  }
+  return {
+    run(record) {
+      if (closed) return Promise.reject(new Error("the scoring pool is closed"));
+      if (broken) return Promise.reject(broken);
+      return new Promise<RowResult>((resolve, reject) => {
+        queue.push({ id: nextId++, record, resolve, reject });
+        dispatch();
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      failAll(new Error("scoring stopped"));
+      await Promise.all(threads.map((w) => w.terminate()));
+    },
+  };
+}
+
+/** Fail with a clear message when the pool could not score a row. */
+export function poolFailure(e: unknown, where: string): never {
+  return fail("io", `cli.score: ${where}: ${(e as Error).message}.`, { cause: e });
+}

@@ -1,0 +1,207 @@
+// `cellrl score`: verl's main_eval as a command. Reads records with `responses`, scores every response through the
+// reward registry in parallel, writes each record back with `scores` and `details` (in input order, crash-safe,
+// resumable), and prints mean@k per data_source.
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fail } from "../core/errors.js";
+import { formatOf } from "../data/files.js";
+import { streamRows } from "../data/io.js";
+import { problemMessage, recordProblems } from "../data/validate.js";
+import { progress } from "../kernel/progress.js";
+import { rewardFor } from "../reward/index.js";
+import { intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+import { scorePool } from "./score-pool.js";
+import { finishPartial, openPartial, partialRows } from "./score-output.js";
+import { rowScorer, type RowResult, type RowScorerSettings } from "./score-row.js";
+import { ScoreSummary } from "./score-summary.js";
+
+const usage = `Usage: cellrl score --input F --output G [--workers N] [--reward NAME] [--reward-module FILE] [--restart]
+
+Reads verl records that carry "responses" (a list of strings per prompt, as verl main_generation writes) from F
+(.jsonl, .json, .parquet, .arrow; optionally .gz), scores every response with the reward its data_source routes to,
+and writes each record to G with "scores" (one number per response) and "details" (one object per response).
+Prints mean@k per data_source: the mean over prompts of the mean score of each prompt's responses.
+
+Rows are written in input order as they finish, into G.partial.jsonl.gz; if the run stops (crash, Ctrl-C, kill),
+rerunning the same command resumes after the last complete row. G appears, atomically, only when every row is done.
+
+Options:
+  --input F            records with responses
+  --output G           where to write the scored records (.jsonl, .jsonl.gz, .parquet, .json, .arrow)
+  --workers N          scoring threads (0 = in this process). Defaults to the number of CPUs
+  --reward NAME        score every row with this registered reward instead of routing by data_source
+  --reward-module FILE JS module loaded first: registers rewards/routes, or exports a reward function as default
+  --restart            discard a partial output from an earlier run instead of resuming it
+  --allow-plain-gpqa   allow GPQA rows to be written to an uncompressed output (its authors ask that items never
+                       appear in plain text; by default such an output must end in .gz)
+  -q, --quiet          no progress bar
+  -h, --help           this help`;
+
+/** Defaults of `cellrl score`. */
+export const defaults = { workers: Math.max(1, os.availableParallelism()), maxBadRows: 10, windowPerWorker: 4 };
+
+interface Scan {
+  rows: number;
+  responses: number;
+  sources: Set<string>;
+  sha256: string;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+// One pass before scoring anything: every bad row is reported at once (with its line), instead of failing hours in.
+async function scan(input: string): Promise<Scan> {
+  const bad: string[] = [];
+  let badCount = 0;
+  let rows = 0;
+  let responses = 0;
+  const sources = new Set<string>();
+  for await (const { value, where } of streamRows(input)) {
+    rows++;
+    const problems = recordProblems(value, { require: ["responses"] });
+    if (problems.length > 0) {
+      badCount++;
+      if (bad.length < defaults.maxBadRows) bad.push("  " + problemMessage(where, problems[0]));
+      continue;
+    }
+    responses += (value.responses as unknown[]).length;
+    sources.add(value.data_source as string);
+  }
+  if (badCount > 0)
+    fail("invalid_input", `cli.score: ${badCount} of ${rows} rows of ${input} are not scorable records; nothing was scored:\n${bad.join("\n")}${badCount > bad.length ? `\n  ... and ${badCount - bad.length} more` : ""}`, {
+      got: badCount,
+    });
+  if (rows === 0) fail("invalid_input", `cli.score: ${input} has no rows (got an empty file; expected records with responses). Check the path.`);
+  return { rows, responses, sources, sha256: await sha256File(input) };
+}
+
+function checkRoutes(sources: Set<string>, forced: boolean): void {
+  if (forced) return;
+  const problems: string[] = [];
+  for (const s of sources) {
+    try {
+      rewardFor(s);
+    } catch (e) {
+      problems.push("  " + (e as Error).message.replace(/^reward\.score: /, ""));
+    }
+  }
+  if (problems.length > 0)
+    fail("unknown_name", `cli.score: ${problems.length} data_source${problems.length > 1 ? "s have" : " has"} no reward; nothing was scored:\n${problems.join("\n")}\n  Or score every row with one reward: --reward math, or --reward-module my-reward.js.`, {
+      got: [...sources],
+    });
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, help } = parseOptions(argv, {
+    input: { type: "string" },
+    output: { type: "string" },
+    workers: { type: "string" },
+    reward: { type: "string" },
+    "reward-module": { type: "string" },
+    restart: { type: "boolean" },
+    "allow-plain-gpqa": { type: "boolean" },
+    quiet: { type: "boolean", short: "q" },
+  });
+  if (help) {
+    console.log(usage);
+    return 0;
+  }
+  const input = values.input as string | undefined;
+  const output = values.output as string | undefined;
+  if (!input) throw new UsageError("--input is missing");
+  if (!output) throw new UsageError("--output is missing");
+  formatOf(input);
+  formatOf(output);
+  if (!fs.existsSync(input)) fail("not_found", `cli.score: --input ${input} does not exist (looked in ${process.cwd()}). Check the path.`);
+  const workers = intOption(values.workers, "--workers", { min: 0 }) ?? defaults.workers;
+  const settings: RowScorerSettings = { reward: values.reward as string | undefined, rewardModule: values["reward-module"] as string | undefined };
+  if (settings.rewardModule && !fs.existsSync(settings.rewardModule)) throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
+
+  const info = await scan(input);
+  // loading the scorer here registers the module's rewards in this thread too, so routes can be checked up front
+  rowScorer(settings);
+  checkRoutes(info.sources, settings.reward !== undefined || (settings.rewardModule !== undefined && moduleExportsReward(settings.rewardModule)));
+  if ([...info.sources].some((s) => /gpqa/i.test(s)) && !output.toLowerCase().endsWith(".gz") && values["allow-plain-gpqa"] !== true)
+    fail("invalid_input", `cli.score: the input has GPQA rows and --output ${output} is not compressed (got a plain-text output; expected a name ending in .gz). GPQA's authors ask that items never appear in plain text: write to ${output.replace(/(\.gz)?$/, ".gz")}, or pass --allow-plain-gpqa.`);
+
+  const partial = openPartial(output, { input_sha256: info.sha256, reward: settings.reward ?? null, reward_module: settings.rewardModule ?? null }, { restart: values.restart === true });
+  const summary = new ScoreSummary();
+  if (partial.done > 0) {
+    for await (const { value } of partialRows(partial)) summary.add(value.data_source as string, value.scores as number[], countErrors(value.details));
+    console.error(`resuming: ${partial.done} of ${info.rows} rows already scored in ${partial.path}`);
+  }
+
+  const pool = scorePool(workers, settings);
+  const bar = values.quiet ? null : progress(info.rows, { label: "score" });
+  bar?.set(partial.done);
+  let interrupted = false;
+  let wake: (v: Error) => void = () => undefined;
+  const interruptedP = new Promise<Error>((r) => (wake = r));
+  // a signal stops the run at once: rows already written stay, the row being scored is dropped (a 2nd Ctrl-C kills)
+  const onSignal = () => {
+    interrupted = true;
+    wake(new Error("interrupted"));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const window = Math.max(1, workers) * defaults.windowPerWorker;
+  const pending: { value: Record<string, unknown>; where: string; result: Promise<RowResult | Error> }[] = [];
+  let scored = 0;
+  let total = 0;
+  const writeNext = async () => {
+    const head = pending.shift() as (typeof pending)[number];
+    const result = await Promise.race([head.result, interruptedP]);
+    if (interrupted) return;
+    if (result instanceof Error) fail("io", `cli.score: ${head.where}: ${result.message}. ${partial.appender.count} rows are kept in ${partial.path}; rerun to resume.`, { cause: result });
+    if ("fatal" in result) fail("invalid_input", `cli.score: ${head.where}: ${result.fatal} ${partial.appender.count} rows are kept in ${partial.path}; fix the row and rerun to resume.`);
+    partial.appender.append({ ...head.value, scores: result.scores, details: result.details });
+    summary.add(head.value.data_source as string, result.scores, result.errors);
+    scored += result.scores.length;
+    total += result.scores.reduce((a, b) => a + b, 0);
+    bar?.tick(1, { mean: scored > 0 ? total / scored : 0 });
+  };
+  try {
+    for await (const { value, index, where } of streamRows(input)) {
+      if (interrupted) break;
+      if (index < partial.done) continue;
+      pending.push({ value, where, result: pool.run(value).catch((e: Error) => e) });
+      while (pending.length >= window && !interrupted) await writeNext();
+    }
+    while (pending.length > 0 && !interrupted) await writeNext();
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    await pool.close();
+    if (interrupted || pending.length > 0) partial.appender.close();
+  }
+  if (interrupted) {
+    bar?.done();
+    console.error(`interrupted: ${partial.appender.count} of ${info.rows} rows are scored and kept in ${partial.path}; rerun the same command to resume.`);
+    return 130;
+  }
+  await finishPartial(partial, output);
+  bar?.done();
+  console.log(summary.toText());
+  const errors = summary.rows().reduce((s, r) => s + r.errors, 0);
+  if (errors > 0) console.error(`warning: ${errors} responses scored 0 because their reward raised an error; see details.error in ${output}.`);
+  console.error(`wrote ${info.rows} scored records (${info.responses} responses) to ${output}`);
+  return 0;
+}
+
+function countErrors(details: unknown): number {
+  return Array.isArray(details) ? details.filter((d) => (d as { rule?: unknown } | null)?.rule === "error").length : 0;
+}
+
+function moduleExportsReward(file: string): boolean {
+  const mod = require(path.resolve(file)) as { default?: unknown; reward?: unknown };
+  return typeof mod === "function" || typeof mod.default === "function" || typeof mod.reward === "function";
+}
+
+/** `cellrl score`. */
+export const command: CliCommand = { name: "score", summary: "score every response of a records file", usage, run };
