@@ -3,3 +3,13 @@ export type { RewardFn, SyncRewardFn, RewardResult, RewardRecord, RewardMessage 
 export { rewards, register, routeDataSource, routeOf, routes, rewardFor, type RegisterOptions } from "./registry.js";
 export { score, scoreSync, defaults as scoreDefaults, type ScoreOptions } from "./score.js";
 export { composite, type CompositePart } from "./composite.js";
+export { knownSources, knownPatterns } from "./data-sources.js";
+
+// math
+export { gradeMath, goldText, defaults as gradeMathDefaults, type GradeMathOptions, type GradeMathResult } from "./math/grade.js";
+export { extractAnswer, boxedAnswers, defaults as extractDefaults, type ExtractOptions, type ExtractRule, type Extraction } from "./math/extract.js";
+export { normalizeAnswer, type NormalizedAnswer } from "./math/normalize.js";
+export { mathReward, gsm8kReward, defaults as mathRewardDefaults, type MathRewardOptions } from "./math/reward.js";
+
+// multiple choice
+export { extractChoice, multipleChoiceReward, gpqaReward, defaults as choiceDefaults, type ChoiceOptions, type ChoiceExtraction } from "./multiple-choice.js";

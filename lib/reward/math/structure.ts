@@ -1,0 +1,145 @@
+// The shape of an answer: a single expression, a tuple/interval, a set or list of answers, a union of intervals,
+// a matrix, an equation, or plain text. Comparison (equal.ts) walks two of these side by side.
+import { MathSyntaxError, tokenize, type Token } from "./lexer.js";
+import { parseExpr, type Expr } from "./parse.js";
+
+/** Parsed structure of an answer. */
+export type Answer =
+  | { t: "expr"; e: Expr; pct: boolean }
+  | { t: "seq"; open: string; close: string; items: Answer[] }
+  | { t: "set"; items: Answer[]; pm?: boolean }
+  | { t: "union"; items: Answer[] }
+  | { t: "matrix"; rows: Answer[][] }
+  | { t: "eq"; rel: string; lhs: Expr; rhs: Expr }
+  | { t: "text"; s: string };
+
+const OPEN = new Set(["(", "[", "{", "\\{"]);
+const CLOSE = new Set([")", "]", "}", "\\}"]);
+const RELS = new Set(["=", "<", ">", "le", "ge", "ne"]);
+
+function isOp(t: Token | undefined, v: string): boolean {
+  return t !== undefined && t.k === "op" && t.v === v;
+}
+
+// Split at top-level tokens for which `at` is true (depth counts (, [, {, \{ against any closer, so (3,4] works).
+function split(toks: Token[], at: (t: Token) => boolean): Token[][] {
+  const parts: Token[][] = [[]];
+  let depth = 0;
+  let abs = false;
+  for (const t of toks) {
+    if (t.k === "op" && OPEN.has(t.v)) depth++;
+    else if (t.k === "op" && CLOSE.has(t.v)) depth--;
+    else if (t.k === "cmd" && (t.v === "lfloor" || t.v === "lceil" || t.v === "begin")) depth++;
+    else if (t.k === "cmd" && (t.v === "rfloor" || t.v === "rceil" || t.v === "end")) depth--;
+    else if (isOp(t, "|")) abs = !abs;
+    if (depth === 0 && !abs && at(t)) parts.push([]);
+    else parts[parts.length - 1].push(t);
+  }
+  return parts;
+}
+
+// Index of the closer matching the opener at 0, or -1.
+function matchClose(toks: Token[]): number {
+  let depth = 0;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t.k === "op" && OPEN.has(t.v)) depth++;
+    else if (t.k === "op" && CLOSE.has(t.v) && --depth === 0) return i;
+  }
+  return -1;
+}
+
+function envName(toks: Token[], from: number): { name: string; end: number } {
+  if (!isOp(toks[from], "{")) throw new MathSyntaxError("bad \\begin");
+  let name = "";
+  let i = from + 1;
+  while (i < toks.length && !isOp(toks[i], "}")) name += toks[i++].v;
+  return { name, end: i + 1 };
+}
+
+function matrix(toks: Token[]): Answer {
+  const { name, end } = envName(toks, 1);
+  if (!/^[pbvBV]?matrix|array$/.test(name)) throw new MathSyntaxError(`environment ${name}`);
+  let i = end;
+  if (name === "array" && isOp(toks[i], "{")) i = envName(toks, i).end; // column spec
+  const endAt = toks.findIndex((t, k) => k >= i && t.k === "cmd" && t.v === "end");
+  if (endAt < 0 || envName(toks, endAt + 1).end !== toks.length) throw new MathSyntaxError("matrix must be the whole answer");
+  const body = toks.slice(i, endAt);
+  const rows = split(body, (t) => isOp(t, "\\\\")).filter((r) => r.length > 0);
+  return { t: "matrix", rows: rows.map((r) => split(r, (t) => isOp(t, "&")).map((cell) => build(cell))) };
+}
+
+function flattenPm(items: Answer[]): Answer[] {
+  return items.flatMap((a) => (a.t === "set" && a.pm ? a.items : [a]));
+}
+
+// "1 \pm \sqrt{19}" is the set {1+\sqrt{19}, 1-\sqrt{19}}.
+function expandPm(toks: Token[]): Token[][] | null {
+  const k = toks.findIndex((t) => t.k === "cmd" && (t.v === "pm" || t.v === "mp"));
+  if (k < 0) return null;
+  const variants: Token[][] = [];
+  for (const sign of ["+", "-"]) {
+    const head = toks.slice(0, k);
+    const tail = toks.slice(k + 1);
+    const more = expandPm(tail);
+    for (const t of more ?? [tail]) variants.push([...head, { k: "op", v: sign }, ...t]);
+  }
+  return variants;
+}
+
+// LHS that only names the answer: x, a_1, \theta, f(x), P(x).
+function isNameOnly(toks: Token[]): boolean {
+  if (toks.length === 1) return toks[0].k === "id" || toks[0].k === "cmd";
+  if (toks.length === 3 && toks[0].k === "id" && isOp(toks[1], "_")) return true;
+  if (toks.length === 4 && toks[0].k === "id" && isOp(toks[1], "(") && toks[2].k === "id" && isOp(toks[3], ")")) return true;
+  if (toks.length >= 4 && toks[0].k === "id" && isOp(toks[1], "_") && isOp(toks[2], "{") && isOp(toks[toks.length - 1], "}")) return true;
+  return false;
+}
+
+/**
+ * Build the answer structure from tokens. Throws MathSyntaxError for what it cannot read.
+ * @example build(tokenize("(-\\infty, 1) \\cup (1, \\infty)")) // {t: "union", items: [seq, seq]}
+ */
+export function build(toks: Token[]): Answer {
+  if (toks.length === 0) throw new MathSyntaxError("empty");
+  if (toks[0].k === "cmd" && toks[0].v === "begin") return matrix(toks);
+  const union = split(toks, (t) => t.k === "cmd" && t.v === "cup");
+  if (union.length > 1) return { t: "union", items: union.map(build) };
+  const commas = split(toks, (t) => isOp(t, ",") || isOp(t, ";"));
+  if (commas.length > 1) return { t: "set", items: flattenPm(commas.map(build)) };
+  const first = toks[0];
+  if (first.k === "op" && OPEN.has(first.v) && matchClose(toks) === toks.length - 1) {
+    const inner = toks.slice(1, -1);
+    const close = toks[toks.length - 1].v;
+    if (first.v === "\\{") return { t: "set", items: inner.length ? flattenPm(split(inner, (t) => isOp(t, ",")).map(build)) : [] };
+    const parts = split(inner, (t) => isOp(t, ","));
+    if (parts.length > 1 && first.v !== "{") return { t: "seq", open: first.v, close, items: parts.map(build) };
+  }
+  const rel = split(toks, (t) => (t.k === "op" && RELS.has(t.v)) || (t.k === "cmd" && RELS.has(t.v)));
+  if (rel.length === 2) {
+    const relTok = toks[rel[0].length];
+    if (relTok.v === "=" && isNameOnly(rel[0])) return build(rel[1]);
+    return { t: "eq", rel: relTok.v, lhs: parseExpr(rel[0]), rhs: parseExpr(rel[1]) };
+  }
+  if (rel.length > 2) throw new MathSyntaxError("chained relation");
+  const pm = expandPm(toks);
+  if (pm) return { t: "set", items: pm.map(build), pm: true };
+  let e = parseExpr(toks);
+  let pct = false;
+  if (e.t === "pct") {
+    pct = true;
+    e = e.a;
+  }
+  return { t: "expr", e, pct };
+}
+
+/** Parse a normalised answer string into its structure, or a text answer when it cannot be read as math. */
+export function structureOf(text: string): Answer {
+  if (text.length > 2000) return { t: "text", s: text };
+  try {
+    return build(tokenize(text));
+  } catch (err) {
+    if (err instanceof MathSyntaxError || err instanceof RangeError) return { t: "text", s: text };
+    throw err;
+  }
+}
