@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import { DTYPE_BYTES } from "./safetensors-dtype.js";
-import { forEachSafetensor, readSafetensorsHeader, writeSafetensors, type HostTensor, type SafetensorsEntry } from "./safetensors.js";
+import { forEachSafetensor, readSafetensorsHeader, writeSafetensors, type HostTensor, type SafetensorsEntry, type TensorLikeForWrite } from "./safetensors.js";
 import { writeJsonAtomic } from "./checkpoint-fs.js";
 
 /** Contents of model.safetensors.index.json. */
@@ -43,7 +43,7 @@ export function parseShardSize(size: number | string): number {
   return Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]);
 }
 
-function shapeOf(t: tf.Tensor | HostTensor): number[] {
+function shapeOf(t: TensorLikeForWrite): number[] {
   return t.shape.slice();
 }
 
@@ -52,7 +52,7 @@ function shapeOf(t: tf.Tensor | HostTensor): number[] {
  * `maxShardSize`. Stale shards or index files of an earlier save in the same directory are removed afterwards.
  * @example writeSafetensorsDir("ckpt", model.stateDict(), {maxShardSize: "200MB"})
  */
-export function writeSafetensorsDir(dir: string, tensors: Record<string, tf.Tensor | HostTensor>, options: WriteSafetensorsDirOptions = {}): { files: string[]; index: ShardIndex | null } {
+export function writeSafetensorsDir(dir: string, tensors: Record<string, TensorLikeForWrite>, options: WriteSafetensorsDirOptions = {}): { files: string[]; index: ShardIndex | null } {
   const { dtype = defaults.dtype, prefix = defaults.prefix, metadata = {} } = options;
   const max = parseShardSize(options.maxShardSize ?? defaults.maxShardSize);
   const bytesPer = DTYPE_BYTES[dtype];
@@ -77,7 +77,7 @@ export function writeSafetensorsDir(dir: string, tensors: Record<string, tf.Tens
   const files = n === 1 ? [`${prefix}.safetensors`] : groups.map((_, i) => `${prefix}-${String(i + 1).padStart(5, "0")}-of-${String(n).padStart(5, "0")}.safetensors`);
   const weightMap: Record<string, string> = {};
   groups.forEach((names, i) => {
-    const part: Record<string, tf.Tensor | HostTensor> = {};
+    const part: Record<string, TensorLikeForWrite> = {};
     for (const name of names) {
       part[name] = tensors[name];
       weightMap[name] = files[i];

@@ -34,6 +34,15 @@ export interface HostTensor {
   data: Float32Array;
 }
 
+/** A tensor produced only when written (e.g. one weight of a model at a time), so a save never holds every copy. */
+export interface LazyTensor {
+  shape: number[];
+  read: () => Float32Array;
+}
+
+/** Anything writeSafetensors accepts as a tensor. */
+export type TensorLikeForWrite = tf.Tensor | HostTensor | LazyTensor;
+
 /** Options of writeSafetensors. */
 export interface WriteSafetensorsOptions {
   /** Element type written for every tensor: "F32" (exact), "BF16" or "F16" (rounded to nearest even). Defaults to "F32". */
@@ -171,15 +180,22 @@ export function readSafetensors(file: string, options: { names?: string[] } = {}
   return out;
 }
 
-function hostOf(name: string, t: tf.Tensor | HostTensor): HostTensor {
+function hostData(name: string, t: TensorLikeForWrite): Float32Array {
   if (t instanceof tf.Tensor) {
     if (t.isDisposed) fail("invalid_input", `model.writeSafetensors: tensor "${name}" is disposed. Save before disposing the model.`, { path: [name] });
     if (t.dtype !== "float32") fail("invalid_input", `model.writeSafetensors: tensor "${name}" has dtype ${t.dtype} (expected float32). Cast it with .toFloat().`, { path: [name], got: t.dtype });
-    return { shape: t.shape.slice(), data: t.dataSync() as Float32Array };
+    return t.dataSync() as Float32Array;
   }
-  if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape) || numel(t.shape) !== t.data.length)
-    fail("invalid_input", `model.writeSafetensors: tensor "${name}" is not a tf.Tensor or {shape, data: Float32Array} with matching size (got ${describe(t)}).`, { path: [name] });
-  return t;
+  const data = "read" in t && typeof t.read === "function" ? t.read() : (t as HostTensor).data;
+  if (!(data instanceof Float32Array) || numel(t.shape) !== data.length)
+    fail("invalid_input", `model.writeSafetensors: tensor "${name}" has no Float32Array data matching shape [${t.shape.join(", ")}] (got ${describe(data)}).`, { path: [name] });
+  return data;
+}
+
+function shapeOf(name: string, t: TensorLikeForWrite): number[] {
+  if (!t || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0))
+    fail("invalid_input", `model.writeSafetensors: tensor "${name}" is not a tf.Tensor, {shape, data: Float32Array} or {shape, read()} (got ${describe(t)}).`, { path: [name] });
+  return t.shape.slice();
 }
 
 /** Header JSON and byte order of a tensor set, with the padding that keeps the data 8-byte aligned. */
@@ -206,18 +222,18 @@ export function planSafetensors(shapes: Record<string, number[]>, dtype: "F32" |
  * Write tensors to one safetensors file atomically (temp file + rename), sorted by name, with {format: "pt"} metadata.
  * @example writeSafetensors("w.safetensors", {"lm_head.weight": t}, {dtype: "BF16"})
  */
-export function writeSafetensors(file: string, tensors: Record<string, tf.Tensor | HostTensor>, options: WriteSafetensorsOptions = {}): void {
+export function writeSafetensors(file: string, tensors: Record<string, TensorLikeForWrite>, options: WriteSafetensorsOptions = {}): void {
   const { dtype = defaults.dtype, metadata = {} } = options;
   if (!["F32", "F16", "BF16"].includes(dtype))
     fail("invalid_option", `model.writeSafetensors: options.dtype must be "F32", "BF16" or "F16" (got ${describe(dtype)}).`, { path: ["dtype"], got: dtype }, writeSafetensors);
   const shapes: Record<string, number[]> = {};
-  for (const [name, t] of Object.entries(tensors)) shapes[name] = (t instanceof tf.Tensor ? t.shape : hostOf(name, t).shape).slice();
+  for (const [name, t] of Object.entries(tensors)) shapes[name] = shapeOf(name, t);
   const plan = planSafetensors(shapes, dtype, metadata);
   writeFileAtomic(file, (fd) => {
     fs.writeSync(fd, plan.header);
     // One tensor at a time: dataSync of a large weight is a copy we drop right after writing it.
     for (const name of plan.names) {
-      const bytes = encodeFromF32(hostOf(name, tensors[name]).data, dtype);
+      const bytes = encodeFromF32(hostData(name, tensors[name]), dtype);
       let done = 0;
       while (done < bytes.byteLength) done += fs.writeSync(fd, bytes, done, bytes.byteLength - done);
     }
