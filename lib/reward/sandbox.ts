@@ -1,0 +1,362 @@
+// Running the Python runner inside bubblewrap: choosing the isolation level, spawning, the line protocol, the
+// watchdog, and killing the whole process tree. What runs is described in sandbox-runner.ts; how it is walled in
+// is in sandbox-args.ts.
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, fail } from "../core/errors.js";
+import { warn } from "../core/warn.js";
+import { bwrapArgs, SANDBOX_ENV, type IsolationLevel } from "./sandbox-args.js";
+import { withSlot } from "./sandbox-pool.js";
+import { RUNNER_SOURCE } from "./sandbox-runner.js";
+
+/** Which sandbox to use. "auto" picks the strongest level that works here and refuses when there is none. */
+export type SandboxChoice = "auto" | IsolationLevel;
+
+/** Resource limits and placement of sandboxed runs. */
+export interface SandboxOptions {
+  /** "auto" (default), "bwrap", "bwrap-root", or "none" (no isolation: explicit opt-out, prints a warning). */
+  sandbox?: SandboxChoice;
+  /** Python interpreter. Defaults to "/usr/bin/python3". */
+  python?: string;
+  /** bubblewrap binary. Defaults to "bwrap" (looked up on PATH). */
+  bwrap?: string;
+  /** Wall-clock limit per test, ms (LiveCodeBench uses 6 s). Defaults to 6000. */
+  timeoutMs?: number;
+  /** Address-space limit per process, MiB (RLIMIT_AS). Defaults to 1024. */
+  memoryMb?: number;
+  /** Processes + threads the program may run at once (RLIMIT_NPROC in its own user namespace). Defaults to 16. */
+  processes?: number;
+  /** Largest file the program may write, MiB (RLIMIT_FSIZE). Defaults to 16. */
+  fileSizeMb?: number;
+  /** Size of the private /tmp (and of /dev/shm), MiB. Defaults to 64. */
+  tmpSizeMb?: number;
+  /** Stdout kept per test before the program is killed, bytes. Defaults to 8 MiB. */
+  outputBytes?: number;
+  /** Open files per process (RLIMIT_NOFILE). Defaults to 256. */
+  openFiles?: number;
+  /** Sandboxes running at once across the whole process. Defaults to os.cpus().length. */
+  concurrency?: number;
+  /** Extra host paths shown read-only at the same place (e.g. a virtualenv). Defaults to []. */
+  readOnlyPaths?: string[];
+  /** Unprivileged uid the sandbox runs as when cellrl runs as root. Defaults to 65534 (nobody). */
+  uid?: number;
+  /** Allowance for bwrap + Python start-up before the first test, ms (only a hung runner ever reaches it). Defaults to 10000. */
+  startupMs?: number;
+}
+
+/** Defaults of every sandboxed run; change a field to change it for the session. */
+export const defaults: Required<SandboxOptions> = {
+  sandbox: "auto",
+  python: "/usr/bin/python3",
+  bwrap: "bwrap",
+  timeoutMs: 6000,
+  memoryMb: 1024,
+  processes: 16,
+  fileSizeMb: 16,
+  tmpSizeMb: 64,
+  outputBytes: 8 << 20,
+  openFiles: 256,
+  concurrency: Math.max(1, os.cpus().length),
+  readOnlyPaths: [],
+  uid: 65534,
+  startupMs: 10000,
+};
+
+/** One job for the runner (see sandbox-runner.ts for the fields it reads). */
+export interface RunnerJob {
+  mode: "stdio" | "call" | "functional";
+  program: string;
+  preamble: string;
+  /** stdio: `{input, cap}` per test; call: `{input}` per test (a JSON-lines string or an argument list). */
+  tests?: { input: unknown; cap?: number }[];
+  /** functional: the test code. */
+  testSource?: string;
+  /** functional: the function the test's check(candidate) receives. */
+  entry?: string | null;
+  /** call: the function or Solution method name. */
+  fn?: string;
+  /** Stop at the first failing test. */
+  stop: boolean;
+}
+
+/** One JSON event the runner wrote. */
+export type RunnerEvent = { ev: string } & Record<string, unknown>;
+
+/** What came back from one sandboxed run. */
+export interface RunnerOutcome {
+  events: RunnerEvent[];
+  level: IsolationLevel;
+  /** The host watchdog fired (the runner itself stopped responding). */
+  hung: boolean;
+  /** The runner wrote more than the result cap. */
+  overflow: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  /** Tail of the runner's stderr (bwrap errors, runner crashes). */
+  stderr: string;
+  ms: number;
+}
+
+function checkOptions(o: Required<SandboxOptions>, from: Function): void {
+  const positive: (keyof SandboxOptions)[] = ["timeoutMs", "memoryMb", "processes", "fileSizeMb", "tmpSizeMb", "outputBytes",
+    "openFiles", "concurrency", "startupMs"];
+  for (const k of positive) {
+    const v = o[k];
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
+      fail("invalid_option", `reward.sandbox: ${k} must be a positive number (got ${describe(v)}). Pass e.g. {${k}: ${describe(defaults[k])}}.`,
+        { path: [k], got: v }, from);
+  }
+  if (!["auto", "bwrap", "bwrap-root", "none"].includes(o.sandbox))
+    fail("invalid_option", `reward.sandbox: sandbox must be "auto", "bwrap", "bwrap-root" or "none" (got ${describe(o.sandbox)}).`,
+      { path: ["sandbox"], got: o.sandbox }, from);
+  if (typeof o.python !== "string" || !path.isAbsolute(o.python))
+    fail("invalid_option", `reward.sandbox: python must be an absolute path (got ${describe(o.python)}; expected e.g. "/usr/bin/python3").`,
+      { path: ["python"], got: o.python }, from);
+  if (!Array.isArray(o.readOnlyPaths) || o.readOnlyPaths.some((p) => typeof p !== "string" || !path.isAbsolute(p)))
+    fail("invalid_option", `reward.sandbox: readOnlyPaths must be absolute paths (got ${describe(o.readOnlyPaths)}).`,
+      { path: ["readOnlyPaths"], got: o.readOnlyPaths }, from);
+}
+
+/** Merge options over defaults and validate them. */
+export function sandboxOptions(options: SandboxOptions = {}, from: Function = sandboxOptions): Required<SandboxOptions> {
+  const merged = { ...defaults } as Required<SandboxOptions>;
+  for (const [k, v] of Object.entries(options)) if (v !== undefined && k in defaults) (merged as unknown as Record<string, unknown>)[k] = v;
+  checkOptions(merged, from);
+  return merged;
+}
+
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+interface Spawned {
+  command: string;
+  args: string[];
+  uid?: number;
+  gid?: number;
+  cwd: string;
+  env: Record<string, string>;
+  cleanup?: () => void;
+}
+
+function command(level: IsolationLevel, o: Required<SandboxOptions>): Spawned {
+  if (level === "none") {
+    // No namespaces: a fresh temp dir as cwd/HOME is all the separation there is.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-unsandboxed-"));
+    return {
+      command: o.python, args: ["-s", "-B", "-c", RUNNER_SOURCE], cwd: dir,
+      env: { ...SANDBOX_ENV, HOME: dir, TMPDIR: dir },
+      cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const args = bwrapArgs({ level, python: o.python, tmpBytes: o.tmpSizeMb << 20, readOnlyPaths: o.readOnlyPaths, runnerSource: RUNNER_SOURCE });
+  // As root, "bwrap" runs as an unprivileged uid: root's RLIMIT_NPROC is never enforced, and root could read files
+  // an accidental bind exposes. "bwrap-root" needs real root to build namespaces; the runner drops the uid itself.
+  const drop = level === "bwrap" && isRoot ? { uid: o.uid, gid: o.uid } : {};
+  return { command: o.bwrap, args, cwd: "/", env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, ...drop };
+}
+
+/** Everything the runner needs besides the job itself. */
+function limitsFor(level: IsolationLevel, o: Required<SandboxOptions>, slot: number, cpuSeconds: number): Record<string, number | null> {
+  return {
+    as: o.memoryMb * 1024 * 1024,
+    cpu: Math.max(1, Math.ceil(cpuSeconds)),
+    // Outside a user namespace RLIMIT_NPROC counts every process of the uid, so it only works with a private uid.
+    nproc: level === "none" ? null : o.processes + 2,
+    fsize: o.fileSizeMb * 1024 * 1024,
+    nofile: o.openFiles,
+    uid: level === "bwrap-root" ? o.uid - 1000 - slot : null,
+  };
+}
+
+/** Spawn the runner once and speak its line protocol. `onTest` answers stdio test events with continue/stop. */
+function runOnce(
+  level: IsolationLevel,
+  o: Required<SandboxOptions>,
+  job: RunnerJob,
+  slot: number,
+  onEvent: (e: RunnerEvent) => "continue" | "stop" | void,
+): Promise<RunnerOutcome> {
+  const nTests = job.tests?.length ?? 0;
+  const timeoutS = o.timeoutMs / 1000;
+  const capSum = (job.tests ?? []).reduce((s, t) => s + (t.cap ?? o.outputBytes), 0);
+  const resultCap = (1 << 20) + 2 * Math.min(capSum + o.outputBytes, 1 << 30);
+  const payload = JSON.stringify({
+    ...job,
+    timeout: timeoutS,
+    outputCap: o.outputBytes,
+    statusCap: Math.min(capSum + o.outputBytes, 1 << 30),
+    limits: limitsFor(level, o, slot, job.mode === "stdio" ? timeoutS + 1 : (Math.max(nTests, 1) + 1) * timeoutS + 1),
+  }) + "\n";
+  const spec = command(level, o);
+  const start = Date.now();
+  return new Promise<RunnerOutcome>((resolve) => {
+    const events: RunnerEvent[] = [];
+    let hung = false;
+    let overflow = false;
+    let stderr = "";
+    let received = 0;
+    let buffered = "";
+    let remaining = nTests;
+    const child = spawn(spec.command, spec.args, {
+      stdio: ["pipe", "pipe", "pipe"], detached: true, cwd: spec.cwd, env: spec.env, uid: spec.uid, gid: spec.gid,
+    });
+    const kill = () => {
+      // detached => bwrap leads its own process group; --die-with-parent then takes the namespace down with it.
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+      child.kill("SIGKILL");
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (ms: number) => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        hung = true;
+        kill();
+      }, ms);
+    };
+    // The runner enforces per-test deadlines itself; this watchdog only catches a runner that stops talking.
+    arm(o.startupMs + o.timeoutMs * 2);
+    const handle = (line: string) => {
+      if (!line) return;
+      let e: RunnerEvent;
+      try {
+        e = JSON.parse(line) as RunnerEvent;
+      } catch {
+        return;
+      }
+      events.push(e);
+      if (e.ev === "units" && typeof e.n === "number") remaining = e.n;
+      if (e.ev === "test") remaining = Math.max(0, remaining - 1);
+      arm(o.startupMs + o.timeoutMs * (remaining + 1));
+      const verdict = onEvent(e);
+      if (job.mode === "stdio" && e.ev === "test" && child.stdin.writable) child.stdin.write(verdict === "stop" ? "s\n" : "c\n");
+    };
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      received += chunk.length;
+      if (received > resultCap) {
+        overflow = true;
+        kill();
+        return;
+      }
+      buffered += chunk;
+      let k: number;
+      while ((k = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, k);
+        buffered = buffered.slice(k + 1);
+        handle(line);
+      }
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    child.stdin.on("error", () => undefined); // the runner may exit before reading every verdict
+    let finished = false;
+    const finish = (code: number | null, sig: string | null) => {
+      if (finished) return;
+      finished = true;
+      if (timer) clearTimeout(timer);
+      kill();
+      handle(buffered);
+      spec.cleanup?.();
+      resolve({ events, level, hung, overflow, exitCode: code, signal: sig, stderr, ms: Date.now() - start });
+    };
+    child.on("error", (err) => {
+      stderr += String(err);
+      finish(null, null);
+    });
+    child.on("close", (code, sig) => finish(code, sig));
+    child.stdin.write(payload);
+  });
+}
+
+interface Probe {
+  level: IsolationLevel | null;
+  reasons: string[];
+}
+const probes = new Map<string, Promise<Probe>>();
+
+async function tryLevel(level: Exclude<IsolationLevel, "none">, o: Required<SandboxOptions>): Promise<string | null> {
+  const job: RunnerJob = { mode: "stdio", program: "print(6 * 7)", preamble: "", tests: [{ input: "", cap: 100 }], stop: true };
+  const out = await runOnce(level, { ...o, timeoutMs: 10000 }, job, 0, () => "continue");
+  const test = out.events.find((e) => e.ev === "test");
+  const done = out.events.find((e) => e.ev === "done");
+  if (test && test.out === "42\n" && done && done.pid1 === true) {
+    const failed = (done.limitsFailed as string[]) ?? [];
+    if (failed.includes("nproc")) return `${level}: could not set RLIMIT_NPROC`;
+    return null;
+  }
+  return `${level}: ${(out.stderr.trim() || `exit ${out.exitCode}`).split("\n").slice(-2).join(" ")}`;
+}
+
+/**
+ * The isolation level sandboxed runs will use with these options, probing bubblewrap once (cached). Resolves to
+ * `{level, reasons}`; level is null when no sandbox works (reasons says why).
+ * @example (await reward.sandboxStatus()).level // "bwrap"
+ */
+export function sandboxStatus(options: SandboxOptions = {}): Promise<Probe> {
+  const o = sandboxOptions(options, sandboxStatus);
+  if (o.sandbox === "none") return Promise.resolve({ level: "none", reasons: [] });
+  const key = JSON.stringify([o.sandbox, o.bwrap, o.python, o.uid, o.readOnlyPaths]);
+  let p = probes.get(key);
+  if (!p) {
+    p = (async () => {
+      const reasons: string[] = [];
+      const found = spawnSync(o.bwrap, ["--version"], { encoding: "utf8" });
+      if (found.error || found.status !== 0) {
+        reasons.push(`bubblewrap not runnable as ${JSON.stringify(o.bwrap)} (${found.error?.message ?? found.stderr.trim()})`);
+        return { level: null, reasons };
+      }
+      if (!fs.existsSync(o.python)) {
+        reasons.push(`python not found at ${o.python}`);
+        return { level: null, reasons };
+      }
+      const ladder: Exclude<IsolationLevel, "none">[] =
+        o.sandbox === "auto" ? (isRoot ? ["bwrap", "bwrap-root"] : ["bwrap"]) : [o.sandbox as Exclude<IsolationLevel, "none">];
+      for (const level of ladder) {
+        const why = await tryLevel(level, o);
+        if (why === null) return { level, reasons };
+        reasons.push(why);
+      }
+      return { level: null, reasons };
+    })();
+    probes.set(key, p);
+  }
+  return p;
+}
+
+/** Forget cached probe results (after installing bubblewrap or changing sysctls). */
+export function resetSandboxStatus(): void {
+  probes.clear();
+}
+
+/**
+ * Run one runner job in the sandbox (waiting for a pool slot). Fails with code "sandbox" when no isolation is
+ * available and the caller did not opt out with {sandbox: "none"}.
+ * @example const out = await runJob({mode: "stdio", program: "print(input())", preamble: "", tests: [{input: "hi"}], stop: true})
+ */
+export async function runJob(
+  job: RunnerJob,
+  options: SandboxOptions = {},
+  onEvent: (e: RunnerEvent) => "continue" | "stop" | void = () => undefined,
+  from: Function = runJob,
+): Promise<RunnerOutcome> {
+  const o = sandboxOptions(options, from);
+  const status = await sandboxStatus(o);
+  if (status.level === null)
+    fail("sandbox", `reward.code: no sandbox is available to run model-written code (got: ${status.reasons.join("; ")}; expected ` +
+      `bubblewrap with user namespaces). Install it (apt install bubblewrap), allow unprivileged user namespaces ` +
+      `(sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu), or ` +
+      `opt out explicitly with {sandbox: "none"} on a disposable machine.`, { got: status.reasons }, from);
+  if (status.level === "none")
+    warn("reward/sandbox-none", `reward.code: running model-written code WITHOUT a sandbox ({sandbox: "none"}): it can read ` +
+      `your files and environment, use the network and kill your processes. Use it only in a disposable machine or container.`);
+  return withSlot(o.concurrency, (slot) => runOnce(status.level!, o, job, slot, onEvent));
+}
