@@ -2,6 +2,7 @@
 // converted to verl's unified record with the r1 recipe's prompt templates. Run: npm run make:datasets
 // Inputs are checked against the sha256 in each SOURCES.md, so a changed upstream file is caught, not converted.
 // GPQA is read from its gzip and only ever written gzipped (its authors ask that items never appear in plain text).
+// Environment: CELLRL_SHARED_DATA (default ../shared/data), CELLRL_DATASETS_OUT (default datasets/).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -13,7 +14,7 @@ import { validateRecords } from "../lib/data/validate.js";
 
 const ROOT = path.resolve(__dirname, "..");
 const SRC = path.resolve(process.env.CELLRL_SHARED_DATA ?? path.join(ROOT, "..", "shared", "data"));
-const OUT = path.join(ROOT, "datasets");
+const OUT = path.resolve(process.env.CELLRL_DATASETS_OUT ?? path.join(ROOT, "datasets"));
 
 type Row = Record<string, any>;
 interface Made {

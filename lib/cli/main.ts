@@ -55,7 +55,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof CellrlError) {
-      console.error(`cellrl ${name}: ${e.message}`);
+      // cli messages already start with "cli.<name>: "; others keep their "data.fn: " so the source is visible
+      console.error(`cellrl ${name}: ${e.message.replace(/^cli\.[\w-]+: /, "")}`);
       return 1;
     }
     console.error(`cellrl ${name}: unexpected error (please report it with the command you ran):`);
