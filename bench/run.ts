@@ -1,0 +1,205 @@
+// `npm run bench`: cellrl (tfjs-wasm + cellrl's kernels) vs PyTorch on the CPU, side by side in one run, written to
+// BENCHMARKS.md and BENCHMARKS.json at the repo root.
+//
+// Each tfjs config runs in its own child process (bench/tfjs-peer.ts; the wasm heap never shrinks) and torch in a
+// long-lived python child (bench/torch_peer.py). Measurements alternate tfjs / torch round by round, so both see the
+// same machine load; values are medians over all steps of all rounds, with the p10-p90 spread.
+//
+// Options: --quick (1 round, fewer steps), --only=tiny|small, --no-torch, --no-matmul, --rounds=N, --stock (also
+// time tiny with the stock tfjs kernels, slow).
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { configs, generateTokens, trainTokens, type BenchConfig } from "./configs.js";
+import { startLinePeer, type LinePeer } from "./line-peer.js";
+import { writeReport, type HeadlineRow } from "./report.js";
+import { entry, median, spread, type BenchEntry } from "./stats.js";
+import { startTorchPeer, type TorchPeer } from "./torch-peer.js";
+
+const root = join(__dirname, "..");
+const args = new Set(process.argv.slice(2));
+const opt = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const quick = args.has("--quick");
+const only = opt("only");
+const names = (only ? only.split(",") : ["tiny", "small"]) as ("tiny" | "small")[];
+const plan: Record<"tiny" | "small", { rounds: number; trainSteps: number; genReps: number }> = {
+  tiny: { rounds: quick ? 1 : Number(opt("rounds") ?? 3), trainSteps: quick ? 2 : 4, genReps: quick ? 2 : 3 },
+  small: { rounds: quick ? 1 : Number(opt("rounds") ?? 2), trainSteps: quick ? 2 : 3, genReps: quick ? 1 : 3 },
+};
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+function tfjsPeer(stock = false): LinePeer {
+  const env = { ...process.env, ...(stock ? { CELLRL_BENCH_STOCK: "1" } : {}) };
+  return startLinePeer(process.execPath, [...process.execArgv, join(__dirname, "tfjs-peer.ts")], env);
+}
+
+async function ask(peer: LinePeer, msg: object): Promise<Record<string, unknown>> {
+  const r = await peer.ask(msg);
+  if (r.error) throw new Error(String(r.error));
+  return r;
+}
+
+/** tfjs tok/s samples of one measurement (per-step values when the model bench gives them). */
+function samplesOf(r: Record<string, unknown>): number[] {
+  return Array.isArray(r.samples) && r.samples.length ? (r.samples as number[]) : [r.value as number];
+}
+
+async function otherEntries(): Promise<{ entries: BenchEntry[]; notes: string[] }> {
+  // Other engineers' bench modules: each exports functions returning {name, value, unit} (or a list of them).
+  const entries: BenchEntry[] = [];
+  const notes: string[] = [];
+  for (const file of ["kernel-start.js"]) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = await import(`./${file}`);
+    } catch (e) {
+      notes.push(`bench/${file.replace(".js", ".ts")} not available (${(e as Error).message.split("\n")[0]}).`);
+      continue;
+    }
+    for (const [key, fn] of Object.entries(mod)) {
+      if (typeof fn !== "function" || key === "default") continue;
+      try {
+        const r = await (fn as () => unknown)();
+        for (const e of (Array.isArray(r) ? r : [r]) as BenchEntry[])
+          if (e && typeof e.name === "string" && typeof e.value === "number") entries.push({ name: e.name, value: e.value, unit: e.unit ?? "", range: e.range, extra: e.extra });
+      } catch (e) {
+        notes.push(`bench/${file.replace(".js", ".ts")} ${key}() failed: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
+  }
+  return { entries, notes };
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const load0 = loadavg();
+  const entries: BenchEntry[] = [];
+  const notes: string[] = [];
+  const rows: HeadlineRow[] = [];
+  const software: string[] = [];
+
+  let torch1: TorchPeer | null = null;
+  let torch2: TorchPeer | null = null;
+  if (!args.has("--no-torch")) {
+    const p1 = await startTorchPeer(1);
+    if (typeof p1 === "string") notes.push(`PyTorch peer skipped: ${p1}.`);
+    else {
+      torch1 = p1;
+      software.push(`PyTorch ${p1.info.torch} (Debian python3-torch) with ${p1.info.blas}; peer pinned to 1 thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)`);
+      if (cpus().length >= 2 && !quick) {
+        const p2 = await startTorchPeer(2);
+        if (typeof p2 !== "string") torch2 = p2;
+      }
+    }
+  }
+
+  if (!args.has("--no-matmul")) {
+    log("matmul kernels: fast vs stock");
+    const peer = tfjsPeer();
+    try {
+      const info = await ask(peer, { cmd: "info" });
+      software.unshift(`Node ${info.node}, @tensorflow/tfjs ${info.tfjs} wasm backend; ${(info.notes as string[]).join("; ")}`);
+      entries.push(...((await ask(peer, { cmd: "matmul", reps: quick ? 3 : 7 })).entries as BenchEntry[]));
+    } finally {
+      await peer.close();
+    }
+  }
+
+  for (const name of names) {
+    const c: BenchConfig = configs[name];
+    const p = plan[name];
+    const tj = { train: [] as number[], gen: [] as number[] };
+    const th = { train: [] as number[], gen: [] as number[] };
+    const peer = tfjsPeer();
+    try {
+      for (let r = 0; r < p.rounds; r++) {
+        log(`${name} round ${r + 1}/${p.rounds}: tfjs train`);
+        tj.train.push(...samplesOf(await ask(peer, { cmd: "train", config: c, steps: p.trainSteps })));
+        if (torch1) {
+          log(`${name} round ${r + 1}/${p.rounds}: torch train`);
+          th.train.push(...(await torch1.train(c, p.trainSteps)).map((s) => trainTokens(c) / s));
+        }
+        log(`${name} round ${r + 1}/${p.rounds}: tfjs generate`);
+        tj.gen.push(...samplesOf(await ask(peer, { cmd: "generate", config: c, reps: p.genReps })));
+        if (torch1) {
+          log(`${name} round ${r + 1}/${p.rounds}: torch generate`);
+          th.gen.push(...(await torch1.generate(c, p.genReps)).map((s) => generateTokens(c) / s));
+        }
+      }
+    } catch (e) {
+      notes.push(`tfjs ${name} failed: ${(e as Error).message.split("\n").slice(0, 3).join(" ")}`);
+    } finally {
+      await peer.close();
+    }
+    let t2train: number | null = null;
+    let t2gen: number | null = null;
+    if (torch2) {
+      log(`${name}: torch 2 threads (reference)`);
+      t2train = trainTokens(c) / median(await torch2.train(c, 2));
+      t2gen = generateTokens(c) / median(await torch2.generate(c, 2));
+    }
+    for (const [kind, a, b, two] of [["train", tj.train, th.train, t2train], ["generate", tj.gen, th.gen, t2gen]] as const) {
+      if (!a.length) continue;
+      const v = median([...a]);
+      entries.push(entry(`${kind}_tokens_per_s/${name}`, v, "tokens/s", [spread([...a]), a.length]));
+      let ratio: number | null = null;
+      if (b.length) {
+        const tv = median([...b]);
+        ratio = v / tv;
+        entries.push(entry(`torch_${kind}_tokens_per_s/${name}`, tv, "tokens/s", [spread([...b]), b.length]));
+        entries.push(entry(`${kind}_vs_torch/${name}`, ratio, "x (cellrl / torch 1 thread)"));
+      }
+      if (two != null) entries.push(entry(`torch2_${kind}_tokens_per_s/${name}`, two, "tokens/s"));
+      rows.push({
+        workload: `${name} ${kind}`, tfjs: v, tfjsSpread: spread([...a]), torch1: b.length ? median([...b]) : null,
+        torch1Spread: b.length ? spread([...b]) : null, torch2: two, ratio,
+      });
+    }
+  }
+
+  if (args.has("--stock")) {
+    log("tiny with the stock tfjs kernels (slow)");
+    const peer = tfjsPeer(true);
+    try {
+      const g = samplesOf(await ask(peer, { cmd: "generate", config: configs.tiny, reps: 2 }));
+      entries.push(entry("stock_generate_tokens_per_s/tiny", median(g), "tokens/s", [spread(g), g.length]));
+      const t = samplesOf(await ask(peer, { cmd: "train", config: configs.tiny, steps: 1 }));
+      entries.push(entry("stock_train_tokens_per_s/tiny", median(t), "tokens/s", [spread(t), t.length]));
+    } catch (e) {
+      notes.push(`stock-kernel run failed: ${(e as Error).message.split("\n")[0]}`);
+    } finally {
+      await peer.close();
+    }
+  }
+
+  const other = await otherEntries();
+  entries.push(...other.entries);
+  notes.push(...other.notes);
+  await torch1?.close();
+  await torch2?.close();
+
+  const load1 = loadavg();
+  const cores = cpus().length;
+  const busy = Math.max(load0[0], load1[0]) > cores * 0.75;
+  notes.unshift(
+    `Train = forward + backward + AdamW on batch*(seq-1) target tokens; generate = ${configs.tiny.prompt_len}-token prompts + new tokens with the KV cache (tok/s counts new tokens). ` +
+      `Configs: ${names.map((n) => `${n} = hidden ${configs[n].hidden_size}, ${configs[n].num_hidden_layers} layers, ${configs[n].num_attention_heads} heads, vocab ${configs[n].vocab_size}, SwiGLU ${configs[n].intermediate_size}, batch ${configs[n].batch}, seq ${configs[n].seq}, ${configs[n].new_tokens} new tokens`).join("; ")}.`,
+  );
+  if (busy) notes.unshift(`The machine was shared and busy during this run (load average ${load0[0].toFixed(1)} at start, ${load1[0].toFixed(1)} at end, on ${cores} cores): absolute numbers are noisy; tfjs and torch alternated round by round, so the ratios are the more reliable figures.`);
+  writeReport(root, entries, {
+    date: new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC",
+    machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cores} cores`,
+    load: `load average (1 min) ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end; run took ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    software,
+    notes,
+    rows,
+  });
+  log(`wrote BENCHMARKS.md and BENCHMARKS.json (${entries.length} entries) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
