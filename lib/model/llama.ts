@@ -49,10 +49,13 @@ function makeRmsNorm(eps: number) {
 
 /** Embedding rows E[ids] as gather forward, scatterND (sums repeated ids) backward: for large vocabularies. */
 function gatherRows(E: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const f = (e: tf.Tensor) => ({
-    value: tf.gather(e, ids),
-    gradFunc: (dy: tf.Tensor) => tf.scatterND(tf.reshape(ids, [-1, 1]), dy, e.shape),
-  });
+  const f = (e: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ids]); // saved, not closed over: the caller's tidy frees ids before the backward pass runs
+    return {
+      value: tf.gather(e, ids),
+      gradFunc: (dy: tf.Tensor, [i]: tf.Tensor[]) => tf.scatterND(tf.reshape(i, [-1, 1]), dy, e.shape),
+    };
+  };
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(E) as tf.Tensor2D;
 }
 

@@ -110,10 +110,13 @@ function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEn
     const flat = new Int32Array(B * T);
     for (let r = 0; r < B * T; r++) flat[r] = r * V + next[r];
     const idx = tf.tensor1d(flat, "int32");
-    const f = (zz: tf.Tensor) => ({
-      value: tf.gather(tf.reshape(zz, [-1]), idx),
-      gradFunc: (dy: tf.Tensor) => tf.reshape(tf.scatterND(tf.reshape(idx, [-1, 1]), dy, [B * T * V]), [B * T, V]),
-    });
+    const f = (zz: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([idx]); // kept for the backward pass, which runs after this function's tidy
+      return {
+        value: tf.gather(tf.reshape(zz, [-1]), idx),
+        gradFunc: (dy: tf.Tensor, [i]: tf.Tensor[]) => tf.reshape(tf.scatterND(tf.reshape(i, [-1, 1]), dy, [B * T * V]), [B * T, V]),
+      };
+    };
     picked = tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(z);
   }
   const lp = tf.reshape(tf.sub(picked, tf.reshape(lse, [-1])), [B, T]); // [B, T], column t scores ids[t+1]

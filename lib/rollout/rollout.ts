@@ -1,0 +1,219 @@
+// rollout(): sample n completions per prompt from a Policy and lay them out as a Rollout batch, plain data only:
+// an arquero table for looking at (one row per completion) and [B, T] token matrices for scoring and updates.
+// Layout, as verl's: ids[b] = [prompt left-padded to P | response right-padded to R], T = P + R; every [B, T] matrix
+// (ids, masks, logprobs) is tokens-aligned, so model.logprobs(m, ro) and update losses line up column for column.
+import * as aq from "arquero";
+import { describe, fail } from "../core/errors.js";
+import type { GenerateResult } from "../model/generate.js";
+import type { Policy, SampleOptions } from "./policy.js";
+
+type ColumnTable = ReturnType<typeof aq.table>;
+
+/** Options of rollout: the sampling options plus table columns. */
+export interface RolloutOptions extends SampleOptions {
+  /** The prompt_id column: one id per prompt (e.g. dataset row ids). Defaults to 0..prompts-1. */
+  promptIds?: (string | number)[];
+  /** Extra per-prompt columns copied to each of its rows, e.g. {ground_truth: [...], data_source: [...]}. Defaults to {}. */
+  columns?: Record<string, unknown[]>;
+}
+
+/** Defaults of rollout (the sampling defaults are model.generate's). */
+export const defaults = { n: 1, max_new_tokens: 64, temperature: 1 };
+
+/** A batch of B = prompts * n completions. Plain data: arrays and an arquero table, no tensors. */
+export interface Rollout {
+  /** One row per completion: prompt_id, sample, group, prompt, response, response_length, finish_reason, + columns. */
+  table: ColumnTable;
+  /** Number of completions B. */
+  size: number;
+  /** Samples per prompt (group size G). */
+  n: number;
+  /** Group (prompt index in this rollout) of each row, [B]. */
+  group: number[];
+  /** Prompt texts, one per prompt (not per row). */
+  prompts: string[];
+  /** Response texts per row (stop strings cut, special tokens skipped). */
+  responses: string[];
+  /** Unpadded prompt token ids per row. */
+  promptIds: number[][];
+  /** Unpadded response token ids per row (ends with EOS / stop token when finish reason is "stop"). */
+  responseIds: number[][];
+  /** [B, T] token ids: left-padded prompt then right-padded response. */
+  ids: number[][];
+  /** [B, T] 1 on real tokens. */
+  attentionMask: number[][];
+  /** [B, T] 1 on response tokens. */
+  responseMask: number[][];
+  /** [B, T] sampling logprobs (distribution sampled from, after temperature and filters), 0 off the response. */
+  logprobs: number[][];
+  /** [B, T] raw logprobs (temperature 1, no filters) from the sampler, 0 off the response. */
+  rawLogprobs: number[][];
+  /** "stop" or "length" per row. */
+  finishReason: ("stop" | "length")[];
+  /** Padded prompt width P (response tokens start at column P). */
+  promptLength: number;
+  /** Padded response width R (T = P + R). */
+  responseLength: number;
+  /** The sampling options used (for logging and re-scoring at the same temperature). */
+  sampling: RolloutOptions;
+  /** rollout/lengthMean, rollout/lengthMax, rollout/truncFrac. */
+  metrics: Record<string, number>;
+}
+
+/** One completion of a Rollout as a plain record. */
+export interface RolloutRow {
+  index: number;
+  promptId: string | number;
+  group: number;
+  sample: number;
+  prompt: string;
+  response: string;
+  promptIds: number[];
+  responseIds: number[];
+  /** Sampling logprob per response token. */
+  logprobs: number[];
+  finishReason: "stop" | "length";
+}
+
+/**
+ * Sample `n` completions per prompt and return them as a Rollout batch.
+ * @example const ro = await rollout.rollout(policy, ["1+1=", "2+3="], { n: 4, temperature: 1, max_new_tokens: 16 }); ro.table.view()
+ */
+export async function rollout(policy: Policy, prompts: string[] | number[][], options: RolloutOptions = {}): Promise<Rollout> {
+  if (!policy || typeof policy.generate !== "function")
+    fail("invalid_input", `rollout.rollout: policy must implement generate/score (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`, {}, rollout);
+  if (!Array.isArray(prompts) || prompts.length === 0)
+    fail("invalid_input", `rollout.rollout: prompts must be a non-empty array of strings or token-id arrays (got ${describe(prompts)}). Wrap one prompt as [prompt].`, {}, rollout);
+  const { promptIds: idCol, columns = {}, ...sampling } = options;
+  const opts = { ...defaults, ...sampling };
+  if (idCol !== undefined && (!Array.isArray(idCol) || idCol.length !== prompts.length))
+    fail("shape_mismatch", `rollout.rollout: options.promptIds has ${describe(idCol)} entries but there are ${prompts.length} prompts. Give one id per prompt.`, {}, rollout);
+  for (const [k, col] of Object.entries(columns))
+    if (!Array.isArray(col) || col.length !== prompts.length)
+      fail("shape_mismatch", `rollout.rollout: options.columns.${k} has ${describe(col)} but there are ${prompts.length} prompts. Give one value per prompt.`, { path: ["columns", k] }, rollout);
+  const out = await policy.generate(prompts, opts);
+  const tok = policy.tokenizer;
+  const texts = prompts.map((p) => (typeof p === "string" ? p : tok.decode(p)));
+  return fromGenerate(out, {
+    prompts: texts,
+    promptIds: idCol ?? prompts.map((_, i) => i),
+    columns,
+    n: opts.n,
+    pad: tok.padTokenId ?? tok.eosTokenId ?? 0,
+    responses: out.text ?? out.ids.map((ids) => tok.decode(ids, { skipSpecialTokens: true })),
+    sampling: options,
+  });
+}
+
+/** Lay a GenerateResult out as a Rollout (exported for remote policies and tests). */
+export function fromGenerate(
+  out: GenerateResult,
+  info: { prompts: string[]; promptIds: (string | number)[]; columns: Record<string, unknown[]>; n: number; pad: number; responses: string[]; sampling: RolloutOptions },
+): Rollout {
+  const B = out.ids.length;
+  const P = Math.max(...out.promptIds.map((p) => p.length));
+  const R = Math.max(1, ...out.ids.map((r) => r.length));
+  const T = P + R;
+  const ids: number[][] = [];
+  const attentionMask: number[][] = [];
+  const responseMask: number[][] = [];
+  const logprobs: number[][] = [];
+  const rawLogprobs: number[][] = [];
+  for (let b = 0; b < B; b++) {
+    const p = out.promptIds[b];
+    const r = out.ids[b];
+    const row = new Array<number>(T).fill(info.pad);
+    const am = new Array<number>(T).fill(0);
+    const rm = new Array<number>(T).fill(0);
+    const lp = new Array<number>(T).fill(0);
+    const raw = new Array<number>(T).fill(0);
+    for (let t = 0; t < p.length; t++) {
+      row[P - p.length + t] = p[t];
+      am[P - p.length + t] = 1;
+    }
+    for (let t = 0; t < r.length; t++) {
+      row[P + t] = r[t];
+      am[P + t] = rm[P + t] = 1;
+      lp[P + t] = out.logprobs[b][t];
+      raw[P + t] = out.rawLogprobs[b][t];
+    }
+    ids.push(row);
+    attentionMask.push(am);
+    responseMask.push(rm);
+    logprobs.push(lp);
+    rawLogprobs.push(raw);
+  }
+  const cols: Record<string, unknown[]> = {
+    prompt_id: out.group.map((g) => info.promptIds[g]),
+    sample: out.sample.slice(),
+    group: out.group.slice(),
+    prompt: out.group.map((g) => info.prompts[g]),
+    response: info.responses.slice(),
+    response_length: out.lengths.slice(),
+    finish_reason: out.finishReason.slice(),
+  };
+  for (const [k, col] of Object.entries(info.columns)) cols[k] = out.group.map((g) => col[g]);
+  const lengths = out.lengths;
+  return {
+    table: aq.table(cols),
+    size: B,
+    n: info.n,
+    group: out.group.slice(),
+    prompts: info.prompts,
+    responses: info.responses,
+    promptIds: out.promptIds,
+    responseIds: out.ids,
+    ids,
+    attentionMask,
+    responseMask,
+    logprobs,
+    rawLogprobs,
+    finishReason: out.finishReason,
+    promptLength: P,
+    responseLength: R,
+    sampling: info.sampling,
+    metrics: {
+      "rollout/lengthMean": lengths.reduce((a, x) => a + x, 0) / Math.max(1, B),
+      "rollout/lengthMax": Math.max(0, ...lengths),
+      "rollout/truncFrac": out.finishReason.filter((f) => f === "length").length / Math.max(1, B),
+    },
+  };
+}
+
+/**
+ * One completion of a Rollout as a plain record (response-only logprobs).
+ * @example rollout.row(ro, 0).response
+ */
+export function row(ro: Rollout, i: number): RolloutRow {
+  if (!Number.isInteger(i) || i < 0 || i >= ro.size)
+    fail("invalid_input", `rollout.row: index ${i} is out of range (expected an integer in [0, ${ro.size})).`, { got: i }, row);
+  const P = ro.promptLength;
+  const len = ro.responseIds[i].length;
+  const t = ro.table;
+  return {
+    index: i,
+    promptId: t.get("prompt_id", i) as string | number,
+    group: ro.group[i],
+    sample: t.get("sample", i) as number,
+    prompt: ro.prompts[ro.group[i]],
+    response: ro.responses[i],
+    promptIds: ro.promptIds[i],
+    responseIds: ro.responseIds[i],
+    logprobs: ro.logprobs[i].slice(P, P + len),
+    finishReason: ro.finishReason[i],
+  };
+}
+
+/**
+ * The response part of a tokens-aligned [B, T] matrix (e.g. model.logprobs(m, ro).logp), one array per row.
+ * @example rollout.responseValues(ro, model.logprobs(m, ro).entropy!)[0] // entropy per response token of row 0
+ */
+export function responseValues(ro: Rollout, values: ArrayLike<number>[]): number[][] {
+  if (!Array.isArray(values) || values.length !== ro.size)
+    fail("shape_mismatch", `rollout.responseValues: values has ${describe(values)} rows but the rollout has ${ro.size}. Pass a [B, T] matrix aligned with ro.ids.`, {}, responseValues);
+  return values.map((v, b) => {
+    if (v.length !== ro.ids[b].length)
+      fail("shape_mismatch", `rollout.responseValues: row ${b} has ${v.length} columns but ro.ids rows have ${ro.ids[b].length} (tokens alignment expected).`, { path: [b] }, responseValues);
+    return Array.from(v).slice(ro.promptLength, ro.promptLength + ro.responseIds[b].length);
+  });
+}

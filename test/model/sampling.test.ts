@@ -1,0 +1,64 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkSampling, defaults, logSoftmax, sampleIndex, samplingDistribution } from "../../lib/model/sampling.js";
+
+const close = (a: ArrayLike<number>, b: number[], tol = 1e-12) => {
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `[${i}] ${a[i]} vs ${b[i]}\n${Array.from(a)}`);
+};
+
+// logits ln([0.5, 0.25, 0.15, 0.1]) + 3: probabilities 0.5, 0.25, 0.15, 0.1 at temperature 1
+const logits = [0.5, 0.25, 0.15, 0.1].map((p) => Math.log(p) + 3);
+
+test("defaults are vLLM's neutral values", () => {
+  assert.deepEqual(defaults, { temperature: 1, top_k: 0, top_p: 1, min_p: 0 });
+  close(samplingDistribution(logits), [0.5, 0.25, 0.15, 0.1]);
+});
+
+test("temperature scales log-probabilities before the softmax; 0 is a one-hot argmax (lowest id on ties)", () => {
+  // T = 0.5 squares the probabilities: 0.25, 0.0625, 0.0225, 0.01 over 0.345
+  close(samplingDistribution(logits, { temperature: 0.5 }), [0.25, 0.0625, 0.0225, 0.01].map((x) => x / 0.345));
+  close(samplingDistribution([1, 3, 3, 0], { temperature: 0 }), [0, 1, 0, 0]);
+});
+
+test("top-k keeps the k most likely tokens and renormalises", () => {
+  close(samplingDistribution(logits, { top_k: 2 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]);
+  close(samplingDistribution(logits, { top_k: 4 }), [0.5, 0.25, 0.15, 0.1]);
+  close(samplingDistribution([2, 1, 1, 0], { top_k: 2 }).map((x) => +(x > 0)), [1, 1, 1, 0]); // ties with the k-th stay
+});
+
+test("top-p keeps the smallest most-likely set reaching p (the crossing token included)", () => {
+  close(samplingDistribution(logits, { top_p: 0.7 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]); // 0.5 < 0.7 <= 0.75
+  close(samplingDistribution(logits, { top_p: 0.76 }), [0.5 / 0.9, 0.25 / 0.9, 0.15 / 0.9, 0]);
+  close(samplingDistribution(logits, { top_p: 0.3 }), [1, 0, 0, 0]);
+});
+
+test("min-p drops tokens below min_p times the top probability", () => {
+  close(samplingDistribution(logits, { min_p: 0.3 }), [0.5 / 0.9, 0.25 / 0.9, 0.15 / 0.9, 0]); // 0.1 < 0.15
+  close(samplingDistribution(logits, { min_p: 0.5 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]);
+});
+
+test("filters apply in HF order: temperature, top-k, top-p, min-p", () => {
+  // top_k 3 -> [.5,.25,.15]/.9 = [.556,.278,.167]; top_p .8 keeps the first two (.556 < .8 <= .833); min_p .6 drops .278/.556 = .5
+  close(samplingDistribution(logits, { top_k: 3, top_p: 0.8 }), [2 / 3, 1 / 3, 0, 0]);
+  close(samplingDistribution(logits, { top_k: 3, top_p: 0.8, min_p: 0.6 }), [1, 0, 0, 0]);
+});
+
+test("inverse-CDF sampling picks by cumulative mass and skips filtered tokens", () => {
+  const p = Float64Array.from([0.5, 0, 0.3, 0.2]);
+  assert.equal(sampleIndex(p, 0), 0);
+  assert.equal(sampleIndex(p, 0.49), 0);
+  assert.equal(sampleIndex(p, 0.5), 2);
+  assert.equal(sampleIndex(p, 0.79), 2);
+  assert.equal(sampleIndex(p, 0.81), 3);
+  assert.equal(sampleIndex(p, 0.9999999999999999), 3);
+  close(logSoftmax([0, Math.log(3)]), [Math.log(0.25), Math.log(0.75)], 1e-12);
+});
+
+test("bad sampling parameters name the field and the range", () => {
+  assert.throws(() => checkSampling({ top_p: 0 }, "model.generate"), /model.generate: top_p is invalid \(got 0; expected a number in \(0, 1\]\)/);
+  assert.throws(() => checkSampling({ temperature: -1 }, "model.generate"), /temperature is invalid/);
+  assert.throws(() => checkSampling({ top_k: 1.5 }, "model.generate"), /top_k is invalid/);
+  assert.throws(() => checkSampling({ min_p: 2 }, "model.generate"), /min_p is invalid/);
+  assert.deepEqual(checkSampling({ top_k: -1 }, "x"), { ...defaults, top_k: -1 });
+});
