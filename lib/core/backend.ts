@@ -99,7 +99,8 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
         if (tfName === "wasm") {
           notes.push(`SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}; threads off (tfjs-wasm has none in Node)`);
           // Loaded lazily: lib/core/kernels registers itself through onBackendReady (a static import would be circular).
-          if (fastKernels && !kernelInstaller) await import("./kernels/index.js");
+          // require, not import(): it also works where only a CommonJS loader hook is present (tsx in worker threads).
+          if (fastKernels && !kernelInstaller) require("./kernels/index.js");
           if (fastKernels && kernelInstaller) notes.push(...kernelInstaller("wasm"));
           if (!fastKernels && kernelUninstaller) kernelUninstaller("wasm");
         }
