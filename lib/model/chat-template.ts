@@ -106,7 +106,10 @@ const PLAIN = String.raw`{%- for message in messages %}
     {%- endif %}
 {%- endfor %}`;
 
-/** Built-in chat templates by name: "qwen2.5" (Qwen2.5-Instruct, verbatim), "chatml" (no default system), "plain" (no markup). */
+/**
+ * Built-in chat templates by name: "qwen2.5" (Qwen2.5-Instruct, verbatim), "chatml" (no default system), "plain" (no markup).
+ * @example CharTokenizer.fromAlphabet(chars, {chatTemplate: "plain"}); console.log(chatTemplates["qwen2.5"])
+ */
 export const chatTemplates: Record<string, string> = { "qwen2.5": QWEN25, chatml: CHATML, plain: PLAIN };
 
 const cache = new Map<string, Template>();

@@ -69,7 +69,10 @@ export function linearSchedule(options: ScheduleOptions = {}): LrSchedule {
   return (step) => (step < o.warmupSteps ? (step + 1) / o.warmupSteps : 1 - (1 - o.minLrRatio) * progress(step, o));
 }
 
-/** Schedule builders by name: "constant", "cosine", "linear". Add your own with schedules.add(name, (opts) => fn). */
+/**
+ * Schedule builders by name: "constant", "cosine", "linear". Add your own with schedules.add(name, (opts) => fn).
+ * @example schedules.add("step-decay", (o) => (step) => (step < (o.totalSteps ?? 1000) / 2 ? 1 : 0.1))
+ */
 export const schedules = registry<(options: ScheduleOptions) => LrSchedule>("schedule");
 schedules.add("constant", constantSchedule, { summary: "1 after linear warmup" });
 schedules.add("cosine", cosineSchedule, { summary: "linear warmup, cosine decay to minLrRatio at totalSteps" });

@@ -137,14 +137,20 @@ export class AdamW {
     if (this.trainable.size === 0 && this.params.size > 0) warn("model/allFrozen", "model.AdamW: every parameter is frozen, so steps change nothing. Check options.freeze.");
   }
 
-  /** Names of the parameters the optimizer updates. */
-  trainableNames(): string[] {
-    return [...this.trainable.keys()];
+  /** Parameters updated now: not frozen by options.freeze and not frozen on the model (tf.Variable.trainable false, e.g. LlamaModel.freeze()). */
+  private active(): Map<string, tf.Variable> {
+    return new Map([...this.trainable].filter(([, v]) => v.trainable));
   }
 
-  /** Names of frozen parameters. */
+  /** Names of the parameters the optimizer updates. */
+  trainableNames(): string[] {
+    return [...this.active().keys()];
+  }
+
+  /** Names of frozen parameters (options.freeze, or trainable = false on the variable). */
   frozenNames(): string[] {
-    return [...this.params.keys()].filter((n) => !this.trainable.has(n));
+    const on = this.active();
+    return [...this.params.keys()].filter((n) => !on.has(n));
   }
 
   /** Names of the parameters that get weight decay. */
@@ -168,7 +174,7 @@ export class AdamW {
       if (!(g instanceof tf.Tensor) || g.isDisposed) fail("invalid_input", `model.AdamW.${where}: gradient "${name}" is not a live tf.Tensor (got ${describe(g)}).`, { path: [name] });
       if (g.shape.join() !== p.shape.join())
         fail("shape_mismatch", `model.AdamW.${where}: gradient "${name}" has shape [${g.shape.join(", ")}] but the parameter has [${p.shape.join(", ")}]. Gradients must match their parameters.`, { path: [name], got: g.shape, expected: p.shape });
-      if (this.trainable.has(name)) used[name] = g;
+      if (this.trainable.has(name) && p.trainable) used[name] = g;
     }
     return used;
   }
@@ -275,8 +281,10 @@ export class AdamW {
   }
 
   private grads(lossFn: () => tf.Scalar): { loss: number; grads: Record<string, tf.Tensor> } {
-    const vars = [...this.trainable.values()];
-    const byTfName = new Map(vars.map((v) => [v.name, [...this.trainable].find(([, p]) => p === v)![0]]));
+    const active = this.active();
+    if (active.size === 0) fail("invalid_input", `model.AdamW.minimize: every parameter is frozen (options.freeze or model.freeze()), so there is nothing to differentiate. Unfreeze some parameters.`);
+    const vars = [...active.values()];
+    const byTfName = new Map([...active].map(([name, v]) => [v.name, name]));
     const { value, grads } = tf.variableGrads(lossFn, vars);
     const loss = value.dataSync()[0];
     value.dispose();

@@ -13,7 +13,7 @@ import { presets } from "../../lib/model/config.js";
 import { LlamaModel } from "../../lib/model/llama.js";
 import { loadCheckpoint, saveCheckpoint } from "../../lib/model/checkpoint.js";
 
-const PY = "/usr/bin/python3";
+const PY = process.env.CELLRL_TORCH_PYTHON ?? "/usr/bin/python3"; // override to test the skip path
 const SCRIPT = path.join(__dirname, "fixtures", "torch_llama_reference.py");
 const probe = fs.existsSync(PY) ? spawnSync(PY, ["-c", "import torch, numpy; print(torch.__version__)"], { encoding: "utf8" }) : null;
 const skip = probe?.status === 0 ? false : `no PyTorch: ${PY} ${probe ? "cannot import torch/numpy" : "does not exist"} (install python3-torch to run the transformers-layout interop check)`;

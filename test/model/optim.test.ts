@@ -168,6 +168,20 @@ test("frozen parameters stay bit-identical; 1-D parameters get no weight decay b
   assert.deepEqual(decay.decayNames(), ["w"]);
   const regex = new AdamW({ w, b }, { freeze: [/^w$/] });
   assert.deepEqual(regex.trainableNames(), ["b"]);
+  // A variable frozen on the model (trainable = false) after the optimizer was built is skipped too.
+  const wBefore = vals(w);
+  w.trainable = false;
+  const dyn = new AdamW({ w, b }, { lr: 0.1 });
+  assert.deepEqual(dyn.frozenNames(), ["w"]);
+  const gw = { w: tf.ones([2, 1]), b: tf.ones([1]) };
+  dyn.step(gw);
+  assert.deepEqual(vals(w), wBefore);
+  b.trainable = false;
+  assert.throws(() => dyn.minimize(loss(w, b, 0, 4)), /every parameter is frozen/);
+  w.trainable = true;
+  b.trainable = true;
+  tf.dispose(Object.values(gw));
+  dyn.dispose();
   tf.dispose([x, y, w, b, ...Object.values(g)]);
   opt.dispose();
 });
@@ -244,4 +258,33 @@ test("bad gradients and options give named errors; non-finite steps error or ski
   tf.dispose([w, g, nan]);
   opt.dispose();
   skip.dispose();
+});
+
+test("the hand-computed AdamW steps and accumulation also hold on the wasm backend", async () => {
+  const { useBackend } = await import("../../lib/core/backend.js");
+  const prev = tf.getBackend();
+  await useBackend({ force: "wasm" });
+  try {
+    const p = tf.variable(tf.tensor([1.0, -2.0]));
+    const opt = new AdamW({ p }, { lr: 0.1, weightDecay: 0.1, noDecay: null, clipGradNorm: null });
+    const gs = [tf.tensor([0.1, -0.2]), tf.tensor([0.3, 0.4])];
+    opt.step({ p: gs[0] });
+    opt.step({ p: gs[1] });
+    close(vals(p), [0.7893219021055898, -1.8978103564960367], 1e-6, "wasm step 2");
+    tf.dispose([p, ...gs]);
+    opt.dispose();
+    const { x, y, loss } = problem();
+    const w = tf.variable(tf.tensor([[0.1], [-0.3]]));
+    const b = tf.variable(tf.tensor([0.2]));
+    const start = tf.memory().numTensors;
+    const acc = new AdamW({ w, b }, { lr: 0.1 });
+    acc.accumulateLoss(loss(w, b, 0, 2));
+    acc.accumulateLoss(loss(w, b, 2, 4));
+    acc.stepAccumulated();
+    assert.equal(tf.memory().numTensors, start + 4);
+    acc.dispose();
+    tf.dispose([x, y, w, b]);
+  } finally {
+    await tf.setBackend(prev);
+  }
 });
