@@ -13,3 +13,10 @@ export { mathReward, gsm8kReward, defaults as mathRewardDefaults, type MathRewar
 
 // multiple choice
 export { extractChoice, multipleChoiceReward, gpqaReward, defaults as choiceDefaults, type ChoiceOptions, type ChoiceExtraction } from "./multiple-choice.js";
+
+// format and length shaping
+export { r1FormatReward, tagCountReward, lastTag, defaults as r1FormatDefaults, type R1FormatOptions } from "./format.js";
+export { softOverlong, overlongReward, cosineLength, groupLengthReward, defaults as overlongDefaults, type OverlongOptions, type CosineLengthOptions } from "./length.js";
+
+// procedural tasks (lib/tasks) as rewards
+export { taskReward } from "./tasks.js";

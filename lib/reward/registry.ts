@@ -21,7 +21,7 @@ interface SourceRule {
 }
 
 // Later rules win, so a user's registration overrides a built-in route without removing it.
-const exactRoutes = new Map<string, string>();
+const exactRoutes = new Map<string, { source: string; reward: string }>();
 const patternRoutes: SourceRule[] = [];
 
 /**
@@ -42,7 +42,7 @@ export function register(name: string, fn: RewardFn, options: RegisterOptions = 
 export function routeDataSource(source: string | RegExp, rewardName: string): void {
   if (typeof rewardName !== "string" || rewardName.length === 0)
     fail("invalid_option", `reward.routeDataSource: rewardName must be a registered reward name (got ${String(rewardName)}).`, {}, routeDataSource);
-  if (typeof source === "string") exactRoutes.set(source.toLowerCase(), rewardName);
+  if (typeof source === "string") exactRoutes.set(source.toLowerCase(), { source, reward: rewardName });
   else if (source instanceof RegExp) patternRoutes.push({ match: source, reward: rewardName });
   else
     fail("invalid_option", `reward.routeDataSource: source must be a string or a RegExp (got ${typeof source}).`, {}, routeDataSource);
@@ -51,7 +51,7 @@ export function routeDataSource(source: string | RegExp, rewardName: string): vo
 /** The reward name a data source routes to, or undefined when no route matches. */
 export function routeOf(dataSource: string): string | undefined {
   const exact = exactRoutes.get(dataSource.toLowerCase());
-  if (exact !== undefined) return exact;
+  if (exact !== undefined) return exact.reward;
   for (let i = patternRoutes.length - 1; i >= 0; i--) {
     const rule = patternRoutes[i];
     (rule.match as RegExp).lastIndex = 0;
@@ -63,7 +63,7 @@ export function routeOf(dataSource: string): string | undefined {
 /** Known routes as rows `{source, reward}` (exact names first, then patterns). */
 export function routes(): { source: string; reward: string }[] {
   return [
-    ...[...exactRoutes].map(([source, reward]) => ({ source, reward })),
+    ...[...exactRoutes.values()].map(({ source, reward }) => ({ source, reward })),
     ...patternRoutes.map((r) => ({ source: String(r.match), reward: r.reward })),
   ];
 }
@@ -75,7 +75,7 @@ export function routes(): { source: string; reward: string }[] {
 export function rewardFor(dataSource: string): { name: string; fn: RewardFn } {
   const name = routeOf(dataSource);
   if (name === undefined) {
-    const known = [...exactRoutes.keys()];
+    const known = [...exactRoutes.values()].map((r) => r.source);
     const near = nearest(dataSource, known);
     return fail(
       "unknown_name",
