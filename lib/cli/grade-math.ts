@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { describe, fail } from "../core/errors.js";
 import { openJsonlAppender, streamJsonl, streamJsonlFrom } from "../data/jsonl.js";
 import { tempPathFor } from "../data/files.js";
+import { gradeMath } from "../reward/index.js";
 import { intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 
 const usage = `Usage:
@@ -18,21 +19,8 @@ Options:
   --input F       JSONL of {gold, pred} pairs (numbers are accepted and read as text)
   --output O      write results here instead of stdout
   --limit N       stop after N pairs
+  --details       also say which rule decided (adds "rule" to each output line)
   -h, --help      this help`;
-
-type Grade = (gold: string, pred: string) => boolean;
-
-/** The reward engineer's gradeMath(gold, pred), whether it returns a boolean or {equal}. */
-function loadGradeMath(): Grade {
-  const mod = require("../reward/index.js") as Record<string, unknown>;
-  const fn = mod.gradeMath as ((g: string, p: string) => boolean | { equal: boolean }) | undefined;
-  if (typeof fn !== "function")
-    return fail("not_found", "cli.grade-math: this build of cellrl has no reward.gradeMath (got none in lib/reward). Rebuild cellrl (npm run build).");
-  return (g, p) => {
-    const r = fn(g, p);
-    return typeof r === "boolean" ? r : r.equal === true;
-  };
-}
 
 function answerText(v: unknown, field: string, line: number, source: string): string {
   if (typeof v === "string") return v;
@@ -43,8 +31,7 @@ function answerText(v: unknown, field: string, line: number, source: string): st
   });
 }
 
-async function gradeFile(input: string, output: string | undefined, limit: number | undefined): Promise<number> {
-  const grade = loadGradeMath();
+async function gradeFile(input: string, output: string | undefined, limit: number | undefined, details: boolean): Promise<number> {
   const source = input === "-" ? "stdin" : input;
   const lines = input === "-" ? streamJsonlFrom<Record<string, unknown>>(process.stdin, "stdin") : streamJsonl<Record<string, unknown>>(input);
   const tmp = output !== undefined ? tempPathFor(output) : undefined;
@@ -57,7 +44,8 @@ async function gradeFile(input: string, output: string | undefined, limit: numbe
         fail("invalid_input", `cli.grade-math: line ${line} of ${source} is not an object (got ${describe(value)}; expected {"gold": ..., "pred": ...}). Fix that line.`, { path: ["line", line] });
       const gold = answerText(value.gold, "gold", line, source);
       const pred = answerText(value.pred, "pred", line, source);
-      const row = { gold: value.gold, pred: value.pred, equal: grade(gold, pred) };
+      const res = gradeMath(gold, pred);
+      const row = details ? { gold: value.gold, pred: value.pred, equal: res.equal, rule: res.details.rule } : { gold: value.gold, pred: value.pred, equal: res.equal };
       if (out) out.append(row);
       else if (!process.stdout.write(JSON.stringify(row) + "\n")) await new Promise((r) => process.stdout.once("drain", r));
       n++;
@@ -83,6 +71,7 @@ async function run(argv: string[]): Promise<number> {
     input: { type: "string" },
     output: { type: "string" },
     limit: { type: "string" },
+    details: { type: "boolean" },
   });
   if (help) {
     console.log(usage);
@@ -92,11 +81,12 @@ async function run(argv: string[]): Promise<number> {
   const limit = intOption(values.limit, "--limit", { min: 0 });
   if (input !== undefined) {
     if (gold !== undefined || pred !== undefined) throw new UsageError("use either --input or --gold/--pred, not both");
-    return gradeFile(input, output, limit);
+    return gradeFile(input, output, limit, values.details === true);
   }
   if (gold === undefined || pred === undefined) throw new UsageError(`${gold === undefined ? "--gold" : "--pred"} is missing; pass both --gold and --pred, or --input F.jsonl`);
   if (output !== undefined || limit !== undefined) throw new UsageError("--output and --limit go with --input");
-  console.log(String(loadGradeMath()(gold, pred)));
+  const res = gradeMath(gold, pred);
+  console.log(values.details ? `${res.equal} (rule: ${res.details.rule}; gold ${JSON.stringify(res.details.goldNormalized)}, pred ${JSON.stringify(res.details.predNormalized)})` : String(res.equal));
   return 0;
 }
 

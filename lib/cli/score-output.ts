@@ -14,6 +14,8 @@ export interface RunKey {
   input_sha256: string;
   reward: string | null;
   reward_module: string | null;
+  /** The --reward-options JSON, or null. */
+  reward_options: string | null;
 }
 
 /** The partial output of a run: rows `0..done-1` are already scored and in the file. */
@@ -45,7 +47,11 @@ export function openPartial(output: string, key: RunKey, options: { restart?: bo
     } catch {
       // no readable metadata: treated as a different run below
     }
-    const same = meta.input_sha256 === key.input_sha256 && (meta.reward ?? null) === key.reward && (meta.reward_module ?? null) === key.reward_module;
+    const same =
+      meta.input_sha256 === key.input_sha256 &&
+      (meta.reward ?? null) === key.reward &&
+      (meta.reward_module ?? null) === key.reward_module &&
+      (meta.reward_options ?? null) === key.reward_options;
     if (!same)
       fail("invalid_input", `cli.score: ${path} holds a partial output of a different run (got input sha256 ${String(meta.input_sha256).slice(0, 12)}…, reward ${meta.reward ?? "routed"}; expected ${key.input_sha256.slice(0, 12)}…, reward ${key.reward ?? "routed"}). Pass --restart to discard it, or move it away.`, {
         got: meta,

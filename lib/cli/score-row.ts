@@ -9,6 +9,8 @@ export interface RowScorerSettings {
   reward?: string;
   /** A JS module to load first: it may register rewards / routes, or export a RewardFn as default (used for every row). */
   rewardModule?: string;
+  /** Passed to every reward call as its options (e.g. {rules: ["gsm8k", "last-number"]} for the math rewards). */
+  rewardOptions?: Record<string, unknown>;
 }
 
 /** Scores and details of one record, or `fatal` when the row cannot be scored at all (e.g. no reward for its data_source). */
@@ -32,6 +34,7 @@ export function rowScorer(settings: RowScorerSettings): (record: Record<string, 
     }
   }
   if (settings.reward) options.reward = settings.reward;
+  if (settings.rewardOptions) options.rewardOptions = settings.rewardOptions;
   return async (record) => {
     const responses = record.responses as string[];
     let errors = 0;

@@ -33,6 +33,7 @@ Options:
   --workers N          scoring threads (0 = in this process). Defaults to the number of CPUs
   --reward NAME        score every row with this registered reward instead of routing by data_source
   --reward-module FILE JS module loaded first: registers rewards/routes, or exports a reward function as default
+  --reward-options J   JSON object passed to every reward call, e.g. '{"rules": ["gsm8k", "last-number"]}'
   --restart            discard a partial output from an earlier run instead of resuming it
   --allow-plain-gpqa   allow GPQA rows to be written to an uncompressed output (its authors ask that items never
                        appear in plain text; by default such an output must end in .gz)
@@ -104,6 +105,7 @@ async function run(argv: string[]): Promise<number> {
     workers: { type: "string" },
     reward: { type: "string" },
     "reward-module": { type: "string" },
+    "reward-options": { type: "string" },
     restart: { type: "boolean" },
     "allow-plain-gpqa": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
@@ -120,7 +122,11 @@ async function run(argv: string[]): Promise<number> {
   formatOf(output);
   if (!fs.existsSync(input)) fail("not_found", `cli.score: --input ${input} does not exist (looked in ${process.cwd()}). Check the path.`);
   const workers = intOption(values.workers, "--workers", { min: 0 }) ?? defaults.workers;
-  const settings: RowScorerSettings = { reward: values.reward as string | undefined, rewardModule: values["reward-module"] as string | undefined };
+  const settings: RowScorerSettings = {
+    reward: values.reward as string | undefined,
+    rewardModule: values["reward-module"] as string | undefined,
+    rewardOptions: jsonOption(values["reward-options"], "--reward-options"),
+  };
   if (settings.rewardModule && !fs.existsSync(settings.rewardModule)) throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
 
   const info = await scan(input);
@@ -130,7 +136,13 @@ async function run(argv: string[]): Promise<number> {
   if ([...info.sources].some((s) => /gpqa/i.test(s)) && !output.toLowerCase().endsWith(".gz") && values["allow-plain-gpqa"] !== true)
     fail("invalid_input", `cli.score: the input has GPQA rows and --output ${output} is not compressed (got a plain-text output; expected a name ending in .gz). GPQA's authors ask that items never appear in plain text: write to ${output.replace(/(\.gz)?$/, ".gz")}, or pass --allow-plain-gpqa.`);
 
-  const partial = openPartial(output, { input_sha256: info.sha256, reward: settings.reward ?? null, reward_module: settings.rewardModule ?? null }, { restart: values.restart === true });
+  const key = {
+    input_sha256: info.sha256,
+    reward: settings.reward ?? null,
+    reward_module: settings.rewardModule ?? null,
+    reward_options: settings.rewardOptions ? JSON.stringify(settings.rewardOptions) : null,
+  };
+  const partial = openPartial(output, key, { restart: values.restart === true });
   const summary = new ScoreSummary();
   if (partial.done > 0) {
     for await (const { value } of partialRows(partial)) summary.add(value.data_source as string, value.scores as number[], countErrors(value.details));
@@ -192,6 +204,17 @@ async function run(argv: string[]): Promise<number> {
   if (errors > 0) console.error(`warning: ${errors} responses scored 0 because their reward raised an error; see details.error in ${output}.`);
   console.error(`wrote ${info.rows} scored records (${info.responses} responses) to ${output}`);
   return 0;
+}
+
+function jsonOption(v: unknown, name: string): Record<string, unknown> | undefined {
+  if (v === undefined) return undefined;
+  try {
+    const o = JSON.parse(v as string) as unknown;
+    if (typeof o === "object" && o !== null && !Array.isArray(o)) return o as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`${name} must be a JSON object, e.g. '{"rules": ["gsm8k", "last-number"]}' (got ${JSON.stringify(v)})`);
 }
 
 function countErrors(details: unknown): number {
