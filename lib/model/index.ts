@@ -10,3 +10,4 @@ export { logprobs, logprobTensors, defaults as logprobsDefaults, type LogprobsBa
 export { type Tokenizer, type EncodeOptions, type DecodeOptions } from "./tokenizer-types.js";
 export { generate, defaults as generateDefaults, type GenerateOptions, type GenerateResult } from "./generate.js";
 export { samplingDistribution, sampleIndex, logSoftmax, argmax, checkSampling, defaults as samplingDefaults, type SamplingOptions } from "./sampling.js";
+export * from "./index-io.js";
