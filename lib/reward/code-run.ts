@@ -136,7 +136,7 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
   else if (load && load.ok === false) run.loadError = String(load.msg);
   if (!done && !run.loadError) {
     run.sandboxError = out.hung ? "the runner stopped responding and was killed" : out.overflow ? "the runner wrote too much output and was killed"
-      : `the runner ended without a result (${out.signal ?? `exit ${out.exitCode}`}): ${lastLines(out.stderr)}`;
+      : `the runner ended without a result (${out.exit ?? "no result"}): ${lastLines(out.stderr)}`;
   }
   for (let i = 0; i < n; i++) {
     const v = verdicts.get(i);

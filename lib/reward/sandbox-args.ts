@@ -21,6 +21,8 @@ export interface SandboxArgsInput {
   readOnlyPaths: string[];
   /** The runner source passed with `python -c`. */
   runnerSource: string;
+  /** Arguments after the runner source (sys.argv[1:] of the runner). */
+  runnerArgs: string[];
 }
 
 // Library dirs: merged-/usr systems have them as symlinks into /usr, older ones as real dirs.
@@ -82,7 +84,7 @@ export function pythonPrefixPaths(python: string): string[] {
 
 /**
  * The bwrap arguments (everything before the program) for one run.
- * @example bwrapArgs({level: "bwrap", python: "/usr/bin/python3", tmpBytes: 64 << 20, readOnlyPaths: [], runnerSource: "print(1)"})
+ * @example bwrapArgs({level: "bwrap", python: "/usr/bin/python3", tmpBytes: 64 << 20, readOnlyPaths: [], runnerSource: "print(1)", runnerArgs: []})
  */
 export function bwrapArgs(input: SandboxArgsInput): string[] {
   const args: string[] = [];
@@ -101,6 +103,7 @@ export function bwrapArgs(input: SandboxArgsInput): string[] {
     "--proc", "/proc",
     "--dev", "/dev",
     "--size", String(input.tmpBytes), "--tmpfs", "/dev/shm",
+    "--mqueue", "/dev/mqueue",
     "--remount-ro", "/dev",
     "--size", String(input.tmpBytes), "--tmpfs", "/tmp",
     "--remount-ro", "/",
@@ -108,6 +111,6 @@ export function bwrapArgs(input: SandboxArgsInput): string[] {
     "--clearenv",
   );
   for (const [k, v] of Object.entries(SANDBOX_ENV)) args.push("--setenv", k, v);
-  args.push("--", input.python, "-s", "-B", "-c", input.runnerSource);
+  args.push("--", input.python, "-s", "-B", "-c", input.runnerSource, ...input.runnerArgs);
   return args;
 }

@@ -39,7 +39,7 @@ export async function runPython(program: string, options: RunPythonOptions = {})
   if (compile && compile.ok === false)
     return { stdout: "", stderr: String(compile.msg), status: "compile-error", ms: out.ms, level: out.level };
   if (!test)
-    fail("sandbox", `reward.runPython: the sandbox ended without a result (got ${out.signal ?? `exit ${out.exitCode}`}: ` +
+    fail("sandbox", `reward.runPython: the sandbox ended without a result (got ${out.exit ?? "no result"}: ` +
       `${out.stderr.trim().slice(-300)}). Check reward.sandboxStatus().`, { got: out.stderr }, runPython);
   const run: PythonRun = { stdout: String(test.out), stderr: String(test.err), status: String(test.s), ms: out.ms, level: out.level };
   if (test.exit) run.exit = String(test.exit);

@@ -1,7 +1,10 @@
 // The Python program that runs inside the sandbox (as `python3 -c RUNNER_SOURCE`). It is trusted: it never executes
 // model code itself, only forks children that do, so a child cannot forge the parent's reports by patching Python.
-// Protocol: the host writes one JSON line (the job) on stdin; the runner writes one JSON event per line on stdout
-// and, in stdio mode, reads one verdict line ("c" continue / "s" stop) from the host after each test.
+// Protocol: the host writes one JSON line per job on stdin; the runner writes one JSON event per line on stdout
+// and, in stdio mode, reads one verdict line ("c" continue / "s" stop) from the host after each test. After each job
+// it kills every leftover process and wipes its scratch dirs (argv[1:]); a job that left anything it cannot undo
+// (stray processes, SysV IPC, message queues, keys, many files) makes the runner exit so the next job gets a fresh
+// sandbox.
 // Kept in a TS string so the compiled package needs no data file; it must contain no backtick and no dollar-brace.
 
 /** Source of the in-sandbox runner (Python 3.8+, standard library only). */
@@ -10,6 +13,8 @@ import os, sys, io, json, time, select, signal, resource
 
 PID1 = os.getpid() == 1
 NONCE = os.urandom(16).hex()
+SCRATCH = sys.argv[1:]
+STATE = {"strays": 0}
 
 
 def emit(obj):
@@ -62,6 +67,8 @@ def reap_all(pid):
                 continue
             if p == pid:
                 status = s
+            else:
+                STATE["strays"] += 1
     else:
         for fn in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
             try:
@@ -128,8 +135,9 @@ def spawn(target, lim, stdin_bytes, with_status):
                 os.closerange(4, 65536)
             else:
                 os.closerange(3, 65536)
-            set_limit(resource.RLIMIT_AS, lim.get("as"), [], "as")
-            set_limit(resource.RLIMIT_CPU, lim.get("cpu"), [], "cpu")
+            for which, key in ((resource.RLIMIT_AS, "as"), (resource.RLIMIT_CPU, "cpu"), (resource.RLIMIT_NPROC, "nproc"),
+                               (resource.RLIMIT_FSIZE, "fsize"), (resource.RLIMIT_NOFILE, "nofile")):
+                set_limit(which, lim.get(key), [], key)
             child_streams()
             code = target()
         except BaseException:
@@ -437,36 +445,106 @@ def build_units(job):
     return units
 
 
-def main():
-    job = json.loads(sys.stdin.buffer.readline())
+def wipe(root):
+    # Remove everything a job left in a scratch dir (restoring permissions it may have taken away); count entries.
+    count = 0
+    try:
+        os.chmod(root, SCRATCH_MODES.get(root, 0o755))
+    except OSError:
+        pass
+    stack = [root]
+    dirs = []
+    while stack:
+        d = stack.pop()
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for name in names:
+            full = os.path.join(d, name)
+            count += 1
+            try:
+                st = os.lstat(full)
+            except OSError:
+                continue
+            if (st.st_mode & 0o170000) == 0o040000:
+                try:
+                    os.chmod(full, 0o700)
+                except OSError:
+                    pass
+                stack.append(full)
+                dirs.append(full)
+            else:
+                try:
+                    os.unlink(full)
+                except OSError:
+                    pass
+    for d in reversed(dirs):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+    return count
+
+
+def ipc_objects():
+    n = 0
+    for name in ("shm", "msg", "sem"):
+        try:
+            with open("/proc/sysvipc/" + name) as f:
+                n += max(0, len(f.read().strip().split("\n")) - 1)
+        except OSError:
+            pass
+    try:
+        n += len(os.listdir("/dev/mqueue"))
+    except OSError:
+        pass
+    return n
+
+
+def key_users():
+    try:
+        with open("/proc/key-users") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+SCRATCH_MODES = {}
+
+
+def after_job(keys0):
+    # Anything the job could leave behind that the next job would see: processes, files, IPC objects, keys.
+    reasons = []
+    if STATE["strays"]:
+        reasons.append(str(STATE["strays"]) + " leftover processes")
+        STATE["strays"] = 0
+    files = sum(wipe(d) for d in SCRATCH)
+    if files > 1000:
+        reasons.append(str(files) + " files")
+    if ipc_objects():
+        reasons.append("IPC objects")
+    if key_users() != keys0:
+        reasons.append("kernel keys")
+    return reasons
+
+
+def run_job(job, cache):
     lim = job["limits"]
-    failed = []
-    uid = lim.get("uid")
-    if uid is not None and os.getuid() == 0:
-        # bwrap-root level: bwrap left us CAP_SETUID/CAP_SETGID only to get here; switching uid drops them too.
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    try:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ValueError, OSError):
-        failed.append("core")
-    set_limit(resource.RLIMIT_NPROC, lim.get("nproc"), failed, "nproc")
-    set_limit(resource.RLIMIT_FSIZE, lim.get("fsize"), failed, "fsize")
-    set_limit(resource.RLIMIT_NOFILE, lim.get("nofile"), failed, "nofile")
-    if not non_dumpable():
-        failed.append("nondumpable")
     start = time.monotonic()
-    pre = None
     try:
+        pre = None
         if job.get("preamble"):
-            pre = compile(job["preamble"], "<preamble>", "exec")
-            exec(pre, {"__name__": "preamble"})  # trusted: imports once here so children start warm
+            pre = cache.get(job["preamble"])
+            if pre is None:
+                pre = compile(job["preamble"], "<preamble>", "exec")
+                exec(pre, {"__name__": "preamble"})  # trusted: imports once here so children start warm
+                cache.clear()
+                cache[job["preamble"]] = pre
         prog = compile(job["program"], "<solution>", "exec")
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
+    except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError) as e:
         emit({"ev": "compile", "ok": False, "msg": fmt_exc(e)})
-        emit({"ev": "done", "limitsFailed": failed, "pid1": PID1})
-        return
+        return start
     emit({"ev": "compile", "ok": True})
     mode = job["mode"]
     if mode == "stdio":
@@ -484,7 +562,50 @@ def main():
         elif units:
             emit({"ev": "units", "n": len(units)})
             run_in_child(job, lim, pre, prog, units, None)
-    emit({"ev": "done", "limitsFailed": failed, "pid1": PID1, "ms": round((time.monotonic() - start) * 1000, 2)})
+    return start
+
+
+def main():
+    uid = int(SCRATCH.pop(0))
+    if uid >= 0 and os.getuid() == 0:
+        # bwrap-root level: bwrap left us CAP_SETUID/CAP_SETGID only to get here; switching uid drops them too.
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+    dumpable = not non_dumpable()
+    if not PID1:
+        # Unsandboxed: nothing else ends the runner when the host dies.
+        try:
+            import ctypes
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+        except Exception:
+            pass
+    for d in SCRATCH:
+        try:
+            SCRATCH_MODES[d] = os.stat(d).st_mode & 0o7777
+        except OSError:
+            pass
+    keys0 = key_users()
+    cache = {}
+    jobs = 0
+    while True:
+        line = sys.stdin.buffer.readline()
+        if not line:
+            return
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        start = run_job(job, cache)
+        jobs += 1
+        recycle = after_job(keys0)
+        emit({"ev": "done", "pid1": PID1, "uid": os.getuid(), "dumpable": dumpable, "jobs": jobs, "recycle": recycle,
+              "ms": round((time.monotonic() - start) * 1000, 2)})
+        if recycle or job.get("last"):
+            return
 
 
 main()

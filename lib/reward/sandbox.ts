@@ -1,7 +1,7 @@
 // Running the Python runner inside bubblewrap: choosing the isolation level, spawning, the line protocol, the
 // watchdog, and killing the whole process tree. What runs is described in sandbox-runner.ts; how it is walled in
 // is in sandbox-args.ts.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,6 +10,9 @@ import { warn } from "../core/warn.js";
 import { bwrapArgs, SANDBOX_ENV, type IsolationLevel } from "./sandbox-args.js";
 import { withSlot } from "./sandbox-pool.js";
 import { RUNNER_SOURCE } from "./sandbox-runner.js";
+import { Worker, type RunnerEvent, type WorkerSpec } from "./sandbox-worker.js";
+
+export type { RunnerEvent } from "./sandbox-worker.js";
 
 /** Which sandbox to use. "auto" picks the strongest level that works here and refuses when there is none. */
 export type SandboxChoice = "auto" | IsolationLevel;
@@ -44,6 +47,10 @@ export interface SandboxOptions {
   uid?: number;
   /** Allowance for bwrap + Python start-up before the first test, ms (only a hung runner ever reaches it). Defaults to 10000. */
   startupMs?: number;
+  /** Keep sandboxes warm and run the next job in the same one after a clean-up (see docs/sandbox.md). Defaults to true. */
+  reuse?: boolean;
+  /** A warm sandbox with no job for this long exits, ms. Defaults to 5000. */
+  idleMs?: number;
 }
 
 /** Defaults of every sandboxed run; change a field to change it for the session. */
@@ -62,6 +69,8 @@ export const defaults: Required<SandboxOptions> = {
   readOnlyPaths: [],
   uid: 65534,
   startupMs: 10000,
+  reuse: true,
+  idleMs: 5000,
 };
 
 /** One job for the runner (see sandbox-runner.ts for the fields it reads). */
@@ -81,9 +90,6 @@ export interface RunnerJob {
   stop: boolean;
 }
 
-/** One JSON event the runner wrote. */
-export type RunnerEvent = { ev: string } & Record<string, unknown>;
-
 /** What came back from one sandboxed run. */
 export interface RunnerOutcome {
   events: RunnerEvent[];
@@ -92,8 +98,8 @@ export interface RunnerOutcome {
   hung: boolean;
   /** The runner wrote more than the result cap. */
   overflow: boolean;
-  exitCode: number | null;
-  signal: string | null;
+  /** How the worker ended when it died during the job ("exit 1", "SIGKILL"), else null. */
+  exit: string | null;
   /** Tail of the runner's stderr (bwrap errors, runner crashes). */
   stderr: string;
   ms: number;
@@ -101,7 +107,7 @@ export interface RunnerOutcome {
 
 function checkOptions(o: Required<SandboxOptions>, from: Function): void {
   const positive: (keyof SandboxOptions)[] = ["timeoutMs", "memoryMb", "processes", "fileSizeMb", "tmpSizeMb", "outputBytes",
-    "openFiles", "concurrency", "startupMs"];
+    "openFiles", "concurrency", "startupMs", "idleMs"];
   for (const k of positive) {
     const v = o[k];
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
@@ -111,6 +117,8 @@ function checkOptions(o: Required<SandboxOptions>, from: Function): void {
   if (!["auto", "bwrap", "bwrap-root", "none"].includes(o.sandbox))
     fail("invalid_option", `reward.sandbox: sandbox must be "auto", "bwrap", "bwrap-root" or "none" (got ${describe(o.sandbox)}).`,
       { path: ["sandbox"], got: o.sandbox }, from);
+  if (typeof o.reuse !== "boolean")
+    fail("invalid_option", `reward.sandbox: reuse must be true or false (got ${describe(o.reuse)}).`, { path: ["reuse"], got: o.reuse }, from);
   if (typeof o.python !== "string" || !path.isAbsolute(o.python))
     fail("invalid_option", `reward.sandbox: python must be an absolute path (got ${describe(o.python)}; expected e.g. "/usr/bin/python3").`,
       { path: ["python"], got: o.python }, from);
@@ -129,48 +137,43 @@ export function sandboxOptions(options: SandboxOptions = {}, from: Function = sa
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
-interface Spawned {
-  command: string;
-  args: string[];
-  uid?: number;
-  gid?: number;
-  cwd: string;
-  env: Record<string, string>;
-  cleanup?: () => void;
-}
-
-function command(level: IsolationLevel, o: Required<SandboxOptions>): Spawned {
+function workerSpec(level: IsolationLevel, o: Required<SandboxOptions>, slot: number): WorkerSpec {
   if (level === "none") {
-    // No namespaces: a fresh temp dir as cwd/HOME is all the separation there is.
+    // No namespaces: a fresh temp dir as cwd/HOME (wiped after each job) is all the separation there is.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-unsandboxed-"));
     return {
-      command: o.python, args: ["-s", "-B", "-c", RUNNER_SOURCE], cwd: dir,
+      command: o.python, args: ["-s", "-B", "-c", RUNNER_SOURCE, "-1", dir], cwd: dir,
       env: { ...SANDBOX_ENV, HOME: dir, TMPDIR: dir },
       cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const args = bwrapArgs({ level, python: o.python, tmpBytes: o.tmpSizeMb << 20, readOnlyPaths: o.readOnlyPaths, runnerSource: RUNNER_SOURCE });
-  // As root, "bwrap" runs as an unprivileged uid: root's RLIMIT_NPROC is never enforced, and root could read files
-  // an accidental bind exposes. "bwrap-root" needs real root to build namespaces; the runner drops the uid itself.
+  // "bwrap-root" needs real root to build namespaces; the runner then drops to a uid private to this slot, so that
+  // RLIMIT_NPROC (counted per uid outside a user namespace) limits this sandbox alone.
+  const dropTo = level === "bwrap-root" ? o.uid - 1000 - slot : -1;
+  const args = bwrapArgs({
+    level, python: o.python, tmpBytes: o.tmpSizeMb << 20, readOnlyPaths: o.readOnlyPaths,
+    runnerSource: RUNNER_SOURCE, runnerArgs: [String(dropTo), "/tmp", "/dev/shm"],
+  });
+  // As root, "bwrap" runs as an unprivileged uid: root ignores RLIMIT_NPROC, and could read whatever a bind exposes.
   const drop = level === "bwrap" && isRoot ? { uid: o.uid, gid: o.uid } : {};
   return { command: o.bwrap, args, cwd: "/", env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, ...drop };
 }
 
-/** Everything the runner needs besides the job itself. */
-function limitsFor(level: IsolationLevel, o: Required<SandboxOptions>, slot: number, cpuSeconds: number): Record<string, number | null> {
+function limitsFor(level: IsolationLevel, o: Required<SandboxOptions>, cpuSeconds: number): Record<string, number | null> {
   return {
     as: o.memoryMb * 1024 * 1024,
     cpu: Math.max(1, Math.ceil(cpuSeconds)),
-    // Outside a user namespace RLIMIT_NPROC counts every process of the uid, so it only works with a private uid.
+    // Unsandboxed, RLIMIT_NPROC would count every process of the user: leave it off.
     nproc: level === "none" ? null : o.processes + 2,
     fsize: o.fileSizeMb * 1024 * 1024,
     nofile: o.openFiles,
-    uid: level === "bwrap-root" ? o.uid - 1000 - slot : null,
   };
 }
 
-/** Spawn the runner once and speak its line protocol. `onTest` answers stdio test events with continue/stop. */
-function runOnce(
+const workers = new Map<number, Worker>();
+
+/** Run one job on the warm worker of `slot` (starting one if needed). */
+function runOnSlot(
   level: IsolationLevel,
   o: Required<SandboxOptions>,
   job: RunnerJob,
@@ -180,101 +183,36 @@ function runOnce(
   const nTests = job.tests?.length ?? 0;
   const timeoutS = o.timeoutMs / 1000;
   const capSum = (job.tests ?? []).reduce((s, t) => s + (t.cap ?? o.outputBytes), 0);
-  const resultCap = (1 << 20) + 2 * Math.min(capSum + o.outputBytes, 1 << 30);
-  const payload = JSON.stringify({
+  const statusCap = Math.min(capSum + o.outputBytes, 1 << 30);
+  const line = JSON.stringify({
     ...job,
+    last: !o.reuse,
     timeout: timeoutS,
     outputCap: o.outputBytes,
-    statusCap: Math.min(capSum + o.outputBytes, 1 << 30),
-    limits: limitsFor(level, o, slot, job.mode === "stdio" ? timeoutS + 1 : (Math.max(nTests, 1) + 1) * timeoutS + 1),
+    statusCap,
+    limits: limitsFor(level, o, job.mode === "stdio" ? timeoutS + 1 : (Math.max(nTests, 1) + 1) * timeoutS + 1),
   }) + "\n";
-  const spec = command(level, o);
-  const start = Date.now();
-  return new Promise<RunnerOutcome>((resolve) => {
-    const events: RunnerEvent[] = [];
-    let hung = false;
-    let overflow = false;
-    let stderr = "";
-    let received = 0;
-    let buffered = "";
-    let remaining = nTests;
-    const child = spawn(spec.command, spec.args, {
-      stdio: ["pipe", "pipe", "pipe"], detached: true, cwd: spec.cwd, env: spec.env, uid: spec.uid, gid: spec.gid,
-    });
-    const kill = () => {
-      // detached => bwrap leads its own process group; --die-with-parent then takes the namespace down with it.
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          /* already gone */
-        }
-      }
-      child.kill("SIGKILL");
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (ms: number) => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => {
-        hung = true;
-        kill();
-      }, ms);
-    };
-    // The runner enforces per-test deadlines itself; this watchdog only catches a runner that stops talking.
-    arm(o.startupMs + o.timeoutMs * 2);
-    const handle = (line: string) => {
-      if (!line) return;
-      let e: RunnerEvent;
-      try {
-        e = JSON.parse(line) as RunnerEvent;
-      } catch {
-        return;
-      }
-      events.push(e);
-      if (e.ev === "units" && typeof e.n === "number") remaining = e.n;
-      if (e.ev === "test") remaining = Math.max(0, remaining - 1);
-      arm(o.startupMs + o.timeoutMs * (remaining + 1));
-      const verdict = onEvent(e);
-      if (job.mode === "stdio" && e.ev === "test" && child.stdin.writable) child.stdin.write(verdict === "stop" ? "s\n" : "c\n");
-    };
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      received += chunk.length;
-      if (received > resultCap) {
-        overflow = true;
-        kill();
-        return;
-      }
-      buffered += chunk;
-      let k: number;
-      while ((k = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, k);
-        buffered = buffered.slice(k + 1);
-        handle(line);
-      }
-    });
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk: string) => {
-      stderr = (stderr + chunk).slice(-4000);
-    });
-    child.stdin.on("error", () => undefined); // the runner may exit before reading every verdict
-    let finished = false;
-    const finish = (code: number | null, sig: string | null) => {
-      if (finished) return;
-      finished = true;
-      if (timer) clearTimeout(timer);
-      kill();
-      handle(buffered);
-      spec.cleanup?.();
-      resolve({ events, level, hung, overflow, exitCode: code, signal: sig, stderr, ms: Date.now() - start });
-    };
-    child.on("error", (err) => {
-      stderr += String(err);
-      finish(null, null);
-    });
-    child.on("close", (code, sig) => finish(code, sig));
-    child.stdin.write(payload);
-  });
+  const key = JSON.stringify([level, o.python, o.bwrap, o.tmpSizeMb, o.readOnlyPaths, o.uid]);
+  let w = workers.get(slot);
+  if (!w || !w.usable || w.key !== key) {
+    w?.kill();
+    w = new Worker(key, workerSpec(level, o, slot), o.idleMs);
+    workers.set(slot, w);
+  }
+  return w
+    .run({
+      line, onEvent, verdicts: job.mode === "stdio", tests: nTests, last: !o.reuse,
+      resultCap: (1 << 20) + 2 * statusCap,
+      // The runner enforces per-test deadlines itself; this only catches a runner that stops talking.
+      budgetMs: (remaining) => o.startupMs + o.timeoutMs * (remaining + 1),
+    })
+    .then((r) => ({ ...r, level }));
+}
+
+/** Stop every warm sandbox now (they also stop by themselves after `idleMs`). */
+export function closeSandboxes(): void {
+  for (const w of workers.values()) w.kill();
+  workers.clear();
 }
 
 interface Probe {
@@ -285,15 +223,21 @@ const probes = new Map<string, Promise<Probe>>();
 
 async function tryLevel(level: Exclude<IsolationLevel, "none">, o: Required<SandboxOptions>): Promise<string | null> {
   const job: RunnerJob = { mode: "stdio", program: "print(6 * 7)", preamble: "", tests: [{ input: "", cap: 100 }], stop: true };
-  const out = await runOnce(level, { ...o, timeoutMs: 10000 }, job, 0, () => "continue");
+  // A throwaway worker (not a pool slot) that runs one job through the real path.
+  const w = new Worker("probe", workerSpec(level, o, 0), 1000);
+  const out = await w.run({
+    line: JSON.stringify({ ...job, last: true, timeout: 10, outputCap: 1000, statusCap: 1000, limits: limitsFor(level, o, 10) }) + "\n",
+    onEvent: () => "continue", verdicts: true, tests: 1, last: true, resultCap: 1 << 20, budgetMs: () => 20000,
+  });
+  w.kill();
   const test = out.events.find((e) => e.ev === "test");
   const done = out.events.find((e) => e.ev === "done");
   if (test && test.out === "42\n" && done && done.pid1 === true) {
-    const failed = (done.limitsFailed as string[]) ?? [];
-    if (failed.includes("nproc")) return `${level}: could not set RLIMIT_NPROC`;
+    if (done.uid === 0) return `${level}: the sandbox runs as uid 0, where RLIMIT_NPROC does not apply`;
+    if (done.dumpable === true) return `${level}: could not make the runner non-dumpable`;
     return null;
   }
-  return `${level}: ${(out.stderr.trim() || `exit ${out.exitCode}`).split("\n").slice(-2).join(" ")}`;
+  return `${level}: ${(out.stderr.trim() || out.exit || "no result").split("\n").slice(-2).join(" ")}`;
 }
 
 /**
@@ -358,5 +302,5 @@ export async function runJob(
   if (status.level === "none")
     warn("reward/sandbox-none", `reward.code: running model-written code WITHOUT a sandbox ({sandbox: "none"}): it can read ` +
       `your files and environment, use the network and kill your processes. Use it only in a disposable machine or container.`);
-  return withSlot(o.concurrency, (slot) => runOnce(status.level!, o, job, slot, onEvent));
+  return withSlot(o.concurrency, (slot) => runOnSlot(status.level!, o, job, slot, onEvent));
 }
