@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import { lossAggs, type AggFn, type AggOptions } from "../update/registries.js";
 import "../update/aggregate.js";
-import { asTensor, checkShape, hostData, maskedMean, type TensorInput } from "../update/tensors.js";
+import { asTensor, checkShape, gatherColumns, hostData, maskedMean, type TensorInput } from "../update/tensors.js";
 import { divergences, type DivergenceFn } from "./divergence.js";
 import { checkTeacherOutput, type TeacherOutput } from "./teacher.js";
 
@@ -41,20 +41,6 @@ export interface DistillLossOptions extends AggOptions {
 export const distillDefaults = { divergence: "jsd", beta: 0.5, temperature: 1, renormalize: false, agg: "token-mean" };
 
 const TAIL_FLOOR = 1e-10;
-
-/** Differentiable x[r, idx[r, k]] for x [N, V], flat indices r·V + id; gradient by scatterND (no gather gradient on wasm). */
-function gatherFlat(x: tf.Tensor2D, flat: tf.Tensor1D, K: number): tf.Tensor2D {
-  const [N, V] = x.shape;
-  // The index tensor is saved (kept) for the backward pass: it runs after the caller's tidy has freed `flat`.
-  const f = (z: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
-    save([flat]);
-    return {
-      value: tf.gather(z.reshape([-1]), flat).reshape([N, K]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0].reshape([-1, 1]), dy.reshape([-1]), [N * V]).reshape([N, V]),
-    };
-  };
-  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor2D;
-}
 
 /** log(1 − Σ exp(x)) per row, floored: the log-mass outside the top-k set. */
 const logTail = (x: tf.Tensor2D) => tf.log(tf.maximum(tf.sub(1, x.exp().sum(-1, true)), TAIL_FLOOR));
@@ -88,9 +74,7 @@ export function distillLoss(inputs: DistillLossInputs, options: DistillLossOptio
       lp = tf.logSoftmax(teacher.logprobs.reshape([B * T, V]).div(temperature)) as tf.Tensor2D;
     } else {
       const { K } = teacher;
-      const flat = new Int32Array(B * T * K);
-      for (let i = 0; i < flat.length; i++) flat[i] = Math.floor(i / K) * V + teacher.ids[i];
-      const lqK = gatherFlat(lq, tf.tensor1d(flat, "int32"), K); // [N, K]
+      const lqK = gatherColumns(lq, teacher.ids, K); // [N, K]
       const tlp = tf.tensor2d(teacher.logprobs, [B * T, K]);
       metrics["distill/teacherTopkMass"] = maskedMean(hostData(tlp.exp().sum(-1)), m);
       metrics["distill/studentTopkMass"] = maskedMean(hostData(lqK.exp().sum(-1)), m);

@@ -1,0 +1,178 @@
+// One GRPO-family step built only from the pieces: rollout → reward → advantage → old/ref logprobs → epochs ×
+// mini-batches of update.step(policyLoss) → metrics and alerts. Swapping "grpo" for "rloo" or "ppo-clip" for "gspo"
+// is an option. Megatron's example (one optimizer step per rollout batch, ratio ≡ 1) is epochs: 1, miniBatchSize: B.
+import { CellrlError, describe, fail } from "../core/errors.js";
+import { globalRng, type Rng } from "../core/random.js";
+import { logprobs } from "../model/logprobs.js";
+import type { LlamaModel } from "../model/llama.js";
+import type { AdamW } from "../model/optim.js";
+import type { Policy } from "../rollout/policy.js";
+import { rollout, type Rollout, type RolloutOptions } from "../rollout/rollout.js";
+import { advantage, type AdvantageOptions } from "./advantage.js";
+import { checkAlerts, findNonFinite, type Alert, type AlertThresholds } from "./alerts.js";
+import { klReward } from "./kl.js";
+import { advantageMetrics, matrixMean, rewardMetrics, timer } from "./metrics.js";
+import { policyLoss } from "./policy-loss.js";
+import type { AdvantageFn, AggFn, KlEstimatorFn, PolicyLossFn } from "./registries.js";
+import { collectRewards, type RewardSource } from "./rollout-reward.js";
+import { miniBatches, take } from "./rows.js";
+import { modelOf, step as optimizerStep } from "./step.js";
+
+/** A policy the step can sample from and train: rollout.LocalPolicy. */
+export type TrainablePolicy = Policy & { model: LlamaModel };
+
+/** Inputs of grpoStep. */
+export interface GrpoStepInputs {
+  /** The policy to sample from and update (rollout.LocalPolicy). */
+  policy: TrainablePolicy;
+  /** Its optimizer (model.AdamW over policy.model.namedVariables()). */
+  opt: AdamW;
+  /** Prompts of this step (texts or token ids); each gets `n` completions. */
+  prompts: string[] | number[][];
+  /** Rewards of the rollout (see update.rewardsFrom). */
+  reward: RewardSource;
+  /** Frozen reference model for the KL term (policy.model.clone()); required when kl is set. */
+  ref?: LlamaModel | null;
+  /** Per-prompt columns for the rollout table (e.g. {ground_truth: [...]}). */
+  columns?: Record<string, unknown[]>;
+  /** Step number, for alerts and logs. Defaults to 0. */
+  step?: number;
+  /** Metrics of previous steps (for relative-spike alerts). */
+  history?: Record<string, number>[];
+}
+
+/** Options of grpoStep (verl / TRL names in the comments). */
+export interface GrpoStepOptions {
+  /** Completions per prompt, G (verl rollout.n, TRL num_generations). Defaults to 8. */
+  n?: number;
+  /** Sampling options for the rollout (temperature, top_p, max_new_tokens, stop, ...). Defaults to temperature 1, 64 tokens. */
+  sampling?: Omit<RolloutOptions, "n" | "columns" | "promptIds" | "rng">;
+  /** Advantage estimator (verl adv_estimator). Defaults to "grpo". */
+  advantage?: string | AdvantageFn;
+  /** Options of the estimator and multi-reward aggregation (e.g. {std: "population", eps: 1e-4}). */
+  advantageOptions?: AdvantageOptions;
+  /** Policy loss (verl policy_loss.loss_mode). Defaults to "ppo-clip". */
+  loss?: string | PolicyLossFn;
+  /** ε or [ε_low, ε_high] (verl clip_ratio_low/high). Defaults to [0.2, 0.28] (DAPO clip-higher, Megatron example). */
+  clip?: number | [number, number];
+  /** Dual-clip c (verl clip_ratio_c) or null. Defaults to 3. */
+  clipC?: number | null;
+  /** Loss aggregation (verl loss_agg_mode). Defaults to "token-mean". */
+  agg?: string | AggFn;
+  /** KL to the reference: in the loss (verl use_kl_loss) or the reward (use_kl_in_reward), or null. Defaults to null. */
+  kl?: { beta?: number; estimator?: string | KlEstimatorFn; in?: "loss" | "reward" } | null;
+  /** Entropy bonus coefficient (verl entropy_coeff). Defaults to 0. */
+  entropyCoef?: number;
+  /** Passes over the rollout batch (verl ppo_epochs). Defaults to 1. */
+  epochs?: number;
+  /** Sequences per optimizer step (verl ppo_mini_batch_size × n). Defaults to all (one step per batch). */
+  miniBatchSize?: number;
+  /** Sequences per forward/backward pass (gradient accumulation). Defaults to the mini-batch. */
+  microBatch?: number;
+  /** Old logprobs: "recompute" with the policy before updating (verl), or the sampler's "rollout" logprobs. Defaults to "recompute". */
+  oldLogp?: "recompute" | "rollout";
+  /** Random stream for sampling and shuffling. Defaults to globalRng(). */
+  rng?: Rng;
+  /** Alert thresholds. */
+  thresholds?: AlertThresholds;
+}
+export const grpoStepDefaults = { n: 8, advantage: "grpo", loss: "ppo-clip", clip: [0.2, 0.28] as [number, number], clipC: 3, agg: "token-mean", entropyCoef: 0, epochs: 1, oldLogp: "recompute" as const };
+
+/** Result of one algorithm step: plain numbers and data for logging and views. */
+export interface StepResult {
+  step: number;
+  metrics: Record<string, number>;
+  alerts: Alert[];
+  rollout: Rollout;
+  /** One scalar reward per completion (after multi-reward sum and KL-in-reward). */
+  rewards: Float32Array;
+  /** Advantage per completion. */
+  adv: Float32Array;
+  /** Metrics of each optimizer step (epoch × mini-batch), in order; `metrics` merges them. */
+  updates: Record<string, number>[];
+}
+
+/** Mean over mini-batches, except "*Max" (max) and "*Min" (min). */
+export function mergeMetrics(list: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const keys = new Set(list.flatMap((m) => Object.keys(m)));
+  for (const k of keys) {
+    const v = list.map((m) => m[k]).filter((x) => x !== undefined);
+    out[k] = k.endsWith("Max") ? Math.max(...v) : k.endsWith("Min") ? Math.min(...v) : v.reduce((a, b) => a + b, 0) / v.length;
+  }
+  return out;
+}
+
+/** Sum the named components into one reward (weights from options.weights), for logging. */
+function scalarRewards(r: unknown, weights?: Record<string, number>): Float32Array {
+  if (r && typeof (r as ArrayLike<number>).length === "number") return Float32Array.from(r as ArrayLike<number>);
+  const comps = Object.entries(r as Record<string, ArrayLike<number>>);
+  const out = new Float32Array(comps[0][1].length);
+  for (const [k, v] of comps) for (let i = 0; i < out.length; i++) out[i] += (weights?.[k] ?? 1) * v[i];
+  return out;
+}
+
+/**
+ * One GRPO step (DeepSeekMath, arXiv 2402.03300) from the pieces: sample G completions per prompt, score, group-
+ * normalise, clipped policy updates over epochs × mini-batches, with verl-named metrics and plain-word alerts.
+ * @example const r = await update.grpoStep({policy, opt, prompts, reward, step}, {n: 8, clip: [0.2, 0.28]}); r.metrics["reward/mean"]
+ */
+export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions = {}): Promise<StepResult> {
+  const o = { ...grpoStepDefaults, ...options };
+  const { policy, opt, prompts, reward, ref = null, columns, step = 0, history } = inputs ?? ({} as GrpoStepInputs);
+  const model = modelOf(policy, "update.grpoStep");
+  if (typeof policy?.generate !== "function")
+    fail("invalid_input", `update.grpoStep: inputs.policy must sample (a rollout.LocalPolicy; got ${describe(policy)}). Use new rollout.LocalPolicy(model, tokenizer).`, { path: ["inputs", "policy"] }, grpoStep);
+  if (o.kl && !ref) fail("invalid_input", `update.grpoStep: options.kl is set but inputs.ref is missing. Pass ref: policy.model.clone() (frozen), or kl: null.`, { path: ["inputs", "ref"] }, grpoStep);
+  const rng = o.rng ?? globalRng();
+  const tm = timer();
+  const temperature = o.sampling?.temperature ?? 1;
+
+  // 1. o_1..o_G ~ π_old(·|q) for every prompt q
+  const ro = await tm.phaseAsync("rollout", () => rollout(policy, prompts, { ...o.sampling, n: o.n, columns, rng }));
+  // 2. r_i
+  const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.grpoStep"));
+  // 3. log π_old and log π_ref on the sampled tokens (no gradient)
+  const old = tm.phase("logprob", () => (o.oldLogp === "rollout" ? { logp: ro.logprobs, entropy: undefined as number[][] | undefined } : logprobs(model, ro, { temperature })));
+  const refLp = ref ? tm.phase("logprob", () => logprobs(ref, ro, { temperature, entropy: false }).logp) : null;
+  const metrics: Record<string, number> = { ...ro.metrics };
+  const nonFinite = [findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength), refLp ? findNonFinite("the reference logprob", refLp, ro.responseMask, ro.promptLength) : null];
+  if (old.entropy) metrics["rollout/entropy"] = matrixMean(old.entropy, ro.responseMask);
+  // 4. advantages Â_i (KL in the reward first, if asked)
+  let rewardsIn = raw;
+  if (o.kl && o.kl.in === "reward" && refLp) {
+    const kr = klReward({ rewards: scalarRewards(raw, o.advantageOptions?.weights), logp: old.logp, refLogp: refLp, mask: ro.responseMask }, { coef: o.kl.beta, estimator: o.kl.estimator });
+    rewardsIn = kr.rewards;
+    metrics["update/rewardKl"] = kr.kl;
+  }
+  const rewards = scalarRewards(rewardsIn, o.advantageOptions?.weights);
+  const A = advantage(o.advantage, { rewards: rewardsIn, groups: ro.group, lengths: ro.responseIds.map((r) => r.length) }, o.advantageOptions);
+  Object.assign(metrics, rewardMetrics(scalarRewards(raw, o.advantageOptions?.weights), ro.group), advantageMetrics(A));
+  if (refLp) metrics["update/refKl"] = matrixMean(old.logp.map((r, b) => r.map((v, t) => v - refLp[b][t])), ro.responseMask);
+
+  // 5. epochs × mini-batches of clipped updates; π_old is fixed, so ρ = 1 only on the first mini-batch of epoch 1
+  const perMb: Record<string, number>[] = [];
+  if (!nonFinite.some(Boolean)) {
+    const klLoss = o.kl && (o.kl.in ?? "loss") === "loss" && refLp ? o.kl : null;
+    for (const { rows } of miniBatches(ro.size, { size: o.miniBatchSize ?? ro.size, epochs: o.epochs, rng })) {
+      const batch = { ids: take(ro.ids, rows), attentionMask: take(ro.attentionMask, rows), responseMask: take(ro.responseMask, rows) };
+      const oldMb = take(old.logp, rows), refMb = refLp ? take(refLp, rows) : null, advMb = take(A, rows);
+      try {
+        perMb.push(tm.phase("update", () => optimizerStep(policy, opt, batch, ({ logp, mask, entropy, rows: r }) =>
+          policyLoss(o.loss, { logp, mask, oldLogp: take(oldMb, r), adv: take(advMb, r) }, {
+            clip: o.clip, clipC: o.clipC, agg: o.agg,
+            kl: klLoss && refMb ? { refLogp: take(refMb, r), beta: klLoss.beta, estimator: klLoss.estimator } : null,
+            entropy: o.entropyCoef && entropy ? { values: entropy, coef: o.entropyCoef } : null,
+          }), { temperature, entropy: o.entropyCoef > 0, microBatch: o.microBatch, weightBy: o.agg === "token-mean" ? "tokens" : "rows" })));
+      } catch (e) {
+        if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;
+        nonFinite.push({ what: `the gradient (${e.message.split(";")[0]})`, sample: rows[0], token: -1, value: NaN });
+        break;
+      }
+    }
+  }
+  Object.assign(metrics, mergeMetrics(perMb), tm.metrics());
+  metrics["update/optimizerSteps"] = perMb.length;
+  const alerts = checkAlerts(step, metrics, { history, vocabSize: model.config.vocab_size, nonFinite, thresholds: o.thresholds });
+  return { step, metrics, alerts, rollout: ro, rewards, adv: A, updates: perMb };
+}

@@ -1,0 +1,149 @@
+// The loss lab: every loss variant evaluated on one frozen rollout batch. For each variant: the loss value, the
+// per-token weight (∂loss/∂log π of each token: what it contributes to the gradient), the parameter gradient norm,
+// and the change in log π of every sampled token that one optimizer step would cause (taken on a clone, so the
+// policy itself never changes).
+import * as aq from "arquero";
+import * as tf from "@tensorflow/tfjs";
+import { describe, fail } from "../core/errors.js";
+import type { LlamaModel } from "../model/llama.js";
+import { logprobs, logprobTensors, type LogprobsBatch } from "../model/logprobs.js";
+import { AdamW, type AdamWOptions } from "../model/optim.js";
+import { policyLoss, type PolicyLossOptions } from "./policy-loss.js";
+import type { PolicyLossFn } from "./registries.js";
+import { modelOf, step, type StepTensors, type TrainableModel } from "./step.js";
+import type { TensorInput } from "./tensors.js";
+import { take } from "./rows.js";
+
+type ColumnTable = ReturnType<typeof aq.table>;
+
+/** The frozen batch: sequences plus the per-row data the losses read. */
+export interface LabBatch extends LogprobsBatch {
+  /** log π_old [B, T] (tokens-aligned), e.g. the rollout's or model.logprobs(...).logp. */
+  oldLogp?: number[][];
+  /** Advantage per sequence [B] (or per token [B, T]). */
+  adv?: ArrayLike<number> | number[][];
+  /** log π_ref [B, T], for KL variants. */
+  refLogp?: number[][];
+}
+
+/** Per-row data sliced to the closure's rows (for custom variants). */
+export interface LabTensors extends StepTensors {
+  oldLogp?: number[][];
+  adv?: ArrayLike<number> | number[][];
+  refLogp?: number[][];
+}
+
+/** A variant: a registered policy loss with options, or a closure over the logprob tensors. */
+export type LossVariant =
+  | { loss: string | PolicyLossFn; options?: PolicyLossOptions }
+  | ((t: LabTensors) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> });
+
+/** What the lab reports for one variant. */
+export interface LabVariantResult {
+  name: string;
+  loss: number;
+  gradNorm: number;
+  /** ∂loss/∂log π(y_t) per token [B, T] (0 off the mask): negative means the update pushes that token up. */
+  tokenWeights: number[][];
+  /** log π_after − log π_before per token [B, T] after one optimizer step (0 off the mask). */
+  logpChange: number[][];
+  /** Mean |logpChange| over the mask, and its mean on positive- and negative-advantage sequences. */
+  meanAbsChange: number;
+  meanChangePosAdv: number;
+  meanChangeNegAdv: number;
+  metrics: Record<string, number>;
+}
+
+/** Options of compareLosses. */
+export interface LossLabOptions {
+  /** Options of the AdamW used for the one trial step (lr, clipGradNorm, ...). Defaults to {lr: 1e-3, weightDecay: 0}. */
+  optimizer?: AdamWOptions;
+  /** Temperature for logprobs (the sampling temperature). Defaults to 1. */
+  temperature?: number;
+}
+
+function closureOf(v: LossVariant, b: LabBatch, name: string): (t: StepTensors) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> } {
+  if (typeof v === "function")
+    return (t) => v({ ...t, oldLogp: b.oldLogp && take(b.oldLogp, t.rows), adv: b.adv && take(b.adv as ArrayLike<number>, t.rows), refLogp: b.refLogp && take(b.refLogp, t.rows) });
+  if (!v || (typeof v.loss !== "string" && typeof v.loss !== "function"))
+    fail("invalid_input", `update.compareLosses: variant "${name}" must be {loss: name, options} or a function of the logprob tensors (got ${describe(v)}).`, { path: ["variants", name] }, compareLosses);
+  if (!b.adv) fail("invalid_input", `update.compareLosses: batch.adv is missing; policy-loss variants need one advantage per sequence.`, { path: ["batch", "adv"] }, compareLosses);
+  return ({ logp, mask, entropy, rows }) => {
+    const o = { ...v.options };
+    if (o.kl && !o.kl.refLogp) {
+      if (!b.refLogp) fail("invalid_input", `update.compareLosses: variant "${name}" asks for a KL term but batch.refLogp is missing.`, {}, compareLosses);
+      o.kl = { ...o.kl, refLogp: take(b.refLogp, rows) as TensorInput };
+    }
+    if (o.entropy && entropy) o.entropy = { ...o.entropy, values: entropy };
+    return policyLoss(v.loss, { logp, mask, oldLogp: b.oldLogp && (take(b.oldLogp, rows) as TensorInput), adv: take(b.adv as ArrayLike<number>, rows) as ArrayLike<number> }, o);
+  };
+}
+
+/**
+ * Evaluate loss variants on one frozen batch: value, per-token weights, gradient norm, and the logprob change one
+ * optimizer step would cause. The policy is not modified.
+ * @example const lab = update.compareLosses(policy, {...ro, oldLogp: old.logp, adv: A}, {grpo: {loss: "ppo-clip"}, cispo: {loss: "cispo"}, drGrpo: {loss: "ppo-clip", options: {agg: "seq-mean-token-sum-norm"}}}); lab.table
+ */
+export function compareLosses(m: TrainableModel, batch: LabBatch, variants: Record<string, LossVariant>, options: LossLabOptions = {}): { variants: LabVariantResult[]; table: ColumnTable } {
+  const model: LlamaModel = modelOf(m, "update.compareLosses");
+  if (!variants || typeof variants !== "object" || Object.keys(variants).length === 0)
+    fail("invalid_input", `update.compareLosses: variants must be a non-empty record {name: variant} (got ${describe(variants)}).`, {}, compareLosses);
+  const temperature = options.temperature ?? 1;
+  const before = logprobs(model, batch, { temperature, entropy: false });
+  const needEntropy = Object.values(variants).some((v) => typeof v !== "function" && !!v.options?.entropy);
+  const B = before.logp.length;
+  const advRow = (i: number) => {
+    const a = batch.adv as ArrayLike<number> | number[][] | undefined;
+    if (!a) return 0;
+    const x = a[i] as number | number[];
+    return typeof x === "number" ? x : x.reduce((s, v) => s + v, 0);
+  };
+  const results: LabVariantResult[] = [];
+  for (const [name, v] of Object.entries(variants)) {
+    const f = closureOf(v, batch, name);
+    const rows = Array.from({ length: B }, (_, i) => i);
+    // 1. per-token weights: ∂loss/∂log π with log π as the input (parameters fixed)
+    let lossValue = NaN;
+    let metrics: Record<string, number> = {};
+    const weights = tf.tidy(() => {
+      const lt = logprobTensors(model, batch, { temperature, entropy: needEntropy });
+      const g = tf.grad((lp: tf.Tensor) => {
+        const out = f({ ...lt, logp: lp as tf.Tensor2D, rows });
+        const loss = out instanceof tf.Tensor ? out : out.loss;
+        lossValue = loss.dataSync()[0];
+        if (!(out instanceof tf.Tensor)) metrics = out.metrics ?? {};
+        return loss;
+      })(lt.logp);
+      return tf.mul(g, lt.mask).arraySync() as number[][];
+    });
+    // 2. one optimizer step on a clone, then the logprob change on the same completions
+    const clone = model.clone({ trainable: true });
+    const opt = new AdamW(clone.namedVariables(), { lr: 1e-3, weightDecay: 0, ...options.optimizer });
+    let stepMetrics: Record<string, number>;
+    try {
+      stepMetrics = step(clone, opt, batch, f, { temperature, entropy: needEntropy });
+    } finally {
+      opt.dispose();
+    }
+    const after = logprobs(clone, batch, { temperature, entropy: false });
+    clone.dispose();
+    const change = after.logp.map((r, b) => r.map((x, t) => (before.mask[b][t] ? x - before.logp[b][t] : 0)));
+    let abs = 0, n = 0, pos = 0, np = 0, neg = 0, nn = 0;
+    change.forEach((r, b) => r.forEach((d, t) => {
+      if (!before.mask[b][t]) return;
+      abs += Math.abs(d); n++;
+      if (advRow(b) > 0) { pos += d; np++; } else if (advRow(b) < 0) { neg += d; nn++; }
+    }));
+    results.push({ name, loss: lossValue, gradNorm: stepMetrics["update/gradNorm"], tokenWeights: weights, logpChange: change, meanAbsChange: n ? abs / n : 0, meanChangePosAdv: np ? pos / np : 0, meanChangeNegAdv: nn ? neg / nn : 0, metrics: { ...metrics, ...stepMetrics } });
+  }
+  const table = aq.table({
+    variant: results.map((r) => r.name),
+    loss: results.map((r) => r.loss),
+    gradNorm: results.map((r) => r.gradNorm),
+    meanAbsLogpChange: results.map((r) => r.meanAbsChange),
+    logpChangePosAdv: results.map((r) => r.meanChangePosAdv),
+    logpChangeNegAdv: results.map((r) => r.meanChangeNegAdv),
+    clipFrac: results.map((r) => r.metrics["update/clipFrac"] ?? NaN),
+  });
+  return { variants: results, table };
+}

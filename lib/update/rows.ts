@@ -1,0 +1,55 @@
+// Row selection for mini-batches and micro-batches: the same rows of every per-sequence array, matrix or tensor.
+import * as tf from "@tensorflow/tfjs";
+import { describe, fail } from "../core/errors.js";
+import type { Rng } from "../core/random.js";
+
+/** Anything with one entry per sequence along its first axis. */
+export type RowData = tf.Tensor | ArrayLike<unknown>;
+
+/**
+ * The given rows of a per-sequence value: arrays and typed arrays are indexed, tensors gathered along axis 0.
+ * @example const oldMb = update.take(oldLogp, [0, 3, 5])
+ */
+export function take<T extends RowData>(x: T, rows: readonly number[]): T {
+  if (x instanceof tf.Tensor) return tf.tidy(() => tf.gather(x, tf.tensor1d(rows as number[], "int32"))) as T;
+  if (ArrayBuffer.isView(x)) {
+    const a = x as unknown as Float32Array;
+    const out = new (a.constructor as Float32ArrayConstructor)(rows.length);
+    rows.forEach((r, i) => (out[i] = a[r]));
+    return out as unknown as T;
+  }
+  if (x && typeof (x as ArrayLike<unknown>).length === "number") return rows.map((r) => (x as ArrayLike<unknown>)[r]) as unknown as T;
+  return fail("invalid_input", `update.take: expected an array, typed array or tensor with one entry per sequence (got ${describe(x)}).`, {}, take);
+}
+
+/** Options of miniBatches. */
+export interface MiniBatchOptions {
+  /** Rows per mini-batch (verl ppo_mini_batch_size, counted in sequences). Defaults to all rows (one optimizer step). */
+  size?: number;
+  /** Passes over the rollout batch (verl ppo_epochs, TRL num_iterations). Defaults to 1. */
+  epochs?: number;
+  /** Shuffle rows each epoch (verl shuffles). Needs `rng`. Defaults to true. */
+  shuffle?: boolean;
+  /** Random stream for shuffling. */
+  rng?: Rng;
+}
+
+/**
+ * Row index lists for `epochs` passes over B rows in mini-batches of `size` (the last one may be smaller).
+ * @example for (const {epoch, rows} of update.miniBatches(64, {size: 16, epochs: 2, rng})) { ... }
+ */
+export function miniBatches(B: number, options: MiniBatchOptions = {}): { epoch: number; index: number; rows: number[] }[] {
+  const size = options.size ?? B, epochs = options.epochs ?? 1, shuffle = options.shuffle ?? true;
+  if (!Number.isInteger(B) || B < 1) fail("invalid_input", `update.miniBatches: B must be a positive integer (got ${describe(B)}).`, {}, miniBatches);
+  if (!Number.isInteger(size) || size < 1) fail("invalid_option", `update.miniBatches: options.size must be a positive integer (got ${describe(size)}).`, { path: ["options", "size"] }, miniBatches);
+  if (!Number.isInteger(epochs) || epochs < 1) fail("invalid_option", `update.miniBatches: options.epochs must be a positive integer (got ${describe(epochs)}).`, { path: ["options", "epochs"] }, miniBatches);
+  if (shuffle && !options.rng && size < B) fail("invalid_option", `update.miniBatches: shuffling needs options.rng (a seeded Rng) so runs replay. Pass rng or shuffle: false.`, { path: ["options", "rng"] }, miniBatches);
+  const out: { epoch: number; index: number; rows: number[] }[] = [];
+  const all = Array.from({ length: B }, (_, i) => i);
+  for (let e = 0; e < epochs; e++) {
+    // One mini-batch of everything needs no shuffle (and must not consume randomness, so seeds stay aligned).
+    const order = shuffle && size < B ? options.rng!.shuffle(all) : all;
+    for (let s = 0, k = 0; s < B; s += size, k++) out.push({ epoch: e, index: k, rows: order.slice(s, s + size) });
+  }
+  return out;
+}
