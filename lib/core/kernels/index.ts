@@ -1,10 +1,13 @@
-// Fast wasm kernels for tfjs-backend-wasm 4.22 (matmul for every shape, copy-free Identity, in-heap Slice).
-// Importing this file registers them with useBackend() (which imports it lazily when it picks wasm).
+// Fast wasm kernels for tfjs-backend-wasm 4.22 (matmul for every shape, copy-free Identity, in-heap Slice), and
+// data-parallel worker threads with a shared-memory all-reduce.
+// Importing this file registers the kernels with useBackend() (which loads it lazily when it picks wasm).
 import { onBackendReady } from "../backend.js";
 import { installFastKernels, uninstallFastKernels } from "./install.js";
 
 export { installFastKernels, uninstallFastKernels, fastKernelState, type FastKernelState, type InstallFastKernelsOptions } from "./install.js";
 export { defaults as matmulDefaults, type MatmulBlocking } from "./matmul.js";
+export { createAllReduce, joinAllReduce, type AllReduce, type AllReduceHandle } from "./all-reduce.js";
+export { workerGroup, defaults as workerGroupDefaults, type WorkerGroup, type WorkerGroupOptions, type WorkerContext } from "./worker-group.js";
 
 onBackendReady(
   (backendName) => (backendName === "wasm" ? installFastKernels() : []),

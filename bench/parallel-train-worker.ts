@@ -1,0 +1,75 @@
+// Worker module for 2-thread data-parallel training of the benchmark model (run by bench/parallel-train.ts through
+// lib/core/kernels' workerGroup). Each worker holds a full replica (model + AdamW state), computes the gradient of
+// its half of the batch, averages gradients with the other worker through shared memory, and steps locally; the
+// replicas stay bit-identical (checked by checksum()).
+import * as tf from "@tensorflow/tfjs";
+import type { WorkerContext } from "../lib/core/kernels/index.js";
+import { LlamaModel } from "../lib/model/index.js";
+import { AdamW } from "../lib/model/optim.js";
+import type { BenchConfig } from "./configs.js";
+
+let model: LlamaModel | null = null;
+let opt: AdamW | null = null;
+let byTfName = new Map<string, string>();
+let config: BenchConfig | null = null;
+
+/** Build the replica; rank 0's initial weights are broadcast so every replica starts equal. */
+export function init(c: BenchConfig, ctx: WorkerContext): number {
+  config = c;
+  model = new LlamaModel({
+    hidden_size: c.hidden_size, num_hidden_layers: c.num_hidden_layers, num_attention_heads: c.num_attention_heads,
+    num_key_value_heads: c.num_attention_heads, intermediate_size: c.intermediate_size, vocab_size: c.vocab_size,
+    tie_word_embeddings: c.tie_word_embeddings, max_position_embeddings: Math.max(c.seq, c.prompt_len + c.new_tokens),
+  });
+  const vars = model.namedVariables();
+  byTfName = new Map([...vars].map(([hf, v]) => [v.name, hf]));
+  const list = [...vars.values()];
+  const same = ctx.allReduce!.broadcast(list, 0);
+  list.forEach((v, i) => v.assign(same[i]));
+  tf.dispose(same);
+  opt = new AdamW(vars);
+  return model.numParameters();
+}
+
+/** Run `steps` data-parallel steps on this rank's rows; returns milliseconds per step (measured on this rank). */
+export function step(arg: { steps: number }, ctx: WorkerContext): number[] {
+  const c = config!;
+  const rows = c.batch / ctx.world;
+  const V = c.vocab_size;
+  const ids = Array.from({ length: rows }, (_, i) => {
+    const b = ctx.rank * rows + i;
+    return Array.from({ length: c.seq }, (_, t) => (b * 31 + t * 7) % V);
+  });
+  const inputs = ids.map((r) => r.slice(0, -1));
+  const tgt = tf.tensor1d(ids.flatMap((r) => r.slice(1)), "int32");
+  const times: number[] = [];
+  const vars = [...model!.namedVariables().values()];
+  for (let s = 0; s < arg.steps; s++) {
+    const t0 = performance.now();
+    const { value, grads } = tf.variableGrads(() => {
+      const { logits } = model!.forward({ ids: inputs });
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(tgt, V).toFloat(), tf.reshape(logits, [-1, V])) as tf.Scalar;
+    }, vars);
+    const names = Object.keys(grads);
+    const avg = ctx.allReduce!.mean(names.map((n) => grads[n]));
+    const named: Record<string, tf.Tensor> = {};
+    names.forEach((n, i) => (named[byTfName.get(n)!] = avg[i]));
+    opt!.step(named);
+    tf.dispose([value, ...Object.values(grads), ...avg]);
+    times.push(performance.now() - t0);
+  }
+  tgt.dispose();
+  return times;
+}
+
+/** Sum of all weights (replicas must agree bit for bit). */
+export function checksum(): number {
+  return tf.tidy(() => [...model!.namedVariables().values()].reduce((s, v) => s + tf.sum(v).dataSync()[0], 0));
+}
+
+/** Free the replica. */
+export function dispose(): void {
+  model?.dispose();
+  model = null;
+  opt = null;
+}
