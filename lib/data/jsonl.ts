@@ -158,13 +158,16 @@ function completePrefix(buf: Buffer, gzip: boolean): { end: number; rows: number
   const starts: number[] = [];
   for (let at = buf.indexOf(MEMBER_HEADER); at >= 0; at = buf.indexOf(MEMBER_HEADER, at + 1)) starts.push(at);
   if (starts.length === 0 || starts[0] !== 0) return { end: 0, rows: 0 };
+  // every member but the last was followed by another write, so only the last can be torn (or followed by junk)
   const last = starts[starts.length - 1];
   try {
-    zlib.gunzipSync(buf.subarray(last));
-    return { end: buf.length, rows: starts.length };
+    const { engine } = zlib.inflateRawSync(buf.subarray(last + 10), { info: true }) as unknown as { engine: { bytesWritten: number } };
+    const end = last + 10 + engine.bytesWritten + 8; // 10-byte header, deflate data, CRC32 + size trailer
+    if (end <= buf.length) return { end, rows: starts.length };
   } catch {
-    return { end: last, rows: starts.length - 1 };
+    // the deflate data of the last member is cut short
   }
+  return { end: last, rows: starts.length - 1 };
 }
 
 /**

@@ -66,15 +66,18 @@ test("toJsonLine turns bigints and typed arrays into plain JSON", () => {
   assert.equal(toJsonLine({ a: 3n, b: new Float64Array([1, 0.5]), c: 2n ** 70n }), '{"a":3,"b":[1,0.5],"c":"1180591620717411303424"}');
 });
 
-for (const gzip of [false, true]) {
-  test(`the appender keeps complete rows and cuts a torn tail when resuming (gzip: ${gzip})`, () => {
-    const f = path.join(tmp, `app-${gzip}.jsonl${gzip ? ".gz" : ""}`);
+const torn: [string, boolean, Buffer][] = [
+  ["a cut plain line", false, Buffer.from('{"i":5,"te')],
+  ["a cut gzip member", true, zlib.gzipSync('{"i":5,"text":"abc"}\n', { level: 1 }).subarray(0, 14)],
+  ["bytes that are not a member", true, Buffer.from("junk after the last row")],
+];
+for (const [what, gzip, tail] of torn) {
+  test(`the appender keeps complete rows and cuts ${what} when resuming`, () => {
+    const f = path.join(tmp, `app-${what.replace(/ /g, "-")}.jsonl${gzip ? ".gz" : ""}`);
     const w = openJsonlAppender(f, { gzip });
     for (let i = 0; i < 5; i++) w.append({ i, text: "x".repeat(i * 50) });
     w.close();
-    // a kill in the middle of writing row 5 leaves part of it behind
-    const torn = gzip ? zlib.gzipSync('{"i":5}\n').subarray(0, 12) : Buffer.from('{"i":5,"te');
-    fs.appendFileSync(f, torn);
+    fs.appendFileSync(f, tail); // as left by a kill in the middle of writing row 5
     const again = openJsonlAppender(f, { append: true, gzip });
     assert.equal(again.count, 5);
     again.append({ i: 5 });
