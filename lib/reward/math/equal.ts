@@ -191,6 +191,13 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
     return ok;
   }
   if (g.t === "eq" && p.t === "eq") return equationEq(g, p, ctx);
+  // An equation against a named answer: "x + y = 1" vs "y = 1 - x".
+  const asEq = (a: Answer): (Answer & { t: "eq" }) | null =>
+    a.t === "eq" ? a : a.t === "expr" && a.assign ? { t: "eq", rel: "=", lhs: a.assign, rhs: a.e } : null;
+  if (g.t === "eq" || p.t === "eq") {
+    const ge = asEq(g), pe = asEq(p);
+    return ge !== null && pe !== null && equationEq(ge, pe, ctx);
+  }
   if (g.t === "text" && p.t === "text") {
     const ok = g.s.toLowerCase() === p.s.toLowerCase();
     if (ok) ctx.rule = "text";

@@ -106,7 +106,7 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   s = s.replace(/\\(?:displaystyle|textstyle|scriptstyle|limits)(?![a-zA-Z])/g, "");
   s = s.replace(/\\[dtc]frac(?![a-zA-Z])/g, "\\frac").replace(/\\[dt]binom(?![a-zA-Z])/g, "\\binom");
   // Spacing commands vanish; a matrix row break "\\\\" is matched first so its second backslash is not eaten.
-  s = s.replace(/\\\\|\\[!,;: ]/g, (m) => (m === "\\\\" ? m : m === "\\!" ? "" : " "));
+  s = s.replace(/\\\\|\\! *|\\[,;: ]/g, (m) => (m === "\\\\" ? m : m.startsWith("\\!") ? "" : " "));
   s = s.replace(/\\q?quad(?![a-zA-Z])/g, " ").replace(/~/g, " ");
   s = s.replace(/\{,\}/g, ",");
   for (const w of WRAPPERS) if (s.includes("\\" + w)) s = unwrapCommand(s, w);
@@ -135,7 +135,8 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   // Thousands separators inside a brace group: \frac{12}{5,525}
   s = s.replace(/\{(-?\d{1,3}(?:,\d{3})+)\}/g, (_m, n: string) => "{" + n.replace(/,/g, "") + "}");
   // A whole answer written with thousands separators: 10,080 / 11,111,111,100 / 58,500.25
-  if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s.replace(/\s+/g, ""))) s = s.replace(/[,\s]/g, "");
+  // (No space after the commas: "8, 221" is a list of two answers.)
+  if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, "");
   // 27.0 -> 27, .5 -> 0.5, 3. -> 3
   s = s.replace(/^(-?\d+)\.0*$/, "$1").replace(/^(-?)\./, "$10.");
   s = s.trim();

@@ -5,7 +5,7 @@ import { parseExpr, type Expr } from "./parse.js";
 
 /** Parsed structure of an answer. */
 export type Answer =
-  | { t: "expr"; e: Expr; pct: boolean }
+  | { t: "expr"; e: Expr; pct: boolean; assign?: Expr }
   | { t: "seq"; open: string; close: string; items: Answer[] }
   | { t: "set"; items: Answer[]; pm?: boolean }
   | { t: "union"; items: Answer[] }
@@ -118,7 +118,12 @@ export function build(toks: Token[]): Answer {
   const rel = split(toks, (t) => (t.k === "op" && RELS.has(t.v)) || (t.k === "cmd" && RELS.has(t.v)));
   if (rel.length === 2) {
     const relTok = toks[rel[0].length];
-    if (relTok.v === "=" && isNameOnly(rel[0])) return build(rel[1]);
+    if (relTok.v === "=" && isNameOnly(rel[0])) {
+      // "y = 2x + 3" is the answer 2x + 3, but remembers y so it still matches the equation x + y = 1 style.
+      const value = build(rel[1]);
+      if (value.t === "expr") value.assign = parseExpr(rel[0]);
+      return value;
+    }
     return { t: "eq", rel: relTok.v, lhs: parseExpr(rel[0]), rhs: parseExpr(rel[1]) };
   }
   if (rel.length > 2) throw new MathSyntaxError("chained relation");

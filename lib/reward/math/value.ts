@@ -32,7 +32,7 @@ function bits(x: bigint): bigint {
 }
 
 export function rat(n: bigint, d: bigint = 1n): Value {
-  if (d === 0n) return cx(n === 0n ? NaN : n > 0n ? Infinity : -Infinity, 0);
+  if (d === 0n) return cx(NaN, 0); // x/0 is undefined, never "infinity" (a hack against gold \infty)
   if (d < 0n) [n, d] = [-n, -d];
   const g = gcd(n, d);
   if (g !== 1n && g !== 0n) [n, d] = [n / g, d / g];
@@ -91,6 +91,7 @@ export function mul(a: Value, b: Value): Value {
 export function div(a: Value, b: Value): Value {
   if (a.kind === "rat" && b.kind === "rat") return rat(a.n * b.d, a.d * b.n);
   const x = toCx(a), y = toCx(b);
+  if (y.re === 0 && y.im === 0) return cx(NaN, 0);
   if (x.im === 0 && y.im === 0) return cx(x.re / y.re, 0);
   const den = y.re * y.re + y.im * y.im;
   return cx((x.re * y.re + x.im * y.im) / den, (x.im * y.re - x.re * y.im) / den);

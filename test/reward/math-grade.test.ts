@@ -1,0 +1,132 @@
+// gradeMath on hand-written cases: every policy of docs/rewards.md has a row here (expectations written by hand).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { gradeMath } from "../../lib/reward/math/grade.js";
+import { normalizeAnswer } from "../../lib/reward/math/normalize.js";
+import { CellrlError } from "../../lib/core/errors.js";
+
+const EQUAL: [unknown, string, string][] = [
+  // [gold, pred, rule that should decide]
+  ["\\frac{1}{2}", "0.5", "numeric"],
+  ["\\frac12", "\\dfrac{1}{2}", "exact-rational"],
+  ["\\tfrac{3}{4}", "3/4", "exact-rational"],
+  ["27.0", "27", "string"],
+  [27, "27", "string"],
+  [204, "\\boxed{204}", "string"],
+  ["12\\frac{3}{5}", "63/5", "exact-rational"], // mixed number
+  ["137 \\frac{1}{2}", "275/2", "exact-rational"],
+  ["10,\\!080", "10080", "string"], // thousands separators
+  ["10{,}000", "10000", "string"],
+  ["\\$32,\\!348", "32348", "string"], // dollars
+  ["1,000,000", "10^6", "exact-rational"],
+  ["10\\%", "10", "exact-rational"], // percent sign dropped
+  ["10\\%", "0.1", "percent"], // percent as a fraction
+  ["0.1", "10\\%", "percent"],
+  ["90^\\circ", "90", "string"], // degrees
+  ["864 \\mbox{ inches}^2", "864", "string"], // units
+  ["1320", "1320 km", "string"],
+  ["5.4 \\text{ cents}", "5.4", "string"],
+  ["\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt3}", "numeric"], // radicals
+  ["3\\sqrt{13}", "\\sqrt{117}", "numeric"],
+  ["11\\sqrt2", "11 \\sqrt{2}", "numeric"],
+  ["\\pi", "3.1416", "numeric"], // a decimal within half a unit of its last digit (and 1e-4 relative)
+  ["\\frac{1}{3}", "0.3333", "numeric"],
+  ["6 - 5i", "-5i + 6", "numeric"], // complex
+  ["\\left( 3, \\frac{\\pi}{2} \\right)", "(3,\\frac\\pi2)", "tuple"],
+  ["(x+1)^2", "x^2+2x+1", "symbolic"], // random-point evaluation
+  ["\\frac{x+2}{7}", "\\frac{x}{7}+\\frac{2}{7}", "symbolic"],
+  ["\\sec^2 y", "\\tan^2 y + 1", "symbolic"],
+  ["m n-\\lfloor m / 2\\rfloor", "mn - \\lfloor \\frac{m}{2} \\rfloor", "symbolic"],
+  ["\\binom{2n}{n}", "\\frac{(2n)!}{n!^2}", "symbolic"],
+  ["2^{1009}", "2 \\cdot 2^{1008}", "exact-rational"],
+  ["x=5", "5", "exact-rational"], // equation with a named left side
+  ["5", "x = 5", "exact-rational"],
+  ["y = 2x + 3", "2x+3", "symbolic"],
+  ["f(x)=2 x", "2x", "symbolic"],
+  ["5x - 7y + 11z + 4 = 0", "10x - 14y + 22z + 8 = 0", "equation"], // proportional equations
+  ["x + y = 1", "y = 1 - x", "equation"],
+  ["3, 5, 7", "7, 5, 3", "set"], // multiple answers: order free
+  ["1 \\pm \\sqrt{19}", "1+\\sqrt{19}, 1-\\sqrt{19}", "set"],
+  ["\\{1\\pm\\sqrt{5},-2\\}", "-2, 1+\\sqrt5, 1-\\sqrt5", "set"],
+  ["7, -2, \\text{ and } -5", "-5, -2, 7", "set"],
+  ["(-\\infty,1)\\cup(1,\\infty)", "(1, \\infty) \\cup (-\\infty, 1)", "interval-union"],
+  ["(3,4]", "\\left(3, 4\\right]", "string"],
+  ["x \\in [-2,7]", "[-2, 7]", "string"],
+  ["\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}", "\\begin{pmatrix}-\\frac13\\\\\\frac23\\\\\\frac53\\end{pmatrix}", "matrix"],
+  ["\\begin{pmatrix} 2 \\\\ 1 \\\\ 3 \\end{pmatrix}", "(2, 1, 3)", "vector"],
+  ["\\text{Evelyn}", "evelyn", "text"],
+  ["\\text{(C)}", "C", "symbolic"],
+  ["52_8", "52", "exact-rational"], // base subscripts are dropped
+  ["\\frac{12}{5,\\!525}", "\\frac{12}{5525}", "string"],
+  [["$69$,$84$"], "84, 69", "set"], // OlympiadBench list gold
+  ["\\boxed{9\\sqrt{2}}", "9\\sqrt2", "numeric"], // AReaL gold wrapped in \boxed
+  ["Janet sells 9 eggs.\n#### 18", "18", "string"], // GSM8K raw answer as gold
+];
+
+const NOT_EQUAL: [unknown, string][] = [
+  ["10", "0.1"], // no percent sign: not scaled
+  ["3986729", "3986730"], // integers compare exactly, never with a relative tolerance
+  ["10000", "9999.857142857143"], // precise decimals must match to their last digit
+  ["\\frac{1}{3}", "0.333"], // 3e-4 relative error > 1e-4
+  ["0.5", "0.54"],
+  ["\\pi", "3.14"],
+  ["\\frac{3}{8}", "\\frac{5}{16}"],
+  ["(3,4]", "(3,4)"], // open vs closed
+  ["(1,2)", "(2,1)"], // tuples are ordered
+  ["\\sin^2 t", "\\tan^2 t"],
+  ["2n", "2m"],
+  ["2n", "4"],
+  ["x^2", "x^3"],
+  ["x + y = 1", "x - y = 1"],
+  ["x > 1", "x < 1"],
+  ["3, 5, 7", "3, 5"],
+  ["\\infty", "\\frac{1}{0}"], // division by zero is undefined, not infinity
+  ["0", "\\frac{1}{2004!}"], // huge values never underflow to 0
+  ["1\\frac{1}{10}", "1\\frac{8}{91}"],
+  ["\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 5 \\end{pmatrix}"],
+];
+
+test("equal answers, and the rule that decides each", () => {
+  for (const [gold, pred, rule] of EQUAL) {
+    const r = gradeMath(gold, pred);
+    assert.equal(r.equal, true, `${JSON.stringify(gold)} vs ${JSON.stringify(pred)}: ${JSON.stringify(r.details)}`);
+    assert.equal(r.details.rule, rule, `${JSON.stringify(gold)} vs ${JSON.stringify(pred)}`);
+  }
+});
+
+test("different answers are not equal", () => {
+  for (const [gold, pred] of NOT_EQUAL) {
+    const r = gradeMath(gold, pred);
+    assert.equal(r.equal, false, `${JSON.stringify(gold)} vs ${JSON.stringify(pred)}: ${JSON.stringify(r.details)}`);
+  }
+});
+
+test("hack resistance: empty, gold as a substring, hedged lists, absurd sizes", () => {
+  assert.equal(gradeMath("13", "").details.rule, "empty");
+  assert.equal(gradeMath("13", "\\boxed{}").equal, false);
+  for (const pred of ["13 or 14", "113", "13, 14", "\\{13, 14\\}", "1313", "13 = 14", "x = 13 = 14", "13 \\text{ or } 31"])
+    assert.equal(gradeMath("13", pred).equal, false, pred);
+  // A 10^(10^10) tower and 5000 nested parentheses are graded (as wrong) without hanging or throwing.
+  assert.equal(gradeMath("7", "10^{10^{10}}").equal, false);
+  assert.equal(gradeMath("7", "(".repeat(5000) + "7" + ")".repeat(5000)).equal, false);
+  assert.equal(gradeMath("7", "x".repeat(100000)).equal, false);
+});
+
+test("bad gold is a clear error naming the field", () => {
+  assert.throws(() => gradeMath("", "1"), (e: unknown) => e instanceof CellrlError && /ground_truth/.test(e.message));
+  assert.throws(() => gradeMath({ a: 1 }, "1"), CellrlError);
+  assert.throws(() => gradeMath("1", 5 as unknown as string), CellrlError);
+});
+
+test("normalizeAnswer removes what it reports", () => {
+  const n = normalizeAnswer("$\\left( 10\\% \\right)$");
+  assert.equal(n.compact, "(10\\%)"); // inner % is not trailing: kept
+  const m = normalizeAnswer("\\text{ } 15\\mbox{ cm}^2");
+  assert.deepEqual([m.compact, m.units], ["15", "cm^2"]);
+  const p = normalizeAnswer("45\\%");
+  assert.deepEqual([p.compact, p.percent], ["45", true]);
+  const d = normalizeAnswer("30^{\\circ}");
+  assert.deepEqual([d.compact, d.degrees], ["30", true]);
+  assert.equal(normalizeAnswer("2m").compact, "2m"); // a one-letter unit glued to a number is a variable
+  assert.equal(normalizeAnswer("5 m").compact, "5");
+});
