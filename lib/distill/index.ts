@@ -2,3 +2,7 @@
 export { localTeacher, checkTeacherOutput, type TeacherSource, type TeacherBatch, type TeacherOutput, type FullTeacherOutput, type TopkTeacherOutput, type TeacherScoreOptions, type LocalTeacherOptions } from "./teacher.js";
 export { divergences, forwardKl, reverseKl, jsd, type DivergenceFn } from "./divergence.js";
 export { distillLoss, distillDefaults, type DistillLossInputs, type DistillLossOptions } from "./distill-loss.js";
+export { onPolicyRows, mixedRollout, type OnPolicyOptions } from "./mix.js";
+export { gkdStep, gkdStepDefaults, type GkdStepInputs, type GkdStepOptions } from "./gkd-step.js";
+export { studentTeacherDivergence } from "./evaluate.js";
+export { seqKdStep } from "./seq-kd.js";

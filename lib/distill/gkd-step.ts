@@ -1,0 +1,91 @@
+// One GKD / on-policy distillation step from the pieces (arXiv 2306.13649; verl recipe/gkd): mix student samples and
+// dataset responses (λ), score them with the teacher, one optimizer step on the token-level divergence.
+// Departures from the verl recipe: the position after EOS is not distilled, and there is no overlap scheduler
+// (one_step_off / two_step_off): the teacher scores the batch the student just produced.
+import * as tf from "@tensorflow/tfjs";
+import { CellrlError, describe, fail } from "../core/errors.js";
+import { globalRng, type Rng } from "../core/random.js";
+import type { AdamW } from "../model/optim.js";
+import type { SampleOptions } from "../rollout/policy.js";
+import { checkAlerts, type AlertThresholds } from "../update/alerts.js";
+import type { StepResult, TrainablePolicy } from "../update/grpo-step.js";
+import { timer } from "../update/metrics.js";
+import { take } from "../update/rows.js";
+import { modelOf, step as optimizerStep } from "../update/step.js";
+import { distillDefaults, distillLoss, type DistillLossOptions } from "./distill-loss.js";
+import { mixedRollout, onPolicyRows } from "./mix.js";
+import type { TeacherOutput, TeacherSource } from "./teacher.js";
+
+/** Inputs of gkdStep. */
+export interface GkdStepInputs {
+  /** The student (rollout.LocalPolicy). */
+  policy: TrainablePolicy;
+  opt: AdamW;
+  teacher: TeacherSource;
+  prompts: string[];
+  /** Dataset responses per prompt, used for the off-policy (1 − λ) part. */
+  responses?: (string | null)[];
+  step?: number;
+  history?: Record<string, number>[];
+}
+
+/** Options of gkdStep. */
+export interface GkdStepOptions extends DistillLossOptions {
+  /** Fraction of on-policy (student-sampled) responses, λ (TRL lmbda). Defaults to 1 (fully on-policy, as verl's recipe). */
+  lambda?: number;
+  /** How λ is applied: per "sample" or per "batch" (TRL). Defaults to "sample". */
+  per?: "sample" | "batch";
+  /** Ask the teacher for top-k log-probs only (what a server sends); 0 = full distributions. Defaults to 0. */
+  topK?: number;
+  /** Student sampling options (temperature, max_new_tokens, ...). */
+  sampling?: Omit<SampleOptions, "n" | "rng">;
+  microBatch?: number;
+  rng?: Rng;
+  thresholds?: AlertThresholds;
+}
+export const gkdStepDefaults = { lambda: 1, per: "sample" as const, topK: 0 };
+
+/** The teacher output's rows (for micro-batches). */
+function sliceTeacher(t: TeacherOutput, rows: number[]): TeacherOutput {
+  if (t.kind === "full") return { kind: "full", logprobs: take(t.logprobs, rows) };
+  const per = t.T * t.K;
+  const ids = new Int32Array(rows.length * per), lp = new Float32Array(rows.length * per);
+  rows.forEach((r, i) => { ids.set(t.ids.subarray(r * per, (r + 1) * per), i * per); lp.set(t.logprobs.subarray(r * per, (r + 1) * per), i * per); });
+  return { ...t, B: rows.length, ids, logprobs: lp };
+}
+
+/**
+ * One on-policy distillation step: λ-mixed batch → teacher distributions → optimizer step on D(teacher ‖ student).
+ * @example const r = await distill.gkdStep({policy: student, opt, teacher: distill.localTeacher(big), prompts}, {divergence: "jsd", beta: 0.5})
+ */
+export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {}): Promise<StepResult> {
+  const { policy, opt, teacher, prompts, responses, step = 0, history } = inputs ?? ({} as GkdStepInputs);
+  const model = modelOf(policy, "distill.gkdStep");
+  if (!teacher || typeof teacher.score !== "function")
+    fail("invalid_input", `distill.gkdStep: inputs.teacher must be a TeacherSource (got ${describe(teacher)}). Use distill.localTeacher(teacherModel).`, { path: ["inputs", "teacher"] }, gkdStep);
+  if (teacher.vocabSize !== model.config.vocab_size)
+    fail("shape_mismatch", `distill.gkdStep: the teacher's vocabulary has ${teacher.vocabSize} tokens but the student's has ${model.config.vocab_size}. Teacher and student must share the tokenizer.`, {}, gkdStep);
+  const { lambda, per, topK, sampling, microBatch, thresholds, rng: rngOpt, ...lossOpts } = { ...gkdStepDefaults, ...options };
+  const rng = rngOpt ?? globalRng();
+  const tm = timer();
+  const onPolicy = onPolicyRows(prompts?.length ?? 0, lambda, { per, rng });
+  const ro = await tm.phaseAsync("rollout", () => mixedRollout(policy, prompts, { responses, onPolicy, sampling: { ...sampling, rng } }));
+  const tOut = await tm.phaseAsync("teacher", async () => teacher.score(ro, { topK }));
+  const metrics: Record<string, number> = { ...ro.metrics, "distill/onPolicyFrac": onPolicy.filter(Boolean).length / Math.max(1, onPolicy.length) };
+  const perMb: Record<string, number>[] = [];
+  const nonFinite = [];
+  const opts = { ...distillDefaults, ...lossOpts };
+  try {
+    perMb.push(tm.phase("update", () => optimizerStep(policy, opt, ro, ({ logits, mask, rows }) =>
+      distillLoss({ student: logits!, teacher: rows.length === ro.size ? tOut : sliceTeacher(tOut, rows), mask }, opts),
+      { logits: true, microBatch, weightBy: opts.agg === "token-mean" ? "tokens" : "rows" })));
+  } catch (e) {
+    if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;
+    nonFinite.push({ what: `the gradient (${e.message.split(";")[0]})`, sample: 0, token: -1, value: NaN });
+  } finally {
+    if (tOut.kind === "full") tf.dispose(tOut.logprobs);
+  }
+  Object.assign(metrics, ...perMb, tm.metrics());
+  const alerts = checkAlerts(step, metrics, { history, vocabSize: model.config.vocab_size, nonFinite, thresholds });
+  return { step, metrics, alerts, rollout: ro, rewards: new Float32Array(ro.size), adv: new Float32Array(ro.size), updates: perMb };
+}

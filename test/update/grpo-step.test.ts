@@ -1,0 +1,119 @@
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../lib/core/random.js";
+import { AdamW } from "../../lib/model/optim.js";
+import { logprobs } from "../../lib/model/logprobs.js";
+import { grpoStep, step, policyLoss, take, type GrpoStepOptions } from "../../lib/update/index.js";
+import { digitReward, greedyAccuracy, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
+import { close, setup } from "./setup.js";
+
+const base: GrpoStepOptions = { n: 8, sampling: { max_new_tokens: 1, temperature: 1 }, thresholds: { truncFrac: null } };
+const inputs = (p: ReturnType<typeof tinyPolicy>, opt: AdamW, s: number) => ({ policy: p, opt, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s });
+
+describe("grpoStep", () => {
+  before(setup);
+
+  test("GRPO raises greedy accuracy on the digit task within 60 steps", async () => {
+    const p = tinyPolicy(0);
+    const opt = new AdamW(p.model.namedVariables(), { lr: 3e-3, weightDecay: 0 });
+    const rng = new Rng(1);
+    const acc0 = greedyAccuracy(p);
+    const rewards: number[] = [];
+    for (let s = 0; s < 60; s++) rewards.push((await grpoStep(inputs(p, opt, s), { ...base, rng })).metrics["reward/mean"]);
+    const acc1 = greedyAccuracy(p);
+    const early = rewards.slice(0, 10).reduce((a, b) => a + b) / 10, late = rewards.slice(-10).reduce((a, b) => a + b) / 10;
+    assert.ok(acc1 >= 0.8 && acc1 > acc0, `greedy accuracy ${acc0} → ${acc1}`);
+    assert.ok(late > early + 0.3, `sampled reward ${early.toFixed(2)} → ${late.toFixed(2)}`);
+    p.model.dispose(); opt.dispose();
+  });
+
+  test("same seed, same run: identical metrics", async () => {
+    const run = async () => {
+      const p = tinyPolicy(3);
+      const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3 });
+      const rng = new Rng(9);
+      const out: Record<string, number>[] = [];
+      for (let s = 0; s < 3; s++) {
+        const m = (await grpoStep(inputs(p, opt, s), { ...base, rng, epochs: 2, miniBatchSize: 20 })).metrics;
+        out.push(Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith("time/"))));
+      }
+      p.model.dispose(); opt.dispose();
+      return out;
+    };
+    assert.deepEqual(await run(), await run());
+  });
+
+  test("epochs × mini-batches: the ratio is 1 only on the first mini-batch of the first epoch", async () => {
+    const p = tinyPolicy(4);
+    const opt = new AdamW(p.model.namedVariables(), { lr: 1e-2, weightDecay: 0 });
+    const r = await grpoStep(inputs(p, opt, 0), { ...base, sampling: { max_new_tokens: 3, temperature: 1 }, rng: new Rng(2), epochs: 2, miniBatchSize: 20 });
+    assert.equal(r.updates.length, 4);
+    assert.equal(r.metrics["update/optimizerSteps"], 4);
+    close([r.updates[0]["update/ratioMin"], r.updates[0]["update/ratioMax"]], [1, 1], 1e-5);
+    for (const u of r.updates.slice(1)) assert.ok(Math.abs(u["update/ratioMax"] - 1) > 1e-4 || Math.abs(u["update/ratioMin"] - 1) > 1e-4, "later mini-batches are off-policy");
+    p.model.dispose(); opt.dispose();
+  });
+
+  test("KL to a frozen reference: in the loss it starts at 0, in the reward it changes the rewards", async () => {
+    const p = tinyPolicy(5);
+    const ref = p.model.clone();
+    const opt = new AdamW(p.model.namedVariables(), { lr: 1e-2, weightDecay: 0 });
+    const rng = new Rng(3);
+    const r0 = await grpoStep({ ...inputs(p, opt, 0), ref }, { ...base, rng, kl: { beta: 0.1, estimator: "k3" } });
+    close(r0.metrics["update/klLoss"], 0, 1e-6);
+    const r1 = await grpoStep({ ...inputs(p, opt, 1), ref }, { ...base, rng, kl: { beta: 0.1, estimator: "k3" } });
+    assert.ok(r1.metrics["update/klLoss"] > 0 && r1.metrics["update/refKl"] !== 0);
+    const r2 = await grpoStep({ ...inputs(p, opt, 2), ref }, { ...base, rng, kl: { beta: 1, estimator: "k1", in: "reward" } });
+    assert.ok(Number.isFinite(r2.metrics["update/rewardKl"]) && r2.metrics["update/klLoss"] === undefined);
+    await assert.rejects(grpoStep(inputs(p, opt, 3), { ...base, kl: { beta: 0.1 } }), /options\.kl is set but inputs\.ref is missing/);
+    p.model.dispose(); ref.dispose(); opt.dispose();
+  });
+
+  test("a grpoStep leaves no tensors behind", async () => {
+    const p = tinyPolicy(6);
+    const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3 });
+    const rng = new Rng(4);
+    await grpoStep(inputs(p, opt, 0), { ...base, rng, entropyCoef: 0.01 }); // creates the optimizer moments
+    const n0 = tf.memory().numTensors;
+    await grpoStep(inputs(p, opt, 1), { ...base, rng, entropyCoef: 0.01, epochs: 2, miniBatchSize: 20, microBatch: 7 });
+    assert.equal(tf.memory().numTensors, n0);
+    p.model.dispose(); opt.dispose();
+  });
+
+  test("micro-batches accumulate to exactly the full-batch update", () => {
+    const p = tinyPolicy(7);
+    const batch = { ids: [[5, 7, 6, 3, 4], [6, 7, 5, 5, 2], [7, 7, 3, 4, 4]], responseMask: [[0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 0, 1, 0, 0]] };
+    const old = logprobs(p.model, batch).logp.map((r) => r.map((x) => x - 0.05));
+    const adv = [1, -0.5, 0.25];
+    const updated = (micro: number | undefined, agg: string) => {
+      const m = p.model.clone({ trainable: true });
+      const opt = new AdamW(m.namedVariables(), { lr: 1e-2, weightDecay: 0, clipGradNorm: null });
+      const met = step(m, opt, batch, ({ logp, mask, rows }) => policyLoss("ppo-clip", { logp, mask, oldLogp: take(old, rows), adv: take(adv, rows) }, { agg }), { microBatch: micro, weightBy: agg === "token-mean" ? "tokens" : "rows" });
+      const w = Array.from(m.namedVariables().get("model.layers.0.mlp.up_proj.weight")!.dataSync());
+      m.dispose(); opt.dispose();
+      return { w, gradNorm: met["update/gradNorm"], loss: met["update/loss"] };
+    };
+    for (const agg of ["token-mean", "seq-mean-token-mean"]) {
+      const [a, b] = [updated(1, agg), updated(undefined, agg)];
+      // the gradient norm is scale-sensitive (Adam's first update is not), so compare it too
+      close(a.gradNorm, b.gradNorm, 1e-4, `${agg} gradNorm`);
+      close(a.loss, b.loss, 1e-5, `${agg} loss`);
+      close(a.w, b.w, 1e-4, agg);
+    }
+    p.model.dispose();
+  });
+
+  test("NaN logprobs raise an alert naming the step, sample and token, and skip the update", async () => {
+    const p = tinyPolicy(8);
+    const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3 });
+    const v = p.model.namedVariables().get("model.norm.weight")!;
+    v.assign(tf.fill(v.shape, NaN));
+    const r = await grpoStep(inputs(p, opt, 17), { ...base, rng: new Rng(5) });
+    const a = r.alerts.find((x) => x.key === "alert/nonFinite");
+    assert.ok(a, `alerts: ${r.alerts.map((x) => x.key)}`);
+    assert.match(a!.message, /step 17: the old logprob is NaN at sample 0, response token 0/);
+    assert.equal(r.metrics["update/optimizerSteps"], 0);
+    p.model.dispose(); opt.dispose();
+  });
+});
