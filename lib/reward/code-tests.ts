@@ -170,6 +170,19 @@ function functional(test: unknown, o: Record<string, unknown>): CodeTests {
   return out;
 }
 
+/** An already-normalised CodeTests (from sampleTestsFromPrompt or an earlier parse), checked. */
+function normalised(o: Record<string, unknown>): CodeTests {
+  if (o.mode === "functional") return functional(o.test, { entry_point: o.entryPoint, prompt: o.prompt });
+  const { inputs, outputs } = o;
+  if (!Array.isArray(inputs) || !Array.isArray(outputs) || inputs.length !== outputs.length || inputs.length === 0)
+    bad("inputs and outputs must be non-empty arrays of the same length", { inputs: describe(inputs), outputs: describe(outputs) },
+      "Give one output per input.");
+  if (o.mode === "stdio")
+    return { mode: "stdio", inputs: inputs.map((x, i) => asText(x, ["inputs", i])), outputs: outputs.map((x, i) => asText(x, ["outputs", i])) };
+  if (typeof o.fnName !== "string" || !IDENT.test(o.fnName)) bad("fnName must be a Python identifier", o.fnName, `Pass e.g. fnName: "maxScore".`, ["fnName"]);
+  return { mode: "call", fnName: o.fnName as string, inputs: inputs as (string | unknown[])[], outputs };
+}
+
 /**
  * Normalise a code ground truth: an object or its JSON string, LiveCodeBench's compressed string, HumanEval
  * `{test, entry_point}`, MBPP `{test_list, test_setup_code}`, rLLM `{functional}` / `[{input, output}]`,
@@ -196,6 +209,7 @@ export function parseCodeTests(groundTruth: unknown, options: ParseCodeTestsOpti
     bad("ground truth must be an object, a list of tests or a JSON string of one", gt,
       `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}.`);
   const o = gt as Record<string, unknown>;
+  if (o.mode === "functional" || o.mode === "stdio" || o.mode === "call") return normalised(o);
   if (typeof o.input_output === "string") return parseCodeTests(o.input_output, options);
   if ("inputs" in o || "outputs" in o) return fromInOut(o, options);
   if ("functional" in o) return functional(o.functional, o);
