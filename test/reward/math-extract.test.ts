@@ -1,0 +1,63 @@
+// Answer extraction and the "math" / "gsm8k" rewards on hand-written responses.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { boxedAnswers, extractAnswer } from "../../lib/reward/math/extract.js";
+import { gsm8kReward, mathReward } from "../../lib/reward/math/reward.js";
+
+test("the LAST \\boxed{} counts, with nested braces", () => {
+  const r = extractAnswer("First \\boxed{1}. Then \\boxed{\\frac{\\sqrt{3}}{2}} is it.");
+  assert.deepEqual([r.answer, r.rule, r.boxedCount], ["\\frac{\\sqrt{3}}{2}", "boxed", 2]);
+});
+
+test("\\boxed x, \\fbox{}, escaped braces inside a box", () => {
+  assert.equal(extractAnswer("so $\\boxed 5$.").answer, "5");
+  assert.equal(extractAnswer("so \\fbox{958} values").answer, "958");
+  assert.equal(extractAnswer("\\boxed{\\{1, 2\\}}").answer, "\\{1, 2\\}");
+  assert.equal(extractAnswer("\\boxed{\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}}").answer, "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}");
+  assert.deepEqual(boxedAnswers("\\boxed{a} x \\fbox{b}").map((b) => b.kind), ["boxed", "fbox"]);
+  assert.equal(extractAnswer("\\boxed{unclosed").answer, null);
+});
+
+test("phrases: 'the answer is', 'Final Answer:', display math on the next line", () => {
+  assert.equal(extractAnswer("Thus the answer is 42.").answer, "42");
+  assert.equal(extractAnswer("**Final Answer:** $\\frac{1}{2}$\n").answer, "\\frac{1}{2}");
+  assert.equal(extractAnswer("The answer is:\n\\[ \\frac{207}{64} \\]").answer, "\\frac{207}{64}");
+  assert.equal(extractAnswer("answer is 3.5. Next we check").answer, "3.5");
+  // The last phrase wins.
+  assert.equal(extractAnswer("The answer is 1. Wait, no: the answer is 2.").answer, "2");
+});
+
+test("#### (GSM8K) and the opt-in last-number fallback", () => {
+  assert.equal(extractAnswer("4 + 5 = 9\n#### 9").answer, "9");
+  assert.equal(extractAnswer("so 1,234 apples").answer, null);
+  const r = extractAnswer("so 1,234 apples", { rules: ["boxed", "last-number"] });
+  assert.deepEqual([r.answer, r.rule], ["1234", "last-number"]);
+});
+
+test("math reward: 1 / 0, no-answer, wrong and DAPO-style scores", () => {
+  assert.equal(mathReward("so $\\boxed{\\dfrac12}$", "0.5").score, 1);
+  assert.equal(mathReward("so $\\boxed{3}$", "0.5").score, 0);
+  const none = mathReward("I do not know", "0.5");
+  assert.deepEqual([none.score, none.details.rule], [0, "no-answer"]);
+  assert.equal(mathReward("\\boxed{3}", "4", undefined, { wrongScore: -1 }).score, -1);
+  assert.equal(mathReward("so 17 apples", "17").score, 0); // no fallback by default
+  assert.equal(mathReward("so 17 apples", "17", undefined, { lastNumberFallback: true }).score, 1);
+});
+
+test("several boxed answers: the last counts by default; 'reject' scores hedging as wrong", () => {
+  const hedge = "It is \\boxed{12} or maybe \\boxed{13}";
+  assert.equal(mathReward(hedge, "13").score, 1);
+  assert.equal(mathReward(hedge, "12").score, 0);
+  const rejected = mathReward(hedge, "13", undefined, { multipleBoxed: "reject" });
+  assert.deepEqual([rejected.score, rejected.details.rule], [0, "conflicting-boxed"]);
+  // The same answer boxed twice (think block, then final) is not a conflict.
+  assert.equal(mathReward("<think>\\boxed{13}</think> \\boxed{13.0}", "13", undefined, { multipleBoxed: "reject" }).score, 1);
+});
+
+test("gsm8k reward: #### first, gold taken from a raw GSM8K answer", () => {
+  const gold = "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 eggs.\nShe makes 9 * 2 = $<<9*2=18>>18.\n#### 18";
+  assert.equal(gsm8kReward("... so she makes $18.\n#### 18", gold).score, 1);
+  assert.equal(gsm8kReward("#### 1,800", "1800").score, 1);
+  assert.equal(gsm8kReward("#### 17", gold).score, 0);
+  assert.equal(gsm8kReward("\\boxed{18}", gold).score, 1);
+});
