@@ -7,7 +7,7 @@ import { describe, fail } from "../core/errors.js";
 import { globalRng, Rng } from "../core/random.js";
 import { eosIds } from "./config.js";
 import type { LlamaModel } from "./llama.js";
-import { checkSampling, logSoftmax, sampleIndex, samplingDistribution, type SamplingOptions } from "./sampling.js";
+import { checkSampling, logprobOf, sampleIndex, samplingDistribution, type SamplingOptions } from "./sampling.js";
 import type { Tokenizer } from "./tokenizer-types.js";
 
 /** Options of generate (HF / vLLM names for the sampling parameters). */
@@ -130,6 +130,7 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   const maskRows = (L: number) => Array.from({ length: R }, (_, r) => mask.subarray(r * S, r * S + L));
   const maxStop = stops.reduce((a, s) => Math.max(a, s.length), 0);
   const done = new Uint8Array(R);
+  const buf = new Float64Array(V);
   let live = R;
 
   // --- prefill, then one token per step ---
@@ -144,12 +145,12 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
         const u = rowRng[r].uniform(); // drawn even for finished rows: one draw per row per step
         if (done[r]) continue;
         const row = all.subarray(r * V, (r + 1) * V);
-        const q = samplingDistribution(row, sp);
+        const q = samplingDistribution(row, sp, buf);
         const tok = sampleIndex(q, u);
         next[r] = tok;
         res.ids[r].push(tok);
         res.logprobs[r].push(sp.temperature === 0 ? 0 : Math.log(q[tok]));
-        res.rawLogprobs[r].push(logSoftmax(row)[tok]);
+        res.rawLogprobs[r].push(logprobOf(row, tok));
         let why: string | number | null = endIds.has(tok) ? tok : null;
         if (why === null && maxStop > 0) {
           // The last 2*maxStop+8 tokens decode to at least maxStop characters for any practical tokenizer.

@@ -9,5 +9,5 @@ export { type MatrixLike } from "./batch.js";
 export { logprobs, logprobTensors, defaults as logprobsDefaults, type LogprobsBatch, type LogprobsOptions, type LogprobsResult, type LogprobTensors } from "./logprobs.js";
 export { type Tokenizer, type EncodeOptions, type DecodeOptions } from "./tokenizer-types.js";
 export { generate, defaults as generateDefaults, type GenerateOptions, type GenerateResult } from "./generate.js";
-export { samplingDistribution, sampleIndex, logSoftmax, argmax, checkSampling, defaults as samplingDefaults, type SamplingOptions } from "./sampling.js";
+export { samplingDistribution, sampleIndex, logSoftmax, logprobOf, argmax, checkSampling, defaults as samplingDefaults, type SamplingOptions } from "./sampling.js";
 export * from "./index-io.js";

@@ -40,12 +40,29 @@ function makeRmsNorm(eps: number) {
         const dxhat = tf.mul(dy, ww);
         // d/dx of x*r: r * (dxhat - xhat * mean(dxhat * xhat))
         const dx = tf.mul(rr, tf.sub(dxhat, tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))));
-        return [dx, tf.sum(tf.mul(dy, xh), 0)];
+        // dw = column sums of dy * xhat, as ones[1, N] @ (dy * xhat): tf.sum over axis 0 is ~60x slower on wasm
+        const ones = tf.ones([1, xh.shape[0]]);
+        return [dx, tf.reshape(tf.matMul(ones, tf.mul(dy, xh)), [-1])];
       },
     };
   };
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, w: tf.Tensor1D) => tf.Tensor2D;
 }
+
+/** SwiGLU silu(g) * u with its gradient written out (no saved casts or sigmoid intermediates). */
+const swiglu = tf.customGrad(((g: tf.Tensor, u: tf.Tensor, save: tf.GradSaveFunc) => {
+  const s = tf.sigmoid(g);
+  const a = tf.mul(g, s); // silu(g)
+  save([g, u, s, a]);
+  return {
+    value: tf.mul(a, u),
+    gradFunc: (dy: tf.Tensor, [gg, uu, ss, aa]: tf.Tensor[]) => {
+      // d silu(g)/dg = s * (1 + g * (1 - s))
+      const dsilu = tf.mul(ss, tf.add(1, tf.mul(gg, tf.sub(1, ss))));
+      return [tf.mul(tf.mul(dy, uu), dsilu), tf.mul(dy, aa)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (g: tf.Tensor2D, u: tf.Tensor2D) => tf.Tensor2D;
 
 /** Embedding rows E[ids] as gather forward, scatterND (sums repeated ids) backward: for large vocabularies. */
 function gatherRows(E: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
@@ -63,6 +80,18 @@ function gatherRows(E: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
 function linear(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
   const y = tf.matMul<tf.Tensor2D>(x, W);
   return b ? tf.add<tf.Tensor2D>(y, b) : y;
+}
+
+/** [B, T, h, hd] rows (given as [B*T, h*hd] or [B*T, h, hd]) to heads-first [B, h, T, hd]; a free reshape when T = 1 (decoding). */
+function headsFirst(x: tf.Tensor, B: number, T: number, h: number, hd: number): tf.Tensor4D {
+  if (T === 1) return tf.reshape(x, [B, h, 1, hd]);
+  return tf.transpose(tf.reshape(x, [B, T, h, hd]), [0, 2, 1, 3]);
+}
+
+/** Heads-first [B, h, T, hd] back to rows [B*T, h*hd]. */
+function rowsFirst(x: tf.Tensor, B: number, T: number, h: number, hd: number): tf.Tensor2D {
+  if (T === 1) return tf.reshape(x, [B, h * hd]);
+  return tf.reshape(tf.transpose(tf.reshape(x, [B, h, T, hd]), [0, 2, 1, 3]), [B * T, h * hd]);
 }
 
 /** RoPE on x [N, h, hd] with cos/sin [N, 1, hd]: x*cos + rotate_half(x)*sin, rotate_half as a matmul with R. */
@@ -275,19 +304,19 @@ export class LlamaModel {
       const q = rope(tf.reshape(linear(h, p.q as tf.Tensor2D, p.qb as tf.Tensor1D | null), [B * T, H, hd]), rp.cosQ, rp.sinQ, this.R);
       const k = rope(tf.reshape(linear(h, p.k as tf.Tensor2D, p.kb as tf.Tensor1D | null), [B * T, KV, hd]), rp.cosK, rp.sinK, this.R);
       const v = linear(h, p.v as tf.Tensor2D, p.vb as tf.Tensor1D | null); // [B*T, KV*hd]
-      let k4 = tf.transpose(tf.reshape(k, [B, T, KV, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, KV, T, hd]
-      let v4 = tf.transpose(tf.reshape(v, [B, T, KV, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, KV, T, hd]
+      let k4 = headsFirst(k, B, T, KV, hd); // [B, KV, T, hd]
+      let v4 = headsFirst(v, B, T, KV, hd); // [B, KV, T, hd]
       if (cache) ({ k: k4, v: v4 } = cache.write(l, k4, v4)); // [B, KV, S, hd]
-      const qg = tf.reshape(tf.transpose(tf.reshape(q, [B, T, H, hd]), [0, 2, 1, 3]), [B, KV, G * T, hd]); // heads h = kv*G + g
+      const qg = tf.reshape(headsFirst(q, B, T, H, hd), [B, KV, G * T, hd]); // heads h = kv*G + g
       const scores = tf.add(tf.reshape(tf.matMul(qg, k4, false, true), [B, H, T, S]), bias); // [B, H, T, S]
       const att = tf.reshape(tf.softmax(scores), [B, KV, G * T, S]);
-      const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v4), [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D;
+      const y = rowsFirst(tf.matMul(att, v4), B, T, H, hd); // [B*T, H*hd]
       x = tf.add(x, linear(y, p.o as tf.Tensor2D, p.ob as tf.Tensor1D | null));
       // --- SwiGLU MLP ---
       const h2 = this.rms(x, p.ln2 as tf.Tensor1D);
-      const g = tf.matMul(h2, p.gate as tf.Tensor2D); // [B*T, I]
-      const u = tf.matMul(h2, p.up as tf.Tensor2D);
-      x = tf.add(x, tf.matMul(tf.mul(tf.mul(g, tf.sigmoid(g)), u), p.down as tf.Tensor2D));
+      const g = tf.matMul<tf.Tensor2D>(h2, p.gate as tf.Tensor2D); // [B*T, I]
+      const u = tf.matMul<tf.Tensor2D>(h2, p.up as tf.Tensor2D);
+      x = tf.add(x, tf.matMul(swiglu(g, u), p.down as tf.Tensor2D));
     }
     const hN = this.rms(x, this.vars.get("model.norm.weight") as tf.Tensor1D); // [B*T, D]
     const hl = lastOnly ? tf.reshape(tf.slice(tf.reshape(hN, [B, T, D]), [0, T - 1, 0], [B, 1, D]), [B, D]) : hN;

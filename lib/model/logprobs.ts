@@ -93,6 +93,14 @@ function prepare(model: LlamaModel, batch: LogprobsBatch, fn: string, from: Func
   return { ids: ids.data, attn, mask, B, T };
 }
 
+/** log-sum-exp over the last axis (keepDims) with gradient dy * softmax(z); tf.logSumExp's max-gradient is slow on wasm. */
+const logSumExp = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
+  const m = tf.max(z, -1, true);
+  const lse = tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(z, m)), -1, true)));
+  save([z, lse]);
+  return { value: lse, gradFunc: (dy: tf.Tensor, [zz, l]: tf.Tensor[]) => tf.mul(dy, tf.exp(tf.sub(zz, l))) };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (z: tf.Tensor2D) => tf.Tensor2D;
+
 /** Per-position logp of the next token, entropy, and the normalised logits, for rows [B*T] of logits (targets shifted). */
 function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEntropy: boolean) {
   const [B, T, V] = logits.shape;
@@ -101,7 +109,7 @@ function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEn
   for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) next[b * T + t] = p.ids[b * T + t + 1];
   let z = tf.reshape(logits, [B * T, V]) as tf.Tensor2D;
   if (temperature !== 1) z = tf.div(z, temperature);
-  const lse = tf.logSumExp(z, -1, true); // [B*T, 1]
+  const lse = logSumExp(z); // [B*T, 1]
   const nextT = tf.tensor1d(next, "int32");
   let picked: tf.Tensor; // z[row, next[row]], [B*T]
   if (V <= ONEHOT_MAX_VOCAB) picked = tf.sum(tf.mul(z, tf.cast(tf.oneHot(nextT, V), "float32")), -1);

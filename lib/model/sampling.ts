@@ -57,10 +57,10 @@ export function logSoftmax(logits: ArrayLike<number>): Float64Array {
  * then top-k, top-p, min-p, each renormalising. Temperature 0 gives a one-hot at the argmax.
  * @example samplingDistribution([2, 1, 0], { top_k: 2 }) // [0.731, 0.269, 0]
  */
-export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions = {}): Float64Array {
+export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions = {}, out?: Float64Array): Float64Array {
   const { temperature, top_k, top_p, min_p } = { ...defaults, ...options };
   const V = logits.length;
-  const p = new Float64Array(V);
+  const p = out && out.length === V ? out.fill(0) : new Float64Array(V); // `out`: a reused buffer (the decode loop)
   if (temperature === 0) {
     p[argmax(logits)] = 1;
     return p;
@@ -104,6 +104,18 @@ function keep(p: Float64Array, ok: (x: number) => boolean): void {
     else p[i] = 0;
   }
   for (let i = 0; i < p.length; i++) p[i] /= s;
+}
+
+/**
+ * log softmax(logits)[index] without materialising the whole row.
+ * @example logprobOf([0, Math.log(3)], 1) // log(0.75)
+ */
+export function logprobOf(logits: ArrayLike<number>, index: number): number {
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > m) m = logits[i];
+  let s = 0;
+  for (let i = 0; i < logits.length; i++) s += Math.exp(logits[i] - m);
+  return logits[index] - m - Math.log(s);
 }
 
 /**
