@@ -32,7 +32,7 @@ export async function runPython(program: string, options: RunPythonOptions = {})
   const stdin = options.stdin ?? "";
   if (typeof stdin !== "string")
     fail("invalid_option", `reward.runPython: stdin must be a string (got ${describe(stdin)}).`, { path: ["stdin"], got: stdin }, runPython);
-  const out = await runJob({ mode: "stdio", program, preamble: "", tests: [{ input: stdin, cap: options.outputBytes }], stop: true },
+  const out = await runJob({ mode: "stdio", program, preamble: "", tests: [{ input: stdin }], stop: true },
     options, () => "stop", runPython);
   const compile = out.events.find((e) => e.ev === "compile");
   const test = out.events.find((e) => e.ev === "test");

@@ -296,7 +296,7 @@ def run_stdio(job, lim, pre, prog):
     for i, t in enumerate(tests):
         start = time.monotonic()
         pid, r_out, r_err, _ = spawn(target, lim, t["input"].encode("utf-8", "surrogatepass"), False)
-        reason, status, out, err = supervise(pid, r_out, r_err, None, t["cap"], 0, timeout, lambda line: False)
+        reason, status, out, err = supervise(pid, r_out, r_err, None, t.get("cap") or job["outputCap"], 0, timeout, lambda line: False)
         ev = {"ev": "test", "i": i, "ms": round((time.monotonic() - start) * 1000, 2),
               "out": out.decode("utf-8", "replace"), "err": err[-2000:].decode("utf-8", "replace")}
         if reason is not None:
