@@ -5,12 +5,15 @@
 // long-lived python child (bench/torch_peer.py). Measurements alternate tfjs / torch round by round, so both see the
 // same machine load; values are medians over all steps of all rounds, with the p10-p90 spread.
 //
-// Options: --quick (1 round, fewer steps), --only=tiny|small, --no-torch, --no-matmul, --rounds=N, --stock (also
-// time tiny with the stock tfjs kernels, slow).
+// Training is also measured with 2 worker threads (data parallel, bench/parallel-train.ts) against torch on 2 threads.
+//
+// Options: --quick (1 round, fewer steps), --only=tiny|small, --no-torch, --no-matmul, --no-parallel, --rounds=N,
+// --stock (also time tiny with the stock tfjs kernels, slow).
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { configs, generateTokens, trainTokens, type BenchConfig } from "./configs.js";
 import { startLinePeer, type LinePeer } from "./line-peer.js";
+import { parallelTrainTokensPerS } from "./parallel-train.js";
 import { writeReport, type HeadlineRow } from "./report.js";
 import { entry, median, spread, type BenchEntry } from "./stats.js";
 import { startTorchPeer, type TorchPeer } from "./torch-peer.js";
@@ -112,20 +115,35 @@ async function main(): Promise<void> {
     const p = plan[name];
     const tj = { train: [] as number[], gen: [] as number[] };
     const th = { train: [] as number[], gen: [] as number[] };
+    // Tokens per CPU-second: the same work measured in CPU time, so it is far less sensitive to a busy machine.
+    const tjCpu = { train: [] as number[], gen: [] as number[] };
+    const thCpu = { train: [] as number[], gen: [] as number[] };
     const peer = tfjsPeer();
     try {
+      if (!software.some((x) => x.startsWith("Node"))) {
+        const info = await ask(peer, { cmd: "info" });
+        software.unshift(`Node ${info.node}, @tensorflow/tfjs ${info.tfjs} wasm backend; ${(info.notes as string[]).join("; ")}`);
+      }
       for (let r = 0; r < p.rounds; r++) {
         log(`${name} round ${r + 1}/${p.rounds}: tfjs train`);
-        tj.train.push(...samplesOf(await ask(peer, { cmd: "train", config: c, steps: p.trainSteps })));
+        const rt = await ask(peer, { cmd: "train", config: c, steps: p.trainSteps });
+        tj.train.push(...samplesOf(rt));
+        tjCpu.train.push((rt.value as number) / (rt.cpuShare as number));
         if (torch1) {
           log(`${name} round ${r + 1}/${p.rounds}: torch train`);
-          th.train.push(...(await torch1.train(c, p.trainSteps)).map((s) => trainTokens(c) / s));
+          const t = await torch1.train(c, p.trainSteps);
+          th.train.push(...t.wall.map((s) => trainTokens(c) / s));
+          thCpu.train.push(...t.cpu.map((s) => trainTokens(c) / s));
         }
         log(`${name} round ${r + 1}/${p.rounds}: tfjs generate`);
-        tj.gen.push(...samplesOf(await ask(peer, { cmd: "generate", config: c, reps: p.genReps })));
+        const rg = await ask(peer, { cmd: "generate", config: c, reps: p.genReps });
+        tj.gen.push(...samplesOf(rg));
+        tjCpu.gen.push((rg.value as number) / (rg.cpuShare as number));
         if (torch1) {
           log(`${name} round ${r + 1}/${p.rounds}: torch generate`);
-          th.gen.push(...(await torch1.generate(c, p.genReps)).map((s) => generateTokens(c) / s));
+          const t = await torch1.generate(c, p.genReps);
+          th.gen.push(...t.wall.map((s) => generateTokens(c) / s));
+          thCpu.gen.push(...t.cpu.map((s) => generateTokens(c) / s));
         }
       }
     } catch (e) {
@@ -135,12 +153,36 @@ async function main(): Promise<void> {
     }
     let t2train: number | null = null;
     let t2gen: number | null = null;
-    if (torch2) {
-      log(`${name}: torch 2 threads (reference)`);
-      t2train = trainTokens(c) / median(await torch2.train(c, 2));
-      t2gen = generateTokens(c) / median(await torch2.generate(c, 2));
+    const par: number[] = [];
+    const th2: number[] = [];
+    if (!args.has("--no-parallel")) {
+      for (let r = 0; r < p.rounds; r++) {
+        log(`${name} round ${r + 1}/${p.rounds}: tfjs 2-worker train`);
+        try {
+          const res = await parallelTrainTokensPerS(c, { steps: p.trainSteps, workers: 2 });
+          if (!res.inSync) notes.push(`${name}: the 2 workers' weights diverged (checksum mismatch); the data-parallel number is suspect.`);
+          par.push(...res.samples);
+        } catch (e) {
+          notes.push(`tfjs ${name} 2-worker train failed: ${(e as Error).message.split("\n")[0]}`);
+          break;
+        }
+        if (torch2) {
+          log(`${name} round ${r + 1}/${p.rounds}: torch 2-thread train`);
+          th2.push(...(await torch2.train(c, p.trainSteps)).wall.map((s) => trainTokens(c) / s));
+        }
+      }
+    } else if (torch2) {
+      th2.push(...(await torch2.train(c, 2)).wall.map((s) => trainTokens(c) / s));
     }
-    for (const [kind, a, b, two] of [["train", tj.train, th.train, t2train], ["generate", tj.gen, th.gen, t2gen]] as const) {
+    if (th2.length) t2train = median(th2);
+    if (torch2) {
+      log(`${name}: torch 2-thread generate (reference)`);
+      t2gen = generateTokens(c) / median((await torch2.generate(c, 2)).wall);
+    }
+    for (const [kind, a, b, two, ac, bc] of [
+      ["train", tj.train, th.train, t2train, tjCpu.train, thCpu.train],
+      ["generate", tj.gen, th.gen, t2gen, tjCpu.gen, thCpu.gen],
+    ] as const) {
       if (!a.length) continue;
       const v = median([...a]);
       entries.push(entry(`${kind}_tokens_per_s/${name}`, v, "tokens/s", [spread([...a]), a.length]));
@@ -152,9 +194,27 @@ async function main(): Promise<void> {
         entries.push(entry(`${kind}_vs_torch/${name}`, ratio, "x (cellrl / torch 1 thread)"));
       }
       if (two != null) entries.push(entry(`torch2_${kind}_tokens_per_s/${name}`, two, "tokens/s"));
+      let cpuRatio: number | null = null;
+      if (ac.length && bc.length) {
+        cpuRatio = median([...ac]) / median([...bc]);
+        entries.push(entry(`${kind}_tokens_per_cpu_s/${name}`, median([...ac]), "tokens/CPU-s"));
+        entries.push(entry(`torch_${kind}_tokens_per_cpu_s/${name}`, median([...bc]), "tokens/CPU-s"));
+        entries.push(entry(`${kind}_vs_torch_cpu_time/${name}`, cpuRatio, "x (per CPU-second, load-corrected)"));
+      }
       rows.push({
         workload: `${name} ${kind}`, tfjs: v, tfjsSpread: spread([...a]), torch1: b.length ? median([...b]) : null,
-        torch1Spread: b.length ? spread([...b]) : null, torch2: two, ratio,
+        torch1Spread: b.length ? spread([...b]) : null, torch2: two, ratio, cpuRatio,
+      });
+    }
+    if (par.length) {
+      const v = median([...par]);
+      entries.push(entry(`train_tokens_per_s_2workers/${name}`, v, "tokens/s", [spread([...par]), par.length]));
+      if (th.train.length) entries.push(entry(`train_2workers_vs_torch/${name}`, v / median([...th.train]), "x (cellrl 2 workers / torch 1 thread)"));
+      if (t2train) entries.push(entry(`train_2workers_vs_torch2/${name}`, v / t2train, "x (cellrl 2 workers / torch 2 threads)"));
+      rows.push({
+        workload: `${name} train, 2 workers`, tfjs: v, tfjsSpread: spread([...par]), torch1: th.train.length ? median([...th.train]) : null,
+        torch1Spread: th.train.length ? spread([...th.train]) : null, torch2: t2train, ratio: th.train.length ? v / median([...th.train]) : null,
+        cpuRatio: null,
       });
     }
   }

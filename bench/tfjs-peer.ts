@@ -1,7 +1,7 @@
 // Child process that measures cellrl (tfjs) for run.ts, one JSON command per stdin line, one JSON reply per line.
 // Each config runs in its own child: the wasm heap never shrinks, so tiny's peak must not count against small's.
 //   {"cmd":"info"}                                   -> backend notes, kernel build, versions
-//   {"cmd":"train","config":{...},"steps":n}         -> {"value": tok/s, "samples": [tok/s per step]}
+//   {"cmd":"train","config":{...},"steps":n}         -> {"value": tok/s, "samples": [tok/s per step], "cpuShare"}
 //   {"cmd":"generate","config":{...},"reps":n}       -> {"value": tok/s, "samples": [...]}
 //   {"cmd":"matmul","reps":n}                        -> {"entries": BenchEntry[]}
 //   {"cmd":"quit"}
@@ -30,7 +30,12 @@ async function main(): Promise<void> {
         out({ entries: matmulBench(undefined, { reps: msg.reps ?? 7 }) });
       } else if (msg.cmd === "train" || msg.cmd === "generate") {
         const mod = await loadModelBench();
-        out(await measure(mod, msg.cmd, msg.config!, msg.steps ?? msg.reps ?? 3));
+        // CPU time / wall time over the whole call: the share of a core this process got (1.0 on an idle machine).
+        const c0 = process.cpuUsage();
+        const w0 = performance.now();
+        const r = await measure(mod, msg.cmd, msg.config!, msg.steps ?? msg.reps ?? 3);
+        const cpu = process.cpuUsage(c0);
+        out({ ...r, cpuShare: (cpu.user + cpu.system) / 1000 / (performance.now() - w0) });
       } else out({ error: `unknown cmd ${msg.cmd}` });
     } catch (e) {
       out({ error: (e as Error).stack ?? String(e) });

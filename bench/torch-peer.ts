@@ -7,14 +7,20 @@ import { startLinePeer } from "./line-peer.js";
 /** Python used for the peer: Debian's python3-torch lives in /usr/bin/python3. */
 export const defaults = { python: "/usr/bin/python3" };
 
+/** Wall-clock and process-CPU seconds of each sample. */
+export interface Timed {
+  wall: number[];
+  cpu: number[];
+}
+
 /** A running torch peer; `close()` ends it. */
 export interface TorchPeer {
   /** torch version and the BLAS it loaded. */
   info: { torch: string; blas: string; threads: number };
-  /** Seconds per train step (after one warm-up step), `steps` samples. */
-  train(c: BenchConfig, steps: number): Promise<number[]>;
-  /** Seconds per generate call (after one warm-up call), `reps` samples. */
-  generate(c: BenchConfig, reps: number): Promise<number[]>;
+  /** Wall and CPU seconds per train step (after one warm-up step), `steps` samples. */
+  train(c: BenchConfig, steps: number): Promise<Timed>;
+  /** Wall and CPU seconds per generate call (after one warm-up call), `reps` samples. */
+  generate(c: BenchConfig, reps: number): Promise<Timed>;
   close(): Promise<void>;
 }
 
@@ -42,10 +48,10 @@ export async function startTorchPeer(threads = 1): Promise<TorchPeer | string> {
   const check = spawnSync(defaults.python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
   if (check.status !== 0) return `python3-torch is not importable by ${defaults.python} (${(check.stderr || check.error?.message || "").trim().split("\n").pop()})`;
   const peer = startLinePeer(defaults.python, [join(__dirname, "torch_peer.py")], peerEnv(threads));
-  const run = async (cmd: string, c: BenchConfig, n: number): Promise<number[]> => {
+  const run = async (cmd: string, c: BenchConfig, n: number): Promise<Timed> => {
     const res = await peer.ask({ cmd, config: { ...c, threads }, steps: n, reps: n });
     if (res.error) throw new Error(`torch peer ${cmd} ${c.name}: ${res.error}`);
-    return res.times as number[];
+    return { wall: res.times as number[], cpu: res.cpu as number[] };
   };
   return {
     info: { torch: check.stdout.trim(), blas: blasName(threads), threads },

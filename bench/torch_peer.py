@@ -4,8 +4,8 @@ Run by bench/run.ts with /usr/bin/python3 (Debian python3-torch). It reads one J
 answers one JSON line on stdout, so the TypeScript side can interleave tfjs and torch measurements in one run (both
 see the same machine load). Commands:
 
-  {"cmd": "train", "config": {...}, "steps": 5}      -> {"times": [seconds per step, ...]}
-  {"cmd": "generate", "config": {...}, "reps": 3}     -> {"times": [seconds per generate call, ...]}
+  {"cmd": "train", "config": {...}, "steps": 5}      -> {"times": [wall seconds per step], "cpu": [CPU seconds per step]}
+  {"cmd": "generate", "config": {...}, "reps": 3}     -> {"times": [...], "cpu": [...]} per generate call
   {"cmd": "info"}                                       -> {"torch": "1.13...", "threads": 1}
   {"cmd": "quit"}
 
@@ -130,18 +130,19 @@ def train(cfg, steps):
     m = Llama(cfg, T)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.01)
     ids = torch.randint(0, cfg["vocab_size"], (B, T))
-    times = []
+    times, cpu = [], []
     for i in range(steps + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         logits = m(ids[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
         if i > 0:  # the first step includes allocator warm-up
             times.append(dt)
-    return times
+            cpu.append(dc)
+    return times, cpu
 
 
 @torch.inference_mode()
@@ -154,9 +155,9 @@ def generate(cfg, reps):
     H = cfg["num_attention_heads"]
     hd = cfg["hidden_size"] // H
     prompt = torch.randint(0, cfg["vocab_size"], (B, P))
-    times = []
+    times, cpu = [], []
     for r in range(reps + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         caches = [(torch.empty(B, H, S, hd), torch.empty(B, H, S, hd)) for _ in range(cfg["num_hidden_layers"])]
         logits = m(prompt, caches, 0)[:, -1]
         out = []
@@ -169,10 +170,11 @@ def generate(cfg, reps):
             logits = m(nxt, caches, pos)[:, -1]
             pos += 1
         torch.cat(out, 1)
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
         if r > 0:
             times.append(dt)
-    return times
+            cpu.append(dc)
+    return times, cpu
 
 
 def main():
@@ -192,9 +194,11 @@ def main():
                 cfg = msg["config"]
                 torch.set_num_threads(int(cfg.get("threads", 1)))
                 if cmd == "train":
-                    res = {"times": train(cfg, int(msg.get("steps", 5)))}
+                    t, c = train(cfg, int(msg.get("steps", 5)))
+                    res = {"times": t, "cpu": c}
                 elif cmd == "generate":
-                    res = {"times": generate(cfg, int(msg.get("reps", 3)))}
+                    t, c = generate(cfg, int(msg.get("reps", 3)))
+                    res = {"times": t, "cpu": c}
                 else:
                     res = {"error": "unknown cmd " + str(cmd)}
         except Exception as e:  # report to the caller instead of dying mid-run
