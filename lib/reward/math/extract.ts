@@ -23,38 +23,40 @@ export interface Extraction {
   boxedCount: number;
 }
 
-/** Content of the brace group opening at `open` (s[open] === "{"), or null when unbalanced. */
-function braceGroup(s: string, open: number): { content: string; end: number } | null {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
+/** For each "{" of the text, the index of its matching "}" (-1 if unclosed); one pass, so many boxes stay linear. */
+function matchingBraces(s: string): Map<number, number> {
+  const match = new Map<number, number>();
+  const stack: number[] = [];
+  for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 92 /* \ */) {
-      i++; // skip escaped char, so \{ and \} do not count
-      continue;
-    }
-    if (c === 123) depth++;
-    else if (c === 125 && --depth === 0) return { content: s.slice(open + 1, i), end: i + 1 };
+    if (c === 92 /* \ */) i++; // skip the escaped char, so \{ and \} do not count
+    else if (c === 123) stack.push(i);
+    else if (c === 125 && stack.length > 0) match.set(stack.pop()!, i);
   }
-  return null;
+  return match;
 }
 
 /** Every \boxed{...} / \fbox{...} / "\boxed x" in order, with where it ends. */
 export function boxedAnswers(text: string): { content: string; kind: string; start: number }[] {
   const out: { content: string; kind: string; start: number }[] = [];
+  let braces: Map<number, number> | null = null;
   let i = 0;
+  // Next occurrences, searched again only once passed (one indexOf per box: linear in the text).
+  let b = -2, f = -2;
   for (;;) {
-    const b = text.indexOf("\\boxed", i);
-    const f = text.indexOf("\\fbox", i);
+    if (b !== -1 && b < i) b = text.indexOf("\\boxed", i);
+    if (f !== -1 && f < i) f = text.indexOf("\\fbox", i);
     const k = b < 0 ? f : f < 0 ? b : Math.min(b, f);
     if (k < 0) return out;
     const isBox = k === b;
     let j = k + (isBox ? 6 : 5);
     while (text[j] === " ") j++;
     if (text[j] === "{") {
-      const g = braceGroup(text, j);
-      if (g) {
-        out.push({ content: g.content, kind: isBox ? "boxed" : "fbox", start: k });
-        i = g.end;
+      braces ??= matchingBraces(text);
+      const end = braces.get(j);
+      if (end !== undefined) {
+        out.push({ content: text.slice(j + 1, end), kind: isBox ? "boxed" : "fbox", start: k });
+        i = end + 1;
         continue;
       }
     } else if (isBox && j > k + 6 && /[^\s$]/.test(text[j] ?? "")) {
