@@ -1,0 +1,74 @@
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../lib/core/random.js";
+import { AdamW } from "../../lib/model/optim.js";
+import { LocalPolicy } from "../../lib/rollout/policy.js";
+import { rollout } from "../../lib/rollout/rollout.js";
+import { gkdStep, localTeacher, mixedRollout, onPolicyRows, seqKdStep, studentTeacherDivergence } from "../../lib/distill/index.js";
+import { PROMPTS, tinyModel, tinyPolicy, tok } from "../update/fixture.js";
+import { setup } from "../update/setup.js";
+
+describe("GKD steps", () => {
+  before(setup);
+  test("onPolicyRows picks round(λ·B) rows per sample, or the whole batch", () => {
+    const r = onPolicyRows(10, 0.3, { rng: new Rng(0) });
+    assert.equal(r.filter(Boolean).length, 3);
+    assert.deepEqual(onPolicyRows(4, 1), [true, true, true, true]);
+    assert.deepEqual(onPolicyRows(4, 0), [false, false, false, false]);
+    const b = onPolicyRows(6, 0.5, { per: "batch", rng: new Rng(1) });
+    assert.ok(b.every((x) => x === b[0]));
+    assert.throws(() => onPolicyRows(4, 1.5), /lambda must be in \[0, 1\]/);
+  });
+  test("mixedRollout lays student samples and dataset responses out as one batch", async () => {
+    const p = tinyPolicy(1);
+    const ro = await mixedRollout(p, ["1:", "2:", "3:"], { responses: ["1", null, "33"], onPolicy: [false, true, false], sampling: { max_new_tokens: 2, rng: new Rng(0) } });
+    assert.deepEqual(ro.table.array("source"), ["dataset", "student", "dataset"]);
+    assert.deepEqual(ro.responseIds[0], [...tok.encode("1"), tok.eosTokenId]);
+    assert.deepEqual(ro.responseIds[2], [...tok.encode("33"), tok.eosTokenId]);
+    assert.equal(ro.responses[2], "33");
+    await assert.rejects(mixedRollout(p, ["1:"], { onPolicy: [false] }), /responses\[0\] is undefined/);
+    p.model.dispose();
+  });
+  test("on-policy GKD lowers the student-teacher KL on held-out sequences", async () => {
+    const teacherModel = tinyModel(10);
+    const teacher = localTeacher(teacherModel);
+    const student = tinyPolicy(20);
+    const opt = new AdamW(student.model.namedVariables(), { lr: 3e-3, weightDecay: 0 });
+    const rng = new Rng(3);
+    const heldOut = await rollout(new LocalPolicy(teacherModel, tok), PROMPTS, { n: 2, max_new_tokens: 4, rng: new Rng(99) });
+    const kl0 = await studentTeacherDivergence(student, teacher, heldOut);
+    const prompts = [...PROMPTS, ...PROMPTS];
+    let n0 = 0;
+    for (let s = 0; s < 25; s++) {
+      if (s === 1) n0 = tf.memory().numTensors;
+      const r = await gkdStep({ policy: student, opt, teacher, prompts, step: s }, { divergence: "jsd", beta: 0.5, sampling: { max_new_tokens: 4 }, rng, thresholds: { truncFrac: null } });
+      assert.ok(Number.isFinite(r.metrics["distill/loss"]));
+      assert.equal(r.metrics["distill/onPolicyFrac"], 1);
+    }
+    assert.equal(tf.memory().numTensors, n0, "no tensor leak across gkd steps");
+    const kl1 = await studentTeacherDivergence(student, teacher, heldOut);
+    assert.ok(kl1 < 0.6 * kl0, `forward KL ${kl0.toFixed(3)} → ${kl1.toFixed(3)}`);
+    student.model.dispose(); teacherModel.dispose(); opt.dispose();
+  });
+  test("a top-k teacher, λ < 1 with dataset responses, and reverse KL also run", async () => {
+    const teacherModel = tinyModel(10);
+    const student = tinyPolicy(21);
+    const opt = new AdamW(student.model.namedVariables(), { lr: 1e-3 });
+    const r = await gkdStep({ policy: student, opt, teacher: localTeacher(teacherModel), prompts: PROMPTS, responses: ["0", "1", "2", "3", "4"] },
+      { lambda: 0.4, topK: 4, divergence: "reverse-kl", renormalize: true, sampling: { max_new_tokens: 3 }, rng: new Rng(4), microBatch: 2, thresholds: { truncFrac: null } });
+    assert.equal(r.metrics["distill/onPolicyFrac"], 0.4);
+    assert.ok(r.metrics["distill/teacherTopkMass"] > 0 && r.metrics["distill/teacherTopkMass"] <= 1 + 1e-6);
+    assert.ok(Number.isFinite(r.metrics["update/gradNorm"]));
+    student.model.dispose(); teacherModel.dispose(); opt.dispose();
+  });
+  test("sequence-level KD (SFT on teacher samples) lowers the NLL of the teacher's greedy outputs", async () => {
+    const teacherP = new LocalPolicy(tinyModel(10), tok);
+    const student = tinyPolicy(22);
+    const opt = new AdamW(student.model.namedVariables(), { lr: 3e-3, weightDecay: 0 });
+    const losses: number[] = [];
+    for (let s = 0; s < 15; s++) losses.push((await seqKdStep({ policy: student, opt, teacher: teacherP, prompts: PROMPTS }, { sampling: { temperature: 0, max_new_tokens: 3 } })).metrics["update/sftLoss"]);
+    assert.ok(losses[14] < 0.5 * losses[0], `SFT loss ${losses[0].toFixed(3)} → ${losses[14].toFixed(3)}`);
+    student.model.dispose(); teacherP.model.dispose(); opt.dispose();
+  });
+});
