@@ -109,15 +109,17 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng());
   const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`)); // a row's draws never depend on others
   const mask = new Int32Array(R * S);
-  const prefill: Int32Array[] = [];
+  const prefill: Int32Array[] = []; // one row per prompt: the n samples of a prompt share its prefill
   const res: GenerateResult = { group: [], sample: [], promptIds: [], ids: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] };
   for (let r = 0; r < R; r++) {
     const g = Math.floor(r / n);
     const ids = promptIds[g];
-    const row = new Int32Array(P).fill(pad);
-    row.set(ids, P - ids.length);
     mask.fill(1, r * S + P - ids.length, r * S + P);
-    prefill.push(row);
+    if (r % n === 0) {
+      const row = new Int32Array(P).fill(pad);
+      row.set(ids, P - ids.length);
+      prefill.push(row);
+    }
     res.group.push(g);
     res.sample.push(r % n);
     res.promptIds.push(ids.slice());
@@ -134,17 +136,20 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   let live = R;
 
   // --- prefill, then one token per step ---
-  const cache = model.createCache(R, S);
+  const cache = model.createCache(prefill.length, S);
   try {
-    let { logits } = model.forward({ ids: prefill, attentionMask: maskRows(P) }, { cache, logits: "last" });
+    const promptMask = Array.from({ length: prefill.length }, (_, g) => mask.subarray(g * n * S, g * n * S + P));
+    let { logits } = model.forward({ ids: prefill, attentionMask: promptMask }, { cache, logits: "last" }); // [prompts, 1, V]
+    cache.repeatRows(n);
     for (let step = 0; step < maxNew; step++) {
-      const all = logits.dataSync() as Float32Array; // [R, 1, V]
+      const all = logits.dataSync() as Float32Array; // [R, 1, V], or [prompts, 1, V] after the prefill
+      const rowOf = (r: number) => (step === 0 ? Math.floor(r / n) : r);
       logits.dispose();
       const next = new Int32Array(R).fill(pad);
       for (let r = 0; r < R; r++) {
         const u = rowRng[r].uniform(); // drawn even for finished rows: one draw per row per step
         if (done[r]) continue;
-        const row = all.subarray(r * V, (r + 1) * V);
+        const row = all.subarray(rowOf(r) * V, (rowOf(r) + 1) * V);
         const q = samplingDistribution(row, sp, buf);
         const tok = sampleIndex(q, u);
         next[r] = tok;

@@ -48,7 +48,7 @@ export class KVCache {
   readonly values: tf.Tensor4D[] = [];
   constructor(
     config: LlamaConfig,
-    readonly batch: number,
+    public batch: number,
     readonly maxLength: number,
   ) {
     if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(maxLength) || maxLength < 1)
@@ -86,6 +86,25 @@ export class KVCache {
   /** Mark T more slots as filled (called by the model after the last layer wrote). */
   advance(T: number): void {
     this.length += T;
+  }
+
+  /**
+   * Repeat every row n times in place of the batch (row b becomes rows b*n .. b*n+n-1): n samples of one prompt
+   * share its prefill. The new tensors are fresh copies, so in-place writes stay private to this cache.
+   * @example cache.repeatRows(8) // 4 prompts prefilled -> 32 rows decoded
+   */
+  repeatRows(n: number): void {
+    if (!Number.isInteger(n) || n < 1) fail("invalid_option", `model.KVCache.repeatRows: n must be a positive integer (got ${n}).`);
+    if (n === 1) return;
+    const idx = tf.tensor1d(Array.from({ length: this.batch * n }, (_, r) => Math.floor(r / n)), "int32");
+    for (const list of [this.keys, this.values])
+      for (let l = 0; l < list.length; l++) {
+        const old = list[l];
+        list[l] = tf.gather(old, idx, 0);
+        old.dispose();
+      }
+    idx.dispose();
+    this.batch *= n;
   }
 
   /** Free the cache tensors. */
