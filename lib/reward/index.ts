@@ -20,3 +20,6 @@ export { softOverlong, overlongReward, cosineLength, groupLengthReward, defaults
 
 // procedural tasks (lib/tasks) as rewards
 export { taskReward } from "./tasks.js";
+
+// code execution in a sandbox (lib/reward/code*.ts, sandbox*.ts; registers "code")
+export * from "./code-exports.js";
