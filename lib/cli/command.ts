@@ -12,7 +12,10 @@ export interface CliCommand {
   run(argv: string[]): Promise<number>;
 }
 
-/** A mistake in the command line (exit code 2); the message says what to change. */
+/**
+ * A mistake in the command line (exit code 2); the message says what to change.
+ * @example throw new UsageError("--input is missing")
+ */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);

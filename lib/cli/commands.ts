@@ -3,7 +3,10 @@
 import { registry } from "../core/registry.js";
 import type { CliCommand } from "./command.js";
 
-/** Lazy loaders of the subcommands by name; `commands.rows()` lists them with their one-line summaries. */
+/**
+ * Lazy loaders of the subcommands by name; `commands.rows()` lists them with their one-line summaries.
+ * @example const cmd = await commands.get("score")(); await cmd.run(["--help"])
+ */
 export const commands = registry<() => Promise<CliCommand>>("command");
 
 commands.add("grade-math", async () => (await import("./grade-math.js")).command, {

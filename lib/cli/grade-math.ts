@@ -90,7 +90,10 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** `cellrl grade-math`. */
+/**
+ * `cellrl grade-math`.
+ * @example await command.run(["--gold", "1/2", "--pred", "0.5"]) // prints "true", resolves 0
+ */
 export const command: CliCommand = {
   name: "grade-math",
   summary: "is a predicted math answer equal to the gold one?",

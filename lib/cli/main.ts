@@ -13,7 +13,10 @@ const VERSION = (() => {
   }
 })();
 
-/** The top-level help text: every command with its summary. */
+/**
+ * The top-level help text: every command with its summary.
+ * @example console.log(mainUsage())
+ */
 export function mainUsage(): string {
   const rows = commands.rows();
   const width = Math.max(...rows.map((r) => r.name.length));

@@ -27,7 +27,10 @@ export interface PartialOutput {
   metaPath: string;
 }
 
-/** Paths of the partial file and its metadata for an output path. */
+/**
+ * Paths of the partial file and its metadata for an output path.
+ * @example partialPaths("out.jsonl").path // "out.jsonl.partial.jsonl.gz"
+ */
 export function partialPaths(output: string): { path: string; metaPath: string } {
   return { path: `${output}.partial.jsonl.gz`, metaPath: `${output}.partial.json` };
 }
@@ -64,7 +67,10 @@ export function openPartial(output: string, key: RunKey, options: { restart?: bo
   return { appender, done: appender.count, path, metaPath };
 }
 
-/** The rows already in a partial file (for the summary of a resumed run). */
+/**
+ * The rows already in a partial file (for the summary of a resumed run).
+ * @example for await (const {value} of partialRows(p)) summary.add(value.data_source, value.scores)
+ */
 export function partialRows(p: PartialOutput): AsyncGenerator<{ value: Record<string, unknown>; line: number }> {
   return streamJsonl<Record<string, unknown>>(p.path);
 }

@@ -2,7 +2,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { fail } from "../core/errors.js";
 import { rowScorer, type RowResult, type RowScorerSettings } from "./score-row.js";
 
 /** Scores records somewhere (threads or this thread); `close` stops everything and rejects what is still queued. */
@@ -93,9 +92,4 @@ export function scorePool(workers: number, settings: RowScorerSettings): RowPool
       await Promise.all(threads.map((w) => w.terminate()));
     },
   };
-}
-
-/** Fail with a clear message when the pool could not score a row. */
-export function poolFailure(e: unknown, where: string): never {
-  return fail("io", `cli.score: ${where}: ${(e as Error).message}.`, { cause: e });
 }

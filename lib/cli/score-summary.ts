@@ -16,7 +16,10 @@ export interface SourceSummary {
   errors: number;
 }
 
-/** Collects per-row scores by data_source and prints the mean@k table. */
+/**
+ * Collects per-row scores by data_source and prints the mean@k table.
+ * @example const s = new ScoreSummary(); s.add("openai/gsm8k", [1, 0]); console.log(s.toText())
+ */
 export class ScoreSummary {
   private bySource = new Map<string, { scores: number[][]; kMin: number; kMax: number; errors: number; empty: number }>();
 

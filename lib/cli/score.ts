@@ -226,5 +226,8 @@ function moduleExportsReward(file: string): boolean {
   return typeof mod === "function" || typeof mod.default === "function" || typeof mod.reward === "function";
 }
 
-/** `cellrl score`. */
+/**
+ * `cellrl score`.
+ * @example await command.run(["--input", "gen.jsonl", "--output", "scored.jsonl"]) // 0 when every row is scored
+ */
 export const command: CliCommand = { name: "score", summary: "score every response of a records file", usage, run };

@@ -30,7 +30,10 @@ export function formatOf(file: string): DataFormat {
   return fmt;
 }
 
-/** True when the bytes start with the gzip magic number (so ".gz" names are not required to decompress). */
+/**
+ * True when the bytes start with the gzip magic number (so ".gz" names are not required to decompress).
+ * @example data.isGzip(fs.readFileSync("rows.jsonl.gz")) // true
+ */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
@@ -56,7 +59,10 @@ export function readBytes(file: string): Uint8Array {
 }
 
 let tmpCounter = 0;
-/** A temporary name next to `file` (same directory, so the final rename is atomic). */
+/**
+ * A temporary name next to `file` (same directory, so the final rename is atomic).
+ * @example tempPathFor("out/a.jsonl") // "out/.a.jsonl.4242.1700000000000.0.tmp"
+ */
 export function tempPathFor(file: string): string {
   const dir = path.dirname(file);
   return path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${tmpCounter++}.tmp`);

@@ -11,7 +11,10 @@ export interface JsonlLine<T = unknown> {
   line: number;
 }
 
-/** JSON.stringify replacer: bigints (parquet INT64) become numbers when exact, typed arrays become arrays. */
+/**
+ * JSON.stringify replacer: bigints (parquet INT64) become numbers when exact, typed arrays become arrays.
+ * @example JSON.stringify({n: 2n}, jsonReplacer) // '{"n":2}'
+ */
 export function jsonReplacer(_key: string, v: unknown): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? Number(x) : x));

@@ -18,7 +18,10 @@ export type ValueType =
 const NULL: ValueType = { k: "null" };
 const JSON_T: ValueType = { k: "json" };
 
-/** The type of one JS value. */
+/**
+ * The type of one JS value.
+ * @example typeOfValue([{role: "user", content: "q"}]) // {k: "list", item: {k: "struct", ...}}
+ */
 export function typeOfValue(v: unknown): ValueType {
   if (v === null || v === undefined) return NULL;
   if (typeof v === "boolean") return { k: "bool" };
@@ -38,7 +41,10 @@ export function typeOfValue(v: unknown): ValueType {
   return JSON_T; // typed arrays, dates, class instances: stored as JSON text
 }
 
-/** The narrowest type holding both (int + double = double; anything else that disagrees = json). */
+/**
+ * The narrowest type holding both (int + double = double; anything else that disagrees = json).
+ * @example mergeTypes({k: "int"}, {k: "double"}) // {k: "double"}
+ */
 export function mergeTypes(a: ValueType, b: ValueType): ValueType {
   if (a.k === "null") return b;
   if (b.k === "null") return a;
@@ -54,7 +60,10 @@ export function mergeTypes(a: ValueType, b: ValueType): ValueType {
   return a;
 }
 
-/** Schema elements (pre-order, as parquet's footer lists them) for one column; every level is OPTIONAL (nullable). */
+/**
+ * Schema elements (pre-order, as parquet's footer lists them) for one column; every level is OPTIONAL (nullable).
+ * @example schemaElements("responses", {k: "list", item: {k: "string"}}) // [responses LIST, list REPEATED, element UTF8]
+ */
 export function schemaElements(name: string, t: ValueType): SchemaElement[] {
   const leaf = (type: SchemaElement["type"], extra: Partial<SchemaElement> = {}): SchemaElement[] => [{ name, type, repetition_type: "OPTIONAL", ...extra }];
   switch (t.k) {
@@ -84,7 +93,10 @@ export function schemaElements(name: string, t: ValueType): SchemaElement[] {
   }
 }
 
-/** Convert a value to what hyparquet-writer expects for type `t` (INT64 as bigint, structs with every field). */
+/**
+ * Convert a value to what hyparquet-writer expects for type `t` (INT64 as bigint, structs with every field).
+ * @example prepareValue({index: 3}, typeOfValue({index: 3})) // {index: 3n}
+ */
 export function prepareValue(v: unknown, t: ValueType): unknown {
   if (v === null || v === undefined) return null;
   switch (t.k) {

@@ -26,7 +26,10 @@ export interface WriteParquetOptions {
 /** Defaults of the parquet reader and writer. */
 export const defaults = { batchSize: 1000, rowGroupSize: 1000 };
 
-/** bigints (parquet INT64) become numbers when exact, recursively; other values are left alone. */
+/**
+ * bigints (parquet INT64) become numbers when exact, recursively; other values are left alone.
+ * @example fromParquetValue({index: 3n}) // {index: 3}
+ */
 export function fromParquetValue(v: unknown): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v;
   if (Array.isArray(v)) return v.map(fromParquetValue);
@@ -93,7 +96,10 @@ export async function* streamParquet(file: string, options: ReadParquetOptions =
   }
 }
 
-/** Number of rows in a parquet file, read from its footer. */
+/**
+ * Number of rows in a parquet file, read from its footer.
+ * @example await data.parquetRowCount("test.parquet") // 500
+ */
 export async function parquetRowCount(file: string): Promise<number> {
   return Number((await openParquet(file)).meta.num_rows);
 }

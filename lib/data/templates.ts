@@ -16,7 +16,10 @@ export interface TemplateFields {
 /** A prompt template: fields in, the user-turn text out. */
 export type PromptTemplate = (fields: TemplateFields) => string;
 
-/** Named prompt templates (the r1 recipe's, verl's example preprocessors', MMLU-Pro's). Add your own with `templates.add`. */
+/**
+ * Named prompt templates (the r1 recipe's, verl's example preprocessors', MMLU-Pro's). Add your own with `templates.add`.
+ * @example data.templates.add("terse", (f) => `${f.question}\nAnswer with a number only.`); data.templates.rows()
+ */
 export const templates = registry<PromptTemplate>("template");
 
 const LETTERS = "ABCDEFGHIJ";

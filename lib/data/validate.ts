@@ -98,7 +98,10 @@ function checkResponses(r: Record<string, unknown>, require: readonly string[], 
   }
 }
 
-/** The message of one problem, in cellrl's `<what is wrong> (got X; expected Y). <fix>.` form. */
+/**
+ * The message of one problem, in cellrl's `<what is wrong> (got X; expected Y). <fix>.` form.
+ * @example data.problemMessage("line 3 of a.jsonl", data.recordProblems(row)[0])
+ */
 export function problemMessage(where: string, p: RecordProblem): string {
   return `${where}: field "${p.field}" ${p.problem} (got ${describe(p.got)}; expected ${p.expected}). ${p.fix}.`;
 }
