@@ -54,7 +54,7 @@ export interface Rollout {
   promptLength: number;
   /** Padded response width R (T = P + R). */
   responseLength: number;
-  /** The sampling options used (for logging and re-scoring at the same temperature). */
+  /** The sampling options used, without `rng` (for logging and re-scoring at the same temperature). */
   sampling: RolloutOptions;
   /** rollout/lengthMean, rollout/lengthMax, rollout/truncFrac. */
   metrics: Record<string, number>;
@@ -101,7 +101,7 @@ export async function rollout(policy: Policy, prompts: string[] | number[][], op
     n: opts.n,
     pad: tok.padTokenId ?? tok.eosTokenId ?? 0,
     responses: out.text ?? out.ids.map((ids) => tok.decode(ids, { skipSpecialTokens: true })),
-    sampling: options,
+    sampling: Object.fromEntries(Object.entries({ ...sampling, n: opts.n }).filter(([k]) => k !== "rng")), // plain data: no Rng object
   });
 }
 
