@@ -1,5 +1,6 @@
 // The "code" reward: extract the program from a response, run it against the record's tests in the sandbox, score
-// all-pass (or the pass fraction). Registers itself as "code" for the code data sources when imported.
+// all-pass (or the pass fraction). Registers itself as "code" when imported; data-sources.ts routes the code
+// benchmarks (LiveCodeBench, HumanEval, MBPP, CodeContests, Codeforces, LeetCode, APPS, TACO) to that name.
 import { describe, fail } from "../core/errors.js";
 import { extractProgram } from "./code-extract.js";
 import { parseCodeTests, type CodeTests } from "./code-tests.js";
@@ -24,24 +25,6 @@ export const defaults = {
   compare: "lines" as const,
   floatTolerance: 0,
 };
-
-/** Data sources routed to "code" (verl's names for LiveCodeBench, CodeContests, APPS, TACO, Codeforces, ...). */
-export const CODE_DATA_SOURCES: (string | RegExp)[] = [
-  "livecodebench/code_generation_lite",
-  "livecodebench/code_generation",
-  "codecontests",
-  "deepmind/code_contests",
-  "apps",
-  "codeparrot/apps",
-  "taco",
-  "BAAI/TACO",
-  "codeforces",
-  "openai_humaneval",
-  "openai/openai_humaneval",
-  "mbpp",
-  "google-research-datasets/mbpp",
-  /humaneval|mbpp|livecodebench|code_?contests|codeforces|leetcode|primeintellect|deepcoder/i,
-];
 
 function withPrompt(program: string, tests: CodeTests): { program: string; prepended: boolean } {
   // HumanEval completions are often only the function body: put the prompt back when the entry point is undefined.
@@ -111,9 +94,8 @@ export async function codeReward(
   return { score, details };
 }
 
-/** The "code" reward as registered (same as codeReward; kept as a value so index.ts can re-export it). */
+/** The "code" reward as registered (the same function as codeReward). */
 export const codeRegistration = register("code", codeReward as (r: string, g: unknown, rec?: RewardRecord, o?: Record<string, unknown>) => Promise<RewardResult>, {
-  dataSources: CODE_DATA_SOURCES,
   paper: "LiveCodeBench (arXiv:2403.07974); HumanEval (arXiv:2107.03374)",
   summary: "Runs the response's last ```python block against unit tests or stdin/stdout tests in a bubblewrap sandbox; 1 if all pass.",
 });

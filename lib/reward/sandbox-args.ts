@@ -23,6 +23,14 @@ export interface SandboxArgsInput {
   runnerSource: string;
   /** Arguments after the runner source (sys.argv[1:] of the runner). */
   runnerArgs: string[];
+  /** Options this bwrap knows (older releases lack them). Defaults to all known. */
+  features?: BwrapFeatures;
+}
+
+/** Optional bwrap flags: --disable-userns (0.8.0) and --size for tmpfs (0.7.0). */
+export interface BwrapFeatures {
+  disableUserns: boolean;
+  size: boolean;
 }
 
 // Library dirs: merged-/usr systems have them as symlinks into /usr, older ones as real dirs.
@@ -87,8 +95,10 @@ export function pythonPrefixPaths(python: string): string[] {
  * @example bwrapArgs({level: "bwrap", python: "/usr/bin/python3", tmpBytes: 64 << 20, readOnlyPaths: [], runnerSource: "print(1)", runnerArgs: []})
  */
 export function bwrapArgs(input: SandboxArgsInput): string[] {
+  const features = input.features ?? { disableUserns: true, size: true };
+  const size = (flag: string, dest: string) => (features.size ? ["--size", String(input.tmpBytes), flag, dest] : [flag, dest]);
   const args: string[] = [];
-  if (input.level === "bwrap") args.push("--unshare-user", "--disable-userns");
+  if (input.level === "bwrap") args.push("--unshare-user", ...(features.disableUserns ? ["--disable-userns"] : []));
   args.push(
     "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
     "--die-with-parent", "--new-session", "--as-pid-1",
@@ -102,10 +112,10 @@ export function bwrapArgs(input: SandboxArgsInput): string[] {
   args.push(
     "--proc", "/proc",
     "--dev", "/dev",
-    "--size", String(input.tmpBytes), "--tmpfs", "/dev/shm",
+    ...size("--tmpfs", "/dev/shm"),
     "--mqueue", "/dev/mqueue",
     "--remount-ro", "/dev",
-    "--size", String(input.tmpBytes), "--tmpfs", "/tmp",
+    ...size("--tmpfs", "/tmp"),
     "--remount-ro", "/",
     "--chdir", "/tmp",
     "--clearenv",

@@ -295,7 +295,9 @@ def run_stdio(job, lim, pre, prog):
 
     for i, t in enumerate(tests):
         start = time.monotonic()
-        pid, r_out, r_err, _ = spawn(target, lim, t["input"].encode("utf-8", "surrogatepass"), False)
+        # CPU seconds: a backstop behind the wall-clock deadline (a busy child normally hits the deadline first).
+        cpu_lim = dict(lim, cpu=int(timeout) + 1)
+        pid, r_out, r_err, _ = spawn(target, cpu_lim, t["input"].encode("utf-8", "surrogatepass"), False)
         reason, status, out, err = supervise(pid, r_out, r_err, None, t.get("cap") or job["outputCap"], 0, timeout, lambda line: False)
         ev = {"ev": "test", "i": i, "ms": round((time.monotonic() - start) * 1000, 2),
               "out": out.decode("utf-8", "replace"), "err": err[-2000:].decode("utf-8", "replace")}
@@ -388,7 +390,8 @@ def run_in_child(job, lim, pre, prog, units, call_inputs):
         return True
 
     start = time.monotonic()
-    pid, r_out, r_err, r_st = spawn(target, lim, None, True)
+    cpu_lim = dict(lim, cpu=int((n + 1) * job["timeout"]) + 1)
+    pid, r_out, r_err, r_st = spawn(target, cpu_lim, None, True)
     reason, status, out, err = supervise(pid, r_out, r_err, r_st, job["outputCap"], job["statusCap"], job["timeout"], on_line)
     how = reason or ("exited early (" + describe_status(status) + ")")
     emit({"ev": "load", "ok": bool(loaded["ok"]), "msg": loaded["msg"] if loaded["ok"] is not None else how,

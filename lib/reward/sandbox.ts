@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, fail } from "../core/errors.js";
 import { warn } from "../core/warn.js";
-import { bwrapArgs, SANDBOX_ENV, type IsolationLevel } from "./sandbox-args.js";
+import { bwrapArgs, SANDBOX_ENV, type BwrapFeatures, type IsolationLevel } from "./sandbox-args.js";
 import { withSlot } from "./sandbox-pool.js";
 import { RUNNER_SOURCE } from "./sandbox-runner.js";
 import { Worker, type RunnerEvent, type WorkerSpec } from "./sandbox-worker.js";
@@ -137,6 +137,20 @@ export function sandboxOptions(options: SandboxOptions = {}, from: Function = sa
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
+const featureCache = new Map<string, BwrapFeatures>();
+
+/** Which optional flags this bwrap binary accepts (from its --help). */
+function bwrapFeatures(bwrap: string): BwrapFeatures {
+  let f = featureCache.get(bwrap);
+  if (!f) {
+    const help = spawnSync(bwrap, ["--help"], { encoding: "utf8" });
+    const text = `${help.stdout ?? ""}${help.stderr ?? ""}`;
+    f = { disableUserns: text.includes("--disable-userns"), size: text.includes("--size") };
+    featureCache.set(bwrap, f);
+  }
+  return f;
+}
+
 function workerSpec(level: IsolationLevel, o: Required<SandboxOptions>, slot: number): WorkerSpec {
   if (level === "none") {
     // No namespaces: a fresh temp dir as cwd/HOME (wiped after each job) is all the separation there is.
@@ -152,17 +166,17 @@ function workerSpec(level: IsolationLevel, o: Required<SandboxOptions>, slot: nu
   const dropTo = level === "bwrap-root" ? o.uid - 1000 - slot : -1;
   const args = bwrapArgs({
     level, python: o.python, tmpBytes: o.tmpSizeMb << 20, readOnlyPaths: o.readOnlyPaths,
-    runnerSource: RUNNER_SOURCE, runnerArgs: [String(dropTo), "/tmp", "/dev/shm"],
+    runnerSource: RUNNER_SOURCE, runnerArgs: [String(dropTo), "/tmp", "/dev/shm"], features: bwrapFeatures(o.bwrap),
   });
   // As root, "bwrap" runs as an unprivileged uid: root ignores RLIMIT_NPROC, and could read whatever a bind exposes.
   const drop = level === "bwrap" && isRoot ? { uid: o.uid, gid: o.uid } : {};
   return { command: o.bwrap, args, cwd: "/", env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, ...drop };
 }
 
-function limitsFor(level: IsolationLevel, o: Required<SandboxOptions>, cpuSeconds: number): Record<string, number | null> {
+function limitsFor(level: IsolationLevel, o: Required<SandboxOptions>): Record<string, number | null> {
   return {
     as: o.memoryMb * 1024 * 1024,
-    cpu: Math.max(1, Math.ceil(cpuSeconds)),
+    // RLIMIT_CPU is set per child by the runner from the timeout and the number of tests it runs.
     // Unsandboxed, RLIMIT_NPROC would count every process of the user: leave it off.
     nproc: level === "none" ? null : o.processes + 2,
     fsize: o.fileSizeMb * 1024 * 1024,
@@ -190,7 +204,7 @@ function runOnSlot(
     timeout: timeoutS,
     outputCap: o.outputBytes,
     statusCap,
-    limits: limitsFor(level, o, job.mode === "stdio" ? timeoutS + 1 : (Math.max(nTests, 1) + 1) * timeoutS + 1),
+    limits: limitsFor(level, o),
   }) + "\n";
   const key = JSON.stringify([level, o.python, o.bwrap, o.tmpSizeMb, o.readOnlyPaths, o.uid]);
   let w = workers.get(slot);
@@ -226,7 +240,7 @@ async function tryLevel(level: Exclude<IsolationLevel, "none">, o: Required<Sand
   // A throwaway worker (not a pool slot) that runs one job through the real path.
   const w = new Worker("probe", workerSpec(level, o, 0), 1000);
   const out = await w.run({
-    line: JSON.stringify({ ...job, last: true, timeout: 10, outputCap: 1000, statusCap: 1000, limits: limitsFor(level, o, 10) }) + "\n",
+    line: JSON.stringify({ ...job, last: true, timeout: 10, outputCap: 1000, statusCap: 1000, limits: limitsFor(level, o) }) + "\n",
     onEvent: () => "continue", verdicts: true, tests: 1, last: true, resultCap: 1 << 20, budgetMs: () => 20000,
   });
   w.kill();
@@ -258,6 +272,8 @@ export function sandboxStatus(options: SandboxOptions = {}): Promise<Probe> {
         reasons.push(`bubblewrap not runnable as ${JSON.stringify(o.bwrap)} (${found.error?.message ?? found.stderr.trim()})`);
         return { level: null, reasons };
       }
+      const features = bwrapFeatures(o.bwrap);
+      if (!features.size) reasons.push(`${found.stdout.trim()} has no --size: /tmp is not size-limited (only RLIMIT_FSIZE per file)`);
       if (!fs.existsSync(o.python)) {
         reasons.push(`python not found at ${o.python}`);
         return { level: null, reasons };

@@ -7,6 +7,7 @@ import * as zlib from "node:zlib";
 import { codeReward } from "../../lib/reward/code.js";
 import { sampleTestsFromPrompt } from "../../lib/reward/code-samples.js";
 import { score } from "../../lib/reward/score.js";
+import "../../lib/reward/data-sources.js"; // routes livecodebench/... to "code"
 
 const DATA = "/work/shared/data";
 const jsonl = (p: string) => fs.readFileSync(p, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));

@@ -84,6 +84,11 @@ test("bwrapArgs: namespaces, die-with-parent, clean env, read-only system, priva
   const root = bwrapArgs({ level: "bwrap-root", python: "/usr/bin/python3", tmpBytes: 1 << 20, readOnlyPaths: [], runnerSource: "pass", runnerArgs: [] });
   assert.ok(!root.includes("--unshare-user"));
   assert.deepEqual(root.slice(root.indexOf("--cap-drop"), root.indexOf("--cap-drop") + 6), ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]);
+  // bubblewrap < 0.7 / < 0.8: the flags it does not know are left out instead of failing every run.
+  const old = bwrapArgs({ level: "bwrap", python: "/usr/bin/python3", tmpBytes: 1 << 20, readOnlyPaths: [], runnerSource: "pass", runnerArgs: [],
+    features: { disableUserns: false, size: false } });
+  assert.ok(!old.includes("--size") && !old.includes("--disable-userns") && old.includes("--unshare-user"));
+  assert.deepEqual(old.slice(old.indexOf("/tmp") - 1, old.indexOf("/tmp") + 1), ["--tmpfs", "/tmp"]);
 });
 
 test("runPython runs a snippet with stdin in the sandbox", async () => {
