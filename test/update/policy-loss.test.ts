@@ -181,5 +181,11 @@ describe("aggregation and SFT", () => {
     close(r.loss.dataSync()[0], 2);
     close(r.metrics["update/sftLoss"], 2);
     r.loss.dispose();
+    // gradient: −m/N on the 3 target tokens, against finite differences
+    const x = Float32Array.from([-1, -2, -9, -3, -9, -9]);
+    const f = (z: Float32Array) => tf.tidy(() => sftLoss({ logp: tf.tensor2d(z, [2, 3]), mask: M }).loss.dataSync()[0]);
+    const g = tf.tidy(() => Float32Array.from(tf.grad((z: tf.Tensor) => sftLoss({ logp: z, mask: M }).loss)(tf.tensor2d(x, [2, 3])).dataSync()));
+    close(g, [-1 / 3, -1 / 3, 0, -1 / 3, 0, 0]);
+    close(g, finiteDiff(f, x, 1e-2), 2e-3);
   });
 });
