@@ -56,7 +56,10 @@ export function hostInts(x: MatrixLike, where: string, max: number, from?: Funct
   return { data, rows, cols };
 }
 
-/** Read an optional 0/1 mask with the same shape as `like`; all ones when absent. */
+/**
+ * Read an optional 0/1 mask with the same shape as `like`; all ones when absent.
+ * @example hostMask(null, { rows: 1, cols: 2 }, "model.forward: inputs.attentionMask") // Int32Array [1, 1]
+ */
 export function hostMask(x: MatrixLike | undefined | null, like: { rows: number; cols: number }, where: string, from?: Function): Int32Array {
   if (x === undefined || x === null) return new Int32Array(like.rows * like.cols).fill(1);
   const m = hostInts(x, where, 2, from);

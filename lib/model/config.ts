@@ -56,7 +56,10 @@ export interface LlamaConfig {
 /** What `llamaConfig()` accepts: any subset of the fields (unknown HF fields are kept out, not rejected). */
 export type LlamaConfigInput = Partial<LlamaConfig> & Record<string, unknown>;
 
-/** Defaults for fields a config.json may omit (those of HF LlamaConfig; Qwen2 overrides noted in llamaConfig). */
+/**
+ * Defaults for fields a config.json may omit (those of HF LlamaConfig; Qwen2 overrides noted in llamaConfig).
+ * @example model.configDefaults.rope_theta // 10000
+ */
 export const defaults = {
   model_type: "llama" as const,
   vocab_size: 32000,
@@ -74,7 +77,10 @@ export const defaults = {
   pad_token_id: null,
 };
 
-/** SwiGLU width used by the presets: 8/3 of hidden, rounded down to a multiple of 32. */
+/**
+ * SwiGLU width used by the presets: 8/3 of hidden, rounded down to a multiple of 32.
+ * @example swigluWidth(128) // 320
+ */
 export function swigluWidth(hidden: number): number {
   return Math.floor((hidden * 8) / 3 / 32) * 32;
 }
@@ -82,6 +88,7 @@ export function swigluWidth(hidden: number): number {
 /**
  * Named configurations for models trained from scratch. "tiny" and "small" are the benchmark models;
  * "micro" is for unit tests (fast, still has GQA and several layers).
+ * @example new model.LlamaModel({ ...model.presets.tiny, vocab_size: tok.vocabSize })
  */
 export const presets: Record<string, LlamaConfigInput> = {
   micro: { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 64, vocab_size: 32, max_position_embeddings: 128 },
@@ -205,7 +212,10 @@ export function llamaConfig(input: LlamaConfigInput | string): LlamaConfig {
   };
 }
 
-/** The eos ids of a config as a list (empty when none). */
+/**
+ * The eos ids of a config as a list (empty when none).
+ * @example eosIds(llamaConfig({ ...presets.micro, eos_token_id: [1, 2] })) // [1, 2]
+ */
 export function eosIds(config: LlamaConfig): number[] {
   const e = config.eos_token_id;
   return e === null ? [] : Array.isArray(e) ? e : [e];

@@ -32,7 +32,10 @@ export interface GenerateOptions extends SamplingOptions {
   seed?: number;
 }
 
-/** Defaults of generate's own options (sampling defaults are in sampling.ts). */
+/**
+ * Defaults of generate's own options (sampling defaults are in sampling.ts).
+ * @example model.generateDefaults.max_new_tokens // 64
+ */
 export const defaults = { max_new_tokens: 64, n: 1, stop: [] as string[], stop_token_ids: [] as number[], ignore_eos: false, include_stop_str_in_output: false };
 
 /** Output of generate: one entry per row (prompt * n + sample). */

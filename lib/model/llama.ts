@@ -114,7 +114,10 @@ export interface ParamSpec {
   init: "normal" | "ones" | "zeros";
 }
 
-/** Every parameter of a config, in HF state-dict order. */
+/**
+ * Every parameter of a config, in HF state-dict order.
+ * @example paramSpecs(llamaConfig("tiny"))[0] // {name: "model.embed_tokens.weight", shape: [64, 128], ...}
+ */
 export function paramSpecs(c: LlamaConfig): ParamSpec[] {
   const [D, V, I] = [c.hidden_size, c.vocab_size, c.intermediate_size];
   const [Q, K] = [c.num_attention_heads * c.head_dim, c.num_key_value_heads * c.head_dim];

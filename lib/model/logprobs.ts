@@ -36,7 +36,10 @@ export interface LogprobsOptions {
   microBatch?: number;
 }
 
-/** Defaults of logprobs (the no-grad path). */
+/**
+ * Defaults of logprobs (the no-grad path).
+ * @example model.logprobsDefaults.align // "tokens"
+ */
 export const defaults = { temperature: 1, align: "tokens" as const, entropy: true, topK: 0, microBatch: 0 };
 
 /** Plain-array result of logprobs(); rows follow the batch rows, columns follow `align`. */

@@ -2,7 +2,10 @@
 // gradient tape): position ids, the additive causal+padding bias, and RoPE cos/sin rows.
 import type { LlamaConfig } from "./config.js";
 
-/** Additive bias for a masked key: large but finite, so a query that sees no key still gets a finite softmax. */
+/**
+ * Additive bias for a masked key: large but finite, so a query that sees no key still gets a finite softmax.
+ * @example attentionBias(Int32Array.from([0, 1]), 1, 2, 0, 2, 2)[0] === MASKED // true
+ */
 export const MASKED = -1e9;
 
 /**

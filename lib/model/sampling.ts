@@ -15,10 +15,16 @@ export interface SamplingOptions {
   min_p?: number;
 }
 
-/** Defaults of the sampling parameters. */
+/**
+ * Defaults of the sampling parameters.
+ * @example model.samplingDefaults // {temperature: 1, top_k: 0, top_p: 1, min_p: 0}
+ */
 export const defaults: Required<SamplingOptions> = { temperature: 1, top_k: 0, top_p: 1, min_p: 0 };
 
-/** Validate sampling parameters once (errors name the field and the accepted range). */
+/**
+ * Validate sampling parameters once (errors name the field and the accepted range); returns them with defaults.
+ * @example checkSampling({ top_p: 0.9 }, "model.generate").temperature // 1
+ */
 export function checkSampling(o: SamplingOptions, where: string, from?: Function): Required<SamplingOptions> {
   const r = { ...defaults, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Required<SamplingOptions>;
   const bad = (f: string, v: unknown, exp: string, fix: string) =>
@@ -30,7 +36,10 @@ export function checkSampling(o: SamplingOptions, where: string, from?: Function
   return r;
 }
 
-/** Index of the largest value (lowest index on ties). */
+/**
+ * Index of the largest value (lowest index on ties).
+ * @example argmax([1, 3, 3]) // 1
+ */
 export function argmax(x: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;

@@ -17,7 +17,10 @@ export interface RolloutOptions extends SampleOptions {
   columns?: Record<string, unknown[]>;
 }
 
-/** Defaults of rollout (the sampling defaults are model.generate's). */
+/**
+ * Defaults of rollout (the sampling defaults are model.generate's).
+ * @example rollout.defaults.n // 1
+ */
 export const defaults = { n: 1, max_new_tokens: 64, temperature: 1 };
 
 /** A batch of B = prompts * n completions. Plain data: arrays and an arquero table, no tensors. */
@@ -105,7 +108,10 @@ export async function rollout(policy: Policy, prompts: string[] | number[][], op
   });
 }
 
-/** Lay a GenerateResult out as a Rollout (exported for remote policies and tests). */
+/**
+ * Lay a GenerateResult out as a Rollout (exported for remote policies and tests).
+ * @example const ro = rollout.fromGenerate(out, { prompts, promptIds: [0], columns: {}, n: 4, pad: 0, responses: out.text!, sampling: {} })
+ */
 export function fromGenerate(
   out: GenerateResult,
   info: { prompts: string[]; promptIds: (string | number)[]; columns: Record<string, unknown[]>; n: number; pad: number; responses: string[]; sampling: RolloutOptions },
