@@ -3,16 +3,20 @@
 // When an interrupt arrives while a cell awaits (the event loop is free), tslab rejects the awaited promise so the
 // cell returns at once, but the cell's async function itself keeps running in the background ("ghost" loop that
 // keeps training and printing into later cells). The kernel rewrites every `await X` of the emitted cell code into
-// `__cellrl_kernel__.after(await X)`: `after` throws when the running cell (tracked with AsyncLocalStorage, so it
-// also covers functions defined in earlier cells) was interrupted, which ends the ghost at its next resumption.
+// `__cellrl_kernel__.after(await X, <cell run id>)` (top level of the cell) or `__cellrl_kernel__.after(await X)`
+// (inside functions, which may run on behalf of any later cell). `after` throws when that cell was interrupted
+// (top level) or while an interrupt is pending, i.e. no cell has started since (functions). This ends the ghost at
+// its next resumption. (Async context tracking would be exact, but async hooks break the watchdog; see
+// cell-runner.js.)
 
 /**
  * Rewrite the awaits of emitted (JavaScript) cell code.
  * @param {string} js
  * @param {any} ts tslab's TypeScript module
+ * @param {number} run id of the cell run, passed by top-level awaits
  * @returns {string}
  */
-function instrumentAwaits(js, ts) {
+function instrumentAwaits(js, ts, run) {
   if (!js.includes("await")) return js;
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   let changed = false;
@@ -23,15 +27,17 @@ function instrumentAwaits(js, ts) {
       "after",
     );
   const transformer = (context) => {
-    const visit = (node) => {
-      node = ts.visitEachChild(node, visit, context);
+    const visit = (depth) => (node) => {
+      const inner = ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node) ? depth + 1 : depth;
+      node = ts.visitEachChild(node, visit(inner), context);
       if (ts.isAwaitExpression(node)) {
         changed = true;
-        return f.createCallExpression(guard(), undefined, [node]);
+        const args = depth === 0 ? [node, f.createNumericLiteral(run)] : [node];
+        return f.createCallExpression(guard(), undefined, args);
       }
       return node;
     };
-    return (root) => ts.visitNode(root, visit);
+    return (root) => ts.visitNode(root, visit(0));
   };
   const out = ts.transform(sf, [transformer]);
   const result = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed }).printFile(out.transformed[0]);

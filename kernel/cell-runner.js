@@ -4,34 +4,37 @@
 // a thrown error (error(e)) and TypeScript diagnostics (error("%s%d:%d - %s", ...)). Passing our own console,
 // plus a wrapper around the converter that keeps the structured diagnostics, gives the kernel everything it needs
 // for execute_result and the Jupyter error triple without copying tslab's code.
-const { AsyncLocalStorage } = require("node:async_hooks");
 const tslab = require("./tslab.js");
 const resolve = require("./resolve.js");
 const { diagnosticsError, exceptionError, interruptError, isInterrupt } = require("./errors.js");
 const { instrumentAwaits } = require("./await-guard.js");
 
-/** Per-cell context, visible to all async continuations of the cell (used to stop interrupted cells). */
-const cellContext = new AsyncLocalStorage();
+// No AsyncLocalStorage / async_hooks here on purpose: with async hooks enabled, stopping a busy continuation with
+// the inspector (interrupt.js, case 3) leaves Node's async-id stack unbalanced and Node aborts on an assertion.
 
 class Converters {
   // Same shape as tslab's ConverterSetImpl (main.js, not exported): lazily created node/browser converters.
-  constructor(onConvert, onCompiling) {
+  // `prevDecl(p)` may substitute the executor's declarations of earlier cells (see CellRunner.keepDeclarations).
+  constructor(onConvert, onCompiling, prevDecl) {
     this.onConvert = onConvert;
     this.onCompiling = onCompiling;
+    this.prevDecl = prevDecl;
     this._node = null;
     this._browser = null;
   }
   wrap(conv) {
-    const convert = conv.convert;
+    const { convert, inspect, complete } = conv;
     conv.convert = (prevDecl, src) => {
       // The interrupt watchdog must never stop the compiler half-way (its watch program would be corrupt).
       this.onCompiling(true);
       try {
-        return this.onConvert(convert(prevDecl, src));
+        return this.onConvert(convert(this.prevDecl(prevDecl), src));
       } finally {
         this.onCompiling(false);
       }
     };
+    conv.inspect = (prevDecl, src, pos) => inspect(this.prevDecl(prevDecl), src, pos);
+    conv.complete = (prevDecl, src, pos) => complete(this.prevDecl(prevDecl), src, pos);
     return conv;
   }
   get node() {
@@ -60,11 +63,22 @@ class CellRunner {
     this.guardAwaits = options.guardAwaits ?? true;
     this.forwarded = false;
     /** Captured while one cell runs. */
-    this.capture = { diagnostics: null, value: undefined, hasValue: false, errors: [] };
+    this.capture = { diagnostics: null, value: undefined, hasValue: false, errors: [], declOutput: null };
+    /**
+     * Declarations to use instead of the executor's own: tslab only records a cell's declarations when it succeeds,
+     * so variables of an interrupted or failed cell (a model half-way through training) became unreachable.
+     * @type {string | null}
+     */
+    this.declOverride = null;
     this.executor = null;
     this.convs = null;
-    /** The context of the cell currently running (null between cells). */
+    /** The cell currently running (null between cells). */
     this.current = null;
+    this.runs = 0;
+    /** Ids of runs that were interrupted (their top-level awaits throw when they resume). */
+    this.interruptedRuns = new Set();
+    /** An interrupt happened and no cell started since: code resuming now belongs to an interrupted cell. */
+    this.interruptPending = false;
     /** @type {((compiling: boolean) => void)[]} */
     this.compilingListeners = [];
   }
@@ -75,12 +89,13 @@ class CellRunner {
     this.forwarded = resolve.forwardCellrl(this.cwd, tslab.ts());
     this.convs = new Converters((converted) => {
       this.capture.diagnostics = converted.diagnostics?.length ? converted.diagnostics : null;
-      if (converted.output && this.guardAwaits)
-        converted.output = instrumentAwaits(converted.output, tslab.ts());
+      this.capture.declOutput = converted.declOutput ?? null;
+      if (converted.output && this.guardAwaits && this.current)
+        converted.output = instrumentAwaits(converted.output, tslab.ts(), this.current.id);
       return converted;
     }, (on) => {
       for (const f of this.compilingListeners) f(on);
-    });
+    }, (prevDecl) => this.declOverride ?? prevDecl);
     this.convs.node; // build the TypeScript watch program now, not in the first cell
     const capture = () => this.capture;
     this.executor = tslab.executor().createExecutor(this.cwd, this.convs, {
@@ -105,12 +120,13 @@ class CellRunner {
    */
   async run(code) {
     this.start();
-    this.capture = { diagnostics: null, value: undefined, hasValue: false, errors: [] };
-    const ctx = { interrupted: false, how: "", count: 0 };
+    this.capture = { diagnostics: null, value: undefined, hasValue: false, errors: [], declOutput: null };
+    const ctx = { id: ++this.runs, interrupted: false, how: "" };
     this.current = ctx;
+    this.interruptPending = false;
     let ok;
     try {
-      ok = await cellContext.run(ctx, () => this.executor.execute(code));
+      ok = await this.executor.execute(code);
     } catch (e) {
       // The executor catches cell errors itself; anything here is a kernel bug, reported like a cell error.
       this.capture.errors.push([e]);
@@ -118,7 +134,11 @@ class CellRunner {
     } finally {
       this.current = null;
     }
-    const { diagnostics, value, hasValue, errors } = this.capture;
+    const { diagnostics, value, hasValue, errors, declOutput } = this.capture;
+    // Success: the executor recorded this cell's declarations (built on the override, if any). Failure after a clean
+    // compile (runtime error, interrupt): keep them ourselves; the values assigned so far are in tslab's exports.
+    if (ok) this.declOverride = null;
+    else if (!diagnostics && declOutput !== null) this.declOverride = declOutput;
     const isDiagLine = (args) => typeof args[0] === "string" && args[0].startsWith("%s%d:%d");
     const thrown = errors.filter((a) => !isDiagLine(a)).map((a) => a[0]);
     // Diagnostics of `//@module` cells are printed but do not fail the cell (tslab semantics): pass them on as text.
@@ -137,22 +157,28 @@ class CellRunner {
   }
 
   /**
-   * Stop the running cell: the awaited promise is rejected at once, and the cell's own continuations throw at their
-   * next `await` (the cell context is marked interrupted). Synchronous code is stopped by Node's breakOnSigint or the
-   * interrupt watchdog (interrupt.js).
+   * Stop the running cell: the awaited promise is rejected at once, and the cell's continuations throw at their next
+   * `await` (see await-guard.js). Synchronous code is stopped by Node's breakOnSigint or the interrupt watchdog
+   * (interrupt.js).
    * @param {string} how
    */
   interrupt(how) {
     if (this.current) {
       this.current.interrupted = true;
       this.current.how = how;
+      this.interruptedRuns.add(this.current.id);
     }
+    this.interruptPending = true;
     this.executor?.interrupt();
   }
 
-  /** True when the cell whose code is running now was interrupted (checked by instrumented awaits). */
-  static interruptedHere() {
-    return cellContext.getStore()?.interrupted === true;
+  /**
+   * Should code resuming from an `await` stop? `run` is the id of the cell whose top-level await resumes; undefined
+   * for awaits inside functions (which may have been defined in any cell): those stop while an interrupt is pending.
+   * @param {number} [run]
+   */
+  shouldStop(run) {
+    return run !== undefined ? this.interruptedRuns.has(run) : this.interruptPending;
   }
 
   complete(code, pos) {
@@ -170,4 +196,4 @@ class CellRunner {
   }
 }
 
-module.exports = { CellRunner, cellContext };
+module.exports = { CellRunner };

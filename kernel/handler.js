@@ -146,22 +146,22 @@ class CellrlHandler extends tslab.jupyter().JupyterHandlerImpl {
       clearOutput(wait = false) {
         self.io?.publish("clear_output", { wait: !!wait });
       },
-      /** Used by instrumented awaits: throw if the cell this code belongs to was interrupted. */
-      after(value) {
-        if (CellRunner.interruptedHere()) {
+      /** Used by instrumented awaits (await-guard.js): throw if the cell this code belongs to was interrupted. */
+      after(value, run) {
+        if (self.runner.shouldStop(run)) {
           const e = new Error("Interrupted asynchronously");
           /** @type {any} */ (e).__cellrlInterrupt = true;
           throw e;
         }
         return value;
       },
-      /** For library loops: true once the cell running this code was interrupted (stop and return). */
+      /** For library loops: true after an interrupt, until the next cell starts (stop and return). */
       interrupted() {
-        return CellRunner.interruptedHere();
+        return self.runner.shouldStop(undefined);
       },
-      /** For library loops: throw if the cell running this code was interrupted. */
+      /** For library loops: throw if an interrupt is pending. */
       checkInterrupt() {
-        hook.after(undefined);
+        hook.after(undefined, undefined);
       },
     };
     /** @type {any} */ (globalThis).__cellrl_kernel__ = hook;

@@ -7,6 +7,8 @@ const path = require("node:path");
 const realStderr = process.stderr.write.bind(process.stderr);
 /** Kernel diagnostics go to the kernel's own stderr (the Jupyter server log), never into a cell. */
 const log = (line) => realStderr(`[cellrl kernel] ${line}\n`);
+/** Routine events (prewarm time, watchdog actions) only with CELLRL_KERNEL_DEBUG=1. */
+const debug = process.env.CELLRL_KERNEL_DEBUG === "1" ? log : () => {};
 
 function parseArgs(argv) {
   let configPath = "";
@@ -37,7 +39,7 @@ async function main() {
 
   const handler = new CellrlHandler({ cwd: process.cwd() });
   const server = new CellrlServer(handler, configPath, { log });
-  installInterrupts(server, { log });
+  installInterrupts(server, { log: debug });
   process.on("uncaughtException", (err) => {
     // A callback scheduled by a cell threw after the cell finished: show it where output goes, keep the kernel up.
     process.stderr.write(`Uncaught exception (from a callback scheduled by an earlier cell): ${err && err.stack ? err.stack : err}\n`);
@@ -48,7 +50,7 @@ async function main() {
   await server.init();
   // Sockets are bound: build the compiler now (blocks ~0.5-1 s; Jupyter's kernel_info waits for it, cells too).
   handler.warm();
-  if (process.env.CELLRL_KERNEL_PREWARM !== "0") prewarm(handler, { log });
+  if (process.env.CELLRL_KERNEL_PREWARM !== "0") prewarm(handler, { log: debug, busy: () => server.received > 0 });
 }
 
 main().catch((e) => {
