@@ -178,6 +178,7 @@ export function llamaConfig(input: LlamaConfigInput | string): LlamaConfig {
   for (const f of ["tie_word_embeddings"] as const)
     if (typeof r[f] !== "boolean") bad(f, r[f], "true or false", `Set ${f} to a boolean`);
   r.attention_bias ??= qwen;
+  if (r.use_sliding_window === true) bad("use_sliding_window", true, "false", "Sliding-window attention is not implemented; full attention equals it for sequences up to sliding_window tokens, so set it to false for short contexts");
   if (r.mlp_bias === true) bad("mlp_bias", true, "false", "Bias in the MLP projections is not implemented");
   if (r.hidden_act !== undefined && r.hidden_act !== "silu") bad("hidden_act", r.hidden_act, `"silu"`, "Only the SwiGLU (silu) MLP is implemented");
   if (typeof r.attention_bias !== "boolean") bad("attention_bias", r.attention_bias, "true or false", "Set attention_bias to a boolean");
