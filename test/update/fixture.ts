@@ -23,7 +23,7 @@ export function tinyPolicy(seed: number): LocalPolicy {
 }
 
 /** 1 when the first response character is the prompt's digit. */
-export const digitReward = (ro: Rollout) => ro.responses.map((r, i) => (r[0] === ro.table.get("target", i) ? 1 : 0));
+export const digitReward = (ro: Rollout): number[] => ro.responses.map((r, i) => (r[0] === ro.table.get("target", i) ? 1 : 0));
 
 /** Greedy accuracy over the five prompts. */
 export function greedyAccuracy(p: LocalPolicy): number {
