@@ -28,45 +28,49 @@ function startWorker(settings: RowScorerSettings): Worker {
 }
 
 /**
- * Start `workers` scoring threads (0 = score in this thread, for debugging and tiny files).
+ * Start `workers` scoring threads (0 = score in this thread, for debugging and tiny files). Each thread takes up to
+ * `perWorker` records at once, so async rewards (the code sandbox) keep several programs running per thread; sync
+ * rewards (math) simply queue inside the thread.
  * @example const pool = scorePool(4, {}); const r = await pool.run(record); await pool.close()
  */
-export function scorePool(workers: number, settings: RowScorerSettings): RowPool {
+export function scorePool(workers: number, settings: RowScorerSettings, options: { perWorker?: number } = {}): RowPool {
+  const { perWorker = 4 } = options;
   if (workers === 0) {
     const scoreRow = rowScorer(settings);
     return { run: scoreRow, close: async () => undefined };
   }
   const queue: Task[] = [];
-  const busy = new Map<Worker, Task>();
-  const idle: Worker[] = [];
+  const inFlight = new Map<Worker, Map<number, Task>>();
   let closed = false;
   let nextId = 0;
   let broken: Error | null = null;
 
   const dispatch = () => {
-    while (idle.length > 0 && queue.length > 0) {
-      const w = idle.pop() as Worker;
+    while (queue.length > 0) {
+      let best: Worker | null = null;
+      for (const [w, tasks] of inFlight) if (tasks.size < perWorker && (best === null || tasks.size < (inFlight.get(best) as Map<number, Task>).size)) best = w;
+      if (best === null) return;
       const t = queue.shift() as Task;
-      busy.set(w, t);
-      w.postMessage({ id: t.id, record: t.record });
+      (inFlight.get(best) as Map<number, Task>).set(t.id, t);
+      best.postMessage({ id: t.id, record: t.record });
     }
   };
   const failAll = (e: Error) => {
     broken = e;
     for (const t of queue.splice(0)) t.reject(e);
-    for (const t of busy.values()) t.reject(e);
-    busy.clear();
+    for (const tasks of inFlight.values()) {
+      for (const t of tasks.values()) t.reject(e);
+      tasks.clear();
+    }
   };
-  const threads: Worker[] = [];
   for (let i = 0; i < workers; i++) {
     const w = startWorker(settings);
-    threads.push(w);
-    idle.push(w);
+    inFlight.set(w, new Map());
     w.on("message", (msg: { id: number; result: RowResult }) => {
-      const t = busy.get(w);
-      busy.delete(w);
-      idle.push(w);
-      if (t && t.id === msg.id) t.resolve(msg.result);
+      const tasks = inFlight.get(w) as Map<number, Task>;
+      const t = tasks.get(msg.id);
+      tasks.delete(msg.id);
+      t?.resolve(msg.result);
       dispatch();
     });
     w.on("error", (e) => {
@@ -89,7 +93,7 @@ export function scorePool(workers: number, settings: RowScorerSettings): RowPool
       if (closed) return;
       closed = true;
       failAll(new Error("scoring stopped"));
-      await Promise.all(threads.map((w) => w.terminate()));
+      await Promise.all([...inFlight.keys()].map((w) => w.terminate()));
     },
   };
 }

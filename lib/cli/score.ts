@@ -41,7 +41,7 @@ Options:
   -h, --help           this help`;
 
 /** Defaults of `cellrl score`. */
-export const defaults = { workers: Math.max(1, os.availableParallelism()), maxBadRows: 10, windowPerWorker: 4 };
+export const defaults = { workers: Math.max(1, os.availableParallelism()), maxBadRows: 10, perWorker: 4 };
 
 interface Scan {
   rows: number;
@@ -149,7 +149,7 @@ async function run(argv: string[]): Promise<number> {
     console.error(`resuming: ${partial.done} of ${info.rows} rows already scored in ${partial.path}`);
   }
 
-  const pool = scorePool(workers, settings);
+  const pool = scorePool(workers, settings, { perWorker: defaults.perWorker });
   const bar = values.quiet ? null : progress(info.rows, { label: "score" });
   bar?.set(partial.done);
   let interrupted = false;
@@ -162,7 +162,8 @@ async function run(argv: string[]): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const window = Math.max(1, workers) * defaults.windowPerWorker;
+  // rows in flight: every thread busy with perWorker rows, plus as many waiting so a slow row does not idle the rest
+  const window = 2 * Math.max(1, workers) * defaults.perWorker;
   const pending: { value: Record<string, unknown>; where: string; result: Promise<RowResult | Error> }[] = [];
   let scored = 0;
   let total = 0;
