@@ -1,5 +1,5 @@
 // Worker-thread entry of `cellrl score`: receives {id, record}, answers {id, result}. The math grader is synchronous
-// CPU work, so rows are spread over threads; one thread scores one row at a time.
+// CPU work, so rows are spread over threads; async rewards (the code sandbox) overlap inside a thread.
 import { parentPort, workerData } from "node:worker_threads";
 import { rowScorer, type RowScorerSettings } from "./score-row.js";
 

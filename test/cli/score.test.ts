@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { readRows } from "../../lib/data/io.js";
 import { readJsonl, writeJsonl } from "../../lib/data/jsonl.js";
 import { writeParquet } from "../../lib/data/parquet.js";
-import { FIXTURES, runCli, startCli } from "./run-cli.js";
+import { FIXTURES, ROOT, runCli, startCli } from "./run-cli.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-cli-score-"));
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -192,4 +192,17 @@ test("Ctrl-C stops with exit 130 and keeps the partial; another input refuses it
   const restarted = await runCli(["score", "--input", other, "--output", output, "--reward-module", SLOW, "--restart", "-q"], { env: { SLOW_REWARD_MS: "0" } });
   assert.equal(restarted.code, 0, restarted.stderr);
   assert.equal(readJsonl(output).length, 10);
+});
+
+test("the real Qwen2.5-Math generations re-scored through the routed math reward match their upstream labels", async () => {
+  const output = path.join(tmp, "qwen-scored.jsonl.gz");
+  const run = await runCli(["score", "--input", path.join(ROOT, "datasets", "qwen25_math_cot_100x8.jsonl.gz"), "--output", output, "--workers", "2", "-q"]);
+  assert.equal(run.code, 0, run.stderr);
+  const [prompts, k, mean] = table(run.stdout)["lighteval/MATH"];
+  assert.deepEqual([prompts, k], ["100", "8"]);
+  assert.ok(Math.abs(Number(mean) - 91.0) <= 1, `mean@8 ${mean} vs upstream 91.0`);
+  const rows = readJsonl<{ scores: number[]; extra_info: { upstream_scores: number[] } }>(output);
+  let agree = 0;
+  for (const r of rows) r.scores.forEach((s, i) => (agree += s === r.extra_info.upstream_scores[i] ? 1 : 0));
+  assert.ok(agree >= 792, `${agree} of 800 responses agree with Qwen's grader`);
 });
