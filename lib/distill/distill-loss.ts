@@ -38,6 +38,7 @@ export interface DistillLossOptions extends AggOptions {
   /** Aggregation over tokens. Defaults to "token-mean" (TRL batchmean over tokens, verl token mean). */
   agg?: string | AggFn;
 }
+/** Defaults of distillLoss (print them in a cell). */
 export const distillDefaults = { divergence: "jsd", beta: 0.5, temperature: 1, renormalize: false, agg: "token-mean" };
 
 const TAIL_FLOOR = 1e-10;

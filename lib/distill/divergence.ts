@@ -14,11 +14,20 @@ export type DivergenceFn = (inputs: { teacher: tf.Tensor2D; student: tf.Tensor2D
 /** Divergences by name ("forward-kl", "reverse-kl", "jsd"). */
 export const divergences = registry<DivergenceFn>("divergence");
 
-/** KL(P‖Q) per row. */
+/**
+ * KL(P‖Q) per row.
+ * @example distill.forwardKl({teacher: logP, student: logQ}, {beta: 0}) // [N]
+ */
 export const forwardKl: DivergenceFn = ({ teacher, student }) => teacher.exp().mul(teacher.sub(student)).sum(-1) as tf.Tensor1D;
-/** KL(Q‖P) per row. */
+/**
+ * KL(Q‖P) per row.
+ * @example distill.reverseKl({teacher: logP, student: logQ}, {beta: 1}) // [N]
+ */
 export const reverseKl: DivergenceFn = ({ teacher, student }) => student.exp().mul(student.sub(teacher)).sum(-1) as tf.Tensor1D;
-/** Generalised JSD(β) per row (β = 0: forward KL; β = 1: reverse KL). */
+/**
+ * Generalised JSD(β) per row (β = 0: forward KL; β = 1: reverse KL).
+ * @example distill.jsd({teacher: logP, student: logQ}, {beta: 0.5}) // [N]
+ */
 export const jsd: DivergenceFn = ({ teacher, student }, { beta }) => {
   if (beta <= 0) return forwardKl({ teacher, student }, { beta });
   if (beta >= 1) return reverseKl({ teacher, student }, { beta });

@@ -43,6 +43,7 @@ export interface GkdStepOptions extends DistillLossOptions {
   rng?: Rng;
   thresholds?: AlertThresholds;
 }
+/** Defaults of gkdStep (print them in a cell). */
 export const gkdStepDefaults = { lambda: 1, per: "sample" as const, topK: 0 };
 
 /** The teacher output's rows (for micro-batches). */

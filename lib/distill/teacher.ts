@@ -33,6 +33,7 @@ export interface TopkTeacherOutput {
   K: number;
 }
 
+/** What a TeacherSource returns: full distributions or top-k. */
 export type TeacherOutput = FullTeacherOutput | TopkTeacherOutput;
 
 /** Options a TeacherSource receives. */
@@ -97,7 +98,10 @@ export function localTeacher(model: LlamaModel, options: LocalTeacherOptions = {
   };
 }
 
-/** Check a TeacherOutput against the student's batch shape and vocabulary; returns it unchanged. */
+/**
+ * Check a TeacherOutput against the student's batch shape and vocabulary; returns it unchanged.
+ * @example distill.checkTeacherOutput(await teacher.score(ro), B, T, V, "myStep")
+ */
 export function checkTeacherOutput(out: TeacherOutput, B: number, T: number, V: number, fn: string): TeacherOutput {
   if (!out || (out.kind !== "full" && out.kind !== "topk"))
     fail("invalid_input", `${fn}: the teacher returned ${describe(out)} (expected {kind: "full", logprobs} or {kind: "topk", ids, logprobs, B, T, K}).`, {}, checkTeacherOutput);

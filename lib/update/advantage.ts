@@ -32,6 +32,7 @@ export interface AdvantageOptions {
   aggregate?: "sum-then-normalize" | "normalize-then-sum";
   [estimatorOption: string]: unknown;
 }
+/** Defaults of advantage (batchEps: the whitening eps of normalize-then-sum) (print them in a cell). */
 export const advantageDefaults = { aggregate: "sum-then-normalize" as const, batchEps: 1e-4 };
 
 function toFloat(x: ArrayLike<number>, field: string, B: number | null): Float32Array {

@@ -8,14 +8,26 @@ import { asTensor, checkShape, type TensorInput } from "./tensors.js";
 const tokenCount = (mask: tf.Tensor2D, o: AggOptions) => (o.tokens !== undefined ? tf.scalar(o.tokens) : tf.maximum(mask.sum(), 1));
 const seqCount = (mask: tf.Tensor2D, o: AggOptions) => o.seqs ?? mask.shape[0];
 
-/** token-mean: Σ_i Σ_t m·ℓ / N_tokens (DAPO, verl default). */
+/**
+ * token-mean: Σ_i Σ_t m·ℓ / N_tokens (DAPO, verl default).
+ * @example update.lossAggs.get("token-mean")({values, mask}, {})
+ */
 export const tokenMean: AggFn = ({ values, mask }, o) => values.mul(mask).sum().div(tokenCount(mask, o)) as tf.Scalar;
-/** seq-mean-token-sum: (1/B) Σ_i Σ_t m·ℓ. */
+/**
+ * seq-mean-token-sum: (1/B) Σ_i Σ_t m·ℓ.
+ * @example update.aggregate({values, mask}, {mode: "seq-mean-token-sum"})
+ */
 export const seqMeanTokenSum: AggFn = ({ values, mask }, o) => values.mul(mask).sum().div(seqCount(mask, o)) as tf.Scalar;
-/** seq-mean-token-mean: (1/B) Σ_i [Σ_t m·ℓ / Σ_t m] (original GRPO); an empty row contributes 0. */
+/**
+ * seq-mean-token-mean: (1/B) Σ_i [Σ_t m·ℓ / Σ_t m] (original GRPO); an empty row contributes 0.
+ * @example update.aggregate({values, mask}, {mode: "seq-mean-token-mean"})
+ */
 export const seqMeanTokenMean: AggFn = ({ values, mask }, o) =>
   values.mul(mask).sum(1).div(tf.maximum(mask.sum(1), 1)).sum().div(seqCount(mask, o)) as tf.Scalar;
-/** seq-mean-token-sum-norm: Σ_i Σ_t m·ℓ / (B·C), C = scaleFactor or T (Dr. GRPO). */
+/**
+ * seq-mean-token-sum-norm: Σ_i Σ_t m·ℓ / (B·C), C = scaleFactor or T (Dr. GRPO).
+ * @example update.aggregate({values, mask}, {mode: "seq-mean-token-sum-norm", scaleFactor: 1024})
+ */
 export const seqMeanTokenSumNorm: AggFn = ({ values, mask }, o) =>
   values.mul(mask).sum().div(seqCount(mask, o) * (o.scaleFactor ?? mask.shape[1])) as tf.Scalar;
 

@@ -27,6 +27,7 @@ export interface AlertThresholds {
   /** Ratio spike: max importance ratio above this. Defaults to 10. */
   ratioMax?: number | null;
 }
+/** Defaults of checkAlerts' thresholds (print them in a cell). */
 export const alertDefaults: Required<AlertThresholds> = { zeroStdFrac: 0.5, truncFrac: 1, entropyMin: 0.03, entropyMaxFrac: 0.9, klMax: 0.5, klJump: 10, ratioMax: 10 };
 
 /** Where a NaN/Inf sits: the first sample and its response token (column − offset), and which quantity. */

@@ -76,6 +76,7 @@ export interface GrpoStepOptions {
   /** Alert thresholds. */
   thresholds?: AlertThresholds;
 }
+/** Defaults of grpoStep (print them in a cell). */
 export const grpoStepDefaults = { n: 8, advantage: "grpo", loss: "ppo-clip", clip: [0.2, 0.28] as [number, number], clipC: 3, agg: "token-mean", entropyCoef: 0, epochs: 1, oldLogp: "recompute" as const };
 
 /** Result of one algorithm step: plain numbers and data for logging and views. */
@@ -92,7 +93,10 @@ export interface StepResult {
   updates: Record<string, number>[];
 }
 
-/** Mean over mini-batches, except "*Max" (max) and "*Min" (min). */
+/**
+ * Mean over mini-batches, except "*Max" (max) and "*Min" (min).
+ * @example update.mergeMetrics(result.updates)
+ */
 export function mergeMetrics(list: Record<string, number>[]): Record<string, number> {
   const out: Record<string, number> = {};
   const keys = new Set(list.flatMap((m) => Object.keys(m)));

@@ -6,18 +6,33 @@ import { describe, fail } from "../core/errors.js";
 import { klEstimators, type KlEstimatorFn } from "./registries.js";
 import { asTensor, checkShape, detach, hostData, type TensorInput } from "./tensors.js";
 
-/** k1 = x (unbiased, high variance, can be negative). */
+/**
+ * k1 = x (unbiased, high variance, can be negative).
+ * @example update.klPenalty({logp, refLogp}, {estimator: "k1"})
+ */
 export const k1: KlEstimatorFn = ({ logp, refLogp }) => logp.sub(refLogp);
-/** abs = |x|. */
+/**
+ * abs = |x|.
+ * @example update.klPenalty({logp, refLogp}, {estimator: "abs"})
+ */
 export const absKl: KlEstimatorFn = ({ logp, refLogp }) => logp.sub(refLogp).abs();
-/** k2 = ½x² (biased, low variance; its gradient is the true KL gradient's first-order term). */
+/**
+ * k2 = ½x² (biased, low variance; its gradient is the true KL gradient's first-order term).
+ * @example update.klPenalty({logp, refLogp}, {estimator: "k2"})
+ */
 export const k2: KlEstimatorFn = ({ logp, refLogp }) => logp.sub(refLogp).square().mul(0.5);
-/** k3 = e^{−x} + x − 1 ≥ 0 (unbiased, low variance: "low_var_kl"), clamped as verl. */
+/**
+ * k3 = e^{−x} + x − 1 ≥ 0 (unbiased, low variance: "low_var_kl"), clamped as verl.
+ * @example update.klPenalty({logp, refLogp}, {estimator: "k3"})
+ */
 export const k3: KlEstimatorFn = ({ logp, refLogp }) => {
   const d = tf.clipByValue(refLogp.sub(logp), -20, 20); // log(π_ref/π)
   return tf.clipByValue(d.exp().sub(d).sub(1), -10, 10);
 };
-/** k3+ : value of k3, gradient of k2 (straight-through). */
+/**
+ * k3+ : value of k3, gradient of k2 (straight-through).
+ * @example update.klPenalty({logp, refLogp}, {estimator: "k3+"})
+ */
 export const k3Plus: KlEstimatorFn = (x) => {
   const a = k2(x);
   return a.add(detach(k3(x).sub(a)));
@@ -34,6 +49,7 @@ export interface KlPenaltyOptions {
   /** Estimator name or function: "k1" | "abs" | "k2" | "k3" | "k3+". Defaults to "k3". */
   estimator?: string | KlEstimatorFn;
 }
+/** Defaults of klPenalty (print them in a cell). */
 export const klDefaults = { estimator: "k3" as const };
 
 /**

@@ -39,7 +39,10 @@ export function lengthMetrics(lengths: ArrayLike<number>, finishReason?: ArrayLi
   return { "rollout/lengthMean": s.mean, "rollout/lengthMax": s.max, "rollout/lengthMin": s.min, "rollout/truncFrac": lengths.length ? trunc / lengths.length : 0 };
 }
 
-/** Masked mean of a [B, T] host matrix (e.g. per-token entropy from model.logprobs). */
+/**
+ * Masked mean of a [B, T] host matrix (e.g. per-token entropy from model.logprobs).
+ * @example update.matrixMean(model.logprobs(m, ro).entropy!, ro.responseMask)
+ */
 export function matrixMean(values: ArrayLike<number>[], mask: ArrayLike<number>[]): number {
   let s = 0, n = 0;
   for (let b = 0; b < values.length; b++) for (let t = 0; t < values[b].length; t++) if (mask[b][t] > 0) { s += values[b][t]; n++; }

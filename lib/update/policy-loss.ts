@@ -47,6 +47,7 @@ export interface PolicyLossOptions extends AggOptions {
   entropy?: { values: tf.Tensor; coef: number } | null;
   [variantOption: string]: unknown;
 }
+/** Defaults of policyLoss (verl's) (print them in a cell). */
 export const policyLossDefaults = { clip: 0.2, clipC: 3 as number | null, agg: "token-mean", klBeta: 0.001, klEstimator: "k3" };
 
 /** What policyLoss returns: the scalar to minimise (caller disposes it) and metrics as numbers. */

@@ -22,7 +22,10 @@ export function rewardsFrom(fn: RewardFn, column = "ground_truth"): RewardSource
   };
 }
 
-/** Await a RewardSource and check it returned one value per completion. */
+/**
+ * Await a RewardSource and check it returned one value per completion.
+ * @example const r = await collectRewards(src, ro, "update.myStep")
+ */
 export async function collectRewards(src: RewardSource, ro: Rollout, fn: string): Promise<RewardInput> {
   if (typeof src !== "function") fail("invalid_input", `${fn}: reward must be a function (rollout) => rewards [B] (got ${describe(src)}). Wrap a reward.RewardFn with update.rewardsFrom(fn).`, { path: ["reward"] });
   const r = await src(ro);

@@ -42,7 +42,10 @@ export interface StepOptions {
 /** Metrics of one step: the loss closure's metrics plus "update/gradNorm", "update/lr", "update/loss". */
 export type StepMetrics = Record<string, number>;
 
-/** The model inside a TrainableModel. */
+/**
+ * The model inside a TrainableModel.
+ * @example update.modelOf(policy, "myStep").config.vocab_size
+ */
 export function modelOf(m: TrainableModel, fn: string): LlamaModel {
   const model = m && typeof (m as LlamaModel).forward === "function" ? (m as LlamaModel) : (m as { model?: LlamaModel })?.model;
   if (!model || typeof model.forward !== "function")

@@ -29,7 +29,10 @@ export function asTensor(x: TensorInput | undefined, rank: number, fn: string, f
   return t.dtype === "float32" ? t : t.toFloat();
 }
 
-/** Fail unless `t` has exactly `shape`; `like` names the tensor whose shape it must match. */
+/**
+ * Fail unless `t` has exactly `shape`; `like` names the tensor whose shape it must match.
+ * @example checkShape(mask, logp.shape, "update.policyLoss", "inputs.mask", "inputs.logp")
+ */
 export function checkShape(t: tf.Tensor, shape: number[], fn: string, field: string, like: string): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
     fail("shape_mismatch", `${fn}: ${field} has shape [${t.shape.join(", ")}] but ${like} has [${shape.join(", ")}]; both must be [B, T].`, { path: field.split("."), got: t.shape, expected: shape });
@@ -62,32 +65,48 @@ export function detach<T extends tf.Tensor>(x: T): T {
   return detachOp(x) as T;
 }
 
-/** Read a tensor to a Float32Array (a copy for float tensors; for metrics and host-side logic only). */
+/**
+ * Read a tensor to a Float32Array (for metrics and host-side logic only).
+ * @example const r = hostData(ratio)
+ */
 export function hostData(t: tf.Tensor): Float32Array {
   const d = t.dataSync();
   return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
 }
 
-/** Masked mean of host data: Σ m·x / Σ m (0 when the mask is empty). */
+/**
+ * Masked mean of host data: Σ m·x / Σ m (0 when the mask is empty).
+ * @example maskedMean([1, 2, 3], [1, 1, 0]) // 1.5
+ */
 export function maskedMean(x: ArrayLike<number>, m: ArrayLike<number>): number {
   let s = 0, n = 0;
   for (let i = 0; i < x.length; i++) if (m[i] > 0) { s += x[i] * m[i]; n += m[i]; }
   return n > 0 ? s / n : 0;
 }
 
-/** Masked max / min of host data (NaN when the mask is empty). */
+/**
+ * Masked max of host data (NaN when the mask is empty).
+ * @example maskedMax([1, 5, 3], [1, 0, 1]) // 3
+ */
 export function maskedMax(x: ArrayLike<number>, m: ArrayLike<number>): number {
   let v = -Infinity;
   for (let i = 0; i < x.length; i++) if (m[i] > 0 && x[i] > v) v = x[i];
   return v === -Infinity ? NaN : v;
 }
+/**
+ * Masked min of host data (NaN when the mask is empty).
+ * @example maskedMin([1, 5, 3], [0, 1, 1]) // 3
+ */
 export function maskedMin(x: ArrayLike<number>, m: ArrayLike<number>): number {
   let v = Infinity;
   for (let i = 0; i < x.length; i++) if (m[i] > 0 && x[i] < v) v = x[i];
   return v === Infinity ? NaN : v;
 }
 
-/** mean, std (population), min, max of plain numbers. */
+/**
+ * mean, std (population), min, max of plain numbers.
+ * @example stats([1, 3]) // {mean: 2, std: 1, min: 1, max: 3}
+ */
 export function stats(x: ArrayLike<number>): { mean: number; std: number; min: number; max: number } {
   const n = x.length;
   if (n === 0) return { mean: NaN, std: NaN, min: NaN, max: NaN };

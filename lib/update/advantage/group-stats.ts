@@ -25,7 +25,10 @@ export function groupStats(x: ArrayLike<number>, groups: Int32Array, nGroups: nu
   return { mean, std, count };
 }
 
-/** Weighted mean and standard deviation of the whole batch (weights = token counts when whitening over tokens). */
+/**
+ * Weighted mean and standard deviation of the whole batch (weights = token counts when whitening over tokens).
+ * @example batchStats([1, 0], true, [3, 1]) // {mean: 0.75, std: 0.5}
+ */
 export function batchStats(x: ArrayLike<number>, unbiased: boolean, weights?: ArrayLike<number>): { mean: number; std: number } {
   let s = 0, n = 0;
   for (let i = 0; i < x.length; i++) { const w = weights ? weights[i] : 1; s += w * x[i]; n += w; }
@@ -36,7 +39,10 @@ export function batchStats(x: ArrayLike<number>, unbiased: boolean, weights?: Ar
   return { mean, std: d > 0 ? Math.sqrt(v / d) : 0 };
 }
 
-/** Number of groups: 1 + the largest index. */
+/**
+ * Number of groups: 1 + the largest index.
+ * @example countGroups(Int32Array.from([0, 0, 2])) // 3
+ */
 export function countGroups(groups: Int32Array): number {
   let g = -1;
   for (let i = 0; i < groups.length; i++) if (groups[i] > g) g = groups[i];

@@ -16,6 +16,7 @@ export interface GrpoOptions {
   /** Added to the std before dividing (verl 1e-6, TRL and Megatron 1e-4). Defaults to 1e-6. */
   eps?: number;
 }
+/** Defaults of the "grpo" estimator (verl's) (print them in a cell). */
 export const grpoDefaults: Required<GrpoOptions> = { scale: "group", std: "unbiased", eps: 1e-6 };
 
 /**

@@ -9,6 +9,7 @@ export interface ReinforcePpOptions {
   /** Added to the variance inside the square root (verl masked_whiten). Defaults to 1e-8. */
   eps?: number;
 }
+/** Defaults of "reinforce-pp" (verl masked_whiten) (print them in a cell). */
 export const reinforcePpDefaults: Required<ReinforcePpOptions> = { eps: 1e-8 };
 
 function whiten(x: Float64Array | Float32Array, eps: number, lengths?: Float32Array): Float32Array {

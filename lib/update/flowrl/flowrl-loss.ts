@@ -38,6 +38,7 @@ export interface FlowrlLossOptions {
   /** Upper cap of the "cap" variant. Defaults to 10. */
   cap?: number;
 }
+/** Defaults of flowrlLoss (the recipe's) (print them in a cell). */
 export const flowrlDefaults = { beta: 15, weight: "cap" as "raw" | "clip" | "cap", clip: [0.2, 0.28] as [number, number], cap: 10 };
 
 /**

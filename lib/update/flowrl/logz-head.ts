@@ -17,6 +17,7 @@ export interface LogZHeadOptions {
   /** Variable name prefix (names must be unique per tfjs engine). Defaults to "logZ". */
   name?: string;
 }
+/** Defaults of createLogZHead (verl-recipe ProjZModule) (print them in a cell). */
 export const logZHeadDefaults = { layers: 3, dropout: 0.1, name: "logZ" };
 
 /** A log Z head: trainable variables and the forward pass. */

@@ -4,7 +4,10 @@ import * as tf from "@tensorflow/tfjs";
 import { policyLosses, type PolicyLossFn } from "../registries.js";
 import { hostData } from "../tensors.js";
 
-/** Clip-fraction metrics shared by the clipped variants, from host copies of ratio, advantage and mask. */
+/**
+ * Clip-fraction metrics shared by the clipped variants, from host copies of ratio, advantage and mask.
+ * @example clipMetrics(ratio, adv, mask, 0.2, 0.28) // {"update/clipFracLow": ..., "update/clipFracHigh": ..., "update/clipFrac": ...}
+ */
 export function clipMetrics(ratio: Float32Array, adv: Float32Array, mask: Float32Array, low: number, high: number): Record<string, number> {
   let n = 0, lo = 0, hi = 0;
   for (let i = 0; i < ratio.length; i++) {
