@@ -1,6 +1,7 @@
 import * as aq from "arquero";
 import * as path from "node:path";
 import { fail } from "../core/errors.js";
+import { warn } from "../core/warn.js";
 import { readArrow, readArrowTable, writeArrow } from "./arrow.js";
 import { formatOf, readBytes, writeFileAtomic, type DataFormat } from "./files.js";
 import { jsonReplacer, readJsonl, readJsonlLines, streamJsonl, writeJsonl } from "./jsonl.js";
@@ -114,6 +115,8 @@ export async function countRows(file: string, options: ReadOptions = {}): Promis
  */
 export function writeRecords(file: string, rows: readonly Record<string, unknown>[], options: { format?: DataFormat } = {}): void {
   const format = options.format ?? formatOf(file);
+  if (!file.toLowerCase().endsWith(".gz") && rows.some((r) => typeof r.data_source === "string" && /gpqa/i.test(r.data_source)))
+    warn("data/gpqaPlainText", `data.writeRecords: ${file} gets GPQA rows uncompressed; GPQA's authors ask that items never appear in plain text online. Name the file *.gz to keep them compressed.`);
   if (format === "jsonl") writeJsonl(file, rows);
   else if (format === "parquet") writeParquet(file, rows);
   else if (format === "arrow") writeArrow(file, rows);

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CellrlError } from "../../lib/core/errors.js";
+import { resetWarnings } from "../../lib/core/warn.js";
 import { formatOf } from "../../lib/data/files.js";
 import { countRows, readRecords, readRows, readTable, streamRows, writeRecords } from "../../lib/data/io.js";
 import { question, record } from "../../lib/data/record.js";
@@ -119,4 +120,20 @@ test("formatOf reads through .gz and rejects unknown extensions with the known l
   assert.equal(formatOf("x.PARQUET"), "parquet");
   assert.equal(formatOf("x.feather"), "arrow");
   assert.throws(() => formatOf("x.csv"), (e: unknown) => e instanceof CellrlError && /\.jsonl/.test(e.message) && /Rename the file/.test(e.message));
+});
+
+test("writeRecords warns when GPQA rows would be written uncompressed", () => {
+  const seen: string[] = [];
+  resetWarnings((m) => seen.push(m));
+  try {
+    // a made-up row under GPQA's data_source name (never real GPQA text in a test)
+    const row = { ...good(), data_source: "Idavidrein/gpqa", reward_model: { style: "rule", ground_truth: "B" } };
+    writeRecords(path.join(tmp, "mc.jsonl.gz"), [row]);
+    assert.deepEqual(seen, []);
+    writeRecords(path.join(tmp, "mc.jsonl"), [row]);
+    assert.equal(seen.length, 1);
+    assert.match(seen[0], /GPQA rows uncompressed.*Name the file \*\.gz/);
+  } finally {
+    resetWarnings((m) => console.warn(m)); // the default sink again
+  }
 });
