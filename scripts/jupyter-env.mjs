@@ -1,7 +1,7 @@
 // Find the Python that Jupyter runs with (shared by kernel-install, notebook and run-notebooks).
 // The `python3` on PATH is often not it (pyenv, conda, venvs): Debian's Jupyter runs on /usr/bin/python3, a pip
-// install on whatever its `jupyter` script's shebang names. So: $CELLRL_PYTHON, then the interpreter in the
-// `jupyter` script's shebang, then /usr/bin/python3, then python3 on PATH; the first that imports jupyter_client.
+// install on whatever its `jupyter` script's shebang names. So: $CELLRL_PYTHON (if set, only it), else the interpreter
+// in the `jupyter` script's shebang, then /usr/bin/python3, then python3 on PATH; the first that has jupyter_client.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, accessSync, constants } from "node:fs";
 import path from "node:path";
@@ -52,7 +52,9 @@ print(json.dumps({m: u.find_spec(m) is not None for m in mods}))
  */
 export function findJupyter() {
   const jupyter = which("jupyter");
-  const candidates = [process.env.CELLRL_PYTHON, jupyter && shebangPython(jupyter), "/usr/bin/python3", which("python3")]
+  // $CELLRL_PYTHON, when set, is the only candidate (a user's explicit choice; also lets tests simulate "no Jupyter").
+  const candidates = (process.env.CELLRL_PYTHON ? [process.env.CELLRL_PYTHON]
+    : [jupyter && shebangPython(jupyter), "/usr/bin/python3", which("python3")])
     .filter((p) => p && existsSync(p));
   for (const python of [...new Set(candidates)]) {
     const r = spawnSync(python, ["-c", PROBE], { encoding: "utf8", timeout: 30000 });
