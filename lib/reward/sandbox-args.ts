@@ -25,6 +25,8 @@ export interface SandboxArgsInput {
   runnerArgs: string[];
   /** Options this bwrap knows (older releases lack them). Defaults to all known. */
   features?: BwrapFeatures;
+  /** File descriptor bwrap reads the seccomp filter from (see sandbox-seccomp.ts), or none. */
+  seccompFd?: number;
 }
 
 /** Optional bwrap flags: --disable-userns (0.8.0) and --size for tmpfs (0.7.0). */
@@ -107,6 +109,7 @@ export function bwrapArgs(input: SandboxArgsInput): string[] {
   // Root without a user namespace keeps only what the runner needs to switch to an unprivileged uid.
   if (input.level === "bwrap-root") args.push("--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID");
   else args.push("--cap-drop", "ALL");
+  if (input.seccompFd !== undefined) args.push("--seccomp", String(input.seccompFd));
   args.push(...systemMounts());
   for (const p of [...pythonPrefixPaths(input.python), ...input.readOnlyPaths]) args.push("--ro-bind", p, p);
   args.push(

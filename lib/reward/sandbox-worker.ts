@@ -13,6 +13,8 @@ export interface WorkerSpec {
   gid?: number;
   /** Called once the worker process is gone (removes a temp dir). */
   cleanup?: () => void;
+  /** Bytes written to the worker's fd 3 and closed (bwrap reads its seccomp filter there). */
+  fd3?: Buffer;
 }
 
 /** One JSON event the runner wrote. */
@@ -80,8 +82,14 @@ export class Worker {
     // detached: the worker leads its own process group, so one kill reaches bwrap and everything under it
     // (bwrap's --die-with-parent then takes down the pid namespace).
     this.child = spawn(spec.command, spec.args, {
-      stdio: ["pipe", "pipe", "pipe"], detached: true, cwd: spec.cwd, env: spec.env, uid: spec.uid, gid: spec.gid,
+      stdio: spec.fd3 ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"], detached: true, cwd: spec.cwd, env: spec.env,
+      uid: spec.uid, gid: spec.gid,
     });
+    if (spec.fd3) {
+      const fd3 = this.child.stdio[3] as import("node:stream").Writable;
+      fd3.on("error", () => undefined);
+      fd3.end(spec.fd3);
+    }
     live.add(this);
     if (!exitHook) {
       exitHook = true;
@@ -217,7 +225,10 @@ export class Worker {
   }
 
   private setRef(on: boolean): void {
-    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as { ref?: () => void; unref?: () => void }[];
-    for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
+    // Streams without a handle (closed) would queue a 'connect' listener on every ref(): skip them.
+    const streams = [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as ({ ref(): void; unref(): void; destroyed: boolean } | null)[];
+    for (const h of streams) if (h && !h.destroyed) (on ? h.ref : h.unref).call(h);
+    if (on) this.child.ref();
+    else this.child.unref();
   }
 }

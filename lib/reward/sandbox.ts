@@ -10,6 +10,7 @@ import { warn } from "../core/warn.js";
 import { bwrapArgs, SANDBOX_ENV, type BwrapFeatures, type IsolationLevel } from "./sandbox-args.js";
 import { withSlot } from "./sandbox-pool.js";
 import { RUNNER_SOURCE } from "./sandbox-runner.js";
+import { seccompFilter } from "./sandbox-seccomp.js";
 import { Worker, type RunnerEvent, type WorkerSpec } from "./sandbox-worker.js";
 
 export type { RunnerEvent } from "./sandbox-worker.js";
@@ -164,13 +165,15 @@ function workerSpec(level: IsolationLevel, o: Required<SandboxOptions>, slot: nu
   // "bwrap-root" needs real root to build namespaces; the runner then drops to a uid private to this slot, so that
   // RLIMIT_NPROC (counted per uid outside a user namespace) limits this sandbox alone.
   const dropTo = level === "bwrap-root" ? o.uid - 1000 - slot : -1;
+  const filter = seccompFilter();
   const args = bwrapArgs({
     level, python: o.python, tmpBytes: o.tmpSizeMb << 20, readOnlyPaths: o.readOnlyPaths,
     runnerSource: RUNNER_SOURCE, runnerArgs: [String(dropTo), "/tmp", "/dev/shm"], features: bwrapFeatures(o.bwrap),
+    seccompFd: filter ? 3 : undefined,
   });
   // As root, "bwrap" runs as an unprivileged uid: root ignores RLIMIT_NPROC, and could read whatever a bind exposes.
   const drop = level === "bwrap" && isRoot ? { uid: o.uid, gid: o.uid } : {};
-  return { command: o.bwrap, args, cwd: "/", env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, ...drop };
+  return { command: o.bwrap, args, cwd: "/", env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, ...drop, ...(filter ? { fd3: filter } : {}) };
 }
 
 function limitsFor(level: IsolationLevel, o: Required<SandboxOptions>): Record<string, number | null> {
@@ -273,6 +276,7 @@ export function sandboxStatus(options: SandboxOptions = {}): Promise<Probe> {
         return { level: null, reasons };
       }
       const features = bwrapFeatures(o.bwrap);
+      if (!seccompFilter()) reasons.push(`no seccomp filter for ${process.arch}: dangerous system calls are not refused`);
       if (!features.size) reasons.push(`${found.stdout.trim()} has no --size: /tmp is not size-limited (only RLIMIT_FSIZE per file)`);
       if (!fs.existsSync(o.python)) {
         reasons.push(`python not found at ${o.python}`);
