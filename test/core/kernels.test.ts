@@ -116,12 +116,15 @@ test("useBackend() installs the fast kernels and useBackend({fastKernels: false}
   const info = await useBackend({ force: "wasm" });
   assert.ok(info.notes.some((n) => n.startsWith("fast kernels: BatchMatMul")), info.notes.join("; "));
   const fast = tf.getKernel("BatchMatMul", "wasm").kernelFunc;
-  assert.deepEqual(fastKernelState().kernels, ["BatchMatMul", "_FusedMatMul", "Identity", "Slice"]);
+  assert.deepEqual(fastKernelState().kernels.slice(0, 4), ["BatchMatMul", "_FusedMatMul", "Identity", "Slice"]);
+  assert.ok(fastKernelState().kernels.includes("Multiply") && fastKernelState().kernels.includes("Exp"));
   await useBackend({ force: "wasm", fastKernels: false });
-  assert.notEqual(tf.getKernel("BatchMatMul", "wasm").kernelFunc, fast);
+  const stock = tf.getKernel("BatchMatMul", "wasm").kernelFunc;
+  assert.notEqual(stock, fast);
   assert.equal(fastKernelState().build, null);
   await useBackend({ force: "wasm" });
-  assert.equal(tf.getKernel("BatchMatMul", "wasm").kernelFunc, fast);
+  assert.notEqual(tf.getKernel("BatchMatMul", "wasm").kernelFunc, stock);
+  assert.ok(fastKernelState().build === "fma" || fastKernelState().build === "simd");
 });
 
 test("gradients of a matmul chain equal the stock kernel's (autodiff hits NT and TN shapes)", async () => {

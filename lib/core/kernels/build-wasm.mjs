@@ -1,10 +1,10 @@
-// Compile lib/core/kernels/wasm/matmul.as (AssemblyScript) into the two kernel binaries and copy them next to the
+// Compile lib/core/kernels/wasm/kernels.as (AssemblyScript) into the two kernel binaries and copy them next to the
 // compiled library (dist/core/kernels/wasm/). Run by `npm run build:kernels`, which `npm run build` runs first.
 //
 // Why both "build" and "committed": the .wasm files are also committed in lib/core/kernels/wasm/ so that tsx-run
 // sources (tests, notebooks from a checkout) work without a build, and so a production install without
 // devDependencies still has them. When assemblyscript is installed (any `npm ci`), this script rebuilds them from
-// source, so the committed binaries can never silently drift from matmul.as (a rebuilt file that differs shows up
+// source, so the committed binaries can never silently drift from kernels.as (a rebuilt file that differs shows up
 // in `git status`). asc output is deterministic for a pinned assemblyscript version.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -14,14 +14,14 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..", "..");
-const src = join(here, "wasm", "matmul.as");
+const src = join(here, "wasm", "kernels.as");
 const outDir = join(here, "wasm");
 const distDir = join(root, "dist", "core", "kernels", "wasm");
 const asc = join(root, "node_modules", "assemblyscript", "bin", "asc.js");
 
 const variants = [
-  { file: "matmul-simd.wasm", features: ["simd"] },
-  { file: "matmul-fma.wasm", features: ["simd", "relaxed-simd"] },
+  { file: "kernels-simd.wasm", features: ["simd"] },
+  { file: "kernels-fma.wasm", features: ["simd", "relaxed-simd"] },
 ];
 
 /** A wasm binary's data section id is 11; ours must have none (it would overwrite the tfjs heap on instantiation). */
@@ -54,7 +54,7 @@ if (existsSync(asc)) {
       execFileSync(process.execPath, args, { stdio: "inherit" });
       const bytes = readFileSync(out);
       if (sectionIds(bytes).includes(11))
-        throw new Error(`build-wasm: ${v.file} has a data segment (it would overwrite the tfjs heap). Remove static data from matmul.as.`);
+        throw new Error(`build-wasm: ${v.file} has a data segment (it would overwrite the tfjs heap). Remove static data from kernels.as.`);
       const dest = join(outDir, v.file);
       const same = existsSync(dest) && Buffer.compare(readFileSync(dest), bytes) === 0;
       if (!same) {

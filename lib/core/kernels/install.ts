@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { warn } from "../warn.js";
+import { binaryKernel, expKernel, reduceKernel } from "./elementwise.js";
 import { identityKernel } from "./identity.js";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matmul.js";
 import { sliceKernel } from "./slice.js";
@@ -7,7 +8,7 @@ import { availableBuilds, kernelInstance, resetKernelInstance, type WasmBackendI
 
 /** Which fast kernels are registered on the wasm backend, and which matmul build they run. */
 export interface FastKernelState {
-  /** Kernel names currently replaced (BatchMatMul, _FusedMatMul, Identity, Slice), empty when off. */
+  /** Kernel names currently replaced (BatchMatMul, _FusedMatMul, Identity, Slice, elementwise ...), empty when off. */
   kernels: string[];
   /** "fma" (relaxed-SIMD fused multiply-add) or "simd"; null when the fast kernels are off. */
   build: "fma" | "simd" | null;
@@ -17,27 +18,34 @@ export interface FastKernelState {
 export interface InstallFastKernelsOptions {
   /** Matmul build: "fma" when this V8 supports relaxed SIMD (falls back to "simd"), or force "simd". Defaults to "fma". */
   build?: "fma" | "simd";
-  /** Kernels to replace. Defaults to all four. */
+  /** Kernels to replace. Defaults to all of them. */
   kernels?: string[];
 }
 
-const ALL = ["BatchMatMul", "_FusedMatMul", "Identity", "Slice"];
+// Softmax, Sigmoid and Max stay on tfjs-wasm's XNNPACK kernels: measured faster than SIMD versions of them here.
+const ALL = ["BatchMatMul", "_FusedMatMul", "Identity", "Slice", "Add", "Sub", "Multiply", "RealDiv", "Exp", "Sum", "Mean"];
 const stock = new Map<string, tf.KernelConfig>();
 let state: FastKernelState = { kernels: [], build: null };
 
+type AnyArgs = Parameters<typeof binaryKernel>[1];
+
 function config(name: string, stockFunc: tf.KernelFunc): tf.KernelConfig {
-  const kernelFunc = (
-    name === "BatchMatMul" ? batchMatMulKernel
-    : name === "_FusedMatMul" ? fusedMatMulKernel
-    : name === "Identity" ? identityKernel
-    : (args: Parameters<typeof sliceKernel>[0]) => sliceKernel(args, stockFunc)
-  ) as unknown as tf.KernelFunc;
-  return { kernelName: name, backendName: "wasm", kernelFunc };
+  const stock = stockFunc as unknown as (args: AnyArgs) => tf.TensorInfo;
+  const impl: (args: AnyArgs) => tf.TensorInfo =
+    name === "BatchMatMul" ? (a) => batchMatMulKernel(a as Parameters<typeof batchMatMulKernel>[0])
+    : name === "_FusedMatMul" ? (a) => fusedMatMulKernel(a as Parameters<typeof fusedMatMulKernel>[0])
+    : name === "Identity" ? (a) => identityKernel(a as unknown as Parameters<typeof identityKernel>[0])
+    : name === "Slice" ? (a) => sliceKernel(a as Parameters<typeof sliceKernel>[0], stockFunc)
+    : name === "Exp" ? (a) => expKernel(a, stock)
+    : name === "Sum" || name === "Mean" ? (a) => reduceKernel(name, a, stock)
+    : (a) => binaryKernel(name, a, stock);
+  return { kernelName: name, backendName: "wasm", kernelFunc: impl as unknown as tf.KernelFunc };
 }
 
 /**
- * Replace the wasm backend's BatchMatMul, _FusedMatMul, Identity and Slice with cellrl's faster kernels (a SIMD
- * matmul for every shape, copy-free Identity, in-heap Slice). useBackend() calls this on wasm; returns note lines.
+ * Replace tfjs-wasm kernels with cellrl's faster ones: a SIMD matmul for every shape (BatchMatMul, _FusedMatMul),
+ * copy-free Identity, in-heap Slice, and SIMD float32 Add/Sub/Multiply/RealDiv, Exp, Sum/Mean (common layouts;
+ * others fall through to the stock kernel). useBackend() calls this on wasm; returns note lines.
  * @example installFastKernels() // ["fast kernels: BatchMatMul, _FusedMatMul, Identity, Slice (matmul build fma)"]
  */
 export function installFastKernels(options: InstallFastKernelsOptions = {}): string[] {

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { heapOffset, kernelInstance, scratch, type WasmBackendInternals } from "./wasm-backend.js";
 
-/** Blocking of the packed GEMM (see matmul.as); tuned on a 2-core AMD EPYC (48 KB L1d, 1 MB L2 per core). */
+/** Blocking of the packed GEMM (see kernels.as); tuned on a 2-core AMD EPYC (48 KB L1d, 1 MB L2 per core). */
 export interface MatmulBlocking {
   /** K is cut into blocks of this many when it exceeds `kBlockAbove` (a^T @ dy with K = B*T). Defaults to 256. */
   kBlock: number;

@@ -33,17 +33,21 @@ export interface WasmBackendInternals {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-/** The exports of matmul.as (see that file for the argument meanings). */
-export interface MatmulModule {
+/** The exports of kernels.as (see that file for the argument meanings). */
+export interface KernelModule {
   bmm(
     a: number, b: number, c: number, batch: number, M: number, N: number, K: number, transA: number, transB: number,
     strideA: number, strideB: number, scratch: number, kcMax: number, ncMax: number,
   ): void;
+  binary(op: number, x: number, y: number, out: number, n: number, xm: number, ym: number, xd: number, yd: number): void;
+  expf(x: number, out: number, n: number): void;
+  rowSum(x: number, out: number, rows: number, cols: number, scale: number): void;
+  colSum(x: number, out: number, rows: number, cols: number, scale: number): void;
 }
 
 /** The compiled kernel module, which build it is, and where its scratch buffer lives in the tfjs heap. */
 export interface KernelInstance {
-  exports: MatmulModule;
+  exports: KernelModule;
   fma: boolean;
   scratchPtr: number;
   scratchBytes: number;
@@ -70,14 +74,14 @@ export function wasmPath(file: string): string {
 
 function compileModules(): void {
   if (simdModule) return;
-  simdModule = new WA.Module(readFileSync(wasmPath("matmul-simd.wasm")));
+  simdModule = new WA.Module(readFileSync(wasmPath("kernels-simd.wasm")));
   fmaModule = null;
   try {
     // Relaxed SIMD (FMA) is behind a flag in Node 20's V8; setting it before compiling works at runtime and is
     // default-on in newer V8. It only affects modules compiled after this call.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require("v8").setFlagsFromString("--experimental-wasm-relaxed-simd");
-    const bytes = readFileSync(wasmPath("matmul-fma.wasm"));
+    const bytes = readFileSync(wasmPath("kernels-fma.wasm"));
     if (WA.validate(bytes)) fmaModule = new WA.Module(bytes);
   } catch {
     fmaModule = null;
@@ -102,7 +106,7 @@ export function kernelInstance(backend: WasmBackendInternals, prefer: "fma" | "s
   const useFma = prefer === "fma" && fmaModule != null;
   const mod = useFma ? fmaModule! : simdModule!;
   const instance = new WA.Instance(mod, { env: { memory } });
-  inst = { exports: instance.exports as unknown as MatmulModule, fma: useFma, scratchPtr: 0, scratchBytes: 0 };
+  inst = { exports: instance.exports as unknown as KernelModule, fma: useFma, scratchPtr: 0, scratchBytes: 0 };
   instances.set(memory, inst);
   return inst;
 }

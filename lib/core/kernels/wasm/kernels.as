@@ -1,5 +1,5 @@
-// AssemblyScript source of cellrl's f32 matmul kernels (compiled by build-wasm.mjs to matmul-simd.wasm and
-// matmul-fma.wasm; the extension is .as so the library's tsc never sees it).
+// AssemblyScript source of cellrl's f32 kernels: matmul, elementwise ops, exp, sum reductions (compiled by
+// build-wasm.mjs to kernels-simd.wasm and kernels-fma.wasm; the extension is .as so the library's tsc never sees it).
 //
 // The module imports the tfjs-wasm backend's memory and works on tensors in place: every pointer below is a byte
 // offset into that heap. It must contain no data segment and no globals with initialisers (instantiating it would
@@ -310,5 +310,167 @@ export function bmm(
     } else {
       gemmPacked(at, bt, ct, M, N, K, rsA, ksA, ksB, nsB, scratch, kcMax, ncMax);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Elementwise ops, exp and sum reductions. The stock tfjs-wasm kernels for these cost 5-10 us of fixed overhead per call
+// (shape arrays marshalled through cwrap) and use scalar libm exp; these take raw pointers and vectorise.
+
+// @ts-ignore: decorator
+@inline function binop(op: i32, x: v128, y: v128): v128 {
+  if (op == 0) return f32x4.add(x, y);
+  if (op == 1) return f32x4.sub(x, y);
+  if (op == 2) return f32x4.mul(x, y);
+  return f32x4.div(x, y);
+}
+
+// @ts-ignore: decorator
+@inline function binopS(op: i32, x: f32, y: f32): f32 {
+  if (op == 0) return x + y;
+  if (op == 1) return x - y;
+  if (op == 2) return x * y;
+  return x / y;
+}
+
+// out[i] = x[i] op y[i] over n floats, where x or y may repeat: xm / ym is the period of the operand along the flat
+// index (n: full, 1 or a suffix length m: the vector repeats every m) and xd / yd divides the index first (a column
+// broadcast [.., 1] against [.., m] reads element i / m). Layouts that fit none of these stay on the stock kernel.
+// Inlined into binary() once per op so `op` is a constant and the per-element op dispatch folds away.
+// @ts-ignore: decorator
+@inline function binaryLoop(op: i32, x: usize, y: usize, out: usize, n: i32, xm: i32, ym: i32, xd: i32, yd: i32): void {
+  if (xm == n && ym == n && xd == 1 && yd == 1) {
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, binop(op, v128.load(x + o), v128.load(y + o)));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(out + o, binopS(op, load<f32>(x + o), load<f32>(y + o)));
+    }
+    return;
+  }
+  // Row-wise: rows of length `inner` where each operand is a full row, a repeating vector, or one value per row.
+  const inner = xd > 1 ? xd : yd > 1 ? yd : xm > 1 && xm < n ? xm : ym > 1 && ym < n ? ym : n;
+  const rows = n / inner;
+  for (let r = 0; r < rows; r++) {
+    const base = <usize>(r * inner) << 2;
+    const xr: usize = xd > 1 ? 0 : xm == n ? x + base : x;
+    const yr: usize = yd > 1 ? 0 : ym == n ? y + base : y;
+    const or = out + base;
+    if (xd > 1 || xm == 1) {
+      const s = xd > 1 ? load<f32>(x + (<usize>r << 2)) : load<f32>(x);
+      const sv = f32x4.splat(s);
+      let j = 0;
+      for (; j + 4 <= inner; j += 4) v128.store(or + (<usize>j << 2), binop(op, sv, v128.load(yr + (<usize>j << 2))));
+      for (; j < inner; j++) store<f32>(or + (<usize>j << 2), binopS(op, s, load<f32>(yr + (<usize>j << 2))));
+    } else if (yd > 1 || ym == 1) {
+      const s = yd > 1 ? load<f32>(y + (<usize>r << 2)) : load<f32>(y);
+      const sv = f32x4.splat(s);
+      let j = 0;
+      for (; j + 4 <= inner; j += 4) v128.store(or + (<usize>j << 2), binop(op, v128.load(xr + (<usize>j << 2)), sv));
+      for (; j < inner; j++) store<f32>(or + (<usize>j << 2), binopS(op, load<f32>(xr + (<usize>j << 2)), s));
+    } else {
+      let j = 0;
+      for (; j + 4 <= inner; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(or + o, binop(op, v128.load(xr + o), v128.load(yr + o)));
+      }
+      for (; j < inner; j++) {
+        const o = <usize>j << 2;
+        store<f32>(or + o, binopS(op, load<f32>(xr + o), load<f32>(yr + o)));
+      }
+    }
+  }
+}
+
+/** out = x op y (op 0 add, 1 sub, 2 mul, 3 div) with the repeat patterns described at binaryLoop. */
+export function binary(op: i32, x: usize, y: usize, out: usize, n: i32, xm: i32, ym: i32, xd: i32, yd: i32): void {
+  if (op == 0) binaryLoop(0, x, y, out, n, xm, ym, xd, yd);
+  else if (op == 1) binaryLoop(1, x, y, out, n, xm, ym, xd, yd);
+  else if (op == 2) binaryLoop(2, x, y, out, n, xm, ym, xd, yd);
+  else binaryLoop(3, x, y, out, n, xm, ym, xd, yd);
+}
+
+// exp for 4 lanes: Cephes expf (range reduction by ln 2, degree-5 polynomial, ~1 ulp) with cheap lane ops only
+// (pmin/pmax, the 1.5*2^23 rounding trick instead of nearest + trunc_sat, which V8 expands to long sequences).
+// Exact 0 below -86.5 (where the result would be < 3e-38; the stock kernel returns slow denormals down to -103),
+// +inf above 88.72, NaN in -> NaN out.
+// @ts-ignore: decorator
+@inline function exp4(x: v128): v128 {
+  const hi = f32x4.splat(88.7228391);
+  const lo = f32x4.splat(-86.5);
+  const magic = f32x4.splat(12582912.0); // 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits
+  const xc = f32x4.pmax(f32x4.pmin(x, hi), lo);
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(t, magic);
+  const ni = i32x4.sub(t, magic); // the integer n, from the bit patterns
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = madd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1)));
+  // 2^n as 2^(n-1) * 2: n is in [-125, 128] after the clamp, so n - 1 always has a normal exponent.
+  const scale = i32x4.shl(i32x4.add(ni, i32x4.splat(126)), 23);
+  let y = f32x4.mul(f32x4.mul(p, scale), f32x4.splat(2));
+  y = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, lo));
+  return v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, hi)); // NaN: both compares false, NaN came through
+}
+
+// @ts-ignore: decorator
+@inline function exp1(x: f32): f32 {
+  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+}
+
+/** out = exp(x) over n floats (sigmoid and softmax stay on XNNPACK's kernels, measured faster). */
+export function expf(x: usize, out: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, exp4(v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, exp1(load<f32>(x + o)));
+  }
+}
+
+/** Per row of `cols` floats: out[r] = scale * sum of the row. */
+export function rowSum(x: usize, out: usize, rows: i32, cols: i32, scale: f32): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * cols) << 2);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    let j = 0;
+    for (; j + 8 <= cols; j += 8) {
+      a0 = f32x4.add(a0, v128.load(xr + (<usize>j << 2)));
+      a1 = f32x4.add(a1, v128.load(xr + (<usize>j << 2), 16));
+    }
+    for (; j + 4 <= cols; j += 4) a0 = f32x4.add(a0, v128.load(xr + (<usize>j << 2)));
+    a0 = f32x4.add(a0, a1);
+    let s: f32 = f32x4.extract_lane(a0, 0) + f32x4.extract_lane(a0, 1) + f32x4.extract_lane(a0, 2) + f32x4.extract_lane(a0, 3);
+    for (; j < cols; j++) s += load<f32>(xr + (<usize>j << 2));
+    store<f32>(out + (<usize>r << 2), s * scale);
+  }
+}
+
+/** out[j] = scale * sum over rows of x[r, j] (a reduction over leading axes, e.g. a bias gradient). */
+export function colSum(x: usize, out: usize, rows: i32, cols: i32, scale: f32): void {
+  memory.fill(out, 0, <usize>cols << 2);
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * cols) << 2);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(xr + o)));
+    }
+    for (; j < cols; j++) store<f32>(out + (<usize>j << 2), load<f32>(out + (<usize>j << 2)) + load<f32>(xr + (<usize>j << 2)));
+  }
+  if (scale != 1) {
+    for (let j = 0; j < cols; j++) store<f32>(out + (<usize>j << 2), load<f32>(out + (<usize>j << 2)) * scale);
   }
 }
