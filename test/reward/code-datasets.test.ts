@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as zlib from "node:zlib";
 import { codeReward } from "../../lib/reward/code.js";
 import { sampleTestsFromPrompt } from "../../lib/reward/code-samples.js";
+import { parseCodeTests } from "../../lib/reward/code-tests.js";
 import { score } from "../../lib/reward/score.js";
 import "../../lib/reward/data-sources.js"; // routes livecodebench/... to "code"
 
@@ -137,4 +138,16 @@ test("programs that do not compile or crash while loading score 0 with the reaso
   const empty = await codeReward("```python\n\n```", gt);
   assert.equal(empty.details.rule, "empty-program");
   assert.equal(empty.score, 0);
+});
+
+test("the repo's code datasets (verl records): every ground truth parses; HumanEval records score 1 with their canonical solution", async () => {
+  const read = (f: string) => zlib.gunzipSync(fs.readFileSync(`${__dirname}/../../datasets/${f}`)).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const he = read("humaneval_test.jsonl.gz");
+  const sets = { he, mbpp: read("mbpp.jsonl.gz"), cc: read("code_contests_test.jsonl.gz") };
+  const kinds: Record<string, string> = {};
+  for (const [name, rows] of Object.entries(sets))
+    for (const r of rows) kinds[`${name}:${parseCodeTests(r.reward_model.ground_truth).mode}`] = "ok";
+  assert.deepEqual(Object.keys(kinds).sort(), ["cc:stdio", "he:functional", "mbpp:functional"]);
+  const res = await Promise.all(he.map((r) => score(r, fence(r.extra_info.canonical_solution))));
+  assert.equal(res.filter((r) => r.score === 1).length, 164);
 });
