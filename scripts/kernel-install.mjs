@@ -49,8 +49,9 @@ function userInstall(jupyter) {
       const r = spawnSync(jupyter.python, ["-m", "jupyter_client.kernelspecapp", "install", "--user", "--replace", `--name=${NAME}`, staging], {
         encoding: "utf8",
       });
-      if (r.status === 0) return (r.stderr || r.stdout).trim();
-      throw new Error((r.stderr || r.stdout || "").trim() || `exit ${r.status}`);
+      const said = `${r.stderr}\n${r.stdout}`;
+      if (r.status === 0) return (said.split("\n").find((l) => l.includes("Installed kernelspec")) ?? said).trim();
+      throw new Error(said.trim() || `exit ${r.status}`);
     }
     const base = process.env.JUPYTER_DATA_DIR ??
       (process.platform === "darwin" ? path.join(os.homedir(), "Library", "Jupyter") : path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), ".local", "share"), "jupyter"));

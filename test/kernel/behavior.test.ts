@@ -1,9 +1,16 @@
 // Kernel behaviour beyond jupyter_kernel_test: interrupts keep state, TypeScript errors carry line:col, display ids
 // update in place, stop_on_error semantics, rich execute_result bundles, tslab compatibility.
 // One kernel session runs all steps (kernel start dominates the cost); each test reads its own steps' results.
-import { test, before } from "node:test";
+// The session runs in a temporary folder outside the repo, so `import ... from "cellrl"` also tests that the kernel
+// finds the package (types and runtime) for notebooks anywhere.
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { runSession, outputsOf, type Step, type StepResult } from "./jupyter.js";
+
+const outside = realpathSync(mkdtempSync(path.join(os.tmpdir(), "cellrl-kernel-cwd-")));
 
 const steps: Record<string, Step> = {
   keep: { code: "let keep = 41" },
@@ -26,6 +33,7 @@ const steps: Record<string, Step> = {
   },
   figureResult: { code: 'import { figure } from "cellrl";\nfigure({ data: [{ type: "bar", y: [1, 2] }] }, { summary: "two bars" })' },
   tslabCompat: { code: 'import * as tslab from "tslab";\nconst d = tslab.newDisplay(); d.html("<i>a</i>"); d.html("<i>b</i>"); tslab.display.markdown("**m**")' },
+  anyFolder: { code: 'import { aq } from "cellrl";\nconst rows: number = aq.table({ a: [1, 2, 3] }).numRows();\n[rows, process.cwd()]' },
   silent: { code: "console.log('should not appear'); 1", silent: true },
   countAfterSilent: { code: "'counted'" },
 };
@@ -35,12 +43,13 @@ const batches: Record<string, Step> = {
 };
 
 let results: Record<string, StepResult & { batch?: StepResult[] }> = {};
-
 before(() => {
   const names = [...Object.keys(steps), ...Object.keys(batches)];
-  const out = runSession(names.map((n) => steps[n] ?? batches[n]), { timeoutMs: 240_000 });
+  const out = runSession(names.map((n) => steps[n] ?? batches[n]), { timeoutMs: 240_000, cwd: outside });
   results = Object.fromEntries(names.map((n, i) => [n, out[i]]));
 });
+
+after(() => rmSync(outside, { recursive: true, force: true }));
 
 function result(name: string): StepResult {
   const r = results[name];
@@ -127,12 +136,18 @@ test('import * as tslab from "tslab": display, newDisplay updates, markdown', ()
   assert.equal(upd.content.transient.display_id, outputsOf(r, "display_data")[0].content.transient.display_id);
 });
 
+test("a notebook outside the repo imports cellrl (type-checked) and runs in its own folder", () => {
+  const r = result("anyFolder");
+  assert.equal(r.reply!.status, "ok", JSON.stringify(r.reply));
+  assert.equal(text(r), `[ 3, '${outside}' ]`);
+});
+
 test("silent execution publishes nothing and does not count", () => {
   const s = result("silent");
   assert.equal(s.reply!.status, "ok");
   assert.deepEqual(s.outputs, []);
   const next = result("countAfterSilent");
-  assert.equal(outputsOf(next, "execute_input")[0].content.execution_count, result("tslabCompat").reply!.execution_count + 1);
+  assert.equal(outputsOf(next, "execute_input")[0].content.execution_count, result("anyFolder").reply!.execution_count + 1);
 });
 
 test("stop_on_error false: cells queued after an error still run", () => {
