@@ -96,7 +96,8 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
     };
   } else if (tests.mode === "call") {
     n = tests.inputs.length;
-    job.tests = tests.inputs.map((input) => ({ input }));
+    // Returned JSON longer than twice the expected one cannot be equal; the runner cuts it there.
+    job.tests = tests.inputs.map((input, i) => ({ input, cap: 2 * JSON.stringify(tests.outputs[i] ?? null).length + 4096 }));
     job.fn = tests.fnName;
     const apps = tests.inputs.some((x) => Array.isArray(x));
     onEvent = (e) => {
@@ -152,7 +153,7 @@ function eventVerdict(e: RunnerEvent): TestVerdict {
   const s = String(e.s);
   // A failed assert is a wrong answer; any other exception while testing is a runtime error.
   const status: TestStatus = s === "timeout" ? "timeout" : s === "output-limit" ? "output-limit" : s === "not-run" ? "not-run"
-    : s === "exited-early" ? "exited-early" : s === "fail" && String(e.msg ?? "").startsWith("AssertionError") ? "wrong-answer"
+    : s === "exited-early" ? "exited-early" : s === "wrong" || (s === "fail" && String(e.msg ?? "").startsWith("AssertionError")) ? "wrong-answer"
     : "runtime-error";
   const v: TestVerdict = { status };
   if (e.msg) v.message = clipMsg(e.msg);

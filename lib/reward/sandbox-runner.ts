@@ -345,7 +345,14 @@ def run_in_child(job, lim, pre, prog, units, call_inputs):
                     res = fn(*args)
                     if isinstance(res, tuple):
                         res = list(res)
-                    report(i, "ret", json.dumps(res, allow_nan=False))
+                    text = json.dumps(res, allow_nan=False)
+                    if len(text) > caps[i]:
+                        # Longer than twice the expected JSON: cannot be equal, and must not flood the host.
+                        report(i, "wrong", "returned a value of " + str(len(text)) + " characters (expected about " + str(caps[i] // 2) + ")")
+                        if stop:
+                            return 0
+                        continue
+                    report(i, "ret", text)
                 except BaseException as e:
                     report(i, "fail", fmt_exc(e))
                     if stop:
@@ -364,6 +371,7 @@ def run_in_child(job, lim, pre, prog, units, call_inputs):
         return 0
 
     n = len(call_inputs) if call_inputs is not None else len(units)
+    caps = [t.get("cap") or job["outputCap"] for t in job.get("tests") or []]
     results = {}
     loaded = {"ok": None, "msg": ""}
     prefix = (nonce + " ").encode()
@@ -404,7 +412,7 @@ def run_in_child(job, lim, pre, prog, units, call_inputs):
         if i in results:
             kind, payload = results[i]
             emit({"ev": "test", "i": i, "s": kind, ("ret" if kind == "ret" else "msg"): payload})
-            if kind == "fail" and stop:
+            if kind in ("fail", "wrong") and stop:
                 break
         else:
             emit({"ev": "test", "i": i, "s": "not-run" if cut else (reason or "exited-early"), "msg": how})

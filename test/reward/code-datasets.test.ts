@@ -151,3 +151,12 @@ test("the repo's code datasets (verl records): every ground truth parses; HumanE
   const res = await Promise.all(he.map((r) => score(r, fence(r.extra_info.canonical_solution))));
   assert.equal(res.filter((r) => r.score === 1).length, 164);
 });
+
+test("call-based: a huge return value is cut at twice the expected size and is a wrong answer", async () => {
+  const gt = { inputs: ["3"], outputs: ["[0, 1, 2]"], fn_name: "upto" };
+  const ok = await codeReward(fence("def upto(n):\n    return list(range(n))"), gt);
+  assert.equal(ok.score, 1);
+  const huge = await codeReward(fence("def upto(n):\n    return list(range(10 ** 6))"), gt);
+  assert.equal(huge.details.rule, "wrong-answer");
+  assert.match(String(huge.details.firstFailure), /returned a value of \d+ characters \(expected about \d+\)/);
+});
