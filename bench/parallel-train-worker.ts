@@ -1,10 +1,13 @@
 // Worker module for 2-thread data-parallel training of the benchmark model (run by bench/parallel-train.ts through
 // lib/core/kernels' workerGroup). Each worker holds a full replica (model + AdamW state), computes the gradient of
 // its half of the batch, averages gradients with the other worker through shared memory, and steps locally; the
-// replicas stay bit-identical (checked by checksum()).
+// replicas stay bit-identical (checked by checksum()). The step is bench/model.ts's (same model, loss through
+// model.logprobTensors -> mean NLL, AdamW with its defaults), only split over two threads.
 import * as tf from "@tensorflow/tfjs";
 import type { WorkerContext } from "../lib/core/kernels/index.js";
-import { LlamaModel } from "../lib/model/index.js";
+import { Rng } from "../lib/core/random.js";
+import { LlamaModel } from "../lib/model/llama.js";
+import { logprobTensors } from "../lib/model/logprobs.js";
 import { AdamW } from "../lib/model/optim.js";
 import type { BenchConfig } from "./configs.js";
 
@@ -35,20 +38,15 @@ export function init(c: BenchConfig, ctx: WorkerContext): number {
 export function step(arg: { steps: number }, ctx: WorkerContext): number[] {
   const c = config!;
   const rows = c.batch / ctx.world;
-  const V = c.vocab_size;
-  const ids = Array.from({ length: rows }, (_, i) => {
-    const b = ctx.rank * rows + i;
-    return Array.from({ length: c.seq }, (_, t) => (b * 31 + t * 7) % V);
-  });
-  const inputs = ids.map((r) => r.slice(0, -1));
-  const tgt = tf.tensor1d(ids.flatMap((r) => r.slice(1)), "int32");
+  const rng = new Rng(1000 + ctx.rank);
   const times: number[] = [];
   const vars = [...model!.namedVariables().values()];
   for (let s = 0; s < arg.steps; s++) {
+    const batch = { ids: Array.from({ length: rows }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size))) };
     const t0 = performance.now();
     const { value, grads } = tf.variableGrads(() => {
-      const { logits } = model!.forward({ ids: inputs });
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(tgt, V).toFloat(), tf.reshape(logits, [-1, V])) as tf.Scalar;
+      const { logp, mask } = logprobTensors(model!, batch);
+      return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar;
     }, vars);
     const names = Object.keys(grads);
     const avg = ctx.allReduce!.mean(names.map((n) => grads[n]));
@@ -58,7 +56,6 @@ export function step(arg: { steps: number }, ctx: WorkerContext): number[] {
     tf.dispose([value, ...Object.values(grads), ...avg]);
     times.push(performance.now() - t0);
   }
-  tgt.dispose();
   return times;
 }
 

@@ -7,8 +7,12 @@
 //
 // Training is also measured with 2 worker threads (data parallel, bench/parallel-train.ts) against torch on 2 threads.
 //
-// Options: --quick (1 round, fewer steps), --only=tiny|small, --no-torch, --no-matmul, --no-parallel, --rounds=N,
-// --stock (also time tiny with the stock tfjs kernels, slow).
+// Other engineers' benchmark modules in bench/ (kernel start-up, reward graders) run at the end; their entries are
+// listed as they return them.
+//
+// Options: --quick (1 round, fewer steps), --only=tiny|small, --no-torch, --no-matmul, --no-parallel, --no-others,
+// --rounds=N, --stock (also time tiny with the stock tfjs kernels, slow).
+import { readdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { configs, generateTokens, trainTokens, type BenchConfig } from "./configs.js";
@@ -49,26 +53,42 @@ function samplesOf(r: Record<string, unknown>): number[] {
   return Array.isArray(r.samples) && r.samples.length ? (r.samples as number[]) : [r.value as number];
 }
 
+// bench/*.ts files that are part of this harness (everything else in bench/ is another engineer's benchmark module).
+const HARNESS = new Set(["run", "report", "stats", "matmul", "configs", "torch-peer", "line-peer", "tfjs-peer", "model-adapter", "model", "parallel-train", "parallel-train-worker"]);
+
 async function otherEntries(): Promise<{ entries: BenchEntry[]; notes: string[] }> {
-  // Other engineers' bench modules: each exports functions returning {name, value, unit} (or a list of them).
+  // Other engineers' bench modules (kernel start-up, reward graders, ...): every exported function returns
+  // {name, value, unit} or a list of them. Each module guards its own CLI with require.main.
   const entries: BenchEntry[] = [];
   const notes: string[] = [];
-  for (const file of ["kernel-start.js"]) {
+  const files = readdirSync(__dirname)
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !/^(scratch|proto)/.test(f) && !HARNESS.has(f.slice(0, -3)))
+    .sort();
+  for (const file of files) {
+    const label = `bench/${file}`;
     let mod: Record<string, unknown>;
     try {
-      mod = await import(`./${file}`);
+      mod = await import(`./${file.replace(/\.ts$/, ".js")}`);
     } catch (e) {
-      notes.push(`bench/${file.replace(".js", ".ts")} not available (${(e as Error).message.split("\n")[0]}).`);
+      notes.push(`${label} could not load: ${(e as Error).message.split("\n")[0]}`);
       continue;
     }
+    const seen = new Set<unknown>();
     for (const [key, fn] of Object.entries(mod)) {
-      if (typeof fn !== "function" || key === "default") continue;
+      if (typeof fn !== "function" || seen.has(fn) || /^[A-Z]/.test(key)) continue;
+      seen.add(fn);
+      log(`${label} ${key}()`);
       try {
         const r = await (fn as () => unknown)();
-        for (const e of (Array.isArray(r) ? r : [r]) as BenchEntry[])
-          if (e && typeof e.name === "string" && typeof e.value === "number") entries.push({ name: e.name, value: e.value, unit: e.unit ?? "", range: e.range, extra: e.extra });
+        for (const e of (Array.isArray(r) ? r : [r]) as { name?: unknown; value?: unknown; unit?: unknown; range?: unknown; extra?: unknown }[])
+          if (e && typeof e.name === "string" && typeof e.value === "number")
+            entries.push({
+              name: e.name, value: e.value, unit: String(e.unit ?? ""),
+              range: e.range === undefined ? undefined : String(e.range),
+              extra: e.extra === undefined ? undefined : typeof e.extra === "string" ? e.extra : JSON.stringify(e.extra),
+            });
       } catch (e) {
-        notes.push(`bench/${file.replace(".js", ".ts")} ${key}() failed: ${(e as Error).message.split("\n")[0]}`);
+        notes.push(`${label} ${key}() failed: ${(e as Error).message.split("\n")[0]}`);
       }
     }
   }
@@ -234,9 +254,11 @@ async function main(): Promise<void> {
     }
   }
 
-  const other = await otherEntries();
-  entries.push(...other.entries);
-  notes.push(...other.notes);
+  if (!args.has("--no-others")) {
+    const other = await otherEntries();
+    entries.push(...other.entries);
+    notes.push(...other.notes);
+  }
   await torch1?.close();
   await torch2?.close();
 
