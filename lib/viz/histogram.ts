@@ -54,7 +54,7 @@ function ArrayLike(x: unknown): boolean {
  * A heatmap of a matrix (rows x columns), e.g. advantages as prompts x samples.
  * @example viz.heatmap(advMatrix, {title: "advantage", x: "sample", y: "prompt"})
  */
-export function heatmap(z: readonly (readonly number[])[], options: { title?: string; x?: string; y?: string; diverging?: boolean; height?: number; xLabels?: string[]; yLabels?: string[] } = {}): Displayable {
+export function heatmap(z: readonly (readonly number[])[], options: { title?: string; x?: string; y?: string; diverging?: boolean; height?: number; xLabels?: string[]; yLabels?: string[]; text?: readonly (readonly string[])[]; summary?: string } = {}): Displayable {
   if (!Array.isArray(z) || z.length === 0) fail("invalid_input", "viz.heatmap: z must be a non-empty matrix (array of rows).", {}, heatmap);
   const flat = z.flat().filter(Number.isFinite);
   const maxAbs = Math.max(1e-9, ...flat.map(Math.abs));
@@ -63,6 +63,7 @@ export function heatmap(z: readonly (readonly number[])[], options: { title?: st
     {
       data: [{
         type: "heatmap", z, x: options.xLabels, y: options.yLabels,
+        ...(options.text ? { text: options.text, hovertemplate: "%{y} / %{x}: %{z:.3f}<br>%{text}<extra></extra>" } : {}),
         colorscale: diverging ? [[0, "rgb(59,110,201)"], [0.5, "rgb(255,255,255)"], [1, "rgb(214,55,46)"]] : "Viridis",
         ...(diverging ? { zmin: -maxAbs, zmax: maxAbs } : {}),
       }],
@@ -72,6 +73,6 @@ export function heatmap(z: readonly (readonly number[])[], options: { title?: st
         xaxis: { title: { text: options.x ?? "" } }, yaxis: { title: { text: options.y ?? "" }, autorange: "reversed" },
       },
     },
-    { summary: `${z.length} x ${z[0]?.length ?? 0} matrix; ${stats(flat)}` },
+    { summary: options.summary ?? `${z.length} x ${z[0]?.length ?? 0} matrix; ${stats(flat)}` },
   );
 }

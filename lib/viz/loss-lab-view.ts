@@ -1,0 +1,155 @@
+// Views of update.compareLosses (the loss lab) and update.replay (a step re-run): per-variant numbers as bars and a
+// table, then the same completions as token views under every variant (how hard each token is pushed, and how its
+// logprob actually moved), on one shared colour scale so the variants compare by eye.
+import { describe, fail } from "../core/errors.js";
+import { escapeHtml, type Displayable } from "../kernel/mime.js";
+import { figure } from "../kernel/plotly.js";
+import type { Tokenizer } from "../model/tokenizer-types.js";
+import { num } from "./format.js";
+import { htmlTable } from "./html-table.js";
+import { histogram } from "./histogram.js";
+import { labTokens, maskedRow, type LabVariantLike, type TokenBatch } from "./token-adapters.js";
+import { tokenView } from "./token-view.js";
+import { stack, View } from "./view.js";
+
+/** The loss-lab result as far as the view reads it (update.compareLosses returns this). */
+export interface LossLabLike {
+  variants: readonly (LabVariantLike & { loss: number; gradNorm: number; meanAbsChange: number; meanChangePosAdv: number; meanChangeNegAdv: number; metrics?: Record<string, number> })[];
+}
+
+/** The batch given to compareLosses, as far as the view reads it. */
+export interface LabBatchLike extends TokenBatch {
+  responseMask?: readonly ArrayLike<number>[] | unknown | null;
+  adv?: ArrayLike<number> | readonly ArrayLike<number>[];
+}
+
+/** Options of lossLabView. */
+export interface LossLabViewOptions {
+  /** Decodes the token ids. */
+  tokenizer: Tokenizer;
+  /** Completions (batch rows) drawn as token views. Defaults to the first positive- and the first negative-advantage row. */
+  rows?: number[];
+  /** Which token series to draw per variant: "push" (−∂loss/∂log π), "dlogp" (change after one step). Defaults to both. */
+  show?: ("push" | "dlogp")[];
+  title?: string;
+}
+
+function advOf(batch: LabBatchLike, b: number): number {
+  const a = batch.adv as ArrayLike<number> | readonly ArrayLike<number>[] | undefined;
+  if (!a) return NaN;
+  const x = a[b] as number | ArrayLike<number>;
+  return typeof x === "number" ? x : Array.from(x).reduce((s, v) => s + v, 0);
+}
+
+function maxAbs(mats: readonly (readonly ArrayLike<number>[])[]): number {
+  let m = 1e-12;
+  for (const mat of mats) for (const r of mat) for (let t = 0; t < r.length; t++) if (Number.isFinite(r[t]) && Math.abs(r[t]) > m) m = Math.abs(r[t]);
+  return m;
+}
+
+/**
+ * The loss lab: grad norm and mean logprob change on positive / negative-advantage completions per variant (bars),
+ * the lab table, and for chosen completions one token line per variant coloured by push (−∂loss/∂log π: red = the
+ * update raises the token) and by the logprob change one step causes, on shared scales.
+ * @example display(viz.lossLabView(lab, batch, {tokenizer: tok, rows: [0, 5]}))
+ */
+export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: LossLabViewOptions): Displayable {
+  if (!lab || !Array.isArray(lab.variants) || lab.variants.length === 0)
+    fail("invalid_input", `viz.lossLabView: expected the result of update.compareLosses (got ${describe(lab)}).`, {}, lossLabView);
+  const ids = batch?.ids as readonly ArrayLike<number>[];
+  if (!Array.isArray(ids)) fail("invalid_input", `viz.lossLabView: batch.ids must be the [B, T] rows given to compareLosses (got ${describe(batch?.ids)}).`, { path: ["batch", "ids"] }, lossLabView);
+  const B = ids.length;
+  const show = options?.show ?? ["push", "dlogp"];
+  let rows = options?.rows;
+  if (!rows) {
+    const pos = ids.findIndex((_, b) => advOf(batch, b) > 0);
+    const neg = ids.findIndex((_, b) => advOf(batch, b) < 0);
+    rows = [...new Set([pos, neg].filter((r) => r >= 0))];
+    if (!rows.length) rows = [0];
+  }
+  for (const r of rows)
+    if (!Number.isInteger(r) || r < 0 || r >= B)
+      fail("invalid_option", `viz.lossLabView: options.rows has ${describe(r)} (expected row indices in [0, ${B})).`, { path: ["options", "rows"] }, lossLabView);
+  const vs = lab.variants;
+  const names = vs.map((v) => v.name);
+  const ax = (i: number) => (i === 0 ? "" : String(i + 1));
+  const panels: [string, number[]][] = [
+    ["grad norm", vs.map((v) => v.gradNorm)],
+    ["mean Δlogp, A > 0", vs.map((v) => v.meanChangePosAdv)],
+    ["mean Δlogp, A < 0", vs.map((v) => v.meanChangeNegAdv)],
+  ];
+  const bars = figure({
+    data: panels.map(([title, y], i) => ({ type: "bar", name: title, x: names, y, text: y.map((v) => num(v, 3)), textposition: "auto", xaxis: `x${ax(i)}`, yaxis: `y${ax(i)}`,
+      marker: { color: ["rgb(31,119,180)", "rgb(214,55,46)", "rgb(59,110,201)"][i] } })),
+    layout: {
+      title: { text: options?.title ?? "Loss lab: what one step of each variant would do" }, height: 320, showlegend: false,
+      grid: { rows: 1, columns: 3, pattern: "independent", xgap: 0.1 }, margin: { l: 45, r: 15, t: 60, b: 70 },
+      annotations: panels.map(([title], i) => ({ text: `<b>${title}</b>`, xref: `x${ax(i)} domain`, yref: `y${ax(i)} domain`, x: 0.5, y: 1.12, showarrow: false })),
+    },
+  }, { summary: vs.map((v) => `${v.name}: loss=${num(v.loss, 4)} gradNorm=${num(v.gradNorm, 4)} Δlogp(A>0)=${num(v.meanChangePosAdv, 3)} Δlogp(A<0)=${num(v.meanChangeNegAdv, 3)}`).join("\n") });
+  const table = htmlTable(vs.map((v) => ({
+    variant: v.name, loss: v.loss, gradNorm: v.gradNorm, "mean |Δlogp|": v.meanAbsChange, "Δlogp A>0": v.meanChangePosAdv, "Δlogp A<0": v.meanChangeNegAdv,
+    clipFrac: v.metrics?.["update/clipFrac"] ?? NaN,
+  })), { digits: 4 });
+  const pushMax = maxAbs(vs.map((v) => v.tokenWeights));
+  const dMax = maxAbs(vs.map((v) => v.logpChange));
+  const blocks: Displayable[] = [bars, new View(table.html, table.text)];
+  for (const r of rows) {
+    const a = advOf(batch, r);
+    const parts: string[] = [];
+    const texts: string[] = [];
+    for (const [j, v] of vs.entries()) {
+      const series = labTokens(batch as LabBatchLike & { responseMask?: readonly ArrayLike<number>[] }, v, r, { tokenizer: options.tokenizer });
+      const last = j === vs.length - 1;
+      for (const what of show) {
+        const tv = tokenView(series, { color: what, scale: { type: "diverging", max: what === "push" ? pushMax : dMax }, legend: last });
+        parts.push(`<div style="display:flex;align-items:flex-start"><div style="width:150px;flex:none;font-size:12px;font-family:monospace;padding-top:6px">${escapeHtml(v.name)}<br><small>${what === "push" ? "push" : "Δlogp"}</small></div><div style="flex:1">${tv.html}</div></div>`);
+        texts.push(`${v.name} ${what}: ${series.tokens.map((tok, t) => `${JSON.stringify(tok)}=${num(series.values![what][t], 3)}`).join(" ")}`);
+      }
+    }
+    const head = `<div style="font-weight:bold;font-size:13px;margin-top:6px">completion #${r} · advantage ${num(a, 3)}</div>` +
+      `<div style="font-size:11px;color:rgb(90,90,90)">push = −∂loss/∂log π (red: the step raises the token, blue: lowers it; scale ±${num(pushMax, 3)}); Δlogp = log π after − before one optimizer step (scale ±${num(dMax, 3)})</div>`;
+    blocks.push(new View(`<div class="cellrl-lab-row">${head}${parts.join("")}</div>`, `completion #${r} (advantage ${num(a, 3)})\n${texts.join("\n")}`));
+  }
+  return stack(blocks);
+}
+
+/** update.replay's result as far as the view reads it. */
+export interface ReplayLike {
+  before: readonly ArrayLike<number>[];
+  after: readonly ArrayLike<number>[];
+  delta: readonly ArrayLike<number>[];
+  meanAbsDelta: number;
+  maxAbsDelta: { value: number; sample: number; token: number };
+}
+
+/**
+ * A replayed step: how far log π moved on each token of the same completions (histogram of Δ over the response
+ * tokens and token views coloured by Δ, with before / after in the tooltip).
+ * @example display(viz.replayView(rep, rep.output.rollout, {tokenizer: tok}))
+ */
+export function replayView(rep: ReplayLike, batch: LabBatchLike, options: { tokenizer: Tokenizer; rows?: number[]; title?: string }): Displayable {
+  if (!rep || !Array.isArray(rep.delta) || !Array.isArray(rep.before))
+    fail("invalid_input", `viz.replayView: expected the result of update.replay (got ${describe(rep)}).`, {}, replayView);
+  const ids = batch?.ids as readonly ArrayLike<number>[];
+  if (!Array.isArray(ids) || ids.length !== rep.delta.length)
+    fail("shape_mismatch", `viz.replayView: batch.ids has ${describe(ids)} rows but the replay scored ${rep.delta.length}; pass the batch it scored (options.scoreBatch, or the snapshot's batch).`, { path: ["batch", "ids"] }, replayView);
+  const resp = (batch.responseMask ?? null) as readonly ArrayLike<number>[] | null;
+  const deltas: number[] = [];
+  rep.delta.forEach((r, b) => { for (let t = 0; t < r.length; t++) if (!resp || resp[b][t]) deltas.push(r[t]); });
+  const rows = options?.rows ?? [...new Set([rep.maxAbsDelta.sample >= 0 ? rep.maxAbsDelta.sample : 0, 0])];
+  for (const r of rows)
+    if (!Number.isInteger(r) || r < 0 || r >= ids.length)
+      fail("invalid_option", `viz.replayView: options.rows has ${describe(r)} (expected row indices in [0, ${ids.length})).`, { path: ["options", "rows"] }, replayView);
+  const dMax = maxAbs([rep.delta]);
+  const head = `max |Δlogp| ${num(rep.maxAbsDelta.value, 3)} at completion #${rep.maxAbsDelta.sample}, token ${rep.maxAbsDelta.token}; mean |Δlogp| ${num(rep.meanAbsDelta, 3)}`;
+  const views = rows.map((r) => {
+    const series = maskedRow(batch, ids, r, { delta: rep.delta, before: rep.before, after: rep.after }, { tokenizer: options.tokenizer }, replayView);
+    return tokenView(series, { color: "delta", scale: { type: "diverging", max: dMax }, title: `completion #${r}: log π after − before` });
+  });
+  return stack([
+    new View(`<div style="font-weight:bold">${escapeHtml(options?.title ?? "Step replay")}</div><div style="font-size:12px">${escapeHtml(head)}</div>`, `${options?.title ?? "Step replay"}\n${head}`),
+    histogram({ "Δlogp": deltas }, { title: "log π after − before, every response token", x: "Δlogp", bins: 40 }),
+    ...views,
+  ]);
+}
