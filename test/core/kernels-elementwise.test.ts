@@ -52,8 +52,12 @@ test("Add/Sub/Multiply/RealDiv: same shape, scalar, suffix-vector and column bro
     [[9, 1], [9, 12]],
     [[2, 3, 5, 7], [2, 3, 5, 1]],
     [[9, 1], [12]], // column against row vector: an outer product layout
-    [[2, 1, 5], [3, 1]], // general broadcast: stock path
+    [[2, 1, 5], [3, 1]], // outer product in the middle
     [[1, 6], [4, 6]],
+    [[6, 4, 5], [6, 1, 5]], // middle axis: RoPE tables [B*T, 1, hd] against [B*T, H, hd]
+    [[3, 1, 4, 7], [3, 2, 4, 7]], // attention mask [B, 1, T, S] against [B, H, T, S]
+    [[2, 1, 3, 1, 5], [1, 4, 1, 6, 1]], // 5 alternating dims: more than 3 after merging, stock path
+    [[1], [1]],
   ];
   for (const [sa, sb] of pairs) {
     await sameAsStock(`add [${sa}]+[${sb}]`, [sa, sb], (a, b) => tf.add(a, b));
@@ -142,4 +146,50 @@ test("gradients through softmax, exp, mean and broadcast multiply equal the stoc
   await useBackend({ force: "wasm" });
   for (let p = 0; p < 2; p++)
     for (let i = 0; i < stock[p].length; i++) assert.ok(Math.abs(fast[p][i] - stock[p][i]) <= 1e-7 + 1e-5 * Math.abs(stock[p][i]), `grad ${p}[${i}]`);
+});
+
+// Oracle for transpose: out[idx] = x[idx permuted back], by index arithmetic.
+function naiveTranspose(v: ArrayLike<number>, shape: number[], perm: number[]): number[] {
+  const out: number[] = [];
+  const os = perm.map((p) => shape[p]);
+  const xs = shape.map((_, d) => shape.slice(d + 1).reduce((p, x) => p * x, 1));
+  for (let f = 0; f < size(os); f++) {
+    let rem = f, off = 0;
+    for (let d = os.length - 1; d >= 0; d--) {
+      off += (rem % os[d]) * xs[perm[d]];
+      rem = Math.floor(rem / os[d]);
+    }
+    out.push(v[off]);
+  }
+  return out;
+}
+
+test("Transpose keeping the last axis (head split/merge) gives index-arithmetic values, int32 included", async () => {
+  await useBackend({ force: "wasm" });
+  const cases: [number[], number[]][] = [
+    [[2, 5, 3, 8], [0, 2, 1, 3]], // [B, T, H, hd] -> [B, H, T, hd]
+    [[2, 3, 5, 6], [0, 2, 1, 3]],
+    [[3, 4, 5, 4], [2, 0, 1, 3]],
+    [[4, 6, 5], [1, 0, 2]],
+    [[6, 7], [0, 1]],
+    [[3, 5, 2], [1, 0, 2]], // run of 2 floats: stock path
+    [[3, 4], [1, 0]], // last axis moves: stock path
+  ];
+  const before = tf.memory().numTensors;
+  for (const [shape, perm] of cases)
+    for (const dtype of ["float32", "int32"] as const) {
+      const v = Array.from({ length: size(shape) }, (_, i) => (dtype === "int32" ? i * 3 - 7 : i * 0.25 - 1));
+      const x = tf.tensor(v, shape, dtype);
+      const y = tf.transpose(x, perm);
+      assert.deepEqual(y.shape, perm.map((p) => shape[p]));
+      assert.equal(y.dtype, dtype);
+      assert.deepEqual(Array.from(y.dataSync()), naiveTranspose(v, shape, perm), `${dtype} [${shape}] perm [${perm}]`);
+      tf.dispose([x, y]);
+    }
+  const x = tf.tensor(values(2 * 3 * 4 * 8, 9), [2, 3, 4, 8]);
+  const w = tf.tensor(values(2 * 4 * 3 * 8, 10), [2, 4, 3, 8]);
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.transpose(t, [0, 2, 1, 3]), w)))(x);
+  assert.deepEqual(Array.from(g.dataSync()), naiveTranspose(Array.from(w.dataSync()), [2, 4, 3, 8], [0, 2, 1, 3]));
+  tf.dispose([x, w, g]);
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -11,41 +11,55 @@ type Stock = (args: Args) => TensorInfo;
 
 const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 
-/** How one operand repeats over the output's flat index: `period` (n, 1 or a suffix length) and `div` (column). */
-function layout(shape: number[], out: number[]): { period: number; div: number } | null {
-  const n = size(out);
-  const sz = size(shape);
-  if (sz === n && shape.length <= out.length && shape.every((d, i) => d === out[out.length - shape.length + i])) return { period: n, div: 1 };
-  if (sz === 1) return { period: 1, div: 1 };
+/**
+ * The broadcast as at most 3 merged dims [d0, d1, d2] with element strides for a and b (0 = repeated), or null when
+ * it needs more than 3 (then the stock kernel runs). Output dims of 1 are dropped; adjacent dims where a and b
+ * broadcast alike are merged, so same-shape, scalar, row-vector, column, middle-axis ([B, H, T] * [B, 1, T]) and
+ * outer-product layouts all fit.
+ */
+export function broadcastPlan(aShape: number[], bShape: number[], out: number[]): { dims: number[]; as: number[]; bs: number[] } | null {
   const r = out.length;
-  const padded = [...new Array(r - shape.length).fill(1), ...shape];
-  // suffix: leading dims 1, trailing dims equal to the output's
-  let k = 0;
-  while (k < r && padded[k] === 1 && out[k] !== 1) k++;
-  if (k > 0 && padded.slice(k).every((d, i) => d === out[k + i])) return { period: size(out.slice(k)), div: 1 };
-  // column: equal to the output except a last dim of 1
-  if (padded[r - 1] === 1 && out[r - 1] > 1 && padded.slice(0, r - 1).every((d, i) => d === out[i])) return { period: n / out[r - 1], div: out[r - 1] };
-  return null;
+  const pa = [...new Array(r - aShape.length).fill(1), ...aShape];
+  const pb = [...new Array(r - bShape.length).fill(1), ...bShape];
+  const dims: { n: number; ba: boolean; bb: boolean }[] = [];
+  for (let i = 0; i < r; i++) {
+    if (out[i] === 1) continue;
+    const ba = pa[i] === 1;
+    const bb = pb[i] === 1;
+    const last = dims[dims.length - 1];
+    if (last && last.ba === ba && last.bb === bb) last.n *= out[i];
+    else dims.push({ n: out[i], ba, bb });
+  }
+  if (dims.length > 3) return null;
+  while (dims.length < 3) dims.unshift({ n: 1, ba: true, bb: true });
+  const strides = (bcast: (d: { ba: boolean; bb: boolean }) => boolean) => {
+    const st = [0, 0, 0];
+    let acc = 1;
+    for (let i = 2; i >= 0; i--) {
+      if (bcast(dims[i])) continue;
+      st[i] = acc;
+      acc *= dims[i].n;
+    }
+    return st;
+  };
+  return { dims: dims.map((d) => d.n), as: strides((d) => d.ba), bs: strides((d) => d.bb) };
 }
 
 const OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
 
-/** Add / Sub / Multiply / RealDiv on float32 with same-shape, scalar, suffix-vector or column broadcasting. */
+/** Add / Sub / Multiply / RealDiv on float32 for any broadcast that merges to rank <= 3. */
 export function binaryKernel(name: string, args: Args, stock: Stock): TensorInfo {
   const { a, b } = args.inputs;
   if (a.dtype !== "float32" || b.dtype !== "float32") return stock(args);
   const out = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-  const n = size(out);
-  const la = layout(a.shape, out);
-  const lb = layout(b.shape, out);
-  if (!la || !lb || (la.div > 1 && lb.div > 1) || n === 0) return stock(args);
-  // Every operand must fit one row length: a suffix period must equal a column's row length when both occur.
-  const inner = la.div > 1 ? la.div : lb.div > 1 ? lb.div : 0;
-  if (inner && ![la, lb].every((l) => l.div > 1 || l.period === n || l.period === 1 || l.period === inner)) return stock(args);
-  if (!inner && la.period !== n && lb.period !== n && la.period !== 1 && lb.period !== 1) return stock(args);
+  const plan = broadcastPlan(a.shape, b.shape, out);
+  if (!plan || size(out) === 0) return stock(args);
   const backend = args.backend as WasmBackendInternals;
   const res = backend.makeOutput(out, "float32");
-  kernelInstance(backend).exports.binary(OPS[name], heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res), n, la.period, lb.period, la.div, lb.div);
+  const { dims: d, as: sa, bs: sb } = plan;
+  kernelInstance(backend).exports.binary(
+    OPS[name], heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res), d[0], d[1], d[2], sa[0], sa[1], sa[2], sb[0], sb[1], sb[2],
+  );
   return res;
 }
 

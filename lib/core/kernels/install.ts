@@ -4,6 +4,7 @@ import { binaryKernel, expKernel, reduceKernel } from "./elementwise.js";
 import { identityKernel } from "./identity.js";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matmul.js";
 import { sliceKernel } from "./slice.js";
+import { transposeKernel } from "./transpose.js";
 import { availableBuilds, kernelInstance, resetKernelInstance, type WasmBackendInternals } from "./wasm-backend.js";
 
 /** Which fast kernels are registered on the wasm backend, and which matmul build they run. */
@@ -23,7 +24,7 @@ export interface InstallFastKernelsOptions {
 }
 
 // Softmax, Sigmoid and Max stay on tfjs-wasm's XNNPACK kernels: measured faster than SIMD versions of them here.
-const ALL = ["BatchMatMul", "_FusedMatMul", "Identity", "Slice", "Add", "Sub", "Multiply", "RealDiv", "Exp", "Sum", "Mean"];
+const ALL = ["BatchMatMul", "_FusedMatMul", "Identity", "Slice", "Transpose", "Add", "Sub", "Multiply", "RealDiv", "Exp", "Sum", "Mean"];
 const stock = new Map<string, tf.KernelConfig>();
 let state: FastKernelState = { kernels: [], build: null };
 
@@ -36,6 +37,7 @@ function config(name: string, stockFunc: tf.KernelFunc): tf.KernelConfig {
     : name === "_FusedMatMul" ? (a) => fusedMatMulKernel(a as Parameters<typeof fusedMatMulKernel>[0])
     : name === "Identity" ? (a) => identityKernel(a as unknown as Parameters<typeof identityKernel>[0])
     : name === "Slice" ? (a) => sliceKernel(a as Parameters<typeof sliceKernel>[0], stockFunc)
+    : name === "Transpose" ? (a) => transposeKernel(a as unknown as Parameters<typeof transposeKernel>[0], stock as unknown as Parameters<typeof transposeKernel>[1])
     : name === "Exp" ? (a) => expKernel(a, stock)
     : name === "Sum" || name === "Mean" ? (a) => reduceKernel(name, a, stock)
     : (a) => binaryKernel(name, a, stock);
@@ -44,8 +46,8 @@ function config(name: string, stockFunc: tf.KernelFunc): tf.KernelConfig {
 
 /**
  * Replace tfjs-wasm kernels with cellrl's faster ones: a SIMD matmul for every shape (BatchMatMul, _FusedMatMul),
- * copy-free Identity, in-heap Slice, and SIMD float32 Add/Sub/Multiply/RealDiv, Exp, Sum/Mean (common layouts;
- * others fall through to the stock kernel). useBackend() calls this on wasm; returns note lines.
+ * copy-free Identity, in-heap Slice, last-axis-preserving Transpose, and SIMD float32 Add/Sub/Multiply/RealDiv, Exp,
+ * Sum/Mean (common layouts; others fall through to the stock kernel). useBackend() calls this on wasm; returns note lines.
  * @example installFastKernels() // ["fast kernels: BatchMatMul, _FusedMatMul, Identity, Slice (matmul build fma)"]
  */
 export function installFastKernels(options: InstallFastKernelsOptions = {}): string[] {

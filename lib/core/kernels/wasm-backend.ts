@@ -39,10 +39,14 @@ export interface KernelModule {
     a: number, b: number, c: number, batch: number, M: number, N: number, K: number, transA: number, transB: number,
     strideA: number, strideB: number, scratch: number, kcMax: number, ncMax: number,
   ): void;
-  binary(op: number, x: number, y: number, out: number, n: number, xm: number, ym: number, xd: number, yd: number): void;
+  binary(
+    op: number, x: number, y: number, out: number, d0: number, d1: number, d2: number,
+    xs0: number, xs1: number, xs2: number, ys0: number, ys1: number, ys2: number,
+  ): void;
   expf(x: number, out: number, n: number): void;
   rowSum(x: number, out: number, rows: number, cols: number, scale: number): void;
   colSum(x: number, out: number, rows: number, cols: number, scale: number): void;
+  transposeRuns(x: number, out: number, d0: number, d1: number, d2: number, s0: number, s1: number, s2: number, run: number): void;
 }
 
 /** The compiled kernel module, which build it is, and where its scratch buffer lives in the tfjs heap. */

@@ -333,64 +333,57 @@ export function bmm(
   return x / y;
 }
 
-// out[i] = x[i] op y[i] over n floats, where x or y may repeat: xm / ym is the period of the operand along the flat
-// index (n: full, 1 or a suffix length m: the vector repeats every m) and xd / yd divides the index first (a column
-// broadcast [.., 1] against [.., m] reads element i / m). Layouts that fit none of these stay on the stock kernel.
-// Inlined into binary() once per op so `op` is a constant and the per-element op dispatch folds away.
+// out[i0, i1, i2] = x[i0*xs0 + i1*xs1 + i2*xs2] op y[i0*ys0 + i1*ys1 + i2*ys2] for an output [d0, d1, d2]: any
+// broadcast of rank <= 3 after merging dims (a stride of 0 repeats the operand along that dim). xs2 / ys2 are 0 or 1,
+// so the inner loop is vector-vector, splat-vector or vector-splat. Inlined once per op so `op` is a constant.
 // @ts-ignore: decorator
-@inline function binaryLoop(op: i32, x: usize, y: usize, out: usize, n: i32, xm: i32, ym: i32, xd: i32, yd: i32): void {
-  if (xm == n && ym == n && xd == 1 && yd == 1) {
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, binop(op, v128.load(x + o), v128.load(y + o)));
-    }
-    for (; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(out + o, binopS(op, load<f32>(x + o), load<f32>(y + o)));
-    }
-    return;
-  }
-  // Row-wise: rows of length `inner` where each operand is a full row, a repeating vector, or one value per row.
-  const inner = xd > 1 ? xd : yd > 1 ? yd : xm > 1 && xm < n ? xm : ym > 1 && ym < n ? ym : n;
-  const rows = n / inner;
-  for (let r = 0; r < rows; r++) {
-    const base = <usize>(r * inner) << 2;
-    const xr: usize = xd > 1 ? 0 : xm == n ? x + base : x;
-    const yr: usize = yd > 1 ? 0 : ym == n ? y + base : y;
-    const or = out + base;
-    if (xd > 1 || xm == 1) {
-      const s = xd > 1 ? load<f32>(x + (<usize>r << 2)) : load<f32>(x);
-      const sv = f32x4.splat(s);
+@inline function binaryLoop(
+  op: i32, x: usize, y: usize, out: usize, d0: i32, d1: i32, d2: i32,
+  xs0: i32, xs1: i32, xs2: i32, ys0: i32, ys1: i32, ys2: i32,
+): void {
+  let o = out;
+  for (let i0 = 0; i0 < d0; i0++) {
+    for (let i1 = 0; i1 < d1; i1++) {
+      const xr = x + (<usize>(i0 * xs0 + i1 * xs1) << 2);
+      const yr = y + (<usize>(i0 * ys0 + i1 * ys1) << 2);
       let j = 0;
-      for (; j + 4 <= inner; j += 4) v128.store(or + (<usize>j << 2), binop(op, sv, v128.load(yr + (<usize>j << 2))));
-      for (; j < inner; j++) store<f32>(or + (<usize>j << 2), binopS(op, s, load<f32>(yr + (<usize>j << 2))));
-    } else if (yd > 1 || ym == 1) {
-      const s = yd > 1 ? load<f32>(y + (<usize>r << 2)) : load<f32>(y);
-      const sv = f32x4.splat(s);
-      let j = 0;
-      for (; j + 4 <= inner; j += 4) v128.store(or + (<usize>j << 2), binop(op, v128.load(xr + (<usize>j << 2)), sv));
-      for (; j < inner; j++) store<f32>(or + (<usize>j << 2), binopS(op, load<f32>(xr + (<usize>j << 2)), s));
-    } else {
-      let j = 0;
-      for (; j + 4 <= inner; j += 4) {
-        const o = <usize>j << 2;
-        v128.store(or + o, binop(op, v128.load(xr + o), v128.load(yr + o)));
+      if (xs2 == 1 && ys2 == 1) {
+        for (; j + 4 <= d2; j += 4) {
+          const b = <usize>j << 2;
+          v128.store(o + b, binop(op, v128.load(xr + b), v128.load(yr + b)));
+        }
+        for (; j < d2; j++) {
+          const b = <usize>j << 2;
+          store<f32>(o + b, binopS(op, load<f32>(xr + b), load<f32>(yr + b)));
+        }
+      } else if (ys2 == 1) {
+        const s = load<f32>(xr);
+        const sv = f32x4.splat(s);
+        for (; j + 4 <= d2; j += 4) v128.store(o + (<usize>j << 2), binop(op, sv, v128.load(yr + (<usize>j << 2))));
+        for (; j < d2; j++) store<f32>(o + (<usize>j << 2), binopS(op, s, load<f32>(yr + (<usize>j << 2))));
+      } else if (xs2 == 1) {
+        const s = load<f32>(yr);
+        const sv = f32x4.splat(s);
+        for (; j + 4 <= d2; j += 4) v128.store(o + (<usize>j << 2), binop(op, v128.load(xr + (<usize>j << 2)), sv));
+        for (; j < d2; j++) store<f32>(o + (<usize>j << 2), binopS(op, load<f32>(xr + (<usize>j << 2)), s));
+      } else {
+        const v = binopS(op, load<f32>(xr), load<f32>(yr));
+        for (; j < d2; j++) store<f32>(o + (<usize>j << 2), v);
       }
-      for (; j < inner; j++) {
-        const o = <usize>j << 2;
-        store<f32>(or + o, binopS(op, load<f32>(xr + o), load<f32>(yr + o)));
-      }
+      o += <usize>d2 << 2;
     }
   }
 }
 
-/** out = x op y (op 0 add, 1 sub, 2 mul, 3 div) with the repeat patterns described at binaryLoop. */
-export function binary(op: i32, x: usize, y: usize, out: usize, n: i32, xm: i32, ym: i32, xd: i32, yd: i32): void {
-  if (op == 0) binaryLoop(0, x, y, out, n, xm, ym, xd, yd);
-  else if (op == 1) binaryLoop(1, x, y, out, n, xm, ym, xd, yd);
-  else if (op == 2) binaryLoop(2, x, y, out, n, xm, ym, xd, yd);
-  else binaryLoop(3, x, y, out, n, xm, ym, xd, yd);
+/** out = x op y (op 0 add, 1 sub, 2 mul, 3 div) over an output [d0, d1, d2] with the strides of binaryLoop. */
+export function binary(
+  op: i32, x: usize, y: usize, out: usize, d0: i32, d1: i32, d2: i32,
+  xs0: i32, xs1: i32, xs2: i32, ys0: i32, ys1: i32, ys2: i32,
+): void {
+  if (op == 0) binaryLoop(0, x, y, out, d0, d1, d2, xs0, xs1, xs2, ys0, ys1, ys2);
+  else if (op == 1) binaryLoop(1, x, y, out, d0, d1, d2, xs0, xs1, xs2, ys0, ys1, ys2);
+  else if (op == 2) binaryLoop(2, x, y, out, d0, d1, d2, xs0, xs1, xs2, ys0, ys1, ys2);
+  else binaryLoop(3, x, y, out, d0, d1, d2, xs0, xs1, xs2, ys0, ys1, ys2);
 }
 
 // exp for 4 lanes: Cephes expf (range reduction by ln 2, degree-5 polynomial, ~1 ulp) with cheap lane ops only
@@ -472,5 +465,27 @@ export function colSum(x: usize, out: usize, rows: i32, cols: i32, scale: f32): 
   }
   if (scale != 1) {
     for (let j = 0; j < cols; j++) store<f32>(out + (<usize>j << 2), load<f32>(out + (<usize>j << 2)) * scale);
+  }
+}
+
+/**
+ * Transpose that keeps the last axis in place: out[i0, i1, i2, :] = x[i0*s0 + i1*s1 + i2*s2 + (0..run)], with the
+ * strides s counted in floats; copies `run` contiguous floats at a time (e.g. [B, T, H, hd] -> [B, H, T, hd]).
+ */
+export function transposeRuns(x: usize, out: usize, d0: i32, d1: i32, d2: i32, s0: i32, s1: i32, s2: i32, run: i32): void {
+  let o = out;
+  const bytes = <usize>run << 2;
+  for (let i0 = 0; i0 < d0; i0++) {
+    for (let i1 = 0; i1 < d1; i1++) {
+      let src = x + (<usize>(i0 * s0 + i1 * s1) << 2);
+      const step = <usize>s2 << 2;
+      for (let i2 = 0; i2 < d2; i2++) {
+        let j: usize = 0;
+        for (; j + 16 <= bytes; j += 16) v128.store(o + j, v128.load(src + j));
+        for (; j < bytes; j += 4) store<f32>(o + j, load<f32>(src + j));
+        o += bytes;
+        src += step;
+      }
+    }
   }
 }
