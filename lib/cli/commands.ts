@@ -15,3 +15,6 @@ commands.add("grade-math", async () => (await import("./grade-math.js")).command
 commands.add("score", async () => (await import("./score.js")).command, {
   summary: "score every response of a records file in parallel; writes scores + details, prints mean@k per data_source",
 });
+commands.add("eval", async () => (await import("./eval.js")).command, {
+  summary: "r1-style eval report of generations: mean@k, pass@k, maj@k, CIs, agreement with upstream labels, breakdowns",
+});
