@@ -5,7 +5,8 @@
 // long-lived python child (bench/torch_peer.py). Measurements alternate tfjs / torch round by round, so both see the
 // same machine load; values are medians over all steps of all rounds, with the p10-p90 spread.
 //
-// Training is also measured with 2 worker threads (data parallel, bench/parallel-train.ts) against torch on 2 threads.
+// Training and generation are also measured with 2 worker threads (data parallel, bench/parallel.ts), shown next to
+// torch on 1 and on 2 threads.
 //
 // Other engineers' benchmark modules in bench/ (kernel start-up, reward graders) run at the end; their entries are
 // listed as they return them.
@@ -17,7 +18,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { configs, generateTokens, trainTokens, type BenchConfig } from "./configs.js";
 import { startLinePeer, type LinePeer } from "./line-peer.js";
-import { parallelTrainTokensPerS } from "./parallel-train.js";
+import { parallelGenerateTokensPerS, parallelTrainTokensPerS } from "./parallel.js";
 import { writeReport, type HeadlineRow } from "./report.js";
 import { entry, median, spread, type BenchEntry } from "./stats.js";
 import { startTorchPeer, type TorchPeer } from "./torch-peer.js";
@@ -54,7 +55,7 @@ function samplesOf(r: Record<string, unknown>): number[] {
 }
 
 // bench/*.ts files that are part of this harness (everything else in bench/ is another engineer's benchmark module).
-const HARNESS = new Set(["run", "report", "stats", "matmul", "configs", "torch-peer", "line-peer", "tfjs-peer", "model-adapter", "model", "parallel-train", "parallel-train-worker"]);
+const HARNESS = new Set(["run", "report", "stats", "matmul", "configs", "torch-peer", "line-peer", "tfjs-peer", "model-adapter", "model", "parallel", "parallel-worker"]);
 
 async function otherEntries(): Promise<{ entries: BenchEntry[]; notes: string[] }> {
   // Other engineers' bench modules (kernel start-up, reward graders, ...): every exported function returns
@@ -171,34 +172,32 @@ async function main(): Promise<void> {
     } finally {
       await peer.close();
     }
-    let t2train: number | null = null;
-    let t2gen: number | null = null;
-    const par: number[] = [];
-    const th2: number[] = [];
-    if (!args.has("--no-parallel")) {
-      for (let r = 0; r < p.rounds; r++) {
-        log(`${name} round ${r + 1}/${p.rounds}: tfjs 2-worker train`);
-        try {
-          const res = await parallelTrainTokensPerS(c, { steps: p.trainSteps, workers: 2 });
-          if (!res.inSync) notes.push(`${name}: the 2 workers' weights diverged (checksum mismatch); the data-parallel number is suspect.`);
-          par.push(...res.samples);
-        } catch (e) {
-          notes.push(`tfjs ${name} 2-worker train failed: ${(e as Error).message.split("\n")[0]}`);
-          break;
-        }
-        if (torch2) {
-          log(`${name} round ${r + 1}/${p.rounds}: torch 2-thread train`);
-          th2.push(...(await torch2.train(c, p.trainSteps)).wall.map((s) => trainTokens(c) / s));
+    // 2 workers (tfjs) alternating with torch on 2 threads, round by round.
+    const par = { train: [] as number[], gen: [] as number[] };
+    const th2 = { train: [] as number[], gen: [] as number[] };
+    for (let r = 0; r < p.rounds; r++) {
+      if (!args.has("--no-parallel")) {
+        for (const kind of ["train", "gen"] as const) {
+          log(`${name} round ${r + 1}/${p.rounds}: tfjs 2-worker ${kind}`);
+          try {
+            const res = kind === "train"
+              ? await parallelTrainTokensPerS(c, { steps: p.trainSteps, workers: 2 })
+              : await parallelGenerateTokensPerS(c, { reps: p.genReps, workers: 2 });
+            if (!res.inSync) notes.push(`${name}: the 2 workers' weights differ after ${kind} (checksum mismatch); that number is suspect.`);
+            par[kind].push(...res.samples);
+          } catch (e) {
+            notes.push(`tfjs ${name} 2-worker ${kind} failed: ${(e as Error).message.split("\n")[0]}`);
+          }
         }
       }
-    } else if (torch2) {
-      th2.push(...(await torch2.train(c, 2)).wall.map((s) => trainTokens(c) / s));
+      if (torch2 && (r === 0 || !args.has("--no-parallel"))) {
+        log(`${name} round ${r + 1}/${p.rounds}: torch 2 threads`);
+        th2.train.push(...(await torch2.train(c, p.trainSteps)).wall.map((s) => trainTokens(c) / s));
+        th2.gen.push(...(await torch2.generate(c, p.genReps)).wall.map((s) => generateTokens(c) / s));
+      }
     }
-    if (th2.length) t2train = median(th2);
-    if (torch2) {
-      log(`${name}: torch 2-thread generate (reference)`);
-      t2gen = generateTokens(c) / median((await torch2.generate(c, 2)).wall);
-    }
+    const t2train = th2.train.length ? median(th2.train) : null;
+    const t2gen = th2.gen.length ? median(th2.gen) : null;
     for (const [kind, a, b, two, ac, bc] of [
       ["train", tj.train, th.train, t2train, tjCpu.train, thCpu.train],
       ["generate", tj.gen, th.gen, t2gen, tjCpu.gen, thCpu.gen],
@@ -226,15 +225,16 @@ async function main(): Promise<void> {
         torch1Spread: b.length ? spread([...b]) : null, torch2: two, ratio, cpuRatio,
       });
     }
-    if (par.length) {
-      const v = median([...par]);
-      entries.push(entry(`train_tokens_per_s_2workers/${name}`, v, "tokens/s", [spread([...par]), par.length]));
-      if (th.train.length) entries.push(entry(`train_2workers_vs_torch/${name}`, v / median([...th.train]), "x (cellrl 2 workers / torch 1 thread)"));
-      if (t2train) entries.push(entry(`train_2workers_vs_torch2/${name}`, v / t2train, "x (cellrl 2 workers / torch 2 threads)"));
+    for (const [kind, a, two] of [["train", par.train, t2train], ["generate", par.gen, t2gen]] as const) {
+      if (!a.length) continue;
+      const v = median([...a]);
+      const one = kind === "train" ? th.train : th.gen;
+      entries.push(entry(`${kind}_tokens_per_s_2workers/${name}`, v, "tokens/s", [spread([...a]), a.length]));
+      if (one.length) entries.push(entry(`${kind}_2workers_vs_torch/${name}`, v / median([...one]), "x (cellrl 2 workers / torch 1 thread)"));
+      if (two) entries.push(entry(`${kind}_2workers_vs_torch2/${name}`, v / two, "x (cellrl 2 workers / torch 2 threads)"));
       rows.push({
-        workload: `${name} train, 2 workers`, tfjs: v, tfjsSpread: spread([...par]), torch1: th.train.length ? median([...th.train]) : null,
-        torch1Spread: th.train.length ? spread([...th.train]) : null, torch2: t2train, ratio: th.train.length ? v / median([...th.train]) : null,
-        cpuRatio: null,
+        workload: `${name} ${kind}, 2 workers`, tfjs: v, tfjsSpread: spread([...a]), torch1: one.length ? median([...one]) : null,
+        torch1Spread: one.length ? spread([...one]) : null, torch2: two, ratio: one.length ? v / median([...one]) : null, cpuRatio: null,
       });
     }
   }

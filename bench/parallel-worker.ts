@@ -1,11 +1,13 @@
-// Worker module for 2-thread data-parallel training of the benchmark model (run by bench/parallel-train.ts through
-// lib/core/kernels' workerGroup). Each worker holds a full replica (model + AdamW state), computes the gradient of
-// its half of the batch, averages gradients with the other worker through shared memory, and steps locally; the
-// replicas stay bit-identical (checked by checksum()). The step is bench/model.ts's (same model, loss through
-// model.logprobTensors -> mean NLL, AdamW with its defaults), only split over two threads.
+// Worker module for 2-thread data parallelism on the benchmark model (run by bench/parallel.ts through
+// lib/core/kernels' workerGroup). Each worker holds a full replica (model + AdamW state).
+// - train: each worker computes the gradient of its half of the batch, the gradients are averaged through shared
+//   memory, and each worker steps locally; the replicas stay bit-identical (checked by checksum()). The step is
+//   bench/model.ts's (same model, loss through model.logprobTensors -> mean NLL, AdamW defaults), split in two.
+// - generate: each worker samples its half of the prompts with model.generate (KV cache), as bench/model.ts does.
 import * as tf from "@tensorflow/tfjs";
 import type { WorkerContext } from "../lib/core/kernels/index.js";
 import { Rng } from "../lib/core/random.js";
+import { generate as modelGenerate } from "../lib/model/generate.js";
 import { LlamaModel } from "../lib/model/llama.js";
 import { logprobTensors } from "../lib/model/logprobs.js";
 import { AdamW } from "../lib/model/optim.js";
@@ -32,6 +34,22 @@ export function init(c: BenchConfig, ctx: WorkerContext): number {
   tf.dispose(same);
   opt = new AdamW(vars);
   return model.numParameters();
+}
+
+/** Generate `reps` times for this rank's share of the prompts; returns milliseconds per generate call. */
+export function generate(arg: { reps: number }, ctx: WorkerContext): number[] {
+  const c = config!;
+  const rows = c.batch / ctx.world;
+  const rng = new Rng(2000 + ctx.rank);
+  const times: number[] = [];
+  for (let r = 0; r < arg.reps; r++) {
+    const prompts = Array.from({ length: rows }, () => Array.from({ length: c.prompt_len }, () => rng.int(c.vocab_size)));
+    ctx.allReduce!.barrier(); // start together, so the slower worker's time is the group's time
+    const t0 = performance.now();
+    modelGenerate(model!, prompts, { max_new_tokens: c.new_tokens, ignore_eos: true, temperature: 1, seed: 100 * r + ctx.rank });
+    times.push(performance.now() - t0);
+  }
+  return times;
 }
 
 /** Run `steps` data-parallel steps on this rank's rows; returns milliseconds per step (measured on this rank). */
