@@ -1,0 +1,139 @@
+// Log-probabilities of given token sequences from a server: every position's logprob of its token and, optionally,
+// the top-k alternatives. Two ways, tried in this order by "auto":
+// 1. vLLM's prompt_logprobs extension (/v1/completions with prompt = the ids, max_tokens 1, prompt_logprobs K);
+// 2. the legacy echo route (echo: true, logprobs K, max_tokens 1): the echoed prompt tokens carry logprobs.
+// A server that ignores prompt_logprobs (returns none) or rejects it switches the scorer to echo for good.
+import { describe, fail } from "../core/errors.js";
+import type { RemoteClient } from "./client.js";
+import { inputLabel, RemoteRequestError, type Settled } from "./errors.js";
+import { parseResponse, type ParsedChoice } from "./parse.js";
+import { mapSettled } from "./pool.js";
+
+/** How sequences are scored. */
+export type ScoringMode = "auto" | "prompt_logprobs" | "echo";
+
+/** Scores of one sequence of L tokens. */
+export interface SeqScore {
+  /** log p(token j | tokens < j) for j = 0..L-1; null at j = 0 (no prediction). */
+  logprobs: (number | null)[];
+  /** The k best tokens per position, best first (null at j = 0), when k > 0; else null. */
+  top: ({ ids: number[]; logprobs: number[] } | null)[] | null;
+}
+
+/** Options of RemoteScorer. */
+export interface ScorerOptions {
+  /** "auto" (prompt_logprobs, falling back to echo), "prompt_logprobs" or "echo". Defaults to "auto". */
+  mode?: ScoringMode;
+  /** Send vLLM's return_tokens_as_token_ids so echoed alternatives carry ids. Defaults to true. */
+  extensions?: boolean;
+  /** Maps a token string to its id, for echo alternatives without "token_id:N" (a local tokenizer's vocabulary). */
+  tokenToId?: (token: string) => number | undefined;
+}
+
+/**
+ * Scores token sequences on a server (prompt_logprobs or echo); used by RemotePolicy.score and remoteTeacher.
+ * @example const s = new remote.RemoteScorer(client); const {values} = await s.scoreMany([[1, 5, 7]], 4, "remote.myFn")
+ */
+export class RemoteScorer {
+  mode: ScoringMode;
+  private readonly extensions: boolean;
+  private readonly tokenToId?: (token: string) => number | undefined;
+  constructor(
+    readonly client: RemoteClient,
+    options: ScorerOptions = {},
+  ) {
+    const mode = options.mode ?? "auto";
+    if (!["auto", "prompt_logprobs", "echo"].includes(mode))
+      fail("invalid_option", `remote.RemoteScorer: options.scoring must be "auto", "prompt_logprobs" or "echo" (got ${describe(mode)}).`, { path: ["scoring"] }, RemoteScorer);
+    this.mode = mode;
+    this.extensions = options.extensions ?? true;
+    this.tokenToId = options.tokenToId;
+  }
+
+  /**
+   * Score each sequence (concurrently, bounded by the client's concurrency); finished ones are kept when others fail.
+   * @example const {values, failures} = await scorer.scoreMany(seqs, 20, "remote.remoteTeacher")
+   */
+  async scoreMany(seqs: number[][], k: number, where: string): Promise<Settled<SeqScore>> {
+    const model = await this.client.ensureModel(where);
+    const out = await mapSettled(seqs, this.client.options.concurrency, (seq) => this.scoreOne(seq, k, where, model), this.client.options.signal);
+    return {
+      values: out.map((o) => (o.ok ? o.value : null)),
+      failures: out.flatMap((o, i) => (o.ok ? [] : [{ index: i, input: inputLabel(seqs[i]), error: o.error }])),
+    };
+  }
+
+  /** Score one sequence. */
+  async scoreOne(seq: number[], k: number, where: string, model: string): Promise<SeqScore> {
+    if (seq.length < 2) fail("invalid_input", `${where}: a sequence to score has ${seq.length} token(s) (expected at least 2: the first has no prediction).`, { got: seq.length });
+    if (this.mode !== "echo") {
+      let choice: ParsedChoice | null = null;
+      try {
+        const url = this.client.urlOf("/completions");
+        const body = { model, prompt: seq, max_tokens: 1, temperature: 1, prompt_logprobs: Math.max(1, k) };
+        choice = parseResponse(await this.client.request("POST", "/completions", body, where), { where, url }).choices[0] ?? null;
+      } catch (e) {
+        // a server that rejects the extension outright (400 naming it) gets the echo route instead, when allowed
+        const rejected = e instanceof RemoteRequestError && e.status !== null && e.status >= 400 && e.status < 500 && /prompt_logprobs|extra.*(field|input)|unrecognized/i.test(e.message);
+        if (!(rejected && this.mode === "auto")) throw e;
+      }
+      if (choice?.promptLogprobs) {
+        this.mode = "prompt_logprobs";
+        return fromPromptLogprobs(seq, choice, k, where, this.client.urlOf("/completions"));
+      }
+      if (this.mode === "prompt_logprobs")
+        fail("remote", `${where}: ${this.client.urlOf("/completions")} returned no prompt_logprobs (got a completion without them; expected vLLM's prompt_logprobs extension). Use options.scoring: "echo" or "auto" for servers without it.`, {});
+      this.mode = "echo";
+    }
+    return this.echo(seq, k, where, model);
+  }
+
+  private async echo(seq: number[], k: number, where: string, model: string): Promise<SeqScore> {
+    const url = this.client.urlOf("/completions");
+    const body: Record<string, unknown> = { model, prompt: seq, echo: true, max_tokens: 1, temperature: 1, logprobs: Math.max(1, k) };
+    if (this.extensions) body.return_tokens_as_token_ids = true;
+    const choice = parseResponse(await this.client.request("POST", "/completions", body, where), { where, url }).choices[0];
+    const toks = choice?.tokens;
+    if (!toks || toks.length < seq.length)
+      fail("remote", `${where}: ${url} echoed ${toks ? toks.length : "no"} tokens with logprobs for a ${seq.length}-token prompt (expected at least ${seq.length}). The server does not support echo with logprobs; use vLLM (prompt_logprobs) or cellrl serve.`, { got: toks?.length ?? null, expected: seq.length });
+    const logprobs: (number | null)[] = [null];
+    const top: ({ ids: number[]; logprobs: number[] } | null)[] | null = k > 0 ? [null] : null;
+    for (let j = 1; j < seq.length; j++) {
+      const e = toks[j];
+      if (e.id !== null && e.id !== seq[j])
+        fail("remote", `${where}: ${url} echoed token ${e.id} at position ${j} but the prompt has ${seq[j]} (expected the same ids back). The server re-tokenized the prompt; send token ids it accepts as is.`, { path: [j], got: e.id, expected: seq[j] });
+      if (e.logprob === null) fail("remote", `${where}: ${url} gave no logprob for echoed position ${j} (got null; expected a number).`, { path: [j] });
+      logprobs.push(e.logprob);
+      if (top) {
+        const alts = (e.top ?? []).slice(0, k).map((a) => ({ id: a.id ?? this.tokenToId?.(a.token) ?? null, logprob: a.logprob, token: a.token }));
+        const unknown = alts.find((a) => a.id === null);
+        if (unknown)
+          fail("remote", `${where}: ${url} named an alternative token by text only (got ${JSON.stringify(unknown.token)} at position ${j}; expected an id). Use vLLM (return_tokens_as_token_ids / prompt_logprobs) or pass a tokenizer so token texts map to ids.`, { path: [j] });
+        top.push({ ids: alts.map((a) => a.id!), logprobs: alts.map((a) => a.logprob) });
+      }
+    }
+    return { logprobs, top };
+  }
+}
+
+/** SeqScore from vLLM prompt_logprobs: position j holds the alternatives for token j given < j, plus token j itself. */
+function fromPromptLogprobs(seq: number[], choice: ParsedChoice, k: number, where: string, url: string): SeqScore {
+  const p = choice.promptLogprobs!;
+  if (p.length !== seq.length)
+    fail("remote", `${where}: ${url} returned prompt_logprobs for ${p.length} positions but the prompt has ${seq.length} tokens (expected one per token). The server changed the prompt (e.g. added BOS); send ids it accepts as is.`, { got: p.length, expected: seq.length });
+  const logprobs: (number | null)[] = [null];
+  const top: ({ ids: number[]; logprobs: number[] } | null)[] | null = k > 0 ? [null] : null;
+  for (let j = 1; j < seq.length; j++) {
+    const alts = p[j];
+    if (!alts) fail("remote", `${where}: ${url} returned null prompt_logprobs at position ${j} (expected null only at position 0).`, { path: ["prompt_logprobs", j] });
+    const own = alts.find((a) => a.id === seq[j]);
+    if (!own) fail("remote", `${where}: ${url} returned prompt_logprobs at position ${j} without the prompt's own token ${seq[j]} (got ids ${alts.map((a) => a.id).join(", ")}). vLLM always includes it; check the server.`, { path: ["prompt_logprobs", j] });
+    logprobs.push(own.logprob);
+    if (top) {
+      // the prompt's own token is added after the top k when it ranks lower: keep ranks 1..k only
+      const best = alts.filter((a) => a.rank === null || a.rank <= k).slice(0, k);
+      top.push({ ids: best.map((a) => a.id!), logprobs: best.map((a) => a.logprob) });
+    }
+  }
+  return { logprobs, top };
+}

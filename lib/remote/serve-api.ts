@@ -1,0 +1,385 @@
+// The request handlers of `cellrl serve`: /v1/completions and /v1/chat/completions bodies in, vLLM-shaped JSON
+// out (choices prompt-major, logprobs in the legacy or chat shape, prompt_logprobs with a null first entry, the
+// return_token_ids / return_tokens_as_token_ids extensions). Bad requests become ApiError(400) with vLLM's wording
+// where there is one. Logprobs are raw (temperature 1, no filters), as vLLM V1 reports them by default.
+import { CellrlError, describe } from "../core/errors.js";
+import type { Rng } from "../core/random.js";
+import { applyChatTemplate, type ChatMessage } from "../model/chat-template.js";
+import { generate, type GenerateResult } from "../model/generate.js";
+import type { LlamaModel } from "../model/llama.js";
+import { checkSampling } from "../model/sampling.js";
+import type { Tokenizer } from "../model/tokenizer-types.js";
+import { scorePositions, type PositionScore } from "./serve-score.js";
+
+/** What the handlers serve with. */
+export interface ServeContext {
+  model: LlamaModel;
+  tokenizer: Tokenizer;
+  /** The model name clients send (GET /v1/models lists it). */
+  name: string;
+  /** Sampling stream for requests without a seed. */
+  rng: Rng;
+  /** Largest logprobs / top_logprobs / prompt_logprobs accepted (vLLM --max-logprobs). */
+  maxLogprobs: number;
+  /** Largest n accepted. */
+  maxN: number;
+  /** Chat template (text or a built-in name) overriding the tokenizer's. */
+  chatTemplate?: string | null;
+}
+
+/**
+ * An HTTP error answer: status, message and the offending parameter, written as OpenAI's {error: {...}}.
+ * @example throw new remote.ApiError(400, "n must be >= 1", "n")
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param: string | null = null,
+    readonly type = status === 404 ? "NotFoundError" : status >= 500 ? "InternalServerError" : "BadRequestError",
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+type Body = Record<string, unknown>;
+let counter = 0;
+const nextId = (prefix: string) => `${prefix}-${(++counter).toString(16).padStart(12, "0")}`;
+
+function int(b: Body, key: string, def: number | null, min: number, max = Number.MAX_SAFE_INTEGER): number | null {
+  const v = b[key];
+  if (v === undefined || v === null) return def;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+    throw new ApiError(400, `${key} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "inf" : max}] (got ${describe(v)}).`, key);
+  return v;
+}
+
+function bool(b: Body, key: string, def: boolean): boolean {
+  const v = b[key];
+  if (v === undefined || v === null) return def;
+  if (typeof v !== "boolean") throw new ApiError(400, `${key} must be true or false (got ${describe(v)}).`, key);
+  return v;
+}
+
+function num(b: Body, key: string): number | undefined {
+  const v = b[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new ApiError(400, `${key} must be a number (got ${describe(v)}).`, key);
+  return v;
+}
+
+function checkModel(ctx: ServeContext, b: Body): void {
+  if (b.model !== undefined && b.model !== null && b.model !== ctx.name)
+    throw new ApiError(404, `The model \`${String(b.model)}\` does not exist. This server serves \`${ctx.name}\` (GET /v1/models).`, "model");
+  if (b.stream === true) throw new ApiError(400, "stream: true is not supported by cellrl serve; send stream: false.", "stream");
+  if (b.best_of !== undefined && b.best_of !== null && b.best_of !== b.n && b.best_of !== 1) throw new ApiError(400, "best_of is not supported by cellrl serve.", "best_of");
+}
+
+/** Token ids of the `prompt` field (string, list of strings, ids, list of id lists). */
+function promptsOf(ctx: ServeContext, b: Body): { ids: number[][]; texts: (string | null)[] } {
+  const p = b.prompt;
+  const V = ctx.model.config.vocab_size;
+  const isIds = (x: unknown): x is number[] => Array.isArray(x) && x.length > 0 && x.every((t) => Number.isInteger(t));
+  let list: (string | number[])[];
+  if (typeof p === "string") list = [p];
+  else if (isIds(p)) list = [p];
+  else if (Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === "string" || isIds(x))) list = p as (string | number[])[];
+  else throw new ApiError(400, `prompt must be a string, a list of strings, a list of token ids or a list of such lists (got ${describe(p)}).`, "prompt");
+  const ids = list.map((x, i) => {
+    let t: number[];
+    try {
+      t = typeof x === "string" ? ctx.tokenizer.encode(x, { addSpecialTokens: bool(b, "add_special_tokens", true) }) : x;
+    } catch (e) {
+      throw new ApiError(400, `prompt ${i} cannot be tokenized: ${(e as Error).message}`, "prompt");
+    }
+    if (t.length === 0) throw new ApiError(400, `prompt ${i} is empty (got no tokens).`, "prompt");
+    for (const id of t) if (!(id >= 0 && id < V)) throw new ApiError(400, `Token id ${id} in prompt ${i} is out of vocabulary (expected 0..${V - 1}).`, "prompt");
+    return t;
+  });
+  return { ids, texts: list.map((x) => (typeof x === "string" ? x : null)) };
+}
+
+/** Sampling options shared by both endpoints (vLLM names), validated. */
+function samplingOf(ctx: ServeContext, b: Body) {
+  const stopRaw = b.stop;
+  const stop = stopRaw === undefined || stopRaw === null ? [] : typeof stopRaw === "string" ? [stopRaw] : stopRaw;
+  if (!Array.isArray(stop) || stop.some((s) => typeof s !== "string" || s === "")) throw new ApiError(400, `stop must be a string or a list of non-empty strings (got ${describe(stopRaw)}).`, "stop");
+  const stopIds = b.stop_token_ids ?? [];
+  const V = ctx.model.config.vocab_size;
+  if (!Array.isArray(stopIds) || stopIds.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) throw new ApiError(400, `stop_token_ids must be token ids in [0, ${V}) (got ${describe(stopIds)}).`, "stop_token_ids");
+  const topK = int(b, "top_k", 0, -1);
+  const o = { temperature: num(b, "temperature") ?? 1, top_p: num(b, "top_p") ?? 1, top_k: topK === -1 ? 0 : (topK as number), min_p: num(b, "min_p") ?? 0 };
+  try {
+    checkSampling(o, "cellrl serve");
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message, e instanceof CellrlError ? String(e.path[0] ?? "") || null : null);
+  }
+  for (const k of ["presence_penalty", "frequency_penalty"]) if ((num(b, k) ?? 0) !== 0) throw new ApiError(400, `${k} is not supported by cellrl serve (got ${b[k]}); send 0.`, k);
+  if ((num(b, "repetition_penalty") ?? 1) !== 1) throw new ApiError(400, `repetition_penalty is not supported by cellrl serve (got ${b.repetition_penalty}); send 1.`, "repetition_penalty");
+  return {
+    ...o,
+    n: int(b, "n", 1, 1, ctx.maxN) as number,
+    seed: int(b, "seed", null, -(2 ** 53), 2 ** 53),
+    stop: stop as string[],
+    stop_token_ids: stopIds as number[],
+    ignore_eos: bool(b, "ignore_eos", false),
+    include_stop_str_in_output: bool(b, "include_stop_str_in_output", false),
+    skip_special_tokens: bool(b, "skip_special_tokens", true),
+  };
+}
+
+/** Text of one row as vLLM returns it: special tokens skipped (by default), cut before a matched stop string. */
+function rowText(ctx: ServeContext, out: GenerateResult, r: number, s: ReturnType<typeof samplingOf>): string {
+  if (s.skip_special_tokens) return out.text![r];
+  let text = ctx.tokenizer.decode(out.ids[r]);
+  const hit = out.stopReason[r];
+  if (typeof hit === "string") {
+    const at = text.indexOf(hit);
+    if (at >= 0) text = text.slice(0, s.include_stop_str_in_output ? at + hit.length : at);
+  }
+  return text;
+}
+
+/** vLLM's stop_reason: the stop string or stop_token_ids entry that ended the row; null for EOS and length. */
+function stopReasonOf(out: GenerateResult, r: number, s: ReturnType<typeof samplingOf>): string | number | null {
+  const x = out.stopReason[r];
+  if (typeof x === "string") return x;
+  if (typeof x === "number" && s.stop_token_ids.includes(x)) return x;
+  return null;
+}
+
+function contextCheck(ctx: ServeContext, ids: number[][], maxTokens: number): void {
+  const L = ctx.model.config.max_position_embeddings;
+  for (const p of ids)
+    if (p.length + maxTokens > L)
+      throw new ApiError(400, `This model's maximum context length is ${L} tokens. However, you requested ${p.length + maxTokens} tokens (${p.length} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`, "max_tokens");
+}
+
+function sample(ctx: ServeContext, ids: number[][], maxTokens: number, s: ReturnType<typeof samplingOf>): GenerateResult {
+  const { n, seed, temperature, top_p, top_k, min_p, stop, stop_token_ids, ignore_eos, include_stop_str_in_output } = s;
+  return generate(ctx.model, ids, {
+    tokenizer: ctx.tokenizer,
+    n,
+    max_new_tokens: maxTokens,
+    temperature,
+    top_p,
+    top_k,
+    min_p,
+    stop,
+    stop_token_ids,
+    ignore_eos,
+    include_stop_str_in_output,
+    ...(seed !== null ? { seed } : { rng: ctx.rng }),
+  });
+}
+
+const tokenText = (ctx: ServeContext, id: number, asIds: boolean) => (asIds ? `token_id:${id}` : ctx.tokenizer.decode([id]));
+const bytesOf = (s: string) => Array.from(Buffer.from(s, "utf8"));
+
+/** The k best alternatives of a position plus the position's own token (vLLM adds it when it ranks lower). */
+function alternatives(sc: PositionScore, k: number, own: number): { id: number; logprob: number; rank: number }[] {
+  const alts = sc.top.slice(0, k).map((a, i) => ({ ...a, rank: i + 1 }));
+  if (!alts.some((a) => a.id === own)) alts.push({ id: own, logprob: sc.logprob, rank: sc.rank });
+  return alts;
+}
+
+function promptLogprobsJson(ctx: ServeContext, seq: number[], scores: (PositionScore | null)[], P: number, k: number) {
+  return seq.slice(0, P).map((id, j) => {
+    const sc = scores[j];
+    if (!sc) return null;
+    return Object.fromEntries(alternatives(sc, k, id).map((a) => [String(a.id), { logprob: a.logprob, rank: a.rank, decoded_token: ctx.tokenizer.decode([a.id]) }]));
+  });
+}
+
+/**
+ * POST /v1/completions: sample (or echo / score) and answer in vLLM's format.
+ * @example remote.completions(ctx, {prompt: "1+1=", max_tokens: 4, n: 2, logprobs: 1, seed: 0}).choices.length // 2
+ */
+export function completions(ctx: ServeContext, body: unknown): Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
+  const b = body as Body;
+  checkModel(ctx, b);
+  const prompts = promptsOf(ctx, b);
+  const s = samplingOf(ctx, b);
+  const echo = bool(b, "echo", false);
+  const maxTokens = int(b, "max_tokens", 16, echo ? 0 : 1) as number;
+  const logprobs = int(b, "logprobs", null, 0, ctx.maxLogprobs);
+  const promptK = int(b, "prompt_logprobs", null, 0, ctx.maxLogprobs);
+  const asIds = bool(b, "return_tokens_as_token_ids", false);
+  const withIds = bool(b, "return_token_ids", false);
+  contextCheck(ctx, prompts.ids, maxTokens);
+  const out: GenerateResult | null = maxTokens > 0 ? sample(ctx, prompts.ids, maxTokens, s) : null;
+  const choices: Record<string, unknown>[] = [];
+  let completionTokens = 0;
+  for (let g = 0; g < prompts.ids.length; g++) {
+    const pIds = prompts.ids[g];
+    const P = pIds.length;
+    for (let k = 0; k < s.n; k++) {
+      const r = g * s.n + k;
+      const rIds = out ? out.ids[r] : [];
+      completionTokens += rIds.length;
+      const seq = [...pIds, ...rIds];
+      const K = Math.max(logprobs ?? 0, promptK ?? 0);
+      const needScores = logprobs !== null || promptK !== null;
+      const scores = needScores ? scorePositions(ctx.model, seq, K) : [];
+      let text = out ? rowText(ctx, out, r, s) : "";
+      if (echo) text = (prompts.texts[g] ?? ctx.tokenizer.decode(pIds, { skipSpecialTokens: s.skip_special_tokens })) + text;
+      let lp: Record<string, unknown> | null = null;
+      if (logprobs !== null) {
+        const from = echo ? 0 : P;
+        const tokens: string[] = [], tokenLogprobs: (number | null)[] = [], top: (Record<string, number> | null)[] = [], offsets: number[] = [];
+        let off = 0;
+        for (let j = from; j < seq.length; j++) {
+          const t = tokenText(ctx, seq[j], asIds);
+          tokens.push(t);
+          offsets.push(off);
+          off += asIds ? ctx.tokenizer.decode([seq[j]]).length : t.length;
+          const sc = scores[j];
+          tokenLogprobs.push(sc ? sc.logprob : null);
+          top.push(sc ? Object.fromEntries(alternatives(sc, logprobs, seq[j]).map((a) => [tokenText(ctx, a.id, asIds), a.logprob])) : null);
+        }
+        lp = { text_offset: offsets, token_logprobs: tokenLogprobs, tokens, top_logprobs: top };
+      }
+      choices.push({
+        index: r,
+        text,
+        logprobs: lp,
+        finish_reason: out ? out.finishReason[r] : "length",
+        stop_reason: out ? stopReasonOf(out, r, s) : null,
+        ...(withIds ? { token_ids: rIds, prompt_token_ids: pIds } : {}),
+        prompt_logprobs: promptK !== null ? promptLogprobsJson(ctx, seq, scores, P, promptK) : null,
+      });
+    }
+  }
+  const promptTokens = prompts.ids.reduce((a, p) => a + p.length, 0);
+  return {
+    id: nextId("cmpl"),
+    object: "text_completion",
+    created: Math.floor(Date.now() / 1000),
+    model: ctx.name,
+    choices,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens + completionTokens, completion_tokens: completionTokens },
+    system_fingerprint: null,
+  };
+}
+
+/** Chat messages with OpenAI content parts ([{type: "text", text}]) flattened to strings. */
+function messagesOf(b: Body): ChatMessage[] {
+  const m = b.messages;
+  if (!Array.isArray(m) || m.length === 0) throw new ApiError(400, `messages must be a non-empty list of {role, content} (got ${describe(m)}).`, "messages");
+  return m.map((x, i) => {
+    if (typeof x !== "object" || x === null || typeof (x as Body).role !== "string") throw new ApiError(400, `messages[${i}] must be {role, content} (got ${describe(x)}).`, "messages");
+    const { role, content, ...rest } = x as Body;
+    let text: string;
+    if (typeof content === "string") text = content;
+    else if (content === null || content === undefined) text = "";
+    else if (Array.isArray(content) && content.every((p) => p && (p as Body).type === "text" && typeof (p as Body).text === "string")) text = content.map((p) => (p as Body).text as string).join("");
+    else throw new ApiError(400, `messages[${i}].content must be a string or a list of {type: "text", text} parts (got ${describe(content)}).`, "messages");
+    return { ...rest, role: role as string, content: text };
+  });
+}
+
+/**
+ * POST /v1/chat/completions: the chat template (the tokenizer's or --chat-template), then completions.
+ * @example remote.chatCompletions(ctx, {messages: [{role: "user", content: "2+2?"}], max_tokens: 8}).choices[0].message.content
+ */
+export function chatCompletions(ctx: ServeContext, body: unknown): Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
+  const b = body as Body;
+  checkModel(ctx, b);
+  const messages = messagesOf(b);
+  const template = ctx.chatTemplate ?? (ctx.tokenizer as { chatTemplate?: string | null }).chatTemplate ?? null;
+  if (!template)
+    throw new ApiError(400, "The model has no chat template. Start cellrl serve with --chat-template NAME|FILE (chatml, qwen2.5, plain, or a Jinja file), or save the tokenizer with a chat template; or use /v1/completions.", "messages");
+  let text: string;
+  try {
+    text = applyChatTemplate(messages, {
+      tokenizer: ctx.tokenizer,
+      template,
+      addGenerationPrompt: bool(b, "add_generation_prompt", true),
+      context: typeof b.chat_template_kwargs === "object" && b.chat_template_kwargs !== null ? (b.chat_template_kwargs as Record<string, unknown>) : {},
+    });
+  } catch (e) {
+    throw new ApiError(400, `The chat template failed on these messages: ${(e as Error).message}`, "messages");
+  }
+  const { ids: [pIds] } = promptsOf(ctx, { prompt: text, add_special_tokens: false });
+  const s = samplingOf(ctx, b);
+  const L = ctx.model.config.max_position_embeddings;
+  const maxTokens = (int(b, "max_completion_tokens", null, 1) ?? int(b, "max_tokens", null, 1) ?? Math.max(1, L - pIds.length)) as number;
+  const wantLogprobs = bool(b, "logprobs", false);
+  const topK = int(b, "top_logprobs", null, 0, ctx.maxLogprobs);
+  if (topK !== null && topK > 0 && !wantLogprobs) throw new ApiError(400, "top_logprobs needs logprobs: true.", "top_logprobs");
+  const promptK = int(b, "prompt_logprobs", null, 0, ctx.maxLogprobs);
+  const asIds = bool(b, "return_tokens_as_token_ids", false);
+  const withIds = bool(b, "return_token_ids", false);
+  contextCheck(ctx, [pIds], maxTokens);
+  const out = sample(ctx, [pIds], maxTokens, s);
+  const P = pIds.length;
+  let promptLp: unknown = null;
+  const choices = out.ids.map((rIds, r) => {
+    const seq = [...pIds, ...rIds];
+    const needScores = wantLogprobs || (promptK !== null && r === 0);
+    const scores = needScores ? scorePositions(ctx.model, seq, Math.max(topK ?? 0, promptK ?? 0)) : [];
+    if (promptK !== null && r === 0) promptLp = promptLogprobsJson(ctx, seq, scores, P, promptK);
+    const content = wantLogprobs
+      ? rIds.map((id, i) => {
+          const sc = scores[P + i]!;
+          const tok = tokenText(ctx, id, asIds);
+          const alts = sc.top.slice(0, topK ?? 0).map((a) => {
+            const t = tokenText(ctx, a.id, asIds);
+            return { token: t, logprob: a.logprob, bytes: bytesOf(asIds ? ctx.tokenizer.decode([a.id]) : t) };
+          });
+          return { token: tok, logprob: sc.logprob, bytes: bytesOf(asIds ? ctx.tokenizer.decode([id]) : tok), top_logprobs: alts };
+        })
+      : null;
+    return {
+      index: r,
+      message: { role: "assistant", content: rowText(ctx, out, r, s), reasoning_content: null, tool_calls: [] },
+      logprobs: content ? { content } : null,
+      finish_reason: out.finishReason[r],
+      stop_reason: stopReasonOf(out, r, s),
+      ...(withIds ? { token_ids: rIds } : {}),
+    };
+  });
+  const completionTokens = out.lengths.reduce((a, x) => a + x, 0);
+  return {
+    id: nextId("chatcmpl"),
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: ctx.name,
+    choices,
+    usage: { prompt_tokens: P, total_tokens: P + completionTokens, completion_tokens: completionTokens },
+    prompt_logprobs: promptLp,
+    ...(withIds ? { prompt_token_ids: pIds } : {}),
+  };
+}
+
+/**
+ * POST /tokenize (vLLM): {prompt} or {messages} → {count, max_model_len, tokens}.
+ * @example remote.tokenize(ctx, {prompt: "1+1="}).tokens
+ */
+export function tokenize(ctx: ServeContext, body: unknown): Record<string, unknown> {
+  const b = (typeof body === "object" && body !== null ? body : {}) as Body;
+  let ids: number[];
+  if (b.messages !== undefined) {
+    const template = ctx.chatTemplate ?? (ctx.tokenizer as { chatTemplate?: string | null }).chatTemplate ?? null;
+    if (!template) throw new ApiError(400, "The model has no chat template (start cellrl serve with --chat-template).", "messages");
+    ids = promptsOf(ctx, { prompt: applyChatTemplate(messagesOf(b), { tokenizer: ctx.tokenizer, template, addGenerationPrompt: bool(b, "add_generation_prompt", true) }), add_special_tokens: false }).ids[0];
+  } else {
+    if (typeof b.prompt !== "string") throw new ApiError(400, `prompt must be a string (got ${describe(b.prompt)}).`, "prompt");
+    ids = ctx.tokenizer.encode(b.prompt, { addSpecialTokens: bool(b, "add_special_tokens", true) });
+  }
+  return { count: ids.length, max_model_len: ctx.model.config.max_position_embeddings, tokens: ids };
+}
+
+/**
+ * POST /detokenize (vLLM): {tokens} → {prompt}.
+ * @example remote.detokenize(ctx, {tokens: [5, 6]}).prompt
+ */
+export function detokenize(ctx: ServeContext, body: unknown): Record<string, unknown> {
+  const t = (body as Body | null)?.tokens;
+  const V = ctx.model.config.vocab_size;
+  if (!Array.isArray(t) || t.some((x) => !Number.isInteger(x) || x < 0 || x >= V)) throw new ApiError(400, `tokens must be token ids in [0, ${V}) (got ${describe(t)}).`, "tokens");
+  return { prompt: ctx.tokenizer.decode(t as number[]) };
+}
