@@ -46,7 +46,7 @@ export function checkScored(records: readonly unknown[], where: string): EvalRec
     if (!Array.isArray(rec.responses))
       fail("invalid_input", `${where}: record ${i} has no responses list (got ${describe(rec.responses)}). Generate or ingest responses first.`, { path: ["records", i, "responses"] });
     if (!Array.isArray(rec.scores) || rec.scores.length !== rec.responses.length)
-      fail("invalid_input", `${where}: record ${i} has ${describe(rec.scores)} scores for ${rec.responses.length} responses (expected one score per response). Score it with evals.scoreRecords.`, {
+      fail("invalid_input", `${where}: record ${i} has ${Array.isArray(rec.scores) ? rec.scores.length : `no list of (${describe(rec.scores)})`} scores for ${rec.responses.length} responses (expected one score per response). Score it with evals.scoreRecords.`, {
         path: ["records", i, "scores"],
       });
     if (rec.responses.length === 0)
