@@ -81,38 +81,81 @@ export function samplingDistribution(logits: ArrayLike<number>, options: Samplin
   for (let i = 0; i < V; i++) s += p[i] = Math.exp((logits[i] - m) / temperature);
   for (let i = 0; i < V; i++) p[i] /= s;
   if (top_k > 0 && top_k < V) {
-    const kth = Float64Array.from(p).sort()[V - top_k]; // k-th largest probability (same order as logits)
-    keep(p, (x) => x >= kth);
+    const kth = kthLargest(Float64Array.from(p), top_k); // k-th largest probability (same order as logits)
+    keep(p, kth);
   }
   if (top_p < 1) {
-    // Keep a token when the mass of the tokens strictly before it (descending) is < top_p (HF's TopPLogitsWarper).
-    const sorted = Float64Array.from(p).sort().reverse();
-    let cum = 0;
-    let threshold = 0;
-    for (let i = 0; i < V; i++) {
-      if (sorted[i] === 0) break;
-      threshold = sorted[i];
-      cum += sorted[i];
-      if (cum >= top_p) break;
-    }
-    keep(p, (x) => x >= threshold);
+    keep(p, nucleusThreshold(p, top_p));
   }
   if (min_p > 0) {
     let pmax = 0;
     for (let i = 0; i < V; i++) if (p[i] > pmax) pmax = p[i];
-    keep(p, (x) => x >= min_p * pmax);
+    keep(p, min_p * pmax);
   }
   return p;
 }
 
-/** Zero the entries failing `ok` and renormalise (in place). */
-function keep(p: Float64Array, ok: (x: number) => boolean): void {
+/** The k-th largest value of `a` (quickselect, O(V); `a` is reordered). */
+function kthLargest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1; // index in descending order
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i++] = a[j];
+        a[j--] = t;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
+}
+
+/**
+ * Smallest probability kept by top-p: a token is kept when the mass of the tokens strictly before it (descending)
+ * is < top_p (HF's TopPLogitsWarper). Sorts only tokens with p >= 1e-9 when they already reach top_p, which is exact
+ * (smaller tokens come later in the order) and makes a 150k vocabulary cheap.
+ */
+function nucleusThreshold(p: Float64Array, top_p: number): number {
+  const scan = (cands: Float64Array) => {
+    cands.sort().reverse();
+    let cum = 0;
+    for (let i = 0; i < cands.length; i++) {
+      if (cands[i] === 0) break;
+      cum += cands[i];
+      if (cum >= top_p) return cands[i];
+    }
+    return null;
+  };
+  let n = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] >= 1e-9) n++;
+  if (n < p.length) {
+    const cands = new Float64Array(n);
+    for (let i = 0, j = 0; i < p.length; i++) if (p[i] >= 1e-9) cands[j++] = p[i];
+    const t = scan(cands);
+    if (t !== null) return t;
+  }
+  return scan(Float64Array.from(p)) ?? 0; // rounding kept the sum just under top_p: keep every nonzero token
+}
+
+/** Zero the entries below `threshold` and renormalise (in place). */
+function keep(p: Float64Array, threshold: number): void {
   let s = 0;
   for (let i = 0; i < p.length; i++) {
-    if (p[i] > 0 && ok(p[i])) s += p[i];
+    if (p[i] >= threshold) s += p[i];
     else p[i] = 0;
   }
-  for (let i = 0; i < p.length; i++) p[i] /= s;
+  const inv = 1 / s;
+  for (let i = 0; i < p.length; i++) p[i] *= inv;
 }
 
 /**
