@@ -9,7 +9,17 @@ import { heapOffset, kernelInstance, type WasmBackendInternals } from "./wasm-ba
 type Args = { inputs: Record<string, TensorInfo>; backend: unknown; attrs: NamedAttrMap };
 type Stock = (args: Args) => TensorInfo;
 
-const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+function size(s: number[]): number {
+  let p = 1;
+  for (let i = 0; i < s.length; i++) p *= s[i];
+  return p;
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /**
  * The broadcast as at most 3 merged dims [d0, d1, d2] with element strides for a and b (0 = repeated), or null when
@@ -51,14 +61,23 @@ const OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
 export function binaryKernel(name: string, args: Args, stock: Stock): TensorInfo {
   const { a, b } = args.inputs;
   if (a.dtype !== "float32" || b.dtype !== "float32") return stock(args);
+  const backend = args.backend as WasmBackendInternals;
+  const op = OPS[name];
+  if (sameShape(a.shape, b.shape)) {
+    // The common case without building a plan (this path runs thousands of times per generate call).
+    const n = size(a.shape);
+    if (n === 0) return stock(args);
+    const res = backend.makeOutput(a.shape.slice(), "float32");
+    kernelInstance(backend).exports.binary(op, heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res), 1, 1, n, 0, 0, 1, 0, 0, 1);
+    return res;
+  }
   const out = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const plan = broadcastPlan(a.shape, b.shape, out);
   if (!plan || size(out) === 0) return stock(args);
-  const backend = args.backend as WasmBackendInternals;
   const res = backend.makeOutput(out, "float32");
   const { dims: d, as: sa, bs: sb } = plan;
   kernelInstance(backend).exports.binary(
-    OPS[name], heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res), d[0], d[1], d[2], sa[0], sa[1], sa[2], sb[0], sb[1], sb[2],
+    op, heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res), d[0], d[1], d[2], sa[0], sa[1], sa[2], sb[0], sb[1], sb[2],
   );
   return res;
 }
