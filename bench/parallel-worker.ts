@@ -4,6 +4,7 @@
 //   memory, and each worker steps locally; the replicas stay bit-identical (checked by checksum()). The step is
 //   bench/model.ts's (same model, loss through model.logprobTensors -> mean NLL, AdamW defaults), split in two.
 // - generate: each worker samples its half of the prompts with model.generate (KV cache), as bench/model.ts does.
+import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import type { WorkerContext } from "../lib/core/kernels/index.js";
 import { Rng } from "../lib/core/random.js";
@@ -12,6 +13,23 @@ import { LlamaModel } from "../lib/model/llama.js";
 import { logprobTensors } from "../lib/model/logprobs.js";
 import { AdamW } from "../lib/model/optim.js";
 import type { BenchConfig } from "./configs.js";
+
+/** CPU seconds this thread has used (utime + stime of /proc/thread-self/stat, in clock ticks of 10 ms). */
+function threadCpu(): number {
+  try {
+    const f = readFileSync("/proc/thread-self/stat", "utf8");
+    const rest = f.slice(f.lastIndexOf(")") + 2).split(" "); // fields from 3 on: state is rest[0]
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  } catch {
+    return NaN; // not Linux: no per-thread CPU time
+  }
+}
+
+/** Per call: wall milliseconds and this thread's CPU milliseconds. */
+export interface Timed {
+  wall: number[];
+  cpu: number[];
+}
 
 let model: LlamaModel | null = null;
 let opt: AdamW | null = null;
@@ -36,32 +54,35 @@ export function init(c: BenchConfig, ctx: WorkerContext): number {
   return model.numParameters();
 }
 
-/** Generate `reps` times for this rank's share of the prompts; returns milliseconds per generate call. */
-export function generate(arg: { reps: number }, ctx: WorkerContext): number[] {
+/** Generate `reps` times for this rank's share of the prompts; wall and CPU milliseconds per call. */
+export function generate(arg: { reps: number }, ctx: WorkerContext): Timed {
   const c = config!;
   const rows = c.batch / ctx.world;
   const rng = new Rng(2000 + ctx.rank);
-  const times: number[] = [];
+  const out: Timed = { wall: [], cpu: [] };
   for (let r = 0; r < arg.reps; r++) {
     const prompts = Array.from({ length: rows }, () => Array.from({ length: c.prompt_len }, () => rng.int(c.vocab_size)));
     ctx.allReduce!.barrier(); // start together, so the slower worker's time is the group's time
     const t0 = performance.now();
+    const c0 = threadCpu();
     modelGenerate(model!, prompts, { max_new_tokens: c.new_tokens, ignore_eos: true, temperature: 1, seed: 100 * r + ctx.rank });
-    times.push(performance.now() - t0);
+    out.cpu.push((threadCpu() - c0) * 1000);
+    out.wall.push(performance.now() - t0);
   }
-  return times;
+  return out;
 }
 
-/** Run `steps` data-parallel steps on this rank's rows; returns milliseconds per step (measured on this rank). */
-export function step(arg: { steps: number }, ctx: WorkerContext): number[] {
+/** Run `steps` data-parallel steps on this rank's rows; wall and CPU milliseconds per step (on this rank). */
+export function step(arg: { steps: number }, ctx: WorkerContext): Timed {
   const c = config!;
   const rows = c.batch / ctx.world;
   const rng = new Rng(1000 + ctx.rank);
-  const times: number[] = [];
+  const out: Timed = { wall: [], cpu: [] };
   const vars = [...model!.namedVariables().values()];
   for (let s = 0; s < arg.steps; s++) {
     const batch = { ids: Array.from({ length: rows }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size))) };
     const t0 = performance.now();
+    const c0 = threadCpu();
     const { value, grads } = tf.variableGrads(() => {
       const { logp, mask } = logprobTensors(model!, batch);
       return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar;
@@ -72,9 +93,10 @@ export function step(arg: { steps: number }, ctx: WorkerContext): number[] {
     names.forEach((n, i) => (named[byTfName.get(n)!] = avg[i]));
     opt!.step(named);
     tf.dispose([value, ...Object.values(grads), ...avg]);
-    times.push(performance.now() - t0);
+    out.cpu.push((threadCpu() - c0) * 1000);
+    out.wall.push(performance.now() - t0);
   }
-  return times;
+  return out;
 }
 
 /** Sum of all weights (replicas must agree bit for bit). */

@@ -6,11 +6,29 @@ import { generateTokens, trainTokens } from "./configs.js";
 
 /** Result of one parallel measurement. */
 export interface ParallelResult {
-  /** Median tokens/s over the timed steps (slowest worker's time each step). */
+  /** Median tokens/s over the timed steps (slowest worker's wall time each step). */
   value: number;
   samples: number[];
+  /**
+   * Tokens per second if the workers had the machine's cores to themselves: tokens / max(the slowest worker's thread
+   * CPU time, the whole process's CPU time / workers), summed over the steps. The second term counts V8's GC helper
+   * threads and the main thread too. Linux only (NaN elsewhere). On a busy machine this is the load-corrected figure.
+   */
+  cpuValue: number;
   /** True when the replicas' weights were bit-identical at the end. */
   inSync: boolean;
+}
+
+interface Timed {
+  wall: number[];
+  cpu: number[];
+}
+
+function summarise(per: Timed[], tokens: number, processCpuMs: number, inSync: boolean): ParallelResult {
+  const samples = per[0].wall.map((_, s) => tokens / (Math.max(...per.map((p) => p.wall[s])) / 1000));
+  const cpuMs = Math.max(...per.map((p) => p.cpu.reduce((a, b) => a + b, 0)), processCpuMs / per.length);
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { value: sorted[sorted.length >> 1], samples, cpuValue: (tokens * per[0].cpu.length) / (cpuMs / 1000), inSync };
 }
 
 /**
@@ -24,12 +42,12 @@ export async function parallelTrainTokensPerS(c: BenchConfig, options: { steps?:
   try {
     await group.all("init", c);
     await group.all("step", { steps: 1 }); // warm-up: heap growth, JIT
-    const per = await group.all<number[]>("step", { steps });
-    const samples = per[0].map((_, s) => trainTokens(c) / (Math.max(...per.map((p) => p[s])) / 1000));
+    const c0 = process.cpuUsage();
+    const per = await group.all<Timed>("step", { steps });
+    const cu = process.cpuUsage(c0);
     const sums = await group.all<number>("checksum");
     await group.all("dispose");
-    const sorted = [...samples].sort((a, b) => a - b);
-    return { value: sorted[sorted.length >> 1], samples, inSync: sums.every((s) => s === sums[0]) };
+    return summarise(per, trainTokens(c), (cu.user + cu.system) / 1000, sums.every((s) => s === sums[0]));
   } finally {
     await group.close();
   }
@@ -46,12 +64,12 @@ export async function parallelGenerateTokensPerS(c: BenchConfig, options: { reps
   try {
     await group.all("init", c);
     await group.all("generate", { reps: 1 }); // warm-up
-    const per = await group.all<number[]>("generate", { reps });
-    const samples = per[0].map((_, s) => generateTokens(c) / (Math.max(...per.map((p) => p[s])) / 1000));
+    const c0 = process.cpuUsage();
+    const per = await group.all<Timed>("generate", { reps });
+    const cu = process.cpuUsage(c0);
     const sums = await group.all<number>("checksum");
     await group.all("dispose");
-    const sorted = [...samples].sort((a, b) => a - b);
-    return { value: sorted[sorted.length >> 1], samples, inSync: sums.every((s) => s === sums[0]) };
+    return summarise(per, generateTokens(c), (cu.user + cu.system) / 1000, sums.every((s) => s === sums[0]));
   } finally {
     await group.close();
   }

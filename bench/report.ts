@@ -54,8 +54,9 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
   L.push("");
   L.push(
     "Ratio per CPU-second divides each side's tokens by the CPU time it actually got (process CPU time), which removes most of the " +
-      "effect of other processes on a shared machine; on an idle machine it matches the wall-clock ratio. It does not apply to the " +
-      "2-worker row (two threads). PyTorch 2 threads is a reference for the 2-worker row; multi-threaded BLAS degrades badly when the machine is busy.",
+      "effect of other processes on a shared machine; on an idle machine it matches the wall-clock ratio. For the 2-worker rows it uses " +
+      "the slowest worker's thread CPU time, i.e. the throughput with a free core per worker. PyTorch 2 threads is a reference for the 2-worker " +
+      "rows; multi-threaded BLAS degrades badly when the machine is busy.",
     "",
   );
   const mm = entries.filter((e) => e.name.startsWith("matmul_"));

@@ -174,6 +174,7 @@ async function main(): Promise<void> {
     }
     // 2 workers (tfjs) alternating with torch on 2 threads, round by round.
     const par = { train: [] as number[], gen: [] as number[] };
+    const parCpu = { train: [] as number[], gen: [] as number[] };
     const th2 = { train: [] as number[], gen: [] as number[] };
     for (let r = 0; r < p.rounds; r++) {
       if (!args.has("--no-parallel")) {
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
               : await parallelGenerateTokensPerS(c, { reps: p.genReps, workers: 2 });
             if (!res.inSync) notes.push(`${name}: the 2 workers' weights differ after ${kind} (checksum mismatch); that number is suspect.`);
             par[kind].push(...res.samples);
+            if (Number.isFinite(res.cpuValue)) parCpu[kind].push(res.cpuValue);
           } catch (e) {
             notes.push(`tfjs ${name} 2-worker ${kind} failed: ${(e as Error).message.split("\n")[0]}`);
           }
@@ -225,16 +227,24 @@ async function main(): Promise<void> {
         torch1Spread: b.length ? spread([...b]) : null, torch2: two, ratio, cpuRatio,
       });
     }
-    for (const [kind, a, two] of [["train", par.train, t2train], ["generate", par.gen, t2gen]] as const) {
+    for (const [kind, a, ac, two] of [["train", par.train, parCpu.train, t2train], ["generate", par.gen, parCpu.gen, t2gen]] as const) {
       if (!a.length) continue;
       const v = median([...a]);
       const one = kind === "train" ? th.train : th.gen;
+      const oneCpu = kind === "train" ? thCpu.train : thCpu.gen;
+      let cpuRatio: number | null = null;
+      if (ac.length && oneCpu.length) {
+        // tokens per second with a core per worker (slowest worker's thread CPU time) vs torch per CPU-second
+        cpuRatio = median([...ac]) / median([...oneCpu]);
+        entries.push(entry(`${kind}_tokens_per_s_2workers_cpu/${name}`, median([...ac]), "tokens/s (a core per worker: thread CPU time)"));
+        entries.push(entry(`${kind}_2workers_vs_torch_cpu_time/${name}`, cpuRatio, "x (load-corrected, cellrl 2 workers / torch 1 thread)"));
+      }
       entries.push(entry(`${kind}_tokens_per_s_2workers/${name}`, v, "tokens/s", [spread([...a]), a.length]));
       if (one.length) entries.push(entry(`${kind}_2workers_vs_torch/${name}`, v / median([...one]), "x (cellrl 2 workers / torch 1 thread)"));
       if (two) entries.push(entry(`${kind}_2workers_vs_torch2/${name}`, v / two, "x (cellrl 2 workers / torch 2 threads)"));
       rows.push({
         workload: `${name} ${kind}, 2 workers`, tfjs: v, tfjsSpread: spread([...a]), torch1: one.length ? median([...one]) : null,
-        torch1Spread: one.length ? spread([...one]) : null, torch2: two, ratio: one.length ? v / median([...one]) : null, cpuRatio: null,
+        torch1Spread: one.length ? spread([...one]) : null, torch2: two, ratio: one.length ? v / median([...one]) : null, cpuRatio,
       });
     }
   }
