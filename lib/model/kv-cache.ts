@@ -46,11 +46,15 @@ export class KVCache {
   length = 0;
   readonly keys: tf.Tensor4D[] = [];
   readonly values: tf.Tensor4D[] = [];
+  /** Write new keys in place in the backend's memory (wasm, cpu); false forces the functional copy other backends use. */
+  readonly inPlace: boolean;
   constructor(
     config: LlamaConfig,
     public batch: number,
     readonly maxLength: number,
+    options: { inPlace?: boolean } = {},
   ) {
+    this.inPlace = options.inPlace ?? true;
     if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(maxLength) || maxLength < 1)
       fail("invalid_option", `model.KVCache: batch and maxLength must be positive integers (got ${batch}, ${maxLength}).`);
     const shape: [number, number, number, number] = [batch, config.num_key_value_heads, maxLength, config.head_dim];
@@ -66,7 +70,7 @@ export class KVCache {
     if (this.length + T > this.maxLength)
       fail("invalid_input", `model.KVCache: writing ${T} tokens at ${this.length} overflows the cache (maxLength ${this.maxLength}). Create the cache with a larger maxLength.`);
     for (const [list, x] of [[this.keys, k], [this.values, v]] as const) {
-      if (writeInPlace(list[layer], x, this.length)) continue;
+      if (this.inPlace && writeInPlace(list[layer], x, this.length)) continue;
       // Other backends: rebuild the slot tensor functionally (correct, just allocates).
       const old = list[layer];
       // keep(): write() runs inside the model's forward tidy, which must not free the cache.

@@ -256,9 +256,9 @@ export class LlamaModel {
    * A key/value cache for incremental decoding of B rows up to maxLength tokens (prompt + new).
    * @example const cache = m.createCache(4, 64)
    */
-  createCache(B: number, maxLength: number): KVCache {
+  createCache(B: number, maxLength: number, options: { inPlace?: boolean } = {}): KVCache {
     this.checkAlive("createCache");
-    return new KVCache(this.config, B, maxLength);
+    return new KVCache(this.config, B, maxLength, options);
   }
 
   // ---------------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ before(setup);
  * Feed a left-padded batch as a prefill of `split` columns followed by one column at a time through a KV cache and
  * compare every real position's logits with one full forward pass.
  */
-function incrementalVsFull(cfg: LlamaConfigInput, split: number): number {
+function incrementalVsFull(cfg: LlamaConfigInput, split: number, inPlace = true): number {
   const m = randomModel(cfg, 7);
   const ids = [
     [0, 0, 0, 5, 6, 7, 8, 9, 10],
@@ -21,7 +21,7 @@ function incrementalVsFull(cfg: LlamaConfigInput, split: number): number {
   const T = ids[0].length;
   const full = m.forward({ ids, attentionMask: mask }).logits;
   const F = full.arraySync();
-  const cache = m.createCache(3, T + 2); // spare slots stay masked
+  const cache = m.createCache(3, T + 2, { inPlace }); // spare slots stay masked
   let d = 0;
   const pre = m.forward({ ids: ids.map((r) => r.slice(0, split)), attentionMask: mask.map((r) => r.slice(0, split)) }, { cache });
   const Pa = pre.logits.arraySync();
@@ -48,6 +48,13 @@ test("incremental decoding with a KV cache equals the full forward pass (GQA, le
 test("incremental decoding equals the full pass with Qwen2 q/k/v bias and one kv head", () => {
   const d = incrementalVsFull({ ...micro, model_type: "qwen2", num_key_value_heads: 1 }, 1);
   assert.ok(d < 1e-4, `max |diff| ${d}`);
+});
+
+test("the functional cache (backends without in-place writes) gives the same logits and frees its copies", () => {
+  const n0 = tf.memory().numTensors;
+  const d = incrementalVsFull(micro, 3, false);
+  assert.ok(d < 1e-4, `max |diff| ${d}`);
+  assert.equal(tf.memory().numTensors, n0);
 });
 
 test("the cache refuses to overflow and to mix batch sizes", () => {
