@@ -12,3 +12,8 @@ export { httpRequest, TransportError, type HttpResponse, type HttpRequestOptions
 export { serve, serveDefaults, type ServeOptions, type RunningServer } from "./serve.js";
 export { completions, chatCompletions, tokenize, detokenize, ApiError, type ServeContext } from "./serve-api.js";
 export { scorePositions, type PositionScore } from "./serve-score.js";
+export { verlConfig, verlConfigDefaults, type VerlSettings, type VerlConfig, type VerlAlgorithm } from "./verl-config.js";
+export { verlNumber, hydraValue, shellArg, toYaml, type VerlValue } from "./verl-format.js";
+export { verlRows, writeVerlDataset, verlDatasetDefaults, type VerlDatasetOptions } from "./verl-dataset.js";
+export { exportVerlRun, type VerlExportInputs, type VerlExport } from "./verl-export.js";
+export { readVerlOutputs, type VerlImportOptions } from "./verl-import.js";

@@ -163,7 +163,7 @@ test("remoteTeacher: the same top-k ids and logprobs as distill.localTeacher on 
         continue;
       }
       for (let k = 0; k < 4; k++) {
-        const i = (b * remoteOut.T + t) * 4 + k;
+        const i: number = (b * remoteOut.T + t) * 4 + k;
         assert.equal(remoteOut.ids[i], localOut.ids[i], `id at ${b},${t},${k}`);
         assert.ok(close(remoteOut.logprobs[i], localOut.logprobs[i]));
         compared++;
