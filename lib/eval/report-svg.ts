@@ -8,7 +8,7 @@ const COLORS = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214
  * Line chart of y in [0, 1] against x (k), one polyline per series, with a legend.
  * @example lineSvg([{name: "MATH", xs: [1, 2, 4, 8], ys: [0.9, 0.94, 0.96, 0.97]}], {title: "pass@k"})
  */
-export function lineSvg(series: { name: string; xs: number[]; ys: number[] }[], options: { title?: string; xLabel?: string; logX?: boolean } = {}): string {
+export function lineSvg(series: { name: string; xs: number[]; ys: number[] }[], options: { title?: string; xLabel?: string; logX?: boolean; zeroBased?: boolean } = {}): string {
   const W = 460, H = 260, L = 44, R = 12, T = 26, B = 34;
   const xsAll = series.flatMap((s) => s.xs);
   const lo = Math.min(...xsAll), hi = Math.max(...xsAll);
@@ -16,12 +16,14 @@ export function lineSvg(series: { name: string; xs: number[]; ys: number[] }[], 
     const t = options.logX && lo > 0 ? (Math.log(x) - Math.log(lo)) / (Math.log(hi) - Math.log(lo) || 1) : (x - lo) / (hi - lo || 1);
     return L + t * (W - L - R);
   };
-  const fy = (y: number) => T + (1 - y) * (H - T - B);
+  // the y axis starts at the lowest tenth below the data, so curves near 1 are not squashed flat
+  const yLo = Math.max(0, Math.floor(Math.min(...series.flatMap((s) => s.ys)) * 10) / 10 - (options.zeroBased ? 1 : 0));
+  const fy = (y: number) => T + ((1 - y) / (1 - yLo || 1)) * (H - T - B);
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" style="font:11px sans-serif">`];
   if (options.title) parts.push(`<text x="${W / 2}" y="15" text-anchor="middle" style="font-weight:bold">${escapeHtml(options.title)}</text>`);
-  for (const g of [0, 0.25, 0.5, 0.75, 1]) {
+  for (const g of [0, 1, 2, 3, 4].map((i) => yLo + ((1 - yLo) * i) / 4)) {
     parts.push(`<line x1="${L}" x2="${W - R}" y1="${fy(g)}" y2="${fy(g)}" stroke="rgb(225,225,225)"/>`);
-    parts.push(`<text x="${L - 4}" y="${fy(g) + 4}" text-anchor="end">${g.toFixed(2)}</text>`);
+    parts.push(`<text x="${L - 4}" y="${fy(g) + 4}" text-anchor="end">${g.toFixed(yLo > 0 ? 3 : 2)}</text>`);
   }
   for (const x of [...new Set(xsAll)].sort((a, b) => a - b)) parts.push(`<text x="${fx(x)}" y="${H - B + 14}" text-anchor="middle">${x}</text>`);
   if (options.xLabel) parts.push(`<text x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">${escapeHtml(options.xLabel)}</text>`);
@@ -30,7 +32,7 @@ export function lineSvg(series: { name: string; xs: number[]; ys: number[] }[], 
     const pts = s.xs.map((x, j) => `${fx(x).toFixed(1)},${fy(s.ys[j]).toFixed(1)}`).join(" ");
     parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts}"/>`);
     s.xs.forEach((x, j) => parts.push(`<circle cx="${fx(x).toFixed(1)}" cy="${fy(s.ys[j]).toFixed(1)}" r="2.5" fill="${c}"><title>${escapeHtml(s.name)} k=${x}: ${s.ys[j].toFixed(3)}</title></circle>`));
-    parts.push(`<rect x="${L + 8}" y="${T + 6 + 14 * i}" width="10" height="3" fill="${c}"/><text x="${L + 22}" y="${T + 10 + 14 * i}">${escapeHtml(s.name)}</text>`);
+    parts.push(`<rect x="${W - R - 150}" y="${H - B - 18 - 14 * i}" width="10" height="3" fill="${c}"/><text x="${W - R - 136}" y="${H - B - 14 - 14 * i}">${escapeHtml(s.name)}</text>`);
   });
   parts.push("</svg>");
   return parts.join("");
