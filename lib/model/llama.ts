@@ -200,7 +200,8 @@ export class LlamaModel {
     const out = tf.tidy((): tf.TensorContainer => {
       const hd = c.head_dim;
       const cs = ropeCosSin(pos, this.invFreq, 1);
-      const csq = ropeCosSin(pos, this.invFreq, 1 / Math.sqrt(hd)); // attention scale folded into q
+      const scale = 1 / Math.sqrt(hd); // the attention scale, folded into the query's tables
+      const csq = { cos: cs.cos.map((x) => x * scale), sin: cs.sin.map((x) => x * scale) };
       const t3 = (a: Float32Array) => tf.tensor3d(a, [B * T, 1, hd]);
       const rp = { cosK: t3(cs.cos), sinK: t3(cs.sin), cosQ: t3(csq.cos), sinQ: t3(csq.sin) };
       const bias = tf.tensor4d(attentionBias(mask, B, L, past, T, S), [B, 1, T, S]);
