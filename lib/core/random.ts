@@ -24,24 +24,26 @@ function splitmix32(x: number): () => number {
  * @example const r = new Rng(42); r.uniform(); r.int(10); const child = r.fork("dropout")
  */
 export class Rng {
-  private s: RngState;
+  // Four scalar fields rather than an array: nextU32 is the hot path of sampling and bootstraps.
+  private a = 0;
+  private b = 0;
+  private c = 0;
+  private d = 0;
   constructor(seedValue: number | string = 0) {
     const n = typeof seedValue === "string" ? hashString(seedValue) : seedValue;
     if (!Number.isFinite(n)) fail("invalid_option", `core.Rng: seed must be a finite number or a string (got ${seedValue}).`);
     const sm = splitmix32(Math.floor(n) >>> 0 ^ Math.floor(n / 4294967296));
-    this.s = [sm(), sm(), sm(), sm()];
+    [this.a, this.b, this.c, this.d] = [sm(), sm(), sm(), sm()];
     for (let i = 0; i < 12; i++) this.nextU32();
   }
   /** Next 32-bit unsigned integer. */
   nextU32(): number {
-    let [a, b, c, d] = this.s;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    this.s = [a, b, c, d];
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    const c = (this.c << 21) | (this.c >>> 11);
+    this.c = (c + t) | 0;
     return t >>> 0;
   }
   /** Uniform float in [0, 1) with 53 random bits. */
@@ -80,13 +82,13 @@ export class Rng {
   }
   /** Copy of the internal state. */
   state(): RngState {
-    return [...this.s] as RngState;
+    return [this.a, this.b, this.c, this.d];
   }
   /** Restore a state from `state()`. */
   setState(s: RngState): this {
     if (!Array.isArray(s) || s.length !== 4 || s.some((x) => !Number.isInteger(x)))
       fail("invalid_input", `core.Rng.setState: expected 4 integers from rng.state() (got ${JSON.stringify(s)}).`);
-    this.s = s.map((x) => x | 0) as RngState;
+    [this.a, this.b, this.c, this.d] = s.map((x) => x | 0);
     return this;
   }
 }
