@@ -5,6 +5,7 @@ export { CellrlError, type CellrlErrorCode, type CellrlErrorInfo } from "./core/
 export { warn, warnings, resetWarnings, type WarningRecord } from "./core/warn.js";
 export { registry, type Registry, type RegistryEntry, type RegistryInfo } from "./core/registry.js";
 export { Rng, seed, globalRng, currentSeed, type RngState } from "./core/random.js";
+export { writeFileAtomic, writeJsonAtomic, replaceDirAtomic, tempSibling } from "./core/atomic.js";
 export { useBackend, backendInfo, ensureBackend, type BackendInfo, type BackendName, type UseBackendOptions } from "./core/backend.js";
 
 // kernel (display)

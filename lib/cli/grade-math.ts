@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import { describe, fail } from "../core/errors.js";
 import { openJsonlAppender, streamJsonl, streamJsonlFrom } from "../data/jsonl.js";
-import { tempPathFor } from "../data/files.js";
+import { tempSibling as tempPathFor } from "../core/atomic.js";
 import { gradeMath } from "../reward/index.js";
 import { intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 

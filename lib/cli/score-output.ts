@@ -5,7 +5,8 @@ import * as fs from "node:fs";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
 import { fail } from "../core/errors.js";
-import { formatOf, tempPathFor } from "../data/files.js";
+import { formatOf } from "../data/files.js";
+import { tempSibling as tempPathFor } from "../core/atomic.js";
 import { writeRecords } from "../data/io.js";
 import { openJsonlAppender, readJsonl, streamJsonl, type JsonlAppender } from "../data/jsonl.js";
 

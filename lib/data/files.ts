@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { fail } from "../core/errors.js";
+import { writeFileAtomic as writeAtomic } from "../core/atomic.js";
 
 /** The file formats cellrl reads records from (".gz" on top of any of them is undone transparently). */
 export type DataFormat = "jsonl" | "json" | "parquet" | "arrow";
@@ -58,41 +59,11 @@ export function readBytes(file: string): Uint8Array {
   }
 }
 
-let tmpCounter = 0;
-/**
- * A temporary name next to `file` (same directory, so the final rename is atomic).
- * @example tempPathFor("out/a.jsonl") // "out/.a.jsonl.4242.1700000000000.0.tmp"
- */
-export function tempPathFor(file: string): string {
-  const dir = path.dirname(file);
-  return path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${tmpCounter++}.tmp`);
-}
-
 /**
  * Write a file atomically (temp file + rename, so readers never see half a file); gzips when the name ends in ".gz".
  * @example data.writeFileAtomic("out/rows.jsonl.gz", text)
  */
 export function writeFileAtomic(file: string, content: string | Uint8Array): void {
   const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-  const body = file.toLowerCase().endsWith(".gz") ? zlib.gzipSync(bytes, { level: 9 }) : bytes;
-  const dir = path.dirname(file);
-  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true });
-  const tmp = tempPathFor(file);
-  try {
-    const fd = fs.openSync(tmp, "w");
-    try {
-      fs.writeSync(fd, body);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    try {
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      // the temp file may never have been created
-    }
-    fail("io", `data.writeFileAtomic: cannot write ${JSON.stringify(file)} (${(e as Error).message}). Check that the directory is writable.`, { got: file, cause: e }, writeFileAtomic);
-  }
+  writeAtomic(file, file.toLowerCase().endsWith(".gz") ? zlib.gzipSync(bytes, { level: 9 }) : bytes);
 }

@@ -16,7 +16,7 @@ import type { HfTokenizer } from "./tokenizer-hf.js";
 import { TORCH_DTYPE } from "./safetensors-dtype.js";
 import { forEachSafetensorInDir, safetensorsWeightMap, writeSafetensorsDir } from "./safetensors-shards.js";
 import { readSafetensorsHeader, type LazyTensor } from "./safetensors.js";
-import { replaceDirAtomic, tempSibling, writeJsonAtomic } from "./checkpoint-fs.js";
+import { replaceDirAtomic, tempSibling, writeJsonAtomic } from "../core/atomic.js";
 import { generationConfigJson, hfConfigJson } from "./checkpoint-config.js";
 import { writeOptimizerState, type OptimizerLike } from "./checkpoint-optimizer.js";
 

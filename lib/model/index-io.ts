@@ -4,7 +4,7 @@
 export { readSafetensors, readSafetensorsHeader, forEachSafetensor, writeSafetensors, defaults as safetensorsDefaults, type SafetensorsEntry, type SafetensorsHeader, type HostTensor, type LazyTensor, type TensorLikeForWrite, type WriteSafetensorsOptions } from "./safetensors.js";
 export { f16ToF32, bf16ToF32, f32ToBf16, f32ToF16, type SafetensorsDtype } from "./safetensors-dtype.js";
 export { writeSafetensorsDir, readSafetensorsDir, forEachSafetensorInDir, safetensorsWeightMap, parseShardSize, defaults as safetensorsDirDefaults, type ShardIndex, type WriteSafetensorsDirOptions } from "./safetensors-shards.js";
-export { writeFileAtomic, writeJsonAtomic } from "./checkpoint-fs.js";
+export { writeFileAtomic, writeJsonAtomic } from "../core/atomic.js";
 export { saveCheckpoint, loadCheckpoint, defaults as checkpointDefaults, type SaveCheckpointOptions, type LoadCheckpointOptions, type LoadedCheckpoint } from "./checkpoint.js";
 export { hfConfigJson, generationConfigJson } from "./checkpoint-config.js";
 export { loadOptimizerState, type OptimizerLike, type SavedOptimizerInfo } from "./checkpoint-optimizer.js";

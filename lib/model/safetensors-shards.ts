@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import { DTYPE_BYTES } from "./safetensors-dtype.js";
 import { forEachSafetensor, readSafetensorsHeader, writeSafetensors, type HostTensor, type SafetensorsEntry, type TensorLikeForWrite } from "./safetensors.js";
-import { writeJsonAtomic } from "./checkpoint-fs.js";
+import { writeJsonAtomic } from "../core/atomic.js";
 
 /** Contents of model.safetensors.index.json. */
 export interface ShardIndex {

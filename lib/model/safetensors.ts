@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import { DTYPE_BYTES, decodeToF32, encodeFromF32, type SafetensorsDtype } from "./safetensors-dtype.js";
-import { writeFileAtomic } from "./checkpoint-fs.js";
+import { writeFileAtomic } from "../core/atomic.js";
 
 /** One tensor entry of a safetensors header. */
 export interface SafetensorsEntry {

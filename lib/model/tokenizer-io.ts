@@ -7,7 +7,7 @@ import { describe, fail } from "../core/errors.js";
 import { CharTokenizer, type CharTokenizerOptions } from "./tokenizer-char.js";
 import { HfTokenizer, tokenContent, type HfTokenizerConfig } from "./tokenizer-hf.js";
 import type { Tokenizer } from "./tokenizer-types.js";
-import { writeJsonAtomic } from "./checkpoint-fs.js";
+import { writeJsonAtomic } from "../core/atomic.js";
 import { chatTemplates } from "./chat-template.js";
 
 /** The two JSON files of a tokenizer. */

@@ -1,8 +1,8 @@
-// Atomic file and directory writes: everything is written under a temporary name next to the target (same
+// Atomic file and directory writes (checkpoints, datasets, run outputs): everything is written under a temporary name next to the target (same
 // filesystem, so rename is atomic) and only renamed into place once complete and fsynced.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fail } from "../core/errors.js";
+import { fail } from "./errors.js";
 
 let counter = 0;
 
@@ -29,21 +29,23 @@ function fsyncPath(p: string, flags = "r"): void {
 }
 
 /**
- * Write a file through `write(fd)` into a temp sibling, fsync it, then rename it over `file`.
- * @example writeFileAtomic("out.bin", (fd) => fs.writeSync(fd, bytes))
+ * Write a file atomically: the content (or whatever `write(fd)` writes) goes to a temp sibling, is fsynced, then
+ * renamed over `file`, so readers never see half a file and a crash leaves the previous file intact.
+ * @example writeFileAtomic("out.txt", "hello"); writeFileAtomic("out.bin", (fd) => fs.writeSync(fd, bytes))
  */
-export function writeFileAtomic(file: string, write: (fd: number) => void): void {
+export function writeFileAtomic(file: string, content: string | Uint8Array | ((fd: number) => void)): void {
   const dir = path.dirname(path.resolve(file));
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    fail("io", `model.writeFileAtomic: cannot create directory ${dir} (${(e as NodeJS.ErrnoException).code}). Check permissions.`, { path: [dir], cause: e });
+    fail("io", `writeFileAtomic: cannot create directory ${dir} (${(e as NodeJS.ErrnoException).code}). Check permissions.`, { path: [dir], cause: e });
   }
   const tmp = tempSibling(file);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, "w");
-    write(fd);
+    if (typeof content === "function") content(fd);
+    else fs.writeSync(fd, typeof content === "string" ? Buffer.from(content, "utf8") : content);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
@@ -52,7 +54,7 @@ export function writeFileAtomic(file: string, write: (fd: number) => void): void
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     if ((e as { name?: string }).name === "CellrlError") throw e;
-    fail("io", `model.writeFileAtomic: writing ${file} failed (${(e as Error).message}). The previous file, if any, is unchanged.`, { path: [file], cause: e });
+    fail("io", `writeFileAtomic: writing ${file} failed (${(e as Error).message}). The previous file, if any, is unchanged; check that the directory is writable.`, { path: [file], cause: e });
   }
   fsyncPath(dir);
 }
