@@ -43,11 +43,11 @@ export function stepHistograms(perStep: readonly ArrayLike<number>[] | Record<st
     const f = v.filter(Number.isFinite);
     const m = f.reduce((a, b) => a + b, 0) / Math.max(1, f.length);
     const sd = Math.sqrt(f.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, f.length));
-    return `step ${k}: n=${f.length} mean=${num(m)} std=${num(sd)}`;
+    return `${/^\d+$/.test(k) ? `step ${k}` : k}: n=${f.length} mean=${num(m)} std=${num(sd)}`;
   }).join("\n");
   if (entries.length <= (options.overlayMax ?? stepHistogramDefaults.overlayMax)) {
     return figure({
-      data: entries.map(([k, v]) => ({ type: "histogram", name: `step ${k}`, x: v, opacity: 0.55, xbins: { start: lo, end: hi + width * 1e-6, size: width } })),
+      data: entries.map(([k, v]) => ({ type: "histogram", name: /^\d+$/.test(k) ? `step ${k}` : k, x: v, opacity: 0.55, xbins: { start: lo, end: hi + width * 1e-6, size: width } })),
       layout: {
         title: options.title ? { text: options.title } : undefined, barmode: "overlay", height: options.height ?? 280,
         margin: { l: 50, r: 20, t: options.title ? 40 : 10, b: 40 }, xaxis: { title: { text: xName } }, yaxis: { title: { text: "count" } },

@@ -65,9 +65,50 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
       `<div>len ${s.length ?? "—"} · ${escapeHtml(s.finishReason ?? "—")}${s.answer !== undefined ? ` · answer <code>${escapeHtml(String(s.answer))}</code>` : ""}</div>` +
       `<div style="font-family:monospace;white-space:pre-wrap;margin-top:3px;max-height:160px;overflow:auto;background-color:rgb(250,250,250)">${escapeHtml(clip(s.response, maxChars))}</div></div>`;
   });
-  const html = `<div class="cellrl-group-card" style="font-family:sans-serif">${head}<div>${cards.join("")}</div></div>`;
+  const html = `<div class="cellrl-group-card tex2jax_ignore" style="font-family:sans-serif">${head}<div>${cards.join("")}</div></div>`;
   const text = [`${options.title ?? "Group"}: G=${samples.length}, reward mean ${num(mean)} ± ${num(std)}${zeroStd ? " (zero-std group)" : ""}`,
     `prompt: ${clip(prompt.replace(/\s+/g, " "), 200)}`,
     ...order.map(({ s, i }) => `#${i} reward=${num(s.reward)}${s.advantage !== undefined ? ` adv=${num(s.advantage)}` : ""} len=${s.length ?? "-"} ${s.finishReason ?? ""}${s.correct !== undefined ? (s.correct ? " correct" : " wrong") : ""} | ${clip(s.response.replace(/\s+/g, " "), 80)}`)].join("\n");
   return new View(html, text);
+}
+
+/** The parts of a Rollout rolloutGroupCard reads (a Rollout has them all). */
+export interface RolloutGroupLike {
+  group: readonly number[];
+  prompts: readonly string[];
+  responses: readonly string[];
+  responseIds?: readonly ArrayLike<number>[];
+  finishReason?: readonly string[];
+}
+
+/**
+ * The group card of prompt `g` of a Rollout, with per-completion rewards (numbers or reward results: their details
+ * give the extracted answer) and advantages; `correct` defaults to reward >= 1.
+ * @example viz.rolloutGroupCard(ro, 0, {rewards: scores, advantages: A})
+ */
+export function rolloutGroupCard(
+  ro: RolloutGroupLike,
+  g: number,
+  options: GroupCardOptions & { rewards: ArrayLike<number> | readonly { score: number; details?: Record<string, unknown> }[]; advantages?: ArrayLike<number>; correct?: (reward: number, i: number) => boolean },
+): View {
+  if (!ro || !Array.isArray(ro.group) || !Array.isArray(ro.responses))
+    fail("invalid_input", "viz.rolloutGroupCard: expected a Rollout (group, prompts, responses).", {}, rolloutGroupCard);
+  if (!Number.isInteger(g) || g < 0 || g >= ro.prompts.length)
+    fail("invalid_input", `viz.rolloutGroupCard: group ${g} is out of range (expected an integer in [0, ${ro.prompts.length})).`, { got: g }, rolloutGroupCard);
+  const { rewards, advantages, correct = (r: number) => r >= 1, ...cardOptions } = options ?? ({} as never);
+  if (!rewards || rewards.length !== ro.group.length)
+    fail("shape_mismatch", `viz.rolloutGroupCard: options.rewards has ${rewards?.length ?? "no"} entries but the rollout has ${ro.group.length} rows.`, { path: ["options", "rewards"] }, rolloutGroupCard);
+  const samples: GroupSample[] = [];
+  ro.group.forEach((grp, i) => {
+    if (grp !== g) return;
+    const r = rewards[i] as number | { score: number; details?: Record<string, unknown> };
+    const score = typeof r === "number" ? r : r.score;
+    const details = typeof r === "number" ? undefined : r.details;
+    const ans = details && (typeof details.extracted === "string" || typeof details.answer === "string") ? String(details.extracted ?? details.answer) : undefined;
+    samples.push({
+      response: ro.responses[i], reward: score, advantage: advantages ? Number(advantages[i]) : undefined,
+      length: ro.responseIds?.[i]?.length, finishReason: ro.finishReason?.[i], correct: correct(score, i), ...(ans !== undefined ? { answer: ans } : {}),
+    });
+  });
+  return groupCard(ro.prompts[g], samples, { title: `Group ${g}`, ...cardOptions });
 }

@@ -68,6 +68,8 @@ export function distributionBars(first: readonly TokenCandidate[], options: Dist
     layout: {
       title: options.title ? { text: options.title } : undefined, barmode: "group", height: Math.max(220, 70 + tokens.length * (options.other ? 34 : 22)),
       margin: { l: 80, r: 60, t: options.title ? 40 : 10, b: 40 }, xaxis: { title: { text: "probability" }, range: [0, 1.15] },
+      // Tokens like "7" must stay categories (plotly would read them as numbers and place bars at y = 7).
+      yaxis: { type: "category", automargin: true },
       showlegend: !!options.other, legend: { orientation: "h", y: -0.2 },
     },
   }, { summary: `${options.title ? options.title + "\n" : ""}${lines.join("\n")}` });
@@ -135,11 +137,12 @@ export interface KlEstimatorStats {
 
 /**
  * k1 / k2 / k3 statistics against the exact KL over every masked token of a batch ([B, T] matrices or one row):
- * mean, std, bias and per-token RMSE. k1 and k3 are unbiased (their mean tends to the exact mean), k2 is not.
+ * mean, std, bias and per-token RMSE. k1 and k3 are unbiased (their mean tends to the exact mean), k2 is not; verl's
+ * clamp of k3 at 10 nats costs a little bias when the models are far apart (`clamp: false` reports the raw k3).
  * @example viz.klEstimatorStats({logp: pol.logp, refLogp: ref.logp, exact, mask: ro.responseMask}).bias.k3
  */
-export function klEstimatorStats(inputs: { logp: readonly ArrayLike<number>[] | ArrayLike<number>; refLogp: readonly ArrayLike<number>[] | ArrayLike<number>; exact: readonly ArrayLike<number>[] | ArrayLike<number>; mask?: readonly ArrayLike<number>[] | ArrayLike<number> }): KlEstimatorStats {
-  const { k1, k2, k3 } = tokenKl({ logp: inputs.logp as ArrayLike<number>, refLogp: inputs.refLogp as ArrayLike<number> });
+export function klEstimatorStats(inputs: { logp: readonly ArrayLike<number>[] | ArrayLike<number>; refLogp: readonly ArrayLike<number>[] | ArrayLike<number>; exact: readonly ArrayLike<number>[] | ArrayLike<number>; mask?: readonly ArrayLike<number>[] | ArrayLike<number> }, options: { clamp?: boolean } = {}): KlEstimatorStats {
+  const { k1, k2, k3 } = tokenKl({ logp: inputs.logp as ArrayLike<number>, refLogp: inputs.refLogp as ArrayLike<number> }, options);
   const rows = (m: unknown) => (Array.isArray(m) && m.length && typeof m[0] !== "number" ? (m as ArrayLike<number>[]) : [m as ArrayLike<number>]);
   const ex = rows(inputs.exact);
   const mk = inputs.mask ? rows(inputs.mask) : null;

@@ -41,10 +41,16 @@ function advOf(batch: LabBatchLike, b: number): number {
   return typeof x === "number" ? x : Array.from(x).reduce((s, v) => s + v, 0);
 }
 
-function maxAbs(mats: readonly (readonly ArrayLike<number>[])[]): number {
-  let m = 1e-12;
-  for (const mat of mats) for (const r of mat) for (let t = 0; t < r.length; t++) if (Number.isFinite(r[t]) && Math.abs(r[t]) > m) m = Math.abs(r[t]);
-  return m;
+/**
+ * A shared colour scale: the q-quantile of |value| over every nonzero entry (one outlier token, e.g. a KL term that
+ * exploded, would otherwise wash every other token out to white); larger values saturate.
+ */
+function scaleOf(mats: readonly (readonly ArrayLike<number>[])[], q = 0.98): number {
+  const v: number[] = [];
+  for (const mat of mats) for (const r of mat) for (let t = 0; t < r.length; t++) if (Number.isFinite(r[t]) && r[t] !== 0) v.push(Math.abs(r[t]));
+  if (!v.length) return 1e-12;
+  v.sort((a, b) => a - b);
+  return Math.max(1e-12, v[Math.min(v.length - 1, Math.floor(q * (v.length - 1)))]);
 }
 
 /**
@@ -91,25 +97,27 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
     variant: v.name, loss: v.loss, gradNorm: v.gradNorm, "mean |Δlogp|": v.meanAbsChange, "Δlogp A>0": v.meanChangePosAdv, "Δlogp A<0": v.meanChangeNegAdv,
     clipFrac: v.metrics?.["update/clipFrac"] ?? NaN,
   })), { digits: 4 });
-  const pushMax = maxAbs(vs.map((v) => v.tokenWeights));
-  const dMax = maxAbs(vs.map((v) => v.logpChange));
+  const pushMax = scaleOf(vs.map((v) => v.tokenWeights));
+  const dMax = scaleOf(vs.map((v) => v.logpChange));
   const blocks: Displayable[] = [bars, new View(table.html, table.text)];
   for (const r of rows) {
     const a = advOf(batch, r);
     const parts: string[] = [];
     const texts: string[] = [];
+    // A table, not flex boxes: table layout survives every sanitizer (flex may be stripped), and long completions
+    // wrap inside their cell.
+    const td = (html: string, extra = "") => `<td style="vertical-align:top;padding:0 6px 0 0;border-top:1px solid rgb(235,235,235);${extra}">${html}</td>`;
     for (const [j, v] of vs.entries()) {
       const series = labTokens(batch as LabBatchLike & { responseMask?: readonly ArrayLike<number>[] }, v, r, { tokenizer: options.tokenizer });
       const last = j === vs.length - 1;
-      for (const what of show) {
-        const tv = tokenView(series, { color: what, scale: { type: "diverging", max: what === "push" ? pushMax : dMax }, legend: last });
-        parts.push(`<div style="display:flex;align-items:flex-start"><div style="width:150px;flex:none;font-size:12px;font-family:monospace;padding-top:6px">${escapeHtml(v.name)}<br><small>${what === "push" ? "push" : "Δlogp"}</small></div><div style="flex:1">${tv.html}</div></div>`);
-        texts.push(`${v.name} ${what}: ${series.tokens.map((tok, t) => `${JSON.stringify(tok)}=${num(series.values![what][t], 3)}`).join(" ")}`);
-      }
+      const views = show.map((what) => tokenView(series, { color: what, scale: { type: "diverging", max: what === "push" ? pushMax : dMax }, legend: last }));
+      parts.push(`<tr>${td(`<div style="font-size:12px;font-family:monospace;padding-top:6px">${escapeHtml(v.name)}</div>`, "width:140px")}${views.map((tv) => td(tv.html, `width:${Math.floor(90 / show.length)}%`)).join("")}</tr>`);
+      for (const what of show) texts.push(`${v.name} ${what}: ${series.tokens.map((tok, t) => `${JSON.stringify(tok)}=${num(series.values![what][t], 3)}`).join(" ")}`);
     }
+    parts.unshift(`<tr><th style="text-align:left;font-size:11px">variant</th>${show.map((w) => `<th style="text-align:left;font-size:11px">${w === "push" ? "push = −∂loss/∂log π" : "Δlogp after one step"}</th>`).join("")}</tr>`);
     const head = `<div style="font-weight:bold;font-size:13px;margin-top:6px">completion #${r} · advantage ${num(a, 3)}</div>` +
-      `<div style="font-size:11px;color:rgb(90,90,90)">push = −∂loss/∂log π (red: the step raises the token, blue: lowers it; scale ±${num(pushMax, 3)}); Δlogp = log π after − before one optimizer step (scale ±${num(dMax, 3)})</div>`;
-    blocks.push(new View(`<div class="cellrl-lab-row">${head}${parts.join("")}</div>`, `completion #${r} (advantage ${num(a, 3)})\n${texts.join("\n")}`));
+      `<div style="font-size:11px;color:rgb(90,90,90)">red: the step raises the token, blue: lowers it; shared scales across variants (push ±${num(pushMax, 3)}, Δlogp ±${num(dMax, 3)}; larger values saturate)</div>`;
+    blocks.push(new View(`<div class="cellrl-lab-row tex2jax_ignore">${head}<table style="border-collapse:collapse;width:100%">${parts.join("")}</table></div>`, `completion #${r} (advantage ${num(a, 3)})\n${texts.join("\n")}`));
   }
   return stack(blocks);
 }
@@ -141,7 +149,7 @@ export function replayView(rep: ReplayLike, batch: LabBatchLike, options: { toke
   for (const r of rows)
     if (!Number.isInteger(r) || r < 0 || r >= ids.length)
       fail("invalid_option", `viz.replayView: options.rows has ${describe(r)} (expected row indices in [0, ${ids.length})).`, { path: ["options", "rows"] }, replayView);
-  const dMax = maxAbs([rep.delta]);
+  const dMax = scaleOf([rep.delta]);
   const head = `max |Δlogp| ${num(rep.maxAbsDelta.value, 3)} at completion #${rep.maxAbsDelta.sample}, token ${rep.maxAbsDelta.token}; mean |Δlogp| ${num(rep.meanAbsDelta, 3)}`;
   const views = rows.map((r) => {
     const series = maskedRow(batch, ids, r, { delta: rep.delta, before: rep.before, after: rep.after }, { tokenizer: options.tokenizer }, replayView);

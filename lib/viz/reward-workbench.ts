@@ -3,6 +3,7 @@
 // show score, extracted answer and the rule that fired, and say in plain words what a policy could exploit.
 import { describe, fail } from "../core/errors.js";
 import { escapeHtml, type Displayable, type MimeBundle } from "../kernel/mime.js";
+import { figure } from "../kernel/plotly.js";
 import { rewards } from "../reward/registry.js";
 import type { RewardFn, RewardRecord, RewardResult } from "../reward/types.js";
 import { css, sequential, GREEN } from "./color.js";
@@ -126,13 +127,34 @@ export interface RewardProbeReport extends Displayable {
   summary: string[];
 }
 
+type Components = Record<string, { score?: number; details?: Record<string, unknown> }>;
+
+function components(d: Record<string, unknown>): Components | null {
+  const c = d.components;
+  return c && typeof c === "object" && !Array.isArray(c) ? (c as Components) : null;
+}
+
 function pickAnswer(d: Record<string, unknown>): string | null {
   for (const k of ["extracted", "answer", "pred", "prediction", "letter", "parsed"]) {
     const v = d[k];
     if (typeof v === "string") return v;
     if (typeof v === "number") return String(v);
   }
+  // A composite reward keeps each part's details under details.components: the first part that extracted wins.
+  for (const part of Object.values(components(d) ?? {})) {
+    const a = part?.details ? pickAnswer(part.details) : null;
+    if (a !== null) return a;
+  }
   return null;
+}
+
+function pickRule(d: Record<string, unknown>): string {
+  const parts = components(d);
+  const own = typeof d.rule === "string" ? d.rule : "";
+  if (!parts) return own;
+  // For a composite, name each part's rule with its score: "math:numeric=1 + dapo-overlong=-1".
+  const inner = Object.entries(parts).map(([k, p]) => `${k}${typeof p?.details?.rule === "string" && p.details.rule !== k ? `:${p.details.rule}` : ""}=${num(Number(p?.score))}`).join(" + ");
+  return own && own !== "weighted-sum" ? `${own} (${inner})` : inner;
 }
 
 function checkResult(r: unknown, probe: RewardProbe, from: Function): RewardResult {
@@ -153,7 +175,7 @@ function judge(probes: RewardProbe[], results: RewardResult[], name: string): Re
       if (p.expect === "full" && score < ref) verdict = "miss";
       if (p.expect !== "full" && score >= ref) verdict = "hack";
     }
-    return { ...p, score, extracted: pickAnswer(details), rule: typeof details.rule === "string" ? details.rule : "", verdict, details };
+    return { ...p, score, extracted: pickAnswer(details), rule: pickRule(details), verdict, details };
   });
   const hacks = rows.filter((r) => r.verdict === "hack");
   const misses = rows.filter((r) => r.verdict === "miss");
@@ -163,8 +185,9 @@ function judge(probes: RewardProbe[], results: RewardResult[], name: string): Re
     if (wrong && wrong.score >= s) summary.push(`The reward does not separate right from wrong for gold ${JSON.stringify(gold)}: the correct answer scores ${num(s)} and a wrong one ${num(wrong.score)}.`);
   }
   if (goldScore.size === 0) summary.push("No \"gold\" probe: hacks and misses are judged against the gold probe's score, so include it.");
-  for (const h of hacks) summary.push(`${cap(h.what)} scores ${num(h.score)} (as much as the correct answer${goldScore.get(h.gold) !== undefined ? `, ${num(goldScore.get(h.gold)!)}` : ""})${h.rule ? ` via rule "${h.rule}"` : ""}.`);
-  for (const m of misses) summary.push(`${cap(m.what)} scores ${num(m.score)} (less than the ${num(goldScore.get(m.gold)!)} of the boxed gold): a right answer is marked down.`);
+  const forGold = (r: ProbeRow) => (goldScore.size > 1 ? ` [gold ${JSON.stringify(r.gold)}]` : "");
+  for (const h of hacks) summary.push(`${cap(h.what)} scores ${num(h.score)} (as much as the correct answer${goldScore.get(h.gold) !== undefined ? `, ${num(goldScore.get(h.gold)!)}` : ""})${h.rule ? ` via rule "${h.rule}"` : ""}.${forGold(h)}`);
+  for (const m of misses) summary.push(`${cap(m.what)} scores ${num(m.score)} (less than the ${num(goldScore.get(m.gold)!)} of the boxed gold): a right answer is marked down.${forGold(m)}`);
   if (!hacks.length && !misses.length && goldScore.size) summary.push(`No hack found: every probe that should score less than the correct answer does, and every correct variant scores full (${rows.length} probes).`);
   const report: RewardProbeReport = { name, rows, hacks, misses, summary, toMimeBundle: () => rewardWorkbench(report).toMimeBundle() };
   return report;
@@ -235,11 +258,39 @@ export function rewardWorkbench(report: RewardProbeReport, options: RewardWorkbe
       `<td style="padding:1px 6px">${verdictBadge(r.verdict)}</td></tr>`;
   }).join("");
   const head = ["probe", "expect", "response", "score", "extracted", "rule", "verdict"].map((h) => `<th style="text-align:left;padding:2px 6px;border-bottom:1px solid rgb(180,180,180)">${h}</th>`).join("");
-  const html = `<div class="cellrl-reward-workbench" style="font-size:12px;font-family:sans-serif;color:rgb(0,0,0)"><div style="font-weight:bold">${escapeHtml(title)}</div>${box}` +
+  const html = `<div class="cellrl-reward-workbench tex2jax_ignore" style="font-size:12px;font-family:sans-serif;color:rgb(0,0,0)"><div style="font-weight:bold">${escapeHtml(title)}</div>${box}` +
     `<table style="border-collapse:collapse"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` +
     `<div style="font-size:85%;color:rgb(100,100,100)">expect: full = should score as much as the boxed gold; none = should score less (wrong or missing answer); less = right answer that should still score less (over-long).</div></div>`;
   const table = htmlTable(report.rows.map((r) => ({ probe: r.name, expect: r.expect, score: r.score, extracted: r.extracted === null ? "—" : clip(r.extracted, 24), rule: r.rule || "—", verdict: r.verdict, response: visibleTokenText(clip(shown(r.response), 48)) })), { maxRows: 500 });
   const text = `${title}\n${report.summary.map((s) => `* ${s}`).join("\n")}\n${table.text}`;
   const bundle: MimeBundle = { "text/html": html, "text/plain": text };
   return { html, text, toMimeBundle: () => bundle };
+}
+
+/**
+ * Several rewards' probe scores side by side: one bar per reward for every probe, hacks outlined in red.
+ * @example viz.probeChart([naiveReport, hardenedReport])
+ */
+export function probeChart(reports: readonly RewardProbeReport[], options: { title?: string } = {}): Displayable {
+  if (!Array.isArray(reports) || reports.length === 0 || reports.some((r: RewardProbeReport) => !r || !(r.rows instanceof Array)))
+    fail("invalid_input", `viz.probeChart: give a non-empty list of viz.probeReward reports (got ${describe(reports)}).`, {}, probeChart);
+  const manyGolds = new Set(reports.flatMap((rep: RewardProbeReport) => rep.rows.map((r) => r.gold))).size > 1;
+  const key = (r: ProbeRow) => (manyGolds ? `${r.name} (${clip(r.gold, 12)})` : r.name);
+  const probes = [...new Set(reports.flatMap((rep: RewardProbeReport) => rep.rows.map(key)))];
+  const palette = ["rgb(214,55,46)", "rgb(255,127,14)", "rgb(46,150,80)", "rgb(31,119,180)", "rgb(148,103,189)"];
+  const data = reports.map((rep: RewardProbeReport, j: number) => {
+    const by = new Map(rep.rows.map((r) => [key(r), r]));
+    return {
+      type: "bar", name: `${rep.name} (${rep.hacks.length} hacks, ${rep.misses.length} misses)`, x: probes, y: probes.map((p) => by.get(p)?.score ?? null),
+      marker: { color: palette[j % palette.length], line: { color: probes.map((p) => (by.get(p)?.verdict === "ok" ? "rgba(0,0,0,0)" : "rgb(0,0,0)")), width: 2 } },
+      hovertext: probes.map((p) => { const r = by.get(p); return r ? `${r.verdict}: ${r.rule || "—"}` : ""; }),
+    };
+  });
+  return figure({
+    data,
+    layout: {
+      title: { text: options.title ?? "Probe scores by reward (black outline: hack or miss)" }, barmode: "group", height: 360,
+      margin: { l: 50, r: 20, t: 40, b: 120 }, xaxis: { tickangle: -40 }, yaxis: { title: { text: "score" } }, legend: { orientation: "h", y: 1.12 },
+    },
+  }, { summary: reports.map((r: RewardProbeReport) => `${r.name}: ${r.hacks.length} hacks (${r.hacks.map((h) => h.name).join(", ") || "none"}), ${r.misses.length} misses (${r.misses.map((h) => h.name).join(", ") || "none"})`).join("\n") });
 }

@@ -42,7 +42,7 @@ export function samplesTable(rows: readonly Record<string, unknown>[] | TableLik
   const th = columns.map((c, j) => `<th data-col="${j}" style="cursor:pointer;text-align:left;padding:2px 6px;border-bottom:1px solid rgb(180,180,180)">${escapeHtml(c)}</th>`).join("");
   const firstPage = data.slice(0, pageSize).map((r) => `<tr>${r.map((v) => `<td style="padding:2px 6px;vertical-align:top;font-family:monospace;white-space:pre-wrap">${escapeHtml(typeof v === "number" ? num(v, 4) : String(v))}</td>`).join("")}</tr>`).join("");
   const json = JSON.stringify(data).replace(/</g, "\\u003c");
-  const html = `<div id="${id}" class="cellrl-samples-table" style="font-size:12px;color:rgb(0,0,0)">` +
+  const html = `<div id="${id}" class="cellrl-samples-table tex2jax_ignore" style="font-size:12px;color:rgb(0,0,0)">` +
     (options.title ? `<div style="font-weight:bold">${escapeHtml(options.title)}</div>` : "") +
     `<div><input placeholder="filter: reward>0.5, data_source=gsm8k, or text" style="width:280px;font-size:12px" data-role="filter"> ` +
     `<button data-role="prev">◀</button> <span data-role="info">rows 1–${Math.min(pageSize, data.length)} of ${data.length}</span> <button data-role="next">▶</button></div>` +

@@ -107,10 +107,10 @@ export function lossWeights(
 
 /**
  * Per-token KL estimates of KL(π ‖ π_ref) on the sampled tokens, as update's klPenalty computes them (x = log π − log π_ref):
- * k1 = x, k2 = x²/2, k3 = e^(−x) + x − 1 (verl's clamps). Host arrays, for views and tables.
+ * k1 = x, k2 = x²/2, k3 = e^(−x) + x − 1 (clamped to [−10, 10] as verl does; `clamp: false` for the raw value). Host arrays.
  * @example const {k1, k2, k3} = viz.tokenKl({logp: pol.logp, refLogp: ref.logp})
  */
-export function tokenKl(inputs: { logp: TokenMatrix | ArrayLike<number>; refLogp: TokenMatrix | ArrayLike<number> }): { k1: number[][]; k2: number[][]; k3: number[][] } {
+export function tokenKl(inputs: { logp: TokenMatrix | ArrayLike<number>; refLogp: TokenMatrix | ArrayLike<number> }, options: { clamp?: boolean } = {}): { k1: number[][]; k2: number[][]; k3: number[][] } {
   if (!inputs || inputs.logp === undefined || inputs.refLogp === undefined)
     fail("invalid_input", `viz.tokenKl: expected {logp, refLogp} (got ${describe(inputs)}).`, {}, tokenKl);
   const x = elementwise(tokenKl, "tokenKl", { logp: inputs.logp, refLogp: inputs.refLogp }, (a, b) => a - b);
@@ -118,6 +118,7 @@ export function tokenKl(inputs: { logp: TokenMatrix | ArrayLike<number>; refLogp
     k1: x.map((r) => r.slice()),
     k2: x.map((r) => r.map((v) => 0.5 * v * v)),
     k3: x.map((r) => r.map((v) => {
+      if (options.clamp === false) return Math.exp(-v) + v - 1;
       const d = Math.max(-20, Math.min(20, -v));
       return Math.max(-10, Math.min(10, Math.exp(d) - d - 1));
     })),

@@ -43,6 +43,8 @@ export const tokenViewDefaults = { legend: true };
 
 function defaultScale(name: string): TokenScale {
   if (/^(logp|logprob|oldLogp|refLogp|teacherLogp|studentLogp)$/.test(name)) return { type: "surprisal" };
+  // 0/1 flags (clipped, correct, truncated): white for 0, full colour for 1, whatever the row holds.
+  if (/^(clip|is[A-Z_]|flag)/.test(name)) return { type: "sequential", lo: 0, hi: 1 };
   if (/entropy|^kl|^k[123]$/i.test(name)) return { type: "sequential" };
   return { type: "diverging" };
 }
@@ -140,7 +142,7 @@ export function tokenView(series: TokenSeries, options: TokenViewOptions = {}): 
        under ? `<div style="font-size:80%;color:rgb(90,90,90)">underline: ${escapeHtml(under.legend)}</div>` : "",
        over ? `<div style="font-size:80%;color:rgb(90,90,90)">overline: ${escapeHtml(over.legend)}</div>` : ""].join("")
     : "";
-  const html = `<div class="cellrl-token-view" style="font-family:monospace;font-size:13px;line-height:1.9;color:rgb(0,0,0);background-color:rgb(255,255,255);padding:4px">` +
+  const html = `<div class="cellrl-token-view tex2jax_ignore" style="font-family:monospace;font-size:13px;line-height:1.9;color:rgb(0,0,0);background-color:rgb(255,255,255);padding:4px">` +
     `${heading}<div>${spans.join("")}</div>${legends}</div>`;
   const textRows = tokens.map((tok, i) => `${String(i).padStart(4)} ${visibleTokenText(tok).padEnd(12)} ${names.map((n) => `${n}=${num(cols[n][i], 4)}`).join(" ")}${inMask(i) ? "" : " (masked)"}`);
   const text = `${options.title ? options.title + "\n" : ""}token view: ${T} tokens${colorName ? `, colour = ${colorName}` : ""}\n${textRows.join("\n")}`;

@@ -47,7 +47,7 @@ export function topkTable(first: readonly TokenCandidate[], options: TopkTableOp
     return `<tr><td style="color:rgb(120,120,120);padding:1px 4px">${i + 1}</td>${a[i] ?? empty}${options.other ? `${b[i] ?? empty}<td style="padding:1px 6px;text-align:right">${diff}</td>` : ""}</tr>`;
   }).join("");
   const head = `<tr><th></th><th colspan="3" style="text-align:left">${escapeHtml(la)} (token, p, logp)</th>${options.other ? `<th colspan="3" style="text-align:left">${escapeHtml(lb)}</th><th>Δlogp</th>` : ""}</tr>`;
-  const html = `<div class="cellrl-topk" style="font-size:12px;color:rgb(0,0,0)">${options.title ? `<b>${escapeHtml(options.title)}</b>` : ""}<table style="border-collapse:collapse">${head}${body}</table></div>`;
+  const html = `<div class="cellrl-topk tex2jax_ignore" style="font-size:12px;color:rgb(0,0,0)">${options.title ? `<b>${escapeHtml(options.title)}</b>` : ""}<table style="border-collapse:collapse">${head}${body}</table></div>`;
   const text = `${options.title ?? "top-k"}\n` + Array.from({ length: rows }, (_, i) => {
     const x = first[i] ? `${visibleTokenText(first[i].token)} p=${num(Math.exp(first[i].logp), 3)}` : "";
     const y = options.other?.[i] ? ` | ${visibleTokenText(options.other[i].token)} p=${num(Math.exp(options.other[i].logp), 3)}` : "";
