@@ -33,16 +33,18 @@ function flops(c: MatmulCase): number {
   return 2 * batch * M * N * K;
 }
 
+// Process CPU time per call (getrusage, microsecond resolution): the kernels run synchronously on this thread, and
+// CPU time is far less disturbed than wall time when other processes share the cores.
 function timeCase(c: MatmulCase, reps: number): number[] {
   const a = tf.randomNormal(c.a, 0, 1, "float32", 1);
   const b = tf.randomNormal(c.b, 0, 1, "float32", 2);
   tf.matMul(a, b, c.transposeA, c.transposeB).dispose(); // warm-up
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const y = tf.matMul(a, b, c.transposeA, c.transposeB);
-    y.dataSync(); // wasm kernels run synchronously; this only makes the timing boundary explicit
-    times.push(performance.now() - t0);
+    const cu = process.cpuUsage(c0);
+    times.push((cu.user + cu.system) / 1000);
     y.dispose();
   }
   a.dispose();
@@ -51,7 +53,8 @@ function timeCase(c: MatmulCase, reps: number): number[] {
 }
 
 /**
- * GFLOP/s of each case with the fast kernel and the stock kernel, and their ratio (medians over `reps` runs).
+ * GFLOP/s (per CPU-second) of each case with the fast kernel and the stock kernel, and their ratio (medians over
+ * `reps` runs).
  * @example matmulBench(tinyCases, { reps: 7 })
  */
 export function matmulBench(cases: MatmulCase[] = tinyCases, options: { reps?: number; stock?: boolean } = {}): BenchEntry[] {

@@ -61,7 +61,7 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
   );
   const mm = entries.filter((e) => e.name.startsWith("matmul_"));
   if (mm.length) {
-    L.push("## Matmul kernel: cellrl's SIMD kernel vs the stock tfjs-wasm kernel", "");
+    L.push("## Matmul kernel: cellrl's SIMD kernel vs the stock tfjs-wasm kernel (GFLOP per CPU-second)", "");
     L.push("| case | fast GFLOP/s | stock GFLOP/s | speedup |", "|---|---:|---:|---:|");
     const cases = [...new Set(mm.map((e) => e.name.split("/").pop()!))];
     for (const c of cases) {

@@ -12,7 +12,8 @@
 // listed as they return them.
 //
 // Options: --quick (1 round, fewer steps), --only=tiny|small, --no-torch, --no-matmul, --no-parallel, --no-others,
-// --rounds=N, --stock (also time tiny with the stock tfjs kernels, slow).
+// --rounds=N, --torch2 (run torch on 2 threads even on a busy machine), --stock (also time tiny with the stock tfjs
+// kernels, slow).
 import { readdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -112,10 +113,13 @@ async function main(): Promise<void> {
     else {
       torch1 = p1;
       software.push(`PyTorch ${p1.info.torch} (Debian python3-torch) with ${p1.info.blas}; peer pinned to 1 thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)`);
-      if (cpus().length >= 2 && !quick) {
+      // Torch on 2 threads is only a reference, and multi-threaded BLAS collapses when the cores are shared (spinning
+      // threads): run it on a quiet machine (or with --torch2), once per config.
+      const quiet = loadavg()[0] < cpus().length * 0.5;
+      if (cpus().length >= 2 && !quick && (quiet || args.has("--torch2"))) {
         const p2 = await startTorchPeer(2);
         if (typeof p2 !== "string") torch2 = p2;
-      }
+      } else if (cpus().length >= 2 && !quick) notes.push(`PyTorch on 2 threads skipped: the machine was busy (load ${loadavg()[0].toFixed(1)}); --torch2 forces it.`);
     }
   }
 
@@ -192,7 +196,7 @@ async function main(): Promise<void> {
           }
         }
       }
-      if (torch2 && (r === 0 || !args.has("--no-parallel"))) {
+      if (torch2 && r === 0) {
         log(`${name} round ${r + 1}/${p.rounds}: torch 2 threads`);
         th2.train.push(...(await torch2.train(c, p.trainSteps)).wall.map((s) => trainTokens(c) / s));
         th2.gen.push(...(await torch2.generate(c, p.genReps)).wall.map((s) => generateTokens(c) / s));
