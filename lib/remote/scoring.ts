@@ -9,6 +9,9 @@ import { inputLabel, RemoteRequestError, type Settled } from "./errors.js";
 import { parseResponse, type ParsedChoice } from "./parse.js";
 import { mapSettled } from "./pool.js";
 
+// A 4xx that says the field itself is unknown (not that its value is out of range): only then is echo worth trying.
+const UNSUPPORTED = /(unknown|unrecognized|unsupported|not supported|not permitted|unexpected|extra (fields?|inputs?))[^.]{0,60}prompt_logprobs|prompt_logprobs[^.]{0,60}(unknown|unrecognized|unsupported|not supported|not permitted|unexpected|extra)/i;
+
 /** How sequences are scored. */
 export type ScoringMode = "auto" | "prompt_logprobs" | "echo";
 
@@ -67,6 +70,8 @@ export class RemoteScorer {
   async scoreOne(seq: number[], k: number, where: string, model: string): Promise<SeqScore> {
     if (seq.length < 2) fail("invalid_input", `${where}: a sequence to score has ${seq.length} token(s) (expected at least 2: the first has no prediction).`, { got: seq.length });
     if (this.mode !== "echo") {
+      // concurrent requests race: another one may switch the mode while this one is in flight
+      const allowFallback = this.mode === "auto";
       let choice: ParsedChoice | null = null;
       try {
         const url = this.client.urlOf("/completions");
@@ -74,14 +79,14 @@ export class RemoteScorer {
         choice = parseResponse(await this.client.request("POST", "/completions", body, where), { where, url }).choices[0] ?? null;
       } catch (e) {
         // a server that rejects the extension outright (400 naming it) gets the echo route instead, when allowed
-        const rejected = e instanceof RemoteRequestError && e.status !== null && e.status >= 400 && e.status < 500 && /prompt_logprobs|extra.*(field|input)|unrecognized/i.test(e.message);
-        if (!(rejected && this.mode === "auto")) throw e;
+        const rejected = e instanceof RemoteRequestError && e.status !== null && e.status >= 400 && e.status < 500 && UNSUPPORTED.test(e.message);
+        if (!(rejected && allowFallback && this.mode !== "prompt_logprobs")) throw e;
       }
       if (choice?.promptLogprobs) {
         this.mode = "prompt_logprobs";
         return fromPromptLogprobs(seq, choice, k, where, this.client.urlOf("/completions"));
       }
-      if (this.mode === "prompt_logprobs")
+      if (!allowFallback || this.mode === "prompt_logprobs")
         fail("remote", `${where}: ${this.client.urlOf("/completions")} returned no prompt_logprobs (got a completion without them; expected vLLM's prompt_logprobs extension). Use options.scoring: "echo" or "auto" for servers without it.`, {});
       this.mode = "echo";
     }

@@ -50,6 +50,8 @@ const nextId = (prefix: string) => `${prefix}-${(++counter).toString(16).padStar
 function int(b: Body, key: string, def: number | null, min: number, max = Number.MAX_SAFE_INTEGER): number | null {
   const v = b[key];
   if (v === undefined || v === null) return def;
+  // vLLM's wording, so clients (and cellrl's own) recognise it and suggest --max-logprobs
+  if (/logprobs$/.test(key) && Number.isInteger(v) && (v as number) > max) throw new ApiError(400, `Requested ${key.replace(/_/g, " ")} of ${v}, which is greater than max allowed: ${max}.`, key);
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
     throw new ApiError(400, `${key} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "inf" : max}] (got ${describe(v)}).`, key);
   return v;

@@ -208,3 +208,34 @@ test("remote teacher keeps finished rows when one request fails, and rejects ids
   t.close();
   await srv.close();
 });
+
+test("scoring 'auto' falls back to echo when a server ignores or rejects prompt_logprobs, but not on a value error", async () => {
+  const fixtureEcho = (b: Record<string, unknown>) => {
+    const p = b.prompt as number[];
+    return { object: "text_completion", model: "fake", choices: [{ index: 0, text: "", finish_reason: "length", logprobs: { tokens: [...p, 7].map((t) => `token_id:${t}`), token_logprobs: [null, ...p.slice(1).map(() => -0.25), -1], top_logprobs: [null, ...p.slice(1).map((t) => ({ [`token_id:${t}`]: -0.25 })), { "token_id:7": -1 }], text_offset: [...p, 7].map((_, i) => i) } }] };
+  };
+  for (const mode of ["ignore", "reject"] as const) {
+    const srv = await fakeServer((b) => {
+      if (b.echo) return { body: fixtureEcho(b) };
+      if (mode === "reject") return { status: 400, body: { object: "error", message: "1 validation error: prompt_logprobs: Extra inputs are not permitted", code: 400 } };
+      return { body: completionBody(b) }; // a completion without prompt_logprobs: the extension was ignored
+    });
+    const policy = new RemotePolicy(srv.url, { tokenizer: tok, ...fast });
+    const r = await policy.score({ ids: [[1, 2, 3], [4, 5, 6]] });
+    assert.deepEqual(r.logp, [[0, -0.25, -0.25], [0, -0.25, -0.25]], mode);
+    assert.equal(policy.scorer.mode, "echo");
+    // once in echo mode, no more prompt_logprobs requests
+    const before = srv.bodies.filter((b) => b.prompt_logprobs !== undefined).length;
+    await policy.score({ ids: [[1, 2, 3]] });
+    assert.equal(srv.bodies.filter((b) => b.prompt_logprobs !== undefined).length, before);
+    policy.close();
+    await srv.close();
+  }
+  const srv = await fakeServer(() => ({ status: 400, body: { object: "error", message: "Requested prompt logprobs of 50, which is greater than max allowed: 20", code: 400 } }));
+  const policy = new RemotePolicy(srv.url, { tokenizer: tok, ...fast });
+  await assert.rejects(policy.score({ ids: [[1, 2, 3]] }, { topK: 50 }), /greater than max allowed: 20/);
+  assert.equal(policy.scorer.mode, "auto");
+  assert.ok(srv.bodies.every((b) => !b.echo));
+  policy.close();
+  await srv.close();
+});

@@ -1,6 +1,7 @@
 // Shared helpers of the remote tests: a tiny char-level model, an in-process `serve`, and a fake OpenAI-compatible
 // server whose every answer is scripted (for fault injection). Every server is closed by the test that opens it.
 import * as http from "node:http";
+import { after } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/core/backend.js";
 import { resetWarnings } from "../../lib/core/warn.js";
@@ -43,6 +44,12 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
+const open = new Set<() => Promise<void>>();
+// a failed assertion must not leave a server holding the test process open
+after(async () => {
+  for (const close of [...open]) await close();
+});
+
 /** A scripted HTTP server: `handler(body, i)` decides each answer (i counts requests). */
 export async function fakeServer(handler: (body: Record<string, unknown>, i: number, path: string) => FakeReply): Promise<FakeServer> {
   const bodies: Record<string, unknown>[] = [];
@@ -70,17 +77,16 @@ export async function fakeServer(handler: (body: Record<string, unknown>, i: num
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    bodies,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      open.delete(close);
+      for (const t of timers) clearTimeout(t);
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  open.add(close);
+  return { url: `http://127.0.0.1:${port}`, port, bodies, close };
 }
 
 /** A minimal vLLM-style completion answer: one choice per requested sample, with token ids and logprobs. */
