@@ -88,7 +88,7 @@ export function advantageHeatmap(ro: GroupedRollout, advantages: ArrayLike<numbe
   if (!ro || !Array.isArray(ro.group) || !Array.isArray(ro.prompts))
     fail("invalid_input", `viz.advantageHeatmap: expected a Rollout (group, prompts) (got ${describe(ro)}).`, {}, advantageHeatmap);
   if (!advantages || advantages.length !== ro.group.length)
-    fail("shape_mismatch", `viz.advantageHeatmap: advantages has ${describe(advantages)} entries but the rollout has ${ro.group.length} rows; give one advantage per completion.`, { path: ["advantages"] }, advantageHeatmap);
+    fail("shape_mismatch", `viz.advantageHeatmap: advantages has ${advantages?.length ?? describe(advantages)} entries but the rollout has ${ro.group.length} rows; give one advantage per completion.`, { path: ["advantages"] }, advantageHeatmap);
   const G = ro.prompts.length;
   const z: number[][] = Array.from({ length: G }, () => []);
   const text: string[][] = Array.from({ length: G }, () => []);

@@ -86,7 +86,7 @@ export function entropyLine(tokens: readonly string[], series: Record<string, Ar
   if (names.length === 0) fail("invalid_input", "viz.entropyLine: give at least one series, e.g. {entropy: values}.", { path: ["series"] }, entropyLine);
   for (const n of names)
     if (!series[n] || series[n].length !== tokens.length)
-      fail("shape_mismatch", `viz.entropyLine: series.${n} has ${describe(series[n])} entries but there are ${tokens.length} tokens.`, { path: ["series", n] }, entropyLine);
+      fail("shape_mismatch", `viz.entropyLine: series.${n} has ${series[n]?.length ?? describe(series[n])} entries but there are ${tokens.length} tokens.`, { path: ["series", n] }, entropyLine);
   const keep = tokens.map((_, t) => t).filter((t) => !options.mask || options.mask[t] !== 0);
   const x = keep;
   const hover = keep.map((t) => `#${t} ${JSON.stringify(tokens[t])}`);
@@ -177,7 +177,7 @@ export function klEstimatorView(inputs: KlEstimatorInputs, options: { title?: st
   if (!Array.isArray(tokens)) fail("invalid_input", `viz.klEstimatorView: inputs.tokens must be an array of strings (got ${describe(tokens)}).`, { path: ["tokens"] }, klEstimatorView);
   for (const [k, v] of [["logp", logp], ["refLogp", refLogp], ["exact", exact], ["mask", mask]] as const)
     if ((k !== "mask" || v !== undefined) && (!v || v.length !== tokens.length))
-      fail("shape_mismatch", `viz.klEstimatorView: inputs.${k} has ${describe(v)} entries but there are ${tokens.length} tokens; pass one row (e.g. lp.logp[0]).`, { path: [k] }, klEstimatorView);
+      fail("shape_mismatch", `viz.klEstimatorView: inputs.${k} has ${v?.length ?? describe(v)} entries but there are ${tokens.length} tokens; pass one row (e.g. lp.logp[0]).`, { path: [k] }, klEstimatorView);
   const keep = tokens.map((_, t) => t).filter((t) => !mask || mask[t] !== 0);
   if (keep.length === 0) fail("invalid_input", "viz.klEstimatorView: the mask selects no tokens.", { path: ["mask"] }, klEstimatorView);
   const sel = (v: ArrayLike<number>) => keep.map((t) => Number(v[t]));

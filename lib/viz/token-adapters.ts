@@ -94,7 +94,7 @@ export function lossWeights(
   const adv = isMatrix(inputs.adv) ? inputs.adv : logp.map((r, b) => {
     const a = inputs.adv as ArrayLike<number>;
     if (!a || a.length !== logp.length)
-      fail("shape_mismatch", `viz.lossWeights: inputs.adv has ${describe(a)} entries but logp has ${logp.length} rows; give one advantage per sequence or a [B, T] matrix.`, { path: ["inputs", "adv"] }, lossWeights);
+      fail("shape_mismatch", `viz.lossWeights: inputs.adv has ${a?.length ?? describe(a)} entries but logp has ${logp.length} rows; give one advantage per sequence or a [B, T] matrix.`, { path: ["inputs", "adv"] }, lossWeights);
     return new Array<number>(r.length).fill(Number(a[b]));
   });
   // The log-ratio is clamped to [-20, 20] before exp, as update's ppo-clip does.
