@@ -42,8 +42,8 @@ test("rollout lays out n samples per prompt: table, verl-style [B, T] matrices a
     assert.equal(ro.ids[b].length, P + R);
     assert.deepEqual(ro.ids[b].slice(P - p.length, P), p, "prompt ends at column P");
     assert.deepEqual(ro.ids[b].slice(P, P + r.length), r, "response starts at column P");
-    assert.deepEqual(ro.attentionMask[b], ro.ids[b].map((_, t) => +(t >= P - p.length && t < P + r.length)));
-    assert.deepEqual(ro.responseMask[b], ro.ids[b].map((_, t) => +(t >= P && t < P + r.length)));
+    assert.deepEqual(ro.attentionMask[b], ro.ids[b].map((_: number, t: number): number => +(t >= P - p.length && t < P + r.length)));
+    assert.deepEqual(ro.responseMask[b], ro.ids[b].map((_: number, t: number): number => +(t >= P && t < P + r.length)));
     assert.equal(ro.table.get("response_length", b), r.length);
     assert.equal(ro.table.get("response", b), ro.responses[b]);
     assert.ok(r.length <= 6);
