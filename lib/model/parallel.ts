@@ -1,0 +1,226 @@
+// Data-parallel training over worker threads: each worker holds a replica of the model and of the AdamW state,
+// computes the gradient of its share of the batch rows, the gradients are averaged through shared memory
+// (lib/core/kernels all-reduce), and every worker applies the same update, so the replicas stay identical without
+// re-sending weights. tfjs-wasm uses one core per thread, so 2 workers on a 2-core machine run a step ~1.7-1.9x as
+// fast as one process (docs/performance.md). The loss comes from a module file, because functions cannot be sent to
+// a worker; "nll" is the built-in next-token loss.
+//
+// This file is also the workers' module: the `parallelWorker*` exports run inside the worker threads.
+import * as tf from "@tensorflow/tfjs";
+import { fail } from "../core/errors.js";
+import { threadCpuSeconds, workerGroup, type WorkerContext, type WorkerGroup } from "../core/kernels/index.js";
+import type { LlamaConfig } from "./config.js";
+import { LlamaModel } from "./llama.js";
+import { logprobTensors } from "./logprobs.js";
+import { AdamW, type AdamWOptions, type StepResult } from "./optim.js";
+
+/** What a loss module's function returns: the loss, or the loss and its weight (default: the number of rows). */
+export type ParallelLossResult = tf.Scalar | { loss: tf.Scalar; weight: number };
+
+/** Options of ParallelTrainer.create. */
+export interface ParallelTrainerOptions {
+  /** Worker threads. Defaults to 2. */
+  workers?: number;
+  /**
+   * "nll" (mean next-token NLL over the batch's response tokens, weighted by token count) or the absolute path of a
+   * module whose export `lossExport` is `(model, batchPart) => tf.Scalar | {loss, weight}`. Defaults to "nll".
+   */
+  loss?: string;
+  /** Name of the loss function in the module. Defaults to "loss". */
+  lossExport?: string;
+  /** AdamW options of every replica (must be structured-cloneable: no functions). Defaults to AdamW's defaults. */
+  optimizer?: AdamWOptions;
+}
+
+/** Default options of ParallelTrainer.create. */
+export const defaults = { workers: 2, loss: "nll", lossExport: "loss" };
+
+/** One data-parallel step: AdamW's result, the loss averaged over workers by weight, and per-worker figures. */
+export interface ParallelStepResult extends StepResult {
+  /** Rows each worker trained on. */
+  rows: number[];
+  /** Wall milliseconds of the step in each worker (including the wait for the others). */
+  workerMs: number[];
+  /** CPU milliseconds of each worker's thread in the step (Linux; NaN elsewhere): the work without the waits. */
+  workerCpuMs: number[];
+}
+
+type WorkerStep = StepResult & { ms: number; cpuMs: number };
+
+type Batch = Record<string, unknown>;
+
+function rowsOf(batch: Batch): number {
+  const ids = batch.ids as unknown;
+  if (ids instanceof tf.Tensor) return ids.shape[0];
+  if (Array.isArray(ids)) return ids.length;
+  return fail("invalid_input", `model.ParallelTrainer.step: batch.ids must be rows of token ids [B, T] (got ${typeof ids}). Pass number[][] or a [B, T] tensor.`, { path: ["ids"] });
+}
+
+/** Split every field with B rows into `parts` contiguous slices; other fields go to every worker unchanged. */
+function splitRows(batch: Batch, B: number, parts: number): Batch[] {
+  const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * B) / parts));
+  const out: Batch[] = Array.from({ length: parts }, () => ({}));
+  for (const [k, v0] of Object.entries(batch)) {
+    const v = v0 instanceof tf.Tensor && v0.shape[0] === B ? (v0.arraySync() as unknown[]) : v0;
+    const rowwise = (Array.isArray(v) || ArrayBuffer.isView(v)) && (v as ArrayLike<unknown>).length === B;
+    for (let p = 0; p < parts; p++) {
+      const sliced = rowwise ? Array.prototype.slice.call(v, bounds[p], bounds[p + 1]) : v;
+      out[p][k] = sliced;
+    }
+  }
+  return out;
+}
+
+/**
+ * A data-parallel trainer for a LlamaModel: `step(batch)` splits the rows over the workers and updates every
+ * replica; `syncTo()` copies the trained weights back into the model; `close()` ends the threads.
+ * @example const pt = await model.ParallelTrainer.create(m, { optimizer: { lr: 1e-3 } }); await pt.step({ ids }); await pt.syncTo(); await pt.close()
+ */
+export class ParallelTrainer {
+  private constructor(
+    private readonly group: WorkerGroup,
+    private readonly model: LlamaModel,
+    private readonly names: string[],
+  ) {}
+
+  /** Start the workers and give each a copy of the model's current weights. */
+  static async create(model: LlamaModel, options: ParallelTrainerOptions = {}): Promise<ParallelTrainer> {
+    const { workers, loss, lossExport } = { ...defaults, ...options };
+    if (!Number.isInteger(workers) || workers < 1)
+      fail("invalid_option", `model.ParallelTrainer.create: workers must be an integer >= 1 (got ${workers}). Use 2 on a 2-core machine.`, { path: ["workers"], got: workers });
+    if (loss !== "nll" && !loss.startsWith("/"))
+      fail("invalid_option", `model.ParallelTrainer.create: loss must be "nll" or an absolute module path (got ${JSON.stringify(loss)}). Pass require.resolve("./my-loss").`, { path: ["loss"], got: loss });
+    const vars = model.namedVariables();
+    const names = [...vars.keys()];
+    const weights = names.map((n) => vars.get(n)!.dataSync() as Float32Array);
+    const trainable = names.filter((n) => vars.get(n)!.trainable);
+    const floats = weights.reduce((s, w) => s + w.length, 0) + 2;
+    const group = await workerGroup(__filename, { workers, reduceFloats: floats });
+    try {
+      await group.all("parallelWorkerInit", { config: model.config, names, weights, trainable, loss, lossExport, optimizer: options.optimizer ?? {} });
+    } catch (e) {
+      await group.close();
+      throw e;
+    }
+    return new ParallelTrainer(group, model, names);
+  }
+
+  /** One update from `batch` (fields with B rows are split between the workers; B >= workers). */
+  async step(batch: Batch): Promise<ParallelStepResult> {
+    const B = rowsOf(batch);
+    if (B < this.group.size)
+      fail("invalid_input", `model.ParallelTrainer.step: the batch has ${B} rows for ${this.group.size} workers. Give each worker at least one row.`, { got: B });
+    const parts = splitRows(batch, B, this.group.size);
+    const res = await this.group.each<WorkerStep>("parallelWorkerStep", parts);
+    const { ms: _ms, cpuMs: _cpu, ...first } = res[0];
+    return { ...first, rows: parts.map((p) => rowsOf(p)), workerMs: res.map((r) => r.ms), workerCpuMs: res.map((r) => r.cpuMs) };
+  }
+
+  /** Copy the replicas' weights into `model` (default: the model the trainer was created from). */
+  async syncTo(model: LlamaModel = this.model): Promise<void> {
+    const [weights] = await this.group.each<Float32Array[]>("parallelWorkerWeights", [true, ...new Array(this.group.size - 1).fill(false)]);
+    const vars = model.namedVariables();
+    this.names.forEach((n, i) => {
+      const v = vars.get(n);
+      if (!v) fail("shape_mismatch", `model.ParallelTrainer.syncTo: the target model has no parameter "${n}". Sync into a model with the same config.`, { path: [n] });
+      const t = tf.tensor(weights[i], v.shape, "float32");
+      v.assign(t);
+      t.dispose();
+    });
+  }
+
+  /** One checksum per replica (sum of all weights); equal values mean the replicas are still identical. */
+  async replicaChecksums(): Promise<number[]> {
+    return this.group.all<number>("parallelWorkerChecksum");
+  }
+
+  /** End the worker threads (their replicas and optimizer state go with them). */
+  async close(): Promise<void> {
+    await this.group.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Worker side (runs inside each worker thread)
+
+let replica: { model: LlamaModel; opt: AdamW; vars: tf.Variable[]; byTfName: Map<string, string>; loss: (m: LlamaModel, b: Batch) => ParallelLossResult } | null = null;
+
+/** Built-in loss: mean next-token NLL over the response tokens of this worker's rows, weighted by their count. */
+export function parallelNllLoss(model: LlamaModel, batch: Batch): ParallelLossResult {
+  const { logp, mask } = logprobTensors(model, batch as unknown as Parameters<typeof logprobTensors>[1]);
+  const count = tf.sum(mask);
+  const weight = count.dataSync()[0];
+  return { loss: tf.neg(tf.div(tf.sum(logp), tf.maximum(count, 1))) as tf.Scalar, weight };
+}
+
+/** Worker: build the replica from the main thread's weights. */
+export function parallelWorkerInit(
+  arg: { config: LlamaConfig; names: string[]; weights: Float32Array[]; trainable: string[]; loss: string; lossExport: string; optimizer: AdamWOptions },
+  _ctx: WorkerContext,
+): number {
+  const model = new LlamaModel(arg.config, { init: "zeros" });
+  const vars = model.namedVariables();
+  arg.names.forEach((n, i) => {
+    const v = vars.get(n)!;
+    const t = tf.tensor(arg.weights[i], v.shape, "float32");
+    v.assign(t);
+    t.dispose();
+    v.trainable = arg.trainable.includes(n);
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fn = arg.loss === "nll" ? parallelNllLoss : (require(arg.loss) as Record<string, unknown>)[arg.lossExport];
+  if (typeof fn !== "function") throw new Error(`model.ParallelTrainer: ${arg.loss} exports no function "${arg.lossExport}".`);
+  const trainable = [...vars.entries()].filter(([, v]) => v.trainable);
+  replica = {
+    model,
+    opt: new AdamW(new Map(trainable), arg.optimizer),
+    vars: trainable.map(([, v]) => v),
+    byTfName: new Map(trainable.map(([n, v]) => [v.name, n])),
+    loss: fn as (m: LlamaModel, b: Batch) => ParallelLossResult,
+  };
+  return model.numParameters();
+}
+
+/** Worker: gradient of this worker's rows, weighted mean across workers, local AdamW update. */
+export function parallelWorkerStep(part: Batch, ctx: WorkerContext): WorkerStep {
+  const t0 = performance.now();
+  const c0 = threadCpuSeconds();
+  const r = replica!;
+  const ar = ctx.allReduce!;
+  let weight = rowsOf(part);
+  const { value, grads } = tf.variableGrads(() => {
+    const out = r.loss(r.model, part);
+    if (out instanceof tf.Tensor) return out;
+    weight = out.weight;
+    return out.loss;
+  }, r.vars);
+  const lossValue = value.dataSync()[0];
+  // Total weight and weighted loss across workers, then each gradient scaled so the mean is the weighted mean.
+  const statsIn = tf.tensor1d([weight, weight * lossValue]);
+  const [stats] = ar.mean([statsIn]);
+  const [wMean, lMean] = stats.dataSync();
+  const scale = wMean > 0 ? weight / wMean : 0; // weight * world / total
+  const names = Object.keys(grads);
+  const scaled = names.map((n) => (scale === 1 ? grads[n] : tf.mul(grads[n], scale)));
+  const avg = ar.mean(scaled);
+  const named: Record<string, tf.Tensor> = {};
+  names.forEach((n, i) => (named[r.byTfName.get(n)!] = avg[i]));
+  try {
+    const res = r.opt.step(named);
+    return { ...res, loss: wMean > 0 ? lMean / wMean : NaN, ms: performance.now() - t0, cpuMs: (threadCpuSeconds() - c0) * 1000 };
+  } finally {
+    tf.dispose([value, statsIn, stats, ...Object.values(grads), ...scaled.filter((t, i) => t !== grads[names[i]]), ...avg]);
+  }
+}
+
+/** Worker: the replica's weights (only the first worker is asked for them). */
+export function parallelWorkerWeights(wanted: boolean): Float32Array[] | null {
+  if (!wanted) return null;
+  const vars = replica!.model.namedVariables();
+  return [...vars.values()].map((v) => v.dataSync() as Float32Array);
+}
+
+/** Worker: sum of all weights of the replica. */
+export function parallelWorkerChecksum(): number {
+  return tf.tidy(() => [...replica!.model.namedVariables().values()].reduce((acc, v) => acc + tf.sum(v).dataSync()[0], 0));
+}
