@@ -3,7 +3,7 @@
 export { RemotePolicy, remotePolicyDefaults, type RemotePolicyOptions, type GenerateSettled, type ScoreSettled } from "./remote-policy.js";
 export { remoteTeacher, remoteTeacherDefaults, type RemoteTeacherOptions } from "./remote-teacher.js";
 export { RemoteClient, baseUrlOf, clientDefaults, type ClientOptions, type ModelInfo, type RetryEvent } from "./client.js";
-export { RemoteScorer, type ScoringMode, type SeqScore, type ScorerOptions } from "./scoring.js";
+export { RemoteScorer, scorerDefaults, type ScoringMode, type SeqScore, type ScorerOptions } from "./scoring.js";
 export { RemoteRequestError, RemoteBatchError, type RequestFailure, type Settled, type RequestErrorInfo } from "./errors.js";
 export { retryDefaults, isRetryableStatus, retryAfterMs, backoffDelay, type RetryOptions } from "./retry.js";
 export { mapSettled, type Outcome } from "./pool.js";

@@ -30,6 +30,8 @@ export interface RemotePolicyOptions extends ClientOptions {
   promptFormat?: "ids" | "text";
   /** How score() gets logprobs: "auto", "prompt_logprobs" (vLLM) or "echo". Defaults to "auto". */
   scoring?: ScoringMode;
+  /** Sequences per scoring request (sent as a list of prompts). Defaults to 8; use 1 for servers that take one. */
+  scoreBatchSize?: number;
   /** Send vLLM's extra fields (top_k, min_p, stop_token_ids, return_token_ids, ...); turn off for strict servers. Defaults to true. */
   extensions?: boolean;
   /** More body fields for every request (e.g. {repetition_penalty: 1.05}). Defaults to {}. */
@@ -81,6 +83,8 @@ export class RemotePolicy implements Policy {
   readonly scorer: RemoteScorer;
   private readonly o: Required<Pick<RemotePolicyOptions, "promptFormat" | "extensions" | "requestDefaults">>;
   private idOfToken: Map<string, number> | null = null;
+  /** `logprobs` sent with completions: 0 (only the sampled token: no extra work for the server), 1 after a server ignored 0. */
+  private sampledLogprobs = 0;
 
   constructor(url: string, options: RemotePolicyOptions) {
     const tok = options?.tokenizer;
@@ -92,7 +96,7 @@ export class RemotePolicy implements Policy {
     this.client = new RemoteClient(url, options);
     this.tokenizer = tok;
     this.o = { promptFormat, extensions: options.extensions ?? true, requestDefaults: options.requestDefaults ?? {} };
-    this.scorer = new RemoteScorer(this.client, { mode: options.scoring, extensions: this.o.extensions, tokenToId: (s) => this.tokenId(s) });
+    this.scorer = new RemoteScorer(this.client, { mode: options.scoring, extensions: this.o.extensions, scoreBatchSize: options.scoreBatchSize, tokenToId: (s) => this.tokenId(s) });
     this.name = options.name ?? `remote:${options.model ?? this.client.baseUrl}`;
   }
 
@@ -182,8 +186,14 @@ export class RemotePolicy implements Policy {
     const rows: Row[] = [];
     for (let round = 0; rows.length < n; round++) {
       const want = n - rows.length;
-      const body = { ...base, ...input, n: want, seed: seed + rows.length };
-      const res = parseResponse(await this.client.request("POST", endpoint, body, where), { where, url });
+      const body: Record<string, unknown> = { ...base, ...input, n: want, seed: seed + rows.length };
+      if (endpoint === "/completions") body.logprobs = this.sampledLogprobs;
+      let res = parseResponse(await this.client.request("POST", endpoint, body, where), { where, url });
+      if (endpoint === "/completions" && this.sampledLogprobs === 0 && res.choices.some((c) => c.tokens === null)) {
+        // logprobs: 0 (the sampled token only, as vLLM reads it) means "none" to some servers: ask for 1 from now on
+        this.sampledLogprobs = 1;
+        res = parseResponse(await this.client.request("POST", endpoint, { ...body, logprobs: 1 }, where), { where, url });
+      }
       if (res.choices.length === 0 || round > n)
         fail("remote", `${where}: ${url} returned no choices (got ${res.choices.length} after ${round + 1} requests; expected ${n}). Check the server's log.`, { got: res.choices.length, expected: n });
       for (const c of res.choices.slice(0, want)) rows.push(this.rowOf(c, promptIds, where, url));
@@ -238,7 +248,7 @@ export class RemotePolicy implements Policy {
         fail("invalid_input", `${where}: prompts[${i}] must be a string or a non-empty array of token ids (got ${describe(p)}).`, { path: ["prompts", i] }, this.generateSettled);
       return Array.from(p as number[]);
     });
-    const base = { ...this.samplingBody(o, where), logprobs: 1 };
+    const base = this.samplingBody(o, where);
     const seeds = this.seeds(prompts.length, o);
     const model = await this.client.ensureModel(where);
     const outcomes = await mapSettled(prompts as unknown[], this.client.options.concurrency, (p, i) => {

@@ -20,6 +20,8 @@ export interface RemoteTeacherOptions extends ClientOptions {
   topK?: number;
   /** "auto", "prompt_logprobs" (vLLM) or "echo". Defaults to "auto". */
   scoring?: ScoringMode;
+  /** Sequences per request (sent as a list of prompts). Defaults to 8; use 1 for servers that take one. */
+  scoreBatchSize?: number;
   /** Shown in metrics. Defaults to "remote:<model or URL>". */
   name?: string;
 }
@@ -48,6 +50,7 @@ export function remoteTeacher(url: string, options: RemoteTeacherOptions = {}): 
   let idOf: Map<string, number> | null = null;
   const scorer = new RemoteScorer(client, {
     mode: options.scoring ?? remoteTeacherDefaults.scoring,
+    scoreBatchSize: options.scoreBatchSize,
     tokenToId: tok
       ? (s) => {
           if (!idOf) {

@@ -31,7 +31,15 @@ export interface ScorerOptions {
   extensions?: boolean;
   /** Maps a token string to its id, for echo alternatives without "token_id:N" (a local tokenizer's vocabulary). */
   tokenToId?: (token: string) => number | undefined;
+  /** Sequences per request (a list of prompts; the server batches them). Defaults to 8. */
+  scoreBatchSize?: number;
 }
+
+/**
+ * Defaults of RemoteScorer.
+ * @example remote.scorerDefaults.scoreBatchSize // 8
+ */
+export const scorerDefaults = { mode: "auto" as ScoringMode, extensions: true, scoreBatchSize: 8 };
 
 /**
  * Scores token sequences on a server (prompt_logprobs or echo); used by RemotePolicy.score and remoteTeacher.
@@ -41,6 +49,7 @@ export class RemoteScorer {
   mode: ScoringMode;
   private readonly extensions: boolean;
   private readonly tokenToId?: (token: string) => number | undefined;
+  private readonly batchSize: number;
   constructor(
     readonly client: RemoteClient,
     options: ScorerOptions = {},
@@ -51,54 +60,69 @@ export class RemoteScorer {
     this.mode = mode;
     this.extensions = options.extensions ?? true;
     this.tokenToId = options.tokenToId;
+    this.batchSize = options.scoreBatchSize ?? scorerDefaults.scoreBatchSize;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1)
+      fail("invalid_option", `remote.RemoteScorer: options.scoreBatchSize must be an integer >= 1 (got ${describe(options.scoreBatchSize)}). Use 1 for servers that take one prompt per request.`, { path: ["scoreBatchSize"] }, RemoteScorer);
   }
 
   /**
-   * Score each sequence (concurrently, bounded by the client's concurrency); finished ones are kept when others fail.
+   * Score each sequence, `batchSize` per request, requests concurrent up to the client's concurrency; the sequences of
+   * finished requests are kept when others fail.
    * @example const {values, failures} = await scorer.scoreMany(seqs, 20, "remote.remoteTeacher")
    */
   async scoreMany(seqs: number[][], k: number, where: string): Promise<Settled<SeqScore>> {
+    for (const [i, seq] of seqs.entries())
+      if (seq.length < 2) fail("invalid_input", `${where}: sequence ${i} has ${seq.length} token(s) (expected at least 2: the first has no prediction).`, { path: [i], got: seq.length });
     const model = await this.client.ensureModel(where);
-    const out = await mapSettled(seqs, this.client.options.concurrency, (seq) => this.scoreOne(seq, k, where, model), this.client.options.signal);
-    return {
-      values: out.map((o) => (o.ok ? o.value : null)),
-      failures: out.flatMap((o, i) => (o.ok ? [] : [{ index: i, input: inputLabel(seqs[i]), error: o.error }])),
-    };
+    const chunks: number[][] = [];
+    for (let i = 0; i < seqs.length; i += this.batchSize) chunks.push(Array.from({ length: Math.min(this.batchSize, seqs.length - i) }, (_, j) => i + j));
+    const out = await mapSettled(chunks, this.client.options.concurrency, (idx) => this.scoreChunk(idx.map((i) => seqs[i]), k, where, model), this.client.options.signal);
+    const values: (SeqScore | null)[] = new Array(seqs.length).fill(null);
+    const failures: Settled<SeqScore>["failures"] = [];
+    out.forEach((o, c) => chunks[c].forEach((i, j) => (o.ok ? (values[i] = o.value[j]) : failures.push({ index: i, input: inputLabel(seqs[i]), error: o.error }))));
+    return { values, failures };
   }
 
-  /** Score one sequence. */
-  async scoreOne(seq: number[], k: number, where: string, model: string): Promise<SeqScore> {
-    if (seq.length < 2) fail("invalid_input", `${where}: a sequence to score has ${seq.length} token(s) (expected at least 2: the first has no prediction).`, { got: seq.length });
+  /** One request: its choices, checked to be one per sequence. */
+  private async ask(chunk: number[][], body: Record<string, unknown>, where: string): Promise<ParsedChoice[]> {
+    const url = this.client.urlOf("/completions");
+    // one sequence goes as a plain id list (every server takes that); several as a list of lists (vLLM, SGLang, llama.cpp)
+    const choices = parseResponse(await this.client.request("POST", "/completions", { ...body, prompt: chunk.length === 1 ? chunk[0] : chunk }, where), { where, url }).choices;
+    if (choices.length !== chunk.length)
+      fail("remote", `${where}: ${url} returned ${choices.length} choices for ${chunk.length} prompts (expected one per prompt). The server does not take several prompts per request; use options.scoreBatchSize: 1.`, { got: choices.length, expected: chunk.length });
+    return choices;
+  }
+
+  /** Score the sequences of one request. */
+  private async scoreChunk(chunk: number[][], k: number, where: string, model: string): Promise<SeqScore[]> {
+    const url = this.client.urlOf("/completions");
     if (this.mode !== "echo") {
       // concurrent requests race: another one may switch the mode while this one is in flight
       const allowFallback = this.mode === "auto";
-      let choice: ParsedChoice | null = null;
+      let choices: ParsedChoice[] | null = null;
       try {
-        const url = this.client.urlOf("/completions");
-        const body = { model, prompt: seq, max_tokens: 1, temperature: 1, prompt_logprobs: Math.max(1, k) };
-        choice = parseResponse(await this.client.request("POST", "/completions", body, where), { where, url }).choices[0] ?? null;
+        choices = await this.ask(chunk, { model, max_tokens: 1, temperature: 1, prompt_logprobs: Math.max(1, k) }, where);
       } catch (e) {
         // a server that rejects the extension outright (400 naming it) gets the echo route instead, when allowed
         const rejected = e instanceof RemoteRequestError && e.status !== null && e.status >= 400 && e.status < 500 && UNSUPPORTED.test(e.message);
         if (!(rejected && allowFallback && this.mode !== "prompt_logprobs")) throw e;
       }
-      if (choice?.promptLogprobs) {
+      if (choices && choices.every((c) => c.promptLogprobs)) {
         this.mode = "prompt_logprobs";
-        return fromPromptLogprobs(seq, choice, k, where, this.client.urlOf("/completions"));
+        return chunk.map((seq, j) => fromPromptLogprobs(seq, choices![j], k, where, url));
       }
       if (!allowFallback || this.mode === "prompt_logprobs")
-        fail("remote", `${where}: ${this.client.urlOf("/completions")} returned no prompt_logprobs (got a completion without them; expected vLLM's prompt_logprobs extension). Use options.scoring: "echo" or "auto" for servers without it.`, {});
+        fail("remote", `${where}: ${url} returned no prompt_logprobs (got a completion without them; expected vLLM's prompt_logprobs extension). Use options.scoring: "echo" or "auto" for servers without it.`, {});
       this.mode = "echo";
     }
-    return this.echo(seq, k, where, model);
+    const body: Record<string, unknown> = { model, echo: true, max_tokens: 1, temperature: 1, logprobs: Math.max(1, k) };
+    if (this.extensions) body.return_tokens_as_token_ids = true;
+    const choices = await this.ask(chunk, body, where);
+    return chunk.map((seq, j) => this.fromEcho(seq, choices[j], k, where, url));
   }
 
-  private async echo(seq: number[], k: number, where: string, model: string): Promise<SeqScore> {
-    const url = this.client.urlOf("/completions");
-    const body: Record<string, unknown> = { model, prompt: seq, echo: true, max_tokens: 1, temperature: 1, logprobs: Math.max(1, k) };
-    if (this.extensions) body.return_tokens_as_token_ids = true;
-    const choice = parseResponse(await this.client.request("POST", "/completions", body, where), { where, url }).choices[0];
-    const toks = choice?.tokens;
+  private fromEcho(seq: number[], choice: ParsedChoice, k: number, where: string, url: string): SeqScore {
+    const toks = choice.tokens;
     if (!toks || toks.length < seq.length)
       fail("remote", `${where}: ${url} echoed ${toks ? toks.length : "no"} tokens with logprobs for a ${seq.length}-token prompt (expected at least ${seq.length}). The server does not support echo with logprobs; use vLLM (prompt_logprobs) or cellrl serve.`, { got: toks?.length ?? null, expected: seq.length });
     const logprobs: (number | null)[] = [null];

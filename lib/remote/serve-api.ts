@@ -212,6 +212,11 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
   const withIds = bool(b, "return_token_ids", false);
   contextCheck(ctx, prompts.ids, maxTokens);
   const out: GenerateResult | null = maxTokens > 0 ? sample(ctx, prompts.ids, maxTokens, s) : null;
+  const K = Math.max(logprobs ?? 0, promptK ?? 0);
+  const seqs = prompts.ids.flatMap((p, g) => Array.from({ length: s.n }, (_, k) => [...p, ...(out ? out.ids[g * s.n + k] : [])]));
+  // logprobs 0 without echo / prompt_logprobs: the sampler's own raw logprobs suffice (no second forward pass)
+  const fromSampler = logprobs === 0 && !echo && promptK === null && out !== null;
+  const allScores = (logprobs !== null && !fromSampler) || promptK !== null ? scorePositions(ctx.model, seqs, K) : null;
   const choices: Record<string, unknown>[] = [];
   let completionTokens = 0;
   for (let g = 0; g < prompts.ids.length; g++) {
@@ -221,10 +226,8 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
       const r = g * s.n + k;
       const rIds = out ? out.ids[r] : [];
       completionTokens += rIds.length;
-      const seq = [...pIds, ...rIds];
-      const K = Math.max(logprobs ?? 0, promptK ?? 0);
-      const needScores = logprobs !== null || promptK !== null;
-      const scores = needScores ? scorePositions(ctx.model, seq, K) : [];
+      const seq = seqs[r];
+      const scores = allScores ? allScores[r] : [];
       let text = out ? rowText(ctx, out, r, s) : "";
       if (echo) text = (prompts.texts[g] ?? ctx.tokenizer.decode(pIds, { skipSpecialTokens: s.skip_special_tokens })) + text;
       let lp: Record<string, unknown> | null = null;
@@ -237,6 +240,12 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
           tokens.push(t);
           offsets.push(off);
           off += asIds ? ctx.tokenizer.decode([seq[j]]).length : t.length;
+          if (fromSampler) {
+            const lp = out!.rawLogprobs[r][j - P];
+            tokenLogprobs.push(lp);
+            top.push({ [t]: lp });
+            continue;
+          }
           const sc = scores[j];
           tokenLogprobs.push(sc ? sc.logprob : null);
           top.push(sc ? Object.fromEntries(alternatives(sc, logprobs, seq[j]).map((a) => [tokenText(ctx, a.id, asIds), a.logprob])) : null);
@@ -319,10 +328,11 @@ export function chatCompletions(ctx: ServeContext, body: unknown): Record<string
   const out = sample(ctx, [pIds], maxTokens, s);
   const P = pIds.length;
   let promptLp: unknown = null;
+  const seqs = out.ids.map((rIds) => [...pIds, ...rIds]);
+  const allScores = wantLogprobs ? scorePositions(ctx.model, seqs, Math.max(topK ?? 0, promptK ?? 0)) : promptK !== null ? scorePositions(ctx.model, seqs.slice(0, 1), promptK) : null;
   const choices = out.ids.map((rIds, r) => {
-    const seq = [...pIds, ...rIds];
-    const needScores = wantLogprobs || (promptK !== null && r === 0);
-    const scores = needScores ? scorePositions(ctx.model, seq, Math.max(topK ?? 0, promptK ?? 0)) : [];
+    const seq = seqs[r];
+    const scores = allScores?.[r] ?? [];
     if (promptK !== null && r === 0) promptLp = promptLogprobsJson(ctx, seq, scores, P, promptK);
     const content = wantLogprobs
       ? rIds.map((id, i) => {

@@ -45,7 +45,7 @@ test("500, 500, then success: retried with backoff, the answer arrives", async (
   assert.deepEqual(b.prompt, tok.encode("1+1="));
   assert.equal(b.n, 2);
   assert.equal(b.max_tokens, 3);
-  assert.equal(b.logprobs, 1);
+  assert.equal(b.logprobs, 0, "only the sampled token's logprob: no top-k work for the server");
   assert.equal(b.return_token_ids, true);
   assert.equal(b.return_tokens_as_token_ids, true);
   assert.equal(typeof b.seed, "number");
@@ -196,7 +196,7 @@ test("remote teacher keeps finished rows when one request fails, and rejects ids
     const pl = [null, ...p.slice(1).map((id) => ({ [String(id)]: { logprob: -1, rank: 1, decoded_token: "x" }, [String(p.length === 3 ? 999 : 1)]: { logprob: -2, rank: 2, decoded_token: "y" } }))];
     return { body: { object: "text_completion", model: "fake", choices: [{ index: 0, text: "", logprobs: null, finish_reason: "length", prompt_logprobs: pl }] } };
   });
-  const t = remoteTeacher(srv.url, { vocabSize: 20, topK: 2, ...fast, retries: 0 });
+  const t = remoteTeacher(srv.url, { vocabSize: 20, topK: 2, ...fast, retries: 0, scoreBatchSize: 1 });
   const err = await Promise.resolve(t.score({ ids: [[1, 2], [9, 3]] })).then(() => null, (e) => e);
   assert.ok(err instanceof RemoteBatchError);
   assert.deepEqual(err.failedIndices, [1]);
@@ -210,18 +210,20 @@ test("remote teacher keeps finished rows when one request fails, and rejects ids
 });
 
 test("scoring 'auto' falls back to echo when a server ignores or rejects prompt_logprobs, but not on a value error", async () => {
-  const fixtureEcho = (b: Record<string, unknown>) => {
-    const p = b.prompt as number[];
-    return { object: "text_completion", model: "fake", choices: [{ index: 0, text: "", finish_reason: "length", logprobs: { tokens: [...p, 7].map((t) => `token_id:${t}`), token_logprobs: [null, ...p.slice(1).map(() => -0.25), -1], top_logprobs: [null, ...p.slice(1).map((t) => ({ [`token_id:${t}`]: -0.25 })), { "token_id:7": -1 }], text_offset: [...p, 7].map((_, i) => i) } }] };
-  };
+  // answers a list of prompts with one choice each, as vLLM does
+  const prompts = (b: Record<string, unknown>) => (Array.isArray((b.prompt as unknown[])[0]) ? (b.prompt as number[][]) : [b.prompt as number[]]);
+  const echoChoice = (p: number[], i: number) => ({ index: i, text: "", finish_reason: "length", logprobs: { tokens: [...p, 7].map((t) => `token_id:${t}`), token_logprobs: [null, ...p.slice(1).map(() => -0.25), -1], top_logprobs: [null, ...p.slice(1).map((t) => ({ [`token_id:${t}`]: -0.25 })), { "token_id:7": -1 }], text_offset: [...p, 7].map((_, k) => k) } });
+  const fixtureEcho = (b: Record<string, unknown>) => ({ object: "text_completion", model: "fake", choices: prompts(b).map(echoChoice) });
+  const plain = (b: Record<string, unknown>) => ({ object: "text_completion", model: "fake", choices: prompts(b).map((_, i) => ({ index: i, text: "x", logprobs: null, finish_reason: "length" })) });
   for (const mode of ["ignore", "reject"] as const) {
     const srv = await fakeServer((b) => {
       if (b.echo) return { body: fixtureEcho(b) };
       if (mode === "reject") return { status: 400, body: { object: "error", message: "1 validation error: prompt_logprobs: Extra inputs are not permitted", code: 400 } };
-      return { body: completionBody(b) }; // a completion without prompt_logprobs: the extension was ignored
+      return { body: plain(b) }; // completions without prompt_logprobs: the extension was ignored
     });
     const policy = new RemotePolicy(srv.url, { tokenizer: tok, ...fast });
     const r = await policy.score({ ids: [[1, 2, 3], [4, 5, 6]] });
+    assert.deepEqual(srv.bodies[0].prompt, [[1, 2, 3], [4, 5, 6]], "both rows in one request");
     assert.deepEqual(r.logp, [[0, -0.25, -0.25], [0, -0.25, -0.25]], mode);
     assert.equal(policy.scorer.mode, "echo");
     // once in echo mode, no more prompt_logprobs requests
@@ -236,6 +238,33 @@ test("scoring 'auto' falls back to echo when a server ignores or rejects prompt_
   await assert.rejects(policy.score({ ids: [[1, 2, 3]] }, { topK: 50 }), /greater than max allowed: 20/);
   assert.equal(policy.scorer.mode, "auto");
   assert.ok(srv.bodies.every((b) => !b.echo));
+  policy.close();
+  await srv.close();
+});
+
+test("a server that answers one choice for a list of prompts gets a clear error naming scoreBatchSize", async () => {
+  const srv = await fakeServer(() => ({ body: { object: "text_completion", choices: [{ index: 0, text: "", prompt_logprobs: [null, { "2": { logprob: -1, rank: 1 } }] }] } }));
+  const policy = new RemotePolicy(srv.url, { tokenizer: tok, ...fast, retries: 0 });
+  await assert.rejects(policy.score({ ids: [[1, 2], [1, 2]] }), /returned 1 choices for 2 prompts .* use options\.scoreBatchSize: 1/);
+  const one = new RemotePolicy(srv.url, { tokenizer: tok, ...fast, retries: 0, scoreBatchSize: 1 });
+  assert.deepEqual((await one.score({ ids: [[1, 2], [1, 2]] })).logp, [[0, -1], [0, -1]]);
+  policy.close();
+  one.close();
+  await srv.close();
+});
+
+test("a server that returns no logprobs for logprobs: 0 is asked again with 1, once, and the policy remembers", async () => {
+  const srv = await fakeServer((b) => {
+    const body = completionBody(b) as any;
+    if (b.logprobs === 0) for (const c of body.choices) c.logprobs = null;
+    return { body };
+  });
+  const policy = new RemotePolicy(srv.url, { tokenizer: tok, ...fast });
+  const out = await policy.generate([[1, 2]], { n: 1 });
+  assert.deepEqual(out.logprobs, [[-0.5, -0.5, -0.5]]);
+  assert.deepEqual(srv.bodies.map((b) => b.logprobs), [0, 1]);
+  await policy.generate([[3]], { n: 1 });
+  assert.deepEqual(srv.bodies.map((b) => b.logprobs), [0, 1, 1]);
   policy.close();
   await srv.close();
 });

@@ -60,6 +60,12 @@ test("completions with a seed: the same ids as model.generate with that seed; lo
     for (const top of ch.logprobs.top_logprobs) assert.ok(Object.keys(top).length >= 2 && Object.keys(top).length <= 3);
   });
   assert.equal(j.usage.prompt_tokens, prompt.length);
+  // logprobs: 0 reads the sampler's own raw logprobs (no second pass): exactly generate's rawLogprobs
+  const z = (await c.request("POST", "/completions", { ...body, logprobs: 0 }, "test")) as any;
+  z.choices.forEach((ch: any, r: number) => {
+    assert.deepEqual(ch.logprobs.token_logprobs, local.rawLogprobs[r]);
+    assert.deepEqual(ch.logprobs.top_logprobs.map((t: any) => Object.keys(t)), local.ids[r].map((id) => [`token_id:${id}`]));
+  });
   assert.equal(j.usage.completion_tokens, local.lengths.reduce((a, x) => a + x, 0));
   c.close();
 });
@@ -193,4 +199,43 @@ test("bad requests get vLLM-style 4xx errors with the fix, and the model tensors
   await c.request("POST", "/completions", { prompt: "12", max_tokens: 3, logprobs: 1, prompt_logprobs: 1 }, "test");
   assert.equal(tf.memory().numTensors, before);
   c.close();
+});
+
+test("a GKD step with the teacher behind the server matches the same step with the local teacher", async () => {
+  const { gkdStep } = await import("../../lib/distill/gkd-step.js");
+  const { AdamW } = await import("../../lib/model/optim.js");
+  const { LocalPolicy } = await import("../../lib/rollout/policy.js");
+  const prompts = ["1+2=", "3+4=", "12="];
+  const run = async (teacherOf: () => any) => {
+    const student = new LocalPolicy(tinyModel(20), tok);
+    const opt = new AdamW(student.model.namedVariables(), { lr: 3e-3, weightDecay: 0 });
+    const teacher = teacherOf();
+    const losses: number[] = [];
+    for (let s = 0; s < 2; s++) {
+      const r = await gkdStep({ policy: student, opt, teacher, prompts, step: s }, { divergence: "jsd", beta: 0.5, topK: 4, sampling: { max_new_tokens: 4 }, rng: new Rng(7 + s), thresholds: { truncFrac: null } });
+      losses.push(r.metrics["distill/loss"]);
+    }
+    teacher.close?.();
+    student.model.dispose();
+    return losses;
+  };
+  const local = await run(() => localTeacher(m, { topK: 4 }));
+  const remote = await run(() => remoteTeacher(srv.url, { tokenizer: tok, topK: 4 }));
+  assert.ok(local.every(Number.isFinite));
+  remote.forEach((x, i) => assert.ok(Math.abs(x - local[i]) < 1e-4, `step ${i}: remote ${x} vs local ${local[i]}`));
+});
+
+test("evals.generate runs against the server like a local policy (records get n responses and finish reasons)", async () => {
+  const { generate: evalGenerate } = await import("../../lib/eval/generate.js");
+  const { record } = await import("../../lib/data/record.js");
+  const policy = await RemotePolicy.connect(srv.url);
+  const recs = [record({ data_source: "cellrl/arith", prompt: "1+1=", ground_truth: "2" }), record({ data_source: "cellrl/arith", prompt: "2+2=", ground_truth: "4" })];
+  const gen = await evalGenerate(policy, recs, { n: 3, max_new_tokens: 4, temperature: 1 });
+  assert.equal(gen.length, 2);
+  for (const g of gen) {
+    assert.equal(g.responses.length, 3);
+    assert.equal(g.finish_reasons!.length, 3);
+  }
+  assert.equal((gen[0].extra_info as any).generation.policy, "remote:tiny");
+  policy.close();
 });
