@@ -82,7 +82,7 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
         const bandAt = new Map(b.x.map((x, t) => [x, b.y[t]]));
         const up = s.y.map((v, t) => v + (bandAt.get(s.x[t]) ?? 0));
         const lo = s.y.map((v, t) => v - (bandAt.get(s.x[t]) ?? 0));
-        data.push({ type: "scatter", x: [...s.x, ...s.x.slice().reverse()], y: [...up, ...lo.reverse()], fill: "toself",
+        data.push({ type: "scatter", mode: "lines", x: [...s.x, ...s.x.slice().reverse()], y: [...up, ...lo.reverse()], fill: "toself",
           fillcolor: "rgba(31,119,180,0.15)", line: { width: 0 }, hoverinfo: "skip", xaxis: `x${ax}`, yaxis: `y${ax}` });
       }
       data.push({ type: "scatter", mode: s.x.length > 30 ? "lines" : "lines+markers", name: k, x: s.x, y: s.y,

@@ -27,7 +27,7 @@ export function lineChart(series: LineSeries[], options: { title?: string; x?: s
     if (s.band) {
       const up = s.y.map((v, j) => v + (s.band![j] ?? 0));
       const lo = s.y.map((v, j) => v - (s.band![j] ?? 0));
-      data.push({ type: "scatter", x: [...x, ...x.slice().reverse()], y: [...up, ...lo.reverse()], fill: "toself", fillcolor: color.replace("rgb", "rgba").replace(")", ",0.15)"), line: { width: 0 }, hoverinfo: "skip", showlegend: false });
+      data.push({ type: "scatter", mode: "lines", x: [...x, ...x.slice().reverse()], y: [...up, ...lo.reverse()], fill: "toself", fillcolor: color.replace("rgb", "rgba").replace(")", ",0.15)"), line: { width: 0 }, hoverinfo: "skip", showlegend: false });
     }
     data.push({ type: "scatter", mode: x.length > 40 ? "lines" : "lines+markers", name: s.name, x, y: [...s.y], line: { color, dash: s.dash ?? "solid" } });
   });

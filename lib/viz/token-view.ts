@@ -142,7 +142,7 @@ export function tokenView(series: TokenSeries, options: TokenViewOptions = {}): 
        under ? `<div style="font-size:80%;color:rgb(90,90,90)">underline: ${escapeHtml(under.legend)}</div>` : "",
        over ? `<div style="font-size:80%;color:rgb(90,90,90)">overline: ${escapeHtml(over.legend)}</div>` : ""].join("")
     : "";
-  const html = `<div class="cellrl-token-view tex2jax_ignore" style="font-family:monospace;font-size:13px;line-height:1.9;color:rgb(0,0,0);background-color:rgb(255,255,255);padding:4px">` +
+  const html = `<div class="cellrl-token-view tex2jax_ignore" data-cellrl-tokens="${T}" style="font-family:monospace;font-size:13px;line-height:1.9;color:rgb(0,0,0);background-color:rgb(255,255,255);padding:4px">` +
     `${heading}<div>${spans.join("")}</div>${legends}</div>`;
   const textRows = tokens.map((tok, i) => `${String(i).padStart(4)} ${visibleTokenText(tok).padEnd(12)} ${names.map((n) => `${n}=${num(cols[n][i], 4)}`).join(" ")}${inMask(i) ? "" : " (masked)"}`);
   const text = `${options.title ? options.title + "\n" : ""}token view: ${T} tokens${colorName ? `, colour = ${colorName}` : ""}\n${textRows.join("\n")}`;
