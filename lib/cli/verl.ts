@@ -36,7 +36,7 @@ Import options:
   -h, --help          this help
 
 Example:
-  npx cellrl verl export --input datasets/gsm8k_test.jsonl.gz --out verl-gsm8k --model Qwen/Qwen2.5-0.5B-Instruct --batch-size 64
+  npx cellrl verl export --input gsm8k_train.jsonl --val datasets/gsm8k_test.jsonl.gz --out verl-gsm8k --model Qwen/Qwen2.5-0.5B-Instruct --batch-size 64
   (cd ~/verl && bash ~/work/verl-gsm8k/run_grpo.sh)
   npx cellrl verl import --input ~/verl/rollouts --steps last --data-source openai/gsm8k --output gen.jsonl && npx cellrl eval --input gen.jsonl`;
 
