@@ -79,20 +79,29 @@ export class RemoteBatchError<P = unknown> extends CellrlError {
   }
 }
 
-/** A short printable form of an input (prompt text or ids). */
+/**
+ * A short printable form of an input (prompt text or ids).
+ * @example remote.inputLabel([1, 2, 3]) // "3 tokens"
+ */
 export function inputLabel(x: unknown): string {
   if (typeof x === "string") return describe(x);
   if (Array.isArray(x) && x.every((v) => typeof v === "number")) return `${x.length} tokens`;
   return describe(x);
 }
 
-/** The first `n` characters of a body, on one line. */
+/**
+ * The first `n` characters of a body, on one line.
+ * @example remote.excerpt("<html>\n  502 Bad Gateway</html>", 20) // "<html> 502 Bad Ga..."
+ */
 export function excerpt(body: string, n = 300): string {
   const one = body.replace(/\s+/g, " ").trim();
   return one.length > n ? one.slice(0, n - 3) + "..." : one;
 }
 
-/** The server's own error message from an error body (OpenAI / vLLM / llama.cpp shapes), or "". */
+/**
+ * The server's own error message from an error body (OpenAI / vLLM / llama.cpp shapes), or "".
+ * @example remote.serverMessage('{"error": {"message": "boom", "code": 500}}') // "boom"
+ */
 export function serverMessage(body: string): string {
   try {
     const j = JSON.parse(body) as Record<string, unknown>;
@@ -107,7 +116,10 @@ export function serverMessage(body: string): string {
   return "";
 }
 
-/** What to do about a failed request, from its status and the server's message. */
+/**
+ * What to do about a failed request, from its status (or transport failure) and the server's message.
+ * @example remote.fixFor(null, "refused", "", {url, timeoutMs: 1000}) // "Is the server running? ..."
+ */
 export function fixFor(status: number | null, transport: string | undefined, message: string, ctx: { url: string; timeoutMs: number; model?: string }): string {
   const m = message.toLowerCase();
   if (status === null) {

@@ -4,8 +4,8 @@ export { RemotePolicy, remotePolicyDefaults, type RemotePolicyOptions, type Gene
 export { remoteTeacher, remoteTeacherDefaults, type RemoteTeacherOptions } from "./remote-teacher.js";
 export { RemoteClient, baseUrlOf, clientDefaults, type ClientOptions, type ModelInfo, type RetryEvent } from "./client.js";
 export { RemoteScorer, scorerDefaults, type ScoringMode, type SeqScore, type ScorerOptions } from "./scoring.js";
-export { RemoteRequestError, RemoteBatchError, type RequestFailure, type Settled, type RequestErrorInfo } from "./errors.js";
-export { retryDefaults, isRetryableStatus, retryAfterMs, backoffDelay, type RetryOptions } from "./retry.js";
+export { RemoteRequestError, RemoteBatchError, inputLabel, excerpt, serverMessage, fixFor, type RequestFailure, type Settled, type RequestErrorInfo } from "./errors.js";
+export { retryDefaults, isRetryableStatus, retryAfterMs, backoffDelay, sleep, type RetryOptions } from "./retry.js";
 export { mapSettled, type Outcome } from "./pool.js";
 export { parseResponse, parseLogprobs, parsePromptLogprobs, choiceIds, tokenIdOf, type ParsedResponse, type ParsedChoice, type TokenEntry, type TokenAlt, type PromptPosition } from "./parse.js";
 export { httpRequest, TransportError, type HttpResponse, type HttpRequestOptions, type TransportKind } from "./http.js";

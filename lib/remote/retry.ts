@@ -52,7 +52,10 @@ export function backoffDelay(attempt: number, rng: Rng, options: RetryOptions = 
   return full / 2 + (full / 2) * rng.uniform();
 }
 
-/** Resolve after `ms`, or reject when `signal` aborts. */
+/**
+ * Resolve after `ms`, or reject when `signal` aborts.
+ * @example await remote.sleep(100, controller.signal)
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new Error("aborted"));
