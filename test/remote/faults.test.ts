@@ -268,3 +268,20 @@ test("a server that returns no logprobs for logprobs: 0 is asked again with 1, o
   policy.close();
   await srv.close();
 });
+
+test("options.signal cancels in-flight and queued requests at once (no retries), keeping what finished", async () => {
+  const srv = await fakeServer((b, i) => (i === 0 ? { body: completionBody(b) } : { delayMs: 5000, body: completionBody(b) }));
+  const ac = new AbortController();
+  const policy = new RemotePolicy(srv.url, { tokenizer: tok, ...fast, concurrency: 1, signal: ac.signal });
+  const t = setTimeout(() => ac.abort(), 100);
+  const err = await policy.generate([[1], [2], [3]]).then(() => null, (e) => e);
+  clearTimeout(t);
+  assert.ok(err instanceof RemoteBatchError);
+  assert.deepEqual(err.failedIndices, [1, 2]);
+  assert.deepEqual((err.partial as any).done, [0]);
+  assert.match(err.failures[0].error.message, /failed after 1 attempt \(got aborted.*cancelled \(options\.signal\)/);
+  assert.match(err.failures[1].error.message, /aborted before it was sent/);
+  assert.equal(srv.bodies.length, 2);
+  policy.close();
+  await srv.close();
+});
