@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { fail } from "../core/errors.js";
-import type { Displayable, MimeBundle } from "./mime.js";
+import { escapeHtml, type Displayable, type MimeBundle } from "./mime.js";
 import { display, displayTarget } from "./display.js";
 
 /** A Plotly figure as plain JSON: traces, layout, config (see plotly.js docs). */
@@ -52,16 +52,23 @@ function json(x: unknown): string {
   return JSON.stringify(x).replace(/</g, "\\u003c");
 }
 
-/** The HTML for one figure: a div plus a script that waits for plotly.js to be present. */
-export function figureHtml(fig: PlotlyFigure, options: { height?: number; withLibrary?: boolean } = {}): string {
+/**
+ * The HTML for one figure: a div plus a script that waits for plotly.js to be present. `fallback` (the figure's text
+ * summary) sits inside the div until the chart draws, so viewers that run no scripts (an untrusted notebook, GitHub)
+ * show the numbers instead of a blank box.
+ */
+export function figureHtml(fig: PlotlyFigure, options: { height?: number; withLibrary?: boolean; fallback?: string } = {}): string {
   const id = `cellrl-plot-${randomUUID()}`;
   const height = options.height ?? Number((fig.layout as { height?: number } | undefined)?.height ?? 360);
   const config = { responsive: true, displaylogo: false, ...(fig.config ?? {}) };
   const lib = options.withLibrary ? libraryTag() : "";
-  return `${lib}<div id="${id}" class="cellrl-plot" style="width:100%;height:${height}px"></div>
+  const fallback = options.fallback
+    ? `<pre class="cellrl-plot-fallback" style="margin:0;font-size:11px;white-space:pre-wrap;color:rgb(90,90,90)">${escapeHtml(options.fallback)}</pre>`
+    : "";
+  return `${lib}<div id="${id}" class="cellrl-plot" style="width:100%;height:${height}px">${fallback}</div>
 <script type="text/javascript">(function(){ var n=0; function draw(){ var el=document.getElementById("${id}"); if(!el) return;
-if (window.Plotly) window.Plotly.newPlot(el, ${json(fig.data)}, ${json(fig.layout ?? {})}, ${json(config)});
-else if (n++ < 100) setTimeout(draw, 50); else el.innerHTML = "<pre>plotly.js not loaded: re-run the notebook's first chart cell, or setPlotlyMode('inline-every')</pre>"; }
+if (window.Plotly) { var fb=el.querySelector(".cellrl-plot-fallback"); if (fb) el.removeChild(fb); window.Plotly.newPlot(el, ${json(fig.data)}, ${json(fig.layout ?? {})}, ${json(config)}); }
+else if (n++ < 100) setTimeout(draw, 50); else el.insertAdjacentHTML("afterbegin", "<pre>plotly.js not loaded: re-run the notebook's first chart cell, or setPlotlyMode('inline-every')</pre>"); }
 draw(); })();</script>`;
 }
 
@@ -92,7 +99,7 @@ export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): D
           else withLibrary = true;
           libraryEmitted = true;
         }
-        bundle["text/html"] = figureHtml(fig, { withLibrary });
+        bundle["text/html"] = figureHtml(fig, { withLibrary, fallback: text });
       }
       return bundle;
     },

@@ -3,13 +3,14 @@
 // hold one span per token, and the samples table's script must page and filter. The expected counts come from the
 // executed .ipynb itself (the figure divs and the data-cellrl-tokens attributes in its outputs), so the check holds for
 // any notebook. Pages: test/viz/views.ipynb (every view once, executed here) and whatever `npm run notebooks` left in
-// build/notebooks/. A screenshot of the views page is kept in test/output/viz-views.png.
+// build/notebooks/. A screenshot of the views page is kept in test/output/viz-views.png. The views page is also opened
+// with its scripts stripped (an untrusted notebook, GitHub): figures must then show their numbers as text.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { executeNotebook, findChromium, renderHtml } from "../kernel/browser.js";
+import { executeNotebook, findChromium, renderHtml, visibleHtml } from "../kernel/browser.js";
 import { REPO } from "../kernel/jupyter.js";
 import { findJupyter } from "../../scripts/jupyter-env.mjs";
 import { vizBenchInputs } from "../../bench/viz.js";
@@ -23,6 +24,8 @@ interface DomCheck {
   mainSvgs: number;
   undrawn: number[];
   notLoaded: number;
+  /** Figures whose text fallback is still there after drawing (it must be removed). */
+  staleFallbacks: number;
   tokenViews: [number, number][];
   tables: { first: string; next: string; filtered: string; rows: number }[];
 }
@@ -30,9 +33,9 @@ interface DomCheck {
 // Runs in the page after load (virtual time): counts figures and their SVGs, spans per token view, and drives the
 // samples table (next page, a filter) through its own script. The result goes into <pre id="cellrl-dom-check">.
 const CHECKER = `<script>window.addEventListener("load", function () { setTimeout(function () {
-  var out = { figures: 0, drawn: 0, mainSvgs: document.querySelectorAll("svg.main-svg").length, undrawn: [], notLoaded: 0, tokenViews: [], tables: [] };
+  var out = { figures: 0, drawn: 0, mainSvgs: document.querySelectorAll("svg.main-svg").length, undrawn: [], notLoaded: 0, staleFallbacks: 0, tokenViews: [], tables: [] };
   var figs = document.querySelectorAll("div.cellrl-plot"); out.figures = figs.length;
-  figs.forEach(function (f, i) { if (f.querySelector("svg.main-svg")) out.drawn++; else out.undrawn.push(i); if (/plotly.js not loaded/.test(f.textContent)) out.notLoaded++; });
+  figs.forEach(function (f, i) { if (f.querySelector("svg.main-svg")) { out.drawn++; if (f.querySelector(".cellrl-plot-fallback")) out.staleFallbacks++; } else out.undrawn.push(i); if (/plotly.js not loaded/.test(f.textContent)) out.notLoaded++; });
   document.querySelectorAll(".cellrl-token-view").forEach(function (v) { out.tokenViews.push([+(v.getAttribute("data-cellrl-tokens") || -1), v.querySelectorAll("[data-cellrl-tok]").length]); });
   document.querySelectorAll(".cellrl-samples-table").forEach(function (t) {
     var info = t.querySelector("[data-role=info]"), r = { first: info.textContent, next: "", filtered: "", rows: 0 };
@@ -82,6 +85,7 @@ function assertPage(name: string, check: DomCheck, expected: { figures: number; 
   assert.equal(check.figures, expected.figures, `${name}: ${expected.figures} figures in the outputs but ${check.figures} figure divs in the page`);
   assert.equal(check.drawn, check.figures, `${name}: figures ${check.undrawn.join(", ")} drew no SVG`);
   assert.equal(check.notLoaded, 0, `${name}: ${check.notLoaded} figures say plotly.js was not loaded`);
+  assert.equal(check.staleFallbacks ?? 0, 0, `${name}: ${check.staleFallbacks} drawn figures still show their text fallback`);
   assert.ok(check.mainSvgs >= check.figures, `${name}: ${check.mainSvgs} main-svg elements for ${check.figures} figures`);
   assert.equal(check.tokenViews.length, expected.tokenViews.length, `${name}: ${expected.tokenViews.length} token views in the outputs, ${check.tokenViews.length} in the page`);
   check.tokenViews.forEach(([declared, spans], i) => {
@@ -109,6 +113,17 @@ test("every view, executed and exported, draws in headless Chromium (test/viz/vi
     const shot = path.join(REPO, "test", "output", "viz-views.png");
     assert.ok(existsSync(shot) && statSync(shot).size > 20_000, "screenshot missing or blank");
     t.diagnostic(`views.ipynb: ${check.figures} figures drawn, ${check.tokenViews.length} token views, page rendered in ${ms} ms (Chromium wall time)`);
+
+    // The same page with its scripts removed (what an untrusted notebook or GitHub shows: sanitizers drop them):
+    // every figure shows its numbers as text, every token view still has its spans, the table its static first page.
+    const bare = path.join(outDir, "views-noscript.html");
+    writeFileSync(bare, readFileSync(run.html, "utf8").replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, ""));
+    const page = visibleHtml(renderHtml(bare).dom);
+    assert.equal((page.match(/class="cellrl-plot-fallback"/g) ?? []).length, expected.figures, "each figure carries a text fallback");
+    assert.ok(!/class="main-svg"/.test(page), "no script ran, so nothing was drawn");
+    assert.match(page, /reward: n=4 mean=0\.625/, "the histogram's numbers are readable without scripts");
+    assert.equal((page.match(/data-cellrl-tok="/g) ?? []).length, expected.tokenViews.reduce((x, y) => x + y, 0), "token spans need no script");
+    assert.match(page, /rows 1–20 of 10000/, "the samples table's first page needs no script");
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
