@@ -70,7 +70,8 @@ export function heatmap(z: readonly (readonly number[])[], options: { title?: st
       layout: {
         title: options.title ? { text: options.title } : undefined, height: options.height ?? Math.min(600, 120 + 18 * z.length),
         margin: { l: 60, r: 20, t: options.title ? 40 : 10, b: 40 },
-        xaxis: { title: { text: options.x ?? "" } }, yaxis: { title: { text: options.y ?? "" }, autorange: "reversed" },
+        // automargin: long row labels (prompts, responses) widen the left margin instead of being cut off
+        xaxis: { title: { text: options.x ?? "" } }, yaxis: { title: { text: options.y ?? "" }, autorange: "reversed", automargin: true },
       },
     },
     { summary: options.summary ?? `${z.length} x ${z[0]?.length ?? 0} matrix; ${stats(flat)}` },
