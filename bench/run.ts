@@ -153,7 +153,7 @@ async function main(): Promise<void> {
         log(`${name} round ${r + 1}/${p.rounds}: tfjs train`);
         const rt = await ask(peer, { cmd: "train", config: c, steps: p.trainSteps });
         tj.train.push(...samplesOf(rt));
-        tjCpu.train.push((rt.value as number) / (rt.cpuShare as number));
+        tjCpu.train.push(rt.cpuTokensPerS as number);
         if (torch1) {
           log(`${name} round ${r + 1}/${p.rounds}: torch train`);
           const t = await torch1.train(c, p.trainSteps);
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
         log(`${name} round ${r + 1}/${p.rounds}: tfjs generate`);
         const rg = await ask(peer, { cmd: "generate", config: c, reps: p.genReps });
         tj.gen.push(...samplesOf(rg));
-        tjCpu.gen.push((rg.value as number) / (rg.cpuShare as number));
+        tjCpu.gen.push(rg.cpuTokensPerS as number);
         if (torch1) {
           log(`${name} round ${r + 1}/${p.rounds}: torch generate`);
           const t = await torch1.generate(c, p.genReps);
