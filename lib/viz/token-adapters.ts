@@ -79,11 +79,12 @@ export const lossWeightDefaults = { clip: 0.2 as number | [number, number] };
 /**
  * Per-token loss weights of a clipped policy-gradient step: ratio = π/π_old, weight = A x ratio (how hard the
  * surrogate pushes the token: > 0 up, < 0 down), clipped = 1 where the PPO clip binds (the token gives no gradient),
- * effective = weight with clipped tokens set to 0. `adv` is per sequence [B] or per token [B, T].
+ * effective = weight with clipped tokens set to 0. `adv` is per sequence [B] or per token [B, T]; `mask` (the response
+ * mask) zeroes everything off the response.
  * @example const w = viz.lossWeights({logp: now.logp, oldLogp: ro.logprobs, adv: A}, {clip: [0.2, 0.28]}); viz.tokenView(viz.rolloutTokens(ro, 0, {tokenizer: tok, values: w}), {color: "effective", overline: "clipped"})
  */
 export function lossWeights(
-  inputs: { logp: TokenMatrix; oldLogp: TokenMatrix; adv: ArrayLike<number> | TokenMatrix },
+  inputs: { logp: TokenMatrix; oldLogp: TokenMatrix; adv: ArrayLike<number> | TokenMatrix; mask?: TokenMatrix },
   options: LossWeightOptions = {},
 ): { ratio: number[][]; weight: number[][]; clipped: number[][]; effective: number[][] } {
   const clip = options.clip ?? lossWeightDefaults.clip;
@@ -102,6 +103,14 @@ export function lossWeights(
   const weight = elementwise(lossWeights, "lossWeights", { ratio, adv }, (r, a) => a * r);
   const clipped = elementwise(lossWeights, "lossWeights", { ratio, adv }, (r, a) => ((a > 0 && r > 1 + hi) || (a < 0 && r < 1 - lo) ? 1 : 0));
   const effective = elementwise(lossWeights, "lossWeights", { weight, clipped }, (w, c) => (c ? 0 : w));
+  if (inputs.mask) {
+    // Off the mask (prompt, padding) a token is not in the loss: weight 0, ratio 1, never clipped.
+    const m = elementwise(lossWeights, "lossWeights", { logp, mask: inputs.mask }, (_, k) => k);
+    m.forEach((r, b) => r.forEach((k, t) => {
+      if (k) return;
+      ratio[b][t] = 1; weight[b][t] = 0; clipped[b][t] = 0; effective[b][t] = 0;
+    }));
+  }
   return { ratio, weight, clipped, effective };
 }
 

@@ -23,6 +23,10 @@ test("lossWeights: ratio, A x ratio, PPO clip flags (both signs) and the effecti
   assert.deepEqual(w.effective[1].map((x) => +x.toFixed(6)), [-1.5, 0, -1]);
   // clip-higher [0.2, 0.6]: ρ = 1.5 no longer clips for A > 0
   assert.deepEqual(viz.lossWeights({ logp, oldLogp, adv: [2, -1] }, { clip: [0.2, 0.6] }).clipped[0], [0, 0, 0]);
+  // the response mask zeroes the prompt column
+  const masked = viz.lossWeights({ logp, oldLogp, adv: [2, -1], mask: [[0, 1, 1], [1, 1, 1]] });
+  assert.deepEqual([masked.ratio[0][0], masked.weight[0][0], masked.clipped[0][0], masked.effective[0][0]], [1, 0, 0, 0]);
+  assert.deepEqual(masked.clipped[1], [0, 1, 0]);
   // per-token advantages
   assert.deepEqual(viz.lossWeights({ logp: [[0, 0]], oldLogp: [[0, 0]], adv: [[1, -3]] }).weight, [[1, -3]]);
   assert.throws(() => viz.lossWeights({ logp, oldLogp, adv: [1] }), /inputs.adv has 1 entries but logp has 2 rows/);
