@@ -18,7 +18,10 @@ export interface StepHistogramOptions {
   height?: number;
 }
 
-/** Defaults of stepHistograms. */
+/**
+ * Defaults of stepHistograms.
+ * @example viz.stepHistogramDefaults.bins // 20
+ */
 export const stepHistogramDefaults = { bins: 20, overlayMax: 4 };
 
 /**

@@ -38,7 +38,10 @@ export interface RewardProbeOptions {
   skip?: string[];
 }
 
-/** Defaults of rewardProbes. */
+/**
+ * Defaults of rewardProbes.
+ * @example viz.rewardProbeDefaults.longChars // 20000
+ */
 export const rewardProbeDefaults = { longChars: 20000 };
 
 function numeric(s: string): number | null {

@@ -73,7 +73,10 @@ export interface LossWeightOptions {
   clip?: number | [number, number];
 }
 
-/** Defaults of lossWeights. */
+/**
+ * Defaults of lossWeights.
+ * @example viz.lossWeightDefaults.clip // 0.2
+ */
 export const lossWeightDefaults = { clip: 0.2 as number | [number, number] };
 
 /**
@@ -260,7 +263,10 @@ export function labTokens(batch: TokenBatch & { responseMask?: readonly ArrayLik
   return maskedRow(batch, ids, i, { push: variant.tokenWeights.map((r) => Array.from(r, (x: number) => (x === 0 ? 0 : -x))), dlogp: variant.logpChange }, options, labTokens);
 }
 
-/** Pick the attended tokens of row i (optionally only the response) with their values and the response mask. */
+/**
+ * Pick the attended tokens of row i (only the response unless `prompt`) with their values and the response mask.
+ * @example maskedRow(batch, batch.ids, 0, {delta: rep.delta}, {tokenizer: tok}, replayView).tokens
+ */
 export function maskedRow(batch: TokenBatch & { responseMask?: unknown }, ids: readonly ArrayLike<number>[], i: number, values: Record<string, TokenMatrix>, options: { tokenizer: Tokenizer; prompt?: boolean }, from: Function): TokenSeries {
   const attn = batch.attentionMask ? rowsOf(batch.attentionMask, "batch.attentionMask", from)[i] : null;
   const resp = batch.responseMask ? rowsOf(batch.responseMask, "batch.responseMask", from)[i] : null;

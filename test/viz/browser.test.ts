@@ -10,7 +10,9 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { executeNotebook, findChromium, renderHtml, visibleHtml } from "../kernel/browser.js";
+import { spawn } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { chromiumFlags, executeNotebook, findChromium, renderHtml, visibleHtml } from "../kernel/browser.js";
 import { REPO } from "../kernel/jupyter.js";
 import { findJupyter } from "../../scripts/jupyter-env.mjs";
 import { vizBenchInputs } from "../../bench/viz.js";
@@ -46,24 +48,59 @@ const CHECKER = `<script>window.addEventListener("load", function () { setTimeou
   var pre = document.createElement("pre"); pre.id = "cellrl-dom-check"; pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
 }, 1500); });</script>`;
 
+/** The checker's report out of a dumped DOM. */
+function parseCheck(dom: string, name: string): DomCheck {
+  const m = dom.match(/<pre id="cellrl-dom-check">([\s\S]*?)<\/pre>/);
+  assert.ok(m, `${name}: the in-page checker did not run (page scripts blocked or the load event never fired)`);
+  const text = m[1].replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+  return JSON.parse(text) as DomCheck;
+}
+
+function withChecker(htmlFile: string, dir: string): string {
+  const copy = path.join(dir, path.basename(htmlFile));
+  const html = readFileSync(htmlFile, "utf8");
+  writeFileSync(copy, html.includes("</body>") ? html.replace(/<\/body>(?![\s\S]*<\/body>)/, `${CHECKER}</body>`) : html + CHECKER);
+  return copy;
+}
+
 /** Open an HTML file with the checker injected; returns the checker's report and the wall time of the Chromium run. */
 function checkPage(htmlFile: string, options: { screenshot?: string } = {}): { check: DomCheck; ms: number } {
   const dir = mkdtempSync(path.join(os.tmpdir(), "cellrl-viz-page-"));
   try {
-    const copy = path.join(dir, path.basename(htmlFile));
-    const html = readFileSync(htmlFile, "utf8");
-    writeFileSync(copy, html.includes("</body>") ? html.replace(/<\/body>(?![\s\S]*<\/body>)/, `${CHECKER}</body>`) : html + CHECKER);
+    const copy = withChecker(htmlFile, dir);
     const t0 = Date.now();
     const { dom } = renderHtml(copy, { virtualTimeBudgetMs: 8000 });
     const ms = Date.now() - t0;
     if (options.screenshot) renderHtml(htmlFile, { screenshot: options.screenshot, width: 1200, height: 3000 });
-    const m = dom.match(/<pre id="cellrl-dom-check">([\s\S]*?)<\/pre>/);
-    assert.ok(m, `${path.basename(htmlFile)}: the in-page checker did not run (page scripts blocked or the load event never fired)`);
-    const text = m[1].replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
-    return { check: JSON.parse(text) as DomCheck, ms };
+    return { check: parseCheck(dom, path.basename(htmlFile)), ms };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** checkPage without blocking, so several pages render at once (Chromium mostly waits on its own start-up). */
+function checkPageAsync(htmlFile: string): Promise<{ check: DomCheck; ms: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "cellrl-viz-page-"));
+  const profile = path.join(dir, "profile");
+  const copy = withChecker(htmlFile, dir);
+  const t0 = Date.now();
+  return new Promise<{ check: DomCheck; ms: number }>((resolve, reject) => {
+    const child = spawn(chromium!, [...chromiumFlags(profile, { virtualTimeBudgetMs: 8000 }), "--dump-dom", pathToFileURL(copy).href], { stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [], err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`chromium exited with ${code} on ${path.basename(htmlFile)}: ${Buffer.concat(err).toString().slice(-1000)}`));
+      try {
+        resolve({ check: parseCheck(Buffer.concat(out).toString("utf8"), path.basename(htmlFile)), ms: Date.now() - t0 });
+      } catch (e) {
+        reject(e);
+      }
+    });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 /** Figures and token views a notebook's outputs contain, in output order (read from the executed .ipynb). */
@@ -129,17 +166,19 @@ test("every view, executed and exported, draws in headless Chromium (test/viz/vi
   }
 });
 
-test("notebooks exported by `npm run notebooks` (build/notebooks/*.html) draw every figure and token view", { skip: !chromium ? "headless Chromium not found" : false }, (t) => {
+test("notebooks exported by `npm run notebooks` (build/notebooks/*.html) draw every figure and token view", { skip: !chromium ? "headless Chromium not found" : false }, async (t) => {
   const dir = path.join(REPO, "build", "notebooks");
   const pages = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".html") && !f.endsWith(".part.html") && existsSync(path.join(dir, f.replace(/\.html$/, ".ipynb")))).sort() : [];
   if (!pages.length) {
     t.skip("no exported notebooks in build/notebooks (run npm run notebooks); the views notebook above covers every view");
     return;
   }
-  for (const page of pages) {
-    const expected = expectedFromIpynb(path.join(dir, page.replace(/\.html$/, ".ipynb")));
-    const { check, ms } = checkPage(path.join(dir, page));
-    assertPage(page, check, expected);
+  // Two pages at a time (one per core): a Chromium run is partly start-up and waiting.
+  const results: { page: string; check: DomCheck; ms: number }[] = [];
+  for (let i = 0; i < pages.length; i += 2)
+    results.push(...await Promise.all(pages.slice(i, i + 2).map(async (page) => ({ page, ...await checkPageAsync(path.join(dir, page)) }))));
+  for (const { page, check, ms } of results) {
+    assertPage(page, check, expectedFromIpynb(path.join(dir, page.replace(/\.html$/, ".ipynb"))));
     t.diagnostic(`${page}: ${check.figures} figures drawn, ${check.tokenViews.length} token views (${check.tokenViews.map((v) => v[1]).join(", ") || "-"} spans), ${ms} ms`);
   }
 });
