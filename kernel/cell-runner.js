@@ -12,6 +12,9 @@ const { instrumentAwaits } = require("./await-guard.js");
 // No AsyncLocalStorage / async_hooks here on purpose: with async hooks enabled, stopping a busy continuation with
 // the inspector (interrupt.js, case 3) leaves Node's async-id stack unbalanced and Node aborts on an assertion.
 
+/** What the main thread is doing for the current cell (shared with the interrupt watchdog). */
+const PHASE = { IDLE: 0, SYNC: 1, ASYNC: 2 };
+
 class Converters {
   // Same shape as tslab's ConverterSetImpl (main.js, not exported): lazily created node/browser converters.
   // `prevDecl(p)` may substitute the executor's declarations of earlier cells (see CellRunner.keepDeclarations).
@@ -24,17 +27,19 @@ class Converters {
   }
   wrap(conv) {
     const { convert, inspect, complete } = conv;
-    conv.convert = (prevDecl, src) => {
-      // The interrupt watchdog must never stop the compiler half-way (its watch program would be corrupt).
+    const compiling = (f) => {
       this.onCompiling(true);
       try {
-        return this.onConvert(convert(this.prevDecl(prevDecl), src));
+        return f();
       } finally {
         this.onCompiling(false);
       }
     };
-    conv.inspect = (prevDecl, src, pos) => inspect(this.prevDecl(prevDecl), src, pos);
-    conv.complete = (prevDecl, src, pos) => complete(this.prevDecl(prevDecl), src, pos);
+    // The interrupt watchdog must never stop the compiler half-way (its watch program would be corrupt).
+    conv.convert = (prevDecl, src) => compiling(() => this.onConvert(convert(this.prevDecl(prevDecl), src)));
+    // Completion and inspection rebuild the program too (they may run while a cell awaits).
+    conv.inspect = (prevDecl, src, pos) => compiling(() => inspect(this.prevDecl(prevDecl), src, pos));
+    conv.complete = (prevDecl, src, pos) => compiling(() => complete(this.prevDecl(prevDecl), src, pos));
     return conv;
   }
   get node() {
@@ -81,6 +86,12 @@ class CellRunner {
     this.interruptPending = false;
     /** @type {((compiling: boolean) => void)[]} */
     this.compilingListeners = [];
+    /** @type {((phase: number) => void)[]} */
+    this.phaseListeners = [];
+  }
+
+  setPhase(phase) {
+    for (const f of this.phaseListeners) f(phase);
   }
 
   /** Load TypeScript and build the compiler (the slow part of kernel start, ~0.5-1 s). Idempotent. */
@@ -126,13 +137,19 @@ class CellRunner {
     this.interruptPending = false;
     let ok;
     try {
-      ok = await this.executor.execute(code);
+      // Phase 1: compile + the cell's synchronous part (runs inside execute() before it returns its promise).
+      // Phase 2: the cell's asynchronous continuations. The interrupt watchdog acts differently in each.
+      this.setPhase(PHASE.SYNC);
+      const pending = this.executor.execute(code);
+      this.setPhase(PHASE.ASYNC);
+      ok = await pending;
     } catch (e) {
       // The executor catches cell errors itself; anything here is a kernel bug, reported like a cell error.
       this.capture.errors.push([e]);
       ok = false;
     } finally {
       this.current = null;
+      this.setPhase(PHASE.IDLE);
     }
     const { diagnostics, value, hasValue, errors, declOutput } = this.capture;
     // Success: the executor recorded this cell's declarations (built on the override, if any). Failure after a clean
@@ -196,4 +213,4 @@ class CellRunner {
   }
 }
 
-module.exports = { CellRunner };
+module.exports = { CellRunner, PHASE };

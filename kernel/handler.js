@@ -11,6 +11,7 @@ const tslab = require("./tslab.js");
 const { CellRunner } = require("./cell-runner.js");
 const { History } = require("./history.js");
 const { PROTOCOL_VERSION } = require("./wire.js");
+const { interruptError } = require("./errors.js");
 
 const REPO = path.resolve(__dirname, "..");
 const utf8 = new TextDecoder();
@@ -184,6 +185,11 @@ class CellrlHandler extends tslab.jupyter().JupyterHandlerImpl {
     out.publish("execute_input", { code, execution_count: count });
     this.bind(out);
     if (store) this.history.add(count, code);
+    if (/** @type {any} */ (req).interruptedBeforeStart) {
+      const error = interruptError("before the cell started");
+      out.publish("error", error);
+      return { status: "error", execution_count: count, ...error };
+    }
     if (!code.trim()) return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
     const r = await this.runner.run(code);
     for (const w of r.warnings) out.stream("stderr", w + "\n");

@@ -4,11 +4,19 @@ const { workerData, parentPort } = require("node:worker_threads");
 const { spawn } = require("node:child_process");
 const inspector = require("node:inspector");
 
-const { state, bash, graceMs } = workerData;
-const EXECUTING = 0;
+const { state, base, bash, graceMs } = workerData;
+// Must match cell-runner.js PHASE.
+const PHASE_IDLE = 0;
+const PHASE_SYNC = 1;
+const PHASE_ASYNC = 2;
+const PHASE = 0;
 const COMPILING = 1;
-const PONG = 2;
-const log = (line) => parentPort.postMessage({ log: `interrupt watchdog: ${line}` });
+const MAIN_SIGINT_MS = 2;
+// The helper reports a signal a few ms after the main thread can see it: a main-thread SIGINT this much earlier than
+// our report is the same signal.
+const SLACK_MS = 200;
+// Written from this thread: the main thread, which normally logs, may be the one that is stuck.
+const log = workerData.debug ? (line) => require("node:fs").writeSync(2, `[cellrl kernel] interrupt watchdog: ${line}\n`) : () => {};
 
 // The helper shares the kernel's process group, so it receives the SIGINT Jupyter sends to the group, and tells us
 // on stdout. It exits when its stdin closes (the kernel is gone). bash, because dash's `read` ends on a trapped signal.
@@ -18,30 +26,48 @@ const helper = spawn(bash, ["-c", 'trap "echo INT" INT; while :; do read -r _; [
 helper.on("error", (e) => log(`signal helper failed: ${e.message}`));
 helper.stdout.setEncoding("utf8");
 
-let seq = 0;
 let handling = false;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function onSigint() {
-  if (handling || Atomics.load(state, EXECUTING) === 0) return;
+  // Even when no cell runs yet: a cell may start before the main thread's own SIGINT handler gets to run.
+  if (handling) return;
   handling = true;
+  log(`SIGINT (phase ${Atomics.load(state, PHASE)}, compiling ${Atomics.load(state, COMPILING)})`);
   try {
-    const mine = ++seq;
-    // The main thread echoes the ping as soon as it can run JavaScript; then its own SIGINT handler does the job.
-    parentPort.postMessage({ ping: mine });
+    const at = Date.now() - base;
+    // The main thread's own SIGINT handler does the job whenever it gets to run (cases 1 and 2).
+    const answered = () => Atomics.load(state, MAIN_SIGINT_MS) >= at - SLACK_MS;
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      if (Atomics.load(state, PONG) >= mine || Atomics.load(state, EXECUTING) === 0) return;
+      await sleep(25);
+      if (answered()) {
+        log("the main thread handled it");
+        return;
+      }
     }
-    // Stuck in synchronous code. Never stop the compiler half-way: wait for it to finish.
-    while (Atomics.load(state, COMPILING) === 1 && Atomics.load(state, EXECUTING) === 1)
-      await new Promise((r) => setTimeout(r, 25));
-    if (Atomics.load(state, PONG) >= mine || Atomics.load(state, EXECUTING) === 0) return;
-    const session = new inspector.Session();
-    session.connectToMainThread();
-    await new Promise((r) => session.post("Runtime.terminateExecution", () => r(undefined)));
-    session.disconnect();
-    log("stopped a busy cell (synchronous code after an await)");
+    // The main thread is stuck (or about to start a cell before its handler runs). Act on what it is doing.
+    const giveUp = Date.now() + 30_000;
+    while (!answered() && Date.now() < giveUp) {
+      const phase = Atomics.load(state, PHASE);
+      if (Atomics.load(state, COMPILING) === 1 || phase === PHASE_IDLE) {
+        // Never stop the compiler half-way; and between cells the main thread will run its handler soon.
+        await sleep(25);
+        continue;
+      }
+      if (phase === PHASE_SYNC) {
+        // The cell's synchronous part, run with breakOnSigint: re-deliver the signal so Node interrupts it properly.
+        process.kill(process.pid, "SIGINT");
+        log("re-sent SIGINT to a busy synchronous cell");
+        return;
+      }
+      const session = new inspector.Session();
+      session.connectToMainThread();
+      await new Promise((r) => session.post("Runtime.terminateExecution", () => r(undefined)));
+      session.disconnect();
+      log("stopped a busy cell (synchronous code after an await)");
+      return;
+    }
   } catch (e) {
     log(`could not stop the cell: ${e instanceof Error ? e.message : e}`);
   } finally {

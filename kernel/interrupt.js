@@ -8,10 +8,14 @@
 //    __cellrl_kernel__.interrupted().
 // 3. Synchronous code running after an `await` (outside breakOnSigint): the main thread is stuck, so no JS handler
 //    can run. A watchdog worker thread learns about the SIGINT from a tiny bash helper in the kernel's process group
-//    (Jupyter signals the whole group), pings the main thread, and if it does not answer within `graceMs` while a
-//    cell is running (and not compiling), stops the running JavaScript with the inspector's
-//    Runtime.terminateExecution. The stopped continuation is dropped; the kernel, its variables and its sockets
-//    stay. Case 2 then reports the cell as interrupted.
+//    (Jupyter signals the whole group). If the main thread's handler has not run within `graceMs`:
+//    - the cell is in an asynchronous continuation (phase ASYNC): stop the running JavaScript with the inspector's
+//      Runtime.terminateExecution. Only cell code is on the stack then; the continuation is dropped, the kernel, its
+//      variables and sockets stay, and case 2 reports the cell as interrupted;
+//    - the compiler runs: wait for it (stopping it half-way would corrupt its state);
+//    - the cell's synchronous part runs (phase SYNC; the signal came before breakOnSigint was armed, e.g. during
+//      compilation): send SIGINT to the kernel process itself, which breakOnSigint turns into case 1. Terminating
+//      here would also unwind the kernel's own frames and the cell would never get a reply.
 const path = require("node:path");
 const fs = require("node:fs");
 
@@ -25,7 +29,15 @@ function installInterrupts(server, options = {}) {
   const log = options.log ?? (() => {});
   const graceMs = options.graceMs ?? Number(process.env.CELLRL_KERNEL_INTERRUPT_GRACE_MS ?? defaults.graceMs);
   const watchdog = (options.watchdog ?? defaults.watchdog) && process.env.CELLRL_KERNEL_WATCHDOG !== "0";
-  process.on("SIGINT", () => server.interrupt("SIGINT"));
+  // state[0]: cell phase (cell-runner.js PHASE); state[1]: the compiler is running; state[2]: when the main thread
+  // last handled a SIGINT (ms since `base`), so the watchdog knows the signal it saw was taken care of.
+  const state = new Int32Array(new SharedArrayBuffer(12));
+  const base = Date.now();
+  process.on("SIGINT", () => {
+    Atomics.store(state, 2, Date.now() - base);
+    log(`SIGINT on the main thread (cell running: ${server.executing}, queued: ${server.received - server.started})`);
+    server.interrupt("SIGINT");
+  });
   if (!watchdog) return null;
   const bash = ["/bin/bash", "/usr/bin/bash"].find((p) => fs.existsSync(p));
   if (!bash) {
@@ -38,18 +50,12 @@ function installInterrupts(server, options = {}) {
   } catch {
     return null;
   }
-  // state[0]: a cell is executing; state[1]: the compiler is running; state[2]: last ping answered by main.
-  const state = new Int32Array(new SharedArrayBuffer(12));
-  server.executingListeners.push((on) => Atomics.store(state, 0, on ? 1 : 0));
+  server.handler.runner.phaseListeners.push((phase) => Atomics.store(state, 0, phase));
   server.handler.runner.compilingListeners.push((on) => Atomics.store(state, 1, on ? 1 : 0));
   const worker = new Worker(path.join(__dirname, "interrupt-worker.js"), {
-    workerData: { state, bash, graceMs },
+    workerData: { state, base, bash, graceMs, debug: process.env.CELLRL_KERNEL_DEBUG === "1" },
     stdout: false,
     stderr: false,
-  });
-  worker.on("message", (m) => {
-    if (m && m.ping) Atomics.store(state, 2, m.ping);
-    else if (m && m.log) log(m.log);
   });
   worker.on("error", (e) => log(`interrupt watchdog failed: ${e instanceof Error ? e.message : e}`));
   worker.unref();

@@ -23,14 +23,12 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
     this.received = 0;
     this.abortThrough = 0;
     this.executing = false;
-    /** @type {((executing: boolean) => void)[]} called when a cell starts / ends (interrupt watchdog). */
-    this.executingListeners = [];
+    /** Execute requests taken off the queue; until when a cell that starts counts as already interrupted. */
+    this.started = 0;
+    this.interruptNextUntil = 0;
+    /** When the last cell ended interrupted (its signal may reach the SIGINT handler only after it ended). */
+    this.lastInterruptedAt = 0;
     this.closed = false;
-  }
-
-  setExecuting(on) {
-    this.executing = on;
-    for (const f of this.executingListeners) f(on);
   }
 
   send(sock, parent, msgType, content, metadata) {
@@ -120,15 +118,21 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
   async runExecute(sock, msg, seq) {
     this.publishStatus("busy", msg);
     try {
+      this.started = seq;
       if (seq <= this.abortThrough) {
         this.send(sock, msg, "execute_reply", { status: "aborted" }, { status: "aborted" });
         return;
+      }
+      if (Date.now() < this.interruptNextUntil) {
+        // Stop was pressed while this cell waited (e.g. behind a long cell or the start-up prewarm): do not run it.
+        this.interruptNextUntil = 0;
+        msg.content = { ...msg.content, interruptedBeforeStart: true };
       }
       const io = {
         stream: (name, text) => this.publish(msg, "stream", { name, text }),
         publish: (type, content) => this.publish(msg, type, content),
       };
-      this.setExecuting(true);
+      this.executing = true;
       let content;
       try {
         content = await this.handler.execute(msg.content, io);
@@ -138,15 +142,17 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
         content = { status: "error", execution_count: this.handler.execCount, ename: "KernelError", evalue: String(e), traceback: [] };
         io.publish("error", { ename: content.ename, evalue: content.evalue, traceback: [] });
       } finally {
-        this.setExecuting(false);
+        this.executing = false;
       }
-      this.send(sock, msg, "execute_reply", content, { status: content.status });
       if (content.status === "error" && msg.content.stop_on_error !== false && !msg.content.silent) {
-        // Let requests already sent by the front end ("Run All") arrive, then abort those that were queued.
+        // Let requests the front end already sent ("Run All") arrive, then abort those queued. This happens before
+        // the reply (like ipykernel's flush), so a client that waits for the reply never has its next cell aborted.
         await new Promise((r) => setImmediate(r));
         await new Promise((r) => setImmediate(r));
         this.abortThrough = this.received;
       }
+      if (content.ename === "Interrupted") this.lastInterruptedAt = Date.now();
+      this.send(sock, msg, "execute_reply", content, { status: content.status });
     } finally {
       this.publishStatus("idle", msg);
     }
@@ -154,6 +160,11 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
 
   interrupt(how) {
     if (this.executing) this.handler.interrupt(how);
+    // The signal that already stopped the last cell (breakOnSigint or the watchdog got it first): nothing left to do.
+    else if (Date.now() - this.lastInterruptedAt < 1000) return;
+    // A queued cell is stopped before it starts. With none queued, the request may still be on its way (the kernel
+    // was busy, e.g. prewarming, when the user pressed stop), so the next cell within a second is stopped too.
+    else this.interruptNextUntil = this.received > this.started ? Infinity : Date.now() + 1000;
   }
 
   shutdown() {

@@ -23,6 +23,9 @@ const steps: Record<string, Step> = {
   // 3. an async loop: the cell returns at once and its loop must not keep running in the background
   asyncLoop: { code: "let ticks = 0;\nfor (;;) { await new Promise((r) => setTimeout(r, 5)); ticks++ }", interrupt_after_ms: 800 },
   ghostCheck: { code: "const t0 = ticks;\nawait new Promise((r) => setTimeout(r, 300));\n[t0 > 0, ticks === t0]" },
+  // 4. stop pressed before the loop is armed (signal arrives while the cell is queued or compiling)
+  busyEarly: { code: "let spinsC = 0;\nwhile (true) { spinsC++ }", interrupt_after_ms: 20, timeout: 60 },
+  afterEarly: { code: "keep + 3" },
   typeError: { code: 'const fine = 1;\nconst wrong: number = "text";' },
   afterTypeError: { code: "typeof fine" },
   runtimeError: { code: "const partial = 5;\nconst nothing: any = JSON.parse(\"null\");\nnothing.boom;\n" },
@@ -74,6 +77,11 @@ test("interrupt stops a busy loop that runs after an await (watchdog)", () => {
 test("an interrupted async loop stops instead of running on in the background", () => {
   assert.equal(result("asyncLoop").reply!.ename, "Interrupted");
   assert.equal(text(result("ghostCheck")), "[ true, true ]");
+});
+
+test("interrupt that arrives before the cell's loop is armed still stops it", () => {
+  assert.equal(result("busyEarly").reply!.ename, "Interrupted");
+  assert.equal(text(result("afterEarly")), "44");
 });
 
 test("a TypeScript type error is an error with the diagnostic and line:col", () => {
