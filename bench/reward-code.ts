@@ -1,8 +1,10 @@
-// Code reward throughput: all 164 HumanEval canonical solutions checked in the bubblewrap sandbox, in parallel over
-// os.cpus().length warm sandboxes. Target: >= 20 solutions/s. Run: node --import tsx bench/reward-code.ts
-import { readFileSync } from "node:fs";
+// Code reward throughput: all 164 HumanEval canonical solutions (from the repo's datasets/) checked in the bubblewrap
+// sandbox, in parallel over os.cpus().length warm sandboxes. Target: >= 20 solutions/s.
+// Run: node --import tsx bench/reward-code.ts
 import { cpus, loadavg } from "node:os";
-import { gunzipSync } from "node:zlib";
+import * as path from "node:path";
+import { readJsonl } from "../lib/data/jsonl.js";
+import type { VerlRecord } from "../lib/data/record.js";
 import { codeReward, type CodeRewardOptions } from "../lib/reward/code.js";
 import { closeSandboxes, sandboxStatus } from "../lib/reward/sandbox.js";
 
@@ -14,12 +16,17 @@ export interface BenchResult {
   extra?: Record<string, unknown>;
 }
 
-const FILE = "/work/shared/data/openai-human-eval/HumanEval.jsonl.gz";
+const FILE = path.join(__dirname, "..", "datasets", "humaneval_test.jsonl.gz");
 
-async function pass(rows: { prompt: string; canonical_solution: string; test: string; entry_point: string }[], options: CodeRewardOptions): Promise<number> {
+/** A program (the HumanEval prompt + canonical body) and its tests ({test, entry_point}). */
+interface Solution {
+  program: string;
+  tests: { test: string; entry_point: string };
+}
+
+async function pass(rows: Solution[], options: CodeRewardOptions): Promise<number> {
   const t0 = process.hrtime.bigint();
-  const results = await Promise.all(rows.map((r) =>
-    codeReward("```python\n" + r.prompt + r.canonical_solution + "\n```", { test: r.test, entry_point: r.entry_point }, undefined, options)));
+  const results = await Promise.all(rows.map((r) => codeReward("```python\n" + r.program + "\n```", r.tests, undefined, options)));
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const bad = results.filter((r) => r.score !== 1).length;
   if (bad > 0) throw new Error(`bench/reward-code: ${bad} canonical solutions did not pass`);
@@ -32,7 +39,11 @@ async function pass(rows: { prompt: string; canonical_solution: string; test: st
  * @example const [r] = await benchRewardCode(); r.value // e.g. 150
  */
 export async function benchRewardCode(): Promise<BenchResult[]> {
-  const rows = gunzipSync(readFileSync(FILE)).toString("utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
+  // extra_info.canonical_solution is prompt + canonical body; the ground truth is the JSON string {test, entry_point}
+  const rows: Solution[] = readJsonl<VerlRecord>(FILE).map((r) => ({
+    program: String(r.extra_info?.canonical_solution),
+    tests: JSON.parse(r.reward_model.ground_truth as string),
+  }));
   const status = await sandboxStatus();
   if (status.level === null) throw new Error(`bench/reward-code: no sandbox (${status.reasons.join("; ")})`);
   const extra = { sandbox: status.level, concurrency: cpus().length, loadavg: loadavg()[0], solutions: rows.length };

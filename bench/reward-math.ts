@@ -1,6 +1,9 @@
-// Math grader throughput on the 800 real Qwen2.5-Math responses (extract the last \boxed{} + grade vs gold).
-// Target: >= 10,000 responses/s on one core (Math-Verify does ~1,000/s). Run: node --import tsx bench/reward-math.ts
-import { readFileSync } from "node:fs";
+// Math grader throughput on the 800 real Qwen2.5-Math responses (extract the last \boxed{} + grade vs gold), read from
+// the repo's datasets/. Target: >= 10,000 responses/s on one core (Math-Verify does ~1,000/s).
+// Run: node --import tsx bench/reward-math.ts
+import * as path from "node:path";
+import { readJsonl } from "../lib/data/jsonl.js";
+import type { GeneratedRecord } from "../lib/data/record.js";
 import { gradeMath } from "../lib/reward/math/grade.js";
 import { mathReward } from "../lib/reward/math/reward.js";
 
@@ -11,12 +14,13 @@ export interface BenchResult {
   unit: string;
 }
 
-const FILE = "/work/shared/data/qwen25-math-eval/math_cot_100_generations.jsonl";
-const MATH500 = "/work/shared/data/openai-prm800k-math500/math500_test.jsonl";
+const DATASETS = path.join(__dirname, "..", "datasets");
+const FILE = path.join(DATASETS, "qwen25_math_cot_100x8.jsonl.gz");
+const MATH500 = path.join(DATASETS, "math500_test.jsonl.gz");
 
 function load(): { response: string; gold: string }[] {
-  const rows = readFileSync(FILE, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
-  return rows.flatMap((r: { code: string[]; gt: string }) => r.code.map((response) => ({ response, gold: r.gt })));
+  const rows = readJsonl<GeneratedRecord>(FILE);
+  return rows.flatMap((r) => (r.responses ?? []).map((response) => ({ response, gold: r.reward_model.ground_truth as string })));
 }
 
 function bestRate(n: number, pass: () => void): number {
@@ -41,7 +45,7 @@ export async function benchRewardMath(): Promise<BenchResult[]> {
   const qwen = bestRate(items.length, () => {
     for (const it of items) sink += mathReward(it.response, it.gold).score;
   });
-  const answers: string[] = readFileSync(MATH500, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l).answer);
+  const answers = readJsonl<GeneratedRecord>(MATH500).map((r) => r.reward_model.ground_truth as string);
   const mismatch = bestRate(answers.length, () => {
     for (let i = 0; i < answers.length; i++) sink += gradeMath(answers[i], answers[(i + 1) % answers.length]).equal ? 1 : 0;
   });

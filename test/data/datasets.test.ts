@@ -10,11 +10,9 @@ import * as path from "node:path";
 import { readJsonl } from "../../lib/data/jsonl.js";
 import { recordProblems } from "../../lib/data/validate.js";
 import type { GeneratedRecord, VerlRecord } from "../../lib/data/record.js";
+import { needsShared, repoRoot as ROOT, shared } from "../support/shared-data.js";
 
-const ROOT = path.join(__dirname, "..", "..");
 const DATASETS = path.join(ROOT, "datasets");
-const SHARED = path.join(ROOT, "..", "shared", "data");
-const hasShared = fs.existsSync(SHARED);
 const manifest = JSON.parse(fs.readFileSync(path.join(DATASETS, "manifest.json"), "utf8")) as { file: string; records: number; responses: number; sha256: string }[];
 const load = <R = VerlRecord>(file: string) => readJsonl<R>(path.join(DATASETS, file));
 
@@ -82,9 +80,12 @@ test("code sets carry runnable tests as a JSON string; MBPP keeps its upstream s
   assert.equal(cc.inputs.length, cc.outputs.length);
 });
 
-test("generation sets keep the upstream grader's labels next to the responses", { skip: !hasShared && "needs ../shared/data" }, () => {
+// The sources are compared with the shipped files (these two tests need them; everything else here runs from datasets/).
+const QWEN_SRC = "data/qwen25-math-eval/math_cot_100_generations.jsonl";
+
+test("generation sets keep the upstream grader's labels next to the responses", needsShared(QWEN_SRC, "the source, compared with the shipped file"), () => {
   const qwen = load<GeneratedRecord>("qwen25_math_cot_100x8.jsonl.gz");
-  const src = readJsonl<{ score: boolean[]; response: string[] }>(path.join(SHARED, "qwen25-math-eval/math_cot_100_generations.jsonl"));
+  const src = readJsonl<{ score: boolean[]; response: string[] }>(shared(QWEN_SRC));
   qwen.forEach((r, i) => {
     assert.deepEqual(r.extra_info?.upstream_scores, src[i].score.map(Number));
     assert.deepEqual(r.responses, src[i].response);
@@ -123,12 +124,12 @@ test("GPQA items appear nowhere in plain text: only gzip bytes hold them", () =>
   assert.deepEqual([...new Set(leaks)], []);
 });
 
-test("npm run make:datasets reproduces the committed files byte for byte", { skip: !hasShared && "needs ../shared/data" }, () => {
+test("npm run make:datasets reproduces the committed files byte for byte", needsShared("data", "the sources of every shipped file"), () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-datasets-"));
   try {
     execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "make-datasets.ts")], {
       cwd: ROOT,
-      env: { ...process.env, CELLRL_DATASETS_OUT: out },
+      env: { ...process.env, CELLRL_DATASETS_OUT: out, CELLRL_SHARED_DATA: shared("data") },
       stdio: "pipe",
     });
     for (const m of manifest) assert.ok(fs.readFileSync(path.join(out, m.file)).equals(fs.readFileSync(path.join(DATASETS, m.file))), m.file);

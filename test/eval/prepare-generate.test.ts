@@ -18,10 +18,12 @@ import { datasetsDir, evalSets, prepare, prepareGpqa, writeEvalRecords } from ".
 import { generate } from "../../lib/eval/generate.js";
 import { register } from "../../lib/reward/index.js";
 import { evaluate } from "../../lib/eval/evaluate.js";
+import { needsShared, shared } from "../support/shared-data.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-eval-prep-"));
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const RAW_GPQA = path.join(__dirname, "..", "..", "..", "shared", "data", "areal", "gpqa_diamond_test.jsonl.gz");
+// AReaL's raw GPQA file (gzip) is not shipped: datasets/ holds only the records made from it.
+const RAW_GPQA_REL = "data/areal/gpqa_diamond_test.jsonl.gz";
 
 before(async () => {
   const force = (process.env.CELLRL_TEST_BACKEND ?? "wasm") as "wasm" | "cpu";
@@ -47,7 +49,8 @@ test("prepare: r1's tasks as one list of records, each set indexed from 0, with 
   assert.ok(evalSets.names().includes("code_contests"));
 });
 
-test("GPQA: rebuilt from its gzip in memory; r1's shuffle replays from a seed; plain-text outputs are refused", { skip: !fs.existsSync(RAW_GPQA) && "needs ../shared/data" }, () => {
+test("GPQA: rebuilt from its gzip in memory; r1's shuffle replays from a seed", needsShared(RAW_GPQA_REL, "the raw source; datasets/ has the records made from it"), () => {
+  const RAW_GPQA = shared(RAW_GPQA_REL);
   const shipped = readJsonl<VerlRecord>(path.join(datasetsDir, "gpqa_diamond_test.jsonl.gz"));
   const fixed = prepareGpqa(RAW_GPQA);
   assert.equal(fixed.length, 198);
@@ -66,12 +69,16 @@ test("GPQA: rebuilt from its gzip in memory; r1's shuffle replays from a seed; p
     return line?.slice(3);
   };
   assert.ok(a.every((r, i) => optionText(r) !== undefined && optionText(r) === optionText(fixed[i])), "gold option text survives the shuffle");
+});
+
+test("GPQA: a source that is not gzip and plain-text outputs are refused", () => {
+  const records = readJsonl<VerlRecord>(path.join(datasetsDir, "gpqa_diamond_test.jsonl.gz")).slice(0, 2);
   const plainCopy = path.join(tmp, "not-gzip.jsonl");
   fs.writeFileSync(plainCopy, "{}\n");
   assert.throws(() => prepareGpqa(plainCopy), /is not gzip/);
-  assert.throws(() => writeEvalRecords(path.join(tmp, "gpqa.jsonl"), a.slice(0, 2)), /include GPQA and .*gpqa\.jsonl is not compressed/);
+  assert.throws(() => writeEvalRecords(path.join(tmp, "gpqa.jsonl"), records), /include GPQA and .*gpqa\.jsonl is not compressed/);
   assert.equal(fs.existsSync(path.join(tmp, "gpqa.jsonl")), false);
-  writeEvalRecords(path.join(tmp, "gpqa.jsonl.gz"), a.slice(0, 2));
+  writeEvalRecords(path.join(tmp, "gpqa.jsonl.gz"), records);
   assert.equal(fs.readFileSync(path.join(tmp, "gpqa.jsonl.gz"))[0], 0x1f);
 });
 

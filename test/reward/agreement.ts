@@ -1,15 +1,9 @@
-// Agreement of cellrl's graders with the upstream graders on the real labelled generations in /work/shared/data.
+// Agreement of cellrl's graders with the upstream graders on the real labelled generations the repo ships in datasets/
+// (each record keeps the upstream verdicts in extra_info.upstream_scores / upstream_preds, see datasets/README.md).
 // Used by agreement.test.ts (which pins the numbers) and printable: node --import tsx test/reward/agreement.ts
-import { readFileSync } from "node:fs";
 import { gsm8kReward, mathReward } from "../../lib/reward/math/reward.js";
 import { extractChoice } from "../../lib/reward/multiple-choice.js";
-
-export const DATA = "/work/shared/data/";
-
-/** Rows of a JSONL file (split on "\n" only: some records contain U+2028). */
-export function jsonl(file: string): any[] {
-  return readFileSync(DATA + file, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
-}
+import { shipped } from "../support/shipped-data.js";
 
 /** One comparison with an upstream label. */
 export interface Disagreement {
@@ -32,57 +26,78 @@ export interface Agreement {
 export function qwen(): Agreement {
   const dis: Disagreement[] = [];
   let total = 0;
-  for (const r of jsonl("qwen25-math-eval/math_cot_100_generations.jsonl"))
-    r.code.forEach((resp: string, k: number) => {
+  for (const r of shipped("qwen25_math_cot_100x8.jsonl.gz")) {
+    const gold = r.reward_model.ground_truth as string;
+    const up = r.extra_info!.upstream_scores as number[];
+    r.responses!.forEach((resp, k) => {
       total++;
-      const out = mathReward(resp, r.gt);
-      if ((out.score === 1) !== r.score[k])
-        dis.push({ id: `${r.idx}/${k}`, upstream: r.score[k], ours: out.score === 1, gold: r.gt, extracted: out.details.extracted });
+      const out = mathReward(resp, gold);
+      if ((out.score === 1) !== (up[k] === 1))
+        dis.push({ id: `${r.extra_info!.idx}/${k}`, upstream: up[k] === 1, ours: out.score === 1, gold, extracted: out.details.extracted });
     });
+  }
   return { name: "qwen25-math math_cot_100 (800)", upstream: "Qwen2.5-Math grader.py", agree: total - dis.length, total, disagreements: dis };
 }
 
-/** NeMo-Skills MATH-train fixtures (150 generations, `symbolic_correct`). */
+/** NeMo-Skills MATH-train fixtures (50 problems x 3 seeds, `symbolic_correct`), seed by seed as upstream lists them. */
 export function nemo(): Agreement {
   const dis: Disagreement[] = [];
-  const rows = jsonl("nemo-skills-outputs/math_train_50q_3seeds.jsonl");
-  for (const r of rows) {
-    const out = mathReward(r.generation, r.expected_answer);
-    if ((out.score === 1) !== r.symbolic_correct)
-      dis.push({ id: `${r.id}/seed${r.seed}`, upstream: r.symbolic_correct, ours: out.score === 1, gold: r.expected_answer, extracted: out.details.extracted });
-  }
-  return { name: "nemo-skills MATH train (150)", upstream: "NeMo-Skills math_grader", agree: rows.length - dis.length, total: rows.length, disagreements: dis };
+  const rows = shipped("nemo_skills_math_50x3.jsonl.gz");
+  let total = 0;
+  for (let k = 0; k < 3; k++)
+    for (const r of rows) {
+      total++;
+      const gold = r.reward_model.ground_truth as string;
+      const up = (r.extra_info!.upstream_scores as number[])[k] === 1;
+      const out = mathReward(r.responses![k], gold);
+      if ((out.score === 1) !== up)
+        dis.push({ id: `${r.extra_info!.id}/seed${(r.extra_info!.seeds as number[])[k]}`, upstream: up, ours: out.score === 1, gold, extracted: out.details.extracted });
+    }
+  return { name: "nemo-skills MATH train (150)", upstream: "NeMo-Skills math_grader", agree: total - dis.length, total, disagreements: dis };
 }
 
 /** AReaL reward test cases (10 prompts x 16 response tails, rewards +5 / -5). */
 export function areal(): Agreement {
   const dis: Disagreement[] = [];
   let total = 0;
-  jsonl("areal/math_reward_sample_generations.jsonl").forEach((r, i) =>
-    r.generateds.forEach((g: string, k: number) => {
+  shipped("areal_math_10x16.jsonl.gz").forEach((r, i) => {
+    // upstream's gold is "\\boxed{4}" and the record keeps only "4": grade against the same string upstream did
+    const gold = `\\boxed{${r.reward_model.ground_truth}}`;
+    const rewards = r.extra_info!.upstream_rewards as number[];
+    r.responses!.forEach((g, k) => {
       total++;
-      const out = mathReward(g, r.solutions[0]);
-      if ((out.score === 1) !== r.rewards[k] > 0)
-        dis.push({ id: `${i}/${k}`, upstream: r.rewards[k], ours: out.score, gold: r.solutions[0], extracted: out.details.extracted });
-    }),
-  );
+      const out = mathReward(g, gold);
+      if ((out.score === 1) !== rewards[k] > 0)
+        dis.push({ id: `${i}/${k}`, upstream: rewards[k], ours: out.score, gold, extracted: out.details.extracted });
+    });
+  });
   return { name: "AReaL math reward cases (160)", upstream: "AReaL math_parser.verify_math_solution", agree: total - dis.length, total, disagreements: dis };
 }
 
-/** GSM8K example solutions of 4 GPT-3 models (4 x 1319, `is_correct`); answers end with "A: n". */
+/** GSM8K example solutions of 4 GPT-3 models (4 x 1319 records, `is_correct`); answers end with "A: n". */
 export function gsm8kSolutions(): Agreement {
   const dis: Disagreement[] = [];
   let total = 0;
-  for (const [i, r] of jsonl("openai-grade-school-math/gsm8k_example_model_solutions.jsonl").entries()) {
-    const gold = String(r.ground_truth).split("A:").pop()!.trim();
-    for (const m of ["6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"]) {
-      total++;
-      const out = gsm8kReward(r[m].solution, gold, undefined, { lastNumberFallback: true });
-      const up = r[m].is_correct === true || r[m].is_correct === "True";
-      if ((out.score === 1) !== up) dis.push({ id: `${i}/${m}`, upstream: up, ours: out.score === 1, gold, extracted: out.details.extracted });
-    }
+  for (const r of shipped("gsm8k_gpt3_solutions.jsonl.gz")) {
+    total++;
+    const gold = r.reward_model.ground_truth as string;
+    const out = gsm8kReward(r.responses![0], gold, undefined, { lastNumberFallback: true });
+    const up = (r.extra_info!.upstream_scores as number[])[0] === 1;
+    const id = `${r.extra_info!.index}/${String(r.extra_info!.model).replace(/^gpt3-/, "")}`;
+    if ((out.score === 1) !== up) dis.push({ id, upstream: up, ours: out.score === 1, gold, extracted: out.details.extracted });
   }
   return { name: "GSM8K GPT-3 example solutions (5276)", upstream: "openai/grade-school-math is_correct", agree: total - dis.length, total, disagreements: dis };
+}
+
+/** The MMLU-Pro output rows (one response per record) under their upstream field names. */
+function mmluProRows(): { generated_text: string; pred: string | null; answer: string; model: string; question_id: number }[] {
+  return shipped("mmlu_pro_stem_300x4.jsonl.gz").map((r) => ({
+    generated_text: r.responses![0],
+    pred: (r.extra_info!.upstream_preds as (string | null)[])[0],
+    answer: r.reward_model.ground_truth as string,
+    model: String(r.extra_info!.model),
+    question_id: r.extra_info!.question_id as number,
+  }));
 }
 
 /** MMLU-Pro outputs of 4 models (1200, `pred` = letter from MMLU-Pro's regexes, null when it failed). */
@@ -94,7 +109,7 @@ export function mmluPro(): Agreement & { categories: Record<string, number> } {
     "upstream-none-ours-letter": 0,
     "different-letters": 0,
   };
-  const rows = jsonl("mmlu-pro-outputs/mmlu_pro_stem_300q_4models.jsonl");
+  const rows = mmluProRows();
   for (const r of rows) {
     const ex = extractChoice(r.generated_text);
     if (ex.letter === r.pred) continue;
@@ -110,7 +125,7 @@ export function mmluPro(): Agreement & { categories: Record<string, number> } {
 
 /** Accuracy against the gold letter of upstream `pred` and of our extraction (both count a missing letter as wrong). */
 export function mmluProAccuracy(): { upstream: number; ours: number; oursFirst: number } {
-  const rows = jsonl("mmlu-pro-outputs/mmlu_pro_stem_300q_4models.jsonl");
+  const rows = mmluProRows();
   let up = 0, ours = 0, first = 0;
   for (const r of rows) {
     if (r.pred === r.answer) up++;

@@ -1,22 +1,27 @@
 // The code reward end to end on the real datasets, in the sandbox: HumanEval (all 164 canonical solutions), MBPP,
-// rLLM LeetCode / Codeforces / CodeContests, DeepSeek's LeetCode contest set, LiveCodeBench formats.
+// rLLM LeetCode / Codeforces / CodeContests, DeepSeek's LeetCode contest set, LiveCodeBench formats. HumanEval, MBPP
+// and CodeContests come from the repo's datasets/ (always run); the LeetCode, Codeforces and LiveCodeBench rows are not
+// shipped (license) and are read from ../shared when it is there.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as zlib from "node:zlib";
+import { readJsonl } from "../../lib/data/jsonl.js";
 import { codeReward } from "../../lib/reward/code.js";
 import { sampleTestsFromPrompt } from "../../lib/reward/code-samples.js";
 import { parseCodeTests } from "../../lib/reward/code-tests.js";
 import { score } from "../../lib/reward/score.js";
 import "../../lib/reward/data-sources.js"; // routes livecodebench/... to "code"
+import { needsShared, shared } from "../support/shared-data.js";
+import { humanEvalRows, mbppRows, shipped } from "../support/shipped-data.js";
 
-const DATA = "/work/shared/data";
-const jsonl = (p: string) => fs.readFileSync(p, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const jsonl = (rel: string) => readJsonl<any>(shared(rel));
+const LEETCODE = "data/rllm-code-tests/leetcode_test.jsonl";
+const CODEFORCES = "data/rllm-code-tests/codeforces_test.jsonl";
+const DEEPSEEK = "data/deepseek-coder-leetcode-contest/leetcode_contest_2023-07_2024-01.jsonl";
+const LCB = "data/qwq-livecodebench-v5/livecodebench_v5_prompts.jsonl";
 const fence = (code: string) => "Here is my solution.\n```python\n" + code + "\n```\n";
 
 test("all 164 HumanEval canonical solutions pass and a wrong one fails", async () => {
-  const rows = zlib.gunzipSync(fs.readFileSync(`${DATA}/openai-human-eval/HumanEval.jsonl.gz`)).toString("utf8")
-    .split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const rows = humanEvalRows();
   assert.equal(rows.length, 164);
   const results = await Promise.all(rows.map((r) =>
     codeReward(fence(r.prompt + r.canonical_solution), { test: r.test, entry_point: r.entry_point })));
@@ -36,7 +41,8 @@ test("all 164 HumanEval canonical solutions pass and a wrong one fails", async (
 });
 
 test("MBPP reference programs pass their three asserts; a program for another task fails", async () => {
-  const rows = jsonl(`${DATA}/mbpp/mbpp.jsonl`).filter((r) => r.task_id >= 11 && r.task_id <= 40);
+  const rows = mbppRows().filter((r) => r.task_id >= 11 && r.task_id <= 40);
+  assert.equal(rows.length, 30);
   const results = await Promise.all(rows.map((r) => codeReward(fence(r.code), { test_list: r.test_list, test_setup_code: r.test_setup_code }, undefined, { partial: true })));
   for (let i = 0; i < rows.length; i++) {
     assert.equal(results[i].score, 1, `MBPP ${rows[i].task_id}: ${results[i].details.firstFailure}`);
@@ -47,14 +53,14 @@ test("MBPP reference programs pass their three asserts; a program for another ta
   assert.equal(swapped.details.rule, "runtime-error"); // NameError: task 11's function is not defined
 });
 
-test("rLLM LeetCode reference solutions pass their check(Solution().method) tests", async () => {
-  const rows = jsonl(`${DATA}/rllm-code-tests/leetcode_test.jsonl`).slice(0, 20);
+test("rLLM LeetCode reference solutions pass their check(Solution().method) tests", needsShared(LEETCODE), async () => {
+  const rows = jsonl(LEETCODE).slice(0, 20);
   const results = await Promise.all(rows.map((r) => codeReward(fence(r.solutions), r.tests)));
   for (let i = 0; i < rows.length; i++) assert.equal(results[i].score, 1, `leetcode ${i}: ${results[i].details.firstFailure}`);
 });
 
-test("DeepSeek LeetCode contest: 100 assert blocks each count as a test", async () => {
-  const row = jsonl(`${DATA}/deepseek-coder-leetcode-contest/leetcode_contest_2023-07_2024-01.jsonl`)[0];
+test("DeepSeek LeetCode contest: 100 assert blocks each count as a test", needsShared(DEEPSEEK), async () => {
+  const row = jsonl(DEEPSEEK)[0];
   const right = "class Solution:\n    def minimumPushes(self, word: str) -> int:\n        return sum(i // 8 + 1 for i in range(len(word)))\n";
   const ok = await codeReward(fence(right), { test: row.test }, undefined, { partial: true });
   assert.equal(ok.score, 1);
@@ -69,8 +75,8 @@ test("DeepSeek LeetCode contest: 100 assert blocks each count as a test", async 
   assert.equal((binary.details.statuses as string[]).filter((s) => s === "not-run").length > 0, true); // stopped at the first failure
 });
 
-test("stdin/stdout problems from rLLM Codeforces and CodeContests: hand-written solutions pass, wrong ones fail", async () => {
-  const cf = jsonl(`${DATA}/rllm-code-tests/codeforces_test.jsonl`);
+test("stdin/stdout problems from rLLM Codeforces: hand-written solutions pass, wrong ones fail", needsShared(CODEFORCES), async () => {
+  const cf = jsonl(CODEFORCES);
   const solutions: [number, string][] = [
     [0, "for _ in range(int(input())):\n    x, y = map(int, input().split())\n    print(min(x, y), max(x, y))"],
     [3, "t = int(input())\nfor _ in range(t):\n    s = input().strip()\n    cuts = sum(1 for i in range(len(s) - 1) if s[i] != s[i + 1])\n    print(cuts + 1 - (1 if '01' in s else 0))"],
@@ -82,8 +88,11 @@ test("stdin/stdout problems from rLLM Codeforces and CodeContests: hand-written 
   const wrong = await codeReward(fence("for _ in range(int(input())):\n    x, y = map(int, input().split())\n    print(max(x, y), min(x, y))"), cf[0].tests);
   assert.equal(wrong.score, 0);
   assert.match(String(wrong.details.firstFailure), /wrong-answer \(wrong answer at line 1: "9 1" != "1 9"\)/);
+});
 
-  const cc = jsonl(`${DATA}/rllm-code-tests/code_contests_test.jsonl`)[0];
+test("stdin/stdout problem from CodeContests (datasets/): a hand-written solution passes", async () => {
+  // the record's ground truth is rLLM's tests object {inputs, outputs} as a JSON string
+  const cc = { tests: JSON.parse(shipped("code_contests_test.jsonl.gz")[0].reward_model.ground_truth as string) };
   const asc = "n, m = map(int, input().split())\ns = [input() for _ in range(n)]\n" +
     "key = lambda i: [ord(c) if j % 2 == 0 else -ord(c) for j, c in enumerate(s[i])]\nprint(*[i + 1 for i in sorted(range(n), key=key)])";
   const r = await codeReward(fence(asc), JSON.stringify(cc.tests));
@@ -103,8 +112,8 @@ test("LiveCodeBench formats: compressed ground truth through score(), call-based
   assert.deepEqual(bad.details.statuses, ["wrong-answer", "not-run"]); // 1 * 2 != 3, then LiveCodeBench stops
 });
 
-test("QwQ LiveCodeBench v5 prompts: their sample tests run stdio and call-based solutions", async () => {
-  const rows = jsonl(`${DATA}/qwq-livecodebench-v5/livecodebench_v5_prompts.jsonl`);
+test("QwQ LiveCodeBench v5 prompts: their sample tests run stdio and call-based solutions", needsShared(LCB), async () => {
+  const rows = jsonl(LCB);
   const abc = rows.find((r) => r.question_id === "abc365_b");
   const second = "n = int(input())\na = list(map(int, input().split()))\nprint(a.index(sorted(a)[-2]) + 1)";
   const r1 = await codeReward(fence(second), sampleTestsFromPrompt(abc.prompt));
@@ -141,14 +150,13 @@ test("programs that do not compile or crash while loading score 0 with the reaso
 });
 
 test("the repo's code datasets (verl records): every ground truth parses; HumanEval records score 1 with their canonical solution", async () => {
-  const read = (f: string) => zlib.gunzipSync(fs.readFileSync(`${__dirname}/../../datasets/${f}`)).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  const he = read("humaneval_test.jsonl.gz");
-  const sets = { he, mbpp: read("mbpp.jsonl.gz"), cc: read("code_contests_test.jsonl.gz") };
+  const he = shipped("humaneval_test.jsonl.gz");
+  const sets = { he, mbpp: shipped("mbpp.jsonl.gz"), cc: shipped("code_contests_test.jsonl.gz") };
   const kinds: Record<string, string> = {};
   for (const [name, rows] of Object.entries(sets))
     for (const r of rows) kinds[`${name}:${parseCodeTests(r.reward_model.ground_truth).mode}`] = "ok";
   assert.deepEqual(Object.keys(kinds).sort(), ["cc:stdio", "he:functional", "mbpp:functional"]);
-  const res = await Promise.all(he.map((r) => score(r, fence(r.extra_info.canonical_solution))));
+  const res = await Promise.all(he.map((r) => score(r, fence(r.extra_info!.canonical_solution as string))));
   assert.equal(res.filter((r) => r.score === 1).length, 164);
 });
 

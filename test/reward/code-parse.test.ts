@@ -1,17 +1,23 @@
 // Pure parts of the code reward: program extraction, ground-truth formats of the real datasets, output matching,
-// sample tests from prompts. No sandbox is started here.
+// sample tests from prompts. No sandbox is started here. HumanEval, MBPP and CodeContests come from the repo's
+// datasets/ (always run); LeetCode, Codeforces and LiveCodeBench rows are not shipped (license) and are read from
+// ../shared when it is there.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as zlib from "node:zlib";
+import { readJsonl } from "../../lib/data/jsonl.js";
 import { extractProgram } from "../../lib/reward/code-extract.js";
 import { parseCodeTests, unpickleString } from "../../lib/reward/code-tests.js";
 import { canonicalDecimal, outputsMatch, valuesEqual } from "../../lib/reward/code-compare.js";
 import { sampleTestsFromPrompt } from "../../lib/reward/code-samples.js";
 import { CellrlError } from "../../lib/core/errors.js";
+import { needsShared, shared } from "../support/shared-data.js";
+import { humanEvalRows, mbppRows, shipped } from "../support/shipped-data.js";
 
-const DATA = "/work/shared/data";
-const jsonl = (p: string) => fs.readFileSync(p, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const jsonl = (rel: string) => readJsonl<any>(shared(rel));
+const LEETCODE = "data/rllm-code-tests/leetcode_test.jsonl";
+const CODEFORCES = "data/rllm-code-tests/codeforces_test.jsonl";
+const DEEPSEEK = "data/deepseek-coder-leetcode-contest/leetcode_contest_2023-07_2024-01.jsonl";
+const LCB = "data/qwq-livecodebench-v5/livecodebench_v5_prompts.jsonl";
 
 test("extractProgram takes the last python fence, then a bare fence, then the whole response after </think>", () => {
   const two = "First try:\n```python\nprint(1)\n```\nBetter:\n```python\nprint(2)\n```\nDone.";
@@ -30,35 +36,38 @@ test("extractProgram takes the last python fence, then a bare fence, then the wh
   assert.equal(extractProgram("```cpp\nint main(){}\n```").rule, "whole-response");
 });
 
-test("parseCodeTests reads HumanEval, MBPP, rLLM LeetCode, DeepSeek LeetCode, CodeContests and Codeforces rows", () => {
-  const he = zlib.gunzipSync(fs.readFileSync(`${DATA}/openai-human-eval/HumanEval.jsonl.gz`)).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+test("parseCodeTests reads HumanEval, MBPP and CodeContests rows (datasets/)", () => {
+  const he = humanEvalRows();
   const h = parseCodeTests({ test: he[0].test, entry_point: he[0].entry_point });
   assert.equal(h.mode, "functional");
   assert.equal(h.mode === "functional" && h.entryPoint, "has_close_elements");
   // The same as a JSON string (verl stores ground_truth as a string).
   assert.deepEqual(parseCodeTests(JSON.stringify({ test: he[0].test, entry_point: he[0].entry_point })), h);
 
-  const mbpp = jsonl(`${DATA}/mbpp/mbpp.jsonl`);
+  const mbpp = mbppRows();
   const withSetup = mbpp.find((r) => r.test_setup_code);
-  const m = parseCodeTests(withSetup ?? mbpp[0]);
+  assert.equal(withSetup?.task_id, 367); // the first of MBPP's two tasks with setup code
+  const m = parseCodeTests(withSetup);
   assert.equal(m.mode, "functional");
   if (m.mode === "functional") {
-    for (const t of (withSetup ?? mbpp[0]).test_list) assert.ok(m.test.includes(t));
-    if (withSetup) assert.ok(m.test.startsWith(withSetup.test_setup_code));
+    for (const t of withSetup!.test_list) assert.ok(m.test.includes(t));
+    assert.ok(m.test.startsWith(withSetup!.test_setup_code));
   }
 
-  const lc = jsonl(`${DATA}/rllm-code-tests/leetcode_test.jsonl`)[0];
+  const cc = JSON.parse(shipped("code_contests_test.jsonl.gz")[0].reward_model.ground_truth as string);
+  const c = parseCodeTests(cc);
+  assert.deepEqual(c, { mode: "stdio", inputs: ["5 2\nAA\nAB\nBB\nBA\nAZ\n"], outputs: ["5 2 1 3 4 \n"] });
+});
+
+test("parseCodeTests reads rLLM LeetCode, DeepSeek LeetCode and Codeforces rows", needsShared([LEETCODE, DEEPSEEK, CODEFORCES]), () => {
+  const lc = jsonl(LEETCODE)[0];
   const l = parseCodeTests(lc.tests);
   assert.ok(l.mode === "functional" && l.test.includes("check(Solution().minOperations)"));
 
-  const ds = jsonl(`${DATA}/deepseek-coder-leetcode-contest/leetcode_contest_2023-07_2024-01.jsonl`)[0];
+  const ds = jsonl(DEEPSEEK)[0];
   assert.equal(parseCodeTests({ test: ds.test }).mode, "functional");
 
-  const cc = jsonl(`${DATA}/rllm-code-tests/code_contests_test.jsonl`)[0];
-  const c = parseCodeTests(cc.tests);
-  assert.deepEqual(c, { mode: "stdio", inputs: ["5 2\nAA\nAB\nBB\nBA\nAZ\n"], outputs: ["5 2 1 3 4 \n"] });
-
-  const cf = jsonl(`${DATA}/rllm-code-tests/codeforces_test.jsonl`)[0];
+  const cf = jsonl(CODEFORCES)[0];
   const f = parseCodeTests(cf.tests);
   assert.equal(f.mode, "stdio");
   assert.ok(f.mode === "stdio" && f.inputs[0].startsWith("10\n1 9") && f.outputs[0].startsWith("1 9\n4 8"));
@@ -126,8 +135,8 @@ test("valuesEqual is Python ==: True == 1, 2 == 2.0, lists by element, dicts by 
   assert.equal(valuesEqual(null, null), true);
 });
 
-test("sampleTestsFromPrompt recovers the examples of every QwQ LiveCodeBench v5 prompt (stdio and call-based)", () => {
-  const rows = jsonl(`${DATA}/qwq-livecodebench-v5/livecodebench_v5_prompts.jsonl`);
+test("sampleTestsFromPrompt recovers the examples of every QwQ LiveCodeBench v5 prompt (stdio and call-based)", needsShared(LCB), () => {
+  const rows = jsonl(LCB);
   let stdio = 0;
   let call = 0;
   for (const r of rows) {
@@ -143,5 +152,8 @@ test("sampleTestsFromPrompt recovers the examples of every QwQ LiveCodeBench v5 
   assert.deepEqual(sampleTestsFromPrompt(lc.prompt), {
     mode: "call", fnName: "shortestDistanceAfterQueries", inputs: ["5\n[[2,4],[0,2],[0,4]]", "4\n[[0,3],[0,2]]"], outputs: [[3, 2, 1], [1, 1]],
   });
+});
+
+test("sampleTestsFromPrompt returns null for a prompt without examples", () => {
   assert.equal(sampleTestsFromPrompt("no examples here"), null);
 });

@@ -1,5 +1,6 @@
-// The math grader on real eval sets: gold answers inside hendrycks-math solutions, MATH-500, GSM8K, AIME, AMC,
-// OlympiadBench. Expectations come from the data itself (the dataset's own answer field).
+// The math grader on real eval sets: MATH-500, GSM8K, AIME, AMC, OlympiadBench from the repo's datasets/ (always run),
+// and the gold answers inside the 5000 hendrycks-math test solutions (not shipped: read from ../shared when present).
+// Expectations come from the data itself (the dataset's own answer field).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { extractAnswer } from "../../lib/reward/math/extract.js";
@@ -7,26 +8,35 @@ import { gradeMath } from "../../lib/reward/math/grade.js";
 import { normalizeAnswer } from "../../lib/reward/math/normalize.js";
 import { gsm8kReward, mathReward } from "../../lib/reward/math/reward.js";
 import { structureOf } from "../../lib/reward/math/structure.js";
-import { jsonl } from "./agreement.js";
+import { readJsonl } from "../../lib/data/jsonl.js";
+import { needsShared, shared } from "../support/shared-data.js";
+import { shipped } from "../support/shipped-data.js";
 
-const hendrycks = jsonl("hendrycks-math/math_test_5000.jsonl");
-const golds: string[] = hendrycks.map((r) => extractAnswer(r.solution, { rules: ["boxed"] }).answer ?? "");
+const HENDRYCKS = "data/hendrycks-math/math_test_5000.jsonl";
+const needsHendrycks = needsShared(HENDRYCKS, "not shipped: datasets/ has MATH-500");
+let goldsCache: string[] | undefined;
+/** The last \boxed{} of each of the 5000 hendrycks-math test solutions (read once, only by tests that did not skip). */
+const hendrycksGolds = (): string[] =>
+  (goldsCache ??= readJsonl<{ solution: string }>(shared(HENDRYCKS)).map((r) => extractAnswer(r.solution, { rules: ["boxed"] }).answer ?? ""));
 
 test("MATH-500: the last \\boxed{} of every solution grades equal to the answer field (500/500)", () => {
-  const rows = jsonl("openai-prm800k-math500/math500_test.jsonl");
+  const rows = shipped("math500_test.jsonl.gz");
   assert.equal(rows.length, 500);
-  const bad = rows.filter((r) => !mathReward(r.solution, r.answer).score).map((r) => r.unique_id);
+  const bad = rows.filter((r) => !mathReward(r.extra_info!.solution as string, r.reward_model.ground_truth as string).score).map((r) => r.extra_info!.unique_id);
   assert.deepEqual(bad, []);
 });
 
-test("hendrycks-math 5000: every solution has a boxed answer; all but 8 parse as math", () => {
+test("hendrycks-math 5000: every solution has a boxed answer; all but 8 parse as math", needsHendrycks, () => {
+  const golds = hendrycksGolds();
+  assert.equal(golds.length, 5000);
   assert.equal(golds.filter((g) => g === "").length, 0);
   const unparsed = golds.filter((g) => structureOf(normalizeAnswer(g).text).t === "text");
   // Times and ratios stay text (compared as strings): 9 a.m., 3:1, 1:2, 1:1, 1:03 PM, 4:30 p.m., f(2) < f(1) < f(4), \overline{CD}.
   assert.equal(unparsed.length, 8, unparsed.join(" | "));
 });
 
-test("hendrycks-math 5000: each gold equals itself in $...$, with \\dfrac, and boxed inside a sentence", () => {
+test("hendrycks-math 5000: each gold equals itself in $...$, with \\dfrac, and boxed inside a sentence", needsHendrycks, () => {
+  const golds = hendrycksGolds();
   const variants: ((s: string) => string)[] = [
     (s) => s,
     (s) => `$${s}$`,
@@ -39,7 +49,8 @@ test("hendrycks-math 5000: each gold equals itself in $...$, with \\dfrac, and b
   }
 });
 
-test("hendrycks-math: golds of different problems are judged equal only when they really are", () => {
+test("hendrycks-math: golds of different problems are judged equal only when they really are", needsHendrycks, () => {
+  const golds = hendrycksGolds();
   const equalPairs: string[] = [];
   let compared = 0;
   for (const shift of [211, 422, 633, 844, 1055]) {
@@ -62,7 +73,8 @@ test("hendrycks-math: golds of different problems are judged equal only when the
 });
 
 test("GSM8K test: the '#### n' of each reference solution grades equal to itself; a neighbour's does not", () => {
-  const rows = jsonl("openai-grade-school-math/gsm8k_test.jsonl");
+  // extra_info.solution is the reference answer text, "#### n" included
+  const rows = shipped("gsm8k_test.jsonl.gz").map((r) => ({ answer: r.extra_info!.solution as string }));
   assert.equal(rows.length, 1319);
   let self = 0, cross = 0;
   rows.forEach((r, i) => {
@@ -75,21 +87,29 @@ test("GSM8K test: the '#### n' of each reference solution grades equal to itself
 });
 
 test("AIME (string and int answers) and AMC (27.0-style floats)", () => {
-  const aime = [...jsonl("qwen25-math-eval/aime24_test.jsonl"), ...jsonl("areal/aime25_test.jsonl")];
+  // Upstream types: Qwen's AIME 2024 answers are strings, AReaL's AIME 2025 ints, AMC floats (27.0, i.e. the number 27
+  // in JS); the records store strings, so the numeric golds are turned back into numbers.
+  const gold = (r: { reward_model: { ground_truth: unknown } }) => r.reward_model.ground_truth as string;
+  const aime = [
+    ...shipped("aime24_test.jsonl.gz").map((r) => ({ answer: gold(r) as string | number })),
+    ...shipped("aime25_test.jsonl.gz").map((r) => ({ answer: Number(gold(r)) as string | number })),
+  ];
   assert.equal(aime.length, 60);
   for (const r of aime) {
     assert.equal(mathReward(`... the answer is $\\boxed{${Number(r.answer)}}$`, r.answer).score, 1, String(r.answer));
     assert.equal(mathReward(`\\boxed{${Number(r.answer) + 1}}`, r.answer).score, 0);
     assert.equal(mathReward(`\\boxed{0${Number(r.answer)}}`, String(r.answer)).score, 1); // AIME writes 033 for 33
   }
-  for (const r of jsonl("qwen25-math-eval/amc23_test.jsonl")) {
+  const amc = shipped("amc23_test.jsonl.gz").map((r) => ({ answer: Number(gold(r)) }));
+  assert.equal(amc.length, 40);
+  for (const r of amc) {
     assert.equal(gradeMath(r.answer, String(Math.round(r.answer))).equal, true);
     assert.equal(gradeMath(`${r.answer}.0`.replace(/\.0\.0$/, ".0"), String(r.answer)).equal, true); // "27.0" vs "27"
   }
 });
 
 test("OlympiadBench: list golds equal themselves and their reordering", () => {
-  const rows = jsonl("qwen25-math-eval/olympiadbench_test.jsonl");
+  const rows = shipped("olympiadbench_test.jsonl.gz").map((r) => r.extra_info as { final_answer: string[]; is_multiple_answer: boolean });
   assert.equal(rows.length, 675);
   let reordered = 0;
   for (const r of rows) {
