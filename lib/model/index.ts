@@ -11,3 +11,4 @@ export { type Tokenizer, type EncodeOptions, type DecodeOptions } from "./tokeni
 export { generate, defaults as generateDefaults, type GenerateOptions, type GenerateResult } from "./generate.js";
 export { samplingDistribution, sampleIndex, logSoftmax, logprobOf, argmax, checkSampling, defaults as samplingDefaults, type SamplingOptions } from "./sampling.js";
 export * from "./index-io.js";
+export { ParallelTrainer, parallelNllLoss, defaults as parallelDefaults, type ParallelTrainerOptions, type ParallelStepResult, type ParallelLossResult } from "./parallel.js";
