@@ -55,3 +55,18 @@ export function intOption(v: unknown, name: string, options: { min?: number } = 
     throw new UsageError(`${name} must be a whole number${min > -Infinity ? ` >= ${min}` : ""} (got ${JSON.stringify(v)})`);
   return n;
 }
+
+/**
+ * Parse a command-line option that holds a JSON object; a bad value is a UsageError that shows `example`.
+ * @example jsonObjectOption(values["reward-options"], "--reward-options", '{"rules": ["gsm8k"]}')
+ */
+export function jsonObjectOption(v: unknown, name: string, example: string): Record<string, unknown> | undefined {
+  if (v === undefined) return undefined;
+  try {
+    const o = JSON.parse(v as string) as unknown;
+    if (typeof o === "object" && o !== null && !Array.isArray(o)) return o as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`${name} must be a JSON object, e.g. '${example}' (got ${JSON.stringify(v)})`);
+}

@@ -12,7 +12,7 @@ import type { GeneratedInput, GenerationFormat, PlainFields } from "../eval/inge
 import type { EvalRecord } from "../eval/items.js";
 import { report, reportedResults, writeReport } from "../eval/report.js";
 import { progress } from "../kernel/progress.js";
-import { intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+import { intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 import { scorePool } from "./score-pool.js";
 import type { RowScorerSettings } from "./score-row.js";
 
@@ -59,23 +59,13 @@ Options:
 /** Defaults of `cellrl eval`. */
 export const defaults = { workers: Math.max(1, os.availableParallelism()), threadsFrom: 2000 };
 
-function jsonObject(v: unknown, name: string, example: string): Record<string, unknown> | undefined {
-  if (v === undefined) return undefined;
-  try {
-    const o = JSON.parse(v as string) as unknown;
-    if (typeof o === "object" && o !== null && !Array.isArray(o)) return o as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  throw new UsageError(`${name} must be a JSON object, e.g. '${example}' (got ${JSON.stringify(v)})`);
-}
 
 function reportedOption(v: unknown): EvaluateOptions["reported"] {
   if (v === undefined) return undefined;
   const s = v as string;
   if (s in reportedResults) return s;
   const text = !s.trim().startsWith("{") && fs.existsSync(s) ? fs.readFileSync(s, "utf8") : s;
-  const o = jsonObject(text, "--reported", '{"Maxwell-Jia/AIME_2024": 28.9}') as Record<string, unknown>;
+  const o = jsonObjectOption(text, "--reported", '{"Maxwell-Jia/AIME_2024": 28.9}') as Record<string, unknown>;
   for (const [k, x] of Object.entries(o))
     if (x !== null && (typeof x !== "number" || !Number.isFinite(x))) throw new UsageError(`--reported: the value of ${JSON.stringify(k)} must be a number in percent or null (got ${JSON.stringify(x)})`);
   return o as Record<string, number | null>;
@@ -150,7 +140,7 @@ async function run(argv: string[]): Promise<number> {
   const settings: RowScorerSettings = {
     reward: values.reward as string | undefined,
     rewardModule: values["reward-module"] as string | undefined,
-    rewardOptions: jsonObject(values["reward-options"], "--reward-options", '{"rules": ["gsm8k", "last-number"]}'),
+    rewardOptions: jsonObjectOption(values["reward-options"], "--reward-options", '{"rules": ["gsm8k", "last-number"]}'),
   };
   if (settings.rewardModule && !fs.existsSync(settings.rewardModule)) throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
   const workersOpt = intOption(values.workers, "--workers", { min: 0 });
@@ -166,7 +156,7 @@ async function run(argv: string[]): Promise<number> {
       seed: intOption(values.seed, "--seed"),
       format: format as GenerationFormat,
       dataSource: values["data-source"] as string | undefined,
-      fields: jsonObject(values.fields, "--fields", '{"prompt": "question", "responses": "outputs"}') as PlainFields | undefined,
+      fields: jsonObjectOption(values.fields, "--fields", '{"prompt": "question", "responses": "outputs"}') as PlainFields | undefined,
       rescore: values["use-scores"] !== true,
       by: values.by as string[] | undefined,
       reported: reportedOption(values.reported),

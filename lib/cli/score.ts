@@ -11,7 +11,7 @@ import { streamRows } from "../data/io.js";
 import { problemMessage, recordProblems } from "../data/validate.js";
 import { progress } from "../kernel/progress.js";
 import { rewardFor } from "../reward/index.js";
-import { intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+import { intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 import { scorePool } from "./score-pool.js";
 import { finishPartial, openPartial, partialRows } from "./score-output.js";
 import { rowScorer, type RowResult, type RowScorerSettings } from "./score-row.js";
@@ -125,7 +125,7 @@ async function run(argv: string[]): Promise<number> {
   const settings: RowScorerSettings = {
     reward: values.reward as string | undefined,
     rewardModule: values["reward-module"] as string | undefined,
-    rewardOptions: jsonOption(values["reward-options"], "--reward-options"),
+    rewardOptions: jsonObjectOption(values["reward-options"], "--reward-options", '{"rules": ["gsm8k", "last-number"]}'),
   };
   if (settings.rewardModule && !fs.existsSync(settings.rewardModule)) throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
 
@@ -207,16 +207,6 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-function jsonOption(v: unknown, name: string): Record<string, unknown> | undefined {
-  if (v === undefined) return undefined;
-  try {
-    const o = JSON.parse(v as string) as unknown;
-    if (typeof o === "object" && o !== null && !Array.isArray(o)) return o as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  throw new UsageError(`${name} must be a JSON object, e.g. '{"rules": ["gsm8k", "last-number"]}' (got ${JSON.stringify(v)})`);
-}
 
 function countErrors(details: unknown): number {
   return Array.isArray(details) ? details.filter((d) => (d as { rule?: unknown } | null)?.rule === "error").length : 0;
