@@ -12,9 +12,10 @@ const PHASE_ASYNC = 2;
 const PHASE = 0;
 const COMPILING = 1;
 const MAIN_SIGINT_MS = 2;
-// The helper reports a signal a few ms after the main thread can see it: a main-thread SIGINT this much earlier than
-// our report is the same signal.
-const SLACK_MS = 200;
+const PONG = 3;
+// The helper reports a signal a little after the main thread can see it (more under load): a main-thread SIGINT
+// this much earlier than our report is the same signal.
+const SLACK_MS = 1000;
 // Written from this thread: the main thread, which normally logs, may be the one that is stuck.
 const log = workerData.debug ? (line) => require("node:fs").writeSync(2, `[cellrl kernel] interrupt watchdog: ${line}\n`) : () => {};
 
@@ -27,7 +28,19 @@ helper.on("error", (e) => log(`signal helper failed: ${e.message}`));
 helper.stdout.setEncoding("utf8");
 
 let handling = false;
+let pings = 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** True if the main thread runs JavaScript (answers a ping) within `ms`. */
+async function mainResponds(ms) {
+  const id = ++pings;
+  parentPort.postMessage({ ping: id });
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    await sleep(10);
+    if (Atomics.load(state, PONG) >= id) return true;
+  }
+  return false;
+}
 
 async function onSigint() {
   // Even when no cell runs yet: a cell may start before the main thread's own SIGINT handler gets to run.
@@ -50,9 +63,21 @@ async function onSigint() {
     const giveUp = Date.now() + 30_000;
     while (!answered() && Date.now() < giveUp) {
       const phase = Atomics.load(state, PHASE);
-      if (Atomics.load(state, COMPILING) === 1 || phase === PHASE_IDLE) {
-        // Never stop the compiler half-way; and between cells the main thread will run its handler soon.
+      if (Atomics.load(state, COMPILING) === 1) {
+        // Never stop the compiler half-way.
         await sleep(25);
+        continue;
+      }
+      if (phase === PHASE_IDLE) {
+        // No cell yet: the main thread is busy with something else (e.g. the start-up prewarm) and a cell may start
+        // right after it. If the main thread is free and still no cell starts, the signal was handled or is stale.
+        if (await mainResponds(100)) {
+          await sleep(100);
+          if (Atomics.load(state, PHASE) === PHASE_IDLE) {
+            log("no cell to stop");
+            return;
+          }
+        }
         continue;
       }
       if (phase === PHASE_SYNC) {

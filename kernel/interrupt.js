@@ -31,7 +31,8 @@ function installInterrupts(server, options = {}) {
   const watchdog = (options.watchdog ?? defaults.watchdog) && process.env.CELLRL_KERNEL_WATCHDOG !== "0";
   // state[0]: cell phase (cell-runner.js PHASE); state[1]: the compiler is running; state[2]: when the main thread
   // last handled a SIGINT (ms since `base`), so the watchdog knows the signal it saw was taken care of.
-  const state = new Int32Array(new SharedArrayBuffer(12));
+  // state[3]: the last ping from the watchdog the main thread answered (it is free to run JavaScript).
+  const state = new Int32Array(new SharedArrayBuffer(16));
   const base = Date.now();
   process.on("SIGINT", () => {
     Atomics.store(state, 2, Date.now() - base);
@@ -56,6 +57,9 @@ function installInterrupts(server, options = {}) {
     workerData: { state, base, bash, graceMs, debug: process.env.CELLRL_KERNEL_DEBUG === "1" },
     stdout: false,
     stderr: false,
+  });
+  worker.on("message", (m) => {
+    if (m && typeof m.ping === "number") Atomics.store(state, 3, m.ping);
   });
   worker.on("error", (e) => log(`interrupt watchdog failed: ${e instanceof Error ? e.message : e}`));
   worker.unref();
