@@ -86,6 +86,8 @@ async function onSigint() {
         log("re-sent SIGINT to a busy synchronous cell");
         return;
       }
+      if (phase !== PHASE_ASYNC) return;
+      // An asynchronous continuation of the cell: only cell code is on the stack, safe to terminate.
       const session = new inspector.Session();
       session.connectToMainThread();
       await new Promise((r) => session.post("Runtime.terminateExecution", () => r(undefined)));
