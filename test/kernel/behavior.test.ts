@@ -39,6 +39,9 @@ const steps: Record<string, Step> = {
   anyFolder: { code: 'import { aq } from "cellrl";\nconst rows: number = aq.table({ a: [1, 2, 3] }).numRows();\n[rows, process.cwd()]' },
   silent: { code: "console.log('should not appear'); 1", silent: true },
   countAfterSilent: { code: "'counted'" },
+  // `{ x }` naming an earlier cell's variable (stock tslab: "x is not defined")
+  shorthandDefine: { code: "const gapS = 1;\nlet otherS = 2;" },
+  shorthandUse: { code: "otherS = 5;\nconst f = () => ({ gapS });\nJSON.stringify([{ gapS, otherS, third: 3 }, f()])" },
 };
 const batches: Record<string, Step> = {
   noStop: { batch: ["throw new Error('first')", "keep + 10", "keep + 11"], stop_on_error: false },
@@ -156,6 +159,11 @@ test("silent execution publishes nothing and does not count", () => {
   assert.deepEqual(s.outputs, []);
   const next = result("countAfterSilent");
   assert.equal(outputsOf(next, "execute_input")[0].content.execution_count, result("anyFolder").reply!.execution_count + 1);
+});
+
+test("a shorthand property { x } reads an earlier cell's variable", () => {
+  assert.equal(result("shorthandUse").reply!.status, "ok");
+  assert.equal(text(result("shorthandUse")), '[{"gapS":1,"otherS":5,"third":3},{"gapS":1}]');
 });
 
 test("stop_on_error false: cells queued after an error still run", () => {
