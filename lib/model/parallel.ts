@@ -14,8 +14,11 @@ import { LlamaModel } from "./llama.js";
 import { logprobTensors } from "./logprobs.js";
 import { AdamW, type AdamWOptions, type StepResult } from "./optim.js";
 
-/** What a loss module's function returns: the loss, or the loss and its weight (default: the number of rows). */
-export type ParallelLossResult = tf.Scalar | { loss: tf.Scalar; weight: number };
+/**
+ * What a loss module's function returns: the loss, or the loss with its weight (default: the number of rows) and
+ * host-side metrics of this worker's rows (merged over workers by weight; "*Max" / "*Min" keys by max / min).
+ */
+export type ParallelLossResult = tf.Scalar | { loss: tf.Scalar; weight: number; metrics?: Record<string, number> };
 
 /** Options of ParallelTrainer.create. */
 export interface ParallelTrainerOptions {
@@ -43,9 +46,25 @@ export interface ParallelStepResult extends StepResult {
   workerMs: number[];
   /** CPU milliseconds of each worker's thread in the step (Linux; NaN elsewhere): the work without the waits. */
   workerCpuMs: number[];
+  /** The loss module's metrics, merged over workers (weighted mean; max of "*Max", min of "*Min"). */
+  metrics: Record<string, number>;
 }
 
-type WorkerStep = StepResult & { ms: number; cpuMs: number };
+type WorkerStep = StepResult & { ms: number; cpuMs: number; weight: number; metrics: Record<string, number> };
+
+/** Merge per-worker metrics: weighted mean, except "*Max" (max) and "*Min" (min). */
+function mergeWorkerMetrics(res: WorkerStep[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const total = res.reduce((s, r) => s + r.weight, 0);
+  for (const k of new Set(res.flatMap((r) => Object.keys(r.metrics)))) {
+    const has = res.filter((r) => r.metrics[k] !== undefined);
+    const v = has.map((r) => r.metrics[k]);
+    if (k.endsWith("Max")) out[k] = Math.max(...v);
+    else if (k.endsWith("Min")) out[k] = Math.min(...v);
+    else out[k] = total > 0 ? has.reduce((s, r) => s + r.metrics[k] * r.weight, 0) / has.reduce((s, r) => s + r.weight, 0) : v.reduce((a, b) => a + b, 0) / v.length;
+  }
+  return out;
+}
 
 type Batch = Record<string, unknown>;
 
@@ -112,8 +131,8 @@ export class ParallelTrainer {
       fail("invalid_input", `model.ParallelTrainer.step: the batch has ${B} rows for ${this.group.size} workers. Give each worker at least one row.`, { got: B });
     const parts = splitRows(batch, B, this.group.size);
     const res = await this.group.each<WorkerStep>("parallelWorkerStep", parts);
-    const { ms: _ms, cpuMs: _cpu, ...first } = res[0];
-    return { ...first, rows: parts.map((p) => rowsOf(p)), workerMs: res.map((r) => r.ms), workerCpuMs: res.map((r) => r.cpuMs) };
+    const { ms: _ms, cpuMs: _cpu, weight: _w, metrics: _m, ...first } = res[0];
+    return { ...first, rows: parts.map((p) => rowsOf(p)), workerMs: res.map((r) => r.ms), workerCpuMs: res.map((r) => r.cpuMs), metrics: mergeWorkerMetrics(res) };
   }
 
   /** Copy the replicas' weights into `model` (default: the model the trainer was created from). */
@@ -188,10 +207,12 @@ export function parallelWorkerStep(part: Batch, ctx: WorkerContext): WorkerStep 
   const r = replica!;
   const ar = ctx.allReduce!;
   let weight = rowsOf(part);
+  let metrics: Record<string, number> = {};
   const { value, grads } = tf.variableGrads(() => {
     const out = r.loss(r.model, part);
     if (out instanceof tf.Tensor) return out;
     weight = out.weight;
+    metrics = out.metrics ?? {};
     return out.loss;
   }, r.vars);
   const lossValue = value.dataSync()[0];
@@ -207,7 +228,7 @@ export function parallelWorkerStep(part: Batch, ctx: WorkerContext): WorkerStep 
   names.forEach((n, i) => (named[r.byTfName.get(n)!] = avg[i]));
   try {
     const res = r.opt.step(named);
-    return { ...res, loss: wMean > 0 ? lMean / wMean : NaN, ms: performance.now() - t0, cpuMs: (threadCpuSeconds() - c0) * 1000 };
+    return { ...res, loss: wMean > 0 ? lMean / wMean : NaN, ms: performance.now() - t0, cpuMs: (threadCpuSeconds() - c0) * 1000, weight, metrics };
   } finally {
     tf.dispose([value, statsIn, stats, ...Object.values(grads), ...scaled.filter((t, i) => t !== grads[names[i]]), ...avg]);
   }

@@ -232,11 +232,12 @@ export function closeSandboxes(): void {
   workers.clear();
 }
 
-interface Probe {
+/** What `sandboxStatus` found: the isolation level in use (null when none works) and why others were rejected. */
+export interface SandboxStatus {
   level: IsolationLevel | null;
   reasons: string[];
 }
-const probes = new Map<string, Promise<Probe>>();
+const probes = new Map<string, Promise<SandboxStatus>>();
 
 async function tryLevel(level: Exclude<IsolationLevel, "none">, o: Required<SandboxOptions>): Promise<string | null> {
   const job: RunnerJob = { mode: "stdio", program: "print(6 * 7)", preamble: "", tests: [{ input: "", cap: 100 }], stop: true };
@@ -262,7 +263,7 @@ async function tryLevel(level: Exclude<IsolationLevel, "none">, o: Required<Sand
  * `{level, reasons}`; level is null when no sandbox works (reasons says why).
  * @example (await reward.sandboxStatus()).level // "bwrap"
  */
-export function sandboxStatus(options: SandboxOptions = {}): Promise<Probe> {
+export function sandboxStatus(options: SandboxOptions = {}): Promise<SandboxStatus> {
   const o = sandboxOptions(options, sandboxStatus);
   if (o.sandbox === "none") return Promise.resolve({ level: "none", reasons: [] });
   const key = JSON.stringify([o.sandbox, o.bwrap, o.python, o.uid, o.readOnlyPaths]);

@@ -6,6 +6,7 @@ import { globalRng, type Rng } from "../core/random.js";
 import { logprobs } from "../model/logprobs.js";
 import type { LlamaModel } from "../model/llama.js";
 import type { AdamW } from "../model/optim.js";
+import type { ParallelTrainer } from "../model/parallel.js";
 import type { Policy } from "../rollout/policy.js";
 import { rollout, type Rollout, type RolloutOptions } from "../rollout/rollout.js";
 import { advantage, type AdvantageOptions } from "./advantage.js";
@@ -15,6 +16,7 @@ import { advantageMetrics, matrixMean, rewardMetrics, timer } from "./metrics.js
 import { policyLoss } from "./policy-loss.js";
 import type { AdvantageFn, AggFn, KlEstimatorFn, PolicyLossFn } from "./registries.js";
 import { collectRewards, type RewardSource } from "./rollout-reward.js";
+import type { ParallelLossSettings } from "./parallel.js";
 import { miniBatches, take } from "./rows.js";
 import { modelOf, step as optimizerStep } from "./step.js";
 
@@ -25,8 +27,13 @@ export type TrainablePolicy = Policy & { model: LlamaModel };
 export interface GrpoStepInputs {
   /** The policy to sample from and update (rollout.LocalPolicy). */
   policy: TrainablePolicy;
-  /** Its optimizer (model.AdamW over policy.model.namedVariables()). */
-  opt: AdamW;
+  /** Its optimizer (model.AdamW over policy.model.namedVariables()); not used when `trainer` is given. */
+  opt?: AdamW;
+  /**
+   * Train on worker threads instead (update.parallelTrainer: replicas with their own AdamW). Each mini-batch's rows
+   * are split over the workers and the trained weights are copied back into policy.model before the step returns.
+   */
+  trainer?: ParallelTrainer | null;
   /** Prompts of this step (texts or token ids); each gets `n` completions. */
   prompts: string[] | number[][];
   /** Rewards of the rollout (see update.rewardsFrom). */
@@ -107,6 +114,14 @@ export function mergeMetrics(list: Record<string, number>[]): Record<string, num
   return out;
 }
 
+/** Options that cannot cross into a worker thread (functions) or that workers do not split. */
+function checkParallel(o: GrpoStepOptions): void {
+  for (const k of ["loss", "agg"] as const)
+    if (typeof o[k] !== "string") fail("invalid_option", `update.grpoStep: options.${k} is a function, which cannot be sent to the trainer's workers. Register it (update.policyLosses / update.lossAggs) in a module and pass its name, or train without inputs.trainer.`, { path: ["options", k] }, grpoStep);
+  if (o.kl && typeof o.kl.estimator === "function") fail("invalid_option", `update.grpoStep: options.kl.estimator is a function, which cannot be sent to the trainer's workers. Pass an estimator name ("k1", "k2", "k3", ...).`, { path: ["options", "kl", "estimator"] }, grpoStep);
+  if (o.microBatch !== undefined) fail("invalid_option", `update.grpoStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the mini-batch in one pass). Remove it, or train without the trainer.`, { path: ["options", "microBatch"] }, grpoStep);
+}
+
 /** Sum the named components into one reward (weights from options.weights), for logging. */
 function scalarRewards(r: unknown, weights?: Record<string, number>): Float32Array {
   if (r && typeof (r as ArrayLike<number>).length === "number") return Float32Array.from(r as ArrayLike<number>);
@@ -123,8 +138,10 @@ function scalarRewards(r: unknown, weights?: Record<string, number>): Float32Arr
  */
 export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions = {}): Promise<StepResult> {
   const o = { ...grpoStepDefaults, ...options };
-  const { policy, opt, prompts, reward, ref = null, columns, step = 0, history } = inputs ?? ({} as GrpoStepInputs);
+  const { policy, opt, trainer = null, prompts, reward, ref = null, columns, step = 0, history } = inputs ?? ({} as GrpoStepInputs);
   const model = modelOf(policy, "update.grpoStep");
+  if (!trainer && !opt) fail("invalid_input", `update.grpoStep: inputs.opt is missing. Pass opt: new model.AdamW(policy.model.namedVariables(), {lr}), or trainer: await update.parallelTrainer(policy).`, { path: ["inputs", "opt"] }, grpoStep);
+  if (trainer) checkParallel(o);
   if (typeof policy?.generate !== "function")
     fail("invalid_input", `update.grpoStep: inputs.policy must sample (a rollout.LocalPolicy; got ${describe(policy)}). Use new rollout.LocalPolicy(model, tokenizer).`, { path: ["inputs", "policy"] }, grpoStep);
   if (o.kl && !ref) fail("invalid_input", `update.grpoStep: options.kl is set but inputs.ref is missing. Pass ref: policy.model.clone() (frozen), or kl: null.`, { path: ["inputs", "ref"] }, grpoStep);
@@ -161,8 +178,14 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     for (const { rows } of miniBatches(ro.size, { size: o.miniBatchSize ?? ro.size, epochs: o.epochs, rng })) {
       const batch = { ids: take(ro.ids, rows), attentionMask: take(ro.attentionMask, rows), responseMask: take(ro.responseMask, rows) };
       const oldMb = take(old.logp, rows), refMb = refLp ? take(refLp, rows) : null, advMb = take(A, rows);
+      if (trainer) {
+        const settings: ParallelLossSettings = { loss: o.loss as string, clip: o.clip, clipC: o.clipC, agg: o.agg as string, temperature, entropyCoef: o.entropyCoef, kl: klLoss ? { beta: klLoss.beta, estimator: klLoss.estimator as string | undefined } : null };
+        const r = await tm.phaseAsync("update", () => trainer.step({ ...batch, oldLogp: oldMb, adv: advMb, refLogp: refMb, settings }));
+        perMb.push({ ...r.metrics, "update/loss": r.loss, "update/gradNorm": r.gradNorm, "update/lr": r.lr, ...(r.skipped ? { "update/skipped": 1 } : {}) });
+        continue;
+      }
       try {
-        perMb.push(tm.phase("update", () => optimizerStep(policy, opt, batch, ({ logp, mask, entropy, rows: r }) =>
+        perMb.push(tm.phase("update", () => optimizerStep(policy, opt!, batch, ({ logp, mask, entropy, rows: r }) =>
           policyLoss(o.loss, { logp, mask, oldLogp: take(oldMb, r), adv: take(advMb, r) }, {
             clip: o.clip, clipC: o.clipC, agg: o.agg,
             kl: klLoss && refMb ? { refLogp: take(refMb, r), beta: klLoss.beta, estimator: klLoss.estimator } : null,
@@ -175,6 +198,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
       }
     }
   }
+  if (trainer && perMb.length) await tm.phaseAsync("update", () => trainer.syncTo(model));
   Object.assign(metrics, mergeMetrics(perMb), tm.metrics());
   metrics["update/optimizerSteps"] = perMb.length;
   const alerts = checkAlerts(step, metrics, { history, vocabSize: model.config.vocab_size, nonFinite, thresholds: o.thresholds });

@@ -23,6 +23,7 @@ export { checkAlerts, findNonFinite, alertDefaults, type Alert, type AlertThresh
 export { openRunLog, readRunLog, compareRuns, type RunLog, type RunLogOptions, type LoadedRun } from "./run-log.js";
 export { rewardsFrom, type RewardSource } from "./rollout-reward.js";
 export { grpoStep, grpoStepDefaults, mergeMetrics, type GrpoStepInputs, type GrpoStepOptions, type StepResult, type TrainablePolicy } from "./grpo-step.js";
+export { parallelTrainer, parallelPolicyLoss, type ParallelPolicyTrainerOptions, type ParallelLossSettings, type ParallelPolicyBatch } from "./parallel.js";
 export { flowrlStep, flowrlParams, type FlowrlStepInputs, type FlowrlStepOptions } from "./flowrl/flowrl-step.js";
 export { train, type TrainOptions, type TrainResult, type TrainEvent, type StepOutput } from "./train.js";
 export { compareLosses, type LabBatch, type LabTensors, type LossVariant, type LabVariantResult, type LossLabOptions } from "./loss-lab.js";
