@@ -86,12 +86,12 @@ class CellRunner {
     this.interruptPending = false;
     /** @type {((compiling: boolean) => void)[]} */
     this.compilingListeners = [];
-    /** @type {((phase: number) => void)[]} */
+    /** @type {((phase: number, run: number) => void)[]} */
     this.phaseListeners = [];
   }
 
   setPhase(phase) {
-    for (const f of this.phaseListeners) f(phase);
+    for (const f of this.phaseListeners) f(phase, this.current?.id ?? 0);
   }
 
   /** Load TypeScript and build the compiler (the slow part of kernel start, ~0.5-1 s). Idempotent. */

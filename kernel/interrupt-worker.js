@@ -13,6 +13,8 @@ const PHASE = 0;
 const COMPILING = 1;
 const MAIN_SIGINT_MS = 2;
 const PONG = 3;
+const MAIN_SIGINTS = 4;
+const RUN = 5;
 // The helper reports a signal a little after the main thread can see it (more under load): a main-thread SIGINT
 // this much earlier than our report is the same signal.
 const SLACK_MS = 1000;
@@ -29,6 +31,9 @@ helper.stdout.setEncoding("utf8");
 
 let handling = false;
 let pings = 0;
+// Main-thread SIGINTs already accounted for: one handled within SLACK_MS of an earlier signal must not count as
+// handling a later one (two stops pressed within a second, or a loaded machine).
+let attributed = 0;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** True if the main thread runs JavaScript (answers a ping) within `ms`. */
@@ -50,7 +55,7 @@ async function onSigint() {
   try {
     const at = Date.now() - base;
     // The main thread's own SIGINT handler does the job whenever it gets to run (cases 1 and 2).
-    const answered = () => Atomics.load(state, MAIN_SIGINT_MS) >= at - SLACK_MS;
+    const answered = () => Atomics.load(state, MAIN_SIGINTS) > attributed && Atomics.load(state, MAIN_SIGINT_MS) >= at - SLACK_MS;
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {
       await sleep(25);
@@ -62,12 +67,13 @@ async function onSigint() {
     // The main thread is stuck (or about to start a cell before its handler runs). Act on what it is doing.
     const giveUp = Date.now() + 30_000;
     while (!answered() && Date.now() < giveUp) {
-      const phase = Atomics.load(state, PHASE);
       if (Atomics.load(state, COMPILING) === 1) {
         // Never stop the compiler half-way.
         await sleep(25);
         continue;
       }
+      const phase = Atomics.load(state, PHASE);
+      const run = Atomics.load(state, RUN);
       if (phase === PHASE_IDLE) {
         // No cell yet: the main thread is busy with something else (e.g. the start-up prewarm) and a cell may start
         // right after it. If the main thread is free and still no cell starts, the signal was handled or is stale.
@@ -80,11 +86,20 @@ async function onSigint() {
         }
         continue;
       }
+      // A cell runs. If the main thread still answers, it is not stuck: breakOnSigint stopped the synchronous part
+      // (its handler then never runs) or the cell is awaiting (the handler runs). Only a stuck thread needs us.
+      if (await mainResponds(1000)) {
+        log("the main thread is free (the cell was stopped)");
+        return;
+      }
+      // The cell ended, or another one started, while we waited: look again.
+      if (Atomics.load(state, RUN) !== run || Atomics.load(state, PHASE) !== phase || Atomics.load(state, COMPILING) === 1) continue;
       if (phase === PHASE_SYNC) {
-        // The cell's synchronous part, run with breakOnSigint: re-deliver the signal so Node interrupts it properly.
+        // The cell's synchronous part, run with breakOnSigint: re-deliver the signal so Node interrupts it properly
+        // (again on the next round if it landed just before breakOnSigint was armed).
         process.kill(process.pid, "SIGINT");
         log("re-sent SIGINT to a busy synchronous cell");
-        return;
+        continue;
       }
       if (phase !== PHASE_ASYNC) return;
       // An asynchronous continuation of the cell: only cell code is on the stack, safe to terminate.
@@ -98,6 +113,9 @@ async function onSigint() {
   } catch (e) {
     log(`could not stop the cell: ${e instanceof Error ? e.message : e}`);
   } finally {
+    // The main thread handles this signal too once it is free (after we stopped the cell): count that in as well.
+    if (await mainResponds(5000)) await sleep(100);
+    attributed = Atomics.load(state, MAIN_SIGINTS);
     handling = false;
   }
 }

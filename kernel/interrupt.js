@@ -32,10 +32,13 @@ function installInterrupts(server, options = {}) {
   // state[0]: cell phase (cell-runner.js PHASE); state[1]: the compiler is running; state[2]: when the main thread
   // last handled a SIGINT (ms since `base`), so the watchdog knows the signal it saw was taken care of.
   // state[3]: the last ping from the watchdog the main thread answered (it is free to run JavaScript).
-  const state = new Int32Array(new SharedArrayBuffer(16));
+  // state[4]: how many SIGINTs the main thread has handled, so the watchdog can tell a fresh one from the last one.
+  // state[5]: the id of the running cell (so the watchdog never acts on a cell that started after it looked).
+  const state = new Int32Array(new SharedArrayBuffer(24));
   const base = Date.now();
   process.on("SIGINT", () => {
     Atomics.store(state, 2, Date.now() - base);
+    Atomics.add(state, 4, 1);
     log(`SIGINT on the main thread (cell running: ${server.executing}, queued: ${server.received - server.started})`);
     server.interrupt("SIGINT");
   });
@@ -51,7 +54,10 @@ function installInterrupts(server, options = {}) {
   } catch {
     return null;
   }
-  server.handler.runner.phaseListeners.push((phase) => Atomics.store(state, 0, phase));
+  server.handler.runner.phaseListeners.push((phase, run) => {
+    Atomics.store(state, 5, run);
+    Atomics.store(state, 0, phase);
+  });
   server.handler.runner.compilingListeners.push((on) => Atomics.store(state, 1, on ? 1 : 0));
   const worker = new Worker(path.join(__dirname, "interrupt-worker.js"), {
     workerData: { state, base, bash, graceMs, debug: process.env.CELLRL_KERNEL_DEBUG === "1" },

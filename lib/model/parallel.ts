@@ -104,7 +104,8 @@ export class ParallelTrainer {
 
   /** Start the workers and give each a copy of the model's current weights. */
   static async create(model: LlamaModel, options: ParallelTrainerOptions = {}): Promise<ParallelTrainer> {
-    const { workers, loss, lossExport } = { ...defaults, ...options };
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    const { workers, loss, lossExport } = { ...defaults, ...given } as typeof defaults;
     if (!Number.isInteger(workers) || workers < 1)
       fail("invalid_option", `model.ParallelTrainer.create: workers must be an integer >= 1 (got ${workers}). Use 2 on a 2-core machine.`, { path: ["workers"], got: workers });
     if (loss !== "nll" && !loss.startsWith("/"))
