@@ -72,7 +72,9 @@ test("recorded accuracies are the starting points the notebooks assert on", () =
 });
 
 test("tutorial notebooks are committed without outputs, on the cellrl kernel, ending with a RESULT line", () => {
-  for (const f of ["01-quickstart", "02-grpo", "03-flowrl-vs-grpo", "04-gkd"]) {
+  const tutorials = fs.readdirSync(path.join(ROOT, "notebooks")).filter((f) => /^(0[1-9]|[1-9]\d)-.*\.ipynb$/.test(f)).map((f) => f.replace(/\.ipynb$/, ""));
+  assert.ok(tutorials.length >= 9, `expected the tutorials 01-09 (got ${tutorials.join(", ")})`);
+  for (const f of tutorials) {
     const nb = JSON.parse(fs.readFileSync(path.join(ROOT, "notebooks", `${f}.ipynb`), "utf8"));
     assert.equal(nb.metadata.kernelspec.name, "cellrl", `${f}: kernel`);
     const code = nb.cells.filter((c: { cell_type: string }) => c.cell_type === "code");
@@ -81,7 +83,7 @@ test("tutorial notebooks are committed without outputs, on the cellrl kernel, en
       assert.equal(c.execution_count, null, `${f}: a code cell has an execution count`);
     }
     const last = code[code.length - 1].source.join("");
-    assert.match(last, /console\.log\("RESULT " \+ JSON\.stringify\(/, `${f}: the last cell prints RESULT {json}`);
+    assert.match(last, /console\.log\(("RESULT " \+ JSON\.stringify\(|`RESULT \$\{JSON\.stringify\()/, `${f}: the last cell prints RESULT {json}`);
     assert.match(last, /assert\./, `${f}: the last cell asserts its outcome`);
   }
 });
