@@ -23,6 +23,7 @@ async function run(name: string, mode: Mode, steps: number): Promise<{ step: num
   const ck = loadCheckpoint(path.join(CHECKPOINTS, name));
   const knobs = (ck.extra as { data: { knobs: Record<string, unknown> } }).data.knobs;
   const recs = tasks.generate("sort", (steps + 1) * PROMPTS, { seed: "bench-grpo", ...knobs });
+  if (!ck.tokenizer) throw new Error(`bench/grpo-step: ${name} has no tokenizer.json`);
   const policy = new LocalPolicy(ck.model, ck.tokenizer);
   const optimizer = { lr: 1e-3, weightDecay: 0 };
   const opt = new AdamW(ck.model.namedVariables(), optimizer);
