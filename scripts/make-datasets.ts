@@ -35,6 +35,9 @@ function input(rel: string): Row[] {
   return readJsonl<Row>(file);
 }
 
+const fail = (message: string): never => {
+  throw new Error(message);
+};
 const user = (content: string) => [{ role: "user", content }];
 const info = (index: number, extra: Row = {}) => ({ split: "test", index, ...extra });
 
@@ -172,6 +175,9 @@ function codeContests(): Made {
 // ---- generation sets (responses + the upstream grader's labels in extra_info.upstream_*) --------------------------
 function qwenMath(): Made {
   const rows = input("qwen25-math-eval/math_cot_100_generations.jsonl");
+  // The generations carry MATH's level but not its subject: join it from the MATH test split by problem text.
+  const norm = (s: unknown) => String(s).replace(/\s+/g, " ").trim();
+  const subjectOf = new Map(input("hendrycks-math/math_test_5000.jsonl").map((m) => [norm(m.problem), String(m.type)]));
   const records = rows.map((r, i) => ({
     data_source: "lighteval/MATH",
     // the prompt that produced these responses: Qwen2.5-Math's CoT system prompt + the question
@@ -182,6 +188,7 @@ function qwenMath(): Made {
     extra_info: info(i, {
       idx: r.idx,
       level: r.level,
+      subject: subjectOf.get(norm(r.question ?? r.problem)) ?? fail(`make-datasets: qwen generation ${i} (idx ${r.idx}) is not in the MATH test split; cannot give its subject`),
       upstream_scores: (r.score as boolean[]).map(Number),
       upstream_preds: r.pred,
       upstream_rm_scores: (r.pred_score as number[][]).map((x) => x[0]),

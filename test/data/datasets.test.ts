@@ -99,6 +99,14 @@ test("generation sets keep the upstream grader's labels next to the responses", 
   assert.match(mmlu[0].prompt[0].content, /\nI\. AlBr3   aluminum tribromide\nJ\. Zn\(NO3\)2   zinc nitrate\nAnswer: Let's think step by step\.$/);
 });
 
+test("the Qwen2.5-Math generations carry MATH's level and subject (hermetic: from the shipped file)", () => {
+  const qwen = load<GeneratedRecord>("qwen25_math_cot_100x8.jsonl.gz");
+  for (const r of qwen) {
+    assert.match(String(r.extra_info?.level), /^Level [1-5]$/);
+    assert.equal(r.extra_info?.subject, "Prealgebra", `record ${r.extra_info?.index}: subject joined from the MATH test split`);
+  }
+});
+
 test("GPQA items appear nowhere in plain text: only gzip bytes hold them", () => {
   const gpqa = load("gpqa_diamond_test.jsonl.gz");
   assert.ok(gpqa.every((r) => /^[ABCD]$/.test(r.reward_model.ground_truth as string)));
