@@ -1,15 +1,35 @@
-import { fail } from "../core/errors.js";
+import { describe, fail } from "../core/errors.js";
 import { escapeHtml, type Displayable } from "../kernel/mime.js";
-import { figure } from "../kernel/plotly.js";
+import { figure, type PlotlyFigure } from "../kernel/plotly.js";
 import { num } from "./format.js";
 import { stack, View } from "./view.js";
 
-/** A run to compare: a name, its config and its per-step metrics. */
+/** A table of step rows, as `update.readRunLog(file).steps` returns (an arquero table: anything with `objects()`). */
+export interface StepTable {
+  objects(): object[];
+}
+
+/**
+ * A run to compare: a name, its config and its per-step metrics. `update.readRunLog(file)` returns one as is (its
+ * `steps` is an arquero table); a plain array of metric rows (`{step, "reward/mean": ...}`) works too.
+ */
 export interface RunLog {
   name: string;
   config?: Record<string, unknown>;
-  steps: readonly Record<string, unknown>[];
+  steps: readonly Record<string, unknown>[] | StepTable;
 }
+
+/** The step rows of a run, whether `steps` is an array of rows or an arquero table. */
+function stepRows(r: RunLog, i: number): readonly Record<string, unknown>[] {
+  const steps = (r as { steps?: unknown } | null)?.steps;
+  if (Array.isArray(steps)) return steps;
+  if (steps && typeof (steps as StepTable).objects === "function") return (steps as StepTable).objects() as Record<string, unknown>[];
+  return fail("invalid_input", `viz.compareRuns: runs[${i}].steps must be an array of metric rows or an arquero table ` +
+    `(update.readRunLog(file).steps); got ${describe(steps)}. Pass update.readRunLog(file) or {name, config, steps: [...]}.`,
+    { path: ["runs", i, "steps"] }, compareRuns);
+}
+
+const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 function flatten(obj: Record<string, unknown>, prefix = "", out: Record<string, string> = {}): Record<string, string> {
   for (const [k, v] of Object.entries(obj ?? {})) {
@@ -28,13 +48,16 @@ export function configDiff(runs: readonly RunLog[]): { key: string; values: stri
 }
 
 /**
- * N runs overlaid: one chart per metric with a line per run, and a table of the config keys that differ.
- * @example viz.compareRuns([runA, runB], {metrics: ["reward/mean", "update/kl"]})
+ * N runs overlaid: one chart per metric with a line per run, and a table of the config keys that differ. Each run is
+ * what `update.readRunLog(file)` returns, or `{name, config?, steps: rows[]}`. Non-finite values (a logged NaN/null)
+ * leave a gap. The result also carries `.figure` (the chart's Plotly JSON). Default metrics: up to 6 numeric keys matching reward/mean, accuracy, kl, entropy or loss.
+ * @example viz.compareRuns([update.readRunLog("runs/a.jsonl"), update.readRunLog("runs/b.jsonl")], {metrics: ["reward/mean", "update/refKl"]})
  */
-export function compareRuns(runs: readonly RunLog[], options: { metrics?: string[]; title?: string } = {}): Displayable {
-  if (!Array.isArray(runs) || runs.length === 0) fail("invalid_input", "viz.compareRuns: give at least one run {name, config, steps}.", {}, compareRuns);
+export function compareRuns(runs: readonly RunLog[], options: { metrics?: string[]; title?: string } = {}): Displayable & { figure: PlotlyFigure } {
+  if (!Array.isArray(runs) || runs.length === 0) fail("invalid_input", "viz.compareRuns: give at least one run {name, config, steps} (e.g. update.readRunLog(file)).", {}, compareRuns);
+  const rowsOf = runs.map((r, i) => stepRows(r, i));
   const numericKeys: string[] = [];
-  for (const r of runs) for (const s of r.steps) for (const k of Object.keys(s)) if (typeof s[k] === "number" && k !== "step" && !numericKeys.includes(k)) numericKeys.push(k);
+  for (const rows of rowsOf) for (const s of rows) for (const k of Object.keys(s)) if (finite(s[k]) && k !== "step" && k !== "time" && !numericKeys.includes(k)) numericKeys.push(k);
   const metrics = options.metrics ?? numericKeys.filter((k) => /reward\/mean|accuracy|kl|entropy|loss/i.test(k)).slice(0, 6);
   if (metrics.length === 0) fail("invalid_input", `viz.compareRuns: no metrics to draw (numeric keys: ${numericKeys.join(", ") || "none"}).`, {}, compareRuns);
   const colors = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)"];
@@ -45,7 +68,7 @@ export function compareRuns(runs: readonly RunLog[], options: { metrics?: string
     const ax = i === 0 ? "" : String(i + 1);
     runs.forEach((r, j) => {
       const pts: [number, number][] = [];
-      r.steps.forEach((s: Record<string, unknown>, t: number) => { const v = s[m]; if (typeof v === "number") pts.push([typeof s.step === "number" ? s.step : t, v]); });
+      rowsOf[j].forEach((s, t) => { const v = s[m]; if (finite(v)) pts.push([finite(s.step) ? s.step : t, v]); });
       data.push({ type: "scatter", mode: "lines", name: r.name, legendgroup: r.name, showlegend: i === 0, x: pts.map((p) => p[0]), y: pts.map((p) => p[1]),
         line: { color: colors[j % colors.length] }, xaxis: `x${ax}`, yaxis: `y${ax}` });
     });
@@ -53,12 +76,13 @@ export function compareRuns(runs: readonly RunLog[], options: { metrics?: string
   });
   const fig = figure({ data, layout: { height: 60 + 220 * rows, grid: { rows, columns: cols, pattern: "independent", ygap: 0.3 }, annotations,
     margin: { l: 45, r: 15, t: 40, b: 30 }, title: options.title ? { text: options.title } : undefined } },
-    { summary: runs.map((r) => `${r.name}: ${metrics.map((m) => { const last = [...r.steps].reverse().find((s) => typeof s[m] === "number"); return `${m}=${num(last?.[m] as number)}`; }).join(" ")}`).join("\n") });
+    { summary: runs.map((r, j) => `${r.name}: ${metrics.map((m) => { const last = [...rowsOf[j]].reverse().find((s) => finite(s[m])); return `${m}=${num(last?.[m] as number)}`; }).join(" ")}`).join("\n") });
   const diff = configDiff(runs);
   const table = diff.length
     ? `<table style="border-collapse:collapse;font-size:12px;color:rgb(0,0,0)"><tr><th style="text-align:left;padding:2px 6px">config key</th>${runs.map((r) => `<th style="text-align:left;padding:2px 6px">${escapeHtml(r.name)}</th>`).join("")}</tr>` +
       diff.map((d) => `<tr><td style="padding:2px 6px;font-family:monospace">${escapeHtml(d.key)}</td>${d.values.map((v) => `<td style="padding:2px 6px;font-family:monospace">${escapeHtml(v)}</td>`).join("")}</tr>`).join("") + "</table>"
     : `<div style="font-size:12px">The runs' configs are identical.</div>`;
   const text = diff.length ? "config differences:\n" + diff.map((d) => `  ${d.key}: ${d.values.join(" | ")}`).join("\n") : "configs identical";
-  return stack([fig, new View(table, text)]);
+  // The stacked view (chart above the config table) plus the chart's Plotly JSON, to read the drawn traces back.
+  return Object.assign(stack([fig, new View(table, text)]), { figure: fig.figure });
 }
