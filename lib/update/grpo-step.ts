@@ -11,14 +11,14 @@ import type { Policy } from "../rollout/policy.js";
 import { rollout, type Rollout, type RolloutOptions } from "../rollout/rollout.js";
 import { advantage, type AdvantageOptions } from "./advantage.js";
 import { checkAlerts, findNonFinite, type Alert, type AlertThresholds } from "./alerts.js";
-import { klReward } from "./kl.js";
+import { isFullKl, klReward } from "./kl.js";
 import { advantageMetrics, matrixMean, rewardMetrics, timer } from "./metrics.js";
 import { policyLoss } from "./policy-loss.js";
 import type { AdvantageFn, AggFn, KlEstimatorFn, PolicyLossFn } from "./registries.js";
 import { collectRewards, type RewardSource } from "./rollout-reward.js";
 import type { ParallelLossSettings } from "./parallel.js";
 import { miniBatches, take } from "./rows.js";
-import { modelOf, step as optimizerStep } from "./step.js";
+import { fullLogprobs, modelOf, step as optimizerStep } from "./step.js";
 
 /** A policy the step can sample from and train: rollout.LocalPolicy. */
 export type TrainablePolicy = Policy & { model: LlamaModel };
@@ -66,7 +66,11 @@ export interface GrpoStepOptions {
   clipC?: number | null;
   /** Loss aggregation (verl loss_agg_mode). Defaults to "token-mean". */
   agg?: string | AggFn;
-  /** KL to the reference: in the loss (verl use_kl_loss) or the reward (use_kl_in_reward), or null. Defaults to null. */
+  /**
+   * KL to the reference: in the loss (verl use_kl_loss) or the reward (use_kl_in_reward), or null. Defaults to null.
+   * `estimator: "exact"` is the full-vocabulary KL: in the loss it differentiates Σ_v π_θ(log π_θ − log π_ref) through
+   * the policy's logits; in the reward it uses the old policy's and the reference's full distributions.
+   */
   kl?: { beta?: number; estimator?: string | KlEstimatorFn; in?: "loss" | "reward" } | null;
   /** Entropy bonus coefficient (verl entropy_coeff). Defaults to 0. */
   entropyCoef?: number;
@@ -118,6 +122,7 @@ export function mergeMetrics(list: Record<string, number>[]): Record<string, num
 function checkParallel(o: GrpoStepOptions): void {
   for (const k of ["loss", "agg"] as const)
     if (typeof o[k] !== "string") fail("invalid_option", `update.grpoStep: options.${k} is a function, which cannot be sent to the trainer's workers. Register it (update.policyLosses / update.lossAggs) in a module and pass its name, or train without inputs.trainer.`, { path: ["options", k] }, grpoStep);
+  if (o.kl && isFullKl(o.kl.estimator) && (o.kl.in ?? "loss") === "loss") fail("invalid_option", `update.grpoStep: options.kl.estimator "exact" in the loss is not supported with inputs.trainer (the workers score sampled tokens only and the reference's [B, T, V] distributions are not sent to them). Use kl: {estimator: "exact", in: "reward"}, a sampled estimator ("k3"), or train without inputs.trainer.`, { path: ["options", "kl", "estimator"] }, grpoStep);
   if (o.kl && typeof o.kl.estimator === "function") fail("invalid_option", `update.grpoStep: options.kl.estimator is a function, which cannot be sent to the trainer's workers. Pass an estimator name ("k1", "k2", "k3", ...).`, { path: ["options", "kl", "estimator"] }, grpoStep);
   if (o.microBatch !== undefined) fail("invalid_option", `update.grpoStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the mini-batch in one pass). Remove it, or train without the trainer.`, { path: ["options", "microBatch"] }, grpoStep);
 }
@@ -161,10 +166,17 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   if (old.entropy) metrics["rollout/entropy"] = matrixMean(old.entropy, ro.responseMask);
   // 4. advantages Â_i (KL in the reward first, if asked)
   let rewardsIn = raw;
+  const fullKl = !!o.kl && isFullKl(o.kl.estimator);
   if (o.kl && o.kl.in === "reward" && refLp) {
-    const kr = klReward({ rewards: scalarRewards(raw, o.advantageOptions?.weights), logp: old.logp, refLogp: refLp, mask: ro.responseMask }, { coef: o.kl.beta, estimator: o.kl.estimator });
-    rewardsIn = kr.rewards;
-    metrics["update/rewardKl"] = kr.kl;
+    // exact KL in the reward: the old policy's and the reference's full distributions (no gradient)
+    const full = fullKl ? tm.phase("logprob", () => [fullLogprobs(model, ro, { temperature }), fullLogprobs(ref!, ro, { temperature })]) : null;
+    try {
+      const kr = klReward({ rewards: scalarRewards(raw, o.advantageOptions?.weights), logp: old.logp, refLogp: refLp, logits: full?.[0], refLogits: full?.[1], mask: ro.responseMask }, { coef: o.kl.beta, estimator: o.kl.estimator });
+      rewardsIn = kr.rewards;
+      metrics["update/rewardKl"] = kr.kl;
+    } finally {
+      full?.forEach((t) => t.dispose());
+    }
   }
   const rewards = scalarRewards(rewardsIn, o.advantageOptions?.weights);
   const A = advantage(o.advantage, { rewards: rewardsIn, groups: ro.group, lengths: ro.responseIds.map((r) => r.length) }, o.advantageOptions);
@@ -173,8 +185,10 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
 
   // 5. epochs × mini-batches of clipped updates; π_old is fixed, so ρ = 1 only on the first mini-batch of epoch 1
   const perMb: Record<string, number>[] = [];
-  if (!nonFinite.some(Boolean)) {
-    const klLoss = o.kl && (o.kl.in ?? "loss") === "loss" && refLp ? o.kl : null;
+  const klLoss = o.kl && (o.kl.in ?? "loss") === "loss" && refLp ? o.kl : null;
+  // exact KL in the loss: the reference's full distributions once (no gradient), the policy's logits under the tape
+  const refFull = klLoss && fullKl && !nonFinite.some(Boolean) ? tm.phase("logprob", () => fullLogprobs(ref!, ro, { temperature })) : null;
+  if (!nonFinite.some(Boolean)) try {
     for (const { rows } of miniBatches(ro.size, { size: o.miniBatchSize ?? ro.size, epochs: o.epochs, rng })) {
       const batch = { ids: take(ro.ids, rows), attentionMask: take(ro.attentionMask, rows), responseMask: take(ro.responseMask, rows) };
       const oldMb = take(old.logp, rows), refMb = refLp ? take(refLp, rows) : null, advMb = take(A, rows);
@@ -185,18 +199,20 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
         continue;
       }
       try {
-        perMb.push(tm.phase("update", () => optimizerStep(policy, opt!, batch, ({ logp, mask, entropy, rows: r }) =>
-          policyLoss(o.loss, { logp, mask, oldLogp: take(oldMb, r), adv: take(advMb, r) }, {
+        perMb.push(tm.phase("update", () => optimizerStep(policy, opt!, batch, ({ logp, mask, entropy, logits, rows: r }) =>
+          policyLoss(o.loss, { logp, mask, oldLogp: take(oldMb, r), adv: take(advMb, r), logits }, {
             clip: o.clip, clipC: o.clipC, agg: o.agg,
-            kl: klLoss && refMb ? { refLogp: take(refMb, r), beta: klLoss.beta, estimator: klLoss.estimator } : null,
+            kl: klLoss && refMb ? { refLogp: take(refMb, r), refLogits: refFull ? take(refFull, r.map((i) => rows[i])) : undefined, beta: klLoss.beta, estimator: klLoss.estimator } : null,
             entropy: o.entropyCoef && entropy ? { values: entropy, coef: o.entropyCoef } : null,
-          }), { temperature, entropy: o.entropyCoef > 0, microBatch: o.microBatch, weightBy: o.agg === "token-mean" ? "tokens" : "rows" })));
+          }), { temperature, entropy: o.entropyCoef > 0, logits: !!refFull, microBatch: o.microBatch, weightBy: o.agg === "token-mean" ? "tokens" : "rows" })));
       } catch (e) {
         if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;
         nonFinite.push({ what: `the gradient (${e.message.split(";")[0]})`, sample: rows[0], token: -1, value: NaN });
         break;
       }
     }
+  } finally {
+    refFull?.dispose();
   }
   if (trainer && perMb.length) await tm.phaseAsync("update", () => trainer.syncTo(model));
   Object.assign(metrics, mergeMetrics(perMb), tm.metrics());

@@ -1,9 +1,11 @@
 // Per-token KL estimators of KL(π_θ ‖ π_ref) from the sampled tokens (Schulman, "Approximating KL divergence", 2020),
 // as verl's kl_penalty: x = log π − log π_ref. k3 is clamped as verl does (exponent to [−20, 20], value to [−10, 10]);
 // Megatron's k3 is unclamped. "k3+" has k3's value and k2's gradient (verl's straight-through "+" suffix).
+// "exact" is the full-vocabulary KL Σ_v π(v)(log π(v) − log π_ref(v)) per position, from the two models' logits
+// (verl's "full" raises NotImplementedError); it needs the [B, T, V] distributions instead of the sampled logprobs.
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
-import { klEstimators, type KlEstimatorFn } from "./registries.js";
+import { klEstimators, type KlEstimatorFn, type KlEstimatorInputs } from "./registries.js";
 import { asTensor, checkShape, detach, hostData, type TensorInput } from "./tensors.js";
 
 /**
@@ -44,23 +46,66 @@ klEstimators.add("k2", k2, { summary: "½ (log π − log π_ref)²" });
 klEstimators.add("k3", k3, { summary: "π_ref/π − log(π_ref/π) − 1, clamped (low_var_kl)" });
 klEstimators.add("k3+", k3Plus, { summary: "k3 value with the k2 gradient (straight-through)" });
 
+/**
+ * exact = Σ_v π(v)(log π(v) − log π_ref(v)) per position, from the full distributions `logits` / `refLogits`
+ * [B, T, V] (logits or log-probs, tokens-aligned, at the sampling temperature). ≥ 0, zero variance, and its gradient is
+ * the true KL gradient (the sampled estimators' are not, except in expectation).
+ * @example update.klPenalty({logits, refLogits}, {estimator: "exact"}) // [B, T]
+ */
+export const exactKlEstimator: KlEstimatorFn = Object.assign(
+  ({ logits, refLogits }: KlEstimatorInputs) => {
+    if (!(logits instanceof tf.Tensor) || !(refLogits instanceof tf.Tensor))
+      fail("invalid_input", `update.klPenalty: the "exact" KL needs the full distributions: inputs.logits (the policy's [B, T, V] logits) and inputs.refLogits (the reference's, e.g. update.fullLogprobs(ref, batch)); got ${describe(logits)}, ${describe(refLogits)}.`, { path: ["inputs", "logits"] }, klPenalty);
+    return exactKl({ p: logits, q: refLogits });
+  },
+  { full: true },
+);
+klEstimators.add("exact", exactKlEstimator, { summary: "Σ_v π (log π − log π_ref), the full-vocabulary KL (needs logits)" });
+
 /** Options of klPenalty. */
 export interface KlPenaltyOptions {
-  /** Estimator name or function: "k1" | "abs" | "k2" | "k3" | "k3+". Defaults to "k3". */
+  /** Estimator name or function: "k1" | "abs" | "k2" | "k3" | "k3+" | "exact". Defaults to "k3". */
   estimator?: string | KlEstimatorFn;
 }
 /** Defaults of klPenalty (print them in a cell). */
 export const klDefaults = { estimator: "k3" as const };
 
+/** Inputs of klPenalty: the sampled tokens' logprobs, or (estimator "exact") the full distributions. */
+export interface KlPenaltyInputs {
+  /** log π(y_t) [B, T] (sampled-token estimators). */
+  logp?: TensorInput;
+  /** log π_ref(y_t) [B, T] (sampled-token estimators). */
+  refLogp?: TensorInput;
+  /** The policy's next-token logits or log-probs [B, T, V], tokens-aligned (estimator "exact"). */
+  logits?: tf.Tensor;
+  /** The reference's [B, T, V] (estimator "exact"; update.fullLogprobs(ref, batch)). */
+  refLogits?: tf.Tensor;
+}
+
+/** True when an estimator (name or function) needs the full distributions ("exact"). */
+export function isFullKl(estimator: string | KlEstimatorFn | undefined): boolean {
+  return !!klEstimators.get(estimator ?? klDefaults.estimator).full;
+}
+
 /**
- * Per-token KL estimate between the policy and the reference on the sampled tokens.
+ * Per-token KL estimate between the policy and the reference: on the sampled tokens (k1, abs, k2, k3, k3+), or the
+ * exact full-vocabulary KL at every position ("exact", from `logits` and `refLogits` [B, T, V]).
  * @param inputs.logp log π(y_t) [B, T]   @param inputs.refLogp log π_ref(y_t) [B, T]
  * @returns [B, T] (unmasked; aggregate it with the response mask)
- * @example const kl = update.klPenalty({logp, refLogp}, {estimator: "k3"})
+ * @example const kl = update.klPenalty({logp, refLogp}, {estimator: "k3"}); const ex = update.klPenalty({logits, refLogits}, {estimator: "exact"})
  */
-export function klPenalty(inputs: { logp: TensorInput; refLogp: TensorInput }, options: KlPenaltyOptions = {}): tf.Tensor2D {
+export function klPenalty(inputs: KlPenaltyInputs, options: KlPenaltyOptions = {}): tf.Tensor2D {
   const fn = klEstimators.get(options.estimator ?? klDefaults.estimator);
   return tf.tidy(() => {
+    if (fn.full) {
+      const { logits, refLogits } = inputs ?? {};
+      for (const [k, v] of [["logits", logits], ["refLogits", refLogits]] as const)
+        if (!(v instanceof tf.Tensor) || v.rank !== 3)
+          fail("invalid_input", `update.klPenalty: the full-vocabulary estimator needs inputs.${k} as a [B, T, V] tensor (got ${describe(v)}). Pass the policy's logits (update.step(..., {logits: true})) and the reference's update.fullLogprobs(ref, batch).`, { path: ["inputs", k] }, klPenalty);
+      const out = fn({ logits, refLogits } as KlEstimatorInputs); // full estimators do not read the sampled logprobs
+      checkShape(out, logits!.shape.slice(0, 2), "update.klPenalty", "the full-vocabulary estimator's output", "inputs.logits [B, T]");
+      return out as tf.Tensor2D;
+    }
     const logp = asTensor(inputs?.logp, 2, "update.klPenalty", "inputs.logp");
     const refLogp = asTensor(inputs?.refLogp, 2, "update.klPenalty", "inputs.refLogp");
     checkShape(refLogp, logp.shape, "update.klPenalty", "inputs.refLogp", "inputs.logp");
@@ -95,21 +140,22 @@ export interface KlRewardOptions extends KlPenaltyOptions {
 
 /**
  * KL placed in the reward (verl use_kl_in_reward, TRL RLOO): R_i ← R_i − β·Σ_t m_t·kl_t, with kl from the rollout
- * (old) logprobs, so no gradient flows through it. Use it before `advantage`.
+ * (old) policy, so no gradient flows through it. Use it before `advantage`. With estimator "exact", pass the old
+ * policy's and the reference's full distributions as `logits` / `refLogits` [B, T, V] (update.fullLogprobs) instead.
  * @returns {rewards: Float32Array [B], kl: mean per-sequence KL (the metric "update/rewardKl")}
- * @example const {rewards} = update.klReward({rewards: r, logp: old, refLogp: ref, mask: ro.mask}, {coef: 0.001})
+ * @example const {rewards} = update.klReward({rewards: r, logp: old, refLogp: ref, mask: ro.responseMask}, {coef: 0.001})
  */
-export function klReward(inputs: { rewards: ArrayLike<number>; logp: TensorInput; refLogp: TensorInput; mask: TensorInput }, options: KlRewardOptions = {}): { rewards: Float32Array; kl: number } {
+export function klReward(inputs: KlPenaltyInputs & { rewards: ArrayLike<number>; mask: TensorInput }, options: KlRewardOptions = {}): { rewards: Float32Array; kl: number } {
   const coef = options.coef ?? 0.001;
   if (!Number.isFinite(coef)) fail("invalid_option", `update.klReward: options.coef must be a finite number (got ${coef}).`, { path: ["options", "coef"] }, klReward);
   const seqKl = tf.tidy(() => {
     const kl = klPenalty(inputs, options);
     const mask = asTensor(inputs.mask, 2, "update.klReward", "inputs.mask");
-    checkShape(mask, kl.shape, "update.klReward", "inputs.mask", "inputs.logp");
+    checkShape(mask, kl.shape, "update.klReward", "inputs.mask", isFullKl(options.estimator) ? "inputs.logits [B, T]" : "inputs.logp");
     return hostData(kl.mul(mask).sum(1));
   });
   if (seqKl.length !== inputs.rewards.length)
-    fail("shape_mismatch", `update.klReward: inputs.rewards has ${inputs.rewards.length} values but inputs.logp has ${seqKl.length} rows.`, {}, klReward);
+    fail("shape_mismatch", `update.klReward: inputs.rewards has ${inputs.rewards.length} values but the KL has ${seqKl.length} rows.`, {}, klReward);
   const rewards = new Float32Array(seqKl.length);
   let s = 0;
   for (let i = 0; i < seqKl.length; i++) { rewards[i] = inputs.rewards[i] - coef * seqKl[i]; s += seqKl[i]; }

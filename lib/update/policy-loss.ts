@@ -21,15 +21,25 @@ export interface PolicyLossInputs {
   adv: TensorInput | ArrayLike<number>;
   /** 1 on response tokens that count, 0 on padding and prompt [B, T]. */
   mask: TensorInput;
+  /**
+   * The policy's full next-token logits [B, T, V], tokens-aligned, under the tape (update.step with `logits: true`).
+   * Needed only by the exact KL (`kl: {estimator: "exact", refLogits}`).
+   */
+  logits?: tf.Tensor;
 }
 
-/** KL term of the loss (verl use_kl_loss; TRL beta). */
+/**
+ * KL term of the loss (verl use_kl_loss; TRL beta). Sampled-token estimators need `refLogp`; the exact
+ * full-vocabulary KL (`estimator: "exact"`) needs `refLogits` here and the policy's `logits` in the inputs.
+ */
 export interface KlLossOptions {
-  /** log π_ref of the sampled tokens [B, T] (a frozen reference model). */
-  refLogp: TensorInput;
+  /** log π_ref of the sampled tokens [B, T] (a frozen reference model); for "k1" | "abs" | "k2" | "k3" | "k3+". */
+  refLogp?: TensorInput;
+  /** The reference's full next-token logits or log-probs [B, T, V], tokens-aligned (update.fullLogprobs(ref, batch)); for "exact". */
+  refLogits?: tf.Tensor;
   /** β, the weight of the KL term (verl kl_loss_coef, TRL beta). Defaults to 0.001. */
   beta?: number;
-  /** KL estimator: "k1" | "abs" | "k2" | "k3" | "k3+". Defaults to "k3" (verl low_var_kl). */
+  /** KL estimator: "k1" | "abs" | "k2" | "k3" | "k3+" | "exact". Defaults to "k3" (verl low_var_kl). */
   estimator?: string | KlEstimatorFn;
 }
 
@@ -103,9 +113,24 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
     if (kl) {
       const beta = kl.beta ?? policyLossDefaults.klBeta;
       if (!Number.isFinite(beta)) fail("invalid_option", `update.policyLoss: options.kl.beta must be a finite number (got ${describe(beta)}).`, { path: ["options", "kl", "beta"] }, policyLoss);
-      const refLogp = asTensor(kl.refLogp, 2, "update.policyLoss", "options.kl.refLogp");
-      checkShape(refLogp, shape, "update.policyLoss", "options.kl.refLogp", "inputs.logp");
-      const klTok = klEstimators.get(kl.estimator ?? policyLossDefaults.klEstimator)({ logp, refLogp }) as tf.Tensor2D;
+      const est = klEstimators.get(kl.estimator ?? policyLossDefaults.klEstimator);
+      let klTok: tf.Tensor2D;
+      if (est.full) {
+        // exact KL: Σ_v π_θ(v)(log π_θ(v) − log π_ref(v)) per position, from the two full distributions
+        const full = [inputs.logits, kl.refLogits] as const, names = ["inputs.logits", "options.kl.refLogits"], fix = ["the policy's logits under the tape (update.step(..., {logits: true}) passes them as `logits`)", "the reference's update.fullLogprobs(ref, batch, {temperature})"];
+        for (let i = 0; i < 2; i++) {
+          const x = full[i];
+          if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[0] !== shape[0] || x.shape[1] !== shape[1])
+            fail(x instanceof tf.Tensor ? "shape_mismatch" : "invalid_input", `update.policyLoss: the exact KL needs ${names[i]} as a [${shape}, V] tensor (got ${x instanceof tf.Tensor ? `shape [${x.shape}]` : describe(x)}). Pass ${fix[i]}.`, { path: names[i].split(".") }, policyLoss);
+        }
+        if (inputs.logits!.shape[2] !== kl.refLogits!.shape[2])
+          fail("shape_mismatch", `update.policyLoss: inputs.logits has vocabulary ${inputs.logits!.shape[2]} but options.kl.refLogits has ${kl.refLogits!.shape[2]}; policy and reference must share the tokenizer.`, { path: ["options", "kl", "refLogits"] }, policyLoss);
+        klTok = est({ logp, refLogp: logp, logits: inputs.logits, refLogits: kl.refLogits }) as tf.Tensor2D;
+      } else {
+        const refLogp = asTensor(kl.refLogp, 2, "update.policyLoss", "options.kl.refLogp");
+        checkShape(refLogp, shape, "update.policyLoss", "options.kl.refLogp", "inputs.logp");
+        klTok = est({ logp, refLogp }) as tf.Tensor2D;
+      }
       const klLoss = aggFn({ values: klTok, mask }, aggOpts);
       metrics["update/klLoss"] = klLoss.dataSync()[0];
       metrics["update/klCoef"] = beta;

@@ -39,8 +39,22 @@ export type PolicyLossFn = ((inputs: PolicyLossVariantInputs, options: PolicyLos
   defaultAgg?: string;
 };
 
-/** A per-token KL estimator of KL(π‖π_ref) from the sampled tokens' logprobs, [B, T] → [B, T]. */
-export type KlEstimatorFn = (inputs: { logp: tf.Tensor; refLogp: tf.Tensor }) => tf.Tensor;
+/** What a KL estimator receives: the sampled tokens' logprobs [B, T], and for full-vocabulary estimators the logits. */
+export interface KlEstimatorInputs {
+  /** log π(y_t) of the sampled tokens [B, T]. */
+  logp: tf.Tensor;
+  /** log π_ref(y_t) of the same tokens [B, T]. */
+  refLogp: tf.Tensor;
+  /** The policy's full next-token logits or log-probs [B, T, V], tokens-aligned (only for estimators with `full`). */
+  logits?: tf.Tensor;
+  /** The reference's full next-token logits or log-probs [B, T, V], tokens-aligned (only for estimators with `full`). */
+  refLogits?: tf.Tensor;
+}
+/**
+ * A per-token KL estimator of KL(π‖π_ref), → [B, T]. Sampled-token estimators read logp / refLogp; an estimator
+ * marked `full: true` ("exact") reads the full distributions `logits` / `refLogits` instead.
+ */
+export type KlEstimatorFn = ((inputs: KlEstimatorInputs) => tf.Tensor) & { full?: boolean };
 
 /** Options every aggregation mode understands (global denominators for mini-batches). */
 export interface AggOptions {
@@ -58,7 +72,7 @@ export type AggFn = (inputs: { values: tf.Tensor2D; mask: tf.Tensor2D }, options
 export const advantages = registry<AdvantageFn>("advantage estimator");
 /** Policy-loss variants by name ("ppo-clip", "gspo", "cispo", "pg"). */
 export const policyLosses = registry<PolicyLossFn>("policy loss");
-/** KL estimators by name ("k1", "abs", "k2", "k3", "k3+"). */
+/** KL estimators by name ("k1", "abs", "k2", "k3", "k3+", and "exact": the full-vocabulary KL). */
 export const klEstimators = registry<KlEstimatorFn>("kl estimator");
 /** Loss aggregation modes by name ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"). */
 export const lossAggs = registry<AggFn>("loss aggregation");

@@ -35,7 +35,7 @@ export interface StepOptions {
   microBatch?: number;
   /** Weight micro-batches by "tokens" (for token-mean losses) or "rows" (seq-mean losses). Defaults to "tokens". */
   weightBy?: "tokens" | "rows";
-  /** Also pass the full logits (for distillation losses). Defaults to false. */
+  /** Also pass the full logits (for distillation losses and the exact KL; `entropy` still works, `hidden` does not). Defaults to false. */
   logits?: boolean;
 }
 
@@ -66,10 +66,32 @@ function maskCount(m: LogprobsBatch["responseMask"], rows: number[]): number {
 }
 
 /**
- * Tokens-aligned logits [B, T, V] and logprobs of the given tokens from one forward pass (the distillation path).
- * Column t scores ids[t] from position t − 1, as model.logprobTensors does; column 0 is zero and masked.
+ * The full next-token log-distribution of every position [B, T, V], tokens-aligned like model.logprobs (row t is
+ * log π(· | ids[<t]) at `temperature`; row 0 is a uniform placeholder, always masked). Plain tensors, no gradient
+ * intended (call it outside a tape, e.g. for the frozen reference of the exact KL); the caller disposes it.
+ * Memory is B·T·V floats: fine for small vocabularies, heavy for 150k.
+ * @example const refFull = update.fullLogprobs(ref, ro, {temperature: 1}); update.klPenalty({logits, refLogits: refFull}, {estimator: "exact"})
  */
-function withLogits(model: LlamaModel, b: LogprobsBatch, temperature: number): LogprobTensors & { logits: tf.Tensor3D } {
+export function fullLogprobs(m: TrainableModel, batch: LogprobsBatch, options: { temperature?: number } = {}): tf.Tensor3D {
+  const model = modelOf(m, "update.fullLogprobs");
+  const temperature = options.temperature ?? 1;
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    fail("invalid_option", `update.fullLogprobs: options.temperature must be a positive number (got ${describe(temperature)}). Use the sampling temperature.`, { path: ["options", "temperature"] }, fullLogprobs);
+  return tf.tidy(() => {
+    const { logits: raw } = model.forward({ ids: batch.ids, attentionMask: batch.attentionMask ?? null });
+    const [B, T, V] = raw.shape;
+    const z = temperature === 1 ? raw : raw.div(temperature);
+    const lp = tf.logSoftmax(z.reshape([B * T, V])).reshape([B, T, V]);
+    return tf.concat([tf.fill([B, 1, V], -Math.log(V)), tf.slice(lp, [0, 0, 0], [B, T - 1, V])], 1) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Tokens-aligned logits [B, T, V] and logprobs of the given tokens from one forward pass (the distillation and
+ * exact-KL path). Column t scores ids[t] from position t − 1, as model.logprobTensors does; column 0 is zero and
+ * masked. With `entropy`, also the exact per-token entropy [B, T] (masked), differentiable.
+ */
+function withLogits(model: LlamaModel, b: LogprobsBatch, temperature: number, entropy = false): LogprobTensors & { logits: tf.Tensor3D } {
   const ids = (b.ids instanceof tf.Tensor ? b.ids.arraySync() : b.ids) as ArrayLike<number>[];
   const [B, T, V] = [ids.length, ids[0].length, model.config.vocab_size];
   const rm = (b.responseMask instanceof tf.Tensor ? b.responseMask.arraySync() : b.responseMask) as ArrayLike<number>[] | null | undefined;
@@ -87,7 +109,9 @@ function withLogits(model: LlamaModel, b: LogprobsBatch, temperature: number): L
     const lp = tf.logSoftmax(logits.reshape([B * T, V]));
     const m = tf.tensor2d(mask, [B, T]);
     const logp = gatherColumns(lp as tf.Tensor2D, tok, 1).reshape([B, T]).mul(m) as tf.Tensor2D;
-    return { logits, logp, mask: m } as unknown as tf.TensorContainer;
+    if (!entropy) return { logits, logp, mask: m } as unknown as tf.TensorContainer;
+    const H = lp.exp().mul(lp).sum(-1).neg().reshape([B, T]).mul(m);
+    return { logits, logp, mask: m, entropy: H } as unknown as tf.TensorContainer;
   }) as unknown as LogprobTensors & { logits: tf.Tensor3D };
 }
 
@@ -110,7 +134,7 @@ export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, lossFn
   let totalWeight = 0;
   const run = (rows: number[]) => () => {
     const sub = rows.length === B ? batch : sliceBatch(batch, rows);
-    const lt = options.logits ? withLogits(model, sub, options.temperature ?? 1) : logprobTensors(model, sub, { temperature: options.temperature, entropy: options.entropy, hidden: options.hidden });
+    const lt = options.logits ? withLogits(model, sub, options.temperature ?? 1, options.entropy ?? false) : logprobTensors(model, sub, { temperature: options.temperature, entropy: options.entropy, hidden: options.hidden });
     const out = lossFn({ ...lt, rows });
     const loss = out instanceof tf.Tensor ? out : out?.loss;
     if (!(loss instanceof tf.Tensor) || loss.rank !== 0)

@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/core/random.js";
 import { AdamW } from "../../lib/model/optim.js";
 import { logprobs } from "../../lib/model/logprobs.js";
-import { grpoStep, step, policyLoss, take, type GrpoStepOptions } from "../../lib/update/index.js";
+import { exactKl, fullLogprobs, grpoStep, matrixMean, step, policyLoss, take, type GrpoStepOptions } from "../../lib/update/index.js";
+import type { ParallelTrainer } from "../../lib/model/parallel.js";
 import { digitReward, greedyAccuracy, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { close, setup } from "./setup.js";
 
@@ -68,6 +69,47 @@ describe("grpoStep", () => {
     assert.ok(Number.isFinite(r2.metrics["update/rewardKl"]) && r2.metrics["update/klLoss"] === undefined);
     await assert.rejects(grpoStep(inputs(p, opt, 3), { ...base, kl: { beta: 0.1 } }), /options\.kl is set but inputs\.ref is missing/);
     p.model.dispose(); ref.dispose(); opt.dispose();
+  });
+
+  test("exact full-vocabulary KL in the loss and in the reward: values match the two models' distributions, no tensors leak", async () => {
+    const p = tinyPolicy(10);
+    const ref = p.model.clone();
+    const opt = new AdamW(p.model.namedVariables(), { lr: 1e-2, weightDecay: 0 });
+    const rng = new Rng(6);
+    const sampling = { max_new_tokens: 3, temperature: 0.8 };
+    const exact: GrpoStepOptions = { ...base, sampling, rng, kl: { beta: 0.1, estimator: "exact" }, entropyCoef: 0.01 };
+    const r0 = await grpoStep({ ...inputs(p, opt, 0), ref }, exact);
+    close(r0.metrics["update/klLoss"], 0, 1e-6); // policy == reference
+    // the KL term at the next step, on the policy before its update, is token-mean(Σ_v π(log π − log π_ref)) at the sampling temperature
+    const meanExact = (m: typeof p.model, ro: typeof r0.rollout) => {
+      const k = tf.tidy(() => {
+        const [a, b] = [fullLogprobs(m, ro, { temperature: 0.8 }), fullLogprobs(ref, ro, { temperature: 0.8 })];
+        return exactKl({ p: a, q: b }).arraySync() as number[][];
+      });
+      return { tokenMean: matrixMean(k, ro.responseMask), seqSum: k.map((row, i) => row.reduce((s, v, t) => s + v * ro.responseMask[i][t], 0)) };
+    };
+    const before1 = p.model.clone();
+    const r1 = await grpoStep({ ...inputs(p, opt, 1), ref }, exact);
+    const e1 = meanExact(before1, r1.rollout);
+    assert.ok(e1.tokenMean > 1e-4, `the policy moved away from the reference (KL ${e1.tokenMean})`);
+    close(r1.metrics["update/klLoss"], e1.tokenMean, 1e-4, "klLoss");
+    // in the reward: R_i − β·Σ_t KL_t with the old policy's distributions; the rewards are the raw ones shifted
+    const before2 = p.model.clone();
+    const r2 = await grpoStep({ ...inputs(p, opt, 2), ref }, { ...exact, kl: { beta: 0.5, estimator: "exact", in: "reward" } });
+    const e2 = meanExact(before2, r2.rollout);
+    assert.equal(r2.metrics["update/klLoss"], undefined);
+    close(r2.metrics["update/rewardKl"], e2.seqSum.reduce((a, b) => a + b, 0) / e2.seqSum.length, 1e-4, "rewardKl");
+    const raw = r2.rollout.responses.map((t, i) => (t[0] === r2.rollout.table.get("target", i) ? 1 : 0));
+    close(r2.rewards, raw.map((v, i) => v - 0.5 * e2.seqSum[i]), 1e-4, "rewards");
+    // no tensors left behind by either placement (after the warm-up above created the optimizer moments)
+    for (const kl of [{ beta: 0.1, estimator: "exact" }, { beta: 0.1, estimator: "exact", in: "reward" as const }]) {
+      const n0 = tf.memory().numTensors;
+      await grpoStep({ ...inputs(p, opt, 3), ref }, { ...exact, kl, epochs: 2, miniBatchSize: 20, microBatch: 7 });
+      assert.equal(tf.memory().numTensors, n0, `tensors leaked with kl ${JSON.stringify(kl)}`);
+    }
+    // the parallel trainer cannot take the exact KL in the loss: a clear error before any work
+    await assert.rejects(grpoStep({ ...inputs(p, opt, 4), ref, trainer: {} as ParallelTrainer }, { ...base, kl: { estimator: "exact" } }), /"exact" in the loss is not supported with inputs\.trainer/);
+    p.model.dispose(); ref.dispose(); before1.dispose(); before2.dispose(); opt.dispose();
   });
 
   test("a grpoStep leaves no tensors behind", async () => {

@@ -1,7 +1,7 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { exactKl, klPenalty, klReward, klEstimators } from "../../lib/update/index.js";
+import { exactKl, isFullKl, klPenalty, klReward, klEstimators, policyLoss } from "../../lib/update/index.js";
 import { Rng } from "../../lib/core/random.js";
 import { close, finiteDiff, setup } from "./setup.js";
 
@@ -36,7 +36,7 @@ describe("KL estimators", () => {
   });
   test("every estimator's gradient matches finite differences", () => {
     const ref = [-1.2, -0.4, -2.0];
-    for (const e of klEstimators.names().filter((n) => n !== "k3+")) {
+    for (const e of klEstimators.names().filter((n) => n !== "k3+" && !isFullKl(n))) {
       const x = Float32Array.from([-1, -0.9, -1.7]);
       const g = tf.tidy(() => Float32Array.from(tf.grad((z: tf.Tensor) => klPenalty({ logp: z, refLogp: [ref] }, { estimator: e }).sum())(tf.tensor2d([Array.from(x)])).dataSync()));
       close(g, finiteDiff((z) => kl(e, Array.from(z), ref).reduce((s, v) => s + v, 0), x, 1e-2), 2e-3, e);
@@ -62,5 +62,69 @@ describe("KL estimators", () => {
     const r = klReward({ rewards: [1, 0], logp: [[-1, -2], [-1, -1]], refLogp: [[-2, -2], [-1, -3]], mask: [[1, 1], [1, 0]] }, { coef: 0.1, estimator: "k1" });
     close(r.rewards, [1 - 0.1 * 1, 0 - 0.1 * 0]);
     close(r.kl, 0.5);
+  });
+});
+
+describe("exact KL as an estimator (in klPenalty, policyLoss and klReward)", () => {
+  before(setup);
+  // p = [0.5, 0.25, 0.25], q = [0.25, 0.25, 0.5] at position (0, 1); position (0, 0) is p = q.
+  const P = [[0.4, 0.3, 0.3], [0.5, 0.25, 0.25]], Q = [[0.4, 0.3, 0.3], [0.25, 0.25, 0.5]];
+  const hand = 0.5 * Math.log(2) + 0.25 * Math.log(0.5); // Σ p log(p/q) at position (0, 1)
+  const full = (x: number[][]) => tf.log(tf.tensor3d([x]));
+
+  test("klPenalty(exact) equals Σ_v p (log p − log q), is 0 where p = q, and is ≥ 0", () => {
+    const v = tf.tidy(() => Array.from(klPenalty({ logits: full(P), refLogits: full(Q) }, { estimator: "exact" }).dataSync()));
+    close(v, [0, hand], 1e-6);
+    const same = tf.tidy(() => Array.from(klPenalty({ logits: full(P), refLogits: full(P) }, { estimator: "exact" }).dataSync()));
+    close(same, [0, 0], 1e-7);
+    const r = tf.tidy(() => Array.from(klPenalty({ logits: tf.randomNormal([3, 4, 7], 0, 2, "float32", 3), refLogits: tf.randomNormal([3, 4, 7], 0, 2, "float32", 4) }, { estimator: "exact" }).dataSync()));
+    assert.equal(r.length, 12);
+    assert.ok(r.every((x) => x >= 0), `${r}`);
+    assert.ok(isFullKl("exact") && !isFullKl("k3"));
+  });
+
+  test("the exact estimator without full distributions is a clear error", () => {
+    assert.throws(() => klPenalty({ logp: [[-1]], refLogp: [[-1]] }, { estimator: "exact" }), /needs inputs\.logits as a \[B, T, V\] tensor.*update\.fullLogprobs/);
+    const logp = tf.tensor2d([[-1, -1]]);
+    assert.throws(() => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0] }, { kl: { refLogits: full(Q), estimator: "exact" } }), /exact KL needs inputs\.logits as a \[1,2, V\] tensor.*logits: true/);
+    assert.throws(() => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0], logits: full(P) }, { kl: { refLogp: [[-1, -1]], estimator: "exact" } }), /exact KL needs options\.kl\.refLogits/);
+    assert.throws(() => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0] }, { kl: { estimator: "k3" } }), /options\.kl\.refLogp is missing/);
+    logp.dispose();
+  });
+
+  test("policyLoss with the exact KL: loss = β·token-mean(KL), gradient in the logits matches finite differences", () => {
+    const ref = [[0.1, -0.4, 0.3, 0.0], [1.0, 0.2, -0.5, 0.4], [0.3, 0.3, -1, 0.2]];
+    const x0 = Float32Array.from([0.5, 0.1, -0.2, 0.3, -0.3, 0.8, 0.1, -0.6, 0.2, 0.0, 0.4, -0.1]);
+    const mask = [[0, 1, 1]];
+    const lossOf = (z: tf.Tensor) => policyLoss("pg", { logp: tf.zeros([1, 3]), mask, adv: [0], logits: z.reshape([1, 3, 4]) }, { kl: { refLogits: tf.tensor3d([ref]), beta: 0.5, estimator: "exact" } });
+    const f = (z: Float32Array) => tf.tidy(() => lossOf(tf.tensor1d(z)).loss.dataSync()[0]);
+    // by hand: β·mean over the two masked positions of Σ_v p (log p − log q)
+    const lsm = (r: number[]) => { const m = Math.log(r.reduce((s, v) => s + Math.exp(v), 0)); return r.map((v) => v - m); };
+    const rows = [0, 1, 2].map((t) => Array.from(x0.slice(4 * t, 4 * t + 4)));
+    const exact = (t: number) => { const lp = lsm(rows[t]), lq = lsm(ref[t]); return lp.reduce((s, v, i) => s + Math.exp(v) * (v - lq[i]), 0); };
+    close(f(x0), 0.5 * (exact(1) + exact(2)) / 2, 1e-5);
+    const m = tf.tidy(() => lossOf(tf.tensor1d(x0)).metrics);
+    close(m["update/klLoss"], (exact(1) + exact(2)) / 2, 1e-5);
+    const g = tf.tidy(() => Float32Array.from(tf.grad((z: tf.Tensor) => lossOf(z).loss)(tf.tensor1d(x0)).dataSync()));
+    close(g, finiteDiff(f, x0, 1e-2), 2e-3);
+    close(Array.from(g.slice(0, 4)), [0, 0, 0, 0], 1e-7); // the masked position 0 has no gradient
+  });
+
+  test("the Monte-Carlo means of k1 and k3 on tokens sampled from π approach the exact KL", () => {
+    const p = [0.5, 0.2, 0.15, 0.1, 0.05], q = [0.2, 0.2, 0.2, 0.2, 0.2];
+    const exact = tf.tidy(() => klPenalty({ logits: tf.log(tf.tensor3d([[p]])), refLogits: tf.log(tf.tensor3d([[q]])) }, { estimator: "exact" }).dataSync()[0]);
+    const rng = new Rng(11), N = 20000;
+    const ys = Array.from({ length: N }, () => { let u = rng.uniform(), i = 0; while (i < p.length - 1 && (u -= p[i]) > 0) i++; return i; });
+    for (const e of ["k1", "k3"]) {
+      const v = kl(e, ys.map((y) => Math.log(p[y])), ys.map((y) => Math.log(q[y])));
+      const mean = v.reduce((a, b) => a + b, 0) / N, se = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (N - 1) / N);
+      assert.ok(Math.abs(mean - exact) < 4 * se, `${e}: MC mean ${mean.toFixed(4)} ± ${se.toFixed(4)} vs exact ${exact.toFixed(4)}`);
+    }
+  });
+
+  test("klReward with the exact KL subtracts β·Σ_t m·KL_t from the full distributions", () => {
+    const r = tf.tidy(() => klReward({ rewards: [1, 2], logits: tf.log(tf.tensor3d([P, P])), refLogits: tf.log(tf.tensor3d([Q, Q])), mask: [[1, 1], [1, 0]] }, { coef: 0.1, estimator: "exact" }));
+    close(r.rewards, [1 - 0.1 * hand, 2], 1e-6);
+    close(r.kl, hand / 2, 1e-6);
   });
 });
