@@ -28,3 +28,4 @@ export { flowrlStep, flowrlParams, type FlowrlStepInputs, type FlowrlStepOptions
 export { train, type TrainOptions, type TrainResult, type TrainEvent, type StepOutput } from "./train.js";
 export { compareLosses, type LabBatch, type LabTensors, type LossVariant, type LabVariantResult, type LossLabOptions } from "./loss-lab.js";
 export { snapshot, restore, replay, type StepSnapshot, type ReplayResult } from "./replay.js";
+export { verlMetricNames, toVerlMetrics, fromVerlMetrics } from "./verl-metrics.js";
