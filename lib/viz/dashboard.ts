@@ -13,17 +13,29 @@ export interface DashboardPanel {
   band?: string;
 }
 
-/** Default panels; a panel is shown when any of its keys appears in the history. */
+/**
+ * Default panels; a panel is shown when any of its keys appears in the history. Every key is one a step function
+ * emits: update.grpoStep / update.policyLoss (update/*, rollout/*, reward/*, time/*), update.flowrlStep
+ * (update/logZMean, update/tbResidualMean, ...), distill.gkdStep (distill/*, time/teacher), update.sftStep
+ * (update/sftLoss), update.train's eval (eval/<key>, e.g. eval/accuracy). test/viz/dashboard.test.ts checks that each
+ * key is emitted somewhere in lib/.
+ */
 export const defaultPanels: DashboardPanel[] = [
   { title: "reward", keys: ["reward/mean"], band: "reward/std" },
-  { title: "accuracy", keys: ["eval/accuracy", "reward/accuracy", "eval/acc"] },
-  { title: "KL", keys: ["update/kl", "update/approxKl", "actor/kl_loss", "distill/kl"] },
+  { title: "accuracy", keys: ["eval/accuracy"] },
+  // KL(π ‖ π_ref): measured on the batch (refKl, with a reference), the loss term before β (klLoss), or the
+  // reward penalty's mean (rewardKl, kl: {in: "reward"}).
+  { title: "KL to reference", keys: ["update/refKl", "update/klLoss", "update/rewardKl"] },
+  // KL(π_old ‖ π_θ) estimated on the mini-batch: how far one update moved the policy (0 on the first mini-batch).
+  { title: "policy change (approx KL old→new)", keys: ["update/approxKl"] },
   { title: "entropy", keys: ["update/entropy", "rollout/entropy"] },
   { title: "clip fraction", keys: ["update/clipFrac", "update/clipFracLow", "update/clipFracHigh"] },
   { title: "response length", keys: ["rollout/lengthMean", "rollout/lengthMax", "rollout/truncFrac"] },
   { title: "grad norm", keys: ["update/gradNorm"] },
-  { title: "loss", keys: ["update/loss", "update/pgLoss", "distill/loss", "sft/loss", "flowrl/logZ"] },
-  { title: "seconds per phase", keys: ["time/rollout", "time/reward", "time/logprob", "time/update"] },
+  { title: "loss", keys: ["update/loss", "update/pgLoss", "update/sftLoss"] },
+  { title: "FlowRL log Z", keys: ["update/logZMean", "update/tbResidualMean"] },
+  { title: "distillation", keys: ["distill/loss", "distill/teacherTopkMass", "distill/studentTopkMass", "distill/onPolicyFrac"] },
+  { title: "seconds per phase", keys: ["time/rollout", "time/reward", "time/logprob", "time/teacher", "time/update"] },
 ];
 
 /** A step of metrics: numbers by key, with the step index under "step". */
@@ -72,7 +84,7 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
     grid: { rows, columns: cols, pattern: "independent", xgap: 0.12, ygap: 0.28 },
     title: options.title ? { text: options.title } : undefined,
   };
-  const colors = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)"];
+  const colors = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)"];
   panels.forEach((p, i) => {
     const ax = i === 0 ? "" : String(i + 1);
     p.keys.forEach((k, j) => {
@@ -107,39 +119,87 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
   };
 }
 
+/** An alert as update.checkAlerts returns it ({key, step, message}), or just its message. */
+export type DashboardAlert = string | { key?: string; step?: number; message: string };
+
 /** A dashboard that redraws in place as metrics arrive; the last drawing stays in the notebook. */
 export interface LiveDashboard {
-  /** Add a step's metrics (and any new alerts) and redraw (throttled). */
-  push(metrics: MetricsRow, alerts?: readonly string[]): void;
-  /** Redraw now (call at the end so the final state is kept). */
+  /**
+   * Add a step's metrics (and this step's alerts) and redraw, at most once per `throttleMs`: pushes in between are
+   * coalesced into the next drawing. A new alert redraws at once; a repeat of one already listed only updates its
+   * count (shown at the next drawing).
+   */
+  push(metrics: MetricsRow, alerts?: readonly DashboardAlert[]): void;
+  /** Draw every pushed row now if anything is not drawn yet (call at the end: the final drawing is what stays). */
   flush(): void;
   /** Every row pushed so far. */
   readonly history: MetricsRow[];
+  /** The listed alerts: one line per distinct alert (latest message, with the count and first step when repeated). */
   readonly alerts: string[];
+  /** How many times the output was (re)drawn. */
+  readonly draws: number;
 }
 
 /**
- * Start a live dashboard output: `push(metrics)` each step; it updates the same output (display_id).
- * @example const dash = viz.liveDashboard(); for (...) dash.push(metrics, alerts); dash.flush()
+ * The identity of an alert for de-duplication: its key (update.checkAlerts' Alert), else its message without the
+ * leading "step N:" and with numbers blanked, so "step 3: entropy is 0.01 nats" and "step 9: entropy is 0.02 nats"
+ * are one alert seen twice.
+ */
+function alertIdentity(a: DashboardAlert): string {
+  if (typeof a !== "string" && typeof a.key === "string" && a.key) return `key:${a.key}`;
+  const msg = typeof a === "string" ? a : a.message;
+  return "msg:" + msg.replace(/^\s*step\s+\d+\s*:\s*/i, "").replace(/[-+]?\d+(\.\d+)?(e[-+]?\d+)?/gi, "#");
+}
+
+/**
+ * Start a live dashboard output: `push(metrics, alerts)` each step; it updates the same output (display_id) at most
+ * once per `throttleMs` (default 1000), and `flush()` draws the final state.
+ * @example const dash = viz.liveDashboard(); for (...) dash.push(r.metrics, r.alerts); dash.flush()
  */
 export function liveDashboard(options: DashboardOptions & { throttleMs?: number } = {}): LiveDashboard {
   const history: MetricsRow[] = [];
   const alerts: string[] = [];
+  const seen = new Map<string, { index: number; count: number; firstStep: number }>();
   const handle: DisplayHandle = displayHandle();
   const throttle = options.throttleMs ?? 1000;
-  let last = 0;
+  if (!(throttle >= 0)) fail("invalid_option", `viz.liveDashboard: throttleMs must be a number ≥ 0 (got ${options.throttleMs}).`, { path: ["throttleMs"] }, liveDashboard);
+  let last = -Infinity, dirty = false, drawn = false, draws = 0;
   const draw = () => {
     last = Date.now();
-    handle.update(dashboard(history, { ...options, alerts }));
+    dirty = false;
+    drawn = true;
+    draws++;
+    handle.update(dashboard(history, { ...options, alerts: [...(options.alerts ?? []), ...alerts] }));
   };
   return {
     history,
     alerts,
-    push(metrics, newAlerts = []) {
-      history.push({ step: history.length, ...metrics });
-      for (const a of newAlerts) if (!alerts.includes(a)) alerts.push(a);
-      if (Date.now() - last >= throttle || newAlerts.length) draw();
+    get draws() {
+      return draws;
     },
-    flush: draw,
+    push(metrics, newAlerts = []) {
+      const step = typeof metrics?.step === "number" ? metrics.step : history.length;
+      history.push({ step: history.length, ...metrics });
+      dirty = true;
+      let fresh = false;
+      for (const a of newAlerts) {
+        const msg = typeof a === "string" ? a : a?.message;
+        if (typeof msg !== "string") fail("invalid_input", `viz.liveDashboard.push: an alert must be a string or {key, message} (got ${JSON.stringify(a)}).`, { path: ["alerts"] });
+        const id = alertIdentity(a), s = typeof a !== "string" && typeof a.step === "number" ? a.step : step;
+        const prev = seen.get(id);
+        if (!prev) {
+          seen.set(id, { index: alerts.length, count: 1, firstStep: s });
+          alerts.push(msg);
+          fresh = true;
+        } else {
+          prev.count++;
+          alerts[prev.index] = `${msg} (seen ${prev.count}×, first at step ${prev.firstStep})`;
+        }
+      }
+      if (fresh || Date.now() - last >= throttle) draw();
+    },
+    flush() {
+      if (dirty || !drawn) draw();
+    },
   };
 }

@@ -5,7 +5,7 @@ export { num, visibleToken, badge, clip } from "./format.js";
 export { tokenView, tokenViewDefaults, type TokenSeries, type TokenScale, type TokenViewOptions } from "./token-view.js";
 export { histogram, heatmap, type HistogramOptions } from "./histogram.js";
 export { lineChart, type LineSeries } from "./line-chart.js";
-export { dashboard, liveDashboard, defaultPanels, type DashboardPanel, type DashboardOptions, type LiveDashboard, type MetricsRow } from "./dashboard.js";
+export { dashboard, liveDashboard, defaultPanels, type DashboardPanel, type DashboardOptions, type LiveDashboard, type MetricsRow, type DashboardAlert } from "./dashboard.js";
 export { groupCard, rolloutGroupCard, type GroupSample, type GroupCardOptions, type RolloutGroupLike } from "./group-card.js";
 export { samplesTable, type SamplesTableOptions } from "./samples-table.js";
 export { topkTable, type TokenCandidate, type TopkTableOptions } from "./topk-table.js";
