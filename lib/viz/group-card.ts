@@ -8,8 +8,10 @@ import { View } from "./view.js";
 export interface GroupSample {
   response: string;
   reward: number;
-  /** Named reward parts (e.g. {format: 0.1, answer: 1}). */
+  /** Named reward parts, each its contribution to the reward (e.g. {format: 0.1, answer: 1}). */
   components?: Record<string, number>;
+  /** A required component that scored <= 0 and zeroed the reward (a composite's "gated-by:<name>"). */
+  gatedBy?: string;
   advantage?: number;
   /** Response length in tokens. */
   length?: number;
@@ -56,8 +58,9 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
     const badges = [
       s.correct === true ? badge("correct", "rgb(46,150,80)") : s.correct === false ? badge("wrong", "rgb(180,60,60)") : "",
       s.finishReason === "length" ? badge("truncated", "rgb(200,120,0)") : "",
+      s.gatedBy ? badge(`gated by ${s.gatedBy}`, "rgb(120,120,120)") : "",
     ].join("");
-    const comps = s.components ? Object.entries(s.components as Record<string, number>).map(([k, v]) => `${escapeHtml(k)}=${num(v as number)}`).join(" ") : "";
+    const comps = s.components ? Object.entries(s.components).map(([k, v]) => `${escapeHtml(k)}=${num(v)}`).join(" + ") : "";
     return `<div data-cellrl-sample="${i}" style="display:inline-block;vertical-align:top;width:230px;margin:0 6px 6px 0;border:1px solid rgb(210,210,210);border-radius:4px;padding:4px;font-size:12px;color:rgb(0,0,0);background-color:rgb(255,255,255)">` +
       `<div>#${i} ${badges}</div>` +
       `<div>reward <b>${num(s.reward)}</b>${comps ? ` <span style="color:rgb(100,100,100)">(${comps})</span>` : ""}</div>` +
@@ -68,7 +71,7 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
   const html = `<div class="cellrl-group-card tex2jax_ignore" style="font-family:sans-serif">${head}<div>${cards.join("")}</div></div>`;
   const text = [`${options.title ?? "Group"}: G=${samples.length}, reward mean ${num(mean)} ± ${num(std)}${zeroStd ? " (zero-std group)" : ""}`,
     `prompt: ${clip(prompt.replace(/\s+/g, " "), 200)}`,
-    ...order.map(({ s, i }) => `#${i} reward=${num(s.reward)}${s.advantage !== undefined ? ` adv=${num(s.advantage)}` : ""} len=${s.length ?? "-"} ${s.finishReason ?? ""}${s.correct !== undefined ? (s.correct ? " correct" : " wrong") : ""} | ${clip(s.response.replace(/\s+/g, " "), 80)}`)].join("\n");
+    ...order.map(({ s, i }) => `#${i} reward=${num(s.reward)}${s.components ? ` (${Object.entries(s.components).map(([k, v]) => `${k}=${num(v)}`).join(" + ")}${s.gatedBy ? `, gated by ${s.gatedBy}` : ""})` : ""}${s.advantage !== undefined ? ` adv=${num(s.advantage)}` : ""} len=${s.length ?? "-"} ${s.finishReason ?? ""}${s.correct !== undefined ? (s.correct ? " correct" : " wrong") : ""} | ${clip(s.response.replace(/\s+/g, " "), 80)}`)].join("\n");
   return new View(html, text);
 }
 
@@ -81,15 +84,43 @@ export interface RolloutGroupLike {
   finishReason?: readonly string[];
 }
 
+/** A reward result as rolloutGroupCard reads it: a score and details (a composite's details.components too). */
+type RewardLike = { score: number; details?: Record<string, unknown> };
+
+/**
+ * A composite reward's parts from its details (reward.composite reports {components: {name: {score, weight,
+ * details}}, rule}): each part's contribution score × weight, the gate that zeroed the sum, and the first part's
+ * extracted answer.
+ */
+function compositeParts(details: Record<string, unknown> | undefined, i: number): { components?: Record<string, number>; gatedBy?: string; answer?: string } {
+  const comps = details?.components;
+  if (!comps || typeof comps !== "object") return {};
+  const components: Record<string, number> = {};
+  let answer: string | undefined;
+  for (const [name, c] of Object.entries(comps as Record<string, unknown>)) {
+    if (typeof c === "number") { components[name] = c; continue; }
+    const part = c as { score?: unknown; weight?: unknown; details?: Record<string, unknown> } | null;
+    if (!part || typeof part.score !== "number")
+      fail("invalid_input", `viz.rolloutGroupCard: rewards[${i}].details.components.${name} must be {score, weight} as reward.composite reports it, or a number (got ${JSON.stringify(c)}).`,
+        { path: ["options", "rewards", i, "details", "components", name] }, rolloutGroupCard);
+    components[name] = part.score * (typeof part.weight === "number" ? part.weight : 1);
+    const d = part.details;
+    if (answer === undefined && d && (typeof d.extracted === "string" || typeof d.answer === "string")) answer = String(d.extracted ?? d.answer);
+  }
+  const rule = details?.rule;
+  return { components, ...(typeof rule === "string" && rule.startsWith("gated-by:") ? { gatedBy: rule.slice("gated-by:".length) } : {}), ...(answer !== undefined ? { answer } : {}) };
+}
+
 /**
  * The group card of prompt `g` of a Rollout, with per-completion rewards (numbers or reward results: their details
- * give the extracted answer) and advantages; `correct` defaults to reward >= 1.
+ * give the extracted answer, and a composite's details.components give each part as score × weight) and advantages;
+ * `correct` defaults to reward >= 1.
  * @example viz.rolloutGroupCard(ro, 0, {rewards: scores, advantages: A})
  */
 export function rolloutGroupCard(
   ro: RolloutGroupLike,
   g: number,
-  options: GroupCardOptions & { rewards: ArrayLike<number> | readonly { score: number; details?: Record<string, unknown> }[]; advantages?: ArrayLike<number>; correct?: (reward: number, i: number) => boolean },
+  options: GroupCardOptions & { rewards: ArrayLike<number> | readonly RewardLike[]; advantages?: ArrayLike<number>; correct?: (reward: number, i: number) => boolean },
 ): View {
   if (!ro || !Array.isArray(ro.group) || !Array.isArray(ro.responses))
     fail("invalid_input", "viz.rolloutGroupCard: expected a Rollout (group, prompts, responses).", {}, rolloutGroupCard);
@@ -101,13 +132,18 @@ export function rolloutGroupCard(
   const samples: GroupSample[] = [];
   ro.group.forEach((grp, i) => {
     if (grp !== g) return;
-    const r = rewards[i] as number | { score: number; details?: Record<string, unknown> };
+    const r = rewards[i] as number | RewardLike;
+    if (typeof r !== "number" && typeof r?.score !== "number")
+      fail("invalid_input", `viz.rolloutGroupCard: rewards[${i}] must be a number or {score, details} (got ${JSON.stringify(r)}).`, { path: ["options", "rewards", i] }, rolloutGroupCard);
     const score = typeof r === "number" ? r : r.score;
     const details = typeof r === "number" ? undefined : r.details;
-    const ans = details && (typeof details.extracted === "string" || typeof details.answer === "string") ? String(details.extracted ?? details.answer) : undefined;
+    const parts = compositeParts(details, i);
+    const top = details && (typeof details.extracted === "string" || typeof details.answer === "string") ? String(details.extracted ?? details.answer) : undefined;
+    const ans = top ?? parts.answer;
     samples.push({
       response: ro.responses[i], reward: score, advantage: advantages ? Number(advantages[i]) : undefined,
       length: ro.responseIds?.[i]?.length, finishReason: ro.finishReason?.[i], correct: correct(score, i), ...(ans !== undefined ? { answer: ans } : {}),
+      ...(parts.components ? { components: parts.components } : {}), ...(parts.gatedBy ? { gatedBy: parts.gatedBy } : {}),
     });
   });
   return groupCard(ro.prompts[g], samples, { title: `Group ${g}`, ...cardOptions });
