@@ -71,4 +71,23 @@ describe("GKD steps", () => {
     assert.ok(losses[14] < 0.5 * losses[0], `SFT loss ${losses[0].toFixed(3)} → ${losses[14].toFixed(3)}`);
     student.model.dispose(); teacherP.model.dispose(); opt.dispose();
   });
+  test("same seed, same run: identical metrics (3 GKD steps with λ = 0.5 mixing student samples and dataset responses)", async () => {
+    const run = async () => {
+      const teacherModel = tinyModel(10);
+      const teacher = localTeacher(teacherModel, { topK: 3 });
+      const student = tinyPolicy(21);
+      const opt = new AdamW(student.model.namedVariables(), { lr: 1e-3 });
+      const rng = new Rng(5);
+      const out: Record<string, number>[] = [];
+      for (let s = 0; s < 3; s++) {
+        const m = (await gkdStep({ policy: student, opt, teacher, prompts: PROMPTS, responses: ["0", "1", "22", "33", "4"], step: s }, { lambda: 0.5, divergence: "jsd", beta: 0.5, topK: 3, sampling: { max_new_tokens: 3 }, rng, thresholds: { truncFrac: null } })).metrics;
+        out.push(Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith("time/"))));
+      }
+      teacherModel.dispose(); student.model.dispose(); opt.dispose();
+      return out;
+    };
+    const [a, b] = [await run(), await run()];
+    assert.ok(Number.isFinite(a[2]["distill/loss"]) && a[0]["distill/onPolicyFrac"] > 0 && a[0]["distill/onPolicyFrac"] < 1, JSON.stringify(a[0]));
+    assert.deepEqual(a, b);
+  });
 });

@@ -46,4 +46,23 @@ describe("flowrlStep", () => {
     await assert.rejects(flowrlStep({ policy: p, opt, head, ref: p.model, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS } }), /does not train the log Z head.*flowrlParams/);
     p.model.dispose(); head.dispose(); opt.dispose();
   });
+  test("same seed, same run: identical metrics (3 steps, 2 epochs × 2 mini-batches, dropout in the log Z head)", async () => {
+    const run = async () => {
+      const p = tinyPolicy(3);
+      const ref = p.model.clone();
+      const head = createLogZHead(p.model.config.hidden_size, { rng: new Rng(4) });
+      const opt = new AdamW(flowrlParams(p.model, head), { lr: 1e-3 });
+      const rng = new Rng(9);
+      const out: Record<string, number>[] = [];
+      for (let s = 0; s < 3; s++) {
+        const m = (await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s }, { n: 4, sampling: { max_new_tokens: 2 }, rng, weight: "clip", epochs: 2, miniBatchSize: 10, thresholds: { truncFrac: null } })).metrics;
+        out.push(Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith("time/"))));
+      }
+      p.model.dispose(); ref.dispose(); head.dispose(); opt.dispose();
+      return out;
+    };
+    const [a, b] = [await run(), await run()];
+    assert.ok(a[2]["update/optimizerSteps"] === 4 && Number.isFinite(a[2]["update/flowLoss"]));
+    assert.deepEqual(a, b);
+  });
 });
