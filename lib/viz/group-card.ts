@@ -60,7 +60,7 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
       s.finishReason === "length" ? badge("truncated", "rgb(200,120,0)") : "",
       s.gatedBy ? badge(`gated by ${s.gatedBy}`, "rgb(120,120,120)") : "",
     ].join("");
-    const comps = s.components ? Object.entries(s.components).map(([k, v]) => `${escapeHtml(k)}=${num(v)}`).join(" + ") : "";
+    const comps = s.components ? Object.entries(s.components).map(([k, v]) => `${escapeHtml(k)}=${num(v as number)}`).join(" + ") : "";
     return `<div data-cellrl-sample="${i}" style="display:inline-block;vertical-align:top;width:230px;margin:0 6px 6px 0;border:1px solid rgb(210,210,210);border-radius:4px;padding:4px;font-size:12px;color:rgb(0,0,0);background-color:rgb(255,255,255)">` +
       `<div>#${i} ${badges}</div>` +
       `<div>reward <b>${num(s.reward)}</b>${comps ? ` <span style="color:rgb(100,100,100)">(${comps})</span>` : ""}</div>` +
@@ -71,7 +71,7 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
   const html = `<div class="cellrl-group-card tex2jax_ignore" style="font-family:sans-serif">${head}<div>${cards.join("")}</div></div>`;
   const text = [`${options.title ?? "Group"}: G=${samples.length}, reward mean ${num(mean)} ± ${num(std)}${zeroStd ? " (zero-std group)" : ""}`,
     `prompt: ${clip(prompt.replace(/\s+/g, " "), 200)}`,
-    ...order.map(({ s, i }) => `#${i} reward=${num(s.reward)}${s.components ? ` (${Object.entries(s.components).map(([k, v]) => `${k}=${num(v)}`).join(" + ")}${s.gatedBy ? `, gated by ${s.gatedBy}` : ""})` : ""}${s.advantage !== undefined ? ` adv=${num(s.advantage)}` : ""} len=${s.length ?? "-"} ${s.finishReason ?? ""}${s.correct !== undefined ? (s.correct ? " correct" : " wrong") : ""} | ${clip(s.response.replace(/\s+/g, " "), 80)}`)].join("\n");
+    ...order.map(({ s, i }) => `#${i} reward=${num(s.reward)}${s.components ? ` (${Object.entries(s.components).map(([k, v]) => `${k}=${num(v as number)}`).join(" + ")}${s.gatedBy ? `, gated by ${s.gatedBy}` : ""})` : ""}${s.advantage !== undefined ? ` adv=${num(s.advantage)}` : ""} len=${s.length ?? "-"} ${s.finishReason ?? ""}${s.correct !== undefined ? (s.correct ? " correct" : " wrong") : ""} | ${clip(s.response.replace(/\s+/g, " "), 80)}`)].join("\n");
   return new View(html, text);
 }
 
