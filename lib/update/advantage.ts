@@ -109,3 +109,12 @@ export function advantage(name: string | AdvantageFn, inputs: AdvantageCallInput
   const { mean, std } = batchStats(total, true);
   return total.map((a) => (a - mean) / (std + advantageDefaults.batchEps));
 }
+
+/**
+ * The issue's spelling, `grpoAdvantages(rewards, groupIds, opts)`: exactly `advantage("grpo", {rewards, groups}, opts)`
+ * (group-normalised Â_i = (r_i − mean_g) / (std_g + eps); `{std: "population", eps: 1e-4}` for Megatron's example).
+ * @example const A = update.grpoAdvantages([1, 0, 1, 1], [0, 0, 1, 1]) // [0.707, −0.707, 0, 0]
+ */
+export function grpoAdvantages(rewards: RewardInput, groups: ArrayLike<number | string>, options: AdvantageOptions = {}): Float32Array {
+  return advantage("grpo", { rewards, groups }, options);
+}

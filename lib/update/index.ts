@@ -1,7 +1,7 @@
 // Public API of lib/update: advantage estimators, policy losses, KL, aggregation, FlowRL, SFT, steps, metrics and alerts.
 export { advantages, policyLosses, klEstimators, lossAggs } from "./registries.js";
 export type { AdvantageFn, AdvantageInputs, PolicyLossFn, PolicyLossVariantInputs, PolicyLossVariantOptions, PolicyLossVariantResult, KlEstimatorFn, KlEstimatorInputs, AggFn, AggOptions } from "./registries.js";
-export { advantage, groupIndex, advantageDefaults, type AdvantageCallInputs, type AdvantageOptions, type RewardInput } from "./advantage.js";
+export { advantage, grpoAdvantages, groupIndex, advantageDefaults, type AdvantageCallInputs, type AdvantageOptions, type RewardInput } from "./advantage.js";
 export { grpo, drGrpo, grpoDefaults, type GrpoOptions } from "./advantage/grpo.js";
 export { rloo } from "./advantage/rloo.js";
 export { reinforcePp, reinforcePpBaseline, reinforcePpDefaults, type ReinforcePpOptions } from "./advantage/reinforce-pp.js";

@@ -1,6 +1,6 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { advantage, advantages, groupIndex, grpoDefaults } from "../../lib/update/index.js";
+import { advantage, advantages, groupIndex, grpoAdvantages, grpoDefaults } from "../../lib/update/index.js";
 import { CellrlError } from "../../lib/core/errors.js";
 import { Rng } from "../../lib/core/random.js";
 import { close } from "./setup.js";
@@ -88,5 +88,11 @@ describe("advantage estimators", () => {
   });
   test("groupIndex maps ids to dense indices by first appearance", () => {
     assert.deepEqual(Array.from(groupIndex(["q7", "q7", "q2", "q7"])), [0, 0, 1, 0]);
+  });
+  test("grpoAdvantages(rewards, groupIds, opts) is the issue's spelling of advantage(\"grpo\", ...)", () => {
+    close(grpoAdvantages([1, 0, 1, 1], [0, 0, 1, 1]), [Math.SQRT1_2, -Math.SQRT1_2, 0, 0], 1e-5);
+    const r = [0.2, 1, 0.5, 0, 0, 1], g = ["a", "a", "a", "b", "b", "b"], o = { std: "population" as const, eps: 1e-4 };
+    assert.deepEqual(grpoAdvantages(r, g, o), advantage("grpo", { rewards: r, groups: g }, o));
+    assert.deepEqual(grpoAdvantages({ ok: [1, 0], fmt: [1, 1] }, [0, 0], { weights: { fmt: 0.5 } }), advantage("grpo", { rewards: { ok: [1, 0], fmt: [1, 1] }, groups: [0, 0] }, { weights: { fmt: 0.5 } }));
   });
 });
