@@ -73,8 +73,55 @@ draw(); })();</script>`;
 }
 
 /**
+ * The trace types the bundled plotly.js (plotly.js-cartesian-dist-min, inlined into notebooks and exported HTML) can
+ * draw. Other types (scattergl, scatter3d, surface, sankey, sunburst, treemap, parcoords, scattergeo, scattermapbox,
+ * ...) are not in that bundle and would leave an empty box.
+ */
+export const supportedTraceTypes: readonly string[] = [
+  "scatter", "bar", "box", "violin", "histogram", "histogram2d", "histogram2dcontour", "heatmap", "contour", "image", "pie", "scatterternary",
+];
+
+/** What to draw instead of a trace type the bundle lacks. */
+const replacement: Record<string, string> = {
+  scattergl: 'type "scatter" (same fields; for > 50k points, subsample or use "histogram2d")',
+  heatmapgl: 'type "heatmap"',
+  pointcloud: 'type "scatter" with mode "markers"',
+  scatter3d: 'a "scatter" of two of the axes, or a "heatmap" / "contour" of the third over the other two',
+  surface: 'type "heatmap" or "contour" over the same x, y, z',
+  mesh3d: 'type "heatmap" or "contour"',
+  scattergeo: 'type "scatter" on longitude / latitude',
+  scattermapbox: 'type "scatter" on longitude / latitude',
+  choropleth: 'type "bar" or "heatmap"',
+  sunburst: 'type "bar" (or "pie" for one level)',
+  treemap: 'type "bar" (or "pie" for one level)',
+  icicle: 'type "bar"',
+  sankey: 'type "heatmap" of the flow matrix, or viz.table',
+  parcoords: 'one "scatter" per dimension pair, or viz.table',
+  funnel: 'type "bar" with orientation "h"',
+  waterfall: 'type "bar" (base = running total)',
+  candlestick: 'type "box" or "scatter"',
+  ohlc: 'type "box" or "scatter"',
+  indicator: "viz.table or a text summary",
+  table: "viz.table (an HTML table)",
+};
+
+/** Fail clearly on a trace the bundled plotly.js cannot draw (it would silently draw nothing). */
+function checkTraces(data: readonly Record<string, unknown>[]): void {
+  data.forEach((trace, i) => {
+    if (!trace || typeof trace !== "object")
+      fail("invalid_input", `figure: data[${i}] must be a Plotly trace object ({type: "scatter", x, y, ...}); got ${trace === null ? "null" : typeof trace}.`, { path: ["data", i] }, figure);
+    const type = trace.type ?? "scatter"; // plotly.js's default
+    if (typeof type !== "string" || !supportedTraceTypes.includes(type))
+      fail("invalid_option", `figure: data[${i}] has type ${JSON.stringify(type)}, which the bundled plotly.js (cartesian) cannot draw: it would show an empty chart. ` +
+        `Supported trace types: ${supportedTraceTypes.join(", ")}. Use ${(typeof type === "string" && replacement[type]) || "one of those types"} instead.`,
+        { path: ["data", i, "type"], got: type, expected: supportedTraceTypes }, figure);
+  });
+}
+
+/**
  * A displayable Plotly figure: plotly JSON for JupyterLab/VS Code, HTML with plotly.js inlined (once per session)
- * for Notebook 6 and exported HTML, and a text summary that carries `summary` (put the numbers there).
+ * for Notebook 6 and exported HTML, and a text summary that carries `summary` (put the numbers there). Every trace
+ * must be one of `supportedTraceTypes` (the bundled cartesian plotly.js); another type is an error naming the trace.
  * @example display(figure({data: [{type: "scatter", y: [1, 3, 2]}]}, {summary: "reward 1 -> 2"}))
  */
 export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): Displayable & { figure: PlotlyFigure } {
@@ -82,6 +129,7 @@ export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): D
     fail("invalid_input", "figure: expected {data: [...traces], layout?, config?} (data must be an array of Plotly traces).", {
       path: ["data"],
     }, figure);
+  checkTraces(fig.data);
   return {
     figure: fig,
     toMimeBundle(): MimeBundle {
