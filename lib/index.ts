@@ -11,7 +11,7 @@ export { useBackend, backendInfo, ensureBackend, type BackendInfo, type BackendN
 // kernel (display)
 export { display, displayHandle, clearOutput, displayTarget, printUpdatesToConsole, type DisplayHandle, type DisplayOptions } from "./kernel/display.js";
 export { toMimeBundle, tableBundle, textTable, escapeHtml, isDisplayable, type MimeBundle, type Displayable } from "./kernel/mime.js";
-export { figure, figureHtml, setPlotlyMode, resetPlotlyLibrary, type PlotlyFigure, type PlotlyMode } from "./kernel/plotly.js";
+export { figure, figureHtml, supportedTraceTypes, setPlotlyMode, resetPlotlyLibrary, type PlotlyFigure, type PlotlyMode } from "./kernel/plotly.js";
 export { progress, type Progress, type ProgressOptions } from "./kernel/progress.js";
 
 // folders, as namespaces: model.generate(...), reward.score(...), update.advantage(...), viz.tokenView(...)
