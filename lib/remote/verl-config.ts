@@ -45,7 +45,10 @@ export interface VerlSettings {
   nodes?: number;
   /** Sequences per GPU per forward (actor ppo_micro_batch_size_per_gpu / GKD micro_batch_size). Defaults to step.microBatch, else 4. */
   microBatchPerGpu?: number;
-  /** custom_reward_function.{path, name} for data sources verl does not know. Defaults to none (verl's default_compute_score). */
+  /**
+   * custom_reward_function.{path, name} for data sources verl does not know. Defaults to none (verl's default_compute_score);
+   * remote.exportVerlRun sets it to its cellrl_reward.py when the data has cellrl/* task sources.
+   */
   rewardFunction?: { path: string; name?: string } | null;
   /** GKD: the teacher server (actor_rollout_ref.teacher.server_ip / server_port / n_server_workers). */
   teacher?: { ip?: string; port?: number; workers?: number };
@@ -250,7 +253,7 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     if (typeof settings.rewardFunction.path !== "string") fail("invalid_option", `${where}: settings.rewardFunction.path must be a path to a .py file (got ${describe(settings.rewardFunction.path)}).`, { path: ["rewardFunction", "path"] }, verlConfig);
     v["custom_reward_function.path"] = settings.rewardFunction.path;
     v["custom_reward_function.name"] = settings.rewardFunction.name ?? "compute_score";
-  } else if (alg !== "gkd") notes.push("No rewardFunction: verl scores with default_compute_score, which knows its own data_source names (openai/gsm8k, lighteval/MATH, ...); other sources need custom_reward_function.path.");
+  } else if (alg !== "gkd") notes.push("No rewardFunction: verl scores with default_compute_score, which knows its own data_source names (openai/gsm8k, lighteval/MATH, ...); other sources need custom_reward_function.path (remote.exportVerlRun writes cellrl_reward.py for cellrl/* task sources).");
 
   // trainer
   v["trainer.total_epochs"] = posInt(where, "epochs", settings.epochs ?? d.epochs);

@@ -248,15 +248,17 @@ test("exportVerlRun: parquet + YAML + a bash-valid run script that finds its fil
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-verl-"));
   try {
     const out = exportVerlRun(path.join(dir, "run"), { train: arith(16, { seed: 2 }), val: arith(4, { seed: 3, split: "test" }), settings: { algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 8, step: { n: 4 } } });
-    assert.deepEqual(out.files.map((f) => path.basename(f)), ["train.parquet", "val.parquet", "cellrl_grpo.yaml", "run_grpo.sh"]);
-    const script = fs.readFileSync(out.files[3], "utf8");
+    // arith is a cellrl/* task: the reward file comes along (test/remote/verl-reward.test.ts checks its scores)
+    assert.deepEqual(out.files.map((f) => path.basename(f)), ["train.parquet", "val.parquet", "cellrl_reward.py", "cellrl_grpo.yaml", "run_grpo.sh"]);
+    const script = fs.readFileSync(out.files[4], "utf8");
     assert.match(script, /"data\.train_files=\$HERE\/train\.parquet"/);
     assert.match(script, /"data\.val_files=\$HERE\/val\.parquet"/);
     assert.match(script, /set -euo pipefail/);
-    execFileSync("bash", ["-n", out.files[3]]);
-    assert.equal(fs.statSync(out.files[3]).mode & 0o111, 0o111);
+    assert.match(script, /"custom_reward_function\.path=\$HERE\/cellrl_reward\.py"/);
+    execFileSync("bash", ["-n", out.files[4]]);
+    assert.equal(fs.statSync(out.files[4]).mode & 0o111, 0o111);
     assert.equal(out.config.values["data.train_files"], path.resolve(dir, "run", "train.parquet"));
-    assert.match(fs.readFileSync(out.files[2], "utf8"), /^ {2}- ppo_trainer$/m);
+    assert.match(fs.readFileSync(out.files[3], "utf8"), /^ {2}- ppo_trainer$/m);
     assert.equal((await readParquet(out.files[1])).length, 4);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
