@@ -15,5 +15,6 @@ export { scorePositions, type PositionScore } from "./serve-score.js";
 export { verlConfig, verlConfigDefaults, type VerlSettings, type VerlConfig, type VerlAlgorithm } from "./verl-config.js";
 export { verlNumber, hydraValue, shellArg, toYaml, type VerlValue } from "./verl-format.js";
 export { verlRows, writeVerlDataset, verlDatasetDefaults, type VerlDatasetOptions } from "./verl-dataset.js";
-export { exportVerlRun, type VerlExportInputs, type VerlExport } from "./verl-export.js";
+export { exportVerlRun, verlRewardFile, type VerlExportInputs, type VerlExport } from "./verl-export.js";
+export { verlRewardPython, verlRewardSources, verlRewardSourcesOf, type VerlRewardKind, type VerlRewardPythonOptions } from "./verl-reward-py.js";
 export { readVerlOutputs, type VerlImportOptions } from "./verl-import.js";
