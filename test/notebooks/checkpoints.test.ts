@@ -71,12 +71,32 @@ test("recorded accuracies are the starting points the notebooks assert on", () =
   assert.ok(byName("sortletters-student").parameters * 5 < byName("sortletters-teacher").parameters, "the student is much smaller");
 });
 
-test("tutorial notebooks are committed without outputs, on the cellrl kernel, ending with a RESULT line", () => {
-  const tutorials = fs.readdirSync(path.join(ROOT, "notebooks")).filter((f) => /^(0[1-9]|[1-9]\d)-.*\.ipynb$/.test(f)).map((f) => f.replace(/\.ipynb$/, ""));
+// The RESULT keys each notebook must print: one map, read by this test and by the headless runner
+// (scripts/run_notebooks.py), which fails an executed notebook whose RESULT line lacks one of them.
+const resultKeys = JSON.parse(fs.readFileSync(path.join(__dirname, "result-keys.json"), "utf8")) as { required: Record<string, string[]>; exempt: Record<string, string> };
+
+test("tutorial notebooks are committed without outputs, on the cellrl kernel, ending with a RESULT line that names the required keys", () => {
+  const all = fs.readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb")).map((f) => f.replace(/\.ipynb$/, ""));
+  // 00-hello is exempt: it is the kernel smoke test (backend, tensors, display, tables), not a tutorial, and ends
+  // with "all checks passed" rather than a RESULT line. Every other notebook is a tutorial with required keys.
+  assert.deepEqual(Object.keys(resultKeys.exempt), ["00-hello"], "only the smoke test is exempt from the RESULT line");
+  for (const f of all)
+    assert.ok(f in resultKeys.required || f in resultKeys.exempt, `${f}: add its RESULT keys to test/notebooks/result-keys.json ("required") or exempt it with a reason`);
+  for (const f of Object.keys(resultKeys.required)) assert.ok(all.includes(f), `result-keys.json names ${f}, which is not in notebooks/`);
+  const tutorials = all.filter((f) => !(f in resultKeys.exempt));
   assert.ok(tutorials.length >= 9, `expected the tutorials 01-09 (got ${tutorials.join(", ")})`);
+  const mustHave: Record<string, string[]> = {
+    "02-grpo": ["grpo_final_accuracy", "grpo_train_seconds"],
+    "03-flowrl-vs-grpo": ["flowrl_distinct_correct", "grpo_distinct_correct", "flowrl_accuracy", "grpo_accuracy"],
+    "04-gkd": ["gkd_gap_closed"],
+    "05-r1-eval-analysis": ["eval_abs_diff_vs_upstream"],
+  };
+  for (const [f, keys] of Object.entries(mustHave))
+    for (const k of keys) assert.ok(resultKeys.required[f]?.includes(k), `result-keys.json: ${f} must require ${k} (the tutorial issue asks for it)`);
   for (const f of tutorials) {
     const nb = JSON.parse(fs.readFileSync(path.join(ROOT, "notebooks", `${f}.ipynb`), "utf8"));
     assert.equal(nb.metadata.kernelspec.name, "cellrl", `${f}: kernel`);
+    for (const c of nb.cells) assert.ok(typeof c.id === "string" && c.id.length > 0, `${f}: every cell has an id`);
     const code = nb.cells.filter((c: { cell_type: string }) => c.cell_type === "code");
     for (const c of code) {
       assert.deepEqual(c.outputs, [], `${f}: a code cell has outputs`);
@@ -85,5 +105,7 @@ test("tutorial notebooks are committed without outputs, on the cellrl kernel, en
     const last = code[code.length - 1].source.join("");
     assert.match(last, /console\.log\(("RESULT " \+ JSON\.stringify\(|`RESULT \$\{JSON\.stringify\()/, `${f}: the last cell prints RESULT {json}`);
     assert.match(last, /assert\./, `${f}: the last cell asserts its outcome`);
+    for (const k of resultKeys.required[f])
+      assert.match(last, new RegExp(`(^|[\\s{,])${k}\\s*:`, "m"), `${f}: the last cell's RESULT object has no key ${k} (test/notebooks/result-keys.json requires it)`);
   }
 });
