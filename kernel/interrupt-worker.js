@@ -123,3 +123,15 @@ async function onSigint() {
 helper.stdout.on("data", (chunk) => {
   if (String(chunk).includes("INT")) onSigint();
 });
+
+// Like ipykernel's parent poller: when the process that launched the kernel dies (a killed notebook server or
+// client), the kernel is orphaned and nobody will ever shut it down; exit, even while a cell keeps the main thread
+// busy (this thread is the one that still runs). Only a change counts, so a kernel started through a wrapper that had
+// already exited keeps running.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid === parentAtStart) return;
+  log(`the kernel's parent process ${parentAtStart} is gone: exiting`);
+  process.kill(process.pid, "SIGTERM");
+  setTimeout(() => process.kill(process.pid, "SIGKILL"), 3000);
+}, 1000);
