@@ -11,7 +11,7 @@ import { fail } from "../core/errors.js";
 import { threadCpuSeconds, workerGroup, type WorkerContext, type WorkerGroup } from "../core/kernels/index.js";
 import type { LlamaConfig } from "./config.js";
 import { LlamaModel } from "./llama.js";
-import { logprobTensors } from "./logprobs.js";
+import { logprobs, logprobTensors, type LogprobsOptions, type LogprobsResult } from "./logprobs.js";
 import { AdamW, type AdamWOptions, type StepResult } from "./optim.js";
 
 /**
@@ -136,6 +136,23 @@ export class ParallelTrainer {
     return { ...first, rows: parts.map((p) => rowsOf(p)), workerMs: res.map((r) => r.ms), workerCpuMs: res.map((r) => r.cpuMs), metrics: mergeWorkerMetrics(res) };
   }
 
+  /**
+   * model.logprobs of `batch` under the replicas' current weights, rows split over the workers and put back in order
+   * (a no-grad pass, e.g. GRPO's old logprobs; topK is not supported).
+   * @example const { logp, entropy } = await trainer.logprobs(ro, { temperature: 1 })
+   */
+  async logprobs(batch: Batch, options: Omit<LogprobsOptions, "topK"> = {}): Promise<LogprobsResult> {
+    if ((options as LogprobsOptions).topK) fail("invalid_option", `model.ParallelTrainer.logprobs: topK is not supported on the workers (got ${(options as LogprobsOptions).topK}). Use model.logprobs(m, batch, {topK}) after syncTo().`, { path: ["options", "topK"] });
+    const B = rowsOf(batch);
+    const parts = splitRows(batch, B, Math.min(this.group.size, B));
+    const args = parts.map((part) => ({ part, options }));
+    while (args.length < this.group.size) args.push({ part: null as unknown as Batch, options });
+    const res = (await this.group.each<LogprobsResult | null>("parallelWorkerLogprobs", args)).filter((r): r is LogprobsResult => r !== null);
+    const out: LogprobsResult = { logp: res.flatMap((r) => r.logp), mask: res.flatMap((r) => r.mask) };
+    if (res.every((r) => r.entropy)) out.entropy = res.flatMap((r) => r.entropy!);
+    return out;
+  }
+
   /** Copy the replicas' weights into `model` (default: the model the trainer was created from). */
   async syncTo(model: LlamaModel = this.model): Promise<void> {
     const [weights] = await this.group.each<Float32Array[]>("parallelWorkerWeights", [true, ...new Array(this.group.size - 1).fill(false)]);
@@ -233,6 +250,12 @@ export function parallelWorkerStep(part: Batch, ctx: WorkerContext): WorkerStep 
   } finally {
     tf.dispose([value, statsIn, stats, ...Object.values(grads), ...scaled.filter((t, i) => t !== grads[names[i]]), ...avg]);
   }
+}
+
+/** Worker: no-grad logprobs of this worker's rows (null when it got no rows). */
+export function parallelWorkerLogprobs(arg: { part: Batch | null; options: LogprobsOptions }): LogprobsResult | null {
+  if (!arg.part) return null;
+  return logprobs(replica!.model, arg.part as unknown as Parameters<typeof logprobs>[1], arg.options);
 }
 
 /** Worker: the replica's weights (only the first worker is asked for them). */

@@ -159,7 +159,10 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   // 2. r_i
   const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.grpoStep"));
   // 3. log π_old and log π_ref on the sampled tokens (no gradient)
-  const old = tm.phase("logprob", () => (o.oldLogp === "rollout" ? { logp: ro.logprobs, entropy: undefined as number[][] | undefined } : logprobs(model, ro, { temperature })));
+  // With a trainer the workers hold the same weights as the policy, so they split this no-grad pass too.
+  const old = o.oldLogp === "rollout" ? { logp: ro.logprobs, entropy: undefined as number[][] | undefined }
+    : trainer ? await tm.phaseAsync("logprob", () => trainer.logprobs({ ids: ro.ids, attentionMask: ro.attentionMask, responseMask: ro.responseMask }, { temperature }))
+    : tm.phase("logprob", () => logprobs(model, ro, { temperature }));
   const refLp = ref ? tm.phase("logprob", () => logprobs(ref, ro, { temperature, entropy: false }).logp) : null;
   const metrics: Record<string, number> = { ...ro.metrics };
   const nonFinite = [findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength), refLp ? findNonFinite("the reference logprob", refLp, ro.responseMask, ro.promptLength) : null];

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/core/random.js";
 import { AdamW } from "../../lib/model/optim.js";
+import { logprobs } from "../../lib/model/logprobs.js";
+import { rollout } from "../../lib/rollout/rollout.js";
 import { grpoStep, parallelTrainer, type GrpoStepOptions } from "../../lib/update/index.js";
 import { digitReward, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { close, setup } from "./setup.js";
@@ -46,6 +48,27 @@ describe("grpoStep with a parallel trainer", () => {
       await trainer.close();
       for (const m of [one.model, two.model, refOne, refTwo]) m.dispose();
       opt.dispose();
+    }
+  });
+
+  test("trainer.logprobs: the workers' no-grad pass equals model.logprobs, rows in order, also with fewer rows than workers", async () => {
+    const p = tinyPolicy(4);
+    const trainer = await parallelTrainer(p, { workers: 2 });
+    try {
+      const ro = await rollout(p, PROMPTS.slice(0, 3), { n: 1, max_new_tokens: 3, temperature: 1, rng: new Rng(1) });
+      for (const rows of [[0, 1, 2], [1]]) {
+        const batch = { ids: rows.map((r) => ro.ids[r]), attentionMask: rows.map((r) => ro.attentionMask[r]), responseMask: rows.map((r) => ro.responseMask[r]) };
+        const local = logprobs(p.model, batch, { temperature: 0.7 });
+        const remote = await trainer.logprobs(batch, { temperature: 0.7 });
+        assert.equal(remote.logp.length, rows.length);
+        close(remote.logp.flat(), local.logp.flat(), 1e-5, `logp of rows ${rows}`);
+        close(remote.entropy!.flat(), local.entropy!.flat(), 1e-5, `entropy of rows ${rows}`);
+        assert.deepEqual(remote.mask, local.mask);
+      }
+      await assert.rejects(trainer.logprobs({ ids: ro.ids }, { topK: 2 } as never), /topK is not supported on the workers/);
+    } finally {
+      await trainer.close();
+      p.model.dispose();
     }
   });
 
