@@ -426,7 +426,9 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kw
             rest = {k: v for k, v in rest.items() if k in params}
     except (TypeError, ValueError):
         pass
-    return default_compute_score(data_source, solution_str, ground_truth, extra_info, **rest)
+    # A ground-truth column that mixes strings and objects is JSON text in the parquet (see _truth): a plain answer
+    # there reads as '"18"', which verl's exact-match scorers would never equal. Undo that; objects stay as they are.
+    return default_compute_score(data_source, solution_str, _truth(ground_truth), extra_info, **rest)
 
 
 def _main():

@@ -149,10 +149,9 @@ test("arrow-rs reads exportVerlRun's train / val parquet; a ground-truth column 
     const decoded = rows.map((r) => ({ ...r, reward_model: { ...r.reward_model, ground_truth: JSON.parse(r.reward_model.ground_truth as string) } }));
     assertRowsEqual(decoded, verlRows(records, { split }), name);
   }
-  // KNOWN: in such a mixed column a plain-string ground truth is JSON text too: a GSM8K row of val.parquet reads as
-  // '"18"' (quotes included) in arrow-rs / pyarrow / HF datasets. cellrl_reward.py undoes that for cellrl/* sources
-  // (_truth), but hands other sources' ground truths to verl's default_compute_score undecoded, where GSM8K's exact
-  // match against '"18"' fails. Reported to the lead; the assertion below pins what an independent reader sees.
+  // In such a mixed column a plain-string ground truth is JSON text too: a GSM8K row of val.parquet reads as '"18"'
+  // (quotes included) in arrow-rs / pyarrow / HF datasets. cellrl_reward.py decodes it before verl's
+  // default_compute_score sees it (test/remote/verl-reward.test.ts); this pins what an independent reader sees.
   const v = readWithArrowRs(fs.readFileSync(path.join(dir, "val.parquet")));
   const gsmRow = (v.toArray().map(plain) as VerlRecord[]).find((r) => r.data_source === "openai/gsm8k")!;
   assert.equal(gsmRow.reward_model.ground_truth, JSON.stringify(gsm[0].reward_model.ground_truth));

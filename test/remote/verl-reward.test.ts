@@ -252,6 +252,8 @@ test("cellrl_reward.py: other data sources go to verl's default_compute_score (i
       { data_source: "openai/gsm8k", solution_str: "#### 18", ground_truth: "18", extra_info: { index: 3 }, kwargs: { reward_router_address: "x", sandbox_fusion_url: "http://s", partialWeight: 0.5 } },
       { data_source: "cellrl/arith", solution_str: "<answer>18</answer>", ground_truth: "18" },
       { data_source: "cellrl/unknown", solution_str: "18", ground_truth: "18" },
+      // a GSM8K answer from a parquet column that mixes strings and objects arrives as JSON text
+      { data_source: "openai/gsm8k", solution_str: "#### 18", ground_truth: '"18"', extra_info: { index: 4 } },
     ];
     // without verl installed the cellrl sources still score; the delegation fails with verl's missing import
     const plain = runPython(file, cases).results;
@@ -266,6 +268,7 @@ test("cellrl_reward.py: other data sources go to verl's default_compute_score (i
     const faked = runPython(file, cases, { PYTHONPATH: path.join(dir, "fakeverl") }).results;
     assert.deepEqual(faked[0].score, { score: 0.5, echo: ["openai/gsm8k", "#### 18", "18", 3, "http://s"] } as any);
     assert.equal(faked[1].score, 1);
+    assert.deepEqual(faked[3].score, { score: 0.5, echo: ["openai/gsm8k", "#### 18", "18", 4, null] } as any, "verl gets the plain answer, not its JSON text");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
