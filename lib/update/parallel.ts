@@ -9,7 +9,7 @@ import { logprobTensors, type LogprobsBatch } from "../model/logprobs.js";
 import type { AdamWOptions } from "../model/optim.js";
 import { ParallelTrainer, type ParallelLossResult } from "../model/parallel.js";
 import { policyLoss } from "./policy-loss.js";
-import { modelOf, type TrainableModel } from "./step.js";
+import { maskCount, modelOf, type TrainableModel } from "./step.js";
 
 /** Options of update.parallelTrainer. */
 export interface ParallelPolicyTrainerOptions {
@@ -68,7 +68,6 @@ export function parallelPolicyLoss(model: LlamaModel, batch: ParallelPolicyBatch
     kl: s.kl && batch.refLogp ? { refLogp: batch.refLogp, beta: s.kl.beta, estimator: s.kl.estimator } : null,
     entropy: s.entropyCoef && lt.entropy ? { values: lt.entropy, coef: s.entropyCoef } : null,
   });
-  let tokens = 0;
-  for (const row of batch.responseMask) for (let t = 1; t < row.length; t++) tokens += row[t] > 0 ? 1 : 0;
-  return { loss: out.loss, weight: s.agg === "token-mean" ? tokens : batch.ids.length, metrics: out.metrics };
+  const rows = batch.ids.map((_, i) => i);
+  return { loss: out.loss, weight: s.agg === "token-mean" ? maskCount(batch.responseMask, rows) : rows.length, metrics: out.metrics };
 }

@@ -57,7 +57,8 @@ function sliceBatch(b: LogprobsBatch, rows: number[]): LogprobsBatch {
   return { ids: take(b.ids as ArrayLike<unknown>, rows) as LogprobsBatch["ids"], attentionMask: b.attentionMask ? (take(b.attentionMask as ArrayLike<unknown>, rows) as LogprobsBatch["ids"]) : b.attentionMask, responseMask: b.responseMask ? (take(b.responseMask as ArrayLike<unknown>, rows) as LogprobsBatch["ids"]) : b.responseMask };
 }
 
-function maskCount(m: LogprobsBatch["responseMask"], rows: number[]): number {
+/** Scored response tokens of `rows` (positions t >= 1 with responseMask > 0; all rows count 1 each without a mask). */
+export function maskCount(m: LogprobsBatch["responseMask"], rows: number[]): number {
   if (!m) return rows.length;
   const a = m instanceof tf.Tensor ? (m.arraySync() as number[][]) : (m as ArrayLike<number>[]);
   let n = 0;
@@ -77,12 +78,17 @@ export function fullLogprobs(m: TrainableModel, batch: LogprobsBatch, options: {
   const temperature = options.temperature ?? 1;
   if (!(temperature > 0) || !Number.isFinite(temperature))
     fail("invalid_option", `update.fullLogprobs: options.temperature must be a positive number (got ${describe(temperature)}). Use the sampling temperature.`, { path: ["options", "temperature"] }, fullLogprobs);
+  // Row 0's logits are zeros, so its log-softmax is the uniform placeholder −log V.
+  return tf.tidy(() => tf.logSoftmax(alignedLogits(model, batch, temperature)) as tf.Tensor3D);
+}
+
+/** The model's next-token logits at `temperature`, tokens-aligned [B, T, V]: row t predicts ids[t]; row 0 is zeros. */
+function alignedLogits(model: LlamaModel, b: LogprobsBatch, temperature: number): tf.Tensor3D {
   return tf.tidy(() => {
-    const { logits: raw } = model.forward({ ids: batch.ids, attentionMask: batch.attentionMask ?? null });
+    const { logits: raw } = model.forward({ ids: b.ids, attentionMask: b.attentionMask ?? null });
     const [B, T, V] = raw.shape;
     const z = temperature === 1 ? raw : raw.div(temperature);
-    const lp = tf.logSoftmax(z.reshape([B * T, V])).reshape([B, T, V]);
-    return tf.concat([tf.fill([B, 1, V], -Math.log(V)), tf.slice(lp, [0, 0, 0], [B, T - 1, V])], 1) as tf.Tensor3D;
+    return tf.concat([tf.zeros([B, 1, V]), tf.slice(z, [0, 0, 0], [B, T - 1, V])], 1) as tf.Tensor3D;
   });
 }
 
@@ -103,9 +109,7 @@ function withLogits(model: LlamaModel, b: LogprobsBatch, temperature: number, en
       mask[i * T + t] = t === 0 ? 0 : rm ? (rm[i][t] > 0 ? 1 : 0) : am ? (am[i][t] > 0 && am[i][t - 1] > 0 ? 1 : 0) : 1;
     }
   return tf.tidy(() => {
-    const { logits: raw } = model.forward({ ids: b.ids, attentionMask: b.attentionMask ?? null });
-    const z = temperature === 1 ? raw : raw.div(temperature);
-    const logits = tf.concat([tf.zeros([B, 1, V]), tf.slice(z, [0, 0, 0], [B, T - 1, V])], 1) as tf.Tensor3D;
+    const logits = alignedLogits(model, b, temperature);
     const lp = tf.logSoftmax(logits.reshape([B * T, V]));
     const m = tf.tensor2d(mask, [B, T]);
     const logp = gatherColumns(lp as tf.Tensor2D, tok, 1).reshape([B, T]).mul(m) as tf.Tensor2D;
