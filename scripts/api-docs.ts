@@ -1,0 +1,187 @@
+// Generates docs/api.md, the signature reference, from what lib/index.ts exports and each export's TSDoc (first
+// paragraph + @example), so the reference cannot drift from the code. Run: `npm run docs:api`.
+// test/core/api-docs.test.ts regenerates it in memory and fails when docs/api.md is stale.
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import ts from "typescript";
+
+const ROOT = resolve(__dirname, "..");
+/** Re-exported libraries: listed by name, documented upstream. */
+const UPSTREAM: Record<string, string> = {
+  tf: "TensorFlow.js (`@tensorflow/tfjs`), re-exported as is: https://js.tensorflow.org/api/latest/",
+  aq: "arquero, re-exported as is: https://idl.uw.edu/arquero/api/",
+};
+
+interface Entry {
+  name: string;
+  kind: "function" | "class" | "value" | "type";
+  call: string;
+  summary: string;
+  examples: string[];
+  aliasOf?: string;
+}
+
+interface Section {
+  title: string;
+  prefix: string;
+  entries: Entry[];
+}
+
+const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
+const cell = (s: string) => s.replace(/\|/g, "\\|");
+
+/** First paragraph of a TSDoc comment, on one line. */
+function summaryOf(sym: ts.Symbol, checker: ts.TypeChecker): string {
+  const text = ts.displayPartsToString(sym.getDocumentationComment(checker)).trim();
+  return oneLine(text.split(/\n\s*\n/)[0] ?? "");
+}
+
+function examplesOf(sym: ts.Symbol, checker: ts.TypeChecker): string[] {
+  return sym
+    .getJsDocTags(checker)
+    .filter((t) => t.name === "example")
+    .map((t) => ts.displayPartsToString(t.text).replace(/^\s*\n/, "").trimEnd())
+    .filter((t) => t.length > 0);
+}
+
+function paramList(params: readonly ts.ParameterDeclaration[]): string {
+  return params
+    .map((p) => {
+      const name = ts.isIdentifier(p.name) ? p.name.text : p.name.kind === ts.SyntaxKind.ObjectBindingPattern ? "{...}" : "[...]";
+      return `${p.dotDotDotToken ? "..." : ""}${name}${p.questionToken || p.initializer ? "?" : ""}`;
+    })
+    .join(", ");
+}
+
+function describe(name: string, exported: ts.Symbol, checker: ts.TypeChecker): Entry {
+  const sym = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+  const decls = sym.declarations ?? [];
+  const d = decls[0];
+  const summary = summaryOf(sym, checker);
+  const examples = examplesOf(sym, checker);
+  if (sym.flags & ts.SymbolFlags.Function) {
+    const fn = decls.find((x): x is ts.FunctionDeclaration => ts.isFunctionDeclaration(x) && !!x.body) ?? (d as ts.FunctionDeclaration);
+    return { name, kind: "function", call: `${name}(${paramList(fn.parameters)})`, summary, examples };
+  }
+  if (sym.flags & ts.SymbolFlags.Class) {
+    const ctor = (d as ts.ClassDeclaration).members?.find(ts.isConstructorDeclaration);
+    return { name, kind: "class", call: `${name}(${ctor ? paramList(ctor.parameters) : ""})`, summary, examples };
+  }
+  if (sym.flags & ts.SymbolFlags.Variable) {
+    const init = d && ts.isVariableDeclaration(d) ? d.initializer : undefined;
+    const fn = init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) ? init : undefined;
+    return { name, kind: fn ? "function" : "value", call: fn ? `${name}(${paramList(fn.parameters)})` : name, summary, examples };
+  }
+  return { name, kind: "type", call: name, summary, examples };
+}
+
+/** The exports of one module symbol, in declaration order, with same-symbol re-exports marked as aliases. */
+function entriesOf(moduleSym: ts.Symbol, checker: ts.TypeChecker): { entries: Entry[]; namespaces: [string, ts.Symbol][] } {
+  const entries: Entry[] = [];
+  const namespaces: [string, ts.Symbol][] = [];
+  const seen = new Map<ts.Symbol, string>();
+  for (const exp of checker.getExportsOfModule(moduleSym)) {
+    const name = exp.getName();
+    const target = exp.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exp) : exp;
+    if (target.flags & ts.SymbolFlags.ValueModule && !(target.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Class))) {
+      namespaces.push([name, target]);
+      continue;
+    }
+    const e = describe(name, exp, checker);
+    const first = seen.get(target);
+    if (first !== undefined && e.kind !== "type") e.aliasOf = first;
+    else seen.set(target, name);
+    entries.push(e);
+  }
+  return { entries, namespaces };
+}
+
+function program(): ts.Program {
+  const configPath = join(ROOT, "tsconfig.json");
+  const cfg = ts.readConfigFile(configPath, ts.sys.readFile);
+  const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, dirname(configPath));
+  return ts.createProgram([join(ROOT, "lib/index.ts")], { ...parsed.options, noEmit: true });
+}
+
+/** Collect the public API of lib/index.ts: the top level, then one section per namespace. */
+export function collectApi(): Section[] {
+  const prog = program();
+  const checker = prog.getTypeChecker();
+  const src = prog.getSourceFile(join(ROOT, "lib/index.ts"));
+  if (!src) throw new Error("scripts/api-docs: lib/index.ts not found in the program. Run from the repo root.");
+  const mod = checker.getSymbolAtLocation(src);
+  if (!mod) throw new Error("scripts/api-docs: lib/index.ts has no module symbol (no exports?).");
+  const top = entriesOf(mod, checker);
+  const sections: Section[] = [{ title: "Top level", prefix: "", entries: top.entries }];
+  for (const [name, sym] of top.namespaces) {
+    if (name in UPSTREAM) {
+      sections.push({ title: name, prefix: `${name}.`, entries: [] });
+      continue;
+    }
+    sections.push({ title: name, prefix: `${name}.`, entries: entriesOf(sym, checker).entries });
+  }
+  return sections;
+}
+
+/** Render the sections as docs/api.md. */
+export function renderApi(sections: Section[]): string {
+  const values = sections.reduce((n, s) => n + s.entries.filter((e) => e.kind !== "type").length, 0);
+  const types = sections.reduce((n, s) => n + s.entries.filter((e) => e.kind === "type").length, 0);
+  const L: string[] = [
+    "# API reference",
+    "",
+    "<!-- Generated by `npm run docs:api` (scripts/api-docs.ts) from lib/index.ts and the TSDoc of each export. Do not edit by hand. -->",
+    "",
+    "Everything `import { ... } from \"cellrl\"` gives, with the first paragraph of each export's TSDoc and its `@example`.",
+    "Parameters marked `?` are optional. The guides in this folder explain the why; this page is the what.",
+    "",
+    `${values} values and ${types} types.`,
+    "",
+    sections.map((s) => `[${s.title}](#${s.title.toLowerCase().replace(/[^a-z0-9]+/g, "-")})`).join(" · "),
+    "",
+  ];
+  for (const s of sections) {
+    L.push(`## ${s.title}`, "");
+    if (s.prefix && s.title in UPSTREAM) {
+      L.push(UPSTREAM[s.title]!, "");
+      continue;
+    }
+    for (const e of s.entries.filter((x) => x.kind !== "type")) {
+      L.push(`### \`${e.kind === "class" ? "new " : ""}${s.prefix}${e.call}\``, "");
+      if (e.aliasOf) L.push(`The same ${e.kind} as \`${s.prefix}${e.aliasOf}\`.`, "");
+      else {
+        if (e.summary) L.push(e.summary, "");
+        for (const ex of e.examples) L.push("```ts", ex, "```", "");
+      }
+    }
+    const ts_ = s.entries.filter((x) => x.kind === "type");
+    if (ts_.length) {
+      L.push(`### Types in ${s.title === "Top level" ? "the top level" : s.title}`, "", "| type | what it is |", "|---|---|");
+      for (const e of ts_) L.push(`| \`${s.prefix}${e.name}\` | ${cell(e.summary)} |`);
+      L.push("");
+    }
+  }
+  return L.join("\n");
+}
+
+/** The text docs/api.md should have. */
+export function generateApiDocs(): string {
+  return renderApi(collectApi());
+}
+
+export const API_DOCS_PATH = join(ROOT, "docs/api.md");
+
+if (require.main === module) {
+  const text = generateApiDocs();
+  const before = (() => {
+    try {
+      return readFileSync(API_DOCS_PATH, "utf8");
+    } catch {
+      return "";
+    }
+  })();
+  const tmp = `${API_DOCS_PATH}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, API_DOCS_PATH);
+  console.log(`docs/api.md ${before === text ? "unchanged" : "written"} (${text.split("\n").length} lines)`);
+}

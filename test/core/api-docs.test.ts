@@ -1,0 +1,28 @@
+// docs/api.md is generated from lib/index.ts and the TSDoc of each export (scripts/api-docs.ts): regenerating it in
+// memory must give the committed file, so the signature reference cannot drift from the code.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { API_DOCS_PATH, collectApi, renderApi } from "../../scripts/api-docs.js";
+
+const sections = collectApi();
+
+test("docs/api.md matches the exports and TSDoc of lib/index.ts", () => {
+  const want = renderApi(sections);
+  const have = fs.existsSync(API_DOCS_PATH) ? fs.readFileSync(API_DOCS_PATH, "utf8") : "";
+  if (have === want) return;
+  const a = have.split("\n");
+  const b = want.split("\n");
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  assert.fail(
+    `docs/api.md is stale: run \`npm run docs:api\` and commit it (first difference at line ${i + 1}: ` +
+      `have ${JSON.stringify(a[i] ?? "<end of file>")}, generated ${JSON.stringify(b[i] ?? "<end of file>")}).`,
+  );
+});
+
+test("every public export has a TSDoc line (CONTRIBUTING: one TSDoc line per export)", () => {
+  const missing = sections.flatMap((s) => s.entries.filter((e) => !e.summary && !e.aliasOf).map((e) => s.prefix + e.name));
+  assert.ok(sections.some((s) => s.entries.length > 0), "expected scripts/api-docs.ts to find the exports of lib/index.ts");
+  assert.deepEqual(missing, [], `exports without a TSDoc comment: ${missing.join(", ")}. Add a /** one line */ above each.`);
+});
