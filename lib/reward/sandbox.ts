@@ -1,15 +1,15 @@
 // Running the Python runner inside bubblewrap: choosing the isolation level, spawning, the line protocol, the
-// watchdog, and killing the whole process tree. What runs is described in sandbox-runner.ts; how it is walled in
-// is in sandbox-args.ts.
+// watchdog, and killing the whole process tree. What runs is python/sandbox_runner.py (read here at run time and
+// passed with `python -c`, so the sandbox needs no view of the package); how it is walled in is in sandbox-args.ts.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, fail } from "../core/errors.js";
+import { pythonSource } from "../core/python-files.js";
 import { warn } from "../core/warn.js";
 import { bwrapArgs, SANDBOX_ENV, type BwrapFeatures, type IsolationLevel } from "./sandbox-args.js";
 import { withSlot } from "./sandbox-pool.js";
-import { RUNNER_SOURCE } from "./sandbox-runner.js";
 import { seccompFilter } from "./sandbox-seccomp.js";
 import { Worker, type RunnerEvent, type WorkerSpec } from "./sandbox-worker.js";
 
@@ -74,7 +74,7 @@ export const defaults: Required<SandboxOptions> = {
   idleMs: 5000,
 };
 
-/** One job for the runner (see sandbox-runner.ts for the fields it reads). */
+/** One job for the runner (see python/sandbox_runner.py for the fields it reads). */
 export interface RunnerJob {
   mode: "stdio" | "call" | "functional";
   program: string;
@@ -152,12 +152,17 @@ function bwrapFeatures(bwrap: string): BwrapFeatures {
   return f;
 }
 
+/** Source of the in-sandbox runner (Python 3.8+, standard library only). */
+function runnerSource(): string {
+  return pythonSource(__dirname, "sandbox_runner.py");
+}
+
 function workerSpec(level: IsolationLevel, o: Required<SandboxOptions>, slot: number): WorkerSpec {
   if (level === "none") {
     // No namespaces: a fresh temp dir as cwd/HOME (wiped after each job) is all the separation there is.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-unsandboxed-"));
     return {
-      command: o.python, args: ["-s", "-B", "-c", RUNNER_SOURCE, "-1", dir], cwd: dir,
+      command: o.python, args: ["-s", "-B", "-c", runnerSource(), "-1", dir], cwd: dir,
       env: { ...SANDBOX_ENV, HOME: dir, TMPDIR: dir },
       cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
     };
@@ -168,7 +173,7 @@ function workerSpec(level: IsolationLevel, o: Required<SandboxOptions>, slot: nu
   const filter = seccompFilter();
   const args = bwrapArgs({
     level, python: o.python, tmpBytes: o.tmpSizeMb << 20, readOnlyPaths: o.readOnlyPaths,
-    runnerSource: RUNNER_SOURCE, runnerArgs: [String(dropTo), "/tmp", "/dev/shm"], features: bwrapFeatures(o.bwrap),
+    runnerSource: runnerSource(), runnerArgs: [String(dropTo), "/tmp", "/dev/shm"], features: bwrapFeatures(o.bwrap),
     seccompFd: filter ? 3 : undefined,
   });
   // As root, "bwrap" runs as an unprivileged uid: root ignores RLIMIT_NPROC, and could read whatever a bind exposes.

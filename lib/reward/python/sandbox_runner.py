@@ -1,14 +1,17 @@
-// The Python program that runs inside the sandbox (as `python3 -c RUNNER_SOURCE`). It is trusted: it never executes
-// model code itself, only forks children that do, so a child cannot forge the parent's reports by patching Python.
-// Protocol: the host writes one JSON line per job on stdin; the runner writes one JSON event per line on stdout
-// and, in stdio mode, reads one verdict line ("c" continue / "s" stop) from the host after each test. After each job
-// it kills every leftover process and wipes its scratch dirs (argv[1:]); a job that left anything it cannot undo
-// (stray processes, SysV IPC, message queues, keys, many files) makes the runner exit so the next job gets a fresh
-// sandbox.
-// Kept in a TS string so the compiled package needs no data file; it must contain no backtick and no dollar-brace.
+"""The program that runs inside the code-reward sandbox (Python 3.8+, standard library only).
 
-/** Source of the in-sandbox runner (Python 3.8+, standard library only). */
-export const RUNNER_SOURCE = String.raw`
+sandbox.ts reads this file at run time and starts it as `python3 -s -B -c <this source> UID SCRATCH...`, so the
+sandbox needs no view of the package directory. It is trusted: it never executes model code itself, only forks
+children that do, so a child cannot forge the parent's reports by patching Python.
+
+Protocol: the host writes one JSON line per job on stdin; the runner writes one JSON event per line on stdout and, in
+stdio mode, reads one verdict line ("c" continue / "s" stop) from the host after each test. After each job it kills
+every leftover process and wipes its scratch dirs (argv[2:]); a job that left anything it cannot undo (stray
+processes, SysV IPC, message queues, keys, many files) makes the runner exit so the next job gets a fresh sandbox.
+argv[1] is the uid to drop to when started as root (bwrap-root), or -1.
+
+Its functions are unit-tested in test/reward/python/test_sandbox_runner.py (run by test/reward/python.test.ts).
+"""
 import os, sys, io, json, time, select, signal, resource
 
 PID1 = os.getpid() == 1
@@ -619,5 +622,5 @@ def main():
             return
 
 
-main()
-`;
+if __name__ == "__main__":
+    main()
