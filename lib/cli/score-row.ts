@@ -1,7 +1,7 @@
 // Score every response of one record: the unit of work of `cellrl score`, run in a worker thread or in-process.
 import * as path from "node:path";
 import { CellrlError } from "../core/errors.js";
-import { register, score, type RewardFn, type ScoreOptions } from "../reward/index.js";
+import { register, scoreResponse, type RewardFn, type ScoreOptions } from "../reward/index.js";
 
 /** What the scorer needs besides the record (sent once to every worker). */
 export interface RowScorerSettings {
@@ -42,7 +42,7 @@ export function rowScorer(settings: RowScorerSettings): (record: Record<string, 
       // responses of one row run concurrently: async rewards (the code sandbox) overlap, sync ones run in turn
       const results = await Promise.all(
         responses.map((resp) =>
-          score(record as Parameters<typeof score>[0], resp, options).catch((e: unknown) => {
+          scoreResponse(record as Parameters<typeof scoreResponse>[0], resp, options).catch((e: unknown) => {
             // routing failures are the row's fault and stop the run; a grader crashing on one response scores 0
             if (e instanceof CellrlError && (e.code === "unknown_name" || e.code === "not_found")) throw e;
             errors++;

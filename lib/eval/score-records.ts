@@ -3,7 +3,7 @@
 // for many CPU-bound math responses on several threads use `npx cellrl eval` / `cellrl score --workers N`.
 import { CellrlError, describe, fail } from "../core/errors.js";
 import { progress } from "../kernel/progress.js";
-import { rewardFor, score, type RewardFn } from "../reward/index.js";
+import { rewardFor, scoreResponse, type RewardFn } from "../reward/index.js";
 import { defined, type EvalRecord } from "./items.js";
 
 /** Options of scoreRecords. */
@@ -56,7 +56,7 @@ export async function scoreRecords<T extends { data_source: string; responses: s
       const { i, j } = jobs[next++];
       const rec = records[i];
       try {
-        const out = await score(rec as unknown as Parameters<typeof score>[0], rec.responses[j], { reward: o.reward, rewardOptions: o.rewardOptions });
+        const out = await scoreResponse(rec as unknown as Parameters<typeof scoreResponse>[0], rec.responses[j], { reward: o.reward, rewardOptions: o.rewardOptions });
         scores[i][j] = out.score;
         details[i][j] = out.details;
       } catch (e) {

@@ -169,3 +169,30 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
 export function encodeChat(tokenizer: Tokenizer, messages: ChatMessage[], options: Omit<ApplyChatTemplateOptions, "tokenizer"> = {}): number[] {
   return tokenizer.encode(applyChatTemplate(messages, { ...options, tokenizer }), { addSpecialTokens: false });
 }
+
+/** Options of chatPrompts. */
+export interface ChatPromptsOptions {
+  /** Supplies the default chat template (tokenizer.chatTemplate) and the special-token texts. Defaults to none. */
+  tokenizer?: Tokenizer;
+  /** A template name ("qwen2.5", "chatml", "plain") or Jinja text to use instead of the tokenizer's. Defaults to the tokenizer's. */
+  template?: string | null;
+}
+
+/**
+ * The prompt texts a policy samples from for chat prompts (verl main_generation's step): each chat rendered with the
+ * chat template (options.template, else the tokenizer's) and the generation prompt; with no template at all, the
+ * messages' contents joined by a blank line. `format` says which was used (recorded with generated responses).
+ * @example chatPrompts([[{role: "user", content: "2+3="}]], {tokenizer: tok}).texts // ["2+3="] with no template
+ */
+export function chatPrompts(chats: readonly (readonly { role: string; content: string }[])[], options: ChatPromptsOptions = {}): { texts: string[]; format: string } {
+  const { tokenizer } = options;
+  const own = (tokenizer as { chatTemplate?: string | null } | undefined)?.chatTemplate ?? null;
+  const template = options.template ?? own;
+  chats.forEach((c, i) => {
+    if (!Array.isArray(c) || c.length === 0 || c.some((m) => !m || typeof m.role !== "string" || typeof m.content !== "string"))
+      fail("invalid_input", `model.chatPrompts: prompt ${i} is not a chat (got ${describe(c)}; expected [{role, content}, ...]). Use verl records (data.record()).`, { path: [i] }, chatPrompts);
+  });
+  if (!template) return { texts: chats.map((c) => c.map((m) => m.content).join("\n\n")), format: "contents joined" };
+  const format = options.template ? `chat template ${options.template.includes("{") ? "(custom)" : options.template}` : "tokenizer chat template";
+  return { texts: chats.map((c) => applyChatTemplate(c as ChatMessage[], { template, tokenizer, addGenerationPrompt: true })), format };
+}

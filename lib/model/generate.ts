@@ -10,20 +10,20 @@ import type { LlamaModel } from "./llama.js";
 import { checkSampling, logprobOf, sampleIndex, samplingDistribution, type SamplingOptions } from "./sampling.js";
 import type { Tokenizer } from "./tokenizer-types.js";
 
-/** Options of generate (HF / vLLM names for the sampling parameters). */
+/** Options of generate (camelCase; vLLM's snake_case names are rejected with the camelCase one to use). */
 export interface GenerateOptions extends SamplingOptions {
-  /** Most tokens to generate per sample. Defaults to 64. */
-  max_new_tokens?: number;
+  /** Most tokens to generate per sample (HF max_new_tokens, vLLM max_tokens). Defaults to 64. */
+  maxNewTokens?: number;
   /** Samples per prompt (a group); rows are prompt-major: row = prompt * n + sample. Defaults to 1. */
   n?: number;
   /** Stop strings: generation of a row ends once its decoded text contains one (needs `tokenizer`). Defaults to []. */
   stop?: string | string[];
   /** More token ids that end a row (kept in the output, like EOS). Defaults to []. */
-  stop_token_ids?: number[];
+  stopTokenIds?: number[];
   /** Keep generating after EOS (for benchmarks). Defaults to false. */
-  ignore_eos?: boolean;
+  ignoreEos?: boolean;
   /** Keep the matched stop string at the end of `text`. Defaults to false (vLLM's default). */
-  include_stop_str_in_output?: boolean;
+  includeStopStrInOutput?: boolean;
   /** Encodes string prompts, decodes `text`, and gives EOS / PAD ids. Defaults to none (ids in, ids out). */
   tokenizer?: Tokenizer;
   /** Random stream. Defaults to `new Rng(seed)` when `seed` is given, else globalRng(). */
@@ -34,9 +34,9 @@ export interface GenerateOptions extends SamplingOptions {
 
 /**
  * Defaults of generate's own options (sampling defaults are in sampling.ts).
- * @example model.generateDefaults.max_new_tokens // 64
+ * @example model.generateDefaults.maxNewTokens // 64
  */
-export const defaults = { max_new_tokens: 64, n: 1, stop: [] as string[], stop_token_ids: [] as number[], ignore_eos: false, include_stop_str_in_output: false };
+export const defaults = { maxNewTokens: 64, n: 1, stop: [] as string[], stopTokenIds: [] as number[], ignoreEos: false, includeStopStrInOutput: false };
 
 /** Output of generate: one entry per row (prompt * n + sample). */
 export interface GenerateResult {
@@ -45,7 +45,7 @@ export interface GenerateResult {
   /** Sample index of each row within its group. */
   sample: number[];
   /** Prompt token ids per row (unpadded). */
-  promptIds: number[][];
+  promptTokenIds: number[][];
   /** Generated token ids per row, including the EOS / stop token that ended it. */
   ids: number[][];
   /** Decoded responses (special tokens skipped, cut before a matched stop string) when a tokenizer was given. */
@@ -54,7 +54,7 @@ export interface GenerateResult {
   logprobs: number[][];
   /** log p(token) under the model's raw distribution (temperature 1, no filters). */
   rawLogprobs: number[][];
-  /** "stop" (EOS, stop id or stop string) or "length" (max_new_tokens reached). */
+  /** "stop" (EOS, stop id or stop string) or "length" (maxNewTokens reached). */
   finishReason: ("stop" | "length")[];
   /** What stopped the row: the stop string, the token id, or null for "length". */
   stopReason: (string | number | null)[];
@@ -64,7 +64,7 @@ export interface GenerateResult {
 
 /**
  * Sample continuations of prompts (strings need options.tokenizer) with a KV cache.
- * @example const out = model.generate(m, ["1+1="], { tokenizer: tok, n: 4, temperature: 1, max_new_tokens: 8 }); out.text
+ * @example const out = model.generate(m, ["1+1="], { tokenizer: tok, n: 4, temperature: 1, maxNewTokens: 8 }); out.text
  */
 export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number>[], options: GenerateOptions = {}): GenerateResult {
   const sp = checkSampling(options, "model.generate", generate);
@@ -73,12 +73,12 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   const V = model.config.vocab_size;
   const bad = (field: string, got: unknown, exp: string, fix: string): never =>
     fail("invalid_option", `model.generate: ${field} is invalid (got ${describe(got)}; expected ${exp}). ${fix}.`, { path: [field], got, expected: exp }, generate);
-  if (!Number.isInteger(o.max_new_tokens) || o.max_new_tokens < 1) bad("max_new_tokens", o.max_new_tokens, "an integer >= 1", "Ask for at least one new token");
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) bad("maxNewTokens", o.maxNewTokens, "an integer >= 1", "Ask for at least one new token");
   if (!Number.isInteger(o.n) || o.n < 1) bad("n", o.n, "an integer >= 1", "Use n: 1 for one sample per prompt");
   const stops = typeof o.stop === "string" ? [o.stop] : o.stop;
   if (!Array.isArray(stops) || stops.some((s) => typeof s !== "string" || s.length === 0)) bad("stop", o.stop, "non-empty strings", "Pass e.g. stop: [\"\\n\"]");
-  if (stops.length && !tokenizer) bad("stop", stops, "a tokenizer to decode with", "Pass options.tokenizer, or use stop_token_ids");
-  if (!Array.isArray(o.stop_token_ids) || o.stop_token_ids.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) bad("stop_token_ids", o.stop_token_ids, `ids in [0, ${V})`, "Use ids of the model's vocabulary");
+  if (stops.length && !tokenizer) bad("stop", stops, "a tokenizer to decode with", "Pass options.tokenizer, or use stopTokenIds");
+  if (!Array.isArray(o.stopTokenIds) || o.stopTokenIds.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) bad("stopTokenIds", o.stopTokenIds, `ids in [0, ${V})`, "Use ids of the model's vocabulary");
   if (tokenizer && tokenizer.vocabSize > V) bad("tokenizer", tokenizer.vocabSize, `vocabSize <= vocab_size (${V})`, "Build the model with vocab_size = tokenizer.vocabSize");
   if (!Array.isArray(prompts) || prompts.length === 0) bad("prompts", prompts, "a non-empty array of strings or token-id arrays", "Wrap one prompt as [prompt]");
 
@@ -93,8 +93,8 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
     for (const t of ids) if (!Number.isInteger(t) || t < 0 || t >= V) bad(`prompts[${i}]`, t, `token ids in [0, ${V})`, "Check the tokenizer matches the model");
     return ids;
   });
-  const endIds = new Set<number>(o.stop_token_ids);
-  if (!o.ignore_eos) {
+  const endIds = new Set<number>(o.stopTokenIds);
+  if (!o.ignoreEos) {
     for (const e of eosIds(model.config)) endIds.add(e);
     if (tokenizer?.eosTokenId !== undefined) endIds.add(tokenizer.eosTokenId);
   }
@@ -104,16 +104,16 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   const n = o.n;
   const R = prompts.length * n;
   const P = Math.max(...promptIds.map((p) => p.length));
-  const maxNew = o.max_new_tokens;
+  const maxNew = o.maxNewTokens;
   const S = P + maxNew;
   const longest = Math.max(...promptIds.map((p) => p.length)) + maxNew - 1;
   if (longest > model.config.max_position_embeddings)
-    bad("max_new_tokens", maxNew, `prompt + max_new_tokens <= max_position_embeddings (${model.config.max_position_embeddings})`, `Lower max_new_tokens or shorten the longest prompt (${P} tokens)`);
+    bad("maxNewTokens", maxNew, `prompt + maxNewTokens <= max_position_embeddings (${model.config.max_position_embeddings})`, `Lower maxNewTokens or shorten the longest prompt (${P} tokens)`);
   const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng());
   const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`)); // a row's draws never depend on others
   const mask = new Int32Array(R * S);
   const prefill: Int32Array[] = []; // one row per prompt: the n samples of a prompt share its prefill
-  const res: GenerateResult = { group: [], sample: [], promptIds: [], ids: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] };
+  const res: GenerateResult = { group: [], sample: [], promptTokenIds: [], ids: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] };
   for (let r = 0; r < R; r++) {
     const g = Math.floor(r / n);
     const ids = promptIds[g];
@@ -125,7 +125,7 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
     }
     res.group.push(g);
     res.sample.push(r % n);
-    res.promptIds.push(ids.slice());
+    res.promptTokenIds.push(ids.slice());
     res.ids.push([]);
     res.logprobs.push([]);
     res.rawLogprobs.push([]);
@@ -186,7 +186,7 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
       const why = res.stopReason[r];
       if (typeof why !== "string") return text;
       const at = text.indexOf(why);
-      return at < 0 ? text : text.slice(0, at + (o.include_stop_str_in_output ? why.length : 0));
+      return at < 0 ? text : text.slice(0, at + (o.includeStopStrInOutput ? why.length : 0));
     });
   }
   return res;

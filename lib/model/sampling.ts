@@ -3,36 +3,60 @@
 // Host-side on purpose: exact filters, deterministic under seed(), and a logits read per step costs ~40 us on wasm.
 import { fail } from "../core/errors.js";
 
-/** Sampling parameters, with vLLM / HF names so they pass unchanged to an OpenAI-compatible server. */
+/** Sampling parameters (camelCase; the remote client sends them under vLLM's names: top_k, top_p, min_p). */
 export interface SamplingOptions {
   /** Divide logits by this; 0 means greedy (argmax, lowest id on ties). Defaults to 1. */
   temperature?: number;
   /** Keep the k most likely tokens (ties with the k-th are kept); 0 or -1 is off. Defaults to 0. */
-  top_k?: number;
-  /** Keep the smallest most-likely set with mass >= top_p (nucleus); 1 is off. Defaults to 1. */
-  top_p?: number;
-  /** Drop tokens with p < min_p * p_max; 0 is off. Defaults to 0. */
-  min_p?: number;
+  topK?: number;
+  /** Keep the smallest most-likely set with mass >= topP (nucleus); 1 is off. Defaults to 1. */
+  topP?: number;
+  /** Drop tokens with p < minP * p_max; 0 is off. Defaults to 0. */
+  minP?: number;
 }
 
 /**
  * Defaults of the sampling parameters.
- * @example model.samplingDefaults // {temperature: 1, top_k: 0, top_p: 1, min_p: 0}
+ * @example model.samplingDefaults // {temperature: 1, topK: 0, topP: 1, minP: 0}
  */
-export const defaults: Required<SamplingOptions> = { temperature: 1, top_k: 0, top_p: 1, min_p: 0 };
+export const defaults: Required<SamplingOptions> = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+
+/** The vLLM / HF spellings of sampling options and their camelCase names in cellrl's API. */
+export const snakeCaseNames: Record<string, string> = {
+  top_k: "topK",
+  top_p: "topP",
+  min_p: "minP",
+  max_new_tokens: "maxNewTokens",
+  max_tokens: "maxNewTokens",
+  stop_token_ids: "stopTokenIds",
+  ignore_eos: "ignoreEos",
+  include_stop_str_in_output: "includeStopStrInOutput",
+};
+
+/**
+ * Fail on a sampling option spelled the vLLM / HF way (snake_case), naming the camelCase key to use instead.
+ * @example rejectSnakeCase({top_p: 0.9}, "rollout.sample") // throws: use topP
+ */
+export function rejectSnakeCase(o: object | undefined, where: string, from?: Function): void {
+  if (!o || typeof o !== "object") return;
+  for (const k of Object.keys(o))
+    if (k in snakeCaseNames)
+      fail("invalid_option", `${where}: options.${k} is the vLLM / HF spelling (got ${k}). Use ${snakeCaseNames[k]} (sampling options are camelCase in cellrl's API).`, { path: [k], got: k, expected: snakeCaseNames[k] }, from);
+}
 
 /**
  * Validate sampling parameters once (errors name the field and the accepted range); returns them with defaults.
- * @example checkSampling({ top_p: 0.9 }, "model.generate").temperature // 1
+ * @example checkSampling({ topP: 0.9 }, "model.generate").temperature // 1
  */
 export function checkSampling(o: SamplingOptions, where: string, from?: Function): Required<SamplingOptions> {
+  rejectSnakeCase(o, where, from);
   const r = { ...defaults, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Required<SamplingOptions>;
   const bad = (f: string, v: unknown, exp: string, fix: string) =>
     fail("invalid_option", `${where}: ${f} is invalid (got ${v}; expected ${exp}). ${fix}.`, { path: [f], got: v, expected: exp }, from);
   if (!(r.temperature >= 0) || !Number.isFinite(r.temperature)) bad("temperature", r.temperature, ">= 0", "Use 0 for greedy decoding or e.g. 1");
-  if (!Number.isInteger(r.top_k) || r.top_k < -1) bad("top_k", r.top_k, "an integer >= 1, or 0 / -1 for off", "Use 0 to disable top-k");
-  if (!(r.top_p > 0 && r.top_p <= 1)) bad("top_p", r.top_p, "a number in (0, 1]", "Use 1 to disable nucleus sampling");
-  if (!(r.min_p >= 0 && r.min_p <= 1)) bad("min_p", r.min_p, "a number in [0, 1]", "Use 0 to disable min-p");
+  if (!Number.isInteger(r.topK) || r.topK < -1) bad("topK", r.topK, "an integer >= 1, or 0 / -1 for off", "Use 0 to disable top-k");
+  if (!(r.topP > 0 && r.topP <= 1)) bad("topP", r.topP, "a number in (0, 1]", "Use 1 to disable nucleus sampling");
+  if (!(r.minP >= 0 && r.minP <= 1)) bad("minP", r.minP, "a number in [0, 1]", "Use 0 to disable min-p");
   return r;
 }
 
@@ -64,10 +88,10 @@ export function logSoftmax(logits: ArrayLike<number>): Float64Array {
 /**
  * The distribution sampled from, as probabilities over the vocabulary (0 for filtered tokens): softmax(logits / T)
  * then top-k, top-p, min-p, each renormalising. Temperature 0 gives a one-hot at the argmax.
- * @example samplingDistribution([2, 1, 0], { top_k: 2 }) // [0.731, 0.269, 0]
+ * @example samplingDistribution([2, 1, 0], { topK: 2 }) // [0.731, 0.269, 0]
  */
 export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions = {}, out?: Float64Array): Float64Array {
-  const { temperature, top_k, top_p, min_p } = { ...defaults, ...options };
+  const { temperature, topK, topP, minP } = { ...defaults, ...options };
   const V = logits.length;
   const p = out && out.length === V ? out.fill(0) : new Float64Array(V); // `out`: a reused buffer (the decode loop)
   if (temperature === 0) {
@@ -80,17 +104,17 @@ export function samplingDistribution(logits: ArrayLike<number>, options: Samplin
   let s = 0;
   for (let i = 0; i < V; i++) s += p[i] = Math.exp((logits[i] - m) / temperature);
   for (let i = 0; i < V; i++) p[i] /= s;
-  if (top_k > 0 && top_k < V) {
-    const kth = kthLargest(Float64Array.from(p), top_k); // k-th largest probability (same order as logits)
+  if (topK > 0 && topK < V) {
+    const kth = kthLargest(Float64Array.from(p), topK); // k-th largest probability (same order as logits)
     keep(p, kth);
   }
-  if (top_p < 1) {
-    keep(p, nucleusThreshold(p, top_p));
+  if (topP < 1) {
+    keep(p, nucleusThreshold(p, topP));
   }
-  if (min_p > 0) {
+  if (minP > 0) {
     let pmax = 0;
     for (let i = 0; i < V; i++) if (p[i] > pmax) pmax = p[i];
-    keep(p, min_p * pmax);
+    keep(p, minP * pmax);
   }
   return p;
 }

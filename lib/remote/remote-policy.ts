@@ -1,8 +1,9 @@
-// A Policy served over the OpenAI-compatible HTTP API (vLLM, SGLang, llama.cpp, `cellrl serve`): rollout(), the eval
+// A Policy served over the OpenAI-compatible HTTP API (vLLM, SGLang, llama.cpp, `cellrl serve`): rollout.sample, the eval
 // generator and the distillation mixer use it exactly like a LocalPolicy. One request per prompt (n samples each),
 // at most `concurrency` in flight; prompts go as token ids so the recorded prompt ids are the ones the server saw.
 // No result is lost: generateSettled / scoreSettled return every finished item with the failures, and generate /
-// score throw a RemoteBatchError that carries them (err.partial).
+// score throw a RemoteBatchError that carries them (err.partial). Options are camelCase; samplingBody() is the one
+// place they become vLLM's snake_case request fields.
 import { describe, fail } from "../core/errors.js";
 import { globalRng, Rng } from "../core/random.js";
 import { warn } from "../core/warn.js";
@@ -10,7 +11,7 @@ import { hostInts, hostMask } from "../model/batch.js";
 import { encodeChat, type ChatMessage } from "../model/chat-template.js";
 import type { GenerateResult } from "../model/generate.js";
 import type { LogprobsBatch, LogprobsResult } from "../model/logprobs.js";
-import { checkSampling } from "../model/sampling.js";
+import { checkSampling, rejectSnakeCase } from "../model/sampling.js";
 import { tokenizerFromFiles, type TokenizerFiles } from "../model/tokenizer-io.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
 import type { Policy, SampleOptions, ScoreOptions } from "../rollout/policy.js";
@@ -59,10 +60,10 @@ export interface ScoreSettled {
  * Defaults of RemotePolicy (besides the client's remote.clientDefaults).
  * @example remote.remotePolicyDefaults.promptFormat // "ids"
  */
-export const remotePolicyDefaults = { promptFormat: "ids" as const, scoring: "auto" as ScoringMode, extensions: true, n: 1, max_new_tokens: 64 };
+export const remotePolicyDefaults = { promptFormat: "ids" as const, scoring: "auto" as ScoringMode, extensions: true, n: 1, maxNewTokens: 64 };
 
 interface Row {
-  promptIds: number[];
+  promptTokenIds: number[];
   ids: number[];
   text: string;
   logprobs: number[];
@@ -70,11 +71,11 @@ interface Row {
   stopReason: string | number | null;
 }
 
-const emptyResult = (): GenerateResult => ({ group: [], sample: [], promptIds: [], ids: [], text: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] });
+const emptyResult = (): GenerateResult => ({ group: [], sample: [], promptTokenIds: [], ids: [], text: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] });
 
 /**
  * A Policy over an OpenAI-compatible server; pass it anywhere a rollout.Policy goes.
- * @example const policy = new remote.RemotePolicy("http://127.0.0.1:8000", {tokenizer: model.loadTokenizer(dir)}); await rollout.rollout(policy, prompts, {n: 8})
+ * @example const policy = new remote.RemotePolicy("http://127.0.0.1:8000", {tokenizer: model.loadTokenizer(dir)}); await rollout.sample(policy, records, {n: 8})
  */
 export class RemotePolicy implements Policy {
   readonly name: string;
@@ -141,18 +142,18 @@ export class RemotePolicy implements Policy {
     return this.idOfToken.get(text);
   }
 
-  /** The request body fields of the sampling options. */
+  /** The request body fields of the sampling options: camelCase options in, vLLM / OpenAI snake_case fields out. */
   private samplingBody(o: SampleOptions, where: string): Record<string, unknown> {
     const sp = checkSampling(o, where);
     const stops = o.stop === undefined ? [] : typeof o.stop === "string" ? [o.stop] : o.stop;
-    const body: Record<string, unknown> = { ...this.o.requestDefaults, max_tokens: o.max_new_tokens, temperature: sp.temperature, top_p: sp.top_p };
+    const body: Record<string, unknown> = { ...this.o.requestDefaults, max_tokens: o.maxNewTokens, temperature: sp.temperature, top_p: sp.topP };
     if (stops.length) body.stop = stops;
     const ext: Record<string, unknown> = {};
-    if (sp.top_k > 0) ext.top_k = sp.top_k;
-    if (sp.min_p > 0) ext.min_p = sp.min_p;
-    if (o.stop_token_ids?.length) ext.stop_token_ids = o.stop_token_ids;
-    if (o.ignore_eos) ext.ignore_eos = true;
-    if (o.include_stop_str_in_output) ext.include_stop_str_in_output = true;
+    if (sp.topK > 0) ext.top_k = sp.topK;
+    if (sp.minP > 0) ext.min_p = sp.minP;
+    if (o.stopTokenIds?.length) ext.stop_token_ids = o.stopTokenIds;
+    if (o.ignoreEos) ext.ignore_eos = true;
+    if (o.includeStopStrInOutput) ext.include_stop_str_in_output = true;
     if (!this.o.extensions && Object.keys(ext).length)
       fail("invalid_option", `${where}: ${Object.keys(ext).join(", ")} need vLLM's extensions but options.extensions is false (got ${describe(ext)}). Drop them or turn extensions on.`, { got: ext });
     if (this.o.extensions) Object.assign(body, ext, { return_token_ids: true, return_tokens_as_token_ids: true, skip_special_tokens: true });
@@ -160,7 +161,7 @@ export class RemotePolicy implements Policy {
   }
 
   /** One parsed choice as a row; ids come from the server, else (with a warning) from re-encoding the text. */
-  private rowOf(choice: ParsedChoice, promptIds: number[], where: string, url: string): Row {
+  private rowOf(choice: ParsedChoice, promptTokenIds: number[], where: string, url: string): Row {
     let ids = choiceIds(choice);
     const entries = choice.tokens;
     let logprobs = entries ? entries.map((e) => e.logprob ?? 0) : null;
@@ -177,7 +178,7 @@ export class RemotePolicy implements Policy {
     }
     const finishReason = choice.finishReason === "length" ? "length" : "stop";
     const stopReason = choice.stopReason ?? (finishReason === "stop" && ids.length ? ids[ids.length - 1] : null);
-    return { promptIds: choice.promptTokenIds ?? promptIds, ids, text: choice.text, logprobs, finishReason, stopReason };
+    return { promptTokenIds: choice.promptTokenIds ?? promptTokenIds, ids, text: choice.text, logprobs, finishReason, stopReason };
   }
 
   /** n samples of one prompt (topping up when a server returns fewer choices than asked, as llama.cpp does). */
@@ -217,7 +218,7 @@ export class RemotePolicy implements Policy {
       o.value!.forEach((r, s) => {
         result.group.push(g);
         result.sample.push(s);
-        result.promptIds.push(r.promptIds);
+        result.promptTokenIds.push(r.promptTokenIds);
         result.ids.push(r.ids);
         result.text!.push(r.text);
         // the server reports one logprob per token (vLLM V1 default: raw, temperature 1); both fields carry it
@@ -233,15 +234,16 @@ export class RemotePolicy implements Policy {
 
   /**
    * Sample n continuations per prompt, keeping every finished prompt when others fail.
-   * @example const {result, failures} = await policy.generateSettled(prompts, {n: 4, max_new_tokens: 32})
+   * @example const {result, failures} = await policy.generateSettled(prompts, {n: 4, maxNewTokens: 32})
    */
   async generateSettled(prompts: string[] | number[][], options: SampleOptions = {}): Promise<GenerateSettled> {
     const where = "remote.RemotePolicy.generate";
     if (!Array.isArray(prompts) || prompts.length === 0)
       fail("invalid_input", `${where}: prompts must be a non-empty array of strings or token-id arrays (got ${describe(prompts)}). Wrap one prompt as [prompt].`, { got: describe(prompts) }, this.generateSettled);
-    const o = { n: remotePolicyDefaults.n, max_new_tokens: remotePolicyDefaults.max_new_tokens, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SampleOptions & { n: number; max_new_tokens: number };
+    rejectSnakeCase(options, where, this.generateSettled);
+    const o = { n: remotePolicyDefaults.n, maxNewTokens: remotePolicyDefaults.maxNewTokens, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SampleOptions & { n: number; maxNewTokens: number };
     if (!Number.isInteger(o.n) || o.n < 1) fail("invalid_option", `${where}: n must be an integer >= 1 (got ${describe(o.n)}).`, { path: ["n"] }, this.generateSettled);
-    if (!Number.isInteger(o.max_new_tokens) || o.max_new_tokens < 1) fail("invalid_option", `${where}: max_new_tokens must be an integer >= 1 (got ${describe(o.max_new_tokens)}).`, { path: ["max_new_tokens"] }, this.generateSettled);
+    if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) fail("invalid_option", `${where}: maxNewTokens must be an integer >= 1 (got ${describe(o.maxNewTokens)}).`, { path: ["maxNewTokens"] }, this.generateSettled);
     const promptIds = prompts.map((p, i) => {
       if (typeof p === "string") return this.tokenizer.encode(p);
       if (!Array.isArray(p) || p.length === 0 || p.some((t) => !Number.isInteger(t) || t < 0))
@@ -260,7 +262,7 @@ export class RemotePolicy implements Policy {
 
   /**
    * Sample n continuations per prompt (rows prompt-major); throws a RemoteBatchError carrying the finished rows on failure.
-   * @example const out = await policy.generate(["1+1="], {n: 4, temperature: 1, max_new_tokens: 8}); out.text
+   * @example const out = await policy.generate(["1+1="], {n: 4, temperature: 1, maxNewTokens: 8}); out.text
    */
   async generate(prompts: string[] | number[][], options: SampleOptions = {}): Promise<GenerateResult> {
     const s = await this.generateSettled(prompts, options);
@@ -270,14 +272,15 @@ export class RemotePolicy implements Policy {
 
   /**
    * Chat completions with the server's chat template (/v1/chat/completions); rows as generate's, failures kept.
-   * @example const {result} = await policy.chatSettled([[{role: "user", content: "2+2?"}]], {n: 2, max_new_tokens: 32})
+   * @example const {result} = await policy.chatSettled([[{role: "user", content: "2+2?"}]], {n: 2, maxNewTokens: 32})
    */
   async chatSettled(conversations: ChatMessage[][], options: SampleOptions & { chatTemplateKwargs?: Record<string, unknown> } = {}): Promise<GenerateSettled> {
     const where = "remote.RemotePolicy.chat";
     if (!Array.isArray(conversations) || conversations.length === 0 || conversations.some((c) => !Array.isArray(c) || c.length === 0 || c.some((m) => !m || typeof m.role !== "string" || typeof m.content !== "string")))
       fail("invalid_input", `${where}: conversations must be a non-empty array of chats [{role, content}, ...] (got ${describe(conversations)}). Wrap one chat as [messages].`, {}, this.chatSettled);
     const { chatTemplateKwargs, ...rest } = options;
-    const o = { n: 1, max_new_tokens: remotePolicyDefaults.max_new_tokens, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as SampleOptions & { n: number; max_new_tokens: number };
+    rejectSnakeCase(rest, where, this.chatSettled);
+    const o = { n: 1, maxNewTokens: remotePolicyDefaults.maxNewTokens, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as SampleOptions & { n: number; maxNewTokens: number };
     const base: Record<string, unknown> = { ...this.samplingBody(o, where), logprobs: true, top_logprobs: 0 };
     if (chatTemplateKwargs) base.chat_template_kwargs = chatTemplateKwargs;
     const seeds = this.seeds(conversations.length, o);
@@ -296,7 +299,7 @@ export class RemotePolicy implements Policy {
 
   /**
    * Chat completions (server-side chat template); throws a RemoteBatchError carrying the finished rows on failure.
-   * @example const out = await policy.chat([[{role: "user", content: "What is 2+2?"}]], {max_new_tokens: 64}); out.text[0]
+   * @example const out = await policy.chat([[{role: "user", content: "What is 2+2?"}]], {maxNewTokens: 64}); out.text[0]
    */
   async chat(conversations: ChatMessage[][], options: SampleOptions & { chatTemplateKwargs?: Record<string, unknown> } = {}): Promise<GenerateResult> {
     const s = await this.chatSettled(conversations, options);

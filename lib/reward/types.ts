@@ -55,3 +55,23 @@ export type SyncRewardFn = (
   record?: RewardRecord,
   options?: Record<string, unknown>,
 ) => RewardResult;
+
+/**
+ * What reward.score reads of a batch of completions (a rollout.Rollout fits): the response texts, each row's prompt
+ * index, and the verl records (one per prompt). Without records, the table's data_source / ground_truth columns.
+ * @example const batch: RewardBatch = {responses: ["5"], group: [0], records: [rec]}
+ */
+export interface RewardBatch {
+  responses: readonly string[];
+  /** Prompt index of each row (into records). */
+  group: readonly number[];
+  /** One record per prompt, or null (then the table's columns are read). */
+  records?: readonly RewardRecord[] | null;
+  table?: { columnNames(): string[]; get(name: string, row: number): unknown };
+}
+
+/** Scores of a batch: one per row (Float32Array [B]) and what each grader saw and decided. */
+export interface BatchScores {
+  scores: Float32Array;
+  details: Record<string, unknown>[];
+}

@@ -1,6 +1,7 @@
 // The Policy interface: what rollout() and the algorithms need from a model that can sample and score tokens.
 // A local LlamaModel implements it here (LocalPolicy); an OpenAI-compatible server implements it in lib/remote.
-// Methods are async so a remote policy fits the same shape; the sampling options use vLLM's names for that reason.
+// Methods are async so a remote policy fits the same shape; the sampling options are vLLM's, spelled in camelCase
+// (the remote client writes vLLM's snake_case names into the HTTP request).
 import { fail } from "../core/errors.js";
 import type { Rng } from "../core/random.js";
 import { generate, type GenerateResult } from "../model/generate.js";
@@ -9,20 +10,20 @@ import { logprobs, type LogprobsBatch, type LogprobsResult } from "../model/logp
 import type { SamplingOptions } from "../model/sampling.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
 
-/** Sampling request options (vLLM / OpenAI names). */
+/** Sampling request options (vLLM's options in camelCase: maxNewTokens is max_tokens, topP is top_p, ...). */
 export interface SampleOptions extends SamplingOptions {
   /** Samples per prompt. Defaults to 1. */
   n?: number;
   /** Most new tokens per sample. Defaults to 64. */
-  max_new_tokens?: number;
+  maxNewTokens?: number;
   /** Stop strings (cut from the text, kept in the token ids). Defaults to []. */
   stop?: string | string[];
   /** Token ids that end a sample besides EOS. Defaults to []. */
-  stop_token_ids?: number[];
+  stopTokenIds?: number[];
   /** Keep generating after EOS. Defaults to false. */
-  ignore_eos?: boolean;
+  ignoreEos?: boolean;
   /** Keep a matched stop string in the text. Defaults to false. */
-  include_stop_str_in_output?: boolean;
+  includeStopStrInOutput?: boolean;
   /** Seed for this request (a private Rng). Defaults to the global stream. */
   seed?: number;
   /** Random stream for this request (local policies only). */
@@ -56,7 +57,7 @@ export interface Policy {
 
 /**
  * A Policy over a local LlamaModel and its tokenizer.
- * @example const policy = new rollout.LocalPolicy(m, tok); await rollout.rollout(policy, prompts, { n: 8 })
+ * @example const policy = new rollout.LocalPolicy(m, tok); await rollout.sample(policy, records, { n: 8 })
  */
 export class LocalPolicy implements Policy {
   readonly name: string;
@@ -74,7 +75,7 @@ export class LocalPolicy implements Policy {
     this.name = options.name ?? "local";
   }
 
-  /** Sample with model.generate (synchronous underneath). */
+  /** Sample with model.generate (synchronous underneath; snake_case option names are rejected there). */
   async generate(prompts: string[] | number[][], options: SampleOptions = {}): Promise<GenerateResult> {
     return generate(this.model, prompts, { ...options, tokenizer: this.tokenizer });
   }

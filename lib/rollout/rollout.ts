@@ -1,31 +1,46 @@
-// rollout(): sample n completions per prompt from a Policy and lay them out as a Rollout batch, plain data only:
-// an arquero table for looking at (one row per completion) and [B, T] token matrices for scoring and updates.
+// sample(): n completions per prompt (verl records or prompt texts / token ids) from a Policy, laid out as a Rollout
+// batch, plain data only: an arquero table for looking at (one row per completion), the records it came from (for
+// rewards), and [B, T] token matrices for scoring and updates. Records are rendered with the tokenizer's chat
+// template here, once: evals.generate samples through this function too.
 // Layout, as verl's: ids[b] = [prompt left-padded to P | response right-padded to R], T = P + R; every [B, T] matrix
 // (ids, masks, logprobs) is tokens-aligned, so model.logprobs(m, ro) and update losses line up column for column.
 import * as aq from "arquero";
 import { describe, fail } from "../core/errors.js";
+import type { VerlRecord } from "../data/record.js";
+import { chatPrompts } from "../model/chat-template.js";
 import type { GenerateResult } from "../model/generate.js";
+import { rejectSnakeCase } from "../model/sampling.js";
 import type { Policy, SampleOptions } from "./policy.js";
 
 type ColumnTable = ReturnType<typeof aq.table>;
 
-/** Options of rollout: the sampling options plus table columns. */
+/** What sample() takes: verl records (an array, or an arquero table of them), prompt texts, or prompt token ids. */
+export type SampleInput = readonly VerlRecord[] | ColumnTable | string[] | number[][];
+
+/** Options of sample: the sampling options plus table columns and, for records, prompt formatting. */
 export interface RolloutOptions extends SampleOptions {
   /** The prompt_id column: one id per prompt (e.g. dataset row ids). Defaults to 0..prompts-1. */
   promptIds?: (string | number)[];
-  /** Extra per-prompt columns copied to each of its rows, e.g. {ground_truth: [...], data_source: [...]}. Defaults to {}. */
+  /** Extra per-prompt columns copied to each of its rows, e.g. {difficulty: [...]}. Defaults to {}. */
   columns?: Record<string, unknown[]>;
+  /** Records only: a chat template name ("qwen2.5", "chatml", "plain") or Jinja text instead of the tokenizer's. */
+  chatTemplate?: string;
+  /** Records only: turn a record into the prompt text yourself. Defaults to the chat template (see chatTemplate). */
+  formatPrompt?: (record: VerlRecord) => string;
 }
 
 /**
- * Defaults of rollout (the sampling defaults are model.generate's).
+ * Defaults of sample (the sampling defaults are model.generate's).
  * @example rollout.defaults.n // 1
  */
-export const defaults = { n: 1, max_new_tokens: 64, temperature: 1 };
+export const defaults = { n: 1, maxNewTokens: 64, temperature: 1 };
 
 /** A batch of B = prompts * n completions. Plain data: arrays and an arquero table, no tensors. */
 export interface Rollout {
-  /** One row per completion: prompt_id, sample, group, prompt, response, response_length, finish_reason, + columns. */
+  /**
+   * One row per completion: prompt_id, sample, group, prompt, response, response_length, finish_reason, then (records)
+   * data_source, ground_truth, extra_info, then options.columns.
+   */
   table: ColumnTable;
   /** Number of completions B. */
   size: number;
@@ -33,12 +48,14 @@ export interface Rollout {
   n: number;
   /** Group (prompt index in this rollout) of each row, [B]. */
   group: number[];
-  /** Prompt texts, one per prompt (not per row). */
+  /** Prompt texts as sampled from (chat template applied), one per prompt (not per row). */
   prompts: string[];
+  /** The verl records sampled from, one per prompt (not per row); null when sampled from prompt texts or ids. */
+  records: VerlRecord[] | null;
   /** Response texts per row (stop strings cut, special tokens skipped). */
   responses: string[];
   /** Unpadded prompt token ids per row. */
-  promptIds: number[][];
+  promptTokenIds: number[][];
   /** Unpadded response token ids per row (ends with EOS / stop token when finish reason is "stop"). */
   responseIds: number[][];
   /** [B, T] token ids: left-padded prompt then right-padded response. */
@@ -57,7 +74,7 @@ export interface Rollout {
   promptLength: number;
   /** Padded response width R (T = P + R). */
   responseLength: number;
-  /** The sampling options used, without `rng` (for logging and re-scoring at the same temperature). */
+  /** The sampling options used, without `rng`, ids and columns (for logging and re-scoring at the same temperature). */
   sampling: RolloutOptions;
   /** rollout/lengthMean, rollout/lengthMax, rollout/truncFrac. */
   metrics: Record<string, number>;
@@ -71,40 +88,90 @@ export interface RolloutRow {
   sample: number;
   prompt: string;
   response: string;
-  promptIds: number[];
+  /** The record of the row's prompt, or null without records. */
+  record: VerlRecord | null;
+  promptTokenIds: number[];
   responseIds: number[];
   /** Sampling logprob per response token. */
   logprobs: number[];
   finishReason: "stop" | "length";
 }
 
+function isTable(x: unknown): x is ColumnTable {
+  return !!x && typeof x === "object" && typeof (x as ColumnTable).objects === "function" && typeof (x as ColumnTable).numRows === "function";
+}
+
+/** Split sample()'s input into prompts for the policy and the records (or null). */
+function promptsOf(policy: Policy, input: SampleInput, o: RolloutOptions): { prompts: string[] | number[][]; records: VerlRecord[] | null } {
+  const items = isTable(input) ? (input.objects() as VerlRecord[]) : input;
+  if (!Array.isArray(items) || items.length === 0)
+    fail("invalid_input", `rollout.sample: input must be a non-empty array of verl records, prompt strings or token-id arrays, or a table of records (got ${describe(input)}). Wrap one prompt as [prompt].`, {}, sample);
+  const isRecord = (x: unknown) => !!x && typeof x === "object" && !Array.isArray(x) && "prompt" in (x as object);
+  if (!items.some(isRecord)) {
+    if (o.chatTemplate !== undefined || o.formatPrompt !== undefined)
+      fail("invalid_option", `rollout.sample: options.${o.chatTemplate !== undefined ? "chatTemplate" : "formatPrompt"} applies to verl records, but the input is prompt texts or ids. Pass records (data.record(...)), or render the prompts yourself.`, { path: ["chatTemplate"] }, sample);
+    return { prompts: items as string[] | number[][], records: null };
+  }
+  const records = items as unknown as VerlRecord[];
+  records.forEach((r, i) => {
+    if (!isRecord(r) || !Array.isArray(r.prompt))
+      fail("invalid_input", `rollout.sample: input ${i} is not a verl record with a chat prompt (got ${describe(isRecord(r) ? r.prompt : r)}; expected {prompt: [{role, content}], data_source, reward_model}). Do not mix records and prompt strings; build records with data.record(...).`, { path: ["input", i] }, sample);
+  });
+  if (o.formatPrompt) {
+    if (typeof o.formatPrompt !== "function") fail("invalid_option", `rollout.sample: options.formatPrompt must be a function (record) => string (got ${describe(o.formatPrompt)}).`, { path: ["formatPrompt"] }, sample);
+    return {
+      records,
+      prompts: records.map((r, i) => {
+        const t = o.formatPrompt!(r);
+        if (typeof t !== "string") fail("invalid_option", `rollout.sample: options.formatPrompt returned ${describe(t)} for record ${i} (expected the prompt text).`, { path: ["formatPrompt"] }, sample);
+        return t;
+      }),
+    };
+  }
+  return { records, prompts: chatPrompts(records.map((r) => r.prompt), { tokenizer: policy.tokenizer, template: o.chatTemplate }).texts };
+}
+
 /**
- * Sample `n` completions per prompt and return them as a Rollout batch.
- * @example const ro = await rollout.rollout(policy, ["1+1=", "2+3="], { n: 4, temperature: 1, max_new_tokens: 16 }); ro.table.view()
+ * How sample() renders records into prompt texts: "tokenizer chat template", "chat template <name>", "contents joined"
+ * (no template), or the formatPrompt function's name.
+ * @example rollout.promptFormat(policy, {}) // "tokenizer chat template"
  */
-export async function rollout(policy: Policy, prompts: string[] | number[][], options: RolloutOptions = {}): Promise<Rollout> {
+export function promptFormat(policy: Policy, options: Pick<RolloutOptions, "chatTemplate" | "formatPrompt"> = {}): string {
+  if (options.formatPrompt) return options.formatPrompt.name || "custom";
+  return chatPrompts([], { tokenizer: policy.tokenizer, template: options.chatTemplate }).format;
+}
+
+/**
+ * Sample `n` completions per prompt and return them as a Rollout batch. Give verl records (rendered with the
+ * tokenizer's chat template; their data_source, ground_truth and extra_info become table columns and `ro.records`
+ * feeds reward.score(ro)), or prompt texts / token ids.
+ * @example const ro = await rollout.sample(policy, records, { n: 4, temperature: 1, maxNewTokens: 16 }); const { scores } = reward.scoreSync(ro)
+ */
+export async function sample(policy: Policy, input: SampleInput, options: RolloutOptions = {}): Promise<Rollout> {
   if (!policy || typeof policy.generate !== "function")
-    fail("invalid_input", `rollout.rollout: policy must implement generate/score (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`, {}, rollout);
-  if (!Array.isArray(prompts) || prompts.length === 0)
-    fail("invalid_input", `rollout.rollout: prompts must be a non-empty array of strings or token-id arrays (got ${describe(prompts)}). Wrap one prompt as [prompt].`, {}, rollout);
-  const { promptIds: idCol, columns = {}, ...sampling } = options;
-  const opts = { ...defaults, ...sampling };
+    fail("invalid_input", `rollout.sample: policy must implement generate/score (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`, {}, sample);
+  rejectSnakeCase(options, "rollout.sample", sample);
+  const { prompts, records } = promptsOf(policy, input, options);
+  const { promptIds: idCol, columns = {}, chatTemplate, formatPrompt: _f, ...sampling } = options;
+  const opts = { ...defaults, ...Object.fromEntries(Object.entries(sampling).filter(([, v]) => v !== undefined)) };
   if (idCol !== undefined && (!Array.isArray(idCol) || idCol.length !== prompts.length))
-    fail("shape_mismatch", `rollout.rollout: options.promptIds has ${describe(idCol)} entries but there are ${prompts.length} prompts. Give one id per prompt.`, {}, rollout);
+    fail("shape_mismatch", `rollout.sample: options.promptIds has ${describe(idCol)} entries but there are ${prompts.length} prompts. Give one id per prompt.`, {}, sample);
   for (const [k, col] of Object.entries(columns))
     if (!Array.isArray(col) || col.length !== prompts.length)
-      fail("shape_mismatch", `rollout.rollout: options.columns.${k} has ${describe(col)} but there are ${prompts.length} prompts. Give one value per prompt.`, { path: ["columns", k] }, rollout);
+      fail("shape_mismatch", `rollout.sample: options.columns.${k} has ${describe(col)} but there are ${prompts.length} prompts. Give one value per prompt.`, { path: ["columns", k] }, sample);
   const out = await policy.generate(prompts, opts);
   const tok = policy.tokenizer;
   const texts = prompts.map((p) => (typeof p === "string" ? p : tok.decode(p)));
+  const kept = Object.fromEntries(Object.entries({ ...sampling, n: opts.n, ...(chatTemplate !== undefined ? { chatTemplate } : {}) }).filter(([k]) => k !== "rng"));
   return fromGenerate(out, {
     prompts: texts,
+    records,
     promptIds: idCol ?? prompts.map((_, i) => i),
     columns,
     n: opts.n,
     pad: tok.padTokenId ?? tok.eosTokenId ?? 0,
     responses: out.text ?? out.ids.map((ids) => tok.decode(ids, { skipSpecialTokens: true })),
-    sampling: Object.fromEntries(Object.entries({ ...sampling, n: opts.n }).filter(([k]) => k !== "rng")), // plain data: no Rng object
+    sampling: kept, // plain data: no Rng object
   });
 }
 
@@ -114,10 +181,10 @@ export async function rollout(policy: Policy, prompts: string[] | number[][], op
  */
 export function fromGenerate(
   out: GenerateResult,
-  info: { prompts: string[]; promptIds: (string | number)[]; columns: Record<string, unknown[]>; n: number; pad: number; responses: string[]; sampling: RolloutOptions },
+  info: { prompts: string[]; records?: VerlRecord[] | null; promptIds: (string | number)[]; columns: Record<string, unknown[]>; n: number; pad: number; responses: string[]; sampling: RolloutOptions },
 ): Rollout {
   const B = out.ids.length;
-  const P = Math.max(...out.promptIds.map((p) => p.length));
+  const P = Math.max(...out.promptTokenIds.map((p) => p.length));
   const R = Math.max(1, ...out.ids.map((r) => r.length));
   const T = P + R;
   const ids: number[][] = [];
@@ -126,7 +193,7 @@ export function fromGenerate(
   const logprobs: number[][] = [];
   const rawLogprobs: number[][] = [];
   for (let b = 0; b < B; b++) {
-    const p = out.promptIds[b];
+    const p = out.promptTokenIds[b];
     const r = out.ids[b];
     const row = new Array<number>(T).fill(info.pad);
     const am = new Array<number>(T).fill(0);
@@ -158,6 +225,12 @@ export function fromGenerate(
     response_length: out.lengths.slice(),
     finish_reason: out.finishReason.slice(),
   };
+  const recs = info.records ?? null;
+  if (recs) {
+    cols.data_source = out.group.map((g) => recs[g].data_source);
+    cols.ground_truth = out.group.map((g) => recs[g].reward_model?.ground_truth);
+    cols.extra_info = out.group.map((g) => recs[g].extra_info ?? null);
+  }
   for (const [k, col] of Object.entries(info.columns)) cols[k] = out.group.map((g) => col[g]);
   const lengths = out.lengths;
   return {
@@ -166,8 +239,9 @@ export function fromGenerate(
     n: info.n,
     group: out.group.slice(),
     prompts: info.prompts,
+    records: recs,
     responses: info.responses,
-    promptIds: out.promptIds,
+    promptTokenIds: out.promptTokenIds,
     responseIds: out.ids,
     ids,
     attentionMask,
@@ -203,7 +277,8 @@ export function row(ro: Rollout, i: number): RolloutRow {
     sample: t.get("sample", i) as number,
     prompt: ro.prompts[ro.group[i]],
     response: ro.responses[i],
-    promptIds: ro.promptIds[i],
+    record: ro.records?.[ro.group[i]] ?? null,
+    promptTokenIds: ro.promptTokenIds[i],
     responseIds: ro.responseIds[i],
     logprobs: ro.logprobs[i].slice(P, P + len),
     finishReason: ro.finishReason[i],
