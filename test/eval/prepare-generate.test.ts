@@ -11,6 +11,7 @@ import { useBackend } from "../../lib/core/backend.js";
 import { Rng } from "../../lib/core/random.js";
 import { readJsonl } from "../../lib/data/jsonl.js";
 import type { VerlRecord } from "../../lib/data/record.js";
+import { sample } from "../../lib/rollout/rollout.js";
 import { LlamaModel } from "../../lib/model/llama.js";
 import { CharTokenizer } from "../../lib/model/tokenizer-char.js";
 import { LocalPolicy } from "../../lib/rollout/policy.js";
@@ -100,7 +101,7 @@ test("generate: n samples per prompt from a Policy, finish reasons and token len
     extra_info: { split: "test", index: i },
   }));
   const before = tf.memory().numTensors;
-  const gen = await generate(policy, recs, { n: 3, max_new_tokens: 5, temperature: 1, top_p: 1, batchSize: 2, seed: 11 });
+  const gen = await generate(policy, recs, { n: 3, maxNewTokens: 5, temperature: 1, topP: 1, batchSize: 2, seed: 11 });
   assert.equal(tf.memory().numTensors, before, "no tensors leak");
   assert.equal(gen.length, 3);
   for (const g of gen) {
@@ -113,9 +114,14 @@ test("generate: n samples per prompt from a Policy, finish reasons and token len
     });
   }
   assert.deepEqual(gen[0].extra_info?.generation, { policy: "tiny", n: 3, temperature: 1, top_p: 1, top_k: 0, min_p: 0, max_new_tokens: 5, seed: 11, stop: [], prompt_format: "contents joined" });
-  const again = await generate(policy, recs, { n: 3, max_new_tokens: 5, temperature: 1, top_p: 1, batchSize: 2, seed: 11 });
+  const again = await generate(policy, recs, { n: 3, maxNewTokens: 5, temperature: 1, topP: 1, batchSize: 2, seed: 11 });
   assert.deepEqual(again.map((g) => g.responses), gen.map((g) => g.responses), "same seed, same samples");
   await assert.rejects(generate(policy, recs, { n: 2, temperature: 0 }), /temperature 0 with n = 2/);
+  await assert.rejects(generate(policy, recs, { max_new_tokens: 5 } as never), /evals.generate: options.max_new_tokens is the vLLM \/ HF spelling \(got max_new_tokens\)\. Use maxNewTokens/);
+  // one sampling path: evals.generate is rollout.sample on the records, laid out per record
+  const whole = await generate(policy, recs, { n: 3, maxNewTokens: 5, temperature: 1, topP: 1, batchSize: 8, seed: 11 });
+  const ro = await sample(policy, recs, { n: 3, maxNewTokens: 5, temperature: 1, topP: 1, rng: new Rng(11) });
+  assert.deepEqual(whole.flatMap((g) => g.responses), ro.responses);
   // the whole path: generate -> evaluate, with truncation known
   const run = await evaluate(gen);
   const truncated = gen.reduce((s, g) => s + (g.finish_reasons ?? []).filter((f) => f === "length").length, 0);

@@ -12,7 +12,7 @@ const close = (a: ArrayLike<number>, b: number[], tol = 1e-12) => {
 const logits = [0.5, 0.25, 0.15, 0.1].map((p) => Math.log(p) + 3);
 
 test("defaults are vLLM's neutral values", () => {
-  assert.deepEqual(defaults, { temperature: 1, top_k: 0, top_p: 1, min_p: 0 });
+  assert.deepEqual(defaults, { temperature: 1, topK: 0, topP: 1, minP: 0 });
   close(samplingDistribution(logits), [0.5, 0.25, 0.15, 0.1]);
 });
 
@@ -23,26 +23,26 @@ test("temperature scales log-probabilities before the softmax; 0 is a one-hot ar
 });
 
 test("top-k keeps the k most likely tokens and renormalises", () => {
-  close(samplingDistribution(logits, { top_k: 2 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]);
-  close(samplingDistribution(logits, { top_k: 4 }), [0.5, 0.25, 0.15, 0.1]);
-  close(samplingDistribution([2, 1, 1, 0], { top_k: 2 }).map((x) => +(x > 0)), [1, 1, 1, 0]); // ties with the k-th stay
+  close(samplingDistribution(logits, { topK: 2 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]);
+  close(samplingDistribution(logits, { topK: 4 }), [0.5, 0.25, 0.15, 0.1]);
+  close(samplingDistribution([2, 1, 1, 0], { topK: 2 }).map((x) => +(x > 0)), [1, 1, 1, 0]); // ties with the k-th stay
 });
 
 test("top-p keeps the smallest most-likely set reaching p (the crossing token included)", () => {
-  close(samplingDistribution(logits, { top_p: 0.7 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]); // 0.5 < 0.7 <= 0.75
-  close(samplingDistribution(logits, { top_p: 0.76 }), [0.5 / 0.9, 0.25 / 0.9, 0.15 / 0.9, 0]);
-  close(samplingDistribution(logits, { top_p: 0.3 }), [1, 0, 0, 0]);
+  close(samplingDistribution(logits, { topP: 0.7 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]); // 0.5 < 0.7 <= 0.75
+  close(samplingDistribution(logits, { topP: 0.76 }), [0.5 / 0.9, 0.25 / 0.9, 0.15 / 0.9, 0]);
+  close(samplingDistribution(logits, { topP: 0.3 }), [1, 0, 0, 0]);
 });
 
-test("min-p drops tokens below min_p times the top probability", () => {
-  close(samplingDistribution(logits, { min_p: 0.3 }), [0.5 / 0.9, 0.25 / 0.9, 0.15 / 0.9, 0]); // 0.1 < 0.15
-  close(samplingDistribution(logits, { min_p: 0.5 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]);
+test("min-p drops tokens below minP times the top probability", () => {
+  close(samplingDistribution(logits, { minP: 0.3 }), [0.5 / 0.9, 0.25 / 0.9, 0.15 / 0.9, 0]); // 0.1 < 0.15
+  close(samplingDistribution(logits, { minP: 0.5 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]);
 });
 
 test("filters apply in HF order: temperature, top-k, top-p, min-p", () => {
-  // top_k 3 -> [.5,.25,.15]/.9 = [.556,.278,.167]; top_p .8 keeps the first two (.556 < .8 <= .833); min_p .6 drops .278/.556 = .5
-  close(samplingDistribution(logits, { top_k: 3, top_p: 0.8 }), [2 / 3, 1 / 3, 0, 0]);
-  close(samplingDistribution(logits, { top_k: 3, top_p: 0.8, min_p: 0.6 }), [1, 0, 0, 0]);
+  // topK 3 -> [.5,.25,.15]/.9 = [.556,.278,.167]; topP .8 keeps the first two (.556 < .8 <= .833); minP .6 drops .278/.556 = .5
+  close(samplingDistribution(logits, { topK: 3, topP: 0.8 }), [2 / 3, 1 / 3, 0, 0]);
+  close(samplingDistribution(logits, { topK: 3, topP: 0.8, minP: 0.6 }), [1, 0, 0, 0]);
 });
 
 test("inverse-CDF sampling picks by cumulative mass and skips filtered tokens", () => {
@@ -57,29 +57,29 @@ test("inverse-CDF sampling picks by cumulative mass and skips filtered tokens", 
 });
 
 test("bad sampling parameters name the field and the range", () => {
-  assert.throws(() => checkSampling({ top_p: 0 }, "model.generate"), /model.generate: top_p is invalid \(got 0; expected a number in \(0, 1\]\)/);
+  assert.throws(() => checkSampling({ topP: 0 }, "model.generate"), /model.generate: topP is invalid \(got 0; expected a number in \(0, 1\]\)/);
   assert.throws(() => checkSampling({ temperature: -1 }, "model.generate"), /temperature is invalid/);
-  assert.throws(() => checkSampling({ top_k: 1.5 }, "model.generate"), /top_k is invalid/);
-  assert.throws(() => checkSampling({ min_p: 2 }, "model.generate"), /min_p is invalid/);
-  assert.deepEqual(checkSampling({ top_k: -1 }, "x"), { ...defaults, top_k: -1 });
+  assert.throws(() => checkSampling({ topK: 1.5 }, "model.generate"), /topK is invalid/);
+  assert.throws(() => checkSampling({ minP: 2 }, "model.generate"), /minP is invalid/);
+  assert.deepEqual(checkSampling({ topK: -1 }, "x"), { ...defaults, topK: -1 });
 });
 
 /** The filters written the slow, obvious way (full sorts), for comparison on random rows. */
-function naiveDistribution(logits: number[], o: { temperature: number; top_k: number; top_p: number; min_p: number }): number[] {
+function naiveDistribution(logits: number[], o: { temperature: number; topK: number; topP: number; minP: number }): number[] {
   const z = logits.map((x) => x / o.temperature);
   const m = Math.max(...z);
   let p = z.map((x) => Math.exp(x - m));
   const norm = (q: number[]) => { const s = q.reduce((a, b) => a + b, 0); return q.map((x) => x / s); };
   p = norm(p);
-  if (o.top_k > 0 && o.top_k < p.length) { const kth = [...p].sort((a, b) => b - a)[o.top_k - 1]; p = norm(p.map((x) => (x >= kth ? x : 0))); }
-  if (o.top_p < 1) {
+  if (o.topK > 0 && o.topK < p.length) { const kth = [...p].sort((a, b) => b - a)[o.topK - 1]; p = norm(p.map((x) => (x >= kth ? x : 0))); }
+  if (o.topP < 1) {
     const order = p.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]);
     let before = 0;
     const keepIds = new Set<number>();
-    for (const [x, i] of order) { if (x > 0 && before < o.top_p) keepIds.add(i); before += x; }
+    for (const [x, i] of order) { if (x > 0 && before < o.topP) keepIds.add(i); before += x; }
     p = norm(p.map((x, i) => (keepIds.has(i) ? x : 0)));
   }
-  if (o.min_p > 0) { const mx = Math.max(...p); p = norm(p.map((x) => (x >= o.min_p * mx ? x : 0))); }
+  if (o.minP > 0) { const mx = Math.max(...p); p = norm(p.map((x) => (x >= o.minP * mx ? x : 0))); }
   return p;
 }
 
@@ -89,7 +89,13 @@ test("filters agree with a naive full-sort implementation on random rows (incl. 
     const V = c % 3 === 0 ? 3000 : 5 + rng.int(40);
     const scale = [0.5, 3, 12][c % 3];
     const logits = Array.from({ length: V }, () => rng.normal() * scale);
-    const o = { temperature: [1, 0.6, 1.7][rng.int(3)], top_k: [0, 1, 3, 20][rng.int(4)], top_p: [1, 0.5, 0.9, 0.99][rng.int(4)], min_p: [0, 0.05, 0.3][rng.int(3)] };
+    const o = { temperature: [1, 0.6, 1.7][rng.int(3)], topK: [0, 1, 3, 20][rng.int(4)], topP: [1, 0.5, 0.9, 0.99][rng.int(4)], minP: [0, 0.05, 0.3][rng.int(3)] };
     close(samplingDistribution(logits, o), naiveDistribution(logits, o), 1e-9);
   }
+});
+
+test("snake_case sampling keys fail with the camelCase name to use", () => {
+  assert.throws(() => checkSampling({ top_p: 0.9 } as never, "model.generate"), /model.generate: options.top_p is the vLLM \/ HF spelling \(got top_p\)\. Use topP/);
+  assert.throws(() => checkSampling({ max_new_tokens: 4 } as never, "x"), /Use maxNewTokens/);
+  assert.throws(() => checkSampling({ stop_token_ids: [1] } as never, "x"), /Use stopTokenIds/);
 });

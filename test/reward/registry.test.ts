@@ -19,43 +19,43 @@ test("built-in routes: R1 recipe sources, our datasets, patterns, tasks", () => 
 });
 
 test("score() dispatches and returns {score, details} naming the reward", async () => {
-  const r = await reward.score(rec("openai/gsm8k", "18"), "so #### 18");
+  const r = await reward.scoreResponse(rec("openai/gsm8k", "18"), "so #### 18");
   assert.deepEqual([r.score, r.details.reward, r.details.rule], [1, "gsm8k", "string"]);
-  assert.equal(reward.scoreSync(rec("Idavidrein/gpqa", "B"), "Answer: A ... Answer: B").score, 1);
-  assert.equal(reward.scoreSync(rec("HuggingFaceH4/MATH-500", "\\frac{1}{2}"), "$\\boxed{0.5}$").score, 1);
+  assert.equal(reward.scoreResponseSync(rec("Idavidrein/gpqa", "B"), "Answer: A ... Answer: B").score, 1);
+  assert.equal(reward.scoreResponseSync(rec("HuggingFaceH4/MATH-500", "\\frac{1}{2}"), "$\\boxed{0.5}$").score, 1);
   const [cd] = tasks.countdown(1, { seed: 3 });
-  assert.equal(reward.scoreSync(cd, String(cd.extra_info!.answer)).score, 1);
+  assert.equal(reward.scoreResponseSync(cd, String(cd.extra_info!.answer)).score, 1);
   // Reward options pass through; {reward} overrides the route.
-  assert.equal(reward.scoreSync(rec("openai/gsm8k", "5"), "I get 5 apples", { rewardOptions: { lastNumberFallback: true } }).score, 1);
-  assert.equal(reward.scoreSync(rec("anything/at-all", "5"), "\\boxed{5}", { reward: "math" }).score, 1);
+  assert.equal(reward.scoreResponseSync(rec("openai/gsm8k", "5"), "I get 5 apples", { rewardOptions: { lastNumberFallback: true } }).score, 1);
+  assert.equal(reward.scoreResponseSync(rec("anything/at-all", "5"), "\\boxed{5}", { reward: "math" }).score, 1);
 });
 
 test("unknown data_source: a clear error listing sources and how to register", () => {
   assert.throws(
-    () => reward.scoreSync(rec("my/thing", "1"), "1"),
+    () => reward.scoreResponseSync(rec("my/thing", "1"), "1"),
     (e: unknown) => e instanceof CellrlError && e.code === "unknown_name" && /openai\/gsm8k/.test(e.message) &&
       /reward\.register\(name, fn, \{dataSources: \["my\/thing"\]\}\)/.test(e.message),
   );
-  assert.throws(() => reward.scoreSync({ reward_model: {} } as never, "1"), /data_source must be a non-empty string/);
-  assert.throws(() => reward.scoreSync(rec("openai/gsm8k", "1"), 42 as never), /response must be a string/);
+  assert.throws(() => reward.scoreResponseSync({ reward_model: {} } as never, "1"), /data_source must be a non-empty string/);
+  assert.throws(() => reward.scoreResponseSync(rec("openai/gsm8k", "1"), 42 as never), /response must be a string/);
 });
 
 test("a user reward registered in a cell, routed by data_source and by pattern; re-running the cell is fine", () => {
   const shout = (r: string) => ({ score: r === r.toUpperCase() ? 1 : 0, details: { rule: "upper" } });
   reward.register("shout", shout, { dataSources: ["my/shout", /^shouty\//] });
   reward.register("shout", shout, { dataSources: ["my/shout"] });
-  assert.equal(reward.scoreSync(rec("my/shout", null), "HEY").score, 1);
-  assert.equal(reward.scoreSync(rec("shouty/v2", null), "hey").score, 0);
+  assert.equal(reward.scoreResponseSync(rec("my/shout", null), "HEY").score, 1);
+  assert.equal(reward.scoreResponseSync(rec("shouty/v2", null), "hey").score, 0);
   reward.routeDataSource("my/algebra", "math");
-  assert.equal(reward.scoreSync(rec("my/algebra", "2"), "\\boxed{2}").score, 1);
+  assert.equal(reward.scoreResponseSync(rec("my/algebra", "2"), "\\boxed{2}").score, 1);
 });
 
 test("async rewards: score() awaits, scoreSync() refuses; bad results are errors", async () => {
   reward.register("slow", async (r) => ({ score: r.length, details: {} }));
-  assert.equal((await reward.score(rec("x", null), "abc", { reward: "slow" })).score, 3);
-  assert.throws(() => reward.scoreSync(rec("x", null), "abc", { reward: "slow" }), /is async/);
+  assert.equal((await reward.scoreResponse(rec("x", null), "abc", { reward: "slow" })).score, 3);
+  assert.throws(() => reward.scoreResponseSync(rec("x", null), "abc", { reward: "slow" }), /is async/);
   reward.register("broken", () => ({ score: NaN, details: {} }));
-  assert.throws(() => reward.scoreSync(rec("x", null), "a", { reward: "broken" }), /expected \{score: finite number/);
+  assert.throws(() => reward.scoreResponseSync(rec("x", null), "a", { reward: "broken" }), /expected \{score: finite number/);
 });
 
 test("composite: weighted sum with components in details, gates, async parts", async () => {
@@ -73,4 +73,25 @@ test("composite: weighted sum with components in details, gates, async parts", a
   assert.equal((await m).score, 1 + 0.5 * 9);
   assert.throws(() => reward.composite({ math: NaN }), /weight must be a finite number/);
   assert.throws(() => reward.composite([]), /at least one component/);
+});
+
+test("score(ro) / scoreSync(ro): one score per row, each routed by its prompt's record; table columns without records", async () => {
+  const recs = [rec("openai/gsm8k", "18"), rec("Idavidrein/gpqa", "B"), rec("HuggingFaceH4/MATH-500", "\\frac{1}{2}")];
+  const ro = { responses: ["#### 18", "#### 17", "Answer: B", "Answer: C", "$\\boxed{0.5}$", "none"], group: [0, 0, 1, 1, 2, 2], records: recs };
+  const s = reward.scoreSync(ro);
+  assert.ok(s.scores instanceof Float32Array);
+  assert.deepEqual(Array.from(s.scores), [1, 0, 1, 0, 1, 0]);
+  assert.deepEqual(s.details.map((d) => d.reward), ["gsm8k", "gsm8k", "gpqa", "gpqa", "math", "math"]);
+  const a = await reward.score(ro, { concurrency: 2 });
+  assert.deepEqual(Array.from(a.scores), Array.from(s.scores));
+  // an async reward: score awaits, scoreSync refuses
+  assert.deepEqual(Array.from((await reward.score(ro, { reward: "slow" })).scores), ro.responses.map((r) => r.length));
+  assert.throws(() => reward.scoreSync(ro, { reward: "slow" }), /is async/);
+  // no records: the data_source / ground_truth columns of the table
+  const cols: Record<string, unknown[]> = { data_source: ["openai/gsm8k", "openai/gsm8k"], ground_truth: ["3", "4"] };
+  const table = { columnNames: () => Object.keys(cols), get: (c: string, i: number) => cols[c][i] };
+  assert.deepEqual(Array.from(reward.scoreSync({ responses: ["#### 3", "#### 3"], group: [0, 1], records: null, table }).scores), [1, 0]);
+  assert.throws(() => reward.scoreSync({ responses: ["1"], group: [0], records: null }), /the rollout has no records/);
+  assert.throws(() => reward.scoreSync({ responses: ["1"], group: [3], records: recs }), /row 0 belongs to prompt 3 but there are 3 records/);
+  assert.throws(() => reward.scoreSync(rec("x", "1") as never), /expected a rollout/);
 });

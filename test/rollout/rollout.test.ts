@@ -7,7 +7,9 @@ import { LlamaModel } from "../../lib/model/llama.js";
 import { logprobs } from "../../lib/model/logprobs.js";
 import { CharTokenizer } from "../../lib/model/tokenizer-char.js";
 import { LocalPolicy, type Policy } from "../../lib/rollout/policy.js";
-import { responseValues, rollout, row } from "../../lib/rollout/rollout.js";
+import { record } from "../../lib/data/record.js";
+import { responseValues, row, sample } from "../../lib/rollout/rollout.js";
+import * as rolloutApi from "../../lib/rollout/index.js";
 
 before(async () => {
   const force = (process.env.CELLRL_TEST_BACKEND ?? "wasm") as "wasm" | "cpu";
@@ -21,11 +23,11 @@ const model = () =>
     { rng: new Rng(3) },
   );
 
-test("rollout lays out n samples per prompt: table, verl-style [B, T] matrices and sampling logprobs", async () => {
+test("sample lays out n samples per prompt: table, verl-style [B, T] matrices and sampling logprobs", async () => {
   const m = model();
   const policy = new LocalPolicy(m, tok);
   const prompts = ["1+2=", "10+20="];
-  const ro = await rollout(policy, prompts, { n: 3, max_new_tokens: 6, seed: 1, promptIds: ["a", "b"], columns: { answer: ["3", "30"] } });
+  const ro = await sample(policy, prompts, { n: 3, maxNewTokens: 6, seed: 1, promptIds: ["a", "b"], columns: { answer: ["3", "30"] } });
   assert.equal(ro.size, 6);
   assert.equal(ro.n, 3);
   assert.deepEqual(ro.group, [0, 0, 0, 1, 1, 1]);
@@ -38,7 +40,7 @@ test("rollout lays out n samples per prompt: table, verl-style [B, T] matrices a
   assert.equal(P, 6);
   assert.equal(R, Math.max(...ro.responseIds.map((r) => r.length)));
   for (let b = 0; b < 6; b++) {
-    const p = ro.promptIds[b], r = ro.responseIds[b];
+    const p = ro.promptTokenIds[b], r = ro.responseIds[b];
     assert.equal(ro.ids[b].length, P + R);
     assert.deepEqual(ro.ids[b].slice(P - p.length, P), p, "prompt ends at column P");
     assert.deepEqual(ro.ids[b].slice(P, P + r.length), r, "response starts at column P");
@@ -64,13 +66,13 @@ test("rollout lays out n samples per prompt: table, verl-style [B, T] matrices a
 test("same seed, same rollout; a Policy is anything with generate/score/tokenizer", async () => {
   const m = model();
   const local = new LocalPolicy(m, tok);
-  const a = await rollout(local, ["1+1="], { n: 4, max_new_tokens: 5, seed: 9 });
-  const b = await rollout(local, ["1+1="], { n: 4, max_new_tokens: 5, seed: 9 });
+  const a = await sample(local, ["1+1="], { n: 4, maxNewTokens: 5, seed: 9 });
+  const b = await sample(local, ["1+1="], { n: 4, maxNewTokens: 5, seed: 9 });
   assert.deepEqual(a.ids, b.ids);
   assert.deepEqual(a.table.objects(), b.table.objects());
   let calls = 0;
   const wrapped: Policy = { name: "wrapped", tokenizer: tok, generate: (p, o) => (calls++, local.generate(p, o)), score: (x, o) => local.score(x, o) };
-  const c = await rollout(wrapped, ["1+1="], { n: 4, max_new_tokens: 5, seed: 9 });
+  const c = await sample(wrapped, ["1+1="], { n: 4, maxNewTokens: 5, seed: 9 });
   assert.equal(calls, 1);
   assert.deepEqual(c.ids, a.ids);
   const s = await wrapped.score(c, { topK: 2 });
@@ -78,12 +80,56 @@ test("same seed, same rollout; a Policy is anything with generate/score/tokenize
   m.dispose();
 });
 
-test("rollout checks its inputs", async () => {
+test("sample checks its inputs", async () => {
   const m = model();
   const policy = new LocalPolicy(m, tok);
-  await assert.rejects(rollout(policy, []), /prompts must be a non-empty array/);
-  await assert.rejects(rollout(policy, ["1="], { promptIds: [1, 2] }), /options.promptIds has array\(2\) entries but there are 1 prompts/);
-  await assert.rejects(rollout(policy, ["1="], { columns: { x: [] } }), /options.columns.x/);
+  await assert.rejects(sample(policy, []), /input must be a non-empty array/);
+  await assert.rejects(sample(policy, ["1="], { promptIds: [1, 2] }), /options.promptIds has array\(2\) entries but there are 1 prompts/);
+  await assert.rejects(sample(policy, ["1="], { columns: { x: [] } }), /options.columns.x/);
+  await assert.rejects(sample(policy, ["1="], { max_new_tokens: 4 } as never), /rollout.sample: options.max_new_tokens is the vLLM \/ HF spelling \(got max_new_tokens\)\. Use maxNewTokens/);
+  await assert.rejects(sample(policy, ["1="], { top_p: 0.9 } as never), /Use topP/);
+  await assert.rejects(sample(policy, ["1="], { chatTemplate: "plain" }), /chatTemplate applies to verl records/);
+  await assert.rejects(sample(policy, [record({ data_source: "x", prompt: "1=", ground_truth: "1" }), "2=" as never]), /input 1 is not a verl record/);
   assert.throws(() => new LocalPolicy(m, CharTokenizer.fromAlphabet("abcdefghijklmnopqrstuvwxyz")), /tokenizer has 29 ids but the model's vocab_size is 16/);
   m.dispose();
+});
+
+test("sample takes verl records: the tokenizer's chat template once, ro.records, data_source / ground_truth / extra_info columns", async () => {
+  const m = model();
+  const plainTok = CharTokenizer.fromAlphabet("0123456789+= ", { chatTemplate: "plain" });
+  const policy = new LocalPolicy(m, plainTok);
+  const recs = [
+    record({ data_source: "cellrl/arith", prompt: "1+2=", ground_truth: "3", extra_info: { index: 0 } }),
+    record({ data_source: "cellrl/arith", prompt: "10+20=", ground_truth: "30", extra_info: { index: 1 } }),
+  ];
+  const ro = await sample(policy, recs, { n: 2, maxNewTokens: 3, seed: 4 });
+  assert.deepEqual(ro.records, recs);
+  assert.deepEqual(ro.prompts, ["1+2=", "10+20="], "the plain template renders a user turn as its text");
+  assert.deepEqual(ro.table.columnNames(), ["prompt_id", "sample", "group", "prompt", "response", "response_length", "finish_reason", "data_source", "ground_truth", "extra_info"]);
+  assert.deepEqual(ro.table.array("ground_truth"), ["3", "3", "30", "30"]);
+  assert.deepEqual(ro.table.array("data_source"), Array(4).fill("cellrl/arith"));
+  assert.deepEqual(ro.table.get("extra_info", 3), { index: 1 });
+  assert.equal(row(ro, 2).record, recs[1]);
+  // the same samples as the prompt texts give (same template output, same seed)
+  const texts = await sample(policy, ["1+2=", "10+20="], { n: 2, maxNewTokens: 3, seed: 4 });
+  assert.deepEqual(texts.ids, ro.ids);
+  assert.equal(texts.records, null);
+  // an arquero table of records works too; a named template or formatPrompt replaces the tokenizer's
+  const aq = await import("arquero");
+  const fromTable = await sample(policy, aq.from(recs), { n: 2, maxNewTokens: 3, seed: 4 });
+  assert.deepEqual(fromTable.ids, ro.ids);
+  const jinja = await sample(policy, recs, { maxNewTokens: 1, chatTemplate: "{% for m in messages %}{{ m.content }} {% endfor %}" });
+  assert.deepEqual(jinja.prompts, ["1+2= ", "10+20= "]);
+  assert.equal(jinja.sampling.chatTemplate, "{% for m in messages %}{{ m.content }} {% endfor %}");
+  const custom = await sample(policy, recs, { maxNewTokens: 1, formatPrompt: (r) => `${r.reward_model.ground_truth}=` });
+  assert.deepEqual(custom.prompts, ["3=", "30="]);
+  // no template at all: the contents joined by a blank line
+  const bare = await sample(new LocalPolicy(m, tok), recs, { maxNewTokens: 1 });
+  assert.deepEqual(bare.prompts, ["1+2=", "10+20="]);
+  m.dispose();
+});
+
+test("one name per function: rollout.rollout is gone, rollout.sample stays", () => {
+  assert.equal((rolloutApi as Record<string, unknown>).rollout, undefined);
+  assert.equal(typeof rolloutApi.sample, "function");
 });
