@@ -68,6 +68,22 @@ test("every relative link in README.md, CONTRIBUTING.md and docs/*.md resolves t
   assert.deepEqual(bad, [], `broken links; fix the path or drop the link:\n${bad.join("\n")}`);
 });
 
+test("every repository path the docs quote in backticks (lib/..., test/..., scripts/...) exists", () => {
+  const bad: string[] = [];
+  for (const file of docFiles().filter((f) => f !== "docs/api.md")) {
+    fs.readFileSync(path.join(ROOT, file), "utf8")
+      .split("\n")
+      .forEach((line, i) => {
+        for (const m of line.matchAll(/`((?:lib|test|scripts|bench|kernel|notebooks|datasets|docs|\.ci)\/[^`\s]*)`/g)) {
+          const rel = m[1]!.replace(/\/$/, "").split(":")[0]!;
+          if (/[*<{]|\.\.\./.test(rel) || IGNORED.some((d) => rel.startsWith(d + "/"))) continue; // patterns, generated output
+          if (!fs.existsSync(path.join(ROOT, rel))) bad.push(`${file}:${i + 1}: ${rel}`);
+        }
+      });
+  }
+  assert.deepEqual(bad, [], `paths that are not in the repository (renamed or removed?):\n${bad.join("\n")}`);
+});
+
 test("the docs name no file outside the repository (../shared/..., shared/reference/...)", () => {
   const bad: string[] = [];
   // docs/api.md is generated from TSDoc, whose examples may show a user's own path to data the repo cannot ship.
