@@ -39,3 +39,19 @@ test("py_compile: every .py file in the repo compiles (library, tests, scripts, 
 test("sandbox_runner.py unit tests (test/reward/python, unittest) pass", { skip }, () => {
   assert.ok(runUnittest("test/reward/python") >= 19);
 });
+
+test("npm run build copies every lib/**/python/*.py into dist/ unchanged, and the compiled loader reads them there", () => {
+  if (!fs.existsSync(path.join(ROOT, "dist", "index.js"))) return; // dist/ is built by `npm run build` (npm test builds first)
+  const lib = pythonFiles(path.join(ROOT, "lib")).filter((f) => path.basename(path.dirname(f)) === "python");
+  assert.ok(lib.length >= 2, `python files in lib/: ${lib}`);
+  for (const f of lib) {
+    const copy = path.join(ROOT, "dist", path.relative(path.join(ROOT, "lib"), f));
+    assert.ok(fs.existsSync(copy), `${copy} is missing: npm run build:python did not copy it`);
+    assert.equal(fs.readFileSync(copy, "utf8"), fs.readFileSync(f, "utf8"), `${copy} differs from its source: run npm run build`);
+  }
+  const { pythonSource } = require(path.join(ROOT, "dist", "core", "python-files.js"));
+  const distReward = path.join(ROOT, "dist", "reward");
+  assert.equal(pythonSource(distReward, "sandbox_runner.py"), fs.readFileSync(path.join(ROOT, "lib", "reward", "python", "sandbox_runner.py"), "utf8"));
+  assert.throws(() => pythonSource(path.join(ROOT, "dist", "reward"), "missing.py"),
+    /core\.pythonSource: missing\.py not found \(looked in .*dist\/reward\/python\/missing\.py, .*lib\/reward\/python\/missing\.py\)\. Run `npm run build`/);
+});
