@@ -12,6 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Rng, useBackend, backendInfo, model, tasks, update } from "../lib/index.js";
 import type { TaskRecord } from "../lib/tasks/index.js";
+import { swigluWidth } from "../lib/model/config.js";
+import { writeJsonAtomic } from "../lib/core/atomic.js";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -32,7 +34,7 @@ interface Spec {
     /** Distinct training prompts generated (cycled through); held-out prompts are excluded. */
     trainPrompts: number;
   };
-  /** Held-out set: tasks.generate(task, n, {seed, unique: true, split: "test", ...knobs}); accuracy from `samples` samples at temperature 1. */
+  /** Held-out set: tasks.records(task, n, {seed, unique: true, split: "test", ...knobs}); accuracy from `samples` samples at temperature 1. */
   heldout: { n: number; seed: number; samples: number; maxNewTokens: number; unique: boolean };
   seed: number;
 }
@@ -124,7 +126,7 @@ function sftBatch(tok: model.CharTokenizer, pairs: { prompt: string; response: s
 function evaluate(m: model.LlamaModel, tok: model.CharTokenizer, spec: Spec, test: TaskRecord[]) {
   const task = tasks.tasks.get(spec.task);
   const prompts = test.map(promptOf);
-  const run = (temperature: number, n: number) => model.generate(m, prompts, { tokenizer: tok, temperature, n, max_new_tokens: spec.heldout.maxNewTokens, seed: 1234 });
+  const run = (temperature: number, n: number) => model.generate(m, prompts, { tokenizer: tok, temperature, n, maxNewTokens: spec.heldout.maxNewTokens, seed: 1234 });
   const sampled = run(1, spec.heldout.samples);
   const ok = sampled.text!.map((t, i) => task.verify(t, test[sampled.group[i]].reward_model!.ground_truth).score >= 1);
   const greedy = run(0, 1);
@@ -151,16 +153,16 @@ async function build(spec: Spec, outDir: string) {
   const tok = model.CharTokenizer.fromAlphabet(tasks.alphabet(spec.task), { addBos: true, chatTemplate: "plain" });
   const cfg = model.llamaConfig({
     hidden_size: spec.model.hidden, num_hidden_layers: spec.model.layers, num_attention_heads: spec.model.heads, num_key_value_heads: spec.model.heads,
-    intermediate_size: model.swigluWidth(spec.model.hidden), vocab_size: tok.vocabSize, max_position_embeddings: 64, tie_word_embeddings: true,
+    intermediate_size: swigluWidth(spec.model.hidden), vocab_size: tok.vocabSize, max_position_embeddings: 64, tie_word_embeddings: true,
     bos_token_id: tok.bosTokenId!, eos_token_id: tok.eosTokenId!, pad_token_id: tok.padTokenId!,
   });
   const m = new model.LlamaModel(cfg, { rng: new Rng(`${spec.name}/init/${spec.seed}`) });
 
   // Held-out prompts first, so training prompts can exclude them.
-  const test = tasks.generate(spec.task, spec.heldout.n, { seed: spec.heldout.seed, unique: spec.heldout.unique, split: "test", ...spec.knobs });
+  const test = tasks.records(spec.task, spec.heldout.n, { seed: spec.heldout.seed, unique: spec.heldout.unique, split: "test", ...spec.knobs });
   const train = spec.sft.trainPrompts > 0
-    ? tasks.generate(spec.task, spec.sft.trainPrompts, { seed: `${spec.name}/train`, exclude: test.map(promptOf), ...spec.knobs })
-    : tasks.generate(spec.task, spec.sft.steps * spec.sft.batch, { seed: `${spec.name}/train`, ...spec.knobs });
+    ? tasks.records(spec.task, spec.sft.trainPrompts, { seed: `${spec.name}/train`, exclude: test.map(promptOf), ...spec.knobs })
+    : tasks.records(spec.task, spec.sft.steps * spec.sft.batch, { seed: `${spec.name}/train`, ...spec.knobs });
   const noiseRng = new Rng(`${spec.name}/noise`);
   const opt = new model.AdamW(m.namedVariables(), { lr: spec.sft.lr, weightDecay: 0, schedule: { type: "cosine", warmupSteps: 20, totalSteps: spec.sft.steps, minLrRatio: 0.1 } });
   let next = 0, corrupted = 0, lastLoss = NaN;
@@ -185,7 +187,7 @@ async function build(spec: Spec, outDir: string) {
     prompt_format: "the task prompt text as is, BOS prepended by the tokenizer; response = answer + <eos>",
     train: { seed: `${spec.name}/train`, prompts: train.length, examples_seen: spec.sft.steps * spec.sft.batch, excludes_heldout: spec.sft.trainPrompts > 0,
       noise: spec.sft.noise ? `${spec.sft.noise} of demonstrations had their last two differing neighbouring symbols swapped (a systematic habit) (${corrupted} of ${spec.sft.steps * spec.sft.batch})` : "none" },
-    heldout: { ...spec.heldout, call: `tasks.generate(${JSON.stringify(spec.task)}, ${spec.heldout.n}, {seed: ${spec.heldout.seed}, unique: ${spec.heldout.unique}, split: "test", ...knobs})` },
+    heldout: { ...spec.heldout, call: `tasks.records(${JSON.stringify(spec.task)}, ${spec.heldout.n}, {seed: ${spec.heldout.seed}, unique: ${spec.heldout.unique}, split: "test", ...knobs})` },
   };
   const training = { method: "sft (update.sftStep, token-mean NLL on response + eos)", steps: spec.sft.steps, batch: spec.sft.batch, optimizer: "AdamW", lr: spec.sft.lr,
     weight_decay: 0, schedule: "cosine, 20 warmup steps, min 0.1", final_sft_loss: round(lastLoss), seed: spec.seed };
@@ -194,7 +196,7 @@ async function build(spec: Spec, outDir: string) {
   const metaFile = path.join(dir, "cellrl.json");
   const meta = JSON.parse(fs.readFileSync(metaFile, "utf8"));
   delete meta.saved_at;
-  model.writeJsonAtomic(metaFile, meta);
+  writeJsonAtomic(metaFile, meta);
   const files = fs.readdirSync(dir).sort().map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size, sha256: sha256(path.join(dir, f)) }));
   const entry = {
     name: spec.name, dir: spec.name, purpose: spec.purpose,
@@ -245,7 +247,7 @@ async function main() {
     format: "HuggingFace layout written by model.saveCheckpoint (F32); load with model.loadCheckpoint(dir)",
     checkpoints: all,
   };
-  model.writeJsonAtomic(manifestFile, manifest);
+  writeJsonAtomic(manifestFile, manifest);
   console.log(`wrote ${manifestFile}`);
 }
 

@@ -1,14 +1,18 @@
-// Public API of lib/model: the Llama/Qwen2 decoder, its config, logprobs, sampling, tokenizers, checkpoints, optimizer.
-// One export line per file. Tokenizer / checkpoint / optimizer files add their own lines below theirs.
-
-export { llamaConfig, presets, swigluWidth, eosIds, defaults as configDefaults, type LlamaConfig, type LlamaConfigInput, type RopeScaling } from "./config.js";
-export { LlamaModel, paramSpecs, type LlamaModelOptions, type ForwardInputs, type ForwardOptions, type ForwardOutput, type ParamSpec } from "./llama.js";
-export { KVCache } from "./kv-cache.js";
-export { positionIds, attentionBias, ropeInvFreq, ropeCosSin, rotateHalfMatrix } from "./positions.js";
-export { type MatrixLike } from "./batch.js";
-export { logprobs, logprobTensors, defaults as logprobsDefaults, type LogprobsBatch, type LogprobsOptions, type LogprobsResult, type LogprobTensors } from "./logprobs.js";
+// Public API of lib/model: the Llama/Qwen2 decoder, its config, logprobs, generation, tokenizers, checkpoints and
+// the optimizer. Everything else in this folder (positions, sampling math, safetensors shards, schedules, dtype
+// conversion) is internal: tests and the CLI import it from its file.
+export { llamaConfig, presets, type LlamaConfig, type LlamaConfigInput, type RopeScaling } from "./config.js";
+export { LlamaModel, type LlamaModelOptions, type ForwardInputs, type ForwardOptions, type ForwardOutput } from "./llama.js";
+export { logprobs, logprobTensors, alignedLogits, fullLogprobs, entropyFromLogits, type LogprobsBatch, type LogprobsOptions, type LogprobsResult, type LogprobTensors } from "./logprobs.js";
+export { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
+export { type SamplingOptions } from "./sampling.js";
 export { type Tokenizer, type EncodeOptions, type DecodeOptions } from "./tokenizer-types.js";
-export { generate, defaults as generateDefaults, type GenerateOptions, type GenerateResult } from "./generate.js";
-export { samplingDistribution, sampleIndex, logSoftmax, logprobOf, argmax, checkSampling, defaults as samplingDefaults, type SamplingOptions } from "./sampling.js";
-export * from "./index-io.js";
-export { ParallelTrainer, parallelNllLoss, defaults as parallelDefaults, type ParallelTrainerOptions, type ParallelStepResult, type ParallelLossResult } from "./parallel.js";
+export { CharTokenizer, type CharTokenizerOptions } from "./tokenizer-char.js";
+export { HfTokenizer } from "./tokenizer-hf.js";
+export { loadTokenizer } from "./tokenizer-io.js";
+export { applyChatTemplate, chatTemplates, type ApplyChatTemplateOptions } from "./chat-template.js";
+export { readSafetensors, writeSafetensors, type SafetensorsEntry, type HostTensor } from "./safetensors.js";
+export { saveCheckpoint, loadCheckpoint, type SaveCheckpointOptions, type LoadCheckpointOptions, type LoadedCheckpoint } from "./checkpoint.js";
+export { loadOptimizerState } from "./checkpoint-optimizer.js";
+export { AdamW, type AdamWOptions, type ParamSet } from "./optim.js";
+export { ParallelTrainer, type ParallelTrainerOptions, type ParallelStepResult } from "./parallel.js";
