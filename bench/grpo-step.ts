@@ -22,7 +22,7 @@ type Mode = "1 process" | "2 workers";
 async function run(name: string, mode: Mode, steps: number): Promise<{ step: number[]; update: number[] }> {
   const ck = loadCheckpoint(path.join(CHECKPOINTS, name));
   const knobs = (ck.extra as { data: { knobs: Record<string, unknown> } }).data.knobs;
-  const recs = tasks.generate("sort", (steps + 1) * PROMPTS, { seed: "bench-grpo", ...knobs });
+  const recs = tasks.records("sort", (steps + 1) * PROMPTS, { seed: "bench-grpo", ...knobs });
   if (!ck.tokenizer) throw new Error(`bench/grpo-step: ${name} has no tokenizer.json`);
   const policy = new LocalPolicy(ck.model, ck.tokenizer);
   const optimizer = { lr: 1e-3, weightDecay: 0 };
@@ -36,7 +36,7 @@ async function run(name: string, mode: Mode, steps: number): Promise<{ step: num
       const t = performance.now();
       const r = await grpoStep(
         { policy, opt, trainer, prompts: batch.map((x) => (x.prompt as { content: string }[])[0].content), reward: (o) => o.responses.map((resp, j) => scoreSync(batch[o.group[j]], resp).score) },
-        { n: G, sampling: { max_new_tokens: 8, temperature: 1 }, rng, thresholds: { zeroStdFrac: null } },
+        { n: G, sampling: { maxNewTokens: 8, temperature: 1 }, rng, thresholds: { zeroStdFrac: null } },
       );
       if (i === 0) continue; // warm-up: wasm compilation, first allocations
       out.step.push(performance.now() - t);

@@ -14,7 +14,7 @@ export function taskReward(response: string, groundTruth: unknown, record?: Rewa
   const task = taskForSource(source);
   if (!task)
     fail("unknown_name", `reward.taskReward: no task owns data_source ${JSON.stringify(source)} (tasks: ` +
-      `${tasks.entries().map((e) => e.fn.dataSource).join(", ")}). Register it with tasks.register(...).`, { got: source, path: ["data_source"] });
+      `${tasks.entries().map((e) => e.fn.dataSource).join(", ")}). Register it with tasks.registerTask(...).`, { got: source, path: ["data_source"] });
   const v = task!.verify(response, groundTruth, options);
   return { score: v.score, details: { task: task!.name, ...v.details } };
 }

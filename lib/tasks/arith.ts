@@ -35,7 +35,7 @@ function evalLeftToRight(nums: bigint[], ops: string[]): bigint {
 
 /**
  * Arithmetic with operator precedence; the answer is the canonical integer ("-8", never "008").
- * @example tasks.generate("arith", 2, {seed: 0, digits: 3, ops: ["+", "*"]})
+ * @example tasks.records("arith", 2, {seed: 0, digits: 3, ops: ["+", "*"]})
  */
 export const arith = defineTask<ArithOptions>({
   name: "arith",

@@ -1,9 +1,9 @@
 // Turning a TaskSpec into a Task: a function that generates n verl records, with the spec's fields attached.
 import { describe, fail } from "../core/errors.js";
 import { Rng, globalRng } from "../core/random.js";
-import type { GenerateOptions, Task, TaskRecord, TaskSpec } from "./types.js";
+import type { RecordsOptions, Task, TaskRecord, TaskSpec } from "./types.js";
 
-function generateRecords<O extends object>(t: TaskSpec<O>, n: number, options: GenerateOptions & Partial<O>, from: Function): TaskRecord[] {
+function generateRecords<O extends object>(t: TaskSpec<O>, n: number, options: RecordsOptions & Partial<O>, from: Function): TaskRecord[] {
   if (!Number.isInteger(n) || n < 0)
     fail("invalid_option", `tasks.${t.name}: n must be a non-negative integer (got ${describe(n)}).`, { path: ["n"] }, from);
   const { seed, rng: given, split = "train", startIndex = 0, unique = false, exclude, system, ...knobs } = options;
@@ -39,7 +39,7 @@ function generateRecords<O extends object>(t: TaskSpec<O>, n: number, options: G
  * @example const add = tasks.defineTask({name: "add1", dataSource: "my/add1", ...}); add(10, {seed: 0})
  */
 export function defineTask<O extends object>(spec: TaskSpec<O>): Task<O> {
-  const fn = function (n: number, options: GenerateOptions & Partial<O> = {}): TaskRecord[] {
+  const fn = function (n: number, options: RecordsOptions & Partial<O> = {}): TaskRecord[] {
     return generateRecords(spec, n, options, fn);
   };
   for (const [k, v] of Object.entries(spec)) Object.defineProperty(fn, k, { value: v, enumerable: true, writable: k !== "name", configurable: true });

@@ -1,4 +1,4 @@
-// The task registry and what works on any task: generating records, alphabets, counting distinct correct answers.
+// The task registry and what works on any task: making records, alphabets, counting distinct correct answers.
 import { describe, fail } from "../core/errors.js";
 import { registry } from "../core/registry.js";
 import { arith } from "./arith.js";
@@ -7,7 +7,7 @@ import { derange, pairSum } from "./many-answers.js";
 import { modular } from "./modular.js";
 import { reverse, sort } from "./sequence.js";
 import { defineTask } from "./define.js";
-import type { GenerateOptions, Task, TaskRecord, TaskSpec } from "./types.js";
+import type { RecordsOptions, Task, TaskRecord, TaskSpec } from "./types.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyTask = Task<any>;
@@ -18,13 +18,13 @@ for (const t of [arith, countdown, sort, reverse, modular, pairSum, derange]) ta
 
 /**
  * Add a task (a name, data source, alphabet, generator and verifier); its data source is scored by reward.score.
- * @example tasks.register({...tasks.get("arith"), name: "arith-big", dataSource: "cellrl/arith-big", defaults: {...tasks.arithDefaults, digits: 8}})
+ * @example tasks.registerTask({...tasks.arith, name: "arith-big", dataSource: "cellrl/arith-big", defaults: {...tasks.arith.defaults, digits: 8}})
  */
-export function register(task: AnyTask | TaskSpec<any>, options: { override?: boolean } = {}): AnyTask {
+export function registerTask(task: AnyTask | TaskSpec<any>, options: { override?: boolean } = {}): AnyTask {
   if (typeof task !== "object" && typeof task !== "function" || task === null || typeof task.generate !== "function" || typeof task.verify !== "function" ||
     typeof task.dataSource !== "string" || typeof task.resolve !== "function")
-    fail("invalid_option", `tasks.register: a task needs name, dataSource, alphabet, defaults, resolve, generate and verify ` +
-      `(got ${describe(task)}). Build one with tasks.defineTask({...}).`, {}, register);
+    fail("invalid_option", `tasks.registerTask: a task needs name, dataSource, alphabet, defaults, resolve, generate and verify ` +
+      `(got ${describe(task)}). Build one with tasks.defineTask({...}).`, {}, registerTask);
   const t = typeof task === "function" ? task : defineTask(task);
   return tasks.add(t.name, t, { summary: t.summary, override: options.override });
 }
@@ -37,9 +37,9 @@ export function taskForSource(dataSource: string): AnyTask | undefined {
 /**
  * n verl records of a task: `{data_source: "cellrl/<task>", prompt: [{role: "user", content}], ability: "task",
  * reward_model: {style: "rule", ground_truth}, extra_info: {split, index, answer, ...knobs}}`.
- * @example tasks.generate("countdown", 100, {seed: 0, count: 3, maxTarget: 50})
+ * @example tasks.records("countdown", 100, {seed: 0, count: 3, maxTarget: 50})
  */
-export function generate(task: string | AnyTask, n: number, options: GenerateOptions & Record<string, unknown> = {}): TaskRecord[] {
+export function records(task: string | AnyTask, n: number, options: RecordsOptions & Record<string, unknown> = {}): TaskRecord[] {
   return tasks.get(task)(n, options);
 }
 

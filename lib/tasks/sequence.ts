@@ -41,7 +41,7 @@ function draw(rng: { int(n: number): number }, o: SequenceOptions): string {
 
 /**
  * Sort the symbols ascending ("sort 52913=" -> "12359").
- * @example tasks.generate("sort", 4, {seed: 1, length: 6, symbols: "letters"})
+ * @example tasks.records("sort", 4, {seed: 1, length: 6, symbols: "letters"})
  */
 export const sort = defineTask<SequenceOptions>({
   name: "sort",
@@ -59,7 +59,7 @@ export const sort = defineTask<SequenceOptions>({
 
 /**
  * Reverse the string ("rev abcde=" -> "edcba").
- * @example tasks.generate("reverse", 4, {seed: 1, length: 8, symbols: "letters"})
+ * @example tasks.records("reverse", 4, {seed: 1, length: 8, symbols: "letters"})
  */
 export const reverse = defineTask<SequenceOptions>({
   name: "reverse",

@@ -51,7 +51,7 @@ export interface TaskSpec<O extends object = Record<string, unknown>> {
 export type TaskRecord = VerlRecord;
 
 /** Options of generating records: the task's knobs plus these. */
-export interface GenerateOptions {
+export interface RecordsOptions {
   /** Seed of the generator; the same seed gives the same records. Defaults to a fork of the global Rng (see seed()). */
   seed?: number | string;
   /** Use this Rng instead of a seed. */
@@ -73,4 +73,4 @@ export interface GenerateOptions {
  * @example const recs = tasks.countdown(8, {seed: 1}); tasks.countdown.verify("(3+5)*7", {target: 56, numbers: [3, 5, 7]})
  */
 export type Task<O extends object = Record<string, unknown>> = TaskSpec<O> &
-  ((n: number, options?: GenerateOptions & Partial<O>) => TaskRecord[]);
+  ((n: number, options?: RecordsOptions & Partial<O>) => TaskRecord[]);

@@ -20,7 +20,7 @@ import { CellrlError } from "../../lib/core/errors.js";
 import { verlRows, writeVerlDataset } from "../../lib/remote/verl-dataset.js";
 import { exportVerlRun } from "../../lib/remote/verl-export.js";
 import { readVerlOutputs } from "../../lib/remote/verl-import.js";
-import { generate } from "../../lib/tasks/index.js";
+import { records as generate } from "../../lib/tasks/index.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-parquet-interop-"));
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

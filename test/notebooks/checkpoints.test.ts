@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { loadCheckpoint } from "../../lib/model/checkpoint.js";
-import { generate as generateTask } from "../../lib/tasks/registry.js";
+import { records as generateTask } from "../../lib/tasks/registry.js";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DIR = path.join(ROOT, "datasets", "checkpoints");

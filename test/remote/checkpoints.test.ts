@@ -9,8 +9,8 @@ import { localTeacher } from "../../lib/distill/teacher.js";
 import { loadCheckpoint, type LoadedCheckpoint } from "../../lib/model/checkpoint.js";
 import { generate } from "../../lib/model/generate.js";
 import { LocalPolicy } from "../../lib/rollout/policy.js";
-import { rollout } from "../../lib/rollout/rollout.js";
-import { generate as taskRecords } from "../../lib/tasks/registry.js";
+import { sample } from "../../lib/rollout/rollout.js";
+import { records as taskRecords } from "../../lib/tasks/registry.js";
 import "../../lib/tasks/index.js";
 import { tasks } from "../../lib/tasks/registry.js";
 import { RemotePolicy } from "../../lib/remote/remote-policy.js";
@@ -36,15 +36,15 @@ after(async () => {
   teacher.model.dispose();
 });
 
-// the manifest's held-out call: tasks.generate("sort", 200, {seed: 1, unique: true, split: "test", length: 6, symbols: "letters"})
+// the manifest's held-out call: tasks.records("sort", 200, {seed: 1, unique: true, split: "test", length: 6, symbols: "letters"})
 const heldout = () => taskRecords("sort", 200, { seed: 1, unique: true, split: "test", length: 6, symbols: "letters" }).slice(0, 40);
 
 test("the served teacher sorts held-out prompts greedily exactly as the local model does (all correct)", { skip }, async () => {
   const recs = heldout();
   const prompts = recs.map((r) => r.prompt[r.prompt.length - 1].content);
   const policy = await RemotePolicy.connect(srv.url, { concurrency: 4 });
-  const out = await policy.generate(prompts, { temperature: 0, max_new_tokens: 10 });
-  const local = generate(teacher.model, prompts, { temperature: 0, max_new_tokens: 10, tokenizer: teacher.tokenizer! });
+  const out = await policy.generate(prompts, { temperature: 0, maxNewTokens: 10 });
+  const local = generate(teacher.model, prompts, { temperature: 0, maxNewTokens: 10, tokenizer: teacher.tokenizer! });
   assert.deepEqual(out.ids, local.ids);
   assert.deepEqual(out.text, local.text);
   const sort = tasks.get("sort");
@@ -56,7 +56,7 @@ test("the served teacher sorts held-out prompts greedily exactly as the local mo
 test("as a remote GKD teacher it gives the student's rollout the local teacher's top-k", { skip }, async () => {
   const student = loadCheckpoint(path.join(DIR, "sortletters-student"), { trainable: false });
   const prompts = heldout().slice(0, 6).map((r) => r.prompt[r.prompt.length - 1].content);
-  const ro = await rollout(new LocalPolicy(student.model, student.tokenizer!), prompts, { n: 2, max_new_tokens: 10, seed: 3 });
+  const ro = await sample(new LocalPolicy(student.model, student.tokenizer!), prompts, { n: 2, maxNewTokens: 10, seed: 3 });
   const t = remoteTeacher(srv.url, { tokenizer: student.tokenizer!, topK: 8 });
   const remote = await t.score(ro);
   const local = await localTeacher(teacher.model, { topK: 8 }).score(ro);

@@ -11,8 +11,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Rng } from "../../lib/core/random.js";
 import { readJsonl } from "../../lib/data/jsonl.js";
-import { scoreSync } from "../../lib/reward/index.js";
-import { generate, register, tasks } from "../../lib/tasks/registry.js";
+import { scoreResponseSync } from "../../lib/reward/index.js";
+import { records as generate, registerTask as register, tasks } from "../../lib/tasks/registry.js";
 import { exportVerlRun, verlRewardFile } from "../../lib/remote/verl-export.js";
 import { verlRewardPython, verlRewardSourcesOf } from "../../lib/remote/verl-reward-py.js";
 import type { VerlRecord } from "../../lib/data/record.js";
@@ -209,7 +209,7 @@ function buildCases(): { cases: Case[]; expected: number[]; perTask: Record<stri
         for (const r of responses) {
           const form = pick(rng, ["plain", "plain", "json", "numpy"] as const);
           cases.push({ data_source: rec.data_source, solution_str: r, ground_truth: gt, extra_info: rec.extra_info, kwargs: options, gt_form: form });
-          expected.push(scoreSync(rec as any, r, { rewardOptions: options }).score);
+          expected.push(scoreResponseSync(rec as any, r, { rewardOptions: options }).score);
           perTask[s.task] = (perTask[s.task] ?? 0) + 1;
         }
       }
@@ -303,7 +303,7 @@ test("exportVerlRun writes cellrl_reward.py and custom_reward_function.{path,nam
       { data_source: "cellrl/countdown", solution_str: "1+2", ground_truth: { target: 4, numbers: [1, 2] } },
     ]).results;
     assert.deepEqual(r.map((x) => x.score), [0.25, 0, 0.1]);
-    assert.equal(scoreSync({ data_source: "cellrl/sort", reward_model: { ground_truth: "13" } } as any, "12", { rewardOptions: { partialWeight: 0.5 } }).score, 0.25);
+    assert.equal(scoreResponseSync({ data_source: "cellrl/sort", reward_model: { ground_truth: "13" } } as any, "12", { rewardOptions: { partialWeight: 0.5 } }).score, 0.25);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -335,7 +335,7 @@ test("exportVerlRun: no reward file for a pure math set, GKD, or a caller's rewa
     assert.deepEqual(verlRewardSourcesOf(["cellrl/arith-big-vr", "openai/gsm8k"]), { "cellrl/arith-big-vr": "arith" });
     const alias = exportVerlRun(path.join(dir, "alias"), { train: big, settings });
     const cases = big.flatMap((rec) => [String((rec.extra_info as any).answer), "1", ` <answer>${(rec.extra_info as any).answer}</answer>`].map((r) => ({ data_source: rec.data_source, solution_str: r, ground_truth: rec.reward_model.ground_truth })));
-    assert.deepEqual(runPython(alias.rewardFile!, cases).results.map((x) => x.score), cases.map((c) => scoreSync({ data_source: c.data_source, reward_model: { ground_truth: c.ground_truth } } as any, c.solution_str).score));
+    assert.deepEqual(runPython(alias.rewardFile!, cases).results.map((x) => x.score), cases.map((c) => scoreResponseSync({ data_source: c.data_source, reward_model: { ground_truth: c.ground_truth } } as any, c.solution_str).score));
     // a task with its own verifier, or a cellrl/* source no task owns: the file cannot score it, so the export says so
     register({ ...tasks.get("arith"), name: "odd-vr", dataSource: "cellrl/odd-vr", verify: () => ({ score: 1, details: {} }) });
     assert.throws(() => exportVerlRun(path.join(dir, "odd"), { train: generate("odd-vr", 2, { seed: 0 }), settings }), /"cellrl\/odd-vr" belongs to task "odd-vr".*settings\.rewardFunction/s);

@@ -6,11 +6,11 @@ import * as tasks from "../../lib/tasks/index.js";
 
 test("every task's records score 1 with their reference answer and 0 with an empty response", () => {
   for (const name of tasks.tasks.names()) {
-    for (const rec of tasks.generate(name, 5, { seed: 11 })) {
-      const ok = reward.scoreSync(rec, String(rec.extra_info!.answer));
+    for (const rec of tasks.records(name, 5, { seed: 11 })) {
+      const ok = reward.scoreResponseSync(rec, String(rec.extra_info!.answer));
       assert.deepEqual([ok.score, ok.details.reward, ok.details.task], [1, "task", name]);
-      assert.equal(reward.scoreSync(rec, "").score, 0);
-      assert.equal(reward.scoreSync(rec, String(rec.extra_info!.answer), { reward: name }).score, 1);
+      assert.equal(reward.scoreResponseSync(rec, "").score, 0);
+      assert.equal(reward.scoreResponseSync(rec, String(rec.extra_info!.answer), { reward: name }).score, 1);
     }
   }
 });
@@ -29,8 +29,8 @@ test("a task defined in a notebook is scored by data_source without touching the
     },
     verify: (r, gt) => ({ score: r.trim() === gt ? 1 : 0, details: {} }),
   });
-  tasks.register(echo);
+  tasks.registerTask(echo);
   const [rec] = echo(1, { seed: 0 });
-  assert.equal(reward.scoreSync(rec, String(rec.reward_model.ground_truth)).score, 1);
-  assert.equal(reward.scoreSync(rec, "zzz").score, 0);
+  assert.equal(reward.scoreResponseSync(rec, String(rec.reward_model.ground_truth)).score, 1);
+  assert.equal(reward.scoreResponseSync(rec, "zzz").score, 0);
 });

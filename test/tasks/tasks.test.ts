@@ -19,8 +19,8 @@ const KNOBS: Record<string, Record<string, unknown>[]> = {
 
 test("generators are deterministic under a seed, and seed() replays the default stream", () => {
   for (const name of ALL) {
-    assert.deepEqual(tasks.generate(name, 20, { seed: 7 }), tasks.generate(name, 20, { seed: 7 }), name);
-    assert.notDeepEqual(tasks.generate(name, 20, { seed: 7 }), tasks.generate(name, 20, { seed: 8 }), name);
+    assert.deepEqual(tasks.records(name, 20, { seed: 7 }), tasks.records(name, 20, { seed: 7 }), name);
+    assert.notDeepEqual(tasks.records(name, 20, { seed: 7 }), tasks.records(name, 20, { seed: 8 }), name);
   }
   seed(5);
   const a = tasks.arith(10);
@@ -32,7 +32,7 @@ test("records follow verl's schema; every reference answer verifies; prompts and
   for (const name of ALL) {
     const t = tasks.tasks.get(name);
     for (const knobs of KNOBS[name]) {
-      const recs = tasks.generate(name, 150, { seed: 1, split: "test", ...knobs });
+      const recs = tasks.records(name, 150, { seed: 1, split: "test", ...knobs });
       recs.forEach((r, i) => {
         assert.equal(r.data_source, `cellrl/${name}`);
         assert.deepEqual([r.prompt.length, r.prompt[0].role, r.reward_model.style, r.extra_info!.split, r.extra_info!.index], [1, "user", "rule", "test", i]);
@@ -50,7 +50,7 @@ test("knobs are checked with errors that name the knob", () => {
   assert.throws(() => tasks.arith(1, { digits: 0 }), (e: unknown) => e instanceof CellrlError && /digits must be an integer in \[1, 15\]/.test(e.message));
   assert.throws(() => tasks.arith(1, { digit: 3 } as never), /unknown option "digit"/);
   assert.throws(() => tasks.countdown(1, { ops: ["%"] } as never), /ops must be a non-empty list/);
-  assert.throws(() => tasks.generate("nope", 1), /unknown task "nope"/);
+  assert.throws(() => tasks.records("nope", 1), /unknown task "nope"/);
   assert.throws(() => tasks.arith(-1), /n must be a non-negative integer/);
 });
 
