@@ -30,7 +30,9 @@ interface Section {
 }
 
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
-const cell = (s: string) => s.replace(/\|/g, "\\|");
+/** TSDoc text as markdown: outside `code`, `<` and `>` are escaped so "<eos>" or "ids[<t]" are not read as HTML. */
+const md = (s: string) => s.split(/(`[^`]*`)/).map((part, i) => (i % 2 ? part : part.replace(/</g, "&lt;").replace(/>/g, "&gt;"))).join("");
+const cell = (s: string) => md(s).replace(/\|/g, "\\|");
 
 /** First paragraph of a TSDoc comment, on one line. */
 function summaryOf(sym: ts.Symbol, checker: ts.TypeChecker): string {
@@ -161,7 +163,7 @@ export function renderApi(sections: Section[]): string {
       L.push(`### \`${e.kind === "class" ? "new " : ""}${s.prefix}${e.call}\``, "");
       if (e.aliasOf) L.push(`The same ${e.kind} as \`${s.prefix}${e.aliasOf}\`.`, "");
       else {
-        if (e.summary) L.push(e.summary, "");
+        if (e.summary) L.push(md(e.summary), "");
         for (const ex of e.examples) L.push("```ts", ex, "```", "");
       }
     }
@@ -172,7 +174,7 @@ export function renderApi(sections: Section[]): string {
       L.push("");
       for (const e of ts_.filter((x) => x.members)) {
         L.push(`#### \`${s.prefix}${e.name}\``, "");
-        if (e.summary) L.push(e.summary, "");
+        if (e.summary) L.push(md(e.summary), "");
         L.push("| field | what |", "|---|---|");
         for (const m of e.members!) L.push(`| \`${m.name}${m.optional ? "?" : ""}\` | ${cell(m.doc)} |`);
         L.push("");
