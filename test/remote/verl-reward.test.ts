@@ -1,8 +1,9 @@
-// cellrl_reward.py (lib/remote/verl-reward-py.ts), the verl custom reward function exportVerlRun writes for cellrl/*
-// task data: for every built-in task, thousands of responses (right, wrong, partly right, malformed, tagged or not,
-// odd whitespace, non-canonical integers, countdown expressions that reuse numbers, use other operators or divide
-// by zero, ...) get exactly the score reward.scoreSync gives, with the file loaded the way verl loads it; other data
-// sources reach verl's default_compute_score; exportVerlRun writes the file and the config keys for task data only.
+// cellrl_reward.py (lib/remote/python/, written out by verl-reward-py.ts), the verl custom reward function
+// exportVerlRun writes for cellrl/* task data: for every built-in task, thousands of responses (right, wrong, partly
+// right, malformed, tagged or not, odd whitespace, non-canonical integers, countdown expressions that reuse numbers,
+// use other operators or divide by zero, ...) get exactly the score reward.scoreSync gives, with the file loaded the
+// way verl loads it; other data sources reach verl's default_compute_score; exportVerlRun writes the file and the
+// config keys for task data only.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -21,39 +22,8 @@ const ROOT = path.join(__dirname, "..", "..");
 const PYTHON = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", "pass"]).status === 0);
 const needsPython = { skip: PYTHON ? false : "no python3 on this machine: the Python reward file cannot be run (install python3 to check it against reward.scoreSync)" };
 
-// Loads the reward file as verl's get_custom_reward_fn does (spec_from_file_location "custom_module") and calls it with
-// keywords as verl's reward loop does. gt_form "json" hands the ground truth over as the JSON text a mixed parquet
-// column holds; "numpy" as pandas gives a struct column (numpy arrays and scalars), when numpy is installed.
-const DRIVER = String.raw`
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("custom_module", sys.argv[1])
-mod = importlib.util.module_from_spec(spec)
-sys.modules["custom_module"] = mod
-spec.loader.exec_module(mod)
-fn = getattr(mod, "compute_score")
-try:
-    import numpy as np
-except ImportError:
-    np = None
-def numpyish(v):
-    if np is None: return v
-    if isinstance(v, dict): return {k: numpyish(x) for k, x in v.items()}
-    if isinstance(v, list): return np.array(v)
-    if isinstance(v, int) and not isinstance(v, bool): return np.int64(v)
-    return v
-out = []
-for line in sys.stdin:
-    c = json.loads(line)
-    gt = c["ground_truth"]
-    if c.get("gt_form") == "json": gt = json.dumps(gt)
-    elif c.get("gt_form") == "numpy": gt = numpyish(gt)
-    try:
-        s = fn(data_source=c["data_source"], solution_str=c["solution_str"], ground_truth=gt, extra_info=c.get("extra_info"), **c.get("kwargs", {}))
-        out.append({"score": s})
-    except Exception as e:
-        out.append({"error": "%s: %s" % (type(e).__name__, e)})
-sys.stdout.write(json.dumps({"numpy": np is not None, "results": out}))
-`;
+// Loads the reward file as verl does and calls compute_score with keywords as verl's reward loop does (see its docstring).
+const DRIVER = path.join(__dirname, "python", "verl_driver.py");
 
 interface Case {
   data_source: string;
@@ -65,7 +35,7 @@ interface Case {
 }
 
 function runPython(file: string, cases: Case[], env: NodeJS.ProcessEnv = {}): { numpy: boolean; results: { score?: number; error?: string }[] } {
-  const out = execFileSync(PYTHON!, ["-c", DRIVER, file], { input: cases.map((c) => JSON.stringify(c)).join("\n") + "\n", maxBuffer: 64 << 20, env: { ...process.env, ...env } });
+  const out = execFileSync(PYTHON!, [DRIVER, file], { input: cases.map((c) => JSON.stringify(c)).join("\n") + "\n", maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   return JSON.parse(out.toString());
 }
 
