@@ -35,7 +35,7 @@ async function run(name: string, mode: Mode, steps: number): Promise<{ step: num
       const batch = recs.slice(i * PROMPTS, (i + 1) * PROMPTS);
       const t = performance.now();
       const r = await grpoStep(
-        { policy, opt, trainer, prompts: batch.map((x) => (x.prompt as { content: string }[])[0].content), reward: (o) => o.responses.map((resp, j) => scoreSync(batch[o.group[j]], resp).score) },
+        { policy, opt, trainer, prompts: batch, reward: (o) => scoreSync(o).scores },
         { n: G, sampling: { maxNewTokens: 8, temperature: 1 }, rng, thresholds: { zeroStdFrac: null } },
       );
       if (i === 0) continue; // warm-up: wasm compilation, first allocations

@@ -85,7 +85,7 @@ export async function generateTokensPerS(c: BenchConfig, options: { reps?: numbe
     for (let r = 0; r <= reps; r++) {
       const prompts = randomIds(rng, c.batch, c.prompt_len, c.vocab_size);
       const t0 = performance.now();
-      generate(m, prompts, { max_new_tokens: c.new_tokens, ignore_eos: true, temperature: 1, seed: r });
+      generate(m, prompts, { maxNewTokens: c.new_tokens, ignoreEos: true, temperature: 1, seed: r });
       const dt = (performance.now() - t0) / 1000;
       if (r > 0) samples.push((c.batch * c.new_tokens) / dt);
     }

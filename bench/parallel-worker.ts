@@ -43,7 +43,7 @@ export function generate(arg: { reps: number }, ctx: WorkerContext): Timed {
     ctx.allReduce!.barrier(); // start together, so the slower worker's time is the group's time
     const t0 = performance.now();
     const c0 = threadCpu();
-    modelGenerate(model!, prompts, { max_new_tokens: c.new_tokens, ignore_eos: true, temperature: 1, seed: 100 * r + ctx.rank });
+    modelGenerate(model!, prompts, { maxNewTokens: c.new_tokens, ignoreEos: true, temperature: 1, seed: 100 * r + ctx.rank });
     out.cpu.push((threadCpu() - c0) * 1000);
     out.wall.push(performance.now() - t0);
   }

@@ -54,14 +54,14 @@ export async function mixedRollout(
       fail("invalid_input", `${F}: prompt ${i} is off-policy but responses[${i}] is ${describe(responses?.[i])}. Pass options.responses (dataset answers), or lambda: 1.`, { path: ["responses", i] }, mixedRollout);
   const onIdx = onPolicy.flatMap((on, i) => (on ? [i] : []));
   const gen: GenerateResult | null = onIdx.length ? await policy.generate(onIdx.map((i) => prompts[i]), { ...sampling, n: 1 }) : null;
-  const out: GenerateResult = { group: [], sample: [], promptIds: [], ids: [], text: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] };
+  const out: GenerateResult = { group: [], sample: [], promptTokenIds: [], ids: [], text: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] };
   const source: string[] = [];
   let k = 0;
   for (let i = 0; i < prompts.length; i++) {
     out.group.push(i);
     out.sample.push(0);
     if (onPolicy[i] && gen) {
-      out.promptIds.push(gen.promptIds[k]); out.ids.push(gen.ids[k]); out.text!.push(gen.text?.[k] ?? tok.decode(gen.ids[k], { skipSpecialTokens: true }));
+      out.promptTokenIds.push(gen.promptTokenIds[k]); out.ids.push(gen.ids[k]); out.text!.push(gen.text?.[k] ?? tok.decode(gen.ids[k], { skipSpecialTokens: true }));
       out.logprobs.push(gen.logprobs[k]); out.rawLogprobs.push(gen.rawLogprobs[k]); out.finishReason.push(gen.finishReason[k]); out.stopReason.push(gen.stopReason[k]); out.lengths.push(gen.lengths[k]);
       source.push("student");
       k++;
@@ -69,7 +69,7 @@ export async function mixedRollout(
       const ids = tok.encode(responses![i]!, { addSpecialTokens: false });
       if (tok.eosTokenId !== undefined) ids.push(tok.eosTokenId);
       if (ids.length === 0) fail("invalid_input", `${F}: responses[${i}] is empty and the tokenizer has no EOS; a response needs at least one token.`, {}, mixedRollout);
-      out.promptIds.push(tok.encode(prompts[i])); out.ids.push(ids); out.text!.push(responses![i]!);
+      out.promptTokenIds.push(tok.encode(prompts[i])); out.ids.push(ids); out.text!.push(responses![i]!);
       out.logprobs.push(new Array(ids.length).fill(0)); out.rawLogprobs.push(new Array(ids.length).fill(0));
       out.finishReason.push("stop"); out.stopReason.push(tok.eosTokenId ?? null); out.lengths.push(ids.length);
       source.push("dataset");

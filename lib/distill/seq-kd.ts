@@ -1,6 +1,6 @@
 // Sequence-level KD (Kim & Rush 2016; TRL seq_kd): SFT of the student on the teacher's own samples. The GKD paper's
 // baseline; with λ = 0 and dataset = teacher outputs, GKD's forward-KL variant is its token-level counterpart.
-import { rollout as sample, type Rollout } from "../rollout/rollout.js";
+import { sample, type Rollout } from "../rollout/rollout.js";
 import type { Policy, SampleOptions } from "../rollout/policy.js";
 import type { AdamW } from "../model/optim.js";
 import { sftStep } from "../update/sft-step.js";

@@ -7,7 +7,7 @@ import type { Rng } from "../core/random.js";
 import { applyChatTemplate, type ChatMessage } from "../model/chat-template.js";
 import { generate, type GenerateResult } from "../model/generate.js";
 import type { LlamaModel } from "../model/llama.js";
-import { checkSampling } from "../model/sampling.js";
+import { checkSampling, snakeCaseNames } from "../model/sampling.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
 import { scorePositions, type PositionScore } from "./serve-score.js";
 
@@ -113,9 +113,12 @@ function samplingOf(ctx: ServeContext, b: Body) {
   const topK = int(b, "top_k", 0, -1);
   const o = { temperature: num(b, "temperature") ?? 1, top_p: num(b, "top_p") ?? 1, top_k: topK === -1 ? 0 : (topK as number), min_p: num(b, "min_p") ?? 0 };
   try {
-    checkSampling(o, "cellrl serve");
+    checkSampling({ temperature: o.temperature, topP: o.top_p, topK: o.top_k, minP: o.min_p }, "cellrl serve");
   } catch (e) {
-    throw new ApiError(400, (e as Error).message, e instanceof CellrlError ? String(e.path[0] ?? "") || null : null);
+    // the API speaks vLLM's names: report the request field, not cellrl's camelCase option
+    const field = e instanceof CellrlError ? String(e.path[0] ?? "") : "";
+    const snake = Object.keys(snakeCaseNames).find((k) => snakeCaseNames[k] === field) ?? field;
+    throw new ApiError(400, field ? (e as Error).message.replace(new RegExp(`\\b${field}\\b`, "g"), snake) : (e as Error).message, snake || null);
   }
   for (const k of ["presence_penalty", "frequency_penalty"]) if ((num(b, k) ?? 0) !== 0) throw new ApiError(400, `${k} is not supported by cellrl serve (got ${b[k]}); send 0.`, k);
   if ((num(b, "repetition_penalty") ?? 1) !== 1) throw new ApiError(400, `repetition_penalty is not supported by cellrl serve (got ${b.repetition_penalty}); send 1.`, "repetition_penalty");
@@ -163,15 +166,15 @@ function sample(ctx: ServeContext, ids: number[][], maxTokens: number, s: Return
   return generate(ctx.model, ids, {
     tokenizer: ctx.tokenizer,
     n,
-    max_new_tokens: maxTokens,
+    maxNewTokens: maxTokens,
     temperature,
-    top_p,
-    top_k,
-    min_p,
+    topP: top_p,
+    topK: top_k,
+    minP: min_p,
     stop,
-    stop_token_ids,
-    ignore_eos,
-    include_stop_str_in_output,
+    stopTokenIds: stop_token_ids,
+    ignoreEos: ignore_eos,
+    includeStopStrInOutput: include_stop_str_in_output,
     ...(seed !== null ? { seed } : { rng: ctx.rng }),
   });
 }

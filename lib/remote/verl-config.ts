@@ -33,7 +33,7 @@ export interface VerlSettings {
   batchSize: number;
   /** data.max_prompt_length. Defaults to 512. */
   maxPromptLength?: number;
-  /** data.max_response_length. Defaults to step.sampling.max_new_tokens, else 512. */
+  /** data.max_response_length. Defaults to step.sampling.maxNewTokens, else 512. */
   maxResponseLength?: number;
   /** trainer.total_epochs. Defaults to 1. */
   epochs?: number;
@@ -129,7 +129,7 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
   const batch = posInt(where, "batchSize", settings.batchSize);
   const step = (settings.step ?? {}) as GrpoStepOptions & FlowrlStepOptions & GkdStepOptions;
   const opt = settings.optimizer ?? {};
-  const sampling = (step.sampling ?? {}) as { temperature?: number; top_p?: number; top_k?: number; max_new_tokens?: number; min_p?: number };
+  const sampling = (step.sampling ?? {}) as { temperature?: number; topP?: number; topK?: number; maxNewTokens?: number; minP?: number };
   const d = verlConfigDefaults;
   const notes: string[] = [];
   const v: Record<string, VerlValue> = {};
@@ -142,7 +142,7 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
   v["data.prompt_key"] = "prompt"; // recipe gkd defaults to "question" (algorithms.md §4.10); be explicit everywhere
   v["data.train_batch_size"] = batch;
   v["data.max_prompt_length"] = posInt(where, "maxPromptLength", settings.maxPromptLength ?? d.maxPromptLength);
-  v["data.max_response_length"] = posInt(where, "maxResponseLength", settings.maxResponseLength ?? sampling.max_new_tokens ?? d.maxResponseLength);
+  v["data.max_response_length"] = posInt(where, "maxResponseLength", settings.maxResponseLength ?? sampling.maxNewTokens ?? d.maxResponseLength);
   v["actor_rollout_ref.model.path"] = settings.model;
 
   // optimizer (FSDP actor for GRPO / FlowRL, Megatron for GKD: clip_grad lives under optim there)
@@ -167,9 +167,9 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
   // rollout
   v["actor_rollout_ref.rollout.name"] = "vllm";
   v["actor_rollout_ref.rollout.temperature"] = sampling.temperature ?? 1;
-  v["actor_rollout_ref.rollout.top_p"] = sampling.top_p ?? 1;
-  v["actor_rollout_ref.rollout.top_k"] = sampling.top_k && sampling.top_k > 0 ? sampling.top_k : -1;
-  if (sampling.min_p) notes.push(`sampling.min_p = ${sampling.min_p}: verl's rollout config has no min_p; it is dropped.`);
+  v["actor_rollout_ref.rollout.top_p"] = sampling.topP ?? 1;
+  v["actor_rollout_ref.rollout.top_k"] = sampling.topK && sampling.topK > 0 ? sampling.topK : -1;
+  if (sampling.minP) notes.push(`sampling.minP = ${sampling.minP}: verl's rollout config has no min_p; it is dropped.`);
 
   if (alg === "grpo" || alg === "flowrl") {
     const n = posInt(where, "step.n", step.n ?? grpoStepDefaults.n);

@@ -1,7 +1,7 @@
 // Public API of lib/reward: the registry and dispatcher, then each grader (each registers itself when imported).
-export type { RewardFn, SyncRewardFn, RewardResult, RewardRecord, RewardMessage } from "./types.js";
+export type { RewardFn, SyncRewardFn, RewardResult, RewardRecord, RewardMessage, RewardBatch, BatchScores } from "./types.js";
 export { rewards, register, routeDataSource, routeOf, routes, rewardFor, type RegisterOptions } from "./registry.js";
-export { score, scoreSync, defaults as scoreDefaults, type ScoreOptions } from "./score.js";
+export { score, scoreSync, scoreResponse, scoreResponseSync, defaults as scoreDefaults, type ScoreOptions } from "./score.js";
 export { composite, type CompositePart } from "./composite.js";
 export { knownSources, knownPatterns } from "./data-sources.js";
 

@@ -8,7 +8,7 @@ import type { LlamaModel } from "../model/llama.js";
 import type { AdamW } from "../model/optim.js";
 import type { ParallelTrainer } from "../model/parallel.js";
 import type { Policy } from "../rollout/policy.js";
-import { rollout, type Rollout, type RolloutOptions } from "../rollout/rollout.js";
+import { sample, type Rollout, type RolloutOptions, type SampleInput } from "../rollout/rollout.js";
 import { advantage, type AdvantageOptions } from "./advantage.js";
 import { checkAlerts, findNonFinite, type Alert, type AlertThresholds } from "./alerts.js";
 import { isFullKl, klReward } from "./kl.js";
@@ -34,10 +34,10 @@ export interface GrpoStepInputs {
    * are split over the workers and the trained weights are copied back into policy.model before the step returns.
    */
   trainer?: ParallelTrainer | null;
-  /** Prompts of this step (texts or token ids); each gets `n` completions. */
-  prompts: string[] | number[][];
-  /** Rewards of the rollout (see update.rewardsFrom). */
-  reward: RewardSource;
+  /** Prompts of this step: verl records (chat template applied), texts or token ids; each gets `n` completions. */
+  prompts: SampleInput;
+  /** Rewards of the rollout, (ro) => [B]. Defaults to reward.score(ro) (rows routed by their records' data_source). */
+  reward?: RewardSource;
   /** Frozen reference model for the KL term (policy.model.clone()); required when kl is set. */
   ref?: LlamaModel | null;
   /** Per-prompt columns for the rollout table (e.g. {ground_truth: [...]}). */
@@ -52,7 +52,7 @@ export interface GrpoStepInputs {
 export interface GrpoStepOptions {
   /** Completions per prompt, G (verl rollout.n, TRL num_generations). Defaults to 8. */
   n?: number;
-  /** Sampling options for the rollout (temperature, top_p, max_new_tokens, stop, ...). Defaults to temperature 1, 64 tokens. */
+  /** Sampling options for the rollout (temperature, topP, maxNewTokens, stop, ...). Defaults to temperature 1, 64 tokens. */
   sampling?: Omit<RolloutOptions, "n" | "columns" | "promptIds" | "rng">;
   /** Advantage estimator (verl adv_estimator). Defaults to "grpo". */
   advantage?: string | AdvantageFn;
@@ -155,7 +155,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   const temperature = o.sampling?.temperature ?? 1;
 
   // 1. o_1..o_G ~ π_old(·|q) for every prompt q
-  const ro = await tm.phaseAsync("rollout", () => rollout(policy, prompts, { ...o.sampling, n: o.n, columns, rng }));
+  const ro = await tm.phaseAsync("rollout", () => sample(policy, prompts, { ...o.sampling, n: o.n, columns, rng }));
   // 2. r_i
   const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.grpoStep"));
   // 3. log π_old and log π_ref on the sampled tokens (no gradient)

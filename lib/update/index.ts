@@ -21,7 +21,7 @@ export { sftStep } from "./sft-step.js";
 export { rewardMetrics, advantageMetrics, lengthMetrics, matrixMean, timer } from "./metrics.js";
 export { checkAlerts, findNonFinite, alertDefaults, type Alert, type AlertThresholds, type NonFinite } from "./alerts.js";
 export { openRunLog, readRunLog, compareRuns, type RunLog, type RunLogOptions, type LoadedRun } from "./run-log.js";
-export { rewardsFrom, type RewardSource } from "./rollout-reward.js";
+export { type RewardSource } from "./rollout-reward.js";
 export { grpoStep, grpoStepDefaults, mergeMetrics, type GrpoStepInputs, type GrpoStepOptions, type StepResult, type TrainablePolicy } from "./grpo-step.js";
 export { parallelTrainer, parallelPolicyLoss, type ParallelPolicyTrainerOptions, type ParallelLossSettings, type ParallelPolicyBatch } from "./parallel.js";
 export { flowrlStep, flowrlParams, type FlowrlStepInputs, type FlowrlStepOptions } from "./flowrl/flowrl-step.js";

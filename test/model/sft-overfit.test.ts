@@ -37,7 +37,7 @@ function sumsTask() {
 
 function assertMemorised(task: ReturnType<typeof sumsTask>): void {
   const { m, prompts, tok, R, answers, pairs } = task;
-  const out = generate(m, prompts, { tokenizer: tok, temperature: 0, max_new_tokens: R + 2 });
+  const out = generate(m, prompts, { tokenizer: tok, temperature: 0, maxNewTokens: R + 2 });
   assert.deepEqual(out.ids, answers);
   assert.deepEqual(out.text, pairs.map(([a, b]) => String(a + b)));
   assert.deepEqual(out.finishReason, Array(20).fill("stop"));

@@ -55,9 +55,9 @@ test("cellrl serve --model DIR --port 0: answers the OpenAI API on 127.0.0.1 and
   assert.ok(url, line);
   const policy = await RemotePolicy.connect(url, { timeoutMs: 20_000, retries: 0 });
   assert.equal(policy.name, "remote:tiny-ckpt");
-  const out = await policy.generate(["12+3=", "4="], { n: 2, max_new_tokens: 5, seed: 9 });
+  const out = await policy.generate(["12+3=", "4="], { n: 2, maxNewTokens: 5, seed: 9 });
   // the served weights are the saved ones: same samples as the in-memory model with the same per-prompt seed
-  const local = generate(m, [tok.encode("12+3=")], { n: 2, max_new_tokens: 5, seed: new Rng(9).nextU32() >>> 1, tokenizer: tok });
+  const local = generate(m, [tok.encode("12+3=")], { n: 2, maxNewTokens: 5, seed: new Rng(9).nextU32() >>> 1, tokenizer: tok });
   assert.deepEqual(out.ids.slice(0, 2), local.ids);
   await assert.rejects(policy.score({ ids: [tok.encode("1+2=3")] }, { topK: 6 }), /HTTP 400: \"Requested prompt logprobs of 6, which is greater than max allowed: 5\.\".*start vLLM with --max-logprobs K \(cellrl serve: --max-logprobs K\)/);
   policy.close();

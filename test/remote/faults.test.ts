@@ -35,7 +35,7 @@ test("500, 500, then success: retried with backoff, the answer arrives", async (
   const srv = await fakeServer((b, i) => (i < 2 ? { status: 500, body: { error: { message: "boom", type: "InternalServerError", code: 500 } } } : { body: completionBody(b) }));
   const retries: RetryEvent[] = [];
   const policy = new RemotePolicy(srv.url, { tokenizer: tok, ...fast, onRetry: (e) => retries.push(e) });
-  const out = await policy.generate(["1+1="], { n: 2, max_new_tokens: 3 });
+  const out = await policy.generate(["1+1="], { n: 2, maxNewTokens: 3 });
   assert.deepEqual(out.ids, [[5, 6, 2], [5, 6, 2]]);
   assert.deepEqual(out.logprobs, [[-0.5, -0.5, -0.5], [-0.5, -0.5, -0.5]]);
   assert.deepEqual(retries.map((r) => [r.attempt, r.status]), [[0, 500], [1, 500]]);

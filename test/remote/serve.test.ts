@@ -8,7 +8,7 @@ import { localTeacher } from "../../lib/distill/teacher.js";
 import { encodeChat } from "../../lib/model/chat-template.js";
 import { generate } from "../../lib/model/generate.js";
 import { logprobs } from "../../lib/model/logprobs.js";
-import { rollout } from "../../lib/rollout/rollout.js";
+import { sample } from "../../lib/rollout/rollout.js";
 import { RemoteClient } from "../../lib/remote/client.js";
 import { RemoteRequestError } from "../../lib/remote/errors.js";
 import { RemotePolicy } from "../../lib/remote/remote-policy.js";
@@ -45,7 +45,7 @@ test("completions with a seed: the same ids as model.generate with that seed; lo
   const prompt = tok.encode("12+3=");
   const body = { prompt, n: 3, max_tokens: 6, temperature: 1, seed: 7, logprobs: 2, return_token_ids: true, return_tokens_as_token_ids: true };
   const j = (await c.request("POST", "/completions", body, "test")) as any;
-  const local = generate(m, [prompt], { n: 3, max_new_tokens: 6, temperature: 1, seed: 7, tokenizer: tok });
+  const local = generate(m, [prompt], { n: 3, maxNewTokens: 6, temperature: 1, seed: 7, tokenizer: tok });
   assert.equal(j.object, "text_completion");
   assert.equal(j.choices.length, 3);
   j.choices.forEach((ch: any, r: number) => {
@@ -101,11 +101,11 @@ test("RemotePolicy: rollout() works unchanged, and score() equals model.logprobs
   const policy = await RemotePolicy.connect(srv.url, { concurrency: 2 });
   assert.equal(policy.name, "remote:tiny");
   assert.equal(policy.tokenizer.vocabSize, tok.vocabSize);
-  const ro = await rollout(policy, ["1+1=", "22+3="], { n: 2, max_new_tokens: 5, seed: 11, columns: { answer: ["2", "25"] } });
+  const ro = await sample(policy, ["1+1=", "22+3="], { n: 2, maxNewTokens: 5, seed: 11, columns: { answer: ["2", "25"] } });
   assert.equal(ro.size, 4);
   assert.deepEqual(ro.group, [0, 0, 1, 1]);
   assert.deepEqual(ro.table.array("answer"), ["2", "2", "25", "25"]);
-  const again = await rollout(policy, ["1+1=", "22+3="], { n: 2, max_new_tokens: 5, seed: 11 });
+  const again = await sample(policy, ["1+1=", "22+3="], { n: 2, maxNewTokens: 5, seed: 11 });
   assert.deepEqual(again.responseIds, ro.responseIds, "same seed, same samples");
   const ref = logprobs(m, ro, { topK: 2, entropy: false });
   const remoteScore = await policy.score(ro, { topK: 2 });
@@ -133,10 +133,10 @@ test("RemotePolicy: rollout() works unchanged, and score() equals model.logprobs
 test("chat completions apply the chat template; the policy's chat() returns the server's prompt ids", async () => {
   const policy = new RemotePolicy(srv.url, { tokenizer: tok, model: "tiny" });
   const msgs = [{ role: "user", content: "3+4=" }];
-  const out = await policy.chat([msgs], { n: 2, max_new_tokens: 4, seed: 3 });
+  const out = await policy.chat([msgs], { n: 2, maxNewTokens: 4, seed: 3 });
   assert.equal(out.ids.length, 2);
-  assert.deepEqual(out.promptIds[0], encodeChat(tok, msgs, { addGenerationPrompt: true }));
-  const local = generate(m, [out.promptIds[0]], { n: 2, max_new_tokens: 4, seed: new Rng(3).nextU32() >>> 1, tokenizer: tok });
+  assert.deepEqual(out.promptTokenIds[0], encodeChat(tok, msgs, { addGenerationPrompt: true }));
+  const local = generate(m, [out.promptTokenIds[0]], { n: 2, maxNewTokens: 4, seed: new Rng(3).nextU32() >>> 1, tokenizer: tok });
   assert.deepEqual(out.ids, local.ids);
   const c = new RemoteClient(srv.url, { model: "tiny" });
   const j = (await c.request("POST", "/chat/completions", { messages: [{ role: "user", content: [{ type: "text", text: "3+4=" }] }], max_tokens: 3, logprobs: true, top_logprobs: 2, seed: 1 }, "test")) as any;
@@ -152,7 +152,7 @@ test("chat completions apply the chat template; the policy's chat() returns the 
 
 test("remoteTeacher: the same top-k ids and logprobs as distill.localTeacher on a rollout batch", async () => {
   const policy = new RemotePolicy(srv.url, { tokenizer: tok, model: "tiny" });
-  const ro = await rollout(policy, ["9+9=", "1="], { n: 2, max_new_tokens: 4, seed: 5 });
+  const ro = await sample(policy, ["9+9=", "1="], { n: 2, maxNewTokens: 4, seed: 5 });
   const teacher = remoteTeacher(srv.url, { tokenizer: tok, topK: 4, concurrency: 3 });
   const remoteOut = await teacher.score(ro);
   const localOut = localTeacher(m, { topK: 4 }).score(ro) as any;
@@ -212,7 +212,7 @@ test("a GKD step with the teacher behind the server matches the same step with t
     const teacher = teacherOf();
     const losses: number[] = [];
     for (let s = 0; s < 2; s++) {
-      const r = await gkdStep({ policy: student, opt, teacher, prompts, step: s }, { divergence: "jsd", beta: 0.5, topK: 4, sampling: { max_new_tokens: 4 }, rng: new Rng(7 + s), thresholds: { truncFrac: null } });
+      const r = await gkdStep({ policy: student, opt, teacher, prompts, step: s }, { divergence: "jsd", beta: 0.5, topK: 4, sampling: { maxNewTokens: 4 }, rng: new Rng(7 + s), thresholds: { truncFrac: null } });
       losses.push(r.metrics["distill/loss"]);
     }
     teacher.close?.();
@@ -230,7 +230,7 @@ test("evals.generate runs against the server like a local policy (records get n 
   const { record } = await import("../../lib/data/record.js");
   const policy = await RemotePolicy.connect(srv.url);
   const recs = [record({ data_source: "cellrl/arith", prompt: "1+1=", ground_truth: "2" }), record({ data_source: "cellrl/arith", prompt: "2+2=", ground_truth: "4" })];
-  const gen = await evalGenerate(policy, recs, { n: 3, max_new_tokens: 4, temperature: 1 });
+  const gen = await evalGenerate(policy, recs, { n: 3, maxNewTokens: 4, temperature: 1 });
   assert.equal(gen.length, 2);
   for (const g of gen) {
     assert.equal(g.responses.length, 3);

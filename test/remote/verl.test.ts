@@ -91,7 +91,7 @@ const UNQUOTED = new Set([
 const base = { model: "Qwen/Qwen2.5-0.5B-Instruct", trainFiles: "train.parquet", batchSize: 32 };
 /** Configs that between them emit every key the exporter can write. */
 const everyKey = (): VerlSettings[] => [
-  { ...base, algorithm: "grpo", step: { n: 8, kl: { beta: 0.01, estimator: "k3" }, sampling: { temperature: 0.7, top_p: 0.95, top_k: 20, max_new_tokens: 256 } }, optimizer: { lr: 1e-6, schedule: { type: "cosine", warmupSteps: 10 } }, totalSteps: 100, rewardFunction: { path: "reward.py" } },
+  { ...base, algorithm: "grpo", step: { n: 8, kl: { beta: 0.01, estimator: "k3" }, sampling: { temperature: 0.7, topP: 0.95, topK: 20, maxNewTokens: 256 } }, optimizer: { lr: 1e-6, schedule: { type: "cosine", warmupSteps: 10 } }, totalSteps: 100, rewardFunction: { path: "reward.py" } },
   { ...base, algorithm: "grpo", step: { advantage: "dr-grpo", kl: { beta: 0.02, estimator: "k1", in: "reward" } } },
   { ...base, algorithm: "flowrl", step: { n: 8, beta: 15 } },
   { ...base, algorithm: "gkd", step: { divergence: "jsd", beta: 0.3, topK: 16 }, teacher: { ip: "10.0.0.2", port: 15555, workers: 2 } },
@@ -156,7 +156,7 @@ test("GRPO: the notebook's options map to verl's values (mini-batches in prompts
   assert.throws(() => verlConfig({ ...base, algorithm: "grpo", step: { n: 8, miniBatchSize: 60 } }), /miniBatchSize = 60 sequences is not a whole number of prompts \(n = 8\)/);
   assert.throws(() => verlConfig({ ...base, algorithm: "grpo", step: { advantage: () => new Float32Array(1) } }), /step\.advantage is a function.*verl cannot run a notebook function/);
   assert.throws(() => verlConfig({ ...base, algorithm: "grpo", step: { agg: "token-sum-max" } }), /step\.agg "token-sum-max" has no verl equivalent/);
-  const noted = verlConfig({ ...base, algorithm: "grpo", step: { advantageOptions: { std: "population", eps: 1e-4 }, clipC: null, sampling: { min_p: 0.1 } }, optimizer: { lr: 1e-3, clipGradNorm: null } });
+  const noted = verlConfig({ ...base, algorithm: "grpo", step: { advantageOptions: { std: "population", eps: 1e-4 }, clipC: null, sampling: { minP: 0.1 } }, optimizer: { lr: 1e-3, clipGradNorm: null } });
   for (const re of [/unbiased std/, /adds 1e-6/, /always applies clip_ratio_c/, /no min_p/, /suits a tiny model/, /verl always clips/]) assert.ok(noted.notes.some((n) => re.test(n)), String(re));
   assert.ok(noted.yaml.includes("# NOTE: advantageOptions.std"));
 });

@@ -8,7 +8,7 @@ import { readJsonl } from "../../lib/data/jsonl.js";
 import { codeReward } from "../../lib/reward/code.js";
 import { sampleTestsFromPrompt } from "../../lib/reward/code-samples.js";
 import { parseCodeTests } from "../../lib/reward/code-tests.js";
-import { score } from "../../lib/reward/score.js";
+import { scoreResponse } from "../../lib/reward/score.js";
 import "../../lib/reward/data-sources.js"; // routes livecodebench/... to "code"
 import { needsShared, shared } from "../support/shared-data.js";
 import { humanEvalRows, mbppRows, shipped } from "../support/shipped-data.js";
@@ -100,14 +100,14 @@ test("stdin/stdout problem from CodeContests (datasets/): a hand-written solutio
   assert.equal(r.details.mode, "stdio");
 });
 
-test("LiveCodeBench formats: compressed ground truth through score(), call-based Solution methods, prompt samples", async () => {
+test("LiveCodeBench formats: compressed ground truth through scoreResponse(), call-based Solution methods, prompt samples", async () => {
   // verl r1 record: ground_truth = base64(zlib(pickle(json))) of {"inputs": ["1 2\n", "3 4\n"], "outputs": ["3\n", "7\n"], "fn_name": null}
   const gt = "eJxrYJnqxwABPV7VSpl5BaUlxUpWCtFKhgpGMXlKOgpKxgomQEYskJVfWgKXNoZImkOl0vLi8xJzU4FSeaU5ObVT9AD4hBh0";
   const record = { data_source: "livecodebench/code_generation_lite", reward_model: { style: "rule", ground_truth: gt } };
-  const good = await score(record, fence("a, b = map(int, input().split())\nprint(a + b)"));
+  const good = await scoreResponse(record, fence("a, b = map(int, input().split())\nprint(a + b)"));
   assert.equal(good.score, 1);
   assert.equal(good.details.reward, "code");
-  const bad = await score(record, fence("a, b = map(int, input().split())\nprint(a * b)"));
+  const bad = await scoreResponse(record, fence("a, b = map(int, input().split())\nprint(a * b)"));
   assert.equal(bad.score, 0);
   assert.deepEqual(bad.details.statuses, ["wrong-answer", "not-run"]); // 1 * 2 != 3, then LiveCodeBench stops
 });
@@ -156,7 +156,7 @@ test("the repo's code datasets (verl records): every ground truth parses; HumanE
   for (const [name, rows] of Object.entries(sets))
     for (const r of rows) kinds[`${name}:${parseCodeTests(r.reward_model.ground_truth).mode}`] = "ok";
   assert.deepEqual(Object.keys(kinds).sort(), ["cc:stdio", "he:functional", "mbpp:functional"]);
-  const res = await Promise.all(he.map((r) => score(r, fence(r.extra_info!.canonical_solution as string))));
+  const res = await Promise.all(he.map((r) => scoreResponse(r, fence(r.extra_info!.canonical_solution as string))));
   assert.equal(res.filter((r) => r.score === 1).length, 164);
 });
 

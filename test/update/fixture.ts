@@ -27,6 +27,6 @@ export const digitReward = (ro: Rollout): number[] => ro.responses.map((r, i) =>
 
 /** Greedy accuracy over the five prompts. */
 export function greedyAccuracy(p: LocalPolicy): number {
-  const out = generate(p.model, PROMPTS, { tokenizer: tok, temperature: 0, max_new_tokens: 1 });
+  const out = generate(p.model, PROMPTS, { tokenizer: tok, temperature: 0, maxNewTokens: 1 });
   return out.text!.filter((t, i) => t[0] === TARGETS[i]).length / PROMPTS.length;
 }

@@ -18,7 +18,7 @@ describe("flowrlStep", () => {
     const w0 = Array.from(head.variables[head.variables.length - 2].dataSync());
     const hist: Record<string, number>[] = [];
     for (let s = 0; s < 40; s++) {
-      const r = await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s, history: hist }, { n: 8, sampling: { max_new_tokens: 1 }, rng, weight: "cap", thresholds: { truncFrac: null } });
+      const r = await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s, history: hist }, { n: 8, sampling: { maxNewTokens: 1 }, rng, weight: "cap", thresholds: { truncFrac: null } });
       hist.push(r.metrics);
       for (const k of ["update/flowLoss", "update/logZMean", "update/gradNorm", "update/isWeightMean"]) assert.ok(Number.isFinite(r.metrics[k]), `step ${s}: ${k} = ${r.metrics[k]}`);
       assert.equal(r.metrics["update/isWeightMean"], 1); // one mini-batch, one epoch: w = 1
@@ -35,7 +35,7 @@ describe("flowrlStep", () => {
     assert.ok(rew.slice(-10).reduce((a, b) => a + b) / 10 > rew.slice(0, 10).reduce((a, b) => a + b) / 10, "reward rises");
     assert.ok(greedyAccuracy(p) >= 0.6, `greedy accuracy ${greedyAccuracy(p)}`);
     const n0 = tf.memory().numTensors;
-    await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS } }, { n: 4, sampling: { max_new_tokens: 1 }, rng, weight: "clip", epochs: 2, miniBatchSize: 10, thresholds: { truncFrac: null } });
+    await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS } }, { n: 4, sampling: { maxNewTokens: 1 }, rng, weight: "clip", epochs: 2, miniBatchSize: 10, thresholds: { truncFrac: null } });
     assert.equal(tf.memory().numTensors, n0);
     p.model.dispose(); ref.dispose(); head.dispose(); opt.dispose();
   });
@@ -55,7 +55,7 @@ describe("flowrlStep", () => {
       const rng = new Rng(9);
       const out: Record<string, number>[] = [];
       for (let s = 0; s < 3; s++) {
-        const m = (await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s }, { n: 4, sampling: { max_new_tokens: 2 }, rng, weight: "clip", epochs: 2, miniBatchSize: 10, thresholds: { truncFrac: null } })).metrics;
+        const m = (await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s }, { n: 4, sampling: { maxNewTokens: 2 }, rng, weight: "clip", epochs: 2, miniBatchSize: 10, thresholds: { truncFrac: null } })).metrics;
         out.push(Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith("time/"))));
       }
       p.model.dispose(); ref.dispose(); head.dispose(); opt.dispose();

@@ -9,7 +9,7 @@ import type { ParallelTrainer } from "../../lib/model/parallel.js";
 import { digitReward, greedyAccuracy, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { close, setup } from "./setup.js";
 
-const base: GrpoStepOptions = { n: 8, sampling: { max_new_tokens: 1, temperature: 1 }, thresholds: { truncFrac: null } };
+const base: GrpoStepOptions = { n: 8, sampling: { maxNewTokens: 1, temperature: 1 }, thresholds: { truncFrac: null } };
 const inputs = (p: ReturnType<typeof tinyPolicy>, opt: AdamW, s: number) => ({ policy: p, opt, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s });
 
 describe("grpoStep", () => {
@@ -48,7 +48,7 @@ describe("grpoStep", () => {
   test("epochs × mini-batches: the ratio is 1 only on the first mini-batch of the first epoch", async () => {
     const p = tinyPolicy(4);
     const opt = new AdamW(p.model.namedVariables(), { lr: 1e-2, weightDecay: 0 });
-    const r = await grpoStep(inputs(p, opt, 0), { ...base, sampling: { max_new_tokens: 3, temperature: 1 }, rng: new Rng(2), epochs: 2, miniBatchSize: 20 });
+    const r = await grpoStep(inputs(p, opt, 0), { ...base, sampling: { maxNewTokens: 3, temperature: 1 }, rng: new Rng(2), epochs: 2, miniBatchSize: 20 });
     assert.equal(r.updates.length, 4);
     assert.equal(r.metrics["update/optimizerSteps"], 4);
     close([r.updates[0]["update/ratioMin"], r.updates[0]["update/ratioMax"]], [1, 1], 1e-5);
@@ -76,7 +76,7 @@ describe("grpoStep", () => {
     const ref = p.model.clone();
     const opt = new AdamW(p.model.namedVariables(), { lr: 1e-2, weightDecay: 0 });
     const rng = new Rng(6);
-    const sampling = { max_new_tokens: 3, temperature: 0.8 };
+    const sampling = { maxNewTokens: 3, temperature: 0.8 };
     const exact: GrpoStepOptions = { ...base, sampling, rng, kl: { beta: 0.1, estimator: "exact" }, entropyCoef: 0.01 };
     const r0 = await grpoStep({ ...inputs(p, opt, 0), ref }, exact);
     close(r0.metrics["update/klLoss"], 0, 1e-6); // policy == reference

@@ -44,7 +44,7 @@ describe("loss lab and step replay", () => {
     const p = tinyPolicy(12);
     const opt = new AdamW(p.model.namedVariables(), { lr: 5e-3, weightDecay: 0 });
     const rng = new Rng(21);
-    const opts = { n: 4, sampling: { max_new_tokens: 2 }, rng, thresholds: { truncFrac: null } };
+    const opts = { n: 4, sampling: { maxNewTokens: 2 }, rng, thresholds: { truncFrac: null } };
     const inputs = (s: number) => ({ policy: p, opt, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s });
     await grpoStep(inputs(0), opts); // optimizer state exists now
     const snap = snapshot({ policy: p, opt, rng, step: 1 });

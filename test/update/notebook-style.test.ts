@@ -13,7 +13,7 @@ describe("a GRPO step as a notebook cell", () => {
     const rng = new Rng(1);
     const rewards: number[] = [];
     for (let step = 0; step < 40; step++) {
-      const ro  = await rollout.sample(policy, PROMPTS, { n: 8, max_new_tokens: 1, columns: { target: TARGETS }, rng }); // o_1..o_G ~ π_old(·|q)
+      const ro  = await rollout.sample(policy, PROMPTS, { n: 8, maxNewTokens: 1, columns: { target: TARGETS }, rng }); // o_1..o_G ~ π_old(·|q)
       const r   = digitReward(ro);                                                                                    // r_i
       const A   = update.advantage("grpo", { rewards: r, groups: ro.group });                                         // Â_i = (r_i − mean) / std
       const old = model.logprobs(policy.model, ro).logp;                                                              // log π_old(o_t)

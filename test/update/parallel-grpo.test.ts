@@ -7,12 +7,12 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/core/random.js";
 import { AdamW } from "../../lib/model/optim.js";
 import { logprobs } from "../../lib/model/logprobs.js";
-import { rollout } from "../../lib/rollout/rollout.js";
+import { sample } from "../../lib/rollout/rollout.js";
 import { grpoStep, parallelTrainer, type GrpoStepOptions } from "../../lib/update/index.js";
 import { digitReward, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { close, setup } from "./setup.js";
 
-const base: GrpoStepOptions = { n: 8, sampling: { max_new_tokens: 3, temperature: 1 }, thresholds: { truncFrac: null } };
+const base: GrpoStepOptions = { n: 8, sampling: { maxNewTokens: 3, temperature: 1 }, thresholds: { truncFrac: null } };
 const weightsOf = (p: ReturnType<typeof tinyPolicy>) => [...p.model.namedVariables().values()].flatMap((v) => Array.from(v.dataSync()));
 
 describe("grpoStep with a parallel trainer", () => {
@@ -55,7 +55,7 @@ describe("grpoStep with a parallel trainer", () => {
     const p = tinyPolicy(4);
     const trainer = await parallelTrainer(p, { workers: 2 });
     try {
-      const ro = await rollout(p, PROMPTS.slice(0, 3), { n: 1, max_new_tokens: 3, temperature: 1, rng: new Rng(1) });
+      const ro = await sample(p, PROMPTS.slice(0, 3), { n: 1, maxNewTokens: 3, temperature: 1, rng: new Rng(1) });
       for (const rows of [[0, 1, 2], [1]]) {
         const batch = { ids: rows.map((r) => ro.ids[r]), attentionMask: rows.map((r) => ro.attentionMask[r]), responseMask: rows.map((r) => ro.responseMask[r]) };
         const local = logprobs(p.model, batch, { temperature: 0.7 });

@@ -27,7 +27,7 @@ describe("verl metric names", () => {
     const p = tinyPolicy(2);
     const ref = p.model.clone();
     const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3 });
-    const r = await grpoStep({ policy: p, opt, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS } }, { n: 4, sampling: { max_new_tokens: 2 }, rng: new Rng(1), kl: { beta: 0.01 }, thresholds: { truncFrac: null } });
+    const r = await grpoStep({ policy: p, opt, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS } }, { n: 4, sampling: { maxNewTokens: 2 }, rng: new Rng(1), kl: { beta: 0.01 }, thresholds: { truncFrac: null } });
     const produced = new Set([...Object.keys(r.metrics), ...Object.keys(lengthMetrics([1, 2]))]);
     for (const k of Object.keys(verlMetricNames)) assert.ok(produced.has(k), `${k} is in update.verlMetricNames but no step produces it`);
     const v = toVerlMetrics(r.metrics);

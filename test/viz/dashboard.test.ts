@@ -57,7 +57,7 @@ describe("dashboard panels from real step metrics", () => {
     const rng = new Rng(1), history: Record<string, number>[] = [];
     for (let s = 0; s < 3; s++) {
       const r = await grpoStep({ policy: p, opt, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s },
-        { n: 4, sampling: { max_new_tokens: 2, temperature: 1 }, rng, kl: { beta: 0.05 }, epochs: 2, miniBatchSize: 10, thresholds: { truncFrac: null } });
+        { n: 4, sampling: { maxNewTokens: 2, temperature: 1 }, rng, kl: { beta: 0.05 }, epochs: 2, miniBatchSize: 10, thresholds: { truncFrac: null } });
       history.push(r.metrics);
     }
     p.model.dispose(); ref.dispose(); opt.dispose();
@@ -78,7 +78,7 @@ describe("dashboard panels from real step metrics", () => {
     const head = createLogZHead(p.model.config.hidden_size, { rng: new Rng(2) });
     const opt = new AdamW(flowrlParams(p.model, head), { lr: 1e-3, weightDecay: 0 });
     const fl = await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: 0 },
-      { n: 4, sampling: { max_new_tokens: 1 }, rng: new Rng(1), thresholds: { truncFrac: null } });
+      { n: 4, sampling: { maxNewTokens: 1 }, rng: new Rng(1), thresholds: { truncFrac: null } });
     ref.dispose(); head.dispose(); opt.dispose();
     const flPanels = panelsOf(viz.dashboard([fl.metrics]).toMimeBundle());
     assert.deepEqual(flPanels.get("FlowRL log Z"), ["update/logZMean", "update/tbResidualMean"]);
@@ -87,7 +87,7 @@ describe("dashboard panels from real step metrics", () => {
     const teacherModel = tinyModel(7);
     const gopt = new AdamW(p.model.namedVariables(), { lr: 1e-3, weightDecay: 0 });
     const gk = await gkdStep({ policy: p, opt: gopt, teacher: localTeacher(teacherModel), prompts: PROMPTS, step: 0 },
-      { sampling: { max_new_tokens: 2 }, rng: new Rng(3), thresholds: { truncFrac: null } });
+      { sampling: { maxNewTokens: 2 }, rng: new Rng(3), thresholds: { truncFrac: null } });
     teacherModel.dispose(); gopt.dispose(); p.model.dispose();
     const gkPanels = panelsOf(viz.dashboard([gk.metrics]).toMimeBundle());
     assert.deepEqual(gkPanels.get("distillation"), ["distill/loss", "distill/onPolicyFrac"]);

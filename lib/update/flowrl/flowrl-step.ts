@@ -7,7 +7,7 @@ import { globalRng, type Rng } from "../../core/random.js";
 import { logprobs } from "../../model/logprobs.js";
 import type { LlamaModel } from "../../model/llama.js";
 import type { AdamW } from "../../model/optim.js";
-import { rollout, type RolloutOptions } from "../../rollout/rollout.js";
+import { sample, type RolloutOptions, type SampleInput } from "../../rollout/rollout.js";
 import { advantage, type AdvantageOptions } from "../advantage.js";
 import { checkAlerts, findNonFinite, type AlertThresholds } from "../alerts.js";
 import { mergeMetrics, type StepResult, type TrainablePolicy } from "../grpo-step.js";
@@ -27,8 +27,10 @@ export interface FlowrlStepInputs {
   head: LogZHead;
   /** Frozen reference model (policy.model.clone()). */
   ref: LlamaModel;
-  prompts: string[] | number[][];
-  reward: RewardSource;
+  /** Prompts of this step: verl records (chat template applied), texts or token ids. */
+  prompts: SampleInput;
+  /** Rewards of the rollout, (ro) => [B]. Defaults to reward.score(ro). */
+  reward?: RewardSource;
   columns?: Record<string, unknown[]>;
   step?: number;
   history?: Record<string, number>[];
@@ -80,7 +82,7 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
   const temperature = sampling?.temperature ?? 1;
   const tm = timer();
 
-  const ro = await tm.phaseAsync("rollout", () => rollout(policy, prompts, { ...sampling, n, columns, rng }));
+  const ro = await tm.phaseAsync("rollout", () => sample(policy, prompts, { ...sampling, n, columns, rng }));
   const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.flowrlStep"));
   const old = tm.phase("logprob", () => logprobs(model, ro, { temperature }));
   const refLp = tm.phase("logprob", () => logprobs(ref, ro, { temperature, entropy: false }).logp);
