@@ -19,11 +19,16 @@ export function pythonSource(dir: string, file: string): string {
     const candidates = [path.join(dir, "python", file)];
     const parts = dir.split(path.sep);
     const dist = parts.lastIndexOf("dist");
-    if (dist >= 0) candidates.push(path.join(parts.slice(0, dist).join(path.sep), "lib", ...parts.slice(dist + 1), "python", file));
+    if (dist >= 0)
+      candidates.push(path.join(parts.slice(0, dist).join(path.sep), "lib", ...parts.slice(dist + 1), "python", file));
     const found = candidates.find((p) => existsSync(p));
     if (!found)
-      fail("not_found", `core.pythonSource: ${file} not found (looked in ${candidates.join(", ")}). ` +
-        "Run `npm run build` (it copies lib/**/python/*.py into dist/).", { got: candidates });
+      fail(
+        "not_found",
+        `core.pythonSource: ${file} not found (looked in ${candidates.join(", ")}). ` +
+          "Run `npm run build` (it copies lib/**/python/*.py into dist/).",
+        { got: candidates },
+      );
     text = readFileSync(found, "utf8");
     cache.set(key, text);
   }

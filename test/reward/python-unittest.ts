@@ -7,13 +7,22 @@ import * as path from "node:path";
 export const ROOT = path.join(__dirname, "..", "..");
 export const PYTHON = "/usr/bin/python3";
 /** node:test's skip option: false, or why the Python checks cannot run here. */
-export const skipWithoutPython = fs.existsSync(PYTHON) ? false : `no ${PYTHON}: install python3 to check the Python files`;
+export const skipWithoutPython = fs.existsSync(PYTHON)
+  ? false
+  : `no ${PYTHON}: install python3 to check the Python files`;
 
 /** Run the test_*.py files of one folder (relative to the repo); fails with unittest's report; returns how many ran. */
 export function runUnittest(folder: string): number {
-  const r = spawnSync(PYTHON, ["-B", "-m", "unittest", "discover", "-s", folder, "-t", folder, "-p", "test_*.py", "-v"], {
-    cwd: ROOT, encoding: "utf8", timeout: 300_000, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" },
-  });
+  const r = spawnSync(
+    PYTHON,
+    ["-B", "-m", "unittest", "discover", "-s", folder, "-t", folder, "-p", "test_*.py", "-v"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 300_000,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" },
+    },
+  );
   assert.equal(r.status, 0, `unittest in ${folder} failed:\n${r.stderr}`);
   const ran = /^Ran (\d+) tests? in /m.exec(r.stderr);
   assert.ok(ran, `unittest in ${folder} printed no summary:\n${r.stderr}`);

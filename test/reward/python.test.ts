@@ -24,12 +24,19 @@ function pythonFiles(dir: string): string[] {
 
 test("py_compile: every .py file in the repo compiles (library, tests, scripts, bench)", { skip }, () => {
   const files = pythonFiles(ROOT);
-  for (const f of ["lib/reward/python/sandbox_runner.py", "lib/remote/python/cellrl_reward.py", "test/reward/python/test_sandbox_runner.py"])
+  for (const f of [
+    "lib/reward/python/sandbox_runner.py",
+    "lib/remote/python/cellrl_reward.py",
+    "test/reward/python/test_sandbox_runner.py",
+  ])
     assert.ok(files.includes(path.join(ROOT, f)), `${f} is missing`);
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-pycache-"));
   try {
     // the bytecode goes to a temp dir, not into lib/ (where npm run build would find it)
-    const r = spawnSync(PYTHON, ["-m", "py_compile", ...files], { encoding: "utf8", env: { ...process.env, PYTHONPYCACHEPREFIX: cache } });
+    const r = spawnSync(PYTHON, ["-m", "py_compile", ...files], {
+      encoding: "utf8",
+      env: { ...process.env, PYTHONPYCACHEPREFIX: cache },
+    });
     assert.equal(r.status, 0, r.stderr);
   } finally {
     fs.rmSync(cache, { recursive: true, force: true });
@@ -47,11 +54,20 @@ test("npm run build copies every lib/**/python/*.py into dist/ unchanged, and th
   for (const f of lib) {
     const copy = path.join(ROOT, "dist", path.relative(path.join(ROOT, "lib"), f));
     assert.ok(fs.existsSync(copy), `${copy} is missing: npm run build:python did not copy it`);
-    assert.equal(fs.readFileSync(copy, "utf8"), fs.readFileSync(f, "utf8"), `${copy} differs from its source: run npm run build`);
+    assert.equal(
+      fs.readFileSync(copy, "utf8"),
+      fs.readFileSync(f, "utf8"),
+      `${copy} differs from its source: run npm run build`,
+    );
   }
   const { pythonSource } = require(path.join(ROOT, "dist", "core", "python-files.js"));
   const distReward = path.join(ROOT, "dist", "reward");
-  assert.equal(pythonSource(distReward, "sandbox_runner.py"), fs.readFileSync(path.join(ROOT, "lib", "reward", "python", "sandbox_runner.py"), "utf8"));
-  assert.throws(() => pythonSource(path.join(ROOT, "dist", "reward"), "missing.py"),
-    /core\.pythonSource: missing\.py not found \(looked in .*dist\/reward\/python\/missing\.py, .*lib\/reward\/python\/missing\.py\)\. Run `npm run build`/);
+  assert.equal(
+    pythonSource(distReward, "sandbox_runner.py"),
+    fs.readFileSync(path.join(ROOT, "lib", "reward", "python", "sandbox_runner.py"), "utf8"),
+  );
+  assert.throws(
+    () => pythonSource(path.join(ROOT, "dist", "reward"), "missing.py"),
+    /core\.pythonSource: missing\.py not found \(looked in .*dist\/reward\/python\/missing\.py, .*lib\/reward\/python\/missing\.py\)\. Run `npm run build`/,
+  );
 });
