@@ -11,7 +11,8 @@ import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import { lossAggs, type AggFn, type AggOptions } from "../update/registries.js";
 import "../update/aggregate.js";
-import { asTensor, checkShape, gatherColumns, hostData, maskedMean, type TensorInput } from "../update/tensors.js";
+import { gatherColumns } from "../model/logprobs.js";
+import { asTensor, checkShape, hostData, maskedMean, type TensorInput } from "../update/tensors.js";
 import { divergences, type DivergenceFn } from "./divergence.js";
 import { checkTeacherOutput, type TeacherOutput } from "./teacher.js";
 

@@ -47,7 +47,7 @@ export interface GkdStepOptions extends DistillLossOptions {
 export const gkdStepDefaults = { lambda: 1, per: "sample" as const, topK: 0 };
 
 /** The teacher output's rows (for micro-batches). */
-function sliceTeacher(t: TeacherOutput, rows: number[]): TeacherOutput {
+function sliceTeacher(t: TeacherOutput, rows: readonly number[]): TeacherOutput {
   if (t.kind === "full") return { kind: "full", logprobs: take(t.logprobs, rows) };
   const per = t.T * t.K;
   const ids = new Int32Array(rows.length * per), lp = new Float32Array(rows.length * per);
@@ -77,8 +77,10 @@ export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {
   const nonFinite = [];
   const opts = { ...distillDefaults, ...lossOpts };
   try {
-    perMb.push(tm.phase("update", () => optimizerStep(policy, opt, ro, ({ logits, mask, rows }) =>
-      distillLoss({ student: logits!, teacher: rows.length === ro.size ? tOut : sliceTeacher(tOut, rows), mask }, opts),
+    // The teacher output slices itself to each micro-batch (its top-k arrays are flat, not row-major lists).
+    const teacherRows = { sliceRows: (rows: readonly number[]) => (rows.length === ro.size ? tOut : sliceTeacher(tOut, rows)) };
+    perMb.push(tm.phase("update", () => optimizerStep(policy, opt, ro, { teacher: teacherRows }, ({ logits, mask, teacher }) =>
+      distillLoss({ student: logits!, teacher, mask }, opts),
       { logits: true, microBatch, weightBy: opts.agg === "token-mean" ? "tokens" : "rows" })));
   } catch (e) {
     if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;

@@ -1,6 +1,8 @@
 // Per-token log-probabilities of given tokens, exact full-vocabulary entropy and top-k alternatives under a
 // response mask: a differentiable tensor path (inside tf.variableGrads / optimizer.minimize) and a no-grad path that
-// returns plain arrays (old / reference / teacher logprobs, views).
+// returns plain arrays (old / reference / teacher logprobs, views). The one home of the logprob math: the
+// tokens-aligned logits and full log-distributions (distillation, the exact KL), entropy from logits, and the
+// gather-forward / scatter-backward helper every other folder uses.
 //
 // Alignment (both paths, "tokens" by default): column t of the output scores token ids[b][t] given ids[b][<t], so it
 // lines up with ids, attentionMask and responseMask; column 0 has no prediction and is 0. With align: "shifted" the
@@ -64,6 +66,8 @@ export interface LogprobTensors {
   entropy?: tf.Tensor2D;
   /** Final-norm hidden states [B, T, D] when asked for (FlowRL's log Z head reads the prompt's mean). */
   hidden?: tf.Tensor3D;
+  /** Next-token logits [B, T, V] at the temperature, tokens-aligned (row t predicts ids[t]; row 0 is zeros), when asked for. */
+  logits?: tf.Tensor3D;
 }
 
 interface Prepared {
@@ -104,6 +108,52 @@ const logSumExp = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
   return { value: lse, gradFunc: (dy: tf.Tensor, [zz, l]: tf.Tensor[]) => tf.mul(dy, tf.exp(tf.sub(zz, l))) };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (z: tf.Tensor2D) => tf.Tensor2D;
 
+/**
+ * Differentiable x[r, ids[r·K + k]] for x [N, V] → [N, K]. The gradient scatters back (scatterND), so it works on
+ * wasm (no gather gradient there) without an [N, K, V] one-hot. Ids within a row must be distinct.
+ * @example const lqK = gatherColumns(logq, topkIds, K) // student logprobs at the teacher's top-k tokens
+ */
+export function gatherColumns(x: tf.Tensor2D, ids: ArrayLike<number>, K: number): tf.Tensor2D {
+  const [N, V] = x.shape;
+  if (ids.length !== N * K) fail("shape_mismatch", `gatherColumns: ids has ${ids.length} entries (expected N·K = ${N}·${K}).`);
+  const flat = new Int32Array(N * K);
+  for (let i = 0; i < flat.length; i++) flat[i] = Math.floor(i / K) * V + ids[i];
+  return tf.tidy(() => {
+    const idx = tf.tensor1d(flat, "int32");
+    // The index tensor is saved (kept) for the backward pass, which runs after this tidy has ended.
+    const f = (z: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+      save([idx]);
+      return {
+        value: tf.gather(z.reshape([-1]), idx).reshape([N, K]),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0].reshape([-1, 1]), dy.reshape([-1]), [N * V]).reshape([N, V]),
+      };
+    };
+    return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor2D;
+  });
+}
+
+/** H = lse − Σ_v softmax(z)_v·z_v per row of z [N, V], given lse = log Σ exp z [N, 1]; → [N]. */
+function entropyOf(z: tf.Tensor2D, lse: tf.Tensor): tf.Tensor1D {
+  const probs = tf.exp(tf.sub(z, lse));
+  return tf.sub(tf.reshape(lse, [-1]), tf.sum(tf.mul(probs, z), -1)) as tf.Tensor1D;
+}
+
+/**
+ * Exact entropy −Σ_v p_v log p_v of softmax(logits) over the last axis: [..., V] → [...]. Differentiable; logits or
+ * log-probs (both give the same distribution).
+ * @example const H = model.entropyFromLogits(model.alignedLogits(m, ro)) // [B, T]
+ */
+export function entropyFromLogits(logits: tf.Tensor): tf.Tensor {
+  if (!(logits instanceof tf.Tensor) || logits.rank < 1)
+    fail("invalid_input", `model.entropyFromLogits: logits must be a tensor [..., V] (got ${logits instanceof tf.Tensor ? `rank ${logits.rank}` : typeof logits}).`, {}, entropyFromLogits);
+  const shape = logits.shape;
+  const V = shape[shape.length - 1];
+  return tf.tidy(() => {
+    const z = tf.reshape(logits, [-1, V]) as tf.Tensor2D;
+    return tf.reshape(entropyOf(z, logSumExp(z)), shape.slice(0, -1));
+  });
+}
+
 /** Per-position logp of the next token, entropy, and the normalised logits, for rows [B*T] of logits (targets shifted). */
 function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEntropy: boolean) {
   const [B, T, V] = logits.shape;
@@ -114,29 +164,17 @@ function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEn
   if (temperature !== 1) z = tf.div(z, temperature);
   const lse = logSumExp(z); // [B*T, 1]
   const nextT = tf.tensor1d(next, "int32");
-  let picked: tf.Tensor; // z[row, next[row]], [B*T]
-  if (V <= ONEHOT_MAX_VOCAB) picked = tf.sum(tf.mul(z, tf.cast(tf.oneHot(nextT, V), "float32")), -1);
-  else {
-    // Flat-index gather with a scatterND gradient: no [B*T, V] one-hot for large vocabularies.
-    const flat = new Int32Array(B * T);
-    for (let r = 0; r < B * T; r++) flat[r] = r * V + next[r];
-    const idx = tf.tensor1d(flat, "int32");
-    const f = (zz: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([idx]); // kept for the backward pass, which runs after this function's tidy
-      return {
-        value: tf.gather(tf.reshape(zz, [-1]), idx),
-        gradFunc: (dy: tf.Tensor, [i]: tf.Tensor[]) => tf.reshape(tf.scatterND(tf.reshape(i, [-1, 1]), dy, [B * T * V]), [B * T, V]),
-      };
-    };
-    picked = tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(z);
-  }
+  // z[row, next[row]], [B*T]: a one-hot product for small vocabularies, else the flat-index gather (no [B*T, V] one-hot)
+  const picked = V <= ONEHOT_MAX_VOCAB ? tf.sum(tf.mul(z, tf.cast(tf.oneHot(nextT, V), "float32")), -1) : tf.reshape(gatherColumns(z, next, 1), [-1]);
   const lp = tf.reshape(tf.sub(picked, tf.reshape(lse, [-1])), [B, T]); // [B, T], column t scores ids[t+1]
-  let ent: tf.Tensor | null = null;
-  if (wantEntropy) {
-    const probs = tf.exp(tf.sub(z, lse)); // [B*T, V]
-    ent = tf.reshape(tf.sub(tf.reshape(lse, [-1]), tf.sum(tf.mul(probs, z), -1)), [B, T]); // H = lse - E_p[z]
-  }
+  const ent = wantEntropy ? tf.reshape(entropyOf(z, lse), [B, T]) : null;
   return { lp, ent, z, lse };
+}
+
+/** Next-token logits [B, T, V] → tokens-aligned: row t is the prediction of ids[t] (row t − 1's), row 0 zeros. */
+function alignLogits(z: tf.Tensor3D): tf.Tensor3D {
+  const [B, T, V] = z.shape;
+  return tf.concat([tf.zeros([B, 1, V]), tf.slice(z, [0, 0, 0], [B, T - 1, V])], 1) as tf.Tensor3D;
 }
 
 /** Shift a "next-token" [B, T] tensor to the requested alignment: tokens -> [0 | x[:, :T-1]], shifted -> x[:, :T-1]. */
@@ -167,25 +205,54 @@ function checkOptions(options: LogprobsOptions, fn: string, from: Function) {
 }
 
 /**
- * Differentiable per-token logprobs log pi(ids[t] | ids[<t]) (and optionally entropy and hidden states) for use
- * inside tf.variableGrads / optimizer.minimize. Values outside the mask are 0.
+ * Differentiable per-token logprobs log pi(ids[t] | ids[<t]) (and optionally entropy, hidden states and the
+ * tokens-aligned logits) for use inside tf.variableGrads / optimizer.minimize. Values outside the mask are 0.
  * @example const { value, grads } = tf.variableGrads(() => { const { logp, mask } = model.logprobTensors(m, ro); return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) })
  */
-export function logprobTensors(model: LlamaModel, batch: LogprobsBatch, options: LogprobsOptions & { hidden?: boolean } = {}): LogprobTensors {
+export function logprobTensors(model: LlamaModel, batch: LogprobsBatch, options: LogprobsOptions & { hidden?: boolean; logits?: boolean } = {}): LogprobTensors {
   const { temperature, how, topK } = checkOptions(options, "logprobTensors", logprobTensors);
   if (topK > 0) fail("invalid_option", `model.logprobTensors: topK is only available in the no-grad path (got ${topK}). Use model.logprobs(m, batch, {topK}).`, { got: topK }, logprobTensors);
+  if (options.logits && how !== "tokens")
+    fail("invalid_option", `model.logprobTensors: logits: true returns tokens-aligned logits, so align must be "tokens" (got ${JSON.stringify(how)}).`, { got: how }, logprobTensors);
   const p = prepare(model, batch, "logprobTensors", logprobTensors);
   const { B, T } = p;
   return tf.tidy(() => {
     const out = model.forward(rowsOf(p), { hidden: options.hidden ?? false });
-    const { lp, ent } = scoreRows(out.logits, p, temperature, options.entropy ?? false);
+    const { lp, ent, z } = scoreRows(out.logits, p, temperature, options.entropy ?? false);
     const Tm = how === "tokens" ? T : T - 1;
     const mask = tf.tensor2d(alignMask(p, how), [B, Tm]);
     const res: LogprobTensors = { logp: tf.mul(align(lp, B, T, how), mask), mask };
     if (ent) res.entropy = tf.mul<tf.Tensor2D>(align(ent, B, T, how), mask);
     if (out.hidden) res.hidden = out.hidden;
+    if (options.logits) res.logits = alignLogits(tf.reshape(z, [B, T, -1]) as tf.Tensor3D);
     return res as unknown as tf.TensorContainer;
   }) as unknown as LogprobTensors;
+}
+
+/**
+ * The model's next-token logits at `temperature`, tokens-aligned [B, T, V]: row t predicts ids[t]; row 0 is zeros.
+ * Differentiable (call it under a tape to train through it); the caller disposes the result.
+ * @example const z = model.alignedLogits(m, ro, {temperature: 1}) // z[b][t] scores ids[b][t]
+ */
+export function alignedLogits(model: LlamaModel, batch: LogprobsBatch, options: { temperature?: number } = {}): tf.Tensor3D {
+  const { temperature } = checkOptions(options, "alignedLogits", alignedLogits);
+  const p = prepare(model, batch, "alignedLogits", alignedLogits);
+  return tf.tidy(() => {
+    const { logits: raw } = model.forward(rowsOf(p));
+    return alignLogits(temperature === 1 ? raw : (tf.div(raw, temperature) as tf.Tensor3D));
+  });
+}
+
+/**
+ * The full next-token log-distribution of every position [B, T, V], tokens-aligned like logprobs (row t is
+ * log π(· | ids[<t]) at `temperature`; row 0 is a uniform placeholder, always masked). Plain tensors, no gradient
+ * intended (call it outside a tape, e.g. for the frozen reference of the exact KL); the caller disposes it.
+ * Memory is B·T·V floats: fine for small vocabularies, heavy for 150k.
+ * @example const refFull = model.fullLogprobs(ref, ro, {temperature: 1}); update.klPenalty({logits, refLogits: refFull}, {estimator: "exact"})
+ */
+export function fullLogprobs(model: LlamaModel, batch: LogprobsBatch, options: { temperature?: number } = {}): tf.Tensor3D {
+  // Row 0's logits are zeros, so its log-softmax is the uniform placeholder −log V.
+  return tf.tidy(() => tf.logSoftmax(alignedLogits(model, batch, options)) as tf.Tensor3D);
 }
 
 /** The prepared ids and attention mask as [B, T] row arrays for model.forward. */

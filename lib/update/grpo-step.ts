@@ -3,7 +3,7 @@
 // is an option. Megatron's example (one optimizer step per rollout batch, ratio ≡ 1) is epochs: 1, miniBatchSize: B.
 import { CellrlError, describe, fail } from "../core/errors.js";
 import { globalRng, type Rng } from "../core/random.js";
-import { logprobs } from "../model/logprobs.js";
+import { fullLogprobs, logprobs } from "../model/logprobs.js";
 import type { LlamaModel } from "../model/llama.js";
 import type { AdamW } from "../model/optim.js";
 import type { ParallelTrainer } from "../model/parallel.js";
@@ -18,7 +18,7 @@ import type { AdvantageFn, AggFn, KlEstimatorFn, PolicyLossFn } from "./registri
 import { collectRewards, type RewardSource } from "./rollout-reward.js";
 import type { ParallelLossSettings } from "./parallel.js";
 import { miniBatches, take } from "./rows.js";
-import { fullLogprobs, modelOf, step as optimizerStep } from "./step.js";
+import { modelOf, step as optimizerStep } from "./step.js";
 
 /** A policy the step can sample from and train: rollout.LocalPolicy. */
 export type TrainablePolicy = Policy & { model: LlamaModel };
@@ -202,11 +202,13 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
         continue;
       }
       try {
-        perMb.push(tm.phase("update", () => optimizerStep(policy, opt!, batch, ({ logp, mask, entropy, logits, rows: r }) =>
-          policyLoss(o.loss, { logp, mask, oldLogp: take(oldMb, r), adv: take(advMb, r), logits }, {
+        // refFull stays whole (sliced here to the mini-batch inside the step's tape); step cuts every field to the micro-batch
+        const refLogits = refFull ? { sliceRows: (r: readonly number[]) => take(refFull, r.map((i) => rows[i])) } : undefined;
+        perMb.push(tm.phase("update", () => optimizerStep(policy, opt!, batch, { oldLogp: oldMb, adv: advMb, refLogp: refMb ?? undefined, refLogits }, (mb) =>
+          policyLoss(o.loss, mb, {
             clip: o.clip, clipC: o.clipC, agg: o.agg,
-            kl: klLoss && refMb ? { refLogp: take(refMb, r), refLogits: refFull ? take(refFull, r.map((i) => rows[i])) : undefined, beta: klLoss.beta, estimator: klLoss.estimator } : null,
-            entropy: o.entropyCoef && entropy ? { values: entropy, coef: o.entropyCoef } : null,
+            kl: klLoss && refMb ? { beta: klLoss.beta, estimator: klLoss.estimator } : null,
+            entropy: o.entropyCoef && mb.entropy ? { coef: o.entropyCoef } : null,
           }), { temperature, entropy: o.entropyCoef > 0, logits: !!refFull, microBatch: o.microBatch, weightBy: o.agg === "token-mean" ? "tokens" : "rows" })));
       } catch (e) {
         if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;

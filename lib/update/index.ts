@@ -1,22 +1,22 @@
 // Public API of lib/update: advantage estimators, policy losses, KL, aggregation, FlowRL, SFT, steps, metrics and alerts.
 export { advantages, policyLosses, klEstimators, lossAggs } from "./registries.js";
-export type { AdvantageFn, AdvantageInputs, PolicyLossFn, PolicyLossVariantInputs, PolicyLossVariantOptions, PolicyLossVariantResult, KlEstimatorFn, KlEstimatorInputs, AggFn, AggOptions } from "./registries.js";
+export type { AdvantageFn, AdvantageInputs, PolicyLossFn, PolicyLossVariantInputs, PolicyLossVariantOptions, PolicyLossVariantResult, PolicyLossVariantTokens, KlEstimatorFn, KlEstimatorInputs, AggFn, AggOptions } from "./registries.js";
 export { advantage, grpoAdvantages, groupIndex, advantageDefaults, type AdvantageCallInputs, type AdvantageOptions, type RewardInput } from "./advantage.js";
 export { grpo, drGrpo, grpoDefaults, type GrpoOptions } from "./advantage/grpo.js";
 export { rloo } from "./advantage/rloo.js";
 export { reinforcePp, reinforcePpBaseline, reinforcePpDefaults, type ReinforcePpOptions } from "./advantage/reinforce-pp.js";
 export { aggregate, tokenMean, seqMeanTokenSum, seqMeanTokenMean, seqMeanTokenSumNorm } from "./aggregate.js";
 export { klPenalty, exactKl, exactKlEstimator, isFullKl, klReward, k1, k2, k3, k3Plus, absKl, klDefaults, type KlPenaltyInputs, type KlPenaltyOptions, type KlRewardOptions } from "./kl.js";
-export { policyLoss, policyLossDefaults, type PolicyLossInputs, type PolicyLossOptions, type PolicyLossResult, type KlLossOptions } from "./policy-loss.js";
+export { policyLoss, policyLossDefaults, type PolicyLossInputs, type PolicyLossOptions, type PolicyLossResult, type PolicyLossTokens, type KlLossOptions } from "./policy-loss.js";
 export { ppoClip, clipMetrics } from "./loss/ppo-clip.js";
 export { gspo } from "./loss/gspo.js";
 export { cispo, pg } from "./loss/cispo.js";
 export { sftLoss, type SftLossOptions } from "./sft.js";
 export { flowrlLoss, flowrlDefaults, type FlowrlLossInputs, type FlowrlLossOptions } from "./flowrl/flowrl-loss.js";
 export { createLogZHead, poolPrompt, logZHeadDefaults, type LogZHead, type LogZHeadOptions } from "./flowrl/logz-head.js";
-export { detach, asTensor, perToken, gatherColumns, type TensorInput } from "./tensors.js";
-export { take, miniBatches, type RowData, type MiniBatchOptions } from "./rows.js";
-export { step, modelOf, fullLogprobs, type StepOptions, type StepTensors, type StepLossFn, type StepMetrics, type TrainableModel } from "./step.js";
+export { detach, asTensor, perToken, type TensorInput } from "./tensors.js";
+export { miniBatches, type RowData, type RowFields, type RowSliceable, type MiniBatchOptions } from "./rows.js";
+export { step, modelOf, type StepOptions, type StepTensors, type StepLossFn, type StepMetrics, type TrainableModel } from "./step.js";
 export { sftStep } from "./sft-step.js";
 export { rewardMetrics, advantageMetrics, lengthMetrics, matrixMean, timer } from "./metrics.js";
 export { checkAlerts, findNonFinite, alertDefaults, type Alert, type AlertThresholds, type NonFinite } from "./alerts.js";

@@ -55,7 +55,7 @@ klEstimators.add("k3+", k3Plus, { summary: "k3 value with the k2 gradient (strai
 export const exactKlEstimator: KlEstimatorFn = Object.assign(
   ({ logits, refLogits }: KlEstimatorInputs) => {
     if (!(logits instanceof tf.Tensor) || !(refLogits instanceof tf.Tensor))
-      fail("invalid_input", `update.klPenalty: the "exact" KL needs the full distributions: inputs.logits (the policy's [B, T, V] logits) and inputs.refLogits (the reference's, e.g. update.fullLogprobs(ref, batch)); got ${describe(logits)}, ${describe(refLogits)}.`, { path: ["inputs", "logits"] }, klPenalty);
+      fail("invalid_input", `update.klPenalty: the "exact" KL needs the full distributions: inputs.logits (the policy's [B, T, V] logits) and inputs.refLogits (the reference's, e.g. model.fullLogprobs(ref, batch)); got ${describe(logits)}, ${describe(refLogits)}.`, { path: ["inputs", "logits"] }, klPenalty);
     return exactKl({ p: logits, q: refLogits });
   },
   { full: true },
@@ -78,7 +78,7 @@ export interface KlPenaltyInputs {
   refLogp?: TensorInput;
   /** The policy's next-token logits or log-probs [B, T, V], tokens-aligned (estimator "exact"). */
   logits?: tf.Tensor;
-  /** The reference's [B, T, V] (estimator "exact"; update.fullLogprobs(ref, batch)). */
+  /** The reference's [B, T, V] (estimator "exact"; model.fullLogprobs(ref, batch)). */
   refLogits?: tf.Tensor;
 }
 
@@ -101,7 +101,7 @@ export function klPenalty(inputs: KlPenaltyInputs, options: KlPenaltyOptions = {
       const { logits, refLogits } = inputs ?? {};
       for (const [k, v] of [["logits", logits], ["refLogits", refLogits]] as const)
         if (!(v instanceof tf.Tensor) || v.rank !== 3)
-          fail("invalid_input", `update.klPenalty: the full-vocabulary estimator needs inputs.${k} as a [B, T, V] tensor (got ${describe(v)}). Pass the policy's logits (update.step(..., {logits: true})) and the reference's update.fullLogprobs(ref, batch).`, { path: ["inputs", k] }, klPenalty);
+          fail("invalid_input", `update.klPenalty: the full-vocabulary estimator needs inputs.${k} as a [B, T, V] tensor (got ${describe(v)}). Pass the policy's logits (update.step(..., {logits: true})) and the reference's model.fullLogprobs(ref, batch).`, { path: ["inputs", k] }, klPenalty);
       const out = fn({ logits, refLogits } as KlEstimatorInputs); // full estimators do not read the sampled logprobs
       checkShape(out, logits!.shape.slice(0, 2), "update.klPenalty", "the full-vocabulary estimator's output", "inputs.logits [B, T]");
       return out as tf.Tensor2D;
@@ -141,7 +141,7 @@ export interface KlRewardOptions extends KlPenaltyOptions {
 /**
  * KL placed in the reward (verl use_kl_in_reward, TRL RLOO): R_i ← R_i − β·Σ_t m_t·kl_t, with kl from the rollout
  * (old) policy, so no gradient flows through it. Use it before `advantage`. With estimator "exact", pass the old
- * policy's and the reference's full distributions as `logits` / `refLogits` [B, T, V] (update.fullLogprobs) instead.
+ * policy's and the reference's full distributions as `logits` / `refLogits` [B, T, V] (model.fullLogprobs) instead.
  * @returns {rewards: Float32Array [B], kl: mean per-sequence KL (the metric "update/rewardKl")}
  * @example const {rewards} = update.klReward({rewards: r, logp: old, refLogp: ref, mask: ro.responseMask}, {coef: 0.001})
  */

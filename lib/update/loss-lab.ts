@@ -11,8 +11,6 @@ import { AdamW, type AdamWOptions } from "../model/optim.js";
 import { policyLoss, type PolicyLossOptions } from "./policy-loss.js";
 import type { PolicyLossFn } from "./registries.js";
 import { modelOf, step, type StepTensors, type TrainableModel } from "./step.js";
-import type { TensorInput } from "./tensors.js";
-import { take } from "./rows.js";
 
 type ColumnTable = ReturnType<typeof aq.table>;
 
@@ -26,7 +24,7 @@ export interface LabBatch extends LogprobsBatch {
   refLogp?: number[][];
 }
 
-/** Per-row data sliced to the closure's rows (for custom variants). */
+/** What a custom variant receives: the logprob tensors and the batch's per-row data, cut to the closure's rows. */
 export interface LabTensors extends StepTensors {
   oldLogp?: number[][];
   adv?: ArrayLike<number> | number[][];
@@ -62,20 +60,25 @@ export interface LossLabOptions {
   temperature?: number;
 }
 
-function closureOf(v: LossVariant, b: LabBatch, name: string): (t: StepTensors) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> } {
-  if (typeof v === "function")
-    return (t) => v({ ...t, oldLogp: b.oldLogp && take(b.oldLogp, t.rows), adv: b.adv && take(b.adv as ArrayLike<number>, t.rows), refLogp: b.refLogp && take(b.refLogp, t.rows) });
+type LabFields = { oldLogp?: number[][]; adv?: ArrayLike<number> | number[][]; refLogp?: number[][] };
+type LabClosure = (t: LabTensors) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> };
+
+/** The batch's per-row fields, which update.step cuts to each micro-batch for the closure. */
+function fieldsOf(b: LabBatch): LabFields {
+  return { oldLogp: b.oldLogp, adv: b.adv, refLogp: b.refLogp };
+}
+
+function closureOf(v: LossVariant, b: LabBatch, name: string): LabClosure {
+  if (typeof v === "function") return v;
   if (!v || (typeof v.loss !== "string" && typeof v.loss !== "function"))
     fail("invalid_input", `update.compareLosses: variant "${name}" must be {loss: name, options} or a function of the logprob tensors (got ${describe(v)}).`, { path: ["variants", name] }, compareLosses);
   if (!b.adv) fail("invalid_input", `update.compareLosses: batch.adv is missing; policy-loss variants need one advantage per sequence.`, { path: ["batch", "adv"] }, compareLosses);
-  return ({ logp, mask, entropy, rows }) => {
+  if (v.options?.kl && !v.options.kl.refLogp && !b.refLogp)
+    fail("invalid_input", `update.compareLosses: variant "${name}" asks for a KL term but batch.refLogp is missing.`, {}, compareLosses);
+  return ({ logp, mask, entropy, oldLogp, adv, refLogp }) => {
     const o = { ...v.options };
-    if (o.kl && !o.kl.refLogp) {
-      if (!b.refLogp) fail("invalid_input", `update.compareLosses: variant "${name}" asks for a KL term but batch.refLogp is missing.`, {}, compareLosses);
-      o.kl = { ...o.kl, refLogp: take(b.refLogp, rows) as TensorInput };
-    }
     if (o.entropy && entropy) o.entropy = { ...o.entropy, values: entropy };
-    return policyLoss(v.loss, { logp, mask, oldLogp: b.oldLogp && (take(b.oldLogp, rows) as TensorInput), adv: take(b.adv as ArrayLike<number>, rows) as ArrayLike<number> }, o);
+    return policyLoss(v.loss, { logp, mask, oldLogp, adv: adv!, refLogp }, o);
   };
 }
 
@@ -99,6 +102,7 @@ export function compareLosses(m: TrainableModel, batch: LabBatch, variants: Reco
     return typeof x === "number" ? x : x.reduce((s, v) => s + v, 0);
   };
   const results: LabVariantResult[] = [];
+  const fields = fieldsOf(batch);
   for (const [name, v] of Object.entries(variants)) {
     const f = closureOf(v, batch, name);
     const rows = Array.from({ length: B }, (_, i) => i);
@@ -108,7 +112,7 @@ export function compareLosses(m: TrainableModel, batch: LabBatch, variants: Reco
     const weights = tf.tidy(() => {
       const lt = logprobTensors(model, batch, { temperature, entropy: needEntropy });
       const g = tf.grad((lp: tf.Tensor) => {
-        const out = f({ ...lt, logp: lp as tf.Tensor2D, rows });
+        const out = f({ ...lt, ...fields, logp: lp as tf.Tensor2D, rows });
         const loss = out instanceof tf.Tensor ? out : out.loss;
         lossValue = loss.dataSync()[0];
         if (!(out instanceof tf.Tensor)) metrics = out.metrics ?? {};
@@ -121,7 +125,7 @@ export function compareLosses(m: TrainableModel, batch: LabBatch, variants: Reco
     const opt = new AdamW(clone.namedVariables(), { lr: 1e-3, weightDecay: 0, ...options.optimizer });
     let stepMetrics: Record<string, number>;
     try {
-      stepMetrics = step(clone, opt, batch, f, { temperature, entropy: needEntropy });
+      stepMetrics = step(clone, opt, batch, fields, f, { temperature, entropy: needEntropy });
     } finally {
       opt.dispose();
     }

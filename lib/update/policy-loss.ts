@@ -26,6 +26,12 @@ export interface PolicyLossInputs {
    * Needed only by the exact KL (`kl: {estimator: "exact", refLogits}`).
    */
   logits?: tf.Tensor;
+  /** log π_ref of the sampled tokens [B, T]: the KL term reads it when options.kl.refLogp is not given. */
+  refLogp?: TensorInput;
+  /** The reference's full log-distributions [B, T, V]: the exact KL reads it when options.kl.refLogits is not given. */
+  refLogits?: tf.Tensor;
+  /** Per-token entropy [B, T] under the tape (update.step with `entropy: true`): the bonus reads it when options.entropy.values is not given. */
+  entropy?: tf.Tensor;
 }
 
 /**
@@ -33,9 +39,9 @@ export interface PolicyLossInputs {
  * full-vocabulary KL (`estimator: "exact"`) needs `refLogits` here and the policy's `logits` in the inputs.
  */
 export interface KlLossOptions {
-  /** log π_ref of the sampled tokens [B, T] (a frozen reference model); for "k1" | "abs" | "k2" | "k3" | "k3+". */
+  /** log π_ref of the sampled tokens [B, T] (a frozen reference model); for "k1" | "abs" | "k2" | "k3" | "k3+". Defaults to inputs.refLogp. */
   refLogp?: TensorInput;
-  /** The reference's full next-token logits or log-probs [B, T, V], tokens-aligned (update.fullLogprobs(ref, batch)); for "exact". */
+  /** The reference's full next-token logits or log-probs [B, T, V], tokens-aligned (model.fullLogprobs(ref, batch)); for "exact". Defaults to inputs.refLogits. */
   refLogits?: tf.Tensor;
   /** β, the weight of the KL term (verl kl_loss_coef, TRL beta). Defaults to 0.001. */
   beta?: number;
@@ -53,17 +59,35 @@ export interface PolicyLossOptions extends AggOptions {
   agg?: string | AggFn;
   /** KL-to-reference term, or null for none (the default). */
   kl?: KlLossOptions | null;
-  /** Entropy bonus: per-token entropy [B, T] (differentiable, e.g. from model.logprobs) and its coefficient (verl entropy_coeff). Defaults to null. */
-  entropy?: { values: tf.Tensor; coef: number } | null;
+  /** Entropy bonus: its coefficient (verl entropy_coeff) and the per-token entropy [B, T] under the tape (defaults to inputs.entropy). Defaults to null. */
+  entropy?: { values?: tf.Tensor; coef: number } | null;
   [variantOption: string]: unknown;
 }
 /** Defaults of policyLoss (verl's) (print them in a cell). */
 export const policyLossDefaults = { clip: 0.2, clipC: 3 as number | null, agg: "token-mean", klBeta: 0.001, klEstimator: "k3" };
 
-/** What policyLoss returns: the scalar to minimise (caller disposes it) and metrics as numbers. */
+/**
+ * Host-side per-token diagnostics of the policy-gradient term, flat [B·T] row-major (shape [B, T]): what viz draws.
+ * Off the mask a token is not in the loss: ratio 1, clipped 0, grad 0.
+ */
+export interface PolicyLossTokens {
+  shape: [number, number];
+  /** The ratio the variant uses (π/π_old per token; gspo: the sequence ratio). */
+  ratio: Float32Array;
+  /** 1 where a clip binds (the clip changed the token's term: PPO's both sides, dual-clip, CISPO's weight clip). */
+  clipped: Float32Array;
+  /** ∂ℓ_t/∂log π_t of the variant's per-token loss ℓ (before aggregation): < 0 means the step raises the token. */
+  grad: Float32Array;
+  /** The 0/1 mask. */
+  mask: Float32Array;
+}
+
+/** What policyLoss returns: the scalar to minimise (caller disposes it), metrics as numbers, per-token diagnostics. */
 export interface PolicyLossResult {
   loss: tf.Scalar;
   metrics: Record<string, number>;
+  /** Per-token diagnostics, when the variant reports them (every built-in one does). */
+  tokens?: PolicyLossTokens;
 }
 
 function clipBounds(clip: unknown): [number, number] {
@@ -89,6 +113,7 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
   if (!(inputs?.logp instanceof tf.Tensor))
     fail("invalid_input", `update.policyLoss: inputs.logp must be the policy's per-token logprob tensor [B, T] (got ${describe(inputs?.logp)}).`, { path: ["inputs", "logp"] }, policyLoss);
   const metrics: Record<string, number> = {};
+  let diag: PolicyLossTokens | undefined;
   const loss = tf.tidy(() => {
     const logp = asTensor(inputs.logp, 2, "update.policyLoss", "inputs.logp") as tf.Tensor2D;
     const shape = logp.shape as [number, number];
@@ -105,6 +130,16 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
     // Ratio statistics from data: ρ = exp(log π − log π_old), approx KL = mean(log π_old − log π) (verl actor/ppo_kl).
     const d = hostData(logp.sub(oldLogp)), m = hostData(mask);
     const ratio = d.map((x) => Math.exp(Math.max(-20, Math.min(20, x))));
+    if (out.tokens) {
+      const t = out.tokens, r = t.ratio ?? ratio;
+      diag = { shape, ratio: new Float32Array(m.length), clipped: new Float32Array(m.length), grad: new Float32Array(m.length), mask: m };
+      for (let i = 0; i < m.length; i++) {
+        const on = m[i] > 0;
+        diag.ratio[i] = on ? r[i] : 1;
+        diag.clipped[i] = on ? t.clipped[i] : 0;
+        diag.grad[i] = on ? t.grad[i] : 0;
+      }
+    }
     metrics["update/ratioMean"] = maskedMean(ratio, m);
     metrics["update/ratioMax"] = maskedMax(ratio, m);
     metrics["update/ratioMin"] = maskedMin(ratio, m);
@@ -117,17 +152,18 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
       let klTok: tf.Tensor2D;
       if (est.full) {
         // exact KL: Σ_v π_θ(v)(log π_θ(v) − log π_ref(v)) per position, from the two full distributions
-        const full = [inputs.logits, kl.refLogits] as const, names = ["inputs.logits", "options.kl.refLogits"], fix = ["the policy's logits under the tape (update.step(..., {logits: true}) passes them as `logits`)", "the reference's update.fullLogprobs(ref, batch, {temperature})"];
+        const full = [inputs.logits, kl.refLogits ?? inputs.refLogits] as const, names = ["inputs.logits", "options.kl.refLogits"], fix = ["the policy's logits under the tape (update.step(..., {logits: true}) passes them as `logits`)", "the reference's model.fullLogprobs(ref, batch, {temperature})"];
         for (let i = 0; i < 2; i++) {
           const x = full[i];
           if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[0] !== shape[0] || x.shape[1] !== shape[1])
             fail(x instanceof tf.Tensor ? "shape_mismatch" : "invalid_input", `update.policyLoss: the exact KL needs ${names[i]} as a [${shape}, V] tensor (got ${x instanceof tf.Tensor ? `shape [${x.shape}]` : describe(x)}). Pass ${fix[i]}.`, { path: names[i].split(".") }, policyLoss);
         }
-        if (inputs.logits!.shape[2] !== kl.refLogits!.shape[2])
-          fail("shape_mismatch", `update.policyLoss: inputs.logits has vocabulary ${inputs.logits!.shape[2]} but options.kl.refLogits has ${kl.refLogits!.shape[2]}; policy and reference must share the tokenizer.`, { path: ["options", "kl", "refLogits"] }, policyLoss);
-        klTok = est({ logp, refLogp: logp, logits: inputs.logits, refLogits: kl.refLogits }) as tf.Tensor2D;
+        const refLogits = full[1]!;
+        if (inputs.logits!.shape[2] !== refLogits.shape[2])
+          fail("shape_mismatch", `update.policyLoss: inputs.logits has vocabulary ${inputs.logits!.shape[2]} but options.kl.refLogits has ${refLogits.shape[2]}; policy and reference must share the tokenizer.`, { path: ["options", "kl", "refLogits"] }, policyLoss);
+        klTok = est({ logp, refLogp: logp, logits: inputs.logits, refLogits }) as tf.Tensor2D;
       } else {
-        const refLogp = asTensor(kl.refLogp, 2, "update.policyLoss", "options.kl.refLogp");
+        const refLogp = asTensor(kl.refLogp ?? inputs.refLogp, 2, "update.policyLoss", "options.kl.refLogp");
         checkShape(refLogp, shape, "update.policyLoss", "options.kl.refLogp", "inputs.logp");
         klTok = est({ logp, refLogp }) as tf.Tensor2D;
       }
@@ -137,7 +173,7 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
       total = total.add(klLoss.mul(beta));
     }
     if (entropy) {
-      const H = asTensor(entropy.values, 2, "update.policyLoss", "options.entropy.values") as tf.Tensor2D;
+      const H = asTensor(entropy.values ?? inputs.entropy, 2, "update.policyLoss", "options.entropy.values") as tf.Tensor2D;
       checkShape(H, shape, "update.policyLoss", "options.entropy.values", "inputs.logp");
       if (!Number.isFinite(entropy.coef)) fail("invalid_option", `update.policyLoss: options.entropy.coef must be a finite number (got ${describe(entropy.coef)}).`, { path: ["options", "entropy", "coef"] }, policyLoss);
       const ent = aggFn({ values: H, mask }, aggOpts);
@@ -147,5 +183,5 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
     metrics["update/loss"] = total.dataSync()[0];
     return total;
   });
-  return { loss, metrics };
+  return { loss, metrics, tokens: diag };
 }

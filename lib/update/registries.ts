@@ -29,10 +29,21 @@ export interface PolicyLossVariantOptions {
   clipC: number | null;
   [k: string]: unknown;
 }
-/** A variant's result: the per-token loss [B, T] (before masking and aggregation) and optional metrics. */
+/**
+ * A variant's host-side per-token diagnostics, flat [B·T] row-major (the wrapper masks them): the ratio it uses
+ * (default π/π_old), 1 where a clip binds, and ∂ℓ_t/∂log π_t of its per-token loss. viz.lossWeights draws these, and
+ * a test checks `grad` against autograd for every registered variant.
+ */
+export interface PolicyLossVariantTokens {
+  ratio?: Float32Array;
+  clipped: Float32Array;
+  grad: Float32Array;
+}
+/** A variant's result: the per-token loss [B, T] (before masking and aggregation), optional metrics and diagnostics. */
 export interface PolicyLossVariantResult {
   loss: tf.Tensor2D;
   metrics?: Record<string, number>;
+  tokens?: PolicyLossVariantTokens;
 }
 /** A policy-loss variant ("ppo-clip", "gspo", "cispo", ...). It may carry a preferred aggregation mode. */
 export type PolicyLossFn = ((inputs: PolicyLossVariantInputs, options: PolicyLossVariantOptions) => PolicyLossVariantResult) & {

@@ -1,27 +1,25 @@
 // One optimizer step on a loss of the policy's per-token logprobs: the piece every algorithm step is made of.
-// The logprobs are computed under the tape (model.logprobTensors) and handed to the loss closure; micro-batches
-// accumulate gradients weighted by their token (or row) counts, so the update equals the full-batch one.
+// The logprobs are computed under the tape (model.logprobTensors) and handed to the loss closure together with the
+// caller's per-row fields (old logprobs, advantages, reference logprobs, teacher data), cut to the micro-batch's rows;
+// micro-batches accumulate gradients weighted by their token (or row) counts, so the update equals the full-batch one.
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import type { LlamaModel } from "../model/llama.js";
 import { logprobTensors, type LogprobsBatch, type LogprobTensors } from "../model/logprobs.js";
 import type { AdamW } from "../model/optim.js";
-import { take } from "./rows.js";
-import { gatherColumns } from "./tensors.js";
+import { checkRowFields, sliceRows, take, type RowFields, type SlicedRows } from "./rows.js";
 
 /** A trainable local model, or anything holding one (rollout.LocalPolicy). */
 export type TrainableModel = LlamaModel | { model: LlamaModel };
 
-/** What the loss closure receives: differentiable logprobs of the (micro-)batch and the batch rows they belong to. */
+/** What the loss closure receives: differentiable logprobs of the (micro-)batch, plus every per-row field cut to its rows. */
 export interface StepTensors extends LogprobTensors {
-  /** Rows of the full batch in this micro-batch (use update.take(x, rows) on per-row data). */
+  /** Rows of the full batch in this micro-batch (for logging; per-row data arrives already sliced). */
   rows: number[];
-  /** Full next-token logits [B, T, V], tokens-aligned (row t predicts token t; row 0 is zeros), with `logits: true`. */
-  logits?: tf.Tensor3D;
 }
 
 /** A loss closure: a scalar, or {loss, metrics} as policyLoss / flowrlLoss / sftLoss return. */
-export type StepLossFn = (t: StepTensors) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> };
+export type StepLossFn<D = {}> = (t: StepTensors & SlicedRows<D>) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> };
 
 /** Options of step. */
 export interface StepOptions {
@@ -35,7 +33,7 @@ export interface StepOptions {
   microBatch?: number;
   /** Weight micro-batches by "tokens" (for token-mean losses) or "rows" (seq-mean losses). Defaults to "tokens". */
   weightBy?: "tokens" | "rows";
-  /** Also pass the full logits (for distillation losses and the exact KL; `entropy` still works, `hidden` does not). Defaults to false. */
+  /** Also pass the full tokens-aligned logits [B, T, V] as `logits` (distillation losses, the exact KL). Defaults to false. */
   logits?: boolean;
 }
 
@@ -67,79 +65,36 @@ export function maskCount(m: LogprobsBatch["responseMask"], rows: number[]): num
 }
 
 /**
- * The full next-token log-distribution of every position [B, T, V], tokens-aligned like model.logprobs (row t is
- * log π(· | ids[<t]) at `temperature`; row 0 is a uniform placeholder, always masked). Plain tensors, no gradient
- * intended (call it outside a tape, e.g. for the frozen reference of the exact KL); the caller disposes it.
- * Memory is B·T·V floats: fine for small vocabularies, heavy for 150k.
- * @example const refFull = update.fullLogprobs(ref, ro, {temperature: 1}); update.klPenalty({logits, refLogits: refFull}, {estimator: "exact"})
- */
-export function fullLogprobs(m: TrainableModel, batch: LogprobsBatch, options: { temperature?: number } = {}): tf.Tensor3D {
-  const model = modelOf(m, "update.fullLogprobs");
-  const temperature = options.temperature ?? 1;
-  if (!(temperature > 0) || !Number.isFinite(temperature))
-    fail("invalid_option", `update.fullLogprobs: options.temperature must be a positive number (got ${describe(temperature)}). Use the sampling temperature.`, { path: ["options", "temperature"] }, fullLogprobs);
-  // Row 0's logits are zeros, so its log-softmax is the uniform placeholder −log V.
-  return tf.tidy(() => tf.logSoftmax(alignedLogits(model, batch, temperature)) as tf.Tensor3D);
-}
-
-/** The model's next-token logits at `temperature`, tokens-aligned [B, T, V]: row t predicts ids[t]; row 0 is zeros. */
-function alignedLogits(model: LlamaModel, b: LogprobsBatch, temperature: number): tf.Tensor3D {
-  return tf.tidy(() => {
-    const { logits: raw } = model.forward({ ids: b.ids, attentionMask: b.attentionMask ?? null });
-    const [B, T, V] = raw.shape;
-    const z = temperature === 1 ? raw : raw.div(temperature);
-    return tf.concat([tf.zeros([B, 1, V]), tf.slice(z, [0, 0, 0], [B, T - 1, V])], 1) as tf.Tensor3D;
-  });
-}
-
-/**
- * Tokens-aligned logits [B, T, V] and logprobs of the given tokens from one forward pass (the distillation and
- * exact-KL path). Column t scores ids[t] from position t − 1, as model.logprobTensors does; column 0 is zero and
- * masked. With `entropy`, also the exact per-token entropy [B, T] (masked), differentiable.
- */
-function withLogits(model: LlamaModel, b: LogprobsBatch, temperature: number, entropy = false): LogprobTensors & { logits: tf.Tensor3D } {
-  const ids = (b.ids instanceof tf.Tensor ? b.ids.arraySync() : b.ids) as ArrayLike<number>[];
-  const [B, T, V] = [ids.length, ids[0].length, model.config.vocab_size];
-  const rm = (b.responseMask instanceof tf.Tensor ? b.responseMask.arraySync() : b.responseMask) as ArrayLike<number>[] | null | undefined;
-  const am = (b.attentionMask instanceof tf.Tensor ? b.attentionMask.arraySync() : b.attentionMask) as ArrayLike<number>[] | null | undefined;
-  const mask = new Float32Array(B * T), tok = new Int32Array(B * T); // the token id per position
-  for (let i = 0; i < B; i++)
-    for (let t = 0; t < T; t++) {
-      tok[i * T + t] = ids[i][t];
-      mask[i * T + t] = t === 0 ? 0 : rm ? (rm[i][t] > 0 ? 1 : 0) : am ? (am[i][t] > 0 && am[i][t - 1] > 0 ? 1 : 0) : 1;
-    }
-  return tf.tidy(() => {
-    const logits = alignedLogits(model, b, temperature);
-    const lp = tf.logSoftmax(logits.reshape([B * T, V]));
-    const m = tf.tensor2d(mask, [B, T]);
-    const logp = gatherColumns(lp as tf.Tensor2D, tok, 1).reshape([B, T]).mul(m) as tf.Tensor2D;
-    if (!entropy) return { logits, logp, mask: m } as unknown as tf.TensorContainer;
-    const H = lp.exp().mul(lp).sum(-1).neg().reshape([B, T]).mul(m);
-    return { logits, logp, mask: m, entropy: H } as unknown as tf.TensorContainer;
-  }) as unknown as LogprobTensors & { logits: tf.Tensor3D };
-}
-
-/**
- * One optimizer step: loss(logprobs of `batch` under `model`) → gradients → opt update (clipping, lr schedule inside).
+ * One optimizer step: loss(logprobs of `batch` under `model`, the per-row `fields` of those rows) → gradients → opt
+ * update (clipping, lr schedule inside). Every field ([B] or [B, T] arrays, typed arrays, tensors; values with a
+ * `sliceRows(rows)` method slice themselves) reaches the closure cut to the micro-batch, under the same name.
  * @returns metrics: the loss's own plus "update/gradNorm" (before clipping), "update/lr", "update/loss"
- * @example update.step(policy, opt, ro, ({logp, mask, rows}) => update.policyLoss("ppo-clip", {logp, mask, oldLogp: update.take(old, rows), adv: update.take(A, rows)}))
+ * @example update.step(policy, opt, ro, {oldLogp: old.logp, adv: A}, (mb) => update.policyLoss("ppo-clip", mb, {clip: [0.2, 0.28]}), {microBatch: 8})
  */
-export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, lossFn: StepLossFn, options: StepOptions = {}): StepMetrics {
+export function step<D extends RowFields>(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, fields: D, lossFn: StepLossFn<D>, options?: StepOptions): StepMetrics;
+export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, lossFn: StepLossFn, options?: StepOptions): StepMetrics;
+export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, ...rest: unknown[]): StepMetrics {
+  const [fields, lossFn, options = {}] = (typeof rest[0] === "function" ? [{}, ...rest] : rest) as [RowFields, StepLossFn<RowFields>, StepOptions | undefined];
   const model = modelOf(m, "update.step");
   if (!opt || typeof (opt as AdamW).accumulateLoss !== "function")
     fail("invalid_input", `update.step: opt must be a model.AdamW (got ${describe(opt)}). Create it with new model.AdamW(policy.namedVariables(), {lr}).`, {}, step);
   if (typeof lossFn !== "function") fail("invalid_input", `update.step: lossFn must be a function of the logprob tensors (got ${describe(lossFn)}).`, {}, step);
   const B = (batch?.ids as ArrayLike<unknown>)?.length ?? (batch?.ids as tf.Tensor)?.shape?.[0];
   if (!(B > 0)) fail("invalid_input", `update.step: batch.ids must be a non-empty [B, T] matrix (got ${describe(batch?.ids)}).`, {}, step);
+  checkRowFields(fields, B, "update.step", step);
+  for (const k of Object.keys(fields))
+    if (["logp", "mask", "entropy", "hidden", "logits", "rows"].includes(k))
+      fail("invalid_input", `update.step: field "${k}" would hide the closure's own ${k}. Rename it (e.g. oldLogp, refLogits).`, { path: ["fields", k] }, step);
   const mb = options.microBatch ?? B;
   if (!Number.isInteger(mb) || mb < 1) fail("invalid_option", `update.step: options.microBatch must be a positive integer (got ${describe(mb)}).`, { path: ["options", "microBatch"] }, step);
   const weightBy = options.weightBy ?? "tokens";
   const metricSums: Record<string, number> = {};
   let totalWeight = 0;
   const run = (rows: number[]) => () => {
-    const sub = rows.length === B ? batch : sliceBatch(batch, rows);
-    const lt = options.logits ? withLogits(model, sub, options.temperature ?? 1, options.entropy ?? false) : logprobTensors(model, sub, { temperature: options.temperature, entropy: options.entropy, hidden: options.hidden });
-    const out = lossFn({ ...lt, rows });
+    const all = rows.length === B;
+    const sub = all ? batch : sliceBatch(batch, rows);
+    const lt = logprobTensors(model, sub, { temperature: options.temperature, entropy: options.entropy, hidden: options.hidden, logits: options.logits });
+    const out = lossFn({ ...lt, ...sliceRows(fields, rows, { all }), rows });
     const loss = out instanceof tf.Tensor ? out : out?.loss;
     if (!(loss instanceof tf.Tensor) || loss.rank !== 0)
       fail("invalid_input", `update.step: the loss closure returned ${describe(out)} (expected a scalar tensor or {loss, metrics}).`, {}, step);

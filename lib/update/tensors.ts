@@ -117,27 +117,3 @@ export function stats(x: ArrayLike<number>): { mean: number; std: number; min: n
   for (let i = 0; i < n; i++) v += (x[i] - mean) ** 2;
   return { mean, std: Math.sqrt(v / n), min: mn, max: mx };
 }
-
-/**
- * Differentiable x[r, ids[r·K + k]] for x [N, V] → [N, K]. The gradient scatters back (scatterND), so it works on
- * wasm (no gather gradient there) without an [N, K, V] one-hot. Ids within a row must be distinct.
- * @example const lqK = gatherColumns(logq, topkIds, K) // student logprobs at the teacher's top-k tokens
- */
-export function gatherColumns(x: tf.Tensor2D, ids: ArrayLike<number>, K: number): tf.Tensor2D {
-  const [N, V] = x.shape;
-  if (ids.length !== N * K) fail("shape_mismatch", `gatherColumns: ids has ${ids.length} entries (expected N·K = ${N}·${K}).`);
-  const flat = new Int32Array(N * K);
-  for (let i = 0; i < flat.length; i++) flat[i] = Math.floor(i / K) * V + ids[i];
-  return tf.tidy(() => {
-    const idx = tf.tensor1d(flat, "int32");
-    // The index tensor is saved (kept) for the backward pass, which runs after this tidy has ended.
-    const f = (z: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
-      save([idx]);
-      return {
-        value: tf.gather(z.reshape([-1]), idx).reshape([N, K]),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0].reshape([-1, 1]), dy.reshape([-1]), [N * V]).reshape([N, V]),
-      };
-    };
-    return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor2D;
-  });
-}

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/core/random.js";
 import { AdamW } from "../../lib/model/optim.js";
-import { logprobs } from "../../lib/model/logprobs.js";
-import { exactKl, fullLogprobs, grpoStep, matrixMean, step, policyLoss, take, type GrpoStepOptions } from "../../lib/update/index.js";
+import { fullLogprobs, logprobs } from "../../lib/model/logprobs.js";
+import { exactKl, grpoStep, matrixMean, step, policyLoss, type GrpoStepOptions } from "../../lib/update/index.js";
 import type { ParallelTrainer } from "../../lib/model/parallel.js";
 import { digitReward, greedyAccuracy, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { close, setup } from "./setup.js";
@@ -131,7 +131,7 @@ describe("grpoStep", () => {
     const updated = (micro: number | undefined, agg: string) => {
       const m = p.model.clone({ trainable: true });
       const opt = new AdamW(m.namedVariables(), { lr: 1e-2, weightDecay: 0, clipGradNorm: null });
-      const met = step(m, opt, batch, ({ logp, mask, rows }) => policyLoss("ppo-clip", { logp, mask, oldLogp: take(old, rows), adv: take(adv, rows) }, { agg }), { microBatch: micro, weightBy: agg === "token-mean" ? "tokens" : "rows" });
+      const met = step(m, opt, batch, { oldLogp: old, adv }, (mb) => policyLoss("ppo-clip", mb, { agg }), { microBatch: micro, weightBy: agg === "token-mean" ? "tokens" : "rows" });
       const w = Array.from(m.namedVariables().get("model.layers.0.mlp.up_proj.weight")!.dataSync());
       m.dispose(); opt.dispose();
       return { w, gradNorm: met["update/gradNorm"], loss: met["update/loss"] };

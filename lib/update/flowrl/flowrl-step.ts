@@ -100,9 +100,9 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
       const batch = { ids: take(ro.ids, rows), attentionMask: take(ro.attentionMask, rows), responseMask: take(ro.responseMask, rows) };
       const oldMb = take(old.logp, rows), refMb = take(refLp, rows), rMb = take(rHat, rows), pmMb = take(pm, rows);
       try {
-        perMb.push(tm.phase("update", () => optimizerStep(policy, opt, batch, ({ logp, mask, hidden, rows: r }) => {
-          const logZ = head.apply(poolPrompt({ hidden: hidden!, promptMask: take(pmMb, r) }), { training: true, rng });
-          return flowrlLoss({ logp, mask, oldLogp: take(oldMb, r), refLogp: take(refMb, r), logZ, reward: take(rMb, r) }, opts);
+        perMb.push(tm.phase("update", () => optimizerStep(policy, opt, batch, { oldLogp: oldMb, refLogp: refMb, reward: rMb, promptMask: pmMb }, ({ hidden, promptMask, ...mb }) => {
+          const logZ = head.apply(poolPrompt({ hidden: hidden!, promptMask }), { training: true, rng });
+          return flowrlLoss({ ...mb, logZ }, opts);
         }, { temperature, hidden: true, microBatch, weightBy: "rows" })));
       } catch (e) {
         if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;

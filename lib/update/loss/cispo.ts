@@ -12,15 +12,25 @@ import { clipMetrics } from "./ppo-clip.js";
 export const cispo: PolicyLossFn = ({ logp, oldLogp, adv, mask }, { clipLow, clipHigh }) => {
   const ratio = tf.clipByValue(logp.sub(oldLogp), -20, 20).exp();
   const w = detach(tf.clipByValue(ratio, 1 - clipLow, 1 + clipHigh));
-  const metrics = clipMetrics(hostData(ratio), hostData(adv), hostData(mask), clipLow, clipHigh);
-  return { loss: w.mul(adv).mul(logp).neg() as tf.Tensor2D, metrics };
+  const r = hostData(ratio), a = hostData(adv), wh = hostData(w);
+  const metrics = clipMetrics(r, a, hostData(mask), clipLow, clipHigh);
+  // Per token: the weight clip binds where ρ leaves [1 − ε_low, 1 + ε_high]; the gradient still flows: ∂ℓ/∂log π = −w·A.
+  const clipped = new Float32Array(r.length), grad = new Float32Array(r.length);
+  for (let i = 0; i < r.length; i++) {
+    clipped[i] = a[i] !== 0 && (r[i] < 1 - clipLow || r[i] > 1 + clipHigh) ? 1 : 0;
+    grad[i] = -wh[i] * a[i];
+  }
+  return { loss: w.mul(adv).mul(logp).neg() as tf.Tensor2D, metrics, tokens: { clipped, grad } };
 };
 
 /**
  * Plain policy gradient (REINFORCE / GPG, arXiv 2504.02546): ℓ = −A·log π. No ratio, no clip.
  * @example update.policyLoss("pg", {logp, adv, mask})
  */
-export const pg: PolicyLossFn = ({ logp, adv }) => ({ loss: adv.mul(logp).neg() as tf.Tensor2D });
+export const pg: PolicyLossFn = ({ logp, adv }) => {
+  const a = hostData(adv);
+  return { loss: adv.mul(logp).neg() as tf.Tensor2D, tokens: { clipped: new Float32Array(a.length), grad: a.map((x) => -x) } };
+};
 
 policyLosses.add("cispo", cispo, { paper: "arXiv:2506.13585", summary: "−sg(clip(ρ))·A·log π" });
 policyLosses.add("pg", pg, { paper: "arXiv:2504.02546", summary: "−A·log π (REINFORCE, no ratio)" });

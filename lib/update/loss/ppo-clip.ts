@@ -26,7 +26,8 @@ export function clipMetrics(ratio: Float32Array, adv: Float32Array, mask: Float3
  * @example update.policyLoss("ppo-clip", {logp, oldLogp, adv, mask}, {clip: [0.2, 0.28]})
  */
 export const ppoClip: PolicyLossFn = ({ logp, oldLogp, adv, mask }, { clipLow, clipHigh, clipC }) => {
-  const ratio = tf.clipByValue(logp.sub(oldLogp), -20, 20).exp();
+  const logRatio = logp.sub(oldLogp);
+  const ratio = tf.clipByValue(logRatio, -20, 20).exp();
   const l1 = adv.neg().mul(ratio);
   const l2 = adv.neg().mul(tf.clipByValue(ratio, 1 - clipLow, 1 + clipHigh));
   const clipped = tf.maximum(l1, l2);
@@ -42,7 +43,22 @@ export const ppoClip: PolicyLossFn = ({ logp, oldLogp, adv, mask }, { clipLow, c
     for (let i = 0; i < r.length; i++) if (m[i] > 0) { n++; if (a[i] < 0 && r[i] > clipC) d++; }
     metrics["update/dualClipFrac"] = d / Math.max(n, 1);
   }
-  return { loss: loss as tf.Tensor2D, metrics };
+  return { loss: loss as tf.Tensor2D, metrics, tokens: ppoTokens(r, a, hostData(logRatio), clipLow, clipHigh, clipC) };
 };
+
+/**
+ * PPO-clip's per-token diagnostics from host data: the clip binds (zero gradient) for A > 0, ρ > 1 + ε_high; A < 0,
+ * ρ < 1 − ε_low; and with dual-clip for A < 0, ρ > c. Elsewhere ∂ℓ/∂log π = −A·ρ (0 where the log-ratio clamp binds).
+ * @example ppoTokens(ratio, adv, logRatio, 0.2, 0.28, 3).grad
+ */
+export function ppoTokens(r: Float32Array, a: Float32Array, logRatio: Float32Array, low: number, high: number, clipC: number | null): { clipped: Float32Array; grad: Float32Array } {
+  const clipped = new Float32Array(r.length), grad = new Float32Array(r.length);
+  for (let i = 0; i < r.length; i++) {
+    const binds = (a[i] > 0 && r[i] > 1 + high) || (a[i] < 0 && r[i] < 1 - low) || (clipC !== null && a[i] < 0 && r[i] > clipC);
+    clipped[i] = binds ? 1 : 0;
+    grad[i] = binds || logRatio[i] < -20 || logRatio[i] > 20 ? 0 : -a[i] * r[i];
+  }
+  return { clipped, grad };
+}
 
 policyLosses.add("ppo-clip", ppoClip, { paper: "arXiv:1707.06347, arXiv:2503.14476", summary: "clipped surrogate, clip-higher, dual-clip" });
