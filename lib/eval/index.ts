@@ -1,25 +1,24 @@
-// Public API of lib/eval.
-export { passAtK, meanPassAtK } from "./pass-at-k.js";
-export { meanAtK, standardError, bootstrapCI, bootstrapDefaults, majAtK, type BootstrapOptions } from "./aggregate.js";
-export { mcnemarExact, compareRuns, type PairedComparison } from "./compare.js";
+// Public API of lib/eval (the `evals` namespace): the r1 pipeline (prepare -> generateRecords -> scoreRecords ->
+// summarize -> report), analyses of a scored run, generations from elsewhere, and two runs compared. Record helpers
+// (items.ts), the paired test (compare.ts) and the report's SVG are internal.
+export { passAtK } from "./pass-at-k.js";
+export { meanAtK, majAtK, bootstrapCI, type BootstrapOptions } from "./aggregate.js";
+export { isNoAnswer, questionOf, type EvalRecord, type CorrectOptions } from "./items.js";
 
-// records as the eval functions read them
-export { checkScored, correctFlags, correctDefaults, answerOf, isNoAnswer, isRewardError, truncatedFlags, questionOf, itemId, fieldOf, firstK, defined, type EvalRecord, type CorrectOptions } from "./items.js";
-
-// the r1 pipeline: prepare -> generate -> score -> summarise -> report
-export { evalSets, evalPresets, prepare, prepareDefaults, prepareGpqa, writeEvalRecords, datasetsDir, type EvalSetLoader, type PrepareOptions, type GpqaOptions } from "./eval-sets.js";
-export { generate, generateDefaults, type GenerateEvalOptions, type GenerationSettings } from "./generate.js";
-export { scoreRecords, scoreDefaults, upstreamRun, type ScoreRecordsOptions } from "./score-records.js";
-export { summarize, summarizeGroup, summarizeDefaults, type SummaryRow, type EvalSummary, type SummarizeOptions } from "./summarize.js";
-export { breakdown, itemDifficulty, lengthStats, type ItemDifficulty, type DifficultyReport, type LengthReport, type LengthGroup, type LengthOptions } from "./analysis.js";
+// the r1 pipeline: prepare -> generateRecords -> scoreRecords -> summarize -> report
+export { evalSets, prepare, prepareGpqa, writeEvalRecords, type PrepareOptions, type GpqaOptions } from "./eval-sets.js";
+export { generate as generateRecords, type GenerateEvalOptions } from "./generate.js";
+export { scoreRecords, upstreamRun, type ScoreRecordsOptions } from "./score-records.js";
+export { summarize, type SummaryRow, type EvalSummary, type SummarizeOptions } from "./summarize.js";
+export { breakdown, itemDifficulty, lengthStats, type DifficultyReport, type LengthReport, type LengthOptions } from "./analysis.js";
 
 // generations from elsewhere, and how our grader agrees with theirs
-export { readGenerations, fromRows, detectFormat, type GenerationFormat, type GeneratedInput, type IngestOptions, type PlainFields } from "./ingest.js";
-export { upstreamAgreement, agreementDefaults, isGpqaSource, type AgreementReport, type AgreementRow, type AgreementOptions, type Disagreement } from "./agreement.js";
+export { readGenerations, fromRows, type GeneratedInput, type IngestOptions } from "./ingest.js";
+export { upstreamAgreement, type AgreementReport, type AgreementOptions } from "./agreement.js";
 
 // two runs on the same items
-export { compareEvals, compareDefaults, type EvalComparison, type ComparedItem, type CompareEvalsOptions } from "./compare-evals.js";
+export { compareEvals, type EvalComparison, type CompareEvalsOptions } from "./compare-evals.js";
 
 // reports and the one-call pipeline
-export { report, writeReport, EvalReport, datasetNames, reportedResults, type ReportInput, type ReportedResults } from "./report.js";
+export { report, writeReport, reportedResults, type EvalReport, type ReportInput } from "./report.js";
 export { evaluate, type EvaluateOptions, type EvalRun } from "./evaluate.js";

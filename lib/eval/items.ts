@@ -152,7 +152,7 @@ export function fieldOf(record: EvalRecord, by: string | ((r: EvalRecord) => unk
 
 /**
  * Keep the first k responses of every record (what "k=8" means in r1's README: k samples averaged per problem).
- * @example evals.firstK(scored, 4)
+ * @example firstK(scored, 4) // evals.summarize(scored, {k: 4}) summarises these
  */
 export function firstK<T extends EvalRecord>(records: readonly T[], k: number): T[] {
   if (!Number.isInteger(k) || k < 1) fail("invalid_option", `evals.firstK: k must be a whole number >= 1 (got ${describe(k)}).`, { path: ["k"], got: k }, firstK);

@@ -2,7 +2,7 @@
 // every k <= n, maj@k, and how many responses had no answer, were truncated, or made the reward fail.
 import { describe, fail } from "../core/errors.js";
 import { bootstrapCI, bootstrapDefaults, majAtK, meanAtK, standardError, type BootstrapOptions } from "./aggregate.js";
-import { answerOf, checkScored, correctDefaults, correctFlags, defined, isNoAnswer, isRewardError, truncatedFlags, type CorrectOptions, type EvalRecord } from "./items.js";
+import { answerOf, checkScored, correctDefaults, correctFlags, defined, firstK, isNoAnswer, isRewardError, truncatedFlags, type CorrectOptions, type EvalRecord } from "./items.js";
 import { passAtK } from "./pass-at-k.js";
 
 /** One line of a summary: one data_source (or all of them pooled). */
@@ -47,7 +47,10 @@ export interface EvalSummary {
 }
 
 /** Options of summarize. */
-export interface SummarizeOptions extends CorrectOptions, BootstrapOptions {}
+export interface SummarizeOptions extends CorrectOptions, BootstrapOptions {
+  /** Summarise only the first k responses of every record (what "k=8" means in r1's README). Defaults to all of them. */
+  k?: number;
+}
 
 /**
  * Defaults of summarize: correct = score >= 1, 1000 bootstrap resamples, 95% level, seed 42.
@@ -115,13 +118,14 @@ export function summarizeGroup(name: string, records: readonly EvalRecord[], opt
 /**
  * Summarise an eval run per data_source: mean@k (r1's metric) ± standard error and bootstrap CI, unbiased pass@k for
  * every k <= n, maj@k, extraction failures, truncations and reward errors counted separately.
- * @example const s = evals.summarize(scored); s.rows[0].meanAtK; s.rows[0].passAtK[8]
+ * @example const s = evals.summarize(scored); s.rows[0].meanAtK; s.rows[0].passAtK[8]; evals.summarize(scored, {k: 4})
  */
 export function summarize(records: readonly EvalRecord[], options: SummarizeOptions = {}): EvalSummary {
   const o = { ...summarizeDefaults, ...defined(options) };
   if (!(typeof o.threshold === "number" && Number.isFinite(o.threshold)))
     fail("invalid_option", `evals.summarize: threshold must be a finite number (got ${describe(o.threshold)}).`, { path: ["threshold"] }, summarize);
-  const recs = checkScored(records, "evals.summarize");
+  let recs = checkScored(records, "evals.summarize");
+  if (options.k !== undefined) recs = firstK(recs, options.k);
   const by = new Map<string, EvalRecord[]>();
   for (const r of recs) {
     const list = by.get(r.data_source);
