@@ -11,15 +11,18 @@ test("Qwen2.5-Math 800 responses: 799 agree; the one disagreement is upstream fa
   assert.deepEqual(a.disagreements.map((d) => [d.id, d.gold, d.extracted, d.ours]), [["72/7", "10{,}000", "10000", true]]);
 });
 
-test("NeMo-Skills 150 generations: 147 agree; 3 disagreements are units and answers NeMo did not extract", () => {
+test("NeMo-Skills 150 generations: 144 agree; 6 disagreements are policies (units, equations, empty boxes) and answers NeMo did not extract", () => {
   const a = nemo();
   assert.equal(a.total, 150);
   assert.deepEqual(
     a.disagreements.map((d) => [d.id, d.extracted, d.ours]),
     [
       ["train/prealgebra/737.json/seed0", "1320 km", true], // units are stripped (policy)
+      ["train/algebra/2027.json/seed0", "(x+y)^2=81", true], // a predicted equation's right side is the answer (as Math-Verify)
       ["train/number_theory/7086.json/seed1", "958", true], // \fbox{958}: NeMo extracts \boxed only
+      ["train/algebra/635.json/seed2", "1", true], // \boxed{1}, then an echoed prompt "(... in \boxed{}.)": empty boxes are skipped
       ["train/algebra/2142.json/seed2", "\\frac{207}{64}", true], // no \boxed at all: "the answer is:\n\[ \frac{207}{64} \]"
+      ["train/number_theory/918.json/seed2", "5", true], // \boxed{5}, then an echoed instruction "... inside \boxed{}"
     ],
   );
 });

@@ -146,6 +146,11 @@ function flatCells(a: Answer & { t: "matrix" }): Answer[] | null {
 export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
   if (g.t === "set" && g.items.length === 1 && p.t !== "set") return answersEq(g.items[0], p, ctx);
   if (p.t === "set" && p.items.length === 1 && g.t !== "set") return answersEq(g, p.items[0], ctx);
+  // One value written several ways ("\boxed{15\frac{39}{40}} or \boxed{\frac{639}{40}}"): a set of equal items is that item.
+  if (p.t === "set" && g.t !== "set" && p.items.length > 1 && !(g.t === "seq" && p.bare))
+    return p.items.every((x) => answersEq(g, x, ctx));
+  if (g.t === "set" && p.t !== "set" && g.items.length > 1 && !(p.t === "seq" && g.bare))
+    return g.items.every((x) => answersEq(x, p, ctx));
   if (g.t === "expr" && p.t === "expr") {
     if (g.pct === p.pct) return exprEq(g.e, p.e, ctx);
     // 10% = 10 (percent sign dropped) and 10% = 0.1 (percent as a fraction); 10 vs 0.1 without a sign is wrong.
@@ -190,7 +195,26 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
     if (ok) ctx.rule = "vector";
     return ok;
   }
+  // A bare list "1, 3" (or "{1,3}") against a tuple "(1,3)": the same entries in the same order.
+  if ((g.t === "set" && g.bare && p.t === "seq") || (p.t === "set" && p.bare && g.t === "seq")) {
+    const st = (g.t === "set" ? g : p) as Answer & { t: "set" };
+    const sq = (g.t === "seq" ? g : p) as Answer & { t: "seq" };
+    if (sq.open !== "(" || sq.close !== ")" || st.items.length !== sq.items.length) return false;
+    const ok = st.items.every((x, i) => (g === st ? answersEq(x, sq.items[i], sub(ctx)) : answersEq(sq.items[i], x, sub(ctx))));
+    if (ok) ctx.rule = "tuple";
+    return ok;
+  }
+  // "x > 5" against "(5, \infty)": a relation in one variable is its solution set.
+  if ((g.t === "eq" && p.t === "seq") || (g.t === "seq" && p.t === "eq")) {
+    const iv = relationInterval((g.t === "eq" ? g : p) as Answer & { t: "eq" });
+    if (iv) return g.t === "eq" ? answersEq(iv, p, ctx) : answersEq(g, iv, ctx);
+  }
   if (g.t === "eq" && p.t === "eq") return equationEq(g, p, ctx);
+  // A predicted equation "(x+y)^2 = 81" against a gold value: its right side is the answer (not "... = 0", which is
+  // how a curve or a plane is written, never a value).
+  const zero = (a: Answer) => a.t === "expr" && a.e.t === "num" && Number(a.e.v) === 0;
+  if (p.t === "eq" && p.rel === "=" && p.right && !zero(p.right) && g.t !== "eq" && !(g.t === "expr" && g.assign))
+    return answersEq(g, p.right, ctx);
   // An equation against a named answer: "x + y = 1" vs "y = 1 - x".
   const asEq = (a: Answer): (Answer & { t: "eq" }) | null =>
     a.t === "eq" ? a : a.t === "expr" && a.assign ? { t: "eq", rel: "=", lhs: a.assign, rhs: a.e } : null;
@@ -204,6 +228,25 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
     return ok;
   }
   return false;
+}
+
+function sub(ctx: Ctx): Ctx {
+  return { s: ctx.s, rule: "none" };
+}
+
+// "x > 5" -> (5, \infty), "3 \ge y" -> (-\infty, 3]; null unless one side is a lone variable and the other a constant.
+function relationInterval(a: Answer & { t: "eq" }): Answer | null {
+  if (!["<", ">", "le", "ge"].includes(a.rel)) return null;
+  let { lhs, rhs, rel } = a;
+  if (rhs.t === "var" && lhs.t !== "var") {
+    [lhs, rhs] = [rhs, lhs];
+    rel = { "<": ">", ">": "<", le: "ge", ge: "le" }[rel] as string;
+  }
+  if (lhs.t !== "var" || freeVars(rhs).size > 0) return null;
+  const c: Answer = { t: "expr", e: rhs, pct: false };
+  const inf = (neg: boolean): Answer => ({ t: "expr", e: neg ? { t: "neg", a: { t: "const", name: "inf" } } : { t: "const", name: "inf" }, pct: false });
+  if (rel === ">" || rel === "ge") return { t: "seq", open: rel === ">" ? "(" : "[", close: ")", items: [c, inf(false)] };
+  return { t: "seq", open: "(", close: rel === "<" ? ")" : "]", items: [inf(true), c] };
 }
 
 /** A fresh comparison context. */

@@ -2,7 +2,7 @@
 // -> normalise -> exact string -> structure + value/symbolic equivalence -> case-insensitive text.
 import { describe, fail } from "../../core/errors.js";
 import { answersEq, newCtx, type EqualSettings } from "./equal.js";
-import { boxedAnswers, extractAnswer } from "./extract.js";
+import { boxedGroup, extractAnswer, joinBoxes, responseRules, type ExtractRule } from "./extract.js";
 import { normalizeAnswer, type NormalizedAnswer } from "./normalize.js";
 import { structureOf } from "./structure.js";
 
@@ -14,10 +14,17 @@ export interface GradeMathOptions {
   points?: number;
   /** Seed of those points (fixed so grading is deterministic). Defaults to 20240917. */
   seed?: number;
+  /**
+   * "answer": `pred` is a final answer (or a text whose last \boxed{} is used). "response": `pred` and `gold` are free
+   * text read as Math-Verify does (box, "Final Answer: ...", the last LaTeX expression or number). Defaults to "answer".
+   */
+  mode?: "answer" | "response";
+  /** Extraction rules of "response" mode. Defaults to ["boxed", "phrase", "latex", "last-number"]. */
+  rules?: ExtractRule[];
 }
 
 /** Defaults of gradeMath. */
-export const defaults: Required<GradeMathOptions> = { relTol: 1e-4, points: 6, seed: 20240917 };
+export const defaults = { relTol: 1e-4, points: 6, seed: 20240917, mode: "answer" as "answer" | "response", rules: responseRules };
 
 /** Result of gradeMath: `equal` plus the forms compared and the rule that decided. */
 export interface GradeMathResult {
@@ -41,14 +48,20 @@ export function goldText(gold: unknown, from: Function = goldText): string {
     return gold.map((g) => goldText(g, from)).join(", ");
   if (typeof gold === "string" && gold.trim().length > 0) {
     if (gold.includes("\\boxed") || gold.includes("\\fbox")) {
-      const all = boxedAnswers(gold);
-      if (all.length > 0) return all[all.length - 1].content;
+      // Several boxes side by side are one answer ("\\boxed{1}, \\boxed{2}"): never cut to the last.
+      const group = boxedGroup(gold);
+      if (group.length > 0) return joinBoxes(group);
     }
     if (gold.includes("####")) return gold.slice(gold.lastIndexOf("####") + 4).trim();
     return gold;
   }
   return fail("invalid_input", `reward.gradeMath: gold must be a non-empty string, a number or a list of them ` +
     `(got ${describe(gold)}). Check record.reward_model.ground_truth.`, { got: gold, path: ["reward_model", "ground_truth"] }, from);
+}
+
+// "C" against "C. x = 42" or "(C) 42": a multiple-choice letter and the option it starts.
+function optionLetter(letter: string, option: string): boolean {
+  return /^[A-J]$/.test(letter) && new RegExp(`^\\(?${letter}\\)?[.:)]\\s`).test(option);
 }
 
 function textKey(n: NormalizedAnswer): string {
@@ -59,6 +72,7 @@ function textKey(n: NormalizedAnswer): string {
 export function equalNormalized(g: NormalizedAnswer, p: NormalizedAnswer, settings: EqualSettings): string | null {
   if (p.compact.length === 0) return null;
   if (g.compact === p.compact && g.percent === p.percent) return "string";
+  if (optionLetter(g.text, p.text) || optionLetter(p.text, g.text)) return "choice";
   const ga = structureOf(g.text), pa = structureOf(p.text);
   // Percent signs live outside the structure: put them back on top-level expressions.
   if (ga.t === "expr" && g.percent) ga.pct = true;
@@ -88,9 +102,16 @@ export function gradeMath(gold: unknown, pred: string, options: GradeMathOptions
     points: options.points ?? defaults.points,
     seed: options.seed ?? defaults.seed,
   };
-  const gold0 = goldText(gold, gradeMath);
+  const mode = options.mode ?? defaults.mode;
+  if (mode !== "answer" && mode !== "response")
+    fail("invalid_option", `reward.gradeMath: mode must be "answer" or "response" (got ${describe(mode)}).`, { path: ["mode"], got: mode }, gradeMath);
+  let gold0 = goldText(gold, gradeMath);
   let predAnswer = pred;
-  if (pred.includes("\\boxed") || pred.includes("\\fbox")) {
+  if (mode === "response") {
+    const rules = options.rules ?? defaults.rules;
+    predAnswer = extractAnswer(pred, { rules, phraseAfterBox: true }).answer ?? "";
+    if (typeof gold === "string") gold0 = extractAnswer(gold, { rules, phraseAfterBox: true }).answer ?? gold0;
+  } else if (pred.includes("\\boxed") || pred.includes("\\fbox")) {
     const ex = extractAnswer(pred, { rules: ["boxed"] });
     if (ex.answer !== null) predAnswer = ex.answer;
   }

@@ -29,7 +29,7 @@ const UNITS = new Set(
     "s sec second seconds min minute minutes h hr hrs hour hours day days week weeks month months year years " +
     "g gram grams kg kilogram kilograms mg lb lbs pound pounds oz ounce ounces ton tons " +
     "l liter liters litre litres ml gallon gallons quart quarts cup cups mph kph kmh " +
-    "percent people persons students children times ways points").split(" "),
+    "percent percentage pct people persons students children times ways points").split(" "),
 );
 
 function unwrapCommand(s: string, name: string): string {
@@ -94,13 +94,39 @@ function stripUnits(s: string): { s: string; units: string } {
   return { s, units };
 }
 
+// "A \approx B": the exact A counts and the approximation is dropped ("\frac{\sqrt3}{3} \approx 0.577"); when A only
+// names the answer ("x \approx 11") the approximation is the answer.
+function dropApprox(s: string): string {
+  const k = s.search(/\\approx(?![a-zA-Z])/);
+  if (k < 0) return s;
+  const left = s.slice(0, k);
+  const last = left.slice(left.lastIndexOf("=") + 1).trim();
+  if (/^(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+)$/.test(last) && !left.includes("=")) return left + "=" + s.slice(k + 7).replace(/\\approx.*$/s, "");
+  return left.trim().length > 0 ? left : s.slice(k + 7);
+}
+
+// A number followed by words in \text{} is the number: "17\text{ apples}", "125\textnormal{ miles}".
+const TRAILING_WORDS = /^(.*?(?:\d|\}|\\pi))\s*\\(?:text|textnormal|textrm|textit|textbf|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z .'-]*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$/s;
+
 /**
  * Normalise an answer: drop $ and \( \), \left/\right, spacing commands, \text{} wrappers, units, degree marks,
- * percent signs, dollar signs and thousands separators; \dfrac/\tfrac become \frac; "27.0" becomes "27".
+ * percent signs, dollar signs and thousands separators; \dfrac/\tfrac become \frac; "27.0" becomes "27"; ASCII
+ * relations (>=, <=, !=, \lt, \gt) become LaTeX ones; an "\approx" tail and a trailing "\text{words}" are dropped.
  * @example normalizeAnswer("\\$1{,}000.00").compact // "1000"
  */
 export function normalizeAnswer(raw: string): NormalizedAnswer {
   let s = stripDelimiters(raw);
+  // Doubled backslashes before a command ("\\\\frac", a string escaped twice) outside a matrix are one backslash.
+  if (s.includes("\\\\") && !s.includes("\\begin")) s = s.replace(/\\\\(?=[a-zA-Z])/g, "\\");
+  // "14 {, }916": a thousands separator in braces, spaced.
+  s = s.replace(/(\d)\s*\{\s*,\s*\}\s*(?=\d{3}(?!\d))/g, "$1,");
+  // A lone trailing backslash is a cut-off artefact ("185\\"): the answer is what precedes it.
+  s = s.replace(/(?<!\\)\\$/, "").trim();
+  s = s.replace(/>=/g, "\\ge ").replace(/<=/g, "\\le ").replace(/!=/g, "\\ne ");
+  s = s.replace(/\\lt(?![a-zA-Z])/g, "<").replace(/\\gt(?![a-zA-Z])/g, ">");
+  if (s.includes("\\approx")) s = dropApprox(s);
+  const words = TRAILING_WORDS.exec(s);
+  if (words && !/\\(?:text|mbox|mathrm)/.test(words[1])) s = words[1];
   // \left. and \right. are invisible delimiters: drop the dot with the command.
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])(?:\s*\.)?/g, "");
   s = s.replace(/\\(?:displaystyle|textstyle|scriptstyle|limits)(?![a-zA-Z])/g, "");
@@ -120,7 +146,9 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
     degrees = true;
     return " ";
   });
-  s = s.trim().replace(/[.\s]+$/, "");
+  // Sentence punctuation after the answer goes ("\frac13.", "(1,2),"), an ellipsis stays ("1, 2, 3, ...").
+  s = s.trim();
+  if (!/(?:\.\.\.|\\[lc]?dots)$/.test(s)) s = s.replace(/[.,;\s]+$/, "");
   let percent = false;
   s = s.replace(/\s*\\?%$/, () => {
     percent = true;
@@ -128,7 +156,9 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   });
   const u = stripUnits(s.trim());
   s = u.s.trim();
-  if (/(^| )percent$/.test(u.units)) percent = true;
+  if (/(^| )(?:percent|percentage|pct)$/.test(u.units)) percent = true;
+  // A matrix in brackets or parentheses is the matrix: "\left[\begin{array}{cc}...\end{array}\right]".
+  s = s.replace(/^[[(]\s*(\\begin\{([a-zA-Z]*matrix|array)\}[\s\S]*\\end\{\2\})\s*[\])]$/, "$1");
   // "x \in [-2,7]" -> "[-2,7]"; "\approx 3.1" -> "3.1"
   s = s.replace(/^[a-zA-Z]\s*\\in(?![a-zA-Z])\s*/, "").replace(/^(?:\\approx|=)\s*/, "");
   s = s.replace(/(?:,\s*)?\s(?:and|or)\s+/g, ", ");

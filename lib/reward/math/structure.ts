@@ -7,10 +7,10 @@ import { parseExpr, type Expr } from "./parse.js";
 export type Answer =
   | { t: "expr"; e: Expr; pct: boolean; assign?: Expr }
   | { t: "seq"; open: string; close: string; items: Answer[] }
-  | { t: "set"; items: Answer[]; pm?: boolean }
+  | { t: "set"; items: Answer[]; pm?: boolean; bare?: boolean }
   | { t: "union"; items: Answer[] }
   | { t: "matrix"; rows: Answer[][] }
-  | { t: "eq"; rel: string; lhs: Expr; rhs: Expr }
+  | { t: "eq"; rel: string; lhs: Expr; rhs: Expr; right?: Answer }
   | { t: "text"; s: string };
 
 const OPEN = new Set(["(", "[", "{", "\\{"]);
@@ -69,6 +69,73 @@ function matrix(toks: Token[]): Answer {
   return { t: "matrix", rows: rows.map((r) => split(r, (t) => isOp(t, "&")).map((cell) => build(cell))) };
 }
 
+// Index after the "\end{...}" that closes the "\begin" at `i`, or -1.
+function envClose(toks: Token[], i: number): number {
+  let depth = 0;
+  for (let k = i; k < toks.length; k++) {
+    const t = toks[k];
+    if (t.k === "cmd" && t.v === "begin") depth++;
+    else if (t.k === "cmd" && t.v === "end" && --depth === 0) return envName(toks, k + 1).end;
+  }
+  return -1;
+}
+
+type Cells = Answer[][];
+
+function cellsOf(a: Answer): Cells | null {
+  return a.t === "matrix" && a.rows.every((r) => r.every((c) => c.t === "expr")) ? a.rows : null;
+}
+
+function exprOf(a: Answer): Expr {
+  return (a as Answer & { t: "expr" }).e;
+}
+
+function cell(e: Expr): Answer {
+  return { t: "expr", e, pct: false };
+}
+
+function matSum(a: Cells, b: Cells, minus: boolean): Cells {
+  if (a.length !== b.length || a.some((r, i) => r.length !== b[i].length)) throw new MathSyntaxError("matrix sizes differ");
+  return a.map((r, i) => r.map((c, j) => cell({ t: "add", args: [exprOf(c), minus ? { t: "neg", a: exprOf(b[i][j]) } : exprOf(b[i][j])] })));
+}
+
+function matProduct(a: Cells, b: Cells): Cells {
+  const n = b.length;
+  if (a.some((r) => r.length !== n) || n === 0) throw new MathSyntaxError("matrix sizes do not multiply");
+  const p = b[0].length;
+  return a.map((r) => Array.from({ length: p }, (_, j) => cell({ t: "add", args: r.map((c, k) => ({ t: "mul", args: [exprOf(c), exprOf(b[k][j])] }) as Expr) })));
+}
+
+// "A + B", "A - B", "A B", "A \cdot B" of written-out matrices: the resulting matrix (products before sums).
+function matrixArithmetic(toks: Token[]): Answer | null {
+  if (!(toks[0].k === "cmd" && toks[0].v === "begin")) return null;
+  const terms: { sign: boolean; factors: Cells[] }[] = [{ sign: false, factors: [] }];
+  let i = 0;
+  while (i < toks.length) {
+    if (!(toks[i].k === "cmd" && toks[i].v === "begin")) return null;
+    const end = envClose(toks, i);
+    if (end < 0) return null;
+    const m = cellsOf(matrix(toks.slice(i, end)));
+    if (!m) return null;
+    terms[terms.length - 1].factors.push(m);
+    i = end;
+    if (i >= toks.length) break;
+    const t = toks[i];
+    if (isOp(t, "+") || isOp(t, "-")) {
+      terms.push({ sign: t.v === "-", factors: [] });
+      i++;
+    } else if (isOp(t, "*") || (t.k === "cmd" && (t.v === "cdot" || t.v === "times"))) i++;
+  }
+  if (terms.length === 1 && terms[0].factors.length === 1) return null;
+  let acc: Cells | null = null;
+  for (const term of terms) {
+    if (term.factors.length === 0) return null;
+    const prod = term.factors.reduce((x, y) => matProduct(x, y));
+    acc = acc === null ? (term.sign ? matSum(prod.map((r) => r.map(() => cell({ t: "num", v: "0" }))), prod, true) : prod) : matSum(acc, prod, term.sign);
+  }
+  return { t: "matrix", rows: acc as Cells };
+}
+
 function flattenPm(items: Answer[]): Answer[] {
   return items.flatMap((a) => (a.t === "set" && a.pm ? a.items : [a]));
 }
@@ -102,31 +169,59 @@ function isNameOnly(toks: Token[]): boolean {
  */
 export function build(toks: Token[]): Answer {
   if (toks.length === 0) throw new MathSyntaxError("empty");
+  const mats = matrixArithmetic(toks);
+  if (mats) return mats;
   if (toks[0].k === "cmd" && toks[0].v === "begin") return matrix(toks);
   const union = split(toks, (t) => t.k === "cmd" && t.v === "cup");
   if (union.length > 1) return { t: "union", items: union.map(build) };
   const commas = split(toks, (t) => isOp(t, ",") || isOp(t, ";"));
-  if (commas.length > 1) return { t: "set", items: flattenPm(commas.map(build)) };
+  if (commas.length > 1) return { t: "set", items: flattenPm(commas.map(build)), bare: true };
   const first = toks[0];
   if (first.k === "op" && OPEN.has(first.v) && matchClose(toks) === toks.length - 1) {
     const inner = toks.slice(1, -1);
     const close = toks[toks.length - 1].v;
     if (first.v === "\\{") return { t: "set", items: inner.length ? flattenPm(split(inner, (t) => isOp(t, ",")).map(build)) : [] };
     const parts = split(inner, (t) => isOp(t, ","));
-    if (parts.length > 1 && first.v !== "{") return { t: "seq", open: first.v, close, items: parts.map(build) };
+    // "{-2021, 2021}" (braces without backslashes) is the list it groups.
+    if (parts.length > 1 && first.v === "{") return { t: "set", items: flattenPm(parts.map(build)), bare: true };
+    if (parts.length > 1) return { t: "seq", open: first.v, close, items: parts.map(build) };
   }
   const rel = split(toks, (t) => (t.k === "op" && RELS.has(t.v)) || (t.k === "cmd" && RELS.has(t.v)));
+  const rels = rel.slice(0, -1).map((part, k) => toks[rel.slice(0, k + 1).reduce((n, p) => n + p.length + 1, 0) - 1].v);
   if (rel.length === 2) {
-    const relTok = toks[rel[0].length];
-    if (relTok.v === "=" && isNameOnly(rel[0])) {
+    const relTok = rels[0];
+    if (relTok === "=" && isNameOnly(rel[0])) {
       // "y = 2x + 3" is the answer 2x + 3, but remembers y so it still matches the equation x + y = 1 style.
       const value = build(rel[1]);
       if (value.t === "expr") value.assign = parseExpr(rel[0]);
       return value;
     }
-    return { t: "eq", rel: relTok.v, lhs: parseExpr(rel[0]), rhs: parseExpr(rel[1]) };
+    const right = build(rel[1]);
+    try {
+      return { t: "eq", rel: relTok, lhs: parseExpr(rel[0]), rhs: parseExpr(rel[1]), right };
+    } catch (err) {
+      // "(p,q) = (3,2)": no expression on the left, the right side is the answer.
+      if (relTok === "=" && err instanceof MathSyntaxError) return right;
+      throw err;
+    }
   }
-  if (rel.length > 2) throw new MathSyntaxError("chained relation");
+  if (rel.length > 2) {
+    // "x = 5+5+1 = 7 = 11": a chain of equalities ends with the answer (named by its first part when that is a name).
+    if (rels.every((r) => r === "=")) {
+      const value = build(rel[rel.length - 1]);
+      if (value.t === "expr" && isNameOnly(rel[0])) value.assign = parseExpr(rel[0]);
+      return value;
+    }
+    // "-2 \le x \le 7" is the interval [-2, 7].
+    const up = rels.every((r) => r === "<" || r === "le"), down = rels.every((r) => r === ">" || r === "ge");
+    if (rel.length === 3 && (up || down) && isNameOnly(rel[1])) {
+      const [lo, hi] = up ? [0, 2] : [2, 0];
+      const strict = (r: string) => r === "<" || r === ">";
+      const [rLo, rHi] = up ? rels : [rels[1], rels[0]];
+      return { t: "seq", open: strict(rLo) ? "(" : "[", close: strict(rHi) ? ")" : "]", items: [build(rel[lo]), build(rel[hi])] };
+    }
+    throw new MathSyntaxError("chained relation");
+  }
   const pm = expandPm(toks);
   if (pm) return { t: "set", items: pm.map(build), pm: true };
   let e = parseExpr(toks);

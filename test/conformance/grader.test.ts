@@ -1,0 +1,93 @@
+// The public answer-grading suites of Math-Verify, lighteval (extractive match) and NeMo-Skills (math_equal), ported
+// as data (test/conformance/grader/*.jsonl, provenance in SOURCES.md) and run through cellrl's grader with the same
+// harness each project uses: Math-Verify and lighteval read both sides as free text ("response" mode, with the
+// extraction targets the case names), NeMo-Skills compares two final answers ("answer" mode, both directions).
+// Cases whose label depends on a harness option cellrl does not have carry `excluded` with the reason.
+// Print every case: node --import tsx test/conformance/grader.test.ts --print
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { gradeMath } from "../../lib/reward/math/grade.js";
+import type { ExtractRule } from "../../lib/reward/math/extract.js";
+
+/** One ported case. */
+export interface GraderCase {
+  id: string;
+  suite: string;
+  gold: unknown;
+  pred: unknown;
+  expected: boolean;
+  harness: Record<string, unknown>;
+  trimmed?: boolean;
+  excluded?: string;
+}
+
+const DIR = path.join(__dirname, "grader");
+const FILES = ["math-verify.jsonl", "lighteval.jsonl", "nemo-skills.jsonl"];
+
+/** The cases of one fixture file. */
+export function graderCases(file: string): GraderCase[] {
+  return fs
+    .readFileSync(path.join(DIR, file), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as GraderCase);
+}
+
+// Math-Verify's extraction targets as cellrl rules: "latex" reads boxes, answer phrases and LaTeX; "expr" plain numbers.
+function rulesFor(match: string): ExtractRule[] {
+  const m = match.split(",");
+  const rules: ExtractRule[] = [];
+  if (m.includes("latex")) rules.push("boxed", "phrase", "latex");
+  if (m.includes("expr")) rules.push("last-number");
+  return rules;
+}
+
+/** cellrl's verdict on one case under that project's harness. */
+export function verdict(c: GraderCase): boolean {
+  if (typeof c.harness.match === "string")
+    return gradeMath(c.gold, c.pred as string, { mode: "response", rules: rulesFor(c.harness.match) }).equal;
+  return gradeMath(c.gold, typeof c.pred === "number" ? String(c.pred) : (c.pred as string)).equal;
+}
+
+/** Pass counts of one fixture file (excluded cases apart). */
+export function conformance(file: string): { total: number; excluded: number; passed: number; failures: GraderCase[] } {
+  const cases = graderCases(file);
+  const counted = cases.filter((c) => c.excluded === undefined);
+  const failures = counted.filter((c) => verdict(c) !== c.expected);
+  return { total: cases.length, excluded: cases.length - counted.length, passed: counted.length - failures.length, failures };
+}
+
+test("every fixture case is well formed; every exclusion has a reason", () => {
+  for (const f of FILES) {
+    const ids = new Set<string>();
+    for (const c of graderCases(f)) {
+      assert.ok(!ids.has(c.id), `${f}: duplicate id ${c.id}`);
+      ids.add(c.id);
+      assert.equal(typeof c.expected, "boolean", `${f} ${c.id}`);
+      assert.ok(typeof c.suite === "string" && c.suite.length > 0, `${f} ${c.id}`);
+      if (c.excluded !== undefined) assert.ok(typeof c.excluded === "string" && c.excluded.length >= 20, `${f} ${c.id}: say why it is excluded`);
+    }
+  }
+});
+
+for (const f of FILES) {
+  test(`${f}: >= 99.5% of the cases whose label does not depend on a harness option pass`, () => {
+    const r = conformance(f);
+    const counted = r.total - r.excluded;
+    const rate = r.passed / counted;
+    assert.ok(
+      rate >= 0.995,
+      `${r.passed}/${counted} = ${(100 * rate).toFixed(1)}%; failing: ${r.failures.map((c) => `${c.id} ${JSON.stringify(c.gold).slice(0, 60)} vs ${JSON.stringify(c.pred).slice(-80)} (expected ${c.expected})`).join("\n")}`,
+    );
+  });
+}
+
+if (require.main === module && process.argv.includes("--print")) {
+  for (const f of FILES) {
+    const r = conformance(f);
+    console.log(`${f}: ${r.passed}/${r.total - r.excluded} pass (${r.excluded} excluded)`);
+    for (const c of r.failures) console.log(`  FAIL ${c.id} [${c.suite}] expected ${c.expected}: ${JSON.stringify(c.gold).slice(0, 100)} | ${JSON.stringify(c.pred).slice(-140)}`);
+  }
+}
