@@ -125,13 +125,13 @@ export function collectApi(): Section[] {
   if (!mod) throw new Error("scripts/api-docs: lib/index.ts has no module symbol (no exports?).");
   const top = entriesOf(mod, checker);
   const sections: Section[] = [{ title: "Top level", prefix: "", entries: top.entries }];
-  for (const [name, sym] of top.namespaces) {
-    if (name in UPSTREAM) {
-      sections.push({ title: name, prefix: `${name}.`, entries: [] });
-      continue;
-    }
-    sections.push({ title: name, prefix: `${name}.`, entries: entriesOf(sym, checker).entries });
-  }
+  const visit = (name: string, sym: ts.Symbol) => {
+    if (name in UPSTREAM) return void sections.push({ title: name, prefix: `${name}.`, entries: [] });
+    const inner = entriesOf(sym, checker);
+    sections.push({ title: name, prefix: `${name}.`, entries: inner.entries });
+    for (const [sub, subSym] of inner.namespaces) visit(`${name}.${sub}`, subSym);
+  };
+  for (const [name, sym] of top.namespaces) visit(name, sym);
   return sections;
 }
 
