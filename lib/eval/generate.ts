@@ -11,7 +11,7 @@ import { promptFormat, sample, type RolloutOptions } from "../rollout/rollout.js
 import type { GeneratedInput } from "./ingest.js";
 import { defined } from "./items.js";
 
-/** Options of generate: the sampling options (camelCase) plus batching and prompt formatting (as rollout.sample's). */
+/** Options of generateRecords: the sampling options (camelCase) plus batching and prompt formatting (as rollout.sample's). */
 export interface GenerateEvalOptions extends Omit<SampleOptions, "rng">, Pick<RolloutOptions, "formatPrompt" | "chatTemplate"> {
   /** Prompts per policy.generate call. Defaults to 8. */
   batchSize?: number;
@@ -20,7 +20,7 @@ export interface GenerateEvalOptions extends Omit<SampleOptions, "rng">, Pick<Ro
 }
 
 /**
- * Defaults of generate: r1's sampling (n 8, temperature 0.6, top-p 0.95), 256 new tokens, 8 prompts per call.
+ * Defaults of generateRecords: r1's sampling (n 8, temperature 0.6, top-p 0.95), 256 new tokens, 8 prompts per call.
  * @example evals.generateDefaults.temperature // 0.6
  */
 export const generateDefaults = { n: 8, temperature: 0.6, topP: 0.95, maxNewTokens: 256, batchSize: 8, seed: 0 };
@@ -42,21 +42,21 @@ export interface GenerationSettings {
 /**
  * Sample n responses per record from a Policy (a local model, or a remote server's Policy) with rollout.sample, and
  * return the records with `responses`, `finish_reasons`, `response_lengths` (tokens) and extra_info.generation.
- * @example const gen = await evals.generate(new rollout.LocalPolicy(m, tok), evals.prepare("math500", {limit: 20}), {n: 4})
+ * @example const gen = await evals.generateRecords(new rollout.LocalPolicy(m, tok), evals.prepare("math500", {limit: 20}), {n: 4})
  */
-export async function generate(policy: Policy, records: readonly VerlRecord[], options: GenerateEvalOptions = {}): Promise<GeneratedInput[]> {
-  rejectSnakeCase(options, "evals.generate", generate);
+export async function generateRecords(policy: Policy, records: readonly VerlRecord[], options: GenerateEvalOptions = {}): Promise<GeneratedInput[]> {
+  rejectSnakeCase(options, "evals.generateRecords", generateRecords);
   const o = { ...generateDefaults, ...defined(options) };
   if (!policy || typeof policy.generate !== "function")
-    fail("invalid_input", `evals.generate: policy must implement generate() (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`, {}, generate);
+    fail("invalid_input", `evals.generateRecords: policy must implement generate() (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`, {}, generateRecords);
   if (!Array.isArray(records) || records.length === 0)
-    fail("invalid_input", `evals.generate: no records (got ${describe(records)}). Prepare them with evals.prepare(...).`, {}, generate);
-  if (!Number.isInteger(o.n) || o.n < 1) fail("invalid_option", `evals.generate: n must be a whole number >= 1 (got ${describe(o.n)}).`, { path: ["n"] }, generate);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) fail("invalid_option", `evals.generate: batchSize must be a whole number >= 1 (got ${describe(o.batchSize)}).`, { path: ["batchSize"] }, generate);
+    fail("invalid_input", `evals.generateRecords: no records (got ${describe(records)}). Prepare them with evals.prepare(...).`, {}, generateRecords);
+  if (!Number.isInteger(o.n) || o.n < 1) fail("invalid_option", `evals.generateRecords: n must be a whole number >= 1 (got ${describe(o.n)}).`, { path: ["n"] }, generateRecords);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) fail("invalid_option", `evals.generateRecords: batchSize must be a whole number >= 1 (got ${describe(o.batchSize)}).`, { path: ["batchSize"] }, generateRecords);
   // main_generation asserts the same: greedy decoding gives n copies of one response
-  if (o.temperature === 0 && o.n > 1) fail("invalid_option", `evals.generate: temperature 0 with n = ${o.n} gives ${o.n} identical responses (expected n: 1 for greedy). Use n: 1, or a temperature > 0.`, { path: ["n"] }, generate);
+  if (o.temperature === 0 && o.n > 1) fail("invalid_option", `evals.generateRecords: temperature 0 with n = ${o.n} gives ${o.n} identical responses (expected n: 1 for greedy). Use n: 1, or a temperature > 0.`, { path: ["n"] }, generateRecords);
   records.forEach((r, i) => {
-    if (!Array.isArray(r?.prompt)) fail("invalid_input", `evals.generate: record ${i} has no chat prompt (got ${describe(r?.prompt)}). Use verl records (data.record()).`, { path: ["records", i, "prompt"] }, generate);
+    if (!Array.isArray(r?.prompt)) fail("invalid_input", `evals.generateRecords: record ${i} has no chat prompt (got ${describe(r?.prompt)}). Use verl records (data.record()).`, { path: ["records", i, "prompt"] }, generateRecords);
   });
   const { batchSize, progress: showBar, seed, ...sampling } = o;
   const rng = new Rng(seed);

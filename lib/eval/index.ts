@@ -7,7 +7,7 @@ export { isNoAnswer, questionOf, type EvalRecord, type CorrectOptions } from "./
 
 // the r1 pipeline: prepare -> generateRecords -> scoreRecords -> summarize -> report
 export { evalSets, prepare, prepareGpqa, writeEvalRecords, type PrepareOptions, type GpqaOptions } from "./eval-sets.js";
-export { generate as generateRecords, type GenerateEvalOptions } from "./generate.js";
+export { generateRecords, type GenerateEvalOptions } from "./generate.js";
 export { scoreRecords, upstreamRun, type ScoreRecordsOptions } from "./score-records.js";
 export { summarize, type SummaryRow, type EvalSummary, type SummarizeOptions } from "./summarize.js";
 export { breakdown, itemDifficulty, lengthStats, type DifficultyReport, type LengthReport, type LengthOptions } from "./analysis.js";

@@ -16,7 +16,7 @@ import { LlamaModel } from "../../lib/model/llama.js";
 import { CharTokenizer } from "../../lib/model/tokenizer-char.js";
 import { LocalPolicy } from "../../lib/rollout/policy.js";
 import { datasetsDir, evalSets, prepare, prepareGpqa, writeEvalRecords } from "../../lib/eval/eval-sets.js";
-import { generate } from "../../lib/eval/generate.js";
+import { generateRecords as generate } from "../../lib/eval/generate.js";
 import { register } from "../../lib/reward/index.js";
 import { evaluate } from "../../lib/eval/evaluate.js";
 import { needsShared, shared } from "../support/shared-data.js";
@@ -117,7 +117,7 @@ test("generate: n samples per prompt from a Policy, finish reasons and token len
   const again = await generate(policy, recs, { n: 3, maxNewTokens: 5, temperature: 1, topP: 1, batchSize: 2, seed: 11 });
   assert.deepEqual(again.map((g) => g.responses), gen.map((g) => g.responses), "same seed, same samples");
   await assert.rejects(generate(policy, recs, { n: 2, temperature: 0 }), /temperature 0 with n = 2/);
-  await assert.rejects(generate(policy, recs, { max_new_tokens: 5 } as never), /evals.generate: options.max_new_tokens is the vLLM \/ HF spelling \(got max_new_tokens\)\. Use maxNewTokens/);
+  await assert.rejects(generate(policy, recs, { max_new_tokens: 5 } as never), /evals.generateRecords: options.max_new_tokens is the vLLM \/ HF spelling \(got max_new_tokens\)\. Use maxNewTokens/);
   // one sampling path: evals.generate is rollout.sample on the records, laid out per record
   const whole = await generate(policy, recs, { n: 3, maxNewTokens: 5, temperature: 1, topP: 1, batchSize: 8, seed: 11 });
   const ro = await sample(policy, recs, { n: 3, maxNewTokens: 5, temperature: 1, topP: 1, rng: new Rng(11) });

@@ -226,7 +226,7 @@ test("a GKD step with the teacher behind the server matches the same step with t
 });
 
 test("evals.generate runs against the server like a local policy (records get n responses and finish reasons)", async () => {
-  const { generate: evalGenerate } = await import("../../lib/eval/generate.js");
+  const { generateRecords: evalGenerate } = await import("../../lib/eval/generate.js");
   const { record } = await import("../../lib/data/record.js");
   const policy = await RemotePolicy.connect(srv.url);
   const recs = [record({ data_source: "cellrl/arith", prompt: "1+1=", ground_truth: "2" }), record({ data_source: "cellrl/arith", prompt: "2+2=", ground_truth: "4" })];
