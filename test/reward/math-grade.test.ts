@@ -61,6 +61,32 @@ const EQUAL: [unknown, string, string][] = [
   [["$69$,$84$"], "84, 69", "set"], // OlympiadBench list gold
   ["\\boxed{9\\sqrt{2}}", "9\\sqrt2", "numeric"], // AReaL gold wrapped in \boxed
   ["Janet sells 9 eggs.\n#### 18", "18", "string"], // GSM8K raw answer as gold
+  // issue 14: the categories Math-Verify accepts
+  ["\\{1,2,3\\}", "\\boxed{1} and \\boxed{2} and \\boxed{3}", "set"], // several boxes form one answer
+  ["\\boxed{1}, \\boxed{2}", "2, 1", "set"], // a gold with two boxes is not cut to the last
+  ["(3,2)", "(p,q)=(3,2)", "tuple"], // equation whose left side is not a plain variable
+  ["81", "\\boxed{(x+y)^2=81}", "exact-rational"],
+  ["x \\ge 5", "x >= 5", "string"], // ASCII relations
+  ["x \\le 2", "x <= 2", "string"],
+  ["x \\neq 3", "x != 3", "string"],
+  ["x < 3", "x \\lt 3", "string"],
+  ["x > 5", "5 \\lt x", "equation"],
+  ["(-793,10)", "-793<a<10", "tuple"], // a relation and the same interval
+  ["x \\in [-2,7]", "-2\\le x\\le 7", "tuple"],
+  ["(5, \\infty)", "x > 5", "tuple"],
+  ["\\frac{\\sqrt{3}}{3}", "\\frac{\\sqrt{3}}{3} \\approx 0.577", "string"], // \approx tails
+  ["11", "x \\approx 11", "exact-rational"],
+  ["17", "17\\text{ apples}", "string"], // label text after a number
+  ["28\\%", "28 pct", "string"],
+  ["\\{-2021, 2021\\}", "{-2021, 2021}", "set"], // braces without backslashes
+  ["\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", "\\left[\\begin{array}{cc}1 & 2 \\\\ 3 & 4\\end{array}\\right]", "matrix"],
+  ["\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}", "matrix"],
+  ["12", "so \\boxed{12}. (Put the answer in \\boxed{}.)", "string"], // an empty trailing box is skipped
+  // policy cases (docs/rewards.md, "Where cellrl's grader differs from Math-Verify")
+  ["185", "185\\", "string"], // a lone trailing backslash is dropped
+  ["11", "x = 5+5+1 = 7 = 11", "exact-rational"], // a chain counts by its last part, a false step is not graded
+  ["\\frac{639}{40}", "\\boxed{15\\frac{39}{40}} or \\boxed{\\frac{639}{40}}", "exact-rational"], // one value written twice
+  ["C", "C. x = 42", "choice"], // an option letter and the option it starts
 ];
 
 const NOT_EQUAL: [unknown, string][] = [
@@ -84,6 +110,14 @@ const NOT_EQUAL: [unknown, string][] = [
   ["0", "\\frac{1}{2004!}"], // huge values never underflow to 0
   ["1\\frac{1}{10}", "1\\frac{8}{91}"],
   ["\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 5 \\end{pmatrix}"],
+  ["1.22", "1,22"], // in an answer a comma separates items: no decimal comma (free text: see the last-number rule)
+  ["0", "20x + 23y + 26z - 69 = 0"], // "... = 0" is an equation, not the value 0
+  ["13", "14 = 13"], // a left side with no variable names nothing
+  ["7 = 11a+c", "11a+c"], // a gold equation is not its side
+  ["a + 3z = 0", "0"],
+  ["(3,1)", "{1,3}"], // a bare list against a tuple keeps its order
+  ["x > 5", "x < 5"],
+  ["\\frac{1}{3}", "\\frac{1}{3}, \\frac{1}{2}"],
 ];
 
 test("equal answers, and the rule that decides each", () => {

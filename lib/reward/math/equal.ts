@@ -211,9 +211,9 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
   }
   if (g.t === "eq" && p.t === "eq") return equationEq(g, p, ctx);
   // A predicted equation "(x+y)^2 = 81" against a gold value: its right side is the answer (not "... = 0", which is
-  // how a curve or a plane is written, never a value).
+  // how a curve or a plane is written, and not "14 = 13", whose left side names nothing).
   const zero = (a: Answer) => a.t === "expr" && a.e.t === "num" && Number(a.e.v) === 0;
-  if (p.t === "eq" && p.rel === "=" && p.right && !zero(p.right) && g.t !== "eq" && !(g.t === "expr" && g.assign))
+  if (p.t === "eq" && p.rel === "=" && p.right && !zero(p.right) && freeVars(p.lhs).size > 0 && g.t !== "eq" && !(g.t === "expr" && g.assign))
     return answersEq(g, p.right, ctx);
   // An equation against a named answer: "x + y = 1" vs "y = 1 - x".
   const asEq = (a: Answer): (Answer & { t: "eq" }) | null =>

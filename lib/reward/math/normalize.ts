@@ -116,17 +116,21 @@ const TRAILING_WORDS = /^(.*?(?:\d|\}|\\pi))\s*\\(?:text|textnormal|textrm|texti
  */
 export function normalizeAnswer(raw: string): NormalizedAnswer {
   let s = stripDelimiters(raw);
-  // Doubled backslashes before a command ("\\\\frac", a string escaped twice) outside a matrix are one backslash.
+  // Doubled backslashes before a command ("\\frac", a string escaped twice) outside a matrix are one backslash.
   if (s.includes("\\\\") && !s.includes("\\begin")) s = s.replace(/\\\\(?=[a-zA-Z])/g, "\\");
   // "14 {, }916": a thousands separator in braces, spaced.
-  s = s.replace(/(\d)\s*\{\s*,\s*\}\s*(?=\d{3}(?!\d))/g, "$1,");
+  if (s.includes("{")) s = s.replace(/(\d)\s*\{\s*,\s*\}\s*(?=\d{3}(?!\d))/g, "$1,");
   // A lone trailing backslash is a cut-off artefact ("185\\"): the answer is what precedes it.
   s = s.replace(/(?<!\\)\\$/, "").trim();
-  s = s.replace(/>=/g, "\\ge ").replace(/<=/g, "\\le ").replace(/!=/g, "\\ne ");
-  s = s.replace(/\\lt(?![a-zA-Z])/g, "<").replace(/\\gt(?![a-zA-Z])/g, ">");
+  if (/[<>!]=|\\[lg]t(?![a-zA-Z])/.test(s)) {
+    s = s.replace(/>=/g, "\\ge ").replace(/<=/g, "\\le ").replace(/!=/g, "\\ne ");
+    s = s.replace(/\\lt(?![a-zA-Z])/g, "<").replace(/\\gt(?![a-zA-Z])/g, ">");
+  }
   if (s.includes("\\approx")) s = dropApprox(s);
-  const words = TRAILING_WORDS.exec(s);
-  if (words && !/\\(?:text|mbox|mathrm)/.test(words[1])) s = words[1];
+  if (/\\(?:text|mbox|mathrm)/.test(s)) {
+    const words = TRAILING_WORDS.exec(s);
+    if (words && !/\\(?:text|mbox|mathrm)/.test(words[1])) s = words[1];
+  }
   // \left. and \right. are invisible delimiters: drop the dot with the command.
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])(?:\s*\.)?/g, "");
   s = s.replace(/\\(?:displaystyle|textstyle|scriptstyle|limits)(?![a-zA-Z])/g, "");
