@@ -9,6 +9,7 @@ import { AdamW } from "../../lib/model/optim.js";
 import { createLogZHead, flowrlParams, flowrlStep, grpoStep } from "../../lib/update/index.js";
 import { gkdStep, localTeacher } from "../../lib/distill/index.js";
 import * as viz from "../../lib/viz/index.js";
+import { defaultPanels } from "../../lib/viz/dashboard.js";
 import type { MimeBundle } from "../../lib/kernel/mime.js";
 import { digitReward, PROMPTS, TARGETS, tinyModel, tinyPolicy } from "../update/fixture.js";
 import { setup } from "../update/setup.js";
@@ -38,7 +39,7 @@ test("every default panel key is one that lib/ emits (or, for eval/*, that a not
   const src = read(path.join(root, "lib/update")) + read(path.join(root, "lib/distill")) + read(path.join(root, "lib/rollout"));
   const notebooks = fs.readdirSync(path.join(root, "notebooks")).filter((f) => f.endsWith(".ipynb")).map((f) => fs.readFileSync(path.join(root, "notebooks", f), "utf8")).join("\n");
   const missing: string[] = [];
-  for (const p of viz.defaultPanels) for (const k of [...p.keys, ...(p.band ? [p.band] : [])]) {
+  for (const p of defaultPanels) for (const k of [...p.keys, ...(p.band ? [p.band] : [])]) {
     const [ns, name] = k.split("/");
     const ok = ns === "time" ? new RegExp(`phase(Async)?\\("${name}"`).test(src)
       : ns === "eval" ? notebooks.includes(k)
