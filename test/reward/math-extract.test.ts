@@ -61,3 +61,46 @@ test("gsm8k reward: #### first, gold taken from a raw GSM8K answer", () => {
   assert.equal(gsm8kReward("#### 17", gold).score, 0);
   assert.equal(gsm8kReward("\\boxed{18}", gold).score, 1);
 });
+
+test("boxes side by side are one answer; an empty box is skipped; a hedge is still the last box", () => {
+  assert.equal(extractAnswer("The integers are \\boxed{-2} and \\boxed{1}.").answer, "-2, 1");
+  assert.equal(extractAnswer("\\[ \\boxed{-2} \\quad \\text{and} \\quad \\boxed{1}. \\]").answer, "-2, 1");
+  assert.equal(extractAnswer("$\\boxed{1}\\boxed{2}$").answer, "1, 2");
+  assert.equal(extractAnswer("so \\boxed{12}. (Put the final answer in \\boxed{}.)").answer, "12");
+  assert.equal(extractAnswer("<think>\\boxed{13}</think> \\boxed{13}").answer, "13");
+  assert.equal(extractAnswer("It is \\boxed{12} or maybe \\boxed{13}").answer, "13");
+  assert.equal(extractAnswer("\\boxed{}").answer, null);
+});
+
+test("phrases: the value after the last ' is ', a lone number in words, math joined by 'and'", () => {
+  assert.equal(extractAnswer("Final Answer: The volume of $ABCD$ is 120. I hope it is correct.").answer, "120");
+  assert.equal(extractAnswer("Final Answer: Jane started growing Sphere 3 hours ago.").answer, "3");
+  assert.equal(extractAnswer('Final Answer: The final answer is \\"$12 $ and $13 $\\". I hope').answer, "12, 13");
+});
+
+test("latex rule (Math-Verify's free-text reading): last math, or a later plain number, or the whole expression", () => {
+  const latex = (t: string) => extractAnswer(t, { rules: ["latex", "last-number"] }).answer;
+  assert.equal(latex("the pair is $(7, 6)$. <|im_start|>user"), "(7, 6)");
+  assert.equal(latex("$x = 2$ so it increases by 100%."), "100\\%");
+  assert.equal(latex("\\frac{10}{9}"), "\\frac{10}{9}");
+  assert.equal(latex("so each is (\\frac{2}{5}) tons"), "\\frac{2}{5}");
+  assert.equal(latex("the roots are $-2$ and $1$"), "-2, 1");
+  assert.equal(latex("Answer $ \n 9 \n $"), "9"); // inline math never spans lines: only the plain number is left
+  assert.equal(extractAnswer("Answer $ \n 9 \n $", { rules: ["latex"] }).answer, null);
+  assert.equal(latex("28 pct"), "28\\%");
+});
+
+test("last-number: thousands separators, a decimal comma, never a digit glued to letters", () => {
+  const num = (t: string) => extractAnswer(t, { rules: ["last-number"] }).answer;
+  assert.equal(num("the total is 7,425,000 dollars"), "7425000");
+  assert.equal(num("it is 1 000"), "1000");
+  assert.equal(num("Soucis : 2,74 $ a.."), "2.74");
+  assert.equal(num("0,111"), "0.111");
+  assert.equal(num("AZYUK2A"), null);
+});
+
+test("a 'final answer' after the last box wins over it when phraseAfterBox is set (Math-Verify's rightmost match)", () => {
+  const text = "so $\\boxed{200}$ and then $\\boxed{255}$. Final Answer: The final answer is $10,455$. I hope it is correct.";
+  assert.equal(extractAnswer(text).answer, "255");
+  assert.equal(extractAnswer(text, { phraseAfterBox: true }).answer, "10,455");
+});
