@@ -40,6 +40,22 @@ export const k3Plus: KlEstimatorFn = (x) => {
   return a.add(detach(k3(x).sub(a)));
 };
 
+/**
+ * The sampled-token estimators on host numbers, x = log π − log π_ref, in float64: the same formulas as the tensor
+ * estimators above (a test holds them equal), for views and checks. k3Raw is k3 without verl's clamp (Megatron's).
+ * @example klHost.k3(Math.log(2)) // 0.5 + log 2 − 1
+ */
+export const klHost = {
+  k1: (x: number) => x,
+  abs: (x: number) => Math.abs(x),
+  k2: (x: number) => 0.5 * x * x,
+  k3: (x: number) => {
+    const d = Math.max(-20, Math.min(20, -x));
+    return Math.max(-10, Math.min(10, Math.exp(d) - d - 1));
+  },
+  k3Raw: (x: number) => Math.exp(-x) + x - 1,
+};
+
 klEstimators.add("k1", k1, { summary: "log π − log π_ref" });
 klEstimators.add("abs", absKl, { summary: "|log π − log π_ref|" });
 klEstimators.add("k2", k2, { summary: "½ (log π − log π_ref)²" });

@@ -185,3 +185,23 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
   });
   return { loss, metrics, tokens: diag };
 }
+
+/**
+ * A variant's per-token diagnostics on host data, as [B, T] rows: the ratio it uses, 1 where a clip binds, and
+ * ∂ℓ_t/∂log π_t of its per-token loss (0 off the mask). No tensors escape; what viz.lossWeights draws.
+ * @example const d = policyLossTokens("ppo-clip", {logp, oldLogp, adv, mask}, {clip: [0.2, 0.28]}); d.grad[0]
+ */
+export function policyLossTokens(name: string | PolicyLossFn, inputs: { logp: number[][]; oldLogp: number[][]; adv: ArrayLike<number> | number[][]; mask: number[][] }, options: PolicyLossOptions = {}): { ratio: number[][]; clipped: number[][]; grad: number[][] } {
+  let out: PolicyLossTokens | undefined;
+  tf.tidy(() => {
+    const r = policyLoss(name, { logp: tf.tensor2d(inputs.logp), oldLogp: inputs.oldLogp, adv: Array.isArray(inputs.adv[0]) ? (inputs.adv as number[][]) : Array.from(inputs.adv as ArrayLike<number>), mask: inputs.mask }, { ...options, kl: null, entropy: null });
+    r.loss.dispose();
+    out = r.tokens;
+  });
+  if (!out)
+    fail("invalid_input", `update.policyLossTokens: the "${typeof name === "string" ? name : name.name}" variant reports no per-token diagnostics. Return tokens: {clipped, grad} from the variant (see update/loss/ppo-clip.ts).`, {}, policyLossTokens);
+  const [B, T] = out.shape;
+  const rows = (x: Float32Array) => Array.from({ length: B }, (_, b) => Array.from(x.subarray(b * T, (b + 1) * T)));
+  return { ratio: rows(out.ratio), clipped: rows(out.clipped), grad: rows(out.grad) };
+}
+

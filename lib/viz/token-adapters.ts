@@ -1,9 +1,12 @@
 // Thin adapters from what the other folders return (a Rollout row, model.logprobs output, a loss-lab variant) to the
 // one TokenSeries that tokenView draws, plus the per-token quantities people colour by: advantage x ratio (the token's
-// weight in the surrogate), PPO clip flags, KL estimates to a reference, teacher minus student logprob.
-// Everything here is host-side arithmetic on plain arrays: no tensors, so views never leak memory.
+// weight in the surrogate), clip flags, KL estimates to a reference, teacher minus student logprob. The loss weights
+// and KL estimates come from update's own formulas (policyLoss's per-token diagnostics, kl.ts), never re-derived here.
+// Inputs and outputs are plain arrays; the few tensors made on the way are freed inside a tidy.
 import { describe, fail } from "../core/errors.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
+import { klHost } from "../update/kl.js";
+import { policyLossTokens } from "../update/policy-loss.js";
 import type { TokenSeries } from "./token-view.js";
 
 /** A [B, T] matrix of per-token values (rows may be plain arrays or typed arrays). */
@@ -67,30 +70,37 @@ function elementwise(from: Function, fn: string, inputs: Record<string, unknown>
   return mats[0].map((r, b) => Array.from({ length: r.length }, (_, t) => f(...mats.map((m) => Number(m[b][t])))));
 }
 
-/** Options of lossWeights. */
+/** Options of lossWeights: the policy-loss variant and its options, as update.policyLoss takes them. */
 export interface LossWeightOptions {
-  /** PPO clip ε, or [ε_low, ε_high] (clip-higher). Defaults to 0.2 (as update.policyLoss). */
+  /** The policy-loss variant (a registered name: "ppo-clip", "gspo", "cispo", "pg", ...). Defaults to "ppo-clip". */
+  loss?: string;
+  /** Clip ε, or [ε_low, ε_high] (clip-higher). Defaults to 0.2 (as update.policyLoss). */
   clip?: number | [number, number];
+  /** Dual-clip constant c for A < 0, or null. Defaults to 3 (as update.policyLoss). */
+  clipC?: number | null;
+  /** Further variant options, passed through. */
+  [variantOption: string]: unknown;
 }
 
 /**
  * Defaults of lossWeights.
  * @example viz.lossWeightDefaults.clip // 0.2
  */
-export const lossWeightDefaults = { clip: 0.2 as number | [number, number] };
+export const lossWeightDefaults = { loss: "ppo-clip", clip: 0.2 as number | [number, number], clipC: 3 as number | null };
 
 /**
- * Per-token loss weights of a clipped policy-gradient step: ratio = π/π_old, weight = A x ratio (how hard the
- * surrogate pushes the token: > 0 up, < 0 down), clipped = 1 where the PPO clip binds (the token gives no gradient),
- * effective = weight with clipped tokens set to 0. `adv` is per sequence [B] or per token [B, T]; `mask` (the response
- * mask) zeroes everything off the response.
+ * Per-token loss weights of a policy-gradient step, as the variant itself reports them (update.policyLoss's per-token
+ * diagnostics, nothing re-derived here): ratio = the variant's π/π_old, weight = A x ratio (how hard the surrogate
+ * pushes the token: > 0 up, < 0 down), clipped = 1 where a clip binds (PPO's both sides and dual-clip, CISPO's weight
+ * clip), effective = −∂ℓ/∂log π of the token's loss (0 where PPO's clip stops the gradient). `adv` is per sequence [B]
+ * or per token [B, T]; `mask` (the response mask) zeroes everything off the response.
  * @example const w = viz.lossWeights({logp: now.logp, oldLogp: ro.logprobs, adv: A}, {clip: [0.2, 0.28]}); viz.tokenView(viz.rolloutTokens(ro, 0, {tokenizer: tok, values: w}), {color: "effective", overline: "clipped"})
  */
 export function lossWeights(
   inputs: { logp: TokenMatrix; oldLogp: TokenMatrix; adv: ArrayLike<number> | TokenMatrix; mask?: TokenMatrix },
   options: LossWeightOptions = {},
 ): { ratio: number[][]; weight: number[][]; clipped: number[][]; effective: number[][] } {
-  const clip = options.clip ?? lossWeightDefaults.clip;
+  const { loss = lossWeightDefaults.loss, clip = lossWeightDefaults.clip, clipC = lossWeightDefaults.clipC, ...rest } = options ?? {};
   const [lo, hi] = typeof clip === "number" ? [clip, clip] : Array.isArray(clip) && clip.length === 2 ? clip : [NaN, NaN];
   if (!(lo >= 0 && lo < 1) || !(hi >= 0 && Number.isFinite(hi)))
     fail("invalid_option", `viz.lossWeights: options.clip is ${describe(clip)} (expected ε in [0, 1) or [ε_low, ε_high], e.g. [0.2, 0.28]).`, { path: ["options", "clip"] }, lossWeights);
@@ -101,24 +111,22 @@ export function lossWeights(
       fail("shape_mismatch", `viz.lossWeights: inputs.adv has ${a?.length ?? describe(a)} entries but logp has ${logp.length} rows; give one advantage per sequence or a [B, T] matrix.`, { path: ["inputs", "adv"] }, lossWeights);
     return new Array<number>(r.length).fill(Number(a[b]));
   });
-  // The log-ratio is clamped to [-20, 20] before exp, as update's ppo-clip does.
-  const ratio = elementwise(lossWeights, "lossWeights", { logp, oldLogp: inputs.oldLogp }, (a, b) => Math.exp(Math.max(-20, Math.min(20, a - b))));
-  const weight = elementwise(lossWeights, "lossWeights", { ratio, adv }, (r, a) => a * r);
-  const clipped = elementwise(lossWeights, "lossWeights", { ratio, adv }, (r, a) => ((a > 0 && r > 1 + hi) || (a < 0 && r < 1 - lo) ? 1 : 0));
-  const effective = elementwise(lossWeights, "lossWeights", { weight, clipped }, (w, c) => (c ? 0 : w));
-  if (inputs.mask) {
-    // Off the mask (prompt, padding) a token is not in the loss: weight 0, ratio 1, never clipped.
-    const m = elementwise(lossWeights, "lossWeights", { logp, mask: inputs.mask }, (_, k) => k);
-    m.forEach((r, b) => r.forEach((k, t) => {
-      if (k) return;
-      ratio[b][t] = 1; weight[b][t] = 0; clipped[b][t] = 0; effective[b][t] = 0;
-    }));
-  }
+  // Shape checks (same [B, T] for every input, rows may differ in length), then padded to a rectangle for the loss.
+  const old = elementwise(lossWeights, "lossWeights", { logp, oldLogp: inputs.oldLogp }, (_, b) => b);
+  const A = elementwise(lossWeights, "lossWeights", { logp, adv }, (_, a) => a);
+  const mask = inputs.mask ? elementwise(lossWeights, "lossWeights", { logp, mask: inputs.mask }, (_, k) => (k ? 1 : 0)) : logp.map((r) => new Array<number>(r.length).fill(1));
+  const T = Math.max(...logp.map((r) => r.length));
+  const pad = (m: readonly ArrayLike<number>[]) => m.map((r) => Array.from({ length: T }, (_, t) => (t < r.length ? Number(r[t]) : 0)));
+  const d = policyLossTokens(loss, { logp: pad(logp), oldLogp: pad(old), adv: pad(A), mask: pad(mask) }, { ...rest, clip, clipC });
+  const cut = (m: number[][]) => m.map((r, b) => r.slice(0, logp[b].length));
+  const ratio = cut(d.ratio), clipped = cut(d.clipped);
+  const weight = ratio.map((r, b) => r.map((x, t) => (mask[b][t] ? A[b][t] * x : 0)));
+  const effective = cut(d.grad).map((r) => r.map((g) => (g === 0 ? 0 : -g)));
   return { ratio, weight, clipped, effective };
 }
 
 /**
- * Per-token KL estimates of KL(π ‖ π_ref) on the sampled tokens, as update's klPenalty computes them (x = log π − log π_ref):
+ * Per-token KL estimates of KL(π ‖ π_ref) on the sampled tokens, by update's estimators (x = log π − log π_ref):
  * k1 = x, k2 = x²/2, k3 = e^(−x) + x − 1 (clamped to [−10, 10] as verl does; `clamp: false` for the raw value). Host arrays.
  * @example const {k1, k2, k3} = viz.tokenKl({logp: pol.logp, refLogp: ref.logp})
  */
@@ -126,15 +134,8 @@ export function tokenKl(inputs: { logp: TokenMatrix | ArrayLike<number>; refLogp
   if (!inputs || inputs.logp === undefined || inputs.refLogp === undefined)
     fail("invalid_input", `viz.tokenKl: expected {logp, refLogp} (got ${describe(inputs)}).`, {}, tokenKl);
   const x = elementwise(tokenKl, "tokenKl", { logp: inputs.logp, refLogp: inputs.refLogp }, (a, b) => a - b);
-  return {
-    k1: x.map((r) => r.slice()),
-    k2: x.map((r) => r.map((v) => 0.5 * v * v)),
-    k3: x.map((r) => r.map((v) => {
-      if (options.clamp === false) return Math.exp(-v) + v - 1;
-      const d = Math.max(-20, Math.min(20, -v));
-      return Math.max(-10, Math.min(10, Math.exp(d) - d - 1));
-    })),
-  };
+  const k3 = options.clamp === false ? klHost.k3Raw : klHost.k3;
+  return { k1: x.map((r) => r.map(klHost.k1)), k2: x.map((r) => r.map(klHost.k2)), k3: x.map((r) => r.map(k3)) };
 }
 
 /**

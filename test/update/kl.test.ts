@@ -2,6 +2,7 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { exactKl, isFullKl, klPenalty, klReward, klEstimators, policyLoss } from "../../lib/update/index.js";
+import { klHost } from "../../lib/update/kl.js";
 import { Rng } from "../../lib/core/random.js";
 import { close, finiteDiff, setup } from "./setup.js";
 
@@ -16,6 +17,12 @@ describe("KL estimators", () => {
     close(kl("abs", [-1, -2], [-2, -1]), [1, 1]);
     close(kl("k2", [-1, -2], [-2, -1]), [0.5, 0.5]);
     close(kl("k3", [-1, -2], [-2, -1]), [Math.exp(-1), Math.exp(1) - 2]);
+  });
+  test("the host formulas (what viz.tokenKl uses) equal the tensor estimators", () => {
+    const logp = [-30, -3, -1, -0.2, 0, 0.1, -2], ref = [0, -1, -1.5, -0.1, -25, 0, -2];
+    const x = logp.map((v, i) => v - ref[i]);
+    for (const k of ["k1", "abs", "k2", "k3"] as const) close(kl(k, logp, ref), x.map(klHost[k]), 1e-5, k);
+    close(klHost.k3Raw(-2), Math.exp(2) - 3, 1e-12);
   });
   test("k3 is clamped as verl's low_var_kl", () => {
     // log(π_ref/π) = 30 is clamped to 20, and e^20 − 21 to 10
@@ -84,7 +91,7 @@ describe("exact KL as an estimator (in klPenalty, policyLoss and klReward)", () 
   });
 
   test("the exact estimator without full distributions is a clear error", () => {
-    assert.throws(() => klPenalty({ logp: [[-1]], refLogp: [[-1]] }, { estimator: "exact" }), /needs inputs\.logits as a \[B, T, V\] tensor.*update\.fullLogprobs/);
+    assert.throws(() => klPenalty({ logp: [[-1]], refLogp: [[-1]] }, { estimator: "exact" }), /needs inputs\.logits as a \[B, T, V\] tensor.*model\.fullLogprobs/);
     const logp = tf.tensor2d([[-1, -1]]);
     assert.throws(() => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0] }, { kl: { refLogits: full(Q), estimator: "exact" } }), /exact KL needs inputs\.logits as a \[1,2, V\] tensor.*logits: true/);
     assert.throws(() => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0], logits: full(P) }, { kl: { refLogp: [[-1, -1]], estimator: "exact" } }), /exact KL needs options\.kl\.refLogits/);
