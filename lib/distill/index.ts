@@ -1,6 +1,7 @@
 // Public API of lib/distill: teacher sources, divergences, the distillation loss, on-policy mixing and GKD steps.
-export { localTeacher, checkTeacherOutput, type TeacherSource, type TeacherBatch, type TeacherOutput, type FullTeacherOutput, type TopkTeacherOutput, type TeacherScoreOptions, type LocalTeacherOptions } from "./teacher.js";
-export { divergences, forwardKl, reverseKl, jsd, type DivergenceFn } from "./divergence.js";
+// The single divergences (forwardKl, reverseKl, jsd) are reached through the `divergences` registry.
+export { localTeacher, type TeacherSource, type TeacherBatch, type TeacherOutput, type FullTeacherOutput, type TopkTeacherOutput, type TeacherScoreOptions, type LocalTeacherOptions } from "./teacher.js";
+export { divergences, type DivergenceFn } from "./divergence.js";
 export { distillLoss, distillDefaults, type DistillLossInputs, type DistillLossOptions } from "./distill-loss.js";
 export { onPolicyRows, mixedRollout, type OnPolicyOptions } from "./mix.js";
 export { gkdStep, gkdStepDefaults, type GkdStepInputs, type GkdStepOptions } from "./gkd-step.js";
