@@ -1,17 +1,18 @@
-// cellrl public API. One export line per module, grouped by folder (imports point down the list, never up).
+// cellrl public API: what a notebook user calls, one name per meaning (test/core/exports.test.ts bounds the count
+// and forbids two different values under one name). Helpers live in internal modules; tests, the CLI, bench and
+// scripts import those by path. One export line per module, grouped by folder (imports point down the list, never up).
 
 // core
 export { CellrlError, type CellrlErrorCode, type CellrlErrorInfo } from "./core/errors.js";
-export { warn, warnings, resetWarnings, type WarningRecord } from "./core/warn.js";
-export { registry, type Registry, type RegistryEntry, type RegistryInfo } from "./core/registry.js";
-export { Rng, seed, globalRng, currentSeed, type RngState } from "./core/random.js";
-export { writeFileAtomic, writeJsonAtomic, replaceDirAtomic, tempSibling } from "./core/atomic.js";
-export { useBackend, backendInfo, ensureBackend, type BackendInfo, type BackendName, type UseBackendOptions } from "./core/backend.js";
+export { warn, warnings, type WarningRecord } from "./core/warn.js";
+export { registry, type Registry, type RegistryEntry } from "./core/registry.js";
+export { Rng, seed, globalRng } from "./core/random.js";
+export { useBackend, backendInfo, type BackendInfo, type BackendName, type UseBackendOptions } from "./core/backend.js";
 
 // kernel (display)
-export { display, displayHandle, clearOutput, displayTarget, printUpdatesToConsole, type DisplayHandle, type DisplayOptions } from "./kernel/display.js";
-export { toMimeBundle, tableBundle, textTable, escapeHtml, isDisplayable, type MimeBundle, type Displayable } from "./kernel/mime.js";
-export { figure, figureHtml, supportedTraceTypes, setPlotlyMode, resetPlotlyLibrary, type PlotlyFigure, type PlotlyMode } from "./kernel/plotly.js";
+export { display, displayHandle, clearOutput, type DisplayHandle, type DisplayOptions } from "./kernel/display.js";
+export { type MimeBundle, type Displayable } from "./kernel/mime.js";
+export { figure, setPlotlyMode, type PlotlyFigure, type PlotlyMode } from "./kernel/plotly.js";
 export { progress, type Progress, type ProgressOptions } from "./kernel/progress.js";
 
 // folders, as namespaces: model.generate(...), reward.score(...), update.advantage(...), viz.tokenView(...)
