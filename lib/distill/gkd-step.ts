@@ -37,7 +37,7 @@ export interface GkdStepOptions extends DistillLossOptions {
   per?: "sample" | "batch";
   /** Ask the teacher for top-k log-probs only (what a server sends); 0 = full distributions. Defaults to 0. */
   topK?: number;
-  /** Student sampling options (temperature, max_new_tokens, ...). */
+  /** Student sampling options (temperature, maxNewTokens, ...). */
   sampling?: Omit<SampleOptions, "n" | "rng">;
   microBatch?: number;
   rng?: Rng;

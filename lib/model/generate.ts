@@ -1,5 +1,5 @@
 // Batched sampling with a KV cache: n samples per prompt, prompts of different lengths (left padding), temperature /
-// top-k / top-p / min-p / greedy, stop strings, stop token ids and EOS, max_new_tokens. One prefill forward over the
+// top-k / top-p / min-p / greedy, stop strings, stop token ids and EOS, maxNewTokens. One prefill forward over the
 // padded prompts, then one single-token forward per new token; the next-token distribution is built and sampled on
 // the host (see sampling.ts) from a per-row Rng forked from the caller's, so results replay under seed().
 import * as tf from "@tensorflow/tfjs";
@@ -83,7 +83,7 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   if (!Array.isArray(prompts) || prompts.length === 0) bad("prompts", prompts, "a non-empty array of strings or token-id arrays", "Wrap one prompt as [prompt]");
 
   // --- prompts -> ids ---
-  const promptIds: number[][] = prompts.map((p, i) => {
+  const promptTokenIds: number[][] = prompts.map((p, i) => {
     let ids: number[];
     if (typeof p === "string") {
       if (!tokenizer) bad(`prompts[${i}]`, p, "token ids, or a tokenizer in options", "Pass options.tokenizer to encode string prompts");
@@ -103,10 +103,10 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   // --- rows: prompt-major groups, left-padded to P ---
   const n = o.n;
   const R = prompts.length * n;
-  const P = Math.max(...promptIds.map((p) => p.length));
+  const P = Math.max(...promptTokenIds.map((p) => p.length));
   const maxNew = o.maxNewTokens;
   const S = P + maxNew;
-  const longest = Math.max(...promptIds.map((p) => p.length)) + maxNew - 1;
+  const longest = Math.max(...promptTokenIds.map((p) => p.length)) + maxNew - 1;
   if (longest > model.config.max_position_embeddings)
     bad("maxNewTokens", maxNew, `prompt + maxNewTokens <= max_position_embeddings (${model.config.max_position_embeddings})`, `Lower maxNewTokens or shorten the longest prompt (${P} tokens)`);
   const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng());
@@ -116,7 +116,7 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   const res: GenerateResult = { group: [], sample: [], promptTokenIds: [], ids: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] };
   for (let r = 0; r < R; r++) {
     const g = Math.floor(r / n);
-    const ids = promptIds[g];
+    const ids = promptTokenIds[g];
     mask.fill(1, r * S + P - ids.length, r * S + P);
     if (r % n === 0) {
       const row = new Int32Array(P).fill(pad);

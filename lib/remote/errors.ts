@@ -136,7 +136,7 @@ export function fixFor(status: number | null, transport: string | undefined, mes
     return `Check the URL: cellrl appends /v1/... to the base URL (the request went to ${ctx.url})`;
   }
   if (m.includes("logprobs") && (m.includes("max") || m.includes("greater"))) return "Ask for fewer top logprobs, or start vLLM with --max-logprobs K (cellrl serve: --max-logprobs K)";
-  if (m.includes("context length") || m.includes("maximum context") || m.includes("too long")) return "Shorten the prompt or lower max_new_tokens";
+  if (m.includes("context length") || m.includes("maximum context") || m.includes("too long")) return "Shorten the prompt or lower maxNewTokens";
   if (status === 429) return "The server is rate limiting; lower options.concurrency or wait";
   if (status >= 500) return "The server failed; see its log";
   if (status === 400 || status === 422) return "The server rejected the request; its message above says which field";

@@ -182,7 +182,7 @@ export class RemotePolicy implements Policy {
   }
 
   /** n samples of one prompt (topping up when a server returns fewer choices than asked, as llama.cpp does). */
-  private async sampleOne(endpoint: "/completions" | "/chat/completions", input: Record<string, unknown>, promptIds: number[], n: number, seed: number, base: Record<string, unknown>, where: string): Promise<Row[]> {
+  private async sampleOne(endpoint: "/completions" | "/chat/completions", input: Record<string, unknown>, promptTokenIds: number[], n: number, seed: number, base: Record<string, unknown>, where: string): Promise<Row[]> {
     const url = this.client.urlOf(endpoint);
     const rows: Row[] = [];
     for (let round = 0; rows.length < n; round++) {
@@ -197,7 +197,7 @@ export class RemotePolicy implements Policy {
       }
       if (res.choices.length === 0 || round > n)
         fail("remote", `${where}: ${url} returned no choices (got ${res.choices.length} after ${round + 1} requests; expected ${n}). Check the server's log.`, { got: res.choices.length, expected: n });
-      for (const c of res.choices.slice(0, want)) rows.push(this.rowOf(c, promptIds, where, url));
+      for (const c of res.choices.slice(0, want)) rows.push(this.rowOf(c, promptTokenIds, where, url));
     }
     return rows;
   }
@@ -244,7 +244,7 @@ export class RemotePolicy implements Policy {
     const o = { n: remotePolicyDefaults.n, maxNewTokens: remotePolicyDefaults.maxNewTokens, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SampleOptions & { n: number; maxNewTokens: number };
     if (!Number.isInteger(o.n) || o.n < 1) fail("invalid_option", `${where}: n must be an integer >= 1 (got ${describe(o.n)}).`, { path: ["n"] }, this.generateSettled);
     if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) fail("invalid_option", `${where}: maxNewTokens must be an integer >= 1 (got ${describe(o.maxNewTokens)}).`, { path: ["maxNewTokens"] }, this.generateSettled);
-    const promptIds = prompts.map((p, i) => {
+    const promptTokenIds = prompts.map((p, i) => {
       if (typeof p === "string") return this.tokenizer.encode(p);
       if (!Array.isArray(p) || p.length === 0 || p.some((t) => !Number.isInteger(t) || t < 0))
         fail("invalid_input", `${where}: prompts[${i}] must be a string or a non-empty array of token ids (got ${describe(p)}).`, { path: ["prompts", i] }, this.generateSettled);
@@ -254,8 +254,8 @@ export class RemotePolicy implements Policy {
     const seeds = this.seeds(prompts.length, o);
     const model = await this.client.ensureModel(where);
     const outcomes = await mapSettled(prompts as unknown[], this.client.options.concurrency, (p, i) => {
-      const prompt = this.o.promptFormat === "ids" || typeof p !== "string" ? promptIds[i] : p;
-      return this.sampleOne("/completions", { model, prompt }, promptIds[i], o.n, seeds[i], base, where);
+      const prompt = this.o.promptFormat === "ids" || typeof p !== "string" ? promptTokenIds[i] : p;
+      return this.sampleOne("/completions", { model, prompt }, promptTokenIds[i], o.n, seeds[i], base, where);
     }, this.client.options.signal);
     return this.assemble(outcomes, prompts);
   }

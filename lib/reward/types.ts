@@ -37,7 +37,7 @@ export interface RewardResult {
 }
 
 /**
- * A reward function. It may be async (the code sandbox is); sync rewards can also be called with scoreSync().
+ * A reward function. It may be async (the code sandbox is); sync rewards can also be called with scoreResponseSync() (one record) or scoreSync(ro).
  * `options` carries reward-specific settings passed through score(record, response, {rewardOptions}).
  * @example const exact: RewardFn = (response, gt) => ({score: response.trim() === String(gt) ? 1 : 0, details: {}})
  */

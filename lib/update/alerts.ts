@@ -14,7 +14,7 @@ export interface Alert {
 export interface AlertThresholds {
   /** Warn when at least this fraction of groups has zero reward spread. Defaults to 0.5. */
   zeroStdFrac?: number | null;
-  /** Warn when at least this fraction of responses hit max_new_tokens. Defaults to 1 (all of them). */
+  /** Warn when at least this fraction of responses hit maxNewTokens. Defaults to 1 (all of them). */
   truncFrac?: number | null;
   /** Entropy collapse: mean token entropy below this many nats. Defaults to 0.03. */
   entropyMin?: number | null;
@@ -80,7 +80,7 @@ export function checkAlerts(
   }
   const tr = m["rollout/truncFrac"];
   if (th.truncFrac !== null && tr !== undefined && tr >= th.truncFrac)
-    add("alert/truncFrac", `step ${step}: ${Math.round(tr * 100)}% of responses hit max_new_tokens, so rewards judge cut-off text. Raise max_new_tokens or reward stopping (thresholds.truncFrac silences this).`);
+    add("alert/truncFrac", `step ${step}: ${Math.round(tr * 100)}% of responses hit maxNewTokens, so rewards judge cut-off text. Raise maxNewTokens or reward stopping (thresholds.truncFrac silences this).`);
   const H = m["update/entropy"] ?? m["rollout/entropy"];
   if (H !== undefined && Number.isFinite(H)) {
     if (th.entropyMin !== null && H < th.entropyMin)

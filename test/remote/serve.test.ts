@@ -192,7 +192,7 @@ test("bad requests get vLLM-style 4xx errors with the fix, and the model tensors
     return true;
   });
   await assert.rejects(c.request("POST", "/completions", { prompt: "1", logprobs: 50 }, "test"), /Requested logprobs of 50, which is greater than max allowed: 20.*--max-logprobs/);
-  await assert.rejects(c.request("POST", "/completions", { prompt: "1", max_tokens: 100 }, "test"), /maximum context length is 64 tokens.*Shorten the prompt or lower max_new_tokens/);
+  await assert.rejects(c.request("POST", "/completions", { prompt: "1", max_tokens: 100 }, "test"), /maximum context length is 64 tokens.*Shorten the prompt or lower maxNewTokens/);
   await assert.rejects(c.request("POST", "/completions", { prompt: "1", stream: true }, "test"), /stream: true is not supported/);
   await assert.rejects(c.request("POST", "/completions", { prompt: "1", top_p: 0 }, "test"), /top_p is invalid/);
   await assert.rejects(c.request("GET", "/nothing", undefined, "test"), /HTTP 404: "Not Found: GET \/v1\/nothing/);

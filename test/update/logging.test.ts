@@ -23,7 +23,7 @@ describe("metrics, alerts, run log, train loop", () => {
     const keys = a.map((x) => x.key).sort();
     assert.deepEqual(keys, ["alert/entropyCollapse", "alert/klSpike", "alert/ratioSpike", "alert/truncFrac", "alert/zeroStdFrac"]);
     assert.match(a.find((x) => x.key === "alert/zeroStdFrac")!.message, /^step 4: 6 of 8 groups gave every completion the same reward/);
-    assert.match(a.find((x) => x.key === "alert/truncFrac")!.message, /100% of responses hit max_new_tokens/);
+    assert.match(a.find((x) => x.key === "alert/truncFrac")!.message, /100% of responses hit maxNewTokens/);
     assert.deepEqual(warnings().map((w) => w.key).sort(), keys);
     assert.equal(checkAlerts(5, { "reward/zeroStdFrac": 0.75 }, { thresholds: { zeroStdFrac: null } }).length, 0);
   });
