@@ -49,6 +49,14 @@ test("500, 500, then success: retried with backoff, the answer arrives", async (
   assert.equal(b.return_token_ids, true);
   assert.equal(b.return_tokens_as_token_ids, true);
   assert.equal(typeof b.seed, "number");
+  // camelCase options become vLLM's fields in the request; the snake_case spelling is refused before any request
+  await policy.generate(["1="], { maxNewTokens: 2, topP: 0.9, topK: 5, minP: 0.1, stopTokenIds: [3], ignoreEos: true });
+  const last = srv.bodies[srv.bodies.length - 1];
+  assert.deepEqual([last.max_tokens, last.top_p, last.top_k, last.min_p, last.stop_token_ids, last.ignore_eos], [2, 0.9, 5, 0.1, [3], true]);
+  const sent = srv.bodies.length;
+  await assert.rejects(policy.generate(["1="], { top_p: 0.9 } as never), /remote.RemotePolicy.generate: options.top_p is the vLLM \/ HF spelling \(got top_p\)\. Use topP/);
+  await assert.rejects(policy.chat([[{ role: "user", content: "1" }]], { max_new_tokens: 2 } as never), /Use maxNewTokens/);
+  assert.equal(srv.bodies.length, sent);
   policy.close();
   await srv.close();
 });
