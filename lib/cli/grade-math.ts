@@ -6,6 +6,8 @@ import { tempSibling as tempPathFor } from "../core/atomic.js";
 import { gradeMath } from "../reward/index.js";
 import { intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 
+type GradeMode = "answer" | "response";
+
 const usage = `Usage:
   cellrl grade-math --gold G --pred P
       Print true or false: is the answer P equal to the gold answer G under cellrl's math grader?
@@ -15,7 +17,10 @@ const usage = `Usage:
 
 Options:
   --gold G        gold answer (LaTeX or plain, e.g. "\\frac{1}{2}")
-  --pred P        predicted answer (an extracted answer, not a whole response)
+  --pred P        predicted answer (an extracted answer; a whole response with --mode response)
+  --mode M        answer (default): P is a final answer, or its last \\boxed{} when it has one;
+                  response: P and G are free text, read as Math-Verify does (the boxes, "Final Answer: ...",
+                  "Answer: ...", else the last LaTeX expression or number)
   --input F       JSONL of {gold, pred} pairs (numbers are accepted and read as text)
   --output O      write results here instead of stdout
   --limit N       stop after N pairs
@@ -31,7 +36,7 @@ function answerText(v: unknown, field: string, line: number, source: string): st
   });
 }
 
-async function gradeFile(input: string, output: string | undefined, limit: number | undefined, details: boolean): Promise<number> {
+async function gradeFile(input: string, output: string | undefined, limit: number | undefined, details: boolean, mode: GradeMode): Promise<number> {
   const source = input === "-" ? "stdin" : input;
   const lines = input === "-" ? streamJsonlFrom<Record<string, unknown>>(process.stdin, "stdin") : streamJsonl<Record<string, unknown>>(input);
   const tmp = output !== undefined ? tempPathFor(output) : undefined;
@@ -44,7 +49,7 @@ async function gradeFile(input: string, output: string | undefined, limit: numbe
         fail("invalid_input", `cli.grade-math: line ${line} of ${source} is not an object (got ${describe(value)}; expected {"gold": ..., "pred": ...}). Fix that line.`, { path: ["line", line] });
       const gold = answerText(value.gold, "gold", line, source);
       const pred = answerText(value.pred, "pred", line, source);
-      const res = gradeMath(gold, pred);
+      const res = gradeMath(gold, pred, { mode });
       const row = details ? { gold: value.gold, pred: value.pred, equal: res.equal, rule: res.details.rule } : { gold: value.gold, pred: value.pred, equal: res.equal };
       if (out) out.append(row);
       else if (!process.stdout.write(JSON.stringify(row) + "\n")) await new Promise((r) => process.stdout.once("drain", r));
@@ -72,6 +77,7 @@ async function run(argv: string[]): Promise<number> {
     output: { type: "string" },
     limit: { type: "string" },
     details: { type: "boolean" },
+    mode: { type: "string" },
   });
   if (help) {
     console.log(usage);
@@ -79,13 +85,15 @@ async function run(argv: string[]): Promise<number> {
   }
   const { gold, pred, input, output } = values as Record<string, string | undefined>;
   const limit = intOption(values.limit, "--limit", { min: 0 });
+  const mode = (values.mode ?? "answer") as GradeMode;
+  if (mode !== "answer" && mode !== "response") throw new UsageError(`--mode must be answer or response (got ${JSON.stringify(values.mode)})`);
   if (input !== undefined) {
     if (gold !== undefined || pred !== undefined) throw new UsageError("use either --input or --gold/--pred, not both");
-    return gradeFile(input, output, limit, values.details === true);
+    return gradeFile(input, output, limit, values.details === true, mode);
   }
   if (gold === undefined || pred === undefined) throw new UsageError(`${gold === undefined ? "--gold" : "--pred"} is missing; pass both --gold and --pred, or --input F.jsonl`);
   if (output !== undefined || limit !== undefined) throw new UsageError("--output and --limit go with --input");
-  const res = gradeMath(gold, pred);
+  const res = gradeMath(gold, pred, { mode });
   console.log(values.details ? `${res.equal} (rule: ${res.details.rule}; gold ${JSON.stringify(res.details.goldNormalized)}, pred ${JSON.stringify(res.details.predNormalized)})` : String(res.equal));
   return 0;
 }

@@ -255,7 +255,15 @@ function latexAnswer(text: string, withNumbers: boolean): string | null {
     if (!ENV_GAP.test(text.slice(envs[k].end, group[0].start))) break;
     group.unshift(envs[k]);
   }
-  return group.map((e) => e.content.trim()).join(", ");
+  return group.map((e) => lastValue(e.content.trim())).join(", ");
+}
+
+// "\\frac{1}{2} \\$ = \\frac{10}{9}": a computation in running text ends with its value (no letters left of the "=").
+function lastValue(s: string): string {
+  const k = s.lastIndexOf("=");
+  if (k < 0 || /[<>!\\]$/.test(s.slice(0, k))) return s;
+  const left = s.slice(0, k).replace(/\\[a-zA-Z]+/g, " ");
+  return /[a-zA-Z]/.test(left) ? s : s.slice(k + 1).trim();
 }
 
 /**
