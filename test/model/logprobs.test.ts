@@ -1,7 +1,7 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { logprobs, logprobTensors } from "../../lib/model/logprobs.js";
+import { alignedLogits, entropyFromLogits, fullLogprobs, gatherColumns, logprobs, logprobTensors } from "../../lib/model/logprobs.js";
 import { micro, randomModel, setup } from "./model-helpers.js";
 
 before(setup);
@@ -118,3 +118,53 @@ test("bad batches and options fail with the field and the fix", () => {
   assert.throws(() => logprobTensors(m, batch, { topK: 2 }), /only available in the no-grad path/);
   m.dispose();
 });
+
+test("one home for the logprob math: aligned logits, full logprobs, entropy from logits and the logits path agree", () => {
+  const m = randomModel(micro, 3);
+  const n0 = tf.memory().numTensors;
+  for (const temperature of [1, 0.7]) {
+    const fwd = m.forward(batch).logits;
+    const raw = fwd.arraySync();
+    fwd.dispose();
+    const z = alignedLogits(m, batch, { temperature });
+    const zz = z.arraySync();
+    assert.ok(zz.every((row) => row[0].every((x) => x === 0)), "row 0 has no prediction: zeros");
+    for (let b = 0; b < 2; b++) for (let t = 1; t < 7; t++) zz[b][t].forEach((x, v) => assert.ok(Math.abs(x - raw[b][t - 1][v] / temperature) < 1e-5));
+    const full = fullLogprobs(m, batch, { temperature });
+    const ref = logprobs(m, batch, { temperature });
+    const Ht = entropyFromLogits(z);
+    const H = Ht.arraySync() as number[][];
+    Ht.dispose();
+    const fl = full.arraySync();
+    for (let b = 0; b < 2; b++)
+      for (let t = 1; t < 7; t++) {
+        if (!batch.responseMask[b][t]) continue;
+        assert.ok(Math.abs(fl[b][t][batch.ids[b][t]] - ref.logp[b][t]) < 1e-5, `full logprob ${b},${t}`);
+        assert.ok(Math.abs(H[b][t] - ref.entropy![b][t]) < 1e-4, `entropy ${b},${t}`);
+      }
+    // the tape path with logits: the same logits, logprobs and entropy from one forward pass
+    const lt = logprobTensors(m, batch, { temperature, logits: true, entropy: true });
+    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(lt.logits!, z))).dataSync()[0]);
+    assert.ok(d < 1e-6, `logits path vs alignedLogits: ${d}`);
+    const lp = lt.logp.arraySync(), le = lt.entropy!.arraySync();
+    for (let b = 0; b < 2; b++) for (let t = 0; t < 7; t++) {
+      assert.ok(Math.abs(lp[b][t] - ref.logp[b][t]) < 1e-5);
+      assert.ok(Math.abs(le[b][t] - ref.entropy![b][t]) < 1e-4);
+    }
+    tf.dispose([z, full, lt.logits!, lt.logp, lt.mask, lt.entropy!]);
+  }
+  assert.equal(tf.memory().numTensors, n0, "no tensors leak");
+  assert.throws(() => logprobTensors(m, batch, { logits: true, align: "shifted" }), /logits: true returns tokens-aligned logits/);
+  m.dispose();
+});
+
+test("gatherColumns: forward gather, scatter-back gradient", () => {
+  const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+  const g = gatherColumns(x, [2, 0, 1, 2], 2);
+  assert.deepEqual(g.arraySync(), [[3, 1], [5, 6]]);
+  const dx = tf.grad((y: tf.Tensor) => gatherColumns(y as tf.Tensor2D, [2, 0, 1, 2], 2).mul(tf.tensor2d([[1, 2], [3, 4]])).sum())(x);
+  assert.deepEqual(dx.arraySync(), [[2, 0, 1], [0, 3, 4]]);
+  tf.dispose([x, g, dx]);
+  assert.throws(() => gatherColumns(tf.zeros([2, 3]) as tf.Tensor2D, [0], 2), /expected N·K/);
+});
+
