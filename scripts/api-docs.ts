@@ -19,6 +19,8 @@ interface Entry {
   summary: string;
   examples: string[];
   aliasOf?: string;
+  /** Further overloads of a function. */
+  alsoCalls?: string[];
   /** Fields of an interface (own and inherited), with their TSDoc. */
   members?: { name: string; optional: boolean; doc: string }[];
 }
@@ -64,8 +66,12 @@ function describe(name: string, exported: ts.Symbol, checker: ts.TypeChecker): E
   const summary = summaryOf(sym, checker);
   const examples = examplesOf(sym, checker);
   if (sym.flags & ts.SymbolFlags.Function) {
-    const fn = decls.find((x): x is ts.FunctionDeclaration => ts.isFunctionDeclaration(x) && !!x.body) ?? (d as ts.FunctionDeclaration);
-    return { name, kind: "function", call: `${name}(${paramList(fn.parameters)})`, summary, examples };
+    // Overloads: show each overload's parameters, not the implementation's (often `...rest`).
+    const fns = decls.filter(ts.isFunctionDeclaration);
+    const overloads = fns.filter((x) => !x.body);
+    const shown = overloads.length ? overloads : fns.slice(0, 1);
+    const calls = shown.map((fn) => `${name}(${paramList(fn.parameters)})`);
+    return { name, kind: "function", call: calls[0]!, alsoCalls: calls.slice(1), summary, examples };
   }
   if (sym.flags & ts.SymbolFlags.Class) {
     const ctor = (d as ts.ClassDeclaration).members?.find(ts.isConstructorDeclaration);
@@ -163,6 +169,7 @@ export function renderApi(sections: Section[]): string {
       L.push(`### \`${e.kind === "class" ? "new " : ""}${s.prefix}${e.call}\``, "");
       if (e.aliasOf) L.push(`The same ${e.kind} as \`${s.prefix}${e.aliasOf}\`.`, "");
       else {
+        if (e.alsoCalls?.length) L.push(`Also: ${e.alsoCalls.map((c) => `\`${s.prefix}${c}\``).join(", ")}.`, "");
         if (e.summary) L.push(md(e.summary), "");
         for (const ex of e.examples) L.push("```ts", ex, "```", "");
       }
