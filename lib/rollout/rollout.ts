@@ -108,8 +108,8 @@ function promptsOf(policy: Policy, input: SampleInput, o: RolloutOptions): { pro
     fail("invalid_input", `rollout.sample: input must be a non-empty array of verl records, prompt strings or token-id arrays, or a table of records (got ${describe(input)}). Wrap one prompt as [prompt].`, {}, sample);
   const isRecord = (x: unknown) => !!x && typeof x === "object" && !Array.isArray(x) && "prompt" in (x as object);
   if (!items.some(isRecord)) {
-    if (o.chatTemplate !== undefined || o.formatPrompt !== undefined)
-      fail("invalid_option", `rollout.sample: options.${o.chatTemplate !== undefined ? "chatTemplate" : "formatPrompt"} applies to verl records, but the input is prompt texts or ids. Pass records (data.record(...)), or render the prompts yourself.`, { path: ["chatTemplate"] }, sample);
+    const key = o.chatTemplate !== undefined ? "chatTemplate" : o.formatPrompt !== undefined ? "formatPrompt" : null;
+    if (key) fail("invalid_option", `rollout.sample: options.${key} applies to verl records, but the input is prompt texts or ids. Pass records (data.record(...)), or render the prompts yourself.`, { path: [key] }, sample);
     return { prompts: items as string[] | number[][], records: null };
   }
   const records = items as unknown as VerlRecord[];
@@ -134,7 +134,7 @@ function promptsOf(policy: Policy, input: SampleInput, o: RolloutOptions): { pro
 /**
  * How sample() renders records into prompt texts: "tokenizer chat template", "chat template <name>", "contents joined"
  * (no template), or the formatPrompt function's name.
- * @example rollout.promptFormat(policy, {}) // "tokenizer chat template"
+ * @example promptFormat(policy, {}) // "tokenizer chat template" (internal: evals.generateRecords records it)
  */
 export function promptFormat(policy: Policy, options: Pick<RolloutOptions, "chatTemplate" | "formatPrompt"> = {}): string {
   if (options.formatPrompt) return options.formatPrompt.name || "custom";
