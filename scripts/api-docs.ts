@@ -53,7 +53,7 @@ function examplesOf(sym: ts.Symbol, checker: ts.TypeChecker): string[] {
 function paramList(params: readonly ts.ParameterDeclaration[]): string {
   return params
     .map((p) => {
-      const name = ts.isIdentifier(p.name) ? p.name.text : p.name.kind === ts.SyntaxKind.ObjectBindingPattern ? "{...}" : "[...]";
+      const name = ts.isIdentifier(p.name) ? p.name.text : p.name.kind === ts.SyntaxKind.ObjectBindingPattern ? "inputs" : "values";
       return `${p.dotDotDotToken ? "..." : ""}${name}${p.questionToken || p.initializer ? "?" : ""}`;
     })
     .join(", ");
