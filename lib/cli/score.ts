@@ -10,12 +10,14 @@ import { formatOf } from "../data/files.js";
 import { streamRows } from "../data/io.js";
 import { problemMessage, recordProblems } from "../data/validate.js";
 import { progress } from "../kernel/progress.js";
-import { rewardFor } from "../reward/index.js";
+import "../reward/index.js"; // registers every grader
+import { rewardFor } from "../reward/registry.js";
 import { intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 import { scorePool } from "./score-pool.js";
 import { finishPartial, openPartial, partialRows } from "./score-output.js";
 import { rowScorer, type RowResult, type RowScorerSettings } from "./score-row.js";
 import { ScoreSummary } from "./score-summary.js";
+import { NoAnswerCheck } from "../eval/no-answer.js";
 
 const usage = `Usage: cellrl score --input F --output G [--workers N] [--reward NAME] [--reward-module FILE] [--restart]
 
@@ -144,8 +146,12 @@ async function run(argv: string[]): Promise<number> {
   };
   const partial = openPartial(output, key, { restart: values.restart === true });
   const summary = new ScoreSummary();
+  const noAnswers = new NoAnswerCheck(); // warns when most responses of a data_source had no extracted answer
   if (partial.done > 0) {
-    for await (const { value } of partialRows(partial)) summary.add(value.data_source as string, value.scores as number[], countErrors(value.details));
+    for await (const { value } of partialRows(partial)) {
+      summary.add(value.data_source as string, value.scores as number[], countErrors(value.details));
+      noAnswers.add(value.data_source as string, value.responses as string[], value.details as unknown[]);
+    }
     console.error(`resuming: ${partial.done} of ${info.rows} rows already scored in ${partial.path}`);
   }
 
@@ -175,6 +181,7 @@ async function run(argv: string[]): Promise<number> {
     if ("fatal" in result) fail("invalid_input", `cli.score: ${head.where}: ${result.fatal} ${partial.appender.count} rows are kept in ${partial.path}; fix the row and rerun to resume.`);
     partial.appender.append({ ...head.value, scores: result.scores, details: result.details });
     summary.add(head.value.data_source as string, result.scores, result.errors);
+    noAnswers.add(head.value.data_source as string, head.value.responses as string[], result.details);
     scored += result.scores.length;
     total += result.scores.reduce((a, b) => a + b, 0);
     bar?.tick(1, { mean: scored > 0 ? total / scored : 0 });
@@ -201,6 +208,7 @@ async function run(argv: string[]): Promise<number> {
   await finishPartial(partial, output);
   bar?.done();
   console.log(summary.toText());
+  noAnswers.warn();
   const errors = summary.rows().reduce((s, r) => s + r.errors, 0);
   if (errors > 0) console.error(`warning: ${errors} responses scored 0 because their reward raised an error; see details.error in ${output}.`);
   console.error(`wrote ${info.rows} scored records (${info.responses} responses) to ${output}`);

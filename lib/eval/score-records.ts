@@ -3,7 +3,8 @@
 // for many CPU-bound math responses on several threads use `npx cellrl eval` / `cellrl score --workers N`.
 import { CellrlError, describe, fail } from "../core/errors.js";
 import { progress } from "../kernel/progress.js";
-import { rewardFor, scoreResponse, type RewardFn } from "../reward/index.js";
+import { scoreResponse, type RewardFn } from "../reward/index.js";
+import { rewardFor } from "../reward/registry.js";
 import { defined, type EvalRecord } from "./items.js";
 
 /** Options of scoreRecords. */

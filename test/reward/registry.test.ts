@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CellrlError } from "../../lib/core/errors.js";
 import * as reward from "../../lib/reward/index.js";
+import { routeOf } from "../../lib/reward/registry.js";
 import * as tasks from "../../lib/tasks/index.js";
 
 const rec = (data_source: string, ground_truth: unknown) => ({ data_source, reward_model: { style: "rule", ground_truth } });
@@ -15,7 +16,7 @@ test("built-in routes: R1 recipe sources, our datasets, patterns, tasks", () => 
     ["livecodebench/code_generation_lite", "code"], ["openai/openai_humaneval", "code"], ["deepmind/code_contests", "code"],
     ["my-lab/aime-2026", "math"], ["cellrl/countdown", "task"], ["OPENAI/GSM8K", "gsm8k"],
   ];
-  for (const [source, name] of cases) assert.equal(reward.routeOf(source), name, source);
+  for (const [source, name] of cases) assert.equal(routeOf(source), name, source);
 });
 
 test("score() dispatches and returns {score, details} naming the reward", async () => {
