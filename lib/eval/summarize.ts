@@ -3,6 +3,7 @@
 import { describe, fail } from "../core/errors.js";
 import { bootstrapCI, bootstrapDefaults, majAtK, meanAtK, standardError, type BootstrapOptions } from "./aggregate.js";
 import { answerOf, checkScored, correctDefaults, correctFlags, defined, firstK, isNoAnswer, isRewardError, truncatedFlags, type CorrectOptions, type EvalRecord } from "./items.js";
+import { warnNoAnswers } from "./no-answer.js";
 import { passAtK } from "./pass-at-k.js";
 
 /** One line of a summary: one data_source (or all of them pooled). */
@@ -117,7 +118,8 @@ export function summarizeGroup(name: string, records: readonly EvalRecord[], opt
 
 /**
  * Summarise an eval run per data_source: mean@k (r1's metric) ± standard error and bootstrap CI, unbiased pass@k for
- * every k <= n, maj@k, extraction failures, truncations and reward errors counted separately.
+ * every k <= n, maj@k, extraction failures, truncations and reward errors counted separately. Warns (core `warn()`)
+ * about each data_source where more than half of the responses had no extracted answer.
  * @example const s = evals.summarize(scored); s.rows[0].meanAtK; s.rows[0].passAtK[8]; evals.summarize(scored, {k: 4})
  */
 export function summarize(records: readonly EvalRecord[], options: SummarizeOptions = {}): EvalSummary {
@@ -134,6 +136,8 @@ export function summarize(records: readonly EvalRecord[], options: SummarizeOpti
   }
   const names = [...by.keys()].sort();
   const rows = names.map((name) => summarizeGroup(name, by.get(name) as EvalRecord[], o));
+  // A data_source where most responses had no extracted answer: say so, with examples and the option that fits.
+  warnNoAnswers(recs);
   return {
     rows,
     overall: names.length > 1 ? summarizeGroup("all", recs, o) : null,
