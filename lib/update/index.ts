@@ -1,29 +1,26 @@
 // Public API of lib/update: advantage estimators, policy losses, KL, aggregation, FlowRL, SFT, steps, metrics and alerts.
+// Single estimators / variants / aggregations (grpo, rloo, ppoClip, k3, tokenMean, ...) are reached by name through the
+// registries and update.advantage / policyLoss / aggregate; their files, the metric helpers and row slicing are internal.
 export { advantages, policyLosses, klEstimators, lossAggs } from "./registries.js";
-export type { AdvantageFn, AdvantageInputs, PolicyLossFn, PolicyLossVariantInputs, PolicyLossVariantOptions, PolicyLossVariantResult, PolicyLossVariantTokens, KlEstimatorFn, KlEstimatorInputs, AggFn, AggOptions } from "./registries.js";
-export { advantage, grpoAdvantages, groupIndex, advantageDefaults, type AdvantageCallInputs, type AdvantageOptions, type RewardInput } from "./advantage.js";
-export { grpo, drGrpo, grpoDefaults, type GrpoOptions } from "./advantage/grpo.js";
-export { rloo } from "./advantage/rloo.js";
-export { reinforcePp, reinforcePpBaseline, reinforcePpDefaults, type ReinforcePpOptions } from "./advantage/reinforce-pp.js";
-export { aggregate, tokenMean, seqMeanTokenSum, seqMeanTokenMean, seqMeanTokenSumNorm } from "./aggregate.js";
-export { klPenalty, exactKl, exactKlEstimator, isFullKl, klReward, k1, k2, k3, k3Plus, absKl, klDefaults, type KlPenaltyInputs, type KlPenaltyOptions, type KlRewardOptions } from "./kl.js";
+export type { AdvantageFn, PolicyLossFn, PolicyLossVariantInputs, PolicyLossVariantOptions, PolicyLossVariantResult, PolicyLossVariantTokens, KlEstimatorFn, KlEstimatorInputs, AggFn } from "./registries.js";
+export { advantage, type AdvantageCallInputs, type AdvantageOptions, type RewardInput } from "./advantage.js";
+export { type GrpoOptions } from "./advantage/grpo.js";
+export { type ReinforcePpOptions } from "./advantage/reinforce-pp.js";
+export { aggregate } from "./aggregate.js";
+export { klPenalty, exactKl, klReward, type KlPenaltyInputs, type KlPenaltyOptions, type KlRewardOptions } from "./kl.js";
 export { policyLoss, policyLossDefaults, type PolicyLossInputs, type PolicyLossOptions, type PolicyLossResult, type PolicyLossTokens, type KlLossOptions } from "./policy-loss.js";
-export { ppoClip, clipMetrics } from "./loss/ppo-clip.js";
-export { gspo } from "./loss/gspo.js";
-export { cispo, pg } from "./loss/cispo.js";
 export { sftLoss, type SftLossOptions } from "./sft.js";
 export { flowrlLoss, flowrlDefaults, type FlowrlLossInputs, type FlowrlLossOptions } from "./flowrl/flowrl-loss.js";
-export { createLogZHead, poolPrompt, logZHeadDefaults, type LogZHead, type LogZHeadOptions } from "./flowrl/logz-head.js";
-export { detach, asTensor, perToken, type TensorInput } from "./tensors.js";
-export { miniBatches, type RowData, type RowFields, type RowSliceable, type MiniBatchOptions } from "./rows.js";
-export { step, modelOf, type StepOptions, type StepTensors, type StepLossFn, type StepMetrics, type TrainableModel } from "./step.js";
+export { createLogZHead, type LogZHead, type LogZHeadOptions } from "./flowrl/logz-head.js";
+export { detach, type TensorInput } from "./tensors.js";
+export { type RowFields } from "./rows.js";
+export { step, type StepOptions, type StepTensors, type StepLossFn, type StepMetrics, type TrainableModel } from "./step.js";
 export { sftStep } from "./sft-step.js";
-export { rewardMetrics, advantageMetrics, lengthMetrics, matrixMean, timer } from "./metrics.js";
-export { checkAlerts, findNonFinite, alertDefaults, type Alert, type AlertThresholds, type NonFinite } from "./alerts.js";
-export { openRunLog, readRunLog, compareRuns, type RunLog, type RunLogOptions, type LoadedRun } from "./run-log.js";
+export { checkAlerts, type Alert, type AlertThresholds } from "./alerts.js";
+export { openRunLog, readRunLog, type RunLog, type RunLogOptions, type LoadedRun } from "./run-log.js";
 export { type RewardSource } from "./rollout-reward.js";
-export { grpoStep, grpoStepDefaults, mergeMetrics, type GrpoStepInputs, type GrpoStepOptions, type StepResult, type TrainablePolicy } from "./grpo-step.js";
-export { parallelTrainer, parallelPolicyLoss, type ParallelPolicyTrainerOptions, type ParallelLossSettings, type ParallelPolicyBatch } from "./parallel.js";
+export { grpoStep, grpoStepDefaults, type GrpoStepInputs, type GrpoStepOptions, type StepResult, type TrainablePolicy } from "./grpo-step.js";
+export { parallelTrainer, type ParallelPolicyTrainerOptions, type ParallelLossSettings } from "./parallel.js";
 export { flowrlStep, flowrlParams, type FlowrlStepInputs, type FlowrlStepOptions } from "./flowrl/flowrl-step.js";
 export { train, type TrainOptions, type TrainResult, type TrainEvent, type StepOutput } from "./train.js";
 export { compareLosses, type LabBatch, type LabTensors, type LossVariant, type LabVariantResult, type LossLabOptions } from "./loss-lab.js";

@@ -1,6 +1,8 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { advantage, advantages, groupIndex, grpoAdvantages, grpoDefaults } from "../../lib/update/index.js";
+import { advantage, advantages } from "../../lib/update/index.js";
+import { groupIndex, grpoAdvantages } from "../../lib/update/advantage.js";
+import { grpoDefaults } from "../../lib/update/advantage/grpo.js";
 import { CellrlError } from "../../lib/core/errors.js";
 import { Rng } from "../../lib/core/random.js";
 import { close } from "./setup.js";

@@ -1,7 +1,8 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { createLogZHead, flowrlDefaults, flowrlLoss, poolPrompt } from "../../lib/update/index.js";
+import { createLogZHead, flowrlDefaults, flowrlLoss } from "../../lib/update/index.js";
+import { poolPrompt } from "../../lib/update/flowrl/logz-head.js";
 import { Rng } from "../../lib/core/random.js";
 import { close, finiteDiff, setup } from "./setup.js";
 

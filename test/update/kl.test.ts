@@ -1,7 +1,8 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { exactKl, isFullKl, klPenalty, klReward, klEstimators, policyLoss } from "../../lib/update/index.js";
+import { exactKl, klPenalty, klReward, klEstimators, policyLoss } from "../../lib/update/index.js";
+import { isFullKl } from "../../lib/update/kl.js";
 import { klHost } from "../../lib/update/kl.js";
 import { Rng } from "../../lib/core/random.js";
 import { close, finiteDiff, setup } from "./setup.js";

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { checkAlerts, compareRuns, openRunLog, readRunLog, rewardMetrics, train } from "../../lib/update/index.js";
+import { checkAlerts, openRunLog, readRunLog, train } from "../../lib/update/index.js";
+import { compareRuns } from "../../lib/update/run-log.js";
+import { rewardMetrics } from "../../lib/update/metrics.js";
 import { resetWarnings, warnings } from "../../lib/core/warn.js";
 import { setup } from "./setup.js";
 

@@ -2,7 +2,8 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/core/random.js";
 import { AdamW } from "../../lib/model/optim.js";
-import { fromVerlMetrics, grpoStep, lengthMetrics, toVerlMetrics, verlMetricNames } from "../../lib/update/index.js";
+import { fromVerlMetrics, grpoStep, toVerlMetrics, verlMetricNames } from "../../lib/update/index.js";
+import { lengthMetrics } from "../../lib/update/metrics.js";
 import { digitReward, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { setup } from "./setup.js";
 
