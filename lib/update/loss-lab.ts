@@ -14,22 +14,21 @@ import { modelOf, step, type StepTensors, type TrainableModel } from "./step.js"
 
 type ColumnTable = ReturnType<typeof aq.table>;
 
-/** The frozen batch: sequences plus the per-row data the losses read. */
-export interface LabBatch extends LogprobsBatch {
+/** The per-row data the losses read. */
+type LabFields = {
   /** log π_old [B, T] (tokens-aligned), e.g. the rollout's or model.logprobs(...).logp. */
   oldLogp?: number[][];
   /** Advantage per sequence [B] (or per token [B, T]). */
   adv?: ArrayLike<number> | number[][];
   /** log π_ref [B, T], for KL variants. */
   refLogp?: number[][];
-}
+};
+
+/** The frozen batch: sequences plus the per-row data the losses read. */
+export interface LabBatch extends LogprobsBatch, LabFields {}
 
 /** What a custom variant receives: the logprob tensors and the batch's per-row data, cut to the closure's rows. */
-export interface LabTensors extends StepTensors {
-  oldLogp?: number[][];
-  adv?: ArrayLike<number> | number[][];
-  refLogp?: number[][];
-}
+export interface LabTensors extends StepTensors, LabFields {}
 
 /** A variant: a registered policy loss with options, or a closure over the logprob tensors. */
 export type LossVariant =
@@ -60,7 +59,6 @@ export interface LossLabOptions {
   temperature?: number;
 }
 
-type LabFields = { oldLogp?: number[][]; adv?: ArrayLike<number> | number[][]; refLogp?: number[][] };
 type LabClosure = (t: LabTensors) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> };
 
 /** The batch's per-row fields, which update.step cuts to each micro-batch for the closure. */
