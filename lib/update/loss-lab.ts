@@ -8,7 +8,7 @@ import { describe, fail } from "../core/errors.js";
 import type { LlamaModel } from "../model/llama.js";
 import { logprobs, logprobTensors, type LogprobsBatch } from "../model/logprobs.js";
 import { AdamW, type AdamWOptions } from "../model/optim.js";
-import { policyLoss, type PolicyLossOptions } from "./policy-loss.js";
+import { policyLoss, type PolicyLossOptions, type PolicyLossTokens } from "./policy-loss.js";
 import type { PolicyLossFn } from "./registries.js";
 import { modelOf, step, type StepTensors, type TrainableModel } from "./step.js";
 
@@ -42,6 +42,8 @@ export interface LabVariantResult {
   gradNorm: number;
   /** ∂loss/∂log π(y_t) per token [B, T] (0 off the mask): negative means the update pushes that token up. */
   tokenWeights: number[][];
+  /** 1 where the variant's clip binds [B, T], as the policy-loss variant reports it (registered variants only). */
+  clipped?: number[][];
   /** log π_after − log π_before per token [B, T] after one optimizer step (0 off the mask). */
   logpChange: number[][];
   /** Mean |logpChange| over the mask, and its mean on positive- and negative-advantage sequences. */
@@ -107,13 +109,17 @@ export function compareLosses(m: TrainableModel, batch: LabBatch, variants: Reco
     // 1. per-token weights: ∂loss/∂log π with log π as the input (parameters fixed)
     let lossValue = NaN;
     let metrics: Record<string, number> = {};
+    let tokens: PolicyLossTokens | undefined;
     const weights = tf.tidy(() => {
       const lt = logprobTensors(model, batch, { temperature, entropy: needEntropy });
       const g = tf.grad((lp: tf.Tensor) => {
         const out = f({ ...lt, ...fields, logp: lp as tf.Tensor2D, rows });
         const loss = out instanceof tf.Tensor ? out : out.loss;
         lossValue = loss.dataSync()[0];
-        if (!(out instanceof tf.Tensor)) metrics = out.metrics ?? {};
+        if (!(out instanceof tf.Tensor)) {
+          metrics = out.metrics ?? {};
+          tokens = (out as { tokens?: PolicyLossTokens }).tokens;
+        }
         return loss;
       })(lt.logp);
       return tf.mul(g, lt.mask).arraySync() as number[][];
@@ -136,7 +142,8 @@ export function compareLosses(m: TrainableModel, batch: LabBatch, variants: Reco
       abs += Math.abs(d); n++;
       if (advRow(b) > 0) { pos += d; np++; } else if (advRow(b) < 0) { neg += d; nn++; }
     }));
-    results.push({ name, loss: lossValue, gradNorm: stepMetrics["update/gradNorm"], tokenWeights: weights, logpChange: change, meanAbsChange: n ? abs / n : 0, meanChangePosAdv: np ? pos / np : 0, meanChangeNegAdv: nn ? neg / nn : 0, metrics: { ...metrics, ...stepMetrics } });
+    const clipped = tokens ? weights.map((r, b) => Array.from(tokens!.clipped.subarray(b * r.length, (b + 1) * r.length))) : undefined;
+    results.push({ name, loss: lossValue, gradNorm: stepMetrics["update/gradNorm"], tokenWeights: weights, clipped, logpChange: change, meanAbsChange: n ? abs / n : 0, meanChangePosAdv: np ? pos / np : 0, meanChangeNegAdv: nn ? neg / nn : 0, metrics: { ...metrics, ...stepMetrics } });
   }
   const table = aq.table({
     variant: results.map((r) => r.name),

@@ -110,7 +110,9 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
     for (const [j, v] of vs.entries()) {
       const series = labTokens(batch as LabBatchLike & { responseMask?: readonly ArrayLike<number>[] }, v, r, { tokenizer: options.tokenizer });
       const last = j === vs.length - 1;
-      const views = show.map((what) => tokenView(series, { color: what, scale: { type: "diverging", max: what === "push" ? pushMax : dMax }, legend: last }));
+      // Clipped tokens (the variant's own flags) are overlined.
+      const overline = series.values?.clipped ? "clipped" : undefined;
+      const views = show.map((what) => tokenView(series, { color: what, overline, scale: { type: "diverging", max: what === "push" ? pushMax : dMax }, legend: last }));
       parts.push(`<tr>${td(`<div style="font-size:12px;font-family:monospace;padding-top:6px">${escapeHtml(v.name)}</div>`, "width:140px")}${views.map((tv) => td(tv.html, `width:${Math.floor(90 / show.length)}%`)).join("")}</tr>`);
       for (const what of show) texts.push(`${v.name} ${what}: ${series.tokens.map((tok, t) => `${JSON.stringify(tok)}=${num(series.values![what][t], 3)}`).join(" ")}`);
     }

@@ -246,11 +246,14 @@ export interface LabVariantLike {
   name: string;
   tokenWeights: readonly ArrayLike<number>[];
   logpChange: readonly ArrayLike<number>[];
+  /** 1 where the variant's clip binds (the policy-loss variant's own flags), when reported. */
+  clipped?: readonly ArrayLike<number>[];
 }
 
 /**
- * Row `i` of a loss-lab variant as a TokenSeries: `push` = −∂loss/∂log π (> 0: the update raises the token) and
- * `dlogp` = the logprob change one step causes. Pass the batch given to compareLosses.
+ * Row `i` of a loss-lab variant as a TokenSeries: `push` = −∂loss/∂log π (> 0: the update raises the token),
+ * `dlogp` = the logprob change one step causes, and `clipped` (1 where the variant's clip binds) when the variant
+ * reports it. Pass the batch given to compareLosses.
  * @example viz.tokenView(viz.labTokens(batch, lab.variants[0], 0, {tokenizer: tok}), {color: "push"})
  */
 export function labTokens(batch: TokenBatch & { responseMask?: readonly ArrayLike<number>[] | unknown | null }, variant: LabVariantLike, i: number, options: { tokenizer: Tokenizer; prompt?: boolean }): TokenSeries {
@@ -261,7 +264,9 @@ export function labTokens(batch: TokenBatch & { responseMask?: readonly ArrayLik
     fail("invalid_input", `viz.labTokens: row ${describe(i)} is out of range (expected an integer in [0, ${ids.length})).`, { got: i }, labTokens);
   if (variant.tokenWeights.length !== ids.length || variant.tokenWeights[i].length !== ids[i].length)
     fail("shape_mismatch", `viz.labTokens: variant "${variant.name}" is [${variant.tokenWeights.length}, ${variant.tokenWeights[i]?.length}] but batch.ids is [${ids.length}, ${ids[i].length}]; pass the batch given to compareLosses.`, {}, labTokens);
-  return maskedRow(batch, ids, i, { push: variant.tokenWeights.map((r) => Array.from(r, (x: number) => (x === 0 ? 0 : -x))), dlogp: variant.logpChange }, options, labTokens);
+  const values: Record<string, TokenMatrix> = { push: variant.tokenWeights.map((r) => Array.from(r, (x: number) => (x === 0 ? 0 : -x))), dlogp: variant.logpChange };
+  if (variant.clipped) values.clipped = variant.clipped;
+  return maskedRow(batch, ids, i, values, options, labTokens);
 }
 
 /**
