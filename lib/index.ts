@@ -7,7 +7,7 @@ export { CellrlError, type CellrlErrorCode, type CellrlErrorInfo } from "./core/
 export { warn, warnings, type WarningRecord } from "./core/warn.js";
 export { registry, type Registry, type RegistryEntry } from "./core/registry.js";
 export { Rng, seed, globalRng } from "./core/random.js";
-export { useBackend, backendInfo, type BackendInfo, type BackendName, type UseBackendOptions } from "./core/backend.js";
+export { useBackend, type BackendInfo, type BackendName, type UseBackendOptions } from "./core/backend.js";
 
 // kernel (display)
 export { display, displayHandle, clearOutput, type DisplayHandle, type DisplayOptions } from "./kernel/display.js";

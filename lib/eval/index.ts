@@ -2,7 +2,7 @@
 // summarize -> report), analyses of a scored run, generations from elsewhere, and two runs compared. Record helpers
 // (items.ts), the paired test (compare.ts) and the report's SVG are internal.
 export { passAtK } from "./pass-at-k.js";
-export { meanAtK, majAtK, bootstrapCI, type BootstrapOptions } from "./aggregate.js";
+export { meanAtK, majAtK, type BootstrapOptions } from "./aggregate.js";
 export { isNoAnswer, questionOf, type EvalRecord, type CorrectOptions } from "./items.js";
 
 // the r1 pipeline: prepare -> generateRecords -> scoreRecords -> summarize -> report

@@ -3,7 +3,7 @@
 // Transport, retry, response parsing, the server's handlers and the YAML/Hydra formatting are internal.
 export { RemotePolicy, type RemotePolicyOptions } from "./remote-policy.js";
 export { remoteTeacher, type RemoteTeacherOptions } from "./remote-teacher.js";
-export { RemoteClient, type ClientOptions, type ModelInfo, type RetryEvent } from "./client.js";
+export { type ClientOptions, type ModelInfo, type RetryEvent } from "./client.js";
 export { RemoteRequestError, RemoteBatchError, serverMessage, type RequestFailure } from "./errors.js";
 export { type RetryOptions } from "./retry.js";
 export { serve, type ServeOptions, type RunningServer } from "./serve.js";

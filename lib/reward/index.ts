@@ -13,16 +13,16 @@ export { extractAnswer, type ExtractOptions, type Extraction } from "./math/extr
 export { mathReward, type MathRewardOptions } from "./math/reward.js";
 
 // multiple choice
-export { extractChoice, multipleChoiceReward, type ChoiceOptions } from "./multiple-choice.js";
+export { extractChoice, type ChoiceOptions } from "./multiple-choice.js";
 
 // format and length shaping
 export { r1FormatReward, type R1FormatOptions } from "./format.js";
-export { overlongReward, cosineLength, type OverlongOptions, type CosineLengthOptions } from "./length.js";
+export { cosineLength, type OverlongOptions, type CosineLengthOptions } from "./length.js";
 
 // procedural tasks (lib/tasks) as rewards
-export { taskReward } from "./tasks.js";
+import "./tasks.js"; // registers "task"
 
 // code execution in a sandbox (lib/reward/code*.ts, sandbox*.ts; code.ts registers "code")
 export { codeReward, defaults as codeDefaults, type CodeRewardOptions } from "./code.js";
-export { sandboxStatus, closeSandboxes, defaults as sandboxDefaults, type SandboxOptions, type SandboxStatus } from "./sandbox.js";
+export { sandboxStatus, defaults as sandboxDefaults, type SandboxOptions, type SandboxStatus } from "./sandbox.js";
 export { runPython, type RunPythonOptions, type PythonRun } from "./sandbox-python.js";

@@ -8,10 +8,10 @@ export { dashboard, liveDashboard, type DashboardPanel, type DashboardOptions, t
 export { groupCard, rolloutGroupCard, type GroupSample, type GroupCardOptions } from "./group-card.js";
 export { samplesTable, type SamplesTableOptions } from "./samples-table.js";
 export { topkTable, type TokenCandidate, type TopkTableOptions } from "./topk-table.js";
-export { compareRuns, configDiff } from "./run-compare.js";
+export { compareRuns } from "./run-compare.js";
 export { passAtKCurve, accuracyBy, lengthVsCorrectness, letterConfusion } from "./eval-views.js";
 export { table, type HtmlTableOptions } from "./html-table.js";
-export { tokenStrings, lossWeights, tokenKl, teacherGap, rolloutTokens, logprobTokens, labTokens, type TokenMatrix, type TokenValues, type LossWeightOptions, type RolloutTokensOptions } from "./token-adapters.js";
+export { tokenStrings, lossWeights, tokenKl, teacherGap, rolloutTokens, logprobTokens, type TokenMatrix, type TokenValues, type LossWeightOptions, type RolloutTokensOptions } from "./token-adapters.js";
 export { topkAt, distributionBars, entropyLine, klEstimatorStats, klEstimatorView, klStatsTable, type DistributionBarsOptions, type KlEstimatorStats } from "./logits-explorer.js";
 export { rewardProbes, probeReward, rewardWorkbench, probeChart, type RewardProbe, type RewardProbeOptions, type RewardProbeReport, type RewardWorkbenchOptions } from "./reward-workbench.js";
 export { lossLabView, replayView, type LossLabViewOptions } from "./loss-lab-view.js";

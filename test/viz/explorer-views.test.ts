@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as viz from "../../lib/viz/index.js";
+import { labTokens } from "../../lib/viz/token-adapters.js";
 import { CellrlError } from "../../lib/core/errors.js";
 import { CharTokenizer } from "../../lib/model/tokenizer-char.js";
 import { mathReward } from "../../lib/reward/index.js";
@@ -91,10 +92,10 @@ test("logprobTokens keeps attended tokens, greys unscored ones and decodes the t
   assert.throws(() => viz.logprobTokens(batch, { logp: [[0, 0]], mask: [[0, 0]] }, 0, { tokenizer: tok }), /logp is \[1, 2\] but batch.ids is \[1, 6\]/);
 
   const lab = { name: "ppo", tokenWeights: [[0, 0, 0, 0, 0, -0.5]], logpChange: [[0, 0, 0, 0, 0, 0.1]] };
-  const lt = viz.labTokens({ ...batch, responseMask: [[0, 0, 0, 0, 0, 1]] }, lab, 0, { tokenizer: tok });
+  const lt = labTokens({ ...batch, responseMask: [[0, 0, 0, 0, 0, 1]] }, lab, 0, { tokenizer: tok });
   assert.deepEqual(lt.tokens, ["2"]);
   assert.deepEqual(lt.values, { push: [0.5], dlogp: [0.1] });
-  assert.deepEqual(viz.labTokens({ ...batch, responseMask: [[0, 0, 0, 0, 0, 1]] }, lab, 0, { tokenizer: tok, prompt: true }).mask, [0, 0, 0, 0, 1]);
+  assert.deepEqual(labTokens({ ...batch, responseMask: [[0, 0, 0, 0, 0, 1]] }, lab, 0, { tokenizer: tok, prompt: true }).mask, [0, 0, 0, 0, 1]);
 });
 
 test("klEstimatorStats: means, bias and RMSE against the exact KL over the masked tokens", () => {

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as viz from "../../lib/viz/index.js";
+import { configDiff } from "../../lib/viz/run-compare.js";
 import { CellrlError } from "../../lib/core/errors.js";
 
 test("tokenView draws one span per token, escapes HTML and makes whitespace visible", () => {
@@ -74,7 +75,7 @@ test("histogram, heatmap, lineChart and topkTable carry their numbers in text/pl
 });
 
 test("compareRuns lists only differing config keys", () => {
-  const diff = viz.configDiff([
+  const diff = configDiff([
     { name: "a", config: { lr: 1e-3, adv: { name: "grpo" }, seed: 0 }, steps: [] },
     { name: "b", config: { lr: 1e-3, adv: { name: "rloo" }, seed: 0 }, steps: [] },
   ]);
