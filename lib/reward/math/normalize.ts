@@ -129,7 +129,8 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   if (s.includes("\\approx")) s = dropApprox(s);
   if (/\\(?:text|mbox|mathrm)/.test(s)) {
     const words = TRAILING_WORDS.exec(s);
-    if (words && !/\\(?:text|mbox|mathrm)/.test(words[1])) s = words[1];
+    // ... but not a time of day: "4:30\text{ p.m.}" keeps its "p.m." (it is compared as text)
+    if (words && !/\\(?:text|mbox|mathrm)/.test(words[1]) && !/\{\s*[ap]\.?\s*m\.?\s*\}/i.test(s.slice(words[1].length))) s = words[1];
   }
   // \left. and \right. are invisible delimiters: drop the dot with the command.
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])(?:\s*\.)?/g, "");
