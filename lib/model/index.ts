@@ -3,7 +3,7 @@
 // conversion) is internal: tests and the CLI import it from its file.
 export { llamaConfig, presets, type LlamaConfig, type LlamaConfigInput, type RopeScaling } from "./config.js";
 export { LlamaModel, type LlamaModelOptions, type ForwardInputs, type ForwardOptions, type ForwardOutput } from "./llama.js";
-export { logprobs, logprobTensors, fullLogprobs, type LogprobsBatch, type LogprobsOptions, type LogprobsResult, type LogprobTensors } from "./logprobs.js";
+export { logprobs, logprobTensors, alignedLogits, fullLogprobs, entropyFromLogits, type LogprobsBatch, type LogprobsOptions, type LogprobsResult, type LogprobTensors } from "./logprobs.js";
 export { generate, type GenerateOptions, type GenerateResult } from "./generate.js";
 export { type SamplingOptions } from "./sampling.js";
 export { type Tokenizer, type EncodeOptions, type DecodeOptions } from "./tokenizer-types.js";

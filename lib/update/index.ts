@@ -13,7 +13,7 @@ export { sftLoss, type SftLossOptions } from "./sft.js";
 export { flowrlLoss, flowrlDefaults, type FlowrlLossInputs, type FlowrlLossOptions } from "./flowrl/flowrl-loss.js";
 export { createLogZHead, type LogZHead, type LogZHeadOptions } from "./flowrl/logz-head.js";
 export { detach, type TensorInput } from "./tensors.js";
-export { type RowFields } from "./rows.js";
+export { type RowFields, type RowSliceable } from "./rows.js";
 export { step, type StepOptions, type StepTensors, type StepLossFn, type StepMetrics, type TrainableModel } from "./step.js";
 export { sftStep } from "./sft-step.js";
 export { checkAlerts, type Alert, type AlertThresholds } from "./alerts.js";
