@@ -85,7 +85,7 @@ const EQUAL: [unknown, string, string][] = [
   // policy cases (docs/rewards.md, "Where cellrl's grader differs from Math-Verify")
   ["185", "185\\", "string"], // a lone trailing backslash is dropped
   ["11", "x = 5+5+1 = 7 = 11", "exact-rational"], // a chain counts by its last part, a false step is not graded
-  ["\\frac{639}{40}", "\\boxed{15\\frac{39}{40}} or \\boxed{\\frac{639}{40}}", "exact-rational"], // one value written twice
+  ["\\frac{639}{40}", "\\boxed{15\\frac{39}{40}}, \\boxed{\\frac{639}{40}}", "exact-rational"], // one value written twice
   ["C", "C. x = 42", "choice"], // an option letter and the option it starts
 ];
 

@@ -81,12 +81,14 @@ export function boxedAnswers(text: string): { content: string; kind: string; sta
 }
 
 // What may stand between boxes that together form one answer: "\boxed{1}, \boxed{2} and \boxed{3}",
-// "\boxed{-2} \quad \text{and} \quad \boxed{1}", "$\boxed{1}$ or $\boxed{2}$" (math delimiters, commas, and/or).
-const BOX_GAP = /^(?:\s|\$|\\[()[\]]|\\q?quad(?![a-zA-Z])|\\[,;: ]|[,;&]|\b(?:and|or)\b|\\text\{\s*(?:,?\s*(?:and|or)\s*|,)\})*$/;
+// "\boxed{-2} \quad \text{and} \quad \boxed{1}" (math delimiters, spacing, commas, "and"). "or" separates
+// alternatives, not parts: "$\boxed{12}$ or $\boxed{13}$" is a hedge, graded on its last box (multipleBoxed: "reject"
+// scores it 0).
+const BOX_GAP = /^(?:\s|\$|\\[()[\]]|\\q?quad(?![a-zA-Z])|\\[,;: ]|[,;&]|\band\b|\\text\{\s*(?:,?\s*and\s*|,)\})*$/;
 
 /**
  * The boxes that make the final answer: the last non-empty box, with the boxes right before it that only commas,
- * "and"/"or", spacing or math delimiters separate from it (one answer written as several boxes). Identical contents
+ * "and", spacing or math delimiters separate from it (one answer written as several boxes). Identical contents
  * count once; empty boxes are skipped. Returns [] when there is no non-empty box.
  * @example boxedGroup("so \\boxed{1} and \\boxed{2}").map((b) => b.content) // ["1", "2"]
  */
