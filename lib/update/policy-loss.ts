@@ -192,6 +192,8 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
  * @example const d = policyLossTokens("ppo-clip", {logp, oldLogp, adv, mask}, {clip: [0.2, 0.28]}); d.grad[0]
  */
 export function policyLossTokens(name: string | PolicyLossFn, inputs: { logp: number[][]; oldLogp: number[][]; adv: ArrayLike<number> | number[][]; mask: number[][] }, options: PolicyLossOptions = {}): { ratio: number[][]; clipped: number[][]; grad: number[][] } {
+  if (!tf.engine().backendName)
+    fail("invalid_input", `update.policyLossTokens: no TensorFlow.js backend is ready (the diagnostics come from the loss's own tensors). Run \`await useBackend()\` first.`, {}, policyLossTokens);
   let out: PolicyLossTokens | undefined;
   tf.tidy(() => {
     const r = policyLoss(name, { logp: tf.tensor2d(inputs.logp), oldLogp: inputs.oldLogp, adv: Array.isArray(inputs.adv[0]) ? (inputs.adv as number[][]) : Array.from(inputs.adv as ArrayLike<number>), mask: inputs.mask }, { ...options, kl: null, entropy: null });
