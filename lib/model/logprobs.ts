@@ -171,16 +171,14 @@ function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEn
   return { lp, ent, z, lse };
 }
 
-/** Next-token logits [B, T, V] → tokens-aligned: row t is the prediction of ids[t] (row t − 1's), row 0 zeros. */
-function alignLogits(z: tf.Tensor3D): tf.Tensor3D {
-  const [B, T, V] = z.shape;
-  return tf.concat([tf.zeros([B, 1, V]), tf.slice(z, [0, 0, 0], [B, T - 1, V])], 1) as tf.Tensor3D;
-}
-
-/** Shift a "next-token" [B, T] tensor to the requested alignment: tokens -> [0 | x[:, :T-1]], shifted -> x[:, :T-1]. */
-function align(x: tf.Tensor, B: number, T: number, how: "tokens" | "shifted"): tf.Tensor2D {
-  const head = tf.slice(x, [0, 0], [B, T - 1]);
-  return (how === "shifted" ? head : tf.concat([tf.zeros([B, 1]), head], 1)) as tf.Tensor2D;
+/**
+ * The one alignment shift: a next-token tensor [B, T, ...] (row t predicts ids[t+1]) to "tokens" [0 | x[:, :T-1]]
+ * (row t scores ids[t]; row 0 zeros) or "shifted" x[:, :T-1]. Used for logprobs, entropy and full logits alike.
+ */
+function align<X extends tf.Tensor>(x: X, how: "tokens" | "shifted" = "tokens"): X {
+  const [B, T, ...rest] = x.shape;
+  const head = tf.slice(x, [0, 0, ...rest.map(() => 0)], [B, T - 1, ...rest]);
+  return (how === "shifted" ? head : tf.concat([tf.zeros([B, 1, ...rest]), head], 1)) as X;
 }
 
 function alignMask(p: Prepared, how: "tokens" | "shifted"): Float32Array {
@@ -221,10 +219,10 @@ export function logprobTensors(model: LlamaModel, batch: LogprobsBatch, options:
     const { lp, ent, z } = scoreRows(out.logits, p, temperature, options.entropy ?? false);
     const Tm = how === "tokens" ? T : T - 1;
     const mask = tf.tensor2d(alignMask(p, how), [B, Tm]);
-    const res: LogprobTensors = { logp: tf.mul(align(lp, B, T, how), mask), mask };
-    if (ent) res.entropy = tf.mul<tf.Tensor2D>(align(ent, B, T, how), mask);
+    const res: LogprobTensors = { logp: tf.mul(align(lp, how), mask), mask };
+    if (ent) res.entropy = tf.mul<tf.Tensor2D>(align(ent, how), mask);
     if (out.hidden) res.hidden = out.hidden;
-    if (options.logits) res.logits = alignLogits(tf.reshape(z, [B, T, -1]) as tf.Tensor3D);
+    if (options.logits) res.logits = align(tf.reshape(z, [B, T, -1]) as tf.Tensor3D);
     return res as unknown as tf.TensorContainer;
   }) as unknown as LogprobTensors;
 }
@@ -239,7 +237,7 @@ export function alignedLogits(model: LlamaModel, batch: LogprobsBatch, options: 
   const p = prepare(model, batch, "alignedLogits", alignedLogits);
   return tf.tidy(() => {
     const { logits: raw } = model.forward(rowsOf(p));
-    return alignLogits(temperature === 1 ? raw : (tf.div(raw, temperature) as tf.Tensor3D));
+    return align(temperature === 1 ? raw : (tf.div(raw, temperature) as tf.Tensor3D));
   });
 }
 
