@@ -138,7 +138,9 @@ test("different answers are not equal", () => {
 test("hack resistance: empty, gold as a substring, hedged lists, absurd sizes", () => {
   assert.equal(gradeMath("13", "").details.rule, "empty");
   assert.equal(gradeMath("13", "\\boxed{}").equal, false);
-  for (const pred of ["13 or 14", "113", "13, 14", "\\{13, 14\\}", "1313", "13 = 14", "x = 13 = 14", "13 \\text{ or } 31"])
+  for (const pred of ["C. or D.", "C. x = 4, D. x = 5", "(C) (D)"]) assert.equal(gradeMath("C", pred).equal, false, pred);
+  for (const pred of ["13 or 14", "113", "13, 14", "\\{13, 14\\}", "1313", "13 = 14", "x = 13 = 14", "13 \\text{ or } 31",
+    "13\\text{ or fourteen}", "14 = 13", "\\boxed{13} and \\boxed{14}", "13 < x < 14", "x > 13"])
     assert.equal(gradeMath("13", pred).equal, false, pred);
   // A 10^(10^10) tower and 5000 nested parentheses are graded (as wrong) without hanging or throwing.
   assert.equal(gradeMath("7", "10^{10^{10}}").equal, false);

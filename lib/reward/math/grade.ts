@@ -59,9 +59,12 @@ export function goldText(gold: unknown, from: Function = goldText): string {
     `(got ${describe(gold)}). Check record.reward_model.ground_truth.`, { got: gold, path: ["reward_model", "ground_truth"] }, from);
 }
 
-// "C" against "C. x = 42" or "(C) 42": a multiple-choice letter and the option it starts.
+// "C" against "C. x = 42" or "(C) 42": a multiple-choice letter and the option it starts (one option only: "C. or D."
+// names two).
 function optionLetter(letter: string, option: string): boolean {
-  return /^[A-J]$/.test(letter) && new RegExp(`^\\(?${letter}\\)?[.:)]\\s`).test(option);
+  if (!/^[A-J]$/.test(letter) || !new RegExp(`^\\(?${letter}\\)?[.:)]\\s`).test(option)) return false;
+  const rest = option.replace(/^\S+\s/, "");
+  return !/\bor\b|(?:^|\s)\(?[A-J]\)?[.:)](?:\s|$)/.test(rest);
 }
 
 function textKey(n: NormalizedAnswer): string {

@@ -130,7 +130,9 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   if (/\\(?:text|mbox|mathrm)/.test(s)) {
     const words = TRAILING_WORDS.exec(s);
     // ... but not a time of day: "4:30\text{ p.m.}" keeps its "p.m." (it is compared as text)
-    if (words && !/\\(?:text|mbox|mathrm)/.test(words[1]) && !/\{\s*[ap]\.?\s*m\.?\s*\}/i.test(s.slice(words[1].length))) s = words[1];
+    // ... nor a second answer in words ("13\text{ or fourteen}")
+    const tail = words ? s.slice(words[1].length) : "";
+    if (words && !/\\(?:text|mbox|mathrm)/.test(words[1]) && !/\{\s*[ap]\.?\s*m\.?\s*\}/i.test(tail) && !/\b(?:or|and|not|plus|minus|times)\b/i.test(tail)) s = words[1];
   }
   // \left. and \right. are invisible delimiters: drop the dot with the command.
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])(?:\s*\.)?/g, "");
