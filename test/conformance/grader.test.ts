@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { conformance, FILES, graderCases } from "./grader-cases.js";
+import { areal, gsm8kSolutions, nemo, qwen } from "../reward/agreement.js";
 
 test("every fixture case is well formed; every exclusion has a reason", () => {
   for (const f of FILES) {
@@ -40,3 +41,12 @@ if (require.main === module && process.argv.includes("--print")) {
     for (const c of r.failures) console.log(`  FAIL ${c.id} [${c.suite}] expected ${c.expected}: ${JSON.stringify(c.gold).slice(0, 100)} | ${JSON.stringify(c.pred).slice(-140)}`);
   }
 }
+
+test("real labelled generations (Qwen, NeMo-Skills, AReaL, GSM8K: 6,386 responses): >= 99.8% agreement with their labels", () => {
+  const sets = [qwen(), nemo(), areal(), gsm8kSolutions()];
+  const total = sets.reduce((n, a) => n + a.total, 0);
+  const agree = sets.reduce((n, a) => n + a.agree, 0);
+  assert.equal(total, 6386);
+  assert.ok(agree / total >= 0.998, `${agree}/${total}`);
+  assert.equal(agree, 6379); // the 7 disagreements are listed, with reasons, in test/reward/agreement.test.ts
+});
