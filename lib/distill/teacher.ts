@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import type { LlamaModel } from "../model/llama.js";
-import { logprobs as modelLogprobs } from "../model/logprobs.js";
+import { fullLogprobs, logprobs as modelLogprobs } from "../model/logprobs.js";
 import type { MatrixLike } from "../model/batch.js";
 
 /** The sequences a teacher scores: prompt + response ids [B, T] with masks, as in a Rollout. */
@@ -86,14 +86,8 @@ export function localTeacher(model: LlamaModel, options: LocalTeacherOptions = {
           }
         return { kind: "topk", ids, logprobs: lp, B, T, K };
       }
-      return tf.tidy(() => {
-        const { logits } = model.forward({ ids: batch.ids, attentionMask: batch.attentionMask ?? null });
-        const [B, T, V] = logits.shape;
-        const lp = tf.logSoftmax(logits.reshape([B * T, V])).reshape([B, T, V]);
-        // tokens alignment: row t predicts token t, i.e. the forward's position t − 1; row 0 is a uniform placeholder.
-        const head = tf.fill([B, 1, V], -Math.log(V));
-        return { kind: "full" as const, logprobs: tf.concat([head, tf.slice(lp, [0, 0, 0], [B, T - 1, V])], 1) as tf.Tensor3D };
-      }) as FullTeacherOutput;
+      // tokens alignment: row t predicts token t, i.e. the forward's position t − 1; row 0 is a uniform placeholder.
+      return { kind: "full", logprobs: fullLogprobs(model, batch) };
     },
   };
 }
