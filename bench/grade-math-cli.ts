@@ -25,7 +25,9 @@ function cliCommand(): string[] {
 
 function pairsInput(): { text: string; n: number } {
   const rows = readJsonl<GeneratedRecord>(path.join(ROOT, "datasets", "qwen25_math_cot_100x8.jsonl.gz"));
-  const lines = rows.flatMap((r) => (r.responses ?? []).map((pred) => JSON.stringify({ gold: r.reward_model.ground_truth, pred })));
+  const lines = rows.flatMap((r) =>
+    (r.responses ?? []).map((pred) => JSON.stringify({ gold: r.reward_model.ground_truth, pred })),
+  );
   const all = Array.from({ length: REPEAT }, () => lines).flat();
   return { text: all.join("\n") + "\n", n: all.length };
 }
@@ -34,7 +36,11 @@ function rate(args: string[], input: string, n: number): number {
   let best = Infinity;
   for (let k = 0; k < 3; k++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [...cliCommand(), "grade-math", "--input", "-", ...args], { cwd: ROOT, input, maxBuffer: 1 << 28 });
+    const r = spawnSync(process.execPath, [...cliCommand(), "grade-math", "--input", "-", ...args], {
+      cwd: ROOT,
+      input,
+      maxBuffer: 1 << 28,
+    });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     if (r.status !== 0) throw new Error(`grade-math failed: ${String(r.stderr).slice(0, 300)}`);
     const lines = String(r.stdout).trim().split("\n").length;
@@ -53,7 +59,11 @@ export async function benchGradeMathCli(): Promise<BenchResult[]> {
   const { text, n } = pairsInput();
   return [
     { name: "math_grade_per_s/cli-answer-qwen800x10", value: rate([], text, n), unit: "responses/s" },
-    { name: "math_grade_per_s/cli-response-qwen800x10", value: rate(["--mode", "response"], text, n), unit: "responses/s" },
+    {
+      name: "math_grade_per_s/cli-response-qwen800x10",
+      value: rate(["--mode", "response"], text, n),
+      unit: "responses/s",
+    },
   ];
 }
 

@@ -83,10 +83,21 @@ export class NoAnswerCheck {
   alerts(): NoAnswerAlert[] {
     const out: NoAnswerAlert[] = [];
     for (const [data_source, s] of [...this.bySource.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (s.responses < noAnswerDefaults.minResponses || s.noAnswer.length <= noAnswerDefaults.share * s.responses) continue;
+      if (s.responses < noAnswerDefaults.minResponses || s.noAnswer.length <= noAnswerDefaults.share * s.responses)
+        continue;
       const step = Math.max(1, Math.floor(s.noAnswer.length / noAnswerDefaults.examples));
-      const tails = [0, 1, 2].map((k) => s.noAnswer[k * step]).filter((r) => r !== undefined).slice(0, noAnswerDefaults.examples).map(tailOf);
-      out.push({ data_source, noAnswer: s.noAnswer.length, responses: s.responses, tails, hint: answerHint(s.noAnswer) });
+      const tails = [0, 1, 2]
+        .map((k) => s.noAnswer[k * step])
+        .filter((r) => r !== undefined)
+        .slice(0, noAnswerDefaults.examples)
+        .map(tailOf);
+      out.push({
+        data_source,
+        noAnswer: s.noAnswer.length,
+        responses: s.responses,
+        tails,
+        hint: answerHint(s.noAnswer),
+      });
     }
     return out;
   }

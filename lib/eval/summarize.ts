@@ -2,7 +2,19 @@
 // every k <= n, maj@k, and how many responses had no answer, were truncated, or made the reward fail.
 import { describe, fail } from "../core/errors.js";
 import { bootstrapCI, bootstrapDefaults, majAtK, meanAtK, standardError, type BootstrapOptions } from "./aggregate.js";
-import { answerOf, checkScored, correctDefaults, correctFlags, defined, firstK, isNoAnswer, isRewardError, truncatedFlags, type CorrectOptions, type EvalRecord } from "./items.js";
+import {
+  answerOf,
+  checkScored,
+  correctDefaults,
+  correctFlags,
+  defined,
+  firstK,
+  isNoAnswer,
+  isRewardError,
+  truncatedFlags,
+  type CorrectOptions,
+  type EvalRecord,
+} from "./items.js";
 import { warnNoAnswers } from "./no-answer.js";
 import { passAtK } from "./pass-at-k.js";
 
@@ -67,7 +79,11 @@ function mean(xs: readonly number[]): number {
  * Summarise one group of scored records (any grouping: a data_source, a level, a model).
  * @example evals.summarizeGroup("MATH", scored).passAtK[8]
  */
-export function summarizeGroup(name: string, records: readonly EvalRecord[], options: SummarizeOptions = {}): SummaryRow {
+export function summarizeGroup(
+  name: string,
+  records: readonly EvalRecord[],
+  options: SummarizeOptions = {},
+): SummaryRow {
   const o = { ...summarizeDefaults, ...defined(options) };
   const recs = checkScored(records, "evals.summarizeGroup");
   const scores = recs.map((r) => r.scores);
@@ -79,13 +95,21 @@ export function summarizeGroup(name: string, records: readonly EvalRecord[], opt
   const hasDetails = recs.every((r) => Array.isArray(r.details) && r.details.length === r.responses.length);
   let majAt: Record<number, number> | null = null;
   if (hasDetails) {
-    const votes = recs.map((r) => ({ answers: (r.details as Record<string, unknown>[]).map(answerOf), correct: correctFlags(r, o) }));
+    const votes = recs.map((r) => ({
+      answers: (r.details as Record<string, unknown>[]).map(answerOf),
+      correct: correctFlags(r, o),
+    }));
     if (votes.some((v) => v.answers.some((a) => a !== null))) {
       majAt = {};
       for (let k = 1; k <= n; k++) majAt[k] = majAtK(votes, k);
     }
   }
-  let noAnswer = 0, errors = 0, truncated = 0, truncKnown = true, chars = 0, responses = 0;
+  let noAnswer = 0,
+    errors = 0,
+    truncated = 0,
+    truncKnown = true,
+    chars = 0,
+    responses = 0;
   for (const r of recs) {
     r.details?.forEach((d) => {
       if (isNoAnswer(d)) noAnswer++;
@@ -125,7 +149,12 @@ export function summarizeGroup(name: string, records: readonly EvalRecord[], opt
 export function summarize(records: readonly EvalRecord[], options: SummarizeOptions = {}): EvalSummary {
   const o = { ...summarizeDefaults, ...defined(options) };
   if (!(typeof o.threshold === "number" && Number.isFinite(o.threshold)))
-    fail("invalid_option", `evals.summarize: threshold must be a finite number (got ${describe(o.threshold)}).`, { path: ["threshold"] }, summarize);
+    fail(
+      "invalid_option",
+      `evals.summarize: threshold must be a finite number (got ${describe(o.threshold)}).`,
+      { path: ["threshold"] },
+      summarize,
+    );
   let recs = checkScored(records, "evals.summarize");
   if (options.k !== undefined) recs = firstK(recs, options.k);
   const by = new Map<string, EvalRecord[]>();

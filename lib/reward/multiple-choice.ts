@@ -20,7 +20,12 @@ export interface ChoiceOptions {
 }
 
 /** Defaults of extractChoice. */
-export const defaults: Required<ChoiceOptions> = { letters: "ABCDEFGHIJ", pick: "last", lastLetterFallback: false, stopAt: [] };
+export const defaults: Required<ChoiceOptions> = {
+  letters: "ABCDEFGHIJ",
+  pick: "last",
+  lastLetterFallback: false,
+  stopAt: [],
+};
 
 /** What extractChoice found. */
 export interface ChoiceExtraction {
@@ -52,9 +57,13 @@ export function extractChoice(response: string, options: ChoiceOptions = {}): Ch
     if (k >= 0) text = text.slice(0, k);
   }
   const found: { letter: string; index: number; rule: string }[] = [];
-  for (const [re, rule] of [[PHRASE, "answer-phrase"], [BOXED, "boxed"]] as const) {
+  for (const [re, rule] of [
+    [PHRASE, "answer-phrase"],
+    [BOXED, "boxed"],
+  ] as const) {
     re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) if (letters.includes(m[1])) found.push({ letter: m[1], index: m.index, rule });
+    for (let m = re.exec(text); m; m = re.exec(text))
+      if (letters.includes(m[1])) found.push({ letter: m[1], index: m.index, rule });
   }
   if (found.length === 0 && (options.lastLetterFallback ?? defaults.lastLetterFallback)) {
     const re = new RegExp(`\\b([${letters}])\\b`, "g");
@@ -69,29 +78,50 @@ export function extractChoice(response: string, options: ChoiceOptions = {}): Ch
 }
 
 function goldLetter(groundTruth: unknown, letters: string): string {
-  if (typeof groundTruth === "number" && Number.isInteger(groundTruth) && groundTruth >= 0 && groundTruth < letters.length)
+  if (
+    typeof groundTruth === "number" &&
+    Number.isInteger(groundTruth) &&
+    groundTruth >= 0 &&
+    groundTruth < letters.length
+  )
     return letters[groundTruth];
   if (typeof groundTruth === "string") {
-    const g = groundTruth.trim().replace(/^\(|\)$/g, "").toUpperCase();
+    const g = groundTruth
+      .trim()
+      .replace(/^\(|\)$/g, "")
+      .toUpperCase();
     if (g.length === 1 && letters.includes(g)) return g;
   }
-  return fail("invalid_input", `reward.multipleChoice: ground_truth must be one letter of ${letters} or its 0-based index ` +
-    `(got ${describe(groundTruth)}). Set reward_model.ground_truth to the gold letter, e.g. "C".`,
-  { got: groundTruth, expected: letters, path: ["reward_model", "ground_truth"] });
+  return fail(
+    "invalid_input",
+    `reward.multipleChoice: ground_truth must be one letter of ${letters} or its 0-based index ` +
+      `(got ${describe(groundTruth)}). Set reward_model.ground_truth to the gold letter, e.g. "C".`,
+    { got: groundTruth, expected: letters, path: ["reward_model", "ground_truth"] },
+  );
 }
 
 /**
  * Multiple-choice reward: 1 when the last stated letter equals the gold letter, else 0.
  * @example reward.multipleChoiceReward("... Answer: C", "C").score // 1
  */
-export function multipleChoiceReward(response: string, groundTruth: unknown, _record?: RewardRecord, options: ChoiceOptions = {}): RewardResult {
+export function multipleChoiceReward(
+  response: string,
+  groundTruth: unknown,
+  _record?: RewardRecord,
+  options: ChoiceOptions = {},
+): RewardResult {
   const letters = options.letters ?? defaults.letters;
   const gold = goldLetter(groundTruth, letters);
   const ex = extractChoice(response, options);
   const ok = ex.letter === gold;
   return {
     score: ok ? 1 : 0,
-    details: { extracted: ex.letter, gold, rule: ex.letter === null ? "no-answer" : ok ? ex.rule : "wrong-letter", matches: ex.matches },
+    details: {
+      extracted: ex.letter,
+      gold,
+      rule: ex.letter === null ? "no-answer" : ok ? ex.rule : "wrong-letter",
+      matches: ex.matches,
+    },
   };
 }
 
@@ -99,10 +129,18 @@ export function multipleChoiceReward(response: string, groundTruth: unknown, _re
  * GPQA reward: letters A-D, the last "Answer: X" counts.
  * @example reward.gpqaReward("Answer: B", "B").score // 1
  */
-export function gpqaReward(response: string, groundTruth: unknown, record?: RewardRecord, options: ChoiceOptions = {}): RewardResult {
+export function gpqaReward(
+  response: string,
+  groundTruth: unknown,
+  record?: RewardRecord,
+  options: ChoiceOptions = {},
+): RewardResult {
   return multipleChoiceReward(response, groundTruth, record, { letters: "ABCD", ...options });
 }
 
 register("multiple-choice", multipleChoiceReward, { summary: "last stated letter A-J equals the gold letter" });
 register("gpqa", gpqaReward, { paper: "arXiv:2311.12022", summary: "last 'Answer: X' (A-D) equals the gold letter" });
-register("mmlu-pro", multipleChoiceReward, { paper: "arXiv:2406.01574", summary: "last 'the answer is (X)' (A-J) equals the gold letter" });
+register("mmlu-pro", multipleChoiceReward, {
+  paper: "arXiv:2406.01574",
+  summary: "last 'the answer is (X)' (A-J) equals the gold letter",
+});

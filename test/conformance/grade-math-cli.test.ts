@@ -16,11 +16,16 @@ test("grade-math --mode response reads free text as Math-Verify does; answer mod
 });
 
 test("grade-math --mode response --input: Math-Verify's LaTeX-and-number cases, one verdict per line, in order", async () => {
-  const cases = graderCases("math-verify.jsonl").filter((c) => c.harness.match === "latex,expr" && c.excluded === undefined);
+  const cases = graderCases("math-verify.jsonl").filter(
+    (c) => c.harness.match === "latex,expr" && c.excluded === undefined,
+  );
   const input = cases.map((c) => JSON.stringify({ gold: c.gold, pred: c.pred })).join("\n") + "\n";
   const out = await runCli(["grade-math", "--input", "-", "--mode", "response"], { input });
   assert.equal(out.code, 0, out.stderr);
-  const verdicts = out.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { equal: boolean }).equal);
+  const verdicts = out.stdout
+    .trim()
+    .split("\n")
+    .map((l) => (JSON.parse(l) as { equal: boolean }).equal);
   assert.equal(verdicts.length, cases.length);
   const wrong = cases.filter((c, i) => verdicts[i] !== c.expected).map((c) => c.id);
   assert.deepEqual(wrong, []);

@@ -50,5 +50,10 @@ export function conformance(file: string): { total: number; excluded: number; pa
   const cases = graderCases(file);
   const counted = cases.filter((c) => c.excluded === undefined);
   const failures = counted.filter((c) => verdict(c) !== c.expected);
-  return { total: cases.length, excluded: cases.length - counted.length, passed: counted.length - failures.length, failures };
+  return {
+    total: cases.length,
+    excluded: cases.length - counted.length,
+    passed: counted.length - failures.length,
+    failures,
+  };
 }

@@ -17,7 +17,8 @@ test("every fixture case is well formed; every exclusion has a reason", () => {
       ids.add(c.id);
       assert.equal(typeof c.expected, "boolean", `${f} ${c.id}`);
       assert.ok(typeof c.suite === "string" && c.suite.length > 0, `${f} ${c.id}`);
-      if (c.excluded !== undefined) assert.ok(typeof c.excluded === "string" && c.excluded.length >= 20, `${f} ${c.id}: say why it is excluded`);
+      if (c.excluded !== undefined)
+        assert.ok(typeof c.excluded === "string" && c.excluded.length >= 20, `${f} ${c.id}: say why it is excluded`);
     }
   }
 });
@@ -38,7 +39,10 @@ if (require.main === module && process.argv.includes("--print")) {
   for (const f of FILES) {
     const r = conformance(f);
     console.log(`${f}: ${r.passed}/${r.total - r.excluded} pass (${r.excluded} excluded)`);
-    for (const c of r.failures) console.log(`  FAIL ${c.id} [${c.suite}] expected ${c.expected}: ${JSON.stringify(c.gold).slice(0, 100)} | ${JSON.stringify(c.pred).slice(-140)}`);
+    for (const c of r.failures)
+      console.log(
+        `  FAIL ${c.id} [${c.suite}] expected ${c.expected}: ${JSON.stringify(c.gold).slice(0, 100)} | ${JSON.stringify(c.pred).slice(-140)}`,
+      );
   }
 }
 

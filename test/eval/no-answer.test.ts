@@ -16,7 +16,13 @@ import { shipped } from "../support/shipped-data.js";
 const gsm8k = () =>
   shipped("gsm8k_gpt3_solutions.jsonl.gz")
     .slice(0, 40)
-    .map((r) => ({ data_source: r.data_source, prompt: r.prompt, ability: r.ability, reward_model: r.reward_model, responses: r.responses! }));
+    .map((r) => ({
+      data_source: r.data_source,
+      prompt: r.prompt,
+      ability: r.ability,
+      reward_model: r.reward_model,
+      responses: r.responses!,
+    }));
 
 function capture(): { messages: string[]; done: () => void } {
   const messages: string[] = [];
@@ -55,7 +61,10 @@ test("no warning at or under half, nor for a handful of rows; one warning per da
   check.add("b", ["x", "y"], [none, none]); // 2 responses: too few to judge
   check.add("c", ["so $x^2$", "so $y$", "so $\\frac12$", "and 4"], [none, none, none, ok]);
   const alerts = check.alerts();
-  assert.deepEqual(alerts.map((a) => [a.data_source, a.noAnswer, a.responses, a.tails.length]), [["c", 3, 4, 3]]);
+  assert.deepEqual(
+    alerts.map((a) => [a.data_source, a.noAnswer, a.responses, a.tails.length]),
+    [["c", 3, 4, 3]],
+  );
   assert.match(alerts[0].hint, /rules: \["boxed", "phrase", "latex"\]/);
   const { messages, done } = capture();
   try {
@@ -79,15 +88,43 @@ test("cellrl score and cellrl eval print the warning (stderr) on such a file", a
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-noanswer-"));
   try {
     const input = path.join(dir, "gen.jsonl");
-    fs.writeFileSync(input, gsm8k().map((r) => JSON.stringify(r)).join("\n") + "\n");
-    const score = await runCli(["score", "--input", input, "--output", path.join(dir, "scored.jsonl"), "--workers", "0", "-q"]);
+    fs.writeFileSync(
+      input,
+      gsm8k()
+        .map((r) => JSON.stringify(r))
+        .join("\n") + "\n",
+    );
+    const score = await runCli([
+      "score",
+      "--input",
+      input,
+      "--output",
+      path.join(dir, "scored.jsonl"),
+      "--workers",
+      "0",
+      "-q",
+    ]);
     assert.equal(score.code, 0, score.stderr);
-    assert.match(score.stderr, /cellrl warning: evals: openai\/gsm8k: the grader found no answer in 40 of 40 responses/);
+    assert.match(
+      score.stderr,
+      /cellrl warning: evals: openai\/gsm8k: the grader found no answer in 40 of 40 responses/,
+    );
     assert.match(score.stderr, /lastNumberFallback/);
     const ev = await runCli(["eval", "--input", input, "--workers", "0", "-q"]);
     assert.equal(ev.code, 0, ev.stderr);
     assert.match(ev.stderr, /cellrl warning: evals: openai\/gsm8k: the grader found no answer in 40 of 40/);
-    const fixed = await runCli(["score", "--input", input, "--output", path.join(dir, "scored2.jsonl"), "--workers", "0", "-q", "--reward-options", '{"lastNumberFallback": true}']);
+    const fixed = await runCli([
+      "score",
+      "--input",
+      input,
+      "--output",
+      path.join(dir, "scored2.jsonl"),
+      "--workers",
+      "0",
+      "-q",
+      "--reward-options",
+      '{"lastNumberFallback": true}',
+    ]);
     assert.equal(fixed.code, 0, fixed.stderr);
     assert.doesNotMatch(fixed.stderr, /no answer/);
   } finally {

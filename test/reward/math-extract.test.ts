@@ -13,8 +13,14 @@ test("\\boxed x, \\fbox{}, escaped braces inside a box", () => {
   assert.equal(extractAnswer("so $\\boxed 5$.").answer, "5");
   assert.equal(extractAnswer("so \\fbox{958} values").answer, "958");
   assert.equal(extractAnswer("\\boxed{\\{1, 2\\}}").answer, "\\{1, 2\\}");
-  assert.equal(extractAnswer("\\boxed{\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}}").answer, "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}");
-  assert.deepEqual(boxedAnswers("\\boxed{a} x \\fbox{b}").map((b) => b.kind), ["boxed", "fbox"]);
+  assert.equal(
+    extractAnswer("\\boxed{\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}}").answer,
+    "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+  );
+  assert.deepEqual(
+    boxedAnswers("\\boxed{a} x \\fbox{b}").map((b) => b.kind),
+    ["boxed", "fbox"],
+  );
   assert.equal(extractAnswer("\\boxed{unclosed").answer, null);
 });
 
@@ -51,7 +57,10 @@ test("several boxed answers: the last counts by default; 'reject' scores hedging
   const rejected = mathReward(hedge, "13", undefined, { multipleBoxed: "reject" });
   assert.deepEqual([rejected.score, rejected.details.rule], [0, "conflicting-boxed"]);
   // The same answer boxed twice (think block, then final) is not a conflict.
-  assert.equal(mathReward("<think>\\boxed{13}</think> \\boxed{13.0}", "13", undefined, { multipleBoxed: "reject" }).score, 1);
+  assert.equal(
+    mathReward("<think>\\boxed{13}</think> \\boxed{13.0}", "13", undefined, { multipleBoxed: "reject" }).score,
+    1,
+  );
 });
 
 test("gsm8k reward: #### first, gold taken from a raw GSM8K answer", () => {
@@ -100,7 +109,8 @@ test("last-number: thousands separators, a decimal comma, never a digit glued to
 });
 
 test("a 'final answer' after the last box wins over it when phraseAfterBox is set (Math-Verify's rightmost match)", () => {
-  const text = "so $\\boxed{200}$ and then $\\boxed{255}$. Final Answer: The final answer is $10,455$. I hope it is correct.";
+  const text =
+    "so $\\boxed{200}$ and then $\\boxed{255}$. Final Answer: The final answer is $10,455$. I hope it is correct.";
   assert.equal(extractAnswer(text).answer, "255");
   assert.equal(extractAnswer(text, { phraseAfterBox: true }).answer, "10,455");
 });

@@ -52,7 +52,11 @@ const EQUAL: [unknown, string, string][] = [
   ["(-\\infty,1)\\cup(1,\\infty)", "(1, \\infty) \\cup (-\\infty, 1)", "interval-union"],
   ["(3,4]", "\\left(3, 4\\right]", "string"],
   ["x \\in [-2,7]", "[-2, 7]", "string"],
-  ["\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}", "\\begin{pmatrix}-\\frac13\\\\\\frac23\\\\\\frac53\\end{pmatrix}", "matrix"],
+  [
+    "\\begin{pmatrix} -1/3 \\\\ 2/3 \\\\ 5/3 \\end{pmatrix}",
+    "\\begin{pmatrix}-\\frac13\\\\\\frac23\\\\\\frac53\\end{pmatrix}",
+    "matrix",
+  ],
   ["\\begin{pmatrix} 2 \\\\ 1 \\\\ 3 \\end{pmatrix}", "(2, 1, 3)", "vector"],
   ["\\text{Evelyn}", "evelyn", "text"],
   ["\\text{(C)}", "C", "symbolic"],
@@ -79,8 +83,16 @@ const EQUAL: [unknown, string, string][] = [
   ["17", "17\\text{ apples}", "string"], // label text after a number
   ["28\\%", "28 pct", "string"],
   ["\\{-2021, 2021\\}", "{-2021, 2021}", "set"], // braces without backslashes
-  ["\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", "\\left[\\begin{array}{cc}1 & 2 \\\\ 3 & 4\\end{array}\\right]", "matrix"],
-  ["\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}", "matrix"],
+  [
+    "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}",
+    "\\left[\\begin{array}{cc}1 & 2 \\\\ 3 & 4\\end{array}\\right]",
+    "matrix",
+  ],
+  [
+    "\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}",
+    "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}",
+    "matrix",
+  ],
   ["12", "so \\boxed{12}. (Put the answer in \\boxed{}.)", "string"], // an empty trailing box is skipped
   // policy cases (docs/rewards.md, "Where cellrl's grader differs from Math-Verify")
   ["185", "185\\", "string"], // a lone trailing backslash is dropped
@@ -138,9 +150,23 @@ test("different answers are not equal", () => {
 test("hack resistance: empty, gold as a substring, hedged lists, absurd sizes", () => {
   assert.equal(gradeMath("13", "").details.rule, "empty");
   assert.equal(gradeMath("13", "\\boxed{}").equal, false);
-  for (const pred of ["C. or D.", "C. x = 4, D. x = 5", "(C) (D)"]) assert.equal(gradeMath("C", pred).equal, false, pred);
-  for (const pred of ["13 or 14", "113", "13, 14", "\\{13, 14\\}", "1313", "13 = 14", "x = 13 = 14", "13 \\text{ or } 31",
-    "13\\text{ or fourteen}", "14 = 13", "\\boxed{13} and \\boxed{14}", "13 < x < 14", "x > 13"])
+  for (const pred of ["C. or D.", "C. x = 4, D. x = 5", "(C) (D)"])
+    assert.equal(gradeMath("C", pred).equal, false, pred);
+  for (const pred of [
+    "13 or 14",
+    "113",
+    "13, 14",
+    "\\{13, 14\\}",
+    "1313",
+    "13 = 14",
+    "x = 13 = 14",
+    "13 \\text{ or } 31",
+    "13\\text{ or fourteen}",
+    "14 = 13",
+    "\\boxed{13} and \\boxed{14}",
+    "13 < x < 14",
+    "x > 13",
+  ])
     assert.equal(gradeMath("13", pred).equal, false, pred);
   // A 10^(10^10) tower and 5000 nested parentheses are graded (as wrong) without hanging or throwing.
   assert.equal(gradeMath("7", "10^{10^{10}}").equal, false);
@@ -149,7 +175,10 @@ test("hack resistance: empty, gold as a substring, hedged lists, absurd sizes", 
 });
 
 test("bad gold is a clear error naming the field", () => {
-  assert.throws(() => gradeMath("", "1"), (e: unknown) => e instanceof CellrlError && /ground_truth/.test(e.message));
+  assert.throws(
+    () => gradeMath("", "1"),
+    (e: unknown) => e instanceof CellrlError && /ground_truth/.test(e.message),
+  );
   assert.throws(() => gradeMath({ a: 1 }, "1"), CellrlError);
   assert.throws(() => gradeMath("1", 5 as unknown as string), CellrlError);
 });

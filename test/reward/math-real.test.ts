@@ -17,12 +17,16 @@ const needsHendrycks = needsShared(HENDRYCKS, "not shipped: datasets/ has MATH-5
 let goldsCache: string[] | undefined;
 /** The last \boxed{} of each of the 5000 hendrycks-math test solutions (read once, only by tests that did not skip). */
 const hendrycksGolds = (): string[] =>
-  (goldsCache ??= readJsonl<{ solution: string }>(shared(HENDRYCKS)).map((r) => extractAnswer(r.solution, { rules: ["boxed"] }).answer ?? ""));
+  (goldsCache ??= readJsonl<{ solution: string }>(shared(HENDRYCKS)).map(
+    (r) => extractAnswer(r.solution, { rules: ["boxed"] }).answer ?? "",
+  ));
 
 test("MATH-500: the last \\boxed{} of every solution grades equal to the answer field (500/500)", () => {
   const rows = shipped("math500_test.jsonl.gz");
   assert.equal(rows.length, 500);
-  const bad = rows.filter((r) => !mathReward(r.extra_info!.solution as string, r.reward_model.ground_truth as string).score).map((r) => r.extra_info!.unique_id);
+  const bad = rows
+    .filter((r) => !mathReward(r.extra_info!.solution as string, r.reward_model.ground_truth as string).score)
+    .map((r) => r.extra_info!.unique_id);
   assert.deepEqual(bad, []);
 });
 
@@ -35,19 +39,23 @@ test("hendrycks-math 5000: every solution has a boxed answer; all but 8 parse as
   assert.equal(unparsed.length, 8, unparsed.join(" | "));
 });
 
-test("hendrycks-math 5000: each gold equals itself in $...$, with \\dfrac, and boxed inside a sentence", needsHendrycks, () => {
-  const golds = hendrycksGolds();
-  const variants: ((s: string) => string)[] = [
-    (s) => s,
-    (s) => `$${s}$`,
-    (s) => s.replace(/\\frac/g, "\\dfrac"),
-    (s) => `So the final answer is $\\boxed{${s}}$.`,
-  ];
-  for (const v of variants) {
-    const bad = golds.filter((g) => !gradeMath(g, v(g)).equal);
-    assert.deepEqual(bad, [], v("G"));
-  }
-});
+test(
+  "hendrycks-math 5000: each gold equals itself in $...$, with \\dfrac, and boxed inside a sentence",
+  needsHendrycks,
+  () => {
+    const golds = hendrycksGolds();
+    const variants: ((s: string) => string)[] = [
+      (s) => s,
+      (s) => `$${s}$`,
+      (s) => s.replace(/\\frac/g, "\\dfrac"),
+      (s) => `So the final answer is $\\boxed{${s}}$.`,
+    ];
+    for (const v of variants) {
+      const bad = golds.filter((g) => !gradeMath(g, v(g)).equal);
+      assert.deepEqual(bad, [], v("G"));
+    }
+  },
+);
 
 test("hendrycks-math: golds of different problems are judged equal only when they really are", needsHendrycks, () => {
   const golds = hendrycksGolds();
@@ -55,7 +63,8 @@ test("hendrycks-math: golds of different problems are judged equal only when the
   let compared = 0;
   for (const shift of [211, 422, 633, 844, 1055]) {
     for (let i = 0; i < golds.length; i++) {
-      const a = golds[i], b = golds[(i + shift) % golds.length];
+      const a = golds[i],
+        b = golds[(i + shift) % golds.length];
       if (normalizeAnswer(a).compact === normalizeAnswer(b).compact) continue;
       compared++;
       if (gradeMath(a, b).equal) equalPairs.push(`${a} == ${b}`);
@@ -64,9 +73,17 @@ test("hendrycks-math: golds of different problems are judged equal only when the
   assert.ok(compared > 20000);
   // Every pair found is the same number written two ways, or a documented policy (%, base subscripts, x = v).
   const allowed = [
-    /^\\\$0\.50 == \\frac\{?1\}?\{?2\}?$/, /^0\.8 == \\frac\{4\}\{5\}$/, /^\\frac\{1\}\{5\} == \\frac15$/,
-    /^\\frac\{?1\}?\{?2\}? == \\frac\{?1\}?\{?2\}?$/, /^\\frac\{?3\}?\{?2\}? == \\frac\{?3\}?\{?2\}?$/, /^b=0 == 0$/,
-    /^8_9 == 8$/, /^x = \\frac\{3\}\{2\} == \\frac\{3\}\{2\}$/, /^100\\% == 1$/, /^1 == 100\\%$/, /^25\\% == 25_\{6\}$/,
+    /^\\\$0\.50 == \\frac\{?1\}?\{?2\}?$/,
+    /^0\.8 == \\frac\{4\}\{5\}$/,
+    /^\\frac\{1\}\{5\} == \\frac15$/,
+    /^\\frac\{?1\}?\{?2\}? == \\frac\{?1\}?\{?2\}?$/,
+    /^\\frac\{?3\}?\{?2\}? == \\frac\{?3\}?\{?2\}?$/,
+    /^b=0 == 0$/,
+    /^8_9 == 8$/,
+    /^x = \\frac\{3\}\{2\} == \\frac\{3\}\{2\}$/,
+    /^100\\% == 1$/,
+    /^1 == 100\\%$/,
+    /^25\\% == 25_\{6\}$/,
   ];
   const unexplained = equalPairs.filter((p) => !allowed.some((re) => re.test(p)));
   assert.deepEqual(unexplained, []);
@@ -76,7 +93,8 @@ test("GSM8K test: the '#### n' of each reference solution grades equal to itself
   // extra_info.solution is the reference answer text, "#### n" included
   const rows = shipped("gsm8k_test.jsonl.gz").map((r) => ({ answer: r.extra_info!.solution as string }));
   assert.equal(rows.length, 1319);
-  let self = 0, cross = 0;
+  let self = 0,
+    cross = 0;
   rows.forEach((r, i) => {
     if (gsm8kReward(r.answer, r.answer).score === 1) self++;
     const other = rows[(i + 1) % rows.length].answer;
@@ -109,12 +127,17 @@ test("AIME (string and int answers) and AMC (27.0-style floats)", () => {
 });
 
 test("OlympiadBench: list golds equal themselves and their reordering", () => {
-  const rows = shipped("olympiadbench_test.jsonl.gz").map((r) => r.extra_info as { final_answer: string[]; is_multiple_answer: boolean });
+  const rows = shipped("olympiadbench_test.jsonl.gz").map(
+    (r) => r.extra_info as { final_answer: string[]; is_multiple_answer: boolean },
+  );
   assert.equal(rows.length, 675);
   let reordered = 0;
   for (const r of rows) {
     assert.equal(gradeMath(r.final_answer, r.final_answer.join(", ")).equal, true, r.final_answer.join(" "));
-    const parts = r.final_answer.join(",").replace(/\$/g, "").split(/,(?![^(]*\))/);
+    const parts = r.final_answer
+      .join(",")
+      .replace(/\$/g, "")
+      .split(/,(?![^(]*\))/);
     if (r.is_multiple_answer && parts.length > 1 && !parts.some((p: string) => /[=\\{]/.test(p))) {
       reordered++;
       assert.equal(gradeMath(r.final_answer, [...parts].reverse().join(", ")).equal, true, parts.join(" | "));

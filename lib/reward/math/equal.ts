@@ -18,8 +18,19 @@ export interface EqualSettings {
 }
 
 /** Which rule decided a comparison; "none" when nothing matched. */
-export type EqualRule = "numeric" | "exact-rational" | "symbolic" | "percent" | "tuple" | "set" | "interval-union" |
-  "matrix" | "equation" | "vector" | "text" | "none";
+export type EqualRule =
+  | "numeric"
+  | "exact-rational"
+  | "symbolic"
+  | "percent"
+  | "tuple"
+  | "set"
+  | "interval-union"
+  | "matrix"
+  | "equation"
+  | "vector"
+  | "text"
+  | "none";
 
 interface Ctx {
   s: EqualSettings;
@@ -37,7 +48,8 @@ function valueEq(a: Value, b: Value, places: number, ctx: Ctx): boolean {
   else {
     ok = V.valuesEqual(a, b, ctx.s.relTol, false);
     if (ok) {
-      const x = V.toCx(a), y = V.toCx(b);
+      const x = V.toCx(a),
+        y = V.toCx(b);
       const gap = Math.hypot(x.re - y.re, x.im - y.im);
       ok = gap <= 0.5 * Math.pow(10, -places) * (1 + 1e-9) + 1e-15;
     }
@@ -48,7 +60,8 @@ function valueEq(a: Value, b: Value, places: number, ctx: Ctx): boolean {
 
 // Decimal places that bound the comparison: those of the less precise side that writes a decimal.
 function placesOf(g: Expr, p: Expr): number {
-  const a = decimalPlaces(g), b = decimalPlaces(p);
+  const a = decimalPlaces(g),
+    b = decimalPlaces(p);
   return a === 0 ? b : b === 0 ? a : Math.min(a, b);
 }
 
@@ -70,7 +83,8 @@ function exprEq(g: Expr, p: Expr, ctx: Ctx): boolean {
   const decimals = places > 0;
   const vars = [...freeVars(g, freeVars(p))].sort();
   if (vars.length === 0) {
-    const a = evaluate(g, new Map()), b = evaluate(p, new Map());
+    const a = evaluate(g, new Map()),
+      b = evaluate(p, new Map());
     return valueEq(a, b, places, ctx);
   }
   const integers = needsIntegers(g) || needsIntegers(p);
@@ -78,7 +92,8 @@ function exprEq(g: Expr, p: Expr, ctx: Ctx): boolean {
   let good = 0;
   for (let tries = 0; tries < ctx.s.points * 4 && good < ctx.s.points; tries++) {
     const env = randomPoint(vars, integers, rng);
-    const a = evaluate(g, env), b = evaluate(p, env);
+    const a = evaluate(g, env),
+      b = evaluate(p, env);
     if (!V.isFiniteValue(a) || !V.isFiniteValue(b)) continue;
     if (!V.valuesEqual(a, b, decimals ? ctx.s.relTol : 1e-7, !decimals)) return false;
     good++;
@@ -91,7 +106,8 @@ function exprEq(g: Expr, p: Expr, ctx: Ctx): boolean {
 // (lhs1 - rhs1) and (lhs2 - rhs2) must be proportional: x + y = 1 is the same line as 2x + 2y - 2 = 0.
 function equationEq(g: Answer & { t: "eq" }, p: Answer & { t: "eq" }, ctx: Ctx): boolean {
   const flip: Record<string, string> = { "<": ">", ">": "<", le: "ge", ge: "le", "=": "=", ne: "ne" };
-  const sameDir = g.rel === p.rel, flipped = flip[g.rel] === p.rel;
+  const sameDir = g.rel === p.rel,
+    flipped = flip[g.rel] === p.rel;
   if (!sameDir && !flipped) return false;
   const fg: Expr = { t: "add", args: [g.lhs, { t: "neg", a: g.rhs }] };
   const fp: Expr = { t: "add", args: [p.lhs, { t: "neg", a: p.rhs }] };
@@ -101,7 +117,8 @@ function equationEq(g: Answer & { t: "eq" }, p: Answer & { t: "eq" }, ctx: Ctx):
   let good = 0;
   for (let tries = 0; tries < ctx.s.points * 4 && good < ctx.s.points; tries++) {
     const env = randomPoint(vars, needsIntegers(fg) || needsIntegers(fp), rng);
-    const a = evaluate(fg, env), b = evaluate(fp, env);
+    const a = evaluate(fg, env),
+      b = evaluate(fp, env);
     if (!V.isFiniteValue(a) || !V.isFiniteValue(b)) continue;
     if (V.isZero(a) || V.isZero(b)) {
       if (V.isZero(a) !== V.isZero(b)) return false;
@@ -181,7 +198,10 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
   }
   if (g.t === "matrix" && p.t === "matrix") {
     if (g.rows.length !== p.rows.length) return false;
-    const ok = g.rows.every((r, i) => r.length === p.rows[i].length && r.every((c, j) => answersEq(c, p.rows[i][j], { s: ctx.s, rule: "none" })));
+    const ok = g.rows.every(
+      (r, i) =>
+        r.length === p.rows[i].length && r.every((c, j) => answersEq(c, p.rows[i][j], { s: ctx.s, rule: "none" })),
+    );
     if (ok) ctx.rule = "matrix";
     return ok;
   }
@@ -191,7 +211,9 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
     const s = (g.t === "seq" ? g : p) as Answer & { t: "seq" };
     const cells = flatCells(m);
     if (!cells || s.open !== "(" || cells.length !== s.items.length) return false;
-    const ok = cells.every((c, i) => answersEq(g.t === "matrix" ? c : s.items[i], g.t === "matrix" ? s.items[i] : c, { s: ctx.s, rule: "none" }));
+    const ok = cells.every((c, i) =>
+      answersEq(g.t === "matrix" ? c : s.items[i], g.t === "matrix" ? s.items[i] : c, { s: ctx.s, rule: "none" }),
+    );
     if (ok) ctx.rule = "vector";
     return ok;
   }
@@ -200,7 +222,9 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
     const st = (g.t === "set" ? g : p) as Answer & { t: "set" };
     const sq = (g.t === "seq" ? g : p) as Answer & { t: "seq" };
     if (sq.open !== "(" || sq.close !== ")" || st.items.length !== sq.items.length) return false;
-    const ok = st.items.every((x, i) => (g === st ? answersEq(x, sq.items[i], sub(ctx)) : answersEq(sq.items[i], x, sub(ctx))));
+    const ok = st.items.every((x, i) =>
+      g === st ? answersEq(x, sq.items[i], sub(ctx)) : answersEq(sq.items[i], x, sub(ctx)),
+    );
     if (ok) ctx.rule = "tuple";
     return ok;
   }
@@ -213,13 +237,22 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
   // A predicted equation "(x+y)^2 = 81" against a gold value: its right side is the answer (not "... = 0", which is
   // how a curve or a plane is written, and not "14 = 13", whose left side names nothing).
   const zero = (a: Answer) => a.t === "expr" && a.e.t === "num" && Number(a.e.v) === 0;
-  if (p.t === "eq" && p.rel === "=" && p.right && !zero(p.right) && freeVars(p.lhs).size > 0 && g.t !== "eq" && !(g.t === "expr" && g.assign))
+  if (
+    p.t === "eq" &&
+    p.rel === "=" &&
+    p.right &&
+    !zero(p.right) &&
+    freeVars(p.lhs).size > 0 &&
+    g.t !== "eq" &&
+    !(g.t === "expr" && g.assign)
+  )
     return answersEq(g, p.right, ctx);
   // An equation against a named answer: "x + y = 1" vs "y = 1 - x".
   const asEq = (a: Answer): (Answer & { t: "eq" }) | null =>
     a.t === "eq" ? a : a.t === "expr" && a.assign ? { t: "eq", rel: "=", lhs: a.assign, rhs: a.e } : null;
   if (g.t === "eq" || p.t === "eq") {
-    const ge = asEq(g), pe = asEq(p);
+    const ge = asEq(g),
+      pe = asEq(p);
     return ge !== null && pe !== null && equationEq(ge, pe, ctx);
   }
   if (g.t === "text" && p.t === "text") {
@@ -244,8 +277,13 @@ function relationInterval(a: Answer & { t: "eq" }): Answer | null {
   }
   if (lhs.t !== "var" || freeVars(rhs).size > 0) return null;
   const c: Answer = { t: "expr", e: rhs, pct: false };
-  const inf = (neg: boolean): Answer => ({ t: "expr", e: neg ? { t: "neg", a: { t: "const", name: "inf" } } : { t: "const", name: "inf" }, pct: false });
-  if (rel === ">" || rel === "ge") return { t: "seq", open: rel === ">" ? "(" : "[", close: ")", items: [c, inf(false)] };
+  const inf = (neg: boolean): Answer => ({
+    t: "expr",
+    e: neg ? { t: "neg", a: { t: "const", name: "inf" } } : { t: "const", name: "inf" },
+    pct: false,
+  });
+  if (rel === ">" || rel === "ge")
+    return { t: "seq", open: rel === ">" ? "(" : "[", close: ")", items: [c, inf(false)] };
   return { t: "seq", open: "(", close: rel === "<" ? ")" : "]", items: [inf(true), c] };
 }
 

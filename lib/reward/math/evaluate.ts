@@ -100,25 +100,37 @@ function applyFn(name: string, args: Value[]): Value {
       return args.length === 2 ? V.div(V.log(a), V.log(args[1])) : V.div(V.log(a), V.log(V.rat(10n)));
     case "exp":
       return V.pow(E, a);
-    case "sin": return V.real(a, Math.sin);
-    case "cos": return V.real(a, Math.cos);
-    case "tan": return V.real(a, Math.tan);
-    case "cot": return V.real(a, (x) => 1 / Math.tan(x));
-    case "sec": return V.real(a, (x) => 1 / Math.cos(x));
-    case "csc": return V.real(a, (x) => 1 / Math.sin(x));
-    case "arcsin": return V.real(a, Math.asin);
-    case "arccos": return V.real(a, Math.acos);
-    case "arctan": return V.real(a, Math.atan);
-    case "sinh": return V.real(a, Math.sinh);
-    case "cosh": return V.real(a, Math.cosh);
-    case "tanh": return V.real(a, Math.tanh);
+    case "sin":
+      return V.real(a, Math.sin);
+    case "cos":
+      return V.real(a, Math.cos);
+    case "tan":
+      return V.real(a, Math.tan);
+    case "cot":
+      return V.real(a, (x) => 1 / Math.tan(x));
+    case "sec":
+      return V.real(a, (x) => 1 / Math.cos(x));
+    case "csc":
+      return V.real(a, (x) => 1 / Math.sin(x));
+    case "arcsin":
+      return V.real(a, Math.asin);
+    case "arccos":
+      return V.real(a, Math.acos);
+    case "arctan":
+      return V.real(a, Math.atan);
+    case "sinh":
+      return V.real(a, Math.sinh);
+    case "cosh":
+      return V.real(a, Math.cosh);
+    case "tanh":
+      return V.real(a, Math.tanh);
   }
   return V.cx(NaN);
 }
 
 function floorDiv(n: bigint, d: bigint): bigint {
   const q = n / d;
-  return n % d !== 0n && (n < 0n) !== (d < 0n) ? q - 1n : q;
+  return n % d !== 0n && n < 0n !== d < 0n ? q - 1n : q;
 }
 
 /**
@@ -154,7 +166,10 @@ export function evaluate(e: Expr, env: Map<string, Value>): Value {
     case "pow":
       return V.pow(evaluate(e.a, env), evaluate(e.b, env));
     case "fn":
-      return applyFn(e.name, e.args.map((a) => evaluate(a, env)));
+      return applyFn(
+        e.name,
+        e.args.map((a) => evaluate(a, env)),
+      );
     case "pct":
       return evaluate(e.a, env);
   }

@@ -41,7 +41,8 @@ function matchingBraces(s: string): Map<number, number> {
   const stack: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 92 /* \ */) i++; // skip the escaped char, so \{ and \} do not count
+    if (c === 92 /* \ */)
+      i++; // skip the escaped char, so \{ and \} do not count
     else if (c === 123) stack.push(i);
     else if (c === 125 && stack.length > 0) match.set(stack.pop()!, i);
   }
@@ -54,7 +55,8 @@ export function boxedAnswers(text: string): { content: string; kind: string; sta
   let braces: Map<number, number> | null = null;
   let i = 0;
   // Next occurrences, searched again only once passed (one indexOf per box: linear in the text).
-  let b = -2, f = -2;
+  let b = -2,
+    f = -2;
   for (;;) {
     if (b !== -1 && b < i) b = text.indexOf("\\boxed", i);
     if (f !== -1 && f < i) f = text.indexOf("\\fbox", i);
@@ -131,7 +133,11 @@ function phraseAnswer(text: string, from = 0): string | null {
   if (math) return leadingMath(rest.split("\n\n")[0]) ?? (math[1] ?? math[2] ?? math[3]).trim();
   const nl = rest.indexOf("\n");
   if (nl >= 0) rest = rest.slice(0, nl);
-  let sentence = rest.split(/\.(?:\s|$)/)[0].replace(/\*+$/, "").replace(/[.\s]+$/, "").trim();
+  let sentence = rest
+    .split(/\.(?:\s|$)/)[0]
+    .replace(/\*+$/, "")
+    .replace(/[.\s]+$/, "")
+    .trim();
   const is = sentence.lastIndexOf(" is ");
   if (is >= 0 && !/\$/.test(sentence.slice(is))) sentence = sentence.slice(is + 4).trim();
   else if (is >= 0) {
@@ -150,13 +156,17 @@ function phraseAnswer(text: string, from = 0): string | null {
 function gsm8kAnswer(text: string): string | null {
   const k = text.lastIndexOf("####");
   if (k < 0) return null;
-  const line = text.slice(k + 4).split("\n")[0].trim();
+  const line = text
+    .slice(k + 4)
+    .split("\n")[0]
+    .trim();
   return line.length > 0 ? line.replace(/[.\s]+$/, "") : null;
 }
 
 // A plain-text number: thousands separators (1,000,000 or 1 000), a decimal comma when the digits after it are not a
 // group of three (2,74; 0,111), a trailing percent word; never glued to a letter before it (AZYUK2A has no number).
-const NUMBER = /(?<![A-Za-z\d.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d,])(?:\.\d+)?|\d+(?:[.,]\d+)?(?:\/\d+)?|\.\d+)(?:\s*(?:%|percent(?:age)?\b|pct\b))?/g;
+const NUMBER =
+  /(?<![A-Za-z\d.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d,])(?:\.\d+)?|\d+(?:[.,]\d+)?(?:\/\d+)?|\.\d+)(?:\s*(?:%|percent(?:age)?\b|pct\b))?/g;
 
 /** A plain-text number as a LaTeX answer: separators removed, decimal comma as a point, percent as \\%. */
 function numberText(m: string): string {
@@ -181,7 +191,8 @@ function lastNumber(text: string): string | null {
 
 // Math environments of a text in order: $$..$$, \[..\] (may span lines), $..$, \(..\) (one line), with the end of
 // each and a percent word right after it ("$28$ %").
-const ENV = /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|(?<!\\)\\\[([\s\S]+?)(?<!\\)\\\]|(?<![\\$\d])\$((?:\\\$|[^\n$])+?)(?<!\\)\$|(?<!\\)\\\(((?:[^\\\n]|\\(?!\)))+?)(?<!\\)\\\)/g;
+const ENV =
+  /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|(?<!\\)\\\[([\s\S]+?)(?<!\\)\\\]|(?<![\\$\d])\$((?:\\\$|[^\n$])+?)(?<!\\)\$|(?<!\\)\\\(((?:[^\\\n]|\\(?!\)))+?)(?<!\\)\\\)/g;
 const ENV_GAP = /^\s*(?:,?\s*(?:and|or)|,)\s*$/;
 // A bare fraction outside any environment: "so each is (\\frac{2}{5}) tons".
 const BARE_FRAC = /-?\\[dt]?frac\{-?\d+(?:[.,]\d+)?\}\{-?\d+(?:[.,]\d+)?\}/g;
@@ -214,7 +225,9 @@ function latexEnvs(text: string): { content: string; start: number; end: number 
 
 // Two words in a row outside \commands, \text{...} and environment names: prose, not math.
 function hasWords(s: string): boolean {
-  const bare = s.replace(/\\(?:text\w*|mbox|mathrm|operatorname|begin|end)\s*\{[^{}]*\}/g, " ").replace(/\\[a-zA-Z]+/g, " ");
+  const bare = s
+    .replace(/\\(?:text\w*|mbox|mathrm|operatorname|begin|end)\s*\{[^{}]*\}/g, " ")
+    .replace(/\\[a-zA-Z]+/g, " ");
   return /[a-zA-Z]{3,}\s+[a-zA-Z]{2,}/.test(bare);
 }
 

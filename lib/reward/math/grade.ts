@@ -24,7 +24,13 @@ export interface GradeMathOptions {
 }
 
 /** Defaults of gradeMath. */
-export const defaults = { relTol: 1e-4, points: 6, seed: 20240917, mode: "answer" as "answer" | "response", rules: responseRules };
+export const defaults = {
+  relTol: 1e-4,
+  points: 6,
+  seed: 20240917,
+  mode: "answer" as "answer" | "response",
+  rules: responseRules,
+};
 
 /** Result of gradeMath: `equal` plus the forms compared and the rule that decided. */
 export interface GradeMathResult {
@@ -55,8 +61,13 @@ export function goldText(gold: unknown, from: Function = goldText): string {
     if (gold.includes("####")) return gold.slice(gold.lastIndexOf("####") + 4).trim();
     return gold;
   }
-  return fail("invalid_input", `reward.gradeMath: gold must be a non-empty string, a number or a list of them ` +
-    `(got ${describe(gold)}). Check record.reward_model.ground_truth.`, { got: gold, path: ["reward_model", "ground_truth"] }, from);
+  return fail(
+    "invalid_input",
+    `reward.gradeMath: gold must be a non-empty string, a number or a list of them ` +
+      `(got ${describe(gold)}). Check record.reward_model.ground_truth.`,
+    { got: gold, path: ["reward_model", "ground_truth"] },
+    from,
+  );
 }
 
 // "C" against "C. x = 42" or "(C) 42": a multiple-choice letter and the option it starts (one option only: "C. or D."
@@ -76,7 +87,8 @@ export function equalNormalized(g: NormalizedAnswer, p: NormalizedAnswer, settin
   if (p.compact.length === 0) return null;
   if (g.compact === p.compact && g.percent === p.percent) return "string";
   if (optionLetter(g.text, p.text) || optionLetter(p.text, g.text)) return "choice";
-  const ga = structureOf(g.text), pa = structureOf(p.text);
+  const ga = structureOf(g.text),
+    pa = structureOf(p.text);
   // Percent signs live outside the structure: put them back on top-level expressions.
   if (ga.t === "expr" && g.percent) ga.pct = true;
   if (pa.t === "expr" && p.percent) pa.pct = true;
@@ -107,7 +119,12 @@ export function gradeMath(gold: unknown, pred: string, options: GradeMathOptions
   };
   const mode = options.mode ?? defaults.mode;
   if (mode !== "answer" && mode !== "response")
-    fail("invalid_option", `reward.gradeMath: mode must be "answer" or "response" (got ${describe(mode)}).`, { path: ["mode"], got: mode }, gradeMath);
+    fail(
+      "invalid_option",
+      `reward.gradeMath: mode must be "answer" or "response" (got ${describe(mode)}).`,
+      { path: ["mode"], got: mode },
+      gradeMath,
+    );
   let gold0 = goldText(gold, gradeMath);
   let predAnswer = pred;
   if (mode === "response") {
@@ -118,7 +135,8 @@ export function gradeMath(gold: unknown, pred: string, options: GradeMathOptions
     const ex = extractAnswer(pred, { rules: ["boxed"] });
     if (ex.answer !== null) predAnswer = ex.answer;
   }
-  const g = normalizeAnswer(gold0), p = normalizeAnswer(predAnswer);
+  const g = normalizeAnswer(gold0),
+    p = normalizeAnswer(predAnswer);
   const rule = equalNormalized(g, p, settings);
   return {
     equal: rule !== null,

@@ -7,7 +7,7 @@ export interface Token {
 }
 
 const UNICODE: Record<string, Token> = {
-  "π": { k: "cmd", v: "pi" },
+  π: { k: "cmd", v: "pi" },
   "∞": { k: "cmd", v: "infty" },
   "√": { k: "cmd", v: "sqrt" },
   "·": { k: "op", v: "*" },
@@ -21,9 +21,9 @@ const UNICODE: Record<string, Token> = {
   "∪": { k: "cmd", v: "cup" },
   "∩": { k: "cmd", v: "cap" },
   "±": { k: "cmd", v: "pm" },
-  "θ": { k: "cmd", v: "theta" },
-  "α": { k: "cmd", v: "alpha" },
-  "β": { k: "cmd", v: "beta" },
+  θ: { k: "cmd", v: "theta" },
+  α: { k: "cmd", v: "alpha" },
+  β: { k: "cmd", v: "beta" },
 };
 
 // Escaped characters: \{ \} are set braces, \\ separates matrix rows, spacing commands vanish.
@@ -32,7 +32,7 @@ const ESCAPED: Record<string, Token | null> = {
   "}": { k: "op", v: "\\}" },
   "\\": { k: "op", v: "\\\\" },
   "%": { k: "op", v: "%" },
-  "$": null,
+  $: null,
   ",": null,
   ";": null,
   "!": null,

@@ -16,20 +16,37 @@ export interface NormalizedAnswer {
 }
 
 const WRAPPERS = [
-  "text", "textbf", "textit", "textrm", "textsf", "textnormal", "mbox", "hbox", "mathrm", "mathbf", "mathit", "mathsf",
-  "mathnormal", "operatorname", "boldsymbol", "bm", "mathbb",
+  "text",
+  "textbf",
+  "textit",
+  "textrm",
+  "textsf",
+  "textnormal",
+  "mbox",
+  "hbox",
+  "mathrm",
+  "mathbf",
+  "mathit",
+  "mathsf",
+  "mathnormal",
+  "operatorname",
+  "boldsymbol",
+  "bm",
+  "mathbb",
 ];
 
 // Unit words stripped from the end of a numeric answer ("1320 km" -> "1320"). Only removed when what is left has no
 // letters of its own, so "3 m" loses its unit but "2m" (two times m) does not.
 const UNITS = new Set(
-  ("cm mm km m meter meters metre metres centimeter centimeters centimetres kilometer kilometers millimeter millimeters " +
+  (
+    "cm mm km m meter meters metre metres centimeter centimeters centimetres kilometer kilometers millimeter millimeters " +
     "in inch inches ft foot feet yd yard yards mi mile miles unit units sq square cubic " +
     "degree degrees deg radian radians rad dollar dollars cent cents euro euros " +
     "s sec second seconds min minute minutes h hr hrs hour hours day days week weeks month months year years " +
     "g gram grams kg kilogram kilograms mg lb lbs pound pounds oz ounce ounces ton tons " +
     "l liter liters litre litres ml gallon gallons quart quarts cup cups mph kph kmh " +
-    "percent percentage pct people persons students children times ways points").split(" "),
+    "percent percentage pct people persons students children times ways points"
+  ).split(" "),
 );
 
 function unwrapCommand(s: string, name: string): string {
@@ -101,12 +118,14 @@ function dropApprox(s: string): string {
   if (k < 0) return s;
   const left = s.slice(0, k);
   const last = left.slice(left.lastIndexOf("=") + 1).trim();
-  if (/^(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+)$/.test(last) && !left.includes("=")) return left + "=" + s.slice(k + 7).replace(/\\approx.*$/s, "");
+  if (/^(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+)$/.test(last) && !left.includes("="))
+    return left + "=" + s.slice(k + 7).replace(/\\approx.*$/s, "");
   return left.trim().length > 0 ? left : s.slice(k + 7);
 }
 
 // A number followed by words in \text{} is the number: "17\text{ apples}", "125\textnormal{ miles}".
-const TRAILING_WORDS = /^(.*?(?:\d|\}|\\pi))\s*\\(?:text|textnormal|textrm|textit|textbf|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z .'-]*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$/s;
+const TRAILING_WORDS =
+  /^(.*?(?:\d|\}|\\pi))\s*\\(?:text|textnormal|textrm|textit|textbf|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z .'-]*\}\s*(?:\^\s*\{?\s*[23]\s*\}?)?\s*$/s;
 
 /**
  * Normalise an answer: drop $ and \( \), \left/\right, spacing commands, \text{} wrappers, units, degree marks,
@@ -132,7 +151,13 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
     // ... but not a time of day: "4:30\text{ p.m.}" keeps its "p.m." (it is compared as text)
     // ... nor a second answer in words ("13\text{ or fourteen}")
     const tail = words ? s.slice(words[1].length) : "";
-    if (words && !/\\(?:text|mbox|mathrm)/.test(words[1]) && !/\{\s*[ap]\.?\s*m\.?\s*\}/i.test(tail) && !/\b(?:or|and|not|plus|minus|times)\b/i.test(tail)) s = words[1];
+    if (
+      words &&
+      !/\\(?:text|mbox|mathrm)/.test(words[1]) &&
+      !/\{\s*[ap]\.?\s*m\.?\s*\}/i.test(tail) &&
+      !/\b(?:or|and|not|plus|minus|times)\b/i.test(tail)
+    )
+      s = words[1];
   }
   // \left. and \right. are invisible delimiters: drop the dot with the command.
   s = s.replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])(?:\s*\.)?/g, "");

@@ -17,13 +17,55 @@ export type Expr =
   | { t: "pct"; a: Expr };
 
 const FUNCS = new Set([
-  "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-  "ln", "log", "exp", "lg",
+  "sin",
+  "cos",
+  "tan",
+  "cot",
+  "sec",
+  "csc",
+  "arcsin",
+  "arccos",
+  "arctan",
+  "sinh",
+  "cosh",
+  "tanh",
+  "ln",
+  "log",
+  "exp",
+  "lg",
 ]);
 const GREEK = new Set([
-  "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "kappa", "lambda",
-  "mu", "nu", "xi", "rho", "sigma", "tau", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
-  "Lambda", "Sigma", "Phi", "Psi", "Omega",
+  "alpha",
+  "beta",
+  "gamma",
+  "delta",
+  "epsilon",
+  "varepsilon",
+  "zeta",
+  "eta",
+  "theta",
+  "vartheta",
+  "kappa",
+  "lambda",
+  "mu",
+  "nu",
+  "xi",
+  "rho",
+  "sigma",
+  "tau",
+  "phi",
+  "varphi",
+  "chi",
+  "psi",
+  "omega",
+  "Gamma",
+  "Delta",
+  "Theta",
+  "Lambda",
+  "Sigma",
+  "Phi",
+  "Psi",
+  "Omega",
 ]);
 const MULS = new Set(["cdot", "times", "ast"]);
 // Tokens that end an expression (structure separators handled by the caller).
@@ -78,7 +120,28 @@ class Parser {
     const t = this.peek();
     if (!t) return false;
     if (t.k === "num" || t.k === "id") return true;
-    if (t.k === "cmd") return !MULS.has(t.v) && t.v !== "div" && !["rfloor", "rceil", "cup", "cap", "pm", "mp", "le", "ge", "leq", "geq", "ne", "neq", "in", "to", "rangle"].includes(t.v);
+    if (t.k === "cmd")
+      return (
+        !MULS.has(t.v) &&
+        t.v !== "div" &&
+        ![
+          "rfloor",
+          "rceil",
+          "cup",
+          "cap",
+          "pm",
+          "mp",
+          "le",
+          "ge",
+          "leq",
+          "geq",
+          "ne",
+          "neq",
+          "in",
+          "to",
+          "rangle",
+        ].includes(t.v)
+      );
     if (t.k === "op") return t.v === "(" || t.v === "[" || t.v === "{" || (t.v === "|" && this.absDepth === 0);
     return false;
   }
@@ -124,10 +187,17 @@ class Parser {
     if (t && t.k === "num" && !t.v.includes(".") && this.peek(1)?.k === "cmd" && this.peek(1)!.v === "frac") {
       const save = this.i;
       this.i += 2;
-      const a = this.arg(), b = this.arg();
+      const a = this.arg(),
+        b = this.arg();
       const nextIsPow = this.isOp("^");
       if (a.t === "num" && b.t === "num" && !a.v.includes(".") && !b.v.includes(".") && !nextIsPow)
-        return { t: "add", args: [{ t: "num", v: t.v }, { t: "div", a, b }] };
+        return {
+          t: "add",
+          args: [
+            { t: "num", v: t.v },
+            { t: "div", a, b },
+          ],
+        };
       this.i = save;
     }
     return this.primary();
@@ -298,7 +368,8 @@ class Parser {
       a = this.group(")");
     } else {
       const factors: Expr[] = [this.unary()];
-      while (this.startsFactor() && !(this.peek()!.k === "cmd" && FUNCS.has(this.peek()!.v))) factors.push(this.postfix(this.primary()));
+      while (this.startsFactor() && !(this.peek()!.k === "cmd" && FUNCS.has(this.peek()!.v)))
+        factors.push(this.postfix(this.primary()));
       a = factors.length === 1 ? factors[0] : { t: "mul", args: factors };
     }
     let e: Expr = { t: "fn", name: name === "lg" ? "log" : name, args: base ? [a, base] : [a] };

@@ -37,7 +37,12 @@ function distinctBoxed(response: string): string[] {
   return [...new Set(boxedAnswers(response).map((b) => normalizeAnswer(b.content).compact))];
 }
 
-function grade(response: string, groundTruth: unknown, options: MathRewardOptions, baseRules: ExtractRule[]): RewardResult {
+function grade(
+  response: string,
+  groundTruth: unknown,
+  options: MathRewardOptions,
+  baseRules: ExtractRule[],
+): RewardResult {
   const rules = [...(options.rules ?? baseRules)];
   if (options.lastNumberFallback && !rules.includes("last-number")) rules.push("last-number");
   const correct = options.correctScore ?? defaults.correctScore;
@@ -45,11 +50,17 @@ function grade(response: string, groundTruth: unknown, options: MathRewardOption
   const gold = goldText(groundTruth, mathReward);
   const ex = extractAnswer(response, { rules });
   if (ex.answer === null || ex.answer.trim() === "")
-    return { score: options.noAnswerScore ?? wrong, details: { extracted: ex.answer, extractedBy: ex.rule, gold, rule: "no-answer" } };
+    return {
+      score: options.noAnswerScore ?? wrong,
+      details: { extracted: ex.answer, extractedBy: ex.rule, gold, rule: "no-answer" },
+    };
   if ((options.multipleBoxed ?? defaults.multipleBoxed) === "reject" && ex.boxedCount > 1) {
     const distinct = distinctBoxed(response);
     if (distinct.length > 1)
-      return { score: wrong, details: { extracted: ex.answer, extractedBy: ex.rule, gold, rule: "conflicting-boxed", boxed: distinct } };
+      return {
+        score: wrong,
+        details: { extracted: ex.answer, extractedBy: ex.rule, gold, rule: "conflicting-boxed", boxed: distinct },
+      };
   }
   const r = gradeMath(gold, ex.answer, options);
   return {
@@ -62,7 +73,12 @@ function grade(response: string, groundTruth: unknown, options: MathRewardOption
  * Math reward: last \boxed{} (or "the answer is", "####") graded by gradeMath; 1 if equal, else 0.
  * @example reward.mathReward("... so \\boxed{\\dfrac{1}{2}}", "0.5").score // 1
  */
-export function mathReward(response: string, groundTruth: unknown, _record?: RewardRecord, options: MathRewardOptions = {}): RewardResult {
+export function mathReward(
+  response: string,
+  groundTruth: unknown,
+  _record?: RewardRecord,
+  options: MathRewardOptions = {},
+): RewardResult {
   return grade(response, groundTruth, options, defaults.rules);
 }
 
@@ -70,9 +86,17 @@ export function mathReward(response: string, groundTruth: unknown, _record?: Rew
  * GSM8K reward: "#### n" first, then \boxed{} and "the answer is"; the gold may be the raw GSM8K answer with "####".
  * @example reward.gsm8kReward("3 + 4 = 7\n#### 7", "Janet sells ... #### 7").score // 1
  */
-export function gsm8kReward(response: string, groundTruth: unknown, _record?: RewardRecord, options: MathRewardOptions = {}): RewardResult {
+export function gsm8kReward(
+  response: string,
+  groundTruth: unknown,
+  _record?: RewardRecord,
+  options: MathRewardOptions = {},
+): RewardResult {
   return grade(response, groundTruth, options, ["gsm8k", "boxed", "phrase"]);
 }
 
 register("math", mathReward, { summary: "last \\boxed{} (or 'the answer is') graded by gradeMath: 1 / 0" });
-register("gsm8k", gsm8kReward, { paper: "arXiv:2110.14168", summary: "'#### n' (or \\boxed{}) graded by gradeMath: 1 / 0" });
+register("gsm8k", gsm8kReward, {
+  paper: "arXiv:2110.14168",
+  summary: "'#### n' (or \\boxed{}) graded by gradeMath: 1 / 0",
+});

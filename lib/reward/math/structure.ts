@@ -63,7 +63,8 @@ function matrix(toks: Token[]): Answer {
   let i = end;
   if (name === "array" && isOp(toks[i], "{")) i = envName(toks, i).end; // column spec
   const endAt = toks.findIndex((t, k) => k >= i && t.k === "cmd" && t.v === "end");
-  if (endAt < 0 || envName(toks, endAt + 1).end !== toks.length) throw new MathSyntaxError("matrix must be the whole answer");
+  if (endAt < 0 || envName(toks, endAt + 1).end !== toks.length)
+    throw new MathSyntaxError("matrix must be the whole answer");
   const body = toks.slice(i, endAt);
   const rows = split(body, (t) => isOp(t, "\\\\")).filter((r) => r.length > 0);
   return { t: "matrix", rows: rows.map((r) => split(r, (t) => isOp(t, "&")).map((cell) => build(cell))) };
@@ -95,15 +96,22 @@ function cell(e: Expr): Answer {
 }
 
 function matSum(a: Cells, b: Cells, minus: boolean): Cells {
-  if (a.length !== b.length || a.some((r, i) => r.length !== b[i].length)) throw new MathSyntaxError("matrix sizes differ");
-  return a.map((r, i) => r.map((c, j) => cell({ t: "add", args: [exprOf(c), minus ? { t: "neg", a: exprOf(b[i][j]) } : exprOf(b[i][j])] })));
+  if (a.length !== b.length || a.some((r, i) => r.length !== b[i].length))
+    throw new MathSyntaxError("matrix sizes differ");
+  return a.map((r, i) =>
+    r.map((c, j) => cell({ t: "add", args: [exprOf(c), minus ? { t: "neg", a: exprOf(b[i][j]) } : exprOf(b[i][j])] })),
+  );
 }
 
 function matProduct(a: Cells, b: Cells): Cells {
   const n = b.length;
   if (a.some((r) => r.length !== n) || n === 0) throw new MathSyntaxError("matrix sizes do not multiply");
   const p = b[0].length;
-  return a.map((r) => Array.from({ length: p }, (_, j) => cell({ t: "add", args: r.map((c, k) => ({ t: "mul", args: [exprOf(c), exprOf(b[k][j])] }) as Expr) })));
+  return a.map((r) =>
+    Array.from({ length: p }, (_, j) =>
+      cell({ t: "add", args: r.map((c, k) => ({ t: "mul", args: [exprOf(c), exprOf(b[k][j])] }) as Expr) }),
+    ),
+  );
 }
 
 // "A + B", "A - B", "A B", "A \cdot B" of written-out matrices: the resulting matrix (products before sums).
@@ -131,7 +139,16 @@ function matrixArithmetic(toks: Token[]): Answer | null {
   for (const term of terms) {
     if (term.factors.length === 0) return null;
     const prod = term.factors.reduce((x, y) => matProduct(x, y));
-    acc = acc === null ? (term.sign ? matSum(prod.map((r) => r.map(() => cell({ t: "num", v: "0" }))), prod, true) : prod) : matSum(acc, prod, term.sign);
+    acc =
+      acc === null
+        ? term.sign
+          ? matSum(
+              prod.map((r) => r.map(() => cell({ t: "num", v: "0" }))),
+              prod,
+              true,
+            )
+          : prod
+        : matSum(acc, prod, term.sign);
   }
   return { t: "matrix", rows: acc as Cells };
 }
@@ -158,8 +175,16 @@ function expandPm(toks: Token[]): Token[][] | null {
 function isNameOnly(toks: Token[]): boolean {
   if (toks.length === 1) return toks[0].k === "id" || toks[0].k === "cmd";
   if (toks.length === 3 && toks[0].k === "id" && isOp(toks[1], "_")) return true;
-  if (toks.length === 4 && toks[0].k === "id" && isOp(toks[1], "(") && toks[2].k === "id" && isOp(toks[3], ")")) return true;
-  if (toks.length >= 4 && toks[0].k === "id" && isOp(toks[1], "_") && isOp(toks[2], "{") && isOp(toks[toks.length - 1], "}")) return true;
+  if (toks.length === 4 && toks[0].k === "id" && isOp(toks[1], "(") && toks[2].k === "id" && isOp(toks[3], ")"))
+    return true;
+  if (
+    toks.length >= 4 &&
+    toks[0].k === "id" &&
+    isOp(toks[1], "_") &&
+    isOp(toks[2], "{") &&
+    isOp(toks[toks.length - 1], "}")
+  )
+    return true;
   return false;
 }
 
@@ -180,7 +205,8 @@ export function build(toks: Token[]): Answer {
   if (first.k === "op" && OPEN.has(first.v) && matchClose(toks) === toks.length - 1) {
     const inner = toks.slice(1, -1);
     const close = toks[toks.length - 1].v;
-    if (first.v === "\\{") return { t: "set", items: inner.length ? flattenPm(split(inner, (t) => isOp(t, ",")).map(build)) : [] };
+    if (first.v === "\\{")
+      return { t: "set", items: inner.length ? flattenPm(split(inner, (t) => isOp(t, ",")).map(build)) : [] };
     const parts = split(inner, (t) => isOp(t, ","));
     // "{-2021, 2021}" (braces without backslashes) is the list it groups.
     if (parts.length > 1 && first.v === "{") return { t: "set", items: flattenPm(parts.map(build)), bare: true };
@@ -213,12 +239,18 @@ export function build(toks: Token[]): Answer {
       return value;
     }
     // "-2 \le x \le 7" is the interval [-2, 7].
-    const up = rels.every((r) => r === "<" || r === "le"), down = rels.every((r) => r === ">" || r === "ge");
+    const up = rels.every((r) => r === "<" || r === "le"),
+      down = rels.every((r) => r === ">" || r === "ge");
     if (rel.length === 3 && (up || down) && isNameOnly(rel[1])) {
       const [lo, hi] = up ? [0, 2] : [2, 0];
       const strict = (r: string) => r === "<" || r === ">";
       const [rLo, rHi] = up ? rels : [rels[1], rels[0]];
-      return { t: "seq", open: strict(rLo) ? "(" : "[", close: strict(rHi) ? ")" : "]", items: [build(rel[lo]), build(rel[hi])] };
+      return {
+        t: "seq",
+        open: strict(rLo) ? "(" : "[",
+        close: strict(rHi) ? ")" : "]",
+        items: [build(rel[lo]), build(rel[hi])],
+      };
     }
     throw new MathSyntaxError("chained relation");
   }

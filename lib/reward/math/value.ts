@@ -73,7 +73,8 @@ export function isZero(v: Value): boolean {
 
 export function add(a: Value, b: Value): Value {
   if (a.kind === "rat" && b.kind === "rat") return rat(a.n * b.d + b.n * a.d, a.d * b.d);
-  const x = toCx(a), y = toCx(b);
+  const x = toCx(a),
+    y = toCx(b);
   return cx(x.re + y.re, x.im + y.im);
 }
 
@@ -83,14 +84,16 @@ export function neg(a: Value): Value {
 
 export function mul(a: Value, b: Value): Value {
   if (a.kind === "rat" && b.kind === "rat") return rat(a.n * b.n, a.d * b.d);
-  const x = toCx(a), y = toCx(b);
+  const x = toCx(a),
+    y = toCx(b);
   if (x.im === 0 && y.im === 0) return cx(x.re * y.re, 0);
   return cx(x.re * y.re - x.im * y.im, x.re * y.im + x.im * y.re);
 }
 
 export function div(a: Value, b: Value): Value {
   if (a.kind === "rat" && b.kind === "rat") return rat(a.n * b.d, a.d * b.n);
-  const x = toCx(a), y = toCx(b);
+  const x = toCx(a),
+    y = toCx(b);
   if (y.re === 0 && y.im === 0) return cx(NaN, 0);
   if (x.im === 0 && y.im === 0) return cx(x.re / y.re, 0);
   const den = y.re * y.re + y.im * y.im;
@@ -123,11 +126,13 @@ export function pow(a: Value, b: Value): Value {
         return b.n < 0n ? div(rat(1n), r) : r;
       }
     } else if (b.d <= 16n && a.n >= 0n) {
-      const rn = intRoot(a.n, b.d), rd = intRoot(a.d, b.d);
+      const rn = intRoot(a.n, b.d),
+        rd = intRoot(a.d, b.d);
       if (rn !== null && rd !== null) return pow(rat(rn, rd), rat(b.n));
     }
   }
-  const x = toCx(a), y = toCx(b);
+  const x = toCx(a),
+    y = toCx(b);
   if (x.im === 0 && y.im === 0 && (x.re >= 0 || Number.isInteger(y.re))) return cx(Math.pow(x.re, y.re), 0);
   if (x.re === 0 && x.im === 0) return cx(y.re > 0 ? 0 : NaN, 0);
   return cxExp(mulCx(y, cxLog(x)));
@@ -166,7 +171,8 @@ export function isFiniteValue(v: Value): boolean {
 export function valuesEqual(a: Value, b: Value, relTol: number, exactRationals: boolean): boolean {
   if (a.kind === "rat" && b.kind === "rat" && (exactRationals || (a.n === b.n && a.d === b.d)))
     return a.n === b.n && a.d === b.d;
-  const x = toCx(a), y = toCx(b);
+  const x = toCx(a),
+    y = toCx(b);
   if (!Number.isFinite(x.re) || !Number.isFinite(y.re)) return x.re === y.re && x.im === y.im;
   if (Number.isNaN(x.re) || Number.isNaN(y.re) || Number.isNaN(x.im) || Number.isNaN(y.im)) return false;
   const diff = Math.hypot(x.re - y.re, x.im - y.im);
