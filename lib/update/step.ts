@@ -7,7 +7,7 @@ import { describe, fail } from "../core/errors.js";
 import type { LlamaModel } from "../model/llama.js";
 import { logprobTensors, type LogprobsBatch, type LogprobTensors } from "../model/logprobs.js";
 import type { AdamW } from "../model/optim.js";
-import { checkRowFields, sliceRows, take, type RowFields, type SlicedRows } from "./rows.js";
+import { checkRowFields, sliceRows, type RowFields, type SlicedRows } from "./rows.js";
 
 /** A trainable local model, or anything holding one (rollout.LocalPolicy). */
 export type TrainableModel = LlamaModel | { model: LlamaModel };
@@ -52,7 +52,7 @@ export function modelOf(m: TrainableModel, fn: string): LlamaModel {
 }
 
 function sliceBatch(b: LogprobsBatch, rows: number[]): LogprobsBatch {
-  return { ids: take(b.ids as ArrayLike<unknown>, rows) as LogprobsBatch["ids"], attentionMask: b.attentionMask ? (take(b.attentionMask as ArrayLike<unknown>, rows) as LogprobsBatch["ids"]) : b.attentionMask, responseMask: b.responseMask ? (take(b.responseMask as ArrayLike<unknown>, rows) as LogprobsBatch["ids"]) : b.responseMask };
+  return sliceRows({ ids: b.ids, attentionMask: b.attentionMask, responseMask: b.responseMask } as RowFields, rows) as unknown as LogprobsBatch;
 }
 
 /** Scored response tokens of `rows` (positions t >= 1 with responseMask > 0; all rows count 1 each without a mask). */
