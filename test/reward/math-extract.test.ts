@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { boxedAnswers, extractAnswer } from "../../lib/reward/math/extract.js";
 import { gsm8kReward, mathReward } from "../../lib/reward/math/reward.js";
+import { gradeMath } from "../../lib/reward/math/grade.js";
 
 test("the LAST \\boxed{} counts, with nested braces", () => {
   const r = extractAnswer("First \\boxed{1}. Then \\boxed{\\frac{\\sqrt{3}}{2}} is it.");
@@ -113,4 +114,22 @@ test("a 'final answer' after the last box wins over it when phraseAfterBox is se
     "so $\\boxed{200}$ and then $\\boxed{255}$. Final Answer: The final answer is $10,455$. I hope it is correct.";
   assert.equal(extractAnswer(text).answer, "255");
   assert.equal(extractAnswer(text, { phraseAfterBox: true }).answer, "10,455");
+});
+
+test("response mode stays linear on degenerate text (unclosed openers, thousands of boxes or phrases)", () => {
+  const inputs = [
+    "\\[".repeat(30000),
+    "\\(a".repeat(30000),
+    "\\(a".repeat(30000) + "\\)",
+    "$".repeat(50000),
+    "$a\n".repeat(30000),
+    "answer: ".repeat(20000),
+    "\\boxed{1} and ".repeat(20000),
+    "$\\frac{1}{2}$ ".repeat(20000),
+  ];
+  for (const text of inputs) {
+    const t0 = Date.now();
+    gradeMath("7", text, { mode: "response" });
+    assert.ok(Date.now() - t0 < 1000, `${JSON.stringify(text.slice(0, 12))}...: ${Date.now() - t0} ms`);
+  }
 });

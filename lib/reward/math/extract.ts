@@ -190,33 +190,73 @@ function lastNumber(text: string): string | null {
 }
 
 // Math environments of a text in order: $$..$$, \[..\] (may span lines), $..$, \(..\) (one line), with the end of
-// each and a percent word right after it ("$28$ %").
-const ENV =
-  /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|(?<!\\)\\\[([\s\S]+?)(?<!\\)\\\]|(?<![\\$\d])\$((?:\\\$|[^\n$])+?)(?<!\\)\$|(?<!\\)\\\(((?:[^\\\n]|\\(?!\)))+?)(?<!\\)\\\)/g;
+// each and a percent word right after it ("$28$ %"). One pass: the next closer of each kind is searched once and
+// reused, so a text full of unclosed openers ("\(" x 30,000) stays linear.
 const ENV_GAP = /^\s*(?:,?\s*(?:and|or)|,)\s*$/;
 // A bare fraction outside any environment: "so each is (\\frac{2}{5}) tons".
 const BARE_FRAC = /-?\\[dt]?frac\{-?\d+(?:[.,]\d+)?\}\{-?\d+(?:[.,]\d+)?\}/g;
+const OPENER = /\$\$|\\\[|\\\(|\$/g;
+const PCT_AFTER = /\s*(?:\\?%|percent(?:age)?\b|pct\b)/y;
 
 function latexEnvs(text: string): { content: string; start: number; end: number }[] {
   const out: { content: string; start: number; end: number }[] = [];
-  ENV.lastIndex = 0;
-  for (let m = ENV.exec(text); m; m = ENV.exec(text)) {
-    let content = m[1] ?? m[2] ?? m[3] ?? m[4];
-    let end = m.index + m[0].length;
-    const pct = /^\s*(?:\\?%|percent(?:age)?\b|pct\b)/.exec(text.slice(end));
+  const next: Record<string, number> = { $$: -2, "\\[": -2, "\\(": -2 };
+  // The first unescaped `close` at or after `from` (cached: later openers reuse it while it lies ahead).
+  const closer = (close: string, from: number): number => {
+    if (next[close] === -1 || next[close] >= from) return next[close];
+    let c = text.indexOf(close, from);
+    while (c > 0 && text[c - 1] === "\\" && close[0] === "$") c = text.indexOf(close, c + 1);
+    next[close] = c;
+    return c;
+  };
+  OPENER.lastIndex = 0;
+  for (let m = OPENER.exec(text); m; m = OPENER.exec(text)) {
+    const k = m.index,
+      o = m[0];
+    const before = k > 0 ? text[k - 1] : "";
+    if (before === "\\" || (o === "$" && /[\d$]/.test(before))) continue;
+    let contentEnd = -1,
+      end = -1;
+    if (o === "$") {
+      for (let j = k + 1; j < text.length; j++) {
+        const ch = text[j];
+        if (ch === "\n") break;
+        if (ch === "$" && text[j - 1] !== "\\") {
+          contentEnd = j;
+          end = j + 1;
+          break;
+        }
+      }
+    } else {
+      const close = o === "$$" ? "$$" : o === "\\[" ? "\\]" : "\\)";
+      const c = closer(close, k + 2);
+      if (c >= 0 && !(o === "\\(" && text.slice(k + 2, c).includes("\n"))) {
+        contentEnd = c;
+        end = c + 2;
+      }
+    }
+    if (end < 0 || contentEnd <= k + o.length) continue;
+    let content = text.slice(k + o.length, contentEnd);
+    PCT_AFTER.lastIndex = end;
+    const pct = PCT_AFTER.exec(text);
     if (pct && !/%\s*$/.test(content)) {
       content += "\\%";
       end += pct[0].length;
     }
+    OPENER.lastIndex = end;
     // Words in the environment ("$? just about 1$", a stray dollar sign): not an answer.
-    if (content.trim() !== "" && !hasWords(content)) out.push({ content, start: m.index, end });
+    if (content.trim() !== "" && !hasWords(content)) out.push({ content, start: k, end });
   }
   if (text.includes("frac")) {
-    const covered = out.map((e) => [e.start, e.end]);
+    // Bare fractions outside every environment (both lists are in text order: one merge).
+    const spans = out.slice();
+    let e = 0;
     BARE_FRAC.lastIndex = 0;
     for (let m = BARE_FRAC.exec(text); m; m = BARE_FRAC.exec(text)) {
       const at = m.index;
-      if (!covered.some(([a, b]) => at >= a && at < b)) out.push({ content: m[0], start: at, end: at + m[0].length });
+      while (e < spans.length && spans[e].end <= at) e++;
+      if (e < spans.length && spans[e].start <= at) continue;
+      out.push({ content: m[0], start: at, end: at + m[0].length });
     }
     out.sort((a, b) => a.end - b.end);
   }
