@@ -133,3 +133,13 @@ test("response mode stays linear on degenerate text (unclosed openers, thousands
     assert.ok(Date.now() - t0 < 1000, `${JSON.stringify(text.slice(0, 12))}...: ${Date.now() - t0} ms`);
   }
 });
+
+test("multipleBoxed 'reject': one answer in several boxes is not a conflict; a box outside it that differs is", () => {
+  const reject = { multipleBoxed: "reject" as const };
+  assert.equal(mathReward("so $\\boxed{-2}$ and $\\boxed{1}$", "-2, 1", undefined, reject).score, 1);
+  assert.equal(mathReward("first \\boxed{1}, then: \\boxed{1} and \\boxed{2}", "1, 2", undefined, reject).score, 1);
+  const hedge = mathReward("maybe \\boxed{3}; final: \\boxed{1} and \\boxed{2}", "1, 2", undefined, reject);
+  assert.deepEqual([hedge.score, hedge.details.rule], [0, "conflicting-boxed"]);
+  assert.equal(mathReward("so $\\boxed{12}$ or $\\boxed{13}$", "13", undefined, reject).score, 0);
+  assert.equal(mathReward("so \\boxed{12}. (Answer in \\boxed{}.)", "12", undefined, reject).score, 1);
+});

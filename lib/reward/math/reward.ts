@@ -1,6 +1,6 @@
 // The "math" and "gsm8k" rewards: extract the final answer from a response, grade it against the ground truth.
 import { normalizeAnswer } from "./normalize.js";
-import { extractAnswer, boxedAnswers, type ExtractRule } from "./extract.js";
+import { boxedAnswers, boxedGroup, extractAnswer, type ExtractRule } from "./extract.js";
 import { gradeMath, goldText, type GradeMathOptions } from "./grade.js";
 import { register } from "../registry.js";
 import type { RewardRecord, RewardResult } from "../types.js";
@@ -33,8 +33,18 @@ export const defaults = {
   wrongScore: 0,
 };
 
+// Distinct boxed answers of a response: the final answer (its last box, with the boxes that form one answer with it,
+// "\\boxed{1} and \\boxed{2}") and every other non-empty box whose content is not part of it.
 function distinctBoxed(response: string): string[] {
-  return [...new Set(boxedAnswers(response).map((b) => normalizeAnswer(b.content).compact))];
+  const all = boxedAnswers(response).filter((b) => b.content.trim() !== "");
+  const key = (c: string) => normalizeAnswer(c).compact;
+  const group = boxedGroup(response, all);
+  const final = group.map((b) => key(b.content));
+  const others = all
+    .filter((b) => !group.includes(b))
+    .map((b) => key(b.content))
+    .filter((k) => !final.includes(k));
+  return [final.join(", "), ...new Set(others)];
 }
 
 function grade(
@@ -62,7 +72,7 @@ function grade(
         details: { extracted: ex.answer, extractedBy: ex.rule, gold, rule: "conflicting-boxed", boxed: distinct },
       };
   }
-  const r = gradeMath(gold, ex.answer, options);
+  const r = gradeMath(gold, ex.answer, { ...options, mode: "answer" });
   return {
     score: r.equal ? correct : wrong,
     details: { extracted: ex.answer, extractedBy: ex.rule, boxedCount: ex.boxedCount, ...r.details },
