@@ -195,3 +195,10 @@ test("normalizeAnswer removes what it reports", () => {
   assert.equal(normalizeAnswer("2m").compact, "2m"); // a one-letter unit glued to a number is a variable
   assert.equal(normalizeAnswer("5 m").compact, "5");
 });
+
+test("a gold with several boxes keeps them all (it is never cut to the last)", () => {
+  assert.equal(gradeMath("\\boxed{1} \\text{ or } \\boxed{2}", "1, 2").equal, true);
+  assert.equal(gradeMath("\\boxed{1} \\text{ or } \\boxed{2}", "2").equal, false);
+  assert.equal(gradeMath("$x = \\boxed{3}$ and $y = \\boxed{5}$", "3, 5").equal, true);
+  assert.equal(gradeMath("\\boxed{7} (that is, \\boxed{7})", "7").equal, true);
+});

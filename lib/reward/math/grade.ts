@@ -2,7 +2,7 @@
 // -> normalise -> exact string -> structure + value/symbolic equivalence -> case-insensitive text.
 import { describe, fail } from "../../core/errors.js";
 import { answersEq, newCtx, type EqualSettings } from "./equal.js";
-import { boxedGroup, extractAnswer, joinBoxes, responseRules, type ExtractRule } from "./extract.js";
+import { boxedAnswers, extractAnswer, joinBoxes, responseRules, type ExtractRule } from "./extract.js";
 import { normalizeAnswer, type NormalizedAnswer } from "./normalize.js";
 import { structureOf } from "./structure.js";
 
@@ -54,9 +54,14 @@ export function goldText(gold: unknown, from: Function = goldText): string {
     return gold.map((g) => goldText(g, from)).join(", ");
   if (typeof gold === "string" && gold.trim().length > 0) {
     if (gold.includes("\\boxed") || gold.includes("\\fbox")) {
-      // Several boxes side by side are one answer ("\\boxed{1}, \\boxed{2}"): never cut to the last.
-      const group = boxedGroup(gold);
-      if (group.length > 0) return joinBoxes(group);
+      // A gold is written by the dataset, never hedged: all its boxes are the answer ("\\boxed{1} \\text{ or }
+      // \\boxed{2}" is 1, 2), never cut to the last; the same content boxed twice counts once.
+      const boxes = boxedAnswers(gold).filter((b) => b.content.trim() !== "");
+      const seen = new Set<string>();
+      const distinct = boxes.filter(
+        (b) => !seen.has(b.content.replace(/\s+/g, "")) && seen.add(b.content.replace(/\s+/g, "")),
+      );
+      if (distinct.length > 0) return joinBoxes(distinct);
     }
     if (gold.includes("####")) return gold.slice(gold.lastIndexOf("####") + 4).trim();
     return gold;
