@@ -181,6 +181,10 @@ test("bad gold is a clear error naming the field", () => {
   );
   assert.throws(() => gradeMath({ a: 1 }, "1"), CellrlError);
   assert.throws(() => gradeMath("1", 5 as unknown as string), CellrlError);
+  assert.throws(
+    () => gradeMath("1", "1", { mode: "free" as "answer" }),
+    (e: unknown) => e instanceof CellrlError && /mode must be "answer" or "response" \(got "free"\)/.test(e.message),
+  );
 });
 
 test("normalizeAnswer removes what it reports", () => {
