@@ -28,12 +28,30 @@ export function swiglu(hidden: number): number {
 /** tiny and small exactly as in the issue. */
 export const configs: Record<"tiny" | "small", BenchConfig> = {
   tiny: {
-    name: "tiny", hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, vocab_size: 64,
-    intermediate_size: swiglu(128), tie_word_embeddings: false, batch: 64, seq: 64, prompt_len: 8, new_tokens: 32,
+    name: "tiny",
+    hidden_size: 128,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    vocab_size: 64,
+    intermediate_size: swiglu(128),
+    tie_word_embeddings: false,
+    batch: 64,
+    seq: 64,
+    prompt_len: 8,
+    new_tokens: 32,
   },
   small: {
-    name: "small", hidden_size: 256, num_hidden_layers: 6, num_attention_heads: 8, vocab_size: 256,
-    intermediate_size: swiglu(256), tie_word_embeddings: false, batch: 32, seq: 128, prompt_len: 8, new_tokens: 64,
+    name: "small",
+    hidden_size: 256,
+    num_hidden_layers: 6,
+    num_attention_heads: 8,
+    vocab_size: 256,
+    intermediate_size: swiglu(256),
+    tie_word_embeddings: false,
+    batch: 32,
+    seq: 128,
+    prompt_len: 8,
+    new_tokens: 64,
   },
 };
 

@@ -14,7 +14,8 @@ import { grpoStep, parallelTrainer } from "../lib/update/index.js";
 import { median } from "./stats.js";
 
 const CHECKPOINTS = path.join(__dirname, "..", "datasets", "checkpoints");
-const PROMPTS = 32, G = 8;
+const PROMPTS = 32,
+  G = 8;
 
 type Mode = "1 process" | "2 workers";
 
@@ -55,26 +56,50 @@ async function run(name: string, mode: Mode, steps: number): Promise<{ step: num
  * (571k): one process vs two worker threads, medians over 3 rounds × 4 steps.
  * @example const rows = await benchGrpoStep(); rows[0].value // ms per step
  */
-export async function benchGrpoStep(options: { rounds?: number; steps?: number } = {}): Promise<{ name: string; value: number; unit: string; extra?: Record<string, unknown> }[]> {
+export async function benchGrpoStep(
+  options: { rounds?: number; steps?: number } = {},
+): Promise<{ name: string; value: number; unit: string; extra?: Record<string, unknown> }[]> {
   const { rounds = 3, steps = 4 } = options;
   await useBackend();
   const entries = [];
   for (const name of ["sort5-base", "sortletters-teacher"]) {
-    const acc: Record<Mode, { step: number[]; update: number[] }> = { "1 process": { step: [], update: [] }, "2 workers": { step: [], update: [] } };
+    const acc: Record<Mode, { step: number[]; update: number[] }> = {
+      "1 process": { step: [], update: [] },
+      "2 workers": { step: [], update: [] },
+    };
     for (let r = 0; r < rounds; r++)
       for (const mode of (r % 2 ? ["2 workers", "1 process"] : ["1 process", "2 workers"]) as Mode[]) {
         const m = await run(name, mode, steps);
         acc[mode].step.push(...m.step);
         acc[mode].update.push(...m.update);
       }
-    const one = median(acc["1 process"].step), two = median(acc["2 workers"].step);
-    const u1 = median(acc["1 process"].update), u2 = median(acc["2 workers"].update);
+    const one = median(acc["1 process"].step),
+      two = median(acc["2 workers"].step);
+    const u1 = median(acc["1 process"].update),
+      u2 = median(acc["2 workers"].update);
     entries.push(
-      { name: `GRPO step ${name} ${PROMPTS}x${G}, 1 process`, value: Math.round(one), unit: "ms/step", extra: { updateMs: Math.round(u1) } },
-      { name: `GRPO step ${name} ${PROMPTS}x${G}, 2 workers (update.parallelTrainer)`, value: Math.round(two), unit: "ms/step", extra: { updateMs: Math.round(u2), stepSpeedup: +(one / two).toFixed(2), updateSpeedup: +(u1 / u2).toFixed(2) } },
+      {
+        name: `GRPO step ${name} ${PROMPTS}x${G}, 1 process`,
+        value: Math.round(one),
+        unit: "ms/step",
+        extra: { updateMs: Math.round(u1) },
+      },
+      {
+        name: `GRPO step ${name} ${PROMPTS}x${G}, 2 workers (update.parallelTrainer)`,
+        value: Math.round(two),
+        unit: "ms/step",
+        extra: { updateMs: Math.round(u2), stepSpeedup: +(one / two).toFixed(2), updateSpeedup: +(u1 / u2).toFixed(2) },
+      },
     );
   }
   return entries;
 }
 
-if (require.main === module) benchGrpoStep().then((r) => console.log(JSON.stringify(r, null, 1)), (e) => { console.error(e); process.exit(1); });
+if (require.main === module)
+  benchGrpoStep().then(
+    (r) => console.log(JSON.stringify(r, null, 1)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );

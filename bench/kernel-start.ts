@@ -48,9 +48,11 @@ function once(python: string, idleS: number): { start_ms: number; cell_ms: numbe
     timeout: 300_000,
   });
   const line = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.status !== 0 || !line.startsWith("{")) throw new Error(`kernel-start: run failed (status ${r.status}): ${r.stderr.slice(-800)}`);
+  if (r.status !== 0 || !line.startsWith("{"))
+    throw new Error(`kernel-start: run failed (status ${r.status}): ${r.stderr.slice(-800)}`);
   const res = JSON.parse(line);
-  if (res.status !== "ok") throw new Error(`kernel-start: the import cell failed (${res.status}); is the package built? (npm run build)`);
+  if (res.status !== "ok")
+    throw new Error(`kernel-start: the import cell failed (${res.status}); is the package built? (npm run build)`);
   return res;
 }
 
@@ -59,7 +61,9 @@ function once(python: string, idleS: number): { start_ms: number; cell_ms: numbe
  * kernel_start_ms], medians over fresh kernels.
  * @example const [first] = await kernelFirstImportCell(); first.value // ms
  */
-export async function kernelFirstImportCell(): Promise<{ name: string; value: number; unit: string; range?: string; extra?: string }[]> {
+export async function kernelFirstImportCell(): Promise<
+  { name: string; value: number; unit: string; range?: string; extra?: string }[]
+> {
   const j = findJupyter();
   if (!j) throw new Error("kernel-start: Jupyter (jupyter_client) not found");
   writeSpec(path.join(REPO, ".jupyter", "kernels", "cellrl"));
@@ -75,15 +79,36 @@ export async function kernelFirstImportCell(): Promise<{ name: string; value: nu
   const starts = [...now, ...idle].map((r) => r.start_ms);
   const extra = `median of ${RUNS} fresh kernels; cell: ${CELL}`;
   return [
-    { name: "kernel_first_import_cell_ms", value: Math.round(median(cells)), unit: "ms", range: fmt(cells), extra: `${extra}; sent right after kernel_info` },
-    { name: "kernel_first_import_cell_after_idle_ms", value: Math.round(median(idles)), unit: "ms", range: fmt(idles), extra: `${extra}; sent after 3 s idle (prewarmed)` },
-    { name: "kernel_start_ms", value: Math.round(median(starts)), unit: "ms", range: fmt(starts), extra: `median of ${starts.length}; spawn -> kernel_info_reply` },
+    {
+      name: "kernel_first_import_cell_ms",
+      value: Math.round(median(cells)),
+      unit: "ms",
+      range: fmt(cells),
+      extra: `${extra}; sent right after kernel_info`,
+    },
+    {
+      name: "kernel_first_import_cell_after_idle_ms",
+      value: Math.round(median(idles)),
+      unit: "ms",
+      range: fmt(idles),
+      extra: `${extra}; sent after 3 s idle (prewarmed)`,
+    },
+    {
+      name: "kernel_start_ms",
+      value: Math.round(median(starts)),
+      unit: "ms",
+      range: fmt(starts),
+      extra: `median of ${starts.length}; spawn -> kernel_info_reply`,
+    },
   ];
 }
 
 if (require.main === module) {
-  kernelFirstImportCell().then((r) => console.log(JSON.stringify(r, null, 2)), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  kernelFirstImportCell().then(
+    (r) => console.log(JSON.stringify(r, null, 2)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

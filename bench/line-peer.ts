@@ -41,7 +41,8 @@ export function startLinePeer(cmd: string, args: string[], env: NodeJS.ProcessEn
   return {
     ask: (msg) =>
       new Promise((resolve, reject) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return reject(new Error(`${cmd} is not running: ${err.slice(-800)}`));
+        if (proc.exitCode !== null || proc.signalCode !== null)
+          return reject(new Error(`${cmd} is not running: ${err.slice(-800)}`));
         waiting.push({ resolve, reject });
         proc.stdin.write(JSON.stringify(msg) + "\n");
       }),

@@ -57,7 +57,10 @@ function timeCase(c: MatmulCase, reps: number): number[] {
  * `reps` runs).
  * @example matmulBench(tinyCases, { reps: 7 })
  */
-export function matmulBench(cases: MatmulCase[] = tinyCases, options: { reps?: number; stock?: boolean } = {}): BenchEntry[] {
+export function matmulBench(
+  cases: MatmulCase[] = tinyCases,
+  options: { reps?: number; stock?: boolean } = {},
+): BenchEntry[] {
   const { reps = 7, stock = true } = options;
   const out: BenchEntry[] = [];
   for (const c of cases) {
@@ -69,7 +72,9 @@ export function matmulBench(cases: MatmulCase[] = tinyCases, options: { reps?: n
       uninstallFastKernels();
       const slow = timeCase(c, Math.max(3, Math.ceil(reps / 2)));
       installFastKernels();
-      out.push(entry(`matmul_gflops/stock/${c.name}`, flops(c) / 1e6 / median(slow), "GFLOP/s", [spread(slow), slow.length]));
+      out.push(
+        entry(`matmul_gflops/stock/${c.name}`, flops(c) / 1e6 / median(slow), "GFLOP/s", [spread(slow), slow.length]),
+      );
       out.push(entry(`matmul_speedup/${c.name}`, median(slow) / median(fast), "x"));
     }
   }

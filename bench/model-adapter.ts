@@ -35,11 +35,22 @@ export async function loadModelBench(): Promise<ModelBench> {
  * Run one train or generate measurement of `n` steps/calls and normalise the result.
  * @example await measure(mod, "generate", configs.tiny, 3) // { value: 10123, samples: [...] }
  */
-export async function measure(mod: ModelBench, kind: "train" | "generate", config: BenchConfig, n: number): Promise<Measured> {
-  const r = kind === "train" ? await mod.trainTokensPerS(config, { steps: n }) : await mod.generateTokensPerS(config, { reps: n });
+export async function measure(
+  mod: ModelBench,
+  kind: "train" | "generate",
+  config: BenchConfig,
+  n: number,
+): Promise<Measured> {
+  const r =
+    kind === "train"
+      ? await mod.trainTokensPerS(config, { steps: n })
+      : await mod.generateTokensPerS(config, { reps: n });
   if (typeof r === "number") return { value: r };
   const o = r as { value?: number; tokensPerS?: number; tokens_per_s?: number; median?: number; samples?: number[] };
   const value = o?.value ?? o?.tokensPerS ?? o?.tokens_per_s ?? o?.median;
-  if (typeof value !== "number") throw new Error(`bench: ${kind}TokensPerS returned ${JSON.stringify(r)?.slice(0, 200)}; expected a number or {value}`);
+  if (typeof value !== "number")
+    throw new Error(
+      `bench: ${kind}TokensPerS returned ${JSON.stringify(r)?.slice(0, 200)}; expected a number or {value}`,
+    );
   return { value, samples: Array.isArray(o.samples) ? o.samples : undefined };
 }

@@ -21,9 +21,14 @@ let config: BenchConfig | null = null;
 export function init(c: BenchConfig, ctx: WorkerContext): number {
   config = c;
   model = new LlamaModel({
-    hidden_size: c.hidden_size, num_hidden_layers: c.num_hidden_layers, num_attention_heads: c.num_attention_heads,
-    num_key_value_heads: c.num_attention_heads, intermediate_size: c.intermediate_size, vocab_size: c.vocab_size,
-    tie_word_embeddings: c.tie_word_embeddings, max_position_embeddings: Math.max(c.seq, c.prompt_len + c.new_tokens),
+    hidden_size: c.hidden_size,
+    num_hidden_layers: c.num_hidden_layers,
+    num_attention_heads: c.num_attention_heads,
+    num_key_value_heads: c.num_attention_heads,
+    intermediate_size: c.intermediate_size,
+    vocab_size: c.vocab_size,
+    tie_word_embeddings: c.tie_word_embeddings,
+    max_position_embeddings: Math.max(c.seq, c.prompt_len + c.new_tokens),
   });
   const list = [...model.namedVariables().values()];
   const same = ctx.allReduce!.broadcast(list, 0);
@@ -39,11 +44,18 @@ export function generate(arg: { reps: number }, ctx: WorkerContext): Timed {
   const rng = new Rng(2000 + ctx.rank);
   const out: Timed = { wall: [], cpu: [] };
   for (let r = 0; r < arg.reps; r++) {
-    const prompts = Array.from({ length: rows }, () => Array.from({ length: c.prompt_len }, () => rng.int(c.vocab_size)));
+    const prompts = Array.from({ length: rows }, () =>
+      Array.from({ length: c.prompt_len }, () => rng.int(c.vocab_size)),
+    );
     ctx.allReduce!.barrier(); // start together, so the slower worker's time is the group's time
     const t0 = performance.now();
     const c0 = threadCpu();
-    modelGenerate(model!, prompts, { maxNewTokens: c.new_tokens, ignoreEos: true, temperature: 1, seed: 100 * r + ctx.rank });
+    modelGenerate(model!, prompts, {
+      maxNewTokens: c.new_tokens,
+      ignoreEos: true,
+      temperature: 1,
+      seed: 100 * r + ctx.rank,
+    });
     out.cpu.push((threadCpu() - c0) * 1000);
     out.wall.push(performance.now() - t0);
   }

@@ -32,7 +32,12 @@ function summarise(per: Timed[], tokens: number, processCpuMs: number, inSync: b
   const samples = per[0].wall.map((_, s) => tokens / (Math.max(...per.map((p) => p.wall[s])) / 1000));
   const cpuMs = Math.max(...per.map((p) => p.cpu.reduce((a, b) => a + b, 0)), processCpuMs / per.length);
   const sorted = [...samples].sort((a, b) => a - b);
-  return { value: sorted[sorted.length >> 1], samples, cpuValue: (tokens * per[0].cpu.length) / (cpuMs / 1000), inSync };
+  return {
+    value: sorted[sorted.length >> 1],
+    samples,
+    cpuValue: (tokens * per[0].cpu.length) / (cpuMs / 1000),
+    inSync,
+  };
 }
 
 /**
@@ -40,20 +45,30 @@ function summarise(per: Timed[], tokens: number, processCpuMs: number, inSync: b
  * The step is bench/model.ts's (same model and init, mean NLL through logprobTensors, AdamW lr 1e-3), split by rows.
  * @example await parallelTrainTokensPerS(configs.tiny, { steps: 4 })
  */
-export async function parallelTrainTokensPerS(c: BenchConfig, options: { steps?: number; workers?: number } = {}): Promise<ParallelResult> {
+export async function parallelTrainTokensPerS(
+  c: BenchConfig,
+  options: { steps?: number; workers?: number } = {},
+): Promise<ParallelResult> {
   const { steps = 4, workers = 2 } = options;
   await ensureBackend(); // the main thread holds the model the workers copy
   const m = new LlamaModel(
     {
-      hidden_size: c.hidden_size, num_hidden_layers: c.num_hidden_layers, num_attention_heads: c.num_attention_heads,
-      num_key_value_heads: c.num_attention_heads, intermediate_size: c.intermediate_size, vocab_size: c.vocab_size,
-      tie_word_embeddings: c.tie_word_embeddings, max_position_embeddings: Math.max(c.seq, c.prompt_len + c.new_tokens),
+      hidden_size: c.hidden_size,
+      num_hidden_layers: c.num_hidden_layers,
+      num_attention_heads: c.num_attention_heads,
+      num_key_value_heads: c.num_attention_heads,
+      intermediate_size: c.intermediate_size,
+      vocab_size: c.vocab_size,
+      tie_word_embeddings: c.tie_word_embeddings,
+      max_position_embeddings: Math.max(c.seq, c.prompt_len + c.new_tokens),
     },
     { rng: new Rng(0) },
   );
   const pt = await ParallelTrainer.create(m, { workers, optimizer: { lr: 1e-3 } });
   const rng = new Rng(1);
-  const batch = () => ({ ids: Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size))) });
+  const batch = () => ({
+    ids: Array.from({ length: c.batch }, () => Array.from({ length: c.seq }, () => rng.int(c.vocab_size))),
+  });
   try {
     await pt.step(batch()); // warm-up: heap growth, JIT, Adam moments
     const per: Timed[] = Array.from({ length: workers }, () => ({ wall: [], cpu: [] }));
@@ -70,7 +85,12 @@ export async function parallelTrainTokensPerS(c: BenchConfig, options: { steps?:
     }
     const cu = process.cpuUsage(c0);
     const sums = await pt.replicaChecksums();
-    return summarise(per, trainTokens(c), (cu.user + cu.system) / 1000, sums.every((x) => x === sums[0]));
+    return summarise(
+      per,
+      trainTokens(c),
+      (cu.user + cu.system) / 1000,
+      sums.every((x) => x === sums[0]),
+    );
   } finally {
     await pt.close();
     m.dispose();
@@ -81,7 +101,10 @@ export async function parallelTrainTokensPerS(c: BenchConfig, options: { steps?:
  * Generate `reps` (+1 warm-up) times with the prompts split over `workers` threads and report new tokens/s.
  * @example await parallelGenerateTokensPerS(configs.tiny, { reps: 3 })
  */
-export async function parallelGenerateTokensPerS(c: BenchConfig, options: { reps?: number; workers?: number } = {}): Promise<ParallelResult> {
+export async function parallelGenerateTokensPerS(
+  c: BenchConfig,
+  options: { reps?: number; workers?: number } = {},
+): Promise<ParallelResult> {
   const { reps = 3, workers = 2 } = options;
   if (c.batch % workers) throw new Error(`bench: batch ${c.batch} does not split over ${workers} workers`);
   const group = await workerGroup(require.resolve("./parallel-worker"), { workers, reduceFloats: 12_000_000 });
@@ -93,7 +116,12 @@ export async function parallelGenerateTokensPerS(c: BenchConfig, options: { reps
     const cu = process.cpuUsage(c0);
     const sums = await group.all<number>("checksum");
     await group.all("dispose");
-    return summarise(per, generateTokens(c), (cu.user + cu.system) / 1000, sums.every((s) => s === sums[0]));
+    return summarise(
+      per,
+      generateTokens(c),
+      (cu.user + cu.system) / 1000,
+      sums.every((s) => s === sums[0]),
+    );
   } finally {
     await group.close();
   }

@@ -26,7 +26,9 @@ interface Solution {
 
 async function pass(rows: Solution[], options: CodeRewardOptions): Promise<number> {
   const t0 = process.hrtime.bigint();
-  const results = await Promise.all(rows.map((r) => codeReward("```python\n" + r.program + "\n```", r.tests, undefined, options)));
+  const results = await Promise.all(
+    rows.map((r) => codeReward("```python\n" + r.program + "\n```", r.tests, undefined, options)),
+  );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const bad = results.filter((r) => r.score !== 1).length;
   if (bad > 0) throw new Error(`bench/reward-code: ${bad} canonical solutions did not pass`);
@@ -54,7 +56,12 @@ export async function benchRewardCode(): Promise<BenchResult[]> {
   closeSandboxes();
   return [
     { name: "code_checks_per_s/humaneval", value: Math.round(rows.length / best), unit: "solutions/s", extra },
-    { name: "code_checks_per_s/humaneval-fresh-sandbox", value: Math.round(rows.length / cold), unit: "solutions/s", extra },
+    {
+      name: "code_checks_per_s/humaneval-fresh-sandbox",
+      value: Math.round(rows.length / cold),
+      unit: "solutions/s",
+      extra,
+    },
   ];
 }
 

@@ -20,7 +20,9 @@ const MATH500 = path.join(DATASETS, "math500_test.jsonl.gz");
 
 function load(): { response: string; gold: string }[] {
   const rows = readJsonl<GeneratedRecord>(FILE);
-  return rows.flatMap((r) => (r.responses ?? []).map((response) => ({ response, gold: r.reward_model.ground_truth as string })));
+  return rows.flatMap((r) =>
+    (r.responses ?? []).map((response) => ({ response, gold: r.reward_model.ground_truth as string })),
+  );
 }
 
 function bestRate(n: number, pass: () => void): number {
@@ -47,7 +49,8 @@ export async function benchRewardMath(): Promise<BenchResult[]> {
   });
   const answers = readJsonl<GeneratedRecord>(MATH500).map((r) => r.reward_model.ground_truth as string);
   const mismatch = bestRate(answers.length, () => {
-    for (let i = 0; i < answers.length; i++) sink += gradeMath(answers[i], answers[(i + 1) % answers.length]).equal ? 1 : 0;
+    for (let i = 0; i < answers.length; i++)
+      sink += gradeMath(answers[i], answers[(i + 1) % answers.length]).equal ? 1 : 0;
   });
   if (sink < 0) console.log(sink); // keep the work observable
   return [

@@ -56,7 +56,20 @@ function samplesOf(r: Record<string, unknown>): number[] {
 }
 
 // bench/*.ts files that are part of this harness (everything else in bench/ is another engineer's benchmark module).
-const HARNESS = new Set(["run", "report", "stats", "matmul", "configs", "torch-peer", "line-peer", "tfjs-peer", "model-adapter", "model", "parallel", "parallel-worker"]);
+const HARNESS = new Set([
+  "run",
+  "report",
+  "stats",
+  "matmul",
+  "configs",
+  "torch-peer",
+  "line-peer",
+  "tfjs-peer",
+  "model-adapter",
+  "model",
+  "parallel",
+  "parallel-worker",
+]);
 
 async function otherEntries(): Promise<{ entries: BenchEntry[]; notes: string[] }> {
   // Other engineers' bench modules (kernel start-up, reward graders, ...): every exported function returns
@@ -64,7 +77,9 @@ async function otherEntries(): Promise<{ entries: BenchEntry[]; notes: string[] 
   const entries: BenchEntry[] = [];
   const notes: string[] = [];
   const files = readdirSync(__dirname)
-    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !/^(scratch|proto)/.test(f) && !HARNESS.has(f.slice(0, -3)))
+    .filter(
+      (f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !/^(scratch|proto)/.test(f) && !HARNESS.has(f.slice(0, -3)),
+    )
     .sort();
   for (const file of files) {
     const label = `bench/${file}`;
@@ -82,12 +97,21 @@ async function otherEntries(): Promise<{ entries: BenchEntry[]; notes: string[] 
       log(`${label} ${key}()`);
       try {
         const r = await (fn as () => unknown)();
-        for (const e of (Array.isArray(r) ? r : [r]) as { name?: unknown; value?: unknown; unit?: unknown; range?: unknown; extra?: unknown }[])
+        for (const e of (Array.isArray(r) ? r : [r]) as {
+          name?: unknown;
+          value?: unknown;
+          unit?: unknown;
+          range?: unknown;
+          extra?: unknown;
+        }[])
           if (e && typeof e.name === "string" && typeof e.value === "number")
             entries.push({
-              name: e.name, value: e.value, unit: String(e.unit ?? ""),
+              name: e.name,
+              value: e.value,
+              unit: String(e.unit ?? ""),
               range: e.range === undefined ? undefined : String(e.range),
-              extra: e.extra === undefined ? undefined : typeof e.extra === "string" ? e.extra : JSON.stringify(e.extra),
+              extra:
+                e.extra === undefined ? undefined : typeof e.extra === "string" ? e.extra : JSON.stringify(e.extra),
             });
       } catch (e) {
         notes.push(`${label} ${key}() failed: ${(e as Error).message.split("\n")[0]}`);
@@ -112,14 +136,19 @@ async function main(): Promise<void> {
     if (typeof p1 === "string") notes.push(`PyTorch peer skipped: ${p1}.`);
     else {
       torch1 = p1;
-      software.push(`PyTorch ${p1.info.torch} (Debian python3-torch) with ${p1.info.blas}; peer pinned to 1 thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)`);
+      software.push(
+        `PyTorch ${p1.info.torch} (Debian python3-torch) with ${p1.info.blas}; peer pinned to 1 thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)`,
+      );
       // Torch on 2 threads is only a reference, and multi-threaded BLAS collapses when the cores are shared (spinning
       // threads): run it on a quiet machine (or with --torch2), once per config.
       const quiet = loadavg()[0] < cpus().length * 0.5;
       if (cpus().length >= 2 && !quick && (quiet || args.has("--torch2"))) {
         const p2 = await startTorchPeer(2);
         if (typeof p2 !== "string") torch2 = p2;
-      } else if (cpus().length >= 2 && !quick) notes.push(`PyTorch on 2 threads skipped: the machine was busy (load ${loadavg()[0].toFixed(1)}); --torch2 forces it.`);
+      } else if (cpus().length >= 2 && !quick)
+        notes.push(
+          `PyTorch on 2 threads skipped: the machine was busy (load ${loadavg()[0].toFixed(1)}); --torch2 forces it.`,
+        );
     }
   }
 
@@ -128,7 +157,9 @@ async function main(): Promise<void> {
     const peer = tfjsPeer();
     try {
       const info = await ask(peer, { cmd: "info" });
-      software.unshift(`Node ${info.node}, @tensorflow/tfjs ${info.tfjs} wasm backend; ${(info.notes as string[]).join("; ")}`);
+      software.unshift(
+        `Node ${info.node}, @tensorflow/tfjs ${info.tfjs} wasm backend; ${(info.notes as string[]).join("; ")}`,
+      );
       entries.push(...((await ask(peer, { cmd: "matmul", reps: quick ? 3 : 7 })).entries as BenchEntry[]));
     } finally {
       await peer.close();
@@ -147,7 +178,9 @@ async function main(): Promise<void> {
     try {
       if (!software.some((x) => x.startsWith("Node"))) {
         const info = await ask(peer, { cmd: "info" });
-        software.unshift(`Node ${info.node}, @tensorflow/tfjs ${info.tfjs} wasm backend; ${(info.notes as string[]).join("; ")}`);
+        software.unshift(
+          `Node ${info.node}, @tensorflow/tfjs ${info.tfjs} wasm backend; ${(info.notes as string[]).join("; ")}`,
+        );
       }
       for (let r = 0; r < p.rounds; r++) {
         log(`${name} round ${r + 1}/${p.rounds}: tfjs train`);
@@ -185,10 +218,14 @@ async function main(): Promise<void> {
         for (const kind of ["train", "gen"] as const) {
           log(`${name} round ${r + 1}/${p.rounds}: tfjs 2-worker ${kind}`);
           try {
-            const res = kind === "train"
-              ? await parallelTrainTokensPerS(c, { steps: p.trainSteps, workers: 2 })
-              : await parallelGenerateTokensPerS(c, { reps: p.genReps, workers: 2 });
-            if (!res.inSync) notes.push(`${name}: the 2 workers' weights differ after ${kind} (checksum mismatch); that number is suspect.`);
+            const res =
+              kind === "train"
+                ? await parallelTrainTokensPerS(c, { steps: p.trainSteps, workers: 2 })
+                : await parallelGenerateTokensPerS(c, { reps: p.genReps, workers: 2 });
+            if (!res.inSync)
+              notes.push(
+                `${name}: the 2 workers' weights differ after ${kind} (checksum mismatch); that number is suspect.`,
+              );
             par[kind].push(...res.samples);
             if (Number.isFinite(res.cpuValue)) parCpu[kind].push(res.cpuValue);
           } catch (e) {
@@ -227,11 +264,20 @@ async function main(): Promise<void> {
         entries.push(entry(`${kind}_vs_torch_cpu_time/${name}`, cpuRatio, "x (per CPU-second, load-corrected)"));
       }
       rows.push({
-        workload: `${name} ${kind}`, tfjs: v, tfjsSpread: spread([...a]), torch1: b.length ? median([...b]) : null,
-        torch1Spread: b.length ? spread([...b]) : null, torch2: two, ratio, cpuRatio,
+        workload: `${name} ${kind}`,
+        tfjs: v,
+        tfjsSpread: spread([...a]),
+        torch1: b.length ? median([...b]) : null,
+        torch1Spread: b.length ? spread([...b]) : null,
+        torch2: two,
+        ratio,
+        cpuRatio,
       });
     }
-    for (const [kind, a, ac, two] of [["train", par.train, parCpu.train, t2train], ["generate", par.gen, parCpu.gen, t2gen]] as const) {
+    for (const [kind, a, ac, two] of [
+      ["train", par.train, parCpu.train, t2train],
+      ["generate", par.gen, parCpu.gen, t2gen],
+    ] as const) {
       if (!a.length) continue;
       const v = median([...a]);
       const one = kind === "train" ? th.train : th.gen;
@@ -240,15 +286,37 @@ async function main(): Promise<void> {
       if (ac.length && oneCpu.length) {
         // tokens per second with a core per worker (slowest worker's thread CPU time) vs torch per CPU-second
         cpuRatio = median([...ac]) / median([...oneCpu]);
-        entries.push(entry(`${kind}_tokens_per_s_2workers_cpu/${name}`, median([...ac]), "tokens/s (a core per worker: thread CPU time)"));
-        entries.push(entry(`${kind}_2workers_vs_torch_cpu_time/${name}`, cpuRatio, "x (load-corrected, cellrl 2 workers / torch 1 thread)"));
+        entries.push(
+          entry(
+            `${kind}_tokens_per_s_2workers_cpu/${name}`,
+            median([...ac]),
+            "tokens/s (a core per worker: thread CPU time)",
+          ),
+        );
+        entries.push(
+          entry(
+            `${kind}_2workers_vs_torch_cpu_time/${name}`,
+            cpuRatio,
+            "x (load-corrected, cellrl 2 workers / torch 1 thread)",
+          ),
+        );
       }
       entries.push(entry(`${kind}_tokens_per_s_2workers/${name}`, v, "tokens/s", [spread([...a]), a.length]));
-      if (one.length) entries.push(entry(`${kind}_2workers_vs_torch/${name}`, v / median([...one]), "x (cellrl 2 workers / torch 1 thread)"));
-      if (two) entries.push(entry(`${kind}_2workers_vs_torch2/${name}`, v / two, "x (cellrl 2 workers / torch 2 threads)"));
+      if (one.length)
+        entries.push(
+          entry(`${kind}_2workers_vs_torch/${name}`, v / median([...one]), "x (cellrl 2 workers / torch 1 thread)"),
+        );
+      if (two)
+        entries.push(entry(`${kind}_2workers_vs_torch2/${name}`, v / two, "x (cellrl 2 workers / torch 2 threads)"));
       rows.push({
-        workload: `${name} ${kind}, 2 workers`, tfjs: v, tfjsSpread: spread([...a]), torch1: one.length ? median([...one]) : null,
-        torch1Spread: one.length ? spread([...one]) : null, torch2: two, ratio: one.length ? v / median([...one]) : null, cpuRatio,
+        workload: `${name} ${kind}, 2 workers`,
+        tfjs: v,
+        tfjsSpread: spread([...a]),
+        torch1: one.length ? median([...one]) : null,
+        torch1Spread: one.length ? spread([...one]) : null,
+        torch2: two,
+        ratio: one.length ? v / median([...one]) : null,
+        cpuRatio,
       });
     }
   }
@@ -283,7 +351,10 @@ async function main(): Promise<void> {
     `Train = forward + backward + AdamW on batch*(seq-1) target tokens; generate = ${configs.tiny.prompt_len}-token prompts + new tokens with the KV cache (tok/s counts new tokens). ` +
       `Configs: ${names.map((n) => `${n} = hidden ${configs[n].hidden_size}, ${configs[n].num_hidden_layers} layers, ${configs[n].num_attention_heads} heads, vocab ${configs[n].vocab_size}, SwiGLU ${configs[n].intermediate_size}, batch ${configs[n].batch}, seq ${configs[n].seq}, ${configs[n].new_tokens} new tokens`).join("; ")}.`,
   );
-  if (busy) notes.unshift(`The machine was shared and busy during this run (load average ${load0[0].toFixed(1)} at start, ${load1[0].toFixed(1)} at end, on ${cores} cores): absolute numbers are noisy; tfjs and torch alternated round by round, so the ratios are the more reliable figures.`);
+  if (busy)
+    notes.unshift(
+      `The machine was shared and busy during this run (load average ${load0[0].toFixed(1)} at start, ${load1[0].toFixed(1)} at end, on ${cores} cores): absolute numbers are noisy; tfjs and torch alternated round by round, so the ratios are the more reliable figures.`,
+    );
   writeReport(root, entries, {
     date: new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC",
     machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cores} cores`,
@@ -292,7 +363,9 @@ async function main(): Promise<void> {
     notes,
     rows,
   });
-  log(`wrote BENCHMARKS.md and BENCHMARKS.json (${entries.length} entries) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  log(
+    `wrote BENCHMARKS.md and BENCHMARKS.json (${entries.length} entries) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
 }
 
 main().catch((e) => {

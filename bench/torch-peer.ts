@@ -26,13 +26,21 @@ export interface TorchPeer {
 
 function peerEnv(threads: number): NodeJS.ProcessEnv {
   // OpenBLAS's pthread build ignores torch.set_num_threads: pin it too, so "1 thread" means one core.
-  return { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  return {
+    ...process.env,
+    OPENBLAS_NUM_THREADS: String(threads),
+    OMP_NUM_THREADS: String(threads),
+    MKL_NUM_THREADS: String(threads),
+  };
 }
 
 // Debian's torch calls whatever libblas.so.3 the alternatives system points at; the reference BLAS is ~20x slower
 // than OpenBLAS, which would make the peer a straw man, so the report names it.
 function blasName(threads: number): string {
-  const r = spawnSync(defaults.python, ["-c", "import torch; print(open('/proc/self/maps').read())"], { encoding: "utf8", env: peerEnv(threads) });
+  const r = spawnSync(defaults.python, ["-c", "import torch; print(open('/proc/self/maps').read())"], {
+    encoding: "utf8",
+    env: peerEnv(threads),
+  });
   const maps = r.stdout ?? "";
   if (/openblas/i.test(maps)) return "OpenBLAS";
   if (/mkl/i.test(maps)) return "MKL";
@@ -46,7 +54,8 @@ function blasName(threads: number): string {
  */
 export async function startTorchPeer(threads = 1): Promise<TorchPeer | string> {
   const check = spawnSync(defaults.python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
-  if (check.status !== 0) return `python3-torch is not importable by ${defaults.python} (${(check.stderr || check.error?.message || "").trim().split("\n").pop()})`;
+  if (check.status !== 0)
+    return `python3-torch is not importable by ${defaults.python} (${(check.stderr || check.error?.message || "").trim().split("\n").pop()})`;
   const peer = startLinePeer(defaults.python, [join(__dirname, "torch_peer.py")], peerEnv(threads));
   const run = async (cmd: string, c: BenchConfig, n: number): Promise<Timed> => {
     const res = await peer.ask({ cmd, config: { ...c, threads }, steps: n, reps: n });

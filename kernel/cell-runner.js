@@ -98,15 +98,19 @@ class CellRunner {
   start() {
     if (this.executor) return this;
     this.forwarded = resolve.forwardCellrl(this.cwd, tslab.ts());
-    this.convs = new Converters((converted) => {
-      this.capture.diagnostics = converted.diagnostics?.length ? converted.diagnostics : null;
-      this.capture.declOutput = converted.declOutput ?? null;
-      if (converted.output && this.guardAwaits && this.current)
-        converted.output = instrumentAwaits(converted.output, tslab.ts(), this.current.id);
-      return converted;
-    }, (on) => {
-      for (const f of this.compilingListeners) f(on);
-    }, (prevDecl) => this.declOverride ?? prevDecl);
+    this.convs = new Converters(
+      (converted) => {
+        this.capture.diagnostics = converted.diagnostics?.length ? converted.diagnostics : null;
+        this.capture.declOutput = converted.declOutput ?? null;
+        if (converted.output && this.guardAwaits && this.current)
+          converted.output = instrumentAwaits(converted.output, tslab.ts(), this.current.id);
+        return converted;
+      },
+      (on) => {
+        for (const f of this.compilingListeners) f(on);
+      },
+      (prevDecl) => this.declOverride ?? prevDecl,
+    );
     this.convs.node; // build the TypeScript watch program now, not in the first cell
     const capture = () => this.capture;
     this.executor = tslab.executor().createExecutor(this.cwd, this.convs, {
@@ -163,11 +167,16 @@ class CellRunner {
     if (ok) return { status: "ok", hasValue, value, warnings };
     if (ctx.interrupted || thrown.some(isInterrupt))
       return { status: "error", error: interruptError(ctx.how || "SIGINT"), interrupted: true, warnings };
-    if (diagnostics) return { status: "error", error: diagnosticsError(diagnostics, code), interrupted: false, warnings };
+    if (diagnostics)
+      return { status: "error", error: diagnosticsError(diagnostics, code), interrupted: false, warnings };
     if (thrown.length) return { status: "error", error: exceptionError(thrown[0]), interrupted: false, warnings };
     return {
       status: "error",
-      error: { ename: "Error", evalue: "the cell failed without an error message", traceback: errors.map((a) => a.join(" ")) },
+      error: {
+        ename: "Error",
+        evalue: "the cell failed without an error message",
+        traceback: errors.map((a) => a.join(" ")),
+      },
       interrupted: false,
       warnings,
     };

@@ -18,12 +18,17 @@ function diagnosticsError(diags, code) {
   const more = diags.length > 1 ? ` (+${diags.length - 1} more)` : "";
   const traceback = [];
   for (const d of diags) {
-    traceback.push(`${d.fileName ?? "cell"}:${d.start.line + 1}:${d.start.character + 1} - error${tsCode(d)}: ${d.messageText}`);
+    traceback.push(
+      `${d.fileName ?? "cell"}:${d.start.line + 1}:${d.start.character + 1} - error${tsCode(d)}: ${d.messageText}`,
+    );
     // Quote the cell line only for the cell itself (other files' text is not at hand).
     const src = !d.fileName ? lines[d.start.line] : undefined;
     if (src !== undefined) {
       const num = String(d.start.line + 1);
-      const width = d.end.line === d.start.line ? Math.max(1, d.end.character - d.start.character) : Math.max(1, src.length - d.start.character);
+      const width =
+        d.end.line === d.start.line
+          ? Math.max(1, d.end.character - d.start.character)
+          : Math.max(1, src.length - d.start.character);
       traceback.push(`  ${num} | ${src}`);
       traceback.push(`  ${" ".repeat(num.length)} | ${" ".repeat(d.start.character)}${"^".repeat(width)}`);
     }
@@ -55,7 +60,9 @@ function exceptionError(e) {
     const head = [];
     const frames = [];
     for (const l of stack) (/^\s+at /.test(l) ? frames : head).push(l);
-    const kept = frames.filter((l) => !INTERNAL_FRAME.test(l)).map((l) => l.replace(/evalmachine\.<anonymous>/g, "cell (compiled JS)"));
+    const kept = frames
+      .filter((l) => !INTERNAL_FRAME.test(l))
+      .map((l) => l.replace(/evalmachine\.<anonymous>/g, "cell (compiled JS)"));
     const extra = err.cause !== undefined ? [`Caused by: ${inspect(err.cause, { depth: 2 })}`] : [];
     return { ename, evalue, traceback: [...head, ...kept, ...extra] };
   }
@@ -74,9 +81,13 @@ function interruptError(how) {
 
 /** True for the errors tslab/Node raise when SIGINT stops a cell. */
 function isInterrupt(e) {
-  return !!e && typeof e === "object" &&
-    (/** @type {any} */ (e).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" || /** @type {any} */ (e).message === "Interrupted asynchronously" ||
-      /** @type {any} */ (e).__cellrlInterrupt === true);
+  return (
+    !!e &&
+    typeof e === "object" &&
+    /** @type {any} */ ((e).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" ||
+      /** @type {any} */ (e).message === "Interrupted asynchronously" ||
+      /** @type {any} */ (e).__cellrlInterrupt === true)
+  );
 }
 
 module.exports = { diagnosticsError, exceptionError, interruptError, isInterrupt };

@@ -27,7 +27,9 @@ function cellrlVersion() {
 
 function typescriptVersion() {
   try {
-    return JSON.parse(fs.readFileSync(path.join(tslab.dir, "..", "@tslab", "typescript-for-tslab", "package.json"), "utf8")).version;
+    return JSON.parse(
+      fs.readFileSync(path.join(tslab.dir, "..", "@tslab", "typescript-for-tslab", "package.json"), "utf8"),
+    ).version;
   } catch {
     return tslab.ts().version;
   }
@@ -47,8 +49,13 @@ function resultBundle(value) {
     }
   }
   const v = /** @type {any} */ (value);
-  const isTensor = v && typeof v === "object" && typeof v.dataSync === "function" && Array.isArray(v.shape) &&
-    typeof v.dtype === "string" && typeof v.toString === "function";
+  const isTensor =
+    v &&
+    typeof v === "object" &&
+    typeof v.dataSync === "function" &&
+    Array.isArray(v.shape) &&
+    typeof v.dtype === "string" &&
+    typeof v.toString === "function";
   if (isTensor && !(mimeModule && mimeModule.isDisplayable(v))) {
     try {
       return { "text/plain": v.isDisposed ? `Tensor (disposed) shape=[${v.shape}] dtype=${v.dtype}` : v.toString() };
@@ -109,7 +116,8 @@ class CellrlHandler extends tslab.jupyter().JupyterHandlerImpl {
         // Same trick as tslab: makes Notebook 6 and JupyterLab highlight TypeScript.
         codemirror_mode: { mode: "typescript", name: "javascript", typescript: true },
       },
-      banner: `cellrl ${cellrlVersion()}: TypeScript notebooks for LLM RL post-training ` +
+      banner:
+        `cellrl ${cellrlVersion()}: TypeScript notebooks for LLM RL post-training ` +
         `(tslab ${tslab.version}, TypeScript ${ts}, Node ${process.version})`,
       help_links: [{ text: "cellrl kernel", url: "https://www.npmjs.com/package/cellrl" }],
       debugger: false,
@@ -132,7 +140,8 @@ class CellrlHandler extends tslab.jupyter().JupyterHandlerImpl {
     process.stdout.write = /** @type {any} */ (write("stdout"));
     process.stderr.write = /** @type {any} */ (write("stderr"));
     // `import * as tslab from "tslab"`: tslab.display.* sends through this module-level function.
-    tslab.jupyter().lastWriteDisplayData = (content, update) => io.publish(update ? "update_display_data" : "display_data", content);
+    tslab.jupyter().lastWriteDisplayData = (content, update) =>
+      io.publish(update ? "update_display_data" : "display_data", content);
   }
 
   installDisplayHook() {

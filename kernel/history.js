@@ -17,7 +17,13 @@ function globToRegExp(glob) {
       const end = glob.indexOf("]", i + 1);
       if (end < 0) re += "\\[";
       else {
-        re += "[" + glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\") + "]";
+        re +=
+          "[" +
+          glob
+            .slice(i + 1, end)
+            .replace(/^!/, "^")
+            .replace(/\\/g, "\\\\") +
+          "]";
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, "\\$&");
@@ -64,14 +70,20 @@ class History {
       if (s !== 0 && s !== SESSION) return [];
       const start = req.start ?? 1;
       const stop = req.stop ?? null;
-      return this.format(this.entries.filter((e) => e.line >= start && (stop === null || stop <= 0 || e.line < stop)), output);
+      return this.format(
+        this.entries.filter((e) => e.line >= start && (stop === null || stop <= 0 || e.line < stop)),
+        output,
+      );
     }
     if (type === "search") {
       const re = globToRegExp(req.pattern ?? "*");
       let hits = this.entries.filter((e) => re.test(e.input));
       if (req.unique) {
         const seen = new Set();
-        hits = hits.reverse().filter((e) => !seen.has(e.input) && seen.add(e.input)).reverse();
+        hits = hits
+          .reverse()
+          .filter((e) => !seen.has(e.input) && seen.add(e.input))
+          .reverse();
       }
       if (req.n && req.n > 0) hits = hits.slice(-req.n);
       return this.format(hits, output);

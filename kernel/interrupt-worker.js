@@ -19,7 +19,9 @@ const RUN = 5;
 // this much earlier than our report is the same signal.
 const SLACK_MS = 1000;
 // Written from this thread: the main thread, which normally logs, may be the one that is stuck.
-const log = workerData.debug ? (line) => require("node:fs").writeSync(2, `[cellrl kernel] interrupt watchdog: ${line}\n`) : () => {};
+const log = workerData.debug
+  ? (line) => require("node:fs").writeSync(2, `[cellrl kernel] interrupt watchdog: ${line}\n`)
+  : () => {};
 
 // The helper shares the kernel's process group, so it receives the SIGINT Jupyter sends to the group, and tells us
 // on stdout. It exits when its stdin closes (the kernel is gone). bash, because dash's `read` ends on a trapped signal.
@@ -55,7 +57,8 @@ async function onSigint() {
   try {
     const at = Date.now() - base;
     // The main thread's own SIGINT handler does the job whenever it gets to run (cases 1 and 2).
-    const answered = () => Atomics.load(state, MAIN_SIGINTS) > attributed && Atomics.load(state, MAIN_SIGINT_MS) >= at - SLACK_MS;
+    const answered = () =>
+      Atomics.load(state, MAIN_SIGINTS) > attributed && Atomics.load(state, MAIN_SIGINT_MS) >= at - SLACK_MS;
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline) {
       await sleep(25);
@@ -93,7 +96,12 @@ async function onSigint() {
         return;
       }
       // The cell ended, or another one started, while we waited: look again.
-      if (Atomics.load(state, RUN) !== run || Atomics.load(state, PHASE) !== phase || Atomics.load(state, COMPILING) === 1) continue;
+      if (
+        Atomics.load(state, RUN) !== run ||
+        Atomics.load(state, PHASE) !== phase ||
+        Atomics.load(state, COMPILING) === 1
+      )
+        continue;
       if (phase === PHASE_SYNC) {
         // The cell's synchronous part, run with breakOnSigint: re-deliver the signal so Node interrupts it properly
         // (again on the next round if it landed just before breakOnSigint was armed).

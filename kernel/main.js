@@ -22,7 +22,9 @@ function parseArgs(argv) {
     } else if (!a.startsWith("-") && !configPath) configPath = a;
   }
   if (!configPath) {
-    realStderr("cellrl kernel: missing --config-path <connection file> (Jupyter passes it; see .jupyter/kernels/cellrl/kernel.json)\n");
+    realStderr(
+      "cellrl kernel: missing --config-path <connection file> (Jupyter passes it; see .jupyter/kernels/cellrl/kernel.json)\n",
+    );
     process.exit(2);
   }
   return { configPath: path.resolve(configPath) };
@@ -42,7 +44,9 @@ async function main() {
   installInterrupts(server, { log: debug });
   process.on("uncaughtException", (err) => {
     // A callback scheduled by a cell threw after the cell finished: show it where output goes, keep the kernel up.
-    process.stderr.write(`Uncaught exception (from a callback scheduled by an earlier cell): ${err && err.stack ? err.stack : err}\n`);
+    process.stderr.write(
+      `Uncaught exception (from a callback scheduled by an earlier cell): ${err && err.stack ? err.stack : err}\n`,
+    );
   });
   process.on("unhandledRejection", (reason) => {
     process.stderr.write(`Unhandled promise rejection: ${reason && reason.stack ? reason.stack : reason}\n`);

@@ -29,7 +29,9 @@ function prewarm(handler, options = {}) {
         result.required = true;
       }
     } catch (e) {
-      log(`prewarm: require("cellrl") failed (${e instanceof Error ? e.message.split("\n")[0] : e}); is the package built? (npm run build)`);
+      log(
+        `prewarm: require("cellrl") failed (${e instanceof Error ? e.message.split("\n")[0] : e}); is the package built? (npm run build)`,
+      );
       return result;
     }
     await idle();

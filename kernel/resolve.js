@@ -36,7 +36,15 @@ function forwardCellrl(cwd, ts) {
     return rest ? path.join(REPO, rest) : REPO;
   };
   const sys = ts.sys;
-  for (const name of ["fileExists", "readFile", "directoryExists", "getDirectories", "realpath", "getModifiedTime", "readDirectory"]) {
+  for (const name of [
+    "fileExists",
+    "readFile",
+    "directoryExists",
+    "getDirectories",
+    "realpath",
+    "getModifiedTime",
+    "readDirectory",
+  ]) {
     const orig = sys[name];
     if (typeof orig !== "function") continue;
     sys[name] = function (p, ...rest) {

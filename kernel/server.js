@@ -67,7 +67,8 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
     } catch (e) {
       this.log(`${type} failed: ${e instanceof Error ? e.stack : e}`);
       const reply = type.endsWith("_request") ? type.replace(/_request$/, "_reply") : null;
-      if (reply) this.send(sock, msg, reply, { status: "error", ename: "KernelError", evalue: String(e), traceback: [] });
+      if (reply)
+        this.send(sock, msg, reply, { status: "error", ename: "KernelError", evalue: String(e), traceback: [] });
     } finally {
       this.publishStatus("idle", msg);
     }
@@ -139,7 +140,13 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
       } catch (e) {
         // A kernel bug, not a cell error: still answer so the front end does not hang.
         this.log(`execute failed: ${e instanceof Error ? e.stack : e}`);
-        content = { status: "error", execution_count: this.handler.execCount, ename: "KernelError", evalue: String(e), traceback: [] };
+        content = {
+          status: "error",
+          execution_count: this.handler.execCount,
+          ename: "KernelError",
+          evalue: String(e),
+          traceback: [],
+        };
         io.publish("error", { ename: content.ename, evalue: content.evalue, traceback: [] });
       } finally {
         this.executing = false;

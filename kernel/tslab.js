@@ -17,16 +17,18 @@ const fromTslab = createRequire(pkgFile);
 /** Warn (once, on the kernel's own stderr) when tslab is not the version the patches were written for. */
 function checkVersion() {
   if (version !== TESTED_VERSION)
-    process.stderr.write(`cellrl kernel: tslab ${version} is installed but the kernel was tested with ${TESTED_VERSION}; ` +
-      `pin "tslab": "${TESTED_VERSION}" in package.json if cells misbehave.\n`);
+    process.stderr.write(
+      `cellrl kernel: tslab ${version} is installed but the kernel was tested with ${TESTED_VERSION}; ` +
+        `pin "tslab": "${TESTED_VERSION}" in package.json if cells misbehave.\n`,
+    );
 }
-
 
 // tslab rewrites a use of an earlier cell's variable `x` to `exports.x`, but it visits a shorthand property `{ x }`
 // only as a property name, so `{ x }` in a later cell threw "x is not defined". The fix is in the closure of its
 // converter, so the converter module is loaded from its source with the shorthand case added, under its own file
 // name in require's cache (tslab's jupyter.js and main.js then get the patched module too).
-const SHORTHAND_ANCHOR = "            if (!ts.isIdentifier(node)) {\n                return ts.visitEachChild(node, wrapPrevIdentifier, nullTransformationContext);";
+const SHORTHAND_ANCHOR =
+  "            if (!ts.isIdentifier(node)) {\n                return ts.visitEachChild(node, wrapPrevIdentifier, nullTransformationContext);";
 const SHORTHAND_CASE = `            if (ts.isShorthandPropertyAssignment(node) && !node.objectAssignmentInitializer) {
                 const value = checker.getShorthandAssignmentValueSymbol(node);
                 if (value && (value.declarations || []).some((d) => d.getSourceFile() === declsFile))

@@ -17,7 +17,8 @@ function decode(key, frames) {
   const at = frames.findIndex((f) => f.equals(DELIM));
   if (at < 0) throw new Error("wire.decode: message has no <IDS|MSG> delimiter");
   const [signature, header, parent, metadata, content, ...buffers] = frames.slice(at + 1);
-  if (!content) throw new Error(`wire.decode: message has ${frames.length - at - 1} frames after the delimiter (expected >= 5)`);
+  if (!content)
+    throw new Error(`wire.decode: message has ${frames.length - at - 1} frames after the delimiter (expected >= 5)`);
   if (key) {
     const want = sign(key, [header, parent, metadata, content]);
     const got = Buffer.from(signature.toString(), "utf8");

@@ -53,9 +53,11 @@ print(json.dumps({m: u.find_spec(m) is not None for m in mods}))
 export function findJupyter() {
   const jupyter = which("jupyter");
   // $CELLRL_PYTHON, when set, is the only candidate (a user's explicit choice; also lets tests simulate "no Jupyter").
-  const candidates = (process.env.CELLRL_PYTHON ? [process.env.CELLRL_PYTHON]
-    : [jupyter && shebangPython(jupyter), "/usr/bin/python3", which("python3")])
-    .filter((p) => p && existsSync(p));
+  const candidates = (
+    process.env.CELLRL_PYTHON
+      ? [process.env.CELLRL_PYTHON]
+      : [jupyter && shebangPython(jupyter), "/usr/bin/python3", which("python3")]
+  ).filter((p) => p && existsSync(p));
   for (const python of [...new Set(candidates)]) {
     const r = spawnSync(python, ["-c", PROBE], { encoding: "utf8", timeout: 30000 });
     if (r.status !== 0) continue;

@@ -46,15 +46,22 @@ function userInstall(jupyter) {
   try {
     if (jupyter) {
       // jupyter_client knows the user's data dir on every platform (and JUPYTER_DATA_DIR overrides).
-      const r = spawnSync(jupyter.python, ["-m", "jupyter_client.kernelspecapp", "install", "--user", "--replace", `--name=${NAME}`, staging], {
-        encoding: "utf8",
-      });
+      const r = spawnSync(
+        jupyter.python,
+        ["-m", "jupyter_client.kernelspecapp", "install", "--user", "--replace", `--name=${NAME}`, staging],
+        {
+          encoding: "utf8",
+        },
+      );
       const said = `${r.stderr}\n${r.stdout}`;
       if (r.status === 0) return (said.split("\n").find((l) => l.includes("Installed kernelspec")) ?? said).trim();
       throw new Error(said.trim() || `exit ${r.status}`);
     }
-    const base = process.env.JUPYTER_DATA_DIR ??
-      (process.platform === "darwin" ? path.join(os.homedir(), "Library", "Jupyter") : path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), ".local", "share"), "jupyter"));
+    const base =
+      process.env.JUPYTER_DATA_DIR ??
+      (process.platform === "darwin"
+        ? path.join(os.homedir(), "Library", "Jupyter")
+        : path.join(process.env.XDG_DATA_HOME ?? path.join(os.homedir(), ".local", "share"), "jupyter"));
     const dest = writeSpec(path.join(base, "kernels", NAME));
     return `Installed kernelspec ${NAME} in ${dest}`;
   } finally {
@@ -66,11 +73,17 @@ function main(argv) {
   const user = argv.includes("--user");
   const quiet = argv.includes("--quiet");
   const dir = writeSpec(path.join(JUPYTER_DIR, "kernels", NAME));
-  if (!quiet) console.log(`cellrl kernel registered in ${path.relative(process.cwd(), dir) || dir} (JUPYTER_PATH=${JUPYTER_DIR})`);
+  if (!quiet)
+    console.log(
+      `cellrl kernel registered in ${path.relative(process.cwd(), dir) || dir} (JUPYTER_PATH=${JUPYTER_DIR})`,
+    );
   if (!existsSync(path.join(REPO, "node_modules", "tslab", "package.json")))
     console.warn("cellrl: warning: node_modules/tslab is missing; run `npm install` before starting the kernel.");
   const jupyter = findJupyter();
-  if (!jupyter) console.warn(`cellrl: Jupyter was not found (the kernel is registered anyway). Install it with:\n  ${installHint()}`);
+  if (!jupyter)
+    console.warn(
+      `cellrl: Jupyter was not found (the kernel is registered anyway). Install it with:\n  ${installHint()}`,
+    );
   if (user) console.log(userInstall(jupyter));
 }
 

@@ -31,7 +31,10 @@ function input(rel: string): Row[] {
   const want = section?.match(/sha256 `([0-9a-f]{64})`/)?.[1];
   const got = createHash("sha256").update(fs.readFileSync(file)).digest("hex");
   if (!want) throw new Error(`make-datasets: no sha256 for ${rel} in its SOURCES.md`);
-  if (want !== got) throw new Error(`make-datasets: ${rel} has sha256 ${got}, SOURCES.md says ${want}; the source changed, re-check its license and format`);
+  if (want !== got)
+    throw new Error(
+      `make-datasets: ${rel} has sha256 ${got}, SOURCES.md says ${want}; the source changed, re-check its license and format`,
+    );
   return readJsonl<Row>(file);
 }
 
@@ -103,7 +106,14 @@ function olympiadbench(): Made {
     prompt: user(applyTemplate("r1-math", { question: r.question })),
     ability: "math",
     reward_model: { style: "rule", ground_truth: r.final_answer.map(stripDollars).join(", ") },
-    extra_info: info(i, { id: r.id, subfield: r.subfield, final_answer: r.final_answer, is_multiple_answer: r.is_multiple_answer, unit: r.unit, answer_type: r.answer_type }),
+    extra_info: info(i, {
+      id: r.id,
+      subfield: r.subfield,
+      final_answer: r.final_answer,
+      is_multiple_answer: r.is_multiple_answer,
+      unit: r.unit,
+      answer_type: r.answer_type,
+    }),
   }));
   return { file: "olympiadbench_test.jsonl.gz", records, source: "qwen25-math-eval" };
 }
@@ -111,7 +121,8 @@ function olympiadbench(): Made {
 function gpqa(): Made {
   const rows = input("areal/gpqa_diamond_test.jsonl.gz"); // decompressed in memory only
   const records = rows.map((r, i) => {
-    if ("ABCD"[r.correct_option_index] !== r.answer) throw new Error(`make-datasets: GPQA row ${i}: answer letter and correct_option_index disagree`);
+    if ("ABCD"[r.correct_option_index] !== r.answer)
+      throw new Error(`make-datasets: GPQA row ${i}: answer letter and correct_option_index disagree`);
     return {
       data_source: "Idavidrein/gpqa",
       // AReaL's fixed option order, so the letters do not change between runs (the r1 recipe shuffles unseeded)
@@ -128,7 +139,12 @@ function humaneval(): Made {
   const rows = input("openai-human-eval/HumanEval.jsonl.gz");
   const records = rows.map((r, i) => ({
     data_source: "openai/openai_humaneval",
-    prompt: user(applyTemplate("r1-livecodebench", { question: `Complete the Python function \`${r.entry_point}\` specified by the signature and docstring below.`, starter_code: r.prompt.trimEnd() })),
+    prompt: user(
+      applyTemplate("r1-livecodebench", {
+        question: `Complete the Python function \`${r.entry_point}\` specified by the signature and docstring below.`,
+        starter_code: r.prompt.trimEnd(),
+      }),
+    ),
     ability: "code",
     reward_model: { style: "rule", ground_truth: JSON.stringify({ test: r.test, entry_point: r.entry_point }) },
     extra_info: info(i, { task_id: r.task_id, canonical_solution: r.prompt + r.canonical_solution }),
@@ -147,13 +163,22 @@ function mbpp(): Made {
     // the function the tests call: the first `def name(` of the reference code whose name the tests use
     const defs = [...code.matchAll(/^def\s+([A-Za-z_]\w*)\s*\(.*$/gm)];
     const entry = defs.find((m) => new RegExp(`\\b${m[1]}\\s*\\(`).test(tests));
-    if (!entry) throw new Error(`make-datasets: MBPP task ${r.task_id}: no function of the reference code is called by its tests`);
+    if (!entry)
+      throw new Error(
+        `make-datasets: MBPP task ${r.task_id}: no function of the reference code is called by its tests`,
+      );
     const question = `${r.text}\nYour code should pass these tests:\n\n${tests}`;
     return {
       data_source: "google-research-datasets/mbpp",
       prompt: user(applyTemplate("r1-livecodebench", { question, starter_code: entry[0].trimEnd() })),
       ability: "code",
-      reward_model: { style: "rule", ground_truth: JSON.stringify({ test: [r.test_setup_code, tests].filter(Boolean).join("\n"), entry_point: entry[1] }) },
+      reward_model: {
+        style: "rule",
+        ground_truth: JSON.stringify({
+          test: [r.test_setup_code, tests].filter(Boolean).join("\n"),
+          entry_point: entry[1],
+        }),
+      },
       extra_info: { split: mbppSplit(r.task_id), index: i, task_id: r.task_id, reference_code: code },
     };
   });
@@ -181,14 +206,21 @@ function qwenMath(): Made {
   const records = rows.map((r, i) => ({
     data_source: "lighteval/MATH",
     // the prompt that produced these responses: Qwen2.5-Math's CoT system prompt + the question
-    prompt: [{ role: "system", content: r.system }, { role: "user", content: r.query }],
+    prompt: [
+      { role: "system", content: r.system },
+      { role: "user", content: r.query },
+    ],
     ability: "math",
     reward_model: { style: "rule", ground_truth: r.gt },
     responses: r.response,
     extra_info: info(i, {
       idx: r.idx,
       level: r.level,
-      subject: subjectOf.get(norm(r.question ?? r.problem)) ?? fail(`make-datasets: qwen generation ${i} (idx ${r.idx}) is not in the MATH test split; cannot give its subject`),
+      subject:
+        subjectOf.get(norm(r.question ?? r.problem)) ??
+        fail(
+          `make-datasets: qwen generation ${i} (idx ${r.idx}) is not in the MATH test split; cannot give its subject`,
+        ),
       upstream_scores: (r.score as boolean[]).map(Number),
       upstream_preds: r.pred,
       upstream_rm_scores: (r.pred_score as number[][]).map((x) => x[0]),
@@ -227,7 +259,8 @@ function gsm8kSolutions(): Made {
   const models = ["6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"];
   const records: VerlRecord[] = [];
   sols.forEach((r, i) => {
-    if (r.question !== test[i].question) throw new Error(`make-datasets: GSM8K solutions row ${i} is not test row ${i}`);
+    if (r.question !== test[i].question)
+      throw new Error(`make-datasets: GSM8K solutions row ${i} is not test row ${i}`);
     for (const model of models)
       records.push({
         data_source: "openai/gsm8k",
@@ -235,7 +268,11 @@ function gsm8kSolutions(): Made {
         ability: "math",
         reward_model: { style: "rule", ground_truth: test[i].answer.split("#### ")[1].replace(/,/g, "").trim() },
         responses: [r[model].solution],
-        extra_info: info(i, { model: `gpt3-${model}`, upstream_scores: [r[model].is_correct ? 1 : 0], upstream_grader: "openai/grade-school-math is_correct" }),
+        extra_info: info(i, {
+          model: `gpt3-${model}`,
+          upstream_scores: [r[model].is_correct ? 1 : 0],
+          upstream_grader: "openai/grade-school-math is_correct",
+        }),
       });
   });
   return { file: "gsm8k_gpt3_solutions.jsonl.gz", records, source: "openai-grade-school-math" };
@@ -293,9 +330,17 @@ function mmluPro(): Made {
 const BUILDERS: (() => Made)[] = [
   gsm8k,
   math500,
-  simpleMath("qwen25-math-eval/aime24_test.jsonl", "aime24_test.jsonl.gz", "Maxwell-Jia/AIME_2024", "problem", (r) => ({ id: r.id, url: r.url })),
-  simpleMath("areal/aime25_test.jsonl", "aime25_test.jsonl.gz", "opencompass/AIME2025", "problem", (r) => ({ id: r.id })),
-  simpleMath("qwen25-math-eval/amc23_test.jsonl", "amc23_test.jsonl.gz", "math-ai/amc23", "problem", (r) => ({ id: r.id, url: r.url })),
+  simpleMath("qwen25-math-eval/aime24_test.jsonl", "aime24_test.jsonl.gz", "Maxwell-Jia/AIME_2024", "problem", (r) => ({
+    id: r.id,
+    url: r.url,
+  })),
+  simpleMath("areal/aime25_test.jsonl", "aime25_test.jsonl.gz", "opencompass/AIME2025", "problem", (r) => ({
+    id: r.id,
+  })),
+  simpleMath("qwen25-math-eval/amc23_test.jsonl", "amc23_test.jsonl.gz", "math-ai/amc23", "problem", (r) => ({
+    id: r.id,
+    url: r.url,
+  })),
   olympiadbench,
   gpqa,
   humaneval,
@@ -309,7 +354,8 @@ const BUILDERS: (() => Made)[] = [
 ];
 
 function main() {
-  if (!fs.existsSync(SRC)) throw new Error(`make-datasets: ${SRC} not found; set CELLRL_SHARED_DATA to the shared data folder`);
+  if (!fs.existsSync(SRC))
+    throw new Error(`make-datasets: ${SRC} not found; set CELLRL_SHARED_DATA to the shared data folder`);
   fs.mkdirSync(OUT, { recursive: true });
   const manifest: Row[] = [];
   for (const build of BUILDERS) {
@@ -319,11 +365,22 @@ function main() {
     writeJsonl(out, records);
     const bytes = fs.readFileSync(out);
     const n = readJsonl(out).length; // read back through the public reader
-    if (n !== records.length || readBytes(out).length === 0) throw new Error(`make-datasets: ${file} did not read back`);
+    if (n !== records.length || readBytes(out).length === 0)
+      throw new Error(`make-datasets: ${file} did not read back`);
     const sources = [...new Set(records.map((r) => r.data_source))];
     const responses = records.reduce((s, r) => s + ((r.responses as unknown[] | undefined)?.length ?? 0), 0);
-    manifest.push({ file, records: n, responses, data_source: sources.join(", "), from: `shared/data/${source}`, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") });
-    console.log(`${file.padEnd(34)} ${String(n).padStart(5)} records ${String(responses).padStart(5)} responses ${(bytes.length / 1024).toFixed(0).padStart(5)} KiB  ${sources.join(", ")}`);
+    manifest.push({
+      file,
+      records: n,
+      responses,
+      data_source: sources.join(", "),
+      from: `shared/data/${source}`,
+      bytes: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+    });
+    console.log(
+      `${file.padEnd(34)} ${String(n).padStart(5)} records ${String(responses).padStart(5)} responses ${(bytes.length / 1024).toFixed(0).padStart(5)} KiB  ${sources.join(", ")}`,
+    );
   }
   fs.writeFileSync(path.join(OUT, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
 }

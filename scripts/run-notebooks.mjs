@@ -17,16 +17,25 @@ const OUT = path.join(REPO, "build", "notebooks");
 function main(argv) {
   const filters = argv.filter((a) => !a.startsWith("--"));
   const timeout = Number((argv.find((a) => a.startsWith("--timeout=")) ?? "--timeout=600").split("=")[1]);
-  const budgetText = argv.find((a) => a.startsWith("--budget="))?.split("=")[1] ?? process.env.CELLRL_NOTEBOOK_BUDGET ?? "300";
+  const budgetText =
+    argv.find((a) => a.startsWith("--budget="))?.split("=")[1] ?? process.env.CELLRL_NOTEBOOK_BUDGET ?? "300";
   const budget = Number(budgetText);
   if (!(Number.isInteger(timeout) && timeout > 0) || !(budget > 0)) {
-    console.error(`run-notebooks: --timeout=S (seconds per cell, got ${timeout}) and --budget=S / CELLRL_NOTEBOOK_BUDGET (seconds per notebook, got ${JSON.stringify(budgetText)}) must be positive numbers.`);
+    console.error(
+      `run-notebooks: --timeout=S (seconds per cell, got ${timeout}) and --budget=S / CELLRL_NOTEBOOK_BUDGET (seconds per notebook, got ${JSON.stringify(budgetText)}) must be positive numbers.`,
+    );
     process.exit(1);
   }
-  const all = existsSync(NOTEBOOKS) ? readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort() : [];
+  const all = existsSync(NOTEBOOKS)
+    ? readdirSync(NOTEBOOKS)
+        .filter((f) => f.endsWith(".ipynb"))
+        .sort()
+    : [];
   const chosen = filters.length ? all.filter((f) => filters.some((x) => f.includes(x))) : all;
   if (!chosen.length) {
-    console.error(`run-notebooks: no notebook in notebooks/ matches ${filters.length ? filters.join(", ") : "*.ipynb"} (have: ${all.join(", ") || "none"}).`);
+    console.error(
+      `run-notebooks: no notebook in notebooks/ matches ${filters.length ? filters.join(", ") : "*.ipynb"} (have: ${all.join(", ") || "none"}).`,
+    );
     process.exit(1);
   }
   if (!existsSync(path.join(REPO, "dist", "index.js"))) {
@@ -35,17 +44,33 @@ function main(argv) {
   }
   const jupyter = findJupyter();
   if (!jupyter || !jupyter.modules.nbclient || !jupyter.modules.nbformat) {
-    console.error(`run-notebooks: Jupyter with nbclient is needed to execute notebooks. Install it with:\n  ${installHint()}`);
+    console.error(
+      `run-notebooks: Jupyter with nbclient is needed to execute notebooks. Install it with:\n  ${installHint()}`,
+    );
     process.exit(1);
   }
   // Always run the kernel of this checkout (absolute paths), whatever was registered before.
   writeSpec(path.join(REPO, ".jupyter", "kernels", "cellrl"));
   mkdirSync(OUT, { recursive: true });
-  const args = ["-u", path.join(REPO, "scripts", "run_notebooks.py"), "--out", OUT, "--timeout", String(timeout), "--budget", String(budget), "--kernel", "cellrl",
-    "--result-keys", path.join(REPO, "test", "notebooks", "result-keys.json")];
+  const args = [
+    "-u",
+    path.join(REPO, "scripts", "run_notebooks.py"),
+    "--out",
+    OUT,
+    "--timeout",
+    String(timeout),
+    "--budget",
+    String(budget),
+    "--kernel",
+    "cellrl",
+    "--result-keys",
+    path.join(REPO, "test", "notebooks", "result-keys.json"),
+  ];
   if (!jupyter.modules.nbconvert || argv.includes("--no-html")) args.push("--no-html");
   args.push(...chosen.map((f) => path.join(NOTEBOOKS, f)));
-  console.log(`Executing ${chosen.length} notebook(s) with the cellrl kernel (${jupyter.python}); outputs in ${path.relative(process.cwd(), OUT) || OUT}/`);
+  console.log(
+    `Executing ${chosen.length} notebook(s) with the cellrl kernel (${jupyter.python}); outputs in ${path.relative(process.cwd(), OUT) || OUT}/`,
+  );
   const r = spawnSync(jupyter.python, args, { stdio: "inherit", env: jupyterEnv() });
   process.exit(r.status ?? 1);
 }

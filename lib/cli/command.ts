@@ -30,10 +30,21 @@ export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: st
  * Parse `--name value` options strictly (unknown options and stray arguments are usage errors); `--help` is always known.
  * @example const {values} = parseOptions(argv, {input: {type: "string"}}); values.input
  */
-export function parseOptions(argv: string[], spec: OptionSpec): { values: Record<string, string | boolean | string[] | undefined>; help: boolean } {
+export function parseOptions(
+  argv: string[],
+  spec: OptionSpec,
+): { values: Record<string, string | boolean | string[] | undefined>; help: boolean } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...spec, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: true });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}; every input is passed as an --option`);
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...spec, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length > 0)
+      throw new UsageError(
+        `unexpected argument ${JSON.stringify(positionals[0])}; every input is passed as an --option`,
+      );
     const { help, ...rest } = values as Record<string, string | boolean | string[] | undefined>;
     return { values: rest, help: help === true };
   } catch (e) {
@@ -52,7 +63,9 @@ export function intOption(v: unknown, name: string, options: { min?: number } = 
   const n = Number(v);
   const { min = -Infinity } = options;
   if (typeof v !== "string" || !/^-?\d+$/.test(v.trim()) || n < min)
-    throw new UsageError(`${name} must be a whole number${min > -Infinity ? ` >= ${min}` : ""} (got ${JSON.stringify(v)})`);
+    throw new UsageError(
+      `${name} must be a whole number${min > -Infinity ? ` >= ${min}` : ""} (got ${JSON.stringify(v)})`,
+    );
   return n;
 }
 

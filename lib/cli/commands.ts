@@ -16,11 +16,13 @@ commands.add("score", async () => (await import("./score.js")).command, {
   summary: "score every response of a records file in parallel; writes scores + details, prints mean@k per data_source",
 });
 commands.add("eval", async () => (await import("./eval.js")).command, {
-  summary: "r1-style eval report of generations: mean@k, pass@k, maj@k, CIs, agreement with upstream labels, breakdowns",
+  summary:
+    "r1-style eval report of generations: mean@k, pass@k, maj@k, CIs, agreement with upstream labels, breakdowns",
 });
 commands.add("serve", async () => (await import("./serve.js")).command, {
   summary: "serve a checkpoint over the OpenAI-compatible API (completions, chat, logprobs) on 127.0.0.1",
 });
 commands.add("verl", async () => (await import("./verl.js")).command, {
-  summary: "verl export (parquet dataset + GRPO / FlowRL / GKD config and command) and import (generations, rollout dumps)",
+  summary:
+    "verl export (parquet dataset + GRPO / FlowRL / GKD config and command) and import (generations, rollout dumps)",
 });

@@ -43,7 +43,9 @@ Options:
   --by FIELD           break accuracy down by a field, e.g. extra_info.level (repeatable). Defaults to the
                        subject / type / level / category / model fields the records have
   --reported R         numbers to compare with: JSON {"<data_source>": percent}, a JSON file of that, or one of
-                       ${Object.keys(reportedResults).map((k) => JSON.stringify(k)).join(", ")}
+                       ${Object.keys(reportedResults)
+                         .map((k) => JSON.stringify(k))
+                         .join(", ")}
   --compare G          a second run on the same prompts (read and scored the same way): agreement, flipped items,
                        McNemar's test and a paired bootstrap of the accuracy difference
   --labels A,B         names of the two runs. Defaults to the file names
@@ -59,7 +61,6 @@ Options:
 /** Defaults of `cellrl eval`. */
 export const defaults = { workers: Math.max(1, os.availableParallelism()), threadsFrom: 2000 };
 
-
 function reportedOption(v: unknown): EvaluateOptions["reported"] {
   if (v === undefined) return undefined;
   const s = v as string;
@@ -67,12 +68,19 @@ function reportedOption(v: unknown): EvaluateOptions["reported"] {
   const text = !s.trim().startsWith("{") && fs.existsSync(s) ? fs.readFileSync(s, "utf8") : s;
   const o = jsonObjectOption(text, "--reported", '{"Maxwell-Jia/AIME_2024": 28.9}') as Record<string, unknown>;
   for (const [k, x] of Object.entries(o))
-    if (x !== null && (typeof x !== "number" || !Number.isFinite(x))) throw new UsageError(`--reported: the value of ${JSON.stringify(k)} must be a number in percent or null (got ${JSON.stringify(x)})`);
+    if (x !== null && (typeof x !== "number" || !Number.isFinite(x)))
+      throw new UsageError(
+        `--reported: the value of ${JSON.stringify(k)} must be a number in percent or null (got ${JSON.stringify(x)})`,
+      );
   return o as Record<string, number | null>;
 }
 
 // Threads for big files: each record is scored in a worker (cellrl score's pool), in input order.
-function poolScorer(workersOpt: number | undefined, settings: RowScorerSettings, quiet: boolean): (records: GeneratedInput[]) => Promise<EvalRecord[]> {
+function poolScorer(
+  workersOpt: number | undefined,
+  settings: RowScorerSettings,
+  quiet: boolean,
+): (records: GeneratedInput[]) => Promise<EvalRecord[]> {
   return async (records) => {
     const responses = records.reduce((s, r) => s + r.responses.length, 0);
     // a thread costs more to start than grading a few thousand math answers in this one
@@ -80,12 +88,14 @@ function poolScorer(workersOpt: number | undefined, settings: RowScorerSettings,
     const pool = scorePool(workers, settings);
     const bar = quiet || workers === 0 ? null : progress(records.length, { label: "score" });
     try {
-      const results = await Promise.all(records.map(async (r, i) => {
-        const out = await pool.run(r as unknown as Record<string, unknown>);
-        bar?.tick();
-        if ("fatal" in out) return fail("invalid_input", `cli.eval: record ${i}: ${out.fatal}`);
-        return { ...r, scores: out.scores, details: out.details } as EvalRecord;
-      }));
+      const results = await Promise.all(
+        records.map(async (r, i) => {
+          const out = await pool.run(r as unknown as Record<string, unknown>);
+          bar?.tick();
+          if ("fatal" in out) return fail("invalid_input", `cli.eval: record ${i}: ${out.fatal}`);
+          return { ...r, scores: out.scores, details: out.details } as EvalRecord;
+        }),
+      );
       bar?.done();
       return results;
     } finally {
@@ -127,26 +137,39 @@ async function run(argv: string[]): Promise<number> {
   const input = values.input as string | undefined;
   if (!input) throw new UsageError("--input is missing");
   formatOf(input);
-  if (!fs.existsSync(input)) fail("not_found", `cli.eval: --input ${input} does not exist (looked in ${process.cwd()}). Check the path.`);
+  if (!fs.existsSync(input))
+    fail("not_found", `cli.eval: --input ${input} does not exist (looked in ${process.cwd()}). Check the path.`);
   const compare = values.compare as string | undefined;
-  if (compare !== undefined && !fs.existsSync(compare)) fail("not_found", `cli.eval: --compare ${compare} does not exist (looked in ${process.cwd()}). Check the path.`);
+  if (compare !== undefined && !fs.existsSync(compare))
+    fail("not_found", `cli.eval: --compare ${compare} does not exist (looked in ${process.cwd()}). Check the path.`);
   const output = values.output as string | undefined;
   if (output) formatOf(output);
   const format = (values.format as string | undefined) ?? "auto";
-  if (!["auto", "records", "verl-dump", "plain"].includes(format)) throw new UsageError(`--format must be auto, records, verl-dump or plain (got ${JSON.stringify(format)})`);
+  if (!["auto", "records", "verl-dump", "plain"].includes(format))
+    throw new UsageError(`--format must be auto, records, verl-dump or plain (got ${JSON.stringify(format)})`);
   const k = intOption(values.k, "--k", { min: 1 });
   const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
-  if (threshold !== undefined && !Number.isFinite(threshold)) throw new UsageError(`--threshold must be a number (got ${JSON.stringify(values.threshold)})`);
+  if (threshold !== undefined && !Number.isFinite(threshold))
+    throw new UsageError(`--threshold must be a number (got ${JSON.stringify(values.threshold)})`);
   const settings: RowScorerSettings = {
     reward: values.reward as string | undefined,
     rewardModule: values["reward-module"] as string | undefined,
-    rewardOptions: jsonObjectOption(values["reward-options"], "--reward-options", '{"rules": ["gsm8k", "last-number"]}'),
+    rewardOptions: jsonObjectOption(
+      values["reward-options"],
+      "--reward-options",
+      '{"rules": ["gsm8k", "last-number"]}',
+    ),
   };
-  if (settings.rewardModule && !fs.existsSync(settings.rewardModule)) throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
+  if (settings.rewardModule && !fs.existsSync(settings.rewardModule))
+    throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
   const workersOpt = intOption(values.workers, "--workers", { min: 0 });
   const quiet = values.quiet === true;
-  const [labelA, labelB] = ((values.labels as string | undefined)?.split(",").map((s) => s.trim()) ?? [input, compare ?? "B"]) as [string, string];
-  if (values.labels !== undefined && (labelB === undefined || !labelA)) throw new UsageError(`--labels must be two names separated by a comma (got ${JSON.stringify(values.labels)})`);
+  const [labelA, labelB] = ((values.labels as string | undefined)?.split(",").map((s) => s.trim()) ?? [
+    input,
+    compare ?? "B",
+  ]) as [string, string];
+  if (values.labels !== undefined && (labelB === undefined || !labelA))
+    throw new UsageError(`--labels must be two names separated by a comma (got ${JSON.stringify(values.labels)})`);
 
   const evalFile = async (file: string): Promise<EvalRun> => {
     const base: EvaluateOptions = {
@@ -156,12 +179,15 @@ async function run(argv: string[]): Promise<number> {
       seed: intOption(values.seed, "--seed"),
       format: format as GenerationFormat,
       dataSource: values["data-source"] as string | undefined,
-      fields: jsonObjectOption(values.fields, "--fields", '{"prompt": "question", "responses": "outputs"}') as PlainFields | undefined,
+      fields: jsonObjectOption(values.fields, "--fields", '{"prompt": "question", "responses": "outputs"}') as
+        PlainFields | undefined,
       rescore: values["use-scores"] !== true,
       by: values.by as string[] | undefined,
       reported: reportedOption(values.reported),
       title: (values.title as string | undefined) ?? `Eval of ${file}`,
-      notes: [`Input: ${file}${k !== undefined ? `; first ${k} responses per prompt` : ""}${settings.reward ? `; reward ${settings.reward}` : ""}${settings.rewardOptions ? `; reward options ${JSON.stringify(settings.rewardOptions)}` : ""}.`],
+      notes: [
+        `Input: ${file}${k !== undefined ? `; first ${k} responses per prompt` : ""}${settings.reward ? `; reward ${settings.reward}` : ""}${settings.rewardOptions ? `; reward options ${JSON.stringify(settings.rewardOptions)}` : ""}.`,
+      ],
     };
     // reward, reward module and options reach the rows through cellrl score's row scorer, in threads or in-process
     return evaluate(file, { ...base, scorer: poolScorer(workersOpt, settings, quiet) });
@@ -171,7 +197,12 @@ async function run(argv: string[]): Promise<number> {
   let rep = runA.report;
   if (compare !== undefined) {
     const runB = await evalFile(compare);
-    const comparison = compareEvals(runA.records, runB.records, { labels: [labelA, labelB], threshold: undefined, resamples: intOption(values.resamples, "--resamples", { min: 10 }), seed: intOption(values.seed, "--seed") });
+    const comparison = compareEvals(runA.records, runB.records, {
+      labels: [labelA, labelB],
+      threshold: undefined,
+      resamples: intOption(values.resamples, "--resamples", { min: 10 }),
+      seed: intOption(values.seed, "--seed"),
+    });
     rep = report({ ...runA.report.input, comparison });
   }
   const maxDis = intOption(values["max-disagreements"], "--max-disagreements", { min: 0 });
@@ -186,7 +217,10 @@ async function run(argv: string[]): Promise<number> {
     console.error(`wrote ${files.join(", ")}`);
   }
   const errors = runA.summary.rows.reduce((s, r) => s + r.errors, 0);
-  if (errors > 0) console.error(`warning: ${errors} responses scored 0 because their reward raised an error (details.error; see --output).`);
+  if (errors > 0)
+    console.error(
+      `warning: ${errors} responses scored 0 because their reward raised an error (details.error; see --output).`,
+    );
   return 0;
 }
 
@@ -194,4 +228,9 @@ async function run(argv: string[]): Promise<number> {
  * `cellrl eval`.
  * @example await command.run(["--input", "datasets/qwen25_math_cot_100x8.jsonl.gz", "--k", "8", "--report", "out"]) // 0
  */
-export const command: CliCommand = { name: "eval", summary: "mean@k, pass@k, maj@k report of generations (r1 main_eval + analysis)", usage, run };
+export const command: CliCommand = {
+  name: "eval",
+  summary: "mean@k, pass@k, maj@k report of generations (r1 main_eval + analysis)",
+  usage,
+  run,
+};

@@ -46,7 +46,9 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   if (!commands.has(name)) {
     const near = nearest(name, commands.names());
-    console.error(`cellrl: unknown command ${JSON.stringify(name)}.${near ? ` Did you mean "${near}"?` : ""}\n\n${mainUsage()}`);
+    console.error(
+      `cellrl: unknown command ${JSON.stringify(name)}.${near ? ` Did you mean "${near}"?` : ""}\n\n${mainUsage()}`,
+    );
     return 2;
   }
   const command = await commands.get(name)();

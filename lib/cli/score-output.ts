@@ -57,13 +57,18 @@ export function openPartial(output: string, key: RunKey, options: { restart?: bo
       (meta.reward_module ?? null) === key.reward_module &&
       (meta.reward_options ?? null) === key.reward_options;
     if (!same)
-      fail("invalid_input", `cli.score: ${path} holds a partial output of a different run (got input sha256 ${String(meta.input_sha256).slice(0, 12)}…, reward ${meta.reward ?? "routed"}; expected ${key.input_sha256.slice(0, 12)}…, reward ${key.reward ?? "routed"}). Pass --restart to discard it, or move it away.`, {
-        got: meta,
-        expected: key,
-      });
+      fail(
+        "invalid_input",
+        `cli.score: ${path} holds a partial output of a different run (got input sha256 ${String(meta.input_sha256).slice(0, 12)}…, reward ${meta.reward ?? "routed"}; expected ${key.input_sha256.slice(0, 12)}…, reward ${key.reward ?? "routed"}). Pass --restart to discard it, or move it away.`,
+        {
+          got: meta,
+          expected: key,
+        },
+      );
     resume = true;
   }
-  if (!resume) fs.writeFileSync(metaPath, JSON.stringify({ ...key, started: new Date().toISOString() }, null, 1) + "\n");
+  if (!resume)
+    fs.writeFileSync(metaPath, JSON.stringify({ ...key, started: new Date().toISOString() }, null, 1) + "\n");
   const appender = openJsonlAppender(path, { append: resume, gzip: true });
   return { appender, done: appender.count, path, metaPath };
 }
@@ -96,7 +101,11 @@ export async function finishPartial(p: PartialOutput, output: string): Promise<v
       fs.renameSync(tmp, output);
     } catch (e) {
       fs.rmSync(tmp, { force: true });
-      fail("io", `cli.score: cannot write ${output} (${(e as Error).message}); the scored rows are kept in ${p.path}.`, { cause: e });
+      fail(
+        "io",
+        `cli.score: cannot write ${output} (${(e as Error).message}); the scored rows are kept in ${p.path}.`,
+        { cause: e },
+      );
     }
   } else {
     writeRecords(output, readJsonl<Record<string, unknown>>(p.path));

@@ -48,7 +48,9 @@ export function scorePool(workers: number, settings: RowScorerSettings, options:
   const dispatch = () => {
     while (queue.length > 0) {
       let best: Worker | null = null;
-      for (const [w, tasks] of inFlight) if (tasks.size < perWorker && (best === null || tasks.size < (inFlight.get(best) as Map<number, Task>).size)) best = w;
+      for (const [w, tasks] of inFlight)
+        if (tasks.size < perWorker && (best === null || tasks.size < (inFlight.get(best) as Map<number, Task>).size))
+          best = w;
       if (best === null) return;
       const t = queue.shift() as Task;
       (inFlight.get(best) as Map<number, Task>).set(t.id, t);

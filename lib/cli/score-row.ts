@@ -27,7 +27,8 @@ export function rowScorer(settings: RowScorerSettings): (record: Record<string, 
   const options: ScoreOptions = {};
   if (settings.rewardModule) {
     const mod = require(path.resolve(settings.rewardModule)) as { default?: unknown; reward?: unknown };
-    const fn = (typeof mod === "function" ? mod : typeof mod.default === "function" ? mod.default : mod.reward) as RewardFn | undefined;
+    const fn = (typeof mod === "function" ? mod : typeof mod.default === "function" ? mod.default : mod.reward) as
+      RewardFn | undefined;
     if (typeof fn === "function") {
       register(MODULE_REWARD, fn, { summary: `from ${settings.rewardModule}` });
       options.reward = MODULE_REWARD;

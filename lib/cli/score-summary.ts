@@ -21,7 +21,10 @@ export interface SourceSummary {
  * @example const s = new ScoreSummary(); s.add("openai/gsm8k", [1, 0]); console.log(s.toText())
  */
 export class ScoreSummary {
-  private bySource = new Map<string, { scores: number[][]; kMin: number; kMax: number; errors: number; empty: number }>();
+  private bySource = new Map<
+    string,
+    { scores: number[][]; kMin: number; kMax: number; errors: number; empty: number }
+  >();
 
   /** Add one scored row (its scores, and how many of them were reward errors). */
   add(dataSource: string, scores: readonly number[], errors = 0): void {
@@ -52,7 +55,14 @@ export class ScoreSummary {
   toText(): string {
     const pct = (x: number | null) => (x === null ? "-" : (100 * x).toFixed(1));
     return textTable(
-      this.rows().map((r) => ({ data_source: r.data_source, prompts: r.prompts, k: r.k, "mean@k %": pct(r.mean), "± se": pct(r.se), errors: r.errors })),
+      this.rows().map((r) => ({
+        data_source: r.data_source,
+        prompts: r.prompts,
+        k: r.k,
+        "mean@k %": pct(r.mean),
+        "± se": pct(r.se),
+        errors: r.errors,
+      })),
     );
   }
 }

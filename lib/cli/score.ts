@@ -77,10 +77,18 @@ async function scan(input: string): Promise<Scan> {
     sources.add(value.data_source as string);
   }
   if (badCount > 0)
-    fail("invalid_input", `cli.score: ${badCount} of ${rows} rows of ${input} are not scorable records; nothing was scored:\n${bad.join("\n")}${badCount > bad.length ? `\n  ... and ${badCount - bad.length} more` : ""}`, {
-      got: badCount,
-    });
-  if (rows === 0) fail("invalid_input", `cli.score: ${input} has no rows (got an empty file; expected records with responses). Check the path.`);
+    fail(
+      "invalid_input",
+      `cli.score: ${badCount} of ${rows} rows of ${input} are not scorable records; nothing was scored:\n${bad.join("\n")}${badCount > bad.length ? `\n  ... and ${badCount - bad.length} more` : ""}`,
+      {
+        got: badCount,
+      },
+    );
+  if (rows === 0)
+    fail(
+      "invalid_input",
+      `cli.score: ${input} has no rows (got an empty file; expected records with responses). Check the path.`,
+    );
   return { rows, responses, sources, sha256: await sha256File(input) };
 }
 
@@ -95,9 +103,13 @@ function checkRoutes(sources: Set<string>, forced: boolean): void {
     }
   }
   if (problems.length > 0)
-    fail("unknown_name", `cli.score: ${problems.length} data_source${problems.length > 1 ? "s have" : " has"} no reward; nothing was scored:\n${problems.join("\n")}\n  Or score every row with one reward: --reward math, or --reward-module my-reward.js.`, {
-      got: [...sources],
-    });
+    fail(
+      "unknown_name",
+      `cli.score: ${problems.length} data_source${problems.length > 1 ? "s have" : " has"} no reward; nothing was scored:\n${problems.join("\n")}\n  Or score every row with one reward: --reward math, or --reward-module my-reward.js.`,
+      {
+        got: [...sources],
+      },
+    );
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -122,21 +134,38 @@ async function run(argv: string[]): Promise<number> {
   if (!output) throw new UsageError("--output is missing");
   formatOf(input);
   formatOf(output);
-  if (!fs.existsSync(input)) fail("not_found", `cli.score: --input ${input} does not exist (looked in ${process.cwd()}). Check the path.`);
+  if (!fs.existsSync(input))
+    fail("not_found", `cli.score: --input ${input} does not exist (looked in ${process.cwd()}). Check the path.`);
   const workers = intOption(values.workers, "--workers", { min: 0 }) ?? defaults.workers;
   const settings: RowScorerSettings = {
     reward: values.reward as string | undefined,
     rewardModule: values["reward-module"] as string | undefined,
-    rewardOptions: jsonObjectOption(values["reward-options"], "--reward-options", '{"rules": ["gsm8k", "last-number"]}'),
+    rewardOptions: jsonObjectOption(
+      values["reward-options"],
+      "--reward-options",
+      '{"rules": ["gsm8k", "last-number"]}',
+    ),
   };
-  if (settings.rewardModule && !fs.existsSync(settings.rewardModule)) throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
+  if (settings.rewardModule && !fs.existsSync(settings.rewardModule))
+    throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
 
   const info = await scan(input);
   // loading the scorer here registers the module's rewards in this thread too, so routes can be checked up front
   rowScorer(settings);
-  checkRoutes(info.sources, settings.reward !== undefined || (settings.rewardModule !== undefined && moduleExportsReward(settings.rewardModule)));
-  if ([...info.sources].some((s) => /gpqa/i.test(s)) && !output.toLowerCase().endsWith(".gz") && values["allow-plain-gpqa"] !== true)
-    fail("invalid_input", `cli.score: the input has GPQA rows and --output ${output} is not compressed (got a plain-text output; expected a name ending in .gz). GPQA's authors ask that items never appear in plain text: write to ${output.replace(/(\.gz)?$/, ".gz")}, or pass --allow-plain-gpqa.`);
+  checkRoutes(
+    info.sources,
+    settings.reward !== undefined ||
+      (settings.rewardModule !== undefined && moduleExportsReward(settings.rewardModule)),
+  );
+  if (
+    [...info.sources].some((s) => /gpqa/i.test(s)) &&
+    !output.toLowerCase().endsWith(".gz") &&
+    values["allow-plain-gpqa"] !== true
+  )
+    fail(
+      "invalid_input",
+      `cli.score: the input has GPQA rows and --output ${output} is not compressed (got a plain-text output; expected a name ending in .gz). GPQA's authors ask that items never appear in plain text: write to ${output.replace(/(\.gz)?$/, ".gz")}, or pass --allow-plain-gpqa.`,
+    );
 
   const key = {
     input_sha256: info.sha256,
@@ -177,8 +206,17 @@ async function run(argv: string[]): Promise<number> {
     const head = pending.shift() as (typeof pending)[number];
     const result = await Promise.race([head.result, interruptedP]);
     if (interrupted) return;
-    if (result instanceof Error) fail("io", `cli.score: ${head.where}: ${result.message}. ${partial.appender.count} rows are kept in ${partial.path}; rerun to resume.`, { cause: result });
-    if ("fatal" in result) fail("invalid_input", `cli.score: ${head.where}: ${result.fatal} ${partial.appender.count} rows are kept in ${partial.path}; fix the row and rerun to resume.`);
+    if (result instanceof Error)
+      fail(
+        "io",
+        `cli.score: ${head.where}: ${result.message}. ${partial.appender.count} rows are kept in ${partial.path}; rerun to resume.`,
+        { cause: result },
+      );
+    if ("fatal" in result)
+      fail(
+        "invalid_input",
+        `cli.score: ${head.where}: ${result.fatal} ${partial.appender.count} rows are kept in ${partial.path}; fix the row and rerun to resume.`,
+      );
     partial.appender.append({ ...head.value, scores: result.scores, details: result.details });
     summary.add(head.value.data_source as string, result.scores, result.errors);
     noAnswers.add(head.value.data_source as string, head.value.responses as string[], result.details);
@@ -202,7 +240,9 @@ async function run(argv: string[]): Promise<number> {
   }
   if (interrupted) {
     bar?.done();
-    console.error(`interrupted: ${partial.appender.count} of ${info.rows} rows are scored and kept in ${partial.path}; rerun the same command to resume.`);
+    console.error(
+      `interrupted: ${partial.appender.count} of ${info.rows} rows are scored and kept in ${partial.path}; rerun the same command to resume.`,
+    );
     return 130;
   }
   await finishPartial(partial, output);
@@ -210,11 +250,13 @@ async function run(argv: string[]): Promise<number> {
   console.log(summary.toText());
   noAnswers.warn();
   const errors = summary.rows().reduce((s, r) => s + r.errors, 0);
-  if (errors > 0) console.error(`warning: ${errors} responses scored 0 because their reward raised an error; see details.error in ${output}.`);
+  if (errors > 0)
+    console.error(
+      `warning: ${errors} responses scored 0 because their reward raised an error; see details.error in ${output}.`,
+    );
   console.error(`wrote ${info.rows} scored records (${info.responses} responses) to ${output}`);
   return 0;
 }
-
 
 function countErrors(details: unknown): number {
   return Array.isArray(details) ? details.filter((d) => (d as { rule?: unknown } | null)?.rule === "error").length : 0;

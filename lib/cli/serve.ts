@@ -59,13 +59,25 @@ async function run(argv: string[]): Promise<number> {
   if (ct !== undefined) {
     if (chatTemplates[ct] !== undefined) chatTemplate = ct;
     else if (fs.existsSync(ct)) chatTemplate = fs.readFileSync(ct, "utf8");
-    else throw new UsageError(`--chat-template must be ${Object.keys(chatTemplates).join(", ")} or a Jinja file (got ${JSON.stringify(ct)}, which is neither)`);
+    else
+      throw new UsageError(
+        `--chat-template must be ${Object.keys(chatTemplates).join(", ")} or a Jinja file (got ${JSON.stringify(ct)}, which is neither)`,
+      );
   }
-  if (!fs.existsSync(dir)) fail("not_found", `cli.serve: --model ${dir} does not exist (expected a checkpoint directory with config.json). Check the path.`, { got: dir });
+  if (!fs.existsSync(dir))
+    fail(
+      "not_found",
+      `cli.serve: --model ${dir} does not exist (expected a checkpoint directory with config.json). Check the path.`,
+      { got: dir },
+    );
   await useBackend();
   const { model, tokenizer } = loadCheckpoint(dir, { trainable: false });
   if (!tokenizer)
-    fail("invalid_input", `cli.serve: ${dir} has no tokenizer.json (expected the model's tokenizer next to its weights). Save it with model.saveCheckpoint(dir, m, {tokenizer}).`, { got: dir });
+    fail(
+      "invalid_input",
+      `cli.serve: ${dir} has no tokenizer.json (expected the model's tokenizer next to its weights). Save it with model.saveCheckpoint(dir, m, {tokenizer}).`,
+      { got: dir },
+    );
   const name = (values["served-model-name"] as string | undefined) ?? dir;
   const quiet = values.quiet === true;
   const srv = await serve(model, tokenizer, {
@@ -80,7 +92,9 @@ async function run(argv: string[]): Promise<number> {
   });
   const c = model.config;
   // the first stdout line is machine-readable: scripts (and the tests) read the port from it
-  console.log(`cellrl serve: ${name} at ${srv.url}/v1 (vocab ${c.vocab_size}, context ${c.max_position_embeddings}, ${c.num_hidden_layers} layers); Ctrl-C stops`);
+  console.log(
+    `cellrl serve: ${name} at ${srv.url}/v1 (vocab ${c.vocab_size}, context ${c.max_position_embeddings}, ${c.num_hidden_layers} layers); Ctrl-C stops`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);

@@ -43,7 +43,8 @@ Example:
 async function readAll(files: string[], limit?: number): Promise<unknown[]> {
   const out: unknown[] = [];
   for (const f of files) {
-    if (!fs.existsSync(f)) fail("not_found", `cli.verl: --input ${f} does not exist (expected a records file). Check the path.`, { got: f });
+    if (!fs.existsSync(f))
+      fail("not_found", `cli.verl: --input ${f} does not exist (expected a records file). Check the path.`, { got: f });
     out.push(...(await readRecords(f)));
     if (limit !== undefined && out.length >= limit) return out.slice(0, limit);
   }
@@ -52,7 +53,11 @@ async function readAll(files: string[], limit?: number): Promise<unknown[]> {
 
 function table(rows: Record<string, number>): string {
   const w = Math.max(11, ...Object.keys(rows).map((k) => k.length));
-  return [`${"data_source".padEnd(w)}  rows`, `${"-".repeat(w)}  ----`, ...Object.entries(rows).map(([k, n]) => `${k.padEnd(w)}  ${n}`)].join("\n");
+  return [
+    `${"data_source".padEnd(w)}  rows`,
+    `${"-".repeat(w)}  ----`,
+    ...Object.entries(rows).map(([k, n]) => `${k.padEnd(w)}  ${n}`),
+  ].join("\n");
 }
 
 async function runExport(argv: string[]): Promise<number> {
@@ -78,13 +83,21 @@ async function runExport(argv: string[]): Promise<number> {
   let settings: Partial<VerlSettings> = {};
   if (values.settings !== undefined) {
     const f = values.settings as string;
-    if (!fs.existsSync(f)) fail("not_found", `cli.verl: --settings ${f} does not exist (expected a JSON file of verlConfig settings).`, { got: f });
+    if (!fs.existsSync(f))
+      fail("not_found", `cli.verl: --settings ${f} does not exist (expected a JSON file of verlConfig settings).`, {
+        got: f,
+      });
     try {
       settings = JSON.parse(fs.readFileSync(f, "utf8"));
     } catch (e) {
-      fail("invalid_input", `cli.verl: --settings ${f} is not valid JSON (${(e as Error).message}). Write it with JSON.stringify(settings).`, { got: f });
+      fail(
+        "invalid_input",
+        `cli.verl: --settings ${f} is not valid JSON (${(e as Error).message}). Write it with JSON.stringify(settings).`,
+        { got: f },
+      );
     }
-    if (typeof settings !== "object" || settings === null || Array.isArray(settings)) fail("invalid_input", `cli.verl: --settings ${f} must hold a JSON object (got ${describe(settings)}).`, {});
+    if (typeof settings !== "object" || settings === null || Array.isArray(settings))
+      fail("invalid_input", `cli.verl: --settings ${f} must hold a JSON object (got ${describe(settings)}).`, {});
   }
   if (values.algorithm !== undefined) settings.algorithm = values.algorithm as VerlSettings["algorithm"];
   settings.algorithm ??= "grpo";
@@ -93,8 +106,8 @@ async function runExport(argv: string[]): Promise<number> {
   if (bs !== undefined) settings.batchSize = bs;
   const gpus = intOption(values.gpus, "--gpus", { min: 1 });
   if (gpus !== undefined) settings.gpusPerNode = gpus;
-  if (!settings.model) throw new UsageError("--model is missing (give it, or put \"model\" in --settings)");
-  if (!settings.batchSize) throw new UsageError("--batch-size is missing (give it, or put \"batchSize\" in --settings)");
+  if (!settings.model) throw new UsageError('--model is missing (give it, or put "model" in --settings)');
+  if (!settings.batchSize) throw new UsageError('--batch-size is missing (give it, or put "batchSize" in --settings)');
   const limit = intOption(values.limit, "--limit", { min: 1 });
   const train = await readAll(inputs, limit);
   const valFiles = (values.val as string[] | undefined) ?? [];
@@ -104,7 +117,9 @@ async function runExport(argv: string[]): Promise<number> {
   if (res.rows.val) console.log(`\nval.parquet:\n${table(res.rows.val)}`);
   console.log(`\nwrote ${res.files.join(", ")}`);
   for (const n of res.config.notes) console.log(`note: ${n}`);
-  console.log(`\nRun from the verl repository root:\n  bash ${res.files[res.files.length - 1]}\nwhich runs:\n${res.config.command}`);
+  console.log(
+    `\nRun from the verl repository root:\n  bash ${res.files[res.files.length - 1]}\nwhich runs:\n${res.config.command}`,
+  );
   return 0;
 }
 
@@ -128,7 +143,8 @@ async function runImport(argv: string[]): Promise<number> {
   if (s === "all" || s === "last") steps = s;
   else {
     steps = s.split(",").map((x) => Number(x.trim()));
-    if (steps.some((x) => !Number.isInteger(x))) throw new UsageError(`--steps must be all, last or a comma list of step numbers (got ${JSON.stringify(s)})`);
+    if (steps.some((x) => !Number.isInteger(x)))
+      throw new UsageError(`--steps must be all, last or a comma list of step numbers (got ${JSON.stringify(s)})`);
   }
   const recs = await readVerlOutputs(input, { steps, dataSource: values["data-source"] as string | undefined });
   writeRecords(output, recs as unknown as Record<string, unknown>[]);
@@ -140,7 +156,9 @@ async function runImport(argv: string[]): Promise<number> {
   }
   const stepsSeen = [...new Set(recs.map((r) => r.extra_info?.step).filter((x) => x !== undefined))];
   console.log(table(by));
-  console.log(`\n${recs.length} records, ${responses} responses${stepsSeen.length ? `, steps ${stepsSeen.join(", ")}` : ""} -> ${output}`);
+  console.log(
+    `\n${recs.length} records, ${responses} responses${stepsSeen.length ? `, steps ${stepsSeen.join(", ")}` : ""} -> ${output}`,
+  );
   console.log(`next: npx cellrl eval --input ${output}`);
   return 0;
 }
@@ -159,7 +177,8 @@ async function run(argv: string[]): Promise<number> {
 /** The `cellrl verl` command. */
 export const command: CliCommand = {
   name: "verl",
-  summary: "verl export (parquet dataset + GRPO / FlowRL / GKD config and command) and import (generations, rollout dumps)",
+  summary:
+    "verl export (parquet dataset + GRPO / FlowRL / GKD config and command) and import (generations, rollout dumps)",
   usage,
   run,
 };

@@ -13,7 +13,10 @@ let counter = 0;
 export function tempSibling(target: string, tag = "tmp"): string {
   const abs = path.resolve(target);
   // pid + counter + clock make the name unique without touching the seeded random streams.
-  return path.join(path.dirname(abs), `.${path.basename(abs)}.${tag}-${process.pid}-${++counter}-${Date.now().toString(36)}`);
+  return path.join(
+    path.dirname(abs),
+    `.${path.basename(abs)}.${tag}-${process.pid}-${++counter}-${Date.now().toString(36)}`,
+  );
 }
 
 function fsyncPath(p: string, flags = "r"): void {
@@ -38,7 +41,11 @@ export function writeFileAtomic(file: string, content: string | Uint8Array | ((f
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    fail("io", `writeFileAtomic: cannot create directory ${dir} (${(e as NodeJS.ErrnoException).code}). Check permissions.`, { path: [dir], cause: e });
+    fail(
+      "io",
+      `writeFileAtomic: cannot create directory ${dir} (${(e as NodeJS.ErrnoException).code}). Check permissions.`,
+      { path: [dir], cause: e },
+    );
   }
   const tmp = tempSibling(file);
   let fd: number | undefined;
@@ -54,7 +61,11 @@ export function writeFileAtomic(file: string, content: string | Uint8Array | ((f
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     if ((e as { name?: string }).name === "CellrlError") throw e;
-    fail("io", `writeFileAtomic: writing ${file} failed (${(e as Error).message}). The previous file, if any, is unchanged; check that the directory is writable.`, { path: [file], cause: e });
+    fail(
+      "io",
+      `writeFileAtomic: writing ${file} failed (${(e as Error).message}). The previous file, if any, is unchanged; check that the directory is writable.`,
+      { path: [file], cause: e },
+    );
   }
   fsyncPath(dir);
 }
@@ -82,7 +93,11 @@ export function replaceDirAtomic(tmpDir: string, target: string): void {
   } catch (e) {
     // Put the old checkpoint back if the second rename failed.
     if (old && !fs.existsSync(target) && fs.existsSync(old)) fs.renameSync(old, target);
-    fail("io", `model.saveCheckpoint: cannot move the new checkpoint into ${target} (${(e as Error).message}). The previous checkpoint is unchanged.`, { path: [target], cause: e });
+    fail(
+      "io",
+      `model.saveCheckpoint: cannot move the new checkpoint into ${target} (${(e as Error).message}). The previous checkpoint is unchanged.`,
+      { path: [target], cause: e },
+    );
   }
   fsyncPath(path.dirname(path.resolve(target)));
   if (old) fs.rmSync(old, { recursive: true, force: true });

@@ -39,7 +39,10 @@ let kernelUninstaller: ((backendName: string) => void) | null = null;
  * Let a module register extra kernels when a backend is chosen (used by the wasm matmul kernels); `uninstall` runs
  * when useBackend({fastKernels: false}) picks that backend, so the stock kernels come back.
  */
-export function onBackendReady(install: (backendName: string) => string[], uninstall?: (backendName: string) => void): void {
+export function onBackendReady(
+  install: (backendName: string) => string[],
+  uninstall?: (backendName: string) => void,
+): void {
   kernelInstaller = install;
   kernelUninstaller = uninstall ?? null;
 }
@@ -72,10 +75,15 @@ function tryNodeBackend(name: BackendName): string | null {
 export async function useBackend(options: UseBackendOptions = {}): Promise<BackendInfo> {
   const { force, fastKernels = true } = options;
   if (force !== undefined && !ORDER.includes(force))
-    fail("invalid_option", `useBackend: unknown backend ${JSON.stringify(force)} (known: ${ORDER.join(", ")}).`, {
-      got: force,
-      expected: ORDER,
-    }, useBackend);
+    fail(
+      "invalid_option",
+      `useBackend: unknown backend ${JSON.stringify(force)} (known: ${ORDER.join(", ")}).`,
+      {
+        got: force,
+        expected: ORDER,
+      },
+      useBackend,
+    );
   const skipped: BackendInfo["skipped"] = [];
   const notes: string[] = [];
   const candidates = force ? [force] : ORDER;
@@ -84,7 +92,8 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
     if (name === "tensorflow-gpu" || name === "tensorflow") {
       if (name === "tensorflow" && current?.name === "tensorflow-gpu") reason = "tensorflow-gpu already loaded";
       else reason = tryNodeBackend(name);
-      if (name === "tensorflow-gpu" && reason === null) notes.push("tfjs-node-gpu targets CUDA 11.2 + cuDNN 8.1; on other CUDA versions it runs on the CPU");
+      if (name === "tensorflow-gpu" && reason === null)
+        notes.push("tfjs-node-gpu targets CUDA 11.2 + cuDNN 8.1; on other CUDA versions it runs on the CPU");
     }
     if (reason === null) {
       const tfName = name === "tensorflow-gpu" || name === "tensorflow" ? "tensorflow" : name;
@@ -97,7 +106,9 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
       }
       if (reason === null) {
         if (tfName === "wasm") {
-          notes.push(`SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}; threads off (tfjs-wasm has none in Node)`);
+          notes.push(
+            `SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}; threads off (tfjs-wasm has none in Node)`,
+          );
           // Loaded lazily: lib/core/kernels registers itself through onBackendReady (a static import would be circular).
           // require, not import(): it also works where only a CommonJS loader hook is present (tsx in worker threads).
           if (fastKernels && !kernelInstaller) require("./kernels/index.js");

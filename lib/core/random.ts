@@ -31,8 +31,9 @@ export class Rng {
   private d = 0;
   constructor(seedValue: number | string = 0) {
     const n = typeof seedValue === "string" ? hashString(seedValue) : seedValue;
-    if (!Number.isFinite(n)) fail("invalid_option", `core.Rng: seed must be a finite number or a string (got ${seedValue}).`);
-    const sm = splitmix32(Math.floor(n) >>> 0 ^ Math.floor(n / 4294967296));
+    if (!Number.isFinite(n))
+      fail("invalid_option", `core.Rng: seed must be a finite number or a string (got ${seedValue}).`);
+    const sm = splitmix32((Math.floor(n) >>> 0) ^ Math.floor(n / 4294967296));
     [this.a, this.b, this.c, this.d] = [sm(), sm(), sm(), sm()];
     for (let i = 0; i < 12; i++) this.nextU32();
   }

@@ -71,7 +71,12 @@ export function registry<F>(kind: string): Registry<F> {
     names: () => [...map.keys()],
     entries: () => [...map.values()],
     rows: () =>
-      [...map.values()].map((e) => ({ name: e.name, paper: e.paper ?? "", summary: e.summary ?? "", builtin: e.builtin })),
+      [...map.values()].map((e) => ({
+        name: e.name,
+        paper: e.paper ?? "",
+        summary: e.summary ?? "",
+        builtin: e.builtin,
+      })),
   };
   return reg;
 }

@@ -14,7 +14,12 @@ export function readArrowTable(file: string): ColumnTable {
   try {
     return aq.fromArrow(bytes);
   } catch (e) {
-    return fail("invalid_input", `data.readArrowTable: ${JSON.stringify(file)} is not a readable Arrow IPC file (${(e as Error).message}). Feather v1 and compressed IPC are not supported; re-save it with pyarrow.feather.write_feather(..., compression="uncompressed").`, { got: file, cause: e }, readArrowTable);
+    return fail(
+      "invalid_input",
+      `data.readArrowTable: ${JSON.stringify(file)} is not a readable Arrow IPC file (${(e as Error).message}). Feather v1 and compressed IPC are not supported; re-save it with pyarrow.feather.write_feather(..., compression="uncompressed").`,
+      { got: file, cause: e },
+      readArrowTable,
+    );
   }
 }
 
@@ -36,7 +41,12 @@ export function writeArrow(file: string, rows: readonly Record<string, unknown>[
   try {
     bytes = aq.toArrowIPC(table, { format: "file" });
   } catch (e) {
-    return fail("invalid_input", `data.writeArrow: cannot encode the rows as Arrow (${(e as Error).message}). Make each column hold one type, or write parquet/JSONL instead.`, { cause: e }, writeArrow);
+    return fail(
+      "invalid_input",
+      `data.writeArrow: cannot encode the rows as Arrow (${(e as Error).message}). Make each column hold one type, or write parquet/JSONL instead.`,
+      { cause: e },
+      writeArrow,
+    );
   }
   writeFileAtomic(file, bytes as Uint8Array);
 }

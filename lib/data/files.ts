@@ -27,7 +27,12 @@ export function formatOf(file: string): DataFormat {
   const base = file.toLowerCase().replace(/\.gz$/, "");
   const fmt = EXT[path.extname(base)];
   if (!fmt)
-    fail("invalid_input", `data.formatOf: cannot tell the format of ${JSON.stringify(file)} (got extension ${JSON.stringify(path.extname(base))}; expected one of ${Object.keys(EXT).join(", ")}, optionally + .gz). Rename the file or pass {format}.`, { got: file, expected: Object.keys(EXT) }, formatOf);
+    fail(
+      "invalid_input",
+      `data.formatOf: cannot tell the format of ${JSON.stringify(file)} (got extension ${JSON.stringify(path.extname(base))}; expected one of ${Object.keys(EXT).join(", ")}, optionally + .gz). Rename the file or pass {format}.`,
+      { got: file, expected: Object.keys(EXT) },
+      formatOf,
+    );
   return fmt;
 }
 
@@ -49,13 +54,23 @@ export function readBytes(file: string): Uint8Array {
     raw = fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return fail(code === "ENOENT" ? "not_found" : "io", `data.readBytes: cannot read ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`, { got: file, cause: e }, readBytes);
+    return fail(
+      code === "ENOENT" ? "not_found" : "io",
+      `data.readBytes: cannot read ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`,
+      { got: file, cause: e },
+      readBytes,
+    );
   }
   if (!isGzip(raw)) return raw;
   try {
     return zlib.gunzipSync(raw);
   } catch (e) {
-    return fail("io", `data.readBytes: ${JSON.stringify(file)} starts like gzip but does not decompress (${(e as Error).message}). The file is truncated or corrupt; regenerate it.`, { got: file, cause: e }, readBytes);
+    return fail(
+      "io",
+      `data.readBytes: ${JSON.stringify(file)} starts like gzip but does not decompress (${(e as Error).message}). The file is truncated or corrupt; regenerate it.`,
+      { got: file, cause: e },
+      readBytes,
+    );
   }
 }
 

@@ -34,7 +34,12 @@ function readJsonFile(file: string): Record<string, unknown>[] {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    return fail("invalid_input", `data.readRows: ${JSON.stringify(file)} is not valid JSON (${(e as Error).message}). If it has one object per line, name it .jsonl.`, { got: file, cause: e }, readRows);
+    return fail(
+      "invalid_input",
+      `data.readRows: ${JSON.stringify(file)} is not valid JSON (${(e as Error).message}). If it has one object per line, name it .jsonl.`,
+      { got: file, cause: e },
+      readRows,
+    );
   }
   // accept a bare array, or the common {data: [...]} / {rows: [...]} wrappers
   if (Array.isArray(v)) return v as Record<string, unknown>[];
@@ -42,7 +47,12 @@ function readJsonFile(file: string): Record<string, unknown>[] {
     const inner = (v as Record<string, unknown> | null)?.[key];
     if (Array.isArray(inner)) return inner as Record<string, unknown>[];
   }
-  return fail("invalid_input", `data.readRows: ${JSON.stringify(file)} holds a JSON ${v === null ? "null" : typeof v} (got no top-level array; expected [...] or {data: [...]}). Save the rows as a JSON array or as JSONL.`, { got: file }, readRows);
+  return fail(
+    "invalid_input",
+    `data.readRows: ${JSON.stringify(file)} holds a JSON ${v === null ? "null" : typeof v} (got no top-level array; expected [...] or {data: [...]}). Save the rows as a JSON array or as JSONL.`,
+    { got: file },
+    readRows,
+  );
 }
 
 /**
@@ -67,13 +77,19 @@ export async function readRows(file: string, options: ReadOptions = {}): Promise
  * Read a file of verl records and validate every row (errors name the line or row, the field and the fix).
  * @example const recs = await data.readRecords("gen.parquet", {require: ["responses"]})
  */
-export async function readRecords<R extends VerlRecord = VerlRecord>(file: string, options: ReadOptions & ValidateOptions = {}): Promise<R[]> {
+export async function readRecords<R extends VerlRecord = VerlRecord>(
+  file: string,
+  options: ReadOptions & ValidateOptions = {},
+): Promise<R[]> {
   const format = options.format ?? formatOf(file);
   const base = path.basename(file);
   if (format === "jsonl") {
     // name rows by their line in the file (blank lines are skipped, so row i is not line i + 1)
     const lines = readJsonlLines<Record<string, unknown>>(file);
-    return validateRecords<R>(lines.map((l) => l.value), { ...options, rowName: (i) => `line ${lines[i].line} of ${base}` });
+    return validateRecords<R>(
+      lines.map((l) => l.value),
+      { ...options, rowName: (i) => `line ${lines[i].line} of ${base}` },
+    );
   }
   const rows = await readRows(file, { ...options, format });
   const rowName = (i: number) => `row ${i} of ${base}`;
@@ -89,9 +105,11 @@ export async function* streamRows(file: string, options: ReadOptions = {}): Asyn
   const base = path.basename(file);
   let index = 0;
   if (format === "jsonl") {
-    for await (const { value, line } of streamJsonl<Record<string, unknown>>(file)) yield { value, index: index++, where: `line ${line} of ${base}` };
+    for await (const { value, line } of streamJsonl<Record<string, unknown>>(file))
+      yield { value, index: index++, where: `line ${line} of ${base}` };
   } else if (format === "parquet") {
-    for await (const { rows } of streamParquet(file, { batchSize: options.batchSize })) for (const value of rows) yield { value, index: index, where: `row ${index++} of ${base}` };
+    for await (const { rows } of streamParquet(file, { batchSize: options.batchSize }))
+      for (const value of rows) yield { value, index: index, where: `row ${index++} of ${base}` };
   } else {
     for (const value of await readRows(file, { format })) yield { value, index, where: `row ${index++} of ${base}` };
   }
@@ -113,10 +131,20 @@ export async function countRows(file: string, options: ReadOptions = {}): Promis
  * Write rows to JSONL / JSON / parquet / Arrow by the file name (".gz" compresses), atomically.
  * @example data.writeRecords("out/scored.parquet", rows)
  */
-export function writeRecords(file: string, rows: readonly Record<string, unknown>[], options: { format?: DataFormat } = {}): void {
+export function writeRecords(
+  file: string,
+  rows: readonly Record<string, unknown>[],
+  options: { format?: DataFormat } = {},
+): void {
   const format = options.format ?? formatOf(file);
-  if (!file.toLowerCase().endsWith(".gz") && rows.some((r) => typeof r.data_source === "string" && /gpqa/i.test(r.data_source)))
-    warn("data/gpqaPlainText", `data.writeRecords: ${file} gets GPQA rows uncompressed; GPQA's authors ask that items never appear in plain text online. Name the file *.gz to keep them compressed.`);
+  if (
+    !file.toLowerCase().endsWith(".gz") &&
+    rows.some((r) => typeof r.data_source === "string" && /gpqa/i.test(r.data_source))
+  )
+    warn(
+      "data/gpqaPlainText",
+      `data.writeRecords: ${file} gets GPQA rows uncompressed; GPQA's authors ask that items never appear in plain text online. Name the file *.gz to keep them compressed.`,
+    );
   if (format === "jsonl") writeJsonl(file, rows);
   else if (format === "parquet") writeParquet(file, rows);
   else if (format === "arrow") writeArrow(file, rows);

@@ -17,7 +17,8 @@ export interface JsonlLine<T = unknown> {
  */
 export function jsonReplacer(_key: string, v: unknown): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? Number(x) : x));
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView))
+    return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => (typeof x === "bigint" ? Number(x) : x));
   return v;
 }
 
@@ -33,11 +34,16 @@ function parseLine(text: string, line: number, source: string, from: Function): 
   try {
     return JSON.parse(text);
   } catch (e) {
-    return fail("invalid_input", `data.readJsonl: line ${line} of ${source} is not valid JSON (${(e as Error).message}; got ${describe(text)}). Fix or delete that line; each line must hold one JSON object.`, {
-      path: ["line", line],
-      got: text.slice(0, 200),
-      cause: e,
-    }, from);
+    return fail(
+      "invalid_input",
+      `data.readJsonl: line ${line} of ${source} is not valid JSON (${(e as Error).message}; got ${describe(text)}). Fix or delete that line; each line must hold one JSON object.`,
+      {
+        path: ["line", line],
+        got: text.slice(0, 200),
+        cause: e,
+      },
+      from,
+    );
   }
 }
 
@@ -91,7 +97,11 @@ function openStream(file: string): AsyncIterable<unknown> {
     fs.closeSync(fd);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    fail(code === "ENOENT" ? "not_found" : "io", `data.streamJsonl: cannot open ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`, { got: file, cause: e });
+    fail(
+      code === "ENOENT" ? "not_found" : "io",
+      `data.streamJsonl: cannot open ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`,
+      { got: file, cause: e },
+    );
   }
   const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   return (isGzip(head) ? raw.pipe(zlib.createGunzip()) : raw) as AsyncIterable<unknown>;
@@ -109,7 +119,10 @@ export function streamJsonl<T = unknown>(file: string): AsyncGenerator<JsonlLine
  * Parse JSONL from any byte stream (e.g. process.stdin), line by line; `source` names it in errors.
  * @example for await (const {value} of data.streamJsonlFrom(process.stdin, "stdin")) { ... }
  */
-export async function* streamJsonlFrom<T = unknown>(stream: AsyncIterable<unknown>, source = "the input"): AsyncGenerator<JsonlLine<T>> {
+export async function* streamJsonlFrom<T = unknown>(
+  stream: AsyncIterable<unknown>,
+  source = "the input",
+): AsyncGenerator<JsonlLine<T>> {
   const decoder = new StringDecoder("utf8");
   let rest = "";
   let line = 0;
@@ -164,7 +177,9 @@ function completePrefix(buf: Buffer, gzip: boolean): { end: number; rows: number
   // every member but the last was followed by another write, so only the last can be torn (or followed by junk)
   const last = starts[starts.length - 1];
   try {
-    const { engine } = zlib.inflateRawSync(buf.subarray(last + 10), { info: true }) as unknown as { engine: { bytesWritten: number } };
+    const { engine } = zlib.inflateRawSync(buf.subarray(last + 10), { info: true }) as unknown as {
+      engine: { bytesWritten: number };
+    };
     const end = last + 10 + engine.bytesWritten + 8; // 10-byte header, deflate data, CRC32 + size trailer
     if (end <= buf.length) return { end, rows: starts.length };
   } catch {
@@ -196,7 +211,11 @@ export function openJsonlAppender(file: string, options: { append?: boolean; gzi
       return count;
     },
     append(row) {
-      if (!open) fail("io", `data.openJsonlAppender: ${file} is closed (got an append after close()). Open it again with {append: true}.`);
+      if (!open)
+        fail(
+          "io",
+          `data.openJsonlAppender: ${file} is closed (got an append after close()). Open it again with {append: true}.`,
+        );
       const line = Buffer.from(toJsonLine(row) + "\n", "utf8");
       fs.writeSync(fd, gzip ? zlib.gzipSync(line, { level: 1 }) : line);
       count++;

@@ -65,7 +65,9 @@ export function mergeTypes(a: ValueType, b: ValueType): ValueType {
  * @example schemaElements("responses", {k: "list", item: {k: "string"}}) // [responses LIST, list REPEATED, element UTF8]
  */
 export function schemaElements(name: string, t: ValueType): SchemaElement[] {
-  const leaf = (type: SchemaElement["type"], extra: Partial<SchemaElement> = {}): SchemaElement[] => [{ name, type, repetition_type: "OPTIONAL", ...extra }];
+  const leaf = (type: SchemaElement["type"], extra: Partial<SchemaElement> = {}): SchemaElement[] => [
+    { name, type, repetition_type: "OPTIONAL", ...extra },
+  ];
   switch (t.k) {
     case "null":
     case "string":

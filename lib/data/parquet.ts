@@ -1,4 +1,10 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from "hyparquet";
+import {
+  asyncBufferFromFile,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  type AsyncBuffer,
+  type FileMetaData,
+} from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import * as fs from "node:fs";
 import { fail } from "../core/errors.js";
@@ -59,18 +65,35 @@ async function openParquet(file: string): Promise<{ buf: AsyncBuffer; meta: File
   try {
     return { buf, meta: await parquetMetadataAsync(buf) };
   } catch (e) {
-    return fail("invalid_input", `data.readParquet: ${JSON.stringify(file)} is not a readable parquet file (${(e as Error).message}). Check that the file is complete (ends with "PAR1").`, { got: file, cause: e });
+    return fail(
+      "invalid_input",
+      `data.readParquet: ${JSON.stringify(file)} is not a readable parquet file (${(e as Error).message}). Check that the file is complete (ends with "PAR1").`,
+      { got: file, cause: e },
+    );
   }
 }
 
-async function readRange(file: string, buf: AsyncBuffer, meta: FileMetaData, rowStart: number, rowEnd: number, columns?: string[]) {
+async function readRange(
+  file: string,
+  buf: AsyncBuffer,
+  meta: FileMetaData,
+  rowStart: number,
+  rowEnd: number,
+  columns?: string[],
+) {
   try {
     const rows = await parquetReadObjects({ file: buf, metadata: meta, rowStart, rowEnd, columns });
     return rows.map((r) => fromParquetValue(r) as Record<string, unknown>);
   } catch (e) {
     const msg = (e as Error).message;
-    const codec = /compression|codec/i.test(msg) ? " The file uses a compression codec hyparquet cannot decode without hyparquet-compressors; rewrite it with snappy (pyarrow's default)." : "";
-    return fail("invalid_input", `data.readParquet: cannot decode rows ${rowStart}-${rowEnd} of ${JSON.stringify(file)} (${msg}).${codec || " The file may be corrupt."}`, { got: file, cause: e });
+    const codec = /compression|codec/i.test(msg)
+      ? " The file uses a compression codec hyparquet cannot decode without hyparquet-compressors; rewrite it with snappy (pyarrow's default)."
+      : "";
+    return fail(
+      "invalid_input",
+      `data.readParquet: cannot decode rows ${rowStart}-${rowEnd} of ${JSON.stringify(file)} (${msg}).${codec || " The file may be corrupt."}`,
+      { got: file, cause: e },
+    );
   }
 }
 
@@ -87,7 +110,10 @@ export async function readParquet(file: string, options: ReadParquetOptions = {}
  * Stream a parquet file in batches of rows without decoding it whole; yields {rows, offset}.
  * @example for await (const {rows, offset} of data.streamParquet("big.parquet")) { ... }
  */
-export async function* streamParquet(file: string, options: ReadParquetOptions = {}): AsyncGenerator<{ rows: Record<string, unknown>[]; offset: number }> {
+export async function* streamParquet(
+  file: string,
+  options: ReadParquetOptions = {},
+): AsyncGenerator<{ rows: Record<string, unknown>[]; offset: number }> {
   const { batchSize = defaults.batchSize, columns } = options;
   const { buf, meta } = await openParquet(file);
   const n = Number(meta.num_rows);
@@ -111,7 +137,13 @@ export async function parquetRowCount(file: string): Promise<number> {
 export function parquetBytes(rows: readonly Record<string, unknown>[], options: WriteParquetOptions = {}): Uint8Array {
   const { json = [], rowGroupSize = defaults.rowGroupSize } = options;
   const names = options.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  if (names.length === 0) fail("invalid_input", "data.writeParquet: no columns to write (got rows without keys, or no rows and no columns option). Pass rows, or {columns}.", {}, writeParquet);
+  if (names.length === 0)
+    fail(
+      "invalid_input",
+      "data.writeParquet: no columns to write (got rows without keys, or no rows and no columns option). Pass rows, or {columns}.",
+      {},
+      writeParquet,
+    );
   const types = new Map<string, ValueType>();
   for (const name of names) {
     let t: ValueType = { k: "null" };
@@ -119,12 +151,25 @@ export function parquetBytes(rows: readonly Record<string, unknown>[], options: 
     else for (const r of rows) t = mergeTypes(t, typeOfValue(r[name]));
     types.set(name, t);
   }
-  const schema = [{ name: "root", num_children: names.length }, ...names.flatMap((n) => schemaElements(n, types.get(n) as ValueType))];
-  const columnData = names.map((name) => ({ name, data: rows.map((r) => prepareValue(r[name], types.get(name) as ValueType)) }));
+  const schema = [
+    { name: "root", num_children: names.length },
+    ...names.flatMap((n) => schemaElements(n, types.get(n) as ValueType)),
+  ];
+  const columnData = names.map((name) => ({
+    name,
+    data: rows.map((r) => prepareValue(r[name], types.get(name) as ValueType)),
+  }));
   try {
-    return new Uint8Array(parquetWriteBuffer({ schema, columnData, rowGroupSize, kvMetadata: [{ key: "writer", value: "cellrl" }] }));
+    return new Uint8Array(
+      parquetWriteBuffer({ schema, columnData, rowGroupSize, kvMetadata: [{ key: "writer", value: "cellrl" }] }),
+    );
   } catch (e) {
-    return fail("invalid_input", `data.writeParquet: hyparquet-writer refused the rows (${(e as Error).message}). Pass {json: [<column>]} to store a troublesome column as JSON text.`, { cause: e }, writeParquet);
+    return fail(
+      "invalid_input",
+      `data.writeParquet: hyparquet-writer refused the rows (${(e as Error).message}). Pass {json: [<column>]} to store a troublesome column as JSON text.`,
+      { cause: e },
+      writeParquet,
+    );
   }
 }
 
@@ -132,6 +177,10 @@ export function parquetBytes(rows: readonly Record<string, unknown>[], options: 
  * Write rows as parquet atomically (temp + rename), with nested columns native (list<struct<role, content>>).
  * @example data.writeParquet("out/test.parquet", records)
  */
-export function writeParquet(file: string, rows: readonly Record<string, unknown>[], options: WriteParquetOptions = {}): void {
+export function writeParquet(
+  file: string,
+  rows: readonly Record<string, unknown>[],
+  options: WriteParquetOptions = {},
+): void {
   writeFileAtomic(file, parquetBytes(rows, options));
 }

@@ -65,15 +65,38 @@ export interface RecordInputs {
 export function record(inputs: RecordInputs): VerlRecord {
   const { data_source, prompt, ground_truth, system, ability, extra_info, style = "rule" } = inputs;
   if (typeof data_source !== "string" || data_source === "")
-    fail("invalid_input", `data.record: data_source must be a non-empty string (got ${describe(data_source)}). Name the benchmark, e.g. "openai/gsm8k".`, { path: ["data_source"], got: data_source }, record);
+    fail(
+      "invalid_input",
+      `data.record: data_source must be a non-empty string (got ${describe(data_source)}). Name the benchmark, e.g. "openai/gsm8k".`,
+      { path: ["data_source"], got: data_source },
+      record,
+    );
   if (ground_truth === undefined || ground_truth === null)
-    fail("invalid_input", `data.record: ground_truth is missing (got ${describe(ground_truth)}). Pass the gold answer, or the tests for code.`, { path: ["ground_truth"] }, record);
+    fail(
+      "invalid_input",
+      `data.record: ground_truth is missing (got ${describe(ground_truth)}). Pass the gold answer, or the tests for code.`,
+      { path: ["ground_truth"] },
+      record,
+    );
   let chat: ChatMessage[];
-  if (typeof prompt === "string") chat = [...(system !== undefined ? [{ role: "system", content: system }] : []), { role: "user", content: prompt }];
+  if (typeof prompt === "string")
+    chat = [...(system !== undefined ? [{ role: "system", content: system }] : []), { role: "user", content: prompt }];
   else if (Array.isArray(prompt)) {
-    if (system !== undefined) fail("invalid_input", "data.record: system is only used with a string prompt (got a chat list too). Put the system turn in the list.", { path: ["system"] }, record);
+    if (system !== undefined)
+      fail(
+        "invalid_input",
+        "data.record: system is only used with a string prompt (got a chat list too). Put the system turn in the list.",
+        { path: ["system"] },
+        record,
+      );
     chat = prompt.map((m) => ({ role: m.role, content: m.content }));
-  } else return fail("invalid_input", `data.record: prompt must be a string or a list of {role, content} (got ${describe(prompt)}).`, { path: ["prompt"], got: prompt }, record);
+  } else
+    return fail(
+      "invalid_input",
+      `data.record: prompt must be a string or a list of {role, content} (got ${describe(prompt)}).`,
+      { path: ["prompt"], got: prompt },
+      record,
+    );
   return {
     data_source,
     prompt: chat,

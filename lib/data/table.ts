@@ -9,7 +9,8 @@ type ColumnTable = ReturnType<typeof aq.from>;
  */
 export function plainValue(v: unknown): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v;
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => plainValue(x));
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView))
+    return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => plainValue(x));
   if (Array.isArray(v)) return v.map(plainValue);
   if (v !== null && typeof v === "object" && !(v instanceof Date)) {
     const o: Record<string, unknown> = {};
@@ -24,7 +25,13 @@ export function plainValue(v: unknown): unknown {
  * @example data.toTable(records).groupby("data_source").count()
  */
 export function toTable(records: readonly Record<string, unknown>[]): ColumnTable {
-  if (!Array.isArray(records)) fail("invalid_input", `data.toTable: expected an array of records (got ${typeof records}). Read the file with data.readRecords first.`, {}, toTable);
+  if (!Array.isArray(records))
+    fail(
+      "invalid_input",
+      `data.toTable: expected an array of records (got ${typeof records}). Read the file with data.readRecords first.`,
+      {},
+      toTable,
+    );
   return aq.from(records as Record<string, unknown>[]);
 }
 
@@ -34,6 +41,11 @@ export function toTable(records: readonly Record<string, unknown>[]): ColumnTabl
  */
 export function fromTable<R = Record<string, unknown>>(table: ColumnTable): R[] {
   if (!table || typeof (table as { objects?: unknown }).objects !== "function")
-    fail("invalid_input", `data.fromTable: expected an arquero table (got ${typeof table}). Build one with data.toTable(records) or aq.from(rows).`, {}, fromTable);
+    fail(
+      "invalid_input",
+      `data.fromTable: expected an arquero table (got ${typeof table}). Build one with data.toTable(records) or aq.from(rows).`,
+      {},
+      fromTable,
+    );
   return table.objects().map((o) => plainValue(o) as R);
 }

@@ -27,12 +27,19 @@ const LETTERS = "ABCDEFGHIJ";
 function needOptions(name: string, f: TemplateFields, max: number): readonly string[] {
   const o = f.options;
   if (!Array.isArray(o) || o.length < 2 || o.length > max)
-    fail("invalid_input", `data.applyTemplate: template "${name}" needs options with 2 to ${max} entries (got ${describe(o)}). Pass {options: [...]}.`, { path: ["options"], got: o });
+    fail(
+      "invalid_input",
+      `data.applyTemplate: template "${name}" needs options with 2 to ${max} entries (got ${describe(o)}). Pass {options: [...]}.`,
+      { path: ["options"], got: o },
+    );
   return o;
 }
 
 // r1 data_process.py: AIME and CNMO questions go in verbatim, with no answer-format instruction.
-templates.add("r1-math", (f) => f.question, { paper: "verl recipe/r1 data_process.py", summary: "the question verbatim (AIME, CNMO)" });
+templates.add("r1-math", (f) => f.question, {
+  paper: "verl recipe/r1 data_process.py",
+  summary: "the question verbatim (AIME, CNMO)",
+});
 
 // r1 data_process.py GPQA template, from openai/simple-evals.
 templates.add(
@@ -42,7 +49,10 @@ templates.add(
     const letters = LETTERS.slice(0, o.length);
     return `Answer the following multiple choice question. The last line of your response should be of the following format: 'Answer: $LETTER' (without quotes) where LETTER is one of ${letters}. Think step by step before answering.\n\n${f.question}\n\n${o.map((x, i) => `${letters[i]}) ${x}`).join("\n")}`;
   },
-  { paper: "verl recipe/r1 data_process.py (openai/simple-evals)", summary: "question + lettered options, last line 'Answer: $LETTER'" },
+  {
+    paper: "verl recipe/r1 data_process.py (openai/simple-evals)",
+    summary: "question + lettered options, last line 'Answer: $LETTER'",
+  },
 );
 
 // r1 data_process.py LiveCodeBench template (from LCB's code_generation.py). Without starter code the upstream
@@ -51,12 +61,17 @@ templates.add(
   "r1-livecodebench",
   (f) => {
     let s = `You will be given a question (problem specification) and will generate a correct Python program that matches the specification and passes all tests.\n\nQuestion: ${f.question}\n\n`;
-    if (f.starter_code) s += `You will use the following starter code to write the solution to the problem and enclose your code within delimiters.\n\`\`\`python\n${f.starter_code}\n\`\`\``;
+    if (f.starter_code)
+      s += `You will use the following starter code to write the solution to the problem and enclose your code within delimiters.\n\`\`\`python\n${f.starter_code}\n\`\`\``;
     else
-      s += "Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.```python\n# YOUR CODE HERE\n```";
+      s +=
+        "Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.```python\n# YOUR CODE HERE\n```";
     return s;
   },
-  { paper: "verl recipe/r1 data_process.py (LiveCodeBench)", summary: "code task; starter code in a python fence, else stdin/stdout" },
+  {
+    paper: "verl recipe/r1 data_process.py (LiveCodeBench)",
+    summary: "code task; starter code in a python fence, else stdin/stdout",
+  },
 );
 
 // MMLU-Pro's chain-of-thought format (TIGER-AI-Lab/MMLU-Pro evaluate_from_local.py) without the 5 worked examples.
@@ -76,10 +91,14 @@ templates.add("verl-gsm8k", (f) => `${f.question} Let's think step by step and o
   paper: "verl examples/data_preprocess/gsm8k.py",
   summary: 'question + output the final answer after "####"',
 });
-templates.add("verl-boxed", (f) => `${f.question} Let's think step by step and output the final answer within \\boxed{}.`, {
-  paper: "verl examples/data_preprocess/math_dataset.py",
-  summary: "question + output the final answer within \\boxed{}",
-});
+templates.add(
+  "verl-boxed",
+  (f) => `${f.question} Let's think step by step and output the final answer within \\boxed{}.`,
+  {
+    paper: "verl examples/data_preprocess/math_dataset.py",
+    summary: "question + output the final answer within \\boxed{}",
+  },
+);
 
 /**
  * Fill a prompt template by name (or pass a function) to get the user-turn text.
@@ -87,6 +106,11 @@ templates.add("verl-boxed", (f) => `${f.question} Let's think step by step and o
  */
 export function applyTemplate(name: string | PromptTemplate, fields: TemplateFields): string {
   if (typeof fields?.question !== "string")
-    fail("invalid_input", `data.applyTemplate: fields.question must be a string (got ${describe(fields?.question)}). Pass {question: <problem text>}.`, { path: ["question"] }, applyTemplate);
+    fail(
+      "invalid_input",
+      `data.applyTemplate: fields.question must be a string (got ${describe(fields?.question)}). Pass {question: <problem text>}.`,
+      { path: ["question"] },
+      applyTemplate,
+    );
   return templates.get(name)(fields);
 }

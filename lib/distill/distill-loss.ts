@@ -52,19 +52,44 @@ const logTail = (x: tf.Tensor2D) => tf.log(tf.maximum(tf.sub(1, x.exp().sum(-1, 
  * @returns {loss: Scalar, metrics: {"distill/loss", "distill/teacherTopkMass", "distill/studentTopkMass"}}
  * @example const {loss} = distill.distillLoss({student: logits, teacher: await teacher.score(ro), mask}, {divergence: "jsd", beta: 0.5})
  */
-export function distillLoss(inputs: DistillLossInputs, options: DistillLossOptions = {}): { loss: tf.Scalar; metrics: Record<string, number> } {
+export function distillLoss(
+  inputs: DistillLossInputs,
+  options: DistillLossOptions = {},
+): { loss: tf.Scalar; metrics: Record<string, number> } {
   const F = "distill.distillLoss";
   const { divergence, beta, temperature, renormalize, agg, ...aggOpts } = { ...distillDefaults, ...options };
   const div = divergences.get(divergence);
   const aggFn = lossAggs.get(agg);
-  if (!(beta >= 0 && beta <= 1)) fail("invalid_option", `${F}: options.beta must be in [0, 1] (got ${describe(beta)}); 0 is forward KL, 1 reverse KL.`, { path: ["options", "beta"] }, distillLoss);
-  if (!(temperature > 0) || !Number.isFinite(temperature)) fail("invalid_option", `${F}: options.temperature must be a positive number (got ${describe(temperature)}).`, { path: ["options", "temperature"] }, distillLoss);
+  if (!(beta >= 0 && beta <= 1))
+    fail(
+      "invalid_option",
+      `${F}: options.beta must be in [0, 1] (got ${describe(beta)}); 0 is forward KL, 1 reverse KL.`,
+      { path: ["options", "beta"] },
+      distillLoss,
+    );
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    fail(
+      "invalid_option",
+      `${F}: options.temperature must be a positive number (got ${describe(temperature)}).`,
+      { path: ["options", "temperature"] },
+      distillLoss,
+    );
   if (!(inputs?.student instanceof tf.Tensor) || inputs.student.rank !== 3)
-    fail("invalid_input", `${F}: inputs.student must be the student's logits [B, T, V] under the tape (got ${describe(inputs?.student)}).`, { path: ["inputs", "student"] }, distillLoss);
+    fail(
+      "invalid_input",
+      `${F}: inputs.student must be the student's logits [B, T, V] under the tape (got ${describe(inputs?.student)}).`,
+      { path: ["inputs", "student"] },
+      distillLoss,
+    );
   const [B, T, V] = inputs.student.shape;
   const teacher = checkTeacherOutput(inputs.teacher, B, T, V, F);
   if (teacher.kind === "topk" && !renormalize && temperature !== 1)
-    fail("invalid_option", `${F}: temperature ${temperature} with a top-k teacher needs renormalize: true (the tempered tail mass is unknown from top-k log-probs). Set renormalize: true, temperature: 1, or use full teacher distributions.`, { path: ["options", "temperature"] }, distillLoss);
+    fail(
+      "invalid_option",
+      `${F}: temperature ${temperature} with a top-k teacher needs renormalize: true (the tempered tail mass is unknown from top-k log-probs). Set renormalize: true, temperature: 1, or use full teacher distributions.`,
+      { path: ["options", "temperature"] },
+      distillLoss,
+    );
   const metrics: Record<string, number> = {};
   const loss = tf.tidy(() => {
     const mask = asTensor(inputs.mask, 2, F, "inputs.mask") as tf.Tensor2D;

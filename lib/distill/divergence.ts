@@ -9,7 +9,10 @@ import * as tf from "@tensorflow/tfjs";
 import { registry } from "../core/registry.js";
 
 /** A divergence over a common support: teacher and student log-distributions [N, S] → per-row values [N]. */
-export type DivergenceFn = (inputs: { teacher: tf.Tensor2D; student: tf.Tensor2D }, options: { beta: number }) => tf.Tensor1D;
+export type DivergenceFn = (
+  inputs: { teacher: tf.Tensor2D; student: tf.Tensor2D },
+  options: { beta: number },
+) => tf.Tensor1D;
 
 /** Divergences by name ("forward-kl", "reverse-kl", "jsd"). */
 export const divergences = registry<DivergenceFn>("divergence");
@@ -18,12 +21,14 @@ export const divergences = registry<DivergenceFn>("divergence");
  * KL(P‖Q) per row.
  * @example distill.forwardKl({teacher: logP, student: logQ}, {beta: 0}) // [N]
  */
-export const forwardKl: DivergenceFn = ({ teacher, student }) => teacher.exp().mul(teacher.sub(student)).sum(-1) as tf.Tensor1D;
+export const forwardKl: DivergenceFn = ({ teacher, student }) =>
+  teacher.exp().mul(teacher.sub(student)).sum(-1) as tf.Tensor1D;
 /**
  * KL(Q‖P) per row.
  * @example distill.reverseKl({teacher: logP, student: logQ}, {beta: 1}) // [N]
  */
-export const reverseKl: DivergenceFn = ({ teacher, student }) => student.exp().mul(student.sub(teacher)).sum(-1) as tf.Tensor1D;
+export const reverseKl: DivergenceFn = ({ teacher, student }) =>
+  student.exp().mul(student.sub(teacher)).sum(-1) as tf.Tensor1D;
 /**
  * Generalised JSD(β) per row (β = 0: forward KL; β = 1: reverse KL).
  * @example distill.jsd({teacher: logP, student: logQ}, {beta: 0.5}) // [N]

@@ -50,8 +50,12 @@ export const gkdStepDefaults = { lambda: 1, per: "sample" as const, topK: 0 };
 function sliceTeacher(t: TeacherOutput, rows: readonly number[]): TeacherOutput {
   if (t.kind === "full") return { kind: "full", logprobs: take(t.logprobs, rows) };
   const per = t.T * t.K;
-  const ids = new Int32Array(rows.length * per), lp = new Float32Array(rows.length * per);
-  rows.forEach((r, i) => { ids.set(t.ids.subarray(r * per, (r + 1) * per), i * per); lp.set(t.logprobs.subarray(r * per, (r + 1) * per), i * per); });
+  const ids = new Int32Array(rows.length * per),
+    lp = new Float32Array(rows.length * per);
+  rows.forEach((r, i) => {
+    ids.set(t.ids.subarray(r * per, (r + 1) * per), i * per);
+    lp.set(t.logprobs.subarray(r * per, (r + 1) * per), i * per);
+  });
   return { ...t, B: rows.length, ids, logprobs: lp };
 }
 
@@ -63,25 +67,60 @@ export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {
   const { policy, opt, teacher, prompts, responses, step = 0, history } = inputs ?? ({} as GkdStepInputs);
   const model = modelOf(policy, "distill.gkdStep");
   if (!teacher || typeof teacher.score !== "function")
-    fail("invalid_input", `distill.gkdStep: inputs.teacher must be a TeacherSource (got ${describe(teacher)}). Use distill.localTeacher(teacherModel).`, { path: ["inputs", "teacher"] }, gkdStep);
+    fail(
+      "invalid_input",
+      `distill.gkdStep: inputs.teacher must be a TeacherSource (got ${describe(teacher)}). Use distill.localTeacher(teacherModel).`,
+      { path: ["inputs", "teacher"] },
+      gkdStep,
+    );
   if (teacher.vocabSize !== model.config.vocab_size)
-    fail("shape_mismatch", `distill.gkdStep: the teacher's vocabulary has ${teacher.vocabSize} tokens but the student's has ${model.config.vocab_size}. Teacher and student must share the tokenizer.`, {}, gkdStep);
-  const { lambda, per, topK, sampling, microBatch, thresholds, rng: rngOpt, ...lossOpts } = { ...gkdStepDefaults, ...options };
+    fail(
+      "shape_mismatch",
+      `distill.gkdStep: the teacher's vocabulary has ${teacher.vocabSize} tokens but the student's has ${model.config.vocab_size}. Teacher and student must share the tokenizer.`,
+      {},
+      gkdStep,
+    );
+  const {
+    lambda,
+    per,
+    topK,
+    sampling,
+    microBatch,
+    thresholds,
+    rng: rngOpt,
+    ...lossOpts
+  } = { ...gkdStepDefaults, ...options };
   const rng = rngOpt ?? globalRng();
   const tm = timer();
   const onPolicy = onPolicyRows(prompts?.length ?? 0, lambda, { per, rng });
-  const ro = await tm.phaseAsync("rollout", () => mixedRollout(policy, prompts, { responses, onPolicy, sampling: { ...sampling, rng } }));
+  const ro = await tm.phaseAsync("rollout", () =>
+    mixedRollout(policy, prompts, { responses, onPolicy, sampling: { ...sampling, rng } }),
+  );
   const tOut = await tm.phaseAsync("teacher", async () => teacher.score(ro, { topK }));
-  const metrics: Record<string, number> = { ...ro.metrics, "distill/onPolicyFrac": onPolicy.filter(Boolean).length / Math.max(1, onPolicy.length) };
+  const metrics: Record<string, number> = {
+    ...ro.metrics,
+    "distill/onPolicyFrac": onPolicy.filter(Boolean).length / Math.max(1, onPolicy.length),
+  };
   const perMb: Record<string, number>[] = [];
   const nonFinite = [];
   const opts = { ...distillDefaults, ...lossOpts };
   try {
     // The teacher output slices itself to each micro-batch (its top-k arrays are flat, not row-major lists).
-    const teacherRows = { sliceRows: (rows: readonly number[]) => (rows.length === ro.size ? tOut : sliceTeacher(tOut, rows)) };
-    perMb.push(tm.phase("update", () => optimizerStep(policy, opt, ro, { teacher: teacherRows }, ({ logits, mask, teacher }) =>
-      distillLoss({ student: logits!, teacher, mask }, opts),
-      { logits: true, microBatch, weightBy: opts.agg === "token-mean" ? "tokens" : "rows" })));
+    const teacherRows = {
+      sliceRows: (rows: readonly number[]) => (rows.length === ro.size ? tOut : sliceTeacher(tOut, rows)),
+    };
+    perMb.push(
+      tm.phase("update", () =>
+        optimizerStep(
+          policy,
+          opt,
+          ro,
+          { teacher: teacherRows },
+          ({ logits, mask, teacher }) => distillLoss({ student: logits!, teacher, mask }, opts),
+          { logits: true, microBatch, weightBy: opts.agg === "token-mean" ? "tokens" : "rows" },
+        ),
+      ),
+    );
   } catch (e) {
     if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;
     nonFinite.push({ what: `the gradient (${e.message.split(";")[0]})`, sample: 0, token: -1, value: NaN });
@@ -90,5 +129,13 @@ export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {
   }
   Object.assign(metrics, ...perMb, tm.metrics());
   const alerts = checkAlerts(step, metrics, { history, vocabSize: model.config.vocab_size, nonFinite, thresholds });
-  return { step, metrics, alerts, rollout: ro, rewards: new Float32Array(ro.size), adv: new Float32Array(ro.size), updates: perMb };
+  return {
+    step,
+    metrics,
+    alerts,
+    rollout: ro,
+    rewards: new Float32Array(ro.size),
+    adv: new Float32Array(ro.size),
+    updates: perMb,
+  };
 }

@@ -1,6 +1,15 @@
 // Public API of lib/distill: teacher sources, divergences, the distillation loss, on-policy mixing and GKD steps.
 // The single divergences (forwardKl, reverseKl, jsd) are reached through the `divergences` registry.
-export { localTeacher, type TeacherSource, type TeacherBatch, type TeacherOutput, type FullTeacherOutput, type TopkTeacherOutput, type TeacherScoreOptions, type LocalTeacherOptions } from "./teacher.js";
+export {
+  localTeacher,
+  type TeacherSource,
+  type TeacherBatch,
+  type TeacherOutput,
+  type FullTeacherOutput,
+  type TopkTeacherOutput,
+  type TeacherScoreOptions,
+  type LocalTeacherOptions,
+} from "./teacher.js";
 export { divergences, type DivergenceFn } from "./divergence.js";
 export { distillLoss, distillDefaults, type DistillLossInputs, type DistillLossOptions } from "./distill-loss.js";
 export { onPolicyRows, mixedRollout, type OnPolicyOptions } from "./mix.js";

@@ -69,7 +69,12 @@ export interface LocalTeacherOptions {
 export function localTeacher(model: LlamaModel, options: LocalTeacherOptions = {}): TeacherSource {
   const fixedK = options.topK ?? 0;
   if (!Number.isInteger(fixedK) || fixedK < 0)
-    fail("invalid_option", `distill.localTeacher: options.topK must be a non-negative integer (got ${describe(fixedK)}).`, { path: ["options", "topK"] }, localTeacher);
+    fail(
+      "invalid_option",
+      `distill.localTeacher: options.topK must be a non-negative integer (got ${describe(fixedK)}).`,
+      { path: ["options", "topK"] },
+      localTeacher,
+    );
   return {
     name: options.name ?? "local",
     vocabSize: model.config.vocab_size,
@@ -77,12 +82,18 @@ export function localTeacher(model: LlamaModel, options: LocalTeacherOptions = {
       const K = opts.topK || fixedK;
       if (K > 0) {
         const r = modelLogprobs(model, batch, { topK: K, entropy: false });
-        const B = r.logp.length, T = r.logp[0].length;
-        const ids = new Int32Array(B * T * K), lp = new Float32Array(B * T * K).fill(-1e4);
+        const B = r.logp.length,
+          T = r.logp[0].length;
+        const ids = new Int32Array(B * T * K),
+          lp = new Float32Array(B * T * K).fill(-1e4);
         for (let b = 0; b < B; b++)
           for (let t = 0; t < T; t++) {
-            const ti = r.topK!.ids[b][t], tl = r.topK!.logp[b][t];
-            for (let k = 0; k < ti.length; k++) { ids[(b * T + t) * K + k] = ti[k]; lp[(b * T + t) * K + k] = tl[k]; }
+            const ti = r.topK!.ids[b][t],
+              tl = r.topK!.logp[b][t];
+            for (let k = 0; k < ti.length; k++) {
+              ids[(b * T + t) * K + k] = ti[k];
+              lp[(b * T + t) * K + k] = tl[k];
+            }
           }
         return { kind: "topk", ids, logprobs: lp, B, T, K };
       }
@@ -98,17 +109,37 @@ export function localTeacher(model: LlamaModel, options: LocalTeacherOptions = {
  */
 export function checkTeacherOutput(out: TeacherOutput, B: number, T: number, V: number, fn: string): TeacherOutput {
   if (!out || (out.kind !== "full" && out.kind !== "topk"))
-    fail("invalid_input", `${fn}: the teacher returned ${describe(out)} (expected {kind: "full", logprobs} or {kind: "topk", ids, logprobs, B, T, K}).`, {}, checkTeacherOutput);
+    fail(
+      "invalid_input",
+      `${fn}: the teacher returned ${describe(out)} (expected {kind: "full", logprobs} or {kind: "topk", ids, logprobs, B, T, K}).`,
+      {},
+      checkTeacherOutput,
+    );
   if (out.kind === "full") {
     const s = out.logprobs?.shape ?? [];
     if (s.length !== 3 || s[0] !== B || s[1] !== T || s[2] !== V)
-      fail("shape_mismatch", `${fn}: teacher logprobs have shape [${s}] (expected [${B}, ${T}, ${V}] = [B, T, V] of the student batch). Teacher and student must share the tokenizer.`, { got: s, expected: [B, T, V] }, checkTeacherOutput);
+      fail(
+        "shape_mismatch",
+        `${fn}: teacher logprobs have shape [${s}] (expected [${B}, ${T}, ${V}] = [B, T, V] of the student batch). Teacher and student must share the tokenizer.`,
+        { got: s, expected: [B, T, V] },
+        checkTeacherOutput,
+      );
   } else {
     if (out.B !== B || out.T !== T || out.ids.length !== B * T * out.K || out.logprobs.length !== B * T * out.K)
-      fail("shape_mismatch", `${fn}: teacher top-k has B=${out.B}, T=${out.T}, K=${out.K} with ${out.ids.length} ids (expected B=${B}, T=${T} and B·T·K values).`, {}, checkTeacherOutput);
+      fail(
+        "shape_mismatch",
+        `${fn}: teacher top-k has B=${out.B}, T=${out.T}, K=${out.K} with ${out.ids.length} ids (expected B=${B}, T=${T} and B·T·K values).`,
+        {},
+        checkTeacherOutput,
+      );
     for (let i = 0; i < out.ids.length; i++)
       if (!(out.ids[i] >= 0 && out.ids[i] < V))
-        fail("invalid_input", `${fn}: teacher top-k id ${out.ids[i]} at flat index ${i} is outside the student vocabulary [0, ${V}). Teacher and student must share the tokenizer.`, {}, checkTeacherOutput);
+        fail(
+          "invalid_input",
+          `${fn}: teacher top-k id ${out.ids[i]} at flat index ${i} is outside the student vocabulary [0, ${V}). Teacher and student must share the tokenizer.`,
+          {},
+          checkTeacherOutput,
+        );
   }
   return out;
 }

@@ -18,7 +18,10 @@ function mean(xs: readonly number[], where: string): number {
  * @example meanAtK([[1, 0], [1, 1]]) // 0.75
  */
 export function meanAtK(scores: readonly (readonly number[])[]): number {
-  return mean(scores.map((s, i) => mean(s, `eval.meanAtK: item ${i}`)), "eval.meanAtK");
+  return mean(
+    scores.map((s, i) => mean(s, `eval.meanAtK: item ${i}`)),
+    "eval.meanAtK",
+  );
 }
 
 /** Standard error of the mean over items of their per-item mean score (sample std / sqrt(items)). */
@@ -62,7 +65,8 @@ export function bootstrapCI<T>(
 ): { estimate: number; low: number; high: number } {
   const { resamples, level, seed } = { ...bootstrapDefaults, ...options };
   if (items.length === 0) fail("invalid_input", "eval.bootstrapCI: no items (got an empty list).", {}, bootstrapCI);
-  if (!(level > 0 && level < 1)) fail("invalid_option", `eval.bootstrapCI: level must be in (0, 1) (got ${level}).`, {}, bootstrapCI);
+  if (!(level > 0 && level < 1))
+    fail("invalid_option", `eval.bootstrapCI: level must be in (0, 1) (got ${level}).`, {}, bootstrapCI);
   if (!Number.isInteger(resamples) || resamples < 10)
     fail("invalid_option", `eval.bootstrapCI: resamples must be an integer >= 10 (got ${resamples}).`, {}, bootstrapCI);
   const rng = new Rng(seed);
@@ -83,16 +87,29 @@ export function bootstrapCI<T>(
  * @param items per item, its responses' extracted answers (normalised strings) and whether each is correct
  * @example majAtK([{answers: ["4", "4", "5"], correct: [true, true, false]}], 3) // 1
  */
-export function majAtK(items: readonly { answers: readonly (string | null)[]; correct: readonly boolean[] }[], k: number): number {
+export function majAtK(
+  items: readonly { answers: readonly (string | null)[]; correct: readonly boolean[] }[],
+  k: number,
+): number {
   if (items.length === 0) fail("invalid_input", "eval.majAtK: no items (got an empty list).", {}, majAtK);
   let hit = 0;
   items.forEach((it, idx) => {
     if (it.answers.length !== it.correct.length)
-      fail("shape_mismatch", `eval.majAtK: item ${idx} has ${it.answers.length} answers but ${it.correct.length} correctness flags.`, {
-        path: ["items", idx],
-      }, majAtK);
+      fail(
+        "shape_mismatch",
+        `eval.majAtK: item ${idx} has ${it.answers.length} answers but ${it.correct.length} correctness flags.`,
+        {
+          path: ["items", idx],
+        },
+        majAtK,
+      );
     if (k < 1 || k > it.answers.length)
-      fail("invalid_input", `eval.majAtK: k must be in [1, ${it.answers.length}] for item ${idx} (got ${k}).`, { path: ["k"] }, majAtK);
+      fail(
+        "invalid_input",
+        `eval.majAtK: k must be in [1, ${it.answers.length}] for item ${idx} (got ${k}).`,
+        { path: ["k"] },
+        majAtK,
+      );
     const votes = new Map<string, { count: number; first: number; correct: boolean }>();
     for (let j = 0; j < k; j++) {
       const a = it.answers[j];
@@ -102,7 +119,8 @@ export function majAtK(items: readonly { answers: readonly (string | null)[]; co
       else votes.set(a, { count: 1, first: j, correct: it.correct[j] });
     }
     let best: { count: number; first: number; correct: boolean } | null = null;
-    for (const v of votes.values()) if (!best || v.count > best.count || (v.count === best.count && v.first < best.first)) best = v;
+    for (const v of votes.values())
+      if (!best || v.count > best.count || (v.count === best.count && v.first < best.first)) best = v;
     if (best?.correct) hit++;
   });
   return hit / items.length;

@@ -2,7 +2,15 @@
 // two graders agree, the accuracy each implies, and every response where they differ.
 import { describe, fail } from "../core/errors.js";
 import { meanAtK } from "./aggregate.js";
-import { answerOf, checkScored, correctDefaults, defined, type CorrectOptions, type EvalRecord, itemId } from "./items.js";
+import {
+  answerOf,
+  checkScored,
+  correctDefaults,
+  defined,
+  type CorrectOptions,
+  type EvalRecord,
+  itemId,
+} from "./items.js";
 
 /** One response the two graders judge differently. */
 export interface Disagreement {
@@ -80,10 +88,14 @@ export function isGpqaSource(dataSource: string): boolean {
 }
 
 function row(name: string, pairs: { ours: number[]; up: number[] }[], threshold: number): AgreementRow {
-  let agree = 0, oursOnly = 0, upstreamOnly = 0, responses = 0;
+  let agree = 0,
+    oursOnly = 0,
+    upstreamOnly = 0,
+    responses = 0;
   for (const p of pairs)
     p.ours.forEach((s, j) => {
-      const a = s >= threshold, b = p.up[j] >= threshold;
+      const a = s >= threshold,
+        b = p.up[j] >= threshold;
       responses++;
       if (a === b) agree++;
       else if (a) oursOnly++;
@@ -122,10 +134,19 @@ export function upstreamAgreement(records: readonly EvalRecord[], options: Agree
       unlabeled++;
       return;
     }
-    if (!Array.isArray(up) || up.length !== r.responses.length || up.some((x) => typeof x !== "number" || !Number.isFinite(x)))
-      fail("invalid_input", `evals.upstreamAgreement: record ${i} (${itemId(r, i)}) has upstream labels ${describe(up)} for ${r.responses.length} responses (expected one number per response).`, {
-        path: ["records", i, "extra_info", "upstream_scores"],
-      }, upstreamAgreement);
+    if (
+      !Array.isArray(up) ||
+      up.length !== r.responses.length ||
+      up.some((x) => typeof x !== "number" || !Number.isFinite(x))
+    )
+      fail(
+        "invalid_input",
+        `evals.upstreamAgreement: record ${i} (${itemId(r, i)}) has upstream labels ${describe(up)} for ${r.responses.length} responses (expected one number per response).`,
+        {
+          path: ["records", i, "extra_info", "upstream_scores"],
+        },
+        upstreamAgreement,
+      );
     if (typeof r.extra_info?.upstream_grader === "string") graders.add(r.extra_info.upstream_grader);
     const pair = { ours: r.scores, up: up.slice() };
     all.push(pair);
@@ -141,18 +162,26 @@ export function upstreamAgreement(records: readonly EvalRecord[], options: Agree
         sample: j,
         id: itemId(r, i),
         data_source: r.data_source,
-        gold: typeof r.reward_model?.ground_truth === "string" ? r.reward_model.ground_truth : JSON.stringify(r.reward_model?.ground_truth ?? null),
+        gold:
+          typeof r.reward_model?.ground_truth === "string"
+            ? r.reward_model.ground_truth
+            : JSON.stringify(r.reward_model?.ground_truth ?? null),
         ours: s,
         upstream: up[j],
         extracted: answerOf(d),
-        upstreamPred: Array.isArray(preds) ? preds[j] ?? null : null,
+        upstreamPred: Array.isArray(preds) ? (preds[j] ?? null) : null,
         rule: typeof d?.rule === "string" ? d.rule : null,
         excerpt: isGpqaSource(r.data_source) ? null : r.responses[j].slice(-o.excerptChars),
       });
     });
   });
   if (all.length === 0)
-    fail("invalid_input", `evals.upstreamAgreement: none of the ${recs.length} records has upstream labels (extra_info.upstream_scores). Pass {upstream: (r) => labels} to say where they are.`, {}, upstreamAgreement);
+    fail(
+      "invalid_input",
+      `evals.upstreamAgreement: none of the ${recs.length} records has upstream labels (extra_info.upstream_scores). Pass {upstream: (r) => labels} to say where they are.`,
+      {},
+      upstreamAgreement,
+    );
   const total = row("all", all, o.threshold);
   // Cohen's kappa on the 2x2 table of correct / wrong calls
   const n = total.responses;
@@ -165,7 +194,9 @@ export function upstreamAgreement(records: readonly EvalRecord[], options: Agree
     diff: total.oursMean - total.upstreamMean,
     kappa,
     graders: [...graders].sort(),
-    bySource: [...bySource.keys()].sort().map((k) => row(k, bySource.get(k) as { ours: number[]; up: number[] }[], o.threshold)),
+    bySource: [...bySource.keys()]
+      .sort()
+      .map((k) => row(k, bySource.get(k) as { ours: number[]; up: number[] }[], o.threshold)),
     disagreements,
     unlabeled,
   };

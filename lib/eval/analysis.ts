@@ -1,7 +1,17 @@
 // Looking inside an eval run: accuracy by a field (subject, level, model), per-item difficulty from the samples,
 // and response length against correctness.
 import { describe, fail } from "../core/errors.js";
-import { checkScored, correctDefaults, correctFlags, defined, fieldOf, isNoAnswer, itemId, type CorrectOptions, type EvalRecord } from "./items.js";
+import {
+  checkScored,
+  correctDefaults,
+  correctFlags,
+  defined,
+  fieldOf,
+  isNoAnswer,
+  itemId,
+  type CorrectOptions,
+  type EvalRecord,
+} from "./items.js";
 import { summarizeGroup, type SummarizeOptions, type SummaryRow } from "./summarize.js";
 
 const natural = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
@@ -11,25 +21,41 @@ const natural = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
  * "extra_info.model"): one summary row per value (its `data_source` holds the value), sorted naturally.
  * @example evals.breakdown(scored, "extra_info.level").map(r => [r.data_source, r.meanAtK])
  */
-export function breakdown(records: readonly EvalRecord[], by: string | ((r: EvalRecord) => unknown), options: SummarizeOptions & { missing?: string } = {}): SummaryRow[] {
+export function breakdown(
+  records: readonly EvalRecord[],
+  by: string | ((r: EvalRecord) => unknown),
+  options: SummarizeOptions & { missing?: string } = {},
+): SummaryRow[] {
   if (typeof by !== "string" && typeof by !== "function")
-    fail("invalid_option", `evals.breakdown: by must be a dotted field path like "extra_info.level" or a function (got ${describe(by)}).`, { path: ["by"] }, breakdown);
+    fail(
+      "invalid_option",
+      `evals.breakdown: by must be a dotted field path like "extra_info.level" or a function (got ${describe(by)}).`,
+      { path: ["by"] },
+      breakdown,
+    );
   const recs = checkScored(records, "evals.breakdown");
   const groups = new Map<string, EvalRecord[]>();
   let missing = 0;
   for (const r of recs) {
     const v = fieldOf(r, by);
     if (v === undefined || v === null) missing++;
-    const key = v === undefined || v === null ? options.missing ?? "(missing)" : String(v);
+    const key = v === undefined || v === null ? (options.missing ?? "(missing)") : String(v);
     const list = groups.get(key);
     if (list) list.push(r);
     else groups.set(key, [r]);
   }
   if (missing === recs.length)
-    fail("invalid_input", `evals.breakdown: no record has ${typeof by === "string" ? `a field "${by}"` : "a value for the given function"} (got ${recs.length} records without it). Check the path, e.g. "extra_info.level".`, {
-      path: ["by"],
-    }, breakdown);
-  return [...groups.keys()].sort((a, b) => natural.compare(a, b)).map((k) => summarizeGroup(k, groups.get(k) as EvalRecord[], options));
+    fail(
+      "invalid_input",
+      `evals.breakdown: no record has ${typeof by === "string" ? `a field "${by}"` : "a value for the given function"} (got ${recs.length} records without it). Check the path, e.g. "extra_info.level".`,
+      {
+        path: ["by"],
+      },
+      breakdown,
+    );
+  return [...groups.keys()]
+    .sort((a, b) => natural.compare(a, b))
+    .map((k) => summarizeGroup(k, groups.get(k) as EvalRecord[], options));
 }
 
 /** One item's difficulty, measured by how many of its samples were correct. */
@@ -132,7 +158,11 @@ function group(xs: number[]): LengthGroup {
   if (xs.length === 0) return { responses: 0, mean: NaN, median: NaN };
   const s = xs.slice().sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return { responses: xs.length, mean: xs.reduce((a, b) => a + b, 0) / xs.length, median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2 };
+  return {
+    responses: xs.length,
+    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+    median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2,
+  };
 }
 
 /**
@@ -142,17 +172,31 @@ function group(xs: number[]): LengthGroup {
  */
 export function lengthStats(records: readonly EvalRecord[], options: LengthOptions = {}): LengthReport {
   const o = { ...correctDefaults, bins: 5, ...defined(options) };
-  if (!Number.isInteger(o.bins) || o.bins < 1) fail("invalid_option", `evals.lengthStats: bins must be a whole number >= 1 (got ${describe(o.bins)}).`, { path: ["bins"] }, lengthStats);
+  if (!Number.isInteger(o.bins) || o.bins < 1)
+    fail(
+      "invalid_option",
+      `evals.lengthStats: bins must be a whole number >= 1 (got ${describe(o.bins)}).`,
+      { path: ["bins"] },
+      lengthStats,
+    );
   const recs = checkScored(records, "evals.lengthStats");
-  const tokens = !o.lengthOf && recs.every((r) => Array.isArray(r.response_lengths) && r.response_lengths.length === r.responses.length);
+  const tokens =
+    !o.lengthOf &&
+    recs.every((r) => Array.isArray(r.response_lengths) && r.response_lengths.length === r.responses.length);
   const unit: LengthReport["unit"] = o.lengthOf ? "custom" : tokens ? "tokens" : "chars";
   const points: { length: number; correct: boolean }[] = [];
-  const ok: number[] = [], bad: number[] = [], none: number[] = [];
-  let gapSum = 0, mixed = 0;
+  const ok: number[] = [],
+    bad: number[] = [],
+    none: number[] = [];
+  let gapSum = 0,
+    mixed = 0;
   for (const r of recs) {
     const flags = correctFlags(r, o);
-    const lens = r.responses.map((resp, j) => (o.lengthOf ? o.lengthOf(resp) : tokens ? (r.response_lengths as number[])[j] : resp.length));
-    const itemOk: number[] = [], itemBad: number[] = [];
+    const lens = r.responses.map((resp, j) =>
+      o.lengthOf ? o.lengthOf(resp) : tokens ? (r.response_lengths as number[])[j] : resp.length,
+    );
+    const itemOk: number[] = [],
+      itemBad: number[] = [];
     lens.forEach((len, j) => {
       points.push({ length: len, correct: flags[j] });
       (flags[j] ? ok : bad).push(len);
@@ -170,7 +214,21 @@ export function lengthStats(records: readonly EvalRecord[], options: LengthOptio
   for (let b = 0; b < nb; b++) {
     const part = sorted.slice(Math.floor((b * sorted.length) / nb), Math.floor(((b + 1) * sorted.length) / nb));
     if (part.length === 0) continue;
-    bins.push({ low: part[0].length, high: part[part.length - 1].length, responses: part.length, accuracy: part.filter((p) => p.correct).length / part.length });
+    bins.push({
+      low: part[0].length,
+      high: part[part.length - 1].length,
+      responses: part.length,
+      accuracy: part.filter((p) => p.correct).length / part.length,
+    });
   }
-  return { unit, correct: group(ok), wrong: group(bad), noAnswer: group(none), bins, withinItemGap: mixed ? gapSum / mixed : null, mixedItems: mixed, points };
+  return {
+    unit,
+    correct: group(ok),
+    wrong: group(bad),
+    noAnswer: group(none),
+    bins,
+    withinItemGap: mixed ? gapSum / mixed : null,
+    mixedItems: mixed,
+    points,
+  };
 }

@@ -58,11 +58,22 @@ function index(recs: EvalRecord[], key: (r: EvalRecord, i: number) => string, la
   const m = new Map<string, EvalRecord>();
   recs.forEach((r, i) => {
     const k = key(r, i);
-    if (typeof k !== "string") fail("invalid_option", `evals.compareEvals: key() must return a string (got ${describe(k)} for record ${i} of ${label}).`, { path: ["key"] }, compareEvals);
+    if (typeof k !== "string")
+      fail(
+        "invalid_option",
+        `evals.compareEvals: key() must return a string (got ${describe(k)} for record ${i} of ${label}).`,
+        { path: ["key"] },
+        compareEvals,
+      );
     if (m.has(k))
-      fail("invalid_input", `evals.compareEvals: run ${label} has two records for the same item (${itemId(r, i)}; record ${i}). Filter one model / run per side, or pass {key: (r) => id} that tells them apart.`, {
-        path: [label, i],
-      }, compareEvals);
+      fail(
+        "invalid_input",
+        `evals.compareEvals: run ${label} has two records for the same item (${itemId(r, i)}; record ${i}). Filter one model / run per side, or pass {key: (r) => id} that tells them apart.`,
+        {
+          path: [label, i],
+        },
+        compareEvals,
+      );
     m.set(k, r);
   });
   return m;
@@ -75,7 +86,11 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * test on the flips, and a paired bootstrap CI of the accuracy difference (A − B).
  * @example const c = evals.compareEvals(runA, runB, {labels: ["step 0", "step 100"]}); c.mcnemarP; c.diffCI
  */
-export function compareEvals(a: readonly EvalRecord[], b: readonly EvalRecord[], options: CompareEvalsOptions = {}): EvalComparison {
+export function compareEvals(
+  a: readonly EvalRecord[],
+  b: readonly EvalRecord[],
+  options: CompareEvalsOptions = {},
+): EvalComparison {
   const o = { ...compareDefaults, ...defined(options) };
   const ra = checkScored(a, "evals.compareEvals (run A)");
   const rb = checkScored(b, "evals.compareEvals (run B)");
@@ -84,20 +99,34 @@ export function compareEvals(a: readonly EvalRecord[], b: readonly EvalRecord[],
   const ib = index(rb, key, o.labels[1]);
   const shared = [...ia.keys()].filter((k) => ib.has(k));
   if (shared.length === 0)
-    fail("invalid_input", `evals.compareEvals: the runs share no item (got ${ra.length} and ${rb.length} records; expected the same prompts). Pass {key} if the prompts differ in wording (e.g. templates).`, {}, compareEvals);
+    fail(
+      "invalid_input",
+      `evals.compareEvals: the runs share no item (got ${ra.length} and ${rb.length} records; expected the same prompts). Pass {key} if the prompts differ in wording (e.g. templates).`,
+      {},
+      compareEvals,
+    );
   const perItem: ComparedItem[] = shared.map((k) => {
-    const x = ia.get(k) as EvalRecord, y = ib.get(k) as EvalRecord;
+    const x = ia.get(k) as EvalRecord,
+      y = ib.get(k) as EvalRecord;
     return { id: itemId(x, ra.indexOf(x)), data_source: x.data_source, a: mean(x.scores), b: mean(y.scores) };
   });
-  const cmp = compareRuns(perItem.map((p) => p.a), perItem.map((p) => p.b), { threshold: o.threshold, ...defined({ resamples: o.resamples, level: o.level, seed: o.seed }) });
-  let same = 0, total = 0, sameN = true;
+  const cmp = compareRuns(
+    perItem.map((p) => p.a),
+    perItem.map((p) => p.b),
+    { threshold: o.threshold, ...defined({ resamples: o.resamples, level: o.level, seed: o.seed }) },
+  );
+  let same = 0,
+    total = 0,
+    sameN = true;
   for (const k of shared) {
-    const x = ia.get(k) as EvalRecord, y = ib.get(k) as EvalRecord;
+    const x = ia.get(k) as EvalRecord,
+      y = ib.get(k) as EvalRecord;
     if (x.scores.length !== y.scores.length) {
       sameN = false;
       break;
     }
-    const fx = correctFlags(x, { threshold: o.responseThreshold }), fy = correctFlags(y, { threshold: o.responseThreshold });
+    const fx = correctFlags(x, { threshold: o.responseThreshold }),
+      fy = correctFlags(y, { threshold: o.responseThreshold });
     fx.forEach((f, j) => {
       total++;
       if (f === fy[j]) same++;

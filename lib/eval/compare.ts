@@ -31,7 +31,12 @@ function logChoose(n: number, k: number): number {
  */
 export function mcnemarExact(b: number, c: number): number {
   if (!Number.isInteger(b) || !Number.isInteger(c) || b < 0 || c < 0)
-    fail("invalid_input", `eval.mcnemarExact: counts must be non-negative integers (got ${b}, ${c}).`, {}, mcnemarExact);
+    fail(
+      "invalid_input",
+      `eval.mcnemarExact: counts must be non-negative integers (got ${b}, ${c}).`,
+      {},
+      mcnemarExact,
+    );
   const n = b + c;
   if (n === 0) return 1;
   const k = Math.min(b, c);
@@ -51,14 +56,30 @@ export function compareRuns(
   options: BootstrapOptions & { threshold?: number } = {},
 ): PairedComparison {
   if (a.length !== b.length)
-    fail("shape_mismatch", `eval.compareRuns: runs cover different item counts (${a.length} vs ${b.length}); align them by item id first.`, {}, compareRuns);
+    fail(
+      "shape_mismatch",
+      `eval.compareRuns: runs cover different item counts (${a.length} vs ${b.length}); align them by item id first.`,
+      {},
+      compareRuns,
+    );
   if (a.length === 0) fail("invalid_input", "eval.compareRuns: no items (got empty runs).", {}, compareRuns);
   const threshold = options.threshold ?? 0.5;
-  let both = 0, onlyA = 0, onlyB = 0, neither = 0, sa = 0, sb = 0;
+  let both = 0,
+    onlyA = 0,
+    onlyB = 0,
+    neither = 0,
+    sa = 0,
+    sb = 0;
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i]) || !Number.isFinite(b[i]))
-      fail("non_finite", `eval.compareRuns: item ${i} has a non-finite score (${a[i]}, ${b[i]}).`, { path: ["items", i] }, compareRuns);
-    const ca = a[i] >= threshold, cb = b[i] >= threshold;
+      fail(
+        "non_finite",
+        `eval.compareRuns: item ${i} has a non-finite score (${a[i]}, ${b[i]}).`,
+        { path: ["items", i] },
+        compareRuns,
+      );
+    const ca = a[i] >= threshold,
+      cb = b[i] >= threshold;
     if (ca && cb) both++;
     else if (ca) onlyA++;
     else if (cb) onlyB++;
@@ -69,7 +90,10 @@ export function compareRuns(
   const idx = a.map((_, i) => i);
   const ci = bootstrapCI(idx, (s) => s.reduce((acc, i) => acc + a[i] - b[i], 0) / s.length, options);
   return {
-    both, onlyA, onlyB, neither,
+    both,
+    onlyA,
+    onlyB,
+    neither,
     agreement: (both + neither) / a.length,
     diff: (sa - sb) / a.length,
     mcnemarP: mcnemarExact(onlyA, onlyB),

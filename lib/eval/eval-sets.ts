@@ -27,23 +27,44 @@ export type EvalSetLoader = (options: { dir: string }) => VerlRecord[];
  */
 export const evalSets = registry<EvalSetLoader>("eval set");
 
-const shipped = (file: string, filter?: (r: VerlRecord) => boolean): EvalSetLoader => ({ dir }) => {
-  const p = path.join(dir, file);
-  if (!fs.existsSync(p)) fail("not_found", `evals.prepare: ${p} does not exist (expected the shipped ${file}). Pass {dir} pointing at cellrl's datasets/ folder.`, { path: ["dir"] });
-  const rows = readJsonl<VerlRecord>(p);
-  return filter ? rows.filter(filter) : rows;
-};
+const shipped =
+  (file: string, filter?: (r: VerlRecord) => boolean): EvalSetLoader =>
+  ({ dir }) => {
+    const p = path.join(dir, file);
+    if (!fs.existsSync(p))
+      fail(
+        "not_found",
+        `evals.prepare: ${p} does not exist (expected the shipped ${file}). Pass {dir} pointing at cellrl's datasets/ folder.`,
+        { path: ["dir"] },
+      );
+    const rows = readJsonl<VerlRecord>(p);
+    return filter ? rows.filter(filter) : rows;
+  };
 
-evalSets.add("aime2024", shipped("aime24_test.jsonl.gz"), { paper: "verl recipe/r1 (Maxwell-Jia/AIME_2024)", summary: "AIME 2024, 30 problems, question verbatim" });
-evalSets.add("gpqa_diamond", shipped("gpqa_diamond_test.jsonl.gz"), { paper: "verl recipe/r1 (Idavidrein/gpqa)", summary: "GPQA-Diamond, 198 questions, simple-evals template, fixed option order (gzip only)" });
+evalSets.add("aime2024", shipped("aime24_test.jsonl.gz"), {
+  paper: "verl recipe/r1 (Maxwell-Jia/AIME_2024)",
+  summary: "AIME 2024, 30 problems, question verbatim",
+});
+evalSets.add("gpqa_diamond", shipped("gpqa_diamond_test.jsonl.gz"), {
+  paper: "verl recipe/r1 (Idavidrein/gpqa)",
+  summary: "GPQA-Diamond, 198 questions, simple-evals template, fixed option order (gzip only)",
+});
 evalSets.add("aime2025", shipped("aime25_test.jsonl.gz"), { summary: "AIME 2025, 30 problems" });
 evalSets.add("amc2023", shipped("amc23_test.jsonl.gz"), { summary: "AMC 2023, 40 problems" });
 evalSets.add("math500", shipped("math500_test.jsonl.gz"), { summary: "MATH-500 (subject, level in extra_info)" });
 evalSets.add("gsm8k", shipped("gsm8k_test.jsonl.gz"), { summary: "GSM8K test, 1319 problems" });
 evalSets.add("olympiadbench", shipped("olympiadbench_test.jsonl.gz"), { summary: "OlympiadBench OE maths (675)" });
-evalSets.add("humaneval", shipped("humaneval_test.jsonl.gz"), { summary: "HumanEval (164), LiveCodeBench template with starter code" });
-evalSets.add("mbpp", shipped("mbpp.jsonl.gz", (r) => r.extra_info?.split === "test"), { summary: "MBPP test split (500 tasks)" });
-evalSets.add("code_contests", shipped("code_contests_test.jsonl.gz"), { summary: "CodeContests test (165), stdin/stdout" });
+evalSets.add("humaneval", shipped("humaneval_test.jsonl.gz"), {
+  summary: "HumanEval (164), LiveCodeBench template with starter code",
+});
+evalSets.add(
+  "mbpp",
+  shipped("mbpp.jsonl.gz", (r) => r.extra_info?.split === "test"),
+  { summary: "MBPP test split (500 tasks)" },
+);
+evalSets.add("code_contests", shipped("code_contests_test.jsonl.gz"), {
+  summary: "CodeContests test (165), stdin/stdout",
+});
 
 /**
  * Named groups of eval sets. "r1" is what r1's `--tasks all` covers and ships here (CNMO and LiveCodeBench are not
@@ -82,10 +103,26 @@ export const prepareDefaults = { dir: datasetsDir };
  */
 export function prepare(tasks: string | string[] = "r1", options: PrepareOptions = {}): VerlRecord[] {
   const { dir, limit, template } = { ...prepareDefaults, ...defined(options) };
-  const list = typeof tasks === "string" ? (tasks === "all" ? evalSets.names() : evalPresets[tasks] ?? tasks.split(",").map((t) => t.trim())) : tasks;
-  if (!Array.isArray(list) || list.length === 0) fail("invalid_input", `evals.prepare: no eval sets named (got ${describe(tasks)}). Pass names from evals.evalSets.names() or a preset (${Object.keys(evalPresets).join(", ")}, all).`, {}, prepare);
+  const list =
+    typeof tasks === "string"
+      ? tasks === "all"
+        ? evalSets.names()
+        : (evalPresets[tasks] ?? tasks.split(",").map((t) => t.trim()))
+      : tasks;
+  if (!Array.isArray(list) || list.length === 0)
+    fail(
+      "invalid_input",
+      `evals.prepare: no eval sets named (got ${describe(tasks)}). Pass names from evals.evalSets.names() or a preset (${Object.keys(evalPresets).join(", ")}, all).`,
+      {},
+      prepare,
+    );
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-    fail("invalid_option", `evals.prepare: limit must be a whole number >= 1 (got ${describe(limit)}).`, { path: ["limit"] }, prepare);
+    fail(
+      "invalid_option",
+      `evals.prepare: limit must be a whole number >= 1 (got ${describe(limit)}).`,
+      { path: ["limit"] },
+      prepare,
+    );
   const out: VerlRecord[] = [];
   for (const name of list) {
     let recs = evalSets.get(name)({ dir });
@@ -96,7 +133,11 @@ export function prepare(tasks: string | string[] = "r1", options: PrepareOptions
         const question = r.prompt[r.prompt.length - 1].content;
         const content = applyTemplate(template, { question });
         const name = typeof template === "string" ? template : template.name || "custom";
-        return { ...r, prompt: [...r.prompt.slice(0, -1), { role: "user", content }], extra_info: { ...r.extra_info, template: name } };
+        return {
+          ...r,
+          prompt: [...r.prompt.slice(0, -1), { role: "user", content }],
+          extra_info: { ...r.extra_info, template: name },
+        };
       });
     out.push(...recs.map((r) => ({ ...r, extra_info: { ...r.extra_info, eval_set: name } })));
   }
@@ -118,7 +159,13 @@ export interface GpqaOptions {
  * @example const gpqa = evals.prepareGpqa("../shared/data/areal/gpqa_diamond_test.jsonl.gz", {shuffleSeed: 0})
  */
 export function prepareGpqa(file: string, options: GpqaOptions = {}): VerlRecord[] {
-  if (!fs.existsSync(file)) fail("not_found", `evals.prepareGpqa: ${file} does not exist. Pass the path of AReaL's gpqa_diamond_test.jsonl.gz.`, { path: ["file"] }, prepareGpqa);
+  if (!fs.existsSync(file))
+    fail(
+      "not_found",
+      `evals.prepareGpqa: ${file} does not exist. Pass the path of AReaL's gpqa_diamond_test.jsonl.gz.`,
+      { path: ["file"] },
+      prepareGpqa,
+    );
   const head = Buffer.alloc(2);
   const fd = fs.openSync(file, "r");
   try {
@@ -127,7 +174,12 @@ export function prepareGpqa(file: string, options: GpqaOptions = {}): VerlRecord
     fs.closeSync(fd);
   }
   if (!isGzip(head))
-    fail("invalid_input", `evals.prepareGpqa: ${file} is not gzip (got plain bytes; expected the compressed file). GPQA's items must not be kept in plain text: use the .gz.`, { path: ["file"] }, prepareGpqa);
+    fail(
+      "invalid_input",
+      `evals.prepareGpqa: ${file} is not gzip (got plain bytes; expected the compressed file). GPQA's items must not be kept in plain text: use the .gz.`,
+      { path: ["file"] },
+      prepareGpqa,
+    );
   const rows = readJsonl<Record<string, unknown>>(file);
   const rng = options.shuffleSeed !== undefined ? new Rng(options.shuffleSeed) : null;
   return rows.map((r, i) => {
@@ -135,7 +187,12 @@ export function prepareGpqa(file: string, options: GpqaOptions = {}): VerlRecord
     const gold = String(r.answer);
     const ci = "ABCD".indexOf(gold);
     if (!Array.isArray(opts) || opts.length !== 4 || ci < 0 || typeof r.ori_question !== "string")
-      fail("invalid_input", `evals.prepareGpqa: row ${i + 1} is not an AReaL GPQA row (expected ori_question, 4 options and an answer letter A-D).`, { path: [i] }, prepareGpqa);
+      fail(
+        "invalid_input",
+        `evals.prepareGpqa: row ${i + 1} is not an AReaL GPQA row (expected ori_question, 4 options and an answer letter A-D).`,
+        { path: [i] },
+        prepareGpqa,
+      );
     let options4 = opts;
     let letter = gold;
     if (rng) {
@@ -150,7 +207,12 @@ export function prepareGpqa(file: string, options: GpqaOptions = {}): VerlRecord
       prompt: [{ role: "user", content: applyTemplate("r1-gpqa", { question: r.ori_question, options: options4 }) }],
       ability: "multiple_choice",
       reward_model: { style: "rule", ground_truth: letter },
-      extra_info: { split: "test", index: i, id: r.id as string, ...(rng ? { shuffle_seed: options.shuffleSeed } : {}) },
+      extra_info: {
+        split: "test",
+        index: i,
+        id: r.id as string,
+        ...(rng ? { shuffle_seed: options.shuffleSeed } : {}),
+      },
     };
   });
 }
@@ -160,9 +222,18 @@ export function prepareGpqa(file: string, options: GpqaOptions = {}): VerlRecord
  * `allowPlainGpqa` (its authors ask that items never appear in plain text).
  * @example evals.writeEvalRecords("out/gen.jsonl.gz", records)
  */
-export function writeEvalRecords(file: string, records: readonly Record<string, unknown>[], options: { allowPlainGpqa?: boolean } = {}): void {
+export function writeEvalRecords(
+  file: string,
+  records: readonly Record<string, unknown>[],
+  options: { allowPlainGpqa?: boolean } = {},
+): void {
   const gpqa = records.some((r) => typeof r.data_source === "string" && isGpqaSource(r.data_source));
   if (gpqa && !file.toLowerCase().endsWith(".gz") && !options.allowPlainGpqa)
-    fail("invalid_input", `evals.writeEvalRecords: the records include GPQA and ${file} is not compressed (got a plain-text name; expected one ending in .gz). Write ${file}.gz, or pass {allowPlainGpqa: true}.`, { path: ["file"] }, writeEvalRecords);
+    fail(
+      "invalid_input",
+      `evals.writeEvalRecords: the records include GPQA and ${file} is not compressed (got a plain-text name; expected one ending in .gz). Write ${file}.gz, or pass {allowPlainGpqa: true}.`,
+      { path: ["file"] },
+      writeEvalRecords,
+    );
   writeRecords(file, records);
 }

@@ -47,11 +47,20 @@ export interface EvalRun {
   report: EvalReport;
 }
 
-const AUTO_BY = ["extra_info.subject", "extra_info.type", "extra_info.level", "extra_info.category", "extra_info.subfield", "extra_info.model"];
+const AUTO_BY = [
+  "extra_info.subject",
+  "extra_info.type",
+  "extra_info.level",
+  "extra_info.category",
+  "extra_info.subfield",
+  "extra_info.model",
+];
 
 function autoBy(records: EvalRecord[]): string[] {
   return AUTO_BY.filter((p) => {
-    const vals = records.map((r) => fieldOf(r, p)).filter((v) => v !== undefined && v !== null && (typeof v === "string" || typeof v === "number"));
+    const vals = records
+      .map((r) => fieldOf(r, p))
+      .filter((v) => v !== undefined && v !== null && (typeof v === "string" || typeof v === "number"));
     return vals.length >= records.length / 2 && new Set(vals).size >= 2 && new Set(vals).size <= 40;
   });
 }
@@ -63,20 +72,54 @@ function autoBy(records: EvalRecord[]): string[] {
  * the report.
  * @example const run = await evals.evaluate("datasets/qwen25_math_cot_100x8.jsonl.gz"); display(run.report)
  */
-export async function evaluate(input: string | readonly Record<string, unknown>[], options: EvaluateOptions = {}): Promise<EvalRun> {
-  const { k, rescore = true, scorer, by, title, reported, reportedLabel, notes, progress, reward, rewardOptions, concurrency, format, dataSource, fields, limit, ...sumOpts } = options;
+export async function evaluate(
+  input: string | readonly Record<string, unknown>[],
+  options: EvaluateOptions = {},
+): Promise<EvalRun> {
+  const {
+    k,
+    rescore = true,
+    scorer,
+    by,
+    title,
+    reported,
+    reportedLabel,
+    notes,
+    progress,
+    reward,
+    rewardOptions,
+    concurrency,
+    format,
+    dataSource,
+    fields,
+    limit,
+    ...sumOpts
+  } = options;
   const ingest: IngestOptions = { format, dataSource, fields, limit };
   let gen: GeneratedInput[];
   if (typeof input === "string") gen = await readGenerations(input, ingest);
   else if (Array.isArray(input)) gen = fromRows(input, ingest);
-  else return fail("invalid_input", `evals.evaluate: input must be a file path or an array of records (got ${describe(input)}).`, {}, evaluate);
+  else
+    return fail(
+      "invalid_input",
+      `evals.evaluate: input must be a file path or an array of records (got ${describe(input)}).`,
+      {},
+      evaluate,
+    );
   let recs: EvalRecord[];
   if (rescore) {
     const stripped = gen.map(({ scores: _s, details: _d, ...r }) => r as GeneratedInput);
-    recs = scorer ? await scorer(stripped) : await scoreRecords(stripped, { reward, rewardOptions, concurrency, progress });
+    recs = scorer
+      ? await scorer(stripped)
+      : await scoreRecords(stripped, { reward, rewardOptions, concurrency, progress });
   } else {
     if (gen.some((r) => !Array.isArray(r.scores)))
-      fail("invalid_input", "evals.evaluate: rescore is false but some records carry no scores (expected `scores` from cellrl score). Drop {rescore: false} to score them.", { path: ["rescore"] }, evaluate);
+      fail(
+        "invalid_input",
+        "evals.evaluate: rescore is false but some records carry no scores (expected `scores` from cellrl score). Drop {rescore: false} to score them.",
+        { path: ["rescore"] },
+        evaluate,
+      );
     recs = gen as EvalRecord[];
   }
   recs = checkScored(recs, "evals.evaluate");
@@ -93,6 +136,17 @@ export async function evaluate(input: string | readonly Record<string, unknown>[
   const lengths = lengthStats(recs, { threshold: sumOpts.threshold });
   const gens = recs.map((r) => r.extra_info?.generation).filter((g) => g && typeof g === "object");
   const settings = gens.length ? (gens[0] as Record<string, unknown>) : null;
-  const rep = report({ title, summary, reported, reportedLabel, agreement, breakdowns, difficulty, lengths, settings, notes });
+  const rep = report({
+    title,
+    summary,
+    reported,
+    reportedLabel,
+    agreement,
+    breakdowns,
+    difficulty,
+    lengths,
+    settings,
+    notes,
+  });
   return { records: recs, summary, agreement, breakdowns, difficulty, lengths, settings, report: rep };
 }

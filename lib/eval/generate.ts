@@ -12,7 +12,8 @@ import type { GeneratedInput } from "./ingest.js";
 import { defined } from "./items.js";
 
 /** Options of generateRecords: the sampling options (camelCase) plus batching and prompt formatting (as rollout.sample's). */
-export interface GenerateEvalOptions extends Omit<SampleOptions, "rng">, Pick<RolloutOptions, "formatPrompt" | "chatTemplate"> {
+export interface GenerateEvalOptions
+  extends Omit<SampleOptions, "rng">, Pick<RolloutOptions, "formatPrompt" | "chatTemplate"> {
   /** Prompts per policy.generate call. Defaults to 8. */
   batchSize?: number;
   /** Show a progress bar. Defaults to false. */
@@ -44,19 +45,57 @@ export interface GenerationSettings {
  * return the records with `responses`, `finish_reasons`, `response_lengths` (tokens) and extra_info.generation.
  * @example const gen = await evals.generateRecords(new rollout.LocalPolicy(m, tok), evals.prepare("math500", {limit: 20}), {n: 4})
  */
-export async function generateRecords(policy: Policy, records: readonly VerlRecord[], options: GenerateEvalOptions = {}): Promise<GeneratedInput[]> {
+export async function generateRecords(
+  policy: Policy,
+  records: readonly VerlRecord[],
+  options: GenerateEvalOptions = {},
+): Promise<GeneratedInput[]> {
   rejectSnakeCase(options, "evals.generateRecords", generateRecords);
   const o = { ...generateDefaults, ...defined(options) };
   if (!policy || typeof policy.generate !== "function")
-    fail("invalid_input", `evals.generateRecords: policy must implement generate() (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`, {}, generateRecords);
+    fail(
+      "invalid_input",
+      `evals.generateRecords: policy must implement generate() (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`,
+      {},
+      generateRecords,
+    );
   if (!Array.isArray(records) || records.length === 0)
-    fail("invalid_input", `evals.generateRecords: no records (got ${describe(records)}). Prepare them with evals.prepare(...).`, {}, generateRecords);
-  if (!Number.isInteger(o.n) || o.n < 1) fail("invalid_option", `evals.generateRecords: n must be a whole number >= 1 (got ${describe(o.n)}).`, { path: ["n"] }, generateRecords);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) fail("invalid_option", `evals.generateRecords: batchSize must be a whole number >= 1 (got ${describe(o.batchSize)}).`, { path: ["batchSize"] }, generateRecords);
+    fail(
+      "invalid_input",
+      `evals.generateRecords: no records (got ${describe(records)}). Prepare them with evals.prepare(...).`,
+      {},
+      generateRecords,
+    );
+  if (!Number.isInteger(o.n) || o.n < 1)
+    fail(
+      "invalid_option",
+      `evals.generateRecords: n must be a whole number >= 1 (got ${describe(o.n)}).`,
+      { path: ["n"] },
+      generateRecords,
+    );
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
+    fail(
+      "invalid_option",
+      `evals.generateRecords: batchSize must be a whole number >= 1 (got ${describe(o.batchSize)}).`,
+      { path: ["batchSize"] },
+      generateRecords,
+    );
   // main_generation asserts the same: greedy decoding gives n copies of one response
-  if (o.temperature === 0 && o.n > 1) fail("invalid_option", `evals.generateRecords: temperature 0 with n = ${o.n} gives ${o.n} identical responses (expected n: 1 for greedy). Use n: 1, or a temperature > 0.`, { path: ["n"] }, generateRecords);
+  if (o.temperature === 0 && o.n > 1)
+    fail(
+      "invalid_option",
+      `evals.generateRecords: temperature 0 with n = ${o.n} gives ${o.n} identical responses (expected n: 1 for greedy). Use n: 1, or a temperature > 0.`,
+      { path: ["n"] },
+      generateRecords,
+    );
   records.forEach((r, i) => {
-    if (!Array.isArray(r?.prompt)) fail("invalid_input", `evals.generateRecords: record ${i} has no chat prompt (got ${describe(r?.prompt)}). Use verl records (data.record()).`, { path: ["records", i, "prompt"] }, generateRecords);
+    if (!Array.isArray(r?.prompt))
+      fail(
+        "invalid_input",
+        `evals.generateRecords: record ${i} has no chat prompt (got ${describe(r?.prompt)}). Use verl records (data.record()).`,
+        { path: ["records", i, "prompt"] },
+        generateRecords,
+      );
   });
   const { batchSize, progress: showBar, seed, ...sampling } = o;
   const rng = new Rng(seed);

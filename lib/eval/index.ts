@@ -6,11 +6,25 @@ export { meanAtK, majAtK, type BootstrapOptions } from "./aggregate.js";
 export { isNoAnswer, questionOf, type EvalRecord, type CorrectOptions } from "./items.js";
 
 // the r1 pipeline: prepare -> generateRecords -> scoreRecords -> summarize -> report
-export { evalSets, prepare, prepareGpqa, writeEvalRecords, type PrepareOptions, type GpqaOptions } from "./eval-sets.js";
+export {
+  evalSets,
+  prepare,
+  prepareGpqa,
+  writeEvalRecords,
+  type PrepareOptions,
+  type GpqaOptions,
+} from "./eval-sets.js";
 export { generateRecords, type GenerateEvalOptions } from "./generate.js";
 export { scoreRecords, upstreamRun, type ScoreRecordsOptions } from "./score-records.js";
 export { summarize, type SummaryRow, type EvalSummary, type SummarizeOptions } from "./summarize.js";
-export { breakdown, itemDifficulty, lengthStats, type DifficultyReport, type LengthReport, type LengthOptions } from "./analysis.js";
+export {
+  breakdown,
+  itemDifficulty,
+  lengthStats,
+  type DifficultyReport,
+  type LengthReport,
+  type LengthOptions,
+} from "./analysis.js";
 
 // generations from elsewhere, and how our grader agrees with theirs
 export { readGenerations, fromRows, type GeneratedInput, type IngestOptions } from "./ingest.js";

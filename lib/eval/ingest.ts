@@ -51,7 +51,17 @@ export interface IngestOptions {
 }
 
 const PROMPT = ["prompt", "question", "problem", "query", "input"];
-const RESPONSES = ["responses", "outputs", "generations", "completions", "response", "output", "completion", "generation", "generated_text"];
+const RESPONSES = [
+  "responses",
+  "outputs",
+  "generations",
+  "completions",
+  "response",
+  "output",
+  "completion",
+  "generation",
+  "generated_text",
+];
 const GOLD = ["reward_model.ground_truth", "ground_truth", "gt", "gts", "answer", "expected_answer", "gold", "target"];
 const UPSTREAM = ["scores", "score", "is_correct", "correct", "symbolic_correct", "acc"];
 const PREDS = ["preds", "pred", "predicted_answer", "extracted_answer"];
@@ -75,16 +85,30 @@ function pick(row: Record<string, unknown>, given: string | undefined, names: st
  * @example evals.detectFormat({input: "...", output: "...", score: 1, step: 3}) // "verl-dump"
  */
 export function detectFormat(row: Record<string, unknown>): Exclude<GenerationFormat, "auto"> {
-  if (Array.isArray(row.responses) && typeof row.reward_model === "object" && row.reward_model !== null && Array.isArray(row.prompt)) return "records";
+  if (
+    Array.isArray(row.responses) &&
+    typeof row.reward_model === "object" &&
+    row.reward_model !== null &&
+    Array.isArray(row.prompt)
+  )
+    return "records";
   if (typeof row.input === "string" && typeof row.output === "string" && "score" in row) return "verl-dump";
   return "plain";
 }
 
-const label = (v: unknown): number => (typeof v === "boolean" ? Number(v) : v === "True" || v === "true" ? 1 : v === "False" || v === "false" ? 0 : Number(v));
+const label = (v: unknown): number =>
+  typeof v === "boolean"
+    ? Number(v)
+    : v === "True" || v === "true"
+      ? 1
+      : v === "False" || v === "false"
+        ? 0
+        : Number(v);
 
 function chat(p: unknown): { role: string; content: string }[] | null {
   if (typeof p === "string") return [{ role: "user", content: p }];
-  if (Array.isArray(p) && p.every((m) => m && typeof m.role === "string" && typeof m.content === "string")) return p.map((m) => ({ role: m.role, content: m.content }));
+  if (Array.isArray(p) && p.every((m) => m && typeof m.role === "string" && typeof m.content === "string"))
+    return p.map((m) => ({ role: m.role, content: m.content }));
   return null;
 }
 
@@ -93,13 +117,23 @@ function dumpRecords(rows: Record<string, unknown>[], options: IngestOptions): G
   rows.forEach((row, i) => {
     const source = typeof row.data_source === "string" ? row.data_source : options.dataSource;
     if (!source)
-      fail("invalid_input", `evals.fromRows: rollout dump line ${i + 1} has no data_source (verl dumps carry none; got fields ${Object.keys(row).join(", ")}). Pass {dataSource: "openai/gsm8k"} (CLI: --data-source).`, {
-        path: [i, "data_source"],
-      }, fromRows);
+      fail(
+        "invalid_input",
+        `evals.fromRows: rollout dump line ${i + 1} has no data_source (verl dumps carry none; got fields ${Object.keys(row).join(", ")}). Pass {dataSource: "openai/gsm8k"} (CLI: --data-source).`,
+        {
+          path: [i, "data_source"],
+        },
+        fromRows,
+      );
     if (row.gts === undefined && row.ground_truth === undefined)
-      fail("invalid_input", `evals.fromRows: rollout dump line ${i + 1} has no gts (the ground truth; older verl dumps omit it). Re-dump with a verl that writes gts, or add a ground_truth field to each line.`, {
-        path: [i, "gts"],
-      }, fromRows);
+      fail(
+        "invalid_input",
+        `evals.fromRows: rollout dump line ${i + 1} has no gts (the ground truth; older verl dumps omit it). Re-dump with a verl that writes gts, or add a ground_truth field to each line.`,
+        {
+          path: [i, "gts"],
+        },
+        fromRows,
+      );
     const key = `${row.step ?? ""}\u0000${source}\u0000${row.input}`;
     let g = groups.get(key);
     if (!g) {
@@ -109,7 +143,12 @@ function dumpRecords(rows: Record<string, unknown>[], options: IngestOptions): G
           prompt: [{ role: "user", content: row.input as string }],
           reward_model: { style: "rule", ground_truth: row.gts ?? row.ground_truth },
           responses: [],
-          extra_info: { split: "test", index: groups.size, ...(row.step !== undefined ? { step: row.step } : {}), upstream_grader: "verl rollout dump (acc, else score)" },
+          extra_info: {
+            split: "test",
+            index: groups.size,
+            ...(row.step !== undefined ? { step: row.step } : {}),
+            upstream_grader: "verl rollout dump (acc, else score)",
+          },
         },
         labels: [],
         preds: [],
@@ -138,19 +177,54 @@ function plainRecords(rows: Record<string, unknown>[], options: IngestOptions): 
   const upF = pick(first, f.upstream, UPSTREAM);
   const predF = pick(first, f.upstreamPred, PREDS);
   const keys = Object.keys(first).join(", ");
-  if (!promptF) fail("invalid_input", `evals.fromRows: no prompt field in the first row (got fields ${keys}; expected one of ${PROMPT.join(", ")}). Pass {fields: {prompt: "<name>"}} (CLI: --fields).`, { path: [0, "prompt"] }, fromRows);
-  if (!respF) fail("invalid_input", `evals.fromRows: no responses field in the first row (got fields ${keys}; expected one of ${RESPONSES.join(", ")}). Pass {fields: {responses: "<name>"}}.`, { path: [0, "responses"] }, fromRows);
-  if (!goldF) fail("invalid_input", `evals.fromRows: no ground-truth field in the first row (got fields ${keys}; expected one of ${GOLD.join(", ")}). Pass {fields: {groundTruth: "<name>"}}.`, { path: [0, "ground_truth"] }, fromRows);
+  if (!promptF)
+    fail(
+      "invalid_input",
+      `evals.fromRows: no prompt field in the first row (got fields ${keys}; expected one of ${PROMPT.join(", ")}). Pass {fields: {prompt: "<name>"}} (CLI: --fields).`,
+      { path: [0, "prompt"] },
+      fromRows,
+    );
+  if (!respF)
+    fail(
+      "invalid_input",
+      `evals.fromRows: no responses field in the first row (got fields ${keys}; expected one of ${RESPONSES.join(", ")}). Pass {fields: {responses: "<name>"}}.`,
+      { path: [0, "responses"] },
+      fromRows,
+    );
+  if (!goldF)
+    fail(
+      "invalid_input",
+      `evals.fromRows: no ground-truth field in the first row (got fields ${keys}; expected one of ${GOLD.join(", ")}). Pass {fields: {groundTruth: "<name>"}}.`,
+      { path: [0, "ground_truth"] },
+      fromRows,
+    );
   const groups = new Map<string, { rec: GeneratedInput; labels: number[]; preds: unknown[] }>();
   rows.forEach((row, i) => {
     const source = typeof row.data_source === "string" ? row.data_source : options.dataSource;
-    if (!source) fail("invalid_input", `evals.fromRows: row ${i + 1} has no data_source (got fields ${Object.keys(row).join(", ")}). Pass {dataSource: "HuggingFaceH4/MATH-500"} (CLI: --data-source).`, { path: [i, "data_source"] }, fromRows);
+    if (!source)
+      fail(
+        "invalid_input",
+        `evals.fromRows: row ${i + 1} has no data_source (got fields ${Object.keys(row).join(", ")}). Pass {dataSource: "HuggingFaceH4/MATH-500"} (CLI: --data-source).`,
+        { path: [i, "data_source"] },
+        fromRows,
+      );
     const prompt = chat(get(row, promptF));
-    if (!prompt) fail("invalid_input", `evals.fromRows: row ${i + 1} field "${promptF}" is not a prompt (got ${describe(get(row, promptF))}; expected text or [{role, content}]).`, { path: [i, promptF] }, fromRows);
+    if (!prompt)
+      fail(
+        "invalid_input",
+        `evals.fromRows: row ${i + 1} field "${promptF}" is not a prompt (got ${describe(get(row, promptF))}; expected text or [{role, content}]).`,
+        { path: [i, promptF] },
+        fromRows,
+      );
     const rv = get(row, respF);
     const responses = Array.isArray(rv) ? rv : [rv];
     if (responses.some((x) => typeof x !== "string"))
-      fail("invalid_input", `evals.fromRows: row ${i + 1} field "${respF}" must be a string or a list of strings (got ${describe(rv)}).`, { path: [i, respF] }, fromRows);
+      fail(
+        "invalid_input",
+        `evals.fromRows: row ${i + 1} field "${respF}" must be a string or a list of strings (got ${describe(rv)}).`,
+        { path: [i, respF] },
+        fromRows,
+      );
     const gold = get(row, goldF);
     const up = upF ? get(row, upF) : undefined;
     const upList = up === undefined ? [] : Array.isArray(up) ? up.map(label) : [label(up)];
@@ -160,7 +234,11 @@ function plainRecords(rows: Record<string, unknown>[], options: IngestOptions): 
     const key = `${source}\u0000${JSON.stringify(prompt)}\u0000${JSON.stringify(gold)}`;
     let g = groups.get(key);
     if (!g) {
-      const extra = (typeof row.extra_info === "object" && row.extra_info !== null ? { ...(row.extra_info as Record<string, unknown>) } : {}) as Record<string, unknown>;
+      const extra = (
+        typeof row.extra_info === "object" && row.extra_info !== null
+          ? { ...(row.extra_info as Record<string, unknown>) }
+          : {}
+      ) as Record<string, unknown>;
       g = {
         rec: {
           data_source: source,
@@ -180,7 +258,8 @@ function plainRecords(rows: Record<string, unknown>[], options: IngestOptions): 
   });
   return [...groups.values()].map((g) => {
     const e = g.rec.extra_info as Record<string, unknown>;
-    if (g.labels.length === g.rec.responses.length && g.labels.every((x) => Number.isFinite(x))) e.upstream_scores = g.labels;
+    if (g.labels.length === g.rec.responses.length && g.labels.every((x) => Number.isFinite(x)))
+      e.upstream_scores = g.labels;
     if (g.preds.length === g.rec.responses.length) e.upstream_preds = g.preds;
     return g.rec;
   });
@@ -195,7 +274,12 @@ export function fromRows(rows: readonly Record<string, unknown>[], options: Inge
     fail("invalid_input", `evals.fromRows: no rows (got ${describe(rows)}). Check the file.`, {}, fromRows);
   const format = options.format ?? "auto";
   if (!["auto", "records", "verl-dump", "plain"].includes(format))
-    fail("invalid_option", `evals.fromRows: format must be auto, records, verl-dump or plain (got ${describe(format)}).`, { path: ["format"] }, fromRows);
+    fail(
+      "invalid_option",
+      `evals.fromRows: format must be auto, records, verl-dump or plain (got ${describe(format)}).`,
+      { path: ["format"] },
+      fromRows,
+    );
   const kind = format === "auto" ? detectFormat(rows[0]) : format;
   let out: GeneratedInput[];
   if (kind === "records") {
@@ -204,9 +288,14 @@ export function fromRows(rows: readonly Record<string, unknown>[], options: Inge
       const p = recordProblems(r, { require: ["responses"] });
       if (p.length && bad.length < 10) bad.push("  " + problemMessage(`row ${i + 1}`, p[0]));
     });
-    if (bad.length) fail("invalid_input", `evals.fromRows: rows are not records with responses:\n${bad.join("\n")}`, {}, fromRows);
+    if (bad.length)
+      fail("invalid_input", `evals.fromRows: rows are not records with responses:\n${bad.join("\n")}`, {}, fromRows);
     out = rows.map((r) => ({ ...(r as GeneratedInput) }));
-  } else out = kind === "verl-dump" ? dumpRecords(rows as Record<string, unknown>[], options) : plainRecords(rows as Record<string, unknown>[], options);
+  } else
+    out =
+      kind === "verl-dump"
+        ? dumpRecords(rows as Record<string, unknown>[], options)
+        : plainRecords(rows as Record<string, unknown>[], options);
   return options.limit !== undefined ? out.slice(0, options.limit) : out;
 }
 
@@ -217,6 +306,12 @@ export function fromRows(rows: readonly Record<string, unknown>[], options: Inge
  */
 export async function readGenerations(file: string, options: IngestOptions = {}): Promise<GeneratedInput[]> {
   const rows = await readRows(file);
-  if (rows.length === 0) fail("invalid_input", `evals.readGenerations: ${file} has no rows (got an empty file; expected generations). Check the path.`, {}, readGenerations);
+  if (rows.length === 0)
+    fail(
+      "invalid_input",
+      `evals.readGenerations: ${file} has no rows (got an empty file; expected generations). Check the path.`,
+      {},
+      readGenerations,
+    );
   return fromRows(rows, options);
 }

@@ -38,22 +38,45 @@ const NO_ANSWER_RULES = new Set(["no-answer", "empty", "no-code", "no-program"])
  */
 export function checkScored(records: readonly unknown[], where: string): EvalRecord[] {
   if (!Array.isArray(records) || records.length === 0)
-    fail("invalid_input", `${where}: no records (got ${describe(records)}; expected scored records with responses and scores). Score them first with evals.scoreRecords.`);
+    fail(
+      "invalid_input",
+      `${where}: no records (got ${describe(records)}; expected scored records with responses and scores). Score them first with evals.scoreRecords.`,
+    );
   records.forEach((r, i) => {
     const rec = r as EvalRecord;
     if (typeof rec !== "object" || rec === null || typeof rec.data_source !== "string")
-      fail("invalid_input", `${where}: record ${i} is not a verl record (got ${describe(r)}; expected {data_source, responses, scores}).`, { path: ["records", i] });
+      fail(
+        "invalid_input",
+        `${where}: record ${i} is not a verl record (got ${describe(r)}; expected {data_source, responses, scores}).`,
+        { path: ["records", i] },
+      );
     if (!Array.isArray(rec.responses))
-      fail("invalid_input", `${where}: record ${i} has no responses list (got ${describe(rec.responses)}). Generate or ingest responses first.`, { path: ["records", i, "responses"] });
+      fail(
+        "invalid_input",
+        `${where}: record ${i} has no responses list (got ${describe(rec.responses)}). Generate or ingest responses first.`,
+        { path: ["records", i, "responses"] },
+      );
     if (!Array.isArray(rec.scores) || rec.scores.length !== rec.responses.length)
-      fail("invalid_input", `${where}: record ${i} has ${Array.isArray(rec.scores) ? rec.scores.length : `no list of (${describe(rec.scores)})`} scores for ${rec.responses.length} responses (expected one score per response). Score it with evals.scoreRecords.`, {
-        path: ["records", i, "scores"],
-      });
+      fail(
+        "invalid_input",
+        `${where}: record ${i} has ${Array.isArray(rec.scores) ? rec.scores.length : `no list of (${describe(rec.scores)})`} scores for ${rec.responses.length} responses (expected one score per response). Score it with evals.scoreRecords.`,
+        {
+          path: ["records", i, "scores"],
+        },
+      );
     if (rec.responses.length === 0)
-      fail("invalid_input", `${where}: record ${i} has no responses (got an empty list). Drop it or generate responses for it.`, { path: ["records", i, "responses"] });
+      fail(
+        "invalid_input",
+        `${where}: record ${i} has no responses (got an empty list). Drop it or generate responses for it.`,
+        { path: ["records", i, "responses"] },
+      );
     for (const s of rec.scores)
       if (typeof s !== "number" || !Number.isFinite(s))
-        fail("non_finite", `${where}: record ${i} has a non-finite score (got ${describe(s)}). Rewards must return finite numbers.`, { path: ["records", i, "scores"] });
+        fail(
+          "non_finite",
+          `${where}: record ${i} has a non-finite score (got ${describe(s)}). Rewards must return finite numbers.`,
+          { path: ["records", i, "scores"] },
+        );
   });
   return records as EvalRecord[];
 }
@@ -131,8 +154,15 @@ export function questionOf(record: Pick<EvalRecord, "prompt">): string {
  */
 export function itemId(record: Pick<EvalRecord, "data_source" | "extra_info">, position?: number): string {
   const e = record.extra_info ?? {};
-  const own = ["unique_id", "id", "question_id", "task_id", "idx"].map((k) => e[k]).find((v) => typeof v === "string" || typeof v === "number");
-  const base = own !== undefined ? `${record.data_source}#${own}` : typeof e.index === "number" ? `${record.data_source}#${e.index}` : `${record.data_source}@${position ?? "?"}`;
+  const own = ["unique_id", "id", "question_id", "task_id", "idx"]
+    .map((k) => e[k])
+    .find((v) => typeof v === "string" || typeof v === "number");
+  const base =
+    own !== undefined
+      ? `${record.data_source}#${own}`
+      : typeof e.index === "number"
+        ? `${record.data_source}#${e.index}`
+        : `${record.data_source}@${position ?? "?"}`;
   return typeof e.model === "string" ? `${base}/${e.model}` : base;
 }
 
@@ -155,18 +185,41 @@ export function fieldOf(record: EvalRecord, by: string | ((r: EvalRecord) => unk
  * @example firstK(scored, 4) // evals.summarize(scored, {k: 4}) summarises these
  */
 export function firstK<T extends EvalRecord>(records: readonly T[], k: number): T[] {
-  if (!Number.isInteger(k) || k < 1) fail("invalid_option", `evals.firstK: k must be a whole number >= 1 (got ${describe(k)}).`, { path: ["k"], got: k }, firstK);
+  if (!Number.isInteger(k) || k < 1)
+    fail(
+      "invalid_option",
+      `evals.firstK: k must be a whole number >= 1 (got ${describe(k)}).`,
+      { path: ["k"], got: k },
+      firstK,
+    );
   return records.map((r, i) => {
     if (r.responses.length < k)
-      fail("invalid_input", `evals.firstK: record ${i} (${itemId(r, i)}) has ${r.responses.length} responses, fewer than k = ${k}. Lower k or generate more samples.`, {
-        path: ["records", i, "responses"],
-      }, firstK);
+      fail(
+        "invalid_input",
+        `evals.firstK: record ${i} (${itemId(r, i)}) has ${r.responses.length} responses, fewer than k = ${k}. Lower k or generate more samples.`,
+        {
+          path: ["records", i, "responses"],
+        },
+        firstK,
+      );
     if (r.responses.length === k) return r;
     const cut = <U>(xs: U[] | undefined) => (Array.isArray(xs) ? xs.slice(0, k) : xs);
     // per-response lists in extra_info (upstream_scores, upstream_preds, ...) are cut the same way
     const n = r.responses.length;
-    const extra = r.extra_info ? Object.fromEntries(Object.entries(r.extra_info).map(([key, v]) => [key, Array.isArray(v) && v.length === n ? v.slice(0, k) : v])) : r.extra_info;
-    return { ...r, responses: r.responses.slice(0, k), scores: r.scores.slice(0, k), details: cut(r.details), finish_reasons: cut(r.finish_reasons), response_lengths: cut(r.response_lengths), extra_info: extra };
+    const extra = r.extra_info
+      ? Object.fromEntries(
+          Object.entries(r.extra_info).map(([key, v]) => [key, Array.isArray(v) && v.length === n ? v.slice(0, k) : v]),
+        )
+      : r.extra_info;
+    return {
+      ...r,
+      responses: r.responses.slice(0, k),
+      scores: r.scores.slice(0, k),
+      details: cut(r.details),
+      finish_reasons: cut(r.finish_reasons),
+      response_lengths: cut(r.response_lengths),
+      extra_info: extra,
+    };
   });
 }
 

@@ -6,14 +6,25 @@ import { fail } from "../core/errors.js";
  * @example passAtK(8, 2, 4) // 0.7857...
  */
 export function passAtK(n: number, c: number, k: number): number {
-  if (!Number.isInteger(n) || n < 1) fail("invalid_input", `eval.passAtK: n must be an integer >= 1 (got ${n}).`, { path: ["n"], got: n }, passAtK);
+  if (!Number.isInteger(n) || n < 1)
+    fail("invalid_input", `eval.passAtK: n must be an integer >= 1 (got ${n}).`, { path: ["n"], got: n }, passAtK);
   if (!Number.isInteger(c) || c < 0 || c > n)
-    fail("invalid_input", `eval.passAtK: c must be an integer in [0, n] (got ${c} with n = ${n}).`, { path: ["c"], got: c }, passAtK);
+    fail(
+      "invalid_input",
+      `eval.passAtK: c must be an integer in [0, n] (got ${c} with n = ${n}).`,
+      { path: ["c"], got: c },
+      passAtK,
+    );
   if (!Number.isInteger(k) || k < 1 || k > n)
-    fail("invalid_input", `eval.passAtK: k must be an integer in [1, n] (got ${k} with n = ${n}). Sample at least k responses per item.`, {
-      path: ["k"],
-      got: k,
-    }, passAtK);
+    fail(
+      "invalid_input",
+      `eval.passAtK: k must be an integer in [1, n] (got ${k} with n = ${n}). Sample at least k responses per item.`,
+      {
+        path: ["k"],
+        got: k,
+      },
+      passAtK,
+    );
   if (n - c < k) return 1;
   if (k === 1) return c / n; // exact, avoids rounding in the product
   let prodFail = 1;

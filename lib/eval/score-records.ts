@@ -37,12 +37,27 @@ export async function scoreRecords<T extends { data_source: string; responses: s
 ): Promise<(T & { scores: number[]; details: Record<string, unknown>[] })[]> {
   const o = { ...scoreDefaults, ...defined(options) };
   if (!Array.isArray(records) || records.length === 0)
-    fail("invalid_input", `evals.scoreRecords: no records (got ${describe(records)}; expected records with responses). Generate or ingest responses first.`, {}, scoreRecords);
+    fail(
+      "invalid_input",
+      `evals.scoreRecords: no records (got ${describe(records)}; expected records with responses). Generate or ingest responses first.`,
+      {},
+      scoreRecords,
+    );
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
-    fail("invalid_option", `evals.scoreRecords: concurrency must be a whole number >= 1 (got ${describe(o.concurrency)}).`, { path: ["concurrency"] }, scoreRecords);
+    fail(
+      "invalid_option",
+      `evals.scoreRecords: concurrency must be a whole number >= 1 (got ${describe(o.concurrency)}).`,
+      { path: ["concurrency"] },
+      scoreRecords,
+    );
   records.forEach((r, i) => {
     if (!r || !Array.isArray(r.responses) || (r.responses as unknown[]).some((x: unknown) => typeof x !== "string"))
-      fail("invalid_input", `evals.scoreRecords: record ${i} needs responses as a list of strings (got ${describe(r?.responses)}).`, { path: ["records", i, "responses"] }, scoreRecords);
+      fail(
+        "invalid_input",
+        `evals.scoreRecords: record ${i} needs responses as a list of strings (got ${describe(r?.responses)}).`,
+        { path: ["records", i, "responses"] },
+        scoreRecords,
+      );
   });
   // routing is checked up front: a missing reward is a setup mistake, not a zero score
   if (o.reward === undefined) for (const s of new Set(records.map((r) => r.data_source))) rewardFor(s);
@@ -57,7 +72,10 @@ export async function scoreRecords<T extends { data_source: string; responses: s
       const { i, j } = jobs[next++];
       const rec = records[i];
       try {
-        const out = await scoreResponse(rec as unknown as Parameters<typeof scoreResponse>[0], rec.responses[j], { reward: o.reward, rewardOptions: o.rewardOptions });
+        const out = await scoreResponse(rec as unknown as Parameters<typeof scoreResponse>[0], rec.responses[j], {
+          reward: o.reward,
+          rewardOptions: o.rewardOptions,
+        });
         scores[i][j] = out.score;
         details[i][j] = out.details;
       } catch (e) {
@@ -81,12 +99,23 @@ export function upstreamRun<T extends EvalRecord>(records: readonly T[]): T[] {
   return records.map((r, i) => {
     const up = r.extra_info?.upstream_scores;
     if (!Array.isArray(up) || up.length !== r.responses.length)
-      fail("invalid_input", `evals.upstreamRun: record ${i} has no extra_info.upstream_scores with one label per response (got ${describe(up)}). Only ingested generation sets carry upstream labels.`, {
-        path: ["records", i, "extra_info", "upstream_scores"],
-      }, upstreamRun);
+      fail(
+        "invalid_input",
+        `evals.upstreamRun: record ${i} has no extra_info.upstream_scores with one label per response (got ${describe(up)}). Only ingested generation sets carry upstream labels.`,
+        {
+          path: ["records", i, "extra_info", "upstream_scores"],
+        },
+        upstreamRun,
+      );
     const preds = r.extra_info?.upstream_preds;
     const hasPreds = Array.isArray(preds) && preds.length === r.responses.length;
     // without upstream predictions nothing is known about extraction, so no "extracted" key (not a no-answer)
-    return { ...r, scores: up.map(Number), details: r.responses.map((_: string, j: number) => (hasPreds ? { rule: "upstream", extracted: preds[j] ?? null } : { rule: "upstream" })) };
+    return {
+      ...r,
+      scores: up.map(Number),
+      details: r.responses.map((_: string, j: number) =>
+        hasPreds ? { rule: "upstream", extracted: preds[j] ?? null } : { rule: "upstream" },
+      ),
+    };
   });
 }

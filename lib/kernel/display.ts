@@ -4,7 +4,10 @@ import { toMimeBundle, type MimeBundle } from "./mime.js";
 
 /** The hook cellrl's kernel installs on globalThis; other kernels get the tslab or console fallback. */
 export interface KernelHook {
-  display(bundle: MimeBundle, options: { metadata?: Record<string, unknown>; displayId?: string; update?: boolean }): void;
+  display(
+    bundle: MimeBundle,
+    options: { metadata?: Record<string, unknown>; displayId?: string; update?: boolean },
+  ): void;
   clearOutput(wait: boolean): void;
 }
 
@@ -51,7 +54,12 @@ export interface DisplayOptions {
 export function display(value: unknown, options: DisplayOptions = {}): void {
   const bundle = toMimeBundle(value);
   if (typeof bundle["text/plain"] !== "string")
-    fail("invalid_input", `display: a mime bundle needs a "text/plain" string fallback (got ${typeof bundle["text/plain"]}).`, {}, display);
+    fail(
+      "invalid_input",
+      `display: a mime bundle needs a "text/plain" string fallback (got ${typeof bundle["text/plain"]}).`,
+      {},
+      display,
+    );
   const { displayId, update = false, metadata = {} } = options;
   if (update && !displayId) fail("invalid_option", "display: update: true needs a displayId.", {}, display);
   const hook = kernelHook();

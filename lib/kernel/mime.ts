@@ -15,7 +15,12 @@ export function isDisplayable(x: unknown): x is Displayable {
 
 /** Escape text for HTML content and attributes. */
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 interface ArqueroLike {
@@ -28,13 +33,19 @@ interface ArqueroLike {
 
 function isArqueroTable(x: unknown): x is ArqueroLike {
   const t = x as ArqueroLike;
-  return typeof x === "object" && x !== null && typeof t.toHTML === "function" && typeof t.numRows === "function" &&
-    typeof t.columnNames === "function";
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    typeof t.toHTML === "function" &&
+    typeof t.numRows === "function" &&
+    typeof t.columnNames === "function"
+  );
 }
 
 function formatCell(v: unknown): string {
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(4).replace(/\.?0+$/, "");
-  if (typeof v === "string") return v.length > 40 ? v.slice(0, 37).replace(/\s+/g, " ") + "..." : v.replace(/\s+/g, " ");
+  if (typeof v === "string")
+    return v.length > 40 ? v.slice(0, 37).replace(/\s+/g, " ") + "..." : v.replace(/\s+/g, " ");
   if (v === null || v === undefined) return "";
   return inspect(v, { depth: 0, breakLength: Infinity }).slice(0, 40);
 }
@@ -44,7 +55,11 @@ export function textTable(rows: Record<string, unknown>[], columns?: string[]): 
   const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cells = rows.map((r) => cols.map((c) => formatCell(r[c])));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  const line = (xs: string[]) => xs.map((x, i) => x.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (xs: string[]) =>
+    xs
+      .map((x, i) => x.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(cols), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 
@@ -53,7 +68,8 @@ export function tableBundle(dt: ArqueroLike, options: { limit?: number } = {}): 
   const limit = options.limit ?? 20;
   const n = dt.numRows();
   const more = n > limit ? ` (showing ${limit} of ${n} rows)` : "";
-  const html = `<div style="max-width:100%;overflow-x:auto">${dt.toHTML({ limit })}</div>` +
+  const html =
+    `<div style="max-width:100%;overflow-x:auto">${dt.toHTML({ limit })}</div>` +
     `<div style="font-size:85%;color:rgb(100,100,100)">${n} rows x ${dt.numCols()} columns${more}</div>`;
   const text = textTable(dt.objects({ limit }), dt.columnNames()) + `\n[${n} rows x ${dt.numCols()} columns${more}]`;
   return { "text/html": html, "text/plain": text };
@@ -61,7 +77,8 @@ export function tableBundle(dt: ArqueroLike, options: { limit?: number } = {}): 
 
 /** True for a ready-made mime bundle: a plain object whose keys are all mime types, with a text/plain string. */
 export function isMimeBundle(x: unknown): x is MimeBundle {
-  if (typeof x !== "object" || x === null || Array.isArray(x) || Object.getPrototypeOf(x) !== Object.prototype) return false;
+  if (typeof x !== "object" || x === null || Array.isArray(x) || Object.getPrototypeOf(x) !== Object.prototype)
+    return false;
   const keys = Object.keys(x);
   return typeof (x as MimeBundle)["text/plain"] === "string" && keys.every((k) => /^[\w.+-]+\/[\w.+-]+$/.test(k));
 }

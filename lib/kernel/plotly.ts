@@ -25,7 +25,10 @@ let librarySource: string | null = null;
 /** Choose how plotly.js is carried in outputs. Defaults to "inline-once". */
 export function setPlotlyMode(m: PlotlyMode): void {
   if (!["inline-once", "inline-every", "mime-only"].includes(m))
-    fail("invalid_option", `setPlotlyMode: unknown mode ${JSON.stringify(m)} (known: inline-once, inline-every, mime-only).`);
+    fail(
+      "invalid_option",
+      `setPlotlyMode: unknown mode ${JSON.stringify(m)} (known: inline-once, inline-every, mime-only).`,
+    );
   mode = m;
 }
 
@@ -44,8 +47,10 @@ function plotlySource(): string {
 
 function libraryTag(): string {
   // require.js pages (classic Notebook, nbconvert) would capture a UMD bundle as an anonymous module; hide `define`.
-  return `<script type="text/javascript">if (!window.Plotly) { (function () { var __def = window.define; window.define = undefined;\n` +
-    `try {\n${plotlySource()}\n} finally { window.define = __def; } }).call(window); }</script>`;
+  return (
+    `<script type="text/javascript">if (!window.Plotly) { (function () { var __def = window.define; window.define = undefined;\n` +
+    `try {\n${plotlySource()}\n} finally { window.define = __def; } }).call(window); }</script>`
+  );
 }
 
 function json(x: unknown): string {
@@ -57,7 +62,10 @@ function json(x: unknown): string {
  * summary) sits inside the div until the chart draws, so viewers that run no scripts (an untrusted notebook, GitHub)
  * show the numbers instead of a blank box.
  */
-export function figureHtml(fig: PlotlyFigure, options: { height?: number; withLibrary?: boolean; fallback?: string } = {}): string {
+export function figureHtml(
+  fig: PlotlyFigure,
+  options: { height?: number; withLibrary?: boolean; fallback?: string } = {},
+): string {
   const id = `cellrl-plot-${randomUUID()}`;
   const height = options.height ?? Number((fig.layout as { height?: number } | undefined)?.height ?? 360);
   const config = { responsive: true, displaylogo: false, ...(fig.config ?? {}) };
@@ -78,7 +86,18 @@ draw(); })();</script>`;
  * ...) are not in that bundle and would leave an empty box.
  */
 export const supportedTraceTypes: readonly string[] = [
-  "scatter", "bar", "box", "violin", "histogram", "histogram2d", "histogram2dcontour", "heatmap", "contour", "image", "pie", "scatterternary",
+  "scatter",
+  "bar",
+  "box",
+  "violin",
+  "histogram",
+  "histogram2d",
+  "histogram2dcontour",
+  "heatmap",
+  "contour",
+  "image",
+  "pie",
+  "scatterternary",
 ];
 
 /** What to draw instead of a trace type the bundle lacks. */
@@ -109,12 +128,21 @@ const replacement: Record<string, string> = {
 function checkTraces(data: readonly Record<string, unknown>[]): void {
   data.forEach((trace, i) => {
     if (!trace || typeof trace !== "object")
-      fail("invalid_input", `figure: data[${i}] must be a Plotly trace object ({type: "scatter", x, y, ...}); got ${trace === null ? "null" : typeof trace}.`, { path: ["data", i] }, figure);
+      fail(
+        "invalid_input",
+        `figure: data[${i}] must be a Plotly trace object ({type: "scatter", x, y, ...}); got ${trace === null ? "null" : typeof trace}.`,
+        { path: ["data", i] },
+        figure,
+      );
     const type = trace.type ?? "scatter"; // plotly.js's default
     if (typeof type !== "string" || !supportedTraceTypes.includes(type))
-      fail("invalid_option", `figure: data[${i}] has type ${JSON.stringify(type)}, which the bundled plotly.js (cartesian) cannot draw: it would show an empty chart. ` +
-        `Supported trace types: ${supportedTraceTypes.join(", ")}. Use ${(typeof type === "string" && replacement[type]) || "one of those types"} instead.`,
-        { path: ["data", i, "type"], got: type, expected: supportedTraceTypes }, figure);
+      fail(
+        "invalid_option",
+        `figure: data[${i}] has type ${JSON.stringify(type)}, which the bundled plotly.js (cartesian) cannot draw: it would show an empty chart. ` +
+          `Supported trace types: ${supportedTraceTypes.join(", ")}. Use ${(typeof type === "string" && replacement[type]) || "one of those types"} instead.`,
+        { path: ["data", i, "type"], got: type, expected: supportedTraceTypes },
+        figure,
+      );
   });
 }
 
@@ -126,18 +154,27 @@ function checkTraces(data: readonly Record<string, unknown>[]): void {
  */
 export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): Displayable & { figure: PlotlyFigure } {
   if (!fig || !Array.isArray(fig.data))
-    fail("invalid_input", "figure: expected {data: [...traces], layout?, config?} (data must be an array of Plotly traces).", {
-      path: ["data"],
-    }, figure);
+    fail(
+      "invalid_input",
+      "figure: expected {data: [...traces], layout?, config?} (data must be an array of Plotly traces).",
+      {
+        path: ["data"],
+      },
+      figure,
+    );
   checkTraces(fig.data);
   return {
     figure: fig,
     toMimeBundle(): MimeBundle {
       const title = (fig.layout as { title?: unknown } | undefined)?.title;
       const titleText = typeof title === "string" ? title : (title as { text?: string } | undefined)?.text;
-      const text = `<Plotly figure${titleText ? ` "${titleText}"` : ""}: ${fig.data.length} trace(s)>` +
+      const text =
+        `<Plotly figure${titleText ? ` "${titleText}"` : ""}: ${fig.data.length} trace(s)>` +
         (options.summary ? `\n${options.summary}` : "");
-      const bundle: MimeBundle = { "text/plain": text, "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} } };
+      const bundle: MimeBundle = {
+        "text/plain": text,
+        "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} },
+      };
       if (mode !== "mime-only") {
         let withLibrary = mode === "inline-every";
         if (mode === "inline-once" && !libraryEmitted) {

@@ -49,17 +49,23 @@ export function progress(total: number, options: ProgressOptions = {}): Progress
     const elapsed = (Date.now() - start) / 1000;
     const eta = frac > 0 && !final ? elapsed / frac - elapsed : 0;
     const m = fmtMetrics(metrics);
-    const text = `${label ? label + " " : ""}${pos}/${total} ${(frac * 100).toFixed(0)}% ${fmtTime(elapsed)}` +
+    const text =
+      `${label ? label + " " : ""}${pos}/${total} ${(frac * 100).toFixed(0)}% ${fmtTime(elapsed)}` +
       `${final ? "" : ` eta ${fmtTime(eta)}`}${m ? " " + m : ""}`;
     if (handle) {
-      const html = `<div style="font-family:monospace;font-size:90%"><span style="display:inline-block;width:240px;height:10px;` +
+      const html =
+        `<div style="font-family:monospace;font-size:90%"><span style="display:inline-block;width:240px;height:10px;` +
         `background-color:rgb(230,230,230);margin-right:8px"><span style="display:inline-block;height:10px;width:${(frac * 240).toFixed(0)}px;` +
         `background-color:${final ? "rgb(60,160,80)" : "rgb(70,120,200)"}"></span></span>${escapeHtml(text)}</div>`;
       handle.update({ "text/plain": text, "text/html": html });
     } else if (tty) {
       const width = 24;
       const bar = "#".repeat(Math.round(frac * width)).padEnd(width, ".");
-      process.stderr.write(`\r[${bar}] ${text}`.slice(0, (process.stderr.columns ?? 120) - 1).padEnd(Math.min(119, (process.stderr.columns ?? 120) - 1)) + (final ? "\n" : ""));
+      process.stderr.write(
+        `\r[${bar}] ${text}`
+          .slice(0, (process.stderr.columns ?? 120) - 1)
+          .padEnd(Math.min(119, (process.stderr.columns ?? 120) - 1)) + (final ? "\n" : ""),
+      );
     } else if (final) {
       process.stderr.write(text + "\n");
     }

@@ -22,28 +22,54 @@ export function hostInts(x: MatrixLike, where: string, max: number, from?: Funct
   let cols: number;
   let data: Int32Array;
   if (x instanceof tf.Tensor) {
-    if (x.rank !== 2) fail("shape_mismatch", `${where} must be a [B, T] matrix (got a tensor of shape [${x.shape.join(", ")}]). Reshape it to 2-D.`, { got: x.shape }, from);
+    if (x.rank !== 2)
+      fail(
+        "shape_mismatch",
+        `${where} must be a [B, T] matrix (got a tensor of shape [${x.shape.join(", ")}]). Reshape it to 2-D.`,
+        { got: x.shape },
+        from,
+      );
     [rows, cols] = x.shape as [number, number];
     data = Int32Array.from(x.dataSync() as ArrayLike<number>);
-  } else if (Array.isArray(x) && x.length > 0 && x.every((r) => r !== null && typeof r === "object" && typeof r.length === "number")) {
+  } else if (
+    Array.isArray(x) &&
+    x.length > 0 &&
+    x.every((r) => r !== null && typeof r === "object" && typeof r.length === "number")
+  ) {
     rows = x.length;
     cols = x[0].length;
     data = new Int32Array(rows * cols);
     for (let b = 0; b < rows; b++) {
       const r = x[b];
       if (r.length !== cols)
-        fail("shape_mismatch", `${where} rows have different lengths (row 0 has ${cols}, row ${b} has ${r.length}). Pad every row to the same length and mark padding with the attention mask.`, { path: [b], got: r.length, expected: cols }, from);
+        fail(
+          "shape_mismatch",
+          `${where} rows have different lengths (row 0 has ${cols}, row ${b} has ${r.length}). Pad every row to the same length and mark padding with the attention mask.`,
+          { path: [b], got: r.length, expected: cols },
+          from,
+        );
       for (let t = 0; t < cols; t++) data[b * cols + t] = r[t];
     }
   } else {
-    return fail("invalid_input", `${where} must be a [B, T] matrix: a 2-D tensor or an array of rows (got ${describe(x)}). Wrap a single sequence as [ids].`, { got: describe(x) }, from);
+    return fail(
+      "invalid_input",
+      `${where} must be a [B, T] matrix: a 2-D tensor or an array of rows (got ${describe(x)}). Wrap a single sequence as [ids].`,
+      { got: describe(x) },
+      from,
+    );
   }
-  if (cols < 1) fail("invalid_input", `${where} has empty rows (got [${rows}, 0]). Every row needs at least one token.`, {}, from);
+  if (cols < 1)
+    fail("invalid_input", `${where} has empty rows (got [${rows}, 0]). Every row needs at least one token.`, {}, from);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (!(v >= 0 && v < max) || !Number.isInteger(v)) {
       // Re-read from the source: Int32Array turns NaN and 1.5 into integers silently.
-      fail("invalid_input", `${where}[${Math.floor(i / cols)}][${i % cols}] is out of range (got ${v}; expected an integer in [0, ${max})). Check the tokenizer matches the model's vocab_size.`, { path: [Math.floor(i / cols), i % cols], got: v }, from);
+      fail(
+        "invalid_input",
+        `${where}[${Math.floor(i / cols)}][${i % cols}] is out of range (got ${v}; expected an integer in [0, ${max})). Check the tokenizer matches the model's vocab_size.`,
+        { path: [Math.floor(i / cols), i % cols], got: v },
+        from,
+      );
     }
   }
   if (!(x instanceof tf.Tensor))
@@ -51,7 +77,12 @@ export function hostInts(x: MatrixLike, where: string, max: number, from?: Funct
       for (let t = 0; t < cols; t++) {
         const v = (x as ArrayLike<number>[])[b][t];
         if (!Number.isInteger(v))
-          fail("invalid_input", `${where}[${b}][${t}] is not an integer (got ${v}). Token ids and masks are integers.`, { path: [b, t], got: v }, from);
+          fail(
+            "invalid_input",
+            `${where}[${b}][${t}] is not an integer (got ${v}). Token ids and masks are integers.`,
+            { path: [b, t], got: v },
+            from,
+          );
       }
   return { data, rows, cols };
 }
@@ -60,10 +91,20 @@ export function hostInts(x: MatrixLike, where: string, max: number, from?: Funct
  * Read an optional 0/1 mask with the same shape as `like`; all ones when absent.
  * @example hostMask(null, { rows: 1, cols: 2 }, "model.forward: inputs.attentionMask") // Int32Array [1, 1]
  */
-export function hostMask(x: MatrixLike | undefined | null, like: { rows: number; cols: number }, where: string, from?: Function): Int32Array {
+export function hostMask(
+  x: MatrixLike | undefined | null,
+  like: { rows: number; cols: number },
+  where: string,
+  from?: Function,
+): Int32Array {
   if (x === undefined || x === null) return new Int32Array(like.rows * like.cols).fill(1);
   const m = hostInts(x, where, 2, from);
   if (m.rows !== like.rows || m.cols !== like.cols)
-    fail("shape_mismatch", `${where} has shape [${m.rows}, ${m.cols}] but the ids have [${like.rows}, ${like.cols}]; both must be [B, T].`, { got: [m.rows, m.cols], expected: [like.rows, like.cols] }, from);
+    fail(
+      "shape_mismatch",
+      `${where} has shape [${m.rows}, ${m.cols}] but the ids have [${like.rows}, ${like.cols}]; both must be [B, T].`,
+      { got: [m.rows, m.cols], expected: [like.rows, like.cols] },
+      from,
+    );
   return m.data;
 }

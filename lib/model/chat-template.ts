@@ -124,16 +124,34 @@ function tokenText(tok: Tokenizer | undefined, id: number | undefined): string |
  */
 export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTemplateOptions = {}): string {
   const { tokenizer, addGenerationPrompt = defaults.addGenerationPrompt, tools, context = {} } = options;
-  if (!Array.isArray(messages) || messages.some((m) => !m || typeof m.role !== "string" || typeof m.content !== "string"))
-    fail("invalid_input", `model.applyChatTemplate: messages must be an array of {role: string, content: string} (got ${describe(messages)}). Wrap a prompt as [{role: "user", content: prompt}].`, { got: messages }, applyChatTemplate);
+  if (
+    !Array.isArray(messages) ||
+    messages.some((m) => !m || typeof m.role !== "string" || typeof m.content !== "string")
+  )
+    fail(
+      "invalid_input",
+      `model.applyChatTemplate: messages must be an array of {role: string, content: string} (got ${describe(messages)}). Wrap a prompt as [{role: "user", content: prompt}].`,
+      { got: messages },
+      applyChatTemplate,
+    );
   let text = options.template ?? (tokenizer as { chatTemplate?: string | null } | undefined)?.chatTemplate ?? undefined;
   if (text === undefined || text === null)
-    fail("invalid_option", `model.applyChatTemplate: no chat template (the tokenizer has none and options.template is not set). Pass {template: "plain"}, "chatml", "qwen2.5" or a Jinja template string.`, { path: ["template"] }, applyChatTemplate);
+    fail(
+      "invalid_option",
+      `model.applyChatTemplate: no chat template (the tokenizer has none and options.template is not set). Pass {template: "plain"}, "chatml", "qwen2.5" or a Jinja template string.`,
+      { path: ["template"] },
+      applyChatTemplate,
+    );
   if (!text.includes("{")) {
     const named = chatTemplates[text];
     if (named === undefined) {
       const near = nearest(text, Object.keys(chatTemplates));
-      fail("unknown_name", `model.applyChatTemplate: unknown chat template "${text}" (known: ${Object.keys(chatTemplates).join(", ")}).${near ? ` Did you mean "${near}"?` : " Pass the Jinja text itself for your own template."}`, { got: text, expected: Object.keys(chatTemplates) }, applyChatTemplate);
+      fail(
+        "unknown_name",
+        `model.applyChatTemplate: unknown chat template "${text}" (known: ${Object.keys(chatTemplates).join(", ")}).${near ? ` Did you mean "${near}"?` : " Pass the Jinja text itself for your own template."}`,
+        { got: text, expected: Object.keys(chatTemplates) },
+        applyChatTemplate,
+      );
     }
     text = named;
   }
@@ -142,7 +160,12 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
     try {
       tpl = new Template(text);
     } catch (e) {
-      return fail("invalid_option", `model.applyChatTemplate: the chat template does not parse (${(e as Error).message}). Check the Jinja syntax.`, { cause: e }, applyChatTemplate);
+      return fail(
+        "invalid_option",
+        `model.applyChatTemplate: the chat template does not parse (${(e as Error).message}). Check the Jinja syntax.`,
+        { cause: e },
+        applyChatTemplate,
+      );
     }
     cache.set(text, tpl);
   }
@@ -158,7 +181,12 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
   try {
     return tpl.render(vars);
   } catch (e) {
-    return fail("invalid_input", `model.applyChatTemplate: rendering failed (${(e as Error).message}). Check the messages against what the template expects.`, { cause: e }, applyChatTemplate);
+    return fail(
+      "invalid_input",
+      `model.applyChatTemplate: rendering failed (${(e as Error).message}). Check the messages against what the template expects.`,
+      { cause: e },
+      applyChatTemplate,
+    );
   }
 }
 
@@ -166,7 +194,11 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
  * Render and tokenize chat messages (special-token text in the template becomes its token; no extra BOS is added).
  * @example const ids = encodeChat(tok, [{role: "user", content: "hi"}], {addGenerationPrompt: true})
  */
-export function encodeChat(tokenizer: Tokenizer, messages: ChatMessage[], options: Omit<ApplyChatTemplateOptions, "tokenizer"> = {}): number[] {
+export function encodeChat(
+  tokenizer: Tokenizer,
+  messages: ChatMessage[],
+  options: Omit<ApplyChatTemplateOptions, "tokenizer"> = {},
+): number[] {
   return tokenizer.encode(applyChatTemplate(messages, { ...options, tokenizer }), { addSpecialTokens: false });
 }
 
@@ -184,15 +216,32 @@ export interface ChatPromptsOptions {
  * messages' contents joined by a blank line. `format` says which was used (recorded with generated responses).
  * @example chatPrompts([[{role: "user", content: "2+3="}]], {tokenizer: tok}).texts // ["2+3="] with no template
  */
-export function chatPrompts(chats: readonly (readonly { role: string; content: string }[])[], options: ChatPromptsOptions = {}): { texts: string[]; format: string } {
+export function chatPrompts(
+  chats: readonly (readonly { role: string; content: string }[])[],
+  options: ChatPromptsOptions = {},
+): { texts: string[]; format: string } {
   const { tokenizer } = options;
   const own = (tokenizer as { chatTemplate?: string | null } | undefined)?.chatTemplate ?? null;
   const template = options.template ?? own;
   chats.forEach((c, i) => {
-    if (!Array.isArray(c) || c.length === 0 || c.some((m) => !m || typeof m.role !== "string" || typeof m.content !== "string"))
-      fail("invalid_input", `model.chatPrompts: prompt ${i} is not a chat (got ${describe(c)}; expected [{role, content}, ...]). Use verl records (data.record()).`, { path: [i] }, chatPrompts);
+    if (
+      !Array.isArray(c) ||
+      c.length === 0 ||
+      c.some((m) => !m || typeof m.role !== "string" || typeof m.content !== "string")
+    )
+      fail(
+        "invalid_input",
+        `model.chatPrompts: prompt ${i} is not a chat (got ${describe(c)}; expected [{role, content}, ...]). Use verl records (data.record()).`,
+        { path: [i] },
+        chatPrompts,
+      );
   });
   if (!template) return { texts: chats.map((c) => c.map((m) => m.content).join("\n\n")), format: "contents joined" };
-  const format = options.template ? `chat template ${options.template.includes("{") ? "(custom)" : options.template}` : "tokenizer chat template";
-  return { texts: chats.map((c) => applyChatTemplate(c as ChatMessage[], { template, tokenizer, addGenerationPrompt: true })), format };
+  const format = options.template
+    ? `chat template ${options.template.includes("{") ? "(custom)" : options.template}`
+    : "tokenizer chat template";
+  return {
+    texts: chats.map((c) => applyChatTemplate(c as ChatMessage[], { template, tokenizer, addGenerationPrompt: true })),
+    format,
+  };
 }

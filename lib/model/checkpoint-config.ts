@@ -4,9 +4,25 @@ import type { LlamaConfig } from "./config.js";
 
 /** Fields of the HF config.json that transformers' Llama/Qwen2 classes read and cellrl models. */
 const MODELED = [
-  "architectures", "model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-  "num_key_value_heads", "head_dim", "max_position_embeddings", "rope_theta", "rope_scaling", "rms_norm_eps",
-  "tie_word_embeddings", "attention_bias", "initializer_range", "bos_token_id", "eos_token_id", "pad_token_id",
+  "architectures",
+  "model_type",
+  "vocab_size",
+  "hidden_size",
+  "intermediate_size",
+  "num_hidden_layers",
+  "num_attention_heads",
+  "num_key_value_heads",
+  "head_dim",
+  "max_position_embeddings",
+  "rope_theta",
+  "rope_scaling",
+  "rms_norm_eps",
+  "tie_word_embeddings",
+  "attention_bias",
+  "initializer_range",
+  "bos_token_id",
+  "eos_token_id",
+  "pad_token_id",
 ];
 
 /**
@@ -14,14 +30,19 @@ const MODELED = [
  * config.json the model was loaded from) that cellrl does not model, so re-saving a downloaded model keeps them.
  * @example hfConfigJson(model.config, {torchDtype: "bfloat16"})
  */
-export function hfConfigJson(config: LlamaConfig, options: { torchDtype?: string; raw?: Record<string, unknown> | null } = {}): Record<string, unknown> {
+export function hfConfigJson(
+  config: LlamaConfig,
+  options: { torchDtype?: string; raw?: Record<string, unknown> | null } = {},
+): Record<string, unknown> {
   const { torchDtype = "float32", raw = null } = options;
   const qwen = config.model_type === "qwen2";
   const out: Record<string, unknown> = {};
   // Fields we do not model come first from the original file (sliding_window, use_cache, transformers_version, ...).
   if (raw) for (const [k, v] of Object.entries(raw)) if (!MODELED.includes(k) && k !== "torch_dtype") out[k] = v;
   Object.assign(out, {
-    architectures: config.architectures?.length ? config.architectures : [qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"],
+    architectures: config.architectures?.length
+      ? config.architectures
+      : [qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"],
     model_type: config.model_type,
     vocab_size: config.vocab_size,
     hidden_size: config.hidden_size,
@@ -61,7 +82,10 @@ export function hfConfigJson(config: LlamaConfig, options: { torchDtype?: string
  * temperature, top_p, max_new_tokens).
  * @example generationConfigJson(model.config, {temperature: 0.7})
  */
-export function generationConfigJson(config: LlamaConfig, fields: Record<string, unknown> = {}): Record<string, unknown> {
+export function generationConfigJson(
+  config: LlamaConfig,
+  fields: Record<string, unknown> = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (config.bos_token_id !== null) out.bos_token_id = config.bos_token_id;
   if (config.eos_token_id !== null) out.eos_token_id = config.eos_token_id;

@@ -28,7 +28,12 @@ export interface SavedOptimizerInfo {
 const FILE = "optimizer.safetensors";
 
 function transposedNames(model: LlamaModel): Set<string> {
-  return new Set(model.parameterSpecs().filter((s) => s.transposed).map((s) => s.name));
+  return new Set(
+    model
+      .parameterSpecs()
+      .filter((s) => s.transposed)
+      .map((s) => s.name),
+  );
 }
 
 /** Write optimizer.safetensors into `dir` and return the cellrl.json entry. */
@@ -73,7 +78,12 @@ export function loadOptimizerState(dir: string, model: LlamaModel): OptimizerSta
   const meta = fs.existsSync(metaFile) ? JSON.parse(fs.readFileSync(metaFile, "utf8")) : {};
   const info = meta.optimizer as SavedOptimizerInfo | undefined;
   if (!info || !fs.existsSync(path.join(dir, info.file ?? FILE)))
-    fail("not_found", `model.loadOptimizerState: ${dir} has no saved optimizer state (cellrl.json "optimizer" and ${FILE}). Save with saveCheckpoint(dir, model, {optimizer: opt}).`, { path: [dir] }, loadOptimizerState);
+    fail(
+      "not_found",
+      `model.loadOptimizerState: ${dir} has no saved optimizer state (cellrl.json "optimizer" and ${FILE}). Save with saveCheckpoint(dir, model, {optimizer: opt}).`,
+      { path: [dir] },
+      loadOptimizerState,
+    );
   const flip = transposedNames(model);
   const raw = readSafetensors(path.join(dir, info.file));
   const tensors: Record<string, tf.Tensor> = {};

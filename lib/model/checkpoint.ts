@@ -39,7 +39,11 @@ export interface SaveCheckpointOptions {
 }
 
 /** Defaults of saveCheckpoint. */
-export const defaults = { dtype: "F32" as "F32" | "BF16" | "F16", maxShardSize: "5GB" as number | string, overwrite: true };
+export const defaults = {
+  dtype: "F32" as "F32" | "BF16" | "F16",
+  maxShardSize: "5GB" as number | string,
+  overwrite: true,
+};
 
 /** What loadCheckpoint returns. */
 export interface LoadedCheckpoint {
@@ -77,22 +81,63 @@ function looksLikeCheckpoint(dir: string): boolean {
  * Save a model as a HuggingFace checkpoint directory, atomically (temp directory + rename).
  * @example saveCheckpoint("runs/gsm8k/step-100", policy, {tokenizer: tok, optimizer: opt, extra: {step: 100}})
  */
-export function saveCheckpoint(dir: string, model: LlamaModel, options: SaveCheckpointOptions = {}): { dir: string; files: string[] } {
-  const { tokenizer = null, generationConfig = {}, dtype = defaults.dtype, maxShardSize = defaults.maxShardSize, optimizer = null, extra = null, overwrite = defaults.overwrite } = options;
+export function saveCheckpoint(
+  dir: string,
+  model: LlamaModel,
+  options: SaveCheckpointOptions = {},
+): { dir: string; files: string[] } {
+  const {
+    tokenizer = null,
+    generationConfig = {},
+    dtype = defaults.dtype,
+    maxShardSize = defaults.maxShardSize,
+    optimizer = null,
+    extra = null,
+    overwrite = defaults.overwrite,
+  } = options;
   if (!(model instanceof LlamaModel))
-    fail("invalid_input", `model.saveCheckpoint: model must be a LlamaModel (got ${describe(model)}).`, { got: model }, saveCheckpoint);
+    fail(
+      "invalid_input",
+      `model.saveCheckpoint: model must be a LlamaModel (got ${describe(model)}).`,
+      { got: model },
+      saveCheckpoint,
+    );
   if (!["F32", "BF16", "F16"].includes(dtype))
-    fail("invalid_option", `model.saveCheckpoint: options.dtype must be "F32", "BF16" or "F16" (got ${describe(dtype)}).`, { path: ["dtype"], got: dtype }, saveCheckpoint);
+    fail(
+      "invalid_option",
+      `model.saveCheckpoint: options.dtype must be "F32", "BF16" or "F16" (got ${describe(dtype)}).`,
+      { path: ["dtype"], got: dtype },
+      saveCheckpoint,
+    );
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory())
-      fail("io", `model.saveCheckpoint: ${dir} exists and is a file (expected a checkpoint directory). Choose another path.`, { path: [dir] }, saveCheckpoint);
-    if (!overwrite) fail("io", `model.saveCheckpoint: ${dir} already exists. Pass {overwrite: true} or choose another path.`, { path: [dir] }, saveCheckpoint);
+      fail(
+        "io",
+        `model.saveCheckpoint: ${dir} exists and is a file (expected a checkpoint directory). Choose another path.`,
+        { path: [dir] },
+        saveCheckpoint,
+      );
+    if (!overwrite)
+      fail(
+        "io",
+        `model.saveCheckpoint: ${dir} already exists. Pass {overwrite: true} or choose another path.`,
+        { path: [dir] },
+        saveCheckpoint,
+      );
     if (!looksLikeCheckpoint(dir))
-      fail("io", `model.saveCheckpoint: ${dir} exists and is not a checkpoint (no config.json or model.safetensors); refusing to replace it. Choose another path.`, { path: [dir] }, saveCheckpoint);
+      fail(
+        "io",
+        `model.saveCheckpoint: ${dir} exists and is not a checkpoint (no config.json or model.safetensors); refusing to replace it. Choose another path.`,
+        { path: [dir] },
+        saveCheckpoint,
+      );
   }
   const c = model.config;
   if (c.model_type === "qwen2" && !c.attention_bias)
-    warn("model/qwen2NoBias", `model.saveCheckpoint: a qwen2 model without attention_bias has no q/k/v biases, but transformers' Qwen2ForCausalLM always has them (it would initialise them randomly). Use model_type "llama" for bias-free models.`);
+    warn(
+      "model/qwen2NoBias",
+      `model.saveCheckpoint: a qwen2 model without attention_bias has no q/k/v biases, but transformers' Qwen2ForCausalLM always has them (it would initialise them randomly). Use model_type "llama" for bias-free models.`,
+    );
   fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
   const tmp = tempSibling(dir);
   fs.mkdirSync(tmp);
@@ -112,10 +157,18 @@ export function saveCheckpoint(dir: string, model: LlamaModel, options: SaveChec
         },
       };
     writeSafetensorsDir(tmp, tensors, { dtype, maxShardSize });
-    writeJsonAtomic(path.join(tmp, "config.json"), hfConfigJson(c, { torchDtype: TORCH_DTYPE[dtype], raw: rawConfigs.get(model) }));
+    writeJsonAtomic(
+      path.join(tmp, "config.json"),
+      hfConfigJson(c, { torchDtype: TORCH_DTYPE[dtype], raw: rawConfigs.get(model) }),
+    );
     writeJsonAtomic(path.join(tmp, "generation_config.json"), generationConfigJson(c, generationConfig));
     if (tokenizer) saveTokenizer(tmp, tokenizer);
-    const meta: Record<string, unknown> = { format: "cellrl-checkpoint", version: 1, saved_at: new Date().toISOString(), dtype };
+    const meta: Record<string, unknown> = {
+      format: "cellrl-checkpoint",
+      version: 1,
+      saved_at: new Date().toISOString(),
+      dtype,
+    };
     if (optimizer) meta.optimizer = writeOptimizerState(tmp, optimizer, model);
     if (extra !== null && extra !== undefined) meta.extra = extra;
     writeJsonAtomic(path.join(tmp, "cellrl.json"), meta);
@@ -132,12 +185,22 @@ function readJson(file: string, fn: Function): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    return fail("not_found", `model.loadCheckpoint: cannot read ${file} (${(e as NodeJS.ErrnoException).code}). Is this a HuggingFace checkpoint directory?`, { path: [file], cause: e }, fn);
+    return fail(
+      "not_found",
+      `model.loadCheckpoint: cannot read ${file} (${(e as NodeJS.ErrnoException).code}). Is this a HuggingFace checkpoint directory?`,
+      { path: [file], cause: e },
+      fn,
+    );
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    return fail("io", `model.loadCheckpoint: ${file} is not valid JSON (${(e as Error).message}). Re-save the checkpoint.`, { path: [file], cause: e }, fn);
+    return fail(
+      "io",
+      `model.loadCheckpoint: ${file} is not valid JSON (${(e as Error).message}). Re-save the checkpoint.`,
+      { path: [file], cause: e },
+      fn,
+    );
   }
 }
 
@@ -149,7 +212,12 @@ function readJson(file: string, fn: Function): Record<string, unknown> {
 export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   const { trainable = true, tokenizer: withTokenizer = true } = options;
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
-    fail("not_found", `model.loadCheckpoint: ${dir} is not a directory. Pass the folder holding config.json and model.safetensors.`, { path: [dir] }, loadCheckpoint);
+    fail(
+      "not_found",
+      `model.loadCheckpoint: ${dir} is not a directory. Pass the folder holding config.json and model.safetensors.`,
+      { path: [dir] },
+      loadCheckpoint,
+    );
   const raw = readJson(path.join(dir, "config.json"), loadCheckpoint);
   const config = llamaConfig(raw);
   const map = safetensorsWeightMap(dir);
@@ -178,7 +246,7 @@ export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {})
     config,
     tokenizer,
     generationConfig: fs.existsSync(gc) ? readJson(gc, loadCheckpoint) : null,
-    extra: fs.existsSync(meta) ? readJson(meta, loadCheckpoint).extra ?? null : null,
+    extra: fs.existsSync(meta) ? (readJson(meta, loadCheckpoint).extra ?? null) : null,
     dir,
   };
 }
@@ -192,19 +260,25 @@ function checkTensors(dir: string, model: LlamaModel, map: Record<string, string
   for (const [name, file] of Object.entries(map)) {
     const s = specs.get(name);
     if (!s) {
-      if (!name.endsWith("rotary_emb.inv_freq") && !(tied && name === "lm_head.weight")) problems.push(`unexpected tensor "${name}" in ${file}`);
+      if (!name.endsWith("rotary_emb.inv_freq") && !(tied && name === "lm_head.weight"))
+        problems.push(`unexpected tensor "${name}" in ${file}`);
       continue;
     }
     if (!headers.has(file)) headers.set(file, readSafetensorsHeader(path.join(dir, file)));
     const shape = headers.get(file)!.tensors[name]?.shape;
     if (!shape) problems.push(`tensor "${name}" is listed in the index for ${file} but that file does not contain it`);
     else if (shape.join() !== s.hfShape.join())
-      problems.push(`tensor "${name}" in ${file} has shape [${shape.join(", ")}] but the config expects [${s.hfShape.join(", ")}]`);
+      problems.push(
+        `tensor "${name}" in ${file} has shape [${shape.join(", ")}] but the config expects [${s.hfShape.join(", ")}]`,
+      );
   }
-  for (const [name, s] of specs) if (!(name in map)) problems.push(`missing tensor "${name}" (expected shape [${s.hfShape.join(", ")}])`);
+  for (const [name, s] of specs)
+    if (!(name in map)) problems.push(`missing tensor "${name}" (expected shape [${s.hfShape.join(", ")}])`);
   if (problems.length)
     fail(
-      problems.some((p) => p.includes("shape [")) && !problems.some((p) => p.startsWith("missing")) ? "shape_mismatch" : "not_found",
+      problems.some((p) => p.includes("shape [")) && !problems.some((p) => p.startsWith("missing"))
+        ? "shape_mismatch"
+        : "not_found",
       `model.loadCheckpoint: the weights in ${dir} do not match its config.json: ${problems.slice(0, 6).join("; ")}${problems.length > 6 ? `; and ${problems.length - 6} more` : ""}. ` +
         `Check that config.json belongs to these weights (hidden_size, intermediate_size, heads, vocab_size, tie_word_embeddings).`,
       { path: [dir], got: problems },

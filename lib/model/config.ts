@@ -91,22 +91,52 @@ export function swigluWidth(hidden: number): number {
  * @example new model.LlamaModel({ ...model.presets.tiny, vocab_size: tok.vocabSize })
  */
 export const presets: Record<string, LlamaConfigInput> = {
-  micro: { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 64, vocab_size: 32, max_position_embeddings: 128 },
-  tiny: { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 4, intermediate_size: swigluWidth(128), vocab_size: 64, max_position_embeddings: 512 },
-  small: { hidden_size: 256, num_hidden_layers: 6, num_attention_heads: 8, num_key_value_heads: 8, intermediate_size: swigluWidth(256), vocab_size: 256, max_position_embeddings: 1024 },
+  micro: {
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    intermediate_size: 64,
+    vocab_size: 32,
+    max_position_embeddings: 128,
+  },
+  tiny: {
+    hidden_size: 128,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    num_key_value_heads: 4,
+    intermediate_size: swigluWidth(128),
+    vocab_size: 64,
+    max_position_embeddings: 512,
+  },
+  small: {
+    hidden_size: 256,
+    num_hidden_layers: 6,
+    num_attention_heads: 8,
+    num_key_value_heads: 8,
+    intermediate_size: swigluWidth(256),
+    vocab_size: 256,
+    max_position_embeddings: 1024,
+  },
 };
 
 function bad(field: string, value: unknown, expected: string, fix: string): never {
-  return fail("invalid_option", `model.llamaConfig: ${field} is invalid (got ${describe(value)}; expected ${expected}). ${fix}.`, {
-    path: [field],
-    got: value,
-    expected,
-  }, llamaConfig);
+  return fail(
+    "invalid_option",
+    `model.llamaConfig: ${field} is invalid (got ${describe(value)}; expected ${expected}). ${fix}.`,
+    {
+      path: [field],
+      got: value,
+      expected,
+    },
+    llamaConfig,
+  );
 }
 
 function posInt(c: Record<string, unknown>, field: string): number {
   const v = c[field];
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) bad(field, v, "a positive integer", `Set ${field} in the config`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+    bad(field, v, "a positive integer", `Set ${field} in the config`);
   return v;
 }
 
@@ -128,17 +158,35 @@ export function llamaConfig(input: LlamaConfigInput | string): LlamaConfig {
   if (typeof input === "string") {
     const p = presets[input];
     if (!p)
-      fail("unknown_name", `model.llamaConfig: unknown preset ${JSON.stringify(input)} (known: ${Object.keys(presets).join(", ")}). Pass a preset name or a config object.`, { got: input, expected: Object.keys(presets) }, llamaConfig);
+      fail(
+        "unknown_name",
+        `model.llamaConfig: unknown preset ${JSON.stringify(input)} (known: ${Object.keys(presets).join(", ")}). Pass a preset name or a config object.`,
+        { got: input, expected: Object.keys(presets) },
+        llamaConfig,
+      );
     c = { ...p };
   } else if (input === null || typeof input !== "object") {
-    return bad("config", input, "an object with HF config.json fields or a preset name", "Pass e.g. model.presets.tiny");
+    return bad(
+      "config",
+      input,
+      "an object with HF config.json fields or a preset name",
+      "Pass e.g. model.presets.tiny",
+    );
   } else c = input;
 
   const model_type = (c.model_type ?? defaults.model_type) as string;
   if (model_type !== "llama" && model_type !== "qwen2")
-    bad("model_type", model_type, `"llama" or "qwen2"`, "Only Llama-style and Qwen2 decoders are implemented (Mistral-like configs can use \"llama\")");
+    bad(
+      "model_type",
+      model_type,
+      `"llama" or "qwen2"`,
+      'Only Llama-style and Qwen2 decoders are implemented (Mistral-like configs can use "llama")',
+    );
   const qwen = model_type === "qwen2";
-  const r: Record<string, unknown> = { ...defaults, ...(qwen ? { rope_theta: 1000000, tie_word_embeddings: false } : {}) };
+  const r: Record<string, unknown> = {
+    ...defaults,
+    ...(qwen ? { rope_theta: 1000000, tie_word_embeddings: false } : {}),
+  };
   for (const k of Object.keys(c)) if (c[k] !== undefined) r[k] = c[k];
 
   const vocab_size = posInt(r, "vocab_size");
@@ -153,39 +201,72 @@ export function llamaConfig(input: LlamaConfigInput | string): LlamaConfig {
 
   if (r.head_dim === undefined || r.head_dim === null) {
     if (hidden_size % num_attention_heads !== 0)
-      bad("hidden_size", hidden_size, `a multiple of num_attention_heads (${num_attention_heads})`, `Change hidden_size or num_attention_heads, or set head_dim explicitly`);
+      bad(
+        "hidden_size",
+        hidden_size,
+        `a multiple of num_attention_heads (${num_attention_heads})`,
+        `Change hidden_size or num_attention_heads, or set head_dim explicitly`,
+      );
     r.head_dim = hidden_size / num_attention_heads;
   }
   const head_dim = posInt(r, "head_dim");
-  if (head_dim % 2 !== 0) bad("head_dim", head_dim, "an even number (RoPE rotates pairs)", "Pick hidden_size / num_attention_heads even, or set head_dim");
+  if (head_dim % 2 !== 0)
+    bad(
+      "head_dim",
+      head_dim,
+      "an even number (RoPE rotates pairs)",
+      "Pick hidden_size / num_attention_heads even, or set head_dim",
+    );
   if (num_attention_heads % num_key_value_heads !== 0)
-    bad("num_key_value_heads", num_key_value_heads, `a divisor of num_attention_heads (${num_attention_heads})`, "Each key/value head serves a whole group of query heads; pick e.g. 1, or num_attention_heads");
+    bad(
+      "num_key_value_heads",
+      num_key_value_heads,
+      `a divisor of num_attention_heads (${num_attention_heads})`,
+      "Each key/value head serves a whole group of query heads; pick e.g. 1, or num_attention_heads",
+    );
 
   const rope_theta = r.rope_theta;
-  if (typeof rope_theta !== "number" || !(rope_theta > 1)) bad("rope_theta", rope_theta, "a number > 1", "Use 10000 (Llama 2) or the checkpoint's value");
+  if (typeof rope_theta !== "number" || !(rope_theta > 1))
+    bad("rope_theta", rope_theta, "a number > 1", "Use 10000 (Llama 2) or the checkpoint's value");
   const rms_norm_eps = r.rms_norm_eps;
-  if (typeof rms_norm_eps !== "number" || !(rms_norm_eps > 0) || rms_norm_eps > 0.1) bad("rms_norm_eps", rms_norm_eps, "a small positive number such as 1e-6", "Use 1e-6 or 1e-5");
+  if (typeof rms_norm_eps !== "number" || !(rms_norm_eps > 0) || rms_norm_eps > 0.1)
+    bad("rms_norm_eps", rms_norm_eps, "a small positive number such as 1e-6", "Use 1e-6 or 1e-5");
   const init = r.initializer_range;
   if (typeof init !== "number" || !(init > 0)) bad("initializer_range", init, "a positive number", "Use 0.02");
   const rope_scaling = (r.rope_scaling ?? null) as RopeScaling | null;
   if (rope_scaling !== null) {
     const t = rope_scaling.rope_type ?? rope_scaling.type ?? "default";
     if (t !== "default" && t !== "linear" && t !== "llama3")
-      bad("rope_scaling.rope_type", t, `"linear" or "llama3"`, "Other RoPE scalings (yarn, dynamic, longrope) are not implemented; remove rope_scaling for short contexts");
+      bad(
+        "rope_scaling.rope_type",
+        t,
+        `"linear" or "llama3"`,
+        "Other RoPE scalings (yarn, dynamic, longrope) are not implemented; remove rope_scaling for short contexts",
+      );
     if (t !== "default" && !(typeof rope_scaling.factor === "number" && rope_scaling.factor > 0))
       bad("rope_scaling.factor", rope_scaling.factor, "a positive number", "Copy it from the checkpoint's config.json");
   }
   for (const f of ["tie_word_embeddings"] as const)
     if (typeof r[f] !== "boolean") bad(f, r[f], "true or false", `Set ${f} to a boolean`);
   r.attention_bias ??= qwen;
-  if (r.use_sliding_window === true) bad("use_sliding_window", true, "false", "Sliding-window attention is not implemented; full attention equals it for sequences up to sliding_window tokens, so set it to false for short contexts");
+  if (r.use_sliding_window === true)
+    bad(
+      "use_sliding_window",
+      true,
+      "false",
+      "Sliding-window attention is not implemented; full attention equals it for sequences up to sliding_window tokens, so set it to false for short contexts",
+    );
   if (r.mlp_bias === true) bad("mlp_bias", true, "false", "Bias in the MLP projections is not implemented");
-  if (r.hidden_act !== undefined && r.hidden_act !== "silu") bad("hidden_act", r.hidden_act, `"silu"`, "Only the SwiGLU (silu) MLP is implemented");
-  if (typeof r.attention_bias !== "boolean") bad("attention_bias", r.attention_bias, "true or false", "Set attention_bias to a boolean");
+  if (r.hidden_act !== undefined && r.hidden_act !== "silu")
+    bad("hidden_act", r.hidden_act, `"silu"`, "Only the SwiGLU (silu) MLP is implemented");
+  if (typeof r.attention_bias !== "boolean")
+    bad("attention_bias", r.attention_bias, "true or false", "Set attention_bias to a boolean");
 
   let eos = r.eos_token_id as number | number[] | null;
   if (Array.isArray(eos)) {
-    for (const e of eos) if (!Number.isInteger(e) || e < 0 || e >= vocab_size) bad("eos_token_id", eos, `ids in [0, ${vocab_size})`, "Fix eos_token_id or raise vocab_size");
+    for (const e of eos)
+      if (!Number.isInteger(e) || e < 0 || e >= vocab_size)
+        bad("eos_token_id", eos, `ids in [0, ${vocab_size})`, "Fix eos_token_id or raise vocab_size");
   } else eos = optId(r, "eos_token_id", vocab_size);
   const archDefault = [qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"];
   const architectures = Array.isArray(r.architectures) ? (r.architectures as string[]) : archDefault;

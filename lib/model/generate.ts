@@ -36,7 +36,14 @@ export interface GenerateOptions extends SamplingOptions {
  * Defaults of generate's own options (sampling defaults are in sampling.ts).
  * @example model.generateDefaults.maxNewTokens // 64
  */
-export const defaults = { maxNewTokens: 64, n: 1, stop: [] as string[], stopTokenIds: [] as number[], ignoreEos: false, includeStopStrInOutput: false };
+export const defaults = {
+  maxNewTokens: 64,
+  n: 1,
+  stop: [] as string[],
+  stopTokenIds: [] as number[],
+  ignoreEos: false,
+  includeStopStrInOutput: false,
+};
 
 /** Output of generate: one entry per row (prompt * n + sample). */
 export interface GenerateResult {
@@ -66,31 +73,62 @@ export interface GenerateResult {
  * Sample continuations of prompts (strings need options.tokenizer) with a KV cache.
  * @example const out = model.generate(m, ["1+1="], { tokenizer: tok, n: 4, temperature: 1, maxNewTokens: 8 }); out.text
  */
-export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number>[], options: GenerateOptions = {}): GenerateResult {
+export function generate(
+  model: LlamaModel,
+  prompts: string[] | ArrayLike<number>[],
+  options: GenerateOptions = {},
+): GenerateResult {
   const sp = checkSampling(options, "model.generate", generate);
-  const o = { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof defaults & GenerateOptions;
+  const o = {
+    ...defaults,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as typeof defaults & GenerateOptions;
   const { tokenizer } = options;
   const V = model.config.vocab_size;
   const bad = (field: string, got: unknown, exp: string, fix: string): never =>
-    fail("invalid_option", `model.generate: ${field} is invalid (got ${describe(got)}; expected ${exp}). ${fix}.`, { path: [field], got, expected: exp }, generate);
-  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) bad("maxNewTokens", o.maxNewTokens, "an integer >= 1", "Ask for at least one new token");
+    fail(
+      "invalid_option",
+      `model.generate: ${field} is invalid (got ${describe(got)}; expected ${exp}). ${fix}.`,
+      { path: [field], got, expected: exp },
+      generate,
+    );
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1)
+    bad("maxNewTokens", o.maxNewTokens, "an integer >= 1", "Ask for at least one new token");
   if (!Number.isInteger(o.n) || o.n < 1) bad("n", o.n, "an integer >= 1", "Use n: 1 for one sample per prompt");
   const stops = typeof o.stop === "string" ? [o.stop] : o.stop;
-  if (!Array.isArray(stops) || stops.some((s) => typeof s !== "string" || s.length === 0)) bad("stop", o.stop, "non-empty strings", "Pass e.g. stop: [\"\\n\"]");
-  if (stops.length && !tokenizer) bad("stop", stops, "a tokenizer to decode with", "Pass options.tokenizer, or use stopTokenIds");
-  if (!Array.isArray(o.stopTokenIds) || o.stopTokenIds.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) bad("stopTokenIds", o.stopTokenIds, `ids in [0, ${V})`, "Use ids of the model's vocabulary");
-  if (tokenizer && tokenizer.vocabSize > V) bad("tokenizer", tokenizer.vocabSize, `vocabSize <= vocab_size (${V})`, "Build the model with vocab_size = tokenizer.vocabSize");
-  if (!Array.isArray(prompts) || prompts.length === 0) bad("prompts", prompts, "a non-empty array of strings or token-id arrays", "Wrap one prompt as [prompt]");
+  if (!Array.isArray(stops) || stops.some((s) => typeof s !== "string" || s.length === 0))
+    bad("stop", o.stop, "non-empty strings", 'Pass e.g. stop: ["\\n"]');
+  if (stops.length && !tokenizer)
+    bad("stop", stops, "a tokenizer to decode with", "Pass options.tokenizer, or use stopTokenIds");
+  if (!Array.isArray(o.stopTokenIds) || o.stopTokenIds.some((t) => !Number.isInteger(t) || t < 0 || t >= V))
+    bad("stopTokenIds", o.stopTokenIds, `ids in [0, ${V})`, "Use ids of the model's vocabulary");
+  if (tokenizer && tokenizer.vocabSize > V)
+    bad(
+      "tokenizer",
+      tokenizer.vocabSize,
+      `vocabSize <= vocab_size (${V})`,
+      "Build the model with vocab_size = tokenizer.vocabSize",
+    );
+  if (!Array.isArray(prompts) || prompts.length === 0)
+    bad("prompts", prompts, "a non-empty array of strings or token-id arrays", "Wrap one prompt as [prompt]");
 
   // --- prompts -> ids ---
   const promptTokenIds: number[][] = prompts.map((p, i) => {
     let ids: number[];
     if (typeof p === "string") {
-      if (!tokenizer) bad(`prompts[${i}]`, p, "token ids, or a tokenizer in options", "Pass options.tokenizer to encode string prompts");
+      if (!tokenizer)
+        bad(
+          `prompts[${i}]`,
+          p,
+          "token ids, or a tokenizer in options",
+          "Pass options.tokenizer to encode string prompts",
+        );
       ids = tokenizer!.encode(p);
     } else ids = Array.from(p as ArrayLike<number>);
     if (ids.length === 0) bad(`prompts[${i}]`, p, "at least one token", "Start the prompt with BOS or some text");
-    for (const t of ids) if (!Number.isInteger(t) || t < 0 || t >= V) bad(`prompts[${i}]`, t, `token ids in [0, ${V})`, "Check the tokenizer matches the model");
+    for (const t of ids)
+      if (!Number.isInteger(t) || t < 0 || t >= V)
+        bad(`prompts[${i}]`, t, `token ids in [0, ${V})`, "Check the tokenizer matches the model");
     return ids;
   });
   const endIds = new Set<number>(o.stopTokenIds);
@@ -108,12 +146,27 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
   const S = P + maxNew;
   const longest = Math.max(...promptTokenIds.map((p) => p.length)) + maxNew - 1;
   if (longest > model.config.max_position_embeddings)
-    bad("maxNewTokens", maxNew, `prompt + maxNewTokens <= max_position_embeddings (${model.config.max_position_embeddings})`, `Lower maxNewTokens or shorten the longest prompt (${P} tokens)`);
+    bad(
+      "maxNewTokens",
+      maxNew,
+      `prompt + maxNewTokens <= max_position_embeddings (${model.config.max_position_embeddings})`,
+      `Lower maxNewTokens or shorten the longest prompt (${P} tokens)`,
+    );
   const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng());
   const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`)); // a row's draws never depend on others
   const mask = new Int32Array(R * S);
   const prefill: Int32Array[] = []; // one row per prompt: the n samples of a prompt share its prefill
-  const res: GenerateResult = { group: [], sample: [], promptTokenIds: [], ids: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] };
+  const res: GenerateResult = {
+    group: [],
+    sample: [],
+    promptTokenIds: [],
+    ids: [],
+    logprobs: [],
+    rawLogprobs: [],
+    finishReason: [],
+    stopReason: [],
+    lengths: [],
+  };
   for (let r = 0; r < R; r++) {
     const g = Math.floor(r / n);
     const ids = promptTokenIds[g];
@@ -174,7 +227,10 @@ export function generate(model: LlamaModel, prompts: string[] | ArrayLike<number
       }
       if (live === 0 || step === maxNew - 1) break;
       for (let r = 0; r < R; r++) mask[r * S + P + step] = 1; // slot P+step holds each row's token (finished rows feed PAD, unused)
-      ({ logits } = model.forward({ ids: Array.from(next, (t) => [t]), attentionMask: maskRows(P + step + 1) }, { cache, logits: "last" }));
+      ({ logits } = model.forward(
+        { ids: Array.from(next, (t) => [t]), attentionMask: maskRows(P + step + 1) },
+        { cache, logits: "last" },
+      ));
     }
   } finally {
     cache.dispose();

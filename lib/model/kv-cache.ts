@@ -56,7 +56,10 @@ export class KVCache {
   ) {
     this.inPlace = options.inPlace ?? true;
     if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(maxLength) || maxLength < 1)
-      fail("invalid_option", `model.KVCache: batch and maxLength must be positive integers (got ${batch}, ${maxLength}).`);
+      fail(
+        "invalid_option",
+        `model.KVCache: batch and maxLength must be positive integers (got ${batch}, ${maxLength}).`,
+      );
     const shape: [number, number, number, number] = [batch, config.num_key_value_heads, maxLength, config.head_dim];
     for (let l = 0; l < config.num_hidden_layers; l++) {
       this.keys.push(tf.zeros(shape));
@@ -68,20 +71,28 @@ export class KVCache {
   write(layer: number, k: tf.Tensor4D, v: tf.Tensor4D): { k: tf.Tensor4D; v: tf.Tensor4D } {
     const T = k.shape[2];
     if (this.length + T > this.maxLength)
-      fail("invalid_input", `model.KVCache: writing ${T} tokens at ${this.length} overflows the cache (maxLength ${this.maxLength}). Create the cache with a larger maxLength.`);
-    for (const [list, x] of [[this.keys, k], [this.values, v]] as const) {
+      fail(
+        "invalid_input",
+        `model.KVCache: writing ${T} tokens at ${this.length} overflows the cache (maxLength ${this.maxLength}). Create the cache with a larger maxLength.`,
+      );
+    for (const [list, x] of [
+      [this.keys, k],
+      [this.values, v],
+    ] as const) {
       if (this.inPlace && writeInPlace(list[layer], x, this.length)) continue;
       // Other backends: rebuild the slot tensor functionally (correct, just allocates).
       const old = list[layer];
       // keep(): write() runs inside the model's forward tidy, which must not free the cache.
-      list[layer] = tf.keep(tf.tidy(() => {
-        const parts: tf.Tensor4D[] = [];
-        if (this.length > 0) parts.push(old.slice([0, 0, 0, 0], [-1, -1, this.length, -1]));
-        parts.push(x);
-        const rest = this.maxLength - this.length - T;
-        if (rest > 0) parts.push(old.slice([0, 0, this.length + T, 0], [-1, -1, rest, -1]));
-        return tf.concat(parts, 2) as tf.Tensor4D;
-      }));
+      list[layer] = tf.keep(
+        tf.tidy(() => {
+          const parts: tf.Tensor4D[] = [];
+          if (this.length > 0) parts.push(old.slice([0, 0, 0, 0], [-1, -1, this.length, -1]));
+          parts.push(x);
+          const rest = this.maxLength - this.length - T;
+          if (rest > 0) parts.push(old.slice([0, 0, this.length + T, 0], [-1, -1, rest, -1]));
+          return tf.concat(parts, 2) as tf.Tensor4D;
+        }),
+      );
       old.dispose();
     }
     return { k: this.keys[layer], v: this.values[layer] };
@@ -98,9 +109,13 @@ export class KVCache {
    * @example cache.repeatRows(8) // 4 prompts prefilled -> 32 rows decoded
    */
   repeatRows(n: number): void {
-    if (!Number.isInteger(n) || n < 1) fail("invalid_option", `model.KVCache.repeatRows: n must be a positive integer (got ${n}).`);
+    if (!Number.isInteger(n) || n < 1)
+      fail("invalid_option", `model.KVCache.repeatRows: n must be a positive integer (got ${n}).`);
     if (n === 1) return;
-    const idx = tf.tensor1d(Array.from({ length: this.batch * n }, (_, r) => Math.floor(r / n)), "int32");
+    const idx = tf.tensor1d(
+      Array.from({ length: this.batch * n }, (_, r) => Math.floor(r / n)),
+      "int32",
+    );
     for (const list of [this.keys, this.values])
       for (let l = 0; l < list.length; l++) {
         const old = list[l];

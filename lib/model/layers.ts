@@ -26,7 +26,10 @@ export function makeRmsNorm(eps: number) {
       },
     };
   };
-  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, w: tf.Tensor1D) => tf.Tensor2D;
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (
+    x: tf.Tensor2D,
+    w: tf.Tensor1D,
+  ) => tf.Tensor2D;
 }
 
 /**

@@ -44,12 +44,30 @@ export interface ParamSpec {
 export function paramSpecs(c: LlamaConfig): ParamSpec[] {
   const [D, V, I] = [c.hidden_size, c.vocab_size, c.intermediate_size];
   const [Q, K] = [c.num_attention_heads * c.head_dim, c.num_key_value_heads * c.head_dim];
-  const lin = (name: string, inp: number, out: number): ParamSpec => ({ name: `${name}.weight`, shape: [inp, out], hfShape: [out, inp], transposed: true, init: "normal" });
-  const vec = (name: string, n: number, init: "ones" | "zeros"): ParamSpec => ({ name, shape: [n], hfShape: [n], transposed: false, init });
-  const ps: ParamSpec[] = [{ name: "model.embed_tokens.weight", shape: [V, D], hfShape: [V, D], transposed: false, init: "normal" }];
+  const lin = (name: string, inp: number, out: number): ParamSpec => ({
+    name: `${name}.weight`,
+    shape: [inp, out],
+    hfShape: [out, inp],
+    transposed: true,
+    init: "normal",
+  });
+  const vec = (name: string, n: number, init: "ones" | "zeros"): ParamSpec => ({
+    name,
+    shape: [n],
+    hfShape: [n],
+    transposed: false,
+    init,
+  });
+  const ps: ParamSpec[] = [
+    { name: "model.embed_tokens.weight", shape: [V, D], hfShape: [V, D], transposed: false, init: "normal" },
+  ];
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `model.layers.${l}.`;
-    for (const [n, out] of [["q", Q], ["k", K], ["v", K]] as const) {
+    for (const [n, out] of [
+      ["q", Q],
+      ["k", K],
+      ["v", K],
+    ] as const) {
       ps.push(lin(`${p}self_attn.${n}_proj`, D, out));
       if (c.attention_bias) ps.push(vec(`${p}self_attn.${n}_proj.bias`, out, "zeros"));
     }
@@ -78,10 +96,19 @@ function normals(rng: Rng, n: number, std: number): Float32Array {
 }
 
 interface LayerVars {
-  q: tf.Variable; k: tf.Variable; v: tf.Variable; o: tf.Variable;
-  qb: tf.Variable | null; kb: tf.Variable | null; vb: tf.Variable | null; ob: tf.Variable | null;
-  gate: tf.Variable; up: tf.Variable; down: tf.Variable;
-  ln1: tf.Variable; ln2: tf.Variable;
+  q: tf.Variable;
+  k: tf.Variable;
+  v: tf.Variable;
+  o: tf.Variable;
+  qb: tf.Variable | null;
+  kb: tf.Variable | null;
+  vb: tf.Variable | null;
+  ob: tf.Variable | null;
+  gate: tf.Variable;
+  up: tf.Variable;
+  down: tf.Variable;
+  ln1: tf.Variable;
+  ln2: tf.Variable;
 }
 
 /** Options of the LlamaModel constructor. */
@@ -147,9 +174,11 @@ export class LlamaModel {
     for (const s of this.specs) {
       const size = s.shape.reduce((a, b) => a * b, 1);
       const value =
-        s.init === "ones" ? tf.ones(s.shape)
-        : s.init === "zeros" || init === "zeros" ? tf.zeros(s.shape)
-        : tf.tensor(normals(rng, size, c.initializer_range), s.shape);
+        s.init === "ones"
+          ? tf.ones(s.shape)
+          : s.init === "zeros" || init === "zeros"
+            ? tf.zeros(s.shape)
+            : tf.tensor(normals(rng, size, c.initializer_range), s.shape);
       this.vars.set(s.name, tf.variable(value, trainable, prefix + s.name));
       value.dispose();
     }
@@ -158,10 +187,19 @@ export class LlamaModel {
       const p = `model.layers.${l}.`;
       const a = `${p}self_attn.`;
       this.layers.push({
-        q: get(`${a}q_proj.weight`)!, k: get(`${a}k_proj.weight`)!, v: get(`${a}v_proj.weight`)!, o: get(`${a}o_proj.weight`)!,
-        qb: get(`${a}q_proj.bias`), kb: get(`${a}k_proj.bias`), vb: get(`${a}v_proj.bias`), ob: get(`${a}o_proj.bias`),
-        gate: get(`${p}mlp.gate_proj.weight`)!, up: get(`${p}mlp.up_proj.weight`)!, down: get(`${p}mlp.down_proj.weight`)!,
-        ln1: get(`${p}input_layernorm.weight`)!, ln2: get(`${p}post_attention_layernorm.weight`)!,
+        q: get(`${a}q_proj.weight`)!,
+        k: get(`${a}k_proj.weight`)!,
+        v: get(`${a}v_proj.weight`)!,
+        o: get(`${a}o_proj.weight`)!,
+        qb: get(`${a}q_proj.bias`),
+        kb: get(`${a}k_proj.bias`),
+        vb: get(`${a}v_proj.bias`),
+        ob: get(`${a}o_proj.bias`),
+        gate: get(`${p}mlp.gate_proj.weight`)!,
+        up: get(`${p}mlp.up_proj.weight`)!,
+        down: get(`${p}mlp.down_proj.weight`)!,
+        ln1: get(`${p}input_layernorm.weight`)!,
+        ln2: get(`${p}post_attention_layernorm.weight`)!,
       });
     }
     this.rms = makeRmsNorm(c.rms_norm_eps);
@@ -185,17 +223,33 @@ export class LlamaModel {
     let mask: Int32Array;
     if (cache) {
       if (cache.batch !== B)
-        fail("shape_mismatch", `model.forward: the cache holds ${cache.batch} rows but inputs.ids has ${B}. Create the cache with model.createCache(${B}, maxLength).`, { got: B, expected: cache.batch }, this.forward);
-      mask = hostMask(inputs.attentionMask, { rows: B, cols: L }, `model.forward: inputs.attentionMask (with a cache: [B, cache.length + T])`, this.forward);
+        fail(
+          "shape_mismatch",
+          `model.forward: the cache holds ${cache.batch} rows but inputs.ids has ${B}. Create the cache with model.createCache(${B}, maxLength).`,
+          { got: B, expected: cache.batch },
+          this.forward,
+        );
+      mask = hostMask(
+        inputs.attentionMask,
+        { rows: B, cols: L },
+        `model.forward: inputs.attentionMask (with a cache: [B, cache.length + T])`,
+        this.forward,
+      );
     } else mask = hostMask(inputs.attentionMask, ids, "model.forward: inputs.attentionMask", this.forward);
     const S = cache ? cache.maxLength : T; // key slots attention runs over
     const allPos = positionIds(mask, B, L);
     const pos = new Int32Array(B * T);
     for (let b = 0; b < B; b++) pos.set(allPos.subarray(b * L + past, b * L + L), b * T);
     let maxPos = 0;
-    for (let i = 0; i < pos.length; i++) if (mask[Math.floor(i / T) * L + past + (i % T)] && pos[i] > maxPos) maxPos = pos[i];
+    for (let i = 0; i < pos.length; i++)
+      if (mask[Math.floor(i / T) * L + past + (i % T)] && pos[i] > maxPos) maxPos = pos[i];
     if (maxPos >= c.max_position_embeddings)
-      fail("invalid_input", `model.forward: a sequence reaches position ${maxPos} (expected < max_position_embeddings = ${c.max_position_embeddings}). Shorten the input or raise max_position_embeddings in the config.`, { got: maxPos }, this.forward);
+      fail(
+        "invalid_input",
+        `model.forward: a sequence reaches position ${maxPos} (expected < max_position_embeddings = ${c.max_position_embeddings}). Shorten the input or raise max_position_embeddings in the config.`,
+        { got: maxPos },
+        this.forward,
+      );
 
     const out = tf.tidy((): tf.TensorContainer => {
       const hd = c.head_dim;
@@ -206,7 +260,17 @@ export class LlamaModel {
       const rp = { cosK: t3(cs.cos), sinK: t3(cs.sin), cosQ: t3(csq.cos), sinQ: t3(csq.sin) };
       const bias = tf.tensor4d(attentionBias(mask, B, L, past, T, S), [B, 1, T, S]);
       const idsT = tf.tensor1d(ids.data, "int32");
-      return this.run(idsT, B, T, S, rp, bias, cache ?? null, logits === "last", hidden) as unknown as tf.TensorContainer;
+      return this.run(
+        idsT,
+        B,
+        T,
+        S,
+        rp,
+        bias,
+        cache ?? null,
+        logits === "last",
+        hidden,
+      ) as unknown as tf.TensorContainer;
     }) as unknown as ForwardOutput;
     if (cache) cache.advance(T);
     return out;
@@ -214,22 +278,39 @@ export class LlamaModel {
 
   /** The transformer proper, on prepared tensors (called inside forward's tidy). */
   private run(
-    ids: tf.Tensor1D, B: number, T: number, S: number,
+    ids: tf.Tensor1D,
+    B: number,
+    T: number,
+    S: number,
     rp: { cosQ: tf.Tensor3D; sinQ: tf.Tensor3D; cosK: tf.Tensor3D; sinK: tf.Tensor3D },
-    bias: tf.Tensor4D, cache: KVCache | null, lastOnly: boolean, wantHidden: boolean,
+    bias: tf.Tensor4D,
+    cache: KVCache | null,
+    lastOnly: boolean,
+    wantHidden: boolean,
   ): ForwardOutput {
     const c = this.config;
     const [D, V, H, KV, hd] = [c.hidden_size, c.vocab_size, c.num_attention_heads, c.num_key_value_heads, c.head_dim];
     const G = H / KV; // query heads per key/value head
     const E = this.vars.get("model.embed_tokens.weight") as tf.Tensor2D;
 
-    let x: tf.Tensor2D = V <= ONEHOT_MAX_VOCAB ? tf.matMul(tf.cast(tf.oneHot(ids, V), "float32"), E) : gatherRows(E, ids); // [B*T, D]
+    let x: tf.Tensor2D =
+      V <= ONEHOT_MAX_VOCAB ? tf.matMul(tf.cast(tf.oneHot(ids, V), "float32"), E) : gatherRows(E, ids); // [B*T, D]
     for (let l = 0; l < this.layers.length; l++) {
       const p = this.layers[l];
       // --- attention ---
       const h = this.rms(x, p.ln1 as tf.Tensor1D); // [B*T, D]
-      const q = rope(tf.reshape(linear(h, p.q as tf.Tensor2D, p.qb as tf.Tensor1D | null), [B * T, H, hd]), rp.cosQ, rp.sinQ, this.R);
-      const k = rope(tf.reshape(linear(h, p.k as tf.Tensor2D, p.kb as tf.Tensor1D | null), [B * T, KV, hd]), rp.cosK, rp.sinK, this.R);
+      const q = rope(
+        tf.reshape(linear(h, p.q as tf.Tensor2D, p.qb as tf.Tensor1D | null), [B * T, H, hd]),
+        rp.cosQ,
+        rp.sinQ,
+        this.R,
+      );
+      const k = rope(
+        tf.reshape(linear(h, p.k as tf.Tensor2D, p.kb as tf.Tensor1D | null), [B * T, KV, hd]),
+        rp.cosK,
+        rp.sinK,
+        this.R,
+      );
       const v = linear(h, p.v as tf.Tensor2D, p.vb as tf.Tensor1D | null); // [B*T, KV*hd]
       let k4 = headsFirst(k, B, T, KV, hd); // [B, KV, T, hd]
       let v4 = headsFirst(v, B, T, KV, hd); // [B, KV, T, hd]
@@ -246,8 +327,11 @@ export class LlamaModel {
       x = tf.add(x, tf.matMul(swiglu(g, u), p.down as tf.Tensor2D));
     }
     const hN = this.rms(x, this.vars.get("model.norm.weight") as tf.Tensor1D); // [B*T, D]
-    const hl = lastOnly && T > 1 ? tf.reshape(tf.slice(tf.reshape(hN, [B, T, D]), [0, T - 1, 0], [B, 1, D]), [B, D]) : hN;
-    const logits2 = c.tie_word_embeddings ? tf.matMul(hl, E, false, true) : tf.matMul(hl, this.vars.get("lm_head.weight") as tf.Tensor2D);
+    const hl =
+      lastOnly && T > 1 ? tf.reshape(tf.slice(tf.reshape(hN, [B, T, D]), [0, T - 1, 0], [B, 1, D]), [B, D]) : hN;
+    const logits2 = c.tie_word_embeddings
+      ? tf.matMul(hl, E, false, true)
+      : tf.matMul(hl, this.vars.get("lm_head.weight") as tf.Tensor2D);
     const out: ForwardOutput = { logits: tf.reshape(logits2, [B, lastOnly ? 1 : T, V]) };
     if (wantHidden) out.hidden = tf.reshape(hN, [B, T, D]);
     return out;
@@ -303,10 +387,17 @@ export class LlamaModel {
 
   private setTrainable(patterns: string | RegExp | (string | RegExp)[], on: boolean, fn: string): this {
     const list = Array.isArray(patterns) ? patterns : [patterns];
-    const res = list.map((p) => (p instanceof RegExp ? p : new RegExp("^" + p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$")));
+    const res = list.map((p) =>
+      p instanceof RegExp ? p : new RegExp("^" + p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$"),
+    );
     for (let i = 0; i < list.length; i++)
       if (![...this.vars.keys()].some((n) => res[i].test(n)))
-        fail("not_found", `model.${fn}: pattern ${String(list[i])} matches no parameter (names look like "model.layers.0.mlp.up_proj.weight"). See model.parameterSpecs() for the names.`, { got: String(list[i]) }, this[fn as "freeze"]);
+        fail(
+          "not_found",
+          `model.${fn}: pattern ${String(list[i])} matches no parameter (names look like "model.layers.0.mlp.up_proj.weight"). See model.parameterSpecs() for the names.`,
+          { got: String(list[i]) },
+          this[fn as "freeze"],
+        );
     for (const [n, v] of this.vars) if (res.some((r) => r.test(n))) v.trainable = on;
     return this;
   }
@@ -326,7 +417,13 @@ export class LlamaModel {
   /** One weight in HF layout (a copy the caller disposes), for streaming large models tensor by tensor. */
   stateTensor(name: string): tf.Tensor {
     const s = this.specs.find((x) => x.name === name);
-    if (!s) fail("not_found", `model.stateTensor: no parameter named ${JSON.stringify(name)}. See model.parameterSpecs() for the names.`, { got: name }, this.stateTensor);
+    if (!s)
+      fail(
+        "not_found",
+        `model.stateTensor: no parameter named ${JSON.stringify(name)}. See model.parameterSpecs() for the names.`,
+        { got: name },
+        this.stateTensor,
+      );
     const v = this.vars.get(name)!;
     return s.transposed ? tf.transpose(v) : tf.clone(v);
   }
@@ -337,27 +434,44 @@ export class LlamaModel {
    * and any model ignores rotary_emb.inv_freq buffers, as transformers does.
    * @example m.loadStateDict(tensors, { strict: true })
    */
-  loadStateDict(dict: Record<string, tf.Tensor>, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+  loadStateDict(
+    dict: Record<string, tf.Tensor>,
+    options: { strict?: boolean } = {},
+  ): { missing: string[]; unexpected: string[] } {
     this.checkAlive("loadStateDict");
     const { strict = true } = options;
     const known = new Map(this.specs.map((s) => [s.name, s]));
-    const ignored = (n: string) => n.endsWith("rotary_emb.inv_freq") || (this.config.tie_word_embeddings && n === "lm_head.weight");
+    const ignored = (n: string) =>
+      n.endsWith("rotary_emb.inv_freq") || (this.config.tie_word_embeddings && n === "lm_head.weight");
     const unexpected = Object.keys(dict).filter((n) => !known.has(n) && !ignored(n));
     const missing = this.specs.map((s) => s.name).filter((n) => !(n in dict));
     for (const [n, t] of Object.entries(dict)) {
       const s = known.get(n);
       if (!s) continue;
       if (!(t instanceof tf.Tensor))
-        fail("invalid_input", `model.loadStateDict: ${JSON.stringify(n)} is not a tensor (got ${typeof t}). Pass tf.Tensor values.`, { path: [n] }, this.loadStateDict);
+        fail(
+          "invalid_input",
+          `model.loadStateDict: ${JSON.stringify(n)} is not a tensor (got ${typeof t}). Pass tf.Tensor values.`,
+          { path: [n] },
+          this.loadStateDict,
+        );
       if (t.shape.length !== s.hfShape.length || t.shape.some((d, i) => d !== s.hfShape[i]))
-        fail("shape_mismatch", `model.loadStateDict: tensor ${JSON.stringify(n)} has shape [${t.shape.join(", ")}] but the model expects [${s.hfShape.join(", ")}]` +
-          `${s.transposed ? " (HF layout [out, in])" : ""}. Check that the config (hidden_size, intermediate_size, heads, vocab_size) matches the checkpoint.`,
-          { path: [n], got: t.shape, expected: s.hfShape }, this.loadStateDict);
+        fail(
+          "shape_mismatch",
+          `model.loadStateDict: tensor ${JSON.stringify(n)} has shape [${t.shape.join(", ")}] but the model expects [${s.hfShape.join(", ")}]` +
+            `${s.transposed ? " (HF layout [out, in])" : ""}. Check that the config (hidden_size, intermediate_size, heads, vocab_size) matches the checkpoint.`,
+          { path: [n], got: t.shape, expected: s.hfShape },
+          this.loadStateDict,
+        );
     }
     if (strict && (missing.length || unexpected.length))
-      fail("not_found", `model.loadStateDict: the state dict does not match the model (missing: ${missing.slice(0, 8).join(", ") || "none"}${missing.length > 8 ? ` and ${missing.length - 8} more` : ""}; ` +
-        `unexpected: ${unexpected.slice(0, 8).join(", ") || "none"}${unexpected.length > 8 ? ` and ${unexpected.length - 8} more` : ""}). Check the config, or pass {strict: false} to load a subset.`,
-        { got: { missing, unexpected } }, this.loadStateDict);
+      fail(
+        "not_found",
+        `model.loadStateDict: the state dict does not match the model (missing: ${missing.slice(0, 8).join(", ") || "none"}${missing.length > 8 ? ` and ${missing.length - 8} more` : ""}; ` +
+          `unexpected: ${unexpected.slice(0, 8).join(", ") || "none"}${unexpected.length > 8 ? ` and ${unexpected.length - 8} more` : ""}). Check the config, or pass {strict: false} to load a subset.`,
+        { got: { missing, unexpected } },
+        this.loadStateDict,
+      );
     for (const [n, t] of Object.entries(dict)) {
       const s = known.get(n);
       if (!s) continue;
@@ -393,8 +507,10 @@ export class LlamaModel {
   /** A one-line description (the notebook shows it). */
   toString(): string {
     const c = this.config;
-    return `LlamaModel(${c.model_type}: ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, heads ${c.num_attention_heads}/${c.num_key_value_heads} kv, ` +
-      `mlp ${c.intermediate_size}, vocab ${c.vocab_size}, ${c.tie_word_embeddings ? "tied" : "untied"} head, ${this.numParameters().toLocaleString("en-US")} parameters)`;
+    return (
+      `LlamaModel(${c.model_type}: ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, heads ${c.num_attention_heads}/${c.num_key_value_heads} kv, ` +
+      `mlp ${c.intermediate_size}, vocab ${c.vocab_size}, ${c.tie_word_embeddings ? "tied" : "untied"} head, ${this.numParameters().toLocaleString("en-US")} parameters)`
+    );
   }
 
   /** Notebook display: the one-line summary. */

@@ -79,10 +79,22 @@ interface Prepared {
 }
 
 function prepare(model: LlamaModel, batch: LogprobsBatch, fn: string, from: Function): Prepared {
-  if (!batch || typeof batch !== "object") fail("invalid_input", `model.${fn}: batch must be {ids, attentionMask?, responseMask?} (got ${typeof batch}).`, {}, from);
+  if (!batch || typeof batch !== "object")
+    fail(
+      "invalid_input",
+      `model.${fn}: batch must be {ids, attentionMask?, responseMask?} (got ${typeof batch}).`,
+      {},
+      from,
+    );
   const ids = hostInts(batch.ids, `model.${fn}: batch.ids`, model.config.vocab_size, from);
   const [B, T] = [ids.rows, ids.cols];
-  if (T < 2) fail("invalid_input", `model.${fn}: sequences must have at least 2 tokens to score one (got T = ${T}). Include the prompt in batch.ids.`, { got: T }, from);
+  if (T < 2)
+    fail(
+      "invalid_input",
+      `model.${fn}: sequences must have at least 2 tokens to score one (got T = ${T}). Include the prompt in batch.ids.`,
+      { got: T },
+      from,
+    );
   const attn = hostMask(batch.attentionMask, ids, `model.${fn}: batch.attentionMask`, from);
   const mask = new Int32Array(B * T);
   if (batch.responseMask !== undefined && batch.responseMask !== null) {
@@ -91,12 +103,24 @@ function prepare(model: LlamaModel, batch: LogprobsBatch, fn: string, from: Func
       for (let t = 1; t < T; t++) {
         const i = b * T + t;
         if (rm[i] && !attn[i])
-          fail("invalid_input", `model.${fn}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response mask must be inside the attention mask.`, { path: [b, t] }, from);
+          fail(
+            "invalid_input",
+            `model.${fn}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response mask must be inside the attention mask.`,
+            { path: [b, t] },
+            from,
+          );
         mask[i] = rm[i];
       }
     for (let b = 0; b < B; b++)
-      if (rm[b * T]) fail("invalid_input", `model.${fn}: batch.responseMask is 1 at column 0 of row ${b}; the first token has no prediction to score. Start the response after the prompt.`, { path: [b, 0] }, from);
-  } else for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) mask[b * T + t] = attn[b * T + t] & attn[b * T + t - 1];
+      if (rm[b * T])
+        fail(
+          "invalid_input",
+          `model.${fn}: batch.responseMask is 1 at column 0 of row ${b}; the first token has no prediction to score. Start the response after the prompt.`,
+          { path: [b, 0] },
+          from,
+        );
+  } else
+    for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) mask[b * T + t] = attn[b * T + t] & attn[b * T + t - 1];
   return { ids: ids.data, attn, mask, B, T };
 }
 
@@ -115,7 +139,8 @@ const logSumExp = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
  */
 export function gatherColumns(x: tf.Tensor2D, ids: ArrayLike<number>, K: number): tf.Tensor2D {
   const [N, V] = x.shape;
-  if (ids.length !== N * K) fail("shape_mismatch", `gatherColumns: ids has ${ids.length} entries (expected N·K = ${N}·${K}).`);
+  if (ids.length !== N * K)
+    fail("shape_mismatch", `gatherColumns: ids has ${ids.length} entries (expected N·K = ${N}·${K}).`);
   const flat = new Int32Array(N * K);
   for (let i = 0; i < flat.length; i++) flat[i] = Math.floor(i / K) * V + ids[i];
   return tf.tidy(() => {
@@ -125,7 +150,8 @@ export function gatherColumns(x: tf.Tensor2D, ids: ArrayLike<number>, K: number)
       save([idx]);
       return {
         value: tf.gather(z.reshape([-1]), idx).reshape([N, K]),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0].reshape([-1, 1]), dy.reshape([-1]), [N * V]).reshape([N, V]),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          tf.scatterND(saved[0].reshape([-1, 1]), dy.reshape([-1]), [N * V]).reshape([N, V]),
       };
     };
     return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x) as tf.Tensor2D;
@@ -145,7 +171,12 @@ function entropyOf(z: tf.Tensor2D, lse: tf.Tensor): tf.Tensor1D {
  */
 export function entropyFromLogits(logits: tf.Tensor): tf.Tensor {
   if (!(logits instanceof tf.Tensor) || logits.rank < 1)
-    fail("invalid_input", `model.entropyFromLogits: logits must be a tensor [..., V] (got ${logits instanceof tf.Tensor ? `rank ${logits.rank}` : typeof logits}).`, {}, entropyFromLogits);
+    fail(
+      "invalid_input",
+      `model.entropyFromLogits: logits must be a tensor [..., V] (got ${logits instanceof tf.Tensor ? `rank ${logits.rank}` : typeof logits}).`,
+      {},
+      entropyFromLogits,
+    );
   const shape = logits.shape;
   const V = shape[shape.length - 1];
   return tf.tidy(() => {
@@ -165,7 +196,10 @@ function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEn
   const lse = logSumExp(z); // [B*T, 1]
   const nextT = tf.tensor1d(next, "int32");
   // z[row, next[row]], [B*T]: a one-hot product for small vocabularies, else the flat-index gather (no [B*T, V] one-hot)
-  const picked = V <= ONEHOT_MAX_VOCAB ? tf.sum(tf.mul(z, tf.cast(tf.oneHot(nextT, V), "float32")), -1) : tf.reshape(gatherColumns(z, next, 1), [-1]);
+  const picked =
+    V <= ONEHOT_MAX_VOCAB
+      ? tf.sum(tf.mul(z, tf.cast(tf.oneHot(nextT, V), "float32")), -1)
+      : tf.reshape(gatherColumns(z, next, 1), [-1]);
   const lp = tf.reshape(tf.sub(picked, tf.reshape(lse, [-1])), [B, T]); // [B, T], column t scores ids[t+1]
   const ent = wantEntropy ? tf.reshape(entropyOf(z, lse), [B, T]) : null;
   return { lp, ent, z, lse };
@@ -192,13 +226,33 @@ function alignMask(p: Prepared, how: "tokens" | "shifted"): Float32Array {
 function checkOptions(options: LogprobsOptions, fn: string, from: Function) {
   const { temperature = 1, align: how = "tokens", topK = 0, microBatch = 0 } = options;
   if (!(temperature > 0) || !Number.isFinite(temperature))
-    fail("invalid_option", `model.${fn}: options.temperature must be a positive number (got ${temperature}). Use 1 for the model's own distribution.`, { got: temperature }, from);
+    fail(
+      "invalid_option",
+      `model.${fn}: options.temperature must be a positive number (got ${temperature}). Use 1 for the model's own distribution.`,
+      { got: temperature },
+      from,
+    );
   if (how !== "tokens" && how !== "shifted")
-    fail("invalid_option", `model.${fn}: options.align must be "tokens" or "shifted" (got ${JSON.stringify(how)}).`, { got: how }, from);
+    fail(
+      "invalid_option",
+      `model.${fn}: options.align must be "tokens" or "shifted" (got ${JSON.stringify(how)}).`,
+      { got: how },
+      from,
+    );
   if (!Number.isInteger(topK) || topK < 0)
-    fail("invalid_option", `model.${fn}: options.topK must be a non-negative integer (got ${topK}).`, { got: topK }, from);
+    fail(
+      "invalid_option",
+      `model.${fn}: options.topK must be a non-negative integer (got ${topK}).`,
+      { got: topK },
+      from,
+    );
   if (!Number.isInteger(microBatch) || microBatch < 0)
-    fail("invalid_option", `model.${fn}: options.microBatch must be a non-negative integer (got ${microBatch}); 0 picks it automatically.`, { got: microBatch }, from);
+    fail(
+      "invalid_option",
+      `model.${fn}: options.microBatch must be a non-negative integer (got ${microBatch}); 0 picks it automatically.`,
+      { got: microBatch },
+      from,
+    );
   return { temperature, how, topK, microBatch };
 }
 
@@ -207,11 +261,26 @@ function checkOptions(options: LogprobsOptions, fn: string, from: Function) {
  * tokens-aligned logits) for use inside tf.variableGrads / optimizer.minimize. Values outside the mask are 0.
  * @example const { value, grads } = tf.variableGrads(() => { const { logp, mask } = model.logprobTensors(m, ro); return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) })
  */
-export function logprobTensors(model: LlamaModel, batch: LogprobsBatch, options: LogprobsOptions & { hidden?: boolean; logits?: boolean } = {}): LogprobTensors {
+export function logprobTensors(
+  model: LlamaModel,
+  batch: LogprobsBatch,
+  options: LogprobsOptions & { hidden?: boolean; logits?: boolean } = {},
+): LogprobTensors {
   const { temperature, how, topK } = checkOptions(options, "logprobTensors", logprobTensors);
-  if (topK > 0) fail("invalid_option", `model.logprobTensors: topK is only available in the no-grad path (got ${topK}). Use model.logprobs(m, batch, {topK}).`, { got: topK }, logprobTensors);
+  if (topK > 0)
+    fail(
+      "invalid_option",
+      `model.logprobTensors: topK is only available in the no-grad path (got ${topK}). Use model.logprobs(m, batch, {topK}).`,
+      { got: topK },
+      logprobTensors,
+    );
   if (options.logits && how !== "tokens")
-    fail("invalid_option", `model.logprobTensors: logits: true returns tokens-aligned logits, so align must be "tokens" (got ${JSON.stringify(how)}).`, { got: how }, logprobTensors);
+    fail(
+      "invalid_option",
+      `model.logprobTensors: logits: true returns tokens-aligned logits, so align must be "tokens" (got ${JSON.stringify(how)}).`,
+      { got: how },
+      logprobTensors,
+    );
   const p = prepare(model, batch, "logprobTensors", logprobTensors);
   const { B, T } = p;
   return tf.tidy(() => {
@@ -232,7 +301,11 @@ export function logprobTensors(model: LlamaModel, batch: LogprobsBatch, options:
  * Differentiable (call it under a tape to train through it); the caller disposes the result.
  * @example const z = model.alignedLogits(m, ro, {temperature: 1}) // z[b][t] scores ids[b][t]
  */
-export function alignedLogits(model: LlamaModel, batch: LogprobsBatch, options: { temperature?: number } = {}): tf.Tensor3D {
+export function alignedLogits(
+  model: LlamaModel,
+  batch: LogprobsBatch,
+  options: { temperature?: number } = {},
+): tf.Tensor3D {
   const { temperature } = checkOptions(options, "alignedLogits", alignedLogits);
   const p = prepare(model, batch, "alignedLogits", alignedLogits);
   return tf.tidy(() => {
@@ -248,7 +321,11 @@ export function alignedLogits(model: LlamaModel, batch: LogprobsBatch, options: 
  * Memory is B·T·V floats: fine for small vocabularies, heavy for 150k.
  * @example const refFull = model.fullLogprobs(ref, ro, {temperature: 1}); update.klPenalty({logits, refLogits: refFull}, {estimator: "exact"})
  */
-export function fullLogprobs(model: LlamaModel, batch: LogprobsBatch, options: { temperature?: number } = {}): tf.Tensor3D {
+export function fullLogprobs(
+  model: LlamaModel,
+  batch: LogprobsBatch,
+  options: { temperature?: number } = {},
+): tf.Tensor3D {
   // Row 0's logits are zeros, so its log-softmax is the uniform placeholder −log V.
   return tf.tidy(() => tf.logSoftmax(alignedLogits(model, batch, options)) as tf.Tensor3D);
 }
@@ -275,7 +352,13 @@ export function logprobs(model: LlamaModel, batch: LogprobsBatch, options: Logpr
   const p = prepare(model, batch, "logprobs", logprobs);
   const { B, T } = p;
   const V = model.config.vocab_size;
-  if (topK > V) fail("invalid_option", `model.logprobs: options.topK is larger than the vocabulary (got ${topK}; expected <= ${V}).`, { got: topK }, logprobs);
+  if (topK > V)
+    fail(
+      "invalid_option",
+      `model.logprobs: options.topK is larger than the vocabulary (got ${topK}; expected <= ${V}).`,
+      { got: topK },
+      logprobs,
+    );
   const mb = microBatch || Math.max(1, Math.min(B, Math.floor((64 << 20) / (T * V))));
   const lpNext = new Float32Array(B * T);
   const entNext = wantEntropy ? new Float32Array(B * T) : null;
@@ -283,7 +366,13 @@ export function logprobs(model: LlamaModel, batch: LogprobsBatch, options: Logpr
   const topLp = topK ? new Float32Array(B * T * topK) : null;
   for (let b0 = 0; b0 < B; b0 += mb) {
     const b1 = Math.min(B, b0 + mb);
-    const sub: Prepared = { ...p, ids: p.ids.subarray(b0 * T, b1 * T), attn: p.attn.subarray(b0 * T, b1 * T), mask: p.mask.subarray(b0 * T, b1 * T), B: b1 - b0 };
+    const sub: Prepared = {
+      ...p,
+      ids: p.ids.subarray(b0 * T, b1 * T),
+      attn: p.attn.subarray(b0 * T, b1 * T),
+      mask: p.mask.subarray(b0 * T, b1 * T),
+      B: b1 - b0,
+    };
     tf.tidy(() => {
       const { logits } = model.forward(rowsOf(sub));
       const { lp, ent, z, lse } = scoreRows(logits, sub, temperature, wantEntropy);

@@ -17,9 +17,17 @@ export function globalNorm(grads: Record<string, tf.Tensor>): number {
  * Scale gradients so their global norm is at most maxNorm; returns new tensors (caller disposes) and the pre-clip norm.
  * @example const {grads, norm} = clipGradNorm(g, 1.0)
  */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number; scale: number } {
+export function clipGradNorm(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number,
+): { grads: Record<string, tf.Tensor>; norm: number; scale: number } {
   if (!(maxNorm > 0))
-    fail("invalid_option", `model.clipGradNorm: maxNorm must be > 0 (got ${describe(maxNorm)}). Use null in the optimizer options to turn clipping off.`, { path: ["maxNorm"], got: maxNorm }, clipGradNorm);
+    fail(
+      "invalid_option",
+      `model.clipGradNorm: maxNorm must be > 0 (got ${describe(maxNorm)}). Use null in the optimizer options to turn clipping off.`,
+      { path: ["maxNorm"], got: maxNorm },
+      clipGradNorm,
+    );
   const norm = globalNorm(grads);
   const scale = Number.isFinite(norm) && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
   const out: Record<string, tf.Tensor> = {};

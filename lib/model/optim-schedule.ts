@@ -30,11 +30,22 @@ export const defaults: Required<ScheduleOptions> = { warmupSteps: 0, totalSteps:
 function check(name: string, o: ScheduleOptions): Required<ScheduleOptions> {
   const r = { ...defaults, ...o };
   if (!Number.isInteger(r.warmupSteps) || r.warmupSteps < 0)
-    fail("invalid_option", `model.schedule(${name}): warmupSteps must be an integer >= 0 (got ${describe(r.warmupSteps)}).`, { path: ["warmupSteps"], got: r.warmupSteps });
+    fail(
+      "invalid_option",
+      `model.schedule(${name}): warmupSteps must be an integer >= 0 (got ${describe(r.warmupSteps)}).`,
+      { path: ["warmupSteps"], got: r.warmupSteps },
+    );
   if (!Number.isInteger(r.totalSteps) || r.totalSteps < 1 || r.totalSteps < r.warmupSteps)
-    fail("invalid_option", `model.schedule(${name}): totalSteps must be an integer >= max(1, warmupSteps) (got ${describe(r.totalSteps)}; warmupSteps ${r.warmupSteps}).`, { path: ["totalSteps"], got: r.totalSteps });
+    fail(
+      "invalid_option",
+      `model.schedule(${name}): totalSteps must be an integer >= max(1, warmupSteps) (got ${describe(r.totalSteps)}; warmupSteps ${r.warmupSteps}).`,
+      { path: ["totalSteps"], got: r.totalSteps },
+    );
   if (!(r.minLrRatio >= 0 && r.minLrRatio <= 1))
-    fail("invalid_option", `model.schedule(${name}): minLrRatio must be in [0, 1] (got ${describe(r.minLrRatio)}).`, { path: ["minLrRatio"], got: r.minLrRatio });
+    fail("invalid_option", `model.schedule(${name}): minLrRatio must be in [0, 1] (got ${describe(r.minLrRatio)}).`, {
+      path: ["minLrRatio"],
+      got: r.minLrRatio,
+    });
   return r;
 }
 
@@ -57,7 +68,10 @@ export function constantSchedule(options: ScheduleOptions = {}): LrSchedule {
  */
 export function cosineSchedule(options: ScheduleOptions = {}): LrSchedule {
   const o = check("cosine", options);
-  return (step) => (step < o.warmupSteps ? (step + 1) / o.warmupSteps : o.minLrRatio + (1 - o.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress(step, o))));
+  return (step) =>
+    step < o.warmupSteps
+      ? (step + 1) / o.warmupSteps
+      : o.minLrRatio + (1 - o.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress(step, o)));
 }
 
 /**
@@ -86,7 +100,11 @@ export function makeSchedule(spec: string | ScheduleSpec | LrSchedule): LrSchedu
   if (typeof spec === "function") return spec;
   if (typeof spec === "string") return schedules.get(spec)({});
   if (!spec || typeof spec.type !== "string")
-    fail("invalid_option", `model.makeSchedule: schedule must be a name, {type, warmupSteps, totalSteps, minLrRatio} or a function (got ${describe(spec)}).`, { path: ["schedule"], got: spec });
+    fail(
+      "invalid_option",
+      `model.makeSchedule: schedule must be a name, {type, warmupSteps, totalSteps, minLrRatio} or a function (got ${describe(spec)}).`,
+      { path: ["schedule"], got: spec },
+    );
   const { type, ...opts } = spec;
   return schedules.get(type)(opts);
 }

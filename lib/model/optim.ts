@@ -88,7 +88,11 @@ function toMap(params: ParamSet): Map<string, tf.Variable> {
   if (params instanceof Map) return new Map(params);
   if (Array.isArray(params)) return new Map(params.map((v) => [v.name, v]));
   if (params && typeof params === "object") return new Map(Object.entries(params));
-  return fail("invalid_input", `model.AdamW: params must be model.namedVariables(), a record or an array of tf.Variable (got ${describe(params)}).`, { got: params });
+  return fail(
+    "invalid_input",
+    `model.AdamW: params must be model.namedVariables(), a record or an array of tf.Variable (got ${describe(params)}).`,
+    { got: params },
+  );
 }
 
 /**
@@ -114,12 +118,20 @@ export class AdamW {
   constructor(params: ParamSet, options: AdamWOptions = {}) {
     const o = { ...defaults, ...options };
     const bad = (field: string, rule: string, got: unknown) =>
-      fail("invalid_option", `model.AdamW: options.${field} ${rule} (got ${describe(got)}).`, { path: [field], got }, AdamW);
+      fail(
+        "invalid_option",
+        `model.AdamW: options.${field} ${rule} (got ${describe(got)}).`,
+        { path: [field], got },
+        AdamW,
+      );
     if (!(o.lr >= 0 && Number.isFinite(o.lr))) bad("lr", "must be a finite number >= 0", o.lr);
-    if (!Array.isArray(o.betas) || o.betas.length !== 2 || o.betas.some((b) => !(b >= 0 && b < 1))) bad("betas", "must be two numbers in [0, 1)", o.betas);
+    if (!Array.isArray(o.betas) || o.betas.length !== 2 || o.betas.some((b) => !(b >= 0 && b < 1)))
+      bad("betas", "must be two numbers in [0, 1)", o.betas);
     if (!(o.eps > 0)) bad("eps", "must be > 0", o.eps);
-    if (!(o.weightDecay >= 0 && Number.isFinite(o.weightDecay))) bad("weightDecay", "must be a finite number >= 0", o.weightDecay);
-    if (o.clipGradNorm !== null && !(o.clipGradNorm > 0)) bad("clipGradNorm", "must be > 0 or null (no clipping)", o.clipGradNorm);
+    if (!(o.weightDecay >= 0 && Number.isFinite(o.weightDecay)))
+      bad("weightDecay", "must be a finite number >= 0", o.weightDecay);
+    if (o.clipGradNorm !== null && !(o.clipGradNorm > 0))
+      bad("clipGradNorm", "must be > 0 or null (no clipping)", o.clipGradNorm);
     if (o.nonFinite !== "error" && o.nonFinite !== "skip") bad("nonFinite", 'must be "error" or "skip"', o.nonFinite);
     this.lr = o.lr;
     const { lr: _lr, ...rest } = o;
@@ -129,12 +141,19 @@ export class AdamW {
     const frozen = nameMatcher(o.freeze);
     const noDecay = nameMatcher(o.noDecay);
     for (const [name, p] of this.params) {
-      if (!(p instanceof tf.Variable)) fail("invalid_input", `model.AdamW: parameter "${name}" is not a tf.Variable (got ${describe(p)}).`, { path: [name] }, AdamW);
+      if (!(p instanceof tf.Variable))
+        fail(
+          "invalid_input",
+          `model.AdamW: parameter "${name}" is not a tf.Variable (got ${describe(p)}).`,
+          { path: [name] },
+          AdamW,
+        );
       if (frozen(name, p)) continue;
       this.trainable.set(name, p);
       if (!noDecay(name, p)) this.decay.add(name);
     }
-    if (this.trainable.size === 0 && this.params.size > 0) warn("model/allFrozen", "model.AdamW: every parameter is frozen, so steps change nothing. Check options.freeze.");
+    if (this.trainable.size === 0 && this.params.size > 0)
+      warn("model/allFrozen", "model.AdamW: every parameter is frozen, so steps change nothing. Check options.freeze.");
   }
 
   /** Parameters updated now: not frozen by options.freeze and not frozen on the model (tf.Variable.trainable false, e.g. LlamaModel.freeze()). */
@@ -169,11 +188,24 @@ export class AdamW {
       const p = this.params.get(name);
       if (!p) {
         const near = nearest(name, [...this.params.keys()]);
-        fail("unknown_name", `model.AdamW.${where}: gradient for unknown parameter "${name}" (the optimizer has ${this.params.size} parameters).${near ? ` Did you mean "${near}"?` : " Key gradients by the names of model.namedVariables()."}`, { path: [name], got: name });
+        fail(
+          "unknown_name",
+          `model.AdamW.${where}: gradient for unknown parameter "${name}" (the optimizer has ${this.params.size} parameters).${near ? ` Did you mean "${near}"?` : " Key gradients by the names of model.namedVariables()."}`,
+          { path: [name], got: name },
+        );
       }
-      if (!(g instanceof tf.Tensor) || g.isDisposed) fail("invalid_input", `model.AdamW.${where}: gradient "${name}" is not a live tf.Tensor (got ${describe(g)}).`, { path: [name] });
+      if (!(g instanceof tf.Tensor) || g.isDisposed)
+        fail(
+          "invalid_input",
+          `model.AdamW.${where}: gradient "${name}" is not a live tf.Tensor (got ${describe(g)}).`,
+          { path: [name] },
+        );
       if (g.shape.join() !== p.shape.join())
-        fail("shape_mismatch", `model.AdamW.${where}: gradient "${name}" has shape [${g.shape.join(", ")}] but the parameter has [${p.shape.join(", ")}]. Gradients must match their parameters.`, { path: [name], got: g.shape, expected: p.shape });
+        fail(
+          "shape_mismatch",
+          `model.AdamW.${where}: gradient "${name}" has shape [${g.shape.join(", ")}] but the parameter has [${p.shape.join(", ")}]. Gradients must match their parameters.`,
+          { path: [name], got: g.shape, expected: p.shape },
+        );
       if (this.trainable.has(name) && p.trainable) used[name] = g;
     }
     return used;
@@ -183,10 +215,17 @@ export class AdamW {
     const bad = Object.entries(grads).find(([, g]) => tf.tidy(() => !Number.isFinite(tf.sum(g).dataSync()[0])))?.[0];
     const msg = `${what} is not finite${bad ? ` (first non-finite gradient: "${bad}")` : ""}`;
     if (this.options.nonFinite === "skip") {
-      warn("model/nonFiniteStep", `model.AdamW: ${msg}; the update was skipped. Lower the lr, or use nonFinite: "error" to stop instead.`);
+      warn(
+        "model/nonFiniteStep",
+        `model.AdamW: ${msg}; the update was skipped. Lower the lr, or use nonFinite: "error" to stop instead.`,
+      );
       return { gradNorm: NaN, lr: this.currentLr(), step: this.stepCount, skipped: true, loss: NaN };
     }
-    return fail("non_finite", `model.AdamW.step: ${msg}; no parameter was changed. Lower the lr or check the loss, or pass {nonFinite: "skip"}.`, { path: bad ? [bad] : [] });
+    return fail(
+      "non_finite",
+      `model.AdamW.step: ${msg}; no parameter was changed. Lower the lr or check the loss, or pass {nonFinite: "skip"}.`,
+      { path: bad ? [bad] : [] },
+    );
   }
 
   /**
@@ -212,8 +251,14 @@ export class AdamW {
       const p = this.trainable.get(name)!;
       if (!this.m.has(name)) {
         // tf.variable shares the data of its initial tensor, so the temporary must die inside a tidy.
-        this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-        this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+        this.m.set(
+          name,
+          tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+        );
+        this.v.set(
+          name,
+          tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+        );
       }
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
@@ -238,11 +283,19 @@ export class AdamW {
    */
   accumulate(grads: Record<string, tf.Tensor>, options: { weight?: number; loss?: number } = {}): void {
     const { weight = 1, loss } = options;
-    if (!(weight > 0)) fail("invalid_option", `model.AdamW.accumulate: weight must be > 0 (got ${describe(weight)}). Weight micro-batches by their token or row counts.`, { path: ["weight"], got: weight });
+    if (!(weight > 0))
+      fail(
+        "invalid_option",
+        `model.AdamW.accumulate: weight must be > 0 (got ${describe(weight)}). Weight micro-batches by their token or row counts.`,
+        { path: ["weight"], got: weight },
+      );
     const used = this.checkGrads(grads, "accumulate");
     for (const [name, g] of Object.entries(used)) {
       const old = this.acc.get(name);
-      this.acc.set(name, tf.tidy(() => (old ? tf.add(old, tf.mul(g, weight)) : tf.mul(g, weight))));
+      this.acc.set(
+        name,
+        tf.tidy(() => (old ? tf.add(old, tf.mul(g, weight)) : tf.mul(g, weight))),
+      );
       old?.dispose();
     }
     this.accWeight += weight;
@@ -259,7 +312,11 @@ export class AdamW {
    * @example opt.stepAccumulated() // {gradNorm, lr, step, skipped, loss}
    */
   stepAccumulated(): StepResult {
-    if (this.accWeight === 0) fail("invalid_input", "model.AdamW.stepAccumulated: nothing accumulated since the last step. Call opt.accumulate(grads) first.");
+    if (this.accWeight === 0)
+      fail(
+        "invalid_input",
+        "model.AdamW.stepAccumulated: nothing accumulated since the last step. Call opt.accumulate(grads) first.",
+      );
     const w = this.accWeight;
     const mean: Record<string, tf.Tensor> = {};
     for (const [name, s] of this.acc) mean[name] = tf.tidy(() => tf.div(s, w));
@@ -282,7 +339,11 @@ export class AdamW {
 
   private grads(lossFn: () => tf.Scalar): { loss: number; grads: Record<string, tf.Tensor> } {
     const active = this.active();
-    if (active.size === 0) fail("invalid_input", `model.AdamW.minimize: every parameter is frozen (options.freeze or model.freeze()), so there is nothing to differentiate. Unfreeze some parameters.`);
+    if (active.size === 0)
+      fail(
+        "invalid_input",
+        `model.AdamW.minimize: every parameter is frozen (options.freeze or model.freeze()), so there is nothing to differentiate. Unfreeze some parameters.`,
+      );
     const vars = [...active.values()];
     const byTfName = new Map([...active].map(([name, v]) => [v.name, name]));
     const { value, grads } = tf.variableGrads(lossFn, vars);
@@ -315,7 +376,10 @@ export class AdamW {
     const { loss, grads } = this.grads(lossFn);
     try {
       if (!Number.isFinite(loss) && this.options.nonFinite === "error")
-        fail("non_finite", `model.AdamW.accumulateLoss: the loss is ${loss}; nothing was accumulated. Check the loss, or pass {nonFinite: "skip"}.`);
+        fail(
+          "non_finite",
+          `model.AdamW.accumulateLoss: the loss is ${loss}; nothing was accumulated. Check the loss, or pass {nonFinite: "skip"}.`,
+        );
       this.accumulate(grads, { ...options, loss });
       return loss;
     } finally {
@@ -342,23 +406,44 @@ export class AdamW {
    */
   setState(state: OptimizerState): void {
     if (!state || !Number.isInteger(state.step) || state.step < 0 || typeof state.tensors !== "object")
-      fail("invalid_input", `model.AdamW.setState: state must be {step: integer >= 0, tensors} from getState() (got ${describe(state)}).`, { got: state });
+      fail(
+        "invalid_input",
+        `model.AdamW.setState: state must be {step: integer >= 0, tensors} from getState() (got ${describe(state)}).`,
+        { got: state },
+      );
     for (const [key, t] of Object.entries(state.tensors)) {
       const m = /^(exp_avg|exp_avg_sq)\.(.+)$/.exec(key);
       const p = m ? this.params.get(m[2]) : undefined;
-      if (!m || !p) fail("unknown_name", `model.AdamW.setState: state tensor "${key}" names no parameter of this optimizer (expected exp_avg.<param> or exp_avg_sq.<param>). Load the state into the optimizer of the same model.`, { path: [key] });
+      if (!m || !p)
+        fail(
+          "unknown_name",
+          `model.AdamW.setState: state tensor "${key}" names no parameter of this optimizer (expected exp_avg.<param> or exp_avg_sq.<param>). Load the state into the optimizer of the same model.`,
+          { path: [key] },
+        );
       if (t.shape.join() !== p.shape.join())
-        fail("shape_mismatch", `model.AdamW.setState: state tensor "${key}" has shape [${t.shape.join(", ")}] but parameter "${m[2]}" has [${p.shape.join(", ")}].`, { path: [key], got: t.shape, expected: p.shape });
+        fail(
+          "shape_mismatch",
+          `model.AdamW.setState: state tensor "${key}" has shape [${t.shape.join(", ")}] but parameter "${m[2]}" has [${p.shape.join(", ")}].`,
+          { path: [key], got: t.shape, expected: p.shape },
+        );
     }
     const keys = new Set(Object.keys(state.tensors));
     for (const key of keys) {
-      const other = key.startsWith("exp_avg_sq.") ? key.replace("exp_avg_sq.", "exp_avg.") : key.replace("exp_avg.", "exp_avg_sq.");
-      if (!keys.has(other)) fail("invalid_input", `model.AdamW.setState: state has "${key}" but not "${other}". The state is incomplete.`, { path: [key] });
+      const other = key.startsWith("exp_avg_sq.")
+        ? key.replace("exp_avg_sq.", "exp_avg.")
+        : key.replace("exp_avg.", "exp_avg_sq.");
+      if (!keys.has(other))
+        fail("invalid_input", `model.AdamW.setState: state has "${key}" but not "${other}". The state is incomplete.`, {
+          path: [key],
+        });
     }
     this.disposeMoments();
     for (const [key, t] of Object.entries(state.tensors)) {
       const [, kind, name] = /^(exp_avg|exp_avg_sq)\.(.+)$/.exec(key)!;
-      (kind === "exp_avg" ? this.m : this.v).set(name, tf.tidy(() => tf.variable(t.clone(), false)));
+      (kind === "exp_avg" ? this.m : this.v).set(
+        name,
+        tf.tidy(() => tf.variable(t.clone(), false)),
+      );
     }
     this.stepCount = state.step;
   }

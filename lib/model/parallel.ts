@@ -61,7 +61,11 @@ function mergeWorkerMetrics(res: WorkerStep[]): Record<string, number> {
     const v = has.map((r) => r.metrics[k]);
     if (k.endsWith("Max")) out[k] = Math.max(...v);
     else if (k.endsWith("Min")) out[k] = Math.min(...v);
-    else out[k] = total > 0 ? has.reduce((s, r) => s + r.metrics[k] * r.weight, 0) / has.reduce((s, r) => s + r.weight, 0) : v.reduce((a, b) => a + b, 0) / v.length;
+    else
+      out[k] =
+        total > 0
+          ? has.reduce((s, r) => s + r.metrics[k] * r.weight, 0) / has.reduce((s, r) => s + r.weight, 0)
+          : v.reduce((a, b) => a + b, 0) / v.length;
   }
   return out;
 }
@@ -72,7 +76,11 @@ function rowsOf(batch: Batch): number {
   const ids = batch.ids as unknown;
   if (ids instanceof tf.Tensor) return ids.shape[0];
   if (Array.isArray(ids)) return ids.length;
-  return fail("invalid_input", `model.ParallelTrainer.step: batch.ids must be rows of token ids [B, T] (got ${typeof ids}). Pass number[][] or a [B, T] tensor.`, { path: ["ids"] });
+  return fail(
+    "invalid_input",
+    `model.ParallelTrainer.step: batch.ids must be rows of token ids [B, T] (got ${typeof ids}). Pass number[][] or a [B, T] tensor.`,
+    { path: ["ids"] },
+  );
 }
 
 /** Split every field with B rows into `parts` contiguous slices; other fields go to every worker unchanged. */
@@ -107,9 +115,17 @@ export class ParallelTrainer {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     const { workers, loss, lossExport } = { ...defaults, ...given } as typeof defaults;
     if (!Number.isInteger(workers) || workers < 1)
-      fail("invalid_option", `model.ParallelTrainer.create: workers must be an integer >= 1 (got ${workers}). Use 2 on a 2-core machine.`, { path: ["workers"], got: workers });
+      fail(
+        "invalid_option",
+        `model.ParallelTrainer.create: workers must be an integer >= 1 (got ${workers}). Use 2 on a 2-core machine.`,
+        { path: ["workers"], got: workers },
+      );
     if (loss !== "nll" && !loss.startsWith("/"))
-      fail("invalid_option", `model.ParallelTrainer.create: loss must be "nll" or an absolute module path (got ${JSON.stringify(loss)}). Pass require.resolve("./my-loss").`, { path: ["loss"], got: loss });
+      fail(
+        "invalid_option",
+        `model.ParallelTrainer.create: loss must be "nll" or an absolute module path (got ${JSON.stringify(loss)}). Pass require.resolve("./my-loss").`,
+        { path: ["loss"], got: loss },
+      );
     const vars = model.namedVariables();
     const names = [...vars.keys()];
     const weights = names.map((n) => vars.get(n)!.dataSync() as Float32Array);
@@ -117,7 +133,15 @@ export class ParallelTrainer {
     const floats = weights.reduce((s, w) => s + w.length, 0) + 2;
     const group = await workerGroup(__filename, { workers, reduceFloats: floats });
     try {
-      await group.all("parallelWorkerInit", { config: model.config, names, weights, trainable, loss, lossExport, optimizer: options.optimizer ?? {} });
+      await group.all("parallelWorkerInit", {
+        config: model.config,
+        names,
+        weights,
+        trainable,
+        loss,
+        lossExport,
+        optimizer: options.optimizer ?? {},
+      });
     } catch (e) {
       await group.close();
       throw e;
@@ -129,11 +153,21 @@ export class ParallelTrainer {
   async step(batch: Batch): Promise<ParallelStepResult> {
     const B = rowsOf(batch);
     if (B < this.group.size)
-      fail("invalid_input", `model.ParallelTrainer.step: the batch has ${B} rows for ${this.group.size} workers. Give each worker at least one row.`, { got: B });
+      fail(
+        "invalid_input",
+        `model.ParallelTrainer.step: the batch has ${B} rows for ${this.group.size} workers. Give each worker at least one row.`,
+        { got: B },
+      );
     const parts = splitRows(batch, B, this.group.size);
     const res = await this.group.each<WorkerStep>("parallelWorkerStep", parts);
     const { ms: _ms, cpuMs: _cpu, weight: _w, metrics: _m, ...first } = res[0];
-    return { ...first, rows: parts.map((p) => rowsOf(p)), workerMs: res.map((r) => r.ms), workerCpuMs: res.map((r) => r.cpuMs), metrics: mergeWorkerMetrics(res) };
+    return {
+      ...first,
+      rows: parts.map((p) => rowsOf(p)),
+      workerMs: res.map((r) => r.ms),
+      workerCpuMs: res.map((r) => r.cpuMs),
+      metrics: mergeWorkerMetrics(res),
+    };
   }
 
   /**
@@ -142,12 +176,19 @@ export class ParallelTrainer {
    * @example const { logp, entropy } = await trainer.logprobs(ro, { temperature: 1 })
    */
   async logprobs(batch: Batch, options: Omit<LogprobsOptions, "topK"> = {}): Promise<LogprobsResult> {
-    if ((options as LogprobsOptions).topK) fail("invalid_option", `model.ParallelTrainer.logprobs: topK is not supported on the workers (got ${(options as LogprobsOptions).topK}). Use model.logprobs(m, batch, {topK}) after syncTo().`, { path: ["options", "topK"] });
+    if ((options as LogprobsOptions).topK)
+      fail(
+        "invalid_option",
+        `model.ParallelTrainer.logprobs: topK is not supported on the workers (got ${(options as LogprobsOptions).topK}). Use model.logprobs(m, batch, {topK}) after syncTo().`,
+        { path: ["options", "topK"] },
+      );
     const B = rowsOf(batch);
     const parts = splitRows(batch, B, Math.min(this.group.size, B));
     const args = parts.map((part) => ({ part, options }));
     while (args.length < this.group.size) args.push({ part: null as unknown as Batch, options });
-    const res = (await this.group.each<LogprobsResult | null>("parallelWorkerLogprobs", args)).filter((r): r is LogprobsResult => r !== null);
+    const res = (await this.group.each<LogprobsResult | null>("parallelWorkerLogprobs", args)).filter(
+      (r): r is LogprobsResult => r !== null,
+    );
     const out: LogprobsResult = { logp: res.flatMap((r) => r.logp), mask: res.flatMap((r) => r.mask) };
     if (res.every((r) => r.entropy)) out.entropy = res.flatMap((r) => r.entropy!);
     return out;
@@ -155,11 +196,19 @@ export class ParallelTrainer {
 
   /** Copy the replicas' weights into `model` (default: the model the trainer was created from). */
   async syncTo(model: LlamaModel = this.model): Promise<void> {
-    const [weights] = await this.group.each<Float32Array[]>("parallelWorkerWeights", [true, ...new Array(this.group.size - 1).fill(false)]);
+    const [weights] = await this.group.each<Float32Array[]>("parallelWorkerWeights", [
+      true,
+      ...new Array(this.group.size - 1).fill(false),
+    ]);
     const vars = model.namedVariables();
     this.names.forEach((n, i) => {
       const v = vars.get(n);
-      if (!v) fail("shape_mismatch", `model.ParallelTrainer.syncTo: the target model has no parameter "${n}". Sync into a model with the same config.`, { path: [n] });
+      if (!v)
+        fail(
+          "shape_mismatch",
+          `model.ParallelTrainer.syncTo: the target model has no parameter "${n}". Sync into a model with the same config.`,
+          { path: [n] },
+        );
       const t = tf.tensor(weights[i], v.shape, "float32");
       v.assign(t);
       t.dispose();
@@ -180,7 +229,13 @@ export class ParallelTrainer {
 // ---------------------------------------------------------------------------------------------------------------
 // Worker side (runs inside each worker thread)
 
-let replica: { model: LlamaModel; opt: AdamW; vars: tf.Variable[]; byTfName: Map<string, string>; loss: (m: LlamaModel, b: Batch) => ParallelLossResult } | null = null;
+let replica: {
+  model: LlamaModel;
+  opt: AdamW;
+  vars: tf.Variable[];
+  byTfName: Map<string, string>;
+  loss: (m: LlamaModel, b: Batch) => ParallelLossResult;
+} | null = null;
 
 /** Built-in loss: mean next-token NLL over the response tokens of this worker's rows, weighted by their count. */
 export function parallelNllLoss(model: LlamaModel, batch: Batch): ParallelLossResult {
@@ -192,7 +247,15 @@ export function parallelNllLoss(model: LlamaModel, batch: Batch): ParallelLossRe
 
 /** Worker: build the replica from the main thread's weights. */
 export function parallelWorkerInit(
-  arg: { config: LlamaConfig; names: string[]; weights: Float32Array[]; trainable: string[]; loss: string; lossExport: string; optimizer: AdamWOptions },
+  arg: {
+    config: LlamaConfig;
+    names: string[];
+    weights: Float32Array[];
+    trainable: string[];
+    loss: string;
+    lossExport: string;
+    optimizer: AdamWOptions;
+  },
   _ctx: WorkerContext,
 ): number {
   const model = new LlamaModel(arg.config, { init: "zeros" });
@@ -206,7 +269,8 @@ export function parallelWorkerInit(
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fn = arg.loss === "nll" ? parallelNllLoss : (require(arg.loss) as Record<string, unknown>)[arg.lossExport];
-  if (typeof fn !== "function") throw new Error(`model.ParallelTrainer: ${arg.loss} exports no function "${arg.lossExport}".`);
+  if (typeof fn !== "function")
+    throw new Error(`model.ParallelTrainer: ${arg.loss} exports no function "${arg.lossExport}".`);
   const trainable = [...vars.entries()].filter(([, v]) => v.trainable);
   replica = {
     model,
@@ -246,9 +310,23 @@ export function parallelWorkerStep(part: Batch, ctx: WorkerContext): WorkerStep 
   names.forEach((n, i) => (named[r.byTfName.get(n)!] = avg[i]));
   try {
     const res = r.opt.step(named);
-    return { ...res, loss: wMean > 0 ? lMean / wMean : NaN, ms: performance.now() - t0, cpuMs: (threadCpuSeconds() - c0) * 1000, weight, metrics };
+    return {
+      ...res,
+      loss: wMean > 0 ? lMean / wMean : NaN,
+      ms: performance.now() - t0,
+      cpuMs: (threadCpuSeconds() - c0) * 1000,
+      weight,
+      metrics,
+    };
   } finally {
-    tf.dispose([value, statsIn, stats, ...Object.values(grads), ...scaled.filter((t, i) => t !== grads[names[i]]), ...avg]);
+    tf.dispose([
+      value,
+      statsIn,
+      stats,
+      ...Object.values(grads),
+      ...scaled.filter((t, i) => t !== grads[names[i]]),
+      ...avg,
+    ]);
   }
 }
 
@@ -267,5 +345,7 @@ export function parallelWorkerWeights(wanted: boolean): Float32Array[] | null {
 
 /** Worker: sum of all weights of the replica. */
 export function parallelWorkerChecksum(): number {
-  return tf.tidy(() => [...replica!.model.namedVariables().values()].reduce((acc, v) => acc + tf.sum(v).dataSync()[0], 0));
+  return tf.tidy(() =>
+    [...replica!.model.namedVariables().values()].reduce((acc, v) => acc + tf.sum(v).dataSync()[0], 0),
+  );
 }

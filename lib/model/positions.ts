@@ -34,7 +34,14 @@ export function positionIds(mask: ArrayLike<number>, B: number, L: number): Int3
  * @param mask [B, L] 0/1 with L = past + T (the mask of everything the cache holds plus the new tokens)
  * @example attentionBias(Int32Array.from([1, 1]), 1, 2, 0, 2, 2) // [0, -1e9, 0, 0]
  */
-export function attentionBias(mask: ArrayLike<number>, B: number, L: number, past: number, T: number, S: number): Float32Array {
+export function attentionBias(
+  mask: ArrayLike<number>,
+  B: number,
+  L: number,
+  past: number,
+  T: number,
+  S: number,
+): Float32Array {
   const bias = new Float32Array(B * T * S).fill(MASKED);
   for (let b = 0; b < B; b++)
     for (let i = 0; i < T; i++) {
@@ -84,7 +91,11 @@ export function ropeInvFreq(config: LlamaConfig): Float32Array {
  * `scale` (queries fold the 1/sqrt(head_dim) attention scale in here, which saves one op per layer).
  * @example const { cos, sin } = ropeCosSin(Int32Array.from([0, 1]), ropeInvFreq(cfg), 1)
  */
-export function ropeCosSin(pos: ArrayLike<number>, invFreq: Float32Array, scale = 1): { cos: Float32Array; sin: Float32Array } {
+export function ropeCosSin(
+  pos: ArrayLike<number>,
+  invFreq: Float32Array,
+  scale = 1,
+): { cos: Float32Array; sin: Float32Array } {
   const h = invFreq.length;
   const d = 2 * h;
   const cos = new Float32Array(pos.length * d);

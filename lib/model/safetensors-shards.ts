@@ -5,7 +5,14 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import { DTYPE_BYTES } from "./safetensors-dtype.js";
-import { forEachSafetensor, readSafetensorsHeader, writeSafetensors, type HostTensor, type SafetensorsEntry, type TensorLikeForWrite } from "./safetensors.js";
+import {
+  forEachSafetensor,
+  readSafetensorsHeader,
+  writeSafetensors,
+  type HostTensor,
+  type SafetensorsEntry,
+  type TensorLikeForWrite,
+} from "./safetensors.js";
 import { writeJsonAtomic } from "../core/atomic.js";
 
 /** Contents of model.safetensors.index.json. */
@@ -27,9 +34,23 @@ export interface WriteSafetensorsDirOptions {
 }
 
 /** Defaults of writeSafetensorsDir. */
-export const defaults = { dtype: "F32" as "F32" | "F16" | "BF16", maxShardSize: "5GB" as number | string, prefix: "model" };
+export const defaults = {
+  dtype: "F32" as "F32" | "F16" | "BF16",
+  maxShardSize: "5GB" as number | string,
+  prefix: "model",
+};
 
-const UNITS: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 2 ** 10, MIB: 2 ** 20, GIB: 2 ** 30, TIB: 2 ** 40 };
+const UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+  TIB: 2 ** 40,
+};
 
 /**
  * Bytes of a shard-size option: a number of bytes, or "5GB" (10^9) / "1GiB" (2^30) as transformers parses them.
@@ -39,7 +60,11 @@ export function parseShardSize(size: number | string): number {
   if (typeof size === "number" && Number.isFinite(size) && size > 0) return Math.floor(size);
   const m = typeof size === "string" ? /^\s*([0-9.]+)\s*([KMGT]I?B|B)\s*$/i.exec(size) : null;
   if (!m || !(Number(m[1]) > 0))
-    return fail("invalid_option", `model.writeSafetensorsDir: maxShardSize must be a positive number of bytes or a string like "500MB" or "2GB" (got ${describe(size)}).`, { path: ["maxShardSize"], got: size });
+    return fail(
+      "invalid_option",
+      `model.writeSafetensorsDir: maxShardSize must be a positive number of bytes or a string like "500MB" or "2GB" (got ${describe(size)}).`,
+      { path: ["maxShardSize"], got: size },
+    );
   return Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]);
 }
 
@@ -52,12 +77,21 @@ function shapeOf(t: TensorLikeForWrite): number[] {
  * `maxShardSize`. Stale shards or index files of an earlier save in the same directory are removed afterwards.
  * @example writeSafetensorsDir("ckpt", model.stateDict(), {maxShardSize: "200MB"})
  */
-export function writeSafetensorsDir(dir: string, tensors: Record<string, TensorLikeForWrite>, options: WriteSafetensorsDirOptions = {}): { files: string[]; index: ShardIndex | null } {
+export function writeSafetensorsDir(
+  dir: string,
+  tensors: Record<string, TensorLikeForWrite>,
+  options: WriteSafetensorsDirOptions = {},
+): { files: string[]; index: ShardIndex | null } {
   const { dtype = defaults.dtype, prefix = defaults.prefix, metadata = {} } = options;
   const max = parseShardSize(options.maxShardSize ?? defaults.maxShardSize);
   const bytesPer = DTYPE_BYTES[dtype];
   if (!["F32", "F16", "BF16"].includes(dtype))
-    fail("invalid_option", `model.writeSafetensorsDir: options.dtype must be "F32", "BF16" or "F16" (got ${describe(dtype)}).`, { path: ["dtype"], got: dtype }, writeSafetensorsDir);
+    fail(
+      "invalid_option",
+      `model.writeSafetensorsDir: options.dtype must be "F32", "BF16" or "F16" (got ${describe(dtype)}).`,
+      { path: ["dtype"], got: dtype },
+      writeSafetensorsDir,
+    );
   // Greedy packing in the caller's order (a state dict lists layers in order), as transformers' shard_checkpoint does.
   const groups: string[][] = [[]];
   let used = 0;
@@ -74,7 +108,12 @@ export function writeSafetensorsDir(dir: string, tensors: Record<string, TensorL
   }
   fs.mkdirSync(dir, { recursive: true });
   const n = groups.length;
-  const files = n === 1 ? [`${prefix}.safetensors`] : groups.map((_, i) => `${prefix}-${String(i + 1).padStart(5, "0")}-of-${String(n).padStart(5, "0")}.safetensors`);
+  const files =
+    n === 1
+      ? [`${prefix}.safetensors`]
+      : groups.map(
+          (_, i) => `${prefix}-${String(i + 1).padStart(5, "0")}-of-${String(n).padStart(5, "0")}.safetensors`,
+        );
   const weightMap: Record<string, string> = {};
   groups.forEach((names, i) => {
     const part: Record<string, TensorLikeForWrite> = {};
@@ -93,7 +132,8 @@ export function writeSafetensorsDir(dir: string, tensors: Record<string, TensorL
     writeJsonAtomic(indexFile, index);
   } else fs.rmSync(indexFile, { force: true });
   const stale = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(-\\d{5}-of-\\d{5})?\\.safetensors$`);
-  for (const f of fs.readdirSync(dir)) if (stale.test(f) && !files.includes(f)) fs.rmSync(path.join(dir, f), { force: true });
+  for (const f of fs.readdirSync(dir))
+    if (stale.test(f) && !files.includes(f)) fs.rmSync(path.join(dir, f), { force: true });
   return { files, index };
 }
 
@@ -111,13 +151,25 @@ export function safetensorsWeightMap(dir: string, options: { prefix?: string } =
     try {
       index = JSON.parse(fs.readFileSync(indexFile, "utf8"));
     } catch (e) {
-      return fail("io", `model.readSafetensorsDir: ${indexFile} is not valid JSON (${(e as Error).message}). Re-save the checkpoint.`, { path: [indexFile], cause: e });
+      return fail(
+        "io",
+        `model.readSafetensorsDir: ${indexFile} is not valid JSON (${(e as Error).message}). Re-save the checkpoint.`,
+        { path: [indexFile], cause: e },
+      );
     }
     if (!index || typeof index.weight_map !== "object" || index.weight_map === null)
-      fail("io", `model.readSafetensorsDir: ${indexFile} has no "weight_map" object (got ${describe(index)}). Re-save the checkpoint.`, { path: [indexFile] });
+      fail(
+        "io",
+        `model.readSafetensorsDir: ${indexFile} has no "weight_map" object (got ${describe(index)}). Re-save the checkpoint.`,
+        { path: [indexFile] },
+      );
     for (const f of new Set(Object.values(index.weight_map)))
       if (!fs.existsSync(path.join(dir, f)))
-        fail("not_found", `model.readSafetensorsDir: ${indexFile} lists shard ${f} but ${path.join(dir, f)} does not exist. Copy the missing shard.`, { path: [indexFile, f] });
+        fail(
+          "not_found",
+          `model.readSafetensorsDir: ${indexFile} lists shard ${f} but ${path.join(dir, f)} does not exist. Copy the missing shard.`,
+          { path: [indexFile, f] },
+        );
     return { ...index.weight_map };
   }
   if (fs.existsSync(single)) {
@@ -129,7 +181,11 @@ export function safetensorsWeightMap(dir: string, options: { prefix?: string } =
   return fail(
     "not_found",
     `model.readSafetensorsDir: ${dir} has neither ${prefix}.safetensors nor ${prefix}.safetensors.index.json` +
-      (present === null ? " (the directory does not exist)" : present.length ? ` (found ${present.slice(0, 4).join(", ")})` : " (no .safetensors files)") +
+      (present === null
+        ? " (the directory does not exist)"
+        : present.length
+          ? ` (found ${present.slice(0, 4).join(", ")})`
+          : " (no .safetensors files)") +
       `. Point at a HuggingFace-style checkpoint directory.`,
     { path: [dir] },
   );
@@ -139,14 +195,22 @@ export function safetensorsWeightMap(dir: string, options: { prefix?: string } =
  * Stream every tensor of a checkpoint directory (single file or shards), one file at a time.
  * @example forEachSafetensorInDir("ckpt", (name, t) => total += t.data.length)
  */
-export function forEachSafetensorInDir(dir: string, each: (name: string, t: HostTensor, entry: SafetensorsEntry, file: string) => void, options: { prefix?: string; names?: string[] } = {}): Record<string, string> {
+export function forEachSafetensorInDir(
+  dir: string,
+  each: (name: string, t: HostTensor, entry: SafetensorsEntry, file: string) => void,
+  options: { prefix?: string; names?: string[] } = {},
+): Record<string, string> {
   const map = safetensorsWeightMap(dir, options);
   const wanted = options.names ?? Object.keys(map);
   const byFile = new Map<string, string[]>();
   for (const name of wanted) {
     const f = map[name];
     if (f === undefined)
-      fail("not_found", `model.readSafetensorsDir: tensor "${name}" is not in the checkpoint at ${dir}. Check the tensor name.`, { path: [dir, name] });
+      fail(
+        "not_found",
+        `model.readSafetensorsDir: tensor "${name}" is not in the checkpoint at ${dir}. Check the tensor name.`,
+        { path: [dir, name] },
+      );
     byFile.set(f, [...(byFile.get(f) ?? []), name]);
   }
   for (const [f, names] of byFile) {
@@ -160,7 +224,10 @@ export function forEachSafetensorInDir(dir: string, each: (name: string, t: Host
  * Read all (or the named) tensors of a checkpoint directory into float32 tf tensors (the caller disposes them).
  * @example const sd = readSafetensorsDir("ckpt"); tf.dispose(Object.values(sd))
  */
-export function readSafetensorsDir(dir: string, options: { prefix?: string; names?: string[] } = {}): Record<string, tf.Tensor> {
+export function readSafetensorsDir(
+  dir: string,
+  options: { prefix?: string; names?: string[] } = {},
+): Record<string, tf.Tensor> {
   const out: Record<string, tf.Tensor> = {};
   try {
     forEachSafetensorInDir(dir, (name, t) => (out[name] = tf.tensor(t.data, t.shape, "float32")), options);

@@ -41,7 +41,12 @@ export function rejectSnakeCase(o: object | undefined, where: string, from?: Fun
   if (!o || typeof o !== "object") return;
   for (const k of Object.keys(o))
     if (k in snakeCaseNames)
-      fail("invalid_option", `${where}: options.${k} is the vLLM / HF spelling (got ${k}). Use ${snakeCaseNames[k]} (sampling options are camelCase in cellrl's API).`, { path: [k], got: k, expected: snakeCaseNames[k] }, from);
+      fail(
+        "invalid_option",
+        `${where}: options.${k} is the vLLM / HF spelling (got ${k}). Use ${snakeCaseNames[k]} (sampling options are camelCase in cellrl's API).`,
+        { path: [k], got: k, expected: snakeCaseNames[k] },
+        from,
+      );
 }
 
 /**
@@ -50,11 +55,21 @@ export function rejectSnakeCase(o: object | undefined, where: string, from?: Fun
  */
 export function checkSampling(o: SamplingOptions, where: string, from?: Function): Required<SamplingOptions> {
   rejectSnakeCase(o, where, from);
-  const r = { ...defaults, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Required<SamplingOptions>;
+  const r = {
+    ...defaults,
+    ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+  } as Required<SamplingOptions>;
   const bad = (f: string, v: unknown, exp: string, fix: string) =>
-    fail("invalid_option", `${where}: ${f} is invalid (got ${v}; expected ${exp}). ${fix}.`, { path: [f], got: v, expected: exp }, from);
-  if (!(r.temperature >= 0) || !Number.isFinite(r.temperature)) bad("temperature", r.temperature, ">= 0", "Use 0 for greedy decoding or e.g. 1");
-  if (!Number.isInteger(r.topK) || r.topK < -1) bad("topK", r.topK, "an integer >= 1, or 0 / -1 for off", "Use 0 to disable top-k");
+    fail(
+      "invalid_option",
+      `${where}: ${f} is invalid (got ${v}; expected ${exp}). ${fix}.`,
+      { path: [f], got: v, expected: exp },
+      from,
+    );
+  if (!(r.temperature >= 0) || !Number.isFinite(r.temperature))
+    bad("temperature", r.temperature, ">= 0", "Use 0 for greedy decoding or e.g. 1");
+  if (!Number.isInteger(r.topK) || r.topK < -1)
+    bad("topK", r.topK, "an integer >= 1, or 0 / -1 for off", "Use 0 to disable top-k");
   if (!(r.topP > 0 && r.topP <= 1)) bad("topP", r.topP, "a number in (0, 1]", "Use 1 to disable nucleus sampling");
   if (!(r.minP >= 0 && r.minP <= 1)) bad("minP", r.minP, "a number in [0, 1]", "Use 0 to disable min-p");
   return r;
@@ -90,7 +105,11 @@ export function logSoftmax(logits: ArrayLike<number>): Float64Array {
  * then top-k, top-p, min-p, each renormalising. Temperature 0 gives a one-hot at the argmax.
  * @example samplingDistribution([2, 1, 0], { topK: 2 }) // [0.731, 0.269, 0]
  */
-export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions = {}, out?: Float64Array): Float64Array {
+export function samplingDistribution(
+  logits: ArrayLike<number>,
+  options: SamplingOptions = {},
+  out?: Float64Array,
+): Float64Array {
   const { temperature, topK, topP, minP } = { ...defaults, ...options };
   const V = logits.length;
   const p = out && out.length === V ? out.fill(0) : new Float64Array(V); // `out`: a reused buffer (the decode loop)

@@ -67,16 +67,28 @@ export class CharTokenizer implements Tokenizer {
   constructor(alphabet: string | Iterable<string>, options: CharTokenizerOptions = {}) {
     const o = { ...defaults, ...options };
     this.options = o;
-    const specials = [o.pad, o.bos, o.eos, o.unk, ...o.specials].filter((s): s is string => s !== null && s !== undefined);
+    const specials = [o.pad, o.bos, o.eos, o.unk, ...o.specials].filter(
+      (s): s is string => s !== null && s !== undefined,
+    );
     for (const s of specials)
       if (typeof s !== "string" || s.length === 0)
-        fail("invalid_option", `model.CharTokenizer: special tokens must be non-empty strings (got ${describe(s)}). Remove it or give it text.`, { got: s }, CharTokenizer);
+        fail(
+          "invalid_option",
+          `model.CharTokenizer: special tokens must be non-empty strings (got ${describe(s)}). Remove it or give it text.`,
+          { got: s },
+          CharTokenizer,
+        );
     const chars = typeof alphabet === "string" ? Array.from(alphabet) : Array.from(alphabet);
     const seen = new Set<string>();
     const uniqueChars: string[] = [];
     for (const c of chars) {
       if (typeof c !== "string" || Array.from(c).length !== 1)
-        fail("invalid_option", `model.CharTokenizer: alphabet entries must be single characters (got ${describe(c)}). Make multi-character tokens specials.`, { got: c }, CharTokenizer);
+        fail(
+          "invalid_option",
+          `model.CharTokenizer: alphabet entries must be single characters (got ${describe(c)}). Make multi-character tokens specials.`,
+          { got: c },
+          CharTokenizer,
+        );
       if (!seen.has(c)) uniqueChars.push(c);
       seen.add(c);
     }
@@ -86,7 +98,12 @@ export class CharTokenizer implements Tokenizer {
     if (o.byteFallback) for (let b = 0; b < 256; b++) this.tokens.push(byteToken(b));
     this.tokens.forEach((t, i) => {
       if (this.ids.has(t))
-        fail("invalid_option", `model.CharTokenizer: token ${JSON.stringify(t)} appears twice (ids ${this.ids.get(t)} and ${i}). Remove the duplicate from the specials or the alphabet.`, { got: t }, CharTokenizer);
+        fail(
+          "invalid_option",
+          `model.CharTokenizer: token ${JSON.stringify(t)} appears twice (ids ${this.ids.get(t)} and ${i}). Remove the duplicate from the specials or the alphabet.`,
+          { got: t },
+          CharTokenizer,
+        );
       this.ids.set(t, i);
     });
     specials.forEach((s, i) => this.specialIds.add(i));
@@ -100,8 +117,20 @@ export class CharTokenizer implements Tokenizer {
     this.bosTokenId = idOf(o.bos);
     this.eosTokenId = idOf(o.eos);
     this.unkTokenId = idOf(o.unk);
-    if (o.addBos && this.bosTokenId === undefined) fail("invalid_option", `model.CharTokenizer: addBos is true but bos is null. Set bos or drop addBos.`, {}, CharTokenizer);
-    if (o.addEos && this.eosTokenId === undefined) fail("invalid_option", `model.CharTokenizer: addEos is true but eos is null. Set eos or drop addEos.`, {}, CharTokenizer);
+    if (o.addBos && this.bosTokenId === undefined)
+      fail(
+        "invalid_option",
+        `model.CharTokenizer: addBos is true but bos is null. Set bos or drop addBos.`,
+        {},
+        CharTokenizer,
+      );
+    if (o.addEos && this.eosTokenId === undefined)
+      fail(
+        "invalid_option",
+        `model.CharTokenizer: addEos is true but eos is null. Set eos or drop addEos.`,
+        {},
+        CharTokenizer,
+      );
   }
 
   /**
@@ -119,8 +148,12 @@ export class CharTokenizer implements Tokenizer {
   static fromCorpus(texts: string | Iterable<string>, options: CharTokenizerOptions = {}): CharTokenizer {
     const probe = new CharTokenizer("", { ...options, byteFallback: false, unk: null, addBos: false, addEos: false });
     const chars = new Set<string>();
-    for (const text of typeof texts === "string" ? [texts] : texts) probe.scan(text, (piece, special) => special || chars.add(piece));
-    return new CharTokenizer([...chars].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!), options);
+    for (const text of typeof texts === "string" ? [texts] : texts)
+      probe.scan(text, (piece, special) => special || chars.add(piece));
+    return new CharTokenizer(
+      [...chars].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!),
+      options,
+    );
   }
 
   /** Walk `text` as special tokens (greedy, longest first) and single code points. */
@@ -145,7 +178,10 @@ export class CharTokenizer implements Tokenizer {
    * @example tok.encode("2+2=")
    */
   encode(text: string, opts: EncodeOptions = {}): number[] {
-    if (typeof text !== "string") fail("invalid_input", `model.CharTokenizer.encode: text must be a string (got ${describe(text)}).`, { got: text });
+    if (typeof text !== "string")
+      fail("invalid_input", `model.CharTokenizer.encode: text must be a string (got ${describe(text)}).`, {
+        got: text,
+      });
     const out: number[] = [];
     const add = opts.addSpecialTokens !== false;
     if (add && this.options.addBos) out.push(this.bosTokenId!);
@@ -182,7 +218,11 @@ export class CharTokenizer implements Tokenizer {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
-        fail("invalid_input", `model.CharTokenizer.decode: id ${id} at position ${i} is outside the vocabulary (expected an integer in 0..${this.vocabSize - 1}). Check that ids come from this tokenizer.`, { got: id, path: ["ids", i] });
+        fail(
+          "invalid_input",
+          `model.CharTokenizer.decode: id ${id} at position ${i} is outside the vocabulary (expected an integer in 0..${this.vocabSize - 1}). Check that ids come from this tokenizer.`,
+          { got: id, path: ["ids", i] },
+        );
       if (this.options.byteFallback && id >= this.byteBase) {
         bytes.push(id - this.byteBase);
         continue;
@@ -201,7 +241,12 @@ export class CharTokenizer implements Tokenizer {
    */
   tokenToString(id: number): string {
     const t = this.tokens[id];
-    if (t === undefined) fail("invalid_input", `model.CharTokenizer.tokenToString: id ${id} is outside the vocabulary (expected 0..${this.vocabSize - 1}).`, { got: id });
+    if (t === undefined)
+      fail(
+        "invalid_input",
+        `model.CharTokenizer.tokenToString: id ${id} is outside the vocabulary (expected 0..${this.vocabSize - 1}).`,
+        { got: id },
+      );
     return t;
   }
 

@@ -20,7 +20,7 @@ export interface HfTokenizerConfig {
 /** Token text of a tokenizer_config special-token field (a string or an AddedToken object). */
 export function tokenContent(t: HfTokenizerConfig["bos_token"]): string | null {
   if (t === null || t === undefined) return null;
-  return typeof t === "string" ? t : t.content ?? null;
+  return typeof t === "string" ? t : (t.content ?? null);
 }
 
 /**
@@ -42,17 +42,37 @@ export class HfTokenizer implements Tokenizer {
 
   constructor(tokenizerJson: Record<string, unknown>, config: HfTokenizerConfig = {}) {
     if (!tokenizerJson || typeof tokenizerJson !== "object" || typeof tokenizerJson.model !== "object")
-      fail("invalid_input", `model.HfTokenizer: tokenizerJson must be a parsed tokenizer.json with a "model" object (got ${describe(tokenizerJson)}). Pass JSON.parse(text of tokenizer.json).`, { got: tokenizerJson }, HfTokenizer);
+      fail(
+        "invalid_input",
+        `model.HfTokenizer: tokenizerJson must be a parsed tokenizer.json with a "model" object (got ${describe(tokenizerJson)}). Pass JSON.parse(text of tokenizer.json).`,
+        { got: tokenizerJson },
+        HfTokenizer,
+      );
     // @huggingface/tokenizers requires these keys to exist (null is fine); older files omit some of them.
-    const full: Record<string, unknown> = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...tokenizerJson };
+    const full: Record<string, unknown> = {
+      normalizer: null,
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: null,
+      added_tokens: [],
+      ...tokenizerJson,
+    };
     // Decoding must be the exact inverse of encoding for RL (the reward sees decoded text), so spaces are only
     // "cleaned up" when the config asks for it explicitly.
-    const cfg: HfTokenizerConfig = { ...config, clean_up_tokenization_spaces: config.clean_up_tokenization_spaces ?? false };
+    const cfg: HfTokenizerConfig = {
+      ...config,
+      clean_up_tokenization_spaces: config.clean_up_tokenization_spaces ?? false,
+    };
     let tok: HfJsTokenizer;
     try {
       tok = new HfJsTokenizer(full, cfg);
     } catch (e) {
-      fail("invalid_input", `model.HfTokenizer: @huggingface/tokenizers cannot build this tokenizer.json (${(e as Error).message}). Check the file or its "model.type".`, { cause: e }, HfTokenizer);
+      fail(
+        "invalid_input",
+        `model.HfTokenizer: @huggingface/tokenizers cannot build this tokenizer.json (${(e as Error).message}). Check the file or its "model.type".`,
+        { cause: e },
+        HfTokenizer,
+      );
     }
     this.tok = tok;
     this.tokenizerJson = tokenizerJson;
@@ -66,7 +86,12 @@ export class HfTokenizer implements Tokenizer {
       if (text === null) return undefined;
       const id = this.tok.token_to_id(text);
       if (id === undefined)
-        fail("invalid_input", `model.HfTokenizer: tokenizer_config.json ${String(field)} is ${JSON.stringify(text)}, which is not in the vocabulary. Fix the config or the token.`, { path: [String(field)], got: text }, HfTokenizer);
+        fail(
+          "invalid_input",
+          `model.HfTokenizer: tokenizer_config.json ${String(field)} is ${JSON.stringify(text)}, which is not in the vocabulary. Fix the config or the token.`,
+          { path: [String(field)], got: text },
+          HfTokenizer,
+        );
       return id;
     };
     this.bosTokenId = idOf("bos_token");
@@ -74,7 +99,12 @@ export class HfTokenizer implements Tokenizer {
     this.padTokenId = idOf("pad_token");
     this.specialIds = new Set([...this.tok.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id));
     const ct = config.chat_template;
-    this.chatTemplate = typeof ct === "string" ? ct : Array.isArray(ct) ? ct.find((t) => t.name === "default")?.template ?? ct[0]?.template ?? null : null;
+    this.chatTemplate =
+      typeof ct === "string"
+        ? ct
+        : Array.isArray(ct)
+          ? (ct.find((t) => t.name === "default")?.template ?? ct[0]?.template ?? null)
+          : null;
   }
 
   /**
@@ -82,7 +112,8 @@ export class HfTokenizer implements Tokenizer {
    * @example tok.encode("Hello world") // [9707, 1879] for Qwen2.5
    */
   encode(text: string, opts: EncodeOptions = {}): number[] {
-    if (typeof text !== "string") fail("invalid_input", `model.HfTokenizer.encode: text must be a string (got ${describe(text)}).`, { got: text });
+    if (typeof text !== "string")
+      fail("invalid_input", `model.HfTokenizer.encode: text must be a string (got ${describe(text)}).`, { got: text });
     return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens !== false }).ids;
   }
 
@@ -95,7 +126,11 @@ export class HfTokenizer implements Tokenizer {
     if (list.length === 0) return "";
     list.forEach((id, i) => {
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
-        fail("invalid_input", `model.HfTokenizer.decode: id ${id} at position ${i} is outside the vocabulary (expected an integer in 0..${this.vocabSize - 1}). Check that ids come from this tokenizer.`, { got: id, path: ["ids", i] });
+        fail(
+          "invalid_input",
+          `model.HfTokenizer.decode: id ${id} at position ${i} is outside the vocabulary (expected an integer in 0..${this.vocabSize - 1}). Check that ids come from this tokenizer.`,
+          { got: id, path: ["ids", i] },
+        );
     });
     return this.tok.decode(list, { skip_special_tokens: opts.skipSpecialTokens ?? false });
   }
@@ -106,7 +141,12 @@ export class HfTokenizer implements Tokenizer {
    */
   tokenToString(id: number): string {
     const t = this.tok.id_to_token(id);
-    if (t === undefined) fail("invalid_input", `model.HfTokenizer.tokenToString: id ${id} is not in the vocabulary (expected 0..${this.vocabSize - 1}).`, { got: id });
+    if (t === undefined)
+      fail(
+        "invalid_input",
+        `model.HfTokenizer.tokenToString: id ${id} is not in the vocabulary (expected 0..${this.vocabSize - 1}).`,
+        { got: id },
+      );
     return t;
   }
 

@@ -25,13 +25,22 @@ function charToFiles(tok: CharTokenizer): TokenizerFiles {
   const vocab: Record<string, number> = {};
   tok.tokens.forEach((t, i) => (vocab[t] = i));
   const added = tok.tokens
-    .map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }))
     .filter((t) => tok.isSpecial(t.id));
   const seq = (id: string) => ({ Sequence: { id, type_id: 0 } });
   const sp = (text: string) => ({ SpecialToken: { id: text, type_id: 0 } });
   const single = [...(o.addBos ? [sp(o.bos!)] : []), seq("A"), ...(o.addEos ? [sp(o.eos!)] : [])];
   const specialMap: Record<string, unknown> = {};
-  for (const t of [o.addBos ? o.bos : null, o.addEos ? o.eos : null]) if (t) specialMap[t] = { id: t, ids: [tok.tokenToId(t)], tokens: [t] };
+  for (const t of [o.addBos ? o.bos : null, o.addEos ? o.eos : null])
+    if (t) specialMap[t] = { id: t, ids: [tok.tokenToId(t)], tokens: [t] };
   const tokenizer = {
     version: "1.0",
     truncation: null,
@@ -39,9 +48,29 @@ function charToFiles(tok: CharTokenizer): TokenizerFiles {
     added_tokens: added,
     normalizer: null,
     pre_tokenizer: null,
-    post_processor: o.addBos || o.addEos ? { type: "TemplateProcessing", single, pair: [...single, ...single.map((x) => ("Sequence" in x ? { Sequence: { id: "B", type_id: 1 } } : x))], special_tokens: specialMap } : null,
-    decoder: o.byteFallback ? { type: "Sequence", decoders: [{ type: "ByteFallback" }, { type: "Fuse" }] } : { type: "Fuse" },
-    model: { type: "BPE", dropout: null, unk_token: o.unk, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: o.byteFallback, vocab, merges: [] },
+    post_processor:
+      o.addBos || o.addEos
+        ? {
+            type: "TemplateProcessing",
+            single,
+            pair: [...single, ...single.map((x) => ("Sequence" in x ? { Sequence: { id: "B", type_id: 1 } } : x))],
+            special_tokens: specialMap,
+          }
+        : null,
+    decoder: o.byteFallback
+      ? { type: "Sequence", decoders: [{ type: "ByteFallback" }, { type: "Fuse" }] }
+      : { type: "Fuse" },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: o.unk,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: o.byteFallback,
+      vocab,
+      merges: [],
+    },
   };
   const config: HfTokenizerConfig = {
     tokenizer_class: "PreTrainedTokenizerFast",
@@ -59,18 +88,44 @@ function charToFiles(tok: CharTokenizer): TokenizerFiles {
 
 /** Rebuild a CharTokenizer from files it wrote; null when the files are some other tokenizer. */
 function charFromFiles({ tokenizer, config }: TokenizerFiles): CharTokenizer | null {
-  const m = tokenizer.model as { type?: string; merges?: unknown[]; vocab?: Record<string, number>; unk_token?: string | null; byte_fallback?: boolean } | undefined;
-  if (!m || m.type !== "BPE" || !Array.isArray(m.merges) || m.merges.length || tokenizer.normalizer || tokenizer.pre_tokenizer || !m.vocab) return null;
+  const m = tokenizer.model as
+    | {
+        type?: string;
+        merges?: unknown[];
+        vocab?: Record<string, number>;
+        unk_token?: string | null;
+        byte_fallback?: boolean;
+      }
+    | undefined;
+  if (
+    !m ||
+    m.type !== "BPE" ||
+    !Array.isArray(m.merges) ||
+    m.merges.length ||
+    tokenizer.normalizer ||
+    tokenizer.pre_tokenizer ||
+    !m.vocab
+  )
+    return null;
   const tokens: string[] = [];
   for (const [t, id] of Object.entries(m.vocab)) tokens[id] = t;
-  const specialSet = new Set(((tokenizer.added_tokens ?? []) as { content: string; special?: boolean }[]).filter((t) => t.special).map((t) => t.content));
+  const specialSet = new Set(
+    ((tokenizer.added_tokens ?? []) as { content: string; special?: boolean }[])
+      .filter((t) => t.special)
+      .map((t) => t.content),
+  );
   const byteFallback = m.byte_fallback === true;
   const alphabet = tokens.filter((t) => t !== undefined && !specialSet.has(t) && !(byteFallback && BYTE_TOKEN.test(t)));
   if (alphabet.some((c) => Array.from(c).length !== 1)) return null;
   const pp = tokenizer.post_processor as { type?: string; single?: { SpecialToken?: { id: string } }[] } | null;
   const first = pp?.type === "TemplateProcessing" ? pp.single?.[0]?.SpecialToken?.id : undefined;
   const last = pp?.type === "TemplateProcessing" ? pp.single?.[pp.single.length - 1]?.SpecialToken?.id : undefined;
-  const roles = { pad: tokenContent(config.pad_token), bos: tokenContent(config.bos_token), eos: tokenContent(config.eos_token), unk: m.unk_token ?? null };
+  const roles = {
+    pad: tokenContent(config.pad_token),
+    bos: tokenContent(config.bos_token),
+    eos: tokenContent(config.eos_token),
+    unk: m.unk_token ?? null,
+  };
   const named = new Set(Object.values(roles).filter(Boolean));
   const options: CharTokenizerOptions = {
     ...roles,
@@ -96,7 +151,12 @@ function charFromFiles({ tokenizer, config }: TokenizerFiles): CharTokenizer | n
 export function tokenizerFiles(tok: Tokenizer): TokenizerFiles {
   if (tok instanceof CharTokenizer) return charToFiles(tok);
   if (tok instanceof HfTokenizer) return { tokenizer: tok.tokenizerJson, config: tok.config };
-  return fail("invalid_input", `model.saveTokenizer: cannot serialize this tokenizer (got ${describe(tok)}; expected a CharTokenizer or an HfTokenizer). Save it yourself or pass tokenizer: null.`, { got: tok }, tokenizerFiles);
+  return fail(
+    "invalid_input",
+    `model.saveTokenizer: cannot serialize this tokenizer (got ${describe(tok)}; expected a CharTokenizer or an HfTokenizer). Save it yourself or pass tokenizer: null.`,
+    { got: tok },
+    tokenizerFiles,
+  );
 }
 
 /**
@@ -122,7 +182,11 @@ function readJson(file: string): Record<string, unknown> {
   try {
     return JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    return fail("io", `model.loadTokenizer: ${file} is not valid JSON (${(e as Error).message}). Re-save the tokenizer.`, { path: [file], cause: e });
+    return fail(
+      "io",
+      `model.loadTokenizer: ${file} is not valid JSON (${(e as Error).message}). Re-save the tokenizer.`,
+      { path: [file], cause: e },
+    );
   }
 }
 

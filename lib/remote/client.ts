@@ -64,10 +64,20 @@ export function baseUrlOf(url: string): string {
   try {
     u = new URL(url);
   } catch {
-    return fail("invalid_option", `remote.baseUrlOf: the server URL is not a URL (got ${describe(url)}; expected e.g. "http://127.0.0.1:8000"). Include the scheme and port.`, { got: url }, baseUrlOf);
+    return fail(
+      "invalid_option",
+      `remote.baseUrlOf: the server URL is not a URL (got ${describe(url)}; expected e.g. "http://127.0.0.1:8000"). Include the scheme and port.`,
+      { got: url },
+      baseUrlOf,
+    );
   }
   if (u.protocol !== "http:" && u.protocol !== "https:")
-    fail("invalid_option", `remote.baseUrlOf: the server URL must be http or https (got ${describe(url)}). Use e.g. "http://127.0.0.1:8000".`, { got: url }, baseUrlOf);
+    fail(
+      "invalid_option",
+      `remote.baseUrlOf: the server URL must be http or https (got ${describe(url)}). Use e.g. "http://127.0.0.1:8000".`,
+      { got: url },
+      baseUrlOf,
+    );
   let p = u.pathname.replace(/\/+$/, "");
   if (p.endsWith("/v1")) p = p.slice(0, -3);
   return `${u.origin}${p}/v1`;
@@ -82,7 +92,10 @@ export class RemoteClient {
   readonly baseUrl: string;
   /** The URL without `/v1` (vLLM serves /health, /tokenize there). */
   readonly rootUrl: string;
-  readonly options: Required<Omit<ClientOptions, "model" | "apiKey" | "headers" | "rng" | "signal" | "onRetry" | "seed">> & ClientOptions;
+  readonly options: Required<
+    Omit<ClientOptions, "model" | "apiKey" | "headers" | "rng" | "signal" | "onRetry" | "seed">
+  > &
+    ClientOptions;
   model: string | undefined;
   private readonly agent: http.Agent;
   private readonly rng: Rng;
@@ -90,20 +103,42 @@ export class RemoteClient {
   constructor(url: string, options: ClientOptions = {}) {
     this.baseUrl = baseUrlOf(url);
     this.rootUrl = this.baseUrl.slice(0, -3);
-    const o = { ...clientDefaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as RemoteClient["options"];
+    const o = {
+      ...clientDefaults,
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    } as RemoteClient["options"];
     const posInt = (k: "concurrency" | "timeoutMs", min: number) => {
       if (!Number.isInteger(o[k]) || o[k] < min)
-        fail("invalid_option", `remote.RemoteClient: options.${k} must be an integer >= ${min} (got ${describe(o[k])}).`, { path: ["options", k] }, RemoteClient);
+        fail(
+          "invalid_option",
+          `remote.RemoteClient: options.${k} must be an integer >= ${min} (got ${describe(o[k])}).`,
+          { path: ["options", k] },
+          RemoteClient,
+        );
     };
     posInt("concurrency", 1);
     posInt("timeoutMs", 1);
-    if (!Number.isInteger(o.retries) || o.retries < 0) fail("invalid_option", `remote.RemoteClient: options.retries must be an integer >= 0 (got ${describe(o.retries)}). Use 0 to never retry.`, { path: ["options", "retries"] }, RemoteClient);
+    if (!Number.isInteger(o.retries) || o.retries < 0)
+      fail(
+        "invalid_option",
+        `remote.RemoteClient: options.retries must be an integer >= 0 (got ${describe(o.retries)}). Use 0 to never retry.`,
+        { path: ["options", "retries"] },
+        RemoteClient,
+      );
     for (const k of ["backoffMs", "maxBackoffMs", "maxRetryAfterMs"] as const)
-      if (!(o[k] >= 0) || !Number.isFinite(o[k])) fail("invalid_option", `remote.RemoteClient: options.${k} must be a number >= 0 (got ${describe(o[k])}).`, { path: ["options", k] }, RemoteClient);
+      if (!(o[k] >= 0) || !Number.isFinite(o[k]))
+        fail(
+          "invalid_option",
+          `remote.RemoteClient: options.${k} must be a number >= 0 (got ${describe(o[k])}).`,
+          { path: ["options", k] },
+          RemoteClient,
+        );
     this.options = o;
     this.model = options.model;
     this.rng = options.rng ?? new Rng(options.seed ?? 0);
-    this.agent = this.baseUrl.startsWith("https:") ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.agent = this.baseUrl.startsWith("https:")
+      ? new https.Agent({ keepAlive: true })
+      : new http.Agent({ keepAlive: true });
   }
 
   /** Headers of every request (auth, user headers). */
@@ -121,18 +156,38 @@ export class RemoteClient {
    * Send a request and parse the JSON answer, retrying retryable failures; throws RemoteRequestError.
    * @example await client.request("POST", "/completions", {prompt: "1+1=", max_tokens: 4}, "remote.myFn")
    */
-  async request(method: "GET" | "POST", path: string, body: unknown, where: string, options: { root?: boolean; timeoutMs?: number } = {}): Promise<unknown> {
+  async request(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    where: string,
+    options: { root?: boolean; timeoutMs?: number } = {},
+  ): Promise<unknown> {
     const url = this.urlOf(path, options.root);
     const o = this.options;
     const timeoutMs = options.timeoutMs ?? o.timeoutMs;
-    let last: { status: number | null; transport?: string; code?: string; body: string; message: string; cause?: unknown } = { status: null, body: "", message: "" };
+    let last: {
+      status: number | null;
+      transport?: string;
+      code?: string;
+      body: string;
+      message: string;
+      cause?: unknown;
+    } = { status: null, body: "", message: "" };
     let attempts = 0;
     for (let attempt = 0; attempt <= o.retries; attempt++) {
       attempts = attempt + 1;
       let res: HttpResponse | null = null;
       let retryAfter: number | undefined;
       try {
-        res = await httpRequest(url, { method, body, headers: this.headers(), timeoutMs, agent: this.agent, signal: o.signal });
+        res = await httpRequest(url, {
+          method,
+          body,
+          headers: this.headers(),
+          timeoutMs,
+          agent: this.agent,
+          signal: o.signal,
+        });
       } catch (e) {
         const t = e instanceof TransportError ? e : new TransportError("other", String(e));
         last = { status: null, transport: t.kind, code: t.code, body: "", message: t.message, cause: e };
@@ -186,7 +241,11 @@ export class RemoteClient {
   async listModels(where = "remote.RemoteClient.listModels"): Promise<ModelInfo[]> {
     const j = (await this.request("GET", "/models", undefined, where)) as { data?: unknown };
     if (!j || !Array.isArray(j.data) || j.data.some((m) => !m || typeof (m as ModelInfo).id !== "string"))
-      fail("remote", `${where}: GET ${this.urlOf("/models")} did not list models (got ${describe(j)}; expected {data: [{id, ...}]}). Check the URL points at an OpenAI-compatible server.`, { got: describe(j) });
+      fail(
+        "remote",
+        `${where}: GET ${this.urlOf("/models")} did not list models (got ${describe(j)}; expected {data: [{id, ...}]}). Check the URL points at an OpenAI-compatible server.`,
+        { got: describe(j) },
+      );
     return j.data as ModelInfo[];
   }
 
@@ -197,7 +256,12 @@ export class RemoteClient {
   async ensureModel(where = "remote.RemoteClient.ensureModel"): Promise<string> {
     if (this.model !== undefined) return this.model;
     const models = await this.listModels(where);
-    if (models.length === 0) fail("remote", `${where}: ${this.urlOf("/models")} lists no models (got an empty list). Check the server finished loading its model.`, {});
+    if (models.length === 0)
+      fail(
+        "remote",
+        `${where}: ${this.urlOf("/models")} lists no models (got an empty list). Check the server finished loading its model.`,
+        {},
+      );
     this.model = models[0].id;
     return this.model;
   }

@@ -62,7 +62,10 @@ export class RemoteBatchError<P = unknown> extends CellrlError {
   readonly failures: RequestFailure[];
   readonly failedIndices: number[];
   constructor(where: string, what: string, total: number, failures: RequestFailure[], partial: P, from?: Function) {
-    const shown = failures.slice(0, 3).map((f) => `${what} ${f.index} (${f.input}): ${f.error.message}`).join("\n  ");
+    const shown = failures
+      .slice(0, 3)
+      .map((f) => `${what} ${f.index} (${f.input}): ${f.error.message}`)
+      .join("\n  ");
     const more = failures.length > 3 ? `\n  ... and ${failures.length - 3} more` : "";
     const idx = failures.map((f) => f.index);
     super(
@@ -106,7 +109,8 @@ export function serverMessage(body: string): string {
   try {
     const j = JSON.parse(body) as Record<string, unknown>;
     const e = j.error;
-    if (e && typeof e === "object" && typeof (e as { message?: unknown }).message === "string") return (e as { message: string }).message;
+    if (e && typeof e === "object" && typeof (e as { message?: unknown }).message === "string")
+      return (e as { message: string }).message;
     if (typeof e === "string") return e;
     if (typeof j.message === "string") return j.message;
     if (typeof j.detail === "string") return j.detail;
@@ -120,23 +124,35 @@ export function serverMessage(body: string): string {
  * What to do about a failed request, from its status (or transport failure) and the server's message.
  * @example remote.fixFor(null, "refused", "", {url, timeoutMs: 1000}) // "Is the server running? ..."
  */
-export function fixFor(status: number | null, transport: string | undefined, message: string, ctx: { url: string; timeoutMs: number; model?: string }): string {
+export function fixFor(
+  status: number | null,
+  transport: string | undefined,
+  message: string,
+  ctx: { url: string; timeoutMs: number; model?: string },
+): string {
   const m = message.toLowerCase();
   if (status === null) {
-    if (transport === "refused") return "Is the server running? Start one with `npx cellrl serve --model DIR --port P` or `vllm serve MODEL`, and check the host and port in the URL";
-    if (transport === "timeout") return `The server took longer than timeoutMs = ${ctx.timeoutMs} ms; raise options.timeoutMs, ask for fewer tokens, or lower options.concurrency`;
-    if (transport === "reset") return "The server closed the connection (crashed, restarted or overloaded); check its log";
+    if (transport === "refused")
+      return "Is the server running? Start one with `npx cellrl serve --model DIR --port P` or `vllm serve MODEL`, and check the host and port in the URL";
+    if (transport === "timeout")
+      return `The server took longer than timeoutMs = ${ctx.timeoutMs} ms; raise options.timeoutMs, ask for fewer tokens, or lower options.concurrency`;
+    if (transport === "reset")
+      return "The server closed the connection (crashed, restarted or overloaded); check its log";
     if (transport === "dns") return "The host name does not resolve; check the URL";
     if (transport === "aborted") return "The request was cancelled (options.signal)";
     return "Check the URL and that the server speaks HTTP";
   }
-  if (status === 401 || status === 403) return "Pass the server's key as options.apiKey (vLLM --api-key), or set the CELLRL_API_KEY environment variable";
+  if (status === 401 || status === 403)
+    return "Pass the server's key as options.apiKey (vLLM --api-key), or set the CELLRL_API_KEY environment variable";
   if (status === 404) {
-    if (m.includes("model")) return `The server does not serve model ${JSON.stringify(ctx.model ?? "")}; list its models with GET /v1/models and pass options.model`;
+    if (m.includes("model"))
+      return `The server does not serve model ${JSON.stringify(ctx.model ?? "")}; list its models with GET /v1/models and pass options.model`;
     return `Check the URL: cellrl appends /v1/... to the base URL (the request went to ${ctx.url})`;
   }
-  if (m.includes("logprobs") && (m.includes("max") || m.includes("greater"))) return "Ask for fewer top logprobs, or start vLLM with --max-logprobs K (cellrl serve: --max-logprobs K)";
-  if (m.includes("context length") || m.includes("maximum context") || m.includes("too long")) return "Shorten the prompt or lower maxNewTokens";
+  if (m.includes("logprobs") && (m.includes("max") || m.includes("greater")))
+    return "Ask for fewer top logprobs, or start vLLM with --max-logprobs K (cellrl serve: --max-logprobs K)";
+  if (m.includes("context length") || m.includes("maximum context") || m.includes("too long"))
+    return "Shorten the prompt or lower maxNewTokens";
   if (status === 429) return "The server is rate limiting; lower options.concurrency or wait";
   if (status >= 500) return "The server failed; see its log";
   if (status === 400 || status === 422) return "The server rejected the request; its message above says which field";

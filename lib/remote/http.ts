@@ -43,7 +43,8 @@ export interface HttpRequestOptions {
 
 function kindOf(code: string | undefined): TransportKind {
   if (code === "ECONNREFUSED") return "refused";
-  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED" || code === "ERR_STREAM_PREMATURE_CLOSE") return "reset";
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED" || code === "ERR_STREAM_PREMATURE_CLOSE")
+    return "reset";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "dns";
   if (code === "ETIMEDOUT") return "timeout";
   return "other";
@@ -78,14 +79,28 @@ export function httpRequest(url: string, options: HttpRequestOptions): Promise<H
       if (err) reject(err);
       else resolve(res!);
     };
-    const req = lib.request(u, { method: options.method, headers, agent: options.agent as http.Agent | undefined }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => done(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      // the server died while sending the body: the partial body is not a result
-      res.on("aborted", () => done(new TransportError("reset", "the connection closed before the response body was complete", "ECONNRESET")));
-      res.on("error", (e: NodeJS.ErrnoException) => done(new TransportError(kindOf(e.code), e.message, e.code)));
-    });
+    const req = lib.request(
+      u,
+      { method: options.method, headers, agent: options.agent as http.Agent | undefined },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          done(null, {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        // the server died while sending the body: the partial body is not a result
+        res.on("aborted", () =>
+          done(
+            new TransportError("reset", "the connection closed before the response body was complete", "ECONNRESET"),
+          ),
+        );
+        res.on("error", (e: NodeJS.ErrnoException) => done(new TransportError(kindOf(e.code), e.message, e.code)));
+      },
+    );
     const timer = setTimeout(() => {
       req.destroy();
       done(new TransportError("timeout", `no complete response within ${options.timeoutMs} ms`, "ETIMEDOUT"));

@@ -56,7 +56,11 @@ export interface ParsedResponse {
 type Where = { where: string; url: string };
 
 function bad(ctx: Where, field: string, got: unknown, expected: string): never {
-  return fail("remote", `${ctx.where}: ${ctx.url} answered with a malformed ${field} (got ${describe(got)}; expected ${expected}). Check that the server is OpenAI-compatible (vLLM, SGLang, llama.cpp, cellrl serve).`, { path: [field], got: describe(got) });
+  return fail(
+    "remote",
+    `${ctx.where}: ${ctx.url} answered with a malformed ${field} (got ${describe(got)}; expected ${expected}). Check that the server is OpenAI-compatible (vLLM, SGLang, llama.cpp, cellrl serve).`,
+    { path: [field], got: describe(got) },
+  );
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -85,19 +89,28 @@ function ids(x: unknown, ctx: Where, field: string): number[] | null {
 /** Legacy completions logprobs → entries. */
 function legacyEntries(lp: Record<string, unknown>, ctx: Where, field: string): TokenEntry[] {
   const { tokens, token_logprobs: tl, top_logprobs: top } = lp;
-  if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== "string")) bad(ctx, `${field}.tokens`, tokens, "a list of token strings");
+  if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== "string"))
+    bad(ctx, `${field}.tokens`, tokens, "a list of token strings");
   const toks = tokens as string[];
-  if (!Array.isArray(tl) || tl.length !== toks.length) bad(ctx, `${field}.token_logprobs`, tl, `${toks.length} numbers (one per token)`);
-  if (top !== undefined && top !== null && (!Array.isArray(top) || top.length !== toks.length)) bad(ctx, `${field}.top_logprobs`, top, `${toks.length} entries (one per token)`);
+  if (!Array.isArray(tl) || tl.length !== toks.length)
+    bad(ctx, `${field}.token_logprobs`, tl, `${toks.length} numbers (one per token)`);
+  if (top !== undefined && top !== null && (!Array.isArray(top) || top.length !== toks.length))
+    bad(ctx, `${field}.top_logprobs`, top, `${toks.length} entries (one per token)`);
   return toks.map((token, i) => {
     const v = (tl as unknown[])[i];
     const logprob = v === null ? null : num(v, ctx, `${field}.token_logprobs[${i}]`);
     const t = Array.isArray(top) ? top[i] : undefined;
     let alts: TokenAlt[] | null = null;
     if (isObj(t)) {
-      alts = Object.entries(t).map(([tok, l]) => ({ id: tokenIdOf(tok), token: tok, logprob: num(l, ctx, `${field}.top_logprobs[${i}]`), rank: null }));
+      alts = Object.entries(t).map(([tok, l]) => ({
+        id: tokenIdOf(tok),
+        token: tok,
+        logprob: num(l, ctx, `${field}.top_logprobs[${i}]`),
+        rank: null,
+      }));
       alts.sort((a, b) => b.logprob - a.logprob);
-    } else if (t !== undefined && t !== null) bad(ctx, `${field}.top_logprobs[${i}]`, t, "an object {token: logprob} or null");
+    } else if (t !== undefined && t !== null)
+      bad(ctx, `${field}.top_logprobs[${i}]`, t, "an object {token: logprob} or null");
     return { id: tokenIdOf(token), token, logprob, top: alts };
   });
 }
@@ -106,15 +119,22 @@ function legacyEntries(lp: Record<string, unknown>, ctx: Where, field: string): 
 function contentEntries(content: unknown, ctx: Where, field: string): TokenEntry[] {
   if (!Array.isArray(content)) bad(ctx, `${field}.content`, content, "a list of {token, logprob, top_logprobs}");
   return (content as unknown[]).map((e, i) => {
-    if (!isObj(e) || typeof e.token !== "string") bad(ctx, `${field}.content[${i}]`, e, "{token, logprob, top_logprobs}");
+    if (!isObj(e) || typeof e.token !== "string")
+      bad(ctx, `${field}.content[${i}]`, e, "{token, logprob, top_logprobs}");
     const el = e as Record<string, unknown>;
     const id = Number.isInteger(el.id) ? (el.id as number) : tokenIdOf(el.token);
     const logprob = el.logprob === null ? null : num(el.logprob, ctx, `${field}.content[${i}].logprob`);
     let alts: TokenAlt[] | null = null;
     if (Array.isArray(el.top_logprobs))
       alts = el.top_logprobs.map((a, k) => {
-        if (!isObj(a) || typeof a.token !== "string") bad(ctx, `${field}.content[${i}].top_logprobs[${k}]`, a, "{token, logprob}");
-        return { id: Number.isInteger(a.id) ? (a.id as number) : tokenIdOf(a.token), token: a.token as string, logprob: num(a.logprob, ctx, `${field}.content[${i}].top_logprobs[${k}].logprob`), rank: null };
+        if (!isObj(a) || typeof a.token !== "string")
+          bad(ctx, `${field}.content[${i}].top_logprobs[${k}]`, a, "{token, logprob}");
+        return {
+          id: Number.isInteger(a.id) ? (a.id as number) : tokenIdOf(a.token),
+          token: a.token as string,
+          logprob: num(a.logprob, ctx, `${field}.content[${i}].top_logprobs[${k}].logprob`),
+          rank: null,
+        };
       });
     return { id, token: el.token as string, logprob, top: alts };
   });
@@ -138,7 +158,8 @@ export function parseLogprobs(lp: unknown, ctx: Where, field = "logprobs"): Toke
  */
 export function parsePromptLogprobs(list: unknown, ctx: Where, field = "prompt_logprobs"): PromptPosition[] | null {
   if (list === undefined || list === null) return null;
-  if (!Array.isArray(list)) bad(ctx, field, list, "a list (null first, then one {id: {logprob, rank}} per prompt token)");
+  if (!Array.isArray(list))
+    bad(ctx, field, list, "a list (null first, then one {id: {logprob, rank}} per prompt token)");
   return (list as unknown[]).map((pos, j) => {
     if (pos === null) return null;
     if (!isObj(pos)) bad(ctx, `${field}[${j}]`, pos, "an object {token id: {logprob, rank, decoded_token}} or null");
@@ -172,7 +193,8 @@ export function parseResponse(json: unknown, ctx: Where): ParsedResponse {
     const ch = c as Record<string, unknown>;
     let text: unknown = ch.text;
     if (text === undefined && isObj(ch.message)) text = ch.message.content ?? "";
-    if (typeof text !== "string") bad(ctx, `choices[${i}].text`, text, "a string (completions) or message.content (chat)");
+    if (typeof text !== "string")
+      bad(ctx, `choices[${i}].text`, text, "a string (completions) or message.content (chat)");
     const index = Number.isInteger(ch.index) ? (ch.index as number) : i;
     const sr = ch.stop_reason;
     return {
@@ -187,7 +209,11 @@ export function parseResponse(json: unknown, ctx: Where): ParsedResponse {
     };
   });
   choices.sort((a, b) => a.index - b.index);
-  return { model: typeof j.model === "string" ? j.model : null, choices, usage: isObj(j.usage) ? (j.usage as ParsedResponse["usage"]) : null };
+  return {
+    model: typeof j.model === "string" ? j.model : null,
+    choices,
+    usage: isObj(j.usage) ? (j.usage as ParsedResponse["usage"]) : null,
+  };
 }
 
 /**

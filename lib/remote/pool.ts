@@ -7,7 +7,12 @@ export type Outcome<R> = { ok: true; value: R } | { ok: false; error: Error };
  * Map `items` through `fn` with at most `limit` concurrent calls; outcomes come back in input order.
  * @example const out = await remote.mapSettled(prompts, 8, (p) => send(p)); out.filter((o) => !o.ok)
  */
-export async function mapSettled<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<Outcome<R>[]> {
+export async function mapSettled<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<Outcome<R>[]> {
   const out: Outcome<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

@@ -60,7 +60,13 @@ export interface ScoreSettled {
  * Defaults of RemotePolicy (besides the client's remote.clientDefaults).
  * @example remote.remotePolicyDefaults.promptFormat // "ids"
  */
-export const remotePolicyDefaults = { promptFormat: "ids" as const, scoring: "auto" as ScoringMode, extensions: true, n: 1, maxNewTokens: 64 };
+export const remotePolicyDefaults = {
+  promptFormat: "ids" as const,
+  scoring: "auto" as ScoringMode,
+  extensions: true,
+  n: 1,
+  maxNewTokens: 64,
+};
 
 interface Row {
   promptTokenIds: number[];
@@ -71,7 +77,18 @@ interface Row {
   stopReason: string | number | null;
 }
 
-const emptyResult = (): GenerateResult => ({ group: [], sample: [], promptTokenIds: [], ids: [], text: [], logprobs: [], rawLogprobs: [], finishReason: [], stopReason: [], lengths: [] });
+const emptyResult = (): GenerateResult => ({
+  group: [],
+  sample: [],
+  promptTokenIds: [],
+  ids: [],
+  text: [],
+  logprobs: [],
+  rawLogprobs: [],
+  finishReason: [],
+  stopReason: [],
+  lengths: [],
+});
 
 /**
  * A Policy over an OpenAI-compatible server; pass it anywhere a rollout.Policy goes.
@@ -90,14 +107,29 @@ export class RemotePolicy implements Policy {
   constructor(url: string, options: RemotePolicyOptions) {
     const tok = options?.tokenizer;
     if (!tok || typeof tok.encode !== "function" || typeof tok.decode !== "function")
-      fail("invalid_option", `remote.RemotePolicy: options.tokenizer must be the served model's tokenizer (got ${describe(tok)}). Load it with model.loadTokenizer(dir), or use await remote.RemotePolicy.connect(url) with cellrl serve.`, { path: ["options", "tokenizer"] }, RemotePolicy);
+      fail(
+        "invalid_option",
+        `remote.RemotePolicy: options.tokenizer must be the served model's tokenizer (got ${describe(tok)}). Load it with model.loadTokenizer(dir), or use await remote.RemotePolicy.connect(url) with cellrl serve.`,
+        { path: ["options", "tokenizer"] },
+        RemotePolicy,
+      );
     const promptFormat = options.promptFormat ?? remotePolicyDefaults.promptFormat;
     if (promptFormat !== "ids" && promptFormat !== "text")
-      fail("invalid_option", `remote.RemotePolicy: options.promptFormat must be "ids" or "text" (got ${describe(promptFormat)}).`, { path: ["options", "promptFormat"] }, RemotePolicy);
+      fail(
+        "invalid_option",
+        `remote.RemotePolicy: options.promptFormat must be "ids" or "text" (got ${describe(promptFormat)}).`,
+        { path: ["options", "promptFormat"] },
+        RemotePolicy,
+      );
     this.client = new RemoteClient(url, options);
     this.tokenizer = tok;
     this.o = { promptFormat, extensions: options.extensions ?? true, requestDefaults: options.requestDefaults ?? {} };
-    this.scorer = new RemoteScorer(this.client, { mode: options.scoring, extensions: this.o.extensions, scoreBatchSize: options.scoreBatchSize, tokenToId: (s) => this.tokenId(s) });
+    this.scorer = new RemoteScorer(this.client, {
+      mode: options.scoring,
+      extensions: this.o.extensions,
+      scoreBatchSize: options.scoreBatchSize,
+      tokenToId: (s) => this.tokenId(s),
+    });
     this.name = options.name ?? `remote:${options.model ?? this.client.baseUrl}`;
   }
 
@@ -113,10 +145,17 @@ export class RemotePolicy implements Policy {
       if (!tokenizer) {
         let files: TokenizerFiles;
         try {
-          files = (await probe.request("GET", "/cellrl/tokenizer", undefined, "remote.RemotePolicy.connect", { root: true })) as TokenizerFiles;
+          files = (await probe.request("GET", "/cellrl/tokenizer", undefined, "remote.RemotePolicy.connect", {
+            root: true,
+          })) as TokenizerFiles;
         } catch (e) {
           if (e instanceof RemoteRequestError && e.status === 404)
-            fail("invalid_option", `remote.RemotePolicy.connect: ${probe.rootUrl} does not send its tokenizer (only cellrl serve does; got HTTP 404). Pass options.tokenizer: model.loadTokenizer(<the served model's directory>).`, { path: ["options", "tokenizer"] }, RemotePolicy.connect);
+            fail(
+              "invalid_option",
+              `remote.RemotePolicy.connect: ${probe.rootUrl} does not send its tokenizer (only cellrl serve does; got HTTP 404). Pass options.tokenizer: model.loadTokenizer(<the served model's directory>).`,
+              { path: ["options", "tokenizer"] },
+              RemotePolicy.connect,
+            );
           throw e;
         }
         tokenizer = tokenizerFromFiles(files);
@@ -146,7 +185,12 @@ export class RemotePolicy implements Policy {
   private samplingBody(o: SampleOptions, where: string): Record<string, unknown> {
     const sp = checkSampling(o, where);
     const stops = o.stop === undefined ? [] : typeof o.stop === "string" ? [o.stop] : o.stop;
-    const body: Record<string, unknown> = { ...this.o.requestDefaults, max_tokens: o.maxNewTokens, temperature: sp.temperature, top_p: sp.topP };
+    const body: Record<string, unknown> = {
+      ...this.o.requestDefaults,
+      max_tokens: o.maxNewTokens,
+      temperature: sp.temperature,
+      top_p: sp.topP,
+    };
     if (stops.length) body.stop = stops;
     const ext: Record<string, unknown> = {};
     if (sp.topK > 0) ext.top_k = sp.topK;
@@ -155,8 +199,13 @@ export class RemotePolicy implements Policy {
     if (o.ignoreEos) ext.ignore_eos = true;
     if (o.includeStopStrInOutput) ext.include_stop_str_in_output = true;
     if (!this.o.extensions && Object.keys(ext).length)
-      fail("invalid_option", `${where}: ${Object.keys(ext).join(", ")} need vLLM's extensions but options.extensions is false (got ${describe(ext)}). Drop them or turn extensions on.`, { got: ext });
-    if (this.o.extensions) Object.assign(body, ext, { return_token_ids: true, return_tokens_as_token_ids: true, skip_special_tokens: true });
+      fail(
+        "invalid_option",
+        `${where}: ${Object.keys(ext).join(", ")} need vLLM's extensions but options.extensions is false (got ${describe(ext)}). Drop them or turn extensions on.`,
+        { got: ext },
+      );
+    if (this.o.extensions)
+      Object.assign(body, ext, { return_token_ids: true, return_tokens_as_token_ids: true, skip_special_tokens: true });
     return body;
   }
 
@@ -166,23 +215,44 @@ export class RemotePolicy implements Policy {
     const entries = choice.tokens;
     let logprobs = entries ? entries.map((e) => e.logprob ?? 0) : null;
     if (!ids) {
-      warn("remote/retokenized", `${where}: ${url} returned no token ids; the response text was re-encoded with the local tokenizer, so ids (and logprobs) may differ from what the server sampled. Use vLLM >= 0.10.2 or cellrl serve (they return token ids).`);
+      warn(
+        "remote/retokenized",
+        `${where}: ${url} returned no token ids; the response text was re-encoded with the local tokenizer, so ids (and logprobs) may differ from what the server sampled. Use vLLM >= 0.10.2 or cellrl serve (they return token ids).`,
+      );
       ids = this.tokenizer.encode(choice.text, { addSpecialTokens: false });
     }
     for (const id of ids)
       if (!Number.isInteger(id) || id < 0 || id >= 2 ** 31)
         fail("remote", `${where}: ${url} returned token id ${id} (expected a non-negative integer).`, { got: id });
     if (!logprobs || logprobs.length !== ids.length) {
-      warn("remote/noLogprobs", `${where}: ${url} returned ${logprobs ? logprobs.length : "no"} token logprobs for ${ids.length} tokens; the rows' logprobs are set to 0. Use a server that honours logprobs (vLLM, SGLang, cellrl serve).`);
+      warn(
+        "remote/noLogprobs",
+        `${where}: ${url} returned ${logprobs ? logprobs.length : "no"} token logprobs for ${ids.length} tokens; the rows' logprobs are set to 0. Use a server that honours logprobs (vLLM, SGLang, cellrl serve).`,
+      );
       logprobs = new Array(ids.length).fill(0);
     }
     const finishReason = choice.finishReason === "length" ? "length" : "stop";
     const stopReason = choice.stopReason ?? (finishReason === "stop" && ids.length ? ids[ids.length - 1] : null);
-    return { promptTokenIds: choice.promptTokenIds ?? promptTokenIds, ids, text: choice.text, logprobs, finishReason, stopReason };
+    return {
+      promptTokenIds: choice.promptTokenIds ?? promptTokenIds,
+      ids,
+      text: choice.text,
+      logprobs,
+      finishReason,
+      stopReason,
+    };
   }
 
   /** n samples of one prompt (topping up when a server returns fewer choices than asked, as llama.cpp does). */
-  private async sampleOne(endpoint: "/completions" | "/chat/completions", input: Record<string, unknown>, promptTokenIds: number[], n: number, seed: number, base: Record<string, unknown>, where: string): Promise<Row[]> {
+  private async sampleOne(
+    endpoint: "/completions" | "/chat/completions",
+    input: Record<string, unknown>,
+    promptTokenIds: number[],
+    n: number,
+    seed: number,
+    base: Record<string, unknown>,
+    where: string,
+  ): Promise<Row[]> {
     const url = this.client.urlOf(endpoint);
     const rows: Row[] = [];
     for (let round = 0; rows.length < n; round++) {
@@ -193,10 +263,17 @@ export class RemotePolicy implements Policy {
       if (endpoint === "/completions" && this.sampledLogprobs === 0 && res.choices.some((c) => c.tokens === null)) {
         // logprobs: 0 (the sampled token only, as vLLM reads it) means "none" to some servers: ask for 1 from now on
         this.sampledLogprobs = 1;
-        res = parseResponse(await this.client.request("POST", endpoint, { ...body, logprobs: 1 }, where), { where, url });
+        res = parseResponse(await this.client.request("POST", endpoint, { ...body, logprobs: 1 }, where), {
+          where,
+          url,
+        });
       }
       if (res.choices.length === 0 || round > n)
-        fail("remote", `${where}: ${url} returned no choices (got ${res.choices.length} after ${round + 1} requests; expected ${n}). Check the server's log.`, { got: res.choices.length, expected: n });
+        fail(
+          "remote",
+          `${where}: ${url} returned no choices (got ${res.choices.length} after ${round + 1} requests; expected ${n}). Check the server's log.`,
+          { got: res.choices.length, expected: n },
+        );
       for (const c of res.choices.slice(0, want)) rows.push(this.rowOf(c, promptTokenIds, where, url));
     }
     return rows;
@@ -239,24 +316,55 @@ export class RemotePolicy implements Policy {
   async generateSettled(prompts: string[] | number[][], options: SampleOptions = {}): Promise<GenerateSettled> {
     const where = "remote.RemotePolicy.generate";
     if (!Array.isArray(prompts) || prompts.length === 0)
-      fail("invalid_input", `${where}: prompts must be a non-empty array of strings or token-id arrays (got ${describe(prompts)}). Wrap one prompt as [prompt].`, { got: describe(prompts) }, this.generateSettled);
+      fail(
+        "invalid_input",
+        `${where}: prompts must be a non-empty array of strings or token-id arrays (got ${describe(prompts)}). Wrap one prompt as [prompt].`,
+        { got: describe(prompts) },
+        this.generateSettled,
+      );
     rejectSnakeCase(options, where, this.generateSettled);
-    const o = { n: remotePolicyDefaults.n, maxNewTokens: remotePolicyDefaults.maxNewTokens, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SampleOptions & { n: number; maxNewTokens: number };
-    if (!Number.isInteger(o.n) || o.n < 1) fail("invalid_option", `${where}: n must be an integer >= 1 (got ${describe(o.n)}).`, { path: ["n"] }, this.generateSettled);
-    if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) fail("invalid_option", `${where}: maxNewTokens must be an integer >= 1 (got ${describe(o.maxNewTokens)}).`, { path: ["maxNewTokens"] }, this.generateSettled);
+    const o = {
+      n: remotePolicyDefaults.n,
+      maxNewTokens: remotePolicyDefaults.maxNewTokens,
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    } as SampleOptions & { n: number; maxNewTokens: number };
+    if (!Number.isInteger(o.n) || o.n < 1)
+      fail(
+        "invalid_option",
+        `${where}: n must be an integer >= 1 (got ${describe(o.n)}).`,
+        { path: ["n"] },
+        this.generateSettled,
+      );
+    if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1)
+      fail(
+        "invalid_option",
+        `${where}: maxNewTokens must be an integer >= 1 (got ${describe(o.maxNewTokens)}).`,
+        { path: ["maxNewTokens"] },
+        this.generateSettled,
+      );
     const promptTokenIds = prompts.map((p, i) => {
       if (typeof p === "string") return this.tokenizer.encode(p);
       if (!Array.isArray(p) || p.length === 0 || p.some((t) => !Number.isInteger(t) || t < 0))
-        fail("invalid_input", `${where}: prompts[${i}] must be a string or a non-empty array of token ids (got ${describe(p)}).`, { path: ["prompts", i] }, this.generateSettled);
+        fail(
+          "invalid_input",
+          `${where}: prompts[${i}] must be a string or a non-empty array of token ids (got ${describe(p)}).`,
+          { path: ["prompts", i] },
+          this.generateSettled,
+        );
       return Array.from(p as number[]);
     });
     const base = this.samplingBody(o, where);
     const seeds = this.seeds(prompts.length, o);
     const model = await this.client.ensureModel(where);
-    const outcomes = await mapSettled(prompts as unknown[], this.client.options.concurrency, (p, i) => {
-      const prompt = this.o.promptFormat === "ids" || typeof p !== "string" ? promptTokenIds[i] : p;
-      return this.sampleOne("/completions", { model, prompt }, promptTokenIds[i], o.n, seeds[i], base, where);
-    }, this.client.options.signal);
+    const outcomes = await mapSettled(
+      prompts as unknown[],
+      this.client.options.concurrency,
+      (p, i) => {
+        const prompt = this.o.promptFormat === "ids" || typeof p !== "string" ? promptTokenIds[i] : p;
+        return this.sampleOne("/completions", { model, prompt }, promptTokenIds[i], o.n, seeds[i], base, where);
+      },
+      this.client.options.signal,
+    );
     return this.assemble(outcomes, prompts);
   }
 
@@ -266,7 +374,15 @@ export class RemotePolicy implements Policy {
    */
   async generate(prompts: string[] | number[][], options: SampleOptions = {}): Promise<GenerateResult> {
     const s = await this.generateSettled(prompts, options);
-    if (s.failures.length) throw new RemoteBatchError("remote.RemotePolicy.generate", "prompt", prompts.length, s.failures, s, this.generate);
+    if (s.failures.length)
+      throw new RemoteBatchError(
+        "remote.RemotePolicy.generate",
+        "prompt",
+        prompts.length,
+        s.failures,
+        s,
+        this.generate,
+      );
     return s.result;
   }
 
@@ -274,13 +390,34 @@ export class RemotePolicy implements Policy {
    * Chat completions with the server's chat template (/v1/chat/completions); rows as generate's, failures kept.
    * @example const {result} = await policy.chatSettled([[{role: "user", content: "2+2?"}]], {n: 2, maxNewTokens: 32})
    */
-  async chatSettled(conversations: ChatMessage[][], options: SampleOptions & { chatTemplateKwargs?: Record<string, unknown> } = {}): Promise<GenerateSettled> {
+  async chatSettled(
+    conversations: ChatMessage[][],
+    options: SampleOptions & { chatTemplateKwargs?: Record<string, unknown> } = {},
+  ): Promise<GenerateSettled> {
     const where = "remote.RemotePolicy.chat";
-    if (!Array.isArray(conversations) || conversations.length === 0 || conversations.some((c) => !Array.isArray(c) || c.length === 0 || c.some((m) => !m || typeof m.role !== "string" || typeof m.content !== "string")))
-      fail("invalid_input", `${where}: conversations must be a non-empty array of chats [{role, content}, ...] (got ${describe(conversations)}). Wrap one chat as [messages].`, {}, this.chatSettled);
+    if (
+      !Array.isArray(conversations) ||
+      conversations.length === 0 ||
+      conversations.some(
+        (c) =>
+          !Array.isArray(c) ||
+          c.length === 0 ||
+          c.some((m) => !m || typeof m.role !== "string" || typeof m.content !== "string"),
+      )
+    )
+      fail(
+        "invalid_input",
+        `${where}: conversations must be a non-empty array of chats [{role, content}, ...] (got ${describe(conversations)}). Wrap one chat as [messages].`,
+        {},
+        this.chatSettled,
+      );
     const { chatTemplateKwargs, ...rest } = options;
     rejectSnakeCase(rest, where, this.chatSettled);
-    const o = { n: 1, maxNewTokens: remotePolicyDefaults.maxNewTokens, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as SampleOptions & { n: number; maxNewTokens: number };
+    const o = {
+      n: 1,
+      maxNewTokens: remotePolicyDefaults.maxNewTokens,
+      ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    } as SampleOptions & { n: number; maxNewTokens: number };
     const base: Record<string, unknown> = { ...this.samplingBody(o, where), logprobs: true, top_logprobs: 0 };
     if (chatTemplateKwargs) base.chat_template_kwargs = chatTemplateKwargs;
     const seeds = this.seeds(conversations.length, o);
@@ -293,17 +430,37 @@ export class RemotePolicy implements Policy {
         return [];
       }
     };
-    const outcomes = await mapSettled(conversations, this.client.options.concurrency, (msgs, i) => this.sampleOne("/chat/completions", { model, messages: msgs }, localIds(msgs), o.n, seeds[i], base, where), this.client.options.signal);
-    return this.assemble(outcomes, conversations.map((c) => c[c.length - 1].content));
+    const outcomes = await mapSettled(
+      conversations,
+      this.client.options.concurrency,
+      (msgs, i) =>
+        this.sampleOne("/chat/completions", { model, messages: msgs }, localIds(msgs), o.n, seeds[i], base, where),
+      this.client.options.signal,
+    );
+    return this.assemble(
+      outcomes,
+      conversations.map((c) => c[c.length - 1].content),
+    );
   }
 
   /**
    * Chat completions (server-side chat template); throws a RemoteBatchError carrying the finished rows on failure.
    * @example const out = await policy.chat([[{role: "user", content: "What is 2+2?"}]], {maxNewTokens: 64}); out.text[0]
    */
-  async chat(conversations: ChatMessage[][], options: SampleOptions & { chatTemplateKwargs?: Record<string, unknown> } = {}): Promise<GenerateResult> {
+  async chat(
+    conversations: ChatMessage[][],
+    options: SampleOptions & { chatTemplateKwargs?: Record<string, unknown> } = {},
+  ): Promise<GenerateResult> {
     const s = await this.chatSettled(conversations, options);
-    if (s.failures.length) throw new RemoteBatchError("remote.RemotePolicy.chat", "conversation", conversations.length, s.failures, s, this.chat);
+    if (s.failures.length)
+      throw new RemoteBatchError(
+        "remote.RemotePolicy.chat",
+        "conversation",
+        conversations.length,
+        s.failures,
+        s,
+        this.chat,
+      );
     return s.result;
   }
 
@@ -313,16 +470,40 @@ export class RemotePolicy implements Policy {
    */
   async scoreSettled(batch: LogprobsBatch, options: ScoreOptions = {}): Promise<ScoreSettled> {
     const where = "remote.RemotePolicy.score";
-    if (!batch || typeof batch !== "object") fail("invalid_input", `${where}: batch must be {ids, attentionMask?, responseMask?} (got ${describe(batch)}). A Rollout can be passed as is.`, {}, this.scoreSettled);
+    if (!batch || typeof batch !== "object")
+      fail(
+        "invalid_input",
+        `${where}: batch must be {ids, attentionMask?, responseMask?} (got ${describe(batch)}). A Rollout can be passed as is.`,
+        {},
+        this.scoreSettled,
+      );
     const { temperature = 1, topK = 0 } = options;
     if (temperature !== 1)
-      fail("invalid_option", `${where}: options.temperature must be 1 for a remote policy (got ${describe(temperature)}). OpenAI-compatible servers return logprobs of the untempered distribution (vLLM's default logprobs mode); score at temperature 1, or score locally with model.logprobs.`, { path: ["temperature"], got: temperature, expected: 1 }, this.scoreSettled);
-    if (!Number.isInteger(topK) || topK < 0) fail("invalid_option", `${where}: options.topK must be a non-negative integer (got ${describe(topK)}).`, { path: ["topK"] }, this.scoreSettled);
-    if (options.entropy === true) warn("remote/entropy", `${where}: servers return top-k logprobs only, so remote scores carry no full-vocabulary entropy; options.entropy is ignored. Use model.logprobs locally for entropy.`);
+      fail(
+        "invalid_option",
+        `${where}: options.temperature must be 1 for a remote policy (got ${describe(temperature)}). OpenAI-compatible servers return logprobs of the untempered distribution (vLLM's default logprobs mode); score at temperature 1, or score locally with model.logprobs.`,
+        { path: ["temperature"], got: temperature, expected: 1 },
+        this.scoreSettled,
+      );
+    if (!Number.isInteger(topK) || topK < 0)
+      fail(
+        "invalid_option",
+        `${where}: options.topK must be a non-negative integer (got ${describe(topK)}).`,
+        { path: ["topK"] },
+        this.scoreSettled,
+      );
+    if (options.entropy === true)
+      warn(
+        "remote/entropy",
+        `${where}: servers return top-k logprobs only, so remote scores carry no full-vocabulary entropy; options.entropy is ignored. Use model.logprobs locally for entropy.`,
+      );
     const ids = hostInts(batch.ids, `${where}: batch.ids`, 2 ** 31, this.scoreSettled);
     const { rows: B, cols: T } = ids;
     const attn = hostMask(batch.attentionMask, ids, `${where}: batch.attentionMask`, this.scoreSettled);
-    const rm = batch.responseMask === undefined || batch.responseMask === null ? null : hostMask(batch.responseMask, ids, `${where}: batch.responseMask`, this.scoreSettled);
+    const rm =
+      batch.responseMask === undefined || batch.responseMask === null
+        ? null
+        : hostMask(batch.responseMask, ids, `${where}: batch.responseMask`, this.scoreSettled);
     const cols: number[][] = [];
     const seqs: number[][] = [];
     for (let b = 0; b < B; b++) {
@@ -330,14 +511,30 @@ export class RemotePolicy implements Policy {
       for (let t = 0; t < T; t++) if (attn[b * T + t]) c.push(t);
       if (rm)
         for (let t = 0; t < T; t++) {
-          if (rm[b * T + t] && !attn[b * T + t]) fail("invalid_input", `${where}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response mask must be inside the attention mask.`, { path: [b, t] }, this.scoreSettled);
-          if (rm[b * T + t] && t === c[0]) fail("invalid_input", `${where}: batch.responseMask is 1 on the first real token of row ${b} (column ${t}), which has no prediction to score. Start the response after the prompt.`, { path: [b, t] }, this.scoreSettled);
+          if (rm[b * T + t] && !attn[b * T + t])
+            fail(
+              "invalid_input",
+              `${where}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response mask must be inside the attention mask.`,
+              { path: [b, t] },
+              this.scoreSettled,
+            );
+          if (rm[b * T + t] && t === c[0])
+            fail(
+              "invalid_input",
+              `${where}: batch.responseMask is 1 on the first real token of row ${b} (column ${t}), which has no prediction to score. Start the response after the prompt.`,
+              { path: [b, t] },
+              this.scoreSettled,
+            );
         }
       cols.push(c);
       seqs.push(c.map((t) => ids.data[b * T + t]));
     }
     const todo = seqs.map((s, b) => ({ s, b })).filter(({ s }) => s.length >= 2);
-    const settled = await this.scorer.scoreMany(todo.map((x) => x.s), topK, where);
+    const settled = await this.scorer.scoreMany(
+      todo.map((x) => x.s),
+      topK,
+      where,
+    );
     const result: LogprobsResult = { logp: [], mask: [] };
     if (topK) result.topK = { ids: [], logp: [] };
     for (let b = 0; b < B; b++) {
@@ -378,7 +575,8 @@ export class RemotePolicy implements Policy {
    */
   async score(batch: LogprobsBatch, options: ScoreOptions = {}): Promise<LogprobsResult> {
     const s = await this.scoreSettled(batch, options);
-    if (s.failures.length) throw new RemoteBatchError("remote.RemotePolicy.score", "row", s.result.logp.length, s.failures, s, this.score);
+    if (s.failures.length)
+      throw new RemoteBatchError("remote.RemotePolicy.score", "row", s.result.logp.length, s.failures, s, this.score);
     return s.result;
   }
 

@@ -3,7 +3,13 @@
 // echo route elsewhere. Rows come back "tokens"-aligned like distill.localTeacher: row t is the teacher's
 // distribution for token t given tokens < t (verl's teacher returns rows shifted by one; this is converted here).
 import { describe, fail } from "../core/errors.js";
-import type { TeacherBatch, TeacherOutput, TeacherScoreOptions, TeacherSource, TopkTeacherOutput } from "../distill/teacher.js";
+import type {
+  TeacherBatch,
+  TeacherOutput,
+  TeacherScoreOptions,
+  TeacherSource,
+  TopkTeacherOutput,
+} from "../distill/teacher.js";
 import { hostInts, hostMask } from "../model/batch.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
 import { RemoteClient, type ClientOptions } from "./client.js";
@@ -39,12 +45,26 @@ const EMPTY_LOGPROB = -1e4;
  * A TeacherSource over an OpenAI-compatible server serving the teacher model (same tokenizer as the student).
  * @example const teacher = remote.remoteTeacher("http://gpu-box:8000", {tokenizer: tok, topK: 20}); await distill.gkdStep({policy, opt, teacher, prompts})
  */
-export function remoteTeacher(url: string, options: RemoteTeacherOptions = {}): TeacherSource & { client: RemoteClient; close(): void } {
+export function remoteTeacher(
+  url: string,
+  options: RemoteTeacherOptions = {},
+): TeacherSource & { client: RemoteClient; close(): void } {
   const V = options.vocabSize ?? options.tokenizer?.vocabSize;
   if (!Number.isInteger(V) || (V as number) < 1)
-    fail("invalid_option", `remote.remoteTeacher: the vocabulary size is unknown (got vocabSize ${describe(options.vocabSize)}, tokenizer ${describe(options.tokenizer)}). Pass options.vocabSize (the student's vocab_size) or options.tokenizer.`, { path: ["options", "vocabSize"] }, remoteTeacher);
+    fail(
+      "invalid_option",
+      `remote.remoteTeacher: the vocabulary size is unknown (got vocabSize ${describe(options.vocabSize)}, tokenizer ${describe(options.tokenizer)}). Pass options.vocabSize (the student's vocab_size) or options.tokenizer.`,
+      { path: ["options", "vocabSize"] },
+      remoteTeacher,
+    );
   const fixedK = options.topK ?? remoteTeacherDefaults.topK;
-  if (!Number.isInteger(fixedK) || fixedK < 1) fail("invalid_option", `remote.remoteTeacher: options.topK must be an integer >= 1 (got ${describe(fixedK)}). A server sends top-k only.`, { path: ["options", "topK"] }, remoteTeacher);
+  if (!Number.isInteger(fixedK) || fixedK < 1)
+    fail(
+      "invalid_option",
+      `remote.remoteTeacher: options.topK must be an integer >= 1 (got ${describe(fixedK)}). A server sends top-k only.`,
+      { path: ["options", "topK"] },
+      remoteTeacher,
+    );
   const client = new RemoteClient(url, options);
   const tok = options.tokenizer;
   let idOf: Map<string, number> | null = null;
@@ -80,8 +100,19 @@ export function remoteTeacher(url: string, options: RemoteTeacherOptions = {}): 
         cols.push(c);
       }
       const rowsToScore = cols.map((c, b) => ({ b, c })).filter((x) => x.c.length >= 2);
-      const settled = await scorer.scoreMany(rowsToScore.map(({ b, c }) => c.map((t) => ids.data[b * T + t])), K, where);
-      const out: TopkTeacherOutput = { kind: "topk", ids: new Int32Array(B * T * K), logprobs: new Float32Array(B * T * K).fill(EMPTY_LOGPROB), B, T, K };
+      const settled = await scorer.scoreMany(
+        rowsToScore.map(({ b, c }) => c.map((t) => ids.data[b * T + t])),
+        K,
+        where,
+      );
+      const out: TopkTeacherOutput = {
+        kind: "topk",
+        ids: new Int32Array(B * T * K),
+        logprobs: new Float32Array(B * T * K).fill(EMPTY_LOGPROB),
+        B,
+        T,
+        K,
+      };
       settled.values.forEach((v, k) => {
         if (!v?.top) return;
         const { b, c } = rowsToScore[k];
@@ -90,7 +121,11 @@ export function remoteTeacher(url: string, options: RemoteTeacherOptions = {}): 
           if (!top) return;
           for (let i = 0; i < Math.min(K, top.ids.length); i++) {
             if (!(top.ids[i] >= 0 && top.ids[i] < (V as number)))
-              fail("shape_mismatch", `${where}: the teacher sent token id ${top.ids[i]} (row ${b}, column ${t}) outside the student vocabulary [0, ${V}). Teacher and student must share the tokenizer.`, { path: [b, t], got: top.ids[i] });
+              fail(
+                "shape_mismatch",
+                `${where}: the teacher sent token id ${top.ids[i]} (row ${b}, column ${t}) outside the student vocabulary [0, ${V}). Teacher and student must share the tokenizer.`,
+                { path: [b, t], got: top.ids[i] },
+              );
             out.ids[(b * T + t) * K + i] = top.ids[i];
             out.logprobs[(b * T + t) * K + i] = top.logprobs[i];
           }
@@ -98,7 +133,10 @@ export function remoteTeacher(url: string, options: RemoteTeacherOptions = {}): 
       });
       if (settled.failures.length) {
         const failures = settled.failures.map((f) => ({ ...f, index: rowsToScore[f.index].b }));
-        throw new RemoteBatchError(where, "row", B, failures, { output: out, done: rowsToScore.filter((_, k) => settled.values[k]).map((x) => x.b) });
+        throw new RemoteBatchError(where, "row", B, failures, {
+          output: out,
+          done: rowsToScore.filter((_, k) => settled.values[k]).map((x) => x.b),
+        });
       }
       return out;
     },

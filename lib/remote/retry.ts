@@ -19,14 +19,24 @@ export interface RetryOptions {
  * Defaults of the retry policy.
  * @example remote.retryDefaults.retries // 4
  */
-export const retryDefaults: Required<RetryOptions> = { retries: 4, backoffMs: 250, maxBackoffMs: 20000, maxRetryAfterMs: 60000 };
+export const retryDefaults: Required<RetryOptions> = {
+  retries: 4,
+  backoffMs: 250,
+  maxBackoffMs: 20000,
+  maxRetryAfterMs: 60000,
+};
 
 /**
  * True for HTTP statuses worth retrying: 408, 425, 429 and 5xx except 501 / 505 (those will not change).
  * @example remote.isRetryableStatus(503) // true
  */
 export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || (status >= 500 && status <= 599 && status !== 501 && status !== 505);
+  return (
+    status === 408 ||
+    status === 425 ||
+    status === 429 ||
+    (status >= 500 && status <= 599 && status !== 501 && status !== 505)
+  );
 }
 
 /**

@@ -51,9 +51,18 @@ function int(b: Body, key: string, def: number | null, min: number, max = Number
   const v = b[key];
   if (v === undefined || v === null) return def;
   // vLLM's wording, so clients (and cellrl's own) recognise it and suggest --max-logprobs
-  if (/logprobs$/.test(key) && Number.isInteger(v) && (v as number) > max) throw new ApiError(400, `Requested ${key.replace(/_/g, " ")} of ${v}, which is greater than max allowed: ${max}.`, key);
+  if (/logprobs$/.test(key) && Number.isInteger(v) && (v as number) > max)
+    throw new ApiError(
+      400,
+      `Requested ${key.replace(/_/g, " ")} of ${v}, which is greater than max allowed: ${max}.`,
+      key,
+    );
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
-    throw new ApiError(400, `${key} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "inf" : max}] (got ${describe(v)}).`, key);
+    throw new ApiError(
+      400,
+      `${key} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "inf" : max}] (got ${describe(v)}).`,
+      key,
+    );
   return v;
 }
 
@@ -67,15 +76,22 @@ function bool(b: Body, key: string, def: boolean): boolean {
 function num(b: Body, key: string): number | undefined {
   const v = b[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new ApiError(400, `${key} must be a number (got ${describe(v)}).`, key);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new ApiError(400, `${key} must be a number (got ${describe(v)}).`, key);
   return v;
 }
 
 function checkModel(ctx: ServeContext, b: Body): void {
   if (b.model !== undefined && b.model !== null && b.model !== ctx.name)
-    throw new ApiError(404, `The model \`${String(b.model)}\` does not exist. This server serves \`${ctx.name}\` (GET /v1/models).`, "model");
-  if (b.stream === true) throw new ApiError(400, "stream: true is not supported by cellrl serve; send stream: false.", "stream");
-  if (b.best_of !== undefined && b.best_of !== null && b.best_of !== b.n && b.best_of !== 1) throw new ApiError(400, "best_of is not supported by cellrl serve.", "best_of");
+    throw new ApiError(
+      404,
+      `The model \`${String(b.model)}\` does not exist. This server serves \`${ctx.name}\` (GET /v1/models).`,
+      "model",
+    );
+  if (b.stream === true)
+    throw new ApiError(400, "stream: true is not supported by cellrl serve; send stream: false.", "stream");
+  if (b.best_of !== undefined && b.best_of !== null && b.best_of !== b.n && b.best_of !== 1)
+    throw new ApiError(400, "best_of is not supported by cellrl serve.", "best_of");
 }
 
 /** Token ids of the `prompt` field (string, list of strings, ids, list of id lists). */
@@ -86,17 +102,26 @@ function promptsOf(ctx: ServeContext, b: Body): { ids: number[][]; texts: (strin
   let list: (string | number[])[];
   if (typeof p === "string") list = [p];
   else if (isIds(p)) list = [p];
-  else if (Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === "string" || isIds(x))) list = p as (string | number[])[];
-  else throw new ApiError(400, `prompt must be a string, a list of strings, a list of token ids or a list of such lists (got ${describe(p)}).`, "prompt");
+  else if (Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === "string" || isIds(x)))
+    list = p as (string | number[])[];
+  else
+    throw new ApiError(
+      400,
+      `prompt must be a string, a list of strings, a list of token ids or a list of such lists (got ${describe(p)}).`,
+      "prompt",
+    );
   const ids = list.map((x, i) => {
     let t: number[];
     try {
-      t = typeof x === "string" ? ctx.tokenizer.encode(x, { addSpecialTokens: bool(b, "add_special_tokens", true) }) : x;
+      t =
+        typeof x === "string" ? ctx.tokenizer.encode(x, { addSpecialTokens: bool(b, "add_special_tokens", true) }) : x;
     } catch (e) {
       throw new ApiError(400, `prompt ${i} cannot be tokenized: ${(e as Error).message}`, "prompt");
     }
     if (t.length === 0) throw new ApiError(400, `prompt ${i} is empty (got no tokens).`, "prompt");
-    for (const id of t) if (!(id >= 0 && id < V)) throw new ApiError(400, `Token id ${id} in prompt ${i} is out of vocabulary (expected 0..${V - 1}).`, "prompt");
+    for (const id of t)
+      if (!(id >= 0 && id < V))
+        throw new ApiError(400, `Token id ${id} in prompt ${i} is out of vocabulary (expected 0..${V - 1}).`, "prompt");
     return t;
   });
   return { ids, texts: list.map((x) => (typeof x === "string" ? x : null)) };
@@ -106,22 +131,44 @@ function promptsOf(ctx: ServeContext, b: Body): { ids: number[][]; texts: (strin
 function samplingOf(ctx: ServeContext, b: Body) {
   const stopRaw = b.stop;
   const stop = stopRaw === undefined || stopRaw === null ? [] : typeof stopRaw === "string" ? [stopRaw] : stopRaw;
-  if (!Array.isArray(stop) || stop.some((s) => typeof s !== "string" || s === "")) throw new ApiError(400, `stop must be a string or a list of non-empty strings (got ${describe(stopRaw)}).`, "stop");
+  if (!Array.isArray(stop) || stop.some((s) => typeof s !== "string" || s === ""))
+    throw new ApiError(400, `stop must be a string or a list of non-empty strings (got ${describe(stopRaw)}).`, "stop");
   const stopIds = b.stop_token_ids ?? [];
   const V = ctx.model.config.vocab_size;
-  if (!Array.isArray(stopIds) || stopIds.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) throw new ApiError(400, `stop_token_ids must be token ids in [0, ${V}) (got ${describe(stopIds)}).`, "stop_token_ids");
+  if (!Array.isArray(stopIds) || stopIds.some((t) => !Number.isInteger(t) || t < 0 || t >= V))
+    throw new ApiError(
+      400,
+      `stop_token_ids must be token ids in [0, ${V}) (got ${describe(stopIds)}).`,
+      "stop_token_ids",
+    );
   const topK = int(b, "top_k", 0, -1);
-  const o = { temperature: num(b, "temperature") ?? 1, top_p: num(b, "top_p") ?? 1, top_k: topK === -1 ? 0 : (topK as number), min_p: num(b, "min_p") ?? 0 };
+  const o = {
+    temperature: num(b, "temperature") ?? 1,
+    top_p: num(b, "top_p") ?? 1,
+    top_k: topK === -1 ? 0 : (topK as number),
+    min_p: num(b, "min_p") ?? 0,
+  };
   try {
     checkSampling({ temperature: o.temperature, topP: o.top_p, topK: o.top_k, minP: o.min_p }, "cellrl serve");
   } catch (e) {
     // the API speaks vLLM's names: report the request field, not cellrl's camelCase option
     const field = e instanceof CellrlError ? String(e.path[0] ?? "") : "";
     const snake = Object.keys(snakeCaseNames).find((k) => snakeCaseNames[k] === field) ?? field;
-    throw new ApiError(400, field ? (e as Error).message.replace(new RegExp(`\\b${field}\\b`, "g"), snake) : (e as Error).message, snake || null);
+    throw new ApiError(
+      400,
+      field ? (e as Error).message.replace(new RegExp(`\\b${field}\\b`, "g"), snake) : (e as Error).message,
+      snake || null,
+    );
   }
-  for (const k of ["presence_penalty", "frequency_penalty"]) if ((num(b, k) ?? 0) !== 0) throw new ApiError(400, `${k} is not supported by cellrl serve (got ${b[k]}); send 0.`, k);
-  if ((num(b, "repetition_penalty") ?? 1) !== 1) throw new ApiError(400, `repetition_penalty is not supported by cellrl serve (got ${b.repetition_penalty}); send 1.`, "repetition_penalty");
+  for (const k of ["presence_penalty", "frequency_penalty"])
+    if ((num(b, k) ?? 0) !== 0)
+      throw new ApiError(400, `${k} is not supported by cellrl serve (got ${b[k]}); send 0.`, k);
+  if ((num(b, "repetition_penalty") ?? 1) !== 1)
+    throw new ApiError(
+      400,
+      `repetition_penalty is not supported by cellrl serve (got ${b.repetition_penalty}); send 1.`,
+      "repetition_penalty",
+    );
   return {
     ...o,
     n: int(b, "n", 1, 1, ctx.maxN) as number,
@@ -158,10 +205,19 @@ function contextCheck(ctx: ServeContext, ids: number[][], maxTokens: number): vo
   const L = ctx.model.config.max_position_embeddings;
   for (const p of ids)
     if (p.length + maxTokens > L)
-      throw new ApiError(400, `This model's maximum context length is ${L} tokens. However, you requested ${p.length + maxTokens} tokens (${p.length} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`, "max_tokens");
+      throw new ApiError(
+        400,
+        `This model's maximum context length is ${L} tokens. However, you requested ${p.length + maxTokens} tokens (${p.length} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+        "max_tokens",
+      );
 }
 
-function sample(ctx: ServeContext, ids: number[][], maxTokens: number, s: ReturnType<typeof samplingOf>): GenerateResult {
+function sample(
+  ctx: ServeContext,
+  ids: number[][],
+  maxTokens: number,
+  s: ReturnType<typeof samplingOf>,
+): GenerateResult {
   const { n, seed, temperature, top_p, top_k, min_p, stop, stop_token_ids, ignore_eos, include_stop_str_in_output } = s;
   return generate(ctx.model, ids, {
     tokenizer: ctx.tokenizer,
@@ -179,7 +235,8 @@ function sample(ctx: ServeContext, ids: number[][], maxTokens: number, s: Return
   });
 }
 
-const tokenText = (ctx: ServeContext, id: number, asIds: boolean) => (asIds ? `token_id:${id}` : ctx.tokenizer.decode([id]));
+const tokenText = (ctx: ServeContext, id: number, asIds: boolean) =>
+  asIds ? `token_id:${id}` : ctx.tokenizer.decode([id]);
 const bytesOf = (s: string) => Array.from(Buffer.from(s, "utf8"));
 
 /** The k best alternatives of a position plus the position's own token (vLLM adds it when it ranks lower). */
@@ -193,7 +250,12 @@ function promptLogprobsJson(ctx: ServeContext, seq: number[], scores: (PositionS
   return seq.slice(0, P).map((id, j) => {
     const sc = scores[j];
     if (!sc) return null;
-    return Object.fromEntries(alternatives(sc, k, id).map((a) => [String(a.id), { logprob: a.logprob, rank: a.rank, decoded_token: ctx.tokenizer.decode([a.id]) }]));
+    return Object.fromEntries(
+      alternatives(sc, k, id).map((a) => [
+        String(a.id),
+        { logprob: a.logprob, rank: a.rank, decoded_token: ctx.tokenizer.decode([a.id]) },
+      ]),
+    );
   });
 }
 
@@ -202,7 +264,8 @@ function promptLogprobsJson(ctx: ServeContext, seq: number[], scores: (PositionS
  * @example remote.completions(ctx, {prompt: "1+1=", max_tokens: 4, n: 2, logprobs: 1, seed: 0}).choices.length // 2
  */
 export function completions(ctx: ServeContext, body: unknown): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
   const b = body as Body;
   checkModel(ctx, b);
   const prompts = promptsOf(ctx, b);
@@ -216,7 +279,9 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
   contextCheck(ctx, prompts.ids, maxTokens);
   const out: GenerateResult | null = maxTokens > 0 ? sample(ctx, prompts.ids, maxTokens, s) : null;
   const K = Math.max(logprobs ?? 0, promptK ?? 0);
-  const seqs = prompts.ids.flatMap((p, g) => Array.from({ length: s.n }, (_, k) => [...p, ...(out ? out.ids[g * s.n + k] : [])]));
+  const seqs = prompts.ids.flatMap((p, g) =>
+    Array.from({ length: s.n }, (_, k) => [...p, ...(out ? out.ids[g * s.n + k] : [])]),
+  );
   // logprobs 0 without echo / prompt_logprobs: the sampler's own raw logprobs suffice (no second forward pass)
   const fromSampler = logprobs === 0 && !echo && promptK === null && out !== null;
   const allScores = (logprobs !== null && !fromSampler) || promptK !== null ? scorePositions(ctx.model, seqs, K) : null;
@@ -232,11 +297,15 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
       const seq = seqs[r];
       const scores = allScores ? allScores[r] : [];
       let text = out ? rowText(ctx, out, r, s) : "";
-      if (echo) text = (prompts.texts[g] ?? ctx.tokenizer.decode(pIds, { skipSpecialTokens: s.skip_special_tokens })) + text;
+      if (echo)
+        text = (prompts.texts[g] ?? ctx.tokenizer.decode(pIds, { skipSpecialTokens: s.skip_special_tokens })) + text;
       let lp: Record<string, unknown> | null = null;
       if (logprobs !== null) {
         const from = echo ? 0 : P;
-        const tokens: string[] = [], tokenLogprobs: (number | null)[] = [], top: (Record<string, number> | null)[] = [], offsets: number[] = [];
+        const tokens: string[] = [],
+          tokenLogprobs: (number | null)[] = [],
+          top: (Record<string, number> | null)[] = [],
+          offsets: number[] = [];
         let off = 0;
         for (let j = from; j < seq.length; j++) {
           const t = tokenText(ctx, seq[j], asIds);
@@ -251,7 +320,13 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
           }
           const sc = scores[j];
           tokenLogprobs.push(sc ? sc.logprob : null);
-          top.push(sc ? Object.fromEntries(alternatives(sc, logprobs, seq[j]).map((a) => [tokenText(ctx, a.id, asIds), a.logprob])) : null);
+          top.push(
+            sc
+              ? Object.fromEntries(
+                  alternatives(sc, logprobs, seq[j]).map((a) => [tokenText(ctx, a.id, asIds), a.logprob]),
+                )
+              : null,
+          );
         }
         lp = { text_offset: offsets, token_logprobs: tokenLogprobs, tokens, top_logprobs: top };
       }
@@ -273,7 +348,11 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
     created: Math.floor(Date.now() / 1000),
     model: ctx.name,
     choices,
-    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens + completionTokens, completion_tokens: completionTokens },
+    usage: {
+      prompt_tokens: promptTokens,
+      total_tokens: promptTokens + completionTokens,
+      completion_tokens: completionTokens,
+    },
     system_fingerprint: null,
   };
 }
@@ -281,15 +360,26 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
 /** Chat messages with OpenAI content parts ([{type: "text", text}]) flattened to strings. */
 function messagesOf(b: Body): ChatMessage[] {
   const m = b.messages;
-  if (!Array.isArray(m) || m.length === 0) throw new ApiError(400, `messages must be a non-empty list of {role, content} (got ${describe(m)}).`, "messages");
+  if (!Array.isArray(m) || m.length === 0)
+    throw new ApiError(400, `messages must be a non-empty list of {role, content} (got ${describe(m)}).`, "messages");
   return m.map((x, i) => {
-    if (typeof x !== "object" || x === null || typeof (x as Body).role !== "string") throw new ApiError(400, `messages[${i}] must be {role, content} (got ${describe(x)}).`, "messages");
+    if (typeof x !== "object" || x === null || typeof (x as Body).role !== "string")
+      throw new ApiError(400, `messages[${i}] must be {role, content} (got ${describe(x)}).`, "messages");
     const { role, content, ...rest } = x as Body;
     let text: string;
     if (typeof content === "string") text = content;
     else if (content === null || content === undefined) text = "";
-    else if (Array.isArray(content) && content.every((p) => p && (p as Body).type === "text" && typeof (p as Body).text === "string")) text = content.map((p) => (p as Body).text as string).join("");
-    else throw new ApiError(400, `messages[${i}].content must be a string or a list of {type: "text", text} parts (got ${describe(content)}).`, "messages");
+    else if (
+      Array.isArray(content) &&
+      content.every((p) => p && (p as Body).type === "text" && typeof (p as Body).text === "string")
+    )
+      text = content.map((p) => (p as Body).text as string).join("");
+    else
+      throw new ApiError(
+        400,
+        `messages[${i}].content must be a string or a list of {type: "text", text} parts (got ${describe(content)}).`,
+        "messages",
+      );
     return { ...rest, role: role as string, content: text };
   });
 }
@@ -299,31 +389,44 @@ function messagesOf(b: Body): ChatMessage[] {
  * @example remote.chatCompletions(ctx, {messages: [{role: "user", content: "2+2?"}], max_tokens: 8}).choices[0].message.content
  */
 export function chatCompletions(ctx: ServeContext, body: unknown): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
   const b = body as Body;
   checkModel(ctx, b);
   const messages = messagesOf(b);
   const template = ctx.chatTemplate ?? (ctx.tokenizer as { chatTemplate?: string | null }).chatTemplate ?? null;
   if (!template)
-    throw new ApiError(400, "The model has no chat template. Start cellrl serve with --chat-template NAME|FILE (chatml, qwen2.5, plain, or a Jinja file), or save the tokenizer with a chat template; or use /v1/completions.", "messages");
+    throw new ApiError(
+      400,
+      "The model has no chat template. Start cellrl serve with --chat-template NAME|FILE (chatml, qwen2.5, plain, or a Jinja file), or save the tokenizer with a chat template; or use /v1/completions.",
+      "messages",
+    );
   let text: string;
   try {
     text = applyChatTemplate(messages, {
       tokenizer: ctx.tokenizer,
       template,
       addGenerationPrompt: bool(b, "add_generation_prompt", true),
-      context: typeof b.chat_template_kwargs === "object" && b.chat_template_kwargs !== null ? (b.chat_template_kwargs as Record<string, unknown>) : {},
+      context:
+        typeof b.chat_template_kwargs === "object" && b.chat_template_kwargs !== null
+          ? (b.chat_template_kwargs as Record<string, unknown>)
+          : {},
     });
   } catch (e) {
     throw new ApiError(400, `The chat template failed on these messages: ${(e as Error).message}`, "messages");
   }
-  const { ids: [pIds] } = promptsOf(ctx, { prompt: text, add_special_tokens: false });
+  const {
+    ids: [pIds],
+  } = promptsOf(ctx, { prompt: text, add_special_tokens: false });
   const s = samplingOf(ctx, b);
   const L = ctx.model.config.max_position_embeddings;
-  const maxTokens = (int(b, "max_completion_tokens", null, 1) ?? int(b, "max_tokens", null, 1) ?? Math.max(1, L - pIds.length)) as number;
+  const maxTokens = (int(b, "max_completion_tokens", null, 1) ??
+    int(b, "max_tokens", null, 1) ??
+    Math.max(1, L - pIds.length)) as number;
   const wantLogprobs = bool(b, "logprobs", false);
   const topK = int(b, "top_logprobs", null, 0, ctx.maxLogprobs);
-  if (topK !== null && topK > 0 && !wantLogprobs) throw new ApiError(400, "top_logprobs needs logprobs: true.", "top_logprobs");
+  if (topK !== null && topK > 0 && !wantLogprobs)
+    throw new ApiError(400, "top_logprobs needs logprobs: true.", "top_logprobs");
   const promptK = int(b, "prompt_logprobs", null, 0, ctx.maxLogprobs);
   const asIds = bool(b, "return_tokens_as_token_ids", false);
   const withIds = bool(b, "return_token_ids", false);
@@ -332,7 +435,11 @@ export function chatCompletions(ctx: ServeContext, body: unknown): Record<string
   const P = pIds.length;
   let promptLp: unknown = null;
   const seqs = out.ids.map((rIds) => [...pIds, ...rIds]);
-  const allScores = wantLogprobs ? scorePositions(ctx.model, seqs, Math.max(topK ?? 0, promptK ?? 0)) : promptK !== null ? scorePositions(ctx.model, seqs.slice(0, 1), promptK) : null;
+  const allScores = wantLogprobs
+    ? scorePositions(ctx.model, seqs, Math.max(topK ?? 0, promptK ?? 0))
+    : promptK !== null
+      ? scorePositions(ctx.model, seqs.slice(0, 1), promptK)
+      : null;
   const choices = out.ids.map((rIds, r) => {
     const seq = seqs[r];
     const scores = allScores?.[r] ?? [];
@@ -345,7 +452,12 @@ export function chatCompletions(ctx: ServeContext, body: unknown): Record<string
             const t = tokenText(ctx, a.id, asIds);
             return { token: t, logprob: a.logprob, bytes: bytesOf(asIds ? ctx.tokenizer.decode([a.id]) : t) };
           });
-          return { token: tok, logprob: sc.logprob, bytes: bytesOf(asIds ? ctx.tokenizer.decode([id]) : tok), top_logprobs: alts };
+          return {
+            token: tok,
+            logprob: sc.logprob,
+            bytes: bytesOf(asIds ? ctx.tokenizer.decode([id]) : tok),
+            top_logprobs: alts,
+          };
         })
       : null;
     return {
@@ -379,10 +491,19 @@ export function tokenize(ctx: ServeContext, body: unknown): Record<string, unkno
   let ids: number[];
   if (b.messages !== undefined) {
     const template = ctx.chatTemplate ?? (ctx.tokenizer as { chatTemplate?: string | null }).chatTemplate ?? null;
-    if (!template) throw new ApiError(400, "The model has no chat template (start cellrl serve with --chat-template).", "messages");
-    ids = promptsOf(ctx, { prompt: applyChatTemplate(messagesOf(b), { tokenizer: ctx.tokenizer, template, addGenerationPrompt: bool(b, "add_generation_prompt", true) }), add_special_tokens: false }).ids[0];
+    if (!template)
+      throw new ApiError(400, "The model has no chat template (start cellrl serve with --chat-template).", "messages");
+    ids = promptsOf(ctx, {
+      prompt: applyChatTemplate(messagesOf(b), {
+        tokenizer: ctx.tokenizer,
+        template,
+        addGenerationPrompt: bool(b, "add_generation_prompt", true),
+      }),
+      add_special_tokens: false,
+    }).ids[0];
   } else {
-    if (typeof b.prompt !== "string") throw new ApiError(400, `prompt must be a string (got ${describe(b.prompt)}).`, "prompt");
+    if (typeof b.prompt !== "string")
+      throw new ApiError(400, `prompt must be a string (got ${describe(b.prompt)}).`, "prompt");
     ids = ctx.tokenizer.encode(b.prompt, { addSpecialTokens: bool(b, "add_special_tokens", true) });
   }
   return { count: ids.length, max_model_len: ctx.model.config.max_position_embeddings, tokens: ids };
@@ -395,6 +516,7 @@ export function tokenize(ctx: ServeContext, body: unknown): Record<string, unkno
 export function detokenize(ctx: ServeContext, body: unknown): Record<string, unknown> {
   const t = (body as Body | null)?.tokens;
   const V = ctx.model.config.vocab_size;
-  if (!Array.isArray(t) || t.some((x) => !Number.isInteger(x) || x < 0 || x >= V)) throw new ApiError(400, `tokens must be token ids in [0, ${V}) (got ${describe(t)}).`, "tokens");
+  if (!Array.isArray(t) || t.some((x) => !Number.isInteger(x) || x < 0 || x >= V))
+    throw new ApiError(400, `tokens must be token ids in [0, ${V}) (got ${describe(t)}).`, "tokens");
   return { prompt: ctx.tokenizer.decode(t as number[]) };
 }

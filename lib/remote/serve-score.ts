@@ -26,16 +26,20 @@ export function scorePositions(model: LlamaModel, seqs: number[][], k: number): 
   const kk = Math.min(k, V);
   const out: (PositionScore | null)[][] = seqs.map(() => [null]);
   const order = seqs.map((s, i) => i).filter((i) => seqs[i].length >= 2);
-  for (let at = 0; at < order.length; ) {
+  for (let at = 0; at < order.length;) {
     const L = Math.max(...order.slice(at).map((i) => seqs[i].length));
     const rows = Math.max(1, Math.min(order.length - at, Math.floor(MAX_LOGITS / (L * V))));
     const batch = order.slice(at, at + rows);
     at += rows;
     const B = batch.length;
     const ids = batch.map((i) => [...seqs[i], ...new Array<number>(L - seqs[i].length).fill(0)]);
-    const mask = batch.map((i) => [...new Array<number>(seqs[i].length).fill(1), ...new Array<number>(L - seqs[i].length).fill(0)]);
+    const mask = batch.map((i) => [
+      ...new Array<number>(seqs[i].length).fill(1),
+      ...new Array<number>(L - seqs[i].length).fill(0),
+    ]);
     const flat = new Int32Array(B * (L - 1));
-    for (let b = 0; b < B; b++) for (let r = 0; r + 1 < L; r++) flat[b * (L - 1) + r] = (b * (L - 1) + r) * V + ids[b][r + 1];
+    for (let b = 0; b < B; b++)
+      for (let r = 0; r + 1 < L; r++) flat[b * (L - 1) + r] = (b * (L - 1) + r) * V + ids[b][r + 1];
     const { lp, rank, topIds, topLp } = tf.tidy(() => {
       const { logits } = model.forward({ ids, attentionMask: mask });
       const z = tf.reshape(tf.slice(logits, [0, 0, 0], [B, L - 1, V]), [B * (L - 1), V]);

@@ -38,7 +38,15 @@ export interface ServeOptions {
  * Defaults of serve.
  * @example remote.serveDefaults.host // "127.0.0.1"
  */
-export const serveDefaults = { port: 8000, host: "127.0.0.1", name: "cellrl", seed: 0, maxLogprobs: 20, maxN: 64, maxBodyBytes: 16 << 20 };
+export const serveDefaults = {
+  port: 8000,
+  host: "127.0.0.1",
+  name: "cellrl",
+  seed: 0,
+  maxLogprobs: 20,
+  maxN: 64,
+  maxBodyBytes: 16 << 20,
+};
 
 /** A running server. */
 export interface RunningServer {
@@ -67,16 +75,60 @@ function errorBody(status: number, message: string, type: string, param: string 
  * Serve a model over the OpenAI-compatible API; resolves once listening.
  * @example const srv = await remote.serve(m, tok, {port: 0}); const policy = await remote.RemotePolicy.connect(srv.url); await srv.close()
  */
-export async function serve(model: LlamaModel, tokenizer: Tokenizer, options: ServeOptions = {}): Promise<RunningServer> {
-  const o = { ...serveDefaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof serveDefaults & ServeOptions;
-  if (!model || typeof (model as { forward?: unknown }).forward !== "function") fail("invalid_input", `remote.serve: model must be a model.LlamaModel (got ${describe(model)}). Load one with model.loadCheckpoint(dir).`, {}, serve);
-  if (!tokenizer || typeof tokenizer.encode !== "function") fail("invalid_input", `remote.serve: tokenizer must be the model's tokenizer (got ${describe(tokenizer)}). loadCheckpoint returns it when the checkpoint has tokenizer.json.`, {}, serve);
+export async function serve(
+  model: LlamaModel,
+  tokenizer: Tokenizer,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
+  const o = {
+    ...serveDefaults,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as typeof serveDefaults & ServeOptions;
+  if (!model || typeof (model as { forward?: unknown }).forward !== "function")
+    fail(
+      "invalid_input",
+      `remote.serve: model must be a model.LlamaModel (got ${describe(model)}). Load one with model.loadCheckpoint(dir).`,
+      {},
+      serve,
+    );
+  if (!tokenizer || typeof tokenizer.encode !== "function")
+    fail(
+      "invalid_input",
+      `remote.serve: tokenizer must be the model's tokenizer (got ${describe(tokenizer)}). loadCheckpoint returns it when the checkpoint has tokenizer.json.`,
+      {},
+      serve,
+    );
   if (tokenizer.vocabSize > model.config.vocab_size)
-    fail("shape_mismatch", `remote.serve: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}. Serve the tokenizer the model was trained with.`, {}, serve);
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) fail("invalid_option", `remote.serve: options.port must be an integer in [0, 65535] (got ${describe(o.port)}). Use 0 for a free port.`, { path: ["port"] }, serve);
+    fail(
+      "shape_mismatch",
+      `remote.serve: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}. Serve the tokenizer the model was trained with.`,
+      {},
+      serve,
+    );
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+    fail(
+      "invalid_option",
+      `remote.serve: options.port must be an integer in [0, 65535] (got ${describe(o.port)}). Use 0 for a free port.`,
+      { path: ["port"] },
+      serve,
+    );
   for (const k of ["maxLogprobs", "maxN"] as const)
-    if (!Number.isInteger(o[k]) || o[k] < 1) fail("invalid_option", `remote.serve: options.${k} must be an integer >= 1 (got ${describe(o[k])}).`, { path: [k] }, serve);
-  const ctx: ServeContext = { model, tokenizer, name: o.name, rng: new Rng(o.seed), maxLogprobs: o.maxLogprobs, maxN: o.maxN, chatTemplate: o.chatTemplate ?? null };
+    if (!Number.isInteger(o[k]) || o[k] < 1)
+      fail(
+        "invalid_option",
+        `remote.serve: options.${k} must be an integer >= 1 (got ${describe(o[k])}).`,
+        { path: [k] },
+        serve,
+      );
+  const ctx: ServeContext = {
+    model,
+    tokenizer,
+    name: o.name,
+    rng: new Rng(o.seed),
+    maxLogprobs: o.maxLogprobs,
+    maxN: o.maxN,
+    chatTemplate: o.chatTemplate ?? null,
+  };
   let files: TokenizerFiles | null = null;
   let requests = 0;
   const started = Math.floor(Date.now() / 1000);
@@ -85,7 +137,20 @@ export async function serve(model: LlamaModel, tokenizer: Tokenizer, options: Se
     const key = `${method} ${path}`;
     switch (key) {
       case "GET /v1/models":
-        return { object: "list", data: [{ id: o.name, object: "model", created: started, owned_by: "cellrl", root: o.name, parent: null, max_model_len: model.config.max_position_embeddings }] };
+        return {
+          object: "list",
+          data: [
+            {
+              id: o.name,
+              object: "model",
+              created: started,
+              owned_by: "cellrl",
+              root: o.name,
+              parent: null,
+              max_model_len: model.config.max_position_embeddings,
+            },
+          ],
+        };
       case "POST /v1/completions":
         return completions(ctx, body);
       case "POST /v1/chat/completions":
@@ -102,7 +167,16 @@ export async function serve(model: LlamaModel, tokenizer: Tokenizer, options: Se
       case "GET /version":
         return { version: "cellrl" };
     }
-    const known = ["/v1/models", "/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize", "/health", "/cellrl/tokenizer", "/version"];
+    const known = [
+      "/v1/models",
+      "/v1/completions",
+      "/v1/chat/completions",
+      "/tokenize",
+      "/detokenize",
+      "/health",
+      "/cellrl/tokenizer",
+      "/version",
+    ];
     if (known.includes(path)) throw new ApiError(405, `Method ${method} is not allowed on ${path}.`);
     throw new ApiError(404, `Not Found: ${method} ${path}. cellrl serve answers ${known.join(", ")}.`);
   };
@@ -127,7 +201,13 @@ export async function serve(model: LlamaModel, tokenizer: Tokenizer, options: Se
           res.end();
           return;
         }
-        if (o.apiKey && path.startsWith("/v1") && req.headers.authorization !== `Bearer ${o.apiKey}`) throw new ApiError(401, "Unauthorized: send Authorization: Bearer <key> (the --api-key of this server).", null, "AuthenticationError");
+        if (o.apiKey && path.startsWith("/v1") && req.headers.authorization !== `Bearer ${o.apiKey}`)
+          throw new ApiError(
+            401,
+            "Unauthorized: send Authorization: Bearer <key> (the --api-key of this server).",
+            null,
+            "AuthenticationError",
+          );
         if (tooBig) throw new ApiError(413, `The request body is larger than ${o.maxBodyBytes} bytes.`);
         let body: unknown = undefined;
         if (method === "POST") {
@@ -141,10 +221,20 @@ export async function serve(model: LlamaModel, tokenizer: Tokenizer, options: Se
         send(res, 200, route(method, path, body));
       } catch (e) {
         if (e instanceof ApiError) status = e.status;
-        else if (e instanceof CellrlError && e.code !== "backend") status = 400; // bad options caught by the model code
+        else if (e instanceof CellrlError && e.code !== "backend")
+          status = 400; // bad options caught by the model code
         else status = 500;
         const msg = e instanceof Error ? e.message : String(e);
-        send(res, status, errorBody(status, msg, e instanceof ApiError ? e.type : status === 400 ? "BadRequestError" : "InternalServerError", e instanceof ApiError ? e.param : null));
+        send(
+          res,
+          status,
+          errorBody(
+            status,
+            msg,
+            e instanceof ApiError ? e.type : status === 400 ? "BadRequestError" : "InternalServerError",
+            e instanceof ApiError ? e.param : null,
+          ),
+        );
       } finally {
         requests++;
         o.log?.(`${method} ${path} ${res.statusCode || status} ${Date.now() - t0} ms`);
@@ -154,7 +244,11 @@ export async function serve(model: LlamaModel, tokenizer: Tokenizer, options: Se
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(
-        new CellrlError("io", `remote.serve: cannot listen on ${o.host}:${o.port} (got ${e.code ?? e.message}). ${e.code === "EADDRINUSE" ? "The port is taken; pick another --port, or 0 for a free one" : "Check the host and port"}.`, { cause: e }),
+        new CellrlError(
+          "io",
+          `remote.serve: cannot listen on ${o.host}:${o.port} (got ${e.code ?? e.message}). ${e.code === "EADDRINUSE" ? "The port is taken; pick another --port, or 0 for a free one" : "Check the host and port"}.`,
+          { cause: e },
+        ),
       ),
     );
     server.listen(o.port, o.host, () => resolve());

@@ -83,35 +83,93 @@ export interface VerlConfig {
  * Defaults of verlConfig.
  * @example remote.verlConfigDefaults.gpusPerNode // 8
  */
-export const verlConfigDefaults = { maxPromptLength: 512, maxResponseLength: 512, epochs: 1, gpusPerNode: 8, nodes: 1, microBatchPerGpu: 4, project: "cellrl" };
+export const verlConfigDefaults = {
+  maxPromptLength: 512,
+  maxResponseLength: 512,
+  epochs: 1,
+  gpusPerNode: 8,
+  nodes: 1,
+  microBatchPerGpu: 4,
+  project: "cellrl",
+};
 
 const ENTRY: Record<VerlAlgorithm, { entry: string; base: string; searchpath: string[] }> = {
   grpo: { entry: "verl.trainer.main_ppo", base: "ppo_trainer", searchpath: ["pkg://verl.trainer.config"] },
   // verl-recipe checked out as verl's recipe/ submodule (the r1 / flowrl / gkd imports are `from recipe...`)
-  flowrl: { entry: "recipe.flowrl.main_flowrl", base: "flowrl_trainer", searchpath: ["file://recipe/flowrl/config", "pkg://verl.trainer.config"] },
-  gkd: { entry: "recipe.gkd.megatron.main_gkd", base: "on_policy_distill_trainer", searchpath: ["file://recipe/gkd/megatron/config", "pkg://verl.trainer.config"] },
+  flowrl: {
+    entry: "recipe.flowrl.main_flowrl",
+    base: "flowrl_trainer",
+    searchpath: ["file://recipe/flowrl/config", "pkg://verl.trainer.config"],
+  },
+  gkd: {
+    entry: "recipe.gkd.megatron.main_gkd",
+    base: "on_policy_distill_trainer",
+    searchpath: ["file://recipe/gkd/megatron/config", "pkg://verl.trainer.config"],
+  },
 };
 
-const ADV: Record<string, string> = { grpo: "grpo", "dr-grpo": "grpo", rloo: "rloo", "reinforce-pp": "reinforce_plus_plus", "reinforce-pp-baseline": "reinforce_plus_plus_baseline" };
+const ADV: Record<string, string> = {
+  grpo: "grpo",
+  "dr-grpo": "grpo",
+  rloo: "rloo",
+  "reinforce-pp": "reinforce_plus_plus",
+  "reinforce-pp-baseline": "reinforce_plus_plus_baseline",
+};
 const LOSS: Record<string, string> = { "ppo-clip": "vanilla", gspo: "gspo", cispo: "cispo", pg: "gpg" };
 const KL: Record<string, string> = { k1: "kl", abs: "abs", k2: "mse", k3: "low_var_kl", "k3+": "k3+" };
 const AGG = ["token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"];
 const DISTILL: Record<string, string> = { "forward-kl": "kl", "reverse-kl": "rkl", jsd: "jsd" };
 // keys verl declares as floats: written "1.0", not "1", so typed configs read a float
-const FLOAT_KEYS = new Set(["lr", "weight_decay", "grad_clip", "clip_grad", "temperature", "top_p", "clip_ratio_low", "clip_ratio_high", "clip_ratio_c", "entropy_coeff", "kl_loss_coef", "kl_coef", "beta"]);
+const FLOAT_KEYS = new Set([
+  "lr",
+  "weight_decay",
+  "grad_clip",
+  "clip_grad",
+  "temperature",
+  "top_p",
+  "clip_ratio_low",
+  "clip_ratio_high",
+  "clip_ratio_c",
+  "entropy_coeff",
+  "kl_loss_coef",
+  "kl_coef",
+  "beta",
+]);
 const isFloat = (key: string) => FLOAT_KEYS.has(key.slice(key.lastIndexOf(".") + 1));
 
-function named(where: string, field: string, v: unknown, table: Record<string, string> | string[], what: string): string {
+function named(
+  where: string,
+  field: string,
+  v: unknown,
+  table: Record<string, string> | string[],
+  what: string,
+): string {
   const known = Array.isArray(table) ? table : Object.keys(table);
   if (typeof v !== "string")
-    fail("invalid_option", `${where}: step.${field} is a function (got ${describe(v)}); verl cannot run a notebook function. Use one of ${known.join(", ")}, or port your ${what} to verl and pass it through settings.extra.`, { path: ["step", field] }, verlConfig);
+    fail(
+      "invalid_option",
+      `${where}: step.${field} is a function (got ${describe(v)}); verl cannot run a notebook function. Use one of ${known.join(", ")}, or port your ${what} to verl and pass it through settings.extra.`,
+      { path: ["step", field] },
+      verlConfig,
+    );
   if (!known.includes(v as string))
-    fail("invalid_option", `${where}: step.${field} "${v}" has no verl equivalent (expected one of ${known.join(", ")}). Port it to verl, then pass the verl name through settings.extra.`, { path: ["step", field] }, verlConfig);
+    fail(
+      "invalid_option",
+      `${where}: step.${field} "${v}" has no verl equivalent (expected one of ${known.join(", ")}). Port it to verl, then pass the verl name through settings.extra.`,
+      { path: ["step", field] },
+      verlConfig,
+    );
   return Array.isArray(table) ? (v as string) : table[v as string];
 }
 
 function posInt(where: string, field: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) fail("invalid_option", `${where}: settings.${field} must be an integer >= 1 (got ${describe(v)}).`, { path: [field] }, verlConfig);
+  if (!Number.isInteger(v) || (v as number) < 1)
+    fail(
+      "invalid_option",
+      `${where}: settings.${field} must be an integer >= 1 (got ${describe(v)}).`,
+      { path: [field] },
+      verlConfig,
+    );
   return v as number;
 }
 
@@ -121,15 +179,39 @@ function posInt(where: string, field: string, v: unknown): number {
  */
 export function verlConfig(settings: VerlSettings): VerlConfig {
   const where = "remote.verlConfig";
-  if (!settings || typeof settings !== "object") fail("invalid_input", `${where}: settings must be an object {algorithm, model, trainFiles, batchSize, step?, optimizer?} (got ${describe(settings)}).`, {}, verlConfig);
+  if (!settings || typeof settings !== "object")
+    fail(
+      "invalid_input",
+      `${where}: settings must be an object {algorithm, model, trainFiles, batchSize, step?, optimizer?} (got ${describe(settings)}).`,
+      {},
+      verlConfig,
+    );
   const alg = settings.algorithm;
-  if (!(alg in ENTRY)) fail("invalid_option", `${where}: settings.algorithm must be "grpo", "flowrl" or "gkd" (got ${describe(alg)}).`, { path: ["algorithm"] }, verlConfig);
+  if (!(alg in ENTRY))
+    fail(
+      "invalid_option",
+      `${where}: settings.algorithm must be "grpo", "flowrl" or "gkd" (got ${describe(alg)}).`,
+      { path: ["algorithm"] },
+      verlConfig,
+    );
   for (const k of ["model", "trainFiles"] as const)
-    if (typeof settings[k] !== "string" || settings[k] === "") fail("invalid_option", `${where}: settings.${k} must be a non-empty string (got ${describe(settings[k])}).`, { path: [k] }, verlConfig);
+    if (typeof settings[k] !== "string" || settings[k] === "")
+      fail(
+        "invalid_option",
+        `${where}: settings.${k} must be a non-empty string (got ${describe(settings[k])}).`,
+        { path: [k] },
+        verlConfig,
+      );
   const batch = posInt(where, "batchSize", settings.batchSize);
   const step = (settings.step ?? {}) as GrpoStepOptions & FlowrlStepOptions & GkdStepOptions;
   const opt = settings.optimizer ?? {};
-  const sampling = (step.sampling ?? {}) as { temperature?: number; topP?: number; topK?: number; maxNewTokens?: number; minP?: number };
+  const sampling = (step.sampling ?? {}) as {
+    temperature?: number;
+    topP?: number;
+    topK?: number;
+    maxNewTokens?: number;
+    minP?: number;
+  };
   const d = verlConfigDefaults;
   const notes: string[] = [];
   const v: Record<string, VerlValue> = {};
@@ -138,29 +220,51 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
   // data
   v["data.train_files"] = settings.trainFiles;
   v["data.val_files"] = settings.valFiles ?? settings.trainFiles;
-  if (settings.valFiles === undefined) notes.push("data.val_files is the training file (no valFiles given); point it at a held-out parquet.");
+  if (settings.valFiles === undefined)
+    notes.push("data.val_files is the training file (no valFiles given); point it at a held-out parquet.");
   v["data.prompt_key"] = "prompt"; // recipe gkd defaults to "question" (algorithms.md §4.10); be explicit everywhere
   v["data.train_batch_size"] = batch;
   v["data.max_prompt_length"] = posInt(where, "maxPromptLength", settings.maxPromptLength ?? d.maxPromptLength);
-  v["data.max_response_length"] = posInt(where, "maxResponseLength", settings.maxResponseLength ?? sampling.maxNewTokens ?? d.maxResponseLength);
+  v["data.max_response_length"] = posInt(
+    where,
+    "maxResponseLength",
+    settings.maxResponseLength ?? sampling.maxNewTokens ?? d.maxResponseLength,
+  );
   v["actor_rollout_ref.model.path"] = settings.model;
 
   // optimizer (FSDP actor for GRPO / FlowRL, Megatron for GKD: clip_grad lives under optim there)
   const lr = opt.lr ?? 1e-6;
-  if (!(lr > 0)) fail("invalid_option", `${where}: optimizer.lr must be > 0 (got ${describe(lr)}).`, { path: ["optimizer", "lr"] }, verlConfig);
+  if (!(lr > 0))
+    fail(
+      "invalid_option",
+      `${where}: optimizer.lr must be > 0 (got ${describe(lr)}).`,
+      { path: ["optimizer", "lr"] },
+      verlConfig,
+    );
   if (opt.lr === undefined) notes.push("optimizer.lr not given: using verl's 1e-6.");
-  else if (lr > 1e-4) notes.push(`optimizer.lr = ${lr} suits a tiny model trained from scratch; fine-tuning an LLM with verl usually uses ~1e-6.`);
+  else if (lr > 1e-4)
+    notes.push(
+      `optimizer.lr = ${lr} suits a tiny model trained from scratch; fine-tuning an LLM with verl usually uses ~1e-6.`,
+    );
   v["actor_rollout_ref.actor.optim.lr"] = lr;
   v["actor_rollout_ref.actor.optim.weight_decay"] = opt.weightDecay ?? 0.01;
   const sched = opt.schedule;
   if (sched && typeof sched === "object") {
     const s = sched as { type?: string; warmupSteps?: number };
     if (s.warmupSteps) v["actor_rollout_ref.actor.optim.lr_warmup_steps"] = s.warmupSteps;
-    if (s.type && s.type !== "constant") notes.push(`optimizer.schedule "${s.type}": set verl's LR scheduler by hand (FSDP optim: lr_scheduler_type, older verl: warmup_style; Megatron: lr_decay_style).`);
-  } else if (typeof sched === "string" && sched !== "constant") notes.push(`optimizer.schedule "${sched}": set verl's LR scheduler by hand (FSDP optim: lr_scheduler_type; Megatron: lr_decay_style).`);
-  else if (typeof sched === "function") notes.push("optimizer.schedule is a function: verl cannot run it; pick the closest verl scheduler by hand.");
+    if (s.type && s.type !== "constant")
+      notes.push(
+        `optimizer.schedule "${s.type}": set verl's LR scheduler by hand (FSDP optim: lr_scheduler_type, older verl: warmup_style; Megatron: lr_decay_style).`,
+      );
+  } else if (typeof sched === "string" && sched !== "constant")
+    notes.push(
+      `optimizer.schedule "${sched}": set verl's LR scheduler by hand (FSDP optim: lr_scheduler_type; Megatron: lr_decay_style).`,
+    );
+  else if (typeof sched === "function")
+    notes.push("optimizer.schedule is a function: verl cannot run it; pick the closest verl scheduler by hand.");
   const clipNorm = opt.clipGradNorm === undefined ? 1 : opt.clipGradNorm;
-  if (clipNorm === null) notes.push("optimizer.clipGradNorm is null (no clipping); verl always clips, so a large value is written.");
+  if (clipNorm === null)
+    notes.push("optimizer.clipGradNorm is null (no clipping); verl always clips, so a large value is written.");
   if (alg === "gkd") v["actor_rollout_ref.actor.optim.clip_grad"] = clipNorm ?? 1e9;
   else v["actor_rollout_ref.actor.grad_clip"] = clipNorm ?? 1e9;
 
@@ -175,21 +279,32 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     const n = posInt(where, "step.n", step.n ?? grpoStepDefaults.n);
     v["actor_rollout_ref.rollout.n"] = n;
     v["actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu"] = micro;
-    v["algorithm.adv_estimator"] = alg === "flowrl" ? "grpo" : named(where, "advantage", step.advantage ?? grpoStepDefaults.advantage, ADV, "advantage estimator");
+    v["algorithm.adv_estimator"] =
+      alg === "flowrl"
+        ? "grpo"
+        : named(where, "advantage", step.advantage ?? grpoStepDefaults.advantage, ADV, "advantage estimator");
     v["algorithm.norm_adv_by_std_in_grpo"] = alg === "grpo" && step.advantage === "dr-grpo" ? false : true;
     const ao = (step.advantageOptions ?? {}) as { std?: string; eps?: number; scale?: string; aggregate?: string };
-    if (ao.std === "population") notes.push("advantageOptions.std = \"population\": verl's grpo always divides by the unbiased std.");
-    if (ao.eps !== undefined && ao.eps !== 1e-6) notes.push(`advantageOptions.eps = ${ao.eps}: verl's grpo adds 1e-6 (fixed).`);
-    if (ao.scale === "batch") notes.push("advantageOptions.scale = \"batch\": verl's grpo has no batch-std option.");
-    if (ao.aggregate === "normalize-then-sum") notes.push("advantageOptions.aggregate = \"normalize-then-sum\" (GDPO): verl's core grpo sums rewards first.");
+    if (ao.std === "population")
+      notes.push('advantageOptions.std = "population": verl\'s grpo always divides by the unbiased std.');
+    if (ao.eps !== undefined && ao.eps !== 1e-6)
+      notes.push(`advantageOptions.eps = ${ao.eps}: verl's grpo adds 1e-6 (fixed).`);
+    if (ao.scale === "batch") notes.push('advantageOptions.scale = "batch": verl\'s grpo has no batch-std option.');
+    if (ao.aggregate === "normalize-then-sum")
+      notes.push('advantageOptions.aggregate = "normalize-then-sum" (GDPO): verl\'s core grpo sums rewards first.');
     // mini-batches: cellrl counts sequences, verl counts prompts (it multiplies by rollout.n)
     const mbSeq = step.miniBatchSize ?? batch * n;
     if (!Number.isInteger(mbSeq / n) || mbSeq < n)
-      fail("invalid_option", `${where}: step.miniBatchSize = ${mbSeq} sequences is not a whole number of prompts (n = ${n}); verl's ppo_mini_batch_size counts prompts. Use a multiple of n.`, { path: ["step", "miniBatchSize"] }, verlConfig);
+      fail(
+        "invalid_option",
+        `${where}: step.miniBatchSize = ${mbSeq} sequences is not a whole number of prompts (n = ${n}); verl's ppo_mini_batch_size counts prompts. Use a multiple of n.`,
+        { path: ["step", "miniBatchSize"] },
+        verlConfig,
+      );
     v["actor_rollout_ref.actor.ppo_mini_batch_size"] = mbSeq / n;
     v["actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu"] = micro;
     v["actor_rollout_ref.actor.ppo_epochs"] = posInt(where, "step.epochs", step.epochs ?? grpoStepDefaults.epochs);
-    const kl = alg === "grpo" ? step.kl ?? null : null;
+    const kl = alg === "grpo" ? (step.kl ?? null) : null;
     if (alg === "grpo") {
       const loss = named(where, "loss", step.loss ?? grpoStepDefaults.loss, LOSS, "policy loss");
       v["actor_rollout_ref.actor.policy_loss.loss_mode"] = loss;
@@ -198,25 +313,42 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
       v["actor_rollout_ref.actor.clip_ratio_low"] = lo;
       v["actor_rollout_ref.actor.clip_ratio_high"] = hi;
       const c = step.clipC === undefined ? grpoStepDefaults.clipC : step.clipC;
-      if (c === null) notes.push("step.clipC = null (no dual clip): verl always applies clip_ratio_c, so a large value is written.");
+      if (c === null)
+        notes.push("step.clipC = null (no dual clip): verl always applies clip_ratio_c, so a large value is written.");
       v["actor_rollout_ref.actor.clip_ratio_c"] = c ?? 1e9;
-      v["actor_rollout_ref.actor.loss_agg_mode"] = named(where, "agg", step.agg ?? grpoStepDefaults.agg, AGG, "loss aggregation");
+      v["actor_rollout_ref.actor.loss_agg_mode"] = named(
+        where,
+        "agg",
+        step.agg ?? grpoStepDefaults.agg,
+        AGG,
+        "loss aggregation",
+      );
       v["actor_rollout_ref.actor.entropy_coeff"] = step.entropyCoef ?? grpoStepDefaults.entropyCoef;
-      if (step.oldLogp === "rollout") notes.push("step.oldLogp = \"rollout\": verl always recomputes old logprobs with the actor (its rollout-correction options are the closest).");
+      if (step.oldLogp === "rollout")
+        notes.push(
+          'step.oldLogp = "rollout": verl always recomputes old logprobs with the actor (its rollout-correction options are the closest).',
+        );
     } else {
       // FlowRL (verl-recipe HEAD): the loss is the trajectory-balance term only; use_kl_loss makes verl compute ref logprobs
       v["actor_rollout_ref.actor.proj_layer"] = 3;
       const beta = (step as FlowrlStepOptions).beta ?? flowrlDefaults.beta;
-      if (beta !== 15) notes.push(`step.beta = ${beta}: the verl FlowRL recipe hard-codes beta = 15 (flowrl_beta_coef in flowrl_actor.py); edit it there.`);
+      if (beta !== 15)
+        notes.push(
+          `step.beta = ${beta}: the verl FlowRL recipe hard-codes beta = 15 (flowrl_beta_coef in flowrl_actor.py); edit it there.`,
+        );
       const w = (step as FlowrlStepOptions).weight ?? flowrlDefaults.weight;
-      if (w !== "cap") notes.push(`step.weight = "${w}": verl-recipe HEAD caps the importance weight (min(w, 10), "cap"); "${w}" is another FlowRL version (algorithms.md §3.3) and needs a code change.`);
+      if (w !== "cap")
+        notes.push(
+          `step.weight = "${w}": verl-recipe HEAD caps the importance weight (min(w, 10), "cap"); "${w}" is another FlowRL version (algorithms.md §3.3) and needs a code change.`,
+        );
       const cap = (step as FlowrlStepOptions).cap ?? flowrlDefaults.cap;
       if (w === "cap" && cap !== 10) notes.push(`step.cap = ${cap}: verl-recipe HEAD caps at 10 (fixed in code).`);
     }
-    const klIn = kl ? kl.in ?? "loss" : null;
+    const klIn = kl ? (kl.in ?? "loss") : null;
     v["actor_rollout_ref.actor.use_kl_loss"] = alg === "flowrl" || klIn === "loss";
-    v["actor_rollout_ref.actor.kl_loss_coef"] = alg === "flowrl" ? 0 : klIn === "loss" ? kl!.beta ?? 0.001 : 0.001;
-    v["actor_rollout_ref.actor.kl_loss_type"] = klIn === "loss" ? named(where, "kl.estimator", kl!.estimator ?? "k3", KL, "KL estimator") : "low_var_kl";
+    v["actor_rollout_ref.actor.kl_loss_coef"] = alg === "flowrl" ? 0 : klIn === "loss" ? (kl!.beta ?? 0.001) : 0.001;
+    v["actor_rollout_ref.actor.kl_loss_type"] =
+      klIn === "loss" ? named(where, "kl.estimator", kl!.estimator ?? "k3", KL, "KL estimator") : "low_var_kl";
     v["algorithm.use_kl_in_reward"] = klIn === "reward";
     if (klIn === "reward") {
       v["algorithm.kl_penalty"] = named(where, "kl.estimator", kl!.estimator ?? "k3", KL, "KL estimator");
@@ -228,16 +360,30 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     // GKD (verl-recipe gkd/megatron): one response per prompt, teacher top-k from a separate server
     const g = step as GkdStepOptions;
     const lambda = g.lambda ?? 1;
-    if (lambda !== 1) notes.push(`step.lambda = ${lambda}: the verl GKD recipe is fully on-policy (lambda = 1); the off-policy share has no equivalent.`);
+    if (lambda !== 1)
+      notes.push(
+        `step.lambda = ${lambda}: the verl GKD recipe is fully on-policy (lambda = 1); the off-policy share has no equivalent.`,
+      );
     const div = named(where, "divergence", g.divergence ?? distillDefaults.divergence, DISTILL, "divergence");
     v["+actor_rollout_ref.actor.distill_loss.name"] = div;
     if (div === "jsd") v["+actor_rollout_ref.actor.distill_loss.beta"] = g.beta ?? distillDefaults.beta;
-    if ((g.temperature ?? 1) !== 1) notes.push(`step.temperature = ${g.temperature}: the verl GKD losses use the raw teacher and student distributions (temperature 1).`);
-    if (g.renormalize && div !== "rkl") notes.push("step.renormalize = true: verl renormalises on the top-k set only for rkl; kl and jsd keep the raw top-k mass.");
-    if (!g.renormalize && div === "rkl") notes.push("step.renormalize = false: verl's rkl always renormalises on the top-k set.");
+    if ((g.temperature ?? 1) !== 1)
+      notes.push(
+        `step.temperature = ${g.temperature}: the verl GKD losses use the raw teacher and student distributions (temperature 1).`,
+      );
+    if (g.renormalize && div !== "rkl")
+      notes.push(
+        "step.renormalize = true: verl renormalises on the top-k set only for rkl; kl and jsd keep the raw top-k mass.",
+      );
+    if (!g.renormalize && div === "rkl")
+      notes.push("step.renormalize = false: verl's rkl always renormalises on the top-k set.");
     const K = g.topK ?? 0;
-    notes.push(`The teacher's top-k is set when starting its server, not in this config: teacher/start_server.sh --n-logprobs ${K > 0 ? K : 256} (verl's default 256; the notebook ${K > 0 ? `used ${K}` : "used full distributions"}).`);
-    notes.push("The recipe overlaps steps (trainer.scheduler one_step_off: the batch is generated with the previous weights); cellrl's gkdStep is synchronous.");
+    notes.push(
+      `The teacher's top-k is set when starting its server, not in this config: teacher/start_server.sh --n-logprobs ${K > 0 ? K : 256} (verl's default 256; the notebook ${K > 0 ? `used ${K}` : "used full distributions"}).`,
+    );
+    notes.push(
+      "The recipe overlaps steps (trainer.scheduler one_step_off: the batch is generated with the previous weights); cellrl's gkdStep is synchronous.",
+    );
     v["actor_rollout_ref.actor.micro_batch_size"] = micro;
     const t = settings.teacher ?? {};
     v["actor_rollout_ref.teacher.server_ip"] = t.ip ?? "localhost";
@@ -246,18 +392,30 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     v["trainer.scheduler"] = "one_step_off";
     v["rollout.nnodes"] = 1;
     v["rollout.n_gpus_per_node"] = posInt(where, "gpusPerNode", settings.gpusPerNode ?? d.gpusPerNode);
-    notes.push("GKD splits GPUs between the actor (trainer.*) and rollout (rollout.*) pools; set both to your hardware.");
+    notes.push(
+      "GKD splits GPUs between the actor (trainer.*) and rollout (rollout.*) pools; set both to your hardware.",
+    );
   }
 
   if (settings.rewardFunction && alg !== "gkd") {
-    if (typeof settings.rewardFunction.path !== "string") fail("invalid_option", `${where}: settings.rewardFunction.path must be a path to a .py file (got ${describe(settings.rewardFunction.path)}).`, { path: ["rewardFunction", "path"] }, verlConfig);
+    if (typeof settings.rewardFunction.path !== "string")
+      fail(
+        "invalid_option",
+        `${where}: settings.rewardFunction.path must be a path to a .py file (got ${describe(settings.rewardFunction.path)}).`,
+        { path: ["rewardFunction", "path"] },
+        verlConfig,
+      );
     v["custom_reward_function.path"] = settings.rewardFunction.path;
     v["custom_reward_function.name"] = settings.rewardFunction.name ?? "compute_score";
-  } else if (alg !== "gkd") notes.push("No rewardFunction: verl scores with default_compute_score, which knows its own data_source names (openai/gsm8k, lighteval/MATH, ...); other sources need custom_reward_function.path (remote.exportVerlRun writes cellrl_reward.py for cellrl/* task sources).");
+  } else if (alg !== "gkd")
+    notes.push(
+      "No rewardFunction: verl scores with default_compute_score, which knows its own data_source names (openai/gsm8k, lighteval/MATH, ...); other sources need custom_reward_function.path (remote.exportVerlRun writes cellrl_reward.py for cellrl/* task sources).",
+    );
 
   // trainer
   v["trainer.total_epochs"] = posInt(where, "epochs", settings.epochs ?? d.epochs);
-  if (settings.totalSteps !== undefined) v["trainer.total_training_steps"] = posInt(where, "totalSteps", settings.totalSteps);
+  if (settings.totalSteps !== undefined)
+    v["trainer.total_training_steps"] = posInt(where, "totalSteps", settings.totalSteps);
   v["trainer.nnodes"] = posInt(where, "nodes", settings.nodes ?? d.nodes);
   v["trainer.n_gpus_per_node"] = posInt(where, "gpusPerNode", settings.gpusPerNode ?? d.gpusPerNode);
   v["trainer.project_name"] = settings.project ?? d.project;

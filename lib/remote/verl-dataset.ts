@@ -32,8 +32,16 @@ const VERL_COLUMNS = ["data_source", "prompt", "ability", "reward_model", "extra
  */
 export function verlRows(records: readonly unknown[], options: VerlDatasetOptions = {}): VerlRecord[] {
   if (!Array.isArray(records) || records.length === 0)
-    fail("invalid_input", `remote.verlRows: records must be a non-empty array of verl records (got ${describe(records)}). Make them with data.record, tasks.<task>(n) or evals.prepare.`, {}, verlRows);
-  const { split, reindex, system, keep } = { ...verlDatasetDefaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof verlDatasetDefaults & VerlDatasetOptions;
+    fail(
+      "invalid_input",
+      `remote.verlRows: records must be a non-empty array of verl records (got ${describe(records)}). Make them with data.record, tasks.<task>(n) or evals.prepare.`,
+      {},
+      verlRows,
+    );
+  const { split, reindex, system, keep } = {
+    ...verlDatasetDefaults,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as typeof verlDatasetDefaults & VerlDatasetOptions;
   const valid = validateRecords(records);
   return valid.map((r, i) => {
     const out: Record<string, unknown> = {};
@@ -54,9 +62,18 @@ export function verlRows(records: readonly unknown[], options: VerlDatasetOption
  * Write records as a verl dataset parquet (atomically); returns the row count per data_source.
  * @example remote.writeVerlDataset("verl/train.parquet", tasks.countdown(2000, {seed: 0}))
  */
-export function writeVerlDataset(file: string, records: readonly unknown[], options: VerlDatasetOptions = {}): { file: string; rows: number; dataSources: Record<string, number> } {
+export function writeVerlDataset(
+  file: string,
+  records: readonly unknown[],
+  options: VerlDatasetOptions = {},
+): { file: string; rows: number; dataSources: Record<string, number> } {
   if (typeof file !== "string" || !file.toLowerCase().endsWith(".parquet"))
-    fail("invalid_option", `remote.writeVerlDataset: file must end in .parquet (got ${describe(file)}); verl reads data.train_files as parquet.`, { got: file }, writeVerlDataset);
+    fail(
+      "invalid_option",
+      `remote.writeVerlDataset: file must end in .parquet (got ${describe(file)}); verl reads data.train_files as parquet.`,
+      { got: file },
+      writeVerlDataset,
+    );
   const rows = verlRows(records, options);
   writeRecords(file, rows);
   const dataSources: Record<string, number> = {};

@@ -7,7 +7,12 @@ import { describe, fail } from "../core/errors.js";
 import { writeFileAtomic } from "../data/files.js";
 import { verlConfig, type VerlConfig, type VerlSettings } from "./verl-config.js";
 import { writeVerlDataset, type VerlDatasetOptions } from "./verl-dataset.js";
-import { verlRewardPython, verlRewardSources, verlRewardSourcesOf, type VerlRewardPythonOptions } from "./verl-reward-py.js";
+import {
+  verlRewardPython,
+  verlRewardSources,
+  verlRewardSourcesOf,
+  type VerlRewardPythonOptions,
+} from "./verl-reward-py.js";
 
 /** File name of the reward function exportVerlRun writes for cellrl/* data sources. */
 export const verlRewardFile = "cellrl_reward.py";
@@ -46,8 +51,20 @@ export interface VerlExport {
  * @example const out = remote.exportVerlRun("verl-run", {train: tasks.countdown(4000, {seed: 0}), settings: {algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 64, step: grpoOptions, optimizer: {lr: 1e-6}}}); console.log(out.config.command)
  */
 export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport {
-  if (typeof dir !== "string" || dir === "") fail("invalid_option", `remote.exportVerlRun: dir must be a directory path (got ${describe(dir)}).`, {}, exportVerlRun);
-  if (!inputs || !inputs.settings) fail("invalid_input", `remote.exportVerlRun: inputs must be {train, val?, settings} (got ${describe(inputs)}).`, {}, exportVerlRun);
+  if (typeof dir !== "string" || dir === "")
+    fail(
+      "invalid_option",
+      `remote.exportVerlRun: dir must be a directory path (got ${describe(dir)}).`,
+      {},
+      exportVerlRun,
+    );
+  if (!inputs || !inputs.settings)
+    fail(
+      "invalid_input",
+      `remote.exportVerlRun: inputs must be {train, val?, settings} (got ${describe(inputs)}).`,
+      {},
+      exportVerlRun,
+    );
   fs.mkdirSync(dir, { recursive: true });
   const alg = inputs.settings.algorithm;
   // cellrl/* task sources: verl's default_compute_score does not know them, so the run gets cellrl's verifiers as a
@@ -55,7 +72,10 @@ export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport
   // gives wins; GKD has no reward. Checked before anything is written.
   const needsReward = alg !== "gkd" && !inputs.settings.rewardFunction;
   const sourceNames = new Set<string>();
-  for (const r of [...(Array.isArray(inputs.train) ? inputs.train : []), ...(Array.isArray(inputs.val) ? inputs.val : [])]) {
+  for (const r of [
+    ...(Array.isArray(inputs.train) ? inputs.train : []),
+    ...(Array.isArray(inputs.val) ? inputs.val : []),
+  ]) {
     const src = (r as { data_source?: unknown } | null)?.data_source;
     if (typeof src === "string") sourceNames.add(src);
   }
@@ -66,8 +86,10 @@ export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport
   const val = inputs.val ? writeVerlDataset(valFile, inputs.val, { split: "test", ...inputs.dataset }) : null;
   const rewardFile = Object.keys(sources).length > 0 ? path.join(dir, verlRewardFile) : null;
   const about = rewardFile
-    ? [`custom_reward_function: ${verlRewardFile} (next to this file) scores ${Object.keys(sources).join(", ")} with cellrl's task verifiers`,
-       "(the same scores as reward.scoreSync) and passes every other data_source to verl's default_compute_score."]
+    ? [
+        `custom_reward_function: ${verlRewardFile} (next to this file) scores ${Object.keys(sources).join(", ")} with cellrl's task verifiers`,
+        "(the same scores as reward.scoreSync) and passes every other data_source to verl's default_compute_score.",
+      ]
     : [];
   if (rewardFile) {
     const aliases = Object.fromEntries(Object.entries(sources).filter(([s]) => !(s in verlRewardSources)));
@@ -76,11 +98,15 @@ export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport
   // the script finds its files next to itself ($HERE is absolute, so verl finds the reward file from the verl root and
   // in Ray workers whatever their cwd), so the directory can be copied to the cluster as is; the YAML names absolute paths
   const scripted = verlConfig({
-    ...inputs.settings, trainFiles: "$HERE/train.parquet", valFiles: val ? "$HERE/val.parquet" : "$HERE/train.parquet",
+    ...inputs.settings,
+    trainFiles: "$HERE/train.parquet",
+    valFiles: val ? "$HERE/val.parquet" : "$HERE/train.parquet",
     ...(rewardFile ? { rewardFunction: { path: `$HERE/${verlRewardFile}`, name: "compute_score" } } : {}),
   } as VerlSettings);
   const config = verlConfig({
-    ...inputs.settings, trainFiles: path.resolve(trainFile), ...(val ? { valFiles: path.resolve(valFile) } : {}),
+    ...inputs.settings,
+    trainFiles: path.resolve(trainFile),
+    ...(val ? { valFiles: path.resolve(valFile) } : {}),
     ...(rewardFile ? { rewardFunction: { path: path.resolve(rewardFile), name: "compute_score" } } : {}),
   } as VerlSettings);
   const yamlFile = path.join(dir, `cellrl_${alg}.yaml`);

@@ -53,7 +53,10 @@ export function shellArg(s: string): string {
  * Dotted keys as a nested YAML mapping ("a.b.c: 1" → a: b: c: 1); `+key` loses its plus (new keys are fine in a file).
  * @example remote.toYaml({"data.train_files": "train.parquet", "algorithm.adv_estimator": "grpo"})
  */
-export function toYaml(values: Record<string, VerlValue>, options: { indent?: number; isFloat?: (key: string) => boolean } = {}): string {
+export function toYaml(
+  values: Record<string, VerlValue>,
+  options: { indent?: number; isFloat?: (key: string) => boolean } = {},
+): string {
   const { indent = 2, isFloat = () => false } = options;
   type Tree = { [k: string]: Tree | VerlValue };
   const root: Tree = {};
@@ -65,13 +68,15 @@ export function toYaml(values: Record<string, VerlValue>, options: { indent?: nu
       if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) node[p] = {};
       node = node[p] as Tree;
     }
-    node[parts[parts.length - 1]] = typeof v === "number" && isFloat(key.replace(/^\+/, "")) ? ({ __float: v } as unknown as VerlValue) : v;
+    node[parts[parts.length - 1]] =
+      typeof v === "number" && isFloat(key.replace(/^\+/, "")) ? ({ __float: v } as unknown as VerlValue) : v;
   }
   const lines: string[] = [];
   const walk = (t: Tree, depth: number) => {
     for (const [k, v] of Object.entries(t)) {
       const pad = " ".repeat(depth * indent);
-      if (v !== null && typeof v === "object" && !Array.isArray(v) && "__float" in v) lines.push(`${pad}${k}: ${verlNumber((v as unknown as { __float: number }).__float, true)}`);
+      if (v !== null && typeof v === "object" && !Array.isArray(v) && "__float" in v)
+        lines.push(`${pad}${k}: ${verlNumber((v as unknown as { __float: number }).__float, true)}`);
       else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
         lines.push(`${pad}${k}:`);
         walk(v as Tree, depth + 1);

@@ -66,10 +66,14 @@ export function verlRewardSourcesOf(dataSources: Iterable<string>): Record<strin
     const kind = task ? KIND_OF_VERIFY.get(task.verify) : undefined;
     if (kind) out[src] = kind;
     else if (task || src.startsWith("cellrl/"))
-      fail("invalid_input", `remote.exportVerlRun: data_source ${JSON.stringify(src)} ${task ? `belongs to task "${task.name}", whose verify is not one of the built-in verifiers` : "belongs to no registered task"}, ` +
-        `so the generated cellrl_reward.py cannot score it (it implements ${Object.keys(verlRewardSources).join(", ")}). ` +
-        `Write a verl reward function for it (compute_score(data_source, solution_str, ground_truth, extra_info=None)) and pass settings.rewardFunction: {path, name}.`,
-        { got: src, path: ["data_source"] }, verlRewardSourcesOf);
+      fail(
+        "invalid_input",
+        `remote.exportVerlRun: data_source ${JSON.stringify(src)} ${task ? `belongs to task "${task.name}", whose verify is not one of the built-in verifiers` : "belongs to no registered task"}, ` +
+          `so the generated cellrl_reward.py cannot score it (it implements ${Object.keys(verlRewardSources).join(", ")}). ` +
+          `Write a verl reward function for it (compute_score(data_source, solution_str, ground_truth, extra_info=None)) and pass settings.rewardFunction: {path, name}.`,
+        { got: src, path: ["data_source"] },
+        verlRewardSourcesOf,
+      );
   }
   return out;
 }
@@ -85,19 +89,36 @@ export function verlRewardPython(options: VerlRewardPythonOptions = {}): string 
   const kinds = new Set<string>(Object.values(verlRewardSources));
   const sources = options.sources ?? {};
   for (const [src, kind] of Object.entries(sources))
-    if (!kinds.has(kind)) fail("invalid_option", `remote.verlRewardPython: sources[${JSON.stringify(src)}] must be one of ${[...kinds].join(", ")} (got ${describe(kind)}).`, { path: ["sources", src] }, verlRewardPython);
+    if (!kinds.has(kind))
+      fail(
+        "invalid_option",
+        `remote.verlRewardPython: sources[${JSON.stringify(src)}] must be one of ${[...kinds].join(", ")} (got ${describe(kind)}).`,
+        { path: ["sources", src] },
+        verlRewardPython,
+      );
   const opts: Record<string, number> = {};
   for (const k of ["partialWeight", "formatScore"] as const) {
     const v = options.options?.[k];
     if (v === undefined) continue;
-    if (typeof v !== "number" || !Number.isFinite(v)) fail("invalid_option", `remote.verlRewardPython: options.${k} must be a finite number (got ${describe(v)}).`, { path: ["options", k] }, verlRewardPython);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      fail(
+        "invalid_option",
+        `remote.verlRewardPython: options.${k} must be a finite number (got ${describe(v)}).`,
+        { path: ["options", k] },
+        verlRewardPython,
+      );
     opts[k] = v;
   }
   const text = pythonSource(__dirname, "cellrl_reward.py");
   const lines = text.match(SETTINGS_LINE) ?? [];
   if (lines.length !== 1)
-    fail("not_found", `remote.verlRewardPython: cellrl_reward.py must have exactly one settings line "_EXPORT = json.loads(...)" ` +
-      `(got ${lines.length}). Restore lib/remote/python/cellrl_reward.py.`, { got: lines.length }, verlRewardPython);
+    fail(
+      "not_found",
+      `remote.verlRewardPython: cellrl_reward.py must have exactly one settings line "_EXPORT = json.loads(...)" ` +
+        `(got ${lines.length}). Restore lib/remote/python/cellrl_reward.py.`,
+      { got: lines.length },
+      verlRewardPython,
+    );
   // a JSON string is also a valid Python string literal
   const settings = JSON.stringify(JSON.stringify({ sources, options: opts }));
   return text.replace(SETTINGS_LINE, () => `_EXPORT = json.loads(${settings})`);

@@ -74,18 +74,36 @@ export function outputsMatch(actual: string, expected: string, options: CompareO
   const compare = options.compare ?? defaults.compare;
   const tol = options.floatTolerance ?? defaults.floatTolerance;
   if (typeof tol !== "number" || !(tol >= 0))
-    fail("invalid_option", `reward.code: floatTolerance must be a number >= 0 (got ${describe(tol)}).`, { path: ["floatTolerance"], got: tol });
-  if (compare === "exact") return actual === expected ? { ok: true } : { ok: false, reason: `output ${clip(actual)} != expected ${clip(expected)}` };
+    fail("invalid_option", `reward.code: floatTolerance must be a number >= 0 (got ${describe(tol)}).`, {
+      path: ["floatTolerance"],
+      got: tol,
+    });
+  if (compare === "exact")
+    return actual === expected
+      ? { ok: true }
+      : { ok: false, reason: `output ${clip(actual)} != expected ${clip(expected)}` };
   if (compare === "tokens") {
     const a = actual.split(/\s+/).filter(Boolean);
     const b = expected.split(/\s+/).filter(Boolean);
-    return tokensEqual(a, b, tol) ? { ok: true } : { ok: false, reason: `tokens of ${clip(actual)} != tokens of expected ${clip(expected)}` };
+    return tokensEqual(a, b, tol)
+      ? { ok: true }
+      : { ok: false, reason: `tokens of ${clip(actual)} != tokens of expected ${clip(expected)}` };
   }
   if (compare !== "lines")
-    fail("invalid_option", `reward.code: compare must be "lines", "tokens" or "exact" (got ${describe(compare)}).`, { path: ["compare"], got: compare });
-  const a = actual.trim().split("\n").map((l) => l.trim());
-  const b = expected.trim().split("\n").map((l) => l.trim());
-  if (a.length !== b.length) return { ok: false, reason: `wrong answer: ${a.length} output lines, expected ${b.length}` };
+    fail("invalid_option", `reward.code: compare must be "lines", "tokens" or "exact" (got ${describe(compare)}).`, {
+      path: ["compare"],
+      got: compare,
+    });
+  const a = actual
+    .trim()
+    .split("\n")
+    .map((l) => l.trim());
+  const b = expected
+    .trim()
+    .split("\n")
+    .map((l) => l.trim());
+  if (a.length !== b.length)
+    return { ok: false, reason: `wrong answer: ${a.length} output lines, expected ${b.length}` };
   for (let i = 0; i < a.length; i++) {
     if (a[i] === b[i]) continue;
     if (!tokensEqual(a[i].split(/\s+/).filter(Boolean), b[i].split(/\s+/).filter(Boolean), tol))
@@ -110,7 +128,11 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
     if (ka.length !== kb.length) return false;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && valuesEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    return ka.every(
+      (k) =>
+        Object.prototype.hasOwnProperty.call(b, k) &&
+        valuesEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    );
   }
   return false;
 }

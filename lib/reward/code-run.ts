@@ -17,13 +17,7 @@ export const LCB_PREAMBLE =
 
 /** Verdict of one test. */
 export type TestStatus =
-  | "pass"
-  | "wrong-answer"
-  | "runtime-error"
-  | "timeout"
-  | "output-limit"
-  | "exited-early"
-  | "not-run";
+  "pass" | "wrong-answer" | "runtime-error" | "timeout" | "output-limit" | "exited-early" | "not-run";
 
 /** One test's outcome. */
 export interface TestVerdict {
@@ -78,7 +72,8 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
   if (tests.mode === "stdio") {
     n = tests.inputs.length;
     // Output cap per test: twice the expected length plus slack; anything longer cannot match and is cut early.
-    const cap = (i: number) => Math.min(options.outputBytes ?? Infinity, 2 * Buffer.byteLength(tests.outputs[i]) + 4096);
+    const cap = (i: number) =>
+      Math.min(options.outputBytes ?? Infinity, 2 * Buffer.byteLength(tests.outputs[i]) + 4096);
     job.tests = tests.inputs.map((input, i) => ({ input, cap: cap(i) }));
     onEvent = (e) => {
       if (e.ev !== "test") return;
@@ -88,8 +83,10 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
       if (e.s === "exit0") {
         const m = outputsMatch(String(e.out), tests.outputs[i], options);
         v = m.ok ? { status: "pass", ms } : { status: "wrong-answer", message: m.reason, ms };
-      } else if (e.s === "timeout") v = { status: "timeout", message: `no exit within ${options.timeoutMs ?? "the"} ms`, ms };
-      else if (e.s === "output-limit") v = { status: "output-limit", message: "stdout longer than twice the expected output", ms };
+      } else if (e.s === "timeout")
+        v = { status: "timeout", message: `no exit within ${options.timeoutMs ?? "the"} ms`, ms };
+      else if (e.s === "output-limit")
+        v = { status: "output-limit", message: "stdout longer than twice the expected output", ms };
       else v = { status: "runtime-error", message: clipMsg(`${e.exit}: ${lastLines(String(e.err ?? ""))}`), ms };
       verdicts.set(i, v);
       return v.status !== "pass" && stop ? "stop" : "continue";
@@ -97,7 +94,10 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
   } else if (tests.mode === "call") {
     n = tests.inputs.length;
     // Returned JSON longer than twice the expected one cannot be equal; the runner cuts it there.
-    job.tests = tests.inputs.map((input, i) => ({ input, cap: 2 * JSON.stringify(tests.outputs[i] ?? null).length + 4096 }));
+    job.tests = tests.inputs.map((input, i) => ({
+      input,
+      cap: 2 * JSON.stringify(tests.outputs[i] ?? null).length + 4096,
+    }));
     job.fn = tests.fnName;
     const apps = tests.inputs.some((x) => Array.isArray(x));
     onEvent = (e) => {
@@ -112,8 +112,17 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
         }
         const want = tests.outputs[i];
         // APPS stores call outputs wrapped in a list; PRIME's harness also accepts the first element.
-        const ok = valuesEqual(got, want) || (apps && Array.isArray(want) && want.length === 1 && valuesEqual(got, want[0]));
-        verdicts.set(i, ok ? { status: "pass" } : { status: "wrong-answer", message: clipMsg(`returned ${clipMsg(e.ret, 200)}, expected ${clipMsg(want, 200)}`) });
+        const ok =
+          valuesEqual(got, want) || (apps && Array.isArray(want) && want.length === 1 && valuesEqual(got, want[0]));
+        verdicts.set(
+          i,
+          ok
+            ? { status: "pass" }
+            : {
+                status: "wrong-answer",
+                message: clipMsg(`returned ${clipMsg(e.ret, 200)}, expected ${clipMsg(want, 200)}`),
+              },
+        );
       } else verdicts.set(i, eventVerdict(e));
     };
   } else {
@@ -130,14 +139,22 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
   const badTests = out.events.find((e) => e.ev === "bad-tests");
   const done = out.events.find((e) => e.ev === "done");
   if (badTests)
-    fail("invalid_input", `reward.code: the ground-truth test code cannot be used: ${badTests.msg}. Fix the record's test field ` +
-      `(it must hold assert statements, or define check(candidate) and give entry_point).`, { path: ["ground_truth", "test"], got: badTests.msg }, runTests);
+    fail(
+      "invalid_input",
+      `reward.code: the ground-truth test code cannot be used: ${badTests.msg}. Fix the record's test field ` +
+        `(it must hold assert statements, or define check(candidate) and give entry_point).`,
+      { path: ["ground_truth", "test"], got: badTests.msg },
+      runTests,
+    );
   const run: TestRun = { compiled: compile?.ok === true, tests: [], level: out.level, ms: out.ms };
   if (compile && compile.ok === false) run.loadError = String(compile.msg);
   else if (load && load.ok === false) run.loadError = String(load.msg);
   if (!done && !run.loadError) {
-    run.sandboxError = out.hung ? "the runner stopped responding and was killed" : out.overflow ? "the runner wrote too much output and was killed"
-      : `the runner ended without a result (${out.exit ?? "no result"}): ${lastLines(out.stderr)}`;
+    run.sandboxError = out.hung
+      ? "the runner stopped responding and was killed"
+      : out.overflow
+        ? "the runner wrote too much output and was killed"
+        : `the runner ended without a result (${out.exit ?? "no result"}): ${lastLines(out.stderr)}`;
   }
   for (let i = 0; i < n; i++) {
     const v = verdicts.get(i);
@@ -152,9 +169,18 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
 function eventVerdict(e: RunnerEvent): TestVerdict {
   const s = String(e.s);
   // A failed assert is a wrong answer; any other exception while testing is a runtime error.
-  const status: TestStatus = s === "timeout" ? "timeout" : s === "output-limit" ? "output-limit" : s === "not-run" ? "not-run"
-    : s === "exited-early" ? "exited-early" : s === "wrong" || (s === "fail" && String(e.msg ?? "").startsWith("AssertionError")) ? "wrong-answer"
-    : "runtime-error";
+  const status: TestStatus =
+    s === "timeout"
+      ? "timeout"
+      : s === "output-limit"
+        ? "output-limit"
+        : s === "not-run"
+          ? "not-run"
+          : s === "exited-early"
+            ? "exited-early"
+            : s === "wrong" || (s === "fail" && String(e.msg ?? "").startsWith("AssertionError"))
+              ? "wrong-answer"
+              : "runtime-error";
   const v: TestVerdict = { status };
   if (e.msg) v.message = clipMsg(e.msg);
   return v;

@@ -22,7 +22,12 @@ export interface ParseCodeTestsOptions {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function bad(what: string, got: unknown, fix: string, at: (string | number)[] = []): never {
-  return fail("invalid_input", `reward.code: ${what} (got ${describe(got)}). ${fix}`, { got, path: ["ground_truth", ...at] }, parseCodeTests);
+  return fail(
+    "invalid_input",
+    `reward.code: ${what} (got ${describe(got)}). ${fix}`,
+    { got, path: ["ground_truth", ...at] },
+    parseCodeTests,
+  );
 }
 
 /** Decode the pickled str inside LiveCodeBench's compressed test field (protocols 0-5; str only). */
@@ -43,7 +48,8 @@ export function unpickleString(buf: Buffer): string {
         need(8);
         i += 8;
         break;
-      case 0x8c: { // SHORT_BINUNICODE
+      case 0x8c: {
+        // SHORT_BINUNICODE
         need(1);
         const n = buf[i++];
         need(n);
@@ -51,7 +57,8 @@ export function unpickleString(buf: Buffer): string {
         i += n;
         break;
       }
-      case 0x58: { // BINUNICODE
+      case 0x58: {
+        // BINUNICODE
         need(4);
         const n = buf.readUInt32LE(i);
         i += 4;
@@ -60,7 +67,8 @@ export function unpickleString(buf: Buffer): string {
         i += n;
         break;
       }
-      case 0x8d: { // BINUNICODE8
+      case 0x8d: {
+        // BINUNICODE8
         need(8);
         const n = Number(buf.readBigUInt64LE(i));
         i += 8;
@@ -69,17 +77,22 @@ export function unpickleString(buf: Buffer): string {
         i += n;
         break;
       }
-      case 0x56: { // UNICODE (protocol 0): raw-unicode-escape up to a newline
+      case 0x56: {
+        // UNICODE (protocol 0): raw-unicode-escape up to a newline
         const end = buf.indexOf(0x0a, i);
         if (end < 0) throw new Error("truncated pickle");
-        out = buf.toString("latin1", i, end).replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a: string, b: string) =>
-          String.fromCodePoint(parseInt(a ?? b, 16)));
+        out = buf
+          .toString("latin1", i, end)
+          .replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, a: string, b: string) =>
+            String.fromCodePoint(parseInt(a ?? b, 16)),
+          );
         i = end + 1;
         break;
       }
       case 0x94: // MEMOIZE
         break;
-      case 0x70: { // PUT (protocol 0): decimal index up to a newline
+      case 0x70: {
+        // PUT (protocol 0): decimal index up to a newline
         const end = buf.indexOf(0x0a, i);
         if (end < 0) throw new Error("truncated pickle");
         i = end + 1;
@@ -114,11 +127,18 @@ function parseText(text: string): unknown {
     try {
       return decompressLcb(text);
     } catch (e) {
-      return bad(`ground truth is neither JSON nor LiveCodeBench's compressed tests: ${(e as Error).message}`, text,
-        `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}, as an object or a JSON string.`);
+      return bad(
+        `ground truth is neither JSON nor LiveCodeBench's compressed tests: ${(e as Error).message}`,
+        text,
+        `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}, as an object or a JSON string.`,
+      );
     }
   }
-  return bad("ground truth string is not JSON", text, `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}.`);
+  return bad(
+    "ground truth string is not JSON",
+    text,
+    `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}.`,
+  );
 }
 
 function asText(v: unknown, at: (string | number)[]): string {
@@ -131,16 +151,35 @@ function asText(v: unknown, at: (string | number)[]): string {
 function fromInOut(o: Record<string, unknown>, opts: ParseCodeTestsOptions): CodeTests {
   const { inputs, outputs } = o;
   if (!Array.isArray(inputs) || !Array.isArray(outputs))
-    bad("inputs and outputs must be arrays", { inputs: describe(inputs), outputs: describe(outputs) }, `Pass {"inputs": ["1 2\\n"], "outputs": ["3\\n"]}.`);
+    bad(
+      "inputs and outputs must be arrays",
+      { inputs: describe(inputs), outputs: describe(outputs) },
+      `Pass {"inputs": ["1 2\\n"], "outputs": ["3\\n"]}.`,
+    );
   if (inputs.length !== outputs.length)
-    bad(`inputs and outputs differ in length (${inputs.length} vs ${outputs.length})`, o, "Give one output per input.", ["outputs"]);
-  if (inputs.length === 0) bad("there are no tests (inputs is empty)", o, "Give at least one input/output pair.", ["inputs"]);
+    bad(
+      `inputs and outputs differ in length (${inputs.length} vs ${outputs.length})`,
+      o,
+      "Give one output per input.",
+      ["outputs"],
+    );
+  if (inputs.length === 0)
+    bad("there are no tests (inputs is empty)", o, "Give at least one input/output pair.", ["inputs"]);
   const fn = (typeof o.fn_name === "string" && o.fn_name) || opts.fnName;
   if (fn) {
-    if (!IDENT.test(fn)) bad("fn_name must be a Python identifier", fn, `Pass e.g. "fn_name": "maxScore".`, ["fn_name"]);
+    if (!IDENT.test(fn))
+      bad("fn_name must be a Python identifier", fn, `Pass e.g. "fn_name": "maxScore".`, ["fn_name"]);
     const outs = outputs.map((x) => (typeof x === "string" ? parseJsonOutput(x) : x));
-    const ins = inputs.map((x, i) => (typeof x === "string" || Array.isArray(x) ? x : bad("a call input must be a JSON-lines string or a list of arguments", x,
-      `Write the arguments one JSON value per line.`, ["inputs", i])));
+    const ins = inputs.map((x, i) =>
+      typeof x === "string" || Array.isArray(x)
+        ? x
+        : bad(
+            "a call input must be a JSON-lines string or a list of arguments",
+            x,
+            `Write the arguments one JSON value per line.`,
+            ["inputs", i],
+          ),
+    );
     return { mode: "call", fnName: fn, inputs: ins as (string | unknown[])[], outputs: outs };
   }
   return {
@@ -159,10 +198,13 @@ function parseJsonOutput(x: string): unknown {
 }
 
 function functional(test: unknown, o: Record<string, unknown>): CodeTests {
-  if (typeof test !== "string" || !test.trim()) bad("the test code is empty", test, `Pass {"test": "assert f(1) == 2"}.`, ["test"]);
+  if (typeof test !== "string" || !test.trim())
+    bad("the test code is empty", test, `Pass {"test": "assert f(1) == 2"}.`, ["test"]);
   const entry = o.entry_point ?? o.entryPoint;
   if (entry !== undefined && entry !== null && (typeof entry !== "string" || !IDENT.test(entry)))
-    bad("entry_point must be a Python identifier", entry, `Pass e.g. "entry_point": "has_close_elements".`, ["entry_point"]);
+    bad("entry_point must be a Python identifier", entry, `Pass e.g. "entry_point": "has_close_elements".`, [
+      "entry_point",
+    ]);
   const setup = typeof o.test_setup_code === "string" ? o.test_setup_code : "";
   const out: CodeTests = { mode: "functional", test: setup ? `${setup}\n${test}` : (test as string) };
   if (typeof entry === "string") out.entryPoint = entry;
@@ -175,11 +217,19 @@ function normalised(o: Record<string, unknown>): CodeTests {
   if (o.mode === "functional") return functional(o.test, { entry_point: o.entryPoint, prompt: o.prompt });
   const { inputs, outputs } = o;
   if (!Array.isArray(inputs) || !Array.isArray(outputs) || inputs.length !== outputs.length || inputs.length === 0)
-    bad("inputs and outputs must be non-empty arrays of the same length", { inputs: describe(inputs), outputs: describe(outputs) },
-      "Give one output per input.");
+    bad(
+      "inputs and outputs must be non-empty arrays of the same length",
+      { inputs: describe(inputs), outputs: describe(outputs) },
+      "Give one output per input.",
+    );
   if (o.mode === "stdio")
-    return { mode: "stdio", inputs: inputs.map((x, i) => asText(x, ["inputs", i])), outputs: outputs.map((x, i) => asText(x, ["outputs", i])) };
-  if (typeof o.fnName !== "string" || !IDENT.test(o.fnName)) bad("fnName must be a Python identifier", o.fnName, `Pass e.g. fnName: "maxScore".`, ["fnName"]);
+    return {
+      mode: "stdio",
+      inputs: inputs.map((x, i) => asText(x, ["inputs", i])),
+      outputs: outputs.map((x, i) => asText(x, ["outputs", i])),
+    };
+  if (typeof o.fnName !== "string" || !IDENT.test(o.fnName))
+    bad("fnName must be a Python identifier", o.fnName, `Pass e.g. fnName: "maxScore".`, ["fnName"]);
   return { mode: "call", fnName: o.fnName as string, inputs: inputs as (string | unknown[])[], outputs };
 }
 
@@ -202,12 +252,22 @@ export function parseCodeTests(groundTruth: unknown, options: ParseCodeTestsOpti
     });
     const fnName = rows.some((r) => r.testtype === "functional") ? options.fnName : undefined;
     if (rows.some((r) => r.testtype === "functional") && !fnName)
-      bad("functional tests need the function name", rows[0], `Pass {fnName: "..."} in the reward options (LiveCodeBench metadata.func_name).`);
-    return fromInOut({ inputs: rows.map((r) => r.input), outputs: rows.map((r) => r.output), fn_name: fnName }, options);
+      bad(
+        "functional tests need the function name",
+        rows[0],
+        `Pass {fnName: "..."} in the reward options (LiveCodeBench metadata.func_name).`,
+      );
+    return fromInOut(
+      { inputs: rows.map((r) => r.input), outputs: rows.map((r) => r.output), fn_name: fnName },
+      options,
+    );
   }
   if (typeof gt !== "object" || gt === null)
-    bad("ground truth must be an object, a list of tests or a JSON string of one", gt,
-      `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}.`);
+    bad(
+      "ground truth must be an object, a list of tests or a JSON string of one",
+      gt,
+      `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}.`,
+    );
   const o = gt as Record<string, unknown>;
   if (o.mode === "functional" || o.mode === "stdio" || o.mode === "call") return normalised(o);
   if (typeof o.input_output === "string") return parseCodeTests(o.input_output, options);
@@ -215,10 +275,14 @@ export function parseCodeTests(groundTruth: unknown, options: ParseCodeTestsOpti
   if ("functional" in o) return functional(o.functional, o);
   if (Array.isArray(o.test_list)) {
     const list = o.test_list as unknown[];
-    if (list.length === 0 || list.some((t) => typeof t !== "string")) bad("test_list must be a non-empty list of assert strings", list, "Use MBPP's test_list.", ["test_list"]);
+    if (list.length === 0 || list.some((t) => typeof t !== "string"))
+      bad("test_list must be a non-empty list of assert strings", list, "Use MBPP's test_list.", ["test_list"]);
     return functional((list as string[]).join("\n"), o);
   }
   if ("test" in o) return functional(o.test, o);
-  return bad(`ground truth has none of the known test fields (keys: ${Object.keys(o).join(", ") || "none"})`, o,
-    `Use {"test", "entry_point"} (HumanEval), {"test_list"} (MBPP), {"functional"} (rLLM LeetCode), or {"inputs", "outputs", "fn_name"?} (stdin/stdout or call-based).`);
+  return bad(
+    `ground truth has none of the known test fields (keys: ${Object.keys(o).join(", ") || "none"})`,
+    o,
+    `Use {"test", "entry_point"} (HumanEval), {"test_list"} (MBPP), {"functional"} (rLLM LeetCode), or {"inputs", "outputs", "fn_name"?} (stdin/stdout or call-based).`,
+  );
 }

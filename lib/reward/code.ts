@@ -29,7 +29,9 @@ export const defaults = {
 function withPrompt(program: string, tests: CodeTests): { program: string; prepended: boolean } {
   // HumanEval completions are often only the function body: put the prompt back when the entry point is undefined.
   if (tests.mode !== "functional" || !tests.prompt || !tests.entryPoint) return { program, prepended: false };
-  const defines = new RegExp(`(^|\\n)\\s*(async\\s+)?def\\s+${tests.entryPoint}\\s*\\(|(^|\\n)\\s*${tests.entryPoint}\\s*=`);
+  const defines = new RegExp(
+    `(^|\\n)\\s*(async\\s+)?def\\s+${tests.entryPoint}\\s*\\(|(^|\\n)\\s*${tests.entryPoint}\\s*=`,
+  );
   if (defines.test(program)) return { program, prepended: false };
   return { program: tests.prompt + program, prepended: true };
 }
@@ -55,13 +57,27 @@ export async function codeReward(
   options: CodeRewardOptions = {},
 ): Promise<RewardResult> {
   if (typeof response !== "string")
-    fail("invalid_input", `reward.code: response must be a string (got ${describe(response)}).`, { path: ["response"], got: response }, codeReward);
+    fail(
+      "invalid_input",
+      `reward.code: response must be a string (got ${describe(response)}).`,
+      { path: ["response"], got: response },
+      codeReward,
+    );
   if (options.maxTests !== undefined && !(Number.isInteger(options.maxTests) && options.maxTests > 0))
-    fail("invalid_option", `reward.code: maxTests must be a positive integer (got ${describe(options.maxTests)}).`, { path: ["maxTests"], got: options.maxTests }, codeReward);
+    fail(
+      "invalid_option",
+      `reward.code: maxTests must be a positive integer (got ${describe(options.maxTests)}).`,
+      { path: ["maxTests"], got: options.maxTests },
+      codeReward,
+    );
   const gt = groundTruth === undefined && record ? record.reward_model?.ground_truth : groundTruth;
   if (gt === undefined || gt === null)
-    fail("invalid_input", `reward.code: no ground truth (got ${describe(gt)}; expected reward_model.ground_truth with the tests).`,
-      { path: ["reward_model", "ground_truth"], got: gt }, codeReward);
+    fail(
+      "invalid_input",
+      `reward.code: no ground truth (got ${describe(gt)}; expected reward_model.ground_truth with the tests).`,
+      { path: ["reward_model", "ground_truth"], got: gt },
+      codeReward,
+    );
   let tests = parseCodeTests(gt, { fnName: options.fnName });
   if (options.maxTests !== undefined && tests.mode !== "functional") {
     const k = options.maxTests;
@@ -82,7 +98,9 @@ export async function codeReward(
     passed,
     total,
     timeouts: statuses.filter((s) => s === "timeout").length,
-    firstFailure: failure ? `test ${run.tests.indexOf(failure)}: ${failure.status}${failure.message ? ` (${failure.message})` : ""}` : null,
+    firstFailure: failure
+      ? `test ${run.tests.indexOf(failure)}: ${failure.status}${failure.message ? ` (${failure.message})` : ""}`
+      : null,
     statuses,
     sandbox: run.level,
     ms: run.ms,
@@ -95,7 +113,12 @@ export async function codeReward(
 }
 
 /** The "code" reward as registered (the same function as codeReward). */
-export const codeRegistration = register("code", codeReward as (r: string, g: unknown, rec?: RewardRecord, o?: Record<string, unknown>) => Promise<RewardResult>, {
-  paper: "LiveCodeBench (arXiv:2403.07974); HumanEval (arXiv:2107.03374)",
-  summary: "Runs the response's last ```python block against unit tests or stdin/stdout tests in a bubblewrap sandbox; 1 if all pass.",
-});
+export const codeRegistration = register(
+  "code",
+  codeReward as (r: string, g: unknown, rec?: RewardRecord, o?: Record<string, unknown>) => Promise<RewardResult>,
+  {
+    paper: "LiveCodeBench (arXiv:2403.07974); HumanEval (arXiv:2107.03374)",
+    summary:
+      "Runs the response's last ```python block against unit tests or stdin/stdout tests in a bubblewrap sandbox; 1 if all pass.",
+  },
+);

@@ -30,17 +30,31 @@ function normalise(parts: Record<string, number> | CompositePart[]): Part[] {
     ? parts
     : Object.entries(parts).map(([reward, weight]) => ({ reward, weight }));
   if (list.length === 0)
-    fail("invalid_option", `reward.composite: needs at least one component (got none; expected {math: 1, "r1-format": 0.1} ` +
-      `or [{reward, weight}]).`, {}, composite);
+    fail(
+      "invalid_option",
+      `reward.composite: needs at least one component (got none; expected {math: 1, "r1-format": 0.1} ` +
+        `or [{reward, weight}]).`,
+      {},
+      composite,
+    );
   const seen = new Set<string>();
   return list.map((p, i) => {
     if (typeof p !== "object" || p === null)
-      fail("invalid_option", `reward.composite: component ${i} must be {reward, weight} (got ${describe(p)}).`, { path: [i] }, composite);
+      fail(
+        "invalid_option",
+        `reward.composite: component ${i} must be {reward, weight} (got ${describe(p)}).`,
+        { path: [i] },
+        composite,
+      );
     const fn = rewards.get(p.reward);
     const weight = p.weight ?? 1;
     if (typeof weight !== "number" || !Number.isFinite(weight))
-      fail("invalid_option", `reward.composite: component ${i} weight must be a finite number (got ${describe(weight)}).`,
-        { path: [i, "weight"] }, composite);
+      fail(
+        "invalid_option",
+        `reward.composite: component ${i} weight must be a finite number (got ${describe(weight)}).`,
+        { path: [i, "weight"] },
+        composite,
+      );
     let name = p.name ?? (typeof p.reward === "string" ? p.reward : fn.name || `part${i}`);
     if (seen.has(name)) name = `${name}#${i}`;
     seen.add(name);
@@ -55,8 +69,11 @@ function combine(parts: Part[], results: RewardResult[]): RewardResult {
   parts.forEach((p, i) => {
     const r = results[i];
     if (typeof r?.score !== "number" || !Number.isFinite(r.score))
-      fail("invalid_input", `reward.composite: component "${p.name}" returned ${describe(r)} (expected {score: finite number, details}).`,
-        { path: ["components", p.name] });
+      fail(
+        "invalid_input",
+        `reward.composite: component "${p.name}" returned ${describe(r)} (expected {score: finite number, details}).`,
+        { path: ["components", p.name] },
+      );
     components[p.name] = { score: r.score, weight: p.weight, details: r.details ?? {} };
     total += p.weight * r.score;
     if (p.required && r.score <= 0 && gated === null) gated = p.name;
@@ -71,9 +88,17 @@ function combine(parts: Part[], results: RewardResult[]): RewardResult {
  * A reward that is the weighted sum of others; sync when every component is sync, a Promise otherwise.
  * @example reward.register("math+format", reward.composite({math: 1, "r1-format": 0.1}))
  */
-export function composite(parts: Record<string, number> | CompositePart[], options: Record<string, unknown> = {}): RewardFn {
+export function composite(
+  parts: Record<string, number> | CompositePart[],
+  options: Record<string, unknown> = {},
+): RewardFn {
   const list = normalise(parts);
-  return function compositeReward(response: string, groundTruth: unknown, record?: RewardRecord, callOptions?: Record<string, unknown>) {
+  return function compositeReward(
+    response: string,
+    groundTruth: unknown,
+    record?: RewardRecord,
+    callOptions?: Record<string, unknown>,
+  ) {
     const results = list.map((p) => p.fn(response, groundTruth, record, { ...options, ...callOptions, ...p.options }));
     if (results.some((r) => r && typeof (r as Promise<RewardResult>).then === "function"))
       return Promise.all(results).then((rs) => combine(list, rs));

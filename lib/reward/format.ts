@@ -38,7 +38,12 @@ export function lastTag(text: string, tag = "answer"): string | null {
  * details.rule names the first check that failed.
  * @example reward.r1FormatReward("<think>2+2=4</think> The answer is 4").score // 1
  */
-export function r1FormatReward(response: string, _gt?: unknown, _record?: RewardRecord, options: R1FormatOptions = {}): RewardResult {
+export function r1FormatReward(
+  response: string,
+  _gt?: unknown,
+  _record?: RewardRecord,
+  options: R1FormatOptions = {},
+): RewardResult {
   const o = { ...defaults, ...options };
   let text = response;
   if (o.prefix === "auto") {
@@ -46,7 +51,8 @@ export function r1FormatReward(response: string, _gt?: unknown, _record?: Reward
   } else text = o.prefix + text;
   const fail = (rule: string): RewardResult => ({ score: 0, details: { rule } });
   if (count(text, "<think>") !== 1 || count(text, "</think>") !== 1) return fail("think-tags-not-once");
-  const open = text.indexOf("<think>"), close = text.indexOf("</think>");
+  const open = text.indexOf("<think>"),
+    close = text.indexOf("</think>");
   if (text.slice(0, open).trim() !== "") return fail("text-before-think");
   if (close < open) return fail("think-tags-out-of-order");
   const thinking = text.slice(open + 7, close);

@@ -1,9 +1,24 @@
 // Public API of lib/reward: the registry and dispatcher, then each grader (each registers itself when imported).
 // Graders reached by name only (gsm8k, gpqa, tag-count, ...) are in the `rewards` registry; extraction, code-test and
 // sandbox helpers are internal.
-export type { RewardFn, SyncRewardFn, RewardResult, RewardRecord, RewardMessage, RewardBatch, BatchScores } from "./types.js";
+export type {
+  RewardFn,
+  SyncRewardFn,
+  RewardResult,
+  RewardRecord,
+  RewardMessage,
+  RewardBatch,
+  BatchScores,
+} from "./types.js";
 export { rewards, register, routeDataSource, routes, type RegisterOptions } from "./registry.js";
-export { score, scoreSync, scoreResponse, scoreResponseSync, defaults as scoreDefaults, type ScoreOptions } from "./score.js";
+export {
+  score,
+  scoreSync,
+  scoreResponse,
+  scoreResponseSync,
+  defaults as scoreDefaults,
+  type ScoreOptions,
+} from "./score.js";
 export { composite, type CompositePart } from "./composite.js";
 export { knownSources } from "./data-sources.js";
 

@@ -20,7 +20,12 @@ export const defaults = { maxLength: 1024, buffer: 256, penalty: 1 };
 
 function positive(name: string, v: number, from: Function): void {
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
-    fail("invalid_option", `reward.softOverlong: ${name} must be a finite number >= 0 (got ${describe(v)}).`, { path: [name], got: v }, from);
+    fail(
+      "invalid_option",
+      `reward.softOverlong: ${name} must be a finite number >= 0 (got ${describe(v)}).`,
+      { path: [name], got: v },
+      from,
+    );
 }
 
 /**
@@ -28,11 +33,19 @@ function positive(name: string, v: number, from: Function): void {
  * @example reward.softOverlong(900, {maxLength: 1024, buffer: 256}) // -0.5
  */
 export function softOverlong(length: number, options: OverlongOptions = {}): number {
-  const L = options.maxLength ?? defaults.maxLength, C = options.buffer ?? defaults.buffer, p = options.penalty ?? defaults.penalty;
+  const L = options.maxLength ?? defaults.maxLength,
+    C = options.buffer ?? defaults.buffer,
+    p = options.penalty ?? defaults.penalty;
   positive("length", length, softOverlong);
   positive("maxLength", L, softOverlong);
   positive("buffer", C, softOverlong);
-  if (C > L) fail("invalid_option", `reward.softOverlong: buffer must be <= maxLength (got ${C} > ${L}).`, { path: ["buffer"] }, softOverlong);
+  if (C > L)
+    fail(
+      "invalid_option",
+      `reward.softOverlong: buffer must be <= maxLength (got ${C} > ${L}).`,
+      { path: ["buffer"] },
+      softOverlong,
+    );
   if (length <= L - C) return 0;
   if (length > L) return -p;
   return C === 0 ? 0 : ((L - C - length) / C) * p;
@@ -42,7 +55,12 @@ export function softOverlong(length: number, options: OverlongOptions = {}): num
  * The "dapo-overlong" reward: softOverlong of the response length (characters unless `lengthOf` is given).
  * @example reward.composite([{reward: "math"}, {reward: "dapo-overlong", options: {maxLength: 512, buffer: 128}}])
  */
-export function overlongReward(response: string, _gt?: unknown, _record?: RewardRecord, options: OverlongOptions = {}): RewardResult {
+export function overlongReward(
+  response: string,
+  _gt?: unknown,
+  _record?: RewardRecord,
+  options: OverlongOptions = {},
+): RewardResult {
   const length = options.lengthOf ? options.lengthOf(response) : response.length;
   return { score: softOverlong(length, options), details: { rule: "dapo-overlong", length } };
 }
@@ -92,9 +110,14 @@ export function cosineLength(options: CosineLengthOptions = {}): RewardFn {
  */
 export function groupLengthReward(lengths: number[], correct: boolean[]): number[] {
   if (lengths.length !== correct.length)
-    fail("shape_mismatch", `reward.groupLengthReward: lengths and correct must have the same length (got ${lengths.length} and ${correct.length}).`,
-      {}, groupLengthReward);
-  const lo = Math.min(...lengths), hi = Math.max(...lengths);
+    fail(
+      "shape_mismatch",
+      `reward.groupLengthReward: lengths and correct must have the same length (got ${lengths.length} and ${correct.length}).`,
+      {},
+      groupLengthReward,
+    );
+  const lo = Math.min(...lengths),
+    hi = Math.max(...lengths);
   if (lengths.length === 0 || hi === lo) return lengths.map(() => 0);
   return lengths.map((len, i) => {
     const lambda = 0.5 - (len - lo) / (hi - lo);
@@ -102,4 +125,7 @@ export function groupLengthReward(lengths: number[], correct: boolean[]): number
   });
 }
 
-register("dapo-overlong", overlongReward as RewardFn, { paper: "arXiv:2503.14476", summary: "soft overlong punishment: 0, ramp, -1 beyond maxLength" });
+register("dapo-overlong", overlongReward as RewardFn, {
+  paper: "arXiv:2503.14476",
+  summary: "soft overlong punishment: 0, ramp, -1 beyond maxLength",
+});

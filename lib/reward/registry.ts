@@ -41,11 +41,21 @@ export function register(name: string, fn: RewardFn, options: RegisterOptions = 
  */
 export function routeDataSource(source: string | RegExp, rewardName: string): void {
   if (typeof rewardName !== "string" || rewardName.length === 0)
-    fail("invalid_option", `reward.routeDataSource: rewardName must be a registered reward name (got ${String(rewardName)}).`, {}, routeDataSource);
+    fail(
+      "invalid_option",
+      `reward.routeDataSource: rewardName must be a registered reward name (got ${String(rewardName)}).`,
+      {},
+      routeDataSource,
+    );
   if (typeof source === "string") exactRoutes.set(source.toLowerCase(), { source, reward: rewardName });
   else if (source instanceof RegExp) patternRoutes.push({ match: source, reward: rewardName });
   else
-    fail("invalid_option", `reward.routeDataSource: source must be a string or a RegExp (got ${typeof source}).`, {}, routeDataSource);
+    fail(
+      "invalid_option",
+      `reward.routeDataSource: source must be a string or a RegExp (got ${typeof source}).`,
+      {},
+      routeDataSource,
+    );
 }
 
 /** The reward name a data source routes to, or undefined when no route matches. */
@@ -92,7 +102,9 @@ export function rewardFor(dataSource: string): { name: string; fn: RewardFn } {
       "not_found",
       `reward.score: data_source ${JSON.stringify(dataSource)} routes to reward "${name}", which is not registered ` +
         `(registered: ${rewards.names().join(", ")}). ` +
-        (name === "code" ? "The code reward registers when lib/reward/code.ts loads; import cellrl's reward namespace." : `Register it with reward.register("${name}", fn).`),
+        (name === "code"
+          ? "The code reward registers when lib/reward/code.ts loads; import cellrl's reward namespace."
+          : `Register it with reward.register("${name}", fn).`),
       { got: name, expected: rewards.names(), path: ["data_source"] },
     );
   return { name, fn: rewards.get(name) };

@@ -69,7 +69,8 @@ function systemMounts(): string[] {
   for (const f of ETC_FILES) args.push("--ro-bind-try", f, f);
   // Debian's sitecustomize lives in /etc/python3.X.
   try {
-    for (const name of fs.readdirSync("/etc")) if (/^python3(\.\d+)?$/.test(name)) args.push("--ro-bind-try", `/etc/${name}`, `/etc/${name}`);
+    for (const name of fs.readdirSync("/etc"))
+      if (/^python3(\.\d+)?$/.test(name)) args.push("--ro-bind-try", `/etc/${name}`, `/etc/${name}`);
   } catch {
     /* no /etc: nothing to add */
   }
@@ -98,29 +99,44 @@ export function pythonPrefixPaths(python: string): string[] {
  */
 export function bwrapArgs(input: SandboxArgsInput): string[] {
   const features = input.features ?? { disableUserns: true, size: true };
-  const size = (flag: string, dest: string) => (features.size ? ["--size", String(input.tmpBytes), flag, dest] : [flag, dest]);
+  const size = (flag: string, dest: string) =>
+    features.size ? ["--size", String(input.tmpBytes), flag, dest] : [flag, dest];
   const args: string[] = [];
   if (input.level === "bwrap") args.push("--unshare-user", ...(features.disableUserns ? ["--disable-userns"] : []));
   args.push(
-    "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-    "--die-with-parent", "--new-session", "--as-pid-1",
-    "--hostname", "sandbox",
+    "--unshare-pid",
+    "--unshare-net",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--die-with-parent",
+    "--new-session",
+    "--as-pid-1",
+    "--hostname",
+    "sandbox",
   );
   // Root without a user namespace keeps only what the runner needs to switch to an unprivileged uid.
-  if (input.level === "bwrap-root") args.push("--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID");
+  if (input.level === "bwrap-root")
+    args.push("--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID");
   else args.push("--cap-drop", "ALL");
   if (input.seccompFd !== undefined) args.push("--seccomp", String(input.seccompFd));
   args.push(...systemMounts());
   for (const p of [...pythonPrefixPaths(input.python), ...input.readOnlyPaths]) args.push("--ro-bind", p, p);
   args.push(
-    "--proc", "/proc",
-    "--dev", "/dev",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
     ...size("--tmpfs", "/dev/shm"),
-    "--mqueue", "/dev/mqueue",
-    "--remount-ro", "/dev",
+    "--mqueue",
+    "/dev/mqueue",
+    "--remount-ro",
+    "/dev",
     ...size("--tmpfs", "/tmp"),
-    "--remount-ro", "/",
-    "--chdir", "/tmp",
+    "--remount-ro",
+    "/",
+    "--chdir",
+    "/tmp",
     "--clearenv",
   );
   for (const [k, v] of Object.entries(SANDBOX_ENV)) args.push("--setenv", k, v);

@@ -28,20 +28,45 @@ export interface PythonRun {
  */
 export async function runPython(program: string, options: RunPythonOptions = {}): Promise<PythonRun> {
   if (typeof program !== "string")
-    fail("invalid_input", `reward.runPython: program must be a string of Python source (got ${describe(program)}).`, { got: program }, runPython);
+    fail(
+      "invalid_input",
+      `reward.runPython: program must be a string of Python source (got ${describe(program)}).`,
+      { got: program },
+      runPython,
+    );
   const stdin = options.stdin ?? "";
   if (typeof stdin !== "string")
-    fail("invalid_option", `reward.runPython: stdin must be a string (got ${describe(stdin)}).`, { path: ["stdin"], got: stdin }, runPython);
-  const out = await runJob({ mode: "stdio", program, preamble: "", tests: [{ input: stdin }], stop: true },
-    options, () => "stop", runPython);
+    fail(
+      "invalid_option",
+      `reward.runPython: stdin must be a string (got ${describe(stdin)}).`,
+      { path: ["stdin"], got: stdin },
+      runPython,
+    );
+  const out = await runJob(
+    { mode: "stdio", program, preamble: "", tests: [{ input: stdin }], stop: true },
+    options,
+    () => "stop",
+    runPython,
+  );
   const compile = out.events.find((e) => e.ev === "compile");
   const test = out.events.find((e) => e.ev === "test");
   if (compile && compile.ok === false)
     return { stdout: "", stderr: String(compile.msg), status: "compile-error", ms: out.ms, level: out.level };
   if (!test)
-    fail("sandbox", `reward.runPython: the sandbox ended without a result (got ${out.exit ?? "no result"}: ` +
-      `${out.stderr.trim().slice(-300)}). Check reward.sandboxStatus().`, { got: out.stderr }, runPython);
-  const run: PythonRun = { stdout: String(test.out), stderr: String(test.err), status: String(test.s), ms: out.ms, level: out.level };
+    fail(
+      "sandbox",
+      `reward.runPython: the sandbox ended without a result (got ${out.exit ?? "no result"}: ` +
+        `${out.stderr.trim().slice(-300)}). Check reward.sandboxStatus().`,
+      { got: out.stderr },
+      runPython,
+    );
+  const run: PythonRun = {
+    stdout: String(test.out),
+    stderr: String(test.err),
+    status: String(test.s),
+    ms: out.ms,
+    level: out.level,
+  };
   if (test.exit) run.exit = String(test.exit);
   return run;
 }

@@ -82,8 +82,12 @@ export class Worker {
     // detached: the worker leads its own process group, so one kill reaches bwrap and everything under it
     // (bwrap's --die-with-parent then takes down the pid namespace).
     this.child = spawn(spec.command, spec.args, {
-      stdio: spec.fd3 ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"], detached: true, cwd: spec.cwd, env: spec.env,
-      uid: spec.uid, gid: spec.gid,
+      stdio: spec.fd3 ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
+      detached: true,
+      cwd: spec.cwd,
+      env: spec.env,
+      uid: spec.uid,
+      gid: spec.gid,
     });
     if (spec.fd3) {
       const fd3 = this.child.stdio[3] as import("node:stream").Writable;
@@ -128,7 +132,16 @@ export class Worker {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.setRef(true);
     return new Promise<WorkerResult>((resolve) => {
-      this.job = { spec, events: [], hung: false, overflow: false, received: 0, remaining: spec.tests, start: Date.now(), resolve };
+      this.job = {
+        spec,
+        events: [],
+        hung: false,
+        overflow: false,
+        received: 0,
+        remaining: spec.tests,
+        start: Date.now(),
+        resolve,
+      };
       this.arm();
       if (!this.alive) return this.finish();
       this.child.stdin!.write(spec.line);
@@ -211,8 +224,12 @@ export class Worker {
     if (j.timer) clearTimeout(j.timer);
     const done = j.events.some((e) => e.ev === "done");
     j.resolve({
-      events: j.events, hung: j.hung, overflow: j.overflow, exit: done ? null : this.exitText ?? "killed",
-      stderr: this.stderr, ms: Date.now() - j.start,
+      events: j.events,
+      hung: j.hung,
+      overflow: j.overflow,
+      exit: done ? null : (this.exitText ?? "killed"),
+      stderr: this.stderr,
+      ms: Date.now() - j.start,
     });
     if (!this.alive) {
       this.kill();
@@ -226,7 +243,11 @@ export class Worker {
 
   private setRef(on: boolean): void {
     // Streams without a handle (closed) would queue a 'connect' listener on every ref(): skip them.
-    const streams = [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as ({ ref(): void; unref(): void; destroyed: boolean } | null)[];
+    const streams = [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as ({
+      ref(): void;
+      unref(): void;
+      destroyed: boolean;
+    } | null)[];
     for (const h of streams) if (h && !h.destroyed) (on ? h.ref : h.unref).call(h);
     if (on) this.child.ref();
     else this.child.unref();

@@ -107,31 +107,66 @@ export interface RunnerOutcome {
 }
 
 function checkOptions(o: Required<SandboxOptions>, from: Function): void {
-  const positive: (keyof SandboxOptions)[] = ["timeoutMs", "memoryMb", "processes", "fileSizeMb", "tmpSizeMb", "outputBytes",
-    "openFiles", "concurrency", "startupMs", "idleMs"];
+  const positive: (keyof SandboxOptions)[] = [
+    "timeoutMs",
+    "memoryMb",
+    "processes",
+    "fileSizeMb",
+    "tmpSizeMb",
+    "outputBytes",
+    "openFiles",
+    "concurrency",
+    "startupMs",
+    "idleMs",
+  ];
   for (const k of positive) {
     const v = o[k];
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
-      fail("invalid_option", `reward.sandbox: ${k} must be a positive number (got ${describe(v)}). Pass e.g. {${k}: ${describe(defaults[k])}}.`,
-        { path: [k], got: v }, from);
+      fail(
+        "invalid_option",
+        `reward.sandbox: ${k} must be a positive number (got ${describe(v)}). Pass e.g. {${k}: ${describe(defaults[k])}}.`,
+        { path: [k], got: v },
+        from,
+      );
   }
   if (!["auto", "bwrap", "bwrap-root", "none"].includes(o.sandbox))
-    fail("invalid_option", `reward.sandbox: sandbox must be "auto", "bwrap", "bwrap-root" or "none" (got ${describe(o.sandbox)}).`,
-      { path: ["sandbox"], got: o.sandbox }, from);
+    fail(
+      "invalid_option",
+      `reward.sandbox: sandbox must be "auto", "bwrap", "bwrap-root" or "none" (got ${describe(o.sandbox)}).`,
+      { path: ["sandbox"], got: o.sandbox },
+      from,
+    );
   if (typeof o.reuse !== "boolean")
-    fail("invalid_option", `reward.sandbox: reuse must be true or false (got ${describe(o.reuse)}).`, { path: ["reuse"], got: o.reuse }, from);
+    fail(
+      "invalid_option",
+      `reward.sandbox: reuse must be true or false (got ${describe(o.reuse)}).`,
+      { path: ["reuse"], got: o.reuse },
+      from,
+    );
   if (typeof o.python !== "string" || !path.isAbsolute(o.python))
-    fail("invalid_option", `reward.sandbox: python must be an absolute path (got ${describe(o.python)}; expected e.g. "/usr/bin/python3").`,
-      { path: ["python"], got: o.python }, from);
+    fail(
+      "invalid_option",
+      `reward.sandbox: python must be an absolute path (got ${describe(o.python)}; expected e.g. "/usr/bin/python3").`,
+      { path: ["python"], got: o.python },
+      from,
+    );
   if (!Array.isArray(o.readOnlyPaths) || o.readOnlyPaths.some((p) => typeof p !== "string" || !path.isAbsolute(p)))
-    fail("invalid_option", `reward.sandbox: readOnlyPaths must be absolute paths (got ${describe(o.readOnlyPaths)}).`,
-      { path: ["readOnlyPaths"], got: o.readOnlyPaths }, from);
+    fail(
+      "invalid_option",
+      `reward.sandbox: readOnlyPaths must be absolute paths (got ${describe(o.readOnlyPaths)}).`,
+      { path: ["readOnlyPaths"], got: o.readOnlyPaths },
+      from,
+    );
 }
 
 /** Merge options over defaults and validate them. */
-export function sandboxOptions(options: SandboxOptions = {}, from: Function = sandboxOptions): Required<SandboxOptions> {
+export function sandboxOptions(
+  options: SandboxOptions = {},
+  from: Function = sandboxOptions,
+): Required<SandboxOptions> {
   const merged = { ...defaults } as Required<SandboxOptions>;
-  for (const [k, v] of Object.entries(options)) if (v !== undefined && k in defaults) (merged as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(options))
+    if (v !== undefined && k in defaults) (merged as unknown as Record<string, unknown>)[k] = v;
   checkOptions(merged, from);
   return merged;
 }
@@ -162,7 +197,9 @@ function workerSpec(level: IsolationLevel, o: Required<SandboxOptions>, slot: nu
     // No namespaces: a fresh temp dir as cwd/HOME (wiped after each job) is all the separation there is.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-unsandboxed-"));
     return {
-      command: o.python, args: ["-s", "-B", "-c", runnerSource(), "-1", dir], cwd: dir,
+      command: o.python,
+      args: ["-s", "-B", "-c", runnerSource(), "-1", dir],
+      cwd: dir,
       env: { ...SANDBOX_ENV, HOME: dir, TMPDIR: dir },
       cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
     };
@@ -172,13 +209,25 @@ function workerSpec(level: IsolationLevel, o: Required<SandboxOptions>, slot: nu
   const dropTo = level === "bwrap-root" ? o.uid - 1000 - slot : -1;
   const filter = seccompFilter();
   const args = bwrapArgs({
-    level, python: o.python, tmpBytes: o.tmpSizeMb << 20, readOnlyPaths: o.readOnlyPaths,
-    runnerSource: runnerSource(), runnerArgs: [String(dropTo), "/tmp", "/dev/shm"], features: bwrapFeatures(o.bwrap),
+    level,
+    python: o.python,
+    tmpBytes: o.tmpSizeMb << 20,
+    readOnlyPaths: o.readOnlyPaths,
+    runnerSource: runnerSource(),
+    runnerArgs: [String(dropTo), "/tmp", "/dev/shm"],
+    features: bwrapFeatures(o.bwrap),
     seccompFd: filter ? 3 : undefined,
   });
   // As root, "bwrap" runs as an unprivileged uid: root ignores RLIMIT_NPROC, and could read whatever a bind exposes.
   const drop = level === "bwrap" && isRoot ? { uid: o.uid, gid: o.uid } : {};
-  return { command: o.bwrap, args, cwd: "/", env: { PATH: "/usr/local/bin:/usr/bin:/bin" }, ...drop, ...(filter ? { fd3: filter } : {}) };
+  return {
+    command: o.bwrap,
+    args,
+    cwd: "/",
+    env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
+    ...drop,
+    ...(filter ? { fd3: filter } : {}),
+  };
 }
 
 function limitsFor(level: IsolationLevel, o: Required<SandboxOptions>): Record<string, number | null> {
@@ -206,14 +255,15 @@ function runOnSlot(
   const timeoutS = o.timeoutMs / 1000;
   const capSum = (job.tests ?? []).reduce((s, t) => s + (t.cap ?? o.outputBytes), 0);
   const statusCap = Math.min(capSum + o.outputBytes, 1 << 30);
-  const line = JSON.stringify({
-    ...job,
-    last: !o.reuse,
-    timeout: timeoutS,
-    outputCap: o.outputBytes,
-    statusCap,
-    limits: limitsFor(level, o),
-  }) + "\n";
+  const line =
+    JSON.stringify({
+      ...job,
+      last: !o.reuse,
+      timeout: timeoutS,
+      outputCap: o.outputBytes,
+      statusCap,
+      limits: limitsFor(level, o),
+    }) + "\n";
   const key = JSON.stringify([level, o.python, o.bwrap, o.tmpSizeMb, o.readOnlyPaths, o.uid]);
   let w = workers.get(slot);
   if (!w || !w.usable || w.key !== key) {
@@ -223,7 +273,11 @@ function runOnSlot(
   }
   return w
     .run({
-      line, onEvent, verdicts: job.mode === "stdio", tests: nTests, last: !o.reuse,
+      line,
+      onEvent,
+      verdicts: job.mode === "stdio",
+      tests: nTests,
+      last: !o.reuse,
       resultCap: (1 << 20) + 2 * statusCap,
       // The runner enforces per-test deadlines itself; this only catches a runner that stops talking.
       budgetMs: (remaining) => o.startupMs + o.timeoutMs * (remaining + 1),
@@ -245,12 +299,31 @@ export interface SandboxStatus {
 const probes = new Map<string, Promise<SandboxStatus>>();
 
 async function tryLevel(level: Exclude<IsolationLevel, "none">, o: Required<SandboxOptions>): Promise<string | null> {
-  const job: RunnerJob = { mode: "stdio", program: "print(6 * 7)", preamble: "", tests: [{ input: "", cap: 100 }], stop: true };
+  const job: RunnerJob = {
+    mode: "stdio",
+    program: "print(6 * 7)",
+    preamble: "",
+    tests: [{ input: "", cap: 100 }],
+    stop: true,
+  };
   // A throwaway worker (not a pool slot) that runs one job through the real path.
   const w = new Worker("probe", workerSpec(level, o, 0), 1000);
   const out = await w.run({
-    line: JSON.stringify({ ...job, last: true, timeout: 10, outputCap: 1000, statusCap: 1000, limits: limitsFor(level, o) }) + "\n",
-    onEvent: () => "continue", verdicts: true, tests: 1, last: true, resultCap: 1 << 20, budgetMs: () => 20000,
+    line:
+      JSON.stringify({
+        ...job,
+        last: true,
+        timeout: 10,
+        outputCap: 1000,
+        statusCap: 1000,
+        limits: limitsFor(level, o),
+      }) + "\n",
+    onEvent: () => "continue",
+    verdicts: true,
+    tests: 1,
+    last: true,
+    resultCap: 1 << 20,
+    budgetMs: () => 20000,
   });
   w.kill();
   const test = out.events.find((e) => e.ev === "test");
@@ -278,18 +351,26 @@ export function sandboxStatus(options: SandboxOptions = {}): Promise<SandboxStat
       const reasons: string[] = [];
       const found = spawnSync(o.bwrap, ["--version"], { encoding: "utf8" });
       if (found.error || found.status !== 0) {
-        reasons.push(`bubblewrap not runnable as ${JSON.stringify(o.bwrap)} (${found.error?.message ?? found.stderr.trim()})`);
+        reasons.push(
+          `bubblewrap not runnable as ${JSON.stringify(o.bwrap)} (${found.error?.message ?? found.stderr.trim()})`,
+        );
         return { level: null, reasons };
       }
       const features = bwrapFeatures(o.bwrap);
-      if (!seccompFilter()) reasons.push(`no seccomp filter for ${process.arch}: dangerous system calls are not refused`);
-      if (!features.size) reasons.push(`${found.stdout.trim()} has no --size: /tmp is not size-limited (only RLIMIT_FSIZE per file)`);
+      if (!seccompFilter())
+        reasons.push(`no seccomp filter for ${process.arch}: dangerous system calls are not refused`);
+      if (!features.size)
+        reasons.push(`${found.stdout.trim()} has no --size: /tmp is not size-limited (only RLIMIT_FSIZE per file)`);
       if (!fs.existsSync(o.python)) {
         reasons.push(`python not found at ${o.python}`);
         return { level: null, reasons };
       }
       const ladder: Exclude<IsolationLevel, "none">[] =
-        o.sandbox === "auto" ? (isRoot ? ["bwrap", "bwrap-root"] : ["bwrap"]) : [o.sandbox as Exclude<IsolationLevel, "none">];
+        o.sandbox === "auto"
+          ? isRoot
+            ? ["bwrap", "bwrap-root"]
+            : ["bwrap"]
+          : [o.sandbox as Exclude<IsolationLevel, "none">];
       for (const level of ladder) {
         const why = await tryLevel(level, o);
         if (why === null) return { level, reasons };
@@ -321,12 +402,20 @@ export async function runJob(
   const o = sandboxOptions(options, from);
   const status = await sandboxStatus(o);
   if (status.level === null)
-    fail("sandbox", `reward.code: no sandbox is available to run model-written code (got: ${status.reasons.join("; ")}; expected ` +
-      `bubblewrap with user namespaces). Install it (apt install bubblewrap), allow unprivileged user namespaces ` +
-      `(sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu), or ` +
-      `opt out explicitly with {sandbox: "none"} on a disposable machine.`, { got: status.reasons }, from);
+    fail(
+      "sandbox",
+      `reward.code: no sandbox is available to run model-written code (got: ${status.reasons.join("; ")}; expected ` +
+        `bubblewrap with user namespaces). Install it (apt install bubblewrap), allow unprivileged user namespaces ` +
+        `(sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu), or ` +
+        `opt out explicitly with {sandbox: "none"} on a disposable machine.`,
+      { got: status.reasons },
+      from,
+    );
   if (status.level === "none")
-    warn("reward/sandbox-none", `reward.code: running model-written code WITHOUT a sandbox ({sandbox: "none"}): it can read ` +
-      `your files and environment, use the network and kill your processes. Use it only in a disposable machine or container.`);
+    warn(
+      "reward/sandbox-none",
+      `reward.code: running model-written code WITHOUT a sandbox ({sandbox: "none"}): it can read ` +
+        `your files and environment, use the network and kill your processes. Use it only in a disposable machine or container.`,
+    );
   return withSlot(o.concurrency, (slot) => runOnSlot(status.level!, o, job, slot, onEvent));
 }

@@ -17,20 +17,40 @@ export interface ScoreOptions {
 /** Defaults of score(). */
 export const defaults = { rewardOptions: {} as Record<string, unknown>, concurrency: 16 };
 
-function resolve(record: RewardRecord, response: string, options: ScoreOptions, from: Function): { name: string; fn: RewardFn } {
+function resolve(
+  record: RewardRecord,
+  response: string,
+  options: ScoreOptions,
+  from: Function,
+): { name: string; fn: RewardFn } {
   if (typeof record !== "object" || record === null || Array.isArray(record))
-    fail("invalid_input", `reward.scoreResponse: record must be a verl record object (got ${describe(record)}; expected ` +
-      `{data_source, reward_model: {ground_truth}}).`, { got: record }, from);
+    fail(
+      "invalid_input",
+      `reward.scoreResponse: record must be a verl record object (got ${describe(record)}; expected ` +
+        `{data_source, reward_model: {ground_truth}}).`,
+      { got: record },
+      from,
+    );
   if (typeof response !== "string")
-    fail("invalid_input", `reward.scoreResponse: response must be a string (got ${describe(response)}). Pass one completion ` +
-      `text; score a whole rollout with reward.score(ro).`, { got: response, path: ["response"] }, from);
+    fail(
+      "invalid_input",
+      `reward.scoreResponse: response must be a string (got ${describe(response)}). Pass one completion ` +
+        `text; score a whole rollout with reward.score(ro).`,
+      { got: response, path: ["response"] },
+      from,
+    );
   if (options.reward !== undefined) {
     const fn = rewards.get(options.reward);
     return { name: typeof options.reward === "string" ? options.reward : fn.name || "custom", fn };
   }
   if (typeof record.data_source !== "string" || record.data_source.length === 0)
-    fail("invalid_input", `reward.score: record.data_source must be a non-empty string (got ${describe(record.data_source)}). ` +
-      `Set it, or pass {reward: "math"} to choose the reward directly.`, { path: ["data_source"], got: record.data_source }, from);
+    fail(
+      "invalid_input",
+      `reward.score: record.data_source must be a non-empty string (got ${describe(record.data_source)}). ` +
+        `Set it, or pass {reward: "math"} to choose the reward directly.`,
+      { path: ["data_source"], got: record.data_source },
+      from,
+    );
   return rewardFor(record.data_source);
 }
 
@@ -42,8 +62,13 @@ function groundTruthOf(record: RewardRecord): unknown {
 function check(name: string, out: unknown, from: Function): RewardResult {
   const r = out as RewardResult;
   if (typeof r !== "object" || r === null || typeof r.score !== "number" || !Number.isFinite(r.score))
-    fail("invalid_input", `reward.score: reward "${name}" returned ${describe(out)} (expected {score: finite number, details: {}}). ` +
-      `Make it return {score, details}.`, { got: out, path: ["reward", name] }, from);
+    fail(
+      "invalid_input",
+      `reward.score: reward "${name}" returned ${describe(out)} (expected {score: finite number, details: {}}). ` +
+        `Make it return {score, details}.`,
+      { got: out, path: ["reward", name] },
+      from,
+    );
   const details = r.details && typeof r.details === "object" ? r.details : {};
   return { score: r.score, details: "reward" in details ? details : { reward: name, ...details } };
 }
@@ -53,7 +78,11 @@ function check(name: string, out: unknown, from: Function): RewardResult {
  * sandbox). Returns `{score, details}`; details name the reward and the rule that fired.
  * @example await reward.scoreResponse({data_source: "openai/gsm8k", reward_model: {ground_truth: "18"}}, "... #### 18") // {score: 1, ...}
  */
-export async function scoreResponse(record: RewardRecord, response: string, options: ScoreOptions = {}): Promise<RewardResult> {
+export async function scoreResponse(
+  record: RewardRecord,
+  response: string,
+  options: ScoreOptions = {},
+): Promise<RewardResult> {
   const { name, fn } = resolve(record, response, options, scoreResponse);
   const out = await fn(response, groundTruthOf(record), record, options.rewardOptions ?? defaults.rewardOptions);
   return check(name, out, scoreResponse);
@@ -68,34 +97,62 @@ export function scoreResponseSync(record: RewardRecord, response: string, option
   const out = fn(response, groundTruthOf(record), record, options.rewardOptions ?? defaults.rewardOptions);
   if (out && typeof (out as Promise<RewardResult>).then === "function") {
     (out as Promise<RewardResult>).catch(() => undefined); // already started; keep its failure from going unhandled
-    fail("invalid_option", `reward.scoreSync: reward "${name}" is async (it returned a Promise). Use await reward.score(ro) / reward.scoreResponse(...) instead.`,
-      { got: name }, scoreResponseSync);
+    fail(
+      "invalid_option",
+      `reward.scoreSync: reward "${name}" is async (it returned a Promise). Use await reward.score(ro) / reward.scoreResponse(...) instead.`,
+      { got: name },
+      scoreResponseSync,
+    );
   }
   return check(name, out, scoreResponseSync);
 }
 
 /** The record each row of a batch is scored against: ro.records[group], else the table's columns. */
 function rowRecords(batch: RewardBatch, options: ScoreOptions, where: string, from: Function): RewardRecord[] {
-  if (!batch || typeof batch !== "object" || !Array.isArray(batch.responses) || !Array.isArray(batch.group) || batch.group.length !== batch.responses.length)
-    fail("invalid_input", `${where}: expected a rollout (rollout.sample's result: {responses, group, records}) (got ${describe(batch)}).`, {}, from);
+  if (
+    !batch ||
+    typeof batch !== "object" ||
+    !Array.isArray(batch.responses) ||
+    !Array.isArray(batch.group) ||
+    batch.group.length !== batch.responses.length
+  )
+    fail(
+      "invalid_input",
+      `${where}: expected a rollout (rollout.sample's result: {responses, group, records}) (got ${describe(batch)}).`,
+      {},
+      from,
+    );
   const B = batch.responses.length;
   if (batch.records) {
     const recs = batch.records;
     return batch.group.map((g, i) => {
       const r = recs[g];
-      if (!r) fail("shape_mismatch", `${where}: row ${i} belongs to prompt ${g} but there are ${recs.length} records. Score the rollout sample() returned.`, { path: ["group", i] }, from);
+      if (!r)
+        fail(
+          "shape_mismatch",
+          `${where}: row ${i} belongs to prompt ${g} but there are ${recs.length} records. Score the rollout sample() returned.`,
+          { path: ["group", i] },
+          from,
+        );
       return r;
     });
   }
   const cols = batch.table?.columnNames() ?? [];
   const has = (c: string) => cols.includes(c);
   if (!has("ground_truth") || (!has("data_source") && options.reward === undefined))
-    fail("invalid_input", `${where}: the rollout has no records (it was sampled from prompt texts; table columns: ${cols.join(", ") || "none"}). ` +
-      `Sample from verl records (rollout.sample(policy, records)), or pass columns {data_source, ground_truth} (or {ground_truth} with options.reward).`, { path: ["records"] }, from);
+    fail(
+      "invalid_input",
+      `${where}: the rollout has no records (it was sampled from prompt texts; table columns: ${cols.join(", ") || "none"}). ` +
+        `Sample from verl records (rollout.sample(policy, records)), or pass columns {data_source, ground_truth} (or {ground_truth} with options.reward).`,
+      { path: ["records"] },
+      from,
+    );
   return Array.from({ length: B }, (_, i) => ({
     data_source: has("data_source") ? String(batch.table!.get("data_source", i)) : "",
     reward_model: { style: "rule", ground_truth: batch.table!.get("ground_truth", i) },
-    ...(has("extra_info") && batch.table!.get("extra_info", i) ? { extra_info: batch.table!.get("extra_info", i) as Record<string, unknown> } : {}),
+    ...(has("extra_info") && batch.table!.get("extra_info", i)
+      ? { extra_info: batch.table!.get("extra_info", i) as Record<string, unknown> }
+      : {}),
   }));
 }
 
@@ -107,7 +164,13 @@ function rowRecords(batch: RewardBatch, options: ScoreOptions, where: string, fr
 export async function score(ro: RewardBatch, options: ScoreOptions = {}): Promise<BatchScores> {
   const recs = rowRecords(ro, options, "reward.score", score);
   const conc = options.concurrency ?? defaults.concurrency;
-  if (!Number.isInteger(conc) || conc < 1) fail("invalid_option", `reward.score: concurrency must be a whole number >= 1 (got ${describe(conc)}).`, { path: ["concurrency"] }, score);
+  if (!Number.isInteger(conc) || conc < 1)
+    fail(
+      "invalid_option",
+      `reward.score: concurrency must be a whole number >= 1 (got ${describe(conc)}).`,
+      { path: ["concurrency"] },
+      score,
+    );
   const B = recs.length;
   const scores = new Float32Array(B);
   const details = new Array<Record<string, unknown>>(B);

@@ -67,11 +67,26 @@ export class LocalPolicy implements Policy {
     options: { name?: string } = {},
   ) {
     if (!model || typeof (model as { forward?: unknown }).forward !== "function")
-      fail("invalid_input", `rollout.LocalPolicy: model must be a model.LlamaModel (got ${typeof model}).`, {}, LocalPolicy);
+      fail(
+        "invalid_input",
+        `rollout.LocalPolicy: model must be a model.LlamaModel (got ${typeof model}).`,
+        {},
+        LocalPolicy,
+      );
     if (!tokenizer || typeof tokenizer.encode !== "function" || typeof tokenizer.decode !== "function")
-      fail("invalid_input", `rollout.LocalPolicy: tokenizer must implement encode/decode (got ${typeof tokenizer}). Use model.CharTokenizer or a HF tokenizer.`, {}, LocalPolicy);
+      fail(
+        "invalid_input",
+        `rollout.LocalPolicy: tokenizer must implement encode/decode (got ${typeof tokenizer}). Use model.CharTokenizer or a HF tokenizer.`,
+        {},
+        LocalPolicy,
+      );
     if (tokenizer.vocabSize > model.config.vocab_size)
-      fail("shape_mismatch", `rollout.LocalPolicy: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}. Build the model with vocab_size: tokenizer.vocabSize.`, { got: tokenizer.vocabSize, expected: model.config.vocab_size }, LocalPolicy);
+      fail(
+        "shape_mismatch",
+        `rollout.LocalPolicy: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}. Build the model with vocab_size: tokenizer.vocabSize.`,
+        { got: tokenizer.vocabSize, expected: model.config.vocab_size },
+        LocalPolicy,
+      );
     this.name = options.name ?? "local";
   }
 

@@ -98,37 +98,80 @@ export interface RolloutRow {
 }
 
 function isTable(x: unknown): x is ColumnTable {
-  return !!x && typeof x === "object" && typeof (x as ColumnTable).objects === "function" && typeof (x as ColumnTable).numRows === "function";
+  return (
+    !!x &&
+    typeof x === "object" &&
+    typeof (x as ColumnTable).objects === "function" &&
+    typeof (x as ColumnTable).numRows === "function"
+  );
 }
 
 /** Split sample()'s input into prompts for the policy and the records (or null). */
-function promptsOf(policy: Policy, input: SampleInput, o: RolloutOptions): { prompts: string[] | number[][]; records: VerlRecord[] | null } {
+function promptsOf(
+  policy: Policy,
+  input: SampleInput,
+  o: RolloutOptions,
+): { prompts: string[] | number[][]; records: VerlRecord[] | null } {
   const items = isTable(input) ? (input.objects() as VerlRecord[]) : input;
   if (!Array.isArray(items) || items.length === 0)
-    fail("invalid_input", `rollout.sample: input must be a non-empty array of verl records, prompt strings or token-id arrays, or a table of records (got ${describe(input)}). Wrap one prompt as [prompt].`, {}, sample);
+    fail(
+      "invalid_input",
+      `rollout.sample: input must be a non-empty array of verl records, prompt strings or token-id arrays, or a table of records (got ${describe(input)}). Wrap one prompt as [prompt].`,
+      {},
+      sample,
+    );
   const isRecord = (x: unknown) => !!x && typeof x === "object" && !Array.isArray(x) && "prompt" in (x as object);
   if (!items.some(isRecord)) {
     const key = o.chatTemplate !== undefined ? "chatTemplate" : o.formatPrompt !== undefined ? "formatPrompt" : null;
-    if (key) fail("invalid_option", `rollout.sample: options.${key} applies to verl records, but the input is prompt texts or ids. Pass records (data.record(...)), or render the prompts yourself.`, { path: [key] }, sample);
+    if (key)
+      fail(
+        "invalid_option",
+        `rollout.sample: options.${key} applies to verl records, but the input is prompt texts or ids. Pass records (data.record(...)), or render the prompts yourself.`,
+        { path: [key] },
+        sample,
+      );
     return { prompts: items as string[] | number[][], records: null };
   }
   const records = items as unknown as VerlRecord[];
   records.forEach((r, i) => {
     if (!isRecord(r) || !Array.isArray(r.prompt))
-      fail("invalid_input", `rollout.sample: input ${i} is not a verl record with a chat prompt (got ${describe(isRecord(r) ? r.prompt : r)}; expected {prompt: [{role, content}], data_source, reward_model}). Do not mix records and prompt strings; build records with data.record(...).`, { path: ["input", i] }, sample);
+      fail(
+        "invalid_input",
+        `rollout.sample: input ${i} is not a verl record with a chat prompt (got ${describe(isRecord(r) ? r.prompt : r)}; expected {prompt: [{role, content}], data_source, reward_model}). Do not mix records and prompt strings; build records with data.record(...).`,
+        { path: ["input", i] },
+        sample,
+      );
   });
   if (o.formatPrompt) {
-    if (typeof o.formatPrompt !== "function") fail("invalid_option", `rollout.sample: options.formatPrompt must be a function (record) => string (got ${describe(o.formatPrompt)}).`, { path: ["formatPrompt"] }, sample);
+    if (typeof o.formatPrompt !== "function")
+      fail(
+        "invalid_option",
+        `rollout.sample: options.formatPrompt must be a function (record) => string (got ${describe(o.formatPrompt)}).`,
+        { path: ["formatPrompt"] },
+        sample,
+      );
     return {
       records,
       prompts: records.map((r, i) => {
         const t = o.formatPrompt!(r);
-        if (typeof t !== "string") fail("invalid_option", `rollout.sample: options.formatPrompt returned ${describe(t)} for record ${i} (expected the prompt text).`, { path: ["formatPrompt"] }, sample);
+        if (typeof t !== "string")
+          fail(
+            "invalid_option",
+            `rollout.sample: options.formatPrompt returned ${describe(t)} for record ${i} (expected the prompt text).`,
+            { path: ["formatPrompt"] },
+            sample,
+          );
         return t;
       }),
     };
   }
-  return { records, prompts: chatPrompts(records.map((r) => r.prompt), { tokenizer: policy.tokenizer, template: o.chatTemplate }).texts };
+  return {
+    records,
+    prompts: chatPrompts(
+      records.map((r) => r.prompt),
+      { tokenizer: policy.tokenizer, template: o.chatTemplate },
+    ).texts,
+  };
 }
 
 /**
@@ -136,7 +179,10 @@ function promptsOf(policy: Policy, input: SampleInput, o: RolloutOptions): { pro
  * (no template), or the formatPrompt function's name.
  * @example promptFormat(policy, {}) // "tokenizer chat template" (internal: evals.generateRecords records it)
  */
-export function promptFormat(policy: Policy, options: Pick<RolloutOptions, "chatTemplate" | "formatPrompt"> = {}): string {
+export function promptFormat(
+  policy: Policy,
+  options: Pick<RolloutOptions, "chatTemplate" | "formatPrompt"> = {},
+): string {
   if (options.formatPrompt) return options.formatPrompt.name || "custom";
   return chatPrompts([], { tokenizer: policy.tokenizer, template: options.chatTemplate }).format;
 }
@@ -149,20 +195,39 @@ export function promptFormat(policy: Policy, options: Pick<RolloutOptions, "chat
  */
 export async function sample(policy: Policy, input: SampleInput, options: RolloutOptions = {}): Promise<Rollout> {
   if (!policy || typeof policy.generate !== "function")
-    fail("invalid_input", `rollout.sample: policy must implement generate/score (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`, {}, sample);
+    fail(
+      "invalid_input",
+      `rollout.sample: policy must implement generate/score (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`,
+      {},
+      sample,
+    );
   rejectSnakeCase(options, "rollout.sample", sample);
   const { prompts, records } = promptsOf(policy, input, options);
   const { promptIds: idCol, columns = {}, chatTemplate, formatPrompt: _f, ...sampling } = options;
   const opts = { ...defaults, ...Object.fromEntries(Object.entries(sampling).filter(([, v]) => v !== undefined)) };
   if (idCol !== undefined && (!Array.isArray(idCol) || idCol.length !== prompts.length))
-    fail("shape_mismatch", `rollout.sample: options.promptIds has ${describe(idCol)} entries but there are ${prompts.length} prompts. Give one id per prompt.`, {}, sample);
+    fail(
+      "shape_mismatch",
+      `rollout.sample: options.promptIds has ${describe(idCol)} entries but there are ${prompts.length} prompts. Give one id per prompt.`,
+      {},
+      sample,
+    );
   for (const [k, col] of Object.entries(columns))
     if (!Array.isArray(col) || col.length !== prompts.length)
-      fail("shape_mismatch", `rollout.sample: options.columns.${k} has ${describe(col)} but there are ${prompts.length} prompts. Give one value per prompt.`, { path: ["columns", k] }, sample);
+      fail(
+        "shape_mismatch",
+        `rollout.sample: options.columns.${k} has ${describe(col)} but there are ${prompts.length} prompts. Give one value per prompt.`,
+        { path: ["columns", k] },
+        sample,
+      );
   const out = await policy.generate(prompts, opts);
   const tok = policy.tokenizer;
   const texts = prompts.map((p) => (typeof p === "string" ? p : tok.decode(p)));
-  const kept = Object.fromEntries(Object.entries({ ...sampling, n: opts.n, ...(chatTemplate !== undefined ? { chatTemplate } : {}) }).filter(([k]) => k !== "rng"));
+  const kept = Object.fromEntries(
+    Object.entries({ ...sampling, n: opts.n, ...(chatTemplate !== undefined ? { chatTemplate } : {}) }).filter(
+      ([k]) => k !== "rng",
+    ),
+  );
   return fromGenerate(out, {
     prompts: texts,
     records,
@@ -181,7 +246,16 @@ export async function sample(policy: Policy, input: SampleInput, options: Rollou
  */
 export function fromGenerate(
   out: GenerateResult,
-  info: { prompts: string[]; records?: VerlRecord[] | null; promptIds: (string | number)[]; columns: Record<string, unknown[]>; n: number; pad: number; responses: string[]; sampling: RolloutOptions },
+  info: {
+    prompts: string[];
+    records?: VerlRecord[] | null;
+    promptIds: (string | number)[];
+    columns: Record<string, unknown[]>;
+    n: number;
+    pad: number;
+    responses: string[];
+    sampling: RolloutOptions;
+  },
 ): Rollout {
   const B = out.ids.length;
   const P = Math.max(...out.promptTokenIds.map((p) => p.length));
@@ -266,7 +340,12 @@ export function fromGenerate(
  */
 export function row(ro: Rollout, i: number): RolloutRow {
   if (!Number.isInteger(i) || i < 0 || i >= ro.size)
-    fail("invalid_input", `rollout.row: index ${i} is out of range (expected an integer in [0, ${ro.size})).`, { got: i }, row);
+    fail(
+      "invalid_input",
+      `rollout.row: index ${i} is out of range (expected an integer in [0, ${ro.size})).`,
+      { got: i },
+      row,
+    );
   const P = ro.promptLength;
   const len = ro.responseIds[i].length;
   const t = ro.table;
@@ -291,10 +370,20 @@ export function row(ro: Rollout, i: number): RolloutRow {
  */
 export function responseValues(ro: Rollout, values: ArrayLike<number>[]): number[][] {
   if (!Array.isArray(values) || values.length !== ro.size)
-    fail("shape_mismatch", `rollout.responseValues: values has ${describe(values)} rows but the rollout has ${ro.size}. Pass a [B, T] matrix aligned with ro.ids.`, {}, responseValues);
+    fail(
+      "shape_mismatch",
+      `rollout.responseValues: values has ${describe(values)} rows but the rollout has ${ro.size}. Pass a [B, T] matrix aligned with ro.ids.`,
+      {},
+      responseValues,
+    );
   return values.map((v, b) => {
     if (v.length !== ro.ids[b].length)
-      fail("shape_mismatch", `rollout.responseValues: row ${b} has ${v.length} columns but ro.ids rows have ${ro.ids[b].length} (tokens alignment expected).`, { path: [b] }, responseValues);
+      fail(
+        "shape_mismatch",
+        `rollout.responseValues: row ${b} has ${v.length} columns but ro.ids rows have ${ro.ids[b].length} (tokens alignment expected).`,
+        { path: [b] },
+        responseValues,
+      );
     return Array.from(v).slice(ro.promptLength, ro.promptLength + ro.responseIds[b].length);
   });
 }

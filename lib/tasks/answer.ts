@@ -37,7 +37,12 @@ export function positionalCredit(gold: string, pred: string, align: "left" | "ri
 }
 
 /** Exact-match verdict with optional partial credit (weight 0 = off). */
-export function exactVerdict(gold: string, pred: string, partialWeight: number, align: "left" | "right"): { score: number; details: Record<string, unknown> } {
+export function exactVerdict(
+  gold: string,
+  pred: string,
+  partialWeight: number,
+  align: "left" | "right",
+): { score: number; details: Record<string, unknown> } {
   if (pred === "") return { score: 0, details: { extracted: pred, gold, rule: "empty" } };
   if (pred === gold) return { score: 1, details: { extracted: pred, gold, rule: "exact" } };
   const credit = partialWeight > 0 ? partialWeight * positionalCredit(gold, pred, align) : 0;

@@ -64,7 +64,8 @@ export const arith = defineTask<ArithOptions>({
     const gold = String(groundTruth);
     const pred = answerOf(response);
     const v = exactVerdict(gold, pred, Number(options.partialWeight ?? 0), "right");
-    if (v.score < 1 && pred !== "" && canonicalInt(pred) === null) v.details.rule = v.score > 0 ? "partial" : "not-an-integer";
+    if (v.score < 1 && pred !== "" && canonicalInt(pred) === null)
+      v.details.rule = v.score > 0 ? "partial" : "not-an-integer";
     return v;
   },
 });

@@ -28,16 +28,23 @@ export interface CountdownTruth {
 }
 
 // A random expression tree over the numbers in the given order; returns its text and exact value.
-function build(rng: { int(n: number): number }, nums: number[], ops: string[]): { text: string; n: bigint; d: bigint; op: string } {
+function build(
+  rng: { int(n: number): number },
+  nums: number[],
+  ops: string[],
+): { text: string; n: bigint; d: bigint; op: string } {
   if (nums.length === 1) return { text: String(nums[0]), n: BigInt(nums[0]), d: 1n, op: "" };
   const cut = 1 + rng.int(nums.length - 1);
-  const a = build(rng, nums.slice(0, cut), ops), b = build(rng, nums.slice(cut), ops);
+  const a = build(rng, nums.slice(0, cut), ops),
+    b = build(rng, nums.slice(cut), ops);
   const op = ops[rng.int(ops.length)];
   // Parenthesise a child only where precedence needs it, so answers stay short.
   const additive = (x: string) => x === "+" || x === "-";
   const needs = (x: { op: string }, right: boolean) =>
     x.op !== "" &&
-    ((op === "-" && right && additive(x.op)) || (op === "*" && additive(x.op)) || (op === "/" && (right || additive(x.op))));
+    ((op === "-" && right && additive(x.op)) ||
+      (op === "*" && additive(x.op)) ||
+      (op === "/" && (right || additive(x.op))));
   const wrap = (x: { text: string; op: string }, right: boolean) => (needs(x, right) ? `(${x.text})` : x.text);
   const text = `${wrap(a, false)}${op}${wrap(b, true)}`;
   let n: bigint, d: bigint;
@@ -98,7 +105,10 @@ export const countdown = defineTask<CountdownOptions>({
     const gt = truthOf(groundTruth);
     const eq = answerOf(response);
     if (eq === "") return { score: 0, details: { extracted: eq, rule: "empty" } };
-    const partial = (rule: string, extra: Record<string, unknown> = {}) => ({ score: formatScore, details: { extracted: eq, rule, ...extra } });
+    const partial = (rule: string, extra: Record<string, unknown> = {}) => ({
+      score: formatScore,
+      details: { extracted: eq, rule, ...extra },
+    });
     if (!/^[\d+\-*/()\s]+$/.test(eq)) return partial("bad-characters");
     let value, numbers: number[];
     try {
@@ -107,10 +117,13 @@ export const countdown = defineTask<CountdownOptions>({
       if (err instanceof ExprError) return partial("unparseable", { error: err.message });
       throw err;
     }
-    const used = [...numbers].sort((a, b) => a - b).join(","), given = [...gt.numbers].sort((a, b) => a - b).join(",");
+    const used = [...numbers].sort((a, b) => a - b).join(","),
+      given = [...gt.numbers].sort((a, b) => a - b).join(",");
     if (used !== given) return partial("numbers-mismatch", { used: numbers });
     const ok = value.n === BigInt(gt.target) * value.d;
-    return ok ? { score: 1, details: { extracted: eq, rule: "correct" } } : partial("wrong-value", { value: Number(value.n) / Number(value.d) });
+    return ok
+      ? { score: 1, details: { extracted: eq, rule: "correct" } }
+      : partial("wrong-value", { value: Number(value.n) / Number(value.d) });
   },
   canonical: (answer) => answerOf(answer).replace(/\s+/g, ""),
 });

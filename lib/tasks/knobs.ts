@@ -4,8 +4,12 @@ import { describe, fail } from "../core/errors.js";
 /** Check an integer knob in [min, max]. */
 export function intKnob(task: string, name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
-    fail("invalid_option", `tasks.${task}: ${name} must be an integer in [${min}, ${max}] (got ${describe(value)}). ` +
-      `Pass {${name}: ${min}} or larger.`, { path: [name], got: value, expected: [min, max] });
+    fail(
+      "invalid_option",
+      `tasks.${task}: ${name} must be an integer in [${min}, ${max}] (got ${describe(value)}). ` +
+        `Pass {${name}: ${min}} or larger.`,
+      { path: [name], got: value, expected: [min, max] },
+    );
   return value as number;
 }
 
@@ -13,17 +17,27 @@ export function intKnob(task: string, name: string, value: unknown, min: number,
 export function choiceKnob<T extends string>(task: string, name: string, value: unknown, allowed: readonly T[]): T[] {
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0 || list.some((v) => !allowed.includes(v as T)))
-    fail("invalid_option", `tasks.${task}: ${name} must be a non-empty list drawn from ${JSON.stringify(allowed)} ` +
-      `(got ${describe(value)}).`, { path: [name], got: value, expected: allowed });
+    fail(
+      "invalid_option",
+      `tasks.${task}: ${name} must be a non-empty list drawn from ${JSON.stringify(allowed)} ` +
+        `(got ${describe(value)}).`,
+      { path: [name], got: value, expected: allowed },
+    );
   return list as T[];
 }
 
 /** Reject knobs the task does not know (typos would otherwise be ignored silently). */
 export function rejectUnknown(task: string, options: object, known: object): void {
-  const extra = Object.keys(options).filter((k) => !(k in known) && !["seed", "rng", "split", "startIndex", "unique", "exclude", "system"].includes(k));
+  const extra = Object.keys(options).filter(
+    (k) => !(k in known) && !["seed", "rng", "split", "startIndex", "unique", "exclude", "system"].includes(k),
+  );
   if (extra.length > 0)
-    fail("invalid_option", `tasks.${task}: unknown option${extra.length > 1 ? "s" : ""} ${extra.map((k) => JSON.stringify(k)).join(", ")} ` +
-      `(known: ${Object.keys(known).join(", ")}).`, { path: [extra[0]], got: extra, expected: Object.keys(known) });
+    fail(
+      "invalid_option",
+      `tasks.${task}: unknown option${extra.length > 1 ? "s" : ""} ${extra.map((k) => JSON.stringify(k)).join(", ")} ` +
+        `(known: ${Object.keys(known).join(", ")}).`,
+      { path: [extra[0]], got: extra, expected: Object.keys(known) },
+    );
 }
 
 /** Uniform integer in [lo, hi]. */

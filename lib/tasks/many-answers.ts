@@ -40,16 +40,24 @@ export const pairSum = defineTask<PairSumOptions>({
   generate(rng, o) {
     const target = between(rng, 2 * o.minValue, o.maxTarget);
     const a = between(rng, o.minValue, target - o.minValue);
-    return { prompt: `sum ${target}=`, groundTruth: { target, minValue: o.minValue }, answer: `${a}+${target - a}`, info: { maxTarget: o.maxTarget } };
+    return {
+      prompt: `sum ${target}=`,
+      groundTruth: { target, minValue: o.minValue },
+      answer: `${a}+${target - a}`,
+      info: { maxTarget: o.maxTarget },
+    };
   },
   verify(response, groundTruth): Verdict {
     const { target, minValue } = pairTruth(groundTruth);
     const ans = answerOf(response);
     const m = /^(0|[1-9]\d{0,8})\+(0|[1-9]\d{0,8})$/.exec(ans);
     if (!m) return { score: 0, details: { extracted: ans, rule: ans === "" ? "empty" : "format" } };
-    const a = Number(m[1]), b = Number(m[2]);
+    const a = Number(m[1]),
+      b = Number(m[2]);
     if (a < minValue || b < minValue) return { score: 0, details: { extracted: ans, rule: "below-min" } };
-    return a + b === target ? { score: 1, details: { extracted: ans, rule: "correct" } } : { score: 0, details: { extracted: ans, rule: "wrong-sum" } };
+    return a + b === target
+      ? { score: 1, details: { extracted: ans, rule: "correct" } }
+      : { score: 0, details: { extracted: ans, rule: "wrong-sum" } };
   },
   countCorrect(gt) {
     const { target, minValue } = pairTruth(gt);
@@ -68,7 +76,8 @@ export interface DerangeOptions {
 export const derangeDefaults: DerangeOptions = { length: 4 };
 
 function subfactorial(n: number): number {
-  let a = 1, b = 0; // !0 = 1, !1 = 0, !n = (n-1)(!(n-1) + !(n-2))
+  let a = 1,
+    b = 0; // !0 = 1, !1 = 0, !n = (n-1)(!(n-1) + !(n-2))
   if (n === 0) return 1;
   for (let k = 2; k <= n; k++) [a, b] = [b, (k - 1) * (a + b)];
   return b;
@@ -102,7 +111,9 @@ export const derange = defineTask<DerangeOptions>({
     if (ans.length !== word.length || [...ans].sort().join("") !== [...word].sort().join(""))
       return { score: 0, details: { extracted: ans, rule: "not-a-permutation" } };
     const fixed = [...ans].filter((c, i) => c === word[i]).length;
-    return fixed === 0 ? { score: 1, details: { extracted: ans, rule: "correct" } } : { score: 0, details: { extracted: ans, rule: "fixed-points", fixed } };
+    return fixed === 0
+      ? { score: 1, details: { extracted: ans, rule: "correct" } }
+      : { score: 0, details: { extracted: ans, rule: "fixed-points", fixed } };
   },
   countCorrect: (gt) => subfactorial(String(gt).length),
   canonical: (answer) => answerOf(answer),

@@ -19,7 +19,8 @@ export interface ModularOptions {
 export const modularDefaults: ModularOptions = { maxOperand: 20, maxModulus: 10, ops: ["+", "*"] };
 
 function powMod(a: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n % m, b = a % m;
+  let r = 1n % m,
+    b = a % m;
   for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
   return r;
 }
@@ -44,7 +45,8 @@ export const modular = defineTask<ModularOptions>({
     };
   },
   generate(rng, o) {
-    const a = BigInt(rng.int(o.maxOperand + 1)), b = BigInt(rng.int(o.maxOperand + 1));
+    const a = BigInt(rng.int(o.maxOperand + 1)),
+      b = BigInt(rng.int(o.maxOperand + 1));
     const m = BigInt(between(rng, 2, o.maxModulus));
     const op = o.ops[rng.int(o.ops.length)];
     const v = op === "+" ? (a + b) % m : op === "*" ? (a * b) % m : powMod(a, b, m);

@@ -14,17 +14,29 @@ type AnyTask = Task<any>;
 
 /** Every task by name ("arith", "countdown", "sort", "reverse", "modular", "pair-sum", "derange"). */
 export const tasks = registry<AnyTask>("task");
-for (const t of [arith, countdown, sort, reverse, modular, pairSum, derange]) tasks.add(t.name, t, { summary: t.summary });
+for (const t of [arith, countdown, sort, reverse, modular, pairSum, derange])
+  tasks.add(t.name, t, { summary: t.summary });
 
 /**
  * Add a task (a name, data source, alphabet, generator and verifier); its data source is scored by reward.score.
  * @example tasks.registerTask({...tasks.arith, name: "arith-big", dataSource: "cellrl/arith-big", defaults: {...tasks.arith.defaults, digits: 8}})
  */
 export function registerTask(task: AnyTask | TaskSpec<any>, options: { override?: boolean } = {}): AnyTask {
-  if (typeof task !== "object" && typeof task !== "function" || task === null || typeof task.generate !== "function" || typeof task.verify !== "function" ||
-    typeof task.dataSource !== "string" || typeof task.resolve !== "function")
-    fail("invalid_option", `tasks.registerTask: a task needs name, dataSource, alphabet, defaults, resolve, generate and verify ` +
-      `(got ${describe(task)}). Build one with tasks.defineTask({...}).`, {}, registerTask);
+  if (
+    (typeof task !== "object" && typeof task !== "function") ||
+    task === null ||
+    typeof task.generate !== "function" ||
+    typeof task.verify !== "function" ||
+    typeof task.dataSource !== "string" ||
+    typeof task.resolve !== "function"
+  )
+    fail(
+      "invalid_option",
+      `tasks.registerTask: a task needs name, dataSource, alphabet, defaults, resolve, generate and verify ` +
+        `(got ${describe(task)}). Build one with tasks.defineTask({...}).`,
+      {},
+      registerTask,
+    );
   const t = typeof task === "function" ? task : defineTask(task);
   return tasks.add(t.name, t, { summary: t.summary, override: options.override });
 }
@@ -39,7 +51,11 @@ export function taskForSource(dataSource: string): AnyTask | undefined {
  * reward_model: {style: "rule", ground_truth}, extra_info: {split, index, answer, ...knobs}}`.
  * @example tasks.records("countdown", 100, {seed: 0, count: 3, maxTarget: 50})
  */
-export function records(task: string | AnyTask, n: number, options: RecordsOptions & Record<string, unknown> = {}): TaskRecord[] {
+export function records(
+  task: string | AnyTask,
+  n: number,
+  options: RecordsOptions & Record<string, unknown> = {},
+): TaskRecord[] {
   return tasks.get(task)(n, options);
 }
 
@@ -56,7 +72,11 @@ export function alphabet(...names: (string | AnyTask)[]): string {
  * How many distinct correct answers appear among responses, and how many exist (tasks with many answers).
  * @example tasks.distinctCorrect("pair-sum", ["3+9", "9+3", "3+9", "5+5"], {target: 12, minValue: 1}) // {distinct: 2, total: 11}
  */
-export function distinctCorrect(task: string | AnyTask, responses: string[], groundTruth: unknown): { distinct: number; correct: number; total: number | null } {
+export function distinctCorrect(
+  task: string | AnyTask,
+  responses: string[],
+  groundTruth: unknown,
+): { distinct: number; correct: number; total: number | null } {
   const t = tasks.get(task);
   const canon = t.canonical ?? ((a: string) => a.trim());
   const found = new Set<string>();

@@ -20,7 +20,10 @@ const SYMBOLS = { digits: "0123456789", letters: "abcdefghijklmnopqrstuvwxyz" };
 function resolve(task: string, o: Partial<SequenceOptions>): SequenceOptions {
   rejectUnknown(task, o, sequenceDefaults);
   const r = { ...sequenceDefaults, ...o };
-  return { length: intKnob(task, "length", r.length, 1, 40), symbols: choiceKnob(task, "symbols", r.symbols, ["digits", "letters"] as const)[0] };
+  return {
+    length: intKnob(task, "length", r.length, 1, 40),
+    symbols: choiceKnob(task, "symbols", r.symbols, ["digits", "letters"] as const)[0],
+  };
 }
 
 function make(word: string, cmd: string, answer: string, o: SequenceOptions): TaskItem {

@@ -37,13 +37,28 @@ export const advantageDefaults = { aggregate: "sum-then-normalize" as const, bat
 
 function toFloat(x: ArrayLike<number>, field: string, B: number | null): Float32Array {
   if (x === null || typeof x !== "object" || typeof (x as ArrayLike<number>).length !== "number")
-    fail("invalid_input", `update.advantage: ${field} must be an array of numbers (got ${describe(x)}).`, { path: field.split(".") }, advantage);
+    fail(
+      "invalid_input",
+      `update.advantage: ${field} must be an array of numbers (got ${describe(x)}).`,
+      { path: field.split(".") },
+      advantage,
+    );
   if (B !== null && x.length !== B)
-    fail("shape_mismatch", `update.advantage: ${field} has ${x.length} values but inputs.groups has ${B} (expected one per completion).`, { path: field.split("."), got: x.length, expected: B }, advantage);
+    fail(
+      "shape_mismatch",
+      `update.advantage: ${field} has ${x.length} values but inputs.groups has ${B} (expected one per completion).`,
+      { path: field.split("."), got: x.length, expected: B },
+      advantage,
+    );
   const out = Float32Array.from(x as ArrayLike<number>);
   for (let i = 0; i < out.length; i++)
     if (!Number.isFinite(out[i]))
-      fail("non_finite", `update.advantage: ${field}[${i}] is ${x[i]} (expected a finite number). Fix the reward function for completion ${i}.`, { path: [...field.split("."), i], got: x[i] }, advantage);
+      fail(
+        "non_finite",
+        `update.advantage: ${field}[${i}] is ${x[i]} (expected a finite number). Fix the reward function for completion ${i}.`,
+        { path: [...field.split("."), i], got: x[i] },
+        advantage,
+      );
   return out;
 }
 
@@ -68,36 +83,80 @@ export function groupIndex(groups: ArrayLike<number | string>): Int32Array {
  * @returns Float32Array [B]
  * @example const A = update.advantage("grpo", {rewards: r, groups: ro.group}, {std: "population", eps: 1e-4})
  */
-export function advantage(name: string | AdvantageFn, inputs: AdvantageCallInputs, options: AdvantageOptions = {}): Float32Array {
+export function advantage(
+  name: string | AdvantageFn,
+  inputs: AdvantageCallInputs,
+  options: AdvantageOptions = {},
+): Float32Array {
   if (!inputs || typeof inputs !== "object")
-    fail("invalid_input", `update.advantage: inputs must be {rewards, groups} (got ${describe(inputs)}).`, {}, advantage);
+    fail(
+      "invalid_input",
+      `update.advantage: inputs must be {rewards, groups} (got ${describe(inputs)}).`,
+      {},
+      advantage,
+    );
   const fn = advantages.get(name);
   const { weights, aggregate = advantageDefaults.aggregate, ...estOptions } = options;
   if (aggregate !== "sum-then-normalize" && aggregate !== "normalize-then-sum")
-    fail("invalid_option", `update.advantage: options.aggregate is ${describe(aggregate)} (expected "sum-then-normalize" or "normalize-then-sum").`, { path: ["options", "aggregate"] }, advantage);
+    fail(
+      "invalid_option",
+      `update.advantage: options.aggregate is ${describe(aggregate)} (expected "sum-then-normalize" or "normalize-then-sum").`,
+      { path: ["options", "aggregate"] },
+      advantage,
+    );
   if (!inputs.groups || typeof inputs.groups.length !== "number")
-    fail("invalid_input", `update.advantage: inputs.groups must be one id per completion (got ${describe(inputs.groups)}). Pass ro.group.`, { path: ["inputs", "groups"] }, advantage);
+    fail(
+      "invalid_input",
+      `update.advantage: inputs.groups must be one id per completion (got ${describe(inputs.groups)}). Pass ro.group.`,
+      { path: ["inputs", "groups"] },
+      advantage,
+    );
   const B = inputs.groups.length;
   const groups = groupIndex(inputs.groups);
   const lengths = inputs.lengths ? toFloat(inputs.lengths, "inputs.lengths", B) : undefined;
   const r = inputs.rewards;
-  const isComponents = r !== null && typeof r === "object" && typeof (r as ArrayLike<number>).length !== "number" && !ArrayBuffer.isView(r);
+  const isComponents =
+    r !== null &&
+    typeof r === "object" &&
+    typeof (r as ArrayLike<number>).length !== "number" &&
+    !ArrayBuffer.isView(r);
   const run = (rewards: Float32Array) => {
     const out = fn({ rewards, groups, lengths }, estOptions);
     if (!(out instanceof Float32Array) || out.length !== B)
-      fail("invalid_input", `update.advantage: estimator ${typeof name === "string" ? `"${name}"` : "function"} returned ${describe(out)} (expected a Float32Array of ${B} values).`, {}, advantage);
+      fail(
+        "invalid_input",
+        `update.advantage: estimator ${typeof name === "string" ? `"${name}"` : "function"} returned ${describe(out)} (expected a Float32Array of ${B} values).`,
+        {},
+        advantage,
+      );
     return out;
   };
   if (!isComponents) {
     if (weights !== undefined)
-      fail("invalid_option", `update.advantage: options.weights applies to named reward components, but inputs.rewards is one array. Pass rewards as {name: values} or drop weights.`, { path: ["options", "weights"] }, advantage);
+      fail(
+        "invalid_option",
+        `update.advantage: options.weights applies to named reward components, but inputs.rewards is one array. Pass rewards as {name: values} or drop weights.`,
+        { path: ["options", "weights"] },
+        advantage,
+      );
     return run(toFloat(r as ArrayLike<number>, "inputs.rewards", B));
   }
   const comps = Object.entries(r as Record<string, ArrayLike<number>>);
-  if (comps.length === 0) fail("invalid_input", `update.advantage: inputs.rewards has no components (got {}).`, { path: ["inputs", "rewards"] }, advantage);
+  if (comps.length === 0)
+    fail(
+      "invalid_input",
+      `update.advantage: inputs.rewards has no components (got {}).`,
+      { path: ["inputs", "rewards"] },
+      advantage,
+    );
   for (const k of Object.keys(weights ?? {}))
     if (!(k in (r as object)))
-      fail("invalid_option", `update.advantage: options.weights names "${k}" but inputs.rewards has ${comps.map(([c]) => c).join(", ")}.`, { path: ["options", "weights", k] }, advantage);
+      fail(
+        "invalid_option",
+        `update.advantage: options.weights names "${k}" but inputs.rewards has ${comps.map(([c]) => c).join(", ")}.`,
+        { path: ["options", "weights", k] },
+        advantage,
+      );
   const total = new Float32Array(B);
   for (const [k, v] of comps) {
     const w = weights?.[k] ?? 1;
@@ -115,6 +174,10 @@ export function advantage(name: string | AdvantageFn, inputs: AdvantageCallInput
  * (group-normalised Â_i = (r_i − mean_g) / (std_g + eps); `{std: "population", eps: 1e-4}` for Megatron's example).
  * @example const A = update.grpoAdvantages([1, 0, 1, 1], [0, 0, 1, 1]) // [0.707, −0.707, 0, 0]
  */
-export function grpoAdvantages(rewards: RewardInput, groups: ArrayLike<number | string>, options: AdvantageOptions = {}): Float32Array {
+export function grpoAdvantages(
+  rewards: RewardInput,
+  groups: ArrayLike<number | string>,
+  options: AdvantageOptions = {},
+): Float32Array {
   return advantage("grpo", { rewards, groups }, options);
 }

@@ -5,7 +5,8 @@ import { fail } from "../core/errors.js";
 import { lossAggs, type AggFn, type AggOptions } from "./registries.js";
 import { asTensor, checkShape, type TensorInput } from "./tensors.js";
 
-const tokenCount = (mask: tf.Tensor2D, o: AggOptions) => (o.tokens !== undefined ? tf.scalar(o.tokens) : tf.maximum(mask.sum(), 1));
+const tokenCount = (mask: tf.Tensor2D, o: AggOptions) =>
+  o.tokens !== undefined ? tf.scalar(o.tokens) : tf.maximum(mask.sum(), 1);
 const seqCount = (mask: tf.Tensor2D, o: AggOptions) => o.seqs ?? mask.shape[0];
 
 /**
@@ -17,35 +18,58 @@ export const tokenMean: AggFn = ({ values, mask }, o) => values.mul(mask).sum().
  * seq-mean-token-sum: (1/B) Σ_i Σ_t m·ℓ.
  * @example update.aggregate({values, mask}, {mode: "seq-mean-token-sum"})
  */
-export const seqMeanTokenSum: AggFn = ({ values, mask }, o) => values.mul(mask).sum().div(seqCount(mask, o)) as tf.Scalar;
+export const seqMeanTokenSum: AggFn = ({ values, mask }, o) =>
+  values.mul(mask).sum().div(seqCount(mask, o)) as tf.Scalar;
 /**
  * seq-mean-token-mean: (1/B) Σ_i [Σ_t m·ℓ / Σ_t m] (original GRPO); an empty row contributes 0.
  * @example update.aggregate({values, mask}, {mode: "seq-mean-token-mean"})
  */
 export const seqMeanTokenMean: AggFn = ({ values, mask }, o) =>
-  values.mul(mask).sum(1).div(tf.maximum(mask.sum(1), 1)).sum().div(seqCount(mask, o)) as tf.Scalar;
+  values
+    .mul(mask)
+    .sum(1)
+    .div(tf.maximum(mask.sum(1), 1))
+    .sum()
+    .div(seqCount(mask, o)) as tf.Scalar;
 /**
  * seq-mean-token-sum-norm: Σ_i Σ_t m·ℓ / (B·C), C = scaleFactor or T (Dr. GRPO).
  * @example update.aggregate({values, mask}, {mode: "seq-mean-token-sum-norm", scaleFactor: 1024})
  */
 export const seqMeanTokenSumNorm: AggFn = ({ values, mask }, o) =>
-  values.mul(mask).sum().div(seqCount(mask, o) * (o.scaleFactor ?? mask.shape[1])) as tf.Scalar;
+  values
+    .mul(mask)
+    .sum()
+    .div(seqCount(mask, o) * (o.scaleFactor ?? mask.shape[1])) as tf.Scalar;
 
 lossAggs.add("token-mean", tokenMean, { summary: "Σ m·ℓ / number of tokens (DAPO; verl default)" });
 lossAggs.add("seq-mean-token-sum", seqMeanTokenSum, { summary: "mean over sequences of the token sum" });
-lossAggs.add("seq-mean-token-mean", seqMeanTokenMean, { paper: "arXiv:2402.03300", summary: "mean over sequences of the token mean (GRPO)" });
-lossAggs.add("seq-mean-token-sum-norm", seqMeanTokenSumNorm, { paper: "arXiv:2503.20783", summary: "Σ m·ℓ / (B · T) (Dr. GRPO)" });
+lossAggs.add("seq-mean-token-mean", seqMeanTokenMean, {
+  paper: "arXiv:2402.03300",
+  summary: "mean over sequences of the token mean (GRPO)",
+});
+lossAggs.add("seq-mean-token-sum-norm", seqMeanTokenSumNorm, {
+  paper: "arXiv:2503.20783",
+  summary: "Σ m·ℓ / (B · T) (Dr. GRPO)",
+});
 
 /**
  * Aggregate per-token values [B, T] under a mask [B, T] into a scalar, by mode name or function.
  * @example update.aggregate({values: perTokenLoss, mask}, {mode: "seq-mean-token-mean"})
  */
-export function aggregate(inputs: { values: TensorInput; mask: TensorInput }, options: AggOptions & { mode?: string | AggFn } = {}): tf.Scalar {
+export function aggregate(
+  inputs: { values: TensorInput; mask: TensorInput },
+  options: AggOptions & { mode?: string | AggFn } = {},
+): tf.Scalar {
   const { mode = "token-mean", ...agg } = options;
   const fn = lossAggs.get(mode);
   for (const k of ["tokens", "seqs", "scaleFactor"] as const)
     if (agg[k] !== undefined && !(Number(agg[k]) > 0))
-      fail("invalid_option", `update.aggregate: options.${k} must be a positive number (got ${agg[k]}).`, { path: ["options", k] }, aggregate);
+      fail(
+        "invalid_option",
+        `update.aggregate: options.${k} must be a positive number (got ${agg[k]}).`,
+        { path: ["options", k] },
+        aggregate,
+      );
   return tf.tidy(() => {
     const values = asTensor(inputs.values, 2, "update.aggregate", "inputs.values") as tf.Tensor2D;
     const mask = asTensor(inputs.mask, 2, "update.aggregate", "inputs.mask") as tf.Tensor2D;

@@ -88,7 +88,17 @@ export interface GrpoStepOptions {
   thresholds?: AlertThresholds;
 }
 /** Defaults of grpoStep (print them in a cell). */
-export const grpoStepDefaults = { n: 8, advantage: "grpo", loss: "ppo-clip", clip: [0.2, 0.28] as [number, number], clipC: 3, agg: "token-mean", entropyCoef: 0, epochs: 1, oldLogp: "recompute" as const };
+export const grpoStepDefaults = {
+  n: 8,
+  advantage: "grpo",
+  loss: "ppo-clip",
+  clip: [0.2, 0.28] as [number, number],
+  clipC: 3,
+  agg: "token-mean",
+  entropyCoef: 0,
+  epochs: 1,
+  oldLogp: "recompute" as const,
+};
 
 /** Result of one algorithm step: plain numbers and data for logging and views. */
 export interface StepResult {
@@ -113,7 +123,11 @@ export function mergeMetrics(list: Record<string, number>[]): Record<string, num
   const keys = new Set(list.flatMap((m) => Object.keys(m)));
   for (const k of keys) {
     const v = list.map((m) => m[k]).filter((x) => x !== undefined);
-    out[k] = k.endsWith("Max") ? Math.max(...v) : k.endsWith("Min") ? Math.min(...v) : v.reduce((a, b) => a + b, 0) / v.length;
+    out[k] = k.endsWith("Max")
+      ? Math.max(...v)
+      : k.endsWith("Min")
+        ? Math.min(...v)
+        : v.reduce((a, b) => a + b, 0) / v.length;
   }
   return out;
 }
@@ -121,10 +135,34 @@ export function mergeMetrics(list: Record<string, number>[]): Record<string, num
 /** Options that cannot cross into a worker thread (functions) or that workers do not split. */
 function checkParallel(o: GrpoStepOptions): void {
   for (const k of ["loss", "agg"] as const)
-    if (typeof o[k] !== "string") fail("invalid_option", `update.grpoStep: options.${k} is a function, which cannot be sent to the trainer's workers. Register it (update.policyLosses / update.lossAggs) in a module and pass its name, or train without inputs.trainer.`, { path: ["options", k] }, grpoStep);
-  if (o.kl && isFullKl(o.kl.estimator) && (o.kl.in ?? "loss") === "loss") fail("invalid_option", `update.grpoStep: options.kl.estimator "exact" in the loss is not supported with inputs.trainer (the workers score sampled tokens only and the reference's [B, T, V] distributions are not sent to them). Use kl: {estimator: "exact", in: "reward"}, a sampled estimator ("k3"), or train without inputs.trainer.`, { path: ["options", "kl", "estimator"] }, grpoStep);
-  if (o.kl && typeof o.kl.estimator === "function") fail("invalid_option", `update.grpoStep: options.kl.estimator is a function, which cannot be sent to the trainer's workers. Pass an estimator name ("k1", "k2", "k3", ...).`, { path: ["options", "kl", "estimator"] }, grpoStep);
-  if (o.microBatch !== undefined) fail("invalid_option", `update.grpoStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the mini-batch in one pass). Remove it, or train without the trainer.`, { path: ["options", "microBatch"] }, grpoStep);
+    if (typeof o[k] !== "string")
+      fail(
+        "invalid_option",
+        `update.grpoStep: options.${k} is a function, which cannot be sent to the trainer's workers. Register it (update.policyLosses / update.lossAggs) in a module and pass its name, or train without inputs.trainer.`,
+        { path: ["options", k] },
+        grpoStep,
+      );
+  if (o.kl && isFullKl(o.kl.estimator) && (o.kl.in ?? "loss") === "loss")
+    fail(
+      "invalid_option",
+      `update.grpoStep: options.kl.estimator "exact" in the loss is not supported with inputs.trainer (the workers score sampled tokens only and the reference's [B, T, V] distributions are not sent to them). Use kl: {estimator: "exact", in: "reward"}, a sampled estimator ("k3"), or train without inputs.trainer.`,
+      { path: ["options", "kl", "estimator"] },
+      grpoStep,
+    );
+  if (o.kl && typeof o.kl.estimator === "function")
+    fail(
+      "invalid_option",
+      `update.grpoStep: options.kl.estimator is a function, which cannot be sent to the trainer's workers. Pass an estimator name ("k1", "k2", "k3", ...).`,
+      { path: ["options", "kl", "estimator"] },
+      grpoStep,
+    );
+  if (o.microBatch !== undefined)
+    fail(
+      "invalid_option",
+      `update.grpoStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the mini-batch in one pass). Remove it, or train without the trainer.`,
+      { path: ["options", "microBatch"] },
+      grpoStep,
+    );
 }
 
 /** Sum the named components into one reward (weights from options.weights), for logging. */
@@ -143,13 +181,40 @@ function scalarRewards(r: unknown, weights?: Record<string, number>): Float32Arr
  */
 export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions = {}): Promise<StepResult> {
   const o = { ...grpoStepDefaults, ...options };
-  const { policy, opt, trainer = null, prompts, reward, ref = null, columns, step = 0, history } = inputs ?? ({} as GrpoStepInputs);
+  const {
+    policy,
+    opt,
+    trainer = null,
+    prompts,
+    reward,
+    ref = null,
+    columns,
+    step = 0,
+    history,
+  } = inputs ?? ({} as GrpoStepInputs);
   const model = modelOf(policy, "update.grpoStep");
-  if (!trainer && !opt) fail("invalid_input", `update.grpoStep: inputs.opt is missing. Pass opt: new model.AdamW(policy.model.namedVariables(), {lr}), or trainer: await update.parallelTrainer(policy).`, { path: ["inputs", "opt"] }, grpoStep);
+  if (!trainer && !opt)
+    fail(
+      "invalid_input",
+      `update.grpoStep: inputs.opt is missing. Pass opt: new model.AdamW(policy.model.namedVariables(), {lr}), or trainer: await update.parallelTrainer(policy).`,
+      { path: ["inputs", "opt"] },
+      grpoStep,
+    );
   if (trainer) checkParallel(o);
   if (typeof policy?.generate !== "function")
-    fail("invalid_input", `update.grpoStep: inputs.policy must sample (a rollout.LocalPolicy; got ${describe(policy)}). Use new rollout.LocalPolicy(model, tokenizer).`, { path: ["inputs", "policy"] }, grpoStep);
-  if (o.kl && !ref) fail("invalid_input", `update.grpoStep: options.kl is set but inputs.ref is missing. Pass ref: policy.model.clone() (frozen), or kl: null.`, { path: ["inputs", "ref"] }, grpoStep);
+    fail(
+      "invalid_input",
+      `update.grpoStep: inputs.policy must sample (a rollout.LocalPolicy; got ${describe(policy)}). Use new rollout.LocalPolicy(model, tokenizer).`,
+      { path: ["inputs", "policy"] },
+      grpoStep,
+    );
+  if (o.kl && !ref)
+    fail(
+      "invalid_input",
+      `update.grpoStep: options.kl is set but inputs.ref is missing. Pass ref: policy.model.clone() (frozen), or kl: null.`,
+      { path: ["inputs", "ref"] },
+      grpoStep,
+    );
   const rng = o.rng ?? globalRng();
   const tm = timer();
   const temperature = o.sampling?.temperature ?? 1;
@@ -160,21 +225,44 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.grpoStep"));
   // 3. log π_old and log π_ref on the sampled tokens (no gradient)
   // With a trainer the workers hold the same weights as the policy, so they split this no-grad pass too.
-  const old = o.oldLogp === "rollout" ? { logp: ro.logprobs, entropy: undefined as number[][] | undefined }
-    : trainer ? await tm.phaseAsync("logprob", () => trainer.logprobs({ ids: ro.ids, attentionMask: ro.attentionMask, responseMask: ro.responseMask }, { temperature }))
-    : tm.phase("logprob", () => logprobs(model, ro, { temperature }));
+  const old =
+    o.oldLogp === "rollout"
+      ? { logp: ro.logprobs, entropy: undefined as number[][] | undefined }
+      : trainer
+        ? await tm.phaseAsync("logprob", () =>
+            trainer.logprobs(
+              { ids: ro.ids, attentionMask: ro.attentionMask, responseMask: ro.responseMask },
+              { temperature },
+            ),
+          )
+        : tm.phase("logprob", () => logprobs(model, ro, { temperature }));
   const refLp = ref ? tm.phase("logprob", () => logprobs(ref, ro, { temperature, entropy: false }).logp) : null;
   const metrics: Record<string, number> = { ...ro.metrics };
-  const nonFinite = [findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength), refLp ? findNonFinite("the reference logprob", refLp, ro.responseMask, ro.promptLength) : null];
+  const nonFinite = [
+    findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength),
+    refLp ? findNonFinite("the reference logprob", refLp, ro.responseMask, ro.promptLength) : null,
+  ];
   if (old.entropy) metrics["rollout/entropy"] = matrixMean(old.entropy, ro.responseMask);
   // 4. advantages Â_i (KL in the reward first, if asked)
   let rewardsIn = raw;
   const fullKl = !!o.kl && isFullKl(o.kl.estimator);
   if (o.kl && o.kl.in === "reward" && refLp) {
     // exact KL in the reward: the old policy's and the reference's full distributions (no gradient)
-    const full = fullKl ? tm.phase("logprob", () => [fullLogprobs(model, ro, { temperature }), fullLogprobs(ref!, ro, { temperature })]) : null;
+    const full = fullKl
+      ? tm.phase("logprob", () => [fullLogprobs(model, ro, { temperature }), fullLogprobs(ref!, ro, { temperature })])
+      : null;
     try {
-      const kr = klReward({ rewards: scalarRewards(raw, o.advantageOptions?.weights), logp: old.logp, refLogp: refLp, logits: full?.[0], refLogits: full?.[1], mask: ro.responseMask }, { coef: o.kl.beta, estimator: o.kl.estimator });
+      const kr = klReward(
+        {
+          rewards: scalarRewards(raw, o.advantageOptions?.weights),
+          logp: old.logp,
+          refLogp: refLp,
+          logits: full?.[0],
+          refLogits: full?.[1],
+          mask: ro.responseMask,
+        },
+        { coef: o.kl.beta, estimator: o.kl.estimator },
+      );
       rewardsIn = kr.rewards;
       metrics["update/rewardKl"] = kr.kl;
     } finally {
@@ -182,46 +270,112 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     }
   }
   const rewards = scalarRewards(rewardsIn, o.advantageOptions?.weights);
-  const A = advantage(o.advantage, { rewards: rewardsIn, groups: ro.group, lengths: ro.responseIds.map((r) => r.length) }, o.advantageOptions);
+  const A = advantage(
+    o.advantage,
+    { rewards: rewardsIn, groups: ro.group, lengths: ro.responseIds.map((r) => r.length) },
+    o.advantageOptions,
+  );
   Object.assign(metrics, rewardMetrics(scalarRewards(raw, o.advantageOptions?.weights), ro.group), advantageMetrics(A));
-  if (refLp) metrics["update/refKl"] = matrixMean(old.logp.map((r, b) => r.map((v, t) => v - refLp[b][t])), ro.responseMask);
+  if (refLp)
+    metrics["update/refKl"] = matrixMean(
+      old.logp.map((r, b) => r.map((v, t) => v - refLp[b][t])),
+      ro.responseMask,
+    );
 
   // 5. epochs × mini-batches of clipped updates; π_old is fixed, so ρ = 1 only on the first mini-batch of epoch 1
   const perMb: Record<string, number>[] = [];
   const klLoss = o.kl && (o.kl.in ?? "loss") === "loss" && refLp ? o.kl : null;
   // exact KL in the loss: the reference's full distributions once (no gradient), the policy's logits under the tape
-  const refFull = klLoss && fullKl && !nonFinite.some(Boolean) ? tm.phase("logprob", () => fullLogprobs(ref!, ro, { temperature })) : null;
-  if (!nonFinite.some(Boolean)) try {
-    for (const { rows } of miniBatches(ro.size, { size: o.miniBatchSize ?? ro.size, epochs: o.epochs, rng })) {
-      const batch = { ids: take(ro.ids, rows), attentionMask: take(ro.attentionMask, rows), responseMask: take(ro.responseMask, rows) };
-      const oldMb = take(old.logp, rows), refMb = refLp ? take(refLp, rows) : null, advMb = take(A, rows);
-      if (trainer) {
-        const settings: ParallelLossSettings = { loss: o.loss as string, clip: o.clip, clipC: o.clipC, agg: o.agg as string, temperature, entropyCoef: o.entropyCoef, kl: klLoss ? { beta: klLoss.beta, estimator: klLoss.estimator as string | undefined } : null };
-        const r = await tm.phaseAsync("update", () => trainer.step({ ...batch, oldLogp: oldMb, adv: advMb, refLogp: refMb, settings }));
-        perMb.push({ ...r.metrics, "update/loss": r.loss, "update/gradNorm": r.gradNorm, "update/lr": r.lr, ...(r.skipped ? { "update/skipped": 1 } : {}) });
-        continue;
+  const refFull =
+    klLoss && fullKl && !nonFinite.some(Boolean)
+      ? tm.phase("logprob", () => fullLogprobs(ref!, ro, { temperature }))
+      : null;
+  if (!nonFinite.some(Boolean))
+    try {
+      for (const { rows } of miniBatches(ro.size, { size: o.miniBatchSize ?? ro.size, epochs: o.epochs, rng })) {
+        const batch = {
+          ids: take(ro.ids, rows),
+          attentionMask: take(ro.attentionMask, rows),
+          responseMask: take(ro.responseMask, rows),
+        };
+        const oldMb = take(old.logp, rows),
+          refMb = refLp ? take(refLp, rows) : null,
+          advMb = take(A, rows);
+        if (trainer) {
+          const settings: ParallelLossSettings = {
+            loss: o.loss as string,
+            clip: o.clip,
+            clipC: o.clipC,
+            agg: o.agg as string,
+            temperature,
+            entropyCoef: o.entropyCoef,
+            kl: klLoss ? { beta: klLoss.beta, estimator: klLoss.estimator as string | undefined } : null,
+          };
+          const r = await tm.phaseAsync("update", () =>
+            trainer.step({ ...batch, oldLogp: oldMb, adv: advMb, refLogp: refMb, settings }),
+          );
+          perMb.push({
+            ...r.metrics,
+            "update/loss": r.loss,
+            "update/gradNorm": r.gradNorm,
+            "update/lr": r.lr,
+            ...(r.skipped ? { "update/skipped": 1 } : {}),
+          });
+          continue;
+        }
+        try {
+          // refFull stays whole (sliced here to the mini-batch inside the step's tape); step cuts every field to the micro-batch
+          const refLogits = refFull
+            ? {
+                sliceRows: (r: readonly number[]) =>
+                  take(
+                    refFull,
+                    r.map((i) => rows[i]),
+                  ),
+              }
+            : undefined;
+          perMb.push(
+            tm.phase("update", () =>
+              optimizerStep(
+                policy,
+                opt!,
+                batch,
+                { oldLogp: oldMb, adv: advMb, refLogp: refMb ?? undefined, refLogits },
+                (mb) =>
+                  policyLoss(o.loss, mb, {
+                    clip: o.clip,
+                    clipC: o.clipC,
+                    agg: o.agg,
+                    kl: klLoss && refMb ? { beta: klLoss.beta, estimator: klLoss.estimator } : null,
+                    entropy: o.entropyCoef && mb.entropy ? { coef: o.entropyCoef } : null,
+                  }),
+                {
+                  temperature,
+                  entropy: o.entropyCoef > 0,
+                  logits: !!refFull,
+                  microBatch: o.microBatch,
+                  weightBy: o.agg === "token-mean" ? "tokens" : "rows",
+                },
+              ),
+            ),
+          );
+        } catch (e) {
+          if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;
+          nonFinite.push({ what: `the gradient (${e.message.split(";")[0]})`, sample: rows[0], token: -1, value: NaN });
+          break;
+        }
       }
-      try {
-        // refFull stays whole (sliced here to the mini-batch inside the step's tape); step cuts every field to the micro-batch
-        const refLogits = refFull ? { sliceRows: (r: readonly number[]) => take(refFull, r.map((i) => rows[i])) } : undefined;
-        perMb.push(tm.phase("update", () => optimizerStep(policy, opt!, batch, { oldLogp: oldMb, adv: advMb, refLogp: refMb ?? undefined, refLogits }, (mb) =>
-          policyLoss(o.loss, mb, {
-            clip: o.clip, clipC: o.clipC, agg: o.agg,
-            kl: klLoss && refMb ? { beta: klLoss.beta, estimator: klLoss.estimator } : null,
-            entropy: o.entropyCoef && mb.entropy ? { coef: o.entropyCoef } : null,
-          }), { temperature, entropy: o.entropyCoef > 0, logits: !!refFull, microBatch: o.microBatch, weightBy: o.agg === "token-mean" ? "tokens" : "rows" })));
-      } catch (e) {
-        if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;
-        nonFinite.push({ what: `the gradient (${e.message.split(";")[0]})`, sample: rows[0], token: -1, value: NaN });
-        break;
-      }
+    } finally {
+      refFull?.dispose();
     }
-  } finally {
-    refFull?.dispose();
-  }
   if (trainer && perMb.length) await tm.phaseAsync("update", () => trainer.syncTo(model));
   Object.assign(metrics, mergeMetrics(perMb), tm.metrics());
   metrics["update/optimizerSteps"] = perMb.length;
-  const alerts = checkAlerts(step, metrics, { history, vocabSize: model.config.vocab_size, nonFinite, thresholds: o.thresholds });
+  const alerts = checkAlerts(step, metrics, {
+    history,
+    vocabSize: model.config.vocab_size,
+    nonFinite,
+    thresholds: o.thresholds,
+  });
   return { step, metrics, alerts, rollout: ro, rewards, adv: A, updates: perMb };
 }

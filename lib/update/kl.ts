@@ -71,12 +71,19 @@ klEstimators.add("k3+", k3Plus, { summary: "k3 value with the k2 gradient (strai
 export const exactKlEstimator: KlEstimatorFn = Object.assign(
   ({ logits, refLogits }: KlEstimatorInputs) => {
     if (!(logits instanceof tf.Tensor) || !(refLogits instanceof tf.Tensor))
-      fail("invalid_input", `update.klPenalty: the "exact" KL needs the full distributions: inputs.logits (the policy's [B, T, V] logits) and inputs.refLogits (the reference's, e.g. model.fullLogprobs(ref, batch)); got ${describe(logits)}, ${describe(refLogits)}.`, { path: ["inputs", "logits"] }, klPenalty);
+      fail(
+        "invalid_input",
+        `update.klPenalty: the "exact" KL needs the full distributions: inputs.logits (the policy's [B, T, V] logits) and inputs.refLogits (the reference's, e.g. model.fullLogprobs(ref, batch)); got ${describe(logits)}, ${describe(refLogits)}.`,
+        { path: ["inputs", "logits"] },
+        klPenalty,
+      );
     return exactKl({ p: logits, q: refLogits });
   },
   { full: true },
 );
-klEstimators.add("exact", exactKlEstimator, { summary: "Σ_v π (log π − log π_ref), the full-vocabulary KL (needs logits)" });
+klEstimators.add("exact", exactKlEstimator, {
+  summary: "Σ_v π (log π − log π_ref), the full-vocabulary KL (needs logits)",
+});
 
 /** Options of klPenalty. */
 export interface KlPenaltyOptions {
@@ -115,11 +122,25 @@ export function klPenalty(inputs: KlPenaltyInputs, options: KlPenaltyOptions = {
   return tf.tidy(() => {
     if (fn.full) {
       const { logits, refLogits } = inputs ?? {};
-      for (const [k, v] of [["logits", logits], ["refLogits", refLogits]] as const)
+      for (const [k, v] of [
+        ["logits", logits],
+        ["refLogits", refLogits],
+      ] as const)
         if (!(v instanceof tf.Tensor) || v.rank !== 3)
-          fail("invalid_input", `update.klPenalty: the full-vocabulary estimator needs inputs.${k} as a [B, T, V] tensor (got ${describe(v)}). Pass the policy's logits (update.step(..., {logits: true})) and the reference's model.fullLogprobs(ref, batch).`, { path: ["inputs", k] }, klPenalty);
+          fail(
+            "invalid_input",
+            `update.klPenalty: the full-vocabulary estimator needs inputs.${k} as a [B, T, V] tensor (got ${describe(v)}). Pass the policy's logits (update.step(..., {logits: true})) and the reference's model.fullLogprobs(ref, batch).`,
+            { path: ["inputs", k] },
+            klPenalty,
+          );
       const out = fn({ logits, refLogits } as KlEstimatorInputs); // full estimators do not read the sampled logprobs
-      checkShape(out, logits!.shape.slice(0, 2), "update.klPenalty", "the full-vocabulary estimator's output", "inputs.logits [B, T]");
+      checkShape(
+        out,
+        logits!.shape.slice(0, 2),
+        "update.klPenalty",
+        "the full-vocabulary estimator's output",
+        "inputs.logits [B, T]",
+      );
       return out as tf.Tensor2D;
     }
     const logp = asTensor(inputs?.logp, 2, "update.klPenalty", "inputs.logp");
@@ -139,11 +160,22 @@ export function klPenalty(inputs: KlPenaltyInputs, options: KlPenaltyOptions = {
 export function exactKl(inputs: { p: tf.Tensor; q: tf.Tensor }): tf.Tensor {
   const { p, q } = inputs ?? ({} as { p: tf.Tensor; q: tf.Tensor });
   if (!(p instanceof tf.Tensor) || !(q instanceof tf.Tensor))
-    fail("invalid_input", `update.exactKl: inputs.p and inputs.q must be tensors [..., V] (got ${describe(p)}, ${describe(q)}).`, {}, exactKl);
+    fail(
+      "invalid_input",
+      `update.exactKl: inputs.p and inputs.q must be tensors [..., V] (got ${describe(p)}, ${describe(q)}).`,
+      {},
+      exactKl,
+    );
   if (p.shape.join() !== q.shape.join())
-    fail("shape_mismatch", `update.exactKl: inputs.p has shape [${p.shape}] but inputs.q has [${q.shape}]; both must be [..., V].`, { got: q.shape, expected: p.shape }, exactKl);
+    fail(
+      "shape_mismatch",
+      `update.exactKl: inputs.p has shape [${p.shape}] but inputs.q has [${q.shape}]; both must be [..., V].`,
+      { got: q.shape, expected: p.shape },
+      exactKl,
+    );
   return tf.tidy(() => {
-    const lp = tf.logSoftmax(p), lq = tf.logSoftmax(q);
+    const lp = tf.logSoftmax(p),
+      lq = tf.logSoftmax(q);
     return lp.exp().mul(lp.sub(lq)).sum(-1);
   });
 }
@@ -161,19 +193,42 @@ export interface KlRewardOptions extends KlPenaltyOptions {
  * @returns {rewards: Float32Array [B], kl: mean per-sequence KL (the metric "update/rewardKl")}
  * @example const {rewards} = update.klReward({rewards: r, logp: old, refLogp: ref, mask: ro.responseMask}, {coef: 0.001})
  */
-export function klReward(inputs: KlPenaltyInputs & { rewards: ArrayLike<number>; mask: TensorInput }, options: KlRewardOptions = {}): { rewards: Float32Array; kl: number } {
+export function klReward(
+  inputs: KlPenaltyInputs & { rewards: ArrayLike<number>; mask: TensorInput },
+  options: KlRewardOptions = {},
+): { rewards: Float32Array; kl: number } {
   const coef = options.coef ?? 0.001;
-  if (!Number.isFinite(coef)) fail("invalid_option", `update.klReward: options.coef must be a finite number (got ${coef}).`, { path: ["options", "coef"] }, klReward);
+  if (!Number.isFinite(coef))
+    fail(
+      "invalid_option",
+      `update.klReward: options.coef must be a finite number (got ${coef}).`,
+      { path: ["options", "coef"] },
+      klReward,
+    );
   const seqKl = tf.tidy(() => {
     const kl = klPenalty(inputs, options);
     const mask = asTensor(inputs.mask, 2, "update.klReward", "inputs.mask");
-    checkShape(mask, kl.shape, "update.klReward", "inputs.mask", isFullKl(options.estimator) ? "inputs.logits [B, T]" : "inputs.logp");
+    checkShape(
+      mask,
+      kl.shape,
+      "update.klReward",
+      "inputs.mask",
+      isFullKl(options.estimator) ? "inputs.logits [B, T]" : "inputs.logp",
+    );
     return hostData(kl.mul(mask).sum(1));
   });
   if (seqKl.length !== inputs.rewards.length)
-    fail("shape_mismatch", `update.klReward: inputs.rewards has ${inputs.rewards.length} values but the KL has ${seqKl.length} rows.`, {}, klReward);
+    fail(
+      "shape_mismatch",
+      `update.klReward: inputs.rewards has ${inputs.rewards.length} values but the KL has ${seqKl.length} rows.`,
+      {},
+      klReward,
+    );
   const rewards = new Float32Array(seqKl.length);
   let s = 0;
-  for (let i = 0; i < seqKl.length; i++) { rewards[i] = inputs.rewards[i] - coef * seqKl[i]; s += seqKl[i]; }
+  for (let i = 0; i < seqKl.length; i++) {
+    rewards[i] = inputs.rewards[i] - coef * seqKl[i];
+    s += seqKl[i];
+  }
   return { rewards, kl: s / Math.max(1, seqKl.length) };
 }

@@ -71,10 +71,26 @@ function fieldsOf(b: LabBatch): LabFields {
 function closureOf(v: LossVariant, b: LabBatch, name: string): LabClosure {
   if (typeof v === "function") return v;
   if (!v || (typeof v.loss !== "string" && typeof v.loss !== "function"))
-    fail("invalid_input", `update.compareLosses: variant "${name}" must be {loss: name, options} or a function of the logprob tensors (got ${describe(v)}).`, { path: ["variants", name] }, compareLosses);
-  if (!b.adv) fail("invalid_input", `update.compareLosses: batch.adv is missing; policy-loss variants need one advantage per sequence.`, { path: ["batch", "adv"] }, compareLosses);
+    fail(
+      "invalid_input",
+      `update.compareLosses: variant "${name}" must be {loss: name, options} or a function of the logprob tensors (got ${describe(v)}).`,
+      { path: ["variants", name] },
+      compareLosses,
+    );
+  if (!b.adv)
+    fail(
+      "invalid_input",
+      `update.compareLosses: batch.adv is missing; policy-loss variants need one advantage per sequence.`,
+      { path: ["batch", "adv"] },
+      compareLosses,
+    );
   if (v.options?.kl && !v.options.kl.refLogp && !b.refLogp)
-    fail("invalid_input", `update.compareLosses: variant "${name}" asks for a KL term but batch.refLogp is missing.`, {}, compareLosses);
+    fail(
+      "invalid_input",
+      `update.compareLosses: variant "${name}" asks for a KL term but batch.refLogp is missing.`,
+      {},
+      compareLosses,
+    );
   return ({ logp, mask, entropy, oldLogp, adv, refLogp }) => {
     const o = { ...v.options };
     if (o.entropy && entropy) o.entropy = { ...o.entropy, values: entropy };
@@ -87,10 +103,20 @@ function closureOf(v: LossVariant, b: LabBatch, name: string): LabClosure {
  * optimizer step would cause. The policy is not modified.
  * @example const lab = update.compareLosses(policy, {...ro, oldLogp: old.logp, adv: A}, {grpo: {loss: "ppo-clip"}, cispo: {loss: "cispo"}, drGrpo: {loss: "ppo-clip", options: {agg: "seq-mean-token-sum-norm"}}}); lab.table
  */
-export function compareLosses(m: TrainableModel, batch: LabBatch, variants: Record<string, LossVariant>, options: LossLabOptions = {}): { variants: LabVariantResult[]; table: ColumnTable } {
+export function compareLosses(
+  m: TrainableModel,
+  batch: LabBatch,
+  variants: Record<string, LossVariant>,
+  options: LossLabOptions = {},
+): { variants: LabVariantResult[]; table: ColumnTable } {
   const model: LlamaModel = modelOf(m, "update.compareLosses");
   if (!variants || typeof variants !== "object" || Object.keys(variants).length === 0)
-    fail("invalid_input", `update.compareLosses: variants must be a non-empty record {name: variant} (got ${describe(variants)}).`, {}, compareLosses);
+    fail(
+      "invalid_input",
+      `update.compareLosses: variants must be a non-empty record {name: variant} (got ${describe(variants)}).`,
+      {},
+      compareLosses,
+    );
   const temperature = options.temperature ?? 1;
   const before = logprobs(model, batch, { temperature, entropy: false });
   const needEntropy = Object.values(variants).some((v) => typeof v !== "function" && !!v.options?.entropy);
@@ -136,14 +162,41 @@ export function compareLosses(m: TrainableModel, batch: LabBatch, variants: Reco
     const after = logprobs(clone, batch, { temperature, entropy: false });
     clone.dispose();
     const change = after.logp.map((r, b) => r.map((x, t) => (before.mask[b][t] ? x - before.logp[b][t] : 0)));
-    let abs = 0, n = 0, pos = 0, np = 0, neg = 0, nn = 0;
-    change.forEach((r, b) => r.forEach((d, t) => {
-      if (!before.mask[b][t]) return;
-      abs += Math.abs(d); n++;
-      if (advRow(b) > 0) { pos += d; np++; } else if (advRow(b) < 0) { neg += d; nn++; }
-    }));
-    const clipped = tokens ? weights.map((r, b) => Array.from(tokens!.clipped.subarray(b * r.length, (b + 1) * r.length))) : undefined;
-    results.push({ name, loss: lossValue, gradNorm: stepMetrics["update/gradNorm"], tokenWeights: weights, clipped, logpChange: change, meanAbsChange: n ? abs / n : 0, meanChangePosAdv: np ? pos / np : 0, meanChangeNegAdv: nn ? neg / nn : 0, metrics: { ...metrics, ...stepMetrics } });
+    let abs = 0,
+      n = 0,
+      pos = 0,
+      np = 0,
+      neg = 0,
+      nn = 0;
+    change.forEach((r, b) =>
+      r.forEach((d, t) => {
+        if (!before.mask[b][t]) return;
+        abs += Math.abs(d);
+        n++;
+        if (advRow(b) > 0) {
+          pos += d;
+          np++;
+        } else if (advRow(b) < 0) {
+          neg += d;
+          nn++;
+        }
+      }),
+    );
+    const clipped = tokens
+      ? weights.map((r, b) => Array.from(tokens!.clipped.subarray(b * r.length, (b + 1) * r.length)))
+      : undefined;
+    results.push({
+      name,
+      loss: lossValue,
+      gradNorm: stepMetrics["update/gradNorm"],
+      tokenWeights: weights,
+      clipped,
+      logpChange: change,
+      meanAbsChange: n ? abs / n : 0,
+      meanChangePosAdv: np ? pos / np : 0,
+      meanChangeNegAdv: nn ? neg / nn : 0,
+      metrics: { ...metrics, ...stepMetrics },
+    });
   }
   const table = aq.table({
     variant: results.map((r) => r.name),

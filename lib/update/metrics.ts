@@ -16,7 +16,14 @@ export function rewardMetrics(rewards: ArrayLike<number>, groups: ArrayLike<numb
   const gs = groupStats(rewards, g, n, false);
   let zero = 0;
   for (let k = 0; k < n; k++) if (gs.std[k] < 1e-12) zero++;
-  return { "reward/mean": s.mean, "reward/std": s.std, "reward/min": s.min, "reward/max": s.max, "reward/zeroStdFrac": n ? zero / n : 0, "reward/groups": n };
+  return {
+    "reward/mean": s.mean,
+    "reward/std": s.std,
+    "reward/min": s.min,
+    "reward/max": s.max,
+    "reward/zeroStdFrac": n ? zero / n : 0,
+    "reward/groups": n,
+  };
 }
 
 /**
@@ -36,7 +43,12 @@ export function lengthMetrics(lengths: ArrayLike<number>, finishReason?: ArrayLi
   const s = stats(lengths);
   let trunc = 0;
   if (finishReason) for (let i = 0; i < finishReason.length; i++) if (finishReason[i] === "length") trunc++;
-  return { "rollout/lengthMean": s.mean, "rollout/lengthMax": s.max, "rollout/lengthMin": s.min, "rollout/truncFrac": lengths.length ? trunc / lengths.length : 0 };
+  return {
+    "rollout/lengthMean": s.mean,
+    "rollout/lengthMax": s.max,
+    "rollout/lengthMin": s.min,
+    "rollout/truncFrac": lengths.length ? trunc / lengths.length : 0,
+  };
 }
 
 /**
@@ -44,8 +56,14 @@ export function lengthMetrics(lengths: ArrayLike<number>, finishReason?: ArrayLi
  * @example update.matrixMean(model.logprobs(m, ro).entropy!, ro.responseMask)
  */
 export function matrixMean(values: ArrayLike<number>[], mask: ArrayLike<number>[]): number {
-  let s = 0, n = 0;
-  for (let b = 0; b < values.length; b++) for (let t = 0; t < values[b].length; t++) if (mask[b][t] > 0) { s += values[b][t]; n++; }
+  let s = 0,
+    n = 0;
+  for (let b = 0; b < values.length; b++)
+    for (let t = 0; t < values[b].length; t++)
+      if (mask[b][t] > 0) {
+        s += values[b][t];
+        n++;
+      }
   return n ? s / n : 0;
 }
 
@@ -63,11 +81,19 @@ export function timer(): {
   return {
     phase(name, fn) {
       const s = performance.now();
-      try { return fn(); } finally { add(name, (performance.now() - s) / 1000); }
+      try {
+        return fn();
+      } finally {
+        add(name, (performance.now() - s) / 1000);
+      }
     },
     async phaseAsync(name, fn) {
       const s = performance.now();
-      try { return await fn(); } finally { add(name, (performance.now() - s) / 1000); }
+      try {
+        return await fn();
+      } finally {
+        add(name, (performance.now() - s) / 1000);
+      }
     },
     metrics: () => ({ ...t }),
   };

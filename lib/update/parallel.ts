@@ -49,25 +49,53 @@ const LOSS_MODULE = path.join(__dirname, `parallel${path.extname(__filename)}`);
  * on `workers` threads. It starts from the model's current weights; grpoStep syncs the trained weights back.
  * @example const trainer = await update.parallelTrainer(policy, { optimizer: { lr: 1e-3 } }); await update.grpoStep({ policy, trainer, prompts, reward }); await trainer.close()
  */
-export async function parallelTrainer(policy: TrainableModel, options: ParallelPolicyTrainerOptions = {}): Promise<ParallelTrainer> {
+export async function parallelTrainer(
+  policy: TrainableModel,
+  options: ParallelPolicyTrainerOptions = {},
+): Promise<ParallelTrainer> {
   const model = modelOf(policy, "update.parallelTrainer");
   for (const [k, v] of Object.entries(options.optimizer ?? {}))
-    if (typeof v === "function" || v instanceof RegExp || (Array.isArray(v) && v.some((x) => typeof x === "function" || x instanceof RegExp)))
-      fail("invalid_option", `update.parallelTrainer: options.optimizer.${k} is ${describe(v)}, which cannot be sent to a worker thread. Use plain data (a schedule by name or spec, name patterns as strings).`, { path: ["options", "optimizer", k] }, parallelTrainer);
-  return ParallelTrainer.create(model, { workers: options.workers, optimizer: options.optimizer, loss: LOSS_MODULE, lossExport: "parallelPolicyLoss" });
+    if (
+      typeof v === "function" ||
+      v instanceof RegExp ||
+      (Array.isArray(v) && v.some((x) => typeof x === "function" || x instanceof RegExp))
+    )
+      fail(
+        "invalid_option",
+        `update.parallelTrainer: options.optimizer.${k} is ${describe(v)}, which cannot be sent to a worker thread. Use plain data (a schedule by name or spec, name patterns as strings).`,
+        { path: ["options", "optimizer", k] },
+        parallelTrainer,
+      );
+  return ParallelTrainer.create(model, {
+    workers: options.workers,
+    optimizer: options.optimizer,
+    loss: LOSS_MODULE,
+    lossExport: "parallelPolicyLoss",
+  });
 }
 
 /** Worker side: update.policyLoss on this worker's rows, weighted by its tokens (token-mean) or rows (other modes). */
 export function parallelPolicyLoss(model: LlamaModel, batch: ParallelPolicyBatch): ParallelLossResult {
   const s = batch.settings;
-  const lt = logprobTensors(model, batch as unknown as LogprobsBatch, { temperature: s.temperature, entropy: s.entropyCoef > 0 });
-  const out = policyLoss(s.loss, { logp: lt.logp, mask: lt.mask, oldLogp: batch.oldLogp, adv: batch.adv }, {
-    clip: s.clip,
-    clipC: s.clipC,
-    agg: s.agg,
-    kl: s.kl && batch.refLogp ? { refLogp: batch.refLogp, beta: s.kl.beta, estimator: s.kl.estimator } : null,
-    entropy: s.entropyCoef && lt.entropy ? { values: lt.entropy, coef: s.entropyCoef } : null,
+  const lt = logprobTensors(model, batch as unknown as LogprobsBatch, {
+    temperature: s.temperature,
+    entropy: s.entropyCoef > 0,
   });
+  const out = policyLoss(
+    s.loss,
+    { logp: lt.logp, mask: lt.mask, oldLogp: batch.oldLogp, adv: batch.adv },
+    {
+      clip: s.clip,
+      clipC: s.clipC,
+      agg: s.agg,
+      kl: s.kl && batch.refLogp ? { refLogp: batch.refLogp, beta: s.kl.beta, estimator: s.kl.estimator } : null,
+      entropy: s.entropyCoef && lt.entropy ? { values: lt.entropy, coef: s.entropyCoef } : null,
+    },
+  );
   const rows = batch.ids.map((_, i) => i);
-  return { loss: out.loss, weight: s.agg === "token-mean" ? maskCount(batch.responseMask, rows) : rows.length, metrics: out.metrics };
+  return {
+    loss: out.loss,
+    weight: s.agg === "token-mean" ? maskCount(batch.responseMask, rows) : rows.length,
+    metrics: out.metrics,
+  };
 }

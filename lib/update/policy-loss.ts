@@ -2,8 +2,25 @@
 // entropy terms: loss = agg(ℓ_pg) + β·agg(kl) − coef·agg(H). Metrics are plain numbers (verl's actor/* under "update/").
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
-import { lossAggs, policyLosses, type AggFn, type AggOptions, type KlEstimatorFn, type PolicyLossFn } from "./registries.js";
-import { asTensor, checkShape, detach, hostData, maskedMax, maskedMean, maskedMin, perToken, type TensorInput } from "./tensors.js";
+import {
+  lossAggs,
+  policyLosses,
+  type AggFn,
+  type AggOptions,
+  type KlEstimatorFn,
+  type PolicyLossFn,
+} from "./registries.js";
+import {
+  asTensor,
+  checkShape,
+  detach,
+  hostData,
+  maskedMax,
+  maskedMean,
+  maskedMin,
+  perToken,
+  type TensorInput,
+} from "./tensors.js";
 import { klEstimators } from "./registries.js";
 import "./aggregate.js";
 import "./kl.js";
@@ -64,7 +81,13 @@ export interface PolicyLossOptions extends AggOptions {
   [variantOption: string]: unknown;
 }
 /** Defaults of policyLoss (verl's) (print them in a cell). */
-export const policyLossDefaults = { clip: 0.2, clipC: 3 as number | null, agg: "token-mean", klBeta: 0.001, klEstimator: "k3" };
+export const policyLossDefaults = {
+  clip: 0.2,
+  clipC: 3 as number | null,
+  agg: "token-mean",
+  klBeta: 0.001,
+  klEstimator: "k3",
+};
 
 /**
  * Host-side per-token diagnostics of the policy-gradient term, flat [B·T] row-major (shape [B, T]): what viz draws.
@@ -91,9 +114,15 @@ export interface PolicyLossResult {
 }
 
 function clipBounds(clip: unknown): [number, number] {
-  const [lo, hi] = typeof clip === "number" ? [clip, clip] : Array.isArray(clip) && clip.length === 2 ? clip : [NaN, NaN];
+  const [lo, hi] =
+    typeof clip === "number" ? [clip, clip] : Array.isArray(clip) && clip.length === 2 ? clip : [NaN, NaN];
   if (!(lo >= 0 && lo < 1) || !(hi >= 0 && Number.isFinite(hi)))
-    fail("invalid_option", `update.policyLoss: options.clip is ${describe(clip)} (expected ε in [0, 1) or [ε_low, ε_high], e.g. [0.2, 0.28]).`, { path: ["options", "clip"], got: clip }, policyLoss);
+    fail(
+      "invalid_option",
+      `update.policyLoss: options.clip is ${describe(clip)} (expected ε in [0, 1) or [ε_low, ε_high], e.g. [0.2, 0.28]).`,
+      { path: ["options", "clip"], got: clip },
+      policyLoss,
+    );
   return [lo, hi];
 }
 
@@ -102,16 +131,40 @@ function clipBounds(clip: unknown): [number, number] {
  * @returns {loss: Scalar, metrics: {"update/pgLoss", "update/clipFrac", "update/ratioMean", "update/approxKl", ...}}
  * @example const {loss} = update.policyLoss("ppo-clip", {logp, oldLogp: old, adv: A, mask: ro.mask}, {clip: [0.2, 0.28], agg: "token-mean"})
  */
-export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs, options: PolicyLossOptions = {}): PolicyLossResult {
+export function policyLoss(
+  name: string | PolicyLossFn,
+  inputs: PolicyLossInputs,
+  options: PolicyLossOptions = {},
+): PolicyLossResult {
   const fn = policyLosses.get(name);
-  const { clip = policyLossDefaults.clip, clipC = policyLossDefaults.clipC, agg, kl = null, entropy = null, tokens, seqs, scaleFactor, ...rest } = options;
+  const {
+    clip = policyLossDefaults.clip,
+    clipC = policyLossDefaults.clipC,
+    agg,
+    kl = null,
+    entropy = null,
+    tokens,
+    seqs,
+    scaleFactor,
+    ...rest
+  } = options;
   const [clipLow, clipHigh] = clipBounds(clip);
   if (clipC !== null && !(typeof clipC === "number" && clipC > 1))
-    fail("invalid_option", `update.policyLoss: options.clipC must be a number > 1 or null (got ${describe(clipC)}). verl uses 3.`, { path: ["options", "clipC"] }, policyLoss);
+    fail(
+      "invalid_option",
+      `update.policyLoss: options.clipC must be a number > 1 or null (got ${describe(clipC)}). verl uses 3.`,
+      { path: ["options", "clipC"] },
+      policyLoss,
+    );
   const aggFn = lossAggs.get(agg ?? fn.defaultAgg ?? policyLossDefaults.agg);
   const aggOpts: AggOptions = { tokens, seqs, scaleFactor };
   if (!(inputs?.logp instanceof tf.Tensor))
-    fail("invalid_input", `update.policyLoss: inputs.logp must be the policy's per-token logprob tensor [B, T] (got ${describe(inputs?.logp)}).`, { path: ["inputs", "logp"] }, policyLoss);
+    fail(
+      "invalid_input",
+      `update.policyLoss: inputs.logp must be the policy's per-token logprob tensor [B, T] (got ${describe(inputs?.logp)}).`,
+      { path: ["inputs", "logp"] },
+      policyLoss,
+    );
   const metrics: Record<string, number> = {};
   let diag: PolicyLossTokens | undefined;
   const loss = tf.tidy(() => {
@@ -119,20 +172,37 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
     const shape = logp.shape as [number, number];
     const mask = asTensor(inputs.mask, 2, "update.policyLoss", "inputs.mask") as tf.Tensor2D;
     checkShape(mask, shape, "update.policyLoss", "inputs.mask", "inputs.logp");
-    const oldLogp = inputs.oldLogp === undefined ? detach(logp) : (asTensor(inputs.oldLogp, 2, "update.policyLoss", "inputs.oldLogp") as tf.Tensor2D);
+    const oldLogp =
+      inputs.oldLogp === undefined
+        ? detach(logp)
+        : (asTensor(inputs.oldLogp, 2, "update.policyLoss", "inputs.oldLogp") as tf.Tensor2D);
     checkShape(oldLogp, shape, "update.policyLoss", "inputs.oldLogp", "inputs.logp");
     const adv = perToken(inputs.adv, shape, "update.policyLoss", "inputs.adv");
     const out = fn({ logp, oldLogp, adv, mask }, { clipLow, clipHigh, clipC, ...rest });
-    checkShape(out.loss, shape, "update.policyLoss", `the "${typeof name === "string" ? name : fn.name}" variant's loss`, "inputs.logp");
+    checkShape(
+      out.loss,
+      shape,
+      "update.policyLoss",
+      `the "${typeof name === "string" ? name : fn.name}" variant's loss`,
+      "inputs.logp",
+    );
     const pgLoss = aggFn({ values: out.loss, mask }, aggOpts);
     Object.assign(metrics, out.metrics ?? {});
     metrics["update/pgLoss"] = pgLoss.dataSync()[0];
     // Ratio statistics from data: ρ = exp(log π − log π_old), approx KL = mean(log π_old − log π) (verl actor/ppo_kl).
-    const d = hostData(logp.sub(oldLogp)), m = hostData(mask);
+    const d = hostData(logp.sub(oldLogp)),
+      m = hostData(mask);
     const ratio = d.map((x) => Math.exp(Math.max(-20, Math.min(20, x))));
     if (out.tokens) {
-      const t = out.tokens, r = t.ratio ?? ratio;
-      diag = { shape, ratio: new Float32Array(m.length), clipped: new Float32Array(m.length), grad: new Float32Array(m.length), mask: m };
+      const t = out.tokens,
+        r = t.ratio ?? ratio;
+      diag = {
+        shape,
+        ratio: new Float32Array(m.length),
+        clipped: new Float32Array(m.length),
+        grad: new Float32Array(m.length),
+        mask: m,
+      };
       for (let i = 0; i < m.length; i++) {
         const on = m[i] > 0;
         diag.ratio[i] = on ? r[i] : 1;
@@ -147,20 +217,41 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
     let total: tf.Scalar = pgLoss;
     if (kl) {
       const beta = kl.beta ?? policyLossDefaults.klBeta;
-      if (!Number.isFinite(beta)) fail("invalid_option", `update.policyLoss: options.kl.beta must be a finite number (got ${describe(beta)}).`, { path: ["options", "kl", "beta"] }, policyLoss);
+      if (!Number.isFinite(beta))
+        fail(
+          "invalid_option",
+          `update.policyLoss: options.kl.beta must be a finite number (got ${describe(beta)}).`,
+          { path: ["options", "kl", "beta"] },
+          policyLoss,
+        );
       const est = klEstimators.get(kl.estimator ?? policyLossDefaults.klEstimator);
       let klTok: tf.Tensor2D;
       if (est.full) {
         // exact KL: Σ_v π_θ(v)(log π_θ(v) − log π_ref(v)) per position, from the two full distributions
-        const full = [inputs.logits, kl.refLogits ?? inputs.refLogits] as const, names = ["inputs.logits", "options.kl.refLogits"], fix = ["the policy's logits under the tape (update.step(..., {logits: true}) passes them as `logits`)", "the reference's model.fullLogprobs(ref, batch, {temperature})"];
+        const full = [inputs.logits, kl.refLogits ?? inputs.refLogits] as const,
+          names = ["inputs.logits", "options.kl.refLogits"],
+          fix = [
+            "the policy's logits under the tape (update.step(..., {logits: true}) passes them as `logits`)",
+            "the reference's model.fullLogprobs(ref, batch, {temperature})",
+          ];
         for (let i = 0; i < 2; i++) {
           const x = full[i];
           if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[0] !== shape[0] || x.shape[1] !== shape[1])
-            fail(x instanceof tf.Tensor ? "shape_mismatch" : "invalid_input", `update.policyLoss: the exact KL needs ${names[i]} as a [${shape}, V] tensor (got ${x instanceof tf.Tensor ? `shape [${x.shape}]` : describe(x)}). Pass ${fix[i]}.`, { path: names[i].split(".") }, policyLoss);
+            fail(
+              x instanceof tf.Tensor ? "shape_mismatch" : "invalid_input",
+              `update.policyLoss: the exact KL needs ${names[i]} as a [${shape}, V] tensor (got ${x instanceof tf.Tensor ? `shape [${x.shape}]` : describe(x)}). Pass ${fix[i]}.`,
+              { path: names[i].split(".") },
+              policyLoss,
+            );
         }
         const refLogits = full[1]!;
         if (inputs.logits!.shape[2] !== refLogits.shape[2])
-          fail("shape_mismatch", `update.policyLoss: inputs.logits has vocabulary ${inputs.logits!.shape[2]} but options.kl.refLogits has ${refLogits.shape[2]}; policy and reference must share the tokenizer.`, { path: ["options", "kl", "refLogits"] }, policyLoss);
+          fail(
+            "shape_mismatch",
+            `update.policyLoss: inputs.logits has vocabulary ${inputs.logits!.shape[2]} but options.kl.refLogits has ${refLogits.shape[2]}; policy and reference must share the tokenizer.`,
+            { path: ["options", "kl", "refLogits"] },
+            policyLoss,
+          );
         klTok = est({ logp, refLogp: logp, logits: inputs.logits, refLogits }) as tf.Tensor2D;
       } else {
         const refLogp = asTensor(kl.refLogp ?? inputs.refLogp, 2, "update.policyLoss", "options.kl.refLogp");
@@ -173,9 +264,20 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
       total = total.add(klLoss.mul(beta));
     }
     if (entropy) {
-      const H = asTensor(entropy.values ?? inputs.entropy, 2, "update.policyLoss", "options.entropy.values") as tf.Tensor2D;
+      const H = asTensor(
+        entropy.values ?? inputs.entropy,
+        2,
+        "update.policyLoss",
+        "options.entropy.values",
+      ) as tf.Tensor2D;
       checkShape(H, shape, "update.policyLoss", "options.entropy.values", "inputs.logp");
-      if (!Number.isFinite(entropy.coef)) fail("invalid_option", `update.policyLoss: options.entropy.coef must be a finite number (got ${describe(entropy.coef)}).`, { path: ["options", "entropy", "coef"] }, policyLoss);
+      if (!Number.isFinite(entropy.coef))
+        fail(
+          "invalid_option",
+          `update.policyLoss: options.entropy.coef must be a finite number (got ${describe(entropy.coef)}).`,
+          { path: ["options", "entropy", "coef"] },
+          policyLoss,
+        );
       const ent = aggFn({ values: H, mask }, aggOpts);
       metrics["update/entropy"] = ent.dataSync()[0];
       total = total.sub(ent.mul(entropy.coef));
@@ -191,19 +293,41 @@ export function policyLoss(name: string | PolicyLossFn, inputs: PolicyLossInputs
  * ∂ℓ_t/∂log π_t of its per-token loss (0 off the mask). No tensors escape; what viz.lossWeights draws.
  * @example const d = policyLossTokens("ppo-clip", {logp, oldLogp, adv, mask}, {clip: [0.2, 0.28]}); d.grad[0]
  */
-export function policyLossTokens(name: string | PolicyLossFn, inputs: { logp: number[][]; oldLogp: number[][]; adv: ArrayLike<number> | number[][]; mask: number[][] }, options: PolicyLossOptions = {}): { ratio: number[][]; clipped: number[][]; grad: number[][] } {
+export function policyLossTokens(
+  name: string | PolicyLossFn,
+  inputs: { logp: number[][]; oldLogp: number[][]; adv: ArrayLike<number> | number[][]; mask: number[][] },
+  options: PolicyLossOptions = {},
+): { ratio: number[][]; clipped: number[][]; grad: number[][] } {
   if (!tf.engine().backendName)
-    fail("invalid_input", `update.policyLossTokens: no TensorFlow.js backend is ready (the diagnostics come from the loss's own tensors). Run \`await useBackend()\` first.`, {}, policyLossTokens);
+    fail(
+      "invalid_input",
+      `update.policyLossTokens: no TensorFlow.js backend is ready (the diagnostics come from the loss's own tensors). Run \`await useBackend()\` first.`,
+      {},
+      policyLossTokens,
+    );
   let out: PolicyLossTokens | undefined;
   tf.tidy(() => {
-    const r = policyLoss(name, { logp: tf.tensor2d(inputs.logp), oldLogp: inputs.oldLogp, adv: Array.isArray(inputs.adv[0]) ? (inputs.adv as number[][]) : Array.from(inputs.adv as ArrayLike<number>), mask: inputs.mask }, { ...options, kl: null, entropy: null });
+    const r = policyLoss(
+      name,
+      {
+        logp: tf.tensor2d(inputs.logp),
+        oldLogp: inputs.oldLogp,
+        adv: Array.isArray(inputs.adv[0]) ? (inputs.adv as number[][]) : Array.from(inputs.adv as ArrayLike<number>),
+        mask: inputs.mask,
+      },
+      { ...options, kl: null, entropy: null },
+    );
     r.loss.dispose();
     out = r.tokens;
   });
   if (!out)
-    fail("invalid_input", `update.policyLossTokens: the "${typeof name === "string" ? name : name.name}" variant reports no per-token diagnostics. Return tokens: {clipped, grad} from the variant (see update/loss/ppo-clip.ts).`, {}, policyLossTokens);
+    fail(
+      "invalid_input",
+      `update.policyLossTokens: the "${typeof name === "string" ? name : name.name}" variant reports no per-token diagnostics. Return tokens: {clipped, grad} from the variant (see update/loss/ppo-clip.ts).`,
+      {},
+      policyLossTokens,
+    );
   const [B, T] = out.shape;
   const rows = (x: Float32Array) => Array.from({ length: B }, (_, b) => Array.from(x.subarray(b * T, (b + 1) * T)));
   return { ratio: rows(out.ratio), clipped: rows(out.clipped), grad: rows(out.grad) };
 }
-

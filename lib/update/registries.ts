@@ -46,7 +46,10 @@ export interface PolicyLossVariantResult {
   tokens?: PolicyLossVariantTokens;
 }
 /** A policy-loss variant ("ppo-clip", "gspo", "cispo", ...). It may carry a preferred aggregation mode. */
-export type PolicyLossFn = ((inputs: PolicyLossVariantInputs, options: PolicyLossVariantOptions) => PolicyLossVariantResult) & {
+export type PolicyLossFn = ((
+  inputs: PolicyLossVariantInputs,
+  options: PolicyLossVariantOptions,
+) => PolicyLossVariantResult) & {
   defaultAgg?: string;
 };
 

@@ -37,7 +37,13 @@ function deepCopy<T>(x: T): T {
  * Snapshot a step's inputs: weights, optimizer state, RNG state and (a copy of) the batch.
  * @example const snap = update.snapshot({policy, opt, rng, batch: ro, step: 12})
  */
-export function snapshot(inputs: { policy: TrainableModel; opt?: AdamW | null; rng?: Rng | null; batch?: unknown; step?: number }): StepSnapshot {
+export function snapshot(inputs: {
+  policy: TrainableModel;
+  opt?: AdamW | null;
+  rng?: Rng | null;
+  batch?: unknown;
+  step?: number;
+}): StepSnapshot {
   const model = modelOf(inputs?.policy, "update.snapshot");
   const weights = model.stateDict();
   const optimizer = inputs.opt ? inputs.opt.getState() : null;
@@ -58,16 +64,32 @@ export function snapshot(inputs: { policy: TrainableModel; opt?: AdamW | null; r
  * Put the policy, optimizer and rng back to a snapshot's state (the snapshot stays usable).
  * @example update.restore(snap, {policy, opt, rng})
  */
-export function restore(snap: StepSnapshot, targets: { policy: TrainableModel; opt?: AdamW | null; rng?: Rng | null }): void {
-  if (!snap || typeof snap.weights !== "object") fail("invalid_input", `update.restore: expected a snapshot from update.snapshot (got ${describe(snap)}).`, {}, restore);
+export function restore(
+  snap: StepSnapshot,
+  targets: { policy: TrainableModel; opt?: AdamW | null; rng?: Rng | null },
+): void {
+  if (!snap || typeof snap.weights !== "object")
+    fail(
+      "invalid_input",
+      `update.restore: expected a snapshot from update.snapshot (got ${describe(snap)}).`,
+      {},
+      restore,
+    );
   const model = modelOf(targets?.policy, "update.restore");
   model.loadStateDict(snap.weights);
   if (targets.opt) {
-    if (!snap.optimizer) fail("invalid_input", `update.restore: the snapshot has no optimizer state (it was taken without opt). Pass opt: null or snapshot with opt.`, {}, restore);
+    if (!snap.optimizer)
+      fail(
+        "invalid_input",
+        `update.restore: the snapshot has no optimizer state (it was taken without opt). Pass opt: null or snapshot with opt.`,
+        {},
+        restore,
+      );
     targets.opt.setState(snap.optimizer);
   }
   if (targets.rng) {
-    if (!snap.rng) fail("invalid_input", `update.restore: the snapshot has no RNG state (it was taken without rng).`, {}, restore);
+    if (!snap.rng)
+      fail("invalid_input", `update.restore: the snapshot has no RNG state (it was taken without rng).`, {}, restore);
     targets.rng.setState(snap.rng);
   }
 }
@@ -89,22 +111,43 @@ export interface ReplayResult<R> {
  * before and after. `run` receives the snapshot's batch and must use the same rng / options as the original step.
  * @example const rep = await update.replay(snap, {policy, opt, rng}, (ro) => update.step(policy, opt, ro, loss)); rep.maxAbsDelta
  */
-export async function replay<R>(snap: StepSnapshot, targets: { policy: TrainableModel; opt?: AdamW | null; rng?: Rng | null }, run: (batch: unknown) => R | Promise<R>, options: { scoreBatch?: LogprobsBatch; temperature?: number } = {}): Promise<ReplayResult<R>> {
+export async function replay<R>(
+  snap: StepSnapshot,
+  targets: { policy: TrainableModel; opt?: AdamW | null; rng?: Rng | null },
+  run: (batch: unknown) => R | Promise<R>,
+  options: { scoreBatch?: LogprobsBatch; temperature?: number } = {},
+): Promise<ReplayResult<R>> {
   const model: LlamaModel = modelOf(targets?.policy, "update.replay");
-  if (typeof run !== "function") fail("invalid_input", `update.replay: run must be a function (batch) => step output (got ${describe(run)}).`, {}, replay);
+  if (typeof run !== "function")
+    fail(
+      "invalid_input",
+      `update.replay: run must be a function (batch) => step output (got ${describe(run)}).`,
+      {},
+      replay,
+    );
   restore(snap, targets);
   const sb = (options.scoreBatch ?? snap.batch) as LogprobsBatch;
-  if (!sb || !(sb as LogprobsBatch).ids) fail("invalid_input", `update.replay: no batch to score: the snapshot has none with ids and options.scoreBatch is missing.`, {}, replay);
+  if (!sb || !(sb as LogprobsBatch).ids)
+    fail(
+      "invalid_input",
+      `update.replay: no batch to score: the snapshot has none with ids and options.scoreBatch is missing.`,
+      {},
+      replay,
+    );
   const b = logprobs(model, sb, { temperature: options.temperature, entropy: false });
   const output = await run(deepCopy(snap.batch));
   const a = logprobs(model, sb, { temperature: options.temperature, entropy: false });
   const delta = a.logp.map((r, i) => r.map((x, t) => (b.mask[i][t] ? x - b.logp[i][t] : 0)));
-  let s = 0, n = 0;
+  let s = 0,
+    n = 0;
   const mx = { value: 0, sample: -1, token: -1 };
-  delta.forEach((r, i) => r.forEach((d, t) => {
-    if (!b.mask[i][t]) return;
-    s += Math.abs(d); n++;
-    if (Math.abs(d) > Math.abs(mx.value)) Object.assign(mx, { value: d, sample: i, token: t });
-  }));
+  delta.forEach((r, i) =>
+    r.forEach((d, t) => {
+      if (!b.mask[i][t]) return;
+      s += Math.abs(d);
+      n++;
+      if (Math.abs(d) > Math.abs(mx.value)) Object.assign(mx, { value: d, sample: i, token: t });
+    }),
+  );
   return { output, before: b.logp, after: a.logp, delta, meanAbsDelta: n ? s / n : 0, maxAbsDelta: mx };
 }

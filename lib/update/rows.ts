@@ -19,8 +19,14 @@ export function take<T extends RowData>(x: T, rows: readonly number[]): T {
     rows.forEach((r, i) => (out[i] = a[r]));
     return out as unknown as T;
   }
-  if (x && typeof (x as ArrayLike<unknown>).length === "number") return rows.map((r) => (x as ArrayLike<unknown>)[r]) as unknown as T;
-  return fail("invalid_input", `update.take: expected an array, typed array or tensor with one entry per sequence (got ${describe(x)}).`, {}, take);
+  if (x && typeof (x as ArrayLike<unknown>).length === "number")
+    return rows.map((r) => (x as ArrayLike<unknown>)[r]) as unknown as T;
+  return fail(
+    "invalid_input",
+    `update.take: expected an array, typed array or tensor with one entry per sequence (got ${describe(x)}).`,
+    {},
+    take,
+  );
 }
 
 /**
@@ -40,7 +46,13 @@ export type SlicedRows<D> = { [K in keyof D]: SlicedField<D[K]> };
 export type SlicedField<X> = X extends RowSliceable<infer U> ? U : X;
 
 function rowCount(x: unknown): number {
-  return x instanceof tf.Tensor ? (x.rank > 0 ? x.shape[0] : -1) : typeof (x as ArrayLike<unknown>)?.length === "number" ? (x as ArrayLike<unknown>).length : -1;
+  return x instanceof tf.Tensor
+    ? x.rank > 0
+      ? x.shape[0]
+      : -1
+    : typeof (x as ArrayLike<unknown>)?.length === "number"
+      ? (x as ArrayLike<unknown>).length
+      : -1;
 }
 
 /**
@@ -49,14 +61,29 @@ function rowCount(x: unknown): number {
  */
 export function checkRowFields(fields: RowFields, B: number, fn: string, from: Function): void {
   if (fields === null || typeof fields !== "object" || Array.isArray(fields) || fields instanceof tf.Tensor)
-    fail("invalid_input", `${fn}: the per-row fields must be a record {name: [B] or [B, T] data} (got ${describe(fields)}). Pass e.g. {oldLogp: old.logp, adv: A}.`, {}, from);
+    fail(
+      "invalid_input",
+      `${fn}: the per-row fields must be a record {name: [B] or [B, T] data} (got ${describe(fields)}). Pass e.g. {oldLogp: old.logp, adv: A}.`,
+      {},
+      from,
+    );
   for (const [k, v] of Object.entries(fields)) {
     if (v === null || v === undefined || typeof (v as RowSliceable).sliceRows === "function") continue;
     const n = rowCount(v);
     if (n < 0 || typeof v === "string")
-      fail("invalid_input", `${fn}: field ${k} must be an array, typed array or tensor with one entry per sequence (got ${describe(v)}). Capture constants in the closure instead.`, { path: ["fields", k] }, from);
+      fail(
+        "invalid_input",
+        `${fn}: field ${k} must be an array, typed array or tensor with one entry per sequence (got ${describe(v)}). Capture constants in the closure instead.`,
+        { path: ["fields", k] },
+        from,
+      );
     if (n !== B)
-      fail("shape_mismatch", `${fn}: field ${k} has ${n} rows but the batch has ${B}; every field needs one entry per sequence, in batch order.`, { path: ["fields", k], got: n, expected: B }, from);
+      fail(
+        "shape_mismatch",
+        `${fn}: field ${k} has ${n} rows but the batch has ${B}; every field needs one entry per sequence, in batch order.`,
+        { path: ["fields", k], got: n, expected: B },
+        from,
+      );
   }
 }
 
@@ -66,10 +93,21 @@ export function checkRowFields(fields: RowFields, B: number, fn: string, from: F
  * tape that uses them.
  * @example sliceRows({oldLogp, adv}, [0, 1])
  */
-export function sliceRows<D extends RowFields>(fields: D, rows: readonly number[], options: { all?: boolean } = {}): SlicedRows<D> {
+export function sliceRows<D extends RowFields>(
+  fields: D,
+  rows: readonly number[],
+  options: { all?: boolean } = {},
+): SlicedRows<D> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields))
-    out[k] = v === null || v === undefined ? v : typeof (v as RowSliceable).sliceRows === "function" ? (v as RowSliceable).sliceRows(rows) : options.all ? v : take(v as RowData, rows);
+    out[k] =
+      v === null || v === undefined
+        ? v
+        : typeof (v as RowSliceable).sliceRows === "function"
+          ? (v as RowSliceable).sliceRows(rows)
+          : options.all
+            ? v
+            : take(v as RowData, rows);
   return out as SlicedRows<D>;
 }
 
@@ -89,12 +127,36 @@ export interface MiniBatchOptions {
  * Row index lists for `epochs` passes over B rows in mini-batches of `size` (the last one may be smaller).
  * @example for (const {epoch, rows} of update.miniBatches(64, {size: 16, epochs: 2, rng})) { ... }
  */
-export function miniBatches(B: number, options: MiniBatchOptions = {}): { epoch: number; index: number; rows: number[] }[] {
-  const size = options.size ?? B, epochs = options.epochs ?? 1, shuffle = options.shuffle ?? true;
-  if (!Number.isInteger(B) || B < 1) fail("invalid_input", `update.miniBatches: B must be a positive integer (got ${describe(B)}).`, {}, miniBatches);
-  if (!Number.isInteger(size) || size < 1) fail("invalid_option", `update.miniBatches: options.size must be a positive integer (got ${describe(size)}).`, { path: ["options", "size"] }, miniBatches);
-  if (!Number.isInteger(epochs) || epochs < 1) fail("invalid_option", `update.miniBatches: options.epochs must be a positive integer (got ${describe(epochs)}).`, { path: ["options", "epochs"] }, miniBatches);
-  if (shuffle && !options.rng && size < B) fail("invalid_option", `update.miniBatches: shuffling needs options.rng (a seeded Rng) so runs replay. Pass rng or shuffle: false.`, { path: ["options", "rng"] }, miniBatches);
+export function miniBatches(
+  B: number,
+  options: MiniBatchOptions = {},
+): { epoch: number; index: number; rows: number[] }[] {
+  const size = options.size ?? B,
+    epochs = options.epochs ?? 1,
+    shuffle = options.shuffle ?? true;
+  if (!Number.isInteger(B) || B < 1)
+    fail("invalid_input", `update.miniBatches: B must be a positive integer (got ${describe(B)}).`, {}, miniBatches);
+  if (!Number.isInteger(size) || size < 1)
+    fail(
+      "invalid_option",
+      `update.miniBatches: options.size must be a positive integer (got ${describe(size)}).`,
+      { path: ["options", "size"] },
+      miniBatches,
+    );
+  if (!Number.isInteger(epochs) || epochs < 1)
+    fail(
+      "invalid_option",
+      `update.miniBatches: options.epochs must be a positive integer (got ${describe(epochs)}).`,
+      { path: ["options", "epochs"] },
+      miniBatches,
+    );
+  if (shuffle && !options.rng && size < B)
+    fail(
+      "invalid_option",
+      `update.miniBatches: shuffling needs options.rng (a seeded Rng) so runs replay. Pass rng or shuffle: false.`,
+      { path: ["options", "rng"] },
+      miniBatches,
+    );
   const out: { epoch: number; index: number; rows: number[] }[] = [];
   const all = Array.from({ length: B }, (_, i) => i);
   for (let e = 0; e < epochs; e++) {

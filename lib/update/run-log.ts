@@ -34,11 +34,17 @@ const clean = (v: unknown): unknown => (typeof v === "number" && !Number.isFinit
  * @example const log = update.openRunLog("runs/grpo-seed0.jsonl", {lr: 1e-5, group: 8}); log.log(step, metrics)
  */
 export function openRunLog(file: string, config: Record<string, unknown> = {}, options: RunLogOptions = {}): RunLog {
-  if (typeof file !== "string" || file.length === 0) fail("invalid_input", `update.openRunLog: file must be a path (got ${describe(file)}).`, {}, openRunLog);
+  if (typeof file !== "string" || file.length === 0)
+    fail("invalid_input", `update.openRunLog: file must be a path (got ${describe(file)}).`, {}, openRunLog);
   const mode = options.mode ?? "new";
   const exists = fs.existsSync(file);
   if (mode === "new" && exists)
-    fail("io", `update.openRunLog: ${file} already exists. Pick a new file name, or pass {mode: "append"} to continue that run.`, { got: file }, openRunLog);
+    fail(
+      "io",
+      `update.openRunLog: ${file} already exists. Pick a new file name, or pass {mode: "append"} to continue that run.`,
+      { got: file },
+      openRunLog,
+    );
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let fd: number | null = fs.openSync(file, "a");
   const write = (obj: Record<string, unknown>) => {
@@ -48,11 +54,17 @@ export function openRunLog(file: string, config: Record<string, unknown> = {}, o
     fs.fsyncSync(fd);
   };
   if (!(mode === "append" && exists && fs.statSync(file).size > 0))
-    write({ type: "config", name: options.name ?? path.basename(file).replace(/\.jsonl?$/, ""), time: new Date().toISOString(), config });
+    write({
+      type: "config",
+      name: options.name ?? path.basename(file).replace(/\.jsonl?$/, ""),
+      time: new Date().toISOString(),
+      config,
+    });
   return {
     path: file,
     log(step, metrics, extra = {}) {
-      if (!Number.isFinite(step)) fail("invalid_input", `update.RunLog.log: step must be a number (got ${describe(step)}).`);
+      if (!Number.isFinite(step))
+        fail("invalid_input", `update.RunLog.log: step must be a number (got ${describe(step)}).`);
       write({ type: "step", step, time: Date.now() / 1000, ...extra, ...metrics });
     },
     event(kind, data) {
@@ -85,19 +97,34 @@ export function readRunLog(file: string): LoadedRun {
     return fail("io", `update.readRunLog: cannot read ${file} (${(e as Error).message}).`, { cause: e }, readRunLog);
   }
   const lines = text.split("\n").filter((l) => l.trim().length > 0);
-  let config: Record<string, unknown> = {}, name = path.basename(file).replace(/\.jsonl?$/, "");
-  const rows: Record<string, unknown>[] = [], events: Record<string, unknown>[] = [];
+  let config: Record<string, unknown> = {},
+    name = path.basename(file).replace(/\.jsonl?$/, "");
+  const rows: Record<string, unknown>[] = [],
+    events: Record<string, unknown>[] = [];
   lines.forEach((l, i) => {
     let o: Record<string, unknown>;
     try {
       o = JSON.parse(l);
     } catch {
-      if (i === lines.length - 1) return warn("update/tornRunLog", `update.readRunLog: the last line of ${file} is incomplete (the run stopped mid-write); it was skipped.`);
-      return fail("io", `update.readRunLog: line ${i + 1} of ${file} is not JSON. The file is not a cellrl run log or was edited.`, { path: [i + 1] }, readRunLog);
+      if (i === lines.length - 1)
+        return warn(
+          "update/tornRunLog",
+          `update.readRunLog: the last line of ${file} is incomplete (the run stopped mid-write); it was skipped.`,
+        );
+      return fail(
+        "io",
+        `update.readRunLog: line ${i + 1} of ${file} is not JSON. The file is not a cellrl run log or was edited.`,
+        { path: [i + 1] },
+        readRunLog,
+      );
     }
-    if (o.type === "config") { config = (o.config as Record<string, unknown>) ?? {}; if (typeof o.name === "string") name = o.name; }
-    else if (o.type === "step") { const { type: _t, ...r } = o; rows.push(r); }
-    else if (o.type === "event") events.push(o);
+    if (o.type === "config") {
+      config = (o.config as Record<string, unknown>) ?? {};
+      if (typeof o.name === "string") name = o.name;
+    } else if (o.type === "step") {
+      const { type: _t, ...r } = o;
+      rows.push(r);
+    } else if (o.type === "event") events.push(o);
   });
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const data: Record<string, unknown[]> = {};
@@ -110,7 +137,13 @@ export function readRunLog(file: string): LoadedRun {
  * @example update.compareRuns(["runs/grpo.jsonl", "runs/flowrl.jsonl"]).groupby("run").rollup({r: aq.op.mean("reward/mean")})
  */
 export function compareRuns(files: string[]): ColumnTable {
-  if (!Array.isArray(files) || files.length === 0) fail("invalid_input", `update.compareRuns: files must be a non-empty array of run-log paths (got ${describe(files)}).`, {}, compareRuns);
+  if (!Array.isArray(files) || files.length === 0)
+    fail(
+      "invalid_input",
+      `update.compareRuns: files must be a non-empty array of run-log paths (got ${describe(files)}).`,
+      {},
+      compareRuns,
+    );
   const runs = files.map((f) => readRunLog(f));
   const cols = [...new Set(runs.flatMap((r) => r.steps.columnNames()))];
   const data: Record<string, unknown[]> = { run: [] };

@@ -16,9 +16,17 @@ export interface SftLossOptions extends AggOptions {
  * @param inputs.logp log π of the target tokens [B, T] (under the tape)   @param inputs.mask response mask [B, T]
  * @example const {loss} = update.sftLoss({logp, mask: batch.mask})
  */
-export function sftLoss(inputs: { logp: tf.Tensor; mask: TensorInput }, options: SftLossOptions = {}): { loss: tf.Scalar; metrics: Record<string, number> } {
+export function sftLoss(
+  inputs: { logp: tf.Tensor; mask: TensorInput },
+  options: SftLossOptions = {},
+): { loss: tf.Scalar; metrics: Record<string, number> } {
   if (!(inputs?.logp instanceof tf.Tensor))
-    fail("invalid_input", `update.sftLoss: inputs.logp must be the per-token logprob tensor [B, T] (got ${describe(inputs?.logp)}).`, { path: ["inputs", "logp"] }, sftLoss);
+    fail(
+      "invalid_input",
+      `update.sftLoss: inputs.logp must be the per-token logprob tensor [B, T] (got ${describe(inputs?.logp)}).`,
+      { path: ["inputs", "logp"] },
+      sftLoss,
+    );
   const { agg = "token-mean", ...aggOpts } = options;
   const fn = lossAggs.get(agg);
   const metrics: Record<string, number> = {};

@@ -19,7 +19,9 @@ export interface StepTensors extends LogprobTensors {
 }
 
 /** A loss closure: a scalar, or {loss, metrics} as policyLoss / flowrlLoss / sftLoss return. */
-export type StepLossFn<D = {}> = (t: StepTensors & SlicedRows<D>) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> };
+export type StepLossFn<D = {}> = (
+  t: StepTensors & SlicedRows<D>,
+) => tf.Scalar | { loss: tf.Scalar; metrics?: Record<string, number> };
 
 /** Options of step. */
 export interface StepOptions {
@@ -45,14 +47,23 @@ export type StepMetrics = Record<string, number>;
  * @example update.modelOf(policy, "myStep").config.vocab_size
  */
 export function modelOf(m: TrainableModel, fn: string): LlamaModel {
-  const model = m && typeof (m as LlamaModel).forward === "function" ? (m as LlamaModel) : (m as { model?: LlamaModel })?.model;
+  const model =
+    m && typeof (m as LlamaModel).forward === "function" ? (m as LlamaModel) : (m as { model?: LlamaModel })?.model;
   if (!model || typeof model.forward !== "function")
-    fail("invalid_input", `${fn}: expected a model.LlamaModel or a rollout.LocalPolicy (got ${describe(m)}). Training needs a local model.`, {}, modelOf);
+    fail(
+      "invalid_input",
+      `${fn}: expected a model.LlamaModel or a rollout.LocalPolicy (got ${describe(m)}). Training needs a local model.`,
+      {},
+      modelOf,
+    );
   return model;
 }
 
 function sliceBatch(b: LogprobsBatch, rows: number[]): LogprobsBatch {
-  return sliceRows({ ids: b.ids, attentionMask: b.attentionMask, responseMask: b.responseMask } as RowFields, rows) as unknown as LogprobsBatch;
+  return sliceRows(
+    { ids: b.ids, attentionMask: b.attentionMask, responseMask: b.responseMask } as RowFields,
+    rows,
+  ) as unknown as LogprobsBatch;
 }
 
 /** Scored response tokens of `rows` (positions t >= 1 with responseMask > 0; all rows count 1 each without a mask). */
@@ -71,36 +82,92 @@ export function maskCount(m: LogprobsBatch["responseMask"], rows: number[]): num
  * @returns metrics: the loss's own plus "update/gradNorm" (before clipping), "update/lr", "update/loss"
  * @example update.step(policy, opt, ro, {oldLogp: old.logp, adv: A}, (mb) => update.policyLoss("ppo-clip", mb, {clip: [0.2, 0.28]}), {microBatch: 8})
  */
-export function step<D extends RowFields>(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, fields: D, lossFn: StepLossFn<D>, options?: StepOptions): StepMetrics;
-export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, lossFn: StepLossFn, options?: StepOptions): StepMetrics;
+export function step<D extends RowFields>(
+  m: TrainableModel,
+  opt: AdamW,
+  batch: LogprobsBatch,
+  fields: D,
+  lossFn: StepLossFn<D>,
+  options?: StepOptions,
+): StepMetrics;
+export function step(
+  m: TrainableModel,
+  opt: AdamW,
+  batch: LogprobsBatch,
+  lossFn: StepLossFn,
+  options?: StepOptions,
+): StepMetrics;
 export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, ...rest: unknown[]): StepMetrics {
-  const [fields, lossFn, options = {}] = (typeof rest[0] === "function" ? [{}, ...rest] : rest) as [RowFields, StepLossFn<RowFields>, StepOptions | undefined];
+  const [fields, lossFn, options = {}] = (typeof rest[0] === "function" ? [{}, ...rest] : rest) as [
+    RowFields,
+    StepLossFn<RowFields>,
+    StepOptions | undefined,
+  ];
   const model = modelOf(m, "update.step");
   if (!opt || typeof (opt as AdamW).accumulateLoss !== "function")
-    fail("invalid_input", `update.step: opt must be a model.AdamW (got ${describe(opt)}). Create it with new model.AdamW(policy.namedVariables(), {lr}).`, {}, step);
-  if (typeof lossFn !== "function") fail("invalid_input", `update.step: lossFn must be a function of the logprob tensors (got ${describe(lossFn)}).`, {}, step);
+    fail(
+      "invalid_input",
+      `update.step: opt must be a model.AdamW (got ${describe(opt)}). Create it with new model.AdamW(policy.namedVariables(), {lr}).`,
+      {},
+      step,
+    );
+  if (typeof lossFn !== "function")
+    fail(
+      "invalid_input",
+      `update.step: lossFn must be a function of the logprob tensors (got ${describe(lossFn)}).`,
+      {},
+      step,
+    );
   const B = (batch?.ids as ArrayLike<unknown>)?.length ?? (batch?.ids as tf.Tensor)?.shape?.[0];
-  if (!(B > 0)) fail("invalid_input", `update.step: batch.ids must be a non-empty [B, T] matrix (got ${describe(batch?.ids)}).`, {}, step);
+  if (!(B > 0))
+    fail(
+      "invalid_input",
+      `update.step: batch.ids must be a non-empty [B, T] matrix (got ${describe(batch?.ids)}).`,
+      {},
+      step,
+    );
   checkRowFields(fields, B, "update.step", step);
   for (const k of Object.keys(fields))
     if (["logp", "mask", "entropy", "hidden", "logits", "rows"].includes(k))
-      fail("invalid_input", `update.step: field "${k}" would hide the closure's own ${k}. Rename it (e.g. oldLogp, refLogits).`, { path: ["fields", k] }, step);
+      fail(
+        "invalid_input",
+        `update.step: field "${k}" would hide the closure's own ${k}. Rename it (e.g. oldLogp, refLogits).`,
+        { path: ["fields", k] },
+        step,
+      );
   const mb = options.microBatch ?? B;
-  if (!Number.isInteger(mb) || mb < 1) fail("invalid_option", `update.step: options.microBatch must be a positive integer (got ${describe(mb)}).`, { path: ["options", "microBatch"] }, step);
+  if (!Number.isInteger(mb) || mb < 1)
+    fail(
+      "invalid_option",
+      `update.step: options.microBatch must be a positive integer (got ${describe(mb)}).`,
+      { path: ["options", "microBatch"] },
+      step,
+    );
   const weightBy = options.weightBy ?? "tokens";
   const metricSums: Record<string, number> = {};
   let totalWeight = 0;
   const run = (rows: number[]) => () => {
     const all = rows.length === B;
     const sub = all ? batch : sliceBatch(batch, rows);
-    const lt = logprobTensors(model, sub, { temperature: options.temperature, entropy: options.entropy, hidden: options.hidden, logits: options.logits });
+    const lt = logprobTensors(model, sub, {
+      temperature: options.temperature,
+      entropy: options.entropy,
+      hidden: options.hidden,
+      logits: options.logits,
+    });
     const out = lossFn({ ...lt, ...sliceRows(fields, rows, { all }), rows });
     const loss = out instanceof tf.Tensor ? out : out?.loss;
     if (!(loss instanceof tf.Tensor) || loss.rank !== 0)
-      fail("invalid_input", `update.step: the loss closure returned ${describe(out)} (expected a scalar tensor or {loss, metrics}).`, {}, step);
+      fail(
+        "invalid_input",
+        `update.step: the loss closure returned ${describe(out)} (expected a scalar tensor or {loss, metrics}).`,
+        {},
+        step,
+      );
     const w = weightBy === "tokens" ? maskCount(batch.responseMask, rows) : rows.length;
     totalWeight += w;
-    for (const [k, v] of Object.entries(out instanceof tf.Tensor ? {} : out.metrics ?? {})) metricSums[k] = (metricSums[k] ?? 0) + v * w;
+    for (const [k, v] of Object.entries(out instanceof tf.Tensor ? {} : (out.metrics ?? {})))
+      metricSums[k] = (metricSums[k] ?? 0) + v * w;
     return loss as tf.Scalar;
   };
   let res;

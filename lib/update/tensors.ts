@@ -12,20 +12,35 @@ export type TensorInput = tf.Tensor | tf.TensorLike;
  */
 export function asTensor(x: TensorInput | undefined, rank: number, fn: string, field: string): tf.Tensor {
   if (x === undefined || x === null)
-    fail("invalid_input", `${fn}: ${field} is missing (got ${describe(x)}; expected a rank-${rank} tensor or array). Pass ${field}.`, { path: field.split(".") });
+    fail(
+      "invalid_input",
+      `${fn}: ${field} is missing (got ${describe(x)}; expected a rank-${rank} tensor or array). Pass ${field}.`,
+      { path: field.split(".") },
+    );
   let t: tf.Tensor;
   if (x instanceof tf.Tensor) {
-    if (x.isDisposed) fail("invalid_input", `${fn}: ${field} was already disposed. Recompute it or keep it outside tf.tidy.`, { path: field.split(".") });
+    if (x.isDisposed)
+      fail("invalid_input", `${fn}: ${field} was already disposed. Recompute it or keep it outside tf.tidy.`, {
+        path: field.split("."),
+      });
     t = x;
   } else {
     try {
       t = tf.tensor(x as tf.TensorLike);
     } catch (e) {
-      return fail("invalid_input", `${fn}: ${field} is not numeric data (got ${describe(x)}; expected a rank-${rank} tensor or array). ${(e as Error).message}.`, { path: field.split("."), cause: e });
+      return fail(
+        "invalid_input",
+        `${fn}: ${field} is not numeric data (got ${describe(x)}; expected a rank-${rank} tensor or array). ${(e as Error).message}.`,
+        { path: field.split("."), cause: e },
+      );
     }
   }
   if (t.rank !== rank)
-    fail("shape_mismatch", `${fn}: ${field} has shape [${t.shape.join(", ")}] (got rank ${t.rank}; expected rank ${rank}). Reshape it.`, { path: field.split("."), got: t.shape });
+    fail(
+      "shape_mismatch",
+      `${fn}: ${field} has shape [${t.shape.join(", ")}] (got rank ${t.rank}; expected rank ${rank}). Reshape it.`,
+      { path: field.split("."), got: t.shape },
+    );
   return t.dtype === "float32" ? t : t.toFloat();
 }
 
@@ -35,27 +50,49 @@ export function asTensor(x: TensorInput | undefined, rank: number, fn: string, f
  */
 export function checkShape(t: tf.Tensor, shape: number[], fn: string, field: string, like: string): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
-    fail("shape_mismatch", `${fn}: ${field} has shape [${t.shape.join(", ")}] but ${like} has [${shape.join(", ")}]; both must be [B, T].`, { path: field.split("."), got: t.shape, expected: shape });
+    fail(
+      "shape_mismatch",
+      `${fn}: ${field} has shape [${t.shape.join(", ")}] but ${like} has [${shape.join(", ")}]; both must be [B, T].`,
+      { path: field.split("."), got: t.shape, expected: shape },
+    );
 }
 
 /**
  * Per-sequence values [B] or per-token values [B, T] as a [B, T] tensor (a scalar per sequence is broadcast over tokens).
  * @example const A = perToken(inputs.adv, [B, T], "update.policyLoss", "inputs.adv")
  */
-export function perToken(x: TensorInput | ArrayLike<number> | undefined, shape: [number, number], fn: string, field: string): tf.Tensor2D {
-  if (x === undefined) return fail("invalid_input", `${fn}: ${field} is missing. Pass one value per sequence [B] or per token [B, T].`, { path: field.split(".") });
-  const t = x instanceof tf.Tensor ? x : tf.tensor(ArrayBuffer.isView(x) ? Array.from(x as ArrayLike<number>) : (x as tf.TensorLike));
+export function perToken(
+  x: TensorInput | ArrayLike<number> | undefined,
+  shape: [number, number],
+  fn: string,
+  field: string,
+): tf.Tensor2D {
+  if (x === undefined)
+    return fail("invalid_input", `${fn}: ${field} is missing. Pass one value per sequence [B] or per token [B, T].`, {
+      path: field.split("."),
+    });
+  const t =
+    x instanceof tf.Tensor
+      ? x
+      : tf.tensor(ArrayBuffer.isView(x) ? Array.from(x as ArrayLike<number>) : (x as tf.TensorLike));
   const f = t.dtype === "float32" ? t : t.toFloat();
   if (f.rank === 1) {
     if (f.shape[0] !== shape[0])
-      fail("shape_mismatch", `${fn}: ${field} has ${f.shape[0]} values but there are ${shape[0]} sequences (got [${f.shape}]; expected [${shape[0]}] or [${shape}]).`, { path: field.split("."), got: f.shape });
+      fail(
+        "shape_mismatch",
+        `${fn}: ${field} has ${f.shape[0]} values but there are ${shape[0]} sequences (got [${f.shape}]; expected [${shape[0]}] or [${shape}]).`,
+        { path: field.split("."), got: f.shape },
+      );
     return f.reshape([shape[0], 1]).tile([1, shape[1]]) as tf.Tensor2D;
   }
   checkShape(f, shape, fn, field, "inputs.logp");
   return f as tf.Tensor2D;
 }
 
-const detachOp = tf.customGrad(((x: tf.Tensor) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+const detachOp = tf.customGrad(((x: tf.Tensor) => ({
+  value: x.clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /**
  * The same values with no gradient (PyTorch `.detach()`, the papers' sg[.]). tfjs has no stopGradient op.
@@ -79,8 +116,13 @@ export function hostData(t: tf.Tensor): Float32Array {
  * @example maskedMean([1, 2, 3], [1, 1, 0]) // 1.5
  */
 export function maskedMean(x: ArrayLike<number>, m: ArrayLike<number>): number {
-  let s = 0, n = 0;
-  for (let i = 0; i < x.length; i++) if (m[i] > 0) { s += x[i] * m[i]; n += m[i]; }
+  let s = 0,
+    n = 0;
+  for (let i = 0; i < x.length; i++)
+    if (m[i] > 0) {
+      s += x[i] * m[i];
+      n += m[i];
+    }
   return n > 0 ? s / n : 0;
 }
 
@@ -110,8 +152,14 @@ export function maskedMin(x: ArrayLike<number>, m: ArrayLike<number>): number {
 export function stats(x: ArrayLike<number>): { mean: number; std: number; min: number; max: number } {
   const n = x.length;
   if (n === 0) return { mean: NaN, std: NaN, min: NaN, max: NaN };
-  let s = 0, mn = Infinity, mx = -Infinity;
-  for (let i = 0; i < n; i++) { s += x[i]; if (x[i] < mn) mn = x[i]; if (x[i] > mx) mx = x[i]; }
+  let s = 0,
+    mn = Infinity,
+    mx = -Infinity;
+  for (let i = 0; i < n; i++) {
+    s += x[i];
+    if (x[i] < mn) mn = x[i];
+    if (x[i] > mx) mx = x[i];
+  }
   const mean = s / n;
   let v = 0;
   for (let i = 0; i < n; i++) v += (x[i] - mean) ** 2;

@@ -33,7 +33,11 @@ export interface TrainOptions {
   /** One step: receives the step number and the metrics history (for alerts); returns metrics (+ alerts). */
   step: (step: number, ctx: { history: Record<string, number>[] }) => StepOutput | Promise<StepOutput>;
   /** Run `run` every `every` steps (and before the first step when `atStart`); its metrics get an "eval/" prefix. */
-  eval?: { every: number; run: (step: number) => Record<string, number> | Promise<Record<string, number>>; atStart?: boolean } | null;
+  eval?: {
+    every: number;
+    run: (step: number) => Record<string, number> | Promise<Record<string, number>>;
+    atStart?: boolean;
+  } | null;
   /** Called after every step (a live dashboard's update, a progress bar, an early stop by throwing). */
   onStep?: ((e: TrainEvent) => void | Promise<void>) | null;
   /** Run log to append every step to (update.openRunLog). */
@@ -62,11 +66,36 @@ function prefixed(m: Record<string, number>): Record<string, number> {
  * @example await update.train({steps: 50, step: (i, {history}) => update.grpoStep({policy, opt, prompts: batchAt(i), reward, step: i, history}), eval: {every: 10, run: evalAcc}, onStep: (e) => dash.update(e.metrics), log})
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { steps, step, eval: ev = null, onStep = null, log = null, start = 0, stopWhen = null } = options ?? ({} as TrainOptions);
-  if (!Number.isInteger(steps) || steps < 0) fail("invalid_option", `update.train: options.steps must be a non-negative integer (got ${describe(steps)}).`, { path: ["steps"] }, train);
-  if (typeof step !== "function") fail("invalid_option", `update.train: options.step must be a function (step, {history}) => {metrics} (got ${describe(step)}). Wrap update.grpoStep in a closure.`, { path: ["step"] }, train);
+  const {
+    steps,
+    step,
+    eval: ev = null,
+    onStep = null,
+    log = null,
+    start = 0,
+    stopWhen = null,
+  } = options ?? ({} as TrainOptions);
+  if (!Number.isInteger(steps) || steps < 0)
+    fail(
+      "invalid_option",
+      `update.train: options.steps must be a non-negative integer (got ${describe(steps)}).`,
+      { path: ["steps"] },
+      train,
+    );
+  if (typeof step !== "function")
+    fail(
+      "invalid_option",
+      `update.train: options.step must be a function (step, {history}) => {metrics} (got ${describe(step)}). Wrap update.grpoStep in a closure.`,
+      { path: ["step"] },
+      train,
+    );
   if (ev && (!Number.isInteger(ev.every) || ev.every < 1 || typeof ev.run !== "function"))
-    fail("invalid_option", `update.train: options.eval must be {every: positive integer, run: (step) => metrics} (got ${describe(ev)}).`, { path: ["eval"] }, train);
+    fail(
+      "invalid_option",
+      `update.train: options.eval must be {every: positive integer, run: (step) => metrics} (got ${describe(ev)}).`,
+      { path: ["eval"] },
+      train,
+    );
   const history: Record<string, number>[] = [];
   const alerts: Alert[] = [];
   let pendingEval: Record<string, number> | undefined;
@@ -75,7 +104,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   for (let i = start; i < start + steps; i++) {
     const out = await step(i, { history });
     if (!out || typeof out.metrics !== "object")
-      fail("invalid_input", `update.train: the step function returned ${describe(out)} at step ${i} (expected {metrics, alerts?}).`, {}, train);
+      fail(
+        "invalid_input",
+        `update.train: the step function returned ${describe(out)} at step ${i} (expected {metrics, alerts?}).`,
+        {},
+        train,
+      );
     let evalM = i === start ? pendingEval : undefined;
     if (ev && (i + 1 - start) % ev.every === 0) evalM = { ...evalM, ...prefixed(await ev.run(i + 1)) };
     const row: Record<string, number> = { step: i, ...out.metrics, ...evalM };

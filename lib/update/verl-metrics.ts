@@ -38,7 +38,9 @@ export const verlMetricNames: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** verl key → cellrl key (the inverse of verlMetricNames). */
-const fromVerl: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(Object.entries(verlMetricNames).map(([c, v]) => [v, c])));
+const fromVerl: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(verlMetricNames).map(([c, v]) => [v, c])),
+);
 
 /**
  * A copy of cellrl step metrics under verl's names. Keys without a verl equivalent keep their cellrl name (they cannot
@@ -47,7 +49,12 @@ const fromVerl: Readonly<Record<string, string>> = Object.freeze(Object.fromEntr
  */
 export function toVerlMetrics(metrics: Record<string, number>): Record<string, number> {
   if (!metrics || typeof metrics !== "object")
-    fail("invalid_input", `update.toVerlMetrics: expected a metrics object such as grpoStep's result.metrics (got ${describe(metrics)}).`, {}, toVerlMetrics);
+    fail(
+      "invalid_input",
+      `update.toVerlMetrics: expected a metrics object such as grpoStep's result.metrics (got ${describe(metrics)}).`,
+      {},
+      toVerlMetrics,
+    );
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) out[verlMetricNames[k] ?? k] = v;
   return out;
@@ -79,13 +86,25 @@ export function fromVerlMetrics(input: Record<string, unknown> | string): Record
       try {
         obj = JSON.parse(s);
       } catch (e) {
-        return fail("invalid_input", `update.fromVerlMetrics: the line starts with "{" but is not JSON (${(e as Error).message}). Pass one JSONL line, one console line, or an object.`, { cause: e }, fromVerlMetrics);
+        return fail(
+          "invalid_input",
+          `update.fromVerlMetrics: the line starts with "{" but is not JSON (${(e as Error).message}). Pass one JSONL line, one console line, or an object.`,
+          { cause: e },
+          fromVerlMetrics,
+        );
       }
     } else obj = parseConsoleLine(s);
   } else if (input && typeof input === "object") obj = input;
-  else return fail("invalid_input", `update.fromVerlMetrics: expected verl metrics as an object, a JSONL line or a console line (got ${describe(input)}).`, {}, fromVerlMetrics);
+  else
+    return fail(
+      "invalid_input",
+      `update.fromVerlMetrics: expected verl metrics as an object, a JSONL line or a console line (got ${describe(input)}).`,
+      {},
+      fromVerlMetrics,
+    );
   // verl's file logger writes {"step": n, "data": {...}}
-  if (obj.data && typeof obj.data === "object" && !Array.isArray(obj.data)) obj = { ...(obj.data as Record<string, unknown>), ...(obj.step !== undefined ? { step: obj.step } : {}) };
+  if (obj.data && typeof obj.data === "object" && !Array.isArray(obj.data))
+    obj = { ...(obj.data as Record<string, unknown>), ...(obj.step !== undefined ? { step: obj.step } : {}) };
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(obj)) {
     const x = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;

@@ -34,7 +34,10 @@ export const defaultPanels: DashboardPanel[] = [
   { title: "grad norm", keys: ["update/gradNorm"] },
   { title: "loss", keys: ["update/loss", "update/pgLoss", "update/sftLoss"] },
   { title: "FlowRL log Z", keys: ["update/logZMean", "update/tbResidualMean"] },
-  { title: "distillation", keys: ["distill/loss", "distill/teacherTopkMass", "distill/studentTopkMass", "distill/onPolicyFrac"] },
+  {
+    title: "distillation",
+    keys: ["distill/loss", "distill/teacherTopkMass", "distill/studentTopkMass", "distill/onPolicyFrac"],
+  },
   { title: "seconds per phase", keys: ["time/rollout", "time/reward", "time/logprob", "time/teacher", "time/update"] },
 ];
 
@@ -53,7 +56,8 @@ export interface DashboardOptions {
 }
 
 function series(history: readonly MetricsRow[], key: string): { x: number[]; y: number[] } {
-  const x: number[] = [], y: number[] = [];
+  const x: number[] = [],
+    y: number[] = [];
   history.forEach((row, i) => {
     const v = row[key];
     if (typeof v === "number" && Number.isFinite(v)) {
@@ -70,7 +74,13 @@ function series(history: readonly MetricsRow[], key: string): { x: number[]; y: 
  * @example display(viz.dashboard(history, {alerts}))
  */
 export function dashboard(history: readonly MetricsRow[], options: DashboardOptions = {}): Displayable {
-  if (!Array.isArray(history)) fail("invalid_input", "viz.dashboard: history must be an array of metric rows ({step, 'reward/mean': ...}).", {}, dashboard);
+  if (!Array.isArray(history))
+    fail(
+      "invalid_input",
+      "viz.dashboard: history must be an array of metric rows ({step, 'reward/mean': ...}).",
+      {},
+      dashboard,
+    );
   const present = new Set(history.flatMap((r) => Object.keys(r)));
   const panels = (options.panels ?? defaultPanels)
     .map((p) => ({ ...p, keys: p.keys.filter((k) => present.has(k)) }))
@@ -80,7 +90,9 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
   const data: Record<string, unknown>[] = [];
   const annotations: Record<string, unknown>[] = [];
   const layout: Record<string, unknown> = {
-    height: 60 + 210 * rows, showlegend: false, margin: { l: 45, r: 15, t: options.title ? 60 : 30, b: 30 },
+    height: 60 + 210 * rows,
+    showlegend: false,
+    margin: { l: 45, r: 15, t: options.title ? 60 : 30, b: 30 },
     grid: { rows, columns: cols, pattern: "independent", xgap: 0.12, ygap: 0.28 },
     title: options.title ? { text: options.title } : undefined,
   };
@@ -94,18 +106,47 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
         const bandAt = new Map(b.x.map((x, t) => [x, b.y[t]]));
         const up = s.y.map((v, t) => v + (bandAt.get(s.x[t]) ?? 0));
         const lo = s.y.map((v, t) => v - (bandAt.get(s.x[t]) ?? 0));
-        data.push({ type: "scatter", mode: "lines", x: [...s.x, ...s.x.slice().reverse()], y: [...up, ...lo.reverse()], fill: "toself",
-          fillcolor: "rgba(31,119,180,0.15)", line: { width: 0 }, hoverinfo: "skip", xaxis: `x${ax}`, yaxis: `y${ax}` });
+        data.push({
+          type: "scatter",
+          mode: "lines",
+          x: [...s.x, ...s.x.slice().reverse()],
+          y: [...up, ...lo.reverse()],
+          fill: "toself",
+          fillcolor: "rgba(31,119,180,0.15)",
+          line: { width: 0 },
+          hoverinfo: "skip",
+          xaxis: `x${ax}`,
+          yaxis: `y${ax}`,
+        });
       }
-      data.push({ type: "scatter", mode: s.x.length > 30 ? "lines" : "lines+markers", name: k, x: s.x, y: s.y,
-        line: { color: colors[j % colors.length], width: 1.5 }, marker: { size: 4 }, xaxis: `x${ax}`, yaxis: `y${ax}` });
+      data.push({
+        type: "scatter",
+        mode: s.x.length > 30 ? "lines" : "lines+markers",
+        name: k,
+        x: s.x,
+        y: s.y,
+        line: { color: colors[j % colors.length], width: 1.5 },
+        marker: { size: 4 },
+        xaxis: `x${ax}`,
+        yaxis: `y${ax}`,
+      });
     });
-    annotations.push({ text: `<b>${p.title}</b> ${p.keys.length > 1 ? `<span style="font-size:9px">(${p.keys.map((k) => k.split("/").pop()).join(", ")})</span>` : ""}`,
-      xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.18, showarrow: false, font: { size: 12 } });
+    annotations.push({
+      text: `<b>${p.title}</b> ${p.keys.length > 1 ? `<span style="font-size:9px">(${p.keys.map((k) => k.split("/").pop()).join(", ")})</span>` : ""}`,
+      xref: `x${ax} domain`,
+      yref: `y${ax} domain`,
+      x: 0.5,
+      y: 1.18,
+      showarrow: false,
+      font: { size: 12 },
+    });
   });
   layout.annotations = annotations;
   const last = history[history.length - 1] ?? {};
-  const summary = [`${history.length} steps`, ...panels.map((p) => `${p.title}: ${p.keys.map((k) => `${k}=${num(last[k] as number)}`).join(" ")}`)];
+  const summary = [
+    `${history.length} steps`,
+    ...panels.map((p) => `${p.title}: ${p.keys.map((k) => `${k}=${num(last[k] as number)}`).join(" ")}`),
+  ];
   const alerts = options.alerts ?? [];
   if (alerts.length) summary.push(...alerts.map((a) => `ALERT: ${a}`));
   const fig = figure({ data, layout }, { summary: summary.join("\n") });
@@ -162,8 +203,17 @@ export function liveDashboard(options: DashboardOptions & { throttleMs?: number 
   const seen = new Map<string, { index: number; count: number; firstStep: number }>();
   const handle: DisplayHandle = displayHandle();
   const throttle = options.throttleMs ?? 1000;
-  if (!(throttle >= 0)) fail("invalid_option", `viz.liveDashboard: throttleMs must be a number ≥ 0 (got ${options.throttleMs}).`, { path: ["throttleMs"] }, liveDashboard);
-  let last = -Infinity, dirty = false, drawn = false, draws = 0;
+  if (!(throttle >= 0))
+    fail(
+      "invalid_option",
+      `viz.liveDashboard: throttleMs must be a number ≥ 0 (got ${options.throttleMs}).`,
+      { path: ["throttleMs"] },
+      liveDashboard,
+    );
+  let last = -Infinity,
+    dirty = false,
+    drawn = false,
+    draws = 0;
   const draw = () => {
     last = Date.now();
     dirty = false;
@@ -184,8 +234,14 @@ export function liveDashboard(options: DashboardOptions & { throttleMs?: number 
       let fresh = false;
       for (const a of newAlerts) {
         const msg = typeof a === "string" ? a : a?.message;
-        if (typeof msg !== "string") fail("invalid_input", `viz.liveDashboard.push: an alert must be a string or {key, message} (got ${JSON.stringify(a)}).`, { path: ["alerts"] });
-        const id = alertIdentity(a), s = typeof a !== "string" && typeof a.step === "number" ? a.step : step;
+        if (typeof msg !== "string")
+          fail(
+            "invalid_input",
+            `viz.liveDashboard.push: an alert must be a string or {key, message} (got ${JSON.stringify(a)}).`,
+            { path: ["alerts"] },
+          );
+        const id = alertIdentity(a),
+          s = typeof a !== "string" && typeof a.step === "number" ? a.step : step;
         const prev = seen.get(id);
         if (!prev) {
           seen.set(id, { index: alerts.length, count: 1, firstStep: s });

@@ -29,33 +29,64 @@ export const stepHistogramDefaults = { bins: 20, overlayMax: 4 };
  * a steps x bins count heatmap (the TensorBoard "distributions" picture) for many. Keys are the step labels.
  * @example viz.stepHistograms(history.map(h => h.rewards), {x: "reward"})
  */
-export function stepHistograms(perStep: readonly ArrayLike<number>[] | Record<string, ArrayLike<number>>, options: StepHistogramOptions = {}): Displayable {
+export function stepHistograms(
+  perStep: readonly ArrayLike<number>[] | Record<string, ArrayLike<number>>,
+  options: StepHistogramOptions = {},
+): Displayable {
   const entries: [string, number[]][] = Array.isArray(perStep)
     ? perStep.map((v, i) => [String(i), Array.from(v as ArrayLike<number>, Number)])
-    : perStep && typeof perStep === "object" ? Object.entries(perStep).map(([k, v]) => [k, Array.from(v as ArrayLike<number>, Number)]) : [];
+    : perStep && typeof perStep === "object"
+      ? Object.entries(perStep).map(([k, v]) => [k, Array.from(v as ArrayLike<number>, Number)])
+      : [];
   if (entries.length === 0 || entries.some(([, v]) => !Array.isArray(v)))
-    fail("invalid_input", `viz.stepHistograms: give one array of values per step, as an array or {step: values} (got ${describe(perStep)}).`, {}, stepHistograms);
+    fail(
+      "invalid_input",
+      `viz.stepHistograms: give one array of values per step, as an array or {step: values} (got ${describe(perStep)}).`,
+      {},
+      stepHistograms,
+    );
   const bins = options.bins ?? stepHistogramDefaults.bins;
-  if (!Number.isInteger(bins) || bins < 1) fail("invalid_option", `viz.stepHistograms: options.bins must be a positive integer (got ${describe(bins)}).`, { path: ["options", "bins"] }, stepHistograms);
+  if (!Number.isInteger(bins) || bins < 1)
+    fail(
+      "invalid_option",
+      `viz.stepHistograms: options.bins must be a positive integer (got ${describe(bins)}).`,
+      { path: ["options", "bins"] },
+      stepHistograms,
+    );
   const xName = options.x ?? "value";
   const all = entries.flatMap(([, v]) => v).filter(Number.isFinite);
   const lo = all.length ? Math.min(...all) : 0;
   const hi = all.length ? Math.max(...all) : 1;
   const width = hi > lo ? (hi - lo) / bins : 1;
-  const summary = entries.map(([k, v]) => {
-    const f = v.filter(Number.isFinite);
-    const m = f.reduce((a, b) => a + b, 0) / Math.max(1, f.length);
-    const sd = Math.sqrt(f.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, f.length));
-    return `${/^\d+$/.test(k) ? `step ${k}` : k}: n=${f.length} mean=${num(m)} std=${num(sd)}`;
-  }).join("\n");
+  const summary = entries
+    .map(([k, v]) => {
+      const f = v.filter(Number.isFinite);
+      const m = f.reduce((a, b) => a + b, 0) / Math.max(1, f.length);
+      const sd = Math.sqrt(f.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, f.length));
+      return `${/^\d+$/.test(k) ? `step ${k}` : k}: n=${f.length} mean=${num(m)} std=${num(sd)}`;
+    })
+    .join("\n");
   if (entries.length <= (options.overlayMax ?? stepHistogramDefaults.overlayMax)) {
-    return figure({
-      data: entries.map(([k, v]) => ({ type: "histogram", name: /^\d+$/.test(k) ? `step ${k}` : k, x: v, opacity: 0.55, xbins: { start: lo, end: hi + width * 1e-6, size: width } })),
-      layout: {
-        title: options.title ? { text: options.title } : undefined, barmode: "overlay", height: options.height ?? 280,
-        margin: { l: 50, r: 20, t: options.title ? 40 : 10, b: 40 }, xaxis: { title: { text: xName } }, yaxis: { title: { text: "count" } },
+    return figure(
+      {
+        data: entries.map(([k, v]) => ({
+          type: "histogram",
+          name: /^\d+$/.test(k) ? `step ${k}` : k,
+          x: v,
+          opacity: 0.55,
+          xbins: { start: lo, end: hi + width * 1e-6, size: width },
+        })),
+        layout: {
+          title: options.title ? { text: options.title } : undefined,
+          barmode: "overlay",
+          height: options.height ?? 280,
+          margin: { l: 50, r: 20, t: options.title ? 40 : 10, b: 40 },
+          xaxis: { title: { text: xName } },
+          yaxis: { title: { text: "count" } },
+        },
       },
-    }, { summary });
+      { summary },
+    );
   }
   // Shared bins across steps so the rows of the heatmap line up.
   const z = Array.from({ length: bins }, () => new Array<number>(entries.length).fill(0));
@@ -66,13 +97,28 @@ export function stepHistograms(perStep: readonly ArrayLike<number>[] | Record<st
       z[b][s]++;
     }
   });
-  return figure({
-    data: [{ type: "heatmap", z, x: entries.map(([k]) => k), y: Array.from({ length: bins }, (_, b) => lo + (b + 0.5) * width), colorscale: "Blues", colorbar: { title: { text: "count" } } }],
-    layout: {
-      title: options.title ? { text: options.title } : undefined, height: options.height ?? 320,
-      margin: { l: 60, r: 20, t: options.title ? 40 : 10, b: 40 }, xaxis: { title: { text: "step" }, type: "category" }, yaxis: { title: { text: xName } },
+  return figure(
+    {
+      data: [
+        {
+          type: "heatmap",
+          z,
+          x: entries.map(([k]) => k),
+          y: Array.from({ length: bins }, (_, b) => lo + (b + 0.5) * width),
+          colorscale: "Blues",
+          colorbar: { title: { text: "count" } },
+        },
+      ],
+      layout: {
+        title: options.title ? { text: options.title } : undefined,
+        height: options.height ?? 320,
+        margin: { l: 60, r: 20, t: options.title ? 40 : 10, b: 40 },
+        xaxis: { title: { text: "step" }, type: "category" },
+        yaxis: { title: { text: xName } },
+      },
     },
-  }, { summary });
+    { summary },
+  );
 }
 
 /** The parts of a Rollout advantageHeatmap reads. */
@@ -87,17 +133,36 @@ export interface GroupedRollout {
  * response. A white row is a zero-std group (no learning signal).
  * @example viz.advantageHeatmap(ro, A, {title: "advantage, step 3"})
  */
-export function advantageHeatmap(ro: GroupedRollout, advantages: ArrayLike<number>, options: { title?: string; value?: string } = {}): Displayable {
+export function advantageHeatmap(
+  ro: GroupedRollout,
+  advantages: ArrayLike<number>,
+  options: { title?: string; value?: string } = {},
+): Displayable {
   if (!ro || !Array.isArray(ro.group) || !Array.isArray(ro.prompts))
-    fail("invalid_input", `viz.advantageHeatmap: expected a Rollout (group, prompts) (got ${describe(ro)}).`, {}, advantageHeatmap);
+    fail(
+      "invalid_input",
+      `viz.advantageHeatmap: expected a Rollout (group, prompts) (got ${describe(ro)}).`,
+      {},
+      advantageHeatmap,
+    );
   if (!advantages || advantages.length !== ro.group.length)
-    fail("shape_mismatch", `viz.advantageHeatmap: advantages has ${advantages?.length ?? describe(advantages)} entries but the rollout has ${ro.group.length} rows; give one advantage per completion.`, { path: ["advantages"] }, advantageHeatmap);
+    fail(
+      "shape_mismatch",
+      `viz.advantageHeatmap: advantages has ${advantages?.length ?? describe(advantages)} entries but the rollout has ${ro.group.length} rows; give one advantage per completion.`,
+      { path: ["advantages"] },
+      advantageHeatmap,
+    );
   const G = ro.prompts.length;
   const z: number[][] = Array.from({ length: G }, () => []);
   const text: string[][] = Array.from({ length: G }, () => []);
   ro.group.forEach((g, i) => {
     if (!Number.isInteger(g) || g < 0 || g >= G)
-      fail("invalid_input", `viz.advantageHeatmap: row ${i} has group ${describe(g)} (expected 0..${G - 1}).`, { path: ["group", i] }, advantageHeatmap);
+      fail(
+        "invalid_input",
+        `viz.advantageHeatmap: row ${i} has group ${describe(g)} (expected 0..${G - 1}).`,
+        { path: ["group", i] },
+        advantageHeatmap,
+      );
     z[g].push(Number(advantages[i]));
     text[g].push(`#${i} ${clip((ro.responses?.[i] ?? "").replace(/\s+/g, " "), 60)}`);
   });
@@ -107,8 +172,13 @@ export function advantageHeatmap(ro: GroupedRollout, advantages: ArrayLike<numbe
   const flat = z.flat().filter(Number.isFinite);
   const zeroRows = z.filter((r) => r.filter(Number.isFinite).every((v) => Math.abs(v) < 1e-9)).length;
   return heatmap(z, {
-    title: options.title ?? `${options.value ?? "advantage"}: prompts x samples`, x: "sample", y: "prompt", diverging: true,
-    yLabels: ro.prompts.map((p, g) => `${g}: ${clip(p.replace(/\s+/g, " "), 24)}`), xLabels: Array.from({ length: n }, (_, j) => String(j)), text,
+    title: options.title ?? `${options.value ?? "advantage"}: prompts x samples`,
+    x: "sample",
+    y: "prompt",
+    diverging: true,
+    yLabels: ro.prompts.map((p, g) => `${g}: ${clip(p.replace(/\s+/g, " "), 24)}`),
+    xLabels: Array.from({ length: n }, (_, j) => String(j)),
+    text,
     summary: `${G} prompts x ${n} samples; ${zeroRows} zero-advantage group(s); ${options.value ?? "advantage"} range ${num(Math.min(...flat))} .. ${num(Math.max(...flat))}`,
   });
 }

@@ -22,8 +22,10 @@ export function visibleTokenText(tok: string): string {
 
 /** A small coloured badge (pure inline CSS). */
 export function badge(label: string, bg: string, fg = "rgb(255,255,255)"): string {
-  return `<span style="display:inline-block;padding:0 5px;margin-right:4px;border-radius:3px;font-size:80%;` +
-    `background-color:${bg};color:${fg}">${escapeHtml(label)}</span>`;
+  return (
+    `<span style="display:inline-block;padding:0 5px;margin-right:4px;border-radius:3px;font-size:80%;` +
+    `background-color:${bg};color:${fg}">${escapeHtml(label)}</span>`
+  );
 }
 
 /** Text shortened to `max` characters with an ellipsis. */

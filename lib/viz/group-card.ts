@@ -37,10 +37,20 @@ export interface GroupCardOptions {
  */
 export function groupCard(prompt: string, samples: readonly GroupSample[], options: GroupCardOptions = {}): View {
   if (!Array.isArray(samples) || samples.length === 0)
-    fail("invalid_input", "viz.groupCard: samples must be a non-empty array of {response, reward, ...}.", { path: ["samples"] }, groupCard);
+    fail(
+      "invalid_input",
+      "viz.groupCard: samples must be a non-empty array of {response, reward, ...}.",
+      { path: ["samples"] },
+      groupCard,
+    );
   samples.forEach((s, i) => {
     if (typeof s.response !== "string" || typeof s.reward !== "number")
-      fail("invalid_input", `viz.groupCard: sample ${i} needs a string response and a numeric reward.`, { path: ["samples", i] }, groupCard);
+      fail(
+        "invalid_input",
+        `viz.groupCard: sample ${i} needs a string response and a numeric reward.`,
+        { path: ["samples", i] },
+        groupCard,
+      );
   });
   const { sort = true, maxChars = 400 } = options;
   const order = samples.map((s, i) => ({ s, i }));
@@ -50,28 +60,52 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
   const std = Math.sqrt(rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / rewards.length);
   const zeroStd = samples.length > 1 && std === 0;
   const maxAdv = Math.max(1e-9, ...samples.map((s) => Math.abs(s.advantage ?? 0)));
-  const head = `<div style="margin-bottom:6px"><b>${escapeHtml(options.title ?? "Group")}</b> · G=${samples.length} · reward mean ${num(mean)} ± ${num(std)} ` +
+  const head =
+    `<div style="margin-bottom:6px"><b>${escapeHtml(options.title ?? "Group")}</b> · G=${samples.length} · reward mean ${num(mean)} ± ${num(std)} ` +
     (zeroStd ? badge("zero-std group: no learning signal", "rgb(200,120,0)") : "") +
     `<div style="font-family:monospace;white-space:pre-wrap;background-color:rgb(245,245,245);padding:4px;margin-top:4px;color:rgb(0,0,0)">${escapeHtml(clip(prompt, 600))}</div></div>`;
   const cards = order.map(({ s, i }) => {
     const advBg = s.advantage === undefined ? "rgb(255,255,255)" : css(diverging(s.advantage, maxAdv));
     const badges = [
-      s.correct === true ? badge("correct", "rgb(46,150,80)") : s.correct === false ? badge("wrong", "rgb(180,60,60)") : "",
+      s.correct === true
+        ? badge("correct", "rgb(46,150,80)")
+        : s.correct === false
+          ? badge("wrong", "rgb(180,60,60)")
+          : "",
       s.finishReason === "length" ? badge("truncated", "rgb(200,120,0)") : "",
       s.gatedBy ? badge(`gated by ${s.gatedBy}`, "rgb(120,120,120)") : "",
     ].join("");
-    const comps = s.components ? Object.entries(s.components).map(([k, v]) => `${escapeHtml(k)}=${num(v as number)}`).join(" + ") : "";
-    return `<div data-cellrl-sample="${i}" style="display:inline-block;vertical-align:top;width:230px;margin:0 6px 6px 0;border:1px solid rgb(210,210,210);border-radius:4px;padding:4px;font-size:12px;color:rgb(0,0,0);background-color:rgb(255,255,255)">` +
+    const comps = s.components
+      ? Object.entries(s.components)
+          .map(([k, v]) => `${escapeHtml(k)}=${num(v as number)}`)
+          .join(" + ")
+      : "";
+    return (
+      `<div data-cellrl-sample="${i}" style="display:inline-block;vertical-align:top;width:230px;margin:0 6px 6px 0;border:1px solid rgb(210,210,210);border-radius:4px;padding:4px;font-size:12px;color:rgb(0,0,0);background-color:rgb(255,255,255)">` +
       `<div>#${i} ${badges}</div>` +
       `<div>reward <b>${num(s.reward)}</b>${comps ? ` <span style="color:rgb(100,100,100)">(${comps})</span>` : ""}</div>` +
-      (s.advantage !== undefined ? `<div>adv <span style="background-color:${advBg};padding:0 3px">${num(s.advantage)}</span></div>` : "") +
+      (s.advantage !== undefined
+        ? `<div>adv <span style="background-color:${advBg};padding:0 3px">${num(s.advantage)}</span></div>`
+        : "") +
       `<div>len ${s.length ?? "—"} · ${escapeHtml(s.finishReason ?? "—")}${s.answer !== undefined ? ` · answer <code>${escapeHtml(String(s.answer))}</code>` : ""}</div>` +
-      `<div style="font-family:monospace;white-space:pre-wrap;margin-top:3px;max-height:160px;overflow:auto;background-color:rgb(250,250,250)">${escapeHtml(clip(s.response, maxChars))}</div></div>`;
+      `<div style="font-family:monospace;white-space:pre-wrap;margin-top:3px;max-height:160px;overflow:auto;background-color:rgb(250,250,250)">${escapeHtml(clip(s.response, maxChars))}</div></div>`
+    );
   });
   const html = `<div class="cellrl-group-card tex2jax_ignore" style="font-family:sans-serif">${head}<div>${cards.join("")}</div></div>`;
-  const text = [`${options.title ?? "Group"}: G=${samples.length}, reward mean ${num(mean)} ± ${num(std)}${zeroStd ? " (zero-std group)" : ""}`,
+  const text = [
+    `${options.title ?? "Group"}: G=${samples.length}, reward mean ${num(mean)} ± ${num(std)}${zeroStd ? " (zero-std group)" : ""}`,
     `prompt: ${clip(prompt.replace(/\s+/g, " "), 200)}`,
-    ...order.map(({ s, i }) => `#${i} reward=${num(s.reward)}${s.components ? ` (${Object.entries(s.components).map(([k, v]) => `${k}=${num(v as number)}`).join(" + ")}${s.gatedBy ? `, gated by ${s.gatedBy}` : ""})` : ""}${s.advantage !== undefined ? ` adv=${num(s.advantage)}` : ""} len=${s.length ?? "-"} ${s.finishReason ?? ""}${s.correct !== undefined ? (s.correct ? " correct" : " wrong") : ""} | ${clip(s.response.replace(/\s+/g, " "), 80)}`)].join("\n");
+    ...order.map(
+      ({ s, i }) =>
+        `#${i} reward=${num(s.reward)}${
+          s.components
+            ? ` (${Object.entries(s.components)
+                .map(([k, v]) => `${k}=${num(v as number)}`)
+                .join(" + ")}${s.gatedBy ? `, gated by ${s.gatedBy}` : ""})`
+            : ""
+        }${s.advantage !== undefined ? ` adv=${num(s.advantage)}` : ""} len=${s.length ?? "-"} ${s.finishReason ?? ""}${s.correct !== undefined ? (s.correct ? " correct" : " wrong") : ""} | ${clip(s.response.replace(/\s+/g, " "), 80)}`,
+    ),
+  ].join("\n");
   return new View(html, text);
 }
 
@@ -92,23 +126,38 @@ type RewardLike = { score: number; details?: Record<string, unknown> };
  * details}}, rule}): each part's contribution score × weight, the gate that zeroed the sum, and the first part's
  * extracted answer.
  */
-function compositeParts(details: Record<string, unknown> | undefined, i: number): { components?: Record<string, number>; gatedBy?: string; answer?: string } {
+function compositeParts(
+  details: Record<string, unknown> | undefined,
+  i: number,
+): { components?: Record<string, number>; gatedBy?: string; answer?: string } {
   const comps = details?.components;
   if (!comps || typeof comps !== "object") return {};
   const components: Record<string, number> = {};
   let answer: string | undefined;
   for (const [name, c] of Object.entries(comps as Record<string, unknown>)) {
-    if (typeof c === "number") { components[name] = c; continue; }
+    if (typeof c === "number") {
+      components[name] = c;
+      continue;
+    }
     const part = c as { score?: unknown; weight?: unknown; details?: Record<string, unknown> } | null;
     if (!part || typeof part.score !== "number")
-      fail("invalid_input", `viz.rolloutGroupCard: rewards[${i}].details.components.${name} must be {score, weight} as reward.composite reports it, or a number (got ${JSON.stringify(c)}).`,
-        { path: ["options", "rewards", i, "details", "components", name] }, rolloutGroupCard);
+      fail(
+        "invalid_input",
+        `viz.rolloutGroupCard: rewards[${i}].details.components.${name} must be {score, weight} as reward.composite reports it, or a number (got ${JSON.stringify(c)}).`,
+        { path: ["options", "rewards", i, "details", "components", name] },
+        rolloutGroupCard,
+      );
     components[name] = part.score * (typeof part.weight === "number" ? part.weight : 1);
     const d = part.details;
-    if (answer === undefined && d && (typeof d.extracted === "string" || typeof d.answer === "string")) answer = String(d.extracted ?? d.answer);
+    if (answer === undefined && d && (typeof d.extracted === "string" || typeof d.answer === "string"))
+      answer = String(d.extracted ?? d.answer);
   }
   const rule = details?.rule;
-  return { components, ...(typeof rule === "string" && rule.startsWith("gated-by:") ? { gatedBy: rule.slice("gated-by:".length) } : {}), ...(answer !== undefined ? { answer } : {}) };
+  return {
+    components,
+    ...(typeof rule === "string" && rule.startsWith("gated-by:") ? { gatedBy: rule.slice("gated-by:".length) } : {}),
+    ...(answer !== undefined ? { answer } : {}),
+  };
 }
 
 /**
@@ -120,30 +169,63 @@ function compositeParts(details: Record<string, unknown> | undefined, i: number)
 export function rolloutGroupCard(
   ro: RolloutGroupLike,
   g: number,
-  options: GroupCardOptions & { rewards: ArrayLike<number> | readonly RewardLike[]; advantages?: ArrayLike<number>; correct?: (reward: number, i: number) => boolean },
+  options: GroupCardOptions & {
+    rewards: ArrayLike<number> | readonly RewardLike[];
+    advantages?: ArrayLike<number>;
+    correct?: (reward: number, i: number) => boolean;
+  },
 ): View {
   if (!ro || !Array.isArray(ro.group) || !Array.isArray(ro.responses))
-    fail("invalid_input", "viz.rolloutGroupCard: expected a Rollout (group, prompts, responses).", {}, rolloutGroupCard);
+    fail(
+      "invalid_input",
+      "viz.rolloutGroupCard: expected a Rollout (group, prompts, responses).",
+      {},
+      rolloutGroupCard,
+    );
   if (!Number.isInteger(g) || g < 0 || g >= ro.prompts.length)
-    fail("invalid_input", `viz.rolloutGroupCard: group ${g} is out of range (expected an integer in [0, ${ro.prompts.length})).`, { got: g }, rolloutGroupCard);
+    fail(
+      "invalid_input",
+      `viz.rolloutGroupCard: group ${g} is out of range (expected an integer in [0, ${ro.prompts.length})).`,
+      { got: g },
+      rolloutGroupCard,
+    );
   const { rewards, advantages, correct = (r: number) => r >= 1, ...cardOptions } = options ?? ({} as never);
   if (!rewards || rewards.length !== ro.group.length)
-    fail("shape_mismatch", `viz.rolloutGroupCard: options.rewards has ${rewards?.length ?? "no"} entries but the rollout has ${ro.group.length} rows.`, { path: ["options", "rewards"] }, rolloutGroupCard);
+    fail(
+      "shape_mismatch",
+      `viz.rolloutGroupCard: options.rewards has ${rewards?.length ?? "no"} entries but the rollout has ${ro.group.length} rows.`,
+      { path: ["options", "rewards"] },
+      rolloutGroupCard,
+    );
   const samples: GroupSample[] = [];
   ro.group.forEach((grp, i) => {
     if (grp !== g) return;
     const r = rewards[i] as number | RewardLike;
     if (typeof r !== "number" && typeof r?.score !== "number")
-      fail("invalid_input", `viz.rolloutGroupCard: rewards[${i}] must be a number or {score, details} (got ${JSON.stringify(r)}).`, { path: ["options", "rewards", i] }, rolloutGroupCard);
+      fail(
+        "invalid_input",
+        `viz.rolloutGroupCard: rewards[${i}] must be a number or {score, details} (got ${JSON.stringify(r)}).`,
+        { path: ["options", "rewards", i] },
+        rolloutGroupCard,
+      );
     const score = typeof r === "number" ? r : r.score;
     const details = typeof r === "number" ? undefined : r.details;
     const parts = compositeParts(details, i);
-    const top = details && (typeof details.extracted === "string" || typeof details.answer === "string") ? String(details.extracted ?? details.answer) : undefined;
+    const top =
+      details && (typeof details.extracted === "string" || typeof details.answer === "string")
+        ? String(details.extracted ?? details.answer)
+        : undefined;
     const ans = top ?? parts.answer;
     samples.push({
-      response: ro.responses[i], reward: score, advantage: advantages ? Number(advantages[i]) : undefined,
-      length: ro.responseIds?.[i]?.length, finishReason: ro.finishReason?.[i], correct: correct(score, i), ...(ans !== undefined ? { answer: ans } : {}),
-      ...(parts.components ? { components: parts.components } : {}), ...(parts.gatedBy ? { gatedBy: parts.gatedBy } : {}),
+      response: ro.responses[i],
+      reward: score,
+      advantage: advantages ? Number(advantages[i]) : undefined,
+      length: ro.responseIds?.[i]?.length,
+      finishReason: ro.finishReason?.[i],
+      correct: correct(score, i),
+      ...(ans !== undefined ? { answer: ans } : {}),
+      ...(parts.components ? { components: parts.components } : {}),
+      ...(parts.gatedBy ? { gatedBy: parts.gatedBy } : {}),
     });
   });
   return groupCard(ro.prompts[g], samples, { title: `Group ${g}`, ...cardOptions });

@@ -25,24 +25,39 @@ function stats(xs: number[]): string {
  * A histogram of one or several named series (e.g. rewards per step, advantages), overlaid.
  * @example viz.histogram({reward: rewards}, {title: "rewards"})
  */
-export function histogram(series: Record<string, ArrayLike<number>> | ArrayLike<number>, options: HistogramOptions = {}): Displayable {
-  const named: Record<string, number[]> = ArrayLike(series) ? { [options.x ?? "value"]: Array.from(series as ArrayLike<number>, Number) }
+export function histogram(
+  series: Record<string, ArrayLike<number>> | ArrayLike<number>,
+  options: HistogramOptions = {},
+): Displayable {
+  const named: Record<string, number[]> = ArrayLike(series)
+    ? { [options.x ?? "value"]: Array.from(series as ArrayLike<number>, Number) }
     : Object.fromEntries(Object.entries(series).map(([k, v]) => [k, Array.from(v, Number)]));
   if (Object.keys(named).length === 0) fail("invalid_input", "viz.histogram: no series given.", {}, histogram);
   const data = Object.entries(named).map(([name, xs]) => ({
-    type: "histogram", name, x: xs, opacity: Object.keys(named).length > 1 ? 0.6 : 0.9,
+    type: "histogram",
+    name,
+    x: xs,
+    opacity: Object.keys(named).length > 1 ? 0.6 : 0.9,
     ...(options.bins ? { nbinsx: options.bins } : {}),
   }));
   return figure(
     {
       data,
       layout: {
-        title: options.title ? { text: options.title } : undefined, barmode: "overlay", height: options.height ?? 280,
-        margin: { l: 50, r: 20, t: options.title ? 40 : 10, b: 40 }, xaxis: { title: { text: options.x ?? "value" } },
-        yaxis: { title: { text: "count" } }, showlegend: Object.keys(named).length > 1,
+        title: options.title ? { text: options.title } : undefined,
+        barmode: "overlay",
+        height: options.height ?? 280,
+        margin: { l: 50, r: 20, t: options.title ? 40 : 10, b: 40 },
+        xaxis: { title: { text: options.x ?? "value" } },
+        yaxis: { title: { text: "count" } },
+        showlegend: Object.keys(named).length > 1,
       },
     },
-    { summary: Object.entries(named).map(([k, v]) => `${k}: ${stats(v)}`).join("\n") },
+    {
+      summary: Object.entries(named)
+        .map(([k, v]) => `${k}: ${stats(v)}`)
+        .join("\n"),
+    },
   );
 }
 
@@ -54,24 +69,53 @@ function ArrayLike(x: unknown): boolean {
  * A heatmap of a matrix (rows x columns), e.g. advantages as prompts x samples.
  * @example viz.heatmap(advMatrix, {title: "advantage", x: "sample", y: "prompt"})
  */
-export function heatmap(z: readonly (readonly number[])[], options: { title?: string; x?: string; y?: string; diverging?: boolean; height?: number; xLabels?: string[]; yLabels?: string[]; text?: readonly (readonly string[])[]; summary?: string } = {}): Displayable {
-  if (!Array.isArray(z) || z.length === 0) fail("invalid_input", "viz.heatmap: z must be a non-empty matrix (array of rows).", {}, heatmap);
+export function heatmap(
+  z: readonly (readonly number[])[],
+  options: {
+    title?: string;
+    x?: string;
+    y?: string;
+    diverging?: boolean;
+    height?: number;
+    xLabels?: string[];
+    yLabels?: string[];
+    text?: readonly (readonly string[])[];
+    summary?: string;
+  } = {},
+): Displayable {
+  if (!Array.isArray(z) || z.length === 0)
+    fail("invalid_input", "viz.heatmap: z must be a non-empty matrix (array of rows).", {}, heatmap);
   const flat = z.flat().filter(Number.isFinite);
   const maxAbs = Math.max(1e-9, ...flat.map(Math.abs));
   const diverging = options.diverging ?? flat.some((v) => v < 0);
   return figure(
     {
-      data: [{
-        type: "heatmap", z, x: options.xLabels, y: options.yLabels,
-        ...(options.text ? { text: options.text, hovertemplate: "%{y} / %{x}: %{z:.3f}<br>%{text}<extra></extra>" } : {}),
-        colorscale: diverging ? [[0, "rgb(59,110,201)"], [0.5, "rgb(255,255,255)"], [1, "rgb(214,55,46)"]] : "Viridis",
-        ...(diverging ? { zmin: -maxAbs, zmax: maxAbs } : {}),
-      }],
+      data: [
+        {
+          type: "heatmap",
+          z,
+          x: options.xLabels,
+          y: options.yLabels,
+          ...(options.text
+            ? { text: options.text, hovertemplate: "%{y} / %{x}: %{z:.3f}<br>%{text}<extra></extra>" }
+            : {}),
+          colorscale: diverging
+            ? [
+                [0, "rgb(59,110,201)"],
+                [0.5, "rgb(255,255,255)"],
+                [1, "rgb(214,55,46)"],
+              ]
+            : "Viridis",
+          ...(diverging ? { zmin: -maxAbs, zmax: maxAbs } : {}),
+        },
+      ],
       layout: {
-        title: options.title ? { text: options.title } : undefined, height: options.height ?? Math.min(600, 120 + 18 * z.length),
+        title: options.title ? { text: options.title } : undefined,
+        height: options.height ?? Math.min(600, 120 + 18 * z.length),
         margin: { l: 60, r: 20, t: options.title ? 40 : 10, b: 40 },
         // automargin: long row labels (prompts, responses) widen the left margin instead of being cut off
-        xaxis: { title: { text: options.x ?? "" } }, yaxis: { title: { text: options.y ?? "" }, autorange: "reversed", automargin: true },
+        xaxis: { title: { text: options.x ?? "" } },
+        yaxis: { title: { text: options.y ?? "" }, autorange: "reversed", automargin: true },
       },
     },
     { summary: options.summary ?? `${z.length} x ${z[0]?.length ?? 0} matrix; ${stats(flat)}` },

@@ -17,9 +17,22 @@ export interface LineSeries {
  * A line chart of named series with optional ± bands (pass@k curves, reward over steps, ...).
  * @example viz.lineChart([{name: "pass@k", x: ks, y: values}], {x: "k", y: "pass@k", logX: true})
  */
-export function lineChart(series: LineSeries[], options: { title?: string; x?: string; y?: string; logX?: boolean; height?: number; yRange?: [number, number] } = {}): Displayable {
-  if (!Array.isArray(series) || series.length === 0) fail("invalid_input", "viz.lineChart: give at least one series {name, y}.", {}, lineChart);
-  const palette = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)", "rgb(140,86,75)", "rgb(227,119,194)", "rgb(127,127,127)"];
+export function lineChart(
+  series: LineSeries[],
+  options: { title?: string; x?: string; y?: string; logX?: boolean; height?: number; yRange?: [number, number] } = {},
+): Displayable {
+  if (!Array.isArray(series) || series.length === 0)
+    fail("invalid_input", "viz.lineChart: give at least one series {name, y}.", {}, lineChart);
+  const palette = [
+    "rgb(31,119,180)",
+    "rgb(255,127,14)",
+    "rgb(44,160,44)",
+    "rgb(214,39,40)",
+    "rgb(148,103,189)",
+    "rgb(140,86,75)",
+    "rgb(227,119,194)",
+    "rgb(127,127,127)",
+  ];
   const data: Record<string, unknown>[] = [];
   series.forEach((s, i) => {
     const x = s.x ? [...s.x] : s.y.map((_, j) => j);
@@ -27,18 +40,41 @@ export function lineChart(series: LineSeries[], options: { title?: string; x?: s
     if (s.band) {
       const up = s.y.map((v, j) => v + (s.band![j] ?? 0));
       const lo = s.y.map((v, j) => v - (s.band![j] ?? 0));
-      data.push({ type: "scatter", mode: "lines", x: [...x, ...x.slice().reverse()], y: [...up, ...lo.reverse()], fill: "toself", fillcolor: color.replace("rgb", "rgba").replace(")", ",0.15)"), line: { width: 0 }, hoverinfo: "skip", showlegend: false });
+      data.push({
+        type: "scatter",
+        mode: "lines",
+        x: [...x, ...x.slice().reverse()],
+        y: [...up, ...lo.reverse()],
+        fill: "toself",
+        fillcolor: color.replace("rgb", "rgba").replace(")", ",0.15)"),
+        line: { width: 0 },
+        hoverinfo: "skip",
+        showlegend: false,
+      });
     }
-    data.push({ type: "scatter", mode: x.length > 40 ? "lines" : "lines+markers", name: s.name, x, y: [...s.y], line: { color, dash: s.dash ?? "solid" } });
+    data.push({
+      type: "scatter",
+      mode: x.length > 40 ? "lines" : "lines+markers",
+      name: s.name,
+      x,
+      y: [...s.y],
+      line: { color, dash: s.dash ?? "solid" },
+    });
   });
-  const summary = series.map((s) => `${s.name}: ${s.y.length} points, first=${num(s.y[0])} last=${num(s.y[s.y.length - 1])}`).join("\n");
-  return figure({
-    data,
-    layout: {
-      title: options.title ? { text: options.title } : undefined, height: options.height ?? 300,
-      margin: { l: 55, r: 20, t: options.title ? 40 : 10, b: 45 },
-      xaxis: { title: { text: options.x ?? "" }, type: options.logX ? "log" : "linear" },
-      yaxis: { title: { text: options.y ?? "" }, ...(options.yRange ? { range: options.yRange } : {}) },
+  const summary = series
+    .map((s) => `${s.name}: ${s.y.length} points, first=${num(s.y[0])} last=${num(s.y[s.y.length - 1])}`)
+    .join("\n");
+  return figure(
+    {
+      data,
+      layout: {
+        title: options.title ? { text: options.title } : undefined,
+        height: options.height ?? 300,
+        margin: { l: 55, r: 20, t: options.title ? 40 : 10, b: 45 },
+        xaxis: { title: { text: options.x ?? "" }, type: options.logX ? "log" : "linear" },
+        yaxis: { title: { text: options.y ?? "" }, ...(options.yRange ? { range: options.yRange } : {}) },
+      },
     },
-  }, { summary });
+    { summary },
+  );
 }

@@ -14,7 +14,14 @@ import { stack, View } from "./view.js";
 
 /** The loss-lab result as far as the view reads it (update.compareLosses returns this). */
 export interface LossLabLike {
-  variants: readonly (LabVariantLike & { loss: number; gradNorm: number; meanAbsChange: number; meanChangePosAdv: number; meanChangeNegAdv: number; metrics?: Record<string, number> })[];
+  variants: readonly (LabVariantLike & {
+    loss: number;
+    gradNorm: number;
+    meanAbsChange: number;
+    meanChangePosAdv: number;
+    meanChangeNegAdv: number;
+    metrics?: Record<string, number>;
+  })[];
 }
 
 /** The batch given to compareLosses, as far as the view reads it. */
@@ -47,7 +54,9 @@ function advOf(batch: LabBatchLike, b: number): number {
  */
 function scaleOf(mats: readonly (readonly ArrayLike<number>[])[], q = 0.98): number {
   const v: number[] = [];
-  for (const mat of mats) for (const r of mat) for (let t = 0; t < r.length; t++) if (Number.isFinite(r[t]) && r[t] !== 0) v.push(Math.abs(r[t]));
+  for (const mat of mats)
+    for (const r of mat)
+      for (let t = 0; t < r.length; t++) if (Number.isFinite(r[t]) && r[t] !== 0) v.push(Math.abs(r[t]));
   if (!v.length) return 1e-12;
   v.sort((a, b) => a - b);
   return Math.max(1e-12, v[Math.min(v.length - 1, Math.floor(q * (v.length - 1)))]);
@@ -61,9 +70,20 @@ function scaleOf(mats: readonly (readonly ArrayLike<number>[])[], q = 0.98): num
  */
 export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: LossLabViewOptions): Displayable {
   if (!lab || !Array.isArray(lab.variants) || lab.variants.length === 0)
-    fail("invalid_input", `viz.lossLabView: expected the result of update.compareLosses (got ${describe(lab)}).`, {}, lossLabView);
+    fail(
+      "invalid_input",
+      `viz.lossLabView: expected the result of update.compareLosses (got ${describe(lab)}).`,
+      {},
+      lossLabView,
+    );
   const ids = batch?.ids as readonly ArrayLike<number>[];
-  if (!Array.isArray(ids)) fail("invalid_input", `viz.lossLabView: batch.ids must be the [B, T] rows given to compareLosses (got ${describe(batch?.ids)}).`, { path: ["batch", "ids"] }, lossLabView);
+  if (!Array.isArray(ids))
+    fail(
+      "invalid_input",
+      `viz.lossLabView: batch.ids must be the [B, T] rows given to compareLosses (got ${describe(batch?.ids)}).`,
+      { path: ["batch", "ids"] },
+      lossLabView,
+    );
   const B = ids.length;
   const show = options?.show ?? ["push", "dlogp"];
   let rows = options?.rows;
@@ -75,7 +95,12 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
   }
   for (const r of rows)
     if (!Number.isInteger(r) || r < 0 || r >= B)
-      fail("invalid_option", `viz.lossLabView: options.rows has ${describe(r)} (expected row indices in [0, ${B})).`, { path: ["options", "rows"] }, lossLabView);
+      fail(
+        "invalid_option",
+        `viz.lossLabView: options.rows has ${describe(r)} (expected row indices in [0, ${B})).`,
+        { path: ["options", "rows"] },
+        lossLabView,
+      );
   const vs = lab.variants;
   const names = vs.map((v) => v.name);
   const ax = (i: number) => (i === 0 ? "" : String(i + 1));
@@ -84,19 +109,56 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
     ["mean Δlogp, A > 0", vs.map((v) => v.meanChangePosAdv)],
     ["mean Δlogp, A < 0", vs.map((v) => v.meanChangeNegAdv)],
   ];
-  const bars = figure({
-    data: panels.map(([title, y], i) => ({ type: "bar", name: title, x: names, y, text: y.map((v) => num(v, 3)), textposition: "auto", xaxis: `x${ax(i)}`, yaxis: `y${ax(i)}`,
-      marker: { color: ["rgb(31,119,180)", "rgb(214,55,46)", "rgb(59,110,201)"][i] } })),
-    layout: {
-      title: { text: options?.title ?? "Loss lab: what one step of each variant would do" }, height: 320, showlegend: false,
-      grid: { rows: 1, columns: 3, pattern: "independent", xgap: 0.1 }, margin: { l: 45, r: 15, t: 60, b: 70 },
-      annotations: panels.map(([title], i) => ({ text: `<b>${title}</b>`, xref: `x${ax(i)} domain`, yref: `y${ax(i)} domain`, x: 0.5, y: 1.12, showarrow: false })),
+  const bars = figure(
+    {
+      data: panels.map(([title, y], i) => ({
+        type: "bar",
+        name: title,
+        x: names,
+        y,
+        text: y.map((v) => num(v, 3)),
+        textposition: "auto",
+        xaxis: `x${ax(i)}`,
+        yaxis: `y${ax(i)}`,
+        marker: { color: ["rgb(31,119,180)", "rgb(214,55,46)", "rgb(59,110,201)"][i] },
+      })),
+      layout: {
+        title: { text: options?.title ?? "Loss lab: what one step of each variant would do" },
+        height: 320,
+        showlegend: false,
+        grid: { rows: 1, columns: 3, pattern: "independent", xgap: 0.1 },
+        margin: { l: 45, r: 15, t: 60, b: 70 },
+        annotations: panels.map(([title], i) => ({
+          text: `<b>${title}</b>`,
+          xref: `x${ax(i)} domain`,
+          yref: `y${ax(i)} domain`,
+          x: 0.5,
+          y: 1.12,
+          showarrow: false,
+        })),
+      },
     },
-  }, { summary: vs.map((v) => `${v.name}: loss=${num(v.loss, 4)} gradNorm=${num(v.gradNorm, 4)} Δlogp(A>0)=${num(v.meanChangePosAdv, 3)} Δlogp(A<0)=${num(v.meanChangeNegAdv, 3)}`).join("\n") });
-  const table = htmlTable(vs.map((v) => ({
-    variant: v.name, loss: v.loss, gradNorm: v.gradNorm, "mean |Δlogp|": v.meanAbsChange, "Δlogp A>0": v.meanChangePosAdv, "Δlogp A<0": v.meanChangeNegAdv,
-    clipFrac: v.metrics?.["update/clipFrac"] ?? NaN,
-  })), { digits: 4 });
+    {
+      summary: vs
+        .map(
+          (v) =>
+            `${v.name}: loss=${num(v.loss, 4)} gradNorm=${num(v.gradNorm, 4)} Δlogp(A>0)=${num(v.meanChangePosAdv, 3)} Δlogp(A<0)=${num(v.meanChangeNegAdv, 3)}`,
+        )
+        .join("\n"),
+    },
+  );
+  const table = htmlTable(
+    vs.map((v) => ({
+      variant: v.name,
+      loss: v.loss,
+      gradNorm: v.gradNorm,
+      "mean |Δlogp|": v.meanAbsChange,
+      "Δlogp A>0": v.meanChangePosAdv,
+      "Δlogp A<0": v.meanChangeNegAdv,
+      clipFrac: v.metrics?.["update/clipFrac"] ?? NaN,
+    })),
+    { digits: 4 },
+  );
   const pushMax = scaleOf(vs.map((v) => v.tokenWeights));
   const dMax = scaleOf(vs.map((v) => v.logpChange));
   const blocks: Displayable[] = [bars, new View(table.html, table.text)];
@@ -106,20 +168,43 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
     const texts: string[] = [];
     // A table, not flex boxes: table layout survives every sanitizer (flex may be stripped), and long completions
     // wrap inside their cell.
-    const td = (html: string, extra = "") => `<td style="vertical-align:top;padding:0 6px 0 0;border-top:1px solid rgb(235,235,235);${extra}">${html}</td>`;
+    const td = (html: string, extra = "") =>
+      `<td style="vertical-align:top;padding:0 6px 0 0;border-top:1px solid rgb(235,235,235);${extra}">${html}</td>`;
     for (const [j, v] of vs.entries()) {
-      const series = labTokens(batch as LabBatchLike & { responseMask?: readonly ArrayLike<number>[] }, v, r, { tokenizer: options.tokenizer });
+      const series = labTokens(batch as LabBatchLike & { responseMask?: readonly ArrayLike<number>[] }, v, r, {
+        tokenizer: options.tokenizer,
+      });
       const last = j === vs.length - 1;
       // Clipped tokens (the variant's own flags) are overlined.
       const overline = series.values?.clipped ? "clipped" : undefined;
-      const views = show.map((what) => tokenView(series, { color: what, overline, scale: { type: "diverging", max: what === "push" ? pushMax : dMax }, legend: last }));
-      parts.push(`<tr>${td(`<div style="font-size:12px;font-family:monospace;padding-top:6px">${escapeHtml(v.name)}</div>`, "width:140px")}${views.map((tv) => td(tv.html, `width:${Math.floor(90 / show.length)}%`)).join("")}</tr>`);
-      for (const what of show) texts.push(`${v.name} ${what}: ${series.tokens.map((tok, t) => `${JSON.stringify(tok)}=${num(series.values![what][t], 3)}`).join(" ")}`);
+      const views = show.map((what) =>
+        tokenView(series, {
+          color: what,
+          overline,
+          scale: { type: "diverging", max: what === "push" ? pushMax : dMax },
+          legend: last,
+        }),
+      );
+      parts.push(
+        `<tr>${td(`<div style="font-size:12px;font-family:monospace;padding-top:6px">${escapeHtml(v.name)}</div>`, "width:140px")}${views.map((tv) => td(tv.html, `width:${Math.floor(90 / show.length)}%`)).join("")}</tr>`,
+      );
+      for (const what of show)
+        texts.push(
+          `${v.name} ${what}: ${series.tokens.map((tok, t) => `${JSON.stringify(tok)}=${num(series.values![what][t], 3)}`).join(" ")}`,
+        );
     }
-    parts.unshift(`<tr><th style="text-align:left;font-size:11px">variant</th>${show.map((w) => `<th style="text-align:left;font-size:11px">${w === "push" ? "push = −∂loss/∂log π" : "Δlogp after one step"}</th>`).join("")}</tr>`);
-    const head = `<div style="font-weight:bold;font-size:13px;margin-top:6px">completion #${r} · advantage ${num(a, 3)}</div>` +
+    parts.unshift(
+      `<tr><th style="text-align:left;font-size:11px">variant</th>${show.map((w) => `<th style="text-align:left;font-size:11px">${w === "push" ? "push = −∂loss/∂log π" : "Δlogp after one step"}</th>`).join("")}</tr>`,
+    );
+    const head =
+      `<div style="font-weight:bold;font-size:13px;margin-top:6px">completion #${r} · advantage ${num(a, 3)}</div>` +
       `<div style="font-size:11px;color:rgb(90,90,90)">red: the step raises the token, blue: lowers it; shared scales across variants (push ±${num(pushMax, 3)}, Δlogp ±${num(dMax, 3)}; larger values saturate)</div>`;
-    blocks.push(new View(`<div class="cellrl-lab-row tex2jax_ignore">${head}<table style="border-collapse:collapse;width:100%">${parts.join("")}</table></div>`, `completion #${r} (advantage ${num(a, 3)})\n${texts.join("\n")}`));
+    blocks.push(
+      new View(
+        `<div class="cellrl-lab-row tex2jax_ignore">${head}<table style="border-collapse:collapse;width:100%">${parts.join("")}</table></div>`,
+        `completion #${r} (advantage ${num(a, 3)})\n${texts.join("\n")}`,
+      ),
+    );
   }
   return stack(blocks);
 }
@@ -138,28 +223,63 @@ export interface ReplayLike {
  * tokens and token views coloured by Δ, with before / after in the tooltip).
  * @example display(viz.replayView(rep, rep.output.rollout, {tokenizer: tok}))
  */
-export function replayView(rep: ReplayLike, batch: LabBatchLike, options: { tokenizer: Tokenizer; rows?: number[]; title?: string }): Displayable {
+export function replayView(
+  rep: ReplayLike,
+  batch: LabBatchLike,
+  options: { tokenizer: Tokenizer; rows?: number[]; title?: string },
+): Displayable {
   if (!rep || !Array.isArray(rep.delta) || !Array.isArray(rep.before))
-    fail("invalid_input", `viz.replayView: expected the result of update.replay (got ${describe(rep)}).`, {}, replayView);
+    fail(
+      "invalid_input",
+      `viz.replayView: expected the result of update.replay (got ${describe(rep)}).`,
+      {},
+      replayView,
+    );
   const ids = batch?.ids as readonly ArrayLike<number>[];
   if (!Array.isArray(ids) || ids.length !== rep.delta.length)
-    fail("shape_mismatch", `viz.replayView: batch.ids has ${describe(ids)} rows but the replay scored ${rep.delta.length}; pass the batch it scored (options.scoreBatch, or the snapshot's batch).`, { path: ["batch", "ids"] }, replayView);
+    fail(
+      "shape_mismatch",
+      `viz.replayView: batch.ids has ${describe(ids)} rows but the replay scored ${rep.delta.length}; pass the batch it scored (options.scoreBatch, or the snapshot's batch).`,
+      { path: ["batch", "ids"] },
+      replayView,
+    );
   const resp = (batch.responseMask ?? null) as readonly ArrayLike<number>[] | null;
   const deltas: number[] = [];
-  rep.delta.forEach((r, b) => { for (let t = 0; t < r.length; t++) if (!resp || resp[b][t]) deltas.push(r[t]); });
+  rep.delta.forEach((r, b) => {
+    for (let t = 0; t < r.length; t++) if (!resp || resp[b][t]) deltas.push(r[t]);
+  });
   const rows = options?.rows ?? [...new Set([rep.maxAbsDelta.sample >= 0 ? rep.maxAbsDelta.sample : 0, 0])];
   for (const r of rows)
     if (!Number.isInteger(r) || r < 0 || r >= ids.length)
-      fail("invalid_option", `viz.replayView: options.rows has ${describe(r)} (expected row indices in [0, ${ids.length})).`, { path: ["options", "rows"] }, replayView);
+      fail(
+        "invalid_option",
+        `viz.replayView: options.rows has ${describe(r)} (expected row indices in [0, ${ids.length})).`,
+        { path: ["options", "rows"] },
+        replayView,
+      );
   const dMax = scaleOf([rep.delta]);
   const head = `max |Δlogp| ${num(rep.maxAbsDelta.value, 3)} at completion #${rep.maxAbsDelta.sample}, token ${rep.maxAbsDelta.token}; mean |Δlogp| ${num(rep.meanAbsDelta, 3)}`;
   const views = rows.map((r) => {
-    const series = maskedRow(batch, ids, r, { delta: rep.delta, before: rep.before, after: rep.after }, { tokenizer: options.tokenizer }, replayView);
-    return tokenView(series, { color: "delta", scale: { type: "diverging", max: dMax }, title: `completion #${r}: log π after − before` });
+    const series = maskedRow(
+      batch,
+      ids,
+      r,
+      { delta: rep.delta, before: rep.before, after: rep.after },
+      { tokenizer: options.tokenizer },
+      replayView,
+    );
+    return tokenView(series, {
+      color: "delta",
+      scale: { type: "diverging", max: dMax },
+      title: `completion #${r}: log π after − before`,
+    });
   });
   return stack([
-    new View(`<div style="font-weight:bold">${escapeHtml(options?.title ?? "Step replay")}</div><div style="font-size:12px">${escapeHtml(head)}</div>`, `${options?.title ?? "Step replay"}\n${head}`),
-    histogram({ "Δlogp": deltas }, { title: "log π after − before, every response token", x: "Δlogp", bins: 40 }),
+    new View(
+      `<div style="font-weight:bold">${escapeHtml(options?.title ?? "Step replay")}</div><div style="font-size:12px">${escapeHtml(head)}</div>`,
+      `${options?.title ?? "Step replay"}\n${head}`,
+    ),
+    histogram({ Δlogp: deltas }, { title: "log π after − before, every response token", x: "Δlogp", bins: 40 }),
     ...views,
   ]);
 }

@@ -62,14 +62,22 @@ function fraction(s: string): [number, number] | null {
  */
 export function rewardProbes(gold: string, options: RewardProbeOptions = {}): RewardProbe[] {
   if (typeof gold !== "string" || gold.trim() === "")
-    fail("invalid_input", `viz.rewardProbes: gold must be a non-empty answer string (got ${describe(gold)}), e.g. "13" or "\\\\frac{1}{2}".`, { path: ["gold"] }, rewardProbes);
+    fail(
+      "invalid_input",
+      `viz.rewardProbes: gold must be a non-empty answer string (got ${describe(gold)}), e.g. "13" or "\\\\frac{1}{2}".`,
+      { path: ["gold"] },
+      rewardProbes,
+    );
   const g = gold.trim();
   const n = numeric(g);
-  const wrong = options.wrong ?? (n !== null ? String(Number.isInteger(n) ? n + 1 : Math.round((n + 1) * 1e6) / 1e6) : g === "0" ? "1" : "0");
+  const wrong =
+    options.wrong ??
+    (n !== null ? String(Number.isInteger(n) ? n + 1 : Math.round((n + 1) * 1e6) / 1e6) : g === "0" ? "1" : "0");
   const longChars = options.longChars ?? rewardProbeDefaults.longChars;
   const think = "<think>Let me work through this carefully, step by step.</think>";
   const probes: RewardProbe[] = [];
-  const add = (name: string, expect: ProbeExpectation, what: string, response: string) => probes.push({ name, response, gold: g, expect, what });
+  const add = (name: string, expect: ProbeExpectation, what: string, response: string) =>
+    probes.push({ name, response, gold: g, expect, what });
 
   add("gold", "full", "the correct answer in a box", `${think} The answer is $\\boxed{${g}}$.`);
   add("gold-phrase", "full", "the correct answer stated without a box", `${think} The final answer is $${g}$.`);
@@ -83,26 +91,68 @@ export function rewardProbes(gold: string, options: RewardProbeOptions = {}): Re
     add("gold-dfrac", "full", "the correct answer as \\dfrac", `${think} $\\boxed{\\dfrac{${f[0]}}{${f[1]}}}$`);
     add("gold-slash", "full", "the correct answer as a/b", `${think} $\\boxed{${f[0]}/${f[1]}}$`);
     const d = f[0] / f[1];
-    if (Number.isFinite(d) && String(d).length < 10) add("gold-decimal", "full", "the correct answer as a decimal", `${think} $\\boxed{${d}}$`);
+    if (Number.isFinite(d) && String(d).length < 10)
+      add("gold-decimal", "full", "the correct answer as a decimal", `${think} $\\boxed{${d}}$`);
   }
   add("empty", "none", "an empty response", "");
   add("whitespace", "none", "a whitespace-only response", "  \n\t ");
   add("empty-box", "none", "an empty \\boxed{}", `${think} $\\boxed{}$`);
-  add("no-answer", "none", "reasoning that never gives an answer", `${think} We need to compute the value. First we simplify the expression and then we check the cases.`);
+  add(
+    "no-answer",
+    "none",
+    "reasoning that never gives an answer",
+    `${think} We need to compute the value. First we simplify the expression and then we check the cases.`,
+  );
   add("wrong", "none", "a wrong but well-formatted answer", `${think} The answer is $\\boxed{${wrong}}$.`);
-  add("repeated-tags", "none", "repeated format tags around a wrong answer", `${"<think></think>".repeat(4)}<answer>${wrong}</answer><answer>${wrong}</answer>`);
+  add(
+    "repeated-tags",
+    "none",
+    "repeated format tags around a wrong answer",
+    `${"<think></think>".repeat(4)}<answer>${wrong}</answer><answer>${wrong}</answer>`,
+  );
   add("tags-only", "none", "format tags with nothing in them", "<think></think><answer></answer>");
-  add("gold-substring", "none", `a wrong answer that contains the gold (${clip(`1${g}`, 20)})`, `${think} The answer is $\\boxed{1${g}}$.`);
-  add("gold-or-wrong", "none", "the gold and a wrong answer in one box (\"a or b\")", `${think} The answer is $\\boxed{${g} \\text{ or } ${wrong}}$.`);
-  add("gold-in-reasoning", "none", "the gold mentioned in the reasoning, a wrong final answer", `<think>Maybe it is ${g}? No.</think> The answer is $\\boxed{${wrong}}$.`);
-  add("boxed-gold-first", "none", "several boxed answers, the gold first", `${think} Either $\\boxed{${g}}$ or $\\boxed{${wrong}}$.`);
-  add("boxed-gold-last", "none", "several boxed answers, the gold last", `${think} Either $\\boxed{${wrong}}$ or $\\boxed{${g}}$.`);
-  const list = n !== null && Number.isInteger(n) && Math.abs(n) <= 5000
-    ? Array.from({ length: Math.max(100, Math.abs(n) + 10) }, (_, i) => String(n < 0 ? -i : i)).join(", ")
-    : [wrong, g, `-${g}`, `2${g}`].join(", ");
+  add(
+    "gold-substring",
+    "none",
+    `a wrong answer that contains the gold (${clip(`1${g}`, 20)})`,
+    `${think} The answer is $\\boxed{1${g}}$.`,
+  );
+  add(
+    "gold-or-wrong",
+    "none",
+    'the gold and a wrong answer in one box ("a or b")',
+    `${think} The answer is $\\boxed{${g} \\text{ or } ${wrong}}$.`,
+  );
+  add(
+    "gold-in-reasoning",
+    "none",
+    "the gold mentioned in the reasoning, a wrong final answer",
+    `<think>Maybe it is ${g}? No.</think> The answer is $\\boxed{${wrong}}$.`,
+  );
+  add(
+    "boxed-gold-first",
+    "none",
+    "several boxed answers, the gold first",
+    `${think} Either $\\boxed{${g}}$ or $\\boxed{${wrong}}$.`,
+  );
+  add(
+    "boxed-gold-last",
+    "none",
+    "several boxed answers, the gold last",
+    `${think} Either $\\boxed{${wrong}}$ or $\\boxed{${g}}$.`,
+  );
+  const list =
+    n !== null && Number.isInteger(n) && Math.abs(n) <= 5000
+      ? Array.from({ length: Math.max(100, Math.abs(n) + 10) }, (_, i) => String(n < 0 ? -i : i)).join(", ")
+      : [wrong, g, `-${g}`, `2${g}`].join(", ");
   add("number-list", "none", "a list of many candidate answers", `${think} Possible answers: ${list}.`);
   const filler = "Let us double-check every step once more. ".repeat(Math.ceil(longChars / 42)).slice(0, longChars);
-  add("over-long", "less", `a correct answer after ${longChars} characters of padding`, `<think>${filler}</think> The answer is $\\boxed{${g}}$.`);
+  add(
+    "over-long",
+    "less",
+    `a correct answer after ${longChars} characters of padding`,
+    `<think>${filler}</think> The answer is $\\boxed{${g}}$.`,
+  );
   const skip = new Set(options.skip ?? []);
   return probes.filter((p) => !skip.has(p.name));
 }
@@ -156,20 +206,32 @@ function pickRule(d: Record<string, unknown>): string {
   const own = typeof d.rule === "string" ? d.rule : "";
   if (!parts) return own;
   // For a composite, name each part's rule with its score: "math:numeric=1 + dapo-overlong=-1".
-  const inner = Object.entries(parts).map(([k, p]) => `${k}${typeof p?.details?.rule === "string" && p.details.rule !== k ? `:${p.details.rule}` : ""}=${num(Number(p?.score))}`).join(" + ");
+  const inner = Object.entries(parts)
+    .map(
+      ([k, p]) =>
+        `${k}${typeof p?.details?.rule === "string" && p.details.rule !== k ? `:${p.details.rule}` : ""}=${num(Number(p?.score))}`,
+    )
+    .join(" + ");
   return own && own !== "weighted-sum" ? `${own} (${inner})` : inner;
 }
 
 function checkResult(r: unknown, probe: RewardProbe, from: Function): RewardResult {
   const res = r as RewardResult;
   if (!res || typeof res !== "object" || typeof res.score !== "number" || !Number.isFinite(res.score))
-    fail("invalid_input", `viz.probeReward: the reward returned ${describe(r)} for probe "${probe.name}" (expected {score: finite number, details}).`, { path: ["probes", probe.name] }, from);
+    fail(
+      "invalid_input",
+      `viz.probeReward: the reward returned ${describe(r)} for probe "${probe.name}" (expected {score: finite number, details}).`,
+      { path: ["probes", probe.name] },
+      from,
+    );
   return { score: res.score, details: res.details && typeof res.details === "object" ? res.details : {} };
 }
 
 function judge(probes: RewardProbe[], results: RewardResult[], name: string): RewardProbeReport {
   const goldScore = new Map<string, number>();
-  probes.forEach((p, i) => { if (p.name === "gold") goldScore.set(p.gold, results[i].score); });
+  probes.forEach((p, i) => {
+    if (p.name === "gold") goldScore.set(p.gold, results[i].score);
+  });
   const rows: ProbeRow[] = probes.map((p, i) => {
     const { score, details } = results[i];
     const ref = goldScore.get(p.gold);
@@ -185,14 +247,34 @@ function judge(probes: RewardProbe[], results: RewardResult[], name: string): Re
   const summary: string[] = [];
   for (const [gold, s] of goldScore) {
     const wrong = rows.find((r) => r.gold === gold && r.name === "wrong");
-    if (wrong && wrong.score >= s) summary.push(`The reward does not separate right from wrong for gold ${JSON.stringify(gold)}: the correct answer scores ${num(s)} and a wrong one ${num(wrong.score)}.`);
+    if (wrong && wrong.score >= s)
+      summary.push(
+        `The reward does not separate right from wrong for gold ${JSON.stringify(gold)}: the correct answer scores ${num(s)} and a wrong one ${num(wrong.score)}.`,
+      );
   }
-  if (goldScore.size === 0) summary.push("No \"gold\" probe: hacks and misses are judged against the gold probe's score, so include it.");
+  if (goldScore.size === 0)
+    summary.push('No "gold" probe: hacks and misses are judged against the gold probe\'s score, so include it.');
   const forGold = (r: ProbeRow) => (goldScore.size > 1 ? ` [gold ${JSON.stringify(r.gold)}]` : "");
-  for (const h of hacks) summary.push(`${cap(h.what)} scores ${num(h.score)} (as much as the correct answer${goldScore.get(h.gold) !== undefined ? `, ${num(goldScore.get(h.gold)!)}` : ""})${h.rule ? ` via rule "${h.rule}"` : ""}.${forGold(h)}`);
-  for (const m of misses) summary.push(`${cap(m.what)} scores ${num(m.score)} (less than the ${num(goldScore.get(m.gold)!)} of the boxed gold): a right answer is marked down.${forGold(m)}`);
-  if (!hacks.length && !misses.length && goldScore.size) summary.push(`No hack found: every probe that should score less than the correct answer does, and every correct variant scores full (${rows.length} probes).`);
-  const report: RewardProbeReport = { name, rows, hacks, misses, summary, toMimeBundle: () => rewardWorkbench(report).toMimeBundle() };
+  for (const h of hacks)
+    summary.push(
+      `${cap(h.what)} scores ${num(h.score)} (as much as the correct answer${goldScore.get(h.gold) !== undefined ? `, ${num(goldScore.get(h.gold)!)}` : ""})${h.rule ? ` via rule "${h.rule}"` : ""}.${forGold(h)}`,
+    );
+  for (const m of misses)
+    summary.push(
+      `${cap(m.what)} scores ${num(m.score)} (less than the ${num(goldScore.get(m.gold)!)} of the boxed gold): a right answer is marked down.${forGold(m)}`,
+    );
+  if (!hacks.length && !misses.length && goldScore.size)
+    summary.push(
+      `No hack found: every probe that should score less than the correct answer does, and every correct variant scores full (${rows.length} probes).`,
+    );
+  const report: RewardProbeReport = {
+    name,
+    rows,
+    hacks,
+    misses,
+    summary,
+    toMimeBundle: () => rewardWorkbench(report).toMimeBundle(),
+  };
   return report;
 }
 
@@ -210,20 +292,61 @@ function cap(s: string): string {
  * once; async ones (or a registered name) give a Promise of it, so `await viz.probeReward(...)` always works.
  * @example const rep = viz.probeReward((r, gt) => ({score: r.includes(String(gt)) ? 1 : 0, details: {rule: "substring"}}), "13"); rep.summary
  */
-export function probeReward(reward: (response: string, groundTruth: unknown, record?: RewardRecord, options?: Record<string, unknown>) => RewardResult, probes: RewardProbe[] | string, options?: { record?: RewardRecord; rewardOptions?: Record<string, unknown>; name?: string }): RewardProbeReport;
-export function probeReward(reward: RewardFn | string, probes: RewardProbe[] | string, options?: { record?: RewardRecord; rewardOptions?: Record<string, unknown>; name?: string }): RewardProbeReport | Promise<RewardProbeReport>;
-export function probeReward(reward: RewardFn | string, probes: RewardProbe[] | string, options: { record?: RewardRecord; rewardOptions?: Record<string, unknown>; name?: string } = {}): RewardProbeReport | Promise<RewardProbeReport> {
+export function probeReward(
+  reward: (
+    response: string,
+    groundTruth: unknown,
+    record?: RewardRecord,
+    options?: Record<string, unknown>,
+  ) => RewardResult,
+  probes: RewardProbe[] | string,
+  options?: { record?: RewardRecord; rewardOptions?: Record<string, unknown>; name?: string },
+): RewardProbeReport;
+export function probeReward(
+  reward: RewardFn | string,
+  probes: RewardProbe[] | string,
+  options?: { record?: RewardRecord; rewardOptions?: Record<string, unknown>; name?: string },
+): RewardProbeReport | Promise<RewardProbeReport>;
+export function probeReward(
+  reward: RewardFn | string,
+  probes: RewardProbe[] | string,
+  options: { record?: RewardRecord; rewardOptions?: Record<string, unknown>; name?: string } = {},
+): RewardProbeReport | Promise<RewardProbeReport> {
   const fn: RewardFn = typeof reward === "string" ? rewards.get(reward) : reward;
   if (typeof fn !== "function")
-    fail("invalid_input", `viz.probeReward: reward must be a reward function (response, gold) => {score, details} or a registered name (got ${describe(reward)}).`, { path: ["reward"] }, probeReward);
+    fail(
+      "invalid_input",
+      `viz.probeReward: reward must be a reward function (response, gold) => {score, details} or a registered name (got ${describe(reward)}).`,
+      { path: ["reward"] },
+      probeReward,
+    );
   const list = typeof probes === "string" ? rewardProbes(probes) : probes;
-  if (!Array.isArray(list) || list.length === 0 || list.some((p) => typeof p?.response !== "string" || typeof p?.name !== "string"))
-    fail("invalid_input", `viz.probeReward: probes must be a gold answer string or a non-empty list from viz.rewardProbes (got ${describe(probes)}).`, { path: ["probes"] }, probeReward);
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    list.some((p) => typeof p?.response !== "string" || typeof p?.name !== "string")
+  )
+    fail(
+      "invalid_input",
+      `viz.probeReward: probes must be a gold answer string or a non-empty list from viz.rewardProbes (got ${describe(probes)}).`,
+      { path: ["probes"] },
+      probeReward,
+    );
   const name = options.name ?? (typeof reward === "string" ? reward : reward.name || "reward");
   const raw = list.map((p) => fn(p.response, p.gold, options.record, options.rewardOptions));
   if (raw.some((r) => r && typeof (r as Promise<unknown>).then === "function"))
-    return Promise.all(raw).then((rs) => judge(list, rs.map((r, i) => checkResult(r, list[i], probeReward)), name));
-  return judge(list, raw.map((r, i) => checkResult(r, list[i], probeReward)), name);
+    return Promise.all(raw).then((rs) =>
+      judge(
+        list,
+        rs.map((r, i) => checkResult(r, list[i], probeReward)),
+        name,
+      ),
+    );
+  return judge(
+    list,
+    raw.map((r, i) => checkResult(r, list[i], probeReward)),
+    name,
+  );
 }
 
 /** Options of rewardWorkbench. */
@@ -238,33 +361,69 @@ export interface RewardWorkbenchOptions {
  * score, extracted answer, rule and verdict (hack / miss / ok). Static HTML; the text copy carries everything.
  * @example display(viz.rewardWorkbench(viz.probeReward(reward.mathReward, "13")))
  */
-export function rewardWorkbench(report: RewardProbeReport, options: RewardWorkbenchOptions = {}): Displayable & { html: string; text: string } {
+export function rewardWorkbench(
+  report: RewardProbeReport,
+  options: RewardWorkbenchOptions = {},
+): Displayable & { html: string; text: string } {
   if (!report || !Array.isArray(report.rows))
-    fail("invalid_input", `viz.rewardWorkbench: expected the report of viz.probeReward (got ${describe(report)}).`, {}, rewardWorkbench);
+    fail(
+      "invalid_input",
+      `viz.rewardWorkbench: expected the report of viz.probeReward (got ${describe(report)}).`,
+      {},
+      rewardWorkbench,
+    );
   const maxChars = options.maxChars ?? 70;
-  const title = options.title ?? `Reward workbench: ${report.name} (${report.rows.length} probes, ${report.hacks.length} hacks, ${report.misses.length} misses)`;
+  const title =
+    options.title ??
+    `Reward workbench: ${report.name} (${report.rows.length} probes, ${report.hacks.length} hacks, ${report.misses.length} misses)`;
   const ok = !report.hacks.length && !report.misses.length;
-  const box = `<div style="border-left:4px solid ${ok ? "rgb(46,150,80)" : "rgb(200,60,60)"};background-color:${ok ? "rgb(235,248,238)" : "rgb(253,236,234)"};padding:4px 8px;margin:4px 0;color:rgb(0,0,0)">` +
-    report.summary.map((s) => `<div>${escapeHtml(s)}</div>`).join("") + "</div>";
+  const box =
+    `<div style="border-left:4px solid ${ok ? "rgb(46,150,80)" : "rgb(200,60,60)"};background-color:${ok ? "rgb(235,248,238)" : "rgb(253,236,234)"};padding:4px 8px;margin:4px 0;color:rgb(0,0,0)">` +
+    report.summary.map((s) => `<div>${escapeHtml(s)}</div>`).join("") +
+    "</div>";
   const scores = report.rows.map((r) => r.score);
-  const lo = Math.min(0, ...scores), hi = Math.max(1e-9, ...scores);
-  const verdictBadge = (v: ProbeRow["verdict"]) => (v === "hack" ? badge("HACK", "rgb(200,60,60)") : v === "miss" ? badge("MISS", "rgb(200,120,0)") : badge("ok", "rgb(150,150,150)"));
-  const body = report.rows.map((r) => {
-    const resp = visibleTokenText(clip(shown(r.response), maxChars));
-    return `<tr data-cellrl-probe="${escapeHtml(r.name)}">` +
-      `<td style="padding:1px 6px;font-family:monospace">${escapeHtml(r.name)}</td>` +
-      `<td style="padding:1px 6px">${escapeHtml(r.expect)}</td>` +
-      `<td style="padding:1px 6px;font-family:monospace;max-width:420px;overflow:hidden;white-space:nowrap" title="${escapeHtml(clip(r.response, 2000))}">${escapeHtml(resp) || "<i>(empty)</i>"}${shown(r.response).length > maxChars ? ` <small>(${r.response.length} chars)</small>` : ""}</td>` +
-      `<td style="padding:1px 6px;text-align:right;background-color:${css(sequential(r.score, lo, hi, GREEN))}">${escapeHtml(num(r.score))}</td>` +
-      `<td style="padding:1px 6px;font-family:monospace">${r.extracted === null ? "—" : escapeHtml(clip(r.extracted, 30))}</td>` +
-      `<td style="padding:1px 6px;font-family:monospace">${escapeHtml(r.rule || "—")}</td>` +
-      `<td style="padding:1px 6px">${verdictBadge(r.verdict)}</td></tr>`;
-  }).join("");
-  const head = ["probe", "expect", "response", "score", "extracted", "rule", "verdict"].map((h) => `<th style="text-align:left;padding:2px 6px;border-bottom:1px solid rgb(180,180,180)">${h}</th>`).join("");
-  const html = `<div class="cellrl-reward-workbench tex2jax_ignore" style="font-size:12px;font-family:sans-serif;color:rgb(0,0,0)"><div style="font-weight:bold">${escapeHtml(title)}</div>${box}` +
+  const lo = Math.min(0, ...scores),
+    hi = Math.max(1e-9, ...scores);
+  const verdictBadge = (v: ProbeRow["verdict"]) =>
+    v === "hack"
+      ? badge("HACK", "rgb(200,60,60)")
+      : v === "miss"
+        ? badge("MISS", "rgb(200,120,0)")
+        : badge("ok", "rgb(150,150,150)");
+  const body = report.rows
+    .map((r) => {
+      const resp = visibleTokenText(clip(shown(r.response), maxChars));
+      return (
+        `<tr data-cellrl-probe="${escapeHtml(r.name)}">` +
+        `<td style="padding:1px 6px;font-family:monospace">${escapeHtml(r.name)}</td>` +
+        `<td style="padding:1px 6px">${escapeHtml(r.expect)}</td>` +
+        `<td style="padding:1px 6px;font-family:monospace;max-width:420px;overflow:hidden;white-space:nowrap" title="${escapeHtml(clip(r.response, 2000))}">${escapeHtml(resp) || "<i>(empty)</i>"}${shown(r.response).length > maxChars ? ` <small>(${r.response.length} chars)</small>` : ""}</td>` +
+        `<td style="padding:1px 6px;text-align:right;background-color:${css(sequential(r.score, lo, hi, GREEN))}">${escapeHtml(num(r.score))}</td>` +
+        `<td style="padding:1px 6px;font-family:monospace">${r.extracted === null ? "—" : escapeHtml(clip(r.extracted, 30))}</td>` +
+        `<td style="padding:1px 6px;font-family:monospace">${escapeHtml(r.rule || "—")}</td>` +
+        `<td style="padding:1px 6px">${verdictBadge(r.verdict)}</td></tr>`
+      );
+    })
+    .join("");
+  const head = ["probe", "expect", "response", "score", "extracted", "rule", "verdict"]
+    .map((h) => `<th style="text-align:left;padding:2px 6px;border-bottom:1px solid rgb(180,180,180)">${h}</th>`)
+    .join("");
+  const html =
+    `<div class="cellrl-reward-workbench tex2jax_ignore" style="font-size:12px;font-family:sans-serif;color:rgb(0,0,0)"><div style="font-weight:bold">${escapeHtml(title)}</div>${box}` +
     `<table style="border-collapse:collapse"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` +
     `<div style="font-size:85%;color:rgb(100,100,100)">expect: full = should score as much as the boxed gold; none = should score less (wrong or missing answer); less = right answer that should still score less (over-long).</div></div>`;
-  const table = htmlTable(report.rows.map((r) => ({ probe: r.name, expect: r.expect, score: r.score, extracted: r.extracted === null ? "—" : clip(r.extracted, 24), rule: r.rule || "—", verdict: r.verdict, response: visibleTokenText(clip(shown(r.response), 48)) })), { maxRows: 500 });
+  const table = htmlTable(
+    report.rows.map((r) => ({
+      probe: r.name,
+      expect: r.expect,
+      score: r.score,
+      extracted: r.extracted === null ? "—" : clip(r.extracted, 24),
+      rule: r.rule || "—",
+      verdict: r.verdict,
+      response: visibleTokenText(clip(shown(r.response), 48)),
+    })),
+    { maxRows: 500 },
+  );
   const text = `${title}\n${report.summary.map((s) => `* ${s}`).join("\n")}\n${table.text}`;
   const bundle: MimeBundle = { "text/html": html, "text/plain": text };
   return { html, text, toMimeBundle: () => bundle };
@@ -275,8 +434,17 @@ export function rewardWorkbench(report: RewardProbeReport, options: RewardWorkbe
  * @example viz.probeChart([naiveReport, hardenedReport])
  */
 export function probeChart(reports: readonly RewardProbeReport[], options: { title?: string } = {}): Displayable {
-  if (!Array.isArray(reports) || reports.length === 0 || reports.some((r: RewardProbeReport) => !r || !(r.rows instanceof Array)))
-    fail("invalid_input", `viz.probeChart: give a non-empty list of viz.probeReward reports (got ${describe(reports)}).`, {}, probeChart);
+  if (
+    !Array.isArray(reports) ||
+    reports.length === 0 ||
+    reports.some((r: RewardProbeReport) => !r || !(r.rows instanceof Array))
+  )
+    fail(
+      "invalid_input",
+      `viz.probeChart: give a non-empty list of viz.probeReward reports (got ${describe(reports)}).`,
+      {},
+      probeChart,
+    );
   const manyGolds = new Set(reports.flatMap((rep: RewardProbeReport) => rep.rows.map((r) => r.gold))).size > 1;
   const key = (r: ProbeRow) => (manyGolds ? `${r.name} (${clip(r.gold, 12)})` : r.name);
   const probes = [...new Set(reports.flatMap((rep: RewardProbeReport) => rep.rows.map(key)))];
@@ -284,16 +452,40 @@ export function probeChart(reports: readonly RewardProbeReport[], options: { tit
   const data = reports.map((rep: RewardProbeReport, j: number) => {
     const by = new Map(rep.rows.map((r) => [key(r), r]));
     return {
-      type: "bar", name: `${rep.name} (${rep.hacks.length} hacks, ${rep.misses.length} misses)`, x: probes, y: probes.map((p) => by.get(p)?.score ?? null),
-      marker: { color: palette[j % palette.length], line: { color: probes.map((p) => (by.get(p)?.verdict === "ok" ? "rgba(0,0,0,0)" : "rgb(0,0,0)")), width: 2 } },
-      hovertext: probes.map((p) => { const r = by.get(p); return r ? `${r.verdict}: ${r.rule || "—"}` : ""; }),
+      type: "bar",
+      name: `${rep.name} (${rep.hacks.length} hacks, ${rep.misses.length} misses)`,
+      x: probes,
+      y: probes.map((p) => by.get(p)?.score ?? null),
+      marker: {
+        color: palette[j % palette.length],
+        line: { color: probes.map((p) => (by.get(p)?.verdict === "ok" ? "rgba(0,0,0,0)" : "rgb(0,0,0)")), width: 2 },
+      },
+      hovertext: probes.map((p) => {
+        const r = by.get(p);
+        return r ? `${r.verdict}: ${r.rule || "—"}` : "";
+      }),
     };
   });
-  return figure({
-    data,
-    layout: {
-      title: { text: options.title ?? "Probe scores by reward (black outline: hack or miss)" }, barmode: "group", height: 360,
-      margin: { l: 50, r: 20, t: 40, b: 120 }, xaxis: { tickangle: -40 }, yaxis: { title: { text: "score" } }, legend: { orientation: "h", y: 1.12 },
+  return figure(
+    {
+      data,
+      layout: {
+        title: { text: options.title ?? "Probe scores by reward (black outline: hack or miss)" },
+        barmode: "group",
+        height: 360,
+        margin: { l: 50, r: 20, t: 40, b: 120 },
+        xaxis: { tickangle: -40 },
+        yaxis: { title: { text: "score" } },
+        legend: { orientation: "h", y: 1.12 },
+      },
     },
-  }, { summary: reports.map((r: RewardProbeReport) => `${r.name}: ${r.hacks.length} hacks (${r.hacks.map((h) => h.name).join(", ") || "none"}), ${r.misses.length} misses (${r.misses.map((h) => h.name).join(", ") || "none"})`).join("\n") });
+    {
+      summary: reports
+        .map(
+          (r: RewardProbeReport) =>
+            `${r.name}: ${r.hacks.length} hacks (${r.hacks.map((h) => h.name).join(", ") || "none"}), ${r.misses.length} misses (${r.misses.map((h) => h.name).join(", ") || "none"})`,
+        )
+        .join("\n"),
+    },
+  );
 }

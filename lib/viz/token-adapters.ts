@@ -36,7 +36,12 @@ export interface TokenBatch {
  */
 export function tokenStrings(tokenizer: Tokenizer, ids: ArrayLike<number>): string[] {
   if (!tokenizer || typeof tokenizer.decode !== "function")
-    fail("invalid_input", `viz.tokenStrings: tokenizer must implement decode (got ${describe(tokenizer)}). Pass the policy's tokenizer (policy.tokenizer).`, { path: ["tokenizer"] }, tokenStrings);
+    fail(
+      "invalid_input",
+      `viz.tokenStrings: tokenizer must implement decode (got ${describe(tokenizer)}). Pass the policy's tokenizer (policy.tokenizer).`,
+      { path: ["tokenizer"] },
+      tokenStrings,
+    );
   const out: string[] = [];
   for (let i = 0; i < ids.length; i++) {
     const s = tokenizer.decode([ids[i]]);
@@ -50,21 +55,47 @@ function isMatrix(x: unknown): x is TokenMatrix {
 }
 
 function rowsOf(x: unknown, what: string, from: Function): readonly ArrayLike<number>[] {
-  if (!isMatrix(x)) fail("invalid_input", `${what} must be a [B, T] array of rows (got ${describe(x)}). Tensors: pass await t.array().`, {}, from);
+  if (!isMatrix(x))
+    fail(
+      "invalid_input",
+      `${what} must be a [B, T] array of rows (got ${describe(x)}). Tensors: pass await t.array().`,
+      {},
+      from,
+    );
   return x;
 }
 
-function elementwise(from: Function, fn: string, inputs: Record<string, unknown>, f: (...xs: number[]) => number): number[][] {
+function elementwise(
+  from: Function,
+  fn: string,
+  inputs: Record<string, unknown>,
+  f: (...xs: number[]) => number,
+): number[][] {
   const names = Object.keys(inputs);
   const mats = names.map((n) => (isMatrix(inputs[n]) ? (inputs[n] as TokenMatrix) : [inputs[n] as ArrayLike<number>]));
   for (const [j, m] of mats.entries()) {
     if (!m.every((r) => r && typeof r.length === "number"))
-      fail("invalid_input", `viz.${fn}: ${names[j]} must be a [B, T] matrix or a [T] array (got ${describe(inputs[names[j]])}).`, { path: [names[j]] }, from);
+      fail(
+        "invalid_input",
+        `viz.${fn}: ${names[j]} must be a [B, T] matrix or a [T] array (got ${describe(inputs[names[j]])}).`,
+        { path: [names[j]] },
+        from,
+      );
     if (m.length !== mats[0].length)
-      fail("shape_mismatch", `viz.${fn}: ${names[j]} has ${m.length} rows but ${names[0]} has ${mats[0].length}; give all inputs the same [B, T] shape.`, { path: [names[j]] }, from);
+      fail(
+        "shape_mismatch",
+        `viz.${fn}: ${names[j]} has ${m.length} rows but ${names[0]} has ${mats[0].length}; give all inputs the same [B, T] shape.`,
+        { path: [names[j]] },
+        from,
+      );
     m.forEach((r, b) => {
       if (r.length !== mats[0][b].length)
-        fail("shape_mismatch", `viz.${fn}: row ${b} of ${names[j]} has ${r.length} entries but ${names[0]} has ${mats[0][b].length}.`, { path: [names[j], b] }, from);
+        fail(
+          "shape_mismatch",
+          `viz.${fn}: row ${b} of ${names[j]} has ${r.length} entries but ${names[0]} has ${mats[0][b].length}.`,
+          { path: [names[j], b] },
+          from,
+        );
     });
   }
   return mats[0].map((r, b) => Array.from({ length: r.length }, (_, t) => f(...mats.map((m) => Number(m[b][t])))));
@@ -86,7 +117,11 @@ export interface LossWeightOptions {
  * Defaults of lossWeights.
  * @example viz.lossWeightDefaults.clip // 0.2
  */
-export const lossWeightDefaults = { loss: "ppo-clip", clip: 0.2 as number | [number, number], clipC: 3 as number | null };
+export const lossWeightDefaults = {
+  loss: "ppo-clip",
+  clip: 0.2 as number | [number, number],
+  clipC: 3 as number | null,
+};
 
 /**
  * Per-token loss weights of a policy-gradient step, as the variant itself reports them (update.policyLoss's per-token
@@ -100,26 +135,52 @@ export function lossWeights(
   inputs: { logp: TokenMatrix; oldLogp: TokenMatrix; adv: ArrayLike<number> | TokenMatrix; mask?: TokenMatrix },
   options: LossWeightOptions = {},
 ): { ratio: number[][]; weight: number[][]; clipped: number[][]; effective: number[][] } {
-  const { loss = lossWeightDefaults.loss, clip = lossWeightDefaults.clip, clipC = lossWeightDefaults.clipC, ...rest } = options ?? {};
-  const [lo, hi] = typeof clip === "number" ? [clip, clip] : Array.isArray(clip) && clip.length === 2 ? clip : [NaN, NaN];
+  const {
+    loss = lossWeightDefaults.loss,
+    clip = lossWeightDefaults.clip,
+    clipC = lossWeightDefaults.clipC,
+    ...rest
+  } = options ?? {};
+  const [lo, hi] =
+    typeof clip === "number" ? [clip, clip] : Array.isArray(clip) && clip.length === 2 ? clip : [NaN, NaN];
   if (!(lo >= 0 && lo < 1) || !(hi >= 0 && Number.isFinite(hi)))
-    fail("invalid_option", `viz.lossWeights: options.clip is ${describe(clip)} (expected ε in [0, 1) or [ε_low, ε_high], e.g. [0.2, 0.28]).`, { path: ["options", "clip"] }, lossWeights);
+    fail(
+      "invalid_option",
+      `viz.lossWeights: options.clip is ${describe(clip)} (expected ε in [0, 1) or [ε_low, ε_high], e.g. [0.2, 0.28]).`,
+      { path: ["options", "clip"] },
+      lossWeights,
+    );
   const logp = rowsOf(inputs?.logp, "viz.lossWeights: inputs.logp", lossWeights);
-  const adv = isMatrix(inputs.adv) ? inputs.adv : logp.map((r, b) => {
-    const a = inputs.adv as ArrayLike<number>;
-    if (!a || a.length !== logp.length)
-      fail("shape_mismatch", `viz.lossWeights: inputs.adv has ${a?.length ?? describe(a)} entries but logp has ${logp.length} rows; give one advantage per sequence or a [B, T] matrix.`, { path: ["inputs", "adv"] }, lossWeights);
-    return new Array<number>(r.length).fill(Number(a[b]));
-  });
+  const adv = isMatrix(inputs.adv)
+    ? inputs.adv
+    : logp.map((r, b) => {
+        const a = inputs.adv as ArrayLike<number>;
+        if (!a || a.length !== logp.length)
+          fail(
+            "shape_mismatch",
+            `viz.lossWeights: inputs.adv has ${a?.length ?? describe(a)} entries but logp has ${logp.length} rows; give one advantage per sequence or a [B, T] matrix.`,
+            { path: ["inputs", "adv"] },
+            lossWeights,
+          );
+        return new Array<number>(r.length).fill(Number(a[b]));
+      });
   // Shape checks (same [B, T] for every input, rows may differ in length), then padded to a rectangle for the loss.
   const old = elementwise(lossWeights, "lossWeights", { logp, oldLogp: inputs.oldLogp }, (_, b) => b);
   const A = elementwise(lossWeights, "lossWeights", { logp, adv }, (_, a) => a);
-  const mask = inputs.mask ? elementwise(lossWeights, "lossWeights", { logp, mask: inputs.mask }, (_, k) => (k ? 1 : 0)) : logp.map((r) => new Array<number>(r.length).fill(1));
+  const mask = inputs.mask
+    ? elementwise(lossWeights, "lossWeights", { logp, mask: inputs.mask }, (_, k) => (k ? 1 : 0))
+    : logp.map((r) => new Array<number>(r.length).fill(1));
   const T = Math.max(...logp.map((r) => r.length));
-  const pad = (m: readonly ArrayLike<number>[]) => m.map((r) => Array.from({ length: T }, (_, t) => (t < r.length ? Number(r[t]) : 0)));
-  const d = policyLossTokens(loss, { logp: pad(logp), oldLogp: pad(old), adv: pad(A), mask: pad(mask) }, { ...rest, clip, clipC });
+  const pad = (m: readonly ArrayLike<number>[]) =>
+    m.map((r) => Array.from({ length: T }, (_, t) => (t < r.length ? Number(r[t]) : 0)));
+  const d = policyLossTokens(
+    loss,
+    { logp: pad(logp), oldLogp: pad(old), adv: pad(A), mask: pad(mask) },
+    { ...rest, clip, clipC },
+  );
   const cut = (m: number[][]) => m.map((r, b) => r.slice(0, logp[b].length));
-  const ratio = cut(d.ratio), clipped = cut(d.clipped);
+  const ratio = cut(d.ratio),
+    clipped = cut(d.clipped);
   const weight = ratio.map((r, b) => r.map((x, t) => (mask[b][t] ? A[b][t] * x : 0)));
   const effective = cut(d.grad).map((r) => r.map((g) => (g === 0 ? 0 : -g)));
   return { ratio, weight, clipped, effective };
@@ -130,7 +191,10 @@ export function lossWeights(
  * k1 = x, k2 = x²/2, k3 = e^(−x) + x − 1 (clamped to [−10, 10] as verl does; `clamp: false` for the raw value). Host arrays.
  * @example const {k1, k2, k3} = viz.tokenKl({logp: pol.logp, refLogp: ref.logp})
  */
-export function tokenKl(inputs: { logp: TokenMatrix | ArrayLike<number>; refLogp: TokenMatrix | ArrayLike<number> }, options: { clamp?: boolean } = {}): { k1: number[][]; k2: number[][]; k3: number[][] } {
+export function tokenKl(
+  inputs: { logp: TokenMatrix | ArrayLike<number>; refLogp: TokenMatrix | ArrayLike<number> },
+  options: { clamp?: boolean } = {},
+): { k1: number[][]; k2: number[][]; k3: number[][] } {
   if (!inputs || inputs.logp === undefined || inputs.refLogp === undefined)
     fail("invalid_input", `viz.tokenKl: expected {logp, refLogp} (got ${describe(inputs)}).`, {}, tokenKl);
   const x = elementwise(tokenKl, "tokenKl", { logp: inputs.logp, refLogp: inputs.refLogp }, (a, b) => a - b);
@@ -142,10 +206,23 @@ export function tokenKl(inputs: { logp: TokenMatrix | ArrayLike<number>; refLogp
  * Teacher minus student logprob of each sampled token (> 0: the teacher likes the token more than the student does).
  * @example const gap = viz.teacherGap({studentLogp: s.logp, teacherLogp: t.logp})
  */
-export function teacherGap(inputs: { studentLogp: TokenMatrix | ArrayLike<number>; teacherLogp: TokenMatrix | ArrayLike<number> }): number[][] {
+export function teacherGap(inputs: {
+  studentLogp: TokenMatrix | ArrayLike<number>;
+  teacherLogp: TokenMatrix | ArrayLike<number>;
+}): number[][] {
   if (!inputs || inputs.studentLogp === undefined || inputs.teacherLogp === undefined)
-    fail("invalid_input", `viz.teacherGap: expected {studentLogp, teacherLogp} (got ${describe(inputs)}).`, {}, teacherGap);
-  return elementwise(teacherGap, "teacherGap", { teacherLogp: inputs.teacherLogp, studentLogp: inputs.studentLogp }, (t, s) => t - s);
+    fail(
+      "invalid_input",
+      `viz.teacherGap: expected {studentLogp, teacherLogp} (got ${describe(inputs)}).`,
+      {},
+      teacherGap,
+    );
+  return elementwise(
+    teacherGap,
+    "teacherGap",
+    { teacherLogp: inputs.teacherLogp, studentLogp: inputs.studentLogp },
+    (t, s) => t - s,
+  );
 }
 
 /** Options of rolloutTokens. */
@@ -167,10 +244,20 @@ export interface RolloutTokensOptions {
  */
 export function rolloutTokens(ro: RolloutLike, i: number, options: RolloutTokensOptions): TokenSeries {
   if (!ro || !Array.isArray(ro.ids) || !Array.isArray(ro.responseIds) || typeof ro.promptLength !== "number")
-    fail("invalid_input", `viz.rolloutTokens: expected a Rollout (ids, responseIds, promptLength) (got ${describe(ro)}).`, {}, rolloutTokens);
+    fail(
+      "invalid_input",
+      `viz.rolloutTokens: expected a Rollout (ids, responseIds, promptLength) (got ${describe(ro)}).`,
+      {},
+      rolloutTokens,
+    );
   const B = ro.ids.length;
   if (!Number.isInteger(i) || i < 0 || i >= B)
-    fail("invalid_input", `viz.rolloutTokens: row ${describe(i)} is out of range (expected an integer in [0, ${B})).`, { got: i }, rolloutTokens);
+    fail(
+      "invalid_input",
+      `viz.rolloutTokens: row ${describe(i)} is out of range (expected an integer in [0, ${B})).`,
+      { got: i },
+      rolloutTokens,
+    );
   const { tokenizer, values = {}, prompt = false } = options ?? ({} as RolloutTokensOptions);
   const P = ro.promptLength;
   const len = ro.responseIds[i].length;
@@ -187,17 +274,39 @@ export function rolloutTokens(ro: RolloutLike, i: number, options: RolloutTokens
   for (const [name, v] of Object.entries(values)) {
     if (isMatrix(v)) {
       if (v.length !== B)
-        fail("shape_mismatch", `viz.rolloutTokens: values.${name} has ${v.length} rows but the rollout has ${B}. Pass a [B, T] matrix aligned with ro.ids, or one value per row.`, { path: ["values", name] }, rolloutTokens);
+        fail(
+          "shape_mismatch",
+          `viz.rolloutTokens: values.${name} has ${v.length} rows but the rollout has ${B}. Pass a [B, T] matrix aligned with ro.ids, or one value per row.`,
+          { path: ["values", name] },
+          rolloutTokens,
+        );
       const r = v[i];
       if (r.length === T) out[name] = Array.from(r).slice(start, P + len);
       else if (r.length === len) out[name] = [...new Array<number>(P - start).fill(NaN), ...Array.from(r)];
-      else fail("shape_mismatch", `viz.rolloutTokens: row ${i} of values.${name} has ${r.length} entries (expected ${T}, tokens-aligned like ro.ids, or ${len}, the response only).`, { path: ["values", name, i] }, rolloutTokens);
+      else
+        fail(
+          "shape_mismatch",
+          `viz.rolloutTokens: row ${i} of values.${name} has ${r.length} entries (expected ${T}, tokens-aligned like ro.ids, or ${len}, the response only).`,
+          { path: ["values", name, i] },
+          rolloutTokens,
+        );
     } else if (v && typeof (v as ArrayLike<number>).length === "number") {
       const a = v as ArrayLike<number>;
       if (a.length !== B)
-        fail("shape_mismatch", `viz.rolloutTokens: values.${name} has ${a.length} entries but the rollout has ${B} rows. A vector gives one value per completion.`, { path: ["values", name] }, rolloutTokens);
+        fail(
+          "shape_mismatch",
+          `viz.rolloutTokens: values.${name} has ${a.length} entries but the rollout has ${B} rows. A vector gives one value per completion.`,
+          { path: ["values", name] },
+          rolloutTokens,
+        );
       out[name] = ids.map((_, t) => (start + t < P ? NaN : Number(a[i])));
-    } else fail("invalid_input", `viz.rolloutTokens: values.${name} must be a [B, T] matrix or a [B] vector (got ${describe(v)}).`, { path: ["values", name] }, rolloutTokens);
+    } else
+      fail(
+        "invalid_input",
+        `viz.rolloutTokens: values.${name} must be a [B, T] matrix or a [B] vector (got ${describe(v)}).`,
+        { path: ["values", name] },
+        rolloutTokens,
+      );
   }
   return { tokens: tokenStrings(tokenizer, ids), values: out, mask: ids.map((_, t) => (start + t < P ? 0 : 1)) };
 }
@@ -215,15 +324,37 @@ export interface LogprobsLike {
  * padding dropped, unscored (prompt) tokens greyed. `extra` adds more [B, T] series (e.g. a teacher gap).
  * @example const lp = model.logprobs(m, ro, {topK: 5}); viz.tokenView(viz.logprobTokens(ro, lp, 0, {tokenizer: tok}), {color: "logp", underline: "entropy"})
  */
-export function logprobTokens(batch: TokenBatch, lp: LogprobsLike, i: number, options: { tokenizer: Tokenizer; extra?: Record<string, TokenMatrix> }): TokenSeries {
+export function logprobTokens(
+  batch: TokenBatch,
+  lp: LogprobsLike,
+  i: number,
+  options: { tokenizer: Tokenizer; extra?: Record<string, TokenMatrix> },
+): TokenSeries {
   const ids = rowsOf(batch?.ids, "viz.logprobTokens: batch.ids", logprobTokens);
   if (!lp || !Array.isArray(lp.logp) || !Array.isArray(lp.mask))
-    fail("invalid_input", `viz.logprobTokens: expected the result of model.logprobs ({logp, mask, entropy?, topK?}) (got ${describe(lp)}).`, {}, logprobTokens);
+    fail(
+      "invalid_input",
+      `viz.logprobTokens: expected the result of model.logprobs ({logp, mask, entropy?, topK?}) (got ${describe(lp)}).`,
+      {},
+      logprobTokens,
+    );
   if (lp.logp.length !== ids.length || lp.logp[0]?.length !== ids[0]?.length)
-    fail("shape_mismatch", `viz.logprobTokens: logp is [${lp.logp.length}, ${lp.logp[0]?.length}] but batch.ids is [${ids.length}, ${ids[0]?.length}]. Use align: "tokens" (the default) in model.logprobs.`, {}, logprobTokens);
+    fail(
+      "shape_mismatch",
+      `viz.logprobTokens: logp is [${lp.logp.length}, ${lp.logp[0]?.length}] but batch.ids is [${ids.length}, ${ids[0]?.length}]. Use align: "tokens" (the default) in model.logprobs.`,
+      {},
+      logprobTokens,
+    );
   if (!Number.isInteger(i) || i < 0 || i >= ids.length)
-    fail("invalid_input", `viz.logprobTokens: row ${describe(i)} is out of range (expected an integer in [0, ${ids.length})).`, { got: i }, logprobTokens);
-  const attn = batch.attentionMask ? rowsOf(batch.attentionMask, "viz.logprobTokens: batch.attentionMask", logprobTokens)[i] : null;
+    fail(
+      "invalid_input",
+      `viz.logprobTokens: row ${describe(i)} is out of range (expected an integer in [0, ${ids.length})).`,
+      { got: i },
+      logprobTokens,
+    );
+  const attn = batch.attentionMask
+    ? rowsOf(batch.attentionMask, "viz.logprobTokens: batch.attentionMask", logprobTokens)[i]
+    : null;
   const keep: number[] = [];
   for (let t = 0; t < ids[i].length; t++) if (!attn || attn[t]) keep.push(t);
   const pick = (m: readonly ArrayLike<number>[]) => keep.map((t) => Number(m[i][t]));
@@ -231,14 +362,32 @@ export function logprobTokens(batch: TokenBatch, lp: LogprobsLike, i: number, op
   if (lp.entropy) values.entropy = pick(lp.entropy);
   for (const [k, m] of Object.entries(options?.extra ?? {})) {
     if (!isMatrix(m) || m.length !== ids.length || m[i].length !== ids[i].length)
-      fail("shape_mismatch", `viz.logprobTokens: extra.${k} must be a [B, T] matrix like batch.ids (got ${describe(m)}).`, { path: ["extra", k] }, logprobTokens);
+      fail(
+        "shape_mismatch",
+        `viz.logprobTokens: extra.${k} must be a [B, T] matrix like batch.ids (got ${describe(m)}).`,
+        { path: ["extra", k] },
+        logprobTokens,
+      );
     values[k] = pick(m);
   }
   const tokenizer = options?.tokenizer;
   const topk = lp.topK
-    ? keep.map((t) => (lp.topK!.ids[i][t] ?? []).map((id, j) => ({ token: tokenStrings(tokenizer, [id])[0], logp: lp.topK!.logp[i][t][j] })))
+    ? keep.map((t) =>
+        (lp.topK!.ids[i][t] ?? []).map((id, j) => ({
+          token: tokenStrings(tokenizer, [id])[0],
+          logp: lp.topK!.logp[i][t][j],
+        })),
+      )
     : undefined;
-  return { tokens: tokenStrings(tokenizer, keep.map((t) => Number(ids[i][t]))), values, mask: pick(lp.mask), topk };
+  return {
+    tokens: tokenStrings(
+      tokenizer,
+      keep.map((t) => Number(ids[i][t])),
+    ),
+    values,
+    mask: pick(lp.mask),
+    topk,
+  };
 }
 
 /** One variant of update.compareLosses as far as the adapter reads it. */
@@ -256,15 +405,38 @@ export interface LabVariantLike {
  * reports it. Pass the batch given to compareLosses.
  * @example viz.tokenView(viz.labTokens(batch, lab.variants[0], 0, {tokenizer: tok}), {color: "push"})
  */
-export function labTokens(batch: TokenBatch & { responseMask?: readonly ArrayLike<number>[] | unknown | null }, variant: LabVariantLike, i: number, options: { tokenizer: Tokenizer; prompt?: boolean }): TokenSeries {
+export function labTokens(
+  batch: TokenBatch & { responseMask?: readonly ArrayLike<number>[] | unknown | null },
+  variant: LabVariantLike,
+  i: number,
+  options: { tokenizer: Tokenizer; prompt?: boolean },
+): TokenSeries {
   if (!variant || !Array.isArray(variant.tokenWeights) || !Array.isArray(variant.logpChange))
-    fail("invalid_input", `viz.labTokens: expected a variant of update.compareLosses(...).variants (got ${describe(variant)}).`, {}, labTokens);
+    fail(
+      "invalid_input",
+      `viz.labTokens: expected a variant of update.compareLosses(...).variants (got ${describe(variant)}).`,
+      {},
+      labTokens,
+    );
   const ids = rowsOf(batch?.ids, "viz.labTokens: batch.ids", labTokens);
   if (!Number.isInteger(i) || i < 0 || i >= ids.length)
-    fail("invalid_input", `viz.labTokens: row ${describe(i)} is out of range (expected an integer in [0, ${ids.length})).`, { got: i }, labTokens);
+    fail(
+      "invalid_input",
+      `viz.labTokens: row ${describe(i)} is out of range (expected an integer in [0, ${ids.length})).`,
+      { got: i },
+      labTokens,
+    );
   if (variant.tokenWeights.length !== ids.length || variant.tokenWeights[i].length !== ids[i].length)
-    fail("shape_mismatch", `viz.labTokens: variant "${variant.name}" is [${variant.tokenWeights.length}, ${variant.tokenWeights[i]?.length}] but batch.ids is [${ids.length}, ${ids[i].length}]; pass the batch given to compareLosses.`, {}, labTokens);
-  const values: Record<string, TokenMatrix> = { push: variant.tokenWeights.map((r) => Array.from(r, (x: number) => (x === 0 ? 0 : -x))), dlogp: variant.logpChange };
+    fail(
+      "shape_mismatch",
+      `viz.labTokens: variant "${variant.name}" is [${variant.tokenWeights.length}, ${variant.tokenWeights[i]?.length}] but batch.ids is [${ids.length}, ${ids[i].length}]; pass the batch given to compareLosses.`,
+      {},
+      labTokens,
+    );
+  const values: Record<string, TokenMatrix> = {
+    push: variant.tokenWeights.map((r) => Array.from(r, (x: number) => (x === 0 ? 0 : -x))),
+    dlogp: variant.logpChange,
+  };
   if (variant.clipped) values.clipped = variant.clipped;
   return maskedRow(batch, ids, i, values, options, labTokens);
 }
@@ -273,7 +445,14 @@ export function labTokens(batch: TokenBatch & { responseMask?: readonly ArrayLik
  * Pick the attended tokens of row i (only the response unless `prompt`) with their values and the response mask.
  * @example maskedRow(batch, batch.ids, 0, {delta: rep.delta}, {tokenizer: tok}, replayView).tokens
  */
-export function maskedRow(batch: TokenBatch & { responseMask?: unknown }, ids: readonly ArrayLike<number>[], i: number, values: Record<string, TokenMatrix>, options: { tokenizer: Tokenizer; prompt?: boolean }, from: Function): TokenSeries {
+export function maskedRow(
+  batch: TokenBatch & { responseMask?: unknown },
+  ids: readonly ArrayLike<number>[],
+  i: number,
+  values: Record<string, TokenMatrix>,
+  options: { tokenizer: Tokenizer; prompt?: boolean },
+  from: Function,
+): TokenSeries {
   const attn = batch.attentionMask ? rowsOf(batch.attentionMask, "batch.attentionMask", from)[i] : null;
   const resp = batch.responseMask ? rowsOf(batch.responseMask, "batch.responseMask", from)[i] : null;
   const keep: number[] = [];
@@ -285,7 +464,10 @@ export function maskedRow(batch: TokenBatch & { responseMask?: unknown }, ids: r
   const out: Record<string, number[]> = {};
   for (const [k, m] of Object.entries(values)) out[k] = keep.map((t) => Number(m[i][t]));
   return {
-    tokens: tokenStrings(options.tokenizer, keep.map((t) => Number(ids[i][t]))),
+    tokens: tokenStrings(
+      options.tokenizer,
+      keep.map((t) => Number(ids[i][t])),
+    ),
     values: out,
     mask: keep.map((t) => (resp ? (resp[t] ? 1 : 0) : 1)),
   };

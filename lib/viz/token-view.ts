@@ -63,7 +63,10 @@ interface Painter {
 function painter(name: string, vals: number[], scale: TokenScale): Painter {
   if (scale.type === "surprisal") {
     const max = scale.max ?? Math.max(1e-6, finiteMax(vals.map((v) => -v)));
-    return { color: (v) => sequential(-v, 0, max, POSITIVE), legend: `${name}: white = 0 (certain) … red = −${num(max)} (surprising)` };
+    return {
+      color: (v) => sequential(-v, 0, max, POSITIVE),
+      legend: `${name}: white = 0 (certain) … red = −${num(max)} (surprising)`,
+    };
   }
   if (scale.type === "sequential") {
     const lo = scale.lo ?? 0;
@@ -77,9 +80,16 @@ function painter(name: string, vals: number[], scale: TokenScale): Painter {
 function gradientBar(p: Painter, scale: TokenScale, vals: number[]): string {
   const n = 12;
   let lo: number, hi: number;
-  if (scale.type === "surprisal") { hi = 0; lo = -(scale.max ?? Math.max(1e-6, finiteMax(vals.map((v) => -v)))); }
-  else if (scale.type === "sequential") { lo = scale.lo ?? 0; hi = scale.hi ?? Math.max(lo + 1e-6, finiteMax(vals)); }
-  else { hi = scale.max ?? Math.max(1e-6, finiteMax(vals.map(Math.abs))); lo = -hi; }
+  if (scale.type === "surprisal") {
+    hi = 0;
+    lo = -(scale.max ?? Math.max(1e-6, finiteMax(vals.map((v) => -v))));
+  } else if (scale.type === "sequential") {
+    lo = scale.lo ?? 0;
+    hi = scale.hi ?? Math.max(lo + 1e-6, finiteMax(vals));
+  } else {
+    hi = scale.max ?? Math.max(1e-6, finiteMax(vals.map(Math.abs)));
+    lo = -hi;
+  }
   const cells = Array.from({ length: n }, (_, i) => {
     const v = lo + ((hi - lo) * i) / (n - 1);
     return `<span style="display:inline-block;width:14px;height:10px;background-color:${css(p.color(v))}"></span>`;
@@ -94,28 +104,53 @@ function gradientBar(p: Painter, scale: TokenScale, vals: number[]): string {
  */
 export function tokenView(series: TokenSeries, options: TokenViewOptions = {}): View {
   const { tokens, values = {}, mask, topk } = series;
-  if (!Array.isArray(tokens)) fail("invalid_input", "viz.tokenView: tokens must be an array of strings.", { path: ["tokens"] }, tokenView);
+  if (!Array.isArray(tokens))
+    fail("invalid_input", "viz.tokenView: tokens must be an array of strings.", { path: ["tokens"] }, tokenView);
   const T = tokens.length;
   for (const [k, v] of Object.entries(values))
     if (v.length !== T)
-      fail("shape_mismatch", `viz.tokenView: values.${k} has ${v.length} entries but there are ${T} tokens; align them (e.g. drop the prompt part).`, {
-        path: ["values", k],
-      }, tokenView);
-  if (mask && mask.length !== T) fail("shape_mismatch", `viz.tokenView: mask has ${mask.length} entries but there are ${T} tokens.`, { path: ["mask"] }, tokenView);
+      fail(
+        "shape_mismatch",
+        `viz.tokenView: values.${k} has ${v.length} entries but there are ${T} tokens; align them (e.g. drop the prompt part).`,
+        {
+          path: ["values", k],
+        },
+        tokenView,
+      );
+  if (mask && mask.length !== T)
+    fail(
+      "shape_mismatch",
+      `viz.tokenView: mask has ${mask.length} entries but there are ${T} tokens.`,
+      { path: ["mask"] },
+      tokenView,
+    );
   const names = Object.keys(values);
   const colorName = options.color ?? names[0];
-  for (const [opt, name] of [["color", colorName], ["underline", options.underline], ["overline", options.overline]] as const)
+  for (const [opt, name] of [
+    ["color", colorName],
+    ["underline", options.underline],
+    ["overline", options.overline],
+  ] as const)
     if (name !== undefined && !(name in values))
-      fail("invalid_option", `viz.tokenView: ${opt} ${JSON.stringify(name)} is not a series (known: ${names.join(", ") || "none"}).`, {
-        path: ["options", opt],
-      }, tokenView);
+      fail(
+        "invalid_option",
+        `viz.tokenView: ${opt} ${JSON.stringify(name)} is not a series (known: ${names.join(", ") || "none"}).`,
+        {
+          path: ["options", opt],
+        },
+        tokenView,
+      );
   const inMask = (i: number) => !mask || mask[i] !== 0;
   const arr = (name: string) => Array.from(values[name], Number);
   const masked = (xs: number[]) => xs.filter((_, i) => inMask(i));
-  const bgScale = colorName ? options.scale ?? defaultScale(colorName) : null;
+  const bgScale = colorName ? (options.scale ?? defaultScale(colorName)) : null;
   const bg = colorName && bgScale ? painter(colorName, masked(arr(colorName)), bgScale) : null;
-  const under = options.underline ? painter(options.underline, masked(arr(options.underline)), defaultScale(options.underline)) : null;
-  const over = options.overline ? painter(options.overline, masked(arr(options.overline)), defaultScale(options.overline)) : null;
+  const under = options.underline
+    ? painter(options.underline, masked(arr(options.underline)), defaultScale(options.underline))
+    : null;
+  const over = options.overline
+    ? painter(options.overline, masked(arr(options.overline)), defaultScale(options.overline))
+    : null;
   const cols = Object.fromEntries(names.map((n) => [n, arr(n)]));
 
   const spans: string[] = [];
@@ -123,28 +158,42 @@ export function tokenView(series: TokenSeries, options: TokenViewOptions = {}): 
     const tok = tokens[i];
     const on = inMask(i);
     const c: RGB = on && bg && colorName ? bg.color(cols[colorName][i]) : on ? [255, 255, 255] : [236, 236, 236];
-    const fg = on ? textOn(c) : [130, 130, 130] as RGB;
+    const fg = on ? textOn(c) : ([130, 130, 130] as RGB);
     let title = `#${i} ${JSON.stringify(tok)}`;
     for (const n of names) title += ` | ${n}=${num(cols[n][i], 4)}`;
-    if (topk?.[i]?.length) title += " | top-k: " + topk[i].map((t) => `${JSON.stringify(t.token)}:${num(Math.exp(t.logp), 3)}`).join(" ");
+    if (topk?.[i]?.length)
+      title += " | top-k: " + topk[i].map((t) => `${JSON.stringify(t.token)}:${num(Math.exp(t.logp), 3)}`).join(" ");
     const borders =
-      (under && on ? `border-bottom:3px solid ${css(under.color(cols[options.underline!][i]))};` : "border-bottom:3px solid transparent;") +
-      (over && on ? `border-top:3px solid ${css(over.color(cols[options.overline!][i]))};` : "border-top:3px solid transparent;");
+      (under && on
+        ? `border-bottom:3px solid ${css(under.color(cols[options.underline!][i]))};`
+        : "border-bottom:3px solid transparent;") +
+      (over && on
+        ? `border-top:3px solid ${css(over.color(cols[options.overline!][i]))};`
+        : "border-top:3px solid transparent;");
     spans.push(
       `<span data-cellrl-tok="${i}" title="${escapeHtml(title)}" style="display:inline-block;white-space:pre;padding:0 1px;margin:0 0 2px 0;` +
         `border-left:1px solid rgb(238,238,238);${borders}background-color:${css(c)};color:${css(fg)}">${visibleToken(tok) || "&nbsp;"}</span>` +
         (/\n$/.test(tok) ? "<br>" : ""),
     );
   }
-  const heading = options.title ? `<div style="font-weight:bold;margin-bottom:4px">${escapeHtml(options.title)}</div>` : "";
-  const legends = options.legend ?? tokenViewDefaults.legend
-    ? [bg && bgScale && colorName ? gradientBar(bg, bgScale, masked(cols[colorName])) : "",
-       under ? `<div style="font-size:80%;color:rgb(90,90,90)">underline: ${escapeHtml(under.legend)}</div>` : "",
-       over ? `<div style="font-size:80%;color:rgb(90,90,90)">overline: ${escapeHtml(over.legend)}</div>` : ""].join("")
+  const heading = options.title
+    ? `<div style="font-weight:bold;margin-bottom:4px">${escapeHtml(options.title)}</div>`
     : "";
-  const html = `<div class="cellrl-token-view tex2jax_ignore" data-cellrl-tokens="${T}" style="font-family:monospace;font-size:13px;line-height:1.9;color:rgb(0,0,0);background-color:rgb(255,255,255);padding:4px">` +
+  const legends =
+    (options.legend ?? tokenViewDefaults.legend)
+      ? [
+          bg && bgScale && colorName ? gradientBar(bg, bgScale, masked(cols[colorName])) : "",
+          under ? `<div style="font-size:80%;color:rgb(90,90,90)">underline: ${escapeHtml(under.legend)}</div>` : "",
+          over ? `<div style="font-size:80%;color:rgb(90,90,90)">overline: ${escapeHtml(over.legend)}</div>` : "",
+        ].join("")
+      : "";
+  const html =
+    `<div class="cellrl-token-view tex2jax_ignore" data-cellrl-tokens="${T}" style="font-family:monospace;font-size:13px;line-height:1.9;color:rgb(0,0,0);background-color:rgb(255,255,255);padding:4px">` +
     `${heading}<div>${spans.join("")}</div>${legends}</div>`;
-  const textRows = tokens.map((tok, i) => `${String(i).padStart(4)} ${visibleTokenText(tok).padEnd(12)} ${names.map((n) => `${n}=${num(cols[n][i], 4)}`).join(" ")}${inMask(i) ? "" : " (masked)"}`);
+  const textRows = tokens.map(
+    (tok, i) =>
+      `${String(i).padStart(4)} ${visibleTokenText(tok).padEnd(12)} ${names.map((n) => `${n}=${num(cols[n][i], 4)}`).join(" ")}${inMask(i) ? "" : " (masked)"}`,
+  );
   const text = `${options.title ? options.title + "\n" : ""}token view: ${T} tokens${colorName ? `, colour = ${colorName}` : ""}\n${textRows.join("\n")}`;
   return new View(html, text);
 }

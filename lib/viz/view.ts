@@ -24,6 +24,10 @@ export class View implements Displayable {
 export function stack(parts: Displayable[], options: { gap?: number } = {}): View {
   const bundles = parts.map((p) => p.toMimeBundle());
   const gap = options.gap ?? 8;
-  const html = bundles.map((b) => `<div style="margin-bottom:${gap}px">${String(b["text/html"] ?? `<pre>${b["text/plain"]}</pre>`)}</div>`).join("");
+  const html = bundles
+    .map(
+      (b) => `<div style="margin-bottom:${gap}px">${String(b["text/html"] ?? `<pre>${b["text/plain"]}</pre>`)}</div>`,
+    )
+    .join("");
   return new View(html, bundles.map((b) => b["text/plain"]).join("\n\n"));
 }

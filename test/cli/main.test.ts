@@ -47,8 +47,14 @@ test("grade-math --input streams one {gold, pred, equal} line per pair, in order
   fs.writeFileSync(f, pairs.map((p) => JSON.stringify(p)).join("\n") + "\n");
   const out = await runCli(["grade-math", "--input", f]);
   assert.equal(out.code, 0, out.stderr);
-  const lines = out.stdout.trim().split("\n").map((l) => JSON.parse(l));
-  assert.deepEqual(lines, pairs.map((p, i) => ({ ...p, equal: expected[i] })));
+  const lines = out.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines,
+    pairs.map((p, i) => ({ ...p, equal: expected[i] })),
+  );
   const viaStdin = await runCli(["grade-math", "--input", "-"], { input: fs.readFileSync(f, "utf8") });
   assert.equal(viaStdin.stdout, out.stdout);
   const o = path.join(tmp, "graded.jsonl");

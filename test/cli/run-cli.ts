@@ -14,7 +14,10 @@ export interface CliRun {
 }
 
 /** Start the CLI; `done` resolves when it exits. */
-export function startCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): { child: ChildProcess; done: Promise<CliRun> } {
+export function startCli(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): { child: ChildProcess; done: Promise<CliRun> } {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
@@ -25,11 +28,16 @@ export function startCli(args: string[], options: { env?: Record<string, string>
   child.stdout?.on("data", (d) => (stdout += d));
   child.stderr?.on("data", (d) => (stderr += d));
   child.stdin?.end(options.input ?? "");
-  const done = new Promise<CliRun>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<CliRun>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
 /** Run the CLI to completion. */
-export function runCli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): Promise<CliRun> {
   return startCli(args, options).done;
 }

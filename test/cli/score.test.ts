@@ -51,13 +51,31 @@ test("score writes scores and details per response in input order and prints mea
   const run = await runCli(["score", "--input", input, "--output", output, "--reward-module", EXACT, "--workers", "2"]);
   assert.equal(run.code, 0, run.stderr);
   const out = readJsonl<Record<string, any>>(output);
-  assert.deepEqual(out.map((r) => r.extra_info.index), [0, 1, 2, 3, 4]);
-  assert.deepEqual(out.map((r) => r.scores), [[1, 0, 1, 0], [1, 0], [1, 1, 1, 1], [1, 1], [0, 0, 0, 0]]);
+  assert.deepEqual(
+    out.map((r) => r.extra_info.index),
+    [0, 1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    out.map((r) => r.scores),
+    [
+      [1, 0, 1, 0],
+      [1, 0],
+      [1, 1, 1, 1],
+      [1, 1],
+      [0, 0, 0, 0],
+    ],
+  );
   assert.deepEqual(out[0].details[1], { reward: "cli-reward-module", rule: "mismatch", extracted: "2" });
   assert.equal(out[1].details[1].rule, "error");
   assert.match(out[1].details[1].error, /crashes on purpose/);
-  assert.deepEqual({ ...out[2], scores: undefined, details: undefined }, { ...small[2], scores: undefined, details: undefined });
-  assert.deepEqual(table(run.stdout), { "toy/a": ["3", "4", "50.0", "28.9", "0"], "toy/b": ["2", "2", "75.0", "25.0", "1"] });
+  assert.deepEqual(
+    { ...out[2], scores: undefined, details: undefined },
+    { ...small[2], scores: undefined, details: undefined },
+  );
+  assert.deepEqual(table(run.stdout), {
+    "toy/a": ["3", "4", "50.0", "28.9", "0"],
+    "toy/b": ["2", "2", "75.0", "25.0", "1"],
+  });
   assert.match(run.stderr, /warning: 1 responses scored 0 because their reward raised an error/);
   assert.ok(!fs.existsSync(`${output}.partial.jsonl.gz`) && !fs.existsSync(`${output}.partial.json`));
 });
@@ -67,12 +85,35 @@ test("parquet in, parquet and gzip JSONL out, and in-process scoring (--workers 
   writeParquet(input, small);
   const outs = [path.join(tmp, "p.parquet"), path.join(tmp, "p.jsonl.gz")];
   for (const [i, output] of outs.entries()) {
-    const run = await runCli(["score", "--input", input, "--output", output, "--reward-module", EXACT, "--workers", String(i), "-q"]);
+    const run = await runCli([
+      "score",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--reward-module",
+      EXACT,
+      "--workers",
+      String(i),
+      "-q",
+    ]);
     assert.equal(run.code, 0, run.stderr);
   }
   const [a, b] = [await readRows(outs[0]), await readRows(outs[1])];
-  assert.deepEqual(a.map((r) => r.scores), [[1, 0, 1, 0], [1, 0], [1, 1, 1, 1], [1, 1], [0, 0, 0, 0]]);
-  assert.deepEqual(b.map((r) => r.scores), a.map((r) => r.scores));
+  assert.deepEqual(
+    a.map((r) => r.scores),
+    [
+      [1, 0, 1, 0],
+      [1, 0],
+      [1, 1, 1, 1],
+      [1, 1],
+      [0, 0, 0, 0],
+    ],
+  );
+  assert.deepEqual(
+    b.map((r) => r.scores),
+    a.map((r) => r.scores),
+  );
   assert.equal(fs.readFileSync(outs[1])[0], 0x1f);
 });
 
@@ -113,7 +154,15 @@ test("GPQA rows are only written to a compressed output unless explicitly allowe
   // made-up items under GPQA's data_source name (never real GPQA text in a test)
   const input = path.join(tmp, "mc.jsonl.gz");
   writeJsonl(input, [{ ...rec("Idavidrein/gpqa", "B", ["Answer: B", "Answer: C"], 0) }]);
-  const plain = await runCli(["score", "--input", input, "--output", path.join(tmp, "mc.jsonl"), "--reward-module", EXACT]);
+  const plain = await runCli([
+    "score",
+    "--input",
+    input,
+    "--output",
+    path.join(tmp, "mc.jsonl"),
+    "--reward-module",
+    EXACT,
+  ]);
   assert.equal(plain.code, 1);
   assert.match(plain.stderr, /GPQA's authors ask that items never appear in plain text: write to .*mc\.jsonl\.gz/);
   const gz = await runCli(["score", "--input", input, "--output", path.join(tmp, "mc.jsonl.gz"), "-q"]);
@@ -122,7 +171,9 @@ test("GPQA rows are only written to a compressed output unless explicitly allowe
 });
 
 // 60 rows x 4 responses x 15 ms on 2 threads: about 2 s of scoring, long enough to stop it in the middle.
-const many = Array.from({ length: 60 }, (_, i) => rec(i % 3 ? "toy/a" : "toy/b", String(i), [String(i), `${i}x`, ` ${i} `, "no"], i));
+const many = Array.from({ length: 60 }, (_, i) =>
+  rec(i % 3 ? "toy/a" : "toy/b", String(i), [String(i), `${i}x`, ` ${i} `, "no"], i),
+);
 
 async function rowsIn(partial: string): Promise<number> {
   try {
@@ -145,13 +196,18 @@ test("kill -9 mid-run keeps every finished row in a valid partial file; rerunnin
   const input = path.join(tmp, "many.jsonl");
   writeJsonl(input, many);
   const reference = path.join(tmp, "many-ref.jsonl");
-  const ref = await runCli(["score", "--input", input, "--output", reference, "--reward-module", SLOW, "-q"], { env: { SLOW_REWARD_MS: "0" } });
+  const ref = await runCli(["score", "--input", input, "--output", reference, "--reward-module", SLOW, "-q"], {
+    env: { SLOW_REWARD_MS: "0" },
+  });
   assert.equal(ref.code, 0, ref.stderr);
   const refRows = readJsonl(reference);
 
   const output = path.join(tmp, "many-out.jsonl");
   const partial = `${output}.partial.jsonl.gz`;
-  const { child, done } = startCli(["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"], { env: { SLOW_REWARD_MS: "15" } });
+  const { child, done } = startCli(
+    ["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"],
+    { env: { SLOW_REWARD_MS: "15" } },
+  );
   await waitForRows(partial, 3);
   child.kill("SIGKILL");
   const killed = await done;
@@ -162,7 +218,10 @@ test("kill -9 mid-run keeps every finished row in a valid partial file; rerunnin
   assert.deepEqual(kept, refRows.slice(0, kept.length));
   fs.appendFileSync(partial, fs.readFileSync(partial).subarray(0, 15)); // as if killed while writing the next row
 
-  const resumed = await runCli(["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"], { env: { SLOW_REWARD_MS: "0" } });
+  const resumed = await runCli(
+    ["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"],
+    { env: { SLOW_REWARD_MS: "0" } },
+  );
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`resuming: ${kept.length} of 60 rows already scored`));
   assert.ok(fs.readFileSync(output).equals(fs.readFileSync(reference)));
@@ -174,29 +233,51 @@ test("Ctrl-C stops with exit 130 and keeps the partial; another input refuses it
   writeJsonl(input, many);
   const output = path.join(tmp, "many-int-out.jsonl");
   const partial = `${output}.partial.jsonl.gz`;
-  const { child, done } = startCli(["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"], { env: { SLOW_REWARD_MS: "15" } });
+  const { child, done } = startCli(
+    ["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"],
+    { env: { SLOW_REWARD_MS: "15" } },
+  );
   await waitForRows(partial, 2);
   child.kill("SIGINT");
   const stopped = await done;
   assert.equal(stopped.code, 130, stopped.stderr);
   const kept = readJsonl(partial).length;
-  assert.match(stopped.stderr, new RegExp(`interrupted: ${kept} of 60 rows are scored and kept in .*partial\\.jsonl\\.gz; rerun the same command to resume`));
+  assert.match(
+    stopped.stderr,
+    new RegExp(
+      `interrupted: ${kept} of 60 rows are scored and kept in .*partial\\.jsonl\\.gz; rerun the same command to resume`,
+    ),
+  );
   assert.ok(!fs.existsSync(output));
 
   const other = path.join(tmp, "other.jsonl");
   writeJsonl(other, many.slice(0, 10));
-  const refused = await runCli(["score", "--input", other, "--output", output, "--reward-module", SLOW], { env: { SLOW_REWARD_MS: "0" } });
+  const refused = await runCli(["score", "--input", other, "--output", output, "--reward-module", SLOW], {
+    env: { SLOW_REWARD_MS: "0" },
+  });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /holds a partial output of a different run .*Pass --restart to discard it/);
   assert.equal(readJsonl(partial).length, kept, "the refused run left the partial alone");
-  const restarted = await runCli(["score", "--input", other, "--output", output, "--reward-module", SLOW, "--restart", "-q"], { env: { SLOW_REWARD_MS: "0" } });
+  const restarted = await runCli(
+    ["score", "--input", other, "--output", output, "--reward-module", SLOW, "--restart", "-q"],
+    { env: { SLOW_REWARD_MS: "0" } },
+  );
   assert.equal(restarted.code, 0, restarted.stderr);
   assert.equal(readJsonl(output).length, 10);
 });
 
 test("the real Qwen2.5-Math generations re-scored through the routed math reward match their upstream labels", async () => {
   const output = path.join(tmp, "qwen-scored.jsonl.gz");
-  const run = await runCli(["score", "--input", path.join(ROOT, "datasets", "qwen25_math_cot_100x8.jsonl.gz"), "--output", output, "--workers", "2", "-q"]);
+  const run = await runCli([
+    "score",
+    "--input",
+    path.join(ROOT, "datasets", "qwen25_math_cot_100x8.jsonl.gz"),
+    "--output",
+    output,
+    "--workers",
+    "2",
+    "-q",
+  ]);
   assert.equal(run.code, 0, run.stderr);
   const [prompts, k, mean] = table(run.stdout)["lighteval/MATH"];
   assert.deepEqual([prompts, k], ["100", "8"]);

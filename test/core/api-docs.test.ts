@@ -23,17 +23,33 @@ test("docs/api.md matches the exports and TSDoc of lib/index.ts", () => {
 });
 
 test("every public export has a TSDoc line (CONTRIBUTING: one TSDoc line per export)", () => {
-  const missing = sections.flatMap((s) => s.entries.filter((e) => !e.summary && !e.aliasOf).map((e) => s.prefix + e.name));
-  assert.ok(sections.some((s) => s.entries.length > 0), "expected scripts/api-docs.ts to find the exports of lib/index.ts");
-  assert.deepEqual(missing, [], `exports without a TSDoc comment: ${missing.join(", ")}. Add a /** one line */ above each.`);
+  const missing = sections.flatMap((s) =>
+    s.entries.filter((e) => !e.summary && !e.aliasOf).map((e) => s.prefix + e.name),
+  );
+  assert.ok(
+    sections.some((s) => s.entries.length > 0),
+    "expected scripts/api-docs.ts to find the exports of lib/index.ts",
+  );
+  assert.deepEqual(
+    missing,
+    [],
+    `exports without a TSDoc comment: ${missing.join(", ")}. Add a /** one line */ above each.`,
+  );
 });
 
 test("every `namespace.name` the README and the guides mention is a public export", () => {
   const known = new Set(sections.flatMap((s) => s.entries.map((e) => s.prefix + e.name)));
   const root = path.join(__dirname, "..", "..");
-  const files = ["README.md", ...fs.readdirSync(path.join(root, "docs")).filter((f) => f.endsWith(".md") && f !== "api.md").map((f) => `docs/${f}`)];
+  const files = [
+    "README.md",
+    ...fs
+      .readdirSync(path.join(root, "docs"))
+      .filter((f) => f.endsWith(".md") && f !== "api.md")
+      .map((f) => `docs/${f}`),
+  ];
   // `ns.name` not followed by `.x` (HF tensor names, file names, deeper members are not checked) nor by `:` (a message prefix)
-  const re = /(?<![\w.$/-])(model|data|tasks|reward|rollout|update|distill|evals|viz|remote)\.([A-Za-z]\w*)(?![\w:]|\.\w)/g;
+  const re =
+    /(?<![\w.$/-])(model|data|tasks|reward|rollout|update|distill|evals|viz|remote)\.([A-Za-z]\w*)(?![\w:]|\.\w)/g;
   const bad: string[] = [];
   for (const file of files)
     fs.readFileSync(path.join(root, file), "utf8")
@@ -46,5 +62,9 @@ test("every `namespace.name` the README and the guides mention is a public expor
           if (!known.has(`${ns}.${name}`)) bad.push(`${file}:${i + 1}: ${ns}.${name}`);
         }
       });
-  assert.deepEqual(bad, [], `the docs name exports that do not exist (renamed or made internal?); see docs/api.md:\n${bad.join("\n")}`);
+  assert.deepEqual(
+    bad,
+    [],
+    `the docs name exports that do not exist (renamed or made internal?); see docs/api.md:\n${bad.join("\n")}`,
+  );
 });

@@ -16,18 +16,37 @@ const nodeInstalled = (pkg: string) => {
   }
 };
 
-test("the default is the fastest available: wasm here, with why tfjs-node(-gpu) were skipped, SIMD and fast kernels noted", { skip: nodeInstalled("@tensorflow/tfjs-node") || nodeInstalled("@tensorflow/tfjs-node-gpu") ? "a tfjs-node flavour is installed on this machine" : false }, async () => {
-  const info = await useBackend();
-  assert.equal(info.name, "wasm");
-  assert.equal(info.tfName, "wasm");
-  assert.equal(tf.getBackend(), "wasm");
-  assert.deepEqual(info.skipped.map((s) => s.name), ["tensorflow-gpu", "tensorflow"], "tried fastest first");
-  for (const s of info.skipped) assert.match(s.reason, /@tensorflow\/tfjs-node(-gpu)? is not installed \(optional/);
-  assert.ok(info.notes.some((n) => /^SIMD (on|off); threads off/.test(n)), info.notes.join(" | "));
-  assert.ok(info.notes.some((n) => /BatchMatMul/.test(n)), `fast kernels are listed: ${info.notes.join(" | ")}`);
-  assert.equal(backendInfo(), info, "backendInfo() reports the last choice");
-  assert.equal(await ensureBackend(), info, "ensureBackend() keeps a chosen backend");
-});
+test(
+  "the default is the fastest available: wasm here, with why tfjs-node(-gpu) were skipped, SIMD and fast kernels noted",
+  {
+    skip:
+      nodeInstalled("@tensorflow/tfjs-node") || nodeInstalled("@tensorflow/tfjs-node-gpu")
+        ? "a tfjs-node flavour is installed on this machine"
+        : false,
+  },
+  async () => {
+    const info = await useBackend();
+    assert.equal(info.name, "wasm");
+    assert.equal(info.tfName, "wasm");
+    assert.equal(tf.getBackend(), "wasm");
+    assert.deepEqual(
+      info.skipped.map((s) => s.name),
+      ["tensorflow-gpu", "tensorflow"],
+      "tried fastest first",
+    );
+    for (const s of info.skipped) assert.match(s.reason, /@tensorflow\/tfjs-node(-gpu)? is not installed \(optional/);
+    assert.ok(
+      info.notes.some((n) => /^SIMD (on|off); threads off/.test(n)),
+      info.notes.join(" | "),
+    );
+    assert.ok(
+      info.notes.some((n) => /BatchMatMul/.test(n)),
+      `fast kernels are listed: ${info.notes.join(" | ")}`,
+    );
+    assert.equal(backendInfo(), info, "backendInfo() reports the last choice");
+    assert.equal(await ensureBackend(), info, "ensureBackend() keeps a chosen backend");
+  },
+);
 
 test("force picks one backend and tensors compute on it; fastKernels: false keeps tfjs's stock kernels", async () => {
   const cpu = await useBackend({ force: "cpu" });
@@ -54,7 +73,10 @@ test("an unknown or unavailable backend is a clear error naming it and the fix",
     await assert.rejects(useBackend({ force: "tensorflow" }), (e: unknown) => {
       assert.ok(e instanceof CellrlError);
       assert.equal(e.code, "backend");
-      assert.match(e.message, /backend "tensorflow" is not available: @tensorflow\/tfjs-node is not installed.*Use useBackend\(\) without force/);
+      assert.match(
+        e.message,
+        /backend "tensorflow" is not available: @tensorflow\/tfjs-node is not installed.*Use useBackend\(\) without force/,
+      );
       return true;
     });
   assert.equal(tf.getBackend(), "wasm", "a failed force leaves the previous backend active");

@@ -9,7 +9,10 @@ const ROOT = path.join(__dirname, "..", "..");
 const IGNORED = ["node_modules", "dist", "build", ".jupyter", "test/output"];
 
 function docFiles(): string[] {
-  const docs = fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`);
+  const docs = fs
+    .readdirSync(path.join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`);
   return ["README.md", "CONTRIBUTING.md", ...docs].filter((f) => fs.existsSync(path.join(ROOT, f)));
 }
 
@@ -21,7 +24,8 @@ export function linksOf(markdown: string): { target: string; line: number }[] {
     if (/^\s*(```|~~~)/.test(raw)) fenced = !fenced;
     if (fenced) return;
     const line = raw.replace(/`[^`]*`/g, "");
-    for (const m of line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) out.push({ target: m[1]!, line: i + 1 });
+    for (const m of line.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g))
+      out.push({ target: m[1]!, line: i + 1 });
     const def = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/.exec(line);
     if (def) out.push({ target: def[1]!, line: i + 1 });
   });
@@ -37,7 +41,10 @@ function anchorsOf(markdown: string): Set<string> {
     if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
     const h = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!h) continue;
-    const base = h[1]!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+    const base = h[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+      .replace(/\s/g, "-");
     const k = seen.get(base) ?? 0;
     seen.set(base, k + 1);
     out.add(k === 0 ? base : `${base}-${k}`);
@@ -58,7 +65,8 @@ test("every relative link in README.md, CONTRIBUTING.md and docs/*.md resolves t
       const inRepo = path.relative(ROOT, abs);
       const where = `${file}:${line} -> ${target}`;
       if (inRepo.startsWith("..") || path.isAbsolute(inRepo)) bad.push(`${where} (outside the repository)`);
-      else if (IGNORED.some((d) => inRepo === d || inRepo.startsWith(d + path.sep))) bad.push(`${where} (a git-ignored path)`);
+      else if (IGNORED.some((d) => inRepo === d || inRepo.startsWith(d + path.sep)))
+        bad.push(`${where} (a git-ignored path)`);
       else if (!fs.existsSync(abs)) bad.push(`${where} (no such file)`);
       else if (fragment && abs.endsWith(".md") && !anchorsOf(fs.readFileSync(abs, "utf8")).has(fragment))
         bad.push(`${where} (no heading #${fragment} in ${inRepo})`);
@@ -91,7 +99,8 @@ test("the docs name no file outside the repository (../shared/..., shared/refere
     fs.readFileSync(path.join(ROOT, file), "utf8")
       .split("\n")
       .forEach((line, i) => {
-        if (/(^|[\s`("'])(\.\.\/)+shared\/|(^|[\s`("'])shared\/reference\//.test(line)) bad.push(`${file}:${i + 1}: ${line.trim()}`);
+        if (/(^|[\s`("'])(\.\.\/)+shared\/|(^|[\s`("'])shared\/reference\//.test(line))
+          bad.push(`${file}:${i + 1}: ${line.trim()}`);
       });
   }
   assert.deepEqual(bad, [], `files that are not in the repository:\n${bad.join("\n")}`);

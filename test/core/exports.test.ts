@@ -43,10 +43,16 @@ test("the public API has at most 220 values, counted per namespace", () => {
   const values = publicValues();
   const per: Record<string, number> = {};
   for (const [ns] of values) per[ns] = (per[ns] ?? 0) + 1;
-  console.log(`public values: ${values.length} (${Object.entries(per).map(([k, n]) => `${k} ${n}`).join(", ")})`);
+  console.log(
+    `public values: ${values.length} (${Object.entries(per)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")})`,
+  );
   for (const ns of namespaces()) assert.ok(per[ns] > 0, `namespace ${ns} exports nothing`);
-  assert.ok(values.length <= MAX_VALUES,
-    `the public API has ${values.length} values (limit ${MAX_VALUES}). Make helpers internal (tests and the CLI import them by path) before adding more.`);
+  assert.ok(
+    values.length <= MAX_VALUES,
+    `the public API has ${values.length} values (limit ${MAX_VALUES}). Make helpers internal (tests and the CLI import them by path) before adding more.`,
+  );
 });
 
 test("no two public values share a name unless they are the same object", () => {
@@ -61,11 +67,20 @@ test("no two public values share a name unless they are the same object", () => 
     clashes.push(`${name}: ${where.map(([ns]) => (ns === "top" ? name : `${ns}.${name}`)).join(", ")}`);
   }
   assert.deepEqual(clashes, [], "one name, several meanings: rename one or make it internal");
-  for (const name of Object.keys(ALLOWED_DUPLICATES)) assert.ok((byName.get(name)?.length ?? 0) > 1, `allow-list entry ${name} is no longer needed`);
+  for (const name of Object.keys(ALLOWED_DUPLICATES))
+    assert.ok((byName.get(name)?.length ?? 0) > 1, `allow-list entry ${name} is no longer needed`);
 });
 
 test("no two public types share a name unless they are the same declaration", () => {
-  const program = ts.createProgram([INDEX], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, noEmit: true, skipLibCheck: true, types: ["node"] });
+  const program = ts.createProgram([INDEX], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: ["node"],
+  });
   const checker = program.getTypeChecker();
   const resolve = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
   const root = checker.getSymbolAtLocation(program.getSourceFile(INDEX)!)!;
@@ -80,8 +95,8 @@ test("no two public types share a name unless they are the same declaration", ()
   let types = 0;
   for (const s of checker.getExportsOfModule(root)) {
     if (s.name === "tf" || s.name === "aq") continue;
-    if (!ns.has(s.name)) add("top", s), types++;
-    else for (const t of checker.getExportsOfModule(resolve(s))) add(s.name, t), types++;
+    if (!ns.has(s.name)) (add("top", s), types++);
+    else for (const t of checker.getExportsOfModule(resolve(s))) (add(s.name, t), types++);
   }
   const clashes: string[] = [];
   for (const [name, where] of byName) {

@@ -46,11 +46,17 @@ if (isMainThread) {
     try {
       const res = await g.all<ReturnType<typeof meanOf>>("meanOf");
       for (const r of res) {
-        assert.deepEqual(r.values, [[1.5, 1.5, 1.5, 1.5, 1.5, 1.5], [15, -1]]);
+        assert.deepEqual(r.values, [
+          [1.5, 1.5, 1.5, 1.5, 1.5, 1.5],
+          [15, -1],
+        ]);
         assert.ok(r.kernels.includes("BatchMatMul"));
         assert.equal(r.tensors, 0);
       }
-      assert.deepEqual(await g.all("broadcastOf"), [[3, 3], [3, 3]]);
+      assert.deepEqual(await g.all("broadcastOf"), [
+        [3, 3],
+        [3, 3],
+      ]);
       await assert.rejects(g.all("failOnOne"), /boom on rank 1|another worker failed/);
     } finally {
       await g.close();
@@ -77,7 +83,8 @@ if (isMainThread) {
     const { useBackend } = await import("../../lib/core/backend.js");
     await useBackend({ force: "wasm" });
     const rng = new Rng(7);
-    const B = 5, T = 9;
+    const B = 5,
+      T = 9;
     const batch = {
       ids: Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(32))),
       // left padding of different lengths: the two halves have different token counts, so weighting matters
@@ -106,11 +113,15 @@ if (isMainThread) {
       await pt.close();
     }
     got.forEach((l, i) => assert.ok(Math.abs(l - refLoss[i]) < 1e-5, `loss ${i}: ${l} vs ${refLoss[i]}`));
-    const a = m.namedVariables(), b = ref.namedVariables();
-    let maxDiff = 0, moved = 0;
+    const a = m.namedVariables(),
+      b = ref.namedVariables();
+    let maxDiff = 0,
+      moved = 0;
     const init = new LlamaModel("micro", { rng: new Rng(0) }).namedVariables();
     for (const [n, v] of a) {
-      const x = v.dataSync(), y = b.get(n)!.dataSync(), z = init.get(n)!.dataSync();
+      const x = v.dataSync(),
+        y = b.get(n)!.dataSync(),
+        z = init.get(n)!.dataSync();
       for (let i = 0; i < x.length; i++) {
         maxDiff = Math.max(maxDiff, Math.abs(x[i] - y[i]));
         moved = Math.max(moved, Math.abs(x[i] - z[i]));

@@ -16,18 +16,33 @@ function values(n: number, salt: number): Float32Array {
 }
 
 // The oracle: a plain triple loop in float64 with explicit index arithmetic, batch dims broadcast numpy-style.
-function naiveMatmul(a: Float32Array, sa: number[], b: Float32Array, sb: number[], ta: boolean, tb: boolean): { v: Float64Array; shape: number[] } {
-  const ra = sa.length, rb = sb.length;
-  const M = ta ? sa[ra - 1] : sa[ra - 2], K = ta ? sa[ra - 2] : sa[ra - 1];
+function naiveMatmul(
+  a: Float32Array,
+  sa: number[],
+  b: Float32Array,
+  sb: number[],
+  ta: boolean,
+  tb: boolean,
+): { v: Float64Array; shape: number[] } {
+  const ra = sa.length,
+    rb = sb.length;
+  const M = ta ? sa[ra - 1] : sa[ra - 2],
+    K = ta ? sa[ra - 2] : sa[ra - 1];
   const N = tb ? sb[rb - 2] : sb[rb - 1];
-  const oa = sa.slice(0, -2), ob = sb.slice(0, -2);
+  const oa = sa.slice(0, -2),
+    ob = sb.slice(0, -2);
   const r = Math.max(oa.length, ob.length);
-  const pa = [...new Array(r - oa.length).fill(1), ...oa], pb = [...new Array(r - ob.length).fill(1), ...ob];
+  const pa = [...new Array(r - oa.length).fill(1), ...oa],
+    pb = [...new Array(r - ob.length).fill(1), ...ob];
   const outer = pa.map((d, i) => Math.max(d, pb[i]));
   const batch = outer.reduce((p, d) => p * d, 1);
   const v = new Float64Array(batch * M * N);
   for (let t = 0; t < batch; t++) {
-    let rem = t, ia = 0, ib = 0, mulA = 1, mulB = 1;
+    let rem = t,
+      ia = 0,
+      ib = 0,
+      mulA = 1,
+      mulB = 1;
     for (let d = r - 1; d >= 0; d--) {
       const idx = rem % outer[d];
       rem = Math.floor(rem / outer[d]);
@@ -84,8 +99,14 @@ async function fastOn(build: "fma" | "simd" = "fma"): Promise<void> {
 }
 
 function checkCase([sa, sb, ta, tb]: Case, label: string): void {
-  const av = values(sa.reduce((p, d) => p * d, 1), 1);
-  const bv = values(sb.reduce((p, d) => p * d, 1), 2);
+  const av = values(
+    sa.reduce((p, d) => p * d, 1),
+    1,
+  );
+  const bv = values(
+    sb.reduce((p, d) => p * d, 1),
+    2,
+  );
   const ref = naiveMatmul(av, sa, bv, sb, ta, tb);
   const before = tf.memory().numTensors;
   const got = tf.tidy(() => tf.matMul(tf.tensor(av, sa), tf.tensor(bv, sb), ta, tb));
@@ -94,7 +115,10 @@ function checkCase([sa, sb, ta, tb]: Case, label: string): void {
   const K = ta ? sa[sa.length - 2] : sa[sa.length - 1];
   const tol = 1e-5 * Math.sqrt(Math.max(K, 1)) * 4;
   for (let i = 0; i < g.length; i++)
-    assert.ok(Math.abs(g[i] - ref.v[i]) <= tol, `${label} [${sa}]${ta ? "^T" : ""} @ [${sb}]${tb ? "^T" : ""} at ${i}: ${g[i]} vs ${ref.v[i]}`);
+    assert.ok(
+      Math.abs(g[i] - ref.v[i]) <= tol,
+      `${label} [${sa}]${ta ? "^T" : ""} @ [${sb}]${tb ? "^T" : ""} at ${i}: ${g[i]} vs ${ref.v[i]}`,
+    );
   got.dispose();
   assert.equal(tf.memory().numTensors, before);
 }
@@ -109,12 +133,16 @@ test("fast matmul matches a naive float64 matmul on every shape class (fma and p
 test("the stock kernel agrees with the oracle too (so the oracle is not wrong the same way)", async () => {
   await useBackend({ force: "wasm", fastKernels: false });
   assert.deepEqual(fastKernelState().kernels, []);
-  for (const c of CASES.filter((c) => c[0].length === c[1].length && c[0].length <= 3 && !c[0].includes(0))) checkCase(c, "stock");
+  for (const c of CASES.filter((c) => c[0].length === c[1].length && c[0].length <= 3 && !c[0].includes(0)))
+    checkCase(c, "stock");
 });
 
 test("useBackend() installs the fast kernels and useBackend({fastKernels: false}) restores the stock ones", async () => {
   const info = await useBackend({ force: "wasm" });
-  assert.ok(info.notes.some((n) => n.startsWith("fast kernels: BatchMatMul")), info.notes.join("; "));
+  assert.ok(
+    info.notes.some((n) => n.startsWith("fast kernels: BatchMatMul")),
+    info.notes.join("; "),
+  );
   const fast = tf.getKernel("BatchMatMul", "wasm").kernelFunc;
   assert.deepEqual(fastKernelState().kernels.slice(0, 4), ["BatchMatMul", "_FusedMatMul", "Identity", "Slice"]);
   assert.ok(fastKernelState().kernels.includes("Multiply") && fastKernelState().kernels.includes("Exp"));
@@ -128,7 +156,10 @@ test("useBackend() installs the fast kernels and useBackend({fastKernels: false}
 });
 
 test("gradients of a matmul chain equal the stock kernel's (autodiff hits NT and TN shapes)", async () => {
-  const x = values(37 * 20, 3), w1 = values(20 * 24, 4), w2 = values(11 * 24, 5), e = values(6 * 11, 6);
+  const x = values(37 * 20, 3),
+    w1 = values(20 * 24, 4),
+    w2 = values(11 * 24, 5),
+    e = values(6 * 11, 6);
   const run = () => {
     const xs = tf.tensor(x, [37, 20]);
     const ps = [tf.tensor(w1, [20, 24]), tf.tensor(w2, [11, 24]), tf.tensor(e, [6, 11])];
@@ -152,24 +183,34 @@ test("gradients of a matmul chain equal the stock kernel's (autodiff hits NT and
   const stock = run();
   for (let p = 0; p < 3; p++)
     for (let i = 0; i < stock[p].length; i++)
-      assert.ok(Math.abs(fast[p][i] - stock[p][i]) <= 1e-5 + 1e-4 * Math.abs(stock[p][i]), `grad ${p}[${i}]: ${fast[p][i]} vs ${stock[p][i]}`);
+      assert.ok(
+        Math.abs(fast[p][i] - stock[p][i]) <= 1e-5 + 1e-4 * Math.abs(stock[p][i]),
+        `grad ${p}[${i}]: ${fast[p][i]} vs ${stock[p][i]}`,
+      );
 });
 
 test("fused matMul with bias and activations matches matMul + add + activation", async () => {
   await fastOn();
-  const a = tf.tensor(values(5 * 9, 7), [5, 9]), b = tf.tensor(values(6 * 9, 8), [6, 9]), bias = tf.tensor(values(6, 9), [6]);
+  const a = tf.tensor(values(5 * 9, 7), [5, 9]),
+    b = tf.tensor(values(6 * 9, 8), [6, 9]),
+    bias = tf.tensor(values(6, 9), [6]);
   const before = tf.memory().numTensors;
   for (const activation of ["linear", "relu", "sigmoid", "elu", "leakyrelu"] as const) {
     const got = tf.fused.matMul({ a, b, transposeB: true, bias, activation, leakyreluAlpha: 0.1 });
     const want = tf.tidy(() => {
       const lin = tf.add(tf.matMul(a, b, false, true), bias);
-      return activation === "linear" ? lin
-        : activation === "relu" ? tf.relu(lin)
-        : activation === "sigmoid" ? tf.sigmoid(lin)
-        : activation === "elu" ? tf.elu(lin)
-        : tf.leakyRelu(lin, 0.1);
+      return activation === "linear"
+        ? lin
+        : activation === "relu"
+          ? tf.relu(lin)
+          : activation === "sigmoid"
+            ? tf.sigmoid(lin)
+            : activation === "elu"
+              ? tf.elu(lin)
+              : tf.leakyRelu(lin, 0.1);
     });
-    const g = got.dataSync(), w = want.dataSync();
+    const g = got.dataSync(),
+      w = want.dataSync();
     for (let i = 0; i < w.length; i++) assert.ok(Math.abs(g[i] - w[i]) < 1e-5, `${activation}[${i}]`);
     tf.dispose([got, want]);
   }
@@ -201,7 +242,8 @@ function naiveSlice(v: ArrayLike<number>, shape: number[], begin: number[], size
   const strides = shape.map((_, d) => shape.slice(d + 1).reduce((p, x) => p * x, 1));
   const n = size.reduce((p, d) => p * d, 1);
   for (let f = 0; f < n; f++) {
-    let rem = f, off = 0;
+    let rem = f,
+      off = 0;
     for (let d = shape.length - 1; d >= 0; d--) {
       off += (begin[d] + (rem % size[d])) * strides[d];
       rem = Math.floor(rem / size[d]);
@@ -215,25 +257,58 @@ test("Slice gives the same values as index arithmetic for contiguous and strided
   await fastOn();
   const cases: [number[], number[], number[]][] = [
     [[10], [3], [4]],
-    [[4, 6], [1, 0], [2, 6]], // contiguous rows
-    [[4, 6], [0, 2], [4, 3]], // column block
-    [[3, 4, 5], [1, 1, 0], [2, 2, 5]], // trailing dim whole
-    [[3, 4, 5], [0, 0, 1], [3, 4, 2]],
-    [[2, 3, 4, 6], [0, 1, 0, 3], [2, 2, 4, 3]], // RoPE-style half split
-    [[2, 3, 2, 2, 3], [1, 0, 1, 0, 0], [1, 3, 1, 2, 3]], // rank 5
-    [[4, 6], [1, 1], [0, 3]], // empty
+    [
+      [4, 6],
+      [1, 0],
+      [2, 6],
+    ], // contiguous rows
+    [
+      [4, 6],
+      [0, 2],
+      [4, 3],
+    ], // column block
+    [
+      [3, 4, 5],
+      [1, 1, 0],
+      [2, 2, 5],
+    ], // trailing dim whole
+    [
+      [3, 4, 5],
+      [0, 0, 1],
+      [3, 4, 2],
+    ],
+    [
+      [2, 3, 4, 6],
+      [0, 1, 0, 3],
+      [2, 2, 4, 3],
+    ], // RoPE-style half split
+    [
+      [2, 3, 2, 2, 3],
+      [1, 0, 1, 0, 0],
+      [1, 3, 1, 2, 3],
+    ], // rank 5
+    [
+      [4, 6],
+      [1, 1],
+      [0, 3],
+    ], // empty
   ];
   const before = tf.memory().numTensors;
   for (const [shape, begin, size] of cases) {
     const n = shape.reduce((p, d) => p * d, 1);
     const f = Float32Array.from({ length: n }, (_, i) => i * 0.5 - 3);
     for (const dtype of ["float32", "int32", "bool"] as const) {
-      const src = dtype === "bool" ? f.map((x) => (x > 0 ? 1 : 0)) : dtype === "int32" ? f.map((x) => Math.round(x * 2)) : f;
+      const src =
+        dtype === "bool" ? f.map((x) => (x > 0 ? 1 : 0)) : dtype === "int32" ? f.map((x) => Math.round(x * 2)) : f;
       const x = tf.tensor(src, shape, dtype);
       const y = tf.slice(x, begin, size);
       assert.deepEqual(y.shape, size);
       assert.equal(y.dtype, dtype);
-      assert.deepEqual(Array.from(y.dataSync()), naiveSlice(src, shape, begin, size), `${dtype} [${shape}] begin [${begin}] size [${size}]`);
+      assert.deepEqual(
+        Array.from(y.dataSync()),
+        naiveSlice(src, shape, begin, size),
+        `${dtype} [${shape}] begin [${begin}] size [${size}]`,
+      );
       tf.dispose([x, y]);
     }
   }

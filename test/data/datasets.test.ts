@@ -13,7 +13,12 @@ import type { GeneratedRecord, VerlRecord } from "../../lib/data/record.js";
 import { needsShared, repoRoot as ROOT, shared } from "../support/shared-data.js";
 
 const DATASETS = path.join(ROOT, "datasets");
-const manifest = JSON.parse(fs.readFileSync(path.join(DATASETS, "manifest.json"), "utf8")) as { file: string; records: number; responses: number; sha256: string }[];
+const manifest = JSON.parse(fs.readFileSync(path.join(DATASETS, "manifest.json"), "utf8")) as {
+  file: string;
+  records: number;
+  responses: number;
+  sha256: string;
+}[];
 const load = <R = VerlRecord>(file: string) => readJsonl<R>(path.join(DATASETS, file));
 
 const COUNTS: Record<string, [records: number, responses: number]> = {
@@ -43,20 +48,27 @@ test("every shipped file is gzip, listed in the manifest with its sha256, and ho
     const rows = load<GeneratedRecord>(m.file);
     const withResponses = COUNTS[m.file][1] > 0;
     assert.deepEqual([rows.length, rows.reduce((s, r) => s + (r.responses?.length ?? 0), 0)], COUNTS[m.file], m.file);
-    rows.forEach((r, i) => assert.deepEqual(recordProblems(r, { require: withResponses ? ["responses"] : [] }), [], `${m.file} row ${i}`));
+    rows.forEach((r, i) =>
+      assert.deepEqual(recordProblems(r, { require: withResponses ? ["responses"] : [] }), [], `${m.file} row ${i}`),
+    );
   }
 });
 
 test("gold answers match the sources (GSM8K after ####, MATH-500, AIME, AMC, OlympiadBench lists)", () => {
   const gsm = load("gsm8k_test.jsonl.gz");
   assert.equal(gsm[0].reward_model.ground_truth, "18");
-  assert.ok(gsm.every((r) => /^-?\d+(\.\d+)?$/.test(r.reward_model.ground_truth as string)), "GSM8K answers are plain numbers");
+  assert.ok(
+    gsm.every((r) => /^-?\d+(\.\d+)?$/.test(r.reward_model.ground_truth as string)),
+    "GSM8K answers are plain numbers",
+  );
   assert.equal(load("math500_test.jsonl.gz")[0].reward_model.ground_truth, "\\left( 3, \\frac{\\pi}{2} \\right)");
   assert.equal(load("aime24_test.jsonl.gz")[0].reward_model.ground_truth, "204");
   assert.equal(load("aime25_test.jsonl.gz")[0].reward_model.ground_truth, "70");
   // upstream stores AMC answers as JSON floats (27.0); all 40 are whole numbers and are written "27"
   assert.equal(load("amc23_test.jsonl.gz")[0].reward_model.ground_truth, "27");
-  const ob = load("olympiadbench_test.jsonl.gz").find((r) => JSON.stringify(r.extra_info?.final_answer) === '["$69$,$84$"]');
+  const ob = load("olympiadbench_test.jsonl.gz").find(
+    (r) => JSON.stringify(r.extra_info?.final_answer) === '["$69$,$84$"]',
+  );
   assert.equal(ob?.reward_model.ground_truth, "69,84");
   // r1 recipe: math questions verbatim, one user turn
   const aime = load("aime24_test.jsonl.gz")[0];
@@ -83,27 +95,38 @@ test("code sets carry runnable tests as a JSON string; MBPP keeps its upstream s
 // The sources are compared with the shipped files (these two tests need them; everything else here runs from datasets/).
 const QWEN_SRC = "data/qwen25-math-eval/math_cot_100_generations.jsonl";
 
-test("generation sets keep the upstream grader's labels next to the responses", needsShared(QWEN_SRC, "the source, compared with the shipped file"), () => {
-  const qwen = load<GeneratedRecord>("qwen25_math_cot_100x8.jsonl.gz");
-  const src = readJsonl<{ score: boolean[]; response: string[] }>(shared(QWEN_SRC));
-  qwen.forEach((r, i) => {
-    assert.deepEqual(r.extra_info?.upstream_scores, src[i].score.map(Number));
-    assert.deepEqual(r.responses, src[i].response);
-  });
-  assert.equal(qwen[0].prompt[0].content, "Please reason step by step, and put your final answer within \\boxed{}.");
-  const areal = load<GeneratedRecord>("areal_math_10x16.jsonl.gz");
-  assert.equal(areal[0].reward_model.ground_truth, "4");
-  assert.deepEqual((areal[0].extra_info?.upstream_scores as number[]).slice(0, 3), [0, 1, 1]);
-  const mmlu = load<GeneratedRecord>("mmlu_pro_stem_300x4.jsonl.gz");
-  assert.equal(mmlu[0].reward_model.ground_truth, "I");
-  assert.match(mmlu[0].prompt[0].content, /\nI\. AlBr3   aluminum tribromide\nJ\. Zn\(NO3\)2   zinc nitrate\nAnswer: Let's think step by step\.$/);
-});
+test(
+  "generation sets keep the upstream grader's labels next to the responses",
+  needsShared(QWEN_SRC, "the source, compared with the shipped file"),
+  () => {
+    const qwen = load<GeneratedRecord>("qwen25_math_cot_100x8.jsonl.gz");
+    const src = readJsonl<{ score: boolean[]; response: string[] }>(shared(QWEN_SRC));
+    qwen.forEach((r, i) => {
+      assert.deepEqual(r.extra_info?.upstream_scores, src[i].score.map(Number));
+      assert.deepEqual(r.responses, src[i].response);
+    });
+    assert.equal(qwen[0].prompt[0].content, "Please reason step by step, and put your final answer within \\boxed{}.");
+    const areal = load<GeneratedRecord>("areal_math_10x16.jsonl.gz");
+    assert.equal(areal[0].reward_model.ground_truth, "4");
+    assert.deepEqual((areal[0].extra_info?.upstream_scores as number[]).slice(0, 3), [0, 1, 1]);
+    const mmlu = load<GeneratedRecord>("mmlu_pro_stem_300x4.jsonl.gz");
+    assert.equal(mmlu[0].reward_model.ground_truth, "I");
+    assert.match(
+      mmlu[0].prompt[0].content,
+      /\nI\. AlBr3   aluminum tribromide\nJ\. Zn\(NO3\)2   zinc nitrate\nAnswer: Let's think step by step\.$/,
+    );
+  },
+);
 
 test("the Qwen2.5-Math generations carry MATH's level and subject (hermetic: from the shipped file)", () => {
   const qwen = load<GeneratedRecord>("qwen25_math_cot_100x8.jsonl.gz");
   for (const r of qwen) {
     assert.match(String(r.extra_info?.level), /^Level [1-5]$/);
-    assert.equal(r.extra_info?.subject, "Prealgebra", `record ${r.extra_info?.index}: subject joined from the MATH test split`);
+    assert.equal(
+      r.extra_info?.subject,
+      "Prealgebra",
+      `record ${r.extra_info?.index}: subject joined from the MATH test split`,
+    );
   }
 });
 
@@ -132,16 +155,21 @@ test("GPQA items appear nowhere in plain text: only gzip bytes hold them", () =>
   assert.deepEqual([...new Set(leaks)], []);
 });
 
-test("npm run make:datasets reproduces the committed files byte for byte", needsShared("data", "the sources of every shipped file"), () => {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-datasets-"));
-  try {
-    execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "make-datasets.ts")], {
-      cwd: ROOT,
-      env: { ...process.env, CELLRL_DATASETS_OUT: out, CELLRL_SHARED_DATA: shared("data") },
-      stdio: "pipe",
-    });
-    for (const m of manifest) assert.ok(fs.readFileSync(path.join(out, m.file)).equals(fs.readFileSync(path.join(DATASETS, m.file))), m.file);
-  } finally {
-    fs.rmSync(out, { recursive: true, force: true });
-  }
-});
+test(
+  "npm run make:datasets reproduces the committed files byte for byte",
+  needsShared("data", "the sources of every shipped file"),
+  () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-datasets-"));
+    try {
+      execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "make-datasets.ts")], {
+        cwd: ROOT,
+        env: { ...process.env, CELLRL_DATASETS_OUT: out, CELLRL_SHARED_DATA: shared("data") },
+        stdio: "pipe",
+      });
+      for (const m of manifest)
+        assert.ok(fs.readFileSync(path.join(out, m.file)).equals(fs.readFileSync(path.join(DATASETS, m.file))), m.file);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  },
+);

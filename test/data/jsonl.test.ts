@@ -5,7 +5,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { CellrlError } from "../../lib/core/errors.js";
-import { openJsonlAppender, parseJsonl, parseJsonlLines, readJsonl, readJsonlLines, streamJsonl, toJsonLine, writeJsonl } from "../../lib/data/jsonl.js";
+import {
+  openJsonlAppender,
+  parseJsonl,
+  parseJsonlLines,
+  readJsonl,
+  readJsonlLines,
+  streamJsonl,
+  toJsonLine,
+  writeJsonl,
+} from "../../lib/data/jsonl.js";
 import { readBytes, writeFileAtomic } from "../../lib/data/files.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-data-jsonl-"));
@@ -14,13 +23,21 @@ test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 test("parseJsonl splits on \\n only (U+2028 stays inside strings), skips blank lines and keeps line numbers", () => {
   const text = '{"a":"x\u2028y"}\n\n  \n{"a":2}\r\n{"a":3}';
   assert.deepEqual(parseJsonl(text), [{ a: "x\u2028y" }, { a: 2 }, { a: 3 }]);
-  assert.deepEqual(parseJsonlLines(text).map((l) => l.line), [1, 4, 5]);
+  assert.deepEqual(
+    parseJsonlLines(text).map((l) => l.line),
+    [1, 4, 5],
+  );
 });
 
 test("a bad JSON line fails with its line number, the text and the fix", () => {
   assert.throws(
     () => parseJsonl('{"a":1}\n\n{"a": nope}\n', { source: "x.jsonl" }),
-    (e: unknown) => e instanceof CellrlError && e.code === "invalid_input" && /line 3 of x\.jsonl is not valid JSON/.test(e.message) && /Fix or delete that line/.test(e.message) && e.path[1] === 3,
+    (e: unknown) =>
+      e instanceof CellrlError &&
+      e.code === "invalid_input" &&
+      /line 3 of x\.jsonl is not valid JSON/.test(e.message) &&
+      /Fix or delete that line/.test(e.message) &&
+      e.path[1] === 3,
   );
 });
 
@@ -58,12 +75,21 @@ test("streamJsonl reports a bad line of a gzip file by its line number", async (
 });
 
 test("missing files fail with not_found and the path", () => {
-  assert.throws(() => readJsonl(path.join(tmp, "nope.jsonl")), (e: unknown) => e instanceof CellrlError && e.code === "not_found" && /nope\.jsonl/.test(e.message));
-  assert.throws(() => streamJsonl(path.join(tmp, "nope.jsonl")), (e: unknown) => e instanceof CellrlError && e.code === "not_found");
+  assert.throws(
+    () => readJsonl(path.join(tmp, "nope.jsonl")),
+    (e: unknown) => e instanceof CellrlError && e.code === "not_found" && /nope\.jsonl/.test(e.message),
+  );
+  assert.throws(
+    () => streamJsonl(path.join(tmp, "nope.jsonl")),
+    (e: unknown) => e instanceof CellrlError && e.code === "not_found",
+  );
 });
 
 test("toJsonLine turns bigints and typed arrays into plain JSON", () => {
-  assert.equal(toJsonLine({ a: 3n, b: new Float64Array([1, 0.5]), c: 2n ** 70n }), '{"a":3,"b":[1,0.5],"c":"1180591620717411303424"}');
+  assert.equal(
+    toJsonLine({ a: 3n, b: new Float64Array([1, 0.5]), c: 2n ** 70n }),
+    '{"a":3,"b":[1,0.5],"c":"1180591620717411303424"}',
+  );
 });
 
 const torn: [string, boolean, Buffer][] = [
@@ -82,7 +108,10 @@ for (const [what, gzip, tail] of torn) {
     assert.equal(again.count, 5);
     again.append({ i: 5 });
     again.close();
-    assert.deepEqual(readJsonl<{ i: number }>(f).map((r) => r.i), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      readJsonl<{ i: number }>(f).map((r) => r.i),
+      [0, 1, 2, 3, 4, 5],
+    );
     if (gzip) assert.equal(fs.readFileSync(f)[0], 0x1f); // never plain text on disk
   });
 }
@@ -90,5 +119,8 @@ for (const [what, gzip, tail] of torn) {
 test("readJsonlLines names rows by file line", () => {
   const f = path.join(tmp, "lines.jsonl");
   fs.writeFileSync(f, '\n{"a":1}\n\n{"a":2}\n');
-  assert.deepEqual(readJsonlLines(f), [{ value: { a: 1 }, line: 2 }, { value: { a: 2 }, line: 4 }]);
+  assert.deepEqual(readJsonlLines(f), [
+    { value: { a: 1 }, line: 2 },
+    { value: { a: 2 }, line: 4 },
+  ]);
 });

@@ -44,7 +44,9 @@ function plain(v: unknown): unknown {
   if (v instanceof arrow.Vector) return [...v].map(plain);
   if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, plain);
   if (typeof v === "object" && typeof (v as { toJSON?: unknown }).toJSON === "function") {
-    return Object.fromEntries(Object.entries((v as { toJSON(): Record<string, unknown> }).toJSON()).map(([k, x]) => [k, plain(x)]));
+    return Object.fromEntries(
+      Object.entries((v as { toJSON(): Record<string, unknown> }).toJSON()).map(([k, x]) => [k, plain(x)]),
+    );
   }
   return v;
 }
@@ -53,7 +55,11 @@ function plain(v: unknown): unknown {
 function dropNullFields(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dropNullFields);
   if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => [k, dropNullFields(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== null && x !== undefined)
+        .map(([k, x]) => [k, dropNullFields(x)]),
+    );
   }
   return v;
 }
@@ -66,7 +72,8 @@ function arrowTypes(t: arrow.Table): Record<string, string> {
 /** Assert arrow-rs reads back every written row (struct fields absent in a row read as null; compared without them). */
 function assertRowsEqual(got: unknown[], want: readonly unknown[], what: string): void {
   assert.equal(got.length, want.length, `${what}: row count`);
-  for (let i = 0; i < want.length; i++) assert.deepEqual(dropNullFields(got[i]), dropNullFields(want[i]), `${what}: row ${i}`);
+  for (let i = 0; i < want.length; i++)
+    assert.deepEqual(dropNullFields(got[i]), dropNullFields(want[i]), `${what}: row ${i}`);
 }
 
 const PROMPT_T = "List<Struct<{role:Utf8, content:Utf8}>>";
@@ -89,7 +96,10 @@ test("arrow-rs reads cellrl's verl dataset of all of GSM8K's test set: verl's ne
   // the standard 3-level list: the element field is named "element", as pyarrow (use_compliant_nested_type) writes it
   const prompt = t.schema.fields.find((f) => f.name === "prompt")!;
   assert.equal((prompt.type as arrow.List).children[0].name, "element");
-  assert.ok(t.schema.fields.every((f) => f.nullable), "every column is nullable (OPTIONAL), as pyarrow writes them");
+  assert.ok(
+    t.schema.fields.every((f) => f.nullable),
+    "every column is nullable (OPTIONAL), as pyarrow writes them",
+  );
   assertRowsEqual(t.toArray().map(plain), verlRows(records, { split: "test" }), "gsm8k");
 });
 
@@ -99,7 +109,10 @@ test("arrow-rs reads eval sets mixed in one file: extra_info structs unioned acr
   const math = shipped("math500_test.jsonl.gz").slice(0, 120);
   const he = shipped("humaneval_test.jsonl.gz").slice(0, 40);
   const mmlu = shipped<GeneratedRecord>("mmlu_pro_stem_300x4.jsonl.gz").slice(0, 200);
-  assert.ok(mmlu.some((r) => (r.extra_info?.upstream_preds as unknown[]).includes(null)), "the sample has null list elements");
+  assert.ok(
+    mmlu.some((r) => (r.extra_info?.upstream_preds as unknown[]).includes(null)),
+    "the sample has null list elements",
+  );
   const records = [...math, ...he, ...mmlu];
   const file = path.join(tmp, "mixed-evals.parquet");
   writeVerlDataset(file, records, { keep: ["responses"], reindex: true });
@@ -126,11 +139,20 @@ test("arrow-rs reads task records whose ground truths are objects as native stru
   const t = readWithArrowRs(fs.readFileSync(file));
   const types = arrowTypes(t);
   assert.equal(types.prompt, PROMPT_T);
-  assert.equal(types.reward_model, "Struct<{style:Utf8, ground_truth:Struct<{target:Int64, numbers:List<Int64>, minValue:Int64}>}>");
-  assert.match(types.extra_info, /^Struct<\{split:Utf8, index:Int64, answer:Utf8, count:Int64, maxNumber:Int64, maxTarget:Int64/);
+  assert.equal(
+    types.reward_model,
+    "Struct<{style:Utf8, ground_truth:Struct<{target:Int64, numbers:List<Int64>, minValue:Int64}>}>",
+  );
+  assert.match(
+    types.extra_info,
+    /^Struct<\{split:Utf8, index:Int64, answer:Utf8, count:Int64, maxNumber:Int64, maxTarget:Int64/,
+  );
   const rows = t.toArray().map(plain) as VerlRecord[];
   assertRowsEqual(rows, verlRows(records), "countdown + pair-sum");
-  assert.deepEqual(rows[0].reward_model.ground_truth, { ...(records[0].reward_model.ground_truth as object), minValue: null });
+  assert.deepEqual(rows[0].reward_model.ground_truth, {
+    ...(records[0].reward_model.ground_truth as object),
+    minValue: null,
+  });
 });
 
 test("arrow-rs reads exportVerlRun's train / val parquet; a ground-truth column mixing strings and objects is JSON text (Utf8)", () => {
@@ -138,15 +160,25 @@ test("arrow-rs reads exportVerlRun's train / val parquet; a ground-truth column 
   const gsm = shipped("gsm8k_test.jsonl.gz").slice(0, 16);
   const val = [...generate("pair-sum", 16, { seed: 7, split: "test" }), ...gsm];
   const dir = path.join(tmp, "run");
-  exportVerlRun(dir, { train, val, settings: { algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 8, step: { n: 4 } } });
-  for (const [name, records, split] of [["train", train, "train"], ["val", val, "test"]] as const) {
+  exportVerlRun(dir, {
+    train,
+    val,
+    settings: { algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 8, step: { n: 4 } },
+  });
+  for (const [name, records, split] of [
+    ["train", train, "train"],
+    ["val", val, "test"],
+  ] as const) {
     const t = readWithArrowRs(fs.readFileSync(path.join(dir, `${name}.parquet`)));
     const types = arrowTypes(t);
     assert.equal(types.prompt, PROMPT_T, name);
     // JSON-annotated BYTE_ARRAY (converted_type JSON) is Utf8 to arrow-rs, and to pyarrow without arrow extensions
     assert.equal(types.reward_model, "Struct<{style:Utf8, ground_truth:Utf8}>", name);
     const rows = t.toArray().map(plain) as VerlRecord[];
-    const decoded = rows.map((r) => ({ ...r, reward_model: { ...r.reward_model, ground_truth: JSON.parse(r.reward_model.ground_truth as string) } }));
+    const decoded = rows.map((r) => ({
+      ...r,
+      reward_model: { ...r.reward_model, ground_truth: JSON.parse(r.reward_model.ground_truth as string) },
+    }));
     assertRowsEqual(decoded, verlRows(records, { split }), name);
   }
   // In such a mixed column a plain-string ground truth is JSON text too: a GSM8K row of val.parquet reads as '"18"'
@@ -161,14 +193,16 @@ test("arrow-rs reads exportVerlRun's train / val parquet; a ground-truth column 
 
 type ArrowFieldSpec = [name: string, type: arrow.DataType];
 const utf8 = () => new arrow.Utf8();
-const listOf = (item: arrow.DataType, itemName: string, large = false) => new (large ? arrow.LargeList : arrow.List)(new arrow.Field(itemName, item, true));
+const listOf = (item: arrow.DataType, itemName: string, large = false) =>
+  new (large ? arrow.LargeList : arrow.List)(new arrow.Field(itemName, item, true));
 const struct = (fields: ArrowFieldSpec[]) => new arrow.Struct(fields.map(([n, t]) => new arrow.Field(n, t, true)));
 
 /** JS values in the shape Arrow JS builders take for `type` (int64 as bigint), recursively. */
 function toArrowValue(v: unknown, type: arrow.DataType): unknown {
   if (v === null || v === undefined) return null;
   if (arrow.DataType.isInt(type) && type.bitWidth === 64) return BigInt(v as number);
-  if (arrow.DataType.isList(type) || arrow.DataType.isLargeList(type)) return (v as unknown[]).map((x) => toArrowValue(x, type.children[0].type));
+  if (arrow.DataType.isList(type) || arrow.DataType.isLargeList(type))
+    return (v as unknown[]).map((x) => toArrowValue(x, type.children[0].type));
   if (arrow.DataType.isStruct(type)) {
     const o = v as Record<string, unknown>;
     return Object.fromEntries(type.children.map((f) => [f.name, toArrowValue(o[f.name], f.type)]));
@@ -179,12 +213,19 @@ function toArrowValue(v: unknown, type: arrow.DataType): unknown {
 /** An Arrow table with exactly these column types, from row objects. */
 function arrowTable(rows: readonly Record<string, unknown>[], columns: ArrowFieldSpec[]): arrow.Table {
   const vectors: Record<string, arrow.Vector> = {};
-  for (const [name, type] of columns) vectors[name] = arrow.vectorFromArray(rows.map((r) => toArrowValue(r[name], type)), type);
+  for (const [name, type] of columns)
+    vectors[name] = arrow.vectorFromArray(
+      rows.map((r) => toArrowValue(r[name], type)),
+      type,
+    );
   return new arrow.Table(vectors);
 }
 
 /** Write an Arrow table as parquet with arrow-rs (parquet-wasm); `configure` sets writer properties. */
-function writeWithArrowRs(table: arrow.Table, configure?: (b: pw.WriterPropertiesBuilder) => pw.WriterPropertiesBuilder): Uint8Array {
+function writeWithArrowRs(
+  table: arrow.Table,
+  configure?: (b: pw.WriterPropertiesBuilder) => pw.WriterPropertiesBuilder,
+): Uint8Array {
   const props = configure ? configure(new pw.WriterPropertiesBuilder()).build() : undefined;
   return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(table, "stream")), props);
 }
@@ -195,14 +236,38 @@ function mainGenerationColumns(itemName: string, large = false): ArrowFieldSpec[
   const list = (item: arrow.DataType, name: string) => listOf(item, name, large);
   return [
     ["data_source", text()],
-    ["prompt", list(struct([["role", text()], ["content", text()]]), itemName)],
+    [
+      "prompt",
+      list(
+        struct([
+          ["role", text()],
+          ["content", text()],
+        ]),
+        itemName,
+      ),
+    ],
     ["ability", text()],
-    ["reward_model", struct([["style", text()], ["ground_truth", text()]])],
-    ["extra_info", struct([
-      ["split", text()], ["index", new arrow.Int64()], ["idx", new arrow.Int64()], ["level", text()], ["subject", text()],
-      ["upstream_scores", list(new arrow.Int64(), itemName)], ["upstream_preds", list(text(), itemName)],
-      ["upstream_rm_scores", list(new arrow.Float64(), itemName)], ["upstream_grader", text()],
-    ])],
+    [
+      "reward_model",
+      struct([
+        ["style", text()],
+        ["ground_truth", text()],
+      ]),
+    ],
+    [
+      "extra_info",
+      struct([
+        ["split", text()],
+        ["index", new arrow.Int64()],
+        ["idx", new arrow.Int64()],
+        ["level", text()],
+        ["subject", text()],
+        ["upstream_scores", list(new arrow.Int64(), itemName)],
+        ["upstream_preds", list(text(), itemName)],
+        ["upstream_rm_scores", list(new arrow.Float64(), itemName)],
+        ["upstream_grader", text()],
+      ]),
+    ],
     ["responses", list(text(), itemName)],
   ];
 }
@@ -212,23 +277,51 @@ const qwen = () => shipped<GeneratedRecord>("qwen25_math_cot_100x8.jsonl.gz");
 // pyarrow's defaults (snappy, dictionary pages, data page v1, list element "element"), arrow-rs's own defaults,
 // uncompressed v2 data pages, and many small row groups and pages (what a streaming reader has to stitch)
 // (`file` = what the footer then says of the responses column, checked so that each setting really took effect)
-type WriterCase = { name: string; itemName: string; configure?: (b: pw.WriterPropertiesBuilder) => pw.WriterPropertiesBuilder; file: { codec: string; pages: string[]; rowGroups: number } };
+type WriterCase = {
+  name: string;
+  itemName: string;
+  configure?: (b: pw.WriterPropertiesBuilder) => pw.WriterPropertiesBuilder;
+  file: { codec: string; pages: string[]; rowGroups: number };
+};
 const writers: WriterCase[] = [
-  { name: "pyarrow-like: snappy, dictionary, v1 pages", itemName: "element", configure: (b) => b.setCompression(pw.Compression.SNAPPY).setDictionaryEnabled(true).setWriterVersion(pw.WriterVersion.V1),
-    file: { codec: "SNAPPY", pages: ["DATA_PAGE:RLE_DICTIONARY", "DICTIONARY_PAGE:PLAIN"], rowGroups: 1 } },
-  { name: "parquet-wasm defaults (uncompressed, dictionary), list items named \"item\"", itemName: "item",
-    file: { codec: "UNCOMPRESSED", pages: ["DATA_PAGE:RLE_DICTIONARY", "DICTIONARY_PAGE:PLAIN"], rowGroups: 1 } },
-  { name: "uncompressed, no dictionary, v2 data pages (DELTA_BYTE_ARRAY)", itemName: "element", configure: (b) => b.setCompression(pw.Compression.UNCOMPRESSED).setDictionaryEnabled(false).setWriterVersion(pw.WriterVersion.V2),
-    file: { codec: "UNCOMPRESSED", pages: ["DATA_PAGE_V2:DELTA_BYTE_ARRAY"], rowGroups: 1 } },
-  { name: "snappy, 7-row groups", itemName: "element", configure: (b) => b.setCompression(pw.Compression.SNAPPY).setMaxRowGroupSize(7),
-    file: { codec: "SNAPPY", pages: ["DATA_PAGE:RLE_DICTIONARY", "DICTIONARY_PAGE:PLAIN"], rowGroups: 15 } },
+  {
+    name: "pyarrow-like: snappy, dictionary, v1 pages",
+    itemName: "element",
+    configure: (b) =>
+      b.setCompression(pw.Compression.SNAPPY).setDictionaryEnabled(true).setWriterVersion(pw.WriterVersion.V1),
+    file: { codec: "SNAPPY", pages: ["DATA_PAGE:RLE_DICTIONARY", "DICTIONARY_PAGE:PLAIN"], rowGroups: 1 },
+  },
+  {
+    name: 'parquet-wasm defaults (uncompressed, dictionary), list items named "item"',
+    itemName: "item",
+    file: { codec: "UNCOMPRESSED", pages: ["DATA_PAGE:RLE_DICTIONARY", "DICTIONARY_PAGE:PLAIN"], rowGroups: 1 },
+  },
+  {
+    name: "uncompressed, no dictionary, v2 data pages (DELTA_BYTE_ARRAY)",
+    itemName: "element",
+    configure: (b) =>
+      b.setCompression(pw.Compression.UNCOMPRESSED).setDictionaryEnabled(false).setWriterVersion(pw.WriterVersion.V2),
+    file: { codec: "UNCOMPRESSED", pages: ["DATA_PAGE_V2:DELTA_BYTE_ARRAY"], rowGroups: 1 },
+  },
+  {
+    name: "snappy, 7-row groups",
+    itemName: "element",
+    configure: (b) => b.setCompression(pw.Compression.SNAPPY).setMaxRowGroupSize(7),
+    file: { codec: "SNAPPY", pages: ["DATA_PAGE:RLE_DICTIONARY", "DICTIONARY_PAGE:PLAIN"], rowGroups: 15 },
+  },
 ];
 
 /** Codec, page kinds and row-group count of a file's responses column, from its footer. */
 function footerOf(bytes: Uint8Array): { codec: string; pages: string[]; rowGroups: number } {
-  const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const meta = parquetMetadata(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+  );
   const col = meta.row_groups[0].columns.find((c) => c.meta_data!.path_in_schema[0] === "responses")!.meta_data!;
-  return { codec: col.codec, pages: (col.encoding_stats ?? []).map((s) => `${s.page_type}:${s.encoding}`).sort(), rowGroups: meta.row_groups.length };
+  return {
+    codec: col.codec,
+    pages: (col.encoding_stats ?? []).map((s) => `${s.page_type}:${s.encoding}`).sort(),
+    rowGroups: meta.row_groups.length,
+  };
 }
 
 for (const w of writers) {
@@ -250,7 +343,9 @@ for (const w of writers) {
     for await (const { value } of streamRows(file)) streamed.push(value);
     assert.deepEqual(streamed, source);
     // a step choice on a main_generation file (no step column) is refused with the steps present
-    await assert.rejects(readVerlOutputs(file, { steps: "last" }), (e: CellrlError) => /no rows of step/.test(e.message));
+    await assert.rejects(readVerlOutputs(file, { steps: "last" }), (e: CellrlError) =>
+      /no rows of step/.test(e.message),
+    );
   });
 }
 
@@ -269,26 +364,65 @@ test("cellrl reads arrow-rs output of MMLU-Pro generations: null list elements, 
   const source = shipped<GeneratedRecord>("mmlu_pro_stem_300x4.jsonl.gz");
   const cols: ArrowFieldSpec[] = [
     ["data_source", utf8()],
-    ["prompt", listOf(struct([["content", utf8()], ["role", utf8()]]), "element")],
+    [
+      "prompt",
+      listOf(
+        struct([
+          ["content", utf8()],
+          ["role", utf8()],
+        ]),
+        "element",
+      ),
+    ],
     ["ability", utf8()],
-    ["reward_model", struct([["style", utf8()], ["ground_truth", utf8()]])],
-    ["extra_info", struct([
-      ["split", utf8()], ["index", new arrow.Int64()], ["question_id", new arrow.Int64()], ["category", utf8()], ["src", utf8()], ["model", utf8()],
-      ["upstream_preds", listOf(utf8(), "element")], ["upstream_scores", listOf(new arrow.Int64(), "element")], ["upstream_grader", utf8()],
-    ])],
+    [
+      "reward_model",
+      struct([
+        ["style", utf8()],
+        ["ground_truth", utf8()],
+      ]),
+    ],
+    [
+      "extra_info",
+      struct([
+        ["split", utf8()],
+        ["index", new arrow.Int64()],
+        ["question_id", new arrow.Int64()],
+        ["category", utf8()],
+        ["src", utf8()],
+        ["model", utf8()],
+        ["upstream_preds", listOf(utf8(), "element")],
+        ["upstream_scores", listOf(new arrow.Int64(), "element")],
+        ["upstream_grader", utf8()],
+      ]),
+    ],
     ["responses", listOf(utf8(), "element")],
   ];
   const file = path.join(tmp, "gen-mmlu.parquet");
-  fs.writeFileSync(file, writeWithArrowRs(arrowTable(source, cols), (b) => b.setCompression(pw.Compression.SNAPPY)));
+  fs.writeFileSync(
+    file,
+    writeWithArrowRs(arrowTable(source, cols), (b) => b.setCompression(pw.Compression.SNAPPY)),
+  );
   const got = await readVerlOutputs(file);
   assert.equal(got.length, 1200);
   // field order differs from the source's {role, content}; the values are the same
-  assert.deepEqual(got.map((r) => dropNullFields(r)), source.map((r) => dropNullFields(r)));
+  assert.deepEqual(
+    got.map((r) => dropNullFields(r)),
+    source.map((r) => dropNullFields(r)),
+  );
   assert.deepEqual(Object.keys(got[0].prompt[0]), ["content", "role"]);
 });
 
 test("a zstd parquet written by arrow-rs fails in cellrl with the codec named and the fix (rewrite with snappy)", async () => {
   const file = path.join(tmp, "gen-zstd.parquet");
-  fs.writeFileSync(file, writeWithArrowRs(arrowTable(qwen().slice(0, 5), mainGenerationColumns("element")), (b) => b.setCompression(pw.Compression.ZSTD)));
-  await assert.rejects(readRecords(file), (e: CellrlError) => /compression|codec/i.test(e.message) && /snappy/.test(e.message) && e.message.includes(file));
+  fs.writeFileSync(
+    file,
+    writeWithArrowRs(arrowTable(qwen().slice(0, 5), mainGenerationColumns("element")), (b) =>
+      b.setCompression(pw.Compression.ZSTD),
+    ),
+  );
+  await assert.rejects(
+    readRecords(file),
+    (e: CellrlError) => /compression|codec/i.test(e.message) && /snappy/.test(e.message) && e.message.includes(file),
+  );
 });

@@ -24,7 +24,10 @@ const verlRows = [
   },
   {
     data_source: "openai/gsm8k",
-    prompt: [{ role: "system", content: "Think." }, { role: "user", content: "2+2?" }],
+    prompt: [
+      { role: "system", content: "Think." },
+      { role: "user", content: "2+2?" },
+    ],
     ability: "math",
     reward_model: { style: "rule", ground_truth: "4" },
     extra_info: { split: "test", index: 1 },
@@ -72,7 +75,10 @@ test("missing struct fields read back as null (as pyarrow writes them); {json} k
   const rows = [{ extra_info: { split: "test", index: 0 } }, { extra_info: { split: "train" } }];
   const f = path.join(tmp, "sparse.parquet");
   writeParquet(f, rows);
-  assert.deepEqual(await readParquet(f), [{ extra_info: { split: "test", index: 0 } }, { extra_info: { split: "train", index: null } }]);
+  assert.deepEqual(await readParquet(f), [
+    { extra_info: { split: "test", index: 0 } },
+    { extra_info: { split: "train", index: null } },
+  ]);
   writeParquet(f, rows, { json: ["extra_info"] });
   assert.deepEqual(await readParquet(f), rows);
 });
@@ -91,7 +97,9 @@ test("a real dataset round-trips, streams in batches, and counts rows from the f
   }
   assert.deepEqual(offsets, [0, 200, 400]);
   assert.deepEqual(streamed, rows);
-  assert.deepEqual(await readParquet(f, { columns: ["data_source"] }).then((r) => r[499]), { data_source: "HuggingFaceH4/MATH-500" });
+  assert.deepEqual(await readParquet(f, { columns: ["data_source"] }).then((r) => r[499]), {
+    data_source: "HuggingFaceH4/MATH-500",
+  });
 });
 
 test("gzipped parquet is read by content; a truncated file fails with a clear message", async () => {
@@ -101,9 +109,15 @@ test("gzipped parquet is read by content; a truncated file fails with a clear me
   assert.deepEqual(await readParquet(gz), verlRows);
   const cut = path.join(tmp, "cut.parquet");
   fs.writeFileSync(cut, bytes.subarray(0, bytes.length - 20));
-  await assert.rejects(readParquet(cut), (e: unknown) => e instanceof CellrlError && /not a readable parquet file/.test(e.message) && /PAR1/.test(e.message));
+  await assert.rejects(
+    readParquet(cut),
+    (e: unknown) => e instanceof CellrlError && /not a readable parquet file/.test(e.message) && /PAR1/.test(e.message),
+  );
 });
 
 test("writing no columns fails with the fix", () => {
-  assert.throws(() => parquetBytes([]), (e: unknown) => e instanceof CellrlError && /no columns to write/.test(e.message));
+  assert.throws(
+    () => parquetBytes([]),
+    (e: unknown) => e instanceof CellrlError && /no columns to write/.test(e.message),
+  );
 });

@@ -24,15 +24,27 @@ const good = () => ({
 });
 
 test("record() builds verl's unified record from a question", () => {
-  const r = record({ data_source: "x/y", prompt: "What is 2+3?", ground_truth: "5", system: "Be brief.", extra_info: { split: "test", index: 3 } });
+  const r = record({
+    data_source: "x/y",
+    prompt: "What is 2+3?",
+    ground_truth: "5",
+    system: "Be brief.",
+    extra_info: { split: "test", index: 3 },
+  });
   assert.deepEqual(r, {
     data_source: "x/y",
-    prompt: [{ role: "system", content: "Be brief." }, { role: "user", content: "What is 2+3?" }],
+    prompt: [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "What is 2+3?" },
+    ],
     reward_model: { style: "rule", ground_truth: "5" },
     extra_info: { split: "test", index: 3 },
   });
   assert.equal(question(r), "What is 2+3?");
-  assert.throws(() => record({ data_source: "", prompt: "q", ground_truth: "1" }), /data_source must be a non-empty string/);
+  assert.throws(
+    () => record({ data_source: "", prompt: "q", ground_truth: "1" }),
+    /data_source must be a non-empty string/,
+  );
   assert.throws(() => record({ data_source: "a", prompt: "q", ground_truth: undefined }), /ground_truth is missing/);
 });
 
@@ -67,7 +79,9 @@ test("validateRecord throws one CellrlError naming the row, the field and the fi
     (e: unknown) =>
       e instanceof CellrlError &&
       e.code === "invalid_input" &&
-      e.message.startsWith('data.validateRecord: line 7 of gen.jsonl: field "prompt" is a string, not a chat (got "q"; expected') &&
+      e.message.startsWith(
+        'data.validateRecord: line 7 of gen.jsonl: field "prompt" is a string, not a chat (got "q"; expected',
+      ) &&
       /1 more problem in this row: reward_model\.ground_truth/.test(e.message) &&
       e.path[0] === "line 7 of gen.jsonl",
   );
@@ -77,19 +91,34 @@ test("validateRecords lists every bad row (up to maxErrors) in one error", () =>
   const rows = [good(), { ...good(), prompt: 3 }, good(), { ...good(), data_source: "" }, { x: 1 }];
   assert.throws(
     () => validateRecords(rows, { maxErrors: 2 }),
-    (e: unknown) => e instanceof CellrlError && /3 of 5 rows are not valid records/.test(e.message) && /row 1: field "prompt"/.test(e.message) && /row 3: field "data_source"/.test(e.message) && /and 1 more/.test(e.message),
+    (e: unknown) =>
+      e instanceof CellrlError &&
+      /3 of 5 rows are not valid records/.test(e.message) &&
+      /row 1: field "prompt"/.test(e.message) &&
+      /row 3: field "data_source"/.test(e.message) &&
+      /and 1 more/.test(e.message),
   );
 });
 
 test("readRecords names bad JSONL rows by their file line (blank lines counted)", async () => {
   const f = path.join(tmp, "gen.jsonl");
-  fs.writeFileSync(f, [JSON.stringify(good()), "", JSON.stringify({ ...good(), responses: undefined })].join("\n") + "\n");
-  await assert.rejects(readRecords(f, { require: ["responses"] }), /line 3 of gen\.jsonl: field "responses" is missing/);
+  fs.writeFileSync(
+    f,
+    [JSON.stringify(good()), "", JSON.stringify({ ...good(), responses: undefined })].join("\n") + "\n",
+  );
+  await assert.rejects(
+    readRecords(f, { require: ["responses"] }),
+    /line 3 of gen\.jsonl: field "responses" is missing/,
+  );
   assert.equal((await readRecords(f)).length, 2);
 });
 
 test("the same records read back from JSONL, JSON, parquet and Arrow, plain or gzip", async () => {
-  const rows = Array.from({ length: 30 }, (_, i) => ({ ...good(), extra_info: { split: "test", index: i }, scores: [i % 2, 0.5] }));
+  const rows = Array.from({ length: 30 }, (_, i) => ({
+    ...good(),
+    extra_info: { split: "test", index: i },
+    scores: [i % 2, 0.5],
+  }));
   for (const name of ["r.jsonl", "r.jsonl.gz", "r.json", "r.json.gz", "r.parquet", "r.arrow"]) {
     const f = path.join(tmp, name);
     writeRecords(f, rows);
@@ -109,17 +138,26 @@ test("arquero tables convert to and from records (typed arrays become arrays aga
   assert.deepEqual(t.columnNames(), ["data_source", "prompt", "ability", "reward_model", "extra_info", "responses"]);
   assert.deepEqual(fromTable(t), rows);
   const f = path.join(tmp, "t.arrow");
-  writeRecords(f, rows.map((r) => ({ ...r, scores: [1, 0] })));
+  writeRecords(
+    f,
+    rows.map((r) => ({ ...r, scores: [1, 0] })),
+  );
   const back = await readTable(f);
   assert.deepEqual(fromTable(back)[0].scores, [1, 0]);
-  assert.deepEqual(back.groupby("data_source").count().objects(), [{ data_source: "openai/gsm8k", count: 1 }, { data_source: "b", count: 1 }]);
+  assert.deepEqual(back.groupby("data_source").count().objects(), [
+    { data_source: "openai/gsm8k", count: 1 },
+    { data_source: "b", count: 1 },
+  ]);
 });
 
 test("formatOf reads through .gz and rejects unknown extensions with the known list", () => {
   assert.equal(formatOf("a/b.jsonl.gz"), "jsonl");
   assert.equal(formatOf("x.PARQUET"), "parquet");
   assert.equal(formatOf("x.feather"), "arrow");
-  assert.throws(() => formatOf("x.csv"), (e: unknown) => e instanceof CellrlError && /\.jsonl/.test(e.message) && /Rename the file/.test(e.message));
+  assert.throws(
+    () => formatOf("x.csv"),
+    (e: unknown) => e instanceof CellrlError && /\.jsonl/.test(e.message) && /Rename the file/.test(e.message),
+  );
 });
 
 test("writeRecords warns when GPQA rows would be written uncompressed", () => {

@@ -19,10 +19,12 @@ test("r1-gpqa is the simple-evals template with lettered options", () => {
 });
 
 test("r1-livecodebench: starter code in a python fence, else the stdin/stdout instruction (upstream spacing kept)", () => {
-  const head = "You will be given a question (problem specification) and will generate a correct Python program that matches the specification and passes all tests.\n\nQuestion: Add.\n\n";
+  const head =
+    "You will be given a question (problem specification) and will generate a correct Python program that matches the specification and passes all tests.\n\nQuestion: Add.\n\n";
   assert.equal(
     applyTemplate("r1-livecodebench", { question: "Add.", starter_code: "def add(a, b):" }),
-    head + "You will use the following starter code to write the solution to the problem and enclose your code within delimiters.\n```python\ndef add(a, b):\n```",
+    head +
+      "You will use the following starter code to write the solution to the problem and enclose your code within delimiters.\n```python\ndef add(a, b):\n```",
   );
   const stdin = applyTemplate("r1-livecodebench", { question: "Add." });
   assert.ok(stdin.startsWith(head + "Read the inputs from stdin solve the problem"));
@@ -39,10 +41,19 @@ test("mmlu-pro-cot lists options A-J and ends with the step-by-step cue", () => 
 });
 
 test("unknown templates list the known ones; user templates can be added; the question must be a string", () => {
-  assert.throws(() => applyTemplate("r1-maths", { question: "q" }), (e: unknown) => e instanceof CellrlError && /Did you mean "r1-math"/.test(e.message));
+  assert.throws(
+    () => applyTemplate("r1-maths", { question: "q" }),
+    (e: unknown) => e instanceof CellrlError && /Did you mean "r1-math"/.test(e.message),
+  );
   templates.add("shout-test", (f) => f.question.toUpperCase());
   assert.equal(applyTemplate("shout-test", { question: "hi" }), "HI");
-  assert.equal(applyTemplate((f) => `Q: ${f.question}`, { question: "hi" }), "Q: hi");
-  assert.throws(() => applyTemplate("r1-math", { question: 3 as unknown as string }), /fields\.question must be a string/);
+  assert.equal(
+    applyTemplate((f) => `Q: ${f.question}`, { question: "hi" }),
+    "Q: hi",
+  );
+  assert.throws(
+    () => applyTemplate("r1-math", { question: 3 as unknown as string }),
+    /fields\.question must be a string/,
+  );
   assert.ok(templates.names().includes("verl-gsm8k") && templates.names().includes("verl-boxed"));
 });

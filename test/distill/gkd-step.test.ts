@@ -5,7 +5,14 @@ import { Rng } from "../../lib/core/random.js";
 import { AdamW } from "../../lib/model/optim.js";
 import { LocalPolicy } from "../../lib/rollout/policy.js";
 import { sample } from "../../lib/rollout/rollout.js";
-import { gkdStep, localTeacher, mixedRollout, onPolicyRows, seqKdStep, studentTeacherDivergence } from "../../lib/distill/index.js";
+import {
+  gkdStep,
+  localTeacher,
+  mixedRollout,
+  onPolicyRows,
+  seqKdStep,
+  studentTeacherDivergence,
+} from "../../lib/distill/index.js";
 import { PROMPTS, tinyModel, tinyPolicy, tok } from "../update/fixture.js";
 import { setup } from "../update/setup.js";
 
@@ -22,7 +29,11 @@ describe("GKD steps", () => {
   });
   test("mixedRollout lays student samples and dataset responses out as one batch", async () => {
     const p = tinyPolicy(1);
-    const ro = await mixedRollout(p, ["1:", "2:", "3:"], { responses: ["1", null, "33"], onPolicy: [false, true, false], sampling: { maxNewTokens: 2, rng: new Rng(0) } });
+    const ro = await mixedRollout(p, ["1:", "2:", "3:"], {
+      responses: ["1", null, "33"],
+      onPolicy: [false, true, false],
+      sampling: { maxNewTokens: 2, rng: new Rng(0) },
+    });
     assert.deepEqual(ro.table.array("source"), ["dataset", "student", "dataset"]);
     assert.deepEqual(ro.responseIds[0], [...tok.encode("1"), tok.eosTokenId]);
     assert.deepEqual(ro.responseIds[2], [...tok.encode("33"), tok.eosTokenId]);
@@ -36,40 +47,78 @@ describe("GKD steps", () => {
     const student = tinyPolicy(20);
     const opt = new AdamW(student.model.namedVariables(), { lr: 3e-3, weightDecay: 0 });
     const rng = new Rng(3);
-    const heldOut = await sample(new LocalPolicy(teacherModel, tok), PROMPTS, { n: 2, maxNewTokens: 4, rng: new Rng(99) });
+    const heldOut = await sample(new LocalPolicy(teacherModel, tok), PROMPTS, {
+      n: 2,
+      maxNewTokens: 4,
+      rng: new Rng(99),
+    });
     const kl0 = await studentTeacherDivergence(student, teacher, heldOut);
     const prompts = [...PROMPTS, ...PROMPTS];
     let n0 = 0;
     for (let s = 0; s < 25; s++) {
       if (s === 1) n0 = tf.memory().numTensors;
-      const r = await gkdStep({ policy: student, opt, teacher, prompts, step: s }, { divergence: "jsd", beta: 0.5, sampling: { maxNewTokens: 4 }, rng, thresholds: { truncFrac: null } });
+      const r = await gkdStep(
+        { policy: student, opt, teacher, prompts, step: s },
+        { divergence: "jsd", beta: 0.5, sampling: { maxNewTokens: 4 }, rng, thresholds: { truncFrac: null } },
+      );
       assert.ok(Number.isFinite(r.metrics["distill/loss"]));
       assert.equal(r.metrics["distill/onPolicyFrac"], 1);
     }
     assert.equal(tf.memory().numTensors, n0, "no tensor leak across gkd steps");
     const kl1 = await studentTeacherDivergence(student, teacher, heldOut);
     assert.ok(kl1 < 0.6 * kl0, `forward KL ${kl0.toFixed(3)} → ${kl1.toFixed(3)}`);
-    student.model.dispose(); teacherModel.dispose(); opt.dispose();
+    student.model.dispose();
+    teacherModel.dispose();
+    opt.dispose();
   });
   test("a top-k teacher, λ < 1 with dataset responses, and reverse KL also run", async () => {
     const teacherModel = tinyModel(10);
     const student = tinyPolicy(21);
     const opt = new AdamW(student.model.namedVariables(), { lr: 1e-3 });
-    const r = await gkdStep({ policy: student, opt, teacher: localTeacher(teacherModel), prompts: PROMPTS, responses: ["0", "1", "2", "3", "4"] },
-      { lambda: 0.4, topK: 4, divergence: "reverse-kl", renormalize: true, sampling: { maxNewTokens: 3 }, rng: new Rng(4), microBatch: 2, thresholds: { truncFrac: null } });
+    const r = await gkdStep(
+      {
+        policy: student,
+        opt,
+        teacher: localTeacher(teacherModel),
+        prompts: PROMPTS,
+        responses: ["0", "1", "2", "3", "4"],
+      },
+      {
+        lambda: 0.4,
+        topK: 4,
+        divergence: "reverse-kl",
+        renormalize: true,
+        sampling: { maxNewTokens: 3 },
+        rng: new Rng(4),
+        microBatch: 2,
+        thresholds: { truncFrac: null },
+      },
+    );
     assert.equal(r.metrics["distill/onPolicyFrac"], 0.4);
     assert.ok(r.metrics["distill/teacherTopkMass"] > 0 && r.metrics["distill/teacherTopkMass"] <= 1 + 1e-6);
     assert.ok(Number.isFinite(r.metrics["update/gradNorm"]));
-    student.model.dispose(); teacherModel.dispose(); opt.dispose();
+    student.model.dispose();
+    teacherModel.dispose();
+    opt.dispose();
   });
   test("sequence-level KD (SFT on teacher samples) lowers the NLL of the teacher's greedy outputs", async () => {
     const teacherP = new LocalPolicy(tinyModel(10), tok);
     const student = tinyPolicy(22);
     const opt = new AdamW(student.model.namedVariables(), { lr: 3e-3, weightDecay: 0 });
     const losses: number[] = [];
-    for (let s = 0; s < 15; s++) losses.push((await seqKdStep({ policy: student, opt, teacher: teacherP, prompts: PROMPTS }, { sampling: { temperature: 0, maxNewTokens: 3 } })).metrics["update/sftLoss"]);
+    for (let s = 0; s < 15; s++)
+      losses.push(
+        (
+          await seqKdStep(
+            { policy: student, opt, teacher: teacherP, prompts: PROMPTS },
+            { sampling: { temperature: 0, maxNewTokens: 3 } },
+          )
+        ).metrics["update/sftLoss"],
+      );
     assert.ok(losses[14] < 0.5 * losses[0], `SFT loss ${losses[0].toFixed(3)} → ${losses[14].toFixed(3)}`);
-    student.model.dispose(); teacherP.model.dispose(); opt.dispose();
+    student.model.dispose();
+    teacherP.model.dispose();
+    opt.dispose();
   });
   test("same seed, same run: identical metrics (3 GKD steps with λ = 0.5 mixing student samples and dataset responses)", async () => {
     const run = async () => {
@@ -80,14 +129,32 @@ describe("GKD steps", () => {
       const rng = new Rng(5);
       const out: Record<string, number>[] = [];
       for (let s = 0; s < 3; s++) {
-        const m = (await gkdStep({ policy: student, opt, teacher, prompts: PROMPTS, responses: ["0", "1", "22", "33", "4"], step: s }, { lambda: 0.5, divergence: "jsd", beta: 0.5, topK: 3, sampling: { maxNewTokens: 3 }, rng, thresholds: { truncFrac: null } })).metrics;
+        const m = (
+          await gkdStep(
+            { policy: student, opt, teacher, prompts: PROMPTS, responses: ["0", "1", "22", "33", "4"], step: s },
+            {
+              lambda: 0.5,
+              divergence: "jsd",
+              beta: 0.5,
+              topK: 3,
+              sampling: { maxNewTokens: 3 },
+              rng,
+              thresholds: { truncFrac: null },
+            },
+          )
+        ).metrics;
         out.push(Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith("time/"))));
       }
-      teacherModel.dispose(); student.model.dispose(); opt.dispose();
+      teacherModel.dispose();
+      student.model.dispose();
+      opt.dispose();
       return out;
     };
     const [a, b] = [await run(), await run()];
-    assert.ok(Number.isFinite(a[2]["distill/loss"]) && a[0]["distill/onPolicyFrac"] > 0 && a[0]["distill/onPolicyFrac"] < 1, JSON.stringify(a[0]));
+    assert.ok(
+      Number.isFinite(a[2]["distill/loss"]) && a[0]["distill/onPolicyFrac"] > 0 && a[0]["distill/onPolicyFrac"] < 1,
+      JSON.stringify(a[0]),
+    );
     assert.deepEqual(a, b);
   });
 });

@@ -13,22 +13,48 @@ function choose(n: number, k: number): number {
 
 test("pass@k equals the closed form 1 - C(n-c,k)/C(n,k) on hand-made cases", () => {
   assert.ok(Math.abs(passAtK(8, 2, 4) - (1 - 15 / 70)) < 1e-12);
-  for (const [n, c, k] of [[10, 3, 1], [10, 3, 5], [16, 0, 4], [16, 16, 1], [32, 5, 32], [5, 4, 2], [100, 7, 10]]) {
+  for (const [n, c, k] of [
+    [10, 3, 1],
+    [10, 3, 5],
+    [16, 0, 4],
+    [16, 16, 1],
+    [32, 5, 32],
+    [5, 4, 2],
+    [100, 7, 10],
+  ]) {
     const closed = n - c < k ? 1 : 1 - choose(n - c, k) / choose(n, k);
     assert.ok(Math.abs(passAtK(n, c, k) - closed) < 1e-12, `${n} ${c} ${k}`);
   }
   assert.equal(passAtK(10, 3, 1), 0.3);
   assert.equal(passAtK(4, 0, 4), 0);
-  assert.equal(meanPassAtK([{ n: 4, c: 4 }, { n: 4, c: 0 }], 2), 0.5);
+  assert.equal(
+    meanPassAtK(
+      [
+        { n: 4, c: 4 },
+        { n: 4, c: 0 },
+      ],
+      2,
+    ),
+    0.5,
+  );
 });
 
 test("pass@k rejects k larger than n with an error naming k", () => {
-  assert.throws(() => passAtK(4, 1, 5), (e: unknown) => e instanceof CellrlError && /k must be an integer in \[1, n\]/.test(e.message));
+  assert.throws(
+    () => passAtK(4, 1, 5),
+    (e: unknown) => e instanceof CellrlError && /k must be an integer in \[1, n\]/.test(e.message),
+  );
   assert.throws(() => passAtK(4, 5, 1), /c must be/);
 });
 
 test("mean@k averages per item then over items, as the R1 recipe does", () => {
-  assert.equal(meanAtK([[1, 0], [1, 1]]), 0.75);
+  assert.equal(
+    meanAtK([
+      [1, 0],
+      [1, 1],
+    ]),
+    0.75,
+  );
   assert.equal(meanAtK([[1, 0, 0, 0], [1]]), 0.625);
   assert.throws(() => meanAtK([[1, NaN]]), /finite/);
   assert.throws(() => meanAtK([]), /empty/);

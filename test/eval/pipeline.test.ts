@@ -26,9 +26,18 @@ function choose(n: number, k: number): number {
   return r;
 }
 const closed = (n: number, c: number, k: number) => (n - c < k ? 1 : 1 - choose(n - c, k) / choose(n, k));
-const near = (a: number, b: number, what: string, tol = 1e-12) => assert.ok(Math.abs(a - b) < tol, `${what}: ${a} vs ${b}`);
+const near = (a: number, b: number, what: string, tol = 1e-12) =>
+  assert.ok(Math.abs(a - b) < tol, `${what}: ${a} vs ${b}`);
 
-const rec = (source: string, level: string, q: string, responses: string[], scores: number[], details: Record<string, unknown>[], extra: Record<string, unknown> = {}): EvalRecord => ({
+const rec = (
+  source: string,
+  level: string,
+  q: string,
+  responses: string[],
+  scores: number[],
+  details: Record<string, unknown>[],
+  extra: Record<string, unknown> = {},
+): EvalRecord => ({
   data_source: source,
   prompt: [{ role: "user", content: q }],
   reward_model: { style: "rule", ground_truth: "g" },
@@ -38,18 +47,36 @@ const rec = (source: string, level: string, q: string, responses: string[], scor
   details,
   ...extra,
 });
-const ex = (...xs: (string | null)[]) => xs.map((x) => (x === null ? { rule: "no-answer", extracted: null } : { rule: "x", extracted: x }));
+const ex = (...xs: (string | null)[]) =>
+  xs.map((x) => (x === null ? { rule: "no-answer", extracted: null } : { rule: "x", extracted: x }));
 
 // toy/a: R0 c=2 of 4 (one no-answer, one truncated), R1 c=1 of 4; toy/b: R2 c=2 of 2, R3 c=0 of 2 (one reward error)
-const R0 = rec("toy/a", "L1", "q0", ["a", "bb", "ccc", "dddddddd"], [1, 1, 0, 0], ex("4", "4", "5", null), { finish_reasons: ["stop", "stop", "stop", "length"] });
-const R1 = rec("toy/a", "L2", "q1", ["eeee", "f", "gg", "hhh"], [1, 0, 0, 0], ex("7", "8", "8", "8"), { finish_reasons: ["stop", "stop", "stop", "stop"] });
+const R0 = rec("toy/a", "L1", "q0", ["a", "bb", "ccc", "dddddddd"], [1, 1, 0, 0], ex("4", "4", "5", null), {
+  finish_reasons: ["stop", "stop", "stop", "length"],
+});
+const R1 = rec("toy/a", "L2", "q1", ["eeee", "f", "gg", "hhh"], [1, 0, 0, 0], ex("7", "8", "8", "8"), {
+  finish_reasons: ["stop", "stop", "stop", "stop"],
+});
 const R2 = rec("toy/b", "L1", "q2", ["ii", "jjj"], [1, 1], ex("1", "1"));
-const R3 = rec("toy/b", "L2", "q3", ["k", "CRASH"], [0, 0], [{ rule: "x", extracted: "3" }, { rule: "error", error: "boom" }]);
+const R3 = rec(
+  "toy/b",
+  "L2",
+  "q3",
+  ["k", "CRASH"],
+  [0, 0],
+  [
+    { rule: "x", extracted: "3" },
+    { rule: "error", error: "boom" },
+  ],
+);
 const toy = [R0, R1, R2, R3];
 
 test("summarize: mean@k, se, pass@k for every k against the closed form, maj@k, no-answer / truncation / error counts", () => {
   const s = summarize(toy);
-  assert.deepEqual(s.rows.map((r) => r.data_source), ["toy/a", "toy/b"]);
+  assert.deepEqual(
+    s.rows.map((r) => r.data_source),
+    ["toy/a", "toy/b"],
+  );
   const [a, b] = s.rows;
   assert.equal(a.items, 2);
   assert.equal(a.n, 4);
@@ -84,7 +111,10 @@ test("summarize: mean@k, se, pass@k for every k against the closed form, maj@k, 
 });
 
 test("summarize rejects records without scores, with a message naming the record", () => {
-  assert.throws(() => summarize([{ ...R0, scores: [1, 0] }]), (e: unknown) => e instanceof CellrlError && /record 0 has 2 scores for 4 responses/.test(e.message));
+  assert.throws(
+    () => summarize([{ ...R0, scores: [1, 0] }]),
+    (e: unknown) => e instanceof CellrlError && /record 0 has 2 scores for 4 responses/.test(e.message),
+  );
   assert.throws(() => summarize([]), /no records/);
   assert.throws(() => summarize([{ ...R0, scores: [1, NaN, 0, 0] }]), /non-finite/);
 });
@@ -102,10 +132,24 @@ test("firstK keeps the first k responses and cuts per-response lists, extra_info
 
 test("breakdown by a field, item difficulty buckets and length vs correctness", () => {
   const by = breakdown(toy, "extra_info.level");
-  assert.deepEqual(by.map((r) => [r.data_source, r.items, r.meanAtK]), [["L1", 2, (0.5 + 1) / 2], ["L2", 2, (0.25 + 0) / 2]]);
+  assert.deepEqual(
+    by.map((r) => [r.data_source, r.items, r.meanAtK]),
+    [
+      ["L1", 2, (0.5 + 1) / 2],
+      ["L2", 2, (0.25 + 0) / 2],
+    ],
+  );
   assert.throws(() => breakdown(toy, "extra_info.subject"), /no record has a field "extra_info.subject"/);
   const d = itemDifficulty(toy);
-  assert.deepEqual(d.items.map((it) => [it.c, it.n, it.bucket]), [[2, 4, "mostly"], [1, 4, "rarely"], [2, 2, "always"], [0, 2, "never"]]);
+  assert.deepEqual(
+    d.items.map((it) => [it.c, it.n, it.bucket]),
+    [
+      [2, 4, "mostly"],
+      [1, 4, "rarely"],
+      [2, 2, "always"],
+      [0, 2, "never"],
+    ],
+  );
   assert.deepEqual(d.buckets, { always: 1, mostly: 1, rarely: 1, never: 1 });
   assert.equal(d.byCorrect, null, "items have different n");
   assert.deepEqual(itemDifficulty([R0, R1]).byCorrect, [0, 1, 1, 0, 0]);
@@ -118,7 +162,10 @@ test("breakdown by a field, item difficulty buckets and length vs correctness", 
   // R0: wrong (3+8)/2 - correct (1+2)/2 = 4; R1: wrong 2 - correct 4 = -2; R2, R3 are not mixed
   assert.equal(L.mixedItems, 2);
   assert.equal(L.withinItemGap, 1);
-  assert.equal(L.bins.reduce((s, b) => s + b.responses, 0), 12);
+  assert.equal(
+    L.bins.reduce((s, b) => s + b.responses, 0),
+    12,
+  );
   assert.equal(L.points.length, 12);
   const T = lengthStats([{ ...R0, response_lengths: [10, 20, 30, 40] }]);
   assert.equal(T.unit, "tokens");
@@ -126,7 +173,10 @@ test("breakdown by a field, item difficulty buckets and length vs correctness", 
 });
 
 test("upstreamAgreement: counts, Cohen's kappa by hand, disagreements with what each side saw", () => {
-  const lab = (r: EvalRecord, up: number[] | undefined) => ({ ...r, extra_info: { ...r.extra_info, ...(up ? { upstream_scores: up, upstream_grader: "toy grader" } : {}) } });
+  const lab = (r: EvalRecord, up: number[] | undefined) => ({
+    ...r,
+    extra_info: { ...r.extra_info, ...(up ? { upstream_scores: up, upstream_grader: "toy grader" } : {}) },
+  });
   const recs = [lab(R0, [1, 1, 0, 0]), lab(R1, [1, 1, 0, 0]), lab(R2, [1, 0]), lab(R3, undefined)];
   const a = upstreamAgreement(recs);
   assert.equal(a.responses, 10);
@@ -139,7 +189,13 @@ test("upstreamAgreement: counts, Cohen's kappa by hand, disagreements with what 
   assert.equal(a.upstreamOnly, 1);
   // both say "correct" for 5 of 10: pe = 0.5, po = 0.8, kappa = 0.6
   near(a.kappa, 0.6, "kappa");
-  assert.deepEqual(a.disagreements.map((d) => [d.item, d.sample, d.ours, d.upstream, d.extracted]), [[1, 1, 0, 1, "8"], [2, 1, 1, 0, "1"]]);
+  assert.deepEqual(
+    a.disagreements.map((d) => [d.item, d.sample, d.ours, d.upstream, d.extracted]),
+    [
+      [1, 1, 0, 1, "8"],
+      [2, 1, 1, 0, "1"],
+    ],
+  );
   assert.deepEqual(a.graders, ["toy grader"]);
   assert.equal(a.disagreements[0].excerpt, "f");
   const g = upstreamAgreement([{ ...lab(R2, [0, 0]), data_source: "Idavidrein/gpqa" }]);
@@ -147,14 +203,37 @@ test("upstreamAgreement: counts, Cohen's kappa by hand, disagreements with what 
   assert.throws(() => upstreamAgreement([R0]), /none of the 1 records has upstream labels/);
   // the upstream labels as a run of their own
   const up = upstreamRun(recs.slice(0, 3));
-  assert.deepEqual(up.map((r) => r.scores), [[1, 1, 0, 0], [1, 1, 0, 0], [1, 0]]);
+  assert.deepEqual(
+    up.map((r) => r.scores),
+    [
+      [1, 1, 0, 0],
+      [1, 1, 0, 0],
+      [1, 0],
+    ],
+  );
 });
 
 test("compareEvals aligns items by prompt, counts flips, McNemar and a paired bootstrap of the difference", () => {
-  const item = (q: string, scores: number[]) => rec("toy/c", "L", q, scores.map(String), scores, ex(...scores.map(String)));
-  const A = [item("q0", [1, 1]), item("q1", [1, 1]), item("q2", [0, 0]), item("q3", [0, 0]), item("q4", [1, 1]), item("q5", [1, 0])];
+  const item = (q: string, scores: number[]) =>
+    rec("toy/c", "L", q, scores.map(String), scores, ex(...scores.map(String)));
+  const A = [
+    item("q0", [1, 1]),
+    item("q1", [1, 1]),
+    item("q2", [0, 0]),
+    item("q3", [0, 0]),
+    item("q4", [1, 1]),
+    item("q5", [1, 0]),
+  ];
   // B in another order, plus an item A does not have
-  const B = [item("q5", [0, 0.5]), item("q4", [0, 0]), item("q3", [0, 0]), item("q2", [1, 1]), item("q1", [0, 0]), item("q0", [1, 1]), item("q9", [1, 1])];
+  const B = [
+    item("q5", [0, 0.5]),
+    item("q4", [0, 0]),
+    item("q3", [0, 0]),
+    item("q2", [1, 1]),
+    item("q1", [0, 0]),
+    item("q0", [1, 1]),
+    item("q9", [1, 1]),
+  ];
   const c = compareEvals(A, B, { labels: ["base", "tuned"] });
   assert.equal(c.items, 6);
   assert.equal(c.onlyInB, 1);
@@ -163,34 +242,77 @@ test("compareEvals aligns items by prompt, counts flips, McNemar and a paired bo
   near(c.mcnemarP, (2 * (1 + 4)) / 16, "McNemar exact with b=3, c=1");
   near(c.diff, (3.5 - 2.25) / 6, "diff");
   assert.ok(c.diffCI.low <= c.diff && c.diff <= c.diffCI.high);
-  assert.deepEqual(c.flippedToA.map((p) => [p.a, p.b]), [[1, 0], [1, 0], [0.5, 0.25]]);
-  assert.deepEqual(c.flippedToB.map((p) => [p.a, p.b]), [[0, 1]]);
+  assert.deepEqual(
+    c.flippedToA.map((p) => [p.a, p.b]),
+    [
+      [1, 0],
+      [1, 0],
+      [0.5, 0.25],
+    ],
+  );
+  assert.deepEqual(
+    c.flippedToB.map((p) => [p.a, p.b]),
+    [[0, 1]],
+  );
   // response-level: same call on 2 + 0 + 0 + 2 + 0 + 1 of 12
   near(c.sampleAgreement as number, 5 / 12, "sample agreement");
   assert.throws(() => compareEvals(A, [...B, item("q0", [0, 0])]), /two records for the same item/);
   assert.throws(() => compareEvals(A, [item("zz", [1])]), /share no item/);
 });
 
-register("eval-test-exact", (response, gt) => ({ score: response.trim() === String(gt) ? 1 : 0, details: { rule: "exact", extracted: response.trim() } }), { dataSources: ["eval-test/exact"] });
-register("eval-test-slow", async (response, gt) => {
-  // later responses finish first, so results must be put back in order
-  await new Promise((r) => setTimeout(r, 20 - 4 * Number(response.length % 5)));
-  if (response === "CRASH") throw new Error("crashes on purpose");
-  return { score: response === String(gt) ? 1 : 0, details: { rule: "exact", extracted: response } };
-}, { dataSources: ["eval-test/slow"] });
+register(
+  "eval-test-exact",
+  (response, gt) => ({
+    score: response.trim() === String(gt) ? 1 : 0,
+    details: { rule: "exact", extracted: response.trim() },
+  }),
+  { dataSources: ["eval-test/exact"] },
+);
+register(
+  "eval-test-slow",
+  async (response, gt) => {
+    // later responses finish first, so results must be put back in order
+    await new Promise((r) => setTimeout(r, 20 - 4 * Number(response.length % 5)));
+    if (response === "CRASH") throw new Error("crashes on purpose");
+    return { score: response === String(gt) ? 1 : 0, details: { rule: "exact", extracted: response } };
+  },
+  { dataSources: ["eval-test/slow"] },
+);
 
 test("scoreRecords scores every response through the registry, in order, concurrently; a throwing reward scores 0", async () => {
   const gen = [
-    { data_source: "eval-test/slow", prompt: [{ role: "user", content: "q" }], reward_model: { style: "rule", ground_truth: "abc" }, responses: ["a", "abc", "CRASH", "abcd", "abc"] },
-    { data_source: "eval-test/exact", prompt: [{ role: "user", content: "q" }], reward_model: { style: "rule", ground_truth: "7" }, responses: [" 7 ", "8"] },
+    {
+      data_source: "eval-test/slow",
+      prompt: [{ role: "user", content: "q" }],
+      reward_model: { style: "rule", ground_truth: "abc" },
+      responses: ["a", "abc", "CRASH", "abcd", "abc"],
+    },
+    {
+      data_source: "eval-test/exact",
+      prompt: [{ role: "user", content: "q" }],
+      reward_model: { style: "rule", ground_truth: "7" },
+      responses: [" 7 ", "8"],
+    },
   ];
   const out = await scoreRecords(gen, { concurrency: 4 });
-  assert.deepEqual(out.map((r) => r.scores), [[0, 1, 0, 0, 1], [1, 0]]);
+  assert.deepEqual(
+    out.map((r) => r.scores),
+    [
+      [0, 1, 0, 0, 1],
+      [1, 0],
+    ],
+  );
   assert.equal(out[0].details[2].rule, "error");
   assert.match(String(out[0].details[2].error), /crashes on purpose/);
-  assert.deepEqual(out[0].details.map((d) => d.extracted ?? null), ["a", "abc", null, "abcd", "abc"]);
+  assert.deepEqual(
+    out[0].details.map((d) => d.extracted ?? null),
+    ["a", "abc", null, "abcd", "abc"],
+  );
   assert.equal(summarize(out).rows.find((r) => r.data_source === "eval-test/slow")?.errors, 1);
-  await assert.rejects(scoreRecords([{ ...gen[1], data_source: "nobody/knows" }]), (e: unknown) => e instanceof CellrlError && e.code === "unknown_name");
+  await assert.rejects(
+    scoreRecords([{ ...gen[1], data_source: "nobody/knows" }]),
+    (e: unknown) => e instanceof CellrlError && e.code === "unknown_name",
+  );
   const forced = await scoreRecords([{ ...gen[1], data_source: "nobody/knows" }], { reward: "eval-test-exact" });
   assert.deepEqual(forced[0].scores, [1, 0]);
 });
@@ -204,45 +326,110 @@ test("ingest: verl rollout dumps grouped by prompt, plain one-per-row files grou
   assert.equal(detectFormat(dump[0]), "verl-dump");
   assert.throws(() => fromRows(dump), /has no data_source.*--data-source/s);
   const recs = fromRows(dump, { dataSource: "lighteval/MATH" });
-  assert.deepEqual(recs.map((r) => r.responses), [["x \\boxed{1}", "z \\boxed{3}"], ["y"]]);
-  assert.deepEqual(recs.map((r) => r.extra_info?.upstream_scores), [[1, 0], [0]]);
+  assert.deepEqual(
+    recs.map((r) => r.responses),
+    [["x \\boxed{1}", "z \\boxed{3}"], ["y"]],
+  );
+  assert.deepEqual(
+    recs.map((r) => r.extra_info?.upstream_scores),
+    [[1, 0], [0]],
+  );
   assert.deepEqual(recs[0].extra_info?.upstream_preds, ["1", "3"]);
-  assert.deepEqual(recs.map((r) => r.reward_model.ground_truth), ["1", "2"]);
+  assert.deepEqual(
+    recs.map((r) => r.reward_model.ground_truth),
+    ["1", "2"],
+  );
   assert.equal(recs[0].extra_info?.step, 3);
   // dumps are re-scored by the math grader and agree with their acc labels
   const run = await evaluate(dump, { dataSource: "lighteval/MATH" });
-  assert.deepEqual(run.records.map((r) => r.scores), [[1, 0], [0]]);
+  assert.deepEqual(
+    run.records.map((r) => r.scores),
+    [[1, 0], [0]],
+  );
   assert.equal(run.agreement?.agree, 3);
 
   const plain = [
-    { problem: "P1", generation: "\\boxed{4}", expected_answer: "4", symbolic_correct: true, predicted_answer: "4", data_source: "lighteval/MATH" },
-    { problem: "P2", generation: "\\boxed{5}", expected_answer: "6", symbolic_correct: false, predicted_answer: "5", data_source: "lighteval/MATH" },
-    { problem: "P1", generation: "\\boxed{3}", expected_answer: "4", symbolic_correct: false, predicted_answer: "3", data_source: "lighteval/MATH" },
+    {
+      problem: "P1",
+      generation: "\\boxed{4}",
+      expected_answer: "4",
+      symbolic_correct: true,
+      predicted_answer: "4",
+      data_source: "lighteval/MATH",
+    },
+    {
+      problem: "P2",
+      generation: "\\boxed{5}",
+      expected_answer: "6",
+      symbolic_correct: false,
+      predicted_answer: "5",
+      data_source: "lighteval/MATH",
+    },
+    {
+      problem: "P1",
+      generation: "\\boxed{3}",
+      expected_answer: "4",
+      symbolic_correct: false,
+      predicted_answer: "3",
+      data_source: "lighteval/MATH",
+    },
   ];
   assert.equal(detectFormat(plain[0]), "plain");
   const p = fromRows(plain);
-  assert.deepEqual(p.map((r) => [r.prompt[0].content, r.responses, r.extra_info?.upstream_scores, r.extra_info?.upstream_preds]), [
-    ["P1", ["\\boxed{4}", "\\boxed{3}"], [1, 0], ["4", "3"]],
-    ["P2", ["\\boxed{5}"], [0], ["5"]],
-  ]);
+  assert.deepEqual(
+    p.map((r) => [r.prompt[0].content, r.responses, r.extra_info?.upstream_scores, r.extra_info?.upstream_preds]),
+    [
+      ["P1", ["\\boxed{4}", "\\boxed{3}"], [1, 0], ["4", "3"]],
+      ["P2", ["\\boxed{5}"], [0], ["5"]],
+    ],
+  );
   const lists = fromRows([{ question: "Q", outputs: ["a", "b"], answer: "a", scores: [1, 0] }], { dataSource: "toy" });
-  assert.deepEqual([lists[0].responses, lists[0].extra_info?.upstream_scores], [["a", "b"], [1, 0]]);
-  assert.throws(() => fromRows([{ question: "Q", answer: "a" }], { dataSource: "toy" }), /no responses field in the first row \(got fields question, answer/);
+  assert.deepEqual(
+    [lists[0].responses, lists[0].extra_info?.upstream_scores],
+    [
+      ["a", "b"],
+      [1, 0],
+    ],
+  );
+  assert.throws(
+    () => fromRows([{ question: "Q", answer: "a" }], { dataSource: "toy" }),
+    /no responses field in the first row \(got fields question, answer/,
+  );
   assert.throws(() => fromRows([{ question: "Q", outputs: ["a"] }], { dataSource: "toy" }), /no ground-truth field/);
 
   // verl main_generation output: parquet with a responses list per prompt
-  const mg = [R2, R3].map(({ scores: _s, details: _d, ...r }) => ({ ...r, ability: "math", extra_info: { split: "test", index: 0 } }));
+  const mg = [R2, R3].map(({ scores: _s, details: _d, ...r }) => ({
+    ...r,
+    ability: "math",
+    extra_info: { split: "test", index: 0 },
+  }));
   const file = path.join(tmp, "test-output-2.parquet");
   writeParquet(file, mg);
   const back = await readGenerations(file);
   assert.equal(detectFormat(back[0]), "records");
-  assert.deepEqual(back.map((r) => r.responses), [["ii", "jjj"], ["k", "CRASH"]]);
-  assert.deepEqual(back.map((r) => r.data_source), ["toy/b", "toy/b"]);
+  assert.deepEqual(
+    back.map((r) => r.responses),
+    [
+      ["ii", "jjj"],
+      ["k", "CRASH"],
+    ],
+  );
+  assert.deepEqual(
+    back.map((r) => r.data_source),
+    ["toy/b", "toy/b"],
+  );
 });
 
 test("report: r1's README table with reported numbers and deltas, then details; Markdown, HTML without scripts, text", () => {
   const s = summarize(toy);
-  const rep = report({ title: "Toy eval", summary: s, reported: { "toy/a": 40, "toy/b": null }, breakdowns: [{ title: "Accuracy by level", rows: breakdown(toy, "extra_info.level") }], difficulty: itemDifficulty(toy), lengths: lengthStats(toy) });
+  const rep = report({
+    title: "Toy eval",
+    summary: s,
+    reported: { "toy/a": 40, "toy/b": null },
+    breakdowns: [{ title: "Accuracy by level", rows: breakdown(toy, "extra_info.level") }],
+    difficulty: itemDifficulty(toy),
+    lengths: lengthStats(toy),
+  });
   const md = rep.toMarkdown();
   assert.match(md, /^# Toy eval\n/);
   assert.ok(md.includes("| Dataset | Items | Test Results (k=2-4) | 95% CI | Reported | Δ |"), md);
@@ -259,7 +446,10 @@ test("report: r1's README table with reported numbers and deltas, then details; 
   assert.ok(b["text/plain"].includes("Test Results (k=2-4)"));
   assert.ok(String(b["text/html"]).startsWith('<div class="cellrl-eval-report"'));
   // a named set of published numbers
-  const r1 = report({ summary: summarize([{ ...R0, data_source: "Maxwell-Jia/AIME_2024" }]), reported: "DeepSeek-R1-Distill-Qwen-1.5B" });
+  const r1 = report({
+    summary: summarize([{ ...R0, data_source: "Maxwell-Jia/AIME_2024" }]),
+    reported: "DeepSeek-R1-Distill-Qwen-1.5B",
+  });
   assert.ok(r1.toMarkdown().includes("| AIME 2024 | 1 | 50.0 |"));
   assert.match(r1.toMarkdown(), /\| 28\.9 \| \+21\.1 \|/);
 });

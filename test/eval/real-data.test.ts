@@ -20,17 +20,35 @@ test("Qwen2.5-Math 100 x 8: re-scored accuracy within 1 point of upstream (799/8
   assert.equal(a.oursMean, 729 / 800);
   assert.deepEqual([a.agree, a.responses], [799, 800]);
   // the one disagreement: gold 10{,}000, response \boxed{10000}; Qwen's normaliser keeps the {,} separator
-  assert.deepEqual(a.disagreements.map((d) => [d.id, d.sample, d.gold, d.extracted, d.ours, d.upstream]), [["lighteval/MATH#72", 7, "10{,}000", "10000", 1, 0]]);
+  assert.deepEqual(
+    a.disagreements.map((d) => [d.id, d.sample, d.gold, d.extracted, d.ours, d.upstream]),
+    [["lighteval/MATH#72", 7, "10{,}000", "10000", 1, 0]],
+  );
   const row = run.summary.rows[0];
-  assert.deepEqual([row.data_source, row.items, row.n, row.noAnswer, row.errors, row.truncated], ["lighteval/MATH", 100, 8, 0, 0, null]);
+  assert.deepEqual(
+    [row.data_source, row.items, row.n, row.noAnswer, row.errors, row.truncated],
+    ["lighteval/MATH", 100, 8, 0, 0, null],
+  );
   // pass@8 = items with any correct sample; pass@k from the per-item counts by the estimator
   const counts = run.difficulty.items.map((it) => it.c);
   assert.equal(row.passAtK[8], counts.filter((c) => c > 0).length / 100);
   assert.equal(row.passAtK[8], 0.97);
   assert.ok(Math.abs(row.passAtK[4] - counts.reduce((s, c) => s + passAtK(8, c, 4), 0) / 100) < 1e-12);
   assert.deepEqual(run.difficulty.byCorrect, [3, 2, 1, 2, 3, 0, 2, 1, 86]);
-  assert.deepEqual(run.breakdowns.map((b) => b.by), ["extra_info.level"]);
-  assert.deepEqual(run.breakdowns[0].rows.map((r) => [r.data_source, r.items]), [["Level 1", 11], ["Level 2", 16], ["Level 3", 24], ["Level 4", 24], ["Level 5", 25]]);
+  assert.deepEqual(
+    run.breakdowns.map((b) => b.by),
+    ["extra_info.level"],
+  );
+  assert.deepEqual(
+    run.breakdowns[0].rows.map((r) => [r.data_source, r.items]),
+    [
+      ["Level 1", 11],
+      ["Level 2", 16],
+      ["Level 3", 24],
+      ["Level 4", 24],
+      ["Level 5", 25],
+    ],
+  );
   // our grader against theirs as two runs: one item (72) moves from 0/8... to 1/8 and no item flips at the 0.5 bar
   const cmp = compareEvals(run.records, upstreamRun(run.records), { labels: ["cellrl", "Qwen grader"] });
   assert.deepEqual([cmp.onlyA, cmp.onlyB, cmp.mcnemarP], [0, 0, 1]);
@@ -57,7 +75,10 @@ test("AReaL, NeMo-Skills, GSM8K GPT-3 and MMLU-Pro generations: agreement with t
   ]);
   const gsm = await evaluate(set("gsm8k_gpt3_solutions"), { rewardOptions: { rules: ["gsm8k", "last-number"] } });
   assert.deepEqual([gsm.agreement!.agree, gsm.agreement!.responses], [5276, 5276]);
-  assert.deepEqual(gsm.breakdowns.map((b) => b.by), ["extra_info.model"]);
+  assert.deepEqual(
+    gsm.breakdowns.map((b) => b.by),
+    ["extra_info.model"],
+  );
   assert.equal(gsm.breakdowns[0].rows.length, 4);
   const mmlu = (await evaluate(set("mmlu_pro_stem_300x4"))).agreement!;
   // scores (not extracted letters) disagree on 11 responses: 3 only we call correct, 8 only upstream (its random-guess

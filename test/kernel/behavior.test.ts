@@ -18,25 +18,38 @@ const steps: Record<string, Step> = {
   busySync: { code: "let spinsA = 0;\nwhile (true) { spinsA++ }", interrupt_after_ms: 1200 },
   afterSync: { code: "[keep + 1, spinsA > 0]" },
   // 2. a busy loop after an await: the main thread is stuck; the watchdog stops it
-  busyAfterAwait: { code: "await new Promise((r) => setTimeout(r, 20));\nlet spinsB = 0;\nwhile (true) { spinsB++ }", interrupt_after_ms: 1200 },
+  busyAfterAwait: {
+    code: "await new Promise((r) => setTimeout(r, 20));\nlet spinsB = 0;\nwhile (true) { spinsB++ }",
+    interrupt_after_ms: 1200,
+  },
   afterAwait: { code: "[keep + 2, spinsB > 0]" },
   // 3. an async loop: the cell returns at once and its loop must not keep running in the background
-  asyncLoop: { code: "let ticks = 0;\nfor (;;) { await new Promise((r) => setTimeout(r, 5)); ticks++ }", interrupt_after_ms: 800 },
+  asyncLoop: {
+    code: "let ticks = 0;\nfor (;;) { await new Promise((r) => setTimeout(r, 5)); ticks++ }",
+    interrupt_after_ms: 800,
+  },
   ghostCheck: { code: "const t0 = ticks;\nawait new Promise((r) => setTimeout(r, 300));\n[t0 > 0, ticks === t0]" },
   // 4. stop pressed before the loop is armed (signal arrives while the cell is queued or compiling)
   busyEarly: { code: "let spinsC = 0;\nwhile (true) { spinsC++ }", interrupt_after_ms: 20, timeout: 60 },
   afterEarly: { code: "keep + 3" },
   typeError: { code: 'const fine = 1;\nconst wrong: number = "text";' },
   afterTypeError: { code: "typeof fine" },
-  runtimeError: { code: "const partial = 5;\nconst nothing: any = JSON.parse(\"null\");\nnothing.boom;\n" },
+  runtimeError: { code: 'const partial = 5;\nconst nothing: any = JSON.parse("null");\nnothing.boom;\n' },
   afterRuntimeError: { code: "partial * 2" },
   displayUpdate: {
-    code: 'import { displayHandle, display, clearOutput } from "cellrl";\nconst h = displayHandle("cellrl-test-id");\n' +
+    code:
+      'import { displayHandle, display, clearOutput } from "cellrl";\nconst h = displayHandle("cellrl-test-id");\n' +
       'h.update({"text/plain": "v1", "text/html": "<b>v1</b>"});\nh.update({"text/plain": "v2", "text/html": "<b>v2</b>"});',
   },
-  figureResult: { code: 'import { figure } from "cellrl";\nfigure({ data: [{ type: "bar", y: [1, 2] }] }, { summary: "two bars" })' },
-  tslabCompat: { code: 'import * as tslab from "tslab";\nconst d = tslab.newDisplay(); d.html("<i>a</i>"); d.html("<i>b</i>"); tslab.display.markdown("**m**")' },
-  anyFolder: { code: 'import { aq } from "cellrl";\nconst rows: number = aq.table({ a: [1, 2, 3] }).numRows();\n[rows, process.cwd()]' },
+  figureResult: {
+    code: 'import { figure } from "cellrl";\nfigure({ data: [{ type: "bar", y: [1, 2] }] }, { summary: "two bars" })',
+  },
+  tslabCompat: {
+    code: 'import * as tslab from "tslab";\nconst d = tslab.newDisplay(); d.html("<i>a</i>"); d.html("<i>b</i>"); tslab.display.markdown("**m**")',
+  },
+  anyFolder: {
+    code: 'import { aq } from "cellrl";\nconst rows: number = aq.table({ a: [1, 2, 3] }).numRows();\n[rows, process.cwd()]',
+  },
   silent: { code: "console.log('should not appear'); 1", silent: true },
   countAfterSilent: { code: "'counted'" },
   // `{ x }` naming an earlier cell's variable (stock tslab: "x is not defined")
@@ -51,7 +64,10 @@ const batches: Record<string, Step> = {
 let results: Record<string, StepResult & { batch?: StepResult[] }> = {};
 before(() => {
   const names = [...Object.keys(steps), ...Object.keys(batches)];
-  const out = runSession(names.map((n) => steps[n] ?? batches[n]), { timeoutMs: 240_000, cwd: outside });
+  const out = runSession(
+    names.map((n) => steps[n] ?? batches[n]),
+    { timeoutMs: 240_000, cwd: outside },
+  );
   results = Object.fromEntries(names.map((n, i) => [n, out[i]]));
 });
 
@@ -141,7 +157,10 @@ test("a figure as the last expression is an execute_result with the plotly bundl
 test('import * as tslab from "tslab": display, newDisplay updates, markdown', () => {
   const r = result("tslabCompat");
   assert.equal(r.reply!.status, "ok");
-  assert.deepEqual(outputsOf(r, "display_data").map((o) => o.content.data), [{ "text/html": "<i>a</i>" }, { "text/markdown": "**m**" }]);
+  assert.deepEqual(
+    outputsOf(r, "display_data").map((o) => o.content.data),
+    [{ "text/html": "<i>a</i>" }, { "text/markdown": "**m**" }],
+  );
   const [upd] = outputsOf(r, "update_display_data");
   assert.deepEqual(upd.content.data, { "text/html": "<i>b</i>" });
   assert.equal(upd.content.transient.display_id, outputsOf(r, "display_data")[0].content.transient.display_id);
@@ -158,7 +177,10 @@ test("silent execution publishes nothing and does not count", () => {
   assert.equal(s.reply!.status, "ok");
   assert.deepEqual(s.outputs, []);
   const next = result("countAfterSilent");
-  assert.equal(outputsOf(next, "execute_input")[0].content.execution_count, result("anyFolder").reply!.execution_count + 1);
+  assert.equal(
+    outputsOf(next, "execute_input")[0].content.execution_count,
+    result("anyFolder").reply!.execution_count + 1,
+  );
 });
 
 test("a shorthand property { x } reads an earlier cell's variable", () => {

@@ -68,7 +68,10 @@ export interface RenderOptions {
  */
 export function renderHtml(htmlFile: string, options: RenderOptions = {}): { dom: string; screenshot?: string } {
   const chromium = findChromium();
-  if (!chromium) throw new Error("renderHtml: headless Chromium not found; install it (Debian: apt-get install -y chromium) or set $CHROMIUM.");
+  if (!chromium)
+    throw new Error(
+      "renderHtml: headless Chromium not found; install it (Debian: apt-get install -y chromium) or set $CHROMIUM.",
+    );
   const url = pathToFileURL(path.resolve(htmlFile)).href;
   const profile = mkdtempSync(path.join(os.tmpdir(), "cellrl-chromium-"));
   try {
@@ -79,7 +82,10 @@ export function renderHtml(htmlFile: string, options: RenderOptions = {}): { dom
         timeout: defaults.timeoutMs,
         maxBuffer: 256 * 1024 * 1024,
       });
-      if (r.status !== 0) throw new Error(`renderHtml: chromium exited with ${r.status ?? r.signal}: ${r.error?.message ?? ""}\n${r.stderr.slice(-2000)}`);
+      if (r.status !== 0)
+        throw new Error(
+          `renderHtml: chromium exited with ${r.status ?? r.signal}: ${r.error?.message ?? ""}\n${r.stderr.slice(-2000)}`,
+        );
       return r.stdout;
     };
     const dom = run(["--dump-dom"]);
@@ -87,7 +93,11 @@ export function renderHtml(htmlFile: string, options: RenderOptions = {}): { dom
     if (options.screenshot) {
       screenshot = path.isAbsolute(options.screenshot) ? options.screenshot : path.join(OUTPUT_DIR, options.screenshot);
       mkdirSync(path.dirname(screenshot), { recursive: true });
-      run([`--screenshot=${screenshot}`, `--window-size=${options.width ?? defaults.width},${options.height ?? defaults.height}`, "--hide-scrollbars"]);
+      run([
+        `--screenshot=${screenshot}`,
+        `--window-size=${options.width ?? defaults.width},${options.height ?? defaults.height}`,
+        "--hide-scrollbars",
+      ]);
       if (!existsSync(screenshot)) throw new Error(`renderHtml: chromium wrote no screenshot at ${screenshot}`);
     }
     return { dom, screenshot };
@@ -98,23 +108,41 @@ export function renderHtml(htmlFile: string, options: RenderOptions = {}): { dom
 
 /** The DOM without <script>/<style> contents: what the page shows (plus markup), safe to search for text. */
 export function visibleHtml(dom: string): string {
-  return dom.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, "<script></script>").replace(/<style\b[^>]*>[\s\S]*?<\/style>/gi, "<style></style>");
+  return dom
+    .replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, "<script></script>")
+    .replace(/<style\b[^>]*>[\s\S]*?<\/style>/gi, "<style></style>");
 }
 
 /**
  * Execute a notebook with the cellrl kernel and export it to HTML (scripts/run_notebooks.py); throws with the failing
  * cell's error text. Returns the executed .ipynb and the .html paths.
  */
-export function executeNotebook(ipynb: string, options: { outDir?: string; timeoutS?: number } = {}): { ipynb: string; html: string; log: string } {
+export function executeNotebook(
+  ipynb: string,
+  options: { outDir?: string; timeoutS?: number } = {},
+): { ipynb: string; html: string; log: string } {
   const python = jupyterPython(["jupyter_client", "nbclient", "nbconvert", "nbformat"]);
   const outDir = options.outDir ?? mkdtempSync(path.join(os.tmpdir(), "cellrl-nb-"));
   const src = path.resolve(ipynb);
-  const r = spawnSync(python, ["-u", path.join(REPO, "scripts", "run_notebooks.py"), "--out", outDir, "--timeout",
-    String(options.timeoutS ?? defaults.executeTimeoutS), "--kernel", "cellrl", src], {
-    encoding: "utf8",
-    env: kernelEnv(),
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    python,
+    [
+      "-u",
+      path.join(REPO, "scripts", "run_notebooks.py"),
+      "--out",
+      outDir,
+      "--timeout",
+      String(options.timeoutS ?? defaults.executeTimeoutS),
+      "--kernel",
+      "cellrl",
+      src,
+    ],
+    {
+      encoding: "utf8",
+      env: kernelEnv(),
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const log = `${r.stdout}${r.stderr}`;
   if (r.status !== 0) throw new Error(`executeNotebook: ${path.basename(src)} failed:\n${log}`);
   const name = path.basename(src, ".ipynb");

@@ -9,14 +9,22 @@ import { REPO, jupyterPython, kernelEnv } from "./jupyter.js";
 
 test("the repo kernelspec is listed by Jupyter and starts node kernel/main.js with absolute paths", () => {
   const env = kernelEnv();
-  const r = spawnSync(jupyterPython(), ["-m", "jupyter_client.kernelspecapp", "list", "--json"], { env, encoding: "utf8" });
+  const r = spawnSync(jupyterPython(), ["-m", "jupyter_client.kernelspecapp", "list", "--json"], {
+    env,
+    encoding: "utf8",
+  });
   assert.equal(r.status, 0, r.stderr);
   const specs = JSON.parse(r.stdout).kernelspecs;
   assert.equal(specs.cellrl.resource_dir, path.join(REPO, ".jupyter", "kernels", "cellrl"));
   const spec = specs.cellrl.spec;
   assert.equal(spec.display_name, "TypeScript (cellrl)");
   assert.equal(spec.language, "typescript");
-  assert.deepEqual(spec.argv, [process.execPath, path.join(REPO, "kernel", "main.js"), "--config-path", "{connection_file}"]);
+  assert.deepEqual(spec.argv, [
+    process.execPath,
+    path.join(REPO, "kernel", "main.js"),
+    "--config-path",
+    "{connection_file}",
+  ]);
   assert.ok(spec.argv.slice(0, 2).every((p: string) => path.isAbsolute(p)));
 });
 

@@ -11,7 +11,9 @@ export function jupyterPython(needed: string[] = ["jupyter_client"]): string {
   const j = findJupyter();
   const missing = needed.filter((m) => !j?.modules[m]);
   if (!j || missing.length)
-    throw new Error(`Jupyter is needed for the kernel tests (missing: ${missing.join(", ") || "jupyter_client"}). Install: ${installHint()}`);
+    throw new Error(
+      `Jupyter is needed for the kernel tests (missing: ${missing.join(", ") || "jupyter_client"}). Install: ${installHint()}`,
+    );
   return j.python;
 }
 
@@ -48,7 +50,10 @@ export interface StepResult {
  * Start a cellrl kernel, run the steps in order, shut it down. Batch steps give one result per code.
  * @example const [r] = runSession([{code: "6 * 7"}]); r.outputs[1].content.data["text/plain"] // "42"
  */
-export function runSession(steps: Step[], options: { cwd?: string; timeoutMs?: number } = {}): (StepResult & { batch?: StepResult[] })[] {
+export function runSession(
+  steps: Step[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): (StepResult & { batch?: StepResult[] })[] {
   const python = jupyterPython();
   const r = spawnSync(python, [path.join(REPO, "test", "kernel", "session.py")], {
     input: JSON.stringify({ kernel: "cellrl", cwd: options.cwd ?? path.join(REPO, "notebooks"), steps }),
@@ -57,7 +62,8 @@ export function runSession(steps: Step[], options: { cwd?: string; timeoutMs?: n
     timeout: options.timeoutMs ?? 180_000,
     maxBuffer: 64 * 1024 * 1024,
   });
-  if (r.status !== 0) throw new Error(`session.py failed (status ${r.status}, ${r.error?.message ?? ""}):\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`session.py failed (status ${r.status}, ${r.error?.message ?? ""}):\n${r.stderr}`);
   return JSON.parse(r.stdout).steps;
 }
 

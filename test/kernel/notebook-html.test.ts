@@ -19,5 +19,8 @@ test("00-hello: exported HTML draws the Plotly figure in headless Chromium", () 
   assert.ok(has(/<th[^>]*>mean_reward<\/th>/), "the arquero table is missing");
   assert.ok(has(/warm-up 20\/20 100%/), "the progress bar's final state is missing");
   assert.ok(has(/all checks passed/), "the assertion cell did not print its message");
-  assert.ok(r.screenshot && existsSync(r.screenshot) && statSync(r.screenshot).size > 10_000, "screenshot missing or blank");
+  assert.ok(
+    r.screenshot && existsSync(r.screenshot) && statSync(r.screenshot).size > 10_000,
+    "screenshot missing or blank",
+  );
 });

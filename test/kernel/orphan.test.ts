@@ -34,33 +34,54 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test("a kernel exits within seconds when the process that launched it dies", { skip: process.platform !== "linux" ? "reads /proc" : false }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-orphan-"));
-  const conn = path.join(dir, "kernel.json");
-  const ports = [];
-  for (let i = 0; i < 5; i++) ports.push(await freePort());
-  const [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
-  fs.writeFileSync(conn, JSON.stringify({ transport: "tcp", ip: "127.0.0.1", shell_port, iopub_port, stdin_port, control_port, hb_port, key: "", signature_scheme: "hmac-sha256" }));
-  // bash starts the kernel in the background, prints its pid, then exits after a while: the kernel is orphaned.
-  const launcher = spawn("bash", ["-c", `"${process.execPath}" "${MAIN}" --config-path "${conn}" >/dev/null 2>&1 & echo $!; sleep 6`], {
-    env: { ...kernelEnv(), CELLRL_KERNEL_PREWARM: "0" },
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  let pid = 0;
-  try {
-    pid = await new Promise<number>((resolve, reject) => {
-      launcher.stdout.once("data", (d) => resolve(Number(String(d).trim())));
-      launcher.once("error", reject);
-    });
-    assert.ok(pid > 0);
-    await new Promise((r) => launcher.once("exit", r));
-    assert.ok(alive(pid), "the kernel is still running right after its launcher exited (it started fine)");
-    const t0 = Date.now();
-    while (alive(pid) && Date.now() - t0 < 15_000) await sleep(200);
-    assert.ok(!alive(pid), "the orphaned kernel should exit within 15 s of its parent's death");
-  } finally {
-    if (pid && alive(pid)) process.kill(pid, "SIGKILL");
-    launcher.kill("SIGKILL");
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  "a kernel exits within seconds when the process that launched it dies",
+  { skip: process.platform !== "linux" ? "reads /proc" : false },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-orphan-"));
+    const conn = path.join(dir, "kernel.json");
+    const ports = [];
+    for (let i = 0; i < 5; i++) ports.push(await freePort());
+    const [shell_port, iopub_port, stdin_port, control_port, hb_port] = ports;
+    fs.writeFileSync(
+      conn,
+      JSON.stringify({
+        transport: "tcp",
+        ip: "127.0.0.1",
+        shell_port,
+        iopub_port,
+        stdin_port,
+        control_port,
+        hb_port,
+        key: "",
+        signature_scheme: "hmac-sha256",
+      }),
+    );
+    // bash starts the kernel in the background, prints its pid, then exits after a while: the kernel is orphaned.
+    const launcher = spawn(
+      "bash",
+      ["-c", `"${process.execPath}" "${MAIN}" --config-path "${conn}" >/dev/null 2>&1 & echo $!; sleep 6`],
+      {
+        env: { ...kernelEnv(), CELLRL_KERNEL_PREWARM: "0" },
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    let pid = 0;
+    try {
+      pid = await new Promise<number>((resolve, reject) => {
+        launcher.stdout.once("data", (d) => resolve(Number(String(d).trim())));
+        launcher.once("error", reject);
+      });
+      assert.ok(pid > 0);
+      await new Promise((r) => launcher.once("exit", r));
+      assert.ok(alive(pid), "the kernel is still running right after its launcher exited (it started fine)");
+      const t0 = Date.now();
+      while (alive(pid) && Date.now() - t0 < 15_000) await sleep(200);
+      assert.ok(!alive(pid), "the orphaned kernel should exit within 15 s of its parent's death");
+    } finally {
+      if (pid && alive(pid)) process.kill(pid, "SIGKILL");
+      launcher.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

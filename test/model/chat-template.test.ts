@@ -13,7 +13,10 @@ test("defaults: no generation prompt", () => {
 });
 
 test("qwen2.5 adds the default system prompt and the assistant opener", () => {
-  const out = applyChatTemplate([{ role: "user", content: "What is 2+2?" }], { template: "qwen2.5", addGenerationPrompt: true });
+  const out = applyChatTemplate([{ role: "user", content: "What is 2+2?" }], {
+    template: "qwen2.5",
+    addGenerationPrompt: true,
+  });
   assert.equal(out, QWEN_SYS + "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n");
   const noGen = applyChatTemplate([{ role: "user", content: "hi" }], { template: "qwen2.5" });
   assert.equal(noGen, QWEN_SYS + "<|im_start|>user\nhi<|im_end|>\n");
@@ -29,7 +32,10 @@ test("qwen2.5 uses a given system message and renders a multi-turn chat", () => 
     ],
     { template: "qwen2.5", addGenerationPrompt: true },
   );
-  assert.equal(out, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n2<|im_end|>\n<|im_start|>user\nand 2+2?<|im_end|>\n<|im_start|>assistant\n");
+  assert.equal(
+    out,
+    "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n2<|im_end|>\n<|im_start|>user\nand 2+2?<|im_end|>\n<|im_start|>assistant\n",
+  );
 });
 
 test("qwen2.5 renders tools and tool calls as the Qwen template does", () => {
@@ -62,15 +68,28 @@ test("plain template: prompt text as is, assistant text followed by the tokenize
     { role: "assistant", content: "5" },
   ];
   assert.equal(applyChatTemplate(msgs, { tokenizer: tok }), "2+3=5<eos>");
-  assert.equal(applyChatTemplate([{ role: "system", content: "1" }, msgs[0]], { tokenizer: tok, addGenerationPrompt: true }), "1\n2+3=");
+  assert.equal(
+    applyChatTemplate([{ role: "system", content: "1" }, msgs[0]], { tokenizer: tok, addGenerationPrompt: true }),
+    "1\n2+3=",
+  );
   assert.deepEqual(encodeChat(tok, msgs), [...tok.encode("2+3=5"), tok.eosTokenId]);
   assert.equal(applyChatTemplate(msgs, { template: "plain" }), "2+3=5", "no tokenizer: empty eos_token");
 });
 
 test("bos/eos tokens and extra variables reach the template; chatml has no default system prompt", () => {
   const tok = CharTokenizer.fromAlphabet("ab");
-  assert.equal(applyChatTemplate([{ role: "user", content: "a" }], { tokenizer: tok, template: "{{ bos_token }}{{ messages[0].content }}{{ eos_token }}{% if flag %}!{% endif %}", context: { flag: true } }), "<bos>a<eos>!");
-  assert.equal(applyChatTemplate([{ role: "user", content: "hi" }], { template: "chatml", addGenerationPrompt: true }), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  assert.equal(
+    applyChatTemplate([{ role: "user", content: "a" }], {
+      tokenizer: tok,
+      template: "{{ bos_token }}{{ messages[0].content }}{{ eos_token }}{% if flag %}!{% endif %}",
+      context: { flag: true },
+    }),
+    "<bos>a<eos>!",
+  );
+  assert.equal(
+    applyChatTemplate([{ role: "user", content: "hi" }], { template: "chatml", addGenerationPrompt: true }),
+    "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n",
+  );
 });
 
 test("encodeChat with an HF tokenizer maps ChatML markers to their special ids", () => {
@@ -83,9 +102,21 @@ test("encodeChat with an HF tokenizer maps ChatML markers to their special ids",
 
 test("clear errors for a missing template, an unknown name and bad messages", () => {
   const tok = CharTokenizer.fromAlphabet("ab");
-  assert.throws(() => applyChatTemplate([{ role: "user", content: "a" }], { tokenizer: tok }), /no chat template .* Pass \{template: "plain"\}/);
-  assert.throws(() => applyChatTemplate([{ role: "user", content: "a" }], { template: "qwen25" }), /unknown chat template "qwen25" \(known: qwen2\.5, chatml, plain\)\. Did you mean "qwen2\.5"\?/);
-  assert.throws(() => applyChatTemplate("hi" as never), /messages must be an array of \{role: string, content: string\}/);
+  assert.throws(
+    () => applyChatTemplate([{ role: "user", content: "a" }], { tokenizer: tok }),
+    /no chat template .* Pass \{template: "plain"\}/,
+  );
+  assert.throws(
+    () => applyChatTemplate([{ role: "user", content: "a" }], { template: "qwen25" }),
+    /unknown chat template "qwen25" \(known: qwen2\.5, chatml, plain\)\. Did you mean "qwen2\.5"\?/,
+  );
+  assert.throws(
+    () => applyChatTemplate("hi" as never),
+    /messages must be an array of \{role: string, content: string\}/,
+  );
   assert.throws(() => applyChatTemplate([{ role: "user", content: "a" }], { template: "{% if %}" }), /does not parse/);
-  assert.throws(() => applyChatTemplate([{ role: "user", content: "a" }], { template: "{{ raise_exception('only assistant') }}" }), /rendering failed \(only assistant\)/);
+  assert.throws(
+    () => applyChatTemplate([{ role: "user", content: "a" }], { template: "{{ raise_exception('only assistant') }}" }),
+    /rendering failed \(only assistant\)/,
+  );
 });

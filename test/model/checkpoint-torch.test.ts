@@ -15,19 +15,36 @@ import { loadCheckpoint, saveCheckpoint } from "../../lib/model/checkpoint.js";
 
 const PY = process.env.CELLRL_TORCH_PYTHON ?? "/usr/bin/python3"; // override to test the skip path
 const SCRIPT = path.join(__dirname, "fixtures", "torch_llama_reference.py");
-const probe = fs.existsSync(PY) ? spawnSync(PY, ["-c", "import torch, numpy; print(torch.__version__)"], { encoding: "utf8" }) : null;
-const skip = probe?.status === 0 ? false : `no PyTorch: ${PY} ${probe ? "cannot import torch/numpy" : "does not exist"} (install python3-torch to run the transformers-layout interop check)`;
+const probe = fs.existsSync(PY)
+  ? spawnSync(PY, ["-c", "import torch, numpy; print(torch.__version__)"], { encoding: "utf8" })
+  : null;
+const skip =
+  probe?.status === 0
+    ? false
+    : `no PyTorch: ${PY} ${probe ? "cannot import torch/numpy" : "does not exist"} (install python3-torch to run the transformers-layout interop check)`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-torch-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // Left padding in row 0, so positions must come from the attention mask on both sides.
-const inputs = { ids: [[0, 0, 5, 6, 7, 8, 9], [1, 2, 3, 4, 5, 6, 7]], attention_mask: [[0, 0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1]] };
+const inputs = {
+  ids: [
+    [0, 0, 5, 6, 7, 8, 9],
+    [1, 2, 3, 4, 5, 6, 7],
+  ],
+  attention_mask: [
+    [0, 0, 1, 1, 1, 1, 1],
+    [1, 1, 1, 1, 1, 1, 1],
+  ],
+};
 
 function runTorch(mode: "forward" | "write", dir: string): number[][][] {
   const inp = path.join(tmp, `${mode}-in.json`);
   const out = path.join(tmp, `${mode}-out.json`);
   fs.writeFileSync(inp, JSON.stringify(inputs));
-  const r = spawnSync(PY, [SCRIPT, mode, dir, inp, out], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" } });
+  const r = spawnSync(PY, [SCRIPT, mode, dir, inp, out], {
+    encoding: "utf8",
+    env: { ...process.env, OMP_NUM_THREADS: "1" },
+  });
   assert.equal(r.status, 0, `torch reference failed: ${r.stderr}`);
   return JSON.parse(fs.readFileSync(out, "utf8")).logits;
 }
@@ -38,9 +55,11 @@ function maxDiff(model: LlamaModel, ref: number[][][]): number {
   const ours = logits.arraySync() as number[][][];
   logits.dispose();
   let worst = 0;
-  ours.forEach((row, b) => row.forEach((v, t) => {
-    if (inputs.attention_mask[b][t]) v.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - ref[b][t][i]))));
-  }));
+  ours.forEach((row, b) =>
+    row.forEach((v, t) => {
+      if (inputs.attention_mask[b][t]) v.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - ref[b][t][i]))));
+    }),
+  );
   return worst;
 }
 
@@ -59,15 +78,19 @@ for (const [label, cfg] of [
   });
 }
 
-test("a Qwen2 checkpoint written by torch (bf16 shards, index, inv_freq buffers) loads here with matching logits", { skip }, () => {
-  const dir = path.join(tmp, "from-torch");
-  const ref = runTorch("write", dir);
-  const ck = loadCheckpoint(dir);
-  assert.equal(ck.config.model_type, "qwen2");
-  assert.equal(ck.config.tie_word_embeddings, false);
-  const before = tf.memory().numTensors;
-  const diff = maxDiff(ck.model, ref);
-  assert.ok(diff < 1e-4, `max |logit diff| ${diff}`);
-  assert.equal(tf.memory().numTensors, before);
-  ck.model.dispose();
-});
+test(
+  "a Qwen2 checkpoint written by torch (bf16 shards, index, inv_freq buffers) loads here with matching logits",
+  { skip },
+  () => {
+    const dir = path.join(tmp, "from-torch");
+    const ref = runTorch("write", dir);
+    const ck = loadCheckpoint(dir);
+    assert.equal(ck.config.model_type, "qwen2");
+    assert.equal(ck.config.tie_word_embeddings, false);
+    const before = tf.memory().numTensors;
+    const diff = maxDiff(ck.model, ref);
+    assert.ok(diff < 1e-4, `max |logit diff| ${diff}`);
+    assert.equal(tf.memory().numTensors, before);
+    ck.model.dispose();
+  },
+);

@@ -41,8 +41,19 @@ test("fp32 save -> load is bit-exact and restores config, tokenizer, generation 
   const m = micro({ model_type: "qwen2", eos_token_id: 2, pad_token_id: 0, bos_token_id: 1 });
   const tok = CharTokenizer.fromAlphabet("0123456789+=abcdefghijklmnopq", { chatTemplate: "plain" });
   const dir = path.join(tmp, "rt");
-  const { files } = saveCheckpoint(dir, m, { tokenizer: tok, generationConfig: { temperature: 0.7, max_new_tokens: 16 }, extra: { step: 3, note: "x" } });
-  assert.deepEqual(files, ["cellrl.json", "config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]);
+  const { files } = saveCheckpoint(dir, m, {
+    tokenizer: tok,
+    generationConfig: { temperature: 0.7, max_new_tokens: 16 },
+    extra: { step: 3, note: "x" },
+  });
+  assert.deepEqual(files, [
+    "cellrl.json",
+    "config.json",
+    "generation_config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+  ]);
   const cfg = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
   assert.deepEqual(cfg.architectures, ["Qwen2ForCausalLM"]);
   assert.equal(cfg.model_type, "qwen2");
@@ -54,7 +65,13 @@ test("fp32 save -> load is bit-exact and restores config, tokenizer, generation 
   assert.deepEqual(ck.config, m.config);
   assert.ok(ck.tokenizer instanceof CharTokenizer);
   assert.deepEqual((ck.tokenizer as CharTokenizer).tokens, tok.tokens);
-  assert.deepEqual(ck.generationConfig, { bos_token_id: 1, eos_token_id: 2, pad_token_id: 0, temperature: 0.7, max_new_tokens: 16 });
+  assert.deepEqual(ck.generationConfig, {
+    bos_token_id: 1,
+    eos_token_id: 2,
+    pad_token_id: 0,
+    temperature: 0.7,
+    max_new_tokens: 16,
+  });
   assert.deepEqual(ck.extra, { step: 3, note: "x" });
   const ids = [[3, 4, 5, 6]];
   const a = m.forward({ ids }).logits;
@@ -101,7 +118,10 @@ test("overwriting is atomic: a failed save leaves the old checkpoint intact and 
   const dir = path.join(tmp, "atomic", "ckpt");
   saveCheckpoint(dir, a, { extra: { which: "a" } });
   const notSerializable: Tokenizer = { vocabSize: 3, encode: () => [], decode: () => "" };
-  assert.throws(() => saveCheckpoint(dir, b, { tokenizer: notSerializable, extra: { which: "b" } }), /cannot serialize this tokenizer/);
+  assert.throws(
+    () => saveCheckpoint(dir, b, { tokenizer: notSerializable, extra: { which: "b" } }),
+    /cannot serialize this tokenizer/,
+  );
   assert.deepEqual(fs.readdirSync(path.dirname(dir)), ["ckpt"], "temp directory removed");
   let ck = loadCheckpoint(dir);
   assert.deepEqual(ck.extra, { which: "a" });
@@ -136,8 +156,14 @@ test("missing and mis-shaped tensors are named with their shapes before any weig
   const cfgFile = path.join(dir, "config.json");
   const cfg = JSON.parse(fs.readFileSync(cfgFile, "utf8"));
   fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, intermediate_size: 96 }));
-  assert.throws(() => loadCheckpoint(dir), (e: Error & { code?: string }) =>
-    e.code === "shape_mismatch" && /tensor "model\.layers\.0\.mlp\.gate_proj\.weight" in model\.safetensors has shape \[64, 32\] but the config expects \[96, 32\]/.test(e.message));
+  assert.throws(
+    () => loadCheckpoint(dir),
+    (e: Error & { code?: string }) =>
+      e.code === "shape_mismatch" &&
+      /tensor "model\.layers\.0\.mlp\.gate_proj\.weight" in model\.safetensors has shape \[64, 32\] but the config expects \[96, 32\]/.test(
+        e.message,
+      ),
+  );
   fs.writeFileSync(cfgFile, JSON.stringify(cfg));
   writeSafetensors(file, { ...sd, "model.extra.weight": tf.zeros([2]) });
   assert.throws(() => loadCheckpoint(dir), /unexpected tensor "model\.extra\.weight" in model\.safetensors/);
@@ -154,18 +180,47 @@ test("a HuggingFace-layout download (SmolLM2-style bf16, tied, extra config fiel
   fs.mkdirSync(dir);
   const sd = m.stateDict();
   const inv = tf.ones([4]);
-  writeSafetensors(path.join(dir, "model.safetensors"), { ...sd, "model.layers.0.self_attn.rotary_emb.inv_freq": inv }, { dtype: "BF16" });
+  writeSafetensors(
+    path.join(dir, "model.safetensors"),
+    { ...sd, "model.layers.0.self_attn.rotary_emb.inv_freq": inv },
+    { dtype: "BF16" },
+  );
   // SmolLM2-135M's config.json with the sizes shrunk.
   const config = {
-    architectures: ["LlamaForCausalLM"], attention_bias: false, attention_dropout: 0.0, bos_token_id: 0, eos_token_id: 0,
-    hidden_act: "silu", hidden_size: 32, initializer_range: 0.041666666666666664, intermediate_size: 64, is_llama_config: true,
-    max_position_embeddings: 128, mlp_bias: false, model_type: "llama", num_attention_heads: 4, num_hidden_layers: 2,
-    num_key_value_heads: 2, pretraining_tp: 1, rms_norm_eps: 1e-5, rope_interleaved: false, rope_scaling: null, rope_theta: 100000,
-    tie_word_embeddings: true, torch_dtype: "bfloat16", transformers_version: "4.42.3", use_cache: true, vocab_size: 274,
+    architectures: ["LlamaForCausalLM"],
+    attention_bias: false,
+    attention_dropout: 0.0,
+    bos_token_id: 0,
+    eos_token_id: 0,
+    hidden_act: "silu",
+    hidden_size: 32,
+    initializer_range: 0.041666666666666664,
+    intermediate_size: 64,
+    is_llama_config: true,
+    max_position_embeddings: 128,
+    mlp_bias: false,
+    model_type: "llama",
+    num_attention_heads: 4,
+    num_hidden_layers: 2,
+    num_key_value_heads: 2,
+    pretraining_tp: 1,
+    rms_norm_eps: 1e-5,
+    rope_interleaved: false,
+    rope_scaling: null,
+    rope_theta: 100000,
+    tie_word_embeddings: true,
+    torch_dtype: "bfloat16",
+    transformers_version: "4.42.3",
+    use_cache: true,
+    vocab_size: 274,
   };
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
-  fs.writeFileSync(path.join(dir, "generation_config.json"), JSON.stringify({ _from_model_config: true, bos_token_id: 0, eos_token_id: 0, transformers_version: "4.42.3" }));
-  for (const f of ["tokenizer.json", "tokenizer_config.json"]) fs.copyFileSync(path.join(__dirname, "fixtures", "tiny-bpe", f), path.join(dir, f));
+  fs.writeFileSync(
+    path.join(dir, "generation_config.json"),
+    JSON.stringify({ _from_model_config: true, bos_token_id: 0, eos_token_id: 0, transformers_version: "4.42.3" }),
+  );
+  for (const f of ["tokenizer.json", "tokenizer_config.json"])
+    fs.copyFileSync(path.join(__dirname, "fixtures", "tiny-bpe", f), path.join(dir, f));
   const ck = loadCheckpoint(dir);
   sameWeights(m, ck.model, (x) => bf16ToF32(f32ToBf16(x)));
   assert.ok(ck.tokenizer instanceof HfTokenizer);
@@ -186,8 +241,13 @@ test("a HuggingFace-layout download (SmolLM2-style bf16, tied, extra config fiel
 test("saving the optimizer lets a resumed run reproduce the next step bit for bit", () => {
   const m = micro();
   const ids = [[1, 2, 3, 4, 5]];
-  const loss = (model: LlamaModel) => () => tf.tidy(() => tf.mean(tf.square(model.forward({ ids }).logits))) as tf.Scalar;
-  const opt = new AdamW(m.namedVariables(), { lr: 0.01, weightDecay: 0.1, schedule: { type: "cosine", warmupSteps: 1, totalSteps: 10 } });
+  const loss = (model: LlamaModel) => () =>
+    tf.tidy(() => tf.mean(tf.square(model.forward({ ids }).logits))) as tf.Scalar;
+  const opt = new AdamW(m.namedVariables(), {
+    lr: 0.01,
+    weightDecay: 0.1,
+    schedule: { type: "cosine", warmupSteps: 1, totalSteps: 10 },
+  });
   opt.minimize(loss(m));
   opt.minimize(loss(m));
   const dir = path.join(tmp, "resume");

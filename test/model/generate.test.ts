@@ -30,7 +30,10 @@ function rescore(m: ReturnType<typeof randomModel>, out: ReturnType<typeof gener
   const r = logprobs(m, {
     ids: seqs.map((s) => [...Array(T - s.length).fill(0), ...s]),
     attentionMask: seqs.map((s) => pad(s, 0, 1)),
-    responseMask: seqs.map((s, i) => [...Array(T - s.length + out.promptTokenIds[i].length).fill(0), ...out.ids[i].map(() => 1)]),
+    responseMask: seqs.map((s, i) => [
+      ...Array(T - s.length + out.promptTokenIds[i].length).fill(0),
+      ...out.ids[i].map(() => 1),
+    ]),
   });
   return r.logp.map((row, i) => row.slice(T - out.ids[i].length));
 }
@@ -55,10 +58,27 @@ test("the same seed gives the same samples; another seed gives others; seed() dr
 
 test("temperature 0 is greedy: deterministic, and each token is the argmax of the full forward pass", () => {
   const m = randomModel(micro, 2);
-  const a = generate(m, [[5, 6], [7, 8, 9, 10]], { temperature: 0, maxNewTokens: 10, ignoreEos: true, seed: 1 });
-  const b = generate(m, [[5, 6], [7, 8, 9, 10]], { temperature: 0, maxNewTokens: 10, ignoreEos: true, seed: 2 });
+  const a = generate(
+    m,
+    [
+      [5, 6],
+      [7, 8, 9, 10],
+    ],
+    { temperature: 0, maxNewTokens: 10, ignoreEos: true, seed: 1 },
+  );
+  const b = generate(
+    m,
+    [
+      [5, 6],
+      [7, 8, 9, 10],
+    ],
+    { temperature: 0, maxNewTokens: 10, ignoreEos: true, seed: 2 },
+  );
   assert.deepEqual(a.ids, b.ids);
-  assert.ok(a.logprobs.flat().every((x) => x === 0), "a point mass has logprob 0");
+  assert.ok(
+    a.logprobs.flat().every((x) => x === 0),
+    "a point mass has logprob 0",
+  );
   for (let r = 0; r < 2; r++) {
     const seq = [...a.promptTokenIds[r], ...a.ids[r]];
     const logits = m.forward({ ids: [seq] }).logits;
@@ -74,17 +94,29 @@ test("temperature 0 is greedy: deterministic, and each token is the argmax of th
 
 test("sampling logprobs match a full forward pass (raw within 1e-4), and filters show in the sampling logprob", () => {
   const m = randomModel(micro, 3);
-  const out = generate(m, [[2, 3], [4, 5, 6, 7, 8]], { n: 3, maxNewTokens: 9, ignoreEos: true, seed: 4 });
+  const out = generate(
+    m,
+    [
+      [2, 3],
+      [4, 5, 6, 7, 8],
+    ],
+    { n: 3, maxNewTokens: 9, ignoreEos: true, seed: 4 },
+  );
   const full = rescore(m, out);
   for (let r = 0; r < out.ids.length; r++)
     for (let i = 0; i < out.ids[r].length; i++) {
-      assert.ok(Math.abs(out.rawLogprobs[r][i] - full[r][i]) < 1e-4, `row ${r} token ${i}: ${out.rawLogprobs[r][i]} vs ${full[r][i]}`);
+      assert.ok(
+        Math.abs(out.rawLogprobs[r][i] - full[r][i]) < 1e-4,
+        `row ${r} token ${i}: ${out.rawLogprobs[r][i]} vs ${full[r][i]}`,
+      );
       assert.ok(Math.abs(out.logprobs[r][i] - out.rawLogprobs[r][i]) < 1e-9, "no filters: sampled = raw");
     }
   const k1 = generate(m, [[2, 3]], { topK: 1, maxNewTokens: 5, ignoreEos: true, seed: 4 });
   assert.ok(k1.logprobs[0].every((x) => Math.abs(x) < 1e-12) && k1.rawLogprobs[0].every((x) => x < 0));
   const hot = generate(m, [[2, 3]], { temperature: 0.5, maxNewTokens: 5, ignoreEos: true, seed: 4 });
-  const q = samplingDistribution(m.forward({ ids: [[2, 3]] }, { logits: "last" }).logits.dataSync(), { temperature: 0.5 });
+  const q = samplingDistribution(m.forward({ ids: [[2, 3]] }, { logits: "last" }).logits.dataSync(), {
+    temperature: 0.5,
+  });
   assert.ok(Math.abs(hot.logprobs[0][0] - Math.log(q[hot.ids[0][0]])) < 1e-5);
   m.dispose();
 });
@@ -112,10 +144,18 @@ test("max_new_tokens, groups, stop ids, EOS and stop strings are honoured", () =
   const base = generate(m, P, { ...opts, ignoreEos: true });
   assert.deepEqual(base.group, [0, 0, 1, 1]);
   assert.deepEqual(base.sample, [0, 1, 0, 1]);
-  assert.deepEqual(base.promptTokenIds, [[2, 3], [2, 3], [4, 5, 6, 7], [4, 5, 6, 7]]);
+  assert.deepEqual(base.promptTokenIds, [
+    [2, 3],
+    [2, 3],
+    [4, 5, 6, 7],
+    [4, 5, 6, 7],
+  ]);
   assert.deepEqual(base.lengths, [8, 8, 8, 8]);
   assert.deepEqual(base.finishReason, ["length", "length", "length", "length"]);
-  assert.deepEqual(base.text, base.ids.map((ids) => tok.decode(ids, { skipSpecialTokens: true })));
+  assert.deepEqual(
+    base.text,
+    base.ids.map((ids) => tok.decode(ids, { skipSpecialTokens: true })),
+  );
   const g = base.ids[0]; // row 0's tokens; the same seed replays them until a stop cuts the row
   const text = (k: number) => tok.decode(g.slice(0, k), { skipSpecialTokens: true });
 
@@ -149,12 +189,18 @@ test("generate leaves no tensors behind, and bad options fail with the field", (
   const n0 = tf.memory().numTensors;
   generate(m, [[1, 2], [3]], { n: 2, maxNewTokens: 6, topP: 0.9, minP: 0.05 });
   assert.equal(tf.memory().numTensors, n0);
-  assert.throws(() => generate(m, [[1, 2]], { maxNewTokens: 0 }), /maxNewTokens is invalid \(got 0; expected an integer >= 1\)/);
+  assert.throws(
+    () => generate(m, [[1, 2]], { maxNewTokens: 0 }),
+    /maxNewTokens is invalid \(got 0; expected an integer >= 1\)/,
+  );
   assert.throws(() => generate(m, ["ab"]), /pass options.tokenizer/i);
   assert.throws(() => generate(m, [[1, 2]], { stop: ["x"] }), /stop is invalid .*tokenizer/);
   assert.throws(() => generate(m, [[1, 99]]), /prompts\[0\] is invalid \(got 99/);
   assert.throws(() => generate(m, [[]]), /at least one token/);
-  assert.throws(() => generate(m, [[1, 2]], { maxNewTokens: 64 }), /prompt \+ maxNewTokens <= max_position_embeddings \(64\)/);
+  assert.throws(
+    () => generate(m, [[1, 2]], { maxNewTokens: 64 }),
+    /prompt \+ maxNewTokens <= max_position_embeddings \(64\)/,
+  );
   assert.throws(() => generate(m, [[1, 2]], { topP: 1.5 }), /topP is invalid/);
   assert.equal(tf.memory().numTensors, n0);
   m.dispose();

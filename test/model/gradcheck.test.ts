@@ -32,17 +32,30 @@ const batch = {
 function gradCheck(cfg: LlamaConfigInput, names: string[]): number {
   const m = randomModel(cfg, 21);
   const rng = new Rng(5);
-  const coef = tf.tensor2d(Float32Array.from({ length: 14 }, () => rng.normal()), [2, 7]);
+  const coef = tf.tensor2d(
+    Float32Array.from({ length: 14 }, () => rng.normal()),
+    [2, 7],
+  );
   // Hidden states at padding positions are meaningless (and their float32 forward is flat): weight real tokens only.
   const real = batch.attentionMask.flat().flatMap((a) => new Array(32).fill(a));
-  const hcoef = tf.tensor3d(Float32Array.from(real, (a) => a * rng.normal() * 0.1), [2, 7, 32]);
+  const hcoef = tf.tensor3d(
+    Float32Array.from(real, (a) => a * rng.normal() * 0.1),
+    [2, 7, 32],
+  );
   const loss = () =>
     tf.tidy(() => {
       const { logp, entropy, hidden } = logprobTensors(m, batch, { entropy: true, hidden: true, temperature: 0.9 });
-      return tf.addN([tf.mean(tf.mul(logp, coef)), tf.mul(0.1, tf.mean(entropy!)), tf.sum(tf.mul(hidden!, hcoef)).div(20)]) as tf.Scalar;
+      return tf.addN([
+        tf.mean(tf.mul(logp, coef)),
+        tf.mul(0.1, tf.mean(entropy!)),
+        tf.sum(tf.mul(hidden!, hcoef)).div(20),
+      ]) as tf.Scalar;
     });
   const vars = m.namedVariables();
-  const { value, grads } = tf.variableGrads(loss, names.map((n) => vars.get(n)!));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    names.map((n) => vars.get(n)!),
+  );
   value.dispose();
   let worst = 0;
   for (const name of names) {
@@ -97,11 +110,18 @@ test("gradients match central finite differences (Qwen2: GQA, q/k/v bias, untied
 });
 
 test("gradients match finite differences with a tied head (embedding used twice)", () => {
-  gradCheck({ ...micro, tie_word_embeddings: true }, ["model.embed_tokens.weight", "model.layers.1.input_layernorm.weight"]);
+  gradCheck({ ...micro, tie_word_embeddings: true }, [
+    "model.embed_tokens.weight",
+    "model.layers.1.input_layernorm.weight",
+  ]);
 });
 
 test("a large vocabulary uses the gather/scatterND embedding and logprob paths, with the same gradients", () => {
-  gradCheck({ ...micro, vocab_size: 2100 }, ["model.embed_tokens.weight", "lm_head.weight", "model.layers.0.self_attn.q_proj.weight"]);
+  gradCheck({ ...micro, vocab_size: 2100 }, [
+    "model.embed_tokens.weight",
+    "lm_head.weight",
+    "model.layers.0.self_attn.q_proj.weight",
+  ]);
 });
 
 test("one gradient step leaves no tensors behind", () => {
@@ -109,10 +129,14 @@ test("one gradient step leaves no tensors behind", () => {
   const opt = tf.train.adam(1e-3);
   const step = () =>
     tf.tidy(() => {
-      opt.minimize(() => {
-        const { logp, mask } = logprobTensors(m, batch);
-        return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar;
-      }, false, m.trainableVariables());
+      opt.minimize(
+        () => {
+          const { logp, mask } = logprobTensors(m, batch);
+          return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar;
+        },
+        false,
+        m.trainableVariables(),
+      );
     });
   step(); // Adam creates its moment variables on the first step
   const n0 = tf.memory().numTensors;

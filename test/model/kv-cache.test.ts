@@ -23,12 +23,19 @@ function incrementalVsFull(cfg: LlamaConfigInput, split: number, inPlace = true)
   const F = full.arraySync();
   const cache = m.createCache(3, T + 2, { inPlace }); // spare slots stay masked
   let d = 0;
-  const pre = m.forward({ ids: ids.map((r) => r.slice(0, split)), attentionMask: mask.map((r) => r.slice(0, split)) }, { cache });
+  const pre = m.forward(
+    { ids: ids.map((r) => r.slice(0, split)), attentionMask: mask.map((r) => r.slice(0, split)) },
+    { cache },
+  );
   const Pa = pre.logits.arraySync();
-  for (let b = 0; b < 3; b++) for (let t = 0; t < split; t++) if (mask[b][t]) d = Math.max(d, maxAbsDiff(Pa[b][t], F[b][t]));
+  for (let b = 0; b < 3; b++)
+    for (let t = 0; t < split; t++) if (mask[b][t]) d = Math.max(d, maxAbsDiff(Pa[b][t], F[b][t]));
   pre.logits.dispose();
   for (let t = split; t < T; t++) {
-    const step = m.forward({ ids: ids.map((r) => [r[t]]), attentionMask: mask.map((r) => r.slice(0, t + 1)) }, { cache, logits: "last" });
+    const step = m.forward(
+      { ids: ids.map((r) => [r[t]]), attentionMask: mask.map((r) => r.slice(0, t + 1)) },
+      { cache, logits: "last" },
+    );
     const S = step.logits.arraySync();
     for (let b = 0; b < 3; b++) if (mask[b][t]) d = Math.max(d, maxAbsDiff(S[b][0], F[b][t])); // pad queries are unused
     step.logits.dispose();
@@ -62,8 +69,24 @@ test("the cache refuses to overflow and to mix batch sizes", () => {
   const n0 = tf.memory().numTensors;
   const cache = m.createCache(1, 3);
   m.forward({ ids: [[1, 2]] }, { cache }).logits.dispose();
-  assert.throws(() => m.forward({ ids: [[3, 4]], attentionMask: [[1, 1, 1, 1]] }, { cache }), /overflows the cache \(maxLength 3\)/);
-  assert.throws(() => m.forward({ ids: [[3], [4]], attentionMask: [[1, 1, 1], [1, 1, 1]] }, { cache }), /the cache holds 1 rows but inputs.ids has 2/);
+  assert.throws(
+    () => m.forward({ ids: [[3, 4]], attentionMask: [[1, 1, 1, 1]] }, { cache }),
+    /overflows the cache \(maxLength 3\)/,
+  );
+  assert.throws(
+    () =>
+      m.forward(
+        {
+          ids: [[3], [4]],
+          attentionMask: [
+            [1, 1, 1],
+            [1, 1, 1],
+          ],
+        },
+        { cache },
+      ),
+    /the cache holds 1 rows but inputs.ids has 2/,
+  );
   cache.dispose();
   assert.equal(tf.memory().numTensors, n0);
   m.dispose();

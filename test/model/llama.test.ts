@@ -9,7 +9,8 @@ import { maxAbsDiff, micro, randomModel, referenceLogits, setup } from "./model-
 
 before(setup);
 
-const errorMatching = (code: string, re: RegExp) => (e: unknown) => e instanceof CellrlError && e.code === code && re.test(e.message);
+const errorMatching = (code: string, re: RegExp) => (e: unknown) =>
+  e instanceof CellrlError && e.code === code && re.test(e.message);
 
 test("llamaConfig fills HF defaults, derives head_dim, and uses Qwen2 defaults for qwen2", () => {
   const c = llamaConfig({ hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 10 });
@@ -24,18 +25,42 @@ test("llamaConfig fills HF defaults, derives head_dim, and uses Qwen2 defaults f
   assert.equal(q.rope_theta, 1000000);
   assert.deepEqual(q.architectures, ["Qwen2ForCausalLM"]);
   const t = llamaConfig("tiny");
-  assert.deepEqual([t.hidden_size, t.num_hidden_layers, t.num_attention_heads, t.vocab_size, t.intermediate_size], [128, 4, 4, 64, 320]);
+  assert.deepEqual(
+    [t.hidden_size, t.num_hidden_layers, t.num_attention_heads, t.vocab_size, t.intermediate_size],
+    [128, 4, 4, 64, 320],
+  );
   assert.equal(swigluWidth(256), 672);
 });
 
 test("bad configs fail with the field and the fix", () => {
-  assert.throws(() => llamaConfig({ ...presets.micro, hidden_size: 30 }), errorMatching("invalid_option", /hidden_size .*got 30; expected a multiple of num_attention_heads \(4\).*set head_dim/));
-  assert.throws(() => llamaConfig({ ...presets.micro, num_key_value_heads: 3 }), errorMatching("invalid_option", /num_key_value_heads .*got 3; expected a divisor of num_attention_heads \(4\)/));
-  assert.throws(() => llamaConfig({ ...presets.micro, vocab_size: 0 }), /vocab_size is invalid \(got 0; expected a positive integer\)/);
+  assert.throws(
+    () => llamaConfig({ ...presets.micro, hidden_size: 30 }),
+    errorMatching(
+      "invalid_option",
+      /hidden_size .*got 30; expected a multiple of num_attention_heads \(4\).*set head_dim/,
+    ),
+  );
+  assert.throws(
+    () => llamaConfig({ ...presets.micro, num_key_value_heads: 3 }),
+    errorMatching("invalid_option", /num_key_value_heads .*got 3; expected a divisor of num_attention_heads \(4\)/),
+  );
+  assert.throws(
+    () => llamaConfig({ ...presets.micro, vocab_size: 0 }),
+    /vocab_size is invalid \(got 0; expected a positive integer\)/,
+  );
   assert.throws(() => llamaConfig({ ...presets.micro, model_type: "gpt2" } as never), /model_type is invalid/);
-  assert.throws(() => llamaConfig({ ...presets.micro, eos_token_id: 99 }), /eos_token_id is invalid \(got 99; expected an integer in \[0, 32\)/);
-  assert.throws(() => llamaConfig({ ...presets.micro, rope_scaling: { rope_type: "yarn" } as never }), /rope_scaling.rope_type/);
-  assert.throws(() => llamaConfig("huge"), errorMatching("unknown_name", /unknown preset "huge" \(known: micro, tiny, small\)/));
+  assert.throws(
+    () => llamaConfig({ ...presets.micro, eos_token_id: 99 }),
+    /eos_token_id is invalid \(got 99; expected an integer in \[0, 32\)/,
+  );
+  assert.throws(
+    () => llamaConfig({ ...presets.micro, rope_scaling: { rope_type: "yarn" } as never }),
+    /rope_scaling.rope_type/,
+  );
+  assert.throws(
+    () => llamaConfig("huge"),
+    errorMatching("unknown_name", /unknown preset "huge" \(known: micro, tiny, small\)/),
+  );
 });
 
 test("forward matches a naive HF-semantics reference (GQA, qkv bias, untied head) within 1e-4", () => {
@@ -64,7 +89,16 @@ test("left and right padding give the unpadded logits at real positions; hidden 
   const seq = [4, 8, 15, 16, 23];
   const plain = m.forward({ ids: [seq] }).logits;
   const out = m.forward(
-    { ids: [[0, 0, ...seq], [...seq, 0, 0]], attentionMask: [[0, 0, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0]] },
+    {
+      ids: [
+        [0, 0, ...seq],
+        [...seq, 0, 0],
+      ],
+      attentionMask: [
+        [0, 0, 1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 1, 0, 0],
+      ],
+    },
     { hidden: true },
   );
   assert.deepEqual(out.logits.shape, [2, 7, 24]);
@@ -89,9 +123,15 @@ test("forward leaves no tensors behind besides its outputs", () => {
 
 test("bad inputs fail clearly instead of producing silent zeros", () => {
   const m = randomModel(micro);
-  assert.throws(() => m.forward({ ids: [[1, 99]] }), /inputs.ids\[0\]\[1\] is out of range \(got 99; expected an integer in \[0, 24\)\)/);
+  assert.throws(
+    () => m.forward({ ids: [[1, 99]] }),
+    /inputs.ids\[0\]\[1\] is out of range \(got 99; expected an integer in \[0, 24\)\)/,
+  );
   assert.throws(() => m.forward({ ids: [[1, 2], [3]] }), /rows have different lengths/);
-  assert.throws(() => m.forward({ ids: [[1, 2]], attentionMask: [[1, 1, 1]] }), /attentionMask has shape \[1, 3\] but the ids have \[1, 2\]/);
+  assert.throws(
+    () => m.forward({ ids: [[1, 2]], attentionMask: [[1, 1, 1]] }),
+    /attentionMask has shape \[1, 3\] but the ids have \[1, 2\]/,
+  );
   assert.throws(() => m.forward({ ids: [[1.5, 2]] }), /not an integer|out of range/);
   assert.throws(() => m.forward({ ids: [Array(65).fill(1)] }), /reaches position 64 .*max_position_embeddings = 64/);
   m.dispose();
@@ -106,14 +146,18 @@ test("stateDict is in HF layout and names; loadStateDict round-trips bit-exactly
   assert.deepEqual(sd["model.layers.1.mlp.gate_proj.weight"].shape, [48, 32]);
   assert.deepEqual(sd["model.layers.1.mlp.down_proj.weight"].shape, [32, 48]);
   assert.deepEqual(sd["lm_head.weight"].shape, [24, 32]);
-  assert.deepEqual(Object.keys(sd), paramSpecs(a.config).map((s) => s.name));
+  assert.deepEqual(
+    Object.keys(sd),
+    paramSpecs(a.config).map((s) => s.name),
+  );
   // HF [out, in] is the transpose of the stored [in, out]
   const stored = a.namedVariables().get("model.layers.0.mlp.down_proj.weight")!.arraySync() as number[][];
   assert.equal((sd["model.layers.0.mlp.down_proj.weight"].arraySync() as number[][])[5][7], stored[7][5]);
   const b = new LlamaModel(micro, { init: "zeros" });
   b.loadStateDict(sd);
   const ids = [[1, 2, 3, 4]];
-  const la = a.forward({ ids }).logits, lb = b.forward({ ids }).logits;
+  const la = a.forward({ ids }).logits,
+    lb = b.forward({ ids }).logits;
   assert.deepEqual(Array.from(la.dataSync()), Array.from(lb.dataSync()));
   tf.dispose([la, lb, ...Object.values(sd)]);
   a.dispose();
@@ -124,11 +168,23 @@ test("loadStateDict names the tensor and both shapes, and lists missing and unex
   const m = new LlamaModel(micro, { init: "zeros" });
   const sd = m.stateDict();
   const wrong = { ...sd, "model.layers.0.self_attn.q_proj.weight": tf.zeros([32, 16]) };
-  assert.throws(() => m.loadStateDict(wrong), errorMatching("shape_mismatch", /tensor "model.layers.0.self_attn.q_proj.weight" has shape \[32, 16\] but the model expects \[32, 32\] \(HF layout \[out, in\]\)/));
+  assert.throws(
+    () => m.loadStateDict(wrong),
+    errorMatching(
+      "shape_mismatch",
+      /tensor "model.layers.0.self_attn.q_proj.weight" has shape \[32, 16\] but the model expects \[32, 32\] \(HF layout \[out, in\]\)/,
+    ),
+  );
   const partial: Record<string, tf.Tensor> = { ...sd, "model.extra.weight": tf.zeros([1]) };
   delete partial["model.norm.weight"];
-  assert.throws(() => m.loadStateDict(partial), errorMatching("not_found", /missing: model.norm.weight; unexpected: model.extra.weight/));
-  assert.deepEqual(m.loadStateDict(partial, { strict: false }), { missing: ["model.norm.weight"], unexpected: ["model.extra.weight"] });
+  assert.throws(
+    () => m.loadStateDict(partial),
+    errorMatching("not_found", /missing: model.norm.weight; unexpected: model.extra.weight/),
+  );
+  assert.deepEqual(m.loadStateDict(partial, { strict: false }), {
+    missing: ["model.norm.weight"],
+    unexpected: ["model.extra.weight"],
+  });
   tf.dispose([...Object.values(sd), wrong["model.layers.0.self_attn.q_proj.weight"], partial["model.extra.weight"]]);
   m.dispose();
 });
@@ -136,7 +192,10 @@ test("loadStateDict names the tensor and both shapes, and lists missing and unex
 test("clone copies weights into independent, frozen variables; freeze and numParameters", () => {
   seed(5);
   const m = new LlamaModel(micro);
-  const D = 32, V = 24, I = 48, KVd = 16;
+  const D = 32,
+    V = 24,
+    I = 48,
+    KVd = 16;
   const perLayer = D * D + 2 * D * KVd + D * D + 3 * D * I + 2 * D;
   assert.equal(m.numParameters(), V * D + 2 * perLayer + D + D * V);
   const ref = m.clone();
@@ -163,7 +222,10 @@ test("the same seed gives the same initial weights", () => {
   seed(11);
   const b = new LlamaModel(micro);
   const e = "model.embed_tokens.weight";
-  assert.deepEqual(Array.from(a.namedVariables().get(e)!.dataSync()), Array.from(b.namedVariables().get(e)!.dataSync()));
+  assert.deepEqual(
+    Array.from(a.namedVariables().get(e)!.dataSync()),
+    Array.from(b.namedVariables().get(e)!.dataSync()),
+  );
   const std = tf.tidy(() => tf.moments(a.namedVariables().get(e)!).variance.sqrt().dataSync()[0]);
   assert.ok(Math.abs(std - 0.15) < 0.02, `init std ${std}`);
   a.dispose();

@@ -1,7 +1,14 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { alignedLogits, entropyFromLogits, fullLogprobs, gatherColumns, logprobs, logprobTensors } from "../../lib/model/logprobs.js";
+import {
+  alignedLogits,
+  entropyFromLogits,
+  fullLogprobs,
+  gatherColumns,
+  logprobs,
+  logprobTensors,
+} from "../../lib/model/logprobs.js";
 import { micro, randomModel, setup } from "./model-helpers.js";
 
 before(setup);
@@ -55,7 +62,10 @@ test("logprobs and entropy equal a naive per-position softmax, tokens-aligned un
         const e = ref[b][t - 1]; // token t is scored by position t-1
         assert.ok(Math.abs(r.logp[b][t] - e.tok) < 1e-5, `logp ${b},${t}: ${r.logp[b][t]} vs ${e.tok}`);
         assert.ok(Math.abs(r.entropy![b][t] - e.H) < 1e-4, `entropy ${b},${t}`);
-        assert.deepEqual(r.topK!.ids[b][t], e.order.slice(0, 3).map((x) => x[1]));
+        assert.deepEqual(
+          r.topK!.ids[b][t],
+          e.order.slice(0, 3).map((x) => x[1]),
+        );
         for (let k = 0; k < 3; k++) assert.ok(Math.abs(r.topK!.logp[b][t][k] - e.order[k][0]) < 1e-5);
       }
   }
@@ -94,7 +104,8 @@ test("the differentiable path returns the same values as tensors, and nothing le
   const t = logprobTensors(m, batch, { temperature: 0.8, entropy: true, hidden: true });
   assert.deepEqual(t.logp.shape, [2, 7]);
   assert.deepEqual(t.hidden!.shape, [2, 7, 32]);
-  const lp = t.logp.arraySync(), H = t.entropy!.arraySync();
+  const lp = t.logp.arraySync(),
+    H = t.entropy!.arraySync();
   for (let b = 0; b < 2; b++)
     for (let k = 0; k < 7; k++) {
       assert.ok(Math.abs(lp[b][k] - plain.logp[b][k]) < 1e-6);
@@ -111,8 +122,28 @@ test("the differentiable path returns the same values as tensors, and nothing le
 test("bad batches and options fail with the field and the fix", () => {
   const m = randomModel(micro, 3);
   assert.throws(() => logprobs(m, { ids: [[1]] }), /at least 2 tokens/);
-  assert.throws(() => logprobs(m, { ...batch, responseMask: [[1, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]] }), /column 0 of row 0/);
-  assert.throws(() => logprobs(m, { ...batch, responseMask: [[0, 1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]] }), /response mask must be inside the attention mask/);
+  assert.throws(
+    () =>
+      logprobs(m, {
+        ...batch,
+        responseMask: [
+          [1, 0, 0, 0, 0, 0, 0],
+          [0, 0, 0, 0, 0, 0, 0],
+        ],
+      }),
+    /column 0 of row 0/,
+  );
+  assert.throws(
+    () =>
+      logprobs(m, {
+        ...batch,
+        responseMask: [
+          [0, 1, 0, 0, 0, 0, 0],
+          [0, 0, 0, 0, 0, 0, 0],
+        ],
+      }),
+    /response mask must be inside the attention mask/,
+  );
   assert.throws(() => logprobs(m, batch, { temperature: 0 }), /temperature must be a positive number \(got 0\)/);
   assert.throws(() => logprobs(m, batch, { topK: 99 }), /topK is larger than the vocabulary/);
   assert.throws(() => logprobTensors(m, batch, { topK: 2 }), /only available in the no-grad path/);
@@ -128,8 +159,13 @@ test("one home for the logprob math: aligned logits, full logprobs, entropy from
     fwd.dispose();
     const z = alignedLogits(m, batch, { temperature });
     const zz = z.arraySync();
-    assert.ok(zz.every((row) => row[0].every((x) => x === 0)), "row 0 has no prediction: zeros");
-    for (let b = 0; b < 2; b++) for (let t = 1; t < 7; t++) zz[b][t].forEach((x, v) => assert.ok(Math.abs(x - raw[b][t - 1][v] / temperature) < 1e-5));
+    assert.ok(
+      zz.every((row) => row[0].every((x) => x === 0)),
+      "row 0 has no prediction: zeros",
+    );
+    for (let b = 0; b < 2; b++)
+      for (let t = 1; t < 7; t++)
+        zz[b][t].forEach((x, v) => assert.ok(Math.abs(x - raw[b][t - 1][v] / temperature) < 1e-5));
     const full = fullLogprobs(m, batch, { temperature });
     const ref = logprobs(m, batch, { temperature });
     const Ht = entropyFromLogits(z);
@@ -146,25 +182,47 @@ test("one home for the logprob math: aligned logits, full logprobs, entropy from
     const lt = logprobTensors(m, batch, { temperature, logits: true, entropy: true });
     const d = tf.tidy(() => tf.max(tf.abs(tf.sub(lt.logits!, z))).dataSync()[0]);
     assert.ok(d < 1e-6, `logits path vs alignedLogits: ${d}`);
-    const lp = lt.logp.arraySync(), le = lt.entropy!.arraySync();
-    for (let b = 0; b < 2; b++) for (let t = 0; t < 7; t++) {
-      assert.ok(Math.abs(lp[b][t] - ref.logp[b][t]) < 1e-5);
-      assert.ok(Math.abs(le[b][t] - ref.entropy![b][t]) < 1e-4);
-    }
+    const lp = lt.logp.arraySync(),
+      le = lt.entropy!.arraySync();
+    for (let b = 0; b < 2; b++)
+      for (let t = 0; t < 7; t++) {
+        assert.ok(Math.abs(lp[b][t] - ref.logp[b][t]) < 1e-5);
+        assert.ok(Math.abs(le[b][t] - ref.entropy![b][t]) < 1e-4);
+      }
     tf.dispose([z, full, lt.logits!, lt.logp, lt.mask, lt.entropy!]);
   }
   assert.equal(tf.memory().numTensors, n0, "no tensors leak");
-  assert.throws(() => logprobTensors(m, batch, { logits: true, align: "shifted" }), /logits: true returns tokens-aligned logits/);
+  assert.throws(
+    () => logprobTensors(m, batch, { logits: true, align: "shifted" }),
+    /logits: true returns tokens-aligned logits/,
+  );
   m.dispose();
 });
 
 test("gatherColumns: forward gather, scatter-back gradient", () => {
-  const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+  const x = tf.tensor2d([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   const g = gatherColumns(x, [2, 0, 1, 2], 2);
-  assert.deepEqual(g.arraySync(), [[3, 1], [5, 6]]);
-  const dx = tf.grad((y: tf.Tensor) => gatherColumns(y as tf.Tensor2D, [2, 0, 1, 2], 2).mul(tf.tensor2d([[1, 2], [3, 4]])).sum())(x);
-  assert.deepEqual(dx.arraySync(), [[2, 0, 1], [0, 3, 4]]);
+  assert.deepEqual(g.arraySync(), [
+    [3, 1],
+    [5, 6],
+  ]);
+  const dx = tf.grad((y: tf.Tensor) =>
+    gatherColumns(y as tf.Tensor2D, [2, 0, 1, 2], 2)
+      .mul(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+      )
+      .sum(),
+  )(x);
+  assert.deepEqual(dx.arraySync(), [
+    [2, 0, 1],
+    [0, 3, 4],
+  ]);
   tf.dispose([x, g, dx]);
   assert.throws(() => gatherColumns(tf.zeros([2, 3]) as tf.Tensor2D, [0], 2), /expected N·K/);
 });
-

@@ -16,8 +16,14 @@ export async function setup(): Promise<void> {
 
 /** 2 layers, 4 query heads over 2 kv heads (GQA), width 32. */
 export const micro: LlamaConfigInput = {
-  hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 48, vocab_size: 24,
-  max_position_embeddings: 64, initializer_range: 0.15,
+  hidden_size: 32,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  intermediate_size: 48,
+  vocab_size: 24,
+  max_position_embeddings: 64,
+  initializer_range: 0.15,
 };
 
 /** A model whose biases and norm weights are random too (zero biases / unit norms would hide mistakes). */
@@ -26,7 +32,9 @@ export function randomModel(cfg: LlamaConfigInput, seedValue = 1): LlamaModel {
   const m = new LlamaModel(cfg, { rng });
   for (const [name, v] of m.namedVariables())
     if (v.rank === 1) {
-      const vals = Float32Array.from({ length: v.size }, () => (name.endsWith("bias") ? 0.3 * rng.normal() : 1 + 0.2 * rng.normal()));
+      const vals = Float32Array.from({ length: v.size }, () =>
+        name.endsWith("bias") ? 0.3 * rng.normal() : 1 + 0.2 * rng.normal(),
+      );
       const t = tf.tensor(vals, v.shape);
       v.assign(t);
       t.dispose();
@@ -51,11 +59,16 @@ export function referenceLogits(m: LlamaModel, ids: number[]): number[][] {
   const c = m.config;
   const sd = m.stateDict();
   const W: Record<string, Mat> = {};
-  for (const [n, t] of Object.entries(sd)) W[n] = { data: t.dataSync() as Float32Array, rows: t.shape[0], cols: t.shape[1] ?? 1 };
+  for (const [n, t] of Object.entries(sd))
+    W[n] = { data: t.dataSync() as Float32Array, rows: t.shape[0], cols: t.shape[1] ?? 1 };
   tf.dispose(Object.values(sd));
-  const D = c.hidden_size, H = c.num_attention_heads, KV = c.num_key_value_heads, hd = c.head_dim;
+  const D = c.hidden_size,
+    H = c.num_attention_heads,
+    KV = c.num_key_value_heads,
+    hd = c.head_dim;
   const lin = (name: string, x: number[]): number[] => {
-    const w = W[name + ".weight"], b = W[name + ".bias"];
+    const w = W[name + ".weight"],
+      b = W[name + ".bias"];
     const y = new Array(w.rows).fill(0);
     for (let o = 0; o < w.rows; o++) {
       let s = b ? b.data[o] : 0;
@@ -85,14 +98,26 @@ export function referenceLogits(m: LlamaModel, ids: number[]): number[][] {
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `model.layers.${l}.`;
     const hs = xs.map((x) => rms(x, p + "input_layernorm.weight"));
-    const q = hs.map((h, t) => { const v = lin(p + "self_attn.q_proj", h); return Array.from({ length: H }, (_, a) => ropeVec(v.slice(a * hd, (a + 1) * hd), t)); });
-    const k = hs.map((h, t) => { const v = lin(p + "self_attn.k_proj", h); return Array.from({ length: KV }, (_, a) => ropeVec(v.slice(a * hd, (a + 1) * hd), t)); });
-    const v = hs.map((h) => { const y = lin(p + "self_attn.v_proj", h); return Array.from({ length: KV }, (_, a) => y.slice(a * hd, (a + 1) * hd)); });
+    const q = hs.map((h, t) => {
+      const v = lin(p + "self_attn.q_proj", h);
+      return Array.from({ length: H }, (_, a) => ropeVec(v.slice(a * hd, (a + 1) * hd), t));
+    });
+    const k = hs.map((h, t) => {
+      const v = lin(p + "self_attn.k_proj", h);
+      return Array.from({ length: KV }, (_, a) => ropeVec(v.slice(a * hd, (a + 1) * hd), t));
+    });
+    const v = hs.map((h) => {
+      const y = lin(p + "self_attn.v_proj", h);
+      return Array.from({ length: KV }, (_, a) => y.slice(a * hd, (a + 1) * hd));
+    });
     const attnOut = hs.map((_, t) => {
       const y: number[] = [];
       for (let a = 0; a < H; a++) {
         const kvh = Math.floor(a / (H / KV)); // repeat_kv
-        const s = Array.from({ length: t + 1 }, (_, j) => q[t][a].reduce((acc, qv, i) => acc + qv * k[j][kvh][i], 0) / Math.sqrt(hd));
+        const s = Array.from(
+          { length: t + 1 },
+          (_, j) => q[t][a].reduce((acc, qv, i) => acc + qv * k[j][kvh][i], 0) / Math.sqrt(hd),
+        );
         const mx = Math.max(...s);
         const e = s.map((z) => Math.exp(z - mx));
         const z = e.reduce((x1, x2) => x1 + x2, 0);
@@ -103,8 +128,12 @@ export function referenceLogits(m: LlamaModel, ids: number[]): number[][] {
     xs = xs.map((x, t) => x.map((xv, i) => xv + attnOut[t][i]));
     xs = xs.map((x) => {
       const h = rms(x, p + "post_attention_layernorm.weight");
-      const g = lin(p + "mlp.gate_proj", h), u = lin(p + "mlp.up_proj", h);
-      const d = lin(p + "mlp.down_proj", g.map((gv, i) => (gv / (1 + Math.exp(-gv))) * u[i]));
+      const g = lin(p + "mlp.gate_proj", h),
+        u = lin(p + "mlp.up_proj", h);
+      const d = lin(
+        p + "mlp.down_proj",
+        g.map((gv, i) => (gv / (1 + Math.exp(-gv))) * u[i]),
+      );
       return x.map((xv, i) => xv + d[i]);
     });
   }

@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { AdamW, defaults } from "../../lib/model/optim.js";
 import { clipGradNorm, globalNorm } from "../../lib/model/optim-clip.js";
-import { constantSchedule, cosineSchedule, linearSchedule, makeSchedule, defaults as scheduleDefaults } from "../../lib/model/optim-schedule.js";
+import {
+  constantSchedule,
+  cosineSchedule,
+  linearSchedule,
+  makeSchedule,
+  defaults as scheduleDefaults,
+} from "../../lib/model/optim-schedule.js";
 import { resetWarnings, warnings } from "../../lib/core/warn.js";
 import { Rng } from "../../lib/core/random.js";
 
@@ -50,7 +56,10 @@ test("with weightDecay 0 AdamW equals tf.train.adam over 5 random steps", () => 
   const ours = new AdamW({ w: a }, { lr: 0.05, betas: [0.8, 0.99], eps: 1e-7, weightDecay: 0, clipGradNorm: null });
   const ref = tf.train.adam(0.05, 0.8, 0.99, 1e-7);
   for (let s = 0; s < 5; s++) {
-    const g = tf.tensor(Array.from({ length: 6 }, () => rng.normal()), [2, 3]);
+    const g = tf.tensor(
+      Array.from({ length: 6 }, () => rng.normal()),
+      [2, 3],
+    );
     ours.step({ w: g });
     ref.applyGradients([{ name: b.name, tensor: g }]);
     g.dispose();
@@ -80,7 +89,10 @@ test("global-norm clipping scales by maxNorm / (norm + 1e-6) and reports the pre
   const clipped = new AdamW({ p }, { lr: 0.1, weightDecay: 0, clipGradNorm: 1 });
   const manual = new AdamW({ q }, { lr: 0.1, weightDecay: 0, clipGradNorm: null });
   const s = 1 / (5 + 1e-6);
-  const gs = [[3, 4], [0.3, 0.4]].map((x) => tf.tensor(x));
+  const gs = [
+    [3, 4],
+    [0.3, 0.4],
+  ].map((x) => tf.tensor(x));
   assert.equal(clipped.step({ p: gs[0] }).gradNorm, 5);
   const pre = tf.tensor([3 * s, 4 * s]);
   manual.step({ q: pre });
@@ -102,7 +114,10 @@ test("schedules give the documented multipliers at specific steps", () => {
   assert.equal(makeSchedule("constant")(0), 1);
   assert.equal(makeSchedule({ type: "cosine", totalSteps: 10 })(5), 0.5);
   assert.throws(() => makeSchedule("cosin"), /unknown schedule "cosin" .* Did you mean "cosine"\?/);
-  assert.throws(() => cosineSchedule({ warmupSteps: 10, totalSteps: 5 }), /totalSteps must be an integer >= max\(1, warmupSteps\)/);
+  assert.throws(
+    () => cosineSchedule({ warmupSteps: 10, totalSteps: 5 }),
+    /totalSteps must be an integer >= max\(1, warmupSteps\)/,
+  );
   assert.throws(() => linearSchedule({ minLrRatio: 2 }), /minLrRatio must be in \[0, 1\] \(got 2\)/);
 
   // The optimizer reads the schedule at its update count (0-based) and applies it to the base lr.
@@ -117,10 +132,19 @@ test("schedules give the documented multipliers at specific steps", () => {
 
 /** A least-squares problem: loss = mean over rows of (x_r . w + b - y_r)^2. */
 function problem() {
-  const x = tf.tensor([[1, 2], [3, -1], [0.5, 0.5], [-2, 1]]);
+  const x = tf.tensor([
+    [1, 2],
+    [3, -1],
+    [0.5, 0.5],
+    [-2, 1],
+  ]);
   const y = tf.tensor([1, 0, 2, -1]);
   const loss = (w: tf.Variable, b: tf.Variable, lo: number, hi: number) => () =>
-    tf.mean(tf.square(tf.sub(tf.add(tf.squeeze(tf.matMul(x.slice([lo, 0], [hi - lo, 2]), w), [1]), b), y.slice([lo], [hi - lo])))) as tf.Scalar;
+    tf.mean(
+      tf.square(
+        tf.sub(tf.add(tf.squeeze(tf.matMul(x.slice([lo, 0], [hi - lo, 2]), w), [1]), b), y.slice([lo], [hi - lo])),
+      ),
+    ) as tf.Scalar;
   return { x, y, loss };
 }
 
@@ -227,9 +251,18 @@ test("getState / setState replays a step exactly", () => {
   assert.deepEqual([...vals(w), ...vals(b)], after);
   assert.equal(r2.lr, r1.lr);
   assert.deepEqual(Object.keys(snap.tensors).sort(), ["exp_avg.b", "exp_avg.w", "exp_avg_sq.b", "exp_avg_sq.w"]);
-  assert.throws(() => opt.setState({ step: 1, tensors: { "exp_avg.nope": snap.tensors["exp_avg.w"] } }), /state tensor "exp_avg\.nope" names no parameter/);
-  assert.throws(() => opt.setState({ step: 1, tensors: { "exp_avg.w": snap.tensors["exp_avg.b"] } }), /"exp_avg\.w" has shape \[1\] but parameter "w" has \[2, 1\]/);
-  assert.throws(() => opt.setState({ step: 1, tensors: { "exp_avg.w": snap.tensors["exp_avg.w"] } }), /has "exp_avg\.w" but not "exp_avg_sq\.w"/);
+  assert.throws(
+    () => opt.setState({ step: 1, tensors: { "exp_avg.nope": snap.tensors["exp_avg.w"] } }),
+    /state tensor "exp_avg\.nope" names no parameter/,
+  );
+  assert.throws(
+    () => opt.setState({ step: 1, tensors: { "exp_avg.w": snap.tensors["exp_avg.b"] } }),
+    /"exp_avg\.w" has shape \[1\] but parameter "w" has \[2, 1\]/,
+  );
+  assert.throws(
+    () => opt.setState({ step: 1, tensors: { "exp_avg.w": snap.tensors["exp_avg.w"] } }),
+    /has "exp_avg\.w" but not "exp_avg_sq\.w"/,
+  );
   tf.dispose([x, y, w, b, w0, b0, ...Object.values(snap.tensors)]);
   opt.dispose();
 });
@@ -238,11 +271,20 @@ test("bad gradients and options give named errors; non-finite steps error or ski
   const w = tf.variable(tf.tensor([1, 2]));
   const opt = new AdamW({ "model.embed_tokens.weight": w });
   const g = tf.tensor([1, 2, 3]);
-  assert.throws(() => opt.step({ "model.embed_token.weight": g }), /gradient for unknown parameter "model\.embed_token\.weight" .* Did you mean "model\.embed_tokens\.weight"\?/);
-  assert.throws(() => opt.step({ "model.embed_tokens.weight": g }), /gradient "model\.embed_tokens\.weight" has shape \[3\] but the parameter has \[2\]/);
+  assert.throws(
+    () => opt.step({ "model.embed_token.weight": g }),
+    /gradient for unknown parameter "model\.embed_token\.weight" .* Did you mean "model\.embed_tokens\.weight"\?/,
+  );
+  assert.throws(
+    () => opt.step({ "model.embed_tokens.weight": g }),
+    /gradient "model\.embed_tokens\.weight" has shape \[3\] but the parameter has \[2\]/,
+  );
   const nan = tf.tensor([NaN, 1]);
   const before = vals(w);
-  assert.throws(() => opt.step({ "model.embed_tokens.weight": nan }), /the gradient norm is not finite \(first non-finite gradient: "model\.embed_tokens\.weight"\); no parameter was changed/);
+  assert.throws(
+    () => opt.step({ "model.embed_tokens.weight": nan }),
+    /the gradient norm is not finite \(first non-finite gradient: "model\.embed_tokens\.weight"\); no parameter was changed/,
+  );
   assert.deepEqual(vals(w), before);
   resetWarnings(null);
   const skip = new AdamW({ w }, { nonFinite: "skip" });

@@ -5,7 +5,8 @@ import { Rng } from "../../lib/core/random.js";
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-12) => {
   assert.equal(a.length, b.length);
-  for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tol, `[${i}] ${a[i]} vs ${b[i]}\n${Array.from(a)}`);
+  for (let i = 0; i < b.length; i++)
+    assert.ok(Math.abs(a[i] - b[i]) <= tol, `[${i}] ${a[i]} vs ${b[i]}\n${Array.from(a)}`);
 };
 
 // logits ln([0.5, 0.25, 0.15, 0.1]) + 3: probabilities 0.5, 0.25, 0.15, 0.1 at temperature 1
@@ -18,14 +19,20 @@ test("defaults are vLLM's neutral values", () => {
 
 test("temperature scales log-probabilities before the softmax; 0 is a one-hot argmax (lowest id on ties)", () => {
   // T = 0.5 squares the probabilities: 0.25, 0.0625, 0.0225, 0.01 over 0.345
-  close(samplingDistribution(logits, { temperature: 0.5 }), [0.25, 0.0625, 0.0225, 0.01].map((x) => x / 0.345));
+  close(
+    samplingDistribution(logits, { temperature: 0.5 }),
+    [0.25, 0.0625, 0.0225, 0.01].map((x) => x / 0.345),
+  );
   close(samplingDistribution([1, 3, 3, 0], { temperature: 0 }), [0, 1, 0, 0]);
 });
 
 test("top-k keeps the k most likely tokens and renormalises", () => {
   close(samplingDistribution(logits, { topK: 2 }), [0.5 / 0.75, 0.25 / 0.75, 0, 0]);
   close(samplingDistribution(logits, { topK: 4 }), [0.5, 0.25, 0.15, 0.1]);
-  close(samplingDistribution([2, 1, 1, 0], { topK: 2 }).map((x) => +(x > 0)), [1, 1, 1, 0]); // ties with the k-th stay
+  close(
+    samplingDistribution([2, 1, 1, 0], { topK: 2 }).map((x) => +(x > 0)),
+    [1, 1, 1, 0],
+  ); // ties with the k-th stay
 });
 
 test("top-p keeps the smallest most-likely set reaching p (the crossing token included)", () => {
@@ -57,7 +64,10 @@ test("inverse-CDF sampling picks by cumulative mass and skips filtered tokens", 
 });
 
 test("bad sampling parameters name the field and the range", () => {
-  assert.throws(() => checkSampling({ topP: 0 }, "model.generate"), /model.generate: topP is invalid \(got 0; expected a number in \(0, 1\]\)/);
+  assert.throws(
+    () => checkSampling({ topP: 0 }, "model.generate"),
+    /model.generate: topP is invalid \(got 0; expected a number in \(0, 1\]\)/,
+  );
   assert.throws(() => checkSampling({ temperature: -1 }, "model.generate"), /temperature is invalid/);
   assert.throws(() => checkSampling({ topK: 1.5 }, "model.generate"), /topK is invalid/);
   assert.throws(() => checkSampling({ minP: 2 }, "model.generate"), /minP is invalid/);
@@ -65,21 +75,36 @@ test("bad sampling parameters name the field and the range", () => {
 });
 
 /** The filters written the slow, obvious way (full sorts), for comparison on random rows. */
-function naiveDistribution(logits: number[], o: { temperature: number; topK: number; topP: number; minP: number }): number[] {
+function naiveDistribution(
+  logits: number[],
+  o: { temperature: number; topK: number; topP: number; minP: number },
+): number[] {
   const z = logits.map((x) => x / o.temperature);
   const m = Math.max(...z);
   let p = z.map((x) => Math.exp(x - m));
-  const norm = (q: number[]) => { const s = q.reduce((a, b) => a + b, 0); return q.map((x) => x / s); };
+  const norm = (q: number[]) => {
+    const s = q.reduce((a, b) => a + b, 0);
+    return q.map((x) => x / s);
+  };
   p = norm(p);
-  if (o.topK > 0 && o.topK < p.length) { const kth = [...p].sort((a, b) => b - a)[o.topK - 1]; p = norm(p.map((x) => (x >= kth ? x : 0))); }
+  if (o.topK > 0 && o.topK < p.length) {
+    const kth = [...p].sort((a, b) => b - a)[o.topK - 1];
+    p = norm(p.map((x) => (x >= kth ? x : 0)));
+  }
   if (o.topP < 1) {
     const order = p.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]);
     let before = 0;
     const keepIds = new Set<number>();
-    for (const [x, i] of order) { if (x > 0 && before < o.topP) keepIds.add(i); before += x; }
+    for (const [x, i] of order) {
+      if (x > 0 && before < o.topP) keepIds.add(i);
+      before += x;
+    }
     p = norm(p.map((x, i) => (keepIds.has(i) ? x : 0)));
   }
-  if (o.minP > 0) { const mx = Math.max(...p); p = norm(p.map((x) => (x >= o.minP * mx ? x : 0))); }
+  if (o.minP > 0) {
+    const mx = Math.max(...p);
+    p = norm(p.map((x) => (x >= o.minP * mx ? x : 0)));
+  }
   return p;
 }
 
@@ -89,13 +114,21 @@ test("filters agree with a naive full-sort implementation on random rows (incl. 
     const V = c % 3 === 0 ? 3000 : 5 + rng.int(40);
     const scale = [0.5, 3, 12][c % 3];
     const logits = Array.from({ length: V }, () => rng.normal() * scale);
-    const o = { temperature: [1, 0.6, 1.7][rng.int(3)], topK: [0, 1, 3, 20][rng.int(4)], topP: [1, 0.5, 0.9, 0.99][rng.int(4)], minP: [0, 0.05, 0.3][rng.int(3)] };
+    const o = {
+      temperature: [1, 0.6, 1.7][rng.int(3)],
+      topK: [0, 1, 3, 20][rng.int(4)],
+      topP: [1, 0.5, 0.9, 0.99][rng.int(4)],
+      minP: [0, 0.05, 0.3][rng.int(3)],
+    };
     close(samplingDistribution(logits, o), naiveDistribution(logits, o), 1e-9);
   }
 });
 
 test("snake_case sampling keys fail with the camelCase name to use", () => {
-  assert.throws(() => checkSampling({ top_p: 0.9 } as never, "model.generate"), /model.generate: options.top_p is the vLLM \/ HF spelling \(got top_p\)\. Use topP/);
+  assert.throws(
+    () => checkSampling({ top_p: 0.9 } as never, "model.generate"),
+    /model.generate: options.top_p is the vLLM \/ HF spelling \(got top_p\)\. Use topP/,
+  );
   assert.throws(() => checkSampling({ max_new_tokens: 4 } as never, "x"), /Use maxNewTokens/);
   assert.throws(() => checkSampling({ stop_token_ids: [1] } as never, "x"), /Use stopTokenIds/);
 });

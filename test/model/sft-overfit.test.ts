@@ -21,15 +21,31 @@ function sumsTask() {
   const answers = pairs.map(([a, b]) => [...tok.encode(String(a + b)), tok.eosTokenId!]);
   const P = Math.max(...prompts.map((p) => p.length));
   const R = Math.max(...answers.map((a) => a.length));
-  const ids: number[][] = [], attentionMask: number[][] = [], responseMask: number[][] = [];
+  const ids: number[][] = [],
+    attentionMask: number[][] = [],
+    responseMask: number[][] = [];
   for (let i = 0; i < 20; i++) {
-    const p = prompts[i], a = answers[i];
+    const p = prompts[i],
+      a = answers[i];
     ids.push([...Array(P - p.length).fill(0), ...p, ...a, ...Array(R - a.length).fill(0)]);
-    attentionMask.push([...Array(P - p.length).fill(0), ...p.map(() => 1), ...a.map(() => 1), ...Array(R - a.length).fill(0)]);
+    attentionMask.push([
+      ...Array(P - p.length).fill(0),
+      ...p.map(() => 1),
+      ...a.map(() => 1),
+      ...Array(R - a.length).fill(0),
+    ]);
     responseMask.push([...Array(P).fill(0), ...a.map(() => 1), ...Array(R - a.length).fill(0)]);
   }
   const m = new LlamaModel(
-    { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 128, vocab_size: tok.vocabSize, max_position_embeddings: 32 },
+    {
+      hidden_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      intermediate_size: 128,
+      vocab_size: tok.vocabSize,
+      max_position_embeddings: 32,
+    },
     { rng: new Rng(1) },
   );
   return { tok, pairs, prompts, answers, R, m, batch: { ids, attentionMask, responseMask } };
@@ -39,7 +55,10 @@ function assertMemorised(task: ReturnType<typeof sumsTask>): void {
   const { m, prompts, tok, R, answers, pairs } = task;
   const out = generate(m, prompts, { tokenizer: tok, temperature: 0, maxNewTokens: R + 2 });
   assert.deepEqual(out.ids, answers);
-  assert.deepEqual(out.text, pairs.map(([a, b]) => String(a + b)));
+  assert.deepEqual(
+    out.text,
+    pairs.map(([a, b]) => String(a + b)),
+  );
   assert.deepEqual(out.finishReason, Array(20).fill("stop"));
 }
 
@@ -51,10 +70,14 @@ test("the model's logprobs train with a hand masked cross-entropy and tf.train.a
   let step = 0;
   let loss = Infinity;
   for (; step < 200 && loss > 0.02; step++) {
-    const l = opt.minimize(() => {
-      const { logp, mask } = logprobTensors(m, batch);
-      return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar; // mean NLL per response token
-    }, true, m.trainableVariables())!;
+    const l = opt.minimize(
+      () => {
+        const { logp, mask } = logprobTensors(m, batch);
+        return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar; // mean NLL per response token
+      },
+      true,
+      m.trainableVariables(),
+    )!;
     loss = l.dataSync()[0];
     l.dispose();
   }

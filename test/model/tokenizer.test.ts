@@ -12,7 +12,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-tok-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test("CharTokenizer defaults are pad/bos/eos with no byte fallback", () => {
-  assert.deepEqual(defaults, { pad: "<pad>", bos: "<bos>", eos: "<eos>", unk: null, specials: [], byteFallback: false, addBos: false, addEos: false, chatTemplate: null });
+  assert.deepEqual(defaults, {
+    pad: "<pad>",
+    bos: "<bos>",
+    eos: "<eos>",
+    unk: null,
+    specials: [],
+    byteFallback: false,
+    addBos: false,
+    addEos: false,
+    chatTemplate: null,
+  });
 });
 
 test("CharTokenizer gives specials the first ids and matches them greedily before characters", () => {
@@ -40,7 +50,10 @@ test("CharTokenizer from a corpus sorts characters and keeps specials whole", ()
 
 test("CharTokenizer errors on unknown characters unless byteFallback or unk is set", () => {
   const tok = CharTokenizer.fromAlphabet("ab");
-  assert.throws(() => tok.encode("abé"), /character "é" \(U\+00E9\) at index 2 is not in the alphabet .* \{byteFallback: true\} or \{unk: "<unk>"\}/);
+  assert.throws(
+    () => tok.encode("abé"),
+    /character "é" \(U\+00E9\) at index 2 is not in the alphabet .* \{byteFallback: true\} or \{unk: "<unk>"\}/,
+  );
   const unk = CharTokenizer.fromAlphabet("ab", { unk: "<unk>" });
   assert.deepEqual(unk.encode("aéb"), [4, 3, 5]);
   const bytes = CharTokenizer.fromAlphabet("ab", { byteFallback: true });
@@ -50,7 +63,10 @@ test("CharTokenizer errors on unknown characters unless byteFallback or unk is s
   assert.equal(bytes.decode(ids), "aé🙂b");
   assert.equal(bytes.tokenToString(5 + 0xc3), "<0xC3>");
   assert.equal(bytes.decode([5 + 0xc3]), "\ufffd"); // a lone lead byte is invalid UTF-8
-  assert.throws(() => bytes.decode([999]), /id 999 at position 0 is outside the vocabulary \(expected an integer in 0\.\.260\)/);
+  assert.throws(
+    () => bytes.decode([999]),
+    /id 999 at position 0 is outside the vocabulary \(expected an integer in 0\.\.260\)/,
+  );
   assert.throws(() => CharTokenizer.fromAlphabet("a", { specials: ["a"] }), /token "a" appears twice/);
   assert.throws(() => CharTokenizer.fromAlphabet(["ab"]), /alphabet entries must be single characters \(got "ab"\)/);
 });
@@ -63,7 +79,12 @@ test("CharTokenizer adds BOS/EOS only when configured and asked", () => {
 });
 
 test("CharTokenizer saves as a HuggingFace tokenizer.json that @huggingface/tokenizers reads identically", () => {
-  const tok = CharTokenizer.fromAlphabet("0123456789+= \n", { specials: ["<think>", "</think>"], byteFallback: true, addBos: true, chatTemplate: "{{ messages[0].content }}" });
+  const tok = CharTokenizer.fromAlphabet("0123456789+= \n", {
+    specials: ["<think>", "</think>"],
+    byteFallback: true,
+    addBos: true,
+    chatTemplate: "{{ messages[0].content }}",
+  });
   const files = tokenizerFiles(tok);
   assert.equal((files.tokenizer.model as { type: string }).type, "BPE");
   assert.equal(files.config.tokenizer_class, "PreTrainedTokenizerFast");
@@ -106,7 +127,15 @@ test("HfTokenizer encodes a Qwen2-shaped byte-level BPE to hand-computed ids", (
 
 test("HfTokenizer decode inverts encode, including specials and multi-byte text", () => {
   const tok = fixture();
-  for (const s of ["hello world", "  two  spaces ", "é and 🙂 \n\n x", "<|im_start|>user\nhi<|im_end|>", "<think>12</think>", "don't", ""])
+  for (const s of [
+    "hello world",
+    "  two  spaces ",
+    "é and 🙂 \n\n x",
+    "<|im_start|>user\nhi<|im_end|>",
+    "<think>12</think>",
+    "don't",
+    "",
+  ])
     assert.equal(tok.decode(tok.encode(s)), s, JSON.stringify(s));
   assert.equal(tok.decode([270, 84, 82, 68, 81, 271], { skipSpecialTokens: true }), "user");
   assert.equal(tok.decode([]), "");
@@ -116,16 +145,25 @@ test("HfTokenizer decode inverts encode, including specials and multi-byte text"
 test("loadTokenizer explains missing or unusable files", () => {
   fs.mkdirSync(path.join(tmp, "slow"));
   fs.writeFileSync(path.join(tmp, "slow", "tokenizer.model"), "x");
-  assert.throws(() => loadTokenizer(path.join(tmp, "slow")), /tokenizer\.json does not exist \(found tokenizer\.model: a slow-tokenizer format/);
+  assert.throws(
+    () => loadTokenizer(path.join(tmp, "slow")),
+    /tokenizer\.json does not exist \(found tokenizer\.model: a slow-tokenizer format/,
+  );
   assert.throws(() => new HfTokenizer({ model: { type: "Nope" } }), /cannot build this tokenizer\.json/);
   const files = JSON.parse(fs.readFileSync(path.join(FIX, "tokenizer.json"), "utf8"));
-  assert.throws(() => tokenizerFromFiles({ tokenizer: files, config: { eos_token: "<|nope|>" } }), /eos_token is "<\|nope\|>", which is not in the vocabulary/);
+  assert.throws(
+    () => tokenizerFromFiles({ tokenizer: files, config: { eos_token: "<|nope|>" } }),
+    /eos_token is "<\|nope\|>", which is not in the vocabulary/,
+  );
 });
 
 test("an HfTokenizer saves back its files unchanged", () => {
   const tok = fixture();
   saveTokenizer(path.join(tmp, "hf"), tok);
-  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(tmp, "hf", "tokenizer.json"), "utf8")), JSON.parse(fs.readFileSync(path.join(FIX, "tokenizer.json"), "utf8")));
+  assert.deepEqual(
+    JSON.parse(fs.readFileSync(path.join(tmp, "hf", "tokenizer.json"), "utf8")),
+    JSON.parse(fs.readFileSync(path.join(FIX, "tokenizer.json"), "utf8")),
+  );
   const back = loadTokenizer(path.join(tmp, "hf"));
   assert.ok(back instanceof HfTokenizer);
   assert.deepEqual(back.encode("hello world"), [260, 264]);

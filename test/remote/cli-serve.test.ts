@@ -48,7 +48,17 @@ test("cellrl serve --model DIR --port 0: answers the OpenAI API on 127.0.0.1 and
   const m = tinyModel(5);
   const ckpt = path.join(dir, "tiny");
   saveCheckpoint(ckpt, m, { tokenizer: tok });
-  const run = startCli(["serve", "--model", ckpt, "--port", "0", "--served-model-name", "tiny-ckpt", "--max-logprobs", "5"]);
+  const run = startCli([
+    "serve",
+    "--model",
+    ckpt,
+    "--port",
+    "0",
+    "--served-model-name",
+    "tiny-ckpt",
+    "--max-logprobs",
+    "5",
+  ]);
   child = run.child;
   const line = await firstLine(run.child, 60_000);
   const url = /at (http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(line)?.[1];
@@ -57,9 +67,17 @@ test("cellrl serve --model DIR --port 0: answers the OpenAI API on 127.0.0.1 and
   assert.equal(policy.name, "remote:tiny-ckpt");
   const out = await policy.generate(["12+3=", "4="], { n: 2, maxNewTokens: 5, seed: 9 });
   // the served weights are the saved ones: same samples as the in-memory model with the same per-prompt seed
-  const local = generate(m, [tok.encode("12+3=")], { n: 2, maxNewTokens: 5, seed: new Rng(9).nextU32() >>> 1, tokenizer: tok });
+  const local = generate(m, [tok.encode("12+3=")], {
+    n: 2,
+    maxNewTokens: 5,
+    seed: new Rng(9).nextU32() >>> 1,
+    tokenizer: tok,
+  });
   assert.deepEqual(out.ids.slice(0, 2), local.ids);
-  await assert.rejects(policy.score({ ids: [tok.encode("1+2=3")] }, { topK: 6 }), /HTTP 400: \"Requested prompt logprobs of 6, which is greater than max allowed: 5\.\".*start vLLM with --max-logprobs K \(cellrl serve: --max-logprobs K\)/);
+  await assert.rejects(
+    policy.score({ ids: [tok.encode("1+2=3")] }, { topK: 6 }),
+    /HTTP 400: \"Requested prompt logprobs of 6, which is greater than max allowed: 5\.\".*start vLLM with --max-logprobs K \(cellrl serve: --max-logprobs K\)/,
+  );
   policy.close();
   m.dispose();
   run.child.kill("SIGTERM");
@@ -85,7 +103,10 @@ test("cellrl serve: a missing --model is a usage error; a directory without a to
     m.dispose();
     errs.length = 0;
     assert.equal(await runCli(["serve", "--model", bare, "--port", "0"]), 1);
-    assert.match(errs.join("\n"), /has no tokenizer\.json .* Save it with model\.saveCheckpoint\(dir, m, \{tokenizer\}\)/);
+    assert.match(
+      errs.join("\n"),
+      /has no tokenizer\.json .* Save it with model\.saveCheckpoint\(dir, m, \{tokenizer\}\)/,
+    );
     errs.length = 0;
     assert.equal(await runCli(["serve", "--model", bare, "--chat-template", "nope"]), 2);
     assert.match(errs.join("\n"), /--chat-template must be qwen2\.5, chatml, plain or a Jinja file/);

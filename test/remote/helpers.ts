@@ -19,7 +19,18 @@ export const tok = CharTokenizer.fromAlphabet("0123456789+= abc", { chatTemplate
 
 export function tinyModel(seedValue = 3): LlamaModel {
   return new LlamaModel(
-    { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 64, vocab_size: tok.vocabSize, max_position_embeddings: 64, initializer_range: 0.3, eos_token_id: tok.eosTokenId, pad_token_id: tok.padTokenId },
+    {
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      intermediate_size: 64,
+      vocab_size: tok.vocabSize,
+      max_position_embeddings: 64,
+      initializer_range: 0.3,
+      eos_token_id: tok.eosTokenId,
+      pad_token_id: tok.padTokenId,
+    },
     { rng: new Rng(seedValue) },
   );
 }
@@ -51,7 +62,9 @@ after(async () => {
 });
 
 /** A scripted HTTP server: `handler(body, i)` decides each answer (i counts requests). */
-export async function fakeServer(handler: (body: Record<string, unknown>, i: number, path: string) => FakeReply): Promise<FakeServer> {
+export async function fakeServer(
+  handler: (body: Record<string, unknown>, i: number, path: string) => FakeReply,
+): Promise<FakeServer> {
   const bodies: Record<string, unknown>[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
@@ -70,7 +83,10 @@ export async function fakeServer(handler: (body: Record<string, unknown>, i: num
         res.end(payload);
       };
       if (r.delayMs) {
-        const t = setTimeout(() => { timers.delete(t); answer(); }, r.delayMs);
+        const t = setTimeout(() => {
+          timers.delete(t);
+          answer();
+        }, r.delayMs);
         timers.add(t);
       } else answer();
     });
@@ -90,7 +106,11 @@ export async function fakeServer(handler: (body: Record<string, unknown>, i: num
 }
 
 /** A minimal vLLM-style completion answer: one choice per requested sample, with token ids and logprobs. */
-export function completionBody(body: Record<string, unknown>, ids: number[] = [5, 6, 2], text = "12"): Record<string, unknown> {
+export function completionBody(
+  body: Record<string, unknown>,
+  ids: number[] = [5, 6, 2],
+  text = "12",
+): Record<string, unknown> {
   const n = (body.n as number) ?? 1;
   return {
     id: "cmpl-test",
@@ -100,7 +120,12 @@ export function completionBody(body: Record<string, unknown>, ids: number[] = [5
     choices: Array.from({ length: n }, (_, i) => ({
       index: i,
       text,
-      logprobs: { text_offset: ids.map((_, k) => k), token_logprobs: ids.map(() => -0.5), tokens: ids.map((t) => `token_id:${t}`), top_logprobs: ids.map((t) => ({ [`token_id:${t}`]: -0.5 })) },
+      logprobs: {
+        text_offset: ids.map((_, k) => k),
+        token_logprobs: ids.map(() => -0.5),
+        tokens: ids.map((t) => `token_id:${t}`),
+        top_logprobs: ids.map((t) => ({ [`token_id:${t}`]: -0.5 })),
+      },
       finish_reason: "stop",
       stop_reason: null,
       token_ids: ids,

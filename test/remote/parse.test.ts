@@ -20,9 +20,18 @@ test("completions, n = 2, return_token_ids + token_id tokens: ids, logprobs, sor
   assert.equal(r.choices.length, 2);
   const [a, b] = r.choices;
   assert.deepEqual(choiceIds(a), [220, 13]);
-  assert.deepEqual(a.tokens!.map((t) => t.logprob), [-0.0312, -1.2045]);
+  assert.deepEqual(
+    a.tokens!.map((t) => t.logprob),
+    [-0.0312, -1.2045],
+  );
   // alternatives best first, ids read from "token_id:N"
-  assert.deepEqual(a.tokens![1].top!.map((x) => [x.id, x.logprob]), [[151645, -0.4117], [13, -1.2045]]);
+  assert.deepEqual(
+    a.tokens![1].top!.map((x) => [x.id, x.logprob]),
+    [
+      [151645, -0.4117],
+      [13, -1.2045],
+    ],
+  );
   assert.deepEqual(a.promptTokenIds, [16, 10, 16, 28]);
   assert.equal(a.finishReason, "length");
   assert.equal(b.stopReason, "\n");
@@ -34,8 +43,14 @@ test("token strings without ids: choiceIds is null (the policy re-encodes), logp
   const r = parseResponse(fixture("vllm-completion-text-tokens.json"), ctx);
   const c = r.choices[0];
   assert.equal(choiceIds(c), null);
-  assert.deepEqual(c.tokens!.map((t) => t.token), [" Paris", ",", " the"]);
-  assert.deepEqual(c.tokens![1].top!.map((x) => x.token), [".", ","]);
+  assert.deepEqual(
+    c.tokens!.map((t) => t.token),
+    [" Paris", ",", " the"],
+  );
+  assert.deepEqual(
+    c.tokens![1].top!.map((x) => x.token),
+    [".", ","],
+  );
   assert.equal(tokenIdOf(" Paris"), null);
   assert.equal(tokenIdOf("token_id:0"), 0);
 });
@@ -45,9 +60,19 @@ test("prompt_logprobs: null first, dict keys are ids, ranks order the alternativ
   const p = r.choices[0].promptLogprobs!;
   assert.equal(p.length, 4);
   assert.equal(p[0], null);
-  assert.deepEqual(p[2]!.map((a) => [a.id, a.rank]), [[16, 1], [17, 2], [28, 7]]);
+  assert.deepEqual(
+    p[2]!.map((a) => [a.id, a.rank]),
+    [
+      [16, 1],
+      [17, 2],
+      [28, 7],
+    ],
+  );
   assert.equal(p[2]![2].token, "é");
-  assert.deepEqual(p[3]!.map((a) => a.logprob), [-0.01, -4.7, -9999.0]);
+  assert.deepEqual(
+    p[3]!.map((a) => a.logprob),
+    [-0.01, -4.7, -9999.0],
+  );
 });
 
 test("echo: the prompt tokens come first with a null logprob at position 0", () => {
@@ -55,7 +80,10 @@ test("echo: the prompt tokens come first with a null logprob at position 0", () 
   assert.equal(c.tokens!.length, 5);
   assert.equal(c.tokens![0].logprob, null);
   assert.equal(c.tokens![0].top, null);
-  assert.deepEqual(c.tokens!.map((t) => t.id), [16, 10, 16, 28, 220]);
+  assert.deepEqual(
+    c.tokens!.map((t) => t.id),
+    [16, 10, 16, 28, 220],
+  );
 });
 
 test("chat: logprobs.content with bytes and top_logprobs lists, prompt logprobs / ids at the top level, empty content", () => {
@@ -64,9 +92,15 @@ test("chat: logprobs.content with bytes and top_logprobs lists, prompt logprobs 
   assert.equal(a.text, "2+2 = 4");
   assert.deepEqual(choiceIds(a), [17, 10, 17]);
   assert.equal(a.tokens![2].logprob, -9999.0);
-  assert.deepEqual(a.tokens![0].top!.map((x) => x.id), [17, 785]);
+  assert.deepEqual(
+    a.tokens![0].top!.map((x) => x.id),
+    [17, 785],
+  );
   assert.deepEqual(a.promptTokenIds, [151644, 8948]);
-  assert.deepEqual(a.promptLogprobs![1]!.map((x) => x.id), [151644, 8948]);
+  assert.deepEqual(
+    a.promptLogprobs![1]!.map((x) => x.id),
+    [151644, 8948],
+  );
   assert.equal(b.text, "");
   assert.deepEqual(b.tokens, []);
   assert.deepEqual(choiceIds(b), []);
@@ -75,14 +109,26 @@ test("chat: logprobs.content with bytes and top_logprobs lists, prompt logprobs 
 test("llama.cpp completions: chat-style logprobs with an id field per token", () => {
   const c = parseResponse(fixture("llamacpp-completion.json"), ctx).choices[0];
   assert.deepEqual(choiceIds(c), [220, 19]);
-  assert.deepEqual(c.tokens!.map((t) => t.logprob), [-0.03125, -0.0078125]);
-  assert.deepEqual(c.tokens![0].top!.map((x) => x.id), [220, 19]);
+  assert.deepEqual(
+    c.tokens!.map((t) => t.logprob),
+    [-0.03125, -0.0078125],
+  );
+  assert.deepEqual(
+    c.tokens![0].top!.map((x) => x.id),
+    [220, 19],
+  );
   assert.equal(c.stopReason, null);
 });
 
 test("error bodies of both vLLM shapes give the server's message", () => {
-  assert.match(serverMessage(JSON.stringify(fixture("vllm-error-400.json"))), /^This model's maximum context length is 32768 tokens/);
-  assert.equal(serverMessage(JSON.stringify(fixture("vllm-error-404-new.json"))), "The model `Qwen/Qwen2.5-7B` does not exist.");
+  assert.match(
+    serverMessage(JSON.stringify(fixture("vllm-error-400.json"))),
+    /^This model's maximum context length is 32768 tokens/,
+  );
+  assert.equal(
+    serverMessage(JSON.stringify(fixture("vllm-error-404-new.json"))),
+    "The model `Qwen/Qwen2.5-7B` does not exist.",
+  );
   assert.equal(serverMessage("<html>502 Bad Gateway</html>"), "");
   assert.equal(excerpt("a\n  b" + "x".repeat(500), 20), "a bxxxxxxxxxxxxxx...");
 });
@@ -91,10 +137,16 @@ test("malformed bodies name the field instead of producing NaN", () => {
   const good = fixture("vllm-completion-n2-token-ids.json");
   const bad1 = structuredClone(good);
   bad1.choices[0].logprobs.token_logprobs = [-0.1];
-  assert.throws(() => parseResponse(bad1, ctx), /malformed choices\[0\]\.logprobs\.token_logprobs \(got array\(1\); expected 2 numbers \(one per token\)\)/);
+  assert.throws(
+    () => parseResponse(bad1, ctx),
+    /malformed choices\[0\]\.logprobs\.token_logprobs \(got array\(1\); expected 2 numbers \(one per token\)\)/,
+  );
   const bad2 = structuredClone(good);
   bad2.choices[1].logprobs.token_logprobs = ["-0.03"];
-  assert.throws(() => parseResponse(bad2, ctx), /choices\[1\]\.logprobs\.token_logprobs\[0\] \(got "-0\.03"; expected a number\)/);
+  assert.throws(
+    () => parseResponse(bad2, ctx),
+    /choices\[1\]\.logprobs\.token_logprobs\[0\] \(got "-0\.03"; expected a number\)/,
+  );
   assert.throws(() => parseResponse({ choices: "no" }, ctx), /malformed response\.choices/);
   assert.throws(() => parseResponse({ choices: [{ index: 0 }] }, ctx), /choices\[0\]\.text/);
   const bad3 = fixture("vllm-completion-prompt-logprobs.json");
@@ -124,7 +176,10 @@ test("recorded bodies through the policy and the teacher: ids, logprobs and top-
   const t = await teacher.score(batch);
   if (t.kind !== "topk") throw new Error("expected top-k");
   assert.deepEqual(Array.from(t.ids), [0, 0, 0, 0, 10, 11, 16, 17, 5, 6]);
-  assert.deepEqual(Array.from(t.logprobs).map((x) => Math.round(x * 1e4) / 1e4), [-1e4, -1e4, -1e4, -1e4, -0.6931, -1.0986, -0.2231, -2, -0.01, -4.7]);
+  assert.deepEqual(
+    Array.from(t.logprobs).map((x) => Math.round(x * 1e4) / 1e4),
+    [-1e4, -1e4, -1e4, -1e4, -0.6931, -1.0986, -0.2231, -2, -0.01, -4.7],
+  );
   // echo route: the fixture's prompt is [16, 10, 16, 28]
   const echo = new RemotePolicy(srv.url, { tokenizer: tok, model: "m", scoring: "echo" });
   const e = await echo.score({ ids: [[16, 10, 16, 28]] }, { topK: 2 });

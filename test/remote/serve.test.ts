@@ -34,7 +34,10 @@ test("GET /v1/models lists the served model; serve binds to 127.0.0.1 by default
   assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const c = new RemoteClient(srv.url);
   const models = await c.listModels();
-  assert.deepEqual(models.map((x) => x.id), ["tiny"]);
+  assert.deepEqual(
+    models.map((x) => x.id),
+    ["tiny"],
+  );
   assert.equal(models[0].max_model_len, 64);
   assert.equal(await c.ensureModel(), "tiny");
   c.close();
@@ -43,7 +46,16 @@ test("GET /v1/models lists the served model; serve binds to 127.0.0.1 by default
 test("completions with a seed: the same ids as model.generate with that seed; logprobs are the model's raw logprobs", async () => {
   const c = new RemoteClient(srv.url, { model: "tiny" });
   const prompt = tok.encode("12+3=");
-  const body = { prompt, n: 3, max_tokens: 6, temperature: 1, seed: 7, logprobs: 2, return_token_ids: true, return_tokens_as_token_ids: true };
+  const body = {
+    prompt,
+    n: 3,
+    max_tokens: 6,
+    temperature: 1,
+    seed: 7,
+    logprobs: 2,
+    return_token_ids: true,
+    return_tokens_as_token_ids: true,
+  };
   const j = (await c.request("POST", "/completions", body, "test")) as any;
   const local = generate(m, [prompt], { n: 3, maxNewTokens: 6, temperature: 1, seed: 7, tokenizer: tok });
   assert.equal(j.object, "text_completion");
@@ -54,8 +66,16 @@ test("completions with a seed: the same ids as model.generate with that seed; lo
     assert.deepEqual(ch.prompt_token_ids, prompt);
     assert.equal(ch.text, local.text![r]);
     assert.equal(ch.finish_reason, local.finishReason[r]);
-    assert.deepEqual(ch.logprobs.tokens, local.ids[r].map((t) => `token_id:${t}`));
-    local.rawLogprobs[r].forEach((lp, k) => assert.ok(close(ch.logprobs.token_logprobs[k], lp), `row ${r} token ${k}: ${ch.logprobs.token_logprobs[k]} vs ${lp}`));
+    assert.deepEqual(
+      ch.logprobs.tokens,
+      local.ids[r].map((t) => `token_id:${t}`),
+    );
+    local.rawLogprobs[r].forEach((lp, k) =>
+      assert.ok(
+        close(ch.logprobs.token_logprobs[k], lp),
+        `row ${r} token ${k}: ${ch.logprobs.token_logprobs[k]} vs ${lp}`,
+      ),
+    );
     // top_logprobs: the 2 best plus the sampled token when it ranks lower, best first by value
     for (const top of ch.logprobs.top_logprobs) assert.ok(Object.keys(top).length >= 2 && Object.keys(top).length <= 3);
   });
@@ -64,16 +84,27 @@ test("completions with a seed: the same ids as model.generate with that seed; lo
   const z = (await c.request("POST", "/completions", { ...body, logprobs: 0 }, "test")) as any;
   z.choices.forEach((ch: any, r: number) => {
     assert.deepEqual(ch.logprobs.token_logprobs, local.rawLogprobs[r]);
-    assert.deepEqual(ch.logprobs.top_logprobs.map((t: any) => Object.keys(t)), local.ids[r].map((id) => [`token_id:${id}`]));
+    assert.deepEqual(
+      ch.logprobs.top_logprobs.map((t: any) => Object.keys(t)),
+      local.ids[r].map((id) => [`token_id:${id}`]),
+    );
   });
-  assert.equal(j.usage.completion_tokens, local.lengths.reduce((a, x) => a + x, 0));
+  assert.equal(
+    j.usage.completion_tokens,
+    local.lengths.reduce((a, x) => a + x, 0),
+  );
   c.close();
 });
 
 test("echo + prompt_logprobs: null first entry, the prompt token always present with its rank, values = model.logprobs", async () => {
   const c = new RemoteClient(srv.url, { model: "tiny" });
   const prompt = tok.encode("7+8=15");
-  const j = (await c.request("POST", "/completions", { prompt, max_tokens: 1, echo: true, logprobs: 3, prompt_logprobs: 3, temperature: 0 }, "test")) as any;
+  const j = (await c.request(
+    "POST",
+    "/completions",
+    { prompt, max_tokens: 1, echo: true, logprobs: 3, prompt_logprobs: 3, temperature: 0 },
+    "test",
+  )) as any;
   const ch = j.choices[0];
   const ref = logprobs(m, { ids: [prompt] }, { topK: 3, entropy: false });
   assert.equal(ch.prompt_logprobs.length, prompt.length);
@@ -85,7 +116,10 @@ test("echo + prompt_logprobs: null first entry, the prompt token always present 
     assert.ok(close(own.logprob, ref.logp[0][t]));
     assert.equal(typeof own.rank, "number");
     assert.ok(own.rank >= 1);
-    const best = Object.entries(pos).filter(([, v]: any) => v.rank <= 3).sort(([, a]: any, [, b]: any) => a.rank - b.rank).map(([k]) => Number(k));
+    const best = Object.entries(pos)
+      .filter(([, v]: any) => v.rank <= 3)
+      .sort(([, a]: any, [, b]: any) => a.rank - b.rank)
+      .map(([k]) => Number(k));
     assert.deepEqual(best, ref.topK!.ids[0][t]);
     if (!best.includes(prompt[t])) assert.ok(own.rank > 3);
   }
@@ -101,7 +135,12 @@ test("RemotePolicy: rollout() works unchanged, and score() equals model.logprobs
   const policy = await RemotePolicy.connect(srv.url, { concurrency: 2 });
   assert.equal(policy.name, "remote:tiny");
   assert.equal(policy.tokenizer.vocabSize, tok.vocabSize);
-  const ro = await sample(policy, ["1+1=", "22+3="], { n: 2, maxNewTokens: 5, seed: 11, columns: { answer: ["2", "25"] } });
+  const ro = await sample(policy, ["1+1=", "22+3="], {
+    n: 2,
+    maxNewTokens: 5,
+    seed: 11,
+    columns: { answer: ["2", "25"] },
+  });
   assert.equal(ro.size, 4);
   assert.deepEqual(ro.group, [0, 0, 1, 1]);
   assert.deepEqual(ro.table.array("answer"), ["2", "2", "25", "25"]);
@@ -136,10 +175,26 @@ test("chat completions apply the chat template; the policy's chat() returns the 
   const out = await policy.chat([msgs], { n: 2, maxNewTokens: 4, seed: 3 });
   assert.equal(out.ids.length, 2);
   assert.deepEqual(out.promptTokenIds[0], encodeChat(tok, msgs, { addGenerationPrompt: true }));
-  const local = generate(m, [out.promptTokenIds[0]], { n: 2, maxNewTokens: 4, seed: new Rng(3).nextU32() >>> 1, tokenizer: tok });
+  const local = generate(m, [out.promptTokenIds[0]], {
+    n: 2,
+    maxNewTokens: 4,
+    seed: new Rng(3).nextU32() >>> 1,
+    tokenizer: tok,
+  });
   assert.deepEqual(out.ids, local.ids);
   const c = new RemoteClient(srv.url, { model: "tiny" });
-  const j = (await c.request("POST", "/chat/completions", { messages: [{ role: "user", content: [{ type: "text", text: "3+4=" }] }], max_tokens: 3, logprobs: true, top_logprobs: 2, seed: 1 }, "test")) as any;
+  const j = (await c.request(
+    "POST",
+    "/chat/completions",
+    {
+      messages: [{ role: "user", content: [{ type: "text", text: "3+4=" }] }],
+      max_tokens: 3,
+      logprobs: true,
+      top_logprobs: 2,
+      seed: 1,
+    },
+    "test",
+  )) as any;
   assert.equal(j.object, "chat.completion");
   const content = j.choices[0].logprobs.content;
   assert.equal(content.length, j.usage.completion_tokens);
@@ -187,13 +242,25 @@ test("bad requests get vLLM-style 4xx errors with the fix, and the model tensors
     assert.ok(e instanceof RemoteRequestError);
     assert.equal(e.status, 404);
     assert.equal(e.attempts, 1);
-    assert.match(e.message, /POST http:\/\/127\.0\.0\.1:\d+\/v1\/completions failed after 1 attempt \(got HTTP 404: "The model `nope` does not exist/);
+    assert.match(
+      e.message,
+      /POST http:\/\/127\.0\.0\.1:\d+\/v1\/completions failed after 1 attempt \(got HTTP 404: "The model `nope` does not exist/,
+    );
     assert.match(e.message, /GET \/v1\/models/);
     return true;
   });
-  await assert.rejects(c.request("POST", "/completions", { prompt: "1", logprobs: 50 }, "test"), /Requested logprobs of 50, which is greater than max allowed: 20.*--max-logprobs/);
-  await assert.rejects(c.request("POST", "/completions", { prompt: "1", max_tokens: 100 }, "test"), /maximum context length is 64 tokens.*Shorten the prompt or lower maxNewTokens/);
-  await assert.rejects(c.request("POST", "/completions", { prompt: "1", stream: true }, "test"), /stream: true is not supported/);
+  await assert.rejects(
+    c.request("POST", "/completions", { prompt: "1", logprobs: 50 }, "test"),
+    /Requested logprobs of 50, which is greater than max allowed: 20.*--max-logprobs/,
+  );
+  await assert.rejects(
+    c.request("POST", "/completions", { prompt: "1", max_tokens: 100 }, "test"),
+    /maximum context length is 64 tokens.*Shorten the prompt or lower maxNewTokens/,
+  );
+  await assert.rejects(
+    c.request("POST", "/completions", { prompt: "1", stream: true }, "test"),
+    /stream: true is not supported/,
+  );
   await assert.rejects(c.request("POST", "/completions", { prompt: "1", top_p: 0 }, "test"), /top_p is invalid/);
   await assert.rejects(c.request("GET", "/nothing", undefined, "test"), /HTTP 404: "Not Found: GET \/v1\/nothing/);
   await c.request("POST", "/completions", { prompt: "12", max_tokens: 3, logprobs: 1, prompt_logprobs: 1 }, "test");
@@ -212,7 +279,17 @@ test("a GKD step with the teacher behind the server matches the same step with t
     const teacher = teacherOf();
     const losses: number[] = [];
     for (let s = 0; s < 2; s++) {
-      const r = await gkdStep({ policy: student, opt, teacher, prompts, step: s }, { divergence: "jsd", beta: 0.5, topK: 4, sampling: { maxNewTokens: 4 }, rng: new Rng(7 + s), thresholds: { truncFrac: null } });
+      const r = await gkdStep(
+        { policy: student, opt, teacher, prompts, step: s },
+        {
+          divergence: "jsd",
+          beta: 0.5,
+          topK: 4,
+          sampling: { maxNewTokens: 4 },
+          rng: new Rng(7 + s),
+          thresholds: { truncFrac: null },
+        },
+      );
       losses.push(r.metrics["distill/loss"]);
     }
     teacher.close?.();
@@ -229,7 +306,10 @@ test("evals.generate runs against the server like a local policy (records get n 
   const { generateRecords: evalGenerate } = await import("../../lib/eval/generate.js");
   const { record } = await import("../../lib/data/record.js");
   const policy = await RemotePolicy.connect(srv.url);
-  const recs = [record({ data_source: "cellrl/arith", prompt: "1+1=", ground_truth: "2" }), record({ data_source: "cellrl/arith", prompt: "2+2=", ground_truth: "4" })];
+  const recs = [
+    record({ data_source: "cellrl/arith", prompt: "1+1=", ground_truth: "2" }),
+    record({ data_source: "cellrl/arith", prompt: "2+2=", ground_truth: "4" }),
+  ];
   const gen = await evalGenerate(policy, recs, { n: 3, maxNewTokens: 4, temperature: 1 });
   assert.equal(gen.length, 2);
   for (const g of gen) {

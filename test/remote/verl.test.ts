@@ -22,7 +22,12 @@ import { needsShared, shared } from "../support/shared-data.js";
 const ROOT = path.join(__dirname, "..", "..");
 // The reference notes that quote verl's config are not in the repo; the key check reads them when they are there.
 const needsReference = needsShared("reference", "not shipped: the team's reference notes");
-const refLines = needsReference.skip ? [] : fs.readdirSync(shared("reference")).filter((f) => f.endsWith(".md")).flatMap((f) => fs.readFileSync(path.join(shared("reference"), f), "utf8").split("\n"));
+const refLines = needsReference.skip
+  ? []
+  : fs
+      .readdirSync(shared("reference"))
+      .filter((f) => f.endsWith(".md"))
+      .flatMap((f) => fs.readFileSync(path.join(shared("reference"), f), "utf8").split("\n"));
 
 // key -> substrings that must appear together on one line of the reference (the section and the leaf as verl spells it)
 const EVIDENCE: Record<string, string[]> = {
@@ -91,32 +96,76 @@ const UNQUOTED = new Set([
 const base = { model: "Qwen/Qwen2.5-0.5B-Instruct", trainFiles: "train.parquet", batchSize: 32 };
 /** Configs that between them emit every key the exporter can write. */
 const everyKey = (): VerlSettings[] => [
-  { ...base, algorithm: "grpo", step: { n: 8, kl: { beta: 0.01, estimator: "k3" }, sampling: { temperature: 0.7, topP: 0.95, topK: 20, maxNewTokens: 256 } }, optimizer: { lr: 1e-6, schedule: { type: "cosine", warmupSteps: 10 } }, totalSteps: 100, rewardFunction: { path: "reward.py" } },
+  {
+    ...base,
+    algorithm: "grpo",
+    step: {
+      n: 8,
+      kl: { beta: 0.01, estimator: "k3" },
+      sampling: { temperature: 0.7, topP: 0.95, topK: 20, maxNewTokens: 256 },
+    },
+    optimizer: { lr: 1e-6, schedule: { type: "cosine", warmupSteps: 10 } },
+    totalSteps: 100,
+    rewardFunction: { path: "reward.py" },
+  },
   { ...base, algorithm: "grpo", step: { advantage: "dr-grpo", kl: { beta: 0.02, estimator: "k1", in: "reward" } } },
   { ...base, algorithm: "flowrl", step: { n: 8, beta: 15 } },
-  { ...base, algorithm: "gkd", step: { divergence: "jsd", beta: 0.3, topK: 16 }, teacher: { ip: "10.0.0.2", port: 15555, workers: 2 } },
+  {
+    ...base,
+    algorithm: "gkd",
+    step: { divergence: "jsd", beta: 0.3, topK: 16 },
+    teacher: { ip: "10.0.0.2", port: 15555, workers: 2 },
+  },
 ];
 
-test("every emitted key is a verl name quoted in shared/reference (the section and the leaf on one line)", needsReference, () => {
-  assert.ok(refLines.length > 0, "the reference folder has .md files");
-  const keys = new Set(everyKey().flatMap((s) => Object.keys(verlConfig(s).values)));
-  const unknown = [...keys].filter((k) => !(k in EVIDENCE) && !UNQUOTED.has(k));
-  assert.deepEqual(unknown, [], "keys without evidence");
-  for (const k of keys) {
-    if (UNQUOTED.has(k)) continue;
-    const ev = EVIDENCE[k];
-    const leaf = k.slice(k.lastIndexOf(".") + 1);
-    assert.ok(ev.some((s) => s.includes(leaf)), `evidence of ${k} names its leaf`);
-    assert.ok(refLines.some((line) => ev.every((s) => line.includes(s))), `${k}: no reference line contains ${JSON.stringify(ev)}`);
-  }
-  // the unquoted ones really are unquoted (so the list stays honest) and few
-  assert.ok(UNQUOTED.size <= 4);
-  for (const k of UNQUOTED) assert.ok(!refLines.some((l) => l.includes(k.slice(k.lastIndexOf(".") + 1) + "=")), `${k} is quoted after all; move it to EVIDENCE`);
-  assert.ok(keys.size >= 45, `covers ${keys.size} keys`);
-});
+test(
+  "every emitted key is a verl name quoted in shared/reference (the section and the leaf on one line)",
+  needsReference,
+  () => {
+    assert.ok(refLines.length > 0, "the reference folder has .md files");
+    const keys = new Set(everyKey().flatMap((s) => Object.keys(verlConfig(s).values)));
+    const unknown = [...keys].filter((k) => !(k in EVIDENCE) && !UNQUOTED.has(k));
+    assert.deepEqual(unknown, [], "keys without evidence");
+    for (const k of keys) {
+      if (UNQUOTED.has(k)) continue;
+      const ev = EVIDENCE[k];
+      const leaf = k.slice(k.lastIndexOf(".") + 1);
+      assert.ok(
+        ev.some((s) => s.includes(leaf)),
+        `evidence of ${k} names its leaf`,
+      );
+      assert.ok(
+        refLines.some((line) => ev.every((s) => line.includes(s))),
+        `${k}: no reference line contains ${JSON.stringify(ev)}`,
+      );
+    }
+    // the unquoted ones really are unquoted (so the list stays honest) and few
+    assert.ok(UNQUOTED.size <= 4);
+    for (const k of UNQUOTED)
+      assert.ok(
+        !refLines.some((l) => l.includes(k.slice(k.lastIndexOf(".") + 1) + "=")),
+        `${k} is quoted after all; move it to EVIDENCE`,
+      );
+    assert.ok(keys.size >= 45, `covers ${keys.size} keys`);
+  },
+);
 
 test("GRPO: the notebook's options map to verl's values (mini-batches in prompts, clip-higher, KL in the loss)", () => {
-  const c = verlConfig({ ...base, algorithm: "grpo", step: { n: 8, clip: [0.2, 0.28], miniBatchSize: 64, epochs: 2, agg: "seq-mean-token-mean", loss: "gspo", entropyCoef: 0.001, kl: { beta: 0.04 } }, optimizer: { lr: 2e-6, weightDecay: 0.1, clipGradNorm: 0.5 } });
+  const c = verlConfig({
+    ...base,
+    algorithm: "grpo",
+    step: {
+      n: 8,
+      clip: [0.2, 0.28],
+      miniBatchSize: 64,
+      epochs: 2,
+      agg: "seq-mean-token-mean",
+      loss: "gspo",
+      entropyCoef: 0.001,
+      kl: { beta: 0.04 },
+    },
+    optimizer: { lr: 2e-6, weightDecay: 0.1, clipGradNorm: 0.5 },
+  });
   const v = c.values;
   assert.equal(c.entry, "verl.trainer.main_ppo");
   assert.equal(v["algorithm.adv_estimator"], "grpo");
@@ -144,20 +193,59 @@ test("GRPO: the notebook's options map to verl's values (mini-batches in prompts
   assert.match(c.command, /^python3 -m verl\.trainer\.main_ppo \\\n    data\.train_files=train\.parquet \\\n/);
   assert.match(c.command, / 'trainer\.logger=\["console"\]'$/);
   // KL in the reward, Dr. GRPO, RLOO / REINFORCE++ names
-  const r = verlConfig({ ...base, algorithm: "grpo", step: { advantage: "dr-grpo", kl: { beta: 0.02, estimator: "k1", in: "reward" } } }).values;
+  const r = verlConfig({
+    ...base,
+    algorithm: "grpo",
+    step: { advantage: "dr-grpo", kl: { beta: 0.02, estimator: "k1", in: "reward" } },
+  }).values;
   assert.equal(r["algorithm.norm_adv_by_std_in_grpo"], false);
   assert.equal(r["algorithm.use_kl_in_reward"], true);
   assert.equal(r["algorithm.kl_penalty"], "kl");
   assert.equal(r["algorithm.kl_ctrl.kl_coef"], 0.02);
   assert.equal(r["actor_rollout_ref.actor.use_kl_loss"], false);
-  assert.equal(verlConfig({ ...base, algorithm: "grpo", step: { advantage: "reinforce-pp-baseline", loss: "pg" } }).values["algorithm.adv_estimator"], "reinforce_plus_plus_baseline");
-  assert.equal(verlConfig({ ...base, algorithm: "grpo", step: { loss: "pg" } }).values["actor_rollout_ref.actor.policy_loss.loss_mode"], "gpg");
+  assert.equal(
+    verlConfig({ ...base, algorithm: "grpo", step: { advantage: "reinforce-pp-baseline", loss: "pg" } }).values[
+      "algorithm.adv_estimator"
+    ],
+    "reinforce_plus_plus_baseline",
+  );
+  assert.equal(
+    verlConfig({ ...base, algorithm: "grpo", step: { loss: "pg" } }).values[
+      "actor_rollout_ref.actor.policy_loss.loss_mode"
+    ],
+    "gpg",
+  );
   // what verl cannot express fails or is noted, never silently dropped
-  assert.throws(() => verlConfig({ ...base, algorithm: "grpo", step: { n: 8, miniBatchSize: 60 } }), /miniBatchSize = 60 sequences is not a whole number of prompts \(n = 8\)/);
-  assert.throws(() => verlConfig({ ...base, algorithm: "grpo", step: { advantage: () => new Float32Array(1) } }), /step\.advantage is a function.*verl cannot run a notebook function/);
-  assert.throws(() => verlConfig({ ...base, algorithm: "grpo", step: { agg: "token-sum-max" } }), /step\.agg "token-sum-max" has no verl equivalent/);
-  const noted = verlConfig({ ...base, algorithm: "grpo", step: { advantageOptions: { std: "population", eps: 1e-4 }, clipC: null, sampling: { minP: 0.1 } }, optimizer: { lr: 1e-3, clipGradNorm: null } });
-  for (const re of [/unbiased std/, /adds 1e-6/, /always applies clip_ratio_c/, /no min_p/, /suits a tiny model/, /verl always clips/]) assert.ok(noted.notes.some((n) => re.test(n)), String(re));
+  assert.throws(
+    () => verlConfig({ ...base, algorithm: "grpo", step: { n: 8, miniBatchSize: 60 } }),
+    /miniBatchSize = 60 sequences is not a whole number of prompts \(n = 8\)/,
+  );
+  assert.throws(
+    () => verlConfig({ ...base, algorithm: "grpo", step: { advantage: () => new Float32Array(1) } }),
+    /step\.advantage is a function.*verl cannot run a notebook function/,
+  );
+  assert.throws(
+    () => verlConfig({ ...base, algorithm: "grpo", step: { agg: "token-sum-max" } }),
+    /step\.agg "token-sum-max" has no verl equivalent/,
+  );
+  const noted = verlConfig({
+    ...base,
+    algorithm: "grpo",
+    step: { advantageOptions: { std: "population", eps: 1e-4 }, clipC: null, sampling: { minP: 0.1 } },
+    optimizer: { lr: 1e-3, clipGradNorm: null },
+  });
+  for (const re of [
+    /unbiased std/,
+    /adds 1e-6/,
+    /always applies clip_ratio_c/,
+    /no min_p/,
+    /suits a tiny model/,
+    /verl always clips/,
+  ])
+    assert.ok(
+      noted.notes.some((n) => re.test(n)),
+      String(re),
+    );
   assert.ok(noted.yaml.includes("# NOTE: advantageOptions.std"));
 });
 
@@ -170,7 +258,12 @@ test("FlowRL and GKD: recipe entry points and their own keys; differences from t
   assert.equal(f.values["actor_rollout_ref.actor.proj_layer"], 3);
   assert.ok(f.notes.some((n) => /hard-codes beta = 15/.test(n)));
   assert.ok(f.notes.some((n) => /caps the importance weight/.test(n)));
-  const g = verlConfig({ ...base, algorithm: "gkd", step: { divergence: "reverse-kl", lambda: 0.5 }, teacher: { ip: "10.0.0.2", port: 15556 } });
+  const g = verlConfig({
+    ...base,
+    algorithm: "gkd",
+    step: { divergence: "reverse-kl", lambda: 0.5 },
+    teacher: { ip: "10.0.0.2", port: 15556 },
+  });
   assert.equal(g.entry, "recipe.gkd.megatron.main_gkd");
   assert.equal(g.values["+actor_rollout_ref.actor.distill_loss.name"], "rkl");
   assert.equal(g.values["actor_rollout_ref.teacher.server_ip"], "10.0.0.2");
@@ -182,7 +275,11 @@ test("FlowRL and GKD: recipe entry points and their own keys; differences from t
   assert.ok(g.notes.some((n) => /fully on-policy/.test(n)));
   assert.ok(g.notes.some((n) => /--n-logprobs 256/.test(n)));
   // settings.extra wins over a computed key, "+" or not
-  const e = verlConfig({ ...base, algorithm: "grpo", extra: { "actor_rollout_ref.rollout.gpu_memory_utilization": 0.6, "trainer.total_epochs": 3 } });
+  const e = verlConfig({
+    ...base,
+    algorithm: "grpo",
+    extra: { "actor_rollout_ref.rollout.gpu_memory_utilization": 0.6, "trainer.total_epochs": 3 },
+  });
   assert.equal(e.values["trainer.total_epochs"], 3);
   assert.equal(e.overrides[e.overrides.length - 1], "trainer.total_epochs=3");
 });
@@ -201,21 +298,41 @@ test("number and string formatting reads back as the same type in Hydra and YAML
   assert.equal(shellArg("a.b=c"), "a.b=c");
   assert.equal(shellArg("data.train_files=$HERE/train.parquet"), '"data.train_files=$HERE/train.parquet"');
   assert.equal(shellArg("x='y'"), `'x='"'"'y'"'"''`);
-  assert.equal(toYaml({ "a.b": 1, "a.c": "x", "+d.e": [ "console" ] }), "a:\n  b: 1\n  c: x\nd:\n  e: [\"console\"]\n");
+  assert.equal(toYaml({ "a.b": 1, "a.c": "x", "+d.e": ["console"] }), 'a:\n  b: 1\n  c: x\nd:\n  e: ["console"]\n');
 });
 
-test("the YAML parses (PyYAML) to the same nested values as the overrides", { skip: (() => { try { execFileSync("python3", ["-c", "import yaml"], { stdio: "ignore" }); return false; } catch { return "python3 with PyYAML not available"; } })() }, () => {
-  for (const s of everyKey()) {
-    const c = verlConfig(s);
-    const out = execFileSync("python3", ["-c", "import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin.read())))"], { input: c.yaml }).toString();
-    const parsed = JSON.parse(out);
-    assert.deepEqual(parsed.defaults, [c.baseConfig, "_self_"]);
-    for (const [k, v] of Object.entries(c.values)) {
-      const got = k.replace(/^\+/, "").split(".").reduce((o: any, p) => o?.[p], parsed);
-      assert.deepEqual(got, v, `${k} in the YAML`);
+test(
+  "the YAML parses (PyYAML) to the same nested values as the overrides",
+  {
+    skip: (() => {
+      try {
+        execFileSync("python3", ["-c", "import yaml"], { stdio: "ignore" });
+        return false;
+      } catch {
+        return "python3 with PyYAML not available";
+      }
+    })(),
+  },
+  () => {
+    for (const s of everyKey()) {
+      const c = verlConfig(s);
+      const out = execFileSync(
+        "python3",
+        ["-c", "import sys, yaml, json; print(json.dumps(yaml.safe_load(sys.stdin.read())))"],
+        { input: c.yaml },
+      ).toString();
+      const parsed = JSON.parse(out);
+      assert.deepEqual(parsed.defaults, [c.baseConfig, "_self_"]);
+      for (const [k, v] of Object.entries(c.values)) {
+        const got = k
+          .replace(/^\+/, "")
+          .split(".")
+          .reduce((o: any, p) => o?.[p], parsed);
+        assert.deepEqual(got, v, `${k} in the YAML`);
+      }
     }
-  }
-});
+  },
+);
 
 test("writeVerlDataset: task and eval records as verl parquet (five columns, split / index filled), read back equal", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-verl-"));
@@ -223,13 +340,23 @@ test("writeVerlDataset: task and eval records as verl parquet (five columns, spl
     const recs = arith(20, { seed: 1 });
     const gsm = readJsonl<Record<string, unknown>>(path.join(ROOT, "datasets", "gsm8k_test.jsonl.gz")).slice(0, 10);
     const f = path.join(dir, "train.parquet");
-    const res = writeVerlDataset(f, [...recs, ...gsm, { ...record({ data_source: "x", prompt: "q", ground_truth: "1" }), responses: ["drop me"] }], { reindex: true, system: "Be brief." });
+    const res = writeVerlDataset(
+      f,
+      [...recs, ...gsm, { ...record({ data_source: "x", prompt: "q", ground_truth: "1" }), responses: ["drop me"] }],
+      { reindex: true, system: "Be brief." },
+    );
     assert.equal(res.rows, 31);
     assert.deepEqual(res.dataSources, { [recs[0].data_source]: 20, [gsm[0].data_source as string]: 10, x: 1 });
     const back = await readParquet(f);
     assert.equal(back.length, 31);
     for (const [i, r] of back.entries()) {
-      assert.deepEqual(Object.keys(r).filter((k) => r[k] !== undefined && r[k] !== null).sort().filter((k) => k !== "ability"), ["data_source", "extra_info", "prompt", "reward_model"]);
+      assert.deepEqual(
+        Object.keys(r)
+          .filter((k) => r[k] !== undefined && r[k] !== null)
+          .sort()
+          .filter((k) => k !== "ability"),
+        ["data_source", "extra_info", "prompt", "reward_model"],
+      );
       assert.equal((r.extra_info as any).index, i);
       assert.equal((r.prompt as any)[0].role, "system");
     }
@@ -238,7 +365,13 @@ test("writeVerlDataset: task and eval records as verl parquet (five columns, spl
     assert.equal((back[20].reward_model as any).ground_truth, (gsm[0].reward_model as any).ground_truth);
     assert.equal((back[25].extra_info as any).split, (gsm[5].extra_info as any).split ?? "train");
     assert.throws(() => writeVerlDataset(path.join(dir, "t.jsonl"), recs), /must end in \.parquet/);
-    assert.throws(() => writeVerlDataset(path.join(dir, "t.parquet"), [{ data_source: "x", prompt: "not a chat", reward_model: { ground_truth: "1" } }]), /prompt/);
+    assert.throws(
+      () =>
+        writeVerlDataset(path.join(dir, "t.parquet"), [
+          { data_source: "x", prompt: "not a chat", reward_model: { ground_truth: "1" } },
+        ]),
+      /prompt/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -247,9 +380,16 @@ test("writeVerlDataset: task and eval records as verl parquet (five columns, spl
 test("exportVerlRun: parquet + YAML + a bash-valid run script that finds its files next to itself", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-verl-"));
   try {
-    const out = exportVerlRun(path.join(dir, "run"), { train: arith(16, { seed: 2 }), val: arith(4, { seed: 3, split: "test" }), settings: { algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 8, step: { n: 4 } } });
+    const out = exportVerlRun(path.join(dir, "run"), {
+      train: arith(16, { seed: 2 }),
+      val: arith(4, { seed: 3, split: "test" }),
+      settings: { algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 8, step: { n: 4 } },
+    });
     // arith is a cellrl/* task: the reward file comes along (test/remote/verl-reward.test.ts checks its scores)
-    assert.deepEqual(out.files.map((f) => path.basename(f)), ["train.parquet", "val.parquet", "cellrl_reward.py", "cellrl_grpo.yaml", "run_grpo.sh"]);
+    assert.deepEqual(
+      out.files.map((f) => path.basename(f)),
+      ["train.parquet", "val.parquet", "cellrl_reward.py", "cellrl_grpo.yaml", "run_grpo.sh"],
+    );
     const script = fs.readFileSync(out.files[4], "utf8");
     assert.match(script, /"data\.train_files=\$HERE\/train\.parquet"/);
     assert.match(script, /"data\.val_files=\$HERE\/val\.parquet"/);
@@ -268,34 +408,73 @@ test("exportVerlRun: parquet + YAML + a bash-valid run script that finds its fil
 test("import: main_generation parquet and a rollout dump directory (built from the real Qwen2.5-Math 100x8 set) give back the same records", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-verl-"));
   try {
-    const gen = readJsonl<Record<string, any>>(path.join(ROOT, "datasets", "qwen25_math_cot_100x8.jsonl.gz")).slice(0, 6);
+    const gen = readJsonl<Record<string, any>>(path.join(ROOT, "datasets", "qwen25_math_cot_100x8.jsonl.gz")).slice(
+      0,
+      6,
+    );
     // main_generation: the input dataset plus a `responses` list per row
     const mg = path.join(dir, "test-output-8.parquet");
-    writeParquet(mg, gen.map(({ data_source, prompt, ability, reward_model, extra_info, responses }) => ({ data_source, prompt, ability, reward_model, extra_info, responses })));
+    writeParquet(
+      mg,
+      gen.map(({ data_source, prompt, ability, reward_model, extra_info, responses }) => ({
+        data_source,
+        prompt,
+        ability,
+        reward_model,
+        extra_info,
+        responses,
+      })),
+    );
     const fromMg = await readVerlOutputs(mg);
     assert.equal(fromMg.length, 6);
-    assert.deepEqual(fromMg.map((r) => r.responses), gen.map((r) => r.responses));
+    assert.deepEqual(
+      fromMg.map((r) => r.responses),
+      gen.map((r) => r.responses),
+    );
     assert.deepEqual(fromMg[3].prompt, gen[3].prompt);
     // rollout dumps: one line per sample (input, output, gts, score, step) in <step>.jsonl files
     const dumps = path.join(dir, "rollouts");
     fs.mkdirSync(dumps);
     const labels = gen.map((r) => (r.extra_info?.upstream_scores as number[] | undefined) ?? r.responses.map(() => 0));
     for (const step of [10, 20]) {
-      const lines = gen.flatMap((r, i) => r.responses.map((o: string, j: number) => ({ input: r.prompt[r.prompt.length - 1].content, output: o, gts: r.reward_model.ground_truth, score: step === 20 ? labels[i][j] : 0, step })));
+      const lines = gen.flatMap((r, i) =>
+        r.responses.map((o: string, j: number) => ({
+          input: r.prompt[r.prompt.length - 1].content,
+          output: o,
+          gts: r.reward_model.ground_truth,
+          score: step === 20 ? labels[i][j] : 0,
+          step,
+        })),
+      );
       writeJsonl(path.join(dumps, `${step}.jsonl`), lines);
     }
     fs.writeFileSync(path.join(dumps, "notes.txt"), "not a dump");
     const last = await readVerlOutputs(dumps, { steps: "last", dataSource: "lighteval/MATH" });
     assert.equal(last.length, 6);
-    assert.deepEqual(last.map((r) => r.responses), gen.map((r) => r.responses));
-    assert.deepEqual(last.map((r) => r.extra_info!.upstream_scores), labels);
-    assert.deepEqual(last.map((r) => r.reward_model.ground_truth), gen.map((r) => r.reward_model.ground_truth));
+    assert.deepEqual(
+      last.map((r) => r.responses),
+      gen.map((r) => r.responses),
+    );
+    assert.deepEqual(
+      last.map((r) => r.extra_info!.upstream_scores),
+      labels,
+    );
+    assert.deepEqual(
+      last.map((r) => r.reward_model.ground_truth),
+      gen.map((r) => r.reward_model.ground_truth),
+    );
     assert.ok(last.every((r) => r.extra_info!.step === 20));
     const both = await readVerlOutputs(dumps, { dataSource: "lighteval/MATH" });
     assert.equal(both.length, 12);
     const one = await readVerlOutputs(path.join(dumps, "20.jsonl"), { steps: [20], dataSource: "lighteval/MATH" });
-    assert.deepEqual(one.map((r) => r.responses), last.map((r) => r.responses));
-    await assert.rejects(readVerlOutputs(dumps, { steps: [7], dataSource: "x" }), /no dump of step 7 in .* \(steps present: 10, 20\)/);
+    assert.deepEqual(
+      one.map((r) => r.responses),
+      last.map((r) => r.responses),
+    );
+    await assert.rejects(
+      readVerlOutputs(dumps, { steps: [7], dataSource: "x" }),
+      /no dump of step 7 in .* \(steps present: 10, 20\)/,
+    );
     await assert.rejects(readVerlOutputs(dumps), /no data_source .* Pass \{dataSource/);
     await assert.rejects(readVerlOutputs(path.join(dir, "missing")), /does not exist/);
   } finally {
@@ -313,9 +492,35 @@ test("cellrl verl export / import from the command line", async () => {
     const recs = path.join(dir, "recs.jsonl");
     writeJsonl(recs, arith(12, { seed: 4 }) as unknown as Record<string, unknown>[]);
     const settings = path.join(dir, "settings.json");
-    fs.writeFileSync(settings, JSON.stringify({ algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 4, step: { n: 4, clip: [0.2, 0.28] }, optimizer: { lr: 1e-6 } }));
-    assert.equal(await runCli(["verl", "export", "--input", recs, "--out", path.join(dir, "out"), "--settings", settings, "--gpus", "2"]), 0);
-    assert.ok(logs.some((l) => /cellrl\/arith\s+12/.test(l)), logs.join("\n"));
+    fs.writeFileSync(
+      settings,
+      JSON.stringify({
+        algorithm: "grpo",
+        model: "Qwen/Qwen2.5-0.5B-Instruct",
+        batchSize: 4,
+        step: { n: 4, clip: [0.2, 0.28] },
+        optimizer: { lr: 1e-6 },
+      }),
+    );
+    assert.equal(
+      await runCli([
+        "verl",
+        "export",
+        "--input",
+        recs,
+        "--out",
+        path.join(dir, "out"),
+        "--settings",
+        settings,
+        "--gpus",
+        "2",
+      ]),
+      0,
+    );
+    assert.ok(
+      logs.some((l) => /cellrl\/arith\s+12/.test(l)),
+      logs.join("\n"),
+    );
     assert.ok(logs.some((l) => l.includes("actor_rollout_ref.actor.clip_ratio_high=0.28")));
     assert.ok(logs.some((l) => l.includes("trainer.n_gpus_per_node=2")));
     assert.ok(fs.existsSync(path.join(dir, "out", "run_grpo.sh")));
@@ -324,9 +529,24 @@ test("cellrl verl export / import from the command line", async () => {
     assert.ok(logs.some((l) => /--model is missing/.test(l)));
     const dumps = path.join(dir, "d");
     fs.mkdirSync(dumps);
-    writeJsonl(path.join(dumps, "3.jsonl"), [{ input: "1+1=", output: "2", gts: "2", score: 1, step: 3 }, { input: "1+1=", output: "3", gts: "2", score: 0, step: 3 }]);
+    writeJsonl(path.join(dumps, "3.jsonl"), [
+      { input: "1+1=", output: "2", gts: "2", score: 1, step: 3 },
+      { input: "1+1=", output: "3", gts: "2", score: 0, step: 3 },
+    ]);
     logs.length = 0;
-    assert.equal(await runCli(["verl", "import", "--input", dumps, "--data-source", "cellrl/arith", "--output", path.join(dir, "gen.jsonl")]), 0);
+    assert.equal(
+      await runCli([
+        "verl",
+        "import",
+        "--input",
+        dumps,
+        "--data-source",
+        "cellrl/arith",
+        "--output",
+        path.join(dir, "gen.jsonl"),
+      ]),
+      0,
+    );
     const back = readJsonl<Record<string, any>>(path.join(dir, "gen.jsonl"));
     assert.deepEqual(back[0].responses, ["2", "3"]);
     assert.deepEqual(back[0].extra_info.upstream_scores, [1, 0]);

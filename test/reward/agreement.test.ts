@@ -8,7 +8,10 @@ test("Qwen2.5-Math 800 responses: 799 agree; the one disagreement is upstream fa
   const a = qwen();
   assert.equal(a.total, 800);
   assert.equal(a.agree, 799);
-  assert.deepEqual(a.disagreements.map((d) => [d.id, d.gold, d.extracted, d.ours]), [["72/7", "10{,}000", "10000", true]]);
+  assert.deepEqual(
+    a.disagreements.map((d) => [d.id, d.gold, d.extracted, d.ours]),
+    [["72/7", "10{,}000", "10000", true]],
+  );
 });
 
 test("NeMo-Skills 150 generations: 144 agree; 6 disagreements are policies (units, equations, empty boxes) and answers NeMo did not extract", () => {

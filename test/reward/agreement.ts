@@ -33,10 +33,22 @@ export function qwen(): Agreement {
       total++;
       const out = mathReward(resp, gold);
       if ((out.score === 1) !== (up[k] === 1))
-        dis.push({ id: `${r.extra_info!.idx}/${k}`, upstream: up[k] === 1, ours: out.score === 1, gold, extracted: out.details.extracted });
+        dis.push({
+          id: `${r.extra_info!.idx}/${k}`,
+          upstream: up[k] === 1,
+          ours: out.score === 1,
+          gold,
+          extracted: out.details.extracted,
+        });
     });
   }
-  return { name: "qwen25-math math_cot_100 (800)", upstream: "Qwen2.5-Math grader.py", agree: total - dis.length, total, disagreements: dis };
+  return {
+    name: "qwen25-math math_cot_100 (800)",
+    upstream: "Qwen2.5-Math grader.py",
+    agree: total - dis.length,
+    total,
+    disagreements: dis,
+  };
 }
 
 /** NeMo-Skills MATH-train fixtures (50 problems x 3 seeds, `symbolic_correct`), seed by seed as upstream lists them. */
@@ -51,9 +63,21 @@ export function nemo(): Agreement {
       const up = (r.extra_info!.upstream_scores as number[])[k] === 1;
       const out = mathReward(r.responses![k], gold);
       if ((out.score === 1) !== up)
-        dis.push({ id: `${r.extra_info!.id}/seed${(r.extra_info!.seeds as number[])[k]}`, upstream: up, ours: out.score === 1, gold, extracted: out.details.extracted });
+        dis.push({
+          id: `${r.extra_info!.id}/seed${(r.extra_info!.seeds as number[])[k]}`,
+          upstream: up,
+          ours: out.score === 1,
+          gold,
+          extracted: out.details.extracted,
+        });
     }
-  return { name: "nemo-skills MATH train (150)", upstream: "NeMo-Skills math_grader", agree: total - dis.length, total, disagreements: dis };
+  return {
+    name: "nemo-skills MATH train (150)",
+    upstream: "NeMo-Skills math_grader",
+    agree: total - dis.length,
+    total,
+    disagreements: dis,
+  };
 }
 
 /** AReaL reward test cases (10 prompts x 16 response tails, rewards +5 / -5). */
@@ -71,7 +95,13 @@ export function areal(): Agreement {
         dis.push({ id: `${i}/${k}`, upstream: rewards[k], ours: out.score, gold, extracted: out.details.extracted });
     });
   });
-  return { name: "AReaL math reward cases (160)", upstream: "AReaL math_parser.verify_math_solution", agree: total - dis.length, total, disagreements: dis };
+  return {
+    name: "AReaL math reward cases (160)",
+    upstream: "AReaL math_parser.verify_math_solution",
+    agree: total - dis.length,
+    total,
+    disagreements: dis,
+  };
 }
 
 /** GSM8K example solutions of 4 GPT-3 models (4 x 1319 records, `is_correct`); answers end with "A: n". */
@@ -84,13 +114,26 @@ export function gsm8kSolutions(): Agreement {
     const out = gsm8kReward(r.responses![0], gold, undefined, { lastNumberFallback: true });
     const up = (r.extra_info!.upstream_scores as number[])[0] === 1;
     const id = `${r.extra_info!.index}/${String(r.extra_info!.model).replace(/^gpt3-/, "")}`;
-    if ((out.score === 1) !== up) dis.push({ id, upstream: up, ours: out.score === 1, gold, extracted: out.details.extracted });
+    if ((out.score === 1) !== up)
+      dis.push({ id, upstream: up, ours: out.score === 1, gold, extracted: out.details.extracted });
   }
-  return { name: "GSM8K GPT-3 example solutions (5276)", upstream: "openai/grade-school-math is_correct", agree: total - dis.length, total, disagreements: dis };
+  return {
+    name: "GSM8K GPT-3 example solutions (5276)",
+    upstream: "openai/grade-school-math is_correct",
+    agree: total - dis.length,
+    total,
+    disagreements: dis,
+  };
 }
 
 /** The MMLU-Pro output rows (one response per record) under their upstream field names. */
-function mmluProRows(): { generated_text: string; pred: string | null; answer: string; model: string; question_id: number }[] {
+function mmluProRows(): {
+  generated_text: string;
+  pred: string | null;
+  answer: string;
+  model: string;
+  question_id: number;
+}[] {
   return shipped("mmlu_pro_stem_300x4.jsonl.gz").map((r) => ({
     generated_text: r.responses![0],
     pred: (r.extra_info!.upstream_preds as (string | null)[])[0],
@@ -115,18 +158,36 @@ export function mmluPro(): Agreement & { categories: Record<string, number> } {
     if (ex.letter === r.pred) continue;
     let cat: string;
     if (ex.letter === null)
-      cat = extractChoice(r.generated_text, { lastLetterFallback: true }).letter === r.pred ? "upstream-last-letter-fallback" : "upstream-guess-no-letter-in-text";
+      cat =
+        extractChoice(r.generated_text, { lastLetterFallback: true }).letter === r.pred
+          ? "upstream-last-letter-fallback"
+          : "upstream-guess-no-letter-in-text";
     else cat = r.pred === null ? "upstream-none-ours-letter" : "different-letters";
     categories[cat]++;
-    dis.push({ id: `${r.model}/${r.question_id}`, upstream: r.pred, ours: ex.letter, gold: r.answer, extracted: ex.matches.join("") });
+    dis.push({
+      id: `${r.model}/${r.question_id}`,
+      upstream: r.pred,
+      ours: ex.letter,
+      gold: r.answer,
+      extracted: ex.matches.join(""),
+    });
   }
-  return { name: "MMLU-Pro outputs (1200)", upstream: "MMLU-Pro evaluate regexes (pred)", agree: rows.length - dis.length, total: rows.length, disagreements: dis, categories };
+  return {
+    name: "MMLU-Pro outputs (1200)",
+    upstream: "MMLU-Pro evaluate regexes (pred)",
+    agree: rows.length - dis.length,
+    total: rows.length,
+    disagreements: dis,
+    categories,
+  };
 }
 
 /** Accuracy against the gold letter of upstream `pred` and of our extraction (both count a missing letter as wrong). */
 export function mmluProAccuracy(): { upstream: number; ours: number; oursFirst: number } {
   const rows = mmluProRows();
-  let up = 0, ours = 0, first = 0;
+  let up = 0,
+    ours = 0,
+    first = 0;
   for (const r of rows) {
     if (r.pred === r.answer) up++;
     if (extractChoice(r.generated_text).letter === r.answer) ours++;
@@ -137,7 +198,9 @@ export function mmluProAccuracy(): { upstream: number; ours: number; oursFirst: 
 
 if (require.main === module) {
   for (const a of [qwen(), nemo(), areal(), gsm8kSolutions(), mmluPro()]) {
-    console.log(`${a.name}: ${a.agree}/${a.total} = ${((100 * a.agree) / a.total).toFixed(2)}% agreement with ${a.upstream}`);
+    console.log(
+      `${a.name}: ${a.agree}/${a.total} = ${((100 * a.agree) / a.total).toFixed(2)}% agreement with ${a.upstream}`,
+    );
     if ("categories" in a) console.log("  categories:", JSON.stringify((a as { categories: unknown }).categories));
     for (const d of a.disagreements.slice(0, 200)) console.log("  ", JSON.stringify(d));
   }

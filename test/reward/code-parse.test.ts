@@ -26,7 +26,10 @@ test("extractProgram takes the last python fence, then a bare fence, then the wh
   // A python fence wins over a later bare one (e.g. sample output shown after the code).
   assert.equal(extractProgram("```python\nprint(3)\n```\nOutput:\n```\n3\n```").program, "print(3)");
   assert.deepEqual(extractProgram("```\nprint(4)\n```"), { program: "print(4)", rule: "bare-fence" });
-  assert.deepEqual(extractProgram("<think>use a loop</think>\nprint(5)"), { program: "print(5)", rule: "whole-response" });
+  assert.deepEqual(extractProgram("<think>use a loop</think>\nprint(5)"), {
+    program: "print(5)",
+    rule: "whole-response",
+  });
   assert.deepEqual(extractProgram("print(6)"), { program: "print(6)", rule: "whole-response" });
   // A response cut off inside its last block keeps what is there (LiveCodeBench's split does the same).
   assert.equal(extractProgram("```python\nprint(7)\nfor i in range(3):").program, "print(7)\nfor i in range(3):");
@@ -59,25 +62,30 @@ test("parseCodeTests reads HumanEval, MBPP and CodeContests rows (datasets/)", (
   assert.deepEqual(c, { mode: "stdio", inputs: ["5 2\nAA\nAB\nBB\nBA\nAZ\n"], outputs: ["5 2 1 3 4 \n"] });
 });
 
-test("parseCodeTests reads rLLM LeetCode, DeepSeek LeetCode and Codeforces rows", needsShared([LEETCODE, DEEPSEEK, CODEFORCES]), () => {
-  const lc = jsonl(LEETCODE)[0];
-  const l = parseCodeTests(lc.tests);
-  assert.ok(l.mode === "functional" && l.test.includes("check(Solution().minOperations)"));
+test(
+  "parseCodeTests reads rLLM LeetCode, DeepSeek LeetCode and Codeforces rows",
+  needsShared([LEETCODE, DEEPSEEK, CODEFORCES]),
+  () => {
+    const lc = jsonl(LEETCODE)[0];
+    const l = parseCodeTests(lc.tests);
+    assert.ok(l.mode === "functional" && l.test.includes("check(Solution().minOperations)"));
 
-  const ds = jsonl(DEEPSEEK)[0];
-  assert.equal(parseCodeTests({ test: ds.test }).mode, "functional");
+    const ds = jsonl(DEEPSEEK)[0];
+    assert.equal(parseCodeTests({ test: ds.test }).mode, "functional");
 
-  const cf = jsonl(CODEFORCES)[0];
-  const f = parseCodeTests(cf.tests);
-  assert.equal(f.mode, "stdio");
-  assert.ok(f.mode === "stdio" && f.inputs[0].startsWith("10\n1 9") && f.outputs[0].startsWith("1 9\n4 8"));
-});
+    const cf = jsonl(CODEFORCES)[0];
+    const f = parseCodeTests(cf.tests);
+    assert.equal(f.mode, "stdio");
+    assert.ok(f.mode === "stdio" && f.inputs[0].startsWith("10\n1 9") && f.outputs[0].startsWith("1 9\n4 8"));
+  },
+);
 
 test("parseCodeTests decodes LiveCodeBench's base64(zlib(pickle(json))) ground truth and call-based fn_name", () => {
   const small = "eJxrYJnqxwABPV7VSpl5BaUlxUpWCtFKhgpGMXlKOgpKxgomQEYskJVfWgKXNoZImkOl0vLi8xJzU4FSeaU5ObVT9AD4hBh0";
   assert.deepEqual(parseCodeTests(small), { mode: "stdio", inputs: ["1 2\n", "3 4\n"], outputs: ["3\n", "7\n"] });
   // > 255 bytes: BINUNICODE inside a FRAME; fn_name makes it call-based, outputs JSON-decoded.
-  const big = "eJxrYJnKwsoABhF/WRgYqpUy8wpKS4qVrBSilaINdRSMYmPyjJVidRSU8ktLEDImsWCxtLz4vMTcVKCYUmJKimNOjhJQsCAxBSQQU2pgkGo5So6So+QoOfhJpdopegASxIM7";
+  const big =
+    "eJxrYJnKwsoABhF/WRgYqpUy8wpKS4qVrBSilaINdRSMYmPyjJVidRSU8ktLEDImsWCxtLz4vMTcVKCYUmJKimNOjhJQsCAxBSQQU2pgkGo5So6So+QoOfhJpdopegASxIM7";
   assert.deepEqual(parseCodeTests(big), { mode: "call", fnName: "addAll", inputs: ["[1, 2]\n3"], outputs: [[4]] });
   // Protocol 0 (raw-unicode-escape text).
   const p0 = "eJwLq1bKzCsoLSlWslKIVqqIKTUwME3OU4rVUVDKLy2BS1QiS+Tll6QCRZUgYkAi1VKplqvAgEsPAMFDFvc=";
@@ -86,7 +94,12 @@ test("parseCodeTests decodes LiveCodeBench's base64(zlib(pickle(json))) ground t
   // LiveCodeBench public tests as a list with testtype "functional" need the function name.
   const pub = [{ input: "1\n2", output: "3", testtype: "functional" }];
   assert.throws(() => parseCodeTests(pub), /functional tests need the function name/);
-  assert.deepEqual(parseCodeTests(pub, { fnName: "add" }), { mode: "call", fnName: "add", inputs: ["1\n2"], outputs: [3] });
+  assert.deepEqual(parseCodeTests(pub, { fnName: "add" }), {
+    mode: "call",
+    fnName: "add",
+    inputs: ["1\n2"],
+    outputs: [3],
+  });
 });
 
 test("parseCodeTests rejects bad ground truth with errors that name the field and the fix", () => {
@@ -101,7 +114,11 @@ test("parseCodeTests rejects bad ground truth with errors that name the field an
     [{ inputs: [1], outputs: ["1"] }, /must be a string/],
   ];
   for (const [gt, re] of cases) {
-    assert.throws(() => parseCodeTests(gt), (e: unknown) => e instanceof CellrlError && e.code === "invalid_input" && re.test(e.message), String(re));
+    assert.throws(
+      () => parseCodeTests(gt),
+      (e: unknown) => e instanceof CellrlError && e.code === "invalid_input" && re.test(e.message),
+      String(re),
+    );
   }
 });
 
@@ -135,24 +152,38 @@ test("valuesEqual is Python ==: True == 1, 2 == 2.0, lists by element, dicts by 
   assert.equal(valuesEqual(null, null), true);
 });
 
-test("sampleTestsFromPrompt recovers the examples of every QwQ LiveCodeBench v5 prompt (stdio and call-based)", needsShared(LCB), () => {
-  const rows = jsonl(LCB);
-  let stdio = 0;
-  let call = 0;
-  for (const r of rows) {
-    const t = sampleTestsFromPrompt(r.prompt);
-    assert.ok(t, r.question_id);
-    if (t!.mode === "stdio") stdio++;
-    else call++;
-  }
-  assert.equal(stdio + call, 279);
-  assert.equal(call, rows.filter((r) => r.prompt.includes("class Solution")).length);
-  assert.deepEqual(sampleTestsFromPrompt(rows[0].prompt), { mode: "stdio", inputs: ["4\n8 2 5 1\n", "8\n1 2 3 4 5 10 9 11\n"], outputs: ["3\n", "6\n"] });
-  const lc = rows.find((r) => r.prompt.includes("shortestDistanceAfterQueries"));
-  assert.deepEqual(sampleTestsFromPrompt(lc.prompt), {
-    mode: "call", fnName: "shortestDistanceAfterQueries", inputs: ["5\n[[2,4],[0,2],[0,4]]", "4\n[[0,3],[0,2]]"], outputs: [[3, 2, 1], [1, 1]],
-  });
-});
+test(
+  "sampleTestsFromPrompt recovers the examples of every QwQ LiveCodeBench v5 prompt (stdio and call-based)",
+  needsShared(LCB),
+  () => {
+    const rows = jsonl(LCB);
+    let stdio = 0;
+    let call = 0;
+    for (const r of rows) {
+      const t = sampleTestsFromPrompt(r.prompt);
+      assert.ok(t, r.question_id);
+      if (t!.mode === "stdio") stdio++;
+      else call++;
+    }
+    assert.equal(stdio + call, 279);
+    assert.equal(call, rows.filter((r) => r.prompt.includes("class Solution")).length);
+    assert.deepEqual(sampleTestsFromPrompt(rows[0].prompt), {
+      mode: "stdio",
+      inputs: ["4\n8 2 5 1\n", "8\n1 2 3 4 5 10 9 11\n"],
+      outputs: ["3\n", "6\n"],
+    });
+    const lc = rows.find((r) => r.prompt.includes("shortestDistanceAfterQueries"));
+    assert.deepEqual(sampleTestsFromPrompt(lc.prompt), {
+      mode: "call",
+      fnName: "shortestDistanceAfterQueries",
+      inputs: ["5\n[[2,4],[0,2],[0,4]]", "4\n[[0,3],[0,2]]"],
+      outputs: [
+        [3, 2, 1],
+        [1, 1],
+      ],
+    });
+  },
+);
 
 test("sampleTestsFromPrompt returns null for a prompt without examples", () => {
   assert.equal(sampleTestsFromPrompt("no examples here"), null);

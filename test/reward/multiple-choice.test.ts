@@ -47,5 +47,8 @@ test("rewards: gold as a letter or an index; bad gold is a clear error", () => {
   assert.equal(multipleChoiceReward("Answer: H", "I").score, 0);
   assert.equal(multipleChoiceReward("no idea", "I").details.rule, "no-answer");
   assert.equal(gpqaReward("Answer: E", "A").details.rule, "no-answer"); // E is not a GPQA letter
-  assert.throws(() => gpqaReward("Answer: A", "Z"), (e: unknown) => e instanceof CellrlError && /ground_truth/.test(e.message));
+  assert.throws(
+    () => gpqaReward("Answer: A", "Z"),
+    (e: unknown) => e instanceof CellrlError && /ground_truth/.test(e.message),
+  );
 });

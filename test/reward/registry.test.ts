@@ -6,15 +6,29 @@ import * as reward from "../../lib/reward/index.js";
 import { routeOf } from "../../lib/reward/registry.js";
 import * as tasks from "../../lib/tasks/index.js";
 
-const rec = (data_source: string, ground_truth: unknown) => ({ data_source, reward_model: { style: "rule", ground_truth } });
+const rec = (data_source: string, ground_truth: unknown) => ({
+  data_source,
+  reward_model: { style: "rule", ground_truth },
+});
 
 test("built-in routes: R1 recipe sources, our datasets, patterns, tasks", () => {
   const cases: [string, string][] = [
-    ["Maxwell-Jia/AIME_2024", "math"], ["opencompass/cnmo2024_zh", "math"], ["HuggingFaceH4/MATH-500", "math"],
-    ["lighteval/MATH", "math"], ["opencompass/AIME2025", "math"], ["math-ai/amc23", "math"], ["Hothan/OlympiadBench", "math"],
-    ["openai/gsm8k", "gsm8k"], ["Idavidrein/gpqa", "gpqa"], ["TIGER-Lab/MMLU-Pro", "mmlu-pro"],
-    ["livecodebench/code_generation_lite", "code"], ["openai/openai_humaneval", "code"], ["deepmind/code_contests", "code"],
-    ["my-lab/aime-2026", "math"], ["cellrl/countdown", "task"], ["OPENAI/GSM8K", "gsm8k"],
+    ["Maxwell-Jia/AIME_2024", "math"],
+    ["opencompass/cnmo2024_zh", "math"],
+    ["HuggingFaceH4/MATH-500", "math"],
+    ["lighteval/MATH", "math"],
+    ["opencompass/AIME2025", "math"],
+    ["math-ai/amc23", "math"],
+    ["Hothan/OlympiadBench", "math"],
+    ["openai/gsm8k", "gsm8k"],
+    ["Idavidrein/gpqa", "gpqa"],
+    ["TIGER-Lab/MMLU-Pro", "mmlu-pro"],
+    ["livecodebench/code_generation_lite", "code"],
+    ["openai/openai_humaneval", "code"],
+    ["deepmind/code_contests", "code"],
+    ["my-lab/aime-2026", "math"],
+    ["cellrl/countdown", "task"],
+    ["OPENAI/GSM8K", "gsm8k"],
   ];
   for (const [source, name] of cases) assert.equal(routeOf(source), name, source);
 });
@@ -27,17 +41,28 @@ test("score() dispatches and returns {score, details} naming the reward", async 
   const [cd] = tasks.countdown(1, { seed: 3 });
   assert.equal(reward.scoreResponseSync(cd, String(cd.extra_info!.answer)).score, 1);
   // Reward options pass through; {reward} overrides the route.
-  assert.equal(reward.scoreResponseSync(rec("openai/gsm8k", "5"), "I get 5 apples", { rewardOptions: { lastNumberFallback: true } }).score, 1);
+  assert.equal(
+    reward.scoreResponseSync(rec("openai/gsm8k", "5"), "I get 5 apples", {
+      rewardOptions: { lastNumberFallback: true },
+    }).score,
+    1,
+  );
   assert.equal(reward.scoreResponseSync(rec("anything/at-all", "5"), "\\boxed{5}", { reward: "math" }).score, 1);
 });
 
 test("unknown data_source: a clear error listing sources and how to register", () => {
   assert.throws(
     () => reward.scoreResponseSync(rec("my/thing", "1"), "1"),
-    (e: unknown) => e instanceof CellrlError && e.code === "unknown_name" && /openai\/gsm8k/.test(e.message) &&
+    (e: unknown) =>
+      e instanceof CellrlError &&
+      e.code === "unknown_name" &&
+      /openai\/gsm8k/.test(e.message) &&
       /reward\.register\(name, fn, \{dataSources: \["my\/thing"\]\}\)/.test(e.message),
   );
-  assert.throws(() => reward.scoreResponseSync({ reward_model: {} } as never, "1"), /data_source must be a non-empty string/);
+  assert.throws(
+    () => reward.scoreResponseSync({ reward_model: {} } as never, "1"),
+    /data_source must be a non-empty string/,
+  );
   assert.throws(() => reward.scoreResponseSync(rec("openai/gsm8k", "1"), 42 as never), /response must be a string/);
 });
 
@@ -56,7 +81,10 @@ test("async rewards: score() awaits, scoreSync() refuses; bad results are errors
   assert.equal((await reward.scoreResponse(rec("x", null), "abc", { reward: "slow" })).score, 3);
   assert.throws(() => reward.scoreResponseSync(rec("x", null), "abc", { reward: "slow" }), /is async/);
   reward.register("broken", () => ({ score: NaN, details: {} }));
-  assert.throws(() => reward.scoreResponseSync(rec("x", null), "a", { reward: "broken" }), /expected \{score: finite number/);
+  assert.throws(
+    () => reward.scoreResponseSync(rec("x", null), "a", { reward: "broken" }),
+    /expected \{score: finite number/,
+  );
 });
 
 test("composite: weighted sum with components in details, gates, async parts", async () => {
@@ -78,21 +106,37 @@ test("composite: weighted sum with components in details, gates, async parts", a
 
 test("score(ro) / scoreSync(ro): one score per row, each routed by its prompt's record; table columns without records", async () => {
   const recs = [rec("openai/gsm8k", "18"), rec("Idavidrein/gpqa", "B"), rec("HuggingFaceH4/MATH-500", "\\frac{1}{2}")];
-  const ro = { responses: ["#### 18", "#### 17", "Answer: B", "Answer: C", "$\\boxed{0.5}$", "none"], group: [0, 0, 1, 1, 2, 2], records: recs };
+  const ro = {
+    responses: ["#### 18", "#### 17", "Answer: B", "Answer: C", "$\\boxed{0.5}$", "none"],
+    group: [0, 0, 1, 1, 2, 2],
+    records: recs,
+  };
   const s = reward.scoreSync(ro);
   assert.ok(s.scores instanceof Float32Array);
   assert.deepEqual(Array.from(s.scores), [1, 0, 1, 0, 1, 0]);
-  assert.deepEqual(s.details.map((d) => d.reward), ["gsm8k", "gsm8k", "gpqa", "gpqa", "math", "math"]);
+  assert.deepEqual(
+    s.details.map((d) => d.reward),
+    ["gsm8k", "gsm8k", "gpqa", "gpqa", "math", "math"],
+  );
   const a = await reward.score(ro, { concurrency: 2 });
   assert.deepEqual(Array.from(a.scores), Array.from(s.scores));
   // an async reward: score awaits, scoreSync refuses
-  assert.deepEqual(Array.from((await reward.score(ro, { reward: "slow" })).scores), ro.responses.map((r) => r.length));
+  assert.deepEqual(
+    Array.from((await reward.score(ro, { reward: "slow" })).scores),
+    ro.responses.map((r) => r.length),
+  );
   assert.throws(() => reward.scoreSync(ro, { reward: "slow" }), /is async/);
   // no records: the data_source / ground_truth columns of the table
   const cols: Record<string, unknown[]> = { data_source: ["openai/gsm8k", "openai/gsm8k"], ground_truth: ["3", "4"] };
   const table = { columnNames: () => Object.keys(cols), get: (c: string, i: number) => cols[c][i] };
-  assert.deepEqual(Array.from(reward.scoreSync({ responses: ["#### 3", "#### 3"], group: [0, 1], records: null, table }).scores), [1, 0]);
+  assert.deepEqual(
+    Array.from(reward.scoreSync({ responses: ["#### 3", "#### 3"], group: [0, 1], records: null, table }).scores),
+    [1, 0],
+  );
   assert.throws(() => reward.scoreSync({ responses: ["1"], group: [0], records: null }), /the rollout has no records/);
-  assert.throws(() => reward.scoreSync({ responses: ["1"], group: [3], records: recs }), /row 0 belongs to prompt 3 but there are 3 records/);
+  assert.throws(
+    () => reward.scoreSync({ responses: ["1"], group: [3], records: recs }),
+    /row 0 belongs to prompt 3 but there are 3 records/,
+  );
   assert.throws(() => reward.scoreSync(rec("x", "1") as never), /expected a rollout/);
 });

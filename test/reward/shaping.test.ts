@@ -34,14 +34,18 @@ test("DAPO soft overlong punishment (L = 1024, C = 256)", () => {
   assert.equal(softOverlong(1024, o), -1);
   assert.equal(softOverlong(5000, { ...o, penalty: 2 }), -2);
   assert.equal(overlongReward("x".repeat(896), undefined, undefined, o).score, -0.5);
-  assert.equal(overlongReward("ab cd", undefined, undefined, { ...o, lengthOf: (r) => r.split(" ").length * 400 }).score, -0.125); // 2 "words" x 400 = 800
+  assert.equal(
+    overlongReward("ab cd", undefined, undefined, { ...o, lengthOf: (r) => r.split(" ").length * 400 }).score,
+    -0.125,
+  ); // 2 "words" x 400 = 800
   assert.throws(() => softOverlong(10, { maxLength: 100, buffer: 200 }), CellrlError);
   assert.throws(() => softOverlong(NaN), CellrlError);
 });
 
 test("cosine length reward: short correct earns most, short wrong loses most", () => {
   const f = cosineLength({ reward: "math", maxLength: 100 });
-  const at = (len: number, correct: boolean) => (f(`\\boxed{${correct ? 4 : 5}}`.padEnd(len, " "), "4") as { score: number }).score;
+  const at = (len: number, correct: boolean) =>
+    (f(`\\boxed{${correct ? 4 : 5}}`.padEnd(len, " "), "4") as { score: number }).score;
   assert.ok(Math.abs(at(10, true) - (0.5 + 0.25 * (1 + Math.cos(0.1 * Math.PI)))) < 1e-12);
   assert.equal(at(100, true), 0.5);
   assert.ok(Math.abs(at(50, false) - -0.75) < 1e-12);

@@ -30,7 +30,8 @@ export function sharedPath(rel: string): string | null {
  */
 export function shared(rel: string): string {
   const p = sharedPath(rel);
-  if (p === null) throw new Error(`test/support: ${rel} is not in the shared folder; guard the test with needsShared("${rel}")`);
+  if (p === null)
+    throw new Error(`test/support: ${rel} is not in the shared folder; guard the test with needsShared("${rel}")`);
   return p;
 }
 
@@ -41,6 +42,8 @@ export function shared(rel: string): string {
 export function needsShared(rels: string | string[], why = "not shipped: license"): { skip: string | false } {
   const missing = (Array.isArray(rels) ? rels : [rels]).filter((r) => sharedPath(r) === null);
   if (missing.length === 0) return { skip: false };
-  const looked = process.env.CELLRL_SHARED_DIR ? `CELLRL_SHARED_DIR=${process.env.CELLRL_SHARED_DIR}` : "../shared, /work/shared";
+  const looked = process.env.CELLRL_SHARED_DIR
+    ? `CELLRL_SHARED_DIR=${process.env.CELLRL_SHARED_DIR}`
+    : "../shared, /work/shared";
   return { skip: `needs ${missing.map((r) => `../shared/${r}`).join(", ")} (${why}; looked in ${looked})` };
 }

@@ -43,11 +43,18 @@ export function humanEvalRows(): HumanEvalRow[] {
   return shipped("humaneval_test.jsonl.gz").map((r) => {
     const full = String(r.extra_info?.canonical_solution);
     const starter = starterCode(r.prompt[0].content);
-    if (!full.startsWith(starter)) throw new Error(`test/support: ${r.extra_info?.task_id}: the solution does not start with the starter code`);
+    if (!full.startsWith(starter))
+      throw new Error(`test/support: ${r.extra_info?.task_id}: the solution does not start with the starter code`);
     const gap = full.slice(starter.length).match(/^[ \t]*\n/)?.[0] ?? "";
     const prompt = starter + gap;
     const gt = JSON.parse(r.reward_model.ground_truth as string) as { test: string; entry_point: string };
-    return { task_id: String(r.extra_info?.task_id), prompt, canonical_solution: full.slice(prompt.length), test: gt.test, entry_point: gt.entry_point };
+    return {
+      task_id: String(r.extra_info?.task_id),
+      prompt,
+      canonical_solution: full.slice(prompt.length),
+      test: gt.test,
+      entry_point: gt.entry_point,
+    };
   });
 }
 
@@ -66,12 +73,20 @@ export interface MbppRow {
  */
 export function mbppRows(): MbppRow[] {
   return shipped("mbpp.jsonl.gz").map((r) => {
-    const m = r.prompt[0].content.match(/\nYour code should pass these tests:\n\n([\s\S]*?)\n\nYou will use the following starter code/);
+    const m = r.prompt[0].content.match(
+      /\nYour code should pass these tests:\n\n([\s\S]*?)\n\nYou will use the following starter code/,
+    );
     if (!m) throw new Error(`test/support: MBPP ${r.extra_info?.task_id}: no test list in the question`);
     const tests = m[1];
     const gt = JSON.parse(r.reward_model.ground_truth as string) as { test: string };
-    if (!gt.test.endsWith(tests)) throw new Error(`test/support: MBPP ${r.extra_info?.task_id}: ground truth does not end with the listed tests`);
+    if (!gt.test.endsWith(tests))
+      throw new Error(`test/support: MBPP ${r.extra_info?.task_id}: ground truth does not end with the listed tests`);
     const setup = gt.test.slice(0, gt.test.length - tests.length).replace(/\n$/, "");
-    return { task_id: Number(r.extra_info?.task_id), code: String(r.extra_info?.reference_code), test_list: tests.split(/\n(?=assert\b)/), test_setup_code: setup };
+    return {
+      task_id: Number(r.extra_info?.task_id),
+      code: String(r.extra_info?.reference_code),
+      test_list: tests.split(/\n(?=assert\b)/),
+      test_setup_code: setup,
+    };
   });
 }

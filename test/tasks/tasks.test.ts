@@ -35,10 +35,18 @@ test("records follow verl's schema; every reference answer verifies; prompts and
       const recs = tasks.records(name, 150, { seed: 1, split: "test", ...knobs });
       recs.forEach((r, i) => {
         assert.equal(r.data_source, `cellrl/${name}`);
-        assert.deepEqual([r.prompt.length, r.prompt[0].role, r.reward_model.style, r.extra_info!.split, r.extra_info!.index], [1, "user", "rule", "test", i]);
+        assert.deepEqual(
+          [r.prompt.length, r.prompt[0].role, r.reward_model.style, r.extra_info!.split, r.extra_info!.index],
+          [1, "user", "rule", "test", i],
+        );
         const answer = String(r.extra_info!.answer);
-        assert.equal(t.verify(answer, r.reward_model.ground_truth).score, 1, `${name} ${r.prompt[0].content} ${answer}`);
-        for (const ch of r.prompt[0].content + answer) assert.ok(t.alphabet.includes(ch), `${name}: ${JSON.stringify(ch)} not in alphabet`);
+        assert.equal(
+          t.verify(answer, r.reward_model.ground_truth).score,
+          1,
+          `${name} ${r.prompt[0].content} ${answer}`,
+        );
+        for (const ch of r.prompt[0].content + answer)
+          assert.ok(t.alphabet.includes(ch), `${name}: ${JSON.stringify(ch)} not in alphabet`);
       });
     }
   }
@@ -47,7 +55,10 @@ test("records follow verl's schema; every reference answer verifies; prompts and
 });
 
 test("knobs are checked with errors that name the knob", () => {
-  assert.throws(() => tasks.arith(1, { digits: 0 }), (e: unknown) => e instanceof CellrlError && /digits must be an integer in \[1, 15\]/.test(e.message));
+  assert.throws(
+    () => tasks.arith(1, { digits: 0 }),
+    (e: unknown) => e instanceof CellrlError && /digits must be an integer in \[1, 15\]/.test(e.message),
+  );
   assert.throws(() => tasks.arith(1, { digit: 3 } as never), /unknown option "digit"/);
   assert.throws(() => tasks.countdown(1, { ops: ["%"] } as never), /ops must be a non-empty list/);
   assert.throws(() => tasks.records("nope", 1), /unknown task "nope"/);
@@ -69,7 +80,7 @@ test("arith: canonical integers only, no credit for padding", () => {
   assert.equal(v("<answer>46</answer>").score, 1);
   for (const r of ["046", "46 46", "4 6", "", "+46", "46.0", "the answer is 46"]) assert.equal(v(r).score, 0, r);
   assert.equal(v("47", { partialWeight: 0.5 }).score, 0.25);
-  assert.equal(v("4646464646", { partialWeight: 0.5 }).score, 0.5 * 2 / 10);
+  assert.equal(v("4646464646", { partialWeight: 0.5 }).score, (0.5 * 2) / 10);
   assert.equal(tasks.arith.verify("-8", "-8").score, 1);
 });
 
@@ -98,31 +109,41 @@ test("sort / reverse / modular: exact, partial credit never rewards padding", ()
   assert.equal(tasks.sort.verify("12359", "12359").score, 1);
   assert.equal(tasks.sort.verify("1235", "12359").score, 0);
   assert.equal(tasks.sort.verify("12358", "12359", { partialWeight: 0.5 }).score, 0.4);
-  assert.equal(tasks.sort.verify("123599999", "12359", { partialWeight: 0.5 }).score, 0.5 * 5 / 9);
+  assert.equal(tasks.sort.verify("123599999", "12359", { partialWeight: 0.5 }).score, (0.5 * 5) / 9);
   assert.equal(tasks.reverse.verify("edcba", "edcba").score, 1);
   assert.equal(tasks.reverse.verify("abcde", "edcba").score, 0);
   const [m] = tasks.modular(1, { seed: 4 });
   const ans = String(m.extra_info!.answer);
   assert.equal(tasks.modular.verify(ans, m.reward_model.ground_truth).score, 1);
-  assert.equal(tasks.modular.verify(String(Number(ans) + Number(m.extra_info!.modulus)), m.reward_model.ground_truth).score, 0); // not reduced
+  assert.equal(
+    tasks.modular.verify(String(Number(ans) + Number(m.extra_info!.modulus)), m.reward_model.ground_truth).score,
+    0,
+  ); // not reduced
 });
 
 test("pair-sum: every correct pair counts; countCorrect matches brute force", () => {
   const gt = { target: 12, minValue: 1 };
   for (const r of ["5+7", "7+5", "6+6", "1+11"]) assert.equal(tasks.pairSum.verify(r, gt).score, 1, r);
-  for (const r of ["12+0", "0+12", "5+8", "05+7", "5+7+0", "12", "", "5 + 7", "-1+13"]) assert.equal(tasks.pairSum.verify(r, gt).score, 0, r);
+  for (const r of ["12+0", "0+12", "5+8", "05+7", "5+7+0", "12", "", "5 + 7", "-1+13"])
+    assert.equal(tasks.pairSum.verify(r, gt).score, 0, r);
   for (const g of [gt, { target: 20, minValue: 0 }, { target: 7, minValue: 3 }]) {
     let brute = 0;
     for (let a = 0; a <= 25; a++) for (let b = 0; b <= 25; b++) brute += tasks.pairSum.verify(`${a}+${b}`, g).score;
     assert.equal(tasks.pairSum.countCorrect!(g), brute);
   }
-  assert.deepEqual(tasks.distinctCorrect("pair-sum", ["3+9", "9+3", "3+9", "6+6", "2+2"], gt), { distinct: 3, correct: 4, total: 11 });
+  assert.deepEqual(tasks.distinctCorrect("pair-sum", ["3+9", "9+3", "3+9", "6+6", "2+2"], gt), {
+    distinct: 3,
+    correct: 4,
+    total: 11,
+  });
 });
 
 test("derange: no letter in place; countCorrect (!n) matches brute force over all permutations", () => {
   for (const r of ["badc", "bcda", "dcba", "cdab"]) assert.equal(tasks.derange.verify(r, "abcd").score, 1, r);
-  for (const r of ["abcd", "bacd", "bcd", "bcdd", "bcdae", ""]) assert.equal(tasks.derange.verify(r, "abcd").score, 0, r);
-  const perms = (s: string): string[] => (s.length <= 1 ? [s] : [...s].flatMap((c, i) => perms(s.slice(0, i) + s.slice(i + 1)).map((p) => c + p)));
+  for (const r of ["abcd", "bacd", "bcd", "bcdd", "bcdae", ""])
+    assert.equal(tasks.derange.verify(r, "abcd").score, 0, r);
+  const perms = (s: string): string[] =>
+    s.length <= 1 ? [s] : [...s].flatMap((c, i) => perms(s.slice(0, i) + s.slice(i + 1)).map((p) => c + p));
   for (const word of ["ab", "abc", "abcd", "qwert", "zyxwvu"]) {
     const brute = perms(word).filter((p) => tasks.derange.verify(p, word).score === 1).length;
     assert.equal(tasks.derange.countCorrect!(word), brute, word);

@@ -13,7 +13,15 @@ export const TARGETS = DIGITS.split("");
 
 export function tinyModel(seed: number): LlamaModel {
   return new LlamaModel(
-    { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 64, vocab_size: tok.vocabSize, max_position_embeddings: 32 },
+    {
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      intermediate_size: 64,
+      vocab_size: tok.vocabSize,
+      max_position_embeddings: 32,
+    },
     { rng: new Rng(seed) },
   );
 }
@@ -23,7 +31,8 @@ export function tinyPolicy(seed: number): LocalPolicy {
 }
 
 /** 1 when the first response character is the prompt's digit. */
-export const digitReward = (ro: Rollout): number[] => ro.responses.map((r, i) => (r[0] === ro.table.get("target", i) ? 1 : 0));
+export const digitReward = (ro: Rollout): number[] =>
+  ro.responses.map((r, i) => (r[0] === ro.table.get("target", i) ? 1 : 0));
 
 /** Greedy accuracy over the five prompts. */
 export function greedyAccuracy(p: LocalPolicy): number {

@@ -20,7 +20,8 @@ describe("KL estimators", () => {
     close(kl("k3", [-1, -2], [-2, -1]), [Math.exp(-1), Math.exp(1) - 2]);
   });
   test("the host formulas (what viz.tokenKl uses) equal the tensor estimators", () => {
-    const logp = [-30, -3, -1, -0.2, 0, 0.1, -2], ref = [0, -1, -1.5, -0.1, -25, 0, -2];
+    const logp = [-30, -3, -1, -0.2, 0, 0.1, -2],
+      ref = [0, -1, -1.5, -0.1, -25, 0, -2];
     const x = logp.map((v, i) => v - ref[i]);
     for (const k of ["k1", "abs", "k2", "k3"] as const) close(kl(k, logp, ref), x.map(klHost[k]), 1e-5, k);
     close(klHost.k3Raw(-2), Math.exp(2) - 3, 1e-12);
@@ -31,13 +32,22 @@ describe("KL estimators", () => {
   });
   test("k3 is never negative", () => {
     const rng = new Rng(1);
-    const a = Array.from({ length: 200 }, () => -3 * rng.uniform()), b = Array.from({ length: 200 }, () => -3 * rng.uniform());
+    const a = Array.from({ length: 200 }, () => -3 * rng.uniform()),
+      b = Array.from({ length: 200 }, () => -3 * rng.uniform());
     assert.ok(kl("k3", a, b).every((v) => v >= 0));
   });
   test("k3+ has the value of k3 and the gradient of k2", () => {
-    const logp = tf.tensor2d([[-1, -2.5]]), ref = tf.tensor2d([[-2, -1]]);
+    const logp = tf.tensor2d([[-1, -2.5]]),
+      ref = tf.tensor2d([[-2, -1]]);
     close(kl("k3+", [-1, -2.5], [-2, -1]), kl("k3", [-1, -2.5], [-2, -1]));
-    const g = (e: string) => tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => klPenalty({ logp: x, refLogp: ref }, { estimator: e }).sum())(logp).dataSync()));
+    const g = (e: string) =>
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((x: tf.Tensor) => klPenalty({ logp: x, refLogp: ref }, { estimator: e }).sum())(logp)
+            .dataSync(),
+        ),
+      );
     close(g("k3+"), g("k2"));
     close(g("k2"), [1, -1.5]);
     tf.dispose([logp, ref]);
@@ -46,28 +56,76 @@ describe("KL estimators", () => {
     const ref = [-1.2, -0.4, -2.0];
     for (const e of klEstimators.names().filter((n) => n !== "k3+" && !isFullKl(n))) {
       const x = Float32Array.from([-1, -0.9, -1.7]);
-      const g = tf.tidy(() => Float32Array.from(tf.grad((z: tf.Tensor) => klPenalty({ logp: z, refLogp: [ref] }, { estimator: e }).sum())(tf.tensor2d([Array.from(x)])).dataSync()));
-      close(g, finiteDiff((z) => kl(e, Array.from(z), ref).reduce((s, v) => s + v, 0), x, 1e-2), 2e-3, e);
+      const g = tf.tidy(() =>
+        Float32Array.from(
+          tf
+            .grad((z: tf.Tensor) => klPenalty({ logp: z, refLogp: [ref] }, { estimator: e }).sum())(
+              tf.tensor2d([Array.from(x)]),
+            )
+            .dataSync(),
+        ),
+      );
+      close(
+        g,
+        finiteDiff((z) => kl(e, Array.from(z), ref).reduce((s, v) => s + v, 0), x, 1e-2),
+        2e-3,
+        e,
+      );
     }
   });
   test("exact KL matches a hand value and is never negative", () => {
-    const v = tf.tidy(() => exactKl({ p: tf.log(tf.tensor2d([[0.5, 0.5]])), q: tf.log(tf.tensor2d([[0.25, 0.75]])) }).dataSync()[0]);
+    const v = tf.tidy(
+      () => exactKl({ p: tf.log(tf.tensor2d([[0.5, 0.5]])), q: tf.log(tf.tensor2d([[0.25, 0.75]])) }).dataSync()[0],
+    );
     close(v, 0.5 * Math.log(2) + 0.5 * Math.log(0.5 / 0.75));
-    const k = tf.tidy(() => Array.from(exactKl({ p: tf.randomNormal([4, 5, 11], 0, 3, "float32", 1), q: tf.randomNormal([4, 5, 11], 0, 3, "float32", 2) }).dataSync()));
+    const k = tf.tidy(() =>
+      Array.from(
+        exactKl({
+          p: tf.randomNormal([4, 5, 11], 0, 3, "float32", 1),
+          q: tf.randomNormal([4, 5, 11], 0, 3, "float32", 2),
+        }).dataSync(),
+      ),
+    );
     assert.equal(k.length, 20);
     assert.ok(k.every((x) => x >= 0));
-    const same = tf.tidy(() => exactKl({ p: tf.tensor2d([[1, 2, 3]]), q: tf.tensor2d([[1, 2, 3]]).add(5) }).dataSync()[0]);
+    const same = tf.tidy(
+      () => exactKl({ p: tf.tensor2d([[1, 2, 3]]), q: tf.tensor2d([[1, 2, 3]]).add(5) }).dataSync()[0],
+    );
     close(same, 0, 1e-6); // logits differing by a constant are the same distribution
   });
   test("exact KL gradient matches finite differences in the logits", () => {
     const q = [0.3, -1, 2, 0.5];
     const x = Float32Array.from([1, 0.2, -0.5, 0.7]);
-    const f = (z: Float32Array) => tf.tidy(() => exactKl({ p: tf.tensor2d([Array.from(z)]), q: tf.tensor2d([q]) }).dataSync()[0]);
-    const g = tf.tidy(() => Float32Array.from(tf.grad((z: tf.Tensor) => exactKl({ p: z, q: tf.tensor2d([q]) }).sum())(tf.tensor2d([Array.from(x)])).dataSync()));
+    const f = (z: Float32Array) =>
+      tf.tidy(() => exactKl({ p: tf.tensor2d([Array.from(z)]), q: tf.tensor2d([q]) }).dataSync()[0]);
+    const g = tf.tidy(() =>
+      Float32Array.from(
+        tf
+          .grad((z: tf.Tensor) => exactKl({ p: z, q: tf.tensor2d([q]) }).sum())(tf.tensor2d([Array.from(x)]))
+          .dataSync(),
+      ),
+    );
     close(g, finiteDiff(f, x, 1e-2), 2e-3);
   });
   test("KL in the reward subtracts β·Σ_t kl_t per sequence", () => {
-    const r = klReward({ rewards: [1, 0], logp: [[-1, -2], [-1, -1]], refLogp: [[-2, -2], [-1, -3]], mask: [[1, 1], [1, 0]] }, { coef: 0.1, estimator: "k1" });
+    const r = klReward(
+      {
+        rewards: [1, 0],
+        logp: [
+          [-1, -2],
+          [-1, -1],
+        ],
+        refLogp: [
+          [-2, -2],
+          [-1, -3],
+        ],
+        mask: [
+          [1, 1],
+          [1, 0],
+        ],
+      },
+      { coef: 0.1, estimator: "k1" },
+    );
     close(r.rewards, [1 - 0.1 * 1, 0 - 0.1 * 0]);
     close(r.kl, 0.5);
   });
@@ -76,62 +134,159 @@ describe("KL estimators", () => {
 describe("exact KL as an estimator (in klPenalty, policyLoss and klReward)", () => {
   before(setup);
   // p = [0.5, 0.25, 0.25], q = [0.25, 0.25, 0.5] at position (0, 1); position (0, 0) is p = q.
-  const P = [[0.4, 0.3, 0.3], [0.5, 0.25, 0.25]], Q = [[0.4, 0.3, 0.3], [0.25, 0.25, 0.5]];
+  const P = [
+      [0.4, 0.3, 0.3],
+      [0.5, 0.25, 0.25],
+    ],
+    Q = [
+      [0.4, 0.3, 0.3],
+      [0.25, 0.25, 0.5],
+    ];
   const hand = 0.5 * Math.log(2) + 0.25 * Math.log(0.5); // Σ p log(p/q) at position (0, 1)
   const full = (x: number[][]) => tf.log(tf.tensor3d([x]));
 
   test("klPenalty(exact) equals Σ_v p (log p − log q), is 0 where p = q, and is ≥ 0", () => {
-    const v = tf.tidy(() => Array.from(klPenalty({ logits: full(P), refLogits: full(Q) }, { estimator: "exact" }).dataSync()));
+    const v = tf.tidy(() =>
+      Array.from(klPenalty({ logits: full(P), refLogits: full(Q) }, { estimator: "exact" }).dataSync()),
+    );
     close(v, [0, hand], 1e-6);
-    const same = tf.tidy(() => Array.from(klPenalty({ logits: full(P), refLogits: full(P) }, { estimator: "exact" }).dataSync()));
+    const same = tf.tidy(() =>
+      Array.from(klPenalty({ logits: full(P), refLogits: full(P) }, { estimator: "exact" }).dataSync()),
+    );
     close(same, [0, 0], 1e-7);
-    const r = tf.tidy(() => Array.from(klPenalty({ logits: tf.randomNormal([3, 4, 7], 0, 2, "float32", 3), refLogits: tf.randomNormal([3, 4, 7], 0, 2, "float32", 4) }, { estimator: "exact" }).dataSync()));
+    const r = tf.tidy(() =>
+      Array.from(
+        klPenalty(
+          {
+            logits: tf.randomNormal([3, 4, 7], 0, 2, "float32", 3),
+            refLogits: tf.randomNormal([3, 4, 7], 0, 2, "float32", 4),
+          },
+          { estimator: "exact" },
+        ).dataSync(),
+      ),
+    );
     assert.equal(r.length, 12);
-    assert.ok(r.every((x) => x >= 0), `${r}`);
+    assert.ok(
+      r.every((x) => x >= 0),
+      `${r}`,
+    );
     assert.ok(isFullKl("exact") && !isFullKl("k3"));
   });
 
   test("the exact estimator without full distributions is a clear error", () => {
-    assert.throws(() => klPenalty({ logp: [[-1]], refLogp: [[-1]] }, { estimator: "exact" }), /needs inputs\.logits as a \[B, T, V\] tensor.*model\.fullLogprobs/);
+    assert.throws(
+      () => klPenalty({ logp: [[-1]], refLogp: [[-1]] }, { estimator: "exact" }),
+      /needs inputs\.logits as a \[B, T, V\] tensor.*model\.fullLogprobs/,
+    );
     const logp = tf.tensor2d([[-1, -1]]);
-    assert.throws(() => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0] }, { kl: { refLogits: full(Q), estimator: "exact" } }), /exact KL needs inputs\.logits as a \[1,2, V\] tensor.*logits: true/);
-    assert.throws(() => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0], logits: full(P) }, { kl: { refLogp: [[-1, -1]], estimator: "exact" } }), /exact KL needs options\.kl\.refLogits/);
-    assert.throws(() => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0] }, { kl: { estimator: "k3" } }), /options\.kl\.refLogp is missing/);
+    assert.throws(
+      () => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0] }, { kl: { refLogits: full(Q), estimator: "exact" } }),
+      /exact KL needs inputs\.logits as a \[1,2, V\] tensor.*logits: true/,
+    );
+    assert.throws(
+      () =>
+        policyLoss(
+          "pg",
+          { logp, mask: [[0, 1]], adv: [0], logits: full(P) },
+          { kl: { refLogp: [[-1, -1]], estimator: "exact" } },
+        ),
+      /exact KL needs options\.kl\.refLogits/,
+    );
+    assert.throws(
+      () => policyLoss("pg", { logp, mask: [[0, 1]], adv: [0] }, { kl: { estimator: "k3" } }),
+      /options\.kl\.refLogp is missing/,
+    );
     logp.dispose();
   });
 
   test("policyLoss with the exact KL: loss = β·token-mean(KL), gradient in the logits matches finite differences", () => {
-    const ref = [[0.1, -0.4, 0.3, 0.0], [1.0, 0.2, -0.5, 0.4], [0.3, 0.3, -1, 0.2]];
+    const ref = [
+      [0.1, -0.4, 0.3, 0.0],
+      [1.0, 0.2, -0.5, 0.4],
+      [0.3, 0.3, -1, 0.2],
+    ];
     const x0 = Float32Array.from([0.5, 0.1, -0.2, 0.3, -0.3, 0.8, 0.1, -0.6, 0.2, 0.0, 0.4, -0.1]);
     const mask = [[0, 1, 1]];
-    const lossOf = (z: tf.Tensor) => policyLoss("pg", { logp: tf.zeros([1, 3]), mask, adv: [0], logits: z.reshape([1, 3, 4]) }, { kl: { refLogits: tf.tensor3d([ref]), beta: 0.5, estimator: "exact" } });
+    const lossOf = (z: tf.Tensor) =>
+      policyLoss(
+        "pg",
+        { logp: tf.zeros([1, 3]), mask, adv: [0], logits: z.reshape([1, 3, 4]) },
+        { kl: { refLogits: tf.tensor3d([ref]), beta: 0.5, estimator: "exact" } },
+      );
     const f = (z: Float32Array) => tf.tidy(() => lossOf(tf.tensor1d(z)).loss.dataSync()[0]);
     // by hand: β·mean over the two masked positions of Σ_v p (log p − log q)
-    const lsm = (r: number[]) => { const m = Math.log(r.reduce((s, v) => s + Math.exp(v), 0)); return r.map((v) => v - m); };
+    const lsm = (r: number[]) => {
+      const m = Math.log(r.reduce((s, v) => s + Math.exp(v), 0));
+      return r.map((v) => v - m);
+    };
     const rows = [0, 1, 2].map((t) => Array.from(x0.slice(4 * t, 4 * t + 4)));
-    const exact = (t: number) => { const lp = lsm(rows[t]), lq = lsm(ref[t]); return lp.reduce((s, v, i) => s + Math.exp(v) * (v - lq[i]), 0); };
-    close(f(x0), 0.5 * (exact(1) + exact(2)) / 2, 1e-5);
+    const exact = (t: number) => {
+      const lp = lsm(rows[t]),
+        lq = lsm(ref[t]);
+      return lp.reduce((s, v, i) => s + Math.exp(v) * (v - lq[i]), 0);
+    };
+    close(f(x0), (0.5 * (exact(1) + exact(2))) / 2, 1e-5);
     const m = tf.tidy(() => lossOf(tf.tensor1d(x0)).metrics);
     close(m["update/klLoss"], (exact(1) + exact(2)) / 2, 1e-5);
-    const g = tf.tidy(() => Float32Array.from(tf.grad((z: tf.Tensor) => lossOf(z).loss)(tf.tensor1d(x0)).dataSync()));
+    const g = tf.tidy(() =>
+      Float32Array.from(
+        tf
+          .grad((z: tf.Tensor) => lossOf(z).loss)(tf.tensor1d(x0))
+          .dataSync(),
+      ),
+    );
     close(g, finiteDiff(f, x0, 1e-2), 2e-3);
     close(Array.from(g.slice(0, 4)), [0, 0, 0, 0], 1e-7); // the masked position 0 has no gradient
   });
 
   test("the Monte-Carlo means of k1 and k3 on tokens sampled from π approach the exact KL", () => {
-    const p = [0.5, 0.2, 0.15, 0.1, 0.05], q = [0.2, 0.2, 0.2, 0.2, 0.2];
-    const exact = tf.tidy(() => klPenalty({ logits: tf.log(tf.tensor3d([[p]])), refLogits: tf.log(tf.tensor3d([[q]])) }, { estimator: "exact" }).dataSync()[0]);
-    const rng = new Rng(11), N = 20000;
-    const ys = Array.from({ length: N }, () => { let u = rng.uniform(), i = 0; while (i < p.length - 1 && (u -= p[i]) > 0) i++; return i; });
+    const p = [0.5, 0.2, 0.15, 0.1, 0.05],
+      q = [0.2, 0.2, 0.2, 0.2, 0.2];
+    const exact = tf.tidy(
+      () =>
+        klPenalty(
+          { logits: tf.log(tf.tensor3d([[p]])), refLogits: tf.log(tf.tensor3d([[q]])) },
+          { estimator: "exact" },
+        ).dataSync()[0],
+    );
+    const rng = new Rng(11),
+      N = 20000;
+    const ys = Array.from({ length: N }, () => {
+      let u = rng.uniform(),
+        i = 0;
+      while (i < p.length - 1 && (u -= p[i]) > 0) i++;
+      return i;
+    });
     for (const e of ["k1", "k3"]) {
-      const v = kl(e, ys.map((y) => Math.log(p[y])), ys.map((y) => Math.log(q[y])));
-      const mean = v.reduce((a, b) => a + b, 0) / N, se = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (N - 1) / N);
-      assert.ok(Math.abs(mean - exact) < 4 * se, `${e}: MC mean ${mean.toFixed(4)} ± ${se.toFixed(4)} vs exact ${exact.toFixed(4)}`);
+      const v = kl(
+        e,
+        ys.map((y) => Math.log(p[y])),
+        ys.map((y) => Math.log(q[y])),
+      );
+      const mean = v.reduce((a, b) => a + b, 0) / N,
+        se = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (N - 1) / N);
+      assert.ok(
+        Math.abs(mean - exact) < 4 * se,
+        `${e}: MC mean ${mean.toFixed(4)} ± ${se.toFixed(4)} vs exact ${exact.toFixed(4)}`,
+      );
     }
   });
 
   test("klReward with the exact KL subtracts β·Σ_t m·KL_t from the full distributions", () => {
-    const r = tf.tidy(() => klReward({ rewards: [1, 2], logits: tf.log(tf.tensor3d([P, P])), refLogits: tf.log(tf.tensor3d([Q, Q])), mask: [[1, 1], [1, 0]] }, { coef: 0.1, estimator: "exact" }));
+    const r = tf.tidy(() =>
+      klReward(
+        {
+          rewards: [1, 2],
+          logits: tf.log(tf.tensor3d([P, P])),
+          refLogits: tf.log(tf.tensor3d([Q, Q])),
+          mask: [
+            [1, 1],
+            [1, 0],
+          ],
+        },
+        { coef: 0.1, estimator: "exact" },
+      ),
+    );
     close(r.rewards, [1 - 0.1 * hand, 2], 1e-6);
     close(r.kl, hand / 2, 1e-6);
   });

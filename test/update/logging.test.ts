@@ -21,12 +21,33 @@ describe("metrics, alerts, run log, train loop", () => {
   });
   test("alerts speak plainly and go through warn()", () => {
     resetWarnings(null);
-    const a = checkAlerts(4, { "reward/zeroStdFrac": 0.75, "reward/groups": 8, "rollout/truncFrac": 1, "rollout/entropy": 0.01, "update/ratioMax": 25, "update/approxKl": 0.9 });
+    const a = checkAlerts(4, {
+      "reward/zeroStdFrac": 0.75,
+      "reward/groups": 8,
+      "rollout/truncFrac": 1,
+      "rollout/entropy": 0.01,
+      "update/ratioMax": 25,
+      "update/approxKl": 0.9,
+    });
     const keys = a.map((x) => x.key).sort();
-    assert.deepEqual(keys, ["alert/entropyCollapse", "alert/klSpike", "alert/ratioSpike", "alert/truncFrac", "alert/zeroStdFrac"]);
-    assert.match(a.find((x) => x.key === "alert/zeroStdFrac")!.message, /^step 4: 6 of 8 groups gave every completion the same reward/);
+    assert.deepEqual(keys, [
+      "alert/entropyCollapse",
+      "alert/klSpike",
+      "alert/ratioSpike",
+      "alert/truncFrac",
+      "alert/zeroStdFrac",
+    ]);
+    assert.match(
+      a.find((x) => x.key === "alert/zeroStdFrac")!.message,
+      /^step 4: 6 of 8 groups gave every completion the same reward/,
+    );
     assert.match(a.find((x) => x.key === "alert/truncFrac")!.message, /100% of responses hit maxNewTokens/);
-    assert.deepEqual(warnings().map((w) => w.key).sort(), keys);
+    assert.deepEqual(
+      warnings()
+        .map((w) => w.key)
+        .sort(),
+      keys,
+    );
     assert.equal(checkAlerts(5, { "reward/zeroStdFrac": 0.75 }, { thresholds: { zeroStdFrac: null } }).length, 0);
   });
   test("relative KL spikes and entropy explosions need history", () => {
@@ -34,7 +55,10 @@ describe("metrics, alerts, run log, train loop", () => {
     assert.equal(checkAlerts(3, { "update/approxKl": 0.2 }, { history: hist })[0]?.key, "alert/klSpike");
     assert.equal(checkAlerts(3, { "update/approxKl": 0.02 }, { history: hist }).length, 0);
     assert.equal(checkAlerts(0, { "rollout/entropy": 2.0 }, { vocabSize: 8 }).length, 0); // a fresh model is near-uniform
-    assert.equal(checkAlerts(3, { "rollout/entropy": 2.0 }, { vocabSize: 8, history: hist })[0]?.key, "alert/entropyExplosion");
+    assert.equal(
+      checkAlerts(3, { "rollout/entropy": 2.0 }, { vocabSize: 8, history: hist })[0]?.key,
+      "alert/entropyExplosion",
+    );
     assert.equal(checkAlerts(3, { "update/loss": NaN })[0]?.key, "alert/nonFiniteMetric");
   });
   test("the run log appends a line per step, survives a torn last line, and reloads into tables", () => {
@@ -69,8 +93,17 @@ describe("metrics, alerts, run log, train loop", () => {
     const r = await train({
       steps: 10,
       step: (i, { history }) => ({ metrics: { "reward/mean": i / 10, seenHistory: history.length }, alerts: [] }),
-      eval: { every: 3, run: (s) => { evals.push(s); return { acc: s / 100 }; }, atStart: true },
-      onStep: (e) => { seen.push(e.step); },
+      eval: {
+        every: 3,
+        run: (s) => {
+          evals.push(s);
+          return { acc: s / 100 };
+        },
+        atStart: true,
+      },
+      onStep: (e) => {
+        seen.push(e.step);
+      },
       log,
       stopWhen: (m) => m["reward/mean"] >= 0.7,
     });

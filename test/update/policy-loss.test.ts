@@ -15,7 +15,13 @@ const ADV = [1, -1];
 const t2 = (x: ArrayLike<number>) => tf.tensor2d(Array.from(x), [2, 3]);
 
 /** Loss value and d loss / d logp for a variant (autodiff). */
-function lossAndGrad(name: string, logp: ArrayLike<number>, opts: Record<string, unknown> = {}, old: ArrayLike<number> = OLD, adv: number[] = ADV) {
+function lossAndGrad(
+  name: string,
+  logp: ArrayLike<number>,
+  opts: Record<string, unknown> = {},
+  old: ArrayLike<number> = OLD,
+  adv: number[] = ADV,
+) {
   return tf.tidy(() => {
     const x = t2(logp);
     let value = 0;
@@ -27,8 +33,15 @@ function lossAndGrad(name: string, logp: ArrayLike<number>, opts: Record<string,
     return { value, grad: Float32Array.from(g.dataSync()) };
   });
 }
-const lossValue = (name: string, logp: ArrayLike<number>, opts: Record<string, unknown> = {}, old: ArrayLike<number> = OLD) =>
-  tf.tidy(() => policyLoss(name, { logp: t2(logp), oldLogp: t2(old), adv: ADV, mask: t2(MASK) }, opts).loss.dataSync()[0]);
+const lossValue = (
+  name: string,
+  logp: ArrayLike<number>,
+  opts: Record<string, unknown> = {},
+  old: ArrayLike<number> = OLD,
+) =>
+  tf.tidy(
+    () => policyLoss(name, { logp: t2(logp), oldLogp: t2(old), adv: ADV, mask: t2(MASK) }, opts).loss.dataSync()[0],
+  );
 
 describe("policy losses", () => {
   before(setup);
@@ -42,13 +55,16 @@ describe("policy losses", () => {
     const [lo, hi] = [0.2, 0.28];
     let s = 0;
     for (let i = 0; i < 6; i++) {
-      const A = ADV[Math.floor(i / 3)], r = Math.exp(DIFF[i]);
+      const A = ADV[Math.floor(i / 3)],
+        r = Math.exp(DIFF[i]);
       const l = Math.max(-A * r, -A * Math.min(Math.max(r, 1 - lo), 1 + hi));
       s += MASK[i] * (A < 0 ? Math.min(l, -A * 3) : l);
     }
     const { value } = lossAndGrad("ppo-clip", LOGP, { clip: [lo, hi] });
     close(value, s / 5);
-    const m = tidy(() => policyLoss("ppo-clip", { logp: t2(LOGP), oldLogp: t2(OLD), adv: ADV, mask: t2(MASK) }, { clip: [lo, hi] })).metrics;
+    const m = tidy(() =>
+      policyLoss("ppo-clip", { logp: t2(LOGP), oldLogp: t2(OLD), adv: ADV, mask: t2(MASK) }, { clip: [lo, hi] }),
+    ).metrics;
     // token 1 (A>0, ρ = e^0.3 = 1.35 > 1.28) is clipped high; token 4 (A<0, ρ = e^-0.5 = 0.61 < 0.8) clipped low
     close([m["update/clipFracHigh"], m["update/clipFracLow"], m["update/clipFrac"]], [1 / 5, 1 / 5, 2 / 5]);
     close(m["update/ratioMax"], Math.exp(0.3));
@@ -71,26 +87,32 @@ describe("policy losses", () => {
   });
 
   test("dual-clip caps the loss of a negative advantage at −A·c with zero gradient", () => {
-    const old = [...OLD]; old[3] = LOGP[3] - Math.log(4); // ρ = 4 > c = 3 on a token with A = −1
+    const old = [...OLD];
+    old[3] = LOGP[3] - Math.log(4); // ρ = 4 > c = 3 on a token with A = −1
     const { grad } = lossAndGrad("ppo-clip", LOGP, {}, old);
     assert.equal(grad[3], 0);
     const off = lossAndGrad("ppo-clip", LOGP, { clipC: null }, old);
     close(off.grad[3], 4 / 5); // without dual-clip: d(−A·ρ)/dlogp = ρ = 4 (over 5 tokens)
-    const m = tidy(() => policyLoss("ppo-clip", { logp: t2(LOGP), oldLogp: t2(old), adv: ADV, mask: t2(MASK) }).metrics);
+    const m = tidy(
+      () => policyLoss("ppo-clip", { logp: t2(LOGP), oldLogp: t2(old), adv: ADV, mask: t2(MASK) }).metrics,
+    );
     close(m["update/dualClipFrac"], 1 / 5);
   });
 
   test("gspo uses the length-normalised sequence ratio", () => {
-    const s0 = Math.exp((0 + 0.3 - 0.3) / 3), s1 = Math.exp((0.1 - 0.5) / 2);
+    const s0 = Math.exp((0 + 0.3 - 0.3) / 3),
+      s1 = Math.exp((0.1 - 0.5) / 2);
     const clipS = (s: number) => Math.min(Math.max(s, 0.8), 1.2);
-    const l0 = Math.max(-1 * s0, -1 * clipS(s0)), l1 = Math.max(s1, clipS(s1));
+    const l0 = Math.max(-1 * s0, -1 * clipS(s0)),
+      l1 = Math.max(s1, clipS(s1));
     close(lossValue("gspo", LOGP), (l0 + l1) / 2); // default agg seq-mean-token-mean
     close(lossValue("gspo", LOGP, { agg: "token-mean" }), (3 * l0 + 2 * l1) / 5);
   });
 
   test("cispo is −sg(clip(ρ))·A·log π", () => {
     let s = 0;
-    for (let i = 0; i < 6; i++) s += MASK[i] * -Math.min(Math.max(Math.exp(DIFF[i]), 0.8), 1.28) * ADV[Math.floor(i / 3)] * LOGP[i];
+    for (let i = 0; i < 6; i++)
+      s += MASK[i] * -Math.min(Math.max(Math.exp(DIFF[i]), 0.8), 1.28) * ADV[Math.floor(i / 3)] * LOGP[i];
     const { value, grad } = lossAndGrad("cispo", LOGP, { clip: [0.2, 0.28] });
     close(value, s / 5);
     // gradient keeps flowing on the clipped tokens (1 and 4), scaled by the clipped weight
@@ -107,7 +129,16 @@ describe("policy losses", () => {
         const d0 = x.map((v, i) => v - OLD[i]);
         const { grad } = lossAndGrad(name, x, { agg, clip: 0.2 });
         // cispo's weight is stop-gradient: hold it fixed by moving old with logp (the ratio stays put)
-        const f = name === "cispo" ? (z: Float32Array) => lossValue(name, z, { agg }, z.map((v, i) => v - d0[i])) : (z: Float32Array) => lossValue(name, z, { agg });
+        const f =
+          name === "cispo"
+            ? (z: Float32Array) =>
+                lossValue(
+                  name,
+                  z,
+                  { agg },
+                  z.map((v, i) => v - d0[i]),
+                )
+            : (z: Float32Array) => lossValue(name, z, { agg });
         close(grad, finiteDiff(f, x, 1e-2), 2e-3, `${name}/${agg}`);
       }
     }
@@ -123,18 +154,44 @@ describe("policy losses", () => {
       let k = 0;
       for (let i = 0; i < 6; i++) {
         const d = LOGP[i] - ref[i];
-        const v = estimator === "k1" ? d : estimator === "abs" ? Math.abs(d) : estimator === "k2" ? 0.5 * d * d : Math.exp(-d) + d - 1;
+        const v =
+          estimator === "k1"
+            ? d
+            : estimator === "abs"
+              ? Math.abs(d)
+              : estimator === "k2"
+                ? 0.5 * d * d
+                : Math.exp(-d) + d - 1;
         k += MASK[i] * v;
       }
       close(value, base + 0.5 * (k / 5), 1e-5, estimator);
-      close(grad, finiteDiff((z) => tf.tidy(() => policyLoss("pg", { logp: t2(z), oldLogp: t2(LOGP), adv: ADV, mask: t2(MASK) }, { kl: { refLogp: t2(ref), beta: 0.5, estimator } }).loss.dataSync()[0]), x, 1e-2), 2e-3, estimator);
+      close(
+        grad,
+        finiteDiff(
+          (z) =>
+            tf.tidy(
+              () =>
+                policyLoss(
+                  "pg",
+                  { logp: t2(z), oldLogp: t2(LOGP), adv: ADV, mask: t2(MASK) },
+                  { kl: { refLogp: t2(ref), beta: 0.5, estimator } },
+                ).loss.dataSync()[0],
+            ),
+          x,
+          1e-2,
+        ),
+        2e-3,
+        estimator,
+      );
       opts.kl.refLogp.dispose();
     }
   });
 
   test("the entropy bonus subtracts coef·agg(H)", () => {
     const H = t2([1, 2, 3, 4, 5, 6]);
-    const with_ = tidy(() => policyLoss("pg", { logp: t2(LOGP), adv: ADV, mask: t2(MASK) }, { entropy: { values: H, coef: 0.1 } }));
+    const with_ = tidy(() =>
+      policyLoss("pg", { logp: t2(LOGP), adv: ADV, mask: t2(MASK) }, { entropy: { values: H, coef: 0.1 } }),
+    );
     const without = tidy(() => policyLoss("pg", { logp: t2(LOGP), adv: ADV, mask: t2(MASK) }));
     close(with_.loss.dataSync()[0], without.loss.dataSync()[0] - 0.1 * (15 / 5));
     close(with_.metrics["update/entropy"], 3);
@@ -142,10 +199,14 @@ describe("policy losses", () => {
   });
 
   test("policyLoss frees every intermediate tensor", () => {
-    const logp = t2(LOGP), old = t2(OLD), mask = t2(MASK);
+    const logp = t2(LOGP),
+      old = t2(OLD),
+      mask = t2(MASK);
     const before = tf.memory().numTensors;
     for (const name of ["ppo-clip", "gspo", "cispo"]) {
-      const g = tf.grad((lp: tf.Tensor) => policyLoss(name, { logp: lp, oldLogp: old, adv: ADV, mask }, { kl: { refLogp: old } }).loss)(logp);
+      const g = tf.grad(
+        (lp: tf.Tensor) => policyLoss(name, { logp: lp, oldLogp: old, adv: ADV, mask }, { kl: { refLogp: old } }).loss,
+      )(logp);
       g.dispose();
     }
     assert.equal(tf.memory().numTensors, before);
@@ -154,18 +215,90 @@ describe("policy losses", () => {
 
   test("bad inputs fail with the field and the fix", () => {
     const lp = t2(LOGP);
-    assert.throws(() => policyLoss("ppo-clip", { logp: lp, adv: ADV, mask: [[1, 1], [1, 1]] }), /inputs\.mask has shape \[2, 2\] but inputs\.logp has \[2, 3\]; both must be \[B, T\]/);
-    assert.throws(() => policyLoss("ppo-clip", { logp: lp, adv: [1, 2, 3], mask: MASK.length ? [[1, 1, 1], [1, 1, 0]] : [] }), /inputs\.adv has 3 values but there are 2 sequences/);
-    assert.throws(() => policyLoss("ppo-clip", { logp: lp, adv: ADV, mask: [[1, 1, 1], [1, 1, 0]] }, { clip: [0.2] as unknown as number }), /options\.clip is array\(1\)/);
-    assert.throws(() => policyLoss("ppo-clip", { logp: lp, adv: ADV, mask: [[1, 1, 1], [1, 1, 0]] }, { clipC: 0.5 }), /clipC must be a number > 1 or null/);
-    assert.throws(() => policyLoss("ppo", { logp: lp, adv: ADV, mask: [[1, 1, 1], [1, 1, 0]] }), /unknown policy loss "ppo"/);
+    assert.throws(
+      () =>
+        policyLoss("ppo-clip", {
+          logp: lp,
+          adv: ADV,
+          mask: [
+            [1, 1],
+            [1, 1],
+          ],
+        }),
+      /inputs\.mask has shape \[2, 2\] but inputs\.logp has \[2, 3\]; both must be \[B, T\]/,
+    );
+    assert.throws(
+      () =>
+        policyLoss("ppo-clip", {
+          logp: lp,
+          adv: [1, 2, 3],
+          mask: MASK.length
+            ? [
+                [1, 1, 1],
+                [1, 1, 0],
+              ]
+            : [],
+        }),
+      /inputs\.adv has 3 values but there are 2 sequences/,
+    );
+    assert.throws(
+      () =>
+        policyLoss(
+          "ppo-clip",
+          {
+            logp: lp,
+            adv: ADV,
+            mask: [
+              [1, 1, 1],
+              [1, 1, 0],
+            ],
+          },
+          { clip: [0.2] as unknown as number },
+        ),
+      /options\.clip is array\(1\)/,
+    );
+    assert.throws(
+      () =>
+        policyLoss(
+          "ppo-clip",
+          {
+            logp: lp,
+            adv: ADV,
+            mask: [
+              [1, 1, 1],
+              [1, 1, 0],
+            ],
+          },
+          { clipC: 0.5 },
+        ),
+      /clipC must be a number > 1 or null/,
+    );
+    assert.throws(
+      () =>
+        policyLoss("ppo", {
+          logp: lp,
+          adv: ADV,
+          mask: [
+            [1, 1, 1],
+            [1, 1, 0],
+          ],
+        }),
+      /unknown policy loss "ppo"/,
+    );
     lp.dispose();
   });
 });
 
 describe("aggregation and SFT", () => {
   before(setup);
-  const V = [[1, 2, 3], [4, 5, 6]], M = [[1, 1, 0], [1, 0, 0]];
+  const V = [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    M = [
+      [1, 1, 0],
+      [1, 0, 0],
+    ];
   test("the four aggregation modes match hand values", () => {
     const a = (mode: string, o = {}) => tf.tidy(() => aggregate({ values: V, mask: M }, { mode, ...o }).dataSync()[0]);
     close(a("token-mean"), 7 / 3);
@@ -177,14 +310,28 @@ describe("aggregation and SFT", () => {
     close(a("seq-mean-token-mean", { seqs: 4 }), 5.5 / 4);
   });
   test("sft loss is the masked mean negative log-likelihood", () => {
-    const r = tf.tidy(() => sftLoss({ logp: tf.tensor2d([[-1, -2, -9], [-3, -9, -9]]), mask: M }));
+    const r = tf.tidy(() =>
+      sftLoss({
+        logp: tf.tensor2d([
+          [-1, -2, -9],
+          [-3, -9, -9],
+        ]),
+        mask: M,
+      }),
+    );
     close(r.loss.dataSync()[0], 2);
     close(r.metrics["update/sftLoss"], 2);
     r.loss.dispose();
     // gradient: −m/N on the 3 target tokens, against finite differences
     const x = Float32Array.from([-1, -2, -9, -3, -9, -9]);
     const f = (z: Float32Array) => tf.tidy(() => sftLoss({ logp: tf.tensor2d(z, [2, 3]), mask: M }).loss.dataSync()[0]);
-    const g = tf.tidy(() => Float32Array.from(tf.grad((z: tf.Tensor) => sftLoss({ logp: z, mask: M }).loss)(tf.tensor2d(x, [2, 3])).dataSync()));
+    const g = tf.tidy(() =>
+      Float32Array.from(
+        tf
+          .grad((z: tf.Tensor) => sftLoss({ logp: z, mask: M }).loss)(tf.tensor2d(x, [2, 3]))
+          .dataSync(),
+      ),
+    );
     close(g, [-1 / 3, -1 / 3, 0, -1 / 3, 0, 0]);
     close(g, finiteDiff(f, x, 1e-2), 2e-3);
   });

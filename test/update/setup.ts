@@ -10,20 +10,30 @@ export async function setup(): Promise<void> {
   resetWarnings(null);
 }
 
-export function close(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, tol = 1e-5, what = ""): void {
+export function close(
+  actual: ArrayLike<number> | number,
+  expected: ArrayLike<number> | number,
+  tol = 1e-5,
+  what = "",
+): void {
   const a = typeof actual === "number" ? [actual] : Array.from(actual);
   const e = typeof expected === "number" ? [expected] : Array.from(expected);
   assert.equal(a.length, e.length, `${what} length ${a.length} != ${e.length}`);
   for (let i = 0; i < a.length; i++)
-    assert.ok(Math.abs(a[i] - e[i]) <= tol * Math.max(1, Math.abs(e[i])), `${what}[${i}]: got ${a[i]}, expected ${e[i]} (tol ${tol})\n got ${a}\n exp ${e}`);
+    assert.ok(
+      Math.abs(a[i] - e[i]) <= tol * Math.max(1, Math.abs(e[i])),
+      `${what}[${i}]: got ${a[i]}, expected ${e[i]} (tol ${tol})\n got ${a}\n exp ${e}`,
+    );
 }
 
 /** Central finite-difference gradient of f at x (float64 math on the host; f must read its input as data). */
 export function finiteDiff(f: (x: Float32Array) => number, x: Float32Array, h = 1e-2): Float32Array {
   const g = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
-    const xp = x.slice(), xm = x.slice();
-    xp[i] += h; xm[i] -= h;
+    const xp = x.slice(),
+      xm = x.slice();
+    xp[i] += h;
+    xm[i] -= h;
     g[i] = (f(xp) - f(xm)) / (2 * h);
   }
   return g;

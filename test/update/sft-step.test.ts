@@ -8,13 +8,25 @@ import { setup } from "./setup.js";
 describe("sftStep", () => {
   before(setup);
   test("same seed, same run: identical metrics and weights (5 steps, micro-batched)", () => {
-    const batch = { ids: [[5, 0, 1, 2, 3], [5, 1, 4, 4, 0], [5, 2, 2, 3, 3]], responseMask: [[0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 0, 1, 1, 1]] };
+    const batch = {
+      ids: [
+        [5, 0, 1, 2, 3],
+        [5, 1, 4, 4, 0],
+        [5, 2, 2, 3, 3],
+      ],
+      responseMask: [
+        [0, 0, 1, 1, 1],
+        [0, 0, 1, 1, 0],
+        [0, 0, 1, 1, 1],
+      ],
+    };
     const run = () => {
       const m = tinyModel(4);
       const opt = new AdamW(m.namedVariables(), { lr: 1e-2 });
       const out = Array.from({ length: 5 }, () => sftStep({ policy: m, opt, batch }, { microBatch: 2 }));
       const w = Array.from(m.namedVariables().get("model.layers.1.mlp.down_proj.weight")!.dataSync());
-      m.dispose(); opt.dispose();
+      m.dispose();
+      opt.dispose();
       return { out, w };
     };
     const [a, b] = [run(), run()];

@@ -14,7 +14,10 @@ import type { MimeBundle } from "../../lib/kernel/mime.js";
 import { digitReward, PROMPTS, TARGETS, tinyModel, tinyPolicy } from "../update/fixture.js";
 import { setup } from "../update/setup.js";
 
-type Fig = { data: { name?: string; xaxis: string; y: number[] }[]; layout: { annotations: { text: string; xref: string }[] } };
+type Fig = {
+  data: { name?: string; xaxis: string; y: number[] }[];
+  layout: { annotations: { text: string; xref: string }[] };
+};
 
 /** Panel title → the metric keys drawn in it, read from the figure JSON. */
 function panelsOf(b: MimeBundle): Map<string, string[]> {
@@ -23,29 +26,44 @@ function panelsOf(b: MimeBundle): Map<string, string[]> {
   for (const a of fig.layout.annotations) {
     const title = /<b>(.*?)<\/b>/.exec(a.text)![1];
     const axis = a.xref.replace(" domain", "");
-    out.set(title, fig.data.filter((t) => t.xaxis === axis && t.name).map((t) => t.name!));
+    out.set(
+      title,
+      fig.data.filter((t) => t.xaxis === axis && t.name).map((t) => t.name!),
+    );
   }
   return out;
 }
 
 const read = (dir: string): string =>
-  fs.readdirSync(dir, { withFileTypes: true }).map((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? read(p) : e.name.endsWith(".ts") ? fs.readFileSync(p, "utf8") : "";
-  }).join("\n");
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .map((e) => {
+      const p = path.join(dir, e.name);
+      return e.isDirectory() ? read(p) : e.name.endsWith(".ts") ? fs.readFileSync(p, "utf8") : "";
+    })
+    .join("\n");
 
 test("every default panel key is one that lib/ emits (or, for eval/*, that a notebook's eval returns)", () => {
   const root = path.join(__dirname, "..", "..");
-  const src = read(path.join(root, "lib/update")) + read(path.join(root, "lib/distill")) + read(path.join(root, "lib/rollout"));
-  const notebooks = fs.readdirSync(path.join(root, "notebooks")).filter((f) => f.endsWith(".ipynb")).map((f) => fs.readFileSync(path.join(root, "notebooks", f), "utf8")).join("\n");
+  const src =
+    read(path.join(root, "lib/update")) + read(path.join(root, "lib/distill")) + read(path.join(root, "lib/rollout"));
+  const notebooks = fs
+    .readdirSync(path.join(root, "notebooks"))
+    .filter((f) => f.endsWith(".ipynb"))
+    .map((f) => fs.readFileSync(path.join(root, "notebooks", f), "utf8"))
+    .join("\n");
   const missing: string[] = [];
-  for (const p of defaultPanels) for (const k of [...p.keys, ...(p.band ? [p.band] : [])]) {
-    const [ns, name] = k.split("/");
-    const ok = ns === "time" ? new RegExp(`phase(Async)?\\("${name}"`).test(src)
-      : ns === "eval" ? notebooks.includes(k)
-      : src.includes(`"${k}"`);
-    if (!ok) missing.push(`${p.title}: ${k}`);
-  }
+  for (const p of defaultPanels)
+    for (const k of [...p.keys, ...(p.band ? [p.band] : [])]) {
+      const [ns, name] = k.split("/");
+      const ok =
+        ns === "time"
+          ? new RegExp(`phase(Async)?\\("${name}"`).test(src)
+          : ns === "eval"
+            ? notebooks.includes(k)
+            : src.includes(`"${k}"`);
+      if (!ok) missing.push(`${p.title}: ${k}`);
+    }
   assert.deepEqual(missing, [], "panel keys that no step function emits");
 });
 
@@ -53,43 +71,70 @@ describe("dashboard panels from real step metrics", () => {
   before(setup);
 
   test("GRPO with kl: {beta: 0.05} shows the reference-KL panel (update/refKl, update/klLoss) and the approx-KL panel", async () => {
-    const p = tinyPolicy(0), ref = p.model.clone();
+    const p = tinyPolicy(0),
+      ref = p.model.clone();
     const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3, weightDecay: 0 });
-    const rng = new Rng(1), history: Record<string, number>[] = [];
+    const rng = new Rng(1),
+      history: Record<string, number>[] = [];
     for (let s = 0; s < 3; s++) {
-      const r = await grpoStep({ policy: p, opt, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s },
-        { n: 4, sampling: { maxNewTokens: 2, temperature: 1 }, rng, kl: { beta: 0.05 }, epochs: 2, miniBatchSize: 10, thresholds: { truncFrac: null } });
+      const r = await grpoStep(
+        { policy: p, opt, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: s },
+        {
+          n: 4,
+          sampling: { maxNewTokens: 2, temperature: 1 },
+          rng,
+          kl: { beta: 0.05 },
+          epochs: 2,
+          miniBatchSize: 10,
+          thresholds: { truncFrac: null },
+        },
+      );
       history.push(r.metrics);
     }
-    p.model.dispose(); ref.dispose(); opt.dispose();
+    p.model.dispose();
+    ref.dispose();
+    opt.dispose();
     const b = viz.dashboard(history).toMimeBundle();
     const panels = panelsOf(b);
     assert.deepEqual(panels.get("KL to reference"), ["update/refKl", "update/klLoss"]);
     assert.deepEqual(panels.get("policy change (approx KL old→new)"), ["update/approxKl"]);
-    for (const t of ["reward", "entropy", "clip fraction", "response length", "grad norm", "loss", "seconds per phase"]) assert.ok(panels.get(t)?.length, `panel ${t}`);
+    for (const t of ["reward", "entropy", "clip fraction", "response length", "grad norm", "loss", "seconds per phase"])
+      assert.ok(panels.get(t)?.length, `panel ${t}`);
     assert.ok(!panels.has("FlowRL log Z") && !panels.has("distillation"));
     // The trace carries the logged values, step by step.
     const fig = b["application/vnd.plotly.v1+json"] as Fig;
-    assert.deepEqual(fig.data.find((t) => t.name === "update/refKl")!.y, history.map((m) => m["update/refKl"]));
+    assert.deepEqual(
+      fig.data.find((t) => t.name === "update/refKl")!.y,
+      history.map((m) => m["update/refKl"]),
+    );
     assert.match(b["text/plain"], /KL to reference: update\/refKl=\S+ update\/klLoss=\S+/);
   });
 
   test("FlowRL metrics get the log Z panel; GKD metrics get the distillation panel and the teacher's time", async () => {
-    const p = tinyPolicy(0), ref = p.model.clone();
+    const p = tinyPolicy(0),
+      ref = p.model.clone();
     const head = createLogZHead(p.model.config.hidden_size, { rng: new Rng(2) });
     const opt = new AdamW(flowrlParams(p.model, head), { lr: 1e-3, weightDecay: 0 });
-    const fl = await flowrlStep({ policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: 0 },
-      { n: 4, sampling: { maxNewTokens: 1 }, rng: new Rng(1), thresholds: { truncFrac: null } });
-    ref.dispose(); head.dispose(); opt.dispose();
+    const fl = await flowrlStep(
+      { policy: p, opt, head, ref, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS }, step: 0 },
+      { n: 4, sampling: { maxNewTokens: 1 }, rng: new Rng(1), thresholds: { truncFrac: null } },
+    );
+    ref.dispose();
+    head.dispose();
+    opt.dispose();
     const flPanels = panelsOf(viz.dashboard([fl.metrics]).toMimeBundle());
     assert.deepEqual(flPanels.get("FlowRL log Z"), ["update/logZMean", "update/tbResidualMean"]);
     assert.ok(flPanels.get("loss")!.includes("update/loss") && flPanels.has("reward"));
 
     const teacherModel = tinyModel(7);
     const gopt = new AdamW(p.model.namedVariables(), { lr: 1e-3, weightDecay: 0 });
-    const gk = await gkdStep({ policy: p, opt: gopt, teacher: localTeacher(teacherModel), prompts: PROMPTS, step: 0 },
-      { sampling: { maxNewTokens: 2 }, rng: new Rng(3), thresholds: { truncFrac: null } });
-    teacherModel.dispose(); gopt.dispose(); p.model.dispose();
+    const gk = await gkdStep(
+      { policy: p, opt: gopt, teacher: localTeacher(teacherModel), prompts: PROMPTS, step: 0 },
+      { sampling: { maxNewTokens: 2 }, rng: new Rng(3), thresholds: { truncFrac: null } },
+    );
+    teacherModel.dispose();
+    gopt.dispose();
+    p.model.dispose();
     const gkPanels = panelsOf(viz.dashboard([gk.metrics]).toMimeBundle());
     assert.deepEqual(gkPanels.get("distillation"), ["distill/loss", "distill/onPolicyFrac"]);
     assert.ok(gkPanels.get("seconds per phase")!.includes("time/teacher"));
@@ -102,7 +147,10 @@ describe("liveDashboard", () => {
   let sent: Sent[] = [];
   const g = globalThis as { __cellrl_kernel__?: unknown };
   before(() => {
-    g.__cellrl_kernel__ = { display: (bundle: MimeBundle, o: { displayId?: string; update?: boolean }) => sent.push({ bundle, ...o }), clearOutput() {} };
+    g.__cellrl_kernel__ = {
+      display: (bundle: MimeBundle, o: { displayId?: string; update?: boolean }) => sent.push({ bundle, ...o }),
+      clearOutput() {},
+    };
     mock.timers.enable({ apis: ["Date"], now: 1_000_000 });
   });
   after(() => {
@@ -119,12 +167,19 @@ describe("liveDashboard", () => {
     const id = sent.find((s) => s.displayId)!.displayId!;
     assert.equal(drawsOf(id).length, 1, "the first push draws (creates the output)");
     assert.equal(drawsOf(id)[0].update, false);
-    for (let i = 2; i <= 5; i++) { mock.timers.tick(200); dash.push({ "reward/mean": i / 10 }); }
+    for (let i = 2; i <= 5; i++) {
+      mock.timers.tick(200);
+      dash.push({ "reward/mean": i / 10 });
+    }
     assert.equal(drawsOf(id).length, 1, "4 pushes within 800 ms: no redraw");
     mock.timers.tick(200);
     dash.push({ "reward/mean": 0.6 });
     assert.equal(drawsOf(id).length, 2, "1000 ms after the last drawing: redraw");
-    assert.match(drawsOf(id)[1].bundle["text/plain"], /^<Plotly figure: 1 trace\(s\)>\n6 steps\nreward: reward\/mean=0\.6/, "the redraw carries the coalesced rows");
+    assert.match(
+      drawsOf(id)[1].bundle["text/plain"],
+      /^<Plotly figure: 1 trace\(s\)>\n6 steps\nreward: reward\/mean=0\.6/,
+      "the redraw carries the coalesced rows",
+    );
     mock.timers.tick(10);
     dash.push({ "reward/mean": 0.7 });
     dash.push({ "reward/mean": 0.8 });
@@ -132,14 +187,20 @@ describe("liveDashboard", () => {
     dash.flush();
     const final = drawsOf(id);
     assert.equal(final.length, 3);
-    assert.ok(final.slice(1).every((s) => s.update === true), "later drawings replace the same output (update_display_data)");
+    assert.ok(
+      final.slice(1).every((s) => s.update === true),
+      "later drawings replace the same output (update_display_data)",
+    );
     assert.match(final[2].bundle["text/plain"], /8 steps\nreward: reward\/mean=0\.8/);
     const fig = final[2].bundle["application/vnd.plotly.v1+json"] as Fig;
     assert.deepEqual(fig.data[0].y, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]);
     dash.flush();
     assert.equal(drawsOf(id).length, 3, "flush with nothing new does not resend");
     assert.equal(dash.draws, 3);
-    assert.deepEqual(dash.history.map((r) => r.step), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(
+      dash.history.map((r) => r.step),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
   });
 
   test("a new alert redraws at once; a repeat (same key, or the same message at another step) is listed once with a count", () => {
@@ -150,9 +211,13 @@ describe("liveDashboard", () => {
     dash.push({ "reward/mean": 0.2 }, ["step 1: mean token entropy is 0.0210 nats: the policy has collapsed."]);
     assert.equal(drawsOf(id).length, 2, "new alert: immediate redraw despite the throttle");
     dash.push({ "reward/mean": 0.3 }, ["step 2: mean token entropy is 0.0150 nats: the policy has collapsed."]);
-    dash.push({ "reward/mean": 0.4 }, [{ key: "alert/zeroStdFrac", step: 3, message: "step 3: 2 of 5 groups gave every completion the same reward" }]);
-    dash.push({ "reward/mean": 0.5 }, [{ key: "alert/zeroStdFrac", step: 4, message: "step 4: 3 of 5 groups gave every completion the same reward" },
-      "step 4: mean token entropy is 0.0100 nats: the policy has collapsed."]);
+    dash.push({ "reward/mean": 0.4 }, [
+      { key: "alert/zeroStdFrac", step: 3, message: "step 3: 2 of 5 groups gave every completion the same reward" },
+    ]);
+    dash.push({ "reward/mean": 0.5 }, [
+      { key: "alert/zeroStdFrac", step: 4, message: "step 4: 3 of 5 groups gave every completion the same reward" },
+      "step 4: mean token entropy is 0.0100 nats: the policy has collapsed.",
+    ]);
     assert.equal(drawsOf(id).length, 3, "repeats do not bypass the throttle; the zero-std alert was new");
     assert.deepEqual(dash.alerts, [
       "step 4: mean token entropy is 0.0100 nats: the policy has collapsed. (seen 3×, first at step 1)",

@@ -6,11 +6,27 @@ import type { RewardResult } from "../../lib/reward/types.js";
 import { CellrlError } from "../../lib/core/errors.js";
 
 test("rolloutGroupCard shows a composite reward's parts as score × weight, the gate, and the part's extracted answer", () => {
-  const comp = reward.composite([{ reward: "math", weight: 0.5 }, { reward: "r1-format", weight: 0.2, required: true }]);
-  const responses = ["<think>2+11</think> \\boxed{13}", "\\boxed{13}", "<think>x</think> \\boxed{12}", "<think>y</think> \\boxed{13}"];
-  const ro = { group: [0, 0, 0, 1], prompts: ["2+11=", "other"], responses, finishReason: ["stop", "stop", "stop", "stop"] };
+  const comp = reward.composite([
+    { reward: "math", weight: 0.5 },
+    { reward: "r1-format", weight: 0.2, required: true },
+  ]);
+  const responses = [
+    "<think>2+11</think> \\boxed{13}",
+    "\\boxed{13}",
+    "<think>x</think> \\boxed{12}",
+    "<think>y</think> \\boxed{13}",
+  ];
+  const ro = {
+    group: [0, 0, 0, 1],
+    prompts: ["2+11=", "other"],
+    responses,
+    finishReason: ["stop", "stop", "stop", "stop"],
+  };
   const scored = responses.map((r) => comp(r, "13") as RewardResult);
-  assert.deepEqual(scored.map((r) => r.score), [0.7, 0, 0.2, 0.7]);
+  assert.deepEqual(
+    scored.map((r) => r.score),
+    [0.7, 0, 0.2, 0.7],
+  );
   const v = viz.rolloutGroupCard(ro, 0, { rewards: scored, advantages: [1, -1, 0, 0] });
   const html = v.toMimeBundle()["text/html"] as string;
   const text = v.toMimeBundle()["text/plain"];
@@ -19,16 +35,26 @@ test("rolloutGroupCard shows a composite reward's parts as score × weight, the 
   assert.match(text, /#2 reward=0\.2 \(math=0 \+ r1-format=0\.2\) adv=0/);
   assert.match(text, /#1 reward=0 \(math=0\.5 \+ r1-format=0, gated by r1-format\) adv=-1/);
   assert.doesNotMatch(text, /#3/, "only group 0's completions");
-  const card = (i: number) => html.slice(html.indexOf(`data-cellrl-sample="${i}"`), html.indexOf("</div></div>", html.indexOf(`data-cellrl-sample="${i}"`)));
+  const card = (i: number) =>
+    html.slice(
+      html.indexOf(`data-cellrl-sample="${i}"`),
+      html.indexOf("</div></div>", html.indexOf(`data-cellrl-sample="${i}"`)),
+    );
   assert.match(card(0), /\(math=0\.5 \+ r1-format=0\.2\)/);
   assert.match(card(1), /gated by r1-format/);
   assert.match(card(2), /answer <code>12<\/code>/, "the extracted answer comes from the math component's details");
   // Plain numbers still work (no parts).
-  assert.match(viz.rolloutGroupCard(ro, 0, { rewards: [1, 0, 0, 1] }).toMimeBundle()["text/plain"], /#0 reward=1 len=- stop/);
+  assert.match(
+    viz.rolloutGroupCard(ro, 0, { rewards: [1, 0, 0, 1] }).toMimeBundle()["text/plain"],
+    /#0 reward=1 len=- stop/,
+  );
 });
 
 test("rolloutGroupCard names a malformed component", () => {
   const ro = { group: [0], prompts: ["p"], responses: ["r"] };
-  assert.throws(() => viz.rolloutGroupCard(ro, 0, { rewards: [{ score: 1, details: { components: { math: { weight: 1 } } } }] }),
-    (e: unknown) => e instanceof CellrlError && /rewards\[0\]\.details\.components\.math must be \{score, weight\}/.test(e.message));
+  assert.throws(
+    () => viz.rolloutGroupCard(ro, 0, { rewards: [{ score: 1, details: { components: { math: { weight: 1 } } } }] }),
+    (e: unknown) =>
+      e instanceof CellrlError && /rewards\[0\]\.details\.components\.math must be \{score, weight\}/.test(e.message),
+  );
 });

@@ -22,23 +22,38 @@ test("compareRuns draws run logs read back with update.readRunLog (arquero steps
     a.close();
     b.close();
     const runs = [readRunLog(path.join(dir, "grpo.jsonl")), readRunLog(path.join(dir, "grpo-kl.jsonl"))];
-    assert.equal(typeof (runs[0].steps as unknown as { forEach?: unknown }).forEach, "undefined", "readRunLog's steps is a table, not an array");
+    assert.equal(
+      typeof (runs[0].steps as unknown as { forEach?: unknown }).forEach,
+      "undefined",
+      "readRunLog's steps is a table, not an array",
+    );
 
     const v = viz.compareRuns(runs);
     const bundle = v.toMimeBundle();
     const fig = v.figure as unknown as { data: Trace[] };
     const reward = fig.data.filter((t) => t.xaxis === "x");
-    assert.deepEqual(reward.map((t) => t.name), ["grpo", "grpo-kl"]);
+    assert.deepEqual(
+      reward.map((t) => t.name),
+      ["grpo", "grpo-kl"],
+    );
     assert.deepEqual(reward[0].x, [0, 1, 2]);
-    assert.deepEqual(reward[0].y.map((y) => +y.toFixed(6)), [0.1, 0.2, 0.3]);
-    assert.deepEqual(reward[1].y.map((y) => +y.toFixed(6)), [0.2, 0.4, 0.6]);
+    assert.deepEqual(
+      reward[0].y.map((y) => +y.toFixed(6)),
+      [0.1, 0.2, 0.3],
+    );
+    assert.deepEqual(
+      reward[1].y.map((y) => +y.toFixed(6)),
+      [0.2, 0.4, 0.6],
+    );
     const kl = fig.data.filter((t) => t.xaxis === "x2");
     assert.deepEqual(kl[1].x, [0, 2], "the NaN logged at step 1 (null in the file) is a gap, not a point");
     assert.deepEqual(kl[1].y, [0, 0.02]);
     assert.match(bundle["text/plain"], /grpo-kl: reward\/mean=0\.6 update\/refKl=0\.02/);
     assert.match(bundle["text/plain"], /kl\.beta: 0 \| 0\.05/);
     // Plain arrays of rows still work, and mixing both kinds is fine.
-    const mixed = viz.compareRuns([runs[0], { name: "rows", steps: [{ step: 0, "reward/mean": 0.5 }] }], { metrics: ["reward/mean"] }).toMimeBundle();
+    const mixed = viz
+      .compareRuns([runs[0], { name: "rows", steps: [{ step: 0, "reward/mean": 0.5 }] }], { metrics: ["reward/mean"] })
+      .toMimeBundle();
     assert.match(mixed["text/plain"], /rows: reward\/mean=0\.5/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -46,6 +61,15 @@ test("compareRuns draws run logs read back with update.readRunLog (arquero steps
 });
 
 test("compareRuns names the run whose steps are neither rows nor a table", () => {
-  assert.throws(() => viz.compareRuns([{ name: "a", steps: [] }, { name: "b", steps: 3 as never }]),
-    (e: unknown) => e instanceof CellrlError && /runs\[1\]\.steps must be an array of metric rows or an arquero table/.test(e.message) && /update\.readRunLog/.test(e.message));
+  assert.throws(
+    () =>
+      viz.compareRuns([
+        { name: "a", steps: [] },
+        { name: "b", steps: 3 as never },
+      ]),
+    (e: unknown) =>
+      e instanceof CellrlError &&
+      /runs\[1\]\.steps must be an array of metric rows or an arquero table/.test(e.message) &&
+      /update\.readRunLog/.test(e.message),
+  );
 });

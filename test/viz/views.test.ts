@@ -6,7 +6,10 @@ import { CellrlError } from "../../lib/core/errors.js";
 
 test("tokenView draws one span per token, escapes HTML and makes whitespace visible", () => {
   const tokens = ["<b>", " x", "\n", "y&"];
-  const v = viz.tokenView({ tokens, values: { logp: [-0.1, -2, -0.5, -4], adv: [1, -1, 0, 0.5] }, mask: [0, 1, 1, 1] }, { color: "adv" });
+  const v = viz.tokenView(
+    { tokens, values: { logp: [-0.1, -2, -0.5, -4], adv: [1, -1, 0, 0.5] }, mask: [0, 1, 1, 1] },
+    { color: "adv" },
+  );
   const html = v.toMimeBundle()["text/html"] as string;
   assert.equal((html.match(/data-cellrl-tok="/g) ?? []).length, 4);
   assert.ok(html.includes("&lt;b&gt;") && !html.includes("<b>&lt;"), "token text escaped");
@@ -21,8 +24,14 @@ test("tokenView draws one span per token, escapes HTML and makes whitespace visi
 });
 
 test("tokenView rejects series that do not align with the tokens, naming the series", () => {
-  assert.throws(() => viz.tokenView({ tokens: ["a", "b"], values: { logp: [0] } }), (e: unknown) => e instanceof CellrlError && /values\.logp has 1 entries but there are 2 tokens/.test(e.message));
-  assert.throws(() => viz.tokenView({ tokens: ["a"], values: { logp: [0] } }, { color: "entropy" }), /not a series \(known: logp\)/);
+  assert.throws(
+    () => viz.tokenView({ tokens: ["a", "b"], values: { logp: [0] } }),
+    (e: unknown) => e instanceof CellrlError && /values\.logp has 1 entries but there are 2 tokens/.test(e.message),
+  );
+  assert.throws(
+    () => viz.tokenView({ tokens: ["a"], values: { logp: [0] } }, { color: "entropy" }),
+    /not a series \(known: logp\)/,
+  );
 });
 
 test("tokenView surprisal scale leaves certain tokens white and colours surprising ones", () => {
@@ -38,7 +47,12 @@ test("groupCard sorts by reward and flags a zero-std group and truncation", () =
   ]);
   const text = v.toMimeBundle()["text/plain"];
   assert.ok(text.indexOf("#1 reward=1") < text.indexOf("#0 reward=0"));
-  const flat = viz.groupCard("q", [{ response: "a", reward: 1 }, { response: "b", reward: 1 }]).toMimeBundle()["text/html"] as string;
+  const flat = viz
+    .groupCard("q", [
+      { response: "a", reward: 1 },
+      { response: "b", reward: 1 },
+    ])
+    .toMimeBundle()["text/html"] as string;
   assert.match(flat, /zero-std group/);
   assert.match(v.toMimeBundle()["text/html"] as string, /truncated/);
 });
@@ -55,7 +69,10 @@ test("samplesTable shows the first page statically and embeds every row for pagi
 });
 
 test("dashboard draws only panels whose metrics exist and lists alerts", () => {
-  const history = [{ step: 0, "reward/mean": 0.1, "reward/std": 0.05 }, { step: 1, "reward/mean": 0.4, "reward/std": 0.1, "update/gradNorm": 2 }];
+  const history = [
+    { step: 0, "reward/mean": 0.1, "reward/std": 0.05 },
+    { step: 1, "reward/mean": 0.4, "reward/std": 0.1, "update/gradNorm": 2 },
+  ];
   const b = viz.dashboard(history, { alerts: ["entropy collapsed at step 1"] }).toMimeBundle();
   const fig = b["application/vnd.plotly.v1+json"] as { data: { name?: string }[] };
   const names = fig.data.map((d) => d.name).filter(Boolean);
@@ -66,9 +83,26 @@ test("dashboard draws only panels whose metrics exist and lists alerts", () => {
 
 test("histogram, heatmap, lineChart and topkTable carry their numbers in text/plain", () => {
   assert.match(viz.histogram({ reward: [0, 1, 1, 1] }).toMimeBundle()["text/plain"], /reward: n=4 mean=0\.75/);
-  assert.match(viz.heatmap([[1, -1], [0, 0.5]]).toMimeBundle()["text/plain"], /2 x 2 matrix/);
-  assert.match(viz.lineChart([{ name: "acc", y: [0.2, 0.9] }]).toMimeBundle()["text/plain"], /acc: 2 points, first=0\.2 last=0\.9/);
-  const t = viz.topkTable([{ token: "a", logp: Math.log(0.7) }, { token: "b", logp: Math.log(0.2) }], { other: [{ token: "b", logp: Math.log(0.6) }], target: "b" });
+  assert.match(
+    viz
+      .heatmap([
+        [1, -1],
+        [0, 0.5],
+      ])
+      .toMimeBundle()["text/plain"],
+    /2 x 2 matrix/,
+  );
+  assert.match(
+    viz.lineChart([{ name: "acc", y: [0.2, 0.9] }]).toMimeBundle()["text/plain"],
+    /acc: 2 points, first=0\.2 last=0\.9/,
+  );
+  const t = viz.topkTable(
+    [
+      { token: "a", logp: Math.log(0.7) },
+      { token: "b", logp: Math.log(0.2) },
+    ],
+    { other: [{ token: "b", logp: Math.log(0.6) }], target: "b" },
+  );
   const html = t.toMimeBundle()["text/html"] as string;
   assert.match(html, /Δlogp/);
   assert.match(t.toMimeBundle()["text/plain"], /1\. a p=0\.7 \| b p=0\.6/);
@@ -80,17 +114,56 @@ test("compareRuns lists only differing config keys", () => {
     { name: "b", config: { lr: 1e-3, adv: { name: "rloo" }, seed: 0 }, steps: [] },
   ]);
   assert.deepEqual(diff, [{ key: "adv.name", values: ['"grpo"', '"rloo"'] }]);
-  const b = viz.compareRuns([{ name: "a", steps: [{ "reward/mean": 0.1 }] }, { name: "b", steps: [{ "reward/mean": 0.3 }] }]).toMimeBundle();
+  const b = viz
+    .compareRuns([
+      { name: "a", steps: [{ "reward/mean": 0.1 }] },
+      { name: "b", steps: [{ "reward/mean": 0.3 }] },
+    ])
+    .toMimeBundle();
   assert.match(b["text/plain"], /b: reward\/mean=0\.3/);
 });
 
 test("eval views compute pass@k, per-category accuracy and the letter confusion matrix", () => {
-  const b = viz.passAtKCurve([{ n: 4, c: 1 }, { n: 4, c: 0 }]).toMimeBundle();
+  const b = viz
+    .passAtKCurve([
+      { n: 4, c: 1 },
+      { n: 4, c: 0 },
+    ])
+    .toMimeBundle();
   assert.match(b["text/plain"], /pass@1=0\.125 pass@2=0\.25 pass@3=0\.375 pass@4=0\.5/);
-  assert.match(viz.accuracyBy([{ score: 1, s: "a" }, { score: 0, s: "a" }, { score: 1, s: "b" }], "s").toMimeBundle()["text/plain"], /a: 0\.5/);
+  assert.match(
+    viz
+      .accuracyBy(
+        [
+          { score: 1, s: "a" },
+          { score: 0, s: "a" },
+          { score: 1, s: "b" },
+        ],
+        "s",
+      )
+      .toMimeBundle()["text/plain"],
+    /a: 0\.5/,
+  );
   assert.throws(() => viz.accuracyBy([{ score: 1 }], "level"), /no "level" field/);
-  const conf = viz.letterConfusion([{ gold: "A", pred: "A" }, { gold: "B", pred: null }]).toMimeBundle();
+  const conf = viz
+    .letterConfusion([
+      { gold: "A", pred: "A" },
+      { gold: "B", pred: null },
+    ])
+    .toMimeBundle();
   const z = (conf["application/vnd.plotly.v1+json"] as { data: { z: number[][] }[] }).data[0].z;
-  assert.deepEqual(z, [[1, 0, 0], [0, 0, 1], [0, 0, 0]]);
-  assert.match(viz.lengthVsCorrectness([{ length: 10, correct: true }, { length: 30, correct: false }]).toMimeBundle()["text/plain"], /correct: n=1 mean length 10/);
+  assert.deepEqual(z, [
+    [1, 0, 0],
+    [0, 0, 1],
+    [0, 0, 0],
+  ]);
+  assert.match(
+    viz
+      .lengthVsCorrectness([
+        { length: 10, correct: true },
+        { length: 30, correct: false },
+      ])
+      .toMimeBundle()["text/plain"],
+    /correct: n=1 mean length 10/,
+  );
 });

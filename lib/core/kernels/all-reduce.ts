@@ -34,8 +34,10 @@ const CTRL = 16; // bytes of barrier state at the start of the buffer (count, ge
  * @example const h = createAllReduce(2, model.numParameters()); // post h to both workers
  */
 export function createAllReduce(world: number, capacity: number): AllReduceHandle {
-  if (!Number.isInteger(world) || world < 1) throw new Error(`core.createAllReduce: world must be an integer >= 1 (got ${world}).`);
-  if (!Number.isInteger(capacity) || capacity < 0) throw new Error(`core.createAllReduce: capacity must be an integer >= 0 (got ${capacity}).`);
+  if (!Number.isInteger(world) || world < 1)
+    throw new Error(`core.createAllReduce: world must be an integer >= 1 (got ${world}).`);
+  if (!Number.isInteger(capacity) || capacity < 0)
+    throw new Error(`core.createAllReduce: capacity must be an integer >= 0 (got ${capacity}).`);
   // world slots + 1 result, all float32.
   return { buffer: new SharedArrayBuffer(CTRL + (world + 1) * capacity * 4), world, capacity };
 }
@@ -55,7 +57,8 @@ function copyOut(t: tf.Tensor, dst: Float32Array, at: number): void {
  */
 export function joinAllReduce(handle: AllReduceHandle, rank: number): AllReduce {
   const { buffer, world, capacity } = handle;
-  if (!Number.isInteger(rank) || rank < 0 || rank >= world) throw new Error(`core.joinAllReduce: rank must be in [0, ${world}) (got ${rank}).`);
+  if (!Number.isInteger(rank) || rank < 0 || rank >= world)
+    throw new Error(`core.joinAllReduce: rank must be in [0, ${world}) (got ${rank}).`);
   const ctrl = new Int32Array(buffer, 0, 4);
   const slot = (r: number) => new Float32Array(buffer, CTRL + r * capacity * 4, capacity);
   const result = slot(world);
@@ -68,14 +71,20 @@ export function joinAllReduce(handle: AllReduceHandle, rank: number): AllReduce 
       Atomics.notify(ctrl, 1);
     } else {
       while (Atomics.load(ctrl, 1) === gen) {
-        if (Atomics.load(ctrl, 2)) throw new Error("core.allReduce: another worker failed; this group cannot continue. Start a new workerGroup.");
+        if (Atomics.load(ctrl, 2))
+          throw new Error(
+            "core.allReduce: another worker failed; this group cannot continue. Start a new workerGroup.",
+          );
         Atomics.wait(ctrl, 1, gen, 200);
       }
     }
   };
   const total = (ts: tf.Tensor[]) => {
     const n = ts.reduce((s, t) => s + t.size, 0);
-    if (n > capacity) throw new Error(`core.allReduce: ${n} floats exceed the group's capacity ${capacity}. Create the group with createAllReduce(world, ${n}).`);
+    if (n > capacity)
+      throw new Error(
+        `core.allReduce: ${n} floats exceed the group's capacity ${capacity}. Create the group with createAllReduce(world, ${n}).`,
+      );
     return n;
   };
   const unpack = (src: Float32Array, ts: tf.Tensor[]) => {

@@ -7,7 +7,16 @@
 // source, so the committed binaries can never silently drift from kernels.as (a rebuilt file that differs shows up
 // in `git status`). asc output is deterministic for a pinned assemblyscript version.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +39,9 @@ function sectionIds(bytes) {
   let p = 8;
   while (p < bytes.length) {
     const id = bytes[p++];
-    let size = 0, shift = 0, b;
+    let size = 0,
+      shift = 0,
+      b;
     do {
       b = bytes[p++];
       size |= (b & 0x7f) << shift;
@@ -49,12 +60,27 @@ if (existsSync(asc)) {
     writeFileSync(join(tmp, "matmul.ts"), readFileSync(src));
     for (const v of variants) {
       const out = join(tmp, v.file);
-      const args = [asc, join(tmp, "matmul.ts"), "-O3", "--runtime", "stub", "--importMemory", "--noExportMemory",
-        "--noAssert", "--initialMemory", "0", ...v.features.flatMap((f) => ["--enable", f]), "-o", out];
+      const args = [
+        asc,
+        join(tmp, "matmul.ts"),
+        "-O3",
+        "--runtime",
+        "stub",
+        "--importMemory",
+        "--noExportMemory",
+        "--noAssert",
+        "--initialMemory",
+        "0",
+        ...v.features.flatMap((f) => ["--enable", f]),
+        "-o",
+        out,
+      ];
       execFileSync(process.execPath, args, { stdio: "inherit" });
       const bytes = readFileSync(out);
       if (sectionIds(bytes).includes(11))
-        throw new Error(`build-wasm: ${v.file} has a data segment (it would overwrite the tfjs heap). Remove static data from kernels.as.`);
+        throw new Error(
+          `build-wasm: ${v.file} has a data segment (it would overwrite the tfjs heap). Remove static data from kernels.as.`,
+        );
       const dest = join(outDir, v.file);
       const same = existsSync(dest) && Buffer.compare(readFileSync(dest), bytes) === 0;
       if (!same) {

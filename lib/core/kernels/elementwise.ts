@@ -27,7 +27,11 @@ function sameShape(a: number[], b: number[]): boolean {
  * broadcast alike are merged, so same-shape, scalar, row-vector, column, middle-axis ([B, H, T] * [B, 1, T]) and
  * outer-product layouts all fit.
  */
-export function broadcastPlan(aShape: number[], bShape: number[], out: number[]): { dims: number[]; as: number[]; bs: number[] } | null {
+export function broadcastPlan(
+  aShape: number[],
+  bShape: number[],
+  out: number[],
+): { dims: number[]; as: number[]; bs: number[] } | null {
   const r = out.length;
   const pa = [...new Array(r - aShape.length).fill(1), ...aShape];
   const pb = [...new Array(r - bShape.length).fill(1), ...bShape];
@@ -68,7 +72,21 @@ export function binaryKernel(name: string, args: Args, stock: Stock): TensorInfo
     const n = size(a.shape);
     if (n === 0) return stock(args);
     const res = backend.makeOutput(a.shape.slice(), "float32");
-    kernelInstance(backend).exports.binary(op, heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res), 1, 1, n, 0, 0, 1, 0, 0, 1);
+    kernelInstance(backend).exports.binary(
+      op,
+      heapOffset(backend, a),
+      heapOffset(backend, b),
+      heapOffset(backend, res),
+      1,
+      1,
+      n,
+      0,
+      0,
+      1,
+      0,
+      0,
+      1,
+    );
     return res;
   }
   const out = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
@@ -77,7 +95,19 @@ export function binaryKernel(name: string, args: Args, stock: Stock): TensorInfo
   const res = backend.makeOutput(out, "float32");
   const { dims: d, as: sa, bs: sb } = plan;
   kernelInstance(backend).exports.binary(
-    op, heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res), d[0], d[1], d[2], sa[0], sa[1], sa[2], sb[0], sb[1], sb[2],
+    op,
+    heapOffset(backend, a),
+    heapOffset(backend, b),
+    heapOffset(backend, res),
+    d[0],
+    d[1],
+    d[2],
+    sa[0],
+    sa[1],
+    sa[2],
+    sb[0],
+    sb[1],
+    sb[2],
   );
   return res;
 }
@@ -101,7 +131,9 @@ export function reduceKernel(name: string, args: Args, stock: Stock): TensorInfo
   const r = x.shape.length;
   if (r === 0 || size(x.shape) === 0) return stock(args);
   const axes = tf.util.parseAxisParam(attrs.axis ?? [], x.shape).sort((p, q) => p - q);
-  const outShape = attrs.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const outShape = attrs.keepDims
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
   const k = axes.length;
   const trailing = k > 0 && axes.every((a, i) => a === r - k + i);
   const leading = k > 0 && axes.every((a, i) => a === i);
@@ -110,13 +142,25 @@ export function reduceKernel(name: string, args: Args, stock: Stock): TensorInfo
   if (trailing) {
     const cols = size(x.shape.slice(r - k));
     const res = backend.makeOutput(outShape, "float32");
-    mod.rowSum(heapOffset(backend, x), heapOffset(backend, res), size(x.shape) / cols, cols, name === "Mean" ? 1 / cols : 1);
+    mod.rowSum(
+      heapOffset(backend, x),
+      heapOffset(backend, res),
+      size(x.shape) / cols,
+      cols,
+      name === "Mean" ? 1 / cols : 1,
+    );
     return res;
   }
   if (leading) {
     const rows = size(x.shape.slice(0, k));
     const res = backend.makeOutput(outShape, "float32");
-    mod.colSum(heapOffset(backend, x), heapOffset(backend, res), rows, size(x.shape) / rows, name === "Mean" ? 1 / rows : 1);
+    mod.colSum(
+      heapOffset(backend, x),
+      heapOffset(backend, res),
+      rows,
+      size(x.shape) / rows,
+      name === "Mean" ? 1 / rows : 1,
+    );
     return res;
   }
   return stock(args);

@@ -4,10 +4,23 @@
 import { onBackendReady } from "../backend.js";
 import { installFastKernels, uninstallFastKernels } from "./install.js";
 
-export { installFastKernels, uninstallFastKernels, fastKernelState, type FastKernelState, type InstallFastKernelsOptions } from "./install.js";
+export {
+  installFastKernels,
+  uninstallFastKernels,
+  fastKernelState,
+  type FastKernelState,
+  type InstallFastKernelsOptions,
+} from "./install.js";
 export { defaults as matmulDefaults, type MatmulBlocking } from "./matmul.js";
 export { createAllReduce, joinAllReduce, type AllReduce, type AllReduceHandle } from "./all-reduce.js";
-export { workerGroup, threadCpuSeconds, defaults as workerGroupDefaults, type WorkerGroup, type WorkerGroupOptions, type WorkerContext } from "./worker-group.js";
+export {
+  workerGroup,
+  threadCpuSeconds,
+  defaults as workerGroupDefaults,
+  type WorkerGroup,
+  type WorkerGroupOptions,
+  type WorkerContext,
+} from "./worker-group.js";
 
 onBackendReady(
   (backendName) => (backendName === "wasm" ? installFastKernels() : []),

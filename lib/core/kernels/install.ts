@@ -24,7 +24,20 @@ export interface InstallFastKernelsOptions {
 }
 
 // Softmax, Sigmoid and Max stay on tfjs-wasm's XNNPACK kernels: measured faster than SIMD versions of them here.
-const ALL = ["BatchMatMul", "_FusedMatMul", "Identity", "Slice", "Transpose", "Add", "Sub", "Multiply", "RealDiv", "Exp", "Sum", "Mean"];
+const ALL = [
+  "BatchMatMul",
+  "_FusedMatMul",
+  "Identity",
+  "Slice",
+  "Transpose",
+  "Add",
+  "Sub",
+  "Multiply",
+  "RealDiv",
+  "Exp",
+  "Sum",
+  "Mean",
+];
 const stock = new Map<string, tf.KernelConfig>();
 let state: FastKernelState = { kernels: [], build: null };
 
@@ -33,14 +46,25 @@ type AnyArgs = Parameters<typeof binaryKernel>[1];
 function config(name: string, stockFunc: tf.KernelFunc): tf.KernelConfig {
   const stock = stockFunc as unknown as (args: AnyArgs) => tf.TensorInfo;
   const impl: (args: AnyArgs) => tf.TensorInfo =
-    name === "BatchMatMul" ? (a) => batchMatMulKernel(a as Parameters<typeof batchMatMulKernel>[0])
-    : name === "_FusedMatMul" ? (a) => fusedMatMulKernel(a as Parameters<typeof fusedMatMulKernel>[0])
-    : name === "Identity" ? (a) => identityKernel(a as unknown as Parameters<typeof identityKernel>[0])
-    : name === "Slice" ? (a) => sliceKernel(a as Parameters<typeof sliceKernel>[0], stockFunc)
-    : name === "Transpose" ? (a) => transposeKernel(a as unknown as Parameters<typeof transposeKernel>[0], stock as unknown as Parameters<typeof transposeKernel>[1])
-    : name === "Exp" ? (a) => expKernel(a, stock)
-    : name === "Sum" || name === "Mean" ? (a) => reduceKernel(name, a, stock)
-    : (a) => binaryKernel(name, a, stock);
+    name === "BatchMatMul"
+      ? (a) => batchMatMulKernel(a as Parameters<typeof batchMatMulKernel>[0])
+      : name === "_FusedMatMul"
+        ? (a) => fusedMatMulKernel(a as Parameters<typeof fusedMatMulKernel>[0])
+        : name === "Identity"
+          ? (a) => identityKernel(a as unknown as Parameters<typeof identityKernel>[0])
+          : name === "Slice"
+            ? (a) => sliceKernel(a as Parameters<typeof sliceKernel>[0], stockFunc)
+            : name === "Transpose"
+              ? (a) =>
+                  transposeKernel(
+                    a as unknown as Parameters<typeof transposeKernel>[0],
+                    stock as unknown as Parameters<typeof transposeKernel>[1],
+                  )
+              : name === "Exp"
+                ? (a) => expKernel(a, stock)
+                : name === "Sum" || name === "Mean"
+                  ? (a) => reduceKernel(name, a, stock)
+                  : (a) => binaryKernel(name, a, stock);
   return { kernelName: name, backendName: "wasm", kernelFunc: impl as unknown as tf.KernelFunc };
 }
 
@@ -53,7 +77,10 @@ function config(name: string, stockFunc: tf.KernelFunc): tf.KernelConfig {
 export function installFastKernels(options: InstallFastKernelsOptions = {}): string[] {
   const { build = "fma", kernels = ALL } = options;
   const unknown = kernels.filter((k) => !ALL.includes(k));
-  if (unknown.length) throw new Error(`core.installFastKernels: unknown kernel ${JSON.stringify(unknown[0])} (known: ${ALL.join(", ")}).`);
+  if (unknown.length)
+    throw new Error(
+      `core.installFastKernels: unknown kernel ${JSON.stringify(unknown[0])} (known: ${ALL.join(", ")}).`,
+    );
   const be = tf.findBackend("wasm") as unknown as WasmBackendInternals | null;
   if (!be) return ["fast kernels off: the wasm backend is not initialised"];
   uninstallFastKernels();
@@ -65,7 +92,10 @@ export function installFastKernels(options: InstallFastKernelsOptions = {}): str
     kernelInstance(be, chosen);
   } catch (e) {
     const why = (e as Error).message;
-    warn("core/fastKernels", `core.useBackend: cellrl's fast wasm kernels could not load (${why}); using the stock tfjs kernels (about 10x slower training).`);
+    warn(
+      "core/fastKernels",
+      `core.useBackend: cellrl's fast wasm kernels could not load (${why}); using the stock tfjs kernels (about 10x slower training).`,
+    );
     return [`fast kernels off: ${why}`];
   }
   for (const name of kernels) {
@@ -76,7 +106,9 @@ export function installFastKernels(options: InstallFastKernelsOptions = {}): str
     tf.registerKernel(config(name, orig.kernelFunc));
   }
   state = { kernels: [...stock.keys()], build: chosen };
-  return [`fast kernels: ${state.kernels.join(", ")} (matmul build ${chosen}${chosen === "simd" && build === "fma" ? ": no relaxed SIMD in this V8" : ""})`];
+  return [
+    `fast kernels: ${state.kernels.join(", ")} (matmul build ${chosen}${chosen === "simd" && build === "fma" ? ": no relaxed SIMD in this V8" : ""})`,
+  ];
 }
 
 /**

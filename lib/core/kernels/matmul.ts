@@ -25,12 +25,21 @@ function prod(dims: number[]): number {
  * out = op(a) @ op(b) on the wasm heap with cellrl's SIMD kernel; any rank >= 2, transposes, broadcast batch dims.
  * @example matmulInto(backend, a, b, false, true) // TensorInfo [..., M, N]
  */
-export function matmulInto(backend: WasmBackendInternals, a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean): TensorInfo {
+export function matmulInto(
+  backend: WasmBackendInternals,
+  a: TensorInfo,
+  b: TensorInfo,
+  transA: boolean,
+  transB: boolean,
+): TensorInfo {
   if (a.dtype !== "float32" || b.dtype !== "float32")
-    throw new Error(`core.kernels.matMul: only float32 is supported (got ${a.dtype} @ ${b.dtype}). Cast with .toFloat().`);
+    throw new Error(
+      `core.kernels.matMul: only float32 is supported (got ${a.dtype} @ ${b.dtype}). Cast with .toFloat().`,
+    );
   const ra = a.shape.length;
   const rb = b.shape.length;
-  if (ra < 2 || rb < 2) throw new Error(`core.kernels.matMul: both inputs need rank >= 2 (got [${a.shape}] and [${b.shape}]).`);
+  if (ra < 2 || rb < 2)
+    throw new Error(`core.kernels.matMul: both inputs need rank >= 2 (got [${a.shape}] and [${b.shape}]).`);
   const M = transA ? a.shape[ra - 1] : a.shape[ra - 2];
   const K = transA ? a.shape[ra - 2] : a.shape[ra - 1];
   const Kb = transB ? b.shape[rb - 1] : b.shape[rb - 2];
@@ -81,7 +90,22 @@ export function matmulInto(backend: WasmBackendInternals, a: TensorInfo, b: Tens
         ia = ia * oa[d] + (oa[d] === 1 ? 0 : idx[d]);
         ib = ib * ob[d] + (ob[d] === 1 ? 0 : idx[d]);
       }
-      inst.exports.bmm(pa + ia * sizeA * 4, pb + ib * sizeB * 4, pc + t * M * N * 4, 1, M, N, K, ta, tb, 0, 0, scr, kc, nc);
+      inst.exports.bmm(
+        pa + ia * sizeA * 4,
+        pb + ib * sizeB * 4,
+        pc + t * M * N * 4,
+        1,
+        M,
+        N,
+        K,
+        ta,
+        tb,
+        0,
+        0,
+        scr,
+        kc,
+        nc,
+      );
       for (let d = outer.length - 1; d >= 0; d--) {
         if (++idx[d] < outer[d]) break;
         idx[d] = 0;
@@ -92,7 +116,11 @@ export function matmulInto(backend: WasmBackendInternals, a: TensorInfo, b: Tens
 }
 
 /** BatchMatMul kernel for the wasm backend (all shapes on the SIMD kernel). */
-export function batchMatMulKernel(args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: unknown; attrs: NamedAttrMap }): TensorInfo {
+export function batchMatMulKernel(args: {
+  inputs: { a: TensorInfo; b: TensorInfo };
+  backend: unknown;
+  attrs: NamedAttrMap;
+}): TensorInfo {
   const { a, b } = args.inputs;
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
   return matmulInto(args.backend as WasmBackendInternals, a, b, !!transposeA, !!transposeB);
@@ -107,7 +135,12 @@ const ACTIVATION_KERNEL: Record<string, string> = {
   prelu: "Prelu",
 };
 
-function runWasmKernel(name: string, inputs: Record<string, TensorInfo>, backend: unknown, attrs: NamedAttrMap = {}): TensorInfo {
+function runWasmKernel(
+  name: string,
+  inputs: Record<string, TensorInfo>,
+  backend: unknown,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
   const k = tf.getKernel(name, "wasm");
   if (!k) throw new Error(`core.kernels: the wasm backend has no ${name} kernel.`);
   return k.kernelFunc({ inputs, backend: backend as tf.KernelBackend, attrs }) as TensorInfo;
@@ -138,7 +171,9 @@ export function fusedMatMulKernel(args: {
     const kname = ACTIVATION_KERNEL[act];
     if (!kname) {
       backend.disposeData(out.dataId);
-      throw new Error(`core.kernels.fusedMatMul: unknown activation ${JSON.stringify(act)} (known: linear, ${Object.keys(ACTIVATION_KERNEL).join(", ")}).`);
+      throw new Error(
+        `core.kernels.fusedMatMul: unknown activation ${JSON.stringify(act)} (known: linear, ${Object.keys(ACTIVATION_KERNEL).join(", ")}).`,
+      );
     }
     if (act === "prelu") swap(runWasmKernel(kname, { x: out, alpha: preluActivationWeights! }, backend));
     else if (act === "leakyrelu") swap(runWasmKernel(kname, { x: out }, backend, { alpha: leakyreluAlpha ?? 0.2 }));

@@ -9,7 +9,10 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
  * The stock kernel first reads the whole input out of the heap (a full copy) even for a contiguous slice.
  * @example tf.slice(x, [0, 0], [2, -1]) // no full-input copy on the wasm backend
  */
-export function sliceKernel(args: { inputs: { x: TensorInfo }; backend: unknown; attrs: NamedAttrMap }, stock: tf.KernelFunc): TensorInfo {
+export function sliceKernel(
+  args: { inputs: { x: TensorInfo }; backend: unknown; attrs: NamedAttrMap },
+  stock: tf.KernelFunc,
+): TensorInfo {
   const { x } = args.inputs;
   const bpe = BYTES[x.dtype];
   if (bpe === undefined) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo; // strings live outside the heap

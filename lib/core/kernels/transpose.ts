@@ -12,7 +12,8 @@ export function transposeKernel(args: Args, stock: (args: Args) => TensorInfo): 
   const { x } = args.inputs;
   const perm = (args.attrs as { perm: number[] }).perm;
   const r = x.shape.length;
-  if (r < 2 || r > 4 || perm[r - 1] !== r - 1 || x.dtype === "string" || x.dtype === "bool" || x.shape[r - 1] < 4) return stock(args);
+  if (r < 2 || r > 4 || perm[r - 1] !== r - 1 || x.dtype === "string" || x.dtype === "bool" || x.shape[r - 1] < 4)
+    return stock(args);
   const backend = args.backend as WasmBackendInternals;
   const outShape = perm.map((p) => x.shape[p]);
   const res = backend.makeOutput(outShape, x.dtype);
@@ -28,7 +29,15 @@ export function transposeKernel(args: Args, stock: (args: Args) => TensorInfo): 
     strides.unshift(0);
   }
   kernelInstance(backend).exports.transposeRuns(
-    heapOffset(backend, x), heapOffset(backend, res), dims[0], dims[1], dims[2], strides[0], strides[1], strides[2], run,
+    heapOffset(backend, x),
+    heapOffset(backend, res),
+    dims[0],
+    dims[1],
+    dims[2],
+    strides[0],
+    strides[1],
+    strides[2],
+    run,
   );
   return res;
 }

@@ -9,13 +9,15 @@ export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 type WasmModule = object;
-const WA = (globalThis as unknown as {
-  WebAssembly: {
-    Module: new (bytes: Uint8Array) => WasmModule;
-    Instance: new (mod: WasmModule, imports: object) => { exports: object };
-    validate(bytes: Uint8Array): boolean;
-  };
-}).WebAssembly;
+const WA = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Module: new (bytes: Uint8Array) => WasmModule;
+      Instance: new (mod: WasmModule, imports: object) => { exports: object };
+      validate(bytes: Uint8Array): boolean;
+    };
+  }
+).WebAssembly;
 
 /**
  * The internal fields of tfjs-backend-wasm 4.22 that the fast kernels use (the version is pinned in package.json
@@ -36,17 +38,50 @@ export interface WasmBackendInternals {
 /** The exports of kernels.as (see that file for the argument meanings). */
 export interface KernelModule {
   bmm(
-    a: number, b: number, c: number, batch: number, M: number, N: number, K: number, transA: number, transB: number,
-    strideA: number, strideB: number, scratch: number, kcMax: number, ncMax: number,
+    a: number,
+    b: number,
+    c: number,
+    batch: number,
+    M: number,
+    N: number,
+    K: number,
+    transA: number,
+    transB: number,
+    strideA: number,
+    strideB: number,
+    scratch: number,
+    kcMax: number,
+    ncMax: number,
   ): void;
   binary(
-    op: number, x: number, y: number, out: number, d0: number, d1: number, d2: number,
-    xs0: number, xs1: number, xs2: number, ys0: number, ys1: number, ys2: number,
+    op: number,
+    x: number,
+    y: number,
+    out: number,
+    d0: number,
+    d1: number,
+    d2: number,
+    xs0: number,
+    xs1: number,
+    xs2: number,
+    ys0: number,
+    ys1: number,
+    ys2: number,
   ): void;
   expf(x: number, out: number, n: number): void;
   rowSum(x: number, out: number, rows: number, cols: number, scale: number): void;
   colSum(x: number, out: number, rows: number, cols: number, scale: number): void;
-  transposeRuns(x: number, out: number, d0: number, d1: number, d2: number, s0: number, s1: number, s2: number, run: number): void;
+  transposeRuns(
+    x: number,
+    out: number,
+    d0: number,
+    d1: number,
+    d2: number,
+    s0: number,
+    s1: number,
+    s2: number,
+    run: number,
+  ): void;
 }
 
 /** The compiled kernel module, which build it is, and where its scratch buffer lives in the tfjs heap. */
@@ -70,7 +105,10 @@ export function heapOffset(backend: WasmBackendInternals, t: TensorInfo): number
 
 /** Find a kernel binary next to this file: lib/core/kernels/wasm (tsx) or dist/core/kernels/wasm (compiled). */
 export function wasmPath(file: string): string {
-  const candidates = [join(__dirname, "wasm", file), join(__dirname, "..", "..", "..", "lib", "core", "kernels", "wasm", file)];
+  const candidates = [
+    join(__dirname, "wasm", file),
+    join(__dirname, "..", "..", "..", "lib", "core", "kernels", "wasm", file),
+  ];
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new Error(`${file} not found (looked in ${candidates.join(", ")}); run \`npm run build:kernels\``);
   return found;

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   port.on("message", async (msg: { id: number; fn: string; arg: unknown }) => {
     try {
       const f = mod[msg.fn];
-      if (typeof f !== "function") throw new Error(`core.workerGroup: ${init.module} exports no function ${JSON.stringify(msg.fn)}.`);
+      if (typeof f !== "function")
+        throw new Error(`core.workerGroup: ${init.module} exports no function ${JSON.stringify(msg.fn)}.`);
       port.postMessage({ id: msg.id, result: await f(msg.arg, ctx) });
     } catch (e) {
       ctx.allReduce?.abort(); // the other workers may be waiting for this one in a barrier

@@ -53,7 +53,8 @@ function startWorker(workerData: object): Worker {
  */
 export async function workerGroup(module: string, options: WorkerGroupOptions = {}): Promise<WorkerGroup> {
   const { workers, reduceFloats, fastKernels } = { ...defaults, ...options };
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`core.workerGroup: workers must be an integer >= 1 (got ${workers}).`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(`core.workerGroup: workers must be an integer >= 1 (got ${workers}).`);
   const handle = reduceFloats > 0 ? createAllReduce(workers, reduceFloats) : null;
   const threads: Worker[] = [];
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -63,7 +64,10 @@ export async function workerGroup(module: string, options: WorkerGroupOptions = 
     threads.push(w);
     return new Promise<void>((resolve, reject) => {
       w.on("message", (m: { ready?: boolean; id?: number; result?: unknown; error?: string }) => {
-        if (m.ready !== undefined) return m.ready ? resolve() : reject(new Error(`core.workerGroup: worker ${rank} failed to start: ${m.error}`));
+        if (m.ready !== undefined)
+          return m.ready
+            ? resolve()
+            : reject(new Error(`core.workerGroup: worker ${rank} failed to start: ${m.error}`));
         const p = pending.get(m.id!);
         if (!p) return;
         pending.delete(m.id!);
@@ -93,7 +97,8 @@ export async function workerGroup(module: string, options: WorkerGroupOptions = 
     size: workers,
     all: <T>(fn: string, arg?: unknown) => Promise.all(threads.map((_, r) => call(r, fn, arg))) as Promise<T[]>,
     each: <T>(fn: string, args: unknown[]) => {
-      if (args.length !== workers) throw new Error(`core.workerGroup.each: got ${args.length} arguments for ${workers} workers.`);
+      if (args.length !== workers)
+        throw new Error(`core.workerGroup.each: got ${args.length} arguments for ${workers} workers.`);
       return Promise.all(threads.map((_, r) => call(r, fn, args[r]))) as Promise<T[]>;
     },
     close: async () => {

@@ -200,6 +200,22 @@ class Parser {
         };
       this.i = save;
     }
+    // "4 4/9" (plain text): a whole number and then a proper fraction of integers is a mixed number (40/9); "11 7/6" or
+    // "4 4/0" is no number anyone writes, so it is not read at all (never 11·7/6 nor 4·4/0).
+    const n1 = this.peek(1),
+      n3 = this.peek(3);
+    const int = (x: Token | undefined) => x !== undefined && x.k === "num" && !x.v.includes(".");
+    if (int(t) && int(n1) && this.isOp("/", 2) && int(n3) && !this.isOp("^", 4) && !int(this.peek(4))) {
+      if (BigInt(n1!.v) >= BigInt(n3!.v)) throw new MathSyntaxError("improper mixed number");
+      this.i += 4;
+      return {
+        t: "add",
+        args: [
+          { t: "num", v: t!.v },
+          { t: "div", a: { t: "num", v: n1!.v }, b: { t: "num", v: n3!.v } },
+        ],
+      };
+    }
     return this.primary();
   }
 

@@ -13,8 +13,13 @@ export interface GroupStats {
  * @example const g = groupStats(rewards, groups, 2, true); g.mean[0]
  */
 export function groupStats(x: ArrayLike<number>, groups: Int32Array, nGroups: number, unbiased: boolean): GroupStats {
-  const mean = new Float64Array(nGroups), m2 = new Float64Array(nGroups), count = new Int32Array(nGroups);
-  for (let i = 0; i < x.length; i++) { mean[groups[i]] += x[i]; count[groups[i]]++; }
+  const mean = new Float64Array(nGroups),
+    m2 = new Float64Array(nGroups),
+    count = new Int32Array(nGroups);
+  for (let i = 0; i < x.length; i++) {
+    mean[groups[i]] += x[i];
+    count[groups[i]]++;
+  }
   for (let g = 0; g < nGroups; g++) if (count[g] > 0) mean[g] /= count[g];
   for (let i = 0; i < x.length; i++) m2[groups[i]] += (x[i] - mean[groups[i]]) ** 2;
   const std = new Float64Array(nGroups);
@@ -29,9 +34,18 @@ export function groupStats(x: ArrayLike<number>, groups: Int32Array, nGroups: nu
  * Weighted mean and standard deviation of the whole batch (weights = token counts when whitening over tokens).
  * @example batchStats([1, 0], true, [3, 1]) // {mean: 0.75, std: 0.5}
  */
-export function batchStats(x: ArrayLike<number>, unbiased: boolean, weights?: ArrayLike<number>): { mean: number; std: number } {
-  let s = 0, n = 0;
-  for (let i = 0; i < x.length; i++) { const w = weights ? weights[i] : 1; s += w * x[i]; n += w; }
+export function batchStats(
+  x: ArrayLike<number>,
+  unbiased: boolean,
+  weights?: ArrayLike<number>,
+): { mean: number; std: number } {
+  let s = 0,
+    n = 0;
+  for (let i = 0; i < x.length; i++) {
+    const w = weights ? weights[i] : 1;
+    s += w * x[i];
+    n += w;
+  }
   const mean = n > 0 ? s / n : 0;
   let v = 0;
   for (let i = 0; i < x.length; i++) v += (weights ? weights[i] : 1) * (x[i] - mean) ** 2;

@@ -32,12 +32,21 @@ export function reinforcePp({ rewards, lengths }: AdvantageInputs, options: Rein
  * REINFORCE++ with a group baseline: A_i = whiten_batch(R_i − mean(R_g)).
  * @example update.advantage("reinforce-pp-baseline", {rewards: r, groups: ro.group})
  */
-export function reinforcePpBaseline({ rewards, groups, lengths }: AdvantageInputs, options: ReinforcePpOptions = {}): Float32Array {
+export function reinforcePpBaseline(
+  { rewards, groups, lengths }: AdvantageInputs,
+  options: ReinforcePpOptions = {},
+): Float32Array {
   const g = groupStats(rewards, groups, countGroups(groups), false);
   const centred = new Float64Array(rewards.length);
   for (let i = 0; i < rewards.length; i++) centred[i] = rewards[i] - g.mean[groups[i]];
   return whiten(centred, options.eps ?? reinforcePpDefaults.eps, lengths);
 }
 
-advantages.add("reinforce-pp", reinforcePp, { paper: "arXiv:2501.03262", summary: "whiten(R) over the batch's tokens" });
-advantages.add("reinforce-pp-baseline", reinforcePpBaseline, { paper: "arXiv:2501.03262", summary: "whiten(R − group mean) over the batch" });
+advantages.add("reinforce-pp", reinforcePp, {
+  paper: "arXiv:2501.03262",
+  summary: "whiten(R) over the batch's tokens",
+});
+advantages.add("reinforce-pp-baseline", reinforcePpBaseline, {
+  paper: "arXiv:2501.03262",
+  summary: "whiten(R − group mean) over the batch",
+});

@@ -39,24 +39,59 @@ export interface FlowrlLossOptions {
   cap?: number;
 }
 /** Defaults of flowrlLoss (the recipe's) (print them in a cell). */
-export const flowrlDefaults = { beta: 15, weight: "cap" as "raw" | "clip" | "cap", clip: [0.2, 0.28] as [number, number], cap: 10 };
+export const flowrlDefaults = {
+  beta: 15,
+  weight: "cap" as "raw" | "clip" | "cap",
+  clip: [0.2, 0.28] as [number, number],
+  cap: 10,
+};
 
 /**
  * FlowRL loss: importance-weighted squared trajectory-balance residual with length normalisation.
  * @returns {loss: Scalar, metrics: {"update/flowLoss", "update/logZMean", "update/tbResidualMean", "update/isWeightMean", ...}}
  * @example const {loss} = update.flowrlLoss({logp, oldLogp, refLogp, mask, logZ, reward: update.advantage("grpo", {rewards, groups})})
  */
-export function flowrlLoss(inputs: FlowrlLossInputs, options: FlowrlLossOptions = {}): { loss: tf.Scalar; metrics: Record<string, number> } {
+export function flowrlLoss(
+  inputs: FlowrlLossInputs,
+  options: FlowrlLossOptions = {},
+): { loss: tf.Scalar; metrics: Record<string, number> } {
   const { beta, weight, clip, cap } = { ...flowrlDefaults, ...options };
   const F = "update.flowrlLoss";
-  if (!Number.isFinite(beta)) fail("invalid_option", `${F}: options.beta must be a finite number (got ${describe(beta)}). FlowRL uses 15.`, { path: ["options", "beta"] }, flowrlLoss);
+  if (!Number.isFinite(beta))
+    fail(
+      "invalid_option",
+      `${F}: options.beta must be a finite number (got ${describe(beta)}). FlowRL uses 15.`,
+      { path: ["options", "beta"] },
+      flowrlLoss,
+    );
   if (!["raw", "clip", "cap"].includes(weight))
-    fail("invalid_option", `${F}: options.weight is ${describe(weight)} (expected "raw", "clip" or "cap").`, { path: ["options", "weight"] }, flowrlLoss);
+    fail(
+      "invalid_option",
+      `${F}: options.weight is ${describe(weight)} (expected "raw", "clip" or "cap").`,
+      { path: ["options", "weight"] },
+      flowrlLoss,
+    );
   if (!Array.isArray(clip) || !(clip[0] >= 0 && clip[0] < 1 && clip[1] >= 0))
-    fail("invalid_option", `${F}: options.clip is ${describe(clip)} (expected [ε_low, ε_high], e.g. [0.2, 0.28]).`, { path: ["options", "clip"] }, flowrlLoss);
-  if (!(cap > 0)) fail("invalid_option", `${F}: options.cap must be > 0 (got ${describe(cap)}).`, { path: ["options", "cap"] }, flowrlLoss);
+    fail(
+      "invalid_option",
+      `${F}: options.clip is ${describe(clip)} (expected [ε_low, ε_high], e.g. [0.2, 0.28]).`,
+      { path: ["options", "clip"] },
+      flowrlLoss,
+    );
+  if (!(cap > 0))
+    fail(
+      "invalid_option",
+      `${F}: options.cap must be > 0 (got ${describe(cap)}).`,
+      { path: ["options", "cap"] },
+      flowrlLoss,
+    );
   if (!(inputs?.logp instanceof tf.Tensor) || !(inputs?.logZ instanceof tf.Tensor))
-    fail("invalid_input", `${F}: inputs.logp [B, T] and inputs.logZ [B] must be tensors computed under the tape (got ${describe(inputs?.logp)}, ${describe(inputs?.logZ)}).`, {}, flowrlLoss);
+    fail(
+      "invalid_input",
+      `${F}: inputs.logp [B, T] and inputs.logZ [B] must be tensors computed under the tape (got ${describe(inputs?.logp)}, ${describe(inputs?.logZ)}).`,
+      {},
+      flowrlLoss,
+    );
   const metrics: Record<string, number> = {};
   const loss = tf.tidy(() => {
     const logp = asTensor(inputs.logp, 2, F, "inputs.logp") as tf.Tensor2D;
@@ -68,20 +103,39 @@ export function flowrlLoss(inputs: FlowrlLossInputs, options: FlowrlLossOptions 
     const oldLogp = inputs.oldLogp === undefined ? detach(logp) : asTensor(inputs.oldLogp, 2, F, "inputs.oldLogp");
     checkShape(oldLogp, [B, T], F, "inputs.oldLogp", "inputs.logp");
     const logZ = inputs.logZ.reshape([-1]);
-    if (logZ.shape[0] !== B) fail("shape_mismatch", `${F}: inputs.logZ has ${logZ.shape[0]} values but inputs.logp has ${B} rows (expected [B]).`, { path: ["inputs", "logZ"] }, flowrlLoss);
+    if (logZ.shape[0] !== B)
+      fail(
+        "shape_mismatch",
+        `${F}: inputs.logZ has ${logZ.shape[0]} values but inputs.logp has ${B} rows (expected [B]).`,
+        { path: ["inputs", "logZ"] },
+        flowrlLoss,
+      );
     const r = inputs.reward instanceof tf.Tensor ? hostData(inputs.reward) : Float32Array.from(inputs.reward ?? []);
-    if (r.length !== B) fail("shape_mismatch", `${F}: inputs.reward has ${r.length} values but inputs.logp has ${B} rows (expected one r̂ per sequence).`, { path: ["inputs", "reward"] }, flowrlLoss);
+    if (r.length !== B)
+      fail(
+        "shape_mismatch",
+        `${F}: inputs.reward has ${r.length} values but inputs.logp has ${B} rows (expected one r̂ per sequence).`,
+        { path: ["inputs", "reward"] },
+        flowrlLoss,
+      );
     const diff = logp.sub(oldLogp);
     if (weight === "clip") {
       // CISPO-style token mask, built from data (ratios and rewards), never inside the tape.
-      const d = hostData(diff), m = hostData(mask), keep = new Float32Array(B * T);
-      let dropped = 0, total = 0;
+      const d = hostData(diff),
+        m = hostData(mask),
+        keep = new Float32Array(B * T);
+      let dropped = 0,
+        total = 0;
       for (let i = 0; i < B; i++)
         for (let t = 0; t < T; t++) {
-          const k = i * T + t, rho = Math.exp(d[k]);
+          const k = i * T + t,
+            rho = Math.exp(d[k]);
           const drop = (r[i] > 0 && rho > 1 + clip[1]) || (r[i] < 0 && rho < 1 - clip[0]);
           keep[k] = drop ? 0 : m[k];
-          if (m[k] > 0) { total++; if (drop) dropped++; }
+          if (m[k] > 0) {
+            total++;
+            if (drop) dropped++;
+          }
         }
       mask = tf.tensor2d(keep, [B, T]);
       metrics["update/isMaskedFrac"] = dropped / Math.max(total, 1);
@@ -96,7 +150,8 @@ export function flowrlLoss(inputs: FlowrlLossInputs, options: FlowrlLossOptions 
     if (weight === "clip") w = tf.clipByValue(w, 1 - clip[0], 1 + clip[1]);
     if (weight === "cap") w = tf.minimum(w, cap);
     const l = w.mul(delta.square()).mean() as tf.Scalar;
-    const wd = hostData(w), dd = hostData(delta);
+    const wd = hostData(w),
+      dd = hostData(delta);
     metrics["update/flowLoss"] = l.dataSync()[0];
     metrics["update/logZMean"] = hostData(logZ).reduce((s, x) => s + x, 0) / B;
     metrics["update/tbResidualMean"] = dd.reduce((s, x) => s + x, 0) / B;

@@ -72,11 +72,28 @@ function promptMask(attn: number[][], P: number): number[][] {
 export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOptions = {}): Promise<StepResult> {
   const { policy, opt, head, ref, prompts, reward, columns, step = 0, history } = inputs ?? ({} as FlowrlStepInputs);
   const model = modelOf(policy, "update.flowrlStep");
-  if (!head || typeof head.apply !== "function") fail("invalid_input", `update.flowrlStep: inputs.head must be a log Z head (got ${describe(head)}). Create it with update.createLogZHead(policy.model.config.hidden_size).`, { path: ["inputs", "head"] }, flowrlStep);
-  if (!ref || typeof ref.forward !== "function") fail("invalid_input", `update.flowrlStep: inputs.ref must be the frozen reference model (got ${describe(ref)}). Pass ref: policy.model.clone().`, { path: ["inputs", "ref"] }, flowrlStep);
+  if (!head || typeof head.apply !== "function")
+    fail(
+      "invalid_input",
+      `update.flowrlStep: inputs.head must be a log Z head (got ${describe(head)}). Create it with update.createLogZHead(policy.model.config.hidden_size).`,
+      { path: ["inputs", "head"] },
+      flowrlStep,
+    );
+  if (!ref || typeof ref.forward !== "function")
+    fail(
+      "invalid_input",
+      `update.flowrlStep: inputs.ref must be the frozen reference model (got ${describe(ref)}). Pass ref: policy.model.clone().`,
+      { path: ["inputs", "ref"] },
+      flowrlStep,
+    );
   const trained = new Set(opt?.trainableNames?.() ?? []);
   if (!head.variables.every((v) => trained.has(v.name)))
-    fail("invalid_input", `update.flowrlStep: the optimizer does not train the log Z head, so log Z would never learn. Create it with new model.AdamW(update.flowrlParams(policy.model, head), {...}).`, { path: ["inputs", "opt"] }, flowrlStep);
+    fail(
+      "invalid_input",
+      `update.flowrlStep: the optimizer does not train the log Z head, so log Z would never learn. Create it with new model.AdamW(update.flowrlParams(policy.model, head), {...}).`,
+      { path: ["inputs", "opt"] },
+      flowrlStep,
+    );
   const { n = 8, sampling, advantageOptions, epochs = 1, miniBatchSize, microBatch, thresholds, ...lossOpts } = options;
   const rng = options.rng ?? globalRng();
   const temperature = sampling?.temperature ?? 1;
@@ -89,21 +106,46 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
   // r̂: the group-normalised reward, exactly verl's GRPO advantage (the recipe sets adv_estimator=grpo)
   const rHat = advantage("grpo", { rewards: raw, groups: ro.group }, advantageOptions);
   const scalar = Array.isArray(raw) || ArrayBuffer.isView(raw) ? Float32Array.from(raw as ArrayLike<number>) : rHat;
-  const metrics: Record<string, number> = { ...ro.metrics, ...rewardMetrics(scalar, ro.group), ...advantageMetrics(rHat) };
+  const metrics: Record<string, number> = {
+    ...ro.metrics,
+    ...rewardMetrics(scalar, ro.group),
+    ...advantageMetrics(rHat),
+  };
   if (old.entropy) metrics["rollout/entropy"] = matrixMean(old.entropy, ro.responseMask);
-  const nonFinite = [findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength), findNonFinite("the reference logprob", refLp, ro.responseMask, ro.promptLength)];
+  const nonFinite = [
+    findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength),
+    findNonFinite("the reference logprob", refLp, ro.responseMask, ro.promptLength),
+  ];
   const pm = promptMask(ro.attentionMask, ro.promptLength);
   const perMb: Record<string, number>[] = [];
   const opts = { ...flowrlDefaults, ...lossOpts };
   if (!nonFinite.some(Boolean))
     for (const { rows } of miniBatches(ro.size, { size: miniBatchSize ?? ro.size, epochs, rng })) {
-      const batch = { ids: take(ro.ids, rows), attentionMask: take(ro.attentionMask, rows), responseMask: take(ro.responseMask, rows) };
-      const oldMb = take(old.logp, rows), refMb = take(refLp, rows), rMb = take(rHat, rows), pmMb = take(pm, rows);
+      const batch = {
+        ids: take(ro.ids, rows),
+        attentionMask: take(ro.attentionMask, rows),
+        responseMask: take(ro.responseMask, rows),
+      };
+      const oldMb = take(old.logp, rows),
+        refMb = take(refLp, rows),
+        rMb = take(rHat, rows),
+        pmMb = take(pm, rows);
       try {
-        perMb.push(tm.phase("update", () => optimizerStep(policy, opt, batch, { oldLogp: oldMb, refLogp: refMb, reward: rMb, promptMask: pmMb }, ({ hidden, promptMask, ...mb }) => {
-          const logZ = head.apply(poolPrompt({ hidden: hidden!, promptMask }), { training: true, rng });
-          return flowrlLoss({ ...mb, logZ }, opts);
-        }, { temperature, hidden: true, microBatch, weightBy: "rows" })));
+        perMb.push(
+          tm.phase("update", () =>
+            optimizerStep(
+              policy,
+              opt,
+              batch,
+              { oldLogp: oldMb, refLogp: refMb, reward: rMb, promptMask: pmMb },
+              ({ hidden, promptMask, ...mb }) => {
+                const logZ = head.apply(poolPrompt({ hidden: hidden!, promptMask }), { training: true, rng });
+                return flowrlLoss({ ...mb, logZ }, opts);
+              },
+              { temperature, hidden: true, microBatch, weightBy: "rows" },
+            ),
+          ),
+        );
       } catch (e) {
         if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;
         nonFinite.push({ what: `the gradient (${e.message.split(";")[0]})`, sample: rows[0], token: -1, value: NaN });

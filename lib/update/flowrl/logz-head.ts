@@ -48,11 +48,29 @@ function layerNorm(x: tf.Tensor2D, g: tf.Variable, b: tf.Variable, eps = 1e-5): 
 export function createLogZHead(hiddenSize: number, options: LogZHeadOptions = {}): LogZHead {
   const { layers, dropout, name } = { ...logZHeadDefaults, ...options };
   if (!Number.isInteger(hiddenSize) || hiddenSize < 1)
-    fail("invalid_option", `update.createLogZHead: hiddenSize must be a positive integer (got ${describe(hiddenSize)}). Pass the model's hidden size.`, {}, createLogZHead);
-  if (!Number.isInteger(layers) || layers < 1) fail("invalid_option", `update.createLogZHead: options.layers must be an integer >= 1 (got ${layers}).`, { path: ["options", "layers"] }, createLogZHead);
-  if (!(dropout >= 0 && dropout < 1)) fail("invalid_option", `update.createLogZHead: options.dropout must be in [0, 1) (got ${dropout}).`, { path: ["options", "dropout"] }, createLogZHead);
+    fail(
+      "invalid_option",
+      `update.createLogZHead: hiddenSize must be a positive integer (got ${describe(hiddenSize)}). Pass the model's hidden size.`,
+      {},
+      createLogZHead,
+    );
+  if (!Number.isInteger(layers) || layers < 1)
+    fail(
+      "invalid_option",
+      `update.createLogZHead: options.layers must be an integer >= 1 (got ${layers}).`,
+      { path: ["options", "layers"] },
+      createLogZHead,
+    );
+  if (!(dropout >= 0 && dropout < 1))
+    fail(
+      "invalid_option",
+      `update.createLogZHead: options.dropout must be in [0, 1) (got ${dropout}).`,
+      { path: ["options", "dropout"] },
+      createLogZHead,
+    );
   const rng = options.rng ?? globalRng();
-  const H = hiddenSize, id = `${name}_${headCount++}`;
+  const H = hiddenSize,
+    id = `${name}_${headCount++}`;
   const uniform = (n: number, bound: number) => Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * bound);
   const bound = 1 / Math.sqrt(H);
   const vars: tf.Variable[] = [];
@@ -78,20 +96,39 @@ export function createLogZHead(hiddenSize: number, options: LogZHeadOptions = {}
       return tf.tidy(() => {
         let x = pooled;
         if (x.rank !== 2 || x.shape[1] !== H)
-          fail("shape_mismatch", `update.logZHead.apply: pooled has shape [${x.shape}] (expected [B, ${H}]). Pool the prompt hidden states with update.poolPrompt.`, {}, this.apply);
+          fail(
+            "shape_mismatch",
+            `update.logZHead.apply: pooled has shape [${x.shape}] (expected [B, ${H}]). Pool the prompt hidden states with update.poolPrompt.`,
+            {},
+            this.apply,
+          );
         for (const blk of blocks) {
           x = layerNorm(gelu(tf.matMul(x, blk.w).add(blk.b)) as tf.Tensor2D, blk.g, blk.beta);
-          if (opts.training && dropout > 0) x = tf.dropout(x, dropout, undefined, (opts.rng ?? rng).seedInt()) as tf.Tensor2D;
+          if (opts.training && dropout > 0)
+            x = tf.dropout(x, dropout, undefined, (opts.rng ?? rng).seedInt()) as tf.Tensor2D;
         }
         return tf.matMul(x, wOut).add(bOut).reshape([-1]) as tf.Tensor1D;
       });
     },
-    getWeights: () => vars.map((v) => ({ name: v.name.slice(id.length + 1), shape: v.shape.slice(), values: Float32Array.from(v.dataSync()) })),
+    getWeights: () =>
+      vars.map((v) => ({
+        name: v.name.slice(id.length + 1),
+        shape: v.shape.slice(),
+        values: Float32Array.from(v.dataSync()),
+      })),
     setWeights(ws) {
       for (const w of ws) {
         const v = vars.find((x) => x.name === `${id}/${w.name}`);
-        if (!v) fail("not_found", `update.logZHead.setWeights: no weight named "${w.name}" (known: ${vars.map((x) => x.name.slice(id.length + 1)).join(", ")}).`);
-        if (w.values.length !== v.size) fail("shape_mismatch", `update.logZHead.setWeights: "${w.name}" has ${w.values.length} values (expected ${v.size}).`);
+        if (!v)
+          fail(
+            "not_found",
+            `update.logZHead.setWeights: no weight named "${w.name}" (known: ${vars.map((x) => x.name.slice(id.length + 1)).join(", ")}).`,
+          );
+        if (w.values.length !== v.size)
+          fail(
+            "shape_mismatch",
+            `update.logZHead.setWeights: "${w.name}" has ${w.values.length} values (expected ${v.size}).`,
+          );
         tf.tidy(() => v.assign(tf.tensor(Array.from(w.values), v.shape)));
       }
     },
@@ -104,13 +141,22 @@ export function createLogZHead(hiddenSize: number, options: LogZHeadOptions = {}
  * prompt token, as the recipe slices `[:, :-response_length-1]`. The mask is data (built outside the tape).
  * @example const pooled = update.poolPrompt({hidden, promptMask})
  */
-export function poolPrompt(inputs: { hidden: tf.Tensor; promptMask: TensorInput }, options: { excludeLast?: boolean } = {}): tf.Tensor2D {
+export function poolPrompt(
+  inputs: { hidden: tf.Tensor; promptMask: TensorInput },
+  options: { excludeLast?: boolean } = {},
+): tf.Tensor2D {
   const excludeLast = options.excludeLast ?? true;
   return tf.tidy(() => {
     const hidden = asTensor(inputs.hidden, 3, "update.poolPrompt", "inputs.hidden");
     const [B, S, H] = hidden.shape;
     const m = Float32Array.from(asTensor(inputs.promptMask, 2, "update.poolPrompt", "inputs.promptMask").dataSync());
-    if (m.length !== B * S) fail("shape_mismatch", `update.poolPrompt: inputs.promptMask must be [${B}, ${S}] like inputs.hidden's first two axes.`, {}, poolPrompt);
+    if (m.length !== B * S)
+      fail(
+        "shape_mismatch",
+        `update.poolPrompt: inputs.promptMask must be [${B}, ${S}] like inputs.hidden's first two axes.`,
+        {},
+        poolPrompt,
+      );
     if (excludeLast)
       for (let i = 0; i < B; i++) {
         let last = -1;

@@ -12,10 +12,13 @@ import { clipMetrics } from "./ppo-clip.js";
 export const cispo: PolicyLossFn = ({ logp, oldLogp, adv, mask }, { clipLow, clipHigh }) => {
   const ratio = tf.clipByValue(logp.sub(oldLogp), -20, 20).exp();
   const w = detach(tf.clipByValue(ratio, 1 - clipLow, 1 + clipHigh));
-  const r = hostData(ratio), a = hostData(adv), wh = hostData(w);
+  const r = hostData(ratio),
+    a = hostData(adv),
+    wh = hostData(w);
   const metrics = clipMetrics(r, a, hostData(mask), clipLow, clipHigh);
   // Per token: the weight clip binds where ρ leaves [1 − ε_low, 1 + ε_high]; the gradient still flows: ∂ℓ/∂log π = −w·A.
-  const clipped = new Float32Array(r.length), grad = new Float32Array(r.length);
+  const clipped = new Float32Array(r.length),
+    grad = new Float32Array(r.length);
   for (let i = 0; i < r.length; i++) {
     clipped[i] = a[i] !== 0 && (r[i] < 1 - clipLow || r[i] > 1 + clipHigh) ? 1 : 0;
     grad[i] = -wh[i] * a[i];
@@ -29,7 +32,10 @@ export const cispo: PolicyLossFn = ({ logp, oldLogp, adv, mask }, { clipLow, cli
  */
 export const pg: PolicyLossFn = ({ logp, adv }) => {
   const a = hostData(adv);
-  return { loss: adv.mul(logp).neg() as tf.Tensor2D, tokens: { clipped: new Float32Array(a.length), grad: a.map((x) => -x) } };
+  return {
+    loss: adv.mul(logp).neg() as tf.Tensor2D,
+    tokens: { clipped: new Float32Array(a.length), grad: a.map((x) => -x) },
+  };
 };
 
 policyLosses.add("cispo", cispo, { paper: "arXiv:2506.13585", summary: "−sg(clip(ρ))·A·log π" });

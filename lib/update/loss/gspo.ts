@@ -19,11 +19,15 @@ export const gspo: PolicyLossFn = Object.assign(
     const ratio = logRatio.exp();
     const l1 = adv.neg().mul(ratio);
     const l2 = adv.neg().mul(tf.clipByValue(ratio, 1 - clipLow, 1 + clipHigh));
-    const r = hostData(ratio), a = hostData(adv), seq = hostData(seqLogRatio);
+    const r = hostData(ratio),
+      a = hostData(adv),
+      seq = hostData(seqLogRatio);
     const metrics = clipMetrics(r, a, hostData(mask), clipLow, clipHigh);
     metrics["update/seqRatioMean"] = hostData(seqLogRatio.exp()).reduce((s, x) => s + x, 0) / logp.shape[0];
     // Per token: the clip binds as PPO's (no dual-clip); ∂ℓ/∂log π = −A·s, 0 where the log-ratio cap (10) binds.
-    const T = logp.shape[1], clipped = new Float32Array(r.length), grad = new Float32Array(r.length);
+    const T = logp.shape[1],
+      clipped = new Float32Array(r.length),
+      grad = new Float32Array(r.length);
     for (let i = 0; i < r.length; i++) {
       const binds = (a[i] > 0 && r[i] > 1 + clipHigh) || (a[i] < 0 && r[i] < 1 - clipLow);
       clipped[i] = binds ? 1 : 0;
@@ -34,4 +38,7 @@ export const gspo: PolicyLossFn = Object.assign(
   { defaultAgg: "seq-mean-token-mean" },
 );
 
-policyLosses.add("gspo", gspo, { paper: "arXiv:2507.18071", summary: "sequence-level ratio (length-normalised), clipped" });
+policyLosses.add("gspo", gspo, {
+  paper: "arXiv:2507.18071",
+  summary: "sequence-level ratio (length-normalised), clipped",
+});
