@@ -1,5 +1,5 @@
-// Atomic file and directory writes (checkpoints, datasets, run outputs): everything is written under a temporary name next to the target (same
-// filesystem, so rename is atomic) and only renamed into place once complete and fsynced.
+// Atomic file and directory writes (checkpoints, datasets, run outputs): everything is written under a temporary
+// name next to the target (same filesystem, so rename is atomic) and only renamed into place once complete and fsynced.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fail } from "./errors.js";
@@ -63,7 +63,8 @@ export function writeFileAtomic(file: string, content: string | Uint8Array | ((f
     if ((e as { name?: string }).name === "CellrlError") throw e;
     fail(
       "io",
-      `writeFileAtomic: writing ${file} failed (${(e as Error).message}). The previous file, if any, is unchanged; check that the directory is writable.`,
+      `writeFileAtomic: writing ${file} failed (${(e as Error).message}). ` +
+        "The previous file, if any, is unchanged; check that the directory is writable.",
       { path: [file], cause: e },
     );
   }
@@ -95,7 +96,8 @@ export function replaceDirAtomic(tmpDir: string, target: string): void {
     if (old && !fs.existsSync(target) && fs.existsSync(old)) fs.renameSync(old, target);
     fail(
       "io",
-      `model.saveCheckpoint: cannot move the new checkpoint into ${target} (${(e as Error).message}). The previous checkpoint is unchanged.`,
+      `model.saveCheckpoint: cannot move the new checkpoint into ${target} (${(e as Error).message}). ` +
+        "The previous checkpoint is unchanged.",
       { path: [target], cause: e },
     );
   }

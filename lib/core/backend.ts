@@ -106,10 +106,10 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
       }
       if (reason === null) {
         if (tfName === "wasm") {
-          notes.push(
-            `SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}; threads off (tfjs-wasm has none in Node)`,
-          );
-          // Loaded lazily: lib/core/kernels registers itself through onBackendReady (a static import would be circular).
+          const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off";
+          notes.push(`SIMD ${simd}; threads off (tfjs-wasm has none in Node)`);
+          // Loaded lazily: lib/core/kernels registers itself through onBackendReady (a static import would be
+          // circular).
           // require, not import(): it also works where only a CommonJS loader hook is present (tsx in worker threads).
           if (fastKernels && !kernelInstaller) require("./kernels/index.js");
           if (fastKernels && kernelInstaller) notes.push(...kernelInstaller("wasm"));
@@ -122,10 +122,10 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
     }
     skipped.push({ name, reason });
   }
+  const problem = force ? `backend "${force}" is not available: ${skipped[0]?.reason}` : "no tfjs backend could start";
   return fail(
     "backend",
-    `useBackend: ${force ? `backend "${force}" is not available: ${skipped[0]?.reason}` : "no tfjs backend could start"}. ` +
-      `Use useBackend() without force to fall back to wasm or cpu.`,
+    `useBackend: ${problem}. ` + `Use useBackend() without force to fall back to wasm or cpu.`,
     { got: force },
     useBackend,
   );

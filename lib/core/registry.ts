@@ -18,7 +18,9 @@ export interface RegistryEntry<F> extends RegistryInfo {
 /** Named functions of one kind (advantage estimators, losses, rewards...), in verl's register-by-name style. */
 export interface Registry<F> {
   readonly kind: string;
-  /** Add `fn` under `name`. Replacing a built-in needs `{override: true}`; names added from a notebook may be re-added. */
+  /**
+   * Add `fn` under `name`. Replacing a built-in needs `{override: true}`; names added from a notebook may be re-added.
+   */
   add(name: string, fn: F, info?: RegistryInfo & { override?: boolean }): F;
   /** The function for a name, or the function itself when one is passed. Unknown names list the known ones. */
   get(nameOrFn: string | F): F;

@@ -83,7 +83,8 @@ export function joinAllReduce(handle: AllReduceHandle, rank: number): AllReduce 
     const n = ts.reduce((s, t) => s + t.size, 0);
     if (n > capacity)
       throw new Error(
-        `core.allReduce: ${n} floats exceed the group's capacity ${capacity}. Create the group with createAllReduce(world, ${n}).`,
+        `core.allReduce: ${n} floats exceed the group's capacity ${capacity}. ` +
+          `Create the group with createAllReduce(world, ${n}).`,
       );
     return n;
   };

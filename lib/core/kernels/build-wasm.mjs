@@ -79,7 +79,8 @@ if (existsSync(asc)) {
       const bytes = readFileSync(out);
       if (sectionIds(bytes).includes(11))
         throw new Error(
-          `build-wasm: ${v.file} has a data segment (it would overwrite the tfjs heap). Remove static data from kernels.as.`,
+          `build-wasm: ${v.file} has a data segment (it would overwrite the tfjs heap). ` +
+            "Remove static data from kernels.as.",
         );
       const dest = join(outDir, v.file);
       const same = existsSync(dest) && Buffer.compare(readFileSync(dest), bytes) === 0;

@@ -17,7 +17,9 @@ export interface FastKernelState {
 
 /** Options for installFastKernels. */
 export interface InstallFastKernelsOptions {
-  /** Matmul build: "fma" when this V8 supports relaxed SIMD (falls back to "simd"), or force "simd". Defaults to "fma". */
+  /**
+   * Matmul build: "fma" when this V8 supports relaxed SIMD (falls back to "simd"), or force "simd". Defaults to "fma".
+   */
   build?: "fma" | "simd";
   /** Kernels to replace. Defaults to all of them. */
   kernels?: string[];
@@ -71,7 +73,8 @@ function config(name: string, stockFunc: tf.KernelFunc): tf.KernelConfig {
 /**
  * Replace tfjs-wasm kernels with cellrl's faster ones: a SIMD matmul for every shape (BatchMatMul, _FusedMatMul),
  * copy-free Identity, in-heap Slice, last-axis-preserving Transpose, and SIMD float32 Add/Sub/Multiply/RealDiv, Exp,
- * Sum/Mean (common layouts; others fall through to the stock kernel). useBackend() calls this on wasm; returns note lines.
+ * Sum/Mean (common layouts; others fall through to the stock kernel). useBackend() calls this on wasm; returns note
+ * lines.
  * @example installFastKernels() // ["fast kernels: BatchMatMul, _FusedMatMul, Identity, Slice (matmul build fma)"]
  */
 export function installFastKernels(options: InstallFastKernelsOptions = {}): string[] {
@@ -94,7 +97,8 @@ export function installFastKernels(options: InstallFastKernelsOptions = {}): str
     const why = (e as Error).message;
     warn(
       "core/fastKernels",
-      `core.useBackend: cellrl's fast wasm kernels could not load (${why}); using the stock tfjs kernels (about 10x slower training).`,
+      `core.useBackend: cellrl's fast wasm kernels could not load (${why}); ` +
+        "using the stock tfjs kernels (about 10x slower training).",
     );
     return [`fast kernels off: ${why}`];
   }
@@ -106,9 +110,8 @@ export function installFastKernels(options: InstallFastKernelsOptions = {}): str
     tf.registerKernel(config(name, orig.kernelFunc));
   }
   state = { kernels: [...stock.keys()], build: chosen };
-  return [
-    `fast kernels: ${state.kernels.join(", ")} (matmul build ${chosen}${chosen === "simd" && build === "fma" ? ": no relaxed SIMD in this V8" : ""})`,
-  ];
+  const fellBack = chosen === "simd" && build === "fma" ? ": no relaxed SIMD in this V8" : "";
+  return [`fast kernels: ${state.kernels.join(", ")} (matmul build ${chosen}${fellBack})`];
 }
 
 /**

@@ -172,7 +172,8 @@ export function fusedMatMulKernel(args: {
     if (!kname) {
       backend.disposeData(out.dataId);
       throw new Error(
-        `core.kernels.fusedMatMul: unknown activation ${JSON.stringify(act)} (known: linear, ${Object.keys(ACTIVATION_KERNEL).join(", ")}).`,
+        `core.kernels.fusedMatMul: unknown activation ${JSON.stringify(act)} ` +
+          `(known: linear, ${Object.keys(ACTIVATION_KERNEL).join(", ")}).`,
       );
     }
     if (act === "prelu") swap(runWasmKernel(kname, { x: out, alpha: preluActivationWeights! }, backend));

@@ -15,7 +15,8 @@ export function sliceKernel(
 ): TensorInfo {
   const { x } = args.inputs;
   const bpe = BYTES[x.dtype];
-  if (bpe === undefined) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo; // strings live outside the heap
+  // strings live outside the heap
+  if (bpe === undefined) return stock(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
   const backend = args.backend as WasmBackendInternals;
   const { begin, size } = args.attrs as { begin: number | number[]; size?: number | number[] };
   const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);

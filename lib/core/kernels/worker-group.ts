@@ -41,7 +41,8 @@ function startWorker(workerData: object): Worker {
   if (__filename.endsWith(".ts")) {
     // Running from sources under tsx: workers do not inherit its loader hooks, so register the CommonJS one first.
     const api = require.resolve("tsx/cjs/api");
-    const code = `require(${JSON.stringify(api)}).register(); require(${JSON.stringify(__dirname + "/worker-entry.ts")});`;
+    const entry = JSON.stringify(__dirname + "/worker-entry.ts");
+    const code = `require(${JSON.stringify(api)}).register(); require(${entry});`;
     return new Worker(code, { eval: true, workerData });
   }
   return new Worker(__dirname + "/worker-entry.js", { workerData });
@@ -49,7 +50,10 @@ function startWorker(workerData: object): Worker {
 
 /**
  * Start `workers` threads that each load `module` (an absolute path; its exported functions take (arg, ctx)).
- * @example const g = await workerGroup(require.resolve("./train-worker"), { reduceFloats: nParams }); await g.all("step"); await g.close()
+ * @example
+ * const g = await workerGroup(require.resolve("./train-worker"), { reduceFloats: nParams });
+ * await g.all("step");
+ * await g.close()
  */
 export async function workerGroup(module: string, options: WorkerGroupOptions = {}): Promise<WorkerGroup> {
   const { workers, reduceFloats, fastKernels } = { ...defaults, ...options };
