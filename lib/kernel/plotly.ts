@@ -48,7 +48,8 @@ function plotlySource(): string {
 function libraryTag(): string {
   // require.js pages (classic Notebook, nbconvert) would capture a UMD bundle as an anonymous module; hide `define`.
   return (
-    `<script type="text/javascript">if (!window.Plotly) { (function () { var __def = window.define; window.define = undefined;\n` +
+    `<script type="text/javascript">if (!window.Plotly) { ` +
+    `(function () { var __def = window.define; window.define = undefined;\n` +
     `try {\n${plotlySource()}\n} finally { window.define = __def; } }).call(window); }</script>`
   );
 }
@@ -70,13 +71,18 @@ export function figureHtml(
   const height = options.height ?? Number((fig.layout as { height?: number } | undefined)?.height ?? 360);
   const config = { responsive: true, displaylogo: false, ...(fig.config ?? {}) };
   const lib = options.withLibrary ? libraryTag() : "";
+  const fallbackStyle = "margin:0;font-size:11px;white-space:pre-wrap;color:rgb(90,90,90)";
   const fallback = options.fallback
-    ? `<pre class="cellrl-plot-fallback" style="margin:0;font-size:11px;white-space:pre-wrap;color:rgb(90,90,90)">${escapeHtml(options.fallback)}</pre>`
+    ? `<pre class="cellrl-plot-fallback" style="${fallbackStyle}">${escapeHtml(options.fallback)}</pre>`
     : "";
+  const findEl = `var el=document.getElementById("${id}"); if(!el) return;`;
+  const newPlot = `window.Plotly.newPlot(el, ${json(fig.data)}, ${json(fig.layout ?? {})}, ${json(config)});`;
+  const notLoaded =
+    "<pre>plotly.js not loaded: re-run the notebook's first chart cell, or setPlotlyMode('inline-every')</pre>";
   return `${lib}<div id="${id}" class="cellrl-plot" style="width:100%;height:${height}px">${fallback}</div>
-<script type="text/javascript">(function(){ var n=0; function draw(){ var el=document.getElementById("${id}"); if(!el) return;
-if (window.Plotly) { var fb=el.querySelector(".cellrl-plot-fallback"); if (fb) el.removeChild(fb); window.Plotly.newPlot(el, ${json(fig.data)}, ${json(fig.layout ?? {})}, ${json(config)}); }
-else if (n++ < 100) setTimeout(draw, 50); else el.insertAdjacentHTML("afterbegin", "<pre>plotly.js not loaded: re-run the notebook's first chart cell, or setPlotlyMode('inline-every')</pre>"); }
+<script type="text/javascript">(function(){ var n=0; function draw(){ ${findEl}
+if (window.Plotly) { var fb=el.querySelector(".cellrl-plot-fallback"); if (fb) el.removeChild(fb); ${newPlot} }
+else if (n++ < 100) setTimeout(draw, 50); else el.insertAdjacentHTML("afterbegin", "${notLoaded}"); }
 draw(); })();</script>`;
 }
 
@@ -130,7 +136,8 @@ function checkTraces(data: readonly Record<string, unknown>[]): void {
     if (!trace || typeof trace !== "object")
       fail(
         "invalid_input",
-        `figure: data[${i}] must be a Plotly trace object ({type: "scatter", x, y, ...}); got ${trace === null ? "null" : typeof trace}.`,
+        `figure: data[${i}] must be a Plotly trace object ({type: "scatter", x, y, ...}); ` +
+          `got ${trace === null ? "null" : typeof trace}.`,
         { path: ["data", i] },
         figure,
       );
@@ -138,8 +145,9 @@ function checkTraces(data: readonly Record<string, unknown>[]): void {
     if (typeof type !== "string" || !supportedTraceTypes.includes(type))
       fail(
         "invalid_option",
-        `figure: data[${i}] has type ${JSON.stringify(type)}, which the bundled plotly.js (cartesian) cannot draw: it would show an empty chart. ` +
-          `Supported trace types: ${supportedTraceTypes.join(", ")}. Use ${(typeof type === "string" && replacement[type]) || "one of those types"} instead.`,
+        `figure: data[${i}] has type ${JSON.stringify(type)}, which the bundled plotly.js (cartesian) cannot draw: ` +
+          `it would show an empty chart. Supported trace types: ${supportedTraceTypes.join(", ")}. ` +
+          `Use ${(typeof type === "string" && replacement[type]) || "one of those types"} instead.`,
         { path: ["data", i, "type"], got: type, expected: supportedTraceTypes },
         figure,
       );

@@ -55,7 +55,8 @@ export function progress(total: number, options: ProgressOptions = {}): Progress
     if (handle) {
       const html =
         `<div style="font-family:monospace;font-size:90%"><span style="display:inline-block;width:240px;height:10px;` +
-        `background-color:rgb(230,230,230);margin-right:8px"><span style="display:inline-block;height:10px;width:${(frac * 240).toFixed(0)}px;` +
+        `background-color:rgb(230,230,230);margin-right:8px">` +
+        `<span style="display:inline-block;height:10px;width:${(frac * 240).toFixed(0)}px;` +
         `background-color:${final ? "rgb(60,160,80)" : "rgb(70,120,200)"}"></span></span>${escapeHtml(text)}</div>`;
       handle.update({ "text/plain": text, "text/html": html });
     } else if (tty) {
