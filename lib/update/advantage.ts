@@ -6,6 +6,8 @@ import { batchStats } from "./advantage/group-stats.js";
 import "./advantage/grpo.js";
 import "./advantage/rloo.js";
 import "./advantage/reinforce-pp.js";
+import "./advantage/reinforce-pp-token.js";
+import "./advantage/remax.js";
 
 /** Rewards as one array, or several named components (multi-reward). */
 export type RewardInput = ArrayLike<number> | Record<string, ArrayLike<number>>;
@@ -18,6 +20,12 @@ export interface AdvantageCallInputs {
   groups: ArrayLike<number | string>;
   /** Response length per completion [B] (used by estimators that whiten over tokens). */
   lengths?: ArrayLike<number>;
+  /** Response mask [B][T], 1 on the tokens that count ("reinforce-pp-token", token-level "remax"). */
+  mask?: ArrayLike<ArrayLike<number>>;
+  /** Per-token rewards [B][T] ("reinforce-pp-token", "remax"); without them the outcome reward sits on the last unmasked token. */
+  tokenRewards?: ArrayLike<ArrayLike<number>>;
+  /** A baseline reward per completion [B] ("remax": the reward of the greedy response to the same prompt). */
+  baselines?: ArrayLike<number>;
 }
 
 /** Options of `advantage`: the multi-reward ones below, the rest go to the estimator (e.g. grpo's scale/std/eps). */
@@ -34,6 +42,41 @@ export interface AdvantageOptions {
 }
 /** Defaults of advantage (batchEps: the whitening eps of normalize-then-sum) (print them in a cell). */
 export const advantageDefaults = { aggregate: "sum-then-normalize" as const, batchEps: 1e-4 };
+
+/** Rows [B][T] (all the same width) flattened row-major, checked finite. */
+function toRows(x: ArrayLike<ArrayLike<number>>, field: string, B: number, T: number | null): Float32Array {
+  if (x === null || typeof x !== "object" || typeof x.length !== "number" || x.length !== B)
+    fail(
+      "shape_mismatch",
+      `update.advantage: ${field} must be ${B} rows (one per completion) of numbers (got ${describe(x)}).`,
+      { path: field.split(".") },
+      advantage,
+    );
+  const W = T ?? (x[0]?.length as number);
+  const out = new Float32Array(B * W);
+  for (let b = 0; b < B; b++) {
+    const row = x[b];
+    if (!row || row.length !== W)
+      fail(
+        "shape_mismatch",
+        `update.advantage: ${field}[${b}] has ${row?.length} values (expected ${W}, the width of every row).`,
+        { path: [...field.split("."), b], got: row?.length, expected: W },
+        advantage,
+      );
+    for (let t = 0; t < W; t++) {
+      const v = Number(row[t]);
+      if (!Number.isFinite(v))
+        fail(
+          "non_finite",
+          `update.advantage: ${field}[${b}][${t}] is ${row[t]} (expected a finite number).`,
+          { path: [...field.split("."), b, t], got: row[t] },
+          advantage,
+        );
+      out[b * W + t] = v;
+    }
+  }
+  return out;
+}
 
 function toFloat(x: ArrayLike<number>, field: string, B: number | null): Float32Array {
   if (x === null || typeof x !== "object" || typeof (x as ArrayLike<number>).length !== "number")
@@ -79,8 +122,10 @@ export function groupIndex(groups: ArrayLike<number | string>): Int32Array {
 
 /**
  * Advantages by estimator name (or function): one value per completion, broadcast over its tokens by the loss.
- * @param name "grpo" | "dr-grpo" | "rloo" | "reinforce-pp" | "reinforce-pp-baseline" | a registered name | a function
- * @returns Float32Array [B]
+ * @param name "grpo" | "dr-grpo" | "rloo" | "reinforce-pp" | "reinforce-pp-baseline" | "reinforce-pp-token" | "remax" |
+ *   a registered name | a function
+ * @returns Float32Array [B]; token-level estimators ("reinforce-pp-token", "remax" with tokenRewards) one per token,
+ *   flat [B·T] row-major (update.policyLoss takes it as `adv`)
  * @example const A = update.advantage("grpo", {rewards: r, groups: ro.group}, {std: "population", eps: 1e-4})
  */
 export function advantage(
@@ -114,6 +159,16 @@ export function advantage(
   const B = inputs.groups.length;
   const groups = groupIndex(inputs.groups);
   const lengths = inputs.lengths ? toFloat(inputs.lengths, "inputs.lengths", B) : undefined;
+  const mask = inputs.mask ? toRows(inputs.mask, "inputs.mask", B, null) : undefined;
+  const width = mask
+    ? mask.length / Math.max(B, 1)
+    : inputs.tokenRewards
+      ? (inputs.tokenRewards[0]?.length ?? 0)
+      : undefined;
+  const tokenRewards = inputs.tokenRewards
+    ? toRows(inputs.tokenRewards, "inputs.tokenRewards", B, width ?? null)
+    : undefined;
+  const baselines = inputs.baselines ? toFloat(inputs.baselines, "inputs.baselines", B) : undefined;
   const r = inputs.rewards;
   const isComponents =
     r !== null &&
@@ -121,11 +176,12 @@ export function advantage(
     typeof (r as ArrayLike<number>).length !== "number" &&
     !ArrayBuffer.isView(r);
   const run = (rewards: Float32Array) => {
-    const out = fn({ rewards, groups, lengths }, estOptions);
-    if (!(out instanceof Float32Array) || out.length !== B)
+    const out = fn({ rewards, groups, lengths, mask, tokenRewards, width, baselines }, estOptions);
+    const ok = out instanceof Float32Array && (out.length === B || (fn.tokenLevel && out.length === B * (width ?? 0)));
+    if (!ok)
       fail(
         "invalid_input",
-        `update.advantage: estimator ${typeof name === "string" ? `"${name}"` : "function"} returned ${describe(out)} (expected a Float32Array of ${B} values).`,
+        `update.advantage: estimator ${typeof name === "string" ? `"${name}"` : "function"} returned ${describe(out)} (expected a Float32Array of ${B} values${fn.tokenLevel ? `, or ${B}·${width} per token` : ""}).`,
         {},
         advantage,
       );
@@ -157,6 +213,13 @@ export function advantage(
         { path: ["options", "weights", k] },
         advantage,
       );
+  if (fn.tokenLevel && aggregate === "normalize-then-sum")
+    fail(
+      "invalid_option",
+      `update.advantage: options.aggregate "normalize-then-sum" needs one advantage per completion, but ${typeof name === "string" ? `"${name}"` : "this estimator"} is token-level. Use "sum-then-normalize".`,
+      { path: ["options", "aggregate"] },
+      advantage,
+    );
   const total = new Float32Array(B);
   for (const [k, v] of comps) {
     const w = weights?.[k] ?? 1;

@@ -1,5 +1,7 @@
 // Loss aggregation modes (verl loss_agg_mode): how per-token losses [B, T] become one scalar. The denominators can be
-// passed in (tokens, seqs) so mini-batches and micro-batches normalise by the global batch, as verl does.
+// passed in (tokens, seqs) so mini-batches and micro-batches normalise by the global batch, as verl does. The seq-mean
+// modes count only the rows with at least one unmasked token (verl agg_loss's seq_mask): a fully masked row (a
+// truncated or filtered sample) neither adds to the sum nor to the denominator.
 import * as tf from "@tensorflow/tfjs";
 import { fail } from "../core/errors.js";
 import { lossAggs, type AggFn, type AggOptions } from "./registries.js";
@@ -7,7 +9,9 @@ import { asTensor, checkShape, type TensorInput } from "./tensors.js";
 
 const tokenCount = (mask: tf.Tensor2D, o: AggOptions) =>
   o.tokens !== undefined ? tf.scalar(o.tokens) : tf.maximum(mask.sum(), 1);
-const seqCount = (mask: tf.Tensor2D, o: AggOptions) => o.seqs ?? mask.shape[0];
+// rows with ≥ 1 unmasked token (verl's seq_mask.sum()), at least 1 so an all-masked batch gives 0, not NaN
+const seqCount = (mask: tf.Tensor2D, o: AggOptions) =>
+  o.seqs !== undefined ? tf.scalar(o.seqs) : tf.maximum(tf.greater(mask.sum(1), 0).toFloat().sum(), 1);
 
 /**
  * token-mean: Σ_i Σ_t m·ℓ / N_tokens (DAPO, verl default).
@@ -15,13 +19,13 @@ const seqCount = (mask: tf.Tensor2D, o: AggOptions) => o.seqs ?? mask.shape[0];
  */
 export const tokenMean: AggFn = ({ values, mask }, o) => values.mul(mask).sum().div(tokenCount(mask, o)) as tf.Scalar;
 /**
- * seq-mean-token-sum: (1/B) Σ_i Σ_t m·ℓ.
+ * seq-mean-token-sum: (1/B') Σ_i Σ_t m·ℓ, B' = rows with ≥ 1 unmasked token (verl).
  * @example update.aggregate({values, mask}, {mode: "seq-mean-token-sum"})
  */
 export const seqMeanTokenSum: AggFn = ({ values, mask }, o) =>
   values.mul(mask).sum().div(seqCount(mask, o)) as tf.Scalar;
 /**
- * seq-mean-token-mean: (1/B) Σ_i [Σ_t m·ℓ / Σ_t m] (original GRPO); an empty row contributes 0.
+ * seq-mean-token-mean: (1/B') Σ_i [Σ_t m·ℓ / Σ_t m] (original GRPO), B' = rows with ≥ 1 unmasked token (verl).
  * @example update.aggregate({values, mask}, {mode: "seq-mean-token-mean"})
  */
 export const seqMeanTokenMean: AggFn = ({ values, mask }, o) =>
@@ -32,14 +36,14 @@ export const seqMeanTokenMean: AggFn = ({ values, mask }, o) =>
     .sum()
     .div(seqCount(mask, o)) as tf.Scalar;
 /**
- * seq-mean-token-sum-norm: Σ_i Σ_t m·ℓ / (B·C), C = scaleFactor or T (Dr. GRPO).
+ * seq-mean-token-sum-norm: Σ_i Σ_t m·ℓ / (B'·C), C = scaleFactor or T (Dr. GRPO), B' as above (verl HEAD).
  * @example update.aggregate({values, mask}, {mode: "seq-mean-token-sum-norm", scaleFactor: 1024})
  */
 export const seqMeanTokenSumNorm: AggFn = ({ values, mask }, o) =>
   values
     .mul(mask)
     .sum()
-    .div(seqCount(mask, o) * (o.scaleFactor ?? mask.shape[1])) as tf.Scalar;
+    .div(seqCount(mask, o).mul(o.scaleFactor ?? mask.shape[1])) as tf.Scalar;
 
 lossAggs.add("token-mean", tokenMean, { summary: "Σ m·ℓ / number of tokens (DAPO; verl default)" });
 lossAggs.add("seq-mean-token-sum", seqMeanTokenSum, { summary: "mean over sequences of the token sum" });

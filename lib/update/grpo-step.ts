@@ -275,6 +275,13 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     { rewards: rewardsIn, groups: ro.group, lengths: ro.responseIds.map((r) => r.length) },
     o.advantageOptions,
   );
+  if (A.length !== ro.size)
+    fail(
+      "invalid_option",
+      `update.grpoStep: the advantage estimator ${typeof o.advantage === "string" ? `"${o.advantage}"` : "function"} returned one value per token (${A.length}); grpoStep uses one per completion (${ro.size}). Call update.advantage and update.policyLoss yourself for token-level estimators.`,
+      { path: ["options", "advantage"] },
+      grpoStep,
+    );
   Object.assign(metrics, rewardMetrics(scalarRewards(raw, o.advantageOptions?.weights), ro.group), advantageMetrics(A));
   if (refLp)
     metrics["update/refKl"] = matrixMean(

@@ -14,10 +14,13 @@ import { asTensor, checkShape, detach, hostData, type TensorInput } from "./tens
  */
 export const k1: KlEstimatorFn = ({ logp, refLogp }) => logp.sub(refLogp);
 /**
- * abs = |x|.
+ * abs = |x|, with gradient sign(x): 0 at x = 0 as PyTorch and verl (tfjs's Abs gradient is −1 there), hence x·sign(x).
  * @example update.klPenalty({logp, refLogp}, {estimator: "abs"})
  */
-export const absKl: KlEstimatorFn = ({ logp, refLogp }) => logp.sub(refLogp).abs();
+export const absKl: KlEstimatorFn = ({ logp, refLogp }) => {
+  const x = logp.sub(refLogp);
+  return x.mul(tf.sign(x));
+};
 /**
  * k2 = ½x² (biased, low variance; its gradient is the true KL gradient's first-order term).
  * @example update.klPenalty({logp, refLogp}, {estimator: "k2"})

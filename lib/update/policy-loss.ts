@@ -189,10 +189,11 @@ export function policyLoss(
     const pgLoss = aggFn({ values: out.loss, mask }, aggOpts);
     Object.assign(metrics, out.metrics ?? {});
     metrics["update/pgLoss"] = pgLoss.dataSync()[0];
-    // Ratio statistics from data: ρ = exp(log π − log π_old), approx KL = mean(log π_old − log π) (verl actor/ppo_kl).
-    const d = hostData(logp.sub(oldLogp)),
+    // Ratio statistics from data: ρ = exp(log π − log π_old), approx KL = mean(log π_old − log π) (verl actor/ppo_kl),
+    // both from the log-ratio clamped to [−20, 20] as verl does before either.
+    const d = hostData(logp.sub(oldLogp)).map((x) => Math.max(-20, Math.min(20, x))),
       m = hostData(mask);
-    const ratio = d.map((x) => Math.exp(Math.max(-20, Math.min(20, x))));
+    const ratio = d.map((x) => Math.exp(x));
     if (out.tokens) {
       const t = out.tokens,
         r = t.ratio ?? ratio;

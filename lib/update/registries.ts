@@ -11,9 +11,20 @@ export interface AdvantageInputs {
   groups: Int32Array;
   /** Response length per completion, [B]; estimators that whiten over tokens weight by it. Optional. */
   lengths?: Float32Array;
+  /** Response mask, flat [B·T] row-major (T = `width`); token-level estimators read it. Optional. */
+  mask?: Float32Array;
+  /** Per-token rewards, flat [B·T] row-major (T = `width`); token-level estimators read it. Optional. */
+  tokenRewards?: Float32Array;
+  /** T, the row width of `mask` / `tokenRewards`. */
+  width?: number;
+  /** A baseline reward per completion [B] (ReMax: the greedy response's reward). Optional. */
+  baselines?: Float32Array;
 }
-/** An advantage estimator: rewards and groups in, one advantage per completion out. */
-export type AdvantageFn = (inputs: AdvantageInputs, options?: any) => Float32Array;
+/**
+ * An advantage estimator: rewards and groups in, one advantage per completion [B] out. An estimator marked
+ * `tokenLevel: true` may return one per token instead, flat [B·T] row-major (update.policyLoss accepts either).
+ */
+export type AdvantageFn = ((inputs: AdvantageInputs, options?: any) => Float32Array) & { tokenLevel?: boolean };
 
 /** Per-token inputs a policy-loss variant receives, all [B, T]; `adv` already broadcast over tokens. */
 export interface PolicyLossVariantInputs {
@@ -74,7 +85,7 @@ export type KlEstimatorFn = ((inputs: KlEstimatorInputs) => tf.Tensor) & { full?
 export interface AggOptions {
   /** Token count to divide by (token-mean); defaults to Σ mask. Pass the global count when micro-batching. */
   tokens?: number;
-  /** Sequence count to divide by (seq-mean-*); defaults to B. */
+  /** Sequence count to divide by (seq-mean-*); defaults to the rows with ≥ 1 unmasked token (verl). */
   seqs?: number;
   /** The constant C of seq-mean-token-sum-norm; defaults to T (mask.shape[1]). */
   scaleFactor?: number;
@@ -82,7 +93,7 @@ export interface AggOptions {
 /** Loss aggregation: per-token values [B, T] and mask [B, T] to a scalar. */
 export type AggFn = (inputs: { values: tf.Tensor2D; mask: tf.Tensor2D }, options: AggOptions) => tf.Scalar;
 
-/** Advantage estimators by name ("grpo", "dr-grpo", "rloo", "reinforce-pp", "reinforce-pp-baseline"). */
+/** Advantage estimators by name ("grpo", "dr-grpo", "rloo", "reinforce-pp", "reinforce-pp-baseline", "reinforce-pp-token", "remax"). */
 export const advantages = registry<AdvantageFn>("advantage estimator");
 /** Policy-loss variants by name ("ppo-clip", "gspo", "cispo", "pg"). */
 export const policyLosses = registry<PolicyLossFn>("policy loss");

@@ -77,10 +77,12 @@ export function perToken(
       : tf.tensor(ArrayBuffer.isView(x) ? Array.from(x as ArrayLike<number>) : (x as tf.TensorLike));
   const f = t.dtype === "float32" ? t : t.toFloat();
   if (f.rank === 1) {
+    // one value per token, flat [B·T] row-major (a token-level advantage estimator's output)
+    if (f.shape[0] === shape[0] * shape[1] && shape[1] > 1) return f.reshape(shape) as tf.Tensor2D;
     if (f.shape[0] !== shape[0])
       fail(
         "shape_mismatch",
-        `${fn}: ${field} has ${f.shape[0]} values but there are ${shape[0]} sequences (got [${f.shape}]; expected [${shape[0]}] or [${shape}]).`,
+        `${fn}: ${field} has ${f.shape[0]} values but there are ${shape[0]} sequences (got [${f.shape}]; expected [${shape[0]}], [${shape}] or ${shape[0] * shape[1]} flat).`,
         { path: field.split("."), got: f.shape },
       );
     return f.reshape([shape[0], 1]).tile([1, shape[1]]) as tf.Tensor2D;

@@ -12,8 +12,8 @@ const G = [0, 0, 0, 0, 1, 1, 1, 1];
 
 describe("advantage estimators", () => {
   before(() => undefined);
-  test("grpo defaults are verl's (unbiased std, eps 1e-6, group scale)", () => {
-    assert.deepEqual(grpoDefaults, { scale: "group", std: "unbiased", eps: 1e-6 });
+  test("grpo defaults are verl's (unbiased std, eps 1e-6, group scale); singletons get 0 unless singleton: verl", () => {
+    assert.deepEqual(grpoDefaults, { scale: "group", std: "unbiased", eps: 1e-6, singleton: "zero" });
   });
   test("grpo matches a hand computation with the unbiased std", () => {
     // group 0: mean 0.75, unbiased std sqrt((3·0.0625 + 0.5625)/3) = 0.5; group 1: mean 0.25, std 0.5

@@ -1,4 +1,5 @@
 // Per-group and per-batch reward statistics shared by the group-relative estimators.
+import { describe, fail } from "../../core/errors.js";
 
 /** Mean, standard deviation and size of each group. */
 export interface GroupStats {
@@ -61,4 +62,17 @@ export function countGroups(groups: Int32Array): number {
   let g = -1;
   for (let i = 0; i < groups.length; i++) if (groups[i] > g) g = groups[i];
   return g + 1;
+}
+
+/**
+ * Checks the `singleton` option of the group estimators: "zero" (cellrl: a group of one gets 0) or "verl".
+ * @example checkSingleton(options.singleton ?? "zero", "rloo")
+ */
+export function checkSingleton(v: unknown, estimator: string): void {
+  if (v !== "zero" && v !== "verl")
+    fail(
+      "invalid_option",
+      `update.advantage: options.singleton of "${estimator}" is ${describe(v)} (expected "zero": a group of one gets advantage 0, or "verl": verl's mean 0 / std 1 for it).`,
+      { path: ["options", "singleton"] },
+    );
 }

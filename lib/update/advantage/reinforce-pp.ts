@@ -2,15 +2,20 @@
 // With `lengths` the whitening is over tokens exactly as verl's masked_whiten (each sequence weighted by its length);
 // without, over sequences. verl subtracts the mean and multiplies by rsqrt(var + 1e-8) with an unbiased variance.
 import { advantages, type AdvantageInputs } from "../registries.js";
-import { batchStats, countGroups, groupStats } from "./group-stats.js";
+import { batchStats, checkSingleton, countGroups, groupStats } from "./group-stats.js";
 
 /** Options of "reinforce-pp" and "reinforce-pp-baseline". */
 export interface ReinforcePpOptions {
   /** Added to the variance inside the square root (verl masked_whiten). Defaults to 1e-8. */
   eps?: number;
+  /**
+   * "reinforce-pp-baseline", a group of one: "zero" (its centred reward is 0 before whitening) or "verl" (its baseline
+   * is 0, so it keeps R, as verl). Defaults to "zero".
+   */
+  singleton?: "zero" | "verl";
 }
 /** Defaults of "reinforce-pp" (verl masked_whiten) (print them in a cell). */
-export const reinforcePpDefaults: Required<ReinforcePpOptions> = { eps: 1e-8 };
+export const reinforcePpDefaults: Required<ReinforcePpOptions> = { eps: 1e-8, singleton: "zero" };
 
 function whiten(x: Float64Array | Float32Array, eps: number, lengths?: Float32Array): Float32Array {
   const { mean, std } = batchStats(x, true, lengths);
@@ -36,9 +41,12 @@ export function reinforcePpBaseline(
   { rewards, groups, lengths }: AdvantageInputs,
   options: ReinforcePpOptions = {},
 ): Float32Array {
+  const singleton = options.singleton ?? "zero";
+  checkSingleton(singleton, "reinforce-pp-baseline");
   const g = groupStats(rewards, groups, countGroups(groups), false);
   const centred = new Float64Array(rewards.length);
-  for (let i = 0; i < rewards.length; i++) centred[i] = rewards[i] - g.mean[groups[i]];
+  for (let i = 0; i < rewards.length; i++)
+    centred[i] = g.count[groups[i]] < 2 && singleton === "verl" ? rewards[i] : rewards[i] - g.mean[groups[i]];
   return whiten(centred, options.eps ?? reinforcePpDefaults.eps, lengths);
 }
 
