@@ -1,19 +1,19 @@
 // Running one program against its tests in the sandbox and turning the runner's events into per-test verdicts.
 // Expected stdout and return values never enter the sandbox: they are compared here, on the host.
 import { fail } from "../core/errors.js";
+import { pythonSource } from "../core/python-files.js";
 import { outputsMatch, valuesEqual, type CompareOptions } from "./code-compare.js";
 import type { CodeTests } from "./code-tests.js";
 import { runJob, type RunnerEvent, type RunnerJob, type SandboxOptions } from "./sandbox.js";
 import type { IsolationLevel } from "./sandbox-args.js";
 
-/** LiveCodeBench's import preamble (lcb_runner testing_util.import_string), run before every program. */
-export const LCB_PREAMBLE =
-  "from string import *\nfrom re import *\nfrom datetime import *\nfrom collections import *\nfrom heapq import *\n" +
-  "from bisect import *\nfrom copy import *\nfrom math import *\nfrom random import *\nfrom statistics import *\n" +
-  "from itertools import *\nfrom functools import *\nfrom operator import *\nfrom io import *\nfrom sys import *\n" +
-  "from json import *\nfrom builtins import *\nfrom typing import *\nimport string\nimport re\nimport datetime\n" +
-  "import collections\nimport heapq\nimport bisect\nimport copy\nimport math\nimport random\nimport statistics\n" +
-  "import itertools\nimport functools\nimport operator\nimport io\nimport sys\nimport json\nsys.setrecursionlimit(50000)\n";
+/**
+ * LiveCodeBench's import preamble (lcb_runner testing_util.import_string), run before every program: the text of
+ * python/lcb_preamble.py.
+ */
+export function lcbPreamble(): string {
+  return pythonSource(__dirname, "lcb_preamble.py");
+}
 
 /** Verdict of one test. */
 export type TestStatus =
@@ -48,7 +48,7 @@ export interface TestRun {
 }
 
 function preambleSource(p: string | undefined): string {
-  if (p === undefined || p === "lcb") return LCB_PREAMBLE;
+  if (p === undefined || p === "lcb") return lcbPreamble();
   if (p === "none") return "";
   return p;
 }

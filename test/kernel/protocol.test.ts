@@ -20,23 +20,11 @@ const CHECKS = [
   "clear_output",
 ];
 
-// Run the unittest suite and report per-test outcomes as JSON (robust to the kernel's own log lines on stderr).
-const RUNNER = `
-import io, json, unittest, kernel_protocol
-suite = unittest.defaultTestLoader.loadTestsFromModule(kernel_protocol)
-stream = io.StringIO()
-result = unittest.TextTestRunner(stream=stream, verbosity=2).run(suite)
-print("RESULT " + json.dumps({
-    "run": result.testsRun,
-    "failures": [[t.id(), tb] for t, tb in result.failures + result.errors],
-    "skipped": [t.id() for t, _ in result.skipped],
-    "log": stream.getvalue(),
-}))
-`;
+// run_protocol.py runs the unittest suite and reports per-test outcomes as one JSON line.
 
 test("jupyter_kernel_test: every check passes against the cellrl kernel", () => {
   const python = jupyterPython(["jupyter_client", "jupyter_kernel_test"]);
-  const r = spawnSync(python, ["-c", RUNNER], {
+  const r = spawnSync(python, ["run_protocol.py"], {
     cwd: path.join(REPO, "test", "kernel"),
     env: { ...kernelEnv(), PYTHONDONTWRITEBYTECODE: "1" },
     encoding: "utf8",
