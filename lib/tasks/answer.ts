@@ -14,7 +14,9 @@ export function answerOf(response: string): string {
   return response.trim();
 }
 
-/** The integer a canonical decimal string denotes ("-12", "0", "7"), or null ("007", "+3", "1.0", "" are not canonical). */
+/**
+ * The integer a canonical decimal string denotes ("-12", "0", "7"), or null ("007", "+3", "1.0", "" are not canonical).
+ */
 export function canonicalInt(s: string): bigint | null {
   return /^(?:0|-?[1-9]\d*)$/.test(s) ? BigInt(s) : null;
 }

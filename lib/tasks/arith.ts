@@ -59,7 +59,8 @@ export const arith = defineTask<ArithOptions>({
     const answer = evalLeftToRight(nums, ops).toString();
     return { prompt, groundTruth: answer, answer, info: { digits: o.digits, terms: o.terms } };
   },
-  // options.partialWeight > 0 gives that weight times the fraction of digits right (aligned at the units) to wrong answers.
+  // options.partialWeight > 0 gives that weight times the fraction of digits right (aligned at the units) to wrong
+  // answers.
   verify(response, groundTruth, options = {}): Verdict {
     const gold = String(groundTruth);
     const pred = answerOf(response);

@@ -14,7 +14,10 @@ export interface CountdownOptions {
   maxNumber: number;
   /** Targets are kept in 1..maxTarget. Defaults to 100. */
   maxTarget: number;
-  /** Operators the generator uses to build a solvable target ("/" only when it divides exactly). Defaults to ["+", "-", "*"]. */
+  /**
+   * Operators the generator uses to build a solvable target ("/" only when it divides exactly).
+   * Defaults to ["+", "-", "*"].
+   */
   ops: ("+" | "-" | "*" | "/")[];
 }
 

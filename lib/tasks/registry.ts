@@ -19,7 +19,9 @@ for (const t of [arith, countdown, sort, reverse, modular, pairSum, derange])
 
 /**
  * Add a task (a name, data source, alphabet, generator and verifier); its data source is scored by reward.score.
- * @example tasks.registerTask({...tasks.arith, name: "arith-big", dataSource: "cellrl/arith-big", defaults: {...tasks.arith.defaults, digits: 8}})
+ * @example
+ * tasks.registerTask({...tasks.arith, name: "arith-big", dataSource: "cellrl/arith-big",
+ *   defaults: {...tasks.arith.defaults, digits: 8}})
  */
 export function registerTask(task: AnyTask | TaskSpec<any>, options: { override?: boolean } = {}): AnyTask {
   if (
@@ -70,7 +72,9 @@ export function alphabet(...names: (string | AnyTask)[]): string {
 
 /**
  * How many distinct correct answers appear among responses, and how many exist (tasks with many answers).
- * @example tasks.distinctCorrect("pair-sum", ["3+9", "9+3", "3+9", "5+5"], {target: 12, minValue: 1}) // {distinct: 2, total: 11}
+ * @example
+ * tasks.distinctCorrect("pair-sum", ["3+9", "9+3", "3+9", "5+5"], {target: 12, minValue: 1})
+ * // {distinct: 2, total: 11}
  */
 export function distinctCorrect(
   task: string | AnyTask,

@@ -70,7 +70,9 @@ export interface RecordsOptions {
 
 /**
  * A task: its spec, callable to generate n records (`tasks.arith(100, {seed: 0, digits: 3})`).
- * @example const recs = tasks.countdown(8, {seed: 1}); tasks.countdown.verify("(3+5)*7", {target: 56, numbers: [3, 5, 7]})
+ * @example
+ * const recs = tasks.countdown(8, {seed: 1});
+ * tasks.countdown.verify("(3+5)*7", {target: 56, numbers: [3, 5, 7]})
  */
 export type Task<O extends object = Record<string, unknown>> = TaskSpec<O> &
   ((n: number, options?: RecordsOptions & Partial<O>) => TaskRecord[]);
