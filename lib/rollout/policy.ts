@@ -42,7 +42,9 @@ export interface ScoreOptions {
 
 /**
  * Something that samples continuations and scores given tokens: a local model or a remote server.
- * @example const policy: rollout.Policy = new rollout.LocalPolicy(m, tok); const out = await policy.generate(["1+1="], {n: 4})
+ * @example
+ * const policy: rollout.Policy = new rollout.LocalPolicy(m, tok);
+ * const out = await policy.generate(["1+1="], {n: 4})
  */
 export interface Policy {
   /** Shown in tables and metrics. */
@@ -76,14 +78,16 @@ export class LocalPolicy implements Policy {
     if (!tokenizer || typeof tokenizer.encode !== "function" || typeof tokenizer.decode !== "function")
       fail(
         "invalid_input",
-        `rollout.LocalPolicy: tokenizer must implement encode/decode (got ${typeof tokenizer}). Use model.CharTokenizer or a HF tokenizer.`,
+        `rollout.LocalPolicy: tokenizer must implement encode/decode (got ${typeof tokenizer}). ` +
+          "Use model.CharTokenizer or a HF tokenizer.",
         {},
         LocalPolicy,
       );
     if (tokenizer.vocabSize > model.config.vocab_size)
       fail(
         "shape_mismatch",
-        `rollout.LocalPolicy: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}. Build the model with vocab_size: tokenizer.vocabSize.`,
+        `rollout.LocalPolicy: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ` +
+          `${model.config.vocab_size}. Build the model with vocab_size: tokenizer.vocabSize.`,
         { got: tokenizer.vocabSize, expected: model.config.vocab_size },
         LocalPolicy,
       );

@@ -116,7 +116,8 @@ function promptsOf(
   if (!Array.isArray(items) || items.length === 0)
     fail(
       "invalid_input",
-      `rollout.sample: input must be a non-empty array of verl records, prompt strings or token-id arrays, or a table of records (got ${describe(input)}). Wrap one prompt as [prompt].`,
+      "rollout.sample: input must be a non-empty array of verl records, prompt strings or token-id arrays, " +
+        `or a table of records (got ${describe(input)}). Wrap one prompt as [prompt].`,
       {},
       sample,
     );
@@ -126,7 +127,8 @@ function promptsOf(
     if (key)
       fail(
         "invalid_option",
-        `rollout.sample: options.${key} applies to verl records, but the input is prompt texts or ids. Pass records (data.record(...)), or render the prompts yourself.`,
+        `rollout.sample: options.${key} applies to verl records, but the input is prompt texts or ids. ` +
+          "Pass records (data.record(...)), or render the prompts yourself.",
         { path: [key] },
         sample,
       );
@@ -137,7 +139,10 @@ function promptsOf(
     if (!isRecord(r) || !Array.isArray(r.prompt))
       fail(
         "invalid_input",
-        `rollout.sample: input ${i} is not a verl record with a chat prompt (got ${describe(isRecord(r) ? r.prompt : r)}; expected {prompt: [{role, content}], data_source, reward_model}). Do not mix records and prompt strings; build records with data.record(...).`,
+        `rollout.sample: input ${i} is not a verl record with a chat prompt ` +
+          `(got ${describe(isRecord(r) ? r.prompt : r)}; ` +
+          "expected {prompt: [{role, content}], data_source, reward_model}). " +
+          "Do not mix records and prompt strings; build records with data.record(...).",
         { path: ["input", i] },
         sample,
       );
@@ -191,13 +196,16 @@ export function promptFormat(
  * Sample `n` completions per prompt and return them as a Rollout batch. Give verl records (rendered with the
  * tokenizer's chat template; their data_source, ground_truth and extra_info become table columns and `ro.records`
  * feeds reward.score(ro)), or prompt texts / token ids.
- * @example const ro = await rollout.sample(policy, records, { n: 4, temperature: 1, maxNewTokens: 16 }); const { scores } = reward.scoreSync(ro)
+ * @example
+ * const ro = await rollout.sample(policy, records, { n: 4, temperature: 1, maxNewTokens: 16 });
+ * const { scores } = reward.scoreSync(ro)
  */
 export async function sample(policy: Policy, input: SampleInput, options: RolloutOptions = {}): Promise<Rollout> {
   if (!policy || typeof policy.generate !== "function")
     fail(
       "invalid_input",
-      `rollout.sample: policy must implement generate/score (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`,
+      `rollout.sample: policy must implement generate/score (got ${describe(policy)}). ` +
+        "Wrap a model with new rollout.LocalPolicy(model, tokenizer).",
       {},
       sample,
     );
@@ -208,7 +216,8 @@ export async function sample(policy: Policy, input: SampleInput, options: Rollou
   if (idCol !== undefined && (!Array.isArray(idCol) || idCol.length !== prompts.length))
     fail(
       "shape_mismatch",
-      `rollout.sample: options.promptIds has ${describe(idCol)} entries but there are ${prompts.length} prompts. Give one id per prompt.`,
+      `rollout.sample: options.promptIds has ${describe(idCol)} entries but there are ${prompts.length} prompts. ` +
+        "Give one id per prompt.",
       {},
       sample,
     );
@@ -216,7 +225,8 @@ export async function sample(policy: Policy, input: SampleInput, options: Rollou
     if (!Array.isArray(col) || col.length !== prompts.length)
       fail(
         "shape_mismatch",
-        `rollout.sample: options.columns.${k} has ${describe(col)} but there are ${prompts.length} prompts. Give one value per prompt.`,
+        `rollout.sample: options.columns.${k} has ${describe(col)} but there are ${prompts.length} prompts. ` +
+          "Give one value per prompt.",
         { path: ["columns", k] },
         sample,
       );
@@ -242,7 +252,10 @@ export async function sample(policy: Policy, input: SampleInput, options: Rollou
 
 /**
  * Lay a GenerateResult out as a Rollout (exported for remote policies and tests).
- * @example const ro = rollout.fromGenerate(out, { prompts, promptIds: [0], columns: {}, n: 4, pad: 0, responses: out.text!, sampling: {} })
+ * @example
+ * const ro = rollout.fromGenerate(out, {
+ *   prompts, promptIds: [0], columns: {}, n: 4, pad: 0, responses: out.text!, sampling: {},
+ * })
  */
 export function fromGenerate(
   out: GenerateResult,
@@ -372,7 +385,8 @@ export function responseValues(ro: Rollout, values: ArrayLike<number>[]): number
   if (!Array.isArray(values) || values.length !== ro.size)
     fail(
       "shape_mismatch",
-      `rollout.responseValues: values has ${describe(values)} rows but the rollout has ${ro.size}. Pass a [B, T] matrix aligned with ro.ids.`,
+      `rollout.responseValues: values has ${describe(values)} rows but the rollout has ${ro.size}. ` +
+        "Pass a [B, T] matrix aligned with ro.ids.",
       {},
       responseValues,
     );
@@ -380,7 +394,8 @@ export function responseValues(ro: Rollout, values: ArrayLike<number>[]): number
     if (v.length !== ro.ids[b].length)
       fail(
         "shape_mismatch",
-        `rollout.responseValues: row ${b} has ${v.length} columns but ro.ids rows have ${ro.ids[b].length} (tokens alignment expected).`,
+        `rollout.responseValues: row ${b} has ${v.length} columns but ro.ids rows have ${ro.ids[b].length} ` +
+          "(tokens alignment expected).",
         { path: [b] },
         responseValues,
       );
