@@ -99,6 +99,11 @@ const EQUAL: [unknown, string, string][] = [
   ["11", "x = 5+5+1 = 7 = 11", "exact-rational"], // a chain counts by its last part, a false step is not graded
   ["\\frac{639}{40}", "\\boxed{15\\frac{39}{40}}, \\boxed{\\frac{639}{40}}", "exact-rational"], // one value written twice
   ["C", "C. x = 42", "choice"], // an option letter and the option it starts
+  ["40/9", "4 4/9", "exact-rational"], // a plain-text mixed number
+  ["\\sum_{k=1}^{10} k^2", "385", "exact-rational"], // sums with constant bounds are added up
+  ["\\sum_{i=1}^{3}\\sum_{j=1}^{3} ij", "36", "exact-rational"], // an index named i is not the imaginary unit
+  ["F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", "F_n = \\sum_{k=0}^{n-1} F_{n-k-1} F_k", "symbolic"], // otherwise compared unevaluated
+  ["\\sum_{k=0}^{n-1} (k+1)", "\\sum_{k=1}^{n} k", "symbolic"], // a shifted index
 ];
 
 const NOT_EQUAL: [unknown, string][] = [
@@ -130,6 +135,12 @@ const NOT_EQUAL: [unknown, string][] = [
   ["(3,1)", "{1,3}"], // a bare list against a tuple keeps its order
   ["x > 5", "x < 5"],
   ["\\frac{1}{3}", "\\frac{1}{3}, \\frac{1}{2}"],
+  ["12", "11 6/6"], // an improper "mixed number" is not read (neither 12 nor 11)
+  ["11", "11 6/6"],
+  ["0", "4 4/0"],
+  ["\\sum_{k=0}^{n-1} k", "\\sum_{k=1}^{n} k"],
+  ["\\sum_{k=1}^{3} k", "3k"],
+  ["F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", "F_n = \\sum_{k=0}^{n-2} F_k F_{n-k-2}"],
 ];
 
 test("equal answers, and the rule that decides each", () => {
@@ -205,4 +216,13 @@ test("a gold with several boxes keeps them all (it is never cut to the last)", (
   assert.equal(gradeMath("\\boxed{1} \\text{ or } \\boxed{2}", "2").equal, false);
   assert.equal(gradeMath("$x = \\boxed{3}$ and $y = \\boxed{5}$", "3, 5").equal, true);
   assert.equal(gradeMath("\\boxed{7} (that is, \\boxed{7})", "7").equal, true);
+});
+
+test("percent: 'either' (default) reads a one-sided % both ways; 'fraction' reads a predicted % only as /100 (Math-Verify)", () => {
+  assert.equal(gradeMath("10", "10\\%").equal, true);
+  assert.equal(gradeMath("10", "10\\%", { percent: "fraction" }).equal, false);
+  assert.equal(gradeMath("0.1", "10\\%", { percent: "fraction" }).equal, true);
+  assert.equal(gradeMath("10\\%", "10", { percent: "fraction" }).equal, true); // a gold % still accepts both
+  assert.equal(gradeMath("10\\%", "0.1", { percent: "fraction" }).equal, true);
+  assert.throws(() => gradeMath("1", "1", { percent: "half" as "either" }), /percent must be "either" or "fraction"/);
 });

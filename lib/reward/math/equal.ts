@@ -15,6 +15,8 @@ export interface EqualSettings {
   points: number;
   /** Seed of the random points (fixed, so grading is deterministic). */
   seed: number;
+  /** "either": a % on one side may be kept or mean /100; "fraction": a predicted % only means /100 (Math-Verify). */
+  percent?: "either" | "fraction";
 }
 
 /** Which rule decided a comparison; "none" when nothing matched. */
@@ -171,7 +173,8 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
   if (g.t === "expr" && p.t === "expr") {
     if (g.pct === p.pct) return exprEq(g.e, p.e, ctx);
     // 10% = 10 (percent sign dropped) and 10% = 0.1 (percent as a fraction); 10 vs 0.1 without a sign is wrong.
-    if (exprEq(g.e, p.e, ctx)) return true;
+    // With percent: "fraction" a predicted 10% is only 0.1 (a gold 10% still accepts both), as Math-Verify reads it.
+    if (!(ctx.s.percent === "fraction" && p.pct) && exprEq(g.e, p.e, ctx)) return true;
     const [pctSide, other] = g.pct ? [g.e, p.e] : [p.e, g.e];
     const scaled: Expr = { t: "div", a: pctSide, b: { t: "num", v: "100" } };
     if (g.pct ? exprEq(scaled, other, ctx) : exprEq(other, scaled, ctx)) {

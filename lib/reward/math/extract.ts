@@ -164,25 +164,40 @@ function gsm8kAnswer(text: string): string | null {
 }
 
 // A plain-text number: thousands separators (1,000,000 or 1 000), a decimal comma when the digits after it are not a
-// group of three (2,74; 0,111), a trailing percent word; never glued to a letter before it (AZYUK2A has no number).
+// group of three (2,74; 0,111), a mixed number (4 4/9), a trailing percent word; never glued to a letter before it
+// (AZYUK2A has no number).
 const NUMBER =
-  /(?<![A-Za-z\d.])-?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d,])(?:\.\d+)?|\d+(?:[.,]\d+)?(?:\/\d+)?|\.\d+)(?:\s*(?:%|percent(?:age)?\b|pct\b))?/g;
+  /(?<![A-Za-z\d.\/])[-+]?(?:(?:\d{1,3}(?: \d{3})+|\d+) \d+\/\d+(?![\d\/]|\.\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d,])(?:\.\d+)?|\d+(?:[.,]\d+)?(?:\/\d+)?|\.\d+)(?:\s*(?:%|percent(?:age)?\b|pct\b))?/g;
+// Plain arithmetic: numbers (or parenthesised ones) joined by + - * × ÷ / ^ on one line, "(1/2) / (3/4)", "4 + 4/9".
+const OPERAND = String.raw`\(?-?\d+(?:\.\d+)?\)?`;
+const EXPRESSION = new RegExp(String.raw`(?<![\w.\/^])${OPERAND}(?:[ \t]*[+\-*×÷\/^][ \t]*${OPERAND})+`, "g");
 
 /** A plain-text number as a LaTeX answer: separators removed, decimal comma as a point, percent as \\%. */
 function numberText(m: string): string {
   let s = m.replace(/\s*(?:%|percent(?:age)?|pct)$/, (p) => (p.trim() ? "\\%" : ""));
   const pct = s.endsWith("\\%");
   if (pct) s = s.slice(0, -2);
-  if (/^-?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?$/.test(s) && !/^-?0,/.test(s)) s = s.replace(/[, ]/g, "");
+  s = s.replace(/^\+/, "");
+  const mixed = /^(-?)([\d ]+) (\d+\/\d+)$/.exec(s);
+  if (mixed) s = `${mixed[1]}${mixed[2].replace(/ /g, "")} ${mixed[3]}`;
+  else if (/^-?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?$/.test(s) && !/^-?0,/.test(s)) s = s.replace(/[, ]/g, "");
   else if (/^-?\d+,\d+$/.test(s)) s = s.replace(",", ".");
   return s + (pct ? "\\%" : "");
 }
 
+// The last number or arithmetic expression of a text (the one that ends last; the longer one when both end together).
 function lastNumberMatch(text: string): { s: string; end: number } | null {
-  let last: RegExpExecArray | null = null;
-  NUMBER.lastIndex = 0;
-  for (let m = NUMBER.exec(text); m; m = NUMBER.exec(text)) last = m;
-  return last === null ? null : { s: numberText(last[0]), end: last.index + last[0].length };
+  let best: { s: string; start: number; end: number } | null = null;
+  for (const re of [NUMBER, EXPRESSION]) {
+    let last: RegExpExecArray | null = null;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) last = m;
+    if (!last) continue;
+    const end = last.index + last[0].trimEnd().length;
+    const s = re === NUMBER ? numberText(last[0]) : last[0].trim();
+    if (!best || end > best.end || (end === best.end && last.index < best.start)) best = { s, start: last.index, end };
+  }
+  return best && { s: best.s, end: best.end };
 }
 
 function lastNumber(text: string): string | null {

@@ -21,6 +21,11 @@ export interface GradeMathOptions {
   mode?: "answer" | "response";
   /** Extraction rules of "response" mode. Defaults to ["boxed", "phrase", "latex", "last-number"]. */
   rules?: ExtractRule[];
+  /**
+   * A percent sign on one side only: "either" (10% equals 10 and 0.1) or "fraction" (a predicted 10% is only 0.1; a
+   * gold 10% still accepts both, as Math-Verify reads percents). Defaults to "either".
+   */
+  percent?: "either" | "fraction";
 }
 
 /** Defaults of gradeMath. */
@@ -30,6 +35,7 @@ export const defaults = {
   seed: 20240917,
   mode: "answer" as "answer" | "response",
   rules: responseRules,
+  percent: "either" as "either" | "fraction",
 };
 
 /** Result of gradeMath: `equal` plus the forms compared and the rule that decided. */
@@ -103,7 +109,8 @@ export function equalNormalized(g: NormalizedAnswer, p: NormalizedAnswer, settin
   } catch (err) {
     if (!(err instanceof RangeError || (err instanceof Error && err.message.startsWith("unbound")))) throw err;
   }
-  if (g.compact === p.compact) return "string"; // same text, only a % differs: "10%" vs "10"
+  // same text, only a % differs: "10%" vs "10" (not a predicted % against a plain gold when percent is "fraction")
+  if (g.compact === p.compact && !(settings.percent === "fraction" && p.percent && !g.percent)) return "string";
   // Words: "\text{East}" vs "east", "\text{(C)}" vs "C".
   const gk = textKey(g);
   if (gk.length > 0 && !/\d/.test(gk) && gk === textKey(p)) return "text";
@@ -121,6 +128,7 @@ export function gradeMath(gold: unknown, pred: string, options: GradeMathOptions
     relTol: options.relTol ?? defaults.relTol,
     points: options.points ?? defaults.points,
     seed: options.seed ?? defaults.seed,
+    percent: options.percent ?? defaults.percent,
   };
   const mode = options.mode ?? defaults.mode;
   if (mode !== "answer" && mode !== "response")
@@ -128,6 +136,13 @@ export function gradeMath(gold: unknown, pred: string, options: GradeMathOptions
       "invalid_option",
       `reward.gradeMath: mode must be "answer" or "response" (got ${describe(mode)}).`,
       { path: ["mode"], got: mode },
+      gradeMath,
+    );
+  if (settings.percent !== "either" && settings.percent !== "fraction")
+    fail(
+      "invalid_option",
+      `reward.gradeMath: percent must be "either" or "fraction" (got ${describe(settings.percent)}).`,
+      { path: ["percent"], got: settings.percent },
       gradeMath,
     );
   let gold0 = goldText(gold, gradeMath);

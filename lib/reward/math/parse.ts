@@ -359,10 +359,35 @@ class Parser {
       }
       case "imath":
         return { t: "const", name: "i" };
+      case "sum":
+      case "prod":
+        return this.bigOperator(c);
     }
     if (GREEK.has(c)) return { t: "var", name: c };
     if (FUNCS.has(c)) return this.func(c);
     throw new MathSyntaxError(`unsupported \\${c}`);
+  }
+
+  // \sum_{k=a}^{b} body, \prod_{k=a}^{b} body (body = juxtaposed factors up to the next + or -): fn(k, a, b, body)
+  // with k bound. Compared as an uninterpreted operator: same bounds and the same body (up to algebra), not evaluated.
+  bigOperator(name: string): Expr {
+    if (!this.isOp("_")) throw new MathSyntaxError(`\\${name} without bounds`);
+    this.i++;
+    this.expect("{");
+    const k = this.peek();
+    if (!k || k.k !== "id" || !this.isOp("=", 1)) throw new MathSyntaxError(`\\${name}: expected {k=...}`);
+    this.i += 2;
+    const lo = this.expr();
+    this.expect("}");
+    if (!this.isOp("^")) throw new MathSyntaxError(`\\${name} without an upper bound`);
+    this.i++;
+    const hi = this.arg();
+    const factors: Expr[] = [this.unary()];
+    while (this.startsFactor()) factors.push(this.postfix(this.mixedOrPrimary()));
+    let body: Expr = factors.length === 1 ? factors[0] : { t: "mul", args: factors };
+    // an index named i or e is the index, not the imaginary unit or Euler's number
+    if (k.v === "i" || k.v === "e") body = constToVar(body, k.v);
+    return { t: "fn", name, args: [{ t: "var", name: k.v }, lo, hi, body] };
   }
 
   // \sin^2 x, \log_2 8, \ln(x+1), \sin 2x (argument = juxtaposed factors up to the next + or -).
@@ -391,6 +416,27 @@ class Parser {
     let e: Expr = { t: "fn", name: name === "lg" ? "log" : name, args: base ? [a, base] : [a] };
     if (power) e = { t: "pow", a: e, b: power };
     return e;
+  }
+}
+
+// The tree with the constant `name` (i or e) read as the variable of that name.
+function constToVar(e: Expr, name: string): Expr {
+  switch (e.t) {
+    case "const":
+      return e.name === name ? { t: "var", name } : e;
+    case "add":
+    case "mul":
+      return { ...e, args: e.args.map((a) => constToVar(a, name)) };
+    case "fn":
+      return { ...e, args: e.args.map((a) => constToVar(a, name)) };
+    case "neg":
+    case "pct":
+      return { ...e, a: constToVar(e.a, name) };
+    case "div":
+    case "pow":
+      return { ...e, a: constToVar(e.a, name), b: constToVar(e.b, name) };
+    default:
+      return e;
   }
 }
 
