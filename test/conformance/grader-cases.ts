@@ -41,7 +41,11 @@ function rulesFor(match: string): ExtractRule[] {
 /** cellrl's verdict on one case under that project's harness. */
 export function verdict(c: GraderCase): boolean {
   if (typeof c.harness.match === "string")
-    return gradeMath(c.gold, c.pred as string, { mode: "response", rules: rulesFor(c.harness.match), percent: "fraction" }).equal;
+    return gradeMath(c.gold, c.pred as string, {
+      mode: "response",
+      rules: rulesFor(c.harness.match),
+      percent: "fraction",
+    }).equal;
   return gradeMath(c.gold, typeof c.pred === "number" ? String(c.pred) : (c.pred as string)).equal;
 }
 
