@@ -143,3 +143,14 @@ test("multipleBoxed 'reject': one answer in several boxes is not a conflict; a b
   assert.equal(mathReward("so $\\boxed{12}$ or $\\boxed{13}$", "13", undefined, reject).score, 0);
   assert.equal(mathReward("so \\boxed{12}. (Answer in \\boxed{}.)", "12", undefined, reject).score, 1);
 });
+
+test("a phrase that denies or hedges its number is not read as that number", () => {
+  for (const text of [
+    "The answer is not 13.",
+    "The answer is about 13 apples.",
+    "The answer is at least 13 cm",
+    "The answer isn't 13",
+  ])
+    assert.equal(mathReward(text, "13").score, 0, text);
+  assert.equal(mathReward("Final Answer: Jane started growing Sphere 13 hours ago.", "13").score, 1);
+});

@@ -145,8 +145,11 @@ function phraseAnswer(text: string, from = 0): string | null {
     if (m) return (m[1] ?? m[2] ?? m[3]).trim();
   }
   if (sentence.length === 0 || sentence.length > 100) return null;
-  // Words around one number ("Jane started 3 hours ago"): the number.
-  if (/[a-zA-Z]{3,}/.test(sentence.replace(/\\[a-zA-Z]+/g, "")) && !sentence.includes("$")) {
+  // Words around one number ("Jane started 3 hours ago"): the number; never when the words deny or hedge it ("not 13",
+  // "about 13", "more than 13").
+  const hedged =
+    /\b(?:not|no|never|isn't|aren't|cannot|can't|except|without|unless|unknown|about|approximately|around|roughly|nearly|almost|over|under|more|less|least|most|between|or)\b|n't\b/i;
+  if (/[a-zA-Z]{3,}/.test(sentence.replace(/\\[a-zA-Z]+/g, "")) && !sentence.includes("$") && !hedged.test(sentence)) {
     const nums = sentence.match(/(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:\/\d+)?%?/g);
     if (nums && nums.length === 1) return nums[0];
   }
