@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, fail } from "../core/errors.js";
+import { warn } from "../core/warn.js";
 import { writeFileAtomic } from "../data/files.js";
 import { verlConfig, type VerlConfig, type VerlSettings } from "./verl-config.js";
 import { writeVerlDataset, type VerlDatasetOptions } from "./verl-dataset.js";
@@ -45,6 +46,52 @@ export interface VerlExport {
   rewardFile: string | null;
 }
 
+const GROUP_ESTIMATORS = new Set(["grpo", "dr-grpo", "rloo", "reinforce-pp-baseline"]);
+
+/**
+ * The cellrl-only behaviours a run's settings rely on that verl will not reproduce, one sentence each naming the
+ * switch that makes the notebook train as verl will: singleton groups (advantage 0 in cellrl, R/(1+ε) or R in verl)
+ * and the top-k tail bucket of distillation (verl's kl has no tail, its jsd treats the teacher as 0 outside the top-k).
+ * @example cellrlOnlyBehaviours({algorithm: "grpo", step: {n: 1}}) // ["step.n = 1: every group is a singleton ..."]
+ */
+export function cellrlOnlyBehaviours(settings: Pick<VerlSettings, "algorithm" | "step">): string[] {
+  const out: string[] = [];
+  const step = (settings.step ?? {}) as {
+    n?: number;
+    advantage?: unknown;
+    advantageOptions?: { singleton?: string };
+    topK?: number;
+    renormalize?: boolean;
+    divergence?: unknown;
+    topkTail?: string;
+  };
+  if (settings.algorithm === "grpo") {
+    const est = step.advantage ?? "grpo";
+    if (
+      step.n === 1 &&
+      typeof est === "string" &&
+      GROUP_ESTIMATORS.has(est) &&
+      step.advantageOptions?.singleton !== "verl"
+    )
+      out.push(
+        `step.n = 1: every group is a singleton, which cellrl's "${est}" gives advantage 0 (no signal) while verl uses mean 0, std 1 (A = ${est === "grpo" ? "R / (1 + eps)" : est === "reinforce-pp-baseline" ? "whiten(R)" : "R"}). Set step.advantageOptions.singleton: "verl" to train in the notebook as verl will.`,
+      );
+  }
+  if (settings.algorithm === "gkd") {
+    const div = step.divergence ?? "jsd";
+    if (
+      (step.topK ?? 0) > 0 &&
+      !step.renormalize &&
+      step.topkTail !== "verl" &&
+      (div === "jsd" || div === "forward-kl")
+    )
+      out.push(
+        `step.topK = ${step.topK} without renormalisation: cellrl's "${div}" adds a tail bucket for the mass outside the top-k, which verl's ${div === "jsd" ? "jsd (the teacher is 0 outside the top-k)" : "kl (no tail)"} does not. Set step.topkTail: "verl" to train in the notebook as verl will.`,
+      );
+  }
+  return out;
+}
+
 /**
  * Write a runnable verl directory: datasets, cellrl_reward.py (when the data has cellrl/* task sources), YAML config
  * and a run script; returns the config (command, notes).
@@ -67,6 +114,11 @@ export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport
     );
   fs.mkdirSync(dir, { recursive: true });
   const alg = inputs.settings.algorithm;
+  for (const msg of cellrlOnlyBehaviours(inputs.settings))
+    warn(
+      `remote/verlCellrlOnly/${msg.split(" ")[0]}`,
+      `remote.exportVerlRun: verl will not reproduce the notebook: ${msg}`,
+    );
   // cellrl/* task sources: verl's default_compute_score does not know them, so the run gets cellrl's verifiers as a
   // custom reward function (other sources in the same file still go to verl's default). A rewardFunction the caller
   // gives wins; GKD has no reward. Checked before anything is written.
