@@ -44,7 +44,8 @@ export function hostInts(x: MatrixLike, where: string, max: number, from?: Funct
       if (r.length !== cols)
         fail(
           "shape_mismatch",
-          `${where} rows have different lengths (row 0 has ${cols}, row ${b} has ${r.length}). Pad every row to the same length and mark padding with the attention mask.`,
+          `${where} rows have different lengths (row 0 has ${cols}, row ${b} has ${r.length}). ` +
+            "Pad every row to the same length and mark padding with the attention mask.",
           { path: [b], got: r.length, expected: cols },
           from,
         );
@@ -53,7 +54,8 @@ export function hostInts(x: MatrixLike, where: string, max: number, from?: Funct
   } else {
     return fail(
       "invalid_input",
-      `${where} must be a [B, T] matrix: a 2-D tensor or an array of rows (got ${describe(x)}). Wrap a single sequence as [ids].`,
+      `${where} must be a [B, T] matrix: a 2-D tensor or an array of rows (got ${describe(x)}). ` +
+        "Wrap a single sequence as [ids].",
       { got: describe(x) },
       from,
     );
@@ -66,7 +68,8 @@ export function hostInts(x: MatrixLike, where: string, max: number, from?: Funct
       // Re-read from the source: Int32Array turns NaN and 1.5 into integers silently.
       fail(
         "invalid_input",
-        `${where}[${Math.floor(i / cols)}][${i % cols}] is out of range (got ${v}; expected an integer in [0, ${max})). Check the tokenizer matches the model's vocab_size.`,
+        `${where}[${Math.floor(i / cols)}][${i % cols}] is out of range (got ${v}; ` +
+          `expected an integer in [0, ${max})). Check the tokenizer matches the model's vocab_size.`,
         { path: [Math.floor(i / cols), i % cols], got: v },
         from,
       );

@@ -2,7 +2,8 @@
 // `messages`, `add_generation_prompt`, `bos_token`, `eos_token`, `pad_token`, `tools` and any extra variables
 // (e.g. `enable_thinking`). The rendered text is tokenized without adding special tokens, as transformers does.
 import { Template } from "@huggingface/jinja";
-import { describe, fail, nearest } from "../core/errors.js";
+import { describe, fail } from "../core/errors.js";
+import { didYouMean } from "../core/checks.js";
 import type { Tokenizer } from "./tokenizer-types.js";
 
 /** One chat message; extra fields (tool_calls, name, ...) reach the template unchanged. */
@@ -14,7 +15,10 @@ export interface ChatMessage {
 
 /** Options of applyChatTemplate. */
 export interface ApplyChatTemplateOptions {
-  /** Template text, or a name in `chatTemplates` ("qwen2.5", "chatml", "plain"). Defaults to the tokenizer's chat template. */
+  /**
+   * Template text, or a name in `chatTemplates` ("qwen2.5", "chatml", "plain"). Defaults to the tokenizer's chat
+   * template.
+   */
   template?: string;
   /** Supplies bos/eos/pad token texts and the default template. Defaults to none. */
   tokenizer?: Tokenizer;
@@ -107,7 +111,8 @@ const PLAIN = String.raw`{%- for message in messages %}
 {%- endfor %}`;
 
 /**
- * Built-in chat templates by name: "qwen2.5" (Qwen2.5-Instruct, verbatim), "chatml" (no default system), "plain" (no markup).
+ * Built-in chat templates by name: "qwen2.5" (Qwen2.5-Instruct, verbatim), "chatml" (no default system), "plain" (no
+ * markup).
  * @example CharTokenizer.fromAlphabet(chars, {chatTemplate: "plain"}); console.log(chatTemplates["qwen2.5"])
  */
 export const chatTemplates: Record<string, string> = { "qwen2.5": QWEN25, chatml: CHATML, plain: PLAIN };
@@ -130,7 +135,8 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
   )
     fail(
       "invalid_input",
-      `model.applyChatTemplate: messages must be an array of {role: string, content: string} (got ${describe(messages)}). Wrap a prompt as [{role: "user", content: prompt}].`,
+      "model.applyChatTemplate: messages must be an array of {role: string, content: string} " +
+        `(got ${describe(messages)}). Wrap a prompt as [{role: "user", content: prompt}].`,
       { got: messages },
       applyChatTemplate,
     );
@@ -138,17 +144,19 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
   if (text === undefined || text === null)
     fail(
       "invalid_option",
-      `model.applyChatTemplate: no chat template (the tokenizer has none and options.template is not set). Pass {template: "plain"}, "chatml", "qwen2.5" or a Jinja template string.`,
+      "model.applyChatTemplate: no chat template (the tokenizer has none and options.template is not set). " +
+        `Pass {template: "plain"}, "chatml", "qwen2.5" or a Jinja template string.`,
       { path: ["template"] },
       applyChatTemplate,
     );
   if (!text.includes("{")) {
     const named = chatTemplates[text];
     if (named === undefined) {
-      const near = nearest(text, Object.keys(chatTemplates));
+      const known = Object.keys(chatTemplates);
+      const hint = didYouMean(text, known, " Pass the Jinja text itself for your own template.");
       fail(
         "unknown_name",
-        `model.applyChatTemplate: unknown chat template "${text}" (known: ${Object.keys(chatTemplates).join(", ")}).${near ? ` Did you mean "${near}"?` : " Pass the Jinja text itself for your own template."}`,
+        `model.applyChatTemplate: unknown chat template "${text}" (known: ${known.join(", ")}).${hint}`,
         { got: text, expected: Object.keys(chatTemplates) },
         applyChatTemplate,
       );
@@ -183,7 +191,8 @@ export function applyChatTemplate(messages: ChatMessage[], options: ApplyChatTem
   } catch (e) {
     return fail(
       "invalid_input",
-      `model.applyChatTemplate: rendering failed (${(e as Error).message}). Check the messages against what the template expects.`,
+      `model.applyChatTemplate: rendering failed (${(e as Error).message}). ` +
+        "Check the messages against what the template expects.",
       { cause: e },
       applyChatTemplate,
     );
@@ -206,7 +215,10 @@ export function encodeChat(
 export interface ChatPromptsOptions {
   /** Supplies the default chat template (tokenizer.chatTemplate) and the special-token texts. Defaults to none. */
   tokenizer?: Tokenizer;
-  /** A template name ("qwen2.5", "chatml", "plain") or Jinja text to use instead of the tokenizer's. Defaults to the tokenizer's. */
+  /**
+   * A template name ("qwen2.5", "chatml", "plain") or Jinja text to use instead of the tokenizer's. Defaults to the
+   * tokenizer's.
+   */
   template?: string | null;
 }
 
@@ -231,7 +243,8 @@ export function chatPrompts(
     )
       fail(
         "invalid_input",
-        `model.chatPrompts: prompt ${i} is not a chat (got ${describe(c)}; expected [{role, content}, ...]). Use verl records (data.record()).`,
+        `model.chatPrompts: prompt ${i} is not a chat (got ${describe(c)}; expected [{role, content}, ...]). ` +
+          "Use verl records (data.record()).",
         { path: [i] },
         chatPrompts,
       );

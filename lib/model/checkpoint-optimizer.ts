@@ -71,7 +71,10 @@ export function writeOptimizerState(dir: string, opt: OptimizerLike, model: Llam
 /**
  * Read the optimizer state saved with a checkpoint, in the layout of `model`'s variables, ready for opt.setState().
  * The caller disposes `tensors`. `options` are the saved AdamW options (lr, betas, ...; not a schedule function).
- * @example const st = loadOptimizerState("ckpt", model); const opt = new AdamW(model.namedVariables(), st.options); opt.setState(st)
+ * @example
+ * const st = loadOptimizerState("ckpt", model);
+ * const opt = new AdamW(model.namedVariables(), st.options);
+ * opt.setState(st)
  */
 export function loadOptimizerState(dir: string, model: LlamaModel): OptimizerState & { options: AdamWOptions } {
   const metaFile = path.join(dir, "cellrl.json");
@@ -80,7 +83,8 @@ export function loadOptimizerState(dir: string, model: LlamaModel): OptimizerSta
   if (!info || !fs.existsSync(path.join(dir, info.file ?? FILE)))
     fail(
       "not_found",
-      `model.loadOptimizerState: ${dir} has no saved optimizer state (cellrl.json "optimizer" and ${FILE}). Save with saveCheckpoint(dir, model, {optimizer: opt}).`,
+      `model.loadOptimizerState: ${dir} has no saved optimizer state (cellrl.json "optimizer" and ${FILE}). ` +
+        "Save with saveCheckpoint(dir, model, {optimizer: opt}).",
       { path: [dir] },
       loadOptimizerState,
     );

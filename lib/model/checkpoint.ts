@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
+import { firstOf } from "../core/checks.js";
 import { warn } from "../core/warn.js";
 import { llamaConfig, type LlamaConfig } from "./config.js";
 import { LlamaModel } from "./llama.js";
@@ -22,19 +23,30 @@ import { writeOptimizerState, type OptimizerLike } from "./checkpoint-optimizer.
 
 /** Options of saveCheckpoint. */
 export interface SaveCheckpointOptions {
-  /** Tokenizer saved as tokenizer.json + tokenizer_config.json (CharTokenizer or HfTokenizer), or null. Defaults to null. */
+  /**
+   * Tokenizer saved as tokenizer.json + tokenizer_config.json (CharTokenizer or HfTokenizer), or null. Defaults to
+   * null.
+   */
   tokenizer?: Tokenizer | null;
-  /** generation_config.json fields in HF names (temperature, top_p, max_new_tokens, ...); token ids come from the config. Defaults to {}. */
+  /**
+   * generation_config.json fields in HF names (temperature, top_p, max_new_tokens, ...); token ids come from the
+   * config. Defaults to {}.
+   */
   generationConfig?: Record<string, unknown>;
   /** Weight dtype on disk: "F32" (exact), "BF16" or "F16" (rounded to nearest even). Defaults to "F32". */
   dtype?: "F32" | "BF16" | "F16";
-  /** Largest safetensors shard ("5GB", "500MB" or bytes); larger models get model-0000k-of-0000n files and an index. Defaults to "5GB". */
+  /**
+   * Largest safetensors shard ("5GB", "500MB" or bytes); larger models get model-0000k-of-0000n files and an index.
+   * Defaults to "5GB".
+   */
   maxShardSize?: number | string;
   /** Also save this AdamW's moments (optimizer.safetensors) and update count, for exact resume. Defaults to null. */
   optimizer?: OptimizerLike | null;
   /** JSON-serializable extra state stored in cellrl.json (e.g. {step, seed, metrics}). Defaults to null. */
   extra?: unknown;
-  /** Replace an existing checkpoint at `dir`. Defaults to true (a directory that is not a checkpoint is never replaced). */
+  /**
+   * Replace an existing checkpoint at `dir`. Defaults to true (a directory that is not a checkpoint is never replaced).
+   */
   overwrite?: boolean;
 }
 
@@ -127,7 +139,8 @@ export function saveCheckpoint(
     if (!looksLikeCheckpoint(dir))
       fail(
         "io",
-        `model.saveCheckpoint: ${dir} exists and is not a checkpoint (no config.json or model.safetensors); refusing to replace it. Choose another path.`,
+        `model.saveCheckpoint: ${dir} exists and is not a checkpoint (no config.json or model.safetensors); ` +
+          "refusing to replace it. Choose another path.",
         { path: [dir] },
         saveCheckpoint,
       );
@@ -136,7 +149,9 @@ export function saveCheckpoint(
   if (c.model_type === "qwen2" && !c.attention_bias)
     warn(
       "model/qwen2NoBias",
-      `model.saveCheckpoint: a qwen2 model without attention_bias has no q/k/v biases, but transformers' Qwen2ForCausalLM always has them (it would initialise them randomly). Use model_type "llama" for bias-free models.`,
+      "model.saveCheckpoint: a qwen2 model without attention_bias has no q/k/v biases, " +
+        "but transformers' Qwen2ForCausalLM always has them (it would initialise them randomly). " +
+        `Use model_type "llama" for bias-free models.`,
     );
   fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
   const tmp = tempSibling(dir);
@@ -187,7 +202,8 @@ function readJson(file: string, fn: Function): Record<string, unknown> {
   } catch (e) {
     return fail(
       "not_found",
-      `model.loadCheckpoint: cannot read ${file} (${(e as NodeJS.ErrnoException).code}). Is this a HuggingFace checkpoint directory?`,
+      `model.loadCheckpoint: cannot read ${file} (${(e as NodeJS.ErrnoException).code}). ` +
+        "Is this a HuggingFace checkpoint directory?",
       { path: [file], cause: e },
       fn,
     );
@@ -251,7 +267,9 @@ export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {})
   };
 }
 
-/** Names and shapes of the files against the model, from the headers only; the error names tensor, file and both shapes. */
+/**
+ * Names and shapes of the files against the model, from the headers only; the error names tensor, file and both shapes.
+ */
 function checkTensors(dir: string, model: LlamaModel, map: Record<string, string>): void {
   const specs = new Map(model.parameterSpecs().map((s) => [s.name, s]));
   const tied = model.config.tie_word_embeddings;
@@ -279,8 +297,10 @@ function checkTensors(dir: string, model: LlamaModel, map: Record<string, string
       problems.some((p) => p.includes("shape [")) && !problems.some((p) => p.startsWith("missing"))
         ? "shape_mismatch"
         : "not_found",
-      `model.loadCheckpoint: the weights in ${dir} do not match its config.json: ${problems.slice(0, 6).join("; ")}${problems.length > 6 ? `; and ${problems.length - 6} more` : ""}. ` +
-        `Check that config.json belongs to these weights (hidden_size, intermediate_size, heads, vocab_size, tie_word_embeddings).`,
+      `model.loadCheckpoint: the weights in ${dir} do not match its config.json: ` +
+        `${firstOf(problems, 6, "; ", "; and ")}. ` +
+        "Check that config.json belongs to these weights " +
+        "(hidden_size, intermediate_size, heads, vocab_size, tie_word_embeddings).",
       { path: [dir], got: problems },
       loadCheckpoint,
     );

@@ -160,7 +160,8 @@ export function llamaConfig(input: LlamaConfigInput | string): LlamaConfig {
     if (!p)
       fail(
         "unknown_name",
-        `model.llamaConfig: unknown preset ${JSON.stringify(input)} (known: ${Object.keys(presets).join(", ")}). Pass a preset name or a config object.`,
+        `model.llamaConfig: unknown preset ${JSON.stringify(input)} (known: ${Object.keys(presets).join(", ")}). ` +
+          "Pass a preset name or a config object.",
         { got: input, expected: Object.keys(presets) },
         llamaConfig,
       );
@@ -254,7 +255,8 @@ export function llamaConfig(input: LlamaConfigInput | string): LlamaConfig {
       "use_sliding_window",
       true,
       "false",
-      "Sliding-window attention is not implemented; full attention equals it for sequences up to sliding_window tokens, so set it to false for short contexts",
+      "Sliding-window attention is not implemented; full attention equals it for sequences up to sliding_window " +
+        "tokens, so set it to false for short contexts",
     );
   if (r.mlp_bias === true) bad("mlp_bias", true, "false", "Bias in the MLP projections is not implemented");
   if (r.hidden_act !== undefined && r.hidden_act !== "silu")

@@ -153,7 +153,8 @@ export function generate(
       `Lower maxNewTokens or shorten the longest prompt (${P} tokens)`,
     );
   const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng());
-  const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`)); // a row's draws never depend on others
+  // a row's draws never depend on others
+  const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`));
   const mask = new Int32Array(R * S);
   const prefill: Int32Array[] = []; // one row per prompt: the n samples of a prompt share its prefill
   const res: GenerateResult = {
@@ -195,7 +196,8 @@ export function generate(
   const cache = model.createCache(prefill.length, S);
   try {
     const promptMask = Array.from({ length: prefill.length }, (_, g) => mask.subarray(g * n * S, g * n * S + P));
-    let { logits } = model.forward({ ids: prefill, attentionMask: promptMask }, { cache, logits: "last" }); // [prompts, 1, V]
+    // logits: [prompts, 1, V]
+    let { logits } = model.forward({ ids: prefill, attentionMask: promptMask }, { cache, logits: "last" });
     cache.repeatRows(n);
     for (let step = 0; step < maxNew; step++) {
       const all = logits.dataSync() as Float32Array; // [R, 1, V], or [prompts, 1, V] after the prefill
@@ -226,7 +228,8 @@ export function generate(
         }
       }
       if (live === 0 || step === maxNew - 1) break;
-      for (let r = 0; r < R; r++) mask[r * S + P + step] = 1; // slot P+step holds each row's token (finished rows feed PAD, unused)
+      // slot P+step holds each row's token (finished rows feed PAD, unused)
+      for (let r = 0; r < R; r++) mask[r * S + P + step] = 1;
       ({ logits } = model.forward(
         { ids: Array.from(next, (t) => [t]), attentionMask: maskRows(P + step + 1) },
         { cache, logits: "last" },

@@ -5,7 +5,9 @@ import * as tf from "@tensorflow/tfjs";
 import { fail } from "../core/errors.js";
 import type { LlamaConfig } from "./config.js";
 
-/** Write `src` [B, KV, T, hd] into `dst` [B, KV, S, hd] at slots at..at+T-1 without allocating; false if unsupported. */
+/**
+ * Write `src` [B, KV, T, hd] into `dst` [B, KV, S, hd] at slots at..at+T-1 without allocating; false if unsupported.
+ */
 function writeInPlace(dst: tf.Tensor, src: tf.Tensor, at: number): boolean {
   const [B, KV, S, hd] = dst.shape;
   const T = src.shape[2]!;
@@ -46,7 +48,9 @@ export class KVCache {
   length = 0;
   readonly keys: tf.Tensor4D[] = [];
   readonly values: tf.Tensor4D[] = [];
-  /** Write new keys in place in the backend's memory (wasm, cpu); false forces the functional copy other backends use. */
+  /**
+   * Write new keys in place in the backend's memory (wasm, cpu); false forces the functional copy other backends use.
+   */
   readonly inPlace: boolean;
   constructor(
     config: LlamaConfig,
@@ -73,7 +77,8 @@ export class KVCache {
     if (this.length + T > this.maxLength)
       fail(
         "invalid_input",
-        `model.KVCache: writing ${T} tokens at ${this.length} overflows the cache (maxLength ${this.maxLength}). Create the cache with a larger maxLength.`,
+        `model.KVCache: writing ${T} tokens at ${this.length} overflows the cache (maxLength ${this.maxLength}). ` +
+          "Create the cache with a larger maxLength.",
       );
     for (const [list, x] of [
       [this.keys, k],

@@ -75,7 +75,8 @@ export function linear(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | null): t
 }
 
 /**
- * [B, T, h, hd] rows (given as [B*T, h*hd] or [B*T, h, hd]) to heads-first [B, h, T, hd]; a free reshape when T = 1 (decoding).
+ * [B, T, h, hd] rows (given as [B*T, h*hd] or [B*T, h, hd]) to heads-first [B, h, T, hd]; a free reshape when T = 1
+ * (decoding).
  * @example headsFirst(k, B, T, KV, hd) // [B, KV, T, hd]
  */
 export function headsFirst(x: tf.Tensor, B: number, T: number, h: number, hd: number): tf.Tensor4D {

@@ -15,6 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { fail } from "../core/errors.js";
+import { firstOf } from "../core/checks.js";
 import { globalRng, Rng } from "../core/random.js";
 import { hostInts, hostMask, type MatrixLike } from "./batch.js";
 import { llamaConfig, type LlamaConfig, type LlamaConfigInput } from "./config.js";
@@ -115,7 +116,10 @@ interface LayerVars {
 export interface LlamaModelOptions {
   /** Random stream for the initial weights. Defaults to globalRng(), so seed(n) fixes the init. */
   rng?: Rng;
-  /** "normal" is HF's init (weights N(0, initializer_range^2), zero biases, unit norms); "zeros" skips the random draw (before loadStateDict). Defaults to "normal". */
+  /**
+   * "normal" is HF's init (weights N(0, initializer_range^2), zero biases, unit norms); "zeros" skips the random draw
+   * (before loadStateDict). Defaults to "normal".
+   */
   init?: "normal" | "zeros";
   /** Whether the variables are trainable. Defaults to true. */
   trainable?: boolean;
@@ -225,7 +229,8 @@ export class LlamaModel {
       if (cache.batch !== B)
         fail(
           "shape_mismatch",
-          `model.forward: the cache holds ${cache.batch} rows but inputs.ids has ${B}. Create the cache with model.createCache(${B}, maxLength).`,
+          `model.forward: the cache holds ${cache.batch} rows but inputs.ids has ${B}. ` +
+            `Create the cache with model.createCache(${B}, maxLength).`,
           { got: B, expected: cache.batch },
           this.forward,
         );
@@ -246,7 +251,8 @@ export class LlamaModel {
     if (maxPos >= c.max_position_embeddings)
       fail(
         "invalid_input",
-        `model.forward: a sequence reaches position ${maxPos} (expected < max_position_embeddings = ${c.max_position_embeddings}). Shorten the input or raise max_position_embeddings in the config.`,
+        `model.forward: a sequence reaches position ${maxPos} (expected < max_position_embeddings = ` +
+          `${c.max_position_embeddings}). Shorten the input or raise max_position_embeddings in the config.`,
         { got: maxPos },
         this.forward,
       );
@@ -394,7 +400,8 @@ export class LlamaModel {
       if (![...this.vars.keys()].some((n) => res[i].test(n)))
         fail(
           "not_found",
-          `model.${fn}: pattern ${String(list[i])} matches no parameter (names look like "model.layers.0.mlp.up_proj.weight"). See model.parameterSpecs() for the names.`,
+          `model.${fn}: pattern ${String(list[i])} matches no parameter ` +
+            `(names look like "model.layers.0.mlp.up_proj.weight"). See model.parameterSpecs() for the names.`,
           { got: String(list[i]) },
           this[fn as "freeze"],
         );
@@ -458,8 +465,9 @@ export class LlamaModel {
       if (t.shape.length !== s.hfShape.length || t.shape.some((d, i) => d !== s.hfShape[i]))
         fail(
           "shape_mismatch",
-          `model.loadStateDict: tensor ${JSON.stringify(n)} has shape [${t.shape.join(", ")}] but the model expects [${s.hfShape.join(", ")}]` +
-            `${s.transposed ? " (HF layout [out, in])" : ""}. Check that the config (hidden_size, intermediate_size, heads, vocab_size) matches the checkpoint.`,
+          `model.loadStateDict: tensor ${JSON.stringify(n)} has shape [${t.shape.join(", ")}] but the model expects ` +
+            `[${s.hfShape.join(", ")}]${s.transposed ? " (HF layout [out, in])" : ""}. ` +
+            "Check that the config (hidden_size, intermediate_size, heads, vocab_size) matches the checkpoint.",
           { path: [n], got: t.shape, expected: s.hfShape },
           this.loadStateDict,
         );
@@ -467,8 +475,9 @@ export class LlamaModel {
     if (strict && (missing.length || unexpected.length))
       fail(
         "not_found",
-        `model.loadStateDict: the state dict does not match the model (missing: ${missing.slice(0, 8).join(", ") || "none"}${missing.length > 8 ? ` and ${missing.length - 8} more` : ""}; ` +
-          `unexpected: ${unexpected.slice(0, 8).join(", ") || "none"}${unexpected.length > 8 ? ` and ${unexpected.length - 8} more` : ""}). Check the config, or pass {strict: false} to load a subset.`,
+        "model.loadStateDict: the state dict does not match the model " +
+          `(missing: ${firstOf(missing, 8, ", ") || "none"}; unexpected: ${firstOf(unexpected, 8, ", ") || "none"}). ` +
+          "Check the config, or pass {strict: false} to load a subset.",
         { got: { missing, unexpected } },
         this.loadStateDict,
       );
@@ -508,8 +517,10 @@ export class LlamaModel {
   toString(): string {
     const c = this.config;
     return (
-      `LlamaModel(${c.model_type}: ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, heads ${c.num_attention_heads}/${c.num_key_value_heads} kv, ` +
-      `mlp ${c.intermediate_size}, vocab ${c.vocab_size}, ${c.tie_word_embeddings ? "tied" : "untied"} head, ${this.numParameters().toLocaleString("en-US")} parameters)`
+      `LlamaModel(${c.model_type}: ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ` +
+      `heads ${c.num_attention_heads}/${c.num_key_value_heads} kv, ` +
+      `mlp ${c.intermediate_size}, vocab ${c.vocab_size}, ${c.tie_word_embeddings ? "tied" : "untied"} head, ` +
+      `${this.numParameters().toLocaleString("en-US")} parameters)`
     );
   }
 

@@ -1,7 +1,7 @@
 // Global gradient-norm clipping as torch.nn.utils.clip_grad_norm_: norm = sqrt(sum_i ||g_i||^2) over all tensors;
 // when norm > maxNorm every gradient is scaled by maxNorm / (norm + 1e-6).
 import * as tf from "@tensorflow/tfjs";
-import { describe, fail } from "../core/errors.js";
+import { mustBe } from "../core/checks.js";
 
 /**
  * The global L2 norm of a set of gradients, as a number (one host read).
@@ -22,11 +22,12 @@ export function clipGradNorm(
   maxNorm: number,
 ): { grads: Record<string, tf.Tensor>; norm: number; scale: number } {
   if (!(maxNorm > 0))
-    fail(
-      "invalid_option",
-      `model.clipGradNorm: maxNorm must be > 0 (got ${describe(maxNorm)}). Use null in the optimizer options to turn clipping off.`,
-      { path: ["maxNorm"], got: maxNorm },
-      clipGradNorm,
+    mustBe(
+      { where: "model.clipGradNorm", from: clipGradNorm },
+      "maxNorm",
+      "must be > 0",
+      maxNorm,
+      "Use null in the optimizer options to turn clipping off.",
     );
   const norm = globalNorm(grads);
   const scale = Number.isFinite(norm) && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;

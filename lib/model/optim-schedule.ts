@@ -3,6 +3,7 @@
 //  1. Warmup is (step + 1) / warmupSteps (nanoGPT), so the first update is not wasted at lr 0 as in
 //     get_cosine_schedule_with_warmup, and the last warmup step reaches the full lr.
 //  2. After totalSteps the multiplier stays at minLrRatio instead of going to 0 (cosine) or below it.
+import { mustBe } from "../core/checks.js";
 import { describe, fail } from "../core/errors.js";
 import { registry } from "../core/registry.js";
 
@@ -38,7 +39,8 @@ function check(name: string, o: ScheduleOptions): Required<ScheduleOptions> {
   if (!Number.isInteger(r.totalSteps) || r.totalSteps < 1 || r.totalSteps < r.warmupSteps)
     fail(
       "invalid_option",
-      `model.schedule(${name}): totalSteps must be an integer >= max(1, warmupSteps) (got ${describe(r.totalSteps)}; warmupSteps ${r.warmupSteps}).`,
+      `model.schedule(${name}): totalSteps must be an integer >= max(1, warmupSteps) (got ${describe(r.totalSteps)}; ` +
+        `warmupSteps ${r.warmupSteps}).`,
       { path: ["totalSteps"], got: r.totalSteps },
     );
   if (!(r.minLrRatio >= 0 && r.minLrRatio <= 1))
@@ -100,10 +102,11 @@ export function makeSchedule(spec: string | ScheduleSpec | LrSchedule): LrSchedu
   if (typeof spec === "function") return spec;
   if (typeof spec === "string") return schedules.get(spec)({});
   if (!spec || typeof spec.type !== "string")
-    fail(
-      "invalid_option",
-      `model.makeSchedule: schedule must be a name, {type, warmupSteps, totalSteps, minLrRatio} or a function (got ${describe(spec)}).`,
-      { path: ["schedule"], got: spec },
+    mustBe(
+      { where: "model.makeSchedule" },
+      "schedule",
+      "must be a name, {type, warmupSteps, totalSteps, minLrRatio} or a function",
+      spec,
     );
   const { type, ...opts } = spec;
   return schedules.get(type)(opts);

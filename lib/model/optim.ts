@@ -6,7 +6,8 @@
 // with lr_t = lr * schedule(t - 1), gradients first clipped to a global norm, micro-batch accumulation, frozen
 // parameters, and state export for checkpoints and step replay.
 import * as tf from "@tensorflow/tfjs";
-import { describe, fail, nearest } from "../core/errors.js";
+import { describe, fail } from "../core/errors.js";
+import { didYouMean, mustBe } from "../core/checks.js";
 import { warn } from "../core/warn.js";
 import { makeSchedule, type LrSchedule, type ScheduleSpec } from "./optim-schedule.js";
 import { globalNorm } from "./optim-clip.js";
@@ -14,7 +15,9 @@ import { globalNorm } from "./optim-clip.js";
 /** Parameters by name: model.namedVariables(), a record, or an array (named by variable.name). */
 export type ParamSet = Map<string, tf.Variable> | Record<string, tf.Variable> | tf.Variable[];
 
-/** Which parameters an option applies to: a glob on the name ("model.layers.*.mlp.*"), a RegExp, a list, or a predicate. */
+/**
+ * Which parameters an option applies to: a glob on the name ("model.layers.*.mlp.*"), a RegExp, a list, or a predicate.
+ */
 export type NamePattern = string | RegExp | (string | RegExp)[] | ((name: string, v: tf.Variable) => boolean);
 
 /** Options of AdamW. */
@@ -27,15 +30,27 @@ export interface AdamWOptions {
   eps?: number;
   /** Decoupled weight decay coefficient. Defaults to 0.01 (torch's AdamW default). */
   weightDecay?: number;
-  /** Parameters exempt from weight decay, or null to decay all. Defaults to rank <= 1 tensors (norm weights and biases), as nanoGPT and HF Trainer. */
+  /**
+   * Parameters exempt from weight decay, or null to decay all. Defaults to rank <= 1 tensors (norm weights and biases),
+   * as nanoGPT and HF Trainer.
+   */
   noDecay?: NamePattern | null;
-  /** LR schedule: "constant", "cosine", "linear", {type, warmupSteps, totalSteps, minLrRatio} or step => multiplier. Defaults to "constant". */
+  /**
+   * LR schedule: "constant", "cosine", "linear", {type, warmupSteps, totalSteps, minLrRatio} or step => multiplier.
+   * Defaults to "constant".
+   */
   schedule?: string | ScheduleSpec | LrSchedule;
-  /** Clip gradients to this global L2 norm before the update, or null for no clipping. Defaults to 1.0 (HF Trainer, verl). */
+  /**
+   * Clip gradients to this global L2 norm before the update, or null for no clipping. Defaults to 1.0 (HF Trainer,
+   * verl).
+   */
   clipGradNorm?: number | null;
   /** Parameters never updated (and not differentiated by minimize), or null. Defaults to null. */
   freeze?: NamePattern | null;
-  /** What a NaN/Inf gradient norm or loss does: "error" throws before any change, "skip" warns and skips the update. Defaults to "error". */
+  /**
+   * What a NaN/Inf gradient norm or loss does: "error" throws before any change, "skip" warns and skips the update.
+   * Defaults to "error".
+   */
   nonFinite?: "error" | "skip";
 }
 
@@ -66,7 +81,10 @@ export interface StepResult {
   loss: number;
 }
 
-/** Optimizer state for checkpoints and step replay: update count and moment tensors named exp_avg.<param>, exp_avg_sq.<param>. */
+/**
+ * Optimizer state for checkpoints and step replay: update count and moment tensors named exp_avg.<param>,
+ * exp_avg_sq.<param>.
+ */
 export interface OptimizerState {
   step: number;
   tensors: Record<string, tf.Tensor>;
@@ -90,14 +108,18 @@ function toMap(params: ParamSet): Map<string, tf.Variable> {
   if (params && typeof params === "object") return new Map(Object.entries(params));
   return fail(
     "invalid_input",
-    `model.AdamW: params must be model.namedVariables(), a record or an array of tf.Variable (got ${describe(params)}).`,
+    "model.AdamW: params must be model.namedVariables(), a record or an array of tf.Variable " +
+      `(got ${describe(params)}).`,
     { got: params },
   );
 }
 
 /**
  * AdamW with decoupled weight decay, bias correction, global-norm clipping, LR schedules, accumulation and freezing.
- * @example const opt = new AdamW(model.namedVariables(), {lr: 3e-4, schedule: {type: "cosine", warmupSteps: 10, totalSteps: 500}}); opt.minimize(() => loss())
+ * @example
+ * const schedule = {type: "cosine", warmupSteps: 10, totalSteps: 500};
+ * const opt = new AdamW(model.namedVariables(), {lr: 3e-4, schedule});
+ * opt.minimize(() => loss())
  */
 export class AdamW {
   /** Base learning rate; may be changed between steps. */
@@ -156,7 +178,10 @@ export class AdamW {
       warn("model/allFrozen", "model.AdamW: every parameter is frozen, so steps change nothing. Check options.freeze.");
   }
 
-  /** Parameters updated now: not frozen by options.freeze and not frozen on the model (tf.Variable.trainable false, e.g. LlamaModel.freeze()). */
+  /**
+   * Parameters updated now: not frozen by options.freeze and not frozen on the model (tf.Variable.trainable false, e.g.
+   * LlamaModel.freeze()).
+   */
   private active(): Map<string, tf.Variable> {
     return new Map([...this.trainable].filter(([, v]) => v.trainable));
   }
@@ -187,10 +212,15 @@ export class AdamW {
     for (const [name, g] of Object.entries(grads)) {
       const p = this.params.get(name);
       if (!p) {
-        const near = nearest(name, [...this.params.keys()]);
+        const hint = didYouMean(
+          name,
+          [...this.params.keys()],
+          " Key gradients by the names of model.namedVariables().",
+        );
         fail(
           "unknown_name",
-          `model.AdamW.${where}: gradient for unknown parameter "${name}" (the optimizer has ${this.params.size} parameters).${near ? ` Did you mean "${near}"?` : " Key gradients by the names of model.namedVariables()."}`,
+          `model.AdamW.${where}: gradient for unknown parameter "${name}" ` +
+            `(the optimizer has ${this.params.size} parameters).${hint}`,
           { path: [name], got: name },
         );
       }
@@ -203,7 +233,8 @@ export class AdamW {
       if (g.shape.join() !== p.shape.join())
         fail(
           "shape_mismatch",
-          `model.AdamW.${where}: gradient "${name}" has shape [${g.shape.join(", ")}] but the parameter has [${p.shape.join(", ")}]. Gradients must match their parameters.`,
+          `model.AdamW.${where}: gradient "${name}" has shape [${g.shape.join(", ")}] but the parameter has ` +
+            `[${p.shape.join(", ")}]. Gradients must match their parameters.`,
           { path: [name], got: g.shape, expected: p.shape },
         );
       if (this.trainable.has(name) && p.trainable) used[name] = g;
@@ -223,7 +254,8 @@ export class AdamW {
     }
     return fail(
       "non_finite",
-      `model.AdamW.step: ${msg}; no parameter was changed. Lower the lr or check the loss, or pass {nonFinite: "skip"}.`,
+      `model.AdamW.step: ${msg}; no parameter was changed. ` +
+        'Lower the lr or check the loss, or pass {nonFinite: "skip"}.',
       { path: bad ? [bad] : [] },
     );
   }
@@ -278,16 +310,24 @@ export class AdamW {
   }
 
   /**
-   * Add one micro-batch's gradients (weighted; default 1) to the accumulator; stepAccumulated() applies their weighted mean.
-   * @example for (const mb of micro) { const {value, grads} = tf.variableGrads(() => loss(mb)); opt.accumulate(grads); tf.dispose(grads) }
+   * Add one micro-batch's gradients (weighted; default 1) to the accumulator; stepAccumulated() applies their weighted
+   * mean.
+   * @example
+   * for (const mb of micro) {
+   *   const {value, grads} = tf.variableGrads(() => loss(mb));
+   *   opt.accumulate(grads);
+   *   tf.dispose(grads)
+   * }
    */
   accumulate(grads: Record<string, tf.Tensor>, options: { weight?: number; loss?: number } = {}): void {
     const { weight = 1, loss } = options;
     if (!(weight > 0))
-      fail(
-        "invalid_option",
-        `model.AdamW.accumulate: weight must be > 0 (got ${describe(weight)}). Weight micro-batches by their token or row counts.`,
-        { path: ["weight"], got: weight },
+      mustBe(
+        { where: "model.AdamW.accumulate" },
+        "weight",
+        "must be > 0",
+        weight,
+        "Weight micro-batches by their token or row counts.",
       );
     const used = this.checkGrads(grads, "accumulate");
     for (const [name, g] of Object.entries(used)) {
@@ -342,7 +382,8 @@ export class AdamW {
     if (active.size === 0)
       fail(
         "invalid_input",
-        `model.AdamW.minimize: every parameter is frozen (options.freeze or model.freeze()), so there is nothing to differentiate. Unfreeze some parameters.`,
+        "model.AdamW.minimize: every parameter is frozen (options.freeze or model.freeze()), " +
+          "so there is nothing to differentiate. Unfreeze some parameters.",
       );
     const vars = [...active.values()];
     const byTfName = new Map([...active].map(([name, v]) => [v.name, name]));
@@ -378,7 +419,8 @@ export class AdamW {
       if (!Number.isFinite(loss) && this.options.nonFinite === "error")
         fail(
           "non_finite",
-          `model.AdamW.accumulateLoss: the loss is ${loss}; nothing was accumulated. Check the loss, or pass {nonFinite: "skip"}.`,
+          `model.AdamW.accumulateLoss: the loss is ${loss}; nothing was accumulated. ` +
+            `Check the loss, or pass {nonFinite: "skip"}.`,
         );
       this.accumulate(grads, { ...options, loss });
       return loss;
@@ -417,13 +459,15 @@ export class AdamW {
       if (!m || !p)
         fail(
           "unknown_name",
-          `model.AdamW.setState: state tensor "${key}" names no parameter of this optimizer (expected exp_avg.<param> or exp_avg_sq.<param>). Load the state into the optimizer of the same model.`,
+          `model.AdamW.setState: state tensor "${key}" names no parameter of this optimizer ` +
+            "(expected exp_avg.<param> or exp_avg_sq.<param>). Load the state into the optimizer of the same model.",
           { path: [key] },
         );
       if (t.shape.join() !== p.shape.join())
         fail(
           "shape_mismatch",
-          `model.AdamW.setState: state tensor "${key}" has shape [${t.shape.join(", ")}] but parameter "${m[2]}" has [${p.shape.join(", ")}].`,
+          `model.AdamW.setState: state tensor "${key}" has shape [${t.shape.join(", ")}] but parameter "${m[2]}" has ` +
+            `[${p.shape.join(", ")}].`,
           { path: [key], got: t.shape, expected: p.shape },
         );
     }

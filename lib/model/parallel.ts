@@ -78,7 +78,8 @@ function rowsOf(batch: Batch): number {
   if (Array.isArray(ids)) return ids.length;
   return fail(
     "invalid_input",
-    `model.ParallelTrainer.step: batch.ids must be rows of token ids [B, T] (got ${typeof ids}). Pass number[][] or a [B, T] tensor.`,
+    `model.ParallelTrainer.step: batch.ids must be rows of token ids [B, T] (got ${typeof ids}). ` +
+      "Pass number[][] or a [B, T] tensor.",
     { path: ["ids"] },
   );
 }
@@ -101,7 +102,11 @@ function splitRows(batch: Batch, B: number, parts: number): Batch[] {
 /**
  * A data-parallel trainer for a LlamaModel: `step(batch)` splits the rows over the workers and updates every
  * replica; `syncTo()` copies the trained weights back into the model; `close()` ends the threads.
- * @example const pt = await model.ParallelTrainer.create(m, { optimizer: { lr: 1e-3 } }); await pt.step({ ids }); await pt.syncTo(); await pt.close()
+ * @example
+ * const pt = await model.ParallelTrainer.create(m, { optimizer: { lr: 1e-3 } });
+ * await pt.step({ ids });
+ * await pt.syncTo();
+ * await pt.close()
  */
 export class ParallelTrainer {
   private constructor(
@@ -123,7 +128,8 @@ export class ParallelTrainer {
     if (loss !== "nll" && !loss.startsWith("/"))
       fail(
         "invalid_option",
-        `model.ParallelTrainer.create: loss must be "nll" or an absolute module path (got ${JSON.stringify(loss)}). Pass require.resolve("./my-loss").`,
+        `model.ParallelTrainer.create: loss must be "nll" or an absolute module path (got ${JSON.stringify(loss)}). ` +
+          `Pass require.resolve("./my-loss").`,
         { path: ["loss"], got: loss },
       );
     const vars = model.namedVariables();
@@ -155,7 +161,8 @@ export class ParallelTrainer {
     if (B < this.group.size)
       fail(
         "invalid_input",
-        `model.ParallelTrainer.step: the batch has ${B} rows for ${this.group.size} workers. Give each worker at least one row.`,
+        `model.ParallelTrainer.step: the batch has ${B} rows for ${this.group.size} workers. ` +
+          "Give each worker at least one row.",
         { got: B },
       );
     const parts = splitRows(batch, B, this.group.size);
@@ -179,7 +186,8 @@ export class ParallelTrainer {
     if ((options as LogprobsOptions).topK)
       fail(
         "invalid_option",
-        `model.ParallelTrainer.logprobs: topK is not supported on the workers (got ${(options as LogprobsOptions).topK}). Use model.logprobs(m, batch, {topK}) after syncTo().`,
+        "model.ParallelTrainer.logprobs: topK is not supported on the workers " +
+          `(got ${(options as LogprobsOptions).topK}). Use model.logprobs(m, batch, {topK}) after syncTo().`,
         { path: ["options", "topK"] },
       );
     const B = rowsOf(batch);
@@ -206,7 +214,8 @@ export class ParallelTrainer {
       if (!v)
         fail(
           "shape_mismatch",
-          `model.ParallelTrainer.syncTo: the target model has no parameter "${n}". Sync into a model with the same config.`,
+          `model.ParallelTrainer.syncTo: the target model has no parameter "${n}". ` +
+            "Sync into a model with the same config.",
           { path: [n] },
         );
       const t = tf.tensor(weights[i], v.shape, "float32");

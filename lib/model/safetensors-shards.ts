@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { mustBe } from "../core/checks.js";
 import { describe, fail } from "../core/errors.js";
 import { DTYPE_BYTES } from "./safetensors-dtype.js";
 import {
@@ -25,7 +26,10 @@ export interface ShardIndex {
 export interface WriteSafetensorsDirOptions {
   /** Element type written: "F32", "BF16" or "F16". Defaults to "F32". */
   dtype?: "F32" | "F16" | "BF16";
-  /** Largest shard, in bytes or as "500MB" / "2GB" / "1GiB" (transformers' spelling). A larger tensor gets a shard of its own. Defaults to "5GB". */
+  /**
+   * Largest shard, in bytes or as "500MB" / "2GB" / "1GiB" (transformers' spelling). A larger tensor gets a shard of
+   * its own. Defaults to "5GB".
+   */
   maxShardSize?: number | string;
   /** File name stem: `<prefix>.safetensors` or `<prefix>-00001-of-00002.safetensors`. Defaults to "model". */
   prefix?: string;
@@ -60,10 +64,11 @@ export function parseShardSize(size: number | string): number {
   if (typeof size === "number" && Number.isFinite(size) && size > 0) return Math.floor(size);
   const m = typeof size === "string" ? /^\s*([0-9.]+)\s*([KMGT]I?B|B)\s*$/i.exec(size) : null;
   if (!m || !(Number(m[1]) > 0))
-    return fail(
-      "invalid_option",
-      `model.writeSafetensorsDir: maxShardSize must be a positive number of bytes or a string like "500MB" or "2GB" (got ${describe(size)}).`,
-      { path: ["maxShardSize"], got: size },
+    return mustBe(
+      { where: "model.writeSafetensorsDir" },
+      "maxShardSize",
+      'must be a positive number of bytes or a string like "500MB" or "2GB"',
+      size,
     );
   return Math.floor(Number(m[1]) * UNITS[m[2].toUpperCase()]);
 }
@@ -160,14 +165,16 @@ export function safetensorsWeightMap(dir: string, options: { prefix?: string } =
     if (!index || typeof index.weight_map !== "object" || index.weight_map === null)
       fail(
         "io",
-        `model.readSafetensorsDir: ${indexFile} has no "weight_map" object (got ${describe(index)}). Re-save the checkpoint.`,
+        `model.readSafetensorsDir: ${indexFile} has no "weight_map" object (got ${describe(index)}). ` +
+          "Re-save the checkpoint.",
         { path: [indexFile] },
       );
     for (const f of new Set(Object.values(index.weight_map)))
       if (!fs.existsSync(path.join(dir, f)))
         fail(
           "not_found",
-          `model.readSafetensorsDir: ${indexFile} lists shard ${f} but ${path.join(dir, f)} does not exist. Copy the missing shard.`,
+          `model.readSafetensorsDir: ${indexFile} lists shard ${f} but ${path.join(dir, f)} does not exist. ` +
+            "Copy the missing shard.",
           { path: [indexFile, f] },
         );
     return { ...index.weight_map };

@@ -45,7 +45,9 @@ export type TensorLikeForWrite = tf.Tensor | HostTensor | LazyTensor;
 
 /** Options of writeSafetensors. */
 export interface WriteSafetensorsOptions {
-  /** Element type written for every tensor: "F32" (exact), "BF16" or "F16" (rounded to nearest even). Defaults to "F32". */
+  /**
+   * Element type written for every tensor: "F32" (exact), "BF16" or "F16" (rounded to nearest even). Defaults to "F32".
+   */
   dtype?: "F32" | "F16" | "BF16";
   /** Extra "__metadata__" strings; "format": "pt" is always set because transformers refuses files without it. */
   metadata?: Record<string, string>;
@@ -69,7 +71,8 @@ function readExact(fd: number, file: string, length: number, position: number, w
     if (n === 0)
       fail(
         "io",
-        `model.readSafetensors: ${file} is truncated while reading ${what} (got ${done} of ${length} bytes). Re-download or re-save the file.`,
+        `model.readSafetensors: ${file} is truncated while reading ${what} (got ${done} of ${length} bytes). ` +
+          "Re-download or re-save the file.",
         { path: [file] },
       );
     done += n;
@@ -86,7 +89,8 @@ function parseHeader(fd: number, file: string): SafetensorsHeader {
   if (fileSize < 8)
     fail(
       "io",
-      `model.readSafetensors: ${file} is truncated (got ${fileSize} bytes; expected at least 8 for the header length). Re-save the file.`,
+      `model.readSafetensors: ${file} is truncated (got ${fileSize} bytes; ` +
+        "expected at least 8 for the header length). Re-save the file.",
       { path: [file], got: fileSize },
     );
   const lenBytes = readExact(fd, file, 8, 0, "the header length");
@@ -94,13 +98,15 @@ function parseHeader(fd: number, file: string): SafetensorsHeader {
   if (n > defaults.maxHeaderBytes || n < 2)
     fail(
       "io",
-      `model.readSafetensors: ${file} has a bad header length (got ${n}; expected 2..${defaults.maxHeaderBytes}). This is not a safetensors file.`,
+      `model.readSafetensors: ${file} has a bad header length (got ${n}; expected 2..${defaults.maxHeaderBytes}). ` +
+        "This is not a safetensors file.",
       { path: [file], got: n },
     );
   if (8 + n > fileSize)
     fail(
       "io",
-      `model.readSafetensors: ${file} is truncated inside its header (header needs ${8 + n} bytes; file has ${fileSize}). Re-save the file.`,
+      `model.readSafetensors: ${file} is truncated inside its header (header needs ${8 + n} bytes; ` +
+        `file has ${fileSize}). Re-save the file.`,
       { path: [file] },
     );
   const text = new TextDecoder().decode(readExact(fd, file, n, 8, "the header"));
@@ -110,7 +116,8 @@ function parseHeader(fd: number, file: string): SafetensorsHeader {
   } catch (e) {
     return fail(
       "io",
-      `model.readSafetensors: ${file} has a header that is not valid JSON (${(e as Error).message}). This is not a safetensors file.`,
+      `model.readSafetensors: ${file} has a header that is not valid JSON (${(e as Error).message}). ` +
+        "This is not a safetensors file.",
       { path: [file], cause: e },
     );
   }
@@ -142,20 +149,23 @@ function parseHeader(fd: number, file: string): SafetensorsHeader {
     if (!ok)
       fail(
         "io",
-        `model.readSafetensors: ${file} has a bad header entry for tensor "${name}" (got ${describe(e)}; expected {dtype, shape, data_offsets}).`,
+        `model.readSafetensors: ${file} has a bad header entry for tensor "${name}" (got ${describe(e)}; ` +
+          "expected {dtype, shape, data_offsets}).",
         { path: [file, name] },
       );
     const bytes = DTYPE_BYTES[e.dtype as SafetensorsDtype];
     if (bytes !== undefined && e.data_offsets[1] - e.data_offsets[0] !== numel(e.shape) * bytes)
       fail(
         "io",
-        `model.readSafetensors: ${file}: tensor "${name}" has ${e.data_offsets[1] - e.data_offsets[0]} data bytes (expected ${numel(e.shape) * bytes} for ${e.dtype} [${e.shape.join(", ")}]). The header is corrupt.`,
+        `model.readSafetensors: ${file}: tensor "${name}" has ${e.data_offsets[1] - e.data_offsets[0]} data bytes ` +
+          `(expected ${numel(e.shape) * bytes} for ${e.dtype} [${e.shape.join(", ")}]). The header is corrupt.`,
         { path: [file, name] },
       );
     if (e.data_offsets[1] > dataSize)
       fail(
         "io",
-        `model.readSafetensors: ${file} is truncated: tensor "${name}" ends at data byte ${e.data_offsets[1]} but the data section has ${dataSize} bytes. Re-save or re-download the file.`,
+        `model.readSafetensors: ${file} is truncated: tensor "${name}" ends at data byte ${e.data_offsets[1]} but ` +
+          `the data section has ${dataSize} bytes. Re-save or re-download the file.`,
         { path: [file, name] },
       );
     tensors[name] = e;
@@ -182,7 +192,8 @@ function openForRead(file: string, from: Function): number {
   } catch (e) {
     return fail(
       "not_found",
-      `model.readSafetensors: cannot open ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Check the path.`,
+      `model.readSafetensors: cannot open ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). ` +
+        "Check the path.",
       { path: [file], cause: e },
       from,
     );
@@ -208,14 +219,17 @@ export function forEachSafetensor(
       if (!e)
         fail(
           "not_found",
-          `model.readSafetensors: ${file} has no tensor "${name}" (it has ${Object.keys(header.tensors).length} tensors, e.g. ${Object.keys(header.tensors).slice(0, 3).join(", ")}). Check the tensor name.`,
+          `model.readSafetensors: ${file} has no tensor "${name}" ` +
+            `(it has ${Object.keys(header.tensors).length} tensors, e.g. ` +
+            `${Object.keys(header.tensors).slice(0, 3).join(", ")}). Check the tensor name.`,
           { path: [file, name] },
           forEachSafetensor,
         );
       if (!READABLE.includes(e.dtype as SafetensorsDtype))
         fail(
           "invalid_input",
-          `model.readSafetensors: ${file}: tensor "${name}" has dtype ${e.dtype} (expected one of ${READABLE.join(", ")}). Convert the checkpoint to a float dtype.`,
+          `model.readSafetensors: ${file}: tensor "${name}" has dtype ${e.dtype} ` +
+            `(expected one of ${READABLE.join(", ")}). Convert the checkpoint to a float dtype.`,
           { path: [file, name], got: e.dtype },
           forEachSafetensor,
         );
@@ -262,7 +276,8 @@ function hostData(name: string, t: TensorLikeForWrite): Float32Array {
   if (!(data instanceof Float32Array) || numel(t.shape) !== data.length)
     fail(
       "invalid_input",
-      `model.writeSafetensors: tensor "${name}" has no Float32Array data matching shape [${t.shape.join(", ")}] (got ${describe(data)}).`,
+      `model.writeSafetensors: tensor "${name}" has no Float32Array data matching shape [${t.shape.join(", ")}] ` +
+        `(got ${describe(data)}).`,
       { path: [name] },
     );
   return data;
@@ -272,7 +287,8 @@ function shapeOf(name: string, t: TensorLikeForWrite): number[] {
   if (!t || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0))
     fail(
       "invalid_input",
-      `model.writeSafetensors: tensor "${name}" is not a tf.Tensor, {shape, data: Float32Array} or {shape, read()} (got ${describe(t)}).`,
+      `model.writeSafetensors: tensor "${name}" is not a tf.Tensor, {shape, data: Float32Array} or {shape, read()} ` +
+        `(got ${describe(t)}).`,
       { path: [name] },
     );
   return t.shape.slice();

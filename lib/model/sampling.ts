@@ -43,7 +43,8 @@ export function rejectSnakeCase(o: object | undefined, where: string, from?: Fun
     if (k in snakeCaseNames)
       fail(
         "invalid_option",
-        `${where}: options.${k} is the vLLM / HF spelling (got ${k}). Use ${snakeCaseNames[k]} (sampling options are camelCase in cellrl's API).`,
+        `${where}: options.${k} is the vLLM / HF spelling (got ${k}). ` +
+          `Use ${snakeCaseNames[k]} (sampling options are camelCase in cellrl's API).`,
         { path: [k], got: k, expected: snakeCaseNames[k] },
         from,
       );

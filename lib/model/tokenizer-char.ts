@@ -4,7 +4,7 @@
 // It serializes to a standard HuggingFace tokenizer.json (BPE with an empty merge list, ByteFallback + Fuse decoder),
 // so transformers' PreTrainedTokenizerFast loads it unchanged.
 import { describe, fail } from "../core/errors.js";
-import type { DecodeOptions, EncodeOptions, Tokenizer } from "./tokenizer-types.js";
+import { checkIdInVocab, type DecodeOptions, type EncodeOptions, type Tokenizer } from "./tokenizer-types.js";
 
 /** Options of CharTokenizer. */
 export interface CharTokenizerOptions {
@@ -14,11 +14,16 @@ export interface CharTokenizerOptions {
   bos?: string | null;
   /** End-of-sequence token text, or null for none. Defaults to "<eos>". */
   eos?: string | null;
-  /** Token for characters outside the alphabet, or null to make them an error (unless byteFallback). Defaults to null. */
+  /**
+   * Token for characters outside the alphabet, or null to make them an error (unless byteFallback). Defaults to null.
+   */
   unk?: string | null;
   /** More special tokens, e.g. ["<think>", "</think>"]; they get ids right after pad/bos/eos/unk. Defaults to []. */
   specials?: string[];
-  /** Add 256 byte tokens <0x00>..<0xFF>: characters outside the alphabet are encoded as their UTF-8 bytes. Defaults to false. */
+  /**
+   * Add 256 byte tokens <0x00>..<0xFF>: characters outside the alphabet are encoded as their UTF-8 bytes. Defaults to
+   * false.
+   */
   byteFallback?: boolean;
   /** encode() prepends BOS when addSpecialTokens is not false. Defaults to false. */
   addBos?: boolean;
@@ -45,7 +50,9 @@ const byteToken = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, 
 
 /**
  * Character (code point) tokenizer with greedy special tokens; ids are specials first, then the alphabet, then bytes.
- * @example const tok = CharTokenizer.fromAlphabet("0123456789+=", {specials: ["<think>", "</think>"]}); tok.encode("1+1=")
+ * @example
+ * const tok = CharTokenizer.fromAlphabet("0123456789+=", {specials: ["<think>", "</think>"]});
+ * tok.encode("1+1=")
  */
 export class CharTokenizer implements Tokenizer {
   readonly vocabSize: number;
@@ -74,7 +81,8 @@ export class CharTokenizer implements Tokenizer {
       if (typeof s !== "string" || s.length === 0)
         fail(
           "invalid_option",
-          `model.CharTokenizer: special tokens must be non-empty strings (got ${describe(s)}). Remove it or give it text.`,
+          `model.CharTokenizer: special tokens must be non-empty strings (got ${describe(s)}). ` +
+            "Remove it or give it text.",
           { got: s },
           CharTokenizer,
         );
@@ -85,7 +93,8 @@ export class CharTokenizer implements Tokenizer {
       if (typeof c !== "string" || Array.from(c).length !== 1)
         fail(
           "invalid_option",
-          `model.CharTokenizer: alphabet entries must be single characters (got ${describe(c)}). Make multi-character tokens specials.`,
+          `model.CharTokenizer: alphabet entries must be single characters (got ${describe(c)}). ` +
+            "Make multi-character tokens specials.",
           { got: c },
           CharTokenizer,
         );
@@ -100,7 +109,8 @@ export class CharTokenizer implements Tokenizer {
       if (this.ids.has(t))
         fail(
           "invalid_option",
-          `model.CharTokenizer: token ${JSON.stringify(t)} appears twice (ids ${this.ids.get(t)} and ${i}). Remove the duplicate from the specials or the alphabet.`,
+          `model.CharTokenizer: token ${JSON.stringify(t)} appears twice (ids ${this.ids.get(t)} and ${i}). ` +
+            "Remove the duplicate from the specials or the alphabet.",
           { got: t },
           CharTokenizer,
         );
@@ -142,7 +152,8 @@ export class CharTokenizer implements Tokenizer {
   }
 
   /**
-   * Tokenizer over every character of a corpus (sorted by code point); special tokens in the text are not split into characters.
+   * Tokenizer over every character of a corpus (sorted by code point); special tokens in the text are not split into
+   * characters.
    * @example CharTokenizer.fromCorpus(["12+3=15", "<think>ok</think>"], {specials: ["<think>", "</think>"]})
    */
   static fromCorpus(texts: string | Iterable<string>, options: CharTokenizerOptions = {}): CharTokenizer {
@@ -193,10 +204,12 @@ export class CharTokenizer implements Tokenizer {
         return;
       }
       if (this.unkTokenId !== undefined) return void out.push(this.unkTokenId);
+      const code = piece.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
       fail(
         "invalid_input",
-        `model.CharTokenizer.encode: character ${JSON.stringify(piece)} (U+${piece.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}) at index ${at} is not in the alphabet ` +
-          `(got ${describe(text)}). Add it to the alphabet, or build the tokenizer with {byteFallback: true} or {unk: "<unk>"}.`,
+        `model.CharTokenizer.encode: character ${JSON.stringify(piece)} (U+${code}) at index ${at} ` +
+          `is not in the alphabet (got ${describe(text)}). ` +
+          'Add it to the alphabet, or build the tokenizer with {byteFallback: true} or {unk: "<unk>"}.',
         { got: piece, path: ["text", at] },
       );
     });
@@ -217,12 +230,7 @@ export class CharTokenizer implements Tokenizer {
     };
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
-        fail(
-          "invalid_input",
-          `model.CharTokenizer.decode: id ${id} at position ${i} is outside the vocabulary (expected an integer in 0..${this.vocabSize - 1}). Check that ids come from this tokenizer.`,
-          { got: id, path: ["ids", i] },
-        );
+      checkIdInVocab("model.CharTokenizer.decode", id, i, this.vocabSize);
       if (this.options.byteFallback && id >= this.byteBase) {
         bytes.push(id - this.byteBase);
         continue;

@@ -3,7 +3,7 @@
 // the chat template, as in transformers.
 import { Tokenizer as HfJsTokenizer } from "@huggingface/tokenizers";
 import { describe, fail } from "../core/errors.js";
-import type { DecodeOptions, EncodeOptions, Tokenizer } from "./tokenizer-types.js";
+import { checkIdInVocab, type DecodeOptions, type EncodeOptions, type Tokenizer } from "./tokenizer-types.js";
 
 /** The parts of tokenizer_config.json cellrl reads (other keys are kept and saved back unchanged). */
 export interface HfTokenizerConfig {
@@ -44,7 +44,8 @@ export class HfTokenizer implements Tokenizer {
     if (!tokenizerJson || typeof tokenizerJson !== "object" || typeof tokenizerJson.model !== "object")
       fail(
         "invalid_input",
-        `model.HfTokenizer: tokenizerJson must be a parsed tokenizer.json with a "model" object (got ${describe(tokenizerJson)}). Pass JSON.parse(text of tokenizer.json).`,
+        `model.HfTokenizer: tokenizerJson must be a parsed tokenizer.json with a "model" object ` +
+          `(got ${describe(tokenizerJson)}). Pass JSON.parse(text of tokenizer.json).`,
         { got: tokenizerJson },
         HfTokenizer,
       );
@@ -69,7 +70,8 @@ export class HfTokenizer implements Tokenizer {
     } catch (e) {
       fail(
         "invalid_input",
-        `model.HfTokenizer: @huggingface/tokenizers cannot build this tokenizer.json (${(e as Error).message}). Check the file or its "model.type".`,
+        `model.HfTokenizer: @huggingface/tokenizers cannot build this tokenizer.json (${(e as Error).message}). ` +
+          `Check the file or its "model.type".`,
         { cause: e },
         HfTokenizer,
       );
@@ -88,7 +90,8 @@ export class HfTokenizer implements Tokenizer {
       if (id === undefined)
         fail(
           "invalid_input",
-          `model.HfTokenizer: tokenizer_config.json ${String(field)} is ${JSON.stringify(text)}, which is not in the vocabulary. Fix the config or the token.`,
+          `model.HfTokenizer: tokenizer_config.json ${String(field)} is ${JSON.stringify(text)}, ` +
+            "which is not in the vocabulary. Fix the config or the token.",
           { path: [String(field)], got: text },
           HfTokenizer,
         );
@@ -124,14 +127,7 @@ export class HfTokenizer implements Tokenizer {
   decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
     const list = Array.from(ids);
     if (list.length === 0) return "";
-    list.forEach((id, i) => {
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
-        fail(
-          "invalid_input",
-          `model.HfTokenizer.decode: id ${id} at position ${i} is outside the vocabulary (expected an integer in 0..${this.vocabSize - 1}). Check that ids come from this tokenizer.`,
-          { got: id, path: ["ids", i] },
-        );
-    });
+    list.forEach((id, i) => checkIdInVocab("model.HfTokenizer.decode", id, i, this.vocabSize));
     return this.tok.decode(list, { skip_special_tokens: opts.skipSpecialTokens ?? false });
   }
 

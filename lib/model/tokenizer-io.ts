@@ -153,7 +153,8 @@ export function tokenizerFiles(tok: Tokenizer): TokenizerFiles {
   if (tok instanceof HfTokenizer) return { tokenizer: tok.tokenizerJson, config: tok.config };
   return fail(
     "invalid_input",
-    `model.saveTokenizer: cannot serialize this tokenizer (got ${describe(tok)}; expected a CharTokenizer or an HfTokenizer). Save it yourself or pass tokenizer: null.`,
+    `model.saveTokenizer: cannot serialize this tokenizer (got ${describe(tok)}; ` +
+      "expected a CharTokenizer or an HfTokenizer). Save it yourself or pass tokenizer: null.",
     { got: tok },
     tokenizerFiles,
   );

@@ -1,5 +1,6 @@
 // The one tokenizer interface of cellrl. The char/byte tokenizer and the HF tokenizer.json wrapper implement it;
 // generate(), rollout() and the viz token views only ever use these members.
+import { fail } from "../core/errors.js";
 
 /** Options of Tokenizer.encode. */
 export interface EncodeOptions {
@@ -14,7 +15,8 @@ export interface DecodeOptions {
 }
 
 /**
- * Text <-> token ids. Minimal on purpose so a char tokenizer, a HF tokenizer.json or a remote server can all provide it.
+ * Text <-> token ids. Minimal on purpose so a char tokenizer, a HF tokenizer.json or a remote server can all provide
+ * it.
  * @example const ids = tok.encode("2+2="); tok.decode(ids) // "2+2="
  */
 export interface Tokenizer {
@@ -32,4 +34,18 @@ export interface Tokenizer {
   padTokenId?: number;
   /** Printable form of one token (for token views), e.g. "Ġthe" or "<|im_end|>". */
   tokenToString?(id: number): string;
+}
+
+/**
+ * Check that `id` (at position `i` of the ids being decoded) is an integer in [0, vocabSize); `where` is the message
+ * prefix, e.g. "model.CharTokenizer.decode".
+ */
+export function checkIdInVocab(where: string, id: number, i: number, vocabSize: number): void {
+  if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+    fail(
+      "invalid_input",
+      `${where}: id ${id} at position ${i} is outside the vocabulary (expected an integer in 0..${vocabSize - 1}). ` +
+        "Check that ids come from this tokenizer.",
+      { got: id, path: ["ids", i] },
+    );
 }
