@@ -38,7 +38,8 @@ function typescriptVersion() {
 let mimeModule = null;
 /**
  * The mime bundle of a cell's last value: cellrl's own `toMimeBundle` (views, figures, arquero tables) when the
- * package is built, else util.inspect text. tfjs tensors show their values (`tensor.toString()`).
+ * package is built, else util.inspect text (a string quoted, as Node's REPL shows it). tfjs tensors show their values
+ * (`tensor.toString()`).
  */
 function resultBundle(value) {
   if (mimeModule === null) {
@@ -64,7 +65,8 @@ function resultBundle(value) {
     }
   }
   if (mimeModule) return mimeModule.toMimeBundle(value);
-  return { "text/plain": typeof value === "string" ? value : inspect(value, { depth: 4, maxArrayLength: 50 }) };
+  // a string shows quoted, as Node's REPL and tslab do ('ab'), so "42" and 42 look different
+  return { "text/plain": inspect(value, { depth: 4, maxArrayLength: 50 }) };
 }
 
 /**

@@ -83,11 +83,15 @@ export function isMimeBundle(x: unknown): x is MimeBundle {
   return typeof (x as MimeBundle)["text/plain"] === "string" && keys.every((k) => /^[\w.+-]+\/[\w.+-]+$/.test(k));
 }
 
-/** Turn any value into a mime bundle: views and figures carry their own, arquero tables become HTML tables. */
+/**
+ * Turn any value into a mime bundle: views and figures carry their own, arquero tables become HTML tables, anything
+ * else is util.inspect text. A string shows quoted, as Node's REPL and tslab show it (`'ab'`), so "42" and 42 differ;
+ * print prose with console.log, or display a {"text/markdown": ..., "text/plain": ...} bundle.
+ * @example toMimeBundle("42")["text/plain"] // "'42'"
+ */
 export function toMimeBundle(value: unknown): MimeBundle {
   if (isDisplayable(value)) return value.toMimeBundle();
   if (isMimeBundle(value)) return value;
   if (isArqueroTable(value)) return tableBundle(value);
-  if (typeof value === "string") return { "text/plain": value };
   return { "text/plain": inspect(value, { depth: 4, colors: false, maxArrayLength: 50 }) };
 }
