@@ -16,7 +16,9 @@ export function readArrowTable(file: string): ColumnTable {
   } catch (e) {
     return fail(
       "invalid_input",
-      `data.readArrowTable: ${JSON.stringify(file)} is not a readable Arrow IPC file (${(e as Error).message}). Feather v1 and compressed IPC are not supported; re-save it with pyarrow.feather.write_feather(..., compression="uncompressed").`,
+      `data.readArrowTable: ${JSON.stringify(file)} is not a readable Arrow IPC file (${(e as Error).message}). ` +
+        "Feather v1 and compressed IPC are not supported; " +
+        're-save it with pyarrow.feather.write_feather(..., compression="uncompressed").',
       { got: file, cause: e },
       readArrowTable,
     );
@@ -43,7 +45,8 @@ export function writeArrow(file: string, rows: readonly Record<string, unknown>[
   } catch (e) {
     return fail(
       "invalid_input",
-      `data.writeArrow: cannot encode the rows as Arrow (${(e as Error).message}). Make each column hold one type, or write parquet/JSONL instead.`,
+      `data.writeArrow: cannot encode the rows as Arrow (${(e as Error).message}). ` +
+        "Make each column hold one type, or write parquet/JSONL instead.",
       { cause: e },
       writeArrow,
     );

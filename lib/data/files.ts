@@ -29,7 +29,9 @@ export function formatOf(file: string): DataFormat {
   if (!fmt)
     fail(
       "invalid_input",
-      `data.formatOf: cannot tell the format of ${JSON.stringify(file)} (got extension ${JSON.stringify(path.extname(base))}; expected one of ${Object.keys(EXT).join(", ")}, optionally + .gz). Rename the file or pass {format}.`,
+      `data.formatOf: cannot tell the format of ${JSON.stringify(file)} ` +
+        `(got extension ${JSON.stringify(path.extname(base))}; ` +
+        `expected one of ${Object.keys(EXT).join(", ")}, optionally + .gz). Rename the file or pass {format}.`,
       { got: file, expected: Object.keys(EXT) },
       formatOf,
     );
@@ -45,6 +47,20 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 /**
+ * Fail for a file that cannot be opened: "not_found" for ENOENT, else "io"; the message names the file, the error
+ * code and the working directory. `what` starts the message, e.g. "data.readBytes: cannot read".
+ */
+export function failUnreadable(what: string, file: string, e: unknown, from?: Function): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  return fail(
+    code === "ENOENT" ? "not_found" : "io",
+    `${what} ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`,
+    { got: file, cause: e },
+    from,
+  );
+}
+
+/**
  * Read a whole file, gunzipping it when it is gzip (by content, not by name). Missing files fail with the path.
  * @example const bytes = data.readBytes("datasets/gsm8k_test.jsonl.gz")
  */
@@ -53,13 +69,7 @@ export function readBytes(file: string): Uint8Array {
   try {
     raw = fs.readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(
-      code === "ENOENT" ? "not_found" : "io",
-      `data.readBytes: cannot read ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`,
-      { got: file, cause: e },
-      readBytes,
-    );
+    return failUnreadable("data.readBytes: cannot read", file, e, readBytes);
   }
   if (!isGzip(raw)) return raw;
   try {
@@ -67,7 +77,8 @@ export function readBytes(file: string): Uint8Array {
   } catch (e) {
     return fail(
       "io",
-      `data.readBytes: ${JSON.stringify(file)} starts like gzip but does not decompress (${(e as Error).message}). The file is truncated or corrupt; regenerate it.`,
+      `data.readBytes: ${JSON.stringify(file)} starts like gzip but does not decompress (${(e as Error).message}). ` +
+        "The file is truncated or corrupt; regenerate it.",
       { got: file, cause: e },
       readBytes,
     );

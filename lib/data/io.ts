@@ -20,7 +20,9 @@ export interface ReadOptions {
   batchSize?: number;
 }
 
-/** One row of a file with where it came from: `where` names it in messages ("line 12 of x.jsonl", "row 5 of y.parquet"). */
+/**
+ * One row of a file with where it came from: `where` names it in messages ("line 12 of x.jsonl", "row 5 of y.parquet").
+ */
 export interface RowAt<T = Record<string, unknown>> {
   value: T;
   /** 0-based position among the file's rows. */
@@ -36,7 +38,8 @@ function readJsonFile(file: string): Record<string, unknown>[] {
   } catch (e) {
     return fail(
       "invalid_input",
-      `data.readRows: ${JSON.stringify(file)} is not valid JSON (${(e as Error).message}). If it has one object per line, name it .jsonl.`,
+      `data.readRows: ${JSON.stringify(file)} is not valid JSON (${(e as Error).message}). ` +
+        "If it has one object per line, name it .jsonl.",
       { got: file, cause: e },
       readRows,
     );
@@ -49,7 +52,8 @@ function readJsonFile(file: string): Record<string, unknown>[] {
   }
   return fail(
     "invalid_input",
-    `data.readRows: ${JSON.stringify(file)} holds a JSON ${v === null ? "null" : typeof v} (got no top-level array; expected [...] or {data: [...]}). Save the rows as a JSON array or as JSONL.`,
+    `data.readRows: ${JSON.stringify(file)} holds a JSON ${v === null ? "null" : typeof v} (got no top-level array; ` +
+      "expected [...] or {data: [...]}). Save the rows as a JSON array or as JSONL.",
     { got: file },
     readRows,
   );
@@ -143,7 +147,8 @@ export function writeRecords(
   )
     warn(
       "data/gpqaPlainText",
-      `data.writeRecords: ${file} gets GPQA rows uncompressed; GPQA's authors ask that items never appear in plain text online. Name the file *.gz to keep them compressed.`,
+      `data.writeRecords: ${file} gets GPQA rows uncompressed; ` +
+        "GPQA's authors ask that items never appear in plain text online. Name the file *.gz to keep them compressed.",
     );
   if (format === "jsonl") writeJsonl(file, rows);
   else if (format === "parquet") writeParquet(file, rows);

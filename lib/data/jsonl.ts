@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import * as zlib from "node:zlib";
 import { describe, fail } from "../core/errors.js";
-import { isGzip, readBytes, writeFileAtomic } from "./files.js";
+import { failUnreadable, isGzip, readBytes, writeFileAtomic } from "./files.js";
 
 /** One parsed JSONL line and its 1-based line number in the file. */
 export interface JsonlLine<T = unknown> {
@@ -36,7 +36,8 @@ function parseLine(text: string, line: number, source: string, from: Function): 
   } catch (e) {
     return fail(
       "invalid_input",
-      `data.readJsonl: line ${line} of ${source} is not valid JSON (${(e as Error).message}; got ${describe(text)}). Fix or delete that line; each line must hold one JSON object.`,
+      `data.readJsonl: line ${line} of ${source} is not valid JSON (${(e as Error).message}; got ${describe(text)}). ` +
+        "Fix or delete that line; each line must hold one JSON object.",
       {
         path: ["line", line],
         got: text.slice(0, 200),
@@ -96,12 +97,7 @@ function openStream(file: string): AsyncIterable<unknown> {
     head = head.subarray(0, n);
     fs.closeSync(fd);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    fail(
-      code === "ENOENT" ? "not_found" : "io",
-      `data.streamJsonl: cannot open ${JSON.stringify(file)} (${code ?? (e as Error).message}). Check the path (relative to ${process.cwd()}).`,
-      { got: file, cause: e },
-    );
+    failUnreadable("data.streamJsonl: cannot open", file, e);
   }
   const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   return (isGzip(head) ? raw.pipe(zlib.createGunzip()) : raw) as AsyncIterable<unknown>;
@@ -149,7 +145,9 @@ export function writeJsonl(file: string, rows: Iterable<unknown>): void {
   writeFileAtomic(file, parts.join(""));
 }
 
-/** An open JSONL file that rows are appended to one at a time, each written through to the OS before `append` returns. */
+/**
+ * An open JSONL file that rows are appended to one at a time, each written through to the OS before `append` returns.
+ */
 export interface JsonlAppender {
   readonly path: string;
   /** Rows in the file: kept from before (when appending) plus rows written since. */
@@ -159,11 +157,15 @@ export interface JsonlAppender {
   close(): void;
 }
 
-// Every gzip member this appender writes starts with these 10 bytes (deflate level 1 = fastest, mtime 0, OS unix), so member
-// boundaries can be found again when resuming; a chance match inside compressed data would need 80 bits to agree.
+// Every gzip member this appender writes starts with these 10 bytes (deflate level 1 = fastest, mtime 0, OS unix), so
+// member boundaries can be found again when resuming; a chance match inside compressed data would need 80 bits to
+// agree.
 const MEMBER_HEADER = Buffer.from("1f8b0800000000000403", "hex");
 
-/** Byte length of the complete rows at the start of a partial file (a kill mid-write leaves a torn tail), and their count. */
+/**
+ * Byte length of the complete rows at the start of a partial file (a kill mid-write leaves a torn tail), and their
+ * count.
+ */
 function completePrefix(buf: Buffer, gzip: boolean): { end: number; rows: number } {
   if (!gzip) {
     const end = buf.lastIndexOf(0x0a) + 1;

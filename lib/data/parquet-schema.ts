@@ -62,7 +62,8 @@ export function mergeTypes(a: ValueType, b: ValueType): ValueType {
 
 /**
  * Schema elements (pre-order, as parquet's footer lists them) for one column; every level is OPTIONAL (nullable).
- * @example schemaElements("responses", {k: "list", item: {k: "string"}}) // [responses LIST, list REPEATED, element UTF8]
+ * @example
+ * schemaElements("responses", {k: "list", item: {k: "string"}}) // [responses LIST, list REPEATED, element UTF8]
  */
 export function schemaElements(name: string, t: ValueType): SchemaElement[] {
   const leaf = (type: SchemaElement["type"], extra: Partial<SchemaElement> = {}): SchemaElement[] => [

@@ -23,7 +23,9 @@ export interface ReadParquetOptions {
 export interface WriteParquetOptions {
   /** Column order. Defaults to the order in which keys first appear in the rows. */
   columns?: string[];
-  /** Store these columns as JSON text instead of native nested types. Defaults to [] (JSON only where types disagree). */
+  /**
+   * Store these columns as JSON text instead of native nested types. Defaults to [] (JSON only where types disagree).
+   */
   json?: string[];
   /** Rows per row group. Defaults to 1000 (readers can stream a group at a time). */
   rowGroupSize?: number;
@@ -67,7 +69,8 @@ async function openParquet(file: string): Promise<{ buf: AsyncBuffer; meta: File
   } catch (e) {
     return fail(
       "invalid_input",
-      `data.readParquet: ${JSON.stringify(file)} is not a readable parquet file (${(e as Error).message}). Check that the file is complete (ends with "PAR1").`,
+      `data.readParquet: ${JSON.stringify(file)} is not a readable parquet file (${(e as Error).message}). ` +
+        `Check that the file is complete (ends with "PAR1").`,
       { got: file, cause: e },
     );
   }
@@ -87,11 +90,13 @@ async function readRange(
   } catch (e) {
     const msg = (e as Error).message;
     const codec = /compression|codec/i.test(msg)
-      ? " The file uses a compression codec hyparquet cannot decode without hyparquet-compressors; rewrite it with snappy (pyarrow's default)."
+      ? " The file uses a compression codec hyparquet cannot decode without hyparquet-compressors; " +
+        "rewrite it with snappy (pyarrow's default)."
       : "";
     return fail(
       "invalid_input",
-      `data.readParquet: cannot decode rows ${rowStart}-${rowEnd} of ${JSON.stringify(file)} (${msg}).${codec || " The file may be corrupt."}`,
+      `data.readParquet: cannot decode rows ${rowStart}-${rowEnd} of ${JSON.stringify(file)} ` +
+        `(${msg}).${codec || " The file may be corrupt."}`,
       { got: file, cause: e },
     );
   }
@@ -140,7 +145,8 @@ export function parquetBytes(rows: readonly Record<string, unknown>[], options: 
   if (names.length === 0)
     fail(
       "invalid_input",
-      "data.writeParquet: no columns to write (got rows without keys, or no rows and no columns option). Pass rows, or {columns}.",
+      "data.writeParquet: no columns to write (got rows without keys, or no rows and no columns option). " +
+        "Pass rows, or {columns}.",
       {},
       writeParquet,
     );
@@ -166,7 +172,8 @@ export function parquetBytes(rows: readonly Record<string, unknown>[], options: 
   } catch (e) {
     return fail(
       "invalid_input",
-      `data.writeParquet: hyparquet-writer refused the rows (${(e as Error).message}). Pass {json: [<column>]} to store a troublesome column as JSON text.`,
+      `data.writeParquet: hyparquet-writer refused the rows (${(e as Error).message}). ` +
+        "Pass {json: [<column>]} to store a troublesome column as JSON text.",
       { cause: e },
       writeParquet,
     );

@@ -1,3 +1,4 @@
+import { checkNonEmptyString } from "../core/checks.js";
 import { describe, fail } from "../core/errors.js";
 
 /** One chat turn of a prompt, as verl and OpenAI chat APIs spell it. */
@@ -60,21 +61,19 @@ export interface RecordInputs {
 
 /**
  * Build a verl record from a question and its gold answer (a string prompt becomes one user turn).
- * @example data.record({data_source: "openai/gsm8k", prompt: "What is 2+3?", ground_truth: "5", extra_info: {split: "test", index: 0}})
+ * @example
+ * data.record({data_source: "openai/gsm8k", prompt: "What is 2+3?", ground_truth: "5",
+ *   extra_info: {split: "test", index: 0}})
  */
 export function record(inputs: RecordInputs): VerlRecord {
   const { data_source, prompt, ground_truth, system, ability, extra_info, style = "rule" } = inputs;
-  if (typeof data_source !== "string" || data_source === "")
-    fail(
-      "invalid_input",
-      `data.record: data_source must be a non-empty string (got ${describe(data_source)}). Name the benchmark, e.g. "openai/gsm8k".`,
-      { path: ["data_source"], got: data_source },
-      record,
-    );
+  const at = { where: "data.record", from: record, code: "invalid_input" } as const;
+  checkNonEmptyString(at, "data_source", data_source, 'Name the benchmark, e.g. "openai/gsm8k".');
   if (ground_truth === undefined || ground_truth === null)
     fail(
       "invalid_input",
-      `data.record: ground_truth is missing (got ${describe(ground_truth)}). Pass the gold answer, or the tests for code.`,
+      `data.record: ground_truth is missing (got ${describe(ground_truth)}). ` +
+        "Pass the gold answer, or the tests for code.",
       { path: ["ground_truth"] },
       record,
     );

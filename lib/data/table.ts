@@ -43,7 +43,8 @@ export function fromTable<R = Record<string, unknown>>(table: ColumnTable): R[] 
   if (!table || typeof (table as { objects?: unknown }).objects !== "function")
     fail(
       "invalid_input",
-      `data.fromTable: expected an arquero table (got ${typeof table}). Build one with data.toTable(records) or aq.from(rows).`,
+      `data.fromTable: expected an arquero table (got ${typeof table}). ` +
+        "Build one with data.toTable(records) or aq.from(rows).",
       {},
       fromTable,
     );

@@ -17,7 +17,8 @@ export interface TemplateFields {
 export type PromptTemplate = (fields: TemplateFields) => string;
 
 /**
- * Named prompt templates (the r1 recipe's, verl's example preprocessors', MMLU-Pro's). Add your own with `templates.add`.
+ * Named prompt templates (the r1 recipe's, verl's example preprocessors', MMLU-Pro's). Add your own with
+ * `templates.add`.
  * @example data.templates.add("terse", (f) => `${f.question}\nAnswer with a number only.`); data.templates.rows()
  */
 export const templates = registry<PromptTemplate>("template");
@@ -29,7 +30,8 @@ function needOptions(name: string, f: TemplateFields, max: number): readonly str
   if (!Array.isArray(o) || o.length < 2 || o.length > max)
     fail(
       "invalid_input",
-      `data.applyTemplate: template "${name}" needs options with 2 to ${max} entries (got ${describe(o)}). Pass {options: [...]}.`,
+      `data.applyTemplate: template "${name}" needs options with 2 to ${max} entries (got ${describe(o)}). ` +
+        "Pass {options: [...]}.",
       { path: ["options"], got: o },
     );
   return o;
@@ -47,7 +49,12 @@ templates.add(
   (f) => {
     const o = needOptions("r1-gpqa", f, 4);
     const letters = LETTERS.slice(0, o.length);
-    return `Answer the following multiple choice question. The last line of your response should be of the following format: 'Answer: $LETTER' (without quotes) where LETTER is one of ${letters}. Think step by step before answering.\n\n${f.question}\n\n${o.map((x, i) => `${letters[i]}) ${x}`).join("\n")}`;
+    const instruction =
+      "Answer the following multiple choice question. The last line of your response should be of the following " +
+      `format: 'Answer: $LETTER' (without quotes) where LETTER is one of ${letters}. ` +
+      "Think step by step before answering.";
+    const options = o.map((x, i) => `${letters[i]}) ${x}`).join("\n");
+    return `${instruction}\n\n${f.question}\n\n${options}`;
   },
   {
     paper: "verl recipe/r1 data_process.py (openai/simple-evals)",
@@ -60,12 +67,19 @@ templates.add(
 templates.add(
   "r1-livecodebench",
   (f) => {
-    let s = `You will be given a question (problem specification) and will generate a correct Python program that matches the specification and passes all tests.\n\nQuestion: ${f.question}\n\n`;
+    let s =
+      "You will be given a question (problem specification) and will generate a correct Python program " +
+      `that matches the specification and passes all tests.\n\nQuestion: ${f.question}\n\n`;
     if (f.starter_code)
-      s += `You will use the following starter code to write the solution to the problem and enclose your code within delimiters.\n\`\`\`python\n${f.starter_code}\n\`\`\``;
+      s +=
+        "You will use the following starter code to write the solution to the problem " +
+        `and enclose your code within delimiters.\n\`\`\`python\n${f.starter_code}\n\`\`\``;
     else
       s +=
-        "Read the inputs from stdin solve the problem and write the answer to stdout (do not directly test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when the python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.```python\n# YOUR CODE HERE\n```";
+        "Read the inputs from stdin solve the problem and write the answer to stdout " +
+        "(do not directly test on the sample inputs). Enclose your code within delimiters as follows. " +
+        "Ensure that when the python program runs, it reads the inputs, runs the algorithm and writes output to " +
+        "STDOUT.```python\n# YOUR CODE HERE\n```";
     return s;
   },
   {
@@ -79,9 +93,14 @@ templates.add(
   "mmlu-pro-cot",
   (f) => {
     const o = needOptions("mmlu-pro-cot", f, 10);
-    // upstream: initial prompt + "\n", then "Question:\n<q>\nOptions:\n<X>. <opt>\n...Answer: Let's think step by step."
-    const head = `The following are multiple choice questions (with answers) about ${f.category ?? "a subject"}. Think step by step and then finish your answer with "the answer is (X)" where X is the correct letter choice.\n\n\n`;
-    return `${head}Question:\n${f.question}\nOptions:\n${o.map((x, i) => `${LETTERS[i]}. ${x}\n`).join("")}Answer: Let's think step by step.`;
+    // upstream: initial prompt + "\n",
+    // then "Question:\n<q>\nOptions:\n<X>. <opt>\n...Answer: Let's think step by step."
+    const head =
+      `The following are multiple choice questions (with answers) about ${f.category ?? "a subject"}. ` +
+      'Think step by step and then finish your answer with "the answer is (X)" where X is the correct letter ' +
+      "choice.\n\n\n";
+    const options = o.map((x, i) => `${LETTERS[i]}. ${x}\n`).join("");
+    return `${head}Question:\n${f.question}\nOptions:\n${options}Answer: Let's think step by step.`;
   },
   { paper: "TIGER-AI-Lab/MMLU-Pro", summary: "question + options A-J, ends 'the answer is (X)'" },
 );
@@ -108,7 +127,8 @@ export function applyTemplate(name: string | PromptTemplate, fields: TemplateFie
   if (typeof fields?.question !== "string")
     fail(
       "invalid_input",
-      `data.applyTemplate: fields.question must be a string (got ${describe(fields?.question)}). Pass {question: <problem text>}.`,
+      `data.applyTemplate: fields.question must be a string (got ${describe(fields?.question)}). ` +
+        "Pass {question: <problem text>}.",
       { path: ["question"] },
       applyTemplate,
     );

@@ -1,3 +1,4 @@
+import { andMore } from "../core/checks.js";
 import { describe, fail } from "../core/errors.js";
 import type { VerlRecord } from "./record.js";
 
@@ -14,7 +15,10 @@ export interface RecordProblem {
 
 /** Options of the record validators. */
 export interface ValidateOptions {
-  /** Extra fields that must be present: "responses" (generated records) and/or "scores" (scored records). Defaults to []. */
+  /**
+   * Extra fields that must be present: "responses" (generated records) and/or "scores" (scored records). Defaults to
+   * [].
+   */
   require?: ("responses" | "scores")[];
   /** Where the row is, put at the start of the message, e.g. "line 12 of out.jsonl". Defaults to "record". */
   where?: string;
@@ -28,7 +32,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 /**
  * Everything wrong with one row as a verl record (an empty list when it is valid). Never throws.
- * @example data.recordProblems({data_source: "x", prompt: "hi"}) // [{field: "prompt", ...}, {field: "reward_model", ...}]
+ * @example
+ * data.recordProblems({data_source: "x", prompt: "hi"}) // [{field: "prompt", ...}, {field: "reward_model", ...}]
  */
 export function recordProblems(value: unknown, options: ValidateOptions = {}): RecordProblem[] {
   const { require = defaults.require } = options;
@@ -248,7 +253,9 @@ export function validateRecords<R extends VerlRecord = VerlRecord>(
     const f = first as { where: string; p: RecordProblem };
     fail(
       "invalid_input",
-      `data.validateRecords: ${bad} of ${rows.length} rows are not valid records:\n${lines.join("\n")}${bad > lines.length ? `\n  ... and ${bad - lines.length} more` : ""}`,
+      `data.validateRecords: ${bad} of ${rows.length} rows are not valid records:\n` +
+        lines.join("\n") +
+        andMore(bad, lines.length, "\n  ... and "),
       {
         path: [f.where, ...f.p.field.split(".")],
         got: f.p.got,
