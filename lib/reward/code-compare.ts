@@ -12,7 +12,9 @@ export type CompareMode = "lines" | "tokens" | "exact";
 export interface CompareOptions {
   /** Defaults to "lines" (LiveCodeBench). */
   compare?: CompareMode;
-  /** When > 0, numbers match within this absolute-or-relative error (Codeforces style). Defaults to 0 (exact decimals). */
+  /**
+   * When > 0, numbers match within this absolute-or-relative error (Codeforces style). Defaults to 0 (exact decimals).
+   */
   floatTolerance?: number;
 }
 
@@ -112,27 +114,229 @@ export function outputsMatch(actual: string, expected: string, options: CompareO
   return { ok: true };
 }
 
+/** A Python dict the sandbox returned (its keys may be any plain value). */
+export class PyDict {
+  constructor(readonly entries: [unknown, unknown][]) {}
+}
+
+/** A returned set, frozenset, bytes or complex: never equal to JSON data, except a complex with no imaginary part. */
+export class PyOther {
+  constructor(
+    readonly kind: string,
+    readonly value: unknown,
+  ) {}
+}
+
 /**
- * Python `==` between a returned JSON value and the expected one (so True == 1 and 2 == 2.0, as LiveCodeBench).
+ * A plain Python value as the sandbox runner sends it back ({"int": hex}, {"float": repr}, {"tuple": [...]}, {"dict":
+ * [[k, v], ...]}, ...; None, bool and str as JSON), decoded: ints to bigint (exact), floats to number, tuples and lists
+ * to arrays, dicts to PyDict. Throws on anything else.
+ * @example decodePyValue([{int: "-1f"}, {float: "0.5"}]) // [-31n, 0.5]
+ */
+export function decodePyValue(v: unknown, depth = 0): unknown {
+  if (v === null || typeof v === "boolean" || typeof v === "string") return v;
+  if (typeof v === "number") {
+    // Integers within 2^53 come as JSON numbers (exact); floats are always tagged.
+    if (!Number.isSafeInteger(v)) throw new Error(`not a plain value: ${v}`);
+    return BigInt(v);
+  }
+  if (depth > 200) throw new Error("value nested too deeply");
+  if (Array.isArray(v)) return v.map((x) => decodePyValue(x, depth + 1));
+  if (typeof v === "object") {
+    const keys = Object.keys(v as object);
+    const a = (v as Record<string, unknown>)[keys[0]];
+    if (keys.length === 1) {
+      const tag = keys[0];
+      if (tag === "int" && typeof a === "string" && /^-?[0-9a-f]+$/.test(a))
+        return a.startsWith("-") ? -BigInt("0x" + a.slice(1)) : BigInt("0x" + a);
+      if (tag === "float" && typeof a === "string")
+        return a === "nan" ? NaN : a === "inf" ? Infinity : a === "-inf" ? -Infinity : Number(a);
+      if (tag === "tuple" && Array.isArray(a)) return a.map((x) => decodePyValue(x, depth + 1));
+      if (tag === "dict" && Array.isArray(a))
+        return new PyDict(
+          a.map((kv) => {
+            if (!Array.isArray(kv) || kv.length !== 2) throw new Error("bad dict entry");
+            return [decodePyValue(kv[0], depth + 1), decodePyValue(kv[1], depth + 1)] as [unknown, unknown];
+          }),
+        );
+      if ((tag === "set" || tag === "frozenset" || tag === "deque") && Array.isArray(a))
+        return new PyOther(
+          tag,
+          a.map((x) => decodePyValue(x, depth + 1)),
+        );
+      if (tag === "bytes" && typeof a === "string") return new PyOther("bytes", a);
+      if (tag === "complex" && Array.isArray(a) && a.length === 2)
+        return new PyOther("complex", [decodePyValue({ float: a[0] }), decodePyValue({ float: a[1] })]);
+    }
+  }
+  throw new Error(`not a plain value: ${JSON.stringify(v)?.slice(0, 80)}`);
+}
+
+type Num = bigint | number;
+
+function asNumber(x: unknown): Num | null {
+  if (typeof x === "boolean") return x ? 1n : 0n;
+  if (typeof x === "bigint" || typeof x === "number") return x;
+  if (x instanceof PyOther && x.kind === "complex") {
+    const [re, im] = x.value as number[];
+    return im === 0 ? re : null;
+  }
+  return null;
+}
+
+/** Python's exact int/float equality (an int equals a float only when the float is exactly that integer). */
+function numbersEqual(a: Num, b: Num): boolean {
+  if (typeof a === typeof b) return a === b;
+  const i = (typeof a === "bigint" ? a : b) as bigint;
+  const f = (typeof a === "number" ? a : b) as number;
+  return Number.isInteger(f) && BigInt(f) === i;
+}
+
+/**
+ * Python `==` between a returned value (decodePyValue) and the expected one (JSON, parseJsonExact): True == 1,
+ * 2 == 2.0, integers exactly (12345678901234567891 != 12345678901234567890), dict keys by equality; tuples count as
+ * lists (the runner's LiveCodeBench convention).
  * @example valuesEqual([1, true], [1, 1]) // true
  */
 export function valuesEqual(a: unknown, b: unknown): boolean {
-  if (typeof a === "boolean") a = a ? 1 : 0;
-  if (typeof b === "boolean") b = b ? 1 : 0;
+  const na = asNumber(a);
+  const nb = asNumber(b);
+  if (na !== null || nb !== null) return na !== null && nb !== null && numbersEqual(na, nb);
   if (a === b) return true;
+  if (a instanceof PyOther || b instanceof PyOther) return false;
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     return a.every((x, i) => valuesEqual(x, b[i]));
   }
-  if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
-    const ka = Object.keys(a);
-    const kb = Object.keys(b);
-    if (ka.length !== kb.length) return false;
-    return ka.every(
-      (k) =>
-        Object.prototype.hasOwnProperty.call(b, k) &&
-        valuesEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
-    );
-  }
-  return false;
+  const entries = (x: unknown): [unknown, unknown][] | null =>
+    x instanceof PyDict ? x.entries : typeof x === "object" && x !== null ? Object.entries(x) : null;
+  const ea = entries(a);
+  const eb = entries(b);
+  if (!ea || !eb || ea.length !== eb.length) return false;
+  return ea.every(([k, v]) => {
+    const hit = eb.find(([k2]) => valuesEqual(k, k2));
+    return hit !== undefined && valuesEqual(v, hit[1]);
+  });
+}
+
+/**
+ * JSON.parse that keeps integers beyond 2^53 exact (as bigint), as Python's json.loads does; other numbers are
+ * numbers. Objects are plain objects (a "__proto__" key is an own property, as with JSON.parse).
+ * @example parseJsonExact("[12345678901234567890, 1.5]") // [12345678901234567890n, 1.5]
+ */
+export function parseJsonExact(text: string): unknown {
+  if (!/\d{16}/.test(text)) return JSON.parse(text);
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i])) i++;
+  };
+  const bad = (): never => {
+    throw new SyntaxError(`Unexpected token in JSON at position ${i}`);
+  };
+  const value = (depth: number): unknown => {
+    if (depth > 10000) bad();
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      const out: Record<string, unknown> = {};
+      ws();
+      if (text[i] === "}") return (i++, out);
+      for (;;) {
+        ws();
+        if (text[i] !== '"') bad();
+        const key = value(depth + 1) as string;
+        ws();
+        if (text[i++] !== ":") bad();
+        Object.defineProperty(out, key, {
+          value: value(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "}") return (i++, out);
+        else bad();
+      }
+    }
+    if (c === "[") {
+      i++;
+      const out: unknown[] = [];
+      ws();
+      if (text[i] === "]") return (i++, out);
+      for (;;) {
+        out.push(value(depth + 1));
+        ws();
+        if (text[i] === ",") i++;
+        else if (text[i] === "]") return (i++, out);
+        else bad();
+      }
+    }
+    if (c === '"') {
+      const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(i));
+      if (!m) bad();
+      i += m![0].length;
+      return JSON.parse(m![0]);
+    }
+    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 100000));
+    if (m) {
+      i += m[0].length;
+      if (m[1] === undefined && m[2] === undefined) {
+        const n = Number(m[0]);
+        return Number.isSafeInteger(n) ? n : BigInt(m[0]);
+      }
+      return Number(m[0]);
+    }
+    for (const [word, v] of [
+      ["true", true],
+      ["false", false],
+      ["null", null],
+    ] as const)
+      if (text.startsWith(word, i)) return ((i += word.length), v);
+    return bad();
+  };
+  const out = value(0);
+  ws();
+  if (i !== text.length) bad();
+  return out;
+}
+
+/**
+ * A decoded Python value written as Python's json.dumps would (ints exact, floats with a point), for messages.
+ * @example showPyValue([1n, 2.0, "a"]) // '[1, 2.0, "a"]'
+ */
+export function showPyValue(v: unknown): string {
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "number")
+    return Number.isNaN(v)
+      ? "NaN"
+      : !Number.isFinite(v)
+        ? v > 0
+          ? "Infinity"
+          : "-Infinity"
+        : Number.isInteger(v) && Math.abs(v) < 1e16
+          ? v.toFixed(1)
+          : String(v);
+  if (v === null) return "null";
+  if (typeof v === "boolean" || typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(showPyValue).join(", ")}]`;
+  if (v instanceof PyDict) return `{${v.entries.map(([k, x]) => `${showPyValue(k)}: ${showPyValue(x)}`).join(", ")}}`;
+  if (v instanceof PyOther) return `${v.kind}(${Array.isArray(v.value) ? showPyValue(v.value) : String(v.value)})`;
+  return String(v);
+}
+
+/** JSON text of a value that may hold bigints (written as exact integers). */
+export function stringifyExact(v: unknown): string {
+  const marker = "\u0000bigint:";
+  const text = JSON.stringify(v, (_k, x) =>
+    typeof x === "bigint"
+      ? marker + x.toString()
+      : x instanceof PyDict
+        ? Object.fromEntries(x.entries.map(([k, y]) => [String(k), y]))
+        : x instanceof PyOther
+          ? { [x.kind]: x.value }
+          : x,
+  );
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, "$1");
 }

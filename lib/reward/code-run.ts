@@ -2,9 +2,22 @@
 // Expected stdout and return values never enter the sandbox: they are compared here, on the host.
 import { fail } from "../core/errors.js";
 import { pythonSource } from "../core/python-files.js";
-import { outputsMatch, valuesEqual, type CompareOptions } from "./code-compare.js";
+import {
+  decodePyValue,
+  outputsMatch,
+  showPyValue,
+  stringifyExact,
+  valuesEqual,
+  type CompareOptions,
+} from "./code-compare.js";
 import type { CodeTests } from "./code-tests.js";
-import { runJob, type RunnerEvent, type RunnerJob, type SandboxOptions } from "./sandbox.js";
+import {
+  defaults as sandboxDefaults,
+  runJob,
+  type RunnerEvent,
+  type RunnerJob,
+  type SandboxOptions,
+} from "./sandbox.js";
 import type { IsolationLevel } from "./sandbox-args.js";
 
 /**
@@ -53,8 +66,10 @@ function preambleSource(p: string | undefined): string {
   return p;
 }
 
+const outputBytes = (o: SandboxOptions): number => o.outputBytes ?? sandboxDefaults.outputBytes;
+
 const clipMsg = (s: unknown, n = 500): string => {
-  const t = typeof s === "string" ? s : JSON.stringify(s);
+  const t = typeof s === "string" ? s : stringifyExact(s);
   return t.length > n ? t.slice(0, n) + "..." : t;
 };
 
@@ -71,10 +86,8 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
   let n = 0;
   if (tests.mode === "stdio") {
     n = tests.inputs.length;
-    // Output cap per test: twice the expected length plus slack; anything longer cannot match and is cut early.
-    const cap = (i: number) =>
-      Math.min(options.outputBytes ?? Infinity, 2 * Buffer.byteLength(tests.outputs[i]) + 4096);
-    job.tests = tests.inputs.map((input, i) => ({ input, cap: cap(i) }));
+    // Only inputs go in; every test has the same output cap (outputBytes), nothing derived from the expected output.
+    job.tests = tests.inputs.map((input) => ({ input }));
     onEvent = (e) => {
       if (e.ev !== "test") return;
       const i = e.i as number;
@@ -82,22 +95,22 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
       let v: TestVerdict;
       if (e.s === "exit0") {
         const m = outputsMatch(String(e.out), tests.outputs[i], options);
+        delete e.out; // compared: do not keep up to outputBytes per test until the job ends
         v = m.ok ? { status: "pass", ms } : { status: "wrong-answer", message: m.reason, ms };
       } else if (e.s === "timeout")
         v = { status: "timeout", message: `no exit within ${options.timeoutMs ?? "the"} ms`, ms };
       else if (e.s === "output-limit")
-        v = { status: "output-limit", message: "stdout longer than twice the expected output", ms };
+        v = { status: "output-limit", message: `stdout longer than outputBytes (${outputBytes(options)} bytes)`, ms };
+      else if (e.s === "memory-limit")
+        v = { status: "runtime-error", message: `the program's processes together used more than memoryMb`, ms };
       else v = { status: "runtime-error", message: clipMsg(`${e.exit}: ${lastLines(String(e.err ?? ""))}`), ms };
       verdicts.set(i, v);
       return v.status !== "pass" && stop ? "stop" : "continue";
     };
   } else if (tests.mode === "call") {
     n = tests.inputs.length;
-    // Returned JSON longer than twice the expected one cannot be equal; the runner cuts it there.
-    job.tests = tests.inputs.map((input, i) => ({
-      input,
-      cap: 2 * JSON.stringify(tests.outputs[i] ?? null).length + 4096,
-    }));
+    // Only the arguments go in; return values come back as plain data (ints exact) and are compared here.
+    job.tests = tests.inputs.map((input) => ({ input }));
     job.fn = tests.fnName;
     const apps = tests.inputs.some((x) => Array.isArray(x));
     onEvent = (e) => {
@@ -106,7 +119,7 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
       if (e.s === "ret") {
         let got: unknown;
         try {
-          got = JSON.parse(String(e.ret));
+          got = decodePyValue(e.ret);
         } catch {
           got = undefined;
         }
@@ -120,7 +133,7 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
             ? { status: "pass" }
             : {
                 status: "wrong-answer",
-                message: clipMsg(`returned ${clipMsg(e.ret, 200)}, expected ${clipMsg(want, 200)}`),
+                message: clipMsg(`returned ${clipMsg(showPyValue(got), 200)}, expected ${clipMsg(want, 200)}`),
               },
         );
       } else verdicts.set(i, eventVerdict(e));
@@ -156,6 +169,8 @@ export async function runTests(program: string, tests: CodeTests, options: RunTe
         ? "the runner wrote too much output and was killed"
         : `the runner ended without a result (${out.exit ?? "no result"}): ${lastLines(out.stderr)}`;
   }
+  const broken = out.events.find((e) => e.ev === "sandbox-error");
+  if (broken && !run.loadError) run.sandboxError = String(broken.msg);
   for (let i = 0; i < n; i++) {
     const v = verdicts.get(i);
     if (v) run.tests.push(v);

@@ -1,6 +1,7 @@
 // Ground truth of the code reward, in every shape the public datasets use, normalised to one of three test kinds.
 import * as zlib from "node:zlib";
 import { describe, fail } from "../core/errors.js";
+import { parseJsonExact, stringifyExact } from "./code-compare.js";
 
 /**
  * Tests of one coding problem, normalised.
@@ -114,12 +115,13 @@ export function unpickleString(buf: Buffer): string {
 /** LiveCodeBench / verl r1 ground truth: base64(zlib(pickle(json string))). */
 function decompressLcb(text: string): unknown {
   const raw = Buffer.from(text.trim(), "base64");
-  return JSON.parse(unpickleString(zlib.inflateSync(raw)));
+  return parseJsonExact(unpickleString(zlib.inflateSync(raw)));
 }
 
 function parseText(text: string): unknown {
   try {
-    return JSON.parse(text);
+    // Integers beyond 2^53 stay exact (bigint), as Python's json.loads keeps them.
+    return parseJsonExact(text);
   } catch {
     /* not JSON: maybe compressed */
   }
@@ -130,7 +132,8 @@ function parseText(text: string): unknown {
       return bad(
         `ground truth is neither JSON nor LiveCodeBench's compressed tests: ${(e as Error).message}`,
         text,
-        `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}, as an object or a JSON string.`,
+        `Pass {"inputs": [...], "outputs": [...]} or {"test": "...", "entry_point": "f"}, as an object or a ` +
+          `JSON string.`,
       );
     }
   }
@@ -171,14 +174,19 @@ function fromInOut(o: Record<string, unknown>, opts: ParseCodeTestsOptions): Cod
       bad("fn_name must be a Python identifier", fn, `Pass e.g. "fn_name": "maxScore".`, ["fn_name"]);
     const outs = outputs.map((x) => (typeof x === "string" ? parseJsonOutput(x) : x));
     const ins = inputs.map((x, i) =>
-      typeof x === "string" || Array.isArray(x)
+      typeof x === "string"
         ? x
-        : bad(
-            "a call input must be a JSON-lines string or a list of arguments",
-            x,
-            `Write the arguments one JSON value per line.`,
-            ["inputs", i],
-          ),
+        : Array.isArray(x)
+          ? // An argument list holding an integer beyond 2^53 goes as JSON lines, so the runner reads it exactly.
+            hasBigint(x)
+            ? x.map((a) => stringifyExact(a)).join("\n")
+            : x
+          : bad(
+              "a call input must be a JSON-lines string or a list of arguments",
+              x,
+              `Write the arguments one JSON value per line.`,
+              ["inputs", i],
+            ),
     );
     return { mode: "call", fnName: fn, inputs: ins as (string | unknown[])[], outputs: outs };
   }
@@ -189,9 +197,13 @@ function fromInOut(o: Record<string, unknown>, opts: ParseCodeTestsOptions): Cod
   };
 }
 
+function hasBigint(x: unknown): boolean {
+  return typeof x === "bigint" || (typeof x === "object" && x !== null && Object.values(x).some(hasBigint));
+}
+
 function parseJsonOutput(x: string): unknown {
   try {
-    return JSON.parse(x);
+    return parseJsonExact(x);
   } catch {
     return x; // LiveCodeBench outputs are JSON; a bare string is compared as a string
   }
@@ -237,7 +249,9 @@ function normalised(o: Record<string, unknown>): CodeTests {
  * Normalise a code ground truth: an object or its JSON string, LiveCodeBench's compressed string, HumanEval
  * `{test, entry_point}`, MBPP `{test_list, test_setup_code}`, rLLM `{functional}` / `[{input, output}]`,
  * CodeContests / APPS `{inputs, outputs, fn_name?}` or `{input_output}`. Bad shapes fail naming the field.
- * @example parseCodeTests('{"inputs": ["1 2\\n"], "outputs": ["3\\n"]}') // {mode: "stdio", inputs: ["1 2\n"], outputs: ["3\n"]}
+ * @example
+ * parseCodeTests('{"inputs": ["1 2\\n"], "outputs": ["3\\n"]}')
+ * // {mode: "stdio", inputs: ["1 2\n"], outputs: ["3\n"]}
  */
 export function parseCodeTests(groundTruth: unknown, options: ParseCodeTestsOptions = {}): CodeTests {
   let gt = typeof groundTruth === "string" ? parseText(groundTruth) : groundTruth;
@@ -283,6 +297,7 @@ export function parseCodeTests(groundTruth: unknown, options: ParseCodeTestsOpti
   return bad(
     `ground truth has none of the known test fields (keys: ${Object.keys(o).join(", ") || "none"})`,
     o,
-    `Use {"test", "entry_point"} (HumanEval), {"test_list"} (MBPP), {"functional"} (rLLM LeetCode), or {"inputs", "outputs", "fn_name"?} (stdin/stdout or call-based).`,
+    `Use {"test", "entry_point"} (HumanEval), {"test_list"} (MBPP), {"functional"} (rLLM LeetCode), or ` +
+      `{"inputs", "outputs", "fn_name"?} (stdin/stdout or call-based).`,
   );
 }

@@ -46,9 +46,14 @@ export interface SandboxOptions {
   readOnlyPaths?: string[];
   /** Unprivileged uid the sandbox runs as when cellrl runs as root. Defaults to 65534 (nobody). */
   uid?: number;
-  /** Allowance for bwrap + Python start-up before the first test, ms (only a hung runner ever reaches it). Defaults to 10000. */
+  /**
+   * Allowance for bwrap + Python start-up before the first test, ms (only a hung runner ever reaches it). Defaults to
+   * 10000.
+   */
   startupMs?: number;
-  /** Keep sandboxes warm and run the next job in the same one after a clean-up (see docs/sandbox.md). Defaults to true. */
+  /**
+   * Keep sandboxes warm and run the next job in the same one after a clean-up (see docs/sandbox.md). Defaults to true.
+   */
   reuse?: boolean;
   /** A warm sandbox with no job for this long exits, ms. Defaults to 5000. */
   idleMs?: number;
@@ -79,8 +84,11 @@ export interface RunnerJob {
   mode: "stdio" | "call" | "functional";
   program: string;
   preamble: string;
-  /** stdio: `{input, cap}` per test; call: `{input}` per test (a JSON-lines string or an argument list). */
-  tests?: { input: unknown; cap?: number }[];
+  /**
+   * stdio: `{input}` per test (stdin); call: `{input}` per test (a JSON-lines string or an argument list). Only
+   * inputs: expected outputs never enter the sandbox, and every test has the same output cap (outputBytes).
+   */
+  tests?: { input: unknown }[];
   /** functional: the test code. */
   testSource?: string;
   /** functional: the function the test's check(candidate) receives. */
@@ -124,7 +132,8 @@ function checkOptions(o: Required<SandboxOptions>, from: Function): void {
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
       fail(
         "invalid_option",
-        `reward.sandbox: ${k} must be a positive number (got ${describe(v)}). Pass e.g. {${k}: ${describe(defaults[k])}}.`,
+        `reward.sandbox: ${k} must be a positive number (got ${describe(v)}). Pass e.g. ` +
+          `{${k}: ${describe(defaults[k])}}.`,
         { path: [k], got: v },
         from,
       );
@@ -234,8 +243,11 @@ function limitsFor(level: IsolationLevel, o: Required<SandboxOptions>): Record<s
   return {
     as: o.memoryMb * 1024 * 1024,
     // RLIMIT_CPU is set per child by the runner from the timeout and the number of tests it runs.
-    // Unsandboxed, RLIMIT_NPROC would count every process of the user: leave it off.
-    nproc: level === "none" ? null : o.processes + 2,
+    // Unsandboxed, RLIMIT_NPROC would count every process of the user: leave it off. In a sandbox it counts the
+    // runner, the factory, the tester and the candidate too.
+    nproc: level === "none" ? null : o.processes + 4,
+    // All the job's processes together (proportional set size, watched by the runner every 20 ms while 2 or more run).
+    mem: o.memoryMb * 1024 * 1024,
     fsize: o.fileSizeMb * 1024 * 1024,
     nofile: o.openFiles,
   };
@@ -253,8 +265,7 @@ function runOnSlot(
 ): Promise<RunnerOutcome> {
   const nTests = job.tests?.length ?? 0;
   const timeoutS = o.timeoutMs / 1000;
-  const capSum = (job.tests ?? []).reduce((s, t) => s + (t.cap ?? o.outputBytes), 0);
-  const statusCap = Math.min(capSum + o.outputBytes, 1 << 30);
+  const statusCap = Math.min((nTests + 1) * o.outputBytes, 1 << 30);
   const line =
     JSON.stringify({
       ...job,
@@ -303,7 +314,7 @@ async function tryLevel(level: Exclude<IsolationLevel, "none">, o: Required<Sand
     mode: "stdio",
     program: "print(6 * 7)",
     preamble: "",
-    tests: [{ input: "", cap: 100 }],
+    tests: [{ input: "" }],
     stop: true,
   };
   // A throwaway worker (not a pool slot) that runs one job through the real path.
@@ -391,7 +402,9 @@ export function resetSandboxStatus(): void {
 /**
  * Run one runner job in the sandbox (waiting for a pool slot). Fails with code "sandbox" when no isolation is
  * available and the caller did not opt out with {sandbox: "none"}.
- * @example const out = await runJob({mode: "stdio", program: "print(input())", preamble: "", tests: [{input: "hi"}], stop: true})
+ * @example
+ * const job = {mode: "stdio", program: "print(input())", preamble: "", tests: [{input: "hi"}], stop: true}
+ * const out = await runJob(job)
  */
 export async function runJob(
   job: RunnerJob,
@@ -406,7 +419,8 @@ export async function runJob(
       "sandbox",
       `reward.code: no sandbox is available to run model-written code (got: ${status.reasons.join("; ")}; expected ` +
         `bubblewrap with user namespaces). Install it (apt install bubblewrap), allow unprivileged user namespaces ` +
-        `(sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu), or ` +
+        `(sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0 on ` +
+        `Ubuntu), or ` +
         `opt out explicitly with {sandbox: "none"} on a disposable machine.`,
       { got: status.reasons },
       from,
@@ -415,7 +429,8 @@ export async function runJob(
     warn(
       "reward/sandbox-none",
       `reward.code: running model-written code WITHOUT a sandbox ({sandbox: "none"}): it can read ` +
-        `your files and environment, use the network and kill your processes. Use it only in a disposable machine or container.`,
+        `your files and environment, use the network and kill your processes. Use it only in a disposable ` +
+        `machine or container.`,
     );
   return withSlot(o.concurrency, (slot) => runOnSlot(status.level!, o, job, slot, onEvent));
 }

@@ -314,3 +314,172 @@ test("a job that leaves processes or IPC objects behind gets a fresh sandbox; th
   const seen = await attack("import os\ndef f():\n    return os.path.exists('/tmp/leftover')");
   assert.equal(seen.score, 0, "a file from an earlier job was visible");
 });
+
+// ---- Reward forgery (issue 18): each of these scored 1 with no solution before the fix. ----
+
+/** Score of `program` on a stdin/stdout problem whose answers the program cannot compute (they are arbitrary). */
+const stdio = (program: string, outputs: string[], options: CodeRewardOptions = {}) =>
+  codeReward(fence(program), { inputs: outputs.map(() => "0\n"), outputs }, undefined, { ...OPTS, ...options });
+
+test("stdio: the output cap tells nothing about the expected output (stack frames, gc, argv, env, files)", async () => {
+  // Before: the runner's per-test cap was 2 * len(expected) + 4096 and sat in its stack frame and in the job dict.
+  const byCap =
+    "import gc, sys\ncaps = []\nf = sys._getframe()\nwhile f is not None:\n" +
+    "    for v in list(f.f_locals.values()):\n        if isinstance(v, dict) and isinstance(v.get('cap'), int):\n" +
+    "            caps.append(v['cap'])\n    f = f.f_back\n" +
+    "for o in gc.get_objects():\n    if isinstance(o, dict) and isinstance(o.get('cap'), int) and 'input' in o:\n" +
+    "        caps.append(o['cap'])\n" +
+    "c = caps[0] if caps else 0\nprint('YES' if (c - 4096) // 2 == 3 else 'NO')";
+  const r = await stdio(byCap, ["YES", "NO", "NO", "YES"]);
+  assert.equal(r.score, 0, `forged by the output cap: ${JSON.stringify(r.details.statuses)}`);
+  // Nothing in argv, the environment or the file system names an expected output.
+  const leak = await stdio(
+    "import os, sys\nseen = ' '.join(sys.argv) + ' '.join(os.environ.values())\n" +
+      "for d, _, fs in os.walk('/tmp'):\n    for n in fs:\n        seen += open(os.path.join(d, n), errors='replace').read()\n" +
+      "print('YES' if 'zq-expected-7' in seen else 'NO')",
+    ["YES"],
+    { tmpSizeMb: 64 },
+  );
+  assert.equal(leak.score, 0);
+  await healthy();
+});
+
+test("call-based: the returned-value cap tells nothing about the expected value", async () => {
+  const program =
+    "import sys\nclass Solution:\n    def f(self, x):\n        fr = sys._getframe(1)\n        while fr is not None:\n" +
+    "            loc = fr.f_locals\n            if 'caps' in loc and 'i' in loc:\n" +
+    "                return (loc['caps'][loc['i']] - 4096) // 2 == 4\n            fr = fr.f_back\n        return None";
+  const r = await codeReward(
+    fence(program),
+    { inputs: ["1", "2", "3"], outputs: ["true", "false", "true"], fn_name: "f" },
+    undefined,
+    OPTS,
+  );
+  assert.equal(r.score, 0, `forged by the cap: ${JSON.stringify(r.details.statuses)}`);
+});
+
+test("functional: forging the pass protocol from inside the program never passes", async () => {
+  const gt = { test: "assert f() == 987654321\nassert f() != 987654321 or True", entry_point: "f" };
+  const forgeries = [
+    // The runner's nonce, reachable as __main__.NONCE, then a forged report on fd 3 and a quiet exit.
+    "import os, sys\nm = sys.modules['__main__']\nn = getattr(m, 'NONCE', '')\n" +
+      "for i in (-1, 0, 1):\n    try:\n        os.write(3, ('%s %d ok \"\"\\n' % (n, i)).encode())\n    except OSError:\n        pass\n" +
+      "os._exit(0)\ndef f():\n    return 0",
+    // The same from inside the call.
+    "import os, sys\ndef f():\n    n = getattr(sys.modules['__main__'], 'NONCE', '')\n    for i in (0, 1):\n" +
+      "        try:\n            os.write(3, ('%s %d ok \"\"\\n' % (n, i)).encode())\n        except OSError:\n            pass\n" +
+      "    os._exit(0)",
+    // exec replaced by a no-op: every test unit 'passes' without running.
+    "import builtins\nbuiltins.exec = lambda *a, **k: None\ndef f():\n    return 0",
+    // eval/compile replaced too.
+    "import builtins\nbuiltins.compile = lambda *a, **k: compile('pass', 'x', 'exec')\nbuiltins.exec = lambda *a, **k: None\n" +
+      "def f():\n    return 0",
+    // A value equal to everything.
+    "class Any:\n    def __eq__(self, o):\n        return True\n    def __ne__(self, o):\n        return False\n" +
+      "    __hash__ = object.__hash__\ndef f():\n    return Any()",
+    // An int subclass equal to everything.
+    "class I(int):\n    def __eq__(self, o):\n        return True\n    __hash__ = int.__hash__\ndef f():\n    return I(1)",
+    // AssertionError swallowed: the test's assert raises something the harness ignores.
+    "import builtins\nclass Quiet(BaseException):\n    pass\nbuiltins.AssertionError = Quiet\ndef f():\n    return 0",
+    // sys.settrace / excepthook tampering, then a crash.
+    "import sys\nsys.excepthook = lambda *a: None\ndef f():\n    raise SystemExit(0)",
+  ];
+  for (const program of forgeries) {
+    const r = await codeReward(fence(program), gt, undefined, OPTS);
+    assert.equal(r.score, 0, `forged (${r.details.rule}): ${program}`);
+    // With partial credit the second assert passes on its own; the first must not.
+    const p = await codeReward(fence(program), gt, undefined, { ...OPTS, partial: true });
+    assert.notEqual((p.details.statuses as string[])[0], "pass", `forged with partial credit: ${program}`);
+  }
+  await healthy();
+});
+
+test("functional: the program cannot read the test code (frames, gc, memory scan, an earlier job's memory)", async () => {
+  const gt = { test: "assert f() == 918273645", entry_point: "f" };
+  const readers = [
+    // Frames and gc: the job dict, the test source, compiled units.
+    "import gc, re, sys\ndef f():\n    texts = []\n    fr = sys._getframe()\n    while fr is not None:\n" +
+      "        texts += [v for v in fr.f_locals.values() if isinstance(v, (str, dict, list))]\n        fr = fr.f_back\n" +
+      "    texts += [o for o in gc.get_objects() if isinstance(o, (dict, list))]\n" +
+      "    m = re.search(r'== (\\d{6,})', repr(texts))\n    return int(m.group(1)) if m else None",
+    // Raw memory: every writable mapping of the process.
+    "import re\ndef f():\n    pat = re.compile(rb'f\\(\\) ' + rb'== (\\d{6,})')\n" +
+      "    with open('/proc/self/maps') as m, open('/proc/self/mem', 'rb', 0) as mem:\n        for line in m:\n" +
+      "            parts = line.split()\n            if 'rw' not in parts[1] and 'r' not in parts[1][:1]:\n                continue\n" +
+      "            a, b = (int(x, 16) for x in parts[0].split('-'))\n            try:\n" +
+      "                mem.seek(a)\n                hit = pat.search(mem.read(b - a))\n            except Exception:\n" +
+      "                continue\n            if hit:\n                return int(hit.group(1))\n    return None",
+  ];
+  for (const program of readers) {
+    // Twice: the second run also sees whatever the first left in the warm sandbox.
+    for (let k = 0; k < 2; k++) {
+      const r = await codeReward(fence(program), gt, undefined, OPTS);
+      assert.equal(r.score, 0, `read the expected value (run ${k}): ${program.slice(0, 60)}`);
+    }
+  }
+});
+
+test("call-based results are compared as Python does: big integers exactly", async () => {
+  const gt = { inputs: ["1"], outputs: ["12345678901234567890"], fn_name: "f" };
+  const near = await codeReward(fence("def f(x):\n    return 12345678901234567891"), gt, undefined, OPTS);
+  assert.equal(near.score, 0, "12345678901234567891 == 12345678901234567890 in JavaScript doubles, not in Python");
+  const right = await codeReward(fence("def f(x):\n    return 12345678901234567890"), gt, undefined, OPTS);
+  assert.equal(right.score, 1, String(right.details.firstFailure));
+  const float = await codeReward(fence("def f(x):\n    return 12345678901234567890.0"), gt, undefined, OPTS);
+  assert.equal(float.score, 0, "float(12345678901234567890) != 12345678901234567890 in Python");
+  const huge = await codeReward(
+    fence("def f(x):\n    return 10 ** 5000 + 1"),
+    { inputs: ["1"], outputs: ["1" + "0".repeat(4999) + "1"], fn_name: "f" },
+    undefined,
+    OPTS,
+  );
+  assert.equal(huge.score, 1, String(huge.details.firstFailure));
+});
+
+test("warm sandbox: a nest deeper than PATH_MAX holding 60 MB neither survives nor fills the next job's /tmp", async () => {
+  const deep =
+    "import os\ndef f():\n    os.chdir('/tmp')\n    for _ in range(120):\n        os.mkdir('d' * 60)\n        os.chdir('d' * 60)\n" +
+    "    open('note', 'w').write('from the earlier job')\n" +
+    "    with open('fill', 'wb') as fh:\n        for _ in range(60):\n            fh.write(b'x' * (1 << 20))\n    return False";
+  const r = await attack(deep, { tmpSizeMb: 64, fileSizeMb: 64 });
+  assert.equal(r.score, 0);
+  // The next job, in the same warm sandbox: sees nothing, and can use the whole /tmp.
+  const next = await attack(
+    "import os\ndef f():\n    if os.listdir('/tmp'):\n        return os.listdir('/tmp')\n" +
+      "    with open('/tmp/mine', 'wb') as fh:\n        for _ in range(40):\n            fh.write(b'y' * (1 << 20))\n    return True",
+    { tmpSizeMb: 64, fileSizeMb: 64 },
+  );
+  assert.equal(next.score, 1, `the next job was hurt: ${JSON.stringify(next.details.firstFailure)}`);
+});
+
+test("one job cannot zero the next one: rlimits, priority or a stopped process left on the runner", async () => {
+  const tamper = [
+    "import resource\ndef f():\n    for pid in range(1, 64):\n        try:\n" +
+      "            resource.prlimit(pid, resource.RLIMIT_AS, (8 << 20, 8 << 20))\n        except (OSError, ValueError):\n            pass\n    return False",
+    "import resource\ndef f():\n    for pid in range(1, 64):\n        try:\n" +
+      "            resource.prlimit(pid, resource.RLIMIT_NOFILE, (4, 4))\n            resource.prlimit(pid, resource.RLIMIT_NPROC, (1, 1))\n" +
+      "        except (OSError, ValueError):\n            pass\n    return False",
+    "import os, signal\ndef f():\n    for pid in range(2, 64):\n        if pid != os.getpid():\n            try:\n" +
+      "                os.kill(pid, signal.SIGSTOP)\n            except OSError:\n                pass\n    return False",
+  ];
+  for (const body of tamper) {
+    const r = await attack(body);
+    assert.equal(r.score, 0);
+    await healthy();
+    const s = await stdio("print(input())", ["0"]);
+    assert.equal(s.score, 1, `stdio after ${body.slice(0, 50)}: ${JSON.stringify(s.details.firstFailure)}`);
+  }
+});
+
+test("memory is limited for the whole sandbox: forked children do not each get memoryMb", async () => {
+  // 4 children each holding 150 MB under memoryMb 256: together 600 MB.
+  const r = await attack(
+    "import os, time\ndef f():\n    kids = []\n    for _ in range(4):\n        pid = os.fork()\n        if pid == 0:\n" +
+      "            try:\n                x = b'x' * (150 << 20)\n                time.sleep(1.0)\n                os._exit(0)\n" +
+      "            except BaseException:\n                os._exit(1)\n        kids.append(pid)\n" +
+      "    return all(os.waitpid(p, 0)[1] == 0 for p in kids)",
+    { memoryMb: 256, timeoutMs: 4000 },
+  );
+  assert.equal(r.score, 0, "4 x 150 MB fit under a 256 MB sandbox limit");
+  await healthy();
+});

@@ -112,7 +112,59 @@ class UnitsTest(unittest.TestCase):
             R.build_units({"testSource": "assert (\n"})
 
 
+class ValueTest(unittest.TestCase):
+    def test_plain_values_round_trip_and_objects_become_refs(self):
+        for v in [None, True, 0, -(10 ** 40), 1.5, float("inf"), "a\udc80", [1, [2]], (1, "x"), {1: [2], "k": None},
+                  {1, 2}, frozenset([3]), b"\x00\xff", 1 + 2j]:
+            self.assertEqual(R.decode(json.loads(json.dumps(R.encode(v)))), v)
+            self.assertIs(type(R.decode(R.encode(v))), type(v))
+
+        class Any(int):
+            def __eq__(self, other):
+                return True
+
+        # A subclass crosses as its base value: its own __eq__ stays behind. Other objects become references.
+        self.assertEqual(R.encode([Any(1)]), [1])
+        self.assertIs(type(R.decode(R.encode(Any(1)))), int)
+        import collections
+        self.assertEqual(R.decode(R.encode(collections.Counter("aab"))), {"a": 2, "b": 1})
+        self.assertEqual(R.encode([object()], lambda o: 7), [{"ref": 7}])
+        with self.assertRaises(TypeError):
+            R.encode(object())
+        with self.assertRaises(ValueError):
+            R.decode({"eval": "1"})
+
+    def test_a_remote_object_equals_only_itself(self):
+        link = R.Link(-1, 100)
+        a, b = link.proxy(1), link.proxy(2)
+        self.assertTrue(a == a)
+        self.assertFalse(a == b)
+        self.assertFalse(a == 5)
+        self.assertTrue(a != 5)
+        self.assertIs(link.proxy(1), a)
+
+
 class JobTest(unittest.TestCase):
+    def test_functional_tests_run_outside_the_program(self):
+        forgeries = [
+            "import builtins\nbuiltins.exec = lambda *a, **k: None\ndef f(x):\n    return 0\n",
+            "class A:\n    def __eq__(self, o):\n        return True\ndef f(x):\n    return A()\n",
+            "import builtins\nclass Q(BaseException):\n    pass\nbuiltins.AssertionError = Q\ndef f(x):\n    return 0\n",
+            "import gc, re\ndef f(x):\n    for o in gc.get_objects():\n        if isinstance(o, dict) and 'testSource' in o:\n"
+            "            return int(re.search(r'== (\\d+)', o['testSource']).group(1))\n    return -1\n",
+        ]
+        for prog in forgeries:
+            events = run(job(mode="functional", program=prog, testSource="assert f(1) == 918273\n"))
+            self.assertEqual(events[-1]["s"], "fail", prog)
+        # An honest program that returns objects, generators and raises is tested as before.
+        prog = ("class Node:\n    def __init__(self, v):\n        self.val = v\n"
+                "def f(n):\n    if n < 0:\n        raise ValueError('negative')\n    return (i * i for i in range(n))\n"
+                "def make(v):\n    return Node(v)\n")
+        test = ("assert list(f(3)) == [0, 1, 4]\nassert 4 in f(3)\nassert make(5).val == 5\n"
+                "try:\n    f(-1)\n    assert False\nexcept ValueError as e:\n    assert str(e) == 'negative'\n")
+        events = run(job(mode="functional", program=prog, testSource=test, stop=False))
+        self.assertEqual([e.get("s") for e in events if e["ev"] == "test"], ["ok"] * 4, events)
+
     def test_compile_error_is_reported_not_raised(self):
         events = run(job(mode="stdio", program="def (:", tests=[{"input": ""}]))
         self.assertEqual(len(events), 1)
@@ -142,10 +194,18 @@ class JobTest(unittest.TestCase):
         prog = "class Solution:\n    def add(self, a, b):\n        return (a + b, [a])\n"
         events = run(job(mode="call", program=prog, fn="add", tests=[{"input": "1\n2"}, {"input": [3, 4]}]))
         tests = [e for e in events if e["ev"] == "test"]
-        self.assertEqual([(t["i"], t["s"], t["ret"]) for t in tests], [(0, "ret", "[3, [1]]"), (1, "ret", "[7, [3]]")])
+        self.assertEqual([(t["i"], t["s"], R.decode(t["ret"])) for t in tests], [(0, "ret", (3, [1])), (1, "ret", (7, [3]))])
+
+    def test_call_mode_returns_big_ints_exactly_and_refuses_objects(self):
+        prog = "def f(x):\n    return [10 ** 5000 + 1, -(2 ** 70), 0.1, True, None, {1: 'a'}]\ndef g(x):\n    return object()\n"
+        tests = [e for e in run(job(mode="call", program=prog, fn="f", tests=[{"input": "1"}])) if e["ev"] == "test"]
+        self.assertEqual(R.decode(tests[0]["ret"]), [10 ** 5000 + 1, -(2 ** 70), 0.1, True, None, {1: "a"}])
+        tests = [e for e in run(job(mode="call", program=prog, fn="g", tests=[{"input": "1"}])) if e["ev"] == "test"]
+        self.assertEqual(tests[0]["s"], "fail")
+        self.assertIn("not plain data", tests[0]["msg"])
 
     def test_call_mode_caps_huge_return_values(self):
-        events = run(job(mode="call", program="def f():\n    return 'x' * 10000\n", fn="f", tests=[{"input": [], "cap": 100}]))
+        events = run(job(mode="call", program="def f():\n    return 'x' * 10000\n", fn="f", tests=[{"input": []}], outputCap=100))
         test = [e for e in events if e["ev"] == "test"][0]
         self.assertEqual(test["s"], "wrong")
         self.assertIn("10002 characters", test["msg"])
@@ -173,7 +233,7 @@ class JobTest(unittest.TestCase):
         slow = run(job(mode="stdio", program="while True:\n    pass\n", timeout=0.3, tests=[{"input": ""}]), b"c\n")
         self.assertEqual(slow[-1]["s"], "timeout")
         self.assertLess(slow[-1]["ms"], 3000)
-        loud = run(job(mode="stdio", program="print('x' * 100000)", tests=[{"input": "", "cap": 1000}]), b"c\n")
+        loud = run(job(mode="stdio", program="print('x' * 100000)", tests=[{"input": ""}], outputCap=1000), b"c\n")
         self.assertEqual(loud[-1]["s"], "output-limit")
         self.assertEqual(len(loud[-1]["out"]), 1000)
 
@@ -187,10 +247,28 @@ class CleanupTest(unittest.TestCase):
                 with open(os.path.join(root, p), "w") as f:
                     f.write("x")
             os.chmod(os.path.join(root, "a", "b"), 0)
-            self.assertEqual(R.wipe(root), 5)
+            self.assertEqual(R.wipe(root), (5, True))
             self.assertEqual(os.listdir(root), [])
         finally:
             os.chmod(root, 0o700)
+            subprocess.run(["rm", "-rf", root])
+
+    def test_wipe_removes_a_nest_deeper_than_path_max(self):
+        root = tempfile.mkdtemp()
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            for _ in range(200):  # 200 * 61 characters: far past PATH_MAX (4096)
+                os.mkdir("d" * 60, dir_fd=fd)
+                child = os.open("d" * 60, os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = child
+            with open(os.open("deep-file", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd), "w") as f:
+                f.write("x")
+            n, empty = R.wipe(root)
+            self.assertEqual((n, empty), (201, True))
+            self.assertEqual(os.listdir(root), [])
+        finally:
+            os.close(fd)
             subprocess.run(["rm", "-rf", root])
 
     def test_set_limit_skips_unset_values(self):
