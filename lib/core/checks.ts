@@ -61,6 +61,19 @@ export function checkIntAtLeast(
     mustBe(at, what, `must be an integer >= ${min}`, value, fix, path);
 }
 
+/** Check `value` is an integer >= `min`, else `<what> must be a whole number >= <min> (got ...)` (the evals wording). */
+export function checkWholeAtLeast(
+  at: CheckSite,
+  what: string,
+  value: unknown,
+  min: number,
+  fix?: string,
+  path?: (string | number)[],
+): asserts value is number {
+  if (!Number.isInteger(value) || (value as number) < min)
+    mustBe(at, what, `must be a whole number >= ${min}`, value, fix, path);
+}
+
 /** Check `value` is a finite number, else `<what> must be a finite number (got ...)`. */
 export function checkFinite(
   at: CheckSite,

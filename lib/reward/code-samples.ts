@@ -46,7 +46,9 @@ function jsonValue(text: string): string | null {
  * Tests from the examples written in a problem statement: stdin/stdout pairs ("Sample Input 1 ... Sample Output 1")
  * or, with a `class Solution` starter, call-based tests from "Input: x = .. Output: ..". Null when none are found.
  * Samples are a weak check (a hard-coded answer passes them): use hidden tests when the dataset has them.
- * @example sampleTestsFromPrompt("Sample Input 1\n\n4\n8 2 5 1\n\nSample Output 1\n\n3\n") // {mode: "stdio", inputs: ["4\n8 2 5 1\n"], outputs: ["3\n"]}
+ * @example
+ * sampleTestsFromPrompt("Sample Input 1\n\n4\n8 2 5 1\n\nSample Output 1\n\n3\n")
+ * // {mode: "stdio", inputs: ["4\n8 2 5 1\n"], outputs: ["3\n"]}
  */
 export function sampleTestsFromPrompt(prompt: string): CodeTests | null {
   const text = prompt.replace(/\r\n?/g, "\n");

@@ -2,6 +2,7 @@
 // all-pass (or the pass fraction). Registers itself as "code" when imported; data-sources.ts routes the code
 // benchmarks (LiveCodeBench, HumanEval, MBPP, CodeContests, Codeforces, LeetCode, APPS, TACO) to that name.
 import { describe, fail } from "../core/errors.js";
+import { checkPositiveInt } from "../core/checks.js";
 import { extractProgram } from "./code-extract.js";
 import { parseCodeTests, type CodeTests } from "./code-tests.js";
 import { runTests, type RunTestsOptions, type TestStatus } from "./code-run.js";
@@ -48,7 +49,9 @@ function ruleOf(statuses: TestStatus[], compiled: boolean, loadError: string | u
  * Score a coding response by running its program against the tests in `groundTruth` inside the sandbox.
  * Score 1 when every test passes (0 otherwise), or the pass fraction with {partial: true}. details: rule, passed,
  * total, timeouts, firstFailure, program, extraction, mode, sandbox level.
- * @example await reward.codeReward("```python\ndef f(x):\n    return x + 1\n```", {test: "assert f(1) == 2"}) // {score: 1, ...}
+ * @example
+ * await reward.codeReward("```python\ndef f(x):\n    return x + 1\n```", {test: "assert f(1) == 2"})
+ * // {score: 1, ...}
  */
 export async function codeReward(
   response: string,
@@ -63,13 +66,8 @@ export async function codeReward(
       { path: ["response"], got: response },
       codeReward,
     );
-  if (options.maxTests !== undefined && !(Number.isInteger(options.maxTests) && options.maxTests > 0))
-    fail(
-      "invalid_option",
-      `reward.code: maxTests must be a positive integer (got ${describe(options.maxTests)}).`,
-      { path: ["maxTests"], got: options.maxTests },
-      codeReward,
-    );
+  if (options.maxTests !== undefined)
+    checkPositiveInt({ where: "reward.code", from: codeReward }, "maxTests", options.maxTests);
   const gt = groundTruth === undefined && record ? record.reward_model?.ground_truth : groundTruth;
   if (gt === undefined || gt === null)
     fail(
@@ -119,6 +117,7 @@ export const codeRegistration = register(
   {
     paper: "LiveCodeBench (arXiv:2403.07974); HumanEval (arXiv:2107.03374)",
     summary:
-      "Runs the response's last ```python block against unit tests or stdin/stdout tests in a bubblewrap sandbox; 1 if all pass.",
+      "Runs the response's last ```python block against unit tests or stdin/stdout tests in a bubblewrap " +
+      "sandbox; 1 if all pass.",
   },
 );

@@ -1,5 +1,6 @@
 // Weighted sums of rewards (correctness + format + length shaping), each component kept in details for logging.
 import { describe, fail } from "../core/errors.js";
+import { checkFinite } from "../core/checks.js";
 import { rewards } from "./registry.js";
 import type { RewardFn, RewardRecord, RewardResult } from "./types.js";
 
@@ -48,13 +49,10 @@ function normalise(parts: Record<string, number> | CompositePart[]): Part[] {
       );
     const fn = rewards.get(p.reward);
     const weight = p.weight ?? 1;
-    if (typeof weight !== "number" || !Number.isFinite(weight))
-      fail(
-        "invalid_option",
-        `reward.composite: component ${i} weight must be a finite number (got ${describe(weight)}).`,
-        { path: [i, "weight"] },
-        composite,
-      );
+    checkFinite({ where: "reward.composite", from: composite }, `component ${i} weight`, weight, undefined, [
+      i,
+      "weight",
+    ]);
     let name = p.name ?? (typeof p.reward === "string" ? p.reward : fn.name || `part${i}`);
     if (seen.has(name)) name = `${name}#${i}`;
     seen.add(name);

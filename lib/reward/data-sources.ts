@@ -47,12 +47,24 @@ export const knownSources: Record<string, string> = {
   leetcode: "code",
 };
 
+// Benchmark families graded as math, matched after "/", "_", "-" or at the start of a data source.
+const MATH_FAMILIES = [
+  "aime",
+  "amc",
+  "cnmo",
+  "olympiad",
+  "math[-_]?500",
+  "hendrycks[-_]?math",
+  "competition[-_]?math",
+  "minerva[-_]?math",
+  "omni[-_]?math",
+  "deepscaler",
+  "numina",
+];
+
 /** Patterns tried after the exact names (later entries win): families of benchmarks spelled many ways. */
 export const knownPatterns: [RegExp, string][] = [
-  [
-    /(?:^|[/_-])(?:aime|amc|cnmo|olympiad|math[-_]?500|hendrycks[-_]?math|competition[-_]?math|minerva[-_]?math|omni[-_]?math|deepscaler|numina)/i,
-    "math",
-  ],
+  [new RegExp(`(?:^|[/_-])(?:${MATH_FAMILIES.join("|")})`, "i"), "math"],
   [/gsm8k/i, "gsm8k"],
   [/gpqa/i, "gpqa"],
   [/mmlu[-_]?pro/i, "mmlu-pro"],

@@ -9,7 +9,10 @@ export interface R1FormatOptions {
    * "<think>" when the response has a "</think>" but no "<think>". Defaults to "auto".
    */
   prefix?: string | "auto";
-  /** After </think> there must be exactly one <answer>...</answer> and nothing but whitespace after it. Defaults to false. */
+  /**
+   * After </think> there must be exactly one <answer>...</answer> and nothing but whitespace after it. Defaults to
+   * false.
+   */
   requireAnswerTag?: boolean;
   /** Minimum non-space characters inside <think>. Defaults to 1. */
   minThinkChars?: number;
@@ -78,5 +81,8 @@ export function tagCountReward(response: string): RewardResult {
   return { score: 0.25 * once.length, details: { rule: `${once.length}/4 tags once`, once } };
 }
 
-register("r1-format", r1FormatReward, { paper: "arXiv:2501.12948", summary: "<think>…</think> then an answer: 1 / 0" });
+register("r1-format", r1FormatReward, {
+  paper: "arXiv:2501.12948",
+  summary: "<think>…</think> then an answer: 1 / 0",
+});
 register("tag-count", tagCountReward, { summary: "open-r1: 0.25 per think/answer tag that appears exactly once" });

@@ -29,7 +29,8 @@ function positive(name: string, v: number, from: Function): void {
 }
 
 /**
- * DAPO soft overlong punishment (arXiv 2503.14476, Eq. 13): 0 up to L−C, a linear ramp to −penalty at L, −penalty beyond.
+ * DAPO soft overlong punishment (arXiv 2503.14476, Eq. 13): 0 up to L−C, a linear ramp to −penalty at L, −penalty
+ * beyond.
  * @example reward.softOverlong(900, {maxLength: 1024, buffer: 256}) // -0.5
  */
 export function softOverlong(length: number, options: OverlongOptions = {}): number {
@@ -73,7 +74,10 @@ export interface CosineLengthOptions {
   maxLength?: number;
   /** Reward range for correct answers [at maxLength, at length 0]. Defaults to [0.5, 1]. */
   correct?: [number, number];
-  /** Reward range for wrong answers [at length 0, at maxLength]: short wrong answers are punished most. Defaults to [-1, -0.5]. */
+  /**
+   * Reward range for wrong answers [at length 0, at maxLength]: short wrong answers are punished most. Defaults to [-1,
+   * -0.5].
+   */
   wrong?: [number, number];
   /** How to measure a response. Defaults to characters. */
   lengthOf?: (response: string) => number;
@@ -104,7 +108,8 @@ export function cosineLength(options: CosineLengthOptions = {}): RewardFn {
 }
 
 /**
- * Kimi 1.5 length reward over one group (open-r1 len_reward): λ = 0.5 − (len − min)/(max − min); correct answers get
+ * Kimi 1.5 length reward over one group (open-r1 len_reward): λ = 0.5 − (len − min)/(max − min); correct answers
+ * get
  * λ, wrong ones min(0, λ). All equal lengths give zeros.
  * @example reward.groupLengthReward([100, 200, 300], [true, true, false]) // [0.5, 0, -0.5]
  */
@@ -112,7 +117,8 @@ export function groupLengthReward(lengths: number[], correct: boolean[]): number
   if (lengths.length !== correct.length)
     fail(
       "shape_mismatch",
-      `reward.groupLengthReward: lengths and correct must have the same length (got ${lengths.length} and ${correct.length}).`,
+      `reward.groupLengthReward: lengths and correct must have the same length (got ${lengths.length} ` +
+        `and ${correct.length}).`,
       {},
       groupLengthReward,
     );

@@ -26,7 +26,9 @@ const patternRoutes: SourceRule[] = [];
 
 /**
  * Register a reward under `name`, optionally routing data sources to it. Re-running the cell replaces it.
- * @example reward.register("shout", (r) => ({score: r === r.toUpperCase() ? 1 : 0, details: {}}), {dataSources: ["my/shout"]})
+ * @example
+ * const shout = (r) => ({score: r === r.toUpperCase() ? 1 : 0, details: {}})
+ * reward.register("shout", shout, {dataSources: ["my/shout"]})
  */
 export function register(name: string, fn: RewardFn, options: RegisterOptions = {}): RewardFn {
   const { dataSources = [], override, paper, summary } = options;
@@ -93,7 +95,8 @@ export function rewardFor(dataSource: string): { name: string; fn: RewardFn } {
         `${patternRoutes.map((r) => String(r.match)).join(", ")}).` +
         (near ? ` Did you mean "${near}"?` : "") +
         ` Route it with reward.routeDataSource(${JSON.stringify(dataSource)}, "math"), register a reward with ` +
-        `reward.register(name, fn, {dataSources: [${JSON.stringify(dataSource)}]}), or pass {reward: "math"} to score().`,
+        `reward.register(name, fn, {dataSources: [${JSON.stringify(dataSource)}]}), or pass {reward: "math"} ` +
+        `to score().`,
       { got: dataSource, expected: known, path: ["data_source"] },
     );
   }

@@ -95,7 +95,9 @@ export function pythonPrefixPaths(python: string): string[] {
 
 /**
  * The bwrap arguments (everything before the program) for one run.
- * @example bwrapArgs({level: "bwrap", python: "/usr/bin/python3", tmpBytes: 64 << 20, readOnlyPaths: [], runnerSource: "print(1)", runnerArgs: []})
+ * @example
+ * bwrapArgs({level: "bwrap", python: "/usr/bin/python3", tmpBytes: 64 << 20, readOnlyPaths: [],
+ *   runnerSource: "print(1)", runnerArgs: []})
  */
 export function bwrapArgs(input: SandboxArgsInput): string[] {
   const features = input.features ?? { disableUserns: true, size: true };

@@ -1,6 +1,7 @@
 // score(ro): one reward per completion of a batch, each row routed to its reward by its record's data_source.
 // scoreResponse(record, response): the same for one response to one record (the CLI and evals score records).
 import { describe, fail } from "../core/errors.js";
+import { checkNonEmptyString, checkWholeAtLeast } from "../core/checks.js";
 import { rewardFor, rewards } from "./registry.js";
 import type { BatchScores, RewardBatch, RewardFn, RewardRecord, RewardResult } from "./types.js";
 
@@ -43,14 +44,13 @@ function resolve(
     const fn = rewards.get(options.reward);
     return { name: typeof options.reward === "string" ? options.reward : fn.name || "custom", fn };
   }
-  if (typeof record.data_source !== "string" || record.data_source.length === 0)
-    fail(
-      "invalid_input",
-      `reward.score: record.data_source must be a non-empty string (got ${describe(record.data_source)}). ` +
-        `Set it, or pass {reward: "math"} to choose the reward directly.`,
-      { path: ["data_source"], got: record.data_source },
-      from,
-    );
+  checkNonEmptyString(
+    { where: "reward.score", from, code: "invalid_input" },
+    "record.data_source",
+    record.data_source,
+    `Set it, or pass {reward: "math"} to choose the reward directly.`,
+    ["data_source"],
+  );
   return rewardFor(record.data_source);
 }
 
@@ -76,7 +76,9 @@ function check(name: string, out: unknown, from: Function): RewardResult {
 /**
  * Score one response to a verl record with the reward its data_source routes to (async: the code reward runs a
  * sandbox). Returns `{score, details}`; details name the reward and the rule that fired.
- * @example await reward.scoreResponse({data_source: "openai/gsm8k", reward_model: {ground_truth: "18"}}, "... #### 18") // {score: 1, ...}
+ * @example
+ * await reward.scoreResponse({data_source: "openai/gsm8k", reward_model: {ground_truth: "18"}}, "... #### 18")
+ * // {score: 1, ...}
  */
 export async function scoreResponse(
   record: RewardRecord,
@@ -89,7 +91,8 @@ export async function scoreResponse(
 }
 
 /**
- * Synchronous scoreResponse() for rewards that return directly (math, multiple choice, format, tasks); fails for async ones.
+ * Synchronous scoreResponse() for rewards that return directly (math, multiple choice, format, tasks); fails for async
+ * ones.
  * @example reward.scoreResponseSync({data_source: "cellrl/arith", reward_model: {ground_truth: "46"}}, "46").score // 1
  */
 export function scoreResponseSync(record: RewardRecord, response: string, options: ScoreOptions = {}): RewardResult {
@@ -99,7 +102,8 @@ export function scoreResponseSync(record: RewardRecord, response: string, option
     (out as Promise<RewardResult>).catch(() => undefined); // already started; keep its failure from going unhandled
     fail(
       "invalid_option",
-      `reward.scoreSync: reward "${name}" is async (it returned a Promise). Use await reward.score(ro) / reward.scoreResponse(...) instead.`,
+      `reward.scoreSync: reward "${name}" is async (it returned a Promise). Use await reward.score(ro) / ` +
+        `reward.scoreResponse(...) instead.`,
       { got: name },
       scoreResponseSync,
     );
@@ -130,7 +134,8 @@ function rowRecords(batch: RewardBatch, options: ScoreOptions, where: string, fr
       if (!r)
         fail(
           "shape_mismatch",
-          `${where}: row ${i} belongs to prompt ${g} but there are ${recs.length} records. Score the rollout sample() returned.`,
+          `${where}: row ${i} belongs to prompt ${g} but there are ${recs.length} records. Score the rollout ` +
+            `sample() returned.`,
           { path: ["group", i] },
           from,
         );
@@ -142,8 +147,10 @@ function rowRecords(batch: RewardBatch, options: ScoreOptions, where: string, fr
   if (!has("ground_truth") || (!has("data_source") && options.reward === undefined))
     fail(
       "invalid_input",
-      `${where}: the rollout has no records (it was sampled from prompt texts; table columns: ${cols.join(", ") || "none"}). ` +
-        `Sample from verl records (rollout.sample(policy, records)), or pass columns {data_source, ground_truth} (or {ground_truth} with options.reward).`,
+      `${where}: the rollout has no records (it was sampled from prompt texts; table ` +
+        `columns: ${cols.join(", ") || "none"}). ` +
+        `Sample from verl records (rollout.sample(policy, records)), or pass columns {data_source, ` +
+        `ground_truth} (or {ground_truth} with options.reward).`,
       { path: ["records"] },
       from,
     );
@@ -164,13 +171,7 @@ function rowRecords(batch: RewardBatch, options: ScoreOptions, where: string, fr
 export async function score(ro: RewardBatch, options: ScoreOptions = {}): Promise<BatchScores> {
   const recs = rowRecords(ro, options, "reward.score", score);
   const conc = options.concurrency ?? defaults.concurrency;
-  if (!Number.isInteger(conc) || conc < 1)
-    fail(
-      "invalid_option",
-      `reward.score: concurrency must be a whole number >= 1 (got ${describe(conc)}).`,
-      { path: ["concurrency"] },
-      score,
-    );
+  checkWholeAtLeast({ where: "reward.score", from: score }, "concurrency", conc, 1);
   const B = recs.length;
   const scores = new Float32Array(B);
   const details = new Array<Record<string, unknown>>(B);

@@ -19,7 +19,9 @@ export interface RewardRecord {
   prompt?: RewardMessage[] | string;
   /** Free label (verl writes e.g. "math"); nothing in scoring reads it. */
   ability?: string;
-  /** `style` is "rule" for verifiable rewards; `ground_truth` is whatever the reward expects (string, number, object). */
+  /**
+   * `style` is "rule" for verifiable rewards; `ground_truth` is whatever the reward expects (string, number, object).
+   */
   reward_model?: { style?: string; ground_truth?: unknown };
   /** `{split, index, ...}`; task generators put their difficulty knobs here. */
   extra_info?: Record<string, unknown>;
@@ -37,7 +39,8 @@ export interface RewardResult {
 }
 
 /**
- * A reward function. It may be async (the code sandbox is); sync rewards can also be called with scoreResponseSync() (one record) or scoreSync(ro).
+ * A reward function. It may be async (the code sandbox is); sync rewards can also be called with scoreResponseSync()
+ * (one record) or scoreSync(ro).
  * `options` carries reward-specific settings passed through score(record, response, {rewardOptions}).
  * @example const exact: RewardFn = (response, gt) => ({score: response.trim() === String(gt) ? 1 : 0, details: {}})
  */
