@@ -27,7 +27,8 @@ export class UsageError extends Error {
 export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
 /**
- * Parse `--name value` options strictly (unknown options and stray arguments are usage errors); `--help` is always known.
+ * Parse `--name value` options strictly (unknown options and stray arguments are usage errors); `--help` is always
+ * known.
  * @example const {values} = parseOptions(argv, {input: {type: "string"}}); values.input
  */
 export function parseOptions(

@@ -34,7 +34,8 @@ Options:
   --output G           also write the scored records (GPQA only to a .gz name unless --allow-plain-gpqa)
   --format F           auto, records, verl-dump or plain. Defaults to auto (from the first row)
   --data-source S      data_source for rows without one (rollout dumps and plain files usually have none)
-  --fields J           field names of plain rows as JSON, e.g. '{"prompt": "question", "responses": "outputs", "groundTruth": "answer"}'
+  --fields J           field names of plain rows as JSON,
+                       e.g. '{"prompt": "question", "responses": "outputs", "groundTruth": "answer"}'
   --reward NAME        score every row with this registered reward instead of routing by data_source
   --reward-module FILE JS module loaded first: registers rewards/routes, or exports a reward function as default
   --reward-options J   JSON object passed to every reward call, e.g. '{"rules": ["gsm8k", "last-number"]}'
@@ -73,6 +74,14 @@ function reportedOption(v: unknown): EvaluateOptions["reported"] {
         `--reported: the value of ${JSON.stringify(k)} must be a number in percent or null (got ${JSON.stringify(x)})`,
       );
   return o as Record<string, number | null>;
+}
+
+// The report's "Input: ..." note: the file, the response cut and the reward settings.
+function inputNote(file: string, k: number | undefined, settings: RowScorerSettings): string {
+  const cut = k !== undefined ? `; first ${k} responses per prompt` : "";
+  const reward = settings.reward ? `; reward ${settings.reward}` : "";
+  const options = settings.rewardOptions ? `; reward options ${JSON.stringify(settings.rewardOptions)}` : "";
+  return `Input: ${file}${cut}${reward}${options}.`;
 }
 
 // Threads for big files: each record is scored in a worker (cellrl score's pool), in input order.
@@ -185,9 +194,7 @@ async function run(argv: string[]): Promise<number> {
       by: values.by as string[] | undefined,
       reported: reportedOption(values.reported),
       title: (values.title as string | undefined) ?? `Eval of ${file}`,
-      notes: [
-        `Input: ${file}${k !== undefined ? `; first ${k} responses per prompt` : ""}${settings.reward ? `; reward ${settings.reward}` : ""}${settings.rewardOptions ? `; reward options ${JSON.stringify(settings.rewardOptions)}` : ""}.`,
-      ],
+      notes: [inputNote(file, k, settings)],
     };
     // reward, reward module and options reach the rows through cellrl score's row scorer, in threads or in-process
     return evaluate(file, { ...base, scorer: poolScorer(workersOpt, settings, quiet) });
@@ -226,7 +233,8 @@ async function run(argv: string[]): Promise<number> {
 
 /**
  * `cellrl eval`.
- * @example await command.run(["--input", "datasets/qwen25_math_cot_100x8.jsonl.gz", "--k", "8", "--report", "out"]) // 0
+ * @example
+ * await command.run(["--input", "datasets/qwen25_math_cot_100x8.jsonl.gz", "--k", "8", "--report", "out"]) // 0
  */
 export const command: CliCommand = {
   name: "eval",

@@ -59,7 +59,10 @@ export function openPartial(output: string, key: RunKey, options: { restart?: bo
     if (!same)
       fail(
         "invalid_input",
-        `cli.score: ${path} holds a partial output of a different run (got input sha256 ${String(meta.input_sha256).slice(0, 12)}…, reward ${meta.reward ?? "routed"}; expected ${key.input_sha256.slice(0, 12)}…, reward ${key.reward ?? "routed"}). Pass --restart to discard it, or move it away.`,
+        `cli.score: ${path} holds a partial output of a different run ` +
+          `(got input sha256 ${String(meta.input_sha256).slice(0, 12)}…, reward ${meta.reward ?? "routed"}; ` +
+          `expected ${key.input_sha256.slice(0, 12)}…, reward ${key.reward ?? "routed"}). ` +
+          "Pass --restart to discard it, or move it away.",
         {
           got: meta,
           expected: key,

@@ -7,13 +7,18 @@ import { register, scoreResponse, type RewardFn, type ScoreOptions } from "../re
 export interface RowScorerSettings {
   /** Score every row with this registered reward instead of routing by data_source. */
   reward?: string;
-  /** A JS module to load first: it may register rewards / routes, or export a RewardFn as default (used for every row). */
+  /**
+   * A JS module to load first: it may register rewards / routes, or export a RewardFn as default (used for every row).
+   */
   rewardModule?: string;
   /** Passed to every reward call as its options (e.g. {rules: ["gsm8k", "last-number"]} for the math rewards). */
   rewardOptions?: Record<string, unknown>;
 }
 
-/** Scores and details of one record, or `fatal` when the row cannot be scored at all (e.g. no reward for its data_source). */
+/**
+ * Scores and details of one record, or `fatal` when the row cannot be scored at all (e.g. no reward for its
+ * data_source).
+ */
 export type RowResult = { scores: number[]; details: Record<string, unknown>[]; errors: number } | { fatal: string };
 
 /** Name under which a --reward-module's default export is registered. */

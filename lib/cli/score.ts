@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { andMore } from "../core/checks.js";
 import { fail } from "../core/errors.js";
 import { formatOf } from "../data/files.js";
 import { streamRows } from "../data/io.js";
@@ -79,7 +80,9 @@ async function scan(input: string): Promise<Scan> {
   if (badCount > 0)
     fail(
       "invalid_input",
-      `cli.score: ${badCount} of ${rows} rows of ${input} are not scorable records; nothing was scored:\n${bad.join("\n")}${badCount > bad.length ? `\n  ... and ${badCount - bad.length} more` : ""}`,
+      `cli.score: ${badCount} of ${rows} rows of ${input} are not scorable records; nothing was scored:\n` +
+        bad.join("\n") +
+        andMore(badCount, bad.length, "\n  ... and "),
       {
         got: badCount,
       },
@@ -105,7 +108,9 @@ function checkRoutes(sources: Set<string>, forced: boolean): void {
   if (problems.length > 0)
     fail(
       "unknown_name",
-      `cli.score: ${problems.length} data_source${problems.length > 1 ? "s have" : " has"} no reward; nothing was scored:\n${problems.join("\n")}\n  Or score every row with one reward: --reward math, or --reward-module my-reward.js.`,
+      `cli.score: ${problems.length} data_source${problems.length > 1 ? "s have" : " has"} no reward; ` +
+        `nothing was scored:\n${problems.join("\n")}\n` +
+        "  Or score every row with one reward: --reward math, or --reward-module my-reward.js.",
       {
         got: [...sources],
       },
@@ -164,7 +169,9 @@ async function run(argv: string[]): Promise<number> {
   )
     fail(
       "invalid_input",
-      `cli.score: the input has GPQA rows and --output ${output} is not compressed (got a plain-text output; expected a name ending in .gz). GPQA's authors ask that items never appear in plain text: write to ${output.replace(/(\.gz)?$/, ".gz")}, or pass --allow-plain-gpqa.`,
+      `cli.score: the input has GPQA rows and --output ${output} is not compressed (got a plain-text output; ` +
+        "expected a name ending in .gz). GPQA's authors ask that items never appear in plain text: " +
+        `write to ${output.replace(/(\.gz)?$/, ".gz")}, or pass --allow-plain-gpqa.`,
     );
 
   const key = {
@@ -209,13 +216,15 @@ async function run(argv: string[]): Promise<number> {
     if (result instanceof Error)
       fail(
         "io",
-        `cli.score: ${head.where}: ${result.message}. ${partial.appender.count} rows are kept in ${partial.path}; rerun to resume.`,
+        `cli.score: ${head.where}: ${result.message}. ${partial.appender.count} rows are kept in ${partial.path}; ` +
+          "rerun to resume.",
         { cause: result },
       );
     if ("fatal" in result)
       fail(
         "invalid_input",
-        `cli.score: ${head.where}: ${result.fatal} ${partial.appender.count} rows are kept in ${partial.path}; fix the row and rerun to resume.`,
+        `cli.score: ${head.where}: ${result.fatal} ${partial.appender.count} rows are kept in ${partial.path}; ` +
+          "fix the row and rerun to resume.",
       );
     partial.appender.append({ ...head.value, scores: result.scores, details: result.details });
     summary.add(head.value.data_source as string, result.scores, result.errors);
@@ -241,7 +250,8 @@ async function run(argv: string[]): Promise<number> {
   if (interrupted) {
     bar?.done();
     console.error(
-      `interrupted: ${partial.appender.count} of ${info.rows} rows are scored and kept in ${partial.path}; rerun the same command to resume.`,
+      `interrupted: ${partial.appender.count} of ${info.rows} rows are scored and kept in ${partial.path}; ` +
+        "rerun the same command to resume.",
     );
     return 130;
   }

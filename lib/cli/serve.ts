@@ -18,7 +18,8 @@ const usage = `Usage:
 Options:
   --model DIR                 checkpoint directory (model.saveCheckpoint writes one; HF Llama / Qwen2 dirs work too)
   --port P                    TCP port, 0 for a free one (default ${serveDefaults.port})
-  --host H                    interface (default ${serveDefaults.host}: this machine only; 0.0.0.0 exposes it to the network)
+  --host H                    interface (default ${serveDefaults.host}: this machine only; 0.0.0.0 exposes it to the
+                              network)
   --served-model-name NAME    the model name clients send (default: DIR as given, like vLLM)
   --chat-template T           chat template: chatml, qwen2.5, plain, or a Jinja file (default: the tokenizer's)
   --seed N                    sampling seed for requests without one (default ${serveDefaults.seed})
@@ -61,7 +62,8 @@ async function run(argv: string[]): Promise<number> {
     else if (fs.existsSync(ct)) chatTemplate = fs.readFileSync(ct, "utf8");
     else
       throw new UsageError(
-        `--chat-template must be ${Object.keys(chatTemplates).join(", ")} or a Jinja file (got ${JSON.stringify(ct)}, which is neither)`,
+        `--chat-template must be ${Object.keys(chatTemplates).join(", ")} or a Jinja file ` +
+          `(got ${JSON.stringify(ct)}, which is neither)`,
       );
   }
   if (!fs.existsSync(dir))
@@ -75,7 +77,8 @@ async function run(argv: string[]): Promise<number> {
   if (!tokenizer)
     fail(
       "invalid_input",
-      `cli.serve: ${dir} has no tokenizer.json (expected the model's tokenizer next to its weights). Save it with model.saveCheckpoint(dir, m, {tokenizer}).`,
+      `cli.serve: ${dir} has no tokenizer.json (expected the model's tokenizer next to its weights). ` +
+        "Save it with model.saveCheckpoint(dir, m, {tokenizer}).",
       { got: dir },
     );
   const name = (values["served-model-name"] as string | undefined) ?? dir;
@@ -93,7 +96,8 @@ async function run(argv: string[]): Promise<number> {
   const c = model.config;
   // the first stdout line is machine-readable: scripts (and the tests) read the port from it
   console.log(
-    `cellrl serve: ${name} at ${srv.url}/v1 (vocab ${c.vocab_size}, context ${c.max_position_embeddings}, ${c.num_hidden_layers} layers); Ctrl-C stops`,
+    `cellrl serve: ${name} at ${srv.url}/v1 (vocab ${c.vocab_size}, context ${c.max_position_embeddings}, ` +
+      `${c.num_hidden_layers} layers); Ctrl-C stops`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -11,7 +11,8 @@ import { intOption, parseOptions, UsageError, type CliCommand } from "./command.
 const usage = `Usage:
   cellrl verl export --input F [--input G ...] --out DIR --model M --batch-size N [options]
       Write DIR/train.parquet (the records of every --input, in verl's dataset layout), DIR/val.parquet (--val),
-      DIR/cellrl_<algorithm>.yaml and DIR/run_<algorithm>.sh (the verl command with the settings), and print the command.
+      DIR/cellrl_<algorithm>.yaml and DIR/run_<algorithm>.sh (the verl command with the settings), and print the
+      command.
   cellrl verl import --input F|DIR --output O [--data-source S] [--steps all|last|N,M]
       Read verl main_generation output (parquet / JSONL with a responses list per prompt), one rollout dump file, or a
       rollout_data_dir / validation_data_dir of <step>.jsonl files, and write records with responses (upstream scores
@@ -36,9 +37,11 @@ Import options:
   -h, --help          this help
 
 Example:
-  npx cellrl verl export --input gsm8k_train.jsonl --val datasets/gsm8k_test.jsonl.gz --out verl-gsm8k --model Qwen/Qwen2.5-0.5B-Instruct --batch-size 64
+  npx cellrl verl export --input gsm8k_train.jsonl --val datasets/gsm8k_test.jsonl.gz --out verl-gsm8k \\
+    --model Qwen/Qwen2.5-0.5B-Instruct --batch-size 64
   (cd ~/verl && bash ~/work/verl-gsm8k/run_grpo.sh)
-  npx cellrl verl import --input ~/verl/rollouts --steps last --data-source openai/gsm8k --output gen.jsonl && npx cellrl eval --input gen.jsonl`;
+  npx cellrl verl import --input ~/verl/rollouts --steps last --data-source openai/gsm8k --output gen.jsonl
+  npx cellrl eval --input gen.jsonl`;
 
 async function readAll(files: string[], limit?: number): Promise<unknown[]> {
   const out: unknown[] = [];
@@ -92,7 +95,8 @@ async function runExport(argv: string[]): Promise<number> {
     } catch (e) {
       fail(
         "invalid_input",
-        `cli.verl: --settings ${f} is not valid JSON (${(e as Error).message}). Write it with JSON.stringify(settings).`,
+        `cli.verl: --settings ${f} is not valid JSON (${(e as Error).message}). ` +
+          "Write it with JSON.stringify(settings).",
         { got: f },
       );
     }
@@ -118,7 +122,8 @@ async function runExport(argv: string[]): Promise<number> {
   console.log(`\nwrote ${res.files.join(", ")}`);
   for (const n of res.config.notes) console.log(`note: ${n}`);
   console.log(
-    `\nRun from the verl repository root:\n  bash ${res.files[res.files.length - 1]}\nwhich runs:\n${res.config.command}`,
+    `\nRun from the verl repository root:\n  bash ${res.files[res.files.length - 1]}\n` +
+      `which runs:\n${res.config.command}`,
   );
   return 0;
 }
@@ -157,7 +162,8 @@ async function runImport(argv: string[]): Promise<number> {
   const stepsSeen = [...new Set(recs.map((r) => r.extra_info?.step).filter((x) => x !== undefined))];
   console.log(table(by));
   console.log(
-    `\n${recs.length} records, ${responses} responses${stepsSeen.length ? `, steps ${stepsSeen.join(", ")}` : ""} -> ${output}`,
+    `\n${recs.length} records, ${responses} responses` +
+      `${stepsSeen.length ? `, steps ${stepsSeen.join(", ")}` : ""} -> ${output}`,
   );
   console.log(`next: npx cellrl eval --input ${output}`);
   return 0;
