@@ -483,3 +483,27 @@ test("memory is limited for the whole sandbox: forked children do not each get m
   assert.equal(r.score, 0, "4 x 150 MB fit under a 256 MB sandbox limit");
   await healthy();
 });
+
+test("functional: the program cannot get code into the tester (a module planted in /tmp, a forged or flooded reply, killing it)", async () => {
+  // The test imports a module nothing imported yet; the program plants one of that name in the working directory.
+  const gt = { test: "import colorsys\nassert f() == 918273645", entry_point: "f" };
+  const plant =
+    'src = \'import os\\nos.write(3, b"-1 ok \\\\"\\\\"\\\\n0 ok \\\\"\\\\"\\\\n")\\nos._exit(0)\\n\'\n' +
+    "for d in ('/tmp', '.'):\n    open(d + '/colorsys.py', 'w').write(src)\ndef f():\n    return 0";
+  const planted = await codeReward(fence(plant), gt, undefined, OPTS);
+  assert.equal(planted.score, 0, `a planted module ran in the tester: ${planted.details.rule}`);
+  const protocol = [
+    // Replies written ahead, garbage, a flood on the socket, then silence.
+    "import os\nos.write(3, b'{\"v\": true}\\n' * 5 + b'garbage\\n')\ndef f():\n    return 0",
+    "import os\ndef f():\n    os.write(3, b'{\"v\": ' + b'[' * 100000 + b'\\n')\n    return 0",
+    "import os\ndef f():\n    while True:\n        os.write(3, b'x' * 65536)",
+    // Every process it can see, killed (the tester among them), then a quiet exit.
+    "import os, signal\ndef f():\n    for p in range(2, 200):\n        if p != os.getpid():\n            try:\n" +
+      "                os.kill(p, signal.SIGKILL)\n            except OSError:\n                pass\n    os._exit(0)",
+  ];
+  for (const program of protocol) {
+    const r = await codeReward(fence(program), { test: "assert f() == 918273645", entry_point: "f" }, undefined, OPTS);
+    assert.equal(r.score, 0, `${r.details.rule}: ${program.slice(0, 60)}`);
+    await healthy();
+  }
+});

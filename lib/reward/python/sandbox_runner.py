@@ -122,6 +122,9 @@ def encode(x, refs=None, depth=0):
         return {"bytes": bytes.hex(x)}
     if isinstance(x, complex):
         return {"complex": [float.__repr__(x.real), float.__repr__(x.imag)]}
+    if (isinstance(x, type) or isinstance(x, types.BuiltinFunctionType)) and getattr(builtins, getattr(
+            x, "__name__", ""), None) is x:
+        return {"builtin": x.__name__}  # int, str, len, ...: the receiver uses its own
     if refs is None:
         raise TypeError("a " + t.__name__ + " is not plain data (int, float, str, bool, None, list, tuple, dict, set)")
     return {"ref": refs(x)}
@@ -151,6 +154,8 @@ def decode(v, proxy=None, depth=0):
             return bytes.fromhex(a)
         if tag == "complex" and ta is list and len(a) == 2:
             return complex(float(a[0]), float(a[1]))
+        if tag == "builtin" and ta is str and isinstance(getattr(builtins, a, None), (type, types.BuiltinFunctionType)):
+            return getattr(builtins, a)
         if tag == "ref" and ta is int and proxy is not None:
             return proxy(a)
     raise ValueError("not a plain value")
@@ -311,6 +316,9 @@ class Link:
         except OSError as e:
             line = None
             self.gone = "the program's process is gone (" + str(e) + ")"
+        except ProgramGone as e:
+            line = None
+            self.gone = str(e)
         if line is None:
             self.gone = self.gone or "the program's process ended during the test"
             raise ProgramGone(self.gone)
@@ -329,13 +337,14 @@ class Link:
         raise remote_error(name, msg)
 
 
-def test_namespace(link, pre_ns):
-    """Globals of the test code: its own definitions, then the tester's builtins and the modules of the preamble, then
-    the program's names (fetched from the candidate; functions and objects come back as Remote)."""
+def test_namespace(link, pre_ns, entry=None):
+    """Globals of the test code: its own definitions, then the tester's builtins (except the entry point, which may be
+    named like one: MBPP's `sum`) and the modules of the preamble, then the program's names (fetched from the
+    candidate; functions and objects come back as Remote), then the rest of the preamble."""
 
     class Names(dict):
         def __missing__(self, name):
-            if hasattr(builtins, name):
+            if name != entry and hasattr(builtins, name):
                 raise KeyError(name)
             local = pre_ns.get(name, MISSING)
             if isinstance(local, types.ModuleType):
@@ -379,13 +388,14 @@ def tester_main(job, pre, units, test_lines, link_fd):
             exec(pre, pre_ns)
         except BaseException:
             pass
-    g = test_namespace(link, pre_ns)
+    g = test_namespace(link, pre_ns, job.get("entry"))
     stop = job.get("stop", True)
     for i, code in enumerate(units):
         try:
             exec(code, g)
-        except ProgramGone:
-            pass
+        except ProgramGone as e:
+            # Never a pass, whatever the test code did with it.
+            link.gone = link.gone or str(e) or "the program's process broke the protocol"
         except BaseException as e:
             if not link.gone:
                 report(i, "fail", fmt_exc(e, test_lines))
@@ -1348,7 +1358,8 @@ def main():
         os.setgid(uid)
         os.setuid(uid)
     # Imports come from the system only, never from the writable working directory (/tmp).
-    sys.path[:] = [p for p in sys.path if p not in ("", ".") and not p.startswith(os.getcwd())]
+    cwd = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".") and os.path.abspath(p) != cwd]
     try:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ValueError, OSError):
