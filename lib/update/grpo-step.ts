@@ -14,7 +14,7 @@ import { checkAlerts, findNonFinite, type Alert, type AlertThresholds } from "./
 import { isFullKl, klReward } from "./kl.js";
 import { advantageMetrics, matrixMean, rewardMetrics, timer } from "./metrics.js";
 import { policyLoss } from "./policy-loss.js";
-import type { AdvantageFn, AggFn, KlEstimatorFn, PolicyLossFn } from "./registries.js";
+import { advantages, type AdvantageFn, type AggFn, type KlEstimatorFn, type PolicyLossFn } from "./registries.js";
 import { collectRewards, type RewardSource } from "./rollout-reward.js";
 import type { ParallelLossSettings } from "./parallel.js";
 import { miniBatches, take } from "./rows.js";
@@ -108,7 +108,7 @@ export interface StepResult {
   rollout: Rollout;
   /** One scalar reward per completion (after multi-reward sum and KL-in-reward). */
   rewards: Float32Array;
-  /** Advantage per completion. */
+  /** Advantage per completion [B] (token-level estimators such as "reinforce-pp-token": per token, flat [B·T]). */
   adv: Float32Array;
   /** Metrics of each optimizer step (epoch × mini-batch), in order; `metrics` merges them. */
   updates: Record<string, number>[];
@@ -270,18 +270,30 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     }
   }
   const rewards = scalarRewards(rewardsIn, o.advantageOptions?.weights);
+  // token-level estimators (reinforce-pp-token) read the response mask and return one advantage per token [B·T]
+  const tokenLevel = !!advantages.get(o.advantage).tokenLevel;
   const A = advantage(
     o.advantage,
-    { rewards: rewardsIn, groups: ro.group, lengths: ro.responseIds.map((r) => r.length) },
+    {
+      rewards: rewardsIn,
+      groups: ro.group,
+      lengths: ro.responseIds.map((r) => r.length),
+      ...(tokenLevel ? { mask: ro.responseMask } : {}),
+    },
     o.advantageOptions,
   );
-  if (A.length !== ro.size)
+  const width = ro.responseMask[0]?.length ?? 0;
+  if (A.length !== ro.size && trainer)
     fail(
       "invalid_option",
-      `update.grpoStep: the advantage estimator ${typeof o.advantage === "string" ? `"${o.advantage}"` : "function"} returned one value per token (${A.length}); grpoStep uses one per completion (${ro.size}). Call update.advantage and update.policyLoss yourself for token-level estimators.`,
+      `update.grpoStep: the advantage estimator ${typeof o.advantage === "string" ? `"${o.advantage}"` : "function"} returns one value per token; the worker-thread trainer takes one per completion. Train without inputs.trainer or use a per-completion estimator.`,
       { path: ["options", "advantage"] },
       grpoStep,
     );
+  const advRows: Float32Array | number[][] =
+    A.length === ro.size
+      ? A
+      : Array.from({ length: ro.size }, (_, b) => Array.from(A.subarray(b * width, (b + 1) * width)));
   Object.assign(metrics, rewardMetrics(scalarRewards(raw, o.advantageOptions?.weights), ro.group), advantageMetrics(A));
   if (refLp)
     metrics["update/refKl"] = matrixMean(
@@ -307,7 +319,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
         };
         const oldMb = take(old.logp, rows),
           refMb = refLp ? take(refLp, rows) : null,
-          advMb = take(A, rows);
+          advMb = take(advRows, rows);
         if (trainer) {
           const settings: ParallelLossSettings = {
             loss: o.loss as string,

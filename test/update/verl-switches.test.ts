@@ -12,6 +12,10 @@ import { distillLoss } from "../../lib/distill/distill-loss.js";
 import { cellrlOnlyBehaviours, exportVerlRun } from "../../lib/remote/verl-export.js";
 import { resetWarnings } from "../../lib/core/warn.js";
 import { CellrlError } from "../../lib/core/errors.js";
+import { AdamW } from "../../lib/model/optim.js";
+import { Rng } from "../../lib/core/random.js";
+import { grpoStep } from "../../lib/update/index.js";
+import { digitReward, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { close, setup } from "./setup.js";
 
 describe("verl switches", () => {
@@ -147,5 +151,27 @@ describe("verl switches", () => {
     }
     assert.equal(seen.length, 1);
     assert.match(seen[0], /remote\.exportVerlRun: verl will not reproduce the notebook: step\.n = 1/);
+  });
+  test("grpoStep trains with the token-level reinforce-pp-token (mask from the rollout, per-token advantages)", async () => {
+    const p = tinyPolicy(0);
+    const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3, weightDecay: 0 });
+    const run = () =>
+      grpoStep(
+        { policy: p, opt, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS } },
+        {
+          n: 4,
+          sampling: { maxNewTokens: 2, temperature: 1 },
+          advantage: "reinforce-pp-token",
+          advantageOptions: { gamma: 0.9 },
+          thresholds: { truncFrac: null },
+          rng: new Rng(3),
+        },
+      );
+    await run(); // the optimizer's moments are created on the first step
+    const before = tf.memory().numTensors;
+    const r = await run();
+    assert.equal(r.adv.length, r.rollout.size * r.rollout.responseMask[0].length);
+    assert.ok(Number.isFinite(r.metrics["update/loss"]));
+    assert.equal(tf.memory().numTensors, before);
   });
 });
