@@ -214,7 +214,7 @@ export function policyLoss(
     metrics["update/ratioMean"] = maskedMean(ratio, m);
     metrics["update/ratioMax"] = maskedMax(ratio, m);
     metrics["update/ratioMin"] = maskedMin(ratio, m);
-    metrics["update/approxKl"] = -maskedMean(d, m);
+    if (out.metrics?.["update/approxKl"] === undefined) metrics["update/approxKl"] = -maskedMean(d, m); // a variant may report its own (gspo)
     let total: tf.Scalar = pgLoss;
     if (kl) {
       const beta = kl.beta ?? policyLossDefaults.klBeta;

@@ -4,7 +4,7 @@
 // default aggregation and another `agg` may be chosen. The paper's clip range is 3e-4 / 4e-4 (pass clip: [3e-4, 4e-4]).
 import * as tf from "@tensorflow/tfjs";
 import { policyLosses, type PolicyLossFn } from "../registries.js";
-import { detach, hostData } from "../tensors.js";
+import { detach, hostData, maskedMean } from "../tensors.js";
 import { clipMetrics } from "./ppo-clip.js";
 
 /**
@@ -24,6 +24,8 @@ export const gspo: PolicyLossFn = Object.assign(
       seq = hostData(seqLogRatio);
     const metrics = clipMetrics(r, a, hostData(mask), clipLow, clipHigh);
     metrics["update/seqRatioMean"] = hostData(seqLogRatio.exp()).reduce((s, x) => s + x, 0) / logp.shape[0];
+    // verl's gspo reports ppo_kl from the unclamped log-ratio (vanilla and cispo clamp it to ±20 first)
+    metrics["update/approxKl"] = -maskedMean(hostData(logp.sub(oldLogp)), hostData(mask));
     // Per token: the clip binds as PPO's (no dual-clip); ∂ℓ/∂log π = −A·s, 0 where the log-ratio cap (10) binds.
     const T = logp.shape[1],
       clipped = new Float32Array(r.length),

@@ -168,7 +168,7 @@ for adv_name, adv in (("token adv", adv_tok), ("sequence adv", adv_seq)):
         value, grad, kl = run_loss(lambda lp, a: verl.policy_loss_gspo(old, lp, a, mask, clip[0], clip[1]), adv)
         cases.append(dict(kind="policy-loss", id=f"gspo clip {clip} {adv_name}", name="gspo",
                           options={"clip": list(clip), "agg": "seq-mean-token-mean"}, logp=L(logp), oldLogp=L(old),
-                          adv=L(adv), mask=L(mask), expected=value, grad=grad, approxKl=None))
+                          adv=L(adv), mask=L(mask), expected=value, grad=grad, approxKl=kl))
 
 # ---- KL estimators ----
 x = torch.tensor([0.0, 1e-3, -1e-3, 0.5, -0.5, 2.0, -2.0, 5.0, -5.0, 15.0, -15.0, 25.0, -25.0, 30.0])
@@ -181,6 +181,17 @@ for est, verl_name in (("k1", "kl"), ("abs", "abs"), ("k2", "mse"), ("k3", "low_
     (kl * w).sum().backward()
     cases.append(dict(kind="kl", id=f"{est} (verl {verl_name})", estimator=est, logp=L(lpk), refLogp=L(ref), weights=L(w),
                       expected=L(kl.detach()), grad=L(lp.grad)))
+
+# the exact full-vocabulary KL(π‖π_ref) per position: TRL's generalized_jsd at beta = 1 (KL(student‖teacher)) per token
+pol = randn(2, 3, 7) * 2
+refl = randn(2, 3, 7) * 2
+wk = rand(2, 3) + 0.5
+lg = pol.clone().requires_grad_(True)
+per = torch.nn.functional.kl_div(torch.log_softmax(refl, -1), torch.log_softmax(lg, -1), reduction="none",
+                                 log_target=True).sum(-1)
+(per * wk).sum().backward()
+cases.append(dict(kind="kl", id="exact (TRL kl_div, beta = 1, per position)", estimator="exact", logits=L(pol),
+                  refLogits=L(refl), weights=L(wk), expected=L(per.detach()), grad=L(lg.grad)))
 
 # ---- distillation ----
 B, T, V = 3, 4, 11
