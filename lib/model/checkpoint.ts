@@ -14,7 +14,7 @@ import type { Tokenizer } from "./tokenizer-types.js";
 import { loadTokenizer, saveTokenizer } from "./tokenizer-io.js";
 import type { CharTokenizer } from "./tokenizer-char.js";
 import type { HfTokenizer } from "./tokenizer-hf.js";
-import { TORCH_DTYPE } from "./safetensors-dtype.js";
+import { checkWriteDtype, TORCH_DTYPE } from "./safetensors-dtype.js";
 import { forEachSafetensorInDir, safetensorsWeightMap, writeSafetensorsDir } from "./safetensors-shards.js";
 import { readSafetensorsHeader, type LazyTensor } from "./safetensors.js";
 import { replaceDirAtomic, tempSibling, writeJsonAtomic } from "../core/atomic.js";
@@ -114,13 +114,7 @@ export function saveCheckpoint(
       { got: model },
       saveCheckpoint,
     );
-  if (!["F32", "BF16", "F16"].includes(dtype))
-    fail(
-      "invalid_option",
-      `model.saveCheckpoint: options.dtype must be "F32", "BF16" or "F16" (got ${describe(dtype)}).`,
-      { path: ["dtype"], got: dtype },
-      saveCheckpoint,
-    );
+  checkWriteDtype({ where: "model.saveCheckpoint", from: saveCheckpoint }, dtype);
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory())
       fail(

@@ -3,7 +3,7 @@
 //  1. Warmup is (step + 1) / warmupSteps (nanoGPT), so the first update is not wasted at lr 0 as in
 //     get_cosine_schedule_with_warmup, and the last warmup step reaches the full lr.
 //  2. After totalSteps the multiplier stays at minLrRatio instead of going to 0 (cosine) or below it.
-import { mustBe } from "../core/checks.js";
+import { checkIntAtLeast, mustBe } from "../core/checks.js";
 import { describe, fail } from "../core/errors.js";
 import { registry } from "../core/registry.js";
 
@@ -30,12 +30,8 @@ export const defaults: Required<ScheduleOptions> = { warmupSteps: 0, totalSteps:
 
 function check(name: string, o: ScheduleOptions): Required<ScheduleOptions> {
   const r = { ...defaults, ...o };
-  if (!Number.isInteger(r.warmupSteps) || r.warmupSteps < 0)
-    fail(
-      "invalid_option",
-      `model.schedule(${name}): warmupSteps must be an integer >= 0 (got ${describe(r.warmupSteps)}).`,
-      { path: ["warmupSteps"], got: r.warmupSteps },
-    );
+  const at = { where: `model.schedule(${name})` };
+  checkIntAtLeast(at, "warmupSteps", r.warmupSteps, 0);
   if (!Number.isInteger(r.totalSteps) || r.totalSteps < 1 || r.totalSteps < r.warmupSteps)
     fail(
       "invalid_option",
@@ -43,11 +39,7 @@ function check(name: string, o: ScheduleOptions): Required<ScheduleOptions> {
         `warmupSteps ${r.warmupSteps}).`,
       { path: ["totalSteps"], got: r.totalSteps },
     );
-  if (!(r.minLrRatio >= 0 && r.minLrRatio <= 1))
-    fail("invalid_option", `model.schedule(${name}): minLrRatio must be in [0, 1] (got ${describe(r.minLrRatio)}).`, {
-      path: ["minLrRatio"],
-      got: r.minLrRatio,
-    });
+  if (!(r.minLrRatio >= 0 && r.minLrRatio <= 1)) mustBe(at, "minLrRatio", "must be in [0, 1]", r.minLrRatio);
   return r;
 }
 

@@ -1,6 +1,7 @@
 // Float conversions between float32 and the 16-bit formats of safetensors files (F16 = IEEE half, BF16 = bfloat16).
 // All rounding is round-to-nearest-even, as torch's `.to(torch.bfloat16)` / `.half()` do, so a file we write in
 // bf16 holds the same bits torch would write for the same float32 weights.
+import { mustBe, type CheckSite } from "../core/checks.js";
 
 /** Element dtypes cellrl reads from safetensors (all become float32 tensors); F32, F16 and BF16 can also be written. */
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "F64";
@@ -10,6 +11,12 @@ export const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, B
 
 /** Names torch uses in config.json `torch_dtype` for each writable dtype. */
 export const TORCH_DTYPE: Record<"F32" | "F16" | "BF16", string> = { F32: "float32", F16: "float16", BF16: "bfloat16" };
+
+/** Check a dtype to write: "F32", "BF16" or "F16", else `<where>: options.dtype must be "F32", "BF16" or "F16" ...`. */
+export function checkWriteDtype(at: CheckSite, dtype: unknown): void {
+  if (!["F32", "BF16", "F16"].includes(dtype as string))
+    mustBe(at, "options.dtype", 'must be "F32", "BF16" or "F16"', dtype);
+}
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

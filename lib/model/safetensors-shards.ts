@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { mustBe } from "../core/checks.js";
 import { describe, fail } from "../core/errors.js";
-import { DTYPE_BYTES } from "./safetensors-dtype.js";
+import { checkWriteDtype, DTYPE_BYTES } from "./safetensors-dtype.js";
 import {
   forEachSafetensor,
   readSafetensorsHeader,
@@ -90,13 +90,7 @@ export function writeSafetensorsDir(
   const { dtype = defaults.dtype, prefix = defaults.prefix, metadata = {} } = options;
   const max = parseShardSize(options.maxShardSize ?? defaults.maxShardSize);
   const bytesPer = DTYPE_BYTES[dtype];
-  if (!["F32", "F16", "BF16"].includes(dtype))
-    fail(
-      "invalid_option",
-      `model.writeSafetensorsDir: options.dtype must be "F32", "BF16" or "F16" (got ${describe(dtype)}).`,
-      { path: ["dtype"], got: dtype },
-      writeSafetensorsDir,
-    );
+  checkWriteDtype({ where: "model.writeSafetensorsDir", from: writeSafetensorsDir }, dtype);
   // Greedy packing in the caller's order (a state dict lists layers in order), as transformers' shard_checkpoint does.
   const groups: string[][] = [[]];
   let used = 0;

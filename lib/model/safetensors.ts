@@ -5,7 +5,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
-import { DTYPE_BYTES, decodeToF32, encodeFromF32, type SafetensorsDtype } from "./safetensors-dtype.js";
+import {
+  checkWriteDtype,
+  DTYPE_BYTES,
+  decodeToF32,
+  encodeFromF32,
+  type SafetensorsDtype,
+} from "./safetensors-dtype.js";
 import { writeFileAtomic } from "../core/atomic.js";
 
 /** One tensor entry of a safetensors header. */
@@ -328,13 +334,7 @@ export function writeSafetensors(
   options: WriteSafetensorsOptions = {},
 ): void {
   const { dtype = defaults.dtype, metadata = {} } = options;
-  if (!["F32", "F16", "BF16"].includes(dtype))
-    fail(
-      "invalid_option",
-      `model.writeSafetensors: options.dtype must be "F32", "BF16" or "F16" (got ${describe(dtype)}).`,
-      { path: ["dtype"], got: dtype },
-      writeSafetensors,
-    );
+  checkWriteDtype({ where: "model.writeSafetensors", from: writeSafetensors }, dtype);
   const shapes: Record<string, number[]> = {};
   for (const [name, t] of Object.entries(tensors)) shapes[name] = shapeOf(name, t);
   const plan = planSafetensors(shapes, dtype, metadata);
