@@ -65,7 +65,9 @@ export interface AgreementReport extends AgreementRow {
 
 /** Options of upstreamAgreement. */
 export interface AgreementOptions extends CorrectOptions {
-  /** The upstream labels of a record (one per response, 1 = correct), or null. Defaults to extra_info.upstream_scores. */
+  /**
+   * The upstream labels of a record (one per response, 1 = correct), or null. Defaults to extra_info.upstream_scores.
+   */
   upstream?: (record: EvalRecord) => readonly number[] | null | undefined;
   /** Characters of the response tail kept in each disagreement. Defaults to 300. */
   excerptChars?: number;
@@ -141,7 +143,8 @@ export function upstreamAgreement(records: readonly EvalRecord[], options: Agree
     )
       fail(
         "invalid_input",
-        `evals.upstreamAgreement: record ${i} (${itemId(r, i)}) has upstream labels ${describe(up)} for ${r.responses.length} responses (expected one number per response).`,
+        `evals.upstreamAgreement: record ${i} (${itemId(r, i)}) has upstream labels ${describe(up)} ` +
+          `for ${r.responses.length} responses (expected one number per response).`,
         {
           path: ["records", i, "extra_info", "upstream_scores"],
         },
@@ -178,7 +181,8 @@ export function upstreamAgreement(records: readonly EvalRecord[], options: Agree
   if (all.length === 0)
     fail(
       "invalid_input",
-      `evals.upstreamAgreement: none of the ${recs.length} records has upstream labels (extra_info.upstream_scores). Pass {upstream: (r) => labels} to say where they are.`,
+      `evals.upstreamAgreement: none of the ${recs.length} records has upstream labels ` +
+        `(extra_info.upstream_scores). Pass {upstream: (r) => labels} to say where they are.`,
       {},
       upstreamAgreement,
     );

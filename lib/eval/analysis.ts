@@ -1,6 +1,7 @@
 // Looking inside an eval run: accuracy by a field (subject, level, model), per-item difficulty from the samples,
 // and response length against correctness.
 import { describe, fail } from "../core/errors.js";
+import { checkWholeAtLeast } from "../core/checks.js";
 import {
   checkScored,
   correctDefaults,
@@ -47,7 +48,9 @@ export function breakdown(
   if (missing === recs.length)
     fail(
       "invalid_input",
-      `evals.breakdown: no record has ${typeof by === "string" ? `a field "${by}"` : "a value for the given function"} (got ${recs.length} records without it). Check the path, e.g. "extra_info.level".`,
+      `evals.breakdown: no record has ` +
+        `${typeof by === "string" ? `a field "${by}"` : "a value for the given function"} (got ${recs.length} ` +
+        `records without it). Check the path, e.g. "extra_info.level".`,
       {
         path: ["by"],
       },
@@ -172,13 +175,7 @@ function group(xs: number[]): LengthGroup {
  */
 export function lengthStats(records: readonly EvalRecord[], options: LengthOptions = {}): LengthReport {
   const o = { ...correctDefaults, bins: 5, ...defined(options) };
-  if (!Number.isInteger(o.bins) || o.bins < 1)
-    fail(
-      "invalid_option",
-      `evals.lengthStats: bins must be a whole number >= 1 (got ${describe(o.bins)}).`,
-      { path: ["bins"] },
-      lengthStats,
-    );
+  checkWholeAtLeast({ where: "evals.lengthStats", from: lengthStats }, "bins", o.bins, 1);
   const recs = checkScored(records, "evals.lengthStats");
   const tokens =
     !o.lengthOf &&

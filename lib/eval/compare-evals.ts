@@ -68,7 +68,8 @@ function index(recs: EvalRecord[], key: (r: EvalRecord, i: number) => string, la
     if (m.has(k))
       fail(
         "invalid_input",
-        `evals.compareEvals: run ${label} has two records for the same item (${itemId(r, i)}; record ${i}). Filter one model / run per side, or pass {key: (r) => id} that tells them apart.`,
+        `evals.compareEvals: run ${label} has two records for the same item (${itemId(r, i)}; record ${i}). ` +
+          `Filter one model / run per side, or pass {key: (r) => id} that tells them apart.`,
         {
           path: [label, i],
         },
@@ -101,7 +102,8 @@ export function compareEvals(
   if (shared.length === 0)
     fail(
       "invalid_input",
-      `evals.compareEvals: the runs share no item (got ${ra.length} and ${rb.length} records; expected the same prompts). Pass {key} if the prompts differ in wording (e.g. templates).`,
+      `evals.compareEvals: the runs share no item (got ${ra.length} and ${rb.length} records; expected the ` +
+        `same prompts). Pass {key} if the prompts differ in wording (e.g. templates).`,
       {},
       compareEvals,
     );

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, fail } from "../core/errors.js";
+import { checkWholeAtLeast } from "../core/checks.js";
 import { registry } from "../core/registry.js";
 import { Rng } from "../core/random.js";
 import { isGzip } from "../data/files.js";
@@ -34,7 +35,8 @@ const shipped =
     if (!fs.existsSync(p))
       fail(
         "not_found",
-        `evals.prepare: ${p} does not exist (expected the shipped ${file}). Pass {dir} pointing at cellrl's datasets/ folder.`,
+        `evals.prepare: ${p} does not exist (expected the shipped ${file}). Pass {dir} pointing at cellrl's ` +
+          `datasets/ folder.`,
         { path: ["dir"] },
       );
     const rows = readJsonl<VerlRecord>(p);
@@ -112,17 +114,12 @@ export function prepare(tasks: string | string[] = "r1", options: PrepareOptions
   if (!Array.isArray(list) || list.length === 0)
     fail(
       "invalid_input",
-      `evals.prepare: no eval sets named (got ${describe(tasks)}). Pass names from evals.evalSets.names() or a preset (${Object.keys(evalPresets).join(", ")}, all).`,
+      `evals.prepare: no eval sets named (got ${describe(tasks)}). Pass names from evals.evalSets.names() or ` +
+        `a preset (${Object.keys(evalPresets).join(", ")}, all).`,
       {},
       prepare,
     );
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-    fail(
-      "invalid_option",
-      `evals.prepare: limit must be a whole number >= 1 (got ${describe(limit)}).`,
-      { path: ["limit"] },
-      prepare,
-    );
+  if (limit !== undefined) checkWholeAtLeast({ where: "evals.prepare", from: prepare }, "limit", limit, 1);
   const out: VerlRecord[] = [];
   for (const name of list) {
     let recs = evalSets.get(name)({ dir });
@@ -176,7 +173,8 @@ export function prepareGpqa(file: string, options: GpqaOptions = {}): VerlRecord
   if (!isGzip(head))
     fail(
       "invalid_input",
-      `evals.prepareGpqa: ${file} is not gzip (got plain bytes; expected the compressed file). GPQA's items must not be kept in plain text: use the .gz.`,
+      `evals.prepareGpqa: ${file} is not gzip (got plain bytes; expected the compressed file). GPQA's items ` +
+        `must not be kept in plain text: use the .gz.`,
       { path: ["file"] },
       prepareGpqa,
     );
@@ -189,7 +187,8 @@ export function prepareGpqa(file: string, options: GpqaOptions = {}): VerlRecord
     if (!Array.isArray(opts) || opts.length !== 4 || ci < 0 || typeof r.ori_question !== "string")
       fail(
         "invalid_input",
-        `evals.prepareGpqa: row ${i + 1} is not an AReaL GPQA row (expected ori_question, 4 options and an answer letter A-D).`,
+        `evals.prepareGpqa: row ${i + 1} is not an AReaL GPQA row (expected ori_question, 4 options and an ` +
+          `answer letter A-D).`,
         { path: [i] },
         prepareGpqa,
       );
@@ -231,7 +230,8 @@ export function writeEvalRecords(
   if (gpqa && !file.toLowerCase().endsWith(".gz") && !options.allowPlainGpqa)
     fail(
       "invalid_input",
-      `evals.writeEvalRecords: the records include GPQA and ${file} is not compressed (got a plain-text name; expected one ending in .gz). Write ${file}.gz, or pass {allowPlainGpqa: true}.`,
+      `evals.writeEvalRecords: the records include GPQA and ${file} is not compressed (got a plain-text name; ` +
+        `expected one ending in .gz). Write ${file}.gz, or pass {allowPlainGpqa: true}.`,
       { path: ["file"] },
       writeEvalRecords,
     );

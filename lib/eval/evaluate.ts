@@ -116,7 +116,8 @@ export async function evaluate(
     if (gen.some((r) => !Array.isArray(r.scores)))
       fail(
         "invalid_input",
-        "evals.evaluate: rescore is false but some records carry no scores (expected `scores` from cellrl score). Drop {rescore: false} to score them.",
+        "evals.evaluate: rescore is false but some records carry no scores (expected `scores` from cellrl " +
+          "score). Drop {rescore: false} to score them.",
         { path: ["rescore"] },
         evaluate,
       );

@@ -2,6 +2,7 @@
 // `responses` list, with what is needed to judge them later: finish reasons (truncation), token lengths, and the
 // sampling settings in extra_info.generation.
 import { describe, fail } from "../core/errors.js";
+import { checkWholeAtLeast } from "../core/checks.js";
 import { Rng } from "../core/random.js";
 import { progress } from "../kernel/progress.js";
 import { rejectSnakeCase } from "../model/sampling.js";
@@ -11,7 +12,10 @@ import { promptFormat, sample, type RolloutOptions } from "../rollout/rollout.js
 import type { GeneratedInput } from "./ingest.js";
 import { defined } from "./items.js";
 
-/** Options of generateRecords: the sampling options (camelCase) plus batching and prompt formatting (as rollout.sample's). */
+/**
+ * Options of generateRecords: the sampling options (camelCase) plus batching and prompt formatting (as
+ * rollout.sample's).
+ */
 export interface GenerateEvalOptions
   extends Omit<SampleOptions, "rng">, Pick<RolloutOptions, "formatPrompt" | "chatTemplate"> {
   /** Prompts per policy.generate call. Defaults to 8. */
@@ -43,7 +47,9 @@ export interface GenerationSettings {
 /**
  * Sample n responses per record from a Policy (a local model, or a remote server's Policy) with rollout.sample, and
  * return the records with `responses`, `finish_reasons`, `response_lengths` (tokens) and extra_info.generation.
- * @example const gen = await evals.generateRecords(new rollout.LocalPolicy(m, tok), evals.prepare("math500", {limit: 20}), {n: 4})
+ * @example
+ * const policy = new rollout.LocalPolicy(m, tok)
+ * const gen = await evals.generateRecords(policy, evals.prepare("math500", {limit: 20}), {n: 4})
  */
 export async function generateRecords(
   policy: Policy,
@@ -55,7 +61,8 @@ export async function generateRecords(
   if (!policy || typeof policy.generate !== "function")
     fail(
       "invalid_input",
-      `evals.generateRecords: policy must implement generate() (got ${describe(policy)}). Wrap a model with new rollout.LocalPolicy(model, tokenizer).`,
+      `evals.generateRecords: policy must implement generate() (got ${describe(policy)}). Wrap a model with ` +
+        `new rollout.LocalPolicy(model, tokenizer).`,
       {},
       generateRecords,
     );
@@ -66,25 +73,14 @@ export async function generateRecords(
       {},
       generateRecords,
     );
-  if (!Number.isInteger(o.n) || o.n < 1)
-    fail(
-      "invalid_option",
-      `evals.generateRecords: n must be a whole number >= 1 (got ${describe(o.n)}).`,
-      { path: ["n"] },
-      generateRecords,
-    );
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
-    fail(
-      "invalid_option",
-      `evals.generateRecords: batchSize must be a whole number >= 1 (got ${describe(o.batchSize)}).`,
-      { path: ["batchSize"] },
-      generateRecords,
-    );
+  checkWholeAtLeast({ where: "evals.generateRecords", from: generateRecords }, "n", o.n, 1);
+  checkWholeAtLeast({ where: "evals.generateRecords", from: generateRecords }, "batchSize", o.batchSize, 1);
   // main_generation asserts the same: greedy decoding gives n copies of one response
   if (o.temperature === 0 && o.n > 1)
     fail(
       "invalid_option",
-      `evals.generateRecords: temperature 0 with n = ${o.n} gives ${o.n} identical responses (expected n: 1 for greedy). Use n: 1, or a temperature > 0.`,
+      `evals.generateRecords: temperature 0 with n = ${o.n} gives ${o.n} identical responses (expected n: 1 ` +
+        `for greedy). Use n: 1, or a temperature > 0.`,
       { path: ["n"] },
       generateRecords,
     );
@@ -92,7 +88,8 @@ export async function generateRecords(
     if (!Array.isArray(r?.prompt))
       fail(
         "invalid_input",
-        `evals.generateRecords: record ${i} has no chat prompt (got ${describe(r?.prompt)}). Use verl records (data.record()).`,
+        `evals.generateRecords: record ${i} has no chat prompt (got ${describe(r?.prompt)}). Use verl records ` +
+          `(data.record()).`,
         { path: ["records", i, "prompt"] },
         generateRecords,
       );

@@ -28,11 +28,19 @@ export interface GeneratedInput {
 export interface PlainFields {
   /** Prompt text or chat. Defaults to prompt, question, problem, query, input. */
   prompt?: string;
-  /** A list of responses, or one response per row. Defaults to responses, outputs, generations, completions, response, output, completion, generation, generated_text. */
+  /**
+   * A list of responses, or one response per row. Defaults to responses, outputs, generations, completions, response,
+   * output, completion, generation, generated_text.
+   */
   responses?: string;
-  /** Gold answer. Defaults to reward_model.ground_truth, ground_truth, gt, gts, answer, expected_answer, gold, target. */
+  /**
+   * Gold answer. Defaults to reward_model.ground_truth, ground_truth, gt, gts, answer, expected_answer, gold, target.
+   */
   groundTruth?: string;
-  /** Upstream correctness labels (bool or number, one per response). Defaults to scores, score, is_correct, correct, symbolic_correct, acc. */
+  /**
+   * Upstream correctness labels (bool or number, one per response). Defaults to scores, score, is_correct, correct,
+   * symbolic_correct, acc.
+   */
   upstream?: string;
   /** Upstream extracted answers. Defaults to preds, pred, predicted_answer, extracted_answer. */
   upstreamPred?: string;
@@ -119,7 +127,8 @@ function dumpRecords(rows: Record<string, unknown>[], options: IngestOptions): G
     if (!source)
       fail(
         "invalid_input",
-        `evals.fromRows: rollout dump line ${i + 1} has no data_source (verl dumps carry none; got fields ${Object.keys(row).join(", ")}). Pass {dataSource: "openai/gsm8k"} (CLI: --data-source).`,
+        `evals.fromRows: rollout dump line ${i + 1} has no data_source (verl dumps carry none; got ` +
+          `fields ${Object.keys(row).join(", ")}). Pass {dataSource: "openai/gsm8k"} (CLI: --data-source).`,
         {
           path: [i, "data_source"],
         },
@@ -128,7 +137,8 @@ function dumpRecords(rows: Record<string, unknown>[], options: IngestOptions): G
     if (row.gts === undefined && row.ground_truth === undefined)
       fail(
         "invalid_input",
-        `evals.fromRows: rollout dump line ${i + 1} has no gts (the ground truth; older verl dumps omit it). Re-dump with a verl that writes gts, or add a ground_truth field to each line.`,
+        `evals.fromRows: rollout dump line ${i + 1} has no gts (the ground truth; older verl dumps omit it). ` +
+          `Re-dump with a verl that writes gts, or add a ground_truth field to each line.`,
         {
           path: [i, "gts"],
         },
@@ -180,21 +190,24 @@ function plainRecords(rows: Record<string, unknown>[], options: IngestOptions): 
   if (!promptF)
     fail(
       "invalid_input",
-      `evals.fromRows: no prompt field in the first row (got fields ${keys}; expected one of ${PROMPT.join(", ")}). Pass {fields: {prompt: "<name>"}} (CLI: --fields).`,
+      `evals.fromRows: no prompt field in the first row (got fields ${keys}; expected one ` +
+        `of ${PROMPT.join(", ")}). Pass {fields: {prompt: "<name>"}} (CLI: --fields).`,
       { path: [0, "prompt"] },
       fromRows,
     );
   if (!respF)
     fail(
       "invalid_input",
-      `evals.fromRows: no responses field in the first row (got fields ${keys}; expected one of ${RESPONSES.join(", ")}). Pass {fields: {responses: "<name>"}}.`,
+      `evals.fromRows: no responses field in the first row (got fields ${keys}; expected one ` +
+        `of ${RESPONSES.join(", ")}). Pass {fields: {responses: "<name>"}}.`,
       { path: [0, "responses"] },
       fromRows,
     );
   if (!goldF)
     fail(
       "invalid_input",
-      `evals.fromRows: no ground-truth field in the first row (got fields ${keys}; expected one of ${GOLD.join(", ")}). Pass {fields: {groundTruth: "<name>"}}.`,
+      `evals.fromRows: no ground-truth field in the first row (got fields ${keys}; expected one ` +
+        `of ${GOLD.join(", ")}). Pass {fields: {groundTruth: "<name>"}}.`,
       { path: [0, "ground_truth"] },
       fromRows,
     );
@@ -204,7 +217,8 @@ function plainRecords(rows: Record<string, unknown>[], options: IngestOptions): 
     if (!source)
       fail(
         "invalid_input",
-        `evals.fromRows: row ${i + 1} has no data_source (got fields ${Object.keys(row).join(", ")}). Pass {dataSource: "HuggingFaceH4/MATH-500"} (CLI: --data-source).`,
+        `evals.fromRows: row ${i + 1} has no data_source (got fields ${Object.keys(row).join(", ")}). Pass ` +
+          `{dataSource: "HuggingFaceH4/MATH-500"} (CLI: --data-source).`,
         { path: [i, "data_source"] },
         fromRows,
       );
@@ -212,7 +226,8 @@ function plainRecords(rows: Record<string, unknown>[], options: IngestOptions): 
     if (!prompt)
       fail(
         "invalid_input",
-        `evals.fromRows: row ${i + 1} field "${promptF}" is not a prompt (got ${describe(get(row, promptF))}; expected text or [{role, content}]).`,
+        `evals.fromRows: row ${i + 1} field "${promptF}" is not a prompt (got ${describe(get(row, promptF))}; ` +
+          `expected text or [{role, content}]).`,
         { path: [i, promptF] },
         fromRows,
       );

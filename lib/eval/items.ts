@@ -1,6 +1,7 @@
 // What every eval function reads from a scored record: its scores, whether each response counts as correct, the
 // answer it gave (for majority votes), how it ended (truncation) and whether an answer was found at all.
 import { describe, fail } from "../core/errors.js";
+import { checkWholeAtLeast } from "../core/checks.js";
 
 /** A scored record as the eval functions read it (data.ScoredRecord, plus what generate() adds). */
 export interface EvalRecord {
@@ -40,7 +41,8 @@ export function checkScored(records: readonly unknown[], where: string): EvalRec
   if (!Array.isArray(records) || records.length === 0)
     fail(
       "invalid_input",
-      `${where}: no records (got ${describe(records)}; expected scored records with responses and scores). Score them first with evals.scoreRecords.`,
+      `${where}: no records (got ${describe(records)}; expected scored records with responses and scores). ` +
+        `Score them first with evals.scoreRecords.`,
     );
   records.forEach((r, i) => {
     const rec = r as EvalRecord;
@@ -53,13 +55,17 @@ export function checkScored(records: readonly unknown[], where: string): EvalRec
     if (!Array.isArray(rec.responses))
       fail(
         "invalid_input",
-        `${where}: record ${i} has no responses list (got ${describe(rec.responses)}). Generate or ingest responses first.`,
+        `${where}: record ${i} has no responses list (got ${describe(rec.responses)}). Generate or ingest ` +
+          `responses first.`,
         { path: ["records", i, "responses"] },
       );
     if (!Array.isArray(rec.scores) || rec.scores.length !== rec.responses.length)
       fail(
         "invalid_input",
-        `${where}: record ${i} has ${Array.isArray(rec.scores) ? rec.scores.length : `no list of (${describe(rec.scores)})`} scores for ${rec.responses.length} responses (expected one score per response). Score it with evals.scoreRecords.`,
+        `${where}: record ${i} has ` +
+          `${Array.isArray(rec.scores) ? rec.scores.length : `no list of (${describe(rec.scores)})`} scores ` +
+          `for ${rec.responses.length} responses (expected one score per response). Score it with ` +
+          `evals.scoreRecords.`,
         {
           path: ["records", i, "scores"],
         },
@@ -185,18 +191,13 @@ export function fieldOf(record: EvalRecord, by: string | ((r: EvalRecord) => unk
  * @example firstK(scored, 4) // evals.summarize(scored, {k: 4}) summarises these
  */
 export function firstK<T extends EvalRecord>(records: readonly T[], k: number): T[] {
-  if (!Number.isInteger(k) || k < 1)
-    fail(
-      "invalid_option",
-      `evals.firstK: k must be a whole number >= 1 (got ${describe(k)}).`,
-      { path: ["k"], got: k },
-      firstK,
-    );
+  checkWholeAtLeast({ where: "evals.firstK", from: firstK }, "k", k, 1);
   return records.map((r, i) => {
     if (r.responses.length < k)
       fail(
         "invalid_input",
-        `evals.firstK: record ${i} (${itemId(r, i)}) has ${r.responses.length} responses, fewer than k = ${k}. Lower k or generate more samples.`,
+        `evals.firstK: record ${i} (${itemId(r, i)}) has ${r.responses.length} responses, fewer than k ` +
+          `= ${k}. Lower k or generate more samples.`,
         {
           path: ["records", i, "responses"],
         },

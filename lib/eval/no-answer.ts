@@ -37,15 +37,21 @@ const HINTS: { test: RegExp; hint: string }[] = [
   {
     // GSM8K few-shot style: the last line is "A: 18" / "Answer: $18" / a bare number.
     test: /(?:^|\n)\s*(?:A|Answer)\s*[:.]\s*\$?\s*-?[\d,]*\.?\d+\s*\.?\s*$|\d\s*\.?\s*$/,
-    hint: `the answers are plain numbers at the end ("A: 18"): pass rewardOptions {lastNumberFallback: true} (CLI: --reward-options '{"lastNumberFallback": true}')`,
+    hint:
+      `the answers are plain numbers at the end ("A: 18"): pass rewardOptions {lastNumberFallback: true} (CLI: ` +
+      `--reward-options '{"lastNumberFallback": true}')`,
   },
   {
     test: /(?:answer|choice|option)\s*(?:is)?\s*[:(]?\s*\(?[A-J]\)?\s*\.?\s*$/i,
-    hint: `the answers are option letters: score with the multiple-choice reward (reward: "multiple-choice"; CLI: --reward multiple-choice)`,
+    hint:
+      `the answers are option letters: score with the multiple-choice reward (reward: "multiple-choice"; CLI: ` +
+      `--reward multiple-choice)`,
   },
   {
     test: /\$[^$]+\$\s*\.?\s*$|\\\]\s*\.?\s*$|\\\)\s*\.?\s*$/,
-    hint: `the answers are LaTeX without a \\boxed{}: pass rewardOptions {rules: ["boxed", "phrase", "latex"]} (the last LaTeX expression, as Math-Verify reads free text)`,
+    hint:
+      `the answers are LaTeX without a \\boxed{}: pass rewardOptions {rules: ["boxed", "phrase", "latex"]} (the ` +
+      `last LaTeX expression, as Math-Verify reads free text)`,
   },
 ];
 
@@ -57,7 +63,10 @@ export function answerHint(responses: readonly string[]): string {
   const counts = HINTS.map((h) => responses.filter((r) => h.test.test(r.trimEnd().slice(-300))).length);
   const best = counts.indexOf(Math.max(...counts));
   if (counts[best] > responses.length / 3) return HINTS[best].hint;
-  return `ask for the final answer in \\boxed{} in the prompt, or pass rewardOptions {rules: [...]} that read how these responses end (see docs/rewards.md, "Extraction"); if they are cut off, raise the generation's max tokens`;
+  return (
+    `ask for the final answer in \\boxed{} in the prompt, or pass rewardOptions {rules: [...]} that read how ` +
+    `these responses end (see docs/rewards.md, "Extraction"); if they are cut off, raise the generation's max tokens`
+  );
 }
 
 /**
@@ -114,7 +123,8 @@ export class NoAnswerCheck {
 export function noAnswerMessage(a: NoAnswerAlert): string {
   const pct = Math.round((100 * a.noAnswer) / a.responses);
   return (
-    `evals: ${a.data_source}: the grader found no answer in ${a.noAnswer} of ${a.responses} responses (${pct}%), so its ` +
+    `evals: ${a.data_source}: the grader found no answer in ${a.noAnswer} of ${a.responses} responses ` +
+    `(${pct}%), so its ` +
     `score says little about the model. How three of them end: ${a.tails.map((t) => JSON.stringify(t)).join(", ")}. ` +
     `Likely fix: ${a.hint}.`
   );

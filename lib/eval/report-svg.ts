@@ -41,7 +41,8 @@ export function lineSvg(
   const yLo = Math.max(0, Math.floor(Math.min(...series.flatMap((s) => s.ys)) * 10) / 10 - (options.zeroBased ? 1 : 0));
   const fy = (y: number) => T + ((1 - y) / (1 - yLo || 1)) * (H - T - B);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" style="font:11px sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
+      `style="font:11px sans-serif">`,
   ];
   if (options.title)
     parts.push(
@@ -61,11 +62,13 @@ export function lineSvg(
     parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts}"/>`);
     s.xs.forEach((x, j) =>
       parts.push(
-        `<circle cx="${fx(x).toFixed(1)}" cy="${fy(s.ys[j]).toFixed(1)}" r="2.5" fill="${c}"><title>${escapeHtml(s.name)} k=${x}: ${s.ys[j].toFixed(3)}</title></circle>`,
+        `<circle cx="${fx(x).toFixed(1)}" cy="${fy(s.ys[j]).toFixed(1)}" r="2.5" ` +
+          `fill="${c}"><title>${escapeHtml(s.name)} k=${x}: ${s.ys[j].toFixed(3)}</title></circle>`,
       ),
     );
     parts.push(
-      `<rect x="${W - R - 150}" y="${H - B - 18 - 14 * i}" width="10" height="3" fill="${c}"/><text x="${W - R - 136}" y="${H - B - 14 - 14 * i}">${escapeHtml(s.name)}</text>`,
+      `<rect x="${W - R - 150}" y="${H - B - 18 - 14 * i}" width="10" height="3" fill="${c}"/><text ` +
+        `x="${W - R - 136}" y="${H - B - 14 - 14 * i}">${escapeHtml(s.name)}</text>`,
     );
   });
   parts.push("</svg>");
@@ -88,7 +91,8 @@ export function barsSvg(
   const H = T + rowH * bars.length + 8;
   const fx = (v: number) => L + Math.max(0, Math.min(1, v)) * (W - L - R);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" style="font:11px sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
+      `style="font:11px sans-serif">`,
   ];
   if (options.title)
     parts.push(
@@ -97,17 +101,21 @@ export function barsSvg(
   bars.forEach((b, i) => {
     const y = T + i * rowH;
     parts.push(
-      `<text x="${L - 6}" y="${y + 13}" text-anchor="end">${escapeHtml(b.label.length > 22 ? b.label.slice(0, 21) + "…" : b.label)}</text>`,
+      `<text x="${L - 6}" y="${y + 13}" text-anchor="end">` +
+        `${escapeHtml(b.label.length > 22 ? b.label.slice(0, 21) + "…" : b.label)}</text>`,
     );
     parts.push(
-      `<rect x="${L}" y="${y + 3}" width="${(fx(b.value) - L).toFixed(1)}" height="${rowH - 6}" fill="rgb(31,119,180)"/>`,
+      `<rect x="${L}" y="${y + 3}" width="${(fx(b.value) - L).toFixed(1)}" height="${rowH - 6}" ` +
+        `fill="rgb(31,119,180)"/>`,
     );
     if (b.err !== undefined && b.err > 0)
       parts.push(
-        `<line x1="${fx(b.value - b.err).toFixed(1)}" x2="${fx(b.value + b.err).toFixed(1)}" y1="${y + rowH / 2}" y2="${y + rowH / 2}" stroke="rgb(0,0,0)"/>`,
+        `<line x1="${fx(b.value - b.err).toFixed(1)}" x2="${fx(b.value + b.err).toFixed(1)}" ` +
+          `y1="${y + rowH / 2}" y2="${y + rowH / 2}" stroke="rgb(0,0,0)"/>`,
       );
     parts.push(
-      `<text x="${W - R + 4}" y="${y + 13}">${(100 * b.value).toFixed(1)}%${b.note ? ` ${escapeHtml(b.note)}` : ""}</text>`,
+      `<text x="${W - R + 4}" y="${y + 13}">${(100 * b.value).toFixed(1)}%` +
+        `${b.note ? ` ${escapeHtml(b.note)}` : ""}</text>`,
     );
   });
   parts.push("</svg>");

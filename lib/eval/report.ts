@@ -184,8 +184,11 @@ export class EvalReport implements Displayable {
   /** A standalone HTML page (inline styles, SVG charts, no scripts). */
   toHTML(options: { fragment?: boolean } = {}): string {
     const td = "padding:2px 8px;border-bottom:1px solid rgb(220,220,220);text-align:left;vertical-align:top";
+    const th = `${td};border-bottom:1px solid rgb(120,120,120)`;
     const table = (t: Table) =>
-      `<table style="border-collapse:collapse;font-size:12px;margin:6px 0"><thead><tr>${t.columns.map((c) => `<th style="${td};border-bottom:1px solid rgb(120,120,120)">${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>` +
+      `<table style="border-collapse:collapse;font-size:12px;margin:6px 0"><thead>` +
+      `<tr>${t.columns.map((c) => `<th style="${th}">${escapeHtml(c)}</th>`).join("")}` +
+      `</tr></thead><tbody>` +
       t.rows.map((r) => `<tr>${r.map((c) => `<td style="${td}">${escapeHtml(c)}</td>`).join("")}</tr>`).join("") +
       `</tbody></table>`;
     const block = (b: Block) =>
@@ -197,13 +200,17 @@ export class EvalReport implements Displayable {
     const body = this.sections
       .map(
         (s, i) =>
-          `${i === 0 ? `<h2 style="margin:4px 0">${escapeHtml(this.title)}</h2>` : `<h3 style="margin:12px 0 4px">${escapeHtml(s.title)}</h3>`}` +
-          s.blocks.map(block).join(""),
+          (i === 0
+            ? `<h2 style="margin:4px 0">${escapeHtml(this.title)}</h2>`
+            : `<h3 style="margin:12px 0 4px">${escapeHtml(s.title)}</h3>`) + s.blocks.map(block).join(""),
       )
       .join("\n");
     const div = `<div class="cellrl-eval-report" style="font-family:sans-serif;color:rgb(0,0,0)">${body}</div>`;
     if (options.fragment) return div;
-    return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(this.title)}</title></head><body style="max-width:1100px;margin:16px auto">${div}</body></html>\n`;
+    return (
+      `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(this.title)}</title></head><body ` +
+      `style="max-width:1100px;margin:16px auto">${div}</body></html>\n`
+    );
   }
   /** Plain text, as the CLI prints it. */
   toText(): string {
@@ -261,7 +268,9 @@ function headlineSection(input: ReportInput): Section {
   });
   const text = [...(input.notes ?? [])];
   text.push(
-    `Test Results = mean@k as verl recipe/r1 main_eval computes it: the mean score of each problem's k responses, averaged over problems (percent). CI: percentile bootstrap over problems (${s.bootstrap.resamples} resamples, seed ${s.bootstrap.seed}).`,
+    `Test Results = mean@k as verl recipe/r1 main_eval computes it: the mean score of each problem's k ` +
+      `responses, averaged over problems (percent). CI: percentile bootstrap over problems ` +
+      `(${s.bootstrap.resamples} resamples, seed ${s.bootstrap.seed}).`,
   );
   return section("Results", text, [{ columns, rows }]);
 }
@@ -304,18 +313,25 @@ function detailsSection(s: EvalSummary): Section {
     .map((r) => [r.data_source, ...ks.map((k) => (k <= r.n && r.majAtK ? pct(r.majAtK[k]) : ""))]);
   const blocks: Block[] = [
     {
-      text: `Per data_source: mean@k ± its standard error over problems; pass@1 and pass@n; maj@n; responses where the grader extracted no answer (apart from wrong answers); responses the generator cut at its length limit ("unknown" when the input does not say); responses whose reward raised an error (scored 0).`,
+      text:
+        `Per data_source: mean@k ± its standard error over problems; pass@1 and pass@n; maj@n; responses where ` +
+        `the grader extracted no answer (apart from wrong answers); responses the generator cut at its length ` +
+        `limit ("unknown" when the input does not say); responses whose reward raised an error (scored 0).`,
     },
     { table: { columns, rows } },
     {
-      text: `pass@k: the unbiased estimator 1 − C(n−c, k)/C(n, k) per problem (Chen et al. 2021), averaged over problems; a response is correct when its score is >= ${s.threshold}.`,
+      text:
+        `pass@k: the unbiased estimator 1 − C(n−c, k)/C(n, k) per problem (Chen et al. 2021), averaged over ` +
+        `problems; a response is correct when its score is >= ${s.threshold}.`,
     },
     { table: { columns: ["data_source", ...ks.map((k) => `pass@${k}`)], rows: passRows } },
   ];
   if (majRows.length)
     blocks.push(
       {
-        text: "maj@k: the most frequent extracted answer among the first k responses is correct (answers not extracted do not vote; ties go to the answer seen first).",
+        text:
+          "maj@k: the most frequent extracted answer among the first k responses is correct (answers not " +
+          "extracted do not vote; ties go to the answer seen first).",
       },
       { table: { columns: ["data_source", ...ks.map((k) => `maj@${k}`)], rows: majRows } },
     );
@@ -361,7 +377,12 @@ function agreementSection(a: AgreementReport, max: number): Section {
     ]);
   const blocks: Block[] = [
     {
-      text: `Re-scored with cellrl's graders and compared, response by response, with the labels shipped next to the responses (${a.graders.join("; ") || "upstream"}). Agreement ${a.agree}/${a.responses} (${pct(a.rate, 2)}%), Cohen's kappa ${a.kappa.toFixed(3)}; accuracy ours ${pct(a.oursMean, 2)}% vs theirs ${pct(a.upstreamMean, 2)}% (${signed(100 * a.diff, 2)} points).${a.unlabeled ? ` ${a.unlabeled} records had no labels and are left out.` : ""}`,
+      text:
+        `Re-scored with cellrl's graders and compared, response by response, with the labels shipped next to ` +
+        `the responses (${a.graders.join("; ") || "upstream"}). Agreement ${a.agree}/${a.responses} ` +
+        `(${pct(a.rate, 2)}%), Cohen's kappa ${a.kappa.toFixed(3)}; accuracy ours ${pct(a.oursMean, 2)}% vs ` +
+        `theirs ${pct(a.upstreamMean, 2)}% (${signed(100 * a.diff, 2)} ` +
+        `points).${a.unlabeled ? ` ${a.unlabeled} records had no labels and are left out.` : ""}`,
     },
     {
       table: {
@@ -381,7 +402,11 @@ function agreementSection(a: AgreementReport, max: number): Section {
     },
     {
       text: a.disagreements.length
-        ? `Every response the two graders judge differently${a.disagreements.length > max ? ` (first ${max} of ${a.disagreements.length}; all are in summary.json)` : ` (${a.disagreements.length})`}:`
+        ? `Every response the two graders judge differently` +
+          (a.disagreements.length > max
+            ? ` (first ${max} of ${a.disagreements.length}; all are in summary.json)`
+            : ` (${a.disagreements.length})`) +
+          ":"
         : "No disagreements.",
     },
   ];
@@ -461,7 +486,9 @@ function lengthSection(l: LengthReport): Section {
   const gap =
     l.withinItemGap === null
       ? ""
-      : ` On the ${l.mixedItems} problems with both correct and wrong responses, wrong ones are on average ${f(Math.abs(l.withinItemGap))} ${l.unit} ${l.withinItemGap >= 0 ? "longer" : "shorter"} than correct ones (difficulty held fixed).`;
+      : ` On the ${l.mixedItems} problems with both correct and wrong responses, wrong ones are on ` +
+        `average ${f(Math.abs(l.withinItemGap))} ${l.unit} ${l.withinItemGap >= 0 ? "longer" : "shorter"} than ` +
+        `correct ones (difficulty held fixed).`;
   const groups: [string, LengthReport["correct"]][] = [
     ["correct", l.correct],
     ["wrong", l.wrong],
@@ -508,7 +535,13 @@ function comparisonSection(c: EvalComparison): Section {
   return section(
     `Comparison: ${A} vs ${B}`,
     [
-      `${c.items} shared items${c.onlyInA || c.onlyInB ? ` (${c.onlyInA} only in ${A}, ${c.onlyInB} only in ${B}, left out)` : ""}. mean@k ${A} ${pct(c.meanA)}% vs ${B} ${pct(c.meanB)}%: difference ${signed(100 * c.diff, 1)} points, paired bootstrap CI ${signed(100 * c.diffCI.low, 1)} to ${signed(100 * c.diffCI.high, 1)}. Items agree ${pct(c.agreement)}%${c.sampleAgreement !== null ? `, responses agree ${pct(c.sampleAgreement)}%` : ""}; solved by ${A} only: ${c.onlyA}, by ${B} only: ${c.onlyB}; McNemar exact p = ${c.mcnemarP.toPrecision(3)}.`,
+      `${c.items} shared items` +
+        `${c.onlyInA || c.onlyInB ? ` (${c.onlyInA} only in ${A}, ${c.onlyInB} only in ${B}, left out)` : ""}. ` +
+        `mean@k ${A} ${pct(c.meanA)}% vs ${B} ${pct(c.meanB)}%: difference ${signed(100 * c.diff, 1)} points, ` +
+        `paired bootstrap CI ${signed(100 * c.diffCI.low, 1)} to ${signed(100 * c.diffCI.high, 1)}. Items ` +
+        `agree ${pct(c.agreement)}%` +
+        `${c.sampleAgreement !== null ? `, responses agree ${pct(c.sampleAgreement)}%` : ""}; solved by ${A} ` +
+        `only: ${c.onlyA}, by ${B} only: ${c.onlyB}; McNemar exact p = ${c.mcnemarP.toPrecision(3)}.`,
     ],
     tables,
   );
@@ -548,7 +581,9 @@ export function report(input: ReportInput): EvalReport {
 
 /**
  * Write report.md, report.html and summary.json (all the numbers, every disagreement) into a folder, atomically.
- * @example evals.writeReport("out/eval", rep) // ["out/eval/report.md", "out/eval/report.html", "out/eval/summary.json"]
+ * @example
+ * evals.writeReport("out/eval", rep)
+ * // ["out/eval/report.md", "out/eval/report.html", "out/eval/summary.json"]
  */
 export function writeReport(dir: string, rep: EvalReport): string[] {
   const files = [path.join(dir, "report.md"), path.join(dir, "report.html"), path.join(dir, "summary.json")];

@@ -2,6 +2,7 @@
 // Responses are scored concurrently, so async rewards (the code sandbox runs programs in child processes) overlap;
 // for many CPU-bound math responses on several threads use `npx cellrl eval` / `cellrl score --workers N`.
 import { CellrlError, describe, fail } from "../core/errors.js";
+import { checkWholeAtLeast } from "../core/checks.js";
 import { progress } from "../kernel/progress.js";
 import { scoreResponse, type RewardFn } from "../reward/index.js";
 import { rewardFor } from "../reward/registry.js";
@@ -39,17 +40,12 @@ export async function scoreRecords<T extends { data_source: string; responses: s
   if (!Array.isArray(records) || records.length === 0)
     fail(
       "invalid_input",
-      `evals.scoreRecords: no records (got ${describe(records)}; expected records with responses). Generate or ingest responses first.`,
+      `evals.scoreRecords: no records (got ${describe(records)}; expected records with responses). Generate ` +
+        `or ingest responses first.`,
       {},
       scoreRecords,
     );
-  if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
-    fail(
-      "invalid_option",
-      `evals.scoreRecords: concurrency must be a whole number >= 1 (got ${describe(o.concurrency)}).`,
-      { path: ["concurrency"] },
-      scoreRecords,
-    );
+  checkWholeAtLeast({ where: "evals.scoreRecords", from: scoreRecords }, "concurrency", o.concurrency, 1);
   records.forEach((r, i) => {
     if (!r || !Array.isArray(r.responses) || (r.responses as unknown[]).some((x: unknown) => typeof x !== "string"))
       fail(
@@ -101,7 +97,8 @@ export function upstreamRun<T extends EvalRecord>(records: readonly T[]): T[] {
     if (!Array.isArray(up) || up.length !== r.responses.length)
       fail(
         "invalid_input",
-        `evals.upstreamRun: record ${i} has no extra_info.upstream_scores with one label per response (got ${describe(up)}). Only ingested generation sets carry upstream labels.`,
+        `evals.upstreamRun: record ${i} has no extra_info.upstream_scores with one label per response ` +
+          `(got ${describe(up)}). Only ingested generation sets carry upstream labels.`,
         {
           path: ["records", i, "extra_info", "upstream_scores"],
         },
