@@ -132,7 +132,11 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
       });
     });
     annotations.push({
-      text: `<b>${p.title}</b> ${p.keys.length > 1 ? `<span style="font-size:9px">(${p.keys.map((k) => k.split("/").pop()).join(", ")})</span>` : ""}`,
+      text:
+        `<b>${p.title}</b> ` +
+        (p.keys.length > 1
+          ? `<span style="font-size:9px">(${p.keys.map((k) => k.split("/").pop()).join(", ")})</span>`
+          : ""),
       xref: `x${ax} domain`,
       yref: `y${ax} domain`,
       x: 0.5,
@@ -154,7 +158,12 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
   return {
     toMimeBundle(): MimeBundle {
       const b = fig.toMimeBundle();
-      const list = `<div style="margin-top:4px">${alerts.map((a) => `<div style="background-color:rgb(255,240,214);border-left:4px solid rgb(230,140,0);padding:3px 8px;margin:2px 0;font-size:90%;color:rgb(0,0,0)">⚠ ${escapeHtml(a)}</div>`).join("")}</div>`;
+      const alertStyle =
+        "background-color:rgb(255,240,214);border-left:4px solid rgb(230,140,0);padding:3px 8px;margin:2px 0;" +
+        "font-size:90%;color:rgb(0,0,0)";
+      const list =
+        `<div style="margin-top:4px">` +
+        `${alerts.map((a) => `<div style="${alertStyle}">⚠ ${escapeHtml(a)}</div>`).join("")}</div>`;
       return { ...b, "text/html": String(b["text/html"] ?? "") + list };
     },
   };

@@ -1,6 +1,7 @@
 // Distributions over training: a histogram per step (reward, advantage, length) and the advantage heatmap of one
 // rollout (prompts x samples), where a zero-std group shows up as a white row.
 import { describe, fail } from "../core/errors.js";
+import { checkPositiveInt } from "../core/checks.js";
 import type { Displayable } from "../kernel/mime.js";
 import { figure } from "../kernel/plotly.js";
 import { clip, num } from "./format.js";
@@ -41,18 +42,16 @@ export function stepHistograms(
   if (entries.length === 0 || entries.some(([, v]) => !Array.isArray(v)))
     fail(
       "invalid_input",
-      `viz.stepHistograms: give one array of values per step, as an array or {step: values} (got ${describe(perStep)}).`,
+      `viz.stepHistograms: give one array of values per step, as an array or {step: values} ` +
+        `(got ${describe(perStep)}).`,
       {},
       stepHistograms,
     );
   const bins = options.bins ?? stepHistogramDefaults.bins;
-  if (!Number.isInteger(bins) || bins < 1)
-    fail(
-      "invalid_option",
-      `viz.stepHistograms: options.bins must be a positive integer (got ${describe(bins)}).`,
-      { path: ["options", "bins"] },
-      stepHistograms,
-    );
+  checkPositiveInt({ where: "viz.stepHistograms", from: stepHistograms }, "options.bins", bins, undefined, [
+    "options",
+    "bins",
+  ]);
   const xName = options.x ?? "value";
   const all = entries.flatMap(([, v]) => v).filter(Number.isFinite);
   const lo = all.length ? Math.min(...all) : 0;
@@ -148,7 +147,8 @@ export function advantageHeatmap(
   if (!advantages || advantages.length !== ro.group.length)
     fail(
       "shape_mismatch",
-      `viz.advantageHeatmap: advantages has ${advantages?.length ?? describe(advantages)} entries but the rollout has ${ro.group.length} rows; give one advantage per completion.`,
+      `viz.advantageHeatmap: advantages has ${advantages?.length ?? describe(advantages)} entries but the ` +
+        `rollout has ${ro.group.length} rows; give one advantage per completion.`,
       { path: ["advantages"] },
       advantageHeatmap,
     );
@@ -179,6 +179,8 @@ export function advantageHeatmap(
     yLabels: ro.prompts.map((p, g) => `${g}: ${clip(p.replace(/\s+/g, " "), 24)}`),
     xLabels: Array.from({ length: n }, (_, j) => String(j)),
     text,
-    summary: `${G} prompts x ${n} samples; ${zeroRows} zero-advantage group(s); ${options.value ?? "advantage"} range ${num(Math.min(...flat))} .. ${num(Math.max(...flat))}`,
+    summary:
+      `${G} prompts x ${n} samples; ${zeroRows} zero-advantage group(s); ${options.value ?? "advantage"} ` +
+      `range ${num(Math.min(...flat))} .. ${num(Math.max(...flat))}`,
   });
 }

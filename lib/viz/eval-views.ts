@@ -136,7 +136,9 @@ export function lengthVsCorrectness(
       },
     },
     {
-      summary: `correct: n=${ok.length} mean length ${num(mean(ok))}; wrong: n=${bad.length} mean length ${num(mean(bad))}`,
+      summary:
+        `correct: n=${ok.length} mean length ${num(mean(ok))}; wrong: n=${bad.length} mean ` +
+        `length ${num(mean(bad))}`,
     },
   );
 }
@@ -179,7 +181,9 @@ export function letterConfusion(
       },
     },
     {
-      summary: `accuracy ${num(acc, 3)}; no answer extracted: ${rows.filter((r) => r.pred === null).length}/${rows.length}`,
+      summary:
+        `accuracy ${num(acc, 3)}; no answer extracted: ${rows.filter((r) => r.pred === null).length}/` +
+        `${rows.length}`,
     },
   );
 }

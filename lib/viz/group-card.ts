@@ -61,9 +61,11 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
   const zeroStd = samples.length > 1 && std === 0;
   const maxAdv = Math.max(1e-9, ...samples.map((s) => Math.abs(s.advantage ?? 0)));
   const head =
-    `<div style="margin-bottom:6px"><b>${escapeHtml(options.title ?? "Group")}</b> · G=${samples.length} · reward mean ${num(mean)} ± ${num(std)} ` +
+    `<div style="margin-bottom:6px"><b>${escapeHtml(options.title ?? "Group")}</b> · G=${samples.length} · ` +
+    `reward mean ${num(mean)} ± ${num(std)} ` +
     (zeroStd ? badge("zero-std group: no learning signal", "rgb(200,120,0)") : "") +
-    `<div style="font-family:monospace;white-space:pre-wrap;background-color:rgb(245,245,245);padding:4px;margin-top:4px;color:rgb(0,0,0)">${escapeHtml(clip(prompt, 600))}</div></div>`;
+    `<div style="font-family:monospace;white-space:pre-wrap;background-color:rgb(245,245,245);padding:4px;` +
+    `margin-top:4px;color:rgb(0,0,0)">${escapeHtml(clip(prompt, 600))}</div></div>`;
   const cards = order.map(({ s, i }) => {
     const advBg = s.advantage === undefined ? "rgb(255,255,255)" : css(diverging(s.advantage, maxAdv));
     const badges = [
@@ -81,30 +83,42 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
           .join(" + ")
       : "";
     return (
-      `<div data-cellrl-sample="${i}" style="display:inline-block;vertical-align:top;width:230px;margin:0 6px 6px 0;border:1px solid rgb(210,210,210);border-radius:4px;padding:4px;font-size:12px;color:rgb(0,0,0);background-color:rgb(255,255,255)">` +
+      `<div data-cellrl-sample="${i}" style="display:inline-block;vertical-align:top;width:230px;` +
+      `margin:0 6px 6px 0;border:1px solid rgb(210,210,210);border-radius:4px;padding:4px;font-size:12px;` +
+      `color:rgb(0,0,0);background-color:rgb(255,255,255)">` +
       `<div>#${i} ${badges}</div>` +
-      `<div>reward <b>${num(s.reward)}</b>${comps ? ` <span style="color:rgb(100,100,100)">(${comps})</span>` : ""}</div>` +
+      `<div>reward <b>${num(s.reward)}</b>` +
+      `${comps ? ` <span style="color:rgb(100,100,100)">(${comps})</span>` : ""}</div>` +
       (s.advantage !== undefined
         ? `<div>adv <span style="background-color:${advBg};padding:0 3px">${num(s.advantage)}</span></div>`
         : "") +
-      `<div>len ${s.length ?? "—"} · ${escapeHtml(s.finishReason ?? "—")}${s.answer !== undefined ? ` · answer <code>${escapeHtml(String(s.answer))}</code>` : ""}</div>` +
-      `<div style="font-family:monospace;white-space:pre-wrap;margin-top:3px;max-height:160px;overflow:auto;background-color:rgb(250,250,250)">${escapeHtml(clip(s.response, maxChars))}</div></div>`
+      `<div>len ${s.length ?? "—"} · ${escapeHtml(s.finishReason ?? "—")}` +
+      `${s.answer !== undefined ? ` · answer <code>${escapeHtml(String(s.answer))}</code>` : ""}</div>` +
+      `<div style="font-family:monospace;white-space:pre-wrap;margin-top:3px;max-height:160px;overflow:auto;` +
+      `background-color:rgb(250,250,250)">${escapeHtml(clip(s.response, maxChars))}</div></div>`
     );
   });
-  const html = `<div class="cellrl-group-card tex2jax_ignore" style="font-family:sans-serif">${head}<div>${cards.join("")}</div></div>`;
+  const html =
+    `<div class="cellrl-group-card tex2jax_ignore" ` +
+    `style="font-family:sans-serif">${head}<div>${cards.join("")}</div></div>`;
   const text = [
-    `${options.title ?? "Group"}: G=${samples.length}, reward mean ${num(mean)} ± ${num(std)}${zeroStd ? " (zero-std group)" : ""}`,
+    `${options.title ?? "Group"}: G=${samples.length}, reward mean ${num(mean)} ` +
+      `± ${num(std)}${zeroStd ? " (zero-std group)" : ""}`,
     `prompt: ${clip(prompt.replace(/\s+/g, " "), 200)}`,
-    ...order.map(
-      ({ s, i }) =>
-        `#${i} reward=${num(s.reward)}${
-          s.components
-            ? ` (${Object.entries(s.components)
-                .map(([k, v]) => `${k}=${num(v as number)}`)
-                .join(" + ")}${s.gatedBy ? `, gated by ${s.gatedBy}` : ""})`
-            : ""
-        }${s.advantage !== undefined ? ` adv=${num(s.advantage)}` : ""} len=${s.length ?? "-"} ${s.finishReason ?? ""}${s.correct !== undefined ? (s.correct ? " correct" : " wrong") : ""} | ${clip(s.response.replace(/\s+/g, " "), 80)}`,
-    ),
+    ...order.map(({ s, i }) => {
+      const parts = s.components
+        ? Object.entries(s.components)
+            .map(([k, v]) => `${k}=${num(v as number)}`)
+            .join(" + ")
+        : "";
+      const comps = s.components ? ` (${parts}${s.gatedBy ? `, gated by ${s.gatedBy}` : ""})` : "";
+      const adv = s.advantage !== undefined ? ` adv=${num(s.advantage)}` : "";
+      const verdict = s.correct !== undefined ? (s.correct ? " correct" : " wrong") : "";
+      return (
+        `#${i} reward=${num(s.reward)}${comps}${adv} len=${s.length ?? "-"} ${s.finishReason ?? ""}${verdict} | ` +
+        clip(s.response.replace(/\s+/g, " "), 80)
+      );
+    }),
   ].join("\n");
   return new View(html, text);
 }
@@ -143,7 +157,8 @@ function compositeParts(
     if (!part || typeof part.score !== "number")
       fail(
         "invalid_input",
-        `viz.rolloutGroupCard: rewards[${i}].details.components.${name} must be {score, weight} as reward.composite reports it, or a number (got ${JSON.stringify(c)}).`,
+        `viz.rolloutGroupCard: rewards[${i}].details.components.${name} must be {score, weight} as ` +
+          `reward.composite reports it, or a number (got ${JSON.stringify(c)}).`,
         { path: ["options", "rewards", i, "details", "components", name] },
         rolloutGroupCard,
       );
@@ -193,7 +208,8 @@ export function rolloutGroupCard(
   if (!rewards || rewards.length !== ro.group.length)
     fail(
       "shape_mismatch",
-      `viz.rolloutGroupCard: options.rewards has ${rewards?.length ?? "no"} entries but the rollout has ${ro.group.length} rows.`,
+      `viz.rolloutGroupCard: options.rewards has ${rewards?.length ?? "no"} entries but the rollout ` +
+        `has ${ro.group.length} rows.`,
       { path: ["options", "rewards"] },
       rolloutGroupCard,
     );

@@ -44,7 +44,10 @@ export function htmlTable(
           .map((c) => {
             const v = r[c];
             const bg = options.cellColor?.(i, c);
-            return `<td style="padding:1px 8px;${typeof v === "number" ? "text-align:right;" : ""}font-family:monospace;${bg ? `background-color:${bg};` : ""}">${escapeHtml(fmt(v))}</td>`;
+            return (
+              `<td style="padding:1px 8px;${typeof v === "number" ? "text-align:right;" : ""}` +
+              `font-family:monospace;${bg ? `background-color:${bg};` : ""}">${escapeHtml(fmt(v))}</td>`
+            );
           })
           .join("")}</tr>`,
     )
@@ -54,7 +57,8 @@ export function htmlTable(
       ? `<div style="font-size:85%;color:rgb(100,100,100)">${rows.length - shown.length} more rows not shown</div>`
       : "";
   const html =
-    `<div class="cellrl-table tex2jax_ignore" style="font-size:12px;color:rgb(0,0,0)">${options.title ? `<div style="font-weight:bold;margin-bottom:2px">${escapeHtml(options.title)}</div>` : ""}` +
+    `<div class="cellrl-table tex2jax_ignore" style="font-size:12px;color:rgb(0,0,0)">` +
+    (options.title ? `<div style="font-weight:bold;margin-bottom:2px">${escapeHtml(options.title)}</div>` : "") +
     `<table style="border-collapse:collapse"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>${more}</div>`;
   const text =
     `${options.title ? options.title + "\n" : ""}${textTable(

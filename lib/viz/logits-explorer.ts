@@ -71,7 +71,8 @@ export function distributionBars(first: readonly TokenCandidate[], options: Dist
   )
     fail(
       "invalid_input",
-      `viz.distributionBars: give a non-empty list of {token, logp} (got ${describe(first)}). viz.topkAt(lp, row, position, tok) makes one.`,
+      `viz.distributionBars: give a non-empty list of {token, logp} (got ${describe(first)}). viz.topkAt(lp, ` +
+        `row, position, tok) makes one.`,
       {},
       distributionBars,
     );
@@ -99,7 +100,8 @@ export function distributionBars(first: readonly TokenCandidate[], options: Dist
   const data = [bar(la, pa, BLUE), ...(options.other ? [bar(lb, pb, ORANGE)] : [])];
   const lines = tokens.map(
     (t) =>
-      `${label(t)}: ${la} p=${pa.has(t) ? num(pa.get(t)!, 3) : "—"}${options.other ? ` ${lb} p=${pb.has(t) ? num(pb.get(t)!, 3) : "—"}` : ""}`,
+      `${label(t)}: ${la} p=${pa.has(t) ? num(pa.get(t)!, 3) : "—"}` +
+      `${options.other ? ` ${lb} p=${pb.has(t) ? num(pb.get(t)!, 3) : "—"}` : ""}`,
   );
   return figure(
     {
@@ -149,7 +151,8 @@ export function entropyLine(
     if (!series[n] || series[n].length !== tokens.length)
       fail(
         "shape_mismatch",
-        `viz.entropyLine: series.${n} has ${series[n]?.length ?? describe(series[n])} entries but there are ${tokens.length} tokens.`,
+        `viz.entropyLine: series.${n} has ${series[n]?.length ?? describe(series[n])} entries but there ` +
+          `are ${tokens.length} tokens.`,
         { path: ["series", n] },
         entropyLine,
       );
@@ -168,7 +171,12 @@ export function entropyLine(
   }));
   const ticks =
     keep.length <= 40
-      ? { tickmode: "array", tickvals: x, ticktext: keep.map((t) => visibleTokenText(tokens[t]) || "∅"), tickangle: 0 }
+      ? {
+          tickmode: "array",
+          tickvals: x,
+          ticktext: keep.map((t) => visibleTokenText(tokens[t]) || "∅"),
+          tickangle: 0,
+        }
       : {};
   const stats = names.map((n) => {
     const v = keep.map((t) => Number(series[n][t])).filter(Number.isFinite);
@@ -242,7 +250,8 @@ export function klEstimatorStats(
   if (ex.length !== k1.length || ex.some((r, b) => r.length !== k1[b].length))
     fail(
       "shape_mismatch",
-      `viz.klEstimatorStats: exact must have logp's shape [${k1.length}, ${k1[0]?.length}] (got ${describe(inputs.exact)}). Align exactKl's [B, T-1] output to the tokens first.`,
+      `viz.klEstimatorStats: exact must have logp's shape [${k1.length}, ${k1[0]?.length}] ` +
+        `(got ${describe(inputs.exact)}). Align exactKl's [B, T-1] output to the tokens first.`,
       { path: ["exact"] },
       klEstimatorStats,
     );
@@ -278,7 +287,9 @@ export function klEstimatorStats(
 /**
  * k1 / k2 / k3 estimates next to the exact KL, token by token along one sequence: a line chart and a table (each
  * token's logp, refLogp, the three estimates and the exact KL), with the means in the last row.
- * @example viz.klEstimatorView({tokens, logp: pol.logp[0], refLogp: ref.logp[0], exact: exact[0], mask: ro.responseMask[0]})
+ * @example
+ * viz.klEstimatorView({tokens, logp: pol.logp[0], refLogp: ref.logp[0], exact: exact[0],
+ *   mask: ro.responseMask[0]})
  */
 export function klEstimatorView(
   inputs: KlEstimatorInputs,
@@ -301,7 +312,8 @@ export function klEstimatorView(
     if ((k !== "mask" || v !== undefined) && (!v || v.length !== tokens.length))
       fail(
         "shape_mismatch",
-        `viz.klEstimatorView: inputs.${k} has ${v?.length ?? describe(v)} entries but there are ${tokens.length} tokens; pass one row (e.g. lp.logp[0]).`,
+        `viz.klEstimatorView: inputs.${k} has ${v?.length ?? describe(v)} entries but there ` +
+          `are ${tokens.length} tokens; pass one row (e.g. lp.logp[0]).`,
         { path: [k] },
         klEstimatorView,
       );
@@ -348,7 +360,9 @@ export function klEstimatorView(
       },
     },
     {
-      summary: `means over ${stats.n} tokens: exact ${num(stats.mean.exact, 4)}, k1 ${num(stats.mean.k1, 4)}, k2 ${num(stats.mean.k2, 4)}, k3 ${num(stats.mean.k3, 4)}`,
+      summary:
+        `means over ${stats.n} tokens: exact ${num(stats.mean.exact, 4)}, k1 ${num(stats.mean.k1, 4)}, ` +
+        `k2 ${num(stats.mean.k2, 4)}, k3 ${num(stats.mean.k3, 4)}`,
     },
   );
   const rows = keep.map((t, j) => ({
@@ -377,8 +391,11 @@ export function klEstimatorView(
     maxRows: 80,
   });
   const note =
-    `<div style="font-size:12px;color:rgb(60,60,60);margin:4px 0">On one sampled token the estimators scatter around the exact value; k1 can go negative, k3 never does. ` +
-    `Their means over many tokens are what match: k1 and k3 are unbiased, k2 is not (here: bias k1 ${escapeHtml(num(stats.bias.k1, 3))}, k2 ${escapeHtml(num(stats.bias.k2, 3))}, k3 ${escapeHtml(num(stats.bias.k3, 3))}).</div>`;
+    `<div style="font-size:12px;color:rgb(60,60,60);margin:4px 0">On one sampled token the estimators scatter ` +
+    `around the exact value; k1 can go negative, k3 never does. ` +
+    `Their means over many tokens are what match: k1 and k3 are unbiased, k2 is not (here: bias ` +
+    `k1 ${escapeHtml(num(stats.bias.k1, 3))}, k2 ${escapeHtml(num(stats.bias.k2, 3))}, ` +
+    `k3 ${escapeHtml(num(stats.bias.k3, 3))}).</div>`;
   const view = stack([chart, new View(note + table.html, table.text)]);
   return Object.assign(view, { stats });
 }

@@ -30,7 +30,9 @@ export interface RewardProbe {
 
 /** Options of rewardProbes. */
 export interface RewardProbeOptions {
-  /** A wrong answer of the same kind as the gold. Defaults to gold + 1 for numbers, else "0" (or "1" when gold is 0). */
+  /**
+   * A wrong answer of the same kind as the gold. Defaults to gold + 1 for numbers, else "0" (or "1" when gold is 0).
+   */
   wrong?: string;
   /** Characters of filler in the over-long probe. Defaults to 20000. */
   longChars?: number;
@@ -64,7 +66,8 @@ export function rewardProbes(gold: string, options: RewardProbeOptions = {}): Re
   if (typeof gold !== "string" || gold.trim() === "")
     fail(
       "invalid_input",
-      `viz.rewardProbes: gold must be a non-empty answer string (got ${describe(gold)}), e.g. "13" or "\\\\frac{1}{2}".`,
+      `viz.rewardProbes: gold must be a non-empty answer string (got ${describe(gold)}), e.g. "13" or ` +
+        `"\\\\frac{1}{2}".`,
       { path: ["gold"] },
       rewardProbes,
     );
@@ -169,7 +172,9 @@ export interface ProbeRow extends RewardProbe {
   details: Record<string, unknown>;
 }
 
-/** What probeReward returns: every row, the hacks and misses, a plain-words summary. Display it to see the workbench. */
+/**
+ * What probeReward returns: every row, the hacks and misses, a plain-words summary. Display it to see the workbench.
+ */
 export interface RewardProbeReport extends Displayable {
   /** The reward's name (or "reward"). */
   name: string;
@@ -209,7 +214,8 @@ function pickRule(d: Record<string, unknown>): string {
   const inner = Object.entries(parts)
     .map(
       ([k, p]) =>
-        `${k}${typeof p?.details?.rule === "string" && p.details.rule !== k ? `:${p.details.rule}` : ""}=${num(Number(p?.score))}`,
+        `${k}${typeof p?.details?.rule === "string" && p.details.rule !== k ? `:${p.details.rule}` : ""}=` +
+        `${num(Number(p?.score))}`,
     )
     .join(" + ");
   return own && own !== "weighted-sum" ? `${own} (${inner})` : inner;
@@ -220,7 +226,8 @@ function checkResult(r: unknown, probe: RewardProbe, from: Function): RewardResu
   if (!res || typeof res !== "object" || typeof res.score !== "number" || !Number.isFinite(res.score))
     fail(
       "invalid_input",
-      `viz.probeReward: the reward returned ${describe(r)} for probe "${probe.name}" (expected {score: finite number, details}).`,
+      `viz.probeReward: the reward returned ${describe(r)} for probe "${probe.name}" (expected {score: finite ` +
+        `number, details}).`,
       { path: ["probes", probe.name] },
       from,
     );
@@ -249,7 +256,8 @@ function judge(probes: RewardProbe[], results: RewardResult[], name: string): Re
     const wrong = rows.find((r) => r.gold === gold && r.name === "wrong");
     if (wrong && wrong.score >= s)
       summary.push(
-        `The reward does not separate right from wrong for gold ${JSON.stringify(gold)}: the correct answer scores ${num(s)} and a wrong one ${num(wrong.score)}.`,
+        `The reward does not separate right from wrong for gold ${JSON.stringify(gold)}: the correct answer ` +
+          `scores ${num(s)} and a wrong one ${num(wrong.score)}.`,
       );
   }
   if (goldScore.size === 0)
@@ -257,15 +265,19 @@ function judge(probes: RewardProbe[], results: RewardResult[], name: string): Re
   const forGold = (r: ProbeRow) => (goldScore.size > 1 ? ` [gold ${JSON.stringify(r.gold)}]` : "");
   for (const h of hacks)
     summary.push(
-      `${cap(h.what)} scores ${num(h.score)} (as much as the correct answer${goldScore.get(h.gold) !== undefined ? `, ${num(goldScore.get(h.gold)!)}` : ""})${h.rule ? ` via rule "${h.rule}"` : ""}.${forGold(h)}`,
+      `${cap(h.what)} scores ${num(h.score)} (as much as the correct ` +
+        `answer${goldScore.get(h.gold) !== undefined ? `, ${num(goldScore.get(h.gold)!)}` : ""})` +
+        `${h.rule ? ` via rule "${h.rule}"` : ""}.${forGold(h)}`,
     );
   for (const m of misses)
     summary.push(
-      `${cap(m.what)} scores ${num(m.score)} (less than the ${num(goldScore.get(m.gold)!)} of the boxed gold): a right answer is marked down.${forGold(m)}`,
+      `${cap(m.what)} scores ${num(m.score)} (less than the ${num(goldScore.get(m.gold)!)} of the boxed ` +
+        `gold): a right answer is marked down.${forGold(m)}`,
     );
   if (!hacks.length && !misses.length && goldScore.size)
     summary.push(
-      `No hack found: every probe that should score less than the correct answer does, and every correct variant scores full (${rows.length} probes).`,
+      `No hack found: every probe that should score less than the correct answer does, and every correct ` +
+        `variant scores full (${rows.length} probes).`,
     );
   const report: RewardProbeReport = {
     name,
@@ -290,7 +302,9 @@ function cap(s: string): string {
 /**
  * Run a reward over probes (or over rewardProbes(gold) when given a gold string). Sync rewards give the report at
  * once; async ones (or a registered name) give a Promise of it, so `await viz.probeReward(...)` always works.
- * @example const rep = viz.probeReward((r, gt) => ({score: r.includes(String(gt)) ? 1 : 0, details: {rule: "substring"}}), "13"); rep.summary
+ * @example
+ * const rep = viz.probeReward((r, gt) => ({score: r.includes(String(gt)) ? 1 : 0, details: {rule: "substring"}}), "13")
+ * rep.summary
  */
 export function probeReward(
   reward: (
@@ -316,7 +330,8 @@ export function probeReward(
   if (typeof fn !== "function")
     fail(
       "invalid_input",
-      `viz.probeReward: reward must be a reward function (response, gold) => {score, details} or a registered name (got ${describe(reward)}).`,
+      `viz.probeReward: reward must be a reward function (response, gold) => {score, details} or a registered ` +
+        `name (got ${describe(reward)}).`,
       { path: ["reward"] },
       probeReward,
     );
@@ -328,7 +343,8 @@ export function probeReward(
   )
     fail(
       "invalid_input",
-      `viz.probeReward: probes must be a gold answer string or a non-empty list from viz.rewardProbes (got ${describe(probes)}).`,
+      `viz.probeReward: probes must be a gold answer string or a non-empty list from viz.rewardProbes ` +
+        `(got ${describe(probes)}).`,
       { path: ["probes"] },
       probeReward,
     );
@@ -375,10 +391,13 @@ export function rewardWorkbench(
   const maxChars = options.maxChars ?? 70;
   const title =
     options.title ??
-    `Reward workbench: ${report.name} (${report.rows.length} probes, ${report.hacks.length} hacks, ${report.misses.length} misses)`;
+    `Reward workbench: ${report.name} (${report.rows.length} probes, ${report.hacks.length} ` +
+      `hacks, ${report.misses.length} misses)`;
   const ok = !report.hacks.length && !report.misses.length;
   const box =
-    `<div style="border-left:4px solid ${ok ? "rgb(46,150,80)" : "rgb(200,60,60)"};background-color:${ok ? "rgb(235,248,238)" : "rgb(253,236,234)"};padding:4px 8px;margin:4px 0;color:rgb(0,0,0)">` +
+    `<div style="border-left:4px solid ${ok ? "rgb(46,150,80)" : "rgb(200,60,60)"};` +
+    `background-color:${ok ? "rgb(235,248,238)" : "rgb(253,236,234)"};padding:4px 8px;` +
+    `margin:4px 0;color:rgb(0,0,0)">` +
     report.summary.map((s) => `<div>${escapeHtml(s)}</div>`).join("") +
     "</div>";
   const scores = report.rows.map((r) => r.score);
@@ -397,9 +416,13 @@ export function rewardWorkbench(
         `<tr data-cellrl-probe="${escapeHtml(r.name)}">` +
         `<td style="padding:1px 6px;font-family:monospace">${escapeHtml(r.name)}</td>` +
         `<td style="padding:1px 6px">${escapeHtml(r.expect)}</td>` +
-        `<td style="padding:1px 6px;font-family:monospace;max-width:420px;overflow:hidden;white-space:nowrap" title="${escapeHtml(clip(r.response, 2000))}">${escapeHtml(resp) || "<i>(empty)</i>"}${shown(r.response).length > maxChars ? ` <small>(${r.response.length} chars)</small>` : ""}</td>` +
-        `<td style="padding:1px 6px;text-align:right;background-color:${css(sequential(r.score, lo, hi, GREEN))}">${escapeHtml(num(r.score))}</td>` +
-        `<td style="padding:1px 6px;font-family:monospace">${r.extracted === null ? "—" : escapeHtml(clip(r.extracted, 30))}</td>` +
+        `<td style="padding:1px 6px;font-family:monospace;max-width:420px;overflow:hidden;white-space:nowrap" ` +
+        `title="${escapeHtml(clip(r.response, 2000))}">${escapeHtml(resp) || "<i>(empty)</i>"}` +
+        `${shown(r.response).length > maxChars ? ` <small>(${r.response.length} chars)</small>` : ""}</td>` +
+        `<td style="padding:1px 6px;text-align:right;` +
+        `background-color:${css(sequential(r.score, lo, hi, GREEN))}">${escapeHtml(num(r.score))}</td>` +
+        `<td style="padding:1px 6px;font-family:monospace">` +
+        `${r.extracted === null ? "—" : escapeHtml(clip(r.extracted, 30))}</td>` +
         `<td style="padding:1px 6px;font-family:monospace">${escapeHtml(r.rule || "—")}</td>` +
         `<td style="padding:1px 6px">${verdictBadge(r.verdict)}</td></tr>`
       );
@@ -409,9 +432,13 @@ export function rewardWorkbench(
     .map((h) => `<th style="text-align:left;padding:2px 6px;border-bottom:1px solid rgb(180,180,180)">${h}</th>`)
     .join("");
   const html =
-    `<div class="cellrl-reward-workbench tex2jax_ignore" style="font-size:12px;font-family:sans-serif;color:rgb(0,0,0)"><div style="font-weight:bold">${escapeHtml(title)}</div>${box}` +
+    `<div class="cellrl-reward-workbench tex2jax_ignore" ` +
+    `style="font-size:12px;font-family:sans-serif;color:rgb(0,0,0)">` +
+    `<div style="font-weight:bold">${escapeHtml(title)}</div>${box}` +
     `<table style="border-collapse:collapse"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` +
-    `<div style="font-size:85%;color:rgb(100,100,100)">expect: full = should score as much as the boxed gold; none = should score less (wrong or missing answer); less = right answer that should still score less (over-long).</div></div>`;
+    `<div style="font-size:85%;color:rgb(100,100,100)">expect: full = should score as much as the boxed gold; ` +
+    `none = should score less (wrong or missing answer); less = right answer that should still score less ` +
+    `(over-long).</div></div>`;
   const table = htmlTable(
     report.rows.map((r) => ({
       probe: r.name,
@@ -483,7 +510,8 @@ export function probeChart(reports: readonly RewardProbeReport[], options: { tit
       summary: reports
         .map(
           (r: RewardProbeReport) =>
-            `${r.name}: ${r.hacks.length} hacks (${r.hacks.map((h) => h.name).join(", ") || "none"}), ${r.misses.length} misses (${r.misses.map((h) => h.name).join(", ") || "none"})`,
+            `${r.name}: ${r.hacks.length} hacks (${r.hacks.map((h) => h.name).join(", ") || "none"}),` +
+            ` ${r.misses.length} misses (${r.misses.map((h) => h.name).join(", ") || "none"})`,
         )
         .join("\n"),
     },

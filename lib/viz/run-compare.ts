@@ -28,7 +28,8 @@ function stepRows(r: RunLog, i: number): readonly Record<string, unknown>[] {
   return fail(
     "invalid_input",
     `viz.compareRuns: runs[${i}].steps must be an array of metric rows or an arquero table ` +
-      `(update.readRunLog(file).steps); got ${describe(steps)}. Pass update.readRunLog(file) or {name, config, steps: [...]}.`,
+      `(update.readRunLog(file).steps); got ${describe(steps)}. Pass update.readRunLog(file) or {name, ` +
+      `config, steps: [...]}.`,
     { path: ["runs", i, "steps"] },
     compareRuns,
   );
@@ -57,8 +58,11 @@ export function configDiff(runs: readonly RunLog[]): { key: string; values: stri
 /**
  * N runs overlaid: one chart per metric with a line per run, and a table of the config keys that differ. Each run is
  * what `update.readRunLog(file)` returns, or `{name, config?, steps: rows[]}`. Non-finite values (a logged NaN/null)
- * leave a gap. The result also carries `.figure` (the chart's Plotly JSON). Default metrics: up to 6 numeric keys matching reward/mean, accuracy, kl, entropy or loss.
- * @example viz.compareRuns([update.readRunLog("runs/a.jsonl"), update.readRunLog("runs/b.jsonl")], {metrics: ["reward/mean", "update/refKl"]})
+ * leave a gap. The result also carries `.figure` (the chart's Plotly JSON). Default metrics: up to 6 numeric keys
+ * matching reward/mean, accuracy, kl, entropy or loss.
+ * @example
+ * const runs = [update.readRunLog("runs/a.jsonl"), update.readRunLog("runs/b.jsonl")]
+ * viz.compareRuns(runs, {metrics: ["reward/mean", "update/refKl"]})
  */
 export function compareRuns(
   runs: readonly RunLog[],
@@ -147,12 +151,17 @@ export function compareRuns(
     },
   );
   const diff = configDiff(runs);
+  const head = "text-align:left;padding:2px 6px";
+  const mono = "padding:2px 6px;font-family:monospace";
   const table = diff.length
-    ? `<table style="border-collapse:collapse;font-size:12px;color:rgb(0,0,0)"><tr><th style="text-align:left;padding:2px 6px">config key</th>${runs.map((r) => `<th style="text-align:left;padding:2px 6px">${escapeHtml(r.name)}</th>`).join("")}</tr>` +
+    ? `<table style="border-collapse:collapse;font-size:12px;color:rgb(0,0,0)">` +
+      `<tr><th style="${head}">config key</th>` +
+      `${runs.map((r) => `<th style="${head}">${escapeHtml(r.name)}</th>`).join("")}</tr>` +
       diff
         .map(
           (d) =>
-            `<tr><td style="padding:2px 6px;font-family:monospace">${escapeHtml(d.key)}</td>${d.values.map((v) => `<td style="padding:2px 6px;font-family:monospace">${escapeHtml(v)}</td>`).join("")}</tr>`,
+            `<tr><td style="${mono}">${escapeHtml(d.key)}</td>` +
+            `${d.values.map((v) => `<td style="${mono}">${escapeHtml(v)}</td>`).join("")}</tr>`,
         )
         .join("") +
       "</table>"

@@ -26,7 +26,10 @@ export type TokenScale =
 export interface TokenViewOptions {
   /** Series that colours the token background. Defaults to the first series, or none. */
   color?: string;
-  /** Colour scale. Defaults by name: "logp" → surprisal (−logp, white at 0), "entropy" → sequential, others → diverging. */
+  /**
+   * Colour scale. Defaults by name: "logp" → surprisal (−logp, white at 0), "entropy" → sequential, others →
+   * diverging.
+   */
   scale?: TokenScale;
   /** Series drawn as a 3px bottom border (e.g. "entropy"). Defaults to none. */
   underline?: string;
@@ -71,10 +74,12 @@ function painter(name: string, vals: number[], scale: TokenScale): Painter {
   if (scale.type === "sequential") {
     const lo = scale.lo ?? 0;
     const hi = scale.hi ?? Math.max(lo + 1e-6, finiteMax(vals));
-    return { color: (v) => sequential(v, lo, hi, PURPLE), legend: `${name}: white = ${num(lo)} … purple = ${num(hi)}` };
+    const legend = `${name}: white = ${num(lo)} … purple = ${num(hi)}`;
+    return { color: (v) => sequential(v, lo, hi, PURPLE), legend };
   }
   const max = scale.max ?? Math.max(1e-6, finiteMax(vals.map(Math.abs)));
-  return { color: (v) => diverging(v, max), legend: `${name}: blue = −${num(max)} … white = 0 … red = +${num(max)}` };
+  const legend = `${name}: blue = −${num(max)} … white = 0 … red = +${num(max)}`;
+  return { color: (v) => diverging(v, max), legend };
 }
 
 function gradientBar(p: Painter, scale: TokenScale, vals: number[]): string {
@@ -94,7 +99,10 @@ function gradientBar(p: Painter, scale: TokenScale, vals: number[]): string {
     const v = lo + ((hi - lo) * i) / (n - 1);
     return `<span style="display:inline-block;width:14px;height:10px;background-color:${css(p.color(v))}"></span>`;
   }).join("");
-  return `<div style="font-size:80%;color:rgb(90,90,90);margin-top:4px">${num(lo)} ${cells} ${num(hi)} &nbsp; ${escapeHtml(p.legend)}</div>`;
+  return (
+    `<div style="font-size:80%;color:rgb(90,90,90);margin-top:4px">${num(lo)} ${cells} ${num(hi)} ` +
+    `&nbsp; ${escapeHtml(p.legend)}</div>`
+  );
 }
 
 /**
@@ -111,7 +119,8 @@ export function tokenView(series: TokenSeries, options: TokenViewOptions = {}): 
     if (v.length !== T)
       fail(
         "shape_mismatch",
-        `viz.tokenView: values.${k} has ${v.length} entries but there are ${T} tokens; align them (e.g. drop the prompt part).`,
+        `viz.tokenView: values.${k} has ${v.length} entries but there are ${T} tokens; align them (e.g. drop ` +
+          `the prompt part).`,
         {
           path: ["values", k],
         },
@@ -171,8 +180,10 @@ export function tokenView(series: TokenSeries, options: TokenViewOptions = {}): 
         ? `border-top:3px solid ${css(over.color(cols[options.overline!][i]))};`
         : "border-top:3px solid transparent;");
     spans.push(
-      `<span data-cellrl-tok="${i}" title="${escapeHtml(title)}" style="display:inline-block;white-space:pre;padding:0 1px;margin:0 0 2px 0;` +
-        `border-left:1px solid rgb(238,238,238);${borders}background-color:${css(c)};color:${css(fg)}">${visibleToken(tok) || "&nbsp;"}</span>` +
+      `<span data-cellrl-tok="${i}" title="${escapeHtml(title)}" ` +
+        `style="display:inline-block;white-space:pre;padding:0 1px;margin:0 0 2px 0;` +
+        `border-left:1px solid rgb(238,238,238);${borders}background-color:${css(c)};` +
+        `color:${css(fg)}">${visibleToken(tok) || "&nbsp;"}</span>` +
         (/\n$/.test(tok) ? "<br>" : ""),
     );
   }
@@ -188,12 +199,17 @@ export function tokenView(series: TokenSeries, options: TokenViewOptions = {}): 
         ].join("")
       : "";
   const html =
-    `<div class="cellrl-token-view tex2jax_ignore" data-cellrl-tokens="${T}" style="font-family:monospace;font-size:13px;line-height:1.9;color:rgb(0,0,0);background-color:rgb(255,255,255);padding:4px">` +
+    `<div class="cellrl-token-view tex2jax_ignore" data-cellrl-tokens="${T}" ` +
+    `style="font-family:monospace;font-size:13px;line-height:1.9;color:rgb(0,0,0);` +
+    `background-color:rgb(255,255,255);padding:4px">` +
     `${heading}<div>${spans.join("")}</div>${legends}</div>`;
   const textRows = tokens.map(
     (tok, i) =>
-      `${String(i).padStart(4)} ${visibleTokenText(tok).padEnd(12)} ${names.map((n) => `${n}=${num(cols[n][i], 4)}`).join(" ")}${inMask(i) ? "" : " (masked)"}`,
+      `${String(i).padStart(4)} ${visibleTokenText(tok).padEnd(12)} ` +
+      `${names.map((n) => `${n}=${num(cols[n][i], 4)}`).join(" ")}${inMask(i) ? "" : " (masked)"}`,
   );
-  const text = `${options.title ? options.title + "\n" : ""}token view: ${T} tokens${colorName ? `, colour = ${colorName}` : ""}\n${textRows.join("\n")}`;
+  const text =
+    `${options.title ? options.title + "\n" : ""}token view: ${T} ` +
+    `tokens${colorName ? `, colour = ${colorName}` : ""}\n${textRows.join("\n")}`;
   return new View(html, text);
 }

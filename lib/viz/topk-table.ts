@@ -25,8 +25,10 @@ function column(cands: readonly TokenCandidate[], target: string | undefined): s
     const bg = css(sequential(p, 0, 1, GREEN));
     const bold = c.token === target ? "font-weight:bold;text-decoration:underline;" : "";
     return (
-      `<td style="padding:1px 6px;background-color:${bg};${bold}font-family:monospace">${visibleToken(c.token) || "&nbsp;"}</td>` +
-      `<td style="padding:1px 6px;text-align:right"><small>${num(p, 3)}</small></td><td style="padding:1px 6px;text-align:right"><small>${num(c.logp, 3)}</small></td>`
+      `<td style="padding:1px 6px;background-color:${bg};${bold}font-family:monospace">` +
+      `${visibleToken(c.token) || "&nbsp;"}</td>` +
+      `<td style="padding:1px 6px;text-align:right"><small>${num(p, 3)}</small></td><td style="padding:1px ` +
+      `6px;text-align:right"><small>${num(c.logp, 3)}</small></td>`
     );
   });
 }
@@ -55,10 +57,18 @@ export function topkTable(
         : options.other
           ? "—"
           : "";
-    return `<tr><td style="color:rgb(120,120,120);padding:1px 4px">${i + 1}</td>${a[i] ?? empty}${options.other ? `${b[i] ?? empty}<td style="padding:1px 6px;text-align:right">${diff}</td>` : ""}</tr>`;
+    return (
+      `<tr><td style="color:rgb(120,120,120);padding:1px 4px">${i + 1}</td>${a[i] ?? empty}` +
+      `${options.other ? `${b[i] ?? empty}<td style="padding:1px 6px;text-align:right">${diff}</td>` : ""}</tr>`
+    );
   }).join("");
-  const head = `<tr><th></th><th colspan="3" style="text-align:left">${escapeHtml(la)} (token, p, logp)</th>${options.other ? `<th colspan="3" style="text-align:left">${escapeHtml(lb)}</th><th>Δlogp</th>` : ""}</tr>`;
-  const html = `<div class="cellrl-topk tex2jax_ignore" style="font-size:12px;color:rgb(0,0,0)">${options.title ? `<b>${escapeHtml(options.title)}</b>` : ""}<table style="border-collapse:collapse">${head}${body}</table></div>`;
+  const head =
+    `<tr><th></th><th colspan="3" style="text-align:left">${escapeHtml(la)} (token, p, logp)</th>` +
+    `${options.other ? `<th colspan="3" style="text-align:left">${escapeHtml(lb)}</th><th>Δlogp</th>` : ""}</tr>`;
+  const html =
+    `<div class="cellrl-topk tex2jax_ignore" style="font-size:12px;color:rgb(0,0,0)">` +
+    (options.title ? `<b>${escapeHtml(options.title)}</b>` : "") +
+    `<table style="border-collapse:collapse">${head}${body}</table></div>`;
   const text =
     `${options.title ?? "top-k"}\n` +
     Array.from({ length: rows }, (_, i) => {
