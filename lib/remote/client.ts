@@ -4,6 +4,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import { describe, fail } from "../core/errors.js";
+import { checkIntAtLeast } from "../core/checks.js";
 import { Rng } from "../core/random.js";
 import { excerpt, fixFor, RemoteRequestError, serverMessage } from "./errors.js";
 import { httpRequest, TransportError, type HttpResponse } from "./http.js";
@@ -66,7 +67,8 @@ export function baseUrlOf(url: string): string {
   } catch {
     return fail(
       "invalid_option",
-      `remote.baseUrlOf: the server URL is not a URL (got ${describe(url)}; expected e.g. "http://127.0.0.1:8000"). Include the scheme and port.`,
+      `remote.baseUrlOf: the server URL is not a URL (got ${describe(url)}; expected e.g. ` +
+        `"http://127.0.0.1:8000"). Include the scheme and port.`,
       { got: url },
       baseUrlOf,
     );
@@ -74,7 +76,8 @@ export function baseUrlOf(url: string): string {
   if (u.protocol !== "http:" && u.protocol !== "https:")
     fail(
       "invalid_option",
-      `remote.baseUrlOf: the server URL must be http or https (got ${describe(url)}). Use e.g. "http://127.0.0.1:8000".`,
+      `remote.baseUrlOf: the server URL must be http or https (got ${describe(url)}). Use e.g. ` +
+        `"http://127.0.0.1:8000".`,
       { got: url },
       baseUrlOf,
     );
@@ -107,24 +110,10 @@ export class RemoteClient {
       ...clientDefaults,
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
     } as RemoteClient["options"];
-    const posInt = (k: "concurrency" | "timeoutMs", min: number) => {
-      if (!Number.isInteger(o[k]) || o[k] < min)
-        fail(
-          "invalid_option",
-          `remote.RemoteClient: options.${k} must be an integer >= ${min} (got ${describe(o[k])}).`,
-          { path: ["options", k] },
-          RemoteClient,
-        );
-    };
-    posInt("concurrency", 1);
-    posInt("timeoutMs", 1);
-    if (!Number.isInteger(o.retries) || o.retries < 0)
-      fail(
-        "invalid_option",
-        `remote.RemoteClient: options.retries must be an integer >= 0 (got ${describe(o.retries)}). Use 0 to never retry.`,
-        { path: ["options", "retries"] },
-        RemoteClient,
-      );
+    const at = { where: "remote.RemoteClient", from: RemoteClient };
+    for (const k of ["concurrency", "timeoutMs"] as const)
+      checkIntAtLeast(at, `options.${k}`, o[k], 1, undefined, ["options", k]);
+    checkIntAtLeast(at, "options.retries", o.retries, 0, "Use 0 to never retry.", ["options", "retries"]);
     for (const k of ["backoffMs", "maxBackoffMs", "maxRetryAfterMs"] as const)
       if (!(o[k] >= 0) || !Number.isFinite(o[k]))
         fail(
@@ -222,13 +211,17 @@ export class RemoteClient {
         ? `${transportText(last.transport)}${last.code ? ` (${last.code})` : ""}`
         : last.status >= 200 && last.status < 300
           ? `HTTP ${last.status} with a body that is not JSON: ${JSON.stringify(excerpt(last.body, 200))}`
-          : `HTTP ${last.status}${last.message ? `: ${JSON.stringify(excerpt(last.message, 300))}` : ""}${last.body && !last.message ? `; body ${JSON.stringify(excerpt(last.body, 200))}` : ""}`;
+          : `HTTP ${last.status}` +
+            (last.message ? `: ${JSON.stringify(excerpt(last.message, 300))}` : "") +
+            (last.body && !last.message ? `; body ${JSON.stringify(excerpt(last.body, 200))}` : "");
     const fix =
       last.status !== null && last.status >= 200 && last.status < 300
-        ? "The server answered with something that is not JSON; check that the URL points at an OpenAI-compatible server"
+        ? "The server answered with something that is not JSON; check that the URL points at an " +
+          "OpenAI-compatible server"
         : fixFor(last.status, last.transport, last.message, { url, timeoutMs, model: this.model });
     throw new RemoteRequestError(
-      `${where}: ${method} ${url} failed after ${attempts} attempt${attempts === 1 ? "" : "s"} (got ${what}; expected a JSON response). ${fix}.`,
+      `${where}: ${method} ${url} failed after ${attempts} attempt${attempts === 1 ? "" : "s"} (got ${what}; ` +
+        `expected a JSON response). ${fix}.`,
       { url, method, status: last.status, body: excerpt(last.body), attempts, transport: last.transport },
       last.cause,
     );
@@ -243,7 +236,8 @@ export class RemoteClient {
     if (!j || !Array.isArray(j.data) || j.data.some((m) => !m || typeof (m as ModelInfo).id !== "string"))
       fail(
         "remote",
-        `${where}: GET ${this.urlOf("/models")} did not list models (got ${describe(j)}; expected {data: [{id, ...}]}). Check the URL points at an OpenAI-compatible server.`,
+        `${where}: GET ${this.urlOf("/models")} did not list models (got ${describe(j)}; expected {data: ` +
+          `[{id, ...}]}). Check the URL points at an OpenAI-compatible server.`,
         { got: describe(j) },
       );
     return j.data as ModelInfo[];
@@ -259,7 +253,8 @@ export class RemoteClient {
     if (models.length === 0)
       fail(
         "remote",
-        `${where}: ${this.urlOf("/models")} lists no models (got an empty list). Check the server finished loading its model.`,
+        `${where}: ${this.urlOf("/models")} lists no models (got an empty list). Check the server finished ` +
+          `loading its model.`,
         {},
       );
     this.model = models[0].id;

@@ -70,8 +70,10 @@ export class RemoteBatchError<P = unknown> extends CellrlError {
     const idx = failures.map((f) => f.index);
     super(
       "remote",
-      `${where}: ${failures.length} of ${total} requests failed (${what}s ${idx.slice(0, 20).join(", ")}${idx.length > 20 ? ", ..." : ""}):\n  ${shown}${more}\n` +
-        `The ${total - failures.length} finished results are kept in err.partial; err.failedIndices lists the ${what}s to send again.`,
+      `${where}: ${failures.length} of ${total} requests failed ` +
+        `(${what}s ${idx.slice(0, 20).join(", ")}${idx.length > 20 ? ", ..." : ""}):\n  ${shown}${more}\n` +
+        `The ${total - failures.length} finished results are kept in err.partial; err.failedIndices lists ` +
+        `the ${what}s to send again.`,
       { got: failures.length, expected: 0, cause: failures[0]?.error },
     );
     this.name = "RemoteBatchError";
@@ -133,9 +135,15 @@ export function fixFor(
   const m = message.toLowerCase();
   if (status === null) {
     if (transport === "refused")
-      return "Is the server running? Start one with `npx cellrl serve --model DIR --port P` or `vllm serve MODEL`, and check the host and port in the URL";
+      return (
+        "Is the server running? Start one with `npx cellrl serve --model DIR --port P` or `vllm serve MODEL`, " +
+        "and check the host and port in the URL"
+      );
     if (transport === "timeout")
-      return `The server took longer than timeoutMs = ${ctx.timeoutMs} ms; raise options.timeoutMs, ask for fewer tokens, or lower options.concurrency`;
+      return (
+        `The server took longer than timeoutMs = ${ctx.timeoutMs} ms; raise options.timeoutMs, ask for fewer ` +
+        `tokens, or lower options.concurrency`
+      );
     if (transport === "reset")
       return "The server closed the connection (crashed, restarted or overloaded); check its log";
     if (transport === "dns") return "The host name does not resolve; check the URL";
@@ -146,7 +154,10 @@ export function fixFor(
     return "Pass the server's key as options.apiKey (vLLM --api-key), or set the CELLRL_API_KEY environment variable";
   if (status === 404) {
     if (m.includes("model"))
-      return `The server does not serve model ${JSON.stringify(ctx.model ?? "")}; list its models with GET /v1/models and pass options.model`;
+      return (
+        `The server does not serve model ${JSON.stringify(ctx.model ?? "")}; list its models with GET ` +
+        `/v1/models and pass options.model`
+      );
     return `Check the URL: cellrl appends /v1/... to the base URL (the request went to ${ctx.url})`;
   }
   if (m.includes("logprobs") && (m.includes("max") || m.includes("greater")))

@@ -15,7 +15,9 @@ export type TransportKind = "refused" | "reset" | "timeout" | "aborted" | "dns" 
 
 /**
  * A request that got no HTTP answer: connection refused, reset mid-response, timed out or aborted.
- * @example try { await httpRequest(url, {method: "GET", timeoutMs: 10}) } catch (e) { if (e instanceof TransportError) e.kind }
+ * @example
+ * try { await httpRequest(url, {method: "GET", timeoutMs: 10}) }
+ * catch (e) { if (e instanceof TransportError) e.kind }
  */
 export class TransportError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 // Read completion and chat-completion bodies as vLLM, SGLang, llama.cpp and `cellrl serve` write them:
 // - completions logprobs, legacy shape: {tokens, token_logprobs, top_logprobs: [{token: lp}], text_offset}
-// - chat logprobs (and llama.cpp's completions): {content: [{token, logprob, bytes, top_logprobs: [{token, logprob}], id?}]}
+// - chat logprobs (and llama.cpp's completions): {content: [{token, logprob, bytes, top_logprobs: [{token, logprob}],
+// id?}]}
 // - vLLM extensions: token_ids / prompt_token_ids (return_token_ids), "token_id:N" token strings
 //   (return_tokens_as_token_ids), prompt_logprobs: [null, {"<id>": {logprob, rank, decoded_token}}, ...].
 // Everything is checked: a malformed body is an error naming the field, never a NaN.
@@ -58,7 +59,8 @@ type Where = { where: string; url: string };
 function bad(ctx: Where, field: string, got: unknown, expected: string): never {
   return fail(
     "remote",
-    `${ctx.where}: ${ctx.url} answered with a malformed ${field} (got ${describe(got)}; expected ${expected}). Check that the server is OpenAI-compatible (vLLM, SGLang, llama.cpp, cellrl serve).`,
+    `${ctx.where}: ${ctx.url} answered with a malformed ${field} (got ${describe(got)}; ` +
+      `expected ${expected}). Check that the server is OpenAI-compatible (vLLM, SGLang, llama.cpp, cellrl serve).`,
     { path: [field], got: describe(got) },
   );
 }

@@ -1,10 +1,12 @@
-// A Policy served over the OpenAI-compatible HTTP API (vLLM, SGLang, llama.cpp, `cellrl serve`): rollout.sample, the eval
+// A Policy served over the OpenAI-compatible HTTP API (vLLM, SGLang, llama.cpp, `cellrl serve`): rollout.sample, the
+// eval
 // generator and the distillation mixer use it exactly like a LocalPolicy. One request per prompt (n samples each),
 // at most `concurrency` in flight; prompts go as token ids so the recorded prompt ids are the ones the server saw.
 // No result is lost: generateSettled / scoreSettled return every finished item with the failures, and generate /
 // score throw a RemoteBatchError that carries them (err.partial). Options are camelCase; samplingBody() is the one
 // place they become vLLM's snake_case request fields.
 import { describe, fail } from "../core/errors.js";
+import { checkIntAtLeast } from "../core/checks.js";
 import { globalRng, Rng } from "../core/random.js";
 import { warn } from "../core/warn.js";
 import { hostInts, hostMask } from "../model/batch.js";
@@ -33,7 +35,10 @@ export interface RemotePolicyOptions extends ClientOptions {
   scoring?: ScoringMode;
   /** Sequences per scoring request (sent as a list of prompts). Defaults to 8; use 1 for servers that take one. */
   scoreBatchSize?: number;
-  /** Send vLLM's extra fields (top_k, min_p, stop_token_ids, return_token_ids, ...); turn off for strict servers. Defaults to true. */
+  /**
+   * Send vLLM's extra fields (top_k, min_p, stop_token_ids, return_token_ids, ...); turn off for strict servers.
+   * Defaults to true.
+   */
   extensions?: boolean;
   /** More body fields for every request (e.g. {repetition_penalty: 1.05}). Defaults to {}. */
   requestDefaults?: Record<string, unknown>;
@@ -92,7 +97,9 @@ const emptyResult = (): GenerateResult => ({
 
 /**
  * A Policy over an OpenAI-compatible server; pass it anywhere a rollout.Policy goes.
- * @example const policy = new remote.RemotePolicy("http://127.0.0.1:8000", {tokenizer: model.loadTokenizer(dir)}); await rollout.sample(policy, records, {n: 8})
+ * @example
+ * const policy = new remote.RemotePolicy("http://127.0.0.1:8000", {tokenizer: model.loadTokenizer(dir)})
+ * await rollout.sample(policy, records, {n: 8})
  */
 export class RemotePolicy implements Policy {
   readonly name: string;
@@ -101,7 +108,10 @@ export class RemotePolicy implements Policy {
   readonly scorer: RemoteScorer;
   private readonly o: Required<Pick<RemotePolicyOptions, "promptFormat" | "extensions" | "requestDefaults">>;
   private idOfToken: Map<string, number> | null = null;
-  /** `logprobs` sent with completions: 0 (only the sampled token: no extra work for the server), 1 after a server ignored 0. */
+  /**
+   * `logprobs` sent with completions: 0 (only the sampled token: no extra work for the server), 1 after a server
+   * ignored 0.
+   */
   private sampledLogprobs = 0;
 
   constructor(url: string, options: RemotePolicyOptions) {
@@ -109,7 +119,8 @@ export class RemotePolicy implements Policy {
     if (!tok || typeof tok.encode !== "function" || typeof tok.decode !== "function")
       fail(
         "invalid_option",
-        `remote.RemotePolicy: options.tokenizer must be the served model's tokenizer (got ${describe(tok)}). Load it with model.loadTokenizer(dir), or use await remote.RemotePolicy.connect(url) with cellrl serve.`,
+        `remote.RemotePolicy: options.tokenizer must be the served model's tokenizer (got ${describe(tok)}). ` +
+          `Load it with model.loadTokenizer(dir), or use await remote.RemotePolicy.connect(url) with cellrl serve.`,
         { path: ["options", "tokenizer"] },
         RemotePolicy,
       );
@@ -152,7 +163,8 @@ export class RemotePolicy implements Policy {
           if (e instanceof RemoteRequestError && e.status === 404)
             fail(
               "invalid_option",
-              `remote.RemotePolicy.connect: ${probe.rootUrl} does not send its tokenizer (only cellrl serve does; got HTTP 404). Pass options.tokenizer: model.loadTokenizer(<the served model's directory>).`,
+              `remote.RemotePolicy.connect: ${probe.rootUrl} does not send its tokenizer (only cellrl serve ` +
+                `does; got HTTP 404). Pass options.tokenizer: model.loadTokenizer(<the served model's directory>).`,
               { path: ["options", "tokenizer"] },
               RemotePolicy.connect,
             );
@@ -166,7 +178,10 @@ export class RemotePolicy implements Policy {
     }
   }
 
-  /** Token text → id, for echo alternatives given by text (built once from the tokenizer; ambiguous texts map to nothing). */
+  /**
+   * Token text → id, for echo alternatives given by text (built once from the tokenizer; ambiguous texts map to
+   * nothing).
+   */
   private tokenId(text: string): number | undefined {
     if (!this.idOfToken) {
       this.idOfToken = new Map();
@@ -201,7 +216,8 @@ export class RemotePolicy implements Policy {
     if (!this.o.extensions && Object.keys(ext).length)
       fail(
         "invalid_option",
-        `${where}: ${Object.keys(ext).join(", ")} need vLLM's extensions but options.extensions is false (got ${describe(ext)}). Drop them or turn extensions on.`,
+        `${where}: ${Object.keys(ext).join(", ")} need vLLM's extensions but options.extensions is false ` +
+          `(got ${describe(ext)}). Drop them or turn extensions on.`,
         { got: ext },
       );
     if (this.o.extensions)
@@ -217,7 +233,9 @@ export class RemotePolicy implements Policy {
     if (!ids) {
       warn(
         "remote/retokenized",
-        `${where}: ${url} returned no token ids; the response text was re-encoded with the local tokenizer, so ids (and logprobs) may differ from what the server sampled. Use vLLM >= 0.10.2 or cellrl serve (they return token ids).`,
+        `${where}: ${url} returned no token ids; the response text was re-encoded with the local tokenizer, ` +
+          `so ids (and logprobs) may differ from what the server sampled. Use vLLM >= 0.10.2 or cellrl serve ` +
+          `(they return token ids).`,
       );
       ids = this.tokenizer.encode(choice.text, { addSpecialTokens: false });
     }
@@ -227,7 +245,8 @@ export class RemotePolicy implements Policy {
     if (!logprobs || logprobs.length !== ids.length) {
       warn(
         "remote/noLogprobs",
-        `${where}: ${url} returned ${logprobs ? logprobs.length : "no"} token logprobs for ${ids.length} tokens; the rows' logprobs are set to 0. Use a server that honours logprobs (vLLM, SGLang, cellrl serve).`,
+        `${where}: ${url} returned ${logprobs ? logprobs.length : "no"} token logprobs for ${ids.length} ` +
+          `tokens; the rows' logprobs are set to 0. Use a server that honours logprobs (vLLM, SGLang, cellrl serve).`,
       );
       logprobs = new Array(ids.length).fill(0);
     }
@@ -271,7 +290,8 @@ export class RemotePolicy implements Policy {
       if (res.choices.length === 0 || round > n)
         fail(
           "remote",
-          `${where}: ${url} returned no choices (got ${res.choices.length} after ${round + 1} requests; expected ${n}). Check the server's log.`,
+          `${where}: ${url} returned no choices (got ${res.choices.length} after ${round + 1} requests; ` +
+            `expected ${n}). Check the server's log.`,
           { got: res.choices.length, expected: n },
         );
       for (const c of res.choices.slice(0, want)) rows.push(this.rowOf(c, promptTokenIds, where, url));
@@ -279,7 +299,9 @@ export class RemotePolicy implements Policy {
     return rows;
   }
 
-  /** Per-prompt seeds: from options.seed (a private stream), options.rng, or the global stream (replays under seed()). */
+  /**
+   * Per-prompt seeds: from options.seed (a private stream), options.rng, or the global stream (replays under seed()).
+   */
   private seeds(count: number, o: SampleOptions): number[] {
     const rng = o.rng ?? (o.seed !== undefined ? new Rng(o.seed) : globalRng());
     return Array.from({ length: count }, () => rng.nextU32() >>> 1);
@@ -318,7 +340,8 @@ export class RemotePolicy implements Policy {
     if (!Array.isArray(prompts) || prompts.length === 0)
       fail(
         "invalid_input",
-        `${where}: prompts must be a non-empty array of strings or token-id arrays (got ${describe(prompts)}). Wrap one prompt as [prompt].`,
+        `${where}: prompts must be a non-empty array of strings or token-id arrays ` +
+          `(got ${describe(prompts)}). Wrap one prompt as [prompt].`,
         { got: describe(prompts) },
         this.generateSettled,
       );
@@ -328,20 +351,9 @@ export class RemotePolicy implements Policy {
       maxNewTokens: remotePolicyDefaults.maxNewTokens,
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
     } as SampleOptions & { n: number; maxNewTokens: number };
-    if (!Number.isInteger(o.n) || o.n < 1)
-      fail(
-        "invalid_option",
-        `${where}: n must be an integer >= 1 (got ${describe(o.n)}).`,
-        { path: ["n"] },
-        this.generateSettled,
-      );
-    if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1)
-      fail(
-        "invalid_option",
-        `${where}: maxNewTokens must be an integer >= 1 (got ${describe(o.maxNewTokens)}).`,
-        { path: ["maxNewTokens"] },
-        this.generateSettled,
-      );
+    const at = { where, from: this.generateSettled };
+    checkIntAtLeast(at, "n", o.n, 1);
+    checkIntAtLeast(at, "maxNewTokens", o.maxNewTokens, 1);
     const promptTokenIds = prompts.map((p, i) => {
       if (typeof p === "string") return this.tokenizer.encode(p);
       if (!Array.isArray(p) || p.length === 0 || p.some((t) => !Number.isInteger(t) || t < 0))
@@ -369,7 +381,8 @@ export class RemotePolicy implements Policy {
   }
 
   /**
-   * Sample n continuations per prompt (rows prompt-major); throws a RemoteBatchError carrying the finished rows on failure.
+   * Sample n continuations per prompt (rows prompt-major); throws a RemoteBatchError carrying the finished rows on
+   * failure.
    * @example const out = await policy.generate(["1+1="], {n: 4, temperature: 1, maxNewTokens: 8}); out.text
    */
   async generate(prompts: string[] | number[][], options: SampleOptions = {}): Promise<GenerateResult> {
@@ -407,7 +420,8 @@ export class RemotePolicy implements Policy {
     )
       fail(
         "invalid_input",
-        `${where}: conversations must be a non-empty array of chats [{role, content}, ...] (got ${describe(conversations)}). Wrap one chat as [messages].`,
+        `${where}: conversations must be a non-empty array of chats [{role, content}, ...] ` +
+          `(got ${describe(conversations)}). Wrap one chat as [messages].`,
         {},
         this.chatSettled,
       );
@@ -445,7 +459,9 @@ export class RemotePolicy implements Policy {
 
   /**
    * Chat completions (server-side chat template); throws a RemoteBatchError carrying the finished rows on failure.
-   * @example const out = await policy.chat([[{role: "user", content: "What is 2+2?"}]], {maxNewTokens: 64}); out.text[0]
+   * @example
+   * const out = await policy.chat([[{role: "user", content: "What is 2+2?"}]], {maxNewTokens: 64})
+   * out.text[0]
    */
   async chat(
     conversations: ChatMessage[][],
@@ -473,7 +489,8 @@ export class RemotePolicy implements Policy {
     if (!batch || typeof batch !== "object")
       fail(
         "invalid_input",
-        `${where}: batch must be {ids, attentionMask?, responseMask?} (got ${describe(batch)}). A Rollout can be passed as is.`,
+        `${where}: batch must be {ids, attentionMask?, responseMask?} (got ${describe(batch)}). A Rollout can ` +
+          `be passed as is.`,
         {},
         this.scoreSettled,
       );
@@ -481,7 +498,9 @@ export class RemotePolicy implements Policy {
     if (temperature !== 1)
       fail(
         "invalid_option",
-        `${where}: options.temperature must be 1 for a remote policy (got ${describe(temperature)}). OpenAI-compatible servers return logprobs of the untempered distribution (vLLM's default logprobs mode); score at temperature 1, or score locally with model.logprobs.`,
+        `${where}: options.temperature must be 1 for a remote policy (got ${describe(temperature)}). ` +
+          `OpenAI-compatible servers return logprobs of the untempered distribution (vLLM's default logprobs ` +
+          `mode); score at temperature 1, or score locally with model.logprobs.`,
         { path: ["temperature"], got: temperature, expected: 1 },
         this.scoreSettled,
       );
@@ -495,7 +514,8 @@ export class RemotePolicy implements Policy {
     if (options.entropy === true)
       warn(
         "remote/entropy",
-        `${where}: servers return top-k logprobs only, so remote scores carry no full-vocabulary entropy; options.entropy is ignored. Use model.logprobs locally for entropy.`,
+        `${where}: servers return top-k logprobs only, so remote scores carry no full-vocabulary entropy; ` +
+          `options.entropy is ignored. Use model.logprobs locally for entropy.`,
       );
     const ids = hostInts(batch.ids, `${where}: batch.ids`, 2 ** 31, this.scoreSettled);
     const { rows: B, cols: T } = ids;
@@ -514,14 +534,16 @@ export class RemotePolicy implements Policy {
           if (rm[b * T + t] && !attn[b * T + t])
             fail(
               "invalid_input",
-              `${where}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response mask must be inside the attention mask.`,
+              `${where}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response ` +
+                `mask must be inside the attention mask.`,
               { path: [b, t] },
               this.scoreSettled,
             );
           if (rm[b * T + t] && t === c[0])
             fail(
               "invalid_input",
-              `${where}: batch.responseMask is 1 on the first real token of row ${b} (column ${t}), which has no prediction to score. Start the response after the prompt.`,
+              `${where}: batch.responseMask is 1 on the first real token of row ${b} (column ${t}), which has ` +
+                `no prediction to score. Start the response after the prompt.`,
               { path: [b, t] },
               this.scoreSettled,
             );
@@ -570,7 +592,8 @@ export class RemotePolicy implements Policy {
   }
 
   /**
-   * Per-token logprobs of given sequences (e.g. a Rollout), tokens-aligned [B, T]; throws a RemoteBatchError on failures.
+   * Per-token logprobs of given sequences (e.g. a Rollout), tokens-aligned [B, T]; throws a RemoteBatchError on
+   * failures.
    * @example const {logp, mask} = await policy.score(ro)
    */
   async score(batch: LogprobsBatch, options: ScoreOptions = {}): Promise<LogprobsResult> {

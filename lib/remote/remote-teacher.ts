@@ -3,6 +3,7 @@
 // echo route elsewhere. Rows come back "tokens"-aligned like distill.localTeacher: row t is the teacher's
 // distribution for token t given tokens < t (verl's teacher returns rows shifted by one; this is converted here).
 import { describe, fail } from "../core/errors.js";
+import { checkIntAtLeast } from "../core/checks.js";
 import type {
   TeacherBatch,
   TeacherOutput,
@@ -22,7 +23,10 @@ export interface RemoteTeacherOptions extends ClientOptions {
   vocabSize?: number;
   /** The shared tokenizer (gives vocabSize; maps echoed token texts to ids on servers without token ids). */
   tokenizer?: Tokenizer;
-  /** Top-k per position when the caller does not ask (verl's teacher server: --n-logprobs 256; vLLM's default cap is 20). Defaults to 20. */
+  /**
+   * Top-k per position when the caller does not ask (verl's teacher server: --n-logprobs 256; vLLM's default cap is
+   * 20). Defaults to 20.
+   */
   topK?: number;
   /** "auto", "prompt_logprobs" (vLLM) or "echo". Defaults to "auto". */
   scoring?: ScoringMode;
@@ -43,7 +47,9 @@ const EMPTY_LOGPROB = -1e4;
 
 /**
  * A TeacherSource over an OpenAI-compatible server serving the teacher model (same tokenizer as the student).
- * @example const teacher = remote.remoteTeacher("http://gpu-box:8000", {tokenizer: tok, topK: 20}); await distill.gkdStep({policy, opt, teacher, prompts})
+ * @example
+ * const teacher = remote.remoteTeacher("http://gpu-box:8000", {tokenizer: tok, topK: 20})
+ * await distill.gkdStep({policy, opt, teacher, prompts})
  */
 export function remoteTeacher(
   url: string,
@@ -53,18 +59,21 @@ export function remoteTeacher(
   if (!Number.isInteger(V) || (V as number) < 1)
     fail(
       "invalid_option",
-      `remote.remoteTeacher: the vocabulary size is unknown (got vocabSize ${describe(options.vocabSize)}, tokenizer ${describe(options.tokenizer)}). Pass options.vocabSize (the student's vocab_size) or options.tokenizer.`,
+      `remote.remoteTeacher: the vocabulary size is unknown (got vocabSize ${describe(options.vocabSize)}, ` +
+        `tokenizer ${describe(options.tokenizer)}). Pass options.vocabSize (the student's vocab_size) or ` +
+        `options.tokenizer.`,
       { path: ["options", "vocabSize"] },
       remoteTeacher,
     );
   const fixedK = options.topK ?? remoteTeacherDefaults.topK;
-  if (!Number.isInteger(fixedK) || fixedK < 1)
-    fail(
-      "invalid_option",
-      `remote.remoteTeacher: options.topK must be an integer >= 1 (got ${describe(fixedK)}). A server sends top-k only.`,
-      { path: ["options", "topK"] },
-      remoteTeacher,
-    );
+  checkIntAtLeast(
+    { where: "remote.remoteTeacher", from: remoteTeacher },
+    "options.topK",
+    fixedK,
+    1,
+    "A server sends top-k only.",
+    ["options", "topK"],
+  );
   const client = new RemoteClient(url, options);
   const tok = options.tokenizer;
   let idOf: Map<string, number> | null = null;
@@ -123,7 +132,8 @@ export function remoteTeacher(
             if (!(top.ids[i] >= 0 && top.ids[i] < (V as number)))
               fail(
                 "shape_mismatch",
-                `${where}: the teacher sent token id ${top.ids[i]} (row ${b}, column ${t}) outside the student vocabulary [0, ${V}). Teacher and student must share the tokenizer.`,
+                `${where}: the teacher sent token id ${top.ids[i]} (row ${b}, column ${t}) outside the ` +
+                  `student vocabulary [0, ${V}). Teacher and student must share the tokenizer.`,
                 { path: [b, t], got: top.ids[i] },
               );
             out.ids[(b * T + t) * K + i] = top.ids[i];

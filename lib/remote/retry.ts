@@ -52,7 +52,8 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
 }
 
 /**
- * Wait before retry `attempt` (0-based): Retry-After when the server sent one (capped), else jittered exponential backoff.
+ * Wait before retry `attempt` (0-based): Retry-After when the server sent one (capped), else jittered exponential
+ * backoff.
  * @example remote.backoffDelay(2, new Rng(0)) // between 500 and 1000 with the defaults
  */
 export function backoffDelay(attempt: number, rng: Rng, options: RetryOptions = {}, retryAfter?: number): number {

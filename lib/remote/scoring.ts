@@ -4,14 +4,18 @@
 // 2. the legacy echo route (echo: true, logprobs K, max_tokens 1): the echoed prompt tokens carry logprobs.
 // A server that ignores prompt_logprobs (returns none) or rejects it switches the scorer to echo for good.
 import { describe, fail } from "../core/errors.js";
+import { checkIntAtLeast } from "../core/checks.js";
 import type { RemoteClient } from "./client.js";
 import { inputLabel, RemoteRequestError, type Settled } from "./errors.js";
 import { parseResponse, type ParsedChoice } from "./parse.js";
 import { mapSettled } from "./pool.js";
 
 // A 4xx that says the field itself is unknown (not that its value is out of range): only then is echo worth trying.
-const UNSUPPORTED =
-  /(unknown|unrecognized|unsupported|not supported|not permitted|unexpected|extra (fields?|inputs?))[^.]{0,60}prompt_logprobs|prompt_logprobs[^.]{0,60}(unknown|unrecognized|unsupported|not supported|not permitted|unexpected|extra)/i;
+const REFUSED = "unknown|unrecognized|unsupported|not supported|not permitted|unexpected";
+const UNSUPPORTED = new RegExp(
+  `(${REFUSED}|extra (fields?|inputs?))[^.]{0,60}prompt_logprobs|prompt_logprobs[^.]{0,60}(${REFUSED}|extra)`,
+  "i",
+);
 
 /** How sequences are scored. */
 export type ScoringMode = "auto" | "prompt_logprobs" | "echo";
@@ -67,13 +71,14 @@ export class RemoteScorer {
     this.extensions = options.extensions ?? true;
     this.tokenToId = options.tokenToId;
     this.batchSize = options.scoreBatchSize ?? scorerDefaults.scoreBatchSize;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1)
-      fail(
-        "invalid_option",
-        `remote.RemoteScorer: options.scoreBatchSize must be an integer >= 1 (got ${describe(options.scoreBatchSize)}). Use 1 for servers that take one prompt per request.`,
-        { path: ["scoreBatchSize"] },
-        RemoteScorer,
-      );
+    checkIntAtLeast(
+      { where: "remote.RemoteScorer", from: RemoteScorer },
+      "options.scoreBatchSize",
+      this.batchSize,
+      1,
+      "Use 1 for servers that take one prompt per request.",
+      ["scoreBatchSize"],
+    );
   }
 
   /**
@@ -118,7 +123,8 @@ export class RemoteScorer {
   /** One request: its choices, checked to be one per sequence. */
   private async ask(chunk: number[][], body: Record<string, unknown>, where: string): Promise<ParsedChoice[]> {
     const url = this.client.urlOf("/completions");
-    // one sequence goes as a plain id list (every server takes that); several as a list of lists (vLLM, SGLang, llama.cpp)
+    // one sequence goes as a plain id list (every server takes that); several as a list of lists (vLLM, SGLang,
+    // llama.cpp)
     const choices = parseResponse(
       await this.client.request(
         "POST",
@@ -131,7 +137,8 @@ export class RemoteScorer {
     if (choices.length !== chunk.length)
       fail(
         "remote",
-        `${where}: ${url} returned ${choices.length} choices for ${chunk.length} prompts (expected one per prompt). The server does not take several prompts per request; use options.scoreBatchSize: 1.`,
+        `${where}: ${url} returned ${choices.length} choices for ${chunk.length} prompts (expected one per ` +
+          `prompt). The server does not take several prompts per request; use options.scoreBatchSize: 1.`,
         { got: choices.length, expected: chunk.length },
       );
     return choices;
@@ -167,7 +174,8 @@ export class RemoteScorer {
       if (!allowFallback || this.mode === "prompt_logprobs")
         fail(
           "remote",
-          `${where}: ${url} returned no prompt_logprobs (got a completion without them; expected vLLM's prompt_logprobs extension). Use options.scoring: "echo" or "auto" for servers without it.`,
+          `${where}: ${url} returned no prompt_logprobs (got a completion without them; expected vLLM's ` +
+            `prompt_logprobs extension). Use options.scoring: "echo" or "auto" for servers without it.`,
           {},
         );
       this.mode = "echo";
@@ -189,7 +197,9 @@ export class RemoteScorer {
     if (!toks || toks.length < seq.length)
       fail(
         "remote",
-        `${where}: ${url} echoed ${toks ? toks.length : "no"} tokens with logprobs for a ${seq.length}-token prompt (expected at least ${seq.length}). The server does not support echo with logprobs; use vLLM (prompt_logprobs) or cellrl serve.`,
+        `${where}: ${url} echoed ${toks ? toks.length : "no"} tokens with logprobs for a ${seq.length}-token ` +
+          `prompt (expected at least ${seq.length}). The server does not support echo with logprobs; use vLLM ` +
+          `(prompt_logprobs) or cellrl serve.`,
         { got: toks?.length ?? null, expected: seq.length },
       );
     const logprobs: (number | null)[] = [null];
@@ -199,7 +209,8 @@ export class RemoteScorer {
       if (e.id !== null && e.id !== seq[j])
         fail(
           "remote",
-          `${where}: ${url} echoed token ${e.id} at position ${j} but the prompt has ${seq[j]} (expected the same ids back). The server re-tokenized the prompt; send token ids it accepts as is.`,
+          `${where}: ${url} echoed token ${e.id} at position ${j} but the prompt has ${seq[j]} (expected the ` +
+            `same ids back). The server re-tokenized the prompt; send token ids it accepts as is.`,
           { path: [j], got: e.id, expected: seq[j] },
         );
       if (e.logprob === null)
@@ -215,7 +226,9 @@ export class RemoteScorer {
         if (unknown)
           fail(
             "remote",
-            `${where}: ${url} named an alternative token by text only (got ${JSON.stringify(unknown.token)} at position ${j}; expected an id). Use vLLM (return_tokens_as_token_ids / prompt_logprobs) or pass a tokenizer so token texts map to ids.`,
+            `${where}: ${url} named an alternative token by text only (got ${JSON.stringify(unknown.token)} ` +
+              `at position ${j}; expected an id). Use vLLM (return_tokens_as_token_ids / prompt_logprobs) or ` +
+              `pass a tokenizer so token texts map to ids.`,
             { path: [j] },
           );
         top.push({ ids: alts.map((a) => a.id!), logprobs: alts.map((a) => a.logprob) });
@@ -231,7 +244,8 @@ function fromPromptLogprobs(seq: number[], choice: ParsedChoice, k: number, wher
   if (p.length !== seq.length)
     fail(
       "remote",
-      `${where}: ${url} returned prompt_logprobs for ${p.length} positions but the prompt has ${seq.length} tokens (expected one per token). The server changed the prompt (e.g. added BOS); send ids it accepts as is.`,
+      `${where}: ${url} returned prompt_logprobs for ${p.length} positions but the prompt has ${seq.length} ` +
+        `tokens (expected one per token). The server changed the prompt (e.g. added BOS); send ids it accepts as is.`,
       { got: p.length, expected: seq.length },
     );
   const logprobs: (number | null)[] = [null];
@@ -248,7 +262,8 @@ function fromPromptLogprobs(seq: number[], choice: ParsedChoice, k: number, wher
     if (!own)
       fail(
         "remote",
-        `${where}: ${url} returned prompt_logprobs at position ${j} without the prompt's own token ${seq[j]} (got ids ${alts.map((a) => a.id).join(", ")}). vLLM always includes it; check the server.`,
+        `${where}: ${url} returned prompt_logprobs at position ${j} without the prompt's own token ${seq[j]} ` +
+          `(got ids ${alts.map((a) => a.id).join(", ")}). vLLM always includes it; check the server.`,
         { path: ["prompt_logprobs", j] },
       );
     logprobs.push(own.logprob);

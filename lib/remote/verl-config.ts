@@ -3,6 +3,7 @@
 // ppo_trainer.yaml and actor.yaml, verl-recipe flowrl and gkd/megatron), as quoted in shared/reference/algorithms.md
 // §3–§5 and peers.md §1; test/remote/verl.test.ts checks every emitted key against those files.
 import { describe, fail } from "../core/errors.js";
+import { checkIntAtLeast, checkNonEmptyString } from "../core/checks.js";
 import type { GkdStepOptions } from "../distill/gkd-step.js";
 import type { AdamWOptions } from "../model/optim.js";
 import type { FlowrlStepOptions } from "../update/flowrl/flowrl-step.js";
@@ -25,9 +26,15 @@ export interface VerlSettings {
   trainFiles: string;
   /** Validation parquet (data.val_files). Defaults to trainFiles. */
   valFiles?: string;
-  /** The options the notebook passes to update.grpoStep / update.flowrlStep / distill.gkdStep. Defaults to their defaults. */
+  /**
+   * The options the notebook passes to update.grpoStep / update.flowrlStep / distill.gkdStep. Defaults to their
+   * defaults.
+   */
   step?: GrpoStepOptions | FlowrlStepOptions | GkdStepOptions;
-  /** The notebook's model.AdamW options (lr, weightDecay, clipGradNorm, schedule). Defaults to verl's optimizer defaults. */
+  /**
+   * The notebook's model.AdamW options (lr, weightDecay, clipGradNorm, schedule). Defaults to verl's optimizer
+   * defaults.
+   */
   optimizer?: AdamWOptions;
   /** Prompts per step (data.train_batch_size). */
   batchSize: number;
@@ -43,10 +50,14 @@ export interface VerlSettings {
   gpusPerNode?: number;
   /** trainer.nnodes. Defaults to 1. */
   nodes?: number;
-  /** Sequences per GPU per forward (actor ppo_micro_batch_size_per_gpu / GKD micro_batch_size). Defaults to step.microBatch, else 4. */
+  /**
+   * Sequences per GPU per forward (actor ppo_micro_batch_size_per_gpu / GKD micro_batch_size). Defaults to
+   * step.microBatch, else 4.
+   */
   microBatchPerGpu?: number;
   /**
-   * custom_reward_function.{path, name} for data sources verl does not know. Defaults to none (verl's default_compute_score);
+   * custom_reward_function.{path, name} for data sources verl does not know. Defaults to none (verl's
+   * default_compute_score);
    * remote.exportVerlRun sets it to its cellrl_reward.py when the data has cellrl/* task sources.
    */
   rewardFunction?: { path: string; name?: string } | null;
@@ -148,14 +159,16 @@ function named(
   if (typeof v !== "string")
     fail(
       "invalid_option",
-      `${where}: step.${field} is a function (got ${describe(v)}); verl cannot run a notebook function. Use one of ${known.join(", ")}, or port your ${what} to verl and pass it through settings.extra.`,
+      `${where}: step.${field} is a function (got ${describe(v)}); verl cannot run a notebook function. Use ` +
+        `one of ${known.join(", ")}, or port your ${what} to verl and pass it through settings.extra.`,
       { path: ["step", field] },
       verlConfig,
     );
   if (!known.includes(v as string))
     fail(
       "invalid_option",
-      `${where}: step.${field} "${v}" has no verl equivalent (expected one of ${known.join(", ")}). Port it to verl, then pass the verl name through settings.extra.`,
+      `${where}: step.${field} "${v}" has no verl equivalent (expected one of ${known.join(", ")}). Port it ` +
+        `to verl, then pass the verl name through settings.extra.`,
       { path: ["step", field] },
       verlConfig,
     );
@@ -163,26 +176,24 @@ function named(
 }
 
 function posInt(where: string, field: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1)
-    fail(
-      "invalid_option",
-      `${where}: settings.${field} must be an integer >= 1 (got ${describe(v)}).`,
-      { path: [field] },
-      verlConfig,
-    );
-  return v as number;
+  checkIntAtLeast({ where, from: verlConfig }, `settings.${field}`, v, 1, undefined, [field]);
+  return v;
 }
 
 /**
  * The verl run equivalent to a notebook's GRPO / FlowRL / GKD step: overrides, YAML, command and notes.
- * @example const cfg = remote.verlConfig({algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", trainFiles: "data/train.parquet", batchSize: 64, step: {n: 8, clip: [0.2, 0.28]}, optimizer: {lr: 1e-6}}); console.log(cfg.command)
+ * @example
+ * const cfg = remote.verlConfig({algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct",
+ *   trainFiles: "data/train.parquet", batchSize: 64, step: {n: 8, clip: [0.2, 0.28]}, optimizer: {lr: 1e-6}})
+ * console.log(cfg.command)
  */
 export function verlConfig(settings: VerlSettings): VerlConfig {
   const where = "remote.verlConfig";
   if (!settings || typeof settings !== "object")
     fail(
       "invalid_input",
-      `${where}: settings must be an object {algorithm, model, trainFiles, batchSize, step?, optimizer?} (got ${describe(settings)}).`,
+      `${where}: settings must be an object {algorithm, model, trainFiles, batchSize, step?, optimizer?} ` +
+        `(got ${describe(settings)}).`,
       {},
       verlConfig,
     );
@@ -195,13 +206,7 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
       verlConfig,
     );
   for (const k of ["model", "trainFiles"] as const)
-    if (typeof settings[k] !== "string" || settings[k] === "")
-      fail(
-        "invalid_option",
-        `${where}: settings.${k} must be a non-empty string (got ${describe(settings[k])}).`,
-        { path: [k] },
-        verlConfig,
-      );
+    checkNonEmptyString({ where, from: verlConfig }, `settings.${k}`, settings[k], undefined, [k]);
   const batch = posInt(where, "batchSize", settings.batchSize);
   const step = (settings.step ?? {}) as GrpoStepOptions & FlowrlStepOptions & GkdStepOptions;
   const opt = settings.optimizer ?? {};
@@ -254,11 +259,13 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     if (s.warmupSteps) v["actor_rollout_ref.actor.optim.lr_warmup_steps"] = s.warmupSteps;
     if (s.type && s.type !== "constant")
       notes.push(
-        `optimizer.schedule "${s.type}": set verl's LR scheduler by hand (FSDP optim: lr_scheduler_type, older verl: warmup_style; Megatron: lr_decay_style).`,
+        `optimizer.schedule "${s.type}": set verl's LR scheduler by hand (FSDP optim: lr_scheduler_type, ` +
+          `older verl: warmup_style; Megatron: lr_decay_style).`,
       );
   } else if (typeof sched === "string" && sched !== "constant")
     notes.push(
-      `optimizer.schedule "${sched}": set verl's LR scheduler by hand (FSDP optim: lr_scheduler_type; Megatron: lr_decay_style).`,
+      `optimizer.schedule "${sched}": set verl's LR scheduler by hand (FSDP optim: lr_scheduler_type; ` +
+        `Megatron: lr_decay_style).`,
     );
   else if (typeof sched === "function")
     notes.push("optimizer.schedule is a function: verl cannot run it; pick the closest verl scheduler by hand.");
@@ -297,7 +304,8 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     if (!Number.isInteger(mbSeq / n) || mbSeq < n)
       fail(
         "invalid_option",
-        `${where}: step.miniBatchSize = ${mbSeq} sequences is not a whole number of prompts (n = ${n}); verl's ppo_mini_batch_size counts prompts. Use a multiple of n.`,
+        `${where}: step.miniBatchSize = ${mbSeq} sequences is not a whole number of prompts (n = ${n}); ` +
+          `verl's ppo_mini_batch_size counts prompts. Use a multiple of n.`,
         { path: ["step", "miniBatchSize"] },
         verlConfig,
       );
@@ -326,20 +334,24 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
       v["actor_rollout_ref.actor.entropy_coeff"] = step.entropyCoef ?? grpoStepDefaults.entropyCoef;
       if (step.oldLogp === "rollout")
         notes.push(
-          'step.oldLogp = "rollout": verl always recomputes old logprobs with the actor (its rollout-correction options are the closest).',
+          'step.oldLogp = "rollout": verl always recomputes old logprobs with the actor (its ' +
+            "rollout-correction options are the closest).",
         );
     } else {
-      // FlowRL (verl-recipe HEAD): the loss is the trajectory-balance term only; use_kl_loss makes verl compute ref logprobs
+      // FlowRL (verl-recipe HEAD): the loss is the trajectory-balance term only; use_kl_loss makes verl compute ref
+      // logprobs
       v["actor_rollout_ref.actor.proj_layer"] = 3;
       const beta = (step as FlowrlStepOptions).beta ?? flowrlDefaults.beta;
       if (beta !== 15)
         notes.push(
-          `step.beta = ${beta}: the verl FlowRL recipe hard-codes beta = 15 (flowrl_beta_coef in flowrl_actor.py); edit it there.`,
+          `step.beta = ${beta}: the verl FlowRL recipe hard-codes beta = 15 (flowrl_beta_coef in ` +
+            `flowrl_actor.py); edit it there.`,
         );
       const w = (step as FlowrlStepOptions).weight ?? flowrlDefaults.weight;
       if (w !== "cap")
         notes.push(
-          `step.weight = "${w}": verl-recipe HEAD caps the importance weight (min(w, 10), "cap"); "${w}" is another FlowRL version (algorithms.md §3.3) and needs a code change.`,
+          `step.weight = "${w}": verl-recipe HEAD caps the importance weight (min(w, 10), "cap"); "${w}" is ` +
+            `another FlowRL version (algorithms.md §3.3) and needs a code change.`,
         );
       const cap = (step as FlowrlStepOptions).cap ?? flowrlDefaults.cap;
       if (w === "cap" && cap !== 10) notes.push(`step.cap = ${cap}: verl-recipe HEAD caps at 10 (fixed in code).`);
@@ -362,14 +374,16 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     const lambda = g.lambda ?? 1;
     if (lambda !== 1)
       notes.push(
-        `step.lambda = ${lambda}: the verl GKD recipe is fully on-policy (lambda = 1); the off-policy share has no equivalent.`,
+        `step.lambda = ${lambda}: the verl GKD recipe is fully on-policy (lambda = 1); the off-policy share ` +
+          `has no equivalent.`,
       );
     const div = named(where, "divergence", g.divergence ?? distillDefaults.divergence, DISTILL, "divergence");
     v["+actor_rollout_ref.actor.distill_loss.name"] = div;
     if (div === "jsd") v["+actor_rollout_ref.actor.distill_loss.beta"] = g.beta ?? distillDefaults.beta;
     if ((g.temperature ?? 1) !== 1)
       notes.push(
-        `step.temperature = ${g.temperature}: the verl GKD losses use the raw teacher and student distributions (temperature 1).`,
+        `step.temperature = ${g.temperature}: the verl GKD losses use the raw teacher and student ` +
+          `distributions (temperature 1).`,
       );
     if (g.renormalize && div !== "rkl")
       notes.push(
@@ -379,10 +393,13 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
       notes.push("step.renormalize = false: verl's rkl always renormalises on the top-k set.");
     const K = g.topK ?? 0;
     notes.push(
-      `The teacher's top-k is set when starting its server, not in this config: teacher/start_server.sh --n-logprobs ${K > 0 ? K : 256} (verl's default 256; the notebook ${K > 0 ? `used ${K}` : "used full distributions"}).`,
+      `The teacher's top-k is set when starting its server, not in this config: teacher/start_server.sh ` +
+        `--n-logprobs ${K > 0 ? K : 256} (verl's default 256; the ` +
+        `notebook ${K > 0 ? `used ${K}` : "used full distributions"}).`,
     );
     notes.push(
-      "The recipe overlaps steps (trainer.scheduler one_step_off: the batch is generated with the previous weights); cellrl's gkdStep is synchronous.",
+      "The recipe overlaps steps (trainer.scheduler one_step_off: the batch is generated with the previous " +
+        "weights); cellrl's gkdStep is synchronous.",
     );
     v["actor_rollout_ref.actor.micro_batch_size"] = micro;
     const t = settings.teacher ?? {};
@@ -401,7 +418,8 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     if (typeof settings.rewardFunction.path !== "string")
       fail(
         "invalid_option",
-        `${where}: settings.rewardFunction.path must be a path to a .py file (got ${describe(settings.rewardFunction.path)}).`,
+        `${where}: settings.rewardFunction.path must be a path to a .py file ` +
+          `(got ${describe(settings.rewardFunction.path)}).`,
         { path: ["rewardFunction", "path"] },
         verlConfig,
       );
@@ -409,7 +427,9 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
     v["custom_reward_function.name"] = settings.rewardFunction.name ?? "compute_score";
   } else if (alg !== "gkd")
     notes.push(
-      "No rewardFunction: verl scores with default_compute_score, which knows its own data_source names (openai/gsm8k, lighteval/MATH, ...); other sources need custom_reward_function.path (remote.exportVerlRun writes cellrl_reward.py for cellrl/* task sources).",
+      "No rewardFunction: verl scores with default_compute_score, which knows its own data_source names " +
+        "(openai/gsm8k, lighteval/MATH, ...); other sources need custom_reward_function.path " +
+        "(remote.exportVerlRun writes cellrl_reward.py for cellrl/* task sources).",
     );
 
   // trainer
@@ -431,7 +451,8 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
   const command = [`python3 -m ${e.entry}`, ...overrides.map(shellArg)].join(" \\\n    ");
   const yaml =
     `# verl ${alg} config written by cellrl (remote.verlConfig). From the verl repository root:\n` +
-    `#   python3 -m ${e.entry} --config-path="$PWD/<this file's directory>" --config-name=<this file's name without .yaml>\n` +
+    `#   python3 -m ${e.entry} --config-path="$PWD/<this file's directory>" --config-name=<this file's name ` +
+    `without .yaml>\n` +
     notes.map((n) => `# NOTE: ${n}\n`).join("") +
     `hydra:\n  searchpath:\n${e.searchpath.map((p) => `    - ${p}\n`).join("")}defaults:\n  - ${e.base}\n  - _self_\n` +
     toYaml(v, { isFloat });

@@ -34,7 +34,8 @@ export function verlRows(records: readonly unknown[], options: VerlDatasetOption
   if (!Array.isArray(records) || records.length === 0)
     fail(
       "invalid_input",
-      `remote.verlRows: records must be a non-empty array of verl records (got ${describe(records)}). Make them with data.record, tasks.<task>(n) or evals.prepare.`,
+      `remote.verlRows: records must be a non-empty array of verl records (got ${describe(records)}). Make ` +
+        `them with data.record, tasks.<task>(n) or evals.prepare.`,
       {},
       verlRows,
     );
@@ -70,7 +71,8 @@ export function writeVerlDataset(
   if (typeof file !== "string" || !file.toLowerCase().endsWith(".parquet"))
     fail(
       "invalid_option",
-      `remote.writeVerlDataset: file must end in .parquet (got ${describe(file)}); verl reads data.train_files as parquet.`,
+      `remote.writeVerlDataset: file must end in .parquet (got ${describe(file)}); verl reads ` +
+        `data.train_files as parquet.`,
       { got: file },
       writeVerlDataset,
     );

@@ -50,7 +50,8 @@ export function shellArg(s: string): string {
 }
 
 /**
- * Dotted keys as a nested YAML mapping ("a.b.c: 1" → a: b: c: 1); `+key` loses its plus (new keys are fine in a file).
+ * Dotted keys as a nested YAML mapping ("a.b.c: 1" → a: b: c: 1); `+key` loses its plus (new keys are fine in a
+ * file).
  * @example remote.toYaml({"data.train_files": "train.parquet", "algorithm.adv_estimator": "grpo"})
  */
 export function toYaml(

@@ -26,14 +26,17 @@ function dumpFiles(dir: string): { step: number; file: string }[] {
 
 /**
  * Read verl generations for the eval analysis: a main_generation parquet / JSONL, one dump file, or a dump directory.
- * @example const recs = await remote.readVerlOutputs("checkpoints/rollouts", {steps: "last", dataSource: "openai/gsm8k"}); evals.summarize(await evals.scoreRecords(recs))
+ * @example
+ * const recs = await remote.readVerlOutputs("checkpoints/rollouts", {steps: "last", dataSource: "openai/gsm8k"})
+ * evals.summarize(await evals.scoreRecords(recs))
  */
 export async function readVerlOutputs(source: string, options: VerlImportOptions = {}): Promise<GeneratedInput[]> {
   const where = "remote.readVerlOutputs";
   if (typeof source !== "string" || !fs.existsSync(source))
     fail(
       "not_found",
-      `${where}: ${describe(source)} does not exist (expected a main_generation output file, or a rollout dump file or directory). Check the path.`,
+      `${where}: ${describe(source)} does not exist (expected a main_generation output file, or a rollout ` +
+        `dump file or directory). Check the path.`,
       { got: source },
       readVerlOutputs,
     );
@@ -55,7 +58,8 @@ export async function readVerlOutputs(source: string, options: VerlImportOptions
     if (out.length === 0)
       fail(
         "invalid_input",
-        `${where}: no rows of step ${want.join(", ") || "(none)"} in ${source} (steps present: ${present.join(", ") || "none"}).`,
+        `${where}: no rows of step ${want.join(", ") || "(none)"} in ${source} (steps ` +
+          `present: ${present.join(", ") || "none"}).`,
         { path: ["steps"] },
         readVerlOutputs,
       );
@@ -66,7 +70,8 @@ export async function readVerlOutputs(source: string, options: VerlImportOptions
     if (files.length === 0)
       fail(
         "invalid_input",
-        `${where}: ${source} holds no <step>.jsonl files (expected verl's trainer.rollout_data_dir or validation_data_dir). Pass the directory verl dumped to.`,
+        `${where}: ${source} holds no <step>.jsonl files (expected verl's trainer.rollout_data_dir or ` +
+          `validation_data_dir). Pass the directory verl dumped to.`,
         { got: source },
         readVerlOutputs,
       );
@@ -76,7 +81,8 @@ export async function readVerlOutputs(source: string, options: VerlImportOptions
     if (files.length === 0)
       fail(
         "invalid_input",
-        `${where}: no dump of step ${(steps as number[]).join(", ")} in ${source} (steps present: ${present.join(", ")}). Pick steps that were dumped.`,
+        `${where}: no dump of step ${(steps as number[]).join(", ")} in ${source} (steps ` +
+          `present: ${present.join(", ")}). Pick steps that were dumped.`,
         { path: ["steps"] },
         readVerlOutputs,
       );
@@ -86,7 +92,8 @@ export async function readVerlOutputs(source: string, options: VerlImportOptions
     if (rows.length === 0)
       fail(
         "invalid_input",
-        `${where}: the dump files of ${source} for steps ${files.map((f) => f.step).join(", ")} are empty (expected one JSON line per sample).`,
+        `${where}: the dump files of ${source} for steps ${files.map((f) => f.step).join(", ")} are empty ` +
+          `(expected one JSON line per sample).`,
         {},
         readVerlOutputs,
       );

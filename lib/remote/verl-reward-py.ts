@@ -6,6 +6,7 @@
 // including JavaScript's string semantics where they matter); this module validates the export settings and writes
 // them, as JSON, into the file's one settings line.
 import { describe, fail } from "../core/errors.js";
+import { checkFinite } from "../core/checks.js";
 import { pythonSource } from "../core/python-files.js";
 import { arith } from "../tasks/arith.js";
 import { countdown } from "../tasks/countdown.js";
@@ -19,9 +20,15 @@ export type VerlRewardKind = "arith" | "countdown" | "sequence" | "modular" | "p
 
 /** Options of verlRewardPython. */
 export interface VerlRewardPythonOptions {
-  /** More data sources → the built-in verifier they use (tasks registered from a notebook with a built-in verify). Defaults to {}. */
+  /**
+   * More data sources → the built-in verifier they use (tasks registered from a notebook with a built-in verify).
+   * Defaults to {}.
+   */
   sources?: Record<string, VerlRewardKind>;
-  /** Defaults of the verifier options reward.score takes as rewardOptions: partialWeight (sort, reverse, arith), formatScore (countdown). Defaults to the tasks' own (0 and 0.1). */
+  /**
+   * Defaults of the verifier options reward.score takes as rewardOptions: partialWeight (sort, reverse, arith),
+   * formatScore (countdown). Defaults to the tasks' own (0 and 0.1).
+   */
   options?: { partialWeight?: number; formatScore?: number };
 }
 
@@ -51,7 +58,8 @@ const KIND_OF_VERIFY = new Map<unknown, VerlRewardKind>([
 
 /**
  * Which data sources of a dataset need cellrl's reward file, and with which verifier: built-in cellrl/* sources, and
- * sources of registered tasks that reuse a built-in verify. A cellrl/* source the file cannot score (a task with its own
+ * sources of registered tasks that reuse a built-in verify. A cellrl/* source the file cannot score (a task with its
+ * own
  * verifier, or no task at all) is an error naming the fix.
  * @example remote.verlRewardSourcesOf(["cellrl/countdown", "openai/gsm8k"]) // {"cellrl/countdown": "countdown"}
  */
@@ -65,22 +73,30 @@ export function verlRewardSourcesOf(dataSources: Iterable<string>): Record<strin
     const task = taskForSource(src);
     const kind = task ? KIND_OF_VERIFY.get(task.verify) : undefined;
     if (kind) out[src] = kind;
-    else if (task || src.startsWith("cellrl/"))
+    else if (task || src.startsWith("cellrl/")) {
+      const owner = task
+        ? `belongs to task "${task.name}", whose verify is not one of the built-in verifiers`
+        : "belongs to no registered task";
       fail(
         "invalid_input",
-        `remote.exportVerlRun: data_source ${JSON.stringify(src)} ${task ? `belongs to task "${task.name}", whose verify is not one of the built-in verifiers` : "belongs to no registered task"}, ` +
-          `so the generated cellrl_reward.py cannot score it (it implements ${Object.keys(verlRewardSources).join(", ")}). ` +
-          `Write a verl reward function for it (compute_score(data_source, solution_str, ground_truth, extra_info=None)) and pass settings.rewardFunction: {path, name}.`,
+        `remote.exportVerlRun: data_source ${JSON.stringify(src)} ${owner}, ` +
+          `so the generated cellrl_reward.py cannot score it ` +
+          `(it implements ${Object.keys(verlRewardSources).join(", ")}). ` +
+          `Write a verl reward function for it (compute_score(data_source, solution_str, ground_truth, ` +
+          `extra_info=None)) and pass settings.rewardFunction: {path, name}.`,
         { got: src, path: ["data_source"] },
         verlRewardSourcesOf,
       );
+    }
   }
   return out;
 }
 
 /**
- * The text of cellrl_reward.py: verl's `compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs)`
- * for every built-in cellrl task (plus `options.sources`), delegating other data sources to verl's default_compute_score.
+ * The text of cellrl_reward.py: verl's `compute_score(data_source, solution_str, ground_truth, extra_info=None,
+ * **kwargs)`
+ * for every built-in cellrl task (plus `options.sources`), delegating other data sources to verl's
+ * default_compute_score.
  * Also a command-line checker: `python3 cellrl_reward.py < cases.jsonl` prints one `{"score": x}` per
  * `{"data_source", "solution_str", "ground_truth", "kwargs"?}` line.
  * @example fs.writeFileSync("cellrl_reward.py", remote.verlRewardPython({options: {partialWeight: 0.5}}))
@@ -92,7 +108,8 @@ export function verlRewardPython(options: VerlRewardPythonOptions = {}): string 
     if (!kinds.has(kind))
       fail(
         "invalid_option",
-        `remote.verlRewardPython: sources[${JSON.stringify(src)}] must be one of ${[...kinds].join(", ")} (got ${describe(kind)}).`,
+        `remote.verlRewardPython: sources[${JSON.stringify(src)}] must be one of ${[...kinds].join(", ")} ` +
+          `(got ${describe(kind)}).`,
         { path: ["sources", src] },
         verlRewardPython,
       );
@@ -100,13 +117,10 @@ export function verlRewardPython(options: VerlRewardPythonOptions = {}): string 
   for (const k of ["partialWeight", "formatScore"] as const) {
     const v = options.options?.[k];
     if (v === undefined) continue;
-    if (typeof v !== "number" || !Number.isFinite(v))
-      fail(
-        "invalid_option",
-        `remote.verlRewardPython: options.${k} must be a finite number (got ${describe(v)}).`,
-        { path: ["options", k] },
-        verlRewardPython,
-      );
+    checkFinite({ where: "remote.verlRewardPython", from: verlRewardPython }, `options.${k}`, v, undefined, [
+      "options",
+      k,
+    ]);
     opts[k] = v;
   }
   const text = pythonSource(__dirname, "cellrl_reward.py");
