@@ -24,7 +24,10 @@ Options:
   --chat-template T           chat template: chatml, qwen2.5, plain, or a Jinja file (default: the tokenizer's)
   --seed N                    sampling seed for requests without one (default ${serveDefaults.seed})
   --max-logprobs K            largest logprobs / prompt_logprobs accepted (default ${serveDefaults.maxLogprobs})
-  --api-key KEY               require "Authorization: Bearer KEY" (default: CELLRL_API_KEY if set, else none)
+  --max-sequences N           largest prompts x n per request (default ${serveDefaults.maxSequences})
+  --max-tokens N              largest max_tokens per request (default ${serveDefaults.maxTokens})
+  --api-key KEY               require "Authorization: Bearer KEY" on every route but /health (default:
+                              CELLRL_API_KEY if set, else none)
   -q, --quiet                 no per-request log on stderr
   -h, --help                  this help
 
@@ -42,6 +45,8 @@ async function run(argv: string[]): Promise<number> {
     "chat-template": { type: "string" },
     seed: { type: "string" },
     "max-logprobs": { type: "string" },
+    "max-sequences": { type: "string" },
+    "max-tokens": { type: "string" },
     "api-key": { type: "string" },
     quiet: { type: "boolean", short: "q" },
   });
@@ -89,6 +94,8 @@ async function run(argv: string[]): Promise<number> {
     name,
     seed,
     maxLogprobs,
+    maxSequences: intOption(values["max-sequences"], "--max-sequences", { min: 1 }) ?? serveDefaults.maxSequences,
+    maxTokens: intOption(values["max-tokens"], "--max-tokens", { min: 1 }) ?? serveDefaults.maxTokens,
     chatTemplate,
     apiKey: (values["api-key"] as string | undefined) ?? process.env.CELLRL_API_KEY ?? null,
     log: quiet ? null : (line) => console.error(line),
