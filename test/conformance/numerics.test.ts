@@ -1,7 +1,7 @@
 // Conformance of cellrl's RL numerics with verl and TRL: every advantage estimator, policy loss, aggregation mode, KL
 // estimator and distillation divergence against fixtures computed at test time by the PyTorch references in
 // test/conformance/reference/ (written line by line from verl's core_algos.py / GKD recipe and TRL's trainers), values
-// and gradients, float32 vs float64: |got − expected| ≤ 1e-5 + 2e-4·|expected|. Fully masked rows, singleton groups,
+// and gradients (and model.entropyFromLogits), float32 vs float64: |got − expected| ≤ 1e-5 + 2e-4·|expected|. Fully masked rows, singleton groups,
 // extreme log-ratios, top-k < V and = V are in the fixtures. Skipped (with the reason) only when no python3 has torch.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/core/backend.js";
 import { advantage, aggregate, klPenalty, policyLoss } from "../../lib/update/index.js";
 import { distillLoss, type DistillLossOptions } from "../../lib/distill/distill-loss.js";
+import { entropyFromLogits } from "../../lib/model/index.js";
 
 const ATOL = 1e-5,
   RTOL = 2e-4;
@@ -118,6 +119,16 @@ function checkKl(c: Case): void {
   tf.dispose([logp, w, kl, grad]);
 }
 
+function checkEntropy(c: Case): void {
+  const logits = tf.tensor3d(c.logits);
+  const w = tf.tensor2d(c.weights);
+  const H = entropyFromLogits(logits);
+  close(H.dataSync(), flat(c.expected), `${c.id} value`);
+  const grad = tf.grad((lg: tf.Tensor) => entropyFromLogits(lg).mul(w).sum())(logits);
+  close(grad.dataSync(), c.grad.flat(2), `${c.id} grad`);
+  tf.dispose([logits, w, H, grad]);
+}
+
 function checkDistill(c: Case): void {
   const student = tf.tensor3d(c.student);
   const [B, T] = student.shape;
@@ -146,6 +157,7 @@ const CHECK: Record<string, (c: Case) => void> = {
   agg: checkAgg,
   "policy-loss": checkPolicyLoss,
   kl: checkKl,
+  entropy: checkEntropy,
   distill: checkDistill,
 };
 

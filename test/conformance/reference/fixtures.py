@@ -193,6 +193,16 @@ per = torch.nn.functional.kl_div(torch.log_softmax(refl, -1), torch.log_softmax(
 cases.append(dict(kind="kl", id="exact (TRL kl_div, beta = 1, per position)", estimator="exact", logits=L(pol),
                   refLogits=L(refl), weights=L(wk), expected=L(per.detach()), grad=L(lg.grad)))
 
+# ---- entropy from logits (verl_F.entropy_from_logits; model.entropyFromLogits) ----
+ent_logits = randn(2, 3, 9) * 3
+ent_logits[0, 0] = torch.tensor([40.0, -40.0, 0, 0, 0, 0, 0, 0, 0])  # nearly one-hot
+lg = ent_logits.clone().requires_grad_(True)
+H = verl.entropy_from_logits(lg)
+wk = rand(2, 3) + 0.5
+(H * wk).sum().backward()
+cases.append(dict(kind="entropy", id="entropy_from_logits", logits=L(ent_logits), weights=L(wk), expected=L(H.detach()),
+                  grad=L(lg.grad)))
+
 # ---- distillation ----
 B, T, V = 3, 4, 11
 student = randn(B, T, V) * 2

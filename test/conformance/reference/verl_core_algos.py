@@ -6,7 +6,8 @@
   gpg) and kl_penalty;
 - agg_loss as on verl HEAD (2026): the seq-mean modes divide by the rows that have at least one unmasked token
   (seq_mask), and seq-mean-token-sum-norm divides that by loss_scale_factor (default: the response width);
-- verl/utils/torch_functional.py: masked_mean, masked_var (unbiased), masked_whiten (rsqrt(var + 1e-8)).
+- verl/utils/torch_functional.py: masked_mean, masked_var (unbiased), masked_whiten (rsqrt(var + 1e-8)),
+  entropy_from_logits.
 
 Not verl's code: the same formulas, in the same order, written for this test. Every function takes and returns float64
 tensors; nothing here imports cellrl.
@@ -40,6 +41,11 @@ def masked_var(values, mask, unbiased=True):
             raise ValueError("masked_var: the mask needs at least two elements")
         variance = variance * (mask_sum / (mask_sum - 1))
     return variance
+
+
+def entropy_from_logits(logits):
+    pd = torch.nn.functional.softmax(logits, dim=-1)
+    return torch.logsumexp(logits, dim=-1) - torch.sum(pd * logits, dim=-1)
 
 
 def masked_whiten(values, mask, shift_mean=True):
