@@ -1,8 +1,9 @@
 // Conformance of cellrl's RL numerics with verl and TRL: every advantage estimator, policy loss, aggregation mode, KL
-// estimator and distillation divergence against fixtures computed at test time by the PyTorch references in
-// test/conformance/reference/ (written line by line from verl's core_algos.py / GKD recipe and TRL's trainers), values
-// and gradients (and model.entropyFromLogits), float32 vs float64: |got − expected| ≤ 1e-5 + 2e-4·|expected|. Fully masked rows, singleton groups,
-// extreme log-ratios, top-k < V and = V are in the fixtures. Skipped (with the reason) only when no python3 has torch.
+// estimator and distillation divergence (and model.entropyFromLogits) against fixtures computed at test time by the
+// PyTorch references in test/conformance/reference/ (written line by line from verl's core_algos.py / GKD recipe and
+// TRL's trainers), values and gradients, float32 vs float64: |got − expected| ≤ 1e-5 + 2e-4·|expected|. Fully masked
+// rows, singleton groups, extreme log-ratios, top-k < V and = V are in the fixtures. Skipped (with the reason) only
+// when no python3 has torch.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
