@@ -33,7 +33,8 @@ function findPython(): string | null {
 const python = findPython();
 const skip = python
   ? false
-  : "torch is missing: no python3 with PyTorch ($CELLRL_PYTHON, python3, /usr/bin/python3). Install python3-torch (Debian) or pip install torch to run the verl/TRL conformance suite.";
+  : "torch is missing: no python3 with PyTorch ($CELLRL_PYTHON, python3, /usr/bin/python3). " +
+    "Install python3-torch (Debian) or pip install torch to run the verl/TRL conformance suite.";
 
 function loadFixtures(): Case[] {
   const r = spawnSync(python!, [REF], { encoding: "utf8", maxBuffer: 64 << 20 });
@@ -194,7 +195,8 @@ describe("conformance: verl / TRL numerics (PyTorch references)", { skip }, () =
     for (const [what, names, got] of need)
       for (const n of names) assert.ok(got.has(n), `no conformance fixture for the ${what} "${n}"`);
     console.log(
-      `conformance: ${cases.length} cases, ${compared} values compared, largest error ${worst.err.toExponential(2)} (relative to 1 + |x|) at ${worst.where}`,
+      `conformance: ${cases.length} cases, ${compared} values compared, ` +
+        `largest error ${worst.err.toExponential(2)} (relative to 1 + |x|) at ${worst.where}`,
     );
   });
 });

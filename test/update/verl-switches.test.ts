@@ -1,5 +1,6 @@
 // The switches that reproduce verl where cellrl keeps its own convention (singleton groups, the top-k distillation
-// tail), the new estimators' contracts, and remote.exportVerlRun's warning when a run relies on a cellrl-only behaviour.
+// tail), the new estimators' contracts, and remote.exportVerlRun's warning when a run relies on a cellrl-only
+// behaviour.
 // The numbers themselves are checked against verl in test/conformance/numerics.test.ts.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -67,7 +68,7 @@ describe("verl switches", () => {
     r.loss.dispose();
     close(r.metrics["update/approxKl"], -10);
   });
-  test("reinforce-pp-token: one advantage per token, 0 off the mask; policyLoss takes it flat; grpoStep-style [B] check", () => {
+  test("reinforce-pp-token: one advantage per token, 0 off the mask, taken flat by policyLoss; remax", () => {
     const mask = [
       [1, 1, 0],
       [1, 0, 0],
@@ -90,7 +91,7 @@ describe("verl switches", () => {
     assert.throws(() => advantage("remax", { rewards: [1, 0], groups: [0, 1] }), /needs inputs\.baselines/);
     close(advantage("remax", { rewards: [1, 0], groups: [0, 1], baselines: [0.5, 0.5] }), [0.5, -0.5]);
   });
-  test('topkTail: "verl" with K = V equals the full-distribution divergence; conflicting options are clear errors', () => {
+  test('topkTail: "verl" with K = V equals the full divergence; conflicting options are clear errors', () => {
     const V = 5;
     const student = tf.tensor3d([[[0.3, -1, 2, 0.5, 0.1]]]);
     const tlogits = [1, 0.2, -0.5, 2, 0];
@@ -152,7 +153,7 @@ describe("verl switches", () => {
     assert.equal(seen.length, 1);
     assert.match(seen[0], /remote\.exportVerlRun: verl will not reproduce the notebook: step\.n = 1/);
   });
-  test("grpoStep trains with the token-level reinforce-pp-token (mask from the rollout, per-token advantages)", async () => {
+  test("grpoStep runs the token-level reinforce-pp-token (the rollout's mask, per-token advantages)", async () => {
     const p = tinyPolicy(0);
     const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3, weightDecay: 0 });
     const run = () =>

@@ -1,5 +1,5 @@
-// REINFORCE++ with per-token rewards, a discount γ and masked spans, as verl's compute_reinforce_plus_plus_outcome_advantage
-// (adv_estimator=reinforce_plus_plus, arXiv 2501.03262). Going backwards over the tokens of each row:
+// REINFORCE++ with per-token rewards, a discount γ and masked spans, as verl's
+// compute_reinforce_plus_plus_outcome_advantage (adv_estimator=reinforce_plus_plus, arXiv 2501.03262). Going backwards over the tokens of each row:
 //   G_t = r_t + γ·G_{t+1}·m_{t+1}        (the running return restarts after every masked position: EOS, tool output)
 //   A_t = m_t · (G_t − mean_m(G)) / sqrt(var_m(G) + eps)
 // mean_m / var_m are over the batch's unmasked tokens (verl masked_whiten: unbiased variance, eps 1e-8). Without
@@ -47,7 +47,8 @@ export const reinforcePpToken: AdvantageFn = Object.assign(
     if (!mask || !width)
       fail(
         "invalid_input",
-        `update.advantage: "reinforce-pp-token" needs inputs.mask, the response mask [B][T] (got none). Pass mask: ro.responseMask.`,
+        `update.advantage: "reinforce-pp-token" needs inputs.mask, the response mask [B][T] (got none). ` +
+          `Pass mask: ro.responseMask.`,
         { path: ["inputs", "mask"] },
       );
     if (!(gamma >= 0 && gamma <= 1))
@@ -77,7 +78,8 @@ export const reinforcePpToken: AdvantageFn = Object.assign(
     if (!(n > 1))
       fail(
         "invalid_input",
-        `update.advantage: "reinforce-pp-token" whitens over the unmasked tokens, and inputs.mask has ${n} (expected at least 2; verl's masked_whiten divides by n − 1).`,
+        `update.advantage: "reinforce-pp-token" whitens over the unmasked tokens, and inputs.mask has ${n} ` +
+          `(expected at least 2; verl's masked_whiten divides by n − 1).`,
         { path: ["inputs", "mask"], got: n },
       );
     const mean = s / n;
@@ -94,5 +96,6 @@ export const reinforcePpToken: AdvantageFn = Object.assign(
 advantages.add("reinforce-pp-token", reinforcePpToken, {
   paper: "arXiv:2501.03262",
   summary:
-    "discounted per-token returns (reset after masked tokens), whitened over the batch's tokens (verl reinforce_plus_plus)",
+    "discounted per-token returns (reset after masked tokens), whitened over the batch's tokens " +
+    "(verl reinforce_plus_plus)",
 });
