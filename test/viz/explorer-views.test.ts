@@ -1,12 +1,18 @@
 // The views added for the logits explorer, loss lab, reward workbench and distributions: hand-computed numbers on
 // tiny inputs, checked in the text/plain and in the HTML (one span per token), plus the errors.
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as viz from "../../lib/viz/index.js";
 import { labTokens } from "../../lib/viz/token-adapters.js";
 import { CellrlError } from "../../lib/core/errors.js";
+import { useBackend } from "../../lib/core/backend.js";
 import { CharTokenizer } from "../../lib/model/tokenizer-char.js";
 import { mathReward } from "../../lib/reward/index.js";
+
+// lossWeights reads the loss's own tensors, so it needs a backend, as in a notebook.
+before(async () => {
+  await useBackend();
+});
 
 const tok = CharTokenizer.fromAlphabet("0123456789+=", { bos: null, unk: null });
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
