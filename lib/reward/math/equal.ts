@@ -141,7 +141,17 @@ function equationEq(g: Answer & { t: "eq" }, p: Answer & { t: "eq" }, ctx: Ctx):
   return true;
 }
 
-function unordered(gs: Answer[], ps: Answer[], ctx: Ctx): boolean {
+// A set lists each element once: "(3,17,3,7)" written twice is one element (as SymPy's FiniteSet).
+function distinct(items: Answer[], ctx: Ctx): Answer[] {
+  if (items.length > 64) return items;
+  const out: Answer[] = [];
+  for (const a of items) if (!out.some((b) => answersEq(b, a, { s: ctx.s, rule: "none" }))) out.push(a);
+  return out;
+}
+
+function unordered(gs0: Answer[], ps0: Answer[], ctx: Ctx): boolean {
+  const gs = gs0.length === ps0.length ? gs0 : distinct(gs0, ctx);
+  const ps = gs0.length === ps0.length ? ps0 : distinct(ps0, ctx);
   if (gs.length !== ps.length) return false;
   const used = new Array<boolean>(ps.length).fill(false);
   for (const g of gs) {
@@ -257,6 +267,11 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
     const ge = asEq(g),
       pe = asEq(p);
     return ge !== null && pe !== null && equationEq(ge, pe, ctx);
+  }
+  if (g.t === "ratio" && p.t === "ratio") {
+    const ok = g.items.length === p.items.length && g.items.every((x, i) => answersEq(x, p.items[i], sub(ctx)));
+    if (ok) ctx.rule = "tuple";
+    return ok;
   }
   if (g.t === "text" && p.t === "text") {
     const ok = g.s.toLowerCase() === p.s.toLowerCase();

@@ -1,6 +1,7 @@
 // Find the final answer in a model response: the last \boxed{} (nested braces), \boxed x, \fbox{} (several boxes
 // side by side are one answer), then "#### x" (GSM8K), "the answer is x" / "Answer: x", the last LaTeX expression,
 // and optionally the last number.
+import { GLUED_OR } from "./normalize.js";
 
 /**
  * Where an answer can come from. "latex" is the last $...$, \[...\], \(...\) of the text (or the whole text when it
@@ -86,7 +87,8 @@ export function boxedAnswers(text: string): { content: string; kind: string; sta
 // "\boxed{-2} \quad \text{and} \quad \boxed{1}" (math delimiters, spacing, commas, "and"). "or" separates
 // alternatives, not parts: "$\boxed{12}$ or $\boxed{13}$" is a hedge, graded on its last box (multipleBoxed: "reject"
 // scores it 0).
-const BOX_GAP = /^(?:\s|\$|\\[()[\]]|\\q?quad(?![a-zA-Z])|\\[,;: ]|[,;&]|\band\b|\\text\{\s*(?:,?\s*and\s*|,)\})*$/;
+const BOX_GAP =
+  /^(?:\s|\$|\\[()[\]]|\\q?quad(?![a-zA-Z])|\\[,;: ]|[,;&]|\band\b|\\text\{\s*(?:,?\s*and\s*|,)\}|\b[a-zA-Z](?:_\{?\w+\}?)?\s*=)*$/;
 
 /**
  * The boxes that make the final answer: the last non-empty box, with the boxes right before it that only commas,
@@ -115,6 +117,11 @@ export function boxedGroup(text: string, all = boxedAnswers(text)): ReturnType<t
 /** The answer text of a group of boxes: one box as is, several joined as a list ("1, 2"). */
 export function joinBoxes(group: readonly { content: string }[]): string {
   return group.length === 1 ? group[0].content : group.map((b) => b.content.trim()).join(", ");
+}
+
+/** "\\boxed{20}$ percent": a percent word right after a box (past its math delimiters) belongs to the answer. */
+export function percentAfter(text: string, end: number): boolean {
+  return /^(?:\$|\\[)\]]|\s)*(?:\\?%|percent(?:age)?\b|pct\b)/.test(text.slice(end, end + 40));
 }
 
 const PHRASE = /(?:final answer|the answer|answer)\s*(?:is|:|=)\s*:?\s*/gi;
@@ -305,7 +312,10 @@ function leadingMath(rest: string): string | null {
 function wholeMath(text: string): string | null {
   const t = text.trim();
   if (t.length === 0 || t.length > 300 || t.includes("\n")) return null;
-  const bare = t.replace(/\\(?:text|mathrm|textbf|mbox)\{[^{}]*\}/g, " ").replace(/\\[a-zA-Z]+/g, " ");
+  const bare = t
+    .replace(GLUED_OR, "$1, ")
+    .replace(/\\(?:text|mathrm|textbf|mbox)\{[^{}]*\}/g, " ")
+    .replace(/\\[a-zA-Z]+/g, " ");
   if (/[a-zA-Z]{2,}|[^\x00-\x7f°²³π√·×÷−–≤≥≠∞]/.test(bare)) return null;
   return t;
 }
@@ -358,7 +368,9 @@ export function extractAnswer(text: string, options: ExtractOptions = {}): Extra
           const a = phraseAnswer(text, last.end);
           if (a !== null) return { answer: a, rule: "phrase", boxedCount: all.length };
         }
-        return { answer: joinBoxes(group), rule: last.kind, boxedCount: all.length };
+        const answer = joinBoxes(group);
+        const pct = group.length === 1 && !/%\s*$/.test(answer) && percentAfter(text, last.end);
+        return { answer: pct ? answer + "\\%" : answer, rule: last.kind, boxedCount: all.length };
       }
     } else if (rule === "gsm8k") {
       const a = gsm8kAnswer(text);

@@ -2,7 +2,7 @@
 // -> normalise -> exact string -> structure + value/symbolic equivalence -> case-insensitive text.
 import { describe, fail } from "../../core/errors.js";
 import { answersEq, newCtx, type EqualSettings } from "./equal.js";
-import { boxedAnswers, extractAnswer, joinBoxes, responseRules, type ExtractRule } from "./extract.js";
+import { boxedAnswers, extractAnswer, joinBoxes, percentAfter, responseRules, type ExtractRule } from "./extract.js";
 import { normalizeAnswer, type NormalizedAnswer } from "./normalize.js";
 import { structureOf } from "./structure.js";
 
@@ -67,6 +67,8 @@ export function goldText(gold: unknown, from: Function = goldText): string {
       const distinct = boxes.filter(
         (b) => !seen.has(b.content.replace(/\s+/g, "")) && seen.add(b.content.replace(/\s+/g, "")),
       );
+      if (distinct.length === 1 && percentAfter(gold, distinct[0].end) && !/%\s*$/.test(distinct[0].content))
+        return distinct[0].content + "\\%";
       if (distinct.length > 0) return joinBoxes(distinct);
     }
     if (gold.includes("####")) return gold.slice(gold.lastIndexOf("####") + 4).trim();

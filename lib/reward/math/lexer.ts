@@ -88,7 +88,7 @@ export function tokenize(s: string): Token[] {
       const ch = s[i];
       const u = UNICODE[ch];
       if (u) out.push(u);
-      else if ("+-*/^_!()[]{}|,=<>&;%'".includes(ch)) out.push({ k: "op", v: ch });
+      else if ("+-*/^_!()[]{}|,=<>&;%':".includes(ch)) out.push({ k: "op", v: ch });
       else throw new MathSyntaxError(`unexpected character ${JSON.stringify(ch)}`);
       i++;
     }

@@ -1,6 +1,9 @@
 // Normalise an extracted answer string before comparing: the steps of Hendrycks' strip_string and its successors
 // (Qwen2.5-Math, Math-Verify), written as one ordered list so each step can be read and tested.
 
+/** "W(x)=1orW(x)=-1", "(11,7)or(7,11)": "or"/"and" glued between two answers (no space on the left). */
+export const GLUED_OR = /([\d)}])(?:or|and)(?=[A-Za-z(\\-])/g;
+
 /** A normalised answer and what normalising removed (for details and the percent rule). */
 export interface NormalizedAnswer {
   /** The cleaned LaTeX, still with spaces where they separate tokens. */
@@ -137,6 +140,22 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   let s = stripDelimiters(raw);
   // Doubled backslashes before a command ("\\frac", a string escaped twice) outside a matrix are one backslash.
   if (s.includes("\\\\") && !s.includes("\\begin")) s = s.replace(/\\\\(?=[a-zA-Z])/g, "\\");
+  // A box left in the answer is its content; an unclosed one ("\\boxed{W(n) = 1 ...", a cut-off gold) is what follows it.
+  if (/^\\(?:boxed|fbox)\s*\{/.test(s)) {
+    const open = s.indexOf("{");
+    let depth = 0,
+      close = -1;
+    for (let q = open; q < s.length; q++) {
+      if (s[q] === "{") depth++;
+      else if (s[q] === "}" && --depth === 0) {
+        close = q;
+        break;
+      }
+    }
+    if (close < 0 || close === s.length - 1) s = s.slice(open + 1, close < 0 ? undefined : close);
+  }
+  // "(11,7)or(7,11)", "W(x)=1orW(x)=-1": "or"/"and" glued between two answers separates them.
+  s = s.replace(GLUED_OR, "$1, ");
   // "14 {, }916": a thousands separator in braces, spaced.
   if (s.includes("{")) s = s.replace(/(\d)\s*\{\s*,\s*\}\s*(?=\d{3}(?!\d))/g, "$1,");
   // A lone trailing backslash is a cut-off artefact ("185\\"): the answer is what precedes it.
@@ -193,7 +212,7 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   s = s.replace(/^[[(]\s*(\\begin\{([a-zA-Z]*matrix|array)\}[\s\S]*\\end\{\2\})\s*[\])]$/, "$1");
   // "x \in [-2,7]" -> "[-2,7]"; "\approx 3.1" -> "3.1"
   s = s.replace(/^[a-zA-Z]\s*\\in(?![a-zA-Z])\s*/, "").replace(/^(?:\\approx|=)\s*/, "");
-  s = s.replace(/(?:,\s*)?\s(?:and|or)\s+/g, ", ");
+  s = s.replace(/(?:,\s*)?\s(?:and|or)\s+/g, ", ").replace(/\)\s*(?:and|or)\s*\(/g, "), (");
   // Thousands separators inside a brace group: \frac{12}{5,525}
   s = s.replace(/\{(-?\d{1,3}(?:,\d{3})+)\}/g, (_m, n: string) => "{" + n.replace(/,/g, "") + "}");
   // A whole answer written with thousands separators: 10,080 / 11,111,111,100 / 58,500.25

@@ -11,6 +11,7 @@ export type Answer =
   | { t: "union"; items: Answer[] }
   | { t: "matrix"; rows: Answer[][] }
   | { t: "eq"; rel: string; lhs: Expr; rhs: Expr; right?: Answer }
+  | { t: "ratio"; items: Answer[] }
   | { t: "text"; s: string };
 
 const OPEN = new Set(["(", "[", "{", "\\{"]);
@@ -153,6 +154,26 @@ function matrixArithmetic(toks: Token[]): Answer | null {
   return { t: "matrix", rows: acc as Cells };
 }
 
+// "p=5, q=2; p=7, q=2": named values whose names repeat in a cycle are solutions, one tuple each: {(5,2), (7,2)}.
+function namedTuples(items: Answer[]): Answer | null {
+  const names = items.map((a) => (a.t === "expr" && a.assign?.t === "var" ? a.assign.name : null));
+  if (names.some((n) => n === null)) return null;
+  for (let k = 2; k <= items.length / 2; k++) {
+    if (items.length % k !== 0 || new Set(names.slice(0, k)).size !== k) continue;
+    if (!names.every((n, i) => n === names[i % k])) continue;
+    const tuples: Answer[] = [];
+    for (let i = 0; i < items.length; i += k)
+      tuples.push({
+        t: "seq",
+        open: "(",
+        close: ")",
+        items: items.slice(i, i + k).map((a) => ({ ...(a as Answer & { t: "expr" }), assign: undefined })),
+      });
+    return { t: "set", items: tuples };
+  }
+  return null;
+}
+
 function flattenPm(items: Answer[]): Answer[] {
   return items.flatMap((a) => (a.t === "set" && a.pm ? a.items : [a]));
 }
@@ -188,6 +209,30 @@ function isNameOnly(toks: Token[]): boolean {
   return false;
 }
 
+// LHS that names a quantity without computing anything: "AB", "V_{1}:V_{2}", "\frac{NO}{BO}", "S_{MBCN}:S" (letters,
+// subscripts, ratios and fractions of them; no number outside a subscript, no + - ^ or parentheses).
+function isNameLike(toks: Token[]): boolean {
+  if (isNameOnly(toks)) return true;
+  let letters = 0,
+    sub = 0,
+    pendingSub = false;
+  for (const t of toks) {
+    if (t.k === "id") letters++;
+    else if (t.k === "op" && t.v === "_") pendingSub = true;
+    else if (t.k === "op" && t.v === "{") {
+      if (pendingSub || sub > 0) sub++;
+      pendingSub = false;
+      continue;
+    } else if (t.k === "op" && t.v === "}") {
+      if (sub > 0) sub--;
+    } else if (t.k === "num") {
+      if (!pendingSub && sub === 0) return false;
+    } else if (!(t.k === "op" && t.v === ":") && !(t.k === "cmd" && t.v === "frac")) return false;
+    if (t.k !== "op" || t.v !== "_") pendingSub = false;
+  }
+  return letters >= 2;
+}
+
 /**
  * Build the answer structure from tokens. Throws MathSyntaxError for what it cannot read.
  * @example build(tokenize("(-\\infty, 1) \\cup (1, \\infty)")) // {t: "union", items: [seq, seq]}
@@ -200,14 +245,19 @@ export function build(toks: Token[]): Answer {
   const union = split(toks, (t) => t.k === "cmd" && t.v === "cup");
   if (union.length > 1) return { t: "union", items: union.map(build) };
   const commas = split(toks, (t) => isOp(t, ",") || isOp(t, ";"));
-  if (commas.length > 1) return { t: "set", items: flattenPm(commas.map(build)), bare: true };
+  if (commas.length > 1) {
+    const items = flattenPm(commas.map(build));
+    return namedTuples(items) ?? { t: "set", items, bare: true };
+  }
   const first = toks[0];
   if (first.k === "op" && OPEN.has(first.v) && matchClose(toks) === toks.length - 1) {
     const inner = toks.slice(1, -1);
     const close = toks[toks.length - 1].v;
     if (first.v === "\\{")
       return { t: "set", items: inner.length ? flattenPm(split(inner, (t) => isOp(t, ",")).map(build)) : [] };
-    const parts = split(inner, (t) => isOp(t, ","));
+    // "(0;-2;6)": semicolons separate the entries when there is no comma
+    let parts = split(inner, (t) => isOp(t, ","));
+    if (parts.length === 1 && first.v === "(") parts = split(inner, (t) => isOp(t, ";"));
     // "{-2021, 2021}" (braces without backslashes) is the list it groups.
     if (parts.length > 1 && first.v === "{") return { t: "set", items: flattenPm(parts.map(build)), bare: true };
     if (parts.length > 1) return { t: "seq", open: first.v, close, items: parts.map(build) };
@@ -222,6 +272,8 @@ export function build(toks: Token[]): Answer {
       if (value.t === "expr") value.assign = parseExpr(rel[0]);
       return value;
     }
+    // "AB = 4", "V_1:V_2 = 11:21": the left side names the answer, the right side is it.
+    if (relTok === "=" && isNameLike(rel[0])) return build(rel[1]);
     const right = build(rel[1]);
     try {
       return { t: "eq", rel: relTok, lhs: parseExpr(rel[0]), rhs: parseExpr(rel[1]), right };
@@ -252,8 +304,36 @@ export function build(toks: Token[]): Answer {
         items: [build(rel[lo]), build(rel[hi])],
       };
     }
+    // "1 \le |z| \le 3/2" is [-3/2, -1] \cup [1, 3/2].
+    const abs = rel[1];
+    if (
+      rel.length === 3 &&
+      (up || down) &&
+      abs.length === 3 &&
+      isOp(abs[0], "|") &&
+      isOp(abs[2], "|") &&
+      abs[1].k === "id"
+    ) {
+      const strict = (r: string) => r === "<" || r === ">";
+      const [rLo, rHi] = up ? rels : [rels[1], rels[0]];
+      const lo = parseExpr(rel[up ? 0 : 2]),
+        hi = parseExpr(rel[up ? 2 : 0]);
+      const ex = (e: Expr): Answer => ({ t: "expr", e, pct: false });
+      const neg = (e: Expr): Expr => ({ t: "neg", a: e });
+      const [o, c] = [strict(rLo) ? "(" : "[", strict(rHi) ? ")" : "]"];
+      const mirrored = {
+        t: "seq" as const,
+        open: c === ")" ? "(" : "[",
+        close: o === "(" ? ")" : "]",
+        items: [ex(neg(hi)), ex(neg(lo))],
+      };
+      return { t: "union", items: [mirrored, { t: "seq", open: o, close: c, items: [ex(lo), ex(hi)] }] };
+    }
     throw new MathSyntaxError("chained relation");
   }
+  // "7:32": a ratio, compared part by part (a time "4:30" is one too, never "equal" to 2:15).
+  const ratio = split(toks, (t) => isOp(t, ":"));
+  if (ratio.length > 1) return { t: "ratio", items: ratio.map(build) };
   const pm = expandPm(toks);
   if (pm) return { t: "set", items: pm.map(build), pm: true };
   let e = parseExpr(toks);
