@@ -200,7 +200,8 @@ class ProgramGone(BaseException):
 def remote_error(name, msg):
     # An exception the program raised, rebuilt as the built-in exception of that name (a test may expect it).
     cls = getattr(builtins, str(name), None)
-    if isinstance(cls, type) and issubclass(cls, Exception):
+    # StopIteration from a call would end the test's own iteration early (all(map(...)) would be True): never rebuilt.
+    if isinstance(cls, type) and issubclass(cls, Exception) and not issubclass(cls, (StopIteration, StopAsyncIteration)):
         try:
             return cls(str(msg))
         except Exception:
@@ -1032,7 +1033,7 @@ def status_reader(n, results, loaded):
             i = int(parts[0])
             kind = parts[1].decode()
             payload = json.loads(parts[2].decode("utf-8", "replace"))
-        except ValueError:
+        except (ValueError, RecursionError, MemoryError):
             return False
         if i == -1 and loaded["ok"] is None:
             loaded["ok"] = kind == "ok"

@@ -156,6 +156,11 @@ class JobTest(unittest.TestCase):
         for prog in forgeries:
             events = run(job(mode="functional", program=prog, testSource="assert f(1) == 918273\n"))
             self.assertEqual(events[-1]["s"], "fail", prog)
+        # StopIteration raised by the program would end map() early and make all(...) true.
+        events = run(job(mode="functional", program="def f(x):\n    raise StopIteration\n",
+                         testSource="assert all(map(lambda x: f(x) == 918273, [1, 2]))\n"))
+        self.assertEqual(events[-1]["s"], "fail")
+        self.assertIn("RuntimeError: StopIteration", events[-1]["msg"])
         # An honest program that returns objects, generators and raises is tested as before.
         prog = ("class Node:\n    def __init__(self, v):\n        self.val = v\n"
                 "def f(n):\n    if n < 0:\n        raise ValueError('negative')\n    return (i * i for i in range(n))\n"
