@@ -1,5 +1,7 @@
 // What a `cellrl <command>` is, and the small argument/usage helpers every command shares.
+import * as fs from "node:fs";
 import { parseArgs } from "node:util";
+import { fail } from "../core/errors.js";
 
 /** One subcommand: its help text and what it runs. Export it as `command` from lib/cli/<name>.ts. */
 export interface CliCommand {
@@ -83,4 +85,13 @@ export function jsonObjectOption(v: unknown, name: string, example: string): Rec
     // reported below
   }
   throw new UsageError(`${name} must be a JSON object, e.g. '${example}' (got ${JSON.stringify(v)})`);
+}
+
+/**
+ * Fail with "not_found" unless the file an option names exists (relative paths are from the working directory).
+ * @example checkFileOption("cli.eval", "--input", "gen.jsonl")
+ */
+export function checkFileOption(where: string, flag: string, file: string): void {
+  if (!fs.existsSync(file))
+    fail("not_found", `${where}: ${flag} ${file} does not exist (looked in ${process.cwd()}). Check the path.`);
 }

@@ -12,7 +12,7 @@ import type { GeneratedInput, GenerationFormat, PlainFields } from "../eval/inge
 import type { EvalRecord } from "../eval/items.js";
 import { report, reportedResults, writeReport } from "../eval/report.js";
 import { progress } from "../kernel/progress.js";
-import { intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+import { checkFileOption, intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 import { scorePool } from "./score-pool.js";
 import type { RowScorerSettings } from "./score-row.js";
 
@@ -146,11 +146,9 @@ async function run(argv: string[]): Promise<number> {
   const input = values.input as string | undefined;
   if (!input) throw new UsageError("--input is missing");
   formatOf(input);
-  if (!fs.existsSync(input))
-    fail("not_found", `cli.eval: --input ${input} does not exist (looked in ${process.cwd()}). Check the path.`);
+  checkFileOption("cli.eval", "--input", input);
   const compare = values.compare as string | undefined;
-  if (compare !== undefined && !fs.existsSync(compare))
-    fail("not_found", `cli.eval: --compare ${compare} does not exist (looked in ${process.cwd()}). Check the path.`);
+  if (compare !== undefined) checkFileOption("cli.eval", "--compare", compare);
   const output = values.output as string | undefined;
   if (output) formatOf(output);
   const format = (values.format as string | undefined) ?? "auto";

@@ -13,7 +13,7 @@ import { problemMessage, recordProblems } from "../data/validate.js";
 import { progress } from "../kernel/progress.js";
 import "../reward/index.js"; // registers every grader
 import { rewardFor } from "../reward/registry.js";
-import { intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+import { checkFileOption, intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 import { scorePool } from "./score-pool.js";
 import { finishPartial, openPartial, partialRows } from "./score-output.js";
 import { rowScorer, type RowResult, type RowScorerSettings } from "./score-row.js";
@@ -139,8 +139,7 @@ async function run(argv: string[]): Promise<number> {
   if (!output) throw new UsageError("--output is missing");
   formatOf(input);
   formatOf(output);
-  if (!fs.existsSync(input))
-    fail("not_found", `cli.score: --input ${input} does not exist (looked in ${process.cwd()}). Check the path.`);
+  checkFileOption("cli.score", "--input", input);
   const workers = intOption(values.workers, "--workers", { min: 0 }) ?? defaults.workers;
   const settings: RowScorerSettings = {
     reward: values.reward as string | undefined,
