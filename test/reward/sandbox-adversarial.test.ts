@@ -391,6 +391,14 @@ test("functional: forging the pass protocol from inside the program never passes
     const p = await codeReward(fence(program), gt, undefined, { ...OPTS, partial: true });
     assert.notEqual((p.details.statuses as string[])[0], "pass", `forged with partial credit: ${program}`);
   }
+  // A StopIteration raised by the program would end the test's map() early, and all(...) of nothing is True.
+  const stop = await codeReward(
+    fence("def f(x):\n    raise StopIteration"),
+    { test: "assert all(map(lambda x: f(x) == 987654321, [1, 2]))", entry_point: "f" },
+    undefined,
+    OPTS,
+  );
+  assert.equal(stop.score, 0, String(stop.details.rule));
   await healthy();
 });
 
@@ -461,6 +469,8 @@ test("one job cannot zero the next one: rlimits, priority or a stopped process l
       "        except (OSError, ValueError):\n            pass\n    return False",
     "import os, signal\ndef f():\n    for pid in range(2, 64):\n        if pid != os.getpid():\n            try:\n" +
       "                os.kill(pid, signal.SIGSTOP)\n            except OSError:\n                pass\n    return False",
+    "import os\ndef f():\n    for pid in range(1, 64):\n        try:\n            os.setpriority(os.PRIO_PROCESS, pid, 19)\n" +
+      "            os.sched_setaffinity(pid, {0})\n        except OSError:\n            pass\n    return False",
   ];
   for (const body of tamper) {
     const r = await attack(body);
