@@ -61,7 +61,7 @@ export function checkIntAtLeast(
     mustBe(at, what, `must be an integer >= ${min}`, value, fix, path);
 }
 
-/** Check `value` is an integer >= `min`, else `<what> must be a whole number >= <min> (got ...)` (the evals wording). */
+/** Check `value` is an integer >= `min`, else `<what> must be a whole number >= <min> (got ...)` (evals' wording). */
 export function checkWholeAtLeast(
   at: CheckSite,
   what: string,
