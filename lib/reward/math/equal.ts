@@ -249,7 +249,6 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
   if (g.t === "eq" && p.t === "eq") return equationEq(g, p, ctx);
   // A predicted equation "(x+y)^2 = 81" against a gold value: its right side is the answer (not "... = 0", which is
   // how a curve or a plane is written, and not "14 = 13", whose left side names nothing).
-  const zero = (a: Answer) => a.t === "expr" && a.e.t === "num" && Number(a.e.v) === 0;
   if (
     p.t === "eq" &&
     p.rel === "=" &&
@@ -279,6 +278,10 @@ export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
     return ok;
   }
   return false;
+}
+
+function zero(a: Answer): boolean {
+  return a.t === "expr" && a.e.t === "num" && Number(a.e.v) === 0;
 }
 
 function sub(ctx: Ctx): Ctx {

@@ -155,11 +155,12 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
     if (close < 0 || close === s.length - 1) s = s.slice(open + 1, close < 0 ? undefined : close);
   }
   // "(11,7)or(7,11)", "W(x)=1orW(x)=-1": "or"/"and" glued between two answers separates them.
-  s = s.replace(GLUED_OR, "$1, ");
+  const connectors = s.includes("or") || s.includes("and");
+  if (connectors) s = s.replace(GLUED_OR, "$1, ");
   // "14 {, }916": a thousands separator in braces, spaced.
   if (s.includes("{")) s = s.replace(/(\d)\s*\{\s*,\s*\}\s*(?=\d{3}(?!\d))/g, "$1,");
   // A lone trailing backslash is a cut-off artefact ("185\\"): the answer is what precedes it.
-  s = s.replace(/(?<!\\)\\$/, "").trim();
+  if (s.endsWith("\\")) s = s.replace(/(?<!\\)\\$/, "").trim();
   if (/[<>!]=|\\[lg]t(?![a-zA-Z])/.test(s)) {
     s = s.replace(/>=/g, "\\ge ").replace(/<=/g, "\\le ").replace(/!=/g, "\\ne ");
     s = s.replace(/\\lt(?![a-zA-Z])/g, "<").replace(/\\gt(?![a-zA-Z])/g, ">");
@@ -199,7 +200,7 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   });
   // Sentence punctuation after the answer goes ("\frac13.", "(1,2),"), an ellipsis stays ("1, 2, 3, ...").
   s = s.trim();
-  if (!/(?:\.\.\.|\\[lc]?dots)$/.test(s)) s = s.replace(/[.,;\s]+$/, "");
+  if (/[.,;\s]$/.test(s) && !/(?:\.\.\.|\\[lc]?dots)$/.test(s)) s = s.replace(/[.,;\s]+$/, "");
   let percent = false;
   s = s.replace(/\s*\\?%$/, () => {
     percent = true;
@@ -209,10 +210,11 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   s = u.s.trim();
   if (/(^| )(?:percent|percentage|pct)$/.test(u.units)) percent = true;
   // A matrix in brackets or parentheses is the matrix: "\left[\begin{array}{cc}...\end{array}\right]".
-  s = s.replace(/^[[(]\s*(\\begin\{([a-zA-Z]*matrix|array)\}[\s\S]*\\end\{\2\})\s*[\])]$/, "$1");
+  if (s.includes("\\begin"))
+    s = s.replace(/^[[(]\s*(\\begin\{([a-zA-Z]*matrix|array)\}[\s\S]*\\end\{\2\})\s*[\])]$/, "$1");
   // "x \in [-2,7]" -> "[-2,7]"; "\approx 3.1" -> "3.1"
   s = s.replace(/^[a-zA-Z]\s*\\in(?![a-zA-Z])\s*/, "").replace(/^(?:\\approx|=)\s*/, "");
-  s = s.replace(/(?:,\s*)?\s(?:and|or)\s+/g, ", ").replace(/\)\s*(?:and|or)\s*\(/g, "), (");
+  if (connectors) s = s.replace(/(?:,\s*)?\s(?:and|or)\s+/g, ", ").replace(/\)\s*(?:and|or)\s*\(/g, "), (");
   // Thousands separators inside a brace group: \frac{12}{5,525}
   s = s.replace(/\{(-?\d{1,3}(?:,\d{3})+)\}/g, (_m, n: string) => "{" + n.replace(/,/g, "") + "}");
   // A whole answer written with thousands separators: 10,080 / 11,111,111,100 / 58,500.25

@@ -204,7 +204,6 @@ class Parser {
     // "4 4/0" is no number anyone writes, so it is not read at all (never 11·7/6 nor 4·4/0).
     const n1 = this.peek(1),
       n3 = this.peek(3);
-    const int = (x: Token | undefined) => x !== undefined && x.k === "num" && !x.v.includes(".");
     if (int(t) && int(n1) && this.isOp("/", 2) && int(n3) && !this.isOp("^", 4) && !int(this.peek(4))) {
       if (BigInt(n1!.v) >= BigInt(n3!.v)) throw new MathSyntaxError("improper mixed number");
       this.i += 4;
@@ -438,6 +437,11 @@ function constToVar(e: Expr, name: string): Expr {
     default:
       return e;
   }
+}
+
+// An integer literal token.
+function int(x: Token | undefined): boolean {
+  return x !== undefined && x.k === "num" && !x.v.includes(".");
 }
 
 /**
