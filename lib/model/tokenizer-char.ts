@@ -4,7 +4,13 @@
 // It serializes to a standard HuggingFace tokenizer.json (BPE with an empty merge list, ByteFallback + Fuse decoder),
 // so transformers' PreTrainedTokenizerFast loads it unchanged.
 import { describe, fail } from "../core/errors.js";
-import { checkIdInVocab, type DecodeOptions, type EncodeOptions, type Tokenizer } from "./tokenizer-types.js";
+import {
+  checkIdInVocab,
+  checkText,
+  type DecodeOptions,
+  type EncodeOptions,
+  type Tokenizer,
+} from "./tokenizer-types.js";
 
 /** Options of CharTokenizer. */
 export interface CharTokenizerOptions {
@@ -189,10 +195,7 @@ export class CharTokenizer implements Tokenizer {
    * @example tok.encode("2+2=")
    */
   encode(text: string, opts: EncodeOptions = {}): number[] {
-    if (typeof text !== "string")
-      fail("invalid_input", `model.CharTokenizer.encode: text must be a string (got ${describe(text)}).`, {
-        got: text,
-      });
+    checkText("model.CharTokenizer.encode", text);
     const out: number[] = [];
     const add = opts.addSpecialTokens !== false;
     if (add && this.options.addBos) out.push(this.bosTokenId!);

@@ -3,7 +3,13 @@
 // the chat template, as in transformers.
 import { Tokenizer as HfJsTokenizer } from "@huggingface/tokenizers";
 import { describe, fail } from "../core/errors.js";
-import { checkIdInVocab, type DecodeOptions, type EncodeOptions, type Tokenizer } from "./tokenizer-types.js";
+import {
+  checkIdInVocab,
+  checkText,
+  type DecodeOptions,
+  type EncodeOptions,
+  type Tokenizer,
+} from "./tokenizer-types.js";
 
 /** The parts of tokenizer_config.json cellrl reads (other keys are kept and saved back unchanged). */
 export interface HfTokenizerConfig {
@@ -115,8 +121,7 @@ export class HfTokenizer implements Tokenizer {
    * @example tok.encode("Hello world") // [9707, 1879] for Qwen2.5
    */
   encode(text: string, opts: EncodeOptions = {}): number[] {
-    if (typeof text !== "string")
-      fail("invalid_input", `model.HfTokenizer.encode: text must be a string (got ${describe(text)}).`, { got: text });
+    checkText("model.HfTokenizer.encode", text);
     return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens !== false }).ids;
   }
 

@@ -1,6 +1,6 @@
 // The one tokenizer interface of cellrl. The char/byte tokenizer and the HF tokenizer.json wrapper implement it;
 // generate(), rollout() and the viz token views only ever use these members.
-import { fail } from "../core/errors.js";
+import { describe, fail } from "../core/errors.js";
 
 /** Options of Tokenizer.encode. */
 export interface EncodeOptions {
@@ -48,4 +48,10 @@ export function checkIdInVocab(where: string, id: number, i: number, vocabSize: 
         "Check that ids come from this tokenizer.",
       { got: id, path: ["ids", i] },
     );
+}
+
+/** Check the text to encode is a string, else `<where>: text must be a string (got ...)`. */
+export function checkText(where: string, text: unknown): void {
+  if (typeof text !== "string")
+    fail("invalid_input", `${where}: text must be a string (got ${describe(text)}).`, { got: text });
 }
