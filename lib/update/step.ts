@@ -33,7 +33,10 @@ export interface StepOptions {
   hidden?: boolean;
   /** Rows per forward/backward pass; gradients are accumulated. Defaults to all rows. */
   microBatch?: number;
-  /** Weight micro-batches by "tokens" (for token-mean losses) or "rows" (seq-mean losses). Defaults to "tokens". */
+  /**
+   * Weight micro-batches by "tokens" (for token-mean losses) or "rows" (seq-mean losses: the rows with a scored token).
+   * Defaults to "tokens".
+   */
   weightBy?: "tokens" | "rows";
   /** Also pass the full tokens-aligned logits [B, T, V] as `logits` (distillation losses, the exact KL). Defaults to false. */
   logits?: boolean;
@@ -64,6 +67,24 @@ function sliceBatch(b: LogprobsBatch, rows: number[]): LogprobsBatch {
     { ids: b.ids, attentionMask: b.attentionMask, responseMask: b.responseMask } as RowFields,
     rows,
   ) as unknown as LogprobsBatch;
+}
+
+/**
+ * Rows of `rows` with at least one scored response token (t >= 1, responseMask > 0): the seq-mean aggregations'
+ * denominator (verl's seq_mask), so micro-batches weighted by it average to the whole batch's loss. All rows without a mask.
+ * @example seqCount(batch.responseMask, [0, 1, 2]) // 2 when row 1 has no response token
+ */
+export function seqCount(m: LogprobsBatch["responseMask"], rows: number[]): number {
+  if (!m) return rows.length;
+  const a = m instanceof tf.Tensor ? (m.arraySync() as number[][]) : (m as ArrayLike<number>[]);
+  let n = 0;
+  for (const r of rows)
+    for (let t = 1; t < a[r].length; t++)
+      if (a[r][t] > 0) {
+        n++;
+        break;
+      }
+  return n;
 }
 
 /** Scored response tokens of `rows` (positions t >= 1 with responseMask > 0; all rows count 1 each without a mask). */
@@ -164,7 +185,7 @@ export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, ...res
         {},
         step,
       );
-    const w = weightBy === "tokens" ? maskCount(batch.responseMask, rows) : rows.length;
+    const w = weightBy === "tokens" ? maskCount(batch.responseMask, rows) : seqCount(batch.responseMask, rows);
     totalWeight += w;
     for (const [k, v] of Object.entries(out instanceof tf.Tensor ? {} : (out.metrics ?? {})))
       metricSums[k] = (metricSums[k] ?? 0) + v * w;
@@ -175,7 +196,7 @@ export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, ...res
   else {
     for (let s = 0; s < B; s += mb) {
       const rows = Array.from({ length: Math.min(mb, B - s) }, (_, i) => s + i);
-      const w = weightBy === "tokens" ? maskCount(batch.responseMask, rows) : rows.length;
+      const w = weightBy === "tokens" ? maskCount(batch.responseMask, rows) : seqCount(batch.responseMask, rows);
       opt.accumulateLoss(run(rows), { weight: Math.max(w, 1e-9) });
     }
     res = opt.stepAccumulated();

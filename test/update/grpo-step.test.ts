@@ -183,15 +183,18 @@ describe("grpoStep", () => {
         [5, 7, 6, 3, 4],
         [6, 7, 5, 5, 2],
         [7, 7, 3, 4, 4],
+        [5, 6, 7, 3, 3],
       ],
+      // row 3 has no response token: the seq-mean modes leave it out of their denominators (verl seq_mask)
       responseMask: [
         [0, 0, 1, 1, 1],
         [0, 0, 1, 1, 0],
         [0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 0],
       ],
     };
     const old = logprobs(p.model, batch).logp.map((r) => r.map((x) => x - 0.05));
-    const adv = [1, -0.5, 0.25];
+    const adv = [1, -0.5, 0.25, 2];
     const updated = (micro: number | undefined, agg: string) => {
       const m = p.model.clone({ trainable: true });
       const opt = new AdamW(m.namedVariables(), { lr: 1e-2, weightDecay: 0, clipGradNorm: null });
@@ -204,13 +207,14 @@ describe("grpoStep", () => {
       opt.dispose();
       return { w, gradNorm: met["update/gradNorm"], loss: met["update/loss"] };
     };
-    for (const agg of ["token-mean", "seq-mean-token-mean"]) {
-      const [a, b] = [updated(1, agg), updated(undefined, agg)];
-      // the gradient norm is scale-sensitive (Adam's first update is not), so compare it too
-      close(a.gradNorm, b.gradNorm, 1e-4, `${agg} gradNorm`);
-      close(a.loss, b.loss, 1e-5, `${agg} loss`);
-      close(a.w, b.w, 1e-4, agg);
-    }
+    for (const agg of ["token-mean", "seq-mean-token-mean", "seq-mean-token-sum", "seq-mean-token-sum-norm"])
+      for (const micro of [1, 3]) {
+        const [a, b] = [updated(micro, agg), updated(undefined, agg)];
+        // the gradient norm is scale-sensitive (Adam's first update is not), so compare it too
+        close(a.gradNorm, b.gradNorm, 1e-4, `${agg} micro ${micro} gradNorm`);
+        close(a.loss, b.loss, 1e-5, `${agg} micro ${micro} loss`);
+        close(a.w, b.w, 1e-4, `${agg} micro ${micro}`);
+      }
     p.model.dispose();
   });
 
