@@ -27,7 +27,7 @@ import os, sys, io, json, time, select, signal, resource, socket, array, builtin
 
 PID1 = os.getpid() == 1
 SCRATCH = sys.argv[1:]
-STATE = {"strays": 0, "factory": None, "warm": None, "snapshot": None}
+STATE = {"strays": 0, "factory": None, "warm": None, "snapshot": None, "ready": None}
 
 
 def emit(obj):
@@ -545,6 +545,11 @@ def candidate_main(fds):
     code = 70
     try:
         os.setpgid(0, 0)
+        if len(fds) == 1:
+            # Forked ahead of time (between jobs): wait for this job's descriptors from the runner.
+            ctl = socket.socket(fileno=fds[0])
+            _, fds = recv_fds(ctl, 16, 8)
+            ctl.close()
         spec_fd, in_fd, out_fd, err_fd = fds[:4]
         spec = json.loads(read_fd(spec_fd))
         os.dup2(in_fd, 0)
@@ -721,10 +726,34 @@ def spawn_candidate(spec_bytes, stdin_bytes, w_out, w_err, extra=None):
     in_fd = data_fd(stdin_bytes)
     try:
         fds = [spec_fd, in_fd, w_out, w_err] + ([extra] if extra is not None else [])
+        ready, STATE["ready"] = STATE.get("ready"), None
+        if ready is not None:
+            try:
+                send_fds(ready["sock"], b"go", fds)
+                return ready["pid"]
+            except OSError:
+                pass
+            finally:
+                ready["sock"].close()
         return int(factory_request(b"f", fds))
     finally:
         os.close(spec_fd)
         os.close(in_fd)
+
+
+def prefork():
+    """Between jobs, when no program runs: have the factory fork the next job's first candidate now; it waits for its
+    descriptors (spawn_candidate sends them), so a job does not wait for the factory."""
+    if STATE.get("ready") is not None or STATE["factory"] is None:
+        return
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        pid = int(factory_request(b"f", [theirs.fileno()]))
+        STATE["ready"] = {"pid": pid, "sock": ours}
+    except (FactoryError, ValueError):
+        ours.close()
+    finally:
+        theirs.close()
 
 
 def snapshot(pid):
@@ -1395,6 +1424,7 @@ def main():
               "ms": round((time.monotonic() - start) * 1000, 2)})
         if recycle or job.get("last"):
             return
+        prefork()
 
 
 if __name__ == "__main__":

@@ -177,6 +177,17 @@ class JobTest(unittest.TestCase):
         self.assertFalse(events[0]["ok"])
         self.assertTrue(events[0]["msg"].startswith("SyntaxError"), events[0]["msg"])
 
+    def test_a_candidate_forked_ahead_runs_the_next_job(self):
+        R.STATE["factory"] or R.start_factory()
+        R.prefork()
+        self.assertIsNotNone(R.STATE["ready"])
+        events = run(job(mode="functional", program="def f(x):\n    return x + 1\n", testSource="assert f(1) == 2\n"))
+        self.assertIsNone(R.STATE["ready"])
+        self.assertEqual(events[-1]["s"], "ok", events)
+        R.prefork()
+        events = run(job(mode="stdio", program="print(input())", tests=[{"input": "a"}, {"input": "b"}]), b"c\nc\n")
+        self.assertEqual([e["out"] for e in events if e["ev"] == "test"], ["a\n", "b\n"])
+
     def test_functional_units_pass_and_fail_with_the_line(self):
         j = job(mode="functional", program="def f(x):\n    return x + 1\n", testSource="assert f(1) == 2\nassert f(2) == 4\n", stop=False)
         events = run(j)
