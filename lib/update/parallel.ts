@@ -9,7 +9,7 @@ import { logprobTensors, type LogprobsBatch } from "../model/logprobs.js";
 import type { AdamWOptions } from "../model/optim.js";
 import { ParallelTrainer, type ParallelLossResult } from "../model/parallel.js";
 import { policyLoss } from "./policy-loss.js";
-import { maskCount, modelOf, type TrainableModel } from "./step.js";
+import { maskCount, modelOf, seqCount, type TrainableModel } from "./step.js";
 
 /** Options of update.parallelTrainer. */
 export interface ParallelPolicyTrainerOptions {
@@ -74,7 +74,10 @@ export async function parallelTrainer(
   });
 }
 
-/** Worker side: update.policyLoss on this worker's rows, weighted by its tokens (token-mean) or rows (other modes). */
+/**
+ * Worker side: update.policyLoss on this worker's rows, weighted by its tokens (token-mean) or its rows with a scored
+ * token (the seq-mean modes' denominator).
+ */
 export function parallelPolicyLoss(model: LlamaModel, batch: ParallelPolicyBatch): ParallelLossResult {
   const s = batch.settings;
   const lt = logprobTensors(model, batch as unknown as LogprobsBatch, {
@@ -95,7 +98,10 @@ export function parallelPolicyLoss(model: LlamaModel, batch: ParallelPolicyBatch
   const rows = batch.ids.map((_, i) => i);
   return {
     loss: out.loss,
-    weight: s.agg === "token-mean" ? maskCount(batch.responseMask, rows) : rows.length,
+    weight: Math.max(
+      s.agg === "token-mean" ? maskCount(batch.responseMask, rows) : seqCount(batch.responseMask, rows),
+      1e-9,
+    ),
     metrics: out.metrics,
   };
 }
