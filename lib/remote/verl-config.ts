@@ -125,6 +125,10 @@ const ADV: Record<string, string> = {
   rloo: "rloo",
   "reinforce-pp": "reinforce_plus_plus",
   "reinforce-pp-baseline": "reinforce_plus_plus_baseline",
+  // verl's reinforce_plus_plus is the per-token form (reward at the last token, discounted by algorithm.gamma)
+  "reinforce-pp-token": "reinforce_plus_plus",
+  // verl's trainer samples the greedy baseline itself when adv_estimator is remax
+  remax: "remax",
 };
 const LOSS: Record<string, string> = { "ppo-clip": "vanilla", gspo: "gspo", cispo: "cispo", pg: "gpg" };
 const KL: Record<string, string> = { k1: "kl", abs: "abs", k2: "mse", k3: "low_var_kl", "k3+": "k3+" };
@@ -291,7 +295,14 @@ export function verlConfig(settings: VerlSettings): VerlConfig {
         ? "grpo"
         : named(where, "advantage", step.advantage ?? grpoStepDefaults.advantage, ADV, "advantage estimator");
     v["algorithm.norm_adv_by_std_in_grpo"] = alg === "grpo" && step.advantage === "dr-grpo" ? false : true;
-    const ao = (step.advantageOptions ?? {}) as { std?: string; eps?: number; scale?: string; aggregate?: string };
+    const ao = (step.advantageOptions ?? {}) as {
+      std?: string;
+      eps?: number;
+      scale?: string;
+      aggregate?: string;
+      gamma?: number;
+    };
+    if (step.advantage === "reinforce-pp-token" && ao.gamma !== undefined) v["algorithm.gamma"] = ao.gamma;
     if (ao.std === "population")
       notes.push('advantageOptions.std = "population": verl\'s grpo always divides by the unbiased std.');
     if (ao.eps !== undefined && ao.eps !== 1e-6)

@@ -209,6 +209,18 @@ test("GRPO: the notebook's options map to verl's values (mini-batches in prompts
     ],
     "reinforce_plus_plus_baseline",
   );
+  // the per-token REINFORCE++ is verl's reinforce_plus_plus, its gamma is algorithm.gamma; ReMax is verl's remax
+  const tok = verlConfig({
+    ...base,
+    algorithm: "grpo",
+    step: { advantage: "reinforce-pp-token", advantageOptions: { gamma: 0.99 } },
+  }).values;
+  assert.equal(tok["algorithm.adv_estimator"], "reinforce_plus_plus");
+  assert.equal(tok["algorithm.gamma"], 0.99);
+  assert.equal(
+    verlConfig({ ...base, algorithm: "grpo", step: { advantage: "remax" } }).values["algorithm.adv_estimator"],
+    "remax",
+  );
   assert.equal(
     verlConfig({ ...base, algorithm: "grpo", step: { loss: "pg" } }).values[
       "actor_rollout_ref.actor.policy_loss.loss_mode"
