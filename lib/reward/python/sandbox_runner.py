@@ -92,6 +92,7 @@ def child_streams():
 # returned, the tester only ever compares genuine ints, strs and lists.
 
 MISSING = object()
+PREAMBLES = {}  # in the factory (and so in every candidate): preamble text -> code object
 STOP = object()
 
 
@@ -473,7 +474,8 @@ def read_fd(fd):
 def load_program(spec, name):
     g = {"__name__": name, "__builtins__": builtins}
     if spec.get("preamble"):
-        exec(compile(spec["preamble"], "<preamble>", "exec"), g)
+        code = PREAMBLES.get(spec["preamble"])  # compiled by the factory when it warmed up
+        exec(code if code is not None else compile(spec["preamble"], "<preamble>", "exec"), g)
     exec(compile(spec["program"], "<solution>", "exec"), g)
     return g
 
@@ -639,7 +641,11 @@ def factory_loop(sock):
         if msg[:1] == b"w":
             # Warm up: import what the preamble imports, so candidates start with it loaded.
             try:
-                exec(compile(msg[1:].decode("utf-8", "surrogatepass"), "<preamble>", "exec"), {"__name__": "preamble"})
+                text = msg[1:].decode("utf-8", "surrogatepass")
+                code = compile(text, "<preamble>", "exec")
+                exec(code, {"__name__": "preamble"})
+                PREAMBLES.clear()
+                PREAMBLES[text] = code
             except BaseException:
                 pass
             reply = b"ok"
@@ -690,6 +696,7 @@ def start_factory():
 
 
 def factory_request(msg, fds):
+    collect_ready()
     f = STATE["factory"] or start_factory()
     try:
         os.kill(f["pid"], signal.SIGCONT)
@@ -726,7 +733,8 @@ def spawn_candidate(spec_bytes, stdin_bytes, w_out, w_err, extra=None):
     in_fd = data_fd(stdin_bytes)
     try:
         fds = [spec_fd, in_fd, w_out, w_err] + ([extra] if extra is not None else [])
-        ready, STATE["ready"] = STATE.get("ready"), None
+        collect_ready()
+        ready, STATE["ready"] = STATE["ready"], None
         if ready is not None:
             try:
                 send_fds(ready["sock"], b"go", fds)
@@ -747,13 +755,30 @@ def prefork():
     if STATE.get("ready") is not None or STATE["factory"] is None:
         return
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    f = STATE["factory"]
     try:
-        pid = int(factory_request(b"f", [theirs.fileno()]))
-        STATE["ready"] = {"pid": pid, "sock": ours}
-    except (FactoryError, ValueError):
+        # The reply (its pid) is collected when it is needed: the fork overlaps with reading the next job.
+        os.kill(f["pid"], signal.SIGCONT)
+        send_fds(f["sock"], b"f", [theirs.fileno()])
+        STATE["ready"] = {"pid": None, "sock": ours}
+    except OSError:
         ours.close()
     finally:
         theirs.close()
+
+
+def collect_ready():
+    r = STATE["ready"]
+    if r is None or r["pid"] is not None:
+        return
+    try:
+        reply = STATE["factory"]["sock"].recv(64)
+        r["pid"] = int(reply) if reply and reply != b"-1" else None
+    except (OSError, ValueError, TypeError):
+        r["pid"] = None
+    if r["pid"] is None:
+        r["sock"].close()
+        STATE["ready"] = None
 
 
 def snapshot(pid):
@@ -831,7 +856,16 @@ def kill_all(pids):
                 except OSError:
                     pass
             seen.update(others)
-            reaped = reap_some(statuses)
+            reaped = False
+            for p in others:
+                try:
+                    statuses[p] = os.waitpid(p, 0)[1]  # killed: returns at once; not ours yet: ECHILD
+                    reaped = True
+                except ChildProcessError:
+                    pass
+                except InterruptedError:
+                    pass
+            reaped = reap_some(statuses) or reaped
             if not others:
                 break
             if fpid in keep and time.monotonic() > deadline:
