@@ -32,7 +32,7 @@ class CellrlKernelTests(jupyter_kernel_test.KernelTests):
 
     code_execute_result = [
         {"code": "6 * 7", "result": "42"},
-        {"code": '"hello".toUpperCase()', "result": "HELLO"},
+        {"code": '"hello".toUpperCase()', "result": "'HELLO'"},  # strings are shown quoted, as in Node's REPL
         {"code": "[1, 2, 3].map((x) => x * 2)", "result": "[ 2, 4, 6 ]"},
     ]
 
