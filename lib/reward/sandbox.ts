@@ -28,7 +28,10 @@ export interface SandboxOptions {
   bwrap?: string;
   /** Wall-clock limit per test, ms (LiveCodeBench uses 6 s). Defaults to 6000. */
   timeoutMs?: number;
-  /** Address-space limit per process, MiB (RLIMIT_AS). Defaults to 1024. */
+  /**
+   * Memory limit, MiB: the address space of each process (RLIMIT_AS) and the proportional memory of all the job's
+   * processes together (checked every 20 ms; see docs/sandbox.md). Defaults to 1024.
+   */
   memoryMb?: number;
   /** Processes + threads the program may run at once (RLIMIT_NPROC in its own user namespace). Defaults to 16. */
   processes?: number;
