@@ -12,7 +12,15 @@ import type { GeneratedInput, GenerationFormat, PlainFields } from "../eval/inge
 import type { EvalRecord } from "../eval/items.js";
 import { report, reportedResults, writeReport } from "../eval/report.js";
 import { progress } from "../kernel/progress.js";
-import { checkFileOption, intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+import {
+  checkFileOption,
+  checkOutputPath,
+  intOption,
+  jsonObjectOption,
+  parseOptions,
+  UsageError,
+  type CliCommand,
+} from "./command.js";
 import { scorePool } from "./score-pool.js";
 import type { RowScorerSettings } from "./score-row.js";
 
@@ -61,6 +69,9 @@ Options:
 
 /** Defaults of `cellrl eval`. */
 export const defaults = { workers: Math.max(1, os.availableParallelism()), threadsFrom: 2000 };
+
+/** Largest values of the numeric options (beyond them a run would take hours or exhaust memory). */
+export const limits = { k: 100_000, workers: 256, resamples: 100_000, disagreements: 1_000_000 };
 
 function reportedOption(v: unknown): EvaluateOptions["reported"] {
   if (v === undefined) return undefined;
@@ -151,10 +162,11 @@ async function run(argv: string[]): Promise<number> {
   if (compare !== undefined) checkFileOption("cli.eval", "--compare", compare);
   const output = values.output as string | undefined;
   if (output) formatOf(output);
+  if (output) checkOutputPath(output, "--output");
   const format = (values.format as string | undefined) ?? "auto";
   if (!["auto", "records", "verl-dump", "plain"].includes(format))
     throw new UsageError(`--format must be auto, records, verl-dump or plain (got ${JSON.stringify(format)})`);
-  const k = intOption(values.k, "--k", { min: 1 });
+  const k = intOption(values.k, "--k", { min: 1, max: limits.k });
   const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
   if (threshold !== undefined && !Number.isFinite(threshold))
     throw new UsageError(`--threshold must be a number (got ${JSON.stringify(values.threshold)})`);
@@ -169,7 +181,7 @@ async function run(argv: string[]): Promise<number> {
   };
   if (settings.rewardModule && !fs.existsSync(settings.rewardModule))
     throw new UsageError(`--reward-module ${settings.rewardModule} does not exist`);
-  const workersOpt = intOption(values.workers, "--workers", { min: 0 });
+  const workersOpt = intOption(values.workers, "--workers", { min: 0, max: limits.workers });
   const quiet = values.quiet === true;
   const [labelA, labelB] = ((values.labels as string | undefined)?.split(",").map((s) => s.trim()) ?? [
     input,
@@ -182,7 +194,7 @@ async function run(argv: string[]): Promise<number> {
     const base: EvaluateOptions = {
       k,
       threshold,
-      resamples: intOption(values.resamples, "--resamples", { min: 10 }),
+      resamples: intOption(values.resamples, "--resamples", { min: 10, max: limits.resamples }),
       seed: intOption(values.seed, "--seed"),
       format: format as GenerationFormat,
       dataSource: values["data-source"] as string | undefined,
@@ -205,12 +217,12 @@ async function run(argv: string[]): Promise<number> {
     const comparison = compareEvals(runA.records, runB.records, {
       labels: [labelA, labelB],
       threshold: undefined,
-      resamples: intOption(values.resamples, "--resamples", { min: 10 }),
+      resamples: intOption(values.resamples, "--resamples", { min: 10, max: limits.resamples }),
       seed: intOption(values.seed, "--seed"),
     });
     rep = report({ ...runA.report.input, comparison });
   }
-  const maxDis = intOption(values["max-disagreements"], "--max-disagreements", { min: 0 });
+  const maxDis = intOption(values["max-disagreements"], "--max-disagreements", { min: 0, max: limits.disagreements });
   if (maxDis !== undefined) rep = report({ ...rep.input, maxDisagreements: maxDis });
   console.log(rep.toText());
   if (output) {

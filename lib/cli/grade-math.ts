@@ -4,7 +4,7 @@ import { describe, fail } from "../core/errors.js";
 import { openJsonlAppender, streamJsonl, streamJsonlFrom } from "../data/jsonl.js";
 import { tempSibling as tempPathFor } from "../core/atomic.js";
 import { gradeMath } from "../reward/index.js";
-import { intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+import { checkOutputPath, intOption, parseOptions, UsageError, type CliCommand } from "./command.js";
 
 type GradeMode = "answer" | "response";
 
@@ -30,15 +30,28 @@ Options:
 function answerText(v: unknown, field: string, line: number, source: string): string {
   if (typeof v === "string") return v;
   if (typeof v === "number" && Number.isFinite(v)) return String(v);
-  return fail("invalid_input", `cli.grade-math: line ${line} of ${source}: field "${field}" ${v === undefined ? "is missing" : "is not a string"} (got ${describe(v)}; expected a string such as "\\\\frac{1}{2}"). Write each line as {"gold": "...", "pred": "..."}.`, {
-    path: ["line", line, field],
-    got: v,
-  });
+  return fail(
+    "invalid_input",
+    `cli.grade-math: line ${line} of ${source}: field "${field}" ${v === undefined ? "is missing" : "is not a string"} (got ${describe(v)}; expected a string such as "\\\\frac{1}{2}"). Write each line as {"gold": "...", "pred": "..."}.`,
+    {
+      path: ["line", line, field],
+      got: v,
+    },
+  );
 }
 
-async function gradeFile(input: string, output: string | undefined, limit: number | undefined, details: boolean, mode: GradeMode): Promise<number> {
+async function gradeFile(
+  input: string,
+  output: string | undefined,
+  limit: number | undefined,
+  details: boolean,
+  mode: GradeMode,
+): Promise<number> {
   const source = input === "-" ? "stdin" : input;
-  const lines = input === "-" ? streamJsonlFrom<Record<string, unknown>>(process.stdin, "stdin") : streamJsonl<Record<string, unknown>>(input);
+  const lines =
+    input === "-"
+      ? streamJsonlFrom<Record<string, unknown>>(process.stdin, "stdin")
+      : streamJsonl<Record<string, unknown>>(input);
   const tmp = output !== undefined ? tempPathFor(output) : undefined;
   const out = tmp !== undefined ? openJsonlAppender(tmp) : undefined;
   let n = 0;
@@ -46,15 +59,31 @@ async function gradeFile(input: string, output: string | undefined, limit: numbe
     for await (const { value, line } of lines) {
       if (limit !== undefined && n >= limit) break;
       if (typeof value !== "object" || value === null || Array.isArray(value))
-        fail("invalid_input", `cli.grade-math: line ${line} of ${source} is not an object (got ${describe(value)}; expected {"gold": ..., "pred": ...}). Fix that line.`, { path: ["line", line] });
+        fail(
+          "invalid_input",
+          `cli.grade-math: line ${line} of ${source} is not an object (got ${describe(value)}; expected {"gold": ..., "pred": ...}). Fix that line.`,
+          { path: ["line", line] },
+        );
       const gold = answerText(value.gold, "gold", line, source);
       const pred = answerText(value.pred, "pred", line, source);
       const res = gradeMath(gold, pred, { mode });
-      const row = details ? { gold: value.gold, pred: value.pred, equal: res.equal, rule: res.details.rule } : { gold: value.gold, pred: value.pred, equal: res.equal };
+      const row = details
+        ? { gold: value.gold, pred: value.pred, equal: res.equal, rule: res.details.rule }
+        : { gold: value.gold, pred: value.pred, equal: res.equal };
       if (out) out.append(row);
-      else if (!process.stdout.write(JSON.stringify(row) + "\n")) await new Promise((r) => process.stdout.once("drain", r));
+      else if (!process.stdout.write(JSON.stringify(row) + "\n"))
+        await new Promise((r) => process.stdout.once("drain", r));
       n++;
     }
+    // an empty input is a mistake (a wrong path, a failed upstream step): keep any earlier output as it is
+    if (n === 0 && limit !== 0)
+      fail(
+        "invalid_input",
+        `cli.grade-math: ${source} has no pairs (got an empty input; expected one {"gold", "pred"} per line).` +
+          (output !== undefined ? ` ${output} was not written.` : "") +
+          " Check the path.",
+        { got: source },
+      );
     if (out && tmp && output) {
       out.close();
       fs.renameSync(tmp, output);
@@ -86,15 +115,24 @@ async function run(argv: string[]): Promise<number> {
   const { gold, pred, input, output } = values as Record<string, string | undefined>;
   const limit = intOption(values.limit, "--limit", { min: 0 });
   const mode = (values.mode ?? "answer") as GradeMode;
-  if (mode !== "answer" && mode !== "response") throw new UsageError(`--mode must be answer or response (got ${JSON.stringify(values.mode)})`);
+  if (mode !== "answer" && mode !== "response")
+    throw new UsageError(`--mode must be answer or response (got ${JSON.stringify(values.mode)})`);
   if (input !== undefined) {
     if (gold !== undefined || pred !== undefined) throw new UsageError("use either --input or --gold/--pred, not both");
+    if (output !== undefined) checkOutputPath(output, "--output");
     return gradeFile(input, output, limit, values.details === true, mode);
   }
-  if (gold === undefined || pred === undefined) throw new UsageError(`${gold === undefined ? "--gold" : "--pred"} is missing; pass both --gold and --pred, or --input F.jsonl`);
+  if (gold === undefined || pred === undefined)
+    throw new UsageError(
+      `${gold === undefined ? "--gold" : "--pred"} is missing; pass both --gold and --pred, or --input F.jsonl`,
+    );
   if (output !== undefined || limit !== undefined) throw new UsageError("--output and --limit go with --input");
   const res = gradeMath(gold, pred, { mode });
-  console.log(values.details ? `${res.equal} (rule: ${res.details.rule}; gold ${JSON.stringify(res.details.goldNormalized)}, pred ${JSON.stringify(res.details.predNormalized)})` : String(res.equal));
+  console.log(
+    values.details
+      ? `${res.equal} (rule: ${res.details.rule}; gold ${JSON.stringify(res.details.goldNormalized)}, pred ${JSON.stringify(res.details.predNormalized)})`
+      : String(res.equal),
+  );
   return 0;
 }
 

@@ -2,7 +2,7 @@
 // `npx cellrl <command> [options]`: dispatch to a subcommand of lib/cli/commands.ts and turn errors into messages
 // and exit codes (0 done, 1 failed, 2 bad command line, 130 interrupted).
 import { CellrlError, nearest } from "../core/errors.js";
-import { UsageError } from "./command.js";
+import { explainSystemError, UsageError } from "./command.js";
 import { commands } from "./commands.js";
 
 const VERSION = (() => {
@@ -64,10 +64,26 @@ export async function runCli(argv: string[]): Promise<number> {
       console.error(`cellrl ${name}: ${e.message.replace(/^cli\.[\w-]+: /, "")}`);
       return 1;
     }
+    // the environment, not cellrl: a missing directory, a read-only disk, a truncated .gz input
+    const known = explainSystemError(e, inputsOf(rest));
+    if (known !== null) {
+      console.error(`cellrl ${name}: ${known}.`);
+      return 1;
+    }
     console.error(`cellrl ${name}: unexpected error (please report it with the command you ran):`);
     console.error(e);
     return 1;
   }
+}
+
+// The input files named on a command line (--input F, --compare G, --model DIR), for messages about them.
+function inputsOf(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--(input|compare|model)(?:=(.*))?$/.exec(argv[i]);
+    if (m) out.push(m[2] ?? argv[++i] ?? "");
+  }
+  return out.filter((x) => x !== "");
 }
 
 if (require.main === module) {

@@ -13,7 +13,15 @@ import { problemMessage, recordProblems } from "../data/validate.js";
 import { progress } from "../kernel/progress.js";
 import "../reward/index.js"; // registers every grader
 import { rewardFor } from "../reward/registry.js";
-import { checkFileOption, intOption, jsonObjectOption, parseOptions, UsageError, type CliCommand } from "./command.js";
+import {
+  checkFileOption,
+  checkOutputPath,
+  intOption,
+  jsonObjectOption,
+  parseOptions,
+  UsageError,
+  type CliCommand,
+} from "./command.js";
 import { scorePool } from "./score-pool.js";
 import { finishPartial, openPartial, partialRows } from "./score-output.js";
 import { rowScorer, type RowResult, type RowScorerSettings } from "./score-row.js";
@@ -44,7 +52,12 @@ Options:
   -h, --help           this help`;
 
 /** Defaults of `cellrl score`. */
-export const defaults = { workers: Math.max(1, os.availableParallelism()), maxBadRows: 10, perWorker: 4 };
+export const defaults = {
+  workers: Math.max(1, os.availableParallelism()),
+  maxWorkers: 256,
+  maxBadRows: 10,
+  perWorker: 4,
+};
 
 interface Scan {
   rows: number;
@@ -139,8 +152,9 @@ async function run(argv: string[]): Promise<number> {
   if (!output) throw new UsageError("--output is missing");
   formatOf(input);
   formatOf(output);
+  checkOutputPath(output, "--output");
   checkFileOption("cli.score", "--input", input);
-  const workers = intOption(values.workers, "--workers", { min: 0 }) ?? defaults.workers;
+  const workers = intOption(values.workers, "--workers", { min: 0, max: defaults.maxWorkers }) ?? defaults.workers;
   const settings: RowScorerSettings = {
     reward: values.reward as string | undefined,
     rewardModule: values["reward-module"] as string | undefined,

@@ -60,6 +60,8 @@ async function run(argv: string[]): Promise<number> {
   if (port > 65535) throw new UsageError(`--port must be at most 65535 (got ${port})`);
   const seed = intOption(values.seed, "--seed") ?? serveDefaults.seed;
   const maxLogprobs = intOption(values["max-logprobs"], "--max-logprobs", { min: 1 }) ?? serveDefaults.maxLogprobs;
+  const maxSequences = intOption(values["max-sequences"], "--max-sequences", { min: 1 }) ?? serveDefaults.maxSequences;
+  const maxTokens = intOption(values["max-tokens"], "--max-tokens", { min: 1 }) ?? serveDefaults.maxTokens;
   let chatTemplate: string | null = null;
   const ct = values["chat-template"] as string | undefined;
   if (ct !== undefined) {
@@ -94,8 +96,8 @@ async function run(argv: string[]): Promise<number> {
     name,
     seed,
     maxLogprobs,
-    maxSequences: intOption(values["max-sequences"], "--max-sequences", { min: 1 }) ?? serveDefaults.maxSequences,
-    maxTokens: intOption(values["max-tokens"], "--max-tokens", { min: 1 }) ?? serveDefaults.maxTokens,
+    maxSequences,
+    maxTokens,
     chatTemplate,
     apiKey: (values["api-key"] as string | undefined) ?? process.env.CELLRL_API_KEY ?? null,
     log: quiet ? null : (line) => console.error(line),

@@ -30,6 +30,26 @@ export function toJsonLine(value: unknown): string {
   return JSON.stringify(value, jsonReplacer);
 }
 
+/**
+ * The start of a text input: fails on UTF-16 (a byte-order mark, or NULs between ASCII bytes), naming the source;
+ * returns how many bytes of UTF-8 byte-order mark to skip (3 or 0).
+ */
+function textStart(head: Uint8Array, source: string, from: Function): number {
+  const utf16 =
+    (head[0] === 0xff && head[1] === 0xfe) ||
+    (head[0] === 0xfe && head[1] === 0xff) ||
+    (head.length >= 4 && head[0] !== 0 && head[1] === 0 && head[2] !== 0 && head[3] === 0);
+  if (utf16)
+    fail(
+      "invalid_input",
+      `data.readJsonl: ${source} is UTF-16 text (got the bytes ${Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ")}; ` +
+        `expected UTF-8). Save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8 ${source} > fixed.jsonl.`,
+      { got: "UTF-16" },
+      from,
+    );
+  return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+}
+
 function parseLine(text: string, line: number, source: string, from: Function): unknown {
   try {
     return JSON.parse(text);
@@ -77,7 +97,9 @@ export function parseJsonl<T = unknown>(text: string, options: { source?: string
  * @example const lines = data.readJsonlLines("gen.jsonl"); lines[0].line // 1
  */
 export function readJsonlLines<T = unknown>(file: string): JsonlLine<T>[] {
-  return parseJsonlLines<T>(Buffer.from(readBytes(file)).toString("utf8"), { source: path.basename(file) });
+  const bytes = Buffer.from(readBytes(file));
+  const skip = textStart(bytes.subarray(0, 4), path.basename(file), readJsonlLines);
+  return parseJsonlLines<T>(bytes.subarray(skip).toString("utf8"), { source: path.basename(file) });
 }
 
 /**
@@ -122,14 +144,34 @@ export async function* streamJsonlFrom<T = unknown>(
   const decoder = new StringDecoder("utf8");
   let rest = "";
   let line = 0;
-  for await (const chunk of stream) {
-    const text = rest + (typeof chunk === "string" ? chunk : decoder.write(chunk as Buffer));
-    const parts = text.split("\n");
-    rest = parts.pop() as string;
-    for (const s of parts) {
-      line++;
-      if (s.trim() !== "") yield { value: parseLine(s, line, source, streamJsonlFrom) as T, line };
+  let first = true;
+  try {
+    for await (const chunk of stream) {
+      let piece = typeof chunk === "string" ? chunk : (chunk as Buffer);
+      if (first && piece.length > 0) {
+        first = false;
+        // a UTF-8 byte-order mark is skipped; UTF-16 is named (it would read as invisible bad characters)
+        if (typeof piece === "string") piece = piece.replace(/^\uFEFF/, "");
+        else piece = piece.subarray(textStart(piece.subarray(0, 4), source, streamJsonlFrom));
+      }
+      const text = rest + (typeof piece === "string" ? piece : decoder.write(piece));
+      const parts = text.split("\n");
+      rest = parts.pop() as string;
+      for (const s of parts) {
+        line++;
+        if (s.trim() !== "") yield { value: parseLine(s, line, source, streamJsonlFrom) as T, line };
+      }
     }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (!/^Z_/.test(code)) throw e;
+    fail(
+      "io",
+      `data.streamJsonl: ${source} is truncated or corrupt (gzip: ${(e as Error).message}; ${line} complete lines ` +
+        "were read before it). Download or copy the file again, or check it with gzip -t.",
+      { path: ["line", line + 1], cause: e },
+      streamJsonlFrom,
+    );
   }
   rest += decoder.end();
   if (rest.trim() !== "") yield { value: parseLine(rest, line + 1, source, streamJsonlFrom) as T, line: line + 1 };
