@@ -1,4 +1,4 @@
-import { fail } from "../core/errors.js";
+import { describe, fail } from "../core/errors.js";
 import { escapeHtml } from "../kernel/mime.js";
 import { css, diverging } from "./color.js";
 import { badge, clip, num } from "./format.js";
@@ -135,6 +135,49 @@ export interface RolloutGroupLike {
 /** A reward result as rolloutGroupCard reads it: a score and details (a composite's details.components too). */
 type RewardLike = { score: number; details?: Record<string, unknown> };
 
+/** reward.score(ro)'s result as rolloutGroupCard reads it: scores [B] and (optionally) details [B]. */
+type BatchScoresLike = { scores: ArrayLike<number>; details?: readonly (Record<string, unknown> | undefined)[] };
+
+/** The rewards option: numbers [B], reward results [B], or reward.score(ro)'s {scores, details}. */
+type RewardsOption = ArrayLike<number> | readonly RewardLike[] | BatchScoresLike;
+
+function isBatchScores(r: RewardsOption): r is BatchScoresLike {
+  return typeof r === "object" && r !== null && typeof (r as ArrayLike<number>).length !== "number" && "scores" in r;
+}
+
+/** Each row's score and details from any form of options.rewards, checked against the rollout's B rows. */
+function rowRewards(rewards: RewardsOption | undefined, B: number): (i: number) => number | RewardLike {
+  if (rewards && isBatchScores(rewards)) {
+    const { scores, details } = rewards;
+    if (!scores || typeof scores.length !== "number" || scores.length !== B)
+      fail(
+        "shape_mismatch",
+        `viz.rolloutGroupCard: options.rewards.scores has ${describe(scores)} but the rollout has ${B} rows. ` +
+          "Pass reward.score(ro) of this rollout.",
+        { path: ["options", "rewards", "scores"] },
+        rolloutGroupCard,
+      );
+    if (details !== undefined && (!Array.isArray(details) || details.length !== B))
+      fail(
+        "shape_mismatch",
+        `viz.rolloutGroupCard: options.rewards.details has ${describe(details)} but the rollout has ${B} rows ` +
+          "(expected one details object per row, as reward.score(ro) returns).",
+        { path: ["options", "rewards", "details"] },
+        rolloutGroupCard,
+      );
+    return (i) => ({ score: scores[i], details: details?.[i] });
+  }
+  if (!rewards || rewards.length !== B)
+    fail(
+      "shape_mismatch",
+      `viz.rolloutGroupCard: options.rewards has ${rewards?.length ?? "no"} entries but the rollout ` +
+        `has ${B} rows.`,
+      { path: ["options", "rewards"] },
+      rolloutGroupCard,
+    );
+  return (i) => rewards[i] as number | RewardLike;
+}
+
 /**
  * A composite reward's parts from its details (reward.composite reports {components: {name: {score, weight,
  * details}}, rule}): each part's contribution score × weight, the gate that zeroed the sum, and the first part's
@@ -176,16 +219,17 @@ function compositeParts(
 }
 
 /**
- * The group card of prompt `g` of a Rollout, with per-completion rewards (numbers or reward results: their details
- * give the extracted answer, and a composite's details.components give each part as score × weight) and advantages;
- * `correct` defaults to reward >= 1.
- * @example viz.rolloutGroupCard(ro, 0, {rewards: scores, advantages: A})
+ * The group card of prompt `g` of a Rollout, with per-completion rewards and advantages. `rewards` is what
+ * reward.score(ro) / reward.scoreSync(ro) return ({scores, details}), or per-row numbers or reward results; details
+ * give the extracted answer, and a composite's details.components give each part as score × weight. `correct`
+ * defaults to reward >= 1.
+ * @example viz.rolloutGroupCard(ro, 0, {rewards: reward.scoreSync(ro), advantages: A})
  */
 export function rolloutGroupCard(
   ro: RolloutGroupLike,
   g: number,
   options: GroupCardOptions & {
-    rewards: ArrayLike<number> | readonly RewardLike[];
+    rewards: RewardsOption;
     advantages?: ArrayLike<number>;
     correct?: (reward: number, i: number) => boolean;
   },
@@ -205,18 +249,11 @@ export function rolloutGroupCard(
       rolloutGroupCard,
     );
   const { rewards, advantages, correct = (r: number) => r >= 1, ...cardOptions } = options ?? ({} as never);
-  if (!rewards || rewards.length !== ro.group.length)
-    fail(
-      "shape_mismatch",
-      `viz.rolloutGroupCard: options.rewards has ${rewards?.length ?? "no"} entries but the rollout ` +
-        `has ${ro.group.length} rows.`,
-      { path: ["options", "rewards"] },
-      rolloutGroupCard,
-    );
+  const rewardOf = rowRewards(rewards, ro.group.length);
   const samples: GroupSample[] = [];
   ro.group.forEach((grp, i) => {
     if (grp !== g) return;
-    const r = rewards[i] as number | RewardLike;
+    const r = rewardOf(i);
     if (typeof r !== "number" && typeof r?.score !== "number")
       fail(
         "invalid_input",

@@ -58,3 +58,75 @@ test("rolloutGroupCard names a malformed component", () => {
       e instanceof CellrlError && /rewards\[0\]\.details\.components\.math must be \{score, weight\}/.test(e.message),
   );
 });
+
+test("rolloutGroupCard takes reward.scoreSync(ro) as it is: scores, and the extracted answer from its details", () => {
+  const records = [
+    {
+      data_source: "cellrl/sort",
+      prompt: [{ role: "user", content: "sort 312=" }],
+      reward_model: { ground_truth: "123" },
+    },
+    { data_source: "openai/gsm8k", prompt: [{ role: "user", content: "9+9?" }], reward_model: { ground_truth: "18" } },
+  ];
+  const ro = {
+    group: [0, 0, 0, 1],
+    prompts: ["sort 312=", "9+9?"],
+    responses: ["123", "132", "12", "so #### 18"],
+    finishReason: ["stop", "stop", "length", "stop"],
+    records,
+  };
+  const scored = reward.scoreSync(ro);
+  assert.deepEqual(Array.from(scored.scores), [1, 0, 0, 1]);
+  const v = viz.rolloutGroupCard(ro, 0, { rewards: scored, advantages: [1.2, -0.6, -0.6, 0] });
+  const html = v.toMimeBundle()["text/html"] as string;
+  const text = v.toMimeBundle()["text/plain"];
+  assert.match(text, /#0 reward=1 adv=1\.2 len=- stop correct \| 123/);
+  assert.match(text, /#1 reward=0 adv=-0\.6 len=- stop wrong \| 132/);
+  assert.doesNotMatch(text, /#3/, "only group 0's completions");
+  const card = (i: number) => {
+    const at = html.indexOf(`data-cellrl-sample="${i}"`);
+    return html.slice(at, html.indexOf("</div></div>", at));
+  };
+  assert.match(card(0), /answer <code>123<\/code>/, "the answer the sort reward extracted");
+  assert.match(card(1), /answer <code>132<\/code>/);
+  assert.match(card(2), /answer <code>12<\/code>/);
+  // the gsm8k row's card shows what the gsm8k reward extracted
+  assert.match(
+    viz.rolloutGroupCard(ro, 1, { rewards: scored }).toMimeBundle()["text/html"] as string,
+    /answer <code>18<\/code>/,
+  );
+  // the same card from the per-row forms: bare scores (no answer line), and {score, details}[] (the same card)
+  const bare = viz.rolloutGroupCard(ro, 0, { rewards: scored.scores }).toMimeBundle()["text/html"] as string;
+  assert.doesNotMatch(bare, /answer <code>/);
+  const perRow = scored.details.map((details, i) => ({ score: scored.scores[i], details }));
+  assert.equal(
+    viz.rolloutGroupCard(ro, 0, { rewards: perRow, advantages: [1.2, -0.6, -0.6, 0] }).toMimeBundle()["text/html"],
+    html,
+  );
+  // scores without details: numbers only
+  assert.doesNotMatch(
+    viz.rolloutGroupCard(ro, 0, { rewards: { scores: scored.scores } }).toMimeBundle()["text/html"] as string,
+    /answer <code>/,
+  );
+});
+
+test("rolloutGroupCard names a reward.score result of another rollout", () => {
+  const ro = { group: [0, 0], prompts: ["p"], responses: ["a", "b"] };
+  assert.throws(
+    () => viz.rolloutGroupCard(ro, 0, { rewards: { scores: new Float32Array(3), details: [{}, {}, {}] } }),
+    (e: unknown) =>
+      e instanceof CellrlError &&
+      e.code === "shape_mismatch" &&
+      /options\.rewards\.scores has Float32Array\(3\) but the rollout has 2 rows/.test(e.message),
+  );
+  assert.throws(
+    () => viz.rolloutGroupCard(ro, 0, { rewards: { scores: new Float32Array(2), details: [{}] } }),
+    (e: unknown) =>
+      e instanceof CellrlError && /options\.rewards\.details has array\(1\) but the rollout has 2 rows/.test(e.message),
+  );
+  assert.throws(
+    () => viz.rolloutGroupCard(ro, 0, { rewards: [1] }),
+    (e: unknown) =>
+      e instanceof CellrlError && /options\.rewards has 1 entries but the rollout has 2 rows/.test(e.message),
+  );
+});
