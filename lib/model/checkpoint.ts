@@ -20,6 +20,7 @@ import { readSafetensorsHeader, type LazyTensor } from "./safetensors.js";
 import { replaceDirAtomic, tempSibling, writeJsonAtomic } from "../core/atomic.js";
 import { generationConfigJson, hfConfigJson } from "./checkpoint-config.js";
 import { writeOptimizerState, type OptimizerLike } from "./checkpoint-optimizer.js";
+import { checkConfigFields, checkFinite, checkFits, cleanInterruptedSaves } from "./checkpoint-guards.js";
 
 /** Options of saveCheckpoint. */
 export interface SaveCheckpointOptions {
@@ -148,6 +149,7 @@ export function saveCheckpoint(
         `Use model_type "llama" for bias-free models.`,
     );
   fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  cleanInterruptedSaves(dir);
   const tmp = tempSibling(dir);
   fs.mkdirSync(tmp);
   try {
@@ -221,6 +223,7 @@ function readJson(file: string, fn: Function): Record<string, unknown> {
  */
 export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
   const { trainable = true, tokenizer: withTokenizer = true } = options;
+  cleanInterruptedSaves(dir);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     fail(
       "not_found",
@@ -228,14 +231,28 @@ export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {})
       { path: [dir] },
       loadCheckpoint,
     );
-  const raw = readJson(path.join(dir, "config.json"), loadCheckpoint);
+  const configFile = path.join(dir, "config.json");
+  const raw = readJson(configFile, loadCheckpoint);
+  checkConfigFields(raw, configFile, loadCheckpoint);
   const config = llamaConfig(raw);
+  checkFits(config, configFile, loadCheckpoint);
   const map = safetensorsWeightMap(dir);
+  const tokenizer = withTokenizer && fs.existsSync(path.join(dir, "tokenizer.json")) ? loadTokenizer(dir) : null;
+  if (tokenizer && tokenizer.vocabSize > config.vocab_size)
+    fail(
+      "shape_mismatch",
+      `model.loadCheckpoint: the tokenizer in ${dir} has ${tokenizer.vocabSize} ids but config.json's vocab_size ` +
+        `is ${config.vocab_size} (ids >= ${config.vocab_size} have no embedding). Use the tokenizer saved with ` +
+        "these weights, or load with {tokenizer: false}.",
+      { path: [dir, "vocab_size"], got: tokenizer.vocabSize, expected: config.vocab_size },
+      loadCheckpoint,
+    );
   const model = new LlamaModel(config, { init: "zeros", trainable });
   try {
     checkTensors(dir, model, map);
     // One tensor at a time: convert, copy into the variable, free.
-    forEachSafetensorInDir(dir, (name, host) => {
+    forEachSafetensorInDir(dir, (name, host, _entry, file) => {
+      checkFinite(name, host.data, path.basename(file), loadCheckpoint);
       const t = tf.tensor(host.data, host.shape, "float32");
       try {
         model.loadStateDict({ [name]: t }, { strict: false });
@@ -250,7 +267,6 @@ export function loadCheckpoint(dir: string, options: LoadCheckpointOptions = {})
   rawConfigs.set(model, raw);
   const gc = path.join(dir, "generation_config.json");
   const meta = path.join(dir, "cellrl.json");
-  const tokenizer = withTokenizer && fs.existsSync(path.join(dir, "tokenizer.json")) ? loadTokenizer(dir) : null;
   return {
     model,
     config,

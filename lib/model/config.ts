@@ -133,10 +133,24 @@ function bad(field: string, value: unknown, expected: string, fix: string): neve
   );
 }
 
+/** Largest accepted sizes: far above any released model, low enough to stop a typo before it allocates. */
+export const sizeLimits: Record<string, number> = {
+  vocab_size: 1 << 24,
+  hidden_size: 1 << 17,
+  num_hidden_layers: 1 << 12,
+  num_attention_heads: 1 << 12,
+  num_key_value_heads: 1 << 12,
+  intermediate_size: 1 << 20,
+  max_position_embeddings: 1 << 24,
+  head_dim: 1 << 12,
+};
+
 function posInt(c: Record<string, unknown>, field: string): number {
   const v = c[field];
+  const max = sizeLimits[field] ?? Number.MAX_SAFE_INTEGER;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
     bad(field, v, "a positive integer", `Set ${field} in the config`);
+  if (v > max) bad(field, v, `a positive integer at most ${max}`, `Check ${field}: no supported model is this large`);
   return v;
 }
 
