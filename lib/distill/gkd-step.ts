@@ -6,14 +6,14 @@ import * as tf from "@tensorflow/tfjs";
 import { CellrlError, describe, fail } from "../core/errors.js";
 import { globalRng, type Rng } from "../core/random.js";
 import type { AdamW } from "../model/optim.js";
-import type { SampleOptions } from "../rollout/policy.js";
+import type { RolloutOptions, SampleInput } from "../rollout/rollout.js";
 import { checkAlerts, type AlertThresholds } from "../update/alerts.js";
 import type { StepResult, TrainablePolicy } from "../update/grpo-step.js";
 import { timer } from "../update/metrics.js";
 import { take } from "../update/rows.js";
 import { modelOf, step as optimizerStep } from "../update/step.js";
 import { distillDefaults, distillLoss, type DistillLossOptions } from "./distill-loss.js";
-import { mixedRollout, onPolicyRows } from "./mix.js";
+import { inputSize, mixedRollout, onPolicyRows } from "./mix.js";
 import type { TeacherOutput, TeacherSource } from "./teacher.js";
 
 /** Inputs of gkdStep. */
@@ -22,7 +22,8 @@ export interface GkdStepInputs {
   policy: TrainablePolicy;
   opt: AdamW;
   teacher: TeacherSource;
-  prompts: string[];
+  /** Prompts of this step, as update.grpoStep takes them: verl records (chat template applied), texts or token ids. */
+  prompts: SampleInput;
   /** Dataset responses per prompt, used for the off-policy (1 − λ) part. */
   responses?: (string | null)[];
   step?: number;
@@ -37,8 +38,8 @@ export interface GkdStepOptions extends DistillLossOptions {
   per?: "sample" | "batch";
   /** Ask the teacher for top-k log-probs only (what a server sends); 0 = full distributions. Defaults to 0. */
   topK?: number;
-  /** Student sampling options (temperature, maxNewTokens, ...). */
-  sampling?: Omit<SampleOptions, "n" | "rng">;
+  /** Student sampling options (temperature, maxNewTokens, ...; chatTemplate for records). */
+  sampling?: Omit<RolloutOptions, "n" | "columns" | "promptIds" | "rng">;
   microBatch?: number;
   rng?: Rng;
   thresholds?: AlertThresholds;
@@ -61,7 +62,7 @@ function sliceTeacher(t: TeacherOutput, rows: readonly number[]): TeacherOutput 
 
 /**
  * One on-policy distillation step: λ-mixed batch → teacher distributions → optimizer step on D(teacher ‖ student).
- * @example const r = await distill.gkdStep({policy: student, opt, teacher: distill.localTeacher(big), prompts}, {divergence: "jsd", beta: 0.5})
+ * @example const r = await distill.gkdStep({policy: student, opt, teacher: distill.localTeacher(big), prompts: records}, {divergence: "jsd", beta: 0.5})
  */
 export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {}): Promise<StepResult> {
   const { policy, opt, teacher, prompts, responses, step = 0, history } = inputs ?? ({} as GkdStepInputs);
@@ -92,7 +93,7 @@ export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {
   } = { ...gkdStepDefaults, ...options };
   const rng = rngOpt ?? globalRng();
   const tm = timer();
-  const onPolicy = onPolicyRows(prompts?.length ?? 0, lambda, { per, rng });
+  const onPolicy = onPolicyRows(inputSize(prompts), lambda, { per, rng });
   const ro = await tm.phaseAsync("rollout", () =>
     mixedRollout(policy, prompts, { responses, onPolicy, sampling: { ...sampling, rng } }),
   );

@@ -12,7 +12,7 @@ export {
 } from "./teacher.js";
 export { divergences, type DivergenceFn } from "./divergence.js";
 export { distillLoss, distillDefaults, type DistillLossInputs, type DistillLossOptions } from "./distill-loss.js";
-export { onPolicyRows, mixedRollout, type OnPolicyOptions } from "./mix.js";
+export { onPolicyRows, mixedRollout, type OnPolicyOptions, type MixedRolloutOptions } from "./mix.js";
 export { gkdStep, gkdStepDefaults, type GkdStepInputs, type GkdStepOptions } from "./gkd-step.js";
 export { studentTeacherDivergence } from "./evaluate.js";
 export { seqKdStep } from "./seq-kd.js";

@@ -1,10 +1,11 @@
 // On-policy mixing (GKD's λ): a fraction λ of the batch is the student's own samples, the rest dataset responses
-// (ground truth, or teacher outputs for sequence-level KD). Both kinds are laid out as one Rollout.
+// (ground truth, or teacher outputs for sequence-level KD). Both kinds are laid out as one Rollout by rollout.sample,
+// so records are rendered with the chat template and kept (ro.records, data_source / ground_truth columns) as there.
 import { describe, fail } from "../core/errors.js";
 import { globalRng, type Rng } from "../core/random.js";
 import type { GenerateResult } from "../model/generate.js";
 import type { Policy, SampleOptions } from "../rollout/policy.js";
-import { fromGenerate, type Rollout } from "../rollout/rollout.js";
+import { sample, type Rollout, type RolloutOptions, type SampleInput } from "../rollout/rollout.js";
 
 /** Options of onPolicyRows. */
 export interface OnPolicyOptions {
@@ -37,53 +38,89 @@ export function onPolicyRows(B: number, lambda: number, options: OnPolicyOptions
   return out;
 }
 
+/** Options of mixedRollout. */
+export interface MixedRolloutOptions {
+  /** Dataset response per prompt, used where onPolicy is false (null elsewhere). */
+  responses?: (string | null)[];
+  /** One flag per prompt: true = the student samples it, false = its dataset response is used (onPolicyRows). */
+  onPolicy: boolean[];
+  /** Sampling options of the student's rows (temperature, maxNewTokens, rng, ...; chatTemplate for records). */
+  sampling?: Omit<RolloutOptions, "n" | "columns" | "promptIds">;
+  /** Extra per-prompt columns for the rollout table. Defaults to {}. */
+  columns?: Record<string, unknown[]>;
+}
+
+/** The number of prompts of a sample() input (an array, or a table of records). */
+export function inputSize(input: SampleInput): number {
+  if (Array.isArray(input)) return input.length;
+  const rows = (input as { numRows?: unknown } | null)?.numRows;
+  return typeof rows === "function" ? (rows.call(input) as number) : 0;
+}
+
 /**
  * One completion per prompt: the student's sample where `onPolicy[i]`, else `responses[i]` (text, EOS appended), as one
- * Rollout with a "source" column ("student" | "dataset"). Dataset rows have logprobs 0 (they were not sampled).
- * @example const ro = await distill.mixedRollout(policy, prompts, {responses: gold, onPolicy: distill.onPolicyRows(B, 0.5, {rng})})
+ * Rollout with a "source" column ("student" | "dataset"). Prompts are what rollout.sample takes: verl records (chat
+ * template applied; ro.records kept), texts or token ids. Dataset rows have logprobs 0 (they were not sampled).
+ * @example const ro = await distill.mixedRollout(policy, records, {responses: gold, onPolicy: distill.onPolicyRows(B, 0.5, {rng})})
  */
 export async function mixedRollout(
   policy: Policy,
-  prompts: string[],
-  options: {
-    responses?: (string | null)[];
-    onPolicy: boolean[];
-    sampling?: Omit<SampleOptions, "n">;
-    columns?: Record<string, unknown[]>;
-  },
+  prompts: SampleInput,
+  options: MixedRolloutOptions,
 ): Promise<Rollout> {
-  const { responses, onPolicy, sampling = {}, columns = {} } = options;
+  const { responses, onPolicy, sampling = {}, columns = {} } = options ?? ({} as MixedRolloutOptions);
   const F = "distill.mixedRollout";
-  if (!Array.isArray(prompts) || prompts.length === 0 || prompts.some((p) => typeof p !== "string"))
+  const B = inputSize(prompts);
+  if (B === 0)
     fail(
       "invalid_input",
-      `${F}: prompts must be a non-empty array of strings (got ${describe(prompts)}).`,
+      `${F}: prompts must be a non-empty array of verl records, prompt texts or token-id arrays, or a table of ` +
+        `records (got ${describe(prompts)}).`,
       {},
       mixedRollout,
     );
-  if (!Array.isArray(onPolicy) || onPolicy.length !== prompts.length)
+  if (!Array.isArray(onPolicy) || onPolicy.length !== B)
     fail(
       "shape_mismatch",
-      `${F}: options.onPolicy has ${describe(onPolicy)} entries but there are ${prompts.length} prompts (expected one flag per prompt).`,
+      `${F}: options.onPolicy has ${describe(onPolicy)} entries but there are ${B} prompts (expected one flag per prompt).`,
       {},
       mixedRollout,
     );
-  const tok = policy.tokenizer;
-  const offIdx = onPolicy.flatMap((on, i) => (on ? [] : [i]));
-  for (const i of offIdx)
-    if (typeof responses?.[i] !== "string")
+  for (let i = 0; i < B; i++)
+    if (!onPolicy[i] && typeof responses?.[i] !== "string")
       fail(
         "invalid_input",
         `${F}: prompt ${i} is off-policy but responses[${i}] is ${describe(responses?.[i])}. Pass options.responses (dataset answers), or lambda: 1.`,
         { path: ["responses", i] },
         mixedRollout,
       );
+  // rollout.sample renders the prompts (records: chat template) and lays the batch out; this policy samples the
+  // on-policy prompts with the student and answers the others with their dataset responses.
+  const mixed: Policy = {
+    name: policy.name,
+    tokenizer: policy.tokenizer,
+    score: (batch, o) => policy.score(batch, o),
+    generate: (texts, o) => mixedGenerate(policy, texts, onPolicy, responses, o),
+  };
+  return sample(mixed, prompts, {
+    ...sampling,
+    n: 1,
+    columns: { ...columns, source: onPolicy.map((on) => (on ? "student" : "dataset")) },
+  });
+}
+
+/** The student's samples of the on-policy prompts and the dataset responses of the others, in prompt order. */
+async function mixedGenerate(
+  policy: Policy,
+  prompts: string[] | number[][],
+  onPolicy: boolean[],
+  responses: (string | null)[] | undefined,
+  options: SampleOptions = {},
+): Promise<GenerateResult> {
+  const tok = policy.tokenizer;
   const onIdx = onPolicy.flatMap((on, i) => (on ? [i] : []));
   const gen: GenerateResult | null = onIdx.length
-    ? await policy.generate(
-        onIdx.map((i) => prompts[i]),
-        { ...sampling, n: 1 },
-      )
+    ? await policy.generate(onIdx.map((i) => prompts[i]) as string[] | number[][], { ...options, n: 1 })
     : null;
   const out: GenerateResult = {
     group: [],
@@ -97,7 +134,6 @@ export async function mixedRollout(
     stopReason: [],
     lengths: [],
   };
-  const source: string[] = [];
   let k = 0;
   for (let i = 0; i < prompts.length; i++) {
     out.group.push(i);
@@ -111,7 +147,6 @@ export async function mixedRollout(
       out.finishReason.push(gen.finishReason[k]);
       out.stopReason.push(gen.stopReason[k]);
       out.lengths.push(gen.lengths[k]);
-      source.push("student");
       k++;
     } else {
       const ids = tok.encode(responses![i]!, { addSpecialTokens: false });
@@ -119,11 +154,13 @@ export async function mixedRollout(
       if (ids.length === 0)
         fail(
           "invalid_input",
-          `${F}: responses[${i}] is empty and the tokenizer has no EOS; a response needs at least one token.`,
+          `distill.mixedRollout: responses[${i}] is empty and the tokenizer has no EOS; a response needs at least ` +
+            "one token.",
           {},
           mixedRollout,
         );
-      out.promptTokenIds.push(tok.encode(prompts[i]));
+      const p = prompts[i];
+      out.promptTokenIds.push(typeof p === "string" ? tok.encode(p) : Array.from(p));
       out.ids.push(ids);
       out.text!.push(responses![i]!);
       out.logprobs.push(new Array(ids.length).fill(0));
@@ -131,16 +168,7 @@ export async function mixedRollout(
       out.finishReason.push("stop");
       out.stopReason.push(tok.eosTokenId ?? null);
       out.lengths.push(ids.length);
-      source.push("dataset");
     }
   }
-  return fromGenerate(out, {
-    prompts,
-    promptIds: prompts.map((_, i) => i),
-    columns: { ...columns, source: prompts.map((_, i) => source[i]) },
-    n: 1,
-    pad: tok.padTokenId ?? tok.eosTokenId ?? 0,
-    responses: out.text!,
-    sampling: { ...sampling, n: 1 },
-  });
+  return out;
 }
