@@ -32,7 +32,19 @@ function instrumentAwaits(js, ts, run) {
       node = ts.visitEachChild(node, visit(inner), context);
       if (ts.isAwaitExpression(node)) {
         changed = true;
-        const args = depth === 0 ? [node, f.createNumericLiteral(run)] : [node];
+        // await hop(X): the continuation runs from a macrotask of its own (see the kernel hook's hop)
+        const hopped = f.updateAwaitExpression(
+          node,
+          f.createCallExpression(
+            f.createPropertyAccessExpression(
+              f.createPropertyAccessExpression(f.createIdentifier("globalThis"), "__cellrl_kernel__"),
+              "hop",
+            ),
+            undefined,
+            [node.expression],
+          ),
+        );
+        const args = depth === 0 ? [hopped, f.createNumericLiteral(run)] : [hopped];
         return f.createCallExpression(guard(), undefined, args);
       }
       return node;

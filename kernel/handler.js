@@ -167,6 +167,18 @@ class CellrlHandler extends tslab.jupyter().JupyterHandlerImpl {
         }
         return value;
       },
+      /**
+       * Used by instrumented awaits: settle like `x`, but in a macrotask of its own, so the code after the await
+       * starts from a fresh microtask queue holding only the cell's own continuation. The interrupt watchdog may
+       * terminate that code (a busy loop after `await 0`); termination drops the microtask queue being drained, which
+       * must therefore never hold the kernel's own continuations (they would be lost and no later cell would run).
+       */
+      hop(x) {
+        return Promise.resolve(x).then(
+          (v) => new Promise((resolve) => setImmediate(resolve, v)),
+          (e) => new Promise((_, reject) => setImmediate(reject, e)),
+        );
+      },
       /** For library loops: true after an interrupt, until the next cell starts (stop and return). */
       interrupted() {
         return self.runner.shouldStop(undefined);
@@ -177,6 +189,22 @@ class CellrlHandler extends tslab.jupyter().JupyterHandlerImpl {
       },
     };
     /** @type {any} */ (globalThis).__cellrl_kernel__ = hook;
+    // process.exit() in a cell would kill the kernel with no word in the notebook: while a cell runs, it throws an
+    // error that says so instead (the kernel and its variables stay). The kernel's own exits go through.
+    const realExit = process.exit.bind(process);
+    /** The unpatched process.exit, for the kernel's own shutdown (which may come while a cell runs). */
+    this.realExit = realExit;
+    process.exit = /** @type {any} */ (
+      function exit(code) {
+        if (!self.runner.current) return realExit(code);
+        const e = new Error(
+          `process.exit(${code ?? ""}) was called in a cell; the kernel stays up and keeps its variables. ` +
+            "To start fresh, use Kernel > Restart.",
+        );
+        e.name = "ProcessExit";
+        throw e;
+      }
+    );
   }
 
   /**

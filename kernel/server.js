@@ -31,6 +31,63 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
     this.closed = false;
   }
 
+  /**
+   * tslab's init, reordered: bind every socket (one at a time, retrying a busy socket or a port still held) and only
+   * then start receiving. tslab started its receive loops first; an event on a socket during its asynchronous bind
+   * then made zeromq throw "Socket is blocked by a bind or unbind operation" (EBUSY) into the pending receive, which
+   * ended that loop for good: the kernel never answered (seen on loaded machines).
+   */
+  async init() {
+    const cinfo = JSON.parse(require("node:fs").readFileSync(this.configPath, "utf8"));
+    this.connInfo = cinfo;
+    const zmq = require(require.resolve("zeromq", { paths: [tslab.dir] }));
+    this.iopub = new zmq.Publisher();
+    this.shell = new zmq.Router();
+    this.control = new zmq.Router();
+    this.stdin = new zmq.Router();
+    this.hb = new zmq.Reply();
+    for (const [sock, port] of [
+      [this.iopub, cinfo.iopub_port],
+      [this.shell, cinfo.shell_port],
+      [this.control, cinfo.control_port],
+      [this.stdin, cinfo.stdin_port],
+      [this.hb, cinfo.hb_port],
+    ])
+      await this.bindWithRetry(sock, port);
+    this.receiveLoop(this.shell, (msgs) => this.handleShellMessage(this.shell, ...msgs));
+    this.receiveLoop(this.control, (msgs) => this.handleShellMessage(this.control, ...msgs));
+    this.receiveLoop(this.hb, (msgs) => this.hb.send(msgs), true);
+  }
+
+  /** Bind, retrying EBUSY / EADDRINUSE for up to ~10 s (another kernel starting, a port in TIME_WAIT). */
+  async bindWithRetry(sock, port) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.bindSocket(sock, port);
+      } catch (e) {
+        const code = /** @type {any} */ (e)?.code;
+        if ((code !== "EBUSY" && code !== "EADDRINUSE") || attempt >= 40) throw e;
+        this.log(`bind of port ${port} failed (${code}), retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(500, 25 * attempt)));
+      }
+    }
+  }
+
+  /**
+   * Receive messages until the socket closes (handlers are not awaited, as in tslab, unless `wait`: the heartbeat's
+   * reply must be sent before the next receive); a failure is logged (the kernel cannot answer on it any more).
+   */
+  async receiveLoop(sock, each, wait = false) {
+    try {
+      for await (const msgs of sock) {
+        const done = each(msgs);
+        if (wait) await done;
+      }
+    } catch (e) {
+      if (!this.closed) this.log(`receive loop stopped: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+
   send(sock, parent, msgType, content, metadata) {
     if (this.closed) return;
     sock.send(wire.encode(this.connInfo.key, wire.reply(parent, msgType, content, metadata)));
@@ -184,7 +241,7 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
         /* already closing */
       }
       this.closed = true;
-      process.exit(0);
+      (this.handler.realExit ?? process.exit)(0);
     }, 50);
   }
 }
