@@ -22,7 +22,10 @@ export interface AdvantageCallInputs {
   lengths?: ArrayLike<number>;
   /** Response mask [B][T], 1 on the tokens that count ("reinforce-pp-token", token-level "remax"). */
   mask?: ArrayLike<ArrayLike<number>>;
-  /** Per-token rewards [B][T] ("reinforce-pp-token", "remax"); without them the outcome reward sits on the last unmasked token. */
+  /**
+   * Per-token rewards [B][T] ("reinforce-pp-token", "remax"); without them the outcome reward sits on the last unmasked
+   * token.
+   */
   tokenRewards?: ArrayLike<ArrayLike<number>>;
   /** A baseline reward per completion [B] ("remax": the reward of the greedy response to the same prompt). */
   baselines?: ArrayLike<number>;
@@ -98,7 +101,8 @@ function toFloat(x: ArrayLike<number>, field: string, B: number | null): Float32
     if (!Number.isFinite(out[i]))
       fail(
         "non_finite",
-        `update.advantage: ${field}[${i}] is ${x[i]} (expected a finite number). Fix the reward function for completion ${i}.`,
+        `update.advantage: ${field}[${i}] is ${x[i]} (expected a finite number). Fix the reward function for ` +
+          `completion ${i}.`,
         { path: [...field.split("."), i], got: x[i] },
         advantage,
       );
@@ -145,7 +149,8 @@ export function advantage(
   if (aggregate !== "sum-then-normalize" && aggregate !== "normalize-then-sum")
     fail(
       "invalid_option",
-      `update.advantage: options.aggregate is ${describe(aggregate)} (expected "sum-then-normalize" or "normalize-then-sum").`,
+      `update.advantage: options.aggregate is ${describe(aggregate)} (expected "sum-then-normalize" or ` +
+        `"normalize-then-sum").`,
       { path: ["options", "aggregate"] },
       advantage,
     );
@@ -181,7 +186,9 @@ export function advantage(
     if (!ok)
       fail(
         "invalid_input",
-        `update.advantage: estimator ${typeof name === "string" ? `"${name}"` : "function"} returned ${describe(out)} (expected a Float32Array of ${B} values${fn.tokenLevel ? `, or ${B}·${width} per token` : ""}).`,
+        `update.advantage: estimator ${typeof name === "string" ? `"${name}"` : "function"} ` +
+          `returned ${describe(out)} (expected a Float32Array of ${B} ` +
+          `values${fn.tokenLevel ? `, or ${B}·${width} per token` : ""}).`,
         {},
         advantage,
       );
@@ -191,7 +198,8 @@ export function advantage(
     if (weights !== undefined)
       fail(
         "invalid_option",
-        `update.advantage: options.weights applies to named reward components, but inputs.rewards is one array. Pass rewards as {name: values} or drop weights.`,
+        `update.advantage: options.weights applies to named reward components, but inputs.rewards is one ` +
+          `array. Pass rewards as {name: values} or drop weights.`,
         { path: ["options", "weights"] },
         advantage,
       );
@@ -216,7 +224,9 @@ export function advantage(
   if (fn.tokenLevel && aggregate === "normalize-then-sum")
     fail(
       "invalid_option",
-      `update.advantage: options.aggregate "normalize-then-sum" needs one advantage per completion, but ${typeof name === "string" ? `"${name}"` : "this estimator"} is token-level. Use "sum-then-normalize".`,
+      `update.advantage: options.aggregate "normalize-then-sum" needs one advantage per completion, ` +
+        `but ${typeof name === "string" ? `"${name}"` : "this estimator"} is token-level. Use ` +
+        `"sum-then-normalize".`,
       { path: ["options", "aggregate"] },
       advantage,
     );

@@ -22,7 +22,10 @@ export interface AlertThresholds {
   entropyMaxFrac?: number | null;
   /** KL spike: approx KL (old vs new) or reference KL above this. Defaults to 0.5. */
   klMax?: number | null;
-  /** KL spike relative to history: above this multiple of the mean of the previous steps (and above 0.01). Defaults to 10. */
+  /**
+   * KL spike relative to history: above this multiple of the mean of the previous steps (and above 0.01).
+   * Defaults to 10.
+   */
   klJump?: number | null;
   /** Ratio spike: max importance ratio above this. Defaults to 10. */
   ratioMax?: number | null;
@@ -90,7 +93,9 @@ export function checkAlerts(
     if (nf)
       add(
         "alert/nonFinite",
-        `step ${step}: ${nf.what} is ${nf.value} at sample ${nf.sample}${nf.token >= 0 ? `, response token ${nf.token}` : ""} (the first one). Lower the learning rate, check the reward for that sample, or clip harder (clipGradNorm).`,
+        `step ${step}: ${nf.what} is ${nf.value} at ` +
+          `sample ${nf.sample}${nf.token >= 0 ? `, response token ${nf.token}` : ""} (the first one). Lower the ` +
+          `learning rate, check the reward for that sample, or clip harder (clipGradNorm).`,
       );
   // Losses and the gradient norm must be finite; other metrics may be NaN legitimately (e.g. a max over an empty mask).
   for (const k of [
@@ -104,7 +109,8 @@ export function checkAlerts(
     if (m[k] !== undefined && !Number.isFinite(m[k]))
       add(
         "alert/nonFiniteMetric",
-        `step ${step}: ${k} is ${m[k]}. The update produced NaN/Inf; lower the learning rate or find the sample with update.findNonFinite.`,
+        `step ${step}: ${k} is ${m[k]}. The update produced NaN/Inf; lower the learning rate or find the ` +
+          `sample with update.findNonFinite.`,
       );
   const z = m["reward/zeroStdFrac"];
   if (th.zeroStdFrac !== null && z !== undefined && z >= th.zeroStdFrac) {
@@ -112,21 +118,25 @@ export function checkAlerts(
     const count = n ? `${Math.round(z * n)} of ${n} groups` : `${Math.round(z * 100)}% of groups`;
     add(
       "alert/zeroStdFrac",
-      `step ${step}: ${count} gave every completion the same reward, so they carry no GRPO gradient. Make the prompts match the model's level, raise n, or filter such groups (thresholds.zeroStdFrac silences this).`,
+      `step ${step}: ${count} gave every completion the same reward, so they carry no GRPO gradient. Make the ` +
+        `prompts match the model's level, raise n, or filter such groups (thresholds.zeroStdFrac silences this).`,
     );
   }
   const tr = m["rollout/truncFrac"];
   if (th.truncFrac !== null && tr !== undefined && tr >= th.truncFrac)
     add(
       "alert/truncFrac",
-      `step ${step}: ${Math.round(tr * 100)}% of responses hit maxNewTokens, so rewards judge cut-off text. Raise maxNewTokens or reward stopping (thresholds.truncFrac silences this).`,
+      `step ${step}: ${Math.round(tr * 100)}% of responses hit maxNewTokens, so rewards judge cut-off text. ` +
+        `Raise maxNewTokens or reward stopping (thresholds.truncFrac silences this).`,
     );
   const H = m["update/entropy"] ?? m["rollout/entropy"];
   if (H !== undefined && Number.isFinite(H)) {
     if (th.entropyMin !== null && H < th.entropyMin)
       add(
         "alert/entropyCollapse",
-        `step ${step}: mean token entropy is ${H.toFixed(4)} nats: the policy has collapsed to near-deterministic outputs and exploration has stopped. Lower the lr, add an entropy bonus, or raise the clip-higher bound.`,
+        `step ${step}: mean token entropy is ${H.toFixed(4)} nats: the policy has collapsed to ` +
+          `near-deterministic outputs and exploration has stopped. Lower the lr, add an entropy bonus, or raise ` +
+          `the clip-higher bound.`,
       );
     // Near-uniform entropy is normal for a fresh model; it is an explosion when it climbs back from lower values.
     const prevH = (context.history ?? [])
@@ -141,7 +151,9 @@ export function checkAlerts(
     )
       add(
         "alert/entropyExplosion",
-        `step ${step}: mean token entropy is ${H.toFixed(3)} nats, near the uniform ${Math.log(context.vocabSize).toFixed(3)}: the policy is producing noise. Lower the lr or the temperature.`,
+        `step ${step}: mean token entropy is ${H.toFixed(3)} nats, near the ` +
+          `uniform ${Math.log(context.vocabSize).toFixed(3)}: the policy is producing noise. Lower the lr or the ` +
+          `temperature.`,
       );
   }
   for (const key of ["update/approxKl", "update/klLoss"]) {
@@ -152,19 +164,22 @@ export function checkAlerts(
     if (th.klMax !== null && Math.abs(v) > th.klMax)
       add(
         "alert/klSpike",
-        `step ${step}: ${key} is ${v.toFixed(4)} (above ${th.klMax}): the policy moved far in one step. Lower the lr, use fewer epochs per batch, or tighten the clip.`,
+        `step ${step}: ${key} is ${v.toFixed(4)} (above ${th.klMax}): the policy moved far in one step. Lower ` +
+          `the lr, use fewer epochs per batch, or tighten the clip.`,
       );
     else if (th.klJump !== null && prev.length >= 3 && Math.abs(v) > 0.01 && Math.abs(v) > th.klJump * mean)
       add(
         "alert/klSpike",
-        `step ${step}: ${key} jumped to ${v.toFixed(4)}, ${(Math.abs(v) / mean).toFixed(1)}× its running mean ${mean.toFixed(4)}. Lower the lr or inspect this batch in the loss lab.`,
+        `step ${step}: ${key} jumped to ${v.toFixed(4)}, ${(Math.abs(v) / mean).toFixed(1)}× its running ` +
+          `mean ${mean.toFixed(4)}. Lower the lr or inspect this batch in the loss lab.`,
       );
   }
   const r = m["update/ratioMax"];
   if (th.ratioMax !== null && r !== undefined && Number.isFinite(r) && r > th.ratioMax)
     add(
       "alert/ratioSpike",
-      `step ${step}: an importance ratio π/π_old reached ${r.toFixed(2)} (above ${th.ratioMax}): old and new policies disagree on some token. Lower the lr or use fewer mini-batches per rollout.`,
+      `step ${step}: an importance ratio π/π_old reached ${r.toFixed(2)} (above ${th.ratioMax}): old and new ` +
+        `policies disagree on some token. Lower the lr or use fewer mini-batches per rollout.`,
     );
   return out;
 }

@@ -52,7 +52,10 @@ export interface GrpoStepInputs {
 export interface GrpoStepOptions {
   /** Completions per prompt, G (verl rollout.n, TRL num_generations). Defaults to 8. */
   n?: number;
-  /** Sampling options for the rollout (temperature, topP, maxNewTokens, stop, ...). Defaults to temperature 1, 64 tokens. */
+  /**
+   * Sampling options for the rollout (temperature, topP, maxNewTokens, stop, ...).
+   * Defaults to temperature 1, 64 tokens.
+   */
   sampling?: Omit<RolloutOptions, "n" | "columns" | "promptIds" | "rng">;
   /** Advantage estimator (verl adv_estimator). Defaults to "grpo". */
   advantage?: string | AdvantageFn;
@@ -80,7 +83,10 @@ export interface GrpoStepOptions {
   miniBatchSize?: number;
   /** Sequences per forward/backward pass (gradient accumulation). Defaults to the mini-batch. */
   microBatch?: number;
-  /** Old logprobs: "recompute" with the policy before updating (verl), or the sampler's "rollout" logprobs. Defaults to "recompute". */
+  /**
+   * Old logprobs: "recompute" with the policy before updating (verl), or the sampler's "rollout" logprobs.
+   * Defaults to "recompute".
+   */
   oldLogp?: "recompute" | "rollout";
   /** Random stream for sampling and shuffling. Defaults to globalRng(). */
   rng?: Rng;
@@ -138,28 +144,34 @@ function checkParallel(o: GrpoStepOptions): void {
     if (typeof o[k] !== "string")
       fail(
         "invalid_option",
-        `update.grpoStep: options.${k} is a function, which cannot be sent to the trainer's workers. Register it (update.policyLosses / update.lossAggs) in a module and pass its name, or train without inputs.trainer.`,
+        `update.grpoStep: options.${k} is a function, which cannot be sent to the trainer's workers. Register ` +
+          `it (update.policyLosses / update.lossAggs) in a module and pass its name, or train without ` +
+          `inputs.trainer.`,
         { path: ["options", k] },
         grpoStep,
       );
   if (o.kl && isFullKl(o.kl.estimator) && (o.kl.in ?? "loss") === "loss")
     fail(
       "invalid_option",
-      `update.grpoStep: options.kl.estimator "exact" in the loss is not supported with inputs.trainer (the workers score sampled tokens only and the reference's [B, T, V] distributions are not sent to them). Use kl: {estimator: "exact", in: "reward"}, a sampled estimator ("k3"), or train without inputs.trainer.`,
+      `update.grpoStep: options.kl.estimator "exact" in the loss is not supported with inputs.trainer (the ` +
+        `workers score sampled tokens only and the reference's [B, T, V] distributions are not sent to them). ` +
+        `Use kl: {estimator: "exact", in: "reward"}, a sampled estimator ("k3"), or train without inputs.trainer.`,
       { path: ["options", "kl", "estimator"] },
       grpoStep,
     );
   if (o.kl && typeof o.kl.estimator === "function")
     fail(
       "invalid_option",
-      `update.grpoStep: options.kl.estimator is a function, which cannot be sent to the trainer's workers. Pass an estimator name ("k1", "k2", "k3", ...).`,
+      `update.grpoStep: options.kl.estimator is a function, which cannot be sent to the trainer's workers. ` +
+        `Pass an estimator name ("k1", "k2", "k3", ...).`,
       { path: ["options", "kl", "estimator"] },
       grpoStep,
     );
   if (o.microBatch !== undefined)
     fail(
       "invalid_option",
-      `update.grpoStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the mini-batch in one pass). Remove it, or train without the trainer.`,
+      `update.grpoStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the ` +
+        `mini-batch in one pass). Remove it, or train without the trainer.`,
       { path: ["options", "microBatch"] },
       grpoStep,
     );
@@ -177,7 +189,9 @@ function scalarRewards(r: unknown, weights?: Record<string, number>): Float32Arr
 /**
  * One GRPO step (DeepSeekMath, arXiv 2402.03300) from the pieces: sample G completions per prompt, score, group-
  * normalise, clipped policy updates over epochs × mini-batches, with verl-named metrics and plain-word alerts.
- * @example const r = await update.grpoStep({policy, opt, prompts, reward, step}, {n: 8, clip: [0.2, 0.28]}); r.metrics["reward/mean"]
+ * @example
+ * const r = await update.grpoStep({policy, opt, prompts, reward, step}, {n: 8, clip: [0.2, 0.28]});
+ * r.metrics["reward/mean"]
  */
 export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions = {}): Promise<StepResult> {
   const o = { ...grpoStepDefaults, ...options };
@@ -196,7 +210,8 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   if (!trainer && !opt)
     fail(
       "invalid_input",
-      `update.grpoStep: inputs.opt is missing. Pass opt: new model.AdamW(policy.model.namedVariables(), {lr}), or trainer: await update.parallelTrainer(policy).`,
+      `update.grpoStep: inputs.opt is missing. Pass opt: new model.AdamW(policy.model.namedVariables(), ` +
+        `{lr}), or trainer: await update.parallelTrainer(policy).`,
       { path: ["inputs", "opt"] },
       grpoStep,
     );
@@ -204,14 +219,16 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   if (typeof policy?.generate !== "function")
     fail(
       "invalid_input",
-      `update.grpoStep: inputs.policy must sample (a rollout.LocalPolicy; got ${describe(policy)}). Use new rollout.LocalPolicy(model, tokenizer).`,
+      `update.grpoStep: inputs.policy must sample (a rollout.LocalPolicy; got ${describe(policy)}). Use new ` +
+        `rollout.LocalPolicy(model, tokenizer).`,
       { path: ["inputs", "policy"] },
       grpoStep,
     );
   if (o.kl && !ref)
     fail(
       "invalid_input",
-      `update.grpoStep: options.kl is set but inputs.ref is missing. Pass ref: policy.model.clone() (frozen), or kl: null.`,
+      `update.grpoStep: options.kl is set but inputs.ref is missing. Pass ref: policy.model.clone() (frozen), ` +
+        `or kl: null.`,
       { path: ["inputs", "ref"] },
       grpoStep,
     );
@@ -286,7 +303,9 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   if (A.length !== ro.size && trainer)
     fail(
       "invalid_option",
-      `update.grpoStep: the advantage estimator ${typeof o.advantage === "string" ? `"${o.advantage}"` : "function"} returns one value per token; the worker-thread trainer takes one per completion. Train without inputs.trainer or use a per-completion estimator.`,
+      `update.grpoStep: the advantage estimator ${typeof o.advantage === "string" ? `"${o.advantage}"` : "function"} ` +
+        `returns one value per token; the worker-thread trainer takes one per completion. ` +
+        `Train without inputs.trainer or use a per-completion estimator.`,
       { path: ["options", "advantage"] },
       grpoStep,
     );
@@ -343,7 +362,8 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
           continue;
         }
         try {
-          // refFull stays whole (sliced here to the mini-batch inside the step's tape); step cuts every field to the micro-batch
+          // refFull stays whole (sliced here to the mini-batch inside the step's tape); step cuts every field to the
+          // micro-batch
           const refLogits = refFull
             ? {
                 sliceRows: (r: readonly number[]) =>

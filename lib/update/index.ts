@@ -1,6 +1,8 @@
-// Public API of lib/update: advantage estimators, policy losses, KL, aggregation, FlowRL, SFT, steps, metrics and alerts.
+// Public API of lib/update: advantage estimators, policy losses, KL, aggregation, FlowRL, SFT, steps, metrics and
+// alerts.
 // Single estimators / variants / aggregations (grpo, rloo, ppoClip, k3, tokenMean, ...) are reached by name through the
-// registries and update.advantage / policyLoss / aggregate; their files, the metric helpers and row slicing are internal.
+// registries and update.advantage / policyLoss / aggregate; their files, the metric helpers and row slicing are
+// internal.
 export { advantages, policyLosses, klEstimators, lossAggs } from "./registries.js";
 export type {
   AdvantageFn,

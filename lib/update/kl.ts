@@ -76,7 +76,9 @@ export const exactKlEstimator: KlEstimatorFn = Object.assign(
     if (!(logits instanceof tf.Tensor) || !(refLogits instanceof tf.Tensor))
       fail(
         "invalid_input",
-        `update.klPenalty: the "exact" KL needs the full distributions: inputs.logits (the policy's [B, T, V] logits) and inputs.refLogits (the reference's, e.g. model.fullLogprobs(ref, batch)); got ${describe(logits)}, ${describe(refLogits)}.`,
+        `update.klPenalty: the "exact" KL needs the full distributions: inputs.logits (the policy's [B, T, V] ` +
+          `logits) and inputs.refLogits (the reference's, e.g. model.fullLogprobs(ref, batch)); ` +
+          `got ${describe(logits)}, ${describe(refLogits)}.`,
         { path: ["inputs", "logits"] },
         klPenalty,
       );
@@ -118,7 +120,9 @@ export function isFullKl(estimator: string | KlEstimatorFn | undefined): boolean
  * exact full-vocabulary KL at every position ("exact", from `logits` and `refLogits` [B, T, V]).
  * @param inputs.logp log π(y_t) [B, T]   @param inputs.refLogp log π_ref(y_t) [B, T]
  * @returns [B, T] (unmasked; aggregate it with the response mask)
- * @example const kl = update.klPenalty({logp, refLogp}, {estimator: "k3"}); const ex = update.klPenalty({logits, refLogits}, {estimator: "exact"})
+ * @example
+ * const kl = update.klPenalty({logp, refLogp}, {estimator: "k3"});
+ * const ex = update.klPenalty({logits, refLogits}, {estimator: "exact"})
  */
 export function klPenalty(inputs: KlPenaltyInputs, options: KlPenaltyOptions = {}): tf.Tensor2D {
   const fn = klEstimators.get(options.estimator ?? klDefaults.estimator);
@@ -132,7 +136,9 @@ export function klPenalty(inputs: KlPenaltyInputs, options: KlPenaltyOptions = {
         if (!(v instanceof tf.Tensor) || v.rank !== 3)
           fail(
             "invalid_input",
-            `update.klPenalty: the full-vocabulary estimator needs inputs.${k} as a [B, T, V] tensor (got ${describe(v)}). Pass the policy's logits (update.step(..., {logits: true})) and the reference's model.fullLogprobs(ref, batch).`,
+            `update.klPenalty: the full-vocabulary estimator needs inputs.${k} as a [B, T, V] tensor ` +
+              `(got ${describe(v)}). Pass the policy's logits (update.step(..., {logits: true})) and the ` +
+              `reference's model.fullLogprobs(ref, batch).`,
             { path: ["inputs", k] },
             klPenalty,
           );
@@ -194,7 +200,8 @@ export interface KlRewardOptions extends KlPenaltyOptions {
  * (old) policy, so no gradient flows through it. Use it before `advantage`. With estimator "exact", pass the old
  * policy's and the reference's full distributions as `logits` / `refLogits` [B, T, V] (model.fullLogprobs) instead.
  * @returns {rewards: Float32Array [B], kl: mean per-sequence KL (the metric "update/rewardKl")}
- * @example const {rewards} = update.klReward({rewards: r, logp: old, refLogp: ref, mask: ro.responseMask}, {coef: 0.001})
+ * @example
+ * const {rewards} = update.klReward({rewards: r, logp: old, refLogp: ref, mask: ro.responseMask}, {coef: 0.001})
  */
 export function klReward(
   inputs: KlPenaltyInputs & { rewards: ArrayLike<number>; mask: TensorInput },

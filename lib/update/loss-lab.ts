@@ -55,7 +55,9 @@ export interface LabVariantResult {
 
 /** Options of compareLosses. */
 export interface LossLabOptions {
-  /** Options of the AdamW used for the one trial step (lr, clipGradNorm, ...). Defaults to {lr: 1e-3, weightDecay: 0}. */
+  /**
+   * Options of the AdamW used for the one trial step (lr, clipGradNorm, ...). Defaults to {lr: 1e-3, weightDecay: 0}.
+   */
   optimizer?: AdamWOptions;
   /** Temperature for logprobs (the sampling temperature). Defaults to 1. */
   temperature?: number;
@@ -73,7 +75,8 @@ function closureOf(v: LossVariant, b: LabBatch, name: string): LabClosure {
   if (!v || (typeof v.loss !== "string" && typeof v.loss !== "function"))
     fail(
       "invalid_input",
-      `update.compareLosses: variant "${name}" must be {loss: name, options} or a function of the logprob tensors (got ${describe(v)}).`,
+      `update.compareLosses: variant "${name}" must be {loss: name, options} or a function of the logprob ` +
+        `tensors (got ${describe(v)}).`,
       { path: ["variants", name] },
       compareLosses,
     );
@@ -101,7 +104,13 @@ function closureOf(v: LossVariant, b: LabBatch, name: string): LabClosure {
 /**
  * Evaluate loss variants on one frozen batch: value, per-token weights, gradient norm, and the logprob change one
  * optimizer step would cause. The policy is not modified.
- * @example const lab = update.compareLosses(policy, {...ro, oldLogp: old.logp, adv: A}, {grpo: {loss: "ppo-clip"}, cispo: {loss: "cispo"}, drGrpo: {loss: "ppo-clip", options: {agg: "seq-mean-token-sum-norm"}}}); lab.table
+ * @example
+ * const lab = update.compareLosses(policy, {...ro, oldLogp: old.logp, adv: A}, {
+ *   grpo: {loss: "ppo-clip"},
+ *   cispo: {loss: "cispo"},
+ *   drGrpo: {loss: "ppo-clip", options: {agg: "seq-mean-token-sum-norm"}},
+ * });
+ * lab.table
  */
 export function compareLosses(
   m: TrainableModel,

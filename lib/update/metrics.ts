@@ -69,7 +69,10 @@ export function matrixMean(values: ArrayLike<number>[], mask: ArrayLike<number>[
 
 /**
  * A stopwatch for phase timings: `time.phase("rollout", () => ...)` records seconds under "time/rollout".
- * @example const tm = update.timer(); const ro = await tm.phaseAsync("rollout", () => rollout.sample(p, qs)); tm.metrics()
+ * @example
+ * const tm = update.timer();
+ * const ro = await tm.phaseAsync("rollout", () => rollout.sample(p, qs));
+ * tm.metrics()
  */
 export function timer(): {
   phase<T>(name: string, fn: () => T): T;

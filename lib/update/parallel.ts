@@ -15,7 +15,9 @@ import { maskCount, modelOf, seqCount, type TrainableModel } from "./step.js";
 export interface ParallelPolicyTrainerOptions {
   /** Worker threads (one core each on the wasm backend). Defaults to 2. */
   workers?: number;
-  /** AdamW options of every replica: plain data only (lr, betas, weightDecay, schedule by name or spec, clipGradNorm). */
+  /**
+   * AdamW options of every replica: plain data only (lr, betas, weightDecay, schedule by name or spec, clipGradNorm).
+   */
   optimizer?: AdamWOptions;
 }
 
@@ -47,7 +49,10 @@ const LOSS_MODULE = path.join(__dirname, `parallel${path.extname(__filename)}`);
 /**
  * A data-parallel trainer for grpoStep (pass it as inputs.trainer): replicas of the policy's model with their own AdamW
  * on `workers` threads. It starts from the model's current weights; grpoStep syncs the trained weights back.
- * @example const trainer = await update.parallelTrainer(policy, { optimizer: { lr: 1e-3 } }); await update.grpoStep({ policy, trainer, prompts, reward }); await trainer.close()
+ * @example
+ * const trainer = await update.parallelTrainer(policy, { optimizer: { lr: 1e-3 } });
+ * await update.grpoStep({ policy, trainer, prompts, reward });
+ * await trainer.close()
  */
 export async function parallelTrainer(
   policy: TrainableModel,
@@ -62,7 +67,8 @@ export async function parallelTrainer(
     )
       fail(
         "invalid_option",
-        `update.parallelTrainer: options.optimizer.${k} is ${describe(v)}, which cannot be sent to a worker thread. Use plain data (a schedule by name or spec, name patterns as strings).`,
+        `update.parallelTrainer: options.optimizer.${k} is ${describe(v)}, which cannot be sent to a worker ` +
+          `thread. Use plain data (a schedule by name or spec, name patterns as strings).`,
         { path: ["options", "optimizer", k] },
         parallelTrainer,
       );

@@ -1,7 +1,9 @@
 // The policy-loss dispatcher: validates once, broadcasts advantages, runs the variant, aggregates, and adds the KL and
-// entropy terms: loss = agg(ℓ_pg) + β·agg(kl) − coef·agg(H). Metrics are plain numbers (verl's actor/* under "update/").
+// entropy terms: loss = agg(ℓ_pg) + β·agg(kl) − coef·agg(H). Metrics are plain numbers (verl's actor/* under
+// "update/").
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
+import { checkFinite } from "../core/checks.js";
 import {
   lossAggs,
   policyLosses,
@@ -47,7 +49,10 @@ export interface PolicyLossInputs {
   refLogp?: TensorInput;
   /** The reference's full log-distributions [B, T, V]: the exact KL reads it when options.kl.refLogits is not given. */
   refLogits?: tf.Tensor;
-  /** Per-token entropy [B, T] under the tape (update.step with `entropy: true`): the bonus reads it when options.entropy.values is not given. */
+  /**
+   * Per-token entropy [B, T] under the tape (update.step with `entropy: true`): the bonus reads it when
+   * options.entropy.values is not given.
+   */
   entropy?: tf.Tensor;
 }
 
@@ -56,9 +61,15 @@ export interface PolicyLossInputs {
  * full-vocabulary KL (`estimator: "exact"`) needs `refLogits` here and the policy's `logits` in the inputs.
  */
 export interface KlLossOptions {
-  /** log π_ref of the sampled tokens [B, T] (a frozen reference model); for "k1" | "abs" | "k2" | "k3" | "k3+". Defaults to inputs.refLogp. */
+  /**
+   * log π_ref of the sampled tokens [B, T] (a frozen reference model); for "k1" | "abs" | "k2" | "k3" | "k3+".
+   * Defaults to inputs.refLogp.
+   */
   refLogp?: TensorInput;
-  /** The reference's full next-token logits or log-probs [B, T, V], tokens-aligned (model.fullLogprobs(ref, batch)); for "exact". Defaults to inputs.refLogits. */
+  /**
+   * The reference's full next-token logits or log-probs [B, T, V], tokens-aligned (model.fullLogprobs(ref, batch)); for
+   * "exact". Defaults to inputs.refLogits.
+   */
   refLogits?: tf.Tensor;
   /** β, the weight of the KL term (verl kl_loss_coef, TRL beta). Defaults to 0.001. */
   beta?: number;
@@ -76,7 +87,10 @@ export interface PolicyLossOptions extends AggOptions {
   agg?: string | AggFn;
   /** KL-to-reference term, or null for none (the default). */
   kl?: KlLossOptions | null;
-  /** Entropy bonus: its coefficient (verl entropy_coeff) and the per-token entropy [B, T] under the tape (defaults to inputs.entropy). Defaults to null. */
+  /**
+   * Entropy bonus: its coefficient (verl entropy_coeff) and the per-token entropy [B, T] under the tape (defaults to
+   * inputs.entropy). Defaults to null.
+   */
   entropy?: { values?: tf.Tensor; coef: number } | null;
   [variantOption: string]: unknown;
 }
@@ -119,7 +133,8 @@ function clipBounds(clip: unknown): [number, number] {
   if (!(lo >= 0 && lo < 1) || !(hi >= 0 && Number.isFinite(hi)))
     fail(
       "invalid_option",
-      `update.policyLoss: options.clip is ${describe(clip)} (expected ε in [0, 1) or [ε_low, ε_high], e.g. [0.2, 0.28]).`,
+      `update.policyLoss: options.clip is ${describe(clip)} (expected ε in [0, 1) or [ε_low, ε_high], e.g. ` +
+        `[0.2, 0.28]).`,
       { path: ["options", "clip"], got: clip },
       policyLoss,
     );
@@ -129,13 +144,18 @@ function clipBounds(clip: unknown): [number, number] {
 /**
  * Policy-gradient loss by variant name: "ppo-clip" | "gspo" | "cispo" | "pg" | a registered name | a function.
  * @returns {loss: Scalar, metrics: {"update/pgLoss", "update/clipFrac", "update/ratioMean", "update/approxKl", ...}}
- * @example const {loss} = update.policyLoss("ppo-clip", {logp, oldLogp: old, adv: A, mask: ro.mask}, {clip: [0.2, 0.28], agg: "token-mean"})
+ * @example
+ * const {loss} = update.policyLoss("ppo-clip", {logp, oldLogp: old, adv: A, mask: ro.mask}, {
+ *   clip: [0.2, 0.28],
+ *   agg: "token-mean",
+ * })
  */
 export function policyLoss(
   name: string | PolicyLossFn,
   inputs: PolicyLossInputs,
   options: PolicyLossOptions = {},
 ): PolicyLossResult {
+  const at = { where: "update.policyLoss", from: policyLoss };
   const fn = policyLosses.get(name);
   const {
     clip = policyLossDefaults.clip,
@@ -161,7 +181,8 @@ export function policyLoss(
   if (!(inputs?.logp instanceof tf.Tensor))
     fail(
       "invalid_input",
-      `update.policyLoss: inputs.logp must be the policy's per-token logprob tensor [B, T] (got ${describe(inputs?.logp)}).`,
+      `update.policyLoss: inputs.logp must be the policy's per-token logprob tensor [B, T] ` +
+        `(got ${describe(inputs?.logp)}).`,
       { path: ["inputs", "logp"] },
       policyLoss,
     );
@@ -214,17 +235,12 @@ export function policyLoss(
     metrics["update/ratioMean"] = maskedMean(ratio, m);
     metrics["update/ratioMax"] = maskedMax(ratio, m);
     metrics["update/ratioMin"] = maskedMin(ratio, m);
-    if (out.metrics?.["update/approxKl"] === undefined) metrics["update/approxKl"] = -maskedMean(d, m); // a variant may report its own (gspo)
+    // a variant may report its own (gspo)
+    if (out.metrics?.["update/approxKl"] === undefined) metrics["update/approxKl"] = -maskedMean(d, m);
     let total: tf.Scalar = pgLoss;
     if (kl) {
       const beta = kl.beta ?? policyLossDefaults.klBeta;
-      if (!Number.isFinite(beta))
-        fail(
-          "invalid_option",
-          `update.policyLoss: options.kl.beta must be a finite number (got ${describe(beta)}).`,
-          { path: ["options", "kl", "beta"] },
-          policyLoss,
-        );
+      checkFinite(at, "options.kl.beta", beta, undefined, ["options", "kl", "beta"]);
       const est = klEstimators.get(kl.estimator ?? policyLossDefaults.klEstimator);
       let klTok: tf.Tensor2D;
       if (est.full) {
@@ -240,7 +256,8 @@ export function policyLoss(
           if (!(x instanceof tf.Tensor) || x.rank !== 3 || x.shape[0] !== shape[0] || x.shape[1] !== shape[1])
             fail(
               x instanceof tf.Tensor ? "shape_mismatch" : "invalid_input",
-              `update.policyLoss: the exact KL needs ${names[i]} as a [${shape}, V] tensor (got ${x instanceof tf.Tensor ? `shape [${x.shape}]` : describe(x)}). Pass ${fix[i]}.`,
+              `update.policyLoss: the exact KL needs ${names[i]} as a [${shape}, V] tensor ` +
+                `(got ${x instanceof tf.Tensor ? `shape [${x.shape}]` : describe(x)}). Pass ${fix[i]}.`,
               { path: names[i].split(".") },
               policyLoss,
             );
@@ -249,7 +266,8 @@ export function policyLoss(
         if (inputs.logits!.shape[2] !== refLogits.shape[2])
           fail(
             "shape_mismatch",
-            `update.policyLoss: inputs.logits has vocabulary ${inputs.logits!.shape[2]} but options.kl.refLogits has ${refLogits.shape[2]}; policy and reference must share the tokenizer.`,
+            `update.policyLoss: inputs.logits has vocabulary ${inputs.logits!.shape[2]} but ` +
+              `options.kl.refLogits has ${refLogits.shape[2]}; policy and reference must share the tokenizer.`,
             { path: ["options", "kl", "refLogits"] },
             policyLoss,
           );
@@ -272,13 +290,7 @@ export function policyLoss(
         "options.entropy.values",
       ) as tf.Tensor2D;
       checkShape(H, shape, "update.policyLoss", "options.entropy.values", "inputs.logp");
-      if (!Number.isFinite(entropy.coef))
-        fail(
-          "invalid_option",
-          `update.policyLoss: options.entropy.coef must be a finite number (got ${describe(entropy.coef)}).`,
-          { path: ["options", "entropy", "coef"] },
-          policyLoss,
-        );
+      checkFinite(at, "options.entropy.coef", entropy.coef, undefined, ["options", "entropy", "coef"]);
       const ent = aggFn({ values: H, mask }, aggOpts);
       metrics["update/entropy"] = ent.dataSync()[0];
       total = total.sub(ent.mul(entropy.coef));
@@ -302,7 +314,8 @@ export function policyLossTokens(
   if (!tf.engine().backendName)
     fail(
       "invalid_input",
-      `update.policyLossTokens: no TensorFlow.js backend is ready (the diagnostics come from the loss's own tensors). Run \`await useBackend()\` first.`,
+      `update.policyLossTokens: no TensorFlow.js backend is ready (the diagnostics come from the loss's own ` +
+        `tensors). Run \`await useBackend()\` first.`,
       {},
       policyLossTokens,
     );
@@ -324,7 +337,8 @@ export function policyLossTokens(
   if (!out)
     fail(
       "invalid_input",
-      `update.policyLossTokens: the "${typeof name === "string" ? name : name.name}" variant reports no per-token diagnostics. Return tokens: {clipped, grad} from the variant (see update/loss/ppo-clip.ts).`,
+      `update.policyLossTokens: the "${typeof name === "string" ? name : name.name}" variant reports no ` +
+        `per-token diagnostics. Return tokens: {clipped, grad} from the variant (see update/loss/ppo-clip.ts).`,
       {},
       policyLossTokens,
     );

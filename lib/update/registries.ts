@@ -72,7 +72,9 @@ export interface KlEstimatorInputs {
   refLogp: tf.Tensor;
   /** The policy's full next-token logits or log-probs [B, T, V], tokens-aligned (only for estimators with `full`). */
   logits?: tf.Tensor;
-  /** The reference's full next-token logits or log-probs [B, T, V], tokens-aligned (only for estimators with `full`). */
+  /**
+   * The reference's full next-token logits or log-probs [B, T, V], tokens-aligned (only for estimators with `full`).
+   */
   refLogits?: tf.Tensor;
 }
 /**
@@ -93,11 +95,17 @@ export interface AggOptions {
 /** Loss aggregation: per-token values [B, T] and mask [B, T] to a scalar. */
 export type AggFn = (inputs: { values: tf.Tensor2D; mask: tf.Tensor2D }, options: AggOptions) => tf.Scalar;
 
-/** Advantage estimators by name ("grpo", "dr-grpo", "rloo", "reinforce-pp", "reinforce-pp-baseline", "reinforce-pp-token", "remax"). */
+/**
+ * Advantage estimators by name ("grpo", "dr-grpo", "rloo", "reinforce-pp", "reinforce-pp-baseline",
+ * "reinforce-pp-token", "remax").
+ */
 export const advantages = registry<AdvantageFn>("advantage estimator");
 /** Policy-loss variants by name ("ppo-clip", "gspo", "cispo", "pg"). */
 export const policyLosses = registry<PolicyLossFn>("policy loss");
 /** KL estimators by name ("k1", "abs", "k2", "k3", "k3+", and "exact": the full-vocabulary KL). */
 export const klEstimators = registry<KlEstimatorFn>("kl estimator");
-/** Loss aggregation modes by name ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"). */
+/**
+ * Loss aggregation modes by name ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean",
+ * "seq-mean-token-sum-norm").
+ */
 export const lossAggs = registry<AggFn>("loss aggregation");

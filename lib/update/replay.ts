@@ -81,7 +81,8 @@ export function restore(
     if (!snap.optimizer)
       fail(
         "invalid_input",
-        `update.restore: the snapshot has no optimizer state (it was taken without opt). Pass opt: null or snapshot with opt.`,
+        `update.restore: the snapshot has no optimizer state (it was taken without opt). Pass opt: null or ` +
+          `snapshot with opt.`,
         {},
         restore,
       );
@@ -109,7 +110,9 @@ export interface ReplayResult<R> {
 /**
  * Restore a snapshot and re-run a step on it; diff the policy's logprobs on `scoreBatch` (default: the snapshot batch)
  * before and after. `run` receives the snapshot's batch and must use the same rng / options as the original step.
- * @example const rep = await update.replay(snap, {policy, opt, rng}, (ro) => update.step(policy, opt, ro, loss)); rep.maxAbsDelta
+ * @example
+ * const rep = await update.replay(snap, {policy, opt, rng}, (ro) => update.step(policy, opt, ro, loss));
+ * rep.maxAbsDelta
  */
 export async function replay<R>(
   snap: StepSnapshot,

@@ -22,7 +22,8 @@ export async function collectRewards(src: RewardSource | undefined, ro: Rollout,
   if (typeof src !== "function")
     fail(
       "invalid_input",
-      `${fn}: reward must be a function (rollout) => rewards [B] (got ${describe(src)}). Leave it out to use reward.score(ro), or pass e.g. (ro) => reward.scoreSync(ro, {reward: "math"}).scores.`,
+      `${fn}: reward must be a function (rollout) => rewards [B] (got ${describe(src)}). Leave it out to use ` +
+        `reward.score(ro), or pass e.g. (ro) => reward.scoreSync(ro, {reward: "math"}).scores.`,
       { path: ["reward"] },
     );
   let r = await src(ro);
@@ -37,7 +38,8 @@ export async function collectRewards(src: RewardSource | undefined, ro: Rollout,
   if (arrays.length === 0 || arrays.some((a) => !a || a.length !== ro.size))
     fail(
       "shape_mismatch",
-      `${fn}: the reward returned ${describe(r)} (expected ${ro.size} values, one per completion, or named components of that length).`,
+      `${fn}: the reward returned ${describe(r)} (expected ${ro.size} values, one per completion, or named ` +
+        `components of that length).`,
       { path: ["reward"] },
     );
   return r;

@@ -1,6 +1,7 @@
 // Row selection for mini-batches and micro-batches: the same rows of every per-sequence array, matrix or tensor.
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
+import { checkPositiveInt } from "../core/checks.js";
 import type { Rng } from "../core/random.js";
 
 /** Anything with one entry per sequence along its first axis. */
@@ -63,7 +64,8 @@ export function checkRowFields(fields: RowFields, B: number, fn: string, from: F
   if (fields === null || typeof fields !== "object" || Array.isArray(fields) || fields instanceof tf.Tensor)
     fail(
       "invalid_input",
-      `${fn}: the per-row fields must be a record {name: [B] or [B, T] data} (got ${describe(fields)}). Pass e.g. {oldLogp: old.logp, adv: A}.`,
+      `${fn}: the per-row fields must be a record {name: [B] or [B, T] data} (got ${describe(fields)}). Pass ` +
+        `e.g. {oldLogp: old.logp, adv: A}.`,
       {},
       from,
     );
@@ -73,14 +75,16 @@ export function checkRowFields(fields: RowFields, B: number, fn: string, from: F
     if (n < 0 || typeof v === "string")
       fail(
         "invalid_input",
-        `${fn}: field ${k} must be an array, typed array or tensor with one entry per sequence (got ${describe(v)}). Capture constants in the closure instead.`,
+        `${fn}: field ${k} must be an array, typed array or tensor with one entry per sequence ` +
+          `(got ${describe(v)}). Capture constants in the closure instead.`,
         { path: ["fields", k] },
         from,
       );
     if (n !== B)
       fail(
         "shape_mismatch",
-        `${fn}: field ${k} has ${n} rows but the batch has ${B}; every field needs one entry per sequence, in batch order.`,
+        `${fn}: field ${k} has ${n} rows but the batch has ${B}; every field needs one entry per sequence, in ` +
+          `batch order.`,
         { path: ["fields", k], got: n, expected: B },
         from,
       );
@@ -113,7 +117,9 @@ export function sliceRows<D extends RowFields>(
 
 /** Options of miniBatches. */
 export interface MiniBatchOptions {
-  /** Rows per mini-batch (verl ppo_mini_batch_size, counted in sequences). Defaults to all rows (one optimizer step). */
+  /**
+   * Rows per mini-batch (verl ppo_mini_batch_size, counted in sequences). Defaults to all rows (one optimizer step).
+   */
   size?: number;
   /** Passes over the rollout batch (verl ppo_epochs, TRL num_iterations). Defaults to 1. */
   epochs?: number;
@@ -136,20 +142,9 @@ export function miniBatches(
     shuffle = options.shuffle ?? true;
   if (!Number.isInteger(B) || B < 1)
     fail("invalid_input", `update.miniBatches: B must be a positive integer (got ${describe(B)}).`, {}, miniBatches);
-  if (!Number.isInteger(size) || size < 1)
-    fail(
-      "invalid_option",
-      `update.miniBatches: options.size must be a positive integer (got ${describe(size)}).`,
-      { path: ["options", "size"] },
-      miniBatches,
-    );
-  if (!Number.isInteger(epochs) || epochs < 1)
-    fail(
-      "invalid_option",
-      `update.miniBatches: options.epochs must be a positive integer (got ${describe(epochs)}).`,
-      { path: ["options", "epochs"] },
-      miniBatches,
-    );
+  const at = { where: "update.miniBatches", from: miniBatches };
+  checkPositiveInt(at, "options.size", size, undefined, ["options", "size"]);
+  checkPositiveInt(at, "options.epochs", epochs, undefined, ["options", "epochs"]);
   if (shuffle && !options.rng && size < B)
     fail(
       "invalid_option",

@@ -134,7 +134,8 @@ export function readRunLog(file: string): LoadedRun {
 
 /**
  * Several run logs as one long table (a "run" column first), to compare curves run against run.
- * @example update.compareRuns(["runs/grpo.jsonl", "runs/flowrl.jsonl"]).groupby("run").rollup({r: aq.op.mean("reward/mean")})
+ * @example
+ * update.compareRuns(["runs/grpo.jsonl", "runs/flowrl.jsonl"]).groupby("run").rollup({r: aq.op.mean("reward/mean")})
  */
 export function compareRuns(files: string[]): ColumnTable {
   if (!Array.isArray(files) || files.length === 0)

@@ -1,4 +1,5 @@
-// Supervised fine-tuning: masked token cross-entropy on the response tokens (warm starts, baselines, sequence-level KD).
+// Supervised fine-tuning: masked token cross-entropy on the response tokens (warm starts, baselines, sequence-level
+// KD).
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
 import { lossAggs, type AggFn, type AggOptions } from "./registries.js";
@@ -12,7 +13,8 @@ export interface SftLossOptions extends AggOptions {
 }
 
 /**
- * SFT loss: agg(−log π(y_t)) over the response mask. With token-mean this is the mean NLL per token (exp(loss) = perplexity).
+ * SFT loss: agg(−log π(y_t)) over the response mask. With token-mean this is the mean NLL per token (exp(loss) =
+ * perplexity).
  * @param inputs.logp log π of the target tokens [B, T] (under the tape)   @param inputs.mask response mask [B, T]
  * @example const {loss} = update.sftLoss({logp, mask: batch.mask})
  */

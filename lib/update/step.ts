@@ -4,6 +4,7 @@
 // micro-batches accumulate gradients weighted by their token (or row) counts, so the update equals the full-batch one.
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../core/errors.js";
+import { checkPositiveInt } from "../core/checks.js";
 import type { LlamaModel } from "../model/llama.js";
 import { logprobTensors, type LogprobsBatch, type LogprobTensors } from "../model/logprobs.js";
 import type { AdamW } from "../model/optim.js";
@@ -12,7 +13,10 @@ import { checkRowFields, sliceRows, type RowFields, type SlicedRows } from "./ro
 /** A trainable local model, or anything holding one (rollout.LocalPolicy). */
 export type TrainableModel = LlamaModel | { model: LlamaModel };
 
-/** What the loss closure receives: differentiable logprobs of the (micro-)batch, plus every per-row field cut to its rows. */
+/**
+ * What the loss closure receives: differentiable logprobs of the (micro-)batch, plus every per-row field cut to its
+ * rows.
+ */
 export interface StepTensors extends LogprobTensors {
   /** Rows of the full batch in this micro-batch (for logging; per-row data arrives already sliced). */
   rows: number[];
@@ -38,7 +42,10 @@ export interface StepOptions {
    * Defaults to "tokens".
    */
   weightBy?: "tokens" | "rows";
-  /** Also pass the full tokens-aligned logits [B, T, V] as `logits` (distillation losses, the exact KL). Defaults to false. */
+  /**
+   * Also pass the full tokens-aligned logits [B, T, V] as `logits` (distillation losses, the exact KL).
+   * Defaults to false.
+   */
   logits?: boolean;
 }
 
@@ -71,7 +78,8 @@ function sliceBatch(b: LogprobsBatch, rows: number[]): LogprobsBatch {
 
 /**
  * Rows of `rows` with at least one scored response token (t >= 1, responseMask > 0): the seq-mean aggregations'
- * denominator (verl's seq_mask), so micro-batches weighted by it average to the whole batch's loss. All rows without a mask.
+ * denominator (verl's seq_mask), so micro-batches weighted by it average to the whole batch's loss. All rows without a
+ * mask.
  * @example seqCount(batch.responseMask, [0, 1, 2]) // 2 when row 1 has no response token
  */
 export function seqCount(m: LogprobsBatch["responseMask"], rows: number[]): number {
@@ -101,7 +109,9 @@ export function maskCount(m: LogprobsBatch["responseMask"], rows: number[]): num
  * update (clipping, lr schedule inside). Every field ([B] or [B, T] arrays, typed arrays, tensors; values with a
  * `sliceRows(rows)` method slice themselves) reaches the closure cut to the micro-batch, under the same name.
  * @returns metrics: the loss's own plus "update/gradNorm" (before clipping), "update/lr", "update/loss"
- * @example update.step(policy, opt, ro, {oldLogp: old.logp, adv: A}, (mb) => update.policyLoss("ppo-clip", mb, {clip: [0.2, 0.28]}), {microBatch: 8})
+ * @example
+ * const loss = (mb) => update.policyLoss("ppo-clip", mb, {clip: [0.2, 0.28]});
+ * update.step(policy, opt, ro, {oldLogp: old.logp, adv: A}, loss, {microBatch: 8})
  */
 export function step<D extends RowFields>(
   m: TrainableModel,
@@ -128,7 +138,8 @@ export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, ...res
   if (!opt || typeof (opt as AdamW).accumulateLoss !== "function")
     fail(
       "invalid_input",
-      `update.step: opt must be a model.AdamW (got ${describe(opt)}). Create it with new model.AdamW(policy.namedVariables(), {lr}).`,
+      `update.step: opt must be a model.AdamW (got ${describe(opt)}). Create it with new ` +
+        `model.AdamW(policy.namedVariables(), {lr}).`,
       {},
       step,
     );
@@ -157,13 +168,10 @@ export function step(m: TrainableModel, opt: AdamW, batch: LogprobsBatch, ...res
         step,
       );
   const mb = options.microBatch ?? B;
-  if (!Number.isInteger(mb) || mb < 1)
-    fail(
-      "invalid_option",
-      `update.step: options.microBatch must be a positive integer (got ${describe(mb)}).`,
-      { path: ["options", "microBatch"] },
-      step,
-    );
+  checkPositiveInt({ where: "update.step", from: step }, "options.microBatch", mb, undefined, [
+    "options",
+    "microBatch",
+  ]);
   const weightBy = options.weightBy ?? "tokens";
   const metricSums: Record<string, number> = {};
   let totalWeight = 0;

@@ -30,7 +30,8 @@ export function asTensor(x: TensorInput | undefined, rank: number, fn: string, f
     } catch (e) {
       return fail(
         "invalid_input",
-        `${fn}: ${field} is not numeric data (got ${describe(x)}; expected a rank-${rank} tensor or array). ${(e as Error).message}.`,
+        `${fn}: ${field} is not numeric data (got ${describe(x)}; expected a rank-${rank} tensor or ` +
+          `array). ${(e as Error).message}.`,
         { path: field.split("."), cause: e },
       );
     }
@@ -58,7 +59,8 @@ export function checkShape(t: tf.Tensor, shape: number[], fn: string, field: str
 }
 
 /**
- * Per-sequence values [B] or per-token values [B, T] as a [B, T] tensor (a scalar per sequence is broadcast over tokens).
+ * Per-sequence values [B] or per-token values [B, T] as a [B, T] tensor (a scalar per sequence is broadcast over
+ * tokens).
  * @example const A = perToken(inputs.adv, [B, T], "update.policyLoss", "inputs.adv")
  */
 export function perToken(
@@ -82,7 +84,8 @@ export function perToken(
     if (f.shape[0] !== shape[0])
       fail(
         "shape_mismatch",
-        `${fn}: ${field} has ${f.shape[0]} values but there are ${shape[0]} sequences (got [${f.shape}]; expected [${shape[0]}], [${shape}] or ${shape[0] * shape[1]} flat).`,
+        `${fn}: ${field} has ${f.shape[0]} values but there are ${shape[0]} sequences (got [${f.shape}]; ` +
+          `expected [${shape[0]}], [${shape}] or ${shape[0] * shape[1]} flat).`,
         { path: field.split("."), got: f.shape },
       );
     return f.reshape([shape[0], 1]).tile([1, shape[1]]) as tf.Tensor2D;

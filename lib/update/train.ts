@@ -63,7 +63,14 @@ function prefixed(m: Record<string, number>): Record<string, number> {
 
 /**
  * Run `steps` steps of a step function with periodic eval, a hook per step and an incremental run log.
- * @example await update.train({steps: 50, step: (i, {history}) => update.grpoStep({policy, opt, prompts: batchAt(i), reward, step: i, history}), eval: {every: 10, run: evalAcc}, onStep: (e) => dash.update(e.metrics), log})
+ * @example
+ * await update.train({
+ *   steps: 50,
+ *   step: (i, {history}) => update.grpoStep({policy, opt, prompts: batchAt(i), reward, step: i, history}),
+ *   eval: {every: 10, run: evalAcc},
+ *   onStep: (e) => dash.update(e.metrics),
+ *   log,
+ * })
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const {
@@ -85,7 +92,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (typeof step !== "function")
     fail(
       "invalid_option",
-      `update.train: options.step must be a function (step, {history}) => {metrics} (got ${describe(step)}). Wrap update.grpoStep in a closure.`,
+      `update.train: options.step must be a function (step, {history}) => {metrics} (got ${describe(step)}). ` +
+        `Wrap update.grpoStep in a closure.`,
       { path: ["step"] },
       train,
     );

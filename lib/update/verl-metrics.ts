@@ -88,7 +88,8 @@ export function fromVerlMetrics(input: Record<string, unknown> | string): Record
       } catch (e) {
         return fail(
           "invalid_input",
-          `update.fromVerlMetrics: the line starts with "{" but is not JSON (${(e as Error).message}). Pass one JSONL line, one console line, or an object.`,
+          `update.fromVerlMetrics: the line starts with "{" but is not JSON (${(e as Error).message}). Pass ` +
+            `one JSONL line, one console line, or an object.`,
           { cause: e },
           fromVerlMetrics,
         );
@@ -98,7 +99,8 @@ export function fromVerlMetrics(input: Record<string, unknown> | string): Record
   else
     return fail(
       "invalid_input",
-      `update.fromVerlMetrics: expected verl metrics as an object, a JSONL line or a console line (got ${describe(input)}).`,
+      `update.fromVerlMetrics: expected verl metrics as an object, a JSONL line or a console line ` +
+        `(got ${describe(input)}).`,
       {},
       fromVerlMetrics,
     );

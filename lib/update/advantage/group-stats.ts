@@ -72,7 +72,8 @@ export function checkSingleton(v: unknown, estimator: string): void {
   if (v !== "zero" && v !== "verl")
     fail(
       "invalid_option",
-      `update.advantage: options.singleton of "${estimator}" is ${describe(v)} (expected "zero": a group of one gets advantage 0, or "verl": verl's mean 0 / std 1 for it).`,
+      `update.advantage: options.singleton of "${estimator}" is ${describe(v)} (expected "zero": a group of ` +
+        `one gets advantage 0, or "verl": verl's mean 0 / std 1 for it).`,
       { path: ["options", "singleton"] },
     );
 }

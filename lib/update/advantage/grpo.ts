@@ -52,7 +52,8 @@ export function grpo({ rewards, groups }: AdvantageInputs, options: GrpoOptions 
 }
 
 /**
- * Dr. GRPO advantage (arXiv 2503.20783): A_i = r_i − mean(r_g), no std division (pair it with agg "seq-mean-token-sum-norm").
+ * Dr. GRPO advantage (arXiv 2503.20783): A_i = r_i − mean(r_g), no std division (pair it with agg
+ * "seq-mean-token-sum-norm").
  * @example update.advantage("dr-grpo", {rewards: [1, 0], groups: [0, 0]}) // [0.5, -0.5]
  */
 export function drGrpo(inputs: AdvantageInputs, options: Pick<GrpoOptions, "singleton"> = {}): Float32Array {

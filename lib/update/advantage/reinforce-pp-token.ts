@@ -1,5 +1,6 @@
 // REINFORCE++ with per-token rewards, a discount γ and masked spans, as verl's
-// compute_reinforce_plus_plus_outcome_advantage (adv_estimator=reinforce_plus_plus, arXiv 2501.03262). Going backwards over the tokens of each row:
+// compute_reinforce_plus_plus_outcome_advantage (adv_estimator=reinforce_plus_plus, arXiv 2501.03262). Going backwards
+// over the tokens of each row:
 //   G_t = r_t + γ·G_{t+1}·m_{t+1}        (the running return restarts after every masked position: EOS, tool output)
 //   A_t = m_t · (G_t − mean_m(G)) / sqrt(var_m(G) + eps)
 // mean_m / var_m are over the batch's unmasked tokens (verl masked_whiten: unbiased variance, eps 1e-8). Without

@@ -27,7 +27,8 @@ function whiten(x: Float64Array | Float32Array, eps: number, lengths?: Float32Ar
 
 /**
  * REINFORCE++ (arXiv 2501.03262): A_i = (R_i − mean_batch) / sqrt(var_batch + eps), batch statistics over tokens.
- * @example update.advantage("reinforce-pp", {rewards: [1, 0, 1, 0], groups: [0, 0, 1, 1]}) // ≈ [0.866, -0.866, 0.866, -0.866]
+ * @example
+ * update.advantage("reinforce-pp", {rewards: [1, 0, 1, 0], groups: [0, 0, 1, 1]}) // ≈ [0.866, -0.866, 0.866, -0.866]
  */
 export function reinforcePp({ rewards, lengths }: AdvantageInputs, options: ReinforcePpOptions = {}): Float32Array {
   return whiten(rewards, options.eps ?? reinforcePpDefaults.eps, lengths);

@@ -16,7 +16,8 @@ export const remax: AdvantageFn = Object.assign(
       fail(
         "invalid_input",
         `update.advantage: "remax" needs inputs.baselines, the reward of the greedy response to each completion's ` +
-          `prompt [B] (got none). Sample once with temperature 0 per prompt, score it, and pass one value per completion.`,
+          `prompt [B] (got none). Sample once with temperature 0 per prompt, score it, and pass one value per ` +
+          `completion.`,
         { path: ["inputs", "baselines"] },
       );
     const B = rewards.length;

@@ -1,4 +1,5 @@
-// FlowRL trajectory-balance loss (Zhu et al., arXiv 2509.15207), exactly as the verl recipe computes it (reference §3.3):
+// FlowRL trajectory-balance loss (Zhu et al., arXiv 2509.15207), exactly as the verl recipe computes it (reference
+// §3.3):
 //   δ_i = log Z(x_i) + (1/L_i) Σ_t m·log π − β·r̂_i − (1/L_i) Σ_t m·log π_ref,   L = (1/B) Σ_i w'_i·δ_i²
 // with r̂ the group-normalised reward (the GRPO advantage), β = 15 and w the detached sequence importance weight
 // exp(Σ_t m·(log π − log π_old)). The three published weight variants are switchable (`weight`):
@@ -6,9 +7,11 @@
 // 2. "clip" (verl PR #3924): clamp(w, 1 − ε_low, 1 + ε_high) and CISPO-style token masking: tokens with
 //    (r̂ > 0 and ρ_t > 1 + ε_high) or (r̂ < 0 and ρ_t < 1 − ε_low) are dropped from every sum and average.
 // 3. "cap"  (verl-recipe HEAD, the default): min(w, 10).
-// Departure: log w is clamped to [−20, 20] before exp (the guard verl applies to token ratios) so "raw" cannot overflow.
+// Departure: log w is clamped to [−20, 20] before exp (the guard verl applies to token ratios) so "raw" cannot
+// overflow.
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../../core/errors.js";
+import { checkFinite } from "../../core/checks.js";
 import { asTensor, checkShape, detach, hostData, type TensorInput } from "../tensors.js";
 
 /** Inputs of flowrlLoss. */
@@ -48,8 +51,11 @@ export const flowrlDefaults = {
 
 /**
  * FlowRL loss: importance-weighted squared trajectory-balance residual with length normalisation.
- * @returns {loss: Scalar, metrics: {"update/flowLoss", "update/logZMean", "update/tbResidualMean", "update/isWeightMean", ...}}
- * @example const {loss} = update.flowrlLoss({logp, oldLogp, refLogp, mask, logZ, reward: update.advantage("grpo", {rewards, groups})})
+ * @returns {loss: Scalar, metrics: {"update/flowLoss", "update/logZMean", "update/tbResidualMean",
+ * "update/isWeightMean", ...}}
+ * @example
+ * const reward = update.advantage("grpo", {rewards, groups});
+ * const {loss} = update.flowrlLoss({logp, oldLogp, refLogp, mask, logZ, reward})
  */
 export function flowrlLoss(
   inputs: FlowrlLossInputs,
@@ -57,13 +63,7 @@ export function flowrlLoss(
 ): { loss: tf.Scalar; metrics: Record<string, number> } {
   const { beta, weight, clip, cap } = { ...flowrlDefaults, ...options };
   const F = "update.flowrlLoss";
-  if (!Number.isFinite(beta))
-    fail(
-      "invalid_option",
-      `${F}: options.beta must be a finite number (got ${describe(beta)}). FlowRL uses 15.`,
-      { path: ["options", "beta"] },
-      flowrlLoss,
-    );
+  checkFinite({ where: F, from: flowrlLoss }, "options.beta", beta, "FlowRL uses 15.", ["options", "beta"]);
   if (!["raw", "clip", "cap"].includes(weight))
     fail(
       "invalid_option",
@@ -88,7 +88,8 @@ export function flowrlLoss(
   if (!(inputs?.logp instanceof tf.Tensor) || !(inputs?.logZ instanceof tf.Tensor))
     fail(
       "invalid_input",
-      `${F}: inputs.logp [B, T] and inputs.logZ [B] must be tensors computed under the tape (got ${describe(inputs?.logp)}, ${describe(inputs?.logZ)}).`,
+      `${F}: inputs.logp [B, T] and inputs.logZ [B] must be tensors computed under the tape ` +
+        `(got ${describe(inputs?.logp)}, ${describe(inputs?.logZ)}).`,
       {},
       flowrlLoss,
     );

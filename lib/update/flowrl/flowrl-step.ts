@@ -75,14 +75,16 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
   if (!head || typeof head.apply !== "function")
     fail(
       "invalid_input",
-      `update.flowrlStep: inputs.head must be a log Z head (got ${describe(head)}). Create it with update.createLogZHead(policy.model.config.hidden_size).`,
+      `update.flowrlStep: inputs.head must be a log Z head (got ${describe(head)}). Create it with ` +
+        `update.createLogZHead(policy.model.config.hidden_size).`,
       { path: ["inputs", "head"] },
       flowrlStep,
     );
   if (!ref || typeof ref.forward !== "function")
     fail(
       "invalid_input",
-      `update.flowrlStep: inputs.ref must be the frozen reference model (got ${describe(ref)}). Pass ref: policy.model.clone().`,
+      `update.flowrlStep: inputs.ref must be the frozen reference model (got ${describe(ref)}). Pass ref: ` +
+        `policy.model.clone().`,
       { path: ["inputs", "ref"] },
       flowrlStep,
     );
@@ -90,7 +92,8 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
   if (!head.variables.every((v) => trained.has(v.name)))
     fail(
       "invalid_input",
-      `update.flowrlStep: the optimizer does not train the log Z head, so log Z would never learn. Create it with new model.AdamW(update.flowrlParams(policy.model, head), {...}).`,
+      `update.flowrlStep: the optimizer does not train the log Z head, so log Z would never learn. Create it ` +
+        `with new model.AdamW(update.flowrlParams(policy.model, head), {...}).`,
       { path: ["inputs", "opt"] },
       flowrlStep,
     );

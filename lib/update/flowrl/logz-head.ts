@@ -43,14 +43,17 @@ function layerNorm(x: tf.Tensor2D, g: tf.Variable, b: tf.Variable, eps = 1e-5): 
 
 /**
  * A FlowRL log Z head for hidden size H.
- * @example const head = update.createLogZHead(model.config.hiddenSize); const logZ = head.apply(pooled, {training: true, rng})
+ * @example
+ * const head = update.createLogZHead(model.config.hiddenSize);
+ * const logZ = head.apply(pooled, {training: true, rng})
  */
 export function createLogZHead(hiddenSize: number, options: LogZHeadOptions = {}): LogZHead {
   const { layers, dropout, name } = { ...logZHeadDefaults, ...options };
   if (!Number.isInteger(hiddenSize) || hiddenSize < 1)
     fail(
       "invalid_option",
-      `update.createLogZHead: hiddenSize must be a positive integer (got ${describe(hiddenSize)}). Pass the model's hidden size.`,
+      `update.createLogZHead: hiddenSize must be a positive integer (got ${describe(hiddenSize)}). Pass the ` +
+        `model's hidden size.`,
       {},
       createLogZHead,
     );
@@ -98,7 +101,8 @@ export function createLogZHead(hiddenSize: number, options: LogZHeadOptions = {}
         if (x.rank !== 2 || x.shape[1] !== H)
           fail(
             "shape_mismatch",
-            `update.logZHead.apply: pooled has shape [${x.shape}] (expected [B, ${H}]). Pool the prompt hidden states with update.poolPrompt.`,
+            `update.logZHead.apply: pooled has shape [${x.shape}] (expected [B, ${H}]). Pool the prompt ` +
+              `hidden states with update.poolPrompt.`,
             {},
             this.apply,
           );
@@ -122,7 +126,8 @@ export function createLogZHead(hiddenSize: number, options: LogZHeadOptions = {}
         if (!v)
           fail(
             "not_found",
-            `update.logZHead.setWeights: no weight named "${w.name}" (known: ${vars.map((x) => x.name.slice(id.length + 1)).join(", ")}).`,
+            `update.logZHead.setWeights: no weight named "${w.name}" ` +
+              `(known: ${vars.map((x) => x.name.slice(id.length + 1)).join(", ")}).`,
           );
         if (w.values.length !== v.size)
           fail(

@@ -16,7 +16,8 @@ export const cispo: PolicyLossFn = ({ logp, oldLogp, adv, mask }, { clipLow, cli
     a = hostData(adv),
     wh = hostData(w);
   const metrics = clipMetrics(r, a, hostData(mask), clipLow, clipHigh);
-  // Per token: the weight clip binds where ρ leaves [1 − ε_low, 1 + ε_high]; the gradient still flows: ∂ℓ/∂log π = −w·A.
+  // Per token: the weight clip binds where ρ leaves [1 − ε_low, 1 + ε_high]; the gradient still flows: ∂ℓ/∂log π =
+  // −w·A.
   const clipped = new Float32Array(r.length),
     grad = new Float32Array(r.length);
   for (let i = 0; i < r.length; i++) {

@@ -6,7 +6,9 @@ import { hostData } from "../tensors.js";
 
 /**
  * Clip-fraction metrics shared by the clipped variants, from host copies of ratio, advantage and mask.
- * @example clipMetrics(ratio, adv, mask, 0.2, 0.28) // {"update/clipFracLow": ..., "update/clipFracHigh": ..., "update/clipFrac": ...}
+ * @example
+ * clipMetrics(ratio, adv, mask, 0.2, 0.28)
+ * // {"update/clipFracLow": ..., "update/clipFracHigh": ..., "update/clipFrac": ...}
  */
 export function clipMetrics(
   ratio: Float32Array,
