@@ -55,7 +55,9 @@ test("the kernel server binds every socket before it starts receiving, and retri
       return receive.call(this);
     },
   });
-  const { CellrlServer } = req("../../kernel/server.js");
+  const { CellrlServer } = req("../../kernel/server.js") as {
+    CellrlServer: new (...args: unknown[]) => any;
+  };
   let failOnce = true;
   class Probe extends CellrlServer {
     async bindSocket(sock: unknown, port: number) {
