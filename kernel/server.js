@@ -7,6 +7,7 @@
 // - history, interrupt_request (control), comm_info (correct reply type), shutdown with exit.
 const wire = require("./wire.js");
 const tslab = require("./tslab.js");
+const { memoryWarning } = require("./memory.js");
 
 class CellrlServer extends tslab.jupyter().ZmqServer {
   /**
@@ -216,6 +217,8 @@ class CellrlServer extends tslab.jupyter().ZmqServer {
         this.abortThrough = this.received;
       }
       if (content.ename === "Interrupted") this.lastInterruptedAt = Date.now();
+      const low = msg.content.silent ? null : memoryWarning();
+      if (low) io.stream("stderr", low);
       this.send(sock, msg, "execute_reply", content, { status: content.status });
     } finally {
       this.publishStatus("idle", msg);

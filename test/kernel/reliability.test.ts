@@ -61,3 +61,19 @@ test("process.exit() in a cell says what happened; the kernel and its state stay
   assert.match(String(r.reply!.evalue), /process\.exit\(3\)/);
   assert.equal(plain("afterExit"), "45");
 });
+
+test("a cell that leaves the kernel near a memory limit gets a warning (an OOM kill cannot speak for itself)", () => {
+  const saved = process.env.CELLRL_KERNEL_MEMORY_WARN;
+  process.env.CELLRL_KERNEL_MEMORY_WARN = "0";
+  try {
+    const [r] = runSession([{ code: "6 * 7" }], { timeoutMs: 120_000 });
+    const err = outputsOf(r, "stream")
+      .filter((o) => o.content.name === "stderr")
+      .map((o) => o.content.text)
+      .join("");
+    assert.match(err, /cellrl kernel: the JavaScript heap is \d+% full .*restart/);
+  } finally {
+    if (saved === undefined) delete process.env.CELLRL_KERNEL_MEMORY_WARN;
+    else process.env.CELLRL_KERNEL_MEMORY_WARN = saved;
+  }
+});
