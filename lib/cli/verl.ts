@@ -106,9 +106,9 @@ async function runExport(argv: string[]): Promise<number> {
   if (values.algorithm !== undefined) settings.algorithm = values.algorithm as VerlSettings["algorithm"];
   settings.algorithm ??= "grpo";
   if (values.model !== undefined) settings.model = values.model as string;
-  const bs = intOption(values["batch-size"], "--batch-size", { min: 1 });
+  const bs = intOption(values["batch-size"], "--batch-size", { min: 1, max: 10_000_000 });
   if (bs !== undefined) settings.batchSize = bs;
-  const gpus = intOption(values.gpus, "--gpus", { min: 1 });
+  const gpus = intOption(values.gpus, "--gpus", { min: 1, max: 1024 });
   if (gpus !== undefined) settings.gpusPerNode = gpus;
   if (!settings.model) throw new UsageError('--model is missing (give it, or put "model" in --settings)');
   if (!settings.batchSize) throw new UsageError('--batch-size is missing (give it, or put "batchSize" in --settings)');
