@@ -4,7 +4,7 @@ import { fail } from "../core/errors.js";
 import { warn } from "../core/warn.js";
 import { readArrow, readArrowTable, writeArrow } from "./arrow.js";
 import { formatOf, readBytes, writeFileAtomic, type DataFormat } from "./files.js";
-import { jsonReplacer, readJsonl, readJsonlLines, streamJsonl, writeJsonl } from "./jsonl.js";
+import { jsonReplacer, readJsonl, readJsonlLines, streamJsonl, textStart, writeJsonl } from "./jsonl.js";
 import { parquetRowCount, readParquet, streamParquet, writeParquet } from "./parquet.js";
 import type { VerlRecord } from "./record.js";
 import { toTable } from "./table.js";
@@ -31,7 +31,9 @@ export interface RowAt<T = Record<string, unknown>> {
 }
 
 function readJsonFile(file: string): Record<string, unknown>[] {
-  const text = Buffer.from(readBytes(file)).toString("utf8");
+  const bytes = Buffer.from(readBytes(file));
+  // a UTF-8 byte-order mark is skipped; UTF-16 is named
+  const text = bytes.subarray(textStart(bytes.subarray(0, 4), path.basename(file), readRows)).toString("utf8");
   let v: unknown;
   try {
     v = JSON.parse(text);

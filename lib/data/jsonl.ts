@@ -33,20 +33,23 @@ export function toJsonLine(value: unknown): string {
 /**
  * The start of a text input: fails on UTF-16 (a byte-order mark, or NULs between ASCII bytes), naming the source;
  * returns how many bytes of UTF-8 byte-order mark to skip (3 or 0).
+ * @example textStart(Buffer.from([0xef, 0xbb, 0xbf, 0x7b]), "in.jsonl", readJsonl) // 3
  */
-function textStart(head: Uint8Array, source: string, from: Function): number {
+export function textStart(head: Uint8Array, source: string, from: Function): number {
   const utf16 =
     (head[0] === 0xff && head[1] === 0xfe) ||
     (head[0] === 0xfe && head[1] === 0xff) ||
     (head.length >= 4 && head[0] !== 0 && head[1] === 0 && head[2] !== 0 && head[3] === 0);
-  if (utf16)
+  if (utf16) {
+    const bytes = Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
     fail(
       "invalid_input",
-      `data.readJsonl: ${source} is UTF-16 text (got the bytes ${Array.from(head.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ")}; ` +
+      `data.readJsonl: ${source} is UTF-16 text (got the bytes ${bytes}; ` +
         `expected UTF-8). Save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8 ${source} > fixed.jsonl.`,
       { got: "UTF-16" },
       from,
     );
+  }
   return head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
 }
 

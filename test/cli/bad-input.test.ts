@@ -66,6 +66,8 @@ fs.writeFileSync(
   records + JSON.stringify({ ...JSON.parse(record(4)), responses: undefined }) + "\n",
 );
 fs.writeFileSync(at("not-json.json"), "{");
+fs.writeFileSync(at("records-utf16.json"), utf16(JSON.stringify([1, 2, 3].map((i) => JSON.parse(record(i))))));
+fs.writeFileSync(at("records-bom.json"), bom(JSON.stringify([1, 2, 3].map((i) => JSON.parse(record(i))))));
 
 interface Case {
   name: string;
@@ -176,6 +178,12 @@ const cases: Case[] = [
     args: ["score", "--input", at("records-utf16.jsonl"), "--output", at("s16.jsonl"), "--workers", "0", "-q"],
     code: 1,
     says: /records-utf16\.jsonl.*UTF-16/,
+  },
+  {
+    name: "score: UTF-16 .json input",
+    args: ["score", "--input", at("records-utf16.json"), "--output", at("s16j.jsonl"), "--workers", "0", "-q"],
+    code: 1,
+    says: /records-utf16\.json.*UTF-16/,
   },
   {
     name: "score: a row without responses",
@@ -395,7 +403,7 @@ test("bad input: an earlier output is never replaced by an empty or failed run",
   }
 });
 
-test("bad input: a UTF-8 BOM is accepted (grade-math and score read the file as if it had none)", async () => {
+test("bad input: a UTF-8 BOM is accepted (grade-math and score read .jsonl and .json as if it had none)", async () => {
   const g = await cli(["grade-math", "--input", at("pairs-bom.jsonl"), "--output", at("g-bom.jsonl")]);
   assert.equal(g.code, 0, g.err);
   assert.equal(fs.readFileSync(at("g-bom.jsonl"), "utf8").trim().split("\n").length, 2);
@@ -410,6 +418,17 @@ test("bad input: a UTF-8 BOM is accepted (grade-math and score read the file as 
     "-q",
   ]);
   assert.equal(s.code, 0, s.err);
+  const j = await cli([
+    "score",
+    "--input",
+    at("records-bom.json"),
+    "--output",
+    at("s-bomj.jsonl"),
+    "--workers",
+    "0",
+    "-q",
+  ]);
+  assert.equal(j.code, 0, j.err);
 });
 
 test("bad input: system errors on a path name it and say what to do (read-only, no space, missing)", () => {
