@@ -71,7 +71,8 @@ const VERL_DIVERGENCE: Record<string, "kl" | "jsd" | "rkl"> = { "forward-kl": "k
  * verl recipe gkd/megatron's top-k `kl` and `jsd` per row, from the teacher's top-k log-probs [N, K], the student's
  * log-probs at those ids [N, K] and the student's logits [N, V] (for `kl`'s gradient).
  * kl:  Σ_K P (log P − log Q), gradient Q − P_K (the value's own plus (1 − Σ_K P)·∂logsumexp(z), a zero-valued term).
- * jsd: β Σ_K P log(P/M) + (1 − β)[Σ_K Q log(Q/M) − (1 − Σ_K Q) log(1 − β)], M = βP + (1 − β)Q on K, β ∈ [1e-6, 1 − 1e-6].
+ * jsd: β Σ_K P log(P/M) + (1 − β)[Σ_K Q log(Q/M) − (1 − Σ_K Q) log(1 − β)], M = βP + (1 − β)Q on K,
+ * β ∈ [1e-6, 1 − 1e-6].
  * @example verlTopk("kl", teacherTopk, studentTopk, logits, 0.5) // [N]
  */
 export function verlTopk(
@@ -101,7 +102,9 @@ export function verlTopk(
 /**
  * Distillation loss: agg over the mask of D(teacher ‖ student) per token.
  * @returns {loss: Scalar, metrics: {"distill/loss", "distill/teacherTopkMass", "distill/studentTopkMass"}}
- * @example const {loss} = distill.distillLoss({student: logits, teacher: await teacher.score(ro), mask}, {divergence: "jsd", beta: 0.5})
+ * @example
+ * const teacherOut = await teacher.score(ro);
+ * const {loss} = distill.distillLoss({student: logits, teacher: teacherOut, mask}, {divergence: "jsd", beta: 0.5})
  */
 export function distillLoss(
   inputs: DistillLossInputs,
@@ -121,14 +124,16 @@ export function distillLoss(
   if (topkTail === "verl" && !verlName)
     fail(
       "invalid_option",
-      `${F}: topkTail "verl" reproduces verl's kl, jsd and rkl; options.divergence is ${describe(divergence)} (expected "forward-kl", "jsd" or "reverse-kl").`,
+      `${F}: topkTail "verl" reproduces verl's kl, jsd and rkl; options.divergence is ${describe(divergence)} ` +
+        `(expected "forward-kl", "jsd" or "reverse-kl").`,
       { path: ["options", "divergence"] },
       distillLoss,
     );
   if (topkTail === "verl" && renormalize && verlName !== "rkl")
     fail(
       "invalid_option",
-      `${F}: renormalize: true with topkTail "verl" and "${divergence}": verl's ${verlName} does not renormalise. Drop one of the two.`,
+      `${F}: renormalize: true with topkTail "verl" and "${divergence}": verl's ${verlName} does not ` +
+        `renormalise. Drop one of the two.`,
       { path: ["options", "renormalize"] },
       distillLoss,
     );
@@ -159,7 +164,9 @@ export function distillLoss(
   if (teacher.kind === "topk" && !renormalize && verlName !== "rkl" && temperature !== 1)
     fail(
       "invalid_option",
-      `${F}: temperature ${temperature} with a top-k teacher needs renormalize: true (the tempered tail mass is unknown from top-k log-probs). Set renormalize: true, temperature: 1, or use full teacher distributions.`,
+      `${F}: temperature ${temperature} with a top-k teacher needs renormalize: true (the tempered tail mass ` +
+        `is unknown from top-k log-probs). Set renormalize: true, temperature: 1, or use full teacher ` +
+        `distributions.`,
       { path: ["options", "temperature"] },
       distillLoss,
     );

@@ -32,7 +32,10 @@ export interface GkdStepInputs {
 
 /** Options of gkdStep. */
 export interface GkdStepOptions extends DistillLossOptions {
-  /** Fraction of on-policy (student-sampled) responses, λ (TRL lmbda). Defaults to 1 (fully on-policy, as verl's recipe). */
+  /**
+   * Fraction of on-policy (student-sampled) responses, λ (TRL lmbda). Defaults to 1 (fully on-policy, as verl's
+   * recipe).
+   */
   lambda?: number;
   /** How λ is applied: per "sample" or per "batch" (TRL). Defaults to "sample". */
   per?: "sample" | "batch";
@@ -62,7 +65,9 @@ function sliceTeacher(t: TeacherOutput, rows: readonly number[]): TeacherOutput 
 
 /**
  * One on-policy distillation step: λ-mixed batch → teacher distributions → optimizer step on D(teacher ‖ student).
- * @example const r = await distill.gkdStep({policy: student, opt, teacher: distill.localTeacher(big), prompts: records}, {divergence: "jsd", beta: 0.5})
+ * @example
+ * const teacher = distill.localTeacher(big);
+ * const r = await distill.gkdStep({policy: student, opt, teacher, prompts: records}, {divergence: "jsd", beta: 0.5})
  */
 export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {}): Promise<StepResult> {
   const { policy, opt, teacher, prompts, responses, step = 0, history } = inputs ?? ({} as GkdStepInputs);
@@ -70,14 +75,16 @@ export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {
   if (!teacher || typeof teacher.score !== "function")
     fail(
       "invalid_input",
-      `distill.gkdStep: inputs.teacher must be a TeacherSource (got ${describe(teacher)}). Use distill.localTeacher(teacherModel).`,
+      `distill.gkdStep: inputs.teacher must be a TeacherSource (got ${describe(teacher)}). Use ` +
+        `distill.localTeacher(teacherModel).`,
       { path: ["inputs", "teacher"] },
       gkdStep,
     );
   if (teacher.vocabSize !== model.config.vocab_size)
     fail(
       "shape_mismatch",
-      `distill.gkdStep: the teacher's vocabulary has ${teacher.vocabSize} tokens but the student's has ${model.config.vocab_size}. Teacher and student must share the tokenizer.`,
+      `distill.gkdStep: the teacher's vocabulary has ${teacher.vocabSize} tokens but the student's ` +
+        `has ${model.config.vocab_size}. Teacher and student must share the tokenizer.`,
       {},
       gkdStep,
     );

@@ -9,7 +9,10 @@ import { sample, type Rollout, type RolloutOptions, type SampleInput } from "../
 
 /** Options of onPolicyRows. */
 export interface OnPolicyOptions {
-  /** "sample": exactly round(λ·B) rows chosen at random are on-policy; "batch": the whole batch is on-policy with probability λ (TRL GKDTrainer). Defaults to "sample". */
+  /**
+   * "sample": exactly round(λ·B) rows chosen at random are on-policy; "batch": the whole batch is on-policy with
+   * probability λ (TRL GKDTrainer). Defaults to "sample".
+   */
   per?: "sample" | "batch";
   rng?: Rng;
 }
@@ -22,7 +25,8 @@ export function onPolicyRows(B: number, lambda: number, options: OnPolicyOptions
   if (!(lambda >= 0 && lambda <= 1))
     fail(
       "invalid_option",
-      `distill.onPolicyRows: lambda must be in [0, 1] (got ${describe(lambda)}); it is the fraction of on-policy samples.`,
+      `distill.onPolicyRows: lambda must be in [0, 1] (got ${describe(lambda)}); it is the fraction of ` +
+        `on-policy samples.`,
       { path: ["lambda"] },
       onPolicyRows,
     );
@@ -61,7 +65,9 @@ export function inputSize(input: SampleInput): number {
  * One completion per prompt: the student's sample where `onPolicy[i]`, else `responses[i]` (text, EOS appended), as one
  * Rollout with a "source" column ("student" | "dataset"). Prompts are what rollout.sample takes: verl records (chat
  * template applied; ro.records kept), texts or token ids. Dataset rows have logprobs 0 (they were not sampled).
- * @example const ro = await distill.mixedRollout(policy, records, {responses: gold, onPolicy: distill.onPolicyRows(B, 0.5, {rng})})
+ * @example
+ * const onPolicy = distill.onPolicyRows(B, 0.5, {rng});
+ * const ro = await distill.mixedRollout(policy, records, {responses: gold, onPolicy})
  */
 export async function mixedRollout(
   policy: Policy,
@@ -82,7 +88,8 @@ export async function mixedRollout(
   if (!Array.isArray(onPolicy) || onPolicy.length !== B)
     fail(
       "shape_mismatch",
-      `${F}: options.onPolicy has ${describe(onPolicy)} entries but there are ${B} prompts (expected one flag per prompt).`,
+      `${F}: options.onPolicy has ${describe(onPolicy)} entries but there are ${B} prompts (expected one flag ` +
+        `per prompt).`,
       {},
       mixedRollout,
     );
@@ -90,7 +97,8 @@ export async function mixedRollout(
     if (!onPolicy[i] && typeof responses?.[i] !== "string")
       fail(
         "invalid_input",
-        `${F}: prompt ${i} is off-policy but responses[${i}] is ${describe(responses?.[i])}. Pass options.responses (dataset answers), or lambda: 1.`,
+        `${F}: prompt ${i} is off-policy but responses[${i}] is ${describe(responses?.[i])}. Pass ` +
+          `options.responses (dataset answers), or lambda: 1.`,
         { path: ["responses", i] },
         mixedRollout,
       );

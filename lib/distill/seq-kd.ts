@@ -9,7 +9,9 @@ import type { TrainableModel } from "../update/step.js";
 /**
  * One SeqKD step: the teacher samples one response per prompt, the student takes an SFT step on them. Prompts are
  * what rollout.sample takes: verl records (chat template applied), texts or token ids.
- * @example const {metrics} = await distill.seqKdStep({policy: student, opt, teacher: teacherPolicy, prompts: records}, {sampling: {temperature: 0}})
+ * @example
+ * const inputs = {policy: student, opt, teacher: teacherPolicy, prompts: records};
+ * const {metrics} = await distill.seqKdStep(inputs, {sampling: {temperature: 0}})
  */
 export async function seqKdStep(
   inputs: { policy: TrainableModel; opt: AdamW; teacher: Policy; prompts: SampleInput },

@@ -111,7 +111,8 @@ export function checkTeacherOutput(out: TeacherOutput, B: number, T: number, V: 
   if (!out || (out.kind !== "full" && out.kind !== "topk"))
     fail(
       "invalid_input",
-      `${fn}: the teacher returned ${describe(out)} (expected {kind: "full", logprobs} or {kind: "topk", ids, logprobs, B, T, K}).`,
+      `${fn}: the teacher returned ${describe(out)} (expected {kind: "full", logprobs} or {kind: "topk", ids, ` +
+        `logprobs, B, T, K}).`,
       {},
       checkTeacherOutput,
     );
@@ -120,7 +121,8 @@ export function checkTeacherOutput(out: TeacherOutput, B: number, T: number, V: 
     if (s.length !== 3 || s[0] !== B || s[1] !== T || s[2] !== V)
       fail(
         "shape_mismatch",
-        `${fn}: teacher logprobs have shape [${s}] (expected [${B}, ${T}, ${V}] = [B, T, V] of the student batch). Teacher and student must share the tokenizer.`,
+        `${fn}: teacher logprobs have shape [${s}] (expected [${B}, ${T}, ${V}] = [B, T, V] of the student ` +
+          `batch). Teacher and student must share the tokenizer.`,
         { got: s, expected: [B, T, V] },
         checkTeacherOutput,
       );
@@ -128,7 +130,8 @@ export function checkTeacherOutput(out: TeacherOutput, B: number, T: number, V: 
     if (out.B !== B || out.T !== T || out.ids.length !== B * T * out.K || out.logprobs.length !== B * T * out.K)
       fail(
         "shape_mismatch",
-        `${fn}: teacher top-k has B=${out.B}, T=${out.T}, K=${out.K} with ${out.ids.length} ids (expected B=${B}, T=${T} and B·T·K values).`,
+        `${fn}: teacher top-k has B=${out.B}, T=${out.T}, K=${out.K} with ${out.ids.length} ids (expected ` +
+          `B=${B}, T=${T} and B·T·K values).`,
         {},
         checkTeacherOutput,
       );
@@ -136,7 +139,8 @@ export function checkTeacherOutput(out: TeacherOutput, B: number, T: number, V: 
       if (!(out.ids[i] >= 0 && out.ids[i] < V))
         fail(
           "invalid_input",
-          `${fn}: teacher top-k id ${out.ids[i]} at flat index ${i} is outside the student vocabulary [0, ${V}). Teacher and student must share the tokenizer.`,
+          `${fn}: teacher top-k id ${out.ids[i]} at flat index ${i} is outside the student vocabulary ` +
+            `[0, ${V}). Teacher and student must share the tokenizer.`,
           {},
           checkTeacherOutput,
         );
