@@ -3,7 +3,7 @@
 // return_token_ids / return_tokens_as_token_ids extensions). Bad requests become ApiError(400) with vLLM's wording
 // where there is one. Logprobs are raw (temperature 1, no filters), as vLLM V1 reports them by default.
 import { CellrlError, describe } from "../core/errors.js";
-import type { Rng } from "../core/random.js";
+import { Rng } from "../core/random.js";
 import { applyChatTemplate, type ChatMessage } from "../model/chat-template.js";
 import { generate, type GenerateResult } from "../model/generate.js";
 import type { LlamaModel } from "../model/llama.js";
@@ -23,6 +23,14 @@ export interface ServeContext {
   maxLogprobs: number;
   /** Largest n accepted. */
   maxN: number;
+  /** Largest prompts x n of one request. */
+  maxSequences: number;
+  /** Largest max_tokens (and the default of chat requests without one). */
+  maxTokens: number;
+  /** Rows generated (or scored) per batch; between batches `between` runs. */
+  batchRows: number;
+  /** Awaited between batches: yields to the event loop and throws when the client went away. */
+  between?: () => Promise<void>;
   /** Chat template (text or a built-in name) overriding the tokenizer's. */
   chatTemplate?: string | null;
 }
@@ -214,27 +222,74 @@ function contextCheck(ctx: ServeContext, ids: number[][], maxTokens: number): vo
       );
 }
 
-function sample(
+/** Bounds of one request: prompts x n (--max-sequences) and max_tokens (--max-tokens), checked before any work. */
+function limitCheck(ctx: ServeContext, prompts: number, n: number, maxTokens: number): void {
+  if (prompts * n > ctx.maxSequences)
+    throw new ApiError(
+      400,
+      `This request asks for ${prompts} prompt(s) x n = ${n} = ${prompts * n} sequences; this server answers at ` +
+        `most ${ctx.maxSequences} per request (--max-sequences). Send fewer prompts or a smaller n per request.`,
+      "n",
+    );
+  if (maxTokens > ctx.maxTokens)
+    throw new ApiError(
+      400,
+      `max_tokens must be at most ${ctx.maxTokens} on this server (got ${maxTokens}; --max-tokens). ` +
+        `Ask for fewer tokens.`,
+      "max_tokens",
+    );
+}
+
+/**
+ * generate() in batches of about ctx.batchRows rows (whole prompts), awaiting ctx.between after each so the server
+ * stays responsive and drops requests whose client left. One Rng runs through the batches: a request that fits in
+ * one batch samples exactly what generate() samples with the same seed; a larger one is still replayable by seed.
+ */
+async function sample(
   ctx: ServeContext,
   ids: number[][],
   maxTokens: number,
   s: ReturnType<typeof samplingOf>,
-): GenerateResult {
+): Promise<GenerateResult> {
   const { n, seed, temperature, top_p, top_k, min_p, stop, stop_token_ids, ignore_eos, include_stop_str_in_output } = s;
-  return generate(ctx.model, ids, {
-    tokenizer: ctx.tokenizer,
-    n,
-    maxNewTokens: maxTokens,
-    temperature,
-    topP: top_p,
-    topK: top_k,
-    minP: min_p,
-    stop,
-    stopTokenIds: stop_token_ids,
-    ignoreEos: ignore_eos,
-    includeStopStrInOutput: include_stop_str_in_output,
-    ...(seed !== null ? { seed } : { rng: ctx.rng }),
-  });
+  const rng = seed !== null ? new Rng(seed) : ctx.rng;
+  const per = Math.max(1, Math.floor(ctx.batchRows / n));
+  let all: GenerateResult | null = null;
+  for (let at = 0; at < ids.length; at += per) {
+    await ctx.between?.();
+    const out = generate(ctx.model, ids.slice(at, at + per), {
+      tokenizer: ctx.tokenizer,
+      n,
+      maxNewTokens: maxTokens,
+      temperature,
+      topP: top_p,
+      topK: top_k,
+      minP: min_p,
+      stop,
+      stopTokenIds: stop_token_ids,
+      ignoreEos: ignore_eos,
+      includeStopStrInOutput: include_stop_str_in_output,
+      rng,
+    });
+    if (!all) all = out;
+    else {
+      const group = out.group.map((g) => g + at);
+      for (const k of Object.keys(out) as (keyof GenerateResult)[])
+        (all[k] as unknown[]).push(...((k === "group" ? group : out[k]) as unknown[]));
+    }
+  }
+  await ctx.between?.();
+  return all!;
+}
+
+/** scorePositions in batches of ctx.batchRows sequences, awaiting ctx.between after each. */
+async function scoreAll(ctx: ServeContext, seqs: number[][], k: number): Promise<(PositionScore | null)[][]> {
+  const out: (PositionScore | null)[][] = [];
+  for (let at = 0; at < seqs.length; at += ctx.batchRows) {
+    await ctx.between?.();
+    out.push(...scorePositions(ctx.model, seqs.slice(at, at + ctx.batchRows), k));
+  }
+  return out;
 }
 
 const tokenText = (ctx: ServeContext, id: number, asIds: boolean) =>
@@ -263,9 +318,9 @@ function promptLogprobsJson(ctx: ServeContext, seq: number[], scores: (PositionS
 
 /**
  * POST /v1/completions: sample (or echo / score) and answer in vLLM's format.
- * @example remote.completions(ctx, {prompt: "1+1=", max_tokens: 4, n: 2, logprobs: 1, seed: 0}).choices.length // 2
+ * @example (await remote.completions(ctx, {prompt: "1+1=", max_tokens: 4, n: 2, seed: 0})).choices.length // 2
  */
-export function completions(ctx: ServeContext, body: unknown): Record<string, unknown> {
+export async function completions(ctx: ServeContext, body: unknown): Promise<Record<string, unknown>> {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
   const b = body as Body;
@@ -278,15 +333,16 @@ export function completions(ctx: ServeContext, body: unknown): Record<string, un
   const promptK = int(b, "prompt_logprobs", null, 0, ctx.maxLogprobs);
   const asIds = bool(b, "return_tokens_as_token_ids", false);
   const withIds = bool(b, "return_token_ids", false);
+  limitCheck(ctx, prompts.ids.length, s.n, maxTokens);
   contextCheck(ctx, prompts.ids, maxTokens);
-  const out: GenerateResult | null = maxTokens > 0 ? sample(ctx, prompts.ids, maxTokens, s) : null;
+  const out: GenerateResult | null = maxTokens > 0 ? await sample(ctx, prompts.ids, maxTokens, s) : null;
   const K = Math.max(logprobs ?? 0, promptK ?? 0);
   const seqs = prompts.ids.flatMap((p, g) =>
     Array.from({ length: s.n }, (_, k) => [...p, ...(out ? out.ids[g * s.n + k] : [])]),
   );
   // logprobs 0 without echo / prompt_logprobs: the sampler's own raw logprobs suffice (no second forward pass)
   const fromSampler = logprobs === 0 && !echo && promptK === null && out !== null;
-  const allScores = (logprobs !== null && !fromSampler) || promptK !== null ? scorePositions(ctx.model, seqs, K) : null;
+  const allScores = (logprobs !== null && !fromSampler) || promptK !== null ? await scoreAll(ctx, seqs, K) : null;
   const choices: Record<string, unknown>[] = [];
   let completionTokens = 0;
   for (let g = 0; g < prompts.ids.length; g++) {
@@ -389,10 +445,10 @@ function messagesOf(b: Body): ChatMessage[] {
 /**
  * POST /v1/chat/completions: the chat template (the tokenizer's or --chat-template), then completions.
  * @example
- * const res = remote.chatCompletions(ctx, {messages: [{role: "user", content: "2+2?"}], max_tokens: 8})
+ * const res = await remote.chatCompletions(ctx, {messages: [{role: "user", content: "2+2?"}], max_tokens: 8})
  * res.choices[0].message.content
  */
-export function chatCompletions(ctx: ServeContext, body: unknown): Record<string, unknown> {
+export async function chatCompletions(ctx: ServeContext, body: unknown): Promise<Record<string, unknown>> {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
   const b = body as Body;
@@ -427,7 +483,7 @@ export function chatCompletions(ctx: ServeContext, body: unknown): Record<string
   const L = ctx.model.config.max_position_embeddings;
   const maxTokens = (int(b, "max_completion_tokens", null, 1) ??
     int(b, "max_tokens", null, 1) ??
-    Math.max(1, L - pIds.length)) as number;
+    Math.max(1, Math.min(ctx.maxTokens, L - pIds.length))) as number;
   const wantLogprobs = bool(b, "logprobs", false);
   const topK = int(b, "top_logprobs", null, 0, ctx.maxLogprobs);
   if (topK !== null && topK > 0 && !wantLogprobs)
@@ -435,15 +491,16 @@ export function chatCompletions(ctx: ServeContext, body: unknown): Record<string
   const promptK = int(b, "prompt_logprobs", null, 0, ctx.maxLogprobs);
   const asIds = bool(b, "return_tokens_as_token_ids", false);
   const withIds = bool(b, "return_token_ids", false);
+  limitCheck(ctx, 1, s.n, maxTokens);
   contextCheck(ctx, [pIds], maxTokens);
-  const out = sample(ctx, [pIds], maxTokens, s);
+  const out = await sample(ctx, [pIds], maxTokens, s);
   const P = pIds.length;
   let promptLp: unknown = null;
   const seqs = out.ids.map((rIds) => [...pIds, ...rIds]);
   const allScores = wantLogprobs
-    ? scorePositions(ctx.model, seqs, Math.max(topK ?? 0, promptK ?? 0))
+    ? await scoreAll(ctx, seqs, Math.max(topK ?? 0, promptK ?? 0))
     : promptK !== null
-      ? scorePositions(ctx.model, seqs.slice(0, 1), promptK)
+      ? await scoreAll(ctx, seqs.slice(0, 1), promptK)
       : null;
   const choices = out.ids.map((rIds, r) => {
     const seq = seqs[r];

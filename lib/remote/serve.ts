@@ -9,6 +9,7 @@ import { Rng } from "../core/random.js";
 import type { LlamaModel } from "../model/llama.js";
 import { tokenizerFiles, type TokenizerFiles } from "../model/tokenizer-io.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
+import { generate } from "../model/generate.js";
 import { ApiError, chatCompletions, completions, detokenize, tokenize, type ServeContext } from "./serve-api.js";
 
 /** Options of serve. */
@@ -25,9 +26,15 @@ export interface ServeOptions {
   maxLogprobs?: number;
   /** Largest n per request. Defaults to 64. */
   maxN?: number;
+  /** Largest prompts x n per request (a 400 beyond). Defaults to 256. */
+  maxSequences?: number;
+  /** Largest max_tokens, and the default of chat requests that send none. Defaults to 4096 (and the context). */
+  maxTokens?: number;
+  /** Rows generated per batch; between batches /health answers and a dropped request stops. Defaults to 32. */
+  batchRows?: number;
   /** Chat template (text, or chatml / qwen2.5 / plain) overriding the tokenizer's. Defaults to the tokenizer's. */
   chatTemplate?: string | null;
-  /** Require "Authorization: Bearer <key>" on /v1 routes. Defaults to none. */
+  /** Require "Authorization: Bearer <key>" on every route but /health. Defaults to none. */
   apiKey?: string | null;
   /** Largest request body in bytes. Defaults to 16 MiB. */
   maxBodyBytes?: number;
@@ -46,6 +53,9 @@ export const serveDefaults = {
   seed: 0,
   maxLogprobs: 20,
   maxN: 64,
+  maxSequences: 256,
+  maxTokens: 4096,
+  batchRows: 32,
   maxBodyBytes: 16 << 20,
 };
 
@@ -119,7 +129,7 @@ export async function serve(
       { path: ["port"] },
       serve,
     );
-  for (const k of ["maxLogprobs", "maxN"] as const)
+  for (const k of ["maxLogprobs", "maxN", "maxSequences", "maxTokens", "batchRows", "maxBodyBytes"] as const)
     checkIntAtLeast({ where: "remote.serve", from: serve }, `options.${k}`, o[k], 1, undefined, [k]);
   const ctx: ServeContext = {
     model,
@@ -128,13 +138,34 @@ export async function serve(
     rng: new Rng(o.seed),
     maxLogprobs: o.maxLogprobs,
     maxN: o.maxN,
+    maxSequences: o.maxSequences,
+    maxTokens: o.maxTokens,
+    batchRows: o.batchRows,
     chatTemplate: o.chatTemplate ?? null,
+  };
+  // Generation requests run one at a time (each in batches that yield to the loop); the rest answer at once.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = queue.then(f);
+    queue = p.catch(() => undefined);
+    return p;
+  };
+  // Set after an internal error when a one-token probe fails too (e.g. the wasm heap is exhausted): /health then
+  // answers 503 so a supervisor restarts the server; it re-probes, and answers 200 again once the model runs.
+  let broken: string | null = null;
+  const probe = (): string | null => {
+    try {
+      generate(model, [[0]], { maxNewTokens: 1, temperature: 0, ignoreEos: true });
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
   };
   let files: TokenizerFiles | null = null;
   let requests = 0;
   const started = Math.floor(Date.now() / 1000);
 
-  const route = (method: string, path: string, body: unknown): unknown => {
+  const route = async (method: string, path: string, body: unknown, ctx: ServeContext): Promise<unknown> => {
     const key = `${method} ${path}`;
     switch (key) {
       case "GET /v1/models":
@@ -153,9 +184,9 @@ export async function serve(
           ],
         };
       case "POST /v1/completions":
-        return completions(ctx, body);
+        return exclusive(() => completions(ctx, body));
       case "POST /v1/chat/completions":
-        return chatCompletions(ctx, body);
+        return exclusive(() => chatCompletions(ctx, body));
       case "POST /tokenize":
       case "POST /v1/tokenize":
         return tokenize(ctx, body);
@@ -194,15 +225,32 @@ export async function serve(
       if (size > o.maxBodyBytes) tooBig = true;
       else chunks.push(c);
     });
-    req.on("end", () => {
+    // a client that leaves before its answer: the request stops at the next batch boundary (logged as 499)
+    let gone = false;
+    res.on("close", () => {
+      if (!res.writableFinished) gone = true;
+    });
+    const between = async () => {
+      await new Promise((r) => setImmediate(r));
+      if (gone) throw new ApiError(499, "The client closed the request.", null, "ClientClosedRequest");
+    };
+    req.on("end", async () => {
       let status = 200;
       try {
         if (path === "/health" && method === "GET") {
+          if (broken !== null) broken = probe();
+          if (broken !== null)
+            throw new ApiError(
+              503,
+              `The model cannot run (${broken}). Restart the server.`,
+              null,
+              "ServiceUnavailable",
+            );
           res.writeHead(200, { "content-length": 0 });
           res.end();
           return;
         }
-        if (o.apiKey && path.startsWith("/v1") && req.headers.authorization !== `Bearer ${o.apiKey}`)
+        if (o.apiKey && req.headers.authorization !== `Bearer ${o.apiKey}`)
           throw new ApiError(
             401,
             "Unauthorized: send Authorization: Bearer <key> (the --api-key of this server).",
@@ -219,13 +267,15 @@ export async function serve(
             throw new ApiError(400, `The request body is not valid JSON (got ${describe(text)}).`);
           }
         }
-        send(res, 200, route(method, path, body));
+        send(res, 200, await route(method, path, body, { ...ctx, between }));
       } catch (e) {
         if (e instanceof ApiError) status = e.status;
         else if (e instanceof CellrlError && e.code !== "backend")
           status = 400; // bad options caught by the model code
         else status = 500;
         const msg = e instanceof Error ? e.message : String(e);
+        if (status === 500) broken = probe();
+        if (gone) return;
         send(
           res,
           status,
@@ -238,7 +288,7 @@ export async function serve(
         );
       } finally {
         requests++;
-        o.log?.(`${method} ${path} ${res.statusCode || status} ${Date.now() - t0} ms`);
+        o.log?.(`${method} ${path} ${status} ${Date.now() - t0} ms`);
       }
     });
   });

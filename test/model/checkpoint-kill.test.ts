@@ -24,7 +24,7 @@ for (let i = 0; ; i++) {
 }
 `;
 
-test(`a save loop killed with SIGKILL ${KILLS} times: the checkpoint stays loadable, leftovers are cleaned`, async (t) => {
+test(`a save loop killed with SIGKILL ${KILLS} times: it stays loadable, leftovers are cleaned`, async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cellrl-ckpt-kill-"));
   try {
     const dir = path.join(tmp, "ckpt");

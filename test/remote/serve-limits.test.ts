@@ -67,7 +67,7 @@ test("prompts x n, max_tokens and the body size are bounded with a clear 4xx in 
   }
 });
 
-test("--api-key covers every route but /health (tokenize, detokenize, the tokenizer files, models, version)", async () => {
+test("--api-key covers every route but /health (tokenize, detokenize, tokenizer files, models, version)", async () => {
   const srv = await serve(m, tok, { port: 0, apiKey: "k3y" });
   try {
     const routes: [string, string, unknown][] = [
