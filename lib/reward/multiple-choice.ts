@@ -15,7 +15,10 @@ export interface ChoiceOptions {
    * (MMLU-Pro's third regex). Lenient and hackable ("I" the pronoun counts). Defaults to false.
    */
   lastLetterFallback?: boolean;
-  /** Cut the response at the first occurrence of any of these strings (few-shot runs that start a new "Question:"). Defaults to []. */
+  /**
+   * Cut the response at the first occurrence of any of these strings (few-shot runs that start a new "Question:").
+   * Defaults to [].
+   */
   stopAt?: string[];
 }
 

@@ -175,7 +175,8 @@ function flatCells(a: Answer & { t: "matrix" }): Answer[] | null {
 export function answersEq(g: Answer, p: Answer, ctx: Ctx): boolean {
   if (g.t === "set" && g.items.length === 1 && p.t !== "set") return answersEq(g.items[0], p, ctx);
   if (p.t === "set" && p.items.length === 1 && g.t !== "set") return answersEq(g, p.items[0], ctx);
-  // One value written several ways ("\boxed{15\frac{39}{40}} or \boxed{\frac{639}{40}}"): a set of equal items is that item.
+  // One value written several ways ("\boxed{15\frac{39}{40}} or \boxed{\frac{639}{40}}"): a set of equal items is that
+  // item.
   if (p.t === "set" && g.t !== "set" && p.items.length > 1 && !(g.t === "seq" && p.bare))
     return p.items.every((x) => answersEq(g, x, ctx));
   if (g.t === "set" && p.t !== "set" && g.items.length > 1 && !(p.t === "seq" && g.bare))

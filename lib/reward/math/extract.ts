@@ -127,6 +127,13 @@ export function percentAfter(text: string, end: number): boolean {
 const PHRASE = /(?:final answer|the answer|answer)\s*(?:is|:|=)\s*:?\s*/gi;
 const MATH_START = /^\$+([^$]+)\$+|^\\\(([\s\S]+?)\\\)|^\\\[([\s\S]+?)\\\]/;
 
+// Words that deny or hedge a number ("not 13", "about 13", "more than 13"): the sentence is kept whole.
+const HEDGE_WORDS = (
+  "not no never isn't aren't cannot can't except without unless unknown about approximately around roughly nearly " +
+  "almost over under more less least most between or"
+).split(" ");
+const HEDGED = new RegExp(`\\b(?:${HEDGE_WORDS.join("|")})\\b|n't\\b`, "i");
+
 // Text after the last answer phrase, up to the end of its sentence or line. "Final Answer: The volume is 120."
 // gives what follows the last " is " (120); a sentence with no math and a single number gives that number.
 function phraseAnswer(text: string, from = 0): string | null {
@@ -154,9 +161,7 @@ function phraseAnswer(text: string, from = 0): string | null {
   if (sentence.length === 0 || sentence.length > 100) return null;
   // Words around one number ("Jane started 3 hours ago"): the number; never when the words deny or hedge it ("not 13",
   // "about 13", "more than 13").
-  const hedged =
-    /\b(?:not|no|never|isn't|aren't|cannot|can't|except|without|unless|unknown|about|approximately|around|roughly|nearly|almost|over|under|more|less|least|most|between|or)\b|n't\b/i;
-  if (/[a-zA-Z]{3,}/.test(sentence.replace(/\\[a-zA-Z]+/g, "")) && !sentence.includes("$") && !hedged.test(sentence)) {
+  if (/[a-zA-Z]{3,}/.test(sentence.replace(/\\[a-zA-Z]+/g, "")) && !sentence.includes("$") && !HEDGED.test(sentence)) {
     const nums = sentence.match(/(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:\/\d+)?%?/g);
     if (nums && nums.length === 1) return nums[0];
   }

@@ -16,7 +16,8 @@ export interface GradeMathOptions {
   seed?: number;
   /**
    * "answer": `pred` is a final answer (or a text whose last \boxed{} is used). "response": `pred` and `gold` are free
-   * text read as Math-Verify does (box, "Final Answer: ...", the last LaTeX expression or number). Defaults to "answer".
+   * text read as Math-Verify does (box, "Final Answer: ...", the last LaTeX expression or number).
+   * Defaults to "answer".
    */
   mode?: "answer" | "response";
   /** Extraction rules of "response" mode. Defaults to ["boxed", "phrase", "latex", "last-number"]. */
@@ -46,7 +47,10 @@ export interface GradeMathResult {
     pred: string;
     goldNormalized: string;
     predNormalized: string;
-    /** "string", "exact-rational", "numeric", "symbolic", "percent", "tuple", "set", "matrix", "equation", "text", ... or "none"/"empty". */
+    /**
+     * "string", "exact-rational", "numeric", "symbolic", "percent", "tuple", "set", "matrix", "equation", "text", ...
+     * or "none"/"empty".
+     */
     rule: string;
     units?: string;
   };

@@ -42,7 +42,8 @@ const WRAPPERS = [
 // letters of its own, so "3 m" loses its unit but "2m" (two times m) does not.
 const UNITS = new Set(
   (
-    "cm mm km m meter meters metre metres centimeter centimeters centimetres kilometer kilometers millimeter millimeters " +
+    "cm mm km m meter meters metre metres centimeter centimeters centimetres kilometer kilometers millimeter " +
+    "millimeters " +
     "in inch inches ft foot feet yd yard yards mi mile miles unit units sq square cubic " +
     "degree degrees deg radian radians rad dollar dollars cent cents euro euros " +
     "s sec second seconds min minute minutes h hr hrs hour hours day days week weeks month months year years " +
@@ -140,7 +141,8 @@ export function normalizeAnswer(raw: string): NormalizedAnswer {
   let s = stripDelimiters(raw);
   // Doubled backslashes before a command ("\\frac", a string escaped twice) outside a matrix are one backslash.
   if (s.includes("\\\\") && !s.includes("\\begin")) s = s.replace(/\\\\(?=[a-zA-Z])/g, "\\");
-  // A box left in the answer is its content; an unclosed one ("\\boxed{W(n) = 1 ...", a cut-off gold) is what follows it.
+  // A box left in the answer is its content; an unclosed one ("\\boxed{W(n) = 1 ...", a cut-off gold) is what follows
+  // it.
   if (/^\\(?:boxed|fbox)\s*\{/.test(s)) {
     const open = s.indexOf("{");
     let depth = 0,

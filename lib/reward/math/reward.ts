@@ -7,7 +7,10 @@ import type { RewardRecord, RewardResult } from "../types.js";
 
 /** Options of the math rewards (pass them as score(record, response, {rewardOptions})). */
 export interface MathRewardOptions extends GradeMathOptions {
-  /** Extraction rules in order. Defaults to ["boxed", "phrase", "gsm8k"] for "math", ["gsm8k", "boxed", "phrase"] for "gsm8k". */
+  /**
+   * Extraction rules in order.
+   * Defaults to ["boxed", "phrase", "gsm8k"] for "math", ["gsm8k", "boxed", "phrase"] for "gsm8k".
+   */
   rules?: ExtractRule[];
   /** Add the last-number fallback after the rules. Defaults to false. */
   lastNumberFallback?: boolean;

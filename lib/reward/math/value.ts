@@ -116,7 +116,9 @@ function intRoot(x: bigint, k: bigint): bigint | null {
   return null;
 }
 
-/** a^b: exact for a rational base with a small integer exponent (or a perfect-power root), principal complex otherwise. */
+/**
+ * a^b: exact for a rational base with a small integer exponent (or a perfect-power root), principal complex otherwise.
+ */
 export function pow(a: Value, b: Value): Value {
   if (a.kind === "rat" && b.kind === "rat") {
     if (b.d === 1n) {
