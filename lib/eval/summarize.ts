@@ -1,6 +1,6 @@
 // The numbers of an eval run per data_source: r1's mean@k, its standard error and bootstrap CI, unbiased pass@k for
 // every k <= n, maj@k, and how many responses had no answer, were truncated, or made the reward fail.
-import { describe, fail } from "../core/errors.js";
+import { checkFinite } from "../core/checks.js";
 import { bootstrapCI, bootstrapDefaults, majAtK, meanAtK, standardError, type BootstrapOptions } from "./aggregate.js";
 import {
   answerOf,
@@ -61,7 +61,9 @@ export interface EvalSummary {
 
 /** Options of summarize. */
 export interface SummarizeOptions extends CorrectOptions, BootstrapOptions {
-  /** Summarise only the first k responses of every record (what "k=8" means in r1's README). Defaults to all of them. */
+  /**
+   * Summarise only the first k responses of every record (what "k=8" means in r1's README). Defaults to all of them.
+   */
   k?: number;
 }
 
@@ -148,13 +150,7 @@ export function summarizeGroup(
  */
 export function summarize(records: readonly EvalRecord[], options: SummarizeOptions = {}): EvalSummary {
   const o = { ...summarizeDefaults, ...defined(options) };
-  if (!(typeof o.threshold === "number" && Number.isFinite(o.threshold)))
-    fail(
-      "invalid_option",
-      `evals.summarize: threshold must be a finite number (got ${describe(o.threshold)}).`,
-      { path: ["threshold"] },
-      summarize,
-    );
+  checkFinite({ where: "evals.summarize", from: summarize }, "threshold", o.threshold);
   let recs = checkScored(records, "evals.summarize");
   if (options.k !== undefined) recs = firstK(recs, options.k);
   const by = new Map<string, EvalRecord[]>();

@@ -28,13 +28,25 @@ export interface LogprobsBatch {
 export interface LogprobsOptions {
   /** Divide logits by this before the softmax (verl does so for old and reference logprobs). Defaults to 1. */
   temperature?: number;
-  /** "tokens": [B, T], column t scores ids[t] (0 at t = 0); "shifted": [B, T-1], column t scores ids[t+1]. Defaults to "tokens". */
+  /**
+   * "tokens": [B, T], column t scores ids[t] (0 at t = 0); "shifted": [B, T-1], column t scores ids[t+1].
+   * Defaults to "tokens".
+   */
   align?: "tokens" | "shifted";
-  /** Also compute the exact entropy of the full next-token distribution. Defaults to true (logprobs), false (logprobTensors). */
+  /**
+   * Also compute the exact entropy of the full next-token distribution.
+   * Defaults to true (logprobs), false (logprobTensors).
+   */
   entropy?: boolean;
-  /** Also report the k most likely tokens and their logprobs per scored position (no-grad path only). Defaults to 0 (off). */
+  /**
+   * Also report the k most likely tokens and their logprobs per scored position (no-grad path only).
+   * Defaults to 0 (off).
+   */
   topK?: number;
-  /** Rows per forward pass in the no-grad path (bounds memory for long sequences or large vocabularies). Defaults to all rows, capped at ~64M logits. */
+  /**
+   * Rows per forward pass in the no-grad path (bounds memory for long sequences or large vocabularies). Defaults to all
+   * rows, capped at ~64M logits.
+   */
   microBatch?: number;
 }
 
@@ -66,7 +78,10 @@ export interface LogprobTensors {
   entropy?: tf.Tensor2D;
   /** Final-norm hidden states [B, T, D] when asked for (FlowRL's log Z head reads the prompt's mean). */
   hidden?: tf.Tensor3D;
-  /** Next-token logits [B, T, V] at the temperature, tokens-aligned (row t predicts ids[t]; row 0 is zeros), when asked for. */
+  /**
+   * Next-token logits [B, T, V] at the temperature, tokens-aligned (row t predicts ids[t]; row 0 is zeros), when asked
+   * for.
+   */
   logits?: tf.Tensor3D;
 }
 
@@ -91,7 +106,8 @@ function prepare(model: LlamaModel, batch: LogprobsBatch, fn: string, from: Func
   if (T < 2)
     fail(
       "invalid_input",
-      `model.${fn}: sequences must have at least 2 tokens to score one (got T = ${T}). Include the prompt in batch.ids.`,
+      `model.${fn}: sequences must have at least 2 tokens to score one (got T = ${T}). ` +
+        `Include the prompt in batch.ids.`,
       { got: T },
       from,
     );
@@ -105,7 +121,8 @@ function prepare(model: LlamaModel, batch: LogprobsBatch, fn: string, from: Func
         if (rm[i] && !attn[i])
           fail(
             "invalid_input",
-            `model.${fn}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response mask must be inside the attention mask.`,
+            `model.${fn}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response ` +
+              `mask must be inside the attention mask.`,
             { path: [b, t] },
             from,
           );
@@ -115,7 +132,8 @@ function prepare(model: LlamaModel, batch: LogprobsBatch, fn: string, from: Func
       if (rm[b * T])
         fail(
           "invalid_input",
-          `model.${fn}: batch.responseMask is 1 at column 0 of row ${b}; the first token has no prediction to score. Start the response after the prompt.`,
+          `model.${fn}: batch.responseMask is 1 at column 0 of row ${b}; the first token has no prediction to ` +
+            `score. Start the response after the prompt.`,
           { path: [b, 0] },
           from,
         );
@@ -124,7 +142,9 @@ function prepare(model: LlamaModel, batch: LogprobsBatch, fn: string, from: Func
   return { ids: ids.data, attn, mask, B, T };
 }
 
-/** log-sum-exp over the last axis (keepDims) with gradient dy * softmax(z); tf.logSumExp's max-gradient is slow on wasm. */
+/**
+ * log-sum-exp over the last axis (keepDims) with gradient dy * softmax(z); tf.logSumExp's max-gradient is slow on wasm.
+ */
 const logSumExp = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
   const m = tf.max(z, -1, true);
   const lse = tf.add(m, tf.log(tf.sum(tf.exp(tf.sub(z, m)), -1, true)));
@@ -173,7 +193,8 @@ export function entropyFromLogits(logits: tf.Tensor): tf.Tensor {
   if (!(logits instanceof tf.Tensor) || logits.rank < 1)
     fail(
       "invalid_input",
-      `model.entropyFromLogits: logits must be a tensor [..., V] (got ${logits instanceof tf.Tensor ? `rank ${logits.rank}` : typeof logits}).`,
+      `model.entropyFromLogits: logits must be a tensor [..., V] ` +
+        `(got ${logits instanceof tf.Tensor ? `rank ${logits.rank}` : typeof logits}).`,
       {},
       entropyFromLogits,
     );
@@ -185,7 +206,9 @@ export function entropyFromLogits(logits: tf.Tensor): tf.Tensor {
   });
 }
 
-/** Per-position logp of the next token, entropy, and the normalised logits, for rows [B*T] of logits (targets shifted). */
+/**
+ * Per-position logp of the next token, entropy, and the normalised logits, for rows [B*T] of logits (targets shifted).
+ */
 function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEntropy: boolean) {
   const [B, T, V] = logits.shape;
   // Row (b, t) predicts ids[b][t+1]; the last column has no target (0, masked later).
@@ -195,7 +218,8 @@ function scoreRows(logits: tf.Tensor3D, p: Prepared, temperature: number, wantEn
   if (temperature !== 1) z = tf.div(z, temperature);
   const lse = logSumExp(z); // [B*T, 1]
   const nextT = tf.tensor1d(next, "int32");
-  // z[row, next[row]], [B*T]: a one-hot product for small vocabularies, else the flat-index gather (no [B*T, V] one-hot)
+  // z[row, next[row]], [B*T]: a one-hot product for small vocabularies, else the flat-index gather (no [B*T, V]
+  // one-hot)
   const picked =
     V <= ONEHOT_MAX_VOCAB
       ? tf.sum(tf.mul(z, tf.cast(tf.oneHot(nextT, V), "float32")), -1)
@@ -228,7 +252,8 @@ function checkOptions(options: LogprobsOptions, fn: string, from: Function) {
   if (!(temperature > 0) || !Number.isFinite(temperature))
     fail(
       "invalid_option",
-      `model.${fn}: options.temperature must be a positive number (got ${temperature}). Use 1 for the model's own distribution.`,
+      `model.${fn}: options.temperature must be a positive number (got ${temperature}). Use 1 for the model's ` +
+        `own distribution.`,
       { got: temperature },
       from,
     );
@@ -259,7 +284,11 @@ function checkOptions(options: LogprobsOptions, fn: string, from: Function) {
 /**
  * Differentiable per-token logprobs log pi(ids[t] | ids[<t]) (and optionally entropy, hidden states and the
  * tokens-aligned logits) for use inside tf.variableGrads / optimizer.minimize. Values outside the mask are 0.
- * @example const { value, grads } = tf.variableGrads(() => { const { logp, mask } = model.logprobTensors(m, ro); return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) })
+ * @example
+ * const { value, grads } = tf.variableGrads(() => {
+ *   const { logp, mask } = model.logprobTensors(m, ro);
+ *   return tf.neg(tf.div(tf.sum(logp), tf.sum(mask)));
+ * })
  */
 export function logprobTensors(
   model: LlamaModel,
@@ -270,14 +299,16 @@ export function logprobTensors(
   if (topK > 0)
     fail(
       "invalid_option",
-      `model.logprobTensors: topK is only available in the no-grad path (got ${topK}). Use model.logprobs(m, batch, {topK}).`,
+      `model.logprobTensors: topK is only available in the no-grad path (got ${topK}). Use model.logprobs(m, ` +
+        `batch, {topK}).`,
       { got: topK },
       logprobTensors,
     );
   if (options.logits && how !== "tokens")
     fail(
       "invalid_option",
-      `model.logprobTensors: logits: true returns tokens-aligned logits, so align must be "tokens" (got ${JSON.stringify(how)}).`,
+      `model.logprobTensors: logits: true returns tokens-aligned logits, so align must be "tokens" ` +
+        `(got ${JSON.stringify(how)}).`,
       { got: how },
       logprobTensors,
     );
@@ -319,7 +350,9 @@ export function alignedLogits(
  * log π(· | ids[<t]) at `temperature`; row 0 is a uniform placeholder, always masked). Plain tensors, no gradient
  * intended (call it outside a tape, e.g. for the frozen reference of the exact KL); the caller disposes it.
  * Memory is B·T·V floats: fine for small vocabularies, heavy for 150k.
- * @example const refFull = model.fullLogprobs(ref, ro, {temperature: 1}); update.klPenalty({logits, refLogits: refFull}, {estimator: "exact"})
+ * @example
+ * const refFull = model.fullLogprobs(ref, ro, {temperature: 1});
+ * update.klPenalty({logits, refLogits: refFull}, {estimator: "exact"})
  */
 export function fullLogprobs(
   model: LlamaModel,

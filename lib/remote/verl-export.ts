@@ -74,7 +74,10 @@ export function cellrlOnlyBehaviours(settings: Pick<VerlSettings, "algorithm" | 
       step.advantageOptions?.singleton !== "verl"
     )
       out.push(
-        `step.n = 1: every group is a singleton, which cellrl's "${est}" gives advantage 0 (no signal) while verl uses mean 0, std 1 (A = ${est === "grpo" ? "R / (1 + eps)" : est === "reinforce-pp-baseline" ? "whiten(R)" : "R"}). Set step.advantageOptions.singleton: "verl" to train in the notebook as verl will.`,
+        `step.n = 1: every group is a singleton, which cellrl's "${est}" gives advantage 0 (no signal) while ` +
+          `verl uses mean 0, std 1 (A = ` +
+          `${est === "grpo" ? "R / (1 + eps)" : est === "reinforce-pp-baseline" ? "whiten(R)" : "R"}). Set ` +
+          `step.advantageOptions.singleton: "verl" to train in the notebook as verl will.`,
       );
   }
   if (settings.algorithm === "gkd") {
@@ -86,7 +89,10 @@ export function cellrlOnlyBehaviours(settings: Pick<VerlSettings, "algorithm" | 
       (div === "jsd" || div === "forward-kl")
     )
       out.push(
-        `step.topK = ${step.topK} without renormalisation: cellrl's "${div}" adds a tail bucket for the mass outside the top-k, which verl's ${div === "jsd" ? "jsd (the teacher is 0 outside the top-k)" : "kl (no tail)"} does not. Set step.topkTail: "verl" to train in the notebook as verl will.`,
+        `step.topK = ${step.topK} without renormalisation: cellrl's "${div}" adds a tail bucket for the mass ` +
+          `outside the top-k, which verl's ` +
+          `${div === "jsd" ? "jsd (the teacher is 0 outside the top-k)" : "kl (no tail)"} does not. Set ` +
+          `step.topkTail: "verl" to train in the notebook as verl will.`,
       );
   }
   return out;
@@ -95,7 +101,14 @@ export function cellrlOnlyBehaviours(settings: Pick<VerlSettings, "algorithm" | 
 /**
  * Write a runnable verl directory: datasets, cellrl_reward.py (when the data has cellrl/* task sources), YAML config
  * and a run script; returns the config (command, notes).
- * @example const out = remote.exportVerlRun("verl-run", {train: tasks.countdown(4000, {seed: 0}), settings: {algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 64, step: grpoOptions, optimizer: {lr: 1e-6}}}); console.log(out.config.command)
+ * @example
+ * const out = remote.exportVerlRun("verl-run", {
+ *   train: tasks.countdown(4000, {seed: 0}),
+ *   settings: {
+ *     algorithm: "grpo", model: "Qwen/Qwen2.5-0.5B-Instruct", batchSize: 64, step: grpoOptions, optimizer: {lr: 1e-6},
+ *   },
+ * });
+ * console.log(out.config.command)
  */
 export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport {
   if (typeof dir !== "string" || dir === "")
@@ -139,7 +152,8 @@ export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport
   const rewardFile = Object.keys(sources).length > 0 ? path.join(dir, verlRewardFile) : null;
   const about = rewardFile
     ? [
-        `custom_reward_function: ${verlRewardFile} (next to this file) scores ${Object.keys(sources).join(", ")} with cellrl's task verifiers`,
+        `custom_reward_function: ${verlRewardFile} (next to this file) ` +
+          `scores ${Object.keys(sources).join(", ")} with cellrl's task verifiers`,
         "(the same scores as reward.scoreSync) and passes every other data_source to verl's default_compute_score.",
       ]
     : [];
@@ -148,7 +162,8 @@ export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport
     writeFileAtomic(rewardFile, verlRewardPython({ sources: aliases, options: inputs.rewardOptions }));
   }
   // the script finds its files next to itself ($HERE is absolute, so verl finds the reward file from the verl root and
-  // in Ray workers whatever their cwd), so the directory can be copied to the cluster as is; the YAML names absolute paths
+  // in Ray workers whatever their cwd), so the directory can be copied to the cluster as is; the YAML names absolute
+  // paths
   const scripted = verlConfig({
     ...inputs.settings,
     trainFiles: "$HERE/train.parquet",
@@ -167,8 +182,10 @@ export function exportVerlRun(dir: string, inputs: VerlExportInputs): VerlExport
   config.yaml = config.yaml.replace(/^hydra:\n/m, `${comments}hydra:\n`);
   writeFileAtomic(yamlFile, config.yaml);
   const script =
-    `#!/usr/bin/env bash\n# verl ${alg} run written by cellrl (remote.exportVerlRun). Run it from the verl repository root\n` +
-    `# (${alg === "grpo" ? "verl installed" : "with the verl-recipe submodule checked out at recipe/"}): bash ${path.basename(dir)}/${path.basename(scriptFile)}\n` +
+    `#!/usr/bin/env bash\n# verl ${alg} run written by cellrl (remote.exportVerlRun). Run it from the verl ` +
+    `repository root\n` +
+    `# (${alg === "grpo" ? "verl installed" : "with the verl-recipe submodule checked out at recipe/"}): ` +
+    `bash ${path.basename(dir)}/${path.basename(scriptFile)}\n` +
     comments +
     scripted.notes.map((n) => `# NOTE: ${n}\n`).join("") +
     `set -euo pipefail\nHERE="$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)"\n` +

@@ -34,9 +34,14 @@ export interface LabBatchLike extends TokenBatch {
 export interface LossLabViewOptions {
   /** Decodes the token ids. */
   tokenizer: Tokenizer;
-  /** Completions (batch rows) drawn as token views. Defaults to the first positive- and the first negative-advantage row. */
+  /**
+   * Completions (batch rows) drawn as token views.
+   * Defaults to the first positive- and the first negative-advantage row.
+   */
   rows?: number[];
-  /** Which token series to draw per variant: "push" (−∂loss/∂log π), "dlogp" (change after one step). Defaults to both. */
+  /**
+   * Which token series to draw per variant: "push" (−∂loss/∂log π), "dlogp" (change after one step). Defaults to both.
+   */
   show?: ("push" | "dlogp")[];
   title?: string;
 }
@@ -142,7 +147,8 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
       summary: vs
         .map(
           (v) =>
-            `${v.name}: loss=${num(v.loss, 4)} gradNorm=${num(v.gradNorm, 4)} Δlogp(A>0)=${num(v.meanChangePosAdv, 3)} Δlogp(A<0)=${num(v.meanChangeNegAdv, 3)}`,
+            `${v.name}: loss=${num(v.loss, 4)} gradNorm=${num(v.gradNorm, 4)} ` +
+            `Δlogp(A>0)=${num(v.meanChangePosAdv, 3)} Δlogp(A<0)=${num(v.meanChangeNegAdv, 3)}`,
         )
         .join("\n"),
     },
@@ -185,23 +191,26 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
           legend: last,
         }),
       );
-      parts.push(
-        `<tr>${td(`<div style="font-size:12px;font-family:monospace;padding-top:6px">${escapeHtml(v.name)}</div>`, "width:140px")}${views.map((tv) => td(tv.html, `width:${Math.floor(90 / show.length)}%`)).join("")}</tr>`,
-      );
-      for (const what of show)
-        texts.push(
-          `${v.name} ${what}: ${series.tokens.map((tok, t) => `${JSON.stringify(tok)}=${num(series.values![what][t], 3)}`).join(" ")}`,
-        );
+      const nameCell = `<div style="font-size:12px;font-family:monospace;padding-top:6px">${escapeHtml(v.name)}</div>`;
+      const cellWidth = `width:${Math.floor(90 / show.length)}%`;
+      parts.push(`<tr>${td(nameCell, "width:140px")}${views.map((tv) => td(tv.html, cellWidth)).join("")}</tr>`);
+      for (const what of show) {
+        const values = series.tokens.map((tok, t) => `${JSON.stringify(tok)}=${num(series.values![what][t], 3)}`);
+        texts.push(`${v.name} ${what}: ${values.join(" ")}`);
+      }
     }
-    parts.unshift(
-      `<tr><th style="text-align:left;font-size:11px">variant</th>${show.map((w) => `<th style="text-align:left;font-size:11px">${w === "push" ? "push = −∂loss/∂log π" : "Δlogp after one step"}</th>`).join("")}</tr>`,
-    );
+    const th = (text: string) => `<th style="text-align:left;font-size:11px">${text}</th>`;
+    const headerLabel = (w: string) => (w === "push" ? "push = −∂loss/∂log π" : "Δlogp after one step");
+    parts.unshift(`<tr>${th("variant")}${show.map((w) => th(headerLabel(w))).join("")}</tr>`);
     const head =
       `<div style="font-weight:bold;font-size:13px;margin-top:6px">completion #${r} · advantage ${num(a, 3)}</div>` +
-      `<div style="font-size:11px;color:rgb(90,90,90)">red: the step raises the token, blue: lowers it; shared scales across variants (push ±${num(pushMax, 3)}, Δlogp ±${num(dMax, 3)}; larger values saturate)</div>`;
+      `<div style="font-size:11px;color:rgb(90,90,90)">red: the step raises the token, blue: lowers it; ` +
+      `shared scales across variants (push ±${num(pushMax, 3)}, Δlogp ±${num(dMax, 3)}; ` +
+      `larger values saturate)</div>`;
     blocks.push(
       new View(
-        `<div class="cellrl-lab-row tex2jax_ignore">${head}<table style="border-collapse:collapse;width:100%">${parts.join("")}</table></div>`,
+        `<div class="cellrl-lab-row tex2jax_ignore">${head}<table ` +
+          `style="border-collapse:collapse;width:100%">${parts.join("")}</table></div>`,
         `completion #${r} (advantage ${num(a, 3)})\n${texts.join("\n")}`,
       ),
     );
@@ -239,7 +248,8 @@ export function replayView(
   if (!Array.isArray(ids) || ids.length !== rep.delta.length)
     fail(
       "shape_mismatch",
-      `viz.replayView: batch.ids has ${describe(ids)} rows but the replay scored ${rep.delta.length}; pass the batch it scored (options.scoreBatch, or the snapshot's batch).`,
+      `viz.replayView: batch.ids has ${describe(ids)} rows but the replay scored ${rep.delta.length}; pass ` +
+        `the batch it scored (options.scoreBatch, or the snapshot's batch).`,
       { path: ["batch", "ids"] },
       replayView,
     );
@@ -258,7 +268,9 @@ export function replayView(
         replayView,
       );
   const dMax = scaleOf([rep.delta]);
-  const head = `max |Δlogp| ${num(rep.maxAbsDelta.value, 3)} at completion #${rep.maxAbsDelta.sample}, token ${rep.maxAbsDelta.token}; mean |Δlogp| ${num(rep.meanAbsDelta, 3)}`;
+  const head =
+    `max |Δlogp| ${num(rep.maxAbsDelta.value, 3)} at completion #${rep.maxAbsDelta.sample}, ` +
+    `token ${rep.maxAbsDelta.token}; mean |Δlogp| ${num(rep.meanAbsDelta, 3)}`;
   const views = rows.map((r) => {
     const series = maskedRow(
       batch,
@@ -276,7 +288,8 @@ export function replayView(
   });
   return stack([
     new View(
-      `<div style="font-weight:bold">${escapeHtml(options?.title ?? "Step replay")}</div><div style="font-size:12px">${escapeHtml(head)}</div>`,
+      `<div style="font-weight:bold">${escapeHtml(options?.title ?? "Step replay")}</div><div ` +
+        `style="font-size:12px">${escapeHtml(head)}</div>`,
       `${options?.title ?? "Step replay"}\n${head}`,
     ),
     histogram({ Δlogp: deltas }, { title: "log π after − before, every response token", x: "Δlogp", bins: 40 }),

@@ -12,7 +12,10 @@ import type { TokenSeries } from "./token-view.js";
 /** A [B, T] matrix of per-token values (rows may be plain arrays or typed arrays). */
 export type TokenMatrix = readonly ArrayLike<number>[];
 
-/** Per-token values for an adapter: a [B, T] tokens-aligned matrix, a [B] per-sequence vector (broadcast), or per-row response arrays. */
+/**
+ * Per-token values for an adapter: a [B, T] tokens-aligned matrix, a [B] per-sequence vector (broadcast), or per-row
+ * response arrays.
+ */
 export type TokenValues = TokenMatrix | ArrayLike<number>;
 
 /** The parts of a Rollout the adapters read (a Rollout has them all). */
@@ -38,7 +41,8 @@ export function tokenStrings(tokenizer: Tokenizer, ids: ArrayLike<number>): stri
   if (!tokenizer || typeof tokenizer.decode !== "function")
     fail(
       "invalid_input",
-      `viz.tokenStrings: tokenizer must implement decode (got ${describe(tokenizer)}). Pass the policy's tokenizer (policy.tokenizer).`,
+      `viz.tokenStrings: tokenizer must implement decode (got ${describe(tokenizer)}). Pass the policy's ` +
+        `tokenizer (policy.tokenizer).`,
       { path: ["tokenizer"] },
       tokenStrings,
     );
@@ -84,7 +88,8 @@ function elementwise(
     if (m.length !== mats[0].length)
       fail(
         "shape_mismatch",
-        `viz.${fn}: ${names[j]} has ${m.length} rows but ${names[0]} has ${mats[0].length}; give all inputs the same [B, T] shape.`,
+        `viz.${fn}: ${names[j]} has ${m.length} rows but ${names[0]} has ${mats[0].length}; give all inputs ` +
+          `the same [B, T] shape.`,
         { path: [names[j]] },
         from,
       );
@@ -129,7 +134,9 @@ export const lossWeightDefaults = {
  * pushes the token: > 0 up, < 0 down), clipped = 1 where a clip binds (PPO's both sides and dual-clip, CISPO's weight
  * clip), effective = −∂ℓ/∂log π of the token's loss (0 where PPO's clip stops the gradient). `adv` is per sequence [B]
  * or per token [B, T]; `mask` (the response mask) zeroes everything off the response.
- * @example const w = viz.lossWeights({logp: now.logp, oldLogp: ro.logprobs, adv: A}, {clip: [0.2, 0.28]}); viz.tokenView(viz.rolloutTokens(ro, 0, {tokenizer: tok, values: w}), {color: "effective", overline: "clipped"})
+ * @example
+ * const w = viz.lossWeights({logp: now.logp, oldLogp: ro.logprobs, adv: A}, {clip: [0.2, 0.28]});
+ * viz.tokenView(viz.rolloutTokens(ro, 0, {tokenizer: tok, values: w}), {color: "effective", overline: "clipped"})
  */
 export function lossWeights(
   inputs: { logp: TokenMatrix; oldLogp: TokenMatrix; adv: ArrayLike<number> | TokenMatrix; mask?: TokenMatrix },
@@ -158,7 +165,8 @@ export function lossWeights(
         if (!a || a.length !== logp.length)
           fail(
             "shape_mismatch",
-            `viz.lossWeights: inputs.adv has ${a?.length ?? describe(a)} entries but logp has ${logp.length} rows; give one advantage per sequence or a [B, T] matrix.`,
+            `viz.lossWeights: inputs.adv has ${a?.length ?? describe(a)} entries but logp has ${logp.length} ` +
+              `rows; give one advantage per sequence or a [B, T] matrix.`,
             { path: ["inputs", "adv"] },
             lossWeights,
           );
@@ -188,7 +196,8 @@ export function lossWeights(
 
 /**
  * Per-token KL estimates of KL(π ‖ π_ref) on the sampled tokens, by update's estimators (x = log π − log π_ref):
- * k1 = x, k2 = x²/2, k3 = e^(−x) + x − 1 (clamped to [−10, 10] as verl does; `clamp: false` for the raw value). Host arrays.
+ * k1 = x, k2 = x²/2, k3 = e^(−x) + x − 1 (clamped to [−10, 10] as verl does; `clamp: false` for the raw value). Host
+ * arrays.
  * @example const {k1, k2, k3} = viz.tokenKl({logp: pol.logp, refLogp: ref.logp})
  */
 export function tokenKl(
@@ -240,7 +249,8 @@ export interface RolloutTokensOptions {
 
 /**
  * One completion of a Rollout as a TokenSeries for tokenView: its response tokens and the chosen values sliced to them.
- * @example viz.tokenView(viz.rolloutTokens(ro, 3, {tokenizer: tok, values: {logp: ro.logprobs, adv: A}}), {color: "adv"})
+ * @example
+ * viz.tokenView(viz.rolloutTokens(ro, 3, {tokenizer: tok, values: {logp: ro.logprobs, adv: A}}), {color: "adv"})
  */
 export function rolloutTokens(ro: RolloutLike, i: number, options: RolloutTokensOptions): TokenSeries {
   if (!ro || !Array.isArray(ro.ids) || !Array.isArray(ro.responseIds) || typeof ro.promptLength !== "number")
@@ -276,7 +286,8 @@ export function rolloutTokens(ro: RolloutLike, i: number, options: RolloutTokens
       if (v.length !== B)
         fail(
           "shape_mismatch",
-          `viz.rolloutTokens: values.${name} has ${v.length} rows but the rollout has ${B}. Pass a [B, T] matrix aligned with ro.ids, or one value per row.`,
+          `viz.rolloutTokens: values.${name} has ${v.length} rows but the rollout has ${B}. Pass a [B, T] ` +
+            `matrix aligned with ro.ids, or one value per row.`,
           { path: ["values", name] },
           rolloutTokens,
         );
@@ -286,7 +297,8 @@ export function rolloutTokens(ro: RolloutLike, i: number, options: RolloutTokens
       else
         fail(
           "shape_mismatch",
-          `viz.rolloutTokens: row ${i} of values.${name} has ${r.length} entries (expected ${T}, tokens-aligned like ro.ids, or ${len}, the response only).`,
+          `viz.rolloutTokens: row ${i} of values.${name} has ${r.length} entries (expected ${T}, ` +
+            `tokens-aligned like ro.ids, or ${len}, the response only).`,
           { path: ["values", name, i] },
           rolloutTokens,
         );
@@ -295,7 +307,8 @@ export function rolloutTokens(ro: RolloutLike, i: number, options: RolloutTokens
       if (a.length !== B)
         fail(
           "shape_mismatch",
-          `viz.rolloutTokens: values.${name} has ${a.length} entries but the rollout has ${B} rows. A vector gives one value per completion.`,
+          `viz.rolloutTokens: values.${name} has ${a.length} entries but the rollout has ${B} rows. A vector ` +
+            `gives one value per completion.`,
           { path: ["values", name] },
           rolloutTokens,
         );
@@ -322,7 +335,9 @@ export interface LogprobsLike {
 /**
  * Row `i` of model.logprobs output as a TokenSeries: logp and entropy per token, top-k alternatives in the tooltip,
  * padding dropped, unscored (prompt) tokens greyed. `extra` adds more [B, T] series (e.g. a teacher gap).
- * @example const lp = model.logprobs(m, ro, {topK: 5}); viz.tokenView(viz.logprobTokens(ro, lp, 0, {tokenizer: tok}), {color: "logp", underline: "entropy"})
+ * @example
+ * const lp = model.logprobs(m, ro, {topK: 5});
+ * viz.tokenView(viz.logprobTokens(ro, lp, 0, {tokenizer: tok}), {color: "logp", underline: "entropy"})
  */
 export function logprobTokens(
   batch: TokenBatch,
@@ -341,7 +356,8 @@ export function logprobTokens(
   if (lp.logp.length !== ids.length || lp.logp[0]?.length !== ids[0]?.length)
     fail(
       "shape_mismatch",
-      `viz.logprobTokens: logp is [${lp.logp.length}, ${lp.logp[0]?.length}] but batch.ids is [${ids.length}, ${ids[0]?.length}]. Use align: "tokens" (the default) in model.logprobs.`,
+      `viz.logprobTokens: logp is [${lp.logp.length}, ${lp.logp[0]?.length}] but batch.ids is ` +
+        `[${ids.length}, ${ids[0]?.length}]. Use align: "tokens" (the default) in model.logprobs.`,
       {},
       logprobTokens,
     );
@@ -429,7 +445,9 @@ export function labTokens(
   if (variant.tokenWeights.length !== ids.length || variant.tokenWeights[i].length !== ids[i].length)
     fail(
       "shape_mismatch",
-      `viz.labTokens: variant "${variant.name}" is [${variant.tokenWeights.length}, ${variant.tokenWeights[i]?.length}] but batch.ids is [${ids.length}, ${ids[i].length}]; pass the batch given to compareLosses.`,
+      `viz.labTokens: variant "${variant.name}" is ` +
+        `[${variant.tokenWeights.length}, ${variant.tokenWeights[i]?.length}] but batch.ids is ` +
+        `[${ids.length}, ${ids[i].length}]; pass the batch given to compareLosses.`,
       {},
       labTokens,
     );
