@@ -97,10 +97,9 @@ export function checkOutputPath(file: string, option: string): void {
   if (problem)
     fail(
       "io",
-      `cli.checkOutputPath: ${option} ${file} cannot be written: ${problem}. Create the directory or pick another path.`,
-      {
-        got: file,
-      },
+      `cli.checkOutputPath: ${option} ${file} cannot be written: ${problem}. ` +
+        `Create the directory or pick another path.`,
+      { got: file },
     );
 }
 

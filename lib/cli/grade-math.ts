@@ -32,7 +32,9 @@ function answerText(v: unknown, field: string, line: number, source: string): st
   if (typeof v === "number" && Number.isFinite(v)) return String(v);
   return fail(
     "invalid_input",
-    `cli.grade-math: line ${line} of ${source}: field "${field}" ${v === undefined ? "is missing" : "is not a string"} (got ${describe(v)}; expected a string such as "\\\\frac{1}{2}"). Write each line as {"gold": "...", "pred": "..."}.`,
+    `cli.grade-math: line ${line} of ${source}: field ` +
+      `"${field}" ${v === undefined ? "is missing" : "is not a string"} (got ${describe(v)}; expected a string ` +
+      `such as "\\\\frac{1}{2}"). Write each line as {"gold": "...", "pred": "..."}.`,
     {
       path: ["line", line, field],
       got: v,
@@ -61,7 +63,8 @@ async function gradeFile(
       if (typeof value !== "object" || value === null || Array.isArray(value))
         fail(
           "invalid_input",
-          `cli.grade-math: line ${line} of ${source} is not an object (got ${describe(value)}; expected {"gold": ..., "pred": ...}). Fix that line.`,
+          `cli.grade-math: line ${line} of ${source} is not an object (got ${describe(value)}; expected ` +
+            `{"gold": ..., "pred": ...}). Fix that line.`,
           { path: ["line", line] },
         );
       const gold = answerText(value.gold, "gold", line, source);
@@ -130,7 +133,8 @@ async function run(argv: string[]): Promise<number> {
   const res = gradeMath(gold, pred, { mode });
   console.log(
     values.details
-      ? `${res.equal} (rule: ${res.details.rule}; gold ${JSON.stringify(res.details.goldNormalized)}, pred ${JSON.stringify(res.details.predNormalized)})`
+      ? `${res.equal} (rule: ${res.details.rule}; gold ${JSON.stringify(res.details.goldNormalized)}, ` +
+          `pred ${JSON.stringify(res.details.predNormalized)})`
       : String(res.equal),
   );
   return 0;
