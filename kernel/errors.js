@@ -84,9 +84,11 @@ function isInterrupt(e) {
   return (
     !!e &&
     typeof e === "object" &&
-    /** @type {any} */ ((e).code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" ||
-      /** @type {any} */ (e).message === "Interrupted asynchronously" ||
-      /** @type {any} */ (e).__cellrlInterrupt === true)
+    /** @type {any} */ (
+      e.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" ||
+        /** @type {any} */ (e).message === "Interrupted asynchronously" ||
+        /** @type {any} */ (e).__cellrlInterrupt === true
+    )
   );
 }
 

@@ -287,12 +287,10 @@ test("remote teacher keeps finished rows when one request fails, and rejects ids
     if (p[0] === 9) return { status: 500, body: "no" };
     const pl = [
       null,
-      ...p
-        .slice(1)
-        .map((id) => ({
-          [String(id)]: { logprob: -1, rank: 1, decoded_token: "x" },
-          [String(p.length === 3 ? 999 : 1)]: { logprob: -2, rank: 2, decoded_token: "y" },
-        })),
+      ...p.slice(1).map((id) => ({
+        [String(id)]: { logprob: -1, rank: 1, decoded_token: "x" },
+        [String(p.length === 3 ? 999 : 1)]: { logprob: -2, rank: 2, decoded_token: "y" },
+      })),
     ];
     return {
       body: {
