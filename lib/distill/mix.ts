@@ -3,7 +3,7 @@
 // so records are rendered with the chat template and kept (ro.records, data_source / ground_truth columns) as there.
 import { describe, fail } from "../core/errors.js";
 import { globalRng, type Rng } from "../core/random.js";
-import type { GenerateResult } from "../model/generate.js";
+import { emptyGenerateResult, type GenerateResult } from "../model/generate.js";
 import type { Policy, SampleOptions } from "../rollout/policy.js";
 import { sample, type Rollout, type RolloutOptions, type SampleInput } from "../rollout/rollout.js";
 
@@ -130,18 +130,7 @@ async function mixedGenerate(
   const gen: GenerateResult | null = onIdx.length
     ? await policy.generate(onIdx.map((i) => prompts[i]) as string[] | number[][], { ...options, n: 1 })
     : null;
-  const out: GenerateResult = {
-    group: [],
-    sample: [],
-    promptTokenIds: [],
-    ids: [],
-    text: [],
-    logprobs: [],
-    rawLogprobs: [],
-    finishReason: [],
-    stopReason: [],
-    lengths: [],
-  };
+  const out = emptyGenerateResult();
   let k = 0;
   for (let i = 0; i < prompts.length; i++) {
     out.group.push(i);

@@ -69,6 +69,20 @@ export interface GenerateResult {
   lengths: number[];
 }
 
+/** A GenerateResult with no rows, for code that assembles one row by row (remote policies, mixed rollouts). */
+export const emptyGenerateResult = (): GenerateResult => ({
+  group: [],
+  sample: [],
+  promptTokenIds: [],
+  ids: [],
+  text: [],
+  logprobs: [],
+  rawLogprobs: [],
+  finishReason: [],
+  stopReason: [],
+  lengths: [],
+});
+
 /**
  * Sample continuations of prompts (strings need options.tokenizer) with a KV cache.
  * @example const out = model.generate(m, ["1+1="], { tokenizer: tok, n: 4, temperature: 1, maxNewTokens: 8 }); out.text

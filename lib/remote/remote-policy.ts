@@ -11,7 +11,7 @@ import { globalRng, Rng } from "../core/random.js";
 import { warn } from "../core/warn.js";
 import { hostInts, hostMask } from "../model/batch.js";
 import { encodeChat, type ChatMessage } from "../model/chat-template.js";
-import type { GenerateResult } from "../model/generate.js";
+import { emptyGenerateResult, type GenerateResult } from "../model/generate.js";
 import type { LogprobsBatch, LogprobsResult } from "../model/logprobs.js";
 import { checkSampling, rejectSnakeCase } from "../model/sampling.js";
 import { tokenizerFromFiles, type TokenizerFiles } from "../model/tokenizer-io.js";
@@ -81,19 +81,6 @@ interface Row {
   finishReason: "stop" | "length";
   stopReason: string | number | null;
 }
-
-const emptyResult = (): GenerateResult => ({
-  group: [],
-  sample: [],
-  promptTokenIds: [],
-  ids: [],
-  text: [],
-  logprobs: [],
-  rawLogprobs: [],
-  finishReason: [],
-  stopReason: [],
-  lengths: [],
-});
 
 /**
  * A Policy over an OpenAI-compatible server; pass it anywhere a rollout.Policy goes.
@@ -308,7 +295,7 @@ export class RemotePolicy implements Policy {
   }
 
   private assemble(outcomes: { ok: boolean; value?: Row[]; error?: Error }[], inputs: unknown[]): GenerateSettled {
-    const result = emptyResult();
+    const result = emptyGenerateResult();
     const done: number[] = [];
     const failures: RequestFailure[] = [];
     outcomes.forEach((o, g) => {
