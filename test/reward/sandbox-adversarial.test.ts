@@ -88,12 +88,12 @@ test("infinite loop and sleep: killed at the per-test timeout", async () => {
 
 test("disk fill: the file-size limit and the 64 MiB private /tmp stop it", async () => {
   const one = await attack(
-    "def f():\n    with open('/tmp/big', 'wb') as fh:\n        for _ in range(200):\n            fh.write(b'x' * (1 << 20))\n    return True",
+    "import os, tempfile\ndef f():\n    with open(os.path.join(tempfile.gettempdir(), 'big'), 'wb') as fh:\n        for _ in range(200):\n            fh.write(b'x' * (1 << 20))\n    return True",
   );
   assert.equal(one.score, 0);
   assert.match(String(one.details.firstFailure), /File too large|EFBIG|OSError/);
   const many = await attack(
-    "def f():\n    for i in range(100):\n        with open('/tmp/f%d' % i, 'wb') as fh:\n            fh.write(b'x' * (10 << 20))\n    return True",
+    "import os, tempfile\ndef f():\n    for i in range(100):\n        with open(os.path.join(tempfile.gettempdir(), 'f%d' % i), 'wb') as fh:\n            fh.write(b'x' * (10 << 20))\n    return True",
   );
   assert.equal(many.score, 0);
   assert.match(String(many.details.firstFailure), /No space left on device/);
@@ -453,8 +453,9 @@ test("warm sandbox: a nest deeper than PATH_MAX holding 60 MB neither survives n
   assert.equal(r.score, 0);
   // The next job, in the same warm sandbox: sees nothing, and can use the whole /tmp.
   const next = await attack(
-    "import os\ndef f():\n    if os.listdir('/tmp'):\n        return os.listdir('/tmp')\n" +
-      "    with open('/tmp/mine', 'wb') as fh:\n        for _ in range(40):\n            fh.write(b'y' * (1 << 20))\n    return True",
+    "import os, tempfile\ndef f():\n    tmp = tempfile.gettempdir()\n" +
+      "    if os.listdir(tmp):\n        return os.listdir(tmp)\n" +
+      "    with open(os.path.join(tmp, 'mine'), 'wb') as fh:\n        for _ in range(40):\n            fh.write(b'y' * (1 << 20))\n    return True",
     { tmpSizeMb: 64, fileSizeMb: 64 },
   );
   assert.equal(next.score, 1, `the next job was hurt: ${JSON.stringify(next.details.firstFailure)}`);
