@@ -8,6 +8,8 @@ import "./advantage/rloo.js";
 import "./advantage/reinforce-pp.js";
 import "./advantage/reinforce-pp-token.js";
 import "./advantage/remax.js";
+import "./advantage/maxrl.js";
+import "./advantage/gdpo.js";
 
 /** Rewards as one array, or several named components (multi-reward). */
 export type RewardInput = ArrayLike<number> | Record<string, ArrayLike<number>>;
@@ -126,8 +128,8 @@ export function groupIndex(groups: ArrayLike<number | string>): Int32Array {
 
 /**
  * Advantages by estimator name (or function): one value per completion, broadcast over its tokens by the loss.
- * @param name "grpo" | "dr-grpo" | "rloo" | "reinforce-pp" | "reinforce-pp-baseline" | "reinforce-pp-token" | "remax" |
- *   a registered name | a function
+ * @param name "grpo" | "dr-grpo" | "lite-ppo" | "maxrl" | "gdpo" | "rloo" | "reinforce-pp" | "reinforce-pp-baseline" |
+ *   "reinforce-pp-token" | "remax" | a registered name | a function
  * @returns Float32Array [B]; token-level estimators ("reinforce-pp-token", "remax" with tokenRewards) one per token,
  *   flat [B·T] row-major (update.policyLoss takes it as `adv`)
  * @example const A = update.advantage("grpo", {rewards: r, groups: ro.group}, {std: "population", eps: 1e-4})
@@ -230,6 +232,35 @@ export function advantage(
       { path: ["options", "aggregate"] },
       advantage,
     );
+  if (fn.multiReward) {
+    // the estimator normalises each component itself (GDPO): hand it the components unsummed
+    if (options.aggregate !== undefined)
+      fail(
+        "invalid_option",
+        `update.advantage: ${typeof name === "string" ? `"${name}"` : "this estimator"} combines the reward ` +
+          `components itself; drop options.aggregate.`,
+        { path: ["options", "aggregate"] },
+        advantage,
+      );
+    const components: Record<string, Float32Array> = {};
+    const sum = new Float32Array(B);
+    for (const [k, v] of comps) {
+      components[k] = toFloat(v, `inputs.rewards.${k}`, B);
+      for (let i = 0; i < B; i++) sum[i] += (weights?.[k] ?? 1) * components[k][i];
+    }
+    const out = fn(
+      { rewards: sum, groups, lengths, mask, tokenRewards, width, baselines, components, weights },
+      estOptions,
+    );
+    if (!(out instanceof Float32Array) || out.length !== B)
+      fail(
+        "invalid_input",
+        `update.advantage: estimator returned ${describe(out)} (expected a Float32Array of ${B} values).`,
+        {},
+        advantage,
+      );
+    return out;
+  }
   const total = new Float32Array(B);
   for (const [k, v] of comps) {
     const w = weights?.[k] ?? 1;

@@ -19,12 +19,23 @@ export interface AdvantageInputs {
   width?: number;
   /** A baseline reward per completion [B] (ReMax: the greedy response's reward). Optional. */
   baselines?: Float32Array;
+  /**
+   * Named reward components, [B] each (multi-reward estimators marked `multiReward`, e.g. "gdpo", read them; `rewards`
+   * is then their weighted sum). Optional.
+   */
+  components?: Record<string, Float32Array>;
+  /** Weight per component (by name; 1 when missing), with `components`. Optional. */
+  weights?: Record<string, number>;
 }
 /**
  * An advantage estimator: rewards and groups in, one advantage per completion [B] out. An estimator marked
  * `tokenLevel: true` may return one per token instead, flat [B·T] row-major (update.policyLoss accepts either).
  */
-export type AdvantageFn = ((inputs: AdvantageInputs, options?: any) => Float32Array) & { tokenLevel?: boolean };
+export type AdvantageFn = ((inputs: AdvantageInputs, options?: any) => Float32Array) & {
+  tokenLevel?: boolean;
+  /** Takes the named reward components itself (update.advantage passes them unsummed): "gdpo". */
+  multiReward?: boolean;
+};
 
 /** Per-token inputs a policy-loss variant receives, all [B, T]; `adv` already broadcast over tokens. */
 export interface PolicyLossVariantInputs {
@@ -96,8 +107,8 @@ export interface AggOptions {
 export type AggFn = (inputs: { values: tf.Tensor2D; mask: tf.Tensor2D }, options: AggOptions) => tf.Scalar;
 
 /**
- * Advantage estimators by name ("grpo", "dr-grpo", "rloo", "reinforce-pp", "reinforce-pp-baseline",
- * "reinforce-pp-token", "remax").
+ * Advantage estimators by name ("grpo", "dr-grpo", "lite-ppo", "maxrl", "gdpo", "rloo", "reinforce-pp",
+ * "reinforce-pp-baseline", "reinforce-pp-token", "remax").
  */
 export const advantages = registry<AdvantageFn>("advantage estimator");
 /** Policy-loss variants by name ("ppo-clip", "gspo", "cispo", "pg"). */

@@ -121,7 +121,7 @@ describe("advantage estimators", () => {
       (e: unknown) =>
         e instanceof CellrlError &&
         e.code === "unknown_name" &&
-        /known: grpo, dr-grpo, rloo, reinforce-pp/.test(e.message),
+        /known: grpo, dr-grpo, lite-ppo, rloo, reinforce-pp/.test(e.message),
     );
     assert.throws(() => advantage("gpro", { rewards: [1], groups: [0] }), /Did you mean "grpo"/);
   });

@@ -3,6 +3,7 @@
 // 1. A group of one gets advantage 0 (TRL-like; Megatron masks such rollouts out). `singleton: "verl"` gives verl's
 //    mean 0, std 1 there instead: A = R / (1 + eps) for GRPO, A = R for Dr. GRPO.
 // 2. `std` chooses torch.std (unbiased, verl/TRL) or the population std (Megatron); `eps` is added outside the sqrt.
+import { describe, fail } from "../../core/errors.js";
 import { advantages, type AdvantageInputs } from "../registries.js";
 import { batchStats, checkSingleton, countGroups, groupStats } from "./group-stats.js";
 
@@ -60,5 +61,32 @@ export function drGrpo(inputs: AdvantageInputs, options: Pick<GrpoOptions, "sing
   return grpo(inputs, { singleton: options.singleton, scale: "none" });
 }
 
+/**
+ * Lite PPO advantage (Liu et al., "Tricks or Traps? A Deep Dive into RL for LLM Reasoning", arXiv 2508.08221):
+ * A_i = (r_i − mean(r_g)) / (std(r_batch) + eps), the group mean with the whole batch's (unbiased) std. This is
+ * "grpo" with `scale: "batch"` and TRL's eps 1e-4 (TRL `scale_rewards="batch"`); pair it with agg "token-mean".
+ * @example update.advantage("lite-ppo", {rewards: [1, 0, 1, 1], groups: [0, 0, 1, 1]}) // ≈ [1.0, -1.0, 0, 0]
+ */
+export function litePpo(
+  inputs: AdvantageInputs,
+  options: Pick<GrpoOptions, "std" | "eps" | "singleton"> = {},
+): Float32Array {
+  const scale = (options as GrpoOptions).scale;
+  if (scale !== undefined && scale !== "batch")
+    fail(
+      "invalid_option",
+      `update.advantage: "lite-ppo" always divides by the batch std (got options.scale ${describe(scale)}). ` +
+        `Use "grpo" with scale "${scale}" instead.`,
+      { path: ["options", "scale"] },
+    );
+  return grpo(inputs, { eps: litePpoDefaults.eps, ...options, scale: "batch" });
+}
+/** Defaults of "lite-ppo" (TRL scale_rewards="batch": unbiased batch std, eps 1e-4) (print them in a cell). */
+export const litePpoDefaults = { std: "unbiased" as const, eps: 1e-4, singleton: "zero" as const };
+
 advantages.add("grpo", grpo, { paper: "arXiv:2402.03300", summary: "(r − group mean) / (group std + eps)" });
 advantages.add("dr-grpo", drGrpo, { paper: "arXiv:2503.20783", summary: "r − group mean (no std division)" });
+advantages.add("lite-ppo", litePpo, {
+  paper: "arXiv:2508.08221",
+  summary: "(r − group mean) / (batch std + eps): TRL scale_rewards=batch",
+});
