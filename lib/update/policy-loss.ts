@@ -29,6 +29,11 @@ import "./kl.js";
 import "./loss/ppo-clip.js";
 import "./loss/gspo.js";
 import "./loss/cispo.js";
+import "./loss/dppo.js";
+import "./loss/sapo.js";
+import "./loss/gmpo.js";
+import "./loss/cov.js";
+import "./loss/dro.js";
 
 /** Inputs of policyLoss, all per token [B, T] except `adv`. */
 export interface PolicyLossInputs {
@@ -92,6 +97,13 @@ export interface PolicyLossOptions extends AggOptions {
    * inputs.entropy). Defaults to null.
    */
   entropy?: { values?: tf.Tensor; coef: number } | null;
+  /**
+   * 80/20 forking tokens (Wang et al., arXiv 2506.01939; TRL top_entropy_quantile): the policy-gradient term is kept
+   * only on tokens whose entropy is ≥ the (1 − ρ)-quantile (linear interpolation, as torch.quantile) of the batch's
+   * response-token entropies; the others stay in the denominator of the aggregation (TRL). ρ in (0, 1]; reads
+   * inputs.entropy (else options.entropy.values). Defaults to 1 (every token; the paper uses 0.2).
+   */
+  topEntropyQuantile?: number;
   [variantOption: string]: unknown;
 }
 /** Defaults of policyLoss (verl's) (print them in a cell). */
@@ -163,6 +175,7 @@ export function policyLoss(
     agg,
     kl = null,
     entropy = null,
+    topEntropyQuantile = 1,
     tokens,
     seqs,
     scaleFactor,
@@ -199,7 +212,8 @@ export function policyLoss(
         : (asTensor(inputs.oldLogp, 2, "update.policyLoss", "inputs.oldLogp") as tf.Tensor2D);
     checkShape(oldLogp, shape, "update.policyLoss", "inputs.oldLogp", "inputs.logp");
     const adv = perToken(inputs.adv, shape, "update.policyLoss", "inputs.adv");
-    const out = fn({ logp, oldLogp, adv, mask }, { clipLow, clipHigh, clipC, ...rest });
+    let out = fn({ logp, oldLogp, adv, mask }, { clipLow, clipHigh, clipC, ...rest });
+    if (topEntropyQuantile !== 1) out = forkingTokens(out, inputs.entropy ?? entropy?.values, mask, topEntropyQuantile);
     checkShape(
       out.loss,
       shape,
@@ -299,6 +313,62 @@ export function policyLoss(
     return total;
   });
   return { loss, metrics, tokens: diag };
+}
+
+/** The q-quantile of xs with linear interpolation between order statistics (torch.quantile's default). */
+function quantile(xs: number[], q: number): number {
+  const v = xs.slice().sort((a, b) => a - b);
+  const pos = q * (v.length - 1),
+    lo = Math.floor(pos),
+    hi = Math.ceil(pos);
+  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+}
+
+/**
+ * 80/20 forking tokens: keep the variant's per-token loss only where the entropy is ≥ the (1 − ρ)-quantile over the
+ * response tokens (the mask comes from data, never from the tape).
+ */
+function forkingTokens(
+  out: ReturnType<PolicyLossFn>,
+  values: tf.Tensor | undefined,
+  mask: tf.Tensor2D,
+  rho: number,
+): ReturnType<PolicyLossFn> {
+  if (typeof rho !== "number" || !(rho > 0 && rho <= 1))
+    fail(
+      "invalid_option",
+      `update.policyLoss: options.topEntropyQuantile is ${describe(rho)} (expected ρ in (0, 1], e.g. 0.2 for the ` +
+        `80/20 rule; 1 keeps every token).`,
+      { path: ["options", "topEntropyQuantile"] },
+      policyLoss,
+    );
+  if (!(values instanceof tf.Tensor))
+    fail(
+      "invalid_input",
+      `update.policyLoss: options.topEntropyQuantile needs the per-token entropy [B, T] (got ${describe(values)}). ` +
+        `Pass inputs.entropy (update.step with {entropy: true} gives it) or options.entropy.values.`,
+      { path: ["inputs", "entropy"] },
+      policyLoss,
+    );
+  checkShape(values, mask.shape, "update.policyLoss", "inputs.entropy", "inputs.logp");
+  const H = hostData(values),
+    m = hostData(mask);
+  const on: number[] = [];
+  for (let i = 0; i < m.length; i++) if (m[i] > 0) on.push(H[i]);
+  const keep = new Float32Array(m.length);
+  if (on.length) {
+    const thr = quantile(on, 1 - rho);
+    for (let i = 0; i < m.length; i++) keep[i] = m[i] > 0 && H[i] >= thr ? 1 : 0;
+  }
+  const metrics = {
+    ...out.metrics,
+    "update/entropyKeepFrac": on.length ? keep.reduce((s, x) => s + x, 0) / on.length : 0,
+  };
+  const tokens = out.tokens && {
+    ...out.tokens,
+    grad: out.tokens.grad.map((g, i) => g * keep[i]),
+  };
+  return { loss: out.loss.mul(tf.tensor2d(keep, mask.shape)) as tf.Tensor2D, metrics, tokens };
 }
 
 /**
