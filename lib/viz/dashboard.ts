@@ -7,22 +7,40 @@ import { num } from "./format.js";
 /** One panel of the dashboard: a title and the metric keys drawn in it. */
 export interface DashboardPanel {
   title: string;
-  /** Metric keys (exact) drawn as lines. */
+  /** Metric keys (exact) drawn as lines; a key absent from the history, or constant over it, is not drawn. */
   keys: string[];
   /** Key of a ± band around the first key (e.g. reward std). */
   band?: string;
+  /**
+   * Keys of the per-step lower and upper bounds the band may not cross (e.g. ["reward/min", "reward/max"]): mean ±
+   * std of 0/1 rewards stays inside [0, 1]. Without them the band is clipped to the range of the line itself.
+   */
+  bandLimits?: [string, string];
+  /** Pinned y range (shares: [0, 1]); by default the axis fits the data. */
+  yRange?: [number, number];
+  /** Keys drawn only when none of the panel's other present keys is (e.g. update/loss when no named loss is). */
+  fallback?: string[];
 }
 
 /**
- * Default panels; a panel is shown when any of its keys appears in the history. Every key is one a step function
- * emits: update.grpoStep / update.policyLoss (update/*, rollout/*, reward/*, time/*), update.flowrlStep
- * (update/logZMean, update/tbResidualMean, ...), distill.gkdStep (distill/*, time/teacher), update.sftStep
- * (update/sftLoss), update.train's eval (eval/<key>, e.g. eval/accuracy). test/viz/dashboard.test.ts checks that each
- * key is emitted somewhere in lib/.
+ * Default panels, one layout family for every algorithm: the same panels in the same order (outcome, learning
+ * signal, objective, movement of the policy, lengths, cost), a panel shown when one of its keys appears and varies
+ * in the history. Every key is one a step function emits: update.grpoStep / update.policyLoss (update/*, rollout/*,
+ * reward/*, time/*), update.flowrlStep (update/flowLoss, update/logZMean, ...), distill.gkdStep (distill/*,
+ * time/teacher), update.sftStep (update/sftLoss), update.train's eval (eval/<key>), or liveDashboard.onStep's
+ * learning signal (signal/gradTokenFrac). test/viz/dashboard.test.ts checks that each key is emitted somewhere.
  */
 export const defaultPanels: DashboardPanel[] = [
-  { title: "reward", keys: ["reward/mean"], band: "reward/std" },
-  { title: "accuracy", keys: ["eval/accuracy"] },
+  { title: "reward", keys: ["reward/mean"], band: "reward/std", bandLimits: ["reward/min", "reward/max"] },
+  { title: "held-out accuracy", keys: ["eval/accuracy"], yRange: [0, 1] },
+  // The learning signal: a group whose completions all got the same reward has zero advantage everywhere (GRPO), so
+  // none of its tokens moves the policy; signal/gradTokenFrac is the share of response tokens the loss can move.
+  { title: "learning signal", keys: ["reward/zeroStdFrac", "signal/gradTokenFrac"], yRange: [0, 1] },
+  {
+    title: "loss",
+    keys: ["update/pgLoss", "update/flowLoss", "distill/loss", "update/sftLoss"],
+    fallback: ["update/loss"],
+  },
   // KL(π ‖ π_ref): measured on the batch (refKl, with a reference), the loss term before β (klLoss), or the
   // reward penalty's mean (rewardKl, kl: {in: "reward"}).
   { title: "KL to reference", keys: ["update/refKl", "update/klLoss", "update/rewardKl"] },
@@ -30,14 +48,15 @@ export const defaultPanels: DashboardPanel[] = [
   { title: "policy change (approx KL old→new)", keys: ["update/approxKl"] },
   { title: "entropy", keys: ["update/entropy", "rollout/entropy"] },
   { title: "clip fraction", keys: ["update/clipFrac", "update/clipFracLow", "update/clipFracHigh"] },
-  { title: "response length", keys: ["rollout/lengthMean", "rollout/lengthMax", "rollout/truncFrac"] },
-  { title: "grad norm", keys: ["update/gradNorm"] },
-  { title: "loss", keys: ["update/loss", "update/pgLoss", "update/sftLoss"] },
   { title: "FlowRL log Z", keys: ["update/logZMean", "update/tbResidualMean"] },
   {
     title: "distillation",
-    keys: ["distill/loss", "distill/teacherTopkMass", "distill/studentTopkMass", "distill/onPolicyFrac"],
+    keys: ["distill/teacherTopkMass", "distill/studentTopkMass", "distill/onPolicyFrac"],
+    yRange: [0, 1],
   },
+  { title: "response length (tokens)", keys: ["rollout/lengthMean", "rollout/lengthMax"] },
+  { title: "truncated share", keys: ["rollout/truncFrac"], yRange: [0, 1] },
+  { title: "grad norm", keys: ["update/gradNorm"] },
   { title: "seconds per phase", keys: ["time/rollout", "time/reward", "time/logprob", "time/teacher", "time/update"] },
 ];
 
@@ -46,14 +65,19 @@ export type MetricsRow = Record<string, number | string | null | undefined>;
 
 /** Options of dashboard. */
 export interface DashboardOptions {
-  /** Panels to draw. Defaults to `defaultPanels` filtered to keys present in the history. */
+  /** Panels to draw. Defaults to `defaultPanels`, each drawn with the keys that are present and not constant. */
   panels?: DashboardPanel[];
   /** Alerts to list under the chart (plain-language messages). */
   alerts?: readonly string[];
   title?: string;
   /** Columns of the panel grid. Defaults to 3. */
   columns?: number;
+  /** Steps to mark with a dotted line on every panel (e.g. the film strip's frames, to read both side by side). */
+  marks?: readonly number[];
 }
+
+/** Line colours of a panel's keys, in order (the first key of a panel is always blue). */
+const LINE_COLORS = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(148,103,189)", "rgb(140,86,75)"];
 
 function series(history: readonly MetricsRow[], key: string): { x: number[]; y: number[] } {
   const x: number[] = [],
@@ -68,9 +92,48 @@ function series(history: readonly MetricsRow[], key: string): { x: number[]; y: 
   return { x, y };
 }
 
+/** A key's state over the history: absent (no finite value), constant (≥ 2 steps, one value) or varying. */
+function keyState(
+  history: readonly MetricsRow[],
+  key: string,
+): { kind: "absent" | "constant" | "varying"; value?: number } {
+  const { y } = series(history, key);
+  if (y.length === 0) return { kind: "absent" };
+  const lo = Math.min(...y),
+    hi = Math.max(...y);
+  if (history.length >= 2 && hi - lo <= 1e-12 * Math.max(1, Math.abs(hi))) return { kind: "constant", value: hi };
+  return { kind: "varying" };
+}
+
+/** The panels to draw: each with its varying keys, and the constant keys left out (listed in the text summary). */
+function choosePanels(
+  history: readonly MetricsRow[],
+  panels: readonly DashboardPanel[],
+): { panels: DashboardPanel[]; constant: string[] } {
+  const constant: string[] = [];
+  const out: DashboardPanel[] = [];
+  for (const p of panels) {
+    const keep = (keys: readonly string[]) =>
+      keys.filter((k) => {
+        const st = keyState(history, k);
+        if (st.kind === "constant" && !constant.some((c) => c.startsWith(`${k}=`)))
+          constant.push(`${k}=${num(st.value)}`);
+        return st.kind === "varying";
+      });
+    const present = p.keys.filter((k) => keyState(history, k).kind !== "absent");
+    let keys = keep(p.keys);
+    if (present.length === 0 && p.fallback) keys = keep(p.fallback);
+    if (keys.length) out.push({ ...p, keys });
+  }
+  return { panels: out, constant };
+}
+
 /**
- * A training dashboard: one small chart per metric group (reward ± std, accuracy, KL, entropy, clip fraction,
- * length, grad norm, time per phase), with alerts listed below.
+ * A training dashboard: one small chart per metric group, the same panels in the same order for every algorithm
+ * (reward ± std, held-out accuracy, learning signal, loss, KL, entropy, clip fraction, FlowRL's log Z or the
+ * distillation masses, lengths, grad norm, time per phase), with alerts listed below. A metric that is absent or
+ * constant (truncation 0, on-policy fraction 1, ...) is not drawn: the text summary names it with its value. Every
+ * panel with more than one line has its own legend; the reward band mean ± std is clipped to [reward/min, reward/max].
  * @example display(viz.dashboard(history, {alerts}))
  */
 export function dashboard(history: readonly MetricsRow[], options: DashboardOptions = {}): Displayable {
@@ -81,38 +144,79 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
       {},
       dashboard,
     );
-  const present = new Set(history.flatMap((r) => Object.keys(r)));
-  const panels = (options.panels ?? defaultPanels)
-    .map((p) => ({ ...p, keys: p.keys.filter((k) => present.has(k)) }))
-    .filter((p) => p.keys.length > 0);
+  const { panels, constant } = choosePanels(history, options.panels ?? defaultPanels);
   const cols = Math.max(1, Math.min(options.columns ?? 3, panels.length || 1));
   const rows = Math.max(1, Math.ceil(panels.length / cols));
   const data: Record<string, unknown>[] = [];
   const annotations: Record<string, unknown>[] = [];
+  const shapes: Record<string, unknown>[] = [];
+  const rowHeight = 220,
+    top = options.title ? 70 : 40;
+  const height = top + 30 + rowHeight * rows;
+  // Domains in paper coordinates, with room above each panel for its title and legend.
+  const xgap = 0.07,
+    headroom = 34 / (rowHeight * rows),
+    footroom = 28 / (rowHeight * rows);
   const layout: Record<string, unknown> = {
-    height: 60 + 210 * rows,
-    showlegend: false,
-    margin: { l: 45, r: 15, t: options.title ? 60 : 30, b: 30 },
-    grid: { rows, columns: cols, pattern: "independent", xgap: 0.12, ygap: 0.28 },
+    height,
+    showlegend: true,
+    margin: { l: 45, r: 15, t: top, b: 30 },
     title: options.title ? { text: options.title } : undefined,
   };
-  const colors = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)"];
   panels.forEach((p, i) => {
     const ax = i === 0 ? "" : String(i + 1);
+    const r = Math.floor(i / cols),
+      c = i % cols;
+    const x0 = c / cols + (c ? xgap / 2 : 0),
+      x1 = (c + 1) / cols - (c < cols - 1 ? xgap / 2 : 0);
+    const y1 = 1 - r / rows - headroom,
+      y0 = 1 - (r + 1) / rows + footroom;
+    const legend = p.keys.length > 1 ? `legend${i === 0 ? "" : i + 1}` : undefined;
+    layout[`xaxis${ax}`] = { domain: [x0, x1], anchor: `y${ax}`, tickfont: { size: 10 } };
+    layout[`yaxis${ax}`] = {
+      domain: [y0, y1],
+      anchor: `x${ax}`,
+      tickfont: { size: 10 },
+      ...(p.yRange ? { range: p.yRange } : {}),
+    };
+    if (legend)
+      layout[legend] = {
+        x: x1,
+        y: y1,
+        xanchor: "right",
+        yanchor: "bottom",
+        orientation: "h",
+        font: { size: 10 },
+        bgcolor: "rgba(255,255,255,0)",
+      };
     p.keys.forEach((k, j) => {
       const s = series(history, k);
-      if (j === 0 && p.band && present.has(p.band)) {
+      const color = LINE_COLORS[j % LINE_COLORS.length];
+      if (j === 0 && p.band && keyState(history, p.band).kind !== "absent") {
         const b = series(history, p.band);
         const bandAt = new Map(b.x.map((x, t) => [x, b.y[t]]));
-        const up = s.y.map((v, t) => v + (bandAt.get(s.x[t]) ?? 0));
-        const lo = s.y.map((v, t) => v - (bandAt.get(s.x[t]) ?? 0));
+        // Per-step bounds from the limit keys when they were logged, else the line's own range.
+        const lim = p.bandLimits?.every((key) => keyState(history, key).kind !== "absent")
+          ? p.bandLimits.map((key) => {
+              const l = series(history, key);
+              return new Map(l.x.map((x, t) => [x, l.y[t]]));
+            })
+          : undefined;
+        const lineLo = Math.min(...s.y),
+          lineHi = Math.max(...s.y);
+        const clampAt = (t: number, v: number) =>
+          Math.min(lim?.[1].get(s.x[t]) ?? lineHi, Math.max(lim?.[0].get(s.x[t]) ?? lineLo, v));
+        const up = s.y.map((v, t) => clampAt(t, v + (bandAt.get(s.x[t]) ?? 0)));
+        const lo = s.y.map((v, t) => clampAt(t, v - (bandAt.get(s.x[t]) ?? 0)));
         data.push({
           type: "scatter",
           mode: "lines",
+          name: `± ${p.band.split("/").pop()}`,
+          showlegend: false,
           x: [...s.x, ...s.x.slice().reverse()],
           y: [...up, ...lo.reverse()],
           fill: "toself",
-          fillcolor: "rgba(31,119,180,0.15)",
+          fillcolor: color.replace("rgb", "rgba").replace(")", ",0.15)"),
           line: { width: 0 },
           hoverinfo: "skip",
           xaxis: `x${ax}`,
@@ -123,34 +227,51 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
         type: "scatter",
         mode: s.x.length > 30 ? "lines" : "lines+markers",
         name: k,
+        showlegend: legend !== undefined,
+        ...(legend ? { legend } : {}),
         x: s.x,
         y: s.y,
-        line: { color: colors[j % colors.length], width: 1.5 },
+        line: { color, width: 1.5 },
         marker: { size: 4 },
         xaxis: `x${ax}`,
         yaxis: `y${ax}`,
       });
     });
+    for (const m of options.marks ?? [])
+      shapes.push({
+        type: "line",
+        xref: `x${ax}`,
+        yref: `y${ax} domain`,
+        x0: m,
+        x1: m,
+        y0: 0,
+        y1: 1,
+        line: { color: "rgb(150,150,150)", width: 1, dash: "dot" },
+      });
     annotations.push({
-      text:
-        `<b>${p.title}</b> ` +
-        (p.keys.length > 1
-          ? `<span style="font-size:9px">(${p.keys.map((k) => k.split("/").pop()).join(", ")})</span>`
-          : ""),
+      text: `<b>${p.title}</b>`,
       xref: `x${ax} domain`,
       yref: `y${ax} domain`,
-      x: 0.5,
-      y: 1.18,
+      x: 0,
+      y: 1,
+      xanchor: "left",
+      yanchor: "bottom",
       showarrow: false,
       font: { size: 12 },
     });
   });
   layout.annotations = annotations;
+  if (shapes.length) layout.shapes = shapes;
   const last = history[history.length - 1] ?? {};
+  const lastOf = (k: string) => {
+    const s = series(history, k);
+    return s.y.length ? s.y[s.y.length - 1] : (last[k] as number);
+  };
   const summary = [
     `${history.length} steps`,
-    ...panels.map((p) => `${p.title}: ${p.keys.map((k) => `${k}=${num(last[k] as number)}`).join(" ")}`),
+    ...panels.map((p) => `${p.title}: ${p.keys.map((k) => `${k}=${num(lastOf(k))}`).join(" ")}`),
   ];
+  if (constant.length) summary.push(`constant (not drawn): ${constant.join(" ")}`);
   const alerts = options.alerts ?? [];
   if (alerts.length) summary.push(...alerts.map((a) => `ALERT: ${a}`));
   const fig = figure({ data, layout }, { summary: summary.join("\n") });
@@ -169,6 +290,33 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
   };
 }
 
+/**
+ * The learning signal of one step's output, as liveDashboard.onStep adds it: signal/gradTokenFrac, the share of
+ * response tokens whose loss gradient can be non-zero. GRPO-style steps (an advantage per row or per token): tokens
+ * with Â ≠ 0 (a zero-variance group contributes none). FlowRL (update/flowLoss) and distillation (distill/loss):
+ * every token, since the flow residual and the per-token divergence reach all of them.
+ */
+export function learningSignal(output: unknown, metrics: Record<string, unknown> = {}): Record<string, number> {
+  const o = (output ?? {}) as { rollout?: { responseMask?: number[][] }; adv?: ArrayLike<number | ArrayLike<number>> };
+  const mask = o.rollout?.responseMask;
+  if (!Array.isArray(mask)) return {};
+  if ("update/flowLoss" in metrics || "distill/loss" in metrics) return { "signal/gradTokenFrac": 1 };
+  const adv = o.adv;
+  if (!adv || typeof adv.length !== "number" || adv.length !== mask.length) return {};
+  let live = 0,
+    all = 0;
+  mask.forEach((row, b) => {
+    const a = adv[b];
+    row.forEach((m, t) => {
+      if (!m) return;
+      all++;
+      const v = typeof a === "number" ? a : Number((a as ArrayLike<number>)[t]);
+      if (Math.abs(v) > 1e-8) live++;
+    });
+  });
+  return all ? { "signal/gradTokenFrac": live / all } : {};
+}
+
 /** An alert as update.checkAlerts returns it ({key, step, message}), or just its message. */
 export type DashboardAlert = string | { key?: string; step?: number; message: string };
 
@@ -180,6 +328,11 @@ export interface LiveDashboard {
    * count (shown at the next drawing).
    */
   push(metrics: MetricsRow, alerts?: readonly DashboardAlert[]): void;
+  /**
+   * update.train's onStep hook: pushes the step's metrics with its learning signal (learningSignal of the step's
+   * output: the share of tokens that carry gradient) and its alerts. Pass it as it is: `onStep: dash.onStep`.
+   */
+  onStep(e: { metrics: Record<string, number>; alerts?: readonly DashboardAlert[]; output?: unknown }): void;
   /** Draw every pushed row now if anything is not drawn yet (call at the end: the final drawing is what stays). */
   flush(): void;
   /** Every row pushed so far. */
@@ -230,12 +383,13 @@ export function liveDashboard(options: DashboardOptions & { throttleMs?: number 
     draws++;
     handle.update(dashboard(history, { ...options, alerts: [...(options.alerts ?? []), ...alerts] }));
   };
-  return {
+  const dash: LiveDashboard = {
     history,
     alerts,
     get draws() {
       return draws;
     },
+    onStep: (e) => dash.push({ ...e.metrics, ...learningSignal(e.output, e.metrics) }, e.alerts ?? []),
     push(metrics, newAlerts = []) {
       const step = typeof metrics?.step === "number" ? metrics.step : history.length;
       history.push({ step: history.length, ...metrics });
@@ -267,4 +421,5 @@ export function liveDashboard(options: DashboardOptions & { throttleMs?: number 
       if (dirty || !drawn) draw();
     },
   };
+  return dash;
 }

@@ -9,7 +9,7 @@ import { AdamW } from "../../lib/model/optim.js";
 import { createLogZHead, flowrlParams, flowrlStep, grpoStep } from "../../lib/update/index.js";
 import { gkdStep, localTeacher } from "../../lib/distill/index.js";
 import * as viz from "../../lib/viz/index.js";
-import { defaultPanels } from "../../lib/viz/dashboard.js";
+import { defaultPanels, learningSignal } from "../../lib/viz/dashboard.js";
 import type { MimeBundle } from "../../lib/kernel/mime.js";
 import { digitReward, PROMPTS, TARGETS, tinyModel, tinyPolicy } from "../update/fixture.js";
 import { setup } from "../update/setup.js";
@@ -61,7 +61,11 @@ test("every default panel key is one that lib/ emits (or, for eval/*, that a not
           ? new RegExp(`phase(Async)?\\("${name}"`).test(src)
           : ns === "eval"
             ? notebooks.includes(k)
-            : src.includes(`"${k}"`);
+            : ns === "signal"
+              ? /export function learningSignal[\s\S]*"signal\/gradTokenFrac"/.test(
+                  fs.readFileSync(path.join(root, "lib/viz/dashboard.ts"), "utf8"),
+                )
+              : src.includes(`"${k}"`);
       if (!ok) missing.push(`${p.title}: ${k}`);
     }
   assert.deepEqual(missing, [], "panel keys that no step function emits");
@@ -98,8 +102,9 @@ describe("dashboard panels from real step metrics", () => {
     const panels = panelsOf(b);
     assert.deepEqual(panels.get("KL to reference"), ["update/refKl", "update/klLoss"]);
     assert.deepEqual(panels.get("policy change (approx KL old→new)"), ["update/approxKl"]);
-    for (const t of ["reward", "entropy", "clip fraction", "response length", "grad norm", "loss", "seconds per phase"])
+    for (const t of ["reward", "entropy", "response length (tokens)", "grad norm", "loss", "seconds per phase"])
       assert.ok(panels.get(t)?.length, `panel ${t}`);
+    assert.deepEqual(panels.get("loss"), ["update/pgLoss"], "the named loss, not update/loss drawn twice");
     assert.ok(!panels.has("FlowRL log Z") && !panels.has("distillation"));
     // The trace carries the logged values, step by step.
     const fig = b["application/vnd.plotly.v1+json"] as Fig;
@@ -124,7 +129,7 @@ describe("dashboard panels from real step metrics", () => {
     opt.dispose();
     const flPanels = panelsOf(viz.dashboard([fl.metrics]).toMimeBundle());
     assert.deepEqual(flPanels.get("FlowRL log Z"), ["update/logZMean", "update/tbResidualMean"]);
-    assert.ok(flPanels.get("loss")!.includes("update/loss") && flPanels.has("reward"));
+    assert.ok(flPanels.get("loss")!.includes("update/flowLoss") && flPanels.has("reward"));
 
     const teacherModel = tinyModel(7);
     const gopt = new AdamW(p.model.namedVariables(), { lr: 1e-3, weightDecay: 0 });
@@ -136,9 +141,120 @@ describe("dashboard panels from real step metrics", () => {
     gopt.dispose();
     p.model.dispose();
     const gkPanels = panelsOf(viz.dashboard([gk.metrics]).toMimeBundle());
-    assert.deepEqual(gkPanels.get("distillation"), ["distill/loss", "distill/onPolicyFrac"]);
+    assert.deepEqual(gkPanels.get("distillation"), ["distill/onPolicyFrac"]);
+    assert.deepEqual(gkPanels.get("loss"), ["distill/loss"]);
     assert.ok(gkPanels.get("seconds per phase")!.includes("time/teacher"));
     assert.ok(!gkPanels.has("KL to reference") && !gkPanels.has("FlowRL log Z"));
+  });
+});
+
+describe("dashboard layout", () => {
+  type Trace = { name?: string; xaxis: string; y: number[]; showlegend?: boolean; legend?: string; fill?: string };
+  type Layout = Record<string, unknown> & { annotations: { text: string; xref: string }[] };
+  const figOf = (b: MimeBundle) => b["application/vnd.plotly.v1+json"] as { data: Trace[]; layout: Layout };
+  const rows = (n: number, f: (i: number) => Record<string, number>) => Array.from({ length: n }, (_, i) => f(i));
+
+  test("absent and constant metrics are not drawn; the text names the constant ones with their value", () => {
+    const h = rows(5, (i) => ({
+      step: i,
+      "reward/mean": 0.2 * i,
+      "rollout/truncFrac": 0,
+      "rollout/lengthMean": 5,
+      "rollout/lengthMax": 5 + i,
+      "distill/onPolicyFrac": 1,
+    }));
+    const b = viz.dashboard(h).toMimeBundle();
+    const panels = panelsOf(b);
+    assert.deepEqual([...panels.keys()], ["reward", "response length (tokens)"]);
+    assert.deepEqual(panels.get("response length (tokens)"), ["rollout/lengthMax"]);
+    const constLine = b["text/plain"].split("\n").find((l) => l.startsWith("constant (not drawn): "));
+    assert.deepEqual(constLine?.split(": ")[1].split(" ").sort(), [
+      "distill/onPolicyFrac=1",
+      "rollout/lengthMean=5",
+      "rollout/truncFrac=0",
+    ]);
+    // One row: nothing can be called constant yet, so everything present is drawn.
+    assert.ok(panelsOf(viz.dashboard(h.slice(0, 1)).toMimeBundle()).has("truncated share"));
+  });
+
+  test("the reward band stays inside [reward/min, reward/max] (0/1 rewards: inside [0, 1])", () => {
+    const h = rows(4, (i) => {
+      const p = [0.1, 0.5, 0.9, 1][i];
+      return { step: i, "reward/mean": p, "reward/std": Math.sqrt(p * (1 - p)), "reward/min": 0, "reward/max": 1 };
+    });
+    const band = figOf(viz.dashboard(h).toMimeBundle()).data.find((t) => t.fill === "toself")!;
+    assert.ok(Math.max(...band.y) <= 1 && Math.min(...band.y) >= 0, `band ${band.y}`);
+    assert.equal(Math.max(...band.y), 1, "0.9 + 0.3 is clipped to 1, not dropped");
+    // Without min/max keys the band is clipped to the line's own range.
+    const noLim = h.map(({ step, "reward/mean": m, "reward/std": sd }) => ({
+      step,
+      "reward/mean": m,
+      "reward/std": sd,
+    }));
+    const band2 = figOf(viz.dashboard(noLim).toMimeBundle()).data.find((t) => t.fill === "toself")!;
+    assert.ok(Math.max(...band2.y) <= 1 && Math.min(...band2.y) >= 0.1 - 1e-12);
+  });
+
+  test("every panel with more than one line has its own legend; single-line panels have none", () => {
+    const h = rows(3, (i) => ({ step: i, "update/refKl": 0.01 * i, "update/klLoss": 0.02 * i, "update/gradNorm": i }));
+    const fig = figOf(viz.dashboard(h).toMimeBundle());
+    const kl = fig.data.filter((t) => t.xaxis === "x");
+    assert.ok(kl.every((t) => t.showlegend === true && t.legend === "legend"));
+    assert.ok(fig.layout.legend, "legend of panel 1 is laid out");
+    const gn = fig.data.filter((t) => t.xaxis === "x2");
+    assert.ok(gn.every((t) => t.showlegend === false && t.legend === undefined));
+  });
+
+  test("one layout family: GRPO, FlowRL and GKD histories give panels in the default order", () => {
+    const order = defaultPanels.map((p) => p.title);
+    const base = (i: number) => ({ step: i, "update/gradNorm": i, "rollout/lengthMean": 5 + (i % 2) });
+    const grpo = rows(3, (i) => ({
+      ...base(i),
+      "reward/mean": i / 3,
+      "reward/zeroStdFrac": i / 4,
+      "update/pgLoss": -i,
+    }));
+    const flow = rows(3, (i) => ({ ...base(i), "reward/mean": i / 3, "update/flowLoss": i, "update/logZMean": i }));
+    const gkd = rows(3, (i) => ({ ...base(i), "distill/loss": 1 / (i + 1), "distill/teacherTopkMass": 0.5 + i / 10 }));
+    for (const h of [grpo, flow, gkd]) {
+      const titles = [...panelsOf(viz.dashboard(h).toMimeBundle()).keys()];
+      const idx = titles.map((t) => order.indexOf(t));
+      assert.ok(
+        idx.every((x, j) => x >= 0 && (j === 0 || x > idx[j - 1])),
+        titles.join(", "),
+      );
+      assert.ok(titles.includes("loss"));
+    }
+  });
+
+  test("learningSignal: the share of tokens with a non-zero advantage; FlowRL and distillation reach every token", () => {
+    const rollout = {
+      responseMask: [
+        [0, 1, 1, 0],
+        [0, 1, 1, 1],
+        [0, 1, 0, 0],
+      ],
+    };
+    assert.deepEqual(learningSignal({ rollout, adv: Float32Array.from([0.5, 0, -1]) }), {
+      "signal/gradTokenFrac": 3 / 6,
+    });
+    assert.deepEqual(learningSignal({ rollout, adv: [0, 0, 0] }, { "update/flowLoss": 2 }), {
+      "signal/gradTokenFrac": 1,
+    });
+    assert.deepEqual(learningSignal({ rollout, adv: [1, 2] }), {}, "a mismatched advantage gives no number");
+    assert.deepEqual(learningSignal(undefined), {});
+  });
+
+  test("marks draw a dotted line at the given steps on every panel", () => {
+    const h = rows(4, (i) => ({ step: i, "reward/mean": i / 4, "update/gradNorm": i }));
+    const shapes = figOf(viz.dashboard(h, { marks: [1, 3] }).toMimeBundle()).layout.shapes as {
+      x0: number;
+      xref: string;
+    }[];
+    assert.deepEqual(
+      shapes.map((s) => `${s.xref}@${s.x0}`),
+      ["x@1", "x@3", "x2@1", "x2@3"],
+    );
   });
 });
 
