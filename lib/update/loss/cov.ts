@@ -113,10 +113,12 @@ export const klCov: PolicyLossFn = ({ logp, oldLogp, adv, mask }, options) => {
     const order = valid.slice().sort((i, j) => cov[j] - cov[i] || i - j);
     for (const i of order.slice(0, k)) sel[i] = 1;
   }
-  const loss = adv
-    .neg()
-    .mul(ratio)
-    .add(x.abs().mul(tf.tensor2d(sel, logp.shape)).mul(coef));
+  // |x| as x·sg(sign x) on the selected tokens: torch's abs has gradient 0 at x = 0 (tf.abs: −1)
+  const signSel = tf.tensor2d(
+    sel.map((v, i) => v * Math.sign(xh[i])),
+    logp.shape,
+  );
+  const loss = adv.neg().mul(ratio).add(x.mul(signSel).mul(coef));
   const grad = new Float32Array(a.length);
   let nSel = 0;
   for (let i = 0; i < a.length; i++) {
