@@ -3,6 +3,7 @@ import { figure } from "../kernel/plotly.js";
 import { displayHandle, type DisplayHandle } from "../kernel/display.js";
 import { escapeHtml, type Displayable, type MimeBundle } from "../kernel/mime.js";
 import { num } from "./format.js";
+import { panelGrid, panelLegend, panelTitle } from "./panel-grid.js";
 
 /** One panel of the dashboard: a title and the metric keys drawn in it. */
 export interface DashboardPanel {
@@ -146,49 +147,29 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
     );
   const { panels, constant } = choosePanels(history, options.panels ?? defaultPanels);
   const cols = Math.max(1, Math.min(options.columns ?? 3, panels.length || 1));
-  const rows = Math.max(1, Math.ceil(panels.length / cols));
   const data: Record<string, unknown>[] = [];
   const annotations: Record<string, unknown>[] = [];
   const shapes: Record<string, unknown>[] = [];
-  const rowHeight = 220,
-    top = options.title ? 70 : 40;
-  const height = top + 30 + rowHeight * rows;
-  // Domains in paper coordinates, with room above each panel for its title and legend.
-  const xgap = 0.07,
-    headroom = 34 / (rowHeight * rows),
-    footroom = 28 / (rowHeight * rows);
+  const top = options.title ? 70 : 40;
+  const grid = panelGrid(panels.length, cols, { top });
   const layout: Record<string, unknown> = {
-    height,
+    height: grid.height,
     showlegend: true,
     margin: { l: 45, r: 15, t: top, b: 30 },
     title: options.title ? { text: options.title } : undefined,
   };
   panels.forEach((p, i) => {
-    const ax = i === 0 ? "" : String(i + 1);
-    const r = Math.floor(i / cols),
-      c = i % cols;
-    const x0 = c / cols + (c ? xgap / 2 : 0),
-      x1 = (c + 1) / cols - (c < cols - 1 ? xgap / 2 : 0);
-    const y1 = 1 - r / rows - headroom,
-      y0 = 1 - (r + 1) / rows + footroom;
-    const legend = p.keys.length > 1 ? `legend${i === 0 ? "" : i + 1}` : undefined;
-    layout[`xaxis${ax}`] = { domain: [x0, x1], anchor: `y${ax}`, tickfont: { size: 10 } };
+    const cell = grid.cells[i],
+      ax = cell.ax;
+    const legend = p.keys.length > 1 ? `legend${ax}` : undefined;
+    layout[`xaxis${ax}`] = { domain: cell.x, anchor: `y${ax}`, tickfont: { size: 10 } };
     layout[`yaxis${ax}`] = {
-      domain: [y0, y1],
+      domain: cell.y,
       anchor: `x${ax}`,
       tickfont: { size: 10 },
       ...(p.yRange ? { range: p.yRange } : {}),
     };
-    if (legend)
-      layout[legend] = {
-        x: x1,
-        y: y1,
-        xanchor: "right",
-        yanchor: "bottom",
-        orientation: "h",
-        font: { size: 10 },
-        bgcolor: "rgba(255,255,255,0)",
-      };
+    if (legend) layout[legend] = panelLegend(cell);
     p.keys.forEach((k, j) => {
       const s = series(history, k);
       const color = LINE_COLORS[j % LINE_COLORS.length];
@@ -248,17 +229,7 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
         y1: 1,
         line: { color: "rgb(150,150,150)", width: 1, dash: "dot" },
       });
-    annotations.push({
-      text: `<b>${p.title}</b>`,
-      xref: `x${ax} domain`,
-      yref: `y${ax} domain`,
-      x: 0,
-      y: 1,
-      xanchor: "left",
-      yanchor: "bottom",
-      showarrow: false,
-      font: { size: 12 },
-    });
+    annotations.push(panelTitle(cell, p.title));
   });
   layout.annotations = annotations;
   if (shapes.length) layout.shapes = shapes;

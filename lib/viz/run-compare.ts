@@ -1,8 +1,8 @@
 import { describe, fail } from "../core/errors.js";
-import { escapeHtml, type Displayable } from "../kernel/mime.js";
+import { escapeHtml, type Displayable, type MimeBundle } from "../kernel/mime.js";
 import { figure, type PlotlyFigure } from "../kernel/plotly.js";
 import { num } from "./format.js";
-import { stack, View } from "./view.js";
+import { panelGrid, panelTitle } from "./panel-grid.js";
 
 /** A table of step rows, as `update.readRunLog(file).steps` returns (an arquero table: anything with `objects()`). */
 export interface StepTable {
@@ -91,12 +91,32 @@ export function compareRuns(
       compareRuns,
     );
   const colors = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)"];
-  const cols = Math.min(3, metrics.length),
-    rows = Math.ceil(metrics.length / cols);
+  const cols = Math.min(3, metrics.length);
+  // The figure title in the top margin, the runs' legend on the line under it, each metric's title just above its
+  // own plot: the three never share a line (they used to collide).
+  const top = options.title ? 80 : 50;
+  const grid = panelGrid(metrics.length, cols, { top });
   const data: Record<string, unknown>[] = [];
   const annotations: Record<string, unknown>[] = [];
+  const layout: Record<string, unknown> = {
+    height: grid.height,
+    margin: { l: 45, r: 15, t: top, b: 30 },
+    title: options.title ? { text: options.title, y: 1, yref: "container", yanchor: "top", pad: { t: 8 } } : undefined,
+    showlegend: true,
+    legend: {
+      orientation: "h",
+      x: 0,
+      xanchor: "left",
+      yref: "container",
+      y: 1 - (options.title ? 38 : 6) / grid.height,
+      yanchor: "top",
+    },
+  };
   metrics.forEach((m, i) => {
-    const ax = i === 0 ? "" : String(i + 1);
+    const cell = grid.cells[i],
+      ax = cell.ax;
+    layout[`xaxis${ax}`] = { domain: cell.x, anchor: `y${ax}`, tickfont: { size: 10 } };
+    layout[`yaxis${ax}`] = { domain: cell.y, anchor: `x${ax}`, tickfont: { size: 10 } };
     runs.forEach((r, j) => {
       const pts: [number, number][] = [];
       rowsOf[j].forEach((s, t) => {
@@ -105,37 +125,23 @@ export function compareRuns(
       });
       data.push({
         type: "scatter",
-        mode: "lines",
+        mode: pts.length > 30 ? "lines" : "lines+markers",
         name: r.name,
         legendgroup: r.name,
         showlegend: i === 0,
         x: pts.map((p) => p[0]),
         y: pts.map((p) => p[1]),
         line: { color: colors[j % colors.length] },
+        marker: { size: 4 },
         xaxis: `x${ax}`,
         yaxis: `y${ax}`,
       });
     });
-    annotations.push({
-      text: `<b>${m}</b>`,
-      xref: `x${ax} domain`,
-      yref: `y${ax} domain`,
-      x: 0.5,
-      y: 1.15,
-      showarrow: false,
-    });
+    annotations.push(panelTitle(cell, m));
   });
+  layout.annotations = annotations;
   const fig = figure(
-    {
-      data,
-      layout: {
-        height: 60 + 220 * rows,
-        grid: { rows, columns: cols, pattern: "independent", ygap: 0.3 },
-        annotations,
-        margin: { l: 45, r: 15, t: 40, b: 30 },
-        title: options.title ? { text: options.title } : undefined,
-      },
-    },
+    { data, layout },
     {
       summary: runs
         .map(
@@ -169,6 +175,17 @@ export function compareRuns(
   const text = diff.length
     ? "config differences:\n" + diff.map((d) => `  ${d.key}: ${d.values.join(" | ")}`).join("\n")
     : "configs identical";
-  // The stacked view (chart above the config table) plus the chart's Plotly JSON, to read the drawn traces back.
-  return Object.assign(stack([fig, new View(table, text)]), { figure: fig.figure });
+  // One output: the chart's own bundle (Plotly JSON, static image, text) with the config table appended to its HTML
+  // and text, so viewers that draw the Plotly JSON (JupyterLab, VS Code) or the image (GitHub) still get the chart.
+  return {
+    figure: fig.figure,
+    toMimeBundle(): MimeBundle {
+      const b = fig.toMimeBundle();
+      return {
+        ...b,
+        "text/html": String(b["text/html"] ?? `<pre>${escapeHtml(b["text/plain"])}</pre>`) + table,
+        "text/plain": `${b["text/plain"]}\n${text}`,
+      };
+    },
+  };
 }

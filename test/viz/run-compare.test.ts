@@ -73,3 +73,38 @@ test("compareRuns names the run whose steps are neither rows nor a table", () =>
       /update\.readRunLog/.test(e.message),
   );
 });
+
+test("compareRuns: one output with the Plotly JSON, the figure title, the runs' legend and each metric's title on lines of their own", () => {
+  const steps = (k: number) => [0, 1, 2].map((s) => ({ step: s, "reward/mean": k * s, "update/refKl": s / 10 }));
+  const v = viz.compareRuns(
+    [
+      { name: "a", config: { lr: 1 }, steps: steps(1) },
+      { name: "b", config: { lr: 2 }, steps: steps(2) },
+    ],
+    { title: "a vs b" },
+  );
+  const b = v.toMimeBundle();
+  type L = Record<string, { domain?: number[]; y?: number; yref?: string }> & {
+    height: number;
+    margin: { t: number };
+    annotations: { text: string; yref: string; y: number; yshift?: number; yanchor: string }[];
+  };
+  const layout = (b["application/vnd.plotly.v1+json"] as { layout: L }).layout;
+  assert.ok(layout, "the bundle carries the chart's Plotly JSON (not only HTML)");
+  assert.match(String(b["text/html"]), /config key/);
+  assert.match(b["text/plain"], /lr: 1 \| 2/);
+  // Pixel rows from the top: the legend below the title, the panel titles below the legend, the plots below them.
+  const legendTop = (1 - layout.legend.y!) * layout.height;
+  assert.ok(legendTop >= 30, `legend at ${legendTop} px is under the title`);
+  const plotTop = layout.margin.t + (1 - layout.yaxis.domain![1]) * (layout.height - layout.margin.t - 30);
+  for (const a of layout.annotations) {
+    assert.match(a.text, /<b>(reward\/mean|update\/refKl)<\/b>/);
+    assert.equal(a.yanchor, "bottom");
+    assert.ok(a.y === 1 && a.yref.endsWith(" domain"), "each metric's title sits on its own plot's top edge");
+  }
+  assert.ok(plotTop - (a0Shift(layout) + 14) >= legendTop + 16, "the panel title line is below the legend line");
+});
+
+function a0Shift(layout: { annotations: { yshift?: number }[] }): number {
+  return layout.annotations[0].yshift ?? 0;
+}
