@@ -51,9 +51,11 @@ export class ApiError extends Error {
   }
 }
 
-type Body = Record<string, unknown>;
+/** A request body (JSON object). */
+export type Body = Record<string, unknown>;
 let counter = 0;
-const nextId = (prefix: string) => `${prefix}-${(++counter).toString(16).padStart(12, "0")}`;
+/** A fresh response id ("cmpl-...", "chatcmpl-..."). */
+export const nextId = (prefix: string) => `${prefix}-${(++counter).toString(16).padStart(12, "0")}`;
 
 function int(b: Body, key: string, def: number | null, min: number, max = Number.MAX_SAFE_INTEGER): number | null {
   const v = b[key];
@@ -74,7 +76,7 @@ function int(b: Body, key: string, def: number | null, min: number, max = Number
   return v;
 }
 
-function bool(b: Body, key: string, def: boolean): boolean {
+export function bool(b: Body, key: string, def: boolean): boolean {
   const v = b[key];
   if (v === undefined || v === null) return def;
   if (typeof v !== "boolean") throw new ApiError(400, `${key} must be true or false (got ${describe(v)}).`, key);
@@ -96,8 +98,20 @@ function checkModel(ctx: ServeContext, b: Body): void {
       `The model \`${String(b.model)}\` does not exist. This server serves \`${ctx.name}\` (GET /v1/models).`,
       "model",
     );
-  if (b.stream === true)
-    throw new ApiError(400, "stream: true is not supported by cellrl serve; send stream: false.", "stream");
+  const stream = bool(b, "stream", false);
+  const so = b.stream_options;
+  if (so !== undefined && so !== null) {
+    // vLLM's rule and wording
+    if (!stream) throw new ApiError(400, "Stream options can only be defined when `stream=True`.", "stream_options");
+    if (typeof so !== "object" || Array.isArray(so))
+      throw new ApiError(
+        400,
+        `stream_options must be {include_usage?, continuous_usage_stats?} (got ${describe(so)}).`,
+        "stream_options",
+      );
+    bool(so as Body, "include_usage", false);
+    bool(so as Body, "continuous_usage_stats", false);
+  }
   if (b.best_of !== undefined && b.best_of !== null && b.best_of !== b.n && b.best_of !== 1)
     throw new ApiError(400, "best_of is not supported by cellrl serve.", "best_of");
 }
@@ -136,7 +150,7 @@ function promptsOf(ctx: ServeContext, b: Body): { ids: number[][]; texts: (strin
 }
 
 /** Sampling options shared by both endpoints (vLLM names), validated. */
-function samplingOf(ctx: ServeContext, b: Body) {
+export function samplingOf(ctx: ServeContext, b: Body) {
   const stopRaw = b.stop;
   const stop = stopRaw === undefined || stopRaw === null ? [] : typeof stopRaw === "string" ? [stopRaw] : stopRaw;
   if (!Array.isArray(stop) || stop.some((s) => typeof s !== "string" || s === ""))
@@ -201,13 +215,18 @@ function rowText(ctx: ServeContext, out: GenerateResult, r: number, s: ReturnTyp
   return text;
 }
 
-/** vLLM's stop_reason: the stop string or stop_token_ids entry that ended the row; null for EOS and length. */
-function stopReasonOf(out: GenerateResult, r: number, s: ReturnType<typeof samplingOf>): string | number | null {
-  const x = out.stopReason[r];
+/** The validated sampling fields of a request. */
+export type Sampling = ReturnType<typeof samplingOf>;
+
+/** vLLM's stop_reason of what ended a row (generate's stopReason): the stop string or stop_token_ids entry; null
+ * for EOS and length. */
+export function vllmStopReason(x: string | number | null, s: Sampling): string | number | null {
   if (typeof x === "string") return x;
   if (typeof x === "number" && s.stop_token_ids.includes(x)) return x;
   return null;
 }
+
+const stopReasonOf = (out: GenerateResult, r: number, s: Sampling) => vllmStopReason(out.stopReason[r], s);
 
 function contextCheck(ctx: ServeContext, ids: number[][], maxTokens: number): void {
   const L = ctx.model.config.max_position_embeddings;
@@ -292,9 +311,11 @@ async function scoreAll(ctx: ServeContext, seqs: number[][], k: number): Promise
   return out;
 }
 
-const tokenText = (ctx: ServeContext, id: number, asIds: boolean) =>
+/** A token as the API writes it: its text, or "token_id:N" (return_tokens_as_token_ids). */
+export const tokenText = (ctx: ServeContext, id: number, asIds: boolean) =>
   asIds ? `token_id:${id}` : ctx.tokenizer.decode([id]);
-const bytesOf = (s: string) => Array.from(Buffer.from(s, "utf8"));
+/** UTF-8 bytes of a token's text (chat logprobs' `bytes`). */
+export const bytesOf = (s: string) => Array.from(Buffer.from(s, "utf8"));
 
 /** The k best alternatives of a position plus the position's own token (vLLM adds it when it ranks lower). */
 function alternatives(sc: PositionScore, k: number, own: number): { id: number; logprob: number; rank: number }[] {
@@ -317,10 +338,10 @@ function promptLogprobsJson(ctx: ServeContext, seq: number[], scores: (PositionS
 }
 
 /**
- * POST /v1/completions: sample (or echo / score) and answer in vLLM's format.
- * @example (await remote.completions(ctx, {prompt: "1+1=", max_tokens: 4, n: 2, seed: 0})).choices.length // 2
+ * The fields of a /v1/completions body, validated against the server's limits (ApiError 400 / 404 otherwise).
+ * @example completionsRequest(ctx, {prompt: "1+1=", max_tokens: 4}).maxTokens // 4
  */
-export async function completions(ctx: ServeContext, body: unknown): Promise<Record<string, unknown>> {
+export function completionsRequest(ctx: ServeContext, body: unknown) {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
   const b = body as Body;
@@ -335,6 +356,15 @@ export async function completions(ctx: ServeContext, body: unknown): Promise<Rec
   const withIds = bool(b, "return_token_ids", false);
   limitCheck(ctx, prompts.ids.length, s.n, maxTokens);
   contextCheck(ctx, prompts.ids, maxTokens);
+  return { b, prompts, s, echo, maxTokens, logprobs, promptK, asIds, withIds };
+}
+
+/**
+ * POST /v1/completions: sample (or echo / score) and answer in vLLM's format.
+ * @example (await remote.completions(ctx, {prompt: "1+1=", max_tokens: 4, n: 2, seed: 0})).choices.length // 2
+ */
+export async function completions(ctx: ServeContext, body: unknown): Promise<Record<string, unknown>> {
+  const { prompts, s, echo, maxTokens, logprobs, promptK, asIds, withIds } = completionsRequest(ctx, body);
   const out: GenerateResult | null = maxTokens > 0 ? await sample(ctx, prompts.ids, maxTokens, s) : null;
   const K = Math.max(logprobs ?? 0, promptK ?? 0);
   const seqs = prompts.ids.flatMap((p, g) =>
@@ -449,6 +479,63 @@ function messagesOf(b: Body): ChatMessage[] {
  * res.choices[0].message.content
  */
 export async function chatCompletions(ctx: ServeContext, body: unknown): Promise<Record<string, unknown>> {
+  const { pIds, s, maxTokens, wantLogprobs, topK, promptK, asIds, withIds } = chatRequest(ctx, body);
+  const out = await sample(ctx, [pIds], maxTokens, s);
+  const P = pIds.length;
+  let promptLp: unknown = null;
+  const seqs = out.ids.map((rIds) => [...pIds, ...rIds]);
+  // logprobs without alternatives or prompt_logprobs: the sampler's own raw logprobs suffice (no second pass)
+  const fromSampler = wantLogprobs && !topK && promptK === null;
+  const allScores =
+    wantLogprobs && !fromSampler
+      ? await scoreAll(ctx, seqs, Math.max(topK ?? 0, promptK ?? 0))
+      : promptK !== null
+        ? await scoreAll(ctx, seqs.slice(0, 1), promptK)
+        : null;
+  const choices = out.ids.map((rIds, r) => {
+    const seq = seqs[r];
+    const scores = allScores?.[r] ?? [];
+    if (promptK !== null && r === 0) promptLp = promptLogprobsJson(ctx, seq, scores, P, promptK);
+    const content = wantLogprobs
+      ? rIds.map((id, i) => {
+          const tok = tokenText(ctx, id, asIds);
+          const bytes = bytesOf(asIds ? ctx.tokenizer.decode([id]) : tok);
+          if (fromSampler) return { token: tok, logprob: out.rawLogprobs[r][i], bytes, top_logprobs: [] };
+          const sc = scores[P + i]!;
+          const alts = sc.top.slice(0, topK ?? 0).map((a) => {
+            const t = tokenText(ctx, a.id, asIds);
+            return { token: t, logprob: a.logprob, bytes: bytesOf(asIds ? ctx.tokenizer.decode([a.id]) : t) };
+          });
+          return { token: tok, logprob: sc.logprob, bytes, top_logprobs: alts };
+        })
+      : null;
+    return {
+      index: r,
+      message: { role: "assistant", content: rowText(ctx, out, r, s), reasoning_content: null, tool_calls: [] },
+      logprobs: content ? { content } : null,
+      finish_reason: out.finishReason[r],
+      stop_reason: stopReasonOf(out, r, s),
+      ...(withIds ? { token_ids: rIds } : {}),
+    };
+  });
+  const completionTokens = out.lengths.reduce((a, x) => a + x, 0);
+  return {
+    id: nextId("chatcmpl"),
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model: ctx.name,
+    choices,
+    usage: { prompt_tokens: P, total_tokens: P + completionTokens, completion_tokens: completionTokens },
+    prompt_logprobs: promptLp,
+    ...(withIds ? { prompt_token_ids: pIds } : {}),
+  };
+}
+
+/**
+ * The fields of a /v1/chat/completions body (the chat template applied), validated (ApiError 400 / 404 otherwise).
+ * @example chatRequest(ctx, {messages: [{role: "user", content: "hi"}]}).pIds.length
+ */
+export function chatRequest(ctx: ServeContext, body: unknown) {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new ApiError(400, `The request body must be a JSON object (got ${describe(body)}).`);
   const b = body as Body;
@@ -493,55 +580,7 @@ export async function chatCompletions(ctx: ServeContext, body: unknown): Promise
   const withIds = bool(b, "return_token_ids", false);
   limitCheck(ctx, 1, s.n, maxTokens);
   contextCheck(ctx, [pIds], maxTokens);
-  const out = await sample(ctx, [pIds], maxTokens, s);
-  const P = pIds.length;
-  let promptLp: unknown = null;
-  const seqs = out.ids.map((rIds) => [...pIds, ...rIds]);
-  const allScores = wantLogprobs
-    ? await scoreAll(ctx, seqs, Math.max(topK ?? 0, promptK ?? 0))
-    : promptK !== null
-      ? await scoreAll(ctx, seqs.slice(0, 1), promptK)
-      : null;
-  const choices = out.ids.map((rIds, r) => {
-    const seq = seqs[r];
-    const scores = allScores?.[r] ?? [];
-    if (promptK !== null && r === 0) promptLp = promptLogprobsJson(ctx, seq, scores, P, promptK);
-    const content = wantLogprobs
-      ? rIds.map((id, i) => {
-          const sc = scores[P + i]!;
-          const tok = tokenText(ctx, id, asIds);
-          const alts = sc.top.slice(0, topK ?? 0).map((a) => {
-            const t = tokenText(ctx, a.id, asIds);
-            return { token: t, logprob: a.logprob, bytes: bytesOf(asIds ? ctx.tokenizer.decode([a.id]) : t) };
-          });
-          return {
-            token: tok,
-            logprob: sc.logprob,
-            bytes: bytesOf(asIds ? ctx.tokenizer.decode([id]) : tok),
-            top_logprobs: alts,
-          };
-        })
-      : null;
-    return {
-      index: r,
-      message: { role: "assistant", content: rowText(ctx, out, r, s), reasoning_content: null, tool_calls: [] },
-      logprobs: content ? { content } : null,
-      finish_reason: out.finishReason[r],
-      stop_reason: stopReasonOf(out, r, s),
-      ...(withIds ? { token_ids: rIds } : {}),
-    };
-  });
-  const completionTokens = out.lengths.reduce((a, x) => a + x, 0);
-  return {
-    id: nextId("chatcmpl"),
-    object: "chat.completion",
-    created: Math.floor(Date.now() / 1000),
-    model: ctx.name,
-    choices,
-    usage: { prompt_tokens: P, total_tokens: P + completionTokens, completion_tokens: completionTokens },
-    prompt_logprobs: promptLp,
-    ...(withIds ? { prompt_token_ids: pIds } : {}),
-  };
+  return { b, pIds, s, maxTokens, wantLogprobs, topK, promptK, asIds, withIds };
 }
 
 /**

@@ -1,6 +1,6 @@
 // `cellrl serve` as a function: a cellrl model behind the OpenAI-compatible API vLLM serves (GET /v1/models,
-// POST /v1/completions and /v1/chat/completions with logprobs, echo, prompt_logprobs, n, seed, stop; /tokenize,
-// /detokenize, /health), on node:http, bound to 127.0.0.1 unless told otherwise. Requests run one at a time (the
+// POST /v1/completions and /v1/chat/completions with logprobs, echo, prompt_logprobs, n, seed, stop, and streaming
+// as server-sent events; /tokenize, /detokenize, /health), on node:http, bound to 127.0.0.1 unless told otherwise. Requests run one at a time (the
 // model is synchronous), so one server can be shared by several notebooks without contention bugs.
 import * as http from "node:http";
 import { CellrlError, describe, fail } from "../core/errors.js";
@@ -11,6 +11,10 @@ import { tokenizerFiles, type TokenizerFiles } from "../model/tokenizer-io.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
 import { generate } from "../model/generate.js";
 import { ApiError, chatCompletions, completions, detokenize, tokenize, type ServeContext } from "./serve-api.js";
+import { streamChat, streamCompletions, type ChunkSink } from "./serve-stream.js";
+
+/** What route() returns for a response it already wrote (an event stream). */
+const STREAMED: unique symbol = Symbol("streamed");
 
 /** Options of serve. */
 export interface ServeOptions {
@@ -165,7 +169,31 @@ export async function serve(
   let requests = 0;
   const started = Math.floor(Date.now() / 1000);
 
-  const route = async (method: string, path: string, body: unknown, ctx: ServeContext): Promise<unknown> => {
+  // stream: true: validated before the queue (a bad request is a plain JSON 4xx), then sent as server-sent events
+  // while holding the queue; a client that leaves stops it at the next decode step (ctx.between throws)
+  const streamed = (
+    res: http.ServerResponse,
+    ctx: ServeContext,
+    run: (sink: ChunkSink) => Promise<void>,
+  ): Promise<typeof STREAMED> =>
+    exclusive(async (): Promise<typeof STREAMED> => {
+      await ctx.between?.();
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      await run((chunk) => {
+        if (!res.destroyed) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      });
+      res.end("data: [DONE]\n\n");
+      return STREAMED;
+    });
+  const wantsStream = (body: unknown) => (body as { stream?: unknown } | null)?.stream === true;
+
+  const route = async (
+    method: string,
+    path: string,
+    body: unknown,
+    ctx: ServeContext,
+    res: http.ServerResponse,
+  ): Promise<unknown> => {
     const key = `${method} ${path}`;
     switch (key) {
       case "GET /v1/models":
@@ -184,8 +212,10 @@ export async function serve(
           ],
         };
       case "POST /v1/completions":
+        if (wantsStream(body)) return streamed(res, ctx, streamCompletions(ctx, body));
         return exclusive(() => completions(ctx, body));
       case "POST /v1/chat/completions":
+        if (wantsStream(body)) return streamed(res, ctx, streamChat(ctx, body));
         return exclusive(() => chatCompletions(ctx, body));
       case "POST /tokenize":
       case "POST /v1/tokenize":
@@ -227,6 +257,7 @@ export async function serve(
     });
     // a client that leaves before its answer: the request stops at the next batch boundary (logged as 499)
     let gone = false;
+    res.on("error", () => undefined); // a write racing a closed socket: the close handler below records it
     res.on("close", () => {
       if (!res.writableFinished) gone = true;
     });
@@ -267,7 +298,8 @@ export async function serve(
             throw new ApiError(400, `The request body is not valid JSON (got ${describe(text)}).`);
           }
         }
-        send(res, 200, await route(method, path, body, { ...ctx, between }));
+        const out = await route(method, path, body, { ...ctx, between }, res);
+        if (out !== STREAMED) send(res, 200, out);
       } catch (e) {
         if (e instanceof ApiError) status = e.status;
         else if (e instanceof CellrlError && e.code !== "backend")
@@ -276,16 +308,15 @@ export async function serve(
         const msg = e instanceof Error ? e.message : String(e);
         if (status === 500) broken = probe();
         if (gone) return;
-        send(
-          res,
+        const err = errorBody(
           status,
-          errorBody(
-            status,
-            msg,
-            e instanceof ApiError ? e.type : status === 400 ? "BadRequestError" : "InternalServerError",
-            e instanceof ApiError ? e.param : null,
-          ),
+          msg,
+          e instanceof ApiError ? e.type : status === 400 ? "BadRequestError" : "InternalServerError",
+          e instanceof ApiError ? e.param : null,
         );
+        // an event stream already under way: the error is its last event (vLLM's way), then [DONE]
+        if (res.headersSent) res.end(`data: ${JSON.stringify(err)}\n\ndata: [DONE]\n\n`);
+        else send(res, status, err);
       } finally {
         requests++;
         o.log?.(`${method} ${path} ${status} ${Date.now() - t0} ms`);

@@ -258,8 +258,8 @@ test("bad requests get vLLM-style 4xx errors with the fix, and the model tensors
     /maximum context length is 64 tokens.*Shorten the prompt or lower maxNewTokens/,
   );
   await assert.rejects(
-    c.request("POST", "/completions", { prompt: "1", stream: true }, "test"),
-    /stream: true is not supported/,
+    c.request("POST", "/completions", { prompt: "1", stream_options: { include_usage: true } }, "test"),
+    /Stream options can only be defined when `stream=True`/,
   );
   await assert.rejects(c.request("POST", "/completions", { prompt: "1", top_p: 0 }, "test"), /top_p is invalid/);
   await assert.rejects(c.request("GET", "/nothing", undefined, "test"), /HTTP 404: "Not Found: GET \/v1\/nothing/);

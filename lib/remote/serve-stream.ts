@@ -1,0 +1,349 @@
+// Streaming (server-sent events) of `cellrl serve`: /v1/completions and /v1/chat/completions with stream: true, in
+// vLLM's chunk format. One chunk per choice per decode step (choices interleaved by index; completions carry `text`
+// and legacy logprobs {tokens, token_logprobs, top_logprobs, text_offset}, chat carries `delta` and
+// logprobs.content), finish_reason / stop_reason on a choice's last chunk, the usage chunk (choices: []) when
+// stream_options.include_usage, then `data: [DONE]`. The decode loop is generate()'s, step by step: the same rows,
+// the same per-row Rng forks and draws, so a seeded stream samples exactly what stream: false samples. Between steps
+// it awaits ctx.between, which yields to the event loop and throws once the client has gone: the KV cache is freed
+// and the server's queue moves on.
+import { Rng } from "../core/random.js";
+import { eosIds } from "../model/config.js";
+import { checkSampling, logprobOf, sampleIndex, samplingDistribution } from "../model/sampling.js";
+import {
+  ApiError,
+  bool,
+  bytesOf,
+  chatRequest,
+  completionsRequest,
+  nextId,
+  tokenText,
+  vllmStopReason,
+  type Body,
+  type Sampling,
+  type ServeContext,
+} from "./serve-api.js";
+
+/** Where stream chunks go: each becomes one `data: <json>` event. */
+export type ChunkSink = (chunk: Record<string, unknown>) => void;
+
+/** One row's token of one decode step. */
+interface StepToken {
+  /** Row within the batch (prompt * n + sample). */
+  row: number;
+  id: number;
+  /** Raw logprob (temperature 1, no filters), as generate's rawLogprobs. */
+  logprob: number;
+  /** The k best raw alternatives, best first (k = 0: empty). */
+  top: { id: number; logprob: number }[];
+  /** Set on the row's last token. */
+  finish: "stop" | "length" | null;
+  /** What stopped it (generate's stopReason): the stop string, the token id, or null. */
+  why: string | number | null;
+}
+
+/** Log-softmax of a logits row, as logprobOf computes it, for the k best ids (best first). */
+function topOf(row: Float32Array, k: number): { id: number; logprob: number }[] {
+  if (k <= 0) return [];
+  let m = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > m) m = row[i];
+  let s = 0;
+  for (let i = 0; i < row.length; i++) s += Math.exp(row[i] - m);
+  const ls = Math.log(s);
+  const ids: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    if (ids.length === k && row[i] <= row[ids[k - 1]]) continue;
+    let at = ids.length < k ? ids.length : k - 1;
+    while (at > 0 && row[ids[at - 1]] < row[i]) at--;
+    ids.splice(at, 0, i);
+    if (ids.length > k) ids.pop();
+  }
+  return ids.map((id) => ({ id, logprob: row[id] - m - ls }));
+}
+
+/**
+ * generate()'s KV-cache decode loop for a batch of prompts (n rows each), one step at a time: `onStep` gets every
+ * live row's token, then ctx.between is awaited (it throws when the client left; the cache is freed either way).
+ */
+async function decodeSteps(
+  ctx: ServeContext,
+  prompts: number[][],
+  maxNew: number,
+  s: Sampling,
+  k: number,
+  rng: Rng,
+  onStep: (tokens: StepToken[]) => void,
+): Promise<void> {
+  const { model, tokenizer } = ctx;
+  const sp = checkSampling({ temperature: s.temperature, topP: s.top_p, topK: s.top_k, minP: s.min_p }, "serve");
+  const V = model.config.vocab_size;
+  const n = s.n;
+  const endIds = new Set<number>(s.stop_token_ids);
+  if (!s.ignore_eos) {
+    for (const e of eosIds(model.config)) endIds.add(e);
+    if (tokenizer.eosTokenId !== undefined) endIds.add(tokenizer.eosTokenId);
+  }
+  const pad = tokenizer.padTokenId ?? model.config.pad_token_id ?? tokenizer.eosTokenId ?? 0;
+  const R = prompts.length * n;
+  const P = Math.max(...prompts.map((p) => p.length));
+  const S = P + maxNew;
+  const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`));
+  const mask = new Int32Array(R * S);
+  const prefill: Int32Array[] = [];
+  const ids: number[][] = [];
+  for (let r = 0; r < R; r++) {
+    const p = prompts[Math.floor(r / n)];
+    mask.fill(1, r * S + P - p.length, r * S + P);
+    if (r % n === 0) {
+      const row = new Int32Array(P).fill(pad);
+      row.set(p, P - p.length);
+      prefill.push(row);
+    }
+    ids.push([]);
+  }
+  const maskRows = (L: number) => Array.from({ length: R }, (_, r) => mask.subarray(r * S, r * S + L));
+  const maxStop = s.stop.reduce((a, x) => Math.max(a, x.length), 0);
+  const done = new Uint8Array(R);
+  const buf = new Float64Array(V);
+  let live = R;
+  const cache = model.createCache(prefill.length, S);
+  try {
+    const promptMask = Array.from({ length: prefill.length }, (_, g) => mask.subarray(g * n * S, g * n * S + P));
+    let { logits } = model.forward({ ids: prefill, attentionMask: promptMask }, { cache, logits: "last" });
+    cache.repeatRows(n);
+    for (let step = 0; step < maxNew; step++) {
+      const all = logits.dataSync() as Float32Array;
+      logits.dispose();
+      const rowOf = (r: number) => (step === 0 ? Math.floor(r / n) : r);
+      const next = new Int32Array(R).fill(pad);
+      const tokens: StepToken[] = [];
+      for (let r = 0; r < R; r++) {
+        const u = rowRng[r].uniform(); // one draw per row per step, as generate
+        if (done[r]) continue;
+        const row = all.subarray(rowOf(r) * V, (rowOf(r) + 1) * V);
+        const tok = sampleIndex(samplingDistribution(row, sp, buf), u);
+        next[r] = tok;
+        ids[r].push(tok);
+        let why: string | number | null = endIds.has(tok) ? tok : null;
+        if (why === null && maxStop > 0) {
+          const tail = tokenizer.decode(ids[r].slice(-(2 * maxStop + 8)), { skipSpecialTokens: true });
+          why = s.stop.find((x) => tail.includes(x)) ?? null;
+        }
+        let finish: StepToken["finish"] = null;
+        if (why !== null) {
+          finish = "stop";
+          done[r] = 1;
+          live--;
+        } else if (step === maxNew - 1) finish = "length";
+        tokens.push({ row: r, id: tok, logprob: logprobOf(row, tok), top: topOf(row, k), finish, why });
+      }
+      onStep(tokens);
+      // no tensor is alive here but the cache: a client that left stops the request before the next forward
+      await ctx.between?.();
+      if (live === 0 || step === maxNew - 1) break;
+      for (let r = 0; r < R; r++) mask[r * S + P + step] = 1;
+      ({ logits } = model.forward(
+        { ids: Array.from(next, (t) => [t]), attentionMask: maskRows(P + step + 1) },
+        { cache, logits: "last" },
+      ));
+    }
+  } finally {
+    cache.dispose();
+  }
+}
+
+/**
+ * The text of a row's ids so far that is safe to send: complete characters only, and not the last maxStop - 1 of
+ * them while a stop string could still start there (the final text is cut before a matched stop string).
+ */
+function settledText(ctx: ServeContext, ids: number[], s: Sampling, maxStop: number): string {
+  let t = ctx.tokenizer.decode(ids, { skipSpecialTokens: s.skip_special_tokens });
+  while (t.endsWith("\uFFFD")) t = t.slice(0, -1);
+  return maxStop > 1 ? t.slice(0, Math.max(0, t.length - (maxStop - 1))) : t;
+}
+
+/** A finished row's text, as stream: false answers it (cut before, or after with include_stop_str_in_output, the
+ * matched stop string). */
+function finalText(ctx: ServeContext, ids: number[], why: string | number | null, s: Sampling): string {
+  const t = ctx.tokenizer.decode(ids, { skipSpecialTokens: s.skip_special_tokens });
+  if (typeof why !== "string") return t;
+  const at = t.indexOf(why);
+  return at < 0 ? t : t.slice(0, at + (s.include_stop_str_in_output ? why.length : 0));
+}
+
+function streamOptions(b: Body) {
+  const so = (b.stream_options ?? {}) as Body;
+  return { usage: bool(so, "include_usage", false), continuous: bool(so, "continuous_usage_stats", false) };
+}
+
+/** Per-row bookkeeping of a stream: the text sent so far and the token count. */
+class RowState {
+  sent = "";
+  ids: number[] = [];
+  first = true;
+}
+
+/**
+ * Sample a request's prompts in batches of about ctx.batchRows rows (sample()'s batching and Rng), calling `emit`
+ * with each step's tokens, the global row index and the text delta to send.
+ */
+async function streamRows(
+  ctx: ServeContext,
+  prompts: number[][],
+  maxTokens: number,
+  s: Sampling,
+  k: number,
+  emit: (r: number, t: StepToken, delta: string, state: RowState) => void,
+): Promise<RowState[]> {
+  const rng = s.seed !== null ? new Rng(s.seed) : ctx.rng;
+  const per = Math.max(1, Math.floor(ctx.batchRows / s.n));
+  const maxStop = s.stop.reduce((a, x) => Math.max(a, x.length), 0);
+  const states = Array.from({ length: prompts.length * s.n }, () => new RowState());
+  for (let at = 0; at < prompts.length; at += per) {
+    await ctx.between?.();
+    const base = at * s.n;
+    await decodeSteps(ctx, prompts.slice(at, at + per), maxTokens, s, k, rng, (tokens) => {
+      for (const t of tokens) {
+        const st = states[base + t.row];
+        st.ids.push(t.id);
+        const text = t.finish ? finalText(ctx, st.ids, t.why, s) : settledText(ctx, st.ids, s, maxStop);
+        // a tokenizer whose decode is not prefix-stable: hold the text back until the row ends
+        const delta = text.startsWith(st.sent) ? text.slice(st.sent.length) : t.finish ? text : "";
+        emit(base + t.row, t, delta, st);
+        st.sent += delta;
+        st.first = false;
+      }
+    });
+  }
+  return states;
+}
+
+function refuseUnstreamable(b: Body, echo: boolean, promptK: number | null): void {
+  if (echo)
+    throw new ApiError(400, "echo is not supported with stream: true by cellrl serve; send stream: false.", "echo");
+  if (promptK !== null)
+    throw new ApiError(
+      400,
+      "prompt_logprobs is not supported with stream: true by cellrl serve; send stream: false.",
+      "prompt_logprobs",
+    );
+  void b;
+}
+
+const usageOf = (prompt: number, completion: number) => ({
+  prompt_tokens: prompt,
+  total_tokens: prompt + completion,
+  completion_tokens: completion,
+});
+
+/**
+ * POST /v1/completions with stream: true. Validates now (ApiError before any byte is sent) and returns the run, which
+ * sends the chunks (without the final [DONE]) to `sink`.
+ * @example const run = streamCompletions(ctx, {prompt: "1+1=", stream: true}); await run((c) => res.write(...))
+ */
+export function streamCompletions(ctx: ServeContext, body: unknown): (sink: ChunkSink) => Promise<void> {
+  const { b, prompts, s, echo, maxTokens, logprobs, promptK, asIds, withIds } = completionsRequest(ctx, body);
+  refuseUnstreamable(b, echo, promptK);
+  const opts = streamOptions(b);
+  const id = nextId("cmpl");
+  const created = Math.floor(Date.now() / 1000);
+  const promptTokens = prompts.ids.reduce((a, p) => a + p.length, 0);
+  return async (sink) => {
+    let completionTokens = 0;
+    await streamRows(ctx, prompts.ids, maxTokens, s, logprobs ?? 0, (r, t, delta, st) => {
+      completionTokens++;
+      let lp: Record<string, unknown> | null = null;
+      if (logprobs !== null) {
+        const tok = tokenText(ctx, t.id, asIds);
+        const alts = logprobs === 0 ? [] : t.top.map((a) => [tokenText(ctx, a.id, asIds), a.logprob] as const);
+        if (!t.top.some((a) => a.id === t.id)) alts.push([tok, t.logprob]);
+        lp = {
+          text_offset: [st.sent.length],
+          token_logprobs: [t.logprob],
+          tokens: [tok],
+          top_logprobs: [Object.fromEntries(alts)],
+        };
+      }
+      const g = Math.floor(r / s.n);
+      sink({
+        id,
+        object: "text_completion",
+        created,
+        model: ctx.name,
+        choices: [
+          {
+            index: r,
+            text: delta,
+            logprobs: lp,
+            finish_reason: t.finish,
+            stop_reason: t.finish ? vllmStopReason(t.why, s) : null,
+            ...(withIds ? { token_ids: [t.id], ...(st.first ? { prompt_token_ids: prompts.ids[g] } : {}) } : {}),
+          },
+        ],
+        ...(opts.continuous ? { usage: usageOf(prompts.ids[g].length, st.ids.length) } : {}),
+      });
+    });
+    if (opts.usage)
+      sink({
+        id,
+        object: "text_completion",
+        created,
+        model: ctx.name,
+        choices: [],
+        usage: usageOf(promptTokens, completionTokens),
+      });
+  };
+}
+
+/**
+ * POST /v1/chat/completions with stream: true: a role chunk per choice, then content deltas; validates now.
+ * @example const run = streamChat(ctx, {messages: [{role: "user", content: "hi"}], stream: true})
+ */
+export function streamChat(ctx: ServeContext, body: unknown): (sink: ChunkSink) => Promise<void> {
+  const { b, pIds, s, maxTokens, wantLogprobs, topK, promptK, asIds, withIds } = chatRequest(ctx, body);
+  refuseUnstreamable(b, false, promptK);
+  const opts = streamOptions(b);
+  const id = nextId("chatcmpl");
+  const created = Math.floor(Date.now() / 1000);
+  const P = pIds.length;
+  const head = { id, object: "chat.completion.chunk", created, model: ctx.name };
+  return async (sink) => {
+    for (let r = 0; r < s.n; r++)
+      sink({
+        ...head,
+        choices: [{ index: r, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+        ...(withIds && r === 0 ? { prompt_token_ids: pIds } : {}),
+        ...(opts.continuous ? { usage: usageOf(P, 0) } : {}),
+      });
+    let completionTokens = 0;
+    await streamRows(ctx, [pIds], maxTokens, s, wantLogprobs ? (topK ?? 0) : 0, (r, t, delta, st) => {
+      completionTokens++;
+      const tok = tokenText(ctx, t.id, asIds);
+      const entry = wantLogprobs
+        ? {
+            token: tok,
+            logprob: t.logprob,
+            bytes: bytesOf(asIds ? ctx.tokenizer.decode([t.id]) : tok),
+            top_logprobs: t.top.map((a) => {
+              const at = tokenText(ctx, a.id, asIds);
+              return { token: at, logprob: a.logprob, bytes: bytesOf(asIds ? ctx.tokenizer.decode([a.id]) : at) };
+            }),
+          }
+        : null;
+      sink({
+        ...head,
+        choices: [
+          {
+            index: r,
+            delta: { content: delta },
+            logprobs: entry ? { content: [entry] } : null,
+            finish_reason: t.finish,
+            stop_reason: t.finish ? vllmStopReason(t.why, s) : null,
+            ...(withIds ? { token_ids: [t.id] } : {}),
+          },
+        ],
+        ...(opts.continuous ? { usage: usageOf(P, st.ids.length) } : {}),
+      });
+    });
+    if (opts.usage) sink({ ...head, choices: [], usage: usageOf(P, completionTokens) });
+  };
+}
