@@ -15,6 +15,14 @@ export { groupCard, rolloutGroupCard, type GroupSample, type GroupCardOptions } 
 export { samplesTable, type SamplesTableOptions } from "./samples-table.js";
 export { topkTable, type TokenCandidate, type TopkTableOptions } from "./topk-table.js";
 export { compareRuns } from "./run-compare.js";
+export {
+  filmStrip,
+  filmFrame,
+  type FilmFrame,
+  type FilmSample,
+  type FilmStripOptions,
+  type FilmFrameOptions,
+} from "./film-strip.js";
 export { passAtKCurve, accuracyBy, lengthVsCorrectness, letterConfusion } from "./eval-views.js";
 export { table, type HtmlTableOptions } from "./html-table.js";
 export {
