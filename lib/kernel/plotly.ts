@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { fail } from "../core/errors.js";
 import { escapeHtml, type Displayable, type MimeBundle } from "./mime.js";
 import { display, displayTarget } from "./display.js";
+import { defaultColorway, figureSvg } from "./static-svg.js";
 
 /** A Plotly figure as plain JSON: traces, layout, config (see plotly.js docs). */
 export interface PlotlyFigure {
@@ -65,23 +66,33 @@ function json(x: unknown): string {
  */
 export function figureHtml(
   fig: PlotlyFigure,
-  options: { height?: number; withLibrary?: boolean; fallback?: string } = {},
+  options: { height?: number; withLibrary?: boolean; fallback?: string; svg?: string } = {},
 ): string {
   const id = `cellrl-plot-${randomUUID()}`;
   const height = options.height ?? Number((fig.layout as { height?: number } | undefined)?.height ?? 360);
   const config = { responsive: true, displaylogo: false, ...(fig.config ?? {}) };
   const lib = options.withLibrary ? libraryTag() : "";
   const fallbackStyle = "margin:0;font-size:11px;white-space:pre-wrap;color:rgb(90,90,90)";
-  const fallback = options.fallback
-    ? `<pre class="cellrl-plot-fallback" style="${fallbackStyle}">${escapeHtml(options.fallback)}</pre>`
+  // Until plotly.js draws, the div shows the static image (an <img> of the SVG: sanitizers keep it, scripts are not
+  // needed) above the text summary; the script removes both when it draws the interactive chart.
+  const img = options.svg
+    ? `<img class="cellrl-plot-static" alt="chart" style="max-width:100%;height:auto;display:block" ` +
+      `src="data:image/svg+xml;base64,${Buffer.from(options.svg).toString("base64")}">`
     : "";
+  const fallback =
+    options.fallback || img
+      ? `<div class="cellrl-plot-fallback">${img}` +
+        (options.fallback ? `<pre style="${fallbackStyle}">${escapeHtml(options.fallback)}</pre>` : "") +
+        `</div>`
+      : "";
   const findEl = `var el=document.getElementById("${id}"); if(!el) return;`;
   const newPlot = `window.Plotly.newPlot(el, ${json(fig.data)}, ${json(fig.layout ?? {})}, ${json(config)});`;
   const notLoaded =
     "<pre>plotly.js not loaded: re-run the notebook's first chart cell, or setPlotlyMode('inline-every')</pre>";
-  return `${lib}<div id="${id}" class="cellrl-plot" style="width:100%;height:${height}px">${fallback}</div>
+  const box = img ? `min-height:${height}px` : `height:${height}px`;
+  return `${lib}<div id="${id}" class="cellrl-plot" style="width:100%;${box}">${fallback}</div>
 <script type="text/javascript">(function(){ var n=0; function draw(){ ${findEl}
-if (window.Plotly) { var fb=el.querySelector(".cellrl-plot-fallback"); if (fb) el.removeChild(fb); ${newPlot} }
+if (window.Plotly) { var fb=el.querySelector(".cellrl-plot-fallback"); if (fb) el.removeChild(fb); el.style.height="${height}px"; ${newPlot} }
 else if (n++ < 100) setTimeout(draw, 50); else el.insertAdjacentHTML("afterbegin", "${notLoaded}"); }
 draw(); })();</script>`;
 }
@@ -154,9 +165,30 @@ function checkTraces(data: readonly Record<string, unknown>[]): void {
   });
 }
 
+let staticImages = true;
 /**
- * A displayable Plotly figure: plotly JSON for JupyterLab/VS Code, HTML with plotly.js inlined (once per session)
- * for Notebook 6 and exported HTML, and a text summary that carries `summary` (put the numbers there). Every trace
+ * Whether figures carry a static SVG (`image/svg+xml`, drawn in Node with Observable Plot) next to the plotly JSON.
+ * Default true: the chart then shows on GitHub, in untrusted notebooks and wherever no script runs.
+ * @example setStaticImages(false) // smaller outputs, no picture without plotly.js
+ */
+export function setStaticImages(on: boolean): void {
+  staticImages = on;
+}
+
+/** The figure's static SVG, or undefined (with a warning on stderr) when drawing it failed: the chart still shows. */
+export function staticSvg(fig: PlotlyFigure): string | undefined {
+  try {
+    return figureSvg(fig);
+  } catch (e) {
+    process.stderr.write(`cellrl: no static image for a figure (${(e as Error).message})\n`);
+    return undefined;
+  }
+}
+
+/**
+ * A displayable Plotly figure: plotly JSON for JupyterLab/VS Code, a static SVG (`image/svg+xml`, drawn with Observable
+ * Plot in Node) for GitHub and untrusted notebooks, HTML with plotly.js inlined (once per session) for Notebook 6 and
+ * exported HTML (the SVG shows until the script draws), and a text summary that carries `summary` (put the numbers there). Every trace
  * must be one of `supportedTraceTypes` (the bundled cartesian plotly.js); another type is an error naming the trace.
  * @example display(figure({data: [{type: "scatter", y: [1, 3, 2]}]}, {summary: "reward 1 -> 2"}))
  */
@@ -179,10 +211,14 @@ export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): D
       const text =
         `<Plotly figure${titleText ? ` "${titleText}"` : ""}: ${fig.data.length} trace(s)>` +
         (options.summary ? `\n${options.summary}` : "");
+      // The contract's series palette as plotly's colorway, so the interactive chart and the static SVG agree.
+      const layout = { colorway: defaultColorway, ...(fig.layout ?? {}) };
       const bundle: MimeBundle = {
         "text/plain": text,
-        "application/vnd.plotly.v1+json": { data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} },
+        "application/vnd.plotly.v1+json": { data: fig.data, layout, config: fig.config ?? {} },
       };
+      const svg = staticImages ? staticSvg({ ...fig, layout }) : undefined;
+      if (svg) bundle["image/svg+xml"] = svg;
       if (mode !== "mime-only") {
         let withLibrary = mode === "inline-every";
         if (mode === "inline-once" && !libraryEmitted) {
@@ -192,7 +228,7 @@ export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): D
           else withLibrary = true;
           libraryEmitted = true;
         }
-        bundle["text/html"] = figureHtml(fig, { withLibrary, fallback: text });
+        bundle["text/html"] = figureHtml({ ...fig, layout }, { withLibrary, fallback: text, svg });
       }
       return bundle;
     },
