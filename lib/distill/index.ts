@@ -1,4 +1,4 @@
-// Public API of lib/distill: teacher sources, divergences, the distillation loss, on-policy mixing and GKD steps.
+// Public API of lib/distill: teacher sources, divergences, the distillation loss, on-policy mixing, GKD and OPD steps.
 // The single divergences (forwardKl, reverseKl, jsd) are reached through the `divergences` registry.
 export {
   localTeacher,
@@ -16,3 +16,5 @@ export { onPolicyRows, mixedRollout, type OnPolicyOptions, type MixedRolloutOpti
 export { gkdStep, gkdStepDefaults, type GkdStepInputs, type GkdStepOptions } from "./gkd-step.js";
 export { studentTeacherDivergence } from "./evaluate.js";
 export { seqKdStep } from "./seq-kd.js";
+export { opdLoss, type OpdLossInputs, type OpdLossOptions, type OpdMode } from "./opd.js";
+export { opdStep, opdStepDefaults, type OpdStepInputs, type OpdStepOptions } from "./opd-step.js";
