@@ -16,6 +16,12 @@ import { advantageMetrics, matrixMean, rewardMetrics, timer } from "./metrics.js
 import { policyLoss } from "./policy-loss.js";
 import { advantages, type AdvantageFn, type AggFn, type KlEstimatorFn, type PolicyLossFn } from "./registries.js";
 import { collectRewards, type RewardSource } from "./rollout-reward.js";
+import {
+  rolloutCorrection,
+  type RolloutCorrectionFn,
+  type RolloutCorrectionOptions,
+  type RolloutCorrectionResult,
+} from "./rollout-correction.js";
 import type { ParallelLossSettings } from "./parallel.js";
 import { miniBatches, take } from "./rows.js";
 import { modelOf, step as optimizerStep } from "./step.js";
@@ -88,6 +94,14 @@ export interface GrpoStepOptions {
    * Defaults to "recompute".
    */
   oldLogp?: "recompute" | "rollout";
+  /**
+   * Train/inference mismatch correction (verl algorithm.rollout_correction) from the trainer's π_old and the sampler's
+   * μ = ro.logprobs: a name of update.rolloutCorrections ("token-is", "seq-is", "token-icepop", "seq-is-rs",
+   * "geo-rs", "opsm", ...), an options object ({level, threshold, reject, rejectThreshold, opsm}), or null. Its
+   * weights multiply the per-token policy-gradient loss, its mask replaces the response mask, and its "mismatch/*"
+   * metrics join the step's. Defaults to null (verl: no correction).
+   */
+  rolloutCorrection?: string | RolloutCorrectionFn | RolloutCorrectionOptions | null;
   /** Random stream for sampling and shuffling. Defaults to globalRng(). */
   rng?: Rng;
   /** Alert thresholds. */
@@ -104,6 +118,7 @@ export const grpoStepDefaults = {
   entropyCoef: 0,
   epochs: 1,
   oldLogp: "recompute" as const,
+  rolloutCorrection: null as string | RolloutCorrectionFn | RolloutCorrectionOptions | null,
 };
 
 /** Result of one algorithm step: plain numbers and data for logging and views. */
@@ -118,6 +133,8 @@ export interface StepResult {
   adv: Float32Array;
   /** Metrics of each optimizer step (epoch × mini-batch), in order; `metrics` merges them. */
   updates: Record<string, number>[];
+  /** The mismatch correction applied (weights, mask, per-token diagnostics), when options.rolloutCorrection is set. */
+  correction?: RolloutCorrectionResult;
 }
 
 /**
@@ -165,6 +182,14 @@ function checkParallel(o: GrpoStepOptions): void {
       `update.grpoStep: options.kl.estimator is a function, which cannot be sent to the trainer's workers. ` +
         `Pass an estimator name ("k1", "k2", "k3", ...).`,
       { path: ["options", "kl", "estimator"] },
+      grpoStep,
+    );
+  if (o.rolloutCorrection)
+    fail(
+      "invalid_option",
+      `update.grpoStep: options.rolloutCorrection is not supported with inputs.trainer (the workers take no ` +
+        `per-token IS weights). Train without inputs.trainer, or drop the correction.`,
+      { path: ["options", "rolloutCorrection"] },
       grpoStep,
     );
   if (o.microBatch !== undefined)
@@ -314,6 +339,17 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
       ? A
       : Array.from({ length: ro.size }, (_, b) => Array.from(A.subarray(b * width, (b + 1) * width)));
   Object.assign(metrics, rewardMetrics(scalarRewards(raw, o.advantageOptions?.weights), ro.group), advantageMetrics(A));
+  // 4b. the mismatch correction: IS weights and rejection mask from π_old (trainer) and μ (sampler)
+  const correction = o.rolloutCorrection
+    ? rolloutCorrection(o.rolloutCorrection, {
+        oldLogp: old.logp,
+        rolloutLogp: ro.logprobs,
+        mask: ro.responseMask,
+        adv: A.length === ro.size ? A : (advRows as number[][]),
+      })
+    : undefined;
+  if (correction) Object.assign(metrics, correction.metrics);
+  const lossMask = correction?.mask ?? ro.responseMask;
   if (refLp)
     metrics["update/refKl"] = matrixMean(
       old.logp.map((r, b) => r.map((v, t) => v - refLp[b][t])),
@@ -334,7 +370,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
         const batch = {
           ids: take(ro.ids, rows),
           attentionMask: take(ro.attentionMask, rows),
-          responseMask: take(ro.responseMask, rows),
+          responseMask: take(lossMask, rows),
         };
         const oldMb = take(old.logp, rows),
           refMb = refLp ? take(refLp, rows) : null,
@@ -379,7 +415,13 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
                 policy,
                 opt!,
                 batch,
-                { oldLogp: oldMb, adv: advMb, refLogp: refMb ?? undefined, refLogits },
+                {
+                  oldLogp: oldMb,
+                  adv: advMb,
+                  refLogp: refMb ?? undefined,
+                  refLogits,
+                  ...(correction ? { isWeights: take(correction.weights, rows) } : {}),
+                },
                 (mb) =>
                   policyLoss(o.loss, mb, {
                     clip: o.clip,
@@ -416,5 +458,5 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     nonFinite,
     thresholds: o.thresholds,
   });
-  return { step, metrics, alerts, rollout: ro, rewards, adv: A, updates: perMb };
+  return { step, metrics, alerts, rollout: ro, rewards, adv: A, updates: perMb, ...(correction ? { correction } : {}) };
 }

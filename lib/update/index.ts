@@ -74,3 +74,14 @@ export {
 } from "./loss-lab.js";
 export { snapshot, restore, replay, type StepSnapshot, type ReplayResult } from "./replay.js";
 export { verlMetricNames, toVerlMetrics, fromVerlMetrics } from "./verl-metrics.js";
+export {
+  rolloutCorrection,
+  rolloutCorrections,
+  rolloutCorrectionDefaults,
+  type RolloutCorrectionFn,
+  type RolloutCorrectionInputs,
+  type RolloutCorrectionOptions,
+  type RolloutCorrectionResult,
+  type RolloutCorrectionTokens,
+  type RejectOption,
+} from "./rollout-correction.js";

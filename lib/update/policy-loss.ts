@@ -59,6 +59,12 @@ export interface PolicyLossInputs {
    * options.entropy.values is not given.
    */
   entropy?: tf.Tensor;
+  /**
+   * Importance weights of a mismatch correction [B, T] (update.rolloutCorrection(...).weights: TIS, IcePop, OPSM),
+   * multiplied into the per-token policy-gradient loss before aggregation, as verl's rollout_is_weights (no gradient).
+   * Defaults to none (weight 1).
+   */
+  isWeights?: TensorInput;
 }
 
 /**
@@ -214,6 +220,7 @@ export function policyLoss(
     const adv = perToken(inputs.adv, shape, "update.policyLoss", "inputs.adv");
     let out = fn({ logp, oldLogp, adv, mask }, { clipLow, clipHigh, clipC, ...rest });
     if (topEntropyQuantile !== 1) out = forkingTokens(out, inputs.entropy ?? entropy?.values, mask, topEntropyQuantile);
+    if (inputs.isWeights !== undefined && inputs.isWeights !== null) out = isWeighted(out, inputs.isWeights, shape);
     checkShape(
       out.loss,
       shape,
@@ -313,6 +320,28 @@ export function policyLoss(
     return total;
   });
   return { loss, metrics, tokens: diag };
+}
+
+/** Multiply a variant's per-token loss (and its ∂ℓ/∂log π) by the mismatch correction's weights [B, T]. */
+function isWeighted(
+  out: ReturnType<PolicyLossFn>,
+  weights: TensorInput,
+  shape: [number, number],
+): ReturnType<PolicyLossFn> {
+  const w = detach(asTensor(weights, 2, "update.policyLoss", "inputs.isWeights")) as tf.Tensor2D;
+  checkShape(w, shape, "update.policyLoss", "inputs.isWeights", "inputs.logp");
+  const wd = hostData(w);
+  if (!wd.every((v) => Number.isFinite(v) && v >= 0))
+    fail(
+      "invalid_input",
+      `update.policyLoss: inputs.isWeights must be finite and ≥ 0 ` +
+        `(got ${describe(wd.find((v) => !(v >= 0) || !Number.isFinite(v)))}). ` +
+        `Pass update.rolloutCorrection(...).weights.`,
+      { path: ["inputs", "isWeights"] },
+      policyLoss,
+    );
+  const tokens = out.tokens && { ...out.tokens, grad: out.tokens.grad.map((g, i) => g * wd[i]) };
+  return { loss: out.loss.mul(w) as tf.Tensor2D, metrics: out.metrics, tokens };
 }
 
 /** The q-quantile of xs with linear interpolation between order statistics (torch.quantile's default). */

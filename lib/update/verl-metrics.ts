@@ -3,6 +3,7 @@
 // compute_timing_metrics, verl/workers/actor/dp_actor.py update_policy, the ray trainer's old-log-prob entropy) so a
 // cellrl run can be logged and read next to a verl run, and a verl log read next to a cellrl run.
 import { describe, fail } from "../core/errors.js";
+import { mismatchVerlNames } from "./rollout-correction.js";
 
 /**
  * cellrl metric key → verl metric key, for every cellrl key that has a verl equivalent with the same meaning.
@@ -39,7 +40,7 @@ export const verlMetricNames: Readonly<Record<string, string>> = Object.freeze({
 
 /** verl key → cellrl key (the inverse of verlMetricNames). */
 const fromVerl: Readonly<Record<string, string>> = Object.freeze(
-  Object.fromEntries(Object.entries(verlMetricNames).map(([c, v]) => [v, c])),
+  Object.fromEntries(Object.entries({ ...verlMetricNames, ...mismatchVerlNames }).map(([c, v]) => [v, c])),
 );
 
 /**
@@ -56,7 +57,8 @@ export function toVerlMetrics(metrics: Record<string, number>): Record<string, n
       toVerlMetrics,
     );
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(metrics)) out[verlMetricNames[k] ?? k] = v;
+  // the mismatch corrections' "mismatch/*" keys map to verl's rollout_corr/* (update.rolloutCorrection)
+  for (const [k, v] of Object.entries(metrics)) out[verlMetricNames[k] ?? mismatchVerlNames[k] ?? k] = v;
   return out;
 }
 
