@@ -2,7 +2,8 @@
 // OPSM): the sampler μ that produced the tokens (ro.logprobs: vLLM, a stale or rounded copy, top-p / top-k truncation)
 // is not the policy π_old the trainer recomputes (model.logprobs(m, ro)). With ρ_t = π_old(y_t)/μ(y_t):
 //   IS weights  w = ρ_t (token), Π_t ρ_t (sequence, product), exp(mean_t log ρ_t) (geometric), each truncated at C
-//               (TIS: min(w, C)) or zeroed outside [C_lo, C_hi] (masked IS / IcePop); multiplied into the per-token PG loss
+//               (TIS: min(w, C)) or zeroed outside [C_lo, C_hi] (masked IS / IcePop); multiplied into the per-token
+//               PG loss
 //   rejection   verl's rollout_rs: tokens / sequences whose k1 / k2 / k3 divergence leaves a bound are removed from the
 //               response mask (so they leave the loss denominator too)
 //   OPSM        DeepSeek-V3.2: a sequence with A < 0 and mean_t log(μ/π_old) > δ gets weight 0
@@ -289,7 +290,8 @@ function isBounds(th: unknown): { upper: number; lower: number | null } {
 }
 
 /**
- * The built-in correction (every preset calls it with its options): verl's compute_rollout_correction_and_rejection_mask
+ * The built-in correction (every preset calls it with its options): verl's
+ * compute_rollout_correction_and_rejection_mask
  * plus the geometric level, OPSM and TRL's |Δ log p| metrics.
  * @example const r = correct(rolloutCorrectionInputs(inputs), {level: "token", threshold: 2})
  */

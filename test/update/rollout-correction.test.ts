@@ -159,7 +159,7 @@ describe("rolloutCorrection", () => {
 describe("sampler logprobs in the Rollout", () => {
   before(setup);
 
-  test("local: ro.logprobs is log q of the distribution sampled from (temperature, top-k, top-p renormalised)", async () => {
+  test("local: ro.logprobs is log q of the distribution sampled from (T, top-k, top-p renormalised)", async () => {
     const p = tinyPolicy(5);
     for (const s of [{ temperature: 0.7 }, { temperature: 1.3, topK: 3 }, { temperature: 1, topP: 0.6 }]) {
       const ro = await sample(p, PROMPTS, { n: 3, maxNewTokens: 3, rng: new Rng(2), ...s });
