@@ -23,6 +23,8 @@ export {
   type FilmStripOptions,
   type FilmFrameOptions,
 } from "./film-strip.js";
+export { flowrlTarget, type FlowrlTargetOptions } from "./flowrl-view.js";
+export { exposureBias, type ExposureBiasSeries } from "./gkd-view.js";
 export { passAtKCurve, accuracyBy, lengthVsCorrectness, letterConfusion } from "./eval-views.js";
 export { table, type HtmlTableOptions } from "./html-table.js";
 export {
