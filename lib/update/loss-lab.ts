@@ -97,7 +97,8 @@ function closureOf(v: LossVariant, b: LabBatch, name: string): LabClosure {
   return ({ logp, mask, entropy, oldLogp, adv, refLogp }) => {
     const o = { ...v.options };
     if (o.entropy && entropy) o.entropy = { ...o.entropy, values: entropy };
-    return policyLoss(v.loss, { logp, mask, oldLogp, adv: adv!, refLogp }, o);
+    // the entropy also selects the forking tokens of options.topEntropyQuantile (80/20)
+    return policyLoss(v.loss, { logp, mask, oldLogp, adv: adv!, refLogp, entropy }, o);
   };
 }
 
@@ -128,7 +129,11 @@ export function compareLosses(
     );
   const temperature = options.temperature ?? 1;
   const before = logprobs(model, batch, { temperature, entropy: false });
-  const needEntropy = Object.values(variants).some((v) => typeof v !== "function" && !!v.options?.entropy);
+  const needEntropy = Object.values(variants).some(
+    (v) =>
+      typeof v !== "function" &&
+      (!!v.options?.entropy || (v.options?.topEntropyQuantile !== undefined && v.options.topEntropyQuantile !== 1)),
+  );
   const B = before.logp.length;
   const advRow = (i: number) => {
     const a = batch.adv as ArrayLike<number> | number[][] | undefined;

@@ -43,6 +43,19 @@ export interface LossLabViewOptions {
    * Which token series to draw per variant: "push" (−∂loss/∂log π), "dlogp" (change after one step). Defaults to both.
    */
   show?: ("push" | "dlogp")[];
+  /**
+   * The variants whose values set the shared colour scales (the others saturate past them): keep a variant on another
+   * scale, e.g. SFT's push on every token, from washing out the RL variants. Defaults to every variant.
+   */
+  scaleFrom?: string[];
+  /** Pinned scale maxima (|push|, |Δlogp|) instead of the 98th percentile of |value| over `scaleFrom`. */
+  scale?: { push?: number; dlogp?: number };
+  /**
+   * Completions (batch rows, e.g. a short and a long one with the same advantage) compared in a length panel: per
+   * variant, the mean push per token and the total push on the completion (summed over its tokens). Shows the length
+   * bias of an aggregation at a glance. Defaults to none.
+   */
+  lengthRows?: number[];
   title?: string;
 }
 
@@ -165,9 +178,31 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
     })),
     { digits: 4 },
   );
-  const pushMax = scaleOf(vs.map((v) => v.tokenWeights));
-  const dMax = scaleOf(vs.map((v) => v.logpChange));
-  const blocks: Displayable[] = [bars, new View(table.html, table.text)];
+  const scaleFrom = options?.scaleFrom;
+  if (scaleFrom !== undefined && (!Array.isArray(scaleFrom) || !scaleFrom.some((n) => names.includes(n))))
+    fail(
+      "invalid_option",
+      `viz.lossLabView: options.scaleFrom must name at least one variant (got ${describe(scaleFrom)}; variants: ` +
+        `${names.join(", ")}).`,
+      { path: ["options", "scaleFrom"] },
+      lossLabView,
+    );
+  for (const k of ["push", "dlogp"] as const) {
+    const x = options?.scale?.[k];
+    if (x !== undefined && !(typeof x === "number" && x > 0 && Number.isFinite(x)))
+      fail(
+        "invalid_option",
+        `viz.lossLabView: options.scale.${k} must be a positive number (got ${describe(x)}).`,
+        { path: ["options", "scale", k] },
+        lossLabView,
+      );
+  }
+  const scaled = vs.filter((v) => !scaleFrom || scaleFrom.includes(v.name));
+  const pushMax = options?.scale?.push ?? scaleOf(scaled.map((v) => v.tokenWeights));
+  const dMax = options?.scale?.dlogp ?? scaleOf(scaled.map((v) => v.logpChange));
+  const blocks: Displayable[] = [bars];
+  if (options?.lengthRows?.length) blocks.push(lengthPanel(vs, batch, options.lengthRows, B));
+  blocks.push(new View(table.html, table.text));
   for (const r of rows) {
     const a = advOf(batch, r);
     const parts: string[] = [];
@@ -205,7 +240,8 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
     const head =
       `<div style="font-weight:bold;font-size:13px;margin-top:6px">completion #${r} · advantage ${num(a, 3)}</div>` +
       `<div style="font-size:11px;color:rgb(90,90,90)">red: the step raises the token, blue: lowers it; ` +
-      `shared scales across variants (push ±${num(pushMax, 3)}, Δlogp ±${num(dMax, 3)}; ` +
+      `shared scales across variants (push ±${num(pushMax, 3)}, Δlogp ±${num(dMax, 3)}` +
+      `${scaleFrom ? `, set by ${scaleFrom.filter((n) => names.includes(n)).join(", ")}` : ""}; ` +
       `larger values saturate)</div>`;
     blocks.push(
       new View(
@@ -216,6 +252,81 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
     );
   }
   return stack(blocks);
+}
+
+/** The length panel: mean push per token and total push per completion, for each chosen row, per variant. */
+function lengthPanel(vs: LossLabLike["variants"], batch: LabBatchLike, rows: number[], B: number): Displayable {
+  for (const r of rows)
+    if (!Number.isInteger(r) || r < 0 || r >= B)
+      fail(
+        "invalid_option",
+        `viz.lossLabView: options.lengthRows has ${describe(r)} (expected row indices in [0, ${B})).`,
+        { path: ["options", "lengthRows"] },
+        lossLabView,
+      );
+  const names = vs.map((v) => v.name);
+  const stats = (v: LossLabLike["variants"][number], r: number) => {
+    // the push is −∂loss/∂log π; a token is in the completion where the lab reports a weight or the mask says so
+    const w = v.tokenWeights[r];
+    const m = (batch.responseMask as readonly ArrayLike<number>[] | undefined)?.[r];
+    let n = 0,
+      sum = 0;
+    for (let t = 0; t < w.length; t++)
+      if (m ? m[t] : w[t] !== 0) {
+        n++;
+        sum -= w[t];
+      }
+    return { n, sum, mean: n ? sum / n : 0 };
+  };
+  const palette = ["rgb(59,110,201)", "rgb(214,55,46)", "rgb(44,160,44)", "rgb(148,103,189)"];
+  const data: Record<string, unknown>[] = [];
+  rows.forEach((r, j) => {
+    const st = vs.map((v) => stats(v, r));
+    const label = `#${r} (${st[0].n} tokens, A = ${num(advOf(batch, r), 3)})`;
+    for (const [i, key] of (["mean", "sum"] as const).entries())
+      data.push({
+        type: "bar",
+        name: label,
+        legendgroup: label,
+        showlegend: i === 0,
+        x: names,
+        y: st.map((x) => x[key]),
+        xaxis: i === 0 ? "x" : "x2",
+        yaxis: i === 0 ? "y" : "y2",
+        marker: { color: palette[j % palette.length] },
+      });
+  });
+  const summary = rows
+    .map((r) => {
+      const parts = vs.map((v) => {
+        const st = stats(v, r);
+        return `${v.name} per-token ${num(st.mean, 3)} total ${num(st.sum, 3)}`;
+      });
+      return `completion #${r} (${stats(vs[0], r).n} tokens): ${parts.join("; ")}`;
+    })
+    .join("\n");
+  return figure(
+    {
+      data,
+      layout: {
+        title: { text: "Length: push per token and per completion" },
+        height: 300,
+        barmode: "group",
+        grid: { rows: 1, columns: 2, pattern: "independent", xgap: 0.12 },
+        margin: { l: 50, r: 15, t: 70, b: 70 },
+        legend: { orientation: "h", y: -0.3 },
+        annotations: ["push per token (mean)", "push on the completion (sum)"].map((text, i) => ({
+          text: `<b>${text}</b>`,
+          xref: `x${i ? 2 : ""} domain`,
+          yref: `y${i ? 2 : ""} domain`,
+          x: 0.5,
+          y: 1.12,
+          showarrow: false,
+        })),
+      },
+    },
+    { summary },
+  );
 }
 
 /** update.replay's result as far as the view reads it. */
