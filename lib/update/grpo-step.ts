@@ -33,6 +33,12 @@ export type TrainablePolicy = Policy & { model: LlamaModel };
 export interface GrpoStepInputs {
   /** The policy to sample from and update (rollout.LocalPolicy). */
   policy: TrainablePolicy;
+  /**
+   * Sample from this policy instead (a stale or rounded copy, another engine: the async / mismatch setting); the
+   * trainer still recomputes π_old with `policy`, and ro.logprobs are the sampler's μ for options.rolloutCorrection.
+   * It must share policy's tokenizer. Defaults to `policy`.
+   */
+  sampler?: Policy | null;
   /** Its optimizer (model.AdamW over policy.model.namedVariables()); not used when `trainer` is given. */
   opt?: AdamW;
   /**
@@ -230,6 +236,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     columns,
     step = 0,
     history,
+    sampler = null,
   } = inputs ?? ({} as GrpoStepInputs);
   const model = modelOf(policy, "update.grpoStep");
   if (!trainer && !opt)
@@ -262,7 +269,18 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   const temperature = o.sampling?.temperature ?? 1;
 
   // 1. o_1..o_G ~ π_old(·|q) for every prompt q
-  const ro = await tm.phaseAsync("rollout", () => sample(policy, prompts, { ...o.sampling, n: o.n, columns, rng }));
+  if (sampler && (typeof sampler.generate !== "function" || sampler.tokenizer !== policy.tokenizer))
+    fail(
+      "invalid_input",
+      `update.grpoStep: inputs.sampler must be a rollout.Policy with the trained policy's tokenizer (got ` +
+        `${describe(sampler)}${sampler && typeof sampler.generate === "function" ? " with another tokenizer" : ""}). ` +
+        `Use new rollout.LocalPolicy(staleModel, policy.tokenizer).`,
+      { path: ["inputs", "sampler"] },
+      grpoStep,
+    );
+  const ro = await tm.phaseAsync("rollout", () =>
+    sample(sampler ?? policy, prompts, { ...o.sampling, n: o.n, columns, rng }),
+  );
   // 2. r_i
   const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.grpoStep"));
   // 3. log π_old and log π_ref on the sampled tokens (no gradient)

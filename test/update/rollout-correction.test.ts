@@ -208,6 +208,15 @@ describe("sampler logprobs in the Rollout", () => {
     assert.equal(tf.memory().numTensors, before);
     assert.ok(r.correction && r.correction.name === "token-is");
     assert.ok(r.metrics["mismatch/kl"] > 0 && r.metrics["mismatch/isMean"] < 1, `${r.metrics["mismatch/isMean"]}`);
+    // another sampler (here: other weights, as a stale copy would be): μ ≠ π_old without any filter
+    const other = tinyPolicy(7);
+    const lag = await grpoStep(
+      { policy: p, sampler: other, opt, prompts: PROMPTS, reward: digitReward, columns: { target: TARGETS } },
+      { n: 4, sampling: { maxNewTokens: 2 }, thresholds: { truncFrac: null }, rolloutCorrection: "seq-is" },
+    );
+    assert.ok(lag.metrics["mismatch/absLogpDiffMean"] > 0.05, `${lag.metrics["mismatch/absLogpDiffMean"]}`);
+    assert.ok(lag.correction!.weights.flat().some((w) => w > 0 && Math.abs(w - 1) > 1e-3));
+    other.model.dispose();
     const plain = await run(null, 2);
     assert.equal(plain.correction, undefined);
     assert.equal(plain.metrics["mismatch/kl"], undefined);
