@@ -8,6 +8,7 @@ import { checkIntAtLeast } from "../core/checks.js";
 import { Rng } from "../core/random.js";
 import { excerpt, fixFor, RemoteRequestError, serverMessage } from "./errors.js";
 import { httpRequest, TransportError, type HttpResponse } from "./http.js";
+import { collectStream } from "./sse.js";
 import { backoffDelay, isRetryableStatus, retryAfterMs, retryDefaults, sleep, type RetryOptions } from "./retry.js";
 
 /** What a retry looked like (for logging and tests). */
@@ -142,7 +143,8 @@ export class RemoteClient {
   }
 
   /**
-   * Send a request and parse the JSON answer, retrying retryable failures; throws RemoteRequestError.
+   * Send a request and parse the JSON answer, retrying retryable failures; throws RemoteRequestError. With
+   * `stream: true` the answer is an event stream (the body must ask for one), folded into the stream: false body.
    * @example await client.request("POST", "/completions", {prompt: "1+1=", max_tokens: 4}, "remote.myFn")
    */
   async request(
@@ -150,7 +152,7 @@ export class RemoteClient {
     path: string,
     body: unknown,
     where: string,
-    options: { root?: boolean; timeoutMs?: number } = {},
+    options: { root?: boolean; timeoutMs?: number; stream?: boolean } = {},
   ): Promise<unknown> {
     const url = this.urlOf(path, options.root);
     const o = this.options;
@@ -172,7 +174,7 @@ export class RemoteClient {
         res = await httpRequest(url, {
           method,
           body,
-          headers: this.headers(),
+          headers: options.stream ? { accept: "text/event-stream", ...this.headers() } : this.headers(),
           timeoutMs,
           agent: this.agent,
           signal: o.signal,
@@ -183,7 +185,18 @@ export class RemoteClient {
         if (t.kind === "aborted" || (t.kind === "other" && t.code === undefined)) break;
       }
       if (res) {
-        if (res.status >= 200 && res.status < 300) {
+        if (res.status >= 200 && res.status < 300 && options.stream) {
+          try {
+            const got = collectStream(res.body, { where, url });
+            if (got.ok) return got.body;
+            // the server's error event (after a 200): retried like the status it names
+            last = { status: got.status ?? 500, body: res.body, message: got.message };
+            if (!isRetryableStatus(last.status!)) break;
+          } catch (e) {
+            // cut short or garbled: often a proxy or a dying server, so worth another try
+            last = { status: res.status, body: res.body, message: "the event stream is incomplete", cause: e };
+          }
+        } else if (res.status >= 200 && res.status < 300) {
           try {
             return JSON.parse(res.body);
           } catch (e) {
@@ -210,18 +223,23 @@ export class RemoteClient {
       last.status === null
         ? `${transportText(last.transport)}${last.code ? ` (${last.code})` : ""}`
         : last.status >= 200 && last.status < 300
-          ? `HTTP ${last.status} with a body that is not JSON: ${JSON.stringify(excerpt(last.body, 200))}`
+          ? options.stream
+            ? `HTTP ${last.status} with an event stream that is incomplete or malformed: ` +
+              `${(last.cause as Error | undefined)?.message ?? ""} ${JSON.stringify(excerpt(last.body, 200))}`
+            : `HTTP ${last.status} with a body that is not JSON: ${JSON.stringify(excerpt(last.body, 200))}`
           : `HTTP ${last.status}` +
             (last.message ? `: ${JSON.stringify(excerpt(last.message, 300))}` : "") +
             (last.body && !last.message ? `; body ${JSON.stringify(excerpt(last.body, 200))}` : "");
     const fix =
       last.status !== null && last.status >= 200 && last.status < 300
-        ? "The server answered with something that is not JSON; check that the URL points at an " +
-          "OpenAI-compatible server"
+        ? options.stream
+          ? "The stream ended early or is not OpenAI's chunk format; retry, or send stream: false"
+          : "The server answered with something that is not JSON; check that the URL points at an " +
+            "OpenAI-compatible server"
         : fixFor(last.status, last.transport, last.message, { url, timeoutMs, model: this.model });
     throw new RemoteRequestError(
       `${where}: ${method} ${url} failed after ${attempts} attempt${attempts === 1 ? "" : "s"} (got ${what}; ` +
-        `expected a JSON response). ${fix}.`,
+        `expected ${options.stream ? "an event stream ending with data: [DONE]" : "a JSON response"}). ${fix}.`,
       { url, method, status: last.status, body: excerpt(last.body), attempts, transport: last.transport },
       last.cause,
     );

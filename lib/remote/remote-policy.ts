@@ -42,6 +42,8 @@ export interface RemotePolicyOptions extends ClientOptions {
   extensions?: boolean;
   /** More body fields for every request (e.g. {repetition_penalty: 1.05}). Defaults to {}. */
   requestDefaults?: Record<string, unknown>;
+  /** Ask for server-sent events (stream: true) and fold the chunks; the same rows as without. Defaults to false. */
+  stream?: boolean;
 }
 
 /** Outcome of generateSettled: the finished prompts' rows (group = prompt index) and the failed prompts. */
@@ -93,7 +95,7 @@ export class RemotePolicy implements Policy {
   readonly tokenizer: Tokenizer;
   readonly client: RemoteClient;
   readonly scorer: RemoteScorer;
-  private readonly o: Required<Pick<RemotePolicyOptions, "promptFormat" | "extensions" | "requestDefaults">>;
+  private readonly o: Required<Pick<RemotePolicyOptions, "promptFormat" | "extensions" | "requestDefaults" | "stream">>;
   private idOfToken: Map<string, number> | null = null;
   /**
    * `logprobs` sent with completions: 0 (only the sampled token: no extra work for the server), 1 after a server
@@ -121,7 +123,12 @@ export class RemotePolicy implements Policy {
       );
     this.client = new RemoteClient(url, options);
     this.tokenizer = tok;
-    this.o = { promptFormat, extensions: options.extensions ?? true, requestDefaults: options.requestDefaults ?? {} };
+    this.o = {
+      promptFormat,
+      extensions: options.extensions ?? true,
+      requestDefaults: options.requestDefaults ?? {},
+      stream: options.stream === true,
+    };
     this.scorer = new RemoteScorer(this.client, {
       mode: options.scoring,
       extensions: this.o.extensions,
@@ -265,11 +272,13 @@ export class RemotePolicy implements Policy {
       const want = n - rows.length;
       const body: Record<string, unknown> = { ...base, ...input, n: want, seed: seed + rows.length };
       if (endpoint === "/completions") body.logprobs = this.sampledLogprobs;
-      let res = parseResponse(await this.client.request("POST", endpoint, body, where), { where, url });
+      const stream = this.o.stream;
+      if (stream) Object.assign(body, { stream: true, stream_options: { include_usage: true } });
+      let res = parseResponse(await this.client.request("POST", endpoint, body, where, { stream }), { where, url });
       if (endpoint === "/completions" && this.sampledLogprobs === 0 && res.choices.some((c) => c.tokens === null)) {
         // logprobs: 0 (the sampled token only, as vLLM reads it) means "none" to some servers: ask for 1 from now on
         this.sampledLogprobs = 1;
-        res = parseResponse(await this.client.request("POST", endpoint, { ...body, logprobs: 1 }, where), {
+        res = parseResponse(await this.client.request("POST", endpoint, { ...body, logprobs: 1 }, where, { stream }), {
           where,
           url,
         });
