@@ -1,4 +1,4 @@
-// Public API of lib/rollout: the Policy interface, a local policy, and sample() batches.
+// Public API of lib/rollout: the Policy interface, a local policy, sample() batches, DAPO dynamic sampling.
 // Policy.score options are exported as PolicyScoreOptions: reward.ScoreOptions are the options of reward.score.
 export { type Policy, type SampleOptions, type ScoreOptions as PolicyScoreOptions, LocalPolicy } from "./policy.js";
 export {
@@ -12,3 +12,11 @@ export {
   type RolloutOptions,
   type SampleInput,
 } from "./rollout.js";
+export {
+  dynamicSample,
+  dynamicSampleDefaults,
+  maskTruncated,
+  type DynamicSampleOptions,
+  type DynamicSampleResult,
+  type DynamicRewardFn,
+} from "./dynamic-sampling.js";
