@@ -5,6 +5,7 @@ import { describe, fail } from "../core/errors.js";
 import { escapeHtml, type Displayable } from "../kernel/mime.js";
 import { figure } from "../kernel/plotly.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
+import { COUNT, NEGATIVE, POSITIVE, css, seriesColor } from "./color.js";
 import { num } from "./format.js";
 import { htmlTable } from "./html-table.js";
 import { histogram } from "./histogram.js";
@@ -138,7 +139,8 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
         textposition: "auto",
         xaxis: `x${ax(i)}`,
         yaxis: `y${ax(i)}`,
-        marker: { color: ["rgb(31,119,180)", "rgb(214,55,46)", "rgb(59,110,201)"][i] },
+        // the colour contract: grad norm is a magnitude (neutral), Δlogp a direction (red = up, blue = down)
+        marker: { color: i === 0 ? css(COUNT) : y.map((v) => css(v >= 0 ? POSITIVE : NEGATIVE)) },
       })),
       layout: {
         title: { text: options?.title ?? "Loss lab: what one step of each variant would do" },
@@ -278,7 +280,6 @@ function lengthPanel(vs: LossLabLike["variants"], batch: LabBatchLike, rows: num
       }
     return { n, sum, mean: n ? sum / n : 0 };
   };
-  const palette = ["rgb(59,110,201)", "rgb(214,55,46)", "rgb(44,160,44)", "rgb(148,103,189)"];
   const data: Record<string, unknown>[] = [];
   rows.forEach((r, j) => {
     const st = vs.map((v) => stats(v, r));
@@ -293,7 +294,7 @@ function lengthPanel(vs: LossLabLike["variants"], batch: LabBatchLike, rows: num
         y: st.map((x) => x[key]),
         xaxis: i === 0 ? "x" : "x2",
         yaxis: i === 0 ? "y" : "y2",
-        marker: { color: palette[j % palette.length] },
+        marker: { color: seriesColor(j) },
       });
   });
   const summary = rows
