@@ -66,6 +66,31 @@ klEstimators.add("k3", k3, { summary: "π_ref/π − log(π_ref/π) − 1, clamp
 klEstimators.add("k3+", k3Plus, { summary: "k3 value with the k2 gradient (straight-through)" });
 
 /**
+ * k3-unbiased = (π/π_old)·k3: DeepSeek-V3.2's unbiased KL estimate (arXiv 2512.02556; TRL use_bias_correction_kl,
+ * slime --use-unbiased-kl). The tokens were sampled from π_old, not π, so k3's expectation is reweighted by the
+ * importance ratio, exp(clamp(log π − log π_old, ±20)), which carries the gradient as in TRL. Needs inputs.oldLogp.
+ * @example update.klPenalty({logp, refLogp, oldLogp}, {estimator: "k3-unbiased"})
+ */
+export const k3Unbiased: KlEstimatorFn = Object.assign(
+  ({ logp, refLogp, oldLogp }: KlEstimatorInputs) => {
+    if (!(oldLogp instanceof tf.Tensor))
+      fail(
+        "invalid_input",
+        `update.klPenalty: the "k3-unbiased" KL reweights k3 by π/π_old and needs inputs.oldLogp [B, T] ` +
+          `(got ${describe(oldLogp)}). Pass the rollout-time logprobs (policyLoss passes inputs.oldLogp).`,
+        { path: ["inputs", "oldLogp"] },
+        klPenalty,
+      );
+    return tf.clipByValue(logp.sub(oldLogp), -20, 20).exp().mul(k3({ logp, refLogp }));
+  },
+  { needsOld: true },
+);
+klEstimators.add("k3-unbiased", k3Unbiased, {
+  paper: "DeepSeek-V3.2 (arXiv 2512.02556); TRL use_bias_correction_kl",
+  summary: "(π/π_old)·k3: the unbiased KL on tokens sampled from π_old",
+});
+
+/**
  * exact = Σ_v π(v)(log π(v) − log π_ref(v)) per position, from the full distributions `logits` / `refLogits`
  * [B, T, V] (logits or log-probs, tokens-aligned, at the sampling temperature). ≥ 0, zero variance, and its gradient is
  * the true KL gradient (the sampled estimators' are not, except in expectation).
@@ -92,7 +117,7 @@ klEstimators.add("exact", exactKlEstimator, {
 
 /** Options of klPenalty. */
 export interface KlPenaltyOptions {
-  /** Estimator name or function: "k1" | "abs" | "k2" | "k3" | "k3+" | "exact". Defaults to "k3". */
+  /** Estimator name or function: "k1" | "abs" | "k2" | "k3" | "k3+" | "k3-unbiased" | "exact". Defaults to "k3". */
   estimator?: string | KlEstimatorFn;
 }
 /** Defaults of klPenalty (print them in a cell). */
@@ -104,6 +129,8 @@ export interface KlPenaltyInputs {
   logp?: TensorInput;
   /** log π_ref(y_t) [B, T] (sampled-token estimators). */
   refLogp?: TensorInput;
+  /** log π_old(y_t) [B, T]: "k3-unbiased" reweights by π/π_old. */
+  oldLogp?: TensorInput;
   /** The policy's next-token logits or log-probs [B, T, V], tokens-aligned (estimator "exact"). */
   logits?: tf.Tensor;
   /** The reference's [B, T, V] (estimator "exact"; model.fullLogprobs(ref, batch)). */
@@ -155,7 +182,12 @@ export function klPenalty(inputs: KlPenaltyInputs, options: KlPenaltyOptions = {
     const logp = asTensor(inputs?.logp, 2, "update.klPenalty", "inputs.logp");
     const refLogp = asTensor(inputs?.refLogp, 2, "update.klPenalty", "inputs.refLogp");
     checkShape(refLogp, logp.shape, "update.klPenalty", "inputs.refLogp", "inputs.logp");
-    return fn({ logp, refLogp }) as tf.Tensor2D;
+    let oldLogp: tf.Tensor | undefined;
+    if (inputs.oldLogp !== undefined && inputs.oldLogp !== null) {
+      oldLogp = detach(asTensor(inputs.oldLogp, 2, "update.klPenalty", "inputs.oldLogp"));
+      checkShape(oldLogp, logp.shape, "update.klPenalty", "inputs.oldLogp", "inputs.logp");
+    }
+    return fn({ logp, refLogp, oldLogp }) as tf.Tensor2D;
   });
 }
 
@@ -216,7 +248,8 @@ export function klReward(
       klReward,
     );
   const seqKl = tf.tidy(() => {
-    const kl = klPenalty(inputs, options);
+    // the reward's KL is taken at the rollout policy itself: π/π_old = 1 for "k3-unbiased"
+    const kl = klPenalty({ ...inputs, oldLogp: inputs.oldLogp ?? inputs.logp }, options);
     const mask = asTensor(inputs.mask, 2, "update.klReward", "inputs.mask");
     checkShape(
       mask,

@@ -84,7 +84,10 @@ export interface KlLossOptions {
   refLogits?: tf.Tensor;
   /** β, the weight of the KL term (verl kl_loss_coef, TRL beta). Defaults to 0.001. */
   beta?: number;
-  /** KL estimator: "k1" | "abs" | "k2" | "k3" | "k3+" | "exact". Defaults to "k3" (verl low_var_kl). */
+  /**
+   * KL estimator: "k1" | "abs" | "k2" | "k3" | "k3+" | "k3-unbiased" (× π/π_old, reads inputs.oldLogp) | "exact".
+   * Defaults to "k3" (verl low_var_kl).
+   */
   estimator?: string | KlEstimatorFn;
 }
 
@@ -296,7 +299,7 @@ export function policyLoss(
       } else {
         const refLogp = asTensor(kl.refLogp ?? inputs.refLogp, 2, "update.policyLoss", "options.kl.refLogp");
         checkShape(refLogp, shape, "update.policyLoss", "options.kl.refLogp", "inputs.logp");
-        klTok = est({ logp, refLogp }) as tf.Tensor2D;
+        klTok = est({ logp, refLogp, oldLogp }) as tf.Tensor2D;
       }
       const klLoss = aggFn({ values: klTok, mask }, aggOpts);
       metrics["update/klLoss"] = klLoss.dataSync()[0];

@@ -81,6 +81,8 @@ export interface KlEstimatorInputs {
   logp: tf.Tensor;
   /** log π_ref(y_t) of the same tokens [B, T]. */
   refLogp: tf.Tensor;
+  /** log π_old(y_t) [B, T] (no gradient): estimators marked `needsOld` ("k3-unbiased") reweight by π/π_old. */
+  oldLogp?: tf.Tensor;
   /** The policy's full next-token logits or log-probs [B, T, V], tokens-aligned (only for estimators with `full`). */
   logits?: tf.Tensor;
   /**
@@ -92,7 +94,7 @@ export interface KlEstimatorInputs {
  * A per-token KL estimator of KL(π‖π_ref), → [B, T]. Sampled-token estimators read logp / refLogp; an estimator
  * marked `full: true` ("exact") reads the full distributions `logits` / `refLogits` instead.
  */
-export type KlEstimatorFn = ((inputs: KlEstimatorInputs) => tf.Tensor) & { full?: boolean };
+export type KlEstimatorFn = ((inputs: KlEstimatorInputs) => tf.Tensor) & { full?: boolean; needsOld?: boolean };
 
 /** Options every aggregation mode understands (global denominators for mini-batches). */
 export interface AggOptions {
@@ -113,7 +115,9 @@ export type AggFn = (inputs: { values: tf.Tensor2D; mask: tf.Tensor2D }, options
 export const advantages = registry<AdvantageFn>("advantage estimator");
 /** Policy-loss variants by name ("ppo-clip", "gspo", "cispo", "pg"). */
 export const policyLosses = registry<PolicyLossFn>("policy loss");
-/** KL estimators by name ("k1", "abs", "k2", "k3", "k3+", and "exact": the full-vocabulary KL). */
+/**
+ * KL estimators by name ("k1", "abs", "k2", "k3", "k3+", "k3-unbiased", and "exact": the full-vocabulary KL).
+ */
 export const klEstimators = registry<KlEstimatorFn>("kl estimator");
 /**
  * Loss aggregation modes by name ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean",

@@ -3,4 +3,6 @@
 export const coveredElsewhere: Record<string, string[]> = {
   // test/conformance/objectives-losses.test.ts (reference/objectives_losses.py)
   "policy loss": ["dppo-tv", "dppo-kl", "sapo", "gmpo", "gspo-token", "gspo-seq", "luspo", "clip-cov", "kl-cov", "dro"],
+  // test/conformance/rollout-correction.test.ts (reference/rollout_correction.py: TRL use_bias_correction_kl)
+  "KL estimator": ["k3-unbiased"],
 };

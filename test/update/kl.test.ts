@@ -53,13 +53,14 @@ describe("KL estimators", () => {
     tf.dispose([logp, ref]);
   });
   test("every estimator's gradient matches finite differences", () => {
-    const ref = [-1.2, -0.4, -2.0];
+    const ref = [-1.2, -0.4, -2.0],
+      old = [-1.1, -1.0, -1.5]; // π_old, for "k3-unbiased"
     for (const e of klEstimators.names().filter((n) => n !== "k3+" && !isFullKl(n))) {
       const x = Float32Array.from([-1, -0.9, -1.7]);
       const g = tf.tidy(() =>
         Float32Array.from(
           tf
-            .grad((z: tf.Tensor) => klPenalty({ logp: z, refLogp: [ref] }, { estimator: e }).sum())(
+            .grad((z: tf.Tensor) => klPenalty({ logp: z, refLogp: [ref], oldLogp: [old] }, { estimator: e }).sum())(
               tf.tensor2d([Array.from(x)]),
             )
             .dataSync(),
@@ -67,7 +68,18 @@ describe("KL estimators", () => {
       );
       close(
         g,
-        finiteDiff((z) => kl(e, Array.from(z), ref).reduce((s, v) => s + v, 0), x, 1e-2),
+        finiteDiff(
+          (z) =>
+            tf
+              .tidy(() =>
+                Array.from(
+                  klPenalty({ logp: [Array.from(z)], refLogp: [ref], oldLogp: [old] }, { estimator: e }).dataSync(),
+                ),
+              )
+              .reduce((s, v) => s + v, 0),
+          x,
+          1e-2,
+        ),
         2e-3,
         e,
       );
@@ -289,5 +301,54 @@ describe("exact KL as an estimator (in klPenalty, policyLoss and klReward)", () 
     );
     close(r.rewards, [1 - 0.1 * hand, 2], 1e-6);
     close(r.kl, hand / 2, 1e-6);
+  });
+
+  test("k3-unbiased: (π/π_old)·k3 averaged over tokens from π_old is KL(π‖π_ref) exactly; plain k3 is not", () => {
+    // a 4-token vocabulary: π (trained), π_old (sampled from), π_ref; expectations as exact sums over y ~ π_old
+    const pi = [0.5, 0.2, 0.2, 0.1],
+      old = [0.25, 0.25, 0.25, 0.25],
+      ref = [0.1, 0.4, 0.3, 0.2];
+    const exact = pi.reduce((a, p, i) => a + p * Math.log(p / ref[i]), 0);
+    const per = (estimator: string) =>
+      tf.tidy(() =>
+        Array.from(
+          klPenalty(
+            { logp: [pi.map(Math.log)], refLogp: [ref.map(Math.log)], oldLogp: [old.map(Math.log)] },
+            { estimator },
+          ).dataSync(),
+        ),
+      );
+    const expect = (v: number[]) => v.reduce((a, x, i) => a + old[i] * x, 0);
+    close(expect(per("k3-unbiased")), exact, 1e-5);
+    assert.ok(Math.abs(expect(per("k3")) - exact) > 0.05, "k3 on π_old's tokens is biased");
+    close(
+      per("k3-unbiased"),
+      per("k3").map((k, i) => (k * pi[i]) / old[i]),
+      1e-5,
+    );
+    assert.throws(() => klPenalty({ logp: [[-1]], refLogp: [[-1]] }, { estimator: "k3-unbiased" }), /oldLogp/);
+  });
+
+  test("k3-unbiased in policyLoss: value k3 at π = π_old, gradient k3' + k3 (the ratio carries the gradient)", () => {
+    tf.tidy(() => {
+      const lp = [[-0.7, -1.9]],
+        rf = [[-1.2, -0.4]];
+      const f = (est: string) => (x: tf.Tensor) =>
+        policyLoss(
+          "pg",
+          { logp: x, oldLogp: lp, adv: [0], mask: [[1, 1]], refLogp: rf },
+          { kl: { beta: 1, estimator: est }, agg: "token-mean" },
+        ).loss;
+      const x = tf.tensor2d(lp);
+      close(f("k3-unbiased")(x).dataSync()[0], f("k3")(x).dataSync()[0], 1e-6);
+      const k3v = lp[0].map((v, i) => klHost.k3(v - rf[0][i]) / 2);
+      const g3 = Array.from(tf.grad(f("k3"))(x).dataSync()),
+        gu = Array.from(tf.grad(f("k3-unbiased"))(x).dataSync());
+      close(
+        gu,
+        g3.map((g, i) => g + k3v[i]),
+        1e-5,
+      );
+    });
   });
 });
