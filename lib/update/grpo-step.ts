@@ -9,6 +9,7 @@ import type { AdamW } from "../model/optim.js";
 import type { ParallelTrainer } from "../model/parallel.js";
 import type { Policy } from "../rollout/policy.js";
 import { sample, type Rollout, type RolloutOptions, type SampleInput } from "../rollout/rollout.js";
+import { dynamicSample, maskTruncated, type DynamicSampleOptions } from "../rollout/dynamic-sampling.js";
 import { advantage, type AdvantageOptions } from "./advantage.js";
 import { checkAlerts, findNonFinite, type Alert, type AlertThresholds } from "./alerts.js";
 import { isFullKl, klReward } from "./kl.js";
@@ -108,6 +109,14 @@ export interface GrpoStepOptions {
    * metrics join the step's. Defaults to null (verl: no correction).
    */
   rolloutCorrection?: string | RolloutCorrectionFn | RolloutCorrectionOptions | null;
+  /**
+   * DAPO dynamic sampling (verl algorithm.filter_groups): draw `drawSize` prompts at a time from `prompts` (a pool) and
+   * keep only groups whose rewards differ until `batchSize` groups are kept (rollout.dynamicSample; the kept rows are
+   * scored again for the step). Defaults to null (off).
+   */
+  dynamicSampling?: Pick<DynamicSampleOptions, "batchSize" | "drawSize" | "maxDraws" | "onCap"> | null;
+  /** Exclude rows cut at maxNewTokens (finish reason "length") from the loss (TRL mask_truncated_completions). */
+  maskTruncated?: boolean;
   /** Random stream for sampling and shuffling. Defaults to globalRng(). */
   rng?: Rng;
   /** Alert thresholds. */
@@ -278,11 +287,26 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
       { path: ["inputs", "sampler"] },
       grpoStep,
     );
-  const ro = await tm.phaseAsync("rollout", () =>
-    sample(sampler ?? policy, prompts, { ...o.sampling, n: o.n, columns, rng }),
-  );
+  // (DAPO dynamic sampling: only groups whose rewards differ, drawn until the batch is full)
+  const dyn = o.dynamicSampling
+    ? await tm.phaseAsync("rollout", () =>
+        dynamicSample(sampler ?? policy, prompts, {
+          ...o.sampling,
+          ...o.dynamicSampling,
+          n: o.n,
+          columns,
+          rng,
+          reward: async (r) =>
+            scalarRewards(await collectRewards(reward, r, "update.grpoStep"), o.advantageOptions?.weights),
+        }),
+      )
+    : null;
+  let ro =
+    dyn?.rollout ??
+    (await tm.phaseAsync("rollout", () => sample(sampler ?? policy, prompts, { ...o.sampling, n: o.n, columns, rng })));
   // 2. r_i
   const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.grpoStep"));
+  if (o.maskTruncated) ro = maskTruncated(ro); // rewards and advantages keep the row; the loss does not
   // 3. log π_old and log π_ref on the sampled tokens (no gradient)
   // With a trainer the workers hold the same weights as the policy, so they split this no-grad pass too.
   const old =
@@ -297,7 +321,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
           )
         : tm.phase("logprob", () => logprobs(model, ro, { temperature }));
   const refLp = ref ? tm.phase("logprob", () => logprobs(ref, ro, { temperature, entropy: false }).logp) : null;
-  const metrics: Record<string, number> = { ...ro.metrics };
+  const metrics: Record<string, number> = { ...dyn?.metrics, ...ro.metrics };
   const nonFinite = [
     findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength),
     refLp ? findNonFinite("the reference logprob", refLp, ro.responseMask, ro.promptLength) : null,
