@@ -174,7 +174,7 @@ export function filmStrip(frames: readonly FilmFrame[], options: FilmStripOption
         filmStrip,
       );
   });
-  const ordered = [...frames].sort((a, b) => a.step - b.step);
+  const ordered: FilmFrame[] = [...frames].sort((a, b) => a.step - b.step);
   const steps = ordered.map((f) => f.step);
   const top = options.topAnswers ?? 6;
   const maxChars = options.maxChars ?? 24;
