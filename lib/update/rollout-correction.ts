@@ -243,7 +243,7 @@ export function rolloutCorrectionInputs(inputs: RolloutCorrectionInputs): Rollou
 // --- verl's masked reductions (verl_F.masked_mean divides by Σ mask + 1e-8) ---
 function rowSum(x: ArrayLike<number>, m: ArrayLike<number>): number {
   let s = 0;
-  for (let t = 0; t < x.length; t++) s += x[t] * m[t];
+  for (let t = 0; t < x.length; t++) if (m[t]) s += x[t] * m[t]; // padding never counts, even ±Infinity there
   return s;
 }
 function rowCount(m: ArrayLike<number>): number {
