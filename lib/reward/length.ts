@@ -1,4 +1,11 @@
 // Length shaping: DAPO's soft overlong punishment, the cosine length-scaled reward, and Kimi 1.5's group length reward.
+// softOverlong is DAPO Eq. 13 and verl's reward manager `overlong_buffer` (reward_manager/dapo.py) term for term:
+//   R_len(|y|) = 0 for |y| <= L − C,  (L − C − |y|)/C · penalty for L − C < |y| <= L,  −penalty beyond L
+// with L = data.max_response_length (maxLength), C = overlong_buffer.len (buffer), penalty = overlong_buffer.
+// penalty_factor; verl computes min(−(|y| − (L − C))/C · penalty, 0), the same up to L (verl never sees |y| > L;
+// `beyond: "linear"` continues its line there instead of the paper's −penalty). verl's |y| is the response's token count
+// including EOS: pass ro.responseIds.map((r) => r.length) to softOverlong to get its value for every row. The
+// "dapo-overlong" reward counts characters unless `lengthOf` counts tokens.
 import { describe, fail } from "../core/errors.js";
 import { register, rewards } from "./registry.js";
 import type { RewardFn, RewardRecord, RewardResult } from "./types.js";
@@ -13,10 +20,15 @@ export interface OverlongOptions {
   penalty?: number;
   /** How to measure a response (e.g. `(r) => tok.encode(r).length`). Defaults to characters. */
   lengthOf?: (response: string) => number;
+  /**
+   * Beyond maxLength: "penalty" (−penalty, DAPO Eq. 13) or "linear" (verl's min(−(|y| − (L − C))/C · penalty, 0)
+   * continued). Defaults to "penalty".
+   */
+  beyond?: "penalty" | "linear";
 }
 
 /** Defaults of softOverlong. */
-export const defaults = { maxLength: 1024, buffer: 256, penalty: 1 };
+export const defaults = { maxLength: 1024, buffer: 256, penalty: 1, beyond: "penalty" as "penalty" | "linear" };
 
 function positive(name: string, v: number, from: Function): void {
   if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
@@ -29,15 +41,22 @@ function positive(name: string, v: number, from: Function): void {
 }
 
 /**
- * DAPO soft overlong punishment (arXiv 2503.14476, Eq. 13): 0 up to L−C, a linear ramp to −penalty at L, −penalty
- * beyond.
- * @example reward.softOverlong(900, {maxLength: 1024, buffer: 256}) // -0.5
+ * DAPO soft overlong punishment (arXiv 2503.14476, Eq. 13; verl overlong_buffer): 0 up to L−C, a linear ramp to
+ * −penalty at L, −penalty beyond. One length, or an array of them (e.g. token counts of a rollout's rows).
+ * @example
+ * reward.softOverlong(900, {maxLength: 1024, buffer: 256}) // -0.5
+ * reward.softOverlong(ro.responseIds.map((r) => r.length), {maxLength: 64, buffer: 16}) // verl's penalty per row
  */
-export function softOverlong(length: number, options: OverlongOptions = {}): number {
+export function softOverlong(length: number, options?: OverlongOptions): number;
+export function softOverlong(length: ArrayLike<number>, options?: OverlongOptions): number[];
+export function softOverlong(length: number | ArrayLike<number>, options: OverlongOptions = {}): number | number[] {
+  if (typeof length === "object" && length !== null && typeof (length as ArrayLike<number>).length === "number")
+    return Array.from(length as ArrayLike<number>, (n) => softOverlong(n, options));
   const L = options.maxLength ?? defaults.maxLength,
     C = options.buffer ?? defaults.buffer,
-    p = options.penalty ?? defaults.penalty;
-  positive("length", length, softOverlong);
+    p = options.penalty ?? defaults.penalty,
+    beyond = options.beyond ?? defaults.beyond;
+  positive("length", length as number, softOverlong);
   positive("maxLength", L, softOverlong);
   positive("buffer", C, softOverlong);
   if (C > L)
@@ -47,9 +66,17 @@ export function softOverlong(length: number, options: OverlongOptions = {}): num
       { path: ["buffer"] },
       softOverlong,
     );
-  if (length <= L - C) return 0;
-  if (length > L) return -p;
-  return C === 0 ? 0 : ((L - C - length) / C) * p;
+  if (beyond !== "penalty" && beyond !== "linear")
+    fail(
+      "invalid_option",
+      `reward.softOverlong: beyond must be "penalty" or "linear" (got ${describe(beyond)}).`,
+      { path: ["beyond"] },
+      softOverlong,
+    );
+  const n = length as number;
+  if (n <= L - C) return 0;
+  if (n > L && (beyond === "penalty" || C === 0)) return -p;
+  return C === 0 ? 0 : ((L - C - n) / C) * p;
 }
 
 /**
