@@ -5,4 +5,6 @@ export const coveredElsewhere: Record<string, string[]> = {
   "policy loss": ["dppo-tv", "dppo-kl", "sapo", "gmpo", "gspo-token", "gspo-seq", "luspo", "clip-cov", "kl-cov", "dro"],
   // test/conformance/rollout-correction.test.ts (reference/rollout_correction.py: TRL use_bias_correction_kl)
   "KL estimator": ["k3-unbiased"],
+  // test/conformance/objectives-opd.test.ts (reference/objectives_opd.py: TRL, prime-rl, NVlabs GDPO)
+  "advantage estimator": ["lite-ppo", "maxrl", "gdpo"],
 };
