@@ -316,7 +316,9 @@ export class RemotePolicy implements Policy {
         result.promptTokenIds.push(r.promptTokenIds);
         result.ids.push(r.ids);
         result.text!.push(r.text);
-        // the server reports one logprob per token (vLLM V1 default: raw, temperature 1); both fields carry it
+        // the server reports one logprob per token (vLLM V1 default: raw, temperature 1; logprobs_mode
+        // "processed_logprobs" gives the sampled distribution's); both fields carry it, and rollout.sample puts it in
+        // ro.logprobs, the sampler's μ that update.rolloutCorrection compares with the trainer's recomputation
         result.logprobs.push(r.logprobs);
         result.rawLogprobs.push(r.logprobs.slice());
         result.finishReason.push(r.finishReason);

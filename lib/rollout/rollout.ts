@@ -64,9 +64,20 @@ export interface Rollout {
   attentionMask: number[][];
   /** [B, T] 1 on response tokens. */
   responseMask: number[][];
-  /** [B, T] sampling logprobs (distribution sampled from, after temperature and filters), 0 off the response. */
+  /**
+   * [B, T] the sampler's logprobs μ(y_t), 0 off the response: a LocalPolicy reports log q of the distribution it
+   * actually sampled from (softmax(logits / T), then top-k / top-p / min-p, each renormalised over the kept tokens); a
+   * RemotePolicy what the server returned (vLLM's default logprobs_mode "raw_logprobs" is temperature 1, no filters;
+   * "processed_logprobs" is the sampled distribution). Not the trainer's π_old: model.logprobs(m, ro, {temperature})
+   * recomputes with the temperature but no filters (verl and TRL do the same), so under topP < 1 or topK each token's
+   * π_old/μ is the kept mass Z_t ≤ 1 even with identical weights (the truncation bias). update.rolloutCorrection
+   * takes both and corrects for the gap (verl's rollout_log_probs vs old_log_probs).
+   */
   logprobs: number[][];
-  /** [B, T] raw logprobs (temperature 1, no filters) from the sampler, 0 off the response. */
+  /**
+   * [B, T] raw logprobs (temperature 1, no filters) from the sampler, 0 off the response (a RemotePolicy: the same
+   * numbers as `logprobs`, one logprob per token).
+   */
   rawLogprobs: number[][];
   /** "stop" or "length" per row. */
   finishReason: ("stop" | "length")[];
