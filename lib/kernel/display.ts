@@ -52,6 +52,12 @@ export interface DisplayOptions {
  * @example display(viz.tokenView(ro, 0)); display({"text/html": "<b>hi</b>", "text/plain": "hi"})
  */
 export function display(value: unknown, options: DisplayOptions = {}): void {
+  // A stack of parts (viz.stack mixing figures and HTML) goes out as one output per part, unless it is updated in place.
+  const multi = (value as { toMimeBundles?: () => MimeBundle[] } | null)?.toMimeBundles;
+  if (typeof multi === "function" && !options.displayId) {
+    for (const b of multi.call(value)) display(b, options);
+    return;
+  }
   const bundle = toMimeBundle(value);
   if (typeof bundle["text/plain"] !== "string")
     fail(

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { fail } from "../core/errors.js";
 import { escapeHtml, type Displayable, type MimeBundle } from "./mime.js";
 import { display, displayTarget } from "./display.js";
-import { defaultColorway, figureSvg } from "./static-svg.js";
+import { defaultColorway, domainOf, figureSvg } from "./static-svg.js";
 
 /** A Plotly figure as plain JSON: traces, layout, config (see plotly.js docs). */
 export interface PlotlyFigure {
@@ -192,7 +192,10 @@ export function staticSvg(fig: PlotlyFigure): string | undefined {
  * must be one of `supportedTraceTypes` (the bundled cartesian plotly.js); another type is an error naming the trace.
  * @example display(figure({data: [{type: "scatter", y: [1, 3, 2]}]}, {summary: "reward 1 -> 2"}))
  */
-export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): Displayable & { figure: PlotlyFigure } {
+export function figure(
+  fig: PlotlyFigure,
+  options: { summary?: string } = {},
+): Displayable & { figure: PlotlyFigure; toString(): string } {
   if (!fig || !Array.isArray(fig.data))
     fail(
       "invalid_input",
@@ -203,14 +206,15 @@ export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): D
       figure,
     );
   checkTraces(fig.data);
+  const title = (fig.layout as { title?: unknown } | undefined)?.title;
+  const titleText = typeof title === "string" ? title : (title as { text?: string } | undefined)?.text;
+  const text =
+    `<Plotly figure${titleText ? ` "${titleText}"` : ""}: ${fig.data.length} trace(s)>` +
+    (options.summary ? `\n${options.summary}` : "");
   return {
     figure: fig,
+    toString: () => text,
     toMimeBundle(): MimeBundle {
-      const title = (fig.layout as { title?: unknown } | undefined)?.title;
-      const titleText = typeof title === "string" ? title : (title as { text?: string } | undefined)?.text;
-      const text =
-        `<Plotly figure${titleText ? ` "${titleText}"` : ""}: ${fig.data.length} trace(s)>` +
-        (options.summary ? `\n${options.summary}` : "");
       // The contract's series palette as plotly's colorway, so the interactive chart and the static SVG agree.
       const layout = { colorway: defaultColorway, ...(fig.layout ?? {}) };
       const bundle: MimeBundle = {
@@ -233,4 +237,130 @@ export function figure(fig: PlotlyFigure, options: { summary?: string } = {}): D
       return bundle;
     },
   };
+}
+
+type Rec = Record<string, unknown>;
+
+/**
+ * Several figures as one figure, stacked top to bottom: each keeps its height, subplots, legend (one legend per
+ * figure, above it), annotations and shapes; its title becomes an annotation above its slot.
+ * H = Σ heightᵢ + gap·(n − 1); figure i's paper y ∈ [0, 1] maps to its slot.
+ * @example stackFigures([a.figure, b.figure]).data.length === a.figure.data.length + b.figure.data.length
+ */
+export function stackFigures(figs: readonly PlotlyFigure[], options: { gap?: number } = {}): PlotlyFigure {
+  if (!Array.isArray(figs) || figs.length === 0)
+    fail("invalid_input", "stackFigures: give at least one figure ({data, layout}).", {}, stackFigures);
+  const gap = options.gap ?? 16;
+  const heights = figs.map((f) => Number((f.layout as Rec | undefined)?.height ?? 360));
+  const H = heights.reduce((a, b) => a + b, 0) + gap * (figs.length - 1);
+  const margins = figs.map((f) => ({ l: 60, r: 20, t: 40, b: 45, ...(((f.layout as Rec)?.margin as Rec) ?? {}) }));
+  const L = Math.max(...margins.map((m) => Number(m.l))),
+    R = Math.max(...margins.map((m) => Number(m.r)));
+  const data: Record<string, unknown>[] = [];
+  const layout: Rec = { height: H, margin: { l: L, r: R, t: 0, b: 0 }, annotations: [], shapes: [] };
+  let axisN = 0,
+    legendN = 0,
+    slotTop = 0;
+  figs.forEach((f, k) => {
+    const fl = (f.layout ?? {}) as Rec;
+    const m = margins[k];
+    const h = heights[k];
+    const t = Number(m.t),
+      plotH = h - t - Number(m.b);
+    // Figure-paper y (0 = bottom of its plot area, 1 = top) -> combined paper y.
+    const py = (y: number) => 1 - (slotTop + t + (1 - y) * plotH) / H;
+    const refs = new Set<string>(["x", "y"]);
+    for (const tr of f.data) {
+      refs.add(String(tr.xaxis ?? "x"));
+      refs.add(String(tr.yaxis ?? "y"));
+    }
+    for (const key of Object.keys(fl)) {
+      const mm = /^([xy])axis(\d*)$/.exec(key);
+      if (mm) refs.add(`${mm[1]}${mm[2]}`);
+    }
+    const num = (ref: string) => Number(/^[xy](\d*)$/.exec(ref)?.[1] || 1);
+    const ids = [...new Set([...refs].map(num))].sort((a, b) => a - b);
+    const map = new Map<number, number>(ids.map((i) => [i, ++axisN]));
+    const ax = (ref: string) => `${ref[0]}${map.get(num(ref)) === 1 ? "" : map.get(num(ref))}`;
+    const mapRef = (ref: unknown) => {
+      const s = String(ref ?? "paper");
+      const [head, tail] = s.split(" ");
+      return /^[xy]\d*$/.test(head) ? `${ax(head)}${tail ? ` ${tail}` : ""}` : s;
+    };
+    for (const ref of refs) {
+      const key = ref[0] === "x" ? "xaxis" : "yaxis";
+      const src = (fl[`${key}${ref.length > 1 && ref.slice(1) !== "1" ? ref.slice(1) : ""}`] ?? {}) as Rec;
+      const [d0, d1] = domainOf(fl, ref);
+      const dst: Rec = { ...src };
+      if (ref[0] === "x") dst.domain = [d0, d1];
+      else dst.domain = [Math.max(0, py(d0)), Math.min(1, py(d1))];
+      dst.anchor = ax(ref[0] === "x" ? `y${ref.slice(1)}` : `x${ref.slice(1)}`);
+      if (src.matches) dst.matches = ax(String(src.matches));
+      if (src.overlaying) dst.overlaying = ax(String(src.overlaying));
+      const n = map.get(num(ref))!;
+      layout[`${key}${n === 1 ? "" : n}`] = dst;
+    }
+    // One legend per figure, on top of its plot area (its own per-subplot legends keep their own keys).
+    const legendMap = new Map<string, string>();
+    const legendKey = (old: string) => {
+      if (!legendMap.has(old)) legendMap.set(old, `legend${++legendN === 1 ? "" : legendN}`);
+      return legendMap.get(old)!;
+    };
+    for (const tr of f.data) {
+      const old = String(tr.legend ?? "legend");
+      data.push({
+        ...tr,
+        xaxis: ax(String(tr.xaxis ?? "x")),
+        yaxis: ax(String(tr.yaxis ?? "y")),
+        legend: legendKey(old),
+        ...(fl.showlegend === false ? { showlegend: false } : {}),
+      });
+    }
+    for (const [old, key] of legendMap) {
+      const src = (fl[old] ?? {}) as Rec;
+      layout[key] = {
+        orientation: "h",
+        xanchor: "left",
+        x: 0,
+        yanchor: "bottom",
+        ...src,
+        y: py(Number(src.y ?? 1.02)),
+      };
+    }
+    const title = fl.title as { text?: string } | string | undefined;
+    const titleText = typeof title === "string" ? title : title?.text;
+    if (titleText)
+      (layout.annotations as Rec[]).push({
+        text: titleText,
+        xref: "paper",
+        yref: "paper",
+        x: 0.5,
+        y: 1 - (slotTop + 4) / H,
+        xanchor: "center",
+        yanchor: "top",
+        showarrow: false,
+        font: { size: 15 },
+      });
+    for (const a of (fl.annotations ?? []) as Rec[]) {
+      const yr = String(a.yref ?? "paper");
+      (layout.annotations as Rec[]).push({
+        ...a,
+        xref: mapRef(a.xref),
+        yref: mapRef(a.yref),
+        ...(yr === "paper" ? { y: py(Number(a.y ?? 0)) } : {}),
+      });
+    }
+    for (const s of (fl.shapes ?? []) as Rec[]) {
+      const yr = String(s.yref ?? "paper");
+      (layout.shapes as Rec[]).push({
+        ...s,
+        xref: mapRef(s.xref),
+        yref: mapRef(s.yref),
+        ...(yr === "paper" ? { y0: py(Number(s.y0 ?? 0)), y1: py(Number(s.y1 ?? 0)) } : {}),
+      });
+    }
+    if (fl.barmode && layout.barmode === undefined) layout.barmode = fl.barmode;
+    slotTop += h + gap;
+  });
+  return { data, layout, config: figs[0].config };
 }

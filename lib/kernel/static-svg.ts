@@ -56,7 +56,8 @@ function axisSpec(layout: Rec, ref: string): Rec {
   return (layout[`${m[1]}axis${m[2] === "1" ? "" : m[2]}`] as Rec) ?? {};
 }
 
-function domainOf(layout: Rec, ref: string): [number, number] {
+/** The paper domain of axis `ref` ("x2", "y"): its own `domain`, else its cell of `layout.grid`, else [0, 1]. */
+export function domainOf(layout: Rec, ref: string): [number, number] {
   const spec = axisSpec(layout, ref);
   if (Array.isArray(spec.domain)) return [Number(spec.domain[0]), Number(spec.domain[1])];
   const grid = layout.grid as Rec | undefined;
