@@ -21,6 +21,9 @@ export interface DashboardPanel {
   yRange?: [number, number];
   /** Keys drawn only when none of the panel's other present keys is (e.g. update/loss when no named loss is). */
   fallback?: string[];
+  /** Legend labels by key. Defaults to the key's last part ("update/refKl" → "refKl"); the full key is the trace's
+   * `meta` and shows on hover. */
+  labels?: Record<string, string>;
 }
 
 /**
@@ -36,7 +39,12 @@ export const defaultPanels: DashboardPanel[] = [
   { title: "held-out accuracy", keys: ["eval/accuracy"], yRange: [0, 1] },
   // The learning signal: a group whose completions all got the same reward has zero advantage everywhere (GRPO), so
   // none of its tokens moves the policy; signal/gradTokenFrac is the share of response tokens the loss can move.
-  { title: "learning signal", keys: ["reward/zeroStdFrac", "signal/gradTokenFrac"], yRange: [0, 1] },
+  {
+    title: "learning signal",
+    keys: ["reward/zeroStdFrac", "signal/gradTokenFrac"],
+    yRange: [0, 1],
+    labels: { "reward/zeroStdFrac": "zero-variance groups", "signal/gradTokenFrac": "tokens with gradient" },
+  },
   {
     title: "loss",
     keys: ["update/pgLoss", "update/flowLoss", "distill/loss", "update/sftLoss"],
@@ -207,7 +215,9 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
       data.push({
         type: "scatter",
         mode: s.x.length > 30 ? "lines" : "lines+markers",
-        name: k,
+        name: legend ? (p.labels?.[k] ?? k.split("/").pop()) : k,
+        meta: k,
+        hovertemplate: `${k}: %{y}<extra>step %{x}</extra>`,
         showlegend: legend !== undefined,
         ...(legend ? { legend } : {}),
         x: s.x,

@@ -15,7 +15,7 @@ import { digitReward, PROMPTS, TARGETS, tinyModel, tinyPolicy } from "../update/
 import { setup } from "../update/setup.js";
 
 type Fig = {
-  data: { name?: string; xaxis: string; y: number[] }[];
+  data: { name?: string; meta?: string; xaxis: string; y: number[] }[];
   layout: { annotations: { text: string; xref: string }[] };
 };
 
@@ -28,7 +28,7 @@ function panelsOf(b: MimeBundle): Map<string, string[]> {
     const axis = a.xref.replace(" domain", "");
     out.set(
       title,
-      fig.data.filter((t) => t.xaxis === axis && t.name).map((t) => t.name!),
+      fig.data.filter((t) => t.xaxis === axis && (t.meta ?? t.name)).map((t) => (t.meta ?? t.name)!),
     );
   }
   return out;
@@ -109,7 +109,7 @@ describe("dashboard panels from real step metrics", () => {
     // The trace carries the logged values, step by step.
     const fig = b["application/vnd.plotly.v1+json"] as Fig;
     assert.deepEqual(
-      fig.data.find((t) => t.name === "update/refKl")!.y,
+      fig.data.find((t) => t.meta === "update/refKl")!.y,
       history.map((m) => m["update/refKl"]),
     );
     assert.match(b["text/plain"], /KL to reference: update\/refKl=\S+ update\/klLoss=\S+/);
