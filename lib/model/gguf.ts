@@ -39,7 +39,7 @@ export interface SaveGgufOptions {
 
 /**
  * Defaults of saveGguf.
- * @example model.saveGgufDefaults.overwrite // true
+ * @example defaults.overwrite // true
  */
 export const defaults = { tokenizer: null as Tokenizer | null, overwrite: true };
 

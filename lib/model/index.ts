@@ -35,5 +35,6 @@ export {
   type LoadedCheckpoint,
 } from "./checkpoint.js";
 export { loadOptimizerState } from "./checkpoint-optimizer.js";
+export { saveGguf, type SaveGgufOptions, type SavedGguf } from "./gguf.js";
 export { AdamW, type AdamWOptions, type ParamSet } from "./optim.js";
 export { ParallelTrainer, type ParallelTrainerOptions, type ParallelStepResult } from "./parallel.js";

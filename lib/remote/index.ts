@@ -2,6 +2,7 @@
 // serve), `cellrl serve` as a function, and verl export (parquet datasets, configs) / import (generations, dumps).
 // Transport, retry, response parsing, the server's handlers and the YAML/Hydra formatting are internal.
 export { RemotePolicy, type RemotePolicyOptions } from "./remote-policy.js";
+export { LlamaCppPolicy, type LlamaCppPolicyOptions, type LlamaCppTeacherOptions } from "./llama-cpp-policy.js";
 export { remoteTeacher, type RemoteTeacherOptions } from "./remote-teacher.js";
 export { type ClientOptions, type ModelInfo, type RetryEvent } from "./client.js";
 export { RemoteRequestError, RemoteBatchError, serverMessage, type RequestFailure } from "./errors.js";

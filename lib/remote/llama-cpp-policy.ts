@@ -60,7 +60,7 @@ export interface LlamaCppPolicyOptions {
 
 /**
  * Defaults of LlamaCppPolicy.load.
- * @example remote.llamaCppDefaults.kvCache // "F32"
+ * @example llamaCppDefaults.kvCache // "F32"
  */
 export const llamaCppDefaults = {
   parallel: 1,
@@ -564,9 +564,9 @@ export class LlamaCppPolicy implements Policy {
     return res;
   }
 
-  /** Teacher distributions (tokens-aligned) for distillation; see remote.llamaCppTeacher. */
+  /** Teacher distributions (tokens-aligned) for distillation; see teacher(). */
   async teacherScore(batch: TeacherBatch, K: number): Promise<TeacherOutput> {
-    const where = "remote.llamaCppTeacher.score";
+    const where = "remote.LlamaCppPolicy.teacher.score";
     this.check(where);
     const { B, T, cols, seqs } = this.rowsOf(batch, where, this.teacherScore);
     const dists = await this.distributions(seqs);
@@ -598,6 +598,15 @@ export class LlamaCppPolicy implements Policy {
     return out;
   }
 
+  /**
+   * A distillation TeacherSource over this model: top-k (or full with topK 0) log-probs per position, tokens-aligned
+   * like distill.localTeacher; teacher and student must share the tokenizer.
+   * @example const teacher = (await remote.LlamaCppPolicy.load("teacher.gguf")).teacher({topK: 16})
+   */
+  teacher(options: LlamaCppTeacherOptions = {}): TeacherSource {
+    return llamaCppTeacher(this, options);
+  }
+
   /** Free the context and the model (the shared llama.cpp runtime stays loaded). */
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -624,14 +633,14 @@ export interface LlamaCppTeacherOptions {
  * A distillation TeacherSource over a GGUF model in llama.cpp (top-k, or full distributions with topK 0), rows
  * tokens-aligned like distill.localTeacher; teacher and student must share the tokenizer.
  * @example
- * const teacher = remote.llamaCppTeacher(await remote.LlamaCppPolicy.load("teacher.gguf"), {topK: 16})
+ * const teacher = llamaCppTeacher(await remote.LlamaCppPolicy.load("teacher.gguf"), {topK: 16})
  * await distill.gkdStep({policy, opt, teacher, prompts})
  */
 export function llamaCppTeacher(policy: LlamaCppPolicy, options: LlamaCppTeacherOptions = {}): TeacherSource {
   if (!(policy instanceof LlamaCppPolicy))
     fail(
       "invalid_input",
-      `remote.llamaCppTeacher: policy must be a remote.LlamaCppPolicy (got ${describe(policy)}). Load it with ` +
+      `remote.LlamaCppPolicy.teacher: policy must be a remote.LlamaCppPolicy (got ${describe(policy)}). Load it with ` +
         "await remote.LlamaCppPolicy.load(file).",
       {},
       llamaCppTeacher,
@@ -640,7 +649,7 @@ export function llamaCppTeacher(policy: LlamaCppPolicy, options: LlamaCppTeacher
   if (!Number.isInteger(fixedK) || fixedK < 0 || fixedK > policy.vocabSize)
     fail(
       "invalid_option",
-      `remote.llamaCppTeacher: options.topK must be an integer in [0, ${policy.vocabSize}] (got ` +
+      `remote.LlamaCppPolicy.teacher: options.topK must be an integer in [0, ${policy.vocabSize}] (got ` +
         `${describe(fixedK)}).`,
       { path: ["topK"] },
       llamaCppTeacher,
