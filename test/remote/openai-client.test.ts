@@ -12,7 +12,9 @@ import { encodeChat } from "../../lib/model/chat-template.js";
 import { generate } from "../../lib/model/generate.js";
 import { sample } from "../../lib/rollout/rollout.js";
 import { LocalPolicy } from "../../lib/rollout/policy.js";
+import { localTeacher } from "../../lib/distill/teacher.js";
 import { RemotePolicy } from "../../lib/remote/remote-policy.js";
+import { remoteTeacher } from "../../lib/remote/remote-teacher.js";
 import { serve, type RunningServer } from "../../lib/remote/serve.js";
 import { setup, tinyModel, tok } from "./helpers.js";
 
@@ -258,7 +260,7 @@ test("errors: an unknown model is NotFoundError, bad fields BadRequestError (als
   await assert.rejects(wrong.models.list(), (e: unknown) => e instanceof OpenAI.AuthenticationError);
 });
 
-test("RemotePolicy gives the in-process policy's rows for the same per-request seeds, streaming and not", async () => {
+test("RemotePolicy / remoteTeacher give the in-process policy's rows and teacher's top-k, streaming and not", async () => {
   const prompts = ["1+2=", "33+4="];
   const opts = { n: 2, maxNewTokens: 6, temperature: 1, seed: 13 };
   // RemotePolicy sends one request per prompt with a seed drawn from options.seed's stream
@@ -290,6 +292,23 @@ test("RemotePolicy gives the in-process policy's rows for the same per-request s
       });
       assert.deepEqual(ro.responseIds, ref.responseIds);
       assert.deepEqual(ro.logprobs, ref.logprobs);
+      // remoteTeacher on that rollout: the in-process teacher's top-k on every response position
+      const teacher = remoteTeacher(srv.url, { tokenizer: tok, topK: 3, apiKey: "sk-test" });
+      const far = await teacher.score(ro);
+      const near = localTeacher(m, { topK: 3 }).score(ro) as any;
+      assert.ok(far.kind === "topk" && near.kind === "topk");
+      let compared = 0;
+      for (let b = 0; b < ro.size; b++)
+        for (let t = 1; t < ro.ids[0].length; t++)
+          if (ro.responseMask[b][t])
+            for (let k = 0; k < 3; k++) {
+              const i: number = (b * far.T + t) * 3 + k;
+              assert.equal(far.ids[i], near.ids[i]);
+              assert.ok(close(far.logprobs[i], near.logprobs[i]));
+              compared++;
+            }
+      assert.ok(compared >= 3 * ro.size);
+      teacher.close();
     } finally {
       policy.close();
     }
