@@ -12,8 +12,10 @@ const usage = `Usage:
   cellrl serve --model DIR [--port ${serveDefaults.port}] [--host ${serveDefaults.host}]
       Serve the checkpoint in DIR (config.json, model.safetensors, tokenizer.json) over the OpenAI-compatible API:
       GET /v1/models, POST /v1/completions and /v1/chat/completions (n, temperature, top_p, top_k, min_p, seed, stop,
-      max_tokens, logprobs / top_logprobs, echo, prompt_logprobs, return_token_ids), /tokenize, /detokenize, /health.
-      Logprobs are raw (temperature 1), as vLLM reports them by default. Requests are answered one at a time.
+      max_tokens, logprobs / top_logprobs, echo, prompt_logprobs, return_token_ids, stream + stream_options),
+      /tokenize, /detokenize, /health. stream: true answers server-sent events in vLLM's chunk format (one token
+      per choice per chunk, with its logprobs; a client that disconnects stops the generation). Logprobs are raw
+      (temperature 1), as vLLM reports them by default. Requests are answered one at a time.
 
 Options:
   --model DIR                 checkpoint directory (model.saveCheckpoint writes one; HF Llama / Qwen2 dirs work too)
@@ -34,7 +36,9 @@ Options:
 Example:
   npx cellrl serve --model runs/gsm8k/step-100 --port 8000
   curl http://127.0.0.1:8000/v1/completions -H 'content-type: application/json' \\
-       -d '{"prompt": "2+3=", "max_tokens": 8, "logprobs": 1}'`;
+       -d '{"prompt": "2+3=", "max_tokens": 8, "logprobs": 1}'
+  curl -N http://127.0.0.1:8000/v1/completions -H 'content-type: application/json' \\
+       -d '{"prompt": "2+3=", "max_tokens": 8, "stream": true, "stream_options": {"include_usage": true}}'`;
 
 async function run(argv: string[]): Promise<number> {
   const { values, help } = parseOptions(argv, {
