@@ -127,9 +127,34 @@ export const scales = {
   flag: { kind: "magnitude", domain: [0, 1], label: "flag" } as ColorScale,
   /** Surprisal −log p in nats: white = certain, purple at 5 nats (p ≈ 0.7%) and beyond. */
   surprisal: { kind: "magnitude", domain: [0, 5], label: "−log p" } as ColorScale,
-  /** GRPO advantages (group-normalised, mostly within ±2). */
-  advantage: { kind: "signed", domain: [-2, 2], label: "advantage" } as ColorScale,
+  /** GRPO advantages (group-normalised: one right answer out of 8 is +2.65, so ±3 covers G ≤ 10). */
+  advantage: { kind: "signed", domain: [-3, 3], label: "advantage" } as ColorScale,
 };
+
+/** A pinned scale by name, or a scale kind whose domain is fitted to the data. */
+export type ScaleName = keyof typeof scales | ScaleKind;
+
+/**
+ * Resolve a view's `scale` option: a `ColorScale` as given, a pinned scale by name ("reward01", "advantage", ...), or
+ * a kind ("signed", "magnitude", "score", "count") fitted to `values` (signed: ±max|v|; others: [min, max], with 0 as
+ * the low end when every value is ≥ 0).
+ * @example resolveScale("signed", [-0.5, 2]).domain // [-2, 2]
+ */
+export function resolveScale(scale: ScaleName | ColorScale, values: Iterable<number>, label?: string): ColorScale {
+  if (typeof scale === "object" && scale) return scale;
+  if (typeof scale === "string" && scale in scales)
+    return { ...scales[scale as keyof typeof scales], ...(label ? { label } : {}) };
+  const kind = scale as ScaleKind;
+  const f: number[] = [];
+  for (const v of values) if (Number.isFinite(v)) f.push(v);
+  if (kind === "signed") {
+    const m = Math.max(1e-9, ...f.map(Math.abs));
+    return { kind, domain: [-m, m], label };
+  }
+  const lo = f.length ? Math.min(...f) : 0,
+    hi = f.length ? Math.max(...f) : 1;
+  return { kind, domain: [lo >= 0 ? 0 : lo, hi > (lo >= 0 ? 0 : lo) ? hi : (lo >= 0 ? 0 : lo) + 1], label };
+}
 
 /** The high-end colour of a scale kind (the negative end of "signed" is `NEGATIVE`). */
 export function rampEnd(kind: ScaleKind): RGB {

@@ -6,6 +6,7 @@ import type { Displayable } from "../kernel/mime.js";
 import { figure } from "../kernel/plotly.js";
 import { clip, num } from "./format.js";
 import { heatmap } from "./histogram.js";
+import { COUNT, css, scales, seriesColor, type ColorScale, type ScaleName } from "./color.js";
 
 /** Options of stepHistograms. */
 export interface StepHistogramOptions {
@@ -68,9 +69,10 @@ export function stepHistograms(
   if (entries.length <= (options.overlayMax ?? stepHistogramDefaults.overlayMax)) {
     return figure(
       {
-        data: entries.map(([k, v]) => ({
+        data: entries.map(([k, v], i) => ({
           type: "histogram",
           name: /^\d+$/.test(k) ? `step ${k}` : k,
+          marker: { color: seriesColor(i) },
           x: v,
           opacity: 0.55,
           xbins: { start: lo, end: hi + width * 1e-6, size: width },
@@ -104,7 +106,10 @@ export function stepHistograms(
           z,
           x: entries.map(([k]) => k),
           y: Array.from({ length: bins }, (_, b) => lo + (b + 0.5) * width),
-          colorscale: "Blues",
+          colorscale: [
+            [0, "rgb(255,255,255)"],
+            [1, css(COUNT)],
+          ],
           colorbar: { title: { text: "count" } },
         },
       ],
@@ -135,7 +140,16 @@ export interface GroupedRollout {
 export function advantageHeatmap(
   ro: GroupedRollout,
   advantages: ArrayLike<number>,
-  options: { title?: string; value?: string } = {},
+  options: {
+    title?: string;
+    value?: string;
+    /**
+     * Colour scale. Defaults: advantages on the pinned ±3 direction scale (blue = pushed down, red = pushed up, the
+     * same in every step's heatmap); values that all lie in [0, 1] (a 0/1 or fractional reward) on the pinned 0..1
+     * score scale (white = 0, green = 1); anything else on a signed scale fitted to the data.
+     */
+    scale?: ScaleName | ColorScale;
+  } = {},
 ): Displayable {
   if (!ro || !Array.isArray(ro.group) || !Array.isArray(ro.prompts))
     fail(
@@ -171,11 +185,20 @@ export function advantageHeatmap(
   for (const r of text) while (r.length < n) r.push("");
   const flat = z.flat().filter(Number.isFinite);
   const zeroRows = z.filter((r) => r.filter(Number.isFinite).every((v) => Math.abs(v) < 1e-9)).length;
+  const valueName = options.value ?? "advantage";
+  const scale: ScaleName | ColorScale =
+    options.scale ??
+    (valueName === "advantage"
+      ? "advantage"
+      : flat.every((v) => v >= 0 && v <= 1)
+        ? { ...scales.reward01, label: valueName }
+        : "signed");
   return heatmap(z, {
-    title: options.title ?? `${options.value ?? "advantage"}: prompts x samples`,
+    title: options.title ?? `${valueName}: prompts x samples`,
     x: "sample",
     y: "prompt",
-    diverging: true,
+    scale,
+    valueLabel: valueName,
     yLabels: ro.prompts.map((p, g) => `${g}: ${clip(p.replace(/\s+/g, " "), 24)}`),
     xLabels: Array.from({ length: n }, (_, j) => String(j)),
     text,

@@ -1,6 +1,6 @@
 import { describe, fail } from "../core/errors.js";
 import { escapeHtml } from "../kernel/mime.js";
-import { css, diverging } from "./color.js";
+import { colorOf, css, outcome, scales, scaleWords, type ColorScale } from "./color.js";
 import { badge, clip, num } from "./format.js";
 import { View } from "./view.js";
 
@@ -28,7 +28,14 @@ export interface GroupCardOptions {
   /** Characters of each response shown. Defaults to 400. */
   maxChars?: number;
   title?: string;
+  /**
+   * Colour scale of the advantage chips (direction: blue = pushed down, red = pushed up). Defaults to the pinned
+   * `±2` so cards of different groups compare; pass a shared scale to match other views.
+   */
+  scale?: ColorScale;
 }
+
+const NOTE = "rgb(100,100,100)";
 
 /**
  * One prompt's G completions side by side: reward (and its parts), normalised advantage, length, finish reason and
@@ -59,22 +66,23 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
   const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
   const std = Math.sqrt(rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / rewards.length);
   const zeroStd = samples.length > 1 && std === 0;
-  const maxAdv = Math.max(1e-9, ...samples.map((s) => Math.abs(s.advantage ?? 0)));
+  const advScale = options.scale ?? scales.advantage;
+  const hasAdv = samples.some((s) => s.advantage !== undefined);
   const head =
     `<div style="margin-bottom:6px"><b>${escapeHtml(options.title ?? "Group")}</b> · G=${samples.length} · ` +
     `reward mean ${num(mean)} ± ${num(std)} ` +
-    (zeroStd ? badge("zero-std group: no learning signal", "rgb(200,120,0)") : "") +
+    (zeroStd ? badge("zero-std group: no learning signal", NOTE) : "") +
     `<div style="font-family:monospace;white-space:pre-wrap;background-color:rgb(245,245,245);padding:4px;` +
     `margin-top:4px;color:rgb(0,0,0)">${escapeHtml(clip(prompt, 600))}</div></div>`;
   const cards = order.map(({ s, i }) => {
-    const advBg = s.advantage === undefined ? "rgb(255,255,255)" : css(diverging(s.advantage, maxAdv));
+    const advBg = s.advantage === undefined ? "rgb(255,255,255)" : css(colorOf(advScale, s.advantage));
     const badges = [
       s.correct === true
-        ? badge("correct", "rgb(46,150,80)")
+        ? badge("✓ correct", css(outcome.good))
         : s.correct === false
-          ? badge("wrong", "rgb(180,60,60)")
+          ? badge("✗ wrong", css(outcome.bad))
           : "",
-      s.finishReason === "length" ? badge("truncated", "rgb(200,120,0)") : "",
+      s.finishReason === "length" ? badge("truncated", NOTE) : "",
       s.gatedBy ? badge(`gated by ${s.gatedBy}`, "rgb(120,120,120)") : "",
     ].join("");
     const comps = s.components
@@ -100,7 +108,12 @@ export function groupCard(prompt: string, samples: readonly GroupSample[], optio
   });
   const html =
     `<div class="cellrl-group-card tex2jax_ignore" ` +
-    `style="font-family:sans-serif">${head}<div>${cards.join("")}</div></div>`;
+    `style="font-family:sans-serif">${head}<div>${cards.join("")}</div>` +
+    (hasAdv
+      ? `<div style="font-size:11px;color:${NOTE}">adv ${escapeHtml(scaleWords({ ...advScale, label: undefined }))}; ` +
+        `badges: green ✓ correct, amber ✗ wrong</div>`
+      : "") +
+    `</div>`;
   const text = [
     `${options.title ?? "Group"}: G=${samples.length}, reward mean ${num(mean)} ` +
       `± ${num(std)}${zeroStd ? " (zero-std group)" : ""}`,

@@ -2,6 +2,7 @@ import { fail } from "../core/errors.js";
 import { figure } from "../kernel/plotly.js";
 import { num } from "./format.js";
 import type { Displayable } from "../kernel/mime.js";
+import { plotlyScale, resolveScale, seriesColor, type ColorScale, type ScaleName } from "./color.js";
 
 /** Options of histogram. */
 export interface HistogramOptions {
@@ -33,10 +34,11 @@ export function histogram(
     ? { [options.x ?? "value"]: Array.from(series as ArrayLike<number>, Number) }
     : Object.fromEntries(Object.entries(series).map(([k, v]) => [k, Array.from(v, Number)]));
   if (Object.keys(named).length === 0) fail("invalid_input", "viz.histogram: no series given.", {}, histogram);
-  const data = Object.entries(named).map(([name, xs]) => ({
+  const data = Object.entries(named).map(([name, xs], i) => ({
     type: "histogram",
     name,
     x: xs,
+    marker: { color: seriesColor(i) },
     opacity: Object.keys(named).length > 1 ? 0.6 : 0.9,
     ...(options.bins ? { nbinsx: options.bins } : {}),
   }));
@@ -75,7 +77,17 @@ export function heatmap(
     title?: string;
     x?: string;
     y?: string;
+    /** Signed values on the direction scale (blue < 0 < red). Defaults to true when any value is negative. */
     diverging?: boolean;
+    /**
+     * The colour scale (docs/viz.md#colour-and-scale-contract): a pinned one by name ("reward01", "probability",
+     * "advantage", "surprisal", "flag"), a kind fitted to the data ("signed", "magnitude", "score", "count"), or
+     * `{kind, domain: [lo, hi]}` to share one scale between heatmaps. Defaults to "signed" when `diverging`, else
+     * "magnitude" (white = 0 → purple = high, as KL in the token view).
+     */
+    scale?: ScaleName | ColorScale;
+    /** Label of the colour bar. */
+    valueLabel?: string;
     height?: number;
     xLabels?: string[];
     yLabels?: string[];
@@ -86,8 +98,8 @@ export function heatmap(
   if (!Array.isArray(z) || z.length === 0)
     fail("invalid_input", "viz.heatmap: z must be a non-empty matrix (array of rows).", {}, heatmap);
   const flat = z.flat().filter(Number.isFinite);
-  const maxAbs = Math.max(1e-9, ...flat.map(Math.abs));
   const diverging = options.diverging ?? flat.some((v) => v < 0);
+  const scale = resolveScale(options.scale ?? (diverging ? "signed" : "magnitude"), flat, options.valueLabel);
   return figure(
     {
       data: [
@@ -99,14 +111,8 @@ export function heatmap(
           ...(options.text
             ? { text: options.text, hovertemplate: "%{y} / %{x}: %{z:.3f}<br>%{text}<extra></extra>" }
             : {}),
-          colorscale: diverging
-            ? [
-                [0, "rgb(59,110,201)"],
-                [0.5, "rgb(255,255,255)"],
-                [1, "rgb(214,55,46)"],
-              ]
-            : "Viridis",
-          ...(diverging ? { zmin: -maxAbs, zmax: maxAbs } : {}),
+          ...plotlyScale(scale),
+          ...(options.valueLabel ? { colorbar: { title: { text: options.valueLabel } } } : {}),
         },
       ],
       layout: {

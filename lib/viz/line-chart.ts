@@ -2,6 +2,7 @@ import { fail } from "../core/errors.js";
 import { figure } from "../kernel/plotly.js";
 import type { Displayable } from "../kernel/mime.js";
 import { num } from "./format.js";
+import { seriesColor } from "./color.js";
 
 /** One line of a line chart. */
 export interface LineSeries {
@@ -11,6 +12,8 @@ export interface LineSeries {
   /** Optional band half-width per point (e.g. std or CI half-width), drawn as a shaded area. */
   band?: readonly number[];
   dash?: "solid" | "dash" | "dot";
+  /** CSS colour; defaults to the contract's series palette (docs/viz.md#colour-and-scale-contract), series i. */
+  color?: string;
 }
 
 /**
@@ -23,20 +26,10 @@ export function lineChart(
 ): Displayable {
   if (!Array.isArray(series) || series.length === 0)
     fail("invalid_input", "viz.lineChart: give at least one series {name, y}.", {}, lineChart);
-  const palette = [
-    "rgb(31,119,180)",
-    "rgb(255,127,14)",
-    "rgb(44,160,44)",
-    "rgb(214,39,40)",
-    "rgb(148,103,189)",
-    "rgb(140,86,75)",
-    "rgb(227,119,194)",
-    "rgb(127,127,127)",
-  ];
   const data: Record<string, unknown>[] = [];
   series.forEach((s, i) => {
     const x = s.x ? [...s.x] : s.y.map((_, j) => j);
-    const color = palette[i % palette.length];
+    const color = s.color ?? seriesColor(i);
     if (s.band) {
       const up = s.y.map((v, j) => v + (s.band![j] ?? 0));
       const lo = s.y.map((v, j) => v - (s.band![j] ?? 0));
@@ -46,7 +39,7 @@ export function lineChart(
         x: [...x, ...x.slice().reverse()],
         y: [...up, ...lo.reverse()],
         fill: "toself",
-        fillcolor: color.replace("rgb", "rgba").replace(")", ",0.15)"),
+        fillcolor: color.startsWith("rgb(") ? color.replace("rgb", "rgba").replace(")", ",0.15)") : color,
         line: { width: 0 },
         hoverinfo: "skip",
         showlegend: false,

@@ -1,6 +1,18 @@
 import { fail } from "../core/errors.js";
 import { escapeHtml } from "../kernel/mime.js";
-import { css, diverging, sequential, textOn, PURPLE, POSITIVE, type RGB } from "./color.js";
+import {
+  colorOf,
+  css,
+  diverging,
+  resolveScale,
+  scales,
+  sequential,
+  textOn,
+  PURPLE,
+  type ColorScale,
+  type RGB,
+  type ScaleName,
+} from "./color.js";
 import { num, visibleToken, visibleTokenText } from "./format.js";
 import { View } from "./view.js";
 
@@ -16,25 +28,35 @@ export interface TokenSeries {
   topk?: readonly (readonly { token: string; logp: number }[])[];
 }
 
-/** How a series maps to colour. */
+/**
+ * How a series maps to colour (docs/viz.md#colour-and-scale-contract): diverging = direction (blue < 0 < red),
+ * sequential = magnitude (white → purple), surprisal = −value on the magnitude ramp; or a pinned scale by name
+ * ("surprisal", "advantage", "reward01", ...) or a shared `{kind, domain}` scale.
+ */
 export type TokenScale =
   | { type: "diverging"; max?: number }
   | { type: "sequential"; lo?: number; hi?: number }
-  | { type: "surprisal"; max?: number };
+  | { type: "surprisal"; max?: number }
+  | ScaleName
+  | ColorScale;
 
 /** Options of tokenView. */
 export interface TokenViewOptions {
   /** Series that colours the token background. Defaults to the first series, or none. */
   color?: string;
   /**
-   * Colour scale. Defaults by name: "logp" → surprisal (−logp, white at 0), "entropy" → sequential, others →
-   * diverging.
+   * Colour scale. Defaults by name: "logp" → surprisal (−logp: white = certain → purple at 5 nats, pinned so views
+   * compare), "entropy" / KL → sequential (white → purple), 0/1 flags → 0..1, others → diverging (blue < 0 < red).
    */
   scale?: TokenScale;
   /** Series drawn as a 3px bottom border (e.g. "entropy"). Defaults to none. */
   underline?: string;
   /** Series drawn as a 3px top border (e.g. "kl"). Defaults to none. */
   overline?: string;
+  /** Scale of the underline series (share one across views to compare them). Defaults by name, as `scale`. */
+  underlineScale?: TokenScale;
+  /** Scale of the overline series. Defaults by name, as `scale`. */
+  overlineScale?: TokenScale;
   /** Heading above the tokens. */
   title?: string;
   /** Show the colour legend. Defaults to true. */
@@ -45,7 +67,8 @@ export interface TokenViewOptions {
 export const tokenViewDefaults = { legend: true };
 
 function defaultScale(name: string): TokenScale {
-  if (/^(logp|logprob|oldLogp|refLogp|teacherLogp|studentLogp)$/.test(name)) return { type: "surprisal" };
+  if (/^(logp|logprob|oldLogp|refLogp|teacherLogp|studentLogp)$/.test(name))
+    return { type: "surprisal", max: scales.surprisal.domain[1] };
   // 0/1 flags (clipped, correct, truncated): white for 0, full colour for 1, whatever the row holds.
   if (/^(clip|is[A-Z_]|flag)/.test(name)) return { type: "sequential", lo: 0, hi: 1 };
   if (/entropy|^kl|^k[123]$/i.test(name)) return { type: "sequential" };
@@ -63,12 +86,25 @@ interface Painter {
   legend: string;
 }
 
+function isContractScale(scale: TokenScale): scale is ScaleName | ColorScale {
+  return typeof scale === "string" || "kind" in scale;
+}
+
 function painter(name: string, vals: number[], scale: TokenScale): Painter {
+  if (isContractScale(scale)) {
+    const s = resolveScale(scale, vals, name);
+    const [lo, hi] = s.domain;
+    const legend =
+      s.kind === "signed"
+        ? `${name}: blue = −${num(hi)} (down) … white = 0 … red = +${num(hi)} (up)`
+        : `${name}: white = ${num(lo)} … ${s.kind === "score" ? "green" : s.kind === "count" ? "dark" : "purple"} = ${num(hi)}`;
+    return { color: (v) => colorOf(s, v), legend };
+  }
   if (scale.type === "surprisal") {
     const max = scale.max ?? Math.max(1e-6, finiteMax(vals.map((v) => -v)));
     return {
-      color: (v) => sequential(-v, 0, max, POSITIVE),
-      legend: `${name}: white = 0 (certain) … red = −${num(max)} (surprising)`,
+      color: (v) => sequential(-v, 0, max, PURPLE),
+      legend: `${name}: white = 0 (certain) … purple = −${num(max)} or less (surprising)`,
     };
   }
   if (scale.type === "sequential") {
@@ -78,14 +114,16 @@ function painter(name: string, vals: number[], scale: TokenScale): Painter {
     return { color: (v) => sequential(v, lo, hi, PURPLE), legend };
   }
   const max = scale.max ?? Math.max(1e-6, finiteMax(vals.map(Math.abs)));
-  const legend = `${name}: blue = −${num(max)} … white = 0 … red = +${num(max)}`;
+  const legend = `${name}: blue = −${num(max)} (down) … white = 0 … red = +${num(max)} (up)`;
   return { color: (v) => diverging(v, max), legend };
 }
 
 function gradientBar(p: Painter, scale: TokenScale, vals: number[]): string {
   const n = 12;
   let lo: number, hi: number;
-  if (scale.type === "surprisal") {
+  if (isContractScale(scale)) {
+    [lo, hi] = resolveScale(scale, vals).domain;
+  } else if (scale.type === "surprisal") {
     hi = 0;
     lo = -(scale.max ?? Math.max(1e-6, finiteMax(vals.map((v) => -v))));
   } else if (scale.type === "sequential") {
@@ -155,10 +193,14 @@ export function tokenView(series: TokenSeries, options: TokenViewOptions = {}): 
   const bgScale = colorName ? (options.scale ?? defaultScale(colorName)) : null;
   const bg = colorName && bgScale ? painter(colorName, masked(arr(colorName)), bgScale) : null;
   const under = options.underline
-    ? painter(options.underline, masked(arr(options.underline)), defaultScale(options.underline))
+    ? painter(
+        options.underline,
+        masked(arr(options.underline)),
+        options.underlineScale ?? defaultScale(options.underline),
+      )
     : null;
   const over = options.overline
-    ? painter(options.overline, masked(arr(options.overline)), defaultScale(options.overline))
+    ? painter(options.overline, masked(arr(options.overline)), options.overlineScale ?? defaultScale(options.overline))
     : null;
   const cols = Object.fromEntries(names.map((n) => [n, arr(n)]));
 

@@ -35,9 +35,14 @@ test("tokenView rejects series that do not align with the tokens, naming the ser
 });
 
 test("tokenView surprisal scale leaves certain tokens white and colours surprising ones", () => {
-  const html = viz.tokenView({ tokens: ["a", "b"], values: { logp: [0, -3] } }).toMimeBundle()["text/html"] as string;
+  // Pinned at 5 nats (docs/viz.md colour contract): −log p = 5 is full purple, 2.5 half way, whatever else is shown.
+  const html = viz.tokenView({ tokens: ["a", "b", "c"], values: { logp: [0, -5, -2.5] } }).toMimeBundle()[
+    "text/html"
+  ] as string;
   assert.ok(html.includes("background-color:rgb(255,255,255)"));
-  assert.ok(html.includes("background-color:rgb(214,55,46)"));
+  assert.ok(html.includes("background-color:rgb(118,66,178)"));
+  assert.ok(html.includes("background-color:rgb(187,161,217)"));
+  assert.ok(!html.includes("rgb(214,55,46)"), "surprisal is a magnitude: never the 'pushed up' red");
 });
 
 test("groupCard sorts by reward and flags a zero-std group and truncation", () => {
