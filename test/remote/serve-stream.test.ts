@@ -111,6 +111,29 @@ test("completions stream: folded chunks equal stream: false for the same seed (b
   assert.equal(folded.body.usage, null, "no usage chunk without stream_options.include_usage");
 });
 
+test("multi-character stop strings: the text held back while a stop could still form equals stream: false", async () => {
+  let hits = 0;
+  for (const stop of [
+    ["1+", "=="],
+    ["23", "b c"],
+  ]) {
+    const body = { prompt: ["1+2=", "a", "33"], n: 8, max_tokens: 20, seed: 3, stop, temperature: 1.5 };
+    const plain = JSON.parse((await post(`${srv.url}/v1/completions`, body)).text);
+    const res = await post(`${srv.url}/v1/completions`, { ...body, stream: true });
+    const folded = collectStream(res.text, where);
+    assert.ok(folded.ok);
+    plain.choices.forEach((c: any, i: number) => {
+      const f = (folded.body.choices as any[])[i];
+      assert.equal(f.text, c.text, `stop ${stop}, choice ${i}`);
+      assert.equal(f.stop_reason, c.stop_reason);
+      if (typeof c.stop_reason === "string") hits++;
+    });
+    // a chunk never carries the start of a stop string that a later token completes
+    for (const s of stop) assert.ok(!folded.body.choices.some((c: any) => c.text.includes(s)));
+  }
+  assert.ok(hits >= 5, `only ${hits} rows stopped on a stop string`);
+});
+
 test("logprobs 0 streams exactly the sampler's logprobs; include_usage ends with a usage chunk (choices: [])", async () => {
   const prompt = tok.encode("12+3=");
   const local = generate(m, [prompt], { n: 2, maxNewTokens: 6, temperature: 1, seed: 5, tokenizer: tok });
