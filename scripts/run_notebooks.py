@@ -4,7 +4,7 @@ usage: run_notebooks.py --out DIR [--kernel cellrl] [--timeout 600] [--budget 30
                         [--no-html] NOTEBOOK...
 
 For each notebook in order: execute all cells (cwd = the notebook's folder), print its wall time, write the
-executed copy and an HTML export (nbconvert, classic template) to DIR. A notebook fails when
+executed copy and an HTML export (nbconvert's basic body in a styled, self-contained page) to DIR. A notebook fails when
   * a cell fails: the notebook, the cell number and the error (ename/evalue/traceback, or the cell's stderr);
   * a cell runs longer than --timeout seconds (per cell, default 600);
   * the whole notebook runs longer than --budget seconds (default 300 = the 5-minute budget, or
@@ -36,12 +36,47 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
+EXPORT_CSS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notebook-export", "notebook.css")
+
+
+def notebook_title(nb, path):
+    """The first markdown heading of the notebook (without # and markup), else the file name."""
+    import re
+
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else src
+        m = re.search(r"^#{1,3}\s+(.+)$", src, re.M)
+        if m:
+            return re.sub(r"[`*_]|<[^>]+>", "", m.group(1)).strip()
+    return os.path.splitext(os.path.basename(path))[0]
+
+
 def export_html(nb, path):
+    """A self-contained, styled page: nbconvert's "basic" body (no jquery/require.js/MathJax links to file:// paths,
+    no pilcrow anchors) inside our own <html> with the CSS of scripts/notebook-export/notebook.css."""
+    import html as htmllib
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="classic")
-    body, _ = exporter.from_notebook_node(nb)
-    write_atomic(path, body)
+    exporter = HTMLExporter(template_name="basic", exclude_anchor_links=True)
+    body, resources = exporter.from_notebook_node(nb)
+    with open(EXPORT_CSS, encoding="utf-8") as f:
+        css = f.read()
+    pygments = resources.get("inlining", {}).get("css", [])
+    title = notebook_title(nb, path)
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{htmllib.escape(title)}</title>\n"
+        f"<style>\n{css}\n</style>\n"
+        + "".join(f"<style>\n{c}\n</style>\n" for c in pygments if "file://" not in c)
+        + "</head>\n<body>\n"
+        f'<div class="cellrl-title-bar">cellrl notebook · {htmllib.escape(os.path.basename(path))}</div>\n'
+        f"{body}\n</body>\n</html>\n"
+    )
+    write_atomic(path, page)
 
 
 def cell_error_text(cell):
