@@ -2,6 +2,7 @@ import { fail } from "../core/errors.js";
 import { figure } from "../kernel/plotly.js";
 import { displayHandle, type DisplayHandle } from "../kernel/display.js";
 import { escapeHtml, type Displayable, type MimeBundle } from "../kernel/mime.js";
+import { cssAlpha, series as palette, seriesColor } from "./color.js";
 import { num } from "./format.js";
 import { panelGrid, panelLegend, panelTitle } from "./panel-grid.js";
 
@@ -84,9 +85,6 @@ export interface DashboardOptions {
   /** Steps to mark with a dotted line on every panel (e.g. the film strip's frames, to read both side by side). */
   marks?: readonly number[];
 }
-
-/** Line colours of a panel's keys, in order (the first key of a panel is always blue). */
-const LINE_COLORS = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(148,103,189)", "rgb(140,86,75)"];
 
 function series(history: readonly MetricsRow[], key: string): { x: number[]; y: number[] } {
   const x: number[] = [],
@@ -180,7 +178,7 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
     if (legend) layout[legend] = panelLegend(cell);
     p.keys.forEach((k, j) => {
       const s = series(history, k);
-      const color = LINE_COLORS[j % LINE_COLORS.length];
+      const color = seriesColor(j); // the contract's series palette: a panel's first key is always series 0
       if (j === 0 && p.band && keyState(history, p.band).kind !== "absent") {
         const b = series(history, p.band);
         const bandAt = new Map(b.x.map((x, t) => [x, b.y[t]]));
@@ -205,7 +203,7 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
           x: [...s.x, ...s.x.slice().reverse()],
           y: [...up, ...lo.reverse()],
           fill: "toself",
-          fillcolor: color.replace("rgb", "rgba").replace(")", ",0.15)"),
+          fillcolor: cssAlpha(palette[j % palette.length], 0.15),
           line: { width: 0 },
           hoverinfo: "skip",
           xaxis: `x${ax}`,

@@ -10,6 +10,7 @@ import { escapeHtml, type Displayable, type MimeBundle } from "../kernel/mime.js
 import { figure, type PlotlyFigure } from "../kernel/plotly.js";
 import { badge, clip, num } from "./format.js";
 import { panelGrid, panelTitle } from "./panel-grid.js";
+import { css, outcome, type RGB } from "./color.js";
 
 /** One sample of a film frame: its answer (what the share chart counts), reward, and optionally its advantage. */
 export interface FilmSample {
@@ -125,11 +126,18 @@ export interface FilmStripOptions {
   maxChars?: number;
 }
 
-const GOOD = "rgb(46,150,80)";
-const BAD = "rgb(180,60,60)";
-/** Shades for distinct answers: right answers in greens, wrong answers in reds (the group card's colours). */
-const GOOD_SHADES = ["rgb(46,150,80)", "rgb(116,196,118)", "rgb(0,109,44)", "rgb(161,217,155)", "rgb(65,171,93)"];
-const BAD_SHADES = ["rgb(180,60,60)", "rgb(239,138,98)", "rgb(153,0,13)", "rgb(252,187,161)", "rgb(203,24,29)"];
+// The outcome colours of the viz contract (lib/viz/color.ts): right = green, wrong = amber, never red.
+const GOOD = css(outcome.good);
+const BAD = css(outcome.bad);
+/** Shades of one colour for distinct answers: the colour, lighter, darker, lighter still, ... */
+function shades(c: RGB): string[] {
+  const to = (d: RGB, t: number): RGB => [0, 1, 2].map((i) => Math.round(c[i] + (d[i] - c[i]) * t)) as RGB;
+  const w: RGB = [255, 255, 255],
+    k: RGB = [0, 0, 0];
+  return [c, to(w, 0.35), to(k, 0.3), to(w, 0.6), to(k, 0.5)].map(css);
+}
+const GOOD_SHADES = shades(outcome.good);
+const BAD_SHADES = shades(outcome.bad);
 const DEFAULT_METRICS = ["reward/mean", "reward/zeroStdFrac", "signal/gradTokenFrac", "eval/accuracy"];
 
 /** A view that carries the frames' steps (to mark them on the dashboard: `viz.dashboard(h, {marks: strip.steps})`). */
@@ -224,14 +232,14 @@ export function filmStrip(frames: readonly FilmFrame[], options: FilmStripOption
       {
         label: "other right",
         match: (s: FilmSample) => s.correct && !named.has(s.answer),
-        color: "rgb(199,233,192)",
+        color: GOOD_SHADES[3],
         correct: true,
       },
       ...shown.filter(([, c]) => !c.correct).map(answerCat),
       {
         label: "other wrong",
         match: (s: FilmSample) => !s.correct && !named.has(s.answer),
-        color: "rgb(220,220,220)",
+        color: css(outcome.none),
         correct: false,
       },
     ];
@@ -296,7 +304,7 @@ export function filmStrip(frames: readonly FilmFrame[], options: FilmStripOption
   // 2. The frames, switched by radio buttons and a scoped style (no script).
   const id = `cellrl-film-${randomUUID().slice(0, 8)}`;
   const last = ordered.length - 1;
-  const css =
+  const sheet =
     `#${id} .fs-frame{display:none}` +
     `#${id} > input{position:absolute;opacity:0;width:0;height:0;margin:0}` +
     `#${id} .fs-track label{display:inline-block;min-width:28px;text-align:center;padding:2px 6px;margin:0 2px 4px 0;` +
@@ -331,7 +339,7 @@ export function filmStrip(frames: readonly FilmFrame[], options: FilmStripOption
   });
   const html =
     `<div id="${id}" class="cellrl-film-strip tex2jax_ignore" style="font-family:sans-serif;color:rgb(0,0,0)">` +
-    `<style>${css}</style>${inputs}${track}<div class="fs-frames">${frameHtml.join("")}</div></div>`;
+    `<style>${sheet}</style>${inputs}${track}<div class="fs-frames">${frameHtml.join("")}</div></div>`;
   const frameText = ordered
     .map(
       (f) =>
@@ -389,7 +397,7 @@ function miniCard(grp: { prompt: string; samples: FilmSample[] }, g: number, max
     `border:1px solid rgb(210,210,210);border-radius:4px;font-size:12px">` +
     `<div style="margin-bottom:3px"><b>prompt ${g}</b> <code>${escapeHtml(clip(grp.prompt.replace(/\s+/g, " "), 50))}` +
     `</code> · reward ${num(mean)} ± ${num(std)} ` +
-    (zero ? badge("zero-variance group: no gradient", "rgb(200,120,0)") : "") +
+    (zero ? badge("zero-variance group: no gradient", css(outcome.none)) : "") +
     `</div>${chips}</div>`
   );
 }

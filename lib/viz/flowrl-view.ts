@@ -5,6 +5,7 @@
 import { describe, fail } from "../core/errors.js";
 import { figure, type PlotlyFigure } from "../kernel/plotly.js";
 import type { Displayable } from "../kernel/mime.js";
+import { css, cssAlpha, roles, seriesColor } from "./color.js";
 import { clip, num } from "./format.js";
 
 /** Options of flowrlTarget. */
@@ -22,8 +23,6 @@ export interface FlowrlTargetOptions {
   /** Answers drawn (most probable under the target first, then the rest by policy mass). Defaults to 24. */
   maxAnswers?: number;
 }
-
-const POLICY_COLORS = ["rgb(255,127,14)", "rgb(31,119,180)", "rgb(148,103,189)", "rgb(140,86,75)"];
 
 function empirical(samples: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
@@ -108,14 +107,14 @@ export function flowrlTarget(
       name: "π_ref (reference samples)",
       x,
       y: shown.map((a) => ref.get(a) ?? 0),
-      marker: { color: "rgb(190,190,190)" },
+      marker: { color: cssAlpha(roles.reference, 0.45) },
     });
   data.push({
     type: "bar",
     name: `target ∝ ${ref ? "π_ref · " : ""}exp(β r${options.tokens ? " L" : ""}), β = ${beta}`,
     x,
     y: shown.map((a) => target.get(a)!),
-    marker: { color: "rgba(0,0,0,0)", line: { color: "rgb(0,0,0)", width: 1.5 } },
+    marker: { color: "rgba(0,0,0,0)", line: { color: css(roles.exact), width: 1.5 } },
   });
   names.forEach((n, i) =>
     data.push({
@@ -123,7 +122,7 @@ export function flowrlTarget(
       name: n,
       x,
       y: shown.map((a) => pols[i].get(a) ?? 0),
-      marker: { color: POLICY_COLORS[i % POLICY_COLORS.length] },
+      marker: { color: seriesColor(i) },
     }),
   );
   const dist = (m: Map<string, number>) => answers.map((a) => m.get(a) ?? 0);

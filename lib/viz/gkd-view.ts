@@ -5,6 +5,7 @@
 import { describe, fail } from "../core/errors.js";
 import { figure, type PlotlyFigure } from "../kernel/plotly.js";
 import type { Displayable } from "../kernel/mime.js";
+import { seriesColor } from "./color.js";
 import { num } from "./format.js";
 
 /** One student's divergence matrices: [answer][answer token], NaN past an answer's end. */
@@ -15,8 +16,6 @@ export interface ExposureBiasSeries {
   /** The same along the teacher's samples. */
   teacher: readonly (readonly number[])[];
 }
-
-const COLORS = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(148,103,189)"];
 
 /** Mean over answers at each position (finite entries only), and the mean over every finite entry. */
 function profile(m: readonly (readonly number[])[]): { byPos: number[]; mean: number; n: number } {
@@ -82,7 +81,7 @@ export function exposureBias(
         exposureBias,
       );
     stats[s.name] = { own: own.mean, teacher: tea.mean, ratio: own.mean / tea.mean };
-    const color = COLORS[i % COLORS.length];
+    const color = seriesColor(i);
     for (const [kind, p, dash] of [
       ["own samples", own, "solid"],
       ["teacher samples", tea, "dash"],

@@ -1,6 +1,7 @@
 import { describe, fail } from "../core/errors.js";
 import { escapeHtml, type Displayable, type MimeBundle } from "../kernel/mime.js";
 import { figure, type PlotlyFigure } from "../kernel/plotly.js";
+import { seriesColor } from "./color.js";
 import { num } from "./format.js";
 import { panelGrid, panelTitle } from "./panel-grid.js";
 
@@ -90,7 +91,6 @@ export function compareRuns(
       {},
       compareRuns,
     );
-  const colors = ["rgb(31,119,180)", "rgb(255,127,14)", "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)"];
   const cols = Math.min(3, metrics.length);
   // The figure title in the top margin, the runs' legend on the line under it, each metric's title just above its
   // own plot: the three never share a line (they used to collide).
@@ -131,7 +131,7 @@ export function compareRuns(
         showlegend: i === 0,
         x: pts.map((p) => p[0]),
         y: pts.map((p) => p[1]),
-        line: { color: colors[j % colors.length] },
+        line: { color: seriesColor(j) }, // run j is series j in every panel
         marker: { size: 4 },
         xaxis: `x${ax}`,
         yaxis: `y${ax}`,
