@@ -112,6 +112,8 @@ export interface RolloutCorrectionTokens {
 export interface RolloutCorrectionResult {
   /** The correction's name ("custom" for an options object). */
   name: string;
+  /** The options it ran with, defaults filled in (the built-ins; a registered function may leave it out). */
+  options?: RolloutCorrectionOptions;
   /** IS weight per token [B, T] (0 off the mask): multiply into the per-token PG loss (policyLoss inputs.isWeights). */
   weights: number[][];
   /** The response mask after rejection [B, T]: use it as the loss mask. */
@@ -521,6 +523,7 @@ export function correct(
   Object.assign(metrics, offPolicyMetrics(oldLogp, rolloutLogp, mask));
   return {
     name: "custom",
+    options: o,
     weights: toRows(map2(w, (v, b, t) => v * mask[b][t])),
     mask: toRows(outMask),
     metrics,

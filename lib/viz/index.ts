@@ -61,3 +61,9 @@ export {
 } from "./reward-workbench.js";
 export { lossLabView, replayView, type LossLabViewOptions } from "./loss-lab-view.js";
 export { stepHistograms, advantageHeatmap, type StepHistogramOptions } from "./distributions.js";
+export {
+  mismatchView,
+  type MismatchViewOptions,
+  type MismatchCorrections,
+  type MismatchRolloutLike,
+} from "./mismatch-view.js";
