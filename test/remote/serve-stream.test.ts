@@ -129,7 +129,7 @@ test("multi-character stop strings: the text held back while a stop could still 
       if (typeof c.stop_reason === "string") hits++;
     });
     // a chunk never carries the start of a stop string that a later token completes
-    for (const s of stop) assert.ok(!folded.body.choices.some((c: any) => c.text.includes(s)));
+    for (const s of stop) assert.ok(!(folded.body.choices as any[]).some((c) => c.text.includes(s)));
   }
   assert.ok(hits >= 5, `only ${hits} rows stopped on a stop string`);
 });
