@@ -336,9 +336,16 @@ export class LlamaCppPolicy implements Policy {
         );
       return ids;
     });
+    // EOS as model.generate has it (the tokenizer's and the file's); with the GGUF's own vocabulary also every token
+    // llama.cpp counts as end of generation (<|im_end|> and <|endoftext|> for Qwen2.5-Instruct, as HF's
+    // generation_config lists both)
     const endIds = new Set<number>(o.stopTokenIds);
-    if (!o.ignoreEos && this.tokenizer.eosTokenId !== undefined) endIds.add(this.tokenizer.eosTokenId);
-    const isEnd = (t: number) => endIds.has(t) || (!o.ignoreEos && this.lm.isEogToken(t));
+    if (!o.ignoreEos) {
+      if (this.tokenizer.eosTokenId !== undefined) endIds.add(this.tokenizer.eosTokenId);
+      if (this.lm.tokens.eos !== null) endIds.add(this.lm.tokens.eos);
+    }
+    const eog = !o.ignoreEos && this.tokenizer instanceof GgufTokenizer;
+    const isEnd = (t: number) => endIds.has(t) || (eog && this.lm.isEogToken(t));
     const n = o.n;
     const R = prompts.length * n;
     // the same per-row streams as model.generate: a GGUF export samples what the LocalPolicy samples
