@@ -17,4 +17,4 @@ export { gkdStep, gkdStepDefaults, type GkdStepInputs, type GkdStepOptions } fro
 export { studentTeacherDivergence } from "./evaluate.js";
 export { seqKdStep } from "./seq-kd.js";
 export { opdLoss, type OpdLossInputs, type OpdLossOptions, type OpdMode } from "./opd.js";
-export { opdStep, opdStepDefaults, type OpdStepInputs, type OpdStepOptions } from "./opd-step.js";
+export { opdStep, type OpdStepInputs, type OpdStepOptions } from "./opd-step.js";

@@ -47,7 +47,7 @@ export interface OpdStepOptions extends OpdLossOptions {
   rng?: Rng;
   thresholds?: AlertThresholds;
 }
-/** Defaults of opdStep (print them in a cell). */
+/** Defaults of opdStep (print them in a cell; import from lib/distill/opd-step.js). */
 export const opdStepDefaults = { ...opdDefaults, n: 1, topK: 16 };
 
 /** The teacher's log-prob of each sampled token [B][T] (0 off the response mask), from full or top-k output. */

@@ -14,7 +14,6 @@ export {
 } from "./rollout.js";
 export {
   dynamicSample,
-  dynamicSampleDefaults,
   maskTruncated,
   type DynamicSampleOptions,
   type DynamicSampleResult,

@@ -4,7 +4,8 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../../lib/core/random.js";
 import { CellrlError } from "../../lib/core/errors.js";
-import { dynamicSample, dynamicSampleDefaults, maskTruncated, sample, type Rollout } from "../../lib/rollout/index.js";
+import { dynamicSample, maskTruncated, sample, type Rollout } from "../../lib/rollout/index.js";
+import { dynamicSampleDefaults } from "../../lib/rollout/dynamic-sampling.js";
 import { PROMPTS, tinyPolicy } from "../update/fixture.js";
 import { setup } from "../update/setup.js";
 
