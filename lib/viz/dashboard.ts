@@ -99,6 +99,16 @@ function series(history: readonly MetricsRow[], key: string): { x: number[]; y: 
   return { x, y };
 }
 
+/**
+ * A key's legend label: the panel's label for it, else its last part ("update/refKl" → "refKl"), else (when two keys
+ * of the panel share their last part, as update/entropy and rollout/entropy do) its first part ("update").
+ */
+function legendLabel(p: DashboardPanel, k: string): string {
+  if (p.labels?.[k]) return p.labels[k];
+  const last = (x: string) => x.split("/").pop()!;
+  return p.keys.filter((o) => last(o) === last(k)).length > 1 ? k.split("/")[0] : last(k);
+}
+
 /** A key's state over the history: absent (no finite value), constant (≥ 2 steps, one value) or varying. */
 function keyState(
   history: readonly MetricsRow[],
@@ -213,7 +223,7 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
       data.push({
         type: "scatter",
         mode: s.x.length > 30 ? "lines" : "lines+markers",
-        name: legend ? (p.labels?.[k] ?? k.split("/").pop()) : k,
+        name: legend ? legendLabel(p, k) : k,
         meta: k,
         hovertemplate: `${k}: %{y}<extra>step %{x}</extra>`,
         showlegend: legend !== undefined,
