@@ -88,7 +88,10 @@ export function renderHtml(htmlFile: string, options: RenderOptions = {}): { dom
         );
       return r.stdout;
     };
-    const dom = run(["--dump-dom"]);
+    const dom = run([
+      "--dump-dom",
+      `--window-size=${options.width ?? defaults.width},${options.height ?? defaults.height}`,
+    ]);
     let screenshot: string | undefined;
     if (options.screenshot) {
       screenshot = path.isAbsolute(options.screenshot) ? options.screenshot : path.join(OUTPUT_DIR, options.screenshot);
