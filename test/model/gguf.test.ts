@@ -118,7 +118,7 @@ test("qwen2: no q/k permutation, biases kept, tied head leaves output.weight out
 test("llama3 rope_scaling becomes rope_freqs (base / scaled frequency), linear becomes rope.scaling.*", async () => {
   await setup();
   const scaling = {
-    rope_type: "llama3",
+    rope_type: "llama3" as const,
     factor: 8,
     low_freq_factor: 1,
     high_freq_factor: 4,
