@@ -196,8 +196,10 @@ export function compareLosses(
         }
       }),
     );
-    const clipped = tokens
-      ? weights.map((r, b) => Array.from(tokens!.clipped.subarray(b * r.length, (b + 1) * r.length)))
+    // a closure may return another loss's tokens (distill.opdLoss: {adv, ratio}); only clip flags are read here
+    const flags = (tokens as { clipped?: Float32Array } | undefined)?.clipped;
+    const clipped = flags
+      ? weights.map((r, b) => Array.from(flags.subarray(b * r.length, (b + 1) * r.length)))
       : undefined;
     results.push({
       name,
