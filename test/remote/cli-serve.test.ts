@@ -74,6 +74,10 @@ test("cellrl serve --model DIR --port 0: answers the OpenAI API on 127.0.0.1 and
     tokenizer: tok,
   });
   assert.deepEqual(out.ids.slice(0, 2), local.ids);
+  // the command streams too: the same samples as server-sent events
+  const streaming = await RemotePolicy.connect(url, { timeoutMs: 20_000, retries: 0, stream: true });
+  assert.deepEqual(await streaming.generate(["12+3=", "4="], { n: 2, maxNewTokens: 5, seed: 9 }), out);
+  streaming.close();
   await assert.rejects(
     policy.score({ ids: [tok.encode("1+2=3")] }, { topK: 6 }),
     /HTTP 400: \"Requested prompt logprobs of 6, which is greater than max allowed: 5\.\".*start vLLM with --max-logprobs K \(cellrl serve: --max-logprobs K\)/,
