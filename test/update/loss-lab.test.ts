@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { logprobs } from "../../lib/model/logprobs.js";
 import { compareLosses, policyLosses, type LossVariant } from "../../lib/update/index.js";
+import { opdLoss } from "../../lib/distill/index.js";
 import { tinyPolicy } from "./fixture.js";
 import { setup } from "./setup.js";
 
@@ -84,6 +85,25 @@ describe("loss lab: the 2026 objectives", () => {
     }
     assert.equal(kept, 3);
     assert.ok(Math.abs(top.metrics["update/entropyKeepFrac"] - 0.3) < 1e-6);
+    p.model.dispose();
+  });
+
+  test("a closure may return another loss's result (distill.opdLoss): weights come from autograd, no clip flags", () => {
+    const p = tinyPolicy(33);
+    const old = logprobs(p.model, batch).logp;
+    const teacher = old.map((r) => r.map((x, t) => x + (t % 2 ? 0.3 : -0.3)));
+    const lab = compareLosses(
+      p,
+      { ...batch, oldLogp: old, adv, refLogp: teacher },
+      { opd: (t) => opdLoss({ logp: t.logp, mask: t.mask, samplerLogp: t.oldLogp!, teacherLogp: t.refLogp! }) },
+      { optimizer: { lr: 1e-2 } },
+    );
+    const v = lab.variants[0];
+    assert.equal(v.clipped, undefined);
+    // Tinker's OPD: the push on a token has the sign of log π_T − log q (here ±0.3 by column parity)
+    batch.responseMask.forEach((r, b) =>
+      r.forEach((m, t) => m && assert.equal(Math.sign(-v.tokenWeights[b][t]), t % 2 ? 1 : -1, `[${b},${t}]`)),
+    );
     p.model.dispose();
   });
 });
