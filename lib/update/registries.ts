@@ -113,7 +113,10 @@ export type AggFn = (inputs: { values: tf.Tensor2D; mask: tf.Tensor2D }, options
  * "reinforce-pp-baseline", "reinforce-pp-token", "remax").
  */
 export const advantages = registry<AdvantageFn>("advantage estimator");
-/** Policy-loss variants by name ("ppo-clip", "gspo", "cispo", "pg"). */
+/**
+ * Policy-loss variants by name ("ppo-clip", "gspo", "gspo-token", "gspo-seq", "luspo", "cispo", "pg", "dppo-tv",
+ * "dppo-kl", "sapo", "gmpo", "clip-cov", "kl-cov", "dro").
+ */
 export const policyLosses = registry<PolicyLossFn>("policy loss");
 /**
  * KL estimators by name ("k1", "abs", "k2", "k3", "k3+", "k3-unbiased", and "exact": the full-vocabulary KL).
