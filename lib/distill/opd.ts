@@ -4,7 +4,8 @@
 //   "tinker"           A_t = −coef·(log q(y_t) − log π_T(y_t)), q = the sampler; optional discounted future sum
 //                      (kl_discount_factor); loss −Σ_t exp(log π_θ(y_t) − log q(y_t))·A_t, Tinker's
 //                      "importance_sampling" loss (tinker-cookbook distillation/train_on_policy.py; Thinking Machines,
-//                      "On-Policy Distillation", 2025). Extra per-row or per-token advantages (task rewards) add to A_t.
+//                      "On-Policy Distillation", 2025). Extra per-row or per-token advantages (task rewards) add
+//                      to A_t.
 //   "k1" | "k2" | "k3" verl's estimator modes (verl trainer/distillation/losses.py, PRs #4897 / #5041):
 //                      ℓ_t = kl_penalty(log π_θ(y_t), log π_T(y_t)) with update.klEstimators' "k1", "k2", "k3"
 //                      (verl's kl_penalty, k3 clamped to ±10), clamped to ±maxClamp (loss_max_clamp) when set, then
@@ -150,7 +151,8 @@ function topkOf(t: TeacherOutput | undefined, B: number, T: number): TopkTeacher
 /**
  * On-policy distillation loss on the student's own samples: Tinker's reverse-KL advantage with the importance-
  * sampling loss, verl's k1 / k2 / k3 estimator modes, or verl's top-k forward KL (see the modes above).
- * tinker: L = agg(−exp(log π_θ − log q)·A), A_t = −coef·(log q − log π_T) (+ adv); k-modes: L = agg(k(log π_θ, log π_T));
+ * tinker: L = agg(−exp(log π_θ − log q)·A), A_t = −coef·(log q − log π_T) (+ adv);
+ * k-modes: L = agg(k(log π_θ, log π_T));
  * forward-kl-topk: L = agg(max(0, Σ_K p_T (log p_T − log π_θ))).
  * @returns {loss: Scalar, metrics: {"distill/loss", "distill/teacherKl", "distill/absLoss", "distill/lossMin",
  *   "distill/lossMax", ...}, tokens: {adv, ratio} per token [B·T] (host, masked)}

@@ -3,9 +3,9 @@
 //   R_len(|y|) = 0 for |y| <= L − C,  (L − C − |y|)/C · penalty for L − C < |y| <= L,  −penalty beyond L
 // with L = data.max_response_length (maxLength), C = overlong_buffer.len (buffer), penalty = overlong_buffer.
 // penalty_factor; verl computes min(−(|y| − (L − C))/C · penalty, 0), the same up to L (verl never sees |y| > L;
-// `beyond: "linear"` continues its line there instead of the paper's −penalty). verl's |y| is the response's token count
-// including EOS: pass ro.responseIds.map((r) => r.length) to softOverlong to get its value for every row. The
-// "dapo-overlong" reward counts characters unless `lengthOf` counts tokens.
+// `beyond: "linear"` continues its line there instead of the paper's −penalty). verl's |y| is the response's token
+// count including EOS: pass ro.responseIds.map((r) => r.length) to softOverlong to get its value for every row.
+// The "dapo-overlong" reward counts characters unless `lengthOf` counts tokens.
 import { describe, fail } from "../core/errors.js";
 import { register, rewards } from "./registry.js";
 import type { RewardFn, RewardRecord, RewardResult } from "./types.js";

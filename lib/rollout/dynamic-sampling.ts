@@ -66,6 +66,22 @@ function keepGroup(r: number[]): boolean {
 }
 
 /**
+ * The groups verl's filter_groups keeps, in order of first appearance: std(rewards of the group) > 0, or one row.
+ * Equal rewards are compared exactly (verl's np.std can leave a rounding residue > 0 for equal non-dyadic rewards such
+ * as three 0.1s, and then keeps the group).
+ * @example keptGroups([1, 0, 1, 1, 0.5], [0, 0, 1, 1, 2]) // [0, 2]
+ */
+export function keptGroups(rewards: ArrayLike<number>, groups: ArrayLike<number | string>): (number | string)[] {
+  const by = new Map<number | string, number[]>();
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i];
+    if (!by.has(g)) by.set(g, []);
+    by.get(g)!.push(rewards[i]);
+  }
+  return [...by.entries()].filter(([, r]) => keepGroup(r)).map(([g]) => g);
+}
+
+/**
  * DAPO dynamic sampling: draw prompts, sample `n` completions each, keep only groups whose rewards differ, until
  * `batchSize` groups are kept (at most `maxDraws` draws). Keep iff std_g(r) > 0 (or |g| = 1), as verl filter_groups.
  * @returns {rollout, rewards, metrics: {"train/num_gen_batches", "rollout/groupsDrawn", "rollout/groupsKept", ...}}

@@ -1,7 +1,8 @@
-// Conformance of the 2026 advantage estimators (lite-ppo, maxrl, gdpo) and on-policy distillation (distill.opdLoss:
+// Conformance of the 2026 advantage estimators (lite-ppo, maxrl, gdpo), on-policy distillation (distill.opdLoss:
 // Tinker's importance-sampling OPD, verl's k1/k2/k3 estimator modes direct and policy-gradient, verl's
-// forward_kl_topk) against reference/objectives_opd.py, written from TRL, prime-rl, NVlabs/GDPO, tinker-cookbook and
-// verl (see its docstring). Values and gradients, float32 vs float64: |got − expected| ≤ 1e-5 + 2e-4·|expected|.
+// forward_kl_topk) and the DAPO sampling side (verl's overlong_buffer term, filter_groups' kept groups) against
+// reference/objectives_opd.py, written from TRL, prime-rl, NVlabs/GDPO, tinker-cookbook and verl (see its docstring).
+// Values and gradients, float32 vs float64: |got − expected| ≤ 1e-5 + 2e-4·|expected|.
 // Skipped (with the reason) only when no python3 has torch.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +12,8 @@ import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/core/backend.js";
 import { advantage } from "../../lib/update/index.js";
 import { opdLoss } from "../../lib/distill/index.js";
+import { softOverlong } from "../../lib/reward/length.js";
+import { keptGroups } from "../../lib/rollout/dynamic-sampling.js";
 
 const ATOL = 1e-5,
   RTOL = 2e-4;
@@ -101,6 +104,13 @@ describe("conformance: lite-ppo, maxrl, gdpo, OPD (Tinker / verl) against PyTorc
         `no ${n} fixture`,
       );
     for (const c of mine) checkAdvantage(c);
+  });
+  test("DAPO: softOverlong is verl's overlong_buffer term; dynamicSample keeps verl filter_groups' groups", () => {
+    const over = cases.filter((c) => c.kind === "overlong");
+    const filt = cases.filter((c) => c.kind === "filter");
+    assert.ok(over.length > 0 && filt.length > 0, "no DAPO fixtures");
+    for (const c of over) close(softOverlong(c.lengths as number[], c.options), c.expected, c.id);
+    for (const c of filt) assert.deepEqual(keptGroups(c.rewards, c.groups), c.expected, c.id);
   });
   test("opd: every mode's value and gradient match Tinker / verl; no tensor leak", () => {
     const mine = cases.filter((c) => c.kind === "opd");

@@ -23,7 +23,8 @@ export const maxRlDefaults: Required<MaxRlOptions> = { eps: 0 };
  * MaxRL advantage (arXiv 2602.02710): A_i = (r_i − mean_g) / (mean_g + eps), 0 when mean_g = 0 (prime-rl).
  * With binary rewards and K of N correct: a success gets N/K − 1, a failure −1.
  * @param inputs.rewards one reward per completion in [0, ∞), [B]   @param inputs.groups group index per completion, [B]
- * @example update.advantage("maxrl", {rewards: [1, 0, 0, 0, 0, 0], groups: [0, 0, 0, 0, 1, 1]}) // [3, -1, -1, -1, 0, 0]
+ * @example
+ * update.advantage("maxrl", {rewards: [1, 0, 0, 0, 0, 0], groups: [0, 0, 0, 0, 1, 1]}) // [3, -1, -1, -1, 0, 0]
  */
 export function maxRl({ rewards, groups }: AdvantageInputs, options: MaxRlOptions = {}): Float32Array {
   const eps = options.eps ?? maxRlDefaults.eps;

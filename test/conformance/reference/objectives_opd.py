@@ -13,6 +13,8 @@ importance-sampling OPD, verl's k1/k2/k3 and forward_kl_topk distillation losses
   (agg_loss) or policy-gradient (vanilla PPO loss with advantages = -losses.detach()); fsdp/losses.py
   compute_forward_kl_topk: log_softmax(student).gather(teacher ids), clamp_min(log_prob_min_clamp) on both,
   sum p_T (log p_T - log q), clamp_min(0).
+- verl recipe/dapo: the reward manager's overlong_buffer term min(-(len - (L - C)) / C * factor, 0), and
+  filter_groups' kept prompts (np.std(metric) > 0 or one sample).
 
 Run as a script, this file prints every case as JSON for test/conformance/objectives-opd.test.ts (which claims the
 estimators in covered-elsewhere.ts).
@@ -184,5 +186,42 @@ def opd_cases():
     return out
 
 
+# ---- DAPO sampling side (verl recipe/dapo) ----
+
+
+def verl_overlong_reward(valid_response_length, max_resp_len, overlong_buffer_len, penalty_factor):
+    expected_len = max_resp_len - overlong_buffer_len
+    exceed_len = valid_response_length - expected_len
+    return min(-exceed_len / overlong_buffer_len * penalty_factor, 0)
+
+
+def verl_filter_groups(uids, metric_vals):
+    import numpy as np
+
+    vals = {}
+    for uid, v in zip(uids, metric_vals):
+        vals.setdefault(uid, []).append(v)
+    return [uid for uid, v in vals.items() if np.std(v) > 0 or len(v) == 1]
+
+
+def sampling_cases():
+    gen = torch.Generator().manual_seed(4897)
+    out = []
+    for L, C, f in ((64, 16, 1.0), (20, 5, 0.5), (4096, 1024, 1.0)):
+        drawn = {int(x) for x in torch.randint(0, L + 1, (12,), generator=gen)}
+        lengths = sorted({0, 1, L - C, L - C + 1, L - 1, L} | drawn)
+        out.append(dict(kind="overlong", id=f"verl overlong_buffer L {L} C {C} factor {f}", lengths=lengths,
+                        options={"maxLength": L, "buffer": C, "penalty": f},
+                        expected=[verl_overlong_reward(n, L, C, f) for n in lengths]))
+    for G, nG in ((4, 6), (1, 3), (8, 5)):
+        uids = [f"p{g}" for g in range(nG) for _ in range(G)]
+        r = (torch.randint(0, 3, (G * nG,), generator=gen).double() / 2).tolist()  # 0, 0.5, 1: exact in float
+        if G > 1:
+            r[:G] = [1.0] * G  # an all-equal group
+        out.append(dict(kind="filter", id=f"verl filter_groups G {G}", groups=uids, rewards=r,
+                        expected=verl_filter_groups(uids, r)))
+    return out
+
+
 if __name__ == "__main__":
-    json.dump({"torch": torch.__version__, "cases": advantage_cases() + opd_cases()}, sys.stdout)
+    json.dump({"torch": torch.__version__, "cases": advantage_cases() + opd_cases() + sampling_cases()}, sys.stdout)
