@@ -210,6 +210,28 @@ describe("distill.opdStep", () => {
       assert.equal(tf.memory().numTensors, n0, `${mode}: tensors leaked`);
       assert.ok(Number.isFinite(s.metrics["distill/loss"]), `${mode}: loss ${s.metrics["distill/loss"]}`);
     }
+    // task advantages per completion add to the distillation advantage on the response tokens
+    const withAdv = await opdStep(
+      { policy: student, opt, teacher: localTeacher(teacherModel), prompts, adv: [1, 0, 0, -1] },
+      { sampling: { maxNewTokens: 2 }, rng: new Rng(9) },
+    );
+    const ro = withAdv.rollout;
+    const tOut = await localTeacher(teacherModel).score(ro);
+    const tl = sampledTeacherLogp(tOut, ro.ids, ro.responseMask);
+    if (tOut.kind === "full") tOut.logprobs.dispose();
+    const base = opdAdvantages(ro.logprobs, tl, ro.responseMask, { coef: 1, discount: 0 });
+    const extra = [1, 0, 0, -1];
+    close(
+      withAdv.adv,
+      base.flatMap((r, b) => r.map((a, t) => a + extra[b] * ro.responseMask[b][t])),
+    );
+    await assert.rejects(
+      opdStep(
+        { policy: student, opt, teacher: localTeacher(teacherModel), prompts },
+        { agg: "sum", microBatch: 2, sampling: { maxNewTokens: 2 } },
+      ),
+      /agg "sum" \(Tinker's Σ over tokens\) cannot be split/,
+    );
     await assert.rejects(
       opdStep(
         { policy: student, opt, teacher: localTeacher(teacherModel), prompts, teacherIndex: [0, 1, 0, 0] },
