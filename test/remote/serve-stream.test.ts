@@ -137,6 +137,7 @@ test("multi-character stop strings: the text held back while a stop could still 
 test("logprobs 0 streams exactly the sampler's logprobs; include_usage ends with a usage chunk (choices: [])", async () => {
   const prompt = tok.encode("12+3=");
   const local = generate(m, [prompt], { n: 2, maxNewTokens: 6, temperature: 1, seed: 5, tokenizer: tok });
+  const tensors = tf.memory().numTensors;
   const res = await post(`${srv.url}/v1/completions`, {
     prompt,
     n: 2,
@@ -146,6 +147,7 @@ test("logprobs 0 streams exactly the sampler's logprobs; include_usage ends with
     stream: true,
     stream_options: { include_usage: true },
   });
+  assert.equal(tf.memory().numTensors, tensors, "a finished stream leaves no tensor behind");
   const chunks = chunksOf(res.text);
   const last = chunks[chunks.length - 1];
   assert.deepEqual(last.choices, []);
