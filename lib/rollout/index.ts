@@ -19,3 +19,4 @@ export {
   type DynamicSampleResult,
   type DynamicRewardFn,
 } from "./dynamic-sampling.js";
+export { samplingLogprobs, samplingLogprobsDefaults, type SamplingLogprobsOptions } from "./sampling-logprobs.js";

@@ -10,6 +10,7 @@ import { AdamW } from "../../lib/model/optim.js";
 import { logprobs } from "../../lib/model/logprobs.js";
 import { samplingDistribution } from "../../lib/model/sampling.js";
 import { sample } from "../../lib/rollout/rollout.js";
+import { samplingLogprobs } from "../../lib/rollout/sampling-logprobs.js";
 import { grpoStep, policyLoss, rolloutCorrection, rolloutCorrections, toVerlMetrics } from "../../lib/update/index.js";
 import { digitReward, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { close, setup } from "./setup.js";
@@ -186,6 +187,42 @@ describe("sampler logprobs in the Rollout", () => {
       }
     }
     p.model.dispose();
+  });
+
+  test("the truncation fix: rollout.samplingLogprobs renormalises the trainer over the same filters (ratio 1)", async () => {
+    const p = tinyPolicy(5);
+    for (const s of [
+      { temperature: 1, topP: 0.6 },
+      { temperature: 0.8, topK: 2 },
+      { temperature: 1.2, minP: 0.3 },
+    ]) {
+      const ro = await sample(p, PROMPTS, { n: 3, maxNewTokens: 4, rng: new Rng(4), ...s });
+      const fixed = samplingLogprobs(p.model, ro);
+      const plain = logprobs(p.model, ro, { temperature: s.temperature }).logp;
+      const c = rolloutCorrection("none", { oldLogp: fixed, rolloutLogp: ro.logprobs, mask: ro.responseMask });
+      assert.ok(
+        c.metrics["mismatch/absLogpDiffMax"] < 1e-4,
+        `${JSON.stringify(s)}: ${c.metrics["mismatch/absLogpDiffMax"]}`,
+      );
+      const biased = rolloutCorrection("none", { oldLogp: plain, rolloutLogp: ro.logprobs, mask: ro.responseMask });
+      // (min-p keeps every token of this near-uniform tiny model: no bias to show there)
+      if (!("minP" in s))
+        assert.ok(
+          biased.metrics["mismatch/kl"] > 1e-3,
+          `${JSON.stringify(s)} without the fix: ${biased.metrics["mismatch/kl"]}`,
+        );
+    }
+    // another model's filters may not keep a sampled token: a finite floor, not -Infinity
+    const other = tinyPolicy(9);
+    const ro = await sample(p, PROMPTS, { n: 4, maxNewTokens: 4, rng: new Rng(4), topK: 1, temperature: 1 });
+    assert.ok(
+      samplingLogprobs(other.model, ro)
+        .flat()
+        .every((v) => Number.isFinite(v) && v >= -30),
+    );
+    assert.throws(() => samplingLogprobs(p.model, ro, { temperature: 0 }), /temperature 0/);
+    p.model.dispose();
+    other.model.dispose();
   });
 
   test("grpoStep applies a correction: metrics, weights ≠ 1 under top-p, and no tensor leak", async () => {
