@@ -49,8 +49,9 @@ export interface FilmFrameOptions {
 }
 
 /**
- * One frame of the film strip from a rollout of the fixed prompts at `step` and its rewards (reward.scoreSync(ro)).
- * @example frames.push(viz.filmFrame(step, ro, reward.scoreSync(ro)))
+ * One frame of the film strip from a rollout of the fixed prompts at `step` and its rewards (reward.scoreSync(ro));
+ * filmStrip calls it on each {step, rollout, rewards} shot.
+ * @example filmFrame(step, ro, reward.scoreSync(ro), {advantages})
  */
 export function filmFrame(
   step: number,
@@ -141,7 +142,7 @@ const BAD_SHADES = shades(outcome.bad);
 const DEFAULT_METRICS = ["reward/mean", "reward/zeroStdFrac", "signal/gradTokenFrac", "eval/accuracy"];
 
 /** A view that carries the frames' steps (to mark them on the dashboard: `viz.dashboard(h, {marks: strip.steps})`). */
-export type FilmStripView = Displayable & { steps: number[]; figure: PlotlyFigure };
+export type FilmStripView = Displayable & { steps: number[]; frames: FilmFrame[]; figure: PlotlyFigure };
 
 /** The value of `key` at `step` in the history: that step's row, else the latest earlier row that has it. */
 function metricAt(history: readonly Record<string, unknown>[], key: string, step: number): number | undefined {
@@ -155,22 +156,41 @@ function metricAt(history: readonly Record<string, unknown>[], key: string, step
 }
 
 /**
- * The rollout film strip: the same prompts sampled at several steps of training. A chart of each prompt's answer
- * shares per step (right answers green, wrong red; the top answers separately), then one frame per step, picked with
- * a row of step buttons: a compact group card per prompt (each sample's answer, reward, advantage; a zero-variance
- * group is flagged) and the dashboard's metrics at that step. Frames come from viz.filmFrame.
- * @example
- * const frames = [];  // in update.train's eval: frames.push(viz.filmFrame(step, ro, reward.scoreSync(ro)))
- * viz.filmStrip(frames, {history: run.history})
+ * One shot of the film: the fixed prompts' rollout at `step`, its rewards (reward.scoreSync(ro)) and optionally the
+ * advantages and how to read an answer / a right answer (FilmFrameOptions). filmStrip turns it into a FilmFrame.
  */
-export function filmStrip(frames: readonly FilmFrame[], options: FilmStripOptions = {}): FilmStripView {
-  if (!Array.isArray(frames) || frames.length === 0)
+export interface FilmShot extends FilmFrameOptions {
+  step: number;
+  rollout: FilmRolloutLike;
+  rewards: FilmRewards;
+}
+
+/**
+ * The rollout film strip: the same prompts sampled at several steps of training. A chart of each prompt's answer
+ * shares per step (right answers green, wrong amber; the top answers separately), then one frame per step, picked
+ * with a row of step buttons: a compact group card per prompt (each sample's answer, reward, advantage; a
+ * zero-variance group is flagged) and the dashboard's metrics at that step. Each shot is `{step, rollout, rewards,
+ * advantages?}` (or an already built FilmFrame); `strip.frames` gives the frames back, `strip.steps` their steps (the
+ * dashboard's `marks`).
+ * @example
+ * const shots = [];  // in update.train's eval: shots.push({step, rollout: ro, rewards: reward.scoreSync(ro)})
+ * viz.filmStrip(shots, {history: run.history})
+ */
+export function filmStrip(shots: readonly (FilmShot | FilmFrame)[], options: FilmStripOptions = {}): FilmStripView {
+  if (!Array.isArray(shots) || shots.length === 0)
     fail(
       "invalid_input",
-      `viz.filmStrip: give at least one frame (viz.filmFrame(step, ro, rewards)); got ${describe(frames)}.`,
-      { path: ["frames"] },
+      `viz.filmStrip: give at least one shot {step, rollout, rewards}; got ${describe(shots)}.`,
+      { path: ["shots"] },
       filmStrip,
     );
+  const frames: FilmFrame[] = shots.map((x) => {
+    if (x && "rollout" in x) {
+      const { step, rollout, rewards, ...o } = x;
+      return filmFrame(step, rollout, rewards, o);
+    }
+    return x as FilmFrame;
+  });
   const P = frames[0].groups?.length ?? 0;
   frames.forEach((f, k) => {
     if (!f || !Array.isArray(f.groups) || f.groups.length !== P || !Number.isFinite(f.step))
@@ -363,6 +383,7 @@ export function filmStrip(frames: readonly FilmFrame[], options: FilmStripOption
     .join("\n");
   return {
     steps,
+    frames: ordered,
     figure: chart.figure,
     toMimeBundle(): MimeBundle {
       const b = chart.toMimeBundle();

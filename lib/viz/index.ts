@@ -17,7 +17,7 @@ export { topkTable, type TokenCandidate, type TopkTableOptions } from "./topk-ta
 export { compareRuns } from "./run-compare.js";
 export {
   filmStrip,
-  filmFrame,
+  type FilmShot,
   type FilmFrame,
   type FilmSample,
   type FilmStripOptions,

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as viz from "../../lib/viz/index.js";
+import { filmFrame } from "../../lib/viz/film-strip.js";
 import { CellrlError } from "../../lib/core/errors.js";
 
 type Bar = { name: string; x: string[]; y: number[]; xaxis: string };
@@ -17,12 +18,16 @@ test("filmStrip: answer shares per prompt and step (right answers at the bottom)
   const r0 = ["1+4", "1+4", "2+2", "3+3", "1+2", "1+1", "1+1", "2+1"];
   const r1 = ["1+4", "1+4", "1+4", "2+3", "1+2", "1+2", "1+2", "1+2"];
   const frames = [
-    viz.filmFrame(10, ro(r1), score(r1), { advantages: [0.5, 0.5, 0.5, 0.5, 0, 0, 0, 0] }),
-    viz.filmFrame(0, ro(r0), { scores: score(r0), details: r0.map(() => ({})) }),
+    { step: 10, rollout: ro(r1), rewards: score(r1), advantages: [0.5, 0.5, 0.5, 0.5, 0, 0, 0, 0] },
+    filmFrame(0, ro(r0), { scores: score(r0), details: r0.map(() => ({})) }),
   ];
   const history = [0, 5, 10].map((s) => ({ step: s, "reward/mean": s / 10, "reward/zeroStdFrac": s / 20 }));
   const strip = viz.filmStrip(frames, { history, title: "two prompts" });
   assert.deepEqual(strip.steps, [0, 10], "frames sorted by step");
+  assert.deepEqual(
+    strip.frames[1].groups[0].samples.map((s) => s.advantage),
+    [0.5, 0.5, 0.5, 0.5],
+  );
   const bars = strip.figure.data as unknown as Bar[];
   const p0 = bars.filter((b) => b.xaxis === "x");
   assert.deepEqual(
@@ -51,14 +56,14 @@ test("filmStrip: answer shares per prompt and step (right answers at the bottom)
 test("filmFrame and filmStrip name what is wrong", () => {
   const r = ["1+4", "1+4", "2+2", "3+3", "1+2", "1+1", "1+1", "2+1"];
   assert.throws(
-    () => viz.filmFrame(0, ro(r), [1, 0]),
+    () => filmFrame(0, ro(r), [1, 0]),
     (e: unknown) => e instanceof CellrlError && /2 scores but the rollout has 8 rows/.test(e.message),
   );
-  const f = viz.filmFrame(0, ro(r), score(r));
-  const one = viz.filmFrame(1, { group: [0], prompts: ["sum 5="], responses: ["1+4"] }, [1]);
+  const f = filmFrame(0, ro(r), score(r));
+  const one = filmFrame(1, { group: [0], prompts: ["sum 5="], responses: ["1+4"] }, [1]);
   assert.throws(
     () => viz.filmStrip([f, one]),
     (e: unknown) => e instanceof CellrlError && /same 2 prompts as frame 0/.test(e.message),
   );
-  assert.throws(() => viz.filmStrip([]), /at least one frame/);
+  assert.throws(() => viz.filmStrip([]), /at least one shot \{step, rollout, rewards\}/);
 });
