@@ -125,8 +125,9 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
   const ax = (i: number) => (i === 0 ? "" : String(i + 1));
   const panels: [string, number[]][] = [
     ["grad norm", vs.map((v) => v.gradNorm)],
-    ["mean Δlogp, A > 0", vs.map((v) => v.meanChangePosAdv)],
-    ["mean Δlogp, A < 0", vs.map((v) => v.meanChangeNegAdv)],
+    // no "<" in titles: plotly and the static SVG read annotation text as HTML
+    ["mean Δlogp, positive A", vs.map((v) => v.meanChangePosAdv)],
+    ["mean Δlogp, negative A", vs.map((v) => v.meanChangeNegAdv)],
   ];
   const bars = figure(
     {
@@ -147,7 +148,7 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
         height: 320,
         showlegend: false,
         grid: { rows: 1, columns: 3, pattern: "independent", xgap: 0.1 },
-        margin: { l: 45, r: 15, t: 60, b: 70 },
+        margin: { l: 45, r: 15, t: 60, b: 90 },
         annotations: panels.map(([title], i) => ({
           text: `<b>${title}</b>`,
           xref: `x${ax(i)} domain`,
@@ -314,7 +315,7 @@ function lengthPanel(vs: LossLabLike["variants"], batch: LabBatchLike, rows: num
         height: 300,
         barmode: "group",
         grid: { rows: 1, columns: 2, pattern: "independent", xgap: 0.12 },
-        margin: { l: 50, r: 15, t: 70, b: 70 },
+        margin: { l: 50, r: 15, t: 70, b: 90 },
         legend: { orientation: "h", y: -0.3 },
         annotations: ["push per token (mean)", "push on the completion (sum)"].map((text, i) => ({
           text: `<b>${text}</b>`,
