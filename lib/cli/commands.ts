@@ -22,6 +22,9 @@ commands.add("eval", async () => (await import("./eval.js")).command, {
 commands.add("serve", async () => (await import("./serve.js")).command, {
   summary: "serve a checkpoint over the OpenAI-compatible API (completions, chat, logprobs) on 127.0.0.1",
 });
+commands.add("export-gguf", async () => (await import("./export-gguf.js")).command, {
+  summary: "write a checkpoint as an fp32 GGUF file for llama.cpp (llama / qwen2, with its tokenizer)",
+});
 commands.add("verl", async () => (await import("./verl.js")).command, {
   summary:
     "verl export (parquet dataset + GRPO / FlowRL / GKD config and command) and import (generations, rollout dumps)",
