@@ -19,4 +19,4 @@ export {
   type DynamicSampleResult,
   type DynamicRewardFn,
 } from "./dynamic-sampling.js";
-export { samplingLogprobs, samplingLogprobsDefaults, type SamplingLogprobsOptions } from "./sampling-logprobs.js";
+export { samplingLogprobs, type SamplingLogprobsOptions } from "./sampling-logprobs.js";

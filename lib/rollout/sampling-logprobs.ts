@@ -23,7 +23,7 @@ export interface SamplingLogprobsOptions extends SamplingOptions {
 
 /**
  * Defaults of samplingLogprobs (the sampling options default to the rollout's, ro.sampling).
- * @example rollout.samplingLogprobsDefaults.floor // -30
+ * @example samplingLogprobsDefaults.floor // -30 (internal: the floor and rows per pass)
  */
 export const samplingLogprobsDefaults = { floor: -30, rowsPerPass: 8 };
 
