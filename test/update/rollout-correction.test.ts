@@ -11,7 +11,14 @@ import { logprobs } from "../../lib/model/logprobs.js";
 import { samplingDistribution } from "../../lib/model/sampling.js";
 import { sample } from "../../lib/rollout/rollout.js";
 import { samplingLogprobs } from "../../lib/rollout/sampling-logprobs.js";
-import { grpoStep, policyLoss, rolloutCorrection, rolloutCorrections, toVerlMetrics } from "../../lib/update/index.js";
+import {
+  fromVerlMetrics,
+  grpoStep,
+  policyLoss,
+  rolloutCorrection,
+  rolloutCorrections,
+  toVerlMetrics,
+} from "../../lib/update/index.js";
 import { digitReward, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
 import { close, setup } from "./setup.js";
 
@@ -117,7 +124,9 @@ describe("rolloutCorrection", () => {
     close(m["mismatch/chi2Token"], (6.25 + 0.25 + 3) / 5 - 1);
     close(m["mismatch/chi2Seq"], (1.25 ** 2 + 1) / 2 - 1);
     assert.equal(m["mismatch/isMean"], undefined); // no IS weights: no IS metrics
-    const v = toVerlMetrics(rolloutCorrection("token-is", inputs).metrics);
+    const tm = rolloutCorrection("token-is", inputs).metrics;
+    assert.deepEqual(fromVerlMetrics(toVerlMetrics(tm)), tm, "verl names round trip");
+    const v = toVerlMetrics(tm);
     close(v["rollout_corr/rollout_is_mean"], (2 + 0.5 + 3) / 5);
     close(v["rollout_corr/k3_kl"], m["mismatch/k3Kl"]);
   });
@@ -254,6 +263,13 @@ describe("sampler logprobs in the Rollout", () => {
     assert.ok(lag.metrics["mismatch/absLogpDiffMean"] > 0.05, `${lag.metrics["mismatch/absLogpDiffMean"]}`);
     assert.ok(lag.correction!.weights.flat().some((w) => w > 0 && Math.abs(w - 1) > 1e-3));
     other.model.dispose();
+    await assert.rejects(
+      grpoStep(
+        { policy: p, trainer: {} as never, prompts: PROMPTS, reward: digitReward },
+        { rolloutCorrection: "token-is" },
+      ),
+      /rolloutCorrection is not supported with inputs\.trainer/,
+    );
     const plain = await run(null, 2);
     assert.equal(plain.correction, undefined);
     assert.equal(plain.metrics["mismatch/kl"], undefined);
