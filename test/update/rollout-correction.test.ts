@@ -17,6 +17,7 @@ import {
   policyLoss,
   rolloutCorrection,
   rolloutCorrections,
+  step,
   toVerlMetrics,
 } from "../../lib/update/index.js";
 import { digitReward, PROMPTS, TARGETS, tinyPolicy } from "./fixture.js";
@@ -232,6 +233,30 @@ describe("sampler logprobs in the Rollout", () => {
     assert.throws(() => samplingLogprobs(p.model, ro, { temperature: 0 }), /temperature 0/);
     p.model.dispose();
     other.model.dispose();
+  });
+
+  test("update.step hands the sampler's μ (a rolloutLogp field) and the weights to the loss, cut to the micro-batch", async () => {
+    const p = tinyPolicy(2);
+    const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3 });
+    const ro = await sample(p, PROMPTS, { n: 2, maxNewTokens: 2, rng: new Rng(1), topP: 0.7 });
+    const old = logprobs(p.model, ro).logp;
+    const c = rolloutCorrection("token-is", { oldLogp: old, rolloutLogp: ro.logprobs, mask: ro.responseMask });
+    const seen: number[][][] = [];
+    step(
+      p,
+      opt,
+      { ...ro, responseMask: c.mask },
+      { oldLogp: old, adv: Float32Array.from(ro.group, (g) => g - 2), isWeights: c.weights, rolloutLogp: ro.logprobs },
+      (mb) => {
+        seen.push(mb.rolloutLogp);
+        return policyLoss("ppo-clip", mb, {}).loss;
+      },
+      { microBatch: 4 },
+    );
+    assert.deepEqual(seen.flat(), ro.logprobs, "every row once, in order");
+    assert.equal(seen[0].length, 4);
+    p.model.dispose();
+    opt.dispose();
   });
 
   test("grpoStep applies a correction: metrics, weights ≠ 1 under top-p, and no tensor leak", async () => {
