@@ -40,7 +40,8 @@ export interface AdvantageOptions {
   /**
    * How several components become one advantage: "sum-then-normalize" (weighted sum of rewards, then the estimator;
    * TRL's default) or "normalize-then-sum" (the estimator per component, weighted sum, then batch whitening: GDPO,
-   * arXiv 2601.05242, TRL multi_objective_aggregation="normalize_then_sum"). Defaults to "sum-then-normalize".
+   * arXiv 2601.05242, TRL multi_objective_aggregation="normalize_then_sum"; the "gdpo" estimator is this with "grpo"
+   * and eps 1e-4, and takes no aggregate). Defaults to "sum-then-normalize".
    */
   aggregate?: "sum-then-normalize" | "normalize-then-sum";
   [estimatorOption: string]: unknown;
