@@ -217,16 +217,18 @@ async function streamRows(
   return states;
 }
 
-function refuseUnstreamable(b: Body, echo: boolean, promptK: number | null): void {
-  if (echo)
-    throw new ApiError(400, "echo is not supported with stream: true by cellrl serve; send stream: false.", "echo");
-  if (promptK !== null)
-    throw new ApiError(
-      400,
-      "prompt_logprobs is not supported with stream: true by cellrl serve; send stream: false.",
-      "prompt_logprobs",
-    );
-  void b;
+/** What this server does not stream (vLLM does): echo and prompt_logprobs; refused before any event. */
+function refuseUnstreamable(echo: boolean, promptK: number | null): void {
+  for (const [field, on] of [
+    ["echo", echo],
+    ["prompt_logprobs", promptK !== null],
+  ] as const)
+    if (on)
+      throw new ApiError(
+        400,
+        `${field} is not supported with stream: true by cellrl serve; send stream: false.`,
+        field,
+      );
 }
 
 const usageOf = (prompt: number, completion: number) => ({
@@ -242,7 +244,7 @@ const usageOf = (prompt: number, completion: number) => ({
  */
 export function streamCompletions(ctx: ServeContext, body: unknown): (sink: ChunkSink) => Promise<void> {
   const { b, prompts, s, echo, maxTokens, logprobs, promptK, asIds, withIds } = completionsRequest(ctx, body);
-  refuseUnstreamable(b, echo, promptK);
+  refuseUnstreamable(echo, promptK);
   const opts = streamOptions(b);
   const id = nextId("cmpl");
   const created = Math.floor(Date.now() / 1000);
@@ -300,7 +302,7 @@ export function streamCompletions(ctx: ServeContext, body: unknown): (sink: Chun
  */
 export function streamChat(ctx: ServeContext, body: unknown): (sink: ChunkSink) => Promise<void> {
   const { b, pIds, s, maxTokens, wantLogprobs, topK, promptK, asIds, withIds } = chatRequest(ctx, body);
-  refuseUnstreamable(b, false, promptK);
+  refuseUnstreamable(false, promptK);
   const opts = streamOptions(b);
   const id = nextId("chatcmpl");
   const created = Math.floor(Date.now() / 1000);
