@@ -413,6 +413,13 @@ function subplotSpec(sp: Subplot, layout: Rec, colorway: string[], Plot: Any) {
       if (Array.isArray(spec.range)) o.domain = spec.range.map((r: Any) => 10 ** Number(r));
     } else if (Array.isArray(spec.range)) o.domain = spec.range.map(Number);
     if (spec.autorange === "reversed" && !band) o.reverse = true;
+    if (!band && Array.isArray(spec.tickvals) && Array.isArray(spec.ticktext)) {
+      const label = new Map(spec.tickvals.map((v: Any, j: number) => [String(v), plain(spec.ticktext[j])]));
+      o.ticks = spec.tickvals;
+      o.tickFormat = (v: Any) => label.get(String(v)) ?? "";
+      if (Number(spec.tickangle) < 0) o.tickRotate = Number(spec.tickangle);
+    }
+    if (spec.showticklabels === false) o.tickFormat = () => "";
     return o;
   };
   const x = axisOpts(xs, xBand, catX && !fxDomain);
@@ -570,7 +577,7 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
       className: "cellrl-static-ramp",
       width: 240,
       height: 34,
-      marginTop: label ? 12 : 2,
+      marginTop: 2,
       marginBottom: 16,
       marginLeft: 10,
       marginRight: 10,
@@ -579,9 +586,7 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
         domain: [lo, hi],
         ticks: 5,
         tickFormat: fmtTick,
-        label: label || null,
-        labelAnchor: "left",
-        labelArrow: "none",
+        label: null,
       },
       y: { axis: null },
       color: cs,
@@ -589,7 +594,13 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
     });
     ramp.setAttribute("x", String(W - m.r - 240));
     ramp.setAttribute("y", String(headY));
-    colorLegend = ramp.outerHTML;
+    // The ramp's label sits left of it (Plot would put it under the first tick label).
+    colorLegend =
+      ramp.outerHTML +
+      (label
+        ? `<text x="${W - m.r - 234}" y="${headY + 12}" text-anchor="end" font-size="10" fill="rgb(60,60,60)">` +
+          `${escapeHtml(label)}</text>`
+        : "");
     headY += 40;
   }
   const shift = Math.max(0, headY - Number(m.t) + 4);
@@ -611,7 +622,7 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
     const ML = Math.max(spec.yTickWidth + (spec.y.label ? 14 : 0), 30),
       MR = 8,
       MT = 6,
-      MB = 22 + (spec.x.label ? 14 : 0) + (spec.xRotate ? 24 : 0);
+      MB = 22 + (spec.x.label ? 14 : 0) + (spec.xRotate || spec.x.tickRotate ? 24 : 0);
     const w = Math.max(40, fx1 - fx0),
       h = Math.max(30, fy1 - fy0);
     const opts: Rec = {
@@ -624,7 +635,7 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
       marginTop: MT,
       marginBottom: MB,
       style: { fontSize: "10px", overflow: "visible" },
-      x: { ...spec.x, ...(spec.xRotate ? { tickRotate: -30 } : {}) },
+      x: { ...(spec.xRotate ? { tickRotate: -30 } : {}), ...spec.x },
       y: spec.y,
       marks: spec.marks,
     };

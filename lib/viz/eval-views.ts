@@ -3,6 +3,7 @@ import { figure } from "../kernel/plotly.js";
 import type { Displayable } from "../kernel/mime.js";
 import { passAtK } from "../eval/pass-at-k.js";
 import { num } from "./format.js";
+import { COUNT, css, outcome, seriesColor } from "./color.js";
 
 /** Per-item sample counts for pass@k curves: n samples, c correct. */
 export interface ItemCounts {
@@ -18,7 +19,12 @@ export interface ItemCounts {
  */
 export function passAtKCurve(
   items: readonly ItemCounts[],
-  options: { title?: string; ks?: number[] } = {},
+  options: {
+    title?: string;
+    ks?: number[];
+    /** y-axis range. Defaults to [lo, 1.01], lo = the lowest value rounded down to 0.05 (0 when curves start low). */
+    yRange?: [number, number];
+  } = {},
 ): Displayable {
   if (!items.length) fail("invalid_input", "viz.passAtKCurve: no items.", {}, passAtKCurve);
   const groups = new Map<string, ItemCounts[]>();
@@ -29,9 +35,21 @@ export function passAtKCurve(
     const n = Math.min(...its.map((i) => i.n));
     const ks = (options.ks ?? Array.from({ length: n }, (_, i) => i + 1)).filter((k) => k <= n);
     const ys = ks.map((k) => its.reduce((a, it) => a + passAtK(it.n, it.c, k), 0) / its.length);
-    data.push({ type: "scatter", mode: "lines+markers", name: `${g} (${its.length} items)`, x: ks, y: ys });
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: `${g} (${its.length} items)`,
+      x: ks,
+      y: ys,
+      line: { color: seriesColor(data.length) },
+    });
     lines.push(`${g}: ${ks.map((k, i) => `pass@${k}=${num(ys[i], 3)}`).join(" ")}`);
   }
+  // A 0..1 axis squeezes curves that all live near 1 into a flat band; zoom to the data (in steps of 0.05) and say so.
+  const all = data.flatMap((d) => d.y as number[]).filter(Number.isFinite);
+  const lo = all.length ? Math.max(0, Math.floor((Math.min(...all) - 0.03) * 20) / 20) : 0;
+  const yRange = options.yRange ?? [lo, 1.01];
+  const yTitle = yRange[0] > 0 ? `pass@k (axis from ${yRange[0]})` : "pass@k";
   return figure(
     {
       data,
@@ -39,7 +57,7 @@ export function passAtKCurve(
         title: { text: options.title ?? "pass@k" },
         height: 320,
         xaxis: { title: { text: "k" }, type: "log" },
-        yaxis: { title: { text: "pass@k" }, range: [0, 1.02] },
+        yaxis: { title: { text: yTitle }, range: yRange },
         margin: { l: 55, r: 20, t: 40, b: 45 },
       },
     },
@@ -78,18 +96,19 @@ export function accuracyBy(
         {
           type: "bar",
           orientation: "h",
-          y: cats,
+          // The value sits in the category label, not on the bar, so the ± se whisker never crosses it.
+          y: cats.map((c, i) => `${c} · ${num(acc[i] * 100, 3)}% (n=${by.get(c)!.length})`),
           x: acc,
-          error_x: { type: "data", array: se, visible: true },
-          text: cats.map((c, i) => `${num(acc[i] * 100, 3)}% (n=${by.get(c)!.length})`),
-          textposition: "auto",
+          error_x: { type: "data", array: se, visible: true, color: "rgb(60,60,60)" },
+          marker: { color: css(outcome.good) },
         },
       ],
       layout: {
         title: { text: options.title ?? `accuracy by ${key}` },
         height: Math.max(200, 60 + 28 * cats.length),
         xaxis: { range: [0, 1], title: { text: "accuracy" } },
-        margin: { l: 140, r: 20, t: 40, b: 40 },
+        yaxis: { type: "category", automargin: true, autorange: "reversed" },
+        margin: { l: 180, r: 20, t: 40, b: 40 },
       },
     },
     { summary: cats.map((c, i) => `${c}: ${num(acc[i], 3)} ± ${num(se[i], 2)} (n=${by.get(c)!.length})`).join("\n") },
@@ -116,14 +135,14 @@ export function lengthVsCorrectness(
           name: `correct (n=${ok.length})`,
           x: ok,
           opacity: 0.6,
-          marker: { color: "rgb(46,150,80)" },
+          marker: { color: css(outcome.good) },
         },
         {
           type: "histogram",
           name: `wrong (n=${bad.length})`,
           x: bad,
           opacity: 0.6,
-          marker: { color: "rgb(200,60,60)" },
+          marker: { color: css(outcome.bad) },
         },
       ],
       layout: {
@@ -167,7 +186,11 @@ export function letterConfusion(
           z,
           x: letters,
           y: letters,
-          colorscale: "Blues",
+          colorscale: [
+            [0, "rgb(255,255,255)"],
+            [1, css(COUNT)],
+          ],
+          colorbar: { title: { text: "count" } },
           text: z.map((row) => row.map(String)),
           texttemplate: "%{text}",
         },

@@ -5,14 +5,16 @@ import { escapeHtml, type Displayable } from "../kernel/mime.js";
 import { figure } from "../kernel/plotly.js";
 import type { Tokenizer } from "../model/tokenizer-types.js";
 import { num, visibleTokenText } from "./format.js";
+import { css, roles, series } from "./color.js";
 import { htmlTable } from "./html-table.js";
 import { tokenKl, tokenStrings, type LogprobsLike } from "./token-adapters.js";
 import type { TokenCandidate } from "./topk-table.js";
 import { stack, View } from "./view.js";
 
-const BLUE = "rgb(31,119,180)";
-const ORANGE = "rgb(255,127,14)";
-const PALETTE = [BLUE, ORANGE, "rgb(44,160,44)", "rgb(214,39,40)", "rgb(148,103,189)", "rgb(127,127,127)"];
+// Contract colours (docs/viz.md#colour-and-scale-contract): student / teacher roles, exact = black, series palette.
+const BLUE = css(roles.student);
+const ORANGE = css(roles.teacher);
+const PALETTE = series.map(css);
 
 /**
  * The top-k candidates at position `t` of row `i` of model.logprobs(..., {topK}) output, decoded.
@@ -169,15 +171,7 @@ export function entropyLine(
     hovertemplate: "%{text}<br>" + n + "=%{y:.3f}<extra></extra>",
     line: { color: PALETTE[j % PALETTE.length] },
   }));
-  const ticks =
-    keep.length <= 40
-      ? {
-          tickmode: "array",
-          tickvals: x,
-          ticktext: keep.map((t) => visibleTokenText(tokens[t]) || "∅"),
-          tickangle: 0,
-        }
-      : {};
+  const ticks = tokenTicks(keep, tokens);
   const stats = names.map((n) => {
     const v = keep.map((t) => Number(series[n][t])).filter(Number.isFinite);
     const mean = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
@@ -284,6 +278,17 @@ export function klEstimatorStats(
   };
 }
 
+/** Token strings as x tick labels when they fit (≤ 24 tokens; slanted above 12), else plain positions. */
+function tokenTicks(keep: readonly number[], tokens: readonly string[]): Record<string, unknown> {
+  if (keep.length > 24) return {};
+  return {
+    tickmode: "array",
+    tickvals: [...keep],
+    ticktext: keep.map((t) => (visibleTokenText(tokens[t]) || "∅").slice(0, 8)),
+    tickangle: keep.length > 12 ? -45 : 0,
+  };
+}
+
 /**
  * k1 / k2 / k3 estimates next to the exact KL, token by token along one sequence: a line chart and a table (each
  * token's logp, refLogp, the three estimates and the exact KL), with the means in the last row.
@@ -338,25 +343,42 @@ export function klEstimatorView(
     line: { color, dash, width },
     hovertemplate: "%{text}<br>" + name + "=%{y:.4f}<extra></extra>",
   });
-  const ticks =
-    keep.length <= 40
-      ? { tickmode: "array", tickvals: keep, ticktext: toks.map((t) => visibleTokenText(t) || "∅") }
-      : {};
+  const ticks = tokenTicks(keep, tokens);
+  void toks;
+  // k2 = ½x² grows quadratically and would set the y axis for all four lines, hiding the k1 vs k3 comparison the
+  // chart exists for: it gets its own panel below (with the exact KL repeated for reference).
+  const k2Panel = (l: Record<string, unknown>) => ({ ...l, xaxis: "x2", yaxis: "y2", showlegend: false });
   const chart = figure(
     {
       data: [
-        line("exact KL", ex, "rgb(0,0,0)", "solid", 3),
-        line("k1 = log π/π_ref", k1[0], BLUE, "dot"),
-        line("k2 = ½(log π/π_ref)²", k2[0], "rgb(44,160,44)", "dash"),
-        line("k3 = r − 1 − log r", k3[0], "rgb(214,39,40)"),
+        line("exact KL", ex, css(roles.exact), "solid", 3),
+        line("k1 = log π/π_ref", k1[0], PALETTE[0], "dot"),
+        line("k3 = r − 1 − log r", k3[0], PALETTE[2]),
+        k2Panel(line("exact KL", ex, css(roles.exact), "solid", 3)),
+        { ...k2Panel(line("k2 = ½(log π/π_ref)² (panel below)", k2[0], PALETTE[1], "dash")), showlegend: true },
       ],
       layout: {
         title: { text: options.title ?? "KL(π ‖ π_ref) per token: estimators vs exact" },
-        height: 320,
-        margin: { l: 55, r: 20, t: 40, b: 45 },
-        xaxis: { title: { text: "token" }, ...ticks },
-        yaxis: { title: { text: "nats" } },
-        legend: { orientation: "h", y: -0.25 },
+        height: 480,
+        margin: { l: 60, r: 20, t: 70, b: 50 },
+        xaxis: { domain: [0, 1], anchor: "y", showticklabels: false, matches: "x2" },
+        yaxis: { domain: [0.4, 1], title: { text: "nats (exact, k1, k3)" } },
+        xaxis2: { domain: [0, 1], anchor: "y2", title: { text: "token" }, ...ticks },
+        yaxis2: { domain: [0, 0.3], title: { text: "nats (k2)" } },
+        legend: { orientation: "h", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom" },
+        annotations: [
+          {
+            text: "k2 = ½(log π/π_ref)²: biased, on its own scale",
+            xref: "x2 domain",
+            yref: "y2 domain",
+            x: 0,
+            y: 1,
+            xanchor: "left",
+            yanchor: "bottom",
+            showarrow: false,
+            font: { size: 11 },
+          },
+        ],
       },
     },
     {
