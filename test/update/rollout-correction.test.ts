@@ -132,6 +132,24 @@ describe("rolloutCorrection", () => {
     close(v["rollout_corr/k3_kl"], m["mismatch/k3Kl"]);
   });
 
+  test("tensors, typed-array rows and a Float32Array of advantages give the same result as arrays", () => {
+    const want = rolloutCorrection("opsm", { ...inputs, adv: [-1, -1] }, { level: "token" });
+    const t = [tf.tensor2d(old), tf.tensor2d(roll)];
+    const got = rolloutCorrection(
+      "opsm",
+      {
+        oldLogp: t[0],
+        rolloutLogp: t[1],
+        mask: mask.map((r) => Float32Array.from(r)),
+        adv: Float32Array.from([-1, -1]),
+      },
+      { level: "token" },
+    );
+    tf.dispose(t);
+    close(got.weights.flat(), want.weights.flat(), 1e-6);
+    assert.deepEqual(got.mask, want.mask);
+  });
+
   test("bad input fails with the field and the fix", () => {
     assert.throws(
       () => rolloutCorrection("token-is", { ...inputs, rolloutLogp: [[0]] }),
