@@ -391,3 +391,79 @@ test("the client retries a stream cut short and fails clearly on a stream that n
     await fake.close();
   }
 });
+
+test("RemotePolicy folds a vLLM-shaped stream (usage: null chunks, prompt_token_ids first, token_id:N, usage chunk)", async () => {
+  // chunks as vLLM's completion_stream_generator writes them for n = 2, logprobs 0, return_token_ids and
+  // return_tokens_as_token_ids: one choice per chunk, the delta's ids and logprobs, finish on the last, then usage
+  const ids = [
+    [5, 6, 2],
+    [7, 2],
+  ];
+  const events: string[] = [];
+  const offsets = [0, 0];
+  for (let step = 0; step < 3; step++)
+    for (let i = 0; i < 2; i++) {
+      const id = ids[i][step];
+      if (id === undefined) continue;
+      const text = id === 2 ? "" : tok.decode([id]);
+      const last = step === ids[i].length - 1;
+      events.push(
+        JSON.stringify({
+          id: "cmpl-x",
+          object: "text_completion",
+          created: 1,
+          model: "m",
+          choices: [
+            {
+              index: i,
+              text,
+              logprobs: {
+                text_offset: [offsets[i]],
+                token_logprobs: [-0.25 * (step + 1)],
+                tokens: [`token_id:${id}`],
+                top_logprobs: [{ [`token_id:${id}`]: -0.25 * (step + 1) }],
+              },
+              finish_reason: last ? "stop" : null,
+              stop_reason: null,
+              prompt_token_ids: step === 0 ? [1, 4] : null,
+              token_ids: [id],
+            },
+          ],
+          usage: null,
+        }),
+      );
+      offsets[i] += text.length;
+    }
+  events.push(
+    JSON.stringify({
+      id: "cmpl-x",
+      object: "text_completion",
+      created: 1,
+      model: "m",
+      choices: [],
+      usage: { prompt_tokens: 2, total_tokens: 7, completion_tokens: 5 },
+    }),
+  );
+  const sse = events.map((e) => `data: ${e}\n\n`).join("") + "data: [DONE]\n\n";
+  const fake = await fakeServer(() => ({ headers: { "content-type": "text/event-stream" }, body: sse }));
+  try {
+    const policy = new RemotePolicy(fake.url, { tokenizer: tok, model: "m", stream: true });
+    const out = await policy.generate([[1, 4]], { n: 2, maxNewTokens: 3, seed: 0 });
+    assert.deepEqual(out.ids, ids);
+    assert.deepEqual(out.promptTokenIds, [
+      [1, 4],
+      [1, 4],
+    ]);
+    assert.deepEqual(out.logprobs, [
+      [-0.25, -0.5, -0.75],
+      [-0.25, -0.5],
+    ]);
+    assert.deepEqual(out.text, [tok.decode([5, 6]), tok.decode([7])]);
+    assert.deepEqual(out.finishReason, ["stop", "stop"]);
+    assert.equal(fake.bodies[0].stream, true);
+    assert.equal(fake.bodies[0].n, 2);
+    policy.close();
+  } finally {
+    await fake.close();
+  }
+});
