@@ -45,8 +45,9 @@ export interface LossLabViewOptions {
    */
   show?: ("push" | "dlogp")[];
   /**
-   * The variants whose values set the shared colour scales (the others saturate past them): keep a variant on another
-   * scale, e.g. SFT's push on every token, from washing out the RL variants. Defaults to every variant.
+   * The variants whose values set the shared colour scales and the bars' y ranges (the others saturate past them; a
+   * bar past its range is drawn to the edge, its label marked ▲ / ▼): keep a variant on another scale, e.g. SFT's
+   * push on every token, from washing out the RL variants. Defaults to every variant.
    */
   scaleFrom?: string[];
   /** Pinned scale maxima (|push|, |Δlogp|) instead of the 98th percentile of |value| over `scaleFrom`. */
@@ -123,20 +124,53 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
   const vs = lab.variants;
   const names = vs.map((v) => v.name);
   const ax = (i: number) => (i === 0 ? "" : String(i + 1));
+  const scaleFrom = options?.scaleFrom;
+  if (scaleFrom !== undefined && (!Array.isArray(scaleFrom) || !scaleFrom.some((n) => names.includes(n))))
+    fail(
+      "invalid_option",
+      `viz.lossLabView: options.scaleFrom must name at least one variant (got ${describe(scaleFrom)}; variants: ` +
+        `${names.join(", ")}).`,
+      { path: ["options", "scaleFrom"] },
+      lossLabView,
+    );
+  for (const k of ["push", "dlogp"] as const) {
+    const x = options?.scale?.[k];
+    if (x !== undefined && !(typeof x === "number" && x > 0 && Number.isFinite(x)))
+      fail(
+        "invalid_option",
+        `viz.lossLabView: options.scale.${k} must be a positive number (got ${describe(x)}).`,
+        { path: ["options", "scale", k] },
+        lossLabView,
+      );
+  }
   const panels: [string, number[]][] = [
     ["grad norm", vs.map((v) => v.gradNorm)],
     // no "<" in titles: plotly and the static SVG read annotation text as HTML
     ["mean Δlogp, positive A", vs.map((v) => v.meanChangePosAdv)],
     ["mean Δlogp, negative A", vs.map((v) => v.meanChangeNegAdv)],
   ];
+  // With scaleFrom, each panel's y range is set by those variants; a bar beyond it is drawn to the edge and its label
+  // keeps the true value with ▲ / ▼ (one outlier, e.g. DRO's large step, would otherwise flatten the rest).
+  const shown = panels.map(([, y]) => {
+    if (!scaleFrom) return { y, text: y.map((v) => num(v, 3)), range: undefined };
+    const ref = y.filter((_, j) => scaleFrom.includes(names[j]));
+    const lo = Math.min(0, ...ref),
+      hi = Math.max(0, ...ref);
+    const pad = 0.15 * (hi - lo || Math.abs(hi) || 1);
+    const [a, b] = [lo - pad, hi + pad];
+    const capped = y.map((v) => Math.max(a + 0.1 * pad, Math.min(b - 0.1 * pad, v)));
+    const text = y.map((v, j) => num(v, 3) + (v > capped[j] ? " ▲" : v < capped[j] ? " ▼" : ""));
+    return { y: capped, text, range: [a, b] };
+  });
+  const yAxes = Object.fromEntries(shown.flatMap((p, i) => (p.range ? [[`yaxis${ax(i)}`, { range: p.range }]] : [])));
   const bars = figure(
     {
       data: panels.map(([title, y], i) => ({
         type: "bar",
         name: title,
         x: names,
-        y,
-        text: y.map((v) => num(v, 3)),
+        y: shown[i].y,
+        text: shown[i].text,
         textposition: "auto",
         xaxis: `x${ax(i)}`,
         yaxis: `y${ax(i)}`,
@@ -148,6 +182,7 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
         height: 320,
         showlegend: false,
         grid: { rows: 1, columns: 3, pattern: "independent", xgap: 0.1 },
+        ...yAxes,
         margin: { l: 45, r: 15, t: 60, b: 90 },
         annotations: panels.map(([title], i) => ({
           text: `<b>${title}</b>`,
@@ -181,25 +216,6 @@ export function lossLabView(lab: LossLabLike, batch: LabBatchLike, options: Loss
     })),
     { digits: 4 },
   );
-  const scaleFrom = options?.scaleFrom;
-  if (scaleFrom !== undefined && (!Array.isArray(scaleFrom) || !scaleFrom.some((n) => names.includes(n))))
-    fail(
-      "invalid_option",
-      `viz.lossLabView: options.scaleFrom must name at least one variant (got ${describe(scaleFrom)}; variants: ` +
-        `${names.join(", ")}).`,
-      { path: ["options", "scaleFrom"] },
-      lossLabView,
-    );
-  for (const k of ["push", "dlogp"] as const) {
-    const x = options?.scale?.[k];
-    if (x !== undefined && !(typeof x === "number" && x > 0 && Number.isFinite(x)))
-      fail(
-        "invalid_option",
-        `viz.lossLabView: options.scale.${k} must be a positive number (got ${describe(x)}).`,
-        { path: ["options", "scale", k] },
-        lossLabView,
-      );
-  }
   const scaled = vs.filter((v) => !scaleFrom || scaleFrom.includes(v.name));
   const pushMax = options?.scale?.push ?? scaleOf(scaled.map((v) => v.tokenWeights));
   const dMax = options?.scale?.dlogp ?? scaleOf(scaled.map((v) => v.logpChange));

@@ -67,3 +67,19 @@ test("the length panel: mean push per token and total push per completion, per v
   );
   assert.throws(() => viz.lossLabView(lab, batch, { tokenizer: tok, lengthRows: [2] }), /options\.lengthRows has 2/);
 });
+
+test("scaleFrom also sets the bars' y ranges: a bar past them is drawn to the edge, its label keeps the value with ▲", () => {
+  const big = { ...variant("dro", () => 0.1), gradNorm: 50 };
+  const fig = (o: object) =>
+    viz.lossLabView({ variants: [...lab.variants, big] }, batch, { tokenizer: tok, ...o }).toMimeBundle();
+  const plotly = (o: object) => {
+    const html = fig(o)["text/html"] as string;
+    const m = html.match(/"y":\[([^\]]*)\],"text":\[([^\]]*)\]/);
+    return { y: JSON.parse(`[${m![1]}]`) as number[], text: JSON.parse(`[${m![2]}]`) as string[] };
+  };
+  const all = plotly({});
+  assert.deepEqual(all.y, [1, 1, 1, 50], "no scaleFrom: the bars are the values");
+  const capped = plotly({ scaleFrom: ["token-mean", "seq-mean"] });
+  assert.ok(capped.y[3] < 1.2 && capped.y[3] > 1, `drawn to the edge of [0, 1.15]: ${capped.y[3]}`);
+  assert.deepEqual(capped.text, ["1", "1", "1", "50 ▲"]);
+});
