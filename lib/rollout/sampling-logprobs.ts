@@ -50,7 +50,8 @@ export function samplingLogprobs(
   if (!ro || !Array.isArray(ro.ids) || !Array.isArray(ro.responseMask))
     fail(
       "invalid_input",
-      `rollout.samplingLogprobs: expected a Rollout (ids, attentionMask, responseMask, sampling) (got ${describe(ro)}).`,
+      `rollout.samplingLogprobs: expected a Rollout (ids, attentionMask, responseMask, sampling) ` +
+        `(got ${describe(ro)}).`,
       {},
       samplingLogprobs,
     );

@@ -217,7 +217,7 @@ describe("sampler logprobs in the Rollout", () => {
     p.model.dispose();
   });
 
-  test("the truncation fix: rollout.samplingLogprobs renormalises the trainer over the same filters (ratio 1)", async () => {
+  test("truncation fix: rollout.samplingLogprobs scores the trainer under the same filters (ratio 1)", async () => {
     const p = tinyPolicy(5);
     for (const s of [
       { temperature: 1, topP: 0.6 },
@@ -253,7 +253,7 @@ describe("sampler logprobs in the Rollout", () => {
     other.model.dispose();
   });
 
-  test("update.step hands the sampler's μ (a rolloutLogp field) and the weights to the loss, cut to the micro-batch", async () => {
+  test("update.step hands μ (a rolloutLogp field) and the weights to the loss, per micro-batch", async () => {
     const p = tinyPolicy(2);
     const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3 });
     const ro = await sample(p, PROMPTS, { n: 2, maxNewTokens: 2, rng: new Rng(1), topP: 0.7 });
