@@ -170,6 +170,23 @@ test("logprobs 0 streams exactly the sampler's logprobs; include_usage ends with
   }
 });
 
+test("stream_options.continuous_usage_stats: every chunk carries its choice's running usage", async () => {
+  const res = await post(`${srv.url}/v1/completions`, {
+    prompt: "12",
+    n: 2,
+    max_tokens: 4,
+    seed: 1,
+    ignore_eos: true,
+    stream: true,
+    stream_options: { continuous_usage_stats: true },
+  });
+  const chunks = chunksOf(res.text);
+  assert.equal(chunks.length, 8);
+  chunks.forEach((c, i) =>
+    assert.deepEqual(c.usage, { prompt_tokens: 2, total_tokens: 2 + 1 + (i >> 1), completion_tokens: 1 + (i >> 1) }),
+  );
+});
+
 test("chat stream: a role chunk per choice, then deltas with logprobs.content; folds to the stream: false answer", async () => {
   const body = {
     messages: [{ role: "user", content: "1+1" }],
