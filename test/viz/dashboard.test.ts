@@ -245,6 +245,14 @@ describe("dashboard layout", () => {
     assert.deepEqual(learningSignal(undefined), {});
   });
 
+  test("with alerts the dashboard is still one output with the Plotly JSON and the static image", () => {
+    const h = rows(3, (i) => ({ step: i, "reward/mean": i / 3, "update/gradNorm": i }));
+    const b = viz.dashboard(h, { alerts: ["step 2: something"] }).toMimeBundle();
+    assert.ok(b["application/vnd.plotly.v1+json"]);
+    assert.match(String(b["image/svg+xml"]), /<svg/);
+    assert.match(String(b["text/html"]), /⚠ step 2: something/);
+  });
+
   test("marks draw a dotted line at the given steps on every panel", () => {
     const h = rows(4, (i) => ({ step: i, "reward/mean": i / 4, "update/gradNorm": i }));
     const shapes = figOf(viz.dashboard(h, { marks: [1, 3] }).toMimeBundle()).layout.shapes as {

@@ -91,6 +91,7 @@ test("compareRuns: one output with the Plotly JSON, the figure title, the runs' 
   };
   const layout = (b["application/vnd.plotly.v1+json"] as { layout: L }).layout;
   assert.ok(layout, "the bundle carries the chart's Plotly JSON (not only HTML)");
+  assert.match(String(b["image/svg+xml"]), /<svg/, "and its static image");
   assert.match(String(b["text/html"]), /config key/);
   assert.match(b["text/plain"], /lr: 1 \| 2/);
   // Pixel rows from the top: the legend below the title, the panel titles below the legend, the plots below them.
