@@ -6,7 +6,7 @@ import { escapeHtml, type Displayable, type MimeBundle } from "../kernel/mime.js
 import { figure } from "../kernel/plotly.js";
 import { rewards } from "../reward/registry.js";
 import type { RewardFn, RewardRecord, RewardResult } from "../reward/types.js";
-import { css, sequential, GREEN } from "./color.js";
+import { css, outcome, sequential, seriesColor, GREEN } from "./color.js";
 import { badge, clip, num, visibleTokenText } from "./format.js";
 import { htmlTable } from "./html-table.js";
 
@@ -395,8 +395,8 @@ export function rewardWorkbench(
       `hacks, ${report.misses.length} misses)`;
   const ok = !report.hacks.length && !report.misses.length;
   const box =
-    `<div style="border-left:4px solid ${ok ? "rgb(46,150,80)" : "rgb(200,60,60)"};` +
-    `background-color:${ok ? "rgb(235,248,238)" : "rgb(253,236,234)"};padding:4px 8px;` +
+    `<div style="border-left:4px solid ${css(ok ? outcome.good : outcome.bad)};` +
+    `background-color:${ok ? "rgb(235,248,238)" : "rgb(253,243,228)"};padding:4px 8px;` +
     `margin:4px 0;color:rgb(0,0,0)">` +
     report.summary.map((s) => `<div>${escapeHtml(s)}</div>`).join("") +
     "</div>";
@@ -405,37 +405,40 @@ export function rewardWorkbench(
     hi = Math.max(1e-9, ...scores);
   const verdictBadge = (v: ProbeRow["verdict"]) =>
     v === "hack"
-      ? badge("HACK", "rgb(200,60,60)")
+      ? badge("HACK", css(outcome.bad))
       : v === "miss"
-        ? badge("MISS", "rgb(200,120,0)")
-        : badge("ok", "rgb(150,150,150)");
+        ? badge("MISS", css(outcome.bad))
+        : badge("ok", css(outcome.none));
   const body = report.rows
     .map((r) => {
       const resp = visibleTokenText(clip(shown(r.response), maxChars));
       return (
         `<tr data-cellrl-probe="${escapeHtml(r.name)}">` +
         `<td style="padding:1px 6px;font-family:monospace">${escapeHtml(r.name)}</td>` +
+        `<td style="padding:1px 6px">${verdictBadge(r.verdict)}</td>` +
         `<td style="padding:1px 6px">${escapeHtml(r.expect)}</td>` +
-        `<td style="padding:1px 6px;font-family:monospace;max-width:420px;overflow:hidden;white-space:nowrap" ` +
+        `<td style="padding:1px 6px;font-family:monospace;max-width:260px;overflow:hidden;white-space:nowrap" ` +
         `title="${escapeHtml(clip(r.response, 2000))}">${escapeHtml(resp) || "<i>(empty)</i>"}` +
         `${shown(r.response).length > maxChars ? ` <small>(${r.response.length} chars)</small>` : ""}</td>` +
         `<td style="padding:1px 6px;text-align:right;` +
         `background-color:${css(sequential(r.score, lo, hi, GREEN))}">${escapeHtml(num(r.score))}</td>` +
         `<td style="padding:1px 6px;font-family:monospace">` +
         `${r.extracted === null ? "—" : escapeHtml(clip(r.extracted, 30))}</td>` +
-        `<td style="padding:1px 6px;font-family:monospace">${escapeHtml(r.rule || "—")}</td>` +
-        `<td style="padding:1px 6px">${verdictBadge(r.verdict)}</td></tr>`
+        `<td style="padding:1px 6px;font-family:monospace;max-width:200px;white-space:normal;` +
+        `overflow-wrap:anywhere">${escapeHtml(r.rule || "—")}</td></tr>`
       );
     })
     .join("");
-  const head = ["probe", "expect", "response", "score", "extracted", "rule", "verdict"]
+  // The verdict is the second column so a narrow output (800 px) never cuts it off; the table scrolls if needed.
+  const head = ["probe", "verdict", "expect", "response", "score", "extracted", "rule"]
     .map((h) => `<th style="text-align:left;padding:2px 6px;border-bottom:1px solid rgb(180,180,180)">${h}</th>`)
     .join("");
   const html =
     `<div class="cellrl-reward-workbench tex2jax_ignore" ` +
     `style="font-size:12px;font-family:sans-serif;color:rgb(0,0,0)">` +
     `<div style="font-weight:bold">${escapeHtml(title)}</div>${box}` +
-    `<table style="border-collapse:collapse"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>` +
+    `<div style="max-width:100%;overflow-x:auto"><table style="border-collapse:collapse">` +
+    `<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>` +
     `<div style="font-size:85%;color:rgb(100,100,100)">expect: full = should score as much as the boxed gold; ` +
     `none = should score less (wrong or missing answer); less = right answer that should still score less ` +
     `(over-long).</div></div>`;
@@ -475,7 +478,6 @@ export function probeChart(reports: readonly RewardProbeReport[], options: { tit
   const manyGolds = new Set(reports.flatMap((rep: RewardProbeReport) => rep.rows.map((r) => r.gold))).size > 1;
   const key = (r: ProbeRow) => (manyGolds ? `${r.name} (${clip(r.gold, 12)})` : r.name);
   const probes = [...new Set(reports.flatMap((rep: RewardProbeReport) => rep.rows.map(key)))];
-  const palette = ["rgb(214,55,46)", "rgb(255,127,14)", "rgb(46,150,80)", "rgb(31,119,180)", "rgb(148,103,189)"];
   const data = reports.map((rep: RewardProbeReport, j: number) => {
     const by = new Map(rep.rows.map((r) => [key(r), r]));
     return {
@@ -484,7 +486,7 @@ export function probeChart(reports: readonly RewardProbeReport[], options: { tit
       x: probes,
       y: probes.map((p) => by.get(p)?.score ?? null),
       marker: {
-        color: palette[j % palette.length],
+        color: seriesColor(j),
         line: { color: probes.map((p) => (by.get(p)?.verdict === "ok" ? "rgba(0,0,0,0)" : "rgb(0,0,0)")), width: 2 },
       },
       hovertext: probes.map((p) => {
