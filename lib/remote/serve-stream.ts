@@ -206,8 +206,9 @@ async function streamRows(
         const st = states[base + t.row];
         st.ids.push(t.id);
         const text = t.finish ? finalText(ctx, st.ids, t.why, s) : settledText(ctx, st.ids, s, maxStop);
-        // a tokenizer whose decode is not prefix-stable: hold the text back until the row ends
-        const delta = text.startsWith(st.sent) ? text.slice(st.sent.length) : t.finish ? text : "";
+        // a tokenizer whose decode is not prefix-stable: hold the text back until the row ends, then send what lies
+        // beyond the length already sent (sent text cannot be taken back)
+        const delta = text.startsWith(st.sent) || t.finish ? text.slice(st.sent.length) : "";
         emit(base + t.row, t, delta, st);
         st.sent += delta;
         st.first = false;
