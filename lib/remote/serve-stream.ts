@@ -157,8 +157,9 @@ async function decodeSteps(
  */
 function settledText(ctx: ServeContext, ids: number[], s: Sampling, maxStop: number): string {
   let t = ctx.tokenizer.decode(ids, { skipSpecialTokens: s.skip_special_tokens });
+  if (maxStop > 1) t = t.slice(0, Math.max(0, t.length - (maxStop - 1)));
   while (t.endsWith("\uFFFD")) t = t.slice(0, -1);
-  return maxStop > 1 ? t.slice(0, Math.max(0, t.length - (maxStop - 1))) : t;
+  return t;
 }
 
 /** A finished row's text, as stream: false answers it (cut before, or after with include_stop_str_in_output, the

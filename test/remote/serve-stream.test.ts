@@ -6,8 +6,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http from "node:http";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../../lib/core/random.js";
 import { generate } from "../../lib/model/generate.js";
+import { LlamaModel } from "../../lib/model/llama.js";
+import { loadTokenizer } from "../../lib/model/tokenizer-io.js";
 import { RemotePolicy } from "../../lib/remote/remote-policy.js";
 import { serve, type RunningServer } from "../../lib/remote/serve.js";
 import { collectStream, sseData } from "../../lib/remote/sse.js";
@@ -482,5 +486,44 @@ test("RemotePolicy folds a vLLM-shaped stream (usage: null chunks, prompt_token_
     policy.close();
   } finally {
     await fake.close();
+  }
+});
+
+test("a byte-level BPE tokenizer: streamed text (incomplete UTF-8 held back) folds to stream: false's text", async () => {
+  const bpe = loadTokenizer(path.join(__dirname, "..", "model", "fixtures", "tiny-bpe"));
+  const model = new LlamaModel(
+    {
+      hidden_size: 32,
+      num_hidden_layers: 1,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      intermediate_size: 64,
+      vocab_size: bpe.vocabSize,
+      max_position_embeddings: 64,
+      initializer_range: 0.3,
+    },
+    { rng: new Rng(2) },
+  );
+  const s2 = await serve(model, bpe, { port: 0 });
+  try {
+    const body = { prompt: "héllo 中", n: 6, max_tokens: 24, seed: 4, ignore_eos: true, stop: ["ab"] };
+    const plain = JSON.parse((await post(`${s2.url}/v1/completions`, body)).text);
+    const res = await post(`${s2.url}/v1/completions`, { ...body, stream: true });
+    const folded = collectStream(res.text, where);
+    assert.ok(folded.ok, res.text.slice(-300));
+    assert.deepEqual(
+      (folded.body.choices as any[]).map((c) => c.text),
+      plain.choices.map((c: any) => c.text),
+    );
+    // mid-stream chunks never end in a replacement character (a UTF-8 sequence still incomplete)
+    for (const c of chunksOf(res.text))
+      if (!c.choices[0].finish_reason) assert.ok(!c.choices[0].text.endsWith("\uFFFD"));
+    assert.ok(
+      plain.choices.some((c: any) => /[^\x00-\x7f]/.test(c.text)),
+      "no multi-byte text sampled: the test proves nothing",
+    );
+  } finally {
+    await s2.close();
+    model.dispose();
   }
 });
