@@ -112,7 +112,7 @@ describe("conformance: the 2026 objectives (PyTorch references from verl, prime-
     );
   });
 
-  test("clip-cov's random slice: max(1, ⌊r·N⌋) band tokens, the same for the same seed, drawn by the seeded Rng", () => {
+  test("clip-cov's random slice: max(1, ⌊r·N⌋) band tokens, the same for one seed, drawn by the seeded Rng", () => {
     const c = cases.find((x) => x.name === "clip-cov" && x.candidates >= 6)!;
     const opts = (o: Record<string, unknown>) => ({ ...c.options, clipCovRatio: 3 / 24, ...o });
     const frac = (o: Record<string, unknown>) => run(c, opts(o)).metrics["update/clipFrac"];

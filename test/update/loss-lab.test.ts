@@ -1,6 +1,6 @@
 // The loss lab with the 2026 objectives: every registered policy loss runs in compareLosses on one frozen batch
-// (nothing leaks, the policy is untouched), the 80/20 variant gets the entropy and pushes only the top-ρ tokens, and the
-// lab's per-token weights are the registered variant's own −∂loss/∂log π.
+// (nothing leaks, the policy is untouched), the 80/20 variant gets the entropy and pushes only the top-ρ tokens, and
+// a closure may return another loss's result (distill.opdLoss).
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -88,7 +88,7 @@ describe("loss lab: the 2026 objectives", () => {
     p.model.dispose();
   });
 
-  test("a closure may return another loss's result (distill.opdLoss): weights come from autograd, no clip flags", () => {
+  test("a closure may return another loss's result (distill.opdLoss): weights by autograd, no clip flags", () => {
     const p = tinyPolicy(33);
     const old = logprobs(p.model, batch).logp;
     const teacher = old.map((r) => r.map((x, t) => x + (t % 2 ? 0.3 : -0.3)));

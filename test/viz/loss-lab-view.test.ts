@@ -68,7 +68,7 @@ test("the length panel: mean push per token and total push per completion, per v
   assert.throws(() => viz.lossLabView(lab, batch, { tokenizer: tok, lengthRows: [2] }), /options\.lengthRows has 2/);
 });
 
-test("scaleFrom also sets the bars' y ranges: a bar past them is drawn to the edge, its label keeps the value with ▲", () => {
+test("scaleFrom also sets the bars' y ranges: a bar past them ends at the edge, its label keeps the value + ▲", () => {
   const big = { ...variant("dro", () => 0.1), gradNorm: 50 };
   const fig = (o: object) =>
     viz.lossLabView({ variants: [...lab.variants, big] }, batch, { tokenizer: tok, ...o }).toMimeBundle();

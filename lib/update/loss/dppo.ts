@@ -88,7 +88,8 @@ function dppo(div: Divergence): PolicyLossFn {
 export const dppoTv: PolicyLossFn = dppo("tv");
 
 /**
- * DPPO-Binary-KL per token (verl `dppo_kl`): the binary KL bkl = μ·log(μ/p) + (1 − μ)·log((1 − μ + 1e-8)/(1 − p + 1e-8))
+ * DPPO-Binary-KL per token (verl `dppo_kl`): the binary KL
+ * bkl = μ·log(μ/p) + (1 − μ)·log((1 − μ + 1e-8)/(1 − p + 1e-8))
  * of the Bernoullis {p, 1 − p} and {μ, 1 − μ}; keep_t = [bkl ≤ δ_high ∨ p ≤ μ] if A_t > 0, [bkl ≤ δ_low ∨ p ≥ μ]
  * otherwise; the loss as dppo-tv. Defaults as dppo-tv (verl's clip_ratio, 0.2).
  * @example update.policyLoss("dppo-kl", {logp, oldLogp, adv, mask}, {clip: 0.05})
