@@ -603,6 +603,9 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
         : "");
     headY += 40;
   }
+  // Subplot titles (annotations above a domain) need a line of their own below the header.
+  const topNotes = arr(layout.annotations).some((a: Rec) => a.yanchor === "bottom" && num(a.y) >= 0.99);
+  if (topNotes && (title || mainLegend)) headY += 14;
   const shift = Math.max(0, headY - Number(m.t) + 4);
   const H = H0 + shift;
   const top = Number(m.t) + shift;
