@@ -132,7 +132,14 @@ export function distributionBars(first: readonly TokenCandidate[], options: Dist
 export function entropyLine(
   tokens: readonly string[],
   series: Record<string, ArrayLike<number>>,
-  options: { title?: string; y?: string; mask?: ArrayLike<number>; height?: number } = {},
+  options: {
+    title?: string;
+    y?: string;
+    /** x-axis title. Defaults to "token". */
+    x?: string;
+    mask?: ArrayLike<number>;
+    height?: number;
+  } = {},
 ): Displayable {
   if (!Array.isArray(tokens))
     fail(
@@ -185,7 +192,7 @@ export function entropyLine(
         title: options.title ? { text: options.title } : undefined,
         height: options.height ?? 280,
         margin: { l: 55, r: 20, t: options.title ? 40 : 10, b: 45 },
-        xaxis: { title: { text: "token" }, ...ticks },
+        xaxis: { title: { text: options.x ?? "token" }, ...ticks },
         yaxis: { title: { text: options.y ?? "entropy (nats)" }, rangemode: "tozero" },
         showlegend: names.length > 1,
       },
