@@ -137,6 +137,8 @@ function shades(c: RGB): string[] {
     k: RGB = [0, 0, 0];
   return [c, to(w, 0.35), to(k, 0.3), to(w, 0.6), to(k, 0.5)].map(css);
 }
+/** "other right": lighter than every named right answer's shade. */
+const OTHER_RIGHT = css([0, 1, 2].map((i) => Math.round(outcome.good[i] + (255 - outcome.good[i]) * 0.8)) as RGB);
 const GOOD_SHADES = shades(outcome.good);
 const BAD_SHADES = shades(outcome.bad);
 const DEFAULT_METRICS = ["reward/mean", "reward/zeroStdFrac", "signal/gradTokenFrac", "eval/accuracy"];
@@ -252,7 +254,7 @@ export function filmStrip(shots: readonly (FilmShot | FilmFrame)[], options: Fil
       {
         label: "other right",
         match: (s: FilmSample) => s.correct && !named.has(s.answer),
-        color: GOOD_SHADES[3],
+        color: OTHER_RIGHT,
         correct: true,
       },
       ...shown.filter(([, c]) => !c.correct).map(answerCat),
