@@ -1,6 +1,7 @@
-// Crash-safe output of `cellrl score`: scored rows go, in input order, into <output>.partial.jsonl.gz (one gzip member
-// per row, written through before the next row), with <output>.partial.json recording which input they belong to.
-// A rerun with the same input resumes after the last complete row; the final file is written by an atomic rename.
+// Crash-safe output of `cellrl score`: scored rows go, in input order, into <output>.partial.jsonl (plain JSONL, whole
+// lines appended in batches, each batch one write), with <output>.partial.json recording which input they belong to.
+// A kill leaves at most a torn last line, which a rerun with the same input cuts before resuming after the last complete
+// row. Compression (a .gz output) happens once at the end; the final file appears by an atomic rename.
 import * as fs from "node:fs";
 import { pipeline } from "node:stream/promises";
 import * as zlib from "node:zlib";
@@ -8,7 +9,7 @@ import { fail } from "../core/errors.js";
 import { formatOf } from "../data/files.js";
 import { tempSibling as tempPathFor } from "../core/atomic.js";
 import { writeRecords } from "../data/io.js";
-import { openJsonlAppender, readJsonl, streamJsonl, type JsonlAppender } from "../data/jsonl.js";
+import { openJsonlLineWriter, readJsonl, streamJsonl, type JsonlLineWriter } from "../data/jsonl.js";
 
 /** What identifies a scoring run, so a partial file is only resumed by the same job. */
 export interface RunKey {
@@ -21,7 +22,7 @@ export interface RunKey {
 
 /** The partial output of a run: rows `0..done-1` are already scored and in the file. */
 export interface PartialOutput {
-  appender: JsonlAppender;
+  writer: JsonlLineWriter;
   /** Rows already in the partial file when it was opened (resumed). */
   done: number;
   path: string;
@@ -30,16 +31,16 @@ export interface PartialOutput {
 
 /**
  * Paths of the partial file and its metadata for an output path.
- * @example partialPaths("out.jsonl").path // "out.jsonl.partial.jsonl.gz"
+ * @example partialPaths("out.jsonl").path // "out.jsonl.partial.jsonl"
  */
 export function partialPaths(output: string): { path: string; metaPath: string } {
-  return { path: `${output}.partial.jsonl.gz`, metaPath: `${output}.partial.json` };
+  return { path: `${output}.partial.jsonl`, metaPath: `${output}.partial.json` };
 }
 
 /**
  * Open (or resume) the partial output for `output`. A partial file from a different input or reward is never
  * overwritten silently: that fails, unless `restart` is set.
- * @example const p = openPartial("out.jsonl", key, {restart: false}); p.appender.append(row)
+ * @example const p = openPartial("out.jsonl", key, {restart: false}); p.writer.write(line + "\n", 1)
  */
 export function openPartial(output: string, key: RunKey, options: { restart?: boolean } = {}): PartialOutput {
   const { path, metaPath } = partialPaths(output);
@@ -72,8 +73,8 @@ export function openPartial(output: string, key: RunKey, options: { restart?: bo
   }
   if (!resume)
     fs.writeFileSync(metaPath, JSON.stringify({ ...key, started: new Date().toISOString() }, null, 1) + "\n");
-  const appender = openJsonlAppender(path, { append: resume, gzip: true });
-  return { appender, done: appender.count, path, metaPath };
+  const writer = openJsonlLineWriter(path, { append: resume });
+  return { writer, done: writer.count, path, metaPath };
 }
 
 /**
@@ -85,19 +86,19 @@ export function partialRows(p: PartialOutput): AsyncGenerator<{ value: Record<st
 }
 
 /**
- * Close the partial file and turn it into `output` atomically (JSONL streamed; parquet / JSON / Arrow via memory),
- * then remove the partial file and its metadata.
+ * Close the partial file and turn it into `output` atomically (JSONL: renamed, or gzipped once when the name ends in
+ * .gz; parquet / JSON / Arrow via memory), then remove the partial file's metadata.
  * @example await finishPartial(p, "scored.parquet")
  */
 export async function finishPartial(p: PartialOutput, output: string): Promise<void> {
-  p.appender.close();
-  if (formatOf(output) === "jsonl") {
+  p.writer.close();
+  const gz = output.toLowerCase().endsWith(".gz");
+  if (formatOf(output) === "jsonl" && !gz) {
+    fs.renameSync(p.path, output); // same directory: atomic, and close() has fsynced it
+  } else if (formatOf(output) === "jsonl") {
     const tmp = tempPathFor(output);
     try {
-      const src = fs.createReadStream(p.path).pipe(zlib.createGunzip());
-      const dst = fs.createWriteStream(tmp);
-      if (output.toLowerCase().endsWith(".gz")) await pipeline(src, zlib.createGzip({ level: 9 }), dst);
-      else await pipeline(src, dst);
+      await pipeline(fs.createReadStream(p.path), zlib.createGzip(), fs.createWriteStream(tmp));
       const fd = fs.openSync(tmp, "r+");
       fs.fsyncSync(fd);
       fs.closeSync(fd);
@@ -110,9 +111,10 @@ export async function finishPartial(p: PartialOutput, output: string): Promise<v
         { cause: e },
       );
     }
+    fs.rmSync(p.path, { force: true });
   } else {
     writeRecords(output, readJsonl<Record<string, unknown>>(p.path));
+    fs.rmSync(p.path, { force: true });
   }
-  fs.rmSync(p.path, { force: true });
   fs.rmSync(p.metaPath, { force: true });
 }

@@ -1,6 +1,8 @@
 // Score every response of one record: the unit of work of `cellrl score`, run in a worker thread or in-process.
 import * as path from "node:path";
 import { CellrlError } from "../core/errors.js";
+import { toJsonLine } from "../data/jsonl.js";
+import { isNoAnswer } from "../eval/items.js";
 import { register, scoreResponse, type RewardFn, type ScoreOptions } from "../reward/index.js";
 
 /** What the scorer needs besides the record (sent once to every worker). */
@@ -60,5 +62,49 @@ export function rowScorer(settings: RowScorerSettings): (record: Record<string, 
     } catch (e) {
       return { fatal: e instanceof Error ? e.message : String(e) };
     }
+  };
+}
+
+/** One unit of `cellrl score`'s work: a JSONL line (parsed where it is scored) or an already parsed record. */
+export type RowInput = string | Record<string, unknown>;
+
+/** A scored row as `cellrl score` writes it: the output line, and what the summary and the no-answer check need. */
+export type LineResult =
+  | {
+      /** The record with `scores` and `details`, as one JSON line (no newline). */
+      line: string;
+      dataSource: string;
+      scores: number[];
+      errors: number;
+      /** The row's responses with no extracted answer (the no-answer check quotes them). */
+      noAnswer: string[];
+    }
+  | { fatal: string };
+
+/**
+ * Build the per-row scorer of `cellrl score` once per thread: parses a line, scores it (rowScorer) and serialises the
+ * scored record, so parsing and JSON writing run in the scoring threads rather than the thread that writes the file.
+ * @example const score = lineScorer({}); await score('{"data_source": "openai/gsm8k", ...}') // {line, scores, ...}
+ */
+export function lineScorer(settings: RowScorerSettings): (input: RowInput) => Promise<LineResult> {
+  const scoreRow = rowScorer(settings);
+  return async (input) => {
+    let record: Record<string, unknown>;
+    try {
+      record = typeof input === "string" ? (JSON.parse(input) as Record<string, unknown>) : input;
+    } catch (e) {
+      return { fatal: `not valid JSON (${(e as Error).message}); the input changed after it was checked?` };
+    }
+    const r = await scoreRow(record);
+    if ("fatal" in r) return r;
+    const responses = record.responses as string[];
+    const noAnswer = responses.filter((_, j) => isNoAnswer(r.details[j]));
+    return {
+      line: toJsonLine({ ...record, scores: r.scores, details: r.details }),
+      dataSource: record.data_source as string,
+      scores: r.scores,
+      errors: r.errors,
+      noAnswer,
+    };
   };
 }

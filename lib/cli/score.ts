@@ -9,6 +9,7 @@ import { andMore } from "../core/checks.js";
 import { fail } from "../core/errors.js";
 import { formatOf } from "../data/files.js";
 import { streamRows } from "../data/io.js";
+import { streamJsonlText } from "../data/jsonl.js";
 import { problemMessage, recordProblems } from "../data/validate.js";
 import { progress } from "../kernel/progress.js";
 import "../reward/index.js"; // registers every grader
@@ -24,7 +25,7 @@ import {
 } from "./command.js";
 import { scorePool } from "./score-pool.js";
 import { finishPartial, openPartial, partialRows } from "./score-output.js";
-import { rowScorer, type RowResult, type RowScorerSettings } from "./score-row.js";
+import { rowScorer, type LineResult, type RowInput, type RowScorerSettings } from "./score-row.js";
 import { ScoreSummary } from "./score-summary.js";
 import { NoAnswerCheck } from "../eval/no-answer.js";
 
@@ -35,7 +36,7 @@ Reads verl records that carry "responses" (a list of strings per prompt, as verl
 and writes each record to G with "scores" (one number per response) and "details" (one object per response).
 Prints mean@k per data_source: the mean over prompts of the mean score of each prompt's responses.
 
-Rows are written in input order as they finish, into G.partial.jsonl.gz; if the run stops (crash, Ctrl-C, kill),
+Rows are written in input order as they finish, into G.partial.jsonl; if the run stops (crash, Ctrl-C, kill),
 rerunning the same command resumes after the last complete row. G appears, atomically, only when every row is done.
 
 Options:
@@ -57,6 +58,9 @@ export const defaults = {
   maxWorkers: 256,
   maxBadRows: 10,
   perWorker: 4,
+  /** Rows sent to a scoring thread in one message (fewer when they reach batchBytes). */
+  batchRows: 64,
+  batchBytes: 1 << 20,
 };
 
 interface Scan {
@@ -210,60 +214,84 @@ async function run(argv: string[]): Promise<number> {
   let interrupted = false;
   let wake: (v: Error) => void = () => undefined;
   const interruptedP = new Promise<Error>((r) => (wake = r));
-  // a signal stops the run at once: rows already written stay, the row being scored is dropped (a 2nd Ctrl-C kills)
+  // a signal stops the run at once: rows already written stay, the rows being scored are dropped (a 2nd Ctrl-C kills)
   const onSignal = () => {
     interrupted = true;
     wake(new Error("interrupted"));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  // rows in flight: every thread busy with perWorker rows, plus as many waiting so a slow row does not idle the rest
+  // batches in flight: every thread busy with perWorker of them, plus as many waiting so a slow one does not idle the rest
   const window = 2 * Math.max(1, workers) * defaults.perWorker;
-  const pending: { value: Record<string, unknown>; where: string; result: Promise<RowResult | Error> }[] = [];
+  const pending: { wheres: string[]; result: Promise<LineResult[] | Error> }[] = [];
   let scored = 0;
   let total = 0;
+  const kept = () => partial.writer.count;
   const writeNext = async () => {
     const head = pending.shift() as (typeof pending)[number];
     const result = await Promise.race([head.result, interruptedP]);
     if (interrupted) return;
-    if (result instanceof Error)
-      fail(
-        "io",
-        `cli.score: ${head.where}: ${result.message}. ${partial.appender.count} rows are kept in ${partial.path}; ` +
-          "rerun to resume.",
-        { cause: result },
-      );
-    if ("fatal" in result)
-      fail(
-        "invalid_input",
-        `cli.score: ${head.where}: ${result.fatal} ${partial.appender.count} rows are kept in ${partial.path}; ` +
-          "fix the row and rerun to resume.",
-      );
-    partial.appender.append({ ...head.value, scores: result.scores, details: result.details });
-    summary.add(head.value.data_source as string, result.scores, result.errors);
-    noAnswers.add(head.value.data_source as string, head.value.responses as string[], result.details);
-    scored += result.scores.length;
-    total += result.scores.reduce((a, b) => a + b, 0);
-    bar?.tick(1, { mean: scored > 0 ? total / scored : 0 });
+    if (result instanceof Error || !Array.isArray(result)) {
+      const why = result instanceof Error ? result.message : String((result as { fatal?: unknown }).fatal);
+      fail("io", `cli.score: ${head.wheres[0]}: ${why}. ${kept()} rows are kept in ${partial.path}; rerun to resume.`, {
+        cause: result,
+      });
+    }
+    let text = "";
+    let n = 0;
+    for (const [i, r] of result.entries()) {
+      if ("fatal" in r) {
+        partial.writer.write(text, n); // the rows before it are done: keep them
+        fail(
+          "invalid_input",
+          `cli.score: ${head.wheres[i]}: ${r.fatal} ${kept()} rows are kept in ${partial.path}; ` +
+            "fix the row and rerun to resume.",
+        );
+      }
+      text += r.line + "\n";
+      n++;
+      summary.add(r.dataSource, r.scores, r.errors);
+      noAnswers.addCounts(r.dataSource, r.scores.length, r.noAnswer);
+      scored += r.scores.length;
+      total += r.scores.reduce((a, b) => a + b, 0);
+    }
+    partial.writer.write(text, n);
+    bar?.tick(n, { mean: scored > 0 ? total / scored : 0 });
+  };
+  // small files get small batches, so every thread has work and rows reach the partial file as they finish
+  const batchRows = Math.max(1, Math.min(defaults.batchRows, Math.floor(info.rows / window)));
+  let batch: RowInput[] = [];
+  let wheres: string[] = [];
+  let bytes = 0;
+  const send = async () => {
+    pending.push({ wheres, result: pool.runLines(batch).catch((e: Error) => e) });
+    batch = [];
+    wheres = [];
+    bytes = 0;
+    while (pending.length >= window && !interrupted) await writeNext();
   };
   try {
-    for await (const { value, index, where } of streamRows(input)) {
+    let index = 0;
+    for await (const { row, where } of inputRows(input)) {
       if (interrupted) break;
-      if (index < partial.done) continue;
-      pending.push({ value, where, result: pool.run(value).catch((e: Error) => e) });
-      while (pending.length >= window && !interrupted) await writeNext();
+      if (index++ < partial.done) continue;
+      batch.push(row);
+      wheres.push(where);
+      bytes += typeof row === "string" ? row.length : 0;
+      if (batch.length >= batchRows || bytes >= defaults.batchBytes) await send();
     }
+    if (batch.length > 0 && !interrupted) await send();
     while (pending.length > 0 && !interrupted) await writeNext();
   } finally {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
     await pool.close();
-    if (interrupted || pending.length > 0) partial.appender.close();
+    if (interrupted || pending.length > 0) partial.writer.close();
   }
   if (interrupted) {
     bar?.done();
     console.error(
-      `interrupted: ${partial.appender.count} of ${info.rows} rows are scored and kept in ${partial.path}; ` +
+      `interrupted: ${kept()} of ${info.rows} rows are scored and kept in ${partial.path}; ` +
         "rerun the same command to resume.",
     );
     return 130;
@@ -279,6 +307,14 @@ async function run(argv: string[]): Promise<number> {
     );
   console.error(`wrote ${info.rows} scored records (${info.responses} responses) to ${output}`);
   return 0;
+}
+
+// JSONL lines go to the scoring threads unparsed (they parse them); other formats are read into records here.
+async function* inputRows(input: string): AsyncGenerator<{ row: RowInput; where: string }> {
+  const base = path.basename(input);
+  if (formatOf(input) === "jsonl")
+    for await (const { text, line } of streamJsonlText(input)) yield { row: text, where: `line ${line} of ${base}` };
+  else for await (const { value, where } of streamRows(input)) yield { row: value, where };
 }
 
 function countErrors(details: unknown): number {

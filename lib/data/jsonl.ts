@@ -144,6 +144,23 @@ export async function* streamJsonlFrom<T = unknown>(
   stream: AsyncIterable<unknown>,
   source = "the input",
 ): AsyncGenerator<JsonlLine<T>> {
+  for await (const { text, line } of jsonlTextFrom(stream, source))
+    yield { value: parseLine(text, line, source, streamJsonlFrom) as T, line };
+}
+
+/**
+ * The non-blank lines of a JSONL file (gzip or not) as text, unparsed: for readers that parse elsewhere (`cellrl
+ * score` parses in its worker threads). Same line numbers and errors as streamJsonl.
+ * @example for await (const {text, line} of streamJsonlText("big.jsonl.gz")) JSON.parse(text)
+ */
+export function streamJsonlText(file: string): AsyncGenerator<{ text: string; line: number }> {
+  return jsonlTextFrom(openStream(file), path.basename(file));
+}
+
+async function* jsonlTextFrom(
+  stream: AsyncIterable<unknown>,
+  source: string,
+): AsyncGenerator<{ text: string; line: number }> {
   const decoder = new StringDecoder("utf8");
   let rest = "";
   let line = 0;
@@ -162,7 +179,7 @@ export async function* streamJsonlFrom<T = unknown>(
       rest = parts.pop() as string;
       for (const s of parts) {
         line++;
-        if (s.trim() !== "") yield { value: parseLine(s, line, source, streamJsonlFrom) as T, line };
+        if (s.trim() !== "") yield { text: s, line };
       }
     }
   } catch (e) {
@@ -177,7 +194,7 @@ export async function* streamJsonlFrom<T = unknown>(
     );
   }
   rest += decoder.end();
-  if (rest.trim() !== "") yield { value: parseLine(rest, line + 1, source, streamJsonlFrom) as T, line: line + 1 };
+  if (rest.trim() !== "") yield { text: rest, line: line + 1 };
 }
 
 /**
@@ -266,6 +283,68 @@ export function openJsonlAppender(file: string, options: { append?: boolean; gzi
       const line = Buffer.from(toJsonLine(row) + "\n", "utf8");
       fs.writeSync(fd, gzip ? zlib.gzipSync(line, { level: 1 }) : line);
       count++;
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    },
+  };
+}
+
+/** A plain JSONL file that complete lines are appended to in batches (the partial output of `cellrl score`). */
+export interface JsonlLineWriter {
+  readonly path: string;
+  /** Lines in the file: kept from before (when appending) plus lines written since. */
+  readonly count: number;
+  /** Append `rows` complete lines (`text` is their JSON joined and ended by "\n") in one write to the OS. */
+  write(text: string, rows: number): void;
+  /** fsync and close. */
+  close(): void;
+}
+
+/**
+ * Open a plain JSONL file for batched appends. Each `write` is one write(2) of whole lines, so a kill -9 leaves at most
+ * a torn last line, which `append: true` cuts on reopening; fsync runs at most once per `fsyncMs` (power loss may drop
+ * the last second, a crash drops nothing written) and at close. Cheaper per row than openJsonlAppender.
+ * @example const w = openJsonlLineWriter("out.partial.jsonl", {append: true}); w.write('{"a":1}\n', 1); w.close()
+ */
+export function openJsonlLineWriter(
+  file: string,
+  options: { append?: boolean; fsyncMs?: number } = {},
+): JsonlLineWriter {
+  const { append = false, fsyncMs = 1000 } = options;
+  let count = 0;
+  if (append && fs.existsSync(file)) {
+    const buf = fs.readFileSync(file);
+    if (isGzip(buf.subarray(0, 2)))
+      fail(
+        "invalid_input",
+        `data.openJsonlLineWriter: ${file} is gzip (got a compressed file; expected plain JSONL lines). ` +
+          "Decompress it first (gunzip), or start a new file.",
+      );
+    const { end, rows } = completePrefix(buf, false);
+    if (end < buf.length) fs.truncateSync(file, end);
+    count = rows;
+  }
+  const fd = fs.openSync(file, append ? "a" : "w");
+  let open = true;
+  let synced = Date.now();
+  return {
+    path: file,
+    get count() {
+      return count;
+    },
+    write(text, rows) {
+      if (!open) fail("io", `data.openJsonlLineWriter: ${file} is closed (got a write after close()). Open it again.`);
+      const bytes = Buffer.from(text, "utf8");
+      for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+      count += rows;
+      if (Date.now() - synced >= fsyncMs) {
+        fs.fsyncSync(fd);
+        synced = Date.now();
+      }
     },
     close() {
       if (!open) return;

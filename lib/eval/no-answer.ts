@@ -80,12 +80,19 @@ export class NoAnswerCheck {
   /** Add one row: its responses and the grader's details (one per response; rows without details are skipped). */
   add(dataSource: string, responses: readonly string[], details: readonly unknown[] | undefined): void {
     if (!Array.isArray(details) || details.length !== responses.length) return;
+    const none = responses.filter((_, j) => {
+      const d = details[j];
+      return d !== null && typeof d === "object" && isNoAnswer(d as Record<string, unknown>);
+    });
+    this.addCounts(dataSource, responses.length, none);
+  }
+
+  /** Add one row already checked elsewhere (a scoring thread): its response count and those with no answer. */
+  addCounts(dataSource: string, responses: number, noAnswer: readonly string[]): void {
     const s = this.bySource.get(dataSource) ?? { responses: 0, noAnswer: [] };
     this.bySource.set(dataSource, s);
-    s.responses += responses.length;
-    details.forEach((d, j) => {
-      if (d && typeof d === "object" && isNoAnswer(d as Record<string, unknown>)) s.noAnswer.push(responses[j]);
-    });
+    s.responses += responses;
+    s.noAnswer.push(...noAnswer);
   }
 
   /** The data sources where more than half of the responses had no answer. */

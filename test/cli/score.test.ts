@@ -77,7 +77,7 @@ test("score writes scores and details per response in input order and prints mea
     "toy/b": ["2", "2", "75.0", "25.0", "1"],
   });
   assert.match(run.stderr, /warning: 1 responses scored 0 because their reward raised an error/);
-  assert.ok(!fs.existsSync(`${output}.partial.jsonl.gz`) && !fs.existsSync(`${output}.partial.json`));
+  assert.ok(!fs.existsSync(`${output}.partial.jsonl`) && !fs.existsSync(`${output}.partial.json`));
 });
 
 test("parquet in, parquet and gzip JSONL out, and in-process scoring (--workers 0) give the same rows", async () => {
@@ -134,7 +134,7 @@ test("bad rows stop the run before anything is scored, each named by line, field
   assert.match(run.stderr, /line 3 of bad\.jsonl: field "prompt" is a string, not a chat .*Wrap it as/);
   assert.match(run.stderr, /line 4 of bad\.jsonl: field "reward_model\.ground_truth" is missing/);
   assert.match(run.stderr, /line 5 of bad\.jsonl: field "responses" is missing/);
-  assert.ok(!fs.existsSync(output) && !fs.existsSync(`${output}.partial.jsonl.gz`));
+  assert.ok(!fs.existsSync(output) && !fs.existsSync(`${output}.partial.jsonl`));
   fs.writeFileSync(input, JSON.stringify(small[0]) + "\n{not json\n");
   const broken = await runCli(["score", "--input", input, "--output", output, "--reward-module", EXACT]);
   assert.equal(broken.code, 1);
@@ -203,7 +203,7 @@ test("kill -9 mid-run keeps every finished row in a valid partial file; rerunnin
   const refRows = readJsonl(reference);
 
   const output = path.join(tmp, "many-out.jsonl");
-  const partial = `${output}.partial.jsonl.gz`;
+  const partial = `${output}.partial.jsonl`;
   const { child, done } = startCli(
     ["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"],
     { env: { SLOW_REWARD_MS: "15" } },
@@ -213,10 +213,10 @@ test("kill -9 mid-run keeps every finished row in a valid partial file; rerunnin
   const killed = await done;
   assert.equal(killed.signal, "SIGKILL");
   assert.ok(!fs.existsSync(output), "the final output appears only when every row is done");
-  const kept = readJsonl(partial); // valid gzip JSONL, rows in input order
+  const kept = readJsonl(partial); // valid JSONL, rows in input order
   assert.ok(kept.length >= 3 && kept.length < 60, `kept ${kept.length}`);
   assert.deepEqual(kept, refRows.slice(0, kept.length));
-  fs.appendFileSync(partial, fs.readFileSync(partial).subarray(0, 15)); // as if killed while writing the next row
+  fs.appendFileSync(partial, fs.readFileSync(partial).subarray(0, 15)); // as if killed while writing the next line
 
   const resumed = await runCli(
     ["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"],
@@ -232,7 +232,7 @@ test("Ctrl-C stops with exit 130 and keeps the partial; another input refuses it
   const input = path.join(tmp, "many-int.jsonl");
   writeJsonl(input, many);
   const output = path.join(tmp, "many-int-out.jsonl");
-  const partial = `${output}.partial.jsonl.gz`;
+  const partial = `${output}.partial.jsonl`;
   const { child, done } = startCli(
     ["score", "--input", input, "--output", output, "--reward-module", SLOW, "--workers", "2", "-q"],
     { env: { SLOW_REWARD_MS: "15" } },
@@ -245,7 +245,7 @@ test("Ctrl-C stops with exit 130 and keeps the partial; another input refuses it
   assert.match(
     stopped.stderr,
     new RegExp(
-      `interrupted: ${kept} of 60 rows are scored and kept in .*partial\\.jsonl\\.gz; rerun the same command to resume`,
+      `interrupted: ${kept} of 60 rows are scored and kept in .*partial\\.jsonl; rerun the same command to resume`,
     ),
   );
   assert.ok(!fs.existsSync(output));

@@ -7,11 +7,13 @@ import * as zlib from "node:zlib";
 import { CellrlError } from "../../lib/core/errors.js";
 import {
   openJsonlAppender,
+  openJsonlLineWriter,
   parseJsonl,
   parseJsonlLines,
   readJsonl,
   readJsonlLines,
   streamJsonl,
+  streamJsonlText,
   toJsonLine,
   writeJsonl,
 } from "../../lib/data/jsonl.js";
@@ -123,4 +125,34 @@ test("readJsonlLines names rows by file line", () => {
     { value: { a: 1 }, line: 2 },
     { value: { a: 2 }, line: 4 },
   ]);
+});
+
+test("streamJsonlText yields the non-blank lines unparsed, with the line numbers streamJsonl gives", async () => {
+  const f = path.join(tmp, "text.jsonl.gz");
+  fs.writeFileSync(f, zlib.gzipSync('{"a":1}\n\n{"a": 2}\nnot json\n'));
+  const got: { text: string; line: number }[] = [];
+  for await (const l of streamJsonlText(f)) got.push(l);
+  assert.deepEqual(got, [
+    { text: '{"a":1}', line: 1 },
+    { text: '{"a": 2}', line: 3 },
+    { text: "not json", line: 4 },
+  ]);
+});
+
+test("openJsonlLineWriter appends whole lines, cuts a torn tail on reopening, and refuses a gzip file", () => {
+  const f = path.join(tmp, "lines.partial.jsonl");
+  const w = openJsonlLineWriter(f);
+  w.write('{"a":1}\n{"a":2}\n', 2);
+  w.write("", 0);
+  w.close();
+  assert.throws(() => w.write('{"a":3}\n', 1), /is closed/);
+  fs.appendFileSync(f, '{"a":3, "b"'); // as if killed in the middle of a write
+  const again = openJsonlLineWriter(f, { append: true });
+  assert.equal(again.count, 2);
+  again.write('{"a":3}\n', 1);
+  again.close();
+  assert.deepEqual(readJsonl(f), [{ a: 1 }, { a: 2 }, { a: 3 }]);
+  const gz = path.join(tmp, "old.partial.jsonl.gz");
+  fs.writeFileSync(gz, zlib.gzipSync('{"a":1}\n'));
+  assert.throws(() => openJsonlLineWriter(gz, { append: true }), /is gzip .*Decompress it first/);
 });
