@@ -314,7 +314,7 @@ test("a client that leaves mid-stream stops the generation at the next step: no 
     (m as any).forward = (...a: unknown[]) => {
       steps++;
       const t = Date.now();
-      while (Date.now() - t < 4); // a slower model, so that the client leaves long before the 60th token
+      while (Date.now() - t < 10); // a slower model, so that the client leaves long before the 60th token
       return (forward as any).apply(m, a);
     };
     const tensors = tf.memory().numTensors;
@@ -352,7 +352,7 @@ test("a client that leaves mid-stream stops the generation at the next step: no 
       `no cancelled request: ${lines.join(" | ")}`,
     );
     // 3 forwards for the queued request; the cancelled one stopped well before its 60 tokens
-    assert.ok(steps < 40, `the generation went on after the client left (${steps} forwards)`);
+    assert.ok(steps < 50, `the generation went on after the client left (${steps} forwards)`);
     assert.equal(tf.memory().numTensors, tensors, "tensors leaked by the cancelled stream");
     const next = await post(`${s2.url}/v1/completions`, { prompt: "2", max_tokens: 2, stream: true });
     assert.equal(next.status, 200);
