@@ -327,7 +327,9 @@ export function filmStrip(shots: readonly (FilmShot | FilmFrame)[], options: Fil
   const id = `cellrl-film-${randomUUID().slice(0, 8)}`;
   const last = ordered.length - 1;
   const sheet =
-    `#${id} .fs-frame{display:none}` +
+    // The last frame shows by default (also where the sanitizer drops the inputs but keeps this style); picking
+    // another step hides it and shows that step's frame.
+    `#${id} .fs-frame{display:none}#${id} .fs-frame.fs-last{display:block}` +
     `#${id} > input{position:absolute;opacity:0;width:0;height:0;margin:0}` +
     `#${id} .fs-track label{display:inline-block;min-width:28px;text-align:center;padding:2px 6px;margin:0 2px 4px 0;` +
     `border:1px solid rgb(180,180,180);border-radius:10px;cursor:pointer;font-size:12px;background-color:rgb(245,245,245)}` +
@@ -335,6 +337,7 @@ export function filmStrip(shots: readonly (FilmShot | FilmFrame)[], options: Fil
       .map(
         (_, k) =>
           `#${id} #${id}-r${k}:checked ~ .fs-frames .fs-f${k}{display:block}` +
+          (k === last ? "" : `#${id} #${id}-r${k}:checked ~ .fs-frames .fs-last{display:none}`) +
           `#${id} #${id}-r${k}:checked ~ .fs-track label[for="${id}-r${k}"]{background-color:rgb(31,119,180);` +
           `color:rgb(255,255,255);border-color:rgb(31,119,180)}`,
       )
@@ -355,7 +358,7 @@ export function filmStrip(shots: readonly (FilmShot | FilmFrame)[], options: Fil
       .join("");
     const cards = f.groups.map((grp, g) => miniCard(grp, g, maxChars)).join("");
     return (
-      `<div class="fs-frame fs-f${k}" style="margin-top:4px">` +
+      `<div class="fs-frame fs-f${k}${k === last ? " fs-last" : ""}" style="margin-top:4px">` +
       `<div style="font-size:12px;margin-bottom:4px"><b>step ${f.step}</b> ${ms}</div>${cards}</div>`
     );
   });

@@ -42,6 +42,11 @@ test("filmStrip: answer shares per prompt and step (right answers at the bottom)
   const html = String(b["text/html"]);
   assert.equal((html.match(/type="radio"/g) ?? []).length, 2, "one step button per frame");
   assert.match(html, /id="(cellrl-film-[0-9a-f]+)-r1" checked/, "the last step is shown first");
+  assert.equal(
+    (html.match(/fs-frame fs-f\d+ fs-last/g) ?? []).length,
+    1,
+    "shown by default even if the inputs are dropped",
+  );
   assert.ok(!/<script/.test(html.split("cellrl-film-strip")[1]), "the strip itself runs no script");
   assert.match(html, /zero-variance group: no gradient/, "prompt 1 at step 10: all four 1+2, one reward");
   assert.match(b["text/plain"], /step 10 \(reward\/mean=1 reward\/zeroStdFrac=0\.5\)/);
