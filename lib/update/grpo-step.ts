@@ -83,6 +83,12 @@ export interface GrpoStepOptions {
   /** Loss aggregation (verl loss_agg_mode). Defaults to "token-mean". */
   agg?: string | AggFn;
   /**
+   * The policy-loss variant's own options, passed to update.policyLoss: e.g. {klTau: 1e-3} for "dppo-tv",
+   * {tauPos, tauNeg} for "sapo", {droBeta} for "dro", {topEntropyQuantile: 0.2} (80/20 forking tokens; the step then
+   * computes the per-token entropy). Defaults to {}.
+   */
+  lossOptions?: Record<string, unknown>;
+  /**
    * KL to the reference: in the loss (verl use_kl_loss) or the reward (use_kl_in_reward), or null. Defaults to null.
    * `estimator: "exact"` is the full-vocabulary KL: in the loss it differentiates Σ_v π_θ(log π_θ − log π_ref) through
    * the policy's logits; in the reward it uses the old policy's and the reference's full distributions.
@@ -197,6 +203,15 @@ function checkParallel(o: GrpoStepOptions): void {
       `update.grpoStep: options.kl.estimator is a function, which cannot be sent to the trainer's workers. ` +
         `Pass an estimator name ("k1", "k2", "k3", ...).`,
       { path: ["options", "kl", "estimator"] },
+      grpoStep,
+    );
+  if (o.lossOptions && Object.keys(o.lossOptions).length > 0)
+    fail(
+      "invalid_option",
+      `update.grpoStep: options.lossOptions (${Object.keys(o.lossOptions).join(", ")}) is not supported with ` +
+        "inputs.trainer (the workers run the loss with clip, clipC, agg, kl and entropy only). Train without " +
+        "inputs.trainer, or drop the variant options.",
+      { path: ["options", "lossOptions"] },
       grpoStep,
     );
   if (o.rolloutCorrection)
@@ -466,6 +481,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
                 },
                 (mb) =>
                   policyLoss(o.loss, mb, {
+                    ...o.lossOptions,
                     clip: o.clip,
                     clipC: o.clipC,
                     agg: o.agg,
@@ -474,7 +490,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
                   }),
                 {
                   temperature,
-                  entropy: o.entropyCoef > 0,
+                  entropy: o.entropyCoef > 0 || o.lossOptions?.topEntropyQuantile !== undefined,
                   logits: !!refFull,
                   microBatch: o.microBatch,
                   weightBy: o.agg === "token-mean" ? "tokens" : "rows",

@@ -40,6 +40,22 @@ describe("grpoStep", () => {
     opt.dispose();
   });
 
+  test("options.lossOptions reach the variant (dppo-tv's klTau, 80/20 forking tokens); a bad one names the option", async () => {
+    const p = tinyPolicy(5);
+    const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3 });
+    const run = (options: GrpoStepOptions) =>
+      grpoStep(inputs(p, opt, 0), { ...base, rng: new Rng(2), loss: "dppo-tv", ...options });
+    const plain = (await run({})).metrics;
+    const withKl = (await run({ lossOptions: { klTau: 1e-3 } })).metrics;
+    assert.equal(plain["update/dppoKl"], undefined);
+    assert.ok(Number.isFinite(withKl["update/dppoKl"]), "the variant saw klTau");
+    const forking = (await run({ lossOptions: { topEntropyQuantile: 0.2 } })).metrics;
+    assert.ok(Number.isFinite(forking["update/loss"]), "the step computed the entropy the 80/20 mask needs");
+    await assert.rejects(run({ lossOptions: { klTau: -1 } }), /options\.klTau is -1/);
+    p.model.dispose();
+    opt.dispose();
+  });
+
   test("same seed, same run: identical metrics", async () => {
     const run = async () => {
       const p = tinyPolicy(3);
