@@ -118,7 +118,7 @@ function keyState(
   if (y.length === 0) return { kind: "absent" };
   const lo = Math.min(...y),
     hi = Math.max(...y);
-  if (history.length >= 2 && hi - lo <= 1e-12 * Math.max(1, Math.abs(hi))) return { kind: "constant", value: hi };
+  if (y.length >= 2 && hi - lo <= 1e-12 * Math.max(1, Math.abs(hi))) return { kind: "constant", value: hi };
   return { kind: "varying" };
 }
 
@@ -208,7 +208,6 @@ export function dashboard(history: readonly MetricsRow[], options: DashboardOpti
         data.push({
           type: "scatter",
           mode: "lines",
-          name: `± ${p.band.split("/").pop()}`,
           showlegend: false,
           x: [...s.x, ...s.x.slice().reverse()],
           y: [...up, ...lo.reverse()],
