@@ -505,13 +505,14 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
     y0: number,
     maxW: number,
     anchorRight = false,
+    vertical = false,
   ): [string, number] => {
     // Positions are laid out here; the swatches and labels are drawn by Plot.
     let cx = 0,
       row = 0;
     const items = entries.map((e) => {
       const w = 18 + textWidth(e.name, 10) + 14;
-      if (cx > 0 && cx + w > maxW) {
+      if (cx > 0 && (vertical || cx + w > maxW)) {
         cx = 0;
         row++;
       }
@@ -613,6 +614,7 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
     plotH = H0 - Number(m.t) - m.b;
 
   const pieces: Piece[] = [];
+  const placed = new Set<string>();
   const texts: string[] = [];
   for (const sp of subplots.values()) {
     const [dx0, dx1] = domainOf(layout, sp.xa);
@@ -660,9 +662,23 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
     svg.setAttribute("y", String(py));
     pieces.push({ x: px, y: py, w: w + ML + MR, h: h + MT + MB, svg: svg.outerHTML });
     const legendKey = sp.traces.map(({ t }) => t.legend).find((k) => k && k !== "legend");
-    if (legendKey && legends.has(legendKey)) {
-      const [s] = legendSvg(legends.get(legendKey)!, fx1, fy0 - 16, Math.max(80, (fx1 - fx0) * 0.7), true);
-      texts.push(s);
+    if (legendKey && legends.has(legendKey) && !placed.has(legendKey)) {
+      placed.add(legendKey);
+      const spec = (layout[legendKey] ?? {}) as Rec;
+      const vertical = spec.orientation !== "h";
+      if (Number.isFinite(num(spec.x)) && Number.isFinite(num(spec.y))) {
+        // Where the layout puts it (paper coordinates, plotly's anchors).
+        const lx = m.l + num(spec.x) * plotW,
+          ly = top + (1 - num(spec.y)) * plotH;
+        const right = spec.xanchor === "right";
+        // As plotly: one row while it fits in the paper (a long panel legend may reach over the next panel's margin).
+        const maxW = right ? Math.max(80, lx - m.l) : Math.max(80, W - m.r - lx);
+          ? Math.max(80, Math.min(lx - m.l, lx - fx0))
+          : Math.max(80, Math.min(W - m.r - lx, fx1 - lx));
+        const [, h] = legendSvg(legends.get(legendKey)!, lx, 0, maxW, right, vertical);
+        const y0 = spec.yanchor === "bottom" ? ly - h : spec.yanchor === "middle" ? ly - h / 2 : ly;
+        texts.push(legendSvg(legends.get(legendKey)!, lx, y0, maxW, right, vertical)[0]);
+      } else texts.push(legendSvg(legends.get(legendKey)!, fx1, fy0 - 16, Math.max(80, (fx1 - fx0) * 0.7), true)[0]);
     }
   }
   // Annotations placed on a subplot's domain or the paper (subplot titles, notes).
@@ -684,7 +700,7 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
     } else continue;
     if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
     const anchor = a.xanchor === "left" ? "start" : a.xanchor === "right" ? "end" : "middle";
-    const dy = a.yanchor === "bottom" ? -4 : a.yanchor === "top" ? 12 : 4;
+    const dy = (a.yanchor === "bottom" ? -4 : a.yanchor === "top" ? 12 : 4) - (num(a.yshift) || 0);
     const size = Number(a.font?.size ?? 12);
     const bold = /<b>/.test(String(a.text)) ? ' font-weight="bold"' : "";
     texts.push(
