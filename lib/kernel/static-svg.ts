@@ -673,8 +673,6 @@ export function figureSvg(fig: PlotlyFigure, options: { width?: number } = {}): 
         const right = spec.xanchor === "right";
         // As plotly: one row while it fits in the paper (a long panel legend may reach over the next panel's margin).
         const maxW = right ? Math.max(80, lx - m.l) : Math.max(80, W - m.r - lx);
-          ? Math.max(80, Math.min(lx - m.l, lx - fx0))
-          : Math.max(80, Math.min(W - m.r - lx, fx1 - lx));
         const [, h] = legendSvg(legends.get(legendKey)!, lx, 0, maxW, right, vertical);
         const y0 = spec.yanchor === "bottom" ? ly - h : spec.yanchor === "middle" ? ly - h / 2 : ly;
         texts.push(legendSvg(legends.get(legendKey)!, lx, y0, maxW, right, vertical)[0]);
