@@ -233,8 +233,11 @@ export function permuteRope(w: Float32Array, heads: number, cols: number): Float
   return out;
 }
 
-/** GGUF name of an HF parameter name, or null when it has none. */
-function ggufName(hf: string): string | null {
+/**
+ * GGUF name of an HF parameter name, or null when it has none.
+ * @example ggufName("model.layers.0.self_attn.q_proj.weight") // "blk.0.attn_q.weight"
+ */
+export function ggufName(hf: string): string | null {
   if (hf === "model.embed_tokens.weight") return "token_embd.weight";
   if (hf === "model.norm.weight") return "output_norm.weight";
   if (hf === "lm_head.weight") return "output.weight";
