@@ -118,3 +118,21 @@ test("a snapshot mismatch writes a -changed file and fails", () => {
     rmSync(path.join(OUT, `${name}-changed.svg`), { force: true });
   }
 });
+
+test("viz.stack: figures only → one figure (JSON + SVG); mixed → one bundle per part for display()", () => {
+  const a = viz.lineChart([{ name: "a", y: [1, 2] }]);
+  const b = viz.histogram({ r: [0, 1, 1] });
+  const both = viz.stack([a, b]).toMimeBundle();
+  const json = both["application/vnd.plotly.v1+json"] as { data: { xaxis?: string }[] };
+  assert.equal(json.data.length, 2);
+  assert.deepEqual(
+    json.data.map((t) => t.xaxis),
+    ["x", "x2"],
+  );
+  assert.match(String(both["image/svg+xml"]), /^<svg xmlns=/);
+  const mixed = viz.stack([a, viz.table([{ k: 1 }])]) as unknown as { toMimeBundles(): Record<string, unknown>[] };
+  const parts = mixed.toMimeBundles();
+  assert.equal(parts.length, 2);
+  assert.ok(parts[0]["image/svg+xml"] && parts[0]["application/vnd.plotly.v1+json"]);
+  assert.ok(!parts[1]["image/svg+xml"]);
+});
