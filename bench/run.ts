@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { configs, generateTokens, trainTokens, type BenchConfig } from "./configs.js";
 import { startLinePeer, type LinePeer } from "./line-peer.js";
 import { parallelGenerateTokensPerS, parallelTrainTokensPerS } from "./parallel.js";
+import { MATMUL_FLOOR_GFLOPS } from "./peer-check.js";
 import { writeReport, type HeadlineRow } from "./report.js";
 import { entry, median, spread, type BenchEntry } from "./stats.js";
 import { startTorchPeer, type TorchPeer } from "./torch-peer.js";
@@ -69,6 +70,7 @@ const HARNESS = new Set([
   "model",
   "parallel",
   "parallel-worker",
+  "peer-check",
 ]);
 
 async function otherEntries(): Promise<{ entries: BenchEntry[]; notes: string[] }> {
@@ -133,11 +135,16 @@ async function main(): Promise<void> {
   let torch2: TorchPeer | null = null;
   if (!args.has("--no-torch")) {
     const p1 = await startTorchPeer(1);
-    if (typeof p1 === "string") notes.push(`PyTorch peer skipped: ${p1}.`);
-    else {
+    if (typeof p1 === "string") {
+      // No ratio against a peer that is not pinned to an optimised BLAS: say why and how to fix it, loudly.
+      log(`PyTorch peer skipped, no ratios will be printed: ${p1}`);
+      notes.push(`PyTorch peer skipped, so no ratios: ${p1}`);
+    } else {
       torch1 = p1;
       software.push(
-        `PyTorch ${p1.info.torch} (Debian python3-torch) with ${p1.info.blas}; peer pinned to 1 thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)`,
+        `PyTorch ${p1.info.torch} (Debian python3-torch) with ${p1.info.blas} (\`${p1.info.blasPath}\`, checked in the peer's /proc/self/maps; ` +
+          `fp32 matmul ${p1.info.matmulGflops.toFixed(0)} GFLOP per CPU-second on 1 thread, floor ${MATMUL_FLOOR_GFLOPS}); ` +
+          `peer pinned to 1 thread (torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1)`,
       );
       // Torch on 2 threads is only a reference, and multi-threaded BLAS collapses when the cores are shared (spinning
       // threads): run it on a quiet machine (or with --torch2), once per config.
@@ -145,6 +152,7 @@ async function main(): Promise<void> {
       if (cpus().length >= 2 && !quick && (quiet || args.has("--torch2"))) {
         const p2 = await startTorchPeer(2);
         if (typeof p2 !== "string") torch2 = p2;
+        else notes.push(`PyTorch on 2 threads skipped: ${p2}`);
       } else if (cpus().length >= 2 && !quick)
         notes.push(
           `PyTorch on 2 threads skipped: the machine was busy (load ${loadavg()[0].toFixed(1)}); --torch2 forces it.`,

@@ -3,20 +3,22 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { BenchConfig } from "./configs.js";
 import { startLinePeer } from "./line-peer.js";
+import { peerVerdict, type PeerVerdict } from "./peer-check.js";
 
 /** Python used for the peer: Debian's python3-torch lives in /usr/bin/python3. */
 export const defaults = { python: "/usr/bin/python3" };
 
-/** Wall-clock and process-CPU seconds of each sample. */
+/** Wall-clock and process-CPU seconds of each sample, and the python process's peak RSS (MB) during the call. */
 export interface Timed {
   wall: number[];
   cpu: number[];
+  peakRssMb: number;
 }
 
 /** A running torch peer; `close()` ends it. */
 export interface TorchPeer {
-  /** torch version and the BLAS it loaded. */
-  info: { torch: string; blas: string; threads: number };
+  /** torch version, the BLAS it loaded (and its path), its measured 1-thread fp32 matmul GFLOP per CPU-second. */
+  info: { torch: string; blas: string; blasPath: string; matmulGflops: number; threads: number };
   /** Wall and CPU seconds per train step (after one warm-up step), `steps` samples. */
   train(c: BenchConfig, steps: number): Promise<Timed>;
   /** Wall and CPU seconds per generate call (after one warm-up call), `reps` samples. */
@@ -34,22 +36,10 @@ function peerEnv(threads: number): NodeJS.ProcessEnv {
   };
 }
 
-// Debian's torch calls whatever libblas.so.3 the alternatives system points at; the reference BLAS is ~20x slower
-// than OpenBLAS, which would make the peer a straw man, so the report names it.
-function blasName(threads: number): string {
-  const r = spawnSync(defaults.python, ["-c", "import torch; print(open('/proc/self/maps').read())"], {
-    encoding: "utf8",
-    env: peerEnv(threads),
-  });
-  const maps = r.stdout ?? "";
-  if (/openblas/i.test(maps)) return "OpenBLAS";
-  if (/mkl/i.test(maps)) return "MKL";
-  if (/libblas\.so/.test(maps)) return "reference BLAS (slow: install libopenblas0-pthread for a fair peer)";
-  return "unknown";
-}
-
 /**
- * Start the torch peer with `threads` threads, or return the reason it cannot run (python3-torch missing).
+ * Start the torch peer with `threads` threads, or return the reason it cannot run: python3-torch missing, or the
+ * peer is not pinned to an optimised BLAS (bench/peer-check.ts: the BLAS its process mapped and a measured fp32
+ * matmul floor; the reason then carries the fix). No ratio is ever printed against a refused peer.
  * @example const peer = await startTorchPeer(1); if (typeof peer !== "string") console.log(await peer.train(configs.tiny, 3))
  */
 export async function startTorchPeer(threads = 1): Promise<TorchPeer | string> {
@@ -60,10 +50,25 @@ export async function startTorchPeer(threads = 1): Promise<TorchPeer | string> {
   const run = async (cmd: string, c: BenchConfig, n: number): Promise<Timed> => {
     const res = await peer.ask({ cmd, config: { ...c, threads }, steps: n, reps: n });
     if (res.error) throw new Error(`torch peer ${cmd} ${c.name}: ${res.error}`);
-    return { wall: res.times as number[], cpu: res.cpu as number[] };
+    return { wall: res.times as number[], cpu: res.cpu as number[], peakRssMb: Number(res.peak_rss_mb ?? NaN) };
   };
+  let verdict: PeerVerdict;
+  let gflops = NaN;
+  try {
+    const info = await peer.ask({ cmd: "info" });
+    if (info.error) throw new Error(String(info.error));
+    gflops = Number(info.matmul_gflops);
+    verdict = peerVerdict({ maps: ((info.maps as string[]) ?? []).join("\n"), matmulGflops: gflops });
+  } catch (e) {
+    await peer.close();
+    return `the torch peer's BLAS probe failed (${(e as Error).message.split("\n")[0]})`;
+  }
+  if (!verdict.ok) {
+    await peer.close();
+    return verdict.reason;
+  }
   return {
-    info: { torch: check.stdout.trim(), blas: blasName(threads), threads },
+    info: { torch: check.stdout.trim(), blas: verdict.blas, blasPath: verdict.blasPath, matmulGflops: gflops, threads },
     train: (c, steps) => run("train", c, steps),
     generate: (c, reps) => run("generate", c, reps),
     close: () => peer.close(),

@@ -6,7 +6,10 @@ see the same machine load). Commands:
 
   {"cmd": "train", "config": {...}, "steps": 5}      -> {"times": [wall seconds per step], "cpu": [CPU seconds per step]}
   {"cmd": "generate", "config": {...}, "reps": 3}     -> {"times": [...], "cpu": [...]} per generate call
-  {"cmd": "info"}                                       -> {"torch": "1.13...", "threads": 1}
+  train and generate also answer "peak_rss_mb": the process's peak resident set during that call (Linux: VmHWM after
+  resetting it through /proc/self/clear_refs; elsewhere the lifetime maximum, ru_maxrss).
+  {"cmd": "info"}                                       -> {"torch": "1.13...", "threads": 1, "maps": [...],
+                                                            "matmul_gflops": fp32 GFLOP per CPU-second, 1 thread}
   {"cmd": "quit"}
 
 Config keys (HF names): hidden_size, num_hidden_layers, num_attention_heads, vocab_size, intermediate_size,
@@ -21,6 +24,7 @@ prefill of the prompt, then one token per step from a preallocated KV cache, sam
 
 import json
 import math
+import resource
 import sys
 import time
 
@@ -177,6 +181,51 @@ def generate(cfg, reps):
     return times, cpu
 
 
+def blas_maps():
+    """Shared objects of this process that look like a BLAS/LAPACK (bench/peer-check.ts names them)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "/" in line}
+    except OSError:
+        return []
+    return sorted(p for p in paths if any(k in p.lower() for k in ("blas", "lapack", "mkl", "blis")))
+
+
+def matmul_gflops(n=256, budget=0.3):
+    """fp32 n x n x n matmul rate on the current thread count, in GFLOP per CPU-second (robust to a busy machine)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    reps, c0 = 0, time.process_time()
+    while True:
+        a @ b
+        reps += 1
+        dc = time.process_time() - c0
+        if dc >= budget or reps >= 2000:
+            break
+    return 2.0 * n ** 3 * reps / max(dc, 1e-9) / 1e9
+
+
+def reset_peak_rss():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb(reset_ok):
+    if reset_ok:
+        try:
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def main():
     torch.set_num_threads(1)
     for line in sys.stdin:
@@ -189,16 +238,23 @@ def main():
             if cmd == "quit":
                 break
             if cmd == "info":
-                res = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+                torch.set_num_threads(1)
+                res = {
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                    "maps": blas_maps(),
+                    "matmul_gflops": matmul_gflops(),
+                }
             else:
                 cfg = msg["config"]
                 torch.set_num_threads(int(cfg.get("threads", 1)))
+                reset_ok = reset_peak_rss()
                 if cmd == "train":
                     t, c = train(cfg, int(msg.get("steps", 5)))
-                    res = {"times": t, "cpu": c}
+                    res = {"times": t, "cpu": c, "peak_rss_mb": peak_rss_mb(reset_ok)}
                 elif cmd == "generate":
                     t, c = generate(cfg, int(msg.get("reps", 3)))
-                    res = {"times": t, "cpu": c}
+                    res = {"times": t, "cpu": c, "peak_rss_mb": peak_rss_mb(reset_ok)}
                 else:
                     res = {"error": "unknown cmd " + str(cmd)}
         except Exception as e:  # report to the caller instead of dying mid-run
