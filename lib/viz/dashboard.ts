@@ -44,7 +44,7 @@ export const defaultPanels: DashboardPanel[] = [
     title: "learning signal",
     keys: ["reward/zeroStdFrac", "signal/gradTokenFrac"],
     yRange: [0, 1],
-    labels: { "reward/zeroStdFrac": "zero-variance groups", "signal/gradTokenFrac": "tokens with gradient" },
+    labels: { "reward/zeroStdFrac": "zero-std groups", "signal/gradTokenFrac": "grad tokens" },
   },
   {
     title: "loss",
