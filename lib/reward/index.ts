@@ -32,7 +32,7 @@ export { extractChoice, type ChoiceOptions } from "./multiple-choice.js";
 
 // format and length shaping
 export { r1FormatReward, type R1FormatOptions } from "./format.js";
-export { cosineLength, type OverlongOptions, type CosineLengthOptions } from "./length.js";
+export { cosineLength, softOverlong, type OverlongOptions, type CosineLengthOptions } from "./length.js";
 
 // procedural tasks (lib/tasks) as rewards
 import "./tasks.js"; // registers "task"
