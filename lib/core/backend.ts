@@ -1,9 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { fail } from "./errors.js";
+import { startWebGpu, webGpuAutoSkip } from "./webgpu.js";
 
 /** A tfjs backend cellrl can run on, fastest first. */
-export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export type BackendName = "tensorflow-gpu" | "webgpu" | "tensorflow" | "wasm" | "cpu";
 
 /** What `useBackend` chose and why it passed over the others. */
 export interface BackendInfo {
@@ -25,7 +26,7 @@ export interface UseBackendOptions {
   fastKernels?: boolean;
 }
 
-const ORDER: BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+const ORDER: BackendName[] = ["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"];
 const NODE_PKG: Record<string, string> = {
   "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
   tensorflow: "@tensorflow/tfjs-node",
@@ -68,8 +69,9 @@ function tryNodeBackend(name: BackendName): string | null {
 }
 
 /**
- * Pick the fastest available tfjs backend (tfjs-node-gpu, tfjs-node, wasm, cpu), report the choice and why others
- * were skipped. Call once before using tensors; `force` picks one explicitly.
+ * Pick the fastest available tfjs backend (tfjs-node-gpu, webgpu on a hardware GPU, tfjs-node, wasm, cpu), report the
+ * choice and why others were skipped. Call once before using tensors; `force` picks one explicitly
+ * (`force: "webgpu"` also accepts a software adapter such as Mesa's llvmpipe).
  * @example const info = await useBackend(); info.name // "wasm"
  */
 export async function useBackend(options: UseBackendOptions = {}): Promise<BackendInfo> {
@@ -94,6 +96,21 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
       else reason = tryNodeBackend(name);
       if (name === "tensorflow-gpu" && reason === null)
         notes.push("tfjs-node-gpu targets CUDA 11.2 + cuDNN 8.1; on other CUDA versions it runs on the CPU");
+    }
+    if (name === "webgpu") {
+      // Auto: only a hardware adapter on a machine with a GPU device node; force also takes a software one (llvmpipe).
+      reason = force ? null : webGpuAutoSkip();
+      if (reason === null) {
+        const probe = await startWebGpu(!!force);
+        reason = probe.reason;
+        if (probe.adapter?.software && !force)
+          reason = `only a software adapter (${probe.adapter.description}): slower than wasm; force: "webgpu" uses it`;
+        if (probe.adapter && reason === null)
+          notes.push(
+            `adapter: ${probe.adapter.description}${probe.adapter.software ? " (software)" : ""}, ` +
+              `${probe.adapter.featureLevel} feature level`,
+          );
+      }
     }
     if (reason === null) {
       const tfName = name === "tensorflow-gpu" || name === "tensorflow" ? "tensorflow" : name;

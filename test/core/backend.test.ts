@@ -1,4 +1,4 @@
-// useBackend's choice: the order (tfjs-node-gpu, tfjs-node, wasm, cpu), the reason recorded for each backend passed
+// useBackend's choice: the order (tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu), the reason recorded for each backend passed
 // over, the notes on wasm, force, and clear errors for an unknown or unavailable backend. tfjs-node(-gpu) cannot be
 // installed here (their install downloads libtensorflow), so their absence is the case under test.
 import { test } from "node:test";
@@ -31,10 +31,16 @@ test(
     assert.equal(tf.getBackend(), "wasm");
     assert.deepEqual(
       info.skipped.map((s) => s.name),
-      ["tensorflow-gpu", "tensorflow"],
+      ["tensorflow-gpu", "webgpu", "tensorflow"],
       "tried fastest first",
     );
-    for (const s of info.skipped) assert.match(s.reason, /@tensorflow\/tfjs-node(-gpu)? is not installed \(optional/);
+    for (const s of info.skipped.filter((s) => s.name !== "webgpu"))
+      assert.match(s.reason, /@tensorflow\/tfjs-node(-gpu)? is not installed \(optional/);
+    assert.match(
+      info.skipped[1].reason,
+      /not installed|no GPU device node|only a software adapter|Dawn found no/,
+      "webgpu says why it was passed over",
+    );
     assert.ok(
       info.notes.some((n) => /^SIMD (on|off); threads off/.test(n)),
       info.notes.join(" | "),
@@ -63,10 +69,10 @@ test("force picks one backend and tensors compute on it; fastKernels: false keep
 });
 
 test("an unknown or unavailable backend is a clear error naming it and the fix", async () => {
-  await assert.rejects(useBackend({ force: "webgpu" as never }), (e: unknown) => {
+  await assert.rejects(useBackend({ force: "webgl" as never }), (e: unknown) => {
     assert.ok(e instanceof CellrlError);
     assert.equal(e.code, "invalid_option");
-    assert.match(e.message, /unknown backend "webgpu" \(known: tensorflow-gpu, tensorflow, wasm, cpu\)/);
+    assert.match(e.message, /unknown backend "webgl" \(known: tensorflow-gpu, webgpu, tensorflow, wasm, cpu\)/);
     return true;
   });
   if (!nodeInstalled("@tensorflow/tfjs-node"))
