@@ -2,6 +2,7 @@
 // BENCHMARKS.md (the same numbers as tables, with the machine and its load) atomically at the repo root.
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { FlopsPerToken } from "./configs.js";
 import type { BenchEntry } from "./stats.js";
 
 /** Everything the report shows besides the entries. */
@@ -12,6 +13,21 @@ export interface ReportContext {
   load: string;
   notes: string[];
   rows: HeadlineRow[];
+  /** The measured configs, smallest first, with their size and FLOPs per token (for the scaling section). */
+  scaling?: ScalingConfig[];
+}
+
+/** One config of the scaling curve. */
+export interface ScalingConfig {
+  name: string;
+  params: number;
+  hidden: number;
+  layers: number;
+  /** Train sequence length. */
+  seq: number;
+  /** Generate: prompt + new tokens. */
+  context: number;
+  flops: { train: FlopsPerToken; generate: FlopsPerToken };
 }
 
 /** One line of the headline table. */
@@ -25,6 +41,14 @@ export interface HeadlineRow {
   ratio: number | null;
   /** Ratio of tokens per CPU-second (robust to machine load), when measured. */
   cpuRatio: number | null;
+  /** Config name, workload kind and cellrl worker threads (for the scaling section). */
+  config?: string;
+  kind?: "train" | "generate";
+  workers?: number;
+  /** Peak resident set (MB) of cellrl's process and of the torch peer on 1 and 2 threads. */
+  tfjsPeakMb?: number | null;
+  torch1PeakMb?: number | null;
+  torch2PeakMb?: number | null;
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -50,13 +74,14 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
   L.push(`- Machine: ${ctx.machine}`, `- Load: ${ctx.load}`, ...ctx.software.map((s) => `- ${s}`), "");
   L.push("## Tokens per second: cellrl (tfjs-wasm) vs PyTorch on the CPU, same run", "");
   L.push(
-    "| workload | cellrl tok/s | PyTorch 1 thread tok/s | ratio cellrl / torch-1 | ratio per CPU-second | PyTorch 2 threads tok/s |",
+    "| workload | cellrl tok/s | PyTorch 1 thread tok/s | ratio cellrl / torch-1 | ratio per CPU-second | PyTorch 2 threads tok/s | peak MB cellrl / torch-1 / torch-2 |",
   );
-  L.push("|---|---:|---:|---:|---:|---:|");
+  L.push("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of ctx.rows)
     L.push(
       `| ${r.workload} | ${fmt(r.tfjs)}${pct(r.tfjsSpread)} | ${fmt(r.torch1)}${pct(r.torch1Spread)} | ${r.ratio == null ? "–" : `**${fmt(r.ratio, 2)}x**`} | ` +
-        `${r.cpuRatio == null ? "–" : `${fmt(r.cpuRatio, 2)}x`} | ${fmt(r.torch2)} |`,
+        `${r.cpuRatio == null ? "–" : `${fmt(r.cpuRatio, 2)}x`} | ${fmt(r.torch2)} | ` +
+        `${fmt(r.tfjsPeakMb ?? null)} / ${fmt(r.torch1PeakMb ?? null)} / ${fmt(r.torch2PeakMb ?? null)} |`,
     );
   L.push("");
   L.push(
@@ -66,6 +91,7 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
       "rows; multi-threaded BLAS degrades badly when the machine is busy.",
     "",
   );
+  if (ctx.scaling?.length) L.push(...scalingSection(ctx.rows, ctx.scaling));
   const mm = entries.filter((e) => e.name.startsWith("matmul_"));
   if (mm.length) {
     L.push("## Matmul kernel: cellrl's SIMD kernel vs the stock tfjs-wasm kernel (GFLOP per CPU-second)", "");
@@ -82,7 +108,9 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
   const rest = entries.filter(
     (e) =>
       !e.name.startsWith("matmul_") &&
-      !ctx.rows.some((r) => e.name.endsWith(`/${r.workload.split(" ")[0]}`) && /tokens_per_s|_vs_torch/.test(e.name)),
+      !ctx.rows.some(
+        (r) => e.name.endsWith(`/${r.workload.split(" ")[0]}`) && /tokens_per_s|_vs_torch|_peak_rss_mb/.test(e.name),
+      ),
   );
   if (rest.length) {
     L.push("## Other entries", "", "| name | value | unit |", "|---|---:|---|");
@@ -111,4 +139,134 @@ export function writeReport(dir: string, entries: BenchEntry[], ctx: ReportConte
   });
   writeAtomic(join(dir, "BENCHMARKS.json"), JSON.stringify(json, null, 2) + "\n");
   writeAtomic(join(dir, "BENCHMARKS.md"), renderMarkdown(entries, ctx));
+}
+
+const times = (a: number, b: number) => `×${fmt(b / a, b / a < 10 ? 1 : 0)}`;
+const share = (part: number, total: number) => `${((100 * part) / total).toFixed(0)}%`;
+
+/**
+ * The scaling section of BENCHMARKS.md: FLOPs per token of each config (split into width² x depth, attention and
+ * LM-head terms), the rate each side achieves, and text derived from those numbers: how cost grows from config to
+ * config against the FLOPs, what doubling the sequence length would cost, and the rows where cellrl is behind.
+ * Achieved GFLOP/s = tokens/s x FLOPs per token (configs.ts's matmul count; elementwise work is left out).
+ * @example scalingSection(ctx.rows, ctx.scaling) // ["## Scaling: ...", ...]
+ */
+export function scalingSection(rows: HeadlineRow[], scaling: ScalingConfig[]): string[] {
+  const L: string[] = [];
+  const byName = new Map(scaling.map((s) => [s.name, s]));
+  const row = (config: string, kind: "train" | "generate", workers: number) =>
+    rows.find((r) => r.config === config && r.kind === kind && r.workers === workers);
+  const gflops = (tokPerS: number | null | undefined, s: ScalingConfig, kind: "train" | "generate") =>
+    tokPerS == null ? null : (tokPerS * s.flops[kind].total) / 1e9;
+  L.push(`## Scaling: ${scaling.map((s) => s.name).join(" → ")}`, "");
+  L.push(
+    "Matmul FLOPs per token: train = 6·(L·(4d² + 3dI) + 2·L·d·seq + d·V), generate = 2·(the same with the KV-cache " +
+      "context instead of seq). The L·(4d² + 3dI) term grows with width² × depth, attention with width × depth × " +
+      "sequence length, the LM head with width × vocabulary.",
+    "",
+  );
+  L.push(
+    "| config | parameters | width × depth | train seq / generate context | train MFLOP/token (dense / attention / head) | generate MFLOP/token |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  for (const s of scaling) {
+    const f = s.flops.train;
+    L.push(
+      `| ${s.name} | ${fmt(s.params / 1e6, 1)} M | ${s.hidden} × ${s.layers} | ${s.seq} / ${s.context} | ` +
+        `${fmt(f.total / 1e6, 1)} (${share(f.dense, f.total)} / ${share(f.attention, f.total)} / ${share(f.head, f.total)}) | ` +
+        `${fmt(s.flops.generate.total / 1e6, 1)} |`,
+    );
+  }
+  L.push("");
+  L.push(
+    "| workload | cellrl GFLOP/s | PyTorch 1 thread GFLOP/s | PyTorch 2 threads GFLOP/s | ratio cellrl / torch-1 | peak MB cellrl / torch-1 |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  for (const r of rows) {
+    const s = r.config ? byName.get(r.config) : undefined;
+    if (!s || !r.kind) continue;
+    L.push(
+      `| ${r.workload} | ${fmt(gflops(r.tfjs, s, r.kind), 1)} | ${fmt(gflops(r.torch1, s, r.kind), 1)} | ` +
+        `${fmt(gflops(r.torch2, s, r.kind), 1)} | ${r.ratio == null ? "–" : `${fmt(r.ratio, 2)}x`} | ` +
+        `${fmt(r.tfjsPeakMb ?? null)} / ${fmt(r.torch1PeakMb ?? null)} |`,
+    );
+  }
+  L.push("");
+
+  // How cost grows, from the measured rows: time per token vs FLOPs per token from one config to the next.
+  const text: string[] = [];
+  for (const kind of ["train", "generate"] as const) {
+    for (let i = 1; i < scaling.length; i++) {
+      const a = scaling[i - 1];
+      const b = scaling[i];
+      const ra = row(a.name, kind, 1);
+      const rb = row(b.name, kind, 1);
+      if (!ra || !rb) continue;
+      const flopGrowth = b.flops[kind].total / a.flops[kind].total;
+      const cellrlGrowth = ra.tfjs / rb.tfjs; // time per token = 1 / tok/s
+      const torchGrowth = ra.torch1 != null && rb.torch1 != null ? ra.torch1 / rb.torch1 : null;
+      const exponent = Math.log(cellrlGrowth) / Math.log(flopGrowth);
+      const rateA = gflops(ra.tfjs, a, kind)!;
+      const rateB = gflops(rb.tfjs, b, kind)!;
+      const rates = `its achieved rate goes from ${fmt(rateA, 1)} to ${fmt(rateB, 1)} GFLOP/s`;
+      const how =
+        exponent < 0.9
+          ? `slower than the FLOPs (${rates}: fixed per-op cost is amortised over bigger tensors)`
+          : exponent > 1.1
+            ? `faster than the FLOPs (${rates}: the bigger config runs at a lower rate)`
+            : `in step with the FLOPs (${rates})`;
+      const trend =
+        ra.ratio == null || rb.ratio == null
+          ? ""
+          : rb.ratio < ra.ratio * 0.95
+            ? " (cellrl loses ground)"
+            : rb.ratio > ra.ratio * 1.05
+              ? " (cellrl gains ground)"
+              : " (about the same)";
+      text.push(
+        `${kind}, ${a.name} → ${b.name} (width ${times(a.hidden, b.hidden)}, depth ${times(a.layers, b.layers)}, ` +
+          `${kind === "train" ? `seq ${times(a.seq, b.seq)}` : `context ${times(a.context, b.context)}`}): FLOPs per token ${times(1, flopGrowth)}; ` +
+          `cellrl's time per token ${times(1, cellrlGrowth)}` +
+          (torchGrowth == null ? "" : `, PyTorch 1 thread's ${times(1, torchGrowth)}`) +
+          ` — cellrl's cost grows ${how}` +
+          (torchGrowth == null ? "." : `; the ratio moves from ${fmt(ra.ratio, 2)}x to ${fmt(rb.ratio, 2)}x${trend}.`),
+      );
+    }
+  }
+  const big = scaling[scaling.length - 1];
+  const bigTrain = big.flops.train;
+  text.push(
+    `Per token, cost is linear in depth, about quadratic in width (the width² × depth term is ` +
+      `${scaling.map((s) => `${share(s.flops.train.dense, s.flops.train.total)} in ${s.name}`).join(", ")} of the train FLOPs), ` +
+      `and linear in sequence length only through attention: at ${big.name}, doubling seq to ${big.seq * 2} would add ` +
+      `${share(bigTrain.attention, bigTrain.total)} to the FLOPs per train token (more where attention runs below the matmul rate).`,
+  );
+  const withRatio = rows.filter((r) => r.ratio != null && r.config && byName.has(r.config));
+  const behind = withRatio.filter((r) => r.ratio! < 1).sort((x, y) => x.ratio! - y.ratio!);
+  if (!withRatio.length) text.push("No PyTorch peer ran, so no row says where cellrl falls behind.");
+  else if (!behind.length) text.push("cellrl is at or above PyTorch on 1 thread on every measured row.");
+  else
+    text.push(
+      `Where cellrl falls behind PyTorch on 1 thread (worst first): ${behind.map((r) => `${r.workload} ${fmt(r.ratio, 2)}x`).join(", ")}.`,
+    );
+  const vs2 = rows.filter((r) => r.workers === 2 && r.torch2 != null && r.config && byName.has(r.config));
+  if (vs2.length)
+    text.push(
+      `2 workers against PyTorch on 2 threads: ${vs2.map((r) => `${r.workload} ${fmt(r.tfjs / r.torch2!, 2)}x`).join(", ")}.`,
+    );
+  const memRows = (["train", "generate"] as const)
+    .map((kind) => ({ kind, first: row(scaling[0].name, kind, 1), last: row(big.name, kind, 1) }))
+    .filter((m) => scaling.length > 1 && m.first?.tfjsPeakMb != null && m.last?.tfjsPeakMb != null);
+  for (const m of memRows)
+    text.push(
+      `Peak memory, ${m.kind}: cellrl ${fmt(m.first!.tfjsPeakMb!)} MB (${scaling[0].name}) → ${fmt(m.last!.tfjsPeakMb!)} MB (${big.name})` +
+        (m.first!.torch1PeakMb != null && m.last!.torch1PeakMb != null
+          ? `, PyTorch ${fmt(m.first!.torch1PeakMb)} → ${fmt(m.last!.torch1PeakMb)} MB`
+          : "") +
+        (m.kind === "train"
+          ? `; fp32 weights + gradients + AdamW moments of ${big.name} alone are ${fmt((big.params * 16) / 2 ** 20)} MB.`
+          : "."),
+    );
+  L.push(...text.map((t) => `- ${t}`), "");
+  return L;
 }

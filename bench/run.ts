@@ -11,15 +11,25 @@
 // Other engineers' benchmark modules in bench/ (kernel start-up, reward graders) run at the end; their entries are
 // listed as they return them.
 //
-// Options: --quick (1 round, fewer steps), --only=tiny|small, --no-torch, --no-matmul, --no-parallel, --no-others,
+// Options: --quick (1 round, fewer steps), --only=tiny|small|medium (comma list), --out=DIR (write the report there;
+// a smoke run: --quick --only=tiny --no-others --no-matmul --out=/tmp/bench-smoke), --no-torch, --no-matmul, --no-parallel, --no-others,
 // --rounds=N, --torch2 (run torch on 2 threads even on a busy machine), --stock (also time tiny with the stock tfjs
 // kernels, slow).
 import { readdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { configs, generateTokens, trainTokens, type BenchConfig } from "./configs.js";
+import {
+  configs,
+  flopsPerToken,
+  generateTokens,
+  paramCount,
+  trainTokens,
+  type BenchConfig,
+  type ConfigName,
+} from "./configs.js";
 import { startLinePeer, type LinePeer } from "./line-peer.js";
 import { parallelGenerateTokensPerS, parallelTrainTokensPerS } from "./parallel.js";
+import { peakRssMb, resetPeakRss } from "./mem.js";
 import { MATMUL_FLOOR_GFLOPS } from "./peer-check.js";
 import { writeReport, type HeadlineRow } from "./report.js";
 import { entry, median, spread, type BenchEntry } from "./stats.js";
@@ -29,12 +39,32 @@ const root = join(__dirname, "..");
 const args = new Set(process.argv.slice(2));
 const opt = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const quick = args.has("--quick");
+// --out=DIR writes BENCHMARKS.md/.json there instead of the repo root (smoke runs must not overwrite the page).
+const outDir = opt("out") ?? root;
+const fmtMb = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} MB` : "not measured");
 const only = opt("only");
-const names = (only ? only.split(",") : ["tiny", "small"]) as ("tiny" | "small")[];
-const plan: Record<"tiny" | "small", { rounds: number; trainSteps: number; genReps: number }> = {
-  tiny: { rounds: quick ? 1 : Number(opt("rounds") ?? 3), trainSteps: quick ? 2 : 4, genReps: quick ? 2 : 3 },
-  small: { rounds: quick ? 1 : Number(opt("rounds") ?? 2), trainSteps: quick ? 2 : 3, genReps: quick ? 1 : 3 },
+const names = (only ? only.split(",") : ["tiny", "small", "medium"]) as ConfigName[];
+for (const n of names)
+  if (!(n in configs)) throw new Error(`bench: --only=${n}: no such config (${Object.keys(configs)})`);
+// medium (~25 M parameters) is there for the scaling curve: one round of few steps, no separate warm-up call.
+const plan: Record<ConfigName, { rounds: number; trainSteps: number; genReps: number; warm: boolean }> = {
+  tiny: {
+    rounds: quick ? 1 : Number(opt("rounds") ?? 3),
+    trainSteps: quick ? 2 : 4,
+    genReps: quick ? 2 : 3,
+    warm: true,
+  },
+  small: {
+    rounds: quick ? 1 : Number(opt("rounds") ?? 2),
+    trainSteps: quick ? 2 : 3,
+    genReps: quick ? 1 : 3,
+    warm: true,
+  },
+  medium: { rounds: 1, trainSteps: quick ? 1 : 2, genReps: quick ? 1 : 2, warm: false },
 };
+
+const maxOf = (a: number, b: unknown) => (Number.isFinite(Number(b)) ? Math.max(Number(b), a || 0) : a);
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -71,6 +101,7 @@ const HARNESS = new Set([
   "parallel",
   "parallel-worker",
   "peer-check",
+  "mem",
 ]);
 
 async function otherEntries(): Promise<{ entries: BenchEntry[]; notes: string[] }> {
@@ -149,7 +180,7 @@ async function main(): Promise<void> {
       // Torch on 2 threads is only a reference, and multi-threaded BLAS collapses when the cores are shared (spinning
       // threads): run it on a quiet machine (or with --torch2), once per config.
       const quiet = loadavg()[0] < cpus().length * 0.5;
-      if (cpus().length >= 2 && !quick && (quiet || args.has("--torch2"))) {
+      if (cpus().length >= 2 && ((!quick && quiet) || args.has("--torch2"))) {
         const p2 = await startTorchPeer(2);
         if (typeof p2 !== "string") torch2 = p2;
         else notes.push(`PyTorch on 2 threads skipped: ${p2}`);
@@ -174,6 +205,7 @@ async function main(): Promise<void> {
     }
   }
 
+  const idleRss: { tfjs: number; torch: number } = { tfjs: NaN, torch: torch1?.info.idleRssMb ?? NaN };
   for (const name of names) {
     const c: BenchConfig = configs[name];
     const p = plan[name];
@@ -182,40 +214,54 @@ async function main(): Promise<void> {
     // Tokens per CPU-second: the same work measured in CPU time, so it is far less sensitive to a busy machine.
     const tjCpu = { train: [] as number[], gen: [] as number[] };
     const thCpu = { train: [] as number[], gen: [] as number[] };
-    const peer = tfjsPeer();
+    // Peak resident memory (MB) per workload: each tfjs kind has its own child (the wasm heap never shrinks), the
+    // torch peer resets its peak mark before each call, the 2-worker runs reset this process's mark.
+    const mem = {
+      tj: { train: NaN, gen: NaN },
+      th: { train: NaN, gen: NaN },
+      th2: { train: NaN, gen: NaN },
+      par: { train: NaN, gen: NaN },
+    };
+    const peers = { train: tfjsPeer(), gen: tfjsPeer() };
     try {
-      if (!software.some((x) => x.startsWith("Node"))) {
-        const info = await ask(peer, { cmd: "info" });
-        software.unshift(
-          `Node ${info.node}, @tensorflow/tfjs ${info.tfjs} wasm backend; ${(info.notes as string[]).join("; ")}`,
-        );
+      if (!software.some((x) => x.startsWith("Node")) || !Number.isFinite(idleRss.tfjs)) {
+        const info = await ask(peers.train, { cmd: "info" });
+        idleRss.tfjs = Number(info.rssMb);
+        if (!software.some((x) => x.startsWith("Node")))
+          software.unshift(
+            `Node ${info.node}, @tensorflow/tfjs ${info.tfjs} wasm backend; ${(info.notes as string[]).join("; ")}`,
+          );
       }
       for (let r = 0; r < p.rounds; r++) {
         log(`${name} round ${r + 1}/${p.rounds}: tfjs train`);
-        const rt = await ask(peer, { cmd: "train", config: c, steps: p.trainSteps });
+        const rt = await ask(peers.train, { cmd: "train", config: c, steps: p.trainSteps, warm: p.warm });
         tj.train.push(...samplesOf(rt));
         tjCpu.train.push(rt.cpuTokensPerS as number);
+        mem.tj.train = maxOf(mem.tj.train, rt.peakRssMb);
         if (torch1) {
           log(`${name} round ${r + 1}/${p.rounds}: torch train`);
           const t = await torch1.train(c, p.trainSteps);
           th.train.push(...t.wall.map((s) => trainTokens(c) / s));
           thCpu.train.push(...t.cpu.map((s) => trainTokens(c) / s));
+          mem.th.train = maxOf(mem.th.train, t.peakRssMb);
         }
         log(`${name} round ${r + 1}/${p.rounds}: tfjs generate`);
-        const rg = await ask(peer, { cmd: "generate", config: c, reps: p.genReps });
+        const rg = await ask(peers.gen, { cmd: "generate", config: c, reps: p.genReps, warm: p.warm });
         tj.gen.push(...samplesOf(rg));
         tjCpu.gen.push(rg.cpuTokensPerS as number);
+        mem.tj.gen = maxOf(mem.tj.gen, rg.peakRssMb);
         if (torch1) {
           log(`${name} round ${r + 1}/${p.rounds}: torch generate`);
           const t = await torch1.generate(c, p.genReps);
           th.gen.push(...t.wall.map((s) => generateTokens(c) / s));
           thCpu.gen.push(...t.cpu.map((s) => generateTokens(c) / s));
+          mem.th.gen = maxOf(mem.th.gen, t.peakRssMb);
         }
       }
     } catch (e) {
       notes.push(`tfjs ${name} failed: ${(e as Error).message.split("\n").slice(0, 3).join(" ")}`);
     } finally {
-      await peer.close();
+      await Promise.all([peers.train.close(), peers.gen.close()]);
     }
     // 2 workers (tfjs) alternating with torch on 2 threads, round by round.
     const par = { train: [] as number[], gen: [] as number[] };
@@ -226,10 +272,12 @@ async function main(): Promise<void> {
         for (const kind of ["train", "gen"] as const) {
           log(`${name} round ${r + 1}/${p.rounds}: tfjs 2-worker ${kind}`);
           try {
+            const reset = resetPeakRss();
             const res =
               kind === "train"
                 ? await parallelTrainTokensPerS(c, { steps: p.trainSteps, workers: 2 })
                 : await parallelGenerateTokensPerS(c, { reps: p.genReps, workers: 2 });
+            if (reset) mem.par[kind] = maxOf(mem.par[kind], peakRssMb());
             if (!res.inSync)
               notes.push(
                 `${name}: the 2 workers' weights differ after ${kind} (checksum mismatch); that number is suspect.`,
@@ -243,19 +291,30 @@ async function main(): Promise<void> {
       }
       if (torch2 && r === 0) {
         log(`${name} round ${r + 1}/${p.rounds}: torch 2 threads`);
-        th2.train.push(...(await torch2.train(c, p.trainSteps)).wall.map((s) => trainTokens(c) / s));
-        th2.gen.push(...(await torch2.generate(c, p.genReps)).wall.map((s) => generateTokens(c) / s));
+        const t2 = await torch2.train(c, p.trainSteps);
+        th2.train.push(...t2.wall.map((s) => trainTokens(c) / s));
+        mem.th2.train = t2.peakRssMb;
+        const g2 = await torch2.generate(c, p.genReps);
+        th2.gen.push(...g2.wall.map((s) => generateTokens(c) / s));
+        mem.th2.gen = g2.peakRssMb;
       }
     }
     const t2train = th2.train.length ? median(th2.train) : null;
     const t2gen = th2.gen.length ? median(th2.gen) : null;
-    for (const [kind, a, b, two, ac, bc] of [
-      ["train", tj.train, th.train, t2train, tjCpu.train, thCpu.train],
-      ["generate", tj.gen, th.gen, t2gen, tjCpu.gen, thCpu.gen],
+    const memEntries = (prefix: string, kind: "train" | "generate", mb: number) => {
+      if (Number.isFinite(mb))
+        entries.push(entry(`${prefix}${kind}_peak_rss_mb/${name}`, mb, "MB (peak resident set)"));
+    };
+    for (const [kind, a, b, two, ac, bc, k] of [
+      ["train", tj.train, th.train, t2train, tjCpu.train, thCpu.train, "train"],
+      ["generate", tj.gen, th.gen, t2gen, tjCpu.gen, thCpu.gen, "gen"],
     ] as const) {
       if (!a.length) continue;
       const v = median([...a]);
       entries.push(entry(`${kind}_tokens_per_s/${name}`, v, "tokens/s", [spread([...a]), a.length]));
+      memEntries("", kind, mem.tj[k]);
+      memEntries("torch_", kind, mem.th[k]);
+      memEntries("torch2_", kind, mem.th2[k]);
       let ratio: number | null = null;
       if (b.length) {
         const tv = median([...b]);
@@ -273,6 +332,9 @@ async function main(): Promise<void> {
       }
       rows.push({
         workload: `${name} ${kind}`,
+        config: name,
+        kind,
+        workers: 1,
         tfjs: v,
         tfjsSpread: spread([...a]),
         torch1: b.length ? median([...b]) : null,
@@ -280,11 +342,14 @@ async function main(): Promise<void> {
         torch2: two,
         ratio,
         cpuRatio,
+        tfjsPeakMb: finiteOrNull(mem.tj[k]),
+        torch1PeakMb: finiteOrNull(mem.th[k]),
+        torch2PeakMb: finiteOrNull(mem.th2[k]),
       });
     }
-    for (const [kind, a, ac, two] of [
-      ["train", par.train, parCpu.train, t2train],
-      ["generate", par.gen, parCpu.gen, t2gen],
+    for (const [kind, a, ac, two, k] of [
+      ["train", par.train, parCpu.train, t2train, "train"],
+      ["generate", par.gen, parCpu.gen, t2gen, "gen"],
     ] as const) {
       if (!a.length) continue;
       const v = median([...a]);
@@ -310,6 +375,10 @@ async function main(): Promise<void> {
         );
       }
       entries.push(entry(`${kind}_tokens_per_s_2workers/${name}`, v, "tokens/s", [spread([...a]), a.length]));
+      if (Number.isFinite(mem.par[k]))
+        entries.push(
+          entry(`${kind}_2workers_peak_rss_mb/${name}`, mem.par[k], "MB (peak resident set, whole bench process)"),
+        );
       if (one.length)
         entries.push(
           entry(`${kind}_2workers_vs_torch/${name}`, v / median([...one]), "x (cellrl 2 workers / torch 1 thread)"),
@@ -318,6 +387,9 @@ async function main(): Promise<void> {
         entries.push(entry(`${kind}_2workers_vs_torch2/${name}`, v / two, "x (cellrl 2 workers / torch 2 threads)"));
       rows.push({
         workload: `${name} ${kind}, 2 workers`,
+        config: name,
+        kind,
+        workers: 2,
         tfjs: v,
         tfjsSpread: spread([...a]),
         torch1: one.length ? median([...one]) : null,
@@ -325,6 +397,9 @@ async function main(): Promise<void> {
         torch2: two,
         ratio: one.length ? v / median([...one]) : null,
         cpuRatio,
+        tfjsPeakMb: finiteOrNull(mem.par[k]),
+        torch1PeakMb: finiteOrNull(mem.th[k]),
+        torch2PeakMb: finiteOrNull(mem.th2[k]),
       });
     }
   }
@@ -357,22 +432,36 @@ async function main(): Promise<void> {
   const busy = Math.max(load0[0], load1[0]) > cores * 0.75;
   notes.unshift(
     `Train = forward + backward + AdamW on batch*(seq-1) target tokens; generate = ${configs.tiny.prompt_len}-token prompts + new tokens with the KV cache (tok/s counts new tokens). ` +
-      `Configs: ${names.map((n) => `${n} = hidden ${configs[n].hidden_size}, ${configs[n].num_hidden_layers} layers, ${configs[n].num_attention_heads} heads, vocab ${configs[n].vocab_size}, SwiGLU ${configs[n].intermediate_size}, batch ${configs[n].batch}, seq ${configs[n].seq}, ${configs[n].new_tokens} new tokens`).join("; ")}.`,
+      `Configs: ${names.map((n) => `${n} = ${(paramCount(configs[n]) / 1e6).toFixed(1)} M parameters: hidden ${configs[n].hidden_size}, ${configs[n].num_hidden_layers} layers, ${configs[n].num_attention_heads} heads, vocab ${configs[n].vocab_size}, SwiGLU ${configs[n].intermediate_size}, batch ${configs[n].batch}, seq ${configs[n].seq}, ${configs[n].new_tokens} new tokens`).join("; ")}.`,
+  );
+  notes.push(
+    `Peak memory is the peak resident set (RSS, MB) of the process doing the work: one tfjs child per config and kind (its idle RSS after loading the wasm backend: ${fmtMb(idleRss.tfjs)}), ` +
+      `the torch peer with its peak mark reset before each call (idle after importing torch: ${fmtMb(idleRss.torch)}); ` +
+      `the 2-worker rows count the whole bench process (main thread + 2 worker threads, mark reset before each run).`,
   );
   if (busy)
     notes.unshift(
       `The machine was shared and busy during this run (load average ${load0[0].toFixed(1)} at start, ${load1[0].toFixed(1)} at end, on ${cores} cores): absolute numbers are noisy; tfjs and torch alternated round by round, so the ratios are the more reliable figures.`,
     );
-  writeReport(root, entries, {
+  writeReport(outDir, entries, {
     date: new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC",
     machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cores} cores`,
     load: `load average (1 min) ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end; run took ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     software,
     notes,
     rows,
+    scaling: names.map((n) => ({
+      name: n,
+      params: paramCount(configs[n]),
+      hidden: configs[n].hidden_size,
+      layers: configs[n].num_hidden_layers,
+      seq: configs[n].seq,
+      context: configs[n].prompt_len + configs[n].new_tokens,
+      flops: { train: flopsPerToken(configs[n], "train"), generate: flopsPerToken(configs[n], "generate") },
+    })),
   });
   log(
-    `wrote BENCHMARKS.md and BENCHMARKS.json (${entries.length} entries) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    `wrote BENCHMARKS.md and BENCHMARKS.json to ${outDir} (${entries.length} entries) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
   );
 }
 

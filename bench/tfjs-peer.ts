@@ -1,8 +1,11 @@
 // Child process that measures cellrl (tfjs) for run.ts, one JSON command per stdin line, one JSON reply per line.
-// Each config runs in its own child: the wasm heap never shrinks, so tiny's peak must not count against small's.
-//   {"cmd":"info"}                                   -> backend notes, kernel build, versions
-//   {"cmd":"train","config":{...},"steps":n}         -> {"value": tok/s, "samples": [tok/s per step], "cpuTokensPerS"}
-//   {"cmd":"generate","config":{...},"reps":n}       -> {"value": tok/s, "samples": [...]}
+// Each config and each kind (train / generate) runs in its own child: the wasm heap never shrinks, so tiny's peak
+// must not count against small's, nor train's against generate's; peakRssMb is then this process's peak so far.
+//   {"cmd":"info"}                                   -> backend notes, kernel build, versions, rssMb (idle process)
+//   {"cmd":"train","config":{...},"steps":n[,"warm":false]}
+//                                                    -> {"value": tok/s, "samples": [tok/s per step], "cpuTokensPerS",
+//                                                        "peakRssMb"}
+//   {"cmd":"generate","config":{...},"reps":n}       -> the same per generate call
 //   {"cmd":"matmul","reps":n}                        -> {"entries": BenchEntry[]}
 //   {"cmd":"quit"}
 import { createInterface } from "node:readline";
@@ -11,6 +14,7 @@ import { useBackend } from "../lib/core/backend.js";
 import { fastKernelState } from "../lib/core/kernels/index.js";
 import { generateTokens, trainTokens, type BenchConfig } from "./configs.js";
 import { matmulBench } from "./matmul.js";
+import { peakRssMb, rssMb } from "./mem.js";
 import { loadModelBench, measure } from "./model-adapter.js";
 
 const warmed = new Set<string>();
@@ -23,11 +27,23 @@ async function main(): Promise<void> {
   console.log = (...a: unknown[]) => console.error(...a);
   for await (const line of createInterface({ input: process.stdin })) {
     if (!line.trim()) continue;
-    const msg = JSON.parse(line) as { cmd: string; config?: BenchConfig; steps?: number; reps?: number };
+    const msg = JSON.parse(line) as {
+      cmd: string;
+      config?: BenchConfig;
+      steps?: number;
+      reps?: number;
+      warm?: boolean;
+    };
     try {
       if (msg.cmd === "quit") break;
       if (msg.cmd === "info") {
-        out({ notes: info.notes, kernels: fastKernelState(), tfjs: tf.version.tfjs, node: process.version });
+        out({
+          notes: info.notes,
+          kernels: fastKernelState(),
+          tfjs: tf.version.tfjs,
+          node: process.version,
+          rssMb: rssMb(),
+        });
       } else if (msg.cmd === "matmul") {
         out({ entries: matmulBench(undefined, { reps: msg.reps ?? 7 }) });
       } else if (msg.cmd === "train" || msg.cmd === "generate") {
@@ -35,7 +51,7 @@ async function main(): Promise<void> {
         const kind: "train" | "generate" = msg.cmd;
         const n = msg.steps ?? msg.reps ?? 3;
         const key = `${msg.cmd}/${msg.config!.name}`;
-        if (!warmed.has(key)) {
+        if (!warmed.has(key) && msg.warm !== false) {
           await measure(mod, kind, msg.config!, 0).catch(() => undefined); // heap growth and JIT, not measured
           warmed.add(key);
         }
@@ -52,7 +68,11 @@ async function main(): Promise<void> {
         const main = await cpuOf(n);
         if (!main.r) throw new Error(`${key}: the model bench failed`);
         const tokens = msg.cmd === "train" ? trainTokens(msg.config!) : generateTokens(msg.config!);
-        out({ ...main.r, cpuTokensPerS: (n * tokens) / Math.max(1e-9, main.cpu - base.cpu) });
+        out({
+          ...main.r,
+          cpuTokensPerS: (n * tokens) / Math.max(1e-9, main.cpu - base.cpu),
+          peakRssMb: peakRssMb(),
+        });
       } else out({ error: `unknown cmd ${msg.cmd}` });
     } catch (e) {
       out({ error: (e as Error).stack ?? String(e) });

@@ -18,7 +18,7 @@ export interface Timed {
 /** A running torch peer; `close()` ends it. */
 export interface TorchPeer {
   /** torch version, the BLAS it loaded (and its path), its measured 1-thread fp32 matmul GFLOP per CPU-second. */
-  info: { torch: string; blas: string; blasPath: string; matmulGflops: number; threads: number };
+  info: { torch: string; blas: string; blasPath: string; matmulGflops: number; threads: number; idleRssMb: number };
   /** Wall and CPU seconds per train step (after one warm-up step), `steps` samples. */
   train(c: BenchConfig, steps: number): Promise<Timed>;
   /** Wall and CPU seconds per generate call (after one warm-up call), `reps` samples. */
@@ -54,10 +54,12 @@ export async function startTorchPeer(threads = 1): Promise<TorchPeer | string> {
   };
   let verdict: PeerVerdict;
   let gflops = NaN;
+  let idleRssMb = NaN;
   try {
     const info = await peer.ask({ cmd: "info" });
     if (info.error) throw new Error(String(info.error));
     gflops = Number(info.matmul_gflops);
+    idleRssMb = Number(info.rss_mb ?? NaN);
     verdict = peerVerdict({ maps: ((info.maps as string[]) ?? []).join("\n"), matmulGflops: gflops });
   } catch (e) {
     await peer.close();
@@ -68,7 +70,14 @@ export async function startTorchPeer(threads = 1): Promise<TorchPeer | string> {
     return verdict.reason;
   }
   return {
-    info: { torch: check.stdout.trim(), blas: verdict.blas, blasPath: verdict.blasPath, matmulGflops: gflops, threads },
+    info: {
+      torch: check.stdout.trim(),
+      blas: verdict.blas,
+      blasPath: verdict.blasPath,
+      matmulGflops: gflops,
+      threads,
+      idleRssMb,
+    },
     train: (c, steps) => run("train", c, steps),
     generate: (c, reps) => run("generate", c, reps),
     close: () => peer.close(),

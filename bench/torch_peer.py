@@ -22,6 +22,8 @@ cross-entropy on the B*(T-1) next-token targets + backward + AdamW(lr 1e-3, weig
 prefill of the prompt, then one token per step from a preallocated KV cache, sampling at temperature 1.
 """
 
+import ctypes
+import gc
 import json
 import math
 import resource
@@ -206,12 +208,30 @@ def matmul_gflops(n=256, budget=0.3):
 
 
 def reset_peak_rss():
+    # Hand memory freed by earlier calls back to the OS first (glibc keeps it resident), so the mark starts at what is
+    # live and the peak is this call's, not the previous call's.
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
         return True
     except OSError:
         return False
+
+
+def rss_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
 
 
 def peak_rss_mb(reset_ok):
@@ -244,6 +264,7 @@ def main():
                     "threads": torch.get_num_threads(),
                     "maps": blas_maps(),
                     "matmul_gflops": matmul_gflops(),
+                    "rss_mb": rss_mb(),
                 }
             else:
                 cfg = msg["config"]
