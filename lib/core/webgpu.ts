@@ -138,6 +138,7 @@ async function start(fallback: boolean): Promise<Probe> {
     WebGPUBackend: { prototype: object; new (device: unknown, info: unknown): tf.KernelBackend };
   };
   patchReadSync(wg.WebGPUBackend.prototype as BackendInternals);
+  chunkAddN();
   if (tf.findBackendFactory("webgpu")) tf.removeBackend("webgpu");
   tf.registerBackend("webgpu", async () => {
     const L = adapter.limits;
@@ -148,6 +149,7 @@ async function start(fallback: boolean): Promise<Probe> {
       "maxBufferSize",
       "maxComputeWorkgroupSizeX",
       "maxComputeInvocationsPerWorkgroup",
+      "maxStorageBuffersPerShaderStage",
     ];
     const dev = await adapter.requestDevice({ requiredLimits: Object.fromEntries(keys.map((k) => [k, L[k]])) });
     return new wg.WebGPUBackend(dev, info);
@@ -211,6 +213,40 @@ function patchReadSync(proto: BackendInternals): void {
   };
   (readSync as { cellrl?: boolean }).cellrl = true;
   proto.readSync = readSync;
+}
+
+/**
+ * tfjs-webgpu's AddN binds every input as a storage buffer; the gradient of a weight used in many places sums more
+ * inputs than a shader stage may bind (8 by default, 16 on llvmpipe). Sum in groups that fit, then sum the groups.
+ */
+function chunkAddN(): void {
+  const stock = tf.getKernel("AddN", "webgpu");
+  if (!stock || (stock.kernelFunc as { cellrl?: boolean }).cellrl) return;
+  const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+    const device = (backend as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device;
+    const fit = Math.max(2, device.limits.maxStorageBuffersPerShaderStage - 1); // one binding is the output
+    let list = inputs as unknown as tf.TensorInfo[];
+    const temps: tf.TensorInfo[] = [];
+    while (list.length > fit) {
+      const next: tf.TensorInfo[] = [];
+      for (let i = 0; i < list.length; i += fit) {
+        const part = list.slice(i, i + fit);
+        if (part.length === 1) next.push(part[0]);
+        else {
+          const sum = stock.kernelFunc({ inputs: part as unknown as tf.NamedTensorInfoMap, backend, attrs });
+          next.push(sum as tf.TensorInfo);
+          temps.push(sum as tf.TensorInfo);
+        }
+      }
+      list = next;
+    }
+    const out = stock.kernelFunc({ inputs: list as unknown as tf.NamedTensorInfoMap, backend, attrs });
+    for (const t of temps) (backend as tf.KernelBackend).disposeData(t.dataId);
+    return out;
+  };
+  (kernelFunc as { cellrl?: boolean }).cellrl = true;
+  tf.unregisterKernel("AddN", "webgpu");
+  tf.registerKernel({ ...stock, kernelFunc });
 }
 
 /**
