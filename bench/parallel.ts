@@ -6,7 +6,7 @@ import { Rng } from "../lib/core/random.js";
 import { LlamaModel } from "../lib/model/llama.js";
 import { ParallelTrainer } from "../lib/model/parallel.js";
 import type { BenchConfig } from "./configs.js";
-import { generateTokens, trainTokens } from "./configs.js";
+import { generateTokens, paramCount, trainTokens } from "./configs.js";
 
 /** Result of one parallel measurement. */
 export interface ParallelResult {
@@ -107,7 +107,9 @@ export async function parallelGenerateTokensPerS(
 ): Promise<ParallelResult> {
   const { reps = 3, workers = 2 } = options;
   if (c.batch % workers) throw new Error(`bench: batch ${c.batch} does not split over ${workers} workers`);
-  const group = await workerGroup(require.resolve("./parallel-worker"), { workers, reduceFloats: 12_000_000 });
+  // the broadcast of rank 0's initial weights goes through the all-reduce buffer: it must hold every parameter
+  const reduceFloats = Math.max(12_000_000, paramCount(c));
+  const group = await workerGroup(require.resolve("./parallel-worker"), { workers, reduceFloats });
   try {
     await group.all("init", c);
     await group.all("generate", { reps: 1 }); // warm-up

@@ -1,7 +1,7 @@
 // `npm run bench`: cellrl (tfjs-wasm + cellrl's kernels) vs PyTorch on the CPU, side by side in one run, written to
 // BENCHMARKS.md and BENCHMARKS.json at the repo root.
 //
-// Each tfjs config runs in its own child process (bench/tfjs-peer.ts; the wasm heap never shrinks) and torch in a
+// Each tfjs config runs in its own child processes (bench/tfjs-peer.ts; the wasm heap never shrinks) and torch in a
 // long-lived python child (bench/torch_peer.py). Measurements alternate tfjs / torch round by round, so both see the
 // same machine load; values are medians over all steps of all rounds, with the p10-p90 spread.
 //
@@ -12,9 +12,12 @@
 // listed as they return them.
 //
 // Options: --quick (1 round, fewer steps), --only=tiny|small|medium (comma list), --out=DIR (write the report there;
-// a smoke run: --quick --only=tiny --no-others --no-matmul --out=/tmp/bench-smoke), --no-torch, --no-matmul, --no-parallel, --no-others,
-// --rounds=N, --torch2 (run torch on 2 threads even on a busy machine), --stock (also time tiny with the stock tfjs
-// kernels, slow).
+// a smoke run: --quick --only=tiny --no-others --no-matmul --out=/tmp/bench-smoke), --no-torch, --no-matmul,
+// --no-parallel, --no-others, --rounds=N, --torch2 (run torch on 2 threads even on a busy machine or with --quick),
+// --stock (also time tiny with the stock tfjs kernels, slow).
+//
+// Each config and kind runs in its own tfjs child, and each child's peak RSS is reported; the torch peer must be on
+// an optimised BLAS (bench/peer-check.ts) or no ratio is printed. medium (~25 M parameters) gives the scaling curve.
 import { readdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
