@@ -15,6 +15,8 @@ export interface ModelBench {
 export interface Measured {
   value: number;
   samples?: number[];
+  /** Process CPU seconds of each timed call, when the module gives them. */
+  cpuSeconds?: number[];
 }
 
 /**
@@ -46,11 +48,22 @@ export async function measure(
       ? await mod.trainTokensPerS(config, { steps: n })
       : await mod.generateTokensPerS(config, { reps: n });
   if (typeof r === "number") return { value: r };
-  const o = r as { value?: number; tokensPerS?: number; tokens_per_s?: number; median?: number; samples?: number[] };
+  const o = r as {
+    value?: number;
+    tokensPerS?: number;
+    tokens_per_s?: number;
+    median?: number;
+    samples?: number[];
+    cpuSeconds?: number[];
+  };
   const value = o?.value ?? o?.tokensPerS ?? o?.tokens_per_s ?? o?.median;
   if (typeof value !== "number")
     throw new Error(
       `bench: ${kind}TokensPerS returned ${JSON.stringify(r)?.slice(0, 200)}; expected a number or {value}`,
     );
-  return { value, samples: Array.isArray(o.samples) ? o.samples : undefined };
+  return {
+    value,
+    samples: Array.isArray(o.samples) ? o.samples : undefined,
+    cpuSeconds: Array.isArray(o.cpuSeconds) ? o.cpuSeconds : undefined,
+  };
 }

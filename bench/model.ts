@@ -12,11 +12,17 @@ import { logprobTensors } from "../lib/model/logprobs.js";
 import { AdamW } from "../lib/model/optim.js";
 import type { BenchConfig } from "./configs.js";
 
-/** A measurement: median tokens/s and the per-call samples. */
+/** A measurement: median tokens/s, the per-call samples and the process CPU seconds of each timed call. */
 export interface Throughput {
   value: number;
   samples: number[];
+  cpuSeconds: number[];
 }
+
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,22 +60,27 @@ export async function trainTokensPerS(c: BenchConfig, options: { steps?: number 
   const opt = new AdamW(m.namedVariables(), { lr: 1e-3 });
   const rng = new Rng(1);
   const samples: number[] = [];
+  const cpuSeconds: number[] = [];
   try {
     for (let s = 0; s <= steps; s++) {
       const batch = { ids: randomIds(rng, c.batch, c.seq, c.vocab_size) };
+      const c0 = cpuNow();
       const t0 = performance.now();
       opt.minimize(() => {
         const { logp, mask } = logprobTensors(m, batch);
         return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar;
       });
       const dt = (performance.now() - t0) / 1000;
-      if (s > 0) samples.push((c.batch * (c.seq - 1)) / dt); // step 0 warms up (kernel packing, Adam moments)
+      if (s > 0) {
+        samples.push((c.batch * (c.seq - 1)) / dt); // step 0 warms up (kernel packing, Adam moments)
+        cpuSeconds.push(cpuNow() - c0);
+      }
     }
   } finally {
     opt.dispose?.();
     m.dispose();
   }
-  return { value: median(samples), samples };
+  return { value: median(samples), samples, cpuSeconds };
 }
 
 /**
@@ -81,16 +92,21 @@ export async function generateTokensPerS(c: BenchConfig, options: { reps?: numbe
   const m = buildModel(c);
   const rng = new Rng(2);
   const samples: number[] = [];
+  const cpuSeconds: number[] = [];
   try {
     for (let r = 0; r <= reps; r++) {
       const prompts = randomIds(rng, c.batch, c.prompt_len, c.vocab_size);
+      const c0 = cpuNow();
       const t0 = performance.now();
       generate(m, prompts, { maxNewTokens: c.new_tokens, ignoreEos: true, temperature: 1, seed: r });
       const dt = (performance.now() - t0) / 1000;
-      if (r > 0) samples.push((c.batch * c.new_tokens) / dt);
+      if (r > 0) {
+        samples.push((c.batch * c.new_tokens) / dt);
+        cpuSeconds.push(cpuNow() - c0);
+      }
     }
   } finally {
     m.dispose();
   }
-  return { value: median(samples), samples };
+  return { value: median(samples), samples, cpuSeconds };
 }

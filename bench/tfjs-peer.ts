@@ -55,22 +55,23 @@ async function main(): Promise<void> {
           await measure(mod, kind, msg.config!, 0).catch(() => undefined); // heap growth and JIT, not measured
           warmed.add(key);
         }
-        // CPU seconds of the timed steps alone: a call with n steps minus a call with 0 steps (each call builds the
-        // model and runs one untimed warm-up step). Tokens per CPU-second are far less disturbed by other processes
-        // than tokens per wall-second.
+        // CPU seconds of the timed steps alone: the model bench's per-call CPU seconds or, for a module without them,
+        // a call with n steps minus a call with 0 steps (each call builds the model and runs one untimed warm-up
+        // step). Tokens per CPU-second are far less disturbed by other processes than tokens per wall-second.
         const cpuOf = async (steps: number) => {
           const c0 = process.cpuUsage();
           const r = await measure(mod, kind, msg.config!, steps).catch(() => null);
           const c = process.cpuUsage(c0);
           return { r, cpu: (c.user + c.system) / 1e6 };
         };
-        const base = await cpuOf(0);
         const main = await cpuOf(n);
         if (!main.r) throw new Error(`${key}: the model bench failed`);
+        const stepCpu = main.r.cpuSeconds?.length === n ? main.r.cpuSeconds.reduce((a, b) => a + b, 0) : null;
+        const cpu = stepCpu ?? main.cpu - (await cpuOf(0)).cpu;
         const tokens = msg.cmd === "train" ? trainTokens(msg.config!) : generateTokens(msg.config!);
         out({
           ...main.r,
-          cpuTokensPerS: (n * tokens) / Math.max(1e-9, main.cpu - base.cpu),
+          cpuTokensPerS: (n * tokens) / Math.max(1e-9, cpu),
           peakRssMb: peakRssMb(),
         });
       } else out({ error: `unknown cmd ${msg.cmd}` });
