@@ -6,59 +6,30 @@
 // when no python3 has torch.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/core/backend.js";
 import { advantage, aggregate, klPenalty, policyLoss } from "../../lib/update/index.js";
 import { distillLoss, type DistillLossOptions } from "../../lib/distill/distill-loss.js";
 import { entropyFromLogits } from "../../lib/model/index.js";
 import { coveredElsewhere } from "./covered-elsewhere.js";
-
-const ATOL = 1e-5,
-  RTOL = 2e-4;
-const REF = path.join(__dirname, "reference", "fixtures.py");
+import { assertClose, referenceCases, skipWithoutTorch } from "./torch-reference.js";
 
 type Case = Record<string, any> & { kind: string; id: string };
 
-/** The first python3 that imports torch: $CELLRL_PYTHON, python3 on PATH, /usr/bin/python3 (Debian python3-torch). */
-function findPython(): string | null {
-  for (const py of [process.env.CELLRL_PYTHON, "python3", "/usr/bin/python3"]) {
-    if (!py) continue;
-    const r = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-
-const python = findPython();
-const skip = python
-  ? false
-  : "torch is missing: no python3 with PyTorch ($CELLRL_PYTHON, python3, /usr/bin/python3). " +
-    "Install python3-torch (Debian) or pip install torch to run the verl/TRL conformance suite.";
+const skip = skipWithoutTorch("verl/TRL");
 
 function loadFixtures(): Case[] {
-  const r = spawnSync(python!, [REF], { encoding: "utf8", maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, `reference/fixtures.py failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout).cases;
+  return referenceCases<Case>("fixtures.py");
 }
 
 let worst = { err: 0, where: "" };
 let compared = 0;
 /** Elementwise closeness; records the largest error relative to the tolerance's scale. */
 function close(got: ArrayLike<number> | number, want: ArrayLike<number> | number, where: string): void {
-  const g = typeof got === "number" ? [got] : Array.from(got);
-  const w = typeof want === "number" ? [want] : Array.from(want);
-  assert.equal(g.length, w.length, `${where}: ${g.length} values, expected ${w.length}`);
-  for (let i = 0; i < g.length; i++) {
-    const err = Math.abs(g[i] - w[i]);
+  assertClose(got, want, where, (err, w, at) => {
     compared++;
-    if (err / (1 + Math.abs(w[i])) > worst.err) worst = { err: err / (1 + Math.abs(w[i])), where: `${where}[${i}]` };
-    assert.ok(
-      err <= ATOL + RTOL * Math.abs(w[i]),
-      `${where}[${i}]: cellrl ${g[i]}, reference ${w[i]} (|diff| ${err.toExponential(2)})`,
-    );
-  }
+    if (err / (1 + Math.abs(w)) > worst.err) worst = { err: err / (1 + Math.abs(w)), where: at };
+  });
 }
 const flat = (x: number[][]) => x.flat();
 

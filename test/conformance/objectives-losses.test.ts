@@ -6,44 +6,18 @@
 // that bind on both sides. Skipped (with the reason) only when no python3 has torch.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/core/backend.js";
 import { Rng } from "../../lib/core/random.js";
 import { policyLoss, policyLosses } from "../../lib/update/index.js";
 import { coveredElsewhere } from "./covered-elsewhere.js";
-
-const ATOL = 1e-5,
-  RTOL = 2e-4;
-const REF = path.join(__dirname, "reference", "objectives_losses.py");
+import { assertClose, referenceCases, skipWithoutTorch } from "./torch-reference.js";
 
 type Case = Record<string, any> & { id: string; name: string };
 
-function findPython(): string | null {
-  for (const py of [process.env.CELLRL_PYTHON, "python3", "/usr/bin/python3"]) {
-    if (!py) continue;
-    const r = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-const python = findPython();
-const skip = python
-  ? false
-  : "torch is missing: no python3 with PyTorch ($CELLRL_PYTHON, python3, /usr/bin/python3). " +
-    "Install python3-torch (Debian) or pip install torch to run the objectives conformance suite.";
-
-function close(got: ArrayLike<number> | number, want: ArrayLike<number> | number, where: string): void {
-  const g = typeof got === "number" ? [got] : Array.from(got);
-  const w = typeof want === "number" ? [want] : Array.from(want);
-  assert.equal(g.length, w.length, `${where}: ${g.length} values, expected ${w.length}`);
-  for (let i = 0; i < g.length; i++)
-    assert.ok(
-      Math.abs(g[i] - w[i]) <= ATOL + RTOL * Math.abs(w[i]),
-      `${where}[${i}]: cellrl ${g[i]}, reference ${w[i]}`,
-    );
-}
+const skip = skipWithoutTorch("objectives");
+const close = (got: ArrayLike<number> | number, want: ArrayLike<number> | number, where: string) =>
+  assertClose(got, want, where);
 
 /** cellrl's value, gradient and metrics for one case. */
 function run(c: Case, options: Record<string, unknown> = c.options) {
@@ -64,9 +38,7 @@ describe("conformance: the 2026 objectives (PyTorch references from verl, prime-
   let cases: Case[] = [];
   before(async () => {
     await useBackend({ force: (process.env.CELLRL_TEST_BACKEND ?? "wasm") as "wasm" | "cpu" });
-    const r = spawnSync(python!, [REF], { encoding: "utf8", maxBuffer: 64 << 20 });
-    assert.equal(r.status, 0, `reference/objectives_losses.py failed:\n${r.stderr}`);
-    cases = JSON.parse(r.stdout).cases;
+    cases = referenceCases<Case>("objectives_losses.py");
   });
 
   test("every case: value and gradient within 1e-5 + 2e-4·|x| of the reference", () => {

@@ -6,44 +6,19 @@
 // Skipped (with the reason) only when no python3 has torch.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/core/backend.js";
 import { advantage } from "../../lib/update/index.js";
 import { opdLoss } from "../../lib/distill/index.js";
 import { softOverlong } from "../../lib/reward/length.js";
 import { keptGroups } from "../../lib/rollout/dynamic-sampling.js";
-
-const ATOL = 1e-5,
-  RTOL = 2e-4;
-const REF = path.join(__dirname, "reference", "objectives_opd.py");
+import { assertClose, referenceCases, skipWithoutTorch } from "./torch-reference.js";
 
 type Case = Record<string, any> & { kind: string; id: string };
 
-function findPython(): string | null {
-  for (const py of [process.env.CELLRL_PYTHON, "python3", "/usr/bin/python3"]) {
-    if (!py) continue;
-    const r = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-const python = findPython();
-const skip = python
-  ? false
-  : "torch is missing: no python3 with PyTorch ($CELLRL_PYTHON, python3, /usr/bin/python3). Install python3-torch.";
-
-function close(got: ArrayLike<number> | number, want: ArrayLike<number> | number, where: string): void {
-  const g = typeof got === "number" ? [got] : Array.from(got);
-  const w = typeof want === "number" ? [want] : Array.from(want);
-  assert.equal(g.length, w.length, `${where}: ${g.length} values, expected ${w.length}`);
-  for (let i = 0; i < g.length; i++)
-    assert.ok(
-      Math.abs(g[i] - w[i]) <= ATOL + RTOL * Math.abs(w[i]),
-      `${where}[${i}]: cellrl ${g[i]}, reference ${w[i]} (|diff| ${Math.abs(g[i] - w[i]).toExponential(2)})`,
-    );
-}
+const skip = skipWithoutTorch("objectives (advantages, OPD, DAPO sampling)");
+const close = (got: ArrayLike<number> | number, want: ArrayLike<number> | number, where: string) =>
+  assertClose(got, want, where);
 
 function checkAdvantage(c: Case): void {
   const { rewards, groups, mask } = c.inputs;
@@ -92,9 +67,7 @@ describe("conformance: lite-ppo, maxrl, gdpo, OPD (Tinker / verl) against PyTorc
   let cases: Case[] = [];
   before(async () => {
     await useBackend({ force: (process.env.CELLRL_TEST_BACKEND ?? "wasm") as "wasm" | "cpu" });
-    const r = spawnSync(python!, [REF], { encoding: "utf8", maxBuffer: 64 << 20 });
-    assert.equal(r.status, 0, `reference/objectives_opd.py failed:\n${r.stderr}`);
-    cases = JSON.parse(r.stdout).cases;
+    cases = referenceCases<Case>("objectives_opd.py");
   });
   test("advantage: lite-ppo, maxrl and gdpo match TRL / prime-rl / NVlabs GDPO", () => {
     const mine = cases.filter((c) => c.kind === "advantage");

@@ -9,51 +9,23 @@
 // 1e-5 + 2e-4·|x| (cellrl's corrections are float64 on the host; the KL is float32 tfjs). Skipped only without torch.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/core/backend.js";
 import { klPenalty, rolloutCorrection, rolloutCorrections, toVerlMetrics } from "../../lib/update/index.js";
 import { coveredElsewhere } from "./covered-elsewhere.js";
-
-const ATOL = 1e-5,
-  RTOL = 2e-4;
-const REF = path.join(__dirname, "reference", "rollout_correction.py");
+import { assertClose, referenceCases, skipWithoutTorch } from "./torch-reference.js";
 
 type Case = Record<string, any> & { id: string; kind: string };
 
-function findPython(): string | null {
-  for (const py of [process.env.CELLRL_PYTHON, "python3", "/usr/bin/python3"]) {
-    if (!py) continue;
-    const r = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-const python = findPython();
-const skip = python
-  ? false
-  : "torch is missing: no python3 with PyTorch ($CELLRL_PYTHON, python3, /usr/bin/python3). " +
-    "Install python3-torch (Debian) or pip install torch to run the rollout-correction conformance suite.";
-
-function close(got: ArrayLike<number> | number, want: ArrayLike<number> | number, where: string): void {
-  const g = typeof got === "number" ? [got] : Array.from(got);
-  const w = typeof want === "number" ? [want] : Array.from(want);
-  assert.equal(g.length, w.length, `${where}: ${g.length} values, expected ${w.length}`);
-  for (let i = 0; i < g.length; i++)
-    assert.ok(
-      Math.abs(g[i] - w[i]) <= ATOL + RTOL * Math.abs(w[i]),
-      `${where}[${i}]: cellrl ${g[i]}, reference ${w[i]} (|diff| ${Math.abs(g[i] - w[i]).toExponential(2)})`,
-    );
-}
+const skip = skipWithoutTorch("rollout-correction");
+const close = (got: ArrayLike<number> | number, want: ArrayLike<number> | number, where: string) =>
+  assertClose(got, want, where);
 
 describe("rollout corrections vs verl / TRL / slime (PyTorch reference)", { skip }, () => {
   let cases: Case[] = [];
   before(async () => {
     await useBackend({ force: (process.env.CELLRL_TEST_BACKEND as "cpu" | "wasm") ?? "wasm" });
-    const r = spawnSync(python!, [REF], { encoding: "utf8", maxBuffer: 64 << 20 });
-    assert.equal(r.status, 0, `reference/rollout_correction.py failed:\n${r.stderr}`);
-    cases = JSON.parse(r.stdout).cases;
+    cases = referenceCases<Case>("rollout_correction.py");
   });
 
   test("weights, masks and verl-named metrics of every correction", () => {
