@@ -157,7 +157,6 @@ export function generate(
   const R = prompts.length * n;
   const P = Math.max(...promptTokenIds.map((p) => p.length));
   const maxNew = o.maxNewTokens;
-  const S = P + maxNew;
   const longest = Math.max(...promptTokenIds.map((p) => p.length)) + maxNew - 1;
   if (longest > model.config.max_position_embeddings)
     bad(
@@ -167,10 +166,6 @@ export function generate(
       `Lower maxNewTokens or shorten the longest prompt (${P} tokens)`,
     );
   const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng());
-  // a row's draws never depend on others
-  const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`));
-  const mask = new Int32Array(R * S);
-  const prefill: Int32Array[] = []; // one row per prompt: the n samples of a prompt share its prefill
   const res: GenerateResult = {
     group: [],
     sample: [],
@@ -184,74 +179,37 @@ export function generate(
   };
   for (let r = 0; r < R; r++) {
     const g = Math.floor(r / n);
-    const ids = promptTokenIds[g];
-    mask.fill(1, r * S + P - ids.length, r * S + P);
-    if (r % n === 0) {
-      const row = new Int32Array(P).fill(pad);
-      row.set(ids, P - ids.length);
-      prefill.push(row);
-    }
     res.group.push(g);
     res.sample.push(r % n);
-    res.promptTokenIds.push(ids.slice());
+    res.promptTokenIds.push(promptTokenIds[g].slice());
     res.ids.push([]);
     res.logprobs.push([]);
     res.rawLogprobs.push([]);
     res.finishReason.push("length");
     res.stopReason.push(null);
   }
-  const maskRows = (L: number) => Array.from({ length: R }, (_, r) => mask.subarray(r * S, r * S + L));
-  const maxStop = stops.reduce((a, s) => Math.max(a, s.length), 0);
-  const done = new Uint8Array(R);
-  const buf = new Float64Array(V);
-  let live = R;
-
-  // --- prefill, then one token per step ---
-  const cache = model.createCache(prefill.length, S);
-  try {
-    const promptMask = Array.from({ length: prefill.length }, (_, g) => mask.subarray(g * n * S, g * n * S + P));
-    // logits: [prompts, 1, V]
-    let { logits } = model.forward({ ids: prefill, attentionMask: promptMask }, { cache, logits: "last" });
-    cache.repeatRows(n);
-    for (let step = 0; step < maxNew; step++) {
-      const all = logits.dataSync() as Float32Array; // [R, 1, V], or [prompts, 1, V] after the prefill
-      const rowOf = (r: number) => (step === 0 ? Math.floor(r / n) : r);
-      logits.dispose();
-      const next = new Int32Array(R).fill(pad);
-      for (let r = 0; r < R; r++) {
-        const u = rowRng[r].uniform(); // drawn even for finished rows: one draw per row per step
-        if (done[r]) continue;
-        const row = all.subarray(rowOf(r) * V, (rowOf(r) + 1) * V);
-        const q = samplingDistribution(row, sp, buf);
-        const tok = sampleIndex(q, u);
-        next[r] = tok;
-        res.ids[r].push(tok);
-        res.logprobs[r].push(sp.temperature === 0 ? 0 : Math.log(q[tok]));
-        res.rawLogprobs[r].push(logprobOf(row, tok));
-        let why: string | number | null = endIds.has(tok) ? tok : null;
-        if (why === null && maxStop > 0) {
-          // The last 2*maxStop+8 tokens decode to at least maxStop characters for any practical tokenizer.
-          const tail = tokenizer!.decode(res.ids[r].slice(-(2 * maxStop + 8)), { skipSpecialTokens: true });
-          why = stops.find((s) => tail.includes(s)) ?? null;
-        }
-        if (why !== null) {
-          res.finishReason[r] = "stop";
-          res.stopReason[r] = why;
-          done[r] = 1;
-          live--;
-        }
+  const steps = decodeSteps({
+    model,
+    prompts: promptTokenIds,
+    n,
+    maxNew,
+    sampling: sp,
+    endIds,
+    stops,
+    tokenizer,
+    pad,
+    rng,
+  });
+  for (const tokens of steps)
+    for (const t of tokens) {
+      res.ids[t.row].push(t.id);
+      res.logprobs[t.row].push(t.logprob);
+      res.rawLogprobs[t.row].push(t.rawLogprob);
+      if (t.why !== null) {
+        res.finishReason[t.row] = "stop";
+        res.stopReason[t.row] = t.why;
       }
-      if (live === 0 || step === maxNew - 1) break;
-      // slot P+step holds each row's token (finished rows feed PAD, unused)
-      for (let r = 0; r < R; r++) mask[r * S + P + step] = 1;
-      ({ logits } = model.forward(
-        { ids: Array.from(next, (t) => [t]), attentionMask: maskRows(P + step + 1) },
-        { cache, logits: "last" },
-      ));
     }
-  } finally {
-    cache.dispose();
-  }
   for (let r = 0; r < R; r++) res.lengths.push(res.ids[r].length);
   if (tokenizer) {
     res.text = res.ids.map((ids, r) => {
@@ -263,4 +221,119 @@ export function generate(
     });
   }
   return res;
+}
+
+/** What the decode loop needs: prompt token ids, n samples of each, checked sampling settings and where rows end. */
+export interface DecodeSetup {
+  model: LlamaModel;
+  /** Token ids per prompt (non-empty, in the vocabulary). */
+  prompts: readonly (readonly number[])[];
+  /** Samples per prompt: rows are prompt-major, row r samples prompt floor(r / n). */
+  n: number;
+  /** Tokens to decode at most. */
+  maxNew: number;
+  sampling: ReturnType<typeof checkSampling>;
+  /** Token ids that end a row (EOS, stop_token_ids). */
+  endIds: ReadonlySet<number>;
+  /** Stop strings (need `tokenizer`). */
+  stops: readonly string[];
+  tokenizer?: Tokenizer;
+  /** Left padding of prompts and the token finished rows feed. */
+  pad: number;
+  /** Each row draws from its own fork `generate/row${r}`. */
+  rng: Rng;
+}
+
+/** One row's token of one decode step. */
+export interface DecodedToken {
+  row: number;
+  id: number;
+  /** log q(id) under the distribution sampled from (temperature and filters applied; 0 at temperature 0). */
+  logprob: number;
+  /** log-softmax of the raw logits at id (temperature 1, no filters). */
+  rawLogprob: number;
+  /** The row's raw logits at this step [V] (a copy: stays valid). */
+  logits: Float32Array;
+  /** What ended the row at this token (an end id, or a stop string now in its text), else null. */
+  why: string | number | null;
+}
+
+/**
+ * generate()'s KV-cache decode loop, one step per iteration: the prompts are prefilled once (the n rows of a prompt
+ * share its prefill), then every live row gets one token per step; yields the step's tokens. Rows draw from their own
+ * Rng forks, one draw per row per step even when finished, so a row's samples do not depend on the others. The cache is
+ * freed when the loop ends or the consumer stops early (break / throw), so a caller may await between steps.
+ * @example for (const tokens of decodeSteps(setup)) for (const t of tokens) ids[t.row].push(t.id)
+ */
+export function* decodeSteps(setup: DecodeSetup): Generator<DecodedToken[]> {
+  const { model, prompts, n, maxNew, sampling: sp, endIds, stops, tokenizer, pad, rng } = setup;
+  const V = model.config.vocab_size;
+  const R = prompts.length * n;
+  const P = Math.max(...prompts.map((p) => p.length));
+  const S = P + maxNew;
+  // a row's draws never depend on others
+  const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`));
+  const mask = new Int32Array(R * S);
+  const prefill: Int32Array[] = []; // one row per prompt: the n samples of a prompt share its prefill
+  const ids: number[][] = [];
+  for (let r = 0; r < R; r++) {
+    const p = prompts[Math.floor(r / n)];
+    mask.fill(1, r * S + P - p.length, r * S + P);
+    if (r % n === 0) {
+      const row = new Int32Array(P).fill(pad);
+      row.set(p, P - p.length);
+      prefill.push(row);
+    }
+    ids.push([]);
+  }
+  const maskRows = (L: number) => Array.from({ length: R }, (_, r) => mask.subarray(r * S, r * S + L));
+  const maxStop = stops.reduce((a, x) => Math.max(a, x.length), 0);
+  const done = new Uint8Array(R);
+  const buf = new Float64Array(V);
+  let live = R;
+  const cache = model.createCache(prefill.length, S);
+  try {
+    const promptMask = Array.from({ length: prefill.length }, (_, g) => mask.subarray(g * n * S, g * n * S + P));
+    // logits: [prompts, 1, V]
+    let { logits } = model.forward({ ids: prefill, attentionMask: promptMask }, { cache, logits: "last" });
+    cache.repeatRows(n);
+    for (let step = 0; step < maxNew; step++) {
+      const all = logits.dataSync() as Float32Array; // [R, 1, V], or [prompts, 1, V] after the prefill
+      const rowOf = (r: number) => (step === 0 ? Math.floor(r / n) : r);
+      logits.dispose();
+      const next = new Int32Array(R).fill(pad);
+      const tokens: DecodedToken[] = [];
+      for (let r = 0; r < R; r++) {
+        const u = rowRng[r].uniform(); // drawn even for finished rows: one draw per row per step
+        if (done[r]) continue;
+        const row = all.subarray(rowOf(r) * V, (rowOf(r) + 1) * V);
+        const q = samplingDistribution(row, sp, buf);
+        const tok = sampleIndex(q, u);
+        next[r] = tok;
+        ids[r].push(tok);
+        let why: string | number | null = endIds.has(tok) ? tok : null;
+        if (why === null && maxStop > 0) {
+          // The last 2*maxStop+8 tokens decode to at least maxStop characters for any practical tokenizer.
+          const tail = tokenizer!.decode(ids[r].slice(-(2 * maxStop + 8)), { skipSpecialTokens: true });
+          why = stops.find((x) => tail.includes(x)) ?? null;
+        }
+        if (why !== null) {
+          done[r] = 1;
+          live--;
+        }
+        const logprob = sp.temperature === 0 ? 0 : Math.log(q[tok]);
+        tokens.push({ row: r, id: tok, logprob, rawLogprob: logprobOf(row, tok), logits: row, why });
+      }
+      yield tokens;
+      if (live === 0 || step === maxNew - 1) break;
+      // slot P+step holds each row's token (finished rows feed PAD, unused)
+      for (let r = 0; r < R; r++) mask[r * S + P + step] = 1;
+      ({ logits } = model.forward(
+        { ids: Array.from(next, (t) => [t]), attentionMask: maskRows(P + step + 1) },
+        { cache, logits: "last" },
+      ));
+    }
+  } finally {
+    cache.dispose();
+  }
 }

@@ -8,7 +8,8 @@
 // and the server's queue moves on.
 import { Rng } from "../core/random.js";
 import { eosIds } from "../model/config.js";
-import { checkSampling, logprobOf, sampleIndex, samplingDistribution } from "../model/sampling.js";
+import { decodeSteps } from "../model/generate.js";
+import { checkSampling } from "../model/sampling.js";
 import {
   ApiError,
   bool,
@@ -61,10 +62,11 @@ function topOf(row: Float32Array, k: number): { id: number; logprob: number }[] 
 }
 
 /**
- * generate()'s KV-cache decode loop for a batch of prompts (n rows each), one step at a time: `onStep` gets every
- * live row's token, then ctx.between is awaited (it throws when the client left; the cache is freed either way).
+ * generate()'s KV-cache decode loop (model.decodeSteps) for a batch of prompts (n rows each), one step at a time:
+ * `onStep` gets every live row's token, then ctx.between is awaited (it throws when the client left; leaving the loop
+ * frees the cache either way).
  */
-async function decodeSteps(
+async function streamSteps(
   ctx: ServeContext,
   prompts: number[][],
   maxNew: number,
@@ -74,80 +76,29 @@ async function decodeSteps(
   onStep: (tokens: StepToken[]) => void,
 ): Promise<void> {
   const { model, tokenizer } = ctx;
-  const sp = checkSampling({ temperature: s.temperature, topP: s.top_p, topK: s.top_k, minP: s.min_p }, "serve");
-  const V = model.config.vocab_size;
-  const n = s.n;
+  const sampling = checkSampling({ temperature: s.temperature, topP: s.top_p, topK: s.top_k, minP: s.min_p }, "serve");
   const endIds = new Set<number>(s.stop_token_ids);
   if (!s.ignore_eos) {
     for (const e of eosIds(model.config)) endIds.add(e);
     if (tokenizer.eosTokenId !== undefined) endIds.add(tokenizer.eosTokenId);
   }
   const pad = tokenizer.padTokenId ?? model.config.pad_token_id ?? tokenizer.eosTokenId ?? 0;
-  const R = prompts.length * n;
-  const P = Math.max(...prompts.map((p) => p.length));
-  const S = P + maxNew;
-  const rowRng = Array.from({ length: R }, (_, r) => rng.fork(`generate/row${r}`));
-  const mask = new Int32Array(R * S);
-  const prefill: Int32Array[] = [];
-  const ids: number[][] = [];
-  for (let r = 0; r < R; r++) {
-    const p = prompts[Math.floor(r / n)];
-    mask.fill(1, r * S + P - p.length, r * S + P);
-    if (r % n === 0) {
-      const row = new Int32Array(P).fill(pad);
-      row.set(p, P - p.length);
-      prefill.push(row);
-    }
-    ids.push([]);
-  }
-  const maskRows = (L: number) => Array.from({ length: R }, (_, r) => mask.subarray(r * S, r * S + L));
-  const maxStop = s.stop.reduce((a, x) => Math.max(a, x.length), 0);
-  const done = new Uint8Array(R);
-  const buf = new Float64Array(V);
-  let live = R;
-  const cache = model.createCache(prefill.length, S);
-  try {
-    const promptMask = Array.from({ length: prefill.length }, (_, g) => mask.subarray(g * n * S, g * n * S + P));
-    let { logits } = model.forward({ ids: prefill, attentionMask: promptMask }, { cache, logits: "last" });
-    cache.repeatRows(n);
-    for (let step = 0; step < maxNew; step++) {
-      const all = logits.dataSync() as Float32Array;
-      logits.dispose();
-      const rowOf = (r: number) => (step === 0 ? Math.floor(r / n) : r);
-      const next = new Int32Array(R).fill(pad);
-      const tokens: StepToken[] = [];
-      for (let r = 0; r < R; r++) {
-        const u = rowRng[r].uniform(); // one draw per row per step, as generate
-        if (done[r]) continue;
-        const row = all.subarray(rowOf(r) * V, (rowOf(r) + 1) * V);
-        const tok = sampleIndex(samplingDistribution(row, sp, buf), u);
-        next[r] = tok;
-        ids[r].push(tok);
-        let why: string | number | null = endIds.has(tok) ? tok : null;
-        if (why === null && maxStop > 0) {
-          const tail = tokenizer.decode(ids[r].slice(-(2 * maxStop + 8)), { skipSpecialTokens: true });
-          why = s.stop.find((x) => tail.includes(x)) ?? null;
-        }
-        let finish: StepToken["finish"] = null;
-        if (why !== null) {
-          finish = "stop";
-          done[r] = 1;
-          live--;
-        } else if (step === maxNew - 1) finish = "length";
-        tokens.push({ row: r, id: tok, logprob: logprobOf(row, tok), top: topOf(row, k), finish, why });
-      }
-      onStep(tokens);
-      // no tensor is alive here but the cache: a client that left stops the request before the next forward
-      await ctx.between?.();
-      if (live === 0 || step === maxNew - 1) break;
-      for (let r = 0; r < R; r++) mask[r * S + P + step] = 1;
-      ({ logits } = model.forward(
-        { ids: Array.from(next, (t) => [t]), attentionMask: maskRows(P + step + 1) },
-        { cache, logits: "last" },
-      ));
-    }
-  } finally {
-    cache.dispose();
+  const stops = s.stop;
+  let step = 0;
+  for (const tokens of decodeSteps({ model, prompts, n: s.n, maxNew, sampling, endIds, stops, tokenizer, pad, rng })) {
+    const last = step++ === maxNew - 1;
+    onStep(
+      tokens.map((t) => ({
+        row: t.row,
+        id: t.id,
+        logprob: t.rawLogprob,
+        top: topOf(t.logits, k),
+        finish: t.why !== null ? "stop" : last ? "length" : null,
+        why: t.why,
+      })),
+    );
+    // no tensor is alive here but the cache: a client that left stops the request before the next forward
+    await ctx.between?.();
   }
 }
 
@@ -202,7 +153,7 @@ async function streamRows(
   for (let at = 0; at < prompts.length; at += per) {
     await ctx.between?.();
     const base = at * s.n;
-    await decodeSteps(ctx, prompts.slice(at, at + per), maxTokens, s, k, rng, (tokens) => {
+    await streamSteps(ctx, prompts.slice(at, at + per), maxTokens, s, k, rng, (tokens) => {
       for (const t of tokens) {
         const st = states[base + t.row];
         st.ids.push(t.id);
