@@ -111,3 +111,62 @@ export function hostMask(
     );
   return m.data;
 }
+
+/** The real tokens of each row of a scoring batch, for scorers that take unpadded sequences (servers, llama.cpp). */
+export interface RealTokenRows {
+  B: number;
+  T: number;
+  /** Per row, the columns of its real tokens (attention mask 1), in order. */
+  cols: number[][];
+  /** Per row, its real token ids. */
+  seqs: number[][];
+  /** The response mask [B·T] row-major, or null when the batch has none (every real token after the first scores). */
+  responseMask: Int32Array | null;
+}
+
+/**
+ * Read a scoring batch {ids, attentionMask?, responseMask?} into its rows' real tokens, checking that the response mask
+ * lies inside the attention mask and never covers a row's first real token (it has no prediction to score).
+ * @example realTokenRows({ids: [[0, 5, 6]], attentionMask: [[0, 1, 1]]}, "remote.score", 64).seqs // [[5, 6]]
+ */
+export function realTokenRows(
+  batch: { ids: MatrixLike; attentionMask?: MatrixLike | null; responseMask?: MatrixLike | null },
+  where: string,
+  maxId: number,
+  from?: Function,
+): RealTokenRows {
+  const ids = hostInts(batch.ids, `${where}: batch.ids`, maxId, from);
+  const { rows: B, cols: T } = ids;
+  const attn = hostMask(batch.attentionMask, ids, `${where}: batch.attentionMask`, from);
+  const rm =
+    batch.responseMask === undefined || batch.responseMask === null
+      ? null
+      : hostMask(batch.responseMask, ids, `${where}: batch.responseMask`, from);
+  const cols: number[][] = [];
+  for (let b = 0; b < B; b++) {
+    const c: number[] = [];
+    for (let t = 0; t < T; t++) if (attn[b * T + t]) c.push(t);
+    if (rm)
+      for (let t = 0; t < T; t++) {
+        if (rm[b * T + t] && !attn[b * T + t])
+          fail(
+            "invalid_input",
+            `${where}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response mask ` +
+              "must be inside the attention mask.",
+            { path: [b, t] },
+            from,
+          );
+        if (rm[b * T + t] && t === c[0])
+          fail(
+            "invalid_input",
+            `${where}: batch.responseMask is 1 on the first real token of row ${b} (column ${t}), which has no ` +
+              "prediction to score. Start the response after the prompt.",
+            { path: [b, t] },
+            from,
+          );
+      }
+    cols.push(c);
+  }
+  const seqs = cols.map((c, b) => c.map((t) => ids.data[b * T + t]));
+  return { B, T, cols, seqs, responseMask: rm };
+}

@@ -18,7 +18,7 @@ import type {
   TeacherSource,
   TopkTeacherOutput,
 } from "../distill/teacher.js";
-import { hostInts, hostMask } from "../model/batch.js";
+import { realTokenRows } from "../model/batch.js";
 import { emptyGenerateResult, type GenerateResult } from "../model/generate.js";
 import type { LogprobsBatch, LogprobsResult } from "../model/logprobs.js";
 import { checkSampling, rejectSnakeCase, sampleIndex, samplingDistribution } from "../model/sampling.js";
@@ -477,39 +477,7 @@ export class LlamaCppPolicy implements Policy {
         {},
         from,
       );
-    const ids = hostInts(batch.ids, `${where}: batch.ids`, this.vocabSize, from);
-    const { rows: B, cols: T } = ids;
-    const attn = hostMask(batch.attentionMask, ids, `${where}: batch.attentionMask`, from);
-    const rm =
-      batch.responseMask === undefined || batch.responseMask === null
-        ? null
-        : hostMask(batch.responseMask, ids, `${where}: batch.responseMask`, from);
-    const cols: number[][] = [];
-    for (let b = 0; b < B; b++) {
-      const c: number[] = [];
-      for (let t = 0; t < T; t++) if (attn[b * T + t]) c.push(t);
-      if (rm)
-        for (let t = 0; t < T; t++) {
-          if (rm[b * T + t] && !attn[b * T + t])
-            fail(
-              "invalid_input",
-              `${where}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response mask ` +
-                "must be inside the attention mask.",
-              { path: [b, t] },
-              from,
-            );
-          if (rm[b * T + t] && t === c[0])
-            fail(
-              "invalid_input",
-              `${where}: batch.responseMask is 1 on the first real token of row ${b} (column ${t}), which has no ` +
-                "prediction to score. Start the response after the prompt.",
-              { path: [b, t] },
-              from,
-            );
-        }
-      cols.push(c);
-    }
-    const seqs = cols.map((c, b) => c.map((t) => ids.data[b * T + t]));
+    const { B, T, cols, seqs, responseMask: rm } = realTokenRows(batch, where, this.vocabSize, from);
     // position j of a row's real tokens is scored when its column is in the response mask (all but the first
     // real token without one)
     const scored = (b: number, j: number) => j >= 1 && (rm ? rm[b * T + cols[b][j]] === 1 : true);

@@ -9,7 +9,7 @@ import { describe, fail } from "../core/errors.js";
 import { checkIntAtLeast } from "../core/checks.js";
 import { globalRng, Rng } from "../core/random.js";
 import { warn } from "../core/warn.js";
-import { hostInts, hostMask } from "../model/batch.js";
+import { realTokenRows } from "../model/batch.js";
 import { encodeChat, type ChatMessage } from "../model/chat-template.js";
 import { emptyGenerateResult, type GenerateResult } from "../model/generate.js";
 import type { LogprobsBatch, LogprobsResult } from "../model/logprobs.js";
@@ -515,40 +515,7 @@ export class RemotePolicy implements Policy {
         `${where}: servers return top-k logprobs only, so remote scores carry no full-vocabulary entropy; ` +
           `options.entropy is ignored. Use model.logprobs locally for entropy.`,
       );
-    const ids = hostInts(batch.ids, `${where}: batch.ids`, 2 ** 31, this.scoreSettled);
-    const { rows: B, cols: T } = ids;
-    const attn = hostMask(batch.attentionMask, ids, `${where}: batch.attentionMask`, this.scoreSettled);
-    const rm =
-      batch.responseMask === undefined || batch.responseMask === null
-        ? null
-        : hostMask(batch.responseMask, ids, `${where}: batch.responseMask`, this.scoreSettled);
-    const cols: number[][] = [];
-    const seqs: number[][] = [];
-    for (let b = 0; b < B; b++) {
-      const c: number[] = [];
-      for (let t = 0; t < T; t++) if (attn[b * T + t]) c.push(t);
-      if (rm)
-        for (let t = 0; t < T; t++) {
-          if (rm[b * T + t] && !attn[b * T + t])
-            fail(
-              "invalid_input",
-              `${where}: batch.responseMask is 1 on a padding token (row ${b}, column ${t}). The response ` +
-                `mask must be inside the attention mask.`,
-              { path: [b, t] },
-              this.scoreSettled,
-            );
-          if (rm[b * T + t] && t === c[0])
-            fail(
-              "invalid_input",
-              `${where}: batch.responseMask is 1 on the first real token of row ${b} (column ${t}), which has ` +
-                `no prediction to score. Start the response after the prompt.`,
-              { path: [b, t] },
-              this.scoreSettled,
-            );
-        }
-      cols.push(c);
-      seqs.push(c.map((t) => ids.data[b * T + t]));
-    }
+    const { B, T, cols, seqs, responseMask: rm } = realTokenRows(batch, where, 2 ** 31, this.scoreSettled);
     const todo = seqs.map((s, b) => ({ s, b })).filter(({ s }) => s.length >= 2);
     const settled = await this.scorer.scoreMany(
       todo.map((x) => x.s),
