@@ -10,11 +10,10 @@ import type { RolloutOptions, SampleInput } from "../rollout/rollout.js";
 import { checkAlerts, type AlertThresholds } from "../update/alerts.js";
 import type { StepResult, TrainablePolicy } from "../update/grpo-step.js";
 import { timer } from "../update/metrics.js";
-import { take } from "../update/rows.js";
 import { modelOf, step as optimizerStep } from "../update/step.js";
 import { distillDefaults, distillLoss, type DistillLossOptions } from "./distill-loss.js";
 import { inputSize, mixedRollout, onPolicyRows } from "./mix.js";
-import type { TeacherOutput, TeacherSource } from "./teacher.js";
+import { sliceTeacher, type TeacherOutput, type TeacherSource } from "./teacher.js";
 
 /** Inputs of gkdStep. */
 export interface GkdStepInputs {
@@ -49,19 +48,6 @@ export interface GkdStepOptions extends DistillLossOptions {
 }
 /** Defaults of gkdStep (print them in a cell). */
 export const gkdStepDefaults = { lambda: 1, per: "sample" as const, topK: 0 };
-
-/** The teacher output's rows (for micro-batches). */
-function sliceTeacher(t: TeacherOutput, rows: readonly number[]): TeacherOutput {
-  if (t.kind === "full") return { kind: "full", logprobs: take(t.logprobs, rows) };
-  const per = t.T * t.K;
-  const ids = new Int32Array(rows.length * per),
-    lp = new Float32Array(rows.length * per);
-  rows.forEach((r, i) => {
-    ids.set(t.ids.subarray(r * per, (r + 1) * per), i * per);
-    lp.set(t.logprobs.subarray(r * per, (r + 1) * per), i * per);
-  });
-  return { ...t, B: rows.length, ids, logprobs: lp };
-}
 
 /**
  * One on-policy distillation step: λ-mixed batch → teacher distributions → optimizer step on D(teacher ‖ student).

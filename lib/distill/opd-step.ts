@@ -16,7 +16,13 @@ import { take } from "../update/rows.js";
 import { modelOf, step as optimizerStep } from "../update/step.js";
 import { maskedMean } from "../update/tensors.js";
 import { opdAdvantages, opdDefaults, opdLoss, type OpdLossOptions } from "./opd.js";
-import { checkTeacherOutput, type TeacherOutput, type TeacherSource, type TopkTeacherOutput } from "./teacher.js";
+import {
+  checkTeacherOutput,
+  sliceTeacher,
+  type TeacherOutput,
+  type TeacherSource,
+  type TopkTeacherOutput,
+} from "./teacher.js";
 
 /** Inputs of opdStep. */
 export interface OpdStepInputs {
@@ -231,7 +237,13 @@ export async function opdStep(inputs: OpdStepInputs, options: OpdStepOptions = {
     samplerLogp: ro.logprobs,
     teacherLogp,
     ...(adv !== undefined ? { adv: Float32Array.from(adv) } : {}),
-    ...(topk ? { teacher: { sliceRows: (rows: readonly number[]) => sliceTopk(topk!, rows) } } : {}),
+    ...(topk
+      ? {
+          teacher: {
+            sliceRows: (rows: readonly number[]) => (rows.length === topk!.B ? topk! : sliceTeacher(topk!, rows)),
+          },
+        }
+      : {}),
   };
   try {
     perMb.push(
@@ -280,17 +292,4 @@ export async function opdStep(inputs: OpdStepInputs, options: OpdStepOptions = {
         )
       : new Float32Array(ro.size);
   return { step, metrics, alerts, rollout: ro, rewards: new Float32Array(ro.size), adv: A, updates: perMb };
-}
-
-/** A top-k teacher output cut to some rows (for micro-batches). */
-function sliceTopk(t: TopkTeacherOutput, rows: readonly number[]): TopkTeacherOutput {
-  if (rows.length === t.B) return t;
-  const per = t.T * t.K;
-  const ids = new Int32Array(rows.length * per),
-    lp = new Float32Array(rows.length * per);
-  rows.forEach((r, i) => {
-    ids.set(t.ids.subarray(r * per, (r + 1) * per), i * per);
-    lp.set(t.logprobs.subarray(r * per, (r + 1) * per), i * per);
-  });
-  return { ...t, B: rows.length, ids, logprobs: lp };
 }

@@ -7,6 +7,7 @@ import { describe, fail } from "../core/errors.js";
 import type { LlamaModel } from "../model/llama.js";
 import { fullLogprobs, logprobs as modelLogprobs } from "../model/logprobs.js";
 import type { MatrixLike } from "../model/batch.js";
+import { take } from "../update/rows.js";
 
 /** The sequences a teacher scores: prompt + response ids [B, T] with masks, as in a Rollout. */
 export interface TeacherBatch {
@@ -146,4 +147,20 @@ export function checkTeacherOutput(out: TeacherOutput, B: number, T: number, V: 
         );
   }
   return out;
+}
+
+/**
+ * A teacher output cut to some rows, in that order (for micro-batches).
+ * @example sliceTeacher(out, [0, 2]) // rows 0 and 2 of a full or top-k teacher output
+ */
+export function sliceTeacher<O extends TeacherOutput>(t: O, rows: readonly number[]): O {
+  if (t.kind === "full") return { kind: "full", logprobs: take(t.logprobs, rows) } as O;
+  const per = t.T * t.K;
+  const ids = new Int32Array(rows.length * per),
+    lp = new Float32Array(rows.length * per);
+  rows.forEach((r, i) => {
+    ids.set(t.ids.subarray(r * per, (r + 1) * per), i * per);
+    lp.set(t.logprobs.subarray(r * per, (r + 1) * per), i * per);
+  });
+  return { ...t, B: rows.length, ids, logprobs: lp };
 }
