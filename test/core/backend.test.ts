@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { backendInfo, ensureBackend, useBackend } from "../../lib/core/backend.js";
 import { CellrlError } from "../../lib/core/errors.js";
+import { webGpuAutoSkip } from "../../lib/core/webgpu.js";
 
 const nodeInstalled = (pkg: string) => {
   try {
@@ -22,7 +23,9 @@ test(
     skip:
       nodeInstalled("@tensorflow/tfjs-node") || nodeInstalled("@tensorflow/tfjs-node-gpu")
         ? "a tfjs-node flavour is installed on this machine"
-        : false,
+        : webGpuAutoSkip() === null
+          ? "this machine has a GPU device node, so useBackend() may pick webgpu"
+          : false,
   },
   async () => {
     const info = await useBackend();
