@@ -1,6 +1,6 @@
 // Writes BENCHMARKS.json (a list of {name, value, unit[, range, extra]}, the github-action-benchmark format) and
 // BENCHMARKS.md (the same numbers as tables, with the machine and its load) atomically at the repo root.
-import { renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FlopsPerToken } from "./configs.js";
 import type { BenchEntry } from "./stats.js";
@@ -137,6 +137,7 @@ export function writeReport(dir: string, entries: BenchEntry[], ctx: ReportConte
     if (e.extra) o.extra = e.extra;
     return o;
   });
+  mkdirSync(dir, { recursive: true }); // --out=build/bench-smoke may not exist yet
   writeAtomic(join(dir, "BENCHMARKS.json"), JSON.stringify(json, null, 2) + "\n");
   writeAtomic(join(dir, "BENCHMARKS.md"), renderMarkdown(entries, ctx));
 }

@@ -12,7 +12,7 @@
 // listed as they return them.
 //
 // Options: --quick (1 round, fewer steps), --only=tiny|small|medium (comma list), --out=DIR (write the report there;
-// a smoke run: --quick --only=tiny --no-others --no-matmul --out=/tmp/bench-smoke), --no-torch, --no-matmul,
+// a smoke run: --quick --only=tiny --no-others --no-matmul --out=build/bench-smoke), --no-torch, --no-matmul,
 // --no-parallel, --no-others, --rounds=N, --torch2 (run torch on 2 threads even on a busy machine or with --quick),
 // --stock (also time tiny with the stock tfjs kernels, slow).
 //
