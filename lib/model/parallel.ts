@@ -3,11 +3,12 @@
 // (lib/core/kernels all-reduce), and every worker applies the same update, so the replicas stay identical without
 // re-sending weights. tfjs-wasm uses one core per thread, so 2 workers on a 2-core machine run a step ~1.7-1.9x as
 // fast as one process (docs/performance.md). The loss comes from a module file, because functions cannot be sent to
-// a worker; "nll" is the built-in next-token loss.
+// a worker; "nll" is the built-in next-token loss. A loss may also train state besides the model (FlowRL's log Z
+// head): the module builds it in each worker from plain data (`extra`), and it trains and syncs with the model.
 //
 // This file is also the workers' module: the `parallelWorker*` exports run inside the worker threads.
 import * as tf from "@tensorflow/tfjs";
-import { fail } from "../core/errors.js";
+import { describe, fail } from "../core/errors.js";
 import { threadCpuSeconds, workerGroup, type WorkerContext, type WorkerGroup } from "../core/kernels/index.js";
 import type { LlamaConfig } from "./config.js";
 import { LlamaModel } from "./llama.js";
@@ -19,6 +20,15 @@ import { AdamW, type AdamWOptions, type StepResult } from "./optim.js";
  * host-side metrics of this worker's rows (merged over workers by weight; "*Max" / "*Min" keys by max / min).
  */
 export type ParallelLossResult = tf.Scalar | { loss: tf.Scalar; weight: number; metrics?: Record<string, number> };
+
+/**
+ * What a loss module's `extra.export` function returns in each worker: trainable variables besides the model's (keyed
+ * by the names syncTo copies them back under), plus anything the loss function needs (it gets this object as its third
+ * argument).
+ */
+export interface ParallelExtra {
+  variables: Map<string, tf.Variable>;
+}
 
 /** Options of ParallelTrainer.create. */
 export interface ParallelTrainerOptions {
@@ -33,6 +43,13 @@ export interface ParallelTrainerOptions {
   lossExport?: string;
   /** AdamW options of every replica (must be structured-cloneable: no functions). Defaults to AdamW's defaults. */
   optimizer?: AdamWOptions;
+  /**
+   * Trainable state the loss needs besides the model (e.g. FlowRL's log Z head): the loss module's export `export`,
+   * `(model, arg, ctx) => ParallelExtra`, runs once in each worker; its variables train with the model's (the same
+   * AdamW, gradients averaged too) and `syncTo(model, variables)` copies them back by name. `arg` is plain data (config
+   * and initial weights), `floats` the variables' total size (the all-reduce buffer is sized by it). Defaults to none.
+   */
+  extra?: { export: string; arg: unknown; floats: number };
 }
 
 /** Default options of ParallelTrainer.create. */
@@ -71,6 +88,27 @@ function mergeWorkerMetrics(res: WorkerStep[]): Record<string, number> {
 }
 
 type Batch = Record<string, unknown>;
+
+/**
+ * Fail unless every optimizer option can be sent to a worker thread (no functions or RegExps: a schedule by name or
+ * spec, name patterns as strings). `where` names the caller in the message.
+ * @example checkWorkerOptimizer(options.optimizer, "update.flowrlTrainer", flowrlTrainer)
+ */
+export function checkWorkerOptimizer(optimizer: AdamWOptions | undefined, where: string, from?: Function): void {
+  for (const [k, v] of Object.entries(optimizer ?? {}))
+    if (
+      typeof v === "function" ||
+      v instanceof RegExp ||
+      (Array.isArray(v) && v.some((x) => typeof x === "function" || x instanceof RegExp))
+    )
+      fail(
+        "invalid_option",
+        `${where}: options.optimizer.${k} is ${describe(v)}, which cannot be sent to a worker thread. Use plain ` +
+          `data (a schedule by name or spec, name patterns as strings).`,
+        { path: ["options", "optimizer", k] },
+        from ?? checkWorkerOptimizer,
+      );
+}
 
 function rowsOf(batch: Batch): number {
   const ids = batch.ids as unknown;
@@ -113,6 +151,10 @@ export class ParallelTrainer {
     private readonly group: WorkerGroup,
     private readonly model: LlamaModel,
     private readonly names: string[],
+    /** The loss the workers run: "nll" or the loss module's export name (e.g. "parallelPolicyLoss"). */
+    readonly lossName: string,
+    /** Names of the extra variables (options.extra) the workers train with the model, in syncTo's order. */
+    readonly extraNames: readonly string[],
   ) {}
 
   /** Start the workers and give each a copy of the model's current weights. */
@@ -132,14 +174,24 @@ export class ParallelTrainer {
           `Pass require.resolve("./my-loss").`,
         { path: ["loss"], got: loss },
       );
+    checkWorkerOptimizer(options.optimizer, "model.ParallelTrainer.create", ParallelTrainer.create);
+    const extra = options.extra ?? null;
+    if (extra && (loss === "nll" || typeof extra.export !== "string" || !(extra.floats >= 0)))
+      fail(
+        "invalid_option",
+        `model.ParallelTrainer.create: options.extra must be {export, arg, floats} with a loss module ` +
+          `(got ${describe(extra)} with loss ${JSON.stringify(loss)}).`,
+        { path: ["extra"] },
+      );
     const vars = model.namedVariables();
     const names = [...vars.keys()];
     const weights = names.map((n) => vars.get(n)!.dataSync() as Float32Array);
     const trainable = names.filter((n) => vars.get(n)!.trainable);
-    const floats = weights.reduce((s, w) => s + w.length, 0) + 2;
+    const floats = weights.reduce((s, w) => s + w.length, 0) + (extra?.floats ?? 0) + 2;
     const group = await workerGroup(__filename, { workers, reduceFloats: floats });
+    let extraNames: string[];
     try {
-      await group.all("parallelWorkerInit", {
+      [{ extraNames }] = await group.all<{ parameters: number; extraNames: string[] }>("parallelWorkerInit", {
         config: model.config,
         names,
         weights,
@@ -147,12 +199,13 @@ export class ParallelTrainer {
         loss,
         lossExport,
         optimizer: options.optimizer ?? {},
+        extra: extra && { export: extra.export, arg: extra.arg },
       });
     } catch (e) {
       await group.close();
       throw e;
     }
-    return new ParallelTrainer(group, model, names);
+    return new ParallelTrainer(group, model, names, loss === "nll" ? "nll" : lossExport, extraNames);
   }
 
   /** One update from `batch` (fields with B rows are split between the workers; B >= workers). */
@@ -202,8 +255,11 @@ export class ParallelTrainer {
     return out;
   }
 
-  /** Copy the replicas' weights into `model` (default: the model the trainer was created from). */
-  async syncTo(model: LlamaModel = this.model): Promise<void> {
+  /**
+   * Copy the replicas' weights into `model` (default: the model the trainer was created from), and the extra variables
+   * (options.extra) into `extra`'s variables of the same names when given.
+   */
+  async syncTo(model: LlamaModel = this.model, extra?: Map<string, tf.Variable>): Promise<void> {
     const [weights] = await this.group.each<Float32Array[]>("parallelWorkerWeights", [
       true,
       ...new Array(this.group.size - 1).fill(false),
@@ -222,6 +278,20 @@ export class ParallelTrainer {
       v.assign(t);
       t.dispose();
     });
+    if (extra)
+      this.extraNames.forEach((n, j) => {
+        const v = extra.get(n);
+        if (!v)
+          fail(
+            "shape_mismatch",
+            `model.ParallelTrainer.syncTo: the extra variables have no "${n}" (known: ${[...extra.keys()].join(", ")}). ` +
+              "Pass the variables the trainer was created with.",
+            { path: ["extra", n] },
+          );
+        const t = tf.tensor(weights[this.names.length + j], v.shape, "float32");
+        v.assign(t);
+        t.dispose();
+      });
   }
 
   /** One checksum per replica (sum of all weights); equal values mean the replicas are still identical. */
@@ -243,7 +313,8 @@ let replica: {
   opt: AdamW;
   vars: tf.Variable[];
   byTfName: Map<string, string>;
-  loss: (m: LlamaModel, b: Batch) => ParallelLossResult;
+  loss: (m: LlamaModel, b: Batch, extra?: ParallelExtra) => ParallelLossResult;
+  extra: ParallelExtra | null;
 } | null = null;
 
 /** Built-in loss: mean next-token NLL over the response tokens of this worker's rows, weighted by their count. */
@@ -264,9 +335,10 @@ export function parallelWorkerInit(
     loss: string;
     lossExport: string;
     optimizer: AdamWOptions;
+    extra: { export: string; arg: unknown } | null;
   },
-  _ctx: WorkerContext,
-): number {
+  ctx: WorkerContext,
+): { parameters: number; extraNames: string[] } {
   const model = new LlamaModel(arg.config, { init: "zeros" });
   const vars = model.namedVariables();
   arg.names.forEach((n, i) => {
@@ -277,18 +349,30 @@ export function parallelWorkerInit(
     v.trainable = arg.trainable.includes(n);
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fn = arg.loss === "nll" ? parallelNllLoss : (require(arg.loss) as Record<string, unknown>)[arg.lossExport];
+  const mod = arg.loss === "nll" ? null : (require(arg.loss) as Record<string, unknown>);
+  const fn = mod ? mod[arg.lossExport] : parallelNllLoss;
   if (typeof fn !== "function")
     throw new Error(`model.ParallelTrainer: ${arg.loss} exports no function "${arg.lossExport}".`);
-  const trainable = [...vars.entries()].filter(([, v]) => v.trainable);
+  let extra: ParallelExtra | null = null;
+  if (arg.extra) {
+    const setup = mod?.[arg.extra.export];
+    if (typeof setup !== "function")
+      throw new Error(`model.ParallelTrainer: ${arg.loss} exports no function "${arg.extra.export}".`);
+    extra = (setup as (m: LlamaModel, a: unknown, c: WorkerContext) => ParallelExtra)(model, arg.extra.arg, ctx);
+    for (const n of extra.variables.keys())
+      if (vars.has(n)) throw new Error(`model.ParallelTrainer: extra variable "${n}" has a model parameter's name.`);
+  }
+  // The extra variables join the model's: one AdamW (one global gradient norm), one all-reduce, as one process would.
+  const trainable = [...[...vars.entries()].filter(([, v]) => v.trainable), ...(extra?.variables ?? [])];
   replica = {
     model,
     opt: new AdamW(new Map(trainable), arg.optimizer),
     vars: trainable.map(([, v]) => v),
     byTfName: new Map(trainable.map(([n, v]) => [v.name, n])),
-    loss: fn as (m: LlamaModel, b: Batch) => ParallelLossResult,
+    loss: fn as (m: LlamaModel, b: Batch, extra?: ParallelExtra) => ParallelLossResult,
+    extra,
   };
-  return model.numParameters();
+  return { parameters: model.numParameters(), extraNames: [...(extra?.variables.keys() ?? [])] };
 }
 
 /** Worker: gradient of this worker's rows, weighted mean across workers, local AdamW update. */
@@ -300,7 +384,7 @@ export function parallelWorkerStep(part: Batch, ctx: WorkerContext): WorkerStep 
   let weight = rowsOf(part);
   let metrics: Record<string, number> = {};
   const { value, grads } = tf.variableGrads(() => {
-    const out = r.loss(r.model, part);
+    const out = r.loss(r.model, part, r.extra ?? undefined);
     if (out instanceof tf.Tensor) return out;
     weight = out.weight;
     metrics = out.metrics ?? {};
@@ -345,16 +429,18 @@ export function parallelWorkerLogprobs(arg: { part: Batch | null; options: Logpr
   return logprobs(replica!.model, arg.part as unknown as Parameters<typeof logprobs>[1], arg.options);
 }
 
-/** Worker: the replica's weights (only the first worker is asked for them). */
-export function parallelWorkerWeights(wanted: boolean): Float32Array[] | null {
-  if (!wanted) return null;
-  const vars = replica!.model.namedVariables();
-  return [...vars.values()].map((v) => v.dataSync() as Float32Array);
+/** The replica's variables: the model's, then the extra ones (options.extra). */
+function replicaVariables(): tf.Variable[] {
+  return [...replica!.model.namedVariables().values(), ...(replica!.extra?.variables.values() ?? [])];
 }
 
-/** Worker: sum of all weights of the replica. */
+/** Worker: the replica's weights, the model's then the extra ones (only the first worker is asked for them). */
+export function parallelWorkerWeights(wanted: boolean): Float32Array[] | null {
+  if (!wanted) return null;
+  return replicaVariables().map((v) => v.dataSync() as Float32Array);
+}
+
+/** Worker: sum of all weights of the replica (extra variables included). */
 export function parallelWorkerChecksum(): number {
-  return tf.tidy(() =>
-    [...replica!.model.namedVariables().values()].reduce((acc, v) => acc + tf.sum(v).dataSync()[0], 0),
-  );
+  return tf.tidy(() => replicaVariables().reduce((acc, v) => acc + tf.sum(v).dataSync()[0], 0));
 }

@@ -63,6 +63,7 @@ export {
 } from "./grpo-step.js";
 export { parallelTrainer, type ParallelPolicyTrainerOptions, type ParallelLossSettings } from "./parallel.js";
 export { flowrlStep, flowrlParams, type FlowrlStepInputs, type FlowrlStepOptions } from "./flowrl/flowrl-step.js";
+export { flowrlTrainer, type FlowrlTrainerOptions } from "./flowrl/flowrl-trainer.js";
 export { train, type TrainOptions, type TrainResult, type TrainEvent, type StepOutput } from "./train.js";
 export {
   compareLosses,

@@ -12,7 +12,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, fail } from "../../core/errors.js";
 import { checkFinite } from "../../core/checks.js";
+import type { Rng } from "../../core/random.js";
 import { asTensor, checkShape, detach, hostData, type TensorInput } from "../tensors.js";
+import { poolPrompt, type LogZHead } from "./logz-head.js";
 
 /** Inputs of flowrlLoss. */
 export interface FlowrlLossInputs {
@@ -164,4 +166,28 @@ export function flowrlLoss(
     return l;
   });
   return { loss, metrics };
+}
+
+/** What flowrlHeadLoss reads: the step's logprob tensors (with hidden states) and per-row fields of the batch. */
+export interface FlowrlHeadLossInputs extends Omit<FlowrlLossInputs, "logZ"> {
+  /** Final hidden states [B, S, H] under the tape (update.step's `hidden: true`). */
+  hidden?: tf.Tensor;
+  /** Prompt positions [B, S] (1 on prompt tokens). */
+  promptMask: TensorInput;
+}
+
+/**
+ * flowrlLoss with log Z from `head` on the pooled prompt states (dropout from `rng` when the head has any): the loss of
+ * one (micro-)batch, as flowrlStep runs it in one process and its trainer's workers run it on their rows.
+ * @example update.step(policy, opt, batch, fields, (mb) => flowrlHeadLoss(head, mb, opts, rng), {hidden: true})
+ */
+export function flowrlHeadLoss(
+  head: LogZHead,
+  inputs: FlowrlHeadLossInputs,
+  options: FlowrlLossOptions,
+  rng?: Rng,
+): { loss: tf.Scalar; metrics: Record<string, number> } {
+  const { hidden, promptMask, ...mb } = inputs;
+  const logZ = head.apply(poolPrompt({ hidden: hidden!, promptMask }), { training: true, rng });
+  return flowrlLoss({ ...mb, logZ }, options);
 }

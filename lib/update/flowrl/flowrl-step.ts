@@ -1,12 +1,14 @@
 // One FlowRL step from the pieces (reference §3): rollout → reward → r̂ = GRPO advantage → old and reference
 // logprobs → epochs × mini-batches of update.step(flowrlLoss) with the log Z head on the pooled prompt states.
-// The head trains jointly with the policy: the optimizer must hold its variables (update.flowrlParams).
+// The head trains jointly with the policy: the optimizer must hold its variables (update.flowrlParams), or a worker
+// trainer (update.flowrlTrainer) holds replicas of both and splits each mini-batch's rows over its threads.
 import * as tf from "@tensorflow/tfjs";
 import { CellrlError, describe, fail } from "../../core/errors.js";
 import { globalRng, type Rng } from "../../core/random.js";
 import { logprobs } from "../../model/logprobs.js";
 import type { LlamaModel } from "../../model/llama.js";
 import type { AdamW } from "../../model/optim.js";
+import type { ParallelTrainer } from "../../model/parallel.js";
 import { sample, type RolloutOptions, type SampleInput } from "../../rollout/rollout.js";
 import { advantage, type AdvantageOptions } from "../advantage.js";
 import { checkAlerts, findNonFinite, type AlertThresholds } from "../alerts.js";
@@ -14,15 +16,22 @@ import { mergeMetrics, type StepResult, type TrainablePolicy } from "../grpo-ste
 import { advantageMetrics, matrixMean, rewardMetrics, timer } from "../metrics.js";
 import { collectRewards, type RewardSource } from "../rollout-reward.js";
 import { miniBatches, take } from "../rows.js";
-import { modelOf, step as optimizerStep } from "../step.js";
-import { flowrlDefaults, flowrlLoss, type FlowrlLossOptions } from "./flowrl-loss.js";
-import { poolPrompt, type LogZHead } from "./logz-head.js";
+import { maskCount, modelOf, step as optimizerStep } from "../step.js";
+import { flowrlDefaults, flowrlHeadLoss, type FlowrlLossOptions } from "./flowrl-loss.js";
+import { FLOWRL_LOSS, headVariables, MASKED, type FlowrlWorkerSettings } from "./flowrl-trainer.js";
+import type { LogZHead } from "./logz-head.js";
 
 /** Inputs of flowrlStep. */
 export interface FlowrlStepInputs {
   policy: TrainablePolicy;
-  /** Optimizer over the policy and the head (update.flowrlParams(policy.model, head)). */
-  opt: AdamW;
+  /** Optimizer over the policy and the head (update.flowrlParams(policy.model, head)); not used with `trainer`. */
+  opt?: AdamW;
+  /**
+   * Train on worker threads instead (update.flowrlTrainer(policy, head): replicas of the model and the head with their
+   * own AdamW). Each mini-batch's rows are split over the workers; the trained weights are copied back into
+   * policy.model and the head before the step returns.
+   */
+  trainer?: ParallelTrainer | null;
   /** The log Z head (update.createLogZHead(hiddenSize)). */
   head: LogZHead;
   /** Frozen reference model (policy.model.clone()). */
@@ -65,12 +74,52 @@ function promptMask(attn: number[][], P: number): number[][] {
   return attn.map((r) => r.map((v, t) => (t < P ? v : 0)));
 }
 
+/** A trainer that cannot train this head, or options that cannot reach its workers: clear errors before any rollout. */
+function checkTrainer(trainer: ParallelTrainer, head: LogZHead, o: FlowrlStepOptions): void {
+  const names = head.variables.map((v) => v.name);
+  if (
+    trainer.lossName !== FLOWRL_LOSS ||
+    trainer.extraNames.length !== names.length ||
+    names.some((n, i) => trainer.extraNames[i] !== n)
+  )
+    fail(
+      "invalid_input",
+      `update.flowrlStep: inputs.trainer was not made for this log Z head (its workers run ` +
+        `"${trainer.lossName}"${trainer.extraNames.length ? ` with ${trainer.extraNames.length} extra variables` : ""}). ` +
+        `Create it with update.flowrlTrainer(policy, head).`,
+      { path: ["inputs", "trainer"] },
+      flowrlStep,
+    );
+  if (o.microBatch !== undefined)
+    fail(
+      "invalid_option",
+      `update.flowrlStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the ` +
+        `mini-batch in one pass). Remove it, or train without the trainer.`,
+      { path: ["options", "microBatch"] },
+      flowrlStep,
+    );
+}
+
 /**
  * One FlowRL step (arXiv 2509.15207): trajectory balance with a learned log Z, β = 15, length-normalised logprobs.
- * @example const r = await update.flowrlStep({policy, opt, head, ref, prompts, reward}, {weight: "cap"})
+ * @example
+ * const r = await update.flowrlStep({policy, opt, head, ref, prompts, reward}, {weight: "cap"});
+ * // or on two worker threads: trainer = await update.flowrlTrainer(policy, head, {optimizer: {lr: 1e-3}})
+ * const r2 = await update.flowrlStep({policy, trainer, head, ref, prompts, reward})
  */
 export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOptions = {}): Promise<StepResult> {
-  const { policy, opt, head, ref, prompts, reward, columns, step = 0, history } = inputs ?? ({} as FlowrlStepInputs);
+  const {
+    policy,
+    opt,
+    trainer = null,
+    head,
+    ref,
+    prompts,
+    reward,
+    columns,
+    step = 0,
+    history,
+  } = inputs ?? ({} as FlowrlStepInputs);
   const model = modelOf(policy, "update.flowrlStep");
   if (!head || typeof head.apply !== "function")
     fail(
@@ -88,8 +137,17 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
       { path: ["inputs", "ref"] },
       flowrlStep,
     );
+  if (trainer) checkTrainer(trainer, head, options);
+  else if (!opt)
+    fail(
+      "invalid_input",
+      `update.flowrlStep: inputs.opt is missing. Pass opt: new model.AdamW(update.flowrlParams(policy.model, ` +
+        `head), {lr}), or trainer: await update.flowrlTrainer(policy, head).`,
+      { path: ["inputs", "opt"] },
+      flowrlStep,
+    );
   const trained = new Set(opt?.trainableNames?.() ?? []);
-  if (!head.variables.every((v) => trained.has(v.name)))
+  if (!trainer && !head.variables.every((v) => trained.has(v.name)))
     fail(
       "invalid_input",
       `update.flowrlStep: the optimizer does not train the log Z head, so log Z would never learn. Create it ` +
@@ -104,7 +162,15 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
 
   const ro = await tm.phaseAsync("rollout", () => sample(policy, prompts, { ...sampling, n, columns, rng }));
   const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.flowrlStep"));
-  const old = tm.phase("logprob", () => logprobs(model, ro, { temperature }));
+  // With a trainer the workers hold the policy's weights, so they split this no-grad pass too.
+  const old = trainer
+    ? await tm.phaseAsync("logprob", () =>
+        trainer.logprobs(
+          { ids: ro.ids, attentionMask: ro.attentionMask, responseMask: ro.responseMask },
+          { temperature },
+        ),
+      )
+    : tm.phase("logprob", () => logprobs(model, ro, { temperature }));
   const refLp = tm.phase("logprob", () => logprobs(ref, ro, { temperature, entropy: false }).logp);
   // r̂: the group-normalised reward, exactly verl's GRPO advantage (the recipe sets adv_estimator=grpo)
   const rHat = advantage("grpo", { rewards: raw, groups: ro.group }, advantageOptions);
@@ -133,18 +199,44 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
         refMb = take(refLp, rows),
         rMb = take(rHat, rows),
         pmMb = take(pm, rows);
+      if (trainer) {
+        // one dropout seed per mini-batch from the step's stream; each worker derives its own masks from it
+        const settings: FlowrlWorkerSettings = {
+          temperature,
+          loss: { beta: opts.beta, weight: opts.weight, clip: opts.clip, cap: opts.cap }, // plain data only
+          dropoutSeed: head.dropout! > 0 ? rng.seedInt() : null,
+        };
+        const r = await tm.phaseAsync("update", () =>
+          trainer.step({ ...batch, oldLogp: oldMb, refLogp: refMb, reward: rMb, promptMask: pmMb, settings }),
+        );
+        if (MASKED in r.metrics)
+          r.metrics[MASKED] *=
+            rows.length /
+            Math.max(
+              maskCount(
+                batch.responseMask,
+                rows.map((_, i) => i),
+              ),
+              1,
+            );
+        perMb.push({
+          ...r.metrics,
+          "update/loss": r.loss,
+          "update/gradNorm": r.gradNorm,
+          "update/lr": r.lr,
+          ...(r.skipped ? { "update/skipped": 1 } : {}),
+        });
+        continue;
+      }
       try {
         perMb.push(
           tm.phase("update", () =>
             optimizerStep(
               policy,
-              opt,
+              opt!,
               batch,
               { oldLogp: oldMb, refLogp: refMb, reward: rMb, promptMask: pmMb },
-              ({ hidden, promptMask, ...mb }) => {
-                const logZ = head.apply(poolPrompt({ hidden: hidden!, promptMask }), { training: true, rng });
-                return flowrlLoss({ ...mb, logZ }, opts);
-              },
+              (mb) => flowrlHeadLoss(head, mb, opts, rng),
               { temperature, hidden: true, microBatch, weightBy: "rows" },
             ),
           ),
@@ -155,6 +247,7 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
         break;
       }
     }
+  if (trainer && perMb.length) await tm.phaseAsync("update", () => trainer.syncTo(model, headVariables(head)));
   Object.assign(metrics, mergeMetrics(perMb), tm.metrics());
   metrics["update/optimizerSteps"] = perMb.length;
   const alerts = checkAlerts(step, metrics, { history, vocabSize: model.config.vocab_size, nonFinite, thresholds });

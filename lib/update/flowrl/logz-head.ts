@@ -23,6 +23,9 @@ export const logZHeadDefaults = { layers: 3, dropout: 0.1, name: "logZ" };
 /** A log Z head: trainable variables and the forward pass. */
 export interface LogZHead {
   readonly hiddenSize: number;
+  /** Linear layers and dropout rate (createLogZHead sets them; the worker trainer rebuilds the head from them). */
+  readonly layers?: number;
+  readonly dropout?: number;
   readonly variables: tf.Variable[];
   /** log Z per sequence [B] from pooled prompt states [B, H]; dropout only when `training` (needs `rng`). */
   apply(pooled: tf.Tensor2D, options?: { training?: boolean; rng?: Rng }): tf.Tensor1D;
@@ -94,6 +97,8 @@ export function createLogZHead(hiddenSize: number, options: LogZHeadOptions = {}
   const bOut = mk("out/b", [1], uniform(1, bound));
   return {
     hiddenSize: H,
+    layers,
+    dropout,
     variables: vars,
     apply(pooled, opts = {}) {
       return tf.tidy(() => {
