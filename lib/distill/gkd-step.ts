@@ -2,10 +2,13 @@
 // dataset responses (λ), score them with the teacher, one optimizer step on the token-level divergence.
 // Departures from the verl recipe: the position after EOS is not distilled, and there is no overlap scheduler
 // (one_step_off / two_step_off): the teacher scores the batch the student just produced.
+// With inputs.trainer (distill.gkdTrainer) the update runs on worker threads holding replicas of the student; the
+// teacher still scores on this thread, and its distributions go to the workers as plain rows.
 import * as tf from "@tensorflow/tfjs";
 import { CellrlError, describe, fail } from "../core/errors.js";
 import { globalRng, type Rng } from "../core/random.js";
 import type { AdamW } from "../model/optim.js";
+import type { ParallelTrainer } from "../model/parallel.js";
 import type { RolloutOptions, SampleInput } from "../rollout/rollout.js";
 import { checkAlerts, type AlertThresholds } from "../update/alerts.js";
 import type { StepResult, TrainablePolicy } from "../update/grpo-step.js";
@@ -13,13 +16,21 @@ import { timer } from "../update/metrics.js";
 import { modelOf, step as optimizerStep } from "../update/step.js";
 import { distillDefaults, distillLoss, type DistillLossOptions } from "./distill-loss.js";
 import { inputSize, mixedRollout, onPolicyRows } from "./mix.js";
-import { sliceTeacher, type TeacherOutput, type TeacherSource } from "./teacher.js";
+import { GKD_LOSS, teacherAsRows, type GkdWorkerSettings } from "./gkd-trainer.js";
+import { checkTeacherOutput, sliceTeacher, type TeacherSource } from "./teacher.js";
 
 /** Inputs of gkdStep. */
 export interface GkdStepInputs {
   /** The student (rollout.LocalPolicy). */
   policy: TrainablePolicy;
-  opt: AdamW;
+  /** The student's optimizer (model.AdamW over policy.model.namedVariables()); not used with `trainer`. */
+  opt?: AdamW;
+  /**
+   * Train on worker threads instead (distill.gkdTrainer(policy): replicas of the student with their own AdamW). The
+   * batch's rows are split over the workers; the trained weights are copied back into policy.model before the step
+   * returns.
+   */
+  trainer?: ParallelTrainer | null;
   teacher: TeacherSource;
   /** Prompts of this step, as update.grpoStep takes them: verl records (chat template applied), texts or token ids. */
   prompts: SampleInput;
@@ -49,15 +60,69 @@ export interface GkdStepOptions extends DistillLossOptions {
 /** Defaults of gkdStep (print them in a cell). */
 export const gkdStepDefaults = { lambda: 1, per: "sample" as const, topK: 0 };
 
+/** A trainer that does not run the GKD loss, or options that cannot reach its workers: clear errors before any work. */
+function checkTrainer(trainer: ParallelTrainer, o: GkdStepOptions): void {
+  if (trainer.lossName !== GKD_LOSS)
+    fail(
+      "invalid_input",
+      `distill.gkdStep: inputs.trainer runs "${trainer.lossName}", not the distillation loss. Create it with ` +
+        `distill.gkdTrainer(policy).`,
+      { path: ["inputs", "trainer"] },
+      gkdStep,
+    );
+  // everything but the sampling, the random stream and the alert thresholds (used on this thread) goes to the workers
+  const { sampling: _s, rng: _r, thresholds: _t, ...sent } = o;
+  for (const [k, v] of Object.entries(sent))
+    if (typeof v === "function")
+      fail(
+        "invalid_option",
+        `distill.gkdStep: options.${k} is a function, which cannot be sent to the trainer's workers. ` +
+          (k === "divergence" || k === "agg"
+            ? `Register it (distill.divergences / update.lossAggs) in a module the workers load and pass its name, ` +
+              `or train without inputs.trainer.`
+            : `Pass plain data, or train without inputs.trainer.`),
+        { path: ["options", k] },
+        gkdStep,
+      );
+  if (o.microBatch !== undefined)
+    fail(
+      "invalid_option",
+      `distill.gkdStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the ` +
+        `batch in one pass). Remove it, or train without the trainer.`,
+      { path: ["options", "microBatch"] },
+      gkdStep,
+    );
+}
+
 /**
  * One on-policy distillation step: λ-mixed batch → teacher distributions → optimizer step on D(teacher ‖ student).
  * @example
  * const teacher = distill.localTeacher(big);
- * const r = await distill.gkdStep({policy: student, opt, teacher, prompts: records}, {divergence: "jsd", beta: 0.5})
+ * const r = await distill.gkdStep({policy: student, opt, teacher, prompts: records}, {divergence: "jsd", beta: 0.5});
+ * // or on two worker threads: trainer = await distill.gkdTrainer(student, {optimizer: {lr: 1e-3}})
+ * const r2 = await distill.gkdStep({policy: student, trainer, teacher, prompts: records})
  */
 export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {}): Promise<StepResult> {
-  const { policy, opt, teacher, prompts, responses, step = 0, history } = inputs ?? ({} as GkdStepInputs);
+  const {
+    policy,
+    opt,
+    trainer = null,
+    teacher,
+    prompts,
+    responses,
+    step = 0,
+    history,
+  } = inputs ?? ({} as GkdStepInputs);
   const model = modelOf(policy, "distill.gkdStep");
+  if (!trainer && !opt)
+    fail(
+      "invalid_input",
+      `distill.gkdStep: inputs.opt is missing. Pass opt: new model.AdamW(policy.model.namedVariables(), {lr}), ` +
+        `or trainer: await distill.gkdTrainer(policy).`,
+      { path: ["inputs", "opt"] },
+      gkdStep,
+    );
+  if (trainer) checkTrainer(trainer, options);
   if (!teacher || typeof teacher.score !== "function")
     fail(
       "invalid_input",
@@ -99,22 +164,46 @@ export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {
   const nonFinite = [];
   const opts = { ...distillDefaults, ...lossOpts };
   try {
-    // The teacher output slices itself to each micro-batch (its top-k arrays are flat, not row-major lists).
-    const teacherRows = {
-      sliceRows: (rows: readonly number[]) => (rows.length === ro.size ? tOut : sliceTeacher(tOut, rows)),
-    };
-    perMb.push(
-      tm.phase("update", () =>
-        optimizerStep(
-          policy,
-          opt,
-          ro,
-          { teacher: teacherRows },
-          ({ logits, mask, teacher }) => distillLoss({ student: logits!, teacher, mask }, opts),
-          { logits: true, microBatch, weightBy: opts.agg === "token-mean" ? "tokens" : "rows" },
+    if (trainer) {
+      // the teacher's distributions as plain rows (checked here, so a bad teacher is a clear error on this thread)
+      checkTeacherOutput(tOut, ro.size, ro.ids[0]?.length ?? 0, model.config.vocab_size, "distill.gkdStep");
+      const { teacher: shape, ...rows } = teacherAsRows(tOut);
+      const settings: GkdWorkerSettings = { loss: opts as GkdWorkerSettings["loss"], teacher: shape };
+      const r = await tm.phaseAsync("update", () =>
+        trainer.step({
+          ids: ro.ids,
+          attentionMask: ro.attentionMask,
+          responseMask: ro.responseMask,
+          ...rows,
+          settings,
+        }),
+      );
+      perMb.push({
+        ...r.metrics,
+        "update/loss": r.loss,
+        "update/gradNorm": r.gradNorm,
+        "update/lr": r.lr,
+        ...(r.skipped ? { "update/skipped": 1 } : {}),
+      });
+      await tm.phaseAsync("update", () => trainer.syncTo(model));
+    } else {
+      // The teacher output slices itself to each micro-batch (its top-k arrays are flat, not row-major lists).
+      const teacherRows = {
+        sliceRows: (rows: readonly number[]) => (rows.length === ro.size ? tOut : sliceTeacher(tOut, rows)),
+      };
+      perMb.push(
+        tm.phase("update", () =>
+          optimizerStep(
+            policy,
+            opt!,
+            ro,
+            { teacher: teacherRows },
+            ({ logits, mask, teacher }) => distillLoss({ student: logits!, teacher, mask }, opts),
+            { logits: true, microBatch, weightBy: opts.agg === "token-mean" ? "tokens" : "rows" },
+          ),
         ),
-      ),
-    );
+      );
+    }
   } catch (e) {
     if (!(e instanceof CellrlError && e.code === "non_finite")) throw e;
     nonFinite.push({ what: `the gradient (${e.message.split(";")[0]})`, sample: 0, token: -1, value: NaN });

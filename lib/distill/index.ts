@@ -14,6 +14,7 @@ export { divergences, type DivergenceFn } from "./divergence.js";
 export { distillLoss, distillDefaults, type DistillLossInputs, type DistillLossOptions } from "./distill-loss.js";
 export { onPolicyRows, mixedRollout, type OnPolicyOptions, type MixedRolloutOptions } from "./mix.js";
 export { gkdStep, gkdStepDefaults, type GkdStepInputs, type GkdStepOptions } from "./gkd-step.js";
+export { gkdTrainer, type GkdTrainerOptions } from "./gkd-trainer.js";
 export { studentTeacherDivergence } from "./evaluate.js";
 export { seqKdStep } from "./seq-kd.js";
 export { opdLoss, type OpdLossInputs, type OpdLossOptions, type OpdMode } from "./opd.js";
