@@ -1,6 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
+import { availableParallelism } from "node:os";
+import { isMainThread } from "node:worker_threads";
 import "@tensorflow/tfjs-backend-wasm";
 import { fail } from "./errors.js";
+import { withSharedWasmHeap } from "./kernels/shared-memory.js";
 import { startWebGpu, webGpuAutoSkip } from "./webgpu.js";
 
 /** A tfjs backend cellrl can run on, fastest first. */
@@ -24,6 +27,12 @@ export interface UseBackendOptions {
   force?: BackendName;
   /** Register cellrl's faster wasm kernels (matmul etc.) when running on wasm. Defaults to true. */
   fastKernels?: boolean;
+  /**
+   * Kernel threads on wasm: cellrl's matmul, elementwise, exp, sum and transpose kernels split each op over this many
+   * threads of one process, on the shared tfjs heap (results are bit-identical for any count). Defaults to
+   * $CELLRL_THREADS, else the cores available (at most 4) on the main thread and 1 inside worker threads.
+   */
+  threads?: number;
 }
 
 const ORDER: BackendName[] = ["tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu"];
@@ -33,7 +42,12 @@ const NODE_PKG: Record<string, string> = {
 };
 
 let current: BackendInfo | null = null;
-let kernelInstaller: ((backendName: string) => string[]) | null = null;
+/** What the kernel installer is told besides the backend's name. */
+export interface KernelInstallOptions {
+  threads: number;
+}
+
+let kernelInstaller: ((backendName: string, options: KernelInstallOptions) => Promise<string[]>) | null = null;
 let kernelUninstaller: ((backendName: string) => void) | null = null;
 
 /**
@@ -41,7 +55,7 @@ let kernelUninstaller: ((backendName: string) => void) | null = null;
  * when useBackend({fastKernels: false}) picks that backend, so the stock kernels come back.
  */
 export function onBackendReady(
-  install: (backendName: string) => string[],
+  install: (backendName: string, options: KernelInstallOptions) => Promise<string[]>,
   uninstall?: (backendName: string) => void,
 ): void {
   kernelInstaller = install;
@@ -76,6 +90,15 @@ function tryNodeBackend(name: BackendName): string | null {
  */
 export async function useBackend(options: UseBackendOptions = {}): Promise<BackendInfo> {
   const { force, fastKernels = true } = options;
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    fail(
+      "invalid_option",
+      `useBackend: threads must be an integer from 1 to 64 (got ${JSON.stringify(options.threads ?? threads)}` +
+        `${options.threads === undefined ? " from $CELLRL_THREADS" : ""}). Use 1 for no kernel threads.`,
+      { got: threads, path: ["threads"] },
+      useBackend,
+    );
   if (force !== undefined && !ORDER.includes(force))
     fail(
       "invalid_option",
@@ -115,7 +138,9 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
     if (reason === null) {
       const tfName = name === "tensorflow-gpu" || name === "tensorflow" ? "tensorflow" : name;
       try {
-        const ok = await tf.setBackend(tfName);
+        // The wasm heap is made shared as the backend starts (a no-op when it already runs), so kernel threads can
+        // work on it in place.
+        const ok = await (tfName === "wasm" ? withSharedWasmHeap(() => tf.setBackend(tfName)) : tf.setBackend(tfName));
         if (!ok) reason = `tf.setBackend("${tfName}") returned false`;
         else await tf.ready();
       } catch (e) {
@@ -124,12 +149,12 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
       if (reason === null) {
         if (tfName === "wasm") {
           const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off";
-          notes.push(`SIMD ${simd}; threads off (tfjs-wasm has none in Node)`);
+          notes.push(`SIMD ${simd}; tfjs-wasm's own threads off (it has none in Node)`);
           // Loaded lazily: lib/core/kernels registers itself through onBackendReady (a static import would be
           // circular).
           // require, not import(): it also works where only a CommonJS loader hook is present (tsx in worker threads).
           if (fastKernels && !kernelInstaller) require("./kernels/index.js");
-          if (fastKernels && kernelInstaller) notes.push(...kernelInstaller("wasm"));
+          if (fastKernels && kernelInstaller) notes.push(...(await kernelInstaller("wasm", { threads })));
           if (!fastKernels && kernelUninstaller) kernelUninstaller("wasm");
         }
         tf.enableProdMode();
@@ -146,6 +171,13 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
     { got: force },
     useBackend,
   );
+}
+
+/** Kernel threads when useBackend is not told: $CELLRL_THREADS, else the cores (max 4) on the main thread, else 1. */
+function defaultThreads(): number {
+  const env = process.env.CELLRL_THREADS;
+  if (env !== undefined && env !== "") return Number(env);
+  return isMainThread ? Math.max(1, Math.min(4, availableParallelism())) : 1;
 }
 
 /** The backend chosen by the last `useBackend()`, or null if it has not run. */

@@ -45,7 +45,11 @@ test(
       "webgpu says why it was passed over",
     );
     assert.ok(
-      info.notes.some((n) => /^SIMD (on|off); threads off/.test(n)),
+      info.notes.some((n) => /^SIMD (on|off); tfjs-wasm's own threads off/.test(n)),
+      info.notes.join(" | "),
+    );
+    assert.ok(
+      info.notes.some((n) => /^kernel threads: \d+/.test(n)),
       info.notes.join(" | "),
     );
     assert.ok(

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
+import { kernelThreadCount, runParts, splitRange, threadTuning } from "./threads.js";
 import { heapOffset, kernelInstance, type WasmBackendInternals } from "./wasm-backend.js";
 
 // Float32 elementwise ops, exp, and sums / means over trailing or leading axes on the SIMD module. Each kernel
@@ -61,6 +62,42 @@ export function broadcastPlan(
 
 const OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
 
+/** How many kernel threads an op over `n` elements should use (1 below the hand-off threshold). */
+function threadsFor(n: number): number {
+  return n < threadTuning.minElements ? 1 : kernelThreadCount();
+}
+
+/**
+ * binary() over an output [d0, d1, d2] with strides xs / ys, cut over the kernel threads along the outermost dim that
+ * has room (d0, or d1 when d0 = 1, or d2 in multiples of 4 when both are 1). Elementwise results do not depend on the
+ * cut.
+ */
+function binaryParts(
+  backend: WasmBackendInternals,
+  op: number,
+  x: number,
+  y: number,
+  out: number,
+  d: number[],
+  xs: number[],
+  ys: number[],
+): void {
+  const exports = kernelInstance(backend).exports;
+  const threads = threadsFor(d[0] * d[1] * d[2]);
+  const axis = threads === 1 ? -1 : d[0] >= threads ? 0 : d[0] === 1 && d[1] >= threads ? 1 : d[0] === 1 && d[1] === 1 ? 2 : -1; // prettier-ignore
+  if (axis < 0) {
+    runParts(exports, "binary", [[op, x, y, out, d[0], d[1], d[2], xs[0], xs[1], xs[2], ys[0], ys[1], ys[2]]]);
+    return;
+  }
+  const inner = axis === 0 ? d[1] * d[2] : axis === 1 ? d[2] : 1;
+  const parts = splitRange(d[axis], threads, axis === 2 ? 4 : 1).map(([s, e]) => {
+    const dims = d.slice();
+    dims[axis] = e - s;
+    return [op, x + s * xs[axis] * 4, y + s * ys[axis] * 4, out + s * inner * 4, ...dims, ...xs, ...ys];
+  });
+  runParts(exports, "binary", parts);
+}
+
 /** Add / Sub / Multiply / RealDiv on float32 for any broadcast that merges to rank <= 3. */
 export function binaryKernel(name: string, args: Args, stock: Stock): TensorInfo {
   const { a, b } = args.inputs;
@@ -72,43 +109,16 @@ export function binaryKernel(name: string, args: Args, stock: Stock): TensorInfo
     const n = size(a.shape);
     if (n === 0) return stock(args);
     const res = backend.makeOutput(a.shape.slice(), "float32");
-    kernelInstance(backend).exports.binary(
-      op,
-      heapOffset(backend, a),
-      heapOffset(backend, b),
-      heapOffset(backend, res),
-      1,
-      1,
-      n,
-      0,
-      0,
-      1,
-      0,
-      0,
-      1,
-    );
+    const [pa, pb, pr] = [heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res)];
+    if (n < threadTuning.minElements) kernelInstance(backend).exports.binary(op, pa, pb, pr, 1, 1, n, 0, 0, 1, 0, 0, 1);
+    else binaryParts(backend, op, pa, pb, pr, [1, 1, n], [0, 0, 1], [0, 0, 1]);
     return res;
   }
   const out = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const plan = broadcastPlan(a.shape, b.shape, out);
   if (!plan || size(out) === 0) return stock(args);
   const res = backend.makeOutput(out, "float32");
-  const { dims: d, as: sa, bs: sb } = plan;
-  kernelInstance(backend).exports.binary(
-    op,
-    heapOffset(backend, a),
-    heapOffset(backend, b),
-    heapOffset(backend, res),
-    d[0],
-    d[1],
-    d[2],
-    sa[0],
-    sa[1],
-    sa[2],
-    sb[0],
-    sb[1],
-    sb[2],
-  );
+  binaryParts(backend, op, heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, res), plan.dims, plan.as, plan.bs); // prettier-ignore
   return res;
 }
 
@@ -119,7 +129,10 @@ export function expKernel(args: Args, stock: Stock): TensorInfo {
   const backend = args.backend as WasmBackendInternals;
   const res = backend.makeOutput(x.shape, "float32");
   const n = size(x.shape);
-  if (n > 0) kernelInstance(backend).exports.expf(heapOffset(backend, x), heapOffset(backend, res), n);
+  if (n === 0) return res;
+  const [px, pr] = [heapOffset(backend, x), heapOffset(backend, res)];
+  const parts = splitRange(n, threadsFor(n), 4).map(([s, e]) => [px + 4 * s, pr + 4 * s, e - s]);
+  runParts(kernelInstance(backend).exports, "expf", parts);
   return res;
 }
 
@@ -139,28 +152,26 @@ export function reduceKernel(name: string, args: Args, stock: Stock): TensorInfo
   const leading = k > 0 && axes.every((a, i) => a === i);
   const backend = args.backend as WasmBackendInternals;
   const mod = kernelInstance(backend).exports;
+  const n = size(x.shape);
   if (trailing) {
+    // Rows are independent sums: cut them over the threads.
     const cols = size(x.shape.slice(r - k));
     const res = backend.makeOutput(outShape, "float32");
-    mod.rowSum(
-      heapOffset(backend, x),
-      heapOffset(backend, res),
-      size(x.shape) / cols,
-      cols,
-      name === "Mean" ? 1 / cols : 1,
-    );
+    const [px, pr] = [heapOffset(backend, x), heapOffset(backend, res)];
+    const scale = name === "Mean" ? 1 / cols : 1;
+    const parts = splitRange(n / cols, threadsFor(n), 1).map(([s, e]) => [px + 4 * s * cols, pr + 4 * s, e - s, cols, scale]); // prettier-ignore
+    runParts(mod, "rowSum", parts);
     return res;
   }
   if (leading) {
+    // Columns are independent sums (each over all rows, in row order): cut the columns, multiples of 4.
     const rows = size(x.shape.slice(0, k));
+    const cols = n / rows;
     const res = backend.makeOutput(outShape, "float32");
-    mod.colSum(
-      heapOffset(backend, x),
-      heapOffset(backend, res),
-      rows,
-      size(x.shape) / rows,
-      name === "Mean" ? 1 / rows : 1,
-    );
+    const [px, pr] = [heapOffset(backend, x), heapOffset(backend, res)];
+    const scale = name === "Mean" ? 1 / rows : 1;
+    const parts = splitRange(cols, threadsFor(n), 4).map(([s, e]) => [px + 4 * s, pr + 4 * s, rows, e - s, cols, scale]); // prettier-ignore
+    runParts(mod, "colSum", parts);
     return res;
   }
   return stock(args);

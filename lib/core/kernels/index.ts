@@ -2,16 +2,18 @@
 // data-parallel worker threads with a shared-memory all-reduce.
 // Importing this file registers the kernels with useBackend() (which loads it lazily when it picks wasm).
 import { onBackendReady } from "../backend.js";
-import { installFastKernels, uninstallFastKernels } from "./install.js";
+import { installFastKernels, setKernelThreads, uninstallFastKernels } from "./install.js";
 
 export {
   installFastKernels,
   uninstallFastKernels,
   fastKernelState,
+  setKernelThreads,
   type FastKernelState,
   type InstallFastKernelsOptions,
 } from "./install.js";
 export { defaults as matmulDefaults, type MatmulBlocking } from "./matmul.js";
+export { kernelThreadCount, threadTuning, type KernelThreadTuning } from "./threads.js";
 export { createAllReduce, joinAllReduce, type AllReduce, type AllReduceHandle } from "./all-reduce.js";
 export {
   workerGroup,
@@ -23,7 +25,8 @@ export {
 } from "./worker-group.js";
 
 onBackendReady(
-  (backendName) => (backendName === "wasm" ? installFastKernels() : []),
+  async (backendName, { threads }) =>
+    backendName === "wasm" ? [...installFastKernels(), ...(await setKernelThreads(threads))] : [],
   (backendName) => {
     if (backendName === "wasm") uninstallFastKernels();
   },

@@ -4,6 +4,7 @@ import { binaryKernel, expKernel, reduceKernel } from "./elementwise.js";
 import { identityKernel } from "./identity.js";
 import { batchMatMulKernel, fusedMatMulKernel } from "./matmul.js";
 import { sliceKernel } from "./slice.js";
+import { dropWorkerScratch, kernelThreadCount, startKernelThreads, stopKernelThreads } from "./threads.js";
 import { transposeKernel } from "./transpose.js";
 import { availableBuilds, kernelInstance, resetKernelInstance, type WasmBackendInternals } from "./wasm-backend.js";
 
@@ -91,6 +92,7 @@ export function installFastKernels(options: InstallFastKernelsOptions = {}): str
   try {
     const builds = availableBuilds();
     chosen = build === "fma" && builds.includes("fma") ? "fma" : "simd";
+    dropWorkerScratch((p) => be.wasm._free(p));
     resetKernelInstance(be);
     kernelInstance(be, chosen);
   } catch (e) {
@@ -119,6 +121,7 @@ export function installFastKernels(options: InstallFastKernelsOptions = {}): str
  * @example uninstallFastKernels(); fastKernelState().kernels // []
  */
 export function uninstallFastKernels(): void {
+  stopKernelThreads();
   for (const [name, orig] of stock) {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(orig);
@@ -133,4 +136,31 @@ export function uninstallFastKernels(): void {
  */
 export function fastKernelState(): FastKernelState {
   return { kernels: [...state.kernels], build: state.build };
+}
+
+/**
+ * Run cellrl's kernels on `threads` threads of this process (1 stops them). Needs the fast kernels installed and the
+ * tfjs heap shared (useBackend starts the wasm backend that way); otherwise it stays at 1 thread and says why.
+ * useBackend({threads}) calls this; returns note lines.
+ * @example await setKernelThreads(2) // ["kernel threads: 2 (matmul, elementwise, exp, sums, transposes)"]
+ */
+export async function setKernelThreads(threads: number): Promise<string[]> {
+  const be = tf.findBackend("wasm") as unknown as WasmBackendInternals | null;
+  if (threads <= 1 || !be || !state.build) {
+    stopKernelThreads();
+    return threads > 1 ? ["kernel threads: 1 (cellrl's fast kernels are off)"] : ["kernel threads: 1"];
+  }
+  const memory = be.wasm.asm.memory;
+  if (!(memory.buffer instanceof SharedArrayBuffer)) {
+    stopKernelThreads();
+    warn(
+      "core/kernelThreads",
+      "core.useBackend: the tfjs-wasm heap is not shared (the wasm backend was started before cellrl's useBackend), " +
+        "so kernels run on 1 thread. Call useBackend() before any tf.setBackend('wasm').",
+    );
+    return ["kernel threads: 1 (the tfjs-wasm heap is not shared)"];
+  }
+  dropWorkerScratch((p) => be.wasm._free(p));
+  await startKernelThreads(memory, kernelInstance(be).module, threads);
+  return [`kernel threads: ${kernelThreadCount()} (matmul, elementwise, exp, sums and transposes split per op)`];
 }

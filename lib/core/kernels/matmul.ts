@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import { heapOffset, kernelInstance, scratch, type WasmBackendInternals } from "./wasm-backend.js";
+import { kernelThreadCount, runParts, splitRange, threadTuning, workerScratch } from "./threads.js";
+import { heapOffset, kernelInstance, scratch, type KernelInstance, type WasmBackendInternals } from "./wasm-backend.js";
 
 /** Blocking of the packed GEMM (see kernels.as); tuned on a 2-core AMD EPYC (48 KB L1d, 1 MB L2 per core). */
 export interface MatmulBlocking {
@@ -19,6 +20,42 @@ function prod(dims: number[]): number {
   let p = 1;
   for (const d of dims) p *= d;
   return p;
+}
+
+/**
+ * One bmm over `batch` matrices, cut over the kernel threads when it is big enough: by matrices when there are enough,
+ * else by output rows (multiples of 4, the register tile) or columns (multiples of 8, the packed panel; 4 on the
+ * M < 4 paths), whichever is longer. `head` is bmm's arguments up to strideB. Every part gets its own packing scratch.
+ */
+function bmmParts(
+  backend: WasmBackendInternals,
+  inst: KernelInstance,
+  head: number[],
+  batch: number,
+  kc: number,
+  nc: number,
+  scrBytes: number,
+): void {
+  const [, , , M, N, K] = head;
+  const threads = kernelThreadCount();
+  if (threads === 1 || batch * M * N * K < threadTuning.minMatmulWork) {
+    runParts(inst.exports, "bmm", [[...head, scratch(backend, inst, scrBytes), kc, nc, 0, batch, 0, M, 0, N]]);
+    return;
+  }
+  let ranges: number[][];
+  if (batch >= threads) ranges = splitRange(batch, threads, 1).map(([s, e]) => [s, e, 0, M, 0, N]);
+  else if (M >= 4 && M >= N) ranges = splitRange(M, threads, 4).map(([s, e]) => [0, batch, s, e, 0, N]);
+  else ranges = splitRange(N, threads, M < 4 ? 4 : 8).map(([s, e]) => [0, batch, 0, M, s, e]);
+  const malloc = (n: number) => backend.wasm._malloc(n);
+  const free = (p: number) => backend.wasm._free(p);
+  const parts = ranges.map((r, rank) => [
+    ...head,
+    rank === 0 ? scratch(backend, inst, scrBytes) : workerScratch(rank, scrBytes, malloc, free),
+    kc,
+    nc,
+    ...r,
+  ]);
+  runParts(inst.exports, "bmm", parts);
 }
 
 /**
@@ -58,8 +95,7 @@ export function matmulInto(
   const inst = kernelInstance(backend);
   const kc = K > defaults.kBlockAbove ? defaults.kBlock : Math.max(K, 1);
   const nc = Math.max(8, Math.floor(defaults.packBytes / 4 / kc / 8) * 8);
-  const scr = scratch(backend, inst, kc * Math.min(nc, Math.ceil(N / 8) * 8) * 4);
-  // Offsets are read after makeOutput/scratch, which may grow the heap (pointers stay valid, views do not).
+  const scrBytes = kc * Math.min(nc, Math.ceil(N / 8) * 8) * 4;
   const pa = heapOffset(backend, a);
   const pb = heapOffset(backend, b);
   const pc = heapOffset(backend, out);
@@ -69,15 +105,17 @@ export function matmulInto(
   const batchB = prod(outerB);
   const ta = transA ? 1 : 0;
   const tb = transB ? 1 : 0;
+  const run = (a0: number, b0: number, c0: number, n: number, m: number, tA: number, sA: number, sB: number) =>
+    bmmParts(backend, inst, [a0, b0, c0, m, N, K, tA, tb, sA, sB], n, kc, nc, scrBytes);
   if (batchA === batch && batchB === batch) {
-    inst.exports.bmm(pa, pb, pc, batch, M, N, K, ta, tb, sizeA, sizeB, scr, kc, nc);
+    run(pa, pb, pc, batch, M, ta, sizeA, sizeB);
   } else if (batchB === 1 && batchA === batch && !transA) {
     // One shared B and row-major A: the batch is just more rows, so pack B once.
-    inst.exports.bmm(pa, pb, pc, 1, batch * M, N, K, 0, tb, 0, 0, scr, kc, nc);
+    run(pa, pb, pc, 1, batch * M, 0, 0, 0);
   } else if (batchB === 1 && batchA === batch) {
-    inst.exports.bmm(pa, pb, pc, batch, M, N, K, ta, tb, sizeA, 0, scr, kc, nc);
+    run(pa, pb, pc, batch, M, ta, sizeA, 0);
   } else if (batchA === 1 && batchB === batch) {
-    inst.exports.bmm(pa, pb, pc, batch, M, N, K, ta, tb, 0, sizeB, scr, kc, nc);
+    run(pa, pb, pc, batch, M, ta, 0, sizeB);
   } else {
     // General broadcast of the batch dims (e.g. [2,1,..] with [1,3,..]): one call per output matrix.
     const oa = new Array(outer.length - outerA.length).fill(1).concat(outerA);
@@ -90,22 +128,7 @@ export function matmulInto(
         ia = ia * oa[d] + (oa[d] === 1 ? 0 : idx[d]);
         ib = ib * ob[d] + (ob[d] === 1 ? 0 : idx[d]);
       }
-      inst.exports.bmm(
-        pa + ia * sizeA * 4,
-        pb + ib * sizeB * 4,
-        pc + t * M * N * 4,
-        1,
-        M,
-        N,
-        K,
-        ta,
-        tb,
-        0,
-        0,
-        scr,
-        kc,
-        nc,
-      );
+      run(pa + ia * sizeA * 4, pb + ib * sizeB * 4, pc + t * M * N * 4, 1, M, ta, 0, 0);
       for (let d = outer.length - 1; d >= 0; d--) {
         if (++idx[d] < outer[d]) break;
         idx[d] = 0;

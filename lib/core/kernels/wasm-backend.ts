@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TensorInfo } from "@tensorflow/tfjs";
+import { withSharedMemory } from "./shared-memory.js";
 
 // Node has WebAssembly at runtime, but its types live in lib.dom, which this project does not load: declare the
 // few members used here.
@@ -41,7 +42,6 @@ export interface KernelModule {
     a: number,
     b: number,
     c: number,
-    batch: number,
     M: number,
     N: number,
     K: number,
@@ -52,6 +52,12 @@ export interface KernelModule {
     scratch: number,
     kcMax: number,
     ncMax: number,
+    t0: number,
+    t1: number,
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
   ): void;
   binary(
     op: number,
@@ -70,7 +76,7 @@ export interface KernelModule {
   ): void;
   expf(x: number, out: number, n: number): void;
   rowSum(x: number, out: number, rows: number, cols: number, scale: number): void;
-  colSum(x: number, out: number, rows: number, cols: number, scale: number): void;
+  colSum(x: number, out: number, rows: number, cols: number, ld: number, scale: number): void;
   transposeRuns(
     x: number,
     out: number,
@@ -88,6 +94,8 @@ export interface KernelModule {
 export interface KernelInstance {
   exports: KernelModule;
   fma: boolean;
+  /** The compiled module (the shared-memory variant when the heap is shared), for kernel threads to instantiate. */
+  module: WasmModule;
   scratchPtr: number;
   scratchBytes: number;
 }
@@ -95,6 +103,9 @@ export interface KernelInstance {
 const instances = new WeakMap<WasmMemory, KernelInstance>();
 let fmaModule: WasmModule | null | undefined;
 let simdModule: WasmModule | undefined;
+// The same builds with their memory import declared shared, for a shared tfjs heap (compiled on first use).
+let fmaShared: WasmModule | null | undefined;
+let simdShared: WasmModule | undefined;
 
 /** Byte offset of a tensor's data in the wasm heap. */
 export function heapOffset(backend: WasmBackendInternals, t: TensorInfo): number {
@@ -146,9 +157,20 @@ export function kernelInstance(backend: WasmBackendInternals, prefer: "fma" | "s
   if (inst) return inst;
   compileModules();
   const useFma = prefer === "fma" && fmaModule != null;
-  const mod = useFma ? fmaModule! : simdModule!;
+  let mod = useFma ? fmaModule! : simdModule!;
+  if (memory.buffer instanceof SharedArrayBuffer) {
+    if (useFma) fmaShared ??= new WA.Module(withSharedMemory(readFileSync(wasmPath("kernels-fma.wasm"))));
+    else simdShared ??= new WA.Module(withSharedMemory(readFileSync(wasmPath("kernels-simd.wasm"))));
+    mod = useFma ? fmaShared! : simdShared!;
+  }
   const instance = new WA.Instance(mod, { env: { memory } });
-  inst = { exports: instance.exports as unknown as KernelModule, fma: useFma, scratchPtr: 0, scratchBytes: 0 };
+  inst = {
+    exports: instance.exports as unknown as KernelModule,
+    fma: useFma,
+    module: mod,
+    scratchPtr: 0,
+    scratchBytes: 0,
+  };
   instances.set(memory, inst);
   return inst;
 }

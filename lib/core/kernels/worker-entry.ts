@@ -16,7 +16,7 @@ interface Init {
 async function main(): Promise<void> {
   const init = workerData as Init;
   const port = parentPort!;
-  const backend = await useBackend({ fastKernels: init.fastKernels });
+  const backend = await useBackend({ fastKernels: init.fastKernels, threads: 1 });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(init.module) as Record<string, (arg: unknown, ctx: WorkerContext) => unknown>;
   const ctx: WorkerContext = {

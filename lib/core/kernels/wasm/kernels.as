@@ -156,10 +156,11 @@ function tile1x8(ap: usize, ks: usize, bp: usize, kc: i32, cp: usize, w: i32, fi
 }
 
 // Packed GEMM for one matrix: K blocked by kcMax, N blocked by ncMax (so the packed block stays in L2), 4-row strips
-// of A outer (they stay in L1 while the panels stream by).
+// of A outer (they stay in L1 while the panels stream by). Computes the columns [jStart, jEnd) of all M rows; every
+// element's sum runs over k in the same order whatever the column range, so a split gives the same bits.
 function gemmPacked(
   a: usize, b: usize, c: usize, M: i32, N: i32, K: i32,
-  rsA: i32, ksA: i32, ksB: i32, nsB: i32, scratch: usize, kcMax: i32, ncMax: i32,
+  rsA: i32, ksA: i32, ksB: i32, nsB: i32, scratch: usize, kcMax: i32, ncMax: i32, jStart: i32, jEnd: i32,
 ): void {
   const rs = <usize>rsA << 2;
   const ks = <usize>ksA << 2;
@@ -167,8 +168,8 @@ function gemmPacked(
   for (let k0 = 0; k0 < K; k0 += kcMax) {
     const kc = imin(kcMax, K - k0);
     const first = k0 == 0;
-    for (let j0 = 0; j0 < N; j0 += ncMax) {
-      const nc = imin(ncMax, N - j0);
+    for (let j0 = jStart; j0 < jEnd; j0 += ncMax) {
+      const nc = imin(ncMax, jEnd - j0);
       packB(b, ksB, nsB, k0, kc, j0, nc, scratch);
       const panels = (nc + 7) >> 3;
       const panelBytes = <usize>kc << 5;
@@ -194,14 +195,14 @@ function gemmPacked(
 }
 
 // C row i = A row i . B^T rows, for a contiguous A row and B stored [N,K] (decode q @ K^T): 4 dot products at a time.
-function rowsDotNT(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i32): void {
+function rowsDotNT(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i32, jStart: i32, jEnd: i32): void {
   const K4 = K & ~3;
   const kb = <usize>K << 2;
   for (let i = 0; i < M; i++) {
     const ar = a + (<usize>i * <usize>rsA << 2);
     const cr = c + (<usize>i * <usize>N << 2);
-    let j = 0;
-    for (; j + 4 <= N; j += 4) {
+    let j = jStart;
+    for (; j + 4 <= jEnd; j += 4) {
       const b0 = b + (<usize>j * <usize>K << 2);
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
       for (let k = 0; k < K4; k += 4) {
@@ -224,7 +225,7 @@ function rowsDotNT(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i3
       }
       v128.store(cr + (<usize>j << 2), r);
     }
-    for (; j < N; j++) {
+    for (; j < jEnd; j++) {
       const bj = b + (<usize>j * <usize>K << 2);
       let s = f32x4.splat(0);
       for (let k = 0; k < K4; k += 4) {
@@ -239,14 +240,16 @@ function rowsDotNT(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i3
 }
 
 // C row i = sum_k A(i,k) * B row k, for B stored [K,N] (decode attn @ V and 1-row projections): 16 columns at a time.
-function rowsAxpyNN(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i32, ksA: i32): void {
+function rowsAxpyNN(
+  a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i32, ksA: i32, jStart: i32, jEnd: i32,
+): void {
   const ldb = <usize>N << 2;
   for (let i = 0; i < M; i++) {
     const ar = a + (<usize>i * <usize>rsA << 2);
     const ks = <usize>ksA << 2;
     const cr = c + (<usize>i * <usize>N << 2);
-    let j = 0;
-    for (; j + 16 <= N; j += 16) {
+    let j = jStart;
+    for (; j + 16 <= jEnd; j += 16) {
       let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
       let bp = b + (<usize>j << 2);
       let ap = ar;
@@ -265,7 +268,7 @@ function rowsAxpyNN(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i
       v128.store(cp, s2, 32);
       v128.store(cp, s3, 48);
     }
-    for (; j + 4 <= N; j += 4) {
+    for (; j + 4 <= jEnd; j += 4) {
       let s0 = f32x4.splat(0);
       let bp = b + (<usize>j << 2);
       let ap = ar;
@@ -276,7 +279,7 @@ function rowsAxpyNN(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i
       }
       v128.store(cr + (<usize>j << 2), s0);
     }
-    for (; j < N; j++) {
+    for (; j < jEnd; j++) {
       let t: f32 = 0;
       for (let k = 0; k < K; k++) t += load<f32>(ar + <usize>k * ks) * load<f32>(b + <usize>k * ldb + (<usize>j << 2));
       store<f32>(cr + (<usize>j << 2), t);
@@ -285,30 +288,36 @@ function rowsAxpyNN(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, rsA: i
 }
 
 /**
- * C[t] = op(A[t]) @ op(B[t]) for t < batch. strideA / strideB are the per-batch element offsets (0 broadcasts).
- * transA / transB are 0 or 1. scratch must hold kcMax * roundUp8(min(N, ncMax)) floats (unused on the M < 4 paths).
+ * C[t] = op(A[t]) @ op(B[t]) for t in [t0, t1), restricted to the output rows [i0, i1) and columns [j0, j1) (the
+ * whole problem is t0 = i0 = j0 = 0, t1 = batch, i1 = M, j1 = N; kernel threads each take a part). strideA / strideB
+ * are the per-batch element offsets (0 broadcasts). transA / transB are 0 or 1. scratch must hold
+ * kcMax * roundUp8(min(N, ncMax)) floats (unused on the M < 4 paths). The path is chosen from the full M, and each
+ * element is summed in the same order whatever the part, so parts split on multiples of 4 rows or 8 columns give
+ * exactly the bits of the whole call.
  */
 export function bmm(
-  a: usize, b: usize, c: usize, batch: i32, M: i32, N: i32, K: i32, transA: i32, transB: i32,
+  a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32,
   strideA: i32, strideB: i32, scratch: usize, kcMax: i32, ncMax: i32,
+  t0: i32, t1: i32, i0: i32, i1: i32, j0: i32, j1: i32,
 ): void {
   const rsA = transA ? 1 : K;
   const ksA = transA ? M : 1;
   const ksB = transB ? 1 : N;
   const nsB = transB ? K : 1;
   const cStride = <usize>M * <usize>N << 2;
-  for (let t = 0; t < batch; t++) {
-    const at = a + (<usize>t * <usize>strideA << 2);
+  const rows = i1 - i0;
+  for (let t = t0; t < t1; t++) {
+    const at = a + (<usize>t * <usize>strideA << 2) + (<usize>i0 * <usize>rsA << 2);
     const bt = b + (<usize>t * <usize>strideB << 2);
-    const ct = c + <usize>t * cStride;
+    const ct = c + <usize>t * cStride + (<usize>i0 * <usize>N << 2);
     if (K == 0) {
-      memory.fill(ct, 0, cStride);
+      for (let i = 0; i < rows; i++) memory.fill(ct + (<usize>(i * N + j0) << 2), 0, <usize>(j1 - j0) << 2);
     } else if (M < 4 && transB && !transA) {
-      rowsDotNT(at, bt, ct, M, N, K, rsA);
+      rowsDotNT(at, bt, ct, rows, N, K, rsA, j0, j1);
     } else if (M < 4 && !transB) {
-      rowsAxpyNN(at, bt, ct, M, N, K, rsA, ksA);
+      rowsAxpyNN(at, bt, ct, rows, N, K, rsA, ksA, j0, j1);
     } else {
-      gemmPacked(at, bt, ct, M, N, K, rsA, ksA, ksB, nsB, scratch, kcMax, ncMax);
+      gemmPacked(at, bt, ct, rows, N, K, rsA, ksA, ksB, nsB, scratch, kcMax, ncMax, j0, j1);
     }
   }
 }
@@ -451,11 +460,14 @@ export function rowSum(x: usize, out: usize, rows: i32, cols: i32, scale: f32): 
   }
 }
 
-/** out[j] = scale * sum over rows of x[r, j] (a reduction over leading axes, e.g. a bias gradient). */
-export function colSum(x: usize, out: usize, rows: i32, cols: i32, scale: f32): void {
+/**
+ * out[j] = scale * sum over rows of x[r * ld + j] for j < cols (a reduction over leading axes, e.g. a bias gradient;
+ * ld = cols for a whole matrix, larger for a column range of one).
+ */
+export function colSum(x: usize, out: usize, rows: i32, cols: i32, ld: i32, scale: f32): void {
   memory.fill(out, 0, <usize>cols << 2);
   for (let r = 0; r < rows; r++) {
-    const xr = x + (<usize>(r * cols) << 2);
+    const xr = x + (<usize>r * <usize>ld << 2);
     let j = 0;
     for (; j + 4 <= cols; j += 4) {
       const o = <usize>j << 2;
