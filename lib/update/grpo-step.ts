@@ -1,6 +1,7 @@
 // One GRPO-family step built only from the pieces: rollout → reward → advantage → old/ref logprobs → epochs ×
 // mini-batches of update.step(policyLoss) → metrics and alerts. Swapping "grpo" for "rloo" or "ppo-clip" for "gspo"
 // is an option. Megatron's example (one optimizer step per rollout batch, ratio ≡ 1) is epochs: 1, miniBatchSize: B.
+import * as tf from "@tensorflow/tfjs";
 import { CellrlError, describe, fail } from "../core/errors.js";
 import { globalRng, type Rng } from "../core/random.js";
 import { fullLogprobs, logprobs } from "../model/logprobs.js";
@@ -11,7 +12,7 @@ import type { Policy } from "../rollout/policy.js";
 import { sample, type Rollout, type RolloutOptions, type SampleInput } from "../rollout/rollout.js";
 import { dynamicSample, maskTruncated, type DynamicSampleOptions } from "../rollout/dynamic-sampling.js";
 import { advantage, type AdvantageOptions } from "./advantage.js";
-import { checkAlerts, findNonFinite, type Alert, type AlertThresholds } from "./alerts.js";
+import { checkAlerts, findNonFinite, type Alert, type AlertThresholds, type NonFinite } from "./alerts.js";
 import { isFullKl, klReward } from "./kl.js";
 import { advantageMetrics, matrixMean, rewardMetrics, timer } from "./metrics.js";
 import { policyLoss } from "./policy-loss.js";
@@ -232,6 +233,48 @@ function checkParallel(o: GrpoStepOptions): void {
     );
 }
 
+/** True when log π_old can be read from the update's own forward pass (see grpoStep, step 3). */
+function onPolicyOld(o: GrpoStepOptions, trainer: ParallelTrainer | null, B: number): boolean {
+  return (
+    (o.oldLogp ?? "recompute") === "recompute" &&
+    !trainer &&
+    (o.epochs ?? 1) === 1 &&
+    (o.miniBatchSize ?? B) >= B &&
+    (o.microBatch ?? B) >= B &&
+    !o.rolloutCorrection && // needs π_old before the update
+    !(o.kl && (o.kl.in === "reward" || isFullKl(o.kl.estimator))) // the KL reward and the exact KL read π_old first
+  );
+}
+
+/**
+ * The fused step's loss inputs: log π_old is the forward's own log π as a constant (the values a no-grad pass gives),
+ * also kept on the host (`old`, with the entropy) for the metrics; the entropy reaches the loss only if it asked for
+ * it. Null when log π_old is not finite on the mask (old.bad says where).
+ */
+function onPolicyInputs<M extends { logp: tf.Tensor2D; mask: tf.Tensor2D; entropy?: tf.Tensor2D; rows: number[] }>(
+  mb: M,
+  old: { logp: number[][]; entropy?: number[][]; bad?: NonFinite | null },
+  wantEntropy: boolean,
+  ro: Rollout,
+): (M & { oldLogp: tf.Tensor2D }) | null {
+  const [B, T] = mb.logp.shape;
+  const mask = mb.mask.dataSync();
+  // 0 (not the tape's −0) outside the mask, as the no-grad pass reports
+  const onMask = (x: ArrayLike<number>) => Float32Array.from(x, (v, i) => (mask[i] > 0 ? v : 0));
+  // host rows in the rollout's order (the one mini-batch holds every row, in order)
+  const rows = (x: Float32Array) => {
+    const out: number[][] = new Array(ro.size);
+    for (let i = 0; i < B; i++) out[mb.rows[i]] = Array.from(x.subarray(i * T, (i + 1) * T));
+    return out;
+  };
+  const lp = onMask(mb.logp.dataSync());
+  old.logp = rows(lp);
+  if (mb.entropy) old.entropy = rows(onMask(mb.entropy.dataSync()));
+  old.bad = findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength);
+  if (old.bad) return null;
+  return { ...mb, entropy: wantEntropy ? mb.entropy : undefined, oldLogp: tf.tensor2d(lp, [B, T]) };
+}
+
 /** Sum the named components into one reward (weights from options.weights), for logging. */
 function scalarRewards(r: unknown, weights?: Record<string, number>): Float32Array {
   if (r && typeof (r as ArrayLike<number>).length === "number") return Float32Array.from(r as ArrayLike<number>);
@@ -324,8 +367,13 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
   if (o.maskTruncated) ro = maskTruncated(ro); // rewards and advantages keep the row; the loss does not
   // 3. log π_old and log π_ref on the sampled tokens (no gradient)
   // With a trainer the workers hold the same weights as the policy, so they split this no-grad pass too.
-  const old =
-    o.oldLogp === "rollout"
+  // On-policy (one epoch, one mini-batch, one pass, π_old recomputed by the trained policy itself): π_old is π_θ
+  // before its only update, so the update's own forward pass gives log π_old and its entropy, the same numbers a
+  // separate no-grad pass computes (verl's actor: on_policy → old_log_prob = log_prob.detach()). Saves one forward.
+  const fused = onPolicyOld(o, trainer, ro.size);
+  const old: { logp: number[][]; entropy?: number[][]; bad?: NonFinite | null } = fused
+    ? { logp: [] }
+    : o.oldLogp === "rollout"
       ? { logp: ro.logprobs, entropy: undefined as number[][] | undefined }
       : trainer
         ? await tm.phaseAsync("logprob", () =>
@@ -335,13 +383,16 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
             ),
           )
         : tm.phase("logprob", () => logprobs(model, ro, { temperature }));
+  // (fused: the key stays where the pass would have been timed, at 0 s below; the update's time includes it)
+  if (fused) tm.phase("logprob", () => undefined);
   const refLp = ref ? tm.phase("logprob", () => logprobs(ref, ro, { temperature, entropy: false }).logp) : null;
   const metrics: Record<string, number> = { ...dyn?.metrics, ...ro.metrics };
   const nonFinite = [
-    findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength),
+    fused ? null : findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength),
     refLp ? findNonFinite("the reference logprob", refLp, ro.responseMask, ro.promptLength) : null,
   ];
   if (old.entropy) metrics["rollout/entropy"] = matrixMean(old.entropy, ro.responseMask);
+  else if (fused) metrics["rollout/entropy"] = NaN; // filled from the update's forward pass (keeps the key order)
   // 4. advantages Â_i (KL in the reward first, if asked)
   let rewardsIn = raw;
   const fullKl = !!o.kl && isFullKl(o.kl.estimator);
@@ -407,11 +458,12 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     : undefined;
   if (correction) Object.assign(metrics, correction.metrics);
   const lossMask = correction?.mask ?? ro.responseMask;
-  if (refLp)
-    metrics["update/refKl"] = matrixMean(
-      old.logp.map((r, b) => r.map((v, t) => v - refLp[b][t])),
+  const refKl = () =>
+    matrixMean(
+      old.logp.map((r, b) => r.map((v, t) => v - refLp![b][t])),
       ro.responseMask,
     );
+  if (refLp) metrics["update/refKl"] = fused ? NaN : refKl(); // fused: after the update has read log π_old
 
   // 5. epochs × mini-batches of clipped updates; π_old is fixed, so ρ = 1 only on the first mini-batch of epoch 1
   const perMb: Record<string, number>[] = [];
@@ -421,6 +473,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     klLoss && fullKl && !nonFinite.some(Boolean)
       ? tm.phase("logprob", () => fullLogprobs(ref!, ro, { temperature }))
       : null;
+  const wantEntropy = o.entropyCoef > 0 || o.lossOptions?.topEntropyQuantile !== undefined;
   if (!nonFinite.some(Boolean))
     try {
       for (const { rows } of miniBatches(ro.size, { size: o.miniBatchSize ?? ro.size, epochs: o.epochs, rng })) {
@@ -429,7 +482,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
           attentionMask: take(ro.attentionMask, rows),
           responseMask: take(lossMask, rows),
         };
-        const oldMb = take(old.logp, rows),
+        const oldMb = fused ? null : take(old.logp, rows),
           refMb = refLp ? take(refLp, rows) : null,
           advMb = take(advRows, rows);
         if (trainer) {
@@ -443,7 +496,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
             kl: klLoss ? { beta: klLoss.beta, estimator: klLoss.estimator as string | undefined } : null,
           };
           const r = await tm.phaseAsync("update", () =>
-            trainer.step({ ...batch, oldLogp: oldMb, adv: advMb, refLogp: refMb, settings }),
+            trainer.step({ ...batch, oldLogp: oldMb!, adv: advMb, refLogp: refMb, settings }),
           );
           perMb.push({
             ...r.metrics,
@@ -473,24 +526,28 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
                 opt!,
                 batch,
                 {
-                  oldLogp: oldMb,
+                  ...(oldMb ? { oldLogp: oldMb } : {}),
                   adv: advMb,
                   refLogp: refMb ?? undefined,
                   refLogits,
                   ...(correction ? { isWeights: take(correction.weights, rows) } : {}),
                 },
-                (mb) =>
-                  policyLoss(o.loss, mb, {
+                (mb) => {
+                  const inputs = fused ? onPolicyInputs(mb, old, wantEntropy, ro) : mb;
+                  // a non-finite π_old: a NaN loss, which AdamW refuses (no parameter or moment changes)
+                  if (!inputs) return tf.mul(tf.sum(mb.logp), NaN) as tf.Scalar;
+                  return policyLoss(o.loss, inputs, {
                     ...o.lossOptions,
                     clip: o.clip,
                     clipC: o.clipC,
                     agg: o.agg,
                     kl: klLoss && refMb ? { beta: klLoss.beta, estimator: klLoss.estimator } : null,
                     entropy: o.entropyCoef && mb.entropy ? { coef: o.entropyCoef } : null,
-                  }),
+                  });
+                },
                 {
                   temperature,
-                  entropy: o.entropyCoef > 0 || o.lossOptions?.topEntropyQuantile !== undefined,
+                  entropy: wantEntropy || fused,
                   logits: !!refFull,
                   microBatch: o.microBatch,
                   weightBy: o.agg === "token-mean" ? "tokens" : "rows",
@@ -507,8 +564,25 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
     } finally {
       refFull?.dispose();
     }
+  if (fused && old.bad) {
+    // reported as the separate pass would: the old logprob, with no optimizer step (not as a bad gradient)
+    nonFinite.splice(2); // (drops the "gradient" entry the NaN loss caused)
+    nonFinite[0] = old.bad;
+    if (perMb.at(-1)?.["update/skipped"]) perMb.pop(); // AdamW {nonFinite: "skip"} returned instead of throwing
+  }
+  const separatePass = fused && !old.logp.length;
+  if (separatePass) {
+    // the update did not run (a non-finite reference logprob): the metrics still get π_old's numbers
+    const r = tm.phase("logprob", () => logprobs(model, ro, { temperature }));
+    Object.assign(old, r);
+    nonFinite[0] = findNonFinite("the old logprob", old.logp, ro.responseMask, ro.promptLength);
+  }
+  if (fused && old.entropy) metrics["rollout/entropy"] = matrixMean(old.entropy, ro.responseMask);
+  if (fused && refLp) metrics["update/refKl"] = refKl();
   if (trainer && perMb.length) await tm.phaseAsync("update", () => trainer.syncTo(model));
-  Object.assign(metrics, mergeMetrics(perMb), tm.metrics());
+  const times = tm.metrics();
+  if (fused && !refLp && !separatePass) times["time/logprob"] = 0; // (the key registered above, in its place)
+  Object.assign(metrics, mergeMetrics(perMb), times);
   metrics["update/optimizerSteps"] = perMb.length;
   const alerts = checkAlerts(step, metrics, {
     history,
