@@ -162,16 +162,25 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
 
   const ro = await tm.phaseAsync("rollout", () => sample(policy, prompts, { ...sampling, n, columns, rng }));
   const raw = await tm.phaseAsync("reward", () => collectRewards(reward, ro, "update.flowrlStep"));
-  // With a trainer the workers hold the policy's weights, so they split this no-grad pass too.
-  const old = trainer
-    ? await tm.phaseAsync("logprob", () =>
-        trainer.logprobs(
+  const refPass = () => logprobs(ref, ro, { temperature, entropy: false }).logp;
+  // With a trainer the workers hold the policy's weights, so they split the old-logprob pass, and this thread runs
+  // the reference's pass meanwhile (the two are independent; one process runs them one after the other).
+  const [old, refLp] = trainer
+    ? await tm.phaseAsync("logprob", async () => {
+        const pending = trainer.logprobs(
           { ids: ro.ids, attentionMask: ro.attentionMask, responseMask: ro.responseMask },
           { temperature },
-        ),
-      )
-    : tm.phase("logprob", () => logprobs(model, ro, { temperature }));
-  const refLp = tm.phase("logprob", () => logprobs(ref, ro, { temperature, entropy: false }).logp);
+        );
+        let r: number[][];
+        try {
+          r = refPass();
+        } catch (e) {
+          await pending.catch(() => undefined); // let the workers finish; report the first error
+          throw e;
+        }
+        return [await pending, r] as const;
+      })
+    : [tm.phase("logprob", () => logprobs(model, ro, { temperature })), tm.phase("logprob", refPass)];
   // r̂: the group-normalised reward, exactly verl's GRPO advantage (the recipe sets adv_estimator=grpo)
   const rHat = advantage("grpo", { rewards: raw, groups: ro.group }, advantageOptions);
   const scalar = Array.isArray(raw) || ArrayBuffer.isView(raw) ? Float32Array.from(raw as ArrayLike<number>) : rHat;
