@@ -218,16 +218,12 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
         const r = await tm.phaseAsync("update", () =>
           trainer.step({ ...batch, oldLogp: oldMb, refLogp: refMb, reward: rMb, promptMask: pmMb, settings }),
         );
-        if (MASKED in r.metrics)
-          r.metrics[MASKED] *=
-            rows.length /
-            Math.max(
-              maskCount(
-                batch.responseMask,
-                rows.map((_, i) => i),
-              ),
-              1,
-            );
+        // the workers report masked tokens per row (parallelFlowrlLoss): back to a fraction of the mini-batch's tokens
+        const tokens = maskCount(
+          batch.responseMask,
+          rows.map((_, i) => i),
+        );
+        if (MASKED in r.metrics) r.metrics[MASKED] *= rows.length / Math.max(tokens, 1);
         perMb.push({
           ...r.metrics,
           "update/loss": r.loss,
