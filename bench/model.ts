@@ -30,7 +30,11 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function buildModel(c: BenchConfig): LlamaModel {
+/**
+ * The benchmark model of a config, seeded (bench/profile.ts builds the same one).
+ * @example const m = buildModel(configs.tiny); m.dispose()
+ */
+export function buildModel(c: BenchConfig): LlamaModel {
   return new LlamaModel(
     {
       hidden_size: c.hidden_size,
@@ -46,8 +50,23 @@ function buildModel(c: BenchConfig): LlamaModel {
   );
 }
 
-function randomIds(rng: Rng, B: number, T: number, V: number): number[][] {
+/**
+ * B rows of T random token ids below V.
+ * @example randomIds(new Rng(1), 2, 4, 64) // [[3, 17, 0, 42], [...]]
+ */
+export function randomIds(rng: Rng, B: number, T: number, V: number): number[][] {
   return Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(V)));
+}
+
+/**
+ * One train step: mean next-token NLL through logprobTensors (the path the algorithms use), backward, AdamW.
+ * @example trainStep(m, new AdamW(m.namedVariables(), { lr: 1e-3 }), randomIds(rng, 4, 16, 64))
+ */
+export function trainStep(m: LlamaModel, opt: AdamW, ids: number[][]): void {
+  opt.minimize(() => {
+    const { logp, mask } = logprobTensors(m, { ids });
+    return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar;
+  });
 }
 
 /**
@@ -66,10 +85,7 @@ export async function trainTokensPerS(c: BenchConfig, options: { steps?: number 
       const batch = { ids: randomIds(rng, c.batch, c.seq, c.vocab_size) };
       const c0 = cpuNow();
       const t0 = performance.now();
-      opt.minimize(() => {
-        const { logp, mask } = logprobTensors(m, batch);
-        return tf.neg(tf.div(tf.sum(logp), tf.sum(mask))) as tf.Scalar;
-      });
+      trainStep(m, opt, batch.ids);
       const dt = (performance.now() - t0) / 1000;
       if (s > 0) {
         samples.push((c.batch * (c.seq - 1)) / dt); // step 0 warms up (kernel packing, Adam moments)

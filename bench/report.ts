@@ -3,7 +3,11 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FlopsPerToken } from "./configs.js";
+import { OP_GROUPS, splitProfile, kernelGroup, torchOpGroup, type StepProfile, type OpGroup } from "./profile.js";
 import type { BenchEntry } from "./stats.js";
+
+/** Issue 17's goals for the one-process rows: cellrl / PyTorch on 1 thread, same run. */
+export const GOALS: Record<"train" | "generate", number> = { train: 1.0, generate: 1.3 };
 
 /** Everything the report shows besides the entries. */
 export interface ReportContext {
@@ -15,6 +19,17 @@ export interface ReportContext {
   rows: HeadlineRow[];
   /** The measured configs, smallest first, with their size and FLOPs per token (for the scaling section). */
   scaling?: ScalingConfig[];
+  /** The per-kernel profiles of one step (for the profile section). */
+  profile?: ProfileContext;
+}
+
+/** What the profile section shows. */
+export interface ProfileContext {
+  profiles: StepProfile[];
+  /** The PyTorch peer's fp32 256^3 matmul probe, GFLOP per CPU-second on 1 thread (its BLAS's rate), if it ran. */
+  blasGflops?: number | null;
+  /** Kernel threads the one-process 2-thread runs asked for, and why they did not get them (empty when they did). */
+  threadsMissing?: string;
 }
 
 /** One config of the scaling curve. */
@@ -45,6 +60,10 @@ export interface HeadlineRow {
   config?: string;
   kind?: "train" | "generate";
   workers?: number;
+  /** Kernel threads of the one-process rows (1 when absent). */
+  threads?: number;
+  /** Most CPU (in cores) other processes used during any of the measurements behind this row. */
+  othersCores?: number | null;
   /** Peak resident set (MB) of cellrl's process and of the torch peer on 1 and 2 threads. */
   tfjsPeakMb?: number | null;
   torch1PeakMb?: number | null;
@@ -73,24 +92,8 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
   );
   L.push(`- Machine: ${ctx.machine}`, `- Load: ${ctx.load}`, ...ctx.software.map((s) => `- ${s}`), "");
   L.push("## Tokens per second: cellrl (tfjs-wasm) vs PyTorch on the CPU, same run", "");
-  L.push(
-    "| workload | cellrl tok/s | PyTorch 1 thread tok/s | ratio cellrl / torch-1 | ratio per CPU-second | PyTorch 2 threads tok/s | peak MB cellrl / torch-1 / torch-2 |",
-  );
-  L.push("|---|---:|---:|---:|---:|---:|---:|");
-  for (const r of ctx.rows)
-    L.push(
-      `| ${r.workload} | ${fmt(r.tfjs)}${pct(r.tfjsSpread)} | ${fmt(r.torch1)}${pct(r.torch1Spread)} | ${r.ratio == null ? "–" : `**${fmt(r.ratio, 2)}x**`} | ` +
-        `${r.cpuRatio == null ? "–" : `${fmt(r.cpuRatio, 2)}x`} | ${fmt(r.torch2)} | ` +
-        `${fmt(r.tfjsPeakMb ?? null)} / ${fmt(r.torch1PeakMb ?? null)} / ${fmt(r.torch2PeakMb ?? null)} |`,
-    );
-  L.push("");
-  L.push(
-    "Ratio per CPU-second divides each side's tokens by the CPU time it actually got (process CPU time), which removes most of the " +
-      "effect of other processes on a shared machine; on an idle machine it matches the wall-clock ratio. For the 2-worker rows it uses " +
-      "the slowest worker's thread CPU time, i.e. the throughput with a free core per worker. PyTorch 2 threads is a reference for the 2-worker " +
-      "rows; multi-threaded BLAS degrades badly when the machine is busy.",
-    "",
-  );
+  L.push(...headlineTable(ctx.rows));
+  if (ctx.profile?.profiles.length) L.push(...profileSection(ctx.profile, ctx.rows));
   if (ctx.scaling?.length) L.push(...scalingSection(ctx.rows, ctx.scaling));
   const mm = entries.filter((e) => e.name.startsWith("matmul_"));
   if (mm.length) {
@@ -108,6 +111,7 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
   const rest = entries.filter(
     (e) =>
       !e.name.startsWith("matmul_") &&
+      !e.name.startsWith("profile_") && // the profile section shows them
       !ctx.rows.some(
         (r) => e.name.endsWith(`/${r.workload.split(" ")[0]}`) && /tokens_per_s|_vs_torch|_peak_rss_mb/.test(e.name),
       ),
@@ -124,6 +128,57 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
     "",
   );
   return L.join("\n");
+}
+
+/** The goal a row is held to (one-process rows only), or null. */
+export function goalOf(r: HeadlineRow): number | null {
+  return r.kind && (r.workers ?? 1) === 1 ? GOALS[r.kind] : null;
+}
+
+/**
+ * The headline table: every row next to PyTorch on 1 and on 2 threads (same run), the goal of the one-process rows,
+ * peak memory and the CPU other processes took meanwhile.
+ * @example headlineTable(ctx.rows) // ["| workload | ...", ...]
+ */
+export function headlineTable(rows: HeadlineRow[]): string[] {
+  const L: string[] = [];
+  L.push(
+    "| workload | cellrl tok/s | PyTorch 1 thread tok/s | PyTorch 2 threads tok/s | cellrl / torch-1 | cellrl / torch-2 | " +
+      "per CPU-second vs torch-1 | goal (one process) | peak MB cellrl / torch-1 / torch-2 | others' CPU (cores) |",
+    "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+  );
+  for (const r of rows) {
+    const goal = goalOf(r);
+    const goalCell =
+      goal == null
+        ? "–"
+        : r.ratio == null
+          ? `≥ ${fmt(goal, 1)}x: no PyTorch ratio`
+          : `≥ ${fmt(goal, 1)}x: ${r.ratio >= goal ? "**met**" : "missed"}`;
+    L.push(
+      `| ${r.workload} | ${fmt(r.tfjs)}${pct(r.tfjsSpread)} | ${fmt(r.torch1)}${pct(r.torch1Spread)} | ${fmt(r.torch2)} | ` +
+        `${r.ratio == null ? "–" : `**${fmt(r.ratio, 2)}x**`} | ${r.torch2 == null ? "–" : `${fmt(r.tfjs / r.torch2, 2)}x`} | ` +
+        `${r.cpuRatio == null ? "–" : `${fmt(r.cpuRatio, 2)}x`} | ${goalCell} | ` +
+        `${fmt(r.tfjsPeakMb ?? null)} / ${fmt(r.torch1PeakMb ?? null)} / ${fmt(r.torch2PeakMb ?? null)} | ` +
+        `${r.othersCores == null ? "–" : fmt(r.othersCores, 2)} |`,
+    );
+  }
+  L.push("");
+  L.push(
+    "One process, 1 thread is a notebook kernel today; one process, 2 kernel threads runs cellrl's wasm kernels on a " +
+      "pool of threads over a shared WebAssembly.Memory (useBackend({ threads: 2 })); 2 workers is data parallel " +
+      "(update.parallelTrainer: two tfjs backends, averaged gradients). Goals (issue 17), one process, same run: train " +
+      `≥ ${fmt(GOALS.train, 1)}x and generate ≥ ${fmt(GOALS.generate, 1)}x PyTorch on 1 thread. ` +
+      "Ratio per CPU-second divides each side's tokens by the CPU time it actually got (process CPU time), which " +
+      "removes most of the effect of other processes on a shared machine; on an idle machine it matches the " +
+      "wall-clock ratio. For the 2-worker rows it uses the slowest worker's thread CPU time, i.e. the throughput with a " +
+      "free core per worker. Others' CPU is the most CPU (in cores) that processes other than the bench used during " +
+      "any measurement behind the row (machine busy time from /proc/stat minus the bench's own CPU time): near 0 the " +
+      "row ran on an idle machine; PyTorch on 2 threads and the 2-thread rows need both cores and suffer most when it " +
+      "is not.",
+    "",
+  );
+  return L;
 }
 
 /**
@@ -156,7 +211,7 @@ export function scalingSection(rows: HeadlineRow[], scaling: ScalingConfig[]): s
   const L: string[] = [];
   const byName = new Map(scaling.map((s) => [s.name, s]));
   const row = (config: string, kind: "train" | "generate", workers: number) =>
-    rows.find((r) => r.config === config && r.kind === kind && r.workers === workers);
+    rows.find((r) => r.config === config && r.kind === kind && r.workers === workers && (r.threads ?? 1) === 1);
   const gflops = (tokPerS: number | null | undefined, s: ScalingConfig, kind: "train" | "generate") =>
     tokPerS == null ? null : (tokPerS * s.flops[kind].total) / 1e9;
   L.push(`## Scaling: ${scaling.map((s) => s.name).join(" → ")}`, "");
@@ -270,4 +325,229 @@ export function scalingSection(rows: HeadlineRow[], scaling: ScalingConfig[]): s
     );
   L.push(...text.map((t) => `- ${t}`), "");
   return L;
+}
+
+const GROUP_LABEL: Record<OpGroup, string> = {
+  matmul: "matmul",
+  elementwise: "elementwise",
+  "softmax & reductions": "softmax & reductions",
+  "copies & layout": "copies & layout",
+  other: "other kernels",
+};
+
+const sideLabel = (p: StepProfile) =>
+  p.side === "cellrl"
+    ? `cellrl, ${p.threads === 1 ? "1 thread" : `${p.threads} kernel threads`}`
+    : `PyTorch, ${p.threads} thread${p.threads === 1 ? "" : "s"}`;
+const gfl = (flops: number, ms: number) => (ms > 0 && flops > 0 ? (flops / 1e6 / ms).toFixed(1) : null);
+const signed = (ms: number) => `${ms >= 0 ? "+" : "−"}${fmt(Math.abs(ms))} ms`;
+const us = (ms: number, calls: number) => (calls > 0 ? fmt((1000 * ms) / calls) : "–");
+
+/**
+ * The profile section of BENCHMARKS.md: for each profiled config and kind, one step's time per kernel group on each
+ * side (cellrl at 1 and 2 kernel threads, PyTorch at 1 and 2 threads), cellrl's top kernels, and text derived from
+ * those numbers: the step against the goal, the matmul rate on both sides, the gap to PyTorch group by group with
+ * what drives it, and what 2 kernel threads buy (or, without them, what a perfect 2x on every kernel would).
+ * @example profileSection({ profiles, blasGflops: 83 }, rows) // ["## Profile: ...", ...]
+ */
+export function profileSection(pc: ProfileContext, rows: HeadlineRow[] = []): string[] {
+  const L: string[] = [];
+  const configsSeen = [...new Set(pc.profiles.map((p) => p.config))];
+  L.push("## Profile: where one step's time goes, in one process", "");
+  L.push(
+    "One train step (forward + backward + AdamW) and one generate call, profiled after a warm-up. cellrl: tf.profile's " +
+      "wall time of each tfjs kernel, summed by kernel name; PyTorch: torch.profiler's self CPU time of each op. " +
+      "Both are sorted into the same groups. The step time is the median of a few unprofiled steps; the time outside " +
+      "kernels is that minus the kernels' sum (cellrl: JS op dispatch, the autograd tape, sampling and tensor " +
+      "bookkeeping; PyTorch: python, the autograd engine and the dispatcher between ops). torch.profiler's own per-op " +
+      "cost lands inside the ops (a generate call records ~10⁵ tiny ops), so PyTorch's split is its profiled shares " +
+      "applied to its unprofiled step. Matmul GFLOP/s = the FLOPs of the matmul calls (from their shapes) / their time.",
+    "",
+  );
+  if (pc.threadsMissing) L.push(`No one-process 2-kernel-thread profile: ${pc.threadsMissing}.`, "");
+  for (const config of configsSeen)
+    for (const kind of ["train", "generate"] as const) {
+      const find = (side: "cellrl" | "torch", threads: number) =>
+        pc.profiles.find((p) => p.config === config && p.kind === kind && p.side === side && p.threads === threads);
+      const c1 = find("cellrl", 1);
+      const c2 = find("cellrl", 2);
+      const t1 = find("torch", 1);
+      const t2 = find("torch", 2);
+      const cols = [c1, c2, t1, t2].filter((p): p is StepProfile => p != null);
+      if (!c1 && !c2) continue;
+      const split = new Map(cols.map((p) => [p, splitProfile(p)]));
+      const calls = (p: StepProfile) => p.ops.reduce((a, o) => a + o.calls, 0);
+      L.push(
+        `### ${config} ${kind}: ${kind === "train" ? "one step, forward + backward + AdamW" : "one generate call, prefill + KV-cache decode + sampling"}`,
+        "",
+      );
+      L.push(`| ms per ${kind === "train" ? "step" : "call"} (share) | ${cols.map(sideLabel).join(" | ")} |`);
+      L.push(`|---|${cols.map(() => "---:").join("|")}|`);
+      const cell = (p: StepProfile, ms: number) => `${fmt(ms)} (${share(ms, p.stepMs)})`;
+      for (const g of OP_GROUPS)
+        L.push(`| ${GROUP_LABEL[g]} | ${cols.map((p) => cell(p, split.get(p)!.groups[g].ms)).join(" | ")} |`);
+      L.push(
+        `| outside kernels / ops | ${cols.map((p) => cell(p, split.get(p)!.outsideMs)).join(" | ")} |`,
+        `| **step** | ${cols.map((p) => `**${fmt(p.stepMs)}**`).join(" | ")} |`,
+        `| matmul GFLOP/s | ${cols.map((p) => gfl(split.get(p)!.groups.matmul.flops, split.get(p)!.groups.matmul.ms) ?? "–").join(" | ")} |`,
+        `| kernel / op calls | ${cols.map((p) => fmt(calls(p))).join(" | ")} |`,
+        "",
+      );
+      // cellrl's top kernels, with the 2-thread time next to each when there is one.
+      const base = c1 ?? c2!;
+      const other = c1 && c2 ? c2 : null;
+      L.push(
+        `| cellrl kernel (${sideLabel(base).replace("cellrl, ", "")}) | group | calls | ms (share) | µs per call | GFLOP/s |` +
+          (other ? ` ${other.threads} kernel threads: ms (speed-up) |` : ""),
+        `|---|---|---:|---:|---:|---:|${other ? "---:|" : ""}`,
+      );
+      for (const o of base.ops.slice(0, 8)) {
+        const o2 = other?.ops.find((x) => x.name === o.name);
+        L.push(
+          `| ${o.name} | ${kernelGroup(o.name)} | ${fmt(o.calls)} | ${cell(base, o.ms)} | ${us(o.ms, o.calls)} | ${gfl(o.flops, o.ms) ?? "–"} |` +
+            (other ? ` ${o2 ? `${fmt(o2.ms)} (×${fmt(o.ms / o2.ms, 1)})` : "–"} |` : ""),
+        );
+      }
+      L.push("");
+      if (t1) {
+        const scale =
+          split.get(t1)!.kernelMs /
+          Math.max(
+            1e-9,
+            t1.ops.reduce((a, o) => a + o.ms, 0),
+          );
+        L.push(
+          `PyTorch 1 thread, top ops: ${t1.ops
+            .slice(0, 6)
+            .map(
+              (o) =>
+                `${o.name.replace(/^aten::/, "")} ${fmt(o.ms * scale)} ms (${o.calls} calls, ${torchOpGroup(o.name)})`,
+            )
+            .join(", ")}.`,
+          "",
+        );
+      }
+      L.push(...profileText(config, kind, { c1, c2, t1, t2 }, split, pc, rows).map((t) => `- ${t}`), "");
+    }
+  return L;
+}
+
+function profileText(
+  config: string,
+  kind: "train" | "generate",
+  p: { c1?: StepProfile; c2?: StepProfile; t1?: StepProfile; t2?: StepProfile },
+  split: Map<StepProfile, ReturnType<typeof splitProfile>>,
+  pc: ProfileContext,
+  rows: HeadlineRow[],
+): string[] {
+  const text: string[] = [];
+  const { c1, c2, t1 } = p;
+  const goal = GOALS[kind];
+  const cellrl = [c1, c2].filter((x): x is StepProfile => x != null);
+  // The best one-process setting is the faster of the two (2 threads should be, but a busy machine can invert it).
+  const best = cellrl.reduce((a, b) => (b.stepMs < a.stepMs ? b : a));
+  const label = (x: StepProfile) => (x.threads === 1 ? "1 thread" : `${x.threads} kernel threads`);
+  const headline = (threads: number) =>
+    rows.find((r) => r.config === config && r.kind === kind && (r.workers ?? 1) === 1 && (r.threads ?? 1) === threads)
+      ?.ratio;
+  const what = kind === "train" ? "step" : "call";
+  if (!t1) {
+    text.push(
+      `${config} ${kind}, one process: ${cellrl.map((x) => `${fmt(x.stepMs)} ms per ${what} at ${label(x)}`).join(", ")}. ` +
+        "No PyTorch profile ran, so no gap is shown.",
+    );
+  } else {
+    const ratio = (x: StepProfile) => t1.stepMs / x.stepMs;
+    const target = t1.stepMs / goal;
+    const cut = best.stepMs - target;
+    const hl = cellrl
+      .map((x) => headline(x.threads))
+      .filter((r): r is number => r != null)
+      .map((r) => `${fmt(r, 2)}x`);
+    text.push(
+      `${config} ${kind}, one process: ${cellrl.map((x) => `${fmt(x.stepMs)} ms per ${what} at ${label(x)} (${fmt(ratio(x), 2)}x)`).join(", ")} ` +
+        `against PyTorch's ${fmt(t1.stepMs)} ms on 1 thread${p.t2 ? ` (${fmt(p.t2.stepMs)} ms on 2)` : ""}` +
+        (hl.length ? `; the headline rows of the same run say ${hl.join(" and ")}` : "") +
+        `. The goal, ≥ ${fmt(goal, 1)}x, means ≤ ${fmt(target)} ms per ${what}: ` +
+        (cut > 0
+          ? `${fmt(cut)} ms (${share(cut, best.stepMs)} of the ${label(best)} ${what}) remain to be cut.`
+          : `met at ${label(best)} with ${fmt(-cut)} ms to spare.`),
+    );
+    // Matmul on both sides.
+    const cm = split.get(best)!.groups.matmul;
+    const tm = split.get(t1)!.groups.matmul;
+    if (cm.ms > 0 && tm.ms > 0) {
+      const cRate = cm.flops / 1e6 / cm.ms;
+      const tRate = tm.flops / 1e6 / tm.ms;
+      text.push(
+        `Matmul: ${fmt(cm.ms)} ms, ${share(cm.ms, best.stepMs)} of cellrl's ${label(best)} ${what}, at ${fmt(cRate, 1)} GFLOP/s; ` +
+          `PyTorch's matmul ops: ${fmt(tm.ms)} ms at ${fmt(tRate, 1)} GFLOP/s` +
+          (pc.blasGflops ? ` (its BLAS's 256³ probe: ${fmt(pc.blasGflops, 0)} GFLOP/s on 1 thread)` : "") +
+          `. At PyTorch's rate cellrl's ${fmt(cm.flops / 1e9, 1)} GFLOP of matmul would take ${fmt(cm.flops / 1e6 / tRate)} ms` +
+          (Math.abs(cm.flops / tm.flops - 1) > 0.05 ? ` (PyTorch's matmuls do ${fmt(tm.flops / 1e9, 1)} GFLOP)` : "") +
+          ".",
+      );
+    }
+    // The gap to PyTorch, group by group, with what drives each part.
+    const cs = split.get(best)!;
+    const ts = split.get(t1)!;
+    const cCalls = best.ops.reduce((a, o) => a + o.calls, 0);
+    const callsOf = (x: StepProfile, g: OpGroup) => split.get(x)!.groups[g].calls;
+    const parts = [
+      ...OP_GROUPS.map((g) => {
+        const d = cs.groups[g].ms - ts.groups[g].ms;
+        const why =
+          g === "matmul"
+            ? cs.groups[g].ms > 0 && ts.groups[g].ms > 0
+              ? `${gfl(cs.groups[g].flops, cs.groups[g].ms)} vs ${gfl(ts.groups[g].flops, ts.groups[g].ms)} GFLOP/s`
+              : ""
+            : `${fmt(callsOf(best, g))} calls at ${us(cs.groups[g].ms, callsOf(best, g))} µs vs ${fmt(callsOf(t1, g))} at ${us(ts.groups[g].ms, callsOf(t1, g))} µs`;
+        return { name: GROUP_LABEL[g], d, why };
+      }),
+      {
+        name: "outside kernels",
+        d: cs.outsideMs - ts.outsideMs,
+        // PyTorch's op count includes nested ops (linear -> t -> mm), so its outside time is given whole.
+        why: `${us(cs.outsideMs, cCalls)} µs of JS per kernel call over ${fmt(cCalls)} calls; PyTorch spends ${fmt(ts.outsideMs)} ms outside its ops`,
+      },
+    ].filter((x) => Math.abs(x.d) >= 0.5);
+    const behind = parts.filter((x) => x.d > 0).sort((a, b) => b.d - a.d);
+    const ahead = parts.filter((x) => x.d < 0).sort((a, b) => a.d - b.d);
+    if (behind.length || ahead.length)
+      text.push(
+        `cellrl (${label(best)}) − PyTorch (1 thread), by group: ` +
+          (behind.length
+            ? behind.map((x) => `${x.name} ${signed(x.d)}${x.why ? ` (${x.why})` : ""}`).join("; ")
+            : "no group is slower") +
+          (ahead.length ? `. cellrl is ahead on ${ahead.map((x) => `${x.name} ${signed(x.d)}`).join(", ")}` : "") +
+          ".",
+      );
+  }
+  // Threads: measured, or the ceiling a perfect split would give.
+  if (c1 && c2) {
+    const s1 = split.get(c1)!;
+    const s2 = split.get(c2)!;
+    const x = (a: number, b: number) => (b > 0 ? `×${fmt(a / b, 2)}` : "–");
+    text.push(
+      `${c2.threads} kernel threads vs 1: the ${what} ${x(c1.stepMs, c2.stepMs)}; ` +
+        OP_GROUPS.filter((g) => s1.groups[g].ms >= 1)
+          .map((g) => `${GROUP_LABEL[g]} ${x(s1.groups[g].ms, s2.groups[g].ms)}`)
+          .join(", ") +
+        `; outside kernels ${fmt(s1.outsideMs)} → ${fmt(s2.outsideMs)} ms. The time outside kernels ` +
+        `(${share(s1.outsideMs, c1.stepMs)} of the step at 1 thread) runs on the main thread whatever the thread count.`,
+    );
+  }
+  if (c1) {
+    const s1 = split.get(c1)!;
+    const ideal = s1.outsideMs + s1.kernelMs / 2;
+    const verdict = t1
+      ? `: ${fmt(t1.stepMs / ideal, 2)}x PyTorch 1 thread, ${t1.stepMs / ideal >= goal ? "which meets" : "short of"} the goal`
+      : "";
+    text.push(
+      `Ceiling for 2 threads: were every kernel exactly twice as fast, with the time outside kernels unchanged, the ` +
+        `${what} would take ${fmt(ideal)} ms${verdict}` +
+        (c2 ? ` (measured: ${fmt(c2.stepMs)} ms).` : "."),
+    );
+  }
+  return text;
 }

@@ -7,32 +7,45 @@
 //                                                        "peakRssMb"}
 //   {"cmd":"generate","config":{...},"reps":n}       -> the same per generate call
 //   {"cmd":"matmul","reps":n}                        -> {"entries": BenchEntry[]}
+//   {"cmd":"profile","config":{...},"kind":"train"|"generate","steps":n}
+//                                                    -> a StepProfile (bench/profile.ts): time per kernel name
 //   {"cmd":"quit"}
+// Every reply carries cmdCpuS, this process's CPU seconds over the command (run.ts's other-load figure).
+// CELLRL_BENCH_THREADS=n starts the backend with n kernel threads in this process (bench/threads.ts); "info" answers
+// how many run (threads) and, when that is not n, why (threadsReason).
 import { createInterface } from "node:readline";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../lib/core/backend.js";
 import { fastKernelState } from "../lib/core/kernels/index.js";
 import { generateTokens, trainTokens, type BenchConfig } from "./configs.js";
 import { matmulBench } from "./matmul.js";
 import { peakRssMb, rssMb } from "./mem.js";
 import { loadModelBench, measure } from "./model-adapter.js";
+import { profileCellrl } from "./profile.js";
+import { useWasmThreads } from "./threads.js";
 
 const warmed = new Set<string>();
 
 async function main(): Promise<void> {
   const fastKernels = process.env.CELLRL_BENCH_STOCK !== "1";
-  const info = await useBackend({ force: "wasm", fastKernels });
-  const out = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
+  const backend = await useWasmThreads(Number(process.env.CELLRL_BENCH_THREADS ?? 1), fastKernels);
+  const info = backend.info;
+  let c0 = process.cpuUsage();
+  const out = (o: object) => {
+    const c = process.cpuUsage(c0);
+    process.stdout.write(JSON.stringify({ ...o, cmdCpuS: (c.user + c.system) / 1e6 }) + "\n");
+  };
   // Libraries that print to stdout would corrupt the protocol: route console.log to stderr.
   console.log = (...a: unknown[]) => console.error(...a);
   for await (const line of createInterface({ input: process.stdin })) {
     if (!line.trim()) continue;
+    c0 = process.cpuUsage();
     const msg = JSON.parse(line) as {
       cmd: string;
       config?: BenchConfig;
       steps?: number;
       reps?: number;
       warm?: boolean;
+      kind?: "train" | "generate";
     };
     try {
       if (msg.cmd === "quit") break;
@@ -43,9 +56,13 @@ async function main(): Promise<void> {
           tfjs: tf.version.tfjs,
           node: process.version,
           rssMb: rssMb(),
+          threads: backend.threads,
+          threadsReason: backend.reason,
         });
       } else if (msg.cmd === "matmul") {
         out({ entries: matmulBench(undefined, { reps: msg.reps ?? 7 }) });
+      } else if (msg.cmd === "profile") {
+        out(await profileCellrl(msg.config!, msg.kind ?? "train", { steps: msg.steps ?? 2, threads: backend.threads }));
       } else if (msg.cmd === "train" || msg.cmd === "generate") {
         const mod = await loadModelBench();
         const kind: "train" | "generate" = msg.cmd;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { BenchConfig } from "./configs.js";
 import { startLinePeer } from "./line-peer.js";
 import { peerVerdict, type PeerVerdict } from "./peer-check.js";
+import type { StepProfile } from "./profile.js";
 
 /** Python used for the peer: Debian's python3-torch lives in /usr/bin/python3. */
 export const defaults = { python: "/usr/bin/python3" };
@@ -13,6 +14,8 @@ export interface Timed {
   wall: number[];
   cpu: number[];
   peakRssMb: number;
+  /** The whole command's process CPU seconds (model build and warm-up included), for the other-load figure. */
+  cmdCpuS: number;
 }
 
 /** A running torch peer; `close()` ends it. */
@@ -23,6 +26,8 @@ export interface TorchPeer {
   train(c: BenchConfig, steps: number): Promise<Timed>;
   /** Wall and CPU seconds per generate call (after one warm-up call), `reps` samples. */
   generate(c: BenchConfig, reps: number): Promise<Timed>;
+  /** One step under torch.profiler after `steps` unprofiled ones (bench/profile.ts groups its ops). */
+  profile(c: BenchConfig, kind: "train" | "generate", steps: number): Promise<StepProfile & { cmdCpuS: number }>;
   close(): Promise<void>;
 }
 
@@ -50,7 +55,26 @@ export async function startTorchPeer(threads = 1): Promise<TorchPeer | string> {
   const run = async (cmd: string, c: BenchConfig, n: number): Promise<Timed> => {
     const res = await peer.ask({ cmd, config: { ...c, threads }, steps: n, reps: n });
     if (res.error) throw new Error(`torch peer ${cmd} ${c.name}: ${res.error}`);
-    return { wall: res.times as number[], cpu: res.cpu as number[], peakRssMb: Number(res.peak_rss_mb ?? NaN) };
+    return {
+      wall: res.times as number[],
+      cpu: res.cpu as number[],
+      peakRssMb: Number(res.peak_rss_mb ?? NaN),
+      cmdCpuS: Number(res.cmd_cpu_s ?? NaN),
+    };
+  };
+  const profile = async (c: BenchConfig, kind: "train" | "generate", steps: number) => {
+    const res = await peer.ask({ cmd: "profile", config: { ...c, threads }, kind, steps });
+    if (res.error) throw new Error(`torch peer profile ${kind} ${c.name}: ${res.error}`);
+    return {
+      side: "torch" as const,
+      threads,
+      config: c.name,
+      kind,
+      stepMs: Number(res.step_ms),
+      profiledMs: Number(res.profiled_ms),
+      ops: (res.ops as { name: string; ms: number; calls: number; flops: number }[]).map((o) => ({ ...o })),
+      cmdCpuS: Number(res.cmd_cpu_s ?? NaN),
+    };
   };
   let verdict: PeerVerdict;
   let gflops = NaN;
@@ -80,6 +104,7 @@ export async function startTorchPeer(threads = 1): Promise<TorchPeer | string> {
     },
     train: (c, steps) => run("train", c, steps),
     generate: (c, reps) => run("generate", c, reps),
+    profile,
     close: () => peer.close(),
   };
 }

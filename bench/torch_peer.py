@@ -8,6 +8,10 @@ see the same machine load). Commands:
   {"cmd": "generate", "config": {...}, "reps": 3}     -> {"times": [...], "cpu": [...]} per generate call
   train and generate also answer "peak_rss_mb": the process's peak resident set during that call (Linux: VmHWM after
   resetting it through /proc/self/clear_refs; elsewhere the lifetime maximum, ru_maxrss).
+  {"cmd": "profile", "config": {...}, "kind": "train"|"generate", "steps": 2}
+                                                    -> {"step_ms": median unprofiled wall ms, "profiled_ms",
+                                                        "ops": [{"name", "ms" (self CPU), "calls", "flops"}]}
+  Every reply also carries "cmd_cpu_s" and "cmd_wall_s": the command's own process CPU and wall seconds.
   {"cmd": "info"}                                       -> {"torch": "1.13...", "threads": 1, "maps": [...],
                                                             "matmul_gflops": fp32 GFLOP per CPU-second, 1 thread}
   {"cmd": "quit"}
@@ -130,29 +134,26 @@ class Llama(nn.Module):
         return x @ self.emb.weight.t() if self.tied else self.head(x)
 
 
-def train(cfg, steps):
+def make_train(cfg):
+    """One train step of a fresh seeded model: forward + cross-entropy + backward + AdamW."""
     torch.manual_seed(0)
     B, T = cfg["batch"], cfg["seq"]
     m = Llama(cfg, T)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.01)
     ids = torch.randint(0, cfg["vocab_size"], (B, T))
-    times, cpu = [], []
-    for i in range(steps + 1):
-        t0, c0 = time.perf_counter(), time.process_time()
+
+    def step():
         logits = m(ids[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        dt, dc = time.perf_counter() - t0, time.process_time() - c0
-        if i > 0:  # the first step includes allocator warm-up
-            times.append(dt)
-            cpu.append(dc)
-    return times, cpu
+
+    return step
 
 
-@torch.inference_mode()
-def generate(cfg, reps):
+def make_generate(cfg):
+    """One generate call of a fresh seeded model: prefill, then one sampled token per step from a KV cache."""
     torch.manual_seed(0)
     B, P, N = cfg["batch"], cfg["prompt_len"], cfg["new_tokens"]
     S = P + N
@@ -161,9 +162,9 @@ def generate(cfg, reps):
     H = cfg["num_attention_heads"]
     hd = cfg["hidden_size"] // H
     prompt = torch.randint(0, cfg["vocab_size"], (B, P))
-    times, cpu = [], []
-    for r in range(reps + 1):
-        t0, c0 = time.perf_counter(), time.process_time()
+
+    @torch.inference_mode()
+    def step():
         caches = [(torch.empty(B, H, S, hd), torch.empty(B, H, S, hd)) for _ in range(cfg["num_hidden_layers"])]
         logits = m(prompt, caches, 0)[:, -1]
         out = []
@@ -176,11 +177,134 @@ def generate(cfg, reps):
             logits = m(nxt, caches, pos)[:, -1]
             pos += 1
         torch.cat(out, 1)
+
+    return step
+
+
+def timed(step, n):
+    """Wall and CPU seconds of n calls after one untimed warm-up call (allocator warm-up)."""
+    times, cpu = [], []
+    for i in range(n + 1):
+        t0, c0 = time.perf_counter(), time.process_time()
+        step()
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
-        if r > 0:
+        if i > 0:
             times.append(dt)
             cpu.append(dc)
     return times, cpu
+
+
+def train(cfg, steps):
+    return timed(make_train(cfg), steps)
+
+
+def generate(cfg, reps):
+    return timed(make_generate(cfg), reps)
+
+
+MATMUL_OPS = {"aten::mm", "aten::bmm", "aten::addmm", "aten::baddbmm", "aten::addbmm", "aten::mv", "aten::dot"}
+
+
+def matmul_flops(name, shapes):
+    """2 x batch x M x K x N of one matmul op from its recorded input shapes ([] when not recorded)."""
+    mats = [s for s in shapes if isinstance(s, list) and len(s) >= 1]
+    if name in ("aten::addmm", "aten::baddbmm", "aten::addbmm"):
+        mats = mats[1:3]  # (bias or accumulator, a, b, ...)
+    if len(mats) < 2:
+        return 0
+    a, b = mats[0], mats[1]
+    if len(a) == 1:  # dot
+        return 2 * a[0]
+    M, K = a[-2], a[-1]
+    N = b[-1] if len(b) >= 2 else 1
+    batch = 1
+    for d in a[:-2]:
+        batch *= d
+    return 2 * batch * M * K * N
+
+
+def self_times(events):
+    """Self time (us) of each (name, shapes) from raw profiler events: an op's duration minus its direct children's,
+    per thread (events nest by start and end time on the thread that ran them)."""
+    by_thread = {}
+    for e in events:
+        by_thread.setdefault(e[3], []).append(e)
+    out = []
+    for evs in by_thread.values():
+        evs.sort(key=lambda e: (e[1], -e[2]))
+        stack = []  # (end_us, index into out)
+        for name, start, dur, _tid, shapes in evs:
+            while stack and stack[-1][0] <= start:
+                stack.pop()
+            if stack:
+                out[stack[-1][1]][1] -= dur
+            out.append([name, dur, shapes])
+            stack.append((start + dur, len(out) - 1))
+    return out
+
+
+def profiled_ops(step):
+    """Run step() under the profiler; returns (wall seconds of the profiled call, raw events as (name, start_us,
+    duration_us, thread, shapes)). torch.profiler's python-side parsing of a generate call's ~5x10^5 events takes
+    ~40 s, so the C++ results are read directly when this torch has the API (1.13 does), else torch.profiler is used."""
+    try:
+        from torch._C._profiler import _ExperimentalConfig
+        from torch.autograd import (
+            ProfilerActivity,
+            ProfilerConfig,
+            ProfilerState,
+            _disable_profiler,
+            _enable_profiler,
+            _prepare_profiler,
+        )
+
+        conf = ProfilerConfig(ProfilerState.KINETO, True, False, False, False, False, _ExperimentalConfig())
+        acts = {ProfilerActivity.CPU}
+        _prepare_profiler(conf, acts)
+        _enable_profiler(conf, acts)
+        t0 = time.perf_counter()
+        try:
+            step()
+        finally:
+            profiled = time.perf_counter() - t0
+            res = _disable_profiler()
+        events = [(e.name(), e.start_us(), e.duration_us(), e.start_thread_id(), e.shapes()) for e in res.events()]
+        return profiled, events
+    except (ImportError, TypeError, AttributeError):
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+            t0 = time.perf_counter()
+            step()
+            profiled = time.perf_counter() - t0
+        events = [
+            (e.name, e.time_range.start, e.time_range.end - e.time_range.start, e.thread, e.input_shapes or [])
+            for e in prof.events()
+        ]
+        return profiled, events
+
+
+def profile_step(cfg, kind, steps):
+    """One warm-up call, `steps` unprofiled calls (median wall ms), one call under the profiler: self CPU ms, calls
+    and matmul FLOPs per op name (bench/profile.ts groups them)."""
+    step = make_train(cfg) if kind == "train" else make_generate(cfg)
+    times, _ = timed(step, max(1, steps))
+    profiled, events = profiled_ops(step)
+    ops = {}
+    for name, self_us, shapes in self_times(events):
+        o = ops.setdefault(name, {"name": name, "ms": 0.0, "calls": 0, "flops": 0})
+        o["ms"] += self_us / 1000.0
+        o["calls"] += 1
+        if name in MATMUL_OPS:
+            o["flops"] += matmul_flops(name, shapes)
+    times.sort()
+    mid = len(times) // 2
+    step_s = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+    return {
+        "step_ms": step_s * 1000.0,
+        "profiled_ms": profiled * 1000.0,
+        "ops": sorted(ops.values(), key=lambda o: -o["ms"]),
+    }
 
 
 def blas_maps():
@@ -254,6 +378,9 @@ def main():
             continue
         msg = json.loads(line)
         cmd = msg.get("cmd")
+        # The whole command's CPU and wall seconds (model build and warm-up included): bench/run.ts sets them against
+        # the machine's busy time over the same interval to tell how much CPU other processes took meanwhile.
+        c_cmd, t_cmd = time.process_time(), time.perf_counter()
         try:
             if cmd == "quit":
                 break
@@ -276,10 +403,14 @@ def main():
                 elif cmd == "generate":
                     t, c = generate(cfg, int(msg.get("reps", 3)))
                     res = {"times": t, "cpu": c, "peak_rss_mb": peak_rss_mb(reset_ok)}
+                elif cmd == "profile":
+                    res = profile_step(cfg, msg.get("kind", "train"), int(msg.get("steps", 2)))
                 else:
                     res = {"error": "unknown cmd " + str(cmd)}
         except Exception as e:  # report to the caller instead of dying mid-run
             res = {"error": repr(e)}
+        res["cmd_cpu_s"] = time.process_time() - c_cmd
+        res["cmd_wall_s"] = time.perf_counter() - t_cmd
         sys.stdout.write(json.dumps(res) + "\n")
         sys.stdout.flush()
 
