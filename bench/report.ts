@@ -93,6 +93,7 @@ export function renderMarkdown(entries: BenchEntry[], ctx: ReportContext): strin
   L.push(`- Machine: ${ctx.machine}`, `- Load: ${ctx.load}`, ...ctx.software.map((s) => `- ${s}`), "");
   L.push("## Tokens per second: cellrl (tfjs-wasm) vs PyTorch on the CPU, same run", "");
   L.push(...headlineTable(ctx.rows));
+  L.push(...goalSummary(ctx.rows, ctx.profile));
   if (ctx.profile?.profiles.length) L.push(...profileSection(ctx.profile, ctx.rows));
   if (ctx.scaling?.length) L.push(...scalingSection(ctx.rows, ctx.scaling));
   const mm = entries.filter((e) => e.name.startsWith("matmul_"));
@@ -489,28 +490,7 @@ function profileText(
       );
     }
     // The gap to PyTorch, group by group, with what drives each part.
-    const cs = split.get(best)!;
-    const ts = split.get(t1)!;
-    const cCalls = best.ops.reduce((a, o) => a + o.calls, 0);
-    const callsOf = (x: StepProfile, g: OpGroup) => split.get(x)!.groups[g].calls;
-    const parts = [
-      ...OP_GROUPS.map((g) => {
-        const d = cs.groups[g].ms - ts.groups[g].ms;
-        const why =
-          g === "matmul"
-            ? cs.groups[g].ms > 0 && ts.groups[g].ms > 0
-              ? `${gfl(cs.groups[g].flops, cs.groups[g].ms)} vs ${gfl(ts.groups[g].flops, ts.groups[g].ms)} GFLOP/s`
-              : ""
-            : `${fmt(callsOf(best, g))} calls at ${us(cs.groups[g].ms, callsOf(best, g))} µs vs ${fmt(callsOf(t1, g))} at ${us(ts.groups[g].ms, callsOf(t1, g))} µs`;
-        return { name: GROUP_LABEL[g], d, why };
-      }),
-      {
-        name: "outside kernels",
-        d: cs.outsideMs - ts.outsideMs,
-        // PyTorch's op count includes nested ops (linear -> t -> mm), so its outside time is given whole.
-        why: `${us(cs.outsideMs, cCalls)} µs of JS per kernel call over ${fmt(cCalls)} calls; PyTorch spends ${fmt(ts.outsideMs)} ms outside its ops`,
-      },
-    ].filter((x) => Math.abs(x.d) >= 0.5);
+    const parts = groupGaps(best, t1);
     const behind = parts.filter((x) => x.d > 0).sort((a, b) => b.d - a.d);
     const ahead = parts.filter((x) => x.d < 0).sort((a, b) => a.d - b.d);
     if (behind.length || ahead.length)
@@ -550,4 +530,92 @@ function profileText(
     );
   }
   return text;
+}
+
+/** One group's share of the gap between a cellrl profile and a PyTorch profile. */
+export interface GroupGap {
+  /** Group label, or "outside kernels". */
+  name: string;
+  /** cellrl ms - PyTorch ms per step (positive: cellrl is slower there). */
+  d: number;
+  /** What drives it: the matmul rates, calls x µs per call, or µs of JS per kernel call. */
+  why: string;
+}
+
+/**
+ * cellrl's step minus PyTorch's, group by group (and outside kernels), with what drives each part; parts under
+ * 0.5 ms are left out.
+ * @example groupGaps(cellrlProfile, torchProfile).filter((g) => g.d > 0) // where cellrl is slower
+ */
+export function groupGaps(cellrl: StepProfile, torch: StepProfile): GroupGap[] {
+  const cs = splitProfile(cellrl);
+  const ts = splitProfile(torch);
+  const cCalls = cellrl.ops.reduce((a, o) => a + o.calls, 0);
+  const perCall = (ms: number, calls: number) => `${fmt(calls)} calls at ${us(ms, calls)} µs`;
+  return [
+    ...OP_GROUPS.map((g) => {
+      const [c, t] = [cs.groups[g], ts.groups[g]];
+      const why =
+        g === "matmul"
+          ? c.ms > 0 && t.ms > 0
+            ? `${gfl(c.flops, c.ms)} vs ${gfl(t.flops, t.ms)} GFLOP/s`
+            : ""
+          : `${perCall(c.ms, c.calls)} vs ${perCall(t.ms, t.calls)}`;
+      return { name: GROUP_LABEL[g], d: c.ms - t.ms, why };
+    }),
+    {
+      name: "outside kernels",
+      d: cs.outsideMs - ts.outsideMs,
+      // PyTorch's op count includes nested ops (linear -> t -> mm), so its outside time is given whole.
+      why:
+        `${us(cs.outsideMs, cCalls)} µs of JS per kernel call over ${fmt(cCalls)} calls; ` +
+        `PyTorch spends ${fmt(ts.outsideMs)} ms outside its ops`,
+    },
+  ].filter((x) => Math.abs(x.d) >= 0.5);
+}
+
+/**
+ * The goals in a few lines, right under the headline table: for each config and kind, the best one-process row
+ * against its goal and, where a profile of it ran, the two groups that account for most of the gap.
+ * @example goalSummary(ctx.rows, ctx.profile) // ["### Goals ...", "- tiny train: ...", ...]
+ */
+export function goalSummary(rows: HeadlineRow[], pc?: ProfileContext): string[] {
+  const text: string[] = [];
+  const configsSeen = [...new Set(rows.map((r) => r.config).filter((c): c is string => !!c))];
+  for (const config of configsSeen)
+    for (const kind of ["train", "generate"] as const) {
+      const one = rows.filter(
+        (r) => r.config === config && r.kind === kind && (r.workers ?? 1) === 1 && r.ratio != null,
+      );
+      if (!one.length) continue;
+      const best = one.reduce((a, b) => (b.ratio! > a.ratio! ? b : a));
+      const goal = GOALS[kind];
+      const at = (r: HeadlineRow) => ((r.threads ?? 1) === 1 ? "1 thread" : `${r.threads} kernel threads`);
+      const all = one.map((r) => `${fmt(r.ratio, 2)}x at ${at(r)}`).join(", ");
+      if (best.ratio! >= goal) {
+        text.push(`${config} ${kind}: goal ≥ ${fmt(goal, 1)}x **met** (${all}).`);
+        continue;
+      }
+      let why = "";
+      const prof = (side: "cellrl" | "torch", threads: number) =>
+        pc?.profiles.find((p) => p.config === config && p.kind === kind && p.side === side && p.threads === threads);
+      const c = prof("cellrl", best.threads ?? 1) ?? prof("cellrl", 1);
+      const t = prof("torch", 1);
+      if (c && t) {
+        const top = groupGaps(c, t)
+          .filter((g) => g.d > 0)
+          .sort((a, b) => b.d - a.d)
+          .slice(0, 2);
+        if (top.length)
+          why =
+            `; per step, most of the gap to PyTorch is ${top.map((g) => `${g.name} ${signed(g.d)} (${g.why})`).join(" and ")}` +
+            ` (profile below)`;
+      } else why = "; no profile of this config ran";
+      text.push(
+        `${config} ${kind}: goal ≥ ${fmt(goal, 1)}x missed (${all}): ` +
+          `needs ${fmt((goal / best.ratio! - 1) * 100)}% more speed at its best${why}.`,
+      );
+    }
+  if (!text.length) return [];
+  return ["### Goals, one process (issue 17)", "", ...text.map((t) => `- ${t}`), ""];
 }

@@ -42,6 +42,7 @@ import { peakRssMb, resetPeakRss } from "./mem.js";
 import { MATMUL_FLOOR_GFLOPS } from "./peer-check.js";
 import { splitProfile, OP_GROUPS, type StepProfile } from "./profile.js";
 import { writeReport, type HeadlineRow } from "./report.js";
+import { useWasmThreads } from "./threads.js";
 import { entry, median, spread, type BenchEntry } from "./stats.js";
 import { startTorchPeer, type TorchPeer } from "./torch-peer.js";
 
@@ -377,7 +378,9 @@ async function main(): Promise<void> {
     } finally {
       await Promise.all([...peers.values()].flatMap((x) => [x.train.close(), x.gen.close()]));
     }
-    // 2 workers (data parallel, in this process).
+    // 2 workers (data parallel, in this process). This thread only holds the model the workers copy: it runs no
+    // kernel threads of its own (useBackend's default would start one per core), so the workers get the cores.
+    if (!args.has("--no-parallel")) await useWasmThreads(1);
     const par = perKind();
     const parCpu = perKind();
     const parOthers = perKind();

@@ -11,7 +11,7 @@ import {
   torchOpGroup,
   type StepProfile,
 } from "../../bench/profile.js";
-import { headlineTable, profileSection, type HeadlineRow } from "../../bench/report.js";
+import { goalSummary, headlineTable, profileSection, type HeadlineRow } from "../../bench/report.js";
 import { threadsFromNotes } from "../../bench/threads.js";
 
 test("threadsFromNotes reads the kernel threads a backend runs from its notes", () => {
@@ -198,4 +198,31 @@ test("othersCores is the machine's busy time minus the bench's own, in cores", (
   assert.equal(othersCores(a, b, 2, 1, 2), 0); // rounding never goes below 0
   assert.equal(othersCores(null, b, 1, 1, 2), null);
   assert.equal(parseProcStat("no cpu line"), null);
+});
+
+test("goalSummary says per config which goals are met and, from the profile, what most of a missed one's gap is", () => {
+  const row = (kind: "train" | "generate", threads: number, ratio: number): HeadlineRow => ({
+    workload: `tiny ${kind}, one process, ${threads}`,
+    config: "tiny",
+    kind,
+    workers: 1,
+    threads,
+    tfjs: 100 * ratio,
+    tfjsSpread: 0,
+    torch1: 100,
+    torch1Spread: 0,
+    torch2: null,
+    ratio,
+    cpuRatio: null,
+  });
+  const rows = [row("train", 1, 0.5), row("train", 2, 0.8), row("generate", 1, 1.4)];
+  const md = goalSummary(rows, { profiles: [c1, c2, t1] }).join("\n");
+  // best train row: 0.8x at 2 threads -> needs 25% more; its profile (c2 vs t1): outside +150, elementwise +30.
+  assert.match(
+    md,
+    /tiny train: goal ≥ 1\.0x missed \(0\.50x at 1 thread, 0\.80x at 2 kernel threads\): needs 25% more/,
+  );
+  assert.match(md, /most of the gap to PyTorch is outside kernels \+150 ms .* and elementwise \+30 ms/);
+  assert.match(md, /tiny generate: goal ≥ 1\.3x \*\*met\*\* \(1\.40x at 1 thread\)/);
+  assert.match(goalSummary([row("train", 1, 0.5)]).join("\n"), /no profile of this config ran/);
 });
