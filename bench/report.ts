@@ -144,8 +144,9 @@ export function goalOf(r: HeadlineRow): number | null {
 export function headlineTable(rows: HeadlineRow[]): string[] {
   const L: string[] = [];
   L.push(
-    "| workload | cellrl tok/s | PyTorch 1 thread tok/s | PyTorch 2 threads tok/s | cellrl / torch-1 | cellrl / torch-2 | " +
-      "per CPU-second vs torch-1 | goal (one process) | peak MB cellrl / torch-1 / torch-2 | others' CPU (cores) |",
+    "| workload | cellrl tok/s | PyTorch 1 thread tok/s | PyTorch 2 threads tok/s | cellrl / torch-1 | " +
+      "cellrl / torch-2 | per CPU-second vs torch-1 | goal (one process) | peak MB cellrl / torch-1 / torch-2 | " +
+      "others' CPU (cores) |",
     "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
   );
   for (const r of rows) {
@@ -157,8 +158,9 @@ export function headlineTable(rows: HeadlineRow[]): string[] {
           ? `≥ ${fmt(goal, 1)}x: no PyTorch ratio`
           : `≥ ${fmt(goal, 1)}x: ${r.ratio >= goal ? "**met**" : "missed"}`;
     L.push(
-      `| ${r.workload} | ${fmt(r.tfjs)}${pct(r.tfjsSpread)} | ${fmt(r.torch1)}${pct(r.torch1Spread)} | ${fmt(r.torch2)} | ` +
-        `${r.ratio == null ? "–" : `**${fmt(r.ratio, 2)}x**`} | ${r.torch2 == null ? "–" : `${fmt(r.tfjs / r.torch2, 2)}x`} | ` +
+      `| ${r.workload} | ${fmt(r.tfjs)}${pct(r.tfjsSpread)} | ${fmt(r.torch1)}${pct(r.torch1Spread)} | ` +
+        `${fmt(r.torch2)} | ${r.ratio == null ? "–" : `**${fmt(r.ratio, 2)}x**`} | ` +
+        `${r.torch2 == null ? "–" : `${fmt(r.tfjs / r.torch2, 2)}x`} | ` +
         `${r.cpuRatio == null ? "–" : `${fmt(r.cpuRatio, 2)}x`} | ${goalCell} | ` +
         `${fmt(r.tfjsPeakMb ?? null)} / ${fmt(r.torch1PeakMb ?? null)} / ${fmt(r.torch2PeakMb ?? null)} | ` +
         `${r.othersCores == null ? "–" : fmt(r.othersCores, 2)} |`,
@@ -166,17 +168,19 @@ export function headlineTable(rows: HeadlineRow[]): string[] {
   }
   L.push("");
   L.push(
-    "One process, 1 thread is a notebook kernel today; one process, 2 kernel threads runs cellrl's wasm kernels on a " +
-      "pool of threads over a shared WebAssembly.Memory (useBackend({ threads: 2 })); 2 workers is data parallel " +
-      "(update.parallelTrainer: two tfjs backends, averaged gradients). Goals (issue 17), one process, same run: train " +
-      `≥ ${fmt(GOALS.train, 1)}x and generate ≥ ${fmt(GOALS.generate, 1)}x PyTorch on 1 thread. ` +
-      "Ratio per CPU-second divides each side's tokens by the CPU time it actually got (process CPU time), which " +
-      "removes most of the effect of other processes on a shared machine; on an idle machine it matches the " +
-      "wall-clock ratio. For the 2-worker rows it uses the slowest worker's thread CPU time, i.e. the throughput with a " +
-      "free core per worker. Others' CPU is the most CPU (in cores) that processes other than the bench used during " +
-      "any measurement behind the row (machine busy time from /proc/stat minus the bench's own CPU time): near 0 the " +
-      "row ran on an idle machine; PyTorch on 2 threads and the 2-thread rows need both cores and suffer most when it " +
-      "is not.",
+    [
+      "One process, 1 thread is a notebook kernel today; one process, 2 kernel threads runs cellrl's wasm kernels",
+      "on a pool of threads over a shared WebAssembly.Memory (useBackend({ threads: 2 })); 2 workers is data",
+      "parallel (update.parallelTrainer: two tfjs backends, averaged gradients). Goals (issue 17), one process, same",
+      `run: train ≥ ${fmt(GOALS.train, 1)}x and generate ≥ ${fmt(GOALS.generate, 1)}x PyTorch on 1 thread.`,
+      "Ratio per CPU-second divides each side's tokens by the CPU time it actually got (process CPU time), which",
+      "removes most of the effect of other processes on a shared machine; on an idle machine it matches the",
+      "wall-clock ratio. For the 2-worker rows it uses the slowest worker's thread CPU time, i.e. the throughput",
+      "with a free core per worker. Others' CPU is the most CPU (in cores) that processes other than the bench used",
+      "during any measurement behind the row (machine busy time from /proc/stat minus the bench's own CPU time):",
+      "near 0 the row ran on an idle machine; PyTorch on 2 threads and the 2-thread rows need both cores and suffer",
+      "most when it is not.",
+    ].join(" "),
     "",
   );
   return L;
@@ -356,13 +360,16 @@ export function profileSection(pc: ProfileContext, rows: HeadlineRow[] = []): st
   const configsSeen = [...new Set(pc.profiles.map((p) => p.config))];
   L.push("## Profile: where one step's time goes, in one process", "");
   L.push(
-    "One train step (forward + backward + AdamW) and one generate call, profiled after a warm-up. cellrl: tf.profile's " +
-      "wall time of each tfjs kernel, summed by kernel name; PyTorch: torch.profiler's self CPU time of each op. " +
-      "Both are sorted into the same groups. The step time is the median of a few unprofiled steps; the time outside " +
-      "kernels is that minus the kernels' sum (cellrl: JS op dispatch, the autograd tape, sampling and tensor " +
-      "bookkeeping; PyTorch: python, the autograd engine and the dispatcher between ops). torch.profiler's own per-op " +
-      "cost lands inside the ops (a generate call records ~10⁵ tiny ops), so PyTorch's split is its profiled shares " +
-      "applied to its unprofiled step. Matmul GFLOP/s = the FLOPs of the matmul calls (from their shapes) / their time.",
+    [
+      "One train step (forward + backward + AdamW) and one generate call, profiled after a warm-up. cellrl:",
+      "tf.profile's wall time of each tfjs kernel, summed by kernel name; PyTorch: its profiler's self CPU time of",
+      "each op. Both are sorted into the same groups. The step time is the median of a few unprofiled steps; the",
+      "time outside kernels is that minus the kernels' sum (cellrl: JS op dispatch, the autograd tape, sampling and",
+      "tensor bookkeeping; PyTorch: python, the autograd engine and the dispatcher between ops). The profiler's own",
+      "per-op cost lands inside PyTorch's ops (a generate call records ~10⁵ tiny ops), so PyTorch's split is its",
+      "profiled shares applied to its unprofiled step. Matmul GFLOP/s = the FLOPs of the matmul calls (from their",
+      "shapes) / their time.",
+    ].join(" "),
     "",
   );
   if (pc.threadsMissing) L.push(`No one-process 2-kernel-thread profile: ${pc.threadsMissing}.`, "");
@@ -379,18 +386,22 @@ export function profileSection(pc: ProfileContext, rows: HeadlineRow[] = []): st
       const split = new Map(cols.map((p) => [p, splitProfile(p)]));
       const calls = (p: StepProfile) => p.ops.reduce((a, o) => a + o.calls, 0);
       L.push(
-        `### ${config} ${kind}: ${kind === "train" ? "one step, forward + backward + AdamW" : "one generate call, prefill + KV-cache decode + sampling"}`,
+        `### ${config} ${kind}: ` +
+          (kind === "train"
+            ? "one step, forward + backward + AdamW"
+            : "one generate call, prefill + KV-cache decode + sampling"),
         "",
       );
       L.push(`| ms per ${kind === "train" ? "step" : "call"} (share) | ${cols.map(sideLabel).join(" | ")} |`);
       L.push(`|---|${cols.map(() => "---:").join("|")}|`);
       const cell = (p: StepProfile, ms: number) => `${fmt(ms)} (${share(ms, p.stepMs)})`;
+      const rate = (g: { flops: number; ms: number }) => gfl(g.flops, g.ms) ?? "–";
       for (const g of OP_GROUPS)
         L.push(`| ${GROUP_LABEL[g]} | ${cols.map((p) => cell(p, split.get(p)!.groups[g].ms)).join(" | ")} |`);
       L.push(
         `| outside kernels / ops | ${cols.map((p) => cell(p, split.get(p)!.outsideMs)).join(" | ")} |`,
         `| **step** | ${cols.map((p) => `**${fmt(p.stepMs)}**`).join(" | ")} |`,
-        `| matmul GFLOP/s | ${cols.map((p) => gfl(split.get(p)!.groups.matmul.flops, split.get(p)!.groups.matmul.ms) ?? "–").join(" | ")} |`,
+        `| matmul GFLOP/s | ${cols.map((p) => rate(split.get(p)!.groups.matmul)).join(" | ")} |`,
         `| kernel / op calls | ${cols.map((p) => fmt(calls(p))).join(" | ")} |`,
         "",
       );
@@ -398,14 +409,16 @@ export function profileSection(pc: ProfileContext, rows: HeadlineRow[] = []): st
       const base = c1 ?? c2!;
       const other = c1 && c2 ? c2 : null;
       L.push(
-        `| cellrl kernel (${sideLabel(base).replace("cellrl, ", "")}) | group | calls | ms (share) | µs per call | GFLOP/s |` +
+        `| cellrl kernel (${sideLabel(base).replace("cellrl, ", "")}) | group | calls | ms (share) | µs per call | ` +
+          "GFLOP/s |" +
           (other ? ` ${other.threads} kernel threads: ms (speed-up) |` : ""),
         `|---|---|---:|---:|---:|---:|${other ? "---:|" : ""}`,
       );
       for (const o of base.ops.slice(0, 8)) {
         const o2 = other?.ops.find((x) => x.name === o.name);
         L.push(
-          `| ${o.name} | ${kernelGroup(o.name)} | ${fmt(o.calls)} | ${cell(base, o.ms)} | ${us(o.ms, o.calls)} | ${gfl(o.flops, o.ms) ?? "–"} |` +
+          `| ${o.name} | ${kernelGroup(o.name)} | ${fmt(o.calls)} | ${cell(base, o.ms)} | ${us(o.ms, o.calls)} | ` +
+            `${gfl(o.flops, o.ms) ?? "–"} |` +
             (other ? ` ${o2 ? `${fmt(o2.ms)} (×${fmt(o.ms / o2.ms, 1)})` : "–"} |` : ""),
         );
       }
@@ -454,7 +467,8 @@ function profileText(
   const what = kind === "train" ? "step" : "call";
   if (!t1) {
     text.push(
-      `${config} ${kind}, one process: ${cellrl.map((x) => `${fmt(x.stepMs)} ms per ${what} at ${label(x)}`).join(", ")}. ` +
+      `${config} ${kind}, one process: ` +
+        `${cellrl.map((x) => `${fmt(x.stepMs)} ms per ${what} at ${label(x)}`).join(", ")}. ` +
         "No PyTorch profile ran, so no gap is shown.",
     );
   } else {
@@ -466,7 +480,8 @@ function profileText(
       .filter((r): r is number => r != null)
       .map((r) => `${fmt(r, 2)}x`);
     text.push(
-      `${config} ${kind}, one process: ${cellrl.map((x) => `${fmt(x.stepMs)} ms per ${what} at ${label(x)} (${fmt(ratio(x), 2)}x)`).join(", ")} ` +
+      `${config} ${kind}, one process: ` +
+        `${cellrl.map((x) => `${fmt(x.stepMs)} ms per ${what} at ${label(x)} (${fmt(ratio(x), 2)}x)`).join(", ")} ` +
         `against PyTorch's ${fmt(t1.stepMs)} ms on 1 thread${p.t2 ? ` (${fmt(p.t2.stepMs)} ms on 2)` : ""}` +
         (hl.length ? `; the headline rows of the same run say ${hl.join(" and ")}` : "") +
         `. The goal, ≥ ${fmt(goal, 1)}x, means ≤ ${fmt(target)} ms per ${what}: ` +
@@ -481,10 +496,12 @@ function profileText(
       const cRate = cm.flops / 1e6 / cm.ms;
       const tRate = tm.flops / 1e6 / tm.ms;
       text.push(
-        `Matmul: ${fmt(cm.ms)} ms, ${share(cm.ms, best.stepMs)} of cellrl's ${label(best)} ${what}, at ${fmt(cRate, 1)} GFLOP/s; ` +
+        `Matmul: ${fmt(cm.ms)} ms, ${share(cm.ms, best.stepMs)} of cellrl's ${label(best)} ${what}, ` +
+          `at ${fmt(cRate, 1)} GFLOP/s; ` +
           `PyTorch's matmul ops: ${fmt(tm.ms)} ms at ${fmt(tRate, 1)} GFLOP/s` +
           (pc.blasGflops ? ` (its BLAS's 256³ probe: ${fmt(pc.blasGflops, 0)} GFLOP/s on 1 thread)` : "") +
-          `. At PyTorch's rate cellrl's ${fmt(cm.flops / 1e9, 1)} GFLOP of matmul would take ${fmt(cm.flops / 1e6 / tRate)} ms` +
+          `. At PyTorch's rate cellrl's ${fmt(cm.flops / 1e9, 1)} GFLOP of matmul would take ` +
+          `${fmt(cm.flops / 1e6 / tRate)} ms` +
           (Math.abs(cm.flops / tm.flops - 1) > 0.05 ? ` (PyTorch's matmuls do ${fmt(tm.flops / 1e9, 1)} GFLOP)` : "") +
           ".",
       );
@@ -514,14 +531,16 @@ function profileText(
           .map((g) => `${GROUP_LABEL[g]} ${x(s1.groups[g].ms, s2.groups[g].ms)}`)
           .join(", ") +
         `; outside kernels ${fmt(s1.outsideMs)} → ${fmt(s2.outsideMs)} ms. The time outside kernels ` +
-        `(${share(s1.outsideMs, c1.stepMs)} of the step at 1 thread) runs on the main thread whatever the thread count.`,
+        `(${share(s1.outsideMs, c1.stepMs)} of the step at 1 thread) runs on the main thread whatever the ` +
+        "thread count.",
     );
   }
   if (c1) {
     const s1 = split.get(c1)!;
     const ideal = s1.outsideMs + s1.kernelMs / 2;
     const verdict = t1
-      ? `: ${fmt(t1.stepMs / ideal, 2)}x PyTorch 1 thread, ${t1.stepMs / ideal >= goal ? "which meets" : "short of"} the goal`
+      ? `: ${fmt(t1.stepMs / ideal, 2)}x PyTorch 1 thread, ` +
+        `${t1.stepMs / ideal >= goal ? "which meets" : "short of"} the goal`
       : "";
     text.push(
       `Ceiling for 2 threads: were every kernel exactly twice as fast, with the time outside kernels unchanged, the ` +
@@ -608,7 +627,8 @@ export function goalSummary(rows: HeadlineRow[], pc?: ProfileContext): string[] 
           .slice(0, 2);
         if (top.length)
           why =
-            `; per step, most of the gap to PyTorch is ${top.map((g) => `${g.name} ${signed(g.d)} (${g.why})`).join(" and ")}` +
+            "; per step, most of the gap to PyTorch is " +
+            top.map((g) => `${g.name} ${signed(g.d)} (${g.why})`).join(" and ") +
             ` (profile below)`;
       } else why = "; no profile of this config ran";
       text.push(

@@ -274,9 +274,8 @@ async function main(): Promise<void> {
       const info = await ask(peer, { cmd: "info" });
       if (Number(info.threads) === t) {
         available.push(t);
-        software.push(
-          `one process, ${t} kernel threads: ${(info.notes as string[]).filter((n) => /kernel threads/.test(n)).join("; ")}`,
-        );
+        const threadNotes = (info.notes as string[]).filter((n) => /kernel threads/.test(n));
+        software.push(`one process, ${t} kernel threads: ${threadNotes.join("; ")}`);
       } else threadsMissing = String(info.threadsReason || `the backend runs ${info.threads} kernel threads`);
     } catch (e) {
       threadsMissing = `a tfjs child asked for ${t} kernel threads failed: ${(e as Error).message.split("\n")[0]}`;
@@ -562,7 +561,8 @@ async function main(): Promise<void> {
             profiles.push(r);
           } catch (e) {
             notes.push(
-              `profile ${name} ${kind}, PyTorch ${tp.info.threads} threads failed: ${(e as Error).message.split("\n")[0]}`,
+              `profile ${name} ${kind}, PyTorch ${tp.info.threads} threads failed: ` +
+                (e as Error).message.split("\n")[0],
             );
           }
         }
@@ -610,8 +610,8 @@ async function main(): Promise<void> {
   const sortedLoads = [...loads].sort((a, b) => a.cores - b.cores);
   const worst = sortedLoads[sortedLoads.length - 1];
   const othersLine = worst
-    ? `; other processes used ${median(loads.map((l) => l.cores)).toFixed(2)} cores (median over ${loads.length} measurements), ` +
-      `at most ${worst.cores.toFixed(2)} (during ${worst.label})`
+    ? `; other processes used ${median(loads.map((l) => l.cores)).toFixed(2)} cores ` +
+      `(median over ${loads.length} measurements), at most ${worst.cores.toFixed(2)} (during ${worst.label})`
     : "";
   const busy = Math.max(load0[0], load1[0]) > cores * 0.75 || (worst?.cores ?? 0) > 0.5;
   notes.unshift(
@@ -619,18 +619,26 @@ async function main(): Promise<void> {
       `Configs: ${names.map((n) => `${n} = ${(paramCount(configs[n]) / 1e6).toFixed(1)} M parameters: hidden ${configs[n].hidden_size}, ${configs[n].num_hidden_layers} layers, ${configs[n].num_attention_heads} heads, vocab ${configs[n].vocab_size}, SwiGLU ${configs[n].intermediate_size}, batch ${configs[n].batch}, seq ${configs[n].seq}, ${configs[n].new_tokens} new tokens`).join("; ")}.`,
   );
   notes.push(
-    `Peak memory is the peak resident set (RSS, MB) of the process doing the work: one tfjs child per config and kind (its idle RSS after loading the wasm backend: ${fmtMb(idleRss.tfjs)}), ` +
+    "Peak memory is the peak resident set (RSS, MB) of the process doing the work: one tfjs child per config, kind " +
+      `and thread count (its idle RSS after loading the wasm backend: ${fmtMb(idleRss.tfjs)}), ` +
       `the torch peer with its peak mark reset before each call (idle after importing torch: ${fmtMb(idleRss.torch)}); ` +
       `the 2-worker rows count the whole bench process (main thread + 2 worker threads, mark reset before each run).`,
   );
   if (busy)
     notes.unshift(
-      `The machine was shared and busy during this run (load average ${load0[0].toFixed(1)} at start, ${load1[0].toFixed(1)} at end, on ${cores} cores${worst ? `; other processes took up to ${worst.cores.toFixed(2)} cores during ${worst.label}` : ""}): absolute numbers are noisy, and the 2-thread figures (PyTorch 2 threads, cellrl's kernel threads, 2 workers) most, since they need both cores; tfjs and torch alternated round by round, so the 1-thread ratios are the more reliable figures.`,
+      `The machine was shared and busy during this run (load average ${load0[0].toFixed(1)} at start, ` +
+        `${load1[0].toFixed(1)} at end, on ${cores} cores` +
+        (worst ? `; other processes took up to ${worst.cores.toFixed(2)} cores during ${worst.label}` : "") +
+        "): absolute numbers are noisy, and the 2-thread figures (PyTorch 2 threads, cellrl's kernel threads, 2 " +
+        "workers) most, since they need both cores; tfjs and torch alternated round by round, so the 1-thread ratios " +
+        "are the more reliable figures.",
     );
   writeReport(outDir, entries, {
     date: new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC",
     machine: `${cpus()[0]?.model ?? "unknown CPU"}, ${cores} cores`,
-    load: `load average (1 min) ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end${othersLine}; run took ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    load:
+      `load average (1 min) ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end${othersLine}; ` +
+      `run took ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     software,
     notes,
     rows,
