@@ -520,6 +520,18 @@ function profileText(
           ".",
       );
   }
+  // A split whose kernels add up to more than the unprofiled step cannot be taken at face value: say so.
+  const over = [c1, c2, t1, p.t2].filter(
+    (x): x is StepProfile => x != null && splitProfile(x).kernelMs > x.stepMs * 1.02,
+  );
+  if (over.length)
+    text.push(
+      "Approximate: " +
+        over.map((x) => `${sideLabel(x)}'s kernels add up to ${fmt(splitProfile(x).kernelMs)} ms`).join(", ") +
+        ", " +
+        "more than the unprofiled step (the profiled and unprofiled steps saw different machine load), so the time " +
+        "outside kernels reads 0 there and the shares are of a step that was shorter than the profiled one.",
+    );
   // Threads: measured, or the ceiling a perfect split would give.
   if (c1 && c2) {
     const s1 = split.get(c1)!;

@@ -84,7 +84,7 @@ const profileNames = (
 ) as ConfigName[];
 for (const n of profileNames)
   if (!(n in configs)) throw new Error(`bench: --profile=${n}: no such config (${Object.keys(configs)})`);
-const profileSteps = Number(opt("profile-steps") ?? (quick ? 1 : 2));
+const profileSteps = Number(opt("profile-steps") ?? (quick ? 1 : 3));
 
 const maxOf = (a: number, b: unknown) => (Number.isFinite(Number(b)) ? Math.max(Number(b), a || 0) : a);
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
