@@ -1,8 +1,8 @@
 // `npm run bench`: cellrl (tfjs-wasm + cellrl's kernels) vs PyTorch on the CPU, side by side in one run, written to
 // BENCHMARKS.md and BENCHMARKS.json at the repo root.
 //
-// Each tfjs config runs in its own child processes (bench/tfjs-peer.ts; the wasm heap never shrinks) and torch in a
-// long-lived python child (bench/torch_peer.py). Measurements alternate tfjs / torch round by round, so both see the
+// Each tfjs config runs in its own child processes (bench/tfjs-peer.ts; the wasm heap never shrinks) and torch in two
+// long-lived python children, 1 and 2 threads (bench/torch_peer.py). Measurements alternate tfjs / torch round by round, so both see the
 // same machine load; values are medians over all steps of all rounds, with the p10-p90 spread.
 //
 // Each config is measured three ways: one process with 1 kernel thread (a notebook kernel today), one process with 2
@@ -17,12 +17,14 @@
 // Options: --quick (1 round, fewer steps), --only=tiny|small|medium (comma list), --out=DIR (write the report there;
 // a smoke run: --quick --only=tiny --no-others --no-matmul --no-parallel --out=build/bench-smoke), --no-torch,
 // --no-torch2 (skip PyTorch on 2 threads; it runs by default, whatever the load, and the page reports the load),
-// --threads=1,2 (kernel threads of the one-process rows), --no-profile, --profile=tiny,small (configs to profile),
+// --threads=1,2 (kernel threads of the one-process rows), --no-profile, --profile=tiny,small (configs to profile;
+// default: the measured ones among tiny and small),
 // --profile-steps=N (unprofiled steps timed around the profiled one), --no-matmul, --no-parallel, --no-others,
 // --rounds=N, --stock (also time tiny with the stock tfjs kernels, slow).
 //
-// Each config and kind runs in its own tfjs child, and each child's peak RSS is reported; the torch peer must be on
-// an optimised BLAS (bench/peer-check.ts) or no ratio is printed. medium (~25 M parameters) gives the scaling curve.
+// Each config, kind and thread count runs in its own tfjs child, and each child's peak RSS is reported; the torch
+// peer must be on an optimised BLAS (bench/peer-check.ts) or no ratio is printed. medium (~25 M parameters) gives the
+// scaling curve.
 import { readdirSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -79,8 +81,15 @@ const threadCounts = [...new Set((opt("threads") ?? "1,2").split(",").map(Number
 for (const t of threadCounts)
   if (!Number.isInteger(t) || t < 1)
     throw new Error(`bench: --threads=${opt("threads")}: give whole numbers >= 1, e.g. 1,2`);
+// Without --profile, the measured configs among tiny and small (the ones issue 17's goals are about).
 const profileNames = (
-  args.has("--no-profile") ? [] : (opt("profile") ?? "tiny,small").split(",").filter((n) => n)
+  args.has("--no-profile")
+    ? []
+    : opt("profile") != null
+      ? opt("profile")!
+          .split(",")
+          .filter((n) => n)
+      : names.filter((n) => n === "tiny" || n === "small")
 ) as ConfigName[];
 for (const n of profileNames)
   if (!(n in configs)) throw new Error(`bench: --profile=${n}: no such config (${Object.keys(configs)})`);
