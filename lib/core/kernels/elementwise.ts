@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import { kernelThreadCount, runParts, splitRange, threadTuning } from "./threads.js";
+import { chunkCount, runParts, splitRange, threadTuning } from "./threads.js";
 import { heapOffset, kernelInstance, type WasmBackendInternals } from "./wasm-backend.js";
 
 // Float32 elementwise ops, exp, and sums / means over trailing or leading axes on the SIMD module. Each kernel
@@ -62,13 +62,13 @@ export function broadcastPlan(
 
 const OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
 
-/** How many kernel threads an op over `n` elements should use (1 below the hand-off threshold). */
-function threadsFor(n: number): number {
-  return n < threadTuning.minElements ? 1 : kernelThreadCount();
+/** How many chunks to cut an op over `n` elements into for the kernel threads (1 below the hand-off threshold). */
+function chunksFor(n: number): number {
+  return chunkCount(n, threadTuning.minElements);
 }
 
 /**
- * binary() over an output [d0, d1, d2] with strides xs / ys, cut over the kernel threads along the outermost dim that
+ * binary() over an output [d0, d1, d2] with strides xs / ys, cut into chunks along the outermost dim that
  * has room (d0, or d1 when d0 = 1, or d2 in multiples of 4 when both are 1). Elementwise results do not depend on the
  * cut.
  */
@@ -83,14 +83,14 @@ function binaryParts(
   ys: number[],
 ): void {
   const exports = kernelInstance(backend).exports;
-  const threads = threadsFor(d[0] * d[1] * d[2]);
-  const axis = threads === 1 ? -1 : d[0] >= threads ? 0 : d[0] === 1 && d[1] >= threads ? 1 : d[0] === 1 && d[1] === 1 ? 2 : -1; // prettier-ignore
+  const chunks = chunksFor(d[0] * d[1] * d[2]);
+  const axis = chunks === 1 ? -1 : d[0] >= chunks ? 0 : d[0] === 1 && d[1] >= chunks ? 1 : d[0] === 1 && d[1] === 1 ? 2 : -1; // prettier-ignore
   if (axis < 0) {
     runParts(exports, "binary", [[op, x, y, out, d[0], d[1], d[2], xs[0], xs[1], xs[2], ys[0], ys[1], ys[2]]]);
     return;
   }
   const inner = axis === 0 ? d[1] * d[2] : axis === 1 ? d[2] : 1;
-  const parts = splitRange(d[axis], threads, axis === 2 ? 4 : 1).map(([s, e]) => {
+  const parts = splitRange(d[axis], chunks, axis === 2 ? 4 : 1).map(([s, e]) => {
     const dims = d.slice();
     dims[axis] = e - s;
     return [op, x + s * xs[axis] * 4, y + s * ys[axis] * 4, out + s * inner * 4, ...dims, ...xs, ...ys];
@@ -131,7 +131,7 @@ export function expKernel(args: Args, stock: Stock): TensorInfo {
   const n = size(x.shape);
   if (n === 0) return res;
   const [px, pr] = [heapOffset(backend, x), heapOffset(backend, res)];
-  const parts = splitRange(n, threadsFor(n), 4).map(([s, e]) => [px + 4 * s, pr + 4 * s, e - s]);
+  const parts = splitRange(n, chunksFor(n), 4).map(([s, e]) => [px + 4 * s, pr + 4 * s, e - s]);
   runParts(kernelInstance(backend).exports, "expf", parts);
   return res;
 }
@@ -154,12 +154,12 @@ export function reduceKernel(name: string, args: Args, stock: Stock): TensorInfo
   const mod = kernelInstance(backend).exports;
   const n = size(x.shape);
   if (trailing) {
-    // Rows are independent sums: cut them over the threads.
+    // Rows are independent sums: cut them into chunks.
     const cols = size(x.shape.slice(r - k));
     const res = backend.makeOutput(outShape, "float32");
     const [px, pr] = [heapOffset(backend, x), heapOffset(backend, res)];
     const scale = name === "Mean" ? 1 / cols : 1;
-    const parts = splitRange(n / cols, threadsFor(n), 1).map(([s, e]) => [px + 4 * s * cols, pr + 4 * s, e - s, cols, scale]); // prettier-ignore
+    const parts = splitRange(n / cols, chunksFor(n), 1).map(([s, e]) => [px + 4 * s * cols, pr + 4 * s, e - s, cols, scale]); // prettier-ignore
     runParts(mod, "rowSum", parts);
     return res;
   }
@@ -170,7 +170,7 @@ export function reduceKernel(name: string, args: Args, stock: Stock): TensorInfo
     const res = backend.makeOutput(outShape, "float32");
     const [px, pr] = [heapOffset(backend, x), heapOffset(backend, res)];
     const scale = name === "Mean" ? 1 / rows : 1;
-    const parts = splitRange(cols, threadsFor(n), 4).map(([s, e]) => [px + 4 * s, pr + 4 * s, rows, e - s, cols, scale]); // prettier-ignore
+    const parts = splitRange(cols, chunksFor(n), 4).map(([s, e]) => [px + 4 * s, pr + 4 * s, rows, e - s, cols, scale]); // prettier-ignore
     runParts(mod, "colSum", parts);
     return res;
   }

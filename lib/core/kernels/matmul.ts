@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import { kernelThreadCount, runParts, splitRange, threadTuning, workerScratch } from "./threads.js";
+import { chunkCount, ensureWorkerScratch, runParts, splitRange, threadTuning } from "./threads.js";
 import { heapOffset, kernelInstance, scratch, type KernelInstance, type WasmBackendInternals } from "./wasm-backend.js";
 
 /** Blocking of the packed GEMM (see kernels.as); tuned on a 2-core AMD EPYC (48 KB L1d, 1 MB L2 per core). */
@@ -23,9 +23,10 @@ function prod(dims: number[]): number {
 }
 
 /**
- * One bmm over `batch` matrices, cut over the kernel threads when it is big enough: by matrices when there are enough,
- * else by output rows (multiples of 4, the register tile) or columns (multiples of 8, the packed panel; 4 on the
- * M < 4 paths), whichever is longer. `head` is bmm's arguments up to strideB. Every part gets its own packing scratch.
+ * One bmm over `batch` matrices, cut into chunks for the kernel threads when it is big enough: by matrices when there
+ * are enough, else by output rows (multiples of 4, the register tile) when they are many, else by columns (multiples
+ * of 8, the packed panel; 4 on the M < 4 paths). `head` is bmm's arguments up to strideB. Each thread packs into its own
+ * scratch (the chunks carry this thread's; a worker substitutes its own).
  */
 function bmmParts(
   backend: WasmBackendInternals,
@@ -37,24 +38,25 @@ function bmmParts(
   scrBytes: number,
 ): void {
   const [, , , M, N, K] = head;
-  const threads = kernelThreadCount();
-  if (threads === 1 || batch * M * N * K < threadTuning.minMatmulWork) {
-    runParts(inst.exports, "bmm", [[...head, scratch(backend, inst, scrBytes), kc, nc, 0, batch, 0, M, 0, N]]);
+  const chunks = chunkCount(batch * M * N * K, threadTuning.minMatmulWork);
+  const scr = scratch(backend, inst, scrBytes);
+  if (chunks === 1) {
+    runParts(inst.exports, "bmm", [[...head, scr, kc, nc, 0, batch, 0, M, 0, N]]);
     return;
   }
+  // A row chunk packs all of B again, a column chunk only its own columns: cut rows only when each chunk keeps
+  // enough of them (>= 64) that the repeated packing stays a few percent of its work.
   let ranges: number[][];
-  if (batch >= threads) ranges = splitRange(batch, threads, 1).map(([s, e]) => [s, e, 0, M, 0, N]);
-  else if (M >= 4 && M >= N) ranges = splitRange(M, threads, 4).map(([s, e]) => [0, batch, s, e, 0, N]);
-  else ranges = splitRange(N, threads, M < 4 ? 4 : 8).map(([s, e]) => [0, batch, 0, M, s, e]);
-  const malloc = (n: number) => backend.wasm._malloc(n);
-  const free = (p: number) => backend.wasm._free(p);
-  const parts = ranges.map((r, rank) => [
-    ...head,
-    rank === 0 ? scratch(backend, inst, scrBytes) : workerScratch(rank, scrBytes, malloc, free),
-    kc,
-    nc,
-    ...r,
-  ]);
+  if (batch >= chunks) ranges = splitRange(batch, chunks, 1).map(([s, e]) => [s, e, 0, M, 0, N]);
+  else if (M >= 64 * chunks || (M >= 4 && N < 8 * chunks))
+    ranges = splitRange(M, chunks, 4).map(([s, e]) => [0, batch, s, e, 0, N]);
+  else ranges = splitRange(N, chunks, M < 4 ? 4 : 8).map(([s, e]) => [0, batch, 0, M, s, e]);
+  ensureWorkerScratch(
+    scrBytes,
+    (n) => backend.wasm._malloc(n),
+    (p) => backend.wasm._free(p),
+  );
+  const parts = ranges.map((r) => [...head, scr, kc, nc, ...r]);
   runParts(inst.exports, "bmm", parts);
 }
 

@@ -5,8 +5,10 @@
 // order as on one thread: results are bit-identical for any thread count, so a seed replays exactly.
 //
 // Hand-off is a few words of a SharedArrayBuffer: a generation counter the workers watch (spinning briefly, then
-// Atomics.wait), per-worker argument slots, and a pending counter the caller waits on. Only this thread allocates in
-// the heap, and never during an op, so the heap cannot grow while workers read it.
+// Atomics.wait), and per worker an argument slot and a state word. A part is claimed with compareExchange, either by
+// its worker or, once the caller has finished its own part, by the caller itself: a worker that is asleep or has no
+// core (a busy machine) costs a wake-up call, never a wait, so an op is never slower than on one thread by more than
+// the hand-off. Only this thread allocates in the heap, and never during an op, so the heap cannot grow under a part.
 import { Worker } from "node:worker_threads";
 import type { KernelModule, WasmMemory } from "./wasm-backend.js";
 
@@ -17,26 +19,35 @@ export type ThreadOp = (typeof THREAD_OPS)[number];
 
 /** Tuning of the kernel threads. */
 export interface KernelThreadTuning {
-  /** Below this many multiply-adds a matmul runs on one thread (a hand-off costs a few microseconds). */
+  /** Fewest multiply-adds in one chunk of a matmul (a smaller matmul runs on one thread: a hand-off costs microseconds). */
   minMatmulWork: number;
-  /** Below this many elements an elementwise op or reduction runs on one thread. */
+  /** Fewest elements in one chunk of an elementwise op, reduction or transpose. */
   minElements: number;
   /** Polls of the generation word before a worker sleeps in Atomics.wait (about 10 ns each). */
   spin: number;
 }
 
 /** Default tuning, measured on a 2-core AMD EPYC (`npm run bench`). */
-export const threadTuning: KernelThreadTuning = { minMatmulWork: 1 << 18, minElements: 1 << 14, spin: 2000000 };
+export const threadTuning: KernelThreadTuning = { minMatmulWork: 1 << 17, minElements: 1 << 13, spin: 50000 };
 
-// Control words (Int32) and argument slots (Float64: pointers are unsigned 32-bit, scales are floats; both exact).
-const GEN = 0;
-const PENDING = 1;
-const ERROR = 2;
-const STOP = 3;
-const ERROR_TEXT = 64; // bytes 256.. of the control buffer: the first failure's message, one char code per Int32
-const ERROR_CHARS = 448;
-const SLOT = 24; // Float64 words per worker: op code + up to 19 arguments (bmm has 19)
+// Control words (Int32) and the Float64 slots (pointers are unsigned 32-bit, scales are floats; both exact there).
+// Words written by different threads sit on different 64-byte cache lines, so a worker polling GEN does not slow down
+// the claims on NEXT.
+const GEN = 0; // bumped for every op: wakes the workers
+const STOP = 1;
+const NEXT = 16; // (op tag << 16) | next unclaimed chunk; chunk index CLOSED while an op is being set up
+const COUNT = 17; // chunks in the current op
+const FINISHED = 32; // chunks of the current op that have run
+const ERROR = 48; // 1 once a chunk failed; its message is at ERROR_TEXT
+const CLOSED = 0xffff;
+const ERROR_TEXT = 64; // the first failure's message, one char code per Int32 (to the end of the 2 KiB buffer)
+const ERROR_CHARS = 448; // 64 + 448 words = 2 KiB
+const HEAD = 8; // Float64 words before the chunks: each worker's scratch pointer (bmm's packing buffer)
+const SLOT = 24; // Float64 words per chunk: op code + up to 19 arguments (bmm has 19)
+const MAX_CHUNKS = 64;
+const BMM = 0; // bmm's argument 10 is the packing scratch, which each thread has its own of
 const HANG_MS = 120_000;
+const CHUNKS_PER_THREAD = 4;
 
 /** What a kernel-thread worker receives at start (see thread-entry.ts). */
 export interface ThreadInit {
@@ -55,15 +66,21 @@ interface Pool {
   ctl: Int32Array;
   slots: Float64Array;
   scratch: { ptr: number; bytes: number }[];
+  tag: number;
 }
 
 let pool: Pool | null = null;
-
 let splitOps = 0;
+let workerChunks = 0;
 
 /** How many ops have been split over threads since the process started (tests and the bench read it). */
 export function kernelThreadSplits(): number {
   return splitOps;
+}
+
+/** How many chunks of split ops the workers (not the calling thread) ran since the process started. */
+export function kernelThreadWorkerChunks(): number {
+  return workerChunks;
 }
 
 /** Threads an op can use now: 1 when kernel threads are off. */
@@ -91,8 +108,9 @@ export async function startKernelThreads(memory: WasmMemory, module: object, thr
   if (threads <= 1) return;
   if (!(memory.buffer instanceof SharedArrayBuffer))
     throw new Error("the tfjs-wasm heap is not shared (the wasm backend was started outside cellrl's useBackend)");
-  const control = new SharedArrayBuffer(4096);
-  const slots = new SharedArrayBuffer((threads - 1) * SLOT * 8);
+  const control = new SharedArrayBuffer(2048);
+  Atomics.store(new Int32Array(control), NEXT, CLOSED);
+  const slots = new SharedArrayBuffer((HEAD + MAX_CHUNKS * SLOT) * 8);
   const where = workerPath();
   const workers: Worker[] = [];
   const ready = [];
@@ -124,6 +142,7 @@ export async function startKernelThreads(memory: WasmMemory, module: object, thr
     ctl: new Int32Array(control),
     slots: new Float64Array(slots),
     scratch: workers.map(() => ({ ptr: 0, bytes: 0 })),
+    tag: 0,
   };
 }
 
@@ -139,22 +158,19 @@ export function stopKernelThreads(): void {
 }
 
 /**
- * Scratch space in the heap for worker `rank` (1-based) of at least `bytes`, grown with `malloc` / `free` on this
- * thread before an op is handed out (never during one).
+ * Make every worker's scratch space in the heap at least `bytes` (bmm packs B there), grown with `malloc` / `free` on
+ * this thread before an op is handed out, never during one. Workers read their pointer from the slots' head.
  */
-export function workerScratch(
-  rank: number,
-  bytes: number,
-  malloc: (n: number) => number,
-  free: (p: number) => void,
-): number {
-  const s = pool!.scratch[rank - 1];
-  if (s.bytes < bytes) {
+export function ensureWorkerScratch(bytes: number, malloc: (n: number) => number, free: (p: number) => void): void {
+  const p = pool;
+  if (!p) return;
+  p.scratch.forEach((s, w) => {
+    if (s.bytes >= bytes) return;
     if (s.ptr) free(s.ptr);
     s.bytes = Math.max(bytes, 64 * 1024);
     s.ptr = malloc(s.bytes) >>> 0;
-  }
-  return s.ptr;
+    p.slots[w] = s.ptr;
+  });
 }
 
 /** Forget the workers' scratch pointers (their heap is being reset). */
@@ -162,6 +178,7 @@ export function dropWorkerScratch(free: (p: number) => void): void {
   if (!pool) return;
   for (const s of pool.scratch) if (s.ptr) free(s.ptr);
   pool.scratch = pool.scratch.map(() => ({ ptr: 0, bytes: 0 }));
+  pool.slots.fill(0, 0, HEAD);
 }
 
 function readError(ctl: Int32Array): string {
@@ -175,47 +192,85 @@ function readError(ctl: Int32Array): string {
 }
 
 /**
- * Run `op` with parts[0] on this thread (through `exports`) and parts[r] on worker r, and return when all are done.
- * Each part is the op's full argument list. With one part (or no pool) it is a plain call.
+ * Claim chunks of the current op (compareExchange on NEXT) and run them until none is left; count each one in
+ * FINISHED. The calling thread and the workers all run this, so a worker that wakes late only helps with fewer
+ * chunks. `scratch` (a worker's packing buffer) replaces the chunk's own for ops that take one; 0 keeps it.
+ * A failing chunk records the first message (read by runParts) and still counts as finished.
  */
-export function runParts(exports: KernelModule, op: ThreadOp, parts: number[][]): void {
+export function drainChunks(
+  ctl: Int32Array,
+  slots: Float64Array,
+  fns: ((...a: number[]) => void)[],
+  who: string,
+  scratch: () => number,
+): number {
+  let ran = 0;
+  for (;;) {
+    const v = Atomics.load(ctl, NEXT);
+    const i = v & 0xffff;
+    if (i >= Atomics.load(ctl, COUNT)) return ran;
+    if (Atomics.compareExchange(ctl, NEXT, v, v + 1) !== v) continue;
+    const b = HEAD + i * SLOT;
+    const s = slots;
+    const code = s[b];
+    const own = code === BMM ? scratch() : 0;
+    try {
+      fns[code](s[b + 1], s[b + 2], s[b + 3], s[b + 4], s[b + 5], s[b + 6], s[b + 7], s[b + 8], s[b + 9], s[b + 10],
+        own || s[b + 11], s[b + 12], s[b + 13], s[b + 14], s[b + 15], s[b + 16], s[b + 17], s[b + 18], s[b + 19]); // prettier-ignore
+    } catch (e) {
+      if (Atomics.compareExchange(ctl, ERROR, 0, 1) === 0) {
+        const text = `chunk ${i} on ${who}: ${String((e as Error)?.message ?? e)}`.slice(0, ERROR_CHARS - 1);
+        for (let c = 0; c < text.length; c++) Atomics.store(ctl, ERROR_TEXT + c, text.charCodeAt(c));
+        Atomics.store(ctl, ERROR_TEXT + text.length, 0);
+      }
+    }
+    ran++;
+    if (Atomics.add(ctl, FINISHED, 1) + 1 === Atomics.load(ctl, COUNT)) Atomics.notify(ctl, FINISHED);
+  }
+}
+
+type Fn = (...args: number[]) => void;
+const exportFns = new WeakMap<KernelModule, Fn[]>();
+
+/**
+ * Run `op` over `chunks` (each the op's full argument list, cut so that any thread may run any chunk), on this
+ * thread and the kernel threads, and return when all are done. With one chunk (or no pool) it is a plain call.
+ */
+export function runParts(exports: KernelModule, op: ThreadOp, chunks: number[][]): void {
   const fn = exports[op] as unknown as (...args: number[]) => void;
   const p = pool;
-  if (!p || parts.length === 1) {
-    for (const args of parts) fn(...args);
+  if (!p || chunks.length === 1) {
+    for (const args of chunks) fn(...args);
     return;
   }
-  if (parts.length > p.workers.length + 1)
-    throw new Error(`core.kernels: ${parts.length} parts for ${p.workers.length + 1} threads`);
+  if (chunks.length > MAX_CHUNKS) throw new Error(`core.kernels: ${chunks.length} chunks (at most ${MAX_CHUNKS})`);
   splitOps++;
   const code = THREAD_OPS.indexOf(op);
   const { ctl, slots } = p;
-  for (let w = 0; w < p.workers.length; w++) {
-    const base = w * SLOT;
-    const args = parts[w + 1];
-    if (!args) {
-      slots[base] = -1; // nothing for this worker in this op
-      continue;
-    }
-    slots[base] = code;
-    for (let i = 0; i < args.length; i++) slots[base + 1 + i] = args[i];
-  }
-  Atomics.store(ctl, PENDING, p.workers.length);
+  // Close the queue under a new tag before rewriting it: a late worker's claim of the previous op then fails.
+  p.tag = (p.tag + 1) & 0x7fff;
+  Atomics.store(ctl, NEXT, (p.tag << 16) | CLOSED);
+  chunks.forEach((args, c) => {
+    const b = HEAD + c * SLOT;
+    slots[b] = code;
+    for (let i = 0; i < args.length; i++) slots[b + 1 + i] = args[i];
+  });
+  Atomics.store(ctl, COUNT, chunks.length);
+  Atomics.store(ctl, FINISHED, 0);
+  Atomics.store(ctl, NEXT, p.tag << 16);
   Atomics.add(ctl, GEN, 1);
   Atomics.notify(ctl, GEN);
-  let failure: unknown = null;
-  try {
-    fn(...parts[0]);
-  } catch (e) {
-    failure = e; // still wait: the workers are writing into the same heap
-  }
-  let spins = 0;
+  let fns = exportFns.get(exports);
+  if (!fns) exportFns.set(exports, (fns = THREAD_OPS.map((name) => exports[name] as unknown as Fn)));
+  const mine = drainChunks(ctl, slots, fns, "the calling thread", () => 0);
+  workerChunks += chunks.length - mine;
   const start = Date.now();
+  let spins = 0;
   for (;;) {
-    const left = Atomics.load(ctl, PENDING);
-    if (left === 0) break;
+    const done = Atomics.load(ctl, FINISHED);
+    if (done === chunks.length) break;
     if (++spins < threadTuning.spin) continue;
-    Atomics.wait(ctl, PENDING, left, 50);
+    Atomics.wait(ctl, FINISHED, done, 50);
     if (Date.now() - start > HANG_MS)
       throw new Error(
         `core.kernels: a kernel thread did not finish ${op} in ${HANG_MS / 1000} s (it may have died). ` +
@@ -228,11 +283,21 @@ export function runParts(exports: KernelModule, op: ThreadOp, parts: number[][])
     Atomics.store(ctl, ERROR_TEXT, 0);
     throw new Error(`core.kernels: kernel thread failed in ${op}: ${why}`);
   }
-  if (failure) throw failure;
 }
 
 /** Error-reporting layout shared with thread-entry.ts. */
-export const CONTROL = { GEN, PENDING, ERROR, STOP, ERROR_TEXT, ERROR_CHARS, SLOT };
+export const CONTROL = { GEN, STOP };
+
+/**
+ * How many chunks to cut an op of `work` units into: a few per thread so a late worker still finds some, none
+ * smaller than `minChunk` units; 1 without kernel threads.
+ * @example chunkCount(1e6, 1e5) // 8 with 2 threads
+ */
+export function chunkCount(work: number, minChunk: number): number {
+  const threads = kernelThreadCount();
+  if (threads === 1) return 1;
+  return Math.max(1, Math.min(threads * CHUNKS_PER_THREAD, Math.floor(work / minChunk), MAX_CHUNKS));
+}
 
 /**
  * [start, end) ranges cutting `n` into at most `parts` pieces whose inner boundaries are multiples of `align`

@@ -1,5 +1,5 @@
 import type { NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import { kernelThreadCount, runParts, splitRange, threadTuning } from "./threads.js";
+import { chunkCount, runParts, splitRange, threadTuning } from "./threads.js";
 import { heapOffset, kernelInstance, type WasmBackendInternals } from "./wasm-backend.js";
 
 function size(s: number[]): number {
@@ -33,14 +33,14 @@ export function transposeKernel(args: Args, stock: (args: Args) => TensorInfo): 
     dims.unshift(1);
     strides.unshift(0);
   }
-  // Cut the outermost dim with room over the kernel threads (each output run is written by exactly one thread).
+  // Cut the outermost dim with room into chunks for the kernel threads (each output run is written by one chunk).
   const px = heapOffset(backend, x);
   const pr = heapOffset(backend, res);
   const n = size(outShape);
-  const threads = n < threadTuning.minElements ? 1 : kernelThreadCount();
-  const axis = dims[0] >= threads ? 0 : dims[0] === 1 && dims[1] >= threads ? 1 : 2;
+  const chunks = chunkCount(n, threadTuning.minElements);
+  const axis = dims[0] >= chunks ? 0 : dims[0] === 1 && dims[1] >= chunks ? 1 : 2;
   const inner = (axis === 0 ? dims[1] * dims[2] : axis === 1 ? dims[2] : 1) * run;
-  const parts = splitRange(dims[axis], threads, 1).map(([s, e]) => {
+  const parts = splitRange(dims[axis], chunks, 1).map(([s, e]) => {
     const d = dims.slice();
     d[axis] = e - s;
     return [px + 4 * s * strides[axis], pr + 4 * s * inner, ...d, ...strides, run];
