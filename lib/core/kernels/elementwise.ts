@@ -82,11 +82,11 @@ function binaryParts(
   xs: number[],
   ys: number[],
 ): void {
-  const exports = kernelInstance(backend).exports;
+  const kernels = kernelInstance(backend).exports;
   const chunks = chunksFor(d[0] * d[1] * d[2]);
   const axis = chunks === 1 ? -1 : d[0] >= chunks ? 0 : d[0] === 1 && d[1] >= chunks ? 1 : d[0] === 1 && d[1] === 1 ? 2 : -1; // prettier-ignore
   if (axis < 0) {
-    runParts(exports, "binary", [[op, x, y, out, d[0], d[1], d[2], xs[0], xs[1], xs[2], ys[0], ys[1], ys[2]]]);
+    runParts(kernels, "binary", [[op, x, y, out, d[0], d[1], d[2], xs[0], xs[1], xs[2], ys[0], ys[1], ys[2]]]);
     return;
   }
   const inner = axis === 0 ? d[1] * d[2] : axis === 1 ? d[2] : 1;
@@ -95,7 +95,7 @@ function binaryParts(
     dims[axis] = e - s;
     return [op, x + s * xs[axis] * 4, y + s * ys[axis] * 4, out + s * inner * 4, ...dims, ...xs, ...ys];
   });
-  runParts(exports, "binary", parts);
+  runParts(kernels, "binary", parts);
 }
 
 /** Add / Sub / Multiply / RealDiv on float32 for any broadcast that merges to rank <= 3. */

@@ -11,8 +11,8 @@ function main(): void {
   const WA = (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: object } } })
     .WebAssembly;
   const instance = new WA.Instance(init.module, { env: { memory: init.memory } });
-  const exports = instance.exports as Record<string, (...a: number[]) => void>;
-  const fns = THREAD_OPS.map((name) => exports[name]);
+  const kernels = instance.exports as Record<string, (...a: number[]) => void>;
+  const fns = THREAD_OPS.map((name) => kernels[name]);
   const ctl = new Int32Array(init.control);
   const slots = new Float64Array(init.slots);
   const scratch = () => slots[init.rank - 1]; // this thread's packing buffer, set by the caller before an op
@@ -23,10 +23,16 @@ function main(): void {
   for (;;) {
     let g = Atomics.load(ctl, GEN);
     let spins = 0;
+    let since = 0;
     while (g === seen) {
-      if (++spins >= init.spin) {
-        Atomics.wait(ctl, GEN, seen);
-        spins = 0;
+      // Poll for spinMicros (the clock is read every 1024 polls), then sleep until the next op.
+      if ((++spins & 1023) === 0) {
+        const now = performance.now();
+        if (since === 0) since = now;
+        else if ((now - since) * 1000 > init.spinMicros) {
+          Atomics.wait(ctl, GEN, seen);
+          since = 0;
+        }
       }
       g = Atomics.load(ctl, GEN);
     }

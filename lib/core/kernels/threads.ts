@@ -23,12 +23,15 @@ export interface KernelThreadTuning {
   minMatmulWork: number;
   /** Fewest elements in one chunk of an elementwise op, reduction or transpose. */
   minElements: number;
-  /** Polls of the generation word before a worker sleeps in Atomics.wait (about 10 ns each). */
-  spin: number;
+  /**
+   * Microseconds a worker keeps polling for the next op before it sleeps in Atomics.wait (a sleeping worker takes
+   * tens of microseconds to wake, longer than the gaps between the ops of a decode step).
+   */
+  spinMicros: number;
 }
 
 /** Default tuning, measured on a 2-core AMD EPYC (`npm run bench`). */
-export const threadTuning: KernelThreadTuning = { minMatmulWork: 1 << 17, minElements: 1 << 13, spin: 50000 };
+export const threadTuning: KernelThreadTuning = { minMatmulWork: 1 << 17, minElements: 1 << 13, spinMicros: 300 };
 
 // Control words (Int32) and the Float64 slots (pointers are unsigned 32-bit, scales are floats; both exact there).
 // Words written by different threads sit on different 64-byte cache lines, so a worker polling GEN does not slow down
@@ -56,7 +59,7 @@ export interface ThreadInit {
   module: object;
   control: SharedArrayBuffer;
   slots: SharedArrayBuffer;
-  spin: number;
+  spinMicros: number;
 }
 
 interface Pool {
@@ -115,7 +118,7 @@ export async function startKernelThreads(memory: WasmMemory, module: object, thr
   const workers: Worker[] = [];
   const ready = [];
   for (let rank = 1; rank < threads; rank++) {
-    const workerData: ThreadInit = { rank, memory, module, control, slots, spin: threadTuning.spin };
+    const workerData: ThreadInit = { rank, memory, module, control, slots, spinMicros: threadTuning.spinMicros };
     const w = new Worker(where.file, { eval: where.eval, workerData });
     workers.push(w);
     ready.push(
@@ -236,8 +239,8 @@ const exportFns = new WeakMap<KernelModule, Fn[]>();
  * Run `op` over `chunks` (each the op's full argument list, cut so that any thread may run any chunk), on this
  * thread and the kernel threads, and return when all are done. With one chunk (or no pool) it is a plain call.
  */
-export function runParts(exports: KernelModule, op: ThreadOp, chunks: number[][]): void {
-  const fn = exports[op] as unknown as (...args: number[]) => void;
+export function runParts(kernels: KernelModule, op: ThreadOp, chunks: number[][]): void {
+  const fn = kernels[op] as unknown as (...args: number[]) => void;
   const p = pool;
   if (!p || chunks.length === 1) {
     for (const args of chunks) fn(...args);
@@ -260,16 +263,17 @@ export function runParts(exports: KernelModule, op: ThreadOp, chunks: number[][]
   Atomics.store(ctl, NEXT, p.tag << 16);
   Atomics.add(ctl, GEN, 1);
   Atomics.notify(ctl, GEN);
-  let fns = exportFns.get(exports);
-  if (!fns) exportFns.set(exports, (fns = THREAD_OPS.map((name) => exports[name] as unknown as Fn)));
+  let fns = exportFns.get(kernels);
+  if (!fns) exportFns.set(kernels, (fns = THREAD_OPS.map((name) => kernels[name] as unknown as Fn)));
   const mine = drainChunks(ctl, slots, fns, "the calling thread", () => 0);
   workerChunks += chunks.length - mine;
   const start = Date.now();
+  // Only chunks a worker is running are left: they finish within about one chunk's time, so poll, then sleep.
   let spins = 0;
   for (;;) {
     const done = Atomics.load(ctl, FINISHED);
     if (done === chunks.length) break;
-    if (++spins < threadTuning.spin) continue;
+    if (++spins < 100_000) continue;
     Atomics.wait(ctl, FINISHED, done, 50);
     if (Date.now() - start > HANG_MS)
       throw new Error(
