@@ -92,7 +92,7 @@ describe("grpoStep on-policy (log π_old from the update's forward pass)", () =>
   });
 
   for (const nonFinite of ["error", "skip"] as const)
-    test(`a non-finite π_old skips the update with the old-logprob alert, leaking nothing (AdamW ${nonFinite})`, async () => {
+    test(`a non-finite π_old skips the update with its alert, leaking nothing (AdamW ${nonFinite})`, async () => {
       const p = tinyPolicy(8);
       const sampler = tinyPolicy(9); // healthy: the rollout is fine, only the trained policy's scores are NaN
       const opt = new AdamW(p.model.namedVariables(), { lr: 1e-3, nonFinite });
