@@ -117,6 +117,7 @@ export class KVCache {
     if (!Number.isInteger(n) || n < 1)
       fail("invalid_option", `model.KVCache.repeatRows: n must be a positive integer (got ${n}).`);
     if (n === 1) return;
+    if (this.repeatInPlace(n)) return;
     const idx = tf.tensor1d(
       Array.from({ length: this.batch * n }, (_, r) => Math.floor(r / n)),
       "int32",
@@ -129,6 +130,46 @@ export class KVCache {
       }
     idx.dispose();
     this.batch *= n;
+  }
+
+  /**
+   * repeatRows by copying rows in the backend's memory (wasm, cpu): tf.gather of a [B, KV, S, hd] tensor costs tens of
+   * ms on wasm (per-element index math), the row copies well under 1 ms. False if the backend is another.
+   */
+  private repeatInPlace(n: number): boolean {
+    if (!this.inPlace) return false;
+    const be = tf.backend() as unknown as {
+      wasm?: { HEAPF32: Float32Array };
+      dataIdMap?: { get(id: object): { memoryOffset: number } | undefined };
+      data?: { get(id: object): { values?: Float32Array } | undefined };
+    };
+    const wasm = !!(be.wasm && be.dataIdMap);
+    if (!wasm && !(tf.getBackend() === "cpu" && be.data)) return false;
+    for (const list of [this.keys, this.values])
+      for (let l = 0; l < list.length; l++) {
+        const old = list[l];
+        const [B, KV, S, hd] = old.shape;
+        const row = KV * S * hd;
+        const out = tf.zeros([B * n, KV, S, hd]) as tf.Tensor4D;
+        if (wasm) {
+          const d = be.dataIdMap!.get(out.dataId)!.memoryOffset >>> 2;
+          const s = be.dataIdMap!.get(old.dataId)!.memoryOffset >>> 2;
+          const heap = be.wasm!.HEAPF32; // re-read after the allocation: the view changes when the heap grows
+          for (let r = 0; r < B * n; r++) {
+            const src = s + Math.floor(r / n) * row;
+            heap.copyWithin(d + r * row, src, src + row);
+          }
+        } else {
+          const d = be.data!.get(out.dataId)!.values!;
+          const src = be.data!.get(old.dataId)!.values!;
+          for (let r = 0; r < B * n; r++)
+            d.set(src.subarray(Math.floor(r / n) * row, (Math.floor(r / n) + 1) * row), r * row);
+        }
+        list[l] = out;
+        old.dispose();
+      }
+    this.batch *= n;
+    return true;
   }
 
   /** Free the cache tensors. */
