@@ -19,6 +19,8 @@ export interface BackendInfo {
   skipped: { name: BackendName; reason: string }[];
   /** Extra facts (SIMD, threads, custom kernels). */
   notes: string[];
+  /** Kernel threads this process computes on (1 on backends other than wasm, or without cellrl's kernels). */
+  threads: number;
 }
 
 /** Options for useBackend. */
@@ -49,6 +51,7 @@ export interface KernelInstallOptions {
 
 let kernelInstaller: ((backendName: string, options: KernelInstallOptions) => Promise<string[]>) | null = null;
 let kernelUninstaller: ((backendName: string) => void) | null = null;
+let kernelThreads: () => number = () => 1;
 
 /**
  * Let a module register extra kernels when a backend is chosen (used by the wasm matmul kernels); `uninstall` runs
@@ -57,9 +60,11 @@ let kernelUninstaller: ((backendName: string) => void) | null = null;
 export function onBackendReady(
   install: (backendName: string, options: KernelInstallOptions) => Promise<string[]>,
   uninstall?: (backendName: string) => void,
+  threads?: () => number,
 ): void {
   kernelInstaller = install;
   kernelUninstaller = uninstall ?? null;
+  if (threads) kernelThreads = threads;
 }
 
 function tryNodeBackend(name: BackendName): string | null {
@@ -158,7 +163,7 @@ export async function useBackend(options: UseBackendOptions = {}): Promise<Backe
           if (!fastKernels && kernelUninstaller) kernelUninstaller("wasm");
         }
         tf.enableProdMode();
-        current = { name, tfName, skipped, notes };
+        current = { name, tfName, skipped, notes, threads: tfName === "wasm" ? kernelThreads() : 1 };
         return current;
       }
     }

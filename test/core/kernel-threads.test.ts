@@ -37,7 +37,9 @@ test("useBackend({threads}) starts kernel threads on a shared tfjs heap and says
   const be = tf.backend() as unknown as WasmBackendInternals;
   assert.ok(be.wasm.asm.memory.buffer instanceof SharedArrayBuffer, "the heap is a SharedArrayBuffer");
   assert.equal(kernelThreadCount(), 2);
+  assert.equal(info.threads, 2);
   const one = await useBackend({ threads: 1 });
+  assert.equal(one.threads, 1);
   assert.ok(one.notes.includes("kernel threads: 1"));
   assert.equal(kernelThreadCount(), 1);
 });

@@ -3,6 +3,7 @@
 // Importing this file registers the kernels with useBackend() (which loads it lazily when it picks wasm).
 import { onBackendReady } from "../backend.js";
 import { installFastKernels, setKernelThreads, uninstallFastKernels } from "./install.js";
+import { kernelThreadCount } from "./threads.js";
 
 export {
   installFastKernels,
@@ -30,4 +31,5 @@ onBackendReady(
   (backendName) => {
     if (backendName === "wasm") uninstallFastKernels();
   },
+  kernelThreadCount,
 );
