@@ -24,7 +24,7 @@ import {
   type RolloutCorrectionOptions,
   type RolloutCorrectionResult,
 } from "./rollout-correction.js";
-import type { ParallelLossSettings } from "./parallel.js";
+import { POLICY_LOSS, type ParallelLossSettings } from "./parallel.js";
 import { miniBatches, take } from "./rows.js";
 import { modelOf, step as optimizerStep } from "./step.js";
 
@@ -312,6 +312,14 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
       `update.grpoStep: inputs.opt is missing. Pass opt: new model.AdamW(policy.model.namedVariables(), ` +
         `{lr}), or trainer: await update.parallelTrainer(policy).`,
       { path: ["inputs", "opt"] },
+      grpoStep,
+    );
+  if (trainer && trainer.lossName !== POLICY_LOSS)
+    fail(
+      "invalid_input",
+      `update.grpoStep: inputs.trainer runs "${trainer.lossName}", not the policy loss. Create it with ` +
+        `update.parallelTrainer(policy).`,
+      { path: ["inputs", "trainer"] },
       grpoStep,
     );
   if (trainer) checkParallel(o);

@@ -3,11 +3,10 @@
 // named (a policyLosses / lossAggs / klEstimators registry key) and its options travel as plain data; the worker
 // half of this file (`parallelPolicyLoss`) rebuilds the same policyLoss call on its rows.
 import * as path from "node:path";
-import { describe, fail } from "../core/errors.js";
 import type { LlamaModel } from "../model/llama.js";
 import { logprobTensors, type LogprobsBatch } from "../model/logprobs.js";
 import type { AdamWOptions } from "../model/optim.js";
-import { ParallelTrainer, type ParallelLossResult } from "../model/parallel.js";
+import { checkWorkerOptimizer, ParallelTrainer, type ParallelLossResult } from "../model/parallel.js";
 import { policyLoss } from "./policy-loss.js";
 import { maskCount, modelOf, seqCount, type TrainableModel } from "./step.js";
 
@@ -43,6 +42,9 @@ export interface ParallelPolicyBatch {
   settings: ParallelLossSettings;
 }
 
+/** The worker loss's export name; grpoStep checks a trainer against it. */
+export const POLICY_LOSS = "parallelPolicyLoss";
+
 /** The loss module workers load: this file, compiled (.js) or under tsx (.ts). */
 const LOSS_MODULE = path.join(__dirname, `parallel${path.extname(__filename)}`);
 
@@ -59,24 +61,12 @@ export async function parallelTrainer(
   options: ParallelPolicyTrainerOptions = {},
 ): Promise<ParallelTrainer> {
   const model = modelOf(policy, "update.parallelTrainer");
-  for (const [k, v] of Object.entries(options.optimizer ?? {}))
-    if (
-      typeof v === "function" ||
-      v instanceof RegExp ||
-      (Array.isArray(v) && v.some((x) => typeof x === "function" || x instanceof RegExp))
-    )
-      fail(
-        "invalid_option",
-        `update.parallelTrainer: options.optimizer.${k} is ${describe(v)}, which cannot be sent to a worker ` +
-          `thread. Use plain data (a schedule by name or spec, name patterns as strings).`,
-        { path: ["options", "optimizer", k] },
-        parallelTrainer,
-      );
+  checkWorkerOptimizer(options.optimizer, "update.parallelTrainer", parallelTrainer);
   return ParallelTrainer.create(model, {
     workers: options.workers,
     optimizer: options.optimizer,
     loss: LOSS_MODULE,
-    lossExport: "parallelPolicyLoss",
+    lossExport: POLICY_LOSS,
   });
 }
 

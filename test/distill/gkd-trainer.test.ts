@@ -8,8 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/core/random.js";
 import { AdamW } from "../../lib/model/optim.js";
 import { gkdStep, gkdTrainer, localTeacher, type GkdStepOptions } from "../../lib/distill/index.js";
-import { parallelTrainer } from "../../lib/update/index.js";
-import { PROMPTS, tinyModel, tinyPolicy } from "../update/fixture.js";
+import { grpoStep, parallelTrainer } from "../../lib/update/index.js";
+import { digitReward, PROMPTS, tinyModel, tinyPolicy } from "../update/fixture.js";
 import { close, setup } from "../update/setup.js";
 
 const weightsOf = (p: ReturnType<typeof tinyPolicy>) =>
@@ -101,6 +101,11 @@ describe("gkdStep with a worker trainer", () => {
         /inputs\.trainer runs "parallelPolicyLoss", not the distillation loss.*distill\.gkdTrainer/,
       );
       await assert.rejects(gkdStep({ ...inputs, trainer: null }, base), /inputs\.opt is missing.*gkdTrainer/);
+      // and the other way round: grpoStep refuses a trainer that runs another loss before any work
+      await assert.rejects(
+        grpoStep({ policy: p, trainer, prompts: PROMPTS, reward: digitReward }),
+        /update\.grpoStep: inputs\.trainer runs "parallelGkdLoss", not the policy loss.*update\.parallelTrainer/,
+      );
     } finally {
       await trainer.close();
       await grpoTrainer.close();
