@@ -314,6 +314,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
       { path: ["inputs", "opt"] },
       grpoStep,
     );
+  if (trainer) checkParallel(o);
   if (trainer && trainer.lossName !== POLICY_LOSS)
     fail(
       "invalid_input",
@@ -322,7 +323,6 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
       { path: ["inputs", "trainer"] },
       grpoStep,
     );
-  if (trainer) checkParallel(o);
   if (typeof policy?.generate !== "function")
     fail(
       "invalid_input",
