@@ -84,6 +84,9 @@ test("elementwise ops, exp, sums and transposes at 2 threads equal 1 thread bit 
   const z = r([40, 31]);
   const flat = r([100003]);
   const heads = r([1, 300, 4, 16]);
+  const heads4 = r([4, 256, 8, 16]); // outer dims 4 x 8: fewer than the chunks, so the cut must not go inside them
+  const few = r([3, 400, 31]);
+  const fewCol = r([3, 1, 31]);
   const [one, two] = await atOneAndTwo(() => [
     tf.add(x, y),
     tf.sub(x, z),
@@ -98,9 +101,12 @@ test("elementwise ops, exp, sums and transposes at 2 threads equal 1 thread bit 
     tf.mean(x.reshape([33 * 40, 31]), 0),
     tf.transpose(x.reshape([33, 40, 1, 31]), [0, 2, 1, 3]),
     tf.transpose(heads, [0, 2, 1, 3]),
+    tf.transpose(heads4, [0, 2, 1, 3]),
+    tf.add(few, fewCol),
+    tf.mul(few, few),
   ]);
   assert.deepEqual(two, one);
-  tf.dispose([x, y, z, flat, heads]);
+  tf.dispose([x, y, z, flat, heads, heads4, few, fewCol]);
 });
 
 test("a seeded model replays exactly at 1 and 2 threads: samples, log-probs, one AdamW step; no tensor leaks", async () => {

@@ -68,9 +68,8 @@ function chunksFor(n: number): number {
 }
 
 /**
- * binary() over an output [d0, d1, d2] with strides xs / ys, cut into chunks along the outermost dim that
- * has room (d0, or d1 when d0 = 1, or d2 in multiples of 4 when both are 1). Elementwise results do not depend on the
- * cut.
+ * binary() over an output [d0, d1, d2] with strides xs / ys, cut into chunks along the outermost dim longer than 1
+ * (d2 in multiples of 4). Elementwise results do not depend on the cut.
  */
 function binaryParts(
   backend: WasmBackendInternals,
@@ -83,9 +82,10 @@ function binaryParts(
   ys: number[],
 ): void {
   const kernels = kernelInstance(backend).exports;
-  const chunks = chunksFor(d[0] * d[1] * d[2]);
-  const axis = chunks === 1 ? -1 : d[0] >= chunks ? 0 : d[0] === 1 && d[1] >= chunks ? 1 : d[0] === 1 && d[1] === 1 ? 2 : -1; // prettier-ignore
-  if (axis < 0) {
+  // Cut the outermost dim longer than 1 (chunks of it are contiguous in the output); d2 in multiples of 4.
+  const axis = d[0] > 1 ? 0 : d[1] > 1 ? 1 : 2;
+  const chunks = Math.min(chunksFor(d[0] * d[1] * d[2]), axis === 2 ? Math.ceil(d[2] / 4) : d[axis]);
+  if (chunks === 1) {
     runParts(kernels, "binary", [[op, x, y, out, d[0], d[1], d[2], xs[0], xs[1], xs[2], ys[0], ys[1], ys[2]]]);
     return;
   }

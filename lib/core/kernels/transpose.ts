@@ -37,8 +37,9 @@ export function transposeKernel(args: Args, stock: (args: Args) => TensorInfo): 
   const px = heapOffset(backend, x);
   const pr = heapOffset(backend, res);
   const n = size(outShape);
-  const chunks = chunkCount(n, threadTuning.minElements);
-  const axis = dims[0] >= chunks ? 0 : dims[0] === 1 && dims[1] >= chunks ? 1 : 2;
+  // The outermost dim longer than 1; the runs of the chunks are then contiguous in the output.
+  const axis = dims[0] > 1 ? 0 : dims[1] > 1 ? 1 : 2;
+  const chunks = Math.min(chunkCount(n, threadTuning.minElements), dims[axis]);
   const inner = (axis === 0 ? dims[1] * dims[2] : axis === 1 ? dims[2] : 1) * run;
   const parts = splitRange(dims[axis], chunks, 1).map(([s, e]) => {
     const d = dims.slice();
