@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { CellrlError, describe, fail } from "../core/errors.js";
 import { globalRng, type Rng } from "../core/random.js";
 import type { AdamW } from "../model/optim.js";
-import type { ParallelTrainer } from "../model/parallel.js";
+import { checkTrainerFor, type ParallelTrainer } from "../model/parallel.js";
 import type { RolloutOptions, SampleInput } from "../rollout/rollout.js";
 import { checkAlerts, type AlertThresholds } from "../update/alerts.js";
 import type { StepResult, TrainablePolicy } from "../update/grpo-step.js";
@@ -62,14 +62,8 @@ export const gkdStepDefaults = { lambda: 1, per: "sample" as const, topK: 0 };
 
 /** A trainer that does not run the GKD loss, or options that cannot reach its workers: clear errors before any work. */
 function checkTrainer(trainer: ParallelTrainer, o: GkdStepOptions): void {
-  if (trainer.lossName !== GKD_LOSS)
-    fail(
-      "invalid_input",
-      `distill.gkdStep: inputs.trainer runs "${trainer.lossName}", not the distillation loss. Create it with ` +
-        `distill.gkdTrainer(policy).`,
-      { path: ["inputs", "trainer"] },
-      gkdStep,
-    );
+  const use = { where: "distill.gkdStep", loss: GKD_LOSS, lossLabel: "the distillation loss", share: "batch" };
+  checkTrainerFor(trainer, o, { ...use, create: "distill.gkdTrainer(policy)" }, gkdStep);
   // everything but the sampling, the random stream and the alert thresholds (used on this thread) goes to the workers
   const { sampling: _s, rng: _r, thresholds: _t, ...sent } = o;
   for (const [k, v] of Object.entries(sent))
@@ -84,14 +78,6 @@ function checkTrainer(trainer: ParallelTrainer, o: GkdStepOptions): void {
         { path: ["options", k] },
         gkdStep,
       );
-  if (o.microBatch !== undefined)
-    fail(
-      "invalid_option",
-      `distill.gkdStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the ` +
-        `batch in one pass). Remove it, or train without the trainer.`,
-      { path: ["options", "microBatch"] },
-      gkdStep,
-    );
 }
 
 /**

@@ -110,6 +110,33 @@ export function checkWorkerOptimizer(optimizer: AdamWOptions | undefined, where:
       );
 }
 
+/**
+ * The checks every step with `inputs.trainer` makes before any work: the trainer's workers run `loss` (else: create one
+ * with `create`), and `microBatch` is unset (each worker runs its share in one pass).
+ */
+export function checkTrainerFor(
+  trainer: ParallelTrainer,
+  options: { microBatch?: number },
+  use: { where: string; loss: string; lossLabel: string; create: string; share: string },
+  from: Function,
+): void {
+  if (trainer.lossName !== use.loss)
+    fail(
+      "invalid_input",
+      `${use.where}: inputs.trainer runs "${trainer.lossName}", not ${use.lossLabel}. Create it with ${use.create}.`,
+      { path: ["inputs", "trainer"] },
+      from,
+    );
+  if (options.microBatch !== undefined)
+    fail(
+      "invalid_option",
+      `${use.where}: options.microBatch is not used with inputs.trainer (each worker runs its share of the ` +
+        `${use.share} in one pass). Remove it, or train without the trainer.`,
+      { path: ["options", "microBatch"] },
+      from,
+    );
+}
+
 function rowsOf(batch: Batch): number {
   const ids = batch.ids as unknown;
   if (ids instanceof tf.Tensor) return ids.shape[0];

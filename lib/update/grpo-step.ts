@@ -7,7 +7,7 @@ import { globalRng, type Rng } from "../core/random.js";
 import { fullLogprobs, logprobs } from "../model/logprobs.js";
 import type { LlamaModel } from "../model/llama.js";
 import type { AdamW } from "../model/optim.js";
-import type { ParallelTrainer } from "../model/parallel.js";
+import { checkTrainerFor, type ParallelTrainer } from "../model/parallel.js";
 import type { Policy } from "../rollout/policy.js";
 import { sample, type Rollout, type RolloutOptions, type SampleInput } from "../rollout/rollout.js";
 import { dynamicSample, maskTruncated, type DynamicSampleOptions } from "../rollout/dynamic-sampling.js";
@@ -223,14 +223,6 @@ function checkParallel(o: GrpoStepOptions): void {
       { path: ["options", "rolloutCorrection"] },
       grpoStep,
     );
-  if (o.microBatch !== undefined)
-    fail(
-      "invalid_option",
-      `update.grpoStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the ` +
-        `mini-batch in one pass). Remove it, or train without the trainer.`,
-      { path: ["options", "microBatch"] },
-      grpoStep,
-    );
 }
 
 /** True when log π_old can be read from the update's own forward pass (see grpoStep, step 3). */
@@ -314,15 +306,11 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
       { path: ["inputs", "opt"] },
       grpoStep,
     );
-  if (trainer) checkParallel(o);
-  if (trainer && trainer.lossName !== POLICY_LOSS)
-    fail(
-      "invalid_input",
-      `update.grpoStep: inputs.trainer runs "${trainer.lossName}", not the policy loss. Create it with ` +
-        `update.parallelTrainer(policy).`,
-      { path: ["inputs", "trainer"] },
-      grpoStep,
-    );
+  if (trainer) {
+    checkParallel(o);
+    const use = { where: "update.grpoStep", loss: POLICY_LOSS, lossLabel: "the policy loss", share: "mini-batch" };
+    checkTrainerFor(trainer, o, { ...use, create: "update.parallelTrainer(policy)" }, grpoStep);
+  }
   if (typeof policy?.generate !== "function")
     fail(
       "invalid_input",

@@ -8,7 +8,7 @@ import { globalRng, type Rng } from "../../core/random.js";
 import { logprobs } from "../../model/logprobs.js";
 import type { LlamaModel } from "../../model/llama.js";
 import type { AdamW } from "../../model/optim.js";
-import type { ParallelTrainer } from "../../model/parallel.js";
+import { checkTrainerFor, type ParallelTrainer } from "../../model/parallel.js";
 import { sample, type RolloutOptions, type SampleInput } from "../../rollout/rollout.js";
 import { advantage, type AdvantageOptions } from "../advantage.js";
 import { checkAlerts, findNonFinite, type AlertThresholds } from "../alerts.js";
@@ -90,14 +90,8 @@ function checkTrainer(trainer: ParallelTrainer, head: LogZHead, o: FlowrlStepOpt
       { path: ["inputs", "trainer"] },
       flowrlStep,
     );
-  if (o.microBatch !== undefined)
-    fail(
-      "invalid_option",
-      `update.flowrlStep: options.microBatch is not used with inputs.trainer (each worker runs its share of the ` +
-        `mini-batch in one pass). Remove it, or train without the trainer.`,
-      { path: ["options", "microBatch"] },
-      flowrlStep,
-    );
+  const use = { where: "update.flowrlStep", loss: FLOWRL_LOSS, lossLabel: "the FlowRL loss", share: "mini-batch" };
+  checkTrainerFor(trainer, o, { ...use, create: "update.flowrlTrainer(policy, head)" }, flowrlStep);
 }
 
 /**
