@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { CellrlError, describe, fail } from "../core/errors.js";
 import { globalRng, type Rng } from "../core/random.js";
 import type { AdamW } from "../model/optim.js";
-import { checkTrainerFor, type ParallelTrainer } from "../model/parallel.js";
+import { checkTrainerFor, trainerStepMetrics, type ParallelTrainer } from "../model/parallel.js";
 import type { RolloutOptions, SampleInput } from "../rollout/rollout.js";
 import { checkAlerts, type AlertThresholds } from "../update/alerts.js";
 import type { StepResult, TrainablePolicy } from "../update/grpo-step.js";
@@ -164,13 +164,7 @@ export async function gkdStep(inputs: GkdStepInputs, options: GkdStepOptions = {
           settings,
         }),
       );
-      perMb.push({
-        ...r.metrics,
-        "update/loss": r.loss,
-        "update/gradNorm": r.gradNorm,
-        "update/lr": r.lr,
-        ...(r.skipped ? { "update/skipped": 1 } : {}),
-      });
+      perMb.push(trainerStepMetrics(r));
       await tm.phaseAsync("update", () => trainer.syncTo(model));
     } else {
       // The teacher output slices itself to each micro-batch (its top-k arrays are flat, not row-major lists).

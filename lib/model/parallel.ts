@@ -110,6 +110,17 @@ export function checkWorkerOptimizer(optimizer: AdamWOptions | undefined, where:
       );
 }
 
+/** A data-parallel step's result as the step metrics the single-process steps log (loss, grad norm, lr, skipped). */
+export function trainerStepMetrics(r: ParallelStepResult): Record<string, number> {
+  return {
+    ...r.metrics,
+    "update/loss": r.loss,
+    "update/gradNorm": r.gradNorm,
+    "update/lr": r.lr,
+    ...(r.skipped ? { "update/skipped": 1 } : {}),
+  };
+}
+
 /**
  * The checks every step with `inputs.trainer` makes before any work: the trainer's workers run `loss` (else: create one
  * with `create`), and `microBatch` is unset (each worker runs its share in one pass).

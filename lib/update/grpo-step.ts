@@ -7,7 +7,7 @@ import { globalRng, type Rng } from "../core/random.js";
 import { fullLogprobs, logprobs } from "../model/logprobs.js";
 import type { LlamaModel } from "../model/llama.js";
 import type { AdamW } from "../model/optim.js";
-import { checkTrainerFor, type ParallelTrainer } from "../model/parallel.js";
+import { checkTrainerFor, trainerStepMetrics, type ParallelTrainer } from "../model/parallel.js";
 import type { Policy } from "../rollout/policy.js";
 import { sample, type Rollout, type RolloutOptions, type SampleInput } from "../rollout/rollout.js";
 import { dynamicSample, maskTruncated, type DynamicSampleOptions } from "../rollout/dynamic-sampling.js";
@@ -494,13 +494,7 @@ export async function grpoStep(inputs: GrpoStepInputs, options: GrpoStepOptions 
           const r = await tm.phaseAsync("update", () =>
             trainer.step({ ...batch, oldLogp: oldMb!, adv: advMb, refLogp: refMb, settings }),
           );
-          perMb.push({
-            ...r.metrics,
-            "update/loss": r.loss,
-            "update/gradNorm": r.gradNorm,
-            "update/lr": r.lr,
-            ...(r.skipped ? { "update/skipped": 1 } : {}),
-          });
+          perMb.push(trainerStepMetrics(r));
           continue;
         }
         try {

@@ -74,16 +74,10 @@ interface Pool {
 
 let pool: Pool | null = null;
 let splitOps = 0;
-let workerChunks = 0;
 
 /** How many ops have been split over threads since the process started (tests and the bench read it). */
 export function kernelThreadSplits(): number {
   return splitOps;
-}
-
-/** How many chunks of split ops the workers (not the calling thread) ran since the process started. */
-export function kernelThreadWorkerChunks(): number {
-  return workerChunks;
 }
 
 /** Threads an op can use now: 1 when kernel threads are off. */
@@ -265,8 +259,7 @@ export function runParts(kernels: KernelModule, op: ThreadOp, chunks: number[][]
   Atomics.notify(ctl, GEN);
   let fns = exportFns.get(kernels);
   if (!fns) exportFns.set(kernels, (fns = THREAD_OPS.map((name) => kernels[name] as unknown as Fn)));
-  const mine = drainChunks(ctl, slots, fns, "the calling thread", () => 0);
-  workerChunks += chunks.length - mine;
+  drainChunks(ctl, slots, fns, "the calling thread", () => 0);
   const start = Date.now();
   // Only chunks a worker is running are left: they finish within about one chunk's time, so poll, then sleep.
   let spins = 0;

@@ -8,7 +8,7 @@ import { globalRng, type Rng } from "../../core/random.js";
 import { logprobs } from "../../model/logprobs.js";
 import type { LlamaModel } from "../../model/llama.js";
 import type { AdamW } from "../../model/optim.js";
-import { checkTrainerFor, type ParallelTrainer } from "../../model/parallel.js";
+import { checkTrainerFor, trainerStepMetrics, type ParallelTrainer } from "../../model/parallel.js";
 import { sample, type RolloutOptions, type SampleInput } from "../../rollout/rollout.js";
 import { advantage, type AdvantageOptions } from "../advantage.js";
 import { checkAlerts, findNonFinite, type AlertThresholds } from "../alerts.js";
@@ -218,13 +218,7 @@ export async function flowrlStep(inputs: FlowrlStepInputs, options: FlowrlStepOp
           rows.map((_, i) => i),
         );
         if (MASKED in r.metrics) r.metrics[MASKED] *= rows.length / Math.max(tokens, 1);
-        perMb.push({
-          ...r.metrics,
-          "update/loss": r.loss,
-          "update/gradNorm": r.gradNorm,
-          "update/lr": r.lr,
-          ...(r.skipped ? { "update/skipped": 1 } : {}),
-        });
+        perMb.push(trainerStepMetrics(r));
         continue;
       }
       try {
